@@ -1,0 +1,92 @@
+"""Roles and what each may do (domain.md §1). Checked by services, not only by hiding buttons."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    CLERK = "clerk"
+    SUPERVISOR = "supervisor"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def rank(self) -> int:
+        """Seniority for business work: clerk < supervisor < manager. Admin is outside the chain."""
+        return _RANK[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.CLERK: "客服专员",
+    Role.SUPERVISOR: "客服主管",
+    Role.MANAGER: "公司经理",
+    Role.ADMIN: "系统管理员",
+}
+
+_RANK = {Role.CLERK: 1, Role.SUPERVISOR: 2, Role.MANAGER: 3, Role.ADMIN: 0}
+
+
+class Permission(StrEnum):
+    EDIT_CUSTOMERS = "edit_customers"
+    VIEW_ALL_DEPARTMENTS = "view_all_departments"
+    REASSIGN = "reassign"
+    PIN_GRADE = "pin_grade"
+    SIGN_OFF = "sign_off"
+    REOPEN = "reopen"
+    MANAGE_USERS = "manage_users"
+    MANAGE_SETTINGS = "manage_settings"
+    BACKUP_RESTORE = "backup_restore"
+    VIEW_AUDIT = "view_audit"
+    EXPORT_TOP_SECRET = "export_top_secret"
+    MERGE_CUSTOMERS = "merge_customers"
+
+
+_BUSINESS = {Permission.EDIT_CUSTOMERS}
+_SUPERVISOR = _BUSINESS | {
+    Permission.REASSIGN,
+    Permission.PIN_GRADE,
+    Permission.SIGN_OFF,
+    Permission.REOPEN,
+    Permission.VIEW_AUDIT,
+    Permission.EXPORT_TOP_SECRET,
+    Permission.MERGE_CUSTOMERS,
+    Permission.MANAGE_SETTINGS,
+}
+PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.CLERK: frozenset(_BUSINESS),
+    Role.SUPERVISOR: frozenset(_SUPERVISOR),
+    Role.MANAGER: frozenset(_SUPERVISOR | {Permission.VIEW_ALL_DEPARTMENTS}),
+    Role.ADMIN: frozenset(
+        {
+            Permission.MANAGE_USERS,
+            Permission.MANAGE_SETTINGS,
+            Permission.BACKUP_RESTORE,
+            Permission.VIEW_AUDIT,
+            Permission.VIEW_ALL_DEPARTMENTS,
+        }
+    ),
+}
+
+PERMISSION_LABELS: dict[Permission, str] = {
+    Permission.EDIT_CUSTOMERS: "编辑客户档案",
+    Permission.VIEW_ALL_DEPARTMENTS: "查看其他部门客户",
+    Permission.REASSIGN: "移交客户",
+    Permission.PIN_GRADE: "手动指定客户等级",
+    Permission.SIGN_OFF: "审阅签字",
+    Permission.REOPEN: "撤回已签字记录",
+    Permission.MANAGE_USERS: "管理用户",
+    Permission.MANAGE_SETTINGS: "修改设置",
+    Permission.BACKUP_RESTORE: "备份与恢复",
+    Permission.VIEW_AUDIT: "查看操作日志",
+    Permission.EXPORT_TOP_SECRET: "导出绝密资料",
+    Permission.MERGE_CUSTOMERS: "合并客户档案",
+}
+
+
+def can(role: Role, permission: Permission) -> bool:
+    return permission in PERMISSIONS[role]

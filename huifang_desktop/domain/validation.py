@@ -1,0 +1,161 @@
+"""Field validation and normalisation: phone numbers, dates, e-mail, text (domain.md §2).
+
+Phone numbers are stored normalised (digits only, an extension after ``x``) and shown formatted:
+
+* mainland mobile: 11 digits ``1[3-9]…`` → ``13812345678``, shown ``138 1234 5678``;
+* landline with area code, optional extension → ``057188886666x801``, shown ``0571-88886666 转801``;
+* national service numbers 400/800 → ``4008123456``, shown ``400-812-3456``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from huifang_desktop.domain.errors import FieldError, ValidationError
+
+_FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９＋－（）．／ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ"}
+_FULLWIDTH[0x3000] = 0x20  # ideographic space
+
+
+def to_halfwidth(text: str) -> str:
+    """Full-width digits, letters and common punctuation to ASCII; ideographic space to a space."""
+    return text.translate(_FULLWIDTH)
+
+
+def clean_text(text: str | None) -> str:
+    """Trim, fold full-width spaces and collapse runs of white space."""
+    if not text:
+        return ""
+    return re.sub(r"\s+", " ", text.replace("\u3000", " ")).strip()
+
+
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_EXT_SPLIT = re.compile(r"(?:转|分机|ext\.?|x|#|,)\s*(\d{1,6})$", re.IGNORECASE)
+_THREE_DIGIT_AREAS = ("010", "020", "021", "022", "023", "024", "025", "027", "028", "029")
+
+
+def normalize_phone(raw: str, *, label: str = "电话", field: str = "phone") -> str:
+    """Return the stored form of a phone number or raise :class:`ValidationError` naming the field."""
+    text = to_halfwidth(clean_text(raw))
+    if not text:
+        raise ValidationError(FieldError(field, label, "不能为空"))
+    ext = ""
+    m = _EXT_SPLIT.search(text)
+    if m:
+        ext = m.group(1)
+        text = text[: m.start()]
+    # A trailing "-801" after a full landline is an extension too (0571-88886666-801).
+    parts = [p for p in re.split(r"[\s\-()（）.]+", text) if p]
+    if not ext and len(parts) == 3 and parts[0].startswith("0") and len(parts[2]) <= 5:
+        ext = parts.pop()
+    digits = "".join(parts)
+    if digits.startswith("+"):
+        digits = digits[1:]
+    if not digits.isdigit():
+        raise ValidationError(FieldError(field, label, f"“{raw}”含有非数字字符"))
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if _MOBILE.fullmatch(digits):
+        if ext:
+            raise ValidationError(FieldError(field, label, "手机号码不能带分机号"))
+        return digits
+    if digits.startswith("1"):
+        raise ValidationError(
+            FieldError(field, label, f"“{raw}”不是有效的手机号码（应为 11 位，以 13–19 开头）")
+        )
+    if digits[:3] in ("400", "800") and len(digits) == 10:
+        return digits
+    if digits.startswith("0"):
+        area_len = 3 if digits[:3] in _THREE_DIGIT_AREAS else 4
+        local = digits[area_len:]
+        if len(local) in (7, 8) and not local.startswith("0"):
+            return digits + (f"x{ext}" if ext else "")
+        raise ValidationError(
+            FieldError(field, label, f"“{raw}”不是有效的固定电话（区号后应为 7–8 位号码）")
+        )
+    raise ValidationError(
+        FieldError(field, label, f"“{raw}”不是有效的电话号码：手机 11 位，固定电话需带区号，如 0571-88886666")
+    )
+
+
+def format_phone(stored: str | None) -> str:
+    """Format a normalised phone number for display; unknown shapes are returned unchanged."""
+    if not stored:
+        return ""
+    number, _, ext = stored.partition("x")
+    if _MOBILE.fullmatch(number):
+        return f"{number[:3]} {number[3:7]} {number[7:]}"
+    if number[:3] in ("400", "800") and len(number) == 10:
+        return f"{number[:3]}-{number[3:6]}-{number[6:]}"
+    if number.startswith("0"):
+        area_len = 3 if number[:3] in _THREE_DIGIT_AREAS else 4
+        text = f"{number[:area_len]}-{number[area_len:]}"
+        return f"{text} 转{ext}" if ext else text
+    return stored
+
+
+def split_phones(raw: str) -> list[str]:
+    """Split a cell that holds several phone numbers (``138…/0571-…；…``) into candidates."""
+    text = to_halfwidth(raw or "")
+    return [p.strip() for p in re.split(r"[;；,，/、\n]+|\s{2,}", text) if p.strip()]
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+
+
+def parse_date(raw: str | date | None, *, label: str = "日期", field: str = "date",
+               required: bool = False) -> date | None:
+    """Parse ``2026-11-22``, ``2026/11/22``, ``2026.11.22``, ``2026年11月22日`` or ``20261122``.
+
+    An impossible date (2026-02-30) or an unknown shape raises :class:`ValidationError`.
+    """
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    text = to_halfwidth(clean_text(raw)).replace(" ", "")
+    if not text:
+        if required:
+            raise ValidationError(FieldError(field, label, "不能为空"))
+        return None
+    for pattern in _DATE_PATTERNS:
+        m = pattern.match(text)
+        if m:
+            y, mo, d = (int(g) for g in m.groups())
+            try:
+                return date(y, mo, d)
+            except ValueError:
+                raise ValidationError(FieldError(field, label, f"“{raw}”不是存在的日期")) from None
+    raise ValidationError(FieldError(field, label, f"“{raw}”不是可识别的日期，请按 2026-11-22 的格式填写"))
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def validate_email(raw: str | None, *, label: str = "邮箱", field: str = "email") -> str:
+    text = to_halfwidth(clean_text(raw))
+    if text and not _EMAIL.match(text):
+        raise ValidationError(FieldError(field, label, f"“{raw}”不是有效的邮箱地址"))
+    return text.lower()
+
+
+def require_text(raw: str | None, *, label: str, field: str, max_len: int = 200) -> str:
+    text = clean_text(raw)
+    if not text:
+        raise ValidationError(FieldError(field, label, "不能为空"))
+    if len(text) > max_len:
+        raise ValidationError(FieldError(field, label, f"不能超过 {max_len} 个字"))
+    return text
+
+
+def optional_text(raw: str | None, *, label: str, field: str, max_len: int = 2000) -> str:
+    text = clean_text(raw) if max_len <= 200 else (raw or "").strip()
+    if len(text) > max_len:
+        raise ValidationError(FieldError(field, label, f"不能超过 {max_len} 个字"))
+    return text
