@@ -1,0 +1,73 @@
+"""The acting user, the session factory and the clock, passed to every service call."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from huifang_desktop.domain.roles import Permission, Role, can
+from huifang_desktop.services.errors import PermissionDenied
+from huifang_desktop.storage.models import AuditLog
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    department_id: int | None
+    department: str = ""
+
+
+SYSTEM_USER = UserInfo(0, "system", "系统", Role.ADMIN, None)
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    engine: Engine
+    sessions: sessionmaker[Session]
+    user: UserInfo = SYSTEM_USER
+    clock: Callable[[], datetime] = field(default=datetime.now)
+
+    def as_user(self, user: UserInfo) -> ServiceContext:
+        return ServiceContext(self.engine, self.sessions, user, self.clock)
+
+    def now(self) -> datetime:
+        return self.clock().replace(microsecond=0)
+
+    def today(self) -> date:
+        return self.clock().date()
+
+    def require(self, permission: Permission, what: str) -> None:
+        if self.user is SYSTEM_USER:
+            return
+        if not can(self.user.role, permission):
+            raise PermissionDenied(f"您的角色（{self.user.role.label}）无权{what}。")
+
+
+def _json(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+
+
+def audit(session: Session, ctx: ServiceContext, action: str, entity: str, entity_id: int | None,
+          label: str = "", *, old: Any = None, new: Any = None, note: str = "") -> None:
+    """Append one audit row inside the caller's transaction."""
+    session.add(AuditLog(
+        at=ctx.now(), user_id=ctx.user.id or None, username=ctx.user.username, action=action, entity=entity,
+        entity_id=entity_id, label=label, old=_json(old), new=_json(new), note=note,
+    ))
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the keys whose values differ, as (old, new) dicts for the audit log."""
+    keys = [k for k in new if old.get(k) != new.get(k)]
+    return {k: old.get(k) for k in keys}, {k: new.get(k) for k in keys}

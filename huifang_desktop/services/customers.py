@@ -1,0 +1,488 @@
+"""Customer files (客户档案): register, edit, archive, grade, reassign, search (domain.md §2–§3)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from huifang_desktop.domain.customers import (
+    GRADES_ABCD,
+    CleanCustomer,
+    CustomerDraft,
+    format_customer_code,
+    grade_by_volume,
+    pinyin_initials,
+    validate_customer,
+)
+from huifang_desktop.domain.errors import FieldError, ValidationError
+from huifang_desktop.domain.roles import Permission, Role, can
+from huifang_desktop.domain.validation import clean_text, format_phone, parse_date
+from huifang_desktop.services.context import ServiceContext, audit, diff
+from huifang_desktop.services.errors import ConflictError, DuplicateWarning, NotFound, PermissionDenied
+from huifang_desktop.services.settings import VISIBILITY_DEPARTMENT, OfficeSettings, load_settings
+from huifang_desktop.storage.counters import next_serial
+from huifang_desktop.storage.models import AuditLog, Contact, Customer, Purchase, User
+from huifang_desktop.storage.queries import CustomerFilter, customer_conditions, customer_page
+
+PAGE_SIZE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRow:
+    id: int
+    code: str
+    name: str
+    kind: str
+    category: str
+    grade: str
+    grade_pinned: bool
+    contact: str
+    phone: str  # formatted
+    region: str
+    status: str
+    created_on: date
+    archived: bool
+    owner: str
+    sort_key: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ContactInfo:
+    id: int
+    name: str
+    phone: str
+    mobile: str
+    email: str
+    title: str
+    is_primary: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseInfo:
+    id: int
+    day: date
+    kind: str
+    product: str
+    spec: str
+    quantity: int
+    amount: Decimal | None
+    warranty_end: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDetail:
+    id: int
+    code: str
+    name: str
+    kind: str
+    category: str
+    grade: str
+    grade_pinned: bool
+    grade_reason: str
+    annual_volume: int
+    address: str
+    region: str
+    source: str
+    industry: str
+    birthday: date | None
+    created_on: date
+    status: str
+    notes: str
+    owner_id: int | None
+    owner: str
+    archived: bool
+    version: int
+    contacts: tuple[ContactInfo, ...]
+    purchases: tuple[PurchaseInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateHit:
+    id: int
+    code: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    at: Any
+    user: str
+    action: str
+    old: str
+    new: str
+    note: str
+
+
+# --- scope and permissions ------------------------------------------------------------------------------
+
+def _scope_department(ctx: ServiceContext, settings: OfficeSettings) -> int | None:
+    """The department a user is limited to, or None for the whole office (domain.md §1, 002)."""
+    if settings.visibility != VISIBILITY_DEPARTMENT or ctx.user.id == 0:
+        return None
+    if can(ctx.user.role, Permission.VIEW_ALL_DEPARTMENTS):
+        return None
+    return ctx.user.department_id
+
+
+def _check_visible(ctx: ServiceContext, c: Customer, settings: OfficeSettings) -> None:
+    dep = _scope_department(ctx, settings)
+    if dep is not None and c.department_id != dep:
+        raise PermissionDenied(f"客户 {c.code} 属于其他部门，需经理授权才能查看。")
+
+
+def _load(s: Session, customer_id: int) -> Customer:
+    c = s.get(Customer, customer_id)
+    if c is None:
+        raise NotFound(f"客户档案 {customer_id} 不存在。")
+    return c
+
+
+# --- reads ----------------------------------------------------------------------------------------------
+
+def list_customers(ctx: ServiceContext, f: CustomerFilter, after: tuple[Any, int] | None = None,
+                   limit: int = PAGE_SIZE) -> list[CustomerRow]:
+    settings = load_settings(ctx)
+    scoped = CustomerFilter(**{**asdict(f), "department_id": _scope_department(ctx, settings)})
+    with ctx.sessions() as s:
+        rows = s.execute(customer_page(scoped, after, limit)).all()
+    return [CustomerRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], format_phone(r[8]), r[9], r[10],
+                        r[11], r[12], r[13] or "", r[14]) for r in rows]
+
+
+def count_customers(ctx: ServiceContext, f: CustomerFilter) -> int:
+    settings = load_settings(ctx)
+    scoped = CustomerFilter(**{**asdict(f), "department_id": _scope_department(ctx, settings)})
+    with ctx.sessions() as s:
+        return int(s.execute(select(func.count(Customer.id)).where(*customer_conditions(scoped))).scalar() or 0)
+
+
+def get_customer(ctx: ServiceContext, customer_id: int) -> CustomerDetail:
+    settings = load_settings(ctx)
+    with ctx.sessions() as s:
+        c = _load(s, customer_id)
+        _check_visible(ctx, c, settings)
+        purchases = s.execute(
+            select(Purchase).where(Purchase.customer_id == c.id).order_by(Purchase.day.desc(), Purchase.id.desc())
+        ).scalars().all()
+        return _detail(c, purchases)
+
+
+def get_customer_by_code(ctx: ServiceContext, code: str) -> CustomerDetail:
+    with ctx.sessions() as s:
+        cid = s.execute(select(Customer.id).where(Customer.code == code.strip().upper())).scalar()
+    if cid is None:
+        raise NotFound(f"客户编号 {code} 不存在。")
+    return get_customer(ctx, cid)
+
+
+def _detail(c: Customer, purchases: Any = ()) -> CustomerDetail:
+    return CustomerDetail(
+        c.id, c.code, c.name, c.kind, c.category, c.grade, c.grade_pinned, c.grade_reason, c.annual_volume,
+        c.address, c.region, c.source, c.industry, c.birthday, c.created_on, c.status, c.notes, c.owner_id,
+        c.owner.display_name if c.owner else "", c.archived, c.version,
+        tuple(ContactInfo(k.id, k.name, k.phone or "", k.mobile or "", k.email or "", k.title, k.is_primary)
+              for k in c.contacts),
+        tuple(PurchaseInfo(p.id, p.day, p.kind, p.product, p.spec, p.quantity, p.amount, p.warranty_end)
+              for p in purchases),
+    )
+
+
+def find_duplicates(ctx: ServiceContext, clean: CleanCustomer, exclude_id: int | None = None) -> list[DuplicateHit]:
+    """Same phone, or same name and address (domain.md §2)."""
+    phones = {p for c in clean.contacts for p in (c.phone, c.mobile) if p}
+    hits: dict[int, DuplicateHit] = {}
+    with ctx.sessions() as s:
+        if phones:
+            q = (select(Customer.id, Customer.code, Customer.name, Contact.phone, Contact.mobile)
+                 .join(Contact, Contact.customer_id == Customer.id)
+                 .where(or_(Contact.phone.in_(phones), Contact.mobile.in_(phones))))
+            for cid, code, name, phone, mobile in s.execute(q):
+                same = phone if phone in phones else mobile
+                hits.setdefault(cid, DuplicateHit(cid, code, name, f"电话 {format_phone(same)} 相同"))
+        q2 = select(Customer.id, Customer.code, Customer.name).where(
+            and_(Customer.name == clean.name, Customer.address == clean.address))
+        for cid, code, name in s.execute(q2):
+            hits.setdefault(cid, DuplicateHit(cid, code, name, "名称和地址相同"))
+    hits.pop(exclude_id, None)  # type: ignore[arg-type]
+    return sorted(hits.values(), key=lambda h: h.code)
+
+
+def history(ctx: ServiceContext, customer_id: int) -> list[HistoryRow]:
+    """The change log of one file: who, when, old → new."""
+    get_customer(ctx, customer_id)  # visibility check
+    with ctx.sessions() as s:
+        rows = s.execute(select(AuditLog).where(AuditLog.entity == "customer", AuditLog.entity_id == customer_id)
+                         .order_by(AuditLog.at.desc(), AuditLog.id.desc())).scalars().all()
+    return [HistoryRow(r.at, r.username, r.action, _fmt_json(r.old), _fmt_json(r.new), r.note) for r in rows]
+
+
+def _fmt_json(value: str | None) -> str:
+    if not value:
+        return ""
+    data = json.loads(value)
+    if isinstance(data, dict):
+        return "；".join(f"{_FIELD_LABELS.get(k, k)}：{v}" for k, v in data.items())
+    return str(data)
+
+
+_FIELD_LABELS = {
+    "name": "客户名称", "kind": "类型", "category": "类别", "grade": "等级", "address": "地址", "region": "区域",
+    "source": "来源", "industry": "行业", "birthday": "生日", "created_on": "建档日期", "status": "状态",
+    "notes": "备注", "owner": "负责人", "contacts": "联系人", "archived": "归档", "grade_reason": "等级原因",
+}
+
+
+# --- writes ---------------------------------------------------------------------------------------------
+
+def _snapshot(c: Customer) -> dict[str, Any]:
+    return {
+        "name": c.name, "kind": c.kind, "category": c.category, "address": c.address, "region": c.region,
+        "source": c.source, "industry": c.industry, "birthday": c.birthday.isoformat() if c.birthday else None,
+        "created_on": c.created_on.isoformat() if c.created_on else None, "status": c.status, "notes": c.notes,
+        "owner": c.owner.display_name if c.owner else None,
+        "contacts": "；".join(f"{k.name} {format_phone(k.mobile or k.phone)}" for k in c.contacts),
+    }
+
+
+def _apply(s: Session, c: Customer, clean: CleanCustomer) -> None:
+    c.name = clean.name
+    c.initials = pinyin_initials(clean.name)
+    c.kind, c.category, c.address, c.region = clean.kind, clean.category, clean.address, clean.region
+    c.source, c.industry, c.birthday, c.status, c.notes = (
+        clean.source, clean.industry, clean.birthday, clean.status, clean.notes)
+    if clean.created_on:
+        c.created_on = clean.created_on
+    if clean.owner_id is not None:
+        owner = s.get(User, clean.owner_id)
+        if owner is None or not owner.active:
+            raise ValidationError(FieldError("owner_id", "负责人", "所选负责人不存在或已停用"))
+        c.owner = owner
+        c.department_id = owner.department_id
+    c.contacts.clear()
+    s.flush()
+    for k in clean.contacts:
+        c.contacts.append(Contact(name=k.name, phone=k.phone, mobile=k.mobile, email=k.email, title=k.title,
+                                  is_primary=k.is_primary))
+    primary = next(k for k in clean.contacts if k.is_primary)
+    c.primary_contact = primary.name
+    c.primary_phone = primary.mobile or primary.phone or ""
+
+
+def validate_draft(ctx: ServiceContext, draft: CustomerDraft) -> CleanCustomer:
+    settings = load_settings(ctx)
+    return validate_customer(draft, today=ctx.today(), categories=settings.categories)
+
+
+def register_customer(ctx: ServiceContext, draft: CustomerDraft, *, confirm_duplicates: bool = False
+                      ) -> CustomerDetail:
+    """New customer file with an automatic 客户编号. Likely duplicates raise DuplicateWarning unless confirmed."""
+    ctx.require(Permission.EDIT_CUSTOMERS, "建立客户档案")
+    settings = load_settings(ctx)
+    clean = validate_customer(draft, today=ctx.today(), categories=settings.categories)
+    if clean.owner_id is None and ctx.user.id:
+        clean = CleanCustomer(**{**_asdict(clean), "owner_id": ctx.user.id})
+    if not confirm_duplicates:
+        hits = find_duplicates(ctx, clean)
+        if hits:
+            raise DuplicateWarning(hits)
+    with ctx.sessions() as s, s.begin():
+        serial = next_serial(s, "customer")
+        c = Customer(code=format_customer_code(serial, settings.customer_code_prefix), grade="D",
+                     created_on=clean.created_on or ctx.today(), updated_at=ctx.now())
+        s.add(c)
+        _apply(s, c, clean)
+        s.flush()
+        audit(s, ctx, "新建客户", "customer", c.id, f"{c.code} {c.name}", new=_snapshot(c),
+              note="确认重复后建档" if confirm_duplicates else "")
+        return _detail(c)
+
+
+def _asdict(clean: CleanCustomer) -> dict[str, Any]:
+    return {f: getattr(clean, f) for f in clean.__dataclass_fields__}
+
+
+def update_customer(ctx: ServiceContext, customer_id: int, draft: CustomerDraft, expected_version: int,
+                    *, confirm_duplicates: bool = False) -> CustomerDetail:
+    """Save an edited file; refused with ConflictError when someone saved it since it was opened."""
+    ctx.require(Permission.EDIT_CUSTOMERS, "修改客户档案")
+    settings = load_settings(ctx)
+    clean = validate_customer(draft, today=ctx.today(), categories=settings.categories)
+    if not confirm_duplicates:
+        hits = find_duplicates(ctx, clean, exclude_id=customer_id)
+        if hits:
+            raise DuplicateWarning(hits)
+    try:
+        with ctx.sessions() as s, s.begin():
+            c = _load(s, customer_id)
+            _check_visible(ctx, c, settings)
+            if c.version != expected_version:
+                theirs = _snapshot(c)
+                raise ConflictError(
+                    f"客户 {c.code} 已被其他人修改（版本 {expected_version} → {c.version}），请重新打开后再修改。",
+                    changes={k: (None, v) for k, v in theirs.items()})
+            if c.archived:
+                raise ValidationError(FieldError("archived", "归档", "已归档的档案不能修改，请先恢复"))
+            before = _snapshot(c)
+            _apply(s, c, clean)
+            c.updated_at = ctx.now()
+            after = _snapshot(c)
+            old, new = diff(before, after)
+            if new:
+                audit(s, ctx, "修改客户", "customer", c.id, f"{c.code} {c.name}", old=old, new=new)
+            s.flush()
+            return _detail(c, s.execute(select(Purchase).where(Purchase.customer_id == c.id)).scalars().all())
+    except StaleDataError:
+        raise ConflictError("该客户档案刚被其他人修改，请重新打开后再修改。") from None
+
+
+def set_archived(ctx: ServiceContext, customer_id: int, archived: bool, reason: str = "") -> None:
+    """Archive (归档) instead of delete; records are kept (domain.md §2)."""
+    ctx.require(Permission.EDIT_CUSTOMERS, "归档客户档案")
+    if archived and not clean_text(reason):
+        raise ValidationError(FieldError("reason", "归档原因", "请填写归档原因"))
+    with ctx.sessions() as s, s.begin():
+        c = _load(s, customer_id)
+        _check_visible(ctx, c, load_settings(ctx))
+        if c.archived == archived:
+            return
+        c.archived = archived
+        c.updated_at = ctx.now()
+        audit(s, ctx, "归档客户" if archived else "恢复客户", "customer", c.id, f"{c.code} {c.name}",
+              old={"archived": not archived}, new={"archived": archived}, note=clean_text(reason))
+
+
+def add_purchase(ctx: ServiceContext, customer_id: int, *, day: date | str, product: str, quantity: int | str,
+                 amount: Decimal | str | None = None, spec: str = "", kind: str = "购货",
+                 warranty_end: date | str | None = None) -> PurchaseInfo:
+    """Record a purchase or delivery; the grade is recomputed unless pinned."""
+    ctx.require(Permission.EDIT_CUSTOMERS, "登记购货记录")
+    errors: list[FieldError] = []
+    try:
+        the_day = parse_date(day, label="日期", field="day", required=True)
+    except ValidationError as exc:
+        errors += exc.errors
+        the_day = None
+    if the_day and the_day > ctx.today():
+        errors.append(FieldError("day", "日期", "不能晚于今天"))
+    if not clean_text(product):
+        errors.append(FieldError("product", "产品或服务", "不能为空"))
+    try:
+        qty = int(str(quantity).strip())
+        if qty <= 0:
+            raise ValueError
+    except ValueError:
+        errors.append(FieldError("quantity", "数量", f"“{quantity}”不是正整数"))
+        qty = 0
+    money: Decimal | None = None
+    if amount not in (None, ""):
+        try:
+            money = Decimal(str(amount).replace(",", "").strip())
+            if money < 0:
+                raise InvalidOperation
+        except InvalidOperation:
+            errors.append(FieldError("amount", "金额", f"“{amount}”不是有效金额"))
+    try:
+        w_end = parse_date(warranty_end, label="质保到期", field="warranty_end")
+    except ValidationError as exc:
+        errors += exc.errors
+        w_end = None
+    if errors:
+        raise ValidationError(errors)
+    assert the_day is not None
+    with ctx.sessions() as s, s.begin():
+        c = _load(s, customer_id)
+        _check_visible(ctx, c, load_settings(ctx))
+        p = Purchase(customer_id=c.id, day=the_day, kind=kind, product=clean_text(product), spec=clean_text(spec),
+                     quantity=qty, amount=money, warranty_end=w_end, created_at=ctx.now())
+        s.add(p)
+        s.flush()
+        audit(s, ctx, "登记" + kind, "customer", c.id, f"{c.code} {c.name}",
+              new={"日期": the_day.isoformat(), "产品": p.product, "数量": qty, "金额": str(money or "")})
+        _regrade(s, ctx, c, load_settings(ctx))
+        return PurchaseInfo(p.id, p.day, p.kind, p.product, p.spec, p.quantity, p.amount, p.warranty_end)
+
+
+def _annual_volume(s: Session, customer_id: int, today: date, window_days: int) -> int:
+    since = today - timedelta(days=window_days)
+    return int(s.execute(select(func.coalesce(func.sum(Purchase.quantity), 0))
+                         .where(Purchase.customer_id == customer_id, Purchase.day > since)).scalar() or 0)
+
+
+def _regrade(s: Session, ctx: ServiceContext, c: Customer, settings: OfficeSettings) -> None:
+    volume = _annual_volume(s, c.id, ctx.today(), settings.grading_window_days)
+    c.annual_volume = volume
+    if c.grade_pinned:
+        return
+    new = grade_by_volume(volume, settings.thresholds)
+    if new != c.grade:
+        audit(s, ctx, "重新分级", "customer", c.id, f"{c.code} {c.name}", old={"grade": c.grade},
+              new={"grade": new}, note=f"年采购量 {volume}")
+        c.grade = new
+
+
+def recompute_grade(ctx: ServiceContext, customer_id: int) -> str:
+    with ctx.sessions() as s, s.begin():
+        c = _load(s, customer_id)
+        _regrade(s, ctx, c, load_settings(ctx))
+        return c.grade
+
+
+def pin_grade(ctx: ServiceContext, customer_id: int, grade: str | None, reason: str = "") -> None:
+    """A supervisor fixes the grade by hand (with a reason), or unpins it (grade None)."""
+    ctx.require(Permission.PIN_GRADE, "手动指定客户等级")
+    settings = load_settings(ctx)
+    with ctx.sessions() as s, s.begin():
+        c = _load(s, customer_id)
+        old = {"grade": c.grade, "pinned": c.grade_pinned, "grade_reason": c.grade_reason}
+        if grade is None:
+            c.grade_pinned, c.grade_reason = False, ""
+            _regrade(s, ctx, c, settings)
+        else:
+            if grade not in GRADES_ABCD + ("VIP", "普通", "小客户"):
+                raise ValidationError(FieldError("grade", "等级", f"“{grade}”不是有效等级"))
+            if not clean_text(reason):
+                raise ValidationError(FieldError("grade_reason", "等级原因", "手动指定等级必须填写原因"))
+            c.grade, c.grade_pinned, c.grade_reason = grade, True, clean_text(reason)
+        audit(s, ctx, "指定等级" if grade else "取消指定等级", "customer", c.id, f"{c.code} {c.name}", old=old,
+              new={"grade": c.grade, "pinned": c.grade_pinned, "grade_reason": c.grade_reason})
+
+
+def reassign_customers(ctx: ServiceContext, from_user_id: int, to_user_ids: list[int], note: str = "") -> int:
+    """When a clerk leaves: spread all their customers over ``to_user_ids`` in one step (domain.md §1)."""
+    ctx.require(Permission.REASSIGN, "移交客户")
+    if not to_user_ids:
+        raise ValidationError(FieldError("to_user_ids", "接收人", "至少选择一位接收人"))
+    if from_user_id in to_user_ids:
+        raise ValidationError(FieldError("to_user_ids", "接收人", "接收人不能是原负责人"))
+    with ctx.sessions() as s, s.begin():
+        source = s.get(User, from_user_id)
+        targets = [s.get(User, uid) for uid in to_user_ids]
+        if source is None:
+            raise NotFound("原负责人不存在。")
+        if any(t is None or not t.active or Role(t.role) == Role.ADMIN for t in targets):
+            raise ValidationError(FieldError("to_user_ids", "接收人", "接收人不存在、已停用或不能负责客户"))
+        ids = s.execute(select(Customer.id).where(Customer.owner_id == from_user_id).order_by(Customer.id)
+                        ).scalars().all()
+        stamp = ctx.today().isoformat()
+        for i, cid in enumerate(ids):
+            target = targets[i % len(targets)]
+            assert target is not None
+            c = s.get(Customer, cid)
+            assert c is not None
+            c.owner_id, c.department_id = target.id, target.department_id
+            line = f"{stamp} 由 {source.display_name} 移交给 {target.display_name}" + (f"（{note}）" if note else "")
+            c.notes = (c.notes + "\n" + line).strip()
+            c.updated_at = ctx.now()
+            audit(s, ctx, "移交客户", "customer", c.id, f"{c.code} {c.name}", old={"owner": source.display_name},
+                  new={"owner": target.display_name}, note=note)
+        audit(s, ctx, "批量移交", "user", source.id, source.display_name,
+              new={"count": len(ids), "to": [t.display_name for t in targets if t]}, note=note)
+        return len(ids)

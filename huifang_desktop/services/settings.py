@@ -1,0 +1,100 @@
+"""Office settings: every business number is a default the office can change (domain.md)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from sqlalchemy import select
+
+from huifang_desktop.domain.customers import DEFAULT_CATEGORIES, DEFAULT_SOURCES, GradeThresholds
+from huifang_desktop.domain.errors import FieldError, ValidationError
+from huifang_desktop.domain.roles import Permission
+from huifang_desktop.services.context import ServiceContext, audit
+from huifang_desktop.storage.models import Setting
+
+VISIBILITY_OFFICE = "office"
+VISIBILITY_DEPARTMENT = "department"
+
+
+@dataclass(frozen=True)
+class OfficeSettings:
+    company: str = "本公司"
+    visibility: str = VISIBILITY_OFFICE  # whole office / own department (domain.md §1, 002)
+    grade_a: int = 100
+    grade_b: int = 50
+    grade_c: int = 10
+    grading_window_days: int = 365
+    categories: tuple[str, ...] = DEFAULT_CATEGORIES
+    sources: tuple[str, ...] = DEFAULT_SOURCES
+    regions: tuple[str, ...] = ()
+    customer_code_prefix: str = "KH"
+    retention_years: int = 3
+    holidays: dict[str, Any] = field(default_factory=dict)  # admin-entered years for the work calendar
+
+    @property
+    def thresholds(self) -> GradeThresholds:
+        return GradeThresholds(self.grade_a, self.grade_b, self.grade_c)
+
+    def validate(self) -> None:
+        errors = []
+        if not (self.grade_a > self.grade_b > self.grade_c >= 0):
+            errors.append(FieldError("grade_a", "分级标准", "应满足 A > B > C ≥ 0"))
+        if self.visibility not in (VISIBILITY_OFFICE, VISIBILITY_DEPARTMENT):
+            errors.append(FieldError("visibility", "客户可见范围", "应为全公司或本部门"))
+        if not self.categories:
+            errors.append(FieldError("categories", "客户类别", "至少需要一个类别"))
+        if self.retention_years < 1:
+            errors.append(FieldError("retention_years", "保存年限", "至少 1 年"))
+        if errors:
+            raise ValidationError(errors)
+
+
+_KEY = "office"
+
+
+def load_settings(ctx: ServiceContext) -> OfficeSettings:
+    with ctx.sessions() as s:
+        row = s.get(Setting, _KEY)
+    if row is None:
+        return OfficeSettings()
+    data = json.loads(row.value)
+    known = {f.name for f in fields(OfficeSettings)}
+    clean = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known}
+    return OfficeSettings(**clean)
+
+
+def save_settings(ctx: ServiceContext, new: OfficeSettings) -> None:
+    ctx.require(Permission.MANAGE_SETTINGS, "修改设置")
+    new.validate()
+    old = load_settings(ctx)
+    with ctx.sessions() as s, s.begin():
+        row = s.get(Setting, _KEY)
+        value = json.dumps(asdict(new), ensure_ascii=False)
+        if row is None:
+            s.add(Setting(key=_KEY, value=value))
+        else:
+            row.value = value
+        changed = [k for k, v in asdict(new).items() if asdict(old).get(k) != v]
+        audit(s, ctx, "修改设置", "setting", None, _KEY,
+              old={k: asdict(old)[k] for k in changed}, new={k: asdict(new)[k] for k in changed})
+
+
+def get_value(ctx: ServiceContext, key: str, default: Any = None) -> Any:
+    with ctx.sessions() as s:
+        row = s.execute(select(Setting).where(Setting.key == key)).scalar_one_or_none()
+    return default if row is None else json.loads(row.value)
+
+
+def set_value(ctx: ServiceContext, key: str, value: Any, *, what: str) -> None:
+    ctx.require(Permission.MANAGE_SETTINGS, "修改设置")
+    with ctx.sessions() as s, s.begin():
+        row = s.get(Setting, key)
+        old = None if row is None else json.loads(row.value)
+        encoded = json.dumps(value, ensure_ascii=False)
+        if row is None:
+            s.add(Setting(key=key, value=encoded))
+        else:
+            row.value = encoded
+        audit(s, ctx, "修改设置", "setting", None, what, old=old, new=value)

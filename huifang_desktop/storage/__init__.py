@@ -1,0 +1,1 @@
+"""SQLAlchemy models, engine factory, queries and Alembic migrations."""

@@ -1,0 +1,177 @@
+"""Engine factory, schema migration at start, online backups.
+
+SQLite: WAL, foreign keys on, busy timeout. PostgreSQL: the same code through a ``postgresql+psycopg://`` URL.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseError(RuntimeError):
+    """A problem opening or upgrading the database, with a Chinese message that says what to do."""
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def sqlite_path(engine: Engine) -> Path | None:
+    if not is_sqlite(engine) or not engine.url.database or engine.url.database == ":memory:":
+        return None
+    return Path(engine.url.database)
+
+
+# --- migrations ---------------------------------------------------------------------------------------
+
+def _alembic_config():  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    script_dir = resources.files("huifang_desktop.storage") / "migrations"
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_dir))
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    return {s.revision for s in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationResult:
+    before: str | None
+    after: str
+    backup: Path | None
+
+
+def upgrade(engine: Engine, revision: str = "head", *, backup_dir: Path | None = None) -> MigrationResult:
+    """Bring the schema to ``revision``; refuse a database written by a newer program.
+
+    A SQLite file that holds data is copied with the online backup API first; if the migration fails the
+    copy is put back, so a failed upgrade never leaves a half-migrated file.
+    """
+    from alembic import command
+
+    try:
+        before = current_revision(engine)
+    except Exception as exc:  # not a database at all, or unreadable
+        raise DatabaseError(
+            f"无法打开数据库：{exc}。该文件可能不是本程序的数据库或已损坏，请从备份恢复。"
+        ) from exc
+    if before is not None and before not in known_revisions():
+        raise DatabaseError(
+            f"数据库版本（{before}）比本程序新，是由更高版本的回访管理写入的。请安装最新版本的程序后再打开，"
+            "以免数据损坏。"
+        )
+    target = head_revision() if revision == "head" else revision
+    if before == target:
+        return MigrationResult(before, target, None)
+    backup = None
+    src = sqlite_path(engine)
+    if src is not None and before is not None and backup_dir is not None:
+        backup = backup_sqlite(engine, backup_dir, reason=f"pre-migrate-{before}")
+    cfg = _alembic_config()
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, target)
+    except Exception as exc:
+        if backup is not None and src is not None:
+            engine.dispose()
+            restore_sqlite_file(backup, src)
+        raise DatabaseError(f"数据库升级失败，已恢复到升级前的备份：{exc}") from exc
+    return MigrationResult(before, target, backup)
+
+
+# --- backups ------------------------------------------------------------------------------------------
+
+def backup_sqlite(engine: Engine, backup_dir: Path, *, reason: str = "manual") -> Path:
+    """Copy the live SQLite database with the online backup API and verify the copy."""
+    src = sqlite_path(engine)
+    if src is None:
+        raise DatabaseError("只有 SQLite 数据库可以在程序内备份；PostgreSQL 请使用服务器自己的备份（pg_dump）。")
+    backup_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    target = backup_dir / f"huifang-{stamp}-{reason}.db"
+    tmp = target.with_suffix(".db.part")
+    source = sqlite3.connect(str(src), timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        dest = sqlite3.connect(str(tmp))
+        try:
+            source.backup(dest)
+            ok = dest.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            dest.close()
+    finally:
+        source.close()
+    if ok != "ok":
+        tmp.unlink(missing_ok=True)
+        raise DatabaseError(f"备份校验失败（integrity_check: {ok}），原数据库未改动。")
+    tmp.replace(target)
+    return target
+
+
+def restore_sqlite_file(backup: Path, target: Path) -> None:
+    """Copy ``backup`` over ``target`` with the backup API (no partial file on failure)."""
+    src = sqlite3.connect(str(backup))
+    try:
+        dest = sqlite3.connect(str(target))
+        try:
+            src.backup(dest)
+        finally:
+            dest.close()
+    finally:
+        src.close()
