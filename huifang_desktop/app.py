@@ -1,0 +1,193 @@
+"""Composition root: command line → paths → engine (backup + migrate) → services → GUI or a command.
+
+``huifang-desktop`` without a subcommand opens the GUI; subcommands serve administrators and scheduled tasks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from huifang_desktop import APP_TITLE, __version__
+from huifang_desktop.config import AppPaths, default_data_dir
+
+log = logging.getLogger("huifang")
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as a message, not a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="huifang-desktop", description=f"{APP_TITLE}：客户回访与投诉管理")
+    p.add_argument("--version", action="version", version=f"huifang-desktop {__version__}")
+    p.add_argument("--data-dir", type=Path, help="数据文件夹（默认：用户数据目录）")
+    p.add_argument("--database-url", help="数据库地址，例如 postgresql+psycopg://user:pw@host/db（默认：数据文件夹里的 SQLite 文件）")
+    p.add_argument("--demo", action="store_true", help="打开示例办公室（首次使用时自动生成）")
+    p.add_argument("--smoke-test", action="store_true", help="离屏建立主窗口、检查数据库后退出")
+    p.add_argument("--screenshot", type=Path, metavar="DIR", help="为每个主标签页保存一张 PNG 后退出")
+    p.add_argument("--user", help="登录用户名（截图、测试用；GUI 默认弹出登录框）")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    d = sub.add_parser("demo", help="生成示例办公室数据")
+    d.add_argument("--customers", type=int, default=300)
+    d.add_argument("--visits", type=int, default=0)
+    d.add_argument("--complaints", type=int, default=0)
+    d.add_argument("--seed", type=int, default=1)
+
+    u = sub.add_parser("users", help="用户管理：add / list / reset-password")
+    usub = u.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    add = usub.add_parser("add", help="新建用户")
+    add.add_argument("username")
+    add.add_argument("--name", required=True, help="姓名")
+    add.add_argument("--role", required=True, choices=["clerk", "supervisor", "manager", "admin"])
+    add.add_argument("--department", default="")
+    add.add_argument("--password", help="密码（不给则提示输入）")
+    usub.add_parser("list", help="列出用户")
+    reset = usub.add_parser("reset-password", help="重置密码")
+    reset.add_argument("username")
+    reset.add_argument("--password", help="新密码（不给则随机生成并打印）")
+    return p
+
+
+def resolve_paths(args: argparse.Namespace) -> AppPaths:
+    base = args.data_dir if args.data_dir else default_data_dir()
+    if args.demo and not args.data_dir:
+        base = base / "demo"
+    return AppPaths(base.expanduser().resolve())
+
+
+def open_context(paths: AppPaths, database_url: str | None = None):  # type: ignore[no-untyped-def]
+    """Make the folders and the engine, back up and migrate; return a system ServiceContext."""
+    from huifang_desktop.services.context import ServiceContext
+    from huifang_desktop.storage.db import DatabaseError, make_engine, make_session_factory, sqlite_url, upgrade
+
+    try:
+        paths.ensure()
+    except OSError as exc:
+        raise UserError(f"无法写入数据文件夹 {paths.data_dir}：{exc.strerror or exc}。"
+                        "请检查磁盘空间和文件夹权限，或用 --data-dir 指定其他文件夹。") from exc
+    url = database_url or sqlite_url(paths.database)
+    engine = make_engine(url)
+    try:
+        upgrade(engine, backup_dir=paths.backups)
+    except DatabaseError as exc:
+        engine.dispose()
+        raise UserError(str(exc)) from exc
+    except Exception as exc:  # locked, unreachable server, disk full …
+        engine.dispose()
+        raise UserError(f"无法打开数据库 {url}：{exc}") from exc
+    return ServiceContext(engine, make_session_factory(engine))
+
+
+def setup_logging(paths: AppPaths) -> None:
+    handler = logging.FileHandler(paths.log_file, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def ensure_demo_office(ctx, paths: AppPaths, customers: int = 2000) -> None:  # type: ignore[no-untyped-def]
+    from huifang_desktop.services import demo, users
+
+    if users.has_users(ctx):
+        return
+    print(f"正在生成示例办公室（{customers} 位客户）…", file=sys.stderr)
+    result = demo.generate_demo(ctx, customers=customers, seed=1)
+    _print_demo_users(result)
+
+
+def _print_demo_users(result) -> None:  # type: ignore[no-untyped-def]
+    print("示例用户（密码只显示这一次）：")
+    for username, role, password in result.users:
+        print(f"  {username:<12} {role:<11} {password}")
+
+
+# --- commands -----------------------------------------------------------------------------------------
+
+def cmd_demo(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from huifang_desktop.services import demo
+
+    for name in ("customers", "visits", "complaints"):
+        if getattr(args, name) < 0:
+            raise UserError(f"--{name} 不能为负数")
+    result = demo.generate_demo(ctx, customers=args.customers, visits=args.visits, complaints=args.complaints,
+                                seed=args.seed)
+    print(f"已生成 {result.customers} 位客户，用时 {result.seconds:.1f} 秒。")
+    _print_demo_users(result)
+    return EXIT_OK
+
+
+def cmd_users(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from huifang_desktop.services import users
+
+    if args.users_command == "list":
+        for u in users.list_users(ctx, include_inactive=True):
+            state = "" if u.active else "（停用）"
+            print(f"{u.username:<14} {u.display_name:<8} {u.role.label:<6} {u.department}{state}")
+        return EXIT_OK
+    if args.users_command == "add":
+        password = args.password or _ask_password()
+        info = users.create_user(ctx, args.username, args.name, args.role, password, args.department)
+        print(f"已创建用户 {info.username}（{info.role.label}）。")
+        return EXIT_OK
+    if args.users_command == "reset-password":
+        password = users.reset_password(ctx, args.username, args.password)
+        print(f"用户 {args.username} 的新密码：{password}" if not args.password else "密码已重置。")
+        return EXIT_OK
+    raise UserError(f"未知操作：{args.users_command}")
+
+
+def _ask_password() -> str:
+    if not sys.stdin.isatty():
+        raise UserError("请用 --password 给出密码（当前没有可输入的终端）。")
+    first = getpass.getpass("密码：")
+    if first != getpass.getpass("再输一次：") :
+        raise UserError("两次输入的密码不一致。")
+    return first
+
+
+COMMANDS = {"demo": cmd_demo, "users": cmd_users}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _utf8_console()
+    paths = resolve_paths(args)
+    try:
+        ctx = open_context(paths, args.database_url)
+        setup_logging(paths)
+        if args.command:
+            from huifang_desktop.services.errors import ServiceError
+            from huifang_desktop.domain.errors import ValidationError
+
+            try:
+                return COMMANDS[args.command](ctx, args)
+            except (ServiceError, ValidationError) as exc:
+                raise UserError(str(exc)) from exc
+        if args.demo:
+            ensure_demo_office(ctx, paths)
+        from huifang_desktop.ui.application import run_gui
+
+        return run_gui(ctx, paths, args)
+    except UserError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _utf8_console() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            pass

@@ -1,0 +1,169 @@
+"""Start the GUI: QApplication, bundled CJK font, error hook, first-start admin, log-in, main window."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QCoreApplication, QLocale, QTimer, QTranslator
+from PySide6.QtGui import QFont, QFontDatabase, QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from huifang_desktop import APP_NAME, APP_TITLE
+
+if TYPE_CHECKING:
+    import argparse
+
+    from huifang_desktop.config import AppPaths
+    from huifang_desktop.services.context import ServiceContext
+
+log = logging.getLogger("huifang.ui")
+
+
+def register_fonts() -> str | None:
+    """Register the bundled CJK font so Chinese shows on a PC without Chinese fonts."""
+    from huifang_desktop.printing.fonts import font_path
+
+    font_id = QFontDatabase.addApplicationFont(str(font_path()))
+    if font_id < 0:
+        log.warning("bundled font could not be loaded")
+        return None
+    families = QFontDatabase.applicationFontFamilies(font_id)
+    return families[0] if families else None
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv or [sys.argv[0]])
+    assert isinstance(app, QApplication)
+    QCoreApplication.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_TITLE)
+    family = register_fonts()
+    if family:
+        font = QFont(family)
+        font.setPointSize(10)
+        app.setFont(font)
+    _install_translator(app)
+    from huifang_desktop.ui.common.resources import icon_path
+
+    app.setWindowIcon(QIcon(str(icon_path())))
+    return app
+
+
+def _install_translator(app: QApplication) -> None:
+    """Source strings are Simplified Chinese; other languages load a .qm from resources/translations."""
+    from huifang_desktop.ui.common.resources import translations_dir
+
+    name = QLocale.system().name()
+    if name.startswith("zh"):
+        return
+    translator = QTranslator(app)
+    if translator.load(f"huifang_{name}", str(translations_dir())):
+        app.installTranslator(translator)
+
+
+def install_excepthook(log_file: Path) -> None:
+    """Uncaught exceptions: write the log file and show an error dialog instead of vanishing."""
+
+    def hook(exc_type, exc, tb):  # type: ignore[no-untyped-def]
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        log.error("uncaught exception:\n%s", text)
+        app = QApplication.instance()
+        if app is None or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        box = QMessageBox(QMessageBox.Icon.Critical, APP_TITLE,
+                          QCoreApplication.translate("app", "程序出现意外错误，已记录到日志文件：\n{0}\n\n"
+                                                     "已保存的数据不受影响。").format(log_file))
+        box.setDetailedText(text)
+        box.exec()
+
+    sys.excepthook = hook
+
+
+def run_gui(ctx: ServiceContext, paths: AppPaths, args: argparse.Namespace) -> int:
+    if args.smoke_test or args.screenshot:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = make_app()
+    install_excepthook(paths.log_file)
+    from huifang_desktop.services import users
+    from huifang_desktop.ui.login import FirstAdminDialog, LoginDialog
+    from huifang_desktop.ui.main_window import MainWindow
+
+    unattended = bool(args.smoke_test or args.screenshot)
+    if unattended:
+        user = _unattended_user(ctx, args.user)
+    else:
+        if not users.has_users(ctx):
+            first = FirstAdminDialog(ctx)
+            if first.exec() != FirstAdminDialog.DialogCode.Accepted:
+                return 0
+        if args.demo and args.user is None:
+            user = _unattended_user(ctx, "supervisor")
+        else:
+            login = LoginDialog(ctx, username=args.user or "")
+            if login.exec() != LoginDialog.DialogCode.Accepted or login.user is None:
+                return 0
+            user = login.user
+    window = MainWindow(ctx.as_user(user), paths, demo=bool(args.demo))
+    if args.smoke_test:
+        return _smoke_test(app, window, ctx)
+    if args.screenshot:
+        return _screenshots(app, window, args.screenshot)
+    window.show()
+    QTimer.singleShot(0, window.on_started)
+    return app.exec()
+
+
+def _unattended_user(ctx: ServiceContext, username: str | None):  # type: ignore[no-untyped-def]
+    from huifang_desktop.domain.roles import Role
+    from huifang_desktop.services import users
+    from huifang_desktop.services.context import SYSTEM_USER
+
+    if username:
+        return users.find_user(ctx, username)
+    for role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN):
+        for u in users.list_users(ctx):
+            if u.role == role:
+                return users.get_user(ctx, u.id)
+    return SYSTEM_USER
+
+
+def _smoke_test(app: QApplication, window, ctx: ServiceContext) -> int:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    window.resize(1280, 800)
+    window.show()
+    app.processEvents()
+    with ctx.engine.connect() as conn:
+        if ctx.engine.dialect.name == "sqlite":
+            result = conn.execute(text("PRAGMA integrity_check")).scalar()
+            if result != "ok":
+                print(f"数据库完整性检查失败：{result}", file=sys.stderr)
+                return 1
+        conn.execute(text("SELECT count(*) FROM customer")).scalar()
+    window.close()
+    print("smoke test ok")
+    return 0
+
+
+def _screenshots(app: QApplication, window, out_dir: Path) -> int:  # type: ignore[no-untyped-def]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    window.resize(1366, 800)
+    window.show()
+    for index, slug in enumerate(window.tab_slugs()):
+        window.tabs.setCurrentIndex(index)
+        for _ in range(5):
+            app.processEvents()
+        target = out_dir / f"{index + 1:02d}-{slug}.png"
+        if not window.grab().save(str(target)):
+            print(f"无法保存截图 {target}", file=sys.stderr)
+            return 1
+        print(target)
+    window.close()
+    return 0

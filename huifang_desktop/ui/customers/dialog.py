@@ -1,0 +1,443 @@
+"""Customer editor (客户档案) and the supervisor's bulk reassignment dialog."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from huifang_desktop.domain.customers import (
+    CUSTOMER_KINDS,
+    CUSTOMER_STATUSES,
+    GRADES_ABCD,
+    ContactDraft,
+    CustomerDraft,
+)
+from huifang_desktop.domain.roles import Permission, can
+from huifang_desktop.domain.validation import format_phone
+from huifang_desktop.services import customers as customer_service
+from huifang_desktop.services import users as user_service
+from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.services.customers import CustomerDetail
+from huifang_desktop.services.errors import ConflictError, DuplicateWarning, ServiceError, ValidationError
+from huifang_desktop.services.settings import load_settings
+from huifang_desktop.ui.common.feedback import mark_fields, show_error
+
+CONTACT_COLUMNS = ("姓名", "电话", "手机", "邮箱", "职务", "主要")
+
+
+class CustomerDialog(QDialog):
+    """Create (customer_id None) or edit one customer file. ``saved`` holds the result after OK."""
+
+    def __init__(self, ctx: ServiceContext, customer_id: int | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.saved: CustomerDetail | None = None
+        self.changed = False
+        self.detail = customer_service.get_customer(ctx, customer_id) if customer_id else None
+        settings = load_settings(ctx)
+        editable = can(ctx.user.role, Permission.EDIT_CUSTOMERS) and not (self.detail and self.detail.archived)
+        self.setWindowTitle(self.tr("新建客户档案") if self.detail is None
+                            else self.tr("客户档案 {0} {1}").format(self.detail.code, self.detail.name))
+        self.resize(860, 620)
+
+        # --- basic fields
+        self.code = QLabel(self.detail.code if self.detail else self.tr("（保存后自动编号）"))
+        self.name = QLineEdit()
+        self.name.setObjectName("name")
+        self.kind = QComboBox()
+        self.kind.addItems(list(CUSTOMER_KINDS))
+        self.category = QComboBox()
+        self.category.addItems(list(settings.categories))
+        self.status = QComboBox()
+        self.status.addItems(list(CUSTOMER_STATUSES))
+        self.owner = QComboBox()
+        for u in user_service.clerks(ctx):
+            self.owner.addItem(f"{u.display_name}（{u.department}）" if u.department else u.display_name, u.id)
+        self.address = QLineEdit()
+        self.region = QComboBox()
+        self.region.setEditable(True)
+        self.region.addItems([""] + list(settings.regions))
+        self.source = QComboBox()
+        self.source.setEditable(True)
+        self.source.addItems([""] + list(settings.sources))
+        self.industry = QLineEdit()
+        self.birthday = QLineEdit()
+        self.birthday.setPlaceholderText(self.tr("如 1980-05-20，可空"))
+        self.created_on = QLineEdit(ctx.today().isoformat())
+        self.notes = QPlainTextEdit()
+        self.notes.setTabChangesFocus(True)
+        self.notes.setMaximumHeight(80)
+        self.grade_label = QLabel("D")
+        self.pin_button = QPushButton(self.tr("指定等级…"))
+        self.pin_button.setVisible(self.detail is not None and can(ctx.user.role, Permission.PIN_GRADE))
+        self.pin_button.clicked.connect(self._pin_grade)
+
+        grid = QGridLayout()
+        rows = [
+            (self.tr("客户编号"), self.code, self.tr("客户名称*"), self.name),
+            (self.tr("类型"), self.kind, self.tr("类别"), self.category),
+            (self.tr("负责人"), self.owner, self.tr("状态"), self.status),
+            (self.tr("地址"), self.address, self.tr("区域"), self.region),
+            (self.tr("来源"), self.source, self.tr("行业"), self.industry),
+            (self.tr("生日"), self.birthday, self.tr("建档日期"), self.created_on),
+        ]
+        for r, (l1, w1, l2, w2) in enumerate(rows):
+            grid.addWidget(QLabel(l1), r, 0)
+            grid.addWidget(w1, r, 1)
+            grid.addWidget(QLabel(l2), r, 2)
+            grid.addWidget(w2, r, 3)
+        grade_box = QHBoxLayout()
+        grade_box.addWidget(self.grade_label)
+        grade_box.addWidget(self.pin_button)
+        grade_box.addStretch(1)
+        grid.addWidget(QLabel(self.tr("等级")), len(rows), 0)
+        grid.addLayout(grade_box, len(rows), 1, 1, 3)
+        grid.addWidget(QLabel(self.tr("备注")), len(rows) + 1, 0)
+        grid.addWidget(self.notes, len(rows) + 1, 1, 1, 3)
+
+        # --- contacts
+        self.contacts = QTableWidget(0, len(CONTACT_COLUMNS))
+        self.contacts.setObjectName("contacts")
+        self.contacts.setHorizontalHeaderLabels([self.tr(c) for c in CONTACT_COLUMNS])
+        self.contacts.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.contacts.setMinimumHeight(120)
+        add_contact = QPushButton(self.tr("添加联系人"))
+        add_contact.clicked.connect(lambda: self._add_contact_row())
+        remove_contact = QPushButton(self.tr("删除所选联系人"))
+        remove_contact.clicked.connect(self._remove_contact_row)
+        contact_buttons = QHBoxLayout()
+        contact_buttons.addWidget(add_contact)
+        contact_buttons.addWidget(remove_contact)
+        contact_buttons.addStretch(1)
+
+        basic = QWidget()
+        basic_layout = QVBoxLayout(basic)
+        basic_layout.addLayout(grid)
+        basic_layout.addWidget(QLabel(self.tr("联系人（至少一位，填电话或手机）")))
+        basic_layout.addWidget(self.contacts)
+        basic_layout.addLayout(contact_buttons)
+
+        self.pages = QTabWidget()
+        self.pages.addTab(basic, self.tr("基本信息"))
+        if self.detail is not None:
+            self.pages.addTab(self._purchases_page(editable), self.tr("购货/交货记录"))
+            self.pages.addTab(self._history_page(), self.tr("修改记录"))
+
+        self.message = QLabel()
+        self.message.setObjectName("message")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #d9363e;")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存(&S)"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("关闭"))
+        buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(editable)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        self.buttons = buttons
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.pages, 1)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+
+        self.field_widgets: dict[str, QWidget] = {
+            "name": self.name, "kind": self.kind, "category": self.category, "status": self.status,
+            "address": self.address, "birthday": self.birthday, "created_on": self.created_on,
+            "notes": self.notes, "owner_id": self.owner, "contacts": self.contacts,
+        }
+        if self.detail is not None:
+            self._fill(self.detail)
+        else:
+            self._select_data(self.owner, ctx.user.id)
+            self._add_contact_row(primary=True)
+        self.name.setFocus()
+
+    # --- filling and reading ---------------------------------------------------------------------------
+    @staticmethod
+    def _select_data(combo: QComboBox, value: object) -> None:
+        i = combo.findData(value)
+        if i >= 0:
+            combo.setCurrentIndex(i)
+
+    @staticmethod
+    def _select_text(combo: QComboBox, text: str) -> None:
+        i = combo.findText(text)
+        if i < 0 and combo.isEditable():
+            combo.setEditText(text)
+        elif i >= 0:
+            combo.setCurrentIndex(i)
+
+    def _fill(self, d: CustomerDetail) -> None:
+        self.name.setText(d.name)
+        self._select_text(self.kind, d.kind)
+        if self.category.findText(d.category) < 0:
+            self.category.addItem(d.category)
+        self._select_text(self.category, d.category)
+        self._select_text(self.status, d.status)
+        self._select_data(self.owner, d.owner_id)
+        self.address.setText(d.address)
+        self._select_text(self.region, d.region)
+        self._select_text(self.source, d.source)
+        self.industry.setText(d.industry)
+        self.birthday.setText(d.birthday.isoformat() if d.birthday else "")
+        self.created_on.setText(d.created_on.isoformat())
+        self.notes.setPlainText(d.notes)
+        pinned = self.tr("（主管指定：{0}）").format(d.grade_reason) if d.grade_pinned else \
+            self.tr("（按近一年采购量 {0} 自动计算）").format(d.annual_volume)
+        self.grade_label.setText(f"{d.grade} {pinned}")
+        self.contacts.setRowCount(0)
+        for c in d.contacts:
+            self._add_contact_row(c.name, format_phone(c.phone), format_phone(c.mobile), c.email, c.title,
+                                  c.is_primary)
+
+    def _add_contact_row(self, name: str = "", phone: str = "", mobile: str = "", email: str = "",
+                         title: str = "", primary: bool = False) -> None:
+        r = self.contacts.rowCount()
+        self.contacts.insertRow(r)
+        for col, value in enumerate((name, phone, mobile, email, title)):
+            self.contacts.setItem(r, col, QTableWidgetItem(value))
+        check = QTableWidgetItem()
+        check.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+        check.setCheckState(Qt.CheckState.Checked if primary else Qt.CheckState.Unchecked)
+        self.contacts.setItem(r, 5, check)
+
+    def _remove_contact_row(self) -> None:
+        row = self.contacts.currentRow()
+        if row >= 0:
+            self.contacts.removeRow(row)
+
+    def _cell(self, r: int, c: int) -> str:
+        item = self.contacts.item(r, c)
+        return item.text() if item else ""
+
+    def draft(self) -> CustomerDraft:
+        contacts = tuple(
+            ContactDraft(name=self._cell(r, 0), phone=self._cell(r, 1), mobile=self._cell(r, 2),
+                         email=self._cell(r, 3), title=self._cell(r, 4),
+                         is_primary=bool(self.contacts.item(r, 5)
+                                         and self.contacts.item(r, 5).checkState() == Qt.CheckState.Checked))
+            for r in range(self.contacts.rowCount())
+        )
+        return CustomerDraft(
+            name=self.name.text(), kind=self.kind.currentText(), category=self.category.currentText(),
+            address=self.address.text(), region=self.region.currentText(), source=self.source.currentText(),
+            industry=self.industry.text(), birthday=self.birthday.text(), created_on=self.created_on.text(),
+            status=self.status.currentText(), notes=self.notes.toPlainText(), owner_id=self.owner.currentData(),
+            contacts=contacts,
+        )
+
+    # --- saving -------------------------------------------------------------------------------------------
+    def save(self, confirm_duplicates: bool = False) -> None:
+        draft = self.draft()
+        try:
+            if self.detail is None:
+                self.saved = customer_service.register_customer(self.ctx, draft,
+                                                                confirm_duplicates=confirm_duplicates)
+            else:
+                self.saved = customer_service.update_customer(self.ctx, self.detail.id, draft, self.detail.version,
+                                                              confirm_duplicates=confirm_duplicates)
+        except ValidationError as exc:
+            first = mark_fields(self.field_widgets, exc)
+            self.message.setText(str(exc))
+            self.pages.setCurrentIndex(0)
+            if first is not None:
+                first.setFocus()
+            return
+        except DuplicateWarning as exc:
+            answer = QMessageBox.question(
+                self, self.tr("可能重复"), self.tr("{0}\n\n仍要保存吗？").format(exc),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            if answer == QMessageBox.StandardButton.Yes:
+                self.save(confirm_duplicates=True)
+            return
+        except ConflictError as exc:
+            answer = QMessageBox.question(
+                self, self.tr("档案已被修改"), self.tr("{0}\n\n是否重新载入最新内容？（您的修改将丢失）").format(exc),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+            if answer == QMessageBox.StandardButton.Yes and self.detail is not None:
+                self.detail = customer_service.get_customer(self.ctx, self.detail.id)
+                self._fill(self.detail)
+            return
+        except ServiceError as exc:
+            self.message.setText(str(exc))
+            return
+        mark_fields(self.field_widgets, None)
+        self.changed = True
+        self.accept()
+
+    # --- other pages ----------------------------------------------------------------------------------------
+    def _purchases_page(self, editable: bool) -> QWidget:
+        page = QWidget()
+        self.purchases = QTableWidget(0, 7)
+        self.purchases.setHorizontalHeaderLabels(
+            [self.tr(h) for h in ("日期", "类型", "产品或服务", "规格型号", "数量", "金额", "质保到期")])
+        self.purchases.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.purchases.horizontalHeader().setStretchLastSection(True)
+        self._fill_purchases()
+        self.p_day = QLineEdit(self.ctx.today().isoformat())
+        self.p_kind = QComboBox()
+        self.p_kind.addItems([self.tr("购货"), self.tr("交货")])
+        self.p_product = QLineEdit()
+        self.p_spec = QLineEdit()
+        self.p_qty = QSpinBox()
+        self.p_qty.setRange(1, 100000)
+        self.p_amount = QLineEdit()
+        self.p_warranty = QLineEdit()
+        self.p_warranty.setPlaceholderText(self.tr("可空"))
+        self.p_message = QLabel()
+        self.p_message.setStyleSheet("color: #d9363e;")
+        add = QPushButton(self.tr("登记"))
+        add.setEnabled(editable)
+        add.clicked.connect(self._add_purchase)
+        form = QFormLayout()
+        row1 = QHBoxLayout()
+        for label, w in ((self.tr("日期"), self.p_day), (self.tr("类型"), self.p_kind),
+                         (self.tr("产品"), self.p_product), (self.tr("规格"), self.p_spec)):
+            row1.addWidget(QLabel(label))
+            row1.addWidget(w)
+        row2 = QHBoxLayout()
+        for label, w in ((self.tr("数量"), self.p_qty), (self.tr("金额"), self.p_amount),
+                         (self.tr("质保到期"), self.p_warranty)):
+            row2.addWidget(QLabel(label))
+            row2.addWidget(w)
+        row2.addWidget(add)
+        form.addRow(row1)
+        form.addRow(row2)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.purchases, 1)
+        layout.addLayout(form)
+        layout.addWidget(self.p_message)
+        return page
+
+    def _fill_purchases(self) -> None:
+        assert self.detail is not None
+        self.purchases.setRowCount(len(self.detail.purchases))
+        for r, p in enumerate(self.detail.purchases):
+            values = (p.day.isoformat(), p.kind, p.product, p.spec, str(p.quantity),
+                      f"{p.amount:,.2f}" if p.amount is not None else "",
+                      p.warranty_end.isoformat() if p.warranty_end else "")
+            for c, v in enumerate(values):
+                self.purchases.setItem(r, c, QTableWidgetItem(v))
+
+    def _add_purchase(self) -> None:
+        assert self.detail is not None
+        try:
+            customer_service.add_purchase(
+                self.ctx, self.detail.id, day=self.p_day.text(), product=self.p_product.text(),
+                quantity=self.p_qty.value(), amount=self.p_amount.text() or None, spec=self.p_spec.text(),
+                kind=self.p_kind.currentText(), warranty_end=self.p_warranty.text() or None)
+        except (ValidationError, ServiceError) as exc:
+            self.p_message.setText(str(exc))
+            return
+        self.p_message.clear()
+        self.changed = True
+        self.detail = customer_service.get_customer(self.ctx, self.detail.id)
+        self._fill_purchases()
+        self._fill(self.detail)
+        self.p_product.clear()
+
+    def _history_page(self) -> QWidget:
+        assert self.detail is not None
+        rows = customer_service.history(self.ctx, self.detail.id)
+        table = QTableWidget(len(rows), 5)
+        table.setObjectName("history")
+        table.setHorizontalHeaderLabels([self.tr(h) for h in ("时间", "用户", "操作", "原值", "新值")])
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.horizontalHeader().setStretchLastSection(True)
+        for r, h in enumerate(rows):
+            for c, v in enumerate((h.at.strftime("%Y-%m-%d %H:%M"), h.user, h.action, h.old,
+                                   h.new + (f"（{h.note}）" if h.note else ""))):
+                table.setItem(r, c, QTableWidgetItem(v))
+        table.resizeColumnsToContents()
+        return table
+
+    def _pin_grade(self) -> None:
+        assert self.detail is not None
+        choices = [self.tr("自动计算")] + list(GRADES_ABCD) + ["VIP", "普通", "小客户"]
+        choice, ok = QInputDialog.getItem(self, self.tr("指定等级"), self.tr("等级："), choices, 0, False)
+        if not ok:
+            return
+        reason = ""
+        if choice != choices[0]:
+            reason, ok = QInputDialog.getText(self, self.tr("指定等级"), self.tr("原因（必填）："))
+            if not ok:
+                return
+        try:
+            customer_service.pin_grade(self.ctx, self.detail.id, None if choice == choices[0] else choice, reason)
+        except (ValidationError, ServiceError) as exc:
+            show_error(self, exc)
+            return
+        self.changed = True
+        self.detail = customer_service.get_customer(self.ctx, self.detail.id)
+        self._fill(self.detail)
+
+
+class ReassignDialog(QDialog):
+    """Move all customers of one clerk to one or several colleagues (when a clerk leaves)."""
+
+    def __init__(self, ctx: ServiceContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.moved = 0
+        self.setWindowTitle(self.tr("批量移交客户"))
+        people = user_service.clerks(ctx)
+        self.source = QComboBox()
+        for u in people:
+            self.source.addItem(u.display_name, u.id)
+        self.targets = QListWidget()
+        for u in people:
+            item = QListWidgetItem(u.display_name)
+            item.setData(Qt.ItemDataRole.UserRole, u.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.targets.addItem(item)
+        self.note = QLineEdit()
+        self.note.setPlaceholderText(self.tr("如：离职交接"))
+        self.message = QLabel()
+        self.message.setStyleSheet("color: #d9363e;")
+        form = QFormLayout()
+        form.addRow(self.tr("原负责人"), self.source)
+        form.addRow(self.tr("接收人（可多选，平均分配）"), self.targets)
+        form.addRow(self.tr("说明"), self.note)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.run)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+
+    def run(self) -> None:
+        targets = [self.targets.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.targets.count())
+                   if self.targets.item(i).checkState() == Qt.CheckState.Checked]
+        try:
+            self.moved = customer_service.reassign_customers(self.ctx, self.source.currentData(), targets,
+                                                             self.note.text())
+        except (ValidationError, ServiceError) as exc:
+            self.message.setText(str(exc))
+            return
+        self.accept()
+
+

@@ -1,0 +1,104 @@
+"""Log-in dialog and the first-start dialog that creates the administrator."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+)
+
+from huifang_desktop import APP_TITLE
+from huifang_desktop.domain.errors import ValidationError
+from huifang_desktop.services import users
+from huifang_desktop.services.context import ServiceContext, UserInfo
+from huifang_desktop.services.errors import ServiceError
+
+
+class LoginDialog(QDialog):
+    def __init__(self, ctx: ServiceContext, username: str = "", parent=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self.ctx = ctx
+        self.user: UserInfo | None = None
+        self.setWindowTitle(self.tr("登录 — {0}").format(APP_TITLE))
+        self.username = QLineEdit(username)
+        self.username.setObjectName("username")
+        self.password = QLineEdit()
+        self.password.setObjectName("password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.message = QLabel()
+        self.message.setStyleSheet("color: #d9363e;")
+        form = QFormLayout()
+        form.addRow(self.tr("用户名(&U)"), self.username)
+        form.addRow(self.tr("密码(&P)"), self.password)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("登录"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("退出"))
+        buttons.accepted.connect(self.try_login)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        (self.password if username else self.username).setFocus()
+
+    def try_login(self) -> None:
+        try:
+            self.user = users.authenticate(self.ctx, self.username.text(), self.password.text())
+        except ServiceError as exc:
+            self.message.setText(str(exc))
+            self.password.selectAll()
+            self.password.setFocus()
+            return
+        self.accept()
+
+
+class FirstAdminDialog(QDialog):
+    """First start: no user yet, so the person installing creates the administrator account."""
+
+    def __init__(self, ctx: ServiceContext, parent=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle(self.tr("首次使用：创建系统管理员"))
+        self.username = QLineEdit("admin")
+        self.display_name = QLineEdit(self.tr("系统管理员"))
+        self.department = QLineEdit(self.tr("客服部"))
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password2 = QLineEdit()
+        self.password2.setEchoMode(QLineEdit.EchoMode.Password)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #d9363e;")
+        intro = QLabel(self.tr("这是第一次启动。请设置系统管理员账号，之后用它登录并添加其他用户。"))
+        intro.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow(self.tr("用户名"), self.username)
+        form.addRow(self.tr("姓名"), self.display_name)
+        form.addRow(self.tr("部门"), self.department)
+        form.addRow(self.tr("密码"), self.password)
+        form.addRow(self.tr("确认密码"), self.password2)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.create)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self.password.setFocus()
+
+    def create(self) -> None:
+        if self.password.text() != self.password2.text():
+            self.message.setText(self.tr("两次输入的密码不一致。"))
+            return
+        try:
+            users.create_user(self.ctx, self.username.text(), self.display_name.text(), "admin",
+                              self.password.text(), self.department.text(), first_admin=True)
+        except (ServiceError, ValidationError) as exc:
+            self.message.setText(str(exc))
+            return
+        self.accept()

@@ -1,0 +1,102 @@
+"""Main window: tabs 客户档案, 回访日历, 投诉登记, 台账, 审阅; menu; status bar with user and database."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
+
+from huifang_desktop import APP_TITLE, __version__
+from huifang_desktop.config import AppPaths
+from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.ui.common.coming import ComingTab
+from huifang_desktop.ui.customers.tab import CustomersTab
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: ServiceContext, paths: AppPaths, *, demo: bool = False) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.paths = paths
+        title = APP_TITLE + (self.tr("（示例办公室）") if demo else "")
+        self.setWindowTitle(title)
+        self.resize(1280, 800)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.customers_tab = CustomersTab(ctx)
+        self._tabs = [
+            ("customers", self.tr("客户档案"), self.customers_tab),
+            ("calendar", self.tr("回访日历"), ComingTab(self.tr("回访日历"), [
+                self.tr("按规则自动生成的回访计划：例行回访（A/B/C 类）、到货/使用/满意度回访、维修与投诉回访"),
+                self.tr("月、周、日视图：今日待回访、逾期、已完成，按我/按专员/全组"),
+                self.tr("回访记录表录入，附回访话术；回访率与及时率"),
+            ], self.tr("在此之前，请在客户档案中查看客户与购货记录。"))),
+            ("complaints", self.tr("投诉登记"), ComingTab(self.tr("投诉登记"), [
+                self.tr("投诉、咨询、建议登记，按严重程度分派（一般/重要/重大）"),
+                self.tr("按工作日计算的处理期限、逾期升级、催办与查办"),
+                self.tr("结案回访：客户满意后方可关闭；投诉台账"),
+            ], self.tr("投诉处理规则已内置，登记界面即将开放。"))),
+            ("ledgers", self.tr("台账"), ComingTab(self.tr("台账"), [
+                self.tr("客户台账、回访台账、投诉台账、售后服务台账、终端客户信息台帐"),
+                self.tr("导出 Excel、打印；导入本单位现有的 Excel 台账"),
+                self.tr("月度、季度统计与考核"),
+            ], self.tr("客户档案标签页已可按条件筛选与排序。"))),
+            ("review", self.tr("审阅"), ComingTab(self.tr("审阅"), [
+                self.tr("主管审阅回访记录表、回访报告表和投诉处理表，填写指导意见并签字"),
+                self.tr("签字后记录锁定，撤回需说明原因并留痕"),
+                self.tr("操作日志查询与导出"),
+            ], self.tr("客户档案的修改记录已全部留痕，可在档案的“修改记录”中查看。"))),
+        ]
+        for _slug, label, widget in self._tabs:
+            self.tabs.addTab(widget, label)
+        self.setCentralWidget(self.tabs)
+        self._build_menu()
+        self._build_status()
+
+    def tab_slugs(self) -> list[str]:
+        return [slug for slug, _label, _w in self._tabs]
+
+    def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu(self.tr("文件(&F)"))
+        new_customer = QAction(self.tr("新建客户档案(&N)"), self)
+        new_customer.setShortcut(QKeySequence.StandardKey.New)
+        new_customer.triggered.connect(self._new_customer)
+        file_menu.addAction(new_customer)
+        file_menu.addSeparator()
+        quit_action = QAction(self.tr("退出(&Q)"), self)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        view_menu = self.menuBar().addMenu(self.tr("视图(&V)"))
+        for index, (_slug, label, _w) in enumerate(self._tabs):
+            action = QAction(label, self)
+            action.setShortcut(QKeySequence(f"Alt+{index + 1}"))
+            action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
+            view_menu.addAction(action)
+
+        help_menu = self.menuBar().addMenu(self.tr("帮助(&H)"))
+        about = QAction(self.tr("关于(&A)"), self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _build_status(self) -> None:
+        user = self.ctx.user
+        dep = f" · {user.department}" if user.department else ""
+        self.user_label = QLabel(self.tr("当前用户：{0}（{1}{2}）").format(user.display_name, user.role.label, dep))
+        url = self.ctx.engine.url
+        where = url.database if url.get_backend_name() == "sqlite" else url.render_as_string(hide_password=True)
+        self.db_label = QLabel(self.tr("数据库：{0}").format(where))
+        self.statusBar().addWidget(self.user_label)
+        self.statusBar().addPermanentWidget(self.db_label)
+
+    def _new_customer(self) -> None:
+        self.tabs.setCurrentWidget(self.customers_tab)
+        self.customers_tab.new_customer()
+
+    def _about(self) -> None:
+        QMessageBox.about(self, self.tr("关于"), self.tr("{0} {1}\n客户回访与投诉管理").format(APP_TITLE, __version__))
+
+    def on_started(self) -> None:
+        """Called once the window is shown (later: reminders of due and overdue work)."""
+        self.customers_tab.search.setFocus()
