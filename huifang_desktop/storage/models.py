@@ -157,6 +157,107 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class VisitPlan(Base):
+    """回访计划: one planned visit from a rule, a trigger or by hand. 逾期 is derived, never stored."""
+
+    __tablename__ = "visit_plan"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    source_key: Mapped[str] = mapped_column(String(120), unique=True)  # idempotency key from the rule engine
+    rule_key: Mapped[str] = mapped_column(String(60), default="manual")
+    visit_type: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str] = mapped_column(String(10))
+    earliest: Mapped[date] = mapped_column(Date)
+    due: Mapped[date] = mapped_column(Date)
+    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    state: Mapped[str] = mapped_column(String(10), default="待回访")
+    cancel_reason: Mapped[str] = mapped_column(String(200), default="")
+    manual: Mapped[bool] = mapped_column(Boolean, default=False)  # edited or moved by hand: kept on regenerate
+    done_on: Mapped[Optional[date]] = mapped_column(Date)
+    record_id: Mapped[Optional[int]] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (
+        Index("ix_visit_plan_due_state", "due", "state"),
+        Index("ix_visit_plan_owner_due", "owner_id", "due"),
+    )
+    __mapper_args__ = {"version_id_col": version}
+
+
+class VisitRecord(Base):
+    """回访记录表 (domain.md §5)."""
+
+    __tablename__ = "visit_record"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)  # HF20261122-003
+    plan_id: Mapped[Optional[int]] = mapped_column(ForeignKey("visit_plan.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    contact_name: Mapped[str] = mapped_column(String(50), default="")
+    contact_phone: Mapped[str] = mapped_column(String(30), default="")
+    visit_type: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str] = mapped_column(String(10))
+    visited_at: Mapped[datetime] = mapped_column(DateTime)
+    visitor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    content: Mapped[str] = mapped_column(Text, default="")  # 回访内容
+    feedback: Mapped[str] = mapped_column(Text, default="")  # 客户意见/反馈
+    problems: Mapped[str] = mapped_column(Text, default="")  # 问题点
+    measures: Mapped[str] = mapped_column(Text, default="")  # 改善对策
+    satisfaction: Mapped[str] = mapped_column(String(20), default="")
+    handling: Mapped[str] = mapped_column(Text, default="")  # 处理情况
+    transfer_department: Mapped[str] = mapped_column(String(50), default="")  # 转交部门
+    transfer_due: Mapped[Optional[datetime]] = mapped_column(DateTime)  # 24 h after the visit
+    transfer_done_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    transfer_answer: Mapped[str] = mapped_column(Text, default="")
+    next_visit_on: Mapped[Optional[date]] = mapped_column(Date)
+    result: Mapped[str] = mapped_column(String(10))
+    customer_signed: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(10), default="待审阅")  # 草稿/待审阅/退回/已签字
+    supervisor_comment: Mapped[str] = mapped_column(Text, default="")
+    signed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    signed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (
+        Index("ix_visit_record_visited_at", "visited_at"),
+        Index("ix_visit_record_visitor_at", "visitor_id", "visited_at"),
+        Index("ix_visit_record_status", "status"),
+    )
+    __mapper_args__ = {"version_id_col": version}
+
+
+class VisitReport(Base):
+    """回访报告表: a clerk's summary of a day's or period's visits, filled the next day (domain.md §5)."""
+
+    __tablename__ = "visit_report"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    clerk_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    summary: Mapped[str] = mapped_column(Text, default="{}")  # JSON: counts by type/result, satisfaction
+    problems: Mapped[str] = mapped_column(Text, default="")
+    actions: Mapped[str] = mapped_column(Text, default="")
+    evaluation: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="草稿")
+    due_on: Mapped[date] = mapped_column(Date)
+    supervisor_comment: Mapped[str] = mapped_column(Text, default="")
+    signed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    signed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (Index("ix_visit_report_clerk_period", "clerk_id", "period_start"),)
+    __mapper_args__ = {"version_id_col": version}
+
+
 __all__ = [
     "AuditLog", "Base", "Contact", "Counter", "Customer", "Department", "Purchase", "Setting", "User",
+    "VisitPlan", "VisitRecord", "VisitReport",
 ]
