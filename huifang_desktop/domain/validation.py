@@ -45,9 +45,11 @@ def normalize_phone(raw: str, *, label: str = "电话", field: str = "phone") ->
     if m:
         ext = m.group(1)
         text = text[: m.start()]
-    # A trailing "-801" after a full landline is an extension too (0571-88886666-801).
+    # A trailing "-801" after a full landline is an extension too (0571-88886666-801), but only when the
+    # first two groups already make a whole number: "021 6123 4567" is one number written in groups.
     parts = [p for p in re.split(r"[\s\-()（）.]+", text) if p]
-    if not ext and len(parts) == 3 and parts[0].startswith("0") and len(parts[2]) <= 5:
+    if (not ext and len(parts) == 3 and parts[0].startswith("0") and len(parts[0]) in (3, 4)
+            and len(parts[1]) in (7, 8) and len(parts[2]) <= 5):
         ext = parts.pop()
     digits = "".join(parts)
     if digits.startswith("+"):

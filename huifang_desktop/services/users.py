@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, Role
@@ -16,8 +17,14 @@ from huifang_desktop.services.context import ServiceContext, UserInfo, audit
 from huifang_desktop.services.errors import NotFound, ServiceError
 from huifang_desktop.storage.models import Department, User
 
-_hasher = PasswordHasher()
+_DEFAULT_HASHER = PasswordHasher()  # argon2id with the library's recommended (slow) parameters
 MIN_PASSWORD = 6
+
+
+def password_hasher() -> PasswordHasher:
+    """The hasher for new passwords. Verification reads the parameters stored in each hash, so a test may
+    monkeypatch this to a cheap hasher without touching the production defaults."""
+    return _DEFAULT_HASHER
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +42,7 @@ class LoginFailed(ServiceError):
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return password_hasher().hash(password)
 
 
 def _check_password(password: str) -> None:
@@ -58,13 +65,18 @@ def ensure_department(ctx: ServiceContext, name: str) -> int:
     if not name:
         raise ValidationError(FieldError("department", "部门", "不能为空"))
     with ctx.sessions() as s, s.begin():
-        dep = s.execute(select(Department).where(Department.name == name)).scalar_one_or_none()
-        if dep is None:
-            dep = Department(name=name)
-            s.add(dep)
-            s.flush()
-            audit(s, ctx, "新建部门", "department", dep.id, name)
-        return dep.id
+        return _ensure_department(s, ctx, name)
+
+
+def _ensure_department(s: Session, ctx: ServiceContext, name: str) -> int:
+    """The id of department ``name`` (already cleaned), created inside the caller's transaction."""
+    dep = s.execute(select(Department).where(Department.name == name)).scalar_one_or_none()
+    if dep is None:
+        dep = Department(name=name)
+        s.add(dep)
+        s.flush()
+        audit(s, ctx, "新建部门", "department", dep.id, name)
+    return dep.id
 
 
 def list_departments(ctx: ServiceContext) -> list[tuple[int, str]]:
@@ -97,10 +109,11 @@ def create_user(ctx: ServiceContext, username: str, display_name: str, role: Rol
         errors.extend(exc.errors)
     if errors:
         raise ValidationError(errors)
-    dep_id = ensure_department(ctx, department) if clean_text(department) else None
-    with ctx.sessions() as s, s.begin():
+    department = clean_text(department)
+    with ctx.sessions() as s, s.begin():  # one transaction: a refused user leaves no new department behind
         if s.execute(select(User.id).where(User.username == username)).first():
             raise ValidationError(FieldError("username", "用户名", f"“{username}”已存在"))
+        dep_id = _ensure_department(s, ctx, department) if department else None
         user = User(username=username, display_name=display_name, role=str(role), department_id=dep_id,
                     password_hash=hash_password(password), active=True, created_at=ctx.now())
         s.add(user)
@@ -117,7 +130,7 @@ def authenticate(ctx: ServiceContext, username: str, password: str) -> UserInfo:
         ok = False
         if user is not None and user.active:
             try:
-                ok = _hasher.verify(user.password_hash, password)
+                ok = password_hasher().verify(user.password_hash, password)
             except (VerifyMismatchError, VerificationError, InvalidHashError):
                 ok = False
         if not ok:

@@ -1,0 +1,119 @@
+"""Shared fixtures: an isolated home folder, a freshly migrated SQLite database, a fixed clock and users."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before anything imports Qt
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher, profiles
+from sqlalchemy import Engine
+
+from huifang_desktop.domain.roles import Role
+from huifang_desktop.services import users as users_service
+from huifang_desktop.services.context import ServiceContext, UserInfo
+from huifang_desktop.storage.db import make_engine, make_session_factory, sqlite_url, upgrade
+
+NOW = datetime(2026, 11, 24, 10, 0)
+PASSWORD = "secret-123"
+_GUI_FIXTURES = frozenset({"qtbot", "qapp", "qtmodeltester"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _GUI_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.gui)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """HOME and the XDG folders point at a temp dir, so no test touches the real user's files."""
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        mp.setenv("USERPROFILE", str(home))
+        mp.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+        mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+        mp.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+        yield home
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its cheapest profile: still real salted hashes, but fast enough for many users per test."""
+    cheap = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    monkeypatch.setattr(users_service, "password_hasher", lambda: cheap)
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One empty database migrated to head per session; every test gets its own copy (faster than migrating)."""
+    path = tmp_path_factory.mktemp("template") / "huifang.db"
+    eng = make_engine(sqlite_url(path))
+    try:
+        upgrade(eng)
+    finally:
+        eng.dispose()  # the last connection checkpoints the WAL into the file
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+@pytest.fixture
+def engine(tmp_path: Path, _migrated_template: Path) -> Iterator[Engine]:
+    """A fresh SQLite file at the head revision in this test's tmp_path."""
+    path = tmp_path / "huifang.db"
+    shutil.copyfile(_migrated_template, path)
+    eng = make_engine(sqlite_url(path))
+    yield eng
+    eng.dispose()
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+@pytest.fixture
+def ctx(engine: Engine) -> ServiceContext:
+    """The system context (no logged-in user) with the clock fixed at 2026-11-24 10:00."""
+    return ServiceContext(engine, make_session_factory(engine), clock=fixed_clock)
+
+
+@pytest.fixture
+def admin(ctx: ServiceContext) -> UserInfo:
+    return users_service.create_user(ctx, "admin", "管理员", Role.ADMIN, PASSWORD, first_admin=True)
+
+
+@pytest.fixture
+def supervisor(ctx: ServiceContext, admin: UserInfo) -> UserInfo:
+    return users_service.create_user(ctx.as_user(admin), "zhuguan", "李主管", Role.SUPERVISOR, PASSWORD, "客服部")
+
+
+@pytest.fixture
+def manager(ctx: ServiceContext, admin: UserInfo) -> UserInfo:
+    return users_service.create_user(ctx.as_user(admin), "jingli", "赵经理", Role.MANAGER, PASSWORD, "经理室")
+
+
+@pytest.fixture
+def clerk(ctx: ServiceContext, admin: UserInfo) -> UserInfo:
+    return users_service.create_user(ctx.as_user(admin), "xiaowang", "小王", Role.CLERK, PASSWORD, "客服部")
+
+
+@pytest.fixture
+def clerk2(ctx: ServiceContext, admin: UserInfo) -> UserInfo:
+    return users_service.create_user(ctx.as_user(admin), "xiaoli", "小李", Role.CLERK, PASSWORD, "销售部")
+
+
+@pytest.fixture
+def as_user() -> Callable[[ServiceContext, UserInfo], ServiceContext]:
+    """``as_user(ctx, user)``: the same database and clock, acting as ``user``."""
+
+    def _as_user(ctx: ServiceContext, user: UserInfo) -> ServiceContext:
+        return ctx.as_user(user)
+
+    return _as_user

@@ -1,0 +1,486 @@
+"""Engine set-up, migrations with backups, refusing foreign or newer databases, unique counters."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, insert, inspect, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from huifang_desktop.storage import db
+from huifang_desktop.storage.counters import next_serial
+from huifang_desktop.storage.db import (
+    BUSY_TIMEOUT_MS,
+    DatabaseError,
+    backup_sqlite,
+    current_revision,
+    head_revision,
+    known_revisions,
+    make_engine,
+    make_session_factory,
+    sqlite_url,
+    upgrade,
+)
+from huifang_desktop.storage.models import Contact, Counter, Customer, Department, Purchase, User
+
+FIRST_REVISION = "0001"
+TABLES_0001 = {"alembic_version", "audit_log", "contact", "counter", "customer", "department", "purchase",
+               "setting", "user_account"}
+
+
+@pytest.fixture
+def db_file(tmp_path: Path) -> Path:
+    return tmp_path / "office.db"
+
+
+@pytest.fixture
+def new_engine(db_file: Path) -> Iterator[Engine]:
+    """An engine on a file that does not exist yet (no schema)."""
+    eng = make_engine(sqlite_url(db_file))
+    yield eng
+    eng.dispose()
+
+
+def _sqlite_rows(path: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(str(path))
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def _tables(path: Path) -> set[str]:
+    return {r[0] for r in _sqlite_rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _fill_0001(engine: Engine) -> None:
+    """Rows written with plain SQL against the 0001 schema, as a program of that version would have."""
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO department (id, name) VALUES (1, '客服部')"))
+        conn.execute(text(
+            "INSERT INTO user_account (id, username, display_name, role, department_id, password_hash, active,"
+            " must_change_password, created_at) VALUES (1, 'xiaowang', '小王', 'clerk', 1, 'x', 1, 0,"
+            " '2026-01-05 09:00:00')"))
+        conn.execute(text(
+            "INSERT INTO customer (id, code, name, initials, kind, category, grade, grade_pinned, grade_reason,"
+            " annual_volume, address, region, source, industry, birthday, created_on, status, notes, owner_id,"
+            " department_id, archived, primary_phone, primary_contact, version, updated_at) VALUES"
+            " (1, 'KH000001', '杭州明达贸易', 'hzmdmy', '单位', '经销商', 'B', 0, '', 60, '文三路 1 号', '西湖',"
+            " '转介绍', '汽车', NULL, '2026-01-05', '正常', '老客户', 1, 1, 0, '13812345678', '张三', 7,"
+            " '2026-01-05 09:00:00')"))
+        conn.execute(text(
+            "INSERT INTO contact (id, customer_id, name, phone, mobile, email, title, is_primary) VALUES"
+            " (1, 1, '张三', '057188886666x801', '13812345678', 'zs@example.com', '经理', 1)"))
+        conn.execute(text(
+            "INSERT INTO purchase (id, customer_id, day, kind, product, spec, quantity, amount, warranty_end,"
+            " created_at) VALUES (1, 1, '2026-03-01', '购货', '货车', 'HF-1', 60, 1234567.89, '2028-03-01',"
+            " '2026-03-01 10:00:00')"))
+        conn.execute(text(
+            "INSERT INTO audit_log (id, at, user_id, username, action, entity, entity_id, label, old, new, note)"
+            " VALUES (1, '2026-01-05 09:00:00', 1, 'xiaowang', '新建客户', 'customer', 1, 'KH000001', NULL,"
+            " '{}', '')"))
+        conn.execute(text("INSERT INTO counter (name, value) VALUES ('customer', 1)"))
+        conn.execute(text("INSERT INTO setting (key, value) VALUES ('office', '{\"company\": \"明达\"}')"))
+
+
+def _assert_0001_rows_readable(engine: Engine) -> None:
+    """The current models read what the 0001 program wrote, value for value."""
+    with make_session_factory(engine)() as s:
+        dep = s.get(Department, 1)
+        assert dep is not None and dep.name == "客服部"
+        user = s.get(User, 1)
+        assert user is not None
+        assert (user.username, user.display_name, user.role, user.department_id, user.active) == (
+            "xiaowang", "小王", "clerk", 1, True)
+        c = s.get(Customer, 1)
+        assert c is not None
+        assert (c.code, c.name, c.initials, c.category, c.grade, c.annual_volume, c.region, c.notes) == (
+            "KH000001", "杭州明达贸易", "hzmdmy", "经销商", "B", 60, "西湖", "老客户")
+        assert (c.created_on, c.owner_id, c.archived, c.primary_phone, c.version) == (
+            date(2026, 1, 5), 1, False, "13812345678", 7)
+        assert [(k.name, k.phone, k.mobile, k.email, k.is_primary) for k in c.contacts] == [
+            ("张三", "057188886666x801", "13812345678", "zs@example.com", True)]
+        p = s.get(Purchase, 1)
+        assert p is not None
+        assert (p.day, p.product, p.quantity, p.amount, p.warranty_end) == (
+            date(2026, 3, 1), "货车", 60, Decimal("1234567.89"), date(2028, 3, 1))
+        assert s.get(Counter, "customer").value == 1  # type: ignore[union-attr]
+
+
+# --- engine -----------------------------------------------------------------------------------------------
+
+
+def test_make_engine_sqlite_pragmas_are_on(new_engine: Engine) -> None:
+    with new_engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_MS
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_make_engine_pragmas_apply_to_every_pooled_connection(new_engine: Engine) -> None:
+    with new_engine.connect() as a, new_engine.connect() as b:
+        assert a.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert b.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_make_engine_foreign_keys_are_enforced(engine: Engine) -> None:
+    with pytest.raises(IntegrityError), Session(engine) as s, s.begin():
+        s.add(Contact(customer_id=999, name="孤儿", is_primary=False, title=""))
+
+
+def test_make_engine_file_stays_in_wal_mode(engine: Engine, tmp_path: Path) -> None:
+    assert _sqlite_rows(tmp_path / "huifang.db", "PRAGMA journal_mode") == [("wal",)]
+
+
+def test_sqlite_path_of_memory_database_is_none() -> None:
+    eng = make_engine("sqlite://")
+    try:
+        assert db.sqlite_path(eng) is None
+        with pytest.raises(DatabaseError, match="SQLite"):
+            backup_sqlite(eng, Path("unused"))
+    finally:
+        eng.dispose()
+
+
+# --- upgrade --------------------------------------------------------------------------------------------
+
+
+def test_upgrade_from_empty_creates_every_table(new_engine: Engine, db_file: Path, tmp_path: Path) -> None:
+    result = upgrade(new_engine, backup_dir=tmp_path / "backups")
+    assert result.before is None
+    assert result.after == head_revision()
+    assert result.backup is None  # nothing to protect in a new file
+    assert current_revision(new_engine) == head_revision()
+    assert TABLES_0001 <= _tables(db_file)
+    assert not (tmp_path / "backups").exists() or not any((tmp_path / "backups").iterdir())
+
+
+def test_upgrade_schema_matches_the_models(engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from huifang_desktop.storage.models import Base
+
+    with engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diffs == []
+
+
+def test_upgrade_twice_is_a_no_op(engine: Engine, tmp_path: Path) -> None:
+    result = upgrade(engine, backup_dir=tmp_path / "backups")
+    assert result.before == result.after == head_revision()
+    assert result.backup is None
+
+
+def test_upgrade_refuses_a_newer_database_and_leaves_it_unchanged(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "huifang.db"
+    _fill_0001(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    engine.dispose()
+    schema_before = _sqlite_rows(path, "SELECT type, name, sql FROM sqlite_master ORDER BY name")
+    customers_before = _sqlite_rows(path, "SELECT * FROM customer")
+    audit_before = _sqlite_rows(path, "SELECT * FROM audit_log")
+
+    with pytest.raises(DatabaseError) as info:
+        upgrade(engine, backup_dir=tmp_path / "backups")
+    engine.dispose()
+
+    message = str(info.value)
+    assert "9999_from_the_future" in message
+    assert "比本程序新" in message and "最新版本" in message
+    assert _sqlite_rows(path, "SELECT version_num FROM alembic_version") == [("9999_from_the_future",)]
+    assert _sqlite_rows(path, "SELECT type, name, sql FROM sqlite_master ORDER BY name") == schema_before
+    assert _sqlite_rows(path, "SELECT * FROM customer") == customers_before
+    assert _sqlite_rows(path, "SELECT * FROM audit_log") == audit_before
+    assert not (tmp_path / "backups").exists()
+
+
+@pytest.mark.parametrize("content", [b"This is a spreadsheet, not a database.\n" * 200, b"\x00\xff" * 4096])
+def test_upgrade_of_a_file_that_is_not_a_database(db_file: Path, tmp_path: Path, content: bytes) -> None:
+    db_file.write_bytes(content)
+    eng = make_engine(sqlite_url(db_file))
+    try:
+        with pytest.raises(DatabaseError) as info:
+            upgrade(eng, backup_dir=tmp_path / "backups")
+    finally:
+        eng.dispose()
+    assert "无法打开数据库" in str(info.value)
+    assert "备份" in str(info.value)
+    assert db_file.read_bytes() == content
+
+
+def test_known_revisions_include_first_and_head() -> None:
+    assert {FIRST_REVISION, head_revision()} <= known_revisions()
+
+
+def test_upgrade_database_made_by_first_revision_keeps_its_rows(new_engine: Engine, db_file: Path,
+                                                               tmp_path: Path) -> None:
+    """The migration-upgrade test: a file from the first released schema, filled, then brought to head."""
+    first = upgrade(new_engine, FIRST_REVISION)
+    assert (first.before, first.after) == (None, FIRST_REVISION)
+    assert current_revision(new_engine) == FIRST_REVISION
+    _fill_0001(new_engine)
+
+    result = upgrade(new_engine, backup_dir=tmp_path / "backups")
+
+    assert result.before == FIRST_REVISION
+    assert result.after == head_revision() == current_revision(new_engine)
+    if head_revision() == FIRST_REVISION:
+        assert result.backup is None  # nothing to migrate yet
+    else:
+        assert result.backup is not None
+        assert _sqlite_rows(result.backup, "SELECT version_num FROM alembic_version") == [(FIRST_REVISION,)]
+    _assert_0001_rows_readable(new_engine)
+    with make_session_factory(new_engine)() as s, s.begin():
+        assert next_serial(s, "customer") == 2  # the counter carries on, no number handed out twice
+
+
+# --- upgrade with a further revision (a copy of the real scripts plus one test revision) ------------------
+
+_EXTRA_OK = '''
+from alembic import op
+import sqlalchemy as sa
+
+revision = "t9001"
+down_revision = {down!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("test_extra", sa.Column("id", sa.Integer(), primary_key=True))
+    with op.batch_alter_table("customer") as batch_op:
+        batch_op.add_column(sa.Column("test_flag", sa.Integer(), nullable=False, server_default="0"))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("customer") as batch_op:
+        batch_op.drop_column("test_flag")
+    op.drop_table("test_extra")
+'''
+
+_EXTRA_FAILS = '''
+from alembic import op
+import sqlalchemy as sa
+
+revision = "t9001"
+down_revision = {down!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # DDL is committed at once by the sqlite3 driver, so only the backup can undo this half-done step.
+    op.create_table("half_done", sa.Column("id", sa.Integer(), primary_key=True))
+    op.execute("UPDATE customer SET name = 'broken'")
+    raise RuntimeError("simulated failure in the middle of a migration")
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+@pytest.fixture
+def with_extra_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], str]:
+    """Point the migrations at a copy of the real scripts plus one more revision on top of head."""
+
+    def install(template: str) -> str:
+        real_head = head_revision()
+        src = Path(str(resources.files("huifang_desktop.storage") / "migrations"))
+        scripts = tmp_path / "migrations"
+        shutil.copytree(src, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+        (scripts / "versions" / "t9001_test_extra.py").write_text(template.format(down=real_head),
+                                                                 encoding="utf-8")
+
+        def config():  # type: ignore[no-untyped-def]
+            from alembic.config import Config
+
+            cfg = Config()
+            cfg.set_main_option("script_location", str(scripts))
+            return cfg
+
+        monkeypatch.setattr(db, "_alembic_config", config)
+        return real_head
+
+    return install
+
+
+def test_upgrade_existing_database_makes_verified_backup_first(
+        engine: Engine, tmp_path: Path, with_extra_revision: Callable[[str], str]) -> None:
+    path = tmp_path / "huifang.db"
+    _fill_0001(engine)
+    real_head = with_extra_revision(_EXTRA_OK)
+    backups = tmp_path / "backups"
+
+    result = upgrade(engine, backup_dir=backups)
+
+    assert (result.before, result.after) == (real_head, "t9001")
+    assert current_revision(engine) == "t9001"
+    assert result.backup is not None and result.backup.parent == backups
+    assert result.backup.name.endswith(f"pre-migrate-{real_head}.db")
+    assert list(backups.glob("*.part")) == []
+    # the backup is a complete, consistent copy of the database as it was before the migration
+    assert _sqlite_rows(result.backup, "PRAGMA integrity_check") == [("ok",)]
+    assert _sqlite_rows(result.backup, "SELECT version_num FROM alembic_version") == [(real_head,)]
+    assert _sqlite_rows(result.backup, "SELECT code, name FROM customer") == [("KH000001", "杭州明达贸易")]
+    assert "test_extra" not in _tables(result.backup)
+    # the migrated database has the new schema and still every row
+    assert "test_extra" in _tables(path)
+    assert _sqlite_rows(path, "SELECT code, test_flag FROM customer") == [("KH000001", 0)]
+    _assert_0001_rows_readable(engine)
+
+
+def test_upgrade_failure_restores_the_backup(engine: Engine, tmp_path: Path,
+                                             with_extra_revision: Callable[[str], str]) -> None:
+    path = tmp_path / "huifang.db"
+    _fill_0001(engine)
+    real_head = with_extra_revision(_EXTRA_FAILS)
+
+    with pytest.raises(DatabaseError) as info:
+        upgrade(engine, backup_dir=tmp_path / "backups")
+
+    assert "数据库升级失败" in str(info.value) and "已恢复" in str(info.value)
+    engine.dispose()
+    assert _sqlite_rows(path, "SELECT version_num FROM alembic_version") == [(real_head,)]
+    assert "half_done" not in _tables(path)
+    assert _sqlite_rows(path, "SELECT name FROM customer") == [("杭州明达贸易",)]
+    assert _sqlite_rows(path, "PRAGMA integrity_check") == [("ok",)]
+    _assert_0001_rows_readable(engine)
+
+
+def test_upgrade_without_backup_dir_makes_no_backup(engine: Engine, tmp_path: Path,
+                                                    with_extra_revision: Callable[[str], str]) -> None:
+    with_extra_revision(_EXTRA_OK)
+    result = upgrade(engine)
+    assert result.backup is None
+    assert result.after == "t9001"
+
+
+# --- backups --------------------------------------------------------------------------------------------
+
+
+def test_backup_sqlite_copies_committed_data_while_the_database_is_open(engine: Engine,
+                                                                       tmp_path: Path) -> None:
+    _fill_0001(engine)
+    with engine.connect() as reader:  # another connection stays open during the backup
+        reader.execute(text("SELECT count(*) FROM customer")).scalar()
+        copy = backup_sqlite(engine, tmp_path / "backups", reason="manual")
+    assert copy.exists() and copy.suffix == ".db"
+    assert "manual" in copy.name
+    assert _sqlite_rows(copy, "PRAGMA integrity_check") == [("ok",)]
+    assert _sqlite_rows(copy, "SELECT code FROM customer") == [("KH000001",)]
+
+
+def test_backup_sqlite_names_are_unique(engine: Engine, tmp_path: Path) -> None:
+    first = backup_sqlite(engine, tmp_path / "b")
+    second = backup_sqlite(engine, tmp_path / "b")
+    assert first != second
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == sorted([first.name, second.name])
+
+
+def test_restore_sqlite_file_puts_the_backup_back(engine: Engine, tmp_path: Path) -> None:
+    _fill_0001(engine)
+    copy = backup_sqlite(engine, tmp_path / "backups")
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_log"))
+        conn.execute(text("UPDATE customer SET name = '改坏了'"))
+    engine.dispose()
+    db.restore_sqlite_file(copy, tmp_path / "huifang.db")
+    _assert_0001_rows_readable(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar() == 1
+
+
+# --- counters -------------------------------------------------------------------------------------------
+
+
+def test_next_serial_starts_at_one_and_counts_per_name(engine: Engine) -> None:
+    sessions = make_session_factory(engine)
+    with sessions() as s, s.begin():
+        assert [next_serial(s, "customer") for _ in range(3)] == [1, 2, 3]
+        assert next_serial(s, "visit:2026") == 1
+    with sessions() as s, s.begin():
+        assert next_serial(s, "customer") == 4
+
+
+def test_next_serial_rolled_back_transaction_gives_the_number_again(engine: Engine) -> None:
+    sessions = make_session_factory(engine)
+    with sessions() as s, s.begin():
+        assert next_serial(s, "customer") == 1
+    with pytest.raises(RuntimeError), sessions() as s, s.begin():
+        assert next_serial(s, "customer") == 2
+        raise RuntimeError("save failed")
+    with sessions() as s, s.begin():
+        assert next_serial(s, "customer") == 2
+
+
+def _hammer(engines: list[Engine], per_thread: int, name: str) -> list[int]:
+    results: list[list[int]] = [[] for _ in engines]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(engines))
+
+    def work(i: int) -> None:
+        sessions = make_session_factory(engines[i])
+        try:
+            start.wait()
+            for _ in range(per_thread):
+                with sessions() as s, s.begin():
+                    results[i].append(next_serial(s, name))
+        except BaseException as exc:  # reported in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(engines))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert all(not t.is_alive() for t in threads)
+    return [v for r in results for v in r]
+
+
+def test_next_serial_unique_across_two_connections(engine: Engine, tmp_path: Path) -> None:
+    """Two 'PCs' (two engines, own connections) on one SQLite file; the counter row does not exist yet."""
+    other = make_engine(sqlite_url(tmp_path / "huifang.db"))
+    try:
+        values = _hammer([engine, other], 200, "customer")
+    finally:
+        other.dispose()
+    assert len(values) == 400
+    assert sorted(values) == list(range(1, 401))
+
+
+def test_next_serial_unique_across_threads_sharing_an_engine(engine: Engine) -> None:
+    with make_session_factory(engine)() as s, s.begin():
+        s.execute(insert(Counter).values(name="visit", value=1000))
+    values = _hammer([engine, engine], 200, "visit")
+    assert sorted(values) == list(range(1001, 1401))
+
+
+def test_next_serial_value_is_committed_with_the_record(engine: Engine) -> None:
+    with make_session_factory(engine)() as s, s.begin():
+        next_serial(s, "customer")
+        next_serial(s, "customer")
+    with make_session_factory(engine)() as s:
+        assert s.execute(select(Counter.value).where(Counter.name == "customer")).scalar() == 2
+    assert "counter" in inspect(engine).get_table_names()
+
+
+def test_models_timestamps_round_trip(engine: Engine) -> None:
+    at = datetime(2026, 11, 24, 10, 0, 5)
+    with make_session_factory(engine)() as s, s.begin():
+        s.add(User(username="u", display_name="甲", role="clerk", password_hash="x", created_at=at))
+    with make_session_factory(engine)() as s:
+        assert s.execute(select(User.created_at)).scalar() == at
