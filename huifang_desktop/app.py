@@ -53,6 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     reset = usub.add_parser("reset-password", help="重置密码")
     reset.add_argument("username")
     reset.add_argument("--password", help="新密码（不给则随机生成并打印）")
+
+    pl = sub.add_parser("plan", help="补排回访计划（启动时的每日补排）")
+    pl.add_argument("--today", help="按哪一天补排，格式 2026-11-24（默认：今天）")
+
+    e = sub.add_parser("export", help="导出台账：visits")
+    esub = e.add_subparsers(dest="export_command", metavar="WHAT", required=True)
+    ev = esub.add_parser("visits", help="回访台账（.xlsx）")
+    ev.add_argument("out", type=Path, metavar="OUT.xlsx")
+    ev.add_argument("--from", dest="start", help="计划日期从（含），如 2026-11-01")
+    ev.add_argument("--to", dest="end", help="计划日期到（含），如 2026-11-30")
     return p
 
 
@@ -145,6 +155,43 @@ def cmd_users(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
     raise UserError(f"未知操作：{args.users_command}")
 
 
+PLAN_PREVIEW_ROWS = 10
+
+
+def cmd_plan(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from huifang_desktop.domain.validation import parse_date
+    from huifang_desktop.services import visits
+
+    today = parse_date(args.today, label="补排日期", field="today") if args.today else None
+    result = visits.plan_catch_up(ctx, today)
+    day = today or ctx.today()
+    print(f"{day:%Y-%m-%d} 补排完成：新增 {len(result.planned)} 条回访计划，已有 {result.skipped} 条，"
+          f"调整 {result.moved} 条，用时 {result.seconds:.1f} 秒。")
+    if result.planned:
+        names = visits.rule_names(visits.load_rules(ctx))
+        print("按规则：")
+        for key, count in result.by_rule().items():
+            print(f"  {names.get(key, key)}：{count}")
+        print(f"前 {min(PLAN_PREVIEW_ROWS, len(result.planned))} 条：")
+        for r in result.planned[:PLAN_PREVIEW_ROWS]:
+            print(f"  {r.due:%Y-%m-%d}  {r.customer_code} {r.customer_name}  {r.visit_type}回访 {r.method}  "
+                  f"{r.owner or '未分配'}  {r.display_state}")
+    return EXIT_OK
+
+
+def cmd_export(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from huifang_desktop.domain.validation import parse_date
+    from huifang_desktop.services import visits
+
+    if args.export_command == "visits":
+        start = parse_date(args.start, label="开始日期", field="from") if args.start else None
+        end = parse_date(args.end, label="截止日期", field="to") if args.end else None
+        count = visits.export_ledger(ctx, args.out, start=start, end=end)
+        print(f"已导出回访台账 {count} 行到 {args.out}。")
+        return EXIT_OK
+    raise UserError(f"未知导出内容：{args.export_command}")
+
+
 def _ask_password() -> str:
     if not sys.stdin.isatty():
         raise UserError("请用 --password 给出密码（当前没有可输入的终端）。")
@@ -154,7 +201,7 @@ def _ask_password() -> str:
     return first
 
 
-COMMANDS = {"demo": cmd_demo, "users": cmd_users}
+COMMANDS = {"demo": cmd_demo, "users": cmd_users, "plan": cmd_plan, "export": cmd_export}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

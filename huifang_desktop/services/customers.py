@@ -8,8 +8,9 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from huifang_desktop.domain.customers import (
@@ -29,7 +30,13 @@ from huifang_desktop.services.errors import ConflictError, DuplicateWarning, Not
 from huifang_desktop.services.settings import VISIBILITY_DEPARTMENT, OfficeSettings, load_settings
 from huifang_desktop.storage.counters import next_serial
 from huifang_desktop.storage.models import AuditLog, Contact, Customer, Purchase, User
-from huifang_desktop.storage.queries import CustomerFilter, customer_conditions, customer_page
+from huifang_desktop.storage.queries import (
+    TEXT_PROBE_CAP,
+    CustomerFilter,
+    customer_conditions,
+    customer_page,
+    customer_text_probe,
+)
 
 PAGE_SIZE = 500
 
@@ -123,18 +130,24 @@ class HistoryRow:
 
 # --- scope and permissions ------------------------------------------------------------------------------
 
-def _scope_department(ctx: ServiceContext, settings: OfficeSettings) -> int | None:
-    """The department a user is limited to, or None for the whole office (domain.md §1, 002)."""
+def _scope_department(ctx: ServiceContext, settings: OfficeSettings) -> tuple[bool, int | None]:
+    """``(limited, department_id)``: whether the user sees only one department's files, and which
+    (domain.md §1, 002). A limited user without a department sees only files that have no department."""
     if settings.visibility != VISIBILITY_DEPARTMENT or ctx.user.id == 0:
-        return None
+        return False, None
     if can(ctx.user.role, Permission.VIEW_ALL_DEPARTMENTS):
-        return None
-    return ctx.user.department_id
+        return False, None
+    return True, ctx.user.department_id
+
+
+def _scoped_filter(ctx: ServiceContext, f: CustomerFilter, settings: OfficeSettings) -> CustomerFilter:
+    limited, dep = _scope_department(ctx, settings)
+    return CustomerFilter(**{**asdict(f), "department_id": dep, "department_scoped": limited})
 
 
 def _check_visible(ctx: ServiceContext, c: Customer, settings: OfficeSettings) -> None:
-    dep = _scope_department(ctx, settings)
-    if dep is not None and c.department_id != dep:
+    limited, dep = _scope_department(ctx, settings)
+    if limited and c.department_id != dep:
         raise PermissionDenied(f"客户 {c.code} 属于其他部门，需经理授权才能查看。")
 
 
@@ -150,16 +163,28 @@ def _load(s: Session, customer_id: int) -> Customer:
 def list_customers(ctx: ServiceContext, f: CustomerFilter, after: tuple[Any, int] | None = None,
                    limit: int = PAGE_SIZE) -> list[CustomerRow]:
     settings = load_settings(ctx)
-    scoped = CustomerFilter(**{**asdict(f), "department_id": _scope_department(ctx, settings)})
+    scoped = _scoped_filter(ctx, f, settings)
     with ctx.sessions() as s:
-        rows = s.execute(customer_page(scoped, after, limit)).all()
+        conn = s.connection()  # Core rows: the ORM adds nothing to a column select but its overhead
+        rows = conn.execute(customer_page(scoped, after, limit, _text_ids(conn, scoped.text))).all()
     return [CustomerRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], format_phone(r[8]), r[9], r[10],
                         r[11], r[12], r[13] or "", r[14]) for r in rows]
 
 
+def _text_ids(conn: Connection, text: str) -> list[int] | None:
+    """Every id the search text matches when they are few, else None (storage.queries.customer_text_probe)."""
+    probe = customer_text_probe(text)
+    if probe is None:
+        return None
+    found = conn.execute(probe).scalars().all()
+    if len(found) >= TEXT_PROBE_CAP:
+        return None
+    return list(dict.fromkeys(found))
+
+
 def count_customers(ctx: ServiceContext, f: CustomerFilter) -> int:
     settings = load_settings(ctx)
-    scoped = CustomerFilter(**{**asdict(f), "department_id": _scope_department(ctx, settings)})
+    scoped = _scoped_filter(ctx, f, settings)
     with ctx.sessions() as s:
         return int(s.execute(select(func.count(Customer.id)).where(*customer_conditions(scoped))).scalar() or 0)
 
@@ -229,14 +254,24 @@ def _fmt_json(value: str | None) -> str:
         return ""
     data = json.loads(value)
     if isinstance(data, dict):
-        return "；".join(f"{_FIELD_LABELS.get(k, k)}：{v}" for k, v in data.items())
-    return str(data)
+        return "；".join(f"{_FIELD_LABELS.get(k, k)}：{_fmt_value(v)}" for k, v in data.items())
+    return _fmt_value(data)
+
+
+def _fmt_value(v: Any) -> str:
+    """A logged value as the user should read it: no Python ``None``/``True`` in a Chinese history view."""
+    if v is None or v == "":
+        return "（空）"
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    return str(v)
 
 
 _FIELD_LABELS = {
     "name": "客户名称", "kind": "类型", "category": "类别", "grade": "等级", "address": "地址", "region": "区域",
     "source": "来源", "industry": "行业", "birthday": "生日", "created_on": "建档日期", "status": "状态",
     "notes": "备注", "owner": "负责人", "contacts": "联系人", "archived": "归档", "grade_reason": "等级原因",
+    "pinned": "手动指定",
 }
 
 
@@ -333,6 +368,8 @@ def update_customer(ctx: ServiceContext, customer_id: int, draft: CustomerDraft,
             before = _snapshot(c)
             _apply(s, c, clean)
             c.updated_at = ctx.now()
+            # Always write the row, so its version changes (and is checked) even when only contacts did.
+            flag_modified(c, "updated_at")
             after = _snapshot(c)
             old, new = diff(before, after)
             if new:
@@ -407,6 +444,9 @@ def add_purchase(ctx: ServiceContext, customer_id: int, *, day: date | str, prod
         audit(s, ctx, "登记" + kind, "customer", c.id, f"{c.code} {c.name}",
               new={"日期": the_day.isoformat(), "产品": p.product, "数量": qty, "金额": str(money or "")})
         _regrade(s, ctx, c, load_settings(ctx))
+        from huifang_desktop.services.visits import plan_purchase_in  # visits imports this module
+
+        plan_purchase_in(s, ctx, p.id)  # the visits it triggers, in the same transaction
         return PurchaseInfo(p.id, p.day, p.kind, p.product, p.spec, p.quantity, p.amount, p.warranty_end)
 
 
@@ -429,9 +469,12 @@ def _regrade(s: Session, ctx: ServiceContext, c: Customer, settings: OfficeSetti
 
 
 def recompute_grade(ctx: ServiceContext, customer_id: int) -> str:
+    ctx.require(Permission.EDIT_CUSTOMERS, "重新计算客户等级")
+    settings = load_settings(ctx)
     with ctx.sessions() as s, s.begin():
         c = _load(s, customer_id)
-        _regrade(s, ctx, c, load_settings(ctx))
+        _check_visible(ctx, c, settings)
+        _regrade(s, ctx, c, settings)
         return c.grade
 
 
@@ -441,6 +484,7 @@ def pin_grade(ctx: ServiceContext, customer_id: int, grade: str | None, reason: 
     settings = load_settings(ctx)
     with ctx.sessions() as s, s.begin():
         c = _load(s, customer_id)
+        _check_visible(ctx, c, settings)
         old = {"grade": c.grade, "pinned": c.grade_pinned, "grade_reason": c.grade_reason}
         if grade is None:
             c.grade_pinned, c.grade_reason = False, ""
