@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 from huifang_desktop import APP_TITLE, __version__
 from huifang_desktop.config import AppPaths
 from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.ui.calendar.tab import CalendarTab
 from huifang_desktop.ui.common.coming import ComingTab
 from huifang_desktop.ui.customers.tab import CustomersTab
 
@@ -24,13 +25,10 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.customers_tab = CustomersTab(ctx)
+        self.calendar_tab = CalendarTab(ctx)
         self._tabs = [
             ("customers", self.tr("客户档案"), self.customers_tab),
-            ("calendar", self.tr("回访日历"), ComingTab(self.tr("回访日历"), [
-                self.tr("按规则自动生成的回访计划：例行回访（A/B/C 类）、到货/使用/满意度回访、维修与投诉回访"),
-                self.tr("月、周、日视图：今日待回访、逾期、已完成，按我/按专员/全组"),
-                self.tr("回访记录表录入，附回访话术；回访率与及时率"),
-            ], self.tr("在此之前，请在客户档案中查看客户与购货记录。"))),
+            ("calendar", self.tr("回访日历"), self.calendar_tab),
             ("complaints", self.tr("投诉登记"), ComingTab(self.tr("投诉登记"), [
                 self.tr("投诉、咨询、建议登记，按严重程度分派（一般/重要/重大）"),
                 self.tr("按工作日计算的处理期限、逾期升级、催办与查办"),
@@ -98,5 +96,14 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, self.tr("关于"), self.tr("{0} {1}\n客户回访与投诉管理").format(APP_TITLE, __version__))
 
     def on_started(self) -> None:
-        """Called once the window is shown (later: reminders of due and overdue work)."""
+        """Called once the window is shown: the reminder of today's and overdue visits."""
         self.customers_tab.search.setFocus()
+        text = self.calendar_tab.reminder_text()
+        self.statusBar().showMessage(text, 60_000)
+        from PySide6.QtWidgets import QSystemTrayIcon
+
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = QSystemTrayIcon(self.windowIcon(), self)
+            self.tray.setToolTip(text)
+            self.tray.show()
+            self.tray.showMessage(self.windowTitle(), text)

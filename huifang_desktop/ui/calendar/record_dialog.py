@@ -1,0 +1,196 @@
+"""回访记录表 entry: every field of domain.md §5, pre-filled from the plan, phone script beside it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from huifang_desktop.services import visits as visit_service
+from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.services.errors import ServiceError, ValidationError
+from huifang_desktop.services.visits import RecordDraftData, VisitRecordDraft, VisitRecordRow
+from huifang_desktop.ui.common.feedback import mark_fields
+
+
+def _text_box(height: int = 60) -> QPlainTextEdit:
+    box = QPlainTextEdit()
+    box.setTabChangesFocus(True)
+    box.setFixedHeight(height)
+    return box
+
+
+class VisitRecordDialog(QDialog):
+    """Fill in a 回访记录表 for a plan (or for a customer without a plan). ``saved`` holds the result."""
+
+    def __init__(self, ctx: ServiceContext, plan_id: int | None, customer_id: int | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.saved: VisitRecordRow | None = None
+        self.pre: RecordDraftData = visit_service.prefill_record(ctx, plan_id, customer_id)
+        pre = self.pre
+        self.setWindowTitle(self.tr("回访记录表 — {0} {1}").format(pre.customer_code, pre.customer_name))
+        self.resize(980, 680)
+
+        head = QLabel(self.tr("<b>{0}</b>　{1}　等级 {2}　负责人 {3}{4}").format(
+            pre.customer_name, pre.customer_code, pre.grade, pre.owner,
+            self.tr("　第 {0} 次回访").format(pre.attempt) if pre.attempt > 1 else ""))
+        self.contact_name = QLineEdit(pre.contact_name)
+        self.contact_phone = QLineEdit(pre.contact_phone)
+        self.visit_type = QComboBox()
+        self.visit_type.addItems(list(pre.visit_types))
+        self.visit_type.setCurrentText(pre.visit_type)
+        self.method = QComboBox()
+        self.method.addItems(list(pre.methods))
+        self.method.setCurrentText(pre.method)
+        self.visited_at = QDateTimeEdit(QDateTime(pre.visited_at))
+        self.visited_at.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.visited_at.setCalendarPopup(True)
+        self.visitor = QLabel(pre.visitor)
+        self.content = _text_box()
+        self.content.setPlainText("\n".join(pre.script))
+        self.feedback = _text_box()
+        self.problems = _text_box(48)
+        self.measures = _text_box(48)
+        self.result = QComboBox()
+        self.result.addItems(list(pre.results))
+        self.satisfaction = QComboBox()
+        self.satisfaction.addItems([""] + list(pre.satisfaction_levels))
+        self.handling = _text_box(40)
+        self.transfer_department = QLineEdit()
+        self.transfer_department.setPlaceholderText(self.tr("有问题需转交时填写，24 小时内转交"))
+        self.next_visit_on = QLineEdit()
+        self.next_visit_on.setPlaceholderText(self.tr("如 2026-12-05，可空"))
+        self.customer_signed = QCheckBox(self.tr("客户已签字（纸质表已签或附扫描件）"))
+
+        form = QFormLayout()
+        row = QHBoxLayout()
+        row.addWidget(self.contact_name)
+        row.addWidget(QLabel(self.tr("电话")))
+        row.addWidget(self.contact_phone)
+        form.addRow(self.tr("联系人"), row)
+        row2 = QHBoxLayout()
+        for label, w in ((None, self.visit_type), (self.tr("方式"), self.method), (self.tr("时间"), self.visited_at),
+                         (self.tr("回访人"), self.visitor)):
+            if label:
+                row2.addWidget(QLabel(label))
+            row2.addWidget(w)
+        form.addRow(self.tr("回访类型"), row2)
+        form.addRow(self.tr("回访内容"), self.content)
+        form.addRow(self.tr("客户意见/反馈"), self.feedback)
+        form.addRow(self.tr("问题点"), self.problems)
+        form.addRow(self.tr("改善对策"), self.measures)
+        row3 = QHBoxLayout()
+        row3.addWidget(self.result)
+        row3.addWidget(QLabel(self.tr("满意度")))
+        row3.addWidget(self.satisfaction)
+        row3.addStretch(1)
+        form.addRow(self.tr("结果"), row3)
+        form.addRow(self.tr("处理情况"), self.handling)
+        form.addRow(self.tr("转交部门"), self.transfer_department)
+        form.addRow(self.tr("下次回访时间"), self.next_visit_on)
+        form.addRow(self.tr("客户签字"), self.customer_signed)
+
+        script = QGroupBox(self.tr("回访话术（{0}）").format(pre.visit_type))
+        self.script_label = QLabel("\n".join(f"· {line}" for line in pre.script))
+        self.script_label.setWordWrap(True)
+        self.script_label.setAlignment(Qt.AlignmentFlag.AlignTop)
+        script_layout = QVBoxLayout(script)
+        script_layout.addWidget(self.script_label)
+        script_layout.addStretch(1)
+        script.setFixedWidth(260)
+
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #d9363e;")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存(&S)"))
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+
+        body = QHBoxLayout()
+        body.addLayout(form, 1)
+        body.addWidget(script)
+        layout = QVBoxLayout(self)
+        layout.addWidget(head)
+        layout.addLayout(body, 1)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+
+        self.field_widgets: dict[str, QWidget] = {
+            "contact_name": self.contact_name, "contact_phone": self.contact_phone, "visit_type": self.visit_type,
+            "method": self.method, "visited_at": self.visited_at, "content": self.content,
+            "feedback": self.feedback, "problems": self.problems, "measures": self.measures,
+            "result": self.result, "satisfaction": self.satisfaction, "handling": self.handling,
+            "transfer_department": self.transfer_department, "next_visit_on": self.next_visit_on,
+            "customer_signed": self.customer_signed, "visitor_id": self.visitor,
+        }
+        self.method.currentTextChanged.connect(self._method_changed)
+        self.visit_type.currentTextChanged.connect(self._type_changed)
+        self._method_changed(self.method.currentText())
+        self.feedback.setFocus()
+
+    def _method_changed(self, method: str) -> None:
+        needs = method == "上门"
+        self.customer_signed.setEnabled(needs)
+        self.customer_signed.setText(self.tr("客户已签字（纸质表已签或附扫描件）") if needs
+                                     else self.tr("{0}回访，无需客户签字").format(method))
+        if not needs:
+            self.customer_signed.setChecked(False)
+
+    def _type_changed(self, visit_type: str) -> None:
+        from huifang_desktop.domain.visits import phone_script
+
+        try:
+            lines = phone_script(visit_type)
+        except (KeyError, ValueError):
+            lines = ()
+        self.script_label.setText("\n".join(f"· {line}" for line in lines))
+
+    def draft(self) -> VisitRecordDraft:
+        return VisitRecordDraft(
+            customer_id=self.pre.customer_id, plan_id=self.pre.plan_id, result=self.result.currentText(),
+            contact_name=self.contact_name.text(), contact_phone=self.contact_phone.text(),
+            visit_type=self.visit_type.currentText(), method=self.method.currentText(),
+            visited_at=self.visited_at.dateTime().toPython(), content=self.content.toPlainText(),
+            feedback=self.feedback.toPlainText(), problems=self.problems.toPlainText(),
+            measures=self.measures.toPlainText(), satisfaction=self.satisfaction.currentText(),
+            handling=self.handling.toPlainText(), transfer_department=self.transfer_department.text(),
+            next_visit_on=self.next_visit_on.text() or None, customer_signed=self.customer_signed.isChecked(),
+        )
+
+    def save(self) -> None:
+        try:
+            self.saved = visit_service.record_visit(self.ctx, self.draft())
+        except ValidationError as exc:
+            first = mark_fields(self.field_widgets, exc)
+            self.message.setText(str(exc))
+            if first is not None:
+                first.setFocus()
+            return
+        except ServiceError as exc:
+            self.message.setText(str(exc))
+            return
+        notes = []
+        if self.saved.follow_up_plan_id:
+            notes.append(self.tr("已自动安排再次回访。"))
+        if self.saved.offer_complaint:
+            notes.append(self.tr("客户不满意：如需投诉处理，请在“投诉登记”中登记。"))
+        if notes:
+            QMessageBox.information(self, self.tr("已保存 {0}").format(self.saved.number), "\n".join(notes))
+        self.accept()

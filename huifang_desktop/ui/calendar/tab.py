@@ -1,0 +1,332 @@
+"""回访日历 tab: month / week / day views of planned, done and overdue visits; today's and overdue list."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from huifang_desktop.domain.roles import Role
+from huifang_desktop.services import users as user_service
+from huifang_desktop.services import visits as visit_service
+from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.services.errors import ServiceError, ValidationError
+from huifang_desktop.ui.calendar.models import DayGridModel, PlanTableModel
+from huifang_desktop.ui.calendar.record_dialog import VisitRecordDialog
+from huifang_desktop.ui.common.feedback import show_error
+
+MONTH, WEEK, DAY = "month", "week", "day"
+SCOPE_MINE, SCOPE_TEAM = "mine", "team"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+class CalendarTab(QWidget):
+    def __init__(self, ctx: ServiceContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.today = ctx.today()
+        self.anchor = self.today  # the day the view is built around
+        self.selected: date | None = None  # a day picked in the grid; None: today + overdue
+        self.mode = MONTH
+
+        self.scope = QComboBox()
+        self.scope.setObjectName("scope")
+        self.scope.addItem(self.tr("我的回访"), SCOPE_MINE)
+        self.scope.addItem(self.tr("全组"), SCOPE_TEAM)
+        for u in user_service.clerks(ctx):
+            if u.id != ctx.user.id:
+                self.scope.addItem(u.display_name, u.id)
+        if ctx.user.role != Role.CLERK:
+            self.scope.setCurrentIndex(1)
+        self.views = QButtonGroup(self)
+        view_box = QHBoxLayout()
+        for mode, label in ((MONTH, self.tr("月")), (WEEK, self.tr("周")), (DAY, self.tr("日"))):
+            b = QPushButton(label)
+            b.setCheckable(True)
+            b.setProperty("mode", mode)
+            b.setChecked(mode == MONTH)
+            self.views.addButton(b)
+            view_box.addWidget(b)
+        self.prev_button = QPushButton("◀")
+        self.today_button = QPushButton(self.tr("今天"))
+        self.next_button = QPushButton("▶")
+        self.period_label = QLabel()
+        self.period_label.setStyleSheet("font-weight: bold; font-size: 15px;")
+        self.rates_label = QLabel()
+        self.rates_label.setObjectName("rates")
+        self.calendar_note = QLabel()
+        self.notice = QLabel()
+        self.notice.setObjectName("notice")
+        self.notice.setStyleSheet("color: #d46b08;")
+        self.calendar_note.setStyleSheet("color: #8c8c8c;")
+
+        self.grid_model = DayGridModel(self)
+        self.grid = QTableView()
+        self.grid.setObjectName("dayGrid")
+        self.grid.setModel(self.grid_model)
+        self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.grid.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.grid.verticalHeader().setVisible(False)
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.grid.setAcceptDrops(True)
+        self.grid.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.grid.setDropIndicatorShown(True)
+        self.grid.setWordWrap(True)
+
+        self.list_title = QLabel()
+        self.list_title.setStyleSheet("font-weight: bold;")
+        self.plans = PlanTableModel(self)
+        self.list = QTableView()
+        self.list.setObjectName("planList")
+        self.list.setModel(self.plans)
+        self.list.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.list.setDragEnabled(True)
+        self.list.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.list.verticalHeader().setVisible(False)
+        self.list.horizontalHeader().setStretchLastSection(True)
+        self.list.setAlternatingRowColors(True)
+        for col, width in ((0, 90), (1, 56), (2, 84), (3, 200), (4, 40), (5, 120), (6, 70), (7, 44), (8, 64)):
+            self.list.setColumnWidth(col, width)
+        self.record_button = QPushButton(self.tr("填写回访记录(&R)"))
+        self.move_button = QPushButton(self.tr("改期…"))
+        self.cancel_button = QPushButton(self.tr("取消计划…"))
+
+        top = QHBoxLayout()
+        top.addWidget(self.scope)
+        top.addLayout(view_box)
+        top.addWidget(self.prev_button)
+        top.addWidget(self.today_button)
+        top.addWidget(self.next_button)
+        top.addWidget(self.period_label)
+        top.addStretch(1)
+        top.addWidget(self.rates_label)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.list_title)
+        right_layout.addWidget(self.notice)
+        right_layout.addWidget(self.list, 1)
+        buttons = QHBoxLayout()
+        for b in (self.record_button, self.move_button, self.cancel_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        right_layout.addLayout(buttons)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.grid)
+        splitter.addWidget(right)
+        splitter.setSizes([560, 720])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.calendar_note)
+
+        self.scope.currentIndexChanged.connect(self.refresh)
+        self.views.buttonClicked.connect(lambda b: self.set_mode(b.property("mode")))
+        self.prev_button.clicked.connect(lambda: self.step(-1))
+        self.next_button.clicked.connect(lambda: self.step(1))
+        self.today_button.clicked.connect(self.go_today)
+        self.grid.clicked.connect(self._day_clicked)
+        self.grid_model.plans_dropped.connect(self._plans_dropped)
+        self.list.doubleClicked.connect(lambda _i: self.record_current())
+        self.record_button.clicked.connect(self.record_current)
+        self.move_button.clicked.connect(self.move_current)
+        self.cancel_button.clicked.connect(self.cancel_current)
+        enter = QAction(self)
+        enter.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
+        enter.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        enter.triggered.connect(self.record_current)
+        self.list.addAction(enter)
+        self._show_calendar_coverage()
+        self.refresh()
+
+    # --- scope and period -----------------------------------------------------------------------------
+    def _owner_and_team(self) -> tuple[int | None, bool]:
+        data = self.scope.currentData()
+        if data == SCOPE_MINE:
+            return self.ctx.user.id or None, False
+        if data == SCOPE_TEAM:
+            return None, True
+        return int(data), False
+
+    def period(self) -> tuple[date, date, date, int]:
+        """(first shown day, last shown day, first day of the grid, weeks in the grid)."""
+        a = self.anchor
+        if self.mode == MONTH:
+            first = a.replace(day=1)
+            nxt = (first + timedelta(days=32)).replace(day=1)
+            grid_first = first - timedelta(days=first.weekday())
+            weeks = ((nxt - grid_first).days + 6) // 7
+            return first, nxt - timedelta(days=1), grid_first, weeks
+        monday = a - timedelta(days=a.weekday())
+        if self.mode == WEEK:
+            return monday, monday + timedelta(days=6), monday, 1
+        return a, a, monday, 1
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        if mode == DAY:
+            self.selected = self.anchor
+        self.refresh()
+
+    def step(self, direction: int) -> None:
+        if self.mode == MONTH:
+            month = self.anchor.month - 1 + direction
+            self.anchor = date(self.anchor.year + month // 12, month % 12 + 1, 1)
+        else:
+            self.anchor += timedelta(days=7 if self.mode == WEEK else 1) * direction
+            if self.mode == DAY:
+                self.selected = self.anchor
+        self.refresh()
+
+    def go_today(self) -> None:
+        self.anchor = self.today
+        self.selected = self.today if self.mode == DAY else None
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.notice.clear()
+        start, end, grid_first, weeks = self.period()
+        owner, team = self._owner_and_team()
+        grid_last = grid_first + timedelta(days=weeks * 7 - 1)
+        counts = visit_service.day_counts(self.ctx, grid_first, grid_last, owner, team=team)
+        self.grid_model.set_days(grid_first, weeks, start.month if self.mode == MONTH else 0, counts, self.today)
+        if self.mode == MONTH:
+            self.period_label.setText(self.tr("{0}年{1}月").format(start.year, start.month))
+        elif self.mode == WEEK:
+            self.period_label.setText(f"{start.isoformat()} – {end.isoformat()}")
+        else:
+            self.period_label.setText(start.isoformat())
+        rates = visit_service.rates(self.ctx, start, end)
+        if rates:
+            r = rates[0]
+            target = self.tr("　目标 {0}").format(_pct(r.target)) if r.target is not None else ""
+            self.rates_label.setText(self.tr("计划 {0}　完成 {1}　逾期 {2}　回访率 {3}　及时率 {4}{5}").format(
+                r.planned, r.done, r.overdue, _pct(r.visit_rate), _pct(r.on_time_rate), target))
+        else:
+            self.rates_label.setText(self.tr("本期没有回访计划"))
+        self._load_list()
+
+    def _load_list(self) -> None:
+        owner, team = self._owner_and_team()
+        if self.selected is not None:
+            rows = visit_service.list_plans(self.ctx, start=self.selected, end=self.selected, owner_id=owner,
+                                            team=team)
+            self.list_title.setText(self.tr("{0} 的回访（{1}）").format(self.selected.isoformat(), len(rows)))
+            index = self.grid_model.index_of(self.selected)
+            if index.isValid():
+                self.grid.setCurrentIndex(index)
+        else:
+            far_past = self.today - timedelta(days=365)
+            rows = visit_service.list_plans(self.ctx, start=far_past, end=self.today, owner_id=owner, team=team,
+                                            states={"待回访"})
+            due_today = sum(1 for r in rows if r.due == self.today)
+            self.list_title.setText(self.tr("今日待回访 {0}，逾期 {1}").format(due_today, len(rows) - due_today))
+            rows.sort(key=lambda r: (r.display_state != "逾期", r.due, r.customer_code))
+        self.plans.set_rows(rows)
+        if rows:
+            self.list.selectRow(0)
+
+    def _show_calendar_coverage(self) -> None:
+        cal = visit_service.work_calendar(self.ctx)
+        span = cal.covered_range()
+        if span is None:
+            self.calendar_note.setText(self.tr("节假日：未载入法定节假日数据，只按周末顺延。"))
+        elif not cal.covers(self.today.year + 1):
+            self.calendar_note.setText(self.tr("节假日与调休：已知 {0}–{1} 年；{2} 年起暂按周末顺延，"
+                                               "国务院公布后可在设置中录入。").format(*span, span[1] + 1))
+        else:
+            self.calendar_note.setText(self.tr("节假日与调休：已知 {0}–{1} 年。").format(*span))
+
+    # --- actions ----------------------------------------------------------------------------------------
+    def _day_clicked(self, index) -> None:  # type: ignore[no-untyped-def]
+        day = self.grid_model.day_at(index)
+        if day is None:
+            return
+        self.selected = None if day == self.selected and self.mode != DAY else day
+        self._load_list()
+
+    def current_plan(self):  # type: ignore[no-untyped-def]
+        rows = self.list.selectionModel().selectedRows()
+        return self.plans.plan(rows[0].row()) if rows else None
+
+    def record_current(self) -> None:
+        plan = self.current_plan()
+        if plan is None:
+            return
+        if plan.state != "待回访":
+            QMessageBox.information(self, self.tr("回访记录"), self.tr("该计划已{0}。").format(plan.state))
+            return
+        try:
+            dialog = VisitRecordDialog(self.ctx, plan.id, parent=self)
+        except ServiceError as exc:
+            show_error(self, exc)
+            return
+        if dialog.exec() == VisitRecordDialog.DialogCode.Accepted:
+            self.refresh()
+
+    def move_current(self) -> None:
+        plan = self.current_plan()
+        if plan is None:
+            return
+        text, ok = QInputDialog.getText(self, self.tr("改期"), self.tr("新的计划日期（如 2026-12-01）："),
+                                        text=plan.due.isoformat())
+        if ok:
+            self._move([{"id": plan.id, "version": plan.version}], text)
+
+    def _plans_dropped(self, payload: list, day: date) -> None:
+        self._move(payload, day)
+
+    def _move(self, payload: list, day: date | str) -> None:
+        messages = []
+        for item in payload:
+            try:
+                result = visit_service.move_plan(self.ctx, item["id"], day, item["version"])
+            except (ValidationError, ServiceError) as exc:
+                show_error(self, exc)
+                break
+            if result.shifted:
+                messages.append(result.message)
+        self.refresh()
+        if messages:  # a holiday or weekend was skipped: say so without blocking the work
+            self.notice.setText("；".join(messages))
+
+    def cancel_current(self) -> None:
+        plan = self.current_plan()
+        if plan is None or plan.state != "待回访":
+            return
+        reason, ok = QInputDialog.getText(self, self.tr("取消回访计划"), self.tr("取消原因（必填）："))
+        if not ok:
+            return
+        try:
+            visit_service.cancel_plan(self.ctx, plan.id, reason, plan.version)
+        except (ValidationError, ServiceError) as exc:
+            show_error(self, exc)
+            return
+        self.refresh()
+
+    def reminder_text(self) -> str:
+        owner = self.ctx.user.id or None
+        due, overdue = visit_service.due_summary(self.ctx, self.today, owner)
+        return self.tr("今日待回访 {0} 个，逾期 {1} 个").format(due, overdue)

@@ -1,0 +1,90 @@
+"""pytest-qt tests of the 回访日历 tab and the 回访记录表 entry."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
+from huifang_desktop.services import customers as customer_service
+from huifang_desktop.services import visits as visit_service
+from huifang_desktop.ui.calendar.models import PLAN_MIME, DayGridModel, PlanTableModel
+from huifang_desktop.ui.calendar.record_dialog import VisitRecordDialog
+from huifang_desktop.ui.calendar.tab import CalendarTab
+
+
+@pytest.fixture
+def planned(ctx, clerk):
+    c = ctx.as_user(clerk)
+    customer = customer_service.register_customer(c, CustomerDraft(
+        name="杭州远纳运输有限公司", address="杭州市西湖区",
+        contacts=(ContactDraft(name="张倩", mobile="15199743456"),)))
+    plan = visit_service.add_manual_plan(c, customer.id, "例行", "电话", date(2026, 11, 24), clerk.id)
+    return c, customer, plan
+
+
+def test_plan_and_grid_models_pass_the_model_tester(qtmodeltester, planned):
+    c, _customer, _plan = planned
+    plans = PlanTableModel()
+    plans.set_rows(visit_service.list_plans(c, start=date(2026, 11, 1), end=date(2026, 11, 30)))
+    qtmodeltester.check(plans, force_py=True)
+    grid = DayGridModel()
+    grid.set_days(date(2026, 10, 26), 6, 11, visit_service.day_counts(c, date(2026, 10, 26), date(2026, 12, 6)),
+                  date(2026, 11, 24))
+    qtmodeltester.check(grid, force_py=True)
+
+
+def test_calendar_shows_todays_plan_and_counts_in_the_grid(qtbot, planned):
+    c, customer, _plan = planned
+    tab = CalendarTab(c)
+    qtbot.addWidget(tab)
+    assert tab.plans.rowCount() == 1
+    assert tab.plans.plan(0).customer_code == customer.code
+    assert tab.list_title.text() == "今日待回访 1，逾期 0"
+    cell = tab.grid_model.index_of(date(2026, 11, 24))
+    assert "计划 1" in tab.grid_model.data(cell)
+    assert tab.period_label.text() == "2026年11月"
+
+
+def test_dropping_a_plan_on_another_day_moves_it(qtbot, planned):
+    c, _customer, plan = planned
+    tab = CalendarTab(c)
+    qtbot.addWidget(tab)
+    mime = tab.plans.mimeData([tab.plans.index(0, 0)])
+    assert mime.hasFormat(PLAN_MIME)
+    target = tab.grid_model.index_of(date(2026, 11, 27))
+    tab.grid_model.dropMimeData(mime, tab.grid_model.supportedDropActions(), -1, -1, target)
+    moved = visit_service.get_plan(c, plan.id)
+    assert moved.due == date(2026, 11, 27)
+    assert moved.manual
+
+
+def test_record_dialog_requires_signature_for_on_site_visit_then_saves(qtbot, planned):
+    c, _customer, plan = planned
+    dialog = VisitRecordDialog(c, plan.id)
+    qtbot.addWidget(dialog)
+    assert dialog.contact_name.text() == "张倩"
+    assert dialog.script_label.text()  # the 回访话术 for the visit type
+    dialog.method.setCurrentText("上门")
+    dialog.result.setCurrentText("成功")
+    dialog.satisfaction.setCurrentText("满意")
+    dialog.save()
+    assert dialog.saved is None
+    assert "签字" in dialog.message.text()
+    dialog.customer_signed.setChecked(True)
+    dialog.save()
+    assert dialog.saved is not None
+    assert dialog.saved.number.startswith("HF2026")
+    assert visit_service.get_plan(c, plan.id).state == "已回访"
+
+
+def test_dropping_on_a_holiday_moves_to_the_next_working_day_and_says_so(qtbot, planned):
+    c, _customer, plan = planned
+    tab = CalendarTab(c)
+    qtbot.addWidget(tab)
+    mime = tab.plans.mimeData([tab.plans.index(0, 0)])
+    target = tab.grid_model.index_of(date(2026, 11, 28))  # a Saturday
+    tab.grid_model.dropMimeData(mime, tab.grid_model.supportedDropActions(), -1, -1, target)
+    assert visit_service.get_plan(c, plan.id).due == date(2026, 11, 30)
+    assert tab.notice.text()
