@@ -147,9 +147,41 @@ def _smoke_test(app: QApplication, window, ctx: ServiceContext) -> int:  # type:
                 print(f"数据库完整性检查失败：{result}", file=sys.stderr)
                 return 1
         conn.execute(text("SELECT count(*) FROM customer")).scalar()
+    error = _smoke_test_print(window.paths.data_dir / "tmp")
     window.close()
+    if error is not None:
+        print(error, file=sys.stderr)
+        return 1
     print("smoke test ok")
     return 0
+
+
+def _smoke_test_print(folder: Path) -> str | None:
+    """Print a blank 回访记录表 to a PDF in ``folder`` and check the bundled CJK font is embedded in it.
+
+    Returns an error message, or None when the PDF is fine (the file is then removed). No pypdf: a frozen
+    build does not ship it, so the check reads the bytes (reportlab keeps font objects uncompressed).
+    """
+    import re
+    from datetime import datetime
+
+    from huifang_desktop.printing.fonts import FONT_NAME, font_path
+    from huifang_desktop.printing.render import render_form
+    from huifang_desktop.printing.templates import load_template
+
+    out = folder / "smoke-test-visit_record.pdf"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        render_form(load_template("visit_record"), None, out, printed_at=datetime.now())
+        data = out.read_bytes()
+    except Exception as exc:  # any failure here means printing is broken in this build
+        log.exception("smoke test: printing a blank form failed")
+        return f"无法打印空白回访记录表（字体文件 {font_path()}）：{type(exc).__name__}: {exc}"
+    subset_name = re.compile(rb"/FontName /[A-Z]{6}\+" + re.escape(FONT_NAME.encode("ascii")))
+    if b"/FontFile2" not in data or subset_name.search(data) is None:
+        return f"空白回访记录表 PDF 没有嵌入打印字体 {FONT_NAME}（{font_path()}）：{out}"
+    out.unlink()
+    return None
 
 
 def _screenshots(app: QApplication, window, out_dir: Path) -> int:  # type: ignore[no-untyped-def]

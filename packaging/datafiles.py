@@ -1,0 +1,310 @@
+"""What the frozen build bundles: data files, hidden imports, excluded modules, Qt files to keep.
+
+Standard library only. Used by ``packaging/huifang.spec`` (PyInstaller) and by
+``tests/packaging/test_spec.py`` (which runs without PyInstaller). Load it by path, not as
+``packaging.datafiles``: the name ``packaging`` belongs to the PyPI package of that name::
+
+    spec = importlib.util.spec_from_file_location("huifang_datafiles", ".../packaging/datafiles.py")
+
+Run as a script it prints facts the build script needs: ``python packaging/datafiles.py version``.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import importlib.util
+import re
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_NAME = "huifang-desktop"  # executable, bundle folder and archive name
+
+
+@dataclass(frozen=True, slots=True)
+class DataRule:
+    """Files ``source_dir/<pattern>`` (relative to the project root) go to ``target_dir`` in the bundle.
+
+    ``target_dir`` is the folder of the installed package (pyproject's package-dir mapping), so
+    ``importlib.resources.files("huifang_desktop.resources")`` finds the same files frozen and installed.
+    """
+
+    source_dir: str
+    patterns: tuple[str, ...]
+    target_dir: str
+
+
+# Mirrors [tool.setuptools.package-data] in pyproject.toml (test_spec.py checks the two agree).
+# The ``__init__.py`` of forms/ and resources/ ship as plain files: those folders only become the packages
+# huifang_desktop.forms / huifang_desktop.resources when installed, so PyInstaller cannot analyse them
+# from a checkout; at run time Python's own finder imports them from the bundle folder.
+DATA_RULES: tuple[DataRule, ...] = (
+    DataRule("forms", ("__init__.py", "*.toml"), "huifang_desktop/forms"),
+    DataRule("resources", ("__init__.py",), "huifang_desktop/resources"),
+    DataRule("resources/fonts", ("*",), "huifang_desktop/resources/fonts"),
+    DataRule("resources/icons", ("*",), "huifang_desktop/resources/icons"),
+    DataRule("resources/translations", ("*",), "huifang_desktop/resources/translations"),
+    DataRule("resources/styles", ("*",), "huifang_desktop/resources/styles"),
+    # Alembic loads env.py and the revision files by path, as source: they must be real .py files.
+    DataRule("huifang_desktop/storage/migrations", ("*.py", "*.mako"), "huifang_desktop/storage/migrations"),
+    DataRule("huifang_desktop/storage/migrations/versions", ("*.py",),
+             "huifang_desktop/storage/migrations/versions"),
+)
+
+MIGRATIONS_DIR = "huifang_desktop/storage/migrations"
+
+# Modules PyInstaller cannot see: imported by the migration scripts (which are data, not analysed code),
+# by name at run time (SQLAlchemy dialects), or lazily inside functions of optional libraries.
+HIDDEN_IMPORTS: tuple[str, ...] = (
+    "huifang_desktop.storage.models",  # imported by migrations/env.py
+    "alembic.runtime.environment",
+    "alembic.runtime.migration",
+    "alembic.operations",
+    "alembic.operations.ops",
+    "alembic.ddl",
+    "alembic.ddl.impl",
+    "alembic.ddl.sqlite",
+    "alembic.ddl.postgresql",
+    "sqlalchemy.dialects.sqlite",
+    "sqlalchemy.dialects.sqlite.pysqlite",
+    "sqlalchemy.sql.default_comparator",
+    "argon2",
+    "argon2._password_hasher",
+    "_argon2_cffi_bindings",
+    "chinese_calendar",
+    "chinese_calendar.constants",
+    "pypinyin",
+    "pypinyin.style",
+    "pypinyin.style._utils",
+    "reportlab.rl_settings",
+    "reportlab.pdfbase._fontdata",
+    "reportlab.pdfbase.ttfonts",
+    "platformdirs",
+)
+
+# Only when the build environment has the optional driver (pip install .[postgres]).
+OPTIONAL_HIDDEN_IMPORTS: dict[str, tuple[str, ...]] = {
+    "psycopg": ("psycopg", "sqlalchemy.dialects.postgresql", "sqlalchemy.dialects.postgresql.psycopg"),
+}
+
+# The program uses QtCore, QtGui and QtWidgets only.
+QT_MODULES_USED = ("QtCore", "QtGui", "QtWidgets")
+QT_MODULES_EXCLUDED = (
+    "Qt3DAnimation", "Qt3DCore", "Qt3DExtras", "Qt3DInput", "Qt3DLogic", "Qt3DRender", "QtAxContainer",
+    "QtBluetooth", "QtCharts", "QtConcurrent", "QtDataVisualization", "QtDBus", "QtDesigner", "QtGraphs",
+    "QtGraphsWidgets", "QtHelp", "QtHttpServer", "QtLabsStyleKit", "QtLocation", "QtMultimedia",
+    "QtMultimediaWidgets", "QtNetwork", "QtNetworkAuth", "QtNfc", "QtOpenGL", "QtOpenGLWidgets", "QtPdf",
+    "QtPdfWidgets", "QtPositioning", "QtPrintSupport", "QtQml", "QtQmlFeatures", "QtQuick", "QtQuick3D",
+    "QtQuickControls2", "QtQuickTest", "QtQuickWidgets", "QtRemoteObjects", "QtScxml", "QtSensors",
+    "QtSerialBus", "QtSerialPort", "QtSpatialAudio", "QtSql", "QtStateMachine", "QtSvg", "QtSvgWidgets",
+    "QtTest", "QtTextToSpeech", "QtUiTools", "QtWebChannel", "QtWebEngineCore", "QtWebEngineQuick",
+    "QtWebEngineWidgets", "QtWebSockets", "QtWebView", "QtXml",
+)
+EXCLUDES: tuple[str, ...] = (
+    *(f"PySide6.{m}" for m in QT_MODULES_EXCLUDED),
+    "tkinter", "_tkinter", "turtle", "turtledemo", "idlelib", "lib2to3", "readline", "pydoc_data",
+    "ensurepip", "venv",
+    "numpy", "IPython", "pytest", "_pytest", "pytestqt", "pluggy", "py", "pypdf", "pdfplumber",
+    "importlinter", "grimp", "tests", "setuptools", "pkg_resources", "pip", "wheel",
+    # Pillow stays (reportlab.lib.utils imports PIL.Image unconditionally); not its optional codecs and
+    # bridges, which PIL.Image.init() skips when missing.
+    "PIL._avif", "PIL.AvifImagePlugin", "PIL._webp", "PIL.WebPImagePlugin", "PIL._imagingtk", "PIL.ImageTk",
+    "PIL._imagingcms", "PIL.ImageCms", "PIL._imagingft", "PIL.ImageFont", "PIL._imagingmath", "PIL.ImageMath",
+    "PIL._imagingmorph", "PIL.ImageMorph", "PIL.ImageQt", "PIL.ImageShow", "PIL.ImageGrab",
+    "sqlalchemy.testing", "alembic.testing", "mako.testing", "pygments", "rich", "markdown_it",
+    "psycopg2", "MySQLdb", "pysqlite2", "lxml", "defusedxml",
+)
+
+# Qt plugins kept, by plugin folder; a folder not listed is dropped whole. Names are matched without the
+# "lib"/"q" prefixes and the suffix, e.g. "libqxcb.so" and "qxcb.dll" are both "xcb".
+QT_PLUGINS: dict[str, dict[str, tuple[str, ...]]] = {
+    "linux": {
+        "platforms": ("offscreen", "minimal", "xcb"),
+        "platforminputcontexts": ("compose", "ibus"),  # Chinese input methods (IBus) on Linux desktops
+        "platformthemes": ("xdgdesktopportal",),  # not gtk3: it would pull the build machine's GTK
+        "xcbglintegrations": ("xcb-glx-integration", "xcb-egl-integration"),
+        "imageformats": ("ico", "jpeg"),
+        "styles": ("*",),
+    },
+    "win32": {
+        "platforms": ("offscreen", "minimal", "windows"),
+        "imageformats": ("ico", "jpeg"),
+        "styles": ("*",),
+    },
+    "darwin": {
+        "platforms": ("offscreen", "minimal", "cocoa"),
+        "imageformats": ("ico", "jpeg"),
+        "styles": ("*",),
+    },
+}
+QT_TRANSLATIONS_KEPT = ("qtbase_zh_CN.qm", "qtbase_zh_TW.qm", "qt_zh_CN.qm", "qt_zh_TW.qm")
+QT_FILES_DROPPED = ("opengl32sw.dll",)  # software OpenGL for Qt Quick, 20 MB; widgets do not need it
+
+
+def project_version(root: Path = ROOT) -> str:
+    """``__version__`` of huifang_desktop, read from the source (no import)."""
+    text = (root / "huifang_desktop" / "__init__.py").read_text(encoding="utf-8")
+    match = re.search(r'^__version__\s*=\s*["\']([^"\']+)["\']', text, re.M)
+    if match is None:
+        raise ValueError("huifang_desktop/__init__.py has no __version__")
+    return match.group(1)
+
+
+def data_files(root: Path = ROOT, rules: Iterable[DataRule] = DATA_RULES) -> list[tuple[str, str]]:
+    """``(source file, target folder)`` pairs for PyInstaller's ``datas``, one per file, sorted."""
+    out: set[tuple[str, str]] = set()
+    for rule in rules:
+        folder = root / rule.source_dir
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if path.is_file() and any(fnmatch.fnmatch(path.name, p) for p in rule.patterns):
+                out.add((str(path), rule.target_dir))
+    return sorted(out)
+
+
+def bundled_paths(root: Path = ROOT) -> set[str]:
+    """Paths (``a/b/c.ext``, relative to the bundle's contents folder) of every data file."""
+    return {f"{target}/{Path(source).name}" for source, target in data_files(root)}
+
+
+def migration_imports(root: Path = ROOT) -> list[str]:
+    """Top-level modules the Alembic scripts import (PyInstaller never analyses those data files)."""
+    names: set[str] = set()
+    folder = root / MIGRATIONS_DIR
+    for path in sorted([*folder.glob("*.py"), *folder.glob("versions/*.py")]):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+    return sorted(names)
+
+
+def own_modules(root: Path = ROOT) -> list[str]:
+    """Every module of huifang_desktop (but the migrations, which ship as files).
+
+    Some are imported lazily by name (``huifang_desktop.printing`` loads ``render`` on first use), so the
+    whole package goes in rather than what PyInstaller's import scan happens to see.
+    """
+    package = root / "huifang_desktop"
+    names = []
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(root).with_suffix("")
+        parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+        if "migrations" in parts or "__pycache__" in parts or parts[-1] == "__main__":
+            continue
+        names.append(".".join(parts))
+    return names
+
+
+def hidden_imports(root: Path = ROOT,
+                   available: Callable[[str], object | None] = importlib.util.find_spec) -> list[str]:
+    """Hidden imports for the Analysis: the fixed list, our own modules, the migrations' imports, and
+    optional drivers installed in the build environment."""
+    names = set(HIDDEN_IMPORTS) | set(own_modules(root)) | set(migration_imports(root))
+    for module, extra in OPTIONAL_HIDDEN_IMPORTS.items():
+        if available(module) is not None:
+            names.update(extra)
+    return sorted(names)
+
+
+def _platform_key(platform: str) -> str:
+    if platform.startswith("win"):
+        return "win32"
+    if platform == "darwin":
+        return "darwin"
+    return "linux"
+
+
+def _plugin_name(file_name: str) -> str:
+    stem = file_name.split(".", 1)[0]
+    if stem.startswith("lib"):
+        stem = stem[3:]
+    if stem.startswith("q") and not stem.startswith("qt"):
+        stem = stem[1:]
+    for suffix in ("platforminputcontextplugin",):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+    return stem
+
+
+def keep_qt_file(dest: str, platform: str = sys.platform) -> bool:
+    """Whether a collected file (its path inside the bundle) stays. Non-Qt files always stay.
+
+    Qt plugins are kept per :data:`QT_PLUGINS`, Qt's own translations only for Chinese.
+    """
+    parts = PurePosixPath(dest.replace("\\", "/")).parts
+    if not parts or parts[0] not in ("PySide6", "shiboken6"):
+        return True
+    name = parts[-1]
+    if name in QT_FILES_DROPPED:
+        return False
+    if "translations" in parts[:-1]:
+        return name in QT_TRANSLATIONS_KEPT
+    if "plugins" in parts[:-1]:
+        i = parts.index("plugins")
+        if len(parts) != i + 3:
+            return False
+        wanted = QT_PLUGINS[_platform_key(platform)].get(parts[i + 1])
+        if wanted is None:
+            return False
+        plugin = _plugin_name(name)
+        return any(fnmatch.fnmatch(plugin, w) for w in wanted)
+    return True
+
+
+Toc = list[tuple[str, str, str]]  # PyInstaller TOC entries: (dest, src, typecode)
+
+
+def _lib_key(path: str) -> str:
+    return PurePosixPath(path.replace("\\", "/")).name.lower()
+
+
+def unused_libraries(binaries: Toc, dropped: Toc, needed: Callable[[str], Iterable[str]]) -> set[str]:
+    """Base names (lower case) of the libraries in ``binaries`` that only the ``dropped`` entries needed.
+
+    ``needed(src)`` names the libraries a binary links to. PyInstaller adds a plugin's dependencies (GTK
+    for the gtk3 theme, QtNetwork for the TLS plugins, Wayland, …) while analysing; filtering the plugins
+    out afterwards leaves those behind. A library stays if anything kept still links to it.
+    """
+    by_name: dict[str, list[tuple[str, str, str]]] = {}
+    for entry in binaries:
+        if entry[2] != "SYMLINK":
+            by_name.setdefault(_lib_key(entry[0]), []).append(entry)
+
+    def closure(start: Iterable[tuple[str, str, str]]) -> set[str]:
+        seen: set[str] = set()
+        todo = list(start)
+        while todo:
+            entry = todo.pop()
+            for name in needed(entry[1]):
+                k = _lib_key(name)
+                if k not in seen and k in by_name:
+                    seen.add(k)
+                    todo.extend(by_name[k])
+        return seen
+
+    candidates = closure(e for e in dropped if e[2] != "SYMLINK")
+    roots = [e for e in binaries if e[2] != "SYMLINK" and _lib_key(e[0]) not in candidates]
+    return candidates - closure(roots)
+
+
+def without_libraries(toc: Toc, names: set[str]) -> Toc:
+    """``toc`` without the libraries ``names`` and without symbolic links pointing at them."""
+    return [(dest, src, typecode) for dest, src, typecode in toc
+            if _lib_key(dest) not in names and not (typecode == "SYMLINK" and _lib_key(src) in names)]
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["version"]:
+        print(project_version())
+    elif sys.argv[1:] == ["datas"]:
+        for source, target in data_files():
+            print(f"{target}\t{source}")
+    else:
+        print("usage: datafiles.py version|datas", file=sys.stderr)
+        sys.exit(2)
