@@ -96,8 +96,23 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, self.tr("关于"), self.tr("{0} {1}\n客户回访与投诉管理").format(APP_TITLE, __version__))
 
     def on_started(self) -> None:
-        """Called once the window is shown: the reminder of today's and overdue visits."""
+        """Called once the window is shown: today's catch-up planning (in the background), then the reminder."""
         self.customers_tab.search.setFocus()
+        from huifang_desktop.services import visits
+        from huifang_desktop.ui.common.worker import start_worker
+
+        self.statusBar().showMessage(self.tr("正在生成今日回访计划…"))
+        self._catch_up = start_worker(self, lambda: visits.daily_catch_up(self.ctx), self._caught_up,
+                                      self._catch_up_failed)
+
+    def _catch_up_failed(self, exc: Exception) -> None:
+        self.statusBar().showMessage(self.tr("生成回访计划失败：{0}").format(exc), 60_000)
+
+    def _caught_up(self, result: object) -> None:
+        self.calendar_tab.refresh()
+        self.remind()
+
+    def remind(self) -> None:
         text = self.calendar_tab.reminder_text()
         self.statusBar().showMessage(text, 60_000)
         from PySide6.QtWidgets import QSystemTrayIcon

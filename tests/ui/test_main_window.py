@@ -1,0 +1,59 @@
+"""The main window: five tabs, status bar, daily catch-up planning off the GUI thread, CLI smoke test."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from huifang_desktop.app import main
+from huifang_desktop.config import AppPaths
+from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
+from huifang_desktop.services import customers as customer_service
+from huifang_desktop.services import visits as visit_service
+from huifang_desktop.ui.main_window import MainWindow
+
+
+def test_main_window_has_the_five_tabs_and_shows_the_user(qtbot, ctx, supervisor, tmp_path):
+    window = MainWindow(ctx.as_user(supervisor), AppPaths(tmp_path))
+    qtbot.addWidget(window)
+    labels = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert labels == ["客户档案", "回访日历", "投诉登记", "台账", "审阅"]
+    assert "李主管" in window.user_label.text()
+
+
+def test_start_runs_the_daily_catch_up_in_the_background_once(qtbot, ctx, clerk, supervisor, tmp_path):
+    c = ctx.as_user(clerk)
+    customer_service.register_customer(c, CustomerDraft(
+        name="宁波甬达物流有限公司", created_on="2026-09-01",
+        contacts=(ContactDraft(name="王磊", mobile="13605741234"),)))
+    customer_service.pin_grade(ctx.as_user(supervisor), 1, "B", "年度重点客户")
+    window = MainWindow(ctx.as_user(supervisor), AppPaths(tmp_path))
+    qtbot.addWidget(window)
+    window.on_started()
+    qtbot.waitUntil(lambda: "今日待回访" in window.statusBar().currentMessage(), timeout=10_000)
+    plans = visit_service.list_plans(ctx, start=date(2026, 1, 1), end=date(2027, 12, 31))
+    assert [p.visit_type for p in plans] == ["例行"]
+    assert visit_service.daily_catch_up(ctx) is None  # already ran today
+
+
+def test_smoke_test_and_screenshots_from_the_command_line(tmp_path, qapp):
+    data = tmp_path / "office"
+    assert main(["--data-dir", str(data), "demo", "--customers", "40", "--seed", "3"]) == 0
+    assert main(["--data-dir", str(data), "--smoke-test"]) == 0
+    shots = tmp_path / "shots"
+    assert main(["--data-dir", str(data), "--screenshot", str(shots)]) == 0
+    pngs = sorted(p.name for p in shots.glob("*.png"))
+    assert pngs == ["01-customers.png", "02-calendar.png", "03-complaints.png", "04-ledgers.png", "05-review.png"]
+    assert all((shots / p).stat().st_size > 10_000 for p in pngs)
+
+
+def test_commands_refuse_bad_input_with_a_message_and_change_nothing(tmp_path, capsys):
+    data = tmp_path / "office"
+    assert main(["--data-dir", str(data), "users", "add", "bob", "--name", "鲍勃", "--role", "clerk",
+                 "--password", "123"]) == 1
+    assert "密码" in capsys.readouterr().err
+    assert main(["--data-dir", str(data), "users", "reset-password", "nobody"]) == 1
+    assert "不存在" in capsys.readouterr().err
+    assert main(["--data-dir", str(data), "plan", "--today", "2026-02-30"]) == 1
+    assert "不是存在的日期" in capsys.readouterr().err
+    assert main(["--data-dir", str(data), "users", "list"]) == 0
+    assert capsys.readouterr().out == ""
