@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any, Self
 
 BENCH_DIR = Path(__file__).resolve().parent
-CACHE_DIR = BENCH_DIR / ".cache"
-RESULTS_DIR = BENCH_DIR / "results"
+# HUIFANG_BENCH_OUT moves the cache and the results elsewhere (the test suite's tiny runs use a temp folder).
+_OUT = Path(os.environ.get("HUIFANG_BENCH_OUT") or BENCH_DIR)
+CACHE_DIR = _OUT / ".cache"
+RESULTS_DIR = _OUT / "results"
 
 
 # --- timing ---------------------------------------------------------------------------------------------
