@@ -41,6 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--complaints", type=int, default=0)
     d.add_argument("--seed", type=int, default=1)
 
+    st = sub.add_parser("settings", help="办公室设置：show / set KEY VALUE")
+    ssub = st.add_subparsers(dest="settings_command", metavar="ACTION", required=True)
+    ssub.add_parser("show", help="列出设置")
+    sset = ssub.add_parser("set", help="修改一项设置（列表用逗号分隔）")
+    sset.add_argument("key")
+    sset.add_argument("value")
+
     u = sub.add_parser("users", help="用户管理：add / list / reset-password")
     usub = u.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     add = usub.add_parser("add", help="新建用户")
@@ -201,7 +208,20 @@ def _ask_password() -> str:
     return first
 
 
-COMMANDS = {"demo": cmd_demo, "users": cmd_users, "plan": cmd_plan, "export": cmd_export}
+def cmd_settings(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from huifang_desktop.services import settings
+
+    if args.settings_command == "show":
+        for key, value in settings.describe(settings.load_settings(ctx)):
+            print(f"{key:<22} {value}")
+        return EXIT_OK
+    new = settings.with_value(settings.load_settings(ctx), args.key, args.value)
+    settings.save_settings(ctx, new)
+    print(f"已修改 {args.key} = {args.value}")
+    return EXIT_OK
+
+
+COMMANDS = {"settings": cmd_settings, "demo": cmd_demo, "users": cmd_users, "plan": cmd_plan, "export": cmd_export}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -52,6 +52,39 @@ class OfficeSettings:
 
 
 _KEY = "office"
+
+
+def describe(settings: OfficeSettings) -> list[tuple[str, str]]:
+    """Scalar and list settings as text, for ``huifang-desktop settings show``."""
+    out = []
+    for f in fields(OfficeSettings):
+        value = getattr(settings, f.name)
+        if isinstance(value, dict):
+            continue
+        out.append((f.name, ",".join(value) if isinstance(value, tuple) else str(value)))
+    return out
+
+
+def with_value(settings: OfficeSettings, key: str, raw: str) -> OfficeSettings:
+    """A copy with one setting parsed from text; unknown keys and bad numbers name the setting."""
+    known = {f.name: f for f in fields(OfficeSettings)}
+    if key not in known or isinstance(getattr(settings, key), dict):
+        names = "、".join(k for k, _v in describe(settings))
+        raise ValidationError(FieldError(key, key, f"没有这项设置，可用：{names}"))
+    current = getattr(settings, key)
+    value: Any
+    if isinstance(current, tuple):
+        value = tuple(v.strip() for v in raw.replace("，", ",").split(",") if v.strip())
+    elif isinstance(current, int):
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValidationError(FieldError(key, key, f"“{raw}”不是整数")) from None
+    else:
+        value = raw.strip()
+    new = replace(settings, **{key: value})
+    new.validate()
+    return new
 
 
 def load_settings(ctx: ServiceContext) -> OfficeSettings:

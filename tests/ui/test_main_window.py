@@ -57,3 +57,16 @@ def test_commands_refuse_bad_input_with_a_message_and_change_nothing(tmp_path, c
     assert "不是存在的日期" in capsys.readouterr().err
     assert main(["--data-dir", str(data), "users", "list"]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_settings_command_sets_department_visibility_and_refuses_bad_values(tmp_path, capsys):
+    data = tmp_path / "office"
+    assert main(["--data-dir", str(data), "settings", "set", "visibility", "department"]) == 0
+    assert main(["--data-dir", str(data), "settings", "set", "grade_a", "many"]) == 1
+    assert "不是整数" in capsys.readouterr().err
+    assert main(["--data-dir", str(data), "settings", "set", "colour", "red"]) == 1
+    assert "没有这项设置" in capsys.readouterr().err
+    assert main(["--data-dir", str(data), "settings", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "visibility             department" in out
+    assert "grade_a                100" in out
