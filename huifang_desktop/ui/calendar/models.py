@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QPersist
 from PySide6.QtGui import QColor
 
 from huifang_desktop.services.visits import DayCount, PlanRow
+from huifang_desktop.ui.common.table_model import RowTableModel
 
 IdRole = Qt.ItemDataRole.UserRole + 1
 DateRole = Qt.ItemDataRole.UserRole + 2
@@ -21,16 +22,12 @@ STATE_COLORS = {"逾期": QColor("#d9363e"), "待回访": QColor("#1f6feb"), "�
                 "已取消": QColor("#8c8c8c")}
 
 
-class PlanTableModel(QAbstractTableModel):
+class PlanTableModel(RowTableModel[PlanRow]):
     """Planned visits (frozen PlanRow); rows can be dragged onto a day of the grid to re-date them."""
 
     COL_DUE, COL_STATE, COL_CODE, COL_NAME, COL_GRADE, COL_PHONE, COL_TYPE, COL_METHOD, COL_OWNER, \
         COL_ATTEMPT = range(10)
     HEADERS = ("计划日期", "状态", "客户编号", "客户名称", "等级", "电话", "回访类型", "方式", "回访人", "次数")
-
-    def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(parent)
-        self._rows: list[PlanRow] = []
 
     def set_rows(self, rows: list[PlanRow]) -> None:
         self.beginResetModel()
@@ -40,22 +37,10 @@ class PlanTableModel(QAbstractTableModel):
     def plan(self, row: int) -> PlanRow | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.HEADERS):
-            return self.tr(self.HEADERS[section])
-        return None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
+        p = self.row_at(index)
+        if p is None:
             return None
-        p = self._rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return (p.due.isoformat(), p.display_state, p.customer_code, p.customer_name, p.grade, p.phone,

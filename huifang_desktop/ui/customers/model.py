@@ -5,20 +5,21 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from huifang_desktop.services import customers as customer_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.customers import CustomerRow
 from huifang_desktop.storage.queries import CustomerFilter
+from huifang_desktop.ui.common.table_model import RowTableModel
 
 IdRole = Qt.ItemDataRole.UserRole + 1
 
 Index = QModelIndex | QPersistentModelIndex
 
 
-class CustomerTableModel(QAbstractTableModel):
+class CustomerTableModel(RowTableModel[CustomerRow]):
     COL_CODE, COL_NAME, COL_GRADE, COL_CATEGORY, COL_CONTACT, COL_PHONE, COL_REGION, COL_OWNER, COL_STATUS, \
         COL_CREATED = range(10)
     HEADERS = ("客户编号", "客户名称", "等级", "类别", "联系人", "电话", "区域", "负责人", "状态", "建档日期")
@@ -31,7 +32,6 @@ class CustomerTableModel(QAbstractTableModel):
         self.ctx = ctx
         self.page_size = page_size
         self.filter = CustomerFilter()
-        self._rows: list[CustomerRow] = []
         self._exhausted = True
         self._total: int | None = None
 
@@ -69,22 +69,10 @@ class CustomerTableModel(QAbstractTableModel):
             self.endInsertRows()
 
     # --- Qt model API ------------------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.HEADERS):
-            return self.tr(self.HEADERS[section])
-        return None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
+        row = self.row_at(index)
+        if row is None:
             return None
-        row = self._rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, col)
