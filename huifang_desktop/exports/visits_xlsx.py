@@ -43,6 +43,7 @@ def write_visit_ledger(rows: Iterable[Sequence[Any]], out_path: Path | str, *, c
     """
     out = Path(out_path)
     part = out.with_name(out.name + ".part")
+    part.open("wb").close()  # fail early, before any work, when the folder cannot be written
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title)
     last_col = get_column_letter(len(headers))

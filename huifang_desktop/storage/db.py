@@ -108,8 +108,9 @@ def upgrade(engine: Engine, revision: str = "head", *, backup_dir: Path | None =
     try:
         before = current_revision(engine)
     except Exception as exc:  # not a database at all, or unreadable
+        detail = getattr(exc, "orig", None) or exc
         raise DatabaseError(
-            f"无法打开数据库：{exc}。该文件可能不是本程序的数据库或已损坏，请从备份恢复。"
+            f"无法打开数据库：{detail}。该文件可能不是本程序的数据库或已损坏，请从备份恢复。"
         ) from exc
     if before is not None and before not in known_revisions():
         raise DatabaseError(
