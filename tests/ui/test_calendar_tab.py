@@ -88,3 +88,22 @@ def test_dropping_on_a_holiday_moves_to_the_next_working_day_and_says_so(qtbot, 
     tab.grid_model.dropMimeData(mime, tab.grid_model.supportedDropActions(), -1, -1, target)
     assert visit_service.get_plan(c, plan.id).due == date(2026, 11, 30)
     assert tab.notice.text()
+
+
+def test_customer_file_shows_the_visit_history(qtbot, planned):
+    from huifang_desktop.ui.customers.dialog import CustomerDialog
+
+    c, customer, plan = planned
+    record = VisitRecordDialog(c, plan.id)
+    qtbot.addWidget(record)
+    record.result.setCurrentText("成功")
+    record.satisfaction.setCurrentText("很满意")
+    record.feedback.setPlainText("车辆使用正常")
+    record.save()
+    assert record.saved is not None
+    dialog = CustomerDialog(c, customer.id)
+    qtbot.addWidget(dialog)
+    table = dialog.findChild(type(dialog.contacts), "visits")
+    assert table.rowCount() == 1
+    assert table.item(0, 0).text() == record.saved.number
+    assert table.item(0, 7).text() == "车辆使用正常"

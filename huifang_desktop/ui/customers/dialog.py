@@ -39,6 +39,7 @@ from huifang_desktop.domain.roles import Permission, can
 from huifang_desktop.domain.validation import format_phone
 from huifang_desktop.services import customers as customer_service
 from huifang_desktop.services import users as user_service
+from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.customers import CustomerDetail
 from huifang_desktop.services.errors import ConflictError, DuplicateWarning, ServiceError, ValidationError
@@ -144,6 +145,7 @@ class CustomerDialog(QDialog):
         self.pages.addTab(basic, self.tr("基本信息"))
         if self.detail is not None:
             self.pages.addTab(self._purchases_page(editable), self.tr("购货/交货记录"))
+            self.pages.addTab(self._visits_page(), self.tr("回访记录"))
             self.pages.addTab(self._history_page(), self.tr("修改记录"))
 
         self.message = QLabel()
@@ -357,6 +359,23 @@ class CustomerDialog(QDialog):
         self._fill_purchases()
         self._fill(self.detail)
         self.p_product.clear()
+
+    def _visits_page(self) -> QWidget:
+        """The customer's visit history (newest first), from the 回访记录表 records."""
+        assert self.detail is not None
+        rows = visit_service.list_records(self.ctx, customer_id=self.detail.id, limit=200)
+        table = QTableWidget(len(rows), 8)
+        table.setObjectName("visits")
+        table.setHorizontalHeaderLabels([self.tr(h) for h in (
+            "编号", "回访时间", "回访类型", "方式", "回访人", "结果", "满意度", "客户意见/反馈")])
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.horizontalHeader().setStretchLastSection(True)
+        for r, v in enumerate(rows):
+            for c, value in enumerate((v.number, v.visited_at.strftime("%Y-%m-%d %H:%M"), v.visit_type, v.method,
+                                       v.visitor, v.result, v.satisfaction, v.feedback)):
+                table.setItem(r, c, QTableWidgetItem(value))
+        table.resizeColumnsToContents()
+        return table
 
     def _history_page(self) -> QWidget:
         assert self.detail is not None
