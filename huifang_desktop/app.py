@@ -138,6 +138,9 @@ def cmd_demo(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-d
     result = demo.generate_demo(ctx, customers=args.customers, visits=args.visits, complaints=args.complaints,
                                 seed=args.seed)
     print(f"已生成 {result.customers} 位客户，用时 {result.seconds:.1f} 秒。")
+    if args.visits or args.complaints:
+        print("注意：本版本的示例数据还不含回访记录和投诉的历史（--visits / --complaints 暂未生效）；"
+              "回访计划会在首次启动或运行 plan 命令时按规则生成。", file=sys.stderr)
     _print_demo_users(result)
     return EXIT_OK
 
