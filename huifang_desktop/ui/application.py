@@ -9,7 +9,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QLocale, QTimer, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTimer, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -56,15 +56,23 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 
 
 def _install_translator(app: QApplication) -> None:
-    """Source strings are Simplified Chinese; other languages load a .qm from resources/translations."""
+    """Source strings are Simplified Chinese; other languages load a .qm from resources/translations.
+
+    Qt's own strings (standard buttons such as Cancel, context menus) follow the program's language: Chinese
+    unless a translation of ours exists for the system language.
+    """
     from huifang_desktop.ui.common.resources import translations_dir
 
     name = QLocale.system().name()
-    if name.startswith("zh"):
-        return
-    translator = QTranslator(app)
-    if translator.load(f"huifang_{name}", str(translations_dir())):
-        app.installTranslator(translator)
+    ours = QTranslator(app)
+    if not name.startswith("zh") and ours.load(f"huifang_{name}", str(translations_dir())):
+        app.installTranslator(ours)
+        qt_language = name
+    else:
+        qt_language = "zh_CN"
+    qt = QTranslator(app)
+    if qt.load(f"qtbase_{qt_language}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        app.installTranslator(qt)
 
 
 def install_excepthook(log_file: Path) -> None:

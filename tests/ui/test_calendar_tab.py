@@ -107,3 +107,42 @@ def test_customer_file_shows_the_visit_history(qtbot, planned):
     assert table.rowCount() == 1
     assert table.item(0, 0).text() == record.saved.number
     assert table.item(0, 7).text() == "车辆使用正常"
+
+
+def test_report_dialog_drafts_from_the_records_and_submits(qtbot, planned):
+    from huifang_desktop.ui.calendar.report_dialog import VisitReportDialog
+
+    c, _customer, plan = planned
+    record = VisitRecordDialog(c, plan.id)
+    qtbot.addWidget(record)
+    record.result.setCurrentText("成功")
+    record.satisfaction.setCurrentText("不满意")
+    record.problems.setPlainText("配件到货慢")
+    record.save()
+    assert record.saved is not None
+    dialog = VisitReportDialog(c)
+    qtbot.addWidget(dialog)
+    dialog.start.setDate(date(2026, 11, 24))
+    dialog.end.setDate(date(2026, 11, 24))
+    dialog.make_draft()
+    assert "共回访 1 次" in dialog.summary.text()
+    assert "配件到货慢" in dialog.problems.toPlainText()
+    dialog.save()  # no evaluation yet
+    assert dialog.saved is None
+    assert "评价" in dialog.message.text()
+    dialog.evaluation.setPlainText("按计划完成，配件问题已转交售后。")
+    dialog.save()
+    assert dialog.saved is not None
+    assert dialog.saved.status == "待审阅"
+
+
+def test_unsatisfied_visit_plans_a_follow_up_and_says_so(qtbot, planned):
+    c, _customer, plan = planned
+    dialog = VisitRecordDialog(c, plan.id)
+    qtbot.addWidget(dialog)
+    dialog.result.setCurrentText("成功")
+    dialog.satisfaction.setCurrentText("很不满意")
+    dialog.save()
+    assert dialog.saved is not None and dialog.saved.follow_up_plan_id is not None
+    assert any("再次回访" in n for n in dialog.notes)
+    assert any("投诉" in n for n in dialog.notes)

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
@@ -42,6 +41,7 @@ class VisitRecordDialog(QDialog):
         super().__init__(parent)
         self.ctx = ctx
         self.saved: VisitRecordRow | None = None
+        self.notes: list[str] = []  # what the caller shows after saving (follow-up planned, complaint offer)
         self.pre: RecordDraftData = visit_service.prefill_record(ctx, plan_id, customer_id)
         pre = self.pre
         self.setWindowTitle(self.tr("回访记录表 — {0} {1}").format(pre.customer_code, pre.customer_name))
@@ -123,8 +123,11 @@ class VisitRecordDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
 
+        left = QVBoxLayout()
+        left.addLayout(form)
+        left.addStretch(1)  # spare height goes below the form, not into its rows
         body = QHBoxLayout()
-        body.addLayout(form, 1)
+        body.addLayout(left, 1)
         body.addWidget(script)
         layout = QVBoxLayout(self)
         layout.addWidget(head)
@@ -186,11 +189,9 @@ class VisitRecordDialog(QDialog):
         except ServiceError as exc:
             self.message.setText(str(exc))
             return
-        notes = []
+        self.notes = [self.tr("已保存 {0}。").format(self.saved.number)]
         if self.saved.follow_up_plan_id:
-            notes.append(self.tr("已自动安排再次回访。"))
+            self.notes.append(self.tr("已自动安排再次回访。"))
         if self.saved.offer_complaint:
-            notes.append(self.tr("客户不满意：如需投诉处理，请在“投诉登记”中登记。"))
-        if notes:
-            QMessageBox.information(self, self.tr("已保存 {0}").format(self.saved.number), "\n".join(notes))
+            self.notes.append(self.tr("客户不满意：如需投诉处理，请在“投诉登记”中登记。"))
         self.accept()

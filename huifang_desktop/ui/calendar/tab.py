@@ -112,6 +112,8 @@ class CalendarTab(QWidget):
         self.record_button = QPushButton(self.tr("填写回访记录(&R)"))
         self.move_button = QPushButton(self.tr("改期…"))
         self.cancel_button = QPushButton(self.tr("取消计划…"))
+        self.report_button = QPushButton(self.tr("回访报告表…"))
+        self.report_button.setToolTip(self.tr("汇总昨天（或所选期间）的回访，提交主管审阅"))
 
         top = QHBoxLayout()
         top.addWidget(self.scope)
@@ -132,6 +134,7 @@ class CalendarTab(QWidget):
         for b in (self.record_button, self.move_button, self.cancel_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        buttons.addWidget(self.report_button)
         right_layout.addLayout(buttons)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.grid)
@@ -153,6 +156,7 @@ class CalendarTab(QWidget):
         self.record_button.clicked.connect(self.record_current)
         self.move_button.clicked.connect(self.move_current)
         self.cancel_button.clicked.connect(self.cancel_current)
+        self.report_button.clicked.connect(self.write_report)
         enter = QAction(self)
         enter.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
         enter.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -285,6 +289,7 @@ class CalendarTab(QWidget):
             return
         if dialog.exec() == VisitRecordDialog.DialogCode.Accepted:
             self.refresh()
+            self.notice.setText("".join(dialog.notes))
 
     def move_current(self) -> None:
         plan = self.current_plan()
@@ -325,6 +330,13 @@ class CalendarTab(QWidget):
             show_error(self, exc)
             return
         self.refresh()
+
+    def write_report(self) -> None:
+        from huifang_desktop.ui.calendar.report_dialog import VisitReportDialog
+
+        dialog = VisitReportDialog(self.ctx, self)
+        if dialog.exec() == VisitReportDialog.DialogCode.Accepted and dialog.saved is not None:
+            self.notice.setText(self.tr("回访报告表 {0} 已提交审阅。").format(dialog.saved.number))
 
     def reminder_text(self) -> str:
         owner = self.ctx.user.id or None

@@ -1,0 +1,133 @@
+"""回访报告表: the clerk's summary of a day's or period's visits, drafted from the records, then evaluated."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from huifang_desktop.services import visits as visit_service
+from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.services.errors import ServiceError, ValidationError
+from huifang_desktop.services.visits import ReportDraft, ReportRow
+from huifang_desktop.ui.common.feedback import mark_fields
+
+
+def _counts(pairs: tuple[tuple[str, int], ...]) -> str:
+    return "，".join(f"{k} {v}" for k, v in pairs) or "—"
+
+
+class VisitReportDialog(QDialog):
+    """Draft (from SQL aggregates over the clerk's records), complete and submit a 回访报告表."""
+
+    def __init__(self, ctx: ServiceContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.draft: ReportDraft | None = None
+        self.saved: ReportRow | None = None
+        self.setWindowTitle(self.tr("回访报告表"))
+        self.resize(760, 620)
+        # Filled the day after the visits (domain.md §5): default period is the previous working day.
+        cal = visit_service.work_calendar(ctx)
+        day = ctx.today() - timedelta(days=1)
+        while not cal.is_workday(day):
+            day -= timedelta(days=1)
+        self.start = QDateEdit(QDate(day))
+        self.end = QDateEdit(QDate(day))
+        for w in (self.start, self.end):
+            w.setCalendarPopup(True)
+            w.setDisplayFormat("yyyy-MM-dd")
+        self.draft_button = QPushButton(self.tr("汇总(&D)"))
+        self.summary = QLabel()
+        self.summary.setObjectName("summary")
+        self.summary.setWordWrap(True)
+        self.problems = QPlainTextEdit()
+        self.problems.setTabChangesFocus(True)
+        self.actions = QPlainTextEdit()
+        self.actions.setTabChangesFocus(True)
+        self.evaluation = QPlainTextEdit()
+        self.evaluation.setTabChangesFocus(True)
+        self.evaluation.setPlaceholderText(self.tr("对本期回访工作的评价（必填）"))
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #d9363e;")
+
+        period = QHBoxLayout()
+        period.addWidget(self.start)
+        period.addWidget(QLabel("—"))
+        period.addWidget(self.end)
+        period.addWidget(self.draft_button)
+        period.addStretch(1)
+        form = QFormLayout()
+        form.addRow(self.tr("回访人"), QLabel(ctx.user.display_name))
+        form.addRow(self.tr("报告期间"), period)
+        form.addRow(self.tr("回访汇总"), self.summary)
+        form.addRow(self.tr("发现的问题"), self.problems)
+        form.addRow(self.tr("处理措施"), self.actions)
+        form.addRow(self.tr("评价"), self.evaluation)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("提交审阅(&S)"))
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form, 1)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self.field_widgets: dict[str, QWidget] = {
+            "evaluation": self.evaluation, "problems": self.problems, "actions": self.actions,
+            "period": self.start, "end": self.end,
+        }
+        self.draft_button.clicked.connect(self.make_draft)
+        self.make_draft()
+
+    def period(self) -> tuple[date, date]:
+        return self.start.date().toPython(), self.end.date().toPython()
+
+    def make_draft(self) -> None:
+        start, end = self.period()
+        try:
+            self.draft = visit_service.draft_report(self.ctx, self.ctx.user.id, start, end)
+        except (ValidationError, ServiceError) as exc:
+            self.draft = None
+            self.summary.clear()
+            self.message.setText(str(exc))
+            return
+        d = self.draft
+        average = "—" if d.average_score is None else f"{d.average_score:.1f} 分"
+        self.summary.setText(self.tr(
+            "共回访 {0} 次。按类型：{1}。按结果：{2}。满意度：{3}（满意 {4}，平均 {5}）。").format(
+            d.total, _counts(d.by_type), _counts(d.by_result), _counts(d.satisfaction), d.satisfied, average))
+        self.problems.setPlainText(d.problems_text)
+        self.actions.setPlainText(d.measures_text)
+        self.message.clear()
+
+    def save(self) -> None:
+        if self.draft is None or self.period() != (self.draft.start, self.draft.end):
+            self.make_draft()  # the period was changed after the last summary
+            if self.draft is None:
+                return
+        try:
+            self.saved = visit_service.save_report(self.ctx, self.draft, self.evaluation.toPlainText(),
+                                                   self.problems.toPlainText(), self.actions.toPlainText())
+        except ValidationError as exc:
+            first = mark_fields(self.field_widgets, exc)
+            self.message.setText(str(exc))
+            if first is not None:
+                first.setFocus()
+            return
+        except ServiceError as exc:
+            self.message.setText(str(exc))
+            return
+        self.accept()
