@@ -219,6 +219,6 @@ def report(name: str, measures: Sequence[Measure], meta: dict[str, Any] | None =
     out = RESULTS_DIR / f"{name}.json"
     out.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
     load = f" (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)" if hasattr(os, "getloadavg") else ""
-    print(f"\n{'all targets met' if ok else 'TARGET MISSED'}{load} — results in "
-          f"{out.relative_to(BENCH_DIR.parent)}")
+    shown = out.relative_to(BENCH_DIR.parent) if out.is_relative_to(BENCH_DIR.parent) else out
+    print(f"\n{'all targets met' if ok else 'TARGET MISSED'}{load} — results in {shown}")
     return ok
