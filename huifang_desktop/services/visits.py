@@ -1815,12 +1815,14 @@ LAST_CATCH_UP_KEY = "last_catch_up"
 
 def daily_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResult | None:
     """The catch-up run once a day at start (any user's start); None when today's already ran."""
+    from huifang_desktop.storage.db import refresh_statistics
     from huifang_desktop.storage.models import Setting
 
     day = today or ctx.today()
     if get_value(ctx, LAST_CATCH_UP_KEY) == day.isoformat():
         return None
     result = plan_catch_up(ctx, day)
+    refresh_statistics(ctx.engine)
     with ctx.sessions() as s, s.begin():
         row = s.get(Setting, LAST_CATCH_UP_KEY)
         value = json.dumps(day.isoformat())

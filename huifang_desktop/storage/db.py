@@ -176,3 +176,15 @@ def restore_sqlite_file(backup: Path, target: Path) -> None:
             dest.close()
     finally:
         src.close()
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Keep the query planner's statistics fresh after bulk changes (SQLite: a bounded, quick ANALYZE).
+
+    Without them SQLite may pick a poor index for the calendar's overdue list once plans pile up.
+    """
+    if not is_sqlite(engine):
+        return  # PostgreSQL's autovacuum analyses by itself
+    with engine.begin() as conn:
+        conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+        conn.exec_driver_sql("ANALYZE")
