@@ -23,7 +23,7 @@ from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.visits import RecordDraftData, VisitRecordDraft, VisitRecordRow
-from huifang_desktop.ui.common.feedback import mark_fields
+from huifang_desktop.ui.common.feedback import report_in_form
 
 
 def _text_box(height: int = 60) -> QPlainTextEdit:
@@ -180,14 +180,8 @@ class VisitRecordDialog(QDialog):
     def save(self) -> None:
         try:
             self.saved = visit_service.record_visit(self.ctx, self.draft())
-        except ValidationError as exc:
-            first = mark_fields(self.field_widgets, exc)
-            self.message.setText(str(exc))
-            if first is not None:
-                first.setFocus()
-            return
-        except ServiceError as exc:
-            self.message.setText(str(exc))
+        except (ValidationError, ServiceError) as exc:
+            report_in_form(self.field_widgets, self.message, exc)
             return
         self.notes = [self.tr("已保存 {0}。").format(self.saved.number)]
         if self.saved.follow_up_plan_id:

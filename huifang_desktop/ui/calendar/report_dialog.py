@@ -22,7 +22,7 @@ from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.visits import ReportDraft, ReportRow
-from huifang_desktop.ui.common.feedback import mark_fields
+from huifang_desktop.ui.common.feedback import report_in_form
 
 
 def _counts(pairs: tuple[tuple[str, int], ...]) -> str:
@@ -121,13 +121,7 @@ class VisitReportDialog(QDialog):
         try:
             self.saved = visit_service.save_report(self.ctx, self.draft, self.evaluation.toPlainText(),
                                                    self.problems.toPlainText(), self.actions.toPlainText())
-        except ValidationError as exc:
-            first = mark_fields(self.field_widgets, exc)
-            self.message.setText(str(exc))
-            if first is not None:
-                first.setFocus()
-            return
-        except ServiceError as exc:
-            self.message.setText(str(exc))
+        except (ValidationError, ServiceError) as exc:
+            report_in_form(self.field_widgets, self.message, exc)
             return
         self.accept()

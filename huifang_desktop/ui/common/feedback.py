@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.services.errors import ServiceError
@@ -27,4 +27,13 @@ def mark_fields(widgets: dict[str, QWidget], exc: ValidationError | None) -> QWi
     return first
 
 
-__all__ = ["ServiceError", "ValidationError", "mark_fields", "show_error"]
+__all__ = ["ServiceError", "ValidationError", "mark_fields", "report_in_form", "show_error"]
+
+
+def report_in_form(widgets: dict[str, QWidget], message: QLabel, exc: Exception) -> None:
+    """Show a refused save inside a form: the message below it, the named fields marked, focus on the first."""
+    message.setText(str(exc))
+    if isinstance(exc, ValidationError):
+        first = mark_fields(widgets, exc)
+        if first is not None:
+            first.setFocus()
