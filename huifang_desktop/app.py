@@ -64,12 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("plan", help="补排回访计划（启动时的每日补排）")
     pl.add_argument("--today", help="按哪一天补排，格式 2026-11-24（默认：今天）")
 
-    e = sub.add_parser("export", help="导出台账：visits")
+    e = sub.add_parser("export", help="导出台账：visits / complaints")
     esub = e.add_subparsers(dest="export_command", metavar="WHAT", required=True)
     ev = esub.add_parser("visits", help="回访台账（.xlsx）")
     ev.add_argument("out", type=Path, metavar="OUT.xlsx")
     ev.add_argument("--from", dest="start", help="计划日期从（含），如 2026-11-01")
     ev.add_argument("--to", dest="end", help="计划日期到（含），如 2026-11-30")
+    ec = esub.add_parser("complaints", help="投诉台账（.xlsx）")
+    ec.add_argument("out", type=Path, metavar="OUT.xlsx")
+    ec.add_argument("--from", dest="start", help="投诉日期从（含），如 2026-11-01")
+    ec.add_argument("--to", dest="end", help="投诉日期到（含），如 2026-11-30")
+    ec.add_argument("--state", action="append", default=[], help="只导出该状态（可重复），如 处理中")
     return p
 
 
@@ -177,6 +182,14 @@ def cmd_plan(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-d
     day = today or ctx.today()
     print(f"{day:%Y-%m-%d} 补排完成：新增 {len(result.planned)} 条回访计划，已有 {result.skipped} 条，"
           f"调整 {result.moved} 条，用时 {result.seconds:.1f} 秒。")
+    if today is None:  # escalation compares with the real clock, so only for today's run
+        from huifang_desktop.services import complaints
+
+        escalated = complaints.escalate_overdue(ctx).escalated
+        if escalated:
+            print(f"逾期投诉自动升级 {len(escalated)} 件：")
+            for number, from_role, to_name in escalated[:PLAN_PREVIEW_ROWS]:
+                print(f"  {number}  {from_role} → {to_name or '（无此级别人员）'}")
     if result.planned:
         names = visits.rule_names(visits.load_rules(ctx))
         print("按规则：")
@@ -198,6 +211,20 @@ def cmd_export(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
         end = parse_date(args.end, label="截止日期", field="to") if args.end else None
         count = visits.export_ledger(ctx, args.out, start=start, end=end)
         print(f"已导出回访台账 {count} 行到 {args.out}。")
+        return EXIT_OK
+    if args.export_command == "complaints":
+        from huifang_desktop.domain.complaints import ComplaintState
+        from huifang_desktop.services import complaints
+
+        start = parse_date(args.start, label="开始日期", field="from") if args.start else None
+        end = parse_date(args.end, label="截止日期", field="to") if args.end else None
+        known = {s.value for s in ComplaintState}
+        bad = [x for x in args.state if x not in known]
+        if bad:
+            raise UserError(f"未知状态：{'、'.join(bad)}（可选：{'、'.join(sorted(known))}）")
+        f = complaints.ComplaintFilter(start=start, end=end, states=frozenset(args.state))
+        count = complaints.export_ledger(ctx, args.out, f)
+        print(f"已导出投诉台账 {count} 行到 {args.out}。")
         return EXIT_OK
     raise UserError(f"未知导出内容：{args.export_command}")
 

@@ -1326,6 +1326,21 @@ def _plan_follow_ups(s: Session, ctx: ServiceContext, cfg: _Config, rec: VisitRe
     return follow_plan, next_plan
 
 
+def _feed_complaint(s: Session, ctx: ServiceContext, plan: VisitPlan, rec: VisitRecord, clean: _CleanRecord,
+                   follow_plan: VisitPlan | None) -> None:
+    """A complaint's closing visit (plan key ``complaint:<id>#…``) updates the complaint in this transaction."""
+    from huifang_desktop.services import complaints  # complaints plans its closing visits through this module
+
+    complaint_id = complaints.complaint_id_for_plan(plan.source_key)
+    if complaint_id is None:
+        return
+    reached = clean.result is VisitResult.SUCCESS
+    note = "；".join(t for t in (clean.feedback, clean.content) if t)
+    complaints.apply_closing_visit_in(s, ctx, complaint_id, reached=reached, satisfied=clean.satisfied,
+                                      satisfaction=clean.satisfaction, visited_at=clean.visited_at, note=note,
+                                      record_id=rec.id, next_plan=follow_plan)
+
+
 def record_visit(ctx: ServiceContext, draft: VisitRecordDraft) -> VisitRecordRow:
     """Save a 回访记录表 in one transaction: the record (编号 HF+date+serial), the plan marked 已回访,
     the follow-up or next plan, the transfer deadline, the audit row. Invalid input writes nothing."""
@@ -1356,6 +1371,8 @@ def record_visit(ctx: ServiceContext, draft: VisitRecordDraft) -> VisitRecordRow
         if plan is not None:
             plan.state, plan.done_on, plan.record_id = _DONE, clean.visited_at.date(), rec.id
         follow_plan, next_plan = _plan_follow_ups(s, ctx, cfg, rec, clean, plan, c)
+        if plan is not None:
+            _feed_complaint(s, ctx, plan, rec, clean, follow_plan)
         note = []
         if follow_plan is not None:
             note.append(f"再次回访（第{follow_plan.attempt}次）{follow_plan.due:%Y-%m-%d}")

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -257,7 +258,140 @@ class VisitReport(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+class Complaint(Base):
+    """投诉登记 / 投诉处理表 (domain.md §7); also logs 咨询 and 建议 (``kind``). 逾期 is derived from
+    ``deadline`` (the deadline of the current state), which the services keep up to date on every change."""
+
+    __tablename__ = "complaint"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)  # TS20261124-001
+    kind: Mapped[str] = mapped_column(String(10), default="投诉")  # 投诉/咨询/建议
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    channel: Mapped[str] = mapped_column(String(10))
+    complainant: Mapped[str] = mapped_column(String(50), default="")
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    phone: Mapped[str] = mapped_column(String(30), default="")  # normalised digits
+    customer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("customer.id"))
+    subject: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(30), default="")
+    severity: Mapped[str] = mapped_column(String(10), default="一般")
+    special: Mapped[bool] = mapped_column(Boolean, default=False)  # 特殊情况: longer handling limit
+    reply_only: Mapped[bool] = mapped_column(Boolean, default=False)  # 上级只要求书面答复
+    department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("department.id"))
+    handler_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    handler_role: Mapped[str] = mapped_column(String(20), default="clerk")
+    state: Mapped[str] = mapped_column(String(10), default="待受理")
+    first_reply_due: Mapped[datetime] = mapped_column(DateTime)
+    handling_due: Mapped[datetime] = mapped_column(DateTime)
+    deadline: Mapped[Optional[datetime]] = mapped_column(DateTime)  # of the current state; None once final
+    accepted_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    investigation: Mapped[str] = mapped_column(Text, default="")  # 调查情况
+    cause: Mapped[str] = mapped_column(Text, default="")  # 原因
+    measures: Mapped[str] = mapped_column(Text, default="")  # 处理措施
+    result: Mapped[str] = mapped_column(Text, default="")  # 处理结果
+    replied_at: Mapped[Optional[datetime]] = mapped_column(DateTime)  # 答复客户时间
+    reply_way: Mapped[str] = mapped_column(String(20), default="")  # 答复方式
+    reply_text: Mapped[str] = mapped_column(Text, default="")
+    handled_at: Mapped[Optional[datetime]] = mapped_column(DateTime)  # entered 待回访
+    visit_round: Mapped[int] = mapped_column(Integer, default=0)
+    visit_plan_id: Mapped[Optional[int]] = mapped_column(ForeignKey("visit_plan.id"))
+    visit_due: Mapped[Optional[date]] = mapped_column(Date)
+    visit_record_id: Mapped[Optional[int]] = mapped_column(ForeignKey("visit_record.id"))
+    visited_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    visit_satisfied: Mapped[Optional[bool]] = mapped_column(Boolean)
+    satisfaction: Mapped[str] = mapped_column(String(20), default="")
+    visit_note: Mapped[str] = mapped_column(Text, default="")
+    closed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    withdraw_reason: Mapped[str] = mapped_column(String(200), default="")
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    escalated_deadline: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    escalation_seen: Mapped[bool] = mapped_column(Boolean, default=True)
+    chase_count: Mapped[int] = mapped_column(Integer, default=0)  # 催办
+    linked_to_id: Mapped[Optional[int]] = mapped_column(ForeignKey("complaint.id"))  # reopened from
+    converted_from: Mapped[str] = mapped_column(String(30), default="")  # number of the 咨询/建议
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # review (审阅) and sign-off
+    review_status: Mapped[str] = mapped_column(String(10), default="")  # ''/待审阅/退回/已签字
+    supervisor_comment: Mapped[str] = mapped_column(Text, default="")
+    signed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    signed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (
+        Index("ix_complaint_state_deadline", "state", "deadline"),
+        Index("ix_complaint_received_at", "received_at"),
+        Index("ix_complaint_handler_state", "handler_id", "state"),
+        Index("ix_complaint_customer_id", "customer_id"),
+        Index("ix_complaint_phone", "phone"),
+        Index("ix_complaint_kind_received", "kind", "received_at"),
+    )
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ComplaintOccurrence(Base):
+    """One report of a complaint: the first intake and every repeat attached to it (date, channel)."""
+
+    __tablename__ = "complaint_occurrence"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    channel: Mapped[str] = mapped_column(String(10))
+    complainant: Mapped[str] = mapped_column(String(50), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    received_by: Mapped[str] = mapped_column(String(50), default="")  # the department or person it went to
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ComplaintEvent(Base):
+    """A complaint's history: every state change, escalation, 催办, reply and visit, with who and when."""
+
+    __tablename__ = "complaint_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    username: Mapped[str] = mapped_column(String(50), default="")
+    action: Mapped[str] = mapped_column(String(20))
+    from_state: Mapped[str] = mapped_column(String(10), default="")
+    to_state: Mapped[str] = mapped_column(String(10), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Attachment(Base):
+    """A file kept inside the database (reply letters, photos, scans), so it moves with the data."""
+
+    __tablename__ = "attachment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10), default="其他")  # 答复函/公开信/照片/扫描件/其他
+    mime: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ComplaintAttachment(Base):
+    """Link table: a public letter (公开信) may be attached to many complaints."""
+
+    __tablename__ = "complaint_attachment"
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id", ondelete="CASCADE"), primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True,
+                                               index=True)
+
+
 __all__ = [
-    "AuditLog", "Base", "Contact", "Counter", "Customer", "Department", "Purchase", "Setting", "User",
+    "Attachment", "AuditLog", "Base", "Complaint", "ComplaintAttachment", "ComplaintEvent",
+    "ComplaintOccurrence", "Contact", "Counter", "Customer", "Department", "Purchase", "Setting", "User",
     "VisitPlan", "VisitRecord", "VisitReport",
 ]

@@ -484,3 +484,48 @@ def test_models_timestamps_round_trip(engine: Engine) -> None:
         s.add(User(username="u", display_name="甲", role="clerk", password_hash="x", created_at=at))
     with make_session_factory(engine)() as s:
         assert s.execute(select(User.created_at)).scalar() == at
+
+
+# --- a database made by the 0002 (visits) program -------------------------------------------------------
+
+def _fill_0002(engine: Engine) -> None:
+    """0001 rows plus a plan and its visit record, written with plain SQL against the 0002 schema."""
+    _fill_0001(engine)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO visit_plan (id, customer_id, source_key, rule_key, visit_type, method, earliest, due,"
+            " owner_id, attempt, state, cancel_reason, manual, done_on, record_id, created_at, version) VALUES"
+            " (1, 1, 'delivery:1#delivery_usage', 'delivery_usage', '使用', '电话', '2026-03-02', '2026-03-06',"
+            " 1, 1, '已回访', '', 0, '2026-03-05', 1, '2026-03-01 10:00:00', 2)"))
+        conn.execute(text(
+            "INSERT INTO visit_record (id, number, plan_id, customer_id, contact_name, contact_phone, visit_type,"
+            " method, visited_at, visitor_id, content, feedback, problems, measures, satisfaction, handling,"
+            " transfer_department, transfer_answer, result, customer_signed, status, supervisor_comment,"
+            " content_hash, revision, created_at, version) VALUES (1, 'HF20260305-001', 1, 1, '张三',"
+            " '13812345678', '使用', '电话', '2026-03-05 09:30:00', 1, '了解使用情况', '满意', '', '', '满意',"
+            " '', '', '', '成功', 0, '待审阅', '', '', 0, '2026-03-05 09:40:00', 1)"))
+        conn.execute(text("INSERT INTO counter (name, value) VALUES ('visit:20260305', 1)"))
+
+
+def test_upgrade_database_made_by_visits_revision_keeps_plans_and_records(
+        new_engine: Engine, tmp_path: Path) -> None:
+    upgrade(new_engine, "0002")
+    _fill_0002(new_engine)
+
+    result = upgrade(new_engine, backup_dir=tmp_path / "backups")
+
+    assert (result.before, result.after) == ("0002", head_revision())
+    assert result.backup is not None
+    _assert_0001_rows_readable(new_engine)
+    from huifang_desktop.storage.models import Complaint, VisitPlan, VisitRecord
+    with make_session_factory(new_engine)() as s:
+        plan = s.get(VisitPlan, 1)
+        rec = s.get(VisitRecord, 1)
+        assert plan is not None and rec is not None
+        assert (plan.source_key, plan.state, plan.record_id, plan.version) == (
+            "delivery:1#delivery_usage", "已回访", 1, 2)
+        assert (rec.number, rec.satisfaction, rec.visited_at) == (
+            "HF20260305-001", "满意", datetime(2026, 3, 5, 9, 30))
+        assert s.query(Complaint).count() == 0
+    with make_session_factory(new_engine)() as s, s.begin():
+        assert next_serial(s, "visit:20260305") == 2
