@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("plan", help="补排回访计划（启动时的每日补排）")
     pl.add_argument("--today", help="按哪一天补排，格式 2026-11-24（默认：今天）")
 
+    bk = sub.add_parser("backup", help="立即备份数据库（校验后按 7 日/4 周/12 月轮换）")
+    bk.add_argument("dir", nargs="?", type=Path, help="备份文件夹（默认：设置中的备份文件夹）")
+    rs = sub.add_parser("restore", help="从备份恢复数据库（当前数据库先另存一份）")
+    rs.add_argument("file", type=Path, metavar="FILE")
+    rs.add_argument("--yes", action="store_true", help="不再询问确认")
+
     e = sub.add_parser("export", help="导出台账：visits / complaints")
     esub = e.add_subparsers(dest="export_command", metavar="WHAT", required=True)
     ev = esub.add_parser("visits", help="回访台账（.xlsx）")
@@ -202,6 +208,46 @@ def cmd_plan(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-d
     return EXIT_OK
 
 
+def cmd_backup(ctx, args: argparse.Namespace, paths: AppPaths) -> int:  # type: ignore[no-untyped-def]
+    from huifang_desktop.services import backups
+
+    folder = args.dir or backups.backup_folder(ctx, paths.backups)
+    info = backups.make_backup(ctx, folder.expanduser())
+    print(f"已备份到 {info.path}（{info.size_text}，已校验）。")
+    left = backups.list_backups(folder.expanduser())
+    print(f"备份文件夹中共有 {len(left)} 份备份。")
+    return EXIT_OK
+
+
+def cmd_restore(paths: AppPaths, args: argparse.Namespace) -> int:
+    """Runs before the database is opened, so a file that no longer opens can still be replaced."""
+    from huifang_desktop.services import backups
+
+    check = backups.check_backup(args.file)
+    if not check.ok:
+        raise UserError(f"不能恢复：{check.message}当前数据库未改动。")
+    counts = "，".join(f"{label} {n}" for label, n in check.counts)
+    print(f"备份 {args.file.name}：{counts}。")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UserError("恢复会替换当前数据库。请确认后加 --yes 再运行。")
+        if input("恢复会替换当前数据库（当前数据库会先另存一份）。继续吗？[y/N] ").strip().lower() not in ("y", "yes"):
+            print("已取消。")
+            return EXIT_OK
+    try:
+        paths.ensure()
+    except OSError as exc:
+        raise UserError(f"无法写入数据文件夹 {paths.data_dir}：{exc.strerror or exc}。") from exc
+    try:
+        _check, aside = backups.restore_file(args.file, paths.database, paths.backups)
+    except backups.BackupError as exc:
+        raise UserError(str(exc)) from exc
+    if aside is not None:
+        print(f"恢复前的数据库已另存为 {aside}。")
+    print(f"已从 {args.file} 恢复。")
+    return EXIT_OK
+
+
 def cmd_export(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from huifang_desktop.domain.validation import parse_date
     from huifang_desktop.services import visits
@@ -260,8 +306,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     _utf8_console()
     paths = resolve_paths(args)
     try:
+        if args.command == "restore":
+            if args.database_url:
+                raise UserError("PostgreSQL 数据库请由服务器管理员用 pg_restore 恢复。")
+            return cmd_restore(paths, args)
         ctx = open_context(paths, args.database_url)
         setup_logging(paths)
+        if args.command == "backup":
+            from huifang_desktop.services.errors import ServiceError
+
+            try:
+                return cmd_backup(ctx, args, paths)
+            except ServiceError as exc:
+                raise UserError(str(exc)) from exc
         if args.command:
             from huifang_desktop.services.errors import ServiceError
             from huifang_desktop.domain.errors import ValidationError
