@@ -1,0 +1,1 @@
+"""Administrator dialogs: backup and restore."""
