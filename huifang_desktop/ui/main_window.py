@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
@@ -11,6 +13,9 @@ from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.ui.calendar.tab import CalendarTab
 from huifang_desktop.ui.common.coming import ComingTab
 from huifang_desktop.ui.customers.tab import CustomersTab
+
+if TYPE_CHECKING:
+    from huifang_desktop.ui.settings import SettingsDialog
 
 
 class MainWindow(QMainWindow):
@@ -48,6 +53,7 @@ class MainWindow(QMainWindow):
         for _slug, label, widget in self._tabs:
             self.tabs.addTab(widget, label)
         self.setCentralWidget(self.tabs)
+        self.settings_dialog: SettingsDialog | None = None
         self._build_menu()
         self._build_status()
 
@@ -73,6 +79,15 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
             view_menu.addAction(action)
 
+        tools_menu = self.menuBar().addMenu(self.tr("工具(&T)"))
+        self.settings_action = QAction(self.tr("设置…"), self)
+        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.settings_action.triggered.connect(self.open_settings)
+        tools_menu.addAction(self.settings_action)
+        self.backup_action = QAction(self.tr("备份与恢复…"), self)
+        self.backup_action.triggered.connect(self.open_backups)
+        tools_menu.addAction(self.backup_action)
+
         help_menu = self.menuBar().addMenu(self.tr("帮助(&H)"))
         about = QAction(self.tr("关于(&A)"), self)
         about.triggered.connect(self._about)
@@ -92,6 +107,54 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.customers_tab)
         self.customers_tab.new_customer()
 
+    def open_settings(self) -> None:
+        """设置: ``open()``ed (window-modal, never a blocking ``exec()``), kept as ``settings_dialog``."""
+        from huifang_desktop.ui.settings import SettingsDialog
+
+        if self.settings_dialog is not None and self.settings_dialog.isVisible():
+            self.settings_dialog.raise_()
+            self.settings_dialog.activateWindow()
+            return
+        if self.settings_dialog is not None:
+            self.settings_dialog.deleteLater()
+        self.settings_dialog = SettingsDialog(self.ctx, self)
+        self.settings_dialog.open()
+
+    def open_backups(self) -> None:
+        """备份与恢复 (administrator; others see it read-only). After a restore every screen reloads."""
+        from huifang_desktop.ui.admin.backup_dialog import BackupDialog
+
+        self.backup_dialog = BackupDialog(self.ctx, self.paths, self)
+        self.backup_dialog.restored.connect(self.reload_all)
+        self.backup_dialog.open()
+
+    def reload_all(self) -> None:
+        """The database was replaced (restore): every tab reads it again."""
+        for _slug, _label, widget in self._tabs:
+            refresh = (getattr(widget, "refresh", None) or getattr(widget, "reload", None)
+                       or getattr(widget, "apply_filter", None))
+            if callable(refresh):
+                refresh()
+        self.statusBar().showMessage(self.tr("数据库已从备份恢复，所有页面已重新载入。"), 30_000)
+
+    def start_daily_backup(self) -> None:
+        """One verified backup a day, in the background (at start, then checked every hour)."""
+        from huifang_desktop.services import backups
+        from huifang_desktop.ui.common.worker import start_worker
+
+        if getattr(self, "_backup_thread", None) is not None and self._backup_thread.isRunning():
+            return
+        folder = backups.backup_folder(self.ctx, self.paths.backups)
+        self._backup_thread = start_worker(self, lambda: backups.ensure_daily_backup(self.ctx, folder),
+                                           self._backed_up, self._backup_failed)
+
+    def _backed_up(self, info: object) -> None:
+        if info is not None:
+            self.statusBar().showMessage(self.tr("已自动备份数据库：{0}").format(getattr(info, "path", "")), 15_000)
+
+    def _backup_failed(self, exc: Exception) -> None:
+        self.statusBar().showMessage(self.tr("自动备份失败：{0}").format(exc), 120_000)
+
     def _about(self) -> None:
         QMessageBox.about(self, self.tr("关于"), self.tr("{0} {1}\n客户回访与投诉管理").format(APP_TITLE, __version__))
 
@@ -110,6 +173,14 @@ class MainWindow(QMainWindow):
 
     def _caught_up(self, result: object) -> None:
         self.calendar_tab.refresh()
+        self.start_daily_backup()
+        if not hasattr(self, "_backup_timer"):
+            from PySide6.QtCore import QTimer
+
+            self._backup_timer = QTimer(self)
+            self._backup_timer.setInterval(60 * 60 * 1000)
+            self._backup_timer.timeout.connect(self.start_daily_backup)
+            self._backup_timer.start()
         self.remind()
 
     def remind(self) -> None:
