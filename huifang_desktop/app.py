@@ -323,9 +323,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from huifang_desktop.services.errors import ServiceError
             from huifang_desktop.domain.errors import ValidationError
 
+            from huifang_desktop.storage.db import DatabaseError
+
             try:
                 return COMMANDS[args.command](ctx, args)
-            except (ServiceError, ValidationError) as exc:
+            except (ServiceError, ValidationError, DatabaseError) as exc:
                 raise UserError(str(exc)) from exc
         if args.demo:
             ensure_demo_office(ctx, paths)
@@ -334,9 +336,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_gui(ctx, paths, args)
     except UserError as exc:
         print(f"错误：{exc}", file=sys.stderr)
+        if not args.command and not (args.smoke_test or args.screenshot):
+            _show_startup_error(str(exc))
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+
+
+def _show_startup_error(message: str) -> None:
+    """Started from the desktop there is no console: say why the program cannot start in a window."""
+    try:
+        from huifang_desktop.ui.application import show_startup_error
+    except ImportError:  # pragma: no cover - PySide6 missing: the console message is all we can give
+        return
+    show_startup_error(message)
 
 
 def _utf8_console() -> None:

@@ -22,6 +22,47 @@ class DatabaseError(RuntimeError):
     """A problem opening or upgrading the database, with a Chinese message that says what to do."""
 
 
+_EXPLAINED = (
+    (("database is locked", "database table is locked"),
+     "数据库正被其他程序或其他电脑占用，等待 {busy} 秒后仍未释放。这次的修改没有保存，已保存的数据不受影响。"
+     "请稍后再试；如果一直如此，请关闭其他正在使用这个数据库的程序。"),
+    (("database or disk is full", "disk is full", "no space left"),
+     "磁盘空间已满，无法保存。这次的修改没有保存，已保存的数据不受影响。请清理磁盘空间后再试。"),
+    (("readonly database", "read-only database", "read only"),
+     "数据库文件或数据文件夹是只读的，无法保存。这次的修改没有保存。请检查文件夹权限，或用 --data-dir 指定可写的文件夹。"),
+    (("file is not a database", "database disk image is malformed"),
+     "数据库文件已损坏或不是本程序的数据库。请从备份恢复（工具 → 备份与恢复，或命令 restore）。"),
+    (("disk i/o error",),
+     "读写数据库文件时出错（磁盘 I/O 错误），可能是磁盘已满、网络共享断开或磁盘故障。这次的修改没有保存；"
+     "请检查磁盘后再试，必要时从备份恢复。"),
+    (("unable to open database file",),
+     "无法打开数据库文件：文件夹不存在、不可写或网络共享已断开。请检查数据文件夹。"),
+    (("connection refused", "could not connect", "server closed the connection", "connection timeout",
+      "connection to server"),
+     "无法连接数据库服务器。这次的修改没有保存。请检查网络和 PostgreSQL 服务器是否在运行。"),
+)
+
+
+def explain_db_error(exc: BaseException) -> str | None:
+    """A Chinese message with what to do for the database failures an office meets (locked, disk full,
+    read-only, damaged file, server gone); None for anything else."""
+    text_ = str(getattr(exc, "orig", None) or exc).lower()
+    for needles, message in _EXPLAINED:
+        if any(n in text_ for n in needles):
+            return message.format(busy=BUSY_TIMEOUT_MS // 1000)
+    return None
+
+
+def _translate_errors(engine: Engine) -> None:
+    @event.listens_for(engine, "handle_error")
+    def _explain(context) -> None:  # type: ignore[no-untyped-def]
+        if context.is_disconnect and context.engine is not None and context.engine.dialect.name != "sqlite":
+            return  # let the pool handle reconnects (pool_pre_ping)
+        message = explain_db_error(context.original_exception)
+        if message is not None:
+            raise DatabaseError(message) from context.sqlalchemy_exception
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
@@ -37,11 +78,14 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA synchronous=FULL")  # a commit survives a power cut, not only a crash
             cur.close()
 
+        _translate_errors(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    _translate_errors(engine)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -85,6 +85,11 @@ def install_excepthook(log_file: Path) -> None:
         if app is None or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
             sys.__excepthook__(exc_type, exc, tb)
             return
+        from huifang_desktop.storage.db import DatabaseError
+
+        if isinstance(exc, DatabaseError):  # locked, disk full, read-only …: say what to do, no crash box
+            QMessageBox(QMessageBox.Icon.Warning, APP_TITLE, str(exc)).exec()
+            return
         box = QMessageBox(QMessageBox.Icon.Critical, APP_TITLE,
                           QCoreApplication.translate("app", "程序出现意外错误，已记录到日志文件：\n{0}\n\n"
                                                      "已保存的数据不受影响。").format(log_file))
@@ -92,6 +97,18 @@ def install_excepthook(log_file: Path) -> None:
         box.exec()
 
     sys.excepthook = hook
+
+
+def show_startup_error(message: str) -> None:
+    """The program cannot start (data folder not writable, database locked, damaged or from a newer
+    version): one clear window with what to do, instead of a half-working main window."""
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        return  # tests and unattended runs read the console message
+    app = QApplication.instance() or make_app()
+    box = QMessageBox(QMessageBox.Icon.Critical, APP_TITLE,
+                      QCoreApplication.translate("app", "回访管理无法启动：\n\n{0}").format(message))
+    box.exec()
+    del app
 
 
 def run_gui(ctx: ServiceContext, paths: AppPaths, args: argparse.Namespace) -> int:
