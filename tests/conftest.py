@@ -64,11 +64,52 @@ def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+BACKEND = os.environ.get("HUIFANG_TEST_DB", "sqlite")
+_pg_counter = iter(range(1, 1_000_000))
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A PostgreSQL server for this test session (``HUIFANG_TEST_DB=postgres``), with a migrated template."""
+    from tests.pgserver import PgServer
+
+    server = PgServer(Path("/tmp") / f"huifang-pg-{os.getpid()}")
+    server.start()
+    try:
+        server.wait()
+        server.admin_sql("CREATE DATABASE huifang_template")
+        eng = make_engine(server.url("huifang_template"))
+        try:
+            upgrade(eng)
+        finally:
+            eng.dispose()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.base, ignore_errors=True)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if BACKEND == "postgres" and item.get_closest_marker("sqlite_only"):
+        pytest.skip("SQLite file behaviour (backups, WAL, file locks); not applicable on PostgreSQL")
+
+
 @pytest.fixture
-def engine(tmp_path: Path, _migrated_template: Path) -> Iterator[Engine]:
-    """A fresh SQLite file at the head revision in this test's tmp_path."""
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A fresh database at the head revision: a SQLite file in this test's tmp_path, or (with
+    ``HUIFANG_TEST_DB=postgres``) a new PostgreSQL database copied from the migrated template."""
+    if BACKEND == "postgres" and not request.node.get_closest_marker("sqlite_only"):
+        server = request.getfixturevalue("pg_server")
+        name = f"t{os.getpid()}_{next(_pg_counter)}"
+        server.admin_sql(f"CREATE DATABASE {name} TEMPLATE huifang_template")
+        eng = make_engine(server.url(name))
+        yield eng
+        eng.dispose()
+        server.admin_sql(f"DROP DATABASE {name} WITH (FORCE)")
+        return
+    template = request.getfixturevalue("_migrated_template")
     path = tmp_path / "huifang.db"
-    shutil.copyfile(_migrated_template, path)
+    shutil.copyfile(template, path)
     eng = make_engine(sqlite_url(path))
     yield eng
     eng.dispose()

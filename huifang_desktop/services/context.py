@@ -71,3 +71,36 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict
     """Only the keys whose values differ, as (old, new) dicts for the audit log."""
     keys = [k for k in new if old.get(k) != new.get(k)]
     return {k: old.get(k) for k in keys}, {k: new.get(k) for k in keys}
+
+
+def recent_changes(session: Session, entity: str, entity_id: int, saves: int, me: int | None = None) -> str:
+    """What the other person changed, for a refused save (version conflict): up to ``saves`` of the newest
+    audit rows of the record written by someone else, as “小李 11-24 10:05 修改客户：address：甲 → 乙”."""
+    from sqlalchemy import or_, select
+
+    from huifang_desktop.storage.models import User
+
+    if saves <= 0:
+        return ""
+    q = (select(AuditLog, User.display_name).outerjoin(User, User.id == AuditLog.user_id)
+         .where(AuditLog.entity == entity, AuditLog.entity_id == entity_id)
+         .order_by(AuditLog.id.desc()).limit(min(saves, 5)))
+    if me:
+        q = q.where(or_(AuditLog.user_id.is_(None), AuditLog.user_id != me))
+    parts = []
+    for row, name in reversed(session.execute(q).all()):
+        old = json.loads(row.old) if row.old else {}
+        new = json.loads(row.new) if row.new else {}
+        fields_ = []
+        if isinstance(new, dict):
+            for key, value in list(new.items())[:6]:
+                before = old.get(key) if isinstance(old, dict) else None
+                fields_.append(f"{key}：{_short(before)} → {_short(value)}")
+        who = name or row.username
+        parts.append(f"{who} {row.at:%m-%d %H:%M} {row.action}" + ("：" + "；".join(fields_) if fields_ else ""))
+    return "\n".join(parts)
+
+
+def _short(value: Any) -> str:
+    text = "（空）" if value in (None, "") else str(value)
+    return text if len(text) <= 30 else text[:29] + "…"

@@ -25,7 +25,7 @@ from huifang_desktop.domain.customers import (
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, Role, can
 from huifang_desktop.domain.validation import clean_text, format_phone, parse_date
-from huifang_desktop.services.context import ServiceContext, audit, diff
+from huifang_desktop.services.context import ServiceContext, audit, diff, recent_changes
 from huifang_desktop.services.errors import ConflictError, DuplicateWarning, NotFound, PermissionDenied
 from huifang_desktop.services.settings import VISIBILITY_DEPARTMENT, OfficeSettings, load_settings
 from huifang_desktop.storage.counters import next_serial
@@ -360,8 +360,10 @@ def update_customer(ctx: ServiceContext, customer_id: int, draft: CustomerDraft,
             _check_visible(ctx, c, settings)
             if c.version != expected_version:
                 theirs = _snapshot(c)
+                what = recent_changes(s, "customer", c.id, c.version - expected_version, ctx.user.id)
                 raise ConflictError(
-                    f"客户 {c.code} 已被其他人修改（版本 {expected_version} → {c.version}），请重新打开后再修改。",
+                    f"客户 {c.code} 已被其他人修改（版本 {expected_version} → {c.version}），您的修改未保存。"
+                    "请重新载入后再修改。" + (f"\n对方的修改：\n{what}" if what else ""),
                     changes={k: (None, v) for k, v in theirs.items()})
             if c.archived:
                 raise ValidationError(FieldError("archived", "归档", "已归档的档案不能修改，请先恢复"))

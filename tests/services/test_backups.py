@@ -15,6 +15,9 @@ from huifang_desktop.services.customers import register_customer
 from huifang_desktop.services.errors import PermissionDenied
 from huifang_desktop.storage.db import sqlite_path
 from huifang_desktop.storage.models import AuditLog, Customer
+from tests.conftest import BACKEND
+
+pytestmark = pytest.mark.sqlite_only  # the file itself; PostgreSQL: see the last test
 
 
 def _customer(ctx: ServiceContext, name: str, mobile: str) -> None:
@@ -97,3 +100,24 @@ def test_set_backup_folder_checks_it_is_writable(ctx: ServiceContext, admin: Use
     blocker.write_text("x")
     with pytest.raises(b.BackupError, match="无法写入"):
         b.set_backup_folder(actx, blocker / "x")
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL only")
+def test_postgres_backup_uses_pg_dump(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """On PostgreSQL the program backs up with pg_dump (or says plainly that it cannot)."""
+    import shutil
+
+    from huifang_desktop.storage.db import make_engine, make_session_factory
+
+    server = request.getfixturevalue("pg_server")
+    eng = make_engine(server.url("huifang_template"))  # type: ignore[attr-defined]
+    try:
+        pctx = ServiceContext(eng, make_session_factory(eng))
+        if shutil.which("pg_dump") is None:
+            with pytest.raises(b.BackupError, match="服务器自己的备份"):
+                b.make_backup(pctx, tmp_path)
+        else:
+            info = b.make_backup(pctx, tmp_path)
+            assert info.path.suffix == ".dump" and info.size > 0
+    finally:
+        eng.dispose()

@@ -119,6 +119,7 @@ def _assert_0001_rows_readable(engine: Engine) -> None:
 # --- engine -----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_make_engine_sqlite_pragmas_are_on(new_engine: Engine) -> None:
     with new_engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -138,6 +139,7 @@ def test_make_engine_foreign_keys_are_enforced(engine: Engine) -> None:
         s.add(Contact(customer_id=999, name="孤儿", is_primary=False, title=""))
 
 
+@pytest.mark.sqlite_only
 def test_make_engine_file_stays_in_wal_mode(engine: Engine, tmp_path: Path) -> None:
     assert _sqlite_rows(tmp_path / "huifang.db", "PRAGMA journal_mode") == [("wal",)]
 
@@ -182,6 +184,7 @@ def test_upgrade_twice_is_a_no_op(engine: Engine, tmp_path: Path) -> None:
     assert result.backup is None
 
 
+@pytest.mark.sqlite_only
 def test_upgrade_refuses_a_newer_database_and_leaves_it_unchanged(engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "huifang.db"
     _fill_0001(engine)
@@ -317,6 +320,7 @@ def with_extra_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Call
     return install
 
 
+@pytest.mark.sqlite_only
 def test_upgrade_existing_database_makes_verified_backup_first(
         engine: Engine, tmp_path: Path, with_extra_revision: Callable[[str], str]) -> None:
     path = tmp_path / "huifang.db"
@@ -342,6 +346,7 @@ def test_upgrade_existing_database_makes_verified_backup_first(
     _assert_0001_rows_readable(engine)
 
 
+@pytest.mark.sqlite_only
 def test_upgrade_failure_restores_the_backup(engine: Engine, tmp_path: Path,
                                              with_extra_revision: Callable[[str], str]) -> None:
     path = tmp_path / "huifang.db"
@@ -371,6 +376,7 @@ def test_upgrade_without_backup_dir_makes_no_backup(engine: Engine, tmp_path: Pa
 # --- backups --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_backup_sqlite_copies_committed_data_while_the_database_is_open(engine: Engine,
                                                                        tmp_path: Path) -> None:
     _fill_0001(engine)
@@ -383,6 +389,7 @@ def test_backup_sqlite_copies_committed_data_while_the_database_is_open(engine: 
     assert _sqlite_rows(copy, "SELECT code FROM customer") == [("KH000001",)]
 
 
+@pytest.mark.sqlite_only
 def test_backup_sqlite_names_are_unique(engine: Engine, tmp_path: Path) -> None:
     first = backup_sqlite(engine, tmp_path / "b")
     second = backup_sqlite(engine, tmp_path / "b")
@@ -390,6 +397,7 @@ def test_backup_sqlite_names_are_unique(engine: Engine, tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "b").iterdir()) == sorted([first.name, second.name])
 
 
+@pytest.mark.sqlite_only
 def test_restore_sqlite_file_puts_the_backup_back(engine: Engine, tmp_path: Path) -> None:
     _fill_0001(engine)
     copy = backup_sqlite(engine, tmp_path / "backups")
@@ -452,8 +460,9 @@ def _hammer(engines: list[Engine], per_thread: int, name: str) -> list[int]:
 
 
 def test_next_serial_unique_across_two_connections(engine: Engine, tmp_path: Path) -> None:
-    """Two 'PCs' (two engines, own connections) on one SQLite file; the counter row does not exist yet."""
-    other = make_engine(sqlite_url(tmp_path / "huifang.db"))
+    """Two 'PCs' (two engines, own connections) on one database (the SQLite file, or the PostgreSQL server
+    with HUIFANG_TEST_DB=postgres); the counter row does not exist yet."""
+    other = make_engine(engine.url.render_as_string(hide_password=False))
     try:
         values = _hammer([engine, other], 200, "customer")
     finally:
