@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("file", type=Path, metavar="FILE")
     rs.add_argument("--yes", action="store_true", help="不再询问确认")
 
-    e = sub.add_parser("export", help="导出台账：visits / complaints")
+    e = sub.add_parser("export", help="导出台账：visits / complaints / audit（操作日志）")
     esub = e.add_subparsers(dest="export_command", metavar="WHAT", required=True)
     ev = esub.add_parser("visits", help="回访台账（.xlsx）")
     ev.add_argument("out", type=Path, metavar="OUT.xlsx")
@@ -81,6 +81,37 @@ def build_parser() -> argparse.ArgumentParser:
     ec.add_argument("--from", dest="start", help="投诉日期从（含），如 2026-11-01")
     ec.add_argument("--to", dest="end", help="投诉日期到（含），如 2026-11-30")
     ec.add_argument("--state", action="append", default=[], help="只导出该状态（可重复），如 处理中")
+    ea = esub.add_parser("audit", help="操作日志（.xlsx）：时间、用户、操作、对象、原值、新值")
+    ea.add_argument("out", type=Path, metavar="OUT.xlsx")
+    ea.add_argument("--from", dest="start", help="日期从（含），如 2026-11-01")
+    ea.add_argument("--to", dest="end", help="日期到（含），如 2026-11-30")
+    ea.add_argument("--user", dest="audit_user", help="只导出该用户（登录名）的操作")
+    ea.add_argument("--action", help="只导出该操作，如 签字、撤回签字")
+
+    pr = sub.add_parser("print", help="打印表单或台账到 PDF：record / blank / report / day / visits")
+    prsub = pr.add_subparsers(dest="print_command", metavar="WHAT", required=True)
+    for what, help_text, arg, arg_help in (
+            ("record", "填好的回访记录表", "id", "回访记录的 ID"),
+            ("blank", "空白回访记录表（预印客户和联系人）", "id", "回访计划的 ID"),
+            ("report", "回访报告表", "id", "回访报告的 ID"),
+            ("day", "某一天全部回访计划的回访记录表（一个 PDF）", "day", "日期，如 2026-11-24")):
+        pp = prsub.add_parser(what, help=help_text)
+        pp.add_argument(arg, type=int if arg == "id" else str, help=arg_help)
+        pp.add_argument("out", type=Path, metavar="OUT.pdf")
+    pv = prsub.add_parser("visits", help="回访台账（横向表格，每页重复表头和本页合计）")
+    pv.add_argument("out", type=Path, metavar="OUT.pdf")
+    pv.add_argument("--from", dest="start", help="计划日期从（含），如 2026-11-01")
+    pv.add_argument("--to", dest="end", help="计划日期到（含），如 2026-11-30")
+    im = sub.add_parser("import", help="导入 Excel 台账：customers / visits / complaints（先检查，再写入）")
+    im.add_argument("what", choices=["customers", "visits", "complaints"], metavar="WHAT",
+                    help="customers（客户台账）/ visits（回访台账）/ complaints（投诉台账）")
+    im.add_argument("file", type=Path, metavar="FILE.xlsx")
+    im.add_argument("--sheet", help="工作表名称（默认：第一个工作表）")
+    im.add_argument("--header-row", type=int, help="表头所在的行号（默认：自动查找）")
+    im.add_argument("--mapping", type=Path, metavar="FILE.json",
+                    help='列对应，如 {"客户名称": "单位全称"}（默认：按列名和本单位保存的对应关系）')
+    im.add_argument("--dry-run", action="store_true", help="只检查并打印报告，不写入")
+    im.add_argument("--accept-valid", action="store_true", help="跳过有问题和重复的行，只导入有效行（默认：有问题时什么都不写）")
     return p
 
 
@@ -272,7 +303,90 @@ def cmd_export(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
         count = complaints.export_ledger(ctx, args.out, f)
         print(f"已导出投诉台账 {count} 行到 {args.out}。")
         return EXIT_OK
+    if args.export_command == "audit":
+        from huifang_desktop.services import review, users
+
+        if args.audit_user:
+            users.find_user(ctx, args.audit_user)  # an unknown name is an error, not an empty file
+        f = review.AuditFilter(
+            username=args.audit_user or "", action=args.action or "",
+            start=parse_date(args.start, label="开始日期", field="from") if args.start else None,
+            end=parse_date(args.end, label="截止日期", field="to") if args.end else None)
+        count = review.export_audit(ctx, args.out, f)
+        print(f"已导出操作日志 {count} 行到 {args.out}。")
+        return EXIT_OK
     raise UserError(f"未知导出内容：{args.export_command}")
+
+
+def cmd_print(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from huifang_desktop.domain.validation import parse_date
+    from huifang_desktop.services import printing
+
+    forms = resolve_paths(args).forms_override
+    what = args.print_command
+    if what == "record":
+        doc = printing.visit_record_pdf(ctx, args.id, args.out, forms_dir=forms)
+    elif what == "blank":
+        doc = printing.blank_visit_record_pdf(ctx, args.id, args.out, forms_dir=forms)
+    elif what == "report":
+        doc = printing.visit_report_pdf(ctx, args.id, args.out, forms_dir=forms)
+    elif what == "day":
+        day = parse_date(args.day, label="日期", field="day", required=True)
+        doc = printing.day_plans_pdf(ctx, day, out=args.out, forms_dir=forms)
+    elif what == "visits":
+        start = parse_date(args.start, label="开始日期", field="from") if args.start else None
+        end = parse_date(args.end, label="截止日期", field="to") if args.end else None
+        doc = printing.visit_ledger_pdf(ctx, start, end, args.out)
+    else:
+        raise UserError(f"未知打印内容：{what}")
+    print(f"已打印{doc.form}（{doc.label}）共 {doc.pages} 页到 {args.out}。")
+    return EXIT_OK
+
+
+def cmd_import(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    """Check the sheet and print the report (sheet row, column, why); write only a clean sheet, or the valid
+    rows with --accept-valid. Exit 0 when written (or a clean dry run), 1 when rows were refused."""
+    import json
+
+    from huifang_desktop.services import importing, users
+
+    if args.user:
+        ctx = ctx.as_user(users.find_user(ctx, args.user))
+    target = importing.ImportTarget.from_slug(args.what)
+    prefer = None
+    if args.mapping:
+        try:
+            raw = json.loads(args.mapping.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UserError(f"无法读取列对应文件 {args.mapping}：{exc}") from exc
+        if not isinstance(raw, dict):
+            raise UserError(f"列对应文件 {args.mapping} 应为 {{\"字段\": \"表头\"}} 的形式。")
+        labels = {f.label: f.key for f in importing.target_fields(target)}
+        prefer = {labels.get(str(k), str(k)): str(v) for k, v in raw.items()}
+    p = importing.preview(ctx, args.file, args.sheet, target, header_row=args.header_row, prefer=prefer)
+    if p.header_row is None:
+        raise UserError(p.message)
+    report = importing.validate(ctx, args.file, p.sheet, target, importing.ColumnMapping(p.header_row, p.mapping))
+    print(f"文件：{report.file_name}  工作表：{report.sheet}  表头：第 {report.header_row} 行")
+    print("列对应：" + "；".join(
+        f"{f.label} ← {importing.column_letter(p.mapping[f.key])}列“{p.headers[p.mapping[f.key]]}”"
+        for f in importing.target_fields(target) if f.key in p.mapping))
+    for issue in report.issues:
+        print(f"  [{issue.kind.value}] {issue}")
+    print(report.summary() + f"（检查用时 {report.seconds:.1f} 秒）")
+    if args.dry_run:
+        print("试运行：没有写入任何数据。")
+        return EXIT_OK if report.clean else EXIT_ERROR
+    if not report.valid_count:
+        print("没有可导入的行，没有写入任何数据。", file=sys.stderr)
+        return EXIT_ERROR
+    if report.issues and not args.accept_valid:
+        print(f"没有写入任何数据：有 {report.error_rows + report.duplicate_rows} 行未通过检查。请在 Excel 中修改后重试，"
+              "或加 --accept-valid 只导入有效行。", file=sys.stderr)
+        return EXIT_ERROR
+    result = importing.run_import(ctx, report, only_valid=True)
+    print(result.summary())
+    return EXIT_OK
 
 
 def _ask_password() -> str:
@@ -298,6 +412,8 @@ def cmd_settings(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyp
 
 
 COMMANDS = {"settings": cmd_settings, "demo": cmd_demo, "users": cmd_users, "plan": cmd_plan, "export": cmd_export}
+COMMANDS["print"] = cmd_print
+COMMANDS["import"] = cmd_import
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -90,14 +90,15 @@ OPTIONAL_HIDDEN_IMPORTS: dict[str, tuple[str, ...]] = {
     "psycopg": ("psycopg", "sqlalchemy.dialects.postgresql", "sqlalchemy.dialects.postgresql.psycopg"),
 }
 
-# The program uses QtCore, QtGui and QtWidgets only.
-QT_MODULES_USED = ("QtCore", "QtGui", "QtWidgets")
+# The program uses QtCore, QtGui, QtWidgets and QtPrintSupport (the print preview's 打印…: QPrinter,
+# QPrintDialog). Not QtPdf: the preview draws the PDF pages itself (ui/common/print_preview.py).
+QT_MODULES_USED = ("QtCore", "QtGui", "QtWidgets", "QtPrintSupport")
 QT_MODULES_EXCLUDED = (
     "Qt3DAnimation", "Qt3DCore", "Qt3DExtras", "Qt3DInput", "Qt3DLogic", "Qt3DRender", "QtAxContainer",
     "QtBluetooth", "QtCharts", "QtConcurrent", "QtDataVisualization", "QtDBus", "QtDesigner", "QtGraphs",
     "QtGraphsWidgets", "QtHelp", "QtHttpServer", "QtLabsStyleKit", "QtLocation", "QtMultimedia",
     "QtMultimediaWidgets", "QtNetwork", "QtNetworkAuth", "QtNfc", "QtOpenGL", "QtOpenGLWidgets", "QtPdf",
-    "QtPdfWidgets", "QtPositioning", "QtPrintSupport", "QtQml", "QtQmlFeatures", "QtQuick", "QtQuick3D",
+    "QtPdfWidgets", "QtPositioning", "QtQml", "QtQmlFeatures", "QtQuick", "QtQuick3D",
     "QtQuickControls2", "QtQuickTest", "QtQuickWidgets", "QtRemoteObjects", "QtScxml", "QtSensors",
     "QtSerialBus", "QtSerialPort", "QtSpatialAudio", "QtSql", "QtStateMachine", "QtSvg", "QtSvgWidgets",
     "QtTest", "QtTextToSpeech", "QtUiTools", "QtWebChannel", "QtWebEngineCore", "QtWebEngineQuick",
@@ -127,16 +128,19 @@ QT_PLUGINS: dict[str, dict[str, tuple[str, ...]]] = {
         "platformthemes": ("xdgdesktopportal",),  # not gtk3: it would pull the build machine's GTK
         "xcbglintegrations": ("xcb-glx-integration", "xcb-egl-integration"),
         "imageformats": ("ico", "jpeg"),
+        "printsupport": ("cupsprintersupport",),  # the system printers (CUPS) in the print dialog
         "styles": ("*",),
     },
     "win32": {
         "platforms": ("offscreen", "minimal", "windows"),
         "imageformats": ("ico", "jpeg"),
+        "printsupport": ("*",),  # Qt 6 builds Windows printing into QtPrintSupport; kept should a plugin ship
         "styles": ("*",),
     },
     "darwin": {
         "platforms": ("offscreen", "minimal", "cocoa"),
         "imageformats": ("ico", "jpeg"),
+        "printsupport": ("*",),
         "styles": ("*",),
     },
 }

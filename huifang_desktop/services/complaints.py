@@ -78,7 +78,7 @@ from huifang_desktop.domain.validation import (
 )
 from huifang_desktop.domain.visits import VisitMethod, VisitResult, VisitType
 from huifang_desktop.exports.visits_xlsx import write_visit_ledger
-from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
+from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit, recent_changes
 from huifang_desktop.services.errors import (
     ConflictError,
     LockedError,
@@ -114,6 +114,7 @@ REPLY_WAYS: tuple[str, ...] = ("电话", "当面", "书面", "短信", "邮件",
 _KIND_PREFIX = {MessageKind.CONSULTATION: "ZX", MessageKind.SUGGESTION: "JY"}
 _PLAN_KEY = re.compile(r"^complaint:(\d+)#")
 _OPEN = tuple(s.value for s in OPEN_STATES)
+REVIEW_PENDING, REVIEW_RETURNED, REVIEW_SIGNED = "待审阅", "退回", "已签字"  # Complaint.review_status
 
 
 class ExportError(ServiceError):
@@ -401,9 +402,12 @@ def _load(s: Session, ctx: ServiceContext, complaint_id: int, *, for_update: boo
     return c
 
 
-def _check_version(c: Complaint, expected: int | None) -> None:
+def _check_version(c: Complaint, expected: int | None, s: Session | None = None, me: int | None = None
+                   ) -> None:
     if expected is not None and c.version != expected:
-        raise ConflictError(f"投诉 {c.number} 已被其他人修改，请刷新后再操作。")
+        what = recent_changes(s, "complaint", c.id, c.version - expected, me) if s is not None else ""
+        raise ConflictError(f"投诉 {c.number} 已被其他人修改（版本 {expected} → {c.version}），您这次的操作未保存。"
+                            "请刷新后再操作。" + (f"\n对方的修改：\n{what}" if what else ""))
 
 
 def _role(ctx: ServiceContext) -> Role:
@@ -873,6 +877,7 @@ def _move(s: Session, ctx: ServiceContext, c: Complaint, target: ComplaintState,
     now = ctx.now()
     if target is ComplaintState.CLOSED:
         c.closed_at = now
+        c.review_status = REVIEW_PENDING  # the closed complaint file goes to the supervisor's review (审阅)
     c.updated_at = now
     _refresh_deadline(c, policy)
     _event(s, ctx, c, action, from_state=before, to_state=c.state, note=note)
@@ -897,7 +902,7 @@ def accept(ctx: ServiceContext, complaint_id: int, expected_version: int | None 
     policy = load_policy(ctx)
     with ctx.sessions() as s, s.begin():
         c = _load(s, ctx, complaint_id)
-        _check_version(c, expected_version)
+        _check_version(c, expected_version, s, ctx.user.id)
         _check_can_work(ctx, c, "受理")
         _require_complaint(c, "受理")
         c.accepted_at = ctx.now()
@@ -906,6 +911,15 @@ def accept(ctx: ServiceContext, complaint_id: int, expected_version: int | None 
         _move(s, ctx, c, ComplaintState.IN_PROGRESS, policy, action="受理")
         s.flush()
         return _detail(s, ctx, c)
+
+
+def _check_unlocked(c: Complaint, what: str) -> None:
+    """A signed complaint file (审阅签字) is locked until a supervisor reopens it; a closed or withdrawn one
+    can be corrected only while its review returned it (退回, also after a reopen)."""
+    if c.review_status == REVIEW_SIGNED:
+        raise LockedError(f"投诉 {c.number} 已由主管签字，{what}；如需更正请主管撤回签字。")
+    if ComplaintState(c.state).is_final and c.review_status != REVIEW_RETURNED:
+        raise LockedError(f"投诉 {c.number} 已{c.state}，{what}。")
 
 
 def _require_complaint(c: Complaint, what: str) -> None:
@@ -935,10 +949,9 @@ def save_handling(ctx: ServiceContext, complaint_id: int, draft: HandlingDraft,
         raise ValidationError(errors)
     with ctx.sessions() as s, s.begin():
         c = _load(s, ctx, complaint_id)
-        _check_version(c, expected_version)
+        _check_version(c, expected_version, s, ctx.user.id)
         _check_can_work(ctx, c, "填写处理情况")
-        if ComplaintState(c.state).is_final:
-            raise LockedError(f"投诉 {c.number} 已{c.state}，处理情况不能再修改。")
+        _check_unlocked(c, "处理情况不能再修改")
         if replied is not None and replied < c.received_at:
             raise ValidationError(FieldError("replied_at", "答复时间", "不能早于受理时间"))
         before = {k: getattr(c, k) for k in (*texts, "replied_at", "reply_way")}
@@ -977,7 +990,7 @@ def finish_handling(ctx: ServiceContext, complaint_id: int, expected_version: in
     cal = _calendar(ctx)
     with ctx.sessions() as s, s.begin():
         c = _load(s, ctx, complaint_id)
-        _check_version(c, expected_version)
+        _check_version(c, expected_version, s, ctx.user.id)
         _check_can_work(ctx, c, "办结")
         _require_complaint(c, "办结")
         now = ctx.now()
@@ -1071,11 +1084,13 @@ def apply_closing_visit_in(s: Session, ctx: ServiceContext, complaint_id: int, *
         _event(s, ctx, c, "待关闭", note=f"回访满意，待{required.label}审核关闭")
 
 
-def record_closing_visit(ctx: ServiceContext, complaint_id: int, draft: ClosingVisitDraft) -> ComplaintDetail:
+def record_closing_visit(ctx: ServiceContext, complaint_id: int, draft: ClosingVisitDraft,
+                         expected_version: int | None = None) -> ComplaintDetail:
     """Record the closing visit from the complaint. With a customer file it is a full 回访记录表 (numbered,
     in the customer's visit history) that updates the complaint; without one it is kept on the complaint."""
     with ctx.sessions() as s:
         c = _load(s, ctx, complaint_id)
+        _check_version(c, expected_version, s, ctx.user.id)
         _check_can_work(ctx, c, "登记结案回访")
         if ComplaintState(c.state) is not ComplaintState.AWAITING_VISIT:
             raise ValidationError(FieldError("state", "状态", f"投诉 {c.number} 为“{c.state}”，须先办结转入待回访"))
@@ -1133,7 +1148,7 @@ def close(ctx: ServiceContext, complaint_id: int, expected_version: int | None =
     policy = load_policy(ctx)
     with ctx.sessions() as s, s.begin():
         c = _load(s, ctx, complaint_id)
-        _check_version(c, expected_version)
+        _check_version(c, expected_version, s, ctx.user.id)
         _check_can_work(ctx, c, "关闭投诉")
         _require_complaint(c, "关闭")
         note = "结案回访满意" if needs_closing_visit(c.anonymous, c.reply_only) else "已附答复函"
@@ -1150,7 +1165,7 @@ def withdraw(ctx: ServiceContext, complaint_id: int, reason: str, expected_versi
     text = clean_text(reason)
     with ctx.sessions() as s, s.begin():
         c = _load(s, ctx, complaint_id)
-        _check_version(c, expected_version)
+        _check_version(c, expected_version, s, ctx.user.id)
         _check_can_work(ctx, c, "撤销投诉")
         c.withdraw_reason = text[:200]
         if c.kind != MessageKind.COMPLAINT.value:
@@ -1193,7 +1208,7 @@ def reply_message(ctx: ServiceContext, complaint_id: int, reply_text: str, way: 
         raise ValidationError(errors)
     with ctx.sessions() as s, s.begin():
         c = _load(s, ctx, complaint_id)
-        _check_version(c, expected_version)
+        _check_version(c, expected_version, s, ctx.user.id)
         _check_can_work(ctx, c, "答复")
         if c.kind == MessageKind.COMPLAINT.value:
             raise ValidationError(FieldError("kind", "类型", "投诉须按流程处理、回访后关闭，不能直接答复关闭"))
@@ -1225,7 +1240,8 @@ def convert_to_complaint(ctx: ServiceContext, complaint_id: int, *, severity: st
         raise ValidationError(errors)
     with ctx.sessions() as s, s.begin():
         c = _load(s, ctx, complaint_id)
-        _check_version(c, expected_version)
+        _check_version(c, expected_version, s, ctx.user.id)
+        _check_can_work(ctx, c, "转为投诉")
         if c.kind == MessageKind.COMPLAINT.value:
             raise ValidationError(FieldError("kind", "类型", f"{c.number} 已经是投诉"))
         if ComplaintState(c.state).is_final:
@@ -1296,7 +1312,7 @@ def reassign(ctx: ServiceContext, complaint_id: int, handler_id: int, expected_v
     policy = load_policy(ctx)
     with ctx.sessions() as s, s.begin():
         c = _load(s, ctx, complaint_id)
-        _check_version(c, expected_version)
+        _check_version(c, expected_version, s, ctx.user.id)
         if ComplaintState(c.state).is_final:
             raise LockedError(f"投诉 {c.number} 已{c.state}，不能转交。")
         u = s.get(User, handler_id)
@@ -1408,8 +1424,7 @@ def attach(ctx: ServiceContext, complaint_ids: Sequence[int], name: str, data: b
         targets = [_load(s, ctx, cid) for cid in dict.fromkeys(complaint_ids)]
         for c in targets:
             _check_can_work(ctx, c, "添加附件")
-            if ComplaintState(c.state).is_final:
-                raise LockedError(f"投诉 {c.number} 已{c.state}，不能再添加附件。")
+            _check_unlocked(c, "不能再添加附件")
         a = Attachment(name=clean_name, kind=kind, mime=mime, size=len(data),
                        sha256=hashlib.sha256(data).hexdigest(), data=data, created_by_id=ctx.user.id or None,
                        created_at=ctx.now())
@@ -1456,8 +1471,7 @@ def detach(ctx: ServiceContext, complaint_id: int, attachment_id: int) -> Compla
     with ctx.sessions() as s, s.begin():
         c = _load(s, ctx, complaint_id)
         _check_can_work(ctx, c, "删除附件")
-        if ComplaintState(c.state).is_final:
-            raise LockedError(f"投诉 {c.number} 已{c.state}，附件不能删除。")
+        _check_unlocked(c, "附件不能删除")
         link = s.get(ComplaintAttachment, (c.id, attachment_id))
         if link is None:
             raise NotFound("该附件不在这件投诉上。")

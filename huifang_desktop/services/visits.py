@@ -99,7 +99,7 @@ from huifang_desktop.domain.visits import (
 )
 from huifang_desktop.domain.workcal import WorkCalendar
 from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS, write_visit_ledger
-from huifang_desktop.services.context import ServiceContext, audit, diff
+from huifang_desktop.services.context import ServiceContext, audit, diff, recent_changes
 from huifang_desktop.services.errors import (
     ConflictError,
     LockedError,
@@ -1415,9 +1415,14 @@ def update_record(ctx: ServiceContext, record_id: int, draft: VisitRecordDraft, 
             _check_visible(ctx, c, office)
             if rec.status == RECORD_SIGNED:
                 raise LockedError(f"回访记录 {rec.number} 已由主管签字，不能修改；如需更正请主管撤回签字。")
+            signed_report = _signed_report_covering(s, rec)
+            if signed_report is not None:
+                raise LockedError(f"回访记录 {rec.number} 已汇总在主管签字的回访报告 {signed_report} 中，不能修改；"
+                                  "如需更正请主管撤回该报告的签字。")
             if rec.version != expected_version:
+                what = recent_changes(s, "visit_record", rec.id, rec.version - expected_version, ctx.user.id)
                 raise ConflictError(f"回访记录 {rec.number} 已被其他人修改（版本 {expected_version} → {rec.version}），"
-                                    "请重新打开后再修改。")
+                                    "您的修改未保存。请重新打开后再修改。" + (f"\n对方的修改：\n{what}" if what else ""))
             if (ctx.user.id and rec.visitor_id != ctx.user.id
                     and not can(ctx.user.role, Permission.SIGN_OFF)):
                 raise PermissionDenied("只能修改自己填写的回访记录。")
@@ -1442,6 +1447,14 @@ def update_record(ctx: ServiceContext, record_id: int, draft: VisitRecordDraft, 
                                next_plan_id=next_plan.id if next_plan else None)
     except StaleDataError:
         raise ConflictError("该回访记录刚被其他人修改，请重新打开后再修改。") from None
+
+
+def _signed_report_covering(s: Session, rec: VisitRecord) -> str | None:
+    """The number of a signed 回访报告表 that summarises this record (same clerk, period covers the visit)."""
+    day = rec.visited_at.date()
+    return s.execute(select(VisitReport.number).where(
+        VisitReport.clerk_id == rec.visitor_id, VisitReport.status == RECORD_SIGNED,
+        VisitReport.period_start <= day, VisitReport.period_end >= day).limit(1)).scalar()
 
 
 def mark_transfer_answered(ctx: ServiceContext, record_id: int, answer: str) -> VisitRecordRow:
@@ -1578,7 +1591,8 @@ def draft_report(ctx: ServiceContext, clerk_id: int, start: date, end: date) -> 
 def save_report(ctx: ServiceContext, draft: ReportDraft, evaluation: str, problems: str, actions: str
                 ) -> ReportRow:
     """Save the completed report (编号 BG+date+serial) into the supervisor's review queue (待审阅).
-    Due the working day after the period (``VisitOptions.report_delay_workdays``)."""
+    Due the working day after the period (``VisitOptions.report_delay_workdays``). A returned (退回) report
+    of the same period is corrected in place (same number, back to 待审阅); a signed one is locked."""
     ctx.require(Permission.EDIT_CUSTOMERS, "填写回访报告")
     if ctx.user.id and draft.clerk_id != ctx.user.id and not can(ctx.user.role, Permission.SIGN_OFF):
         raise PermissionDenied("只能填写自己的回访报告。")
@@ -1602,11 +1616,26 @@ def save_report(ctx: ServiceContext, draft: ReportDraft, evaluation: str, proble
     due_on = cfg.cal.add_workdays(draft.end, cfg.options.report_delay_workdays)
     today = ctx.today()
     with ctx.sessions() as s, s.begin():
-        same = s.execute(select(VisitReport.number).where(
+        same = s.execute(select(VisitReport).where(
             VisitReport.clerk_id == draft.clerk_id, VisitReport.period_start == draft.start,
-            VisitReport.period_end == draft.end, VisitReport.status != RECORD_RETURNED)).scalar()
-        if same:
-            raise ValidationError(FieldError("period", "报告期间", f"该期间已有报告 {same}"))
+            VisitReport.period_end == draft.end).order_by(VisitReport.id.desc()).limit(1)).scalar()
+        if same is not None and same.status == RECORD_SIGNED:
+            raise LockedError(f"该期间的回访报告 {same.number} 已由主管签字，不能重新提交；如需更正请主管撤回签字。")
+        if same is not None and same.status != RECORD_RETURNED:
+            raise ValidationError(FieldError("period", "报告期间", f"该期间已有报告 {same.number}"))
+        if same is not None:  # returned (退回): the corrected report replaces it, same number, back to review
+            before = {"summary": same.summary, "problems": same.problems, "actions": same.actions,
+                      "evaluation": same.evaluation, "status": same.status}
+            same.summary = json.dumps(draft.summary(), ensure_ascii=False)
+            same.problems, same.actions, same.evaluation = texts["problems"], texts["actions"], evaluation_text
+            same.status = REPORT_PENDING
+            s.flush()
+            old, new = diff(before, {"summary": same.summary, "problems": same.problems, "actions": same.actions,
+                                     "evaluation": same.evaluation, "status": same.status})
+            audit(s, ctx, "修改回访报告", "visit_report", same.id, f"{same.number} {draft.clerk}", old=old, new=new)
+            return ReportRow(same.id, same.number, same.clerk_id, draft.clerk, same.period_start, same.period_end,
+                             same.status, same.due_on, same.evaluation, same.problems, same.actions,
+                             draft.summary(), same.created_at.date() > same.due_on, same.version)
         serial = next_serial(s, f"report:{today:%Y%m%d}")
         report = VisitReport(
             number=format_visit_number(today, serial, prefix="BG"), clerk_id=draft.clerk_id,

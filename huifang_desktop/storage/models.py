@@ -218,7 +218,9 @@ class VisitRecord(Base):
     supervisor_comment: Mapped[str] = mapped_column(Text, default="")
     signed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
     signed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    signed_role: Mapped[str] = mapped_column(String(20), default="")  # the signer's role when signing
+    content_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.content_hash
+    signature_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.signature_hash
     revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -249,12 +251,15 @@ class VisitReport(Base):
     supervisor_comment: Mapped[str] = mapped_column(Text, default="")
     signed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
     signed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    signed_role: Mapped[str] = mapped_column(String(20), default="")  # the signer's role when signing
+    content_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.content_hash
+    signature_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.signature_hash
     revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __table_args__ = (Index("ix_visit_report_clerk_period", "clerk_id", "period_start"),)
+    __table_args__ = (Index("ix_visit_report_clerk_period", "clerk_id", "period_start"),
+                      Index("ix_visit_report_status", "status"))
     __mapper_args__ = {"version_id_col": version}
 
 
@@ -320,7 +325,9 @@ class Complaint(Base):
     supervisor_comment: Mapped[str] = mapped_column(Text, default="")
     signed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
     signed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    signed_role: Mapped[str] = mapped_column(String(20), default="")  # the signer's role when signing
+    content_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.content_hash
+    signature_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.signature_hash
     revision: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -331,6 +338,7 @@ class Complaint(Base):
         Index("ix_complaint_customer_id", "customer_id"),
         Index("ix_complaint_phone", "phone"),
         Index("ix_complaint_kind_received", "kind", "received_at"),
+        Index("ix_complaint_review_status", "review_status"),
     )
     __mapper_args__ = {"version_id_col": version}
 

@@ -116,6 +116,9 @@ def run_gui(ctx: ServiceContext, paths: AppPaths, args: argparse.Namespace) -> i
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = make_app()
     install_excepthook(paths.log_file)
+    from huifang_desktop.services import printing
+
+    printing.use_forms_dir(paths.forms_override)  # an office's own form templates, if it has any
     from huifang_desktop.services import users
     from huifang_desktop.ui.login import FirstAdminDialog, LoginDialog
     from huifang_desktop.ui.main_window import MainWindow

@@ -12,7 +12,9 @@ from huifang_desktop.config import AppPaths
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.ui.calendar.tab import CalendarTab
 from huifang_desktop.ui.common.coming import ComingTab
+from huifang_desktop.ui.complaints.tab import ComplaintsTab
 from huifang_desktop.ui.customers.tab import CustomersTab
+from huifang_desktop.ui.review.tab import ReviewTab
 
 if TYPE_CHECKING:
     from huifang_desktop.ui.settings import SettingsDialog
@@ -31,24 +33,18 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.customers_tab = CustomersTab(ctx)
         self.calendar_tab = CalendarTab(ctx)
+        self.complaints_tab = ComplaintsTab(ctx)
+        self.review_tab = ReviewTab(ctx)
         self._tabs = [
             ("customers", self.tr("客户档案"), self.customers_tab),
             ("calendar", self.tr("回访日历"), self.calendar_tab),
-            ("complaints", self.tr("投诉登记"), ComingTab(self.tr("投诉登记"), [
-                self.tr("投诉、咨询、建议登记，按严重程度分派（一般/重要/重大）"),
-                self.tr("按工作日计算的处理期限、逾期升级、催办与查办"),
-                self.tr("结案回访：客户满意后方可关闭；投诉台账"),
-            ], self.tr("投诉处理规则已内置，登记界面即将开放。"))),
+            ("complaints", self.tr("投诉登记"), self.complaints_tab),
             ("ledgers", self.tr("台账"), ComingTab(self.tr("台账"), [
                 self.tr("客户台账、回访台账、投诉台账、售后服务台账、终端客户信息台帐"),
                 self.tr("导出 Excel、打印；导入本单位现有的 Excel 台账"),
                 self.tr("月度、季度统计与考核"),
             ], self.tr("客户档案标签页已可按条件筛选与排序。"))),
-            ("review", self.tr("审阅"), ComingTab(self.tr("审阅"), [
-                self.tr("主管审阅回访记录表、回访报告表和投诉处理表，填写指导意见并签字"),
-                self.tr("签字后记录锁定，撤回需说明原因并留痕"),
-                self.tr("操作日志查询与导出"),
-            ], self.tr("客户档案的修改记录已全部留痕，可在档案的“修改记录”中查看。"))),
+            ("review", self.tr("审阅"), self.review_tab),
         ]
         for _slug, label, widget in self._tabs:
             self.tabs.addTab(widget, label)
@@ -66,6 +62,9 @@ class MainWindow(QMainWindow):
         new_customer.setShortcut(QKeySequence.StandardKey.New)
         new_customer.triggered.connect(self._new_customer)
         file_menu.addAction(new_customer)
+        from huifang_desktop.ui.importing import add_import_action  # 导入 Excel… (Ctrl+I)
+
+        add_import_action(self, file_menu)
         file_menu.addSeparator()
         quit_action = QAction(self.tr("退出(&Q)"), self)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
@@ -104,6 +103,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.db_label)
 
     def _new_customer(self) -> None:
+        if self.tabs.currentWidget() is self.complaints_tab:  # Ctrl+N on the 投诉登记 tab: 新建登记
+            self.complaints_tab.new_complaint()
+            return
         self.tabs.setCurrentWidget(self.customers_tab)
         self.customers_tab.new_customer()
 
@@ -149,8 +151,8 @@ class MainWindow(QMainWindow):
                                            self._backed_up, self._backup_failed)
 
     def _backed_up(self, info: object) -> None:
-        if info is not None:
-            self.statusBar().showMessage(self.tr("已自动备份数据库：{0}").format(getattr(info, "path", "")), 15_000)
+        if info is not None:  # quietly: the day's reminder stays in the status bar
+            self.db_label.setToolTip(self.tr("最近一次自动备份：{0}").format(getattr(info, "path", "")))
 
     def _backup_failed(self, exc: Exception) -> None:
         self.statusBar().showMessage(self.tr("自动备份失败：{0}").format(exc), 120_000)
@@ -161,12 +163,21 @@ class MainWindow(QMainWindow):
     def on_started(self) -> None:
         """Called once the window is shown: today's catch-up planning (in the background), then the reminder."""
         self.customers_tab.search.setFocus()
-        from huifang_desktop.services import visits
         from huifang_desktop.ui.common.worker import start_worker
 
         self.statusBar().showMessage(self.tr("正在生成今日回访计划…"))
-        self._catch_up = start_worker(self, lambda: visits.daily_catch_up(self.ctx), self._caught_up,
-                                      self._catch_up_failed)
+        self._catch_up = start_worker(self, self._daily_work, self._caught_up, self._catch_up_failed)
+
+    def _daily_work(self) -> object:
+        """In the worker: the visits' daily catch-up, then overdue complaints escalate one level (audited)."""
+        from huifang_desktop.services import complaints, visits
+
+        result = visits.daily_catch_up(self.ctx)
+        try:
+            complaints.escalate_overdue(self.ctx)
+        except Exception as exc:  # the visit planning is done; say so with the reminder instead
+            self._escalation_error = self.tr("投诉逾期升级失败：{0}").format(exc)
+        return result
 
     def _catch_up_failed(self, exc: Exception) -> None:
         self.statusBar().showMessage(self.tr("生成回访计划失败：{0}").format(exc), 60_000)
@@ -184,7 +195,10 @@ class MainWindow(QMainWindow):
         self.remind()
 
     def remind(self) -> None:
-        text = self.calendar_tab.reminder_text()
+        self.complaints_tab.reload()  # escalation may have moved complaints
+        text = "；".join(t for t in (self.calendar_tab.reminder_text(), self.complaints_tab.reminder_text(),
+                                     self.review_tab.reminder_text(),
+                                     getattr(self, "_escalation_error", "")) if t)
         self.statusBar().showMessage(text, 60_000)
         from PySide6.QtWidgets import QSystemTrayIcon
 

@@ -538,3 +538,51 @@ def test_upgrade_database_made_by_visits_revision_keeps_plans_and_records(
         assert s.query(Complaint).count() == 0
     with make_session_factory(new_engine)() as s, s.begin():
         assert next_serial(s, "visit:20260305") == 2
+
+
+# --- a database made by the 0003 (complaints) program ---------------------------------------------------
+
+def _fill_0003(engine: Engine) -> None:
+    """0002 rows plus a closed complaint and a report, written with plain SQL against the 0003 schema."""
+    _fill_0002(engine)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO visit_report (id, number, clerk_id, period_start, period_end, summary, problems, actions,"
+            " evaluation, status, due_on, supervisor_comment, content_hash, revision, created_at, version) VALUES"
+            " (1, 'BG20260306-001', 1, '2026-03-05', '2026-03-05', '{\"total\": 1}', '', '', '客户满意', '待审阅',"
+            " '2026-03-06', '', '', 0, '2026-03-06 09:00:00', 1)"))
+        conn.execute(text(
+            "INSERT INTO complaint (id, number, kind, received_at, channel, complainant, anonymous, phone,"
+            " customer_id, subject, content, category, severity, special, reply_only, handler_id, handler_role,"
+            " state, first_reply_due, handling_due, investigation, cause, measures, result, reply_way, reply_text,"
+            " visit_round, satisfaction, visit_note, withdraw_reason, escalation_level, escalation_seen,"
+            " chase_count, converted_from, occurrences, created_at, updated_at, closed_at, review_status,"
+            " supervisor_comment, content_hash, revision, version) VALUES (1, 'TS20260310-001', '投诉',"
+            " '2026-03-10 09:00:00', '电话', '张三', 0, '13812345678', 1, '送货延误', '晚了两天', '交付物流', '一般',"
+            " 0, 0, 1, 'clerk', '已关闭', '2026-03-11 17:30:00', '2026-03-13 17:30:00', '物流延误', '', '补偿运费',"
+            " '已补偿', '', '', 1, '满意', '', '', 0, 1, 0, '', 1, '2026-03-10 09:00:00', '2026-03-12 10:00:00',"
+            " '2026-03-12 10:00:00', '', '', '', 0, 3)"))
+
+
+def test_upgrade_database_made_by_complaints_revision_keeps_reviews_unsigned(
+        new_engine: Engine, tmp_path: Path) -> None:
+    upgrade(new_engine, "0003")
+    _fill_0003(new_engine)
+
+    result = upgrade(new_engine, backup_dir=tmp_path / "backups")
+
+    assert (result.before, result.after) == ("0003", head_revision())
+    assert result.backup is not None
+    _assert_0001_rows_readable(new_engine)
+    from huifang_desktop.storage.models import Complaint, VisitRecord, VisitReport
+    with make_session_factory(new_engine)() as s:
+        rec, report, c = s.get(VisitRecord, 1), s.get(VisitReport, 1), s.get(Complaint, 1)
+        assert rec is not None and report is not None and c is not None
+        assert (rec.number, rec.status, rec.signed_role, rec.signature_hash) == ("HF20260305-001", "待审阅", "", "")
+        assert (report.number, report.status, report.evaluation, report.signed_role, report.signature_hash) == (
+            "BG20260306-001", "待审阅", "客户满意", "", "")
+        assert (c.number, c.state, c.review_status, c.result, c.version, c.signed_role, c.signature_hash) == (
+            "TS20260310-001", "已关闭", "", "已补偿", 3, "", "")
+    indexes = {i["name"] for i in inspect(new_engine).get_indexes("complaint")}
+    assert "ix_complaint_review_status" in indexes
+    assert "ix_visit_report_status" in {i["name"] for i in inspect(new_engine).get_indexes("visit_report")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -19,11 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from huifang_desktop.services import printing as printing_service
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.visits import RecordDraftData, VisitRecordDraft, VisitRecordRow
 from huifang_desktop.ui.common.feedback import report_in_form
+from huifang_desktop.ui.common.print_preview import PrintPreviewDialog, preview_document
 
 
 def _text_box(height: int = 60) -> QPlainTextEdit:
@@ -122,6 +125,14 @@ class VisitRecordDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存(&S)"))
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
+        self.print_button = buttons.addButton(self.tr("打印预览(&P)…"), QDialogButtonBox.ButtonRole.ActionRole)
+        self.print_button.setToolTip(self.tr("保存前：打印空白回访记录表（预印客户、联系人），上门时请客户签字（Ctrl+P）"))
+        self.print_button.clicked.connect(self.print_preview)
+        print_action = QAction(self)
+        print_action.setShortcut(QKeySequence("Ctrl+P"))
+        print_action.triggered.connect(self.print_preview)
+        self.addAction(print_action)
+        self.preview: PrintPreviewDialog | None = None
 
         left = QVBoxLayout()
         left.addLayout(form)
@@ -176,6 +187,19 @@ class VisitRecordDialog(QDialog):
             handling=self.handling.toPlainText(), transfer_department=self.transfer_department.text(),
             next_visit_on=self.next_visit_on.text() or None, customer_signed=self.customer_signed.isChecked(),
         )
+
+    def print_preview(self) -> None:
+        """The saved record's 回访记录表; before saving, the blank form of the plan (or customer)."""
+        try:
+            if self.saved is not None:
+                doc = printing_service.visit_record_pdf(self.ctx, self.saved.id)
+            else:
+                doc = printing_service.blank_visit_record_pdf(self.ctx, self.pre.plan_id,
+                                                              customer_id=self.pre.customer_id)
+        except (ValidationError, ServiceError) as exc:
+            self.message.setText(str(exc))
+            return
+        self.preview = preview_document(self, self.ctx, doc)
 
     def save(self) -> None:
         try:

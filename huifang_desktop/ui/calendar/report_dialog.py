@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from PySide6.QtCore import QDate
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
@@ -18,11 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from huifang_desktop.services import printing as printing_service
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.visits import ReportDraft, ReportRow
 from huifang_desktop.ui.common.feedback import report_in_form
+from huifang_desktop.ui.common.print_preview import PrintPreviewDialog, preview_document
 
 
 def _counts(pairs: tuple[tuple[str, int], ...]) -> str:
@@ -81,6 +84,14 @@ class VisitReportDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("提交审阅(&S)"))
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
+        self.print_button = buttons.addButton(self.tr("打印预览(&P)…"), QDialogButtonBox.ButtonRole.ActionRole)
+        self.print_button.setToolTip(self.tr("提交前打印的是草稿（Ctrl+P）"))
+        self.print_button.clicked.connect(self.print_preview)
+        print_action = QAction(self)
+        print_action.setShortcut(QKeySequence("Ctrl+P"))
+        print_action.triggered.connect(self.print_preview)
+        self.addAction(print_action)
+        self.preview: PrintPreviewDialog | None = None
         layout = QVBoxLayout(self)
         layout.addLayout(form, 1)
         layout.addWidget(self.message)
@@ -112,6 +123,24 @@ class VisitReportDialog(QDialog):
         self.problems.setPlainText(d.problems_text)
         self.actions.setPlainText(d.measures_text)
         self.message.clear()
+
+    def print_preview(self) -> None:
+        """The submitted report; before submitting, the current draft (草稿 watermark, no number)."""
+        try:
+            if self.saved is not None:
+                doc = printing_service.visit_report_pdf(self.ctx, self.saved.id)
+            else:
+                if self.draft is None or self.period() != (self.draft.start, self.draft.end):
+                    self.make_draft()
+                if self.draft is None:
+                    return
+                doc = printing_service.report_draft_pdf(
+                    self.ctx, self.draft, self.evaluation.toPlainText(), self.problems.toPlainText(),
+                    self.actions.toPlainText())
+        except (ValidationError, ServiceError) as exc:
+            self.message.setText(str(exc))
+            return
+        self.preview = preview_document(self, self.ctx, doc)
 
     def save(self) -> None:
         if self.draft is None or self.period() != (self.draft.start, self.draft.end):

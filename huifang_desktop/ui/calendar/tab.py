@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from huifang_desktop.domain.roles import Role
+from huifang_desktop.services import printing as printing_service
 from huifang_desktop.services import users as user_service
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.context import ServiceContext
@@ -30,6 +31,8 @@ from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.ui.calendar.models import DayGridModel, PlanTableModel
 from huifang_desktop.ui.calendar.record_dialog import VisitRecordDialog
 from huifang_desktop.ui.common.feedback import show_error
+from huifang_desktop.ui.common.print_preview import PrintPreviewDialog, preview_document
+from huifang_desktop.ui.common.progress import ProgressTask, run_with_progress
 
 MONTH, WEEK, DAY = "month", "week", "day"
 SCOPE_MINE, SCOPE_TEAM = "mine", "team"
@@ -114,6 +117,13 @@ class CalendarTab(QWidget):
         self.cancel_button = QPushButton(self.tr("取消计划…"))
         self.report_button = QPushButton(self.tr("回访报告表…"))
         self.report_button.setToolTip(self.tr("汇总昨天（或所选期间）的回访，提交主管审阅"))
+        self.print_blank_button = QPushButton(self.tr("打印空白回访记录表…"))
+        self.print_blank_button.setToolTip(self.tr("所选计划的回访记录表：预印客户、联系人和电话，上门回访时请客户签字；"
+                                                   "已回访的计划打印填好的记录"))
+        self.print_day_button = QPushButton(self.tr("批量打印当日计划…"))
+        self.print_day_button.setToolTip(self.tr("所选日期（未选则今天）的每个回访计划一份回访记录表，合成一个 PDF"))
+        self.preview: PrintPreviewDialog | None = None
+        self.print_task: ProgressTask | None = None
 
         top = QHBoxLayout()
         top.addWidget(self.scope)
@@ -134,6 +144,8 @@ class CalendarTab(QWidget):
         for b in (self.record_button, self.move_button, self.cancel_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        buttons.addWidget(self.print_blank_button)
+        buttons.addWidget(self.print_day_button)
         buttons.addWidget(self.report_button)
         right_layout.addLayout(buttons)
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -157,6 +169,8 @@ class CalendarTab(QWidget):
         self.move_button.clicked.connect(self.move_current)
         self.cancel_button.clicked.connect(self.cancel_current)
         self.report_button.clicked.connect(self.write_report)
+        self.print_blank_button.clicked.connect(self.print_blank_current)
+        self.print_day_button.clicked.connect(self.print_day)
         enter = QAction(self)
         enter.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
         enter.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -337,6 +351,48 @@ class CalendarTab(QWidget):
         dialog = VisitReportDialog(self.ctx, self)
         if dialog.exec() == VisitReportDialog.DialogCode.Accepted and dialog.saved is not None:
             self.notice.setText(self.tr("回访报告表 {0} 已提交审阅。").format(dialog.saved.number))
+
+    # --- printing ---------------------------------------------------------------------------------------
+    def print_blank_current(self) -> None:
+        """Preview the 回访记录表 of the selected plan: blank (customer pre-printed) or, once visited, filled."""
+        plan = self.current_plan()
+        if plan is None:
+            self.notice.setText(self.tr("请先在列表中选择一个回访计划。"))
+            return
+        try:
+            doc = printing_service.plan_form_pdf(self.ctx, plan.id)
+        except (ValidationError, ServiceError) as exc:
+            self.notice.setText(str(exc))
+            return
+        self.preview = preview_document(self, self.ctx, doc)
+
+    def print_day(self) -> None:
+        """All plans of the selected day (today when none is selected) in one PDF, made off the GUI thread."""
+        day = self.selected or self.today
+        owner, team = self._owner_and_team()
+        ctx = self.ctx
+
+        def work(progress, cancelled):  # type: ignore[no-untyped-def]
+            return printing_service.day_plans_pdf(ctx, day, owner, team=team, progress=progress,
+                                                  cancelled=cancelled)
+
+        self.notice.clear()
+        self.print_day_button.setEnabled(False)
+        self.print_task = run_with_progress(
+            self, self.tr("批量打印"), self.tr("正在生成 {0} 的回访记录表…").format(day.isoformat()), work,
+            self._day_printed, self._day_print_failed, self._day_print_cancelled)
+
+    def _day_printed(self, doc: printing_service.PrintedDocument) -> None:
+        self.print_day_button.setEnabled(True)
+        self.preview = preview_document(self, self.ctx, doc)
+
+    def _day_print_failed(self, exc: Exception) -> None:
+        self.print_day_button.setEnabled(True)
+        self.notice.setText(str(exc))
+
+    def _day_print_cancelled(self) -> None:
+        self.print_day_button.setEnabled(True)
+        self.notice.setText(self.tr("已取消批量打印。"))
 
     def reminder_text(self) -> str:
         owner = self.ctx.user.id or None

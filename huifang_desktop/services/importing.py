@@ -1,0 +1,1036 @@
+"""Import an office's own Excel ledgers (导入 Excel 台账, domain.md §8): customers, visit history, complaints.
+
+The pure rules (header detection, column mapping, value parsing, row interpretation, duplicates within the
+sheet) are in :mod:`huifang_desktop.domain.importing`; this module reads the file, loads the look-ups in bulk,
+checks duplicates against the database in bulk and writes.
+
+Flow: :func:`read_workbook` → :func:`preview` (header row, suggested mapping; the office's saved mapping
+preferred) → :func:`validate` (a :class:`ValidationReport`: every bad row by its sheet row number, the column
+and why, duplicates within the sheet and against the database; nothing is written) → :func:`run_import`.
+
+Writing is **all or nothing**: every chosen row is written in **one** transaction, in batches of
+``ImportRules.batch_size`` rows (SQLAlchemy Core executemany; one audit row per batch with its counts and the
+file name). Cancelling between batches, or any error, rolls the whole transaction back: nothing of the import
+is left in the database (``ImportResult.cancelled``). Numbers (客户编号, 回访编号, 投诉编号) come from the
+counters, reserved a batch at a time; numbers kept from the sheet move the counter past them.
+
+Imported visit rows are history: records without plans and without follow-up plans, status 已签字 (checked
+on paper before; locked like any signed record, reopened the usual way). Imported complaints get their
+state directly (:func:`_complaint_rows`): closed ones are closed with their 结案日期, open ones keep the
+deadlines their 投诉日期 gives, so an old open complaint shows as overdue.
+
+Speed: no per-row query. Look-ups (users, customers by name/code) and duplicate checks (phones, names,
+codes, numbers) are ``IN (…)`` queries in chunks of ``_CHUNK`` keys.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import time
+import warnings
+import zipfile
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from huifang_desktop.domain.complaints import (
+    ComplaintState,
+    MessageKind,
+    Severity,
+    deadlines,
+    format_complaint_number,
+    handler_role,
+    sequence_scope,
+)
+from huifang_desktop.domain.customers import format_customer_code, pinyin_initials
+from huifang_desktop.domain.errors import FieldError, ValidationError
+from huifang_desktop.domain.importing import (
+    TARGET_FIELDS,
+    Columns,
+    ComplaintCandidate,
+    ComplaintRowContext,
+    CustomerCandidate,
+    CustomerRowContext,
+    ImportRules,
+    ImportTarget,
+    IssueKind,
+    RowIssue,
+    RowSkips,
+    TargetField,
+    VisitCandidate,
+    VisitRowContext,
+    cell_text,
+    chunks,
+    column_letter,
+    complaint_from_row,
+    complaint_keys,
+    customer_from_row,
+    customer_keys,
+    data_rows,
+    detect_header_row,
+    mapping_by_header,
+    mapping_settings_key,
+    missing_required,
+    normalize_header,
+    sheet_duplicates,
+    sort_issues,
+    suggest_mapping,
+    target_field,
+    user_lookup,
+    visit_from_row,
+    visit_keys,
+)
+from huifang_desktop.domain.roles import Permission
+from huifang_desktop.domain.validation import format_phone
+from huifang_desktop.domain.visits import format_visit_number, parse_visit_number
+from huifang_desktop.services.context import ServiceContext, audit
+from huifang_desktop.services.customers import DuplicateHit
+from huifang_desktop.services.errors import ServiceError
+from huifang_desktop.services.settings import get_value, load_settings
+from huifang_desktop.storage.models import (
+    Complaint,
+    ComplaintEvent,
+    ComplaintOccurrence,
+    Contact,
+    Counter,
+    Customer,
+    Setting,
+    User,
+    VisitRecord,
+)
+
+RULES_KEY = "import_rules"
+IMPORT_ACTION = "导入Excel"
+CUSTOMER_COUNTER = "customer"  # as services.customers.register_customer
+VISIT_HISTORY_STATUS = "已签字"
+VISIT_HISTORY_NOTE = "从 Excel 导入的历史记录"
+_CHUNK = 900  # keys per IN (…) look-up (below SQLite's old 999-parameter limit)
+_XLSX_SUFFIXES = (".xlsx", ".xlsm")
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+ProgressFn = Callable[[int, int], None]
+
+
+class WorkbookError(ServiceError):
+    """The file cannot be read as a workbook (missing, damaged, encrypted, .xls, not Excel); names the file."""
+
+
+class ImportCancelled(ServiceError):
+    pass
+
+
+# --- settings ------------------------------------------------------------------------------------------
+
+def load_import_rules(ctx: ServiceContext) -> ImportRules:
+    data = get_value(ctx, RULES_KEY)
+    return ImportRules.from_dict(data) if isinstance(data, dict) else ImportRules()
+
+
+def saved_mapping(ctx: ServiceContext, target: ImportTarget) -> dict[str, str]:
+    """The office's saved mapping for ``target``: field key → header text."""
+    data = get_value(ctx, mapping_settings_key(target))
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def save_mapping(ctx: ServiceContext, target: ImportTarget, mapping: Mapping[str, str]) -> None:
+    """Remember which header goes to which field (field key → header text) for this office's next import.
+
+    Anyone who may import may save it (it is a convenience, not an office rule); audited."""
+    ctx.require(Permission.EDIT_CUSTOMERS, "保存导入列对应关系")
+    keys = {f.key for f in target_fields(target)}
+    clean = {k: cell_text(v) for k, v in mapping.items() if k in keys and cell_text(v)}
+    key = mapping_settings_key(target)
+    with ctx.sessions() as s, s.begin():
+        row = s.get(Setting, key)
+        old = None if row is None else json.loads(row.value)
+        if old == clean:
+            return
+        encoded = json.dumps(clean, ensure_ascii=False)
+        if row is None:
+            s.add(Setting(key=key, value=encoded))
+        else:
+            row.value = encoded
+        audit(s, ctx, "保存导入列对应", "setting", None, f"{target.value}导入列对应", old=old, new=clean)
+
+
+def target_fields(target: ImportTarget) -> tuple[TargetField, ...]:
+    """The fields a column can be mapped to, the usual order of a ledger (required ones marked)."""
+    return TARGET_FIELDS[target]
+
+
+# --- reading -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class SheetData:
+    name: str
+    rows: tuple[tuple[Any, ...], ...]  # sheet row 1 is rows[0]; trailing empty cells and rows dropped
+    truncated: bool = False  # more rows than were read (``limit``) or allowed (``ImportRules.max_rows``)
+    total_rows: int | None = None  # as far as known
+
+
+@dataclass(frozen=True, slots=True)
+class WorkbookData:
+    path: Path
+    sheet_names: tuple[str, ...]
+    sheets: tuple[SheetData, ...]
+
+    @property
+    def file_name(self) -> str:
+        return self.path.name
+
+    def sheet(self, name: str | None = None) -> SheetData:
+        if name is None:
+            return self.sheets[0]
+        for sh in self.sheets:
+            if sh.name == name:
+                return sh
+        raise WorkbookError(f"“{self.file_name}”中没有名为“{name}”的工作表（有：{'、'.join(self.sheet_names)}）。")
+
+
+def _trim(values: Sequence[Any]) -> tuple[Any, ...]:
+    end = len(values)
+    while end and (values[end - 1] is None or (isinstance(values[end - 1], str) and not values[end - 1].strip())):
+        end -= 1
+    return tuple(values[:end])
+
+
+def read_workbook(path: Path | str, *, sheet: str | None = None, limit: int | None = None,
+                  rules: ImportRules | None = None) -> WorkbookData:
+    """Read a workbook's cell values (read-only, cached formula results). ``sheet``: only that sheet (all
+    sheets otherwise); ``limit``: at most that many rows per sheet (a preview). ``.csv`` files are read as
+    one sheet (UTF-8 or GB18030). Raises :class:`WorkbookError` with a Chinese message naming the file."""
+    rules = rules or ImportRules()
+    p = Path(path)
+    name = p.name
+    if not p.exists():
+        raise WorkbookError(f"找不到文件“{name}”（{p.parent}）。")
+    if p.is_dir():
+        raise WorkbookError(f"“{name}”是文件夹，请选择一个 Excel 文件。")
+    suffix = p.suffix.lower()
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise WorkbookError(f"无法读取文件“{name}”：{exc.strerror or exc}（文件可能正被其他程序独占打开）。") from exc
+    if suffix == ".xls" or (head == _OLE_MAGIC and suffix not in _XLSX_SUFFIXES):
+        raise WorkbookError(
+            f"“{name}”是旧版 Excel 97-2003 格式（.xls），本程序不能直接读取。请在 Excel 或 WPS 中打开它，"
+            "选择“文件 → 另存为”，保存类型选“Excel 工作簿 (*.xlsx)”，再导入新保存的文件。")
+    if suffix == ".csv":
+        return _read_csv(p, limit, rules)
+    if suffix not in _XLSX_SUFFIXES:
+        raise WorkbookError(f"“{name}”不是 Excel 工作簿。只能导入 .xlsx 文件（或 .csv 文件）。")
+    if head == _OLE_MAGIC:
+        raise WorkbookError(
+            f"“{name}”设置了打开密码（文件已加密），或其实是改了扩展名的旧版 .xls 文件，无法读取。请在 Excel 中"
+            "打开它，取消密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码），另存为 .xlsx 后再导入。")
+    if not head.startswith(b"PK"):
+        raise WorkbookError(f"“{name}”不是有效的 Excel 文件（文件已损坏，或是改了扩展名的其他文件）。"
+                            "请在 Excel 中打开并另存为 .xlsx 后再试。")
+    from openpyxl import load_workbook  # heavy: imported on first use
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unsupported extensions, missing styles: the values still read
+            wb = load_workbook(p, read_only=True, data_only=True)
+            try:
+                names = tuple(wb.sheetnames)
+                if sheet is not None and sheet not in names:
+                    raise WorkbookError(f"“{name}”中没有名为“{sheet}”的工作表（有：{'、'.join(names)}）。")
+                sheets = []
+                for ws in wb.worksheets:
+                    if sheet is not None and ws.title != sheet:
+                        continue
+                    sheets.append(_read_sheet(ws, limit, rules))
+            finally:
+                wb.close()
+    except WorkbookError:
+        raise
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError, EOFError) as exc:
+        raise WorkbookError(f"“{name}”不是有效的 Excel 文件或已损坏，无法读取（{type(exc).__name__}）。"
+                            "请在 Excel 中打开并另存为 .xlsx 后再试。") from exc
+    except OSError as exc:
+        raise WorkbookError(f"无法读取文件“{name}”：{exc.strerror or exc}。") from exc
+    except Exception as exc:  # openpyxl's InvalidFileException and parser errors of a damaged file
+        raise WorkbookError(f"“{name}”不是有效的 Excel 文件或已损坏，无法读取（{exc}）。"
+                            "请在 Excel 中打开并另存为 .xlsx 后再试。") from exc
+    if not sheets:
+        raise WorkbookError(f"“{name}”里没有工作表。")
+    return WorkbookData(p, names, tuple(sheets))
+
+
+def _read_sheet(ws: Any, limit: int | None, rules: ImportRules) -> SheetData:
+    cap = limit if limit is not None else rules.max_rows + rules.header_scan_rows
+    rows: list[tuple[Any, ...]] = []
+    truncated = False
+    for values in ws.iter_rows(values_only=True):
+        if len(rows) >= cap:
+            truncated = True
+            break
+        rows.append(_trim(values))
+    while rows and not rows[-1]:
+        rows.pop()
+    total = getattr(ws, "max_row", None)
+    return SheetData(ws.title, tuple(rows), truncated, total if truncated else len(rows))
+
+
+def _read_csv(p: Path, limit: int | None, rules: ImportRules) -> WorkbookData:
+    raw = p.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise WorkbookError(f"“{p.name}”的文字编码无法识别（应为 UTF-8 或 GBK）。请在 Excel 中另存为 .xlsx 后再导入。")
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    cap = limit if limit is not None else rules.max_rows + rules.header_scan_rows
+    rows: list[tuple[Any, ...]] = []
+    truncated = False
+    for values in csv.reader(io.StringIO(text), dialect):
+        if len(rows) >= cap:
+            truncated = True
+            break
+        rows.append(_trim([v if v.strip() else None for v in values]))
+    while rows and not rows[-1]:
+        rows.pop()
+    sheet = SheetData(p.stem, tuple(rows), truncated, None if truncated else len(rows))
+    return WorkbookData(p, (p.stem,), (sheet,))
+
+
+# --- preview -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class SheetPreview:
+    """What the wizard shows for one sheet: its first rows, the header row and the suggested mapping."""
+
+    file_name: str
+    sheet_names: tuple[str, ...]
+    sheet: str
+    target: ImportTarget
+    rows: tuple[tuple[str, ...], ...]  # the first ``ImportRules.preview_rows`` rows, as text, padded
+    width: int
+    header_row: int | None  # 1-based sheet row; None when no header was found
+    detected: bool  # header_row was found (not given by the user)
+    headers: tuple[str, ...]
+    mapping: dict[str, int]  # field key → 0-based column
+    from_saved: tuple[str, ...]  # fields mapped from the office's saved mapping
+    message: str  # '' or what to do (empty sheet, no header found)
+    max_header_row: int = 0  # the header row may be any of the rows 1..max_header_row
+
+
+def preview(ctx: ServiceContext, path: Path | str, sheet: str | None = None,
+            target: ImportTarget = ImportTarget.CUSTOMERS, *, header_row: int | None = None,
+            prefer: Mapping[str, str] | None = None) -> SheetPreview:
+    """The first rows of ``sheet`` (the first sheet when None), its header row (detected unless given) and
+    the mapping suggested from the header names, the office's saved mapping preferred. ``prefer`` (field →
+    header text, e.g. the mapping the user just chose) goes before the saved one: after the user fixed the
+    file in Excel and columns moved, the same headers still map to the same fields."""
+    rules = load_import_rules(ctx)
+    wb = read_workbook(path, sheet=sheet, limit=max(rules.preview_rows, rules.header_scan_rows), rules=rules)
+    sh = wb.sheet(sheet)
+    width = max((len(r) for r in sh.rows), default=0)
+    shown = tuple(tuple(cell_text(v) for v in r) + ("",) * (width - len(r)) for r in sh.rows[: rules.preview_rows])
+    if not sh.rows:
+        return SheetPreview(wb.file_name, wb.sheet_names, sh.name, target, (), 0, None, False, (), {}, (),
+                            f"工作表“{sh.name}”是空的，请选择有数据的工作表。", 0)
+    detected = header_row is None
+    message = ""
+    if header_row is None:
+        header_row = detect_header_row(sh.rows, target, rules)
+        if header_row is None:
+            names = "、".join(f"“{f.label}”" for f in target_fields(target)[:4])
+            message = (f"在工作表“{sh.name}”的前 {rules.header_scan_rows} 行中没有找到表头行（应有 {names} 等列名）。"
+                       "请填写表头所在的行号，或检查是否选错了工作表。")
+    elif not 1 <= header_row <= len(sh.rows):
+        raise ValidationError(FieldError("header_row", "表头行", f"应在 1–{len(sh.rows)} 之间"))
+    if header_row is None:
+        return SheetPreview(wb.file_name, wb.sheet_names, sh.name, target, shown, width, None, False, (), {}, (),
+                            message, len(sh.rows))
+    headers = tuple(cell_text(v) for v in sh.rows[header_row - 1]) + ("",) * (width - len(sh.rows[header_row - 1]))
+    saved = {**saved_mapping(ctx, target), **(prefer or {})}
+    mapping = suggest_mapping(headers, target, saved)
+    from_saved = tuple(k for k, c in mapping.items() if k in saved and cell_text(saved[k]) and
+                       headers[c] and _same_header(saved[k], headers[c]))
+    return SheetPreview(wb.file_name, wb.sheet_names, sh.name, target, shown, width, header_row, detected, headers,
+                        mapping, from_saved, message, len(sh.rows))
+
+
+def _same_header(a: str, b: str) -> bool:
+    return normalize_header(a) == normalize_header(b)
+
+
+# --- validation ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ColumnMapping:
+    """Which sheet row is the header (1-based) and which column (0-based) feeds each field."""
+
+    header_row: int
+    columns: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """The check of one sheet before anything is written."""
+
+    path: str
+    file_name: str
+    sheet: str
+    target: ImportTarget
+    header_row: int
+    mapping: Mapping[str, int]
+    headers: tuple[str, ...]
+    data_rows: int  # rows looked at (below the header, not empty, not a total row)
+    skips: RowSkips
+    issues: tuple[RowIssue, ...]  # errors and duplicates, by row
+    valid: tuple[Any, ...]  # CustomerCandidate / VisitCandidate / ComplaintCandidate, ready to write
+    seconds: float = 0.0
+
+    @property
+    def error_rows(self) -> int:
+        return len({i.row for i in self.issues if i.kind is IssueKind.ERROR})
+
+    @property
+    def duplicate_rows(self) -> int:
+        errors = {i.row for i in self.issues if i.kind is IssueKind.ERROR}
+        return len({i.row for i in self.issues if i.kind is IssueKind.DUPLICATE} - errors)
+
+    @property
+    def valid_count(self) -> int:
+        return len(self.valid)
+
+    @property
+    def clean(self) -> bool:
+        return not self.issues
+
+    def summary(self) -> str:
+        parts = [f"共 {self.data_rows} 行数据：可导入 {self.valid_count} 行"]
+        if self.error_rows:
+            parts.append(f"有问题 {self.error_rows} 行")
+        if self.duplicate_rows:
+            parts.append(f"重复 {self.duplicate_rows} 行")
+        skipped = []
+        if self.skips.empty:
+            skipped.append(f"空行 {self.skips.empty} 行")
+        if self.skips.totals:
+            skipped.append(f"合计行 {self.skips.totals} 行")
+        if self.skips.repeated_headers:
+            skipped.append(f"重复的表头 {self.skips.repeated_headers} 行")
+        text = "，".join(parts) + "。"
+        if skipped:
+            text += f"已跳过{'、'.join(skipped)}。"
+        return text
+
+
+def validate(ctx: ServiceContext, path: Path | str, sheet: str | None, target: ImportTarget,
+             mapping: ColumnMapping) -> ValidationReport:
+    """Check every row of the sheet; nothing is written. Problems name the sheet row and column."""
+    ctx.require(Permission.EDIT_CUSTOMERS, f"导入{target.value}")
+    started = time.perf_counter()
+    rules = load_import_rules(ctx)
+    wb = read_workbook(path, sheet=sheet, rules=rules)
+    sh = wb.sheet(sheet)
+    if not sh.rows:
+        raise ValidationError(FieldError("sheet", "工作表", f"工作表“{sh.name}”是空的"))
+    if sh.truncated:
+        raise WorkbookError(f"工作表“{sh.name}”超过 {rules.max_rows} 行，一次导入不了这么多。请把它分成几个文件"
+                            "（每个不超过这个行数）分别导入。")
+    if not 1 <= mapping.header_row <= len(sh.rows):
+        raise ValidationError(FieldError("header_row", "表头行", f"应在 1–{len(sh.rows)} 之间"))
+    headers = tuple(cell_text(v) for v in sh.rows[mapping.header_row - 1])
+    missing = missing_required(target, mapping.columns)
+    if missing:
+        raise ValidationError([FieldError(f.key, f.label, "请选择对应的列（必填）") for f in missing])
+    width = max(len(r) for r in sh.rows)
+    bad = [k for k, c in mapping.columns.items() if not 0 <= c < max(width, len(headers))]
+    if bad:
+        raise ValidationError([FieldError(k, target_field(target, k).label, "所选的列不在表中") for k in bad])
+    cols = Columns(target, dict(mapping.columns), headers)
+    rows, skips = data_rows(sh.rows, mapping.header_row)
+    with ctx.sessions() as s:
+        checker = _CHECKERS[target](ctx, s, cols, rules)
+        candidates, issues = checker.interpret(rows)
+        kept, dups = sheet_duplicates(candidates, checker.keys, checker.column_for)
+        kept, db_dups = checker.db_duplicates(kept)
+    return ValidationReport(
+        str(Path(path)), wb.file_name, sh.name, target, mapping.header_row, dict(mapping.columns), headers,
+        len(rows), skips, sort_issues([*issues, *dups, *db_dups]), tuple(kept), time.perf_counter() - started)
+
+
+def _chunked_in(s: Session, query: Callable[[Sequence[Any]], Any], keys: Iterable[Any]) -> list[Any]:
+    items = sorted(set(keys), key=str)
+    out: list[Any] = []
+    for part in chunks(items, _CHUNK):
+        out.extend(s.execute(query(part)).all())
+    return out
+
+
+def _users(s: Session, *, active_only: bool) -> dict[str, int]:
+    q = select(User.id, User.username, User.display_name)
+    if active_only:
+        q = q.where(User.active.is_(True))
+    return user_lookup((uid, un, dn) for uid, un, dn in s.execute(q).all())
+
+
+def _customer_lookups(s: Session, cols: Columns, rows: Sequence[Any], name_key: str, code_key: str
+                      ) -> tuple[dict[str, int], dict[str, tuple[int, ...]]]:
+    """客户编号 → id and 客户名称 → ids for the names and codes the sheet uses (chunked IN look-ups)."""
+    def values(key: str, upper: bool) -> set[str]:
+        col = cols.index.get(key)
+        if col is None:
+            return set()
+        out = {cell_text(r.values[col]) for r in rows if col < len(r.values)}
+        return {v.upper() if upper else v for v in out if v}
+
+    names = values(name_key, False)
+    codes = values(code_key, True) | {n.upper() for n in names}
+    by_code = {code: cid for cid, code in _chunked_in(
+        s, lambda part: select(Customer.id, Customer.code).where(Customer.code.in_(part)), codes)}
+    by_name: dict[str, list[int]] = defaultdict(list)
+    for cid, name in _chunked_in(s, lambda part: select(Customer.id, Customer.name).where(Customer.name.in_(part)),
+                                 names):
+        by_name[name].append(cid)
+    return by_code, {k: tuple(sorted(v)) for k, v in by_name.items()}
+
+
+class _Checker:
+    """Per-target interpretation and duplicate checks for :func:`validate`."""
+
+    target: ImportTarget
+
+    def __init__(self, ctx: ServiceContext, s: Session, cols: Columns, rules: ImportRules) -> None:
+        self.ctx, self.s, self.cols, self.rules = ctx, s, cols, rules
+
+    def interpret(self, rows: Sequence[Any]) -> tuple[list[Any], list[RowIssue]]:
+        fn, rctx = self.prepare(rows)
+        candidates: list[Any] = []
+        issues: list[RowIssue] = []
+        for row in rows:
+            got = fn(row, self.cols, rctx)
+            if isinstance(got, list):
+                issues.extend(got)
+            else:
+                candidates.append(got)
+        return candidates, issues
+
+    def prepare(self, rows: Sequence[Any]) -> tuple[Callable[..., Any], Any]:
+        raise NotImplementedError
+
+    def keys(self, cand: Any) -> list[tuple[str, Any]]:
+        raise NotImplementedError
+
+    def column_for(self, kind: str) -> tuple[str, str]:
+        raise NotImplementedError
+
+    def where(self, key: str) -> tuple[str, str]:
+        return self.cols.letter(key), self.cols.header(key)
+
+    def db_duplicates(self, kept: list[Any]) -> tuple[list[Any], list[RowIssue]]:
+        hits = self.find_in_db(kept)
+        out, issues = [], []
+        for cand in kept:
+            hit = hits.get(cand.row)
+            if hit is None:
+                out.append(cand)
+            else:
+                kind, message = hit
+                letter, header = self.column_for(kind)
+                issues.append(RowIssue(cand.row, letter, header, message, IssueKind.DUPLICATE))
+        return out, issues
+
+    def find_in_db(self, kept: Sequence[Any]) -> dict[int, tuple[str, str]]:
+        """Sheet row → (key kind, message) for candidates that already exist in the database."""
+        raise NotImplementedError
+
+
+class _CustomerChecker(_Checker):
+    target = ImportTarget.CUSTOMERS
+
+    def prepare(self, rows: Sequence[Any]) -> tuple[Callable[..., Any], Any]:
+        settings = load_settings(self.ctx)
+        rctx = CustomerRowContext(
+            today=self.ctx.today(), categories=settings.categories, users=_users(self.s, active_only=True),
+            default_owner_id=self.ctx.user.id or None, thresholds=settings.thresholds, rules=self.rules)
+        return customer_from_row, rctx
+
+    def keys(self, cand: Any) -> list[tuple[str, Any]]:
+        return customer_keys(cand)
+
+    def column_for(self, kind: str) -> tuple[str, str]:
+        if kind == "phone":
+            return self.where("phone" if "phone" in self.cols.index else "mobile")
+        return self.where("code" if kind == "code" else "name")
+
+    def find_in_db(self, kept: Sequence[Any]) -> dict[int, tuple[str, str]]:
+        return {row: (kind, f"与已有客户 {hit.code} {hit.name} 重复（{hit.reason}）")
+                for row, (kind, hit) in find_existing_customers(self.s, kept).items()}
+
+
+def find_existing_customers(s: Session, candidates: Sequence[CustomerCandidate]
+                            ) -> dict[int, tuple[str, DuplicateHit]]:
+    """The batched form of ``services.customers.find_duplicates``: same phone, or same name and address,
+    (or the same 客户编号) as a customer in the database. Sheet row → (key kind, hit); a few IN queries."""
+    phones = {p for c in candidates for p in c.phones}
+    by_phone: dict[str, DuplicateHit] = {}
+    rows = _chunked_in(s, lambda part: (
+        select(Customer.id, Customer.code, Customer.name, Contact.phone, Contact.mobile)
+        .join(Contact, Contact.customer_id == Customer.id)
+        .where(or_(Contact.phone.in_(part), Contact.mobile.in_(part)))
+        .order_by(Customer.code)), phones)
+    for cid, code, name, phone, mobile in sorted(rows, key=lambda r: r[1]):
+        for number in (phone, mobile):
+            if number in phones and number not in by_phone:
+                by_phone[number] = DuplicateHit(cid, code, name, f"电话 {format_phone(number)} 相同")
+    by_name_address: dict[tuple[str, str], DuplicateHit] = {}
+    for cid, code, name, address in sorted(_chunked_in(s, lambda part: select(
+            Customer.id, Customer.code, Customer.name, Customer.address).where(Customer.name.in_(part)),
+            {c.clean.name for c in candidates}), key=lambda r: r[1]):
+        by_name_address.setdefault((name, address), DuplicateHit(cid, code, name, "名称和地址相同"))
+    by_code = {code: DuplicateHit(cid, code, name, f"客户编号 {code} 已存在") for cid, code, name in _chunked_in(
+        s, lambda part: select(Customer.id, Customer.code, Customer.name).where(Customer.code.in_(part)),
+        {c.code for c in candidates if c.code})}
+    out: dict[int, tuple[str, DuplicateHit]] = {}
+    for c in candidates:
+        hit: tuple[str, DuplicateHit] | None = None
+        if c.code and c.code in by_code:
+            hit = ("code", by_code[c.code])
+        for p in sorted(c.phones):
+            if hit is None and p in by_phone:
+                hit = ("phone", by_phone[p])
+        if hit is None and (c.clean.name, c.clean.address) in by_name_address:
+            hit = ("name_address", by_name_address[(c.clean.name, c.clean.address)])
+        if hit is not None:
+            out[c.row] = hit
+    return out
+
+
+class _VisitChecker(_Checker):
+    target = ImportTarget.VISITS
+
+    def prepare(self, rows: Sequence[Any]) -> tuple[Callable[..., Any], Any]:
+        from huifang_desktop.services.visits import load_scale
+
+        by_code, by_name = _customer_lookups(self.s, self.cols, rows, "customer", "customer_code")
+        rctx = VisitRowContext(
+            now=self.ctx.now(), customers_by_code=by_code, customers_by_name=by_name,
+            users=_users(self.s, active_only=False), satisfaction_levels=load_scale(self.ctx).levels,
+            default_visitor_id=self.ctx.user.id or None, rules=self.rules)
+        return visit_from_row, rctx
+
+    def keys(self, cand: Any) -> list[tuple[str, Any]]:
+        return visit_keys(cand)
+
+    def column_for(self, kind: str) -> tuple[str, str]:
+        return self.where("number" if kind == "number" else "visited_at")
+
+    def find_in_db(self, kept: Sequence[Any]) -> dict[int, tuple[str, str]]:
+        numbers = {n for (n,) in _chunked_in(self.s, lambda part: select(VisitRecord.number).where(
+            VisitRecord.number.in_(part)), {c.number for c in kept if c.number})}
+        existing = {(cid, at, vt) for cid, at, vt in _chunked_in(self.s, lambda part: select(
+            VisitRecord.customer_id, VisitRecord.visited_at, VisitRecord.visit_type).where(
+            VisitRecord.customer_id.in_(part)), {c.customer_id for c in kept})}
+        out: dict[int, tuple[str, str]] = {}
+        for c in kept:
+            if c.number and c.number in numbers:
+                out[c.row] = ("number", f"回访编号 {c.number} 已存在")
+            elif (c.customer_id, c.visited_at, c.visit_type) in existing:
+                out[c.row] = ("visit", f"已有该客户 {c.visited_at:%Y-%m-%d %H:%M} 的{c.visit_type}回访记录")
+        return out
+
+
+class _ComplaintChecker(_Checker):
+    target = ImportTarget.COMPLAINTS
+
+    def prepare(self, rows: Sequence[Any]) -> tuple[Callable[..., Any], Any]:
+        from huifang_desktop.services.complaints import load_policy
+
+        by_code, by_name = _customer_lookups(self.s, self.cols, rows, "customer", "customer")
+        rctx = ComplaintRowContext(
+            now=self.ctx.now(), customers_by_code=by_code, customers_by_name=by_name,
+            users=_users(self.s, active_only=False), categories=load_policy(self.ctx).categories, rules=self.rules)
+        return complaint_from_row, rctx
+
+    def keys(self, cand: Any) -> list[tuple[str, Any]]:
+        return complaint_keys(cand)
+
+    def column_for(self, kind: str) -> tuple[str, str]:
+        return self.where("number" if kind == "number" else "subject" if "subject" in self.cols.index
+                          else "received_at")
+
+    def find_in_db(self, kept: Sequence[Any]) -> dict[int, tuple[str, str]]:
+        numbers = {n for (n,) in _chunked_in(self.s, lambda part: select(Complaint.number).where(
+            Complaint.number.in_(part)), {c.number for c in kept if c.number})}
+        existing = {(at, subj, who, phone) for at, subj, who, phone in _chunked_in(self.s, lambda part: select(
+            Complaint.received_at, Complaint.subject, Complaint.complainant, Complaint.phone).where(
+            Complaint.subject.in_(part)), {c.subject for c in kept})}
+        out: dict[int, tuple[str, str]] = {}
+        for c in kept:
+            if c.number and c.number in numbers:
+                out[c.row] = ("number", f"投诉编号 {c.number} 已存在")
+            elif (c.received_at, c.subject, c.complainant, c.phone) in existing:
+                out[c.row] = ("complaint", f"已有 {c.received_at:%Y-%m-%d %H:%M} 主题相同的投诉")
+        return out
+
+
+_CHECKERS: dict[ImportTarget, type[_Checker]] = {
+    ImportTarget.CUSTOMERS: _CustomerChecker, ImportTarget.VISITS: _VisitChecker,
+    ImportTarget.COMPLAINTS: _ComplaintChecker,
+}
+
+
+# --- writing -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    target: ImportTarget
+    file_name: str
+    sheet: str
+    imported: int  # rows written (0 when cancelled)
+    skipped_errors: int  # rows with problems, not written
+    skipped_duplicates: int  # duplicates found by the check, not written
+    late_duplicates: int  # rows that became duplicates after the check (someone saved them meanwhile)
+    batches: int
+    cancelled: bool
+    seconds: float
+    first_number: str = ""
+    last_number: str = ""
+
+    def summary(self) -> str:
+        if self.cancelled:
+            return f"导入已取消：没有写入任何{self.target.value}数据（已写入的批次全部撤回）。"
+        text = f"已从“{self.file_name}”导入 {self.imported} 行到{self.target.value}"
+        if self.first_number:
+            text += f"（编号 {self.first_number}–{self.last_number}）" if self.first_number != self.last_number \
+                else f"（编号 {self.first_number}）"
+        text += f"，用时 {self.seconds:.1f} 秒。"
+        skipped = []
+        if self.skipped_errors:
+            skipped.append(f"有问题 {self.skipped_errors} 行")
+        if self.skipped_duplicates + self.late_duplicates:
+            skipped.append(f"重复 {self.skipped_duplicates + self.late_duplicates} 行")
+        if skipped:
+            text += f"未导入：{'、'.join(skipped)}。"
+        return text
+
+
+def run_import(ctx: ServiceContext, report: ValidationReport, *, only_valid: bool = True,
+               progress: ProgressFn | None = None, cancelled: Callable[[], bool] | None = None) -> ImportResult:
+    """Write the report's valid rows: one transaction (all of them or, when cancelled or on any error,
+    none), in batches with one audit row each. ``only_valid=False`` refuses (writes nothing) when the report
+    has any problem row. ``progress(done, total)`` after each batch; ``cancelled()`` is asked before each."""
+    ctx.require(Permission.EDIT_CUSTOMERS, f"导入{report.target.value}")
+    started = time.perf_counter()
+    if not only_valid and report.issues:
+        raise ServiceError(f"有 {report.error_rows + report.duplicate_rows} 行未通过检查（有问题或重复），"
+                           "没有导入任何数据。请修改后重试，或选择只导入有效行。")
+    rules = load_import_rules(ctx)
+    writer = _WRITERS[report.target](ctx, report)
+    done = batches = 0
+    try:
+        with ctx.sessions() as s, s.begin():
+            fresh, late = writer.recheck(s, list(report.valid))
+            if progress is not None:
+                progress(0, len(fresh))
+            for batch in chunks(fresh, rules.batch_size):
+                if cancelled is not None and cancelled():
+                    raise ImportCancelled("导入已取消")
+                numbers = writer.write(s, batch)
+                batches += 1
+                audit(s, ctx, IMPORT_ACTION, writer.entity, None,
+                      f"{report.file_name} 第 {batches} 批"[:200],
+                      new={"台账": report.target.value, "工作表": report.sheet, "行数": len(batch),
+                           "首行": batch[0].row, "末行": batch[-1].row,
+                           "编号": f"{numbers[0]}–{numbers[-1]}" if numbers else ""},
+                      note=report.file_name)
+                done += len(batch)
+                if progress is not None:
+                    progress(done, len(fresh))
+            writer.finish(s)
+    except ImportCancelled:
+        return ImportResult(report.target, report.file_name, report.sheet, 0, report.error_rows,
+                            report.duplicate_rows, 0, 0, True, time.perf_counter() - started)
+    return ImportResult(report.target, report.file_name, report.sheet, done, report.error_rows,
+                        report.duplicate_rows, len(late), batches, False, time.perf_counter() - started,
+                        writer.first_number, writer.last_number)
+
+
+def _reserve_serials(s: Session, name: str, n: int) -> int:
+    """Move counter ``name`` on by ``n`` inside the caller's transaction; the first of the ``n`` serials."""
+    value = s.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + n)
+                      .returning(Counter.value)).scalar()
+    if value is None:
+        s.execute(insert(Counter).values(name=name, value=n))
+        return 1
+    return int(value) - n + 1
+
+
+def _raise_counter(s: Session, name: str, at_least: int) -> None:
+    """Kept numbers from the sheet: the counter moves past them, so new numbers never collide."""
+    value = s.execute(select(Counter.value).where(Counter.name == name)).scalar()
+    if value is None:
+        s.execute(insert(Counter).values(name=name, value=at_least))
+    elif value < at_least:
+        s.execute(update(Counter).where(Counter.name == name).values(value=at_least))
+
+
+class _Writer:
+    entity = ""
+
+    def __init__(self, ctx: ServiceContext, report: ValidationReport) -> None:
+        self.ctx, self.report = ctx, report
+        self.now = ctx.now()
+        self.first_number = ""
+        self.last_number = ""
+        self.kept: dict[str, int] = {}  # counter → highest serial kept from the sheet
+
+    def recheck(self, s: Session, cands: list[Any]) -> tuple[list[Any], list[Any]]:
+        return cands, []
+
+    def write(self, s: Session, batch: Sequence[Any]) -> list[str]:
+        raise NotImplementedError
+
+    def numbered(self, numbers: list[str]) -> list[str]:
+        if numbers:
+            self.first_number = self.first_number or numbers[0]
+            self.last_number = numbers[-1]
+        return numbers
+
+    def keep(self, counter: str, serial: int) -> None:
+        self.kept[counter] = max(self.kept.get(counter, 0), serial)
+
+    def finish(self, s: Session) -> None:
+        for name, serial in self.kept.items():
+            _raise_counter(s, name, serial)
+
+
+class _CustomerWriter(_Writer):
+    entity = "customer"
+
+    def __init__(self, ctx: ServiceContext, report: ValidationReport) -> None:
+        super().__init__(ctx, report)
+        self.prefix = load_settings(ctx).customer_code_prefix
+        self.code_re = re.compile(re.escape(self.prefix) + r"(\d+)$")
+        with ctx.sessions() as s:
+            self.departments = dict(s.execute(select(User.id, User.department_id)).all())
+
+    def recheck(self, s: Session, cands: list[Any]) -> tuple[list[Any], list[Any]]:
+        hits = find_existing_customers(s, cands)
+        return [c for c in cands if c.row not in hits], [c for c in cands if c.row in hits]
+
+    def write(self, s: Session, batch: Sequence[Any]) -> list[str]:
+        auto = sum(1 for c in batch if not c.code)
+        serial = _reserve_serials(s, CUSTOMER_COUNTER, auto) if auto else 0
+        rows: list[dict[str, Any]] = []
+        for c in batch:
+            cc = c.clean
+            if c.code:
+                code = c.code
+                m = self.code_re.match(code)
+                if m:
+                    self.keep(CUSTOMER_COUNTER, int(m.group(1)))
+            else:
+                code = format_customer_code(serial, self.prefix)
+                serial += 1
+            primary = next(k for k in cc.contacts if k.is_primary)
+            rows.append({
+                "code": code, "name": cc.name, "initials": pinyin_initials(cc.name), "kind": cc.kind,
+                "category": cc.category, "grade": c.grade, "grade_pinned": False,
+                "grade_reason": "导入时的等级" if c.grade != "D" else "", "annual_volume": c.annual_volume,
+                "address": cc.address, "region": cc.region, "source": cc.source, "industry": cc.industry,
+                "birthday": cc.birthday, "created_on": cc.created_on or self.ctx.today(), "status": cc.status,
+                "notes": cc.notes, "owner_id": cc.owner_id, "department_id": self.departments.get(cc.owner_id),
+                "archived": False, "primary_phone": primary.mobile or primary.phone or "",
+                "primary_contact": primary.name, "version": 1, "updated_at": self.now,
+            })
+        table = Customer.__table__
+        ids = [r[0] for r in s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
+        contacts = [{"customer_id": cid, "name": k.name, "phone": k.phone, "mobile": k.mobile, "email": k.email,
+                     "title": k.title, "is_primary": k.is_primary}
+                    for cid, c in zip(ids, batch, strict=True) for k in c.clean.contacts]
+        if contacts:
+            s.execute(insert(Contact.__table__), contacts)
+        return self.numbered([r["code"] for r in rows])
+
+
+class _VisitWriter(_Writer):
+    entity = "visit_record"
+
+    def recheck(self, s: Session, cands: list[Any]) -> tuple[list[Any], list[Any]]:
+        numbers = {n for (n,) in _chunked_in(s, lambda part: select(VisitRecord.number).where(
+            VisitRecord.number.in_(part)), {c.number for c in cands if c.number})}
+        return [c for c in cands if c.number not in numbers], [c for c in cands if c.number and c.number in numbers]
+
+    def write(self, s: Session, batch: Sequence[Any]) -> list[str]:
+        need: dict[date, int] = defaultdict(int)
+        for c in batch:
+            if not c.number:
+                need[c.visited_at.date()] += 1
+        next_serial = {day: _reserve_serials(s, f"visit:{day:%Y%m%d}", n) for day, n in sorted(need.items())}
+        rows, numbers = [], []
+        for c in batch:
+            if c.number:
+                number = c.number
+                try:
+                    day, serial = parse_visit_number(number)
+                    self.keep(f"visit:{day:%Y%m%d}", serial)
+                except ValidationError:
+                    pass
+            else:
+                day = c.visited_at.date()
+                number = format_visit_number(day, next_serial[day])
+                next_serial[day] += 1
+            numbers.append(number)
+            rows.append(_visit_row(c, number, self.now))
+        s.execute(insert(VisitRecord.__table__), rows)
+        return self.numbered(numbers)
+
+
+def _visit_row(c: VisitCandidate, number: str, now: datetime) -> dict[str, Any]:
+    return {
+        "number": number, "plan_id": None, "customer_id": c.customer_id, "contact_name": c.contact_name,
+        "contact_phone": c.contact_phone, "visit_type": c.visit_type, "method": c.method,
+        "visited_at": c.visited_at, "visitor_id": c.visitor_id, "content": c.content, "feedback": c.feedback,
+        "problems": c.problems, "measures": c.measures, "satisfaction": c.satisfaction, "handling": c.handling,
+        "transfer_department": "", "transfer_due": None, "transfer_done_at": None, "transfer_answer": "",
+        "next_visit_on": c.next_visit_on, "result": c.result, "customer_signed": False,
+        "status": VISIT_HISTORY_STATUS, "supervisor_comment": VISIT_HISTORY_NOTE, "signed_by_id": None,
+        "signed_at": None, "content_hash": "", "revision": 0, "created_at": now, "version": 1,
+    }
+
+
+class _ComplaintWriter(_Writer):
+    entity = "complaint"
+
+    def __init__(self, ctx: ServiceContext, report: ValidationReport) -> None:
+        super().__init__(ctx, report)
+        from huifang_desktop.services.complaints import load_policy
+        from huifang_desktop.services.visits import work_calendar
+
+        self.policy = load_policy(ctx)
+        self.cal = work_calendar(ctx)
+        with ctx.sessions() as s:
+            self.departments = dict(s.execute(select(User.id, User.department_id)).all())
+
+    def recheck(self, s: Session, cands: list[Any]) -> tuple[list[Any], list[Any]]:
+        numbers = {n for (n,) in _chunked_in(s, lambda part: select(Complaint.number).where(
+            Complaint.number.in_(part)), {c.number for c in cands if c.number})}
+        return [c for c in cands if c.number not in numbers], [c for c in cands if c.number and c.number in numbers]
+
+    def _scope(self, when: date) -> str:
+        return f"complaint:{MessageKind.COMPLAINT.value}:{sequence_scope(self.policy.number_pattern, when)}"
+
+    def write(self, s: Session, batch: Sequence[Any]) -> list[str]:
+        pattern = self.policy.number_pattern
+        need: dict[str, int] = defaultdict(int)
+        for c in batch:
+            if not c.number:
+                need[self._scope(c.received_at.date())] += 1
+        next_serial = {scope: _reserve_serials(s, scope, n) for scope, n in sorted(need.items())}
+        rows, numbers = [], []
+        for c in batch:
+            day = c.received_at.date()
+            if c.number:
+                number = c.number
+                tail = re.search(r"(\d+)$", number)
+                if tail and format_complaint_number(pattern, day, int(tail.group(1))) == number:
+                    self.keep(self._scope(day), int(tail.group(1)))
+            else:
+                scope = self._scope(day)
+                number = format_complaint_number(pattern, day, next_serial[scope])
+                next_serial[scope] += 1
+            numbers.append(number)
+            rows.append(_complaint_row(c, number, self))
+        table = Complaint.__table__
+        ids = [r[0] for r in s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
+        user = self.ctx.user
+        events, occurrences = [], []
+        for cid, c in zip(ids, batch, strict=True):
+            note = f"从“{self.report.file_name}”第 {c.row} 行导入"
+            if c.handler_name:
+                note += f"；原负责人：{c.handler_name}（不是本系统用户）"
+            events.append({"complaint_id": cid, "at": self.now, "user_id": user.id or None,
+                           "username": user.display_name or user.username, "action": "从Excel导入",
+                           "from_state": "", "to_state": c.state, "note": note})
+            occurrences.append({"complaint_id": cid, "received_at": c.received_at, "channel": c.channel,
+                                "complainant": c.complainant, "phone": c.phone, "received_by": "",
+                                "note": "导入", "created_by_id": user.id or None, "created_at": self.now})
+        s.execute(insert(ComplaintEvent.__table__), events)
+        s.execute(insert(ComplaintOccurrence.__table__), occurrences)
+        return self.numbered(numbers)
+
+
+def _complaint_row(c: ComplaintCandidate, number: str, w: _ComplaintWriter) -> dict[str, Any]:
+    """A complaint put straight into its state from the sheet (no workflow steps: it happened on paper)."""
+    severity = Severity(c.severity)
+    dl = deadlines(c.received_at, MessageKind.COMPLAINT, severity, w.policy, w.cal)
+    state = ComplaintState(c.state)
+    closed_at = c.closed_at or c.received_at if state is ComplaintState.CLOSED else None
+    deadline = {ComplaintState.PENDING: dl.first_reply, ComplaintState.IN_PROGRESS: dl.handling}.get(state)
+    user = w.ctx.user
+    return {
+        "number": number, "kind": MessageKind.COMPLAINT.value, "received_at": c.received_at, "channel": c.channel,
+        "complainant": c.complainant, "anonymous": c.anonymous, "phone": c.phone, "customer_id": c.customer_id,
+        "subject": c.subject, "content": c.content, "category": c.category, "severity": severity.value,
+        "special": False, "reply_only": False,
+        "department_id": w.departments.get(c.handler_id) if c.handler_id else user.department_id,
+        "handler_id": c.handler_id, "handler_role": handler_role(severity, w.policy).value, "state": state.value,
+        "first_reply_due": dl.first_reply, "handling_due": dl.handling, "deadline": deadline,
+        "accepted_at": c.received_at if state is not ComplaintState.PENDING else None,
+        "investigation": "", "cause": c.cause, "measures": c.measures, "result": c.result, "replied_at": None,
+        "reply_way": "", "reply_text": "", "handled_at": closed_at, "visit_round": 0, "visit_plan_id": None,
+        "visit_due": None, "visit_record_id": None, "visited_at": None, "visit_satisfied": None,
+        "satisfaction": "", "visit_note": "", "closed_at": closed_at,
+        "withdraw_reason": "原台账中已撤销" if state is ComplaintState.WITHDRAWN else "", "escalation_level": 0,
+        "escalated_at": None, "escalated_deadline": None, "escalation_seen": True, "chase_count": 0,
+        "linked_to_id": None, "converted_from": "", "occurrences": 1, "created_by_id": user.id or None,
+        "created_at": w.now, "updated_at": w.now, "review_status": "", "supervisor_comment": "",
+        "signed_by_id": None, "signed_at": None, "content_hash": "", "revision": 0, "version": 1,
+    }
+
+
+_WRITERS: dict[ImportTarget, type[_Writer]] = {
+    ImportTarget.CUSTOMERS: _CustomerWriter, ImportTarget.VISITS: _VisitWriter,
+    ImportTarget.COMPLAINTS: _ComplaintWriter,
+}
+
+
+__all__ = [
+    "ColumnMapping",
+    "ImportCancelled",
+    "ImportResult",
+    "ImportRules",
+    "ImportTarget",
+    "IssueKind",
+    "RowIssue",
+    "SheetData",
+    "SheetPreview",
+    "TargetField",
+    "ValidationReport",
+    "WorkbookData",
+    "WorkbookError",
+    "column_letter",
+    "find_existing_customers",
+    "load_import_rules",
+    "mapping_by_header",
+    "preview",
+    "read_workbook",
+    "run_import",
+    "save_mapping",
+    "saved_mapping",
+    "target_fields",
+    "validate",
+]

@@ -1,0 +1,698 @@
+"""Printed forms and ledgers from the database (domain.md §10, issue #6).
+
+Each public function reads what one printed document needs, checks that the acting user may see it
+(the same visibility rules as :mod:`huifang_desktop.services.visits`), fills the values of a template from
+``forms/`` and renders it with :mod:`huifang_desktop.printing`. It returns a :class:`PrintedDocument`
+(the PDF bytes plus what the preview and the audit log need); with ``out`` it also writes the file.
+
+Auditing: making a document for the preview is not a print. What leaves the program is logged as one
+``打印`` row: a file written by :func:`save_pdf` (or ``out=``), or a print / save the preview reports back
+through :func:`log_output`. Each row names the form, the page count and where it went.
+
+Blank and unsigned forms: a planned visit prints a blank 回访记录表 with the customer, contact, phone,
+visit type (and, where the office's template has fields for them, address and planned day) pre-printed, for
+the customer to sign on site. A record or report the supervisor signed prints the signer and date (a stamp
+in the header and the sign-off box); any other one prints the 草稿 watermark (``PrintOptions``).
+
+Adding a form (e.g. the 投诉处理表, ``complaint_pdf``): read the record, build its values with the
+template's field names, then ``_form_document(ctx, "complaint", [FormJob(values, draft=..., signed=...)],
+entity="complaint", ...)``; copies (一式N联) come from the template.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from huifang_desktop.domain.errors import FieldError, ValidationError
+from huifang_desktop.domain.roles import Permission, can
+from huifang_desktop.domain.validation import format_phone
+from huifang_desktop.domain.visits import PlanState, VisitMethod, VisitResult, VisitType, signature_substitute
+from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS, LEDGER_TITLE, LEDGER_WIDTHS
+from huifang_desktop.services.context import ServiceContext, audit
+from huifang_desktop.services.errors import NotFound, PermissionDenied, ServiceError
+from huifang_desktop.services.settings import get_value, load_settings, set_value
+from huifang_desktop.services.visits import (
+    RECORD_SIGNED,
+    ReportDraft,
+    _check_visible,
+    _Scope,
+    ledger_rows,
+    list_plans,
+)
+from huifang_desktop.storage.models import Customer, User, VisitPlan, VisitRecord, VisitReport
+
+ProgressCallback = Callable[[int, int], None]
+CancelCheck = Callable[[], bool]
+
+PRINT_ACTION = "打印"
+OUTPUT_PRINTER = "打印机"
+OUTPUT_FILE = "PDF 文件"
+OPTIONS_KEY = "print_options"
+
+VISIT_RECORD_FORM = "visit_record"
+VISIT_REPORT_FORM = "visit_report"
+
+_CHUNK = 500  # ids per IN (…) look-up
+_CANCELLED = PlanState.CANCELLED.value
+_CANCEL_EVERY = 1000  # ledger rows read between two looks at the cancel button
+
+
+@dataclass(frozen=True, slots=True)
+class PrintOptions:
+    """Office settings of printing (key ``print_options``); every value is a default.
+
+    ``watermark_unsigned``: forms not signed off print the 草稿 watermark. ``signoff_role``: the word of the
+    sign-off stamp (已审阅). ``ledger_max_rows``: a ledger longer than this is refused (narrow the dates).
+    """
+
+    watermark_unsigned: bool = True
+    signoff_role: str = "审阅"
+    ledger_max_rows: int = 20000
+
+    def __post_init__(self) -> None:
+        if self.ledger_max_rows < 1:
+            raise ValidationError(FieldError("ledger_max_rows", "台账打印上限", "至少为 1 行"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PrintOptions:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def load_print_options(ctx: ServiceContext) -> PrintOptions:
+    data = get_value(ctx, OPTIONS_KEY)
+    return PrintOptions.from_dict(data) if isinstance(data, dict) else PrintOptions()
+
+
+def save_print_options(ctx: ServiceContext, options: PrintOptions) -> None:
+    """Store the office's printing settings (supervisor and up; audited by ``set_value``)."""
+    ctx.require(Permission.MANAGE_SETTINGS, "修改打印设置")
+    set_value(ctx, OPTIONS_KEY, options.to_dict(), what="打印设置")
+
+
+class PrintError(ServiceError):
+    """A document that cannot be made or written; the message names the form or the file."""
+
+
+class PrintCancelled(ServiceError):
+    """The user cancelled a batch; nothing was written or logged."""
+
+
+@dataclass(frozen=True, slots=True)
+class PrintedDocument:
+    """One PDF ready for the preview, the printer or a file, with what the audit row says about it."""
+
+    pdf: bytes
+    pages: int
+    form: str  # 回访记录表 / 回访报告表 / 回访台账
+    title: str  # window title of the preview
+    file_name: str  # suggested file name
+    entity: str  # audit: table
+    entity_id: int | None  # audit: row (None for a batch)
+    label: str  # audit: what was printed, e.g. "HF20261124-001 KH000001 甲公司"
+    detail: Mapping[str, Any] = field(default_factory=dict)  # audit: extra (ids of a batch, period …)
+
+
+# --- files and the audit log ---------------------------------------------------------------------------
+
+def _os_reason(exc: OSError) -> str:
+    code = exc.errno
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return "磁盘空间不足"
+    if code in (errno.EACCES, errno.EPERM):
+        return "没有写入权限（文件夹只读，或文件正被其他程序打开）"
+    if code == errno.ENOENT:
+        return "文件夹不存在"
+    if code == errno.EROFS:
+        return "磁盘是只读的"
+    if code == errno.EISDIR:
+        return "这是一个文件夹，不是文件"
+    return exc.strerror or str(exc)
+
+
+def write_pdf(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (a temp file renamed when complete); no audit.
+
+    Raises :class:`PrintError` in Chinese naming the file (disk full, no permission, missing folder …).
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise PrintError(f"无法保存 {target}：这是一个文件夹，请给出文件名。")
+    tmp = target.with_name(f".{target.name}.part")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise PrintError(f"无法保存文件 {target}：{_os_reason(exc)}。请换一个位置或文件名后重试。") from exc
+    return target
+
+
+def log_output(ctx: ServiceContext, doc: PrintedDocument, output: str, target: str = "") -> None:
+    """Log a document that left the program: ``output`` is 打印机 or PDF 文件, ``target`` the printer or path."""
+    with ctx.sessions() as s, s.begin():
+        audit(s, ctx, PRINT_ACTION, doc.entity, doc.entity_id, doc.label,
+              new={"form": doc.form, "pages": doc.pages, "output": output, "target": target, **doc.detail})
+
+
+def save_pdf(ctx: ServiceContext, doc: PrintedDocument, path: str | Path) -> Path:
+    """Write the document to ``path`` and log it (the command line's and the tests' way to print)."""
+    target = write_pdf(path, doc.pdf)
+    log_output(ctx, doc, OUTPUT_FILE, str(target))
+    return target
+
+
+def font_file() -> Path:
+    """The CJK font the PDFs embed (the preview draws their text with it)."""
+    from huifang_desktop.printing.fonts import font_path
+
+    return font_path()
+
+
+# --- rendering -----------------------------------------------------------------------------------------
+
+_office_forms_dir: Path | None = None
+
+
+def use_forms_dir(folder: Path | None) -> None:
+    """The office's own templates (``forms/`` in the data folder), set once at start by the program;
+    a call that passes ``forms_dir`` itself still wins."""
+    global _office_forms_dir
+    _office_forms_dir = folder
+
+
+def _template(name: str, forms_dir: Path | None) -> Any:
+    from huifang_desktop.printing import TemplateError, load_template
+
+    try:
+        return load_template(name, forms_dir if forms_dir is not None else _office_forms_dir)
+    except TemplateError as exc:
+        raise PrintError(f"表单模板有误，无法打印：{exc}") from exc
+
+
+def _progress_adapter(progress: ProgressCallback | None, cancelled: CancelCheck | None
+                      ) -> Callable[[int, int], bool] | None:
+    if progress is None and cancelled is None:
+        return None
+
+    def step(done: int, total: int) -> bool:
+        if progress is not None:
+            progress(done, total)
+        return not (cancelled is not None and cancelled())
+
+    return step
+
+
+def _form_document(ctx: ServiceContext, template_name: str, jobs: Sequence[Any], *, entity: str,
+                   entity_id: int | None, label: str, title: str, file_name: str,
+                   detail: Mapping[str, Any] | None = None, forms_dir: Path | None = None,
+                   progress: ProgressCallback | None = None, cancelled: CancelCheck | None = None,
+                   out: str | Path | None = None) -> PrintedDocument:
+    """Render ``jobs`` (:class:`~huifang_desktop.printing.FormJob`) into one PDF; ``out``: also save it."""
+    from huifang_desktop.printing import RenderCancelled, render_forms
+
+    template = _template(template_name, forms_dir)
+    buffer = io.BytesIO()
+    try:
+        pages = render_forms(template, jobs, buffer, company=load_settings(ctx).company, printed_at=ctx.now(),
+                             progress=_progress_adapter(progress, cancelled))
+    except RenderCancelled:
+        raise PrintCancelled("已取消打印，没有生成文件。") from None
+    except ValueError as exc:  # a row of the office's template that no page can hold
+        raise PrintError(f"无法打印{template.title}：{exc}") from exc
+    doc = PrintedDocument(buffer.getvalue(), pages, template.title, title, _safe_name(file_name), entity,
+                          entity_id, label, dict(detail or {}))
+    if out is not None:
+        save_pdf(ctx, doc, out)
+    return doc
+
+
+def _safe_name(name: str) -> str:
+    """A file name any system accepts (no / \\ : * ? " < > |)."""
+    return "".join("_" if ch in '/\\:*?"<>|' else ch for ch in name).strip() or "打印.pdf"
+
+
+def _signature(options: PrintOptions, signer: str | None, signed_at: datetime | None) -> Any:
+    from huifang_desktop.printing import SignatureInfo
+
+    if not signer or signed_at is None:
+        return None
+    return SignatureInfo(signer, signed_at, options.signoff_role)
+
+
+# --- 回访记录表 -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class _RecordData:
+    record: VisitRecord
+    customer: Customer
+    visitor: str
+    signer: str | None
+    planned_on: date | None
+
+
+def _record_select() -> Any:
+    visitor = aliased(User)
+    signer = aliased(User)
+    return (select(VisitRecord, Customer, visitor.display_name, signer.display_name, VisitPlan.due)
+            .join(Customer, Customer.id == VisitRecord.customer_id)
+            .outerjoin(visitor, visitor.id == VisitRecord.visitor_id)
+            .outerjoin(signer, signer.id == VisitRecord.signed_by_id)
+            .outerjoin(VisitPlan, VisitPlan.id == VisitRecord.plan_id))
+
+
+def _customer_signature(method: str, signed: bool) -> str | None:
+    """The 客户签字 box: 电话回访 etc. where no signature is needed, 已签字, or a blank line to sign on."""
+    substitute = signature_substitute(method) if method in {m.value for m in VisitMethod} else None
+    if substitute is not None:
+        return substitute
+    return "已签字" if signed else None
+
+
+def _record_values(d: _RecordData) -> dict[str, Any]:
+    r, c = d.record, d.customer
+    signed = r.status == RECORD_SIGNED and d.signer is not None
+    return {
+        "number": r.number, "customer_name": c.name, "customer_code": c.code, "customer_grade": c.grade,
+        "customer_address": c.address, "contact_name": r.contact_name,
+        "contact_phone": format_phone(r.contact_phone),
+        "visit_type": r.visit_type, "method": r.method, "visited_at": r.visited_at, "visitor": d.visitor,
+        "planned_on": d.planned_on, "content": r.content, "feedback": r.feedback, "problems": r.problems,
+        "measures": r.measures, "satisfaction": r.satisfaction, "handling": r.handling,
+        "transfer_department": r.transfer_department, "transfer_answer": r.transfer_answer,
+        "next_visit_on": r.next_visit_on, "result": r.result,
+        "customer_signed": _customer_signature(r.method, r.customer_signed),
+        "supervisor_comment": r.supervisor_comment, "supervisor": d.signer if signed else None,
+        "signed_at": r.signed_at if signed else None, "status": r.status,
+    }
+
+
+def _record_job(d: _RecordData, options: PrintOptions) -> Any:
+    from huifang_desktop.printing import FormJob
+
+    r = d.record
+    signed = r.status == RECORD_SIGNED
+    signature = _signature(options, d.signer, r.signed_at) if signed else None
+    return FormJob(_record_values(d), draft=options.watermark_unsigned and not signed, signed=signature,
+                   revision=r.revision or 0)
+
+
+def _record_label(d: _RecordData) -> str:
+    return f"{d.record.number} {d.customer.code} {d.customer.name}"
+
+
+def _load_records(s: Session, ids: Sequence[int]) -> dict[int, _RecordData]:
+    found: dict[int, _RecordData] = {}
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i:i + _CHUNK]
+        for rec, cust, visitor, signer, due in s.execute(_record_select().where(VisitRecord.id.in_(chunk))):
+            found[rec.id] = _RecordData(rec, cust, visitor or "", signer, due)
+    return found
+
+
+def visit_record_pdf(ctx: ServiceContext, record_id: int, out: str | Path | None = None, *,
+                     forms_dir: Path | None = None) -> PrintedDocument:
+    """The filled 回访记录表 of a saved record: signer and date when signed off, else the 草稿 watermark."""
+    options = load_print_options(ctx)
+    office = load_settings(ctx)
+    with ctx.sessions() as s:
+        data = _load_records(s, [record_id]).get(record_id)
+        if data is None:
+            raise NotFound(f"回访记录 {record_id} 不存在。")
+        _check_visible(ctx, data.customer, office)
+        job = _record_job(data, options)
+        label = _record_label(data)
+        number = data.record.number
+    return _form_document(ctx, VISIT_RECORD_FORM, [job], entity="visit_record", entity_id=record_id,
+                          label=label, title=f"回访记录表 {number}", file_name=f"回访记录表_{number}.pdf",
+                          forms_dir=forms_dir, out=out)
+
+
+def visit_records_pdf(ctx: ServiceContext, record_ids: Sequence[int], out: str | Path | None = None, *,
+                      progress: ProgressCallback | None = None, cancelled: CancelCheck | None = None,
+                      forms_dir: Path | None = None) -> PrintedDocument:
+    """Many filled 回访记录表 in one PDF (a filtered ledger's records), in the order given."""
+    if not record_ids:
+        raise ValidationError(FieldError("record_ids", "回访记录", "没有要打印的回访记录"))
+    options = load_print_options(ctx)
+    scope = _Scope(ctx)
+    with ctx.sessions() as s:
+        found = _load_records(s, list(record_ids))
+        missing = [i for i in record_ids if i not in found]
+        if missing:
+            raise NotFound(f"回访记录 {missing[0]} 不存在。")
+        for d in found.values():
+            scope.check(d.customer)
+        jobs = [_record_job(found[i], options) for i in record_ids]
+        numbers = [found[i].record.number for i in record_ids]
+    first, last = numbers[0], numbers[-1]
+    return _form_document(ctx, VISIT_RECORD_FORM, jobs, entity="visit_record", entity_id=None,
+                          label=f"回访记录表 {len(jobs)} 份（{first} 等）", title=f"回访记录表 {len(jobs)} 份",
+                          file_name=f"回访记录表_{first}_{last}.pdf" if len(jobs) > 1 else f"回访记录表_{first}.pdf",
+                          detail={"records": list(record_ids)}, forms_dir=forms_dir, progress=progress,
+                          cancelled=cancelled, out=out)
+
+
+def _blank_values(plan: VisitPlan | None, c: Customer, owner: str) -> dict[str, Any]:
+    """Pre-printed: customer, contact and phone, address, visit type, planned day. The rest stays blank."""
+    return {
+        "number": "", "customer_name": c.name, "customer_code": c.code, "customer_grade": c.grade,
+        "customer_address": c.address, "contact_name": c.primary_contact,
+        "contact_phone": format_phone(c.primary_phone),
+        "visit_type": plan.visit_type if plan is not None else None,
+        "planned_on": plan.due if plan is not None else None, "owner": owner,
+    }
+
+
+def _blank_job(plan: VisitPlan | None, c: Customer, owner: str) -> Any:
+    from huifang_desktop.printing import FormJob
+
+    return FormJob(_blank_values(plan, c, owner))
+
+
+def blank_visit_record_pdf(ctx: ServiceContext, plan_id: int | None, out: str | Path | None = None, *,
+                           customer_id: int | None = None, forms_dir: Path | None = None) -> PrintedDocument:
+    """A blank 回访记录表 for a planned visit (or, without a plan, for ``customer_id``), for an on-site visit:
+    customer, contact, phone, address, visit type and planned day pre-printed; no watermark."""
+    office = load_settings(ctx)
+    with ctx.sessions() as s:
+        plan = s.get(VisitPlan, plan_id) if plan_id is not None else None
+        if plan_id is not None and plan is None:
+            raise NotFound(f"回访计划 {plan_id} 不存在。")
+        cid = plan.customer_id if plan is not None else customer_id
+        if cid is None:
+            raise ValidationError(FieldError("customer_id", "客户", "请选择客户"))
+        c = s.get(Customer, cid)
+        if c is None:
+            raise NotFound(f"客户档案 {cid} 不存在。")
+        _check_visible(ctx, c, office)
+        if plan is not None and plan.state == _CANCELLED:
+            raise ValidationError(FieldError("plan_id", "回访计划", "该计划已取消，不能打印回访记录表"))
+        owner_id = plan.owner_id if plan is not None else c.owner_id
+        owner = s.get(User, owner_id) if owner_id else None
+        job = _blank_job(plan, c, owner.display_name if owner else "")
+        day = plan.due if plan is not None else ctx.today()
+        label = f"空白表 {c.code} {c.name} {day:%Y-%m-%d}"
+        code = c.code
+    return _form_document(ctx, VISIT_RECORD_FORM, [job], entity="visit_plan" if plan_id else "customer",
+                          entity_id=plan_id if plan_id else cid, label=label,
+                          title=f"回访记录表（空白）{code} {day:%Y-%m-%d}",
+                          file_name=f"回访记录表_空白_{code}_{day:%Y%m%d}.pdf", forms_dir=forms_dir, out=out)
+
+
+def plan_form_pdf(ctx: ServiceContext, plan_id: int, out: str | Path | None = None, *,
+                  forms_dir: Path | None = None) -> PrintedDocument:
+    """The 回访记录表 of a plan: the filled record when the visit was recorded, else the blank form."""
+    with ctx.sessions() as s:
+        plan = s.get(VisitPlan, plan_id)
+        if plan is None:
+            raise NotFound(f"回访计划 {plan_id} 不存在。")
+        record_id = plan.record_id
+    if record_id is not None:
+        return visit_record_pdf(ctx, record_id, out, forms_dir=forms_dir)
+    return blank_visit_record_pdf(ctx, plan_id, out, forms_dir=forms_dir)
+
+
+def day_plans_pdf(ctx: ServiceContext, day: date, owner_id: int | None = None, *, team: bool = False,
+                  progress: ProgressCallback | None = None, cancelled: CancelCheck | None = None,
+                  out: str | Path | None = None, forms_dir: Path | None = None) -> PrintedDocument:
+    """One 回访记录表 per visit planned for ``day`` (cancelled ones left out), in one PDF: the filled record
+    of a visit already made, a blank form for one still to make. ``owner_id`` / ``team`` as in
+    :func:`~huifang_desktop.services.visits.list_plans` (the calendar's scope)."""
+    plans = [p for p in list_plans(ctx, start=day, end=day, owner_id=owner_id, team=team)
+             if p.state != _CANCELLED]
+    if not plans:
+        raise ValidationError(FieldError("day", "日期", f"{day:%Y-%m-%d} 没有要打印的回访计划"))
+    options = load_print_options(ctx)
+    ids = [p.id for p in plans]
+    with ctx.sessions() as s:
+        rows: dict[int, tuple[VisitPlan, Customer, str]] = {}
+        owner = aliased(User)
+        for i in range(0, len(ids), _CHUNK):
+            q = (select(VisitPlan, Customer, owner.display_name)
+                 .join(Customer, Customer.id == VisitPlan.customer_id)
+                 .outerjoin(owner, owner.id == VisitPlan.owner_id)
+                 .where(VisitPlan.id.in_(ids[i:i + _CHUNK])))
+            for plan, cust, name in s.execute(q):
+                rows[plan.id] = (plan, cust, name or "")
+        records = _load_records(s, [p.record_id for p, _, _ in rows.values() if p.record_id is not None])
+        jobs = []
+        done: list[int] = []
+        for pid in ids:
+            plan, cust, name = rows[pid]
+            data = records.get(plan.record_id) if plan.record_id is not None else None
+            if data is not None:
+                jobs.append(_record_job(data, options))
+                done.append(data.record.id)
+            else:
+                jobs.append(_blank_job(plan, cust, name))
+    return _form_document(
+        ctx, VISIT_RECORD_FORM, jobs, entity="visit_plan", entity_id=None,
+        label=f"{day:%Y-%m-%d} 回访计划 {len(jobs)} 份", title=f"回访记录表 {day:%Y-%m-%d}（{len(jobs)} 份）",
+        file_name=f"回访记录表_{day:%Y%m%d}.pdf",
+        detail={"day": day.isoformat(), "plans": ids, "records": done, "blank": len(jobs) - len(done)},
+        forms_dir=forms_dir, progress=progress, cancelled=cancelled, out=out)
+
+
+# --- 回访报告表 -------------------------------------------------------------------------------------------
+
+# The 回访统计 columns of forms/visit_report.toml (key) and the results each one counts.
+_RESULT_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("success", (VisitResult.SUCCESS.value,)),
+    ("no_answer", (VisitResult.NO_ANSWER.value,)),
+    ("refused", (VisitResult.REFUSED.value, VisitResult.UNREACHABLE.value)),
+    ("again", (VisitResult.CALL_AGAIN.value,)),
+)
+
+
+def _report_counts(s: Session, clerk_id: int, start: date, end: date) -> list[dict[str, Any]]:
+    """回访统计 rows per visit type: planned (the clerk's plans due in the period), done, and by result."""
+    lo = datetime.combine(start, datetime.min.time())
+    hi = datetime.combine(end + timedelta(days=1), datetime.min.time())
+    done: dict[str, dict[str, int]] = {}
+    for vt, result, n in s.execute(
+            select(VisitRecord.visit_type, VisitRecord.result, func.count())
+            .where(VisitRecord.visitor_id == clerk_id, VisitRecord.visited_at >= lo,
+                   VisitRecord.visited_at < hi)
+            .group_by(VisitRecord.visit_type, VisitRecord.result)):
+        done.setdefault(vt, {})[result] = int(n)
+    planned = {vt: int(n) for vt, n in s.execute(
+        select(VisitPlan.visit_type, func.count())
+        .where(VisitPlan.owner_id == clerk_id, VisitPlan.due >= start, VisitPlan.due <= end,
+               VisitPlan.state != _CANCELLED)
+        .group_by(VisitPlan.visit_type))}
+    order = [t.value for t in VisitType]
+    types = sorted(set(done) | set(planned), key=lambda t: (order.index(t) if t in order else len(order), t))
+    rows = []
+    for vt in types:
+        by_result = done.get(vt, {})
+        row: dict[str, Any] = {"type": f"{vt}回访", "planned": planned.get(vt, 0),
+                               "done": sum(by_result.values())}
+        for key, results in _RESULT_COLUMNS:
+            row[key] = sum(by_result.get(r, 0) for r in results)
+        rows.append(row)
+    return rows
+
+
+def _satisfaction_text(summary: Mapping[str, Any]) -> str:
+    levels = summary.get("satisfaction") or {}
+    if not levels:
+        return ""
+    answered = sum(int(n) for n in levels.values())
+    text = "、".join(f"{k} {n} 次" for k, n in levels.items())
+    satisfied = summary.get("satisfied")
+    if satisfied is not None and answered:
+        text += f"；满意率 {int(satisfied) / answered * 100:.1f}%（{satisfied}/{answered}）"
+    average = summary.get("average_score")
+    if average is not None:
+        text += f"；平均 {float(average):.1f} 分"
+    return text
+
+
+def _period_text(start: date, end: date) -> str:
+    return f"{start:%Y-%m-%d}" if start == end else f"{start:%Y-%m-%d} 至 {end:%Y-%m-%d}"
+
+
+def _check_report_visible(ctx: ServiceContext, s: Session, clerk_id: int) -> None:
+    """Own reports; a supervisor or manager sees the clerks' (their department's under limited visibility)."""
+    if not ctx.user.id or clerk_id == ctx.user.id:
+        return
+    if not (can(ctx.user.role, Permission.SIGN_OFF) or can(ctx.user.role, Permission.VIEW_ALL_DEPARTMENTS)):
+        raise PermissionDenied("只能打印自己的回访报告。")
+    if _Scope(ctx).limited:
+        dep = s.execute(select(User.department_id).where(User.id == clerk_id)).scalar()
+        if dep != ctx.user.department_id:
+            raise PermissionDenied("该回访报告属于其他部门，需经理授权才能查看。")
+
+
+def visit_report_pdf(ctx: ServiceContext, report_id: int, out: str | Path | None = None, *,
+                     forms_dir: Path | None = None) -> PrintedDocument:
+    """A saved 回访报告表: the submitted summary and texts, 回访统计 by type; signed or 草稿."""
+    from huifang_desktop.printing import FormJob
+
+    options = load_print_options(ctx)
+    signer_user = aliased(User)
+    clerk_user = aliased(User)
+    with ctx.sessions() as s:
+        row = s.execute(select(VisitReport, clerk_user.display_name, signer_user.display_name)
+                        .join(clerk_user, clerk_user.id == VisitReport.clerk_id)
+                        .outerjoin(signer_user, signer_user.id == VisitReport.signed_by_id)
+                        .where(VisitReport.id == report_id)).one_or_none()
+        if row is None:
+            raise NotFound(f"回访报告 {report_id} 不存在。")
+        r, clerk, signer = row
+        _check_report_visible(ctx, s, r.clerk_id)
+        try:
+            summary = json.loads(r.summary or "{}")
+        except ValueError:
+            summary = {}
+        signed = r.status == RECORD_SIGNED and signer is not None
+        values = {
+            "number": r.number, "clerk": clerk, "period": _period_text(r.period_start, r.period_end),
+            "counts": _report_counts(s, r.clerk_id, r.period_start, r.period_end),
+            "satisfaction": _satisfaction_text(summary), "problems": r.problems, "actions": r.actions,
+            "evaluation": r.evaluation, "supervisor_comment": r.supervisor_comment,
+            "supervisor": signer if signed else None, "signed_at": r.signed_at if signed else None,
+            "status": r.status, "due_on": r.due_on,
+        }
+        job = FormJob(values, draft=options.watermark_unsigned and not signed,
+                      signed=_signature(options, signer, r.signed_at) if signed else None,
+                      revision=r.revision or 0)
+        number = r.number
+        label = f"{r.number} {clerk}"
+    return _form_document(ctx, VISIT_REPORT_FORM, [job], entity="visit_report", entity_id=report_id,
+                          label=label, title=f"回访报告表 {number}", file_name=f"回访报告表_{number}.pdf",
+                          forms_dir=forms_dir, out=out)
+
+
+def report_draft_pdf(ctx: ServiceContext, draft: ReportDraft, evaluation: str = "", problems: str = "",
+                     actions: str = "", *, forms_dir: Path | None = None) -> PrintedDocument:
+    """A 回访报告表 not yet submitted (from the report dialog): no number, always the 草稿 watermark."""
+    from huifang_desktop.printing import FormJob
+
+    with ctx.sessions() as s:
+        _check_report_visible(ctx, s, draft.clerk_id)
+        counts = _report_counts(s, draft.clerk_id, draft.start, draft.end)
+    values = {
+        "number": "", "clerk": draft.clerk, "period": _period_text(draft.start, draft.end), "counts": counts,
+        "satisfaction": _satisfaction_text(draft.summary()), "problems": problems, "actions": actions,
+        "evaluation": evaluation,
+    }
+    period = _period_text(draft.start, draft.end)
+    return _form_document(ctx, VISIT_REPORT_FORM, [FormJob(values, draft=True)], entity="visit_report",
+                          entity_id=None, label=f"草稿 {draft.clerk} {period}", title=f"回访报告表（草稿）{period}",
+                          file_name=f"回访报告表_草稿_{draft.start:%Y%m%d}.pdf",
+                          detail={"clerk_id": draft.clerk_id, "period": period}, forms_dir=forms_dir)
+
+
+# --- 回访台账 (landscape table) -----------------------------------------------------------------------------
+
+DONE_COLUMN = "已回访"  # 1 for a visit made, else 0: the 本页合计 / 总计 rows count the visits of a page
+# Widths (mm on landscape A4, 273 mm between the margins) sized for the printed values at 8.5 pt: a number
+# HF20261124-001 on one line, a date on one line, a visit time on two (date / time).
+LEDGER_PRINT_WIDTHS: dict[str, float] = {
+    "编号": 26, "客户编号": 19, "客户名称": 41, "等级": 8, "回访类型": 13, "回访方式": 11, "计划日期": 19,
+    "回访时间": 19, "回访人": 11, "结果": 13, "满意度": 11, "状态": 14, "负责人": 11, "问题点": 29, "转交部门": 18,
+    DONE_COLUMN: 10,
+}
+_CENTERED = frozenset({"等级", "回访类型", "回访方式", "结果", "满意度", "计划日期", "回访时间"})
+
+
+def ledger_columns() -> list[tuple[str, float, str]]:
+    """The printed 回访台账: the Excel ledger's columns, plus the counted 已回访 column."""
+    labels = [*LEDGER_HEADERS, DONE_COLUMN]
+    widths = dict(zip(LEDGER_HEADERS, LEDGER_WIDTHS, strict=True)) | LEDGER_PRINT_WIDTHS
+    return [(h, float(widths[h]), "right" if h == DONE_COLUMN else "center" if h in _CENTERED else "left")
+            for h in labels]
+
+
+def _ledger_print_rows(rows: Iterable[Sequence[Any]], limit: int, cancelled: CancelCheck | None
+                       ) -> Iterator[tuple[Any, ...]]:
+    visited = LEDGER_HEADERS.index("回访时间")
+    for n, row in enumerate(rows, start=1):
+        if n > limit:
+            raise ValidationError(FieldError("period", "打印期间",
+                                             f"台账超过 {limit} 行，请缩小日期范围后分批打印"))
+        if cancelled is not None and n % _CANCEL_EVERY == 0 and cancelled():
+            raise PrintCancelled("已取消打印，没有生成文件。")
+        yield (*row, 1 if row[visited] is not None else 0)
+
+
+def visit_ledger_pdf(ctx: ServiceContext, start: date | None = None, end: date | None = None,
+                     out: str | Path | None = None, *, progress: ProgressCallback | None = None,
+                     cancelled: CancelCheck | None = None) -> PrintedDocument:
+    """The 回访台账 of plans due (and unplanned visits made) in [start, end] as a landscape A4 table: the
+    column header on every page, 本页合计 of visits made on each page and 总计 on the last."""
+    from huifang_desktop.printing import RenderCancelled, render_table
+
+    ctx.require(Permission.EDIT_CUSTOMERS, "打印回访台账")
+    if start is not None and end is not None and end < start:
+        raise ValidationError(FieldError("end", "截止日期", "不能早于开始日期"))
+    options = load_print_options(ctx)
+    rows = list(_ledger_print_rows(ledger_rows(ctx, start, end), options.ledger_max_rows, cancelled))
+    if start is None and end is None:
+        period = "全部"
+    else:
+        period = (f"{start:%Y-%m-%d}" if start else "最早") + " 至 " + (f"{end:%Y-%m-%d}" if end else "今")
+    done = sum(1 for r in rows if r[-1])
+    buffer = io.BytesIO()
+    try:
+        pages = render_table(LEDGER_TITLE, ledger_columns(), rows, buffer,
+                             subtitle=f"计划日期：{period}　共 {len(rows)} 条，已回访 {done} 条",
+                             totals_columns=[DONE_COLUMN], company=load_settings(ctx).company,
+                             printed_at=ctx.now(), progress=_progress_adapter(progress, cancelled))
+    except RenderCancelled:
+        raise PrintCancelled("已取消打印，没有生成文件。") from None
+    tag = "全部" if period == "全部" else f"{start:%Y%m%d}" if start else "最早"
+    tag += f"_{end:%Y%m%d}" if end else ""
+    doc = PrintedDocument(buffer.getvalue(), pages, LEDGER_TITLE, f"回访台账（{period}）",
+                          _safe_name(f"回访台账_{tag}.pdf"), "visit_plan", None, f"回访台账 {period}",
+                          {"period": period, "rows": len(rows)})
+    if out is not None:
+        save_pdf(ctx, doc, out)
+    return doc
+
+
+__all__ = [
+    "OUTPUT_FILE",
+    "OUTPUT_PRINTER",
+    "PrintCancelled",
+    "PrintError",
+    "PrintOptions",
+    "PrintedDocument",
+    "blank_visit_record_pdf",
+    "day_plans_pdf",
+    "font_file",
+    "ledger_columns",
+    "load_print_options",
+    "log_output",
+    "plan_form_pdf",
+    "report_draft_pdf",
+    "save_pdf",
+    "save_print_options",
+    "visit_ledger_pdf",
+    "visit_record_pdf",
+    "visit_records_pdf",
+    "visit_report_pdf",
+    "write_pdf",
+]

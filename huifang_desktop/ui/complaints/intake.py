@@ -1,0 +1,420 @@
+"""投诉登记 intake form: fast and keyboard-first, with likely repeats shown beside it while typing.
+
+The dialog is shown with ``show()`` (never ``exec()``): the clerk can keep the register open behind it, and
+tests drive it directly. ``registered`` / ``attached`` carry the resulting :class:`ComplaintDetail`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QDateTime, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QDateTimeEdit,
+    QDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from huifang_desktop.domain.complaints import Channel, MessageKind, Severity
+from huifang_desktop.services import complaints as complaint_service
+from huifang_desktop.services import customers as customer_service
+from huifang_desktop.services.complaints import ComplaintDetail, IntakeDraft
+from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.services.customers import CustomerRow
+from huifang_desktop.services.errors import ServiceError, ValidationError
+from huifang_desktop.storage.queries import CustomerFilter
+from huifang_desktop.ui.common.feedback import mark_fields, report_in_form
+from huifang_desktop.ui.complaints.model import RepeatTableModel
+
+REPEAT_DELAY_MS = 300
+CUSTOMER_DELAY_MS = 200
+CUSTOMER_SUGGESTIONS = 12
+CustomerIdRole = Qt.ItemDataRole.UserRole + 1
+
+
+class IntakeDialog(QDialog):
+    """新建登记: 投诉, 咨询 or 建议. Saving registers a new record; 作为重复投诉附加 adds an occurrence instead."""
+
+    registered = Signal(object)  # ComplaintDetail of the new record
+    attached = Signal(object)  # ComplaintDetail of the complaint that got another occurrence
+
+    def __init__(self, ctx: ServiceContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.result_detail: ComplaintDetail | None = None
+        self.customer_id: int | None = None
+        self._customers: list[CustomerRow] = []
+        self.policy = complaint_service.load_policy(ctx)
+        self.setWindowTitle(self.tr("新建登记 — 投诉、咨询、建议"))
+        self.resize(1040, 600)
+
+        # --- fields
+        self.kind = QComboBox()
+        self.kind.setObjectName("kind")
+        self.kind.addItems([k.value for k in MessageKind])
+        self.received_at = QDateTimeEdit(QDateTime(ctx.now()))
+        self.received_at.setObjectName("received_at")
+        self.received_at.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.received_at.setCalendarPopup(True)
+        self.channel = QComboBox()
+        self.channel.setObjectName("channel")
+        self.channel.addItems([c.value for c in Channel])
+        self.complainant = QLineEdit()
+        self.complainant.setObjectName("complainant")
+        self.complainant.setPlaceholderText(self.tr("姓名"))
+        self.anonymous = QCheckBox(self.tr("匿名"))
+        self.anonymous.setObjectName("anonymous")
+        self.phone = QLineEdit()
+        self.phone.setObjectName("phone")
+        self.phone.setPlaceholderText(self.tr("手机或座机"))
+        self.customer_edit = QLineEdit()
+        self.customer_edit.setObjectName("customer")
+        self.customer_edit.setPlaceholderText(self.tr("可选：输入客户名称、电话或拼音首字母（如 hzmd）查找并关联"))
+        self.customer_clear = QPushButton(self.tr("取消关联"))
+        self.customer_clear.setEnabled(False)
+        self.customer_status = QLabel(self.tr("未关联"))
+        self.customer_status.setObjectName("customerStatus")
+        self.customer_status.setStyleSheet("color: #8c8c8c;")
+        self.subject = QLineEdit()
+        self.subject.setObjectName("subject")
+        self.subject.setPlaceholderText(self.tr("一句话概括，如“送货延误三天”"))
+        self.content = QPlainTextEdit()
+        self.content.setObjectName("content")
+        self.content.setTabChangesFocus(True)
+        self.content.setPlaceholderText(self.tr("投诉内容：经过、诉求（Tab 跳到下一项）"))
+        self.content.setMinimumHeight(90)
+        self.category = QComboBox()
+        self.category.setObjectName("category")
+        self.category.addItem(self.tr("（请选择）"), "")
+        for c in self.policy.categories:
+            self.category.addItem(c, c)
+        self.severity = QComboBox()
+        self.severity.setObjectName("severity")
+        self.severity.addItems([s.value for s in Severity])
+        self.routing = QLabel()
+        self.routing.setStyleSheet("color: #595959;")
+        self.special = QCheckBox(self.tr("特殊情况（处理期限 {0} 个工作日）").format(
+            self.policy.special_handling_workdays))
+        self.special.setObjectName("special")
+        self.reply_only = QCheckBox(self.tr("只需书面答复（上级转办，不做回访）"))
+        self.reply_only.setObjectName("reply_only")
+
+        # --- customer search popup
+        self.customer_model = QStandardItemModel(self)
+        self.completer = QCompleter(self.customer_model, self)
+        self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.completer.setMaxVisibleItems(CUSTOMER_SUGGESTIONS)
+        self.completer.setWidget(self.customer_edit)
+        self._customer_timer = QTimer(self)
+        self._customer_timer.setSingleShot(True)
+        self._customer_timer.setInterval(CUSTOMER_DELAY_MS)
+
+        # --- repeats
+        self.repeats = RepeatTableModel(self)
+        self.repeat_view = QTableView()
+        self.repeat_view.setObjectName("repeats")
+        self.repeat_view.setModel(self.repeats)
+        self.repeat_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.repeat_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.repeat_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.repeat_view.verticalHeader().setVisible(False)
+        self.repeat_view.verticalHeader().setDefaultSectionSize(24)
+        header = self.repeat_view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.repeat_title = QLabel()
+        self.repeat_title.setWordWrap(True)
+        self.attach_button = QPushButton(self.tr("作为重复投诉附加(&A)"))
+        self.attach_button.setObjectName("attachRepeat")
+        self.attach_button.setToolTip(self.tr("不新建记录：把这次来电/来访作为所选投诉的又一次投诉记下"))
+        self.attach_button.setEnabled(False)
+        self._repeat_timer = QTimer(self)
+        self._repeat_timer.setSingleShot(True)
+        self._repeat_timer.setInterval(REPEAT_DELAY_MS)
+
+        self.message = QLabel()
+        self.message.setObjectName("message")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #d9363e;")
+        self.save_button = QPushButton(self.tr("保存登记(&S)"))
+        self.save_button.setObjectName("save")
+        self.save_button.setDefault(True)
+        self.save_button.setToolTip("Ctrl+S / Ctrl+Enter")
+        self.cancel_button = QPushButton(self.tr("取消"))
+
+        # --- layout
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        row1 = QHBoxLayout()
+        row1.addWidget(self.kind)
+        row1.addSpacing(12)
+        row1.addWidget(QLabel(self.tr("渠道")))
+        row1.addWidget(self.channel)
+        row1.addSpacing(12)
+        row1.addWidget(QLabel(self.tr("受理时间")))
+        row1.addWidget(self.received_at)
+        row1.addStretch(1)
+        form.addRow(self.tr("类型"), row1)
+        row2 = QHBoxLayout()
+        row2.addWidget(self.complainant, 1)
+        row2.addWidget(self.anonymous)
+        row2.addSpacing(12)
+        row2.addWidget(QLabel(self.tr("联系方式")))
+        row2.addWidget(self.phone, 1)
+        form.addRow(self.tr("投诉人"), row2)
+        row3 = QHBoxLayout()
+        row3.addWidget(self.customer_edit, 1)
+        row3.addWidget(self.customer_clear)
+        form.addRow(self.tr("客户档案"), row3)
+        form.addRow("", self.customer_status)
+        form.addRow(self.tr("主题*"), self.subject)
+        form.addRow(self.tr("内容"), self.content)
+        row4 = QHBoxLayout()
+        row4.addWidget(self.category)
+        row4.addSpacing(12)
+        row4.addWidget(QLabel(self.tr("严重程度")))
+        row4.addWidget(self.severity)
+        row4.addWidget(self.routing)
+        row4.addStretch(1)
+        form.addRow(self.tr("类别"), row4)
+        row5 = QVBoxLayout()
+        row5.setSpacing(2)
+        row5.addWidget(self.special)
+        row5.addWidget(self.reply_only)
+        form.addRow(self.tr("其他"), row5)
+
+        side = QGroupBox(self.tr("可能的重复投诉"))
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.repeat_title)
+        side_layout.addWidget(self.repeat_view, 1)
+        side_layout.addWidget(self.attach_button)
+        side.setMinimumWidth(380)
+
+        body = QHBoxLayout()
+        left = QVBoxLayout()
+        left.addLayout(form)
+        left.addStretch(1)
+        body.addLayout(left, 3)
+        body.addWidget(side, 2)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.message, 1)
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body, 1)
+        layout.addLayout(buttons)
+
+        self.field_widgets: dict[str, QWidget] = {
+            "kind": self.kind, "received_at": self.received_at, "channel": self.channel,
+            "complainant": self.complainant, "phone": self.phone, "customer_id": self.customer_edit,
+            "subject": self.subject, "content": self.content, "category": self.category,
+            "severity": self.severity, "handler_id": self.severity, "department_id": self.customer_edit,
+        }
+        chain = [self.kind, self.channel, self.received_at, self.complainant, self.anonymous, self.phone,
+                 self.customer_edit, self.subject, self.content, self.category, self.severity, self.special,
+                 self.reply_only, self.save_button, self.cancel_button, self.repeat_view, self.attach_button]
+        for a, b in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(a, b)
+
+        # --- wiring
+        self.anonymous.toggled.connect(self._anonymous_toggled)
+        self.kind.currentTextChanged.connect(self._kind_changed)
+        self.severity.currentTextChanged.connect(self._show_routing)
+        self.customer_edit.textEdited.connect(self._customer_edited)
+        self._customer_timer.timeout.connect(self.refresh_customer_suggestions)
+        self.completer.activated[QModelIndex].connect(lambda index: self.choose_customer(index.row()))
+        self.customer_clear.clicked.connect(self.clear_customer)
+        for edit in (self.subject, self.phone):
+            edit.textEdited.connect(self._repeat_timer.start)
+        self._repeat_timer.timeout.connect(self.refresh_repeats)
+        self.repeat_view.selectionModel().selectionChanged.connect(self._repeat_selection_changed)
+        self.repeat_view.doubleClicked.connect(lambda _i: self.attach_to_selected())
+        self.attach_button.clicked.connect(self.attach_to_selected)
+        self.save_button.clicked.connect(self.save)
+        self.cancel_button.clicked.connect(self.reject)
+        for keys in (QKeySequence.StandardKey.Save, QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")):
+            QShortcut(keys, self, activated=self.save)
+        self._show_routing(self.severity.currentText())
+        self._show_customer_status(None)
+        self._show_repeats([])
+        self.complainant.setFocus()
+
+    # --- small reactions -----------------------------------------------------------------------------------
+    def _anonymous_toggled(self, on: bool) -> None:
+        self.complainant.setEnabled(not on)
+        self.phone.setEnabled(not on)
+        if on:
+            mark_fields({"complainant": self.complainant, "phone": self.phone}, None)
+        self._repeat_timer.start()
+
+    def _kind_changed(self, kind: str) -> None:
+        is_complaint = kind == MessageKind.COMPLAINT.value
+        self.severity.setEnabled(is_complaint)
+        self.reply_only.setEnabled(is_complaint)
+        self._show_routing(self.severity.currentText())
+        self._repeat_timer.start()
+
+    def _show_routing(self, severity: str) -> None:
+        if self.kind.currentText() != MessageKind.COMPLAINT.value:
+            self.routing.setText(self.tr("由客服专员答复"))
+            return
+        role = self.policy.handler_roles[Severity(severity)]
+        self.routing.setText(self.tr("→ {0}负责").format(role.label))
+
+    # --- customer link -------------------------------------------------------------------------------------
+    def _customer_edited(self, _text: str) -> None:
+        if self.customer_id is not None:  # typing again drops the link until a customer is picked
+            self.customer_id = None
+            self._show_customer_status(None)
+            self._repeat_timer.start()
+        self._customer_timer.start()
+
+    def refresh_customer_suggestions(self) -> None:
+        """Search the customer files (name, phone, pinyin initials) and pop the matches up under the field."""
+        self._customer_timer.stop()
+        text = self.customer_edit.text().strip()
+        self.customer_model.clear()
+        self._customers = []
+        if not text:
+            self.completer.popup().hide()
+            return
+        try:
+            self._customers = customer_service.list_customers(self.ctx, CustomerFilter(text=text), None,
+                                                              CUSTOMER_SUGGESTIONS)
+        except ServiceError as exc:
+            self.message.setText(str(exc))
+            return
+        for c in self._customers:
+            extra = "　".join(p for p in (c.contact, c.phone) if p)
+            item = QStandardItem(f"{c.name}　{c.code}" + (f"　{extra}" if extra else ""))
+            item.setData(c.id, CustomerIdRole)
+            self.customer_model.appendRow(item)
+        if self._customers and self.customer_edit.hasFocus():
+            self.completer.complete()
+        elif not self._customers:
+            self.completer.popup().hide()
+
+    def suggestions(self) -> list[str]:
+        return [self.customer_model.item(r).text() for r in range(self.customer_model.rowCount())]
+
+    def choose_customer(self, row: int) -> None:
+        if not 0 <= row < len(self._customers):
+            return
+        c = self._customers[row]
+        self.customer_id = c.id
+        self.customer_edit.setText(c.name)
+        if not self.anonymous.isChecked():
+            if not self.complainant.text().strip() and c.contact:
+                self.complainant.setText(c.contact)
+            if not self.phone.text().strip() and c.phone:
+                self.phone.setText(c.phone)
+        self.completer.popup().hide()
+        self._show_customer_status(c)
+        self.refresh_repeats()
+
+    def clear_customer(self) -> None:
+        self.customer_id = None
+        self.customer_edit.clear()
+        self._show_customer_status(None)
+        self.refresh_repeats()
+
+    def _show_customer_status(self, c: CustomerRow | None) -> None:
+        self.customer_clear.setEnabled(c is not None)
+        if c is None:
+            self.customer_status.setText(self.tr("未关联（投诉人不一定是客户，可不关联）"))
+            self.customer_status.setStyleSheet("color: #8c8c8c;")
+        else:
+            self.customer_status.setText(self.tr("已关联：{0}　{1}　负责人 {2}").format(c.name, c.code, c.owner))
+            self.customer_status.setStyleSheet("color: #237804;")
+
+    # --- repeats -------------------------------------------------------------------------------------------
+    def refresh_repeats(self) -> None:
+        """Likely repeats of what is typed so far (same customer or phone, similar subject, recent/open)."""
+        self._repeat_timer.stop()
+        if self.kind.currentText() != MessageKind.COMPLAINT.value:
+            self._show_repeats([])
+            return
+        phone = "" if self.anonymous.isChecked() else self.phone.text()
+        try:
+            rows = complaint_service.find_repeats(self.ctx, customer_id=self.customer_id, phone=phone,
+                                                  subject=self.subject.text())
+        except (ServiceError, ValidationError):
+            rows = []  # a half-typed phone number is not an error while typing
+        self._show_repeats(rows)
+
+    def _show_repeats(self, rows: list) -> None:  # type: ignore[type-arg]
+        self.repeats.set_rows(rows)
+        if rows:
+            self.repeat_title.setText(self.tr("找到 {0} 件可能是同一事项的投诉。若是，请选中后点“作为重复投诉附加”，"
+                                              "不要重复登记。").format(len(rows)))
+            self.repeat_title.setStyleSheet("color: #d46b08;")
+            self.repeat_view.selectRow(0)
+        else:
+            self.repeat_title.setText(self.tr("填写联系方式或关联客户、再填主题后，这里会列出 90 天内相似的投诉。"))
+            self.repeat_title.setStyleSheet("color: #8c8c8c;")
+        self._repeat_selection_changed()
+
+    def _repeat_selection_changed(self, *_args: object) -> None:
+        self.attach_button.setEnabled(self.selected_repeat_id() is not None)
+
+    def selected_repeat_id(self) -> int | None:
+        rows = self.repeat_view.selectionModel().selectedRows()
+        r = self.repeats.repeat(rows[0].row()) if rows else None
+        return r.id if r is not None else None
+
+    def attach_to_selected(self) -> None:
+        target = self.selected_repeat_id()
+        if target is None:
+            return
+        note = "：".join(p for p in (self.subject.text().strip(), self.content.toPlainText().strip()) if p)
+        try:
+            detail = complaint_service.add_occurrence(
+                self.ctx, target, received_at=self.received_at.dateTime().toPython(),
+                channel=self.channel.currentText(),
+                complainant="" if self.anonymous.isChecked() else self.complainant.text(),
+                phone="" if self.anonymous.isChecked() else self.phone.text(), note=note)
+        except (ValidationError, ServiceError) as exc:
+            report_in_form(self.field_widgets, self.message, exc)
+            return
+        self.result_detail = detail
+        self.attached.emit(detail)
+        self.accept()
+
+    # --- save ----------------------------------------------------------------------------------------------
+    def draft(self) -> IntakeDraft:
+        anonymous = self.anonymous.isChecked()
+        is_complaint = self.kind.currentText() == MessageKind.COMPLAINT.value
+        return IntakeDraft(
+            subject=self.subject.text(), kind=self.kind.currentText(),
+            received_at=self.received_at.dateTime().toPython(), channel=self.channel.currentText(),
+            complainant="" if anonymous else self.complainant.text(), anonymous=anonymous,
+            phone="" if anonymous else self.phone.text(), customer_id=self.customer_id,
+            content=self.content.toPlainText(), category=self.category.currentData() or "",
+            severity=self.severity.currentText() if is_complaint else Severity.NORMAL.value,
+            special=self.special.isChecked(), reply_only=self.reply_only.isChecked() and is_complaint,
+        )
+
+    def save(self) -> None:
+        mark_fields(self.field_widgets, None)
+        self.message.clear()
+        try:
+            detail = complaint_service.register(self.ctx, self.draft())
+        except (ValidationError, ServiceError) as exc:
+            report_in_form(self.field_widgets, self.message, exc)
+            return
+        self.result_detail = detail
+        self.registered.emit(detail)
+        self.accept()

@@ -1,0 +1,439 @@
+"""投诉登记 tab: counts by state, filters, the paged register (overdue on top), detail pane, intake, export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QDate, QModelIndex, Qt, QThread, QTimer
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from huifang_desktop.domain.complaints import OPEN_STATES, ComplaintState, MessageKind, Severity
+from huifang_desktop.domain.roles import Permission, can
+from huifang_desktop.services import complaints as complaint_service
+from huifang_desktop.services.complaints import ComplaintDetail, ComplaintFilter
+from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.services.errors import ServiceError, ValidationError
+from huifang_desktop.ui.common.worker import start_worker
+from huifang_desktop.ui.complaints.detail import ComplaintDetailPane
+from huifang_desktop.ui.complaints.intake import IntakeDialog
+from huifang_desktop.ui.complaints.model import ComplaintTableModel
+
+SEARCH_DELAY_MS = 250
+DETAIL_WIDTH = 460  # the detail pane's first width; the register gets the rest
+OPEN = "open"
+OVERDUE = "逾期"
+ALL = ""
+NO_DATE = QDate(2000, 1, 1)
+COUNT_STYLE = """
+QToolButton { border: 1px solid #d9d9d9; border-radius: 3px; padding: 3px 10px; background: #fafafa; }
+QToolButton:checked { background: #e6f4ff; border-color: #1f6feb; color: #1f6feb; font-weight: bold; }
+QToolButton#count_逾期 { color: #d9363e; }
+QToolButton#count_逾期:checked { background: #fff1f0; border-color: #d9363e; }
+"""
+
+
+class ComplaintsTab(QWidget):
+    def __init__(self, ctx: ServiceContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.policy = complaint_service.load_policy(ctx)
+        self.intake: IntakeDialog | None = None
+        self.export_thread: QThread | None = None
+        # injectable for tests: where to write the ledger ("" = cancelled)
+        self.ask_export_path: Callable[[], str] = self._ask_export_path
+        self._shown_once = False
+
+        # --- counts by state (clickable)
+        self.count_group = QButtonGroup(self)
+        self.count_group.setExclusive(True)
+        self.count_buttons: dict[str, QToolButton] = {}
+        counts = QHBoxLayout()
+        counts.setSpacing(6)
+        for key in (ALL, *[s.value for s in ComplaintState], OVERDUE):
+            b = QToolButton()
+            b.setObjectName(f"count_{key or 'all'}")
+            b.setCheckable(True)
+            b.setCursor(Qt.CursorShape.PointingHandCursor)
+            b.setStyleSheet(COUNT_STYLE)
+            b.clicked.connect(lambda _=False, k=key: self.show_count(k))
+            self.count_group.addButton(b)
+            self.count_buttons[key] = b
+            counts.addWidget(b)
+        counts.addStretch(1)
+        self.new_button = QPushButton(self.tr("新建登记(&N)"))
+        self.new_button.setObjectName("newComplaint")
+        self.new_button.setToolTip(self.tr("登记投诉、咨询或建议（Ctrl+N）"))
+        self.export_button = QPushButton(self.tr("导出台账…"))
+        self.export_button.setObjectName("exportLedger")
+        self.export_button.setToolTip(self.tr("按当前筛选条件导出投诉台账（Excel）"))
+        editable = can(ctx.user.role, Permission.EDIT_CUSTOMERS)
+        self.new_button.setEnabled(editable)
+        self.export_button.setEnabled(editable)
+        counts.addWidget(self.new_button)
+        counts.addWidget(self.export_button)
+
+        # --- filters
+        self.search = QLineEdit()
+        self.search.setObjectName("complaintSearch")
+        self.search.setPlaceholderText(self.tr("搜索：编号、主题、投诉人、内容或电话  Ctrl+F"))
+        self.search.setClearButtonEnabled(True)
+        self.state = QComboBox()
+        self.state.setObjectName("stateFilter")
+        self.state.addItem(self.tr("全部状态"), ALL)
+        self.state.addItem(self.tr("未结（待受理/处理中/待回访）"), OPEN)
+        for s in ComplaintState:
+            self.state.addItem(s.value, s.value)
+        self.severity = self._combo(self.tr("全部严重程度"), [s.value for s in Severity], "severityFilter")
+        self.category = self._combo(self.tr("全部类别"), list(self.policy.categories), "categoryFilter")
+        self.kind = self._combo(self.tr("投诉/咨询/建议"), [k.value for k in MessageKind], "kindFilter")
+        self.mine = QCheckBox(self.tr("只看我的"))
+        self.mine.setObjectName("mine")
+        self.overdue = QCheckBox(self.tr("只看逾期"))
+        self.overdue.setObjectName("overdue")
+        self.start = self._date_edit("startFilter")
+        self.end = self._date_edit("endFilter")
+
+        # --- register table and detail pane
+        self.model = ComplaintTableModel(ctx, parent=self)
+        self.table = QTableView()
+        self.table.setObjectName("complaintTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setHighlightSections(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        m = ComplaintTableModel
+        for col, width in ((m.COL_NUMBER, 110), (m.COL_KIND, 36), (m.COL_RECEIVED, 78),
+                           (m.COL_COMPLAINANT, 58), (m.COL_SUBJECT, 120), (m.COL_CATEGORY, 60),
+                           (m.COL_SEVERITY, 58), (m.COL_HANDLER, 52), (m.COL_DEADLINE, 78), (m.COL_STATE, 50),
+                           (m.COL_OVERDUE, 36), (m.COL_OCCURRENCES, 58)):
+            self.table.setColumnWidth(col, width)
+        # the subject takes what is left, so every column stays in view when the pane beside is wide
+        self.table.horizontalHeader().setSectionResizeMode(m.COL_SUBJECT, QHeaderView.ResizeMode.Stretch)
+        self.detail = ComplaintDetailPane(ctx)
+        self.detail.setObjectName("complaintDetail")
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 1)  # a wider window widens the register (its 主题 column)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([800, DETAIL_WIDTH])
+        self._splitter_placed = False
+
+        self.count_label = QLabel()
+        self.count_label.setObjectName("countLabel")
+        self.notice = QLabel()
+        self.notice.setObjectName("notice")
+        self.notice.setWordWrap(True)
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 3)
+        for w in (self.state, self.severity, self.category, self.kind):
+            filters.addWidget(w)
+        filters2 = QHBoxLayout()
+        filters2.addWidget(QLabel(self.tr("受理日期")))
+        filters2.addWidget(self.start)
+        filters2.addWidget(QLabel(self.tr("至")))
+        filters2.addWidget(self.end)
+        filters2.addSpacing(12)
+        filters2.addWidget(self.mine)
+        filters2.addWidget(self.overdue)
+        filters2.addStretch(1)
+        filters2.addWidget(self.count_label)
+        layout = QVBoxLayout(self)
+        layout.addLayout(counts)
+        layout.addLayout(filters)
+        layout.addLayout(filters2)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.notice)
+
+        # --- wiring
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SEARCH_DELAY_MS)
+        self._timer.timeout.connect(self.apply_filter)
+        self.search.textChanged.connect(self._timer.start)
+        self.search.returnPressed.connect(self._search_entered)
+        for combo in (self.state, self.severity, self.category, self.kind):
+            combo.currentIndexChanged.connect(self.apply_filter)
+        for box in (self.mine, self.overdue):
+            box.toggled.connect(self.apply_filter)
+        for edit in (self.start, self.end):
+            edit.dateChanged.connect(self.apply_filter)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.new_button.clicked.connect(self.new_complaint)
+        self.export_button.clicked.connect(self.export_ledger)
+        self.detail.changed.connect(self._complaint_changed)
+        self.detail.open_complaint.connect(self.select_complaint)
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self._focus_search)
+        self.apply_filter()
+
+    def _combo(self, all_label: str, values: list[str], name: str) -> QComboBox:
+        combo = QComboBox()
+        combo.setObjectName(name)
+        combo.addItem(all_label, "")
+        for v in values:
+            combo.addItem(v, v)
+        return combo
+
+    def _date_edit(self, name: str) -> QDateEdit:
+        edit = QDateEdit()
+        edit.setObjectName(name)
+        edit.setCalendarPopup(True)
+        edit.setDisplayFormat("yyyy-MM-dd")
+        edit.setMinimumDate(NO_DATE)
+        edit.setSpecialValueText(self.tr("不限"))
+        edit.setDate(NO_DATE)
+        return edit
+
+    def _focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    # --- filtering -----------------------------------------------------------------------------------------
+    @staticmethod
+    def _day(edit: QDateEdit) -> date | None:
+        return None if edit.date() == NO_DATE else edit.date().toPython()
+
+    def current_filter(self) -> ComplaintFilter:
+        state = self.state.currentData()
+        states = frozenset(s.value for s in OPEN_STATES) if state == OPEN else (
+            frozenset({state}) if state else frozenset())
+        def one(combo: QComboBox) -> frozenset[str]:
+            return frozenset({combo.currentData()}) if combo.currentData() else frozenset()
+
+        return ComplaintFilter(
+            text=self.search.text(), states=states, severities=one(self.severity),
+            categories=one(self.category), kinds=one(self.kind), mine=self.mine.isChecked(),
+            overdue_only=self.overdue.isChecked(), start=self._day(self.start), end=self._day(self.end))
+
+    def apply_filter(self) -> None:
+        self._timer.stop()
+        keep = self.detail.detail.id if self.detail.detail is not None else None
+        try:
+            self.model.set_filter(self.current_filter())
+            self._update_counts()
+        except ServiceError as exc:
+            self.notice.setText(str(exc))
+            return
+        if keep is not None and self._select_row_of(keep):
+            return
+        if self.model.rowCount():
+            self.table.selectRow(0)
+        else:
+            self.detail.load(None)
+
+    def _select_row_of(self, complaint_id: int) -> bool:
+        row = self.model.row_of(complaint_id)
+        if row is None:
+            return False
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
+        return True
+
+    def _update_counts(self) -> None:
+        counts = complaint_service.state_counts(self.ctx, self.model.filter)
+        total = sum(counts.get(s.value, 0) for s in ComplaintState)
+        for key, b in self.count_buttons.items():
+            n = total if key == ALL else counts.get(key, 0)
+            b.setText(f"{self.tr('全部') if key == ALL else key}  {n}")
+        selected = OVERDUE if self.overdue.isChecked() else (self.state.currentData() or ALL)
+        for key, b in self.count_buttons.items():
+            b.setChecked(key == selected)
+        self.count_label.setText(self.tr("共 {0} 件").format(self.model.total()))
+
+    def count_of(self, key: str) -> int:
+        """The number on a count button (for tests and the reminder)."""
+        return int(self.count_buttons[key].text().split()[-1])
+
+    def show_count(self, key: str) -> None:
+        """A click on a count: filter by that state (or overdue only; 全部 clears both)."""
+        for w in (self.state, self.overdue):
+            w.blockSignals(True)
+        if key == OVERDUE:
+            self.overdue.setChecked(True)
+            self.state.setCurrentIndex(0)
+        else:
+            self.overdue.setChecked(False)
+            self.state.setCurrentIndex(max(0, self.state.findData(key)))
+        for w in (self.state, self.overdue):
+            w.blockSignals(False)
+        self.apply_filter()
+
+    def _search_entered(self) -> None:
+        self.apply_filter()
+        if self.model.rowCount():
+            self.table.setFocus()
+
+    # --- selection -----------------------------------------------------------------------------------------
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        cid = self.model.complaint_id(current.row()) if current.isValid() else None
+        if cid is None:
+            return
+        if self.detail.detail is not None and self.detail.detail.id == cid and self._reselecting:
+            return
+        self.detail.load(cid)
+
+    _reselecting = False
+
+    def selected_id(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.complaint_id(rows[0].row()) if rows else None
+
+    def select_complaint(self, complaint_id: int) -> None:
+        """Show a complaint: selected in the list when the filter shows it, in the pane in any case."""
+        self.reload(keep=complaint_id)
+        if self.model.row_of(complaint_id) is None:
+            self.table.clearSelection()
+            self.detail.load(complaint_id)
+
+    def reload(self, keep: int | None = None) -> None:
+        """Reload list and counts; keep ``keep`` (or the shown complaint) selected without reloading it."""
+        if keep is None and self.detail.detail is not None:
+            keep = self.detail.detail.id
+        self._reselecting = True
+        try:
+            self.model.reload()
+            self._update_counts()
+            if keep is None or not self._select_row_of(keep):
+                self.table.clearSelection()
+        except ServiceError as exc:
+            self.notice.setText(str(exc))
+        finally:
+            self._reselecting = False
+
+    def _complaint_changed(self, complaint_id: int) -> None:
+        self.reload(keep=complaint_id)
+
+    # --- intake --------------------------------------------------------------------------------------------
+    def new_complaint(self) -> IntakeDialog:
+        """新建登记 (Ctrl+N): a non-modal form; the register stays usable behind it."""
+        if self.intake is not None and self.intake.isVisible():
+            self.intake.raise_()
+            self.intake.activateWindow()
+            return self.intake
+        if self.intake is not None:
+            self.intake.deleteLater()
+        self.intake = IntakeDialog(self.ctx, self)
+        self.intake.registered.connect(lambda d: self._intake_done(d, attached=False))
+        self.intake.attached.connect(lambda d: self._intake_done(d, attached=True))
+        self.intake.show()
+        return self.intake
+
+    def _intake_done(self, d: ComplaintDetail, *, attached: bool) -> None:
+        if attached:
+            self.notice.setText(self.tr("已作为第 {0} 次投诉附加到 {1}（{2}），未新建记录。").format(
+                d.row.occurrences, d.number, d.row.subject))
+        else:
+            deadline = d.row.deadline.strftime("%Y-%m-%d %H:%M") if d.row.deadline else "—"
+            self.notice.setText(self.tr("已登记 {0}：负责人 {1}，当前期限 {2}。").format(
+                d.number, d.row.handler or self.tr("未指定"), deadline))
+        self.notice.setStyleSheet("color: #237804;")
+        self.select_complaint(d.id)
+        self.detail.present(d)  # also when it was shown already (an occurrence was added)
+
+    # --- export --------------------------------------------------------------------------------------------
+    def _ask_export_path(self) -> str:
+        suggested = str(Path.home() / f"投诉台账-{self.ctx.today():%Y%m%d}.xlsx")
+        path, _filter = QFileDialog.getSaveFileName(self, self.tr("导出投诉台账"), suggested,
+                                                    self.tr("Excel 工作簿 (*.xlsx)"))
+        if path and not path.lower().endswith(".xlsx"):
+            path += ".xlsx"
+        return path
+
+    def export_ledger(self) -> None:
+        """导出台账… (current filter) off the GUI thread; the result or error appears in the notice line."""
+        if self.export_thread is not None and self.export_thread.isRunning():
+            return
+        path = self.ask_export_path()
+        if not path:
+            return
+        f = self.current_filter()
+        self.export_button.setEnabled(False)
+        self.notice.setStyleSheet("")
+        self.notice.setText(self.tr("正在导出投诉台账到 {0}…").format(path))
+        self.export_thread = start_worker(
+            self, lambda: complaint_service.export_ledger(self.ctx, path, f),
+            lambda n: self._exported(path, n), self._export_failed)
+
+    def _exported(self, path: str, rows: int) -> None:
+        self.export_button.setEnabled(True)
+        self.notice.setStyleSheet("color: #237804;")
+        self.notice.setText(self.tr("已导出投诉台账 {0} 条到 {1}").format(rows, path))
+
+    def _export_failed(self, exc: Exception) -> None:
+        self.export_button.setEnabled(True)
+        self.notice.setStyleSheet("color: #d9363e;")
+        if isinstance(exc, (ServiceError, ValidationError)):
+            self.notice.setText(self.tr("导出失败：{0}").format(exc))
+        else:
+            self.notice.setText(self.tr("导出失败（{0}）：{1}").format(type(exc).__name__, exc))
+
+    # --- start-up notices ----------------------------------------------------------------------------------
+    def reminder_text(self) -> str:
+        """For the start reminder and the tray: my open / overdue complaints and new escalations, or ""."""
+        n = complaint_service.notices(self.ctx)
+        if not n.open_mine:
+            return ""
+        text = self.tr("待办投诉 {0} 件，逾期 {1} 件").format(n.open_mine, n.overdue_mine)
+        if n.escalated_to_me:
+            text += self.tr("（{0} 件为新分派、升级或催办）").format(n.escalated_to_me)
+        return text
+
+    def _place_splitter(self) -> None:
+        if not self._splitter_placed and self.isVisible() and self.splitter.width() > 2 * DETAIL_WIDTH:
+            self._splitter_placed = True  # once: afterwards the user's splitter position is kept
+            self.splitter.setSizes([self.splitter.width() - DETAIL_WIDTH, DETAIL_WIDTH])
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_splitter()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._place_splitter()
+        if event.spontaneous():
+            return
+        self.on_shown()
+
+    def on_shown(self) -> None:
+        """The handler looked at the register: escalation / 催办 notices are seen; the list is refreshed."""
+        if self._shown_once:
+            self.reload()
+        self._shown_once = True
+        try:
+            n = complaint_service.notices(self.ctx)
+            if n.escalated_to_me:
+                complaint_service.mark_notices_seen(self.ctx)
+                self.notice.setStyleSheet("color: #d46b08;")
+                self.notice.setText(self.tr("有 {0} 件投诉新分派、升级或催办给您，勾选“只看我的”查看。").format(
+                    n.escalated_to_me))
+        except ServiceError as exc:
+            self.notice.setText(str(exc))

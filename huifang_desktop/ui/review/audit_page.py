@@ -1,0 +1,193 @@
+"""操作日志: who did what, when, to which record, old and new values; filters, pages, export to Excel."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QDate, QThread
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from huifang_desktop.services import review as review_service
+from huifang_desktop.services import users as user_service
+from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.services.errors import ServiceError, ValidationError
+from huifang_desktop.ui.common.worker import start_worker
+from huifang_desktop.ui.review.models import AuditTableModel
+
+NO_DATE = QDate(2000, 1, 1)  # shown as 不限
+
+
+class AuditLogPage(QWidget):
+    def __init__(self, ctx: ServiceContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.page = 0
+        self.pages = 1
+        self.export_thread: QThread | None = None
+
+        self.user = QComboBox()
+        self.user.setObjectName("auditUser")
+        self.user.addItem(self.tr("全部用户"), None)
+        for u in user_service.list_users(ctx, include_inactive=True):
+            self.user.addItem(f"{u.display_name}（{u.username}）", u.id)
+        self.entity = QComboBox()
+        self.entity.addItem(self.tr("全部对象"), "")
+        for key, label in review_service.ENTITY_LABELS.items():
+            self.entity.addItem(label, key)
+        self.text = QLineEdit()
+        self.text.setObjectName("auditText")
+        self.text.setPlaceholderText(self.tr("编号或名称，如 HF20261124-003"))
+        self.text.setClearButtonEnabled(True)
+        self.action = QComboBox()
+        self.action.setObjectName("auditAction")
+        self.action.setEditable(True)
+        self.action.setMinimumWidth(120)
+        self.start = self._date_edit()
+        self.end = self._date_edit()
+        self.search_button = QPushButton(self.tr("查询(&Q)"))
+        self.export_button = QPushButton(self.tr("导出 Excel(&E)…"))
+        self.prev_button = QPushButton("◀")
+        self.next_button = QPushButton("▶")
+        self.page_label = QLabel()
+        self.status = QLabel()
+        self.status.setObjectName("auditStatus")
+        self.status.setWordWrap(True)
+
+        self.model = AuditTableModel(self)
+        self.table = QTableView()
+        self.table.setObjectName("auditTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for col, width in enumerate((140, 64, 90, 270, 220, 300)):
+            self.table.setColumnWidth(col, width)
+
+        filters = QHBoxLayout()
+        fields = ((None, self.user), (None, self.entity), (None, self.text), (self.tr("操作"), self.action),
+                  (self.tr("从"), self.start), (self.tr("到"), self.end))
+        for label, widget in fields:
+            if label:
+                filters.addWidget(QLabel(label))
+            filters.addWidget(widget)
+        filters.addWidget(self.search_button)
+        filters.addStretch(1)
+        filters.addWidget(self.export_button)
+        pager = QHBoxLayout()
+        pager.addWidget(self.status, 1)
+        pager.addWidget(self.prev_button)
+        pager.addWidget(self.page_label)
+        pager.addWidget(self.next_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(pager)
+
+        self.search_button.clicked.connect(self.search)
+        self.text.returnPressed.connect(self.search)
+        self.action.lineEdit().returnPressed.connect(self.search)
+        self.user.activated.connect(lambda _i: self.search())
+        self.entity.activated.connect(lambda _i: self.search())
+        self.prev_button.clicked.connect(lambda: self.go(self.page - 1))
+        self.next_button.clicked.connect(lambda: self.go(self.page + 1))
+        self.export_button.clicked.connect(self.ask_export)
+        self._loaded = False
+
+    def _date_edit(self) -> QDateEdit:
+        edit = QDateEdit(NO_DATE)
+        edit.setMinimumDate(NO_DATE)
+        edit.setSpecialValueText(self.tr("不限"))
+        edit.setDisplayFormat("yyyy-MM-dd")
+        edit.setCalendarPopup(True)
+        return edit
+
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().showEvent(event)
+        if not self._loaded:
+            self.reload_actions()
+            self.search()
+
+    def reload_actions(self) -> None:
+        current = self.action.currentText()
+        self.action.clear()
+        self.action.addItem("")
+        try:
+            self.action.addItems(review_service.audit_actions(self.ctx))
+        except ServiceError as exc:
+            self.status.setText(str(exc))
+        self.action.setCurrentText(current)
+
+    def _day(self, edit: QDateEdit) -> date | None:
+        return None if edit.date() == NO_DATE else edit.date().toPython()
+
+    def current_filter(self) -> review_service.AuditFilter:
+        return review_service.AuditFilter(
+            user_id=self.user.currentData(), entity=self.entity.currentData() or "", text=self.text.text(),
+            action=self.action.currentText().strip(), start=self._day(self.start), end=self._day(self.end))
+
+    def search(self) -> None:
+        self.go(0)
+
+    def go(self, page: int) -> None:
+        self._loaded = True
+        try:
+            page = max(0, min(page, self.pages - 1))
+            result = review_service.audit_log(self.ctx, self.current_filter(), page)
+        except (ValidationError, ServiceError) as exc:
+            self.status.setText(str(exc))
+            self.status.setStyleSheet("color: #d9363e;")
+            return
+        self.status.setStyleSheet("")
+        self.page, self.pages = result.page, result.pages
+        self.model.set_rows(list(result.rows))
+        self.page_label.setText(self.tr("第 {0}/{1} 页").format(self.page + 1, self.pages))
+        self.status.setText(self.tr("共 {0} 条操作记录").format(result.total))
+        self.prev_button.setEnabled(self.page > 0)
+        self.next_button.setEnabled(self.page + 1 < self.pages)
+
+    # --- export -----------------------------------------------------------------------------------------
+    def ask_export(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, self.tr("导出操作日志"), str(Path.home() / "操作日志.xlsx"),
+                                              self.tr("Excel 工作簿 (*.xlsx)"))
+        if name:
+            self.export_to(Path(name))
+
+    def export_to(self, path: Path) -> None:
+        """Export the filtered log in the background; the page says when it is done."""
+        f = self.current_filter()
+        self.export_button.setEnabled(False)
+        self.status.setText(self.tr("正在导出到 {0}…").format(path))
+        self.export_thread = start_worker(self, lambda: review_service.export_audit(self.ctx, path, f),
+                                          lambda n: self._exported(path, n), self._export_failed)
+
+    def _exported(self, path: Path, count: object) -> None:
+        self.export_button.setEnabled(True)
+        self.status.setStyleSheet("")
+        self.status.setText(self.tr("已导出 {0} 条到 {1}").format(count, path))
+
+    def _export_failed(self, exc: Exception) -> None:
+        self.export_button.setEnabled(True)
+        self.status.setStyleSheet("color: #d9363e;")
+        self.status.setText(str(exc))
+
+
+__all__ = ["AuditLogPage"]

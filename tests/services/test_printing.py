@@ -1,0 +1,345 @@
+"""Printed forms from the database (services/printing.py): every PDF is read back with pypdf."""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import re
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select, update
+
+from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
+from huifang_desktop.domain.errors import ValidationError
+from huifang_desktop.printing.templates import forms_dir
+from huifang_desktop.services import printing as p
+from huifang_desktop.services import visits as v
+from huifang_desktop.services.context import ServiceContext, UserInfo
+from huifang_desktop.services.customers import register_customer
+from huifang_desktop.services.errors import PermissionDenied
+from huifang_desktop.services.settings import load_settings, save_settings
+from huifang_desktop.storage.models import AuditLog, VisitPlan, VisitRecord, VisitReport
+
+DAY = date(2026, 11, 24)
+
+
+def pages_text(pdf: bytes) -> list[str]:
+    """The text of each page, whitespace removed (CJK strings come back whole through ToUnicode)."""
+    return [re.sub(r"\s+", "", page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def page_sizes(pdf: bytes) -> list[tuple[float, float]]:
+    return [(float(pg.mediabox.width), float(pg.mediabox.height)) for pg in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def audit_rows(ctx: ServiceContext) -> list[AuditLog]:
+    with ctx.sessions() as s:
+        q = select(AuditLog).where(AuditLog.action == "打印").order_by(AuditLog.id)
+        return list(s.execute(q).scalars())
+
+
+@pytest.fixture
+def cctx(ctx: ServiceContext, clerk: UserInfo) -> ServiceContext:
+    return ctx.as_user(clerk)
+
+
+@pytest.fixture
+def office(cctx: ServiceContext) -> dict[str, Any]:
+    """Two customers with a plan each on DAY; the second visit (上门) is recorded."""
+    a = register_customer(cctx, CustomerDraft(name="杭州远纳运输有限公司", address="杭州市西湖区文三路 388 号",
+                                              contacts=(ContactDraft(name="张倩", mobile="15199743456"),)))
+    b = register_customer(cctx, CustomerDraft(name="上海宏达机械制造有限公司", address="上海市闵行区",
+                                              contacts=(ContactDraft(name="王建国", mobile="13812345678"),)))
+    plan_a = v.add_manual_plan(cctx, a.id, "例行", "电话", DAY)
+    plan_b = v.add_manual_plan(cctx, b.id, "使用", "上门", DAY)
+    record = v.record_visit(cctx, v.prefill_record(cctx, plan_b.id).to_draft(
+        result="成功", method="上门", visited_at="2026-11-24 09:30", satisfaction="满意", customer_signed=True,
+        feedback="设备运行稳定，夜班冷却系统偶有异响。", problems="冷却泵异响", transfer_department="售后服务部"))
+    return {"a": a, "b": b, "plan_a": plan_a, "plan_b": plan_b, "record": record}
+
+
+def _sign(ctx: ServiceContext, record_id: int, signer: UserInfo) -> None:
+    with ctx.sessions() as s, s.begin():
+        s.execute(update(VisitRecord).where(VisitRecord.id == record_id).values(
+            status="已签字", signed_by_id=signer.id, signed_at=datetime(2026, 11, 24, 9, 50),
+            supervisor_comment="处理及时，请跟进到结案。"))
+
+
+# --- 回访记录表 -------------------------------------------------------------------------------------------
+
+
+def test_printing_visit_record_prints_the_filled_record_as_a_draft_until_signed(
+        cctx: ServiceContext, office: dict[str, Any]) -> None:
+    record = office["record"]
+    doc = p.visit_record_pdf(cctx, record.id)
+    assert doc.pdf.startswith(b"%PDF")
+    assert doc.pages == 1 and len(page_sizes(doc.pdf)) == 1
+    (text,) = pages_text(doc.pdf)
+    for value in ("回访记录表", record.number, "上海宏达机械制造有限公司", "KH000002", "王建国", "1381234", "5678",
+                  "2026-11-2409:30", "小王", "设备运行稳定，夜班冷却系统偶有异响。", "冷却泵异响", "售后服务部", "已签字"):
+        assert value in text, value
+    assert "草稿" in text  # not signed off yet: the watermark
+    assert (doc.form, doc.entity, doc.entity_id) == ("回访记录表", "visit_record", record.id)
+    assert doc.file_name == f"回访记录表_{record.number}.pdf"
+
+
+def test_printing_signed_record_prints_signer_and_date_without_watermark(
+        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]) -> None:
+    _sign(ctx, office["record"].id, supervisor)
+    (text,) = pages_text(p.visit_record_pdf(cctx, office["record"].id).pdf)
+    assert "草稿" not in text
+    assert "已审阅" in text  # the stamp in the header
+    assert text.count("李主管") == 2 and "李主管2026-11-24" in text  # stamp, and the sign-off line
+    assert "处理及时，请跟进到结案。" in text
+
+
+def test_printing_phone_visit_prints_phone_instead_of_a_customer_signature(
+        cctx: ServiceContext, office: dict[str, Any]) -> None:
+    plan = v.add_manual_plan(cctx, office["a"].id, "满意度", "电话", DAY)
+    draft = v.prefill_record(cctx, plan.id).to_draft(result="未接通", visited_at="2026-11-24 09:00")
+    rec = v.record_visit(cctx, draft)
+    (text,) = pages_text(p.visit_record_pdf(cctx, rec.id).pdf)
+    assert "电话回访" in text and "已签字" not in text
+
+
+def test_printing_blank_form_pre_prints_customer_and_contact_and_no_result(
+        cctx: ServiceContext, office: dict[str, Any]) -> None:
+    doc = p.blank_visit_record_pdf(cctx, office["plan_a"].id)
+    assert doc.pages == 1
+    (text,) = pages_text(doc.pdf)
+    for value in ("杭州远纳运输有限公司", "KH000001", "张倩", "1519974", "3456"):
+        assert value in text, value
+    assert "HF2026" not in text and "草稿" not in text and "小王" not in text  # no number, visitor or watermark
+    assert "年月日时分" in text  # 回访时间 left to fill in by hand
+    values = p._blank_values(*_plan_and_customer(cctx, office["plan_a"].id), owner="小王")
+    assert values["visit_type"] == "例行" and values["planned_on"] == DAY
+    assert values["customer_address"] == "杭州市西湖区文三路 388 号"
+    for field in ("result", "satisfaction", "visited_at", "content", "feedback", "customer_signed", "method"):
+        assert values.get(field) is None, field
+    assert doc.file_name == "回访记录表_空白_KH000001_20261124.pdf"
+
+
+def _plan_and_customer(ctx: ServiceContext, plan_id: int) -> tuple[Any, Any]:
+    from huifang_desktop.storage.models import Customer
+
+    with ctx.sessions() as s:
+        plan = s.get(VisitPlan, plan_id)
+        assert plan is not None
+        return plan, s.get(Customer, plan.customer_id)
+
+
+def test_printing_blank_form_of_a_cancelled_plan_is_refused(cctx: ServiceContext, office: dict[str, Any]
+                                                            ) -> None:
+    v.cancel_plan(cctx, office["plan_a"].id, "客户停业")
+    with pytest.raises(ValidationError, match="已取消"):
+        p.blank_visit_record_pdf(cctx, office["plan_a"].id)
+
+
+def test_printing_plan_form_is_the_record_once_visited(cctx: ServiceContext, office: dict[str, Any]) -> None:
+    assert office["record"].number in pages_text(p.plan_form_pdf(cctx, office["plan_b"].id).pdf)[0]
+    assert "HF2026" not in pages_text(p.plan_form_pdf(cctx, office["plan_a"].id).pdf)[0]
+
+
+def test_printing_other_departments_records_are_refused_when_visibility_is_limited(
+        ctx: ServiceContext, cctx: ServiceContext, clerk2: UserInfo, supervisor: UserInfo,
+        office: dict[str, Any]) -> None:
+    save_settings(ctx.as_user(supervisor), replace(load_settings(ctx), visibility="department"))
+    other = ctx.as_user(clerk2)  # 销售部; the customers belong to 客服部
+    with pytest.raises(PermissionDenied):
+        p.visit_record_pdf(other, office["record"].id)
+    with pytest.raises(PermissionDenied):
+        p.blank_visit_record_pdf(other, office["plan_a"].id)
+    assert p.visit_record_pdf(cctx, office["record"].id).pages == 1
+
+
+# --- audit and files ---------------------------------------------------------------------------------------
+
+
+def test_printing_a_preview_is_not_logged_but_each_output_is(
+        cctx: ServiceContext, office: dict[str, Any], tmp_path: Path) -> None:
+    doc = p.visit_record_pdf(cctx, office["record"].id)
+    assert audit_rows(cctx) == []
+    target = p.save_pdf(cctx, doc, tmp_path / "记录.pdf")
+    assert target.read_bytes() == doc.pdf
+    p.log_output(cctx, doc, p.OUTPUT_PRINTER, "HP LaserJet")
+    p.blank_visit_record_pdf(cctx, office["plan_a"].id, tmp_path / "空白.pdf")  # out=: written and logged
+    rows = audit_rows(cctx)
+    assert [(r.username, r.entity, r.entity_id) for r in rows] == [
+        ("xiaowang", "visit_record", office["record"].id), ("xiaowang", "visit_record", office["record"].id),
+        ("xiaowang", "visit_plan", office["plan_a"].id)]
+    assert rows[0].label == f"{office['record'].number} KH000002 上海宏达机械制造有限公司"
+    first, second, third = (json.loads(r.new or "{}") for r in rows)
+    assert first == {"form": "回访记录表", "pages": 1, "output": "PDF 文件", "target": str(tmp_path / "记录.pdf")}
+    assert (second["output"], second["target"]) == ("打印机", "HP LaserJet")
+    assert third["form"] == "回访记录表" and third["pages"] == 1
+    assert PdfReader(tmp_path / "空白.pdf").pages[0].extract_text()
+
+
+def test_printing_write_errors_name_the_file_and_leave_nothing(
+        cctx: ServiceContext, office: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc = p.visit_record_pdf(cctx, office["record"].id)
+    missing = tmp_path / "没有这个文件夹" / "记录.pdf"
+    with pytest.raises(p.PrintError, match="文件夹不存在") as err:
+        p.save_pdf(cctx, doc, missing)
+    assert str(missing) in str(err.value)
+    with pytest.raises(p.PrintError, match="这是一个文件夹"):
+        p.save_pdf(cctx, doc, tmp_path)
+
+    def full(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(p.os, "fsync", full)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(p.PrintError, match="磁盘空间不足"):
+        p.save_pdf(cctx, doc, out / "记录.pdf")
+    assert list(out.iterdir()) == []  # neither the file nor its .part
+    assert audit_rows(cctx) == []
+
+
+def test_printing_uses_the_offices_template_override(
+        cctx: ServiceContext, office: dict[str, Any], tmp_path: Path) -> None:
+    text = (forms_dir() / "visit_record.toml").read_text(encoding="utf-8")
+    (tmp_path / "visit_record.toml").write_text(text.replace('title = "回访记录表"', 'title = "客户回访单"'),
+                                                encoding="utf-8")
+    doc = p.visit_record_pdf(cctx, office["record"].id, forms_dir=tmp_path)
+    assert "客户回访单" in pages_text(doc.pdf)[0] and doc.form == "客户回访单"
+    (tmp_path / "visit_record.toml").write_text("[form]\ntitle = 3\n", encoding="utf-8")
+    with pytest.raises(p.PrintError, match="visit_record.toml"):
+        p.visit_record_pdf(cctx, office["record"].id, forms_dir=tmp_path)
+
+
+# --- the day's batch ---------------------------------------------------------------------------------------
+
+
+def test_printing_day_batch_prints_one_form_per_plan_filled_or_blank(
+        cctx: ServiceContext, office: dict[str, Any]) -> None:
+    cancelled = v.add_manual_plan(cctx, office["a"].id, "节日", "短信", DAY)
+    v.cancel_plan(cctx, cancelled.id, "重复安排")
+    v.add_manual_plan(cctx, office["a"].id, "到货", "上门", DAY + timedelta(days=1))  # another day
+    steps: list[tuple[int, int]] = []
+    doc = p.day_plans_pdf(cctx, DAY, progress=lambda done, total: steps.append((done, total)))
+    assert doc.pages == 2 and steps == [(0, 2), (1, 2), (2, 2)]
+    blank, filled = pages_text(doc.pdf)
+    assert "杭州远纳运输有限公司" in blank and "HF2026" not in blank and "草稿" not in blank
+    assert office["record"].number in filled and "上海宏达机械制造有限公司" in filled and "草稿" in filled
+    assert doc.detail == {"day": "2026-11-24", "plans": [office["plan_a"].id, office["plan_b"].id],
+                          "records": [office["record"].id], "blank": 1}
+    assert doc.file_name == "回访记录表_20261124.pdf"
+    with pytest.raises(ValidationError, match="没有要打印的回访计划"):
+        p.day_plans_pdf(cctx, DAY + timedelta(days=3))
+
+
+def test_printing_day_batch_cancel_stops_early_and_writes_nothing(
+        cctx: ServiceContext, office: dict[str, Any], tmp_path: Path) -> None:
+    steps: list[int] = []
+    with pytest.raises(p.PrintCancelled):
+        p.day_plans_pdf(cctx, DAY, progress=lambda done, _total: steps.append(done),
+                        cancelled=lambda: bool(steps) and steps[-1] >= 1, out=tmp_path / "batch.pdf")
+    assert steps == [0, 1]
+    assert not (tmp_path / "batch.pdf").exists() and audit_rows(cctx) == []
+
+
+def test_printing_day_batch_follows_the_owner_filter(
+        cctx: ServiceContext, ctx: ServiceContext, clerk2: UserInfo, office: dict[str, Any]) -> None:
+    assert p.day_plans_pdf(cctx, DAY, cctx.user.id).pages == 2
+    with pytest.raises(ValidationError):
+        p.day_plans_pdf(cctx, DAY, clerk2.id)
+
+
+# --- 回访报告表 -------------------------------------------------------------------------------------------
+
+
+def test_printing_report_counts_visits_by_type_and_result(cctx: ServiceContext, office: dict[str, Any]
+                                                          ) -> None:
+    draft = v.draft_report(cctx, cctx.user.id, DAY, DAY)
+    report = v.save_report(cctx, draft, "按计划完成。", draft.problems_text, "转售后服务部处理")
+    doc = p.visit_report_pdf(cctx, report.id)
+    (text,) = pages_text(doc.pdf)
+    for value in ("回访报告表", report.number, "小王", "2026-11-24", "回访统计", "例行回访", "使用回访",
+                  "冷却泵异响", "转售后服务部处理", "按计划完成。", "满意1次", "满意率100.0%", "草稿"):
+        assert value in text, value
+    # rows: type, planned, done, success, no answer, refused/unreachable, again; then the totals row
+    assert "例行回访100000" in text and "使用回访111000" in text and "合计211000" in text
+    assert (doc.entity, doc.entity_id) == ("visit_report", report.id)
+    assert doc.file_name == f"回访报告表_{report.number}.pdf"
+
+
+def test_printing_signed_report_and_a_draft_report(
+        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, clerk2: UserInfo,
+        office: dict[str, Any]) -> None:
+    draft = v.draft_report(cctx, cctx.user.id, DAY, DAY)
+    unsaved = p.report_draft_pdf(cctx, draft, "草拟的评价")
+    (text,) = pages_text(unsaved.pdf)
+    assert "草稿" in text and "草拟的评价" in text and "BG2026" not in text
+    report = v.save_report(cctx, draft, "按计划完成。", "", "")
+    with ctx.sessions() as s, s.begin():
+        s.execute(update(VisitReport).where(VisitReport.id == report.id).values(
+            status="已签字", signed_by_id=supervisor.id, signed_at=datetime(2026, 11, 25, 8, 30),
+            supervisor_comment="未接通的客户换个时段再拨。"))
+    (text,) = pages_text(p.visit_report_pdf(ctx.as_user(supervisor), report.id).pdf)
+    assert "草稿" not in text and "已审阅" in text and "李主管2026-11-25" in text
+    assert "未接通的客户换个时段再拨。" in text
+    with pytest.raises(PermissionDenied):
+        p.visit_report_pdf(ctx.as_user(clerk2), report.id)
+
+
+# --- the ledger --------------------------------------------------------------------------------------------
+
+
+def test_printing_ledger_is_landscape_with_headers_and_totals_on_every_page(
+        cctx: ServiceContext, office: dict[str, Any]) -> None:
+    with cctx.sessions() as s, s.begin():  # 80 more plans in November: several pages
+        for k in range(80):
+            due = date(2026, 11, 2) + timedelta(days=k % 25)
+            s.add(VisitPlan(customer_id=office["a"].id, source_key=f"test:{k}", rule_key="manual",
+                            visit_type="例行", method="电话", earliest=due, due=due, owner_id=cctx.user.id, attempt=1, state="待回访",
+                            cancel_reason="", manual=True, created_at=datetime(2026, 11, 1)))
+    doc = p.visit_ledger_pdf(cctx, date(2026, 11, 1), date(2026, 11, 30))
+    sizes = page_sizes(doc.pdf)
+    assert doc.pages == len(sizes) >= 3
+    assert all(w > h for w, h in sizes)  # landscape A4
+    texts = pages_text(doc.pdf)
+    for text in texts:
+        assert "编号客户编号客户名称" in text and "已回访" in text and "本页合计" in text
+    assert sum("本页合计1" in t for t in texts) == 1  # the one visit made; the other pages count 0
+    assert sum("本页合计0" in t for t in texts) == len(texts) - 1
+    assert texts[-1].endswith("总计1") or "总计1" in texts[-1].replace("本页合计", "")
+    assert "共82条，已回访1条" in texts[0]
+    assert sum("HF20261124-001" in t for t in texts) == 1
+    assert doc.file_name == "回访台账_20261101_20261130.pdf" and doc.detail["rows"] == 82
+    with cctx.sessions() as s:
+        printed = select(func.count()).select_from(AuditLog).where(AuditLog.action == "打印")
+        assert s.execute(printed).scalar() == 0
+
+
+def test_printing_ledger_needs_business_rights_and_sane_dates(
+        ctx: ServiceContext, cctx: ServiceContext, admin: UserInfo, office: dict[str, Any]) -> None:
+    with pytest.raises(PermissionDenied):
+        p.visit_ledger_pdf(ctx.as_user(admin))
+    with pytest.raises(ValidationError, match="不能早于开始日期"):
+        p.visit_ledger_pdf(cctx, date(2026, 11, 30), date(2026, 11, 1))
+    with pytest.raises(p.PrintCancelled):
+        p.visit_ledger_pdf(cctx, progress=None, cancelled=lambda: True)
+
+
+def test_printing_options_round_trip_and_limit_the_ledger(
+        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]) -> None:
+    options = p.PrintOptions(watermark_unsigned=False, ledger_max_rows=1)
+    assert p.PrintOptions.from_dict(options.to_dict()) == options
+    with pytest.raises(PermissionDenied):
+        p.save_print_options(cctx, options)
+    p.save_print_options(ctx.as_user(supervisor), options)
+    assert p.load_print_options(cctx) == options
+    assert "草稿" not in pages_text(p.visit_record_pdf(cctx, office["record"].id).pdf)[0]
+    with pytest.raises(ValidationError, match="超过 1 行"):
+        p.visit_ledger_pdf(cctx, DAY, DAY)
+    with pytest.raises(ValidationError):
+        p.PrintOptions(ledger_max_rows=0)

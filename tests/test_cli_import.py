@@ -1,0 +1,126 @@
+"""``import customers FILE.xlsx`` run in-process through ``huifang_desktop.app.main``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from huifang_desktop import app
+from huifang_desktop.config import AppPaths
+from huifang_desktop.domain.roles import Role
+from huifang_desktop.services import users
+from huifang_desktop.storage.models import AuditLog, Customer, User
+from tests.services.test_importing import ugly_customer_workbook
+from tests.test_cli_visits import run  # noqa: F401  (fixture)
+
+
+def _office(data: Path) -> None:
+    ctx = app.open_context(AppPaths(data))
+    try:
+        users.create_user(ctx, "xiaowang", "小王", Role.CLERK, "secret-123", "客服部")
+    finally:
+        ctx.engine.dispose()
+
+
+def _customers(data: Path) -> list[tuple[str, str, str | None]]:
+    ctx = app.open_context(AppPaths(data))
+    try:
+        with ctx.sessions() as s:
+            rows = s.execute(select(Customer.code, Customer.name, User.username)
+                             .outerjoin(User, User.id == Customer.owner_id).order_by(Customer.code)).all()
+            return [tuple(r) for r in rows]  # type: ignore[misc]
+    finally:
+        ctx.engine.dispose()
+
+
+def _clean_sheet(path: Path) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "客户"
+    ws.append(["客户台账"])
+    ws.append(["全称", "手机", "级别"])  # 全称 is no known header name: the mapping file names it
+    ws.append(["甲公司", "13800000001", "甲类"])
+    ws.append(["乙公司", "１３８０００００００２", "b"])
+    wb.save(path)
+    return path
+
+
+def test_cli_import_dry_run_prints_the_report_and_writes_nothing(run: Any, tmp_path: Path) -> None:  # noqa: F811
+    data = tmp_path / "data"
+    _office(data)
+    path = ugly_customer_workbook(tmp_path / "客户台账.xlsx")
+    code, out, _err = run(["--data-dir", str(data), "import", "customers", str(path), "--dry-run"])
+    assert code == 1
+    assert "文件：客户台账.xlsx  工作表：客户台账  表头：第 4 行" in out
+    assert "客户名称 ← B列“客户名称”" in out and "电话 ← D列“联系电话”" in out
+    lines = [line.strip() for line in out.splitlines() if line.strip().startswith("[")]
+    assert lines == [
+        "[错误] 第 7 行 D列（联系电话）：“12345”不是有效的手机号码（应为 11 位，以 13–19 开头）",
+        "[错误] 第 7 行 G列（建档日期）：“2026-02-30”不是存在的日期",
+        "[重复] 第 9 行 D列（联系电话）：与第 5 行重复（电话 138 1234 5678 相同）",
+    ]
+    assert "共 6 行数据：可导入 4 行，有问题 1 行，重复 1 行。" in out and "试运行：没有写入任何数据。" in out
+    assert _customers(data) == []
+
+
+def test_cli_import_refuses_a_sheet_with_problems_unless_accept_valid(run: Any, tmp_path: Path) -> None:  # noqa: F811
+    data = tmp_path / "data"
+    _office(data)
+    path = ugly_customer_workbook(tmp_path / "客户台账.xlsx")
+    code, out, err = run(["--data-dir", str(data), "import", "customers", str(path)])
+    assert code == 1 and "没有写入任何数据：有 2 行未通过检查" in err and "--accept-valid" in err
+    assert "第 7 行" in out and _customers(data) == []
+    code, out, _err = run(["--data-dir", str(data), "import", "customers", str(path), "--accept-valid"])
+    assert code == 0 and "已从“客户台账.xlsx”导入 4 行到客户台账（编号 KH000001–KH000004）" in out
+    assert _customers(data) == [("KH000001", "张三", "xiaowang"), ("KH000002", "杭州宏达物流有限公司", None),
+                                ("KH000003", "老客户车队", None), ("KH000004", "赵六", None)]
+    code, out, _err = run(["--data-dir", str(data), "import", "customers", str(path), "--dry-run"])
+    assert code == 1 and "可导入 0 行" in out and "与已有客户 KH000001 张三 重复" in out
+
+
+def test_cli_import_clean_sheet_as_a_user_with_a_mapping_file(run: Any, tmp_path: Path) -> None:  # noqa: F811
+    data = tmp_path / "data"
+    _office(data)
+    path = _clean_sheet(tmp_path / "clean.xlsx")
+    code, _out, err = run(["--data-dir", str(data), "import", "customers", str(path)])
+    assert code == 1 and "客户名称：请选择对应的列" in err  # 全称 is not recognised by itself
+    mapping = tmp_path / "map.json"
+    mapping.write_text(json.dumps({"客户名称": "全称", "mobile": "手机"}, ensure_ascii=False), encoding="utf-8")
+    code, out, err = run(["--data-dir", str(data), "--user", "xiaowang", "import", "customers", str(path),
+                          "--mapping", str(mapping)])
+    assert code == 0, err
+    assert "客户名称 ← A列“全称”" in out and "共 2 行数据：可导入 2 行。" in out
+    assert _customers(data) == [("KH000001", "甲公司", "xiaowang"), ("KH000002", "乙公司", "xiaowang")]
+    ctx = app.open_context(AppPaths(data))
+    try:
+        with ctx.sessions() as s:
+            log = s.execute(select(AuditLog).where(AuditLog.action == "导入Excel")).scalar_one()
+        assert (log.username, log.note) == ("xiaowang", "clean.xlsx")
+    finally:
+        ctx.engine.dispose()
+
+
+def test_cli_import_bad_file_sheet_header_or_mapping_say_why(run: Any, tmp_path: Path) -> None:  # noqa: F811
+    data = tmp_path / "data"
+    bad = tmp_path / "坏的.xlsx"
+    bad.write_bytes(os.urandom(1000))
+    code, _out, err = run(["--data-dir", str(data), "import", "customers", str(bad)])
+    assert code == 1 and "错误：“坏的.xlsx”不是有效的 Excel 文件" in err and "Traceback" not in err
+    path = _clean_sheet(tmp_path / "c.xlsx")
+    code, _out, err = run(["--data-dir", str(data), "import", "customers", str(path), "--sheet", "没有"])
+    assert code == 1 and "没有名为“没有”的工作表（有：客户）" in err
+    wb = Workbook()
+    wb.active.append(["随便", "写写"])
+    wb.save(tmp_path / "nohead.xlsx")
+    code, _out, err = run(["--data-dir", str(data), "import", "customers", str(tmp_path / "nohead.xlsx")])
+    assert code == 1 and "没有找到表头行" in err
+    (tmp_path / "m.json").write_text("[1, 2]", encoding="utf-8")
+    code, _out, err = run(["--data-dir", str(data), "import", "customers", str(path), "--mapping",
+                           str(tmp_path / "m.json")])
+    assert code == 1 and "列对应文件" in err
+    assert _customers(data) == []

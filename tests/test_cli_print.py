@@ -1,0 +1,151 @@
+"""The ``print`` command (record / blank / report / day / visits), run in-process through ``app.main``."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from huifang_desktop import app
+from huifang_desktop.config import AppPaths
+from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
+from huifang_desktop.domain.roles import Role
+from huifang_desktop.printing.templates import forms_dir
+from huifang_desktop.services import users
+from huifang_desktop.services import visits as v
+from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.services.customers import register_customer
+from huifang_desktop.storage.models import AuditLog
+
+NOW = datetime(2026, 11, 24, 10, 0)
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
+    """``run(args) -> (exit code, stdout, stderr)``; engines and log files opened by main are closed after."""
+    opened: list[ServiceContext] = []
+    real_open = app.open_context
+
+    def open_context(paths: AppPaths, url: str | None = None) -> ServiceContext:
+        ctx = real_open(paths, url)
+        opened.append(ctx)
+        return ctx
+
+    monkeypatch.setattr(app, "open_context", open_context)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+
+    def _run(args: list[str]) -> tuple[int, str, str]:
+        code = app.main(args)
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    yield _run
+    for h in root.handlers[:]:
+        if h not in handlers:
+            root.removeHandler(h)
+            h.close()
+    root.setLevel(level)
+    for ctx in opened:
+        ctx.engine.dispose()
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Iterator[tuple[Path, ServiceContext, dict[str, int]]]:
+    """A data folder with a clerk, two plans on 2026-11-24 (one visited) and a report of that day."""
+    data = tmp_path / "data"
+    base = app.open_context(AppPaths(data))
+    ctx = ServiceContext(base.engine, base.sessions, clock=lambda: NOW)
+    clerk = users.create_user(ctx, "xiaowang", "小王", Role.CLERK, "secret-123", "客服部")
+    cctx = ctx.as_user(clerk)
+    a = register_customer(cctx, CustomerDraft(name="甲公司",
+                                              contacts=(ContactDraft(name="张经理", mobile="13900000001"),)))
+    b = register_customer(cctx, CustomerDraft(name="乙公司",
+                                              contacts=(ContactDraft(name="李经理", mobile="13900000002"),)))
+    plan_a = v.add_manual_plan(cctx, a.id, "例行", "电话", "2026-11-24")
+    plan_b = v.add_manual_plan(cctx, b.id, "使用", "电话", "2026-11-24")
+    rec = v.record_visit(cctx, v.prefill_record(cctx, plan_b.id).to_draft(
+        result="成功", visited_at="2026-11-24 09:30", satisfaction="很满意", feedback="一切正常"))
+    draft = v.draft_report(cctx, clerk.id, NOW.date(), NOW.date())
+    report = v.save_report(cctx, draft, "按计划完成。", "", "")
+    yield data, cctx, {"plan_a": plan_a.id, "plan_b": plan_b.id, "record": rec.id, "report": report.id}
+    base.engine.dispose()
+
+
+def _text(path: Path) -> list[str]:
+    reader = PdfReader(io.BytesIO(path.read_bytes()))
+    return [re.sub(r"\s+", "", pg.extract_text() or "") for pg in reader.pages]
+
+
+def _logged(ctx: ServiceContext) -> list[tuple[str, int | None, dict[str, Any]]]:
+    with ctx.sessions() as s:
+        rows = s.execute(select(AuditLog).where(AuditLog.action == "打印").order_by(AuditLog.id)).scalars()
+        return [(r.entity, r.entity_id, json.loads(r.new or "{}")) for r in rows]
+
+
+def test_cli_print_writes_each_kind_of_document_and_logs_it(run: Any, office: Any, tmp_path: Path) -> None:
+    data, cctx, ids = office
+    out = tmp_path / "out"
+    out.mkdir()
+    cases = [
+        (["record", str(ids["record"])], [], "record.pdf", 1, ["HF20261124-001", "乙公司", "一切正常"]),
+        (["blank", str(ids["plan_a"])], [], "blank.pdf", 1, ["甲公司", "张经理"]),
+        (["report", str(ids["report"])], [], "report.pdf", 1, ["回访报告表", "BG20261124-001", "按计划完成。"]),
+        (["day", "2026-11-24"], [], "day.pdf", 2, ["甲公司"]),
+        (["visits"], ["--from", "2026-11-01", "--to", "2026-11-30"], "visits.pdf", 1, ["回访台账", "本页合计"]),
+    ]
+    for before, after, name, pages, expected in cases:
+        target = out / name
+        code, stdout, err = run(["--data-dir", str(data), "print", *before, str(target), *after])
+        assert (code, err) == (0, ""), (before, err)
+        assert f"共 {pages} 页到 {target}" in stdout
+        texts = _text(target)
+        assert len(texts) == pages
+        for value in expected:
+            assert value in "".join(texts), (name, value)
+    assert "HF20261124-001" in _text(out / "day.pdf")[1]
+    logged = _logged(cctx)
+    assert [(e, i) for e, i, _ in logged] == [
+        ("visit_record", ids["record"]), ("visit_plan", ids["plan_a"]), ("visit_report", ids["report"]),
+        ("visit_plan", None), ("visit_plan", None)]
+    assert all(n["output"] == "PDF 文件" and n["target"].startswith(str(out)) for _, _, n in logged)
+    assert [n["pages"] for _, _, n in logged] == [1, 1, 1, 2, 1]
+    assert logged[3][2]["plans"] == [ids["plan_a"], ids["plan_b"]]
+
+
+def test_cli_print_uses_the_data_folders_form_templates(run: Any, office: Any, tmp_path: Path) -> None:
+    data, _cctx, ids = office
+    forms = data / "forms"
+    forms.mkdir()
+    text = (forms_dir() / "visit_record.toml").read_text(encoding="utf-8")
+    (forms / "visit_record.toml").write_text(text.replace('title = "回访记录表"', 'title = "客户回访单"'),
+                                             encoding="utf-8")
+    target = tmp_path / "r.pdf"
+    code, stdout, _ = run(["--data-dir", str(data), "print", "record", str(ids["record"]), str(target)])
+    assert code == 0 and "已打印客户回访单" in stdout
+    assert "客户回访单" in _text(target)[0]
+
+
+def test_cli_print_errors_are_chinese_and_write_nothing(run: Any, office: Any, tmp_path: Path) -> None:
+    data, cctx, ids = office
+    target = tmp_path / "x.pdf"
+    code, out, err = run(["--data-dir", str(data), "print", "record", "999", str(target)])
+    assert (code, out) == (1, "") and err == "错误：回访记录 999 不存在。\n"
+    code, _, err = run(["--data-dir", str(data), "print", "day", "明天", str(target)])
+    assert code == 1 and err.startswith("错误：日期：")
+    code, _, err = run(["--data-dir", str(data), "print", "day", "2026-11-28", str(target)])
+    assert code == 1 and "没有要打印的回访计划" in err
+    missing = tmp_path / "没有这个文件夹" / "x.pdf"
+    code, _, err = run(["--data-dir", str(data), "print", "blank", str(ids["plan_a"]), str(missing)])
+    assert code == 1 and err.startswith(f"错误：无法保存文件 {missing}：文件夹不存在") and "Traceback" not in err
+    assert not target.exists() and not missing.parent.exists()
+    assert _logged(cctx) == []
