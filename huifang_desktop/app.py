@@ -88,12 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
     ea.add_argument("--user", dest="audit_user", help="只导出该用户（登录名）的操作")
     ea.add_argument("--action", help="只导出该操作，如 签字、撤回签字")
 
-    pr = sub.add_parser("print", help="打印表单或台账到 PDF：record / blank / report / day / visits")
+    pr = sub.add_parser("print", help="打印表单或台账到 PDF：record / blank / report / complaint / day / visits")
     prsub = pr.add_subparsers(dest="print_command", metavar="WHAT", required=True)
     for what, help_text, arg, arg_help in (
             ("record", "填好的回访记录表", "id", "回访记录的 ID"),
             ("blank", "空白回访记录表（预印客户和联系人）", "id", "回访计划的 ID"),
             ("report", "回访报告表", "id", "回访报告的 ID"),
+            ("complaint", "投诉处理表（含处理经过和签字）", "number", "投诉编号（如 TS20261124-001）或 ID"),
             ("day", "某一天全部回访计划的回访记录表（一个 PDF）", "day", "日期，如 2026-11-24")):
         pp = prsub.add_parser(what, help=help_text)
         pp.add_argument(arg, type=int if arg == "id" else str, help=arg_help)
@@ -330,6 +331,10 @@ def cmd_print(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
         doc = printing.blank_visit_record_pdf(ctx, args.id, args.out, forms_dir=forms)
     elif what == "report":
         doc = printing.visit_report_pdf(ctx, args.id, args.out, forms_dir=forms)
+    elif what == "complaint":
+        from huifang_desktop.services import complaints
+
+        doc = printing.complaint_pdf(ctx, complaints.find_id(ctx, args.number), args.out, forms_dir=forms)
     elif what == "day":
         day = parse_date(args.day, label="日期", field="day", required=True)
         doc = printing.day_plans_pdf(ctx, day, out=args.out, forms_dir=forms)

@@ -149,3 +149,20 @@ def test_cli_print_errors_are_chinese_and_write_nothing(run: Any, office: Any, t
     assert code == 1 and err.startswith(f"错误：无法保存文件 {missing}：文件夹不存在") and "Traceback" not in err
     assert not target.exists() and not missing.parent.exists()
     assert _logged(cctx) == []
+
+
+def test_cli_print_complaint_by_number(run: Any, office: Any, tmp_path: Path) -> None:
+    from huifang_desktop.services import complaints as cs
+
+    data, cctx, _ids = office
+    d = cs.register(cctx, cs.IntakeDraft(subject="送货延误三天", complainant="张经理", phone="13900000001",
+                                         category="交付物流"))
+    target = tmp_path / "complaint.pdf"
+    code, stdout, err = run(["--data-dir", str(data), "print", "complaint", d.number, str(target)])
+    assert (code, err) == (0, ""), err
+    assert "投诉处理表" in stdout
+    text = "".join(_text(target))
+    assert d.number in text and "送货延误三天" in text and "登记投诉" in text
+    assert _logged(cctx)[-1][:2] == ("complaint", d.id)
+    code, _out, err = run(["--data-dir", str(data), "print", "complaint", "TS19990101-999", str(target)])
+    assert code == 1 and "没有编号为 TS19990101-999 的投诉" in err

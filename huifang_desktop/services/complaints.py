@@ -692,6 +692,18 @@ def find_repeats(ctx: ServiceContext, *, customer_id: int | None = None, phone: 
     return out
 
 
+def find_id(ctx: ServiceContext, number_or_id: str | int) -> int:
+    """A complaint's id from its number (TS20261124-001) or its id; NotFound names what was asked for."""
+    text = clean_text(str(number_or_id))
+    with ctx.sessions() as s:
+        found = s.execute(select(Complaint.id).where(Complaint.number == text)).scalar()
+        if found is None and text.isdigit():
+            found = s.execute(select(Complaint.id).where(Complaint.id == int(text))).scalar()
+    if found is None:
+        raise NotFound(f"没有编号为 {text} 的投诉。")
+    return int(found)
+
+
 def history(ctx: ServiceContext, complaint_id: int) -> list[EventRow]:
     return list(get_complaint(ctx, complaint_id).events)
 

@@ -50,7 +50,16 @@ from huifang_desktop.services.visits import (
     ledger_rows,
     list_plans,
 )
-from huifang_desktop.storage.models import Customer, User, VisitPlan, VisitRecord, VisitReport
+from huifang_desktop.storage.models import (
+    Complaint,
+    ComplaintEvent,
+    Customer,
+    Department,
+    User,
+    VisitPlan,
+    VisitRecord,
+    VisitReport,
+)
 
 ProgressCallback = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
@@ -252,12 +261,21 @@ def _safe_name(name: str) -> str:
     return "".join("_" if ch in '/\\:*?"<>|' else ch for ch in name).strip() or "打印.pdf"
 
 
-def _signature(options: PrintOptions, signer: str | None, signed_at: datetime | None) -> Any:
+def _signature(options: PrintOptions, signer: str | None, signed_at: datetime | None, role: str = "") -> Any:
+    """The stamp (已审阅) with signer and date; ``role`` (客服主管, 公司经理) is added to the signer's name."""
     from huifang_desktop.printing import SignatureInfo
 
     if not signer or signed_at is None:
         return None
     return SignatureInfo(signer, signed_at, options.signoff_role)
+
+
+def _tampered(s: Session, kind: str, item_id: int) -> bool:
+    """签字后被修改: the stored row no longer matches the hashes taken when it was signed."""
+    from huifang_desktop.domain.signoff import Integrity
+    from huifang_desktop.services.review import integrity_of
+
+    return integrity_of(s, kind, item_id) is Integrity.TAMPERED
 
 
 # --- 回访记录表 -------------------------------------------------------------------------------------------
@@ -302,19 +320,19 @@ def _record_values(d: _RecordData) -> dict[str, Any]:
         "transfer_department": r.transfer_department, "transfer_answer": r.transfer_answer,
         "next_visit_on": r.next_visit_on, "result": r.result,
         "customer_signed": _customer_signature(r.method, r.customer_signed),
-        "supervisor_comment": r.supervisor_comment, "supervisor": d.signer if signed else None,
+        "supervisor_comment": r.supervisor_comment if signed else "", "supervisor": d.signer if signed else None,
         "signed_at": r.signed_at if signed else None, "status": r.status,
     }
 
 
-def _record_job(d: _RecordData, options: PrintOptions) -> Any:
+def _record_job(d: _RecordData, options: PrintOptions, s: Session) -> Any:
     from huifang_desktop.printing import FormJob
 
     r = d.record
     signed = r.status == RECORD_SIGNED
-    signature = _signature(options, d.signer, r.signed_at) if signed else None
+    signature = _signature(options, d.signer, r.signed_at, r.signed_role) if signed else None
     return FormJob(_record_values(d), draft=options.watermark_unsigned and not signed, signed=signature,
-                   revision=r.revision or 0)
+                   revision=r.revision or 0, tampered=_tampered(s, "回访记录表", r.id))
 
 
 def _record_label(d: _RecordData) -> str:
@@ -340,7 +358,7 @@ def visit_record_pdf(ctx: ServiceContext, record_id: int, out: str | Path | None
         if data is None:
             raise NotFound(f"回访记录 {record_id} 不存在。")
         _check_visible(ctx, data.customer, office)
-        job = _record_job(data, options)
+        job = _record_job(data, options, s)
         label = _record_label(data)
         number = data.record.number
     return _form_document(ctx, VISIT_RECORD_FORM, [job], entity="visit_record", entity_id=record_id,
@@ -363,7 +381,7 @@ def visit_records_pdf(ctx: ServiceContext, record_ids: Sequence[int], out: str |
             raise NotFound(f"回访记录 {missing[0]} 不存在。")
         for d in found.values():
             scope.check(d.customer)
-        jobs = [_record_job(found[i], options) for i in record_ids]
+        jobs = [_record_job(found[i], options, s) for i in record_ids]
         numbers = [found[i].record.number for i in record_ids]
     first, last = numbers[0], numbers[-1]
     return _form_document(ctx, VISIT_RECORD_FORM, jobs, entity="visit_record", entity_id=None,
@@ -462,7 +480,7 @@ def day_plans_pdf(ctx: ServiceContext, day: date, owner_id: int | None = None, *
             plan, cust, name = rows[pid]
             data = records.get(plan.record_id) if plan.record_id is not None else None
             if data is not None:
-                jobs.append(_record_job(data, options))
+                jobs.append(_record_job(data, options, s))
                 done.append(data.record.id)
             else:
                 jobs.append(_blank_job(plan, cust, name))
@@ -571,13 +589,13 @@ def visit_report_pdf(ctx: ServiceContext, report_id: int, out: str | Path | None
             "number": r.number, "clerk": clerk, "period": _period_text(r.period_start, r.period_end),
             "counts": _report_counts(s, r.clerk_id, r.period_start, r.period_end),
             "satisfaction": _satisfaction_text(summary), "problems": r.problems, "actions": r.actions,
-            "evaluation": r.evaluation, "supervisor_comment": r.supervisor_comment,
+            "evaluation": r.evaluation, "supervisor_comment": r.supervisor_comment if signed else "",
             "supervisor": signer if signed else None, "signed_at": r.signed_at if signed else None,
             "status": r.status, "due_on": r.due_on,
         }
         job = FormJob(values, draft=options.watermark_unsigned and not signed,
-                      signed=_signature(options, signer, r.signed_at) if signed else None,
-                      revision=r.revision or 0)
+                      signed=_signature(options, signer, r.signed_at, r.signed_role) if signed else None,
+                      revision=r.revision or 0, tampered=_tampered(s, "回访报告表", r.id))
         number = r.number
         label = f"{r.number} {clerk}"
     return _form_document(ctx, VISIT_REPORT_FORM, [job], entity="visit_report", entity_id=report_id,
@@ -696,3 +714,62 @@ __all__ = [
     "visit_report_pdf",
     "write_pdf",
 ]
+
+
+# --- 投诉处理表 -------------------------------------------------------------------------------------------
+
+COMPLAINT_FORM = "complaint"
+_SIGN_ROLE = {"clerk": "处理人", "supervisor": "部门主管", "manager": "公司经理"}
+
+
+def complaint_pdf(ctx: ServiceContext, complaint_id: int, out: str | Path | None = None, *,
+                  forms_dir: Path | None = None) -> PrintedDocument:
+    """The filled 投诉处理表 with its state history and signatures (handler, and the reviewer at the level
+    that signed); not yet signed off → 草稿 watermark; changed after signing → 签字后被修改."""
+    from huifang_desktop.printing import FormJob
+    from huifang_desktop.services.complaints import get_complaint
+
+    detail = get_complaint(ctx, complaint_id)  # checks visibility
+    options = load_print_options(ctx)
+    with ctx.sessions() as s:
+        c = s.get(Complaint, complaint_id)
+        assert c is not None
+        customer = s.get(Customer, c.customer_id) if c.customer_id else None
+        department = s.get(Department, c.department_id) if c.department_id else None
+        signer = s.get(User, c.signed_by_id) if c.signed_by_id else None
+        events = s.execute(select(ComplaintEvent).where(ComplaintEvent.complaint_id == c.id)
+                           .order_by(ComplaintEvent.at, ComplaintEvent.id)).scalars().all()
+        signed = c.review_status == RECORD_SIGNED and signer is not None
+        tampered = _tampered(s, "投诉处理表", c.id) if c.review_status or c.content_hash else False
+        visit = ""
+        if c.visit_satisfied is not None:
+            visit = ("满意" if c.visit_satisfied else "不满意") + (f"（{c.visited_at:%Y-%m-%d}）" if c.visited_at else "")
+        elif c.state == "待回访" and c.visit_due:
+            visit = f"待回访（{c.visit_due:%Y-%m-%d} 前）"
+        signatures: dict[str, tuple[str, Any]] = {}
+        if detail.row.handler and c.handled_at is not None:
+            signatures["处理人"] = (detail.row.handler, c.handled_at)
+        if signed:
+            signatures[_SIGN_ROLE.get(c.signed_role or "", "部门主管")] = (signer.display_name, c.signed_at)
+        values = {
+            "number": c.number, "received_at": c.received_at, "state": c.state, "channel": c.channel,
+            "complainant": detail.row.complainant, "contact": detail.row.phone,
+            "customer_name": customer.name if customer else "", "subject": c.subject, "content": c.content,
+            "category": c.category, "severity": c.severity, "deadline": c.handling_due,
+            "handler": detail.row.handler, "department": department.name if department else "",
+            "investigation": c.investigation, "cause": c.cause, "measures": c.measures, "result": c.result,
+            "reply_at": c.replied_at, "reply_way": c.reply_way, "closing_visit": visit,
+            "satisfaction": c.satisfaction,
+            "history": [{"time": f"{e.at:%Y-%m-%d %H:%M}", "user": e.username, "action": e.action,
+                         "note": (f"{e.from_state}→{e.to_state} " if e.to_state and e.from_state else "") + e.note}
+                        for e in events],
+            "signatures": signatures, "supervisor_comment": c.supervisor_comment if signed else "",
+        }
+        job = FormJob(values, draft=options.watermark_unsigned and not signed,
+                      signed=_signature(options, signer.display_name, c.signed_at, c.signed_role)
+                      if signed and signer is not None else None,
+                      revision=c.revision or 0, tampered=tampered)
+        number = c.number
+    return _form_document(ctx, COMPLAINT_FORM, [job], entity="complaint", entity_id=complaint_id,
+                          label=f"{number} {detail.row.subject}", title=f"投诉处理表 {number}",
+                          file_name=f"投诉处理表_{number}.pdf", forms_dir=forms_dir, out=out)

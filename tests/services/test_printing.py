@@ -65,10 +65,9 @@ def office(cctx: ServiceContext) -> dict[str, Any]:
 
 
 def _sign(ctx: ServiceContext, record_id: int, signer: UserInfo) -> None:
-    with ctx.sessions() as s, s.begin():
-        s.execute(update(VisitRecord).where(VisitRecord.id == record_id).values(
-            status="已签字", signed_by_id=signer.id, signed_at=datetime(2026, 11, 24, 9, 50),
-            supervisor_comment="处理及时，请跟进到结案。"))
+    from huifang_desktop.services import review
+
+    review.sign(ctx.as_user(signer), "回访记录表", record_id, "处理及时，请跟进到结案。")
 
 
 # --- 回访记录表 -------------------------------------------------------------------------------------------
@@ -280,13 +279,17 @@ def test_printing_signed_report_and_a_draft_report(
     (text,) = pages_text(unsaved.pdf)
     assert "草稿" in text and "草拟的评价" in text and "BG2026" not in text
     report = v.save_report(cctx, draft, "按计划完成。", "", "")
-    with ctx.sessions() as s, s.begin():
-        s.execute(update(VisitReport).where(VisitReport.id == report.id).values(
-            status="已签字", signed_by_id=supervisor.id, signed_at=datetime(2026, 11, 25, 8, 30),
-            supervisor_comment="未接通的客户换个时段再拨。"))
+    from huifang_desktop.services import review
+
+    review.sign(ctx.as_user(supervisor), "回访报告表", report.id, "未接通的客户换个时段再拨。")
     (text,) = pages_text(p.visit_report_pdf(ctx.as_user(supervisor), report.id).pdf)
-    assert "草稿" not in text and "已审阅" in text and "李主管2026-11-25" in text
-    assert "未接通的客户换个时段再拨。" in text
+    assert "草稿" not in text and "已审阅" in text and "李主管2026-11-24" in text
+    assert "未接通的客户换个时段再拨。" in text and "签字无效" not in text
+    # changed after signing, even outside the program: the printout says so
+    with ctx.sessions() as s, s.begin():
+        s.execute(update(VisitReport).where(VisitReport.id == report.id).values(evaluation="悄悄改过"))
+    (text,) = pages_text(p.visit_report_pdf(ctx.as_user(supervisor), report.id).pdf)
+    assert "签字无效" in text and "签字后被修改" in text
     with pytest.raises(PermissionDenied):
         p.visit_report_pdf(ctx.as_user(clerk2), report.id)
 
@@ -343,3 +346,28 @@ def test_printing_options_round_trip_and_limit_the_ledger(
         p.visit_ledger_pdf(cctx, DAY, DAY)
     with pytest.raises(ValidationError):
         p.PrintOptions(ledger_max_rows=0)
+
+
+# --- 投诉处理表 -------------------------------------------------------------------------------------------
+
+
+def test_printing_complaint_form_with_history_and_signatures(
+        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]) -> None:
+    from huifang_desktop.services import complaints as cs
+    from huifang_desktop.services import review
+
+    d = cs.register(cctx, cs.IntakeDraft(subject="冷却泵异响", complainant="王建国", phone="13812345678",
+                                         category="维修", customer_id=office["b"].id, content="夜班异响"))
+    cs.accept(cctx, d.id)
+    cs.save_handling(cctx, d.id, cs.HandlingDraft(investigation="轴承磨损", result="已更换轴承"))
+    cs.finish_handling(cctx, d.id)
+    cs.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="满意"))
+    text = "".join(pages_text(p.complaint_pdf(cctx, d.id).pdf))
+    for value in ("投诉处理表", d.number, "冷却泵异响", "王建国", "轴承磨损", "已更换轴承", "办结转回访", "关闭", "满意"):
+        assert value in text, value
+    assert "草稿" in text  # closed, not yet signed off by the supervisor
+    review.sign(ctx.as_user(supervisor), "投诉处理表", d.id, "处理得当")
+    doc = p.complaint_pdf(cctx, d.id, out=None)
+    text = "".join(pages_text(doc.pdf))
+    assert "草稿" not in text and "李主管" in text and "已审阅" in text
+    assert doc.file_name == f"投诉处理表_{d.number}.pdf"

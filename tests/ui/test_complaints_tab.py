@@ -383,3 +383,21 @@ def test_main_window_escalates_at_start_reminds_and_marks_notices_seen(qtbot, ct
     window._new_customer()  # Ctrl+N on this tab: 新建登记
     assert window.complaints_tab.intake is not None and window.complaints_tab.intake.isVisible()
     window.complaints_tab.intake.close()
+
+
+def test_print_button_previews_the_complaint_form(qtbot, cctx, tmp_path):
+    d = cs.register(cctx, _intake(subject="发票抬头开错"))
+    tab = _tab(qtbot, cctx)
+    pane = tab.detail
+    assert pane.detail.id == d.id and pane.print_button.isEnabled()
+    qtbot.mouseClick(pane.print_button, Qt.MouseButton.LeftButton)
+    dialog = pane.preview
+    assert dialog is not None and dialog.isVisible()
+    target = tmp_path / "投诉处理表.pdf"
+    dialog.save_to(target)  # 另存为 PDF, logged as a print
+    assert target.read_bytes().startswith(b"%PDF")
+    dialog.close()
+    with cctx.sessions() as s:
+        from huifang_desktop.storage.models import AuditLog
+        row = s.query(AuditLog).filter(AuditLog.action == "打印").one()
+    assert (row.entity, row.entity_id) == ("complaint", d.id)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDateTime, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -189,6 +189,13 @@ class ComplaintDetailPane(QWidget):
             (row2 if key in SECOND_ROW else row1).addWidget(b)
         row1.addStretch(1)
         row2.addStretch(1)
+        self.print_button = QPushButton(self.tr("打印投诉处理表…"))
+        self.print_button.setToolTip(self.tr("打印预览投诉处理表（含处理经过和签字），可打印或另存为 PDF（Ctrl+P）"))
+        self.print_button.setAutoDefault(False)
+        self.print_button.clicked.connect(self.print_preview)
+        row2.addWidget(self.print_button)
+        QShortcut(QKeySequence.StandardKey.Print, self, self.print_preview)
+        self.preview: Any = None
 
         # --- inline action forms
         self.forms: dict[str, _InlineForm] = {}
@@ -243,6 +250,20 @@ class ComplaintDetailPane(QWidget):
             else:
                 b.clicked.connect(lambda _=False, k=key: self.open_form(k))
         self.load(None)
+
+    def print_preview(self) -> None:
+        """The 投诉处理表 of the shown complaint in the print preview (打印 / 另存为 PDF, audited)."""
+        if self.detail is None:
+            return
+        from huifang_desktop.services import printing
+        from huifang_desktop.ui.common.print_preview import preview_document
+
+        try:
+            doc = printing.complaint_pdf(self.ctx, self.detail.id)
+        except (ValidationError, ServiceError) as exc:
+            self.message.setText(str(exc))
+            return
+        self.preview = preview_document(self, self.ctx, doc)
 
     # --- building -------------------------------------------------------------------------------------------
     def _build_forms(self) -> None:
