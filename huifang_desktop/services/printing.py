@@ -647,13 +647,18 @@ def ledger_columns() -> list[tuple[str, float, str]]:
 def _ledger_print_rows(rows: Iterable[Sequence[Any]], limit: int, cancelled: CancelCheck | None
                        ) -> Iterator[tuple[Any, ...]]:
     visited = LEDGER_HEADERS.index("回访时间")
-    for n, row in enumerate(rows, start=1):
-        if n > limit:
-            raise ValidationError(FieldError("period", "打印期间",
-                                             f"台账超过 {limit} 行，请缩小日期范围后分批打印"))
-        if cancelled is not None and n % _CANCEL_EVERY == 0 and cancelled():
-            raise PrintCancelled("已取消打印，没有生成文件。")
-        yield (*row, 1 if row[visited] is not None else 0)
+    try:
+        for n, row in enumerate(rows, start=1):
+            if n > limit:
+                raise ValidationError(FieldError("period", "打印期间",
+                                                 f"台账超过 {limit} 行，请缩小日期范围后分批打印"))
+            if cancelled is not None and n % _CANCEL_EVERY == 0 and cancelled():
+                raise PrintCancelled("已取消打印，没有生成文件。")
+            yield (*row, 1 if row[visited] is not None else 0)
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:  # stopping early: the streamed query (a server cursor on PostgreSQL) is closed
+            close()
 
 
 def visit_ledger_pdf(ctx: ServiceContext, start: date | None = None, end: date | None = None,
