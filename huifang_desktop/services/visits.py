@@ -1763,21 +1763,34 @@ def ledger_rows(ctx: ServiceContext, start: date | None = None, end: date | None
     loose = loose.order_by(VisitRecord.visited_at, VisitRecord.id)
 
     def plan_rows(conn: Connection) -> Iterator[tuple[tuple[date, int, int], tuple[Any, ...]]]:
-        for r in conn.execution_options(yield_per=2000).execute(plans):
-            state = display_state(r[12], r[0], today)
-            if r[12] == _CANCELLED and r[13]:
-                state = f"{state}（{r[13]}）"
-            yield (r[0], 0, r[1]), (r[2], r[3], r[4], r[5], r[6], r[7], r[0], r[8], r[9], r[10],
-                                    r[11] or None, state, r[14], r[15] or None, r[16] or None)
+        result = conn.execution_options(yield_per=2000).execute(plans)
+        try:
+            for r in result:
+                state = display_state(r[12], r[0], today)
+                if r[12] == _CANCELLED and r[13]:
+                    state = f"{state}（{r[13]}）"
+                yield (r[0], 0, r[1]), (r[2], r[3], r[4], r[5], r[6], r[7], r[0], r[8], r[9], r[10],
+                                        r[11] or None, state, r[14], r[15] or None, r[16] or None)
+        finally:
+            result.close()  # also when the reader stops early (a server cursor on PostgreSQL)
 
     def loose_rows(conn: Connection) -> Iterator[tuple[tuple[date, int, int], tuple[Any, ...]]]:
-        for r in conn.execution_options(yield_per=2000).execute(loose):
-            yield (r[0].date(), 1, r[1]), (r[2], r[3], r[4], r[5], r[6], r[7], None, r[0], r[8], r[9],
-                                           r[10] or None, "计划外", r[11], r[12] or None, r[13] or None)
+        result = conn.execution_options(yield_per=2000).execute(loose)
+        try:
+            for r in result:
+                yield (r[0].date(), 1, r[1]), (r[2], r[3], r[4], r[5], r[6], r[7], None, r[0], r[8], r[9],
+                                               r[10] or None, "计划外", r[11], r[12] or None, r[13] or None)
+        finally:
+            result.close()
 
     with ctx.engine.connect() as plan_conn, ctx.engine.connect() as loose_conn:
-        for _key, row in merge(plan_rows(plan_conn), loose_rows(loose_conn), key=lambda item: item[0]):
-            yield row
+        first, second = plan_rows(plan_conn), loose_rows(loose_conn)
+        try:
+            for _key, row in merge(first, second, key=lambda item: item[0]):
+                yield row
+        finally:
+            first.close()
+            second.close()
 
 
 def export_ledger(ctx: ServiceContext, out_path: Path | str, *, start: date | None = None,
