@@ -4,31 +4,27 @@ A. Catch-up planning. On a fresh copy of the demo office (default 100,000 custom
    ``services.visits.plan_catch_up(ctx, 2026-11-24)`` runs once. The baseline is a plain ``sqlite3``
    ``executemany INSERT`` of exactly the rows it produced (read back from ``visit_plan``, deleted, inserted
    again raw). No target is set: the ratio is reported.
-B. Month first paint. The same office plus ``--plans`` (default 1,000,000) plans over about five years, about
-   5,000 of them due in 2026-11. In an offscreen ``QApplication`` a ``CalendarTab`` of a supervisor (scope
-   全组) shows 2026-11 (today 2026-11-24); timed: ``tab.refresh()`` plus one ``processEvents`` (the paint),
-   median of 5 after one warm-up. Target < 150 ms. The baseline is the very SQL ``visits.day_counts`` sends
-   (captured from the engine), run on a raw ``sqlite3`` connection. ``day_counts`` and the today+overdue
-   ``list_plans`` the tab shows are timed on their own too.
+B. Month first paint. An office built by ``generate_demo(customers=N, visits=--plans)`` (``huifang demo
+   --customers N --visits M``, default 1,000,000 visit plans with their records and reports, with today
+   2026-11-24): the history the office's rules make, back from today as far as the plans reach, plus the
+   plans up to two months ahead. How many fall in 2026-11 follows from the rules (about 160,000 of the
+   1,000,000 on 100,000 customers; the earlier stand-in fill put a fixed 5,000 there): the table and the
+   results say how many. In an offscreen ``QApplication`` a ``CalendarTab`` of a supervisor (scope 全组)
+   shows 2026-11; timed: ``tab.refresh()`` plus one ``processEvents`` (the paint), median of 5 after one
+   warm-up. Target < 150 ms. The baseline is the very SQL ``visits.day_counts`` sends (captured from the
+   engine), run on a raw ``sqlite3`` connection. ``day_counts`` and the today+overdue ``list_plans`` the tab
+   shows are timed on their own too. The generator ends with ``ANALYZE`` as after any bulk load (without
+   statistics SQLite picks ``ix_visit_plan_owner_due`` for the today+overdue list and the paint is slower).
+   The office is cached as ``bench/.cache/<customers>-<seed>-visits<N>.db``.
 
-The plan fill is a stand-in for ``huifang demo --visits`` until that exists: a raw ``sqlite3`` executemany of
-valid rows (unique ``source_key``, existing customers, clerks as owners, a mix of 待回访/已回访/已取消: past
-plans mostly done, a few still pending — many in the last month, rarely older — future ones pending), then
-``ANALYZE visit_plan`` as the demo generator does after any bulk load (without statistics SQLite picks
-``ix_visit_plan_owner_due`` for the today+overdue list and the paint takes about 180 ms instead). It is
-cached next to the demo office as ``bench/.cache/<customers>-<seed>-plans<N>.db``.
-
-    python bench/bench_calendar.py [--customers 100000] [--plans 1000000] [--month-plans 5000] [--seed 1]
-                                   [--rebuild]
+    python bench/bench_calendar.py [--customers 100000] [--plans 1000000] [--seed 1] [--rebuild]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import random
 import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -58,14 +54,15 @@ from bench.common import (
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.services import visits
 from huifang_desktop.services.context import ServiceContext, UserInfo
+from huifang_desktop.services.demo import generate_demo
+from huifang_desktop.storage.db import make_engine, make_session_factory, sqlite_url, upgrade
 
 TODAY = date(2026, 11, 24)
 NOW = datetime(2026, 11, 24, 9, 0)
 MONTH_FIRST, MONTH_LAST = date(2026, 11, 1), date(2026, 11, 30)
-SPAN_FIRST, SPAN_LAST = date(2023, 1, 1), date(2027, 12, 31)  # about five years around the month
 TARGET_PAINT_MS = 150.0
 PAINT_RUNS = 5
-PENDING, DONE, CANCELLED = "待回访", "已回访", "已取消"
+PENDING = "待回访"
 _PLAN_COLUMNS = ("customer_id", "source_key", "rule_key", "visit_type", "method", "earliest", "due",
                  "owner_id", "attempt", "state", "cancel_reason", "manual", "done_on", "record_id",
                  "created_at", "version")
@@ -92,68 +89,41 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-# --- the plan fill (stand-in for `demo --visits`) ---------------------------------------------------------
+# --- the office with its visit history (`demo --customers N --visits M`) --------------------------------------
 
-def _state_for(due: date, rng: random.Random) -> str:
-    x = rng.random()
-    if x < 0.05:
-        return CANCELLED
-    if due >= TODAY:
-        return PENDING
-    if due >= TODAY - timedelta(days=30):
-        return PENDING if x < 0.15 else DONE  # the recent backlog
-    return PENDING if x < 0.052 else DONE  # rarely still open after a month
-
-
-def fill_plans(path: Path, plans: int, month_plans: int, seed: int) -> None:
-    """Append ``plans`` valid visit_plan rows (``month_plans`` of them due in the benchmark month)."""
-    rng = random.Random(seed)
-    conn = sqlite3.connect(str(path))
-    try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=OFF")
-        customers = [r[0] for r in conn.execute("SELECT id FROM customer")]
-        clerks = [r[0] for r in conn.execute("SELECT id FROM user_account WHERE role = 'clerk' ORDER BY id")]
-        if not customers or not clerks:
-            raise SystemExit("the demo office has no customers or no clerks")
-        outside = [SPAN_FIRST + timedelta(days=n) for n in range((SPAN_LAST - SPAN_FIRST).days + 1)]
-        outside = [d for d in outside if not MONTH_FIRST <= d <= MONTH_LAST]
-        in_month = [MONTH_FIRST + timedelta(days=n) for n in range((MONTH_LAST - MONTH_FIRST).days + 1)]
-        created = NOW.strftime("%Y-%m-%d %H:%M:%S.%f")
-        kinds = (("routine", "例行", "电话"), ("technical", "技术", "上门"), ("follow_up", "再次", "电话"))
-
-        def rows() -> Any:
-            for n in range(plans):
-                due = rng.choice(in_month) if n < month_plans else rng.choice(outside)
-                state = _state_for(due, rng)
-                rule, vtype, method = kinds[0] if rng.random() < 0.8 else rng.choice(kinds[1:])
-                yield (rng.choice(customers), f"bench:{seed}:{n}", rule, vtype, method,
-                       (due - timedelta(days=7)).isoformat(), due.isoformat(), rng.choice(clerks), 1, state,
-                       "客户已停用" if state == CANCELLED else "", 0,
-                       due.isoformat() if state == DONE else None, None, created, 1)
-
-        with conn:
-            conn.executemany(_INSERT, rows())
-        conn.execute("ANALYZE visit_plan")  # as the demo generator does after its bulk load
-    finally:
-        conn.close()
-
-
-def plans_db(customers: int, seed: int, plans: int, month_plans: int, *, rebuild: bool
-             ) -> tuple[Path, float | None]:
-    """The demo office plus the plan fill, cached as ``<customers>-<seed>-plans<N>.db``."""
-    demo = demo_db(customers, seed)
-    target = CACHE_DIR / f"{customers}-{seed}-plans{plans}.db"
+def plans_db(customers: int, seed: int, plans: int, *, rebuild: bool) -> tuple[Path, dict[str, Any] | None]:
+    """The demo office with ``plans`` visit plans, cached as ``<customers>-<seed>-visits<N>.db``; returns the
+    path and, when built now, what the generator reported."""
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    target = CACHE_DIR / f"{customers}-{seed}-visits{plans}.db"
     if target.exists() and not rebuild:
         return target, None
     part = Path(f"{target}.part")
     for leftover in (part, Path(f"{part}-wal"), Path(f"{part}-shm")):
         leftover.unlink(missing_ok=True)
-    shutil.copyfile(demo.path, part)
-    seconds, _ = time_ms(lambda: fill_plans(part, plans, month_plans, seed))
+    engine = make_engine(sqlite_url(part))
+    try:
+        upgrade(engine)
+        ctx = ServiceContext(engine, make_session_factory(engine), clock=lambda: NOW)
+
+        def show(done: int, total: int) -> bool:
+            print(f"\r  demo office: {done:,}/{total:,} customers", end="", file=sys.stderr, flush=True)
+            return True
+
+        result = generate_demo(ctx, customers=customers, visits=plans, seed=seed, progress=show)
+    finally:
+        engine.dispose()
+    history = result.visits
+    assert history is not None
+    print(f" — {result.seconds:.1f} s, of which the visit history {history.seconds:.1f} s "
+          f"({history.plans:,} plans since {history.since}, {history.records:,} records, "
+          f"{history.reports:,} reports, {history.overdue:,} overdue)", file=sys.stderr)
     _checkpoint(part)
     part.replace(target)
-    return target, seconds / 1000
+    return target, {"office_build_seconds": result.seconds, "visits_build_seconds": history.seconds,
+                    "visit_plans": history.plans, "visit_records": history.records,
+                    "visit_reports": history.reports, "history_since": str(history.since),
+                    "overdue": history.overdue}
 
 
 # --- A: catch-up planning ----------------------------------------------------------------------------------
@@ -268,7 +238,10 @@ def bench_paint(path: Path, profile: bool) -> tuple[list[Measure], dict[str, Any
         t_counts = median([time_ms(counts)[0] for _ in range(PAINT_RUNS)])
         t_list = median([time_ms(today_list)[0] for _ in range(PAINT_RUNS)])
         month_counts = {d: c for d, c in counts().items() if MONTH_FIRST <= d <= MONTH_LAST}
+        month_plans = raw.execute("SELECT COUNT(*) FROM visit_plan WHERE due BETWEEN ? AND ? AND state != '已取消'",
+                                  (MONTH_FIRST.isoformat(), MONTH_LAST.isoformat())).fetchone()[0]
         meta = {
+            "month_plans": month_plans,
             "month_plans_team": sum(c.planned for c in month_counts.values()),
             "list_rows": tab.plans.rowCount(),
             "list_title": tab.list_title.text(),
@@ -294,27 +267,25 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--customers", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--plans", type=int, default=1_000_000, help="visit plans in the database of part B")
-    ap.add_argument("--month-plans", type=int, default=5_000, help="of which due in 2026-11 (at most half)")
-    ap.add_argument("--rebuild", action="store_true", help="fill the plans again (the demo office is reused)")
+    ap.add_argument("--plans", type=int, default=1_000_000,
+                    help="visit plans in the office of part B (demo --visits)")
+    ap.add_argument("--rebuild", action="store_true", help="build the office of part B again")
     ap.add_argument("--profile", action="store_true", help="cProfile one paint (to stderr)")
     args = ap.parse_args(argv)
-    month_plans = min(args.month_plans, args.plans // 2)
-
     demo = demo_db(args.customers, args.seed)
     catch_up, planned = bench_catch_up(demo.path)
-    path, fill_seconds = plans_db(args.customers, args.seed, args.plans, month_plans, rebuild=args.rebuild)
+    path, built = plans_db(args.customers, args.seed, args.plans, rebuild=args.rebuild)
     paint, paint_meta = bench_paint(path, args.profile)
     measures = [catch_up, *paint]
     meta = {
-        "customers": args.customers, "seed": args.seed, "plans": args.plans, "month_plans": month_plans,
-        "today": TODAY.isoformat(), "catch_up_plans": planned, "plan_fill_seconds": fill_seconds,
-        "demo_build_seconds": demo.built_seconds, **paint_meta,
+        "customers": args.customers, "seed": args.seed, "plans": args.plans, "today": TODAY.isoformat(),
+        "catch_up_plans": planned, "demo_build_seconds": demo.built_seconds, **(built or {}), **paint_meta,
     }
-    filled = f"filled in {fill_seconds:.1f} s" if fill_seconds is not None else "from cache"
+    made = (f"built in {built['office_build_seconds']:.1f} s, the visits in {built['visits_build_seconds']:.1f} s"
+            if built else "from cache")
     print(f"{args.customers:,} customers; catch-up made {planned:,} plans; month view on {args.plans:,} "
-          f"plans ({month_plans:,} in 2026-11, {paint_meta['month_plans_team']:,} of the supervisor's team; "
-          f"{filled})\n")
+          f"plans ({paint_meta['month_plans']:,} in 2026-11, {paint_meta['month_plans_team']:,} of the "
+          f"supervisor's team; office {made})\n")
     return 0 if report("bench_calendar", measures, meta) else 1
 
 

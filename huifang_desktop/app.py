@@ -154,13 +154,15 @@ def setup_logging(paths: AppPaths) -> None:
     root.setLevel(logging.INFO)
 
 
-def ensure_demo_office(ctx, paths: AppPaths, customers: int = 2000) -> None:  # type: ignore[no-untyped-def]
+def ensure_demo_office(ctx, paths: AppPaths, customers: int = 2000,  # type: ignore[no-untyped-def]
+                       visits: int = 15000, complaints: int = 400) -> None:
     from huifang_desktop.services import demo, users
 
     if users.has_users(ctx):
         return
-    print(f"正在生成示例办公室（{customers} 位客户）…", file=sys.stderr)
-    result = demo.generate_demo(ctx, customers=customers, seed=1)
+    print(f"正在生成示例办公室（{customers} 位客户、{visits} 条回访、{complaints} 件投诉，约 10 秒）…",
+          file=sys.stderr)
+    result = demo.generate_demo(ctx, customers=customers, visits=visits, complaints=complaints, seed=1)
     _print_demo_users(result)
 
 
@@ -181,9 +183,15 @@ def cmd_demo(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-d
     result = demo.generate_demo(ctx, customers=args.customers, visits=args.visits, complaints=args.complaints,
                                 seed=args.seed)
     print(f"已生成 {result.customers} 位客户，用时 {result.seconds:.1f} 秒。")
-    if args.visits or args.complaints:
-        print("注意：本版本的示例数据还不含回访记录和投诉的历史（--visits / --complaints 暂未生效）；"
-              "回访计划会在首次启动或运行 plan 命令时按规则生成。", file=sys.stderr)
+    if result.visits is not None:
+        v = result.visits
+        print(f"回访历史：{v.plans} 条回访计划（自 {v.since} 起），{v.records} 份回访记录表，"
+              f"{v.reports} 份回访报告表，逾期 {v.overdue} 条。")
+    if result.complaints:
+        print(f"投诉、咨询和建议：{result.complaints} 件（各种状态，含重复投诉、匿名、升级和结案回访）。")
+    if result.review is not None:
+        r = result.review
+        print(f"审阅历史：签字 {r.signed} 件，退回 {r.returned} 件，撤回签字后重新签字 {r.reopened} 件。")
     _print_demo_users(result)
     return EXIT_OK
 

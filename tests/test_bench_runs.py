@@ -41,7 +41,7 @@ def test_calendar_benchmark_runs_on_a_tiny_office(tmp_path):
     assert "Traceback" not in proc.stderr, proc.stderr
     assert "month first paint" in proc.stdout
     assert "catch-up planning" in proc.stdout
-    assert (tmp_path / ".cache" / "60-1-plans2000.db").exists()
+    assert (tmp_path / ".cache" / "60-1-visits2000.db").exists()  # built by demo --visits
     results = json.loads((tmp_path / "results" / "bench_calendar.json").read_text(encoding="utf-8"))
     assert results["meta"]["plans"] == 2000
     assert results["meta"]["catch_up_plans"] > 0

@@ -8,10 +8,13 @@ Speed: rows are built as plain dicts and written with SQLAlchemy Core ``insert()
 (``DemoProfile.batch_size`` customers with their contacts, purchases and one audit row) per transaction,
 with explicit primary keys; no ORM object is made per row. 100,000 customers take well under a minute.
 
+Visits (``visits=N``): after the customers, :mod:`huifang_desktop.services.demo_visits` simulates N visit
+plans with their 回访记录表, follow-ups and 回访报告表 from the office's rules (see there).
+
 Extension points: each entity has its own private builder (``_customer_row``, ``_contact_rows``,
 ``_purchase_rows``, ``_batch_audit_row``) that appends to a ``_Batch``; ``_write_batch`` inserts a batch.
-Visits, complaints and service records are added the same way: a builder per entity called from
-``_build_batch`` (or a pass after the customers exist), a list on ``_Batch``, and an ``insert`` in
+Complaints and service records are added the same way: a builder per entity called from ``_build_batch``
+(or a pass after the customers exist, as the visits are), a list on ``_Batch``, and an ``insert`` in
 ``_write_batch``.
 """
 
@@ -43,6 +46,7 @@ from huifang_desktop.domain.customers import (
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, Role
 from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.services.demo_visits import VisitDemoResult, VisitProfile, generate_visits
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.settings import OfficeSettings, load_settings
 from huifang_desktop.services.users import create_user, ensure_department
@@ -60,6 +64,12 @@ class DemoResult:
     users: list[tuple[str, str, str]]  # (username, role, password) of the users created now, shown once
     customers: int  # customer files written (fewer than asked when progress() cancelled)
     seconds: float
+    visits: VisitDemoResult | None = None  # the visit history, when visits were asked for
+    complaints: int = 0  # complaints, 咨询 and 建议 written
+    review: Any = None  # review.SeedResult: items signed, returned and reopened through the services
+
+
+REVIEW_HISTORY_LIMIT = 50_000  # above it the generators' own signed/returned rows are the review history
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +95,8 @@ class DemoProfile:
     old_purchases_max: int = 3  # purchases before the grading window, per customer
     delivery_share: float = 0.2  # purchase rows that are 交货 rather than 购货
     note_share: float = 0.06
+    visits: VisitProfile = field(default_factory=VisitProfile)  # the visit history (demo_visits)
+    review_history: bool = True  # sign, return and reopen some items through the review services
 
     def validate(self) -> None:
         errors = []
@@ -104,7 +116,8 @@ ProgressFn = Callable[[int, int], bool]
 def generate_demo(ctx: ServiceContext, *, customers: int = 300, seed: int = 1,
                   progress: ProgressFn | None = None, visits: int = 0, complaints: int = 0,
                   profile: DemoProfile = DemoProfile()) -> DemoResult:
-    """Fill a migrated database that holds no customers with a demo office; deterministic for ``seed``.
+    """Fill a migrated database that holds no customers with a demo office; deterministic for ``seed`` (and
+    ``ctx.clock()``, the office's today).
 
     Users: admin, supervisor, manager and clerk1..clerkN (``profile.clerks``) with random passwords
     (``secrets``), returned once in the result. A username that already exists is kept as it is (its
@@ -117,19 +130,28 @@ def generate_demo(ctx: ServiceContext, *, customers: int = 300, seed: int = 1,
     is ever written. An error inside a batch rolls back that batch only. At the end the planner
     statistics are refreshed (ANALYZE), as after any bulk load.
 
-    ``visits`` and ``complaints`` are accepted for the command line (``--visits N --complaints N``) and
-    ignored for now: the visit and complaint generators are added by another change, as further
-    builders next to ``_purchase_rows`` (see the module docstring).
+    ``visits``: then N visit plans over the customers (the ones made now, or with ``customers=0`` the
+    office's own), with their records, follow-ups and reports, by
+    :func:`huifang_desktop.services.demo_visits.generate_visits` in one transaction; refused when the
+    office has visits already; not made when ``progress()`` cancelled. ``complaints``: then N complaints,
+    咨询 and 建议 in every state (:func:`huifang_desktop.services.demo_complaints.generate_complaints`),
+    after the visits (their closing visits continue the visit numbers). On an office of up to
+    :data:`REVIEW_HISTORY_LIMIT` visits and complaints, some waiting items are then signed, returned and
+    reopened through the review services, so the 审阅 tab and the audit log show real history.
     """
-    del visits, complaints  # see the docstring: added together with the visit and complaint tables
     started = time.perf_counter()
     ctx.require(Permission.MANAGE_USERS, "生成演示数据")
     profile.validate()
+    profile.visits.validate()
     if customers < 0:
         raise ValidationError(FieldError("customers", "客户数", "不能为负数"))
+    if visits < 0:
+        raise ValidationError(FieldError("visits", "回访数", "不能为负数"))
+    if complaints < 0:
+        raise ValidationError(FieldError("complaints", "投诉数", "不能为负数"))
     with ctx.engine.connect() as conn:
         existing = int(conn.execute(select(func.count()).select_from(Customer.__table__)).scalar() or 0)
-    if existing:
+    if existing and (customers or not visits):
         raise ServiceError(f"数据库中已有 {existing} 个客户档案，不能再生成演示数据。请新建一个空数据库后再生成。")
 
     settings = load_settings(ctx)
@@ -138,7 +160,8 @@ def generate_demo(ctx: ServiceContext, *, customers: int = 300, seed: int = 1,
     gen = _Generator(rng=rng, profile=profile, settings=settings, today=ctx.today(), owners=owners,
                      total=customers)
     done = 0
-    if progress is None or progress(0, customers):
+    cancelled = progress is not None and not progress(0, customers)
+    if not cancelled:
         with ctx.engine.connect() as conn:
             ids = _first_free_ids(conn)
         while done < customers:
@@ -150,10 +173,25 @@ def generate_demo(ctx: ServiceContext, *, customers: int = 300, seed: int = 1,
             ids = batch.next_ids
             done += size
             if progress is not None and not progress(done, customers):
+                cancelled = True
                 break
+    history = None
+    if visits and not cancelled:
+        history = generate_visits(ctx, visits, seed=seed, profile=profile.visits)
+    made_complaints = 0
+    if complaints and not cancelled:
+        from huifang_desktop.services.demo_complaints import generate_complaints
+
+        made_complaints = generate_complaints(ctx, complaints, seed=seed)
+    reviewed = None
+    if (profile.review_history and (visits or complaints) and not cancelled
+            and visits + complaints <= REVIEW_HISTORY_LIMIT):
+        from huifang_desktop.services.review import seed_review_history
+
+        reviewed = seed_review_history(ctx, seed)
     with ctx.engine.begin() as conn:
         _refresh_statistics(conn)
-    return DemoResult(created_users, done, time.perf_counter() - started)
+    return DemoResult(created_users, done, time.perf_counter() - started, history, made_complaints, reviewed)
 
 
 # --- users ----------------------------------------------------------------------------------------------
@@ -658,4 +696,4 @@ def _refresh_statistics(conn: Connection) -> None:
     conn.execute(text("ANALYZE"))
 
 
-__all__ = ["DEMO_ACTION", "DEPARTMENTS", "DemoProfile", "DemoResult", "generate_demo"]
+__all__ = ["DEMO_ACTION", "DEPARTMENTS", "DemoProfile", "DemoResult", "VisitProfile", "generate_demo"]
