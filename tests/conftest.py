@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import shutil
 
@@ -23,6 +24,29 @@ from huifang_desktop.storage.db import make_engine, make_session_factory, sqlite
 NOW = datetime(2026, 11, 24, 10, 0)
 PASSWORD = "secret-123"
 _GUI_FIXTURES = frozenset({"qtbot", "qapp", "qtmodeltester"})
+
+
+# A watchdog for a stuck test: after this many seconds every thread's Python stack is printed and the run
+# ends (exit 1), instead of holding CI until its limit. faulthandler's timer is a C thread that needs no
+# GIL, so it fires even when the GIL itself is deadlocked (pytest-timeout's thread timer would not).
+TEST_TIME_LIMIT_S = float(os.environ.get("HUIFANG_TEST_TIME_LIMIT", "600"))
+_watchdog_fd: int | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _watchdog_fd
+    if _watchdog_fd is None:  # capturing is suspended here: fd 2 is the real stderr, keep a copy of it
+        _watchdog_fd = os.dup(2)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    if _watchdog_fd is not None and TEST_TIME_LIMIT_S > 0:
+        faulthandler.dump_traceback_later(TEST_TIME_LIMIT_S, exit=True, file=_watchdog_fd)
+    try:
+        return (yield)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import QProgressBar, QProgressDialog, QWidget
 
 from huifang_desktop.services.errors import ServiceError, ValidationError
+from huifang_desktop.ui.common.worker import hand_back_to_gui_thread
 
 log = logging.getLogger("huifang.ui.progress")
 
@@ -45,8 +46,10 @@ class _Job(QObject):
         except Exception as exc:  # delivered to the GUI thread, which shows it
             if not self._stop.is_set() and not isinstance(exc, ServiceError | ValidationError):
                 log.exception("background work failed")
+            hand_back_to_gui_thread(self)  # never destroyed on the worker thread (see there)
             self.failed.emit(exc)
         else:
+            hand_back_to_gui_thread(self)
             self.finished.emit(result)
 
 
@@ -85,7 +88,6 @@ class ProgressTask(QObject):
         # Direct: quit() is thread-safe, and a GUI thread waiting in wait() must not be needed to deliver it.
         self.job.finished.connect(self.worker_thread.quit, Qt.ConnectionType.DirectConnection)
         self.job.failed.connect(self.worker_thread.quit, Qt.ConnectionType.DirectConnection)
-        self.worker_thread.finished.connect(self.job.deleteLater)
 
     def start(self) -> ProgressTask:
         self.worker_thread.start()
@@ -118,8 +120,7 @@ class ProgressTask(QObject):
             self.bar.setFormat(self.tr("{0} / {1}").format(done, total))
 
     def _close(self) -> None:
-        self._finished = True
-        self.dialog.canceled.disconnect(self.cancel)
+        self._finished = True  # cancel() does nothing from now on (no disconnect: see hand_back_to_gui_thread)
         self.dialog.reset()
         self.dialog.hide()
 
