@@ -91,11 +91,13 @@ OPTIONAL_HIDDEN_IMPORTS: dict[str, tuple[str, ...]] = {
 }
 
 # The program uses QtCore, QtGui, QtWidgets and QtPrintSupport (the print preview's 打印…: QPrinter,
-# QPrintDialog). Not QtPdf: the preview draws the PDF pages itself (ui/common/print_preview.py).
-QT_MODULES_USED = ("QtCore", "QtGui", "QtWidgets", "QtPrintSupport")
+# QPrintDialog), and QtCharts (the 统计 tab; from PySide6-Addons, +3.3 MB with its QtOpenGL bindings left
+# out as below: QtCharts links libQt6OpenGL(Widgets) but never imports their Python modules).
+# Not QtPdf: the preview draws the PDF pages itself (ui/common/print_preview.py).
+QT_MODULES_USED = ("QtCore", "QtGui", "QtWidgets", "QtPrintSupport", "QtCharts")
 QT_MODULES_EXCLUDED = (
     "Qt3DAnimation", "Qt3DCore", "Qt3DExtras", "Qt3DInput", "Qt3DLogic", "Qt3DRender", "QtAxContainer",
-    "QtBluetooth", "QtCharts", "QtConcurrent", "QtDataVisualization", "QtDBus", "QtDesigner", "QtGraphs",
+    "QtBluetooth", "QtConcurrent", "QtDataVisualization", "QtDBus", "QtDesigner", "QtGraphs",
     "QtGraphsWidgets", "QtHelp", "QtHttpServer", "QtLabsStyleKit", "QtLocation", "QtMultimedia",
     "QtMultimediaWidgets", "QtNetwork", "QtNetworkAuth", "QtNfc", "QtOpenGL", "QtOpenGLWidgets", "QtPdf",
     "QtPdfWidgets", "QtPositioning", "QtQml", "QtQmlFeatures", "QtQuick", "QtQuick3D",

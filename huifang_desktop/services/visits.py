@@ -115,7 +115,15 @@ from huifang_desktop.services.settings import (
     set_value,
 )
 from huifang_desktop.storage.counters import next_serial
-from huifang_desktop.storage.models import Customer, Purchase, User, VisitPlan, VisitRecord, VisitReport
+from huifang_desktop.storage.models import (
+    Customer,
+    Department,
+    Purchase,
+    User,
+    VisitPlan,
+    VisitRecord,
+    VisitReport,
+)
 
 RULES_KEY = "visit_rules"
 SCALE_KEY = "satisfaction_scale"
@@ -495,7 +503,7 @@ class RateRow:
     target: float | None  # the rules' target 回访率, weighted by the plans of each rule
 
 
-GroupBy = Literal["clerk", "grade", "type", "month", "rule"] | None
+GroupBy = Literal["clerk", "grade", "type", "month", "rule", "department"] | None
 
 
 class ExportError(ServiceError):
@@ -1655,65 +1663,97 @@ def save_report(ctx: ServiceContext, draft: ReportDraft, evaluation: str, proble
 
 # --- rates -------------------------------------------------------------------------------------------
 
-def rates(ctx: ServiceContext, start: date, end: date, group_by: GroupBy = None) -> list[RateRow]:
-    """回访率 (done ÷ planned) and on-time rate per clerk / class / type / month / rule, in SQL.
+@dataclass(frozen=True, slots=True)
+class PlanCount:
+    """Plans due in a period of one combination of keys (:func:`plan_counts`) and one rule."""
 
-    Planned: plans due in [start, end] not cancelled; done: 已回访; on time: done on or before the due day;
-    overdue: still pending after the due day. ``target``: the rules' target rate weighted by plans.
-    """
+    key: tuple[Any, ...]  # the raw values of the keys asked for, in order (user ids, labels, year, month)
+    rule_key: str
+    planned: int
+    done: int
+    on_time: int
+    overdue: int
+
+
+PLAN_COUNT_KEYS: tuple[str, ...] = ("owner", "grade", "type", "department", "year", "month")
+_RATE_KEYS: dict[str | None, tuple[str, ...]] = {
+    "clerk": ("owner",), "grade": ("grade",), "type": ("type",), "month": ("year", "month"),
+    "department": ("department",), "rule": (), None: ()}
+
+
+def plan_counts(ctx: ServiceContext, start: date, end: date, keys: Sequence[str] = ()) -> list[PlanCount]:
+    """The counts behind :func:`rates`, in one GROUP BY (``keys``…, rule) over the plans due in [start, end]:
+    planned (not cancelled), done (已回访), on time (done on or before the due day), overdue (still pending
+    after it). ``keys`` from :data:`PLAN_COUNT_KEYS`: owner (user id), grade, type, department (the owner's
+    department id), year, month (of the due day). Visibility (department setting) applies."""
     today = ctx.today()
-    rules = load_rules(ctx)
-    targets = {r.key: r.target_rate for r in rules.rules}
-    default_target = 1.0
     scope = _Scope(ctx)
-    needs_customer = group_by == "grade" or scope.limited
-    keys: list[Any]
-    if group_by == "clerk":
-        keys = [VisitPlan.owner_id]
-    elif group_by == "grade":
-        keys = [Customer.grade]
-    elif group_by == "type":
-        keys = [VisitPlan.visit_type]
-    elif group_by == "month":
-        keys = [extract("year", VisitPlan.due), extract("month", VisitPlan.due)]
-    elif group_by == "rule" or group_by is None:
-        keys = []
-    else:
-        raise ValidationError(FieldError("group_by", "分组", f"“{group_by}”不是有效的分组"))
-    q = (select(*keys, VisitPlan.rule_key, func.count(),
+    columns: list[Any] = []
+    for k in keys:
+        if k == "owner":
+            columns.append(VisitPlan.owner_id)
+        elif k == "grade":
+            columns.append(Customer.grade)
+        elif k == "type":
+            columns.append(VisitPlan.visit_type)
+        elif k == "department":
+            columns.append(User.department_id)
+        elif k == "year":
+            columns.append(extract("year", VisitPlan.due))
+        elif k == "month":
+            columns.append(extract("month", VisitPlan.due))
+        else:
+            raise ValidationError(FieldError("group_by", "分组", f"“{k}”不是有效的分组"))
+    q = (select(*columns, VisitPlan.rule_key, func.count(),
                 func.sum(case((VisitPlan.state == _DONE, 1), else_=0)),
                 func.sum(case((and_(VisitPlan.state == _DONE, VisitPlan.done_on <= VisitPlan.due), 1),
                               else_=0)),
                 func.sum(case((and_(VisitPlan.state == _PENDING, VisitPlan.due < today), 1), else_=0)))
          .where(VisitPlan.due >= start, VisitPlan.due <= end, VisitPlan.state != _CANCELLED)
-         .group_by(*keys, VisitPlan.rule_key))
-    if needs_customer:
+         .group_by(*columns, VisitPlan.rule_key))
+    if "grade" in keys or scope.limited:
         q = scope.where(q.join(Customer, Customer.id == VisitPlan.customer_id))
+    if "department" in keys:
+        q = q.outerjoin(User, User.id == VisitPlan.owner_id)
+    n = len(columns)
     with ctx.sessions() as s:
-        rows = s.execute(q).all()
-        names = _user_names(s) if group_by == "clerk" else {}
+        return [PlanCount(tuple(r[:n]), r[n], *(int(x or 0) for x in r[n + 1:n + 5])) for r in s.execute(q)]
+
+
+def rates(ctx: ServiceContext, start: date, end: date, group_by: GroupBy = None) -> list[RateRow]:
+    """回访率 (done ÷ planned) and on-time rate per clerk / class / type / month / rule / department, in SQL
+    (:func:`plan_counts`). ``target``: the rules' target rate weighted by plans. Department: the department of
+    the plan's owner; clerk and department 未分配 without one."""
+    if group_by not in _RATE_KEYS:
+        raise ValidationError(FieldError("group_by", "分组", f"“{group_by}”不是有效的分组"))
+    rules = load_rules(ctx)
+    targets = {r.key: r.target_rate for r in rules.rules}
+    default_target = 1.0
+    counts = plan_counts(ctx, start, end, _RATE_KEYS[group_by])
+    names: dict[int, str] = {}
+    if group_by in ("clerk", "department"):
+        with ctx.sessions() as s:
+            names = _user_names(s) if group_by == "clerk" else {
+                i: n for i, n in s.execute(select(Department.id, Department.name))}
     rule_label = rule_names(rules)
     acc: dict[str, list[float]] = {}
-    for r in rows:
-        n = len(keys)
-        if group_by == "clerk":
-            key = names.get(r[0], "") if r[0] is not None else "未分配"
+    for c in counts:
+        if group_by in ("clerk", "department"):
+            key = names.get(c.key[0], "") if c.key[0] is not None else "未分配"
         elif group_by == "month":
-            key = f"{int(r[0]):04d}-{int(r[1]):02d}"
+            key = f"{int(c.key[0]):04d}-{int(c.key[1]):02d}"
         elif group_by == "rule":
-            key = rule_label.get(r[n], r[n])
+            key = rule_label.get(c.rule_key, c.rule_key)
         elif group_by is None:
             key = "合计"
         else:
-            key = str(r[0] or "")
-        rule_key = r[n]
-        planned, done, on_time, overdue = (int(x or 0) for x in r[n + 1:n + 5])
+            key = str(c.key[0] or "")
         a = acc.setdefault(key, [0, 0, 0, 0, 0.0])
-        a[0] += planned
-        a[1] += done
-        a[2] += on_time
-        a[3] += overdue
-        a[4] += planned * targets.get(rule_key, default_target)
+        a[0] += c.planned
+        a[1] += c.done
+        a[2] += c.on_time
+        a[3] += c.overdue
+        a[4] += c.planned * targets.get(c.rule_key, default_target)
     out = []
     for key in sorted(acc):
         n_planned, n_done, n_on_time, n_overdue = (int(x) for x in acc[key][:4])
@@ -1821,10 +1861,12 @@ def export_ledger(ctx: ServiceContext, out_path: Path | str, *, start: date | No
 
 __all__ = [
     "LEDGER_HEADERS",
+    "PLAN_COUNT_KEYS",
     "CatchUpResult",
     "DayCount",
     "ExportError",
     "MoveResult",
+    "PlanCount",
     "PlanRow",
     "RateRow",
     "RecordDraftData",
@@ -1855,6 +1897,7 @@ __all__ = [
     "on_trigger",
     "overdue_transfers",
     "plan_catch_up",
+    "plan_counts",
     "plan_purchase_in",
     "prefill_record",
     "rates",
