@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("file", type=Path, metavar="FILE")
     rs.add_argument("--yes", action="store_true", help="不再询问确认")
 
-    e = sub.add_parser("export", help="导出台账：visits / complaints / audit（操作日志）")
+    e = sub.add_parser("export", help="导出台账：customers/visits/complaints/services/endcustomers/audit")
     esub = e.add_subparsers(dest="export_command", metavar="WHAT", required=True)
     ev = esub.add_parser("visits", help="回访台账（.xlsx）")
     ev.add_argument("out", type=Path, metavar="OUT.xlsx")
@@ -87,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
     ea.add_argument("--to", dest="end", help="日期到（含），如 2026-11-30")
     ea.add_argument("--user", dest="audit_user", help="只导出该用户（登录名）的操作")
     ea.add_argument("--action", help="只导出该操作，如 签字、撤回签字")
+    for name, aliases, help_text, day in (
+            ("customers", [], "客户台账（.xlsx）", "建档日期"),
+            ("services", ["service"], "售后服务台账（.xlsx）", "服务日期"),
+            ("endcustomers", ["end-customers"], "终端客户信息台帐（.xlsx）", "购买日期")):
+        el = esub.add_parser(name, aliases=aliases, help=help_text)
+        el.add_argument("out", type=Path, metavar="OUT.xlsx")
+        el.add_argument("--from", dest="start", help=f"{day}从（含），如 2026-11-01")
+        el.add_argument("--to", dest="end", help=f"{day}到（含），如 2026-11-30")
+        el.add_argument("--state", default="", help="只导出该状态，如 处理中、在保、正常")
 
     pr = sub.add_parser("print", help="打印表单或台账到 PDF：record / blank / report / complaint / day / visits")
     prsub = pr.add_subparsers(dest="print_command", metavar="WHAT", required=True)
@@ -103,6 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("out", type=Path, metavar="OUT.pdf")
     pv.add_argument("--from", dest="start", help="计划日期从（含），如 2026-11-01")
     pv.add_argument("--to", dest="end", help="计划日期到（含），如 2026-11-30")
+    sa = sub.add_parser("stats", help="统计报表：月度回访统计表（--month）或季度客户服务报告（--quarter），.xlsx 或 .pdf")
+    speriod = sa.add_mutually_exclusive_group(required=True)
+    speriod.add_argument("--month", help="月份，如 2026-10（月度回访统计表，含考核）")
+    speriod.add_argument("--quarter", help="季度，如 2026Q3（季度客户服务报告）")
+    speriod.add_argument("--period", help="其他期间：年份 2026，或 2026-10-01..2026-10-15")
+    sa.add_argument("--group", default="clerk", choices=["clerk", "grade", "type", "department", "month"],
+                    help="回访情况的分组：clerk 回访人 / grade 客户等级 / type 回访类型 / department 部门 / month 月份")
+    sa.add_argument("out", type=Path, metavar="OUT.xlsx|OUT.pdf")
     im = sub.add_parser("import", help="导入 Excel 台账：customers / visits / complaints（先检查，再写入）")
     im.add_argument("what", choices=["customers", "visits", "complaints"], metavar="WHAT",
                     help="customers（客户台账）/ visits（回访台账）/ complaints（投诉台账）")
@@ -324,6 +341,16 @@ def cmd_export(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
         count = review.export_audit(ctx, args.out, f)
         print(f"已导出操作日志 {count} 行到 {args.out}。")
         return EXIT_OK
+    if args.export_command in ("customers", "services", "service", "endcustomers", "end-customers"):
+        from huifang_desktop.services import ledgers
+
+        ledger = ledgers.Ledger.parse(args.export_command)
+        lf = ledgers.LedgerFilter(
+            start=parse_date(args.start, label="开始日期", field="from") if args.start else None,
+            end=parse_date(args.end, label="截止日期", field="to") if args.end else None, state=args.state)
+        result = ledgers.export(ctx, ledger, lf, args.out)
+        print(f"已导出{ledger.value} {result.rows} 行到 {args.out}。")
+        return EXIT_OK
     raise UserError(f"未知导出内容：{args.export_command}")
 
 
@@ -402,6 +429,22 @@ def cmd_import(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
     return EXIT_OK
 
 
+def cmd_stats(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from huifang_desktop.domain.stats import PeriodKind, parse_period
+    from huifang_desktop.services import stats
+
+    text = args.month or args.quarter or args.period
+    period = parse_period(text)
+    if args.month and period.kind is not PeriodKind.MONTH:
+        raise UserError(f"--month 应为月份，如 2026-10（收到“{text}”）")
+    if args.quarter and period.kind is not PeriodKind.QUARTER:
+        raise UserError(f"--quarter 应为季度，如 2026Q3（收到“{text}”）")
+    report, out = stats.export_report(ctx, period, args.out, args.group,
+                                      forms_dir=resolve_paths(args).forms_override)
+    print(f"已生成{report.title}（{report.period.label}）到 {out}。")
+    return EXIT_OK
+
+
 def _ask_password() -> str:
     if not sys.stdin.isatty():
         raise UserError("请用 --password 给出密码（当前没有可输入的终端）。")
@@ -427,6 +470,7 @@ def cmd_settings(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyp
 COMMANDS = {"settings": cmd_settings, "demo": cmd_demo, "users": cmd_users, "plan": cmd_plan, "export": cmd_export}
 COMMANDS["print"] = cmd_print
 COMMANDS["import"] = cmd_import
+COMMANDS["stats"] = cmd_stats
 
 
 def main(argv: Sequence[str] | None = None) -> int:

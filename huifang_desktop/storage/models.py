@@ -181,7 +181,8 @@ class VisitPlan(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __table_args__ = (
-        Index("ix_visit_plan_due_state", "due", "state"),
+        Index("ix_visit_plan_due_state_owner", "due", "state", "owner_id"),  # the calendar's day counts
+        Index("ix_visit_plan_state_due", "state", "due"),  # pending and overdue plans
         Index("ix_visit_plan_owner_due", "owner_id", "due"),
     )
     __mapper_args__ = {"version_id_col": version}
@@ -398,8 +399,97 @@ class ComplaintAttachment(Base):
                                                index=True)
 
 
+class MonthlyAssessment(Base):
+    """考核: a month's assessment as a manager confirmed it (domain.md §9). ``snapshot`` is the JSON of
+    :meth:`huifang_desktop.domain.stats.Assessment.to_dict`, signed like other sign-offs (content hash of the
+    snapshot plus a signature hash over it and the confirmation); a confirmed month is locked until a
+    manager withdraws the confirmation (撤回, with a reason; ``revision`` goes up)."""
+
+    __tablename__ = "monthly_assessment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), unique=True)  # 2026-10
+    status: Mapped[str] = mapped_column(String(10), default="已确认")  # 已确认 / 已撤回
+    snapshot: Mapped[str] = mapped_column(Text)  # JSON
+    total_count: Mapped[int] = mapped_column(Integer, default=0)
+    total_amount: Mapped[int] = mapped_column(Integer, default=0)  # 元
+    total_points: Mapped[int] = mapped_column(Integer, default=0)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    confirmed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    confirmed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    signed_role: Mapped[str] = mapped_column(String(20), default="")
+    content_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.stats.assessment_hash
+    signature_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.signature_hash
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ServiceRecord(Base):
+    """售后服务台账: one service call (维修/保养/安装/巡检…) with its result and follow-ups (domain.md §6).
+
+    ``follow_up_*`` repeat the newest :class:`ServiceFollowUp` for the ledger (kept by the service layer);
+    ``visit_plan_id`` is the repair follow-up visit (维修回访) the completed repair triggered, if any."""
+
+    __tablename__ = "service_record"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)  # 服务单号 FW20261124-001
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    served_on: Mapped[date] = mapped_column(Date)  # 服务时间
+    kind: Mapped[str] = mapped_column(String(20))  # 服务类型: 维修/保养/安装… (a setting list)
+    place: Mapped[str] = mapped_column(String(200), default="")  # 服务地点 / 项目
+    product: Mapped[str] = mapped_column(String(100), default="")
+    serial_no: Mapped[str] = mapped_column(String(60), default="")  # 序列号 / 机号
+    problem: Mapped[str] = mapped_column(Text, default="")  # 故障 / 问题
+    content: Mapped[str] = mapped_column(Text, default="")  # 服务内容 / 处理措施
+    parts: Mapped[str] = mapped_column(String(200), default="")  # 更换配件
+    parts_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    parts_amount: Mapped[Optional[Decimal]] = mapped_column(Numeric(14, 2))  # 配件金额
+    cost: Mapped[Optional[Decimal]] = mapped_column(Numeric(14, 2))  # 服务费用
+    result: Mapped[str] = mapped_column(Text, default="")  # 服务结果
+    feedback: Mapped[str] = mapped_column(Text, default="")  # 客户反馈
+    satisfaction: Mapped[str] = mapped_column(String(20), default="")
+    technician: Mapped[str] = mapped_column(String(50), default="")  # 服务人员 (may work outside the program)
+    handler_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))  # 负责人
+    status: Mapped[str] = mapped_column(String(10), default="处理中")  # 处理中/已完成/已取消
+    completed_on: Mapped[Optional[date]] = mapped_column(Date)
+    follow_up_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    follow_up_by: Mapped[str] = mapped_column(String(50), default="")
+    follow_up_result: Mapped[str] = mapped_column(String(10), default="")  # 未解决/已解决/客户放弃
+    visit_plan_id: Mapped[Optional[int]] = mapped_column(ForeignKey("visit_plan.id"))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (
+        Index("ix_service_record_served_on", "served_on"),
+        Index("ix_service_record_customer_served", "customer_id", "served_on"),
+        Index("ix_service_record_handler_served", "handler_id", "served_on"),
+        Index("ix_service_record_status_served", "status", "served_on"),
+        Index("ix_service_record_serial_product", "serial_no", "product"),  # narrow scan for the text search
+    )
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ServiceFollowUp(Base):
+    """跟进: one follow-up of a service record (跟进时间, 跟进人员, 跟进结果, 备注; domain.md §6)."""
+
+    __tablename__ = "service_follow_up"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("service_record.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    person: Mapped[str] = mapped_column(String(50))
+    result: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 __all__ = [
     "Attachment", "AuditLog", "Base", "Complaint", "ComplaintAttachment", "ComplaintEvent",
-    "ComplaintOccurrence", "Contact", "Counter", "Customer", "Department", "Purchase", "Setting", "User",
-    "VisitPlan", "VisitRecord", "VisitReport",
+    "ComplaintOccurrence", "Contact", "Counter", "Customer", "Department", "MonthlyAssessment", "Purchase",
+    "ServiceFollowUp", "ServiceRecord", "Setting", "User", "VisitPlan", "VisitRecord", "VisitReport",
 ]

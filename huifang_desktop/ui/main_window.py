@@ -1,20 +1,21 @@
-"""Main window: tabs 客户档案, 回访日历, 投诉登记, 台账, 审阅; menu; status bar with user and database."""
+"""Main window: tabs 客户档案, 回访日历, 投诉登记, 台账, 统计, 审阅; menu; status bar with user and database."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from huifang_desktop import APP_TITLE, __version__
 from huifang_desktop.config import AppPaths
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.ui.calendar.tab import CalendarTab
-from huifang_desktop.ui.common.coming import ComingTab
 from huifang_desktop.ui.complaints.tab import ComplaintsTab
 from huifang_desktop.ui.customers.tab import CustomersTab
+from huifang_desktop.ui.ledgers import LedgersTab
 from huifang_desktop.ui.review.tab import ReviewTab
+from huifang_desktop.ui.stats import StatsTab
 
 if TYPE_CHECKING:
     from huifang_desktop.ui.settings import SettingsDialog
@@ -35,15 +36,14 @@ class MainWindow(QMainWindow):
         self.calendar_tab = CalendarTab(ctx)
         self.complaints_tab = ComplaintsTab(ctx)
         self.review_tab = ReviewTab(ctx)
+        self.stats_tab = StatsTab(ctx)
+        self.ledgers_tab = LedgersTab(ctx)
         self._tabs = [
             ("customers", self.tr("客户档案"), self.customers_tab),
             ("calendar", self.tr("回访日历"), self.calendar_tab),
             ("complaints", self.tr("投诉登记"), self.complaints_tab),
-            ("ledgers", self.tr("台账"), ComingTab(self.tr("台账"), [
-                self.tr("客户台账、回访台账、投诉台账、售后服务台账、终端客户信息台帐"),
-                self.tr("导出 Excel、打印；导入本单位现有的 Excel 台账"),
-                self.tr("月度、季度统计与考核"),
-            ], self.tr("客户档案标签页已可按条件筛选与排序。"))),
+            ("ledgers", self.tr("台账"), self.ledgers_tab),
+            ("stats", self.tr("统计"), self.stats_tab),
             ("review", self.tr("审阅"), self.review_tab),
         ]
         for _slug, label, widget in self._tabs:
@@ -106,6 +106,9 @@ class MainWindow(QMainWindow):
         if self.tabs.currentWidget() is self.complaints_tab:  # Ctrl+N on the 投诉登记 tab: 新建登记
             self.complaints_tab.new_complaint()
             return
+        if self.tabs.currentWidget() is self.ledgers_tab and self.ledgers_tab.can_add():  # 新增服务记录
+            self.ledgers_tab.new_record()
+            return
         self.tabs.setCurrentWidget(self.customers_tab)
         self.customers_tab.new_customer()
 
@@ -156,6 +159,21 @@ class MainWindow(QMainWindow):
 
     def _backup_failed(self, exc: Exception) -> None:
         self.statusBar().showMessage(self.tr("自动备份失败：{0}").format(exc), 120_000)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802  (Qt's name)
+        """Closing stops long work first: running exports/prints are cancelled, and the window waits for every
+        background thread (planning, backup, totals) to end, so that nothing is cut off half-written."""
+        from huifang_desktop.ui.common.progress import ProgressTask
+        from huifang_desktop.ui.common.worker import wait_for_threads
+
+        for task in self.findChildren(ProgressTask):
+            task.cancel()
+        self.statusBar().showMessage(self.tr("正在结束后台任务…"))
+        if not wait_for_threads(self, 60_000):
+            self.statusBar().showMessage(self.tr("后台任务仍在进行（例如生成回访计划或备份），请稍候再退出。"), 30_000)
+            event.ignore()
+            return
+        super().closeEvent(event)
 
     def _about(self) -> None:
         QMessageBox.about(self, self.tr("关于"), self.tr("{0} {1}\n客户回访与投诉管理").format(APP_TITLE, __version__))

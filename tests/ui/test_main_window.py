@@ -1,4 +1,4 @@
-"""The main window: five tabs, status bar, daily catch-up planning off the GUI thread, CLI smoke test."""
+"""The main window: six tabs, status bar, daily catch-up planning off the GUI thread, CLI smoke test."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from huifang_desktop.services import visits as visit_service
 from huifang_desktop.ui.main_window import MainWindow
 
 
-def test_main_window_has_the_five_tabs_and_shows_the_user(qtbot, ctx, supervisor, tmp_path):
+def test_main_window_has_the_six_tabs_and_shows_the_user(qtbot, ctx, supervisor, tmp_path):
     window = MainWindow(ctx.as_user(supervisor), AppPaths(tmp_path))
     qtbot.addWidget(window)
     labels = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert labels == ["客户档案", "回访日历", "投诉登记", "台账", "审阅"]
+    assert labels == ["客户档案", "回访日历", "投诉登记", "台账", "统计", "审阅"]
     assert "李主管" in window.user_label.text()
 
 
@@ -42,6 +42,38 @@ def test_start_runs_the_daily_catch_up_in_the_background_once(qtbot, ctx, clerk,
     assert [b.reason for b in backups.list_backups(tmp_path / "backups")] == ["daily"]
 
 
+def test_closing_waits_for_background_work_and_cancels_long_tasks(qtbot, ctx, supervisor, tmp_path):
+    """Closing under a running job does not cut it off (nor abort: "QThread destroyed while running")."""
+    import threading
+
+    from PySide6.QtCore import QThread
+
+    from huifang_desktop.ui.common.progress import run_with_progress
+    from huifang_desktop.ui.common.worker import start_worker
+
+    window = MainWindow(ctx.as_user(supervisor), AppPaths(tmp_path))
+    qtbot.addWidget(window)
+    window.show()
+    finished: list[str] = []
+
+    def slow() -> str:
+        threading.Event().wait(0.3)
+        finished.append("catch-up")
+        return "ok"
+
+    def export(progress, cancelled):  # a long export: stops once the window asks it to
+        while not cancelled():
+            threading.Event().wait(0.01)
+        finished.append("export cancelled")
+        raise RuntimeError("cancelled")
+
+    start_worker(window.calendar_tab, slow, lambda _r: None, lambda _e: None)
+    run_with_progress(window.ledgers_tab, "导出", "正在导出…", export, lambda _r: None)
+    assert window.close()
+    assert sorted(finished) == ["catch-up", "export cancelled"]
+    assert not [t for t in window.findChildren(QThread) if t.isRunning()]
+
+
 def test_smoke_test_and_screenshots_from_the_command_line(tmp_path, qapp):
     data = tmp_path / "office"
     assert main(["--data-dir", str(data), "demo", "--customers", "40", "--seed", "3"]) == 0
@@ -49,7 +81,8 @@ def test_smoke_test_and_screenshots_from_the_command_line(tmp_path, qapp):
     shots = tmp_path / "shots"
     assert main(["--data-dir", str(data), "--screenshot", str(shots)]) == 0
     pngs = sorted(p.name for p in shots.glob("*.png"))
-    assert pngs == ["01-customers.png", "02-calendar.png", "03-complaints.png", "04-ledgers.png", "05-review.png"]
+    assert pngs == ["01-customers.png", "02-calendar.png", "03-complaints.png", "04-ledgers.png", "05-stats.png",
+                    "06-review.png"]
     assert all((shots / p).stat().st_size > 10_000 for p in pngs)
 
 

@@ -1,0 +1,380 @@
+"""售后服务记录 entry (domain.md §6): the service record form and its follow-ups (跟进).
+
+The dialog is window-modal but never ``exec()``-ed: the tab ``open()``s it and listens to ``saved``. It calls
+the services only; a refused save (missing fields, someone else saved first) shows inside the form.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, QDateTime, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from huifang_desktop.services import customers as customer_service
+from huifang_desktop.services import service_records as service
+from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.services.errors import ServiceError, ValidationError
+from huifang_desktop.services.service_records import ServiceDraft, ServiceRecordDetail, ServiceStatus
+from huifang_desktop.storage.queries import CustomerFilter
+from huifang_desktop.ui.common.feedback import mark_fields, report_in_form
+
+SEARCH_DELAY_MS = 200
+CUSTOMER_MATCHES = 30
+
+
+def _text_box(height: int = 52) -> QPlainTextEdit:
+    box = QPlainTextEdit()
+    box.setTabChangesFocus(True)
+    box.setFixedHeight(height)
+    return box
+
+
+def _qdate(value: date) -> QDate:
+    return QDate(value.year, value.month, value.day)
+
+
+class CustomerPicker(QWidget):
+    """Search by name, 编号, phone or pinyin initials; pick one of the matches (customer id as item data)."""
+
+    def __init__(self, ctx: ServiceContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(self.tr("输入客户名称、编号、电话或拼音首字母"))
+        self.search.setClearButtonEnabled(True)
+        self.matches = QComboBox()
+        self.matches.setMinimumWidth(300)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.search, 1)
+        row.addWidget(self.matches, 2)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SEARCH_DELAY_MS)
+        self._timer.timeout.connect(self.find)
+        self.search.textChanged.connect(self._timer.start)
+        self.search.returnPressed.connect(self.find)
+
+    def find(self) -> None:
+        self._timer.stop()
+        text = self.search.text().strip()
+        keep = self.customer_id()
+        self.matches.clear()
+        if not text:
+            return
+        found = customer_service.list_customers(self.ctx, CustomerFilter(text=text), None, CUSTOMER_MATCHES)
+        for row in found:
+            self.matches.addItem(f"{row.code} {row.name}" + (f"（{row.phone}）" if row.phone else ""), row.id)
+        if keep is not None:
+            at = self.matches.findData(keep)
+            if at >= 0:
+                self.matches.setCurrentIndex(at)
+
+    def set_customer(self, customer_id: int, code: str, name: str) -> None:
+        self.matches.clear()
+        self.matches.addItem(f"{code} {name}", customer_id)
+
+    def customer_id(self) -> int | None:
+        data = self.matches.currentData()
+        return int(data) if data is not None else None
+
+
+class ServiceRecordDialog(QDialog):
+    """New (``record_id`` None) or existing service record; emits ``saved`` with the saved detail."""
+
+    saved = Signal(object)
+
+    def __init__(self, ctx: ServiceContext, record_id: int | None = None, parent: QWidget | None = None, *,
+                 customer: tuple[int, str, str] | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.detail: ServiceRecordDetail | None = (service.get_service_record(ctx, record_id)
+                                                    if record_id is not None else None)
+        self.choices = service.choices(ctx)
+        self.setWindowTitle(self.tr("售后服务记录 — {0}").format(self.detail.number) if self.detail
+                            else self.tr("新增售后服务记录"))
+        self.resize(900, 720 if self.detail is not None else 540)  # a new record has no follow-ups yet
+
+        c = self.choices
+        self.customer = CustomerPicker(ctx)
+        self.served_on = QDateEdit()
+        self.completed_on = QDateEdit()
+        for edit in (self.served_on, self.completed_on):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setDate(_qdate(ctx.today()))
+        self.kind = QComboBox()
+        self.kind.addItems(list(c.kinds))
+        self.status = QComboBox()
+        self.status.addItems(list(c.statuses))
+        self.place = QLineEdit()
+        self.product = QLineEdit()
+        self.serial_no = QLineEdit()
+        self.problem = _text_box()
+        self.content = _text_box()
+        self.parts = QLineEdit()
+        self.parts_quantity = QSpinBox()
+        self.parts_quantity.setRange(0, 99_999)
+        self.parts_amount = QLineEdit()
+        self.cost = QLineEdit()
+        for edit in (self.parts_amount, self.cost):
+            edit.setPlaceholderText(self.tr("元，如 1200.50"))
+            edit.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.result = QLineEdit()
+        self.feedback = QLineEdit()
+        self.satisfaction = QComboBox()
+        self.satisfaction.addItems([""] + list(c.satisfaction_levels))
+        self.technician = QLineEdit()
+        self.handler = QComboBox()
+        self.handler.addItem(self.tr("（本人）"), None)
+        for uid, name in c.handlers:
+            self.handler.addItem(name, uid)
+        self.notes = _text_box(40)
+
+        form = QFormLayout()
+        form.addRow(self.tr("客户"), self.customer)
+        when = QHBoxLayout()
+        when.addWidget(self.served_on)
+        when.addWidget(QLabel(self.tr("服务类型")))
+        when.addWidget(self.kind)
+        when.addWidget(QLabel(self.tr("状态")))
+        when.addWidget(self.status)
+        when.addWidget(QLabel(self.tr("完成日期")))
+        when.addWidget(self.completed_on)
+        when.addStretch(1)
+        form.addRow(self.tr("服务日期"), when)
+        form.addRow(self.tr("服务地点/项目"), self.place)
+        product = QHBoxLayout()
+        product.addWidget(self.product, 2)
+        product.addWidget(QLabel(self.tr("序列号")))
+        product.addWidget(self.serial_no, 1)
+        form.addRow(self.tr("产品"), product)
+        form.addRow(self.tr("故障/问题"), self.problem)
+        form.addRow(self.tr("服务内容"), self.content)
+        parts = QHBoxLayout()
+        parts.addWidget(self.parts, 2)
+        parts.addWidget(QLabel(self.tr("数量")))
+        parts.addWidget(self.parts_quantity)
+        parts.addWidget(QLabel(self.tr("配件金额")))
+        parts.addWidget(self.parts_amount)
+        parts.addWidget(QLabel(self.tr("服务费用")))
+        parts.addWidget(self.cost)
+        form.addRow(self.tr("更换配件"), parts)
+        outcome = QHBoxLayout()
+        outcome.addWidget(self.result, 2)
+        outcome.addWidget(QLabel(self.tr("满意度")))
+        outcome.addWidget(self.satisfaction)
+        form.addRow(self.tr("服务结果"), outcome)
+        form.addRow(self.tr("客户反馈"), self.feedback)
+        people = QHBoxLayout()
+        people.addWidget(self.technician)
+        people.addWidget(QLabel(self.tr("负责人")))
+        people.addWidget(self.handler)
+        people.addStretch(1)
+        form.addRow(self.tr("服务人员"), people)
+        form.addRow(self.tr("备注"), self.notes)
+
+        self.fields: dict[str, QWidget] = {
+            "customer_id": self.customer.search, "served_on": self.served_on, "kind": self.kind,
+            "status": self.status, "completed_on": self.completed_on, "place": self.place,
+            "product": self.product, "serial_no": self.serial_no, "problem": self.problem,
+            "content": self.content, "parts": self.parts, "parts_quantity": self.parts_quantity,
+            "parts_amount": self.parts_amount, "cost": self.cost, "result": self.result,
+            "feedback": self.feedback, "satisfaction": self.satisfaction, "technician": self.technician,
+            "handler_id": self.handler, "notes": self.notes,
+        }
+
+        # 跟进 (follow-ups): the history and one line to add another (an existing record only)
+        self.follow_box = QGroupBox(self.tr("跟进记录"))
+        self.follow_table = QTableWidget(0, 4)
+        self.follow_table.setHorizontalHeaderLabels([self.tr("跟进时间"), self.tr("跟进人员"), self.tr("跟进结果"),
+                                                     self.tr("备注")])
+        self.follow_table.verticalHeader().setVisible(False)
+        self.follow_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.follow_table.horizontalHeader().setStretchLastSection(True)
+        self.follow_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.follow_table.setFixedHeight(110)
+        self.follow_at = QDateTimeEdit(QDateTime(ctx.now()))
+        self.follow_at.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.follow_at.setCalendarPopup(True)
+        self.follow_person = QLineEdit()
+        self.follow_person.setPlaceholderText(ctx.user.display_name)
+        self.follow_result = QComboBox()
+        self.follow_result.addItems(list(c.follow_up_results))
+        self.follow_note = QLineEdit()
+        self.follow_note.setPlaceholderText(self.tr("备注"))
+        self.follow_button = QPushButton(self.tr("添加跟进"))
+        self.follow_button.clicked.connect(self.add_follow_up)
+        add = QHBoxLayout()
+        for w in (self.follow_at, self.follow_person, self.follow_result):
+            add.addWidget(w)
+        add.addWidget(self.follow_note, 1)
+        add.addWidget(self.follow_button)
+        follow_layout = QVBoxLayout(self.follow_box)
+        follow_layout.addWidget(self.follow_table)
+        follow_layout.addLayout(add)
+        self.follow_fields: dict[str, QWidget] = {"at": self.follow_at, "person": self.follow_person,
+                                                  "result": self.follow_result, "note": self.follow_note}
+
+        self.visit_label = QLabel()
+        self.visit_label.setWordWrap(True)
+        self.visit_label.setStyleSheet("color: #237804;")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #d9363e;")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Close)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setText(self.tr("保存(&S)"))
+        self.save_button.setToolTip(self.tr("保存（Ctrl+S）"))
+        buttons.button(QDialogButtonBox.StandardButton.Close).setText(self.tr("关闭"))
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.follow_box)
+        layout.addStretch(1)  # spare height below the form, not into its rows
+        layout.addWidget(self.visit_label)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+
+        self.status.currentTextChanged.connect(self._status_changed)
+        if self.detail is not None:
+            self._show(self.detail)
+        else:
+            self.follow_box.setVisible(False)
+            if customer is not None:
+                self.customer.set_customer(*customer)
+            self._status_changed(self.status.currentText())
+
+    # --- showing -------------------------------------------------------------------------------------
+    def _show(self, d: ServiceRecordDetail) -> None:
+        self.customer.set_customer(d.customer_id, d.customer_code, d.customer_name)
+        self.served_on.setDate(_qdate(d.served_on))
+        self._set_combo(self.kind, d.kind)
+        self._set_combo(self.status, d.status)
+        self.completed_on.setDate(_qdate(d.completed_on or d.served_on))
+        self.place.setText(d.place)
+        self.product.setText(d.product)
+        self.serial_no.setText(d.serial_no)
+        self.problem.setPlainText(d.problem)
+        self.content.setPlainText(d.content)
+        self.parts.setText(d.parts)
+        self.parts_quantity.setValue(d.parts_quantity)
+        self.parts_amount.setText("" if d.parts_amount is None else f"{d.parts_amount}")
+        self.cost.setText("" if d.cost is None else f"{d.cost}")
+        self.result.setText(d.result)
+        self.feedback.setText(d.feedback)
+        self._set_combo(self.satisfaction, d.satisfaction)
+        self.technician.setText(d.technician)
+        at = self.handler.findData(d.handler_id)
+        if at >= 0:
+            self.handler.setCurrentIndex(at)
+        self.notes.setPlainText(d.notes)
+        self.follow_table.setRowCount(len(d.follow_ups))
+        for i, f in enumerate(d.follow_ups):
+            for j, text in enumerate((f"{f.at:%Y-%m-%d %H:%M}", f.person, f.result, f.note)):
+                self.follow_table.setItem(i, j, QTableWidgetItem(text))
+        self.follow_box.setVisible(True)
+        visit = ""
+        if d.visit_state:
+            visit = self.tr("维修回访：{0}（计划 {1}）").format(d.visit_state, f"{d.visit_due:%Y-%m-%d}")
+        self.visit_label.setText("　".join(t for t in (visit, d.visit_note) if t))
+        self._status_changed(d.status)
+
+    @staticmethod
+    def _set_combo(combo: QComboBox, text: str) -> None:
+        at = combo.findText(text)
+        if at < 0 and text:
+            combo.addItem(text)  # a value from before the office changed its list
+            at = combo.findText(text)
+        combo.setCurrentIndex(max(at, 0))
+
+    def _status_changed(self, status: str) -> None:
+        self.completed_on.setEnabled(status == ServiceStatus.DONE.value)
+
+    # --- saving --------------------------------------------------------------------------------------
+    def draft(self) -> ServiceDraft:
+        status = self.status.currentText()
+        served = self.served_on.date().toPython()
+        done = self.completed_on.date().toPython() if status == ServiceStatus.DONE.value else None
+        return ServiceDraft(
+            customer_id=self.customer.customer_id(), served_on=served, kind=self.kind.currentText(),
+            status=status,
+            place=self.place.text(), product=self.product.text(), serial_no=self.serial_no.text(),
+            problem=self.problem.toPlainText(), content=self.content.toPlainText(), parts=self.parts.text(),
+            parts_quantity=self.parts_quantity.value(), parts_amount=self.parts_amount.text(),
+            cost=self.cost.text(), result=self.result.text(), feedback=self.feedback.text(),
+            satisfaction=self.satisfaction.currentText(), technician=self.technician.text(),
+            handler_id=self.handler.currentData(), completed_on=done, notes=self.notes.toPlainText())
+
+    def save(self) -> None:
+        mark_fields(self.fields, None)
+        self.message.setStyleSheet("color: #d9363e;")
+        self.message.clear()
+        try:
+            if self.detail is None:
+                saved = service.add_service_record(self.ctx, self.draft())
+            else:
+                saved = service.update_service_record(self.ctx, self.detail.id, self.draft(),
+                                                      self.detail.version)
+        except (ServiceError, ValidationError) as exc:
+            report_in_form(self.fields, self.message, exc)
+            return
+        self.detail = saved
+        self.setWindowTitle(self.tr("售后服务记录 — {0}").format(saved.number))
+        self._show(saved)
+        self.message.setStyleSheet("color: #237804;")
+        self.message.setText(self.tr("已保存 {0}。").format(saved.number))
+        self.saved.emit(saved)
+
+    def add_follow_up(self) -> None:
+        if self.detail is None:
+            return
+        mark_fields(self.follow_fields, None)
+        self.message.setStyleSheet("color: #d9363e;")
+        self.message.clear()
+        try:
+            saved = service.add_follow_up(
+                self.ctx, self.detail.id, at=self.follow_at.dateTime().toPython(),
+                person=self.follow_person.text(),
+                result=self.follow_result.currentText(), note=self.follow_note.text(),
+                expected_version=self.detail.version)
+        except (ServiceError, ValidationError) as exc:
+            report_in_form(self.follow_fields, self.message, exc)
+            return
+        self.detail = saved
+        self._show(saved)
+        self.follow_note.clear()
+        self.message.setStyleSheet("color: #237804;")
+        self.message.setText(self.tr("已添加跟进。"))
+        self.saved.emit(saved)
+
+
+__all__ = ["CustomerPicker", "ServiceRecordDialog"]
