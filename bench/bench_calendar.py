@@ -6,16 +6,17 @@ A. Catch-up planning. On a fresh copy of the demo office (default 100,000 custom
    again raw). No target is set: the ratio is reported.
 B. Month first paint. An office built by ``generate_demo(customers=N, visits=--plans)`` (``huifang demo
    --customers N --visits M``, default 1,000,000 visit plans with their records and reports, with today
-   2026-11-24): the history the office's rules make, back from today as far as the plans reach, plus the
-   plans up to two months ahead. How many fall in 2026-11 follows from the rules (about 160,000 of the
-   1,000,000 on 100,000 customers; the earlier stand-in fill put a fixed 5,000 there): the table and the
-   results say how many. In an offscreen ``QApplication`` a ``CalendarTab`` of a supervisor (scope 全组)
+   2026-11-24) with the bench's office profile (``bench.office.BENCH_PROFILE``: most files inactive or D
+   class, as in a real office after ten years): the history the office's rules make, back from today as far
+   as the plans reach, plus the plans up to two months ahead. How many fall in 2026-11 follows from the
+   rules (about 19,000 of the 1,000,000 on 100,000 customers; with the demo's default profile, where every
+   customer is active and most have routine visits, about 158,000): the table and the results say how many. In an offscreen ``QApplication`` a ``CalendarTab`` of a supervisor (scope 全组)
    shows 2026-11; timed: ``tab.refresh()`` plus one ``processEvents`` (the paint), median of 5 after one
    warm-up. Target < 150 ms. The baseline is the very SQL ``visits.day_counts`` sends (captured from the
    engine), run on a raw ``sqlite3`` connection. ``day_counts`` and the today+overdue ``list_plans`` the tab
    shows are timed on their own too. The generator ends with ``ANALYZE`` as after any bulk load (without
    statistics SQLite picks ``ix_visit_plan_owner_due`` for the today+overdue list and the paint is slower).
-   The office is cached as ``bench/.cache/<customers>-<seed>-visits<N>.db``.
+   The office is cached as ``bench/.cache/<customers>-<seed>-visits<N>-rev<alembic head>-p<profile>.db``.
 
     python bench/bench_calendar.py [--customers 100000] [--plans 1000000] [--seed 1] [--rebuild]
 """
@@ -51,6 +52,7 @@ from bench.common import (
     report,
     time_ms,
 )
+from bench.office import BENCH_PROFILE
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.services import visits
 from huifang_desktop.services.context import ServiceContext, UserInfo
@@ -92,12 +94,19 @@ def median(values: list[float]) -> float:
 # --- the office with its visit history (`demo --customers N --visits M`) --------------------------------------
 
 def plans_db(customers: int, seed: int, plans: int, *, rebuild: bool) -> tuple[Path, dict[str, Any] | None]:
-    """The demo office with ``plans`` visit plans, cached as ``<customers>-<seed>-visits<N>.db``; returns the
-    path and, when built now, what the generator reported."""
+    """The demo office with ``plans`` visit plans (bench profile), cached under its size, seed, schema revision
+    and profile; returns the path and, when built now, what the generator reported."""
+    from bench.office import profile_digest
+    from huifang_desktop.storage.db import head_revision
+
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    target = CACHE_DIR / f"{customers}-{seed}-visits{plans}.db"
+    stem = f"{customers}-{seed}-visits{plans}"
+    target = CACHE_DIR / f"{stem}-rev{head_revision()}-p{profile_digest()}.db"
     if target.exists() and not rebuild:
         return target, None
+    for stale in (CACHE_DIR / f"{stem}.db", *CACHE_DIR.glob(f"{stem}-rev*")):
+        if not stale.name.startswith(target.name):
+            stale.unlink(missing_ok=True)
     part = Path(f"{target}.part")
     for leftover in (part, Path(f"{part}-wal"), Path(f"{part}-shm")):
         leftover.unlink(missing_ok=True)
@@ -110,7 +119,8 @@ def plans_db(customers: int, seed: int, plans: int, *, rebuild: bool) -> tuple[P
             print(f"\r  demo office: {done:,}/{total:,} customers", end="", file=sys.stderr, flush=True)
             return True
 
-        result = generate_demo(ctx, customers=customers, visits=plans, seed=seed, progress=show)
+        result = generate_demo(ctx, customers=customers, visits=plans, seed=seed, progress=show,
+                               profile=BENCH_PROFILE)
     finally:
         engine.dispose()
     history = result.visits

@@ -97,21 +97,14 @@ def plan_for(engine: Any, raw: sqlite3.Connection, text: str) -> Plan:
     return Plan(probe, compiled_sql(engine, customer_page(f, None, PAGE, ids)))
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--customers", type=int, default=100_000)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--queries", type=int, default=200)
-    ap.add_argument("--rounds", type=int, default=3, help="timed passes over the queries (after one warm-up)")
-    ap.add_argument("--rebuild", action="store_true", help="build the demo office again")
-    args = ap.parse_args(argv)
-
-    db = demo_db(args.customers, args.seed, rebuild=args.rebuild)
-    ctx = open_ctx(db.path)
-    raw = raw_sqlite(db.path)
+def measure(path: Path, *, queries: int = 200, rounds: int = 3, seed: int = 1
+            ) -> tuple[list[Measure], dict[str, Any]]:
+    """Time ``queries`` typed searches ``rounds`` times on the office at ``path`` against the raw baseline."""
+    ctx = open_ctx(path)
+    raw = raw_sqlite(path)
     try:
-        queries = typed_queries(raw, args.queries, args.seed)
-        plans = {q: plan_for(ctx.engine, raw, q) for _, q in queries}
+        typed = typed_queries(raw, queries, seed)
+        plans = {q: plan_for(ctx.engine, raw, q) for _, q in typed}
 
         def service(q: str) -> list[int]:
             return [r.id for r in list_customers(ctx, CustomerFilter(text=q), limit=PAGE)]
@@ -122,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
                 raw.execute(*plan.probe).fetchall()
             return [r[0] for r in raw.execute(*plan.page).fetchall()]
 
-        for _, q in queries:  # warm-up; and both must return the same rows in the same order
+        for _, q in typed:  # warm-up; and both must return the same rows in the same order
             got, want = service(q), baseline(q)
             if got != want:
                 raise SystemExit(f"service and baseline disagree for {q!r}: {len(got)} vs {len(want)} rows")
@@ -130,8 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         base: list[float] = []
         by_kind: dict[str, list[float]] = defaultdict(list)
         rows_found: list[int] = []
-        for n in range(args.rounds):
-            for kind, q in queries if n % 2 == 0 else reversed(queries):
+        for n in range(rounds):
+            for kind, q in typed if n % 2 == 0 else reversed(typed):
                 if n % 2 == 0:
                     t_ours, found = time_ms(partial(service, q))
                     t_base, _ = time_ms(partial(baseline, q))
@@ -154,13 +147,25 @@ def main(argv: list[str] | None = None) -> int:
         Measure("search p95 ratio", p95 / base_p95, "×", None, Target(TARGET_RATIO, on="value", strict=False)),
         *(Measure(f"p95 {kind} prefixes", percentile(by_kind[kind], 95), "ms") for kind in KINDS),
     ]
-    meta = {
-        "customers": args.customers, "seed": args.seed, "queries": len(queries), "rounds": args.rounds,
-        "page": PAGE, "demo_build_seconds": db.built_seconds,
-        "rows_per_query_p50": percentile([float(r) for r in rows_found], 50),
-    }
+    meta = {"queries": len(typed), "rounds": rounds, "page": PAGE,
+            "rows_per_query_p50": percentile([float(r) for r in rows_found], 50)}
+    return measures, meta
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--customers", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=3, help="timed passes over the queries (after one warm-up)")
+    ap.add_argument("--rebuild", action="store_true", help="build the demo office again")
+    args = ap.parse_args(argv)
+
+    db = demo_db(args.customers, args.seed, rebuild=args.rebuild)
+    measures, found = measure(db.path, queries=args.queries, rounds=args.rounds, seed=args.seed)
+    meta = {"customers": args.customers, "seed": args.seed, "demo_build_seconds": db.built_seconds, **found}
     built = f"built in {db.built_seconds:.1f} s" if db.built_seconds is not None else "from cache"
-    print(f"{len(queries)} queries × {args.rounds} rounds on {args.customers:,} customers (demo office {built})\n")
+    print(f"{found['queries']} queries × {args.rounds} rounds on {args.customers:,} customers (demo office {built})\n")
     return 0 if report("bench_search", measures, meta) else 1
 
 

@@ -76,19 +76,24 @@ class DemoDatabase:
 
 def demo_db(customers: int, seed: int = 1, *, rebuild: bool = False,
             progress: bool = True) -> DemoDatabase:
-    """A demo office of ``customers`` customers, built once and cached as ``bench/.cache/<n>-<seed>.db``.
+    """A demo office of ``customers`` customers, built once and cached as
+    ``bench/.cache/<n>-<seed>-rev<alembic head>.db`` (a schema change builds a new one; the stale file of the
+    same size and seed is removed).
 
     The file is built under a temporary name and renamed when complete, so an interrupted build is never
     reused. The cached file is only read by the benchmarks.
     """
     from huifang_desktop.services.context import ServiceContext
     from huifang_desktop.services.demo import generate_demo
-    from huifang_desktop.storage.db import make_engine, make_session_factory, sqlite_url, upgrade
+    from huifang_desktop.storage.db import head_revision, make_engine, make_session_factory, sqlite_url, upgrade
 
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    target = CACHE_DIR / f"{customers}-{seed}.db"
+    target = CACHE_DIR / f"{customers}-{seed}-rev{head_revision()}.db"
     if target.exists() and not rebuild:
         return DemoDatabase(target, customers, seed, None)
+    for stale in (CACHE_DIR / f"{customers}-{seed}.db", *CACHE_DIR.glob(f"{customers}-{seed}-rev*.db*")):
+        if not stale.name.startswith(target.name):
+            stale.unlink(missing_ok=True)
     part = CACHE_DIR / f"{customers}-{seed}.db.part"
     for leftover in (part, Path(f"{part}-wal"), Path(f"{part}-shm")):
         leftover.unlink(missing_ok=True)
@@ -161,6 +166,16 @@ class Target:
         return x < self.limit if self.strict else x <= self.limit
 
 
+class ReportOnly(Target):
+    """No target is set (the issue asks for the figure): the table says "report" and nothing can fail."""
+
+    def describe(self) -> str:
+        return "report"
+
+    def check(self, value: float, ratio: float | None) -> bool:
+        return True
+
+
 @dataclass(frozen=True, slots=True)
 class Measure:
     name: str
@@ -168,6 +183,11 @@ class Measure:
     unit: str = "ms"
     baseline: float | None = None
     target: Target | None = None
+    note: str = ""  # what was measured this time (rows, forms …), shown after the name; not part of it
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.note})" if self.note else self.name
 
     @property
     def ratio(self) -> float | None:
@@ -176,37 +196,53 @@ class Measure:
         return self.value / self.baseline
 
     @property
+    def missing(self) -> bool:
+        """Nothing to measure yet (the feature is not in this version): NaN, shown as "missing"."""
+        return math.isnan(self.value)
+
+    @property
     def passed(self) -> bool | None:
-        return None if self.target is None else self.target.check(self.value, self.ratio)
+        if self.target is None or self.missing:
+            return None
+        return self.target.check(self.value, self.ratio)
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "measure": self.name, "value": self.value, "unit": self.unit, "baseline": self.baseline,
-            "ratio": self.ratio, "target": self.target.describe() if self.target else None, "pass": self.passed,
+            "measure": self.name, "note": self.note, "value": None if self.missing else self.value,
+            "unit": self.unit,
+            "baseline": self.baseline, "ratio": None if self.missing else self.ratio,
+            "target": self.target.describe() if self.target else None, "pass": self.passed,
+            **({"missing": True} if self.missing else {}),
         }
 
 
 def _fmt(x: float | None, unit: str = "") -> str:
     if x is None:
         return "–"
+    if math.isnan(x):
+        return "missing"
     text = f"{x:.3g}" if abs(x) < 100 else f"{x:,.0f}"
     return f"{text} {unit}".rstrip()
 
 
-def report(name: str, measures: Sequence[Measure], meta: dict[str, Any] | None = None) -> bool:
-    """Print the table, write ``bench/results/<name>.json``; return True when every target passed."""
+def report(name: str, measures: Sequence[Measure], meta: dict[str, Any] | None = None, *,
+           epilogue: str = "") -> bool:
+    """Print the table (and ``epilogue`` after it), write ``bench/results/<name>.json``; return True when every
+    target passed."""
     header = ("measure", "value", "baseline", "ratio", "target", "pass")
     rows = [header] + [(
-        m.name, _fmt(m.value, m.unit), _fmt(m.baseline, m.unit),
+        m.label, _fmt(m.value, m.unit), _fmt(m.baseline, m.unit),
         f"{m.ratio:.2f}×" if m.ratio is not None else "–",
         m.target.describe() if m.target else "–",
-        {None: "–", True: "yes", False: "NO"}[m.passed],
+        "missing" if m.missing else {None: "–", True: "yes", False: "NO"}[m.passed],
     ) for m in measures]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for n, row in enumerate(rows):
         print(" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
         if n == 0:
             print("-|-".join("-" * w for w in widths))
+    if epilogue:
+        print(epilogue)
     ok = all(m.passed is not False for m in measures)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     payload = {

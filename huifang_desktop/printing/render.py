@@ -155,10 +155,13 @@ class FormLayout:
 # Fonts, metrics, wrapping, value formatting
 
 
+_WRAP_MEMO = 4096  # wrapped texts remembered (then forgotten all at once)
+
+
 class _Metrics:
     """Character widths of the registered TrueType font, cached per character."""
 
-    __slots__ = ("font", "_face_widths", "_default", "_cache")
+    __slots__ = ("font", "_face_widths", "_default", "_cache", "_wrapped", "_balanced_wraps")
 
     def __init__(self, font: str) -> None:
         face = pdfmetrics.getFont(font).face  # type: ignore[attr-defined]
@@ -166,6 +169,8 @@ class _Metrics:
         self._face_widths: dict[int, float] = face.charWidths
         self._default: float = face.defaultWidth
         self._cache: dict[str, float] = {}
+        self._wrapped: dict[tuple[str, float, float], tuple[str, ...]] = {}
+        self._balanced_wraps: dict[tuple[str, float, float], tuple[str, ...]] = {}
 
     def char(self, ch: str) -> float:
         width = self._cache.get(ch)
@@ -182,7 +187,19 @@ class _Metrics:
         return total * size / 1000.0
 
     def wrap(self, text: str, width: float, size: float) -> list[str]:
-        """Break ``text`` into lines no wider than ``width`` (pt); keeps every non-space character."""
+        """Break ``text`` into lines no wider than ``width`` (pt); keeps every non-space character.
+
+        Remembered per (text, width, size): a form measures its rows before placing them, and the labels
+        recur on every form of a batch."""
+        key = (text, width, size)
+        lines = self._wrapped.get(key)
+        if lines is None:
+            if len(self._wrapped) >= _WRAP_MEMO:
+                self._wrapped.clear()
+            lines = self._wrapped[key] = tuple(self._wrap(text, width, size))
+        return list(lines)
+
+    def _wrap(self, text: str, width: float, size: float) -> list[str]:
         limit = max(width, size) * 1000.0 / size  # at least one character per line
         out: list[str] = []
         cache = self._cache
@@ -219,6 +236,15 @@ class _Metrics:
 
     def wrap_balanced(self, text: str, width: float, size: float) -> list[str]:
         """Like :meth:`wrap`, with lines of even length (labels: “客户意见/” “反馈”, not “客户意见/反” “馈”)."""
+        key = (text, width, size)
+        lines = self._balanced_wraps.get(key)
+        if lines is None:
+            if len(self._balanced_wraps) >= _WRAP_MEMO:
+                self._balanced_wraps.clear()
+            lines = self._balanced_wraps[key] = tuple(self._balanced(text, width, size))
+        return list(lines)
+
+    def _balanced(self, text: str, width: float, size: float) -> list[str]:
         lines = self.wrap(text, width, size)
         if len(lines) < 2 or "\n" in text:
             return lines
@@ -847,7 +873,12 @@ class _TableRow:
                 texts.extend(t for c in part for t in c)
                 y = limit
                 self.line += fit
-                done = False
+                if self.line >= n:  # the last lines fitted after all: no empty （续） row on the next page
+                    self.index += 1
+                    self.line = 0
+                    done = self.index >= len(self.rows) and self.blank_rows == 0
+                else:
+                    done = False
                 break
             part = [c[self.line:] for c in cells]
             self._grid_row(page, y, h, part)

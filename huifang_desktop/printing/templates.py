@@ -17,6 +17,7 @@ of the same name in an override folder (in the data folder) wins. A broken templ
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 import re
 import tomllib
@@ -206,7 +207,14 @@ def load_template(name: str, override_dir: Path | None = None) -> FormTemplate:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise TemplateError(source, line, "文件不是 UTF-8 编码，请用 UTF-8 保存") from exc
-    return parse_template(text, source=source, name=stem)
+    return _parsed(text, source, stem)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str, source: str, name: str) -> FormTemplate:
+    """Parsing and validating a form costs more than printing it once: keep the (frozen) result per text, so
+    an edited file is parsed again and a bad one raises every time (exceptions are not cached)."""
+    return parse_template(text, source=source, name=name)
 
 
 def parse_template(text: str, *, source: str, name: str = "") -> FormTemplate:

@@ -22,6 +22,7 @@ entity="complaint", ...)``; copies (一式N联) come from the template.
 from __future__ import annotations
 
 import errno
+import functools
 import io
 import json
 import os
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, lazyload
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, can
@@ -236,14 +237,17 @@ def _form_document(ctx: ServiceContext, template_name: str, jobs: Sequence[Any],
                    entity_id: int | None, label: str, title: str, file_name: str,
                    detail: Mapping[str, Any] | None = None, forms_dir: Path | None = None,
                    progress: ProgressCallback | None = None, cancelled: CancelCheck | None = None,
-                   out: str | Path | None = None) -> PrintedDocument:
-    """Render ``jobs`` (:class:`~huifang_desktop.printing.FormJob`) into one PDF; ``out``: also save it."""
+                   out: str | Path | None = None, company: str | None = None) -> PrintedDocument:
+    """Render ``jobs`` (:class:`~huifang_desktop.printing.FormJob`) into one PDF; ``out``: also save it.
+    ``company``: the office's name when the caller has read the settings already."""
     from huifang_desktop.printing import RenderCancelled, render_forms
 
     template = _template(template_name, forms_dir)
     buffer = io.BytesIO()
     try:
-        pages = render_forms(template, jobs, buffer, company=load_settings(ctx).company, printed_at=ctx.now(),
+        if company is None:
+            company = load_settings(ctx).company
+        pages = render_forms(template, jobs, buffer, company=company, printed_at=ctx.now(),
                              progress=_progress_adapter(progress, cancelled))
     except RenderCancelled:
         raise PrintCancelled("已取消打印，没有生成文件。") from None
@@ -289,14 +293,18 @@ class _RecordData:
     planned_on: date | None
 
 
+@functools.cache
 def _record_select() -> Any:
+    """Built once (making the aliases and the select costs more than running it for one form); the form
+    prints no contacts, so the customer's contact list is not loaded with it."""
     visitor = aliased(User)
     signer = aliased(User)
     return (select(VisitRecord, Customer, visitor.display_name, signer.display_name, VisitPlan.due)
             .join(Customer, Customer.id == VisitRecord.customer_id)
             .outerjoin(visitor, visitor.id == VisitRecord.visitor_id)
             .outerjoin(signer, signer.id == VisitRecord.signed_by_id)
-            .outerjoin(VisitPlan, VisitPlan.id == VisitRecord.plan_id))
+            .outerjoin(VisitPlan, VisitPlan.id == VisitRecord.plan_id)
+            .options(lazyload(Customer.contacts)))
 
 
 def _customer_signature(method: str, signed: bool) -> str | None:
@@ -363,7 +371,7 @@ def visit_record_pdf(ctx: ServiceContext, record_id: int, out: str | Path | None
         number = data.record.number
     return _form_document(ctx, VISIT_RECORD_FORM, [job], entity="visit_record", entity_id=record_id,
                           label=label, title=f"回访记录表 {number}", file_name=f"回访记录表_{number}.pdf",
-                          forms_dir=forms_dir, out=out)
+                          forms_dir=forms_dir, out=out, company=office.company)
 
 
 def visit_records_pdf(ctx: ServiceContext, record_ids: Sequence[int], out: str | Path | None = None, *,

@@ -315,6 +315,7 @@ def with_extra_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Call
             return cfg
 
         monkeypatch.setattr(db, "_alembic_config", config)
+        monkeypatch.setattr(db, "quick_head_revision", lambda: None)  # the scripts are elsewhere: ask Alembic
         return real_head
 
     return install
@@ -586,3 +587,155 @@ def test_upgrade_database_made_by_complaints_revision_keeps_reviews_unsigned(
     indexes = {i["name"] for i in inspect(new_engine).get_indexes("complaint")}
     assert "ix_complaint_review_status" in indexes
     assert "ix_visit_report_status" in {i["name"] for i in inspect(new_engine).get_indexes("visit_report")}
+
+
+# --- a database made by the 0004 (review) program -------------------------------------------------------
+
+def test_upgrade_database_made_by_review_revision_adds_the_assessment_table(
+        new_engine: Engine, tmp_path: Path) -> None:
+    upgrade(new_engine, "0004")
+    _fill_0003(new_engine)
+    with new_engine.begin() as conn:  # a record signed by the 0004 program keeps its signature columns
+        conn.execute(text("UPDATE visit_record SET status = '已签字', signed_role = 'supervisor',"
+                          " signature_hash = 'ab12' WHERE id = 1"))
+
+    result = upgrade(new_engine, backup_dir=tmp_path / "backups")
+
+    assert (result.before, result.after) == ("0004", head_revision())
+    assert result.backup is not None
+    _assert_0001_rows_readable(new_engine)
+    from huifang_desktop.storage.models import MonthlyAssessment, VisitRecord
+    with make_session_factory(new_engine)() as s:
+        rec = s.get(VisitRecord, 1)
+        assert rec is not None
+        assert (rec.status, rec.signed_role, rec.signature_hash) == ("已签字", "supervisor", "ab12")
+        assert s.query(MonthlyAssessment).count() == 0
+    with make_session_factory(new_engine)() as s, s.begin():
+        s.add(MonthlyAssessment(month="2026-10", status="已确认", snapshot="{}", total_count=2, total_amount=100,
+                                total_points=0, comment="", confirmed_by_id=1,
+                                confirmed_at=datetime(2026, 11, 3, 9, 0), signed_role="manager",
+                                content_hash="c" * 64, signature_hash="d" * 64, revision=0,
+                                created_at=datetime(2026, 11, 3, 9, 0)))
+    with make_session_factory(new_engine)() as s, s.begin():
+        with pytest.raises(IntegrityError):  # one confirmed assessment per month
+            s.add(MonthlyAssessment(month="2026-10", status="已确认", snapshot="{}", total_count=0,
+                                    total_amount=0, total_points=0, comment="", signed_role="", content_hash="",
+                                    signature_hash="", revision=0, created_at=datetime(2026, 11, 3, 9, 5)))
+            s.flush()
+    assert "monthly_assessment" in set(inspect(new_engine).get_table_names())
+
+
+# --- a database made by the 0005 (assessment) program ---------------------------------------------------
+
+def test_upgrade_database_made_by_assessment_revision_adds_the_service_ledger(
+        new_engine: Engine, tmp_path: Path) -> None:
+    upgrade(new_engine, "0005")
+    _fill_0003(new_engine)
+    with new_engine.begin() as conn:  # a month the 0005 program confirmed
+        conn.execute(text(
+            "INSERT INTO monthly_assessment (id, month, status, snapshot, total_count, total_amount,"
+            " total_points, comment, confirmed_by_id, confirmed_at, signed_role, content_hash,"
+            " signature_hash, revision, created_at, version) VALUES (1, '2026-10', '已确认', '{}', 2, 100, 0,"
+            " '', 1, '2026-11-03 09:00:00', 'manager', 'c', 'd', 0, '2026-11-03 09:00:00', 1)"))
+
+    result = upgrade(new_engine, backup_dir=tmp_path / "backups")
+
+    assert (result.before, result.after) == ("0005", head_revision())
+    assert result.backup is not None
+    assert _sqlite_rows(result.backup, "SELECT version_num FROM alembic_version") == [("0005",)]
+    _assert_0001_rows_readable(new_engine)
+    from huifang_desktop.storage.models import MonthlyAssessment, ServiceFollowUp, ServiceRecord, VisitPlan
+    with make_session_factory(new_engine)() as s:
+        confirmed = s.get(MonthlyAssessment, 1)
+        assert confirmed is not None and (confirmed.month, confirmed.total_amount) == ("2026-10", 100)
+        assert s.get(VisitPlan, 1) is not None
+        assert s.query(ServiceRecord).count() == 0
+    indexes = {i["name"] for i in inspect(new_engine).get_indexes("service_record")}
+    assert {"ix_service_record_served_on", "ix_service_record_status_served",
+            "ix_service_record_customer_served", "ix_service_record_handler_served"} <= indexes
+    now = datetime(2026, 11, 24, 10, 0)
+    with make_session_factory(new_engine)() as s, s.begin():  # the upgraded file takes service records
+        rec = ServiceRecord(number="FW20261120-001", customer_id=1, served_on=date(2026, 11, 20), kind="维修",
+                            product="货车", parts_amount=Decimal("86.50"), cost=Decimal("1200.00"),
+                            handler_id=1, status="已完成", completed_on=date(2026, 11, 21), visit_plan_id=1,
+                            created_at=now, updated_at=now)
+        s.add(rec)
+        s.flush()
+        s.add(ServiceFollowUp(record_id=rec.id, at=now, person="小王", result="已解决", created_at=now))
+    with make_session_factory(new_engine)() as s:
+        rec2 = s.execute(select(ServiceRecord)).scalar_one()
+        assert (rec2.parts_amount, rec2.cost, rec2.status, rec2.version, rec2.follow_up_result) == (
+            Decimal("86.50"), Decimal("1200.00"), "已完成", 1, "")
+        assert s.query(ServiceFollowUp).count() == 1
+    with make_session_factory(new_engine)() as s, s.begin():
+        with pytest.raises(IntegrityError):  # one record per 服务单号
+            s.add(ServiceRecord(number="FW20261120-001", customer_id=1, served_on=date(2026, 11, 20),
+                                kind="保养", created_at=now, updated_at=now))
+            s.flush()
+    with make_session_factory(new_engine)() as s, s.begin():
+        with pytest.raises(IntegrityError):  # a record belongs to an existing customer
+            s.add(ServiceRecord(number="FW20261120-002", customer_id=99, served_on=date(2026, 11, 20),
+                                kind="保养", created_at=now, updated_at=now))
+            s.flush()
+
+
+# --- a database made by the 0006 (service records) program ----------------------------------------------
+
+def test_upgrade_database_made_by_service_records_revision_indexes_the_calendar(
+        new_engine: Engine, tmp_path: Path) -> None:
+    upgrade(new_engine, "0006")
+    _fill_0003(new_engine)
+    with new_engine.begin() as conn:  # a plan still pending, and overdue by today
+        conn.execute(text(
+            "INSERT INTO visit_plan (id, customer_id, source_key, rule_key, visit_type, method, earliest, due,"
+            " owner_id, attempt, state, cancel_reason, manual, done_on, record_id, created_at, version) VALUES"
+            " (2, 1, 'customer:1#routine@20261110', 'routine', '例行', '电话', '2026-11-10', '2026-11-20',"
+            " 1, 1, '待回访', '', 0, NULL, NULL, '2026-11-01 10:00:00', 1)"))
+
+    result = upgrade(new_engine, backup_dir=tmp_path / "backups")
+
+    assert (result.before, result.after) == ("0006", head_revision())
+    assert result.backup is not None
+    _assert_0001_rows_readable(new_engine)
+    indexes = {i["name"]: i["column_names"] for i in inspect(new_engine).get_indexes("visit_plan")}
+    assert indexes["ix_visit_plan_due_state_owner"] == ["due", "state", "owner_id"]
+    assert indexes["ix_visit_plan_state_due"] == ["state", "due"]
+    assert indexes["ix_visit_plan_owner_due"] == ["owner_id", "due"]
+    assert "ix_visit_plan_due_state" not in indexes  # replaced: same leading columns
+    pending = "SELECT id FROM visit_plan WHERE state = '待回访' AND due <= '2026-11-24'"
+    with new_engine.connect() as conn:
+        assert [r[0] for r in conn.execute(text(pending))] == [2]
+        plan = " ".join(str(r[-1]) for r in conn.execute(text("EXPLAIN QUERY PLAN " + pending)))
+        assert "ix_visit_plan_state_due" in plan
+        counts = conn.execute(text(
+            "SELECT due, count(*) FROM visit_plan WHERE due >= '2026-03-01' AND due <= '2026-11-30'"
+            " AND state != '已取消' GROUP BY due ORDER BY due")).all()
+    assert [tuple(r) for r in counts] == [("2026-03-06", 1), ("2026-11-20", 1)]
+
+    cfg = db._alembic_config()
+    from alembic import command
+    with new_engine.begin() as conn:  # and back: the 0006 index returns
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0006")
+    indexes = {i["name"] for i in inspect(new_engine).get_indexes("visit_plan")}
+    assert "ix_visit_plan_due_state" in indexes
+    assert not {"ix_visit_plan_due_state_owner", "ix_visit_plan_state_due"} & indexes
+
+
+def test_upgrade_quick_head_revision_is_alembics_head() -> None:
+    assert db.quick_head_revision() == head_revision()
+
+
+def test_upgrade_of_an_up_to_date_database_does_not_import_alembic(new_engine: Engine, db_file: Path) -> None:
+    import subprocess
+    import sys
+
+    upgrade(new_engine)
+    new_engine.dispose()
+    probe = ("import sys\nfrom huifang_desktop.storage.db import make_engine, sqlite_url, upgrade\n"
+             f"result = upgrade(make_engine(sqlite_url({str(db_file)!r})), backup_dir=None)\n"
+             "print(result.before, result.after, result.backup, 'alembic' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2], timeout=120)
+    head = head_revision()
+    assert out.stdout.split() == [head, head, "None", "False"]  # the usual start: no migration, no Alembic

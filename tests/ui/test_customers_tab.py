@@ -110,3 +110,21 @@ def test_customer_dialog_edit_records_history(qtbot, office):
     rows = customer_service.history(c, made[0].id)
     assert rows[0].action == "修改客户"
     assert "文三路" in rows[0].new
+
+
+def test_customer_model_keeps_a_few_pages_in_memory_and_reads_the_others_again(office, monkeypatch):
+    from huifang_desktop.ui.customers import model as model_module
+
+    c, made = office
+    monkeypatch.setattr(model_module, "KEEP_PAGES", 2)
+    model = CustomerTableModel(c, page_size=3)
+    model.set_filter(CustomerFilter())
+    while model.canFetchMore():
+        model.fetchMore()
+    assert model.rowCount() == len(made)
+    assert len(model._pages) == 2  # scrolled to the end: only the last two pages are kept
+    ids = [model.data(model.index(r, 0), IdRole) for r in range(model.rowCount())]  # back to the top
+    assert sorted(ids) == sorted(m.id for m in made)
+    assert ids == [model.customer_id(r) for r in range(model.rowCount())]
+    assert len(model._pages) == 2
+    assert model.row_of(ids[-1]) == len(made) - 1 and model.row_of(ids[0]) is None  # only pages in memory
