@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help='列对应，如 {"客户名称": "单位全称"}（默认：按列名和本单位保存的对应关系）')
     im.add_argument("--dry-run", action="store_true", help="只检查并打印报告，不写入")
     im.add_argument("--accept-valid", action="store_true", help="跳过有问题和重复的行，只导入有效行（默认：有问题时什么都不写）")
+    ir = sub.add_parser("imports", help="导入记录：列出最近的导入（list），或撤销第 N 次导入（undo N）")
+    ir.add_argument("action", nargs="?", choices=["list", "undo"], default="list", metavar="list|undo")
+    ir.add_argument("run", nargs="?", type=int, metavar="N", help="导入的序号（见 imports list）")
     return p
 
 
@@ -426,6 +429,29 @@ def cmd_import(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
         return EXIT_ERROR
     result = importing.run_import(ctx, report, only_valid=True)
     print(result.summary())
+    if result.run_id is not None:
+        print(f"这是第 {result.run_id} 次导入；如需整体撤销：huifang-desktop imports undo {result.run_id}")
+    return EXIT_OK
+
+
+def cmd_imports(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    """List the imports, newest first, or undo one (all its rows, in one step)."""
+    from huifang_desktop.services import importing, users
+
+    if args.user:
+        ctx = ctx.as_user(users.find_user(ctx, args.user))
+    if args.action == "undo":
+        if args.run is None:
+            raise UserError("请给出要撤销的导入序号，如：imports undo 3（序号见 imports list）。")
+        print(importing.undo_import(ctx, args.run).summary())
+        return EXIT_OK
+    runs = importing.list_import_runs(ctx)
+    if not runs:
+        print("还没有导入过 Excel 台账。")
+    for r in runs:
+        undone = f"（{r.undone_by} {r.undone_at:%Y-%m-%d %H:%M} 撤销）" if r.undone_at else ""
+        print(f"第 {r.id} 次  {r.created_at:%Y-%m-%d %H:%M}  {r.target.value}  “{r.file_name}”（{r.sheet}）"
+              f"  {r.rows} 行  {r.created_by}  {r.state}{undone}")
     return EXIT_OK
 
 
@@ -471,6 +497,7 @@ COMMANDS = {"settings": cmd_settings, "demo": cmd_demo, "users": cmd_users, "pla
 COMMANDS["print"] = cmd_print
 COMMANDS["import"] = cmd_import
 COMMANDS["stats"] = cmd_stats
+COMMANDS["imports"] = cmd_imports
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -124,3 +124,26 @@ def test_cli_import_bad_file_sheet_header_or_mapping_say_why(run: Any, tmp_path:
                            str(tmp_path / "m.json")])
     assert code == 1 and "列对应文件" in err
     assert _customers(data) == []
+
+
+def test_cli_imports_lists_the_runs_and_undoes_one(run: Any, tmp_path: Path) -> None:  # noqa: F811
+    data = tmp_path / "data"
+    _office(data)
+    code, out, _err = run(["--data-dir", str(data), "imports"])
+    assert code == 0 and "还没有导入过 Excel 台账。" in out
+    path = _clean_sheet(tmp_path / "clean.xlsx")
+    mapping = tmp_path / "map.json"
+    mapping.write_text(json.dumps({"客户名称": "全称"}, ensure_ascii=False), encoding="utf-8")
+    code, out, err = run(["--data-dir", str(data), "--user", "xiaowang", "import", "customers", str(path),
+                          "--mapping", str(mapping)])
+    assert code == 0, err
+    assert "这是第 1 次导入；如需整体撤销：huifang-desktop imports undo 1" in out
+    code, out, _err = run(["--data-dir", str(data), "--user", "xiaowang", "imports", "list"])
+    assert code == 0 and "第 1 次" in out and "客户台账  “clean.xlsx”（客户）  2 行  小王  有效" in out
+    code, _out, err = run(["--data-dir", str(data), "--user", "xiaowang", "imports", "undo"])
+    assert code == 1 and "请给出要撤销的导入序号" in err
+    code, out, err = run(["--data-dir", str(data), "--user", "xiaowang", "imports", "undo", "1"])
+    assert code == 0, err
+    assert "已撤销第 1 次导入（“clean.xlsx”）：删除客户台账记录 2 条" in out and _customers(data) == []
+    code, _out, err = run(["--data-dir", str(data), "--user", "xiaowang", "imports", "undo", "1"])
+    assert code == 1 and "撤销过" in err

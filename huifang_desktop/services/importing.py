@@ -39,7 +39,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from huifang_desktop.domain.complaints import (
@@ -89,7 +89,7 @@ from huifang_desktop.domain.importing import (
     visit_from_row,
     visit_keys,
 )
-from huifang_desktop.domain.roles import Permission
+from huifang_desktop.domain.roles import Permission, Role
 from huifang_desktop.domain.validation import format_phone
 from huifang_desktop.domain.visits import format_visit_number, parse_visit_number
 from huifang_desktop.services.context import ServiceContext, audit
@@ -103,13 +103,19 @@ from huifang_desktop.storage.models import (
     Contact,
     Counter,
     Customer,
+    ImportItem,
+    ImportRun,
+    Purchase,
+    ServiceRecord,
     Setting,
     User,
+    VisitPlan,
     VisitRecord,
 )
 
 RULES_KEY = "import_rules"
 IMPORT_ACTION = "导入Excel"
+UNDO_ACTION = "撤销导入"
 CUSTOMER_COUNTER = "customer"  # as services.customers.register_customer
 VISIT_HISTORY_STATUS = "已签字"
 VISIT_HISTORY_NOTE = "从 Excel 导入的历史记录"
@@ -708,6 +714,7 @@ class ImportResult:
     seconds: float
     first_number: str = ""
     last_number: str = ""
+    run_id: int | None = None  # the import run (撤销导入 undoes it as one step)
 
     def summary(self) -> str:
         if self.cancelled:
@@ -743,29 +750,40 @@ def run_import(ctx: ServiceContext, report: ValidationReport, *, only_valid: boo
     try:
         with ctx.sessions() as s, s.begin():
             fresh, late = writer.recheck(s, list(report.valid))
+            run = ImportRun(target=report.target.value, file_name=report.file_name[:200],
+                            sheet=report.sheet[:100], rows=0, created_by_id=ctx.user.id or None,
+                            created_at=writer.now)
+            s.add(run)
+            s.flush()
+            run_id = run.id
             if progress is not None:
                 progress(0, len(fresh))
             for batch in chunks(fresh, rules.batch_size):
                 if cancelled is not None and cancelled():
                     raise ImportCancelled("导入已取消")
                 numbers = writer.write(s, batch)
+                if writer.ids:
+                    s.execute(insert(ImportItem.__table__),
+                              [{"run_id": run_id, "entity_id": i} for i in writer.ids])
+                    writer.ids = []
                 batches += 1
                 audit(s, ctx, IMPORT_ACTION, writer.entity, None,
                       f"{report.file_name} 第 {batches} 批"[:200],
                       new={"台账": report.target.value, "工作表": report.sheet, "行数": len(batch),
                            "首行": batch[0].row, "末行": batch[-1].row,
-                           "编号": f"{numbers[0]}–{numbers[-1]}" if numbers else ""},
+                           "编号": f"{numbers[0]}–{numbers[-1]}" if numbers else "", "导入批号": run_id},
                       note=report.file_name)
                 done += len(batch)
                 if progress is not None:
                     progress(done, len(fresh))
             writer.finish(s)
+            s.execute(update(ImportRun).where(ImportRun.id == run_id).values(rows=done))
     except ImportCancelled:
         return ImportResult(report.target, report.file_name, report.sheet, 0, report.error_rows,
                             report.duplicate_rows, 0, 0, True, time.perf_counter() - started)
     return ImportResult(report.target, report.file_name, report.sheet, done, report.error_rows,
                         report.duplicate_rows, len(late), batches, False, time.perf_counter() - started,
-                        writer.first_number, writer.last_number)
+                        writer.first_number, writer.last_number, run_id)
 
 
 def _reserve_serials(s: Session, name: str, n: int) -> int:
@@ -796,6 +814,7 @@ class _Writer:
         self.first_number = ""
         self.last_number = ""
         self.kept: dict[str, int] = {}  # counter → highest serial kept from the sheet
+        self.ids: list[int] = []  # the records the last batch created (kept as the run's items)
 
     def recheck(self, s: Session, cands: list[Any]) -> tuple[list[Any], list[Any]]:
         return cands, []
@@ -858,6 +877,7 @@ class _CustomerWriter(_Writer):
             })
         table = Customer.__table__
         ids = [r[0] for r in s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
+        self.ids = ids
         contacts = [{"customer_id": cid, "name": k.name, "phone": k.phone, "mobile": k.mobile, "email": k.email,
                      "title": k.title, "is_primary": k.is_primary}
                     for cid, c in zip(ids, batch, strict=True) for k in c.clean.contacts]
@@ -895,7 +915,9 @@ class _VisitWriter(_Writer):
                 next_serial[day] += 1
             numbers.append(number)
             rows.append(_visit_row(c, number, self.now))
-        s.execute(insert(VisitRecord.__table__), rows)
+        table = VisitRecord.__table__
+        self.ids = [r[0] for r in s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                            rows)]
         return self.numbered(numbers)
 
 
@@ -956,6 +978,7 @@ class _ComplaintWriter(_Writer):
             rows.append(_complaint_row(c, number, self))
         table = Complaint.__table__
         ids = [r[0] for r in s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
+        self.ids = ids
         user = self.ctx.user
         events, occurrences = [], []
         for cid, c in zip(ids, batch, strict=True):
@@ -1034,3 +1057,146 @@ __all__ = [
     "target_fields",
     "validate",
 ]
+
+
+# --------------------------------------------------------------------------------------------- undo
+
+
+@dataclass(frozen=True)
+class ImportRunInfo:
+    """One past import, as 导入记录 lists it."""
+
+    id: int
+    target: ImportTarget
+    file_name: str
+    sheet: str
+    rows: int
+    created_by: str
+    created_at: datetime
+    undone_at: datetime | None
+    undone_by: str
+
+    @property
+    def state(self) -> str:
+        return "已撤销" if self.undone_at is not None else "有效"
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    run_id: int
+    target: ImportTarget
+    file_name: str
+    removed: int  # the run's records deleted
+    plans_removed: int  # pending visit plans made for imported customers since (customers only)
+
+    def summary(self) -> str:
+        text = f"已撤销第 {self.run_id} 次导入（“{self.file_name}”）：删除{self.target.value}记录 {self.removed} 条"
+        if self.plans_removed:
+            text += f"，以及为这些客户生成的待回访计划 {self.plans_removed} 条"
+        return text + "。已用过的编号不再重复使用。"
+
+
+def list_import_runs(ctx: ServiceContext, limit: int = 100) -> list[ImportRunInfo]:
+    """The newest imports first."""
+    ctx.require(Permission.EDIT_CUSTOMERS, "查看导入记录")
+    creator, undoer = User.__table__.alias("creator"), User.__table__.alias("undoer")
+    with ctx.sessions() as s:
+        rows = s.execute(
+            select(ImportRun, creator.c.display_name, undoer.c.display_name)
+            .outerjoin(creator, creator.c.id == ImportRun.created_by_id)
+            .outerjoin(undoer, undoer.c.id == ImportRun.undone_by_id)
+            .order_by(ImportRun.id.desc()).limit(limit)).all()
+    return [ImportRunInfo(r.id, ImportTarget(r.target), r.file_name, r.sheet, r.rows, made or "", r.created_at,
+                          r.undone_at, undone or "") for r, made, undone in rows]
+
+
+def _first(s: Session, query: Callable[[Sequence[int]], Any], ids: Sequence[int]) -> Any | None:
+    """The first row ``query(part)`` finds over the ids, read in chunks (SQLite's parameter limit)."""
+    for part in chunks(ids, 500):
+        row = s.execute(query(part).limit(1)).first()
+        if row is not None:
+            return row
+    return None
+
+
+def _undo_blocker(s: Session, target: ImportTarget, ids: Sequence[int]) -> str | None:
+    """Why the run's records cannot simply be deleted: the first one that has had later work, or None."""
+    if target is ImportTarget.CUSTOMERS:
+        checks: list[tuple[Callable[[Sequence[int]], Any], str]] = [
+            (lambda p: select(Customer.code).where(Customer.id.in_(p), Customer.version > 1), "导入后已修改"),
+            (lambda p: select(Customer.code).join(Purchase, Purchase.customer_id == Customer.id)
+             .where(Customer.id.in_(p)), "已有购买记录"),
+            (lambda p: select(Customer.code).join(VisitRecord, VisitRecord.customer_id == Customer.id)
+             .where(Customer.id.in_(p)), "已有回访记录"),
+            (lambda p: select(Customer.code).join(Complaint, Complaint.customer_id == Customer.id)
+             .where(Customer.id.in_(p)), "已关联投诉"),
+            (lambda p: select(Customer.code).join(ServiceRecord, ServiceRecord.customer_id == Customer.id)
+             .where(Customer.id.in_(p)), "已有售后服务记录"),
+            (lambda p: select(Customer.code).join(VisitPlan, VisitPlan.customer_id == Customer.id)
+             .where(Customer.id.in_(p), or_(VisitPlan.state != "待回访", VisitPlan.manual.is_(True))),
+             "回访计划已处理或是手工安排的"),
+        ]
+        what = "客户"
+    elif target is ImportTarget.VISITS:
+        checks = [
+            (lambda p: select(VisitRecord.number).where(VisitRecord.id.in_(p), VisitRecord.version > 1),
+             "导入后已修改或重新审阅"),
+            (lambda p: select(VisitRecord.number).join(Complaint, Complaint.visit_record_id == VisitRecord.id)
+             .where(VisitRecord.id.in_(p)), "已作为投诉的回访记录"),
+            (lambda p: select(VisitRecord.number).join(VisitPlan, VisitPlan.record_id == VisitRecord.id)
+             .where(VisitRecord.id.in_(p)), "已关联回访计划"),
+        ]
+        what = "回访记录"
+    else:
+        linked = Complaint.__table__.alias("linked")
+        checks = [
+            (lambda p: select(Complaint.number).where(Complaint.id.in_(p), Complaint.version > 1),
+             "导入后已处理或修改"),
+            (lambda p: select(Complaint.number).join(linked, linked.c.linked_to_id == Complaint.id)
+             .where(Complaint.id.in_(p)), "已有重新打开的投诉关联到它"),
+        ]
+        what = "投诉"
+    for query, reason in checks:
+        row = _first(s, query, ids)
+        if row is not None:
+            return f"{what} {row[0]} {reason}"
+    return None
+
+
+def undo_import(ctx: ServiceContext, run_id: int) -> UndoResult:
+    """撤销导入: delete every record the run created, in one transaction, if none has had later work (then
+    nothing is deleted and the message names the first such record). By the importer or a supervisor."""
+    ctx.require(Permission.EDIT_CUSTOMERS, "撤销导入")
+    with ctx.sessions() as s, s.begin():
+        run = s.get(ImportRun, run_id)
+        if run is None:
+            raise ServiceError(f"没有第 {run_id} 次导入的记录。")
+        if run.undone_at is not None:
+            raise ServiceError(f"第 {run_id} 次导入（“{run.file_name}”）已在 {run.undone_at:%Y-%m-%d %H:%M} 撤销过。")
+        if run.created_by_id != (ctx.user.id or None) and ctx.user.role.rank < Role.SUPERVISOR.rank:
+            raise ServiceError("只有导入的人或主管可以撤销这次导入。")
+        target = ImportTarget(run.target)
+        ids = list(s.execute(select(ImportItem.entity_id).where(ImportItem.run_id == run_id)
+                             .order_by(ImportItem.entity_id)).scalars())
+        blocker = _undo_blocker(s, target, ids)
+        if blocker is not None:
+            raise ServiceError(f"不能撤销第 {run_id} 次导入：{blocker}。这次导入的记录已有后续工作，"
+                               "请逐条处理（没有删除任何数据）。")
+        plans = 0
+        for part in chunks(ids, 500):
+            if target is ImportTarget.CUSTOMERS:
+                plans += s.execute(delete(VisitPlan).where(VisitPlan.customer_id.in_(part))).rowcount or 0
+                s.execute(delete(Contact).where(Contact.customer_id.in_(part)))
+                s.execute(delete(Customer).where(Customer.id.in_(part)))
+            elif target is ImportTarget.VISITS:
+                s.execute(delete(VisitRecord).where(VisitRecord.id.in_(part)))
+            else:
+                s.execute(delete(ComplaintEvent).where(ComplaintEvent.complaint_id.in_(part)))
+                s.execute(delete(ComplaintOccurrence).where(ComplaintOccurrence.complaint_id.in_(part)))
+                s.execute(delete(Complaint).where(Complaint.id.in_(part)))
+        run.undone_at, run.undone_by_id = ctx.now(), ctx.user.id or None
+        audit(s, ctx, UNDO_ACTION, "import_run", run_id, f"第 {run_id} 次导入 {run.file_name}"[:200],
+              old={"台账": target.value, "行数": len(ids)}, new={"状态": "已撤销", "删除待回访计划": plans},
+              note=run.file_name)
+        file_name = run.file_name
+    return UndoResult(run_id, target, file_name, len(ids), plans)

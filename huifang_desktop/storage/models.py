@@ -493,3 +493,26 @@ __all__ = [
     "ComplaintOccurrence", "Contact", "Counter", "Customer", "Department", "MonthlyAssessment", "Purchase",
     "ServiceFollowUp", "ServiceRecord", "Setting", "User", "VisitPlan", "VisitRecord", "VisitReport",
 ]
+
+
+class ImportRun(Base):
+    """One Excel import (导入 Excel 台账) and whether it was undone (撤销导入); its rows in ImportItem."""
+
+    __tablename__ = "import_run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target: Mapped[str] = mapped_column(String(20))  # 客户台账 / 回访台账 / 投诉台账
+    file_name: Mapped[str] = mapped_column(String(200))
+    sheet: Mapped[str] = mapped_column(String(100))
+    rows: Mapped[int] = mapped_column(Integer)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    undone_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    undone_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+
+
+class ImportItem(Base):
+    """A record an import created: a customer, visit record or complaint id, per its run's target."""
+
+    __tablename__ = "import_item"
+    run_id: Mapped[int] = mapped_column(ForeignKey("import_run.id", ondelete="CASCADE"), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(Integer, primary_key=True)

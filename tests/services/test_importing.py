@@ -257,7 +257,7 @@ def test_run_import_writes_exactly_the_valid_rows_with_contacts_codes_and_one_au
     [log] = [a for a in _audits(ctx) if a.action == "导入Excel"]
     assert log.note == "客户台账.xlsx" and log.username == "xiaowang"
     assert json.loads(log.new) == {"台账": "客户台账", "工作表": "客户台账", "行数": 3, "首行": 5, "末行": 11,
-                                   "编号": "KH000002–KH000004"}
+                                   "编号": "KH000002–KH000004", "导入批号": result.run_id}
     assert "导入 3 行" in result.summary() and "有问题 1 行、重复 2 行" in result.summary()
 
 
@@ -424,3 +424,87 @@ def _count(ctx, model) -> int:
 def _audits(ctx) -> list[AuditLog]:
     with ctx.sessions() as s:
         return list(s.execute(select(AuditLog).order_by(AuditLog.id)).scalars())
+
+
+# --- undo (撤销导入) ------------------------------------------------------------------------------------
+
+def test_undo_import_removes_the_runs_customers_contacts_and_their_pending_plans_in_one_step(
+        ctx, clerk, existing, tmp_path):
+    from huifang_desktop.services import visits as visit_service
+
+    cctx = ctx.as_user(clerk)
+    before = (_count(ctx, Customer), _count(ctx, Contact))
+    _p, report = _validate(cctx, ugly_customer_workbook(tmp_path / "客户台账.xlsx"))
+    result = importing.run_import(cctx, report)
+    assert result.imported == 3 and result.run_id is not None
+    visit_service.daily_catch_up(ctx)  # the A-class customer gets its routine visit planned
+    assert _count(ctx, VisitPlan) > 0
+    [run] = importing.list_import_runs(cctx)
+    assert (run.id, run.target, run.rows, run.created_by, run.state) == (
+        result.run_id, ImportTarget.CUSTOMERS, 3, "小王", "有效")
+
+    undone = importing.undo_import(cctx, result.run_id)
+    assert (undone.removed, undone.plans_removed > 0) == (3, True)
+    assert "已撤销第" in undone.summary() and "删除客户台账记录 3 条" in undone.summary()
+    assert (_count(ctx, Customer), _count(ctx, Contact), _count(ctx, VisitPlan)) == (*before, 0)
+    assert get_customer_by_code(cctx, "KH000001").name == "老客户车队（旧档）"  # what was there before stays
+    [run] = importing.list_import_runs(cctx)
+    assert run.state == "已撤销" and run.undone_by == "小王"
+    [log] = [a for a in _audits(ctx) if a.action == "撤销导入"]
+    assert json.loads(log.old) == {"台账": "客户台账", "行数": 3} and log.note == "客户台账.xlsx"
+    with pytest.raises(ServiceError, match="已在 .* 撤销过"):
+        importing.undo_import(cctx, result.run_id)
+    with pytest.raises(ServiceError, match="没有第 999 次导入"):
+        importing.undo_import(cctx, 999)
+
+
+def test_undo_import_refuses_when_a_record_had_later_work_and_deletes_nothing(ctx, clerk, supervisor, tmp_path):
+    from huifang_desktop.services import customers as customer_service
+
+    cctx = ctx.as_user(clerk)
+    _p, report = _validate(cctx, ugly_customer_workbook(tmp_path / "c.xlsx", fix=True))
+    result = importing.run_import(cctx, report)
+    assert result.run_id is not None
+    zhang = get_customer_by_code(cctx, result.first_number)
+    customer_service.pin_grade(ctx.as_user(supervisor), zhang.id, "B", "年度重点客户")  # edited after the import
+    count = _count(ctx, Customer)
+    with pytest.raises(ServiceError, match=f"客户 {result.first_number} 导入后已修改.*没有删除任何数据"):
+        importing.undo_import(cctx, result.run_id)
+    assert _count(ctx, Customer) == count
+    assert importing.list_import_runs(cctx)[0].state == "有效"
+
+
+def test_undo_import_only_by_the_importer_or_a_supervisor(ctx, clerk, supervisor, tmp_path):
+    from huifang_desktop.domain.roles import Role
+    from huifang_desktop.services import users as user_service
+
+    other = user_service.create_user(ctx, "xiaoli", "小李", Role.CLERK, "secret-123", "客服部")
+    _p, report = _validate(ctx.as_user(clerk), ugly_customer_workbook(tmp_path / "c.xlsx", fix=True))
+    result = importing.run_import(ctx.as_user(clerk), report)
+    assert result.run_id is not None
+    with pytest.raises(ServiceError, match="只有导入的人或主管"):
+        importing.undo_import(ctx.as_user(other), result.run_id)
+    assert importing.undo_import(ctx.as_user(supervisor), result.run_id).removed == result.imported
+
+
+def test_undo_import_of_complaints_and_of_visit_history(ctx, clerk, existing, tmp_path):
+    cctx = ctx.as_user(clerk)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["投诉日期", "投诉主题", "投诉内容", "投诉人", "联系方式", "类别", "处理状态"])
+    ws.append(["2026/10/5", "送货延误", "货到晚了三天", "张经理", "13812345678", "交付物流", "已处理"])
+    wb.save(tmp_path / "t.xlsx")
+    _p, report = _validate(cctx, tmp_path / "t.xlsx", ImportTarget.COMPLAINTS)
+    complaints = importing.run_import(cctx, report)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["客户名称", "回访日期", "回访方式", "满意度"])
+    ws.append(["老客户车队（旧档）", "2026-3-5", "电话", "满意"])
+    wb.save(tmp_path / "v.xlsx")
+    _p, report = _validate(cctx, tmp_path / "v.xlsx", ImportTarget.VISITS)
+    visits = importing.run_import(cctx, report)
+    assert (_count(ctx, Complaint), _count(ctx, ComplaintEvent), _count(ctx, VisitRecord)) == (1, 1, 1)
+    assert importing.undo_import(cctx, visits.run_id).removed == 1  # type: ignore[arg-type]
+    assert importing.undo_import(cctx, complaints.run_id).removed == 1  # type: ignore[arg-type]
+    assert (_count(ctx, Complaint), _count(ctx, ComplaintEvent), _count(ctx, VisitRecord)) == (0, 0, 0)
+    assert [r.state for r in importing.list_import_runs(cctx)] == ["已撤销", "已撤销"]

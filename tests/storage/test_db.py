@@ -739,3 +739,29 @@ def test_upgrade_of_an_up_to_date_database_does_not_import_alembic(new_engine: E
                          cwd=Path(__file__).resolve().parents[2], timeout=120)
     head = head_revision()
     assert out.stdout.split() == [head, head, "None", "False"]  # the usual start: no migration, no Alembic
+
+
+# --- a database made by the 0007 (calendar indexes) program -----------------------------------------------
+
+def test_upgrade_database_made_by_calendar_index_revision_adds_the_import_runs(
+        new_engine: Engine, tmp_path: Path) -> None:
+    upgrade(new_engine, "0007")
+    _fill_0003(new_engine)
+
+    result = upgrade(new_engine, backup_dir=tmp_path / "backups")
+
+    assert (result.before, result.after) == ("0007", head_revision())
+    _assert_0001_rows_readable(new_engine)
+    tables = set(inspect(new_engine).get_table_names())
+    assert {"import_run", "import_item"} <= tables
+    with new_engine.begin() as conn:  # an import of the old customer, then its undo record
+        conn.execute(text("INSERT INTO import_run (id, target, file_name, sheet, rows, created_by_id, created_at)"
+                          " VALUES (1, '客户台账', 'a.xlsx', 'Sheet1', 1, 1, '2026-11-25 09:00:00')"))
+        conn.execute(text("INSERT INTO import_item (run_id, entity_id) VALUES (1, 1)"))
+    cfg = db._alembic_config()
+    from alembic import command
+    with new_engine.begin() as conn:  # and back: the two tables go, the old rows stay
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0007")
+    assert not {"import_run", "import_item"} & set(inspect(new_engine).get_table_names())
+    _assert_0001_rows_readable(new_engine)

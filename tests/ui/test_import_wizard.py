@@ -188,6 +188,31 @@ def test_import_wizard_cancel_during_the_import_writes_nothing(qtbot, ctx, clerk
     assert _count(ctx) == 0
 
 
+def test_import_wizard_undoes_the_import_it_just_made(qtbot, ctx, clerk, tmp_path, make_wizard):
+    path = ugly_customer_workbook(tmp_path / "c.xlsx", fix=True)
+    wizard = make_wizard(clerk, path)
+    wizard.file_page.path_edit.setText(str(path))
+    _next(qtbot, wizard)
+    _idle(qtbot, wizard, ImportWizard.PAGE_SHEET)
+    _next(qtbot, wizard)
+    _next(qtbot, wizard)
+    _idle(qtbot, wizard, ImportWizard.PAGE_REPORT)
+    qtbot.waitUntil(lambda: wizard.report is not None)
+    with qtbot.waitSignal(wizard.imported, timeout=20_000):
+        _next(qtbot, wizard)
+    _idle(qtbot, wizard, ImportWizard.PAGE_SUMMARY)
+    page = wizard.summary_page
+    assert _count(ctx) == 5 and page.undo_button.isVisible()
+    qtbot.mouseClick(page.undo_button, Qt.MouseButton.LeftButton)  # first click only asks
+    assert page.undo_button.text() == "确认撤销：删除刚导入的 5 行" and _count(ctx) == 5
+    with qtbot.waitSignal(wizard.undone, timeout=20_000) as undone:
+        qtbot.mouseClick(page.undo_button, Qt.MouseButton.LeftButton)
+    assert undone.args[0].removed == 5 and _count(ctx) == 0
+    assert page.title() == "已撤销导入" and "删除客户台账记录 5 条" in page.text.text()
+    assert not page.undo_button.isVisible()
+    _shot(wizard, "7_undone")
+
+
 def test_import_wizard_broken_file_stays_on_the_first_page_with_a_message(qtbot, ctx, clerk, tmp_path,
                                                                          make_wizard):
     bad = tmp_path / "坏的.xlsx"
@@ -259,3 +284,64 @@ def test_main_window_import_action_only_for_users_who_edit_customers(qtbot, ctx,
     admin_window = MainWindow(ctx.as_user(admin), AppPaths(tmp_path))
     qtbot.addWidget(admin_window)
     assert not admin_window.import_action.isVisible() and not admin_window.import_action.isEnabled()
+
+
+def _import(cctx, path: Path):
+    p = importing.preview(cctx, path, None, ImportTarget.CUSTOMERS)
+    report = importing.validate(cctx, path, p.sheet, ImportTarget.CUSTOMERS,
+                                importing.ColumnMapping(p.header_row, p.mapping))
+    return importing.run_import(cctx, report)
+
+
+def test_import_runs_dialog_lists_the_imports_and_undoes_one_from_the_menu(qtbot, qtmodeltester, ctx, clerk,
+                                                                          supervisor, tmp_path):
+    from openpyxl import Workbook
+
+    from huifang_desktop.services import customers as customer_service
+    from huifang_desktop.ui.importing.runs_dialog import ImportRunsDialog
+
+    cctx = ctx.as_user(clerk)
+    first = _import(cctx, ugly_customer_workbook(tmp_path / "客户台账.xlsx", fix=True))
+    customer = customer_service.get_customer_by_code(cctx, first.first_number)
+    customer_service.pin_grade(ctx.as_user(supervisor), customer.id, "B", "年度重点客户")  # later work
+    wb = Workbook()
+    wb.active.append(["客户名称", "手机"])
+    wb.active.append(["甲公司", "13800000001"])
+    wb.active.append(["乙公司", "13800000002"])
+    wb.save(tmp_path / "补充.xlsx")
+    second = _import(cctx, tmp_path / "补充.xlsx")
+    assert _count(ctx) == 7
+
+    window = MainWindow(cctx, AppPaths(tmp_path))
+    qtbot.addWidget(window)
+    assert window.import_runs_action.isVisible() and window.import_runs_action.text() == "导入记录…"
+    window.import_runs_action.trigger()
+    dialog = window.import_runs_dialog
+    assert isinstance(dialog, ImportRunsDialog) and dialog.isVisible()
+    qtmodeltester.check(dialog.model)
+    model = dialog.model
+    assert [model.data(model.index(1, c)) for c in range(8)] == [
+        str(first.run_id), f"{model.runs[1].created_at:%Y-%m-%d %H:%M}", "客户台账", "客户台账.xlsx", "客户台账",
+        "5", "小王", "有效"]
+    assert model.data(model.index(0, 3)) == "补充.xlsx"  # newest first
+    assert not dialog.undo_button.isEnabled()  # nothing selected yet
+
+    dialog.table.selectRow(1)  # the first import: refused, a file was edited since
+    qtbot.mouseClick(dialog.undo_button, Qt.MouseButton.LeftButton)
+    assert dialog.undo_button.text() == f"确认撤销：删除第 {first.run_id} 次导入的 5 行"
+    qtbot.mouseClick(dialog.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.busy and "不能撤销" in dialog.message.text())
+    assert f"客户 {first.first_number} 导入后已修改" in dialog.message.text() and _count(ctx) == 7
+    assert dialog.undo_button.text() == "撤销所选导入…"
+
+    dialog.table.selectRow(0)  # the second: undone, and the list says so
+    qtbot.mouseClick(dialog.undo_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.undone, timeout=10_000):
+        qtbot.mouseClick(dialog.undo_button, Qt.MouseButton.LeftButton)
+    assert _count(ctx) == 5 and "删除客户台账记录 2 条" in dialog.message.text()
+    assert model.data(model.index(0, 7)).startswith("已撤销（小王") and model.runs[0].id == second.run_id
+    dialog.table.selectRow(0)
+    assert not dialog.undo_button.isEnabled()  # an undone import cannot be undone again
+    _shot(dialog, "8_runs")
+    dialog.reject()
+    assert not dialog.isVisible()

@@ -79,6 +79,7 @@ class ImportWizard(QWizard):
     """Import one sheet of an Excel ledger. ``imported`` fires once rows were written."""
 
     imported = Signal(object)  # ImportResult
+    undone = Signal(object)  # UndoResult (撤销本次导入 on the last page)
     busy_changed = Signal(bool)
 
     PAGE_FILE, PAGE_SHEET, PAGE_MAPPING, PAGE_REPORT, PAGE_IMPORT, PAGE_SUMMARY = range(6)
@@ -665,13 +666,58 @@ class SummaryPage(QWizardPage):
         self.next_step = QLabel()
         self.next_step.setWordWrap(True)
         self.next_step.setStyleSheet(NOTE_STYLE)
+        # 撤销本次导入: two clicks (the second confirms), then every row of this import is deleted in one step
+        self.undo_button = QPushButton(self.tr("撤销本次导入…"))
+        self.undo_button.setToolTip(self.tr("删除这次导入的全部记录（导入后已有后续工作的记录不能撤销）"))
+        self.undo_button.clicked.connect(self._undo_clicked)
+        self.undo_message = _message_label()
+        undo_row = QHBoxLayout()
+        undo_row.addWidget(self.undo_button)
+        undo_row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
         layout.addWidget(self.next_step)
+        layout.addLayout(undo_row)
+        layout.addWidget(self.undo_message)
         layout.addStretch(1)
+        self._armed = False
+
+    def _undo_clicked(self) -> None:
+        r = self.w.result
+        if r is None or r.run_id is None or self.w.busy:
+            return
+        if not self._armed:  # first click: say exactly what the second one does
+            self._armed = True
+            self.undo_button.setText(self.tr("确认撤销：删除刚导入的 {0} 行").format(r.imported))
+            self.undo_message.setStyleSheet(NOTE_STYLE)
+            self.undo_message.setText(self.tr("再点一次按钮即撤销；已用过的编号不再重复使用。"))
+            return
+        run_id = r.run_id
+        self.undo_button.setEnabled(False)
+        self.w.run_async(lambda: importing.undo_import(self.w.ctx, run_id), self._undone, self._undo_failed)
+
+    def _undone(self, result: Any) -> None:
+        self.setTitle(self.tr("已撤销导入"))
+        self.text.setText(result.summary())
+        self.next_step.clear()
+        self.undo_message.clear()
+        self.undo_button.hide()
+        self.w.undone.emit(result)
+
+    def _undo_failed(self, exc: Exception) -> None:
+        self._armed = False
+        self.undo_button.setText(self.tr("撤销本次导入…"))
+        self.undo_button.setEnabled(True)
+        self.undo_message.setStyleSheet(MESSAGE_STYLE)
+        self.undo_message.setText(str(exc))
 
     def initializePage(self) -> None:
         r = self.w.result
+        self._armed = False
+        self.undo_button.setText(self.tr("撤销本次导入…"))
+        self.undo_button.setEnabled(True)
+        self.undo_button.setVisible(bool(r is not None and not r.cancelled and not self.error and r.run_id))
+        self.undo_message.clear()
         if self.error:
             self.setTitle(self.tr("导入失败"))
             self.text.setText(self.tr("导入没有完成，没有写入任何数据：{0}").format(self.error))
@@ -733,9 +779,32 @@ def add_import_action(window: Any, menu: Any) -> Any:
         wizard = open_import_wizard(window.ctx, window, previous)
         if wizard is not previous:
             wizard.imported.connect(refresh)
+            wizard.undone.connect(refresh)
         window.import_wizard = wizard
 
     action.triggered.connect(open_wizard)
     menu.addAction(action)
     window.import_action = action
+
+    runs_action = QAction(window.tr("导入记录…"), window)
+    runs_action.setStatusTip(window.tr("查看以往的 Excel 导入，整体撤销其中一次"))
+    runs_action.setVisible(allowed)
+    runs_action.setEnabled(allowed)
+
+    def open_runs() -> None:
+        from huifang_desktop.ui.importing.runs_dialog import ImportRunsDialog
+
+        previous = getattr(window, "import_runs_dialog", None)
+        if previous is not None and previous.isVisible():
+            previous.raise_()
+            previous.activateWindow()
+            return
+        dialog = ImportRunsDialog(window.ctx, window)
+        dialog.undone.connect(refresh)
+        dialog.open()
+        window.import_runs_dialog = dialog
+
+    runs_action.triggered.connect(open_runs)
+    menu.addAction(runs_action)
+    window.import_runs_action = runs_action
     return action
