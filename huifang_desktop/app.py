@@ -120,9 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     sa.add_argument("--group", default="clerk", choices=["clerk", "grade", "type", "department", "month"],
                     help="回访情况的分组：clerk 回访人 / grade 客户等级 / type 回访类型 / department 部门 / month 月份")
     sa.add_argument("out", type=Path, metavar="OUT.xlsx|OUT.pdf")
-    im = sub.add_parser("import", help="导入 Excel 台账：customers / visits / complaints（先检查，再写入）")
-    im.add_argument("what", choices=["customers", "visits", "complaints"], metavar="WHAT",
-                    help="customers（客户台账）/ visits（回访台账）/ complaints（投诉台账）")
+    im = sub.add_parser("import", help="导入 Excel 台账：customers / visits / complaints / services（先检查，再写入）")
+    im.add_argument("what", choices=["customers", "visits", "complaints", "services"], metavar="WHAT",
+                    help="customers（客户台账）/ visits（回访台账）/ complaints（投诉台账）/ services（售后服务台账）")
     im.add_argument("file", type=Path, metavar="FILE.xlsx")
     im.add_argument("--sheet", help="工作表名称（默认：第一个工作表）")
     im.add_argument("--header-row", type=int, help="表头所在的行号（默认：自动查找）")

@@ -147,3 +147,23 @@ def test_cli_imports_lists_the_runs_and_undoes_one(run: Any, tmp_path: Path) -> 
     assert "已撤销第 1 次导入（“clean.xlsx”）：删除客户台账记录 2 条" in out and _customers(data) == []
     code, _out, err = run(["--data-dir", str(data), "--user", "xiaowang", "imports", "undo", "1"])
     assert code == 1 and "撤销过" in err
+
+
+def test_cli_import_services_reports_the_sheet_rows(run: Any, tmp_path: Path) -> None:  # noqa: F811
+    from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
+    from huifang_desktop.services.customers import register_customer
+    from tests.services.test_importing import _service_sheet
+
+    data = tmp_path / "data"
+    _office(data)
+    ctx = app.open_context(AppPaths(data))
+    try:
+        register_customer(ctx, CustomerDraft(name="老客户车队（旧档）", created_on="2026-01-01", contacts=(
+            ContactDraft(name="王队长", mobile="13900000001"),)))
+    finally:
+        ctx.engine.dispose()
+    path = _service_sheet(tmp_path / "售后.xlsx")
+    code, out, err = run(["--data-dir", str(data), "import", "services", str(path), "--accept-valid"])
+    assert code == 0, err
+    assert "[错误] 第 6 行 B列（客户名称）" in out and "[错误] 第 7 行 D列（服务项目）" in out
+    assert "已从“售后.xlsx”导入 2 行到售后服务台账（编号 FW20260305-001–FW20260310-007）" in out

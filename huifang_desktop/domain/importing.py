@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -107,6 +107,7 @@ class ImportTarget(StrEnum):
     CUSTOMERS = "客户台账"
     VISITS = "回访台账"
     COMPLAINTS = "投诉台账"
+    SERVICES = "售后服务台账"
 
     @property
     def slug(self) -> str:
@@ -121,7 +122,8 @@ class ImportTarget(StrEnum):
         raise ValidationError(FieldError("target", "导入内容", f"“{slug}”不是可导入的台账（可选：{'、'.join(_SLUGS.values())}）"))
 
 
-_SLUGS = {ImportTarget.CUSTOMERS: "customers", ImportTarget.VISITS: "visits", ImportTarget.COMPLAINTS: "complaints"}
+_SLUGS = {ImportTarget.CUSTOMERS: "customers", ImportTarget.VISITS: "visits", ImportTarget.COMPLAINTS: "complaints",
+          ImportTarget.SERVICES: "services"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,10 +212,37 @@ _COMPLAINT_FIELDS = (
     TargetField("closed_at", "结案日期", ("结案日期", "关闭日期", "完成日期", "办结日期", "处理完成时间", "结案时间")),
 )
 
+_SERVICE_FIELDS = (
+    TargetField("customer", "客户名称", ("客户名称", "客户", "单位名称", "名称", "客户姓名", "姓名", "用户名称", "用户",
+                                        "报修单位", "报修人"), required=True, hint="或填客户编号"),
+    TargetField("customer_code", "客户编号", ("客户编号", "客户代码", "客户号")),
+    TargetField("served_on", "服务日期", ("服务日期", "服务时间", "维修日期", "报修日期", "上门日期", "日期", "时间"),
+                required=True),
+    TargetField("number", "服务单号", ("服务单号", "单号", "工单号", "维修单号", "编号", "派工单号"), hint="留空时自动编号"),
+    TargetField("kind", "服务类型", ("服务类型", "服务类别", "服务项目", "类型", "类别"), hint="留空为“其他”"),
+    TargetField("place", "服务地点", ("服务地点", "地点", "服务地址", "项目", "项目名称")),
+    TargetField("product", "产品", ("产品", "产品名称", "设备", "设备名称", "机型", "车型", "产品型号", "型号")),
+    TargetField("serial_no", "序列号", ("序列号", "机号", "车架号", "设备编号", "出厂编号", "底盘号")),
+    TargetField("problem", "故障/问题", ("故障现象", "故障", "故障描述", "问题", "问题描述", "报修内容")),
+    TargetField("content", "服务内容", ("服务内容", "处理措施", "维修内容", "处理情况", "内容")),
+    TargetField("parts", "更换配件", ("更换配件", "配件", "更换零件", "零配件")),
+    TargetField("parts_amount", "配件金额", ("配件金额", "配件费", "配件费用", "材料费")),
+    TargetField("cost", "服务费用", ("服务费用", "费用", "金额", "维修费用", "服务费", "维修费", "收费")),
+    TargetField("result", "服务结果", ("服务结果", "结果", "维修结果", "处理结果")),
+    TargetField("feedback", "客户反馈", ("客户反馈", "客户意见", "反馈", "意见")),
+    TargetField("satisfaction", "满意度", ("满意度", "满意程度", "客户满意度", "评价")),
+    TargetField("technician", "服务人员", ("服务人员", "维修人员", "维修工", "技术员", "工程师", "服务工程师", "维修员")),
+    TargetField("handler", "负责人", ("负责人", "经办人", "责任人", "跟进人")),
+    TargetField("status", "状态", ("状态", "处理状态", "完成情况", "进度")),
+    TargetField("completed_on", "完成日期", ("完成日期", "完工日期", "结束日期", "完成时间", "修复日期")),
+    TargetField("notes", "备注", ("备注", "说明")),
+)
+
 TARGET_FIELDS: Mapping[ImportTarget, tuple[TargetField, ...]] = {
     ImportTarget.CUSTOMERS: _CUSTOMER_FIELDS,
     ImportTarget.VISITS: _VISIT_FIELDS,
     ImportTarget.COMPLAINTS: _COMPLAINT_FIELDS,
+    ImportTarget.SERVICES: _SERVICE_FIELDS,
 }
 
 
@@ -1148,6 +1177,136 @@ def complaint_from_row(row: SheetRow, cols: Columns, ctx: ComplaintRowContext
 # --------------------------------------------------------------------------------------------- duplicates
 
 
+# --------------------------------------------------------------------------------------------- services
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRowContext:
+    today: date
+    customers_by_code: Mapping[str, int]
+    customers_by_name: Mapping[str, tuple[int, ...]]
+    users: Mapping[str, int]
+    kinds: tuple[str, ...]  # the office's 服务类型 list
+    satisfaction_levels: tuple[str, ...]
+    rules: ImportRules = ImportRules()
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCandidate:
+    """A checked 售后服务台账 row: a service call as it happened (no follow-up visit is planned for it)."""
+
+    row: int
+    number: str  # '' → numbered on import
+    customer_id: int
+    served_on: date
+    kind: str
+    place: str
+    product: str
+    serial_no: str
+    problem: str
+    content: str
+    parts: str
+    parts_amount: Decimal | None
+    cost: Decimal | None
+    result: str
+    feedback: str
+    satisfaction: str
+    technician: str
+    handler_id: int | None
+    status: str  # 处理中 / 已完成 / 已取消
+    completed_on: date | None
+    notes: str
+
+
+SERVICE_STATUSES = ("处理中", "已完成", "已取消")
+_SERVICE_STATUS_WORDS = {"完成": "已完成", "已处理": "已完成", "已解决": "已完成", "已修复": "已完成", "修复": "已完成",
+                         "已维修": "已完成", "结束": "已完成", "已结束": "已完成", "ok": "已完成", "未完成": "处理中",
+                         "进行中": "处理中", "维修中": "处理中", "待处理": "处理中", "跟进中": "处理中", "未处理": "处理中",
+                         "取消": "已取消", "作废": "已取消", "撤销": "已取消"}
+
+
+def parse_money(raw: Any, *, label: str = "金额", field: str = "amount") -> Decimal | None:
+    """An amount in 元 (``1,200``, ``¥350.5``, ``350元``, ``三百五``); None when empty; never negative."""
+    if raw is None or (isinstance(raw, str) and not cell_text(raw)):
+        return None
+    text = raw
+    if isinstance(raw, str):
+        text = to_halfwidth(cell_text(raw)).replace(" ", "").lstrip("¥￥").removesuffix("元").removesuffix("圆")
+    value = parse_chinese_number(text, label=label, field=field)
+    if value < 0:
+        raise ValidationError(FieldError(field, label, f"“{cell_text(raw)}”不能是负数"))
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)  # 四舍五入
+
+
+def service_from_row(row: SheetRow, cols: Columns, ctx: ServiceRowContext) -> ServiceCandidate | list[RowIssue]:
+    """Interpret one row of a 售后服务台账. The customer is found as in the visit ledger; a 负责人 who is not
+    a user is kept in 备注; an empty 状态 is 已完成 (the ledger records what was done)."""
+    r = _Row(row, cols)
+    code = r.text("customer_code", max_len=20).upper()
+    name = r.text("customer", max_len=100)
+    customer_id: int | None = None
+    if code:
+        customer_id = ctx.customers_by_code.get(code)
+        if customer_id is None:
+            r.issue("customer_code", f"客户编号“{code}”不存在")
+    elif name:
+        ids = ctx.customers_by_name.get(name, ())
+        if not ids:
+            r.issue("customer", f"客户“{name}”不在系统中，请先导入客户台账，或填写客户编号")
+        elif len(ids) > 1:
+            r.issue("customer", f"有 {len(ids)} 个客户叫“{name}”，请增加“客户编号”一列区分")
+        else:
+            customer_id = ids[0]
+    else:
+        r.issue("customer" if r.has("customer") else "customer_code", "请填写客户名称或客户编号")
+    served_on = r.take("served_on", parse_cell_date, rules=ctx.rules)
+    if served_on is None and not any(i.column == cols.letter("served_on") for i in r.issues):
+        r.issue("served_on", "不能为空")
+    elif served_on is not None and served_on > ctx.today:
+        r.issue("served_on", "不能晚于今天")
+    default_kind = "其他" if "其他" in ctx.kinds else ctx.kinds[0]
+    kind = r.take("kind", _choose, {}, ctx.kinds, default=default_kind, strip=r"(服务)$") or ""
+    status = r.take("status", _choose, _SERVICE_STATUS_WORDS, SERVICE_STATUSES, default="已完成") or ""
+    completed_on = r.take("completed_on", parse_cell_date, rules=ctx.rules)
+    if completed_on is not None and served_on is not None and completed_on < served_on:
+        r.issue("completed_on", "不能早于服务日期")
+    if status == "已完成" and completed_on is None and served_on is not None:
+        completed_on = served_on
+    satisfaction = r.text("satisfaction", max_len=20)
+    if satisfaction:
+        satisfaction = _SATISFACTION_WORDS.get(satisfaction, satisfaction)
+        if satisfaction not in ctx.satisfaction_levels:
+            r.issue("satisfaction", f"“{satisfaction}”不是本单位满意度的选项（{'、'.join(ctx.satisfaction_levels)}）")
+    notes = r.text("notes", max_len=4000, multiline=True)
+    handler_id: int | None = None
+    handler_name = r.text("handler", max_len=40)
+    if handler_name:
+        found = ctx.users.get(_users_key(handler_name))
+        if found is not None and found > 0:
+            handler_id = found
+        else:
+            notes = "\n".join(t for t in (notes, f"原负责人：{handler_name}") if t)
+    parts_amount = r.take("parts_amount", parse_money)
+    cost = r.take("cost", parse_money)
+    if r.issues:
+        return r.issues
+    assert customer_id is not None and served_on is not None
+    return ServiceCandidate(
+        row.number, r.text("number", max_len=30).upper(), customer_id, served_on, kind,
+        r.text("place", max_len=200), r.text("product", max_len=100), r.text("serial_no", max_len=60).upper(),
+        r.text("problem", max_len=4000, multiline=True), r.text("content", max_len=4000, multiline=True),
+        r.text("parts", max_len=200), parts_amount, cost, r.text("result", max_len=4000, multiline=True),
+        r.text("feedback", max_len=4000, multiline=True), satisfaction, r.text("technician", max_len=50),
+        handler_id, status, completed_on if status == "已完成" else None, notes)
+
+
+def service_keys(c: ServiceCandidate) -> list[tuple[str, Any]]:
+    keys: list[tuple[str, Any]] = [("service", (c.customer_id, c.served_on, c.kind, c.product, c.serial_no))]
+    if c.number:
+        keys.append(("number", c.number))
+    return keys
+
+
 def customer_keys(c: CustomerCandidate) -> list[tuple[str, Any]]:
     """What makes two customer rows the same customer (domain.md §2): any phone, or name and address
     (as ``services.customers.find_duplicates``), or the same 客户编号."""
@@ -1184,6 +1343,8 @@ def describe_key(kind: str, value: Any) -> str:
         return f"编号 {value} 相同"
     if kind == "visit":
         return "客户、回访时间和类型相同"
+    if kind == "service":
+        return "客户、服务日期、类型和产品（序列号）相同"
     return "投诉时间、主题和投诉人相同"
 
 
@@ -1234,6 +1395,9 @@ __all__ = [
     "IssueKind",
     "RowIssue",
     "RowSkips",
+    "SERVICE_STATUSES",
+    "ServiceCandidate",
+    "ServiceRowContext",
     "SheetRow",
     "TargetField",
     "VisitCandidate",
@@ -1262,7 +1426,10 @@ __all__ = [
     "parse_count",
     "parse_grade",
     "parse_kind",
+    "parse_money",
     "parse_status",
+    "service_from_row",
+    "service_keys",
     "sheet_duplicates",
     "sort_issues",
     "split_phone_cell",

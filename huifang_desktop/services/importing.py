@@ -65,6 +65,7 @@ from huifang_desktop.domain.importing import (
     IssueKind,
     RowIssue,
     RowSkips,
+    ServiceRowContext,
     TargetField,
     VisitCandidate,
     VisitRowContext,
@@ -81,6 +82,8 @@ from huifang_desktop.domain.importing import (
     mapping_settings_key,
     missing_required,
     normalize_header,
+    service_from_row,
+    service_keys,
     sheet_duplicates,
     sort_issues,
     suggest_mapping,
@@ -106,6 +109,7 @@ from huifang_desktop.storage.models import (
     ImportItem,
     ImportRun,
     Purchase,
+    ServiceFollowUp,
     ServiceRecord,
     Setting,
     User,
@@ -692,9 +696,44 @@ class _ComplaintChecker(_Checker):
         return out
 
 
+class _ServiceChecker(_Checker):
+    target = ImportTarget.SERVICES
+
+    def prepare(self, rows: Sequence[Any]) -> tuple[Callable[..., Any], Any]:
+        from huifang_desktop.services.service_records import load_options
+        from huifang_desktop.services.visits import load_scale
+
+        by_code, by_name = _customer_lookups(self.s, self.cols, rows, "customer", "customer_code")
+        rctx = ServiceRowContext(
+            today=self.ctx.today(), customers_by_code=by_code, customers_by_name=by_name,
+            users=_users(self.s, active_only=False), kinds=load_options(self.ctx).kinds,
+            satisfaction_levels=load_scale(self.ctx).levels, rules=self.rules)
+        return service_from_row, rctx
+
+    def keys(self, cand: Any) -> list[tuple[str, Any]]:
+        return service_keys(cand)
+
+    def column_for(self, kind: str) -> tuple[str, str]:
+        return self.where("number" if kind == "number" else "served_on")
+
+    def find_in_db(self, kept: Sequence[Any]) -> dict[int, tuple[str, str]]:
+        numbers = {n for (n,) in _chunked_in(self.s, lambda part: select(ServiceRecord.number).where(
+            ServiceRecord.number.in_(part)), {c.number for c in kept if c.number})}
+        existing = {tuple(r) for r in _chunked_in(self.s, lambda part: select(
+            ServiceRecord.customer_id, ServiceRecord.served_on, ServiceRecord.kind, ServiceRecord.product,
+            ServiceRecord.serial_no).where(ServiceRecord.customer_id.in_(part)), {c.customer_id for c in kept})}
+        out: dict[int, tuple[str, str]] = {}
+        for c in kept:
+            if c.number and c.number in numbers:
+                out[c.row] = ("number", f"服务单号 {c.number} 已存在")
+            elif (c.customer_id, c.served_on, c.kind, c.product, c.serial_no) in existing:
+                out[c.row] = ("service", f"已有该客户 {c.served_on:%Y-%m-%d} 的{c.kind}服务记录")
+        return out
+
+
 _CHECKERS: dict[ImportTarget, type[_Checker]] = {
     ImportTarget.CUSTOMERS: _CustomerChecker, ImportTarget.VISITS: _VisitChecker,
-    ImportTarget.COMPLAINTS: _ComplaintChecker,
+    ImportTarget.COMPLAINTS: _ComplaintChecker, ImportTarget.SERVICES: _ServiceChecker,
 }
 
 
@@ -1025,9 +1064,62 @@ def _complaint_row(c: ComplaintCandidate, number: str, w: _ComplaintWriter) -> d
     }
 
 
+class _ServiceWriter(_Writer):
+    """Service records as they happened: numbered FW + date (or the sheet's 服务单号); no repair follow-up
+    visit is planned for them (history, like imported visit records)."""
+
+    entity = "service_record"
+
+    def __init__(self, ctx: ServiceContext, report: ValidationReport) -> None:
+        super().__init__(ctx, report)
+        from huifang_desktop.services.service_records import load_options
+
+        self.prefix = load_options(ctx).number_prefix
+
+    def recheck(self, s: Session, cands: list[Any]) -> tuple[list[Any], list[Any]]:
+        numbers = {n for (n,) in _chunked_in(s, lambda part: select(ServiceRecord.number).where(
+            ServiceRecord.number.in_(part)), {c.number for c in cands if c.number})}
+        return [c for c in cands if c.number not in numbers], [c for c in cands if c.number and c.number in numbers]
+
+    def write(self, s: Session, batch: Sequence[Any]) -> list[str]:
+        from huifang_desktop.services.service_records import format_service_number
+
+        need: dict[date, int] = defaultdict(int)
+        for c in batch:
+            if not c.number:
+                need[c.served_on] += 1
+        next_serial = {day: _reserve_serials(s, f"service:{day:%Y%m%d}", n) for day, n in sorted(need.items())}
+        rows, numbers = [], []
+        user = self.ctx.user
+        for c in batch:
+            if c.number:
+                number = c.number
+                m = re.fullmatch(re.escape(self.prefix) + r"(\d{8})-(\d+)", number)
+                if m and m.group(1) == f"{c.served_on:%Y%m%d}":
+                    self.keep(f"service:{m.group(1)}", int(m.group(2)))
+            else:
+                number = format_service_number(c.served_on, next_serial[c.served_on], self.prefix)
+                next_serial[c.served_on] += 1
+            numbers.append(number)
+            rows.append({
+                "number": number, "customer_id": c.customer_id, "served_on": c.served_on, "kind": c.kind,
+                "place": c.place, "product": c.product, "serial_no": c.serial_no, "problem": c.problem,
+                "content": c.content, "parts": c.parts, "parts_quantity": 0, "parts_amount": c.parts_amount,
+                "cost": c.cost, "result": c.result, "feedback": c.feedback, "satisfaction": c.satisfaction,
+                "technician": c.technician, "handler_id": c.handler_id, "status": c.status,
+                "completed_on": c.completed_on, "follow_up_at": None, "follow_up_by": "", "follow_up_result": "",
+                "visit_plan_id": None, "notes": c.notes, "created_by_id": user.id or None, "created_at": self.now,
+                "updated_at": self.now, "version": 1,
+            })
+        table = ServiceRecord.__table__
+        self.ids = [r[0] for r in s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                            rows)]
+        return self.numbered(numbers)
+
+
 _WRITERS: dict[ImportTarget, type[_Writer]] = {
     ImportTarget.CUSTOMERS: _CustomerWriter, ImportTarget.VISITS: _VisitWriter,
-    ImportTarget.COMPLAINTS: _ComplaintWriter,
+    ImportTarget.COMPLAINTS: _ComplaintWriter, ImportTarget.SERVICES: _ServiceWriter,
 }
 
 
@@ -1147,6 +1239,15 @@ def _undo_blocker(s: Session, target: ImportTarget, ids: Sequence[int]) -> str |
              .where(VisitRecord.id.in_(p)), "已关联回访计划"),
         ]
         what = "回访记录"
+    elif target is ImportTarget.SERVICES:
+        checks = [
+            (lambda p: select(ServiceRecord.number).where(ServiceRecord.id.in_(p), ServiceRecord.version > 1),
+             "导入后已修改或已跟进"),
+            (lambda p: select(ServiceRecord.number).join(ServiceFollowUp,
+                                                         ServiceFollowUp.record_id == ServiceRecord.id)
+             .where(ServiceRecord.id.in_(p)), "已有跟进记录"),
+        ]
+        what = "服务记录"
     else:
         linked = Complaint.__table__.alias("linked")
         checks = [
@@ -1190,6 +1291,8 @@ def undo_import(ctx: ServiceContext, run_id: int) -> UndoResult:
                 s.execute(delete(Customer).where(Customer.id.in_(part)))
             elif target is ImportTarget.VISITS:
                 s.execute(delete(VisitRecord).where(VisitRecord.id.in_(part)))
+            elif target is ImportTarget.SERVICES:
+                s.execute(delete(ServiceRecord).where(ServiceRecord.id.in_(part)))
             else:
                 s.execute(delete(ComplaintEvent).where(ComplaintEvent.complaint_id.in_(part)))
                 s.execute(delete(ComplaintOccurrence).where(ComplaintOccurrence.complaint_id.in_(part)))

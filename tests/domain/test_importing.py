@@ -414,3 +414,22 @@ def test_complaint_from_row_subject_from_content_state_from_result_and_anonymous
     bad = complaint_from_row(SheetRow(4, ("2026-12-01", "", "", "", "", "乱写", "", "", "2026-11-01", "", "")), cols, cctx)
     assert isinstance(bad, list)
     assert [i.column for i in bad] == ["A", "B", "F", "I"]  # future date, no subject, category, closed before
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (350, Decimal("350.00")), ("¥350.5", Decimal("350.50")), ("１，２００元", Decimal("1200.00")),
+    ("三百五", Decimal("350.00")), (" ", None), (None, None), (12.345, Decimal("12.35")),
+])
+def test_parse_money_reads_amounts_as_offices_write_them(raw, expected) -> None:
+    from huifang_desktop.domain.importing import parse_money
+
+    assert parse_money(raw, label="维修费用", field="cost") == expected
+
+
+@pytest.mark.parametrize("raw", ["-5", "五块钱左右吧", "12..5"])
+def test_parse_money_refuses_negative_or_unreadable_amounts_naming_the_column(raw) -> None:
+    from huifang_desktop.domain.importing import parse_money
+
+    with pytest.raises(ValidationError) as info:
+        parse_money(raw, label="维修费用", field="cost")
+    assert info.value.errors[0].label == "维修费用"

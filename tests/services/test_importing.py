@@ -508,3 +508,63 @@ def test_undo_import_of_complaints_and_of_visit_history(ctx, clerk, existing, tm
     assert importing.undo_import(cctx, complaints.run_id).removed == 1  # type: ignore[arg-type]
     assert (_count(ctx, Complaint), _count(ctx, ComplaintEvent), _count(ctx, VisitRecord)) == (0, 0, 0)
     assert [r.state for r in importing.list_import_runs(cctx)] == ["已撤销", "已撤销"]
+
+
+# --- 售后服务台账 ------------------------------------------------------------------------------------------
+
+def _service_sheet(path: Path) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "售后服务"
+    ws["A1"] = "2026 年售后服务台账"
+    ws.append([])
+    ws.append(["工单号", "客户名称", "维修日期", "服务项目", "机型", "机号", "故障现象", "维修内容", "更换配件", "配件费",
+               "维修费用", "维修人员", "负责人", "完成情况", "完工日期", "满意度"])
+    ws.append(["", "老客户车队（旧档）", "2026.3.5", "维修", "J6P", "lfw123", "刹车异响", "更换刹车片", "刹车片", "¥350",
+               "一百五", "老刘", "小王", "已修复", "2026-3-6", "非常满意"])
+    ws.append(["FW20260310-007", "老客户车队（旧档）", "2026-03-10", "保养服务", "J6P", "LFW123", "", "首保", "", "",
+               "0", "", "离职的老张", "", "", ""])
+    ws.append(["", "不存在的客户", "2026-3-7", "维修", "", "", "", "", "", "", "", "", "", "", "", ""])
+    ws.append(["", "老客户车队（旧档）", "2026-3-8", "上天", "", "", "", "", "", "-5", "", "", "", "维修中", "", ""])
+    ws.append(["", "老客户车队（旧档）", "2027-3-8", "维修", "", "", "", "", "", "", "", "", "", "", "", ""])
+    wb.save(path)
+    return path
+
+
+def test_import_service_records_as_history_with_kept_numbers_and_undo(ctx, clerk, existing, tmp_path):
+    from huifang_desktop.services import service_records
+    from huifang_desktop.storage.models import ServiceRecord
+
+    cctx = ctx.as_user(clerk)
+    p, report = _validate(cctx, _service_sheet(tmp_path / "s.xlsx"), ImportTarget.SERVICES)
+    assert p.header_row == 3 and {"number", "customer", "served_on", "kind", "cost", "technician"} <= set(p.mapping)
+    assert [(i.row, i.column) for i in report.issues] == [(6, "B"), (7, "D"), (7, "J"), (8, "C")]
+    assert "请先导入客户台账" in report.issues[0].message and "不能是负数" in report.issues[2].message
+    plans = _count(ctx, VisitPlan)
+    result = importing.run_import(cctx, report)
+    assert result.imported == 2 and (result.first_number, result.last_number) == ("FW20260305-001",
+                                                                                    "FW20260310-007")
+    with ctx.sessions() as s:
+        recs = s.execute(select(ServiceRecord).order_by(ServiceRecord.served_on)).scalars().all()
+    repair, upkeep = recs
+    assert (repair.kind, repair.serial_no, repair.parts_amount, repair.cost, repair.technician, repair.handler_id,
+            repair.status, repair.completed_on, repair.satisfaction) == (
+        "维修", "LFW123", 350, 150, "老刘", clerk.id, "已完成", date(2026, 3, 6), "很满意")
+    assert (upkeep.number, upkeep.kind, upkeep.status, upkeep.handler_id) == ("FW20260310-007", "保养", "已完成", None)
+    assert "原负责人：离职的老张" in upkeep.notes
+    assert _count(ctx, VisitPlan) == plans  # history: no repair follow-up visit planned
+    # a new record of 03-10 gets the serial after the kept one
+    made = service_records.add_service_record(cctx, service_records.ServiceDraft(
+        customer_id=existing.id, served_on="2026-03-10", kind="巡检"))
+    assert made.number == "FW20260310-008"
+    _p, again = _validate(cctx, tmp_path / "s.xlsx", ImportTarget.SERVICES)
+    assert again.valid_count == 0 and again.duplicate_rows == 2
+    assert importing.undo_import(cctx, result.run_id).removed == 2  # type: ignore[arg-type]
+    assert [r.number for r in service_records_list(ctx)] == ["FW20260310-008"]
+
+
+def service_records_list(ctx):
+    from huifang_desktop.storage.models import ServiceRecord
+
+    with ctx.sessions() as s:
+        return s.execute(select(ServiceRecord).order_by(ServiceRecord.id)).scalars().all()

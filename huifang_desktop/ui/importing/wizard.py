@@ -202,8 +202,8 @@ class FilePage(QWizardPage):
         self.w = wizard
         self._loaded_for: tuple[str, ImportTarget] | None = None
         self.setTitle(self.tr("选择文件"))
-        self.setSubTitle(self.tr("选择本单位现有的 Excel 台账（.xlsx）。第一次使用时请先导入客户台账；回访台账和投诉台账"
-                                 "按客户名称或客户编号对应到已有的客户。"))
+        self.setSubTitle(self.tr("选择本单位现有的 Excel 台账（.xlsx 或 .csv）。第一次使用时请先导入客户台账；回访台账、"
+                                 "投诉台账和售后服务台账按客户名称或客户编号对应到已有的客户。"))
         self.target_combo = QComboBox()
         for t in ImportTarget:
             self.target_combo.addItem(self.tr(t.value), t)
@@ -769,7 +769,7 @@ def add_import_action(window: Any, menu: Any) -> Any:
 
     def refresh(_result: object) -> None:
         for tab, method in (("customers_tab", "apply_filter"), ("complaints_tab", "reload"),
-                            ("calendar_tab", "refresh")):
+                            ("calendar_tab", "refresh"), ("ledgers_tab", "reload")):
             fn = getattr(getattr(window, tab, None), method, None)
             if callable(fn):
                 fn()
