@@ -19,27 +19,37 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 MONEY_FORMAT = "#,##0.00"
 INTEGER_FORMAT = "#,##0"
 NOTES_TITLE = "说明"
 TOTALS_LABEL = "合计"
 
-_TITLE_FONT = Font(bold=True, size=14)
-_BOLD = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-_TOTALS_FILL = PatternFill("solid", fgColor="F2F2F2")
-_THIN = Side(style="thin", color="999999")
-_HEADER_BORDER = Border(bottom=_THIN)
-_TOTALS_BORDER = Border(top=_THIN)
-_CENTER = Alignment(horizontal="center", vertical="center")
-_WRAP = Alignment(wrap_text=True, vertical="top")
+_X: Any = None  # openpyxl and the styles, loaded by the first export: the program's start-up does not import it
+
+
+def _xl() -> Any:
+    global _X
+    if _X is None:
+        from types import SimpleNamespace
+
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+        from openpyxl.utils import get_column_letter
+
+        thin = Side(style="thin", color="999999")
+        _X = SimpleNamespace(
+            Workbook=Workbook, Cell=WriteOnlyCell, letter=get_column_letter,
+            title_font=Font(bold=True, size=14), bold=Font(bold=True),
+            header_fill=PatternFill("solid", fgColor="DDEBF7"), totals_fill=PatternFill("solid", fgColor="F2F2F2"),
+            header_border=Border(bottom=thin), totals_border=Border(top=thin),
+            center=Alignment(horizontal="center", vertical="center"), wrap=Alignment(wrap_text=True, vertical="top"))
+    return _X
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +91,7 @@ def write_ledger(rows: Iterable[Sequence[Any]], out_path: Path | str, *, title: 
 def _write(rows: Iterable[Sequence[Any]], part: Path, *, title: str, company: str, period_text: str,
            columns: Sequence[XlsxColumn], notes: Sequence[tuple[str, Any]], totals_label: str
            ) -> LedgerWritten:
-    wb = Workbook(write_only=True)
+    wb = _xl().Workbook(write_only=True)
     ws = wb.create_sheet(title[:31])
     try:
         return _fill(wb, ws, rows, part, title=title, company=company, period_text=period_text,
@@ -108,30 +118,31 @@ def _discard(ws: Any) -> None:
 def _fill(wb: Workbook, ws: Any, rows: Iterable[Sequence[Any]], part: Path, *, title: str, company: str,
           period_text: str, columns: Sequence[XlsxColumn], notes: Sequence[tuple[str, Any]],
           totals_label: str) -> LedgerWritten:
+    x = _xl()
     n = len(columns)
-    last_col = get_column_letter(max(n, 1))
+    last_col = x.letter(max(n, 1))
     for index, col in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = col.width
+        ws.column_dimensions[x.letter(index)].width = col.width
     ws.freeze_panes = "A3"
 
     heading = f"{company} {title}".strip() + (f"（{period_text}）" if period_text else "")
-    title_cell = WriteOnlyCell(ws, value=heading)
-    title_cell.font = _TITLE_FONT
+    title_cell = x.Cell(ws, value=heading)
+    title_cell.font = x.title_font
     ws.append([title_cell])
     ws.merged_cells.add(f"A1:{last_col}1")
     header = []
     for col in columns:
-        cell = WriteOnlyCell(ws, value=col.label)
-        cell.font, cell.fill, cell.border, cell.alignment = _BOLD, _HEADER_FILL, _HEADER_BORDER, _CENTER
+        cell = x.Cell(ws, value=col.label)
+        cell.font, cell.fill, cell.border, cell.alignment = x.bold, x.header_fill, x.header_border, x.center
         header.append(cell)
     ws.append(header)
 
     formatted = [i for i, c in enumerate(columns) if c.number_format]
     # One styled cell per formatted column, reused row after row: write-only mode writes each appended row
     # at once, so the cell is free again for the next row (a new styled cell per value costs ~40 % more).
-    styled: dict[int, WriteOnlyCell] = {}
+    styled: dict[int, Any] = {}
     for i in formatted:
-        styled[i] = WriteOnlyCell(ws)
+        styled[i] = x.Cell(ws)
         styled[i].number_format = columns[i].number_format
     summed = [i for i, c in enumerate(columns) if c.total]
     sums: list[Any] = [0] * n
@@ -163,8 +174,8 @@ def _fill(wb: Workbook, ws: Any, rows: Iterable[Sequence[Any]], part: Path, *, t
         label_at = next((i for i in range(n) if not columns[i].total), None)
         for i, col in enumerate(columns):
             value = totals[i] if col.total else (totals_label if i == label_at else None)
-            cell = WriteOnlyCell(ws, value=value)
-            cell.font, cell.fill, cell.border = _BOLD, _TOTALS_FILL, _TOTALS_BORDER
+            cell = x.Cell(ws, value=value)
+            cell.font, cell.fill, cell.border = x.bold, x.totals_fill, x.totals_border
             if col.total and col.number_format:
                 cell.number_format = col.number_format
             cells.append(cell)
@@ -173,14 +184,14 @@ def _fill(wb: Workbook, ws: Any, rows: Iterable[Sequence[Any]], part: Path, *, t
     info = wb.create_sheet(NOTES_TITLE)
     info.column_dimensions["A"].width = 14
     info.column_dimensions["B"].width = 70
-    head = WriteOnlyCell(info, value=heading)
-    head.font = _TITLE_FONT
+    head = x.Cell(info, value=heading)
+    head.font = x.title_font
     info.append([head])
     for item, value in [*notes, ("行数", count)]:
-        key = WriteOnlyCell(info, value=item)
-        key.font = _BOLD
-        cell = WriteOnlyCell(info, value=value)
-        cell.alignment = _WRAP
+        key = x.Cell(info, value=item)
+        key.font = x.bold
+        cell = x.Cell(info, value=value)
+        cell.alignment = x.wrap
         info.append([key, cell])
     wb.save(part)
     return LedgerWritten(count, tuple(totals))

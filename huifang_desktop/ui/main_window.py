@@ -62,7 +62,7 @@ class MainWindow(QMainWindow):
         new_customer.setShortcut(QKeySequence.StandardKey.New)
         new_customer.triggered.connect(self._new_customer)
         file_menu.addAction(new_customer)
-        from huifang_desktop.ui.importing import add_import_action  # 导入 Excel… (Ctrl+I)
+        from huifang_desktop.ui.importing.actions import add_import_action  # 导入 Excel… (Ctrl+I)
 
         add_import_action(self, file_menu)
         file_menu.addSeparator()

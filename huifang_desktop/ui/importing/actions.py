@@ -1,0 +1,70 @@
+"""The 文件 menu's import actions (导入 Excel…, 导入记录…). Kept apart from the wizard so that the main window
+builds its menu without importing the wizard and the import services: they load on first use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def add_import_action(window: Any, menu: Any) -> Any:
+    """文件 → 导入 Excel… (Ctrl+I) on the main window, shown only to users who may edit customer files.
+
+    Kept here so the main window needs one call; the wizard lives in ``window.import_wizard`` and a finished
+    import refreshes the tabs that show imported data."""
+    from PySide6.QtGui import QAction, QKeySequence
+
+    from huifang_desktop.domain.roles import Permission, can
+
+    allowed = can(window.ctx.user.role, Permission.EDIT_CUSTOMERS)
+    action = QAction(window.tr("导入 Excel…"), window)
+    action.setShortcut(QKeySequence("Ctrl+I"))
+    action.setStatusTip(window.tr("导入本单位现有的客户台账、回访台账、投诉台账或售后服务台账"))
+    action.setVisible(allowed)
+    action.setEnabled(allowed)
+
+    def refresh(_result: object) -> None:
+        for tab, method in (("customers_tab", "apply_filter"), ("complaints_tab", "reload"),
+                            ("calendar_tab", "refresh"), ("ledgers_tab", "reload")):
+            fn = getattr(getattr(window, tab, None), method, None)
+            if callable(fn):
+                fn()
+
+    def open_wizard() -> None:
+        previous = getattr(window, "import_wizard", None)
+        from huifang_desktop.ui.importing.wizard import open_import_wizard
+
+        wizard = open_import_wizard(window.ctx, window, previous)
+        if wizard is not previous:
+            wizard.imported.connect(refresh)
+            wizard.undone.connect(refresh)
+        window.import_wizard = wizard
+
+    action.triggered.connect(open_wizard)
+    menu.addAction(action)
+    window.import_action = action
+
+    runs_action = QAction(window.tr("导入记录…"), window)
+    runs_action.setStatusTip(window.tr("查看以往的 Excel 导入，整体撤销其中一次"))
+    runs_action.setVisible(allowed)
+    runs_action.setEnabled(allowed)
+
+    def open_runs() -> None:
+        from huifang_desktop.ui.importing.runs_dialog import ImportRunsDialog
+
+        previous = getattr(window, "import_runs_dialog", None)
+        if previous is not None and previous.isVisible():
+            previous.raise_()
+            previous.activateWindow()
+            return
+        dialog = ImportRunsDialog(window.ctx, window)
+        dialog.undone.connect(refresh)
+        dialog.open()
+        window.import_runs_dialog = dialog
+
+    runs_action.triggered.connect(open_runs)
+    menu.addAction(runs_action)
+    window.import_runs_action = runs_action
+    return action
+
+
+__all__ = ["add_import_action"]
