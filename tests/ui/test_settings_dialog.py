@@ -307,6 +307,48 @@ def test_settings_dialog_keyboard_enter_and_ctrl_s_save_and_close(qtbot, ctx, su
 
 
 @pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen platform
+def test_settings_dialog_manager_changes_the_assessment_table(qtbot, ctx, manager, open_dialog):
+    from huifang_desktop.domain.stats import EventKind
+    from huifang_desktop.services.stats import load_assessment_rules
+
+    dialog = open_dialog(manager)
+    page = dialog.assessment_page
+    dialog.show_page(page)
+    assert dialog.titles[-1] == "考核规则" and not page.note.isVisible()
+    enabled, amount, points, multiplier = page.rows[EventKind.MISSED_VISIT]
+    assert (enabled.isChecked(), amount.value()) == (True, 50)  # the defaults of domain.md §9
+    amount.setValue(80)
+    points.setValue(2)
+    multiplier.setValue(2)
+    page.rows[EventKind.MONTHLY_LEDGER_MISSING][0].setChecked(False)
+    assert not page.rows[EventKind.MONTHLY_LEDGER_MISSING][1].isEnabled()  # its amount greys out
+    page.monthly_due.setValue(5)
+    assert dialog.apply()
+    assert "考核规则" in dialog.message.text()
+    rules = load_assessment_rules(ctx)
+    rule = rules.rule(EventKind.MISSED_VISIT)
+    assert (rule.amount, rule.points, rule.repeat_multiplier) == (80, 2, 2)
+    assert rule.cost(3) == (80 + 160 + 160, 2 + 4 + 4)  # repeats within the month double
+    assert not rules.rule(EventKind.MONTHLY_LEDGER_MISSING).enabled and rules.monthly_due_workdays == 5
+    assert rules.routine_rule_keys == ("routine", "technical")  # what the page does not show is kept
+    assert [a.label for a in _setting_audits(ctx, "考核规则")] == ["考核规则"]
+    assert dialog.apply() and "没有需要保存的修改" in dialog.message.text()
+
+
+def test_settings_dialog_assessment_table_is_read_only_for_a_supervisor(qtbot, ctx, supervisor, open_dialog):
+    from huifang_desktop.domain.stats import EventKind
+    from huifang_desktop.services.stats import load_assessment_rules
+
+    dialog = open_dialog(supervisor)  # may change the visit rules, not the assessment
+    page = dialog.assessment_page
+    dialog.show_page(page)
+    assert page.note.isVisible() and "公司经理" in page.note.text()
+    enabled, amount, _points, _multiplier = page.rows[EventKind.MISSED_VISIT]
+    assert not enabled.isEnabled() and amount.isReadOnly()
+    assert dialog.apply()  # the other pages still save; this one writes nothing
+    assert load_assessment_rules(ctx).rule(EventKind.MISSED_VISIT).amount == 50
+
+
 def test_main_window_tools_menu_opens_the_settings_dialog(qtbot, ctx, supervisor, tmp_path):
     window = MainWindow(ctx.as_user(supervisor), AppPaths(tmp_path))
     qtbot.addWidget(window)
