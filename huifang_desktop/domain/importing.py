@@ -993,27 +993,33 @@ _SATISFACTION_WORDS = {"非常满意": "很满意", "十分满意": "很满意",
                        "很差": "很不满意"}
 
 
-def visit_from_row(row: SheetRow, cols: Columns, ctx: VisitRowContext) -> VisitCandidate | list[RowIssue]:
-    """Interpret one row of a 回访台账. The customer is found by 客户编号, else by a name only one file has.
-    An empty 结果 is 成功; a 回访人 who is not a user is kept as text in 处理情况."""
-    r = _Row(row, cols)
+def _existing_customer(r: _Row, by_code: Mapping[str, int], by_name: Mapping[str, tuple[int, ...]]) -> int | None:
+    """The customer a ledger row names: by its 客户编号, else by a name only one file has (an issue otherwise)."""
     code = r.text("customer_code", max_len=20).upper()
     name = r.text("customer", max_len=100)
-    customer_id: int | None = None
     if code:
-        customer_id = ctx.customers_by_code.get(code)
-        if customer_id is None:
+        found = by_code.get(code)
+        if found is None:
             r.issue("customer_code", f"客户编号“{code}”不存在")
-    elif name:
-        ids = ctx.customers_by_name.get(name, ())
+        return found
+    if name:
+        ids = by_name.get(name, ())
         if not ids:
             r.issue("customer", f"客户“{name}”不在系统中，请先导入客户台账，或填写客户编号")
         elif len(ids) > 1:
             r.issue("customer", f"有 {len(ids)} 个客户叫“{name}”，请增加“客户编号”一列区分")
         else:
-            customer_id = ids[0]
-    else:
-        r.issue("customer" if r.has("customer") else "customer_code", "请填写客户名称或客户编号")
+            return ids[0]
+        return None
+    r.issue("customer" if r.has("customer") else "customer_code", "请填写客户名称或客户编号")
+    return None
+
+
+def visit_from_row(row: SheetRow, cols: Columns, ctx: VisitRowContext) -> VisitCandidate | list[RowIssue]:
+    """Interpret one row of a 回访台账. The customer is found by 客户编号, else by a name only one file has.
+    An empty 结果 is 成功; a 回访人 who is not a user is kept as text in 处理情况."""
+    r = _Row(row, cols)
+    customer_id = _existing_customer(r, ctx.customers_by_code, ctx.customers_by_name)
     visited_at = r.take("visited_at", parse_cell_datetime, rules=ctx.rules)
     if visited_at is None and not any(i.column == cols.letter("visited_at") for i in r.issues):
         r.issue("visited_at", "不能为空")
@@ -1242,23 +1248,7 @@ def service_from_row(row: SheetRow, cols: Columns, ctx: ServiceRowContext) -> Se
     """Interpret one row of a 售后服务台账. The customer is found as in the visit ledger; a 负责人 who is not
     a user is kept in 备注; an empty 状态 is 已完成 (the ledger records what was done)."""
     r = _Row(row, cols)
-    code = r.text("customer_code", max_len=20).upper()
-    name = r.text("customer", max_len=100)
-    customer_id: int | None = None
-    if code:
-        customer_id = ctx.customers_by_code.get(code)
-        if customer_id is None:
-            r.issue("customer_code", f"客户编号“{code}”不存在")
-    elif name:
-        ids = ctx.customers_by_name.get(name, ())
-        if not ids:
-            r.issue("customer", f"客户“{name}”不在系统中，请先导入客户台账，或填写客户编号")
-        elif len(ids) > 1:
-            r.issue("customer", f"有 {len(ids)} 个客户叫“{name}”，请增加“客户编号”一列区分")
-        else:
-            customer_id = ids[0]
-    else:
-        r.issue("customer" if r.has("customer") else "customer_code", "请填写客户名称或客户编号")
+    customer_id = _existing_customer(r, ctx.customers_by_code, ctx.customers_by_name)
     served_on = r.take("served_on", parse_cell_date, rules=ctx.rules)
     if served_on is None and not any(i.column == cols.letter("served_on") for i in r.issues):
         r.issue("served_on", "不能为空")
