@@ -57,6 +57,7 @@ import json
 import random
 import time
 import uuid
+from abc import ABC, abstractmethod
 from array import array
 from bisect import bisect
 from collections import Counter as Tally
@@ -495,16 +496,16 @@ class _Plan:
         self.visitor: int | None = None
 
 
-class _Sink:
+class _Sink(ABC):
     """What a pass does with the plans: note them (first pass) or write them (second pass)."""
 
     def begin_customer(self, position: int, c: _Cust) -> bool:
         """False: stop before this customer (the second pass stops after the chosen customers)."""
         return True
 
+    @abstractmethod
     def emit(self, c: _Cust, p: _Plan, state: str) -> int | None:
         """The plan in its final state; returns the id of its record when one is written."""
-        raise NotImplementedError
 
     def end_customer(self, bases: Sequence[_Plan]) -> None:
         """``bases``: the plans the catch-up counts the customer's next periodic plans from."""

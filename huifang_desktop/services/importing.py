@@ -32,6 +32,7 @@ import re
 import time
 import warnings
 import zipfile
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -517,7 +518,7 @@ def _customer_lookups(s: Session, cols: Columns, rows: Sequence[Any], name_key: 
     return by_code, {k: tuple(sorted(v)) for k, v in by_name.items()}
 
 
-class _Checker:
+class _Checker(ABC):
     """Per-target interpretation and duplicate checks for :func:`validate`."""
 
     target: ImportTarget
@@ -537,14 +538,17 @@ class _Checker:
                 candidates.append(got)
         return candidates, issues
 
+    @abstractmethod
     def prepare(self, rows: Sequence[Any]) -> tuple[Callable[..., Any], Any]:
-        raise NotImplementedError
+        """The domain's row interpreter for this ledger and its context (look-ups for the sheet's rows)."""
 
+    @abstractmethod
     def keys(self, cand: Any) -> list[tuple[str, Any]]:
-        raise NotImplementedError
+        """The (kind, value) keys two rows of the sheet are duplicates by."""
 
+    @abstractmethod
     def column_for(self, kind: str) -> tuple[str, str]:
-        raise NotImplementedError
+        """(column letter, header) a duplicate of this key kind is reported under."""
 
     def where(self, key: str) -> tuple[str, str]:
         return self.cols.letter(key), self.cols.header(key)
@@ -562,9 +566,9 @@ class _Checker:
                 issues.append(RowIssue(cand.row, letter, header, message, IssueKind.DUPLICATE))
         return out, issues
 
+    @abstractmethod
     def find_in_db(self, kept: Sequence[Any]) -> dict[int, tuple[str, str]]:
         """Sheet row → (key kind, message) for candidates that already exist in the database."""
-        raise NotImplementedError
 
 
 class _CustomerChecker(_Checker):
@@ -844,7 +848,7 @@ def _raise_counter(s: Session, name: str, at_least: int) -> None:
         s.execute(update(Counter).where(Counter.name == name).values(value=at_least))
 
 
-class _Writer:
+class _Writer(ABC):
     entity = ""
 
     def __init__(self, ctx: ServiceContext, report: ValidationReport) -> None:
@@ -858,8 +862,9 @@ class _Writer:
     def recheck(self, s: Session, cands: list[Any]) -> tuple[list[Any], list[Any]]:
         return cands, []
 
+    @abstractmethod
     def write(self, s: Session, batch: Sequence[Any]) -> list[str]:
-        raise NotImplementedError
+        """Insert one batch inside the caller's transaction, set ``self.ids``; the numbers given."""
 
     def numbered(self, numbers: list[str]) -> list[str]:
         if numbers:

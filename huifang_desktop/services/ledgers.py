@@ -28,6 +28,7 @@ import calendar
 import io
 import json
 import unicodedata
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
@@ -352,7 +353,7 @@ def _keyset_after(order: tuple[Any, ...]) -> Callable[[Cursor, bool], list[Any]]
     return after
 
 
-class _Spec:
+class _Spec(ABC):
     """What one ledger is made of; subclasses define the columns, choices, sources and totals."""
 
     ledger: Ledger
@@ -375,11 +376,13 @@ class _Spec:
     def grades(self, ctx: ServiceContext) -> tuple[str, ...]:
         return GRADES_ABCD + GRADES_VIP
 
+    @abstractmethod
     def sources(self, ctx: ServiceContext, f: LedgerFilter, conn: Connection) -> list[_Source]:
-        raise NotImplementedError
+        """The ledger's index-ordered queries under the filter (one per table the ledger reads)."""
 
+    @abstractmethod
     def totals(self, ctx: ServiceContext, f: LedgerFilter, conn: Connection) -> LedgerTotals:
-        raise NotImplementedError
+        """The 合计 row and the summary line under the filter, counted in SQL."""
 
     def presets(self, ctx: ServiceContext) -> list[tuple[str, LedgerFilter]]:
         return []
