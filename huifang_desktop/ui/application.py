@@ -6,12 +6,13 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTimer, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from huifang_desktop import APP_NAME, APP_TITLE
 
@@ -85,6 +86,8 @@ def install_excepthook(log_file: Path) -> None:
         if app is None or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
             sys.__excepthook__(exc_type, exc, tb)
             return
+        from PySide6.QtWidgets import QMessageBox
+
         from huifang_desktop.storage.db import DatabaseError
 
         if isinstance(exc, DatabaseError):  # locked, disk full, read-only …: say what to do, no crash box
@@ -104,6 +107,8 @@ def show_startup_error(message: str) -> None:
     version): one clear window with what to do, instead of a half-working main window."""
     if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
         return  # tests and unattended runs read the console message
+    from PySide6.QtWidgets import QMessageBox
+
     app = QApplication.instance() or make_app()
     box = QMessageBox(QMessageBox.Icon.Critical, APP_TITLE,
                       QCoreApplication.translate("app", "回访管理无法启动：\n\n{0}").format(message))
@@ -111,41 +116,117 @@ def show_startup_error(message: str) -> None:
     del app
 
 
-def run_gui(ctx: ServiceContext, paths: AppPaths, args: argparse.Namespace) -> int:
+def _shell_shown(app: QApplication, window: object) -> None:
+    """Called once the main window's frame is on screen (before the database is open). The start-up
+    benchmark (``bench/gui_probe.py``) replaces it to time that moment."""
+
+
+class _Startup:
+    """The start in two steps, so that the window appears at once instead of after the data layer loads:
+
+    1. On the GUI thread, with PySide6 only: the main window's frame is built and shown.
+    2. In a worker thread: ``open_data()`` imports the data layer, opens (backs up, migrates) the database
+       and prepares the example office when asked; the first tab's module is imported there too.
+       Meanwhile the window answers (moves, resizes, menus, 退出).
+    3. Back on the GUI thread: log-in (or the first administrator), ``window.attach``, the first tab.
+
+    A failure in step 2 (database locked, damaged, from a newer version …) ends the event loop; ``run_gui``
+    raises it again so that ``app.main`` reports it exactly as before the window existed."""
+
+    def __init__(self, app: QApplication, window, args: argparse.Namespace,  # type: ignore[no-untyped-def]
+                 open_data: Callable[[], ServiceContext]) -> None:
+        self.app, self.window, self.args, self.open_data = app, window, args, open_data
+        self.unattended = bool(args.smoke_test or args.screenshot)
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        from huifang_desktop.ui.common.worker import start_worker
+
+        start_worker(self.window, self._load, self._loaded, self._failed)
+
+    def _load(self) -> tuple[ServiceContext, object]:
+        ctx = self.open_data()
+        from importlib import import_module
+
+        for module in ("huifang_desktop.ui.customers.tab", "huifang_desktop.ui.login"):
+            import_module(module)  # the first tab's and the log-in's code, loaded off the GUI thread
+
+        user = None
+        if self.unattended or (self.args.demo and self.args.user is None):
+            user = _unattended_user(ctx, self.args.user or ("supervisor" if self.args.demo else None))
+        return ctx, user
+
+    def _failed(self, exc: Exception) -> None:
+        self.error = exc
+        self.window.hide()
+        self.app.exit(1)
+
+    def _loaded(self, loaded: tuple[ServiceContext, object]) -> None:
+        ctx, user = loaded
+        if self.window.closing or not self.window.isVisible():  # closed while the database was opening
+            self.app.exit(0)
+            return
+        from huifang_desktop.services import printing
+
+        printing.use_forms_dir(self.window.paths.forms_override)  # an office's own form templates, if any
+        if user is None:
+            user = self._log_in(ctx)
+            if user is None:
+                self.window.close()
+                self.app.exit(0)
+                return
+        self.window.attach(ctx.as_user(user))
+        if self.args.smoke_test:
+            self.app.exit(_smoke_test(self.app, self.window, ctx))
+        elif self.args.screenshot:
+            self.app.exit(_screenshots(self.app, self.window, self.args.screenshot))
+        else:
+            self.window.on_started()
+
+    def _log_in(self, ctx: ServiceContext):  # type: ignore[no-untyped-def]
+        from huifang_desktop.services import users
+        from huifang_desktop.ui.login import FirstAdminDialog, LoginDialog
+
+        self.window.statusBar().showMessage(QCoreApplication.translate("app", "数据库已打开，请登录。"))
+        if not users.has_users(ctx):
+            first = FirstAdminDialog(ctx, self.window)
+            if first.exec() != FirstAdminDialog.DialogCode.Accepted:
+                return None
+        login = LoginDialog(ctx, username=self.args.user or "", parent=self.window)
+        if login.exec() != LoginDialog.DialogCode.Accepted:
+            return None
+        return login.user
+
+
+def run_gui(paths: AppPaths, args: argparse.Namespace, open_data: Callable[[], ServiceContext]) -> int:
+    """The window first, then the data (see ``_Startup``); returns the exit code."""
     if args.smoke_test or args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = make_app()
     install_excepthook(paths.log_file)
-    from huifang_desktop.services import printing
-
-    printing.use_forms_dir(paths.forms_override)  # an office's own form templates, if it has any
-    from huifang_desktop.services import users
-    from huifang_desktop.ui.login import FirstAdminDialog, LoginDialog
     from huifang_desktop.ui.main_window import MainWindow
 
-    unattended = bool(args.smoke_test or args.screenshot)
-    if unattended:
-        user = _unattended_user(ctx, args.user)
-    else:
-        if not users.has_users(ctx):
-            first = FirstAdminDialog(ctx)
-            if first.exec() != FirstAdminDialog.DialogCode.Accepted:
-                return 0
-        if args.demo and args.user is None:
-            user = _unattended_user(ctx, "supervisor")
-        else:
-            login = LoginDialog(ctx, username=args.user or "")
-            if login.exec() != LoginDialog.DialogCode.Accepted or login.user is None:
-                return 0
-            user = login.user
-    window = MainWindow(ctx.as_user(user), paths, demo=bool(args.demo))
-    if args.smoke_test:
-        return _smoke_test(app, window, ctx)
-    if args.screenshot:
-        return _screenshots(app, window, args.screenshot)
+    window = MainWindow(None, paths, demo=bool(args.demo))
     window.show()
-    QTimer.singleShot(0, window.on_started)
-    return app.exec()
+    app.processEvents()
+    _shell_shown(app, window)
+    startup = _Startup(app, window, args, open_data)
+    startup.start()
+    window.install_shortcuts()
+    quit_on_close = app.quitOnLastWindowClosed()
+    if startup.unattended:  # the checks close the window and end the loop with their exit code themselves
+        app.setQuitOnLastWindowClosed(False)
+    try:
+        code = app.exec()
+    finally:
+        app.setQuitOnLastWindowClosed(quit_on_close)
+        from huifang_desktop.ui.common.worker import wait_for_threads
+
+        wait_for_threads(window)  # the window (owner of the worker threads) must outlive them
+    if startup.error is not None:
+        window.close()
+        raise startup.error
+    return code
 
 
 def _unattended_user(ctx: ServiceContext, username: str | None):  # type: ignore[no-untyped-def]

@@ -1,30 +1,97 @@
-"""Main window: tabs 客户档案, 回访日历, 投诉登记, 台账, 统计, 审阅; menu; status bar with user and database."""
+"""Main window: tabs 客户档案, 回访日历, 投诉登记, 台账, 统计, 审阅; menu; status bar with user and database.
+
+The window is built in two steps so that it shows at once (see ``ui/application.py``): the frame — title,
+tab bar, menus, status bar — needs neither the database nor the data layer, and appears while the database
+opens in the background; ``attach(ctx)`` then gives it the logged-in user's services. Each tab's page is
+built the first time it is shown (or asked for: ``window.calendar_tab``), so the start builds only 客户档案.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from huifang_desktop import APP_TITLE, __version__
 from huifang_desktop.config import AppPaths
-from huifang_desktop.services.context import ServiceContext
-from huifang_desktop.ui.calendar.tab import CalendarTab
-from huifang_desktop.ui.complaints.tab import ComplaintsTab
-from huifang_desktop.ui.customers.tab import CustomersTab
-from huifang_desktop.ui.ledgers import LedgersTab
-from huifang_desktop.ui.review.tab import ReviewTab
-from huifang_desktop.ui.stats import StatsTab
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent
+
+    from huifang_desktop.services.context import ServiceContext
+    from huifang_desktop.ui.calendar.tab import CalendarTab
+    from huifang_desktop.ui.complaints.tab import ComplaintsTab
+    from huifang_desktop.ui.customers.tab import CustomersTab
+    from huifang_desktop.ui.ledgers import LedgersTab
+    from huifang_desktop.ui.review.tab import ReviewTab
     from huifang_desktop.ui.settings import SettingsDialog
+    from huifang_desktop.ui.stats import StatsTab
+
+# slug, module, class: the tab pages in their order (labels in MainWindow._labels, for tr())
+PAGES = (
+    ("customers", "huifang_desktop.ui.customers.tab", "CustomersTab"),
+    ("calendar", "huifang_desktop.ui.calendar.tab", "CalendarTab"),
+    ("complaints", "huifang_desktop.ui.complaints.tab", "ComplaintsTab"),
+    ("ledgers", "huifang_desktop.ui.ledgers", "LedgersTab"),
+    ("stats", "huifang_desktop.ui.stats", "StatsTab"),
+    ("review", "huifang_desktop.ui.review.tab", "ReviewTab"),
+)
+
+
+def _key_sequence(keys: str) -> QKeySequence:
+    return QKeySequence(QKeySequence.StandardKey.New) if keys == "New" else QKeySequence(keys)
+
+
+class TabPage(QWidget):
+    """One tab's page: empty (with a line saying the data is being opened) until ``content(ctx)`` builds
+    the tab itself, once, from its module and class. (No callback to the window is kept: a reference cycle
+    through Qt objects could be collected by Python on a worker thread, and a widget freed there crashes.)"""
+
+    def __init__(self, slug: str, module: str, cls: str, waiting: str) -> None:
+        super().__init__()
+        self.slug = slug
+        self._module, self._cls = module, cls
+        self._content: QWidget | None = None
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        # The waiting line, centred by stretches: the frame is shown before anything touches the ``Qt``
+        # namespace, whose ~100 enums PySide6 builds on first use (17 ms, a tenth of the whole start).
+        self._waiting = QWidget()
+        row = QHBoxLayout()
+        row.addStretch()
+        label = QLabel(waiting)
+        label.setStyleSheet("color: #888;")
+        row.addWidget(label)
+        row.addStretch()
+        column = QVBoxLayout(self._waiting)
+        column.addStretch()
+        column.addLayout(row)
+        column.addStretch()
+        self._layout.addWidget(self._waiting)
+
+    @property
+    def built(self) -> QWidget | None:
+        return self._content
+
+    def content(self, ctx: ServiceContext) -> QWidget:
+        if self._content is None:
+            content: QWidget = getattr(import_module(self._module), self._cls)(ctx)
+            self._waiting.hide()
+            self._layout.addWidget(content)
+            self._content = content
+            if self.isVisible():  # now, as a tab page is shown: a layout would show it only later
+                content.show()
+        return self._content
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, ctx: ServiceContext, paths: AppPaths, *, demo: bool = False) -> None:
+    def __init__(self, ctx: ServiceContext | None, paths: AppPaths, *, demo: bool = False) -> None:
+        """The frame; with ``ctx`` (tests, the smoke test) it is attached at once."""
         super().__init__()
-        self.ctx = ctx
+        self.ctx: ServiceContext = None  # type: ignore[assignment]  # set by attach()
         self.paths = paths
         title = APP_TITLE + (self.tr("（示例办公室）") if demo else "")
         self.setWindowTitle(title)
@@ -32,59 +99,165 @@ class MainWindow(QMainWindow):
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.customers_tab = CustomersTab(ctx)
-        self.calendar_tab = CalendarTab(ctx)
-        self.complaints_tab = ComplaintsTab(ctx)
-        self.review_tab = ReviewTab(ctx)
-        self.stats_tab = StatsTab(ctx)
-        self.ledgers_tab = LedgersTab(ctx)
-        self._tabs = [
-            ("customers", self.tr("客户档案"), self.customers_tab),
-            ("calendar", self.tr("回访日历"), self.calendar_tab),
-            ("complaints", self.tr("投诉登记"), self.complaints_tab),
-            ("ledgers", self.tr("台账"), self.ledgers_tab),
-            ("stats", self.tr("统计"), self.stats_tab),
-            ("review", self.tr("审阅"), self.review_tab),
-        ]
-        for _slug, label, widget in self._tabs:
-            self.tabs.addTab(widget, label)
+        labels = {"customers": self.tr("客户档案"), "calendar": self.tr("回访日历"),
+                  "complaints": self.tr("投诉登记"), "ledgers": self.tr("台账"), "stats": self.tr("统计"),
+                  "review": self.tr("审阅")}
+        waiting = self.tr("正在打开数据库…")
+        self._pages: dict[str, TabPage] = {}
+        self._tabs: list[tuple[str, str, TabPage]] = []
+        for slug, module, cls in PAGES:
+            page = TabPage(slug, module, cls, waiting)
+            self._pages[slug] = page
+            self._tabs.append((slug, labels[slug], page))
+            self.tabs.addTab(page, labels[slug])
+        self.tabs.currentChanged.connect(self._show_page)
         self.setCentralWidget(self.tabs)
         self.settings_dialog: SettingsDialog | None = None
+        self.closing = False
+        self._data_actions: list[QAction] = []  # need the database: enabled by attach()
         self._build_menu()
-        self._build_status()
+        self.user_label = QLabel()
+        self.db_label = QLabel()
+        self.statusBar().addWidget(self.user_label)
+        self.statusBar().addPermanentWidget(self.db_label)
+        self.statusBar().showMessage(waiting)
+        if ctx is not None:
+            self.attach(ctx)
+
+    # --- pages -----------------------------------------------------------------------------------------
+
+    def attach(self, ctx: ServiceContext) -> None:
+        """The database is open and the user logged in: enable the menus, fill the status bar, build the
+        current tab's page."""
+        from huifang_desktop.domain.roles import Permission, can
+
+        self.ctx = ctx
+        if not self._shortcuts_installed:
+            self.install_shortcuts()
+        for action in self._data_actions:
+            action.setEnabled(True)
+        may_import = can(ctx.user.role, Permission.EDIT_CUSTOMERS)
+        for action in (self.import_action, self.import_runs_action):
+            action.setVisible(may_import)
+            action.setEnabled(may_import)
+        user = ctx.user
+        dep = f" · {user.department}" if user.department else ""
+        self.user_label.setText(self.tr("当前用户：{0}（{1}{2}）").format(user.display_name, user.role.label, dep))
+        url = ctx.engine.url
+        where = url.database if url.get_backend_name() == "sqlite" else url.render_as_string(hide_password=True)
+        self.db_label.setText(self.tr("数据库：{0}").format(where))
+        self.statusBar().clearMessage()
+        self._show_page(self.tabs.currentIndex())
+
+    def _show_page(self, index: int) -> None:
+        page = self.tabs.widget(index)
+        if self.ctx is not None and isinstance(page, TabPage):
+            page.content(self.ctx)
+
+    def page(self, slug: str) -> Any:
+        """The tab's widget, built now if it was not yet (the window must be attached)."""
+        if self.ctx is None:
+            raise RuntimeError("the main window has no database yet")
+        return self._pages[slug].content(self.ctx)
+
+    def built_tabs(self, slugs: Iterable[str] | None = None) -> list[QWidget]:
+        """The tabs already built (all, or those of ``slugs``): what a change elsewhere must refresh."""
+        wanted = set(slugs) if slugs is not None else set(self._pages)
+        return [w for slug, page in self._pages.items() if slug in wanted and (w := page.built) is not None]
+
+    def refresh_tabs(self, slugs: Iterable[str] | None = None) -> None:
+        """Built tabs read the database again; the others will when they are first shown."""
+        for widget in self.built_tabs(slugs):
+            refresh = (getattr(widget, "refresh", None) or getattr(widget, "reload", None)
+                       or getattr(widget, "apply_filter", None))
+            if callable(refresh):
+                refresh()
+
+    @property
+    def customers_tab(self) -> CustomersTab:
+        return self.page("customers")  # type: ignore[no-any-return]
+
+    @property
+    def calendar_tab(self) -> CalendarTab:
+        return self.page("calendar")  # type: ignore[no-any-return]
+
+    @property
+    def complaints_tab(self) -> ComplaintsTab:
+        return self.page("complaints")  # type: ignore[no-any-return]
+
+    @property
+    def ledgers_tab(self) -> LedgersTab:
+        return self.page("ledgers")  # type: ignore[no-any-return]
+
+    @property
+    def stats_tab(self) -> StatsTab:
+        return self.page("stats")  # type: ignore[no-any-return]
+
+    @property
+    def review_tab(self) -> ReviewTab:
+        return self.page("review")  # type: ignore[no-any-return]
+
+    def show_tab(self, slug: str) -> Any:
+        """Make the tab current (building it if needed) and return its widget."""
+        self.tabs.setCurrentWidget(self._pages[slug])
+        return self.page(slug)
+
+    def current_slug(self) -> str:
+        page = self.tabs.currentWidget()
+        return page.slug if isinstance(page, TabPage) else ""
 
     def tab_slugs(self) -> list[str]:
         return [slug for slug, _label, _w in self._tabs]
 
+    def _data_action(self, text: str, slot: Callable[[], object], shortcut: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            self.defer_shortcut(action, shortcut)
+        action.triggered.connect(slot)
+        action.setEnabled(False)
+        self._data_actions.append(action)
+        return action
+
+    def defer_shortcut(self, action: QAction, keys: str) -> None:
+        """Give ``action`` its shortcut in ``install_shortcuts``, just after the frame is first shown: the
+        first ``setShortcut`` makes PySide6 build the ``Qt`` namespace's ~100 enums (17 ms, a tenth of the
+        start). ``keys``: portable text such as "Ctrl+Q", or "New" for the platform's standard key."""
+        if self._shortcuts_installed:
+            action.setShortcut(_key_sequence(keys))
+        else:
+            self._pending_shortcuts.append((action, keys))
+
+    def install_shortcuts(self) -> None:
+        self._shortcuts_installed = True
+        for action, keys in self._pending_shortcuts:
+            action.setShortcut(_key_sequence(keys))
+        self._pending_shortcuts.clear()
+
     def _build_menu(self) -> None:
+        self._pending_shortcuts: list[tuple[QAction, str]] = []
+        self._shortcuts_installed = False
         file_menu = self.menuBar().addMenu(self.tr("文件(&F)"))
-        new_customer = QAction(self.tr("新建客户档案(&N)"), self)
-        new_customer.setShortcut(QKeySequence.StandardKey.New)
-        new_customer.triggered.connect(self._new_customer)
-        file_menu.addAction(new_customer)
+        file_menu.addAction(self._data_action(self.tr("新建客户档案(&N)"), self._new_customer, "New"))
         from huifang_desktop.ui.importing.actions import add_import_action  # 导入 Excel… (Ctrl+I)
 
         add_import_action(self, file_menu)
         file_menu.addSeparator()
         quit_action = QAction(self.tr("退出(&Q)"), self)
-        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.defer_shortcut(quit_action, "Ctrl+Q")
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
         view_menu = self.menuBar().addMenu(self.tr("视图(&V)"))
         for index, (_slug, label, _w) in enumerate(self._tabs):
             action = QAction(label, self)
-            action.setShortcut(QKeySequence(f"Alt+{index + 1}"))
+            self.defer_shortcut(action, f"Alt+{index + 1}")
             action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
             view_menu.addAction(action)
 
         tools_menu = self.menuBar().addMenu(self.tr("工具(&T)"))
-        self.settings_action = QAction(self.tr("设置…"), self)
-        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
-        self.settings_action.triggered.connect(self.open_settings)
+        self.settings_action = self._data_action(self.tr("设置…"), self.open_settings, "Ctrl+,")
         tools_menu.addAction(self.settings_action)
-        self.backup_action = QAction(self.tr("备份与恢复…"), self)
-        self.backup_action.triggered.connect(self.open_backups)
+        self.backup_action = self._data_action(self.tr("备份与恢复…"), self.open_backups)
         tools_menu.addAction(self.backup_action)
 
         help_menu = self.menuBar().addMenu(self.tr("帮助(&H)"))
@@ -92,25 +265,14 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self._about)
         help_menu.addAction(about)
 
-    def _build_status(self) -> None:
-        user = self.ctx.user
-        dep = f" · {user.department}" if user.department else ""
-        self.user_label = QLabel(self.tr("当前用户：{0}（{1}{2}）").format(user.display_name, user.role.label, dep))
-        url = self.ctx.engine.url
-        where = url.database if url.get_backend_name() == "sqlite" else url.render_as_string(hide_password=True)
-        self.db_label = QLabel(self.tr("数据库：{0}").format(where))
-        self.statusBar().addWidget(self.user_label)
-        self.statusBar().addPermanentWidget(self.db_label)
-
     def _new_customer(self) -> None:
-        if self.tabs.currentWidget() is self.complaints_tab:  # Ctrl+N on the 投诉登记 tab: 新建登记
+        if self.current_slug() == "complaints":  # Ctrl+N on the 投诉登记 tab: 新建登记
             self.complaints_tab.new_complaint()
             return
-        if self.tabs.currentWidget() is self.ledgers_tab and self.ledgers_tab.can_add():  # 新增服务记录
+        if self.current_slug() == "ledgers" and self.ledgers_tab.can_add():  # 新增服务记录
             self.ledgers_tab.new_record()
             return
-        self.tabs.setCurrentWidget(self.customers_tab)
-        self.customers_tab.new_customer()
+        self.show_tab("customers").new_customer()
 
     def open_settings(self) -> None:
         """设置: ``open()``ed (window-modal, never a blocking ``exec()``), kept as ``settings_dialog``."""
@@ -135,11 +297,7 @@ class MainWindow(QMainWindow):
 
     def reload_all(self) -> None:
         """The database was replaced (restore): every tab reads it again."""
-        for _slug, _label, widget in self._tabs:
-            refresh = (getattr(widget, "refresh", None) or getattr(widget, "reload", None)
-                       or getattr(widget, "apply_filter", None))
-            if callable(refresh):
-                refresh()
+        self.refresh_tabs()
         self.statusBar().showMessage(self.tr("数据库已从备份恢复，所有页面已重新载入。"), 30_000)
 
     def start_daily_backup(self) -> None:
@@ -166,42 +324,49 @@ class MainWindow(QMainWindow):
         from huifang_desktop.ui.common.progress import ProgressTask
         from huifang_desktop.ui.common.worker import wait_for_threads
 
+        self.closing = True  # what finishes meanwhile (the database opening at start) must not go on
         for task in self.findChildren(ProgressTask):
             task.cancel()
         self.statusBar().showMessage(self.tr("正在结束后台任务…"))
         if not wait_for_threads(self, 60_000):
             self.statusBar().showMessage(self.tr("后台任务仍在进行（例如生成回访计划或备份），请稍候再退出。"), 30_000)
+            self.closing = False
             event.ignore()
             return
         super().closeEvent(event)
 
     def _about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         QMessageBox.about(self, self.tr("关于"), self.tr("{0} {1}\n客户回访与投诉管理").format(APP_TITLE, __version__))
 
     def on_started(self) -> None:
-        """Called once the window is shown: today's catch-up planning (in the background), then the reminder."""
-        self.customers_tab.search.setFocus()
+        """Called once the window is attached: today's catch-up planning (in the background), then the reminder."""
+        if self.current_slug() == "customers":
+            self.customers_tab.search.setFocus()
         from huifang_desktop.ui.common.worker import start_worker
 
         self.statusBar().showMessage(self.tr("正在生成今日回访计划…"))
         self._catch_up = start_worker(self, self._daily_work, self._caught_up, self._catch_up_failed)
 
     def _daily_work(self) -> object:
-        """In the worker: the visits' daily catch-up, then overdue complaints escalate one level (audited)."""
+        """In the worker: the visits' daily catch-up, then overdue complaints escalate one level (audited),
+        then the reminder's counts."""
         from huifang_desktop.services import complaints, visits
+        from huifang_desktop.ui import reminders
 
-        result = visits.daily_catch_up(self.ctx)
+        visits.daily_catch_up(self.ctx)
         try:
             complaints.escalate_overdue(self.ctx)
         except Exception as exc:  # the visit planning is done; say so with the reminder instead
             self._escalation_error = self.tr("投诉逾期升级失败：{0}").format(exc)
-        return result
+        return reminders.collect(self.ctx)
 
     def _catch_up_failed(self, exc: Exception) -> None:
         self.statusBar().showMessage(self.tr("生成回访计划失败：{0}").format(exc), 60_000)
 
-    def _caught_up(self, result: object) -> None:
-        self.calendar_tab.refresh()
+    def _caught_up(self, reminder: object) -> None:
+        self.refresh_tabs(("calendar", "complaints"))  # new plans; escalation may have moved complaints
         self.start_daily_backup()
         if not hasattr(self, "_backup_timer"):
             from PySide6.QtCore import QTimer
@@ -210,13 +375,15 @@ class MainWindow(QMainWindow):
             self._backup_timer.setInterval(60 * 60 * 1000)
             self._backup_timer.timeout.connect(self.start_daily_backup)
             self._backup_timer.start()
-        self.remind()
+        self.remind(reminder)
 
-    def remind(self) -> None:
-        self.complaints_tab.reload()  # escalation may have moved complaints
-        text = "；".join(t for t in (self.calendar_tab.reminder_text(), self.complaints_tab.reminder_text(),
-                                     self.review_tab.reminder_text(),
-                                     getattr(self, "_escalation_error", "")) if t)
+    def remind(self, reminder: object | None = None) -> None:
+        """The reminder in the status bar and the tray (counted now when not given)."""
+        from huifang_desktop.ui import reminders
+
+        if not isinstance(reminder, reminders.Reminder):
+            reminder = reminders.collect(self.ctx)
+        text = reminders.reminder_text(reminder, getattr(self, "_escalation_error", ""))
         self.statusBar().showMessage(text, 60_000)
         from PySide6.QtWidgets import QSystemTrayIcon
 

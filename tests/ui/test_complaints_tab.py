@@ -377,7 +377,7 @@ def test_main_window_escalates_at_start_reminds_and_marks_notices_seen(qtbot, ct
     assert "今日待回访" in message and "待办投诉 1 件，逾期 1 件" in message and "新分派" in message
     assert cs.get_complaint(sctx, late.id).row.handler == "李主管"
     window.show()
-    window.tabs.setCurrentWidget(window.complaints_tab)
+    window.show_tab("complaints")
     assert cs.notices(sctx).escalated_to_me == 0
     assert "新分派、升级或催办" in window.complaints_tab.notice.text()
     window._new_customer()  # Ctrl+N on this tab: 新建登记

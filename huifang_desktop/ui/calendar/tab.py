@@ -393,8 +393,3 @@ class CalendarTab(QWidget):
     def _day_print_cancelled(self) -> None:
         self.print_day_button.setEnabled(True)
         self.notice.setText(self.tr("已取消批量打印。"))
-
-    def reminder_text(self) -> str:
-        owner = self.ctx.user.id or None
-        due, overdue = visit_service.due_summary(self.ctx, self.today, owner)
-        return self.tr("今日待回访 {0} 个，逾期 {1} 个").format(due, overdue)

@@ -397,16 +397,6 @@ class ComplaintsTab(QWidget):
             self.notice.setText(self.tr("导出失败（{0}）：{1}").format(type(exc).__name__, exc))
 
     # --- start-up notices ----------------------------------------------------------------------------------
-    def reminder_text(self) -> str:
-        """For the start reminder and the tray: my open / overdue complaints and new escalations, or ""."""
-        n = complaint_service.notices(self.ctx)
-        if not n.open_mine:
-            return ""
-        text = self.tr("待办投诉 {0} 件，逾期 {1} 件").format(n.open_mine, n.overdue_mine)
-        if n.escalated_to_me:
-            text += self.tr("（{0} 件为新分派、升级或催办）").format(n.escalated_to_me)
-        return text
-
     def _place_splitter(self) -> None:
         if not self._splitter_placed and self.isVisible() and self.splitter.width() > 2 * DETAIL_WIDTH:
             self._splitter_placed = True  # once: afterwards the user's splitter position is kept

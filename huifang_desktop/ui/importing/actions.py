@@ -7,27 +7,22 @@ from typing import Any
 
 
 def add_import_action(window: Any, menu: Any) -> Any:
-    """文件 → 导入 Excel… (Ctrl+I) on the main window, shown only to users who may edit customer files.
+    """文件 → 导入 Excel… (Ctrl+I) and 导入记录… on the main window: hidden until the window is attached to
+    a user who may edit customer files (``MainWindow.attach`` shows them).
 
     Kept here so the main window needs one call; the wizard lives in ``window.import_wizard`` and a finished
     import refreshes the tabs that show imported data."""
-    from PySide6.QtGui import QAction, QKeySequence
+    from PySide6.QtGui import QAction
 
-    from huifang_desktop.domain.roles import Permission, can
-
-    allowed = can(window.ctx.user.role, Permission.EDIT_CUSTOMERS)
+    allowed = False
     action = QAction(window.tr("导入 Excel…"), window)
-    action.setShortcut(QKeySequence("Ctrl+I"))
+    window.defer_shortcut(action, "Ctrl+I")
     action.setStatusTip(window.tr("导入本单位现有的客户台账、回访台账、投诉台账或售后服务台账"))
     action.setVisible(allowed)
     action.setEnabled(allowed)
 
     def refresh(_result: object) -> None:
-        for tab, method in (("customers_tab", "apply_filter"), ("complaints_tab", "reload"),
-                            ("calendar_tab", "refresh"), ("ledgers_tab", "reload")):
-            fn = getattr(getattr(window, tab, None), method, None)
-            if callable(fn):
-                fn()
+        window.refresh_tabs(("customers", "complaints", "calendar", "ledgers"))
 
     def open_wizard() -> None:
         previous = getattr(window, "import_wizard", None)

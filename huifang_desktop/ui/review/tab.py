@@ -676,17 +676,13 @@ class ReviewTab(QWidget):
 
     def reminder_text(self) -> str:
         """For the start-up reminder: what waits for my review, and my items returned to me."""
+        from huifang_desktop.ui.reminders import review_text
+
         try:
             counts = review_service.pending_counts(self.ctx)
         except ServiceError:
             return ""
-        parts = []
-        if self.review_page.signer and counts.pending:
-            overdue = self.tr("（逾期 {0}）").format(counts.overdue) if counts.overdue else ""
-            parts.append(self.tr("待审阅 {0} 件{1}").format(counts.pending, overdue))
-        if counts.returned_to_me:
-            parts.append(self.tr("退回待修改 {0} 件（见“审阅”）").format(counts.returned_to_me))
-        return "，".join(parts)
+        return review_text(counts, self.review_page.signer)
 
 
 __all__ = ["ReviewPage", "ReviewTab"]

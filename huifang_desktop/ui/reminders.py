@@ -1,0 +1,71 @@
+"""The start reminder (status bar and tray): today's visits, my complaints, my review work.
+
+``collect`` asks the services (count queries only) and runs in the worker thread with the daily catch-up;
+``reminder_text`` words the counts on the GUI thread. Neither needs a tab to be built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QCoreApplication
+
+from huifang_desktop.domain.roles import Permission, can
+from huifang_desktop.services import complaints, review, visits
+from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.services.errors import ServiceError
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Reminder", text)
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    due: int
+    overdue: int
+    complaints: complaints.Notices
+    review: review.PendingCounts | None  # None: the review counts could not be read
+    signer: bool
+
+
+def collect(ctx: ServiceContext) -> Reminder:
+    due, overdue = visits.due_summary(ctx, ctx.today(), ctx.user.id or None)
+    try:
+        counts: review.PendingCounts | None = review.pending_counts(ctx)
+    except ServiceError:
+        counts = None
+    return Reminder(due, overdue, complaints.notices(ctx), counts,
+                    can(ctx.user.role, Permission.SIGN_OFF))
+
+
+def visits_text(due: int, overdue: int) -> str:
+    return _tr("今日待回访 {0} 个，逾期 {1} 个").format(due, overdue)
+
+
+def complaints_text(n: complaints.Notices) -> str:
+    """My open / overdue complaints and new escalations, or ""."""
+    if not n.open_mine:
+        return ""
+    text = _tr("待办投诉 {0} 件，逾期 {1} 件").format(n.open_mine, n.overdue_mine)
+    if n.escalated_to_me:
+        text += _tr("（{0} 件为新分派、升级或催办）").format(n.escalated_to_me)
+    return text
+
+
+def review_text(counts: review.PendingCounts | None, signer: bool) -> str:
+    """What waits for my review, and my items returned to me, or ""."""
+    if counts is None:
+        return ""
+    parts = []
+    if signer and counts.pending:
+        overdue = _tr("（逾期 {0}）").format(counts.overdue) if counts.overdue else ""
+        parts.append(_tr("待审阅 {0} 件{1}").format(counts.pending, overdue))
+    if counts.returned_to_me:
+        parts.append(_tr("退回待修改 {0} 件（见“审阅”）").format(counts.returned_to_me))
+    return "，".join(parts)
+
+
+def reminder_text(r: Reminder, *extra: str) -> str:
+    return "；".join(t for t in (visits_text(r.due, r.overdue), complaints_text(r.complaints),
+                                 review_text(r.review, r.signer), *extra) if t)
