@@ -4,13 +4,18 @@
     python -m bench.gui_probe main DATA_DIR              # the program's start, until the main window is usable
     python -m bench.gui_probe session DATA_DIR           # memory, tab first paints, scrolling the customer table
 
-``empty`` and ``main`` print ``READY`` once the window is shown and its first events are processed (the
-parent times the process from its start to that line, so the interpreter's start counts for both).
-``main`` runs the program's own entry point, ``huifang_desktop.app.main(["--data-dir", D, "--user",
-"supervisor", "--smoke-test"])`` — command line, data folder, database check and migration, logging,
-QApplication with the bundled font and translations, log-in of the user, the main window with all its
-tabs — and only replaces the smoke test's checks (integrity check, test print) by "show, process events,
-say READY". The daily catch-up the GUI then starts in the background is not part of it.
+``empty`` prints ``READY`` once its window is shown and its first events are processed; the parent times
+the process from its start to each line, so the interpreter's start counts for both. ``main`` runs the
+program's own entry point, ``huifang_desktop.app.main(["--data-dir", D, "--user", "supervisor",
+"--smoke-test"])``, and prints two lines:
+
+- ``SHOWN``: the main window is on screen and answers (menus, 退出, tab bar, moving and resizing) —
+  command line, QApplication with the bundled font and translations, the window's frame, first events
+  processed. The database is still being opened in a worker thread.
+- ``READY``: the data is there — data layer loaded, database checked and migrated, logging, log-in of the
+  user, the window attached, the 客户档案 tab built with its first page listed and the search box focused.
+  Only the smoke test's checks (integrity check, test print) are replaced by "process events, say READY";
+  the daily catch-up the GUI then starts in the background is not part of it.
 
 ``session`` starts the same way, opens every tab (as a user clicking through them), then reports the
 resident memory (VmRSS, and the peak VmHWM, from ``/proc/self/status``); then times each tab's first page
@@ -75,6 +80,8 @@ def _run_program(data_dir: str, after_shown: Any) -> int:
     """The program's entry point with ``after_shown(app, window, ctx)`` instead of the smoke test's checks."""
     from huifang_desktop import app as program
     from huifang_desktop.ui import application
+
+    application._shell_shown = lambda _app, _window: print("SHOWN", flush=True)  # type: ignore[assignment]
 
     def shown(qapp: Any, window: Any, ctx: Any) -> int:
         window.resize(1280, 800)
@@ -142,10 +149,10 @@ def session(data_dir: str) -> int:
         customers, complaints, calendar = window.customers_tab, window.complaints_tab, window.calendar_tab
         result["customers_first_page_ms"] = _median_ms(customers.apply_filter, app, window)
         result["customers_rows_first_page"] = customers.model.rowCount()
-        window.tabs.setCurrentWidget(complaints)
+        window.show_tab("complaints")
         app.processEvents()
         result["complaints_first_page_ms"] = _median_ms(complaints.apply_filter, app, window)
-        window.tabs.setCurrentWidget(calendar)
+        window.show_tab("calendar")
         from huifang_desktop.ui.calendar.tab import MONTH, SCOPE_TEAM
 
         calendar.scope.setCurrentIndex(calendar.scope.findData(SCOPE_TEAM))
@@ -155,7 +162,7 @@ def session(data_dir: str) -> int:
         result["calendar_list_title"] = calendar.list_title.text()
 
         result.update(_ledger_pages(app, window))
-        window.tabs.setCurrentWidget(customers)
+        window.show_tab("customers")
         customers.apply_filter()
         app.processEvents()
         result.update(_scroll_to_end(app, customers))
@@ -178,7 +185,7 @@ def _ledger_pages(app: Any, window: Any) -> dict[str, Any]:
         return {}
     from huifang_desktop.services.ledgers import Ledger
 
-    window.tabs.setCurrentWidget(tab)
+    window.show_tab("ledgers")
     app.processEvents()
     out: dict[str, Any] = {}
     for ledger in Ledger:

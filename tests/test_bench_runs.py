@@ -63,7 +63,7 @@ def test_bench_run_measures_every_target_on_a_tiny_office(tmp_path):
     assert proc.returncode in (0, 1), proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     out = proc.stdout
-    for row in ("start-up: main window usable", "resident memory", "回访日历 month first paint", "search p95",
+    for row in ("start-up: main window shown", "start-up: 客户档案 listed", "resident memory", "回访日历 month first paint", "search p95",
                 "回访台账 first page", "month statistics", "回访记录表 PDF", "回访记录表 batch", "xlsx export 回访台账",
                 "import 客户台账", "memory growth while scrolling"):
         assert row in out, row
