@@ -42,7 +42,7 @@ from huifang_desktop.domain.visits import PlanState, VisitMethod, VisitResult, V
 from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS, LEDGER_TITLE, LEDGER_WIDTHS
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import NotFound, PermissionDenied, ServiceError
-from huifang_desktop.services.settings import get_value, load_settings, set_value
+from huifang_desktop.services.settings import load_settings, set_value, settings_in, value_in
 from huifang_desktop.services.visits import (
     RECORD_SIGNED,
     ReportDraft,
@@ -104,7 +104,12 @@ class PrintOptions:
 
 
 def load_print_options(ctx: ServiceContext) -> PrintOptions:
-    data = get_value(ctx, OPTIONS_KEY)
+    with ctx.sessions() as s:
+        return print_options_in(s)
+
+
+def print_options_in(s: Session) -> PrintOptions:
+    data = value_in(s, OPTIONS_KEY)
     return PrintOptions.from_dict(data) if isinstance(data, dict) else PrintOptions()
 
 
@@ -359,9 +364,8 @@ def _load_records(s: Session, ids: Sequence[int]) -> dict[int, _RecordData]:
 def visit_record_pdf(ctx: ServiceContext, record_id: int, out: str | Path | None = None, *,
                      forms_dir: Path | None = None) -> PrintedDocument:
     """The filled 回访记录表 of a saved record: signer and date when signed off, else the 草稿 watermark."""
-    options = load_print_options(ctx)
-    office = load_settings(ctx)
-    with ctx.sessions() as s:
+    with ctx.sessions() as s:  # one connection for the settings and the record: a clerk prints one at a time
+        options, office = print_options_in(s), settings_in(s)
         data = _load_records(s, [record_id]).get(record_id)
         if data is None:
             raise NotFound(f"回访记录 {record_id} 不存在。")

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from huifang_desktop.domain.customers import DEFAULT_CATEGORIES, DEFAULT_SOURCES, GradeThresholds
 from huifang_desktop.domain.errors import FieldError, ValidationError
@@ -89,7 +89,12 @@ def with_value(settings: OfficeSettings, key: str, raw: str) -> OfficeSettings:
 
 def load_settings(ctx: ServiceContext) -> OfficeSettings:
     with ctx.sessions() as s:
-        row = s.get(Setting, _KEY)
+        return settings_in(s)
+
+
+def settings_in(s: Session) -> OfficeSettings:
+    """The office settings, read in an open session (one connection for a caller's several reads)."""
+    row = s.get(Setting, _KEY)
     if row is None:
         return OfficeSettings()
     data = json.loads(row.value)
@@ -116,7 +121,11 @@ def save_settings(ctx: ServiceContext, new: OfficeSettings) -> None:
 
 def get_value(ctx: ServiceContext, key: str, default: Any = None) -> Any:
     with ctx.sessions() as s:
-        row = s.execute(select(Setting).where(Setting.key == key)).scalar_one_or_none()
+        return value_in(s, key, default)
+
+
+def value_in(s: Session, key: str, default: Any = None) -> Any:
+    row = s.get(Setting, key)
     return default if row is None else json.loads(row.value)
 
 
