@@ -23,8 +23,9 @@ class UserError(Exception):
     """A problem the user can fix; printed as a message, not a traceback."""
 
 
-def _top_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="huifang-desktop", description=f"{APP_TITLE}：客户回访与投诉管理")
+def _top_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="huifang-desktop", description=f"{APP_TITLE}：客户回访与投诉管理",
+                                add_help=add_help, exit_on_error=add_help)
     p.add_argument("--version", action="version", version=f"huifang-desktop {__version__}")
     p.add_argument("--data-dir", type=Path, help="数据文件夹（默认：用户数据目录）")
     p.add_argument("--database-url", help="数据库地址，例如 postgresql+psycopg://user:pw@host/db（默认：数据文件夹里的 SQLite 文件）")
@@ -41,11 +42,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     else — a command (left over by the options' parser), ``--help``, a mistake — goes through the whole
     parser and its messages."""
     words = list(sys.argv[1:] if argv is None else argv)
-    if not any(w in ("-h", "--help") for w in words):
-        args, rest = _top_parser().parse_known_args(words)
-        if not rest:
-            args.command = None
-            return args
+    try:  # no help here, no exit on errors: help, commands and mistakes are left to the whole parser
+        args, rest = _top_parser(add_help=False).parse_known_args(words)
+    except argparse.ArgumentError:
+        rest = words
+    if not rest:
+        args.command = None
+        return args
     return build_parser().parse_args(words)
 
 
@@ -532,7 +535,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.command:  # the GUI: its window shows first, then opens the data (ui/application.py)
             from huifang_desktop.ui.application import run_gui
 
-            return run_gui(paths, args, lambda: _open_for_gui(paths, args))
+            try:
+                return run_gui(paths, args, lambda: _open_for_gui(paths, args))
+            except Exception as exc:
+                _raise_for_user(exc)
+                raise
         ctx = open_context(paths, args.database_url)
         setup_logging(paths)
         if args.command == "backup":
@@ -542,14 +549,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_backup(ctx, args, paths)
             except ServiceError as exc:
                 raise UserError(str(exc)) from exc
-        from huifang_desktop.domain.errors import ValidationError
-        from huifang_desktop.services.errors import ServiceError
-        from huifang_desktop.storage.db import DatabaseError
-
         try:
             return COMMANDS[args.command](ctx, args)
-        except (ServiceError, ValidationError, DatabaseError) as exc:
-            raise UserError(str(exc)) from exc
+        except Exception as exc:
+            _raise_for_user(exc)
+            raise
     except UserError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         if not args.command and not (args.smoke_test or args.screenshot):
@@ -557,6 +561,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+
+
+def _raise_for_user(exc: Exception) -> None:
+    """A problem with a message for the user (locked database, bad input, a refused action) is raised as a
+    UserError; anything else (a bug: its traceback goes to the log) is left to the caller to re-raise."""
+    from huifang_desktop.domain.errors import ValidationError
+    from huifang_desktop.services.errors import ServiceError
+    from huifang_desktop.storage.db import DatabaseError
+
+    if isinstance(exc, ServiceError | ValidationError | DatabaseError):
+        raise UserError(str(exc)) from exc
 
 
 def _open_for_gui(paths: AppPaths, args: argparse.Namespace):  # type: ignore[no-untyped-def]

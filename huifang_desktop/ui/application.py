@@ -130,8 +130,9 @@ class _Startup:
        Meanwhile the window answers (moves, resizes, menus, 退出).
     3. Back on the GUI thread: log-in (or the first administrator), ``window.attach``, the first tab.
 
-    A failure in step 2 (database locked, damaged, from a newer version …) ends the event loop; ``run_gui``
-    raises it again so that ``app.main`` reports it exactly as before the window existed."""
+    A failure in step 2 (database locked, damaged, from a newer version …) or 3 ends the event loop;
+    ``run_gui`` raises it again so that ``app.main`` reports it exactly as before the window existed (and an
+    unattended run — smoke test, screenshots — ends with an error instead of waiting for ever)."""
 
     def __init__(self, app: QApplication, window, args: argparse.Namespace,  # type: ignore[no-untyped-def]
                  open_data: Callable[[], ServiceContext]) -> None:
@@ -144,25 +145,39 @@ class _Startup:
 
         start_worker(self.window, self._load, self._loaded, self._failed)
 
-    def _load(self) -> tuple[ServiceContext, object]:
-        ctx = self.open_data()
-        from importlib import import_module
+    def _load(self) -> tuple[ServiceContext, object] | Exception:
+        """In the worker. A failure is returned, not raised: the worker would log it with its traceback
+        before the log file is set up (on the console), where the start reports one clear line."""
+        try:
+            ctx = self.open_data()
+            from importlib import import_module
 
-        for module in ("huifang_desktop.ui.customers.tab", "huifang_desktop.ui.login"):
-            import_module(module)  # the first tab's and the log-in's code, loaded off the GUI thread
-
-        user = None
-        if self.unattended or (self.args.demo and self.args.user is None):
-            user = _unattended_user(ctx, self.args.user or ("supervisor" if self.args.demo else None))
+            for module in ("huifang_desktop.ui.customers.tab", "huifang_desktop.ui.login"):
+                import_module(module)  # the first tab's and the log-in's code, loaded off the GUI thread
+            user = None
+            if self.unattended:
+                user = _unattended_user(ctx, self.args.user)
+            elif self.args.demo and self.args.user is None:  # the example office opens as its supervisor
+                user = _unattended_user(ctx, "supervisor")
+        except Exception as exc:  # noqa: BLE001  (reported by run_gui, see _failed)
+            return exc
         return ctx, user
 
-    def _failed(self, exc: Exception) -> None:
+    def _failed(self, exc: BaseException) -> None:
         self.error = exc
         self.window.hide()
         self.app.exit(1)
 
-    def _loaded(self, loaded: tuple[ServiceContext, object]) -> None:
-        ctx, user = loaded
+    def _loaded(self, loaded: tuple[ServiceContext, object] | Exception) -> None:
+        if isinstance(loaded, Exception):
+            self._failed(loaded)
+            return
+        try:
+            self._go_on(*loaded)
+        except Exception as exc:  # noqa: BLE001  (a locked database at log-in, a tab that cannot load …)
+            self._failed(exc)
+
+    def _go_on(self, ctx: ServiceContext, user: object) -> None:
         if self.window.closing or not self.window.isVisible():  # closed while the database was opening
             self.app.exit(0)
             return
@@ -220,13 +235,24 @@ def run_gui(paths: AppPaths, args: argparse.Namespace, open_data: Callable[[], S
         code = app.exec()
     finally:
         app.setQuitOnLastWindowClosed(quit_on_close)
-        from huifang_desktop.ui.common.worker import wait_for_threads
-
-        wait_for_threads(window)  # the window (owner of the worker threads) must outlive them
+        _dispose(window)
+        startup.window = startup.app = None  # no cycle left (window → thread → job → startup → window)
     if startup.error is not None:
-        window.close()
         raise startup.error
     return code
+
+
+def _dispose(window) -> None:  # type: ignore[no-untyped-def]
+    """After the event loop: wait for the window's worker threads, then delete it here, on the GUI thread
+    (left to Python's garbage collector it could be freed on some later worker thread, and crash)."""
+    from PySide6.QtCore import QEvent
+
+    from huifang_desktop.ui.common.worker import wait_for_threads
+
+    wait_for_threads(window)  # the window (owner of the worker threads) must outlive them
+    window.hide()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def _unattended_user(ctx: ServiceContext, username: str | None):  # type: ignore[no-untyped-def]
@@ -249,6 +275,13 @@ def _smoke_test(app: QApplication, window, ctx: ServiceContext) -> int:  # type:
     window.resize(1280, 800)
     window.show()
     app.processEvents()
+    for slug in window.tab_slugs():  # every tab is built on first use: the smoke test builds them all
+        window.show_tab(slug)
+        app.processEvents()
+    window.show_tab(window.tab_slugs()[0])
+    from huifang_desktop.ui.common.worker import wait_for_threads
+
+    wait_for_threads(window)  # what the tabs started (the 台账 tab's 合计, the 统计 tab's figures)
     with ctx.engine.connect() as conn:
         if ctx.engine.dialect.name == "sqlite":
             result = conn.execute(text("PRAGMA integrity_check")).scalar()

@@ -10,13 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QLabel
 
 from huifang_desktop.app import UserError
 from huifang_desktop.config import AppPaths
 from huifang_desktop.ui import application
-from huifang_desktop.ui.common.worker import wait_for_threads
 from huifang_desktop.ui.login import LoginDialog
 from tests.conftest import PASSWORD
 
@@ -58,18 +57,13 @@ def _run(qapp: QApplication, monkeypatch: pytest.MonkeyPatch, tmp_path, args: ar
     monkeypatch.setattr(application, "_shell_shown", script.shown)
     qapp.setQuitOnLastWindowClosed(False)
     try:
-        code = application.run_gui(AppPaths(tmp_path), args, open_data)
+        code = application.run_gui(AppPaths(tmp_path), args, open_data)  # deletes its window at the end
     finally:
         qapp.setQuitOnLastWindowClosed(True)
         script.timer.stop()
-        if script.window is not None:
-            assert wait_for_threads(script.window, 20_000)
-            script.window.hide()
-            script.window.deleteLater()
-            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        # The window, the start-up's callbacks and this script refer to each other: collect them here, on
-        # the GUI thread. Left to a later collection they could be freed by a worker thread of another
-        # test (Python collects on whichever thread allocates), and a Qt object freed there crashes.
+        # This script and its steps refer to the window: collect them here, on the GUI thread. Left to a
+        # later collection they could be freed by a worker thread of another test (Python collects on
+        # whichever thread allocates), and a Qt object freed there crashes.
         del script.timer
         gc.collect()
     if script.error is not None:
@@ -152,10 +146,33 @@ def test_closing_the_frame_while_the_database_opens_ends_the_program_without_log
         assert window.close()
         return True
 
-    def never_logs_in(_window: Any) -> bool:
+    def never_logs_in(window: Any) -> bool:
         assert not isinstance(QApplication.activeModalWidget(), LoginDialog)
+        assert window.ctx is None
         return gate.is_set()
 
-    code, script = _run(qapp, monkeypatch, tmp_path, _args(), open_data, [close_early, never_logs_in])
+    code, _script = _run(qapp, monkeypatch, tmp_path, _args(), open_data, [close_early, never_logs_in])
     assert code == 0
-    assert script.window.ctx is None
+
+
+def test_a_failure_after_the_database_opened_ends_an_unattended_start_with_the_message(
+        qapp, monkeypatch, tmp_path, capsys):
+    """Log-in, the first tab or the smoke test's checks failing must not leave the loop running for ever
+    (a smoke test of a broken build would hang): the start ends with exit code 1 and one line."""
+    from huifang_desktop.app import main
+    from huifang_desktop.storage.db import DatabaseError
+    from huifang_desktop.ui.main_window import MainWindow
+
+    data = tmp_path / "office"
+    assert main(["--data-dir", str(data), "demo", "--customers", "5"]) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", str(data), "--smoke-test", "--user", "nobody"]) == 1
+    err = capsys.readouterr().err
+    assert "错误：" in err and "nobody" in err and "Traceback" not in err
+
+    def locked(self: Any, ctx: Any) -> None:
+        raise DatabaseError("数据库正被另一台电脑使用（已等待 5 秒）")
+
+    monkeypatch.setattr(MainWindow, "attach", locked)
+    assert main(["--data-dir", str(data), "--smoke-test"]) == 1
+    assert "错误：数据库正被另一台电脑使用" in capsys.readouterr().err
