@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
             self.install_shortcuts()
         for action in self._data_actions:
             action.setEnabled(True)
+        self.audit_action.setVisible(can(ctx.user.role, Permission.VIEW_AUDIT))
         may_import = can(ctx.user.role, Permission.EDIT_CUSTOMERS)
         for action in (self.import_action, self.import_runs_action):
             action.setVisible(may_import)
@@ -259,6 +260,10 @@ class MainWindow(QMainWindow):
         tools_menu.addAction(self.settings_action)
         self.backup_action = self._data_action(self.tr("备份与恢复…"), self.open_backups)
         tools_menu.addAction(self.backup_action)
+        self.audit_action = self._data_action(self.tr("操作日志…"), self.open_audit_log)
+        self.audit_action.setStatusTip(self.tr("谁在何时改了什么：按用户、操作和日期查找，导出 Excel"))
+        self.audit_action.setVisible(False)  # supervisors, managers and administrators (attach)
+        tools_menu.addAction(self.audit_action)
 
         help_menu = self.menuBar().addMenu(self.tr("帮助(&H)"))
         about = QAction(self.tr("关于(&A)"), self)
@@ -286,6 +291,10 @@ class MainWindow(QMainWindow):
             self.settings_dialog.deleteLater()
         self.settings_dialog = SettingsDialog(self.ctx, self)
         self.settings_dialog.open()
+
+    def open_audit_log(self) -> None:
+        """工具 → 操作日志…: the 审阅 tab's 操作日志 page."""
+        self.show_tab("review").show_audit()
 
     def open_backups(self) -> None:
         """备份与恢复 (administrator; others see it read-only). After a restore every screen reloads."""

@@ -20,6 +20,19 @@ def test_main_window_has_the_six_tabs_and_shows_the_user(qtbot, ctx, supervisor,
     assert "李主管" in window.user_label.text()
 
 
+def test_tools_menu_opens_the_audit_log_for_those_who_may_see_it(qtbot, ctx, clerk, supervisor, tmp_path):
+    window = MainWindow(ctx.as_user(supervisor), AppPaths(tmp_path))
+    qtbot.addWidget(window)
+    assert window.audit_action.isVisible() and window.audit_action.isEnabled()
+    assert window.built_tabs() == [window.customers_tab]  # only the first tab is built at start
+    window.audit_action.trigger()
+    assert window.current_slug() == "review"
+    assert window.review_tab.pages.currentWidget() is window.review_tab.audit_page
+    clerk_window = MainWindow(ctx.as_user(clerk), AppPaths(tmp_path))
+    qtbot.addWidget(clerk_window)
+    assert not clerk_window.audit_action.isVisible()
+
+
 def test_start_runs_the_daily_catch_up_in_the_background_once(qtbot, ctx, clerk, supervisor, tmp_path):
     c = ctx.as_user(clerk)
     customer_service.register_customer(c, CustomerDraft(

@@ -674,6 +674,13 @@ class ReviewTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages)
 
+    def show_audit(self) -> bool:
+        """Bring the 操作日志 page forward (工具 → 操作日志…); False when the user may not see it."""
+        if self.audit_page is None:
+            return False
+        self.pages.setCurrentWidget(self.audit_page)
+        return True
+
     def reminder_text(self) -> str:
         """For the start-up reminder: what waits for my review, and my items returned to me."""
         from huifang_desktop.ui.reminders import review_text
