@@ -2,12 +2,13 @@
 
 Start-up: ``gui_probe main DATA_DIR`` (the program's own start) against ``gui_probe empty`` (import PySide6,
 show an empty window), each timed from the process start to its lines; one untimed warm-up of each, then
-``runs`` of each alternating, medians compared. Two moments of the program's start are measured:
+``runs`` of each alternating (11 in ``bench/run``: a start is short, and a shared machine's hiccup of
+40–50 ms in two of five runs moved a median of five), medians compared. Two moments of the start:
 
 - the main window shown and answering (``SHOWN``): target ≤ 1.5× the empty window;
 - 客户档案 listed (``READY``): the database opened in the background, the user logged in, the first tab
   built with its first page. Reported: it is bound by loading the data layer (SQLAlchemy and the mapped
-  models alone take about 2.5× the whole empty-window start on this machine; see the closing note).
+  models alone take 0.35–0.4 s, over 3× the whole empty-window start on this machine).
 
 The children run with bytecode caching on (``PYTHONPYCACHEPREFIX`` in ``bench/.cache/pycache``): an
 installed program has its ``.pyc`` files, and this machine's environment sets ``PYTHONDONTWRITEBYTECODE``,
