@@ -182,3 +182,50 @@ def as_user() -> Callable[[ServiceContext, UserInfo], ServiceContext]:
         return ctx.as_user(user)
 
     return _as_user
+
+
+class MainRunner:
+    """``run(args) -> (exit code, stdout, stderr)``: ``app.main`` in this process. Every context it opens is
+    kept in ``opened`` (and given ``clock`` when one is set); engines and the log handlers main adds are
+    closed afterwards by the ``run_main`` fixture."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+        self.opened: list[ServiceContext] = []
+        self.clock: Callable[[], datetime] | None = None
+
+    def __call__(self, args: list[str]) -> tuple[int, str, str]:
+        from huifang_desktop import app
+
+        code = app.main(args)
+        out = self.capsys.readouterr()
+        return code, out.out, out.err
+
+
+@pytest.fixture
+def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[MainRunner]:
+    import logging
+
+    from huifang_desktop import app
+
+    runner = MainRunner(capsys)
+    real_open = app.open_context
+
+    def open_context(paths: object, url: str | None = None) -> ServiceContext:
+        ctx = real_open(paths, url)  # type: ignore[arg-type]
+        if runner.clock is not None:
+            ctx = ServiceContext(ctx.engine, ctx.sessions, ctx.user, runner.clock)
+        runner.opened.append(ctx)
+        return ctx
+
+    monkeypatch.setattr(app, "open_context", open_context)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield runner
+    for h in root.handlers[:]:
+        if h not in handlers:
+            root.removeHandler(h)
+            h.close()
+    root.setLevel(level)
+    for ctx in runner.opened:
+        ctx.engine.dispose()

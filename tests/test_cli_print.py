@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -30,33 +29,9 @@ NOW = datetime(2026, 11, 24, 10, 0)
 
 
 @pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
-    """``run(args) -> (exit code, stdout, stderr)``; engines and log files opened by main are closed after."""
-    opened: list[ServiceContext] = []
-    real_open = app.open_context
-
-    def open_context(paths: AppPaths, url: str | None = None) -> ServiceContext:
-        ctx = real_open(paths, url)
-        opened.append(ctx)
-        return ctx
-
-    monkeypatch.setattr(app, "open_context", open_context)
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-
-    def _run(args: list[str]) -> tuple[int, str, str]:
-        code = app.main(args)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    yield _run
-    for h in root.handlers[:]:
-        if h not in handlers:
-            root.removeHandler(h)
-            h.close()
-    root.setLevel(level)
-    for ctx in opened:
-        ctx.engine.dispose()
+def run(run_main: Any) -> Any:
+    """``run(args) -> (exit code, stdout, stderr)`` (tests/conftest.py ``run_main``)."""
+    return run_main
 
 
 @pytest.fixture

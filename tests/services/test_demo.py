@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections import Counter as Tally
 from collections.abc import Iterator
@@ -44,6 +43,7 @@ from huifang_desktop.storage.models import (
     VisitReport,
 )
 from huifang_desktop.storage.queries import TEXT_PROBE_CAP, CustomerFilter, customer_page
+from tests.conftest import MainRunner
 
 CUSTOMERS = 500
 NOW = datetime(2026, 11, 24, 10, 0)
@@ -620,34 +620,10 @@ def test_demo_visits_need_customers(fresh_ctx: ServiceContext) -> None:
     assert _count(fresh_ctx.engine, Customer) == 0
 
 
-def test_demo_command_with_visits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
-    from huifang_desktop import app
-
-    opened: list[ServiceContext] = []
-    real_open = app.open_context
-
-    def open_context(*args: object) -> ServiceContext:
-        ctx = real_open(*args)  # type: ignore[arg-type]
-        opened.append(ctx)
-        return ctx
-
-    monkeypatch.setattr(app, "open_context", open_context)
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    try:
-        code = app.main(["--data-dir", str(tmp_path), "demo", "--customers", "200", "--visits", "2000"])
-        out = capsys.readouterr()
-        assert code == 0, out.err
-        assert "2000 条回访计划" in out.out and "--visits" not in out.err
-        engine = opened[0].engine
-        assert _count(engine, Customer) == 200 and _count(engine, VisitPlan) == 2000
-        assert _count(engine, VisitRecord) > 1000
-    finally:
-        for h in root.handlers[:]:
-            if h not in handlers:
-                root.removeHandler(h)
-                h.close()
-        root.setLevel(level)
-        for ctx in opened:
-            ctx.engine.dispose()
+def test_demo_command_with_visits(tmp_path: Path, run_main: MainRunner) -> None:
+    code, out, err = run_main(["--data-dir", str(tmp_path), "demo", "--customers", "200", "--visits", "2000"])
+    assert code == 0, err
+    assert "2000 条回访计划" in out and "--visits" not in err
+    engine = run_main.opened[0].engine
+    assert _count(engine, Customer) == 200 and _count(engine, VisitPlan) == 2000
+    assert _count(engine, VisitRecord) > 1000

@@ -4,8 +4,7 @@ export (title, frozen header, real cells, totals, 说明 sheet, cancel, rights),
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,8 +15,6 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from huifang_desktop import app
-from huifang_desktop.config import AppPaths
 from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.services import complaints as cs
@@ -429,33 +426,10 @@ def test_print_refuses_more_rows_than_the_office_limit(ctx: ServiceContext, offi
 # --- command line -------------------------------------------------------------------------------------
 
 @pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
-    opened: list[ServiceContext] = []
-    real_open = app.open_context
-
-    def open_context(paths: AppPaths, url: str | None = None) -> ServiceContext:
-        ctx = real_open(paths, url)
-        ctx = ServiceContext(ctx.engine, ctx.sessions, ctx.user, lambda: datetime(2026, 11, 24, 10, 0))
-        opened.append(ctx)
-        return ctx
-
-    monkeypatch.setattr(app, "open_context", open_context)
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-
-    def _run(args: list[str]) -> tuple[int, str, str]:
-        code = app.main(args)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    yield _run
-    for h in root.handlers[:]:
-        if h not in handlers:
-            root.removeHandler(h)
-            h.close()
-    root.setLevel(level)
-    for ctx in opened:
-        ctx.engine.dispose()
+def run(run_main: Any) -> Any:
+    """``run(args) -> (exit code, stdout, stderr)`` at a fixed clock (tests/conftest.py ``run_main``)."""
+    run_main.clock = lambda: datetime(2026, 11, 24, 10, 0)
+    return run_main
 
 
 def test_cli_exports_customers_services_and_end_customers(run: Any, tmp_path: Path) -> None:
