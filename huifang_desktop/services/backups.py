@@ -31,6 +31,7 @@ from huifang_desktop.services.settings import get_value, set_value
 from huifang_desktop.storage.db import (
     DatabaseError,
     backup_sqlite,
+    copy_sqlite_file,
     is_sqlite,
     known_revisions,
     sqlite_path,
@@ -245,15 +246,7 @@ def restore_file(backup: Path, database: Path, aside_folder: Path) -> tuple[Back
 def _copy_aside(database: Path, aside: Path) -> None:
     """Copy the current file: with the backup API when it opens (consistent, includes the WAL), else bytes."""
     try:
-        src = sqlite3.connect(str(database))
-        try:
-            dest = sqlite3.connect(str(aside))
-            try:
-                src.backup(dest)
-            finally:
-                dest.close()
-        finally:
-            src.close()
+        copy_sqlite_file(database, aside)
     except sqlite3.DatabaseError:  # not a database any more: keep the bytes as they are
         aside.unlink(missing_ok=True)
         shutil.copyfile(database, aside)

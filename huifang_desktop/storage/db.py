@@ -206,7 +206,7 @@ def upgrade(engine: Engine, revision: str = "head", *, backup_dir: Path | None =
     except Exception as exc:
         if backup is not None and src is not None:
             engine.dispose()
-            restore_sqlite_file(backup, src)
+            copy_sqlite_file(backup, src)
         raise DatabaseError(f"数据库升级失败，已恢复到升级前的备份：{exc}") from exc
     return MigrationResult(before, target, backup)
 
@@ -239,9 +239,10 @@ def backup_sqlite(engine: Engine, backup_dir: Path, *, reason: str = "manual") -
     return target
 
 
-def restore_sqlite_file(backup: Path, target: Path) -> None:
-    """Copy ``backup`` over ``target`` with the backup API (no partial file on failure)."""
-    src = sqlite3.connect(str(backup))
+def copy_sqlite_file(source: Path, target: Path) -> None:
+    """Copy the SQLite database ``source`` over ``target`` with the backup API: consistent (it includes the
+    WAL) and no partial file on failure. Used to put a backup back and to set the current file aside."""
+    src = sqlite3.connect(str(source))
     try:
         dest = sqlite3.connect(str(target))
         try:

@@ -399,14 +399,14 @@ def test_backup_sqlite_names_are_unique(engine: Engine, tmp_path: Path) -> None:
 
 
 @pytest.mark.sqlite_only
-def test_restore_sqlite_file_puts_the_backup_back(engine: Engine, tmp_path: Path) -> None:
+def test_copy_sqlite_file_puts_the_backup_back(engine: Engine, tmp_path: Path) -> None:
     _fill_0001(engine)
     copy = backup_sqlite(engine, tmp_path / "backups")
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_log"))
         conn.execute(text("UPDATE customer SET name = '改坏了'"))
     engine.dispose()
-    db.restore_sqlite_file(copy, tmp_path / "huifang.db")
+    db.copy_sqlite_file(copy, tmp_path / "huifang.db")
     _assert_0001_rows_readable(engine)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar() == 1
