@@ -35,7 +35,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -86,6 +86,7 @@ from huifang_desktop.services.errors import (
     PermissionDenied,
     ServiceError,
 )
+from huifang_desktop.services.outputs import checked_target, period_text, write_failed
 from huifang_desktop.services.settings import (
     VISIBILITY_DEPARTMENT,
     get_value,
@@ -1547,20 +1548,14 @@ def export_ledger(ctx: ServiceContext, out_path: Path | str, f: ComplaintFilter 
     ctx.require(Permission.EDIT_CUSTOMERS, "导出投诉台账")
     if f.start is not None and f.end is not None and f.end < f.start:
         raise ValidationError(FieldError("end", "截止日期", "不能早于开始日期"))
-    out = Path(out_path)
-    if out.is_dir() or not out.parent.is_dir():
-        raise ExportError(f"无法写入 {out}：文件夹不存在或该路径是一个文件夹。请选择已存在的文件夹和文件名。")
-    if f.start is None and f.end is None:
-        period = "全部"
-    else:
-        period = (f"{f.start:%Y-%m-%d}" if f.start else "最早") + " 至 " + (f"{f.end:%Y-%m-%d}" if f.end else "今")
+    out = checked_target(out_path, ExportError)
+    period = period_text(f.start, f.end)
     company = load_settings(ctx).company
     try:
         count = write_visit_ledger(ledger_rows(ctx, f), out, company=company, period_text=period,
                                    headers=LEDGER_HEADERS, widths=LEDGER_WIDTHS, title=LEDGER_TITLE)
     except OSError as exc:
-        raise ExportError(f"无法写入文件 {out}：{exc.strerror or exc}。请检查文件夹权限、磁盘空间，"
-                          "以及文件是否正被 Excel 打开。") from exc
+        raise write_failed(out, exc, ExportError) from exc
     with ctx.sessions() as s, s.begin():
         audit(s, ctx, "导出投诉台账", "complaint", None, out.name,
               new={"rows": count, "period": period, "file": str(out)})

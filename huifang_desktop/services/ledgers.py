@@ -51,6 +51,7 @@ from huifang_desktop.exports.ledger_xlsx import INTEGER_FORMAT, MONEY_FORMAT, Xl
 from huifang_desktop.services import service_records
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import PermissionDenied, ServiceError
+from huifang_desktop.services.outputs import checked_target, write_failed
 from huifang_desktop.services.settings import VISIBILITY_DEPARTMENT, get_value, load_settings, set_value
 from huifang_desktop.storage.models import (
     Complaint,
@@ -1305,9 +1306,7 @@ def export(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter, path: Path | st
     _check_export(ctx, ledger)
     spec = _SPECS[ledger]
     spec.check(ctx, f)
-    out = Path(path)
-    if out.is_dir() or not out.parent.is_dir():
-        raise LedgerError(f"无法写入 {out}：文件夹不存在或该路径是一个文件夹。请选择已存在的文件夹和文件名。")
+    out = checked_target(path, LedgerError)
     picked = _chosen(ledger, columns_)
     cols = columns(ledger)
     total = totals(ctx, ledger, f).count if progress is not None else 0
@@ -1338,8 +1337,7 @@ def export(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter, path: Path | st
         written = write_ledger(rows(), out, title=ledger.value, company=load_settings(ctx).company,
                                period_text=period_text(f), notes=notes, columns=xlsx_columns)
     except OSError as exc:
-        raise LedgerError(f"无法写入文件 {out}：{exc.strerror or exc}。请检查文件夹权限、磁盘空间，"
-                          "以及文件是否正被 Excel 打开。") from exc
+        raise write_failed(out, exc, LedgerError) from exc
     if progress is not None:
         progress(written.rows, max(total, written.rows))
     with ctx.sessions() as s, s.begin():

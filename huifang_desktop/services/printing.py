@@ -42,6 +42,7 @@ from huifang_desktop.domain.visits import PlanState, VisitMethod, VisitResult, V
 from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS, LEDGER_TITLE, LEDGER_WIDTHS
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import NotFound, PermissionDenied, ServiceError
+from huifang_desktop.services.outputs import period_text
 from huifang_desktop.services.settings import load_settings, set_value, settings_in, value_in
 from huifang_desktop.services.visits import (
     RECORD_SIGNED,
@@ -685,10 +686,7 @@ def visit_ledger_pdf(ctx: ServiceContext, start: date | None = None, end: date |
         raise ValidationError(FieldError("end", "截止日期", "不能早于开始日期"))
     options = load_print_options(ctx)
     rows = list(_ledger_print_rows(ledger_rows(ctx, start, end), options.ledger_max_rows, cancelled))
-    if start is None and end is None:
-        period = "全部"
-    else:
-        period = (f"{start:%Y-%m-%d}" if start else "最早") + " 至 " + (f"{end:%Y-%m-%d}" if end else "今")
+    period = period_text(start, end)
     done = sum(1 for r in rows if r[-1])
     buffer = io.BytesIO()
     try:

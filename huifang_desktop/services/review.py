@@ -61,6 +61,7 @@ from huifang_desktop.domain.validation import clean_text, format_phone, optional
 from huifang_desktop.exports.visits_xlsx import write_visit_ledger
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
 from huifang_desktop.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
+from huifang_desktop.services.outputs import checked_target, period_text, write_failed
 from huifang_desktop.services.settings import get_value, load_settings, set_value
 from huifang_desktop.storage.models import (
     Attachment,
@@ -1206,21 +1207,14 @@ def export_audit(ctx: ServiceContext, out_path: Path | str, f: AuditFilter = Aud
 
     ctx.require(Permission.VIEW_AUDIT, "导出操作日志")
     _check_filter(f)
-    out = Path(out_path)
-    if out.is_dir() or not out.parent.is_dir():
-        raise ExportError(f"无法写入 {out}：文件夹不存在或该路径是一个文件夹。请选择已存在的文件夹和文件名。")
-    if f.start is None and f.end is None:
-        period = "全部"
-    else:
-        period = ((f"{f.start:%Y-%m-%d}" if f.start else "最早") + " 至 "
-                  + (f"{f.end:%Y-%m-%d}" if f.end else "今"))
+    out = checked_target(out_path, ExportError)
+    period = period_text(f.start, f.end)
     company = load_settings(ctx).company
     try:
         count = write_visit_ledger(audit_rows(ctx, f), out, company=company, period_text=period,
                                    headers=AUDIT_HEADERS, widths=AUDIT_WIDTHS, title=AUDIT_TITLE)
     except OSError as exc:
-        raise ExportError(f"无法写入文件 {out}：{exc.strerror or exc}。请检查文件夹权限、磁盘空间，"
-                          "以及文件是否正被 Excel 打开。") from exc
+        raise write_failed(out, exc, ExportError) from exc
     with ctx.sessions() as s, s.begin():
         audit(s, ctx, "导出操作日志", "audit_log", None, out.name,
               new={"rows": count, "period": period, "file": str(out)},

@@ -78,6 +78,7 @@ from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.complaints import _visible_condition
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
 from huifang_desktop.services.errors import ConflictError, LockedError, PermissionDenied, ServiceError
+from huifang_desktop.services.outputs import checked_target, write_failed
 from huifang_desktop.services.settings import get_value, load_settings, set_value
 from huifang_desktop.services.visits import _Scope
 from huifang_desktop.storage.models import (
@@ -1110,8 +1111,7 @@ CancelCheck = Callable[[], bool]
 
 
 def _check_target(out: Path) -> None:
-    if out.is_dir() or not out.parent.is_dir():
-        raise StatsError(f"无法写入 {out}：文件夹不存在或该路径是一个文件夹。请选择已存在的文件夹和文件名。")
+    checked_target(out, StatsError)
 
 
 def export_xlsx(ctx: ServiceContext, report: StatsReport, out_path: Path | str) -> Path:
@@ -1124,8 +1124,7 @@ def export_xlsx(ctx: ServiceContext, report: StatsReport, out_path: Path | str) 
     try:
         sheets = write_stats_workbook(report, out)
     except OSError as exc:
-        raise StatsError(f"无法写入文件 {out}：{exc.strerror or exc}。请检查文件夹权限、磁盘空间，"
-                         "以及文件是否正被 Excel 打开。") from exc
+        raise write_failed(out, exc, StatsError) from exc
     with ctx.sessions() as s, s.begin():
         audit(s, ctx, EXPORT_ACTION, "statistics", None, f"{report.title} {report.period.label}",
               new={"period": report.period.key, "file": str(out), "sheets": sheets})

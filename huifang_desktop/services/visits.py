@@ -107,6 +107,7 @@ from huifang_desktop.services.errors import (
     PermissionDenied,
     ServiceError,
 )
+from huifang_desktop.services.outputs import checked_target, period_text, write_failed
 from huifang_desktop.services.settings import (
     VISIBILITY_DEPARTMENT,
     OfficeSettings,
@@ -1839,20 +1840,13 @@ def export_ledger(ctx: ServiceContext, out_path: Path | str, *, start: date | No
     ctx.require(Permission.EDIT_CUSTOMERS, "导出回访台账")
     if start is not None and end is not None and end < start:
         raise ValidationError(FieldError("end", "截止日期", "不能早于开始日期"))
-    out = Path(out_path)
-    if out.is_dir() or not out.parent.is_dir():
-        raise ExportError(f"无法写入 {out}：文件夹不存在或该路径是一个文件夹。请选择已存在的文件夹和文件名。")
-    if start is None and end is None:
-        period = "全部"
-    else:
-        period = f"{start:%Y-%m-%d}" if start else "最早"
-        period += " 至 " + (f"{end:%Y-%m-%d}" if end else "今")
+    out = checked_target(out_path, ExportError)
+    period = period_text(start, end)
     company = load_settings(ctx).company
     try:
         count = write_visit_ledger(ledger_rows(ctx, start, end), out, company=company, period_text=period)
     except OSError as exc:
-        raise ExportError(f"无法写入文件 {out}：{exc.strerror or exc}。请检查文件夹权限、磁盘空间，"
-                          "以及文件是否正被 Excel 打开。") from exc
+        raise write_failed(out, exc, ExportError) from exc
     with ctx.sessions() as s, s.begin():
         audit(s, ctx, "导出回访台账", "visit_plan", None, out.name,
               new={"rows": count, "period": period, "file": str(out)})

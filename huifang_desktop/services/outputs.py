@@ -1,0 +1,30 @@
+"""What every export says about its file and its period: the target checked before any work, a write that
+failed (disk full, no permission, the file open in Excel) worded for the user, the period as a title."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from huifang_desktop.services.errors import ServiceError
+
+
+def checked_target(out_path: Path | str, error: type[ServiceError]) -> Path:
+    """The output file's path; ``error`` when its folder is missing or the path is a folder."""
+    out = Path(out_path)
+    if out.is_dir() or not out.parent.is_dir():
+        raise error(f"无法写入 {out}：文件夹不存在或该路径是一个文件夹。请选择已存在的文件夹和文件名。")
+    return out
+
+
+def write_failed(out: Path, exc: OSError, error: type[ServiceError]) -> ServiceError:
+    """The error to raise when writing ``out`` failed."""
+    return error(f"无法写入文件 {out}：{exc.strerror or exc}。请检查文件夹权限、磁盘空间，"
+                 "以及文件是否正被 Excel 打开。")
+
+
+def period_text(start: date | None, end: date | None) -> str:
+    """全部, or 2026-11-01 至 2026-11-30 (最早 / 今 for an open end)."""
+    if start is None and end is None:
+        return "全部"
+    return (f"{start:%Y-%m-%d}" if start else "最早") + " 至 " + (f"{end:%Y-%m-%d}" if end else "今")
