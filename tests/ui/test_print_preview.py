@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QKeySequence
 from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QWidget
 
 from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.printing import FormJob, load_template, render_forms
@@ -347,6 +348,8 @@ def test_report_dialog_previews_the_draft(qtbot, planned) -> None:
     dialog.start.setDate(DAY)
     dialog.end.setDate(DAY)
     dialog.evaluation.setPlainText("按计划完成。")
+    assert [a.shortcut().toString() for a in QWidget.actions(dialog)] == ["Ctrl+P"]  # (.actions: a field)
+    assert dialog.print_button.text() == "打印预览(&P)…"
     dialog.print_button.click()
     assert dialog.preview is not None and dialog.preview.page_count() == 1
     assert "草稿" in dialog.preview.windowTitle()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QDateTime, Qt
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,7 +25,11 @@ from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.visits import RecordDraftData, VisitRecordDraft, VisitRecordRow
 from huifang_desktop.ui.common.feedback import report_in_form
-from huifang_desktop.ui.common.print_preview import PrintPreviewDialog, preview_document
+from huifang_desktop.ui.common.print_preview import (
+    PrintPreviewDialog,
+    add_print_button,
+    preview_document,
+)
 
 
 def _text_box(height: int = 60) -> QPlainTextEdit:
@@ -125,13 +128,9 @@ class VisitRecordDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存(&S)"))
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
-        self.print_button = buttons.addButton(self.tr("打印预览(&P)…"), QDialogButtonBox.ButtonRole.ActionRole)
-        self.print_button.setToolTip(self.tr("保存前：打印空白回访记录表（预印客户、联系人），上门时请客户签字（Ctrl+P）"))
-        self.print_button.clicked.connect(self.print_preview)
-        print_action = QAction(self)
-        print_action.setShortcut(QKeySequence("Ctrl+P"))
-        print_action.triggered.connect(self.print_preview)
-        self.addAction(print_action)
+        self.print_button = add_print_button(
+            self, buttons, self.tr("保存前：打印空白回访记录表（预印客户、联系人），上门时请客户签字（Ctrl+P）"),
+            self.print_preview)
         self.preview: PrintPreviewDialog | None = None
 
         left = QVBoxLayout()

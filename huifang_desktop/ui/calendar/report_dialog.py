@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from PySide6.QtCore import QDate
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
@@ -25,7 +24,11 @@ from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.visits import ReportDraft, ReportRow
 from huifang_desktop.ui.common.feedback import report_in_form
-from huifang_desktop.ui.common.print_preview import PrintPreviewDialog, preview_document
+from huifang_desktop.ui.common.print_preview import (
+    PrintPreviewDialog,
+    add_print_button,
+    preview_document,
+)
 
 
 def _counts(pairs: tuple[tuple[str, int], ...]) -> str:
@@ -84,13 +87,8 @@ class VisitReportDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("提交审阅(&S)"))
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
-        self.print_button = buttons.addButton(self.tr("打印预览(&P)…"), QDialogButtonBox.ButtonRole.ActionRole)
-        self.print_button.setToolTip(self.tr("提交前打印的是草稿（Ctrl+P）"))
-        self.print_button.clicked.connect(self.print_preview)
-        print_action = QAction(self)
-        print_action.setShortcut(QKeySequence("Ctrl+P"))
-        print_action.triggered.connect(self.print_preview)
-        self.addAction(print_action)
+        self.print_button = add_print_button(self, buttons, self.tr("提交前打印的是草稿（Ctrl+P）"),
+                                             self.print_preview)
         self.preview: PrintPreviewDialog | None = None
         layout = QVBoxLayout(self)
         layout.addLayout(form, 1)

@@ -15,25 +15,23 @@ from __future__ import annotations
 
 import base64
 import re
-import sys
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QAction,
     QColor,
     QFont,
     QImage,
     QKeySequence,
+    QPageLayout,
     QPainter,
     QPainterPath,
-    QPageLayout,
     QPaintEvent,
     QPen,
     QRawFont,
@@ -42,6 +40,7 @@ from PySide6.QtGui import (
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -1231,6 +1230,19 @@ class PrintPreviewDialog(QDialog):
         scale = min(1.0, paper_w / w, paper_h / h)
         w, h = w * scale, h * scale
         return QRectF((paper_w - w) / 2, (paper_h - h) / 2, w, h), rotate
+
+
+def add_print_button(dialog: QDialog, buttons: QDialogButtonBox, tooltip: str,
+                     preview: Callable[[], object]) -> QPushButton:
+    """打印预览(&P)… in a form dialog's button box, and Ctrl+P for it anywhere in the dialog."""
+    button = buttons.addButton(dialog.tr("打印预览(&P)…"), QDialogButtonBox.ButtonRole.ActionRole)
+    button.setToolTip(tooltip)
+    button.clicked.connect(preview)
+    shortcut = QAction(dialog)
+    shortcut.setShortcut(QKeySequence("Ctrl+P"))
+    shortcut.triggered.connect(preview)
+    dialog.addAction(shortcut)
+    return button
 
 
 def preview_document(parent: QWidget, ctx: ServiceContext, doc: printing_service.PrintedDocument
