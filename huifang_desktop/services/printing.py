@@ -32,8 +32,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased, lazyload
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, aliased
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, can
@@ -43,7 +43,15 @@ from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS, LEDGER_TITLE, LE
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import NotFound, PermissionDenied, ServiceError
 from huifang_desktop.services.outputs import period_text
-from huifang_desktop.services.settings import load_settings, set_value, settings_in, value_in
+from huifang_desktop.services.settings import (
+    SETTINGS_KEY,
+    OfficeSettings,
+    load_settings,
+    set_value,
+    settings_from,
+    value_in,
+    values_in,
+)
 from huifang_desktop.services.visits import (
     RECORD_SIGNED,
     ReportDraft,
@@ -110,8 +118,17 @@ def load_print_options(ctx: ServiceContext) -> PrintOptions:
 
 
 def print_options_in(s: Session) -> PrintOptions:
-    data = value_in(s, OPTIONS_KEY)
+    return _print_options_from(value_in(s, OPTIONS_KEY))
+
+
+def _print_options_from(data: Any) -> PrintOptions:
     return PrintOptions.from_dict(data) if isinstance(data, dict) else PrintOptions()
+
+
+def _print_settings_in(s: Session) -> tuple[PrintOptions, OfficeSettings]:
+    """The printing options and the office settings (its name, the visibility rule) in one query."""
+    stored = values_in(s, (OPTIONS_KEY, SETTINGS_KEY))
+    return _print_options_from(stored.get(OPTIONS_KEY)), settings_from(stored.get(SETTINGS_KEY))
 
 
 def save_print_options(ctx: ServiceContext, options: PrintOptions) -> None:
@@ -291,9 +308,20 @@ def _tampered(s: Session, kind: str, item_id: int) -> bool:
 # --- 回访记录表 -------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
+class _CustomerBrief:
+    """What a printed record shows of its customer, and what the visibility check needs."""
+
+    code: str
+    name: str
+    grade: str
+    address: str
+    department_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class _RecordData:
-    record: VisitRecord
-    customer: Customer
+    record: Any  # the visit_record row's columns by name (a Core row: no ORM objects for a read-only form)
+    customer: _CustomerBrief
     visitor: str
     signer: str | None
     planned_on: date | None
@@ -301,16 +329,21 @@ class _RecordData:
 
 @functools.cache
 def _record_select() -> Any:
-    """Built once (making the aliases and the select costs more than running it for one form); the form
-    prints no contacts, so the customer's contact list is not loaded with it."""
+    """Built once, the ids a bound parameter: building the select, or even its ``where``, and loading ORM
+    objects cost more than the query itself for one form (bench/bench_print.py)."""
     visitor = aliased(User)
     signer = aliased(User)
-    return (select(VisitRecord, Customer, visitor.display_name, signer.display_name, VisitPlan.due)
-            .join(Customer, Customer.id == VisitRecord.customer_id)
-            .outerjoin(visitor, visitor.id == VisitRecord.visitor_id)
-            .outerjoin(signer, signer.id == VisitRecord.signed_by_id)
-            .outerjoin(VisitPlan, VisitPlan.id == VisitRecord.plan_id)
-            .options(lazyload(Customer.contacts)))
+    record = VisitRecord.__table__
+    return (select(*record.c, Customer.code.label("customer_code"), Customer.name.label("customer_name"),
+                   Customer.grade.label("customer_grade"), Customer.address.label("customer_address"),
+                   Customer.department_id.label("customer_department_id"),
+                   visitor.display_name.label("visitor_name"), signer.display_name.label("signer_name"),
+                   VisitPlan.due.label("planned_on"))
+            .join(Customer, Customer.id == record.c.customer_id)
+            .outerjoin(visitor, visitor.id == record.c.visitor_id)
+            .outerjoin(signer, signer.id == record.c.signed_by_id)
+            .outerjoin(VisitPlan, VisitPlan.id == record.c.plan_id)
+            .where(record.c.id.in_(bindparam("ids", expanding=True))))
 
 
 def _customer_signature(method: str, signed: bool) -> str | None:
@@ -339,14 +372,16 @@ def _record_values(d: _RecordData) -> dict[str, Any]:
     }
 
 
-def _record_job(d: _RecordData, options: PrintOptions, s: Session) -> Any:
+def _record_job(d: _RecordData, options: PrintOptions) -> Any:
+    from huifang_desktop.domain.signoff import Integrity
     from huifang_desktop.printing import FormJob
+    from huifang_desktop.services.review import row_integrity
 
     r = d.record
     signed = r.status == RECORD_SIGNED
     signature = _signature(options, d.signer, r.signed_at, r.signed_role) if signed else None
     return FormJob(_record_values(d), draft=options.watermark_unsigned and not signed, signed=signature,
-                   revision=r.revision or 0, tampered=_tampered(s, "回访记录表", r.id))
+                   revision=r.revision or 0, tampered=row_integrity("回访记录表", r) is Integrity.TAMPERED)
 
 
 def _record_label(d: _RecordData) -> str:
@@ -355,10 +390,12 @@ def _record_label(d: _RecordData) -> str:
 
 def _load_records(s: Session, ids: Sequence[int]) -> dict[int, _RecordData]:
     found: dict[int, _RecordData] = {}
+    conn = s.connection()
     for i in range(0, len(ids), _CHUNK):
-        chunk = ids[i:i + _CHUNK]
-        for rec, cust, visitor, signer, due in s.execute(_record_select().where(VisitRecord.id.in_(chunk))):
-            found[rec.id] = _RecordData(rec, cust, visitor or "", signer, due)
+        for row in conn.execute(_record_select(), {"ids": list(ids[i:i + _CHUNK])}):
+            customer = _CustomerBrief(row.customer_code, row.customer_name, row.customer_grade,
+                                      row.customer_address, row.customer_department_id)
+            found[row.id] = _RecordData(row, customer, row.visitor_name or "", row.signer_name, row.planned_on)
     return found
 
 
@@ -366,12 +403,12 @@ def visit_record_pdf(ctx: ServiceContext, record_id: int, out: str | Path | None
                      forms_dir: Path | None = None) -> PrintedDocument:
     """The filled 回访记录表 of a saved record: signer and date when signed off, else the 草稿 watermark."""
     with ctx.sessions() as s:  # one connection for the settings and the record: a clerk prints one at a time
-        options, office = print_options_in(s), settings_in(s)
+        options, office = _print_settings_in(s)
         data = _load_records(s, [record_id]).get(record_id)
         if data is None:
             raise NotFound(f"回访记录 {record_id} 不存在。")
         _check_visible(ctx, data.customer, office)
-        job = _record_job(data, options, s)
+        job = _record_job(data, options)
         label = _record_label(data)
         number = data.record.number
     return _form_document(ctx, VISIT_RECORD_FORM, [job], entity="visit_record", entity_id=record_id,
@@ -394,7 +431,7 @@ def visit_records_pdf(ctx: ServiceContext, record_ids: Sequence[int], out: str |
             raise NotFound(f"回访记录 {missing[0]} 不存在。")
         for d in found.values():
             scope.check(d.customer)
-        jobs = [_record_job(found[i], options, s) for i in record_ids]
+        jobs = [_record_job(found[i], options) for i in record_ids]
         numbers = [found[i].record.number for i in record_ids]
     first, last = numbers[0], numbers[-1]
     return _form_document(ctx, VISIT_RECORD_FORM, jobs, entity="visit_record", entity_id=None,
@@ -493,7 +530,7 @@ def day_plans_pdf(ctx: ServiceContext, day: date, owner_id: int | None = None, *
             plan, cust, name = rows[pid]
             data = records.get(plan.record_id) if plan.record_id is not None else None
             if data is not None:
-                jobs.append(_record_job(data, options, s))
+                jobs.append(_record_job(data, options))
                 done.append(data.record.id)
             else:
                 jobs.append(_blank_job(plan, cust, name))

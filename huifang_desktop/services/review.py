@@ -775,6 +775,15 @@ def integrity_of(s: Session, kind: ReviewKind | str, item_id: int) -> Integrity:
     return _integrity(s, kind, row)
 
 
+def row_integrity(kind: ReviewKind | str, row: Any) -> Integrity:
+    """The same check of a record or report read as columns (any object with the table's column names as
+    attributes, e.g. a Core row); a complaint also needs its attachments: use :func:`integrity_of`."""
+    kind = ReviewKind.parse(kind)
+    if kind is ReviewKind.COMPLAINT:
+        raise ValueError("a complaint's integrity needs its attachments")
+    return check_integrity(kind, _values(kind, row), _stored(kind, row))
+
+
 def _last_returns(s: Session, kind: ReviewKind, ids: Sequence[int]) -> dict[int, tuple[str, datetime]]:
     out: dict[int, tuple[str, datetime]] = {}
     who = aliased(User)
@@ -1326,10 +1335,10 @@ def _correct_or_resubmit(owner_ctx: ServiceContext, item: ReviewItem) -> None:
 
 __all__ = [
     "AUDIT_HEADERS", "AuditFilter", "AuditPage", "AuditRow", "ItemRef", "PendingCounts", "QueueGroup",
-    "ReviewDetail", "ReviewItem", "ReviewQueue", "SeedResult", "audit_actions", "audit_log", "audit_rows",
-    "batch_sign", "detail", "export_audit", "get_report", "group_items", "integrity_of", "load_review_rules",
-    "pending_counts", "queue_group", "queue_summary",
-    "ScanCursor", "readable", "reopen", "resubmit", "return_for_rework", "returned_items", "returned_queue",
-    "review_queue", "save_review_rules", "scan_tampered", "seed_review_history", "sign", "signed_queue",
-    "tampered_items", "verify",
+    "ReviewDetail", "ReviewItem", "ReviewQueue", "ScanCursor", "SeedResult", "audit_actions", "audit_log",
+    "audit_rows", "batch_sign", "detail", "export_audit", "get_report", "group_items", "integrity_of",
+    "load_review_rules", "pending_counts", "queue_group", "queue_summary", "readable", "reopen", "resubmit",
+    "return_for_rework", "returned_items", "returned_queue", "review_queue", "row_integrity",
+    "save_review_rules", "scan_tampered", "seed_review_history", "sign", "signed_queue", "tampered_items",
+    "verify",
 ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from huifang_desktop.domain.customers import DEFAULT_CATEGORIES, DEFAULT_SOURCES, GradeThresholds
@@ -51,7 +54,7 @@ class OfficeSettings:
             raise ValidationError(errors)
 
 
-_KEY = "office"
+SETTINGS_KEY = "office"  # the Setting row holding OfficeSettings as JSON
 
 
 def describe(settings: OfficeSettings) -> list[tuple[str, str]]:
@@ -94,10 +97,14 @@ def load_settings(ctx: ServiceContext) -> OfficeSettings:
 
 def settings_in(s: Session) -> OfficeSettings:
     """The office settings, read in an open session (one connection for a caller's several reads)."""
-    row = s.get(Setting, _KEY)
-    if row is None:
+    row = s.get(Setting, SETTINGS_KEY)
+    return OfficeSettings() if row is None else settings_from(json.loads(row.value))
+
+
+def settings_from(data: Any) -> OfficeSettings:
+    """The office settings from their stored JSON (unknown keys ignored, e.g. of a newer version)."""
+    if not isinstance(data, dict):
         return OfficeSettings()
-    data = json.loads(row.value)
     known = {f.name for f in fields(OfficeSettings)}
     clean = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known}
     return OfficeSettings(**clean)
@@ -108,14 +115,14 @@ def save_settings(ctx: ServiceContext, new: OfficeSettings) -> None:
     new.validate()
     old = load_settings(ctx)
     with ctx.sessions() as s, s.begin():
-        row = s.get(Setting, _KEY)
+        row = s.get(Setting, SETTINGS_KEY)
         value = json.dumps(asdict(new), ensure_ascii=False)
         if row is None:
-            s.add(Setting(key=_KEY, value=value))
+            s.add(Setting(key=SETTINGS_KEY, value=value))
         else:
             row.value = value
         changed = [k for k, v in asdict(new).items() if asdict(old).get(k) != v]
-        audit(s, ctx, "修改设置", "setting", None, _KEY,
+        audit(s, ctx, "修改设置", "setting", None, SETTINGS_KEY,
               old={k: asdict(old)[k] for k in changed}, new={k: asdict(new)[k] for k in changed})
 
 
@@ -127,6 +134,18 @@ def get_value(ctx: ServiceContext, key: str, default: Any = None) -> Any:
 def value_in(s: Session, key: str, default: Any = None) -> Any:
     row = s.get(Setting, key)
     return default if row is None else json.loads(row.value)
+
+
+@functools.cache
+def _values_select() -> Any:
+    return select(Setting.key, Setting.value).where(Setting.key.in_(bindparam("keys", expanding=True)))
+
+
+def values_in(s: Session, keys: Sequence[str]) -> dict[str, Any]:
+    """Several stored values (decoded) in one Core query, for a caller that reads them for every document
+    it makes (a printed form); keys not stored are missing from the result."""
+    rows = s.connection().execute(_values_select(), {"keys": list(keys)})
+    return {key: json.loads(value) for key, value in rows}
 
 
 def set_value(ctx: ServiceContext, key: str, value: Any, *, what: str) -> None:

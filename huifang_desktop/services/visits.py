@@ -35,7 +35,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from heapq import merge
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, Protocol, cast
 
 from sqlalchemy import (
     Connection,
@@ -517,6 +517,16 @@ def _user_names(conn: Connection | Session) -> dict[int, str]:
     return {uid: name for uid, name in conn.execute(select(User.id, User.display_name))}
 
 
+class _Filed(Protocol):
+    """What the visibility check reads of a customer (a mapped Customer, or the columns a form printed)."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def department_id(self) -> int | None: ...
+
+
 class _Scope:
     """The visibility setting (domain.md §1, 002): a clerk or supervisor limited to their department's
     customers (same policy as the customer files); ``where(q)`` adds the condition on ``Customer``."""
@@ -535,12 +545,12 @@ class _Scope:
     def where(self, q: Any) -> Any:
         return q.where(self.condition()) if self.limited else q
 
-    def check(self, c: Customer) -> None:
+    def check(self, c: _Filed) -> None:
         if self.limited and c.department_id != self.department_id:
             raise PermissionDenied(f"客户 {c.code} 属于其他部门，需经理授权才能查看。")
 
 
-def _check_visible(ctx: ServiceContext, c: Customer, settings: OfficeSettings) -> None:
+def _check_visible(ctx: ServiceContext, c: _Filed, settings: OfficeSettings) -> None:
     _Scope(ctx, settings).check(c)
 
 

@@ -98,6 +98,32 @@ def test_printing_signed_record_prints_signer_and_date_without_watermark(
     assert "处理及时，请跟进到结案。" in text
 
 
+def test_printing_a_record_changed_after_signing_says_so_alone_and_in_a_batch(
+        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]) -> None:
+    record_id = office["record"].id
+    _sign(ctx, record_id, supervisor)
+    plan = v.add_manual_plan(cctx, office["a"].id, "满意度", "电话", DAY)
+    other = v.record_visit(cctx, v.prefill_record(cctx, plan.id).to_draft(result="未接通",
+                                                                          visited_at="2026-11-24 09:00"))
+    assert "签字后被修改" not in pages_text(p.visit_record_pdf(cctx, record_id).pdf)[0]
+    with ctx.sessions() as s, s.begin():  # outside the program, straight into the table
+        s.execute(update(VisitRecord).where(VisitRecord.id == record_id).values(feedback="悄悄改过"))
+    alone = pages_text(p.visit_record_pdf(cctx, record_id).pdf)  # the warning line can push a box over
+    assert "签字无效" in alone[0] and "签字后被修改" in alone[0] and "悄悄改过" in "".join(alone)
+    batch = pages_text(p.visit_records_pdf(cctx, [record_id, other.id]).pdf)
+    assert batch[:len(alone)] == alone and len(batch) == len(alone) + 1
+    assert "签字后被修改" not in batch[-1] and "草稿" in batch[-1] and "未接通" in batch[-1]
+
+
+def test_printing_reads_the_company_and_print_options_stored_now(
+        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]) -> None:
+    boss = ctx.as_user(supervisor)
+    save_settings(boss, replace(load_settings(ctx), company="宁波甬江精工有限公司"))
+    p.save_print_options(boss, p.PrintOptions(watermark_unsigned=False))
+    (text,) = pages_text(p.visit_record_pdf(cctx, office["record"].id).pdf)
+    assert "宁波甬江精工有限公司" in text and "草稿" not in text
+
+
 def test_printing_phone_visit_prints_phone_instead_of_a_customer_signature(
         cctx: ServiceContext, office: dict[str, Any]) -> None:
     plan = v.add_manual_plan(cctx, office["a"].id, "满意度", "电话", DAY)
