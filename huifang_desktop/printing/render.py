@@ -48,6 +48,7 @@ DATETIME_FORMAT = "%Y-%m-%d %H:%M"
 BLANK_DATE = "年　　月　　日"
 BLANK_DATETIME = "年　　月　　日　　时　　分"
 CONTINUED = "（续）"
+TAMPERED_WARNING = "注意：本记录在签字后被修改，签字无效，请重新审核。"
 
 
 @dataclass(frozen=True, slots=True)
@@ -964,7 +965,8 @@ def layout_form(template: FormTemplate, values: Mapping[str, Any] | None = None,
     """Lay out the body pages of one copy of a form (``values=None``: a blank form)."""
     ctx = _ctx(template.page)
     vals: Mapping[str, Any] = values or {}
-    header_h = _header_height(ctx, tampered)
+    number = format_value(vals.get(template.number_field)) if template.number_field else ""
+    header_h = _header_height(ctx, tampered and _inline_warning_x(ctx, template, number) is None)
     body_top = ctx.top - header_h
     body_bottom = ctx.bottom + ctx.footer_h
     full = body_top - body_bottom
@@ -1019,7 +1021,6 @@ def layout_form(template: FormTemplate, values: Mapping[str, Any] | None = None,
             top, bottom = page_runs[k], page_runs[k + 1]
             page.frames.append((ctx.x0, bottom, ctx.width, top - bottom))
 
-    number = format_value(vals.get(template.number_field)) if template.number_field else ""
     number_box = _number_box(ctx, template)
     for page in pages:
         if number:
@@ -1047,9 +1048,22 @@ def _build_row(ctx: _Ctx, row: Row, values: Mapping[str, Any],
 # Header, footer, watermark
 
 
-def _header_height(ctx: _Ctx, tampered: bool) -> float:
+def _header_height(ctx: _Ctx, warning_line: bool) -> float:
     h = ctx.company_size * 1.4 + ctx.title_size * 1.5 + ctx.fs * 2.2
-    return h + (ctx.fs * 2.0 if tampered else 0.0)
+    return h + (ctx.fs * 2.0 if warning_line else 0.0)
+
+
+def _inline_warning_x(ctx: _Ctx, template: FormTemplate, number: str) -> float | None:
+    """Where the 签字后被修改 warning starts when it fits on the 编号 line, between the number and the form
+    code; None: it takes a line of its own under it (the body then starts lower)."""
+    m = ctx.m
+    box = _number_box(ctx, template)
+    start = box.x + (min(m.width(number, ctx.fs), box.w) if number else 40 * MM) + ctx.fs * 2
+    end = ctx.x0 + ctx.width
+    if template.form_code:
+        end -= m.width(f"表单编号：{template.form_code}", ctx.fs) + ctx.fs * 2
+    width = m.width(TAMPERED_WARNING, ctx.fs)
+    return start + (end - start - width) / 2 if width <= end - start else None
 
 
 def _number_box(ctx: _Ctx, template: FormTemplate) -> Rect:
@@ -1120,8 +1134,11 @@ def _draw_header(c: Canvas, ctx: _Ctx, layout: FormLayout, page: PageLayout, cop
         code = f"表单编号：{t.form_code}"
         page.text(right - m.width(code, ctx.fs), base, code, ctx.fs)
     if layout.tampered:
-        warning = "注意：本记录在签字后被修改，签字无效，请重新审核。"
-        page.text(ctx.x0, base - ctx.fs * 1.9, warning, ctx.fs, RED_BOLD)
+        x = _inline_warning_x(ctx, t, layout.number)
+        if x is None:
+            page.text(ctx.x0, base - ctx.fs * 1.9, TAMPERED_WARNING, ctx.fs, RED_BOLD)
+        else:
+            page.text(x, base, TAMPERED_WARNING, ctx.fs, RED_BOLD)
     _flush_title(c, ctx, c_title)
 
 

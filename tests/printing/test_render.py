@@ -335,6 +335,30 @@ def test_render_tampered_record_is_flagged(visit_template: FormTemplate) -> None
     assert "已审核" not in text
 
 
+def test_render_tampered_warning_shares_the_number_line_when_it_fits(visit_template: FormTemplate) -> None:
+    """The warning must not push the form's last row onto a page of its own: it stands on the 编号 line,
+    and takes a line of its own (the body starting lower) only beside a number too long to leave room."""
+    signed = SignatureInfo("张主管", date(2026, 11, 24))
+    plain = layout_form(visit_template, VISIT, signed=signed)
+    flagged = layout_form(visit_template, VISIT, signed=signed, tampered=True)
+    assert flagged.header_height == plain.header_height and len(flagged.pages) == len(plain.pages)
+    (page,) = chunks(render(visit_template, VISIT, signed=signed, tampered=True))
+    number = next(c for c in page if c.text == VISIT["number"])
+    warning = next(c for c in page if "签字后被修改" in c.text)
+    code = next(c for c in page if c.text.startswith("表单编号"))
+    assert warning.y == number.y == code.y
+    font = register_font()
+    assert number.x + stringWidth(number.text, font, number.size) < warning.x
+    assert warning.x + stringWidth(warning.text, font, warning.size) < code.x
+
+    long_number = dict(VISIT, number="HF20261122-003-补录-" + "九" * 18)
+    crowded = layout_form(visit_template, long_number, signed=signed, tampered=True)
+    assert crowded.header_height > plain.header_height
+    page = chunks(render(visit_template, long_number, signed=signed, tampered=True))[0]
+    warning = next(c for c in page if "签字后被修改" in c.text)
+    assert warning.y < next(c for c in page if c.text.startswith("表单编号")).y
+
+
 def test_render_override_template_prints_changes(tmp_path: Path) -> None:
     source = (forms_dir() / "visit_record.toml").read_text(encoding="utf-8")
     source = source.replace('title = "回访记录表"', 'title = "客户回访单"').replace('company = ""', 'company = "某某物业"')
