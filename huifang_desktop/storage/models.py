@@ -181,9 +181,10 @@ class VisitPlan(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __table_args__ = (
-        Index("ix_visit_plan_due_state_owner", "due", "state", "owner_id"),  # the calendar's day counts
+        # the calendar's day counts; the statistics read the counted columns from the index alone (0009)
+        Index("ix_visit_plan_due_state_owner", "due", "state", "owner_id", "visit_type", "rule_key", "done_on"),
         Index("ix_visit_plan_state_due", "state", "due"),  # pending and overdue plans
-        Index("ix_visit_plan_owner_due", "owner_id", "due"),
+        Index("ix_visit_plan_owner_due", "owner_id", "due", "state", "visit_type", "rule_key", "done_on"),
     )
     __mapper_args__ = {"version_id_col": version}
 
@@ -227,8 +228,10 @@ class VisitRecord(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __table_args__ = (
-        Index("ix_visit_record_visited_at", "visited_at"),
-        Index("ix_visit_record_visitor_at", "visitor_id", "visited_at"),
+        # the statistics read the counted columns from the index alone (migration 0009)
+        Index("ix_visit_record_visited_at", "visited_at", "satisfaction"),
+        Index("ix_visit_record_visitor_at", "visitor_id", "visited_at", "visit_type", "result", "satisfaction",
+              "transfer_due", "transfer_done_at"),
         Index("ix_visit_record_status", "status"),
     )
     __mapper_args__ = {"version_id_col": version}

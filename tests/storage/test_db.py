@@ -692,9 +692,9 @@ def test_upgrade_database_made_by_service_records_revision_indexes_the_calendar(
             " (2, 1, 'customer:1#routine@20261110', 'routine', '例行', '电话', '2026-11-10', '2026-11-20',"
             " 1, 1, '待回访', '', 0, NULL, NULL, '2026-11-01 10:00:00', 1)"))
 
-    result = upgrade(new_engine, backup_dir=tmp_path / "backups")
+    result = upgrade(new_engine, "0007", backup_dir=tmp_path / "backups")  # 0009 widens these indexes
 
-    assert (result.before, result.after) == ("0006", head_revision())
+    assert (result.before, result.after) == ("0006", "0007")
     assert result.backup is not None
     _assert_0001_rows_readable(new_engine)
     indexes = {i["name"]: i["column_names"] for i in inspect(new_engine).get_indexes("visit_plan")}
@@ -764,4 +764,57 @@ def test_upgrade_database_made_by_calendar_index_revision_adds_the_import_runs(
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0007")
     assert not {"import_run", "import_item"} & set(inspect(new_engine).get_table_names())
+    _assert_0001_rows_readable(new_engine)
+
+
+# --- a database made by the 0008 (import runs) program ----------------------------------------------------
+
+_PLAN_COUNTS = ("SELECT owner_id, visit_type, rule_key, count(*), sum(state = '已回访'), sum(done_on <= due)"
+                " FROM visit_plan{} WHERE due >= '2026-01-01' AND due <= '2026-12-31' AND state != '已取消'"
+                " GROUP BY owner_id, visit_type, rule_key")
+_RECORD_COUNTS = ("SELECT visitor_id, visit_type, result, satisfaction, count(*),"
+                  " sum(transfer_done_at > transfer_due) FROM visit_record{}"
+                  " WHERE visited_at >= '2026-01-01' AND visited_at < '2027-01-01'"
+                  " GROUP BY visitor_id, visit_type, result, satisfaction")
+_TREND = ("SELECT strftime('%Y-%m', visited_at), satisfaction, count(*) FROM visit_record{}"
+          " WHERE visited_at >= '2026-01-01' AND visited_at < '2027-01-01' GROUP BY 1, 2")
+_COUNTS = (_PLAN_COUNTS, _RECORD_COUNTS, _TREND)
+_BY_INDEX = (" INDEXED BY ix_visit_plan_owner_due", " INDEXED BY ix_visit_record_visitor_at",
+             " INDEXED BY ix_visit_record_visited_at")
+
+
+def test_upgrade_database_made_by_import_runs_revision_widens_the_visit_indexes(
+        new_engine: Engine, tmp_path: Path) -> None:
+    upgrade(new_engine, "0008")
+    _fill_0003(new_engine)
+    with new_engine.connect() as conn:
+        before = [conn.execute(text(q.format(""))).all() for q in _COUNTS]
+    assert all(before)
+
+    result = upgrade(new_engine, backup_dir=tmp_path / "backups")
+
+    assert (result.before, result.after) == ("0008", head_revision())
+    _assert_0001_rows_readable(new_engine)
+    plan_ix = {i["name"]: i["column_names"] for i in inspect(new_engine).get_indexes("visit_plan")}
+    record_ix = {i["name"]: i["column_names"] for i in inspect(new_engine).get_indexes("visit_record")}
+    assert plan_ix["ix_visit_plan_due_state_owner"][:3] == ["due", "state", "owner_id"]  # the calendar's
+    assert plan_ix["ix_visit_plan_owner_due"][:2] == ["owner_id", "due"]
+    assert record_ix["ix_visit_record_visited_at"] == ["visited_at", "satisfaction"]
+    assert record_ix["ix_visit_record_visitor_at"][:2] == ["visitor_id", "visited_at"]
+    with new_engine.connect() as conn:  # the same counts, which each index now holds by itself
+        assert [conn.execute(text(q.format(""))).all() for q in _COUNTS] == before
+        for q, index in zip(_COUNTS, _BY_INDEX, strict=True):
+            assert conn.execute(text(q.format(index))).all() == conn.execute(text(q.format(""))).all()
+            plan = " ".join(str(r[-1]) for r in conn.execute(text("EXPLAIN QUERY PLAN " + q.format(index))))
+            assert "COVERING INDEX" in plan, plan
+
+    cfg = db._alembic_config()
+    from alembic import command
+    with new_engine.begin() as conn:  # and back: the narrow indexes return
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")
+    plan_ix = {i["name"]: i["column_names"] for i in inspect(new_engine).get_indexes("visit_plan")}
+    record_ix = {i["name"]: i["column_names"] for i in inspect(new_engine).get_indexes("visit_record")}
+    assert plan_ix["ix_visit_plan_owner_due"] == ["owner_id", "due"]
+    assert record_ix["ix_visit_record_visitor_at"] == ["visitor_id", "visited_at"]
     _assert_0001_rows_readable(new_engine)
