@@ -390,7 +390,7 @@ def _record_label(d: _RecordData) -> str:
 
 def _load_records(s: Session, ids: Sequence[int]) -> dict[int, _RecordData]:
     found: dict[int, _RecordData] = {}
-    conn = s.connection()
+    conn = s.connection()  # a Core read: it sees what is committed or flushed, not a pending ORM change
     for i in range(0, len(ids), _CHUNK):
         for row in conn.execute(_record_select(), {"ids": list(ids[i:i + _CHUNK])}):
             customer = _CustomerBrief(row.customer_code, row.customer_name, row.customer_grade,

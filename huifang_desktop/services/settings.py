@@ -15,6 +15,7 @@ from huifang_desktop.domain.customers import DEFAULT_CATEGORIES, DEFAULT_SOURCES
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission
 from huifang_desktop.services.context import ServiceContext, audit
+from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.storage.models import Setting
 
 VISIBILITY_OFFICE = "office"
@@ -102,9 +103,13 @@ def settings_in(s: Session) -> OfficeSettings:
 
 
 def settings_from(data: Any) -> OfficeSettings:
-    """The office settings from their stored JSON (unknown keys ignored, e.g. of a newer version)."""
-    if not isinstance(data, dict):
+    """The office settings from their stored JSON (``None``: never saved, the defaults; unknown keys are
+    ignored, e.g. of a newer version). A row that is not a set of settings is refused rather than read as
+    the defaults, which would silently lift a department-only visibility."""
+    if data is None:
         return OfficeSettings()
+    if not isinstance(data, dict):
+        raise ServiceError("办公设置已损坏（不是一组设置），请管理员在“设置”中重新保存，或从备份恢复。")
     known = {f.name for f in fields(OfficeSettings)}
     clean = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known}
     return OfficeSettings(**clean)

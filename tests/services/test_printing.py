@@ -108,11 +108,29 @@ def test_printing_a_record_changed_after_signing_says_so_alone_and_in_a_batch(
     assert "签字后被修改" not in pages_text(p.visit_record_pdf(cctx, record_id).pdf)[0]
     with ctx.sessions() as s, s.begin():  # outside the program, straight into the table
         s.execute(update(VisitRecord).where(VisitRecord.id == record_id).values(feedback="悄悄改过"))
-    alone = pages_text(p.visit_record_pdf(cctx, record_id).pdf)  # the warning line can push a box over
+    alone = pages_text(p.visit_record_pdf(cctx, record_id).pdf)
     assert "签字无效" in alone[0] and "签字后被修改" in alone[0] and "悄悄改过" in "".join(alone)
     batch = pages_text(p.visit_records_pdf(cctx, [record_id, other.id]).pdf)
     assert batch[:len(alone)] == alone and len(batch) == len(alone) + 1
     assert "签字后被修改" not in batch[-1] and "草稿" in batch[-1] and "未接通" in batch[-1]
+
+
+def test_printing_settings_read_together_and_a_damaged_row_is_refused(
+        ctx: ServiceContext, cctx: ServiceContext, office: dict[str, Any]) -> None:
+    from huifang_desktop.services.errors import ServiceError
+    from huifang_desktop.services.settings import values_in
+    from huifang_desktop.storage.models import Setting
+
+    with ctx.sessions() as s:
+        assert values_in(s, ["print_options", "no_such_key"]) == {}  # never saved: missing, not None
+    with ctx.sessions() as s, s.begin():  # damaged outside the program: a list, not a set of settings
+        row = s.get(Setting, "office")
+        if row is None:
+            s.add(Setting(key="office", value="[1, 2]"))
+        else:
+            row.value = "[1, 2]"
+    with pytest.raises(ServiceError, match="办公设置已损坏"):  # not printed under the default visibility
+        p.visit_record_pdf(cctx, office["record"].id)
 
 
 def test_printing_reads_the_company_and_print_options_stored_now(
@@ -180,6 +198,8 @@ def test_printing_other_departments_records_are_refused_when_visibility_is_limit
         p.visit_record_pdf(other, office["record"].id)
     with pytest.raises(PermissionDenied):
         p.blank_visit_record_pdf(other, office["plan_a"].id)
+    with pytest.raises(PermissionDenied):  # in a batch too
+        p.visit_records_pdf(other, [office["record"].id])
     assert p.visit_record_pdf(cctx, office["record"].id).pages == 1
 
 

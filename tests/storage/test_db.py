@@ -818,3 +818,20 @@ def test_upgrade_database_made_by_import_runs_revision_widens_the_visit_indexes(
     assert plan_ix["ix_visit_plan_owner_due"] == ["owner_id", "due"]
     assert record_ix["ix_visit_record_visitor_at"] == ["visitor_id", "visited_at"]
     _assert_0001_rows_readable(new_engine)
+
+
+def test_upgrade_from_0008_runs_again_after_a_power_cut_left_an_index_dropped(
+        new_engine: Engine, tmp_path: Path) -> None:
+    """SQLite commits each DROP INDEX by itself: a cut between 0009's drop and create leaves the file at 0008
+    without that index, and the next start must still upgrade it (not fail on "no such index" each time)."""
+    upgrade(new_engine, "0008")
+    _fill_0003(new_engine)
+    with new_engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_visit_plan_due_state_owner"))
+
+    result = upgrade(new_engine, backup_dir=tmp_path / "backups")
+
+    assert (result.before, result.after) == ("0008", head_revision())
+    plan_ix = {i["name"]: i["column_names"] for i in inspect(new_engine).get_indexes("visit_plan")}
+    assert plan_ix["ix_visit_plan_due_state_owner"][:3] == ["due", "state", "owner_id"]
+    _assert_0001_rows_readable(new_engine)

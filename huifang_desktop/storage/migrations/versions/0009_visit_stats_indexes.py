@@ -34,19 +34,26 @@ _WIDENED = (
 
 
 def _rebuild(table: str, index: str, columns: list[str]) -> None:
-    op.drop_index(index, table_name=table)
+    # SQLite commits each DROP / CREATE INDEX by itself: after a power cut between the two the file is
+    # still at 0008 with the index missing, and the next start must be able to run this again.
+    op.drop_index(index, table_name=table, if_exists=True)
     op.create_index(index, table, columns, unique=False)
 
 
-def upgrade() -> None:
-    for table, index, _before, now in _WIDENED:
-        _rebuild(table, index, now)
+def _analyze() -> None:
     # A new index has no planner statistics until the next ANALYZE (storage.db.refresh_statistics, once a
     # day); without them SQLite may prefer a narrower index. About 1 s on 1,000,000 plans.
     op.execute('ANALYZE visit_plan')
     op.execute('ANALYZE visit_record')
 
 
+def upgrade() -> None:
+    for table, index, _before, now in _WIDENED:
+        _rebuild(table, index, now)
+    _analyze()
+
+
 def downgrade() -> None:
     for table, index, before, _now in _WIDENED:
         _rebuild(table, index, before)
+    _analyze()
