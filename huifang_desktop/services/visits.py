@@ -294,6 +294,8 @@ class PlanRow:
     version: int = 1
     cancel_reason: str = ""
     done_on: date | None = None
+    record_id: int | None = None  # the visit's record once visited
+    record_status: str = ""  # its review status: 待审阅 / 退回 / 已签字
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +419,7 @@ class VisitRecordRow:
     offer_complaint: bool = False  # record_visit: unsatisfied, offer to open a complaint
     follow_up_plan_id: int | None = None  # record_visit: the next attempt planned now
     next_plan_id: int | None = None  # record_visit: the plan made for 下次回访时间
+    supervisor_comment: str = ""  # 指导意见; on a returned (退回) record, the reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -568,7 +571,7 @@ def _plan_select() -> Any:
                Customer.primary_phone, VisitPlan.visit_type, VisitPlan.method, VisitPlan.earliest,
                VisitPlan.due, User.display_name, VisitPlan.state, VisitPlan.attempt, VisitPlan.rule_key,
                rec.number, VisitPlan.owner_id, VisitPlan.manual, VisitPlan.version, VisitPlan.cancel_reason,
-               VisitPlan.done_on)
+               VisitPlan.done_on, rec.id, rec.status)
         .join(Customer, Customer.id == VisitPlan.customer_id)
         .outerjoin(User, User.id == VisitPlan.owner_id)
         .outerjoin(rec, rec.id == VisitPlan.record_id)
@@ -578,7 +581,7 @@ def _plan_select() -> Any:
 def _plan_row(r: Any, today: date) -> PlanRow:
     return PlanRow(r[0], r[1], r[2], r[3], r[4], format_phone(r[5]), r[6], r[7], r[8], r[9], r[10] or "",
                    r[11], display_state(r[11], r[9], today), r[12], r[13], r[14] or "", r[15], bool(r[16]),
-                   r[17], r[18] or "", r[19])
+                   r[17], r[18] or "", r[19], r[20], r[21] or "")
 
 
 def _get_plan_row(s: Session, plan_id: int, today: date) -> PlanRow:
@@ -930,7 +933,8 @@ def on_trigger(ctx: ServiceContext, customer_id: int, trigger: Trigger) -> list[
 def list_plans(ctx: ServiceContext, *, start: date, end: date, owner_id: int | None = None,
                team: bool = False, states: set[str] | None = None, limit: int | None = None) -> list[PlanRow]:
     """Plans due in [start, end], by due date. ``owner_id``: one person's; ``team``: their department's
-    (the acting user's when no owner is given). ``states`` may hold 待回访/已回访/已取消 and 逾期."""
+    (the acting user's when no owner is given). ``states`` may hold 待回访/已回访/已取消, 逾期, and 退回
+    (visited, the record returned by the supervisor for correction)."""
     today = ctx.today()
     scope = _Scope(ctx)
     with ctx.sessions() as s:
@@ -940,12 +944,15 @@ def list_plans(ctx: ServiceContext, *, start: date, end: date, owner_id: int | N
         elif owner_id is not None:
             q = q.where(VisitPlan.owner_id == owner_id)
         if states:
-            stored = {st for st in states if st != OVERDUE}
+            stored = {st for st in states if st not in (OVERDUE, RECORD_RETURNED)}
             conds: list[Any] = []
             if stored:
                 conds.append(VisitPlan.state.in_(stored))
             if OVERDUE in states:
                 conds.append(and_(VisitPlan.state == _PENDING, VisitPlan.due < today))
+            if RECORD_RETURNED in states:  # few: found from the records' status index, then by plan id
+                conds.append(VisitPlan.id.in_(
+                    select(VisitRecord.plan_id).where(VisitRecord.status == RECORD_RETURNED)))
             q = q.where(or_(*conds))
         q = q.order_by(VisitPlan.due, VisitPlan.id)
         if limit:
@@ -1301,7 +1308,8 @@ def _record_row(s: Session, rec: VisitRecord, now: datetime, **extra: Any) -> Vi
         visitor.display_name if visitor else "", rec.content, rec.feedback, rec.problems, rec.measures,
         rec.satisfaction, rec.handling, rec.transfer_department, rec.transfer_due, rec.transfer_done_at,
         rec.transfer_answer, overdue, rec.next_visit_on, rec.result, rec.customer_signed,
-        _signature_text(rec.method, rec.customer_signed), rec.status, rec.version, **extra)
+        _signature_text(rec.method, rec.customer_signed), rec.status, rec.version,
+        supervisor_comment=rec.supervisor_comment or "", **extra)
 
 
 def _add_plan(s: Session, ctx: ServiceContext, p: PlannedVisit, customer_id: int, owner_id: int | None,

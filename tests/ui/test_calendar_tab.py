@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from PySide6.QtCore import Qt
 
 from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.services import customers as customer_service
@@ -146,3 +147,69 @@ def test_unsatisfied_visit_plans_a_follow_up_and_says_so(qtbot, planned):
     assert dialog.saved is not None and dialog.saved.follow_up_plan_id is not None
     assert any("再次回访" in n for n in dialog.notes)
     assert any("投诉" in n for n in dialog.notes)
+
+
+def _visited(c, plan):
+    """The planned phone visit made: a record waiting for review."""
+    draft = visit_service.prefill_record(c, plan.id).to_draft(result="成功", satisfaction="满意",
+                                                               visited_at="2026-11-24 09:00")
+    return visit_service.record_visit(c, draft)
+
+
+def test_a_returned_record_is_listed_and_opens_for_correction(qtbot, ctx, planned, supervisor):
+    from huifang_desktop.domain.signoff import ReviewKind
+    from huifang_desktop.services import review as review_service
+    from huifang_desktop.ui.review.dialogs import RecordCorrectionDialog
+
+    c, _customer, plan = planned
+    rec = _visited(c, plan)
+    review_service.return_for_rework(ctx.as_user(supervisor), ReviewKind.RECORD, rec.id, "客户意见记录过于简单")
+    tab = CalendarTab(c)
+    qtbot.addWidget(tab)
+    assert tab.list_title.text() == "今日待回访 0，逾期 0，退回待修改 1"
+    assert tab.plans.rowCount() == 1
+    state = tab.plans.index(0, PlanTableModel.COL_STATE)
+    assert state.data() == "已退回" and "被主管退回" in tab.plans.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+
+    tab.list.selectRow(0)
+    tab.record_current()  # Enter / double-click
+    dialog = tab.dialog
+    assert isinstance(dialog, RecordCorrectionDialog) and dialog.isVisible()
+    assert "客户意见记录过于简单" in dialog.message.text()
+    dialog.feedback.setPlainText("设备运行稳定，希望周末也能送货")
+    dialog.save()
+    assert not dialog.isVisible()
+    assert visit_service.get_record(c, rec.id).status == "待审阅"
+    assert tab.list_title.text() == "今日待回访 0，逾期 0" and tab.plans.rowCount() == 0
+    assert rec.number in tab.notice.text()
+
+
+def test_a_visited_plan_opens_its_filled_form_and_others_cannot_correct_it(qtbot, ctx, planned, supervisor,
+                                                                          clerk2):
+    from huifang_desktop.domain.signoff import ReviewKind
+    from huifang_desktop.services import review as review_service
+
+    c, _customer, plan = planned
+    rec = _visited(c, plan)
+    tab = CalendarTab(c)
+    qtbot.addWidget(tab)
+    tab.selected = date(2026, 11, 24)
+    tab.refresh()
+    assert tab.plans.plan(0).record_id == rec.id and tab.plans.index(0, 1).data() == "已回访"
+    tab.list.selectRow(0)
+    tab.record_current()
+    assert tab.dialog is None and tab.preview is not None  # the filled 回访记录表, read-only
+    assert rec.number in tab.preview.windowTitle()
+    tab.preview.close()
+
+    review_service.return_for_rework(ctx.as_user(supervisor), ReviewKind.RECORD, rec.id, "请补充")
+    other = CalendarTab(ctx.as_user(clerk2))  # not the visitor: sees the form, cannot correct it
+    qtbot.addWidget(other)
+    other.scope.setCurrentIndex(other.scope.findText(tab.plans.plan(0).owner))
+    other.selected = date(2026, 11, 24)
+    other.refresh()
+    assert other.plans.rowCount() == 1 and other.plans.index(0, 1).data() == "已退回"
+    other.list.selectRow(0)
+    other.record_current()
+    assert other.dialog is None and other.preview is not None
+    other.preview.close()

@@ -18,8 +18,14 @@ PLAN_MIME = "application/x-huifang-visit-plan"
 
 Index = QModelIndex | QPersistentModelIndex
 
+RETURNED_STATE = "已退回"  # visited, and the record came back from review to be corrected
 STATE_COLORS = {"逾期": QColor("#d9363e"), "待回访": QColor("#1f6feb"), "已回访": QColor("#389e0d"),
-                "已取消": QColor("#8c8c8c")}
+                "已取消": QColor("#8c8c8c"), RETURNED_STATE: QColor("#d46b08")}
+
+
+def state_text(p: PlanRow) -> str:
+    """The list's 状态: the plan's state (or 逾期), and 已退回 while its record waits for correction."""
+    return RETURNED_STATE if p.state == "已回访" and p.record_status == "退回" else p.display_state
 
 
 class PlanTableModel(RowTableModel[PlanRow]):
@@ -43,15 +49,17 @@ class PlanTableModel(RowTableModel[PlanRow]):
             return None
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (p.due.isoformat(), p.display_state, p.customer_code, p.customer_name, p.grade, p.phone,
+            return (p.due.isoformat(), state_text(p), p.customer_code, p.customer_name, p.grade, p.phone,
                     p.visit_type, p.method, p.owner, str(p.attempt))[col]
         if role == IdRole:
             return p.id
         if role == Qt.ItemDataRole.ForegroundRole and col == self.COL_STATE:
-            return STATE_COLORS.get(p.display_state)
+            return STATE_COLORS.get(state_text(p))
         if role == Qt.ItemDataRole.ToolTipRole:
             window = f"{p.earliest.isoformat()} – {p.due.isoformat()}"
             extra = f"\n取消原因：{p.cancel_reason}" if p.cancel_reason else ""
+            if state_text(p) == RETURNED_STATE:
+                extra += self.tr("\n回访记录 {0} 被主管退回：双击按意见修改").format(p.record_number)
             return self.tr("回访窗口：{0}{1}").format(window, extra)
         return None
 

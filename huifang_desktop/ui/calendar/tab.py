@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -22,12 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from huifang_desktop.domain.roles import Role
+from huifang_desktop.domain.roles import Permission, Role, can
 from huifang_desktop.services import printing as printing_service
 from huifang_desktop.services import users as user_service
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
+from huifang_desktop.services.visits import RECORD_RETURNED
 from huifang_desktop.ui.calendar.models import DayGridModel, PlanTableModel
 from huifang_desktop.ui.calendar.record_dialog import VisitRecordDialog
 from huifang_desktop.ui.common.feedback import show_error
@@ -123,6 +125,7 @@ class CalendarTab(QWidget):
         self.print_day_button = QPushButton(self.tr("批量打印当日计划…"))
         self.print_day_button.setToolTip(self.tr("所选日期（未选则今天）的每个回访计划一份回访记录表，合成一个 PDF"))
         self.preview: PrintPreviewDialog | None = None
+        self.dialog: QDialog | None = None  # a returned record being corrected (open(), not exec())
         self.print_task: ProgressTask | None = None
 
         top = QHBoxLayout()
@@ -255,13 +258,19 @@ class CalendarTab(QWidget):
             index = self.grid_model.index_of(self.selected)
             if index.isValid():
                 self.grid.setCurrentIndex(index)
-        else:
-            far_past = self.today - timedelta(days=365)
-            rows = visit_service.list_plans(self.ctx, start=far_past, end=self.today, owner_id=owner, team=team,
-                                            states={"待回访"})
+        else:  # today's and overdue visits, and visited ones whose record came back to be corrected
+            year = timedelta(days=365)
+            rows = visit_service.list_plans(self.ctx, start=self.today - year, end=self.today, owner_id=owner,
+                                            team=team, states={"待回访"})
             due_today = sum(1 for r in rows if r.due == self.today)
-            self.list_title.setText(self.tr("今日待回访 {0}，逾期 {1}").format(due_today, len(rows) - due_today))
+            returned = visit_service.list_plans(self.ctx, start=self.today - year, end=self.today + year,
+                                                owner_id=owner, team=team, states={RECORD_RETURNED})
+            title = self.tr("今日待回访 {0}，逾期 {1}").format(due_today, len(rows) - due_today)
+            if returned:
+                title += self.tr("，退回待修改 {0}").format(len(returned))
+            self.list_title.setText(title)
             rows.sort(key=lambda r: (r.display_state != "逾期", r.due, r.customer_code))
+            rows = [*rows[:len(rows) - due_today], *returned, *rows[len(rows) - due_today:]]
         self.plans.set_rows(rows)
         if rows:
             self.list.selectRow(0)
@@ -290,11 +299,18 @@ class CalendarTab(QWidget):
         return self.plans.plan(rows[0].row()) if rows else None
 
     def record_current(self) -> None:
+        """Enter / double-click: the 回访记录表 of a pending plan; a visited plan's record (to correct when
+        the supervisor returned it to its visitor, else its filled form in the preview)."""
         plan = self.current_plan()
         if plan is None:
             return
+        if plan.state == "已回访" and plan.record_id is not None:
+            self.open_record(plan.record_id)
+            return
         if plan.state != "待回访":
-            QMessageBox.information(self, self.tr("回访记录"), self.tr("该计划已{0}。").format(plan.state))
+            reason = self.tr("：{0}").format(plan.cancel_reason) if plan.cancel_reason else ""
+            QMessageBox.information(self, self.tr("回访记录"),
+                                    self.tr("该计划的状态是“{0}”{1}。").format(plan.state, reason))
             return
         try:
             dialog = VisitRecordDialog(self.ctx, plan.id, parent=self)
@@ -304,6 +320,27 @@ class CalendarTab(QWidget):
         if dialog.exec() == VisitRecordDialog.DialogCode.Accepted:
             self.refresh()
             self.notice.setText("".join(dialog.notes))
+
+    def open_record(self, record_id: int) -> None:
+        from huifang_desktop.ui.review.dialogs import RecordCorrectionDialog
+
+        try:
+            row = visit_service.get_record(self.ctx, record_id)
+        except ServiceError as exc:
+            show_error(self, exc)
+            return
+        mine = row.visitor_id == self.ctx.user.id or can(self.ctx.user.role, Permission.SIGN_OFF)
+        if row.status != RECORD_RETURNED or not mine:
+            self.print_blank_current()  # the filled form, read-only
+            return
+        dialog = RecordCorrectionDialog(self.ctx, row, row.supervisor_comment, self)
+        self.dialog = dialog
+        dialog.accepted.connect(lambda: self._corrected(row.number))
+        dialog.open()
+
+    def _corrected(self, number: str) -> None:
+        self.refresh()
+        self.notice.setText(self.tr("已修改回访记录 {0}，重新提交审阅。").format(number))
 
     def move_current(self) -> None:
         plan = self.current_plan()
