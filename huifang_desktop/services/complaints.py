@@ -79,6 +79,7 @@ from huifang_desktop.domain.validation import (
 from huifang_desktop.domain.visits import VisitMethod, VisitResult, VisitType
 from huifang_desktop.exports.visits_xlsx import write_visit_ledger
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit, recent_changes
+from huifang_desktop.services.customers import customer_scope
 from huifang_desktop.services.errors import (
     ConflictError,
     LockedError,
@@ -88,7 +89,6 @@ from huifang_desktop.services.errors import (
 )
 from huifang_desktop.services.outputs import checked_target, period_text, write_failed
 from huifang_desktop.services.settings import (
-    VISIBILITY_DEPARTMENT,
     get_value,
     load_settings,
     set_value,
@@ -383,12 +383,10 @@ def _choice(value: Any, options: Sequence[str], label: str, name: str, errors: l
 
 def _visible_condition(ctx: ServiceContext) -> Any:
     """Department visibility (same setting as the customer files): limited users see their department's."""
-    office = load_settings(ctx)
-    limited = (office.visibility == VISIBILITY_DEPARTMENT and ctx.user.id != 0
-               and not can(ctx.user.role, Permission.VIEW_ALL_DEPARTMENTS))
-    if not limited:
+    scope = customer_scope(ctx)
+    if not scope.limited:
         return None
-    dep = ctx.user.department_id
+    dep = scope.department_id
     return or_(Complaint.department_id == dep, Complaint.handler_id == ctx.user.id,
                Complaint.department_id.is_(None) if dep is None else Complaint.id < 0)
 

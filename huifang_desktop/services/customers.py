@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -130,25 +130,56 @@ class HistoryRow:
 
 # --- scope and permissions ------------------------------------------------------------------------------
 
-def _scope_department(ctx: ServiceContext, settings: OfficeSettings) -> tuple[bool, int | None]:
-    """``(limited, department_id)``: whether the user sees only one department's files, and which
-    (domain.md §1, 002). A limited user without a department sees only files that have no department."""
-    if settings.visibility != VISIBILITY_DEPARTMENT or ctx.user.id == 0:
-        return False, None
-    if can(ctx.user.role, Permission.VIEW_ALL_DEPARTMENTS):
-        return False, None
-    return True, ctx.user.department_id
+class Filed(Protocol):
+    """What the visibility check reads of a customer (a mapped Customer, or the columns a form printed)."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def department_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerScope:
+    """Which customer files the acting user sees (domain.md §1, 002): every file, or (``limited``) only
+    those of their department; a limited user without a department sees only files that have none. The
+    one place this rule is decided: the customer files, visits, printing, statistics, ledgers and service
+    records all ask :func:`customer_scope`."""
+
+    limited: bool
+    department_id: int | None
+
+    def condition(self) -> Any:
+        """The limit as a condition on ``Customer`` (joined by the caller)."""
+        if self.department_id is None:
+            return Customer.department_id.is_(None)
+        return Customer.department_id == self.department_id
+
+    def where(self, q: Any) -> Any:
+        return q.where(self.condition()) if self.limited else q
+
+    def check(self, c: Filed) -> None:
+        if self.limited and c.department_id != self.department_id:
+            raise PermissionDenied(f"客户 {c.code} 属于其他部门，需经理授权才能查看。")
+
+
+def customer_scope(ctx: ServiceContext, settings: OfficeSettings | None = None) -> CustomerScope:
+    """The acting user's scope under the office's visibility setting (read now unless passed)."""
+    settings = settings or load_settings(ctx)
+    limited = (settings.visibility == VISIBILITY_DEPARTMENT and ctx.user.id != 0
+               and not can(ctx.user.role, Permission.VIEW_ALL_DEPARTMENTS))
+    return CustomerScope(limited, ctx.user.department_id if limited else None)
 
 
 def _scoped_filter(ctx: ServiceContext, f: CustomerFilter, settings: OfficeSettings) -> CustomerFilter:
-    limited, dep = _scope_department(ctx, settings)
-    return CustomerFilter(**{**asdict(f), "department_id": dep, "department_scoped": limited})
+    scope = customer_scope(ctx, settings)
+    return CustomerFilter(**{**asdict(f), "department_id": scope.department_id, "department_scoped": scope.limited})
 
 
-def _check_visible(ctx: ServiceContext, c: Customer, settings: OfficeSettings) -> None:
-    limited, dep = _scope_department(ctx, settings)
-    if limited and c.department_id != dep:
-        raise PermissionDenied(f"客户 {c.code} 属于其他部门，需经理授权才能查看。")
+def check_visible(ctx: ServiceContext, c: Filed, settings: OfficeSettings | None = None) -> None:
+    """PermissionDenied for a customer file outside the acting user's scope."""
+    customer_scope(ctx, settings).check(c)
 
 
 def _load(s: Session, customer_id: int) -> Customer:
@@ -193,7 +224,7 @@ def get_customer(ctx: ServiceContext, customer_id: int) -> CustomerDetail:
     settings = load_settings(ctx)
     with ctx.sessions() as s:
         c = _load(s, customer_id)
-        _check_visible(ctx, c, settings)
+        check_visible(ctx, c, settings)
         purchases = s.execute(
             select(Purchase).where(Purchase.customer_id == c.id).order_by(Purchase.day.desc(), Purchase.id.desc())
         ).scalars().all()
@@ -357,7 +388,7 @@ def update_customer(ctx: ServiceContext, customer_id: int, draft: CustomerDraft,
     try:
         with ctx.sessions() as s, s.begin():
             c = _load(s, customer_id)
-            _check_visible(ctx, c, settings)
+            check_visible(ctx, c, settings)
             if c.version != expected_version:
                 theirs = _snapshot(c)
                 what = recent_changes(s, "customer", c.id, c.version - expected_version, ctx.user.id)
@@ -389,7 +420,7 @@ def set_archived(ctx: ServiceContext, customer_id: int, archived: bool, reason: 
         raise ValidationError(FieldError("reason", "归档原因", "请填写归档原因"))
     with ctx.sessions() as s, s.begin():
         c = _load(s, customer_id)
-        _check_visible(ctx, c, load_settings(ctx))
+        check_visible(ctx, c)
         if c.archived == archived:
             return
         c.archived = archived
@@ -438,7 +469,7 @@ def add_purchase(ctx: ServiceContext, customer_id: int, *, day: date | str, prod
     assert the_day is not None
     with ctx.sessions() as s, s.begin():
         c = _load(s, customer_id)
-        _check_visible(ctx, c, load_settings(ctx))
+        check_visible(ctx, c)
         p = Purchase(customer_id=c.id, day=the_day, kind=kind, product=clean_text(product), spec=clean_text(spec),
                      quantity=qty, amount=money, warranty_end=w_end, created_at=ctx.now())
         s.add(p)
@@ -475,7 +506,7 @@ def recompute_grade(ctx: ServiceContext, customer_id: int) -> str:
     settings = load_settings(ctx)
     with ctx.sessions() as s, s.begin():
         c = _load(s, customer_id)
-        _check_visible(ctx, c, settings)
+        check_visible(ctx, c, settings)
         _regrade(s, ctx, c, settings)
         return c.grade
 
@@ -486,7 +517,7 @@ def pin_grade(ctx: ServiceContext, customer_id: int, grade: str | None, reason: 
     settings = load_settings(ctx)
     with ctx.sessions() as s, s.begin():
         c = _load(s, customer_id)
-        _check_visible(ctx, c, settings)
+        check_visible(ctx, c, settings)
         old = {"grade": c.grade, "pinned": c.grade_pinned, "grade_reason": c.grade_reason}
         if grade is None:
             c.grade_pinned, c.grade_reason = False, ""

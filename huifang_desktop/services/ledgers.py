@@ -50,9 +50,10 @@ from huifang_desktop.domain.visits import OVERDUE, PlanState, VisitType, display
 from huifang_desktop.exports.ledger_xlsx import INTEGER_FORMAT, MONEY_FORMAT, XlsxColumn, write_ledger
 from huifang_desktop.services import service_records
 from huifang_desktop.services.context import ServiceContext, audit
+from huifang_desktop.services.customers import customer_scope
 from huifang_desktop.services.errors import PermissionDenied, ServiceError
 from huifang_desktop.services.outputs import checked_target, write_failed
-from huifang_desktop.services.settings import VISIBILITY_DEPARTMENT, get_value, load_settings, set_value
+from huifang_desktop.services.settings import get_value, load_settings, set_value
 from huifang_desktop.storage.models import (
     Complaint,
     Customer,
@@ -295,11 +296,8 @@ def _scope(ctx: ServiceContext) -> Any | None:
 
 def _customer_scope(ctx: ServiceContext) -> tuple[bool, int | None]:
     """(limited, department): the customer files' visibility rule, as ``CustomerFilter`` takes it."""
-    office = load_settings(ctx)
-    if office.visibility != VISIBILITY_DEPARTMENT or ctx.user.id == 0 \
-            or can(ctx.user.role, Permission.VIEW_ALL_DEPARTMENTS):
-        return False, None
-    return True, ctx.user.department_id
+    scope = customer_scope(ctx)
+    return scope.limited, scope.department_id
 
 
 def _owner(ctx: ServiceContext, f: LedgerFilter) -> int | None:

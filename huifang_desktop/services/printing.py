@@ -41,6 +41,7 @@ from huifang_desktop.domain.validation import format_phone
 from huifang_desktop.domain.visits import PlanState, VisitMethod, VisitResult, VisitType, signature_substitute
 from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS, LEDGER_TITLE, LEDGER_WIDTHS
 from huifang_desktop.services.context import ServiceContext, audit
+from huifang_desktop.services.customers import check_visible, customer_scope
 from huifang_desktop.services.errors import NotFound, PermissionDenied, ServiceError
 from huifang_desktop.services.outputs import period_text
 from huifang_desktop.services.settings import (
@@ -52,14 +53,7 @@ from huifang_desktop.services.settings import (
     value_in,
     values_in,
 )
-from huifang_desktop.services.visits import (
-    RECORD_SIGNED,
-    ReportDraft,
-    _check_visible,
-    _Scope,
-    ledger_rows,
-    list_plans,
-)
+from huifang_desktop.services.visits import RECORD_SIGNED, ReportDraft, ledger_rows, list_plans
 from huifang_desktop.storage.models import (
     Complaint,
     ComplaintEvent,
@@ -407,7 +401,7 @@ def visit_record_pdf(ctx: ServiceContext, record_id: int, out: str | Path | None
         data = _load_records(s, [record_id]).get(record_id)
         if data is None:
             raise NotFound(f"回访记录 {record_id} 不存在。")
-        _check_visible(ctx, data.customer, office)
+        check_visible(ctx, data.customer, office)
         job = _record_job(data, options)
         label = _record_label(data)
         number = data.record.number
@@ -423,7 +417,7 @@ def visit_records_pdf(ctx: ServiceContext, record_ids: Sequence[int], out: str |
     if not record_ids:
         raise ValidationError(FieldError("record_ids", "回访记录", "没有要打印的回访记录"))
     options = load_print_options(ctx)
-    scope = _Scope(ctx)
+    scope = customer_scope(ctx)
     with ctx.sessions() as s:
         found = _load_records(s, list(record_ids))
         missing = [i for i in record_ids if i not in found]
@@ -473,7 +467,7 @@ def blank_visit_record_pdf(ctx: ServiceContext, plan_id: int | None, out: str | 
         c = s.get(Customer, cid)
         if c is None:
             raise NotFound(f"客户档案 {cid} 不存在。")
-        _check_visible(ctx, c, office)
+        check_visible(ctx, c, office)
         if plan is not None and plan.state == _CANCELLED:
             raise ValidationError(FieldError("plan_id", "回访计划", "该计划已取消，不能打印回访记录表"))
         owner_id = plan.owner_id if plan is not None else c.owner_id
@@ -607,7 +601,7 @@ def _check_report_visible(ctx: ServiceContext, s: Session, clerk_id: int) -> Non
         return
     if not (can(ctx.user.role, Permission.SIGN_OFF) or can(ctx.user.role, Permission.VIEW_ALL_DEPARTMENTS)):
         raise PermissionDenied("只能打印自己的回访报告。")
-    if _Scope(ctx).limited:
+    if customer_scope(ctx).limited:
         dep = s.execute(select(User.department_id).where(User.id == clerk_id)).scalar()
         if dep != ctx.user.department_id:
             raise PermissionDenied("该回访报告属于其他部门，需经理授权才能查看。")

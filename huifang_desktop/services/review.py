@@ -335,9 +335,9 @@ def _person(ctx: ServiceContext, what: str) -> None:
 
 
 def _limited(ctx: ServiceContext) -> bool:
-    from huifang_desktop.services.visits import _Scope
+    from huifang_desktop.services.customers import customer_scope
 
-    return _Scope(ctx).limited
+    return customer_scope(ctx).limited
 
 
 def _visible(ctx: ServiceContext, kind: ReviewKind, q: Any, limited: bool) -> Any:

@@ -38,13 +38,14 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
-from huifang_desktop.domain.roles import Permission, Role, can
+from huifang_desktop.domain.roles import Permission, Role
 from huifang_desktop.domain.schedule import Trigger, TriggerKind
 from huifang_desktop.domain.validation import clean_text, parse_date, to_halfwidth
 from huifang_desktop.domain.visits import display_state, format_visit_number
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit, diff, recent_changes
+from huifang_desktop.services.customers import check_visible, customer_scope
 from huifang_desktop.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
-from huifang_desktop.services.settings import VISIBILITY_DEPARTMENT, get_value, load_settings, set_value
+from huifang_desktop.services.settings import get_value, set_value
 from huifang_desktop.storage.counters import next_serial
 from huifang_desktop.storage.models import Customer, ServiceFollowUp, ServiceRecord, User, VisitPlan
 from huifang_desktop.storage.queries import TEXT_PROBE_CAP, customer_text_condition, customer_text_probe
@@ -244,22 +245,15 @@ SERVICE_SORTS = {"served_on": ServiceRecord.served_on, "number": ServiceRecord.n
 
 def visibility_condition(ctx: ServiceContext) -> Any | None:
     """The department visibility setting on ``Customer`` (joined): None when the user sees every file."""
-    office = load_settings(ctx)
-    if office.visibility != VISIBILITY_DEPARTMENT or ctx.user.id == 0:
-        return None
-    if can(ctx.user.role, Permission.VIEW_ALL_DEPARTMENTS):
-        return None
-    dep = ctx.user.department_id
-    return Customer.department_id.is_(None) if dep is None else Customer.department_id == dep
+    scope = customer_scope(ctx)
+    return scope.condition() if scope.limited else None
 
 
 def _check_customer(s: Session, ctx: ServiceContext, customer_id: int) -> Customer:
     c = s.get(Customer, customer_id)
     if c is None:
         raise NotFound(f"客户档案 {customer_id} 不存在。")
-    cond = visibility_condition(ctx)
-    if cond is not None and s.execute(select(Customer.id).where(Customer.id == c.id, cond)).first() is None:
-        raise PermissionDenied(f"客户 {c.code} 属于其他部门，需经理授权才能查看。")
+    check_visible(ctx, c)
     return c
 
 

@@ -77,10 +77,10 @@ from huifang_desktop.domain.visits import PlanState, SatisfactionScale, VisitRes
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.complaints import _visible_condition
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
+from huifang_desktop.services.customers import customer_scope
 from huifang_desktop.services.errors import ConflictError, LockedError, PermissionDenied, ServiceError
 from huifang_desktop.services.outputs import checked_target, write_failed
 from huifang_desktop.services.settings import get_value, load_settings, set_value
-from huifang_desktop.services.visits import _Scope
 from huifang_desktop.storage.models import (
     Complaint,
     Customer,
@@ -335,7 +335,7 @@ class _Figures:
 def _records_query(ctx: ServiceContext, period: Period, *keys: Any, join_customer: bool = False) -> Any:
     """Visit records made in the period, counted per ``keys``."""
     lo, hi = _moments(period)
-    scope = _Scope(ctx)
+    scope = customer_scope(ctx)
     q = (select(*keys, func.count()).select_from(VisitRecord)
          .where(VisitRecord.visited_at >= lo, VisitRecord.visited_at < hi))
     if join_customer or scope.limited:
@@ -774,7 +774,7 @@ def compute_assessment(ctx: ServiceContext, month: Period | str, *, figures: Any
     _require_view(ctx)
     period = _month(month)
     rules = load_assessment_rules(ctx)
-    reuse = figures if isinstance(figures, _Figures) and figures.period == period and not _Scope(ctx).limited \
+    reuse = figures if isinstance(figures, _Figures) and figures.period == period and not customer_scope(ctx).limited \
         else None
     counts = _event_counts(ctx, period, rules, reuse)
     with ctx.sessions() as s:

@@ -35,7 +35,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from heapq import merge
 from pathlib import Path
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import (
     Connection,
@@ -100,6 +100,7 @@ from huifang_desktop.domain.visits import (
 from huifang_desktop.domain.workcal import WorkCalendar
 from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS, write_visit_ledger
 from huifang_desktop.services.context import ServiceContext, audit, diff, recent_changes
+from huifang_desktop.services.customers import check_visible, customer_scope
 from huifang_desktop.services.errors import (
     ConflictError,
     LockedError,
@@ -109,8 +110,6 @@ from huifang_desktop.services.errors import (
 )
 from huifang_desktop.services.outputs import checked_target, period_text, write_failed
 from huifang_desktop.services.settings import (
-    VISIBILITY_DEPARTMENT,
-    OfficeSettings,
     get_value,
     load_settings,
     set_value,
@@ -520,43 +519,6 @@ def _user_names(conn: Connection | Session) -> dict[int, str]:
     return {uid: name for uid, name in conn.execute(select(User.id, User.display_name))}
 
 
-class _Filed(Protocol):
-    """What the visibility check reads of a customer (a mapped Customer, or the columns a form printed)."""
-
-    @property
-    def code(self) -> str: ...
-
-    @property
-    def department_id(self) -> int | None: ...
-
-
-class _Scope:
-    """The visibility setting (domain.md §1, 002): a clerk or supervisor limited to their department's
-    customers (same policy as the customer files); ``where(q)`` adds the condition on ``Customer``."""
-
-    def __init__(self, ctx: ServiceContext, settings: OfficeSettings | None = None) -> None:
-        settings = settings or load_settings(ctx)
-        self.limited = (settings.visibility == VISIBILITY_DEPARTMENT and ctx.user.id != 0
-                        and not can(ctx.user.role, Permission.VIEW_ALL_DEPARTMENTS))
-        self.department_id = ctx.user.department_id
-
-    def condition(self) -> Any:
-        if self.department_id is None:
-            return Customer.department_id.is_(None)
-        return Customer.department_id == self.department_id
-
-    def where(self, q: Any) -> Any:
-        return q.where(self.condition()) if self.limited else q
-
-    def check(self, c: _Filed) -> None:
-        if self.limited and c.department_id != self.department_id:
-            raise PermissionDenied(f"客户 {c.code} 属于其他部门，需经理授权才能查看。")
-
-
-def _check_visible(ctx: ServiceContext, c: _Filed, settings: OfficeSettings) -> None:
-    _Scope(ctx, settings).check(c)
-
-
 def _owner_ids_for_team(s: Session, ctx: ServiceContext, owner_id: int | None) -> Any:
     dep = ctx.user.department_id
     if owner_id is not None:
@@ -936,7 +898,7 @@ def list_plans(ctx: ServiceContext, *, start: date, end: date, owner_id: int | N
     (the acting user's when no owner is given). ``states`` may hold 待回访/已回访/已取消, 逾期, and 退回
     (visited, the record returned by the supervisor for correction)."""
     today = ctx.today()
-    scope = _Scope(ctx)
+    scope = customer_scope(ctx)
     with ctx.sessions() as s:
         q = scope.where(_plan_select().where(VisitPlan.due >= start, VisitPlan.due <= end))
         if team:
@@ -969,7 +931,7 @@ def day_counts(ctx: ServiceContext, start: date, end: date, owner_id: int | None
                ) -> dict[date, DayCount]:
     """Planned (not cancelled), done and overdue plans per due day, one GROUP BY on the due index."""
     today = ctx.today()
-    scope = _Scope(ctx)
+    scope = customer_scope(ctx)
     with ctx.sessions() as s:
         q = (select(VisitPlan.due, func.count(),
                     func.sum(case((VisitPlan.state == _DONE, 1), else_=0)),
@@ -1091,7 +1053,7 @@ def add_manual_plan(ctx: ServiceContext, customer_id: int, visit_type: str, meth
         c = s.get(Customer, customer_id)
         if c is None:
             raise NotFound(f"客户档案 {customer_id} 不存在。")
-        _check_visible(ctx, c, office)
+        check_visible(ctx, c, office)
         owner = owner_id if owner_id is not None else (ctx.user.id or c.owner_id)
         _check_plan_rights(ctx, owner, "安排")
         if owner is not None:
@@ -1132,7 +1094,7 @@ def prefill_record(ctx: ServiceContext, plan_id: int | None, customer_id: int | 
         c = s.get(Customer, cid)
         if c is None:
             raise NotFound(f"客户档案 {cid} 不存在。")
-        _check_visible(ctx, c, office)
+        check_visible(ctx, c, office)
         vt = plan.visit_type if plan is not None else VisitType.ROUTINE.value
         vm = plan.method if plan is not None else VisitMethod.PHONE.value
         return RecordDraftData(
@@ -1379,7 +1341,7 @@ def record_visit(ctx: ServiceContext, draft: VisitRecordDraft) -> VisitRecordRow
         c = s.get(Customer, draft.customer_id)
         if c is None:
             raise NotFound(f"客户档案 {draft.customer_id} 不存在。")
-        _check_visible(ctx, c, office)
+        check_visible(ctx, c, office)
         plan = None
         if draft.plan_id is not None:
             plan = _load_plan(s, draft.plan_id)
@@ -1420,7 +1382,7 @@ def get_record(ctx: ServiceContext, record_id: int) -> VisitRecordRow:
             raise NotFound(f"回访记录 {record_id} 不存在。")
         c = s.get(Customer, rec.customer_id)
         assert c is not None
-        _check_visible(ctx, c, load_settings(ctx))
+        check_visible(ctx, c)
         return _record_row(s, rec, ctx.now())
 
 
@@ -1439,7 +1401,7 @@ def update_record(ctx: ServiceContext, record_id: int, draft: VisitRecordDraft, 
                 raise NotFound(f"回访记录 {record_id} 不存在。")
             c = s.get(Customer, rec.customer_id)
             assert c is not None
-            _check_visible(ctx, c, office)
+            check_visible(ctx, c, office)
             if rec.status == RECORD_SIGNED:
                 raise LockedError(f"回访记录 {rec.number} 已由主管签字，不能修改；如需更正请主管撤回签字。")
             signed_report = _signed_report_covering(s, rec)
@@ -1511,7 +1473,7 @@ def overdue_transfers(ctx: ServiceContext, now: datetime | None = None) -> list[
     """Problems passed to a department whose answer is past its deadline (24 hours by default)."""
     now = now or ctx.now()
     visitor = aliased(User)
-    scope = _Scope(ctx)
+    scope = customer_scope(ctx)
     with ctx.sessions() as s:
         q = (select(VisitRecord.id, VisitRecord.number, Customer.code, Customer.name,
                     VisitRecord.transfer_department, VisitRecord.problems, VisitRecord.transfer_due,
@@ -1532,7 +1494,7 @@ def list_records(ctx: ServiceContext, *, start: date | None = None, end: date | 
     """One page of the visit ledger, keyset-paged on (visited_at, id): pass the last row's
     ``(visited_at, id)`` as ``after`` for the next page."""
     now = ctx.now()
-    scope = _Scope(ctx)
+    scope = customer_scope(ctx)
     visitor = aliased(User)
     q = (select(VisitRecord, Customer.code, Customer.name, Customer.grade, visitor.display_name)
          .join(Customer, Customer.id == VisitRecord.customer_id)
@@ -1706,7 +1668,7 @@ def plan_counts(ctx: ServiceContext, start: date, end: date, keys: Sequence[str]
     after it). ``keys`` from :data:`PLAN_COUNT_KEYS`: owner (user id), grade, type, department (the owner's
     department id), year, month (of the due day). Visibility (department setting) applies."""
     today = ctx.today()
-    scope = _Scope(ctx)
+    scope = customer_scope(ctx)
     columns: list[Any] = []
     for k in keys:
         if k == "owner":
@@ -1789,7 +1751,7 @@ def ledger_rows(ctx: ServiceContext, start: date | None = None, end: date | None
     """One row per plan (joined with its record when done) plus the visits made without a plan, by day,
     in the order of :data:`huifang_desktop.exports.visits_xlsx.LEDGER_HEADERS`. Streams from the database."""
     today = ctx.today()
-    scope = _Scope(ctx)
+    scope = customer_scope(ctx)
     rec = aliased(VisitRecord)
     visitor = aliased(User)
     owner = aliased(User)

@@ -18,8 +18,10 @@ from huifang_desktop.services import customers as svc
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.customers import (
     CustomerDetail,
+    CustomerScope,
     add_purchase,
     count_customers,
+    customer_scope,
     get_customer,
     get_customer_by_code,
     history,
@@ -261,7 +263,7 @@ def test_update_customer_race_inside_the_save_is_refused(cctx: ServiceContext, s
                                                          one: CustomerDetail, monkeypatch: pytest.MonkeyPatch
                                                          ) -> None:
     """The other PC commits after this save loaded the row but before it writes: the version column catches it."""
-    real_check = svc._check_visible
+    real_check = svc.check_visible
     raced = []
 
     def check_then_race(ctx, c, settings):  # type: ignore[no-untyped-def]
@@ -270,7 +272,7 @@ def test_update_customer_race_inside_the_save_is_refused(cctx: ServiceContext, s
             raced.append(True)
             update_customer(sctx, one.id, _draft(address="另一台电脑"), one.version)
 
-    monkeypatch.setattr(svc, "_check_visible", check_then_race)
+    monkeypatch.setattr(svc, "check_visible", check_then_race)
     with pytest.raises(ConflictError):
         update_customer(cctx, one.id, _draft(address="这台电脑"), one.version)
     assert raced == [True]
@@ -783,3 +785,21 @@ def test_update_customer_contact_only_change_still_bumps_version(cctx: ServiceCo
     with pytest.raises(ConflictError):
         update_customer(sctx, c.id, two, opened_by_supervisor.version)
     assert get_customer(cctx, c.id).contacts[1].phone == "057188887777"
+
+
+def test_customer_scope_is_the_one_visibility_rule(ctx: ServiceContext, admin: UserInfo, clerk: UserInfo,
+                                                   supervisor: UserInfo, manager: UserInfo, as_user: AsUser
+                                                   ) -> None:
+    """The customer files, visits, printing, statistics, ledgers, service records and complaints all ask
+    this one function: office-wide by default; limited to the user's department under the department
+    setting, except for managers and up and the program itself (user 0)."""
+    everyone = CustomerScope(False, None)
+    assert customer_scope(as_user(ctx, clerk)) == everyone
+    _department_only(ctx, admin, as_user)
+    assert customer_scope(as_user(ctx, clerk)) == CustomerScope(True, clerk.department_id)
+    assert customer_scope(as_user(ctx, supervisor)) == CustomerScope(True, supervisor.department_id)
+    assert customer_scope(as_user(ctx, manager)) == everyone
+    assert customer_scope(ctx) == everyone  # the program itself
+    homeless = customer_scope(as_user(ctx, replace(clerk, department_id=None)))
+    assert homeless == CustomerScope(True, None)  # sees only the files that have no department
+    assert str(homeless.condition()).endswith("IS NULL")
