@@ -35,6 +35,7 @@ from huifang_desktop.ui.calendar.record_dialog import VisitRecordDialog
 from huifang_desktop.ui.common.feedback import show_error
 from huifang_desktop.ui.common.print_preview import PrintPreviewDialog, preview_document
 from huifang_desktop.ui.common.progress import ProgressTask, run_with_progress
+from huifang_desktop.ui.common.tables import record_table
 
 MONTH, WEEK, DAY = "month", "week", "day"
 SCOPE_MINE, SCOPE_TEAM = "mine", "team"
@@ -101,17 +102,10 @@ class CalendarTab(QWidget):
         self.list_title = QLabel()
         self.list_title.setStyleSheet("font-weight: bold;")
         self.plans = PlanTableModel(self)
-        self.list = QTableView()
-        self.list.setObjectName("planList")
-        self.list.setModel(self.plans)
-        self.list.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.list = record_table(self.plans, "planList")
         self.list.setDragEnabled(True)
         self.list.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
-        self.list.verticalHeader().setVisible(False)
         self.list.horizontalHeader().setStretchLastSection(True)
-        self.list.setAlternatingRowColors(True)
         for col, width in ((0, 90), (1, 56), (2, 84), (3, 200), (4, 40), (5, 120), (6, 70), (7, 44), (8, 64)):
             self.list.setColumnWidth(col, width)
         self.record_button = QPushButton(self.tr("填写回访记录(&R)"))

@@ -15,7 +15,6 @@ from typing import Any
 from PySide6.QtCore import QDateTime, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDateTimeEdit,
@@ -53,6 +52,7 @@ from huifang_desktop.services.complaints import (
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ConflictError, ServiceError, ValidationError
 from huifang_desktop.ui.common.feedback import mark_fields, report_in_form
+from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.complaints.model import (
     AttachmentTableModel,
     EventTableModel,
@@ -85,19 +85,11 @@ def _text_box(height: int, name: str) -> QPlainTextEdit:
 
 
 def _table(model: Any, name: str) -> QTableView:
-    view = QTableView()
-    view.setObjectName(name)
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(24)
+    view = record_table(model, name)
     view.horizontalHeader().setStretchLastSection(True)
     view.horizontalHeader().setMinimumSectionSize(36)
     # the last column (note) takes what is left; long text is in its tooltip, no sideways scrolling
     view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    view.setWordWrap(False)
     return view
 
 

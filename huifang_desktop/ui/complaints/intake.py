@@ -9,7 +9,6 @@ from __future__ import annotations
 from PySide6.QtCore import QDateTime, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QCompleter,
@@ -23,7 +22,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +35,7 @@ from huifang_desktop.services.customers import CustomerRow
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.storage.queries import CustomerFilter
 from huifang_desktop.ui.common.feedback import mark_fields, report_in_form
+from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.complaints.model import RepeatTableModel
 
 REPEAT_DELAY_MS = 300
@@ -124,14 +123,7 @@ class IntakeDialog(QDialog):
 
         # --- repeats
         self.repeats = RepeatTableModel(self)
-        self.repeat_view = QTableView()
-        self.repeat_view.setObjectName("repeats")
-        self.repeat_view.setModel(self.repeats)
-        self.repeat_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.repeat_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.repeat_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.repeat_view.verticalHeader().setVisible(False)
-        self.repeat_view.verticalHeader().setDefaultSectionSize(24)
+        self.repeat_view = record_table(self.repeats, "repeats")
         header = self.repeat_view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)

@@ -9,7 +9,6 @@ from pathlib import Path
 from PySide6.QtCore import QDate, QModelIndex, Qt, QThread, QTimer
 from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -21,7 +20,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -33,6 +31,7 @@ from huifang_desktop.services import complaints as complaint_service
 from huifang_desktop.services.complaints import ComplaintDetail, ComplaintFilter
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
+from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.common.worker import start_worker
 from huifang_desktop.ui.complaints.detail import ComplaintDetailPane
 from huifang_desktop.ui.complaints.intake import IntakeDialog
@@ -115,17 +114,9 @@ class ComplaintsTab(QWidget):
 
         # --- register table and detail pane
         self.model = ComplaintTableModel(ctx, parent=self)
-        self.table = QTableView()
-        self.table.setObjectName("complaintTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = record_table(self.model, "complaintTable")
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setHighlightSections(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         m = ComplaintTableModel
         for col, width in ((m.COL_NUMBER, 110), (m.COL_KIND, 36), (m.COL_RECEIVED, 78),

@@ -7,7 +7,6 @@ from dataclasses import replace
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
@@ -17,7 +16,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +29,7 @@ from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.settings import load_settings
 from huifang_desktop.storage.queries import CustomerFilter
 from huifang_desktop.ui.common.feedback import show_error
+from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.customers.dialog import CustomerDialog, ReassignDialog
 from huifang_desktop.ui.customers.model import CustomerTableModel
 
@@ -66,19 +65,11 @@ class CustomersTab(QWidget):
         self.archive_button.setEnabled(editable)
 
         self.model = CustomerTableModel(ctx, parent=self)
-        self.table = QTableView()
-        self.table.setObjectName("customerTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = record_table(self.model, "customerTable")
         self.table.setSortingEnabled(True)
         self.table.horizontalHeader().setSortIndicator(CustomerTableModel.COL_CODE, Qt.SortOrder.AscendingOrder)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        self.table.setAlternatingRowColors(True)
         for col, width in ((0, 90), (1, 260), (2, 50), (3, 80), (4, 80), (5, 130), (6, 80), (7, 80), (8, 60)):
             self.table.setColumnWidth(col, width)
         self.count_label = QLabel()

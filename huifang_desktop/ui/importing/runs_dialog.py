@@ -12,14 +12,12 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +25,7 @@ from PySide6.QtWidgets import (
 from huifang_desktop.services import importing
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.importing import ImportRunInfo
+from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.common.worker import start_worker, wait_for_threads
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -84,12 +83,7 @@ class ImportRunsDialog(QDialog):
         self.setWindowTitle(self.tr("导入记录"))
         self.resize(900, 420)
         self.model = ImportRunsModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
+        self.table = record_table(self.model, "importRuns")
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.undo_button = QPushButton(self.tr("撤销所选导入…"))
         self.undo_button.setEnabled(False)

@@ -48,6 +48,7 @@ from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.ledgers import FilterChoices, Ledger, LedgerFilter, LedgerTotals, SavedFilter
 from huifang_desktop.ui.common.print_preview import PrintPreviewDialog, preview_document
 from huifang_desktop.ui.common.progress import ProgressTask, run_with_progress
+from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.common.worker import start_worker, wait_for_threads
 from huifang_desktop.ui.ledgers.model import LedgerTableModel, TotalsModel
 from huifang_desktop.ui.ledgers.service_dialog import ServiceRecordDialog
@@ -133,16 +134,7 @@ class LedgersTab(QWidget):
 
         # --- table and 合计 row --------------------------------------------------------------------------
         self.model = LedgerTableModel(ctx, parent=self)
-        self.table = QTableView()
-        self.table.setObjectName("ledgerTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table = record_table(self.model, "ledgerTable")
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionsClickable(True)

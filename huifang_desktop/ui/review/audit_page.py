@@ -7,7 +7,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QDate, QThread
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateEdit,
     QFileDialog,
@@ -16,7 +15,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -25,6 +23,7 @@ from huifang_desktop.services import review as review_service
 from huifang_desktop.services import users as user_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
+from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.common.worker import start_worker
 from huifang_desktop.ui.review.models import AuditTableModel
 
@@ -68,14 +67,7 @@ class AuditLogPage(QWidget):
         self.status.setWordWrap(True)
 
         self.model = AuditTableModel(self)
-        self.table = QTableView()
-        self.table.setObjectName("auditTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table = record_table(self.model, "auditTable", multi=True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)

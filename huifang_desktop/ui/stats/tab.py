@@ -16,7 +16,6 @@ from typing import Any
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, QThread, Signal
 from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateEdit,
     QFileDialog,
@@ -52,6 +51,7 @@ from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.ui.common.print_preview import PrintPreviewDialog, preview_document
 from huifang_desktop.ui.common.progress import ProgressTask, run_with_progress
+from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.common.worker import start_worker, wait_for_threads
 from huifang_desktop.ui.stats.charts import chart_widget
 from huifang_desktop.ui.stats.models import ReportTableModel
@@ -148,12 +148,7 @@ class PeriodPicker(QWidget):
 
 
 def _table_view(model: ReportTableModel) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().setVisible(False)
+    view = record_table(model, multi=True)  # rows copied out together
     header = view.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setMinimumSectionSize(64)
