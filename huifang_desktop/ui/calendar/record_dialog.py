@@ -25,6 +25,7 @@ from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.visits import RecordDraftData, VisitRecordDraft, VisitRecordRow
 from huifang_desktop.ui.common.feedback import report_in_form
+from huifang_desktop.ui.common.forms import form_row
 from huifang_desktop.ui.common.print_preview import (
     PrintPreviewDialog,
     add_print_button,
@@ -85,28 +86,14 @@ class VisitRecordDialog(QDialog):
         self.customer_signed = QCheckBox(self.tr("客户已签字（纸质表已签或附扫描件）"))
 
         form = QFormLayout()
-        row = QHBoxLayout()
-        row.addWidget(self.contact_name)
-        row.addWidget(QLabel(self.tr("电话")))
-        row.addWidget(self.contact_phone)
-        form.addRow(self.tr("联系人"), row)
-        row2 = QHBoxLayout()
-        for label, w in ((None, self.visit_type), (self.tr("方式"), self.method), (self.tr("时间"), self.visited_at),
-                         (self.tr("回访人"), self.visitor)):
-            if label:
-                row2.addWidget(QLabel(label))
-            row2.addWidget(w)
-        form.addRow(self.tr("回访类型"), row2)
+        form.addRow(self.tr("联系人"), form_row(self.contact_name, self.tr("电话"), self.contact_phone))
+        form.addRow(self.tr("回访类型"), form_row(self.visit_type, self.tr("方式"), self.method, self.tr("时间"),
+                                                 self.visited_at, self.tr("回访人"), self.visitor))
         form.addRow(self.tr("回访内容"), self.content)
         form.addRow(self.tr("客户意见/反馈"), self.feedback)
         form.addRow(self.tr("问题点"), self.problems)
         form.addRow(self.tr("改善对策"), self.measures)
-        row3 = QHBoxLayout()
-        row3.addWidget(self.result)
-        row3.addWidget(QLabel(self.tr("满意度")))
-        row3.addWidget(self.satisfaction)
-        row3.addStretch(1)
-        form.addRow(self.tr("结果"), row3)
+        form.addRow(self.tr("结果"), form_row(self.result, self.tr("满意度"), self.satisfaction, stretch=True))
         form.addRow(self.tr("处理情况"), self.handling)
         form.addRow(self.tr("转交部门"), self.transfer_department)
         form.addRow(self.tr("下次回访时间"), self.next_visit_on)

@@ -40,6 +40,7 @@ from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.service_records import ServiceDraft, ServiceRecordDetail, ServiceStatus
 from huifang_desktop.storage.queries import CustomerFilter
 from huifang_desktop.ui.common.feedback import mark_fields, report_in_form
+from huifang_desktop.ui.common.forms import form_row
 
 SEARCH_DELAY_MS = 200
 CUSTOMER_MATCHES = 30
@@ -157,45 +158,17 @@ class ServiceRecordDialog(QDialog):
 
         form = QFormLayout()
         form.addRow(self.tr("客户"), self.customer)
-        when = QHBoxLayout()
-        when.addWidget(self.served_on)
-        when.addWidget(QLabel(self.tr("服务类型")))
-        when.addWidget(self.kind)
-        when.addWidget(QLabel(self.tr("状态")))
-        when.addWidget(self.status)
-        when.addWidget(QLabel(self.tr("完成日期")))
-        when.addWidget(self.completed_on)
-        when.addStretch(1)
-        form.addRow(self.tr("服务日期"), when)
+        form.addRow(self.tr("服务日期"), form_row(self.served_on, self.tr("服务类型"), self.kind, self.tr("状态"),
+                                                 self.status, self.tr("完成日期"), self.completed_on, stretch=True))
         form.addRow(self.tr("服务地点/项目"), self.place)
-        product = QHBoxLayout()
-        product.addWidget(self.product, 2)
-        product.addWidget(QLabel(self.tr("序列号")))
-        product.addWidget(self.serial_no, 1)
-        form.addRow(self.tr("产品"), product)
+        form.addRow(self.tr("产品"), form_row((self.product, 2), self.tr("序列号"), (self.serial_no, 1)))
         form.addRow(self.tr("故障/问题"), self.problem)
         form.addRow(self.tr("服务内容"), self.content)
-        parts = QHBoxLayout()
-        parts.addWidget(self.parts, 2)
-        parts.addWidget(QLabel(self.tr("数量")))
-        parts.addWidget(self.parts_quantity)
-        parts.addWidget(QLabel(self.tr("配件金额")))
-        parts.addWidget(self.parts_amount)
-        parts.addWidget(QLabel(self.tr("服务费用")))
-        parts.addWidget(self.cost)
-        form.addRow(self.tr("更换配件"), parts)
-        outcome = QHBoxLayout()
-        outcome.addWidget(self.result, 2)
-        outcome.addWidget(QLabel(self.tr("满意度")))
-        outcome.addWidget(self.satisfaction)
-        form.addRow(self.tr("服务结果"), outcome)
+        form.addRow(self.tr("更换配件"), form_row((self.parts, 2), self.tr("数量"), self.parts_quantity,
+                                                 self.tr("配件金额"), self.parts_amount, self.tr("服务费用"), self.cost))
+        form.addRow(self.tr("服务结果"), form_row((self.result, 2), self.tr("满意度"), self.satisfaction))
         form.addRow(self.tr("客户反馈"), self.feedback)
-        people = QHBoxLayout()
-        people.addWidget(self.technician)
-        people.addWidget(QLabel(self.tr("负责人")))
-        people.addWidget(self.handler)
-        people.addStretch(1)
-        form.addRow(self.tr("服务人员"), people)
+        form.addRow(self.tr("服务人员"), form_row(self.technician, self.tr("负责人"), self.handler, stretch=True))
         form.addRow(self.tr("备注"), self.notes)
 
         self.fields: dict[str, QWidget] = {
