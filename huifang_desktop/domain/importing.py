@@ -1180,9 +1180,6 @@ def complaint_from_row(row: SheetRow, cols: Columns, ctx: ComplaintRowContext
         closed_at if state == _CLOSED else None)
 
 
-# --------------------------------------------------------------------------------------------- duplicates
-
-
 # --------------------------------------------------------------------------------------------- services
 
 

@@ -14,12 +14,13 @@ workbook behind (nor an earlier file of that name damaged).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from huifang_desktop.exports.files import discard_sheet, through_part_file
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -75,17 +76,9 @@ def write_ledger(rows: Iterable[Sequence[Any]], out_path: Path | str, *, title: 
     """Write the workbook and return the row count and the column sums. ``notes``: (item, value) lines of
     the 说明 sheet, to which the row count is added. Raises ``OSError`` when the file cannot be written and
     lets any exception of ``rows`` (a cancelled export) through, leaving no file behind."""
-    out = Path(out_path)
-    part = out.with_name(out.name + ".part")
-    part.open("wb").close()  # fail early, before any work, when the folder cannot be written
-    try:
-        written = _write(rows, part, title=title, company=company, period_text=period_text, columns=columns,
-                         notes=notes, totals_label=totals_label)
-        os.replace(part, out)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
-    return written
+    with through_part_file(Path(out_path)) as part:
+        return _write(rows, part, title=title, company=company, period_text=period_text, columns=columns,
+                      notes=notes, totals_label=totals_label)
 
 
 def _write(rows: Iterable[Sequence[Any]], part: Path, *, title: str, company: str, period_text: str,
@@ -97,22 +90,8 @@ def _write(rows: Iterable[Sequence[Any]], part: Path, *, title: str, company: st
         return _fill(wb, ws, rows, part, title=title, company=company, period_text=period_text,
                      columns=columns, notes=notes, totals_label=totals_label)
     except BaseException:
-        _discard(ws)
+        discard_sheet(ws)
         raise
-
-
-def _discard(ws: Any) -> None:
-    """Close a write-only sheet abandoned half-way (a cancel or an error) and remove its temporary file."""
-    try:
-        ws.close()
-    except Exception:  # noqa: BLE001 - already failing; the original error is what matters
-        pass
-    writer = getattr(ws, "_writer", None)
-    if writer is not None:
-        try:
-            writer.cleanup()
-        except OSError:
-            pass
 
 
 def _fill(wb: Workbook, ws: Any, rows: Iterable[Sequence[Any]], part: Path, *, title: str, company: str,

@@ -10,7 +10,6 @@ someone edits them. The file is written next to the target as ``*.part`` and mov
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from huifang_desktop.domain.stats import ChartKind, ChartSpec, ColumnFormat, ReportTable, StatsReport
+from huifang_desktop.exports.files import through_part_file
 
 CHART_SHEET = "图表"
 HEADER_ROW = 4  # rows 1–2: title and period, row 3 blank
@@ -147,42 +147,35 @@ def _chart(report: StatsReport, spec: ChartSpec, refs: dict[str, tuple[Worksheet
 
 def write_stats_workbook(report: StatsReport, out_path: Path | str) -> int:
     """Write ``report``; returns the number of sheets. Raises ``OSError`` when the file cannot be written."""
-    out = Path(out_path)
-    part = out.with_name(out.name + ".part")
-    part.open("wb").close()  # fail early, before any work, when the folder cannot be written
-    wb = Workbook()
-    default = wb.active
-    used: set[str] = set()
-    refs: dict[str, tuple[Worksheet, int]] = {}
-    for table in report.tables:
-        ws = wb.create_sheet(_sheet_name(table.title, used))
-        _write_table(ws, report, table)
-        refs[table.key] = (ws, HEADER_ROW + 1)
-    if report.notes and report.tables:  # under the first table (主要指标)
-        first = refs[report.tables[0].key][0]
-        row = first.max_row + 2
-        for note in report.notes:
-            first.cell(row, 1, note).font = _SUB_FONT
-            row += 1
-    if report.tables:
-        wb.remove(default)
-    if report.charts:  # right after the first table (主要指标)
-        cs = wb.create_sheet(CHART_SHEET, 1 if report.tables else 0)
-        cs.cell(1, 1, f"{report.company} {report.title}：图表".strip()).font = _TITLE_FONT
-        cs.cell(2, 1, f"统计期间：{report.period.label}").font = _SUB_FONT
-        data_col = 2 * CHART_COLUMNS + 3
-        for i, spec in enumerate(report.charts):
-            chart, data_col = _chart(report, spec, refs, cs, data_col)
-            anchor_row = 4 + (i // 2) * CHART_ROWS
-            anchor_col = 1 + (i % 2) * CHART_COLUMNS
-            cs.add_chart(chart, f"{get_column_letter(anchor_col)}{anchor_row}")
-    try:
+    with through_part_file(Path(out_path)) as part:
+        wb = Workbook()
+        default = wb.active
+        used: set[str] = set()
+        refs: dict[str, tuple[Worksheet, int]] = {}
+        for table in report.tables:
+            ws = wb.create_sheet(_sheet_name(table.title, used))
+            _write_table(ws, report, table)
+            refs[table.key] = (ws, HEADER_ROW + 1)
+        if report.notes and report.tables:  # under the first table (主要指标)
+            first = refs[report.tables[0].key][0]
+            row = first.max_row + 2
+            for note in report.notes:
+                first.cell(row, 1, note).font = _SUB_FONT
+                row += 1
+        if report.tables:
+            wb.remove(default)
+        if report.charts:  # right after the first table (主要指标)
+            cs = wb.create_sheet(CHART_SHEET, 1 if report.tables else 0)
+            cs.cell(1, 1, f"{report.company} {report.title}：图表".strip()).font = _TITLE_FONT
+            cs.cell(2, 1, f"统计期间：{report.period.label}").font = _SUB_FONT
+            data_col = 2 * CHART_COLUMNS + 3
+            for i, spec in enumerate(report.charts):
+                chart, data_col = _chart(report, spec, refs, cs, data_col)
+                anchor_row = 4 + (i // 2) * CHART_ROWS
+                anchor_col = 1 + (i % 2) * CHART_COLUMNS
+                cs.add_chart(chart, f"{get_column_letter(anchor_col)}{anchor_row}")
         wb.save(part)
-        os.replace(part, out)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
-    return len(wb.sheetnames)
+        return len(wb.sheetnames)
 
 
 __all__ = ["CHART_SHEET", "HEADER_ROW", "NUMBER_FORMATS", "write_stats_workbook"]

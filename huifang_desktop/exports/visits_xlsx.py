@@ -7,10 +7,11 @@ and moved into place at the end, so a failed export never leaves a half-written 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+from huifang_desktop.exports.files import discard_sheet, through_part_file
 
 LEDGER_TITLE = "回访台账"
 LEDGER_HEADERS: tuple[str, ...] = (
@@ -36,41 +37,38 @@ def write_visit_ledger(rows: Iterable[Sequence[Any]], out_path: Path | str, *, c
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
-    out = Path(out_path)
-    part = out.with_name(out.name + ".part")
-    part.open("wb").close()  # fail early, before any work, when the folder cannot be written
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title)
-    last_col = get_column_letter(len(headers))
-    for index, width in enumerate(widths[: len(headers)], start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "A3"
+    with through_part_file(Path(out_path)) as part:
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet(title)
+        last_col = get_column_letter(len(headers))
+        for index, width in enumerate(widths[: len(headers)], start=1):
+            ws.column_dimensions[get_column_letter(index)].width = width
+        ws.freeze_panes = "A3"
 
-    title_cell = WriteOnlyCell(ws, value=f"{company} {title}（{period_text}）")
-    title_cell.font = Font(bold=True, size=14)
-    ws.append([title_cell])
-    ws.merged_cells.add(f"A1:{last_col}1")
-    header_font, header_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-    header_border = Border(bottom=Side(style="thin", color="999999"))
-    center = Alignment(horizontal="center", vertical="center")
-    header_cells = []
-    for name in headers:
-        cell = WriteOnlyCell(ws, value=name)
-        cell.font, cell.fill = header_font, header_fill
-        cell.border, cell.alignment = header_border, center
-        header_cells.append(cell)
-    ws.append(header_cells)
+        title_cell = WriteOnlyCell(ws, value=f"{company} {title}（{period_text}）")
+        title_cell.font = Font(bold=True, size=14)
+        ws.append([title_cell])
+        ws.merged_cells.add(f"A1:{last_col}1")
+        header_font, header_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+        header_border = Border(bottom=Side(style="thin", color="999999"))
+        center = Alignment(horizontal="center", vertical="center")
+        header_cells = []
+        for name in headers:
+            cell = WriteOnlyCell(ws, value=name)
+            cell.font, cell.fill = header_font, header_fill
+            cell.border, cell.alignment = header_border, center
+            header_cells.append(cell)
+        ws.append(header_cells)
 
-    count = 0
-    append = ws.append
-    for row in rows:
-        append(row)
-        count += 1
-    ws.auto_filter.ref = f"A2:{last_col}{count + 2}"
-    try:
+        count = 0
+        append = ws.append
+        try:
+            for row in rows:
+                append(row)
+                count += 1
+        except BaseException:  # a cancelled export
+            discard_sheet(ws)
+            raise
+        ws.auto_filter.ref = f"A2:{last_col}{count + 2}"
         wb.save(part)
-        os.replace(part, out)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
-    return count
+        return count
