@@ -1,8 +1,11 @@
-"""Form rows: several fields side by side on one row of a QFormLayout, with their labels between them."""
+"""Form building blocks: several fields on one form row; the optional date of a filter (不限)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+from datetime import date
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QDateEdit, QHBoxLayout, QLabel, QWidget
 
 Part = QWidget | str | tuple[QWidget, int]
 
@@ -23,4 +26,25 @@ def form_row(*parts: Part, stretch: bool = False) -> QHBoxLayout:
     return row
 
 
-__all__ = ["form_row"]
+class OptionalDateEdit(QDateEdit):
+    """A filter's date that may be left open: its lowest date shows as 不限 and reads as None."""
+
+    UNSET = QDate(2000, 1, 1)
+
+    def __init__(self, name: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(self.UNSET, parent)
+        if name:
+            self.setObjectName(name)
+        self.setMinimumDate(self.UNSET)
+        self.setSpecialValueText(self.tr("不限"))
+        self.setDisplayFormat("yyyy-MM-dd")
+        self.setCalendarPopup(True)
+
+    def day(self) -> date | None:
+        return None if self.date() == self.UNSET else self.date().toPython()
+
+    def set_day(self, day: date | None) -> None:
+        self.setDate(self.UNSET if day is None else QDate(day.year, day.month, day.day))
+
+
+__all__ = ["OptionalDateEdit", "form_row"]

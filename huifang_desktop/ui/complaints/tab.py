@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QModelIndex, Qt, QThread, QTimer
+from PySide6.QtCore import QModelIndex, Qt, QThread, QTimer
 from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -31,6 +29,7 @@ from huifang_desktop.services import complaints as complaint_service
 from huifang_desktop.services.complaints import ComplaintDetail, ComplaintFilter
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
+from huifang_desktop.ui.common.forms import OptionalDateEdit
 from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.common.worker import start_worker
 from huifang_desktop.ui.complaints.detail import ComplaintDetailPane
@@ -42,7 +41,6 @@ DETAIL_WIDTH = 460  # the detail pane's first width; the register gets the rest
 OPEN = "open"
 OVERDUE = "逾期"
 ALL = ""
-NO_DATE = QDate(2000, 1, 1)
 COUNT_STYLE = """
 QToolButton { border: 1px solid #d9d9d9; border-radius: 3px; padding: 3px 10px; background: #fafafa; }
 QToolButton:checked { background: #e6f4ff; border-color: #1f6feb; color: #1f6feb; font-weight: bold; }
@@ -109,8 +107,8 @@ class ComplaintsTab(QWidget):
         self.mine.setObjectName("mine")
         self.overdue = QCheckBox(self.tr("只看逾期"))
         self.overdue.setObjectName("overdue")
-        self.start = self._date_edit("startFilter")
-        self.end = self._date_edit("endFilter")
+        self.start = OptionalDateEdit("startFilter")
+        self.end = OptionalDateEdit("endFilter")
 
         # --- register table and detail pane
         self.model = ComplaintTableModel(ctx, parent=self)
@@ -194,25 +192,11 @@ class ComplaintsTab(QWidget):
             combo.addItem(v, v)
         return combo
 
-    def _date_edit(self, name: str) -> QDateEdit:
-        edit = QDateEdit()
-        edit.setObjectName(name)
-        edit.setCalendarPopup(True)
-        edit.setDisplayFormat("yyyy-MM-dd")
-        edit.setMinimumDate(NO_DATE)
-        edit.setSpecialValueText(self.tr("不限"))
-        edit.setDate(NO_DATE)
-        return edit
-
     def _focus_search(self) -> None:
         self.search.setFocus()
         self.search.selectAll()
 
     # --- filtering -----------------------------------------------------------------------------------------
-    @staticmethod
-    def _day(edit: QDateEdit) -> date | None:
-        return None if edit.date() == NO_DATE else edit.date().toPython()
-
     def current_filter(self) -> ComplaintFilter:
         state = self.state.currentData()
         states = frozenset(s.value for s in OPEN_STATES) if state == OPEN else (
@@ -223,7 +207,7 @@ class ComplaintsTab(QWidget):
         return ComplaintFilter(
             text=self.search.text(), states=states, severities=one(self.severity),
             categories=one(self.category), kinds=one(self.kind), mine=self.mine.isChecked(),
-            overdue_only=self.overdue.isChecked(), start=self._day(self.start), end=self._day(self.end))
+            overdue_only=self.overdue.isChecked(), start=self.start.day(), end=self.end.day())
 
     def apply_filter(self) -> None:
         self._timer.stop()

@@ -19,12 +19,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, QThread, QTimer
+from PySide6.QtCore import Qt, QThread, QTimer
 from PySide6.QtGui import QAction, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDateEdit,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -46,6 +45,7 @@ from huifang_desktop.services import ledgers as ledger_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.ledgers import FilterChoices, Ledger, LedgerFilter, LedgerTotals, SavedFilter
+from huifang_desktop.ui.common.forms import OptionalDateEdit
 from huifang_desktop.ui.common.print_preview import PrintPreviewDialog, preview_document
 from huifang_desktop.ui.common.progress import ProgressTask, run_with_progress
 from huifang_desktop.ui.common.tables import record_table
@@ -54,7 +54,6 @@ from huifang_desktop.ui.ledgers.model import LedgerTableModel, TotalsModel
 from huifang_desktop.ui.ledgers.service_dialog import ServiceRecordDialog
 
 SEARCH_DELAY_MS = 250
-NO_DATE = QDate(2000, 1, 1)  # the 不限 value of the date fields
 MINE = "mine"
 OK_STYLE = "color: #237804;"
 ERROR_STYLE = "color: #d9363e;"
@@ -99,8 +98,8 @@ class LedgersTab(QWidget):
         self.search.setClearButtonEnabled(True)
         self.search.setPlaceholderText(self.tr("搜索：客户名称、编号、电话、拼音首字母、单号…（Ctrl+F）"))
         self.date_label = QLabel()
-        self.start = self._date_edit()
-        self.end = self._date_edit()
+        self.start = OptionalDateEdit()
+        self.end = OptionalDateEdit()
         self.owner = QComboBox()
         self.state = QComboBox()
         self.kind = QComboBox()
@@ -249,15 +248,6 @@ class LedgersTab(QWidget):
         self.show_ledger(self.ledger)
 
     # --- helpers -------------------------------------------------------------------------------------
-    def _date_edit(self) -> QDateEdit:
-        edit = QDateEdit()
-        edit.setCalendarPopup(True)
-        edit.setDisplayFormat("yyyy-MM-dd")
-        edit.setMinimumDate(NO_DATE)
-        edit.setSpecialValueText(self.tr("不限"))
-        edit.setDate(NO_DATE)
-        return edit
-
     def _say(self, text: str, style: str = "") -> None:
         self.notice.setStyleSheet(style)
         self.notice.setText(text)
@@ -395,8 +385,7 @@ class LedgersTab(QWidget):
     # --- filters -------------------------------------------------------------------------------------
     def current_filter(self) -> LedgerFilter:
         owner = self.owner.currentData()
-        start = None if self.start.date() == NO_DATE else self.start.date().toPython()
-        end = None if self.end.date() == NO_DATE else self.end.date().toPython()
+        start, end = self.start.day(), self.end.day()
         base = self.model.filter if self.model.ledger is self.ledger else LedgerFilter()
         return LedgerFilter(text=self.search.text().strip(), start=start, end=end,
                             owner_id=owner if isinstance(owner, int) else None, mine=owner == MINE,
@@ -408,8 +397,8 @@ class LedgersTab(QWidget):
         for w in widgets:
             w.blockSignals(True)
         self.search.setText(f.text)
-        self.start.setDate(QDate(f.start.year, f.start.month, f.start.day) if f.start else NO_DATE)
-        self.end.setDate(QDate(f.end.year, f.end.month, f.end.day) if f.end else NO_DATE)
+        self.start.set_day(f.start)
+        self.end.set_day(f.end)
         self._select_data(self.owner, MINE if f.mine else f.owner_id)
         self._select_data(self.state, f.state)
         self._select_data(self.kind, f.kind)

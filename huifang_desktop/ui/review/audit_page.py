@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QThread
+from PySide6.QtCore import QThread
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -23,11 +21,10 @@ from huifang_desktop.services import review as review_service
 from huifang_desktop.services import users as user_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
+from huifang_desktop.ui.common.forms import OptionalDateEdit
 from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.common.worker import start_worker
 from huifang_desktop.ui.review.models import AuditTableModel
-
-NO_DATE = QDate(2000, 1, 1)  # shown as 不限
 
 
 class AuditLogPage(QWidget):
@@ -55,8 +52,8 @@ class AuditLogPage(QWidget):
         self.action.setObjectName("auditAction")
         self.action.setEditable(True)
         self.action.setMinimumWidth(120)
-        self.start = self._date_edit()
-        self.end = self._date_edit()
+        self.start = OptionalDateEdit()
+        self.end = OptionalDateEdit()
         self.search_button = QPushButton(self.tr("查询(&Q)"))
         self.export_button = QPushButton(self.tr("导出 Excel(&E)…"))
         self.prev_button = QPushButton("◀")
@@ -104,14 +101,6 @@ class AuditLogPage(QWidget):
         self.export_button.clicked.connect(self.ask_export)
         self._loaded = False
 
-    def _date_edit(self) -> QDateEdit:
-        edit = QDateEdit(NO_DATE)
-        edit.setMinimumDate(NO_DATE)
-        edit.setSpecialValueText(self.tr("不限"))
-        edit.setDisplayFormat("yyyy-MM-dd")
-        edit.setCalendarPopup(True)
-        return edit
-
     def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         super().showEvent(event)
         if not self._loaded:
@@ -128,13 +117,10 @@ class AuditLogPage(QWidget):
             self.status.setText(str(exc))
         self.action.setCurrentText(current)
 
-    def _day(self, edit: QDateEdit) -> date | None:
-        return None if edit.date() == NO_DATE else edit.date().toPython()
-
     def current_filter(self) -> review_service.AuditFilter:
         return review_service.AuditFilter(
             user_id=self.user.currentData(), entity=self.entity.currentData() or "", text=self.text.text(),
-            action=self.action.currentText().strip(), start=self._day(self.start), end=self._day(self.end))
+            action=self.action.currentText().strip(), start=self.start.day(), end=self.end.day())
 
     def search(self) -> None:
         self.go(0)
