@@ -184,6 +184,30 @@ def as_user() -> Callable[[ServiceContext, UserInfo], ServiceContext]:
     return _as_user
 
 
+@pytest.fixture
+def cctx(ctx: ServiceContext, clerk: UserInfo) -> ServiceContext:
+    """Acting as 小王 (clerk, 客服部)."""
+    return ctx.as_user(clerk)
+
+
+@pytest.fixture
+def c2ctx(ctx: ServiceContext, clerk2: UserInfo) -> ServiceContext:
+    """Acting as 小李 (clerk, 销售部)."""
+    return ctx.as_user(clerk2)
+
+
+@pytest.fixture
+def sctx(ctx: ServiceContext, supervisor: UserInfo) -> ServiceContext:
+    """Acting as the supervisor (客服主管)."""
+    return ctx.as_user(supervisor)
+
+
+@pytest.fixture
+def mctx(ctx: ServiceContext, manager: UserInfo) -> ServiceContext:
+    """Acting as the manager (经理)."""
+    return ctx.as_user(manager)
+
+
 class MainRunner:
     """``run(args) -> (exit code, stdout, stderr)``: ``app.main`` in this process. Every context it opens is
     kept in ``opened`` (and given ``clock`` when one is set); engines and the log handlers main adds are

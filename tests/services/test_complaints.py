@@ -25,21 +25,6 @@ NOW = datetime(2026, 11, 24, 10, 0)
 
 
 @pytest.fixture
-def cctx(ctx: ServiceContext, clerk: UserInfo, as_user: AsUser) -> ServiceContext:
-    return as_user(ctx, clerk)
-
-
-@pytest.fixture
-def sctx(ctx: ServiceContext, supervisor: UserInfo, as_user: AsUser) -> ServiceContext:
-    return as_user(ctx, supervisor)
-
-
-@pytest.fixture
-def mctx(ctx: ServiceContext, manager: UserInfo, as_user: AsUser) -> ServiceContext:
-    return as_user(ctx, manager)
-
-
-@pytest.fixture
 def customer_id(cctx: ServiceContext) -> int:
     c = register_customer(cctx, CustomerDraft(name="杭州明达贸易", kind="单位", category="经销商",
                                               created_on="2026-01-05",

@@ -78,17 +78,6 @@ def _codes(rows: list[svc.CustomerRow]) -> list[str]:
 
 
 @pytest.fixture
-def cctx(ctx: ServiceContext, clerk: UserInfo, as_user: AsUser) -> ServiceContext:
-    """Acting as 小王, a clerk of 客服部."""
-    return as_user(ctx, clerk)
-
-
-@pytest.fixture
-def sctx(ctx: ServiceContext, supervisor: UserInfo, as_user: AsUser) -> ServiceContext:
-    return as_user(ctx, supervisor)
-
-
-@pytest.fixture
 def one(cctx: ServiceContext) -> CustomerDetail:
     return register_customer(cctx, _draft(address="杭州市文三路 1 号"))
 

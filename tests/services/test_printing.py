@@ -45,11 +45,6 @@ def audit_rows(ctx: ServiceContext) -> list[AuditLog]:
 
 
 @pytest.fixture
-def cctx(ctx: ServiceContext, clerk: UserInfo) -> ServiceContext:
-    return ctx.as_user(clerk)
-
-
-@pytest.fixture
 def office(cctx: ServiceContext) -> dict[str, Any]:
     """Two customers with a plan each on DAY; the second visit (上门) is recorded."""
     a = register_customer(cctx, CustomerDraft(name="杭州远纳运输有限公司", address="杭州市西湖区文三路 388 号",

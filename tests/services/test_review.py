@@ -31,26 +31,6 @@ RECORD, REPORT, COMPLAINT = ReviewKind.RECORD, ReviewKind.REPORT, ReviewKind.COM
 _mobiles = iter(range(20_000_000, 99_999_999))
 
 
-@pytest.fixture
-def cctx(ctx: ServiceContext, clerk: UserInfo, as_user: AsUser) -> ServiceContext:
-    return as_user(ctx, clerk)
-
-
-@pytest.fixture
-def c2ctx(ctx: ServiceContext, clerk2: UserInfo, as_user: AsUser) -> ServiceContext:
-    return as_user(ctx, clerk2)
-
-
-@pytest.fixture
-def sctx(ctx: ServiceContext, supervisor: UserInfo, as_user: AsUser) -> ServiceContext:
-    return as_user(ctx, supervisor)
-
-
-@pytest.fixture
-def mctx(ctx: ServiceContext, manager: UserInfo, as_user: AsUser) -> ServiceContext:
-    return as_user(ctx, manager)
-
-
 def customer(cctx: ServiceContext, name: str = "杭州远纳运输有限公司") -> int:
     contacts = (ContactDraft(name="张倩", mobile=f"139{next(_mobiles)}"),)
     return register_customer(cctx, CustomerDraft(name=name, created_on="2026-11-01", contacts=contacts)).id

@@ -26,16 +26,6 @@ AsUser = Callable[[ServiceContext, UserInfo], ServiceContext]
 
 
 @pytest.fixture
-def cctx(ctx: ServiceContext, clerk: UserInfo, as_user: AsUser) -> ServiceContext:
-    return as_user(ctx, clerk)
-
-
-@pytest.fixture
-def sctx(ctx: ServiceContext, supervisor: UserInfo, as_user: AsUser) -> ServiceContext:
-    return as_user(ctx, supervisor)
-
-
-@pytest.fixture
 def customer_id(cctx: ServiceContext) -> int:
     return register_customer(cctx, CustomerDraft(
         name="杭州明达机械", kind="单位", category="终端客户", created_on="2026-01-05",

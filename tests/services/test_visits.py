@@ -37,23 +37,6 @@ TODAY = date(2026, 11, 24)
 _mobiles = iter(range(10_000_000, 99_999_999))
 
 
-@pytest.fixture
-def cctx(ctx: ServiceContext, clerk: UserInfo, as_user: AsUser) -> ServiceContext:
-    """Acting as 小王 (clerk, 客服部)."""
-    return as_user(ctx, clerk)
-
-
-@pytest.fixture
-def c2ctx(ctx: ServiceContext, clerk2: UserInfo, as_user: AsUser) -> ServiceContext:
-    """Acting as 小李 (clerk, 销售部)."""
-    return as_user(ctx, clerk2)
-
-
-@pytest.fixture
-def sctx(ctx: ServiceContext, supervisor: UserInfo, as_user: AsUser) -> ServiceContext:
-    return as_user(ctx, supervisor)
-
-
 def _customer(cctx: ServiceContext, name: str, *, grade: str = "D", created_on: str = "2026-11-01",
               category: str = "普通", birthday: str | None = None, kind: str = "单位") -> int:
     c = register_customer(cctx, CustomerDraft(

@@ -19,11 +19,6 @@ from huifang_desktop.ui.complaints.tab import ComplaintsTab
 
 
 @pytest.fixture
-def cctx(ctx, clerk):
-    return ctx.as_user(clerk)
-
-
-@pytest.fixture
 def customer(cctx):
     return customer_service.register_customer(cctx, CustomerDraft(
         name="杭州明达贸易有限公司", kind="单位", category="经销商", created_on="2026-01-05",
