@@ -64,6 +64,17 @@ def _idle(qtbot, wizard: ImportWizard, page_id: int) -> None:
     qtbot.waitUntil(lambda: wizard.currentId() == page_id and not wizard.busy, timeout=20_000)
 
 
+def _to_report(qtbot, wizard: ImportWizard, path: Path) -> None:
+    """Open ``path``, keep the first sheet and the remembered mapping, and wait for the checked report."""
+    wizard.file_page.path_edit.setText(str(path))
+    _next(qtbot, wizard)
+    _idle(qtbot, wizard, ImportWizard.PAGE_SHEET)
+    _next(qtbot, wizard)
+    _next(qtbot, wizard)
+    _idle(qtbot, wizard, ImportWizard.PAGE_REPORT)
+    qtbot.waitUntil(lambda: wizard.report is not None)
+
+
 def _next(qtbot, wizard: ImportWizard) -> None:
     button = wizard.button(QWizard.WizardButton.CommitButton if wizard.currentPage().isCommitPage()
                            else QWizard.WizardButton.NextButton)
@@ -169,13 +180,7 @@ def test_import_wizard_cancel_during_the_import_writes_nothing(qtbot, ctx, clerk
 
     monkeypatch.setattr(importing, "run_import", held)
     wizard = make_wizard(clerk, path)
-    wizard.file_page.path_edit.setText(str(path))
-    _next(qtbot, wizard)
-    _idle(qtbot, wizard, ImportWizard.PAGE_SHEET)
-    _next(qtbot, wizard)
-    _next(qtbot, wizard)
-    _idle(qtbot, wizard, ImportWizard.PAGE_REPORT)
-    qtbot.waitUntil(lambda: wizard.report is not None)
+    _to_report(qtbot, wizard, path)
     _next(qtbot, wizard)
     assert wizard.currentId() == ImportWizard.PAGE_IMPORT and wizard.importing_now()
     _shot(wizard, "5_importing")
@@ -191,13 +196,7 @@ def test_import_wizard_cancel_during_the_import_writes_nothing(qtbot, ctx, clerk
 def test_import_wizard_undoes_the_import_it_just_made(qtbot, ctx, clerk, tmp_path, make_wizard):
     path = ugly_customer_workbook(tmp_path / "c.xlsx", fix=True)
     wizard = make_wizard(clerk, path)
-    wizard.file_page.path_edit.setText(str(path))
-    _next(qtbot, wizard)
-    _idle(qtbot, wizard, ImportWizard.PAGE_SHEET)
-    _next(qtbot, wizard)
-    _next(qtbot, wizard)
-    _idle(qtbot, wizard, ImportWizard.PAGE_REPORT)
-    qtbot.waitUntil(lambda: wizard.report is not None)
+    _to_report(qtbot, wizard, path)
     with qtbot.waitSignal(wizard.imported, timeout=20_000):
         _next(qtbot, wizard)
     _idle(qtbot, wizard, ImportWizard.PAGE_SUMMARY)
