@@ -275,6 +275,21 @@ def test_settings_dialog_office_page_round_trip(qtbot, ctx, admin, open_dialog):
     assert load_settings(ctx) == saved
 
 
+def test_settings_office_list_add_button_adds_an_editable_entry(qtbot, ctx, admin, open_dialog):
+    """Issue 18: 添加 under 可选列表 crashed (clicked(bool) reached QListWidgetItem as its text)."""
+    dialog = open_dialog(admin)
+    regions = dialog.office_page.regions
+    before = regions.list.count()
+    qtbot.mouseClick(regions.add_button, Qt.MouseButton.LeftButton)
+    assert regions.list.count() == before + 1
+    item = regions.list.currentItem()
+    assert item.text() == ""
+    assert item.flags() & Qt.ItemFlag.ItemIsEditable
+    item.setText("鄞州区")
+    assert dialog.apply()
+    assert "鄞州区" in load_settings(ctx).regions
+
+
 def test_settings_dialog_holiday_page_says_which_years_are_covered(qtbot, ctx, clerk, open_dialog):
     cal = visit_service.work_calendar(ctx)
     first, last = cal.covered_range()

@@ -133,7 +133,8 @@ class StringListEditor(QWidget):
         self.remove_button = QPushButton(self.tr("删除"))
         self.up_button = QPushButton(self.tr("上移"))
         self.down_button = QPushButton(self.tr("下移"))
-        self.add_button.clicked.connect(self.add_entry)
+        # clicked(bool) would pass its 'checked' flag as the text
+        self.add_button.clicked.connect(lambda: self.add_entry())
         self.remove_button.clicked.connect(self.remove_current)
         self.up_button.clicked.connect(lambda: self._move(-1))
         self.down_button.clicked.connect(lambda: self._move(1))
