@@ -71,6 +71,31 @@ def test_customers_tab_search_by_pinyin_initials_and_phone(qtbot, office):
     assert tab.count_label.text() == "共 1 位客户"
 
 
+def test_customers_tab_double_click_or_enter_opens_the_file_once(qtbot, office, monkeypatch):
+    """Issue 18: a double-click opened the file twice (doubleClicked and activated both opened it)."""
+    c, made = office
+    tab = CustomersTab(c)
+    qtbot.addWidget(tab)
+    tab.show()
+    qtbot.waitExposed(tab)
+    opened: list[int] = []
+
+    def fake_exec(dialog: CustomerDialog) -> int:
+        opened.append(dialog.detail.id)
+        return CustomerDialog.DialogCode.Rejected.value
+
+    monkeypatch.setattr(CustomerDialog, "exec", fake_exec)
+    tab.table.selectRow(2)
+    rect = tab.table.visualRect(tab.model.index(2, 1))
+    assert rect.isValid()
+    qtbot.mouseClick(tab.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(tab.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert opened == [tab.selected_id()]
+    tab.table.setFocus()
+    qtbot.keyClick(tab.table, Qt.Key.Key_Return)
+    assert len(opened) == 2 and opened[1] == opened[0]
+
+
 def test_customer_dialog_marks_bad_phone_and_saves_nothing(qtbot, office):
     c, made = office
     dialog = CustomerDialog(c, None)

@@ -101,7 +101,8 @@ class CustomersTab(QWidget):
         self.open_button.clicked.connect(self.open_current)
         self.archive_button.clicked.connect(self.archive_current)
         self.reassign_button.clicked.connect(self.reassign)
-        self.table.doubleClicked.connect(lambda _i: self.open_current())
+        # ``activated`` is a double-click or Enter on the row (Qt emits it for both); connecting
+        # ``doubleClicked`` as well opened the file a second time.
         self.table.activated.connect(lambda _i: self.open_current())
 
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self._focus_search)
