@@ -20,6 +20,30 @@ def test_main_window_has_the_six_tabs_and_shows_the_user(qtbot, ctx, supervisor,
     assert "李主管" in window.user_label.text()
 
 
+def test_no_tab_shortcut_takes_a_menu_mnemonic(qtbot, ctx, supervisor, tmp_path):
+    """Issue 18: 退回修改 (Alt+T) clashed with the 工具(&T) menu. No Alt+letter shortcut of any tab may use a
+    letter that opens a menu of the main window."""
+    import re
+
+    from PySide6.QtGui import QAction, QKeySequence, QShortcut
+
+    window = MainWindow(ctx.as_user(supervisor), AppPaths(tmp_path))
+    qtbot.addWidget(window)
+    mnemonics = {m.group(1).upper() for a in window.menuBar().actions()
+                 if (m := re.search(r"&(\w)", a.text()))}
+    assert {"F", "T", "H"} <= mnemonics
+    taken = []
+    for slug, _label, _page in window._tabs:
+        page = window.page(slug)
+        keys = [s.key() for s in page.findChildren(QShortcut)]
+        keys += [k for a in page.findChildren(QAction) for k in a.shortcuts()]
+        for key in keys:
+            text = key.toString(QKeySequence.SequenceFormat.PortableText)
+            if text.startswith("Alt+") and len(text) == 5 and text[-1] in mnemonics:
+                taken.append((slug, text))
+    assert taken == []
+
+
 def test_tools_menu_opens_the_audit_log_for_those_who_may_see_it(qtbot, ctx, clerk, supervisor, tmp_path):
     window = MainWindow(ctx.as_user(supervisor), AppPaths(tmp_path))
     qtbot.addWidget(window)

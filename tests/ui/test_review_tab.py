@@ -82,11 +82,11 @@ def test_return_needs_a_reason_then_the_clerk_corrects_resubmits_and_it_is_signe
     cctx, sctx, rows = office
     tab = _open(qtbot, sctx)
     page = tab.review_page
-    qtbot.keyClick(page.tree, Qt.Key.Key_T, Qt.KeyboardModifier.AltModifier)  # 退回修改 without a reason
+    qtbot.keyClick(page.tree, Qt.Key.Key_B, Qt.KeyboardModifier.AltModifier)  # 退回修改 without a reason
     assert _status(ctx, rows[0].id) == "待审阅"
     assert "退回原因" in page.message.text() and page.comment.hasFocus()
     page.comment.insertPlainText("客户意见记录过于简单，请补充。")  # typed (QTest types ASCII only)
-    qtbot.keyClick(page.comment, Qt.Key.Key_T, Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClick(page.comment, Qt.Key.Key_B, Qt.KeyboardModifier.AltModifier)
     assert _status(ctx, rows[0].id) == "退回"
     assert page.current.item.id == rows[1].id
 

@@ -2,7 +2,7 @@
 sign-off of read visit records, the clerk's returned items, and the 操作日志 page. Keyboard driven:
 
 * ↑ / ↓ move through the queue and show the item (which counts as read); Tab goes to the 指导意见 box;
-* Ctrl+Enter 签字通过; Alt+T 退回修改 (the 指导意见 is the reason); Alt+W 撤回签字 (reason in the same box);
+* Ctrl+Enter 签字通过; Alt+B 退回修改 (the 指导意见 is the reason); Alt+W 撤回签字 (reason in the same box);
 * Alt+E 修改 / Alt+R 重新提交 (the clerk's returned items);
 * Space ticks / unticks a read visit record; Ctrl+B signs the ticked ones; F5 reloads.
 
@@ -147,7 +147,7 @@ class ReviewPage(QWidget):
         self.message.setWordWrap(True)
         self.sign_button = QPushButton(self.tr("签字通过 (Ctrl+Enter)"))
         self.sign_button.setObjectName("signButton")
-        self.return_button = QPushButton(self.tr("退回修改 (Alt+T)"))
+        self.return_button = QPushButton(self.tr("退回修改 (Alt+B)"))
         self.reopen_button = QPushButton(self.tr("撤回签字 (Alt+W)"))
         self.edit_button = QPushButton(self.tr("修改… (Alt+E)"))
         self.resubmit_button = QPushButton(self.tr("重新提交 (Alt+R)"))
@@ -213,7 +213,7 @@ class ReviewPage(QWidget):
         self.batch_button.clicked.connect(self.batch_sign)
         self.reload_button.clicked.connect(self.reload)
         for keys, slot in (((QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")), self.sign_current),
-                           ((QKeySequence("Alt+T"),), self.return_current),
+                           ((QKeySequence("Alt+B"),), self.return_current),
                            ((QKeySequence("Alt+W"),), self.reopen_current),
                            ((QKeySequence("Alt+E"),), self.edit_current),
                            ((QKeySequence("Alt+R"),), self.resubmit_current),
