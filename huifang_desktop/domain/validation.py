@@ -161,3 +161,9 @@ def optional_text(raw: str | None, *, label: str, field: str, max_len: int = 200
     if len(text) > max_len:
         raise ValidationError(FieldError(field, label, f"不能超过 {max_len} 个字"))
     return text
+
+
+def already(state: str) -> str:
+    """"已关闭" for a state that already says it happened, "已受理" for one that does not: the state in a
+    sentence such as "投诉 X 已关闭" (formatting f"已{state}" gave "已已关闭")."""
+    return state if state.startswith("已") else f"已{state}"

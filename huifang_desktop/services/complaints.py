@@ -70,6 +70,7 @@ from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, Role, can
 from huifang_desktop.domain.schedule import plan_key
 from huifang_desktop.domain.validation import (
+    already,
     clean_text,
     format_phone,
     normalize_phone,
@@ -853,7 +854,7 @@ def add_occurrence(ctx: ServiceContext, complaint_id: int, *, received_at: datet
         c = _load(s, ctx, complaint_id)
         if ComplaintState(c.state).is_final:
             raise ValidationError(FieldError(
-                "complaint", "投诉", f"投诉 {c.number} 已{c.state}，不能再附加；请新建投诉并关联原投诉"))
+                "complaint", "投诉", f"投诉 {c.number} {already(c.state)}，不能再附加；请新建投诉并关联原投诉"))
         s.add(ComplaintOccurrence(complaint_id=c.id, received_at=when, channel=ch, complainant=who, phone=digits,
                                   received_by=by or ctx.user.display_name, note=text,
                                   created_by_id=ctx.user.id or None, created_at=ctx.now()))
@@ -935,7 +936,7 @@ def _check_unlocked(c: Complaint, what: str) -> None:
     if c.review_status == REVIEW_SIGNED:
         raise LockedError(f"投诉 {c.number} 已由主管签字，{what}；如需更正请主管撤回签字。")
     if ComplaintState(c.state).is_final and c.review_status != REVIEW_RETURNED:
-        raise LockedError(f"投诉 {c.number} 已{c.state}，{what}。")
+        raise LockedError(f"投诉 {c.number} {already(c.state)}，{what}。")
 
 
 def _require_complaint(c: Complaint, what: str) -> None:
@@ -1229,7 +1230,7 @@ def reply_message(ctx: ServiceContext, complaint_id: int, reply_text: str, way: 
         if c.kind == MessageKind.COMPLAINT.value:
             raise ValidationError(FieldError("kind", "类型", "投诉须按流程处理、回访后关闭，不能直接答复关闭"))
         if ComplaintState(c.state).is_final:
-            raise LockedError(f"{c.kind} {c.number} 已{c.state}。")
+            raise LockedError(f"{c.kind} {c.number} {already(c.state)}。")
         before = c.state
         c.reply_text, c.reply_way, c.replied_at, c.result = text, way, when, text
         c.state, c.closed_at, c.deadline, c.updated_at = ComplaintState.CLOSED.value, ctx.now(), None, ctx.now()
@@ -1261,7 +1262,7 @@ def convert_to_complaint(ctx: ServiceContext, complaint_id: int, *, severity: st
         if c.kind == MessageKind.COMPLAINT.value:
             raise ValidationError(FieldError("kind", "类型", f"{c.number} 已经是投诉"))
         if ComplaintState(c.state).is_final:
-            raise LockedError(f"{c.kind} {c.number} 已{c.state}，不能再转为投诉；请新建投诉。")
+            raise LockedError(f"{c.kind} {c.number} {already(c.state)}，不能再转为投诉；请新建投诉。")
         old_number, old_kind = c.number, c.kind
         now = ctx.now()
         clean = _CleanIntake(MessageKind.COMPLAINT, now, Channel(c.channel), c.complainant, c.anonymous, c.phone,
@@ -1330,7 +1331,7 @@ def reassign(ctx: ServiceContext, complaint_id: int, handler_id: int, expected_v
         c = _load(s, ctx, complaint_id)
         _check_version(c, expected_version, s, ctx.user.id)
         if ComplaintState(c.state).is_final:
-            raise LockedError(f"投诉 {c.number} 已{c.state}，不能转交。")
+            raise LockedError(f"投诉 {c.number} {already(c.state)}，不能转交。")
         u = s.get(User, handler_id)
         if u is None or not u.active:
             raise ValidationError(FieldError("handler_id", "负责人", "所选负责人不存在或已停用"))

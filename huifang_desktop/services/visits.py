@@ -71,6 +71,7 @@ from huifang_desktop.domain.schedule import (
     routine_plans,
 )
 from huifang_desktop.domain.validation import (
+    already,
     clean_text,
     format_phone,
     normalize_phone,
@@ -991,7 +992,7 @@ def move_plan(ctx: ServiceContext, plan_id: int, new_due: date | str, expected_v
                 raise ConflictError(f"该回访计划已被其他人修改（版本 {expected_version} → {plan.version}），"
                                     "请刷新后再调整。")
             if plan.state != _PENDING:
-                raise ValidationError(FieldError("due", "计划日期", f"计划已{plan.state}，不能再调整日期"))
+                raise ValidationError(FieldError("due", "计划日期", f"计划{already(plan.state)}，不能再调整日期"))
             old = {"due": plan.due.isoformat(), "earliest": plan.earliest.isoformat()}
             plan.due = shifted_day
             plan.earliest = min(plan.earliest, shifted_day)
@@ -1021,7 +1022,7 @@ def cancel_plan(ctx: ServiceContext, plan_id: int, reason: str, expected_version
             if expected_version is not None and plan.version != expected_version:
                 raise ConflictError("该回访计划已被其他人修改，请刷新后再取消。")
             if plan.state != _PENDING:
-                raise ValidationError(FieldError("state", "计划状态", f"计划已{plan.state}，不能取消"))
+                raise ValidationError(FieldError("state", "计划状态", f"计划{already(plan.state)}，不能取消"))
             plan.state, plan.cancel_reason = _CANCELLED, why
             audit(s, ctx, "取消回访计划", "visit_plan", plan.id, plan.source_key, old={"state": _PENDING},
                   new={"state": _CANCELLED}, note=why)
@@ -1348,7 +1349,7 @@ def record_visit(ctx: ServiceContext, draft: VisitRecordDraft) -> VisitRecordRow
             if plan.customer_id != c.id:
                 raise ValidationError(FieldError("plan_id", "回访计划", "计划不属于该客户"))
             if plan.state != _PENDING:
-                raise ValidationError(FieldError("plan_id", "回访计划", f"该计划已{plan.state}，不能再登记"))
+                raise ValidationError(FieldError("plan_id", "回访计划", f"该计划{already(plan.state)}，不能再登记"))
         clean = _validate_record(s, ctx, cfg, draft, c, independent)
         serial = next_serial(s, f"visit:{clean.visited_at:%Y%m%d}")
         rec = VisitRecord(number=format_visit_number(clean.visited_at.date(), serial), plan_id=draft.plan_id,

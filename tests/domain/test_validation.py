@@ -250,3 +250,11 @@ def test_parse_date_empty_is_none_unless_required() -> None:
         parse_date("", label="日期", field="day", required=True)
     assert info.value.fields == ["day"]
     assert "不能为空" in str(info.value)
+
+
+def test_already_does_not_double_the_yi_of_a_state() -> None:
+    from huifang_desktop.domain.validation import already
+
+    assert already("已关闭") == "已关闭"
+    assert already("已回访") == "已回访"
+    assert already("受理") == "已受理"

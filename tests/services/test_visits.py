@@ -167,6 +167,20 @@ def test_catch_up_twice_makes_no_duplicates_and_keeps_manual_edits(ctx: ServiceC
     assert len(_keys(ctx)) == len(set(_keys(ctx)))
 
 
+def test_a_cancelled_plan_refuses_changes_without_a_doubled_yi(ctx: ServiceContext, cctx: ServiceContext) -> None:
+    """Issue 18: messages read "计划已已取消" (the state already says 已)."""
+    b = _customer(cctx, "乙公司", grade="C", created_on="2026-11-10")
+    [plan] = v.plan_catch_up(ctx, TODAY).planned
+    v.cancel_plan(cctx, plan.id, "客户年底停业")
+    with pytest.raises(ValidationError) as again:
+        v.cancel_plan(cctx, plan.id, "又一次")
+    with pytest.raises(ValidationError) as move:
+        v.move_plan(cctx, plan.id, date(2026, 12, 9), v.get_plan(cctx, plan.id).version)
+    for exc in (again, move):
+        assert "计划已取消" in str(exc.value) and "已已" not in str(exc.value)
+    assert b
+
+
 def test_catch_up_redates_a_pending_routine_plan_after_another_visit(ctx: ServiceContext, cctx: ServiceContext
                                                                       ) -> None:
     b = _customer(cctx, "乙公司", grade="B", created_on="2026-11-20")

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from huifang_desktop.domain.complaints import Channel, MessageKind, Severity
 from huifang_desktop.domain.errors import FieldError
 from huifang_desktop.domain.roles import Role
+from huifang_desktop.domain.validation import already
 from huifang_desktop.domain.visits import VisitMethod, VisitResult
 from huifang_desktop.services import complaints as complaint_service
 from huifang_desktop.services import visits as visit_service
@@ -609,7 +610,7 @@ class ComplaintDetailPane(QWidget):
             self.handling_hint.setText(self.tr("待受理的投诉保存处理情况即视为受理。")
                                        if d.state == "待受理" else "")
         elif d.state in ("已关闭", "已撤销"):
-            self.handling_hint.setText(self.tr("已{0}，处理情况不能再修改。").format(d.state))
+            self.handling_hint.setText(self.tr("{0}，处理情况不能再修改。").format(already(d.state)))
         else:
             self.handling_hint.setText(self.tr("由 {0} 负责，您只能查看。").format(d.row.handler or "—"))
         self.visit_info.setText(self._visit_text(d))
@@ -658,7 +659,7 @@ class ComplaintDetailPane(QWidget):
         """A short reason for a disabled button (the service gives the full one if called anyway)."""
         state = d.state
         if state in ("已关闭", "已撤销") and key != "reopen_linked":
-            return self.tr("已{0}").format(state)
+            return already(state)
         if "edit" not in d.actions and key not in ("chase", "reassign", "reopen_linked"):
             return self.tr("由 {0} 负责处理").format(d.row.handler or "—")
         if key == "close":
