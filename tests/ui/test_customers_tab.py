@@ -96,6 +96,37 @@ def test_customers_tab_double_click_or_enter_opens_the_file_once(qtbot, office, 
     assert len(opened) == 2 and opened[1] == opened[0]
 
 
+@pytest.mark.parametrize("answer", ["Cancel", "Discard", "Save"])
+def test_closing_an_edited_customer_file_asks_first(qtbot, office, monkeypatch, answer):
+    """Issue 18: 关闭 on an edited file discarded the edits without a word."""
+    from PySide6.QtWidgets import QMessageBox
+
+    c, made = office
+    dialog = CustomerDialog(c, made[0].id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: asked.append(a[2]) or getattr(QMessageBox.StandardButton, answer))
+    dialog.reject()  # nothing typed: closes without asking
+    assert asked == [] and not dialog.isVisible()
+
+    dialog = CustomerDialog(c, made[0].id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.address.setText("宁波市新地址 1 号")
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert len(asked) == 1 and "未保存" in asked[0]
+    stored = customer_service.get_customer(c, made[0].id).address
+    if answer == "Cancel":
+        assert dialog.isVisible() and dialog.address.text() == "宁波市新地址 1 号"
+        assert stored == made[0].address
+    elif answer == "Discard":
+        assert not dialog.isVisible() and stored == made[0].address
+    else:
+        assert not dialog.isVisible() and stored == "宁波市新地址 1 号" and dialog.changed
+
+
 def test_customer_dialog_marks_bad_phone_and_saves_nothing(qtbot, office):
     c, made = office
     dialog = CustomerDialog(c, None)

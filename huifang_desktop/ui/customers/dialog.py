@@ -174,6 +174,8 @@ class CustomerDialog(QDialog):
         else:
             self._select_data(self.owner, ctx.user.id)
             self._add_contact_row(primary=True)
+        self.editable = editable
+        self._pristine = self.draft()  # what 关闭 compares with before it discards anything
         self.name.setFocus()
 
     # --- filling and reading ---------------------------------------------------------------------------
@@ -213,6 +215,7 @@ class CustomerDialog(QDialog):
         for c in d.contacts:
             self._add_contact_row(c.name, format_phone(c.phone), format_phone(c.mobile), c.email, c.title,
                                   c.is_primary)
+        self._pristine = self.draft()
 
     def _add_contact_row(self, name: str = "", phone: str = "", mobile: str = "", email: str = "",
                          title: str = "", primary: bool = False) -> None:
@@ -251,6 +254,23 @@ class CustomerDialog(QDialog):
         )
 
     # --- saving -------------------------------------------------------------------------------------------
+    def has_edits(self) -> bool:
+        return self.editable and self.draft() != self._pristine
+
+    def reject(self) -> None:
+        """关闭, Esc or the window's close box: edits are never dropped without asking."""
+        if self.has_edits():
+            answer = QMessageBox.question(
+                self, self.tr("未保存的修改"), self.tr("客户档案有未保存的修改。保存吗？"),
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+            if answer == QMessageBox.StandardButton.Save:
+                self.save()  # closes the dialog when the save goes through; a refusal stays on screen
+                return
+            if answer != QMessageBox.StandardButton.Discard:
+                return
+        super().reject()
+
     def save(self, confirm_duplicates: bool = False) -> None:
         draft = self.draft()
         try:
