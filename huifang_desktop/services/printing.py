@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, aliased
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, can
-from huifang_desktop.domain.validation import format_phone
+from huifang_desktop.domain.validation import format_phone, parse_date
 from huifang_desktop.domain.visits import PlanState, VisitMethod, VisitResult, VisitType, signature_substitute
 from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS, LEDGER_TITLE, LEDGER_WIDTHS
 from huifang_desktop.services.context import ServiceContext, audit
@@ -53,7 +53,7 @@ from huifang_desktop.services.settings import (
     value_in,
     values_in,
 )
-from huifang_desktop.services.visits import RECORD_SIGNED, ReportDraft, ledger_rows, list_plans
+from huifang_desktop.services.visits import RECORD_SIGNED, ReportDraft, VisitRecordDraft, ledger_rows, list_plans
 from huifang_desktop.storage.models import (
     Complaint,
     ComplaintEvent,
@@ -480,6 +480,52 @@ def blank_visit_record_pdf(ctx: ServiceContext, plan_id: int | None, out: str | 
                           entity_id=plan_id if plan_id else cid, label=label,
                           title=f"回访记录表（空白）{code} {day:%Y-%m-%d}",
                           file_name=f"回访记录表_空白_{code}_{day:%Y%m%d}.pdf", forms_dir=forms_dir, out=out)
+
+
+def _typed_time(value: datetime | date | str | None) -> datetime | date | str | None:
+    """A date or time as typed in an unsaved form: printed as the program reads it, or as typed when it
+    does not read (the preview shows what is on screen; saving says what is wrong with it)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_date(value, label="日期") or None
+    except ValidationError:
+        return value
+
+
+def draft_visit_record_pdf(ctx: ServiceContext, draft: VisitRecordDraft, out: str | Path | None = None, *,
+                           forms_dir: Path | None = None) -> PrintedDocument:
+    """The 回访记录表 as typed in the form, before it is saved: the plan's customer and planned day with every
+    field on screen, no number, and the 草稿 watermark (nothing is stored, so it can be neither signed nor
+    found again)."""
+    office = load_settings(ctx)
+    with ctx.sessions() as s:
+        c = s.get(Customer, draft.customer_id)
+        if c is None:
+            raise NotFound(f"客户档案 {draft.customer_id} 不存在。")
+        check_visible(ctx, c, office)
+        plan = s.get(VisitPlan, draft.plan_id) if draft.plan_id is not None else None
+        visitor = s.get(User, draft.visitor_id) if draft.visitor_id else None
+        values = _blank_values(plan, c, "")
+        code = c.code
+    values.update({
+        "contact_name": draft.contact_name, "contact_phone": draft.contact_phone, "visit_type": draft.visit_type,
+        "method": draft.method, "visited_at": _typed_time(draft.visited_at),
+        "visitor": visitor.display_name if visitor is not None else ctx.user.display_name,
+        "content": draft.content, "feedback": draft.feedback, "problems": draft.problems,
+        "measures": draft.measures, "satisfaction": draft.satisfaction, "handling": draft.handling,
+        "transfer_department": draft.transfer_department, "transfer_answer": "",
+        "next_visit_on": _typed_time(draft.next_visit_on), "result": draft.result,
+        "customer_signed": _customer_signature(draft.method, draft.customer_signed),
+        "supervisor_comment": "", "supervisor": None, "signed_at": None, "status": "未保存",
+    })
+    from huifang_desktop.printing import FormJob
+
+    job = FormJob(values, draft=True)
+    return _form_document(ctx, VISIT_RECORD_FORM, [job], entity="customer", entity_id=draft.customer_id,
+                          label=f"未保存的回访记录表 {code} {c.name}", title=f"回访记录表（未保存）{code}",
+                          file_name=f"回访记录表_未保存_{code}.pdf", forms_dir=forms_dir, out=out,
+                          company=office.company)
 
 
 def plan_form_pdf(ctx: ServiceContext, plan_id: int, out: str | Path | None = None, *,

@@ -137,6 +137,55 @@ def test_report_dialog_drafts_from_the_records_and_submits(qtbot, planned):
     assert dialog.saved.status == "待审阅"
 
 
+def _pdf_text(data: bytes) -> str:
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    return "".join(re.sub(r"\s+", "", pg.extract_text() or "") for pg in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_record_form_preview_shows_what_is_typed_before_saving(qtbot, planned, monkeypatch):
+    """Issue 18: 打印预览 of an unsaved record printed the blank form, not what the clerk had typed."""
+    from huifang_desktop.ui.calendar import record_dialog
+
+    c, customer, plan = planned
+    shown = []
+    monkeypatch.setattr(record_dialog, "preview_document", lambda _parent, _ctx, doc: shown.append(doc))
+    dialog = VisitRecordDialog(c, plan.id)
+    qtbot.addWidget(dialog)
+    dialog.print_preview()  # nothing typed yet: the blank form to take on site
+    assert "空白" in shown[-1].title
+    dialog.result.setCurrentText("成功")
+    dialog.satisfaction.setCurrentText("很满意")
+    dialog.feedback.setPlainText("刹车片更换后异响消失")
+    dialog.print_preview()
+    text = _pdf_text(shown[-1].pdf)
+    assert "刹车片更换后异响消失" in text and customer.name in text
+    assert "未保存" in shown[-1].title
+    assert dialog.saved is None and visit_service.get_plan(c, plan.id).state == "待回访"  # nothing stored
+
+
+def test_record_form_tab_reaches_save_before_cancel(qtbot, planned):
+    """Issue 18: Tab from the last field reached 取消 before 保存."""
+    from PySide6.QtCore import Qt as _Qt
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    c, _customer, plan = planned
+    dialog = VisitRecordDialog(c, plan.id)
+    qtbot.addWidget(dialog)
+    save = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save)
+    cancel = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Cancel)
+    order = []
+    w = dialog.next_visit_on.nextInFocusChain()
+    while w is not dialog.next_visit_on and len(order) < 200:
+        if w.focusPolicy() & _Qt.FocusPolicy.TabFocus and w in (save, cancel, dialog.print_button):
+            order.append(w)
+        w = w.nextInFocusChain()
+    assert order[:3] == [save, dialog.print_button, cancel]
+
+
 def test_unsatisfied_visit_plans_a_follow_up_and_says_so(qtbot, planned):
     c, _customer, plan = planned
     dialog = VisitRecordDialog(c, plan.id)

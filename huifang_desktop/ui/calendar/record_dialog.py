@@ -116,7 +116,7 @@ class VisitRecordDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         self.print_button = add_print_button(
-            self, buttons, self.tr("保存前：打印空白回访记录表（预印客户、联系人），上门时请客户签字（Ctrl+P）"),
+            self, buttons, self.tr("保存前：未填写时打印空白回访记录表（预印客户、联系人），上门时请客户签字；已填写时预览所填内容（Ctrl+P）"),
             self.print_preview)
         self.preview: PrintPreviewDialog | None = None
 
@@ -143,6 +143,15 @@ class VisitRecordDialog(QDialog):
         self.method.currentTextChanged.connect(self._method_changed)
         self.visit_type.currentTextChanged.connect(self._type_changed)
         self._method_changed(self.method.currentText())
+        # Tab from the last field reaches 保存 first, then 打印预览, then 取消 (the button box's own order put
+        # 取消 before 保存 on some platforms' button layouts)
+        save = buttons.button(QDialogButtonBox.StandardButton.Save)
+        QWidget.setTabOrder(self.customer_signed, save)
+        QWidget.setTabOrder(save, self.print_button)
+        QWidget.setTabOrder(self.print_button, buttons.button(QDialogButtonBox.StandardButton.Cancel))
+        # what the preview compares with (nothing typed → the blank form); the base form, as subclasses that
+        # fill in a saved record set their own fields after this
+        self._prefilled = VisitRecordDialog.draft(self)
         self.feedback.setFocus()
 
     def _method_changed(self, method: str) -> None:
@@ -175,10 +184,13 @@ class VisitRecordDialog(QDialog):
         )
 
     def print_preview(self) -> None:
-        """The saved record's 回访记录表; before saving, the blank form of the plan (or customer)."""
+        """The saved record's 回访记录表; before saving, what is typed (草稿, unnumbered) or, while nothing is
+        typed yet, the blank form of the plan (or customer) to take on site."""
         try:
             if self.saved is not None:
                 doc = printing_service.visit_record_pdf(self.ctx, self.saved.id)
+            elif self.draft() != self._prefilled:
+                doc = printing_service.draft_visit_record_pdf(self.ctx, self.draft())
             else:
                 doc = printing_service.blank_visit_record_pdf(self.ctx, self.pre.plan_id,
                                                               customer_id=self.pre.customer_id)
