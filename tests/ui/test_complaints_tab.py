@@ -198,6 +198,21 @@ def test_unsatisfied_closing_visit_form_refuses_a_missing_satisfaction_then_send
     assert "退回处理中" in pane.message.text()
 
 
+def test_finish_uses_the_handling_typed_on_screen(qtbot, cctx):
+    """Issue 18: 办结转回访 refused "填写处理结果后才能转入待回访" while 处理结果 was visibly filled but not saved."""
+    d = cs.register(cctx, _intake())
+    cs.accept(cctx, d.id)
+    tab = _tab(qtbot, cctx)
+    pane = tab.detail
+    assert pane.detail.id == d.id
+    pane.result.setPlainText("已上门更换滤网，客户确认不再漏水")
+    pane.finish_handling()
+    stored = cs.get_complaint(cctx, d.id)
+    assert stored.state == "待回访", pane.message.text()
+    assert stored.result == "已上门更换滤网，客户确认不再漏水"
+    assert "转入待回访" in pane.message.text()
+
+
 def test_clerk_sees_close_disabled_for_a_major_complaint(qtbot, ctx, cctx, clerk, manager):
     mctx = ctx.as_user(manager)
     d = cs.register(cctx, _intake(severity="重大", category="产品质量", subject="产品外壳开裂"))

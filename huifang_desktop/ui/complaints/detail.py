@@ -601,6 +601,7 @@ class ComplaintDetailPane(QWidget):
             self.reply_way.setCurrentText(d.reply_way)
         self.reply_text.setPlainText(d.reply_text)
         self._replied_toggled(self.replied.isChecked())
+        self._handling_shown = self._handling_draft()  # what 办结转回访 compares with: edits are saved first
         editable = "edit" in d.actions
         for w in (self.investigation, self.cause, self.measures, self.result, self.reply_text):
             w.setReadOnly(not editable)  # type: ignore[attr-defined]
@@ -778,6 +779,13 @@ class ComplaintDetailPane(QWidget):
         d = self.detail
         if d is None:
             return
+        if "edit" in d.actions and self._handling_draft() != self._handling_shown:
+            # what is on screen counts: save the typed handling first, then move on with its new version
+            saved = self._run(lambda: complaint_service.save_handling(self.ctx, d.id, self._handling_draft(),
+                                                                      d.version), "", self.handling_fields)
+            if saved is None:
+                return
+            d = saved
         done = self._run(lambda: complaint_service.finish_handling(self.ctx, d.id, d.version), "")
         if done is not None:
             due = done.visit_due.isoformat() if done.visit_due else "—"
@@ -793,15 +801,18 @@ class ComplaintDetailPane(QWidget):
         d = self.detail
         if d is None:
             return
+        draft = self._handling_draft()
+        self._run(lambda: complaint_service.save_handling(self.ctx, d.id, draft, d.version),
+                  self.tr("处理情况已保存。"), self.handling_fields)
+
+    def _handling_draft(self) -> HandlingDraft:
         replied = self.replied.isChecked()
-        draft = HandlingDraft(
+        return HandlingDraft(
             investigation=self.investigation.toPlainText(), cause=self.cause.toPlainText(),
             measures=self.measures.toPlainText(), result=self.result.toPlainText(),
             replied_at=self.replied_at.dateTime().toPython() if replied else None,
             reply_way=self.reply_way.currentText() if replied else "",
             reply_text=self.reply_text.toPlainText())
-        self._run(lambda: complaint_service.save_handling(self.ctx, d.id, draft, d.version),
-                  self.tr("处理情况已保存。"), self.handling_fields)
 
     # --- actions with a form --------------------------------------------------------------------------------
     def submit_visit(self) -> None:
