@@ -240,6 +240,7 @@ class PendingCounts:
     pending: int
     overdue: int
     returned_to_me: int
+    returned_by_kind: tuple[tuple[ReviewKind, int], ...] = ()  # the same items by kind, none left out
 
 
 @dataclass(frozen=True, slots=True)
@@ -657,14 +658,16 @@ def pending_counts(ctx: ServiceContext) -> PendingCounts:
     if can(ctx.user.role, Permission.SIGN_OFF) or ctx.user is SYSTEM_USER:
         summary = queue_summary(ctx)
         pending, overdue = summary.total, summary.overdue
-    returned = 0
+    by_kind: list[tuple[ReviewKind, int]] = []
     if me is not None:
         with ctx.sessions() as s:
             for kind in ReviewKind:
                 model = _MODELS[kind]
-                returned += int(s.execute(select(func.count(model.id)).where(
+                n = int(s.execute(select(func.count(model.id)).where(
                     _status_col(kind) == RETURNED, _owner_col(kind) == me)).scalar() or 0)
-    return PendingCounts(pending, overdue, returned)
+                if n:
+                    by_kind.append((kind, n))
+    return PendingCounts(pending, overdue, sum(n for _k, n in by_kind), tuple(by_kind))
 
 
 def _rows_where(s: Session, ctx: ServiceContext, kind: ReviewKind, *conds: Any, order: Any = None,

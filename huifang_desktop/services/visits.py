@@ -48,6 +48,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    true,
     tuple_,
     update,
 )
@@ -897,26 +898,33 @@ def list_plans(ctx: ServiceContext, *, start: date, end: date, owner_id: int | N
                team: bool = False, states: set[str] | None = None, limit: int | None = None) -> list[PlanRow]:
     """Plans due in [start, end], by due date. ``owner_id``: one person's; ``team``: their department's
     (the acting user's when no owner is given). ``states`` may hold 待回访/已回访/已取消, 逾期, and 退回
-    (visited, the record returned by the supervisor for correction)."""
+    (visited, the record returned by the supervisor for correction). A returned record is its visitor's to
+    correct, so for 退回 the person is the record's visitor (as in 审阅's 我的退回), not the plan's owner."""
     today = ctx.today()
     scope = customer_scope(ctx)
     with ctx.sessions() as s:
         q = scope.where(_plan_select().where(VisitPlan.due >= start, VisitPlan.due <= end))
+        people: Any = None
         if team:
-            q = q.where(VisitPlan.owner_id.in_(_owner_ids_for_team(s, ctx, owner_id)))
+            people = _owner_ids_for_team(s, ctx, owner_id)
         elif owner_id is not None:
-            q = q.where(VisitPlan.owner_id == owner_id)
+            people = [owner_id]
+        owned: Any = VisitPlan.owner_id.in_(people) if people is not None else true()
         if states:
             stored = {st for st in states if st not in (OVERDUE, RECORD_RETURNED)}
             conds: list[Any] = []
             if stored:
-                conds.append(VisitPlan.state.in_(stored))
+                conds.append(and_(owned, VisitPlan.state.in_(stored)))
             if OVERDUE in states:
-                conds.append(and_(VisitPlan.state == _PENDING, VisitPlan.due < today))
+                conds.append(and_(owned, VisitPlan.state == _PENDING, VisitPlan.due < today))
             if RECORD_RETURNED in states:  # few: found from the records' status index, then by plan id
-                conds.append(VisitPlan.id.in_(
-                    select(VisitRecord.plan_id).where(VisitRecord.status == RECORD_RETURNED)))
+                returned = select(VisitRecord.plan_id).where(VisitRecord.status == RECORD_RETURNED)
+                if people is not None:
+                    returned = returned.where(VisitRecord.visitor_id.in_(people))
+                conds.append(VisitPlan.id.in_(returned))
             q = q.where(or_(*conds))
+        elif people is not None:
+            q = q.where(owned)
         q = q.order_by(VisitPlan.due, VisitPlan.id)
         if limit:
             q = q.limit(limit)

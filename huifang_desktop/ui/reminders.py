@@ -62,7 +62,8 @@ def review_text(counts: review.PendingCounts | None, signer: bool) -> str:
         overdue = _tr("（逾期 {0}）").format(counts.overdue) if counts.overdue else ""
         parts.append(_tr("待审阅 {0} 件{1}").format(counts.pending, overdue))
     if counts.returned_to_me:
-        parts.append(_tr("退回待修改 {0} 件（见“审阅”）").format(counts.returned_to_me))
+        kinds = "、".join(f"{kind.short} {n}" for kind, n in counts.returned_by_kind)
+        parts.append(_tr("退回待修改 {0} 件（{1}，见“审阅”）").format(counts.returned_to_me, kinds))
     return "，".join(parts)
 
 

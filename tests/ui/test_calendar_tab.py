@@ -233,6 +233,51 @@ def test_a_returned_record_is_listed_and_opens_for_correction(qtbot, ctx, planne
     assert rec.number in tab.notice.text()
 
 
+def test_returned_counts_agree_between_calendar_status_bar_and_review(qtbot, ctx, planned, supervisor, clerk2):
+    """Issue 18: the calendar (6), the status bar (8) and 审阅 (9) gave three counts of returned items. A
+    returned record is its visitor's to correct however old its plan; the status bar says what it counts."""
+    from huifang_desktop.domain.signoff import ReviewKind
+    from huifang_desktop.services import review as review_service
+    from huifang_desktop.ui.reminders import review_text
+
+    c, customer, plan = planned
+    sup = ctx.as_user(supervisor)
+    from huifang_desktop.storage.models import VisitPlan
+
+    old_plan = visit_service.add_manual_plan(c, customer.id, "例行", "电话", date(2026, 11, 25), c.user.id)
+    with ctx.sessions() as s, s.begin():  # a plan of last year's spring (the service refuses past days)
+        row = s.get(VisitPlan, old_plan.id)
+        row.due = row.earliest = date(2025, 3, 3)
+    old = visit_service.record_visit(c, visit_service.prefill_record(c, old_plan.id).to_draft(
+        result="成功", satisfaction="满意", visited_at="2025-03-03 10:00"))
+    recent = _visited(c, plan)
+    c2 = ctx.as_user(clerk2)
+    other_customer = customer_service.register_customer(c2, CustomerDraft(
+        name="宁波甬达物流有限公司", address="宁波市", contacts=(ContactDraft(name="李娜", mobile="15199743457"),)))
+    others_plan = visit_service.add_manual_plan(c2, other_customer.id, "例行", "电话", date(2026, 11, 24),
+                                                clerk2.id)
+    others = _visited(c2, others_plan)
+    for rec in (old, recent, others):
+        review_service.return_for_rework(sup, ReviewKind.RECORD, rec.id, "请补充客户意见")
+    report = visit_service.save_report(c, visit_service.draft_report(c, c.user.id, date(2026, 11, 24),
+                                                                   date(2026, 11, 24)), "按计划完成。", "", "")
+    review_service.return_for_rework(sup, ReviewKind.REPORT, report.id, "评价太简单")
+
+    tab = CalendarTab(c)
+    qtbot.addWidget(tab)
+    assert tab.list_title.text() == "今日待回访 0，逾期 0，退回待修改 2"
+    listed = {tab.plans.plan(r).record_id for r in range(tab.plans.rowCount())}
+    assert listed == {old.id, recent.id}
+    counts = review_service.pending_counts(c)
+    mine = list(review_service.returned_queue(c, mine=True).items())
+    assert counts.returned_to_me == len(mine) == 3
+    assert dict(counts.returned_by_kind) == {ReviewKind.RECORD: 2, ReviewKind.REPORT: 1}
+    assert review_text(counts, signer=False) == "退回待修改 3 件（回访记录 2、回访报告 1，见“审阅”）"
+    other_tab = CalendarTab(c2)
+    qtbot.addWidget(other_tab)
+    assert [other_tab.plans.plan(r).record_id for r in range(other_tab.plans.rowCount())] == [others.id]
+
+
 def test_a_visited_plan_opens_its_filled_form_and_others_cannot_correct_it(qtbot, ctx, planned, supervisor,
                                                                           clerk2):
     from huifang_desktop.domain.signoff import ReviewKind

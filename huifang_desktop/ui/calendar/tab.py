@@ -257,7 +257,8 @@ class CalendarTab(QWidget):
             rows = visit_service.list_plans(self.ctx, start=self.today - year, end=self.today, owner_id=owner,
                                             team=team, states={"待回访"})
             due_today = sum(1 for r in rows if r.due == self.today)
-            returned = visit_service.list_plans(self.ctx, start=self.today - year, end=self.today + year,
+            # every returned record of mine, however old: the same items as 审阅's 我的退回 (visit records)
+            returned = visit_service.list_plans(self.ctx, start=date.min, end=date.max,
                                                 owner_id=owner, team=team, states={RECORD_RETURNED})
             title = self.tr("今日待回访 {0}，逾期 {1}").format(due_today, len(rows) - due_today)
             if returned:
