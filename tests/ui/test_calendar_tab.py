@@ -167,6 +167,18 @@ def test_record_form_preview_shows_what_is_typed_before_saving(qtbot, planned, m
     assert dialog.saved is None and visit_service.get_plan(c, plan.id).state == "待回访"  # nothing stored
 
 
+def test_satisfaction_list_is_wide_enough_for_its_longest_choice(qtbot, planned):
+    """Issue 18: the 满意度 popup opened as narrow as its box, narrower than its choices ("很不满意")."""
+    c, _customer, plan = planned
+    dialog = VisitRecordDialog(c, plan.id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    combo = dialog.satisfaction
+    needed = combo.view().sizeHintForColumn(0)  # the list's widest item as its delegate draws it
+    # the popup opens as wide as the box or the list's minimum, whichever is wider (QComboBox::showPopup)
+    assert max(combo.view().minimumWidth(), combo.width()) >= needed
+
+
 def test_record_form_tab_reaches_save_before_cancel(qtbot, planned):
     """Issue 18: Tab from the last field reached 取消 before 保存."""
     from PySide6.QtCore import Qt as _Qt

@@ -5,19 +5,34 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QDateEdit, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QLabel, QWidget
 
 Part = QWidget | str | tuple[QWidget, int]
 
 
+def fit_popup(combo: QComboBox) -> QComboBox:
+    """The box as wide as its longest choice, and its popup list never narrower than that (a narrow combo in
+    a form row otherwise opens a list that cuts "很不满意" short). Call after the items are added."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    view = combo.view()
+    view.setMinimumWidth(view.sizeHintForColumn(0) + view.verticalScrollBar().sizeHint().width()
+                         + 2 * view.frameWidth())
+    return combo
+
+
 def form_row(*parts: Part, stretch: bool = False) -> QHBoxLayout:
     """A row of ``parts``: a widget, a label's (already translated) text, or ``(widget, stretch factor)``;
-    ``stretch``: empty space at the end keeps the fields at their natural width."""
+    ``stretch``: empty space at the end keeps the fields at their natural width. Choice boxes get
+    :func:`fit_popup`."""
     row = QHBoxLayout()
     for part in parts:
         if isinstance(part, str):
             row.addWidget(QLabel(part))
-        elif isinstance(part, tuple):
+            continue
+        widget = part[0] if isinstance(part, tuple) else part
+        if isinstance(widget, QComboBox):
+            fit_popup(widget)
+        if isinstance(part, tuple):
             row.addWidget(*part)
         else:
             row.addWidget(part)

@@ -53,6 +53,7 @@ from huifang_desktop.services.complaints import (
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ConflictError, ServiceError, ValidationError
 from huifang_desktop.ui.common.feedback import mark_fields, report_in_form
+from huifang_desktop.ui.common.forms import fit_popup
 from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.complaints.model import (
     AttachmentTableModel,
@@ -267,6 +268,7 @@ class ComplaintDetailPane(QWidget):
         self.visit_satisfaction.addItem(self.tr("（请选择）"), "")
         for level in visit_service.load_scale(self.ctx).levels:
             self.visit_satisfaction.addItem(level, level)
+        fit_popup(self.visit_satisfaction)
         self.visit_method = QComboBox()
         self.visit_method.addItems([m.value for m in VisitMethod])
         self.visit_time = QDateTimeEdit()
