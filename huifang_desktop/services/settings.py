@@ -35,6 +35,7 @@ class OfficeSettings:
     regions: tuple[str, ...] = ()
     customer_code_prefix: str = "KH"
     retention_years: int = 3
+    require_visit_text: bool = False  # a 成功 回访记录表 needs 回访内容 and 客户意见/反馈
     holidays: dict[str, Any] = field(default_factory=dict)  # admin-entered years for the work calendar
 
     @property
@@ -65,8 +66,15 @@ def describe(settings: OfficeSettings) -> list[tuple[str, str]]:
         value = getattr(settings, f.name)
         if isinstance(value, dict):
             continue
+        if isinstance(value, bool):
+            out.append((f.name, "是" if value else "否"))
+            continue
         out.append((f.name, ",".join(value) if isinstance(value, tuple) else str(value)))
     return out
+
+
+_YES = frozenset({"是", "yes", "y", "true", "1", "on", "开"})
+_NO = frozenset({"否", "no", "n", "false", "0", "off", "关"})
 
 
 def with_value(settings: OfficeSettings, key: str, raw: str) -> OfficeSettings:
@@ -79,6 +87,14 @@ def with_value(settings: OfficeSettings, key: str, raw: str) -> OfficeSettings:
     value: Any
     if isinstance(current, tuple):
         value = tuple(v.strip() for v in raw.replace("，", ",").split(",") if v.strip())
+    elif isinstance(current, bool):  # before int: a bool is an int
+        word = raw.strip().lower()
+        if word in _YES:
+            value = True
+        elif word in _NO:
+            value = False
+        else:
+            raise ValidationError(FieldError(key, key, f"“{raw}”应为 是/否（yes/no）"))
     elif isinstance(current, int):
         try:
             value = int(raw)

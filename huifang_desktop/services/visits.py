@@ -1163,8 +1163,10 @@ class _CleanRecord:
 
 
 def _validate_record(s: Session, ctx: ServiceContext, cfg: _Config, d: VisitRecordDraft, c: Customer,
-                     independent: bool) -> _CleanRecord:
-    """Every field of the form; all problems are reported together, in Chinese, naming the field."""
+                     independent: bool, require_text: bool = False) -> _CleanRecord:
+    """Every field of the form; all problems are reported together, in Chinese, naming the field.
+    ``require_text`` (office setting): a 成功 visit needs its 回访内容 and 客户意见/反馈 written down (001:
+    "回访内容应记录留痕")."""
     errors: list[FieldError] = []
     vt = _enum_field(VisitType, d.visit_type, "visit_type", "回访类型", errors)
     vm = _enum_field(VisitMethod, d.method, "method", "回访方式", errors)
@@ -1205,6 +1207,10 @@ def _validate_record(s: Session, ctx: ServiceContext, cfg: _Config, d: VisitReco
     if texts["transfer_department"] and not texts["problems"]:
         errors.append(FieldError("problems", "问题点", "转交部门处理时请写明问题点"))
     satisfaction, satisfied = "", None
+    if result is VisitResult.SUCCESS and require_text:
+        for name, label in (("content", "回访内容"), ("feedback", "客户意见/反馈")):
+            if not texts[name] and not any(e.field == name for e in errors):
+                errors.append(FieldError(name, label, "回访成功时请填写（本单位设置要求）"))
     if result is VisitResult.SUCCESS:
         satisfaction = clean_text(d.satisfaction)
         if not satisfaction:
@@ -1358,7 +1364,7 @@ def record_visit(ctx: ServiceContext, draft: VisitRecordDraft) -> VisitRecordRow
                 raise ValidationError(FieldError("plan_id", "回访计划", "计划不属于该客户"))
             if plan.state != _PENDING:
                 raise ValidationError(FieldError("plan_id", "回访计划", f"该计划{already(plan.state)}，不能再登记"))
-        clean = _validate_record(s, ctx, cfg, draft, c, independent)
+        clean = _validate_record(s, ctx, cfg, draft, c, independent, office.require_visit_text)
         serial = next_serial(s, f"visit:{clean.visited_at:%Y%m%d}")
         rec = VisitRecord(number=format_visit_number(clean.visited_at.date(), serial), plan_id=draft.plan_id,
                           customer_id=c.id, status=RECORD_PENDING, supervisor_comment="", content_hash="",
@@ -1426,7 +1432,7 @@ def update_record(ctx: ServiceContext, record_id: int, draft: VisitRecordDraft, 
                 raise PermissionDenied("只能修改自己填写的回访记录。")
             if draft.customer_id != rec.customer_id:
                 raise ValidationError(FieldError("customer_id", "客户", "不能把记录改到其他客户名下"))
-            clean = _validate_record(s, ctx, cfg, draft, c, independent)
+            clean = _validate_record(s, ctx, cfg, draft, c, independent, office.require_visit_text)
             before = _record_snapshot(rec)
             _apply_record(rec, clean, cfg.options.transfer_hours)
             if rec.status == RECORD_RETURNED:

@@ -181,6 +181,32 @@ def test_a_cancelled_plan_refuses_changes_without_a_doubled_yi(ctx: ServiceConte
     assert b
 
 
+def test_office_may_require_content_and_feedback_for_a_successful_visit(ctx: ServiceContext, cctx: ServiceContext,
+                                                                        admin: UserInfo, as_user: AsUser) -> None:
+    """Issue 18 (001: 回访内容应记录留痕): with the office setting on, a 成功 record needs 回访内容 and 客户意见;
+    an unreachable customer (未接通) does not."""
+    from huifang_desktop.services import settings as office_settings
+
+    a = _customer(cctx, "甲公司", grade="C", created_on="2026-11-01")
+    office_settings.save_settings(as_user(ctx, admin), office_settings.with_value(
+        office_settings.load_settings(ctx), "require_visit_text", "是"))
+    before = _snapshot(ctx)
+    with pytest.raises(ValidationError) as refused:
+        v.record_visit(cctx, _draft(a, satisfaction="满意"))
+    assert {e.field for e in refused.value.errors} == {"content", "feedback"}
+    assert "客户意见/反馈" in str(refused.value)
+    assert _snapshot(ctx) == before
+    v.record_visit(cctx, _draft(a, result="未接通"))
+    saved = v.record_visit(cctx, _draft(a, satisfaction="满意", content="例行回访：询问使用情况",
+                                        feedback="使用正常"))
+    assert saved.feedback == "使用正常"
+    office_settings.save_settings(as_user(ctx, admin), office_settings.with_value(
+        office_settings.load_settings(ctx), "require_visit_text", "否"))
+    v.record_visit(cctx, _draft(a, satisfaction="满意"))
+    with pytest.raises(ValidationError, match="是/否"):
+        office_settings.with_value(office_settings.load_settings(ctx), "require_visit_text", "也许")
+
+
 def test_catch_up_redates_a_pending_routine_plan_after_another_visit(ctx: ServiceContext, cctx: ServiceContext
                                                                       ) -> None:
     b = _customer(cctx, "乙公司", grade="B", created_on="2026-11-20")

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from huifang_desktop.services import printing as printing_service
+from huifang_desktop.services.settings import load_settings
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
@@ -89,8 +90,9 @@ class VisitRecordDialog(QDialog):
         form.addRow(self.tr("联系人"), form_row(self.contact_name, self.tr("电话"), self.contact_phone))
         form.addRow(self.tr("回访类型"), form_row(self.visit_type, self.tr("方式"), self.method, self.tr("时间"),
                                                  self.visited_at, self.tr("回访人"), self.visitor))
-        form.addRow(self.tr("回访内容"), self.content)
-        form.addRow(self.tr("客户意见/反馈"), self.feedback)
+        required = "*" if load_settings(ctx).require_visit_text else ""  # marked as the service will ask
+        form.addRow(self.tr("回访内容") + required, self.content)
+        form.addRow(self.tr("客户意见/反馈") + required, self.feedback)
         form.addRow(self.tr("问题点"), self.problems)
         form.addRow(self.tr("改善对策"), self.measures)
         form.addRow(self.tr("结果"), form_row(self.result, self.tr("满意度"), self.satisfaction, stretch=True))

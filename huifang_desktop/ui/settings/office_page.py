@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGridLayout,
@@ -55,6 +56,7 @@ class OfficePage(SettingsPage):
         self.code_prefix.setPlaceholderText(self.tr("如 KH，编号为 KH000123"))
         self.code_prefix.setMaxLength(10)
         self.retention_years = _spin(100, self.tr(" 年"))
+        self.require_visit_text = QCheckBox(self.tr("回访成功时必须填写回访内容和客户意见/反馈"))
 
         self.grade_a = _spin(_BIG, self.tr(" 台/件"))
         self.grade_b = _spin(_BIG, self.tr(" 台/件"))
@@ -71,6 +73,7 @@ class OfficePage(SettingsPage):
         office_form.addRow(self.tr("客户档案可见范围"), self.visibility)
         office_form.addRow(self.tr("客户编号前缀"), self.code_prefix)
         office_form.addRow(self.tr("档案保存年限"), self.retention_years)
+        office_form.addRow(self.tr("回访记录表"), self.require_visit_text)
 
         grades = QGroupBox(self.tr("客户分级（按年采购量/提车量）"))
         grade_form = QFormLayout(grades)
@@ -102,7 +105,7 @@ class OfficePage(SettingsPage):
 
         watch((self.company, self.visibility, self.code_prefix, self.retention_years, self.grade_a,
                self.grade_b, self.grade_c, self.grading_window_days, self.categories, self.sources,
-               self.regions), self.content_changed.emit)
+               self.regions, self.require_visit_text), self.content_changed.emit)
 
     def set_read_only(self, read_only: bool) -> None:
         super().set_read_only(read_only)
@@ -116,6 +119,7 @@ class OfficePage(SettingsPage):
             "grade_b": self.grade_b, "grade_c": self.grade_c, "grading_window_days": self.grading_window_days,
             "categories": self.categories.list, "sources": self.sources.list, "regions": self.regions.list,
             "customer_code_prefix": self.code_prefix, "retention_years": self.retention_years,
+            "require_visit_text": self.require_visit_text,
         }
 
     def load(self) -> None:
@@ -127,6 +131,7 @@ class OfficePage(SettingsPage):
         select_data(self.visibility, s.visibility)
         self.code_prefix.setText(s.customer_code_prefix)
         self.retention_years.setValue(s.retention_years)
+        self.require_visit_text.setChecked(s.require_visit_text)
         self.grade_a.setValue(s.grade_a)
         self.grade_b.setValue(s.grade_b)
         self.grade_c.setValue(s.grade_c)
@@ -141,6 +146,7 @@ class OfficePage(SettingsPage):
             company=self.company.text().strip(), visibility=str(self.visibility.currentData()),
             customer_code_prefix=self.code_prefix.text().strip(),
             retention_years=self.retention_years.value(),
+            require_visit_text=self.require_visit_text.isChecked(),
             grade_a=self.grade_a.value(), grade_b=self.grade_b.value(), grade_c=self.grade_c.value(),
             grading_window_days=self.grading_window_days.value(), categories=self.categories.values(),
             sources=self.sources.values(), regions=self.regions.values())
