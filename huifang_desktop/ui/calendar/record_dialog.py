@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from huifang_desktop.services import printing as printing_service
-from huifang_desktop.services.settings import load_settings
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
+from huifang_desktop.services.settings import load_settings
 from huifang_desktop.services.visits import RecordDraftData, VisitRecordDraft, VisitRecordRow
 from huifang_desktop.ui.common.feedback import report_in_form
 from huifang_desktop.ui.common.forms import form_row
