@@ -55,6 +55,7 @@ from PySide6.QtWidgets import (
 from huifang_desktop.services import printing as printing_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
+from huifang_desktop.ui.common.export_target import last_folder, remember_folder, say_exported
 
 OutputCallback = Callable[[str, str], None]  # (打印机 | PDF 文件, printer name or path)
 
@@ -986,7 +987,7 @@ class PrintPreviewDialog(QDialog):
         self.title = title
         self.suggested_name = suggested_name
         self.on_output = on_output
-        self.save_dir = save_dir or Path.home()
+        self.save_dir = save_dir or last_folder()
         self.print_dialog: QPrintDialog | None = None
         self.file_dialog: QFileDialog | None = None
         self.printer: QPrinter | None = None
@@ -1132,7 +1133,9 @@ class PrintPreviewDialog(QDialog):
             self._say(str(exc), error=True)
             return False
         self.save_dir = target.parent
+        remember_folder(target)
         self._say(self.tr("已保存到 {0}").format(target))
+        say_exported(self.message, self.tr("已保存到 {0}").format(target), target)
         self._tell(printing_service.OUTPUT_FILE, str(target))
         return True
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QThread, QTimer
 from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut, QShowEvent
@@ -11,7 +10,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -29,6 +27,7 @@ from huifang_desktop.services import complaints as complaint_service
 from huifang_desktop.services.complaints import ComplaintDetail, ComplaintFilter
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
+from huifang_desktop.ui.common.export_target import ask_export_path, say_exported
 from huifang_desktop.ui.common.forms import OptionalDateEdit
 from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.common.worker import start_worker
@@ -336,12 +335,8 @@ class ComplaintsTab(QWidget):
 
     # --- export --------------------------------------------------------------------------------------------
     def _ask_export_path(self) -> str:
-        suggested = str(Path.home() / f"投诉台账-{self.ctx.today():%Y%m%d}.xlsx")
-        path, _filter = QFileDialog.getSaveFileName(self, self.tr("导出投诉台账"), suggested,
-                                                    self.tr("Excel 工作簿 (*.xlsx)"))
-        if path and not path.lower().endswith(".xlsx"):
-            path += ".xlsx"
-        return path
+        return ask_export_path(self, self.tr("导出投诉台账"), f"投诉台账-{self.ctx.today():%Y%m%d}.xlsx", ".xlsx",
+                               self.tr("Excel 工作簿 (*.xlsx)"))
 
     def export_ledger(self) -> None:
         """导出台账… (current filter) off the GUI thread; the result or error appears in the notice line."""
@@ -361,7 +356,7 @@ class ComplaintsTab(QWidget):
     def _exported(self, path: str, rows: int) -> None:
         self.export_button.setEnabled(True)
         self.notice.setStyleSheet("color: #237804;")
-        self.notice.setText(self.tr("已导出投诉台账 {0} 条到 {1}").format(rows, path))
+        say_exported(self.notice, self.tr("已导出投诉台账 {0} 条到 {1}").format(rows, path), path)
 
     def _export_failed(self, exc: Exception) -> None:
         self.export_button.setEnabled(True)

@@ -16,7 +16,6 @@ the filter, Insert (or Ctrl+N) a new service record, Enter / double-click edit i
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QThread, QTimer
@@ -24,7 +23,6 @@ from PySide6.QtGui import QAction, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -45,6 +43,7 @@ from huifang_desktop.services import ledgers as ledger_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.ledgers import FilterChoices, Ledger, LedgerFilter, LedgerTotals, SavedFilter
+from huifang_desktop.ui.common.export_target import ask_export_path, say_exported
 from huifang_desktop.ui.common.forms import OptionalDateEdit
 from huifang_desktop.ui.common.print_preview import PrintPreviewDialog, preview_document
 from huifang_desktop.ui.common.progress import ProgressTask, run_with_progress
@@ -618,12 +617,9 @@ class LedgersTab(QWidget):
 
     # --- export and print ----------------------------------------------------------------------------
     def _ask_export_path(self) -> str:
-        suggested = str(Path.home() / ledger_service.suggested_file_name(self.ledger, self.current_filter()))
-        path, _filter = QFileDialog.getSaveFileName(self, self.tr("导出{0}").format(self.tr(self.ledger.value)),
-                                                    suggested, self.tr("Excel 工作簿 (*.xlsx)"))
-        if path and not path.lower().endswith(".xlsx"):
-            path += ".xlsx"
-        return path
+        return ask_export_path(self, self.tr("导出{0}").format(self.tr(self.ledger.value)),
+                               ledger_service.suggested_file_name(self.ledger, self.current_filter()), ".xlsx",
+                               self.tr("Excel 工作簿 (*.xlsx)"))
 
     def _busy(self) -> bool:
         return self.task is not None and self.task.is_running()
@@ -653,7 +649,8 @@ class LedgersTab(QWidget):
 
     def _exported(self, result: Any) -> None:
         self._set_busy(False)
-        self._say(self.tr("已导出 {0} 行到 {1}").format(f"{result.rows:,}", result.path), OK_STYLE)
+        self.notice.setStyleSheet(OK_STYLE)
+        say_exported(self.notice, self.tr("已导出 {0} 行到 {1}").format(f"{result.rows:,}", result.path), result.path)
 
     def _failed(self, exc: Exception) -> None:
         self._set_busy(False)

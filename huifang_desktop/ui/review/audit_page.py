@@ -7,7 +7,6 @@ from pathlib import Path
 from PySide6.QtCore import QThread
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -21,6 +20,7 @@ from huifang_desktop.services import review as review_service
 from huifang_desktop.services import users as user_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
+from huifang_desktop.ui.common.export_target import ask_export_path, say_exported
 from huifang_desktop.ui.common.forms import OptionalDateEdit
 from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.common.worker import start_worker
@@ -144,8 +144,8 @@ class AuditLogPage(QWidget):
 
     # --- export -----------------------------------------------------------------------------------------
     def ask_export(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, self.tr("导出操作日志"), str(Path.home() / "操作日志.xlsx"),
-                                              self.tr("Excel 工作簿 (*.xlsx)"))
+        name = ask_export_path(self, self.tr("导出操作日志"), "操作日志.xlsx", ".xlsx",
+                               self.tr("Excel 工作簿 (*.xlsx)"))
         if name:
             self.export_to(Path(name))
 
@@ -160,7 +160,7 @@ class AuditLogPage(QWidget):
     def _exported(self, path: Path, count: object) -> None:
         self.export_button.setEnabled(True)
         self.status.setStyleSheet("")
-        self.status.setText(self.tr("已导出 {0} 条到 {1}").format(count, path))
+        say_exported(self.status, self.tr("已导出 {0} 条到 {1}").format(count, path), path)
 
     def _export_failed(self, exc: Exception) -> None:
         self.export_button.setEnabled(True)

@@ -18,7 +18,6 @@ from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -49,6 +48,7 @@ from huifang_desktop.domain.stats import (
 from huifang_desktop.services import stats as stats_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
+from huifang_desktop.ui.common.export_target import ask_export_path, say_exported
 from huifang_desktop.ui.common.print_preview import PrintPreviewDialog, preview_document
 from huifang_desktop.ui.common.progress import ProgressTask, run_with_progress
 from huifang_desktop.ui.common.tables import record_table
@@ -564,11 +564,7 @@ class StatsTab(QWidget):
         assert self.report is not None
         name = f"{self.report.title}-{self.report.period.key.replace('..', '至')}{suffix}"
         kinds = self.tr("Excel 工作簿 (*.xlsx)") if suffix == ".xlsx" else self.tr("PDF 文件 (*.pdf)")
-        path, _filter = QFileDialog.getSaveFileName(self, self.tr("导出{0}").format(self.report.title),
-                                                    str(Path.home() / name), kinds)
-        if path and not path.lower().endswith(suffix):
-            path += suffix
-        return path
+        return ask_export_path(self, self.tr("导出{0}").format(self.report.title), name, suffix, kinds)
 
     def export(self, suffix: str) -> None:
         """导出 Excel… / 导出 PDF…: the report on screen, written off the GUI thread with a progress dialog."""
@@ -595,7 +591,8 @@ class StatsTab(QWidget):
 
     def _exported(self, out: Path) -> None:
         self._set_busy(False)
-        self._say(self.tr("已导出到 {0}").format(out), OK_STYLE)
+        self.notice.setStyleSheet(OK_STYLE)
+        say_exported(self.notice, self.tr("已导出到 {0}").format(out), out)
 
     def _export_failed(self, exc: Exception) -> None:
         self._set_busy(False)
