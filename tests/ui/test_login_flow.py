@@ -115,3 +115,25 @@ def test_leaving_the_forced_change_ends_the_program_without_the_main_window(
     assert code == 0
     assert seen["logged in"] is True and attached == []
     assert users.must_change_password(ctx, clerk.id) is True
+
+
+def test_every_user_changes_their_own_password_from_the_tools_menu(qtbot, ctx, clerk, tmp_path) -> None:
+    from huifang_desktop.config import AppPaths
+
+    window = MainWindow(ctx.as_user(clerk), AppPaths(tmp_path))
+    qtbot.addWidget(window)
+    assert window.password_action.isEnabled() and window.password_action.text() == "修改密码…"
+    window.password_action.trigger()
+    dialog = window.password_dialog
+    assert dialog.isVisible()
+    dialog.old_password.setText(PASSWORD)
+    dialog.new_password.setText("12345")
+    dialog.repeat_password.setText("12345")
+    dialog.change()
+    assert "至少 6 位" in dialog.message.text() and dialog.isVisible()
+    dialog.new_password.setText("clerk-own-pass")
+    dialog.repeat_password.setText("clerk-own-pass")
+    with qtbot.waitSignal(dialog.accepted):
+        dialog.change()
+    assert window.statusBar().currentMessage() == "密码已修改。"
+    assert users.authenticate(ctx, "xiaowang", "clerk-own-pass").id == clerk.id
