@@ -11,10 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from huifang_desktop import app
 from huifang_desktop.config import AppPaths
 from huifang_desktop.services import users
+from huifang_desktop.services.context import ServiceContext, UserInfo
+from huifang_desktop.storage.models import AuditLog
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -115,3 +118,16 @@ def test_a_user_added_without_a_password_gets_a_generated_one_to_change(office: 
         assert users.must_change_password(ctx, info.id) is True
     finally:
         ctx.engine.dispose()
+
+
+@pytest.mark.parametrize("extra", [["--demo"], []], ids=["demo", "screenshot"])
+def test_an_office_given_by_database_url_is_not_opened_without_a_password(
+        ctx: ServiceContext, admin: UserInfo, supervisor: UserInfo, tmp_path: Path, extra: list[str]) -> None:
+    """The office of the ``engine`` fixture: SQLite, or PostgreSQL with ``HUIFANG_TEST_DB=postgres``."""
+    url = ctx.engine.url.render_as_string(hide_password=False)
+    shots = tmp_path / "shots"
+    result = _program("--data-dir", tmp_path / "data", "--database-url", url, *extra, "--screenshot", shots)
+    assert result.returncode == 1 and "不是示例办公室" in result.stderr
+    assert not shots.exists() or not list(shots.glob("*.png"))
+    with ctx.sessions() as s:
+        assert s.execute(select(AuditLog.id).where(AuditLog.action == "登录")).first() is None
