@@ -204,8 +204,11 @@ def ensure_demo_office(ctx, paths: AppPaths, customers: int = 2000,  # type: ign
 
     if users.has_users(ctx):
         if not users.is_demo_office(ctx):
+            hint = ""
+            if paths.data_dir == (default_data_dir() / "demo").expanduser().resolve():
+                hint = f"旧版本生成的示例办公室没有示例标记：删除文件夹 {paths.data_dir} 后再用 --demo 启动即重新生成。"
             raise UserError("这个数据库不是示例办公室，不能用 --demo 打开（--demo 只打开由 demo 命令或 --demo "
-                            "首次启动生成的示例办公室）。请去掉 --demo 启动，在登录框中登录。")
+                            "首次启动生成的示例办公室）。请去掉 --demo 启动，在登录框中登录。" + hint)
         return
     print(f"正在生成示例办公室（{customers} 位客户、{visits} 条回访、{complaints} 件投诉，约 10 秒）…",
           file=sys.stderr)

@@ -5,6 +5,7 @@ nothing and exit non-zero with a message. Plus ``users unlock`` and a generated 
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from huifang_desktop.config import AppPaths
 from huifang_desktop.services import users
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.storage.models import AuditLog
+from tests.conftest import MainRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,10 +80,10 @@ def test_an_example_office_opens_without_a_password_and_the_log_in_is_audited(tm
         ("supervisor", "示例办公室免密码登录"), ("manager", "示例办公室免密码登录")]
 
 
-def test_the_gui_demo_start_on_an_office_is_refused_in_process(office: Path, capsys: pytest.CaptureFixture[str],
+def test_the_gui_demo_start_on_an_office_is_refused_in_process(office: Path, run_main: MainRunner,
                                                                qapp: object) -> None:
-    assert app.main(["--data-dir", str(office), "--demo"]) == 1
-    assert "不是示例办公室" in capsys.readouterr().err
+    code, _out, err = run_main(["--data-dir", str(office), "--demo"])
+    assert code == 1 and "不是示例办公室" in err
     assert _logins(office) == []
 
 
@@ -131,3 +133,33 @@ def test_an_office_given_by_database_url_is_not_opened_without_a_password(
     assert not shots.exists() or not list(shots.glob("*.png"))
     with ctx.sessions() as s:
         assert s.execute(select(AuditLog.id).where(AuditLog.action == "登录")).first() is None
+
+
+def test_the_smoke_test_of_an_office_logs_nobody_in_and_takes_no_user(office: Path) -> None:
+    """The smoke test (always offscreen, prints only its verdict) checks any database, as the system;
+    ``--user`` with it, like with ``--screenshot``, is for example offices only."""
+    result = _program("--data-dir", office, "--smoke-test")
+    assert result.returncode == 0 and "smoke test ok" in result.stdout, result.stderr
+    result = _program("--data-dir", office, "--smoke-test", "--user", "boss")
+    assert result.returncode == 1 and "不是示例办公室" in result.stderr
+    assert _logins(office) == []
+
+
+def test_an_unmarked_database_in_the_demo_folder_is_refused_with_how_to_make_it_again(
+        run_main: MainRunner, qapp: object) -> None:
+    """A sample office made by an older version has no mark: ``--demo`` says how to make it again."""
+    from huifang_desktop.config import default_data_dir
+
+    folder = default_data_dir() / "demo"  # HOME and XDG folders are the test session's own (conftest)
+    code, _out, err = run_main(["--data-dir", str(folder), "users", "add", "supervisor", "--name", "主管",
+                                "--role", "supervisor", "--password", "secret-123"])
+    assert code == 0, err
+    try:
+        code, _out, err = run_main(["--demo"])
+        assert code == 1
+        assert "不是示例办公室" in err and f"删除文件夹 {folder.resolve()}" in err
+        assert _logins(folder) == []
+    finally:
+        for ctx in run_main.opened:
+            ctx.engine.dispose()
+        shutil.rmtree(folder)
