@@ -180,10 +180,15 @@ def _verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
 
 
 def _login_limits(s: Session) -> tuple[int, timedelta]:
-    from huifang_desktop.services.settings import settings_in
+    from huifang_desktop.services.settings import OfficeSettings, settings_in
 
-    office = settings_in(s)
-    return office.login_attempts, timedelta(minutes=office.lockout_minutes)
+    try:
+        office = settings_in(s)
+        limit, period = max(1, int(office.login_attempts)), timedelta(minutes=max(1, int(office.lockout_minutes)))
+    except (ServiceError, TypeError, ValueError):  # damaged settings must not keep everyone out: defaults
+        office = OfficeSettings()
+        limit, period = office.login_attempts, timedelta(minutes=office.lockout_minutes)
+    return limit, period
 
 
 def _locked_until(s: Session, name: str, user_id: int | None, now: datetime) -> datetime | None:

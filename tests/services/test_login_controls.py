@@ -257,3 +257,13 @@ def test_demo_data_put_into_an_office_with_users_does_not_make_it_an_example(ctx
     assert users.is_demo_office(ctx) is False
     with pytest.raises(NotDemoOffice):
         users.demo_login(ctx, "supervisor")
+
+
+def test_damaged_office_settings_do_not_keep_anybody_out(tctx: ServiceContext, clerk: UserInfo) -> None:
+    from huifang_desktop.storage.models import Setting
+
+    with tctx.sessions() as s, s.begin():
+        s.merge(Setting(key=settings.SETTINGS_KEY, value='["not", "settings"]'))
+    assert _fail(tctx, "xiaowang", 5)[4].startswith("账户已锁定")  # the default limit still applies
+    tctx.clock.now = NOW + timedelta(minutes=15)  # type: ignore[attr-defined]
+    assert authenticate(tctx, "xiaowang", PASSWORD).id == clerk.id
