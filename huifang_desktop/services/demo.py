@@ -120,9 +120,10 @@ def generate_demo(ctx: ServiceContext, *, customers: int = 300, seed: int = 1,
     ``ctx.clock()``, the office's today).
 
     Users: admin, supervisor, manager and clerk1..clerkN (``profile.clerks``) with random passwords
-    (``secrets``), returned once in the result. A database that had no users is marked as an example
-    office (``users.DEMO_OFFICE_KEY``): only such a database opens without a password (``--demo``). A username that already exists is kept as it is (its
-    password is not changed and not returned); its user still owns customers if it is a clerk.
+    (``secrets``), returned once in the result. A username that already exists is kept as it is (its
+    password is not changed and not returned); its user still owns customers if it is a clerk. A database
+    that had no users is marked as an example office (``users.DEMO_OFFICE_KEY``): only such a database
+    opens without a password (``--demo``, ``--screenshot``).
 
     Customers are written in batches, each in its own transaction together with its contacts, purchases,
     one audit row and the 客户编号 counter. ``progress(done, total)`` is called before the first batch
