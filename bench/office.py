@@ -44,7 +44,8 @@ from huifang_desktop.services.demo import DemoProfile, VisitProfile
 
 TODAY = date(2026, 11, 24)
 NOW = datetime(2026, 11, 24, 9, 0)
-OFFICE_VERSION = 1  # bump when the bench-side fill changes (the file name changes, the office is rebuilt)
+OFFICE_VERSION = 2  # bump when the bench-side fill changes (the file name changes, the office is rebuilt)
+# 2: the generator marks the office as an example office (gui_probe starts it without a log-in)
 
 
 @dataclass(frozen=True, slots=True)

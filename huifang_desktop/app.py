@@ -76,11 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True, help="姓名")
     add.add_argument("--role", required=True, choices=["clerk", "supervisor", "manager", "admin"])
     add.add_argument("--department", default="")
-    add.add_argument("--password", help="密码（不给则提示输入）")
+    add.add_argument("--password", help="密码（不给则提示输入；没有终端时随机生成并打印，首次登录须修改）")
     usub.add_parser("list", help="列出用户")
     reset = usub.add_parser("reset-password", help="重置密码")
     reset.add_argument("username")
-    reset.add_argument("--password", help="新密码（不给则随机生成并打印）")
+    reset.add_argument("--password", help="新密码（不给则随机生成并打印，下次登录须修改）")
+    unlock = usub.add_parser("unlock", help="解锁因多次密码错误被锁定的用户")
+    unlock.add_argument("username")
 
     pl = sub.add_parser("plan", help="补排回访计划（启动时的每日补排）")
     pl.add_argument("--today", help="按哪一天补排，格式 2026-11-24（默认：今天）")
@@ -197,9 +199,16 @@ def setup_logging(paths: AppPaths) -> None:
 
 def ensure_demo_office(ctx, paths: AppPaths, customers: int = 2000,  # type: ignore[no-untyped-def]
                        visits: int = 15000, complaints: int = 400) -> None:
+    """``--demo``: make the example office on an empty database; open only a database made as one."""
     from huifang_desktop.services import demo, users
 
     if users.has_users(ctx):
+        if not users.is_demo_office(ctx):
+            hint = ""
+            if paths.data_dir == (default_data_dir() / "demo").expanduser().resolve():
+                hint = f"旧版本生成的示例办公室没有示例标记：删除文件夹 {paths.data_dir} 后再用 --demo 启动即重新生成。"
+            raise UserError("这个数据库不是示例办公室，不能用 --demo 打开（--demo 只打开由 demo 命令或 --demo "
+                            "首次启动生成的示例办公室）。请去掉 --demo 启动，在登录框中登录。" + hint)
         return
     print(f"正在生成示例办公室（{customers} 位客户、{visits} 条回访、{complaints} 件投诉，约 10 秒）…",
           file=sys.stderr)
@@ -243,12 +252,30 @@ def cmd_users(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
     if args.users_command == "list":
         for u in users.list_users(ctx, include_inactive=True):
             state = "" if u.active else "（停用）"
+            until = users.locked_until(ctx, u.username)
+            if until is not None:
+                state += f"（已锁定至 {until:%H:%M}）"
             print(f"{u.username:<14} {u.display_name:<8} {u.role.label:<6} {u.department}{state}")
         return EXIT_OK
     if args.users_command == "add":
-        password = args.password or _ask_password()
-        info = users.create_user(ctx, args.username, args.name, args.role, password, args.department)
+        generated = args.password is None and not sys.stdin.isatty()
+        if generated:
+            import secrets
+
+            password = secrets.token_urlsafe(8)
+        else:
+            password = _ask_password() if args.password is None else args.password
+        info = users.create_user(ctx, args.username, args.name, args.role, password, args.department,
+                                 must_change=generated)
         print(f"已创建用户 {info.username}（{info.role.label}）。")
+        if generated:
+            print(f"初始密码：{password}（只显示这一次；首次登录时须修改）")
+        return EXIT_OK
+    if args.users_command == "unlock":
+        if users.unlock_user(ctx, args.username):
+            print(f"已解锁用户 {args.username}。")
+        else:
+            print(f"用户 {args.username} 没有被锁定（已记录解锁，失败次数重新计算）。")
         return EXIT_OK
     if args.users_command == "reset-password":
         password = users.reset_password(ctx, args.username, args.password)

@@ -49,7 +49,7 @@ from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.demo_visits import VisitDemoResult, VisitProfile, generate_visits
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.settings import OfficeSettings, load_settings
-from huifang_desktop.services.users import create_user, ensure_department
+from huifang_desktop.services.users import create_user, ensure_department, has_users, mark_demo_office
 from huifang_desktop.storage.models import AuditLog, Contact, Counter, Customer, Purchase, User
 
 CUSTOMER_COUNTER = "customer"  # the counter row register_customer draws 客户编号 from
@@ -121,7 +121,9 @@ def generate_demo(ctx: ServiceContext, *, customers: int = 300, seed: int = 1,
 
     Users: admin, supervisor, manager and clerk1..clerkN (``profile.clerks``) with random passwords
     (``secrets``), returned once in the result. A username that already exists is kept as it is (its
-    password is not changed and not returned); its user still owns customers if it is a clerk.
+    password is not changed and not returned); its user still owns customers if it is a clerk. A database
+    that had no users is marked as an example office (``users.DEMO_OFFICE_KEY``): only such a database
+    opens without a password (``--demo``, ``--screenshot``).
 
     Customers are written in batches, each in its own transaction together with its contacts, purchases,
     one audit row and the 客户编号 counter. ``progress(done, total)`` is called before the first batch
@@ -156,7 +158,10 @@ def generate_demo(ctx: ServiceContext, *, customers: int = 300, seed: int = 1,
 
     settings = load_settings(ctx)
     rng = random.Random(seed)
+    whole_office = not has_users(ctx)
     created_users, owners = _ensure_users(ctx, rng, profile.clerks)
+    if whole_office:  # only an office the generator made, users and all, may open without a password
+        mark_demo_office(ctx)
     gen = _Generator(rng=rng, profile=profile, settings=settings, today=ctx.today(), owners=owners,
                      total=customers)
     done = 0

@@ -36,6 +36,8 @@ class OfficeSettings:
     customer_code_prefix: str = "KH"
     retention_years: int = 3
     require_visit_text: bool = False  # a 成功 回访记录表 needs 回访内容 and 客户意见/反馈
+    login_attempts: int = 5  # wrong passwords in a row before an account is locked
+    lockout_minutes: int = 15  # how long it stays locked (an administrator can unlock it earlier)
     holidays: dict[str, Any] = field(default_factory=dict)  # admin-entered years for the work calendar
 
     @property
@@ -52,6 +54,10 @@ class OfficeSettings:
             errors.append(FieldError("categories", "客户类别", "至少需要一个类别"))
         if self.retention_years < 1:
             errors.append(FieldError("retention_years", "保存年限", "至少 1 年"))
+        if not 1 <= self.login_attempts <= 100:
+            errors.append(FieldError("login_attempts", "登录失败次数上限", "应在 1 到 100 之间"))
+        if not 1 <= self.lockout_minutes <= 1440:
+            errors.append(FieldError("lockout_minutes", "锁定时长（分钟）", "应在 1 到 1440 之间"))
         if errors:
             raise ValidationError(errors)
 

@@ -1,9 +1,19 @@
-"""Users, departments, log-in (domain.md §1). Passwords are argon2 hashes, never stored in clear."""
+"""Users, departments, log-in (domain.md §1). Passwords are argon2 hashes, never stored in clear.
+
+Log-in controls, kept in the audit log (no table of their own): every failed log-in is an audit row
+(``登录失败``: the name tried, why, which computer); after ``login_attempts`` failures of one name in a row
+(office setting, default 5) the name is locked for ``lockout_minutes`` (default 15) — counted since its
+last successful log-in, unlock by an administrator (``解锁用户``) or password reset. Names that do not exist
+are counted and locked alike, and they cost one password check against a dummy hash of the same
+parameters, so neither the answer nor its time tells whether a user exists.
+"""
 
 from __future__ import annotations
 
 import secrets
+import socket
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -15,7 +25,7 @@ from huifang_desktop.domain.roles import Permission, Role
 from huifang_desktop.domain.validation import clean_text
 from huifang_desktop.services.context import ServiceContext, UserInfo, audit
 from huifang_desktop.services.errors import NotFound, ServiceError
-from huifang_desktop.storage.models import Department, User
+from huifang_desktop.storage.models import AuditLog, Department, Setting, User
 
 _DEFAULT_HASHER = PasswordHasher()  # argon2id with the library's recommended (slow) parameters
 MIN_PASSWORD = 6
@@ -39,6 +49,28 @@ class UserRow:
 
 class LoginFailed(ServiceError):
     pass
+
+
+class AccountLocked(LoginFailed):
+    """Too many wrong passwords in a row: refused until ``until`` without checking the password."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"账户已锁定，请于 {until:%H:%M} 后再试或联系管理员解锁。")
+        self.until = until
+
+
+class NotDemoOffice(ServiceError):
+    pass
+
+
+LOGIN_FAILED = "登录失败"
+LOGGED_IN = "登录"
+UNLOCKED = "解锁用户"
+PASSWORD_RESET = "重置密码"
+PASSWORD_CHANGED = "修改密码"
+_LOCK_CLEARED_BY = (LOGGED_IN, UNLOCKED, PASSWORD_RESET)  # a failure streak ends at any of these
+DEMO_OFFICE_KEY = "demo_office"  # Setting row written when the demo generator made the whole office
+_NAME_LIMIT = 40  # audit_log.username
 
 
 def hash_password(password: str) -> str:
@@ -85,8 +117,9 @@ def list_departments(ctx: ServiceContext) -> list[tuple[int, str]]:
 
 
 def create_user(ctx: ServiceContext, username: str, display_name: str, role: Role | str, password: str,
-                department: str = "", *, first_admin: bool = False) -> UserInfo:
-    """Create a user. ``first_admin`` lets the very first start create the administrator."""
+                department: str = "", *, first_admin: bool = False, must_change: bool = False) -> UserInfo:
+    """Create a user. ``first_admin`` lets the very first start create the administrator; ``must_change``
+    (a generated password) makes the user set their own at the first log-in."""
     if first_admin:
         if has_users(ctx):
             raise ServiceError("已有用户，不能再创建初始管理员。")
@@ -115,7 +148,8 @@ def create_user(ctx: ServiceContext, username: str, display_name: str, role: Rol
             raise ValidationError(FieldError("username", "用户名", f"“{username}”已存在"))
         dep_id = _ensure_department(s, ctx, department) if department else None
         user = User(username=username, display_name=display_name, role=str(role), department_id=dep_id,
-                    password_hash=hash_password(password), active=True, created_at=ctx.now())
+                    password_hash=hash_password(password), active=True, created_at=ctx.now(),
+                    must_change_password=must_change)
         s.add(user)
         s.flush()
         audit(s, ctx, "新建用户", "user", user.id, f"{display_name}（{username}）",
@@ -124,21 +158,202 @@ def create_user(ctx: ServiceContext, username: str, display_name: str, role: Rol
         return _to_info(user)
 
 
+_DUMMY_HASHES: dict[tuple[object, ...], str] = {}
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash of a random password made with ``hasher``'s parameters (once per parameter set): checking a
+    password against it costs what checking a real user's costs."""
+    key = (hasher.time_cost, hasher.memory_cost, hasher.parallelism, hasher.hash_len, hasher.salt_len,
+           hasher.type)
+    found = _DUMMY_HASHES.get(key)
+    if found is None:
+        found = _DUMMY_HASHES[key] = hasher.hash(secrets.token_urlsafe(16))
+    return found
+
+
+def _verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
+    try:
+        return bool(hasher.verify(password_hash, password))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _login_limits(s: Session) -> tuple[int, timedelta]:
+    from huifang_desktop.services.settings import OfficeSettings, settings_in
+
+    try:
+        office = settings_in(s)
+        limit, period = max(1, int(office.login_attempts)), timedelta(minutes=max(1, int(office.lockout_minutes)))
+    except (ServiceError, TypeError, ValueError):  # damaged settings must not keep everyone out: defaults
+        office = OfficeSettings()
+        limit, period = office.login_attempts, timedelta(minutes=office.lockout_minutes)
+    return limit, period
+
+
+def _locked_until(s: Session, name: str, user_id: int | None, now: datetime) -> datetime | None:
+    """Until when log-ins as ``name`` are refused, or None. The failures since the user's last log-in,
+    unlock or password reset are read in order: the ``login_attempts``-th in a row locks the name for
+    ``lockout_minutes``; attempts while locked do not count (nor extend it); after it, counting restarts."""
+    limit, period = _login_limits(s)
+    since = 0
+    if user_id is not None:
+        since = s.execute(select(func.max(AuditLog.id)).where(
+            AuditLog.entity == "user", AuditLog.entity_id == user_id,
+            AuditLog.action.in_(_LOCK_CLEARED_BY))).scalar() or 0
+    failures = s.execute(select(AuditLog.at).where(
+        AuditLog.action == LOGIN_FAILED, AuditLog.label == name, AuditLog.id > since).order_by(AuditLog.id))
+    count, until = 0, None
+    for at in failures.scalars():
+        if until is not None:
+            if at < until:
+                continue
+            count, until = 0, None
+        count += 1
+        if count >= limit:
+            until = at + period
+    return until if until is not None and now < until else None
+
+
+def _this_computer() -> str:
+    try:
+        return socket.gethostname()
+    except OSError:
+        return ""
+
+
+def _audit_failure(s: Session, ctx: ServiceContext, name: str, user: User | None, reason: str) -> None:
+    host = _this_computer()
+    who = UserInfo(user.id if user is not None else 0, name[:_NAME_LIMIT] or "（空）",
+                   user.display_name if user is not None else name[:_NAME_LIMIT],
+                   Role(user.role) if user is not None else Role.CLERK, None)
+    audit(s, ctx.as_user(who), LOGIN_FAILED, "user", user.id if user is not None else None, name[:200],
+          new={"username": name[:200], "reason": reason, "host": host},
+          note=f"{reason}（电脑：{host or '未知'}）")
+
+
 def authenticate(ctx: ServiceContext, username: str, password: str) -> UserInfo:
+    """Check a log-in. Success and every failure are audited; a locked name is refused (``AccountLocked``)
+    without looking at the password; a wrong password, an unknown or a disabled user all get the same
+    message (and the same password check, against a dummy hash when there is no real one)."""
+    name = clean_text(username).lower()
+    now = ctx.now()
     with ctx.sessions() as s, s.begin():
-        user = s.execute(select(User).where(User.username == clean_text(username).lower())).scalar_one_or_none()
-        ok = False
-        if user is not None and user.active:
-            try:
-                ok = password_hasher().verify(user.password_hash, password)
-            except (VerifyMismatchError, VerificationError, InvalidHashError):
+        user = s.execute(select(User).where(User.username == name)).scalar_one_or_none()
+        user_id = user.id if user is not None else None
+        locked = _locked_until(s, name, user_id, now)
+        if locked is not None:
+            _audit_failure(s, ctx, name, user, "账户已锁定")
+            failure: LoginFailed = AccountLocked(locked)
+        else:
+            hasher = password_hasher()
+            if user is not None and user.active:
+                ok = _verify(hasher, user.password_hash, password)
+                reason = "密码错误"
+            else:
+                _verify(hasher, _dummy_hash(hasher), password)  # the same work as for a real user
                 ok = False
-        if not ok:
-            raise LoginFailed("用户名或密码不正确。")
-        assert user is not None
-        info = _to_info(user)
-        audit(s, ctx.as_user(info), "登录", "user", user.id, user.display_name)
-        return info
+                reason = "用户不存在" if user is None else "用户已停用"
+            if ok:
+                assert user is not None
+                info = _to_info(user)
+                audit(s, ctx.as_user(info), LOGGED_IN, "user", user.id, user.display_name,
+                      note=f"电脑：{_this_computer() or '未知'}")
+                return info
+            _audit_failure(s, ctx, name, user, reason)
+            s.flush()
+            now_locked = _locked_until(s, name, user_id, now)
+            failure = AccountLocked(now_locked) if now_locked is not None else LoginFailed("用户名或密码不正确。")
+    raise failure  # after the commit: the failure stays in the audit log
+
+
+def locked_until(ctx: ServiceContext, username: str) -> datetime | None:
+    """Until when ``username`` cannot log in after too many wrong passwords, or None."""
+    name = clean_text(username).lower()
+    with ctx.sessions() as s:
+        user_id = s.execute(select(User.id).where(User.username == name)).scalar()
+        return _locked_until(s, name, user_id, ctx.now())
+
+
+def unlock_user(ctx: ServiceContext, username: str) -> bool:
+    """An administrator lifts a lock-out (audited); returns whether the user was locked."""
+    ctx.require(Permission.MANAGE_USERS, "解锁用户")
+    name = clean_text(username).lower()
+    with ctx.sessions() as s, s.begin():
+        u = s.execute(select(User).where(User.username == name)).scalar_one_or_none()
+        if u is None:
+            raise NotFound(f"用户“{username}”不存在。")
+        until = _locked_until(s, name, u.id, ctx.now())
+        audit(s, ctx, UNLOCKED, "user", u.id, u.display_name,
+              old={"locked_until": until} if until is not None else None)
+        return until is not None
+
+
+def must_change_password(ctx: ServiceContext, user_id: int) -> bool:
+    """True after a reset to a generated password: the user sets their own before the main window opens."""
+    with ctx.sessions() as s:
+        return bool(s.execute(select(User.must_change_password).where(User.id == user_id)).scalar())
+
+
+def change_password(ctx: ServiceContext, old_password: str, new_password: str) -> None:
+    """The acting user changes their own password (audited); clears the must-change flag."""
+    if not ctx.user.id:
+        raise ServiceError("请先登录，再修改自己的密码。")
+    errors = []
+    try:
+        _check_password(new_password)
+    except ValidationError as exc:
+        errors.extend(exc.errors)
+    if new_password == old_password:
+        errors.append(FieldError("new_password", "新密码", "不能与原密码相同"))
+    with ctx.sessions() as s, s.begin():
+        u = s.get(User, ctx.user.id)
+        if u is None or not u.active:
+            raise NotFound("当前用户不存在或已停用。")
+        if not _verify(password_hasher(), u.password_hash, old_password):
+            raise ValidationError(FieldError("old_password", "原密码", "不正确"))
+        if errors:
+            raise ValidationError(errors)
+        u.password_hash = hash_password(new_password)
+        was_forced = u.must_change_password
+        u.must_change_password = False
+        audit(s, ctx, PASSWORD_CHANGED, "user", u.id, u.display_name,
+              note="重置后首次登录时修改" if was_forced else "")
+
+
+def is_demo_office(ctx: ServiceContext) -> bool:
+    with ctx.sessions() as s:
+        return s.get(Setting, DEMO_OFFICE_KEY) is not None
+
+
+def mark_demo_office(ctx: ServiceContext) -> None:
+    """Written by the demo generator when it made the whole office (users included): only such a database
+    opens without a password (``--demo``, ``--screenshot``)."""
+    import json
+
+    with ctx.sessions() as s, s.begin():
+        if s.get(Setting, DEMO_OFFICE_KEY) is None:
+            s.add(Setting(key=DEMO_OFFICE_KEY, value=json.dumps({"made_at": ctx.now().isoformat()})))
+
+
+def demo_login(ctx: ServiceContext, username: str | None = None) -> UserInfo:
+    """Log in without a password, on an example office only (``--demo``, screenshots): as ``username``, or
+    the first supervisor (then manager, administrator). Audited like any log-in."""
+    if not is_demo_office(ctx):
+        raise NotDemoOffice("这个数据库不是示例办公室，不能免密码打开（--demo、--screenshot、--user 只用于"
+                            "示例办公室）。请不带这些选项启动，在登录框中登录。")
+    if username:
+        info = find_user(ctx, username)
+    else:
+        rows = {r.role: r for r in reversed(list_users(ctx))}  # the first user of each role
+        first = next((rows[r] for r in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN) if r in rows), None)
+        if first is None:
+            raise NotFound("示例办公室里没有主管、经理或管理员账号。")
+        info = get_user(ctx, first.id)
+    with ctx.sessions() as s, s.begin():
+        audit(s, ctx.as_user(info), LOGGED_IN, "user", info.id, info.display_name,
+              note=f"示例办公室免密码登录（电脑：{_this_computer() or '未知'}）")
+    return info
 
 
 def list_users(ctx: ServiceContext, *, include_inactive: bool = False) -> list[UserRow]:
@@ -177,7 +392,8 @@ def reset_password(ctx: ServiceContext, username: str, new_password: str | None 
             raise NotFound(f"用户“{username}”不存在。")
         u.password_hash = hash_password(password)
         u.must_change_password = new_password is None
-        audit(s, ctx, "重置密码", "user", u.id, u.display_name)
+        audit(s, ctx, PASSWORD_RESET, "user", u.id, u.display_name,
+              note="随机密码，下次登录时须修改" if new_password is None else "")
     return password
 
 

@@ -155,10 +155,10 @@ class _Startup:
             for module in ("huifang_desktop.ui.customers.tab", "huifang_desktop.ui.login"):
                 import_module(module)  # the first tab's and the log-in's code, loaded off the GUI thread
             user = None
-            if self.unattended:
-                user = _unattended_user(ctx, self.args.user)
-            elif self.args.demo and self.args.user is None:  # the example office opens as its supervisor
-                user = _unattended_user(ctx, "supervisor")
+            # Without a password only an example office opens (as its supervisor, or --user), audited;
+            # anywhere else these starts are refused (see users.demo_login).
+            if self.unattended or (self.args.demo and self.args.user is None):
+                user = _unattended_user(ctx, self.args)
         except Exception as exc:  # noqa: BLE001  (reported by run_gui, see _failed)
             return exc
         return ctx, user
@@ -200,7 +200,7 @@ class _Startup:
 
     def _log_in(self, ctx: ServiceContext):  # type: ignore[no-untyped-def]
         from huifang_desktop.services import users
-        from huifang_desktop.ui.login import FirstAdminDialog, LoginDialog
+        from huifang_desktop.ui.login import ChangePasswordDialog, FirstAdminDialog, LoginDialog
 
         self.window.statusBar().showMessage(QCoreApplication.translate("app", "数据库已打开，请登录。"))
         if not users.has_users(ctx):
@@ -210,12 +210,19 @@ class _Startup:
         login = LoginDialog(ctx, username=self.args.user or "", parent=self.window)
         if login.exec() != LoginDialog.DialogCode.Accepted:
             return None
-        return login.user
+        user = login.user
+        if user is not None and users.must_change_password(ctx, user.id):  # after a reset: own password first
+            change = ChangePasswordDialog(ctx.as_user(user), forced=True, parent=self.window)
+            if change.exec() != ChangePasswordDialog.DialogCode.Accepted:
+                return None
+        return user
 
 
 def run_gui(paths: AppPaths, args: argparse.Namespace, open_data: Callable[[], ServiceContext]) -> int:
     """The window first, then the data (see ``_Startup``); returns the exit code."""
-    if args.smoke_test or args.screenshot:
+    if args.smoke_test:  # never on screen, whatever the environment says (it opens without a log-in)
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    elif args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = make_app()
     install_excepthook(paths.log_file)
@@ -255,18 +262,17 @@ def _dispose(window) -> None:  # type: ignore[no-untyped-def]
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
-def _unattended_user(ctx: ServiceContext, username: str | None):  # type: ignore[no-untyped-def]
-    from huifang_desktop.domain.roles import Role
+def _unattended_user(ctx: ServiceContext, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The user of a start without the log-in dialog (``--demo``, ``--screenshot``, ``--user``): on an
+    example office only (``users.demo_login`` refuses any other database, and audits the log-in). The
+    smoke test of any other database (a fresh installation, an office) runs as the system: it is always
+    offscreen and prints only its verdict, so nothing of the office is shown to anybody."""
     from huifang_desktop.services import users
     from huifang_desktop.services.context import SYSTEM_USER
 
-    if username:
-        return users.find_user(ctx, username)
-    for role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN):
-        for u in users.list_users(ctx):
-            if u.role == role:
-                return users.get_user(ctx, u.id)
-    return SYSTEM_USER
+    if args.smoke_test and not args.user and not users.is_demo_office(ctx):
+        return SYSTEM_USER  # a check that shows nothing (always offscreen): nobody logs in
+    return users.demo_login(ctx, args.user)
 
 
 def _smoke_test(app: QApplication, window, ctx: ServiceContext) -> int:  # type: ignore[no-untyped-def]

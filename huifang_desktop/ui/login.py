@@ -102,3 +102,56 @@ class FirstAdminDialog(QDialog):
             self.message.setText(str(exc))
             return
         self.accept()
+
+
+class ChangePasswordDialog(QDialog):
+    """The logged-in user sets a new password: old, new, repeat. ``forced`` after an administrator reset
+    it to a generated one: the main window opens only once the user has chosen their own."""
+
+    def __init__(self, ctx: ServiceContext, forced: bool = False, parent=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle(self.tr("修改密码 — {0}").format(ctx.user.display_name))
+        self.old_password = QLineEdit()
+        self.old_password.setObjectName("old_password")
+        self.new_password = QLineEdit()
+        self.new_password.setObjectName("new_password")
+        self.repeat_password = QLineEdit()
+        self.repeat_password.setObjectName("repeat_password")
+        for edit in (self.old_password, self.new_password, self.repeat_password):
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #d9363e;")
+        form = QFormLayout()
+        form.addRow(self.tr("原密码(&O)"), self.old_password)
+        form.addRow(self.tr("新密码(&N)"), self.new_password)
+        form.addRow(self.tr("再输一次(&R)"), self.repeat_password)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("修改密码"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("退出") if forced else self.tr("取消"))
+        buttons.accepted.connect(self.change)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        if forced:
+            intro = QLabel(self.tr("您的密码已由管理员重置。请先设置自己的新密码（至少 {0} 位），然后才能继续使用。")
+                           .format(users.MIN_PASSWORD))
+            intro.setWordWrap(True)
+            layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self.old_password.setFocus()
+
+    def change(self) -> None:
+        if self.new_password.text() != self.repeat_password.text():
+            self.message.setText(self.tr("两次输入的新密码不一致。"))
+            self.repeat_password.selectAll()
+            self.repeat_password.setFocus()
+            return
+        try:
+            users.change_password(self.ctx, self.old_password.text(), self.new_password.text())
+        except (ServiceError, ValidationError) as exc:
+            self.message.setText(str(exc))
+            return
+        self.accept()

@@ -264,6 +264,8 @@ class MainWindow(QMainWindow):
         self.audit_action.setStatusTip(self.tr("谁在何时改了什么：按用户、操作和日期查找，导出 Excel"))
         self.audit_action.setVisible(False)  # supervisors, managers and administrators (attach)
         tools_menu.addAction(self.audit_action)
+        self.password_action = self._data_action(self.tr("修改密码…"), self.change_password)
+        tools_menu.addAction(self.password_action)
 
         help_menu = self.menuBar().addMenu(self.tr("帮助(&H)"))
         about = QAction(self.tr("关于(&A)"), self)
@@ -291,6 +293,15 @@ class MainWindow(QMainWindow):
             self.settings_dialog.deleteLater()
         self.settings_dialog = SettingsDialog(self.ctx, self)
         self.settings_dialog.open()
+
+    def change_password(self) -> None:
+        """工具 → 修改密码…: everyone changes their own password (old, new, repeat)."""
+        from huifang_desktop.ui.login import ChangePasswordDialog
+
+        self.password_dialog = ChangePasswordDialog(self.ctx, parent=self)
+        self.password_dialog.accepted.connect(
+            lambda: self.statusBar().showMessage(self.tr("密码已修改。"), 10_000))
+        self.password_dialog.open()
 
     def open_audit_log(self) -> None:
         """工具 → 操作日志…: the 审阅 tab's 操作日志 page."""
