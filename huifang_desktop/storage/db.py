@@ -10,6 +10,7 @@ import re
 import sqlite3
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -219,15 +220,17 @@ def _peek_sqlite(path: Path) -> tuple[set[str], str | None] | None:
             if "not a database" in str(exc) or "malformed" in str(exc):
                 raise DatabaseError(
                     f"无法打开数据库：{exc}。该文件可能不是本程序的数据库或已损坏，请从备份恢复。") from exc
-            return None
+            raise
         revision = None
         if "alembic_version" in names:
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
             revision = row[0] if row else None
-        if "alembic_version" not in names and names:
+        if names and not _FOUNDATION_TABLES <= names:
             _remove_new_siblings(conn, siblings, existed)  # another program's file: leave nothing behind
         return names, revision
-    except sqlite3.Error:
+    except sqlite3.Error as exc:
+        if "locked" in str(exc):  # the engine would wait as long again: say so now
+            raise DatabaseError(explain_db_error(exc) or str(exc)) from exc
         return None
     finally:
         conn.close()
@@ -289,7 +292,7 @@ def _schema_items(rows: Callable[[str], list[Any]]) -> frozenset[tuple[Any, ...]
 def _reference_schemas(before: str, target: str) -> tuple[frozenset[tuple[Any, ...]],
                                                           frozenset[tuple[Any, ...]] | None]:
     """What a database at ``before`` and at ``target`` holds: the migration scripts run on an empty
-    in-memory database (about 0.1 s; only when an upgrade is due). The second is None if that run fails."""
+    in-memory database (about 0.3 s; only when an upgrade is due). The second is None if that run fails."""
     from alembic import command
 
     ref = create_engine("sqlite://")
@@ -411,6 +414,12 @@ def _pre_migrate_backup(engine: Engine, src: Path, before: str, backup_dir: Path
     return backup
 
 
+def _dangling_references(conn: Connection) -> Counter[tuple[str, str]]:
+    """Rows whose foreign key points nowhere, per (table, parent table): compared before and after the run,
+    so an old file's own leftovers do not block its upgrade."""
+    return Counter((r[0], r[2]) for r in conn.exec_driver_sql("PRAGMA foreign_key_check"))
+
+
 def _run_migrations(engine: Engine, target: str) -> None:
     """Every pending revision in ONE transaction.
 
@@ -443,10 +452,12 @@ def _run_migrations(engine: Engine, target: str) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
             try:
                 cfg.attributes["connection"] = conn
+                dangling = _dangling_references(conn)
                 command.upgrade(cfg, target)
-                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
-                if broken:
-                    raise DatabaseError(f"升级后有 {len(broken)} 行引用了不存在的记录（{broken[0][0]} 表）。")
+                added = _dangling_references(conn) - dangling
+                if added:
+                    table = next(iter(added))[0]
+                    raise DatabaseError(f"升级会使 {added.total()} 行引用不存在的记录（{table} 表），已取消。")
                 _pause_for_test("before-commit")
                 conn.exec_driver_sql("COMMIT")
             except BaseException:

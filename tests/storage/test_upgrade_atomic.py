@@ -371,3 +371,22 @@ def test_every_migration_runs_in_the_one_transaction(tmp_path: Path, monkeypatch
     finally:
         engine.dispose()
     assert _schema(path) == schema
+
+
+def test_a_table_rebuild_keeps_the_rows_that_refer_to_it(tmp_path: Path) -> None:
+    """0004 rebuilds the complaint table (batch mode: copy, drop, rename). With foreign keys on, dropping it
+    deleted every complaint event (ON DELETE CASCADE); the run now has them off and checks them before the
+    commit."""
+    path = _office_at(tmp_path / "office", "0003")
+    conn = sqlite3.connect(str(path))
+    conn.execute("INSERT INTO complaint_event (complaint_id, at, user_id, username, action, from_state, to_state,"
+                 " note) VALUES (1, '2026-03-01 10:00:00', 1, 'xiaowang', '受理', '', '处理中', '已电话联系')")
+    conn.commit()
+    conn.close()
+    engine = make_engine(sqlite_url(path))
+    try:
+        upgrade(engine, backup_dir=tmp_path / "office" / "backups")
+    finally:
+        engine.dispose()
+    assert _rows(path, "SELECT complaint_id, action, note FROM complaint_event") == [(1, "受理", "已电话联系")]
+    assert _rows(path, "PRAGMA foreign_key_check") == []
