@@ -358,6 +358,9 @@ def _half_upgraded_message(engine: Engine, src: Path, before: str, target: str,
     left it half-way, the message that refuses it and names the earliest intact pre-migrate backup."""
     with engine.connect() as conn:
         actual = _schema_items(lambda sql: list(conn.exec_driver_sql(sql)))
+        now = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    if now != before:
+        return None  # another start upgraded it meanwhile: the migration run reads the version again
     reference = _reference_schemas(before, target)
     if not _half_upgraded(actual, before, reference):
         return None
