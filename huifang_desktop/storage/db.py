@@ -436,8 +436,7 @@ def _run_migrations(engine: Engine, target: str) -> None:
     from alembic import command
 
     cfg = _alembic_config()
-    cfg.attributes["on_version_apply"] = [
-        lambda *, step, **_kw: _pause_for_test(f"after-{step.up_revision_id}")]
+    cfg.attributes["on_version_apply"] = lambda *, step, **_kw: _pause_for_test(f"after-{step.up_revision_id}")
     if not is_sqlite(engine):
         with engine.begin() as conn:  # PostgreSQL's DDL is transactional: one transaction for the run
             cfg.attributes["connection"] = conn

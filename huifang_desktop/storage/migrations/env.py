@@ -33,7 +33,7 @@ def _configure_and_run(connection) -> None:  # type: ignore[no-untyped-def]
         compare_type=True,
         transaction_per_migration=False,  # one transaction for the whole run, not one per revision
         transactional_ddl=True,  # SQLite's DDL is transactional once pysqlite does not commit before it
-        on_version_apply=context.config.attributes.get("on_version_apply") or (),
+        on_version_apply=context.config.attributes.get("on_version_apply"),  # storage.db: the test pause hook
     )
     with context.begin_transaction():
         context.run_migrations()
