@@ -2,7 +2,8 @@
 
 The office keeps the newest backup of each of the last ``daily`` days, of the last ``weekly`` ISO weeks and
 of the last ``monthly`` months (7 / 4 / 12 by default), plus every backup younger than a day, plus backups
-made for a reason that must never be rotated away automatically (before a migration or a restore).
+made before a restore (never rotated away automatically). Backups made before a migration follow their own
+rule: the newest one of each source revision, at most ``PRE_MIGRATE_KEEP`` in all (the newest).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import Any
 from huifang_desktop.domain.errors import FieldError, ValidationError
 
 _NAME = re.compile(r"^huifang-(\d{8})-(\d{6})(?:-(\d{6}))?-([A-Za-z0-9_.-]+)\.db$")
-KEEP_REASONS = ("pre-migrate", "pre-restore")
+KEEP_REASONS = ("pre-restore",)
+PRE_MIGRATE = "pre-migrate"
+PRE_MIGRATE_KEEP = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +69,31 @@ def is_protected(reason: str) -> bool:
     return any(reason.startswith(r) for r in KEEP_REASONS)
 
 
+def pre_migrate_reason(revision: str) -> str:
+    """The reason of the backup made before migrating a database at ``revision``."""
+    return f"{PRE_MIGRATE}-{revision}"
+
+
+def is_pre_migrate(reason: str) -> bool:
+    return reason.startswith(PRE_MIGRATE + "-")
+
+
+def pre_migrate_to_keep(backups: Iterable[BackupName], limit: int = PRE_MIGRATE_KEEP) -> set[str]:
+    """Names of the pre-migrate backups to keep: the newest of each source revision (an older one of the
+    same revision is superseded), and of those the ``limit`` newest."""
+    newest: dict[str, BackupName] = {}
+    for b in sorted((b for b in backups if is_pre_migrate(b.reason)), key=lambda b: b.at, reverse=True):
+        newest.setdefault(b.reason, b)
+    return {b.name for b in sorted(newest.values(), key=lambda b: b.at, reverse=True)[:limit]}
+
+
 def to_keep(backups: Iterable[BackupName], now: datetime, policy: RotationPolicy = RotationPolicy()
             ) -> set[str]:
     """Names of the backups rotation keeps; the rest may be deleted."""
     items = sorted(backups, key=lambda b: b.at, reverse=True)
-    keep = {b.name for b in items if now - b.at < timedelta(days=1) or is_protected(b.reason)}
+    keep = pre_migrate_to_keep(items)
+    keep.update(b.name for b in items if is_protected(b.reason)
+                or (now - b.at < timedelta(days=1) and not is_pre_migrate(b.reason)))
     buckets: dict[tuple[str, object], str] = {}
     for b in items:  # newest first: the first seen in a bucket is its newest
         day = b.at.date()
@@ -83,4 +106,5 @@ def to_keep(backups: Iterable[BackupName], now: datetime, policy: RotationPolicy
     return keep
 
 
-__all__ = ["BackupName", "KEEP_REASONS", "RotationPolicy", "is_protected", "parse_backup_name", "to_keep"]
+__all__ = ["BackupName", "KEEP_REASONS", "PRE_MIGRATE", "PRE_MIGRATE_KEEP", "RotationPolicy", "is_pre_migrate",
+           "is_protected", "parse_backup_name", "pre_migrate_reason", "pre_migrate_to_keep", "to_keep"]

@@ -5,14 +5,20 @@ SQLite: WAL, foreign keys on, busy timeout. PostgreSQL: the same code through a 
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -169,14 +175,326 @@ class MigrationResult:
     backup: Path | None
 
 
-def upgrade(engine: Engine, revision: str = "head", *, backup_dir: Path | None = None) -> MigrationResult:
-    """Bring the schema to ``revision``; refuse a database written by a newer program.
+PAUSE_ENV = "HUIFANG_TEST_PAUSE_AT"
+"""Test hook (real-process crash tests): ``POINT=FOLDER`` makes :func:`upgrade` write ``FOLDER/POINT``, say
+``paused at POINT`` on stderr and wait there until the process is killed. Points: ``after-backup``,
+``after-<revision>`` (inside the migration's transaction, once that revision is applied), ``before-commit``."""
 
-    A SQLite file that holds data is copied with the online backup API first; if the migration fails the
-    copy is put back, so a failed upgrade never leaves a half-migrated file.
-    """
+# The tables of the first revision: an unknown revision in a file that has them all was written by a newer
+# version of this program; without them the file belongs to another program.
+_FOUNDATION_TABLES = frozenset({"counter", "department", "setting", "user_account", "customer", "audit_log"})
+
+
+def _pause_for_test(point: str) -> None:
+    wanted = os.environ.get(PAUSE_ENV, "")
+    name, _, folder = wanted.partition("=")
+    if name != point or not folder:
+        return
+    marker = Path(folder) / point
+    marker.write_text(str(os.getpid()), encoding="utf-8")
+    print(f"paused at {point}", file=sys.stderr, flush=True)
+    threading.Event().wait()  # until the test kills this process
+
+
+def _peek_sqlite(path: Path) -> tuple[set[str], str | None] | None:
+    """The tables and the recorded revision of a SQLite file, read through a read-only connection before the
+    program's engine touches it (its first connection switches the file to WAL). ``(set(), None)`` for a
+    missing or empty file; None when a read-only connection cannot read it (then the engine's is used)."""
     try:
-        before = current_revision(engine)
+        if not path.exists() or path.stat().st_size == 0:
+            return set(), None
+    except OSError:
+        return None
+    siblings = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
+    existed = [p.exists() for p in siblings]
+    try:
+        conn = sqlite3.connect(_read_only_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error:
+        return None
+    try:
+        try:
+            names = {r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%'"
+                " ESCAPE '\\'")}
+        except sqlite3.DatabaseError as exc:
+            if "not a database" in str(exc) or "malformed" in str(exc):
+                raise DatabaseError(
+                    f"无法打开数据库：{exc}。该文件可能不是本程序的数据库或已损坏，请从备份恢复。") from exc
+            raise
+        revision = None
+        if "alembic_version" in names:
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            revision = row[0] if row else None
+        if names and not _FOUNDATION_TABLES <= names:
+            _remove_new_siblings(conn, siblings, existed)  # another program's file: leave nothing behind
+        return names, revision
+    except sqlite3.Error as exc:
+        if "locked" in str(exc):  # the engine would wait as long again: say so now
+            raise DatabaseError(explain_db_error(exc) or str(exc)) from exc
+        return None
+    finally:
+        conn.close()
+
+
+def _read_only_uri(path: Path, *, immutable: bool = False) -> str:
+    """A read-only SQLite URI; ``immutable`` for a backup file nobody writes (no -wal/-shm made beside it)."""
+    return f"{path.resolve().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
+
+
+def _remove_new_siblings(conn: sqlite3.Connection, siblings: list[Path], existed: list[bool]) -> None:
+    """A read-only connection to a WAL file makes empty -wal/-shm files it cannot remove itself: remove
+    the ones that were not there before (no other program had the file open then)."""
+    conn.close()
+    for sibling, was_there in zip(siblings, existed, strict=True):
+        if not was_there:
+            try:
+                if sibling.name.endswith("-shm") or sibling.stat().st_size == 0:
+                    sibling.unlink(missing_ok=True)
+            except OSError:
+                pass
+
+
+def _refuse_foreign(tables: set[str], revision: str | None, where: str) -> None:
+    """A database of another program is refused before anything is written to it: it has tables but no
+    ``alembic_version``, or a revision this program does not know without this program's tables."""
+    others = sorted(tables - {"alembic_version"})
+    ours = _FOUNDATION_TABLES <= tables
+    if revision is None and not others:
+        return  # a new (or empty) database: made as always
+    if revision is not None and (revision in known_revisions() or ours):
+        return  # ours, or a newer version of ours (refused by upgrade with its own message)
+    shown = "、".join(others[:5]) + (" 等" if len(others) > 5 else "")
+    raise DatabaseError(
+        f"{where}不是本程序的数据库（其中已有其他程序的表：{shown or 'alembic_version'}），为免损坏它，程序没有做任何"
+        "改动。请用 --data-dir 指定回访管理自己的数据文件夹（或用 --database-url 指定回访管理专用的数据库），"
+        "或从备份恢复。")
+
+
+def _schema_items(rows: Callable[[str], list[Any]]) -> frozenset[tuple[Any, ...]]:
+    """Tables, columns and indexes (name, columns, unique) of a SQLite database, read with ``rows(sql)``."""
+    items: set[tuple[Any, ...]] = set()
+    tables = [r[0] for r in rows("SELECT name FROM sqlite_master WHERE type = 'table'"
+                                 " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name != 'alembic_version'")]
+    for table in tables:
+        items.add(("table", table))
+        quoted = '"' + table.replace('"', '""') + '"'
+        items.update(("column", table, r[1]) for r in rows(f"PRAGMA table_info({quoted})"))
+        for index in rows(f"PRAGMA index_list({quoted})"):
+            name, unique, origin = index[1], bool(index[2]), index[3]
+            if origin != "c":
+                continue  # made by a PRIMARY KEY or UNIQUE clause: part of the table
+            iq = '"' + name.replace('"', '""') + '"'
+            columns = tuple(r[2] for r in sorted(rows(f"PRAGMA index_info({iq})")))
+            items.add(("index", table, name, columns, unique))
+    return frozenset(items)
+
+
+def _reference_schemas(before: str, target: str) -> tuple[frozenset[tuple[Any, ...]],
+                                                          frozenset[tuple[Any, ...]] | None]:
+    """What a database at ``before`` and at ``target`` holds: the migration scripts run on an empty
+    in-memory database (about 0.3 s; only when an upgrade is due). The second is None if that run fails."""
+    from alembic import command
+
+    ref = create_engine("sqlite://")
+    try:
+        with ref.begin() as conn:
+            cfg = _alembic_config()
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, before)
+            at_before = _schema_items(lambda sql: list(conn.exec_driver_sql(sql)))
+            at_target: frozenset[tuple[Any, ...]] | None
+            try:
+                command.upgrade(cfg, target)
+                at_target = _schema_items(lambda sql: list(conn.exec_driver_sql(sql)))
+            except Exception:  # noqa: BLE001 - a failing migration is reported by the real run
+                at_target = None
+    finally:
+        ref.dispose()
+    return at_before, at_target
+
+
+def _half_upgraded(actual: frozenset[tuple[Any, ...]], before: str,
+                   reference: tuple[frozenset[tuple[Any, ...]], frozenset[tuple[Any, ...]] | None]) -> bool:
+    """True when the schema differs from revision ``before`` in something the pending migrations change:
+    an upgrade (by an older program, which committed statement by statement) was cut half-way. Other
+    differences (an index an office added itself) do not count."""
+    at_before, at_target = reference
+    differences = actual ^ at_before
+    if at_target is None:
+        return bool(differences)
+    return bool(differences & (at_before ^ at_target))
+
+
+def _sqlite_schema_of_file(path: Path) -> frozenset[tuple[Any, ...]] | None:
+    try:
+        conn = sqlite3.connect(_read_only_uri(path, immutable=True), uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        if row is None:
+            return None
+        return _schema_items(lambda sql: conn.execute(sql).fetchall())
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+def pre_migrate_backups(backup_dir: Path, revision: str) -> list[Path]:
+    """The pre-migrate backups of source ``revision`` in ``backup_dir``, oldest first."""
+    from huifang_desktop.domain.backups import parse_backup_name, pre_migrate_reason
+
+    if not backup_dir.is_dir():
+        return []
+    found = [(b.at, backup_dir / b.name) for p in backup_dir.iterdir()
+             if (b := parse_backup_name(p.name)) is not None and b.reason == pre_migrate_reason(revision)]
+    return [p for _at, p in sorted(found)]
+
+
+def _half_upgraded_message(engine: Engine, src: Path, before: str, target: str,
+                           backup_dir: Path | None) -> str | None:
+    """Compare the file's schema with what revision ``before`` should hold; if an old program's cut upgrade
+    left it half-way, the message that refuses it and names the earliest intact pre-migrate backup."""
+    with engine.connect() as conn:
+        actual = _schema_items(lambda sql: list(conn.exec_driver_sql(sql)))
+        now = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    if now != before:
+        return None  # another start upgraded it meanwhile: the migration run reads the version again
+    reference = _reference_schemas(before, target)
+    if not _half_upgraded(actual, before, reference):
+        return None
+    data_dir = src.parent
+    head = (f"数据库 {src} 的结构与它记录的版本 {before} 不符：以前的一次升级在中途被打断（旧版程序的升级不是一次完成的），"
+            "文件停在升级了一半的状态。为免损坏数据，程序没有继续，也没有改动它。")
+    for candidate in pre_migrate_backups(backup_dir, before) if backup_dir is not None else []:
+        schema = _sqlite_schema_of_file(candidate)
+        if schema is not None and not _half_upgraded(schema, before, reference):
+            return (f"{head}\n请先用升级前的备份 {candidate.name} 恢复（关闭程序后在命令行运行）：\n"
+                    f'  huifang-desktop --data-dir "{data_dir}" restore "{candidate}"\n'
+                    "恢复后再启动程序，升级会完整地重做一次。")
+    return (f"{head}\n备份文件夹 {backup_dir} 中没有版本 {before} 的完好的升级前备份。请用最近的备份恢复：\n"
+            f'  huifang-desktop --data-dir "{data_dir}" restore 备份文件')
+
+
+def _backup_still_current(engine: Engine, src: Path, backup: Path, revision: str) -> bool:
+    """Whether ``backup`` (a verified pre-migrate copy of ``revision``) still holds what the file holds: it
+    was written after the file last changed. Committed pages still in the WAL are moved into the file first
+    (an uncommitted tail left by a killed upgrade is not data and does not touch the file)."""
+    try:
+        with engine.connect() as conn:
+            busy, wal_frames, moved = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+            conn.rollback()
+        if busy or wal_frames != moved:
+            return False
+        if backup.stat().st_mtime_ns <= src.stat().st_mtime_ns:
+            return False
+        check = sqlite3.connect(_read_only_uri(backup, immutable=True), uri=True)
+        try:
+            return (check.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+                    and check.execute("SELECT version_num FROM alembic_version").fetchone() == (revision,))
+        finally:
+            check.close()
+    except (OSError, sqlite3.Error, DatabaseError):
+        return False
+
+
+def _pre_migrate_backup(engine: Engine, src: Path, before: str, backup_dir: Path) -> Path:
+    """One verified pre-migrate backup per source revision: the newest one is reused while the file has not
+    changed since (a second failed start does not copy the whole file again); then older ones are rotated."""
+    from huifang_desktop.domain.backups import parse_backup_name, pre_migrate_reason, pre_migrate_to_keep
+
+    existing = pre_migrate_backups(backup_dir, before)
+    if existing and _backup_still_current(engine, src, existing[-1], before):
+        backup = existing[-1]
+    else:
+        backup = backup_sqlite(engine, backup_dir, reason=pre_migrate_reason(before))
+    names = [b for p in backup_dir.iterdir() if (b := parse_backup_name(p.name)) is not None]
+    keep = pre_migrate_to_keep(names)
+    for b in names:
+        if b.reason.startswith("pre-migrate-") and b.name not in keep and b.name != backup.name:
+            (backup_dir / b.name).unlink(missing_ok=True)
+    return backup
+
+
+def _dangling_references(conn: Connection) -> Counter[tuple[str, str]]:
+    """Rows whose foreign key points nowhere, per (table, parent table): compared before and after the run,
+    so an old file's own leftovers do not block its upgrade."""
+    return Counter((r[0], r[2]) for r in conn.exec_driver_sql("PRAGMA foreign_key_check"))
+
+
+def _run_migrations(engine: Engine, target: str) -> None:
+    """Every pending revision in ONE transaction.
+
+    pysqlite's own transaction handling never opens a transaction before DDL, so each CREATE / DROP would
+    commit by itself. Following SQLAlchemy's "Serializable isolation / Savepoints / Transactional DDL" recipe
+    for pysqlite, the driver's handling is switched off on this connection and the program emits BEGIN itself
+    (IMMEDIATE: the write lock is taken before any change). Foreign keys are off for the run (a batch table
+    rebuild drops and renames tables; ``PRAGMA foreign_keys`` cannot change inside a transaction) and checked
+    with ``PRAGMA foreign_key_check`` before the commit.
+    """
+    from alembic import command
+
+    cfg = _alembic_config()
+    cfg.attributes["on_version_apply"] = lambda *, step, **_kw: _pause_for_test(f"after-{step.up_revision_id}")
+    if not is_sqlite(engine):
+        with engine.begin() as conn:  # PostgreSQL's DDL is transactional: one transaction for the run
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, target)
+            _pause_for_test("before-commit")
+        return
+    with engine.connect() as conn:
+        dbapi = conn.connection.driver_connection
+        assert dbapi is not None
+        legacy = dbapi.isolation_level
+        conn.rollback()
+        dbapi.isolation_level = None  # pysqlite emits no BEGIN / COMMIT of its own
+        try:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                cfg.attributes["connection"] = conn
+                dangling = _dangling_references(conn)
+                command.upgrade(cfg, target)
+                added = _dangling_references(conn) - dangling
+                if added:
+                    table = next(iter(added))[0]
+                    raise DatabaseError(f"升级会使 {added.total()} 行引用不存在的记录（{table} 表），已取消。")
+                _pause_for_test("before-commit")
+                conn.exec_driver_sql("COMMIT")
+            except BaseException:
+                if not dbapi.in_transaction:
+                    raise
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            finally:
+                conn.rollback()  # SQLAlchemy's own bookkeeping; the database transaction is over
+        finally:
+            dbapi.isolation_level = legacy
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.rollback()
+
+
+def upgrade(engine: Engine, revision: str = "head", *, backup_dir: Path | None = None) -> MigrationResult:
+    """Bring the schema to ``revision``; refuse a database written by a newer program or by another program.
+
+    All pending revisions run in one transaction: a failure or a cut (power, kill) leaves the old schema
+    with every row, never a mix. A SQLite file that holds data is first copied with the online backup API
+    (one verified copy per source revision, reused on the next attempt while the file is unchanged). A file
+    that an older program's cut upgrade left half-way is detected and the pre-migrate backup to restore named.
+    """
+    src = sqlite_path(engine)
+    where = f"数据库文件 {src} " if src is not None else "这个数据库"
+    peeked = _peek_sqlite(src) if src is not None else None
+    try:
+        if peeked is not None:
+            tables, before = peeked
+        else:
+            with engine.connect() as conn:
+                tables = set(inspect(conn).get_table_names())
+            before = current_revision(engine)
+    except DatabaseError:
+        raise
     except Exception as exc:  # not a database at all, or unreadable
         detail = getattr(exc, "orig", None) or exc
         raise DatabaseError(
@@ -184,6 +502,7 @@ def upgrade(engine: Engine, revision: str = "head", *, backup_dir: Path | None =
         ) from exc
     if revision == "head" and before is not None and before == quick_head_revision():
         return MigrationResult(before, before, None)  # up to date: the usual start, without Alembic
+    _refuse_foreign(tables, before, where)
     if before is not None and before not in known_revisions():
         raise DatabaseError(
             f"数据库版本（{before}）比本程序新，是由更高版本的回访管理写入的。请安装最新版本的程序后再打开，"
@@ -192,22 +511,29 @@ def upgrade(engine: Engine, revision: str = "head", *, backup_dir: Path | None =
     target = head_revision() if revision == "head" else revision
     if before == target:
         return MigrationResult(before, target, None)
+    if src is not None and before is not None:
+        refused = _half_upgraded_message(engine, src, before, target, backup_dir)
+        if refused is not None:
+            raise DatabaseError(refused)
     backup = None
-    src = sqlite_path(engine)
     if src is not None and before is not None and backup_dir is not None:
-        backup = backup_sqlite(engine, backup_dir, reason=f"pre-migrate-{before}")
-    from alembic import command
-
-    cfg = _alembic_config()
+        backup = _pre_migrate_backup(engine, src, before, backup_dir)
+    _pause_for_test("after-backup")
     try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, target)
+        _run_migrations(engine, target)
     except Exception as exc:
-        if backup is not None and src is not None:
-            engine.dispose()
-            copy_sqlite_file(backup, src)
-        raise DatabaseError(f"数据库升级失败，已恢复到升级前的备份：{exc}") from exc
+        refused = None
+        if src is not None and before is not None:
+            try:
+                refused = _half_upgraded_message(engine, src, before, target, backup_dir)
+            except Exception:  # noqa: BLE001 - the file cannot even be read now: report the first failure
+                refused = None
+        if refused is not None:
+            raise DatabaseError(refused) from exc
+        detail = str(exc)
+        raise DatabaseError(
+            f"数据库升级失败（版本 {before or '新建'} → {target}），数据库没有改动，仍是升级前的样子：{detail}"
+        ) from exc
     return MigrationResult(before, target, backup)
 
 

@@ -53,3 +53,20 @@ def test_rotation_policy_validates() -> None:
     with pytest.raises(ValidationError, match="至少要保留"):
         RotationPolicy(0, 0, 0)
     assert RotationPolicy.from_dict({"daily": 3}).to_dict() == {"daily": 3, "weekly": 4, "monthly": 12}
+
+
+def test_pre_migrate_backups_keep_the_newest_per_revision_and_at_most_three() -> None:
+    from huifang_desktop.domain.backups import PRE_MIGRATE_KEEP, pre_migrate_reason, pre_migrate_to_keep
+
+    now = datetime(2026, 11, 24, 12, 0)
+    made = [(now - timedelta(days=40), "0003"), (now - timedelta(days=30), "0004"), (now - timedelta(days=20), "0005"),
+            (now - timedelta(hours=5), "0006"), (now - timedelta(hours=1), "0006")]
+    items = [b for at, rev in made if (b := parse_backup_name(_name(at, pre_migrate_reason(rev)))) is not None]
+    expected = {_name(now - timedelta(hours=1), "pre-migrate-0006"), _name(now - timedelta(days=20), "pre-migrate-0005"),
+                _name(now - timedelta(days=30), "pre-migrate-0004")}
+    assert PRE_MIGRATE_KEEP == 3
+    assert pre_migrate_to_keep(items) == expected
+    # the rotation of all backups follows the same rule for them: an older copy of 0006 goes, even today's
+    keep = to_keep(items, now, RotationPolicy(daily=0, weekly=0, monthly=1))
+    assert _name(now - timedelta(hours=5), "pre-migrate-0006") not in keep
+    assert expected <= keep

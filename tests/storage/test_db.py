@@ -284,7 +284,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # DDL is committed at once by the sqlite3 driver, so only the backup can undo this half-done step.
+    # the whole run is one transaction: this table and the change to the rows are rolled back
     op.create_table("half_done", sa.Column("id", sa.Integer(), primary_key=True))
     op.execute("UPDATE customer SET name = 'broken'")
     raise RuntimeError("simulated failure in the middle of a migration")
@@ -348,8 +348,8 @@ def test_upgrade_existing_database_makes_verified_backup_first(
 
 
 @pytest.mark.sqlite_only
-def test_upgrade_failure_restores_the_backup(engine: Engine, tmp_path: Path,
-                                             with_extra_revision: Callable[[str], str]) -> None:
+def test_upgrade_failure_leaves_the_old_schema_and_rows(engine: Engine, tmp_path: Path,
+                                                       with_extra_revision: Callable[[str], str]) -> None:
     path = tmp_path / "huifang.db"
     _fill_0001(engine)
     real_head = with_extra_revision(_EXTRA_FAILS)
@@ -357,7 +357,7 @@ def test_upgrade_failure_restores_the_backup(engine: Engine, tmp_path: Path,
     with pytest.raises(DatabaseError) as info:
         upgrade(engine, backup_dir=tmp_path / "backups")
 
-    assert "数据库升级失败" in str(info.value) and "已恢复" in str(info.value)
+    assert "数据库升级失败" in str(info.value) and "没有改动" in str(info.value)
     engine.dispose()
     assert _sqlite_rows(path, "SELECT version_num FROM alembic_version") == [(real_head,)]
     assert "half_done" not in _tables(path)
@@ -820,18 +820,20 @@ def test_upgrade_database_made_by_import_runs_revision_widens_the_visit_indexes(
     _assert_0001_rows_readable(new_engine)
 
 
-def test_upgrade_from_0008_runs_again_after_a_power_cut_left_an_index_dropped(
-        new_engine: Engine, tmp_path: Path) -> None:
-    """SQLite commits each DROP INDEX by itself: a cut between 0009's drop and create leaves the file at 0008
-    without that index, and the next start must still upgrade it (not fail on "no such index" each time)."""
+def test_upgrade_from_0008_with_an_index_dropped_by_an_old_programs_cut_is_refused(
+        new_engine: Engine, db_file: Path, tmp_path: Path) -> None:
+    """The old program committed each DROP INDEX by itself: a cut between 0009's drop and create left the file
+    at 0008 without that index. That is detected (not patched over) and the pre-migrate backup offered."""
     upgrade(new_engine, "0008")
     _fill_0003(new_engine)
+    intact = backup_sqlite(new_engine, tmp_path / "backups", reason="pre-migrate-0008")
     with new_engine.begin() as conn:
         conn.execute(text("DROP INDEX ix_visit_plan_due_state_owner"))
 
-    result = upgrade(new_engine, backup_dir=tmp_path / "backups")
+    with pytest.raises(DatabaseError) as info:
+        upgrade(new_engine, backup_dir=tmp_path / "backups")
 
-    assert (result.before, result.after) == ("0008", head_revision())
-    plan_ix = {i["name"]: i["column_names"] for i in inspect(new_engine).get_indexes("visit_plan")}
-    assert plan_ix["ix_visit_plan_due_state_owner"][:3] == ["due", "state", "owner_id"]
+    assert "中途被打断" in str(info.value) and str(intact) in str(info.value) and "restore" in str(info.value)
+    assert current_revision(new_engine) == "0008"
+    assert "ix_visit_plan_due_state_owner" not in {i["name"] for i in inspect(new_engine).get_indexes("visit_plan")}
     _assert_0001_rows_readable(new_engine)

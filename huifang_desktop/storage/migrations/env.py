@@ -1,4 +1,9 @@
-"""Alembic environment: migrates on the program's own connection (Config.attributes["connection"])."""
+"""Alembic environment: migrates on the program's own connection (Config.attributes["connection"]).
+
+The caller (storage.db.upgrade) has already begun the one transaction the whole run happens in (on SQLite an
+explicit ``BEGIN IMMEDIATE``): Alembic sees an external transaction and neither commits between revisions
+nor starts one per migration, so a cut leaves the old schema or the new one, never a mix.
+"""
 
 from alembic import context
 
@@ -26,6 +31,9 @@ def _configure_and_run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        transaction_per_migration=False,  # one transaction for the whole run, not one per revision
+        transactional_ddl=True,  # SQLite's DDL is transactional once pysqlite does not commit before it
+        on_version_apply=context.config.attributes.get("on_version_apply"),  # storage.db: the test pause hook
     )
     with context.begin_transaction():
         context.run_migrations()

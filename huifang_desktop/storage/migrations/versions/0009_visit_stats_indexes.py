@@ -34,8 +34,8 @@ _WIDENED = (
 
 
 def _rebuild(table: str, index: str, columns: list[str]) -> None:
-    # SQLite commits each DROP / CREATE INDEX by itself: after a power cut between the two the file is
-    # still at 0008 with the index missing, and the next start must be able to run this again.
+    # storage.db.upgrade runs every revision in one transaction; ``if_exists`` still lets this run on a file
+    # an older program (which committed each DROP / CREATE INDEX by itself) left without the index.
     op.drop_index(index, table_name=table, if_exists=True)
     op.create_index(index, table, columns, unique=False)
 
