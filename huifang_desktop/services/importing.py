@@ -93,7 +93,7 @@ from huifang_desktop.domain.importing import (
     visit_from_row,
     visit_keys,
 )
-from huifang_desktop.domain.roles import Permission, Role
+from huifang_desktop.domain.roles import Permission
 from huifang_desktop.domain.validation import format_phone
 from huifang_desktop.domain.visits import format_visit_number, parse_visit_number
 from huifang_desktop.services.context import ServiceContext, audit
@@ -1279,7 +1279,7 @@ def undo_import(ctx: ServiceContext, run_id: int) -> UndoResult:
             raise ServiceError(f"没有第 {run_id} 次导入的记录。")
         if run.undone_at is not None:
             raise ServiceError(f"第 {run_id} 次导入（“{run.file_name}”）已在 {run.undone_at:%Y-%m-%d %H:%M} 撤销过。")
-        if run.created_by_id != (ctx.user.id or None) and ctx.user.role.rank < Role.SUPERVISOR.rank:
+        if run.created_by_id != (ctx.user.id or None) and not ctx.may(Permission.WORK_FOR_OTHERS):
             raise ServiceError("只有导入的人或主管可以撤销这次导入。")
         target = ImportTarget(run.target)
         ids = list(s.execute(select(ImportItem.entity_id).where(ImportItem.run_id == run_id)

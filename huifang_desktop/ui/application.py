@@ -256,17 +256,17 @@ def _dispose(window) -> None:  # type: ignore[no-untyped-def]
 
 
 def _unattended_user(ctx: ServiceContext, username: str | None):  # type: ignore[no-untyped-def]
-    from huifang_desktop.domain.roles import Role
+    from huifang_desktop.domain.roles import Permission, can
     from huifang_desktop.services import users
     from huifang_desktop.services.context import SYSTEM_USER
 
     if username:
         return users.find_user(ctx, username)
-    for role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN):
-        for u in users.list_users(ctx):
-            if u.role == role:
-                return users.get_user(ctx, u.id)
-    return SYSTEM_USER
+    # a reviewer (supervisor before manager: the one without office-wide sight first), else an administrator
+    people = [u for u in users.list_users(ctx)
+              if can(u.role, Permission.SIGN_OFF) or can(u.role, Permission.MANAGE_USERS)]
+    people.sort(key=lambda u: (not can(u.role, Permission.SIGN_OFF), can(u.role, Permission.VIEW_ALL_DEPARTMENTS)))
+    return users.get_user(ctx, people[0].id) if people else SYSTEM_USER
 
 
 def _smoke_test(app: QApplication, window, ctx: ServiceContext) -> int:  # type: ignore[no-untyped-def]
