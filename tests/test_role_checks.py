@@ -87,3 +87,13 @@ def test_services_and_ui_compare_no_roles_outside_the_permission_table():
     assert not offences, ("role compared outside domain/roles.py; use ctx.require / ctx.may / can() with a "
                           "Permission (add one to PERMISSIONS if needed):\n" + "\n".join(offences))
     assert used == set(ALLOWED), f"allow-list entries no longer needed: {sorted(set(ALLOWED) - used)}"
+
+
+def test_the_readmes_rights_table_is_the_permission_table() -> None:
+    from huifang_desktop.domain.roles import Role, rights_table
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Rights", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
+    assert rows == [f"| {label} (`{role.value}`) | {may} |" for (label, may), role in zip(rights_table(), Role,
+                                                                                             strict=True)]

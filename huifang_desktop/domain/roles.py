@@ -91,8 +91,8 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.VIEW_AUDIT: "查看操作日志",
     Permission.EXPORT_TOP_SECRET: "导出绝密资料",
     Permission.MERGE_CUSTOMERS: "合并客户档案",
-    Permission.WORK_FOR_OTHERS: "处理他人负责的投诉、服务记录和导入",
-    Permission.CONFIRM_ASSESSMENT: "确认考核、修改考核规则",
+    Permission.WORK_FOR_OTHERS: "处理他人负责的工作（投诉、服务记录、导入）",
+    Permission.CONFIRM_ASSESSMENT: "确认考核和修改考核规则",
     Permission.MANAGE_POLICY: "修改客户可见范围和本人签字规则",
 }
 
