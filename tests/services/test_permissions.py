@@ -76,6 +76,21 @@ def test_duplicate_phone_warning_does_not_reveal_another_departments_customer(
         _customer(cctx, "新客户", "13900000009")
 
 
+def test_import_check_does_not_reveal_another_departments_customer(
+        mctx: ServiceContext, cctx: ServiceContext, c2ctx: ServiceContext, tmp_path) -> None:
+    from tests.services.test_importing import _validate, ugly_customer_workbook
+
+    register_customer(c2ctx, CustomerDraft(name="老客户车队（旧档）", address="别处", contacts=(
+        ContactDraft(name="陈师傅", mobile="13700001111"),)))  # 销售部; the sheet's row 10 has this phone
+    _department_only(mctx)
+    _preview, report = _validate(cctx, ugly_customer_workbook(tmp_path / "c.xlsx"))
+    [issue] = [i for i in report.issues if i.row == 10]
+    assert "其他部门" in issue.message and "137 0000 1111" in issue.message
+    assert "老客户车队（旧档）" not in issue.message and "KH000001" not in issue.message
+    _preview, own = _validate(c2ctx, tmp_path / "c.xlsx")  # their own department's file is named
+    assert "KH000001 老客户车队（旧档）" in next(i.message for i in own.issues if i.row == 10)
+
+
 def test_clerk_cannot_answer_another_departments_transfer(
         mctx: ServiceContext, cctx: ServiceContext, c2ctx: ServiceContext) -> None:
     theirs = _customer(c2ctx, "销售部客户", "13900000008")
