@@ -126,11 +126,6 @@ def higher_level(a: Role, b: Role) -> Role:
     return a if a.rank >= b.rank else b
 
 
-def is_top_level(level: Role) -> bool:
-    """The ladder's last step: nobody above to escalate to."""
-    return level is Role.MANAGER
-
-
 def rights_table() -> list[tuple[str, str]]:
     """(role label, what it may) for every role, from :data:`PERMISSIONS` (the README's "Rights")."""
     return [(role.label, "、".join(PERMISSION_LABELS[p] for p in Permission if p in PERMISSIONS[role]))
