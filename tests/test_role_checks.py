@@ -47,13 +47,13 @@ def role_comparisons(source: str) -> list[tuple[int, str, str]]:
                 return node.name
         return "<module>"
 
-    found = []
-    for node in ast.walk(tree):
+    found: dict[int, tuple[int, str, str]] = {}  # one per line: the outermost offending expression
+    for node in ast.walk(tree):  # breadth first: a comparison before the ``.rank`` inside it
         compares_role = isinstance(node, ast.Compare) and any(
             _reads_role(x) for x in (node.left, *node.comparators))
         if compares_role or (isinstance(node, ast.Attribute) and node.attr == "rank"):
-            found.append((node.lineno, function_of(node), ast.unparse(node)))
-    return found
+            found.setdefault(node.lineno, (node.lineno, function_of(node), ast.unparse(node)))
+    return sorted(found.values())
 
 
 def test_the_scan_finds_the_kinds_of_ad_hoc_check_it_forbids():
