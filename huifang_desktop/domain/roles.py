@@ -44,6 +44,9 @@ class Permission(StrEnum):
     VIEW_AUDIT = "view_audit"
     EXPORT_TOP_SECRET = "export_top_secret"
     MERGE_CUSTOMERS = "merge_customers"
+    WORK_FOR_OTHERS = "work_for_others"
+    CONFIRM_ASSESSMENT = "confirm_assessment"
+    MANAGE_POLICY = "manage_policy"
 
 
 _BUSINESS = {Permission.EDIT_CUSTOMERS}
@@ -56,11 +59,13 @@ _SUPERVISOR = _BUSINESS | {
     Permission.EXPORT_TOP_SECRET,
     Permission.MERGE_CUSTOMERS,
     Permission.MANAGE_SETTINGS,
+    Permission.WORK_FOR_OTHERS,
 }
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CLERK: frozenset(_BUSINESS),
     Role.SUPERVISOR: frozenset(_SUPERVISOR),
-    Role.MANAGER: frozenset(_SUPERVISOR | {Permission.VIEW_ALL_DEPARTMENTS}),
+    Role.MANAGER: frozenset(_SUPERVISOR | {Permission.VIEW_ALL_DEPARTMENTS, Permission.CONFIRM_ASSESSMENT,
+                                           Permission.MANAGE_POLICY}),
     Role.ADMIN: frozenset(
         {
             Permission.MANAGE_USERS,
@@ -68,6 +73,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.BACKUP_RESTORE,
             Permission.VIEW_AUDIT,
             Permission.VIEW_ALL_DEPARTMENTS,
+            Permission.MANAGE_POLICY,
         }
     ),
 }
@@ -85,8 +91,42 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.VIEW_AUDIT: "查看操作日志",
     Permission.EXPORT_TOP_SECRET: "导出绝密资料",
     Permission.MERGE_CUSTOMERS: "合并客户档案",
+    Permission.WORK_FOR_OTHERS: "处理他人负责的工作（投诉、服务记录、导入）",
+    Permission.CONFIRM_ASSESSMENT: "确认考核和修改考核规则",
+    Permission.MANAGE_POLICY: "修改客户可见范围和本人签字规则",
 }
 
 
 def can(role: Role, permission: Permission) -> bool:
     return permission in PERMISSIONS[role]
+
+
+def roles_with(permission: Permission) -> tuple[Role, ...]:
+    """The roles that hold ``permission``, in Role order."""
+    return tuple(r for r in Role if can(r, permission))
+
+
+def business_roles() -> list[str]:
+    """The stored values of the roles that do business work (own customers, handle complaints and services:
+    ``EDIT_CUSTOMERS``), for a ``User.role.in_(…)`` condition. Administrators are not among them."""
+    return [r.value for r in roles_with(Permission.EDIT_CUSTOMERS)]
+
+
+# --- the complaint escalation ladder (domain.md §7) ------------------------------------------------------
+# Not rights but a business rule: a complaint's level (客服专员 → 客服主管 → 公司经理) says WHO handles it,
+# and a person of that level or above may take it. Admins are outside the ladder.
+
+def reaches_level(role: Role, level: Role) -> bool:
+    """``role`` is on the ladder at ``level`` or above (an admin never is)."""
+    return role is not Role.ADMIN and role.rank >= level.rank
+
+
+def higher_level(a: Role, b: Role) -> Role:
+    """The higher of two ladder levels."""
+    return a if a.rank >= b.rank else b
+
+
+def rights_table() -> list[tuple[str, str]]:
+    """(role label, what it may) for every role, from :data:`PERMISSIONS` (the README's "Rights")."""
+    return [(role.label, "、".join(PERMISSION_LABELS[p] for p in Permission if p in PERMISSIONS[role]))
+            for role in Role]

@@ -67,7 +67,7 @@ from huifang_desktop.domain.complaints import (
     subject_similarity,
 )
 from huifang_desktop.domain.errors import FieldError, ValidationError
-from huifang_desktop.domain.roles import Permission, Role, can
+from huifang_desktop.domain.roles import Permission, Role, business_roles, can, higher_level, reaches_level
 from huifang_desktop.domain.schedule import plan_key
 from huifang_desktop.domain.validation import (
     already,
@@ -419,9 +419,9 @@ def _check_can_work(ctx: ServiceContext, c: Complaint, what: str) -> None:
     if ctx.user is SYSTEM_USER:
         return
     ctx.require(Permission.EDIT_CUSTOMERS, what)
-    if c.handler_id == ctx.user.id or ctx.user.role.rank >= Role.SUPERVISOR.rank:
+    if c.handler_id == ctx.user.id or ctx.may(Permission.WORK_FOR_OTHERS):
         return
-    if c.handler_id is None and ctx.user.role.rank >= Role(c.handler_role).rank:
+    if c.handler_id is None and reaches_level(ctx.user.role, Role(c.handler_role)):
         return
     raise PermissionDenied(f"投诉 {c.number} 由其他人负责处理，您不能{what}；如需转交请联系主管。")
 
@@ -624,8 +624,7 @@ def _actions(ctx: ServiceContext, c: Complaint, now: datetime, has_reply_letter:
         worker = True
     state, kind = ComplaintState(c.state), MessageKind(c.kind)
     out: set[str] = set()
-    rank = ctx.user.role.rank if ctx.user is not SYSTEM_USER else 3
-    enough = rank >= handler_role(Severity(c.severity), policy).rank
+    enough = reaches_level(_actor_role(ctx), handler_role(Severity(c.severity), policy))
     if state.is_open and worker:
         out.add("edit")
         if kind is not MessageKind.COMPLAINT:
@@ -645,7 +644,7 @@ def _actions(ctx: ServiceContext, c: Complaint, now: datetime, has_reply_letter:
         if enough or state is ComplaintState.PENDING:
             out.add("withdraw")
         out.add("attach")
-    if state.is_open and needs_chase(state, c.deadline, now) and ctx.user.role.rank >= Role.SUPERVISOR.rank:
+    if state.is_open and needs_chase(state, c.deadline, now) and ctx.may(Permission.SIGN_OFF):  # as chase()
         out.add("chase")
     if state is ComplaintState.CLOSED and kind is MessageKind.COMPLAINT and can(ctx.user.role,
                                                                                 Permission.EDIT_CUSTOMERS):
@@ -698,12 +697,15 @@ def find_repeats(ctx: ServiceContext, *, customer_id: int | None = None, phone: 
 
 
 def find_id(ctx: ServiceContext, number_or_id: str | int) -> int:
-    """A complaint's id from its number (TS20261124-001) or its id; NotFound names what was asked for."""
+    """A complaint's id from its number (TS20261124-001) or its id; NotFound names what was asked for. A
+    complaint the acting user may not see is not found either (the same message: no probing numbers)."""
     text = clean_text(str(number_or_id))
+    cond = _visible_condition(ctx)
+    scoped = (lambda q: q) if cond is None else (lambda q: q.where(cond))
     with ctx.sessions() as s:
-        found = s.execute(select(Complaint.id).where(Complaint.number == text)).scalar()
+        found = s.execute(scoped(select(Complaint.id).where(Complaint.number == text))).scalar()
         if found is None and text.isdigit():
-            found = s.execute(select(Complaint.id).where(Complaint.id == int(text))).scalar()
+            found = s.execute(scoped(select(Complaint.id).where(Complaint.id == int(text)))).scalar()
     if found is None:
         raise NotFound(f"没有编号为 {text} 的投诉。")
     return int(found)
@@ -776,7 +778,7 @@ def _route(s: Session, ctx: ServiceContext, clean: _CleanIntake, policy: Complai
         u = s.get(User, handler_id)
         if u is None or not u.active:
             raise ValidationError(FieldError("handler_id", "负责人", "所选负责人不存在或已停用"))
-        if Role(u.role).rank < role.rank or Role(u.role) is Role.ADMIN:
+        if not reaches_level(Role(u.role), role):
             raise ValidationError(FieldError(
                 "handler_id", "负责人", f"{clean.severity}投诉须由{role.label}或更高级别负责，{u.display_name}是"
                                       f"{Role(u.role).label}"))
@@ -923,7 +925,7 @@ def accept(ctx: ServiceContext, complaint_id: int, expected_version: int | None 
         _check_can_work(ctx, c, "受理")
         _require_complaint(c, "受理")
         c.accepted_at = ctx.now()
-        if c.handler_id is None and ctx.user.id and ctx.user.role.rank >= Role(c.handler_role).rank:
+        if c.handler_id is None and ctx.user.id and reaches_level(ctx.user.role, Role(c.handler_role)):
             c.handler_id = ctx.user.id
         _move(s, ctx, c, ComplaintState.IN_PROGRESS, policy, action="受理")
         s.flush()
@@ -1036,7 +1038,7 @@ def _plan_closing_visit(s: Session, ctx: ServiceContext, c: Complaint, policy: C
         return None
     role = closing_visit_role(Severity(c.severity), policy)
     handler_role_now = Role(c.handler_role)
-    owner = c.handler_id if c.handler_id and handler_role_now.rank >= role.rank else None
+    owner = c.handler_id if c.handler_id and reaches_level(handler_role_now, role) else None
     if owner is None:
         customer = s.get(Customer, c.customer_id)
         owner = _pick_user(s, role, c.department_id, [customer.owner_id if customer else None])
@@ -1095,7 +1097,7 @@ def apply_closing_visit_in(s: Session, ctx: ServiceContext, complaint_id: int, *
               note="客户不满意，退回处理中" + (f"；已安排再次回访 {next_plan.due:%Y-%m-%d}" if next_plan else ""))
         return
     required = handler_role(Severity(c.severity), policy)
-    if _actor_role(ctx).rank >= required.rank:
+    if reaches_level(_actor_role(ctx), required):
         _move(s, ctx, c, ComplaintState.CLOSED, policy, action="关闭", note="结案回访满意")
     else:
         _event(s, ctx, c, "待关闭", note=f"回访满意，待{required.label}审核关闭")
@@ -1336,9 +1338,9 @@ def reassign(ctx: ServiceContext, complaint_id: int, handler_id: int, expected_v
         if u is None or not u.active:
             raise ValidationError(FieldError("handler_id", "负责人", "所选负责人不存在或已停用"))
         needed = Role(c.handler_role) if c.kind == MessageKind.COMPLAINT.value else Role.CLERK
-        needed = max(needed, handler_role(Severity(c.severity), policy), key=lambda r: r.rank) \
+        needed = higher_level(needed, handler_role(Severity(c.severity), policy)) \
             if c.kind == MessageKind.COMPLAINT.value else needed
-        if Role(u.role) is Role.ADMIN or Role(u.role).rank < needed.rank:
+        if not reaches_level(Role(u.role), needed):
             raise ValidationError(FieldError("handler_id", "负责人",
                                              f"该投诉须由{needed.label}或更高级别负责，{u.display_name}是{Role(u.role).label}"))
         old = _user_name(s, c.handler_id)
@@ -1565,7 +1567,8 @@ def handlers(ctx: ServiceContext) -> list[tuple[int, str, str]]:
     """Active people who can handle complaints: (id, name, role label), for the handler pickers."""
     with ctx.sessions() as s:
         rows = s.execute(select(User.id, User.display_name, User.role).where(
-            User.active.is_(True), User.role != Role.ADMIN.value).order_by(User.role, User.display_name)).all()
+            User.active.is_(True), User.role.in_(business_roles()))
+            .order_by(User.role, User.display_name)).all()
     return [(uid, name, Role(role).label) for uid, name, role in rows]
 
 

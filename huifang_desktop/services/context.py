@@ -45,10 +45,12 @@ class ServiceContext:
     def today(self) -> date:
         return self.clock().date()
 
+    def may(self, permission: Permission) -> bool:
+        """The acting user holds ``permission`` (the system context, e.g. the command line, holds all)."""
+        return self.user is SYSTEM_USER or can(self.user.role, permission)
+
     def require(self, permission: Permission, what: str) -> None:
-        if self.user is SYSTEM_USER:
-            return
-        if not can(self.user.role, permission):
+        if not self.may(permission):
             raise PermissionDenied(f"您的角色（{self.user.role.label}）无权{what}。")
 
 

@@ -252,23 +252,38 @@ def _detail(c: Customer, purchases: Any = ()) -> CustomerDetail:
 
 
 def find_duplicates(ctx: ServiceContext, clean: CleanCustomer, exclude_id: int | None = None) -> list[DuplicateHit]:
-    """Same phone, or same name and address (domain.md §2)."""
+    """Same phone, or same name and address (domain.md §2). A likely duplicate in a file the acting user may
+    not see is reported without its id, code or name: only that the number (or the name and address) is
+    already registered in another department's file, so the warning reveals no customer."""
     phones = {p for c in clean.contacts for p in (c.phone, c.mobile) if p}
     hits: dict[int, DuplicateHit] = {}
+    scope = customer_scope(ctx)
     with ctx.sessions() as s:
         if phones:
-            q = (select(Customer.id, Customer.code, Customer.name, Contact.phone, Contact.mobile)
+            q = (select(Customer.id, Customer.code, Customer.name, Customer.department_id, Contact.phone,
+                        Contact.mobile)
                  .join(Contact, Contact.customer_id == Customer.id)
                  .where(or_(Contact.phone.in_(phones), Contact.mobile.in_(phones))))
-            for cid, code, name, phone, mobile in s.execute(q):
+            for cid, code, name, dep, phone, mobile in s.execute(q):
                 same = phone if phone in phones else mobile
-                hits.setdefault(cid, DuplicateHit(cid, code, name, f"电话 {format_phone(same)} 相同"))
-        q2 = select(Customer.id, Customer.code, Customer.name).where(
+                hits.setdefault(cid, _hit(scope, cid, code, name, dep, f"电话 {format_phone(same)} 相同",
+                                          f"电话 {format_phone(same)} 已登记在其他部门的客户档案中"))
+        q2 = select(Customer.id, Customer.code, Customer.name, Customer.department_id).where(
             and_(Customer.name == clean.name, Customer.address == clean.address))
-        for cid, code, name in s.execute(q2):
-            hits.setdefault(cid, DuplicateHit(cid, code, name, "名称和地址相同"))
+        for cid, code, name, dep in s.execute(q2):
+            hits.setdefault(cid, _hit(scope, cid, code, name, dep, "名称和地址相同",
+                                      "相同名称和地址的客户已登记在其他部门的档案中"))
     hits.pop(exclude_id, None)  # type: ignore[arg-type]
-    return sorted(hits.values(), key=lambda h: h.code)
+    shown = sorted((h for h in hits.values() if h.id), key=lambda h: h.code)
+    hidden = list(dict.fromkeys(h.reason for h in hits.values() if not h.id))
+    return shown + [DuplicateHit(0, "", "", reason) for reason in hidden]
+
+
+def _hit(scope: CustomerScope, cid: int, code: str, name: str, department_id: int | None, same: str,
+         elsewhere: str) -> DuplicateHit:
+    if scope.limited and department_id != scope.department_id:
+        return DuplicateHit(0, "", "", elsewhere)
+    return DuplicateHit(cid, code, name, same)
 
 
 def history(ctx: ServiceContext, customer_id: int) -> list[HistoryRow]:
@@ -544,7 +559,7 @@ def reassign_customers(ctx: ServiceContext, from_user_id: int, to_user_ids: list
         targets = [s.get(User, uid) for uid in to_user_ids]
         if source is None:
             raise NotFound("原负责人不存在。")
-        if any(t is None or not t.active or Role(t.role) == Role.ADMIN for t in targets):
+        if any(t is None or not t.active or not can(Role(t.role), Permission.EDIT_CUSTOMERS) for t in targets):
             raise ValidationError(FieldError("to_user_ids", "接收人", "接收人不存在、已停用或不能负责客户"))
         ids = s.execute(select(Customer.id).where(Customer.owner_id == from_user_id).order_by(Customer.id)
                         ).scalars().all()

@@ -70,7 +70,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, text, update
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
-from huifang_desktop.domain.roles import Role
+from huifang_desktop.domain.roles import Permission, Role
 from huifang_desktop.domain.schedule import (
     ROUTINE_RULE,
     TECHNICAL_RULE,
@@ -225,6 +225,7 @@ def generate_visits(ctx: ServiceContext, total: int, *, seed: int = 1,
     (see the module docstring); deterministic for ``seed`` and ``ctx.clock()``. Refused when the office
     has visit plans or records already. Fewer plans are written only when the customers' rules cannot give
     ``total`` in ``profile.history_years`` (``result.plans`` says how many)."""
+    ctx.require(Permission.MANAGE_USERS, "生成演示数据")
     started = time.perf_counter()
     profile.validate()
     if total < 0:

@@ -39,5 +39,5 @@ class DuplicateWarning(ServiceError):
 
     def __init__(self, hits: list) -> None:  # list[DuplicateHit]
         self.hits = hits
-        lines = "；".join(f"{h.code} {h.name}（{h.reason}）" for h in hits[:5])
+        lines = "；".join(f"{h.code} {h.name}（{h.reason}）" if h.code else h.reason for h in hits[:5])
         super().__init__(f"可能与已有客户重复：{lines}")

@@ -93,11 +93,11 @@ from huifang_desktop.domain.importing import (
     visit_from_row,
     visit_keys,
 )
-from huifang_desktop.domain.roles import Permission, Role
+from huifang_desktop.domain.roles import Permission
 from huifang_desktop.domain.validation import format_phone
 from huifang_desktop.domain.visits import format_visit_number, parse_visit_number
 from huifang_desktop.services.context import ServiceContext, audit
-from huifang_desktop.services.customers import DuplicateHit
+from huifang_desktop.services.customers import DuplicateHit, customer_scope
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.settings import get_value, load_settings
 from huifang_desktop.storage.models import (
@@ -590,8 +590,21 @@ class _CustomerChecker(_Checker):
         return self.where("code" if kind == "code" else "name")
 
     def find_in_db(self, kept: Sequence[Any]) -> dict[int, tuple[str, str]]:
-        return {row: (kind, f"与已有客户 {hit.code} {hit.name} 重复（{hit.reason}）")
-                for row, (kind, hit) in find_existing_customers(self.s, kept).items()}
+        found = find_existing_customers(self.s, kept)
+        hidden = _invisible_customers(self.s, self.ctx, {hit.id for _kind, hit in found.values()})
+        return {row: (kind, f"与其他部门的客户档案重复（{hit.reason}），您无权查看该档案" if hit.id in hidden
+                      else f"与已有客户 {hit.code} {hit.name} 重复（{hit.reason}）")
+                for row, (kind, hit) in found.items()}
+
+
+def _invisible_customers(s: Session, ctx: ServiceContext, ids: set[int]) -> set[int]:
+    """Of ``ids``, the customers outside the acting user's visibility scope (named in no message)."""
+    scope = customer_scope(ctx)
+    if not scope.limited or not ids:
+        return set()
+    rows = _chunked_in(s, lambda part: select(Customer.id, Customer.department_id).where(Customer.id.in_(part)),
+                       ids)
+    return {cid for cid, dep in rows if dep != scope.department_id}
 
 
 def find_existing_customers(s: Session, candidates: Sequence[CustomerCandidate]
@@ -1279,7 +1292,7 @@ def undo_import(ctx: ServiceContext, run_id: int) -> UndoResult:
             raise ServiceError(f"没有第 {run_id} 次导入的记录。")
         if run.undone_at is not None:
             raise ServiceError(f"第 {run_id} 次导入（“{run.file_name}”）已在 {run.undone_at:%Y-%m-%d %H:%M} 撤销过。")
-        if run.created_by_id != (ctx.user.id or None) and ctx.user.role.rank < Role.SUPERVISOR.rank:
+        if run.created_by_id != (ctx.user.id or None) and not ctx.may(Permission.WORK_FOR_OTHERS):
             raise ServiceError("只有导入的人或主管可以撤销这次导入。")
         target = ImportTarget(run.target)
         ids = list(s.execute(select(ImportItem.entity_id).where(ImportItem.run_id == run_id)

@@ -44,7 +44,7 @@ from sqlalchemy.orm import aliased
 from huifang_desktop.domain.complaints import OPEN_STATES, ComplaintState, is_overdue
 from huifang_desktop.domain.customers import CUSTOMER_STATUSES, GRADES_ABCD, GRADES_VIP
 from huifang_desktop.domain.errors import FieldError, ValidationError
-from huifang_desktop.domain.roles import Permission, Role, can
+from huifang_desktop.domain.roles import Permission, business_roles, can
 from huifang_desktop.domain.validation import clean_text, format_phone
 from huifang_desktop.domain.visits import OVERDUE, PlanState, VisitType, display_state
 from huifang_desktop.exports.ledger_xlsx import INTEGER_FORMAT, MONEY_FORMAT, XlsxColumn, write_ledger
@@ -324,7 +324,7 @@ def _text_ids(conn: Connection, text: str) -> list[int] | None:
 def _people(ctx: ServiceContext) -> tuple[tuple[int, str], ...]:
     with ctx.sessions() as s:
         rows = s.execute(select(User.id, User.display_name).where(
-            User.active.is_(True), User.role != Role.ADMIN.value).order_by(User.display_name)).all()
+            User.active.is_(True), User.role.in_(business_roles())).order_by(User.display_name)).all()
     return tuple((uid, name) for uid, name in rows)
 
 
@@ -1262,11 +1262,17 @@ def describe_filter(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter) -> lis
 
 # --- export and print ---------------------------------------------------------------------------------
 
-def _check_export(ctx: ServiceContext, ledger: Ledger) -> None:
-    ctx.require(Permission.EDIT_CUSTOMERS, f"导出{ledger.value}")
-    if ledger.slug in load_options(ctx).top_secret and not can(ctx.user.role, Permission.EXPORT_TOP_SECRET) \
-            and ctx.user.id != 0:
-        raise PermissionDenied(f"{ledger.value}属于绝密资料，导出需要主管或经理。")
+def is_top_secret(ctx: ServiceContext, ledger: Ledger) -> bool:
+    """The office grades ``ledger`` 绝密 (``LedgerOptions.top_secret``)."""
+    return ledger.slug in load_options(ctx).top_secret
+
+
+def _check_export(ctx: ServiceContext, ledger: Ledger, verb: str = "导出") -> None:
+    """Export, print and print preview alike: the ledger's readers, and for a 绝密 ledger
+    ``Permission.EXPORT_TOP_SECRET`` (what leaves the program on paper leaves it as surely as a file)."""
+    ctx.require(Permission.EDIT_CUSTOMERS, f"{verb}{ledger.value}")
+    if is_top_secret(ctx, ledger) and not ctx.may(Permission.EXPORT_TOP_SECRET):
+        raise PermissionDenied(f"{ledger.value}属于绝密资料，{verb}需要主管或经理。")
 
 
 def _chosen(ledger: Ledger, keys: Sequence[str] | None) -> list[int]:
@@ -1407,7 +1413,7 @@ def print_document(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter = Ledger
         save_pdf,
     )
 
-    ctx.require(Permission.EDIT_CUSTOMERS, f"打印{ledger.value}")
+    _check_export(ctx, ledger, "打印")
     spec = _SPECS[ledger]
     spec.check(ctx, f)
     picked = _chosen(ledger, columns_)
@@ -1447,7 +1453,8 @@ def print_document(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter = Ledger
         raise PrintCancelled("已取消打印，没有生成文件。") from None
     doc = PrintedDocument(buffer.getvalue(), pages, ledger.value, f"{ledger.value}（{period}）",
                           suggested_file_name(ledger, f, ".pdf"), spec.entity, None,
-                          f"{ledger.value} {period}", {"filter": f.to_dict(), "rows": len(rows)})
+                          f"{ledger.value} {period}", {"filter": f.to_dict(), "rows": len(rows)},
+                          top_secret=is_top_secret(ctx, ledger))
     if out is not None:
         save_pdf(ctx, doc, out)
     return doc
@@ -1457,7 +1464,7 @@ __all__ = [
     "ALL", "ARCHIVED", "IN_WARRANTY", "NO_WARRANTY", "OUT_OF_WARRANTY", "OVERDUE_STATE", "PAGE_SIZE",
     "UNPLANNED", "ColumnType", "ExportCancelled", "ExportResult", "FilterChoices", "Ledger", "LedgerColumn",
     "LedgerError", "LedgerFilter", "LedgerOptions", "LedgerPage", "LedgerRow", "LedgerTotals", "SavedFilter",
-    "choices", "columns", "delete_filter", "describe_filter", "export", "load_options", "page", "period_text",
+    "choices", "columns", "delete_filter", "describe_filter", "export", "is_top_secret", "load_options", "page", "period_text",
     "print_document", "save_filter", "save_options", "save_visible_columns", "saved_filters", "stream",
     "suggested_file_name", "totals", "visible_columns",
 ]

@@ -152,6 +152,7 @@ class PrintedDocument:
     entity_id: int | None  # audit: row (None for a batch)
     label: str  # audit: what was printed, e.g. "HF20261124-001 KH000001 甲公司"
     detail: Mapping[str, Any] = field(default_factory=dict)  # audit: extra (ids of a batch, period …)
+    top_secret: bool = False  # a 绝密 ledger: printed or saved only with Permission.EXPORT_TOP_SECRET
 
 
 # --- files and the audit log ---------------------------------------------------------------------------
@@ -195,8 +196,20 @@ def write_pdf(path: str | Path, data: bytes) -> Path:
     return target
 
 
+def may_output(ctx: ServiceContext, doc: PrintedDocument) -> bool:
+    """The acting user may print or save ``doc`` (a 绝密 document needs Permission.EXPORT_TOP_SECRET)."""
+    return not doc.top_secret or ctx.may(Permission.EXPORT_TOP_SECRET)
+
+
+def check_output(ctx: ServiceContext, doc: PrintedDocument) -> None:
+    """PermissionDenied unless :func:`may_output`."""
+    if not may_output(ctx, doc):
+        raise PermissionDenied(f"{doc.form}属于绝密资料，打印或另存为 PDF 需要主管或经理。")
+
+
 def log_output(ctx: ServiceContext, doc: PrintedDocument, output: str, target: str = "") -> None:
     """Log a document that left the program: ``output`` is 打印机 or PDF 文件, ``target`` the printer or path."""
+    check_output(ctx, doc)
     with ctx.sessions() as s, s.begin():
         audit(s, ctx, PRINT_ACTION, doc.entity, doc.entity_id, doc.label,
               new={"form": doc.form, "pages": doc.pages, "output": output, "target": target, **doc.detail})
@@ -204,6 +217,7 @@ def log_output(ctx: ServiceContext, doc: PrintedDocument, output: str, target: s
 
 def save_pdf(ctx: ServiceContext, doc: PrintedDocument, path: str | Path) -> Path:
     """Write the document to ``path`` and log it (the command line's and the tests' way to print)."""
+    check_output(ctx, doc)
     target = write_pdf(path, doc.pdf)
     log_output(ctx, doc, OUTPUT_FILE, str(target))
     return target

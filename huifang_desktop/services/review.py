@@ -123,6 +123,7 @@ def load_review_rules(ctx: ServiceContext) -> ReviewRules:
 
 def save_review_rules(ctx: ServiceContext, rules: ReviewRules) -> None:
     ctx.require(Permission.MANAGE_SETTINGS, "修改审阅设置")
+    # allow_self_sign is a policy field (settings.POLICY_FIELDS): set_value asks for Permission.MANAGE_POLICY
     set_value(ctx, RULES_KEY, ReviewRules.from_dict(rules.to_dict()).to_dict(), what="审阅设置")
 
 
@@ -1204,7 +1205,13 @@ def audit_actions(ctx: ServiceContext) -> list[str]:
 
 
 def audit_rows(ctx: ServiceContext, f: AuditFilter = AuditFilter()) -> Iterator[tuple[Any, ...]]:
-    """The filtered log oldest first, streamed, in the order of :data:`AUDIT_HEADERS`."""
+    """The filtered log oldest first, streamed, in the order of :data:`AUDIT_HEADERS`. The right
+    (``Permission.VIEW_AUDIT``) is checked at the call, not at the first row."""
+    ctx.require(Permission.VIEW_AUDIT, "查看操作日志")
+    return _audit_rows(ctx, f)
+
+
+def _audit_rows(ctx: ServiceContext, f: AuditFilter) -> Iterator[tuple[Any, ...]]:
     q = _audit_filtered(_audit_select(), f).order_by(AuditLog.at, AuditLog.id)
     with ctx.engine.connect() as conn:
         for r in conn.execution_options(yield_per=2000).execute(q):
@@ -1259,6 +1266,7 @@ def seed_review_history(ctx: ServiceContext, seed: int = 1) -> SeedResult:
     clerk and signed again (revision 1)."""
     from huifang_desktop.services import users
 
+    ctx.require(Permission.MANAGE_USERS, "生成演示数据")
     rng = random.Random(seed)
     with ctx.sessions() as s:
         people = {role: [uid for (uid,) in s.execute(select(User.id).where(

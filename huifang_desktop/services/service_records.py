@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
-from huifang_desktop.domain.roles import Permission, Role
+from huifang_desktop.domain.roles import Permission, Role, business_roles, can
 from huifang_desktop.domain.schedule import Trigger, TriggerKind
 from huifang_desktop.domain.validation import clean_text, parse_date, to_halfwidth
 from huifang_desktop.domain.visits import display_state, format_visit_number
@@ -269,7 +269,7 @@ def _check_can_edit(ctx: ServiceContext, rec: ServiceRecord, what: str) -> None:
     if ctx.user is SYSTEM_USER:
         return
     ctx.require(Permission.EDIT_CUSTOMERS, what)
-    if ctx.user.role.rank >= Role.SUPERVISOR.rank:
+    if ctx.may(Permission.WORK_FOR_OTHERS):
         return
     if ctx.user.id in (rec.handler_id, rec.created_by_id) or rec.handler_id is None:
         return
@@ -383,7 +383,7 @@ def _validate(s: Session, ctx: ServiceContext, d: ServiceDraft, options: Service
     handler_id = d.handler_id if d.handler_id is not None else (ctx.user.id or None)
     if handler_id is not None:
         row = s.execute(select(User.active, User.role).where(User.id == handler_id)).one_or_none()
-        if row is None or not row[0] or row[1] == Role.ADMIN.value:
+        if row is None or not row[0] or not can(Role(row[1]), Permission.EDIT_CUSTOMERS):
             errors.append(FieldError("handler_id", "负责人", "所选负责人不存在、已停用或不能负责服务"))
     clean = _Clean(
         customer_id=d.customer_id or 0, served_on=served_on or today, kind=kind, status=status,
@@ -460,10 +460,13 @@ def get_service_record(ctx: ServiceContext, record_id: int) -> ServiceRecordDeta
 
 
 def find_id(ctx: ServiceContext, number: str) -> int:
-    """The id of a record by its 服务单号."""
+    """The id of a record by its 服务单号; one the acting user may not see is not found either."""
+    q = select(ServiceRecord.id).where(ServiceRecord.number == number.strip().upper())
+    scope = visibility_condition(ctx)
+    if scope is not None:
+        q = q.join(Customer, Customer.id == ServiceRecord.customer_id).where(scope)
     with ctx.sessions() as s:
-        rid = s.execute(select(ServiceRecord.id)
-                        .where(ServiceRecord.number == number.strip().upper())).scalar()
+        rid = s.execute(q).scalar()
     if rid is None:
         raise NotFound(f"服务单号 {number} 不存在。")
     return int(rid)
@@ -586,7 +589,7 @@ def choices(ctx: ServiceContext) -> ServiceChoices:
     options = load_options(ctx)
     with ctx.sessions() as s:
         people = s.execute(select(User.id, User.display_name)
-                           .where(User.active.is_(True), User.role != Role.ADMIN.value)
+                           .where(User.active.is_(True), User.role.in_(business_roles()))
                            .order_by(User.role, User.display_name)).all()
     return ServiceChoices(options.kinds, STATUSES, options.follow_up_results, tuple(load_scale(ctx).levels),
                           tuple((uid, name) for uid, name in people))

@@ -141,6 +141,7 @@ def save_settings(ctx: ServiceContext, new: OfficeSettings) -> None:
     ctx.require(Permission.MANAGE_SETTINGS, "修改设置")
     new.validate()
     old = load_settings(ctx)
+    _check_policy(ctx, SETTINGS_KEY, asdict(old), asdict(new))
     with ctx.sessions() as s, s.begin():
         row = s.get(Setting, SETTINGS_KEY)
         value = json.dumps(asdict(new), ensure_ascii=False)
@@ -175,11 +176,29 @@ def values_in(s: Session, keys: Sequence[str]) -> dict[str, Any]:
     return {key: json.loads(value) for key, value in rows}
 
 
+# Settings that lift the users' own limits: who sees whose customer files (a manager's grant, domain.md
+# §1, 002) and whether a reviewer may sign their own work. Key → field → (default, what it is called).
+# Changing one needs Permission.MANAGE_POLICY (manager, administrator), not only MANAGE_SETTINGS.
+POLICY_FIELDS: dict[str, dict[str, tuple[Any, str]]] = {
+    SETTINGS_KEY: {"visibility": (VISIBILITY_OFFICE, "客户档案可见范围")},
+    "review_rules": {"allow_self_sign": (False, "“允许本人签字”")},
+}
+
+
+def _check_policy(ctx: ServiceContext, key: str, old: Any, new: Any) -> None:
+    for name, (default, label) in POLICY_FIELDS.get(key, {}).items():
+        before = old.get(name, default) if isinstance(old, dict) else default
+        after = new.get(name, default) if isinstance(new, dict) else default
+        if before != after:
+            ctx.require(Permission.MANAGE_POLICY, f"修改{label}")
+
+
 def set_value(ctx: ServiceContext, key: str, value: Any, *, what: str) -> None:
     ctx.require(Permission.MANAGE_SETTINGS, "修改设置")
     with ctx.sessions() as s, s.begin():
         row = s.get(Setting, key)
         old = None if row is None else json.loads(row.value)
+        _check_policy(ctx, key, old, value)
         encoded = json.dumps(value, ensure_ascii=False)
         if row is None:
             s.add(Setting(key=key, value=encoded))

@@ -43,7 +43,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from huifang_desktop.domain.complaints import ComplaintState, MessageKind, Severity
 from huifang_desktop.domain.errors import FieldError, ValidationError
-from huifang_desktop.domain.roles import Permission, Role, can
+from huifang_desktop.domain.roles import Permission, can
 from huifang_desktop.domain.schedule import TriggerKind
 from huifang_desktop.domain.signoff import Integrity, SignOff, require_reason, signature_hash
 from huifang_desktop.domain.stats import (
@@ -138,7 +138,7 @@ def load_assessment_rules(ctx: ServiceContext) -> AssessmentRules:
 def save_assessment_rules(ctx: ServiceContext, rules: AssessmentRules) -> None:
     """The 考核 table (amounts, points, doubling): a manager's decision, stored and audited."""
     ctx.require(Permission.MANAGE_SETTINGS, "修改考核规则")
-    if ctx.user is not SYSTEM_USER and ctx.user.role is not Role.MANAGER:
+    if not ctx.may(Permission.CONFIRM_ASSESSMENT):
         raise PermissionDenied("考核规则只能由公司经理修改。")
     set_value(ctx, ASSESSMENT_RULES_KEY, rules.to_dict(), what="考核规则")
 
@@ -795,8 +795,8 @@ def _own_only(ctx: ServiceContext, a: Assessment) -> Assessment:
 
 
 def _may_confirm(ctx: ServiceContext) -> bool:
-    return (ctx.user is not SYSTEM_USER and bool(ctx.user.id) and ctx.user.role is Role.MANAGER
-            and can(ctx.user.role, Permission.SIGN_OFF))
+    return (ctx.user is not SYSTEM_USER and bool(ctx.user.id)
+            and can(ctx.user.role, Permission.CONFIRM_ASSESSMENT))
 
 
 def _check_confirmer(ctx: ServiceContext, what: str) -> None:

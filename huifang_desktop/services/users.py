@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
-from huifang_desktop.domain.roles import Permission, Role
+from huifang_desktop.domain.roles import Permission, Role, can
 from huifang_desktop.domain.validation import clean_text
 from huifang_desktop.services.context import ServiceContext, UserInfo, audit
 from huifang_desktop.services.errors import NotFound, ServiceError
@@ -93,6 +93,7 @@ def has_users(ctx: ServiceContext) -> bool:
 
 
 def ensure_department(ctx: ServiceContext, name: str) -> int:
+    ctx.require(Permission.MANAGE_USERS, "管理部门")
     name = clean_text(name)
     if not name:
         raise ValidationError(FieldError("department", "部门", "不能为空"))
@@ -411,4 +412,4 @@ def set_active(ctx: ServiceContext, user_id: int, active: bool) -> None:
 
 def clerks(ctx: ServiceContext) -> list[UserRow]:
     """Users who can own customers (clerks and supervisors), for owner pickers."""
-    return [u for u in list_users(ctx) if u.role in (Role.CLERK, Role.SUPERVISOR, Role.MANAGER)]
+    return [u for u in list_users(ctx) if can(u.role, Permission.EDIT_CUSTOMERS)]

@@ -1469,6 +1469,9 @@ def mark_transfer_answered(ctx: ServiceContext, record_id: int, answer: str) -> 
         rec = s.get(VisitRecord, record_id)
         if rec is None:
             raise NotFound(f"回访记录 {record_id} 不存在。")
+        c = s.get(Customer, rec.customer_id)
+        assert c is not None
+        check_visible(ctx, c)  # another department's transfer is theirs to answer
         if not rec.transfer_department:
             raise ValidationError(FieldError("transfer_department", "转交部门", "该记录没有转交部门处理的问题"))
         if rec.status == RECORD_SIGNED:

@@ -388,7 +388,9 @@ def test_a_supervisor_does_not_sign_their_own_work_unless_the_office_allows(
     assert "sign" not in rv.detail(sctx, RECORD, row.id).actions
     with pytest.raises(PermissionDenied, match="自己的"):
         rv.sign(sctx, RECORD, row.id)
-    rv.save_review_rules(sctx, ReviewRules(allow_self_sign=True))
+    with pytest.raises(PermissionDenied, match="本人签字"):  # not their own limit to lift
+        rv.save_review_rules(sctx, ReviewRules(allow_self_sign=True))
+    rv.save_review_rules(mctx, ReviewRules(allow_self_sign=True))  # a manager's decision
     assert rv.review_queue(sctx).total == 1
     assert rv.sign(sctx, RECORD, row.id).status == "已签字"
 

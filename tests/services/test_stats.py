@@ -316,7 +316,7 @@ def test_statistics_respect_the_department_visibility_setting(ctx: ServiceContex
                                                               as_user: AsUser) -> None:
     from huifang_desktop.services.settings import load_settings, save_settings
 
-    save_settings(as_user(ctx, office.supervisor), replace(load_settings(ctx), visibility="department"))
+    save_settings(as_user(ctx, office.manager), replace(load_settings(ctx), visibility="department"))
     wang = as_user(ctx, office.wang)  # 客服部: customers 甲 and 乙 only
     t = stats.visit_totals(wang, OCTOBER)
     assert (t.planned, t.records) == (5, 4)

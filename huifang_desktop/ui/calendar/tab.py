@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from huifang_desktop.domain.roles import Permission, Role, can
+from huifang_desktop.domain.roles import Permission, can
 from huifang_desktop.services import printing as printing_service
 from huifang_desktop.services import users as user_service
 from huifang_desktop.services import visits as visit_service
@@ -61,7 +61,7 @@ class CalendarTab(QWidget):
         for u in user_service.clerks(ctx):
             if u.id != ctx.user.id:
                 self.scope.addItem(u.display_name, u.id)
-        if ctx.user.role != Role.CLERK:
+        if can(ctx.user.role, Permission.WORK_FOR_OTHERS):  # supervisors and managers start on the team
             self.scope.setCurrentIndex(1)
         self.views = QButtonGroup(self)
         view_box = QHBoxLayout()

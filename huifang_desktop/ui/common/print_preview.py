@@ -981,8 +981,10 @@ class PrintPreviewDialog(QDialog):
     """
 
     def __init__(self, pdf_bytes: bytes, title: str, suggested_name: str, parent: QWidget | None = None, *,
-                 on_output: OutputCallback | None = None, save_dir: Path | None = None) -> None:
+                 on_output: OutputCallback | None = None, save_dir: Path | None = None,
+                 may_output: bool = True) -> None:
         super().__init__(parent)
+        self.may_output = may_output  # False: a 绝密 document the user may only look at
         self.pdf = pdf_bytes
         self.title = title
         self.suggested_name = suggested_name
@@ -1038,6 +1040,11 @@ class PrintPreviewDialog(QDialog):
             self.print_button.setEnabled(False)
             for b in (self.zoom_in_button, self.zoom_out_button):
                 b.setEnabled(False)
+        if not may_output:
+            refused = self.tr("绝密资料：打印和另存为 PDF 需要主管或经理")
+            for b in (self.print_button, self.save_button):
+                b.setEnabled(False)
+                b.setToolTip(refused)
         self._show_zoom()
 
         bar = QHBoxLayout()
@@ -1116,6 +1123,8 @@ class PrintPreviewDialog(QDialog):
 
     def ask_save(self) -> None:
         """Open the file dialog (not modal-blocking); choosing a file calls :meth:`save_to`."""
+        if not self.may_output:
+            return
         dialog = QFileDialog(self, self.tr("另存为 PDF"), str(self.save_dir / self.suggested_name),
                              self.tr("PDF 文件 (*.pdf)"))
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
@@ -1126,6 +1135,8 @@ class PrintPreviewDialog(QDialog):
 
     def save_to(self, path: str | Path) -> bool:
         """Write the PDF to ``path``; a refusal (disk full, no permission …) is shown in the dialog."""
+        if not self.may_output:
+            return False
         target = Path(path)
         try:
             printing_service.write_pdf(target, self.pdf)
@@ -1151,7 +1162,7 @@ class PrintPreviewDialog(QDialog):
 
     def ask_print(self) -> None:
         """Open the system print dialog (not modal-blocking); accepting it prints with :meth:`print_to`."""
-        if self.pages is None:
+        if self.pages is None or not self.may_output:
             return
         printer = self.printer or QPrinter(QPrinter.PrinterMode.HighResolution)
         self.printer = printer
@@ -1177,7 +1188,7 @@ class PrintPreviewDialog(QDialog):
     def print_to(self, printer: QPrinter) -> bool:
         """Draw the pages onto ``printer`` at its resolution, one PDF page per sheet, actual size when the
         paper fits (else scaled down), turned when the paper's orientation differs."""
-        if self.pages is None:
+        if self.pages is None or not self.may_output:
             return False
         pages = self._page_numbers(printer)
         if not pages:
@@ -1254,7 +1265,8 @@ def preview_document(parent: QWidget, ctx: ServiceContext, doc: printing_service
     def logged(output: str, target: str) -> None:
         printing_service.log_output(ctx, doc, output, target)
 
-    dialog = PrintPreviewDialog(doc.pdf, doc.title, doc.file_name, parent, on_output=logged)
+    dialog = PrintPreviewDialog(doc.pdf, doc.title, doc.file_name, parent, on_output=logged,
+                                may_output=printing_service.may_output(ctx, doc))
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.open()
     return dialog

@@ -309,7 +309,9 @@ class LedgersTab(QWidget):
         self.new_button.setEnabled(c.can_add)
         self.export_button.setEnabled(c.can_export)
         self.export_button.setToolTip(c.export_note or self.tr("按当前筛选、排序和显示列导出 Excel（Ctrl+E）"))
-        self.print_button.setToolTip(self.tr("按当前筛选、排序和显示列打印（Ctrl+P）"))
+        self.print_button.setEnabled(c.can_export and not self._busy())
+        self.print_button.setToolTip(c.export_note.replace("导出", "打印") if c.export_note
+                                     else self.tr("按当前筛选、排序和显示列打印（Ctrl+P）"))
         self._load_saved()
         f = self._filters.get(ledger)
         if f is None:
@@ -627,7 +629,7 @@ class LedgersTab(QWidget):
     def _set_busy(self, busy: bool) -> None:
         can_export = self.choices is not None and self.choices.can_export
         self.export_button.setEnabled(not busy and can_export)
-        self.print_button.setEnabled(not busy)
+        self.print_button.setEnabled(not busy and can_export)  # 绝密: printing is exporting on paper
 
     def export(self) -> None:
         """导出 Excel…: what is shown (filter, order, columns), written off the GUI thread, with 取消."""
@@ -662,7 +664,7 @@ class LedgersTab(QWidget):
 
     def print_ledger(self) -> None:
         """打印…: the shown ledger as a landscape table, made off the GUI thread, then the print preview."""
-        if self._busy():
+        if self._busy() or not self.print_button.isEnabled():
             return
         ledger, f, keys = self.ledger, self.current_filter(), self.visible_keys()
 

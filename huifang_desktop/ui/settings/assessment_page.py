@@ -12,9 +12,9 @@ from dataclasses import replace
 
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from huifang_desktop.domain.roles import Role
+from huifang_desktop.domain.roles import Permission
 from huifang_desktop.domain.stats import AssessmentRule, AssessmentRules, EventKind
-from huifang_desktop.services.context import SYSTEM_USER, ServiceContext
+from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.stats import load_assessment_rules, save_assessment_rules
 from huifang_desktop.ui.settings.page import SettingsPage, set_widgets_read_only, watch
 
@@ -32,7 +32,7 @@ class AssessmentPage(SettingsPage):
         super().__init__(parent)
         self.ctx = ctx
         self.baseline = AssessmentRules()
-        self.may_edit = ctx.user is SYSTEM_USER or ctx.user.role is Role.MANAGER
+        self.may_edit = ctx.may(Permission.CONFIRM_ASSESSMENT)
         self.rows: dict[EventKind, tuple[QCheckBox, QSpinBox, QSpinBox, QSpinBox]] = {}
         grid = QGridLayout()
         for col, text in enumerate((self.tr("考核事项"), self.tr("金额（每次）"), self.tr("绩效分（每次）"),

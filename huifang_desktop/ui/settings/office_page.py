@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from huifang_desktop.domain.roles import Permission
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.settings import (
     VISIBILITY_DEPARTMENT,
@@ -52,6 +53,11 @@ class OfficePage(SettingsPage):
         self.visibility = fill_combo(QComboBox(), [
             (self.tr("全公司：所有员工可查看全部客户档案"), VISIBILITY_OFFICE),
             (self.tr("本部门：只能查看本部门的客户档案"), VISIBILITY_DEPARTMENT)])
+        self.visibility.setObjectName("visibility")
+        self.may_set_policy = ctx.may(Permission.MANAGE_POLICY)  # a manager's grant (domain.md §1, 002)
+        if not self.may_set_policy:
+            self.visibility.setEnabled(False)
+            self.visibility.setToolTip(self.tr("客户档案可见范围只能由公司经理或系统管理员修改"))
         self.code_prefix = QLineEdit()
         self.code_prefix.setPlaceholderText(self.tr("如 KH，编号为 KH000123"))
         self.code_prefix.setMaxLength(10)
@@ -109,6 +115,7 @@ class OfficePage(SettingsPage):
 
     def set_read_only(self, read_only: bool) -> None:
         super().set_read_only(read_only)
+        self.visibility.setEnabled(not read_only and self.may_set_policy)
         for editor in (self.categories, self.sources, self.regions):
             editor.set_read_only(read_only)
         self.lists.setTitle(self.tr("可选列表") if read_only else self.tr("可选列表（双击修改）"))

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from huifang_desktop.domain.roles import Role
+from huifang_desktop.domain.roles import Permission, can
 from huifang_desktop.domain.stats import (
     Period,
     PeriodKind,
@@ -273,7 +273,7 @@ class AssessmentPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
-        manager = ctx.user.role is Role.MANAGER
+        manager = can(ctx.user.role, Permission.CONFIRM_ASSESSMENT)
         for w in (self.comment, self.confirm_button, self.reason, self.reopen_button):
             w.setVisible(manager)
 
