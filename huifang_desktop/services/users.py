@@ -329,9 +329,11 @@ def is_demo_office(ctx: ServiceContext) -> bool:
 
 def mark_demo_office(ctx: ServiceContext) -> None:
     """Written by the demo generator when it made the whole office (users included): only such a database
-    opens without a password (``--demo``, ``--screenshot``)."""
+    opens without a password (``--demo``, ``--screenshot``). A right of the administrators (and the program
+    itself): a clerk marking the office would open it to anybody without a password."""
     import json
 
+    ctx.require(Permission.MANAGE_USERS, "标记示例办公室")
     with ctx.sessions() as s, s.begin():
         if s.get(Setting, DEMO_OFFICE_KEY) is None:
             s.add(Setting(key=DEMO_OFFICE_KEY, value=json.dumps({"made_at": ctx.now().isoformat()})))

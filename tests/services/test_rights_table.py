@@ -76,7 +76,8 @@ ANY_USER = {
     "stats.compute_assessment", "stats.assessment", "stats.build_report", "stats.report_from",
     "stats.export_xlsx", "stats.report_pdf", "stats.export_report",
     "users.has_users", "users.list_departments", "users.authenticate", "users.list_users", "users.get_user",
-    "users.find_user", "users.clerks",
+    "users.find_user", "users.clerks", "users.change_password", "users.demo_login", "users.is_demo_office",
+    "users.locked_until", "users.must_change_password", "printing.draft_visit_record_pdf",
     "visits.work_calendar", "visits.load_rules", "visits.load_options", "visits.load_scale", "visits.list_plans",
     "visits.get_plan", "visits.day_counts", "visits.due_summary", "visits.prefill_record", "visits.get_record",
     "visits.overdue_transfers", "visits.list_records", "visits.draft_report", "visits.plan_counts",
@@ -222,6 +223,8 @@ NEEDS: dict[str, tuple[tuple[Permission, ...], Call]] = {
     "users.create_user": ((P.MANAGE_USERS,), lambda c, w: users.create_user(
         c, f"u{c.user.id}", "新人", Role.CLERK, "secret-123456")),
     "users.reset_password": ((P.MANAGE_USERS,), lambda c, w: users.reset_password(c, "nobody")),
+    "users.unlock_user": ((P.MANAGE_USERS,), lambda c, w: users.unlock_user(c, "nobody")),
+    "users.mark_demo_office": ((P.MANAGE_USERS,), lambda c, w: users.mark_demo_office(c)),
     "users.set_active": ((P.MANAGE_USERS,), lambda c, w: users.set_active(c, NO, False)),
     "visits.save_rules": ((P.MANAGE_SETTINGS,), lambda c, w: visits.save_rules(c, visits.load_rules(c))),
     "visits.save_options": ((P.MANAGE_SETTINGS,), lambda c, w: visits.save_options(c, visits.load_options(c))),
