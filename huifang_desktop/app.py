@@ -167,30 +167,75 @@ def resolve_paths(args: argparse.Namespace) -> AppPaths:
 
 
 def open_context(paths: AppPaths, database_url: str | None = None):  # type: ignore[no-untyped-def]
-    """Make the folders and the engine, back up and migrate; return a system ServiceContext."""
+    """Make the folders and the engine, back up and migrate; return a system ServiceContext.
+
+    A SQLite database is registered as open by this instance (``storage/instance.py``) for as long as the
+    engine lives, so a restore elsewhere is refused while it runs."""
+    import weakref
+
     from huifang_desktop.services.context import ServiceContext
-    from huifang_desktop.storage.db import DatabaseError, make_engine, make_session_factory, sqlite_url, upgrade
+    from huifang_desktop.storage import credentials, instance
+    from huifang_desktop.storage.db import (
+        DatabaseError,
+        make_engine,
+        make_session_factory,
+        sqlite_path,
+        sqlite_url,
+        upgrade,
+    )
 
     try:
         paths.ensure()
     except OSError as exc:
         raise UserError(f"无法写入数据文件夹 {paths.data_dir}：{exc.strerror or exc}。"
                         "请检查磁盘空间和文件夹权限，或用 --data-dir 指定其他文件夹。") from exc
-    url = database_url or sqlite_url(paths.database)
+    try:
+        url = credentials.with_passfile(database_url, paths.data_dir) if database_url else sqlite_url(paths.database)
+    except DatabaseError as exc:
+        raise UserError(str(exc)) from exc
     engine = make_engine(url)
+    db_file = sqlite_path(engine)
+    if db_file is not None:
+        try:
+            credentials.create_private(db_file)
+            lock = instance.hold(db_file)
+        except (OSError, instance.InstanceBusy) as exc:
+            engine.dispose()
+            raise UserError(str(exc)) from exc
+        release = weakref.finalize(engine, lock.release)
     try:
         upgrade(engine, backup_dir=paths.backups)
-    except DatabaseError as exc:
+    except Exception as exc:  # refused (another program's file, newer version …), locked, server gone, disk full
         engine.dispose()
-        raise UserError(str(exc)) from exc
-    except Exception as exc:  # locked, unreachable server, disk full …
-        engine.dispose()
+        if db_file is not None:
+            release.detach()
+            instance.leave_no_trace(lock)
+        if isinstance(exc, DatabaseError):
+            raise UserError(str(exc)) from exc
         raise UserError(f"无法打开数据库 {url}：{exc}") from exc
-    return ServiceContext(engine, make_session_factory(engine))
+    ctx = ServiceContext(engine, make_session_factory(engine))
+    _clean_leftovers(ctx, paths)
+    return ctx
+
+
+def _clean_leftovers(ctx, paths: AppPaths) -> None:  # type: ignore[no-untyped-def]
+    """What a killed backup or restore left (``.part`` files, cut-short copies) goes at the next start."""
+    from huifang_desktop.services import backups
+    from huifang_desktop.storage.db import sqlite_path
+
+    folders = [paths.backups]
+    try:
+        configured = backups.backup_folder(ctx, paths.backups)
+    except Exception:  # noqa: BLE001 - a settings table this start cannot read: the default folder only
+        configured = paths.backups
+    if configured != paths.backups:
+        folders.append(configured)
+    backups.clean_leftovers(sqlite_path(ctx.engine), folders)
 
 
 def setup_logging(paths: AppPaths) -> None:
     handler = logging.FileHandler(paths.log_file, encoding="utf-8")
+    paths.tighten()  # the log file just made: owner-only
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
@@ -569,6 +614,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise
         ctx = open_context(paths, args.database_url)
         setup_logging(paths)
+        from huifang_desktop.services.backups import note_instance
+
+        note_instance(ctx, program=f"命令 {args.command}", username=args.user)
         if args.command == "backup":
             from huifang_desktop.services.errors import ServiceError
 
@@ -603,8 +651,11 @@ def _raise_for_user(exc: Exception) -> None:
 
 def _open_for_gui(paths: AppPaths, args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The GUI's data: runs in a worker thread while the window shows (see ``ui/application.py``)."""
+    from huifang_desktop.services.backups import note_instance
+
     ctx = open_context(paths, args.database_url)
     setup_logging(paths)
+    note_instance(ctx, program="窗口")  # named when a restore elsewhere is refused (the user after log-in)
     if args.demo:
         ensure_demo_office(ctx, paths)
     return ctx

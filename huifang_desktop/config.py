@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,9 +42,31 @@ class AppPaths:
         return self.data_dir / "forms"
 
     def ensure(self) -> None:
-        """Create the folders; raise OSError with the path when the folder cannot be written."""
+        """Create the folders (owner-only on POSIX: 0700) and tighten what is already there (the database,
+        backups and logs to 0600); raise OSError with the path when the folder cannot be written."""
         for d in (self.data_dir, self.backups, self.logs):
-            d.mkdir(parents=True, exist_ok=True)
+            d.mkdir(mode=0o700, parents=True, exist_ok=True)
         probe = self.data_dir / ".write-test"
         probe.write_text("ok", encoding="utf-8")
         probe.unlink()
+        self.tighten()
+
+    def tighten(self) -> None:
+        """Owner-only folders (0700) and files (0600) for the office's data on POSIX; a file system that
+        keeps no modes (a share) is left as it is. Windows keeps the user profile's ACLs."""
+        if os.name == "nt":  # pragma: no cover
+            return
+        files = [self.database, self.database.with_name(DB_FILE + "-wal"),
+                 self.database.with_name(DB_FILE + "-shm")]
+        for folder in (self.backups, self.logs):
+            try:
+                files.extend(p for p in folder.iterdir() if p.is_file())
+            except OSError:
+                continue
+        for path, mode in [(d, 0o700) for d in (self.data_dir, self.backups, self.logs)] + [
+                (f, 0o600) for f in files]:
+            try:
+                if path.exists() and (path.stat().st_mode & 0o777) != mode:
+                    os.chmod(path, mode)
+            except OSError:
+                continue

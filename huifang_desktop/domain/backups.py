@@ -16,7 +16,7 @@ from typing import Any
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 
-_NAME = re.compile(r"^huifang-(\d{8})-(\d{6})(?:-(\d{6}))?-([A-Za-z0-9_.-]+)\.db$")
+_NAME = re.compile(r"^huifang-(\d{8})-(\d{6})(?:-(\d{6}))?-([A-Za-z0-9_.-]+)\.(?:db|dump)$")
 KEEP_REASONS = ("pre-restore",)
 PRE_MIGRATE = "pre-migrate"
 PRE_MIGRATE_KEEP = 3
@@ -54,7 +54,8 @@ class BackupName:
 
 
 def parse_backup_name(name: str) -> BackupName | None:
-    """``huifang-20261124-093000-123456-daily.db`` → (time, reason); None for other files."""
+    """``huifang-20261124-093000-123456-daily.db`` (SQLite) or ``….dump`` (pg_dump) → (time, reason); None
+    for other files."""
     m = _NAME.match(name)
     if not m:
         return None

@@ -10,12 +10,22 @@
   restore even when the current file no longer opens.
 * The backup folder is a setting (``backup_dir``) the administrator can point at another disk or a network
   share; rotation is the ``backup_rotation`` setting.
-* PostgreSQL: ``pg_dump`` when it is installed, else a plain message that the server's own backup is the
-  office's job.
+* PostgreSQL: ``pg_dump`` when it is installed (password from the URL or the 0600 passfile, handed over in
+  the environment, never on the command line), verified with ``pg_restore --list``, then rotated and
+  audited like a SQLite backup; else a plain message that the server's own backup is the office's job.
+* Only verified backups count (:func:`looks_like_backup`: a whole SQLite file of this program, or a pg_dump
+  archive); a fake or truncated file is neither listed, nor counted for "already backed up today", nor
+  given a place in the rotation (which deletes it). A backup dated in the future (a PC with a wrong clock) is ignored for that decision (a warning
+  in the log). Leftovers of a killed backup or restore are removed at the next start
+  (:func:`clean_leftovers`).
+* A restore needs the office to itself (``storage/instance.py``): it is refused, naming who, while any other
+  window or command has the database open.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -23,19 +33,27 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from huifang_desktop.domain.backups import RotationPolicy, parse_backup_name, to_keep
+from sqlalchemy.engine import URL
+
+from huifang_desktop.domain.backups import RotationPolicy, is_pre_migrate, is_protected, parse_backup_name, to_keep
 from huifang_desktop.domain.roles import Permission
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.settings import get_value, set_value
+from huifang_desktop.storage import instance
 from huifang_desktop.storage.db import (
     DatabaseError,
+    accept_current_file,
     backup_sqlite,
     copy_sqlite_file,
     is_sqlite,
     known_revisions,
+    make_private,
+    private_dir,
     sqlite_path,
 )
+
+log = logging.getLogger("huifang.backups")
 
 DIR_KEY = "backup_dir"
 ROTATION_KEY = "backup_rotation"
@@ -95,32 +113,97 @@ def rotation(ctx: ServiceContext) -> RotationPolicy:
 
 # --- listing and rotation ----------------------------------------------------------------------------
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+PG_DUMP_MAGIC = b"PGDMP"
+
+
+def _sqlite_sizes(head: bytes) -> tuple[int, int] | None:
+    """(page size, pages the header announces) of a SQLite header, None when it is not one."""
+    if len(head) < 100 or not head.startswith(SQLITE_HEADER):
+        return None
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page
+    if page < 512 or page & (page - 1):
+        return None
+    return page, int.from_bytes(head[28:32], "big")
+
+
+def looks_like_backup(path: Path) -> bool:
+    """A cheap check that ``path`` is a whole backup: a SQLite file as long as its header says, with this
+    program's ``alembic_version`` row; or a pg_dump custom archive. (A full integrity check is made before
+    restoring, by :func:`check_backup`.)"""
+    return _backup_state(path) == "ok"
+
+
+def _backup_state(path: Path) -> str:
+    """``ok``; ``bad`` (read, and not a whole backup of this program); ``unreadable`` (could not be read
+    now — a share gone, a lock — so nothing is concluded about it)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(100)
+        size = path.stat().st_size
+    except OSError:
+        return "unreadable"
+    if path.suffix == ".dump":
+        return "ok" if head.startswith(PG_DUMP_MAGIC) else "bad"
+    sizes = _sqlite_sizes(head)
+    if sizes is None:
+        return "bad"
+    page, pages = sizes
+    if size % page or size < pages * page:
+        return "bad"  # cut short
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error:
+        return "unreadable"
+    try:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.OperationalError as exc:
+        return "bad" if "no such table" in str(exc) else "unreadable"
+    except sqlite3.DatabaseError:
+        return "bad"
+    finally:
+        conn.close()
+    return "ok" if row and row[0] else "bad"
+
+
 def list_backups(folder: Path) -> list[BackupInfo]:
-    """The backups in ``folder``, newest first (files named by this program only)."""
+    """The verified backups in ``folder``, newest first (files named by this program that pass
+    :func:`looks_like_backup`; anything else there is not listed)."""
     if not folder.is_dir():
         return []
     out = []
     for p in folder.iterdir():
         parsed = parse_backup_name(p.name)
-        if parsed is None or not p.is_file():
+        if parsed is None or not p.is_file() or not looks_like_backup(p):
             continue
         out.append(BackupInfo(p, parsed.at, parsed.reason, p.stat().st_size))
     return sorted(out, key=lambda b: b.at, reverse=True)
 
 
 def rotate(folder: Path, now: datetime, policy: RotationPolicy = RotationPolicy()) -> list[Path]:
-    """Delete the backups rotation does not keep; returns the deleted paths."""
+    """Delete the backups rotation does not keep; returns the deleted paths. Only verified backups take a
+    place in the rotation; a file named like a backup that was read and is not one (fake, cut short) is
+    deleted, unless it was kept for a reason (before a migration or restore: a damaged file set aside as it
+    was). A file that cannot be read right now is left alone."""
     infos = list_backups(folder)
     names = [parse_backup_name(b.path.name) for b in infos]
     keep = to_keep([n for n in names if n is not None], now, policy)
+    verified = {b.path.name for b in infos}
+    doomed = [b.path for b in infos if b.path.name not in keep]
+    if folder.is_dir():
+        for p in folder.iterdir():
+            parsed = parse_backup_name(p.name)
+            if (parsed is not None and p.name not in verified and p.is_file() and not is_protected(parsed.reason)
+                    and not is_pre_migrate(parsed.reason) and _backup_state(p) == "bad"):
+                doomed.append(p)
     removed = []
-    for b in infos:
-        if b.path.name not in keep:
-            try:
-                b.path.unlink()
-                removed.append(b.path)
-            except OSError:
-                continue  # a locked or read-only old backup stays; it is not worth failing a backup for
+    for path in doomed:
+        try:
+            path.unlink()
+            removed.append(path)
+        except OSError:
+            continue  # a locked or read-only old backup stays; it is not worth failing a backup for
     return removed
 
 
@@ -132,10 +215,11 @@ def make_backup(ctx: ServiceContext, folder: Path, *, reason: str = "manual", no
     if ctx.user is not SYSTEM_USER:
         ctx.require(Permission.BACKUP_RESTORE, "备份数据库")
     now = now or ctx.now()
-    if not is_sqlite(ctx.engine):
-        return _pg_dump(ctx, folder, reason, now)
     try:
-        path = backup_sqlite(ctx.engine, folder, reason=reason)
+        if is_sqlite(ctx.engine):
+            path = backup_sqlite(ctx.engine, folder, reason=reason, at=now)
+        else:
+            path = _pg_dump(ctx, folder, reason, now)
     except DatabaseError as exc:
         raise BackupError(str(exc)) from exc
     except (OSError, sqlite3.Error) as exc:
@@ -148,30 +232,66 @@ def make_backup(ctx: ServiceContext, folder: Path, *, reason: str = "manual", no
     return info
 
 
-def _pg_dump(ctx: ServiceContext, folder: Path, reason: str, now: datetime) -> BackupInfo:
+def pg_dump_command(url: URL, target: Path) -> tuple[list[str], dict[str, str]]:
+    """pg_dump's arguments and environment for ``url``: the connection without its password on the command
+    line (others can read a process's arguments), the password in ``PGPASSWORD`` of the child's own
+    environment, or the 0600 passfile (``PGPASSFILE``) the URL names."""
     exe = shutil.which("pg_dump")
     if exe is None:
         raise BackupError("数据库在 PostgreSQL 服务器上，本机没有 pg_dump，程序无法备份。"
                           "请由服务器管理员用服务器自己的备份（pg_dump 或快照）定期备份。")
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"huifang-{now:%Y%m%d-%H%M%S}-000000-{reason}.dump"
-    url = ctx.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    result = subprocess.run([exe, "--format=custom", f"--file={target}", url], capture_output=True, text=True,
-                            check=False)
-    if result.returncode != 0:
-        target.unlink(missing_ok=True)
-        raise BackupError(f"pg_dump 失败：{result.stderr.strip()}")
-    return BackupInfo(target, now, reason, target.stat().st_size)
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    passfile = url.query.get("passfile")
+    if isinstance(passfile, str):
+        env["PGPASSFILE"] = passfile
+    bare = url.set(drivername="postgresql")._replace(password=None)  # set() leaves a None value unchanged
+    conninfo = bare.render_as_string(hide_password=False)
+    return [exe, "--format=custom", "--no-password", f"--file={target}", f"--dbname={conninfo}"], env
 
 
-def last_backup_time(folder: Path) -> datetime | None:
-    infos = list_backups(folder)
+def _pg_dump(ctx: ServiceContext, folder: Path, reason: str, now: datetime) -> Path:
+    private_dir(folder)
+    target = folder / f"huifang-{now:%Y%m%d-%H%M%S-%f}-{reason}.dump"
+    part = target.with_name(target.name + ".part")
+    args, env = pg_dump_command(ctx.engine.url, part)
+    try:
+        result = subprocess.run(args, capture_output=True, text=True, check=False, env=env)
+        if result.returncode != 0:
+            raise BackupError(f"pg_dump 失败：{result.stderr.strip()}")
+        make_private(part)
+        restore_exe = shutil.which("pg_restore") or str(Path(args[0]).with_name("pg_restore"))
+        listed = subprocess.run([restore_exe, "--list", str(part)], capture_output=True, text=True, check=False)
+        if listed.returncode != 0 or "TABLE DATA" not in listed.stdout:
+            raise BackupError(f"备份校验失败（pg_restore --list：{listed.stderr.strip() or '没有数据'}），"
+                              "备份没有保存；数据库本身未受影响。")
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    part.replace(target)
+    return target
+
+
+def last_backup_time(folder: Path, now: datetime | None = None) -> datetime | None:
+    """The newest verified backup's time (not counting backups dated after ``now``, when given)."""
+    infos = [b for b in list_backups(folder) if now is None or b.at <= now + CLOCK_SLACK]
     return infos[0].at if infos else None
 
 
+CLOCK_SLACK = timedelta(minutes=1)  # PCs sharing a backup folder disagree by seconds; that is not "future"
+
+
 def daily_backup_due(folder: Path, now: datetime) -> bool:
-    last = last_backup_time(folder)
-    return last is None or now - last >= timedelta(hours=24)
+    """No verified backup dated today yet. Backups dated after ``now`` (made on a PC whose clock was ahead)
+    do not count, and a warning names them."""
+    infos = list_backups(folder)
+    future = [b for b in infos if b.at > now + CLOCK_SLACK]
+    if future:
+        log.warning("备份文件夹 %s 中有 %d 份备份的时间晚于现在（%s，如 %s），可能是某台电脑的时钟不对；"
+                    "判断今天是否已备份时不计入它们。", folder, len(future), f"{now:%Y-%m-%d %H:%M}",
+                    future[-1].path.name)
+    return not any(b.at.date() == now.date() for b in infos if b.at <= now + CLOCK_SLACK)
 
 
 def ensure_daily_backup(ctx: ServiceContext, folder: Path) -> BackupInfo | None:
@@ -182,12 +302,58 @@ def ensure_daily_backup(ctx: ServiceContext, folder: Path) -> BackupInfo | None:
     return make_backup(system, folder, reason="daily")
 
 
+def note_instance(ctx: ServiceContext, *, program: str | None = None, username: str | None = None) -> None:
+    """Say in this instance's note which program it is (窗口, 命令 plan …) and who logged in (``username``,
+    else ``ctx.user`` unless that is the system) — shown when a restore elsewhere is refused."""
+    if username is None and ctx.user is not SYSTEM_USER:
+        username = ctx.user.username
+    instance.describe_self(sqlite_path(ctx.engine), program=program, user=username)
+
+
+def clean_leftovers(database: Path | None, folders: list[Path]) -> list[Path]:
+    """Remove what a killed backup or restore left behind: ``….part`` files in the backup folders, the
+    database's ``.restore-part``, and pre-restore copies cut short (a SQLite header announcing more pages
+    than the file holds). Only when no other instance is running (its backup may be under way)."""
+    if database is not None and not instance.only_instance(database):
+        return []
+    removed: list[Path] = []
+    candidates: list[Path] = []
+    if database is not None:
+        candidates.append(database.with_name(database.name + ".restore-part"))
+    for folder in folders:
+        if folder.is_dir():
+            candidates.extend(p for p in folder.iterdir() if ".part" in p.name and p.name.startswith("huifang-"))
+            candidates.extend(p for p in folder.glob("huifang-*-pre-restore.db") if _cut_short(p))
+    for p in candidates:
+        try:
+            if p.is_file():
+                p.unlink()
+                removed.append(p)
+        except OSError:
+            continue
+    if removed:
+        log.warning("已删除上次中断的备份或恢复留下的不完整文件：%s", "、".join(p.name for p in removed))
+    return removed
+
+
+def _cut_short(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            sizes = _sqlite_sizes(f.read(100))
+        size = path.stat().st_size
+    except OSError:
+        return False
+    return sizes is not None and sizes[1] > 0 and size < sizes[0] * sizes[1]
+
+
 # --- checking and restoring --------------------------------------------------------------------------
 
 def check_backup(path: Path) -> BackupCheck:
     """Is ``path`` a healthy database of this program? With its schema revision and record counts."""
     if not path.is_file():
         return BackupCheck(False, None, (), f"文件 {path} 不存在。")
+    if path.suffix == ".dump":
+        return BackupCheck(False, None, (), f"{path.name} 是 PostgreSQL 备份，请由服务器管理员用 pg_restore 恢复。")
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error as exc:
@@ -214,24 +380,38 @@ def check_backup(path: Path) -> BackupCheck:
 
 
 def restore_file(backup: Path, database: Path, aside_folder: Path) -> tuple[BackupCheck, Path | None]:
-    """Put ``backup`` back as ``database`` (which must not be open). The current file is first copied to
-    ``aside_folder`` as a ``pre-restore`` backup (kept by rotation). Returns the check and the aside copy."""
+    """Put ``backup`` back as ``database``. Refused, naming them, while any other window or command has
+    ``database`` open (this process's own connection is the caller's to close). The current file is first
+    copied to ``aside_folder`` as a ``pre-restore`` backup (kept by rotation); if that copy cannot be
+    completed (a full disk) nothing is changed. Returns the check and the aside copy."""
     check = check_backup(backup)
     if not check.ok:
         raise BackupError(f"不能恢复：{check.message}当前数据库未改动。")
+    try:
+        with instance.exclusive(database):
+            return check, _swap_in(backup, database, aside_folder)
+    except instance.InstanceBusy as exc:
+        raise BackupError(str(exc)) from exc
+
+
+def _swap_in(backup: Path, database: Path, aside_folder: Path) -> Path | None:
     aside = None
     if database.exists():
-        aside_folder.mkdir(parents=True, exist_ok=True)
         aside = aside_folder / f"huifang-{datetime.now():%Y%m%d-%H%M%S-%f}-pre-restore.db"
         try:
+            private_dir(aside_folder)
             _copy_aside(database, aside)
-        except OSError as exc:
-            raise BackupError(f"无法先保存当前数据库到 {aside_folder}：{exc.strerror or exc}。"
-                              "为避免丢失数据，恢复已取消。") from exc
+        except (OSError, sqlite3.Error) as exc:
+            for leftover in (aside, aside.with_name(aside.name + ".part")):
+                leftover.unlink(missing_ok=True)
+            detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise BackupError(f"无法先保存当前数据库到 {aside_folder}：{detail}。"
+                              "为避免丢失数据，恢复已取消，当前数据库未改动。") from exc
     part = database.with_name(database.name + ".restore-part")
     try:
         database.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(backup, part)  # checked above; copied next to the database, then swapped in at once
+        make_private(part)
         for suffix in ("-wal", "-shm"):
             Path(str(database) + suffix).unlink(missing_ok=True)
         part.replace(database)
@@ -240,32 +420,43 @@ def restore_file(backup: Path, database: Path, aside_folder: Path) -> tuple[Back
         if aside is not None and not database.exists():
             shutil.copyfile(aside, database)
         raise BackupError(f"恢复失败：{exc.strerror or exc}。当前数据库未被替换，请检查磁盘空间和文件夹权限。") from exc
-    return check, aside
+    return aside
+
+
+_DAMAGED = ("not a database", "malformed", "corrupt")
 
 
 def _copy_aside(database: Path, aside: Path) -> None:
-    """Copy the current file: with the backup API when it opens (consistent, includes the WAL), else bytes."""
+    """Copy the current file: with the backup API when it opens (consistent, includes the WAL), else — only
+    when SQLite finds it damaged — its bytes as they are. Written as ``….part`` and renamed when complete,
+    so a full disk leaves no cut-short copy; any other failure is raised."""
     try:
         copy_sqlite_file(database, aside)
-    except sqlite3.DatabaseError:  # not a database any more: keep the bytes as they are
-        aside.unlink(missing_ok=True)
-        shutil.copyfile(database, aside)
-        for suffix in ("-wal", "-shm"):
-            extra = Path(str(database) + suffix)
-            if extra.exists():
-                shutil.copyfile(extra, Path(str(aside) + suffix))
+        return
+    except sqlite3.DatabaseError as exc:
+        if not any(n in str(exc).lower() for n in _DAMAGED):
+            raise  # disk full, I/O error …: the restore is cancelled
+    part = aside.with_name(aside.name + ".part")
+    shutil.copyfile(database, part)
+    make_private(part)
+    for suffix in ("-wal", "-shm"):
+        extra = Path(str(database) + suffix)
+        if extra.exists():
+            shutil.copyfile(extra, Path(str(aside) + suffix))
+    part.replace(aside)
 
 
 def restore(ctx: ServiceContext, backup: Path, aside_folder: Path) -> tuple[BackupCheck, Path | None]:
-    """Restore from the program (admin): closes the engine's connections, restores, migrates the restored
-    file if it is older, and logs the restore in it. Screens must reload everything afterwards."""
+    """Restore from the program (admin): closes the engine's connections, restores (refused while another
+    window or command has the office open), migrates the restored file if it is older, and logs the restore
+    in it. Screens must reload everything afterwards."""
     ctx.require(Permission.BACKUP_RESTORE, "恢复数据库")
     db = sqlite_path(ctx.engine)
     if db is None:
         raise BackupError("PostgreSQL 数据库请由服务器管理员用 pg_restore 恢复。")
     ctx.engine.dispose()
     check, aside = restore_file(backup, db, aside_folder)
-    ctx.engine.dispose()
+    accept_current_file(ctx.engine)  # this program replaced its own file: its writes go on in the new one
     from huifang_desktop.storage.db import upgrade
 
     upgrade(ctx.engine, backup_dir=aside_folder)  # an older backup is brought to this program's schema
@@ -276,7 +467,8 @@ def restore(ctx: ServiceContext, backup: Path, aside_folder: Path) -> tuple[Back
 
 
 __all__ = [
-    "BackupCheck", "BackupError", "BackupInfo", "backup_folder", "check_backup", "daily_backup_due",
-    "ensure_daily_backup", "last_backup_time", "list_backups", "make_backup", "restore", "restore_file",
-    "rotate", "rotation", "set_backup_folder",
+    "BackupCheck", "BackupError", "BackupInfo", "backup_folder", "check_backup", "clean_leftovers",
+    "daily_backup_due", "ensure_daily_backup", "last_backup_time", "list_backups", "looks_like_backup",
+    "make_backup", "note_instance", "pg_dump_command", "restore", "restore_file", "rotate", "rotation",
+    "set_backup_folder",
 ]

@@ -10,6 +10,7 @@ import re
 import sqlite3
 import sys
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -89,10 +90,57 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         _translate_errors(engine)
+        if parsed.database and parsed.database != ":memory:":
+            _watch_file_identity(engine, Path(parsed.database))
         return engine
     engine = create_engine(url, pool_pre_ping=True)
     _translate_errors(engine)
     return engine
+
+
+class DatabaseReplaced(DatabaseError):
+    """The SQLite file this program opened was replaced underneath it (a restore elsewhere, a copy over it)."""
+
+
+REPLACED_MESSAGE = (
+    "数据库文件 {path} 已被替换（可能在另一个窗口或另一台电脑上从备份恢复了，或被其他文件覆盖）。这次的修改没有保存。"
+    "为免把数据写进已被替换的旧文件，本程序已停止保存：请关闭本程序后重新打开。")
+
+_STOPPED: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``path`` — on Windows the volume serial and file index; None when it is gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _watch_file_identity(engine: Engine, path: Path) -> None:
+    """Each connection remembers which file it opened; every commit first checks that the database path
+    still names that file. When it does not (the file was replaced), the commit is refused with
+    :data:`REPLACED_MESSAGE` and so is every later one of this engine, until :func:`accept_current_file`
+    (the program's own restore) — nothing is ever reported saved into a deleted file."""
+
+    @event.listens_for(engine, "connect")
+    def _remember(_dbapi_conn, record):  # type: ignore[no-untyped-def]
+        record.info["file_identity"] = file_identity(path)
+
+    @event.listens_for(engine, "commit")
+    def _check(conn) -> None:  # type: ignore[no-untyped-def]
+        opened = conn.connection.info.get("file_identity")
+        if _STOPPED.get(engine) or opened is None or file_identity(path) != opened:
+            _STOPPED[engine] = True
+            raise DatabaseReplaced(REPLACED_MESSAGE.format(path=path))
+
+
+def accept_current_file(engine: Engine) -> None:
+    """After this program replaced its own file (restore): drop every connection to the old file and let
+    writes go on against the new one."""
+    engine.dispose()
+    _STOPPED.pop(engine, None)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -539,44 +587,108 @@ def upgrade(engine: Engine, revision: str = "head", *, backup_dir: Path | None =
 
 # --- backups ------------------------------------------------------------------------------------------
 
-def backup_sqlite(engine: Engine, backup_dir: Path, *, reason: str = "manual") -> Path:
-    """Copy the live SQLite database with the online backup API and verify the copy."""
+PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700
+_DAMAGED = ("malformed", "not a database", "corrupt", "integrity")
+
+
+def make_private(path: Path, mode: int = PRIVATE_FILE) -> None:
+    """Only the owner may read the office's data (POSIX; Windows keeps the user profile's ACLs)."""
+    if os.name == "nt":  # pragma: no cover
+        return
+    try:
+        os.chmod(path, mode)
+    except OSError:
+        pass  # a share that does not keep POSIX modes; nothing better to do
+
+
+def private_dir(path: Path) -> None:
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    make_private(path, PRIVATE_DIR)
+
+
+def damaged_message(path: Path, detail: object) -> str:
+    return (f"当前数据库已损坏（{path.name}：{detail}），无法备份。已有的备份不受影响。"
+            "请从备份恢复（工具 → 备份与恢复，或命令 restore）。")
+
+
+def backup_sqlite(engine: Engine, backup_dir: Path, *, reason: str = "manual", at: datetime | None = None
+                  ) -> Path:
+    """Copy the live SQLite database with the online backup API and verify the copy.
+
+    The copy is written as ``….db.part`` (owner-only) and renamed when verified, so a crash leaves only a
+    ``.part`` (removed at the next start). A source that SQLite finds damaged raises a DatabaseError that
+    says so; a folder that cannot be written raises OSError / sqlite3.Error as before. The name carries
+    ``at`` (the program's clock; default now) and a free six-digit suffix."""
     src = sqlite_path(engine)
     if src is None:
         raise DatabaseError("只有 SQLite 数据库可以在程序内备份；PostgreSQL 请使用服务器自己的备份（pg_dump）。")
-    backup_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    target = backup_dir / f"huifang-{stamp}-{reason}.db"
+    private_dir(backup_dir)
+    at = at or datetime.now()
+    micro = at.microsecond or datetime.now().microsecond
+    while True:
+        target = backup_dir / f"huifang-{at:%Y%m%d-%H%M%S}-{micro:06d}-{reason}.db"
+        if not target.exists():
+            break
+        micro = (micro + 1) % 1_000_000
     tmp = target.with_suffix(".db.part")
-    source = sqlite3.connect(str(src), timeout=BUSY_TIMEOUT_MS / 1000)
     try:
+        source = sqlite3.connect(str(src), timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            source.execute("SELECT count(*) FROM sqlite_master").fetchone()  # reads the header and schema
+        except sqlite3.DatabaseError as exc:
+            source.close()
+            raise DatabaseError(damaged_message(src, exc)) from exc
+    except sqlite3.OperationalError as exc:
+        raise DatabaseError(f"无法打开当前数据库 {src}：{exc}。") from exc
+    try:
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE))
+        make_private(tmp)
         dest = sqlite3.connect(str(tmp))
         try:
-            source.backup(dest)
+            try:
+                source.backup(dest)
+            except sqlite3.DatabaseError as exc:
+                if any(n in str(exc).lower() for n in _DAMAGED):
+                    raise DatabaseError(damaged_message(src, exc)) from exc
+                raise
             ok = dest.execute("PRAGMA integrity_check").fetchone()[0]
         finally:
             dest.close()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     finally:
         source.close()
     if ok != "ok":
         tmp.unlink(missing_ok=True)
-        raise DatabaseError(f"备份校验失败（integrity_check: {ok}），原数据库未改动。")
+        raise DatabaseError(damaged_message(src, f"integrity_check: {ok}"))
     tmp.replace(target)
     return target
 
 
 def copy_sqlite_file(source: Path, target: Path) -> None:
     """Copy the SQLite database ``source`` over ``target`` with the backup API: consistent (it includes the
-    WAL) and no partial file on failure. Used to put a backup back and to set the current file aside."""
-    src = sqlite3.connect(str(source))
+    WAL) and no partial file on failure — the copy is made as ``target.part`` and renamed when complete.
+    Used to put a backup back and to set the current file aside."""
+    part = target.with_name(target.name + ".part")
     try:
-        dest = sqlite3.connect(str(target))
+        os.close(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE))
+        make_private(part)
+        src = sqlite3.connect(str(source))
         try:
-            src.backup(dest)
+            dest = sqlite3.connect(str(part))
+            try:
+                src.backup(dest)
+            finally:
+                dest.close()
         finally:
-            dest.close()
-    finally:
-        src.close()
+            src.close()
+        for suffix in ("-wal", "-shm"):
+            Path(str(target) + suffix).unlink(missing_ok=True)
+        part.replace(target)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
 
 
 def refresh_statistics(engine: Engine) -> None:

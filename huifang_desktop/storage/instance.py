@@ -264,5 +264,17 @@ def only_instance(database: Path) -> bool:
         return False
 
 
+def leave_no_trace(lock: InstanceLock) -> None:
+    """Release ``lock`` and, when no other instance uses the folder, remove the registration folder too: a
+    start that refused the file (a database of another program) leaves nothing beside it."""
+    lock.release()
+    folder = instances_folder(lock.database)
+    if _HELD.get(_key(lock.database)) is not None or not only_instance(lock.database):
+        return
+    with contextlib.suppress(OSError):
+        (folder / "gate.lock").unlink()
+        folder.rmdir()
+
+
 __all__ = ["InstanceBusy", "InstanceInfo", "InstanceLock", "describe_self", "exclusive", "held_here", "hold",
-           "instances_folder", "only_instance", "other_instances"]
+           "instances_folder", "leave_no_trace", "only_instance", "other_instances"]

@@ -190,6 +190,9 @@ class _Startup:
                 self.window.close()
                 self.app.exit(0)
                 return
+        from huifang_desktop.services.backups import note_instance
+
+        note_instance(ctx, program="窗口", username=getattr(user, "username", None))  # named when a restore elsewhere is refused
         self.window.attach(ctx.as_user(user))
         if self.args.smoke_test:
             self.app.exit(_smoke_test(self.app, self.window, ctx))
