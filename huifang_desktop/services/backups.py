@@ -35,7 +35,13 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from huifang_desktop.domain.backups import RotationPolicy, is_pre_migrate, is_protected, parse_backup_name, to_keep
+from huifang_desktop.domain.backups import (
+    RotationPolicy,
+    is_pre_migrate,
+    is_protected,
+    parse_backup_name,
+    to_keep,
+)
 from huifang_desktop.domain.roles import Permission
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
 from huifang_desktop.services.errors import ServiceError
