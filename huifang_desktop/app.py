@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     bk = sub.add_parser("backup", help="立即备份数据库（校验后按 7 日/4 周/12 月轮换）")
     bk.add_argument("dir", nargs="?", type=Path, help="备份文件夹（默认：设置中的备份文件夹）")
+    vf = sub.add_parser("verify", help="校验审计链、全部签字、用户和备份中的审计链记录（发现问题时退出码非 0）")
+    vf.add_argument("--backups", type=Path, metavar="DIR", help="备份文件夹（默认：设置中的备份文件夹）")
     rs = sub.add_parser("restore", help="从备份恢复数据库（当前数据库先另存一份）")
     rs.add_argument("file", type=Path, metavar="FILE")
     rs.add_argument("--yes", action="store_true", help="不再询问确认")
@@ -372,6 +374,18 @@ def cmd_backup(ctx, args: argparse.Namespace, paths: AppPaths) -> int:  # type: 
     return EXIT_OK
 
 
+def cmd_verify(ctx, args: argparse.Namespace, paths: AppPaths) -> int:  # type: ignore[no-untyped-def]
+    """The full tamper check: one line per finding, exit 1 when anything is broken."""
+    from huifang_desktop.services import backups, tamper
+
+    folder = (args.backups or backups.backup_folder(ctx, paths.backups)).expanduser()
+    report = tamper.verify_all(ctx, folder)
+    for line in report.findings:
+        print(line)
+    print(report.summary() + "。")
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
 def cmd_restore(paths: AppPaths, args: argparse.Namespace) -> int:
     """Runs before the database is opened, so a file that no longer opens can still be replaced."""
     from huifang_desktop.services import backups
@@ -617,11 +631,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from huifang_desktop.services.backups import note_instance
 
         note_instance(ctx, program=f"命令 {args.command}", username=args.user)
-        if args.command == "backup":
+        if args.command in ("backup", "verify"):
             from huifang_desktop.services.errors import ServiceError
 
             try:
-                return cmd_backup(ctx, args, paths)
+                return (cmd_backup if args.command == "backup" else cmd_verify)(ctx, args, paths)
             except ServiceError as exc:
                 raise UserError(str(exc)) from exc
         try:

@@ -33,7 +33,7 @@ def _office(data: Path) -> list[str]:
         rows = [visits.record_visit(cctx, visits.VisitRecordDraft(
             customer_id=c.id, result="成功", satisfaction="满意", visited_at=f"2026-11-2{d} 09:00"))
             for d in (3, 4)]
-        review.sign(sctx, "record", rows[0].id, "同意")
+        review.sign(sctx, "record", rows[0].id, "同意", password="secret-123")
         review.return_for_rework(sctx, "record", rows[1].id, "请补充客户意见")
         return [r.number for r in rows]
     finally:

@@ -4,14 +4,19 @@ A reviewed item is a 回访记录表, a 回访报告表 or a closed complaint's 
 待审阅 → 已签字 (signed) or 退回 (returned to its clerk, who corrects it and sends it back); a signed item can
 only be reopened (撤回签字) by a supervisor or manager, with a reason, which returns it to its clerk.
 
-The signature is two SHA-256 hashes:
+The stored sign-off carries two SHA-256 hashes:
 
 * the **content hash**: over a canonical JSON of the item's business fields (:data:`HASH_FIELDS`), i.e.
   everything on the form, but not its status, version or sign-off columns;
 * the **signature hash**: over the content hash plus the sign-off itself (signer, role, time, 指导意见,
   revision), so a signer or a comment changed afterwards is caught too.
 
-:func:`check_integrity` compares a stored row with its hashes: any change of the stored row after signing —
+and, since migration 0010, the **signature**: an Ed25519 signature by the signer's private key (kept
+encrypted under the signer's password, ``services.signing``) over :func:`sign_message` — the kind, the item's
+id, the content hash, the sign-off and the position of the 签字 row in the audit hash chain. The hashes alone
+can be recomputed by anyone who can write the database file; the signature cannot.
+
+:func:`check_integrity` compares a stored row with its hashes and signature: any change of the stored row after signing —
 by the program or by SQL outside it — shows as :attr:`Integrity.TAMPERED` (“签字后被修改”). A row that carries a
 content hash without being signed had its signature removed outside the program (reopening clears the hash),
 and counts as tampered too.
@@ -192,29 +197,63 @@ def signature_hash(content: str, sign_off: SignOff) -> str:
 
 @dataclass(frozen=True, slots=True)
 class StoredSignature:
-    """The review columns of a stored row, as read back."""
+    """The review columns of a stored row, as read back. ``signature``: the Ed25519 signature (hex, empty on
+    a row signed before migration 0010); ``seq``: the audit-chain position it was signed at."""
 
     status: str
     content_hash: str
     signature_hash: str
     sign_off: SignOff
+    signature: str = ""
+    seq: int | None = None
 
 
-def check_integrity(kind: ReviewKind, values: Mapping[str, Any], stored: StoredSignature) -> Integrity:
+def sign_message(kind: ReviewKind | str, item_id: int, content: str, sign_off: SignOff, seq: int) -> bytes:
+    """What the signer's key signs: the item (a review kind, or a table name such as ``monthly_assessment``),
+    its content hash, the sign-off and the chain position."""
+    entity = kind.entity if isinstance(kind, ReviewKind) else kind
+    payload = {"v": 2, "kind": entity, "id": item_id, "content": content, "seq": seq,
+               **{f.name: getattr(sign_off, f.name) for f in fields(SignOff)}}
+    return canonical_json(payload).encode("utf-8")
+
+
+# (message, signature hex, signer id, chain position) -> valid for the signer's key registered before it
+SignatureCheck = Callable[[bytes, str, int | None, int], bool]
+# (item id, the row's stored signature) -> a sign-off made before signatures existed, confirmed by the chain
+LegacyCheck = Callable[[int | None, StoredSignature], bool]
+
+
+def check_integrity(kind: ReviewKind, values: Mapping[str, Any], stored: StoredSignature,
+                    item_id: int | None = None, verify: SignatureCheck | None = None,
+                    legacy: LegacyCheck | None = None) -> Integrity:
     """Does the stored row still match what was signed?
 
     Signed: both hashes recomputed from the row must equal the stored ones (a signed row without hashes was
-    marked signed outside the program). Not signed: a row still carrying a content hash had its signature
-    removed outside the program (reopening clears the hashes). Otherwise :attr:`Integrity.UNSIGNED`.
+    marked signed outside the program), and the signature must be valid for the signer's registered key
+    (``verify``) over the recomputed content hash — a row whose hashes were recomputed after an edit, whose
+    signer was replaced or that was marked signed with SQL fails here. A row signed before signatures existed
+    (no signature) must be confirmed by ``legacy`` (its 签字 row in the audit chain). Without ``verify`` /
+    ``legacy`` only the hashes are compared. Not signed: a row still carrying a content hash had its
+    signature removed outside the program (reopening clears the hashes). Otherwise :attr:`Integrity.UNSIGNED`.
     """
     if stored.status != ReviewStatus.SIGNED:
-        return Integrity.TAMPERED if stored.content_hash or stored.signature_hash else Integrity.UNSIGNED
+        return (Integrity.TAMPERED if stored.content_hash or stored.signature_hash or stored.signature
+                else Integrity.UNSIGNED)
     if not stored.content_hash or not stored.signature_hash:
         return Integrity.TAMPERED
     current = content_hash(kind, values)
     if current != stored.content_hash:
         return Integrity.TAMPERED
     if signature_hash(current, stored.sign_off) != stored.signature_hash:
+        return Integrity.TAMPERED
+    if stored.signature:
+        if verify is not None:
+            if item_id is None or stored.seq is None:
+                return Integrity.TAMPERED
+            message = sign_message(kind, item_id, current, stored.sign_off, stored.seq)
+            if not verify(message, stored.signature, stored.sign_off.signer_id, stored.seq):
+                return Integrity.TAMPERED
+    elif legacy is not None and not legacy(item_id, stored):
         return Integrity.TAMPERED
     return Integrity.INTACT
 
@@ -329,9 +368,29 @@ def due_function(kind: ReviewKind, rules: ReviewRules, cal: WorkCalendar) -> Cal
 
 
 __all__ = [
-    "COMPLAINT_FIELDS", "EXCLUDED_FIELDS", "HASH_FIELDS", "RECORD_FIELDS", "REPORT_FIELDS", "Integrity",
-    "ReviewAction", "ReviewKind", "ReviewRules", "ReviewStatus", "SignOff", "StoredSignature",
+    "COMPLAINT_FIELDS",
+    "EXCLUDED_FIELDS",
+    "HASH_FIELDS",
+    "RECORD_FIELDS",
+    "REPORT_FIELDS",
+    "Integrity",
+    "LegacyCheck",
+    "ReviewAction",
+    "ReviewKind",
+    "ReviewRules",
+    "ReviewStatus",
+    "SignOff",
+    "SignatureCheck",
+    "StoredSignature",
     "canonical_json",
-    "check_integrity", "content_hash", "due_function", "hashed_values", "is_review_overdue", "next_status",
-    "require_reason", "review_due", "signature_hash",
+    "check_integrity",
+    "content_hash",
+    "due_function",
+    "hashed_values",
+    "is_review_overdue",
+    "next_status",
+    "require_reason",
+    "review_due",
+    "sign_message",
+    "signature_hash",
 ]

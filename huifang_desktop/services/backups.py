@@ -46,6 +46,7 @@ from huifang_desktop.domain.roles import Permission
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.settings import get_value, set_value
+from huifang_desktop.services.tamper import ChainHead, chain_head, write_sidecar
 from huifang_desktop.storage import instance
 from huifang_desktop.storage.db import (
     DatabaseError,
@@ -221,6 +222,7 @@ def make_backup(ctx: ServiceContext, folder: Path, *, reason: str = "manual", no
     if ctx.user is not SYSTEM_USER:
         ctx.require(Permission.BACKUP_RESTORE, "备份数据库")
     now = now or ctx.now()
+    head = chain_head(ctx)  # read before the copy: the backup holds this position of the audit chain
     try:
         if is_sqlite(ctx.engine):
             path = backup_sqlite(ctx.engine, folder, reason=reason, at=now)
@@ -230,6 +232,7 @@ def make_backup(ctx: ServiceContext, folder: Path, *, reason: str = "manual", no
         raise BackupError(str(exc)) from exc
     except (OSError, sqlite3.Error) as exc:
         raise BackupError(f"无法写入备份文件夹 {folder}：{exc}。请检查磁盘空间和文件夹权限；数据库本身未受影响。") from exc
+    _keep_head(path, head)
     rotate(folder, now, rotation(ctx))
     info = BackupInfo(path, now, reason, path.stat().st_size)
     with ctx.sessions() as s, s.begin():
@@ -298,6 +301,17 @@ def daily_backup_due(folder: Path, now: datetime) -> bool:
                     "判断今天是否已备份时不计入它们。", folder, len(future), f"{now:%Y-%m-%d %H:%M}",
                     future[-1].path.name)
     return not any(b.at.date() == now.date() for b in infos if b.at <= now + CLOCK_SLACK)
+
+
+def _keep_head(path: Path, head: ChainHead) -> None:
+    """The audit chain's head next to the backup (``NAME.chain.json``): ``verify`` compares it with the chain
+    later, so a chain rewritten after this backup shows. Kept when rotation deletes the backup itself."""
+    if not path.is_file():
+        return  # no pg_dump: nothing was backed up
+    try:
+        write_sidecar(path, head)
+    except OSError as exc:
+        raise BackupError(f"无法在备份文件夹写入审计链记录：{exc.strerror or exc}。") from exc
 
 
 def ensure_daily_backup(ctx: ServiceContext, folder: Path) -> BackupInfo | None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from huifang_desktop.domain.roles import Permission, Role, can
 from huifang_desktop.services.errors import PermissionDenied
+from huifang_desktop.storage.chain import chain_rows
 from huifang_desktop.storage.models import AuditLog
 
 
@@ -61,12 +62,21 @@ def _json(value: Any) -> str | None:
 
 
 def audit(session: Session, ctx: ServiceContext, action: str, entity: str, entity_id: int | None,
-          label: str = "", *, old: Any = None, new: Any = None, note: str = "") -> None:
-    """Append one audit row inside the caller's transaction."""
-    session.add(AuditLog(
-        at=ctx.now(), user_id=ctx.user.id or None, username=ctx.user.username, action=action, entity=entity,
-        entity_id=entity_id, label=label, old=_json(old), new=_json(new), note=note,
-    ))
+          label: str = "", *, old: Any = None, new: Any = None, note: str = "") -> AuditLog:
+    """Append one audit row inside the caller's transaction, chained to the one before (storage.chain)."""
+    row = audit_values(ctx, action, entity, entity_id, label, old=old, new=new, note=note)
+    chain_rows(session, [row])
+    entry = AuditLog(**row)
+    session.add(entry)
+    return entry
+
+
+def audit_values(ctx: ServiceContext, action: str, entity: str, entity_id: int | None, label: str = "", *,
+                 old: Any = None, new: Any = None, note: str = "") -> dict[str, Any]:
+    """One audit row as a dict (for bulk writers: chain them with ``storage.chain.chain_rows``)."""
+    return {"at": ctx.now(), "user_id": ctx.user.id or None, "username": ctx.user.username, "action": action,
+            "entity": entity, "entity_id": entity_id, "label": label, "old": _json(old), "new": _json(new),
+            "note": note}
 
 
 def diff(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -50,6 +50,7 @@ from huifang_desktop.services.demo_visits import VisitDemoResult, VisitProfile, 
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.settings import OfficeSettings, load_settings
 from huifang_desktop.services.users import create_user, ensure_department, has_users, mark_demo_office
+from huifang_desktop.storage.chain import chain_rows
 from huifang_desktop.storage.models import AuditLog, Contact, Counter, Customer, Purchase, User
 
 CUSTOMER_COUNTER = "customer"  # the counter row register_customer draws 客户编号 from
@@ -188,15 +189,37 @@ def generate_demo(ctx: ServiceContext, *, customers: int = 300, seed: int = 1,
         from huifang_desktop.services.demo_complaints import generate_complaints
 
         made_complaints = generate_complaints(ctx, complaints, seed=seed)
+    keys = _signing_keys(ctx, created_users)
+    if (visits or complaints) and not cancelled:  # the bulk-written sign-offs get their signatures
+        from huifang_desktop.services import signing
+
+        with ctx.engine.begin() as conn:
+            signing.sign_generated(conn, keys)
     reviewed = None
     if (profile.review_history and (visits or complaints) and not cancelled
             and visits + complaints <= REVIEW_HISTORY_LIMIT):
         from huifang_desktop.services.review import seed_review_history
 
-        reviewed = seed_review_history(ctx, seed)
+        reviewed = seed_review_history(ctx, seed, keys)
     with ctx.engine.begin() as conn:
         _refresh_statistics(conn)
     return DemoResult(created_users, done, time.perf_counter() - started, history, made_complaints, reviewed)
+
+
+def _signing_keys(ctx: ServiceContext, created: list[tuple[str, str, str]]) -> dict[int, Any]:
+    """The unlocked signing keys of the supervisors and managers made now (their passwords are known), for
+    the generated sign-offs; a signer from before has none (its items go back to 待审阅)."""
+    from huifang_desktop.services import signing
+
+    keys: dict[int, signing.UnlockedKey] = {}
+    with ctx.sessions() as s:
+        ids = dict(s.execute(select(User.username, User.id).where(User.username.in_([u for u, _, _ in created]))).all())
+        for username, role, password in created:
+            if role in (Role.SUPERVISOR.value, Role.MANAGER.value) and username in ids:
+                box = s.execute(select(User.key_box).where(User.id == ids[username])).scalar()
+                if box:
+                    keys[ids[username]] = signing.UnlockedKey(ids[username], signing.open_box(box, password))
+    return keys
 
 
 # --- users ----------------------------------------------------------------------------------------------
@@ -676,6 +699,7 @@ def _write_batch(conn: Connection, batch: _Batch, audit_row: dict[str, Any]) -> 
         conn.execute(insert(Contact), batch.contacts)
     if batch.purchases:
         conn.execute(insert(Purchase), batch.purchases)
+    chain_rows(conn, [audit_row])
     conn.execute(insert(AuditLog), [audit_row])
     _set_counter(conn, batch.last_serial)
     _sync_sequences(conn, batch.next_ids)

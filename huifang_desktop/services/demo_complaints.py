@@ -75,6 +75,7 @@ from huifang_desktop.services.complaints import CLOSING_RULE, load_policy
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.visits import load_rules, load_scale, work_calendar
+from huifang_desktop.storage.chain import chain_rows
 from huifang_desktop.storage.models import (
     Attachment,
     AuditLog,
@@ -1552,6 +1553,7 @@ def _write_batch(conn: Connection, batch: _Batch, audit_row: dict[str, Any]) -> 
     if batch.links:
         conn.execute(insert(ComplaintAttachment), batch.links)
     _set_counters(conn, batch.counters)
+    chain_rows(conn, [audit_row])
     conn.execute(insert(AuditLog), [audit_row])
     if batch.next_ids is not None:
         _sync_sequences(conn, batch.next_ids)

@@ -123,6 +123,7 @@ from huifang_desktop.services.visits import (
     load_scale,
     work_calendar,
 )
+from huifang_desktop.storage.chain import chain_rows
 from huifang_desktop.storage.models import (
     AuditLog,
     Counter,
@@ -262,8 +263,9 @@ def generate_visits(ctx: ServiceContext, total: int, *, seed: int = 1,
                 writer.flush()
                 reports = writer.write_reports()
                 writer.write_counters()
-                conn.execute(insert(AuditLog), [_audit_row(ctx, writer, date.fromordinal(cut.day), reports,
-                                                           seed)])
+                audit_row = _audit_row(ctx, writer, date.fromordinal(cut.day), reports, seed)
+                chain_rows(conn, [audit_row])
+                conn.execute(insert(AuditLog), [audit_row])
                 _sync_sequences(conn)
         finally:
             _set_cache(conn, previous_cache)  # the pooled connection gives the memory back

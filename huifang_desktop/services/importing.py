@@ -14,8 +14,9 @@ file name). Cancelling between batches, or any error, rolls the whole transactio
 is left in the database (``ImportResult.cancelled``). Numbers (客户编号, 回访编号, 投诉编号) come from the
 counters, reserved a batch at a time; numbers kept from the sheet move the counter past them.
 
-Imported visit rows are history: records without plans and without follow-up plans, status 已签字 (checked
-on paper before; locked like any signed record, reopened the usual way). Imported complaints get their
+Imported visit rows are history: records without plans and without follow-up plans, status 历史导入 (checked
+on paper before, never signed in the program: no signer, no signature, so no 签字后被修改 alarm; locked like a
+signed record; counted as done visits in the statistics like any record). Imported complaints get their
 state directly (:func:`_complaint_rows`): closed ones are closed with their 结案日期, open ones keep the
 deadlines their 投诉日期 gives, so an old open complaint shows as overdue.
 
@@ -122,7 +123,7 @@ RULES_KEY = "import_rules"
 IMPORT_ACTION = "导入Excel"
 UNDO_ACTION = "撤销导入"
 CUSTOMER_COUNTER = "customer"  # as services.customers.register_customer
-VISIT_HISTORY_STATUS = "已签字"
+VISIT_HISTORY_STATUS = "历史导入"  # = services.visits.RECORD_HISTORY
 VISIT_HISTORY_NOTE = "从 Excel 导入的历史记录"
 _CHUNK = 900  # keys per IN (…) look-up (below SQLite's old 999-parameter limit)
 _XLSX_SUFFIXES = (".xlsx", ".xlsm")

@@ -80,6 +80,7 @@ PREFS_KEY = "ledger_prefs:{user}"
 ALL = "全部"
 ARCHIVED = "已归档"
 UNPLANNED = "计划外"
+HISTORY = "历史导入"  # a visit record imported from an old ledger (services.visits.RECORD_HISTORY)
 OVERDUE_STATE = OVERDUE  # 逾期, a state choice of the 回访台账 and 投诉台账
 IN_WARRANTY, OUT_OF_WARRANTY, NO_WARRANTY = "在保", "已过保", "无质保"
 _STREAM_BATCH = 2000
@@ -641,15 +642,17 @@ class _Visits(_Spec):
             q2 = (select(VisitRecord.id, VisitRecord.number, Customer.code, Customer.name, Customer.grade,
                          VisitRecord.visit_type, VisitRecord.method, VisitRecord.visited_at,
                          visitor.display_name, VisitRecord.result, VisitRecord.satisfaction,
-                         owner.display_name, VisitRecord.problems, VisitRecord.transfer_department)
+                         owner.display_name, VisitRecord.problems, VisitRecord.transfer_department,
+                         VisitRecord.status)
                   .join(Customer, Customer.id == VisitRecord.customer_id)
                   .outerjoin(visitor, visitor.id == VisitRecord.visitor_id)
                   .outerjoin(owner, owner.id == Customer.owner_id)
                   .where(*self._loose_conditions(ctx, f, ids)))
 
             def loose_row(r: Any) -> LedgerRow:
+                state = HISTORY if r[14] == HISTORY else UNPLANNED  # imported history shows as such
                 values = (r[1], r[2], r[3], r[4], r[5], r[6], None, r[7], r[8] or "", r[9] or "", r[10] or "",
-                          UNPLANNED, r[11] or "", r[12] or "", r[13] or "", 1)
+                          state, r[11] or "", r[12] or "", r[13] or "", 1)
                 return LedgerRow(r[0], values, (r[7].date(), 1, r[7], r[0]), "", "visit_record")
 
             def loose_after(cursor: Cursor, descending: bool) -> list[Any]:

@@ -53,7 +53,13 @@ from huifang_desktop.services.settings import (
     value_in,
     values_in,
 )
-from huifang_desktop.services.visits import RECORD_SIGNED, ReportDraft, VisitRecordDraft, ledger_rows, list_plans
+from huifang_desktop.services.visits import (
+    RECORD_SIGNED,
+    ReportDraft,
+    VisitRecordDraft,
+    ledger_rows,
+    list_plans,
+)
 from huifang_desktop.storage.models import (
     Complaint,
     ComplaintEvent,
@@ -380,7 +386,7 @@ def _record_values(d: _RecordData) -> dict[str, Any]:
     }
 
 
-def _record_job(d: _RecordData, options: PrintOptions) -> Any:
+def _record_job(s: Session, d: _RecordData, options: PrintOptions) -> Any:
     from huifang_desktop.domain.signoff import Integrity
     from huifang_desktop.printing import FormJob
     from huifang_desktop.services.review import row_integrity
@@ -389,7 +395,7 @@ def _record_job(d: _RecordData, options: PrintOptions) -> Any:
     signed = r.status == RECORD_SIGNED
     signature = _signature(options, d.signer, r.signed_at, r.signed_role) if signed else None
     return FormJob(_record_values(d), draft=options.watermark_unsigned and not signed, signed=signature,
-                   revision=r.revision or 0, tampered=row_integrity("回访记录表", r) is Integrity.TAMPERED)
+                   revision=r.revision or 0, tampered=row_integrity("回访记录表", r, s) is Integrity.TAMPERED)
 
 
 def _record_label(d: _RecordData) -> str:
@@ -416,7 +422,7 @@ def visit_record_pdf(ctx: ServiceContext, record_id: int, out: str | Path | None
         if data is None:
             raise NotFound(f"回访记录 {record_id} 不存在。")
         check_visible(ctx, data.customer, office)
-        job = _record_job(data, options)
+        job = _record_job(s, data, options)
         label = _record_label(data)
         number = data.record.number
     return _form_document(ctx, VISIT_RECORD_FORM, [job], entity="visit_record", entity_id=record_id,
@@ -439,7 +445,7 @@ def visit_records_pdf(ctx: ServiceContext, record_ids: Sequence[int], out: str |
             raise NotFound(f"回访记录 {missing[0]} 不存在。")
         for d in found.values():
             scope.check(d.customer)
-        jobs = [_record_job(found[i], options) for i in record_ids]
+        jobs = [_record_job(s, found[i], options) for i in record_ids]
         numbers = [found[i].record.number for i in record_ids]
     first, last = numbers[0], numbers[-1]
     return _form_document(ctx, VISIT_RECORD_FORM, jobs, entity="visit_record", entity_id=None,
@@ -584,7 +590,7 @@ def day_plans_pdf(ctx: ServiceContext, day: date, owner_id: int | None = None, *
             plan, cust, name = rows[pid]
             data = records.get(plan.record_id) if plan.record_id is not None else None
             if data is not None:
-                jobs.append(_record_job(data, options))
+                jobs.append(_record_job(s, data, options))
                 done.append(data.record.id)
             else:
                 jobs.append(_blank_job(plan, cust, name))

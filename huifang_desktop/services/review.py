@@ -59,6 +59,7 @@ from huifang_desktop.domain.signoff import (
 )
 from huifang_desktop.domain.validation import clean_text, format_phone, optional_text
 from huifang_desktop.exports.visits_xlsx import write_visit_ledger
+from huifang_desktop.services import signing
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
 from huifang_desktop.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
 from huifang_desktop.services.outputs import checked_target, period_text, write_failed
@@ -393,12 +394,20 @@ def _values(kind: ReviewKind, row: Any, attachments: list[list[str]] | None = No
 def _stored(kind: ReviewKind, row: Any) -> StoredSignature:
     return StoredSignature(_status(kind, row), row.content_hash or "", row.signature_hash or "",
                            SignOff(row.signed_by_id, row.signed_role or "", row.signed_at,
-                                   row.supervisor_comment or "", row.revision or 0))
+                                   row.supervisor_comment or "", row.revision or 0),
+                           row.signature or "", row.signed_seq)
+
+
+def _checked(s: Session | Connection, kind: ReviewKind, row: Any, attachments: list[list[str]] | None = None
+             ) -> Integrity:
+    """The full check of one row: hashes, and the signature against the signer's key in the audit chain."""
+    return check_integrity(kind, _values(kind, row, attachments), _stored(kind, row), row.id,
+                           signing.verifier(s), signing.legacy_checker(s, kind))
 
 
 def _integrity(s: Session, kind: ReviewKind, row: Any) -> Integrity:
     attachments = _attachments(s, [row.id])[row.id] if kind is ReviewKind.COMPLAINT else None
-    return check_integrity(kind, _values(kind, row, attachments), _stored(kind, row))
+    return _checked(s, kind, row, attachments)
 
 
 def _title(kind: ReviewKind, row: Any, customer: str = "") -> str:
@@ -693,7 +702,7 @@ def _items_with_integrity(s: Session, ctx: ServiceContext, kind: ReviewKind, row
             customers.update({cid: name for cid, name in s.execute(q)})
     out = []
     for r in rows:
-        integrity = check_integrity(kind, _values(kind, r, attachments.get(r.id)), _stored(kind, r))
+        integrity = _checked(s, kind, r, attachments.get(r.id))
         owner = _owner_id(kind, r)
         out.append(ReviewItem(
             kind, r.id, r.number, _title(kind, r, customers.get(getattr(r, "customer_id", 0), "")), owner,
@@ -779,13 +788,16 @@ def integrity_of(s: Session, kind: ReviewKind | str, item_id: int) -> Integrity:
     return _integrity(s, kind, row)
 
 
-def row_integrity(kind: ReviewKind | str, row: Any) -> Integrity:
+def row_integrity(kind: ReviewKind | str, row: Any, s: Session | Connection | None = None) -> Integrity:
     """The same check of a record or report read as columns (any object with the table's column names as
-    attributes, e.g. a Core row); a complaint also needs its attachments: use :func:`integrity_of`."""
+    attributes, e.g. a Core row); a complaint also needs its attachments: use :func:`integrity_of`. With the
+    session ``s`` the signature is checked too (its keys are cached in the session: cheap per form)."""
     kind = ReviewKind.parse(kind)
     if kind is ReviewKind.COMPLAINT:
         raise ValueError("a complaint's integrity needs its attachments")
-    return check_integrity(kind, _values(kind, row), _stored(kind, row))
+    if s is None:
+        return check_integrity(kind, _values(kind, row), _stored(kind, row))
+    return _checked(s, kind, row)
 
 
 def _last_returns(s: Session, kind: ReviewKind, ids: Sequence[int]) -> dict[int, tuple[str, datetime]]:
@@ -975,7 +987,7 @@ def _guarded(fn: Any) -> Any:
 
 
 def _sign_in(s: Session, ctx: ServiceContext, kind: ReviewKind, row: Any, comment: str, expected: int | None,
-             rules: ReviewRules, names: Mapping[int, str], note: str = "") -> None:
+             rules: ReviewRules, names: Mapping[int, str], key: signing.UnlockedKey, note: str = "") -> None:
     _check_version(kind, row, expected)
     before = _status(kind, row)
     new_status = next_status(ReviewAction.SIGN, before, f"{kind.short} {row.number} ")
@@ -988,47 +1000,59 @@ def _sign_in(s: Session, ctx: ServiceContext, kind: ReviewKind, row: Any, commen
     row.content_hash = content_hash(kind, _values(kind, row, attachments))
     row.signature_hash = signature_hash(row.content_hash, _stored(kind, row).sign_off)
     _set_status(kind, row, new_status)
-    audit(s, ctx, ReviewAction.SIGN.value, kind.entity, row.id,
-          _label(kind, row, _customer_name(s, kind, row)), old={"status": before},
-          new={"status": new_status.value, "signer": ctx.user.display_name, "role": ctx.user.role.label,
-               "signed_at": row.signed_at.isoformat(sep=" "), "revision": row.revision or 0,
-               "content_hash": row.content_hash, "comment": comment}, note=note)
+    entry = audit(s, ctx, ReviewAction.SIGN.value, kind.entity, row.id,
+                  _label(kind, row, _customer_name(s, kind, row)), old={"status": before},
+                  new={"status": new_status.value, "signer": ctx.user.display_name, "role": ctx.user.role.label,
+                       "signed_at": row.signed_at.isoformat(sep=" "), "revision": row.revision or 0,
+                       "content_hash": row.content_hash, "comment": comment}, note=note)
+    assert entry.seq is not None
+    row.signed_seq = entry.seq
+    row.signature = signing.signature_for(key, kind, row.id, row.content_hash, _stored(kind, row).sign_off,
+                                          entry.seq)
 
 
 @_guarded
 def sign(ctx: ServiceContext, kind: ReviewKind | str, item_id: int, comment: str = "",
-         expected_version: int | None = None) -> ReviewItem:
-    """签字通过: signer, role, time, 指导意见 and the hashes of the content as stored now; audited."""
+         expected_version: int | None = None, *, password: str | None = None,
+         key: signing.UnlockedKey | None = None) -> ReviewItem:
+    """签字通过: signer, role, time, 指导意见, the hashes of the content as stored now and the signer's
+    Ed25519 signature over them (``password`` unlocks the signer's key; or a ``key`` already unlocked by
+    :func:`huifang_desktop.services.signing.unlock` for a series of sign-offs); audited."""
     kind = ReviewKind.parse(kind)
     ctx.require(Permission.SIGN_OFF, "审阅签字")
     _person(ctx, "签字")
     text = optional_text(comment, label="指导意见", field="comment", max_len=4000)
     rules = load_review_rules(ctx)
+    unlocked = signing.credential_key(ctx, password, key)
     with ctx.sessions() as s, s.begin():
         row = _load(s, ctx, kind, item_id)
         names = _names(s)
-        _sign_in(s, ctx, kind, row, text, expected_version, rules, names)
+        _sign_in(s, ctx, kind, row, text, expected_version, rules, names, unlocked)
         s.flush()
         return _item(s, ctx, kind, row, names, rules, integrity=Integrity.INTACT)
 
 
 @_guarded
-def batch_sign(ctx: ServiceContext, items: Sequence[ItemRef], comment: str = "") -> list[ReviewItem]:
+def batch_sign(ctx: ServiceContext, items: Sequence[ItemRef], comment: str = "", *, password: str | None = None,
+               key: signing.UnlockedKey | None = None) -> list[ReviewItem]:
     """Sign several items (the UI lets a supervisor batch-sign visit records after reading each) in one
-    transaction: all or none. Each item is checked like :func:`sign`, with the version that was read."""
+    transaction: all or none. Each item is checked like :func:`sign`, with the version that was read; the
+    password unlocks the key once for the whole batch."""
     ctx.require(Permission.SIGN_OFF, "审阅签字")
     _person(ctx, "签字")
     if not items:
         raise ValidationError(FieldError("items", "签字", "请先勾选要签字的表单"))
     text = optional_text(comment, label="指导意见", field="comment", max_len=4000)
     rules = load_review_rules(ctx)
+    unlocked = signing.credential_key(ctx, password, key)
     with ctx.sessions() as s, s.begin():
         names = _names(s)
         rows = []
         for ref in dict.fromkeys(items):
             kind = ReviewKind.parse(ref.kind)
             row = _load(s, ctx, kind, ref.id)
-            _sign_in(s, ctx, kind, row, text, ref.version, rules, names, note=f"批量签字（共 {len(items)} 份）")
+            _sign_in(s, ctx, kind, row, text, ref.version, rules, names, unlocked,
+                     note=f"批量签字（共 {len(items)} 份）")
             rows.append((kind, row))
         s.flush()
         return [_item(s, ctx, kind, row, names, rules, integrity=Integrity.INTACT) for kind, row in rows]
@@ -1084,7 +1108,7 @@ def reopen(ctx: ServiceContext, kind: ReviewKind | str, item_id: int, reason: st
                "content_hash": row.content_hash, "integrity": integrity.value}
         row.revision = (row.revision or 0) + 1
         row.signed_by_id, row.signed_at, row.signed_role = None, None, ""
-        row.content_hash, row.signature_hash = "", ""
+        row.content_hash, row.signature_hash, row.signature, row.signed_seq = "", "", "", None
         row.supervisor_comment = text
         _set_status(kind, row, new_status)
         note = text if integrity is Integrity.INTACT else f"{text}（撤回前校验：{integrity.value}）"
@@ -1256,10 +1280,12 @@ class SeedResult:
     resubmitted: int
 
 
-def seed_review_history(ctx: ServiceContext, seed: int = 1) -> SeedResult:
+def seed_review_history(ctx: ServiceContext, seed: int = 1,
+                        keys: Mapping[int, signing.UnlockedKey] | None = None) -> SeedResult:
     """For the demo office: sign, return and reopen some of the items waiting for review, through the
     services above (so the review tab and the audit log show real history). Uses the first active supervisor
-    and manager; does nothing when there is nobody to sign or nothing waiting.
+    and manager whose signing keys are in ``keys`` (unlocked by the demo generator, which knows their
+    passwords); does nothing when there is nobody to sign or nothing waiting.
 
     Of the waiting items (oldest first), the older half is reviewed: one in eight is returned with a reason,
     the rest is signed; a few signed ones are then reopened by the manager, corrected / resubmitted by their
@@ -1272,7 +1298,8 @@ def seed_review_history(ctx: ServiceContext, seed: int = 1) -> SeedResult:
         people = {role: [uid for (uid,) in s.execute(select(User.id).where(
             User.role == role.value, User.active.is_(True)).order_by(User.id))] for role in (Role.SUPERVISOR,
                                                                                                Role.MANAGER)}
-    signers = [users.get_user(ctx, uid) for uid in people[Role.SUPERVISOR] + people[Role.MANAGER]]
+    keys = keys or {}
+    signers = [users.get_user(ctx, uid) for uid in people[Role.SUPERVISOR] + people[Role.MANAGER] if uid in keys]
     if not signers:
         return SeedResult(0, 0, 0, 0)
     reopener = users.get_user(ctx, (people[Role.MANAGER] or people[Role.SUPERVISOR])[0])
@@ -1293,7 +1320,8 @@ def seed_review_history(ctx: ServiceContext, seed: int = 1) -> SeedResult:
             return_for_rework(acting, item.kind, item.id, rng.choice(reasons), item.version)
             returned += 1
         else:
-            signed.append(sign(acting, item.kind, item.id, rng.choice(comments), item.version))
+            signed.append(sign(acting, item.kind, item.id, rng.choice(comments), item.version,
+                               key=keys[acting.user.id]))
     reopened = resubmitted = 0
     for item in rng.sample(signed, min(3, len(signed))):
         if item.owner_id is None:
@@ -1305,7 +1333,7 @@ def seed_review_history(ctx: ServiceContext, seed: int = 1) -> SeedResult:
         resubmitted += 1
         fresh = detail(ctx, item.kind, item.id).item
         acting = _signer_for(ctx, signers, fresh) or signer_ctx
-        sign(acting, item.kind, item.id, "补充后已阅，同意。", fresh.version)
+        sign(acting, item.kind, item.id, "补充后已阅，同意。", fresh.version, key=keys[acting.user.id])
     return SeedResult(len(signed) + reopened, returned, reopened, resubmitted)
 
 

@@ -45,7 +45,14 @@ from huifang_desktop.domain.complaints import ComplaintState, MessageKind, Sever
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, can
 from huifang_desktop.domain.schedule import TriggerKind
-from huifang_desktop.domain.signoff import Integrity, SignOff, require_reason, signature_hash
+from huifang_desktop.domain.signoff import (
+    Integrity,
+    SignOff,
+    StoredSignature,
+    require_reason,
+    sign_message,
+    signature_hash,
+)
 from huifang_desktop.domain.stats import (
     Assessment,
     AssessmentRules,
@@ -74,6 +81,7 @@ from huifang_desktop.domain.stats import (
     trend_periods,
 )
 from huifang_desktop.domain.visits import PlanState, SatisfactionScale, VisitResult, VisitType
+from huifang_desktop.services import signing
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.complaints import _visible_condition
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
@@ -81,6 +89,7 @@ from huifang_desktop.services.customers import customer_scope
 from huifang_desktop.services.errors import ConflictError, LockedError, PermissionDenied, ServiceError
 from huifang_desktop.services.outputs import checked_target, write_failed
 from huifang_desktop.services.settings import get_value, load_settings, set_value
+from huifang_desktop.services.tamper import chain_head
 from huifang_desktop.storage.models import (
     Complaint,
     Customer,
@@ -98,6 +107,8 @@ ASSESSMENT_RULES_KEY = "assessment_rules"
 StatsGroup = Literal["clerk", "grade", "type", "department", "month"]
 GROUP_LABELS: dict[str, str] = {"clerk": "回访人", "grade": "客户等级", "type": "回访类型", "department": "部门",
                                 "month": "月份"}
+ASSESSMENT_ENTITY = "monthly_assessment"
+CONFIRM_ACTION = "确认考核"
 UNASSIGNED = "未分配"
 MONTH_TITLE = "月度回访统计表"
 QUARTER_TITLE = "季度客户服务报告"
@@ -805,9 +816,12 @@ def _check_confirmer(ctx: ServiceContext, what: str) -> None:
         raise PermissionDenied(f"{what}须由公司经理本人登录后操作。")
 
 
-def _row_integrity(row: MonthlyAssessment) -> Integrity:
+def _row_integrity(s: Session, row: MonthlyAssessment) -> Integrity:
+    """The confirmation's hashes and its Ed25519 signature by the manager's registered key (a confirmation
+    from before signatures existed: its 确认考核 row in the audit chain before the upgrade)."""
     if row.status != AssessmentStatus.CONFIRMED.value:
-        return Integrity.TAMPERED if row.content_hash or row.signature_hash else Integrity.UNSIGNED
+        return (Integrity.TAMPERED if row.content_hash or row.signature_hash or row.signature
+                else Integrity.UNSIGNED)
     try:
         snapshot = json.loads(row.snapshot)
     except ValueError:
@@ -815,6 +829,15 @@ def _row_integrity(row: MonthlyAssessment) -> Integrity:
     content = assessment_hash(snapshot)
     sign = SignOff(row.confirmed_by_id, row.signed_role, row.confirmed_at, row.comment, row.revision or 0)
     if content != row.content_hash or signature_hash(content, sign) != row.signature_hash:
+        return Integrity.TAMPERED
+    stored = StoredSignature(row.status, row.content_hash, row.signature_hash, sign, row.signature or "",
+                             row.signed_seq)
+    if row.signature:
+        if row.signed_seq is None or not signing.verifier(s)(
+                sign_message(ASSESSMENT_ENTITY, row.id, content, sign, row.signed_seq), row.signature,
+                row.confirmed_by_id, row.signed_seq):
+            return Integrity.TAMPERED
+    elif not signing.legacy_checker(s, ASSESSMENT_ENTITY, CONFIRM_ACTION)(row.id, stored):
         return Integrity.TAMPERED
     return Integrity.INTACT
 
@@ -831,7 +854,7 @@ def _view(ctx: ServiceContext, s: Session, period: Period, row: MonthlyAssessmen
             assessment = computed or compute_assessment(ctx, period, figures=figures)
         who = s.get(User, row.confirmed_by_id) if row.confirmed_by_id else None
         return AssessmentView(period, _own_only(ctx, assessment), AssessmentStatus.CONFIRMED, deadline,
-                              who.display_name if who else "", row.confirmed_at, row.comment, _row_integrity(row),
+                              who.display_name if who else "", row.confirmed_at, row.comment, _row_integrity(s, row),
                               row.revision or 0, row.version, False, _may_confirm(ctx))
     status = AssessmentStatus.REOPENED if row is not None else AssessmentStatus.OPEN
     assessment = computed or compute_assessment(ctx, period, figures=figures)
@@ -869,10 +892,12 @@ def _guarded(fn: Any) -> Any:
 
 @_guarded
 def confirm_assessment(ctx: ServiceContext, month: Period | str, comment: str = "",
-                       expected_version: int | None = None) -> AssessmentView:
+                       expected_version: int | None = None, *, password: str | None = None,
+                       key: signing.UnlockedKey | None = None) -> AssessmentView:
     """经理确认考核: the assessment computed now is stored as a snapshot with the content hash and the
     signature hash (who, role, when, comment, revision) and the month is locked. Only once the monthly
-    ledger's deadline has passed (before it the month's figures are not final). Audited."""
+    ledger's deadline has passed (before it the month's figures are not final). Signed with the manager's
+    key like a review sign-off (``password``, or a ``key`` already unlocked). Audited."""
     from huifang_desktop.domain.validation import optional_text
 
     _check_confirmer(ctx, "确认考核")
@@ -883,6 +908,7 @@ def confirm_assessment(ctx: ServiceContext, month: Period | str, comment: str = 
     if ctx.today() <= deadline:
         raise ValidationError(FieldError(
             "month", "考核月份", f"{period.label}的月度台账上交期限为 {deadline:%Y-%m-%d}，期限过后才能确认考核"))
+    unlocked = signing.credential_key(ctx, password, key)
     computed = compute_assessment(ctx, period)
     snapshot = computed.to_dict()
     now = ctx.now()
@@ -908,10 +934,14 @@ def confirm_assessment(ctx: ServiceContext, month: Period | str, comment: str = 
         row.signed_role = ctx.user.role.value
         row.content_hash, row.signature_hash = content, signature_hash(content, sign)
         s.flush()
-        audit(s, ctx, "确认考核", "monthly_assessment", row.id, _label(period),
-              old={"status": before} if before else None,
-              new={"status": row.status, "count": computed.count, "amount": computed.amount,
-                   "points": computed.points, "revision": revision, "content_hash": content, "comment": text})
+        entry = audit(s, ctx, CONFIRM_ACTION, ASSESSMENT_ENTITY, row.id, _label(period),
+                      old={"status": before} if before else None,
+                      new={"status": row.status, "count": computed.count, "amount": computed.amount,
+                           "points": computed.points, "revision": revision, "content_hash": content,
+                           "comment": text})
+        assert entry.seq is not None
+        row.signed_seq = entry.seq
+        row.signature = signing.signature_for(unlocked, ASSESSMENT_ENTITY, row.id, content, sign, entry.seq)
         return _view(ctx, s, period, row, computed)
 
 
@@ -929,14 +959,14 @@ def reopen_assessment(ctx: ServiceContext, month: Period | str, reason: str,
             raise ValidationError(FieldError("month", "考核月份", f"{period.label}的考核尚未确认，无需撤回"))
         if expected_version is not None and row.version != expected_version:
             raise ConflictError(f"{period.label}的考核已被其他人修改，请刷新后再操作。")
-        integrity = _row_integrity(row)
+        integrity = _row_integrity(s, row)
         old = {"status": row.status, "confirmed_at": row.confirmed_at.isoformat(sep=" ") if row.confirmed_at else None,
                "confirmed_by_id": row.confirmed_by_id, "amount": row.total_amount, "revision": row.revision or 0,
                "content_hash": row.content_hash, "integrity": integrity.value}
         row.status = AssessmentStatus.REOPENED.value
         row.revision = (row.revision or 0) + 1
         row.confirmed_by_id, row.confirmed_at, row.signed_role = None, None, ""
-        row.content_hash, row.signature_hash = "", ""
+        row.content_hash, row.signature_hash, row.signature, row.signed_seq = "", "", "", None
         row.comment = text
         s.flush()
         note = text if integrity is Integrity.INTACT else f"{text}（撤回前校验：{integrity.value}）"
@@ -1098,8 +1128,10 @@ def report_from(ctx: ServiceContext, st: Statistics, view: AssessmentView | None
         ChartSpec(ChartKind.BAR, f"各{group_label}回访情况", "groups", 0, (1, 2), y_title="次",
                   limit=load_stats_options(ctx).top_clerks),
     )
-    notes = (st.services.note, f"对比期间：{st.previous.label}。回访率 = 已回访 ÷ 计划（期间内到期、未取消的回访计划）；"
+    notes: tuple[str, ...] = (st.services.note, f"对比期间：{st.previous.label}。回访率 = 已回访 ÷ 计划（期间内到期、未取消的回访计划）；"
              "按时率 = 按时完成 ÷ 计划；处理率 = 已处理 ÷ 投诉（不含已撤销）。")
+    # the audit chain's head when printed (the report's last line): a chain rewritten later no longer matches
+    notes += (f"{chain_head(ctx).label}（打印时的操作日志校验值，可用 huifang-desktop verify 核对）",)
     return StatsReport(report_title(p), p, load_settings(ctx).company if company is None else company,
                        st.generated_at, tuple(tables), charts, notes)
 

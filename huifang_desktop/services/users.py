@@ -25,6 +25,7 @@ from huifang_desktop.domain.roles import Permission, Role, can
 from huifang_desktop.domain.validation import clean_text
 from huifang_desktop.services.context import ServiceContext, UserInfo, audit
 from huifang_desktop.services.errors import NotFound, ServiceError
+from huifang_desktop.services.signing import ensure_key_at_login, password_changed, set_new_key, with_state
 from huifang_desktop.storage.models import AuditLog, Department, Setting, User
 
 _DEFAULT_HASHER = PasswordHasher()  # argon2id with the library's recommended (slow) parameters
@@ -154,7 +155,8 @@ def create_user(ctx: ServiceContext, username: str, display_name: str, role: Rol
         s.add(user)
         s.flush()
         audit(s, ctx, "新建用户", "user", user.id, f"{display_name}（{username}）",
-              new={"username": username, "role": str(role), "department": department})
+              new=with_state(user, {"username": username, "role": str(role), "department": department}))
+        set_new_key(s, ctx, user, password, "新建用户")
         s.refresh(user)
         return _to_info(user)
 
@@ -260,6 +262,7 @@ def authenticate(ctx: ServiceContext, username: str, password: str) -> UserInfo:
                 info = _to_info(user)
                 audit(s, ctx.as_user(info), LOGGED_IN, "user", user.id, user.display_name,
                       note=f"电脑：{_this_computer() or '未知'}")
+                ensure_key_at_login(s, ctx.as_user(info), user, password)
                 return info
             _audit_failure(s, ctx, name, user, reason)
             s.flush()
@@ -318,8 +321,9 @@ def change_password(ctx: ServiceContext, old_password: str, new_password: str) -
         u.password_hash = hash_password(new_password)
         was_forced = u.must_change_password
         u.must_change_password = False
-        audit(s, ctx, PASSWORD_CHANGED, "user", u.id, u.display_name,
-              note="重置后首次登录时修改" if was_forced else "")
+        # the signing key follows the password (re-encrypted); the audit row records the user's new state
+        password_changed(s, ctx, u, old_password, new_password, PASSWORD_CHANGED,
+                         note="重置后首次登录时修改" if was_forced else "")
 
 
 def is_demo_office(ctx: ServiceContext) -> bool:
@@ -395,8 +399,10 @@ def reset_password(ctx: ServiceContext, username: str, new_password: str | None 
             raise NotFound(f"用户“{username}”不存在。")
         u.password_hash = hash_password(password)
         u.must_change_password = new_password is None
-        audit(s, ctx, PASSWORD_RESET, "user", u.id, u.display_name,
+        audit(s, ctx, PASSWORD_RESET, "user", u.id, u.display_name, new=with_state(u),
               note="随机密码，下次登录时须修改" if new_password is None else "")
+        # the old password is unknown: a new key pair (the old public key stays in the chain for old signatures)
+        set_new_key(s, ctx, u, password, "重置密码")
     return password
 
 
@@ -409,7 +415,7 @@ def set_active(ctx: ServiceContext, user_id: int, active: bool) -> None:
         old = u.active
         u.active = active
         audit(s, ctx, "启用用户" if active else "停用用户", "user", u.id, u.display_name,
-              old={"active": old}, new={"active": active})
+              old={"active": old}, new=with_state(u, {"active": active}))
 
 
 def clerks(ctx: ServiceContext) -> list[UserRow]:

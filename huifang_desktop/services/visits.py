@@ -139,6 +139,7 @@ REPORT_PENDING = "待审阅"  # the supervisor's review queue picks reports and 
 RECORD_PENDING = "待审阅"
 RECORD_RETURNED = "退回"
 RECORD_SIGNED = "已签字"
+RECORD_HISTORY = "历史导入"  # imported from an old Excel ledger: done on paper, never signed in the program
 PAGE_SIZE = 500
 _KEY_CHUNK = 900  # keys per IN (…) look-up (below SQLite's old 999-parameter limit)
 _INSERT_BATCH = 2000  # plans per INSERT … RETURNING
@@ -1419,6 +1420,8 @@ def update_record(ctx: ServiceContext, record_id: int, draft: VisitRecordDraft, 
             check_visible(ctx, c, office)
             if rec.status == RECORD_SIGNED:
                 raise LockedError(f"回访记录 {rec.number} 已由主管签字，不能修改；如需更正请主管撤回签字。")
+            if rec.status == RECORD_HISTORY:
+                raise LockedError(f"回访记录 {rec.number} 是从 Excel 导入的历史记录，不能修改；如需更正请撤销该次导入。")
             signed_report = _signed_report_covering(s, rec)
             if signed_report is not None:
                 raise LockedError(f"回访记录 {rec.number} 已汇总在主管签字的回访报告 {signed_report} 中，不能修改；"
@@ -1474,8 +1477,8 @@ def mark_transfer_answered(ctx: ServiceContext, record_id: int, answer: str) -> 
         check_visible(ctx, c)  # another department's transfer is theirs to answer
         if not rec.transfer_department:
             raise ValidationError(FieldError("transfer_department", "转交部门", "该记录没有转交部门处理的问题"))
-        if rec.status == RECORD_SIGNED:
-            raise LockedError(f"回访记录 {rec.number} 已由主管签字，不能修改。")
+        if rec.status in (RECORD_SIGNED, RECORD_HISTORY):
+            raise LockedError(f"回访记录 {rec.number} 已由主管签字或为导入的历史记录，不能修改。")
         old = {"transfer_answer": rec.transfer_answer,
                "transfer_done_at": rec.transfer_done_at.isoformat(sep=" ") if rec.transfer_done_at else None}
         rec.transfer_answer, rec.transfer_done_at = text, ctx.now()
@@ -1785,7 +1788,7 @@ def ledger_rows(ctx: ServiceContext, start: date | None = None, end: date | None
     loose = (select(VisitRecord.visited_at, VisitRecord.id, VisitRecord.number, Customer.code, Customer.name,
                     Customer.grade, VisitRecord.visit_type, VisitRecord.method, visitor.display_name,
                     VisitRecord.result, VisitRecord.satisfaction, owner.display_name, VisitRecord.problems,
-                    VisitRecord.transfer_department)
+                    VisitRecord.transfer_department, VisitRecord.status)
              .join(Customer, Customer.id == VisitRecord.customer_id)
              .outerjoin(visitor, visitor.id == VisitRecord.visitor_id)
              .outerjoin(owner, owner.id == Customer.owner_id)
@@ -1818,7 +1821,8 @@ def ledger_rows(ctx: ServiceContext, start: date | None = None, end: date | None
         try:
             for r in result:
                 yield (r[0].date(), 1, r[1]), (r[2], r[3], r[4], r[5], r[6], r[7], None, r[0], r[8], r[9],
-                                               r[10] or None, "计划外", r[11], r[12] or None, r[13] or None)
+                                               r[10] or None, RECORD_HISTORY if r[14] == RECORD_HISTORY
+                                               else "计划外", r[11], r[12] or None, r[13] or None)
         finally:
             result.close()
 

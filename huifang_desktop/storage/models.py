@@ -51,6 +51,10 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # the signing key (services.signing, migration 0010): Ed25519 public key (hex) and the private key
+    # encrypted under a key derived from the password (JSON); empty until the password is next known
+    public_key: Mapped[str] = mapped_column(String(64), default="")
+    key_box: Mapped[str] = mapped_column(Text, default="")
 
     department: Mapped[Optional[Department]] = relationship(lazy="joined")
 
@@ -140,8 +144,13 @@ class AuditLog(Base):
     old: Mapped[Optional[str]] = mapped_column(Text)
     new: Mapped[Optional[str]] = mapped_column(Text)
     note: Mapped[str] = mapped_column(Text, default="")
+    # the hash chain (domain.chain, migration 0010): position, the previous row's hash, this row's hash
+    seq: Mapped[Optional[int]] = mapped_column(Integer)
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    row_hash: Mapped[str] = mapped_column(String(64), default="")
 
-    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),
+                      Index("ux_audit_log_seq", "seq", unique=True))
 
 
 class Setting(Base):
@@ -223,6 +232,8 @@ class VisitRecord(Base):
     signed_role: Mapped[str] = mapped_column(String(20), default="")  # the signer's role when signing
     content_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.content_hash
     signature_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.signature_hash
+    signature: Mapped[str] = mapped_column(String(128), default="")  # Ed25519 over domain.signoff.sign_message
+    signed_seq: Mapped[Optional[int]] = mapped_column(Integer)  # audit-chain position of the sign-off
     revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -258,6 +269,8 @@ class VisitReport(Base):
     signed_role: Mapped[str] = mapped_column(String(20), default="")  # the signer's role when signing
     content_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.content_hash
     signature_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.signature_hash
+    signature: Mapped[str] = mapped_column(String(128), default="")  # Ed25519 over domain.signoff.sign_message
+    signed_seq: Mapped[Optional[int]] = mapped_column(Integer)  # audit-chain position of the sign-off
     revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -332,6 +345,8 @@ class Complaint(Base):
     signed_role: Mapped[str] = mapped_column(String(20), default="")  # the signer's role when signing
     content_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.content_hash
     signature_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.signature_hash
+    signature: Mapped[str] = mapped_column(String(128), default="")  # Ed25519 over domain.signoff.sign_message
+    signed_seq: Mapped[Optional[int]] = mapped_column(Integer)  # audit-chain position of the sign-off
     revision: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -422,6 +437,8 @@ class MonthlyAssessment(Base):
     signed_role: Mapped[str] = mapped_column(String(20), default="")
     content_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.stats.assessment_hash
     signature_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.signature_hash
+    signature: Mapped[str] = mapped_column(String(128), default="")  # Ed25519 over domain.signoff.sign_message
+    signed_seq: Mapped[Optional[int]] = mapped_column(Integer)  # audit-chain position of the confirmation
     revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)

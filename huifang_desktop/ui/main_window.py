@@ -397,6 +397,25 @@ class MainWindow(QMainWindow):
             self._backup_timer.start()
         self.remind(reminder)
 
+    def show_chain_break(self, text: str) -> None:
+        """A break found by the tamper check stays in the status bar, in red, until the program is closed."""
+        from PySide6.QtWidgets import QLabel
+
+        label = getattr(self, "chain_alert", None)
+        if not text:
+            if label is not None:
+                label.hide()
+            return
+        if label is None:
+            label = self.chain_alert = QLabel()
+            label.setObjectName("chainAlert")
+            label.setStyleSheet("color: #d9363e; font-weight: bold;")
+            label.setWordWrap(False)
+            self.statusBar().addPermanentWidget(label)
+        label.setText(text)
+        label.setToolTip(text)
+        label.show()
+
     def remind(self, reminder: object | None = None) -> None:
         """The reminder in the status bar and the tray (counted now when not given)."""
         from huifang_desktop.ui import reminders
@@ -405,6 +424,7 @@ class MainWindow(QMainWindow):
             reminder = reminders.collect(self.ctx)
         text = reminders.reminder_text(reminder, getattr(self, "_escalation_error", ""))
         self.statusBar().showMessage(text, 60_000)
+        self.show_chain_break(reminders.chain_text(reminder.chain))
         from PySide6.QtWidgets import QSystemTrayIcon
 
         if QSystemTrayIcon.isSystemTrayAvailable():

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QCoreApplication
 
 from huifang_desktop.domain.roles import Permission, can
-from huifang_desktop.services import complaints, review, visits
+from huifang_desktop.services import complaints, review, tamper, visits
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
 
@@ -27,6 +27,7 @@ class Reminder:
     complaints: complaints.Notices
     review: review.PendingCounts | None  # None: the review counts could not be read
     signer: bool
+    chain: tuple[str, ...] = ()  # what the start-up tamper check found (only checked for VIEW_AUDIT roles)
 
 
 def collect(ctx: ServiceContext) -> Reminder:
@@ -36,7 +37,24 @@ def collect(ctx: ServiceContext) -> Reminder:
     except ServiceError:
         counts = None
     return Reminder(due, overdue, complaints.notices(ctx), counts,
-                    can(ctx.user.role, Permission.SIGN_OFF))
+                    can(ctx.user.role, Permission.SIGN_OFF), chain_findings(ctx))
+
+
+def chain_findings(ctx: ServiceContext) -> tuple[str, ...]:
+    """The start-up tamper check (only the audit chain's new tail and the users: cheap on a large office),
+    for supervisors, managers and administrators; clerks are not shown it."""
+    if not can(ctx.user.role, Permission.VIEW_AUDIT):
+        return ()
+    return tuple(tamper.verify_tail(ctx).findings)
+
+
+def chain_text(findings: tuple[str, ...]) -> str:
+    """The red status-bar line of a break, or ""."""
+    if not findings:
+        return ""
+    more = _tr("（另有 {0} 处）").format(len(findings) - 1) if len(findings) > 1 else ""
+    return _tr("数据校验发现问题：{0}{1} 请在“操作日志”中做全面校验，或运行 huifang-desktop verify。").format(
+        findings[0], more)
 
 
 def visits_text(due: int, overdue: int) -> str:

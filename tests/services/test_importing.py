@@ -350,7 +350,7 @@ def test_import_ten_thousand_customer_rows_in_seconds(ctx, clerk, tmp_path, caps
 
 # --- visits and complaints ---------------------------------------------------------------------------------
 
-def test_import_visit_history_as_signed_records_without_plans(ctx, clerk, existing, tmp_path):
+def test_import_visit_history_as_history_records_without_plans(ctx, clerk, existing, tmp_path):
     cctx = ctx.as_user(clerk)
     wb = Workbook()
     ws = wb.active
@@ -374,8 +374,8 @@ def test_import_visit_history_as_signed_records_without_plans(ctx, clerk, existi
     with ctx.sessions() as s:
         recs = s.execute(select(VisitRecord).order_by(VisitRecord.visited_at)).scalars().all()
     assert [(r.customer_id, r.method, r.satisfaction, r.result, r.status, r.plan_id, r.visitor_id) for r in recs] == [
-        (existing.id, "电话", "很满意", "成功", "已签字", None, clerk.id),
-        (existing.id, "上门", "满意", "成功", "已签字", None, None)]
+        (existing.id, "电话", "很满意", "成功", "历史导入", None, clerk.id),
+        (existing.id, "上门", "满意", "成功", "历史导入", None, None)]
     assert recs[1].visited_at == datetime(2026, 3, 9, 12, 0) and "回访人：老刘" in recs[1].handling
     assert _count(ctx, VisitPlan) == plans_before  # history: no plans, no follow-ups
 

@@ -25,6 +25,7 @@ from huifang_desktop.services.customers import register_customer
 from huifang_desktop.services.errors import PermissionDenied
 from huifang_desktop.services.settings import load_settings, save_settings
 from huifang_desktop.storage.models import AuditLog, VisitPlan, VisitRecord, VisitReport
+from tests.conftest import PASSWORD
 
 DAY = date(2026, 11, 24)
 
@@ -62,7 +63,7 @@ def office(cctx: ServiceContext) -> dict[str, Any]:
 def _sign(ctx: ServiceContext, record_id: int, signer: UserInfo) -> None:
     from huifang_desktop.services import review
 
-    review.sign(ctx.as_user(signer), "回访记录表", record_id, "处理及时，请跟进到结案。")
+    review.sign(ctx.as_user(signer), "回访记录表", record_id, "处理及时，请跟进到结案。", password=PASSWORD)
 
 
 # --- 回访记录表 -------------------------------------------------------------------------------------------
@@ -322,7 +323,7 @@ def test_printing_signed_report_and_a_draft_report(
     report = v.save_report(cctx, draft, "按计划完成。", "", "")
     from huifang_desktop.services import review
 
-    review.sign(ctx.as_user(supervisor), "回访报告表", report.id, "未接通的客户换个时段再拨。")
+    review.sign(ctx.as_user(supervisor), "回访报告表", report.id, "未接通的客户换个时段再拨。", password=PASSWORD)
     (text,) = pages_text(p.visit_report_pdf(ctx.as_user(supervisor), report.id).pdf)
     assert "草稿" not in text and "已审阅" in text and "李主管2026-11-24" in text
     assert "未接通的客户换个时段再拨。" in text and "签字无效" not in text
@@ -407,7 +408,7 @@ def test_printing_complaint_form_with_history_and_signatures(
     for value in ("投诉处理表", d.number, "冷却泵异响", "王建国", "轴承磨损", "已更换轴承", "办结转回访", "关闭", "满意"):
         assert value in text, value
     assert "草稿" in text  # closed, not yet signed off by the supervisor
-    review.sign(ctx.as_user(supervisor), "投诉处理表", d.id, "处理得当")
+    review.sign(ctx.as_user(supervisor), "投诉处理表", d.id, "处理得当", password=PASSWORD)
     doc = p.complaint_pdf(cctx, d.id, out=None)
     text = "".join(pages_text(doc.pdf))
     assert "草稿" not in text and "李主管" in text and "已审阅" in text

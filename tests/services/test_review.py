@@ -20,11 +20,13 @@ from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.domain.signoff import Integrity, ReviewKind, ReviewRules
 from huifang_desktop.services import complaints as cs
 from huifang_desktop.services import review as rv
+from huifang_desktop.services import signing
 from huifang_desktop.services import visits as v
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.customers import register_customer
 from huifang_desktop.services.errors import ConflictError, LockedError, PermissionDenied
 from huifang_desktop.storage.models import AuditLog, Complaint, VisitRecord, VisitReport
+from tests.conftest import PASSWORD
 
 AsUser = Callable[[ServiceContext, UserInfo], ServiceContext]
 RECORD, REPORT, COMPLAINT = ReviewKind.RECORD, ReviewKind.REPORT, ReviewKind.COMPLAINT
@@ -117,7 +119,7 @@ def test_clerks_and_admins_cannot_sign_or_open_the_queue(ctx: ServiceContext, cc
         with pytest.raises(PermissionDenied):
             rv.review_queue(who)
         with pytest.raises(PermissionDenied):
-            rv.sign(who, RECORD, row.id)
+            rv.sign(who, RECORD, row.id, password=PASSWORD)
         with pytest.raises(PermissionDenied):
             rv.return_for_rework(who, RECORD, row.id, "补充")
     with pytest.raises(PermissionDenied):
@@ -129,7 +131,7 @@ def test_clerks_and_admins_cannot_sign_or_open_the_queue(ctx: ServiceContext, cc
 def test_system_user_cannot_sign(ctx: ServiceContext, cctx: ServiceContext) -> None:
     row = record(cctx, customer(cctx))
     with pytest.raises(PermissionDenied, match="本人"):
-        rv.sign(ctx, RECORD, row.id)
+        rv.sign(ctx, RECORD, row.id, password=PASSWORD)
 
 
 # --- signing and the lock -----------------------------------------------------------------------------
@@ -137,7 +139,7 @@ def test_system_user_cannot_sign(ctx: ServiceContext, cctx: ServiceContext) -> N
 def test_sign_stores_signer_role_time_hashes_and_audits(ctx: ServiceContext, cctx: ServiceContext,
                                                         sctx: ServiceContext, supervisor: UserInfo) -> None:
     row = record(cctx, customer(cctx))
-    item = rv.sign(sctx, RECORD, row.id, "记录完整，继续保持。", row.version)
+    item = rv.sign(sctx, RECORD, row.id, "记录完整，继续保持。", row.version, password=PASSWORD)
     assert (item.status, item.signer, item.signed_at, item.comment, item.integrity) == (
         "已签字", "李主管", datetime(2026, 11, 24, 10, 0), "记录完整，继续保持。", Integrity.INTACT)
     with ctx.sessions() as s:
@@ -155,13 +157,13 @@ def test_sign_stores_signer_role_time_hashes_and_audits(ctx: ServiceContext, cct
     assert d.signer_role == "客服主管" and d.actions == frozenset({"reopen"})
     assert ("客户意见/反馈", "送货及时") in d.fields
     with pytest.raises(ValidationError, match="已签字"):
-        rv.sign(sctx, RECORD, row.id)
+        rv.sign(sctx, RECORD, row.id, password=PASSWORD)
 
 
 def test_signed_record_cannot_be_edited_by_anyone(cctx: ServiceContext, sctx: ServiceContext,
                                                   mctx: ServiceContext) -> None:
     row = record(cctx, customer(cctx), transfer_department="售后部", problems="配件缺失")
-    rv.sign(sctx, RECORD, row.id)
+    rv.sign(sctx, RECORD, row.id, password=PASSWORD)
     current = v.get_record(cctx, row.id)
     for who in (cctx, sctx, mctx):
         with pytest.raises(LockedError, match="签字"):
@@ -176,7 +178,7 @@ def test_signed_report_locks_its_resave_and_the_records_it_summarises(
         cctx: ServiceContext, sctx: ServiceContext, clerk: UserInfo) -> None:
     row = record(cctx, customer(cctx), "2026-11-23 09:00")
     rep = report(cctx, clerk.id)
-    rv.sign(sctx, REPORT, rep.id, "", rep.version)
+    rv.sign(sctx, REPORT, rep.id, "", rep.version, password=PASSWORD)
     with pytest.raises(LockedError, match=rep.number):
         report(cctx, clerk.id)
     current = v.get_record(cctx, row.id)
@@ -190,7 +192,7 @@ def test_signed_complaint_refuses_handling_and_attachments_until_reopened(
         cctx: ServiceContext, sctx: ServiceContext) -> None:
     cid = closed_complaint(cctx)
     attachment_id = cs.get_complaint(cctx, cid).attachments[0].id
-    rv.sign(sctx, COMPLAINT, cid, "处理得当")
+    rv.sign(sctx, COMPLAINT, cid, "处理得当", password=PASSWORD)
     with pytest.raises(LockedError, match="签字"):
         cs.save_handling(cctx, cid, cs.HandlingDraft(result="改结果"))
     with pytest.raises(LockedError, match="签字"):
@@ -203,7 +205,7 @@ def test_signed_complaint_refuses_handling_and_attachments_until_reopened(
                                                      replied_at="2026-11-24 09:30", reply_way="书面"))
     assert d.investigation == "司机绕路，已约谈" and d.state == "已关闭"
     rv.resubmit(cctx, COMPLAINT, cid)
-    item = rv.sign(sctx, COMPLAINT, cid, "补充后同意")
+    item = rv.sign(sctx, COMPLAINT, cid, "补充后同意", password=PASSWORD)
     assert (item.revision, item.integrity) == (1, Integrity.INTACT)
 
 
@@ -233,7 +235,7 @@ def test_return_needs_a_reason_then_the_clerk_sees_it_and_resubmits_by_editing(
     assert rv.review_queue(sctx).total == 0
     assert rv.detail(cctx, RECORD, row.id).actions == frozenset({"resubmit", "edit"})
     with pytest.raises(ValidationError, match="已退回"):
-        rv.sign(sctx, RECORD, row.id)
+        rv.sign(sctx, RECORD, row.id, password=PASSWORD)
 
     current = v.get_record(cctx, row.id)
     fixed = v.update_record(cctx, row.id, draft_of(current, feedback="送货及时，司机服务好，希望增加周末配送"),
@@ -242,7 +244,7 @@ def test_return_needs_a_reason_then_the_clerk_sees_it_and_resubmits_by_editing(
     assert rv.returned_items(cctx) == []
     queue = rv.review_queue(sctx)
     assert [i.id for i in queue.items()] == [row.id]
-    rv.sign(sctx, RECORD, row.id, "已补充，同意", queue.groups[0].items[0].version)
+    rv.sign(sctx, RECORD, row.id, "已补充，同意", queue.groups[0].items[0].version, password=PASSWORD)
     assert audit_actions(ctx, "visit_record", row.id) == ["填写回访记录", "退回修改", "修改回访记录", "签字"]
 
 
@@ -278,7 +280,7 @@ def test_resubmit_without_changes_and_only_by_the_owner(cctx: ServiceContext, c2
 def test_reopen_needs_reason_and_rights_leaves_a_trail_and_needs_a_new_signature(
         ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext, mctx: ServiceContext) -> None:
     row = record(cctx, customer(cctx))
-    rv.sign(sctx, RECORD, row.id, "同意")
+    rv.sign(sctx, RECORD, row.id, "同意", password=PASSWORD)
     with pytest.raises(ValidationError) as err:
         rv.reopen(mctx, RECORD, row.id, "")
     assert err.value.fields == ["reason"]
@@ -293,7 +295,7 @@ def test_reopen_needs_reason_and_rights_leaves_a_trail_and_needs_a_new_signature
     current = v.get_record(cctx, row.id)
     v.update_record(cctx, row.id, draft_of(current, feedback="送货及时；客户来电补充：希望提前电话通知"),
                     current.version)
-    signed = rv.sign(sctx, RECORD, row.id, "补充后同意")
+    signed = rv.sign(sctx, RECORD, row.id, "补充后同意", password=PASSWORD)
     assert (signed.revision, signed.integrity) == (1, Integrity.INTACT)
 
     assert audit_actions(ctx, "visit_record", row.id) == [
@@ -315,7 +317,7 @@ def test_reopen_needs_reason_and_rights_leaves_a_trail_and_needs_a_new_signature
 def test_a_signed_record_changed_by_raw_sql_is_detected(ctx: ServiceContext, cctx: ServiceContext,
                                                         sctx: ServiceContext) -> None:
     row = record(cctx, customer(cctx))
-    rv.sign(sctx, RECORD, row.id, "同意")
+    rv.sign(sctx, RECORD, row.id, "同意", password=PASSWORD)
     with ctx.engine.begin() as conn:
         conn.execute(text("UPDATE visit_record SET satisfaction = '很满意' WHERE id = :id"), {"id": row.id})
     assert rv.verify(ctx, RECORD, row.id) is Integrity.TAMPERED
@@ -339,7 +341,7 @@ def test_a_signed_record_changed_by_raw_sql_is_detected(ctx: ServiceContext, cct
 def test_every_change_of_a_signed_row_is_detected(ctx: ServiceContext, cctx: ServiceContext,
                                                   sctx: ServiceContext, sql: str) -> None:
     row = record(cctx, customer(cctx))
-    rv.sign(sctx, RECORD, row.id, "同意")
+    rv.sign(sctx, RECORD, row.id, "同意", password=PASSWORD)
     with ctx.engine.begin() as conn:
         conn.execute(text(sql))
     assert rv.verify(ctx, RECORD, row.id) is Integrity.TAMPERED
@@ -357,8 +359,8 @@ def test_signed_report_and_complaint_changed_by_sql_are_detected(
     record(cctx, customer(cctx), "2026-11-23 09:00")
     rep = report(cctx, clerk.id)
     cid = closed_complaint(cctx)
-    rv.sign(sctx, REPORT, rep.id)
-    rv.sign(sctx, COMPLAINT, cid)
+    rv.sign(sctx, REPORT, rep.id, password=PASSWORD)
+    rv.sign(sctx, COMPLAINT, cid, password=PASSWORD)
     assert rv.verify(ctx, REPORT, rep.id) is rv.verify(ctx, COMPLAINT, cid) is Integrity.INTACT
     with ctx.engine.begin() as conn:
         conn.execute(text("UPDATE visit_report SET evaluation = '很好' WHERE id = :id"), {"id": rep.id})
@@ -376,7 +378,7 @@ def test_sign_refuses_a_version_the_supervisor_did_not_read(cctx: ServiceContext
     read = rv.detail(sctx, RECORD, row.id).item
     v.update_record(cctx, row.id, draft_of(row, feedback="悄悄改了"), row.version)
     with pytest.raises(ConflictError, match="重新阅读"):
-        rv.sign(sctx, RECORD, row.id, "同意", read.version)
+        rv.sign(sctx, RECORD, row.id, "同意", read.version, password=PASSWORD)
     assert v.get_record(cctx, row.id).status == "待审阅"
 
 
@@ -387,12 +389,12 @@ def test_a_supervisor_does_not_sign_their_own_work_unless_the_office_allows(
     assert rv.review_queue(mctx).total == 1
     assert "sign" not in rv.detail(sctx, RECORD, row.id).actions
     with pytest.raises(PermissionDenied, match="自己的"):
-        rv.sign(sctx, RECORD, row.id)
+        rv.sign(sctx, RECORD, row.id, password=PASSWORD)
     with pytest.raises(PermissionDenied, match="本人签字"):  # not their own limit to lift
         rv.save_review_rules(sctx, ReviewRules(allow_self_sign=True))
     rv.save_review_rules(mctx, ReviewRules(allow_self_sign=True))  # a manager's decision
     assert rv.review_queue(sctx).total == 1
-    assert rv.sign(sctx, RECORD, row.id).status == "已签字"
+    assert rv.sign(sctx, RECORD, row.id, password=PASSWORD).status == "已签字"
 
 
 def test_batch_sign_signs_all_read_items_or_none(ctx: ServiceContext, cctx: ServiceContext,
@@ -402,11 +404,11 @@ def test_batch_sign_signs_all_read_items_or_none(ctx: ServiceContext, cctx: Serv
     refs = [rv.ItemRef(RECORD, r.id, r.version) for r in rows]
     stale = rv.ItemRef(RECORD, rows[2].id, rows[2].version - 1)
     with pytest.raises(ConflictError):
-        rv.batch_sign(sctx, [*refs[:2], stale], "已阅")
+        rv.batch_sign(sctx, [*refs[:2], stale], "已阅", password=PASSWORD)
     assert rv.review_queue(sctx).total == 3  # nothing signed
     with pytest.raises(ValidationError):
-        rv.batch_sign(sctx, [], "已阅")
-    signed = rv.batch_sign(sctx, refs, "已阅")
+        rv.batch_sign(sctx, [], "已阅", password=PASSWORD)
+    signed = rv.batch_sign(sctx, refs, "已阅", password=PASSWORD)
     assert [(i.id, i.status, i.comment) for i in signed] == [(r.id, "已签字", "已阅") for r in rows]
     assert all(rv.verify(ctx, RECORD, r.id) is Integrity.INTACT for r in rows)
     with ctx.sessions() as s:
@@ -423,7 +425,7 @@ def test_department_visibility_limits_the_queue(ctx: ServiceContext, cctx: Servi
     save_settings(ctx, replace(load_settings(ctx), visibility="department"))
     assert [i.owner for i in rv.review_queue(sctx).items()] == ["小王"]
     with pytest.raises(PermissionDenied, match="其他部门"):
-        rv.sign(sctx, RECORD, theirs.id)
+        rv.sign(sctx, RECORD, theirs.id, password=PASSWORD)
 
 
 # --- the audit log -----------------------------------------------------------------------------------------
@@ -432,7 +434,7 @@ def test_department_visibility_limits_the_queue(ctx: ServiceContext, cctx: Servi
 def history(ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext) -> list[v.VisitRecordRow]:
     c = customer(cctx)
     rows = [record(cctx, c, "2026-11-23 09:00"), record(cctx, c, "2026-11-24 09:00")]
-    rv.sign(sctx, RECORD, rows[0].id, "同意")
+    rv.sign(sctx, RECORD, rows[0].id, "同意", password=PASSWORD)
     rv.return_for_rework(sctx, RECORD, rows[1].id, "请补充")
     return rows
 
@@ -499,7 +501,9 @@ def test_seed_review_history_signs_returns_and_reopens_through_the_services(
         for day in (17, 18, 19, 20):
             record(who, c, f"2026-11-{day} 09:{i:02d}")
     total = rv.review_queue(ctx).total
-    result = rv.seed_review_history(ctx, seed=3)
+    keys = {c.user.id: signing.unlock(c, PASSWORD) for c in (sctx, mctx)}  # the demo knows the passwords
+    assert rv.seed_review_history(ctx, seed=3).signed == 0  # without a key nobody can sign
+    result = rv.seed_review_history(ctx, seed=3, keys=keys)
     assert result.signed > 0 and result.returned > 0 and result.reopened == result.resubmitted == 3
     first_signatures = result.signed - result.reopened  # the reopened ones were signed a second time
     assert rv.review_queue(ctx).total == total - first_signatures - result.returned

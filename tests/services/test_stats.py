@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
+
 import pytest
 from sqlalchemy import select, update
 
@@ -54,6 +55,7 @@ from huifang_desktop.storage.models import (
     VisitRecord,
     VisitReport,
 )
+from tests.conftest import PASSWORD
 
 AsUser = Callable[[ServiceContext, UserInfo], ServiceContext]
 OCTOBER = month_period(2026, 10)
@@ -382,7 +384,7 @@ def test_confirm_assessment_by_the_manager_signs_and_locks_the_month(ctx: Servic
                                                                      as_user: AsUser) -> None:
     mctx = as_user(ctx, office.manager)
     assert stats.assessment(mctx, OCTOBER).can_confirm
-    view = stats.confirm_assessment(mctx, OCTOBER, "同意")
+    view = stats.confirm_assessment(mctx, OCTOBER, "同意", password=PASSWORD)
     assert view.status is AssessmentStatus.CONFIRMED and view.locked
     assert (view.confirmed_by, view.confirmed_at, view.comment) == ("赵经理", datetime(2026, 11, 24, 10), "同意")
     assert view.integrity is Integrity.INTACT
@@ -399,7 +401,7 @@ def test_confirm_assessment_by_the_manager_signs_and_locks_the_month(ctx: Servic
     assert stats.assessment(ctx, OCTOBER).assessment.amount == 350
     assert stats.compute_assessment(ctx, OCTOBER).amount == 250
     with pytest.raises(LockedError) as exc:
-        stats.confirm_assessment(mctx, OCTOBER)
+        stats.confirm_assessment(mctx, OCTOBER, password=PASSWORD)
     assert "赵经理" in str(exc.value) and "撤回" in str(exc.value)
 
 
@@ -407,23 +409,32 @@ def test_confirm_assessment_only_by_a_manager_and_only_after_the_deadline(
         ctx: ServiceContext, office: Office, as_user: AsUser) -> None:
     for who in (office.supervisor, office.wang):
         with pytest.raises(PermissionDenied):
-            stats.confirm_assessment(as_user(ctx, who), OCTOBER)
+            stats.confirm_assessment(as_user(ctx, who), OCTOBER, password=PASSWORD)
     with pytest.raises(PermissionDenied):
         stats.confirm_assessment(ctx, OCTOBER)  # the system user is no manager
     with pytest.raises(ValidationError) as exc:
-        stats.confirm_assessment(as_user(ctx, office.manager), month_period(2026, 11))
+        stats.confirm_assessment(as_user(ctx, office.manager), month_period(2026, 11), password=PASSWORD)
     assert "期限" in str(exc.value)
     assert not stats.assessment(as_user(ctx, office.manager), month_period(2026, 11)).can_confirm
 
 
 def test_a_confirmed_assessment_changed_in_the_database_shows_as_tampered(
         ctx: ServiceContext, office: Office, as_user: AsUser) -> None:
-    stats.confirm_assessment(as_user(ctx, office.manager), OCTOBER)
+    stats.confirm_assessment(as_user(ctx, office.manager), OCTOBER, password=PASSWORD)
     with ctx.sessions() as s, s.begin():
         row = s.execute(select(MonthlyAssessment)).scalar_one()
         snapshot = json.loads(row.snapshot)
         snapshot["clerks"][1]["lines"][0]["amount"] = 0  # 小王's 100 元 of 例行回访未按期 made 0
         row.snapshot = json.dumps(snapshot, ensure_ascii=False)
+    assert stats.assessment(ctx, OCTOBER).integrity is Integrity.TAMPERED
+    with ctx.sessions() as s, s.begin():  # both SHA-256 hashes recomputed: the manager's signature still fails
+        from huifang_desktop.domain.signoff import SignOff, signature_hash
+        from huifang_desktop.domain.stats import assessment_hash
+
+        row = s.execute(select(MonthlyAssessment)).scalar_one()
+        row.content_hash = assessment_hash(json.loads(row.snapshot))
+        row.signature_hash = signature_hash(row.content_hash, SignOff(
+            row.confirmed_by_id, row.signed_role, row.confirmed_at, row.comment, row.revision))
     assert stats.assessment(ctx, OCTOBER).integrity is Integrity.TAMPERED
 
 
@@ -432,7 +443,7 @@ def test_reopen_assessment_needs_a_reason_then_the_month_can_be_confirmed_again(
     mctx = as_user(ctx, office.manager)
     with pytest.raises(ValidationError):
         stats.reopen_assessment(mctx, OCTOBER, "还没确认")
-    stats.confirm_assessment(mctx, OCTOBER)
+    stats.confirm_assessment(mctx, OCTOBER, password=PASSWORD)
     with pytest.raises(ValidationError):
         stats.reopen_assessment(mctx, OCTOBER, "  ")
     with pytest.raises(PermissionDenied):
@@ -442,7 +453,7 @@ def test_reopen_assessment_needs_a_reason_then_the_month_can_be_confirmed_again(
     with ctx.sessions() as s, s.begin():  # a late record made, say, P3 done on time after all
         s.execute(update(VisitPlan).where(VisitPlan.due == date(2026, 10, 20)).values(
             state="已回访", done_on=date(2026, 10, 20)))
-    again = stats.confirm_assessment(mctx, OCTOBER, "更正后确认")
+    again = stats.confirm_assessment(mctx, OCTOBER, "更正后确认", password=PASSWORD)
     assert (again.status, again.revision, again.assessment.amount, again.integrity) == (
         AssessmentStatus.CONFIRMED, 1, 300, Integrity.INTACT)
     with ctx.sessions() as s:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -167,7 +168,8 @@ def test_set_active_hides_user_from_lists_and_is_audited(ctx: ServiceContext, ad
     assert [(u.active, u.department) for u in inactive] == [(False, "客服部")]
     assert [u.username for u in clerks(ctx)] == ["xiaoli"]
     (row,) = _audit(ctx, "停用用户")
-    assert (row.entity_id, row.old, row.new) == (clerk.id, '{"active": true}', '{"active": false}')
+    assert (row.entity_id, row.old) == (clerk.id, '{"active": true}')
+    assert json.loads(row.new)["active"] is False and json.loads(row.new)["state"]["active"] is False
 
 
 def test_set_active_needs_admin(ctx: ServiceContext, supervisor: UserInfo, clerk: UserInfo,

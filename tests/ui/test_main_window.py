@@ -147,3 +147,40 @@ def test_settings_command_sets_department_visibility_and_refuses_bad_values(tmp_
     out = capsys.readouterr().out
     assert "visibility             department" in out
     assert "grade_a                100" in out
+
+
+def test_start_shows_a_tamper_break_in_red_to_supervisors_but_not_to_clerks(qtbot, ctx, clerk, supervisor,
+                                                                           tmp_path):
+    from sqlalchemy import update
+
+    from huifang_desktop.storage.models import User
+
+    with ctx.engine.begin() as conn:  # a clerk made an administrator with SQL
+        conn.execute(update(User).where(User.id == clerk.id).values(role="admin"))
+    for who, sees in ((supervisor, True), (clerk, False)):
+        window = MainWindow(ctx.as_user(who), AppPaths(tmp_path))
+        qtbot.addWidget(window)
+        messages: list[str] = []
+        window.statusBar().messageChanged.connect(messages.append)
+        window.on_started()
+        qtbot.waitUntil(lambda m=messages: any("今日待回访" in x for x in m), timeout=10_000)
+        qtbot.waitUntil(lambda w=window: w._catch_up.isFinished(), timeout=5000)
+        backup = getattr(window, "_backup_thread", None)
+        qtbot.waitUntil(lambda b=backup: b is None or b.isFinished(), timeout=10_000)
+        alert = getattr(window, "chain_alert", None)
+        if sees:
+            assert alert is not None and not alert.isHidden()
+            assert "用户 xiaowang（小王）的角色在程序之外被修改" in alert.text()
+            assert "color: #d9363e" in alert.styleSheet()
+        else:
+            assert alert is None
+
+
+def test_audit_page_full_check_button(qtbot, ctx, supervisor):
+    from huifang_desktop.ui.review.audit_page import AuditLogPage
+
+    page = AuditLogPage(ctx.as_user(supervisor))
+    qtbot.addWidget(page)
+    page.verify_button.click()
+    qtbot.waitUntil(lambda: page.verify_button.isEnabled(), timeout=10_000)
+    assert page.status.text().startswith("已检查 ") and page.status.text().endswith("未发现问题。")

@@ -18,6 +18,7 @@ from huifang_desktop.storage.models import VisitRecord
 from huifang_desktop.ui.review.dialogs import HandlingDialog, RecordCorrectionDialog
 from huifang_desktop.ui.review.models import GROUP_PAGE, SIGNED_MODE, ReviewTreeModel
 from huifang_desktop.ui.review.tab import ReviewTab
+from tests.conftest import PASSWORD
 from tests.services.test_review import closed_complaint, customer, record
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -45,6 +46,14 @@ def _open(qtbot, ctx) -> ReviewTab:
     return tab
 
 
+def _password(qtbot, page, password: str = PASSWORD) -> None:
+    """签字确认: the first sign-off of the session asks for the signer's password (typed, Enter)."""
+    qtbot.waitUntil(lambda: page.password_dialog is not None and page.password_dialog.isVisible())
+    dialog = page.password_dialog
+    qtbot.keyClicks(dialog.password, password)
+    qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+
+
 def _status(ctx, row_id: int) -> str:
     return visit_service.get_record(ctx, row_id).status
 
@@ -66,6 +75,11 @@ def test_keyboard_driven_sign_off_moves_on_to_the_next_item(qtbot, ctx, office):
     assert page.comment.hasFocus()
     page.comment.insertPlainText("记录完整")  # typed (QTest types ASCII only)
     qtbot.keyClick(page.comment, Qt.Key.Key_Return, CTRL)
+    _password(qtbot, page, "wrong-password")
+    assert _status(ctx, rows[0].id) == "待审阅" and "密码不正确" in page.message.text()
+    page.comment.setFocus()
+    qtbot.keyClick(page.comment, Qt.Key.Key_Return, CTRL)
+    _password(qtbot, page)
 
     assert _status(ctx, rows[0].id) == "已签字"
     assert review_service.detail(ctx, ReviewKind.RECORD, rows[0].id).item.comment == "记录完整"
@@ -74,6 +88,7 @@ def test_keyboard_driven_sign_off_moves_on_to_the_next_item(qtbot, ctx, office):
     assert "已签字" in page.message.text()
     assert page.summary.text() == "待审阅 2 件，逾期 0 件"
     qtbot.keyClick(page.tree, Qt.Key.Key_Enter, CTRL)  # Ctrl+Enter works from the queue too
+    assert page.password_dialog is None  # asked once a session: the key stays unlocked in memory
     assert _status(ctx, rows[1].id) == "已签字"
     assert page.current.item.id == rows[2].id
 
@@ -119,6 +134,7 @@ def test_return_needs_a_reason_then_the_clerk_corrects_resubmits_and_it_is_signe
     assert "希望周末也能配送" in page.view.toPlainText()
     page.tree.setFocus()
     qtbot.keyClick(page.tree, Qt.Key.Key_Return, CTRL)
+    _password(qtbot, page)
     assert _status(ctx, rows[0].id) == "已签字"
 
 
@@ -158,6 +174,7 @@ def test_batch_sign_only_after_reading_each_record(qtbot, ctx, office):
     assert page.batch_button.isEnabled() and "3" in page.batch_button.text()
     page.comment.insertPlainText("已阅")  # typed (QTest types ASCII only)
     qtbot.keyClick(page.tree, Qt.Key.Key_B, CTRL)
+    _password(qtbot, page)
     assert [_status(ctx, r.id) for r in rows] == ["已签字"] * 3
     assert page.summary.text() == "待审阅 0 件，逾期 0 件"
     assert "已批量签字 3 份" in page.message.text()
@@ -165,8 +182,8 @@ def test_batch_sign_only_after_reading_each_record(qtbot, ctx, office):
 
 def test_tamper_is_marked_in_the_tab_and_reopen_needs_a_reason(qtbot, ctx, office, manager):
     _cctx, sctx, rows = office
-    review_service.sign(sctx, ReviewKind.RECORD, rows[0].id, "同意")
-    review_service.sign(sctx, ReviewKind.RECORD, rows[1].id, "同意")
+    review_service.sign(sctx, ReviewKind.RECORD, rows[0].id, "同意", password=PASSWORD)
+    review_service.sign(sctx, ReviewKind.RECORD, rows[1].id, "同意", password=PASSWORD)
     with ctx.engine.begin() as conn:
         conn.execute(text("UPDATE visit_record SET feedback = '改过了' WHERE id = :id"), {"id": rows[0].id})
 
@@ -197,7 +214,7 @@ def test_tamper_is_marked_in_the_tab_and_reopen_needs_a_reason(qtbot, ctx, offic
 
 def test_audit_page_filters_pages_and_exports(qtbot, ctx, office, supervisor, tmp_path: Path):
     _cctx, sctx, rows = office
-    review_service.sign(sctx, ReviewKind.RECORD, rows[0].id, "同意")
+    review_service.sign(sctx, ReviewKind.RECORD, rows[0].id, "同意", password=PASSWORD)
     review_service.return_for_rework(sctx, ReviewKind.RECORD, rows[1].id, "请补充")
     tab = _open(qtbot, sctx)
     tab.pages.setCurrentIndex(1)
@@ -281,6 +298,7 @@ def test_a_long_queue_shows_counts_first_and_pages_items_in(qtbot, ctx, clerk, c
     current = page.current.item
     page.tree.setFocus()
     qtbot.keyClick(page.tree, Qt.Key.Key_Return, CTRL)
+    _password(qtbot, page)
     assert _status(ctx, current.id) == "已签字"
     assert page.summary.text().startswith("待审阅 9999 件")
     assert model.rowCount(first) == 2 * GROUP_PAGE - 1 and page.current.item.id != current.id

@@ -14,6 +14,7 @@ from huifang_desktop.domain.stats import AssessmentStatus, PeriodKind, month_per
 from huifang_desktop.services import stats as stats_service
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.ui.stats.tab import PeriodPicker, StatsTab
+from tests.conftest import PASSWORD
 from tests.services.test_stats import Office, office  # noqa: F401  (fixture)
 
 
@@ -111,8 +112,11 @@ def test_assessment_page_manager_confirms_then_withdraws(qtbot, ctx: ServiceCont
     assert page.model.data(page.model.index(2, amount_col)) == "350"
     assert "未确认" in page.status.text() and page.confirm_button.isEnabled()
     page.comment.setText("同意")
+    qtbot.mouseClick(page.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.password_dialog is not None and page.password_dialog.isVisible())
+    qtbot.keyClicks(page.password_dialog.password, PASSWORD)  # 签字确认: the manager's password
     with qtbot.waitSignal(tab.loaded, timeout=15_000):
-        qtbot.mouseClick(page.confirm_button, Qt.MouseButton.LeftButton)
+        qtbot.keyClick(page.password_dialog.password, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not tab.is_loading(), timeout=15_000)
     assert stats_service.assessment(mctx, "2026-10").status is AssessmentStatus.CONFIRMED
     assert "已锁定" in page.status.text() and "赵经理" in page.status.text()

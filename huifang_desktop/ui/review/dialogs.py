@@ -168,3 +168,30 @@ class HandlingDialog(QDialog):
 
 
 __all__ = ["HandlingDialog", "RecordCorrectionDialog", "ReportCorrectionDialog"]
+
+
+class PasswordDialog(QDialog):
+    """签字确认: the signer's log-in password, which unlocks the signing key once for this session (the key
+    then stays in memory only, until the program is closed). Enter confirms, Esc cancels."""
+
+    def __init__(self, parent: QWidget | None = None, what: str = "") -> None:
+        from PySide6.QtWidgets import QLineEdit
+
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("签字确认"))
+        layout = QVBoxLayout(self)
+        hint = self.tr("签字需要您的登录密码（本次运行中只问一次）。")
+        layout.addWidget(QLabel(f"{what}\n{hint}" if what else hint))
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setAccessibleName(self.tr("登录密码"))
+        form = QFormLayout()
+        form.addRow(self.tr("登录密码"), self.password)
+        layout.addLayout(form)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("签字"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.password.setFocus()

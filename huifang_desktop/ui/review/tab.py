@@ -38,6 +38,7 @@ from huifang_desktop.domain.roles import Permission, can
 from huifang_desktop.domain.signoff import Integrity, ReviewKind
 from huifang_desktop.services import complaints as complaint_service
 from huifang_desktop.services import review as review_service
+from huifang_desktop.services import signing
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
@@ -87,6 +88,8 @@ class ReviewPage(QWidget):
         self.scan_timer.setSingleShot(True)
         self.scan_timer.timeout.connect(self._scan_step)
         self.dialog: Any = None  # the correction dialog, while open
+        self.password_dialog: Any = None  # 签字确认, while open
+        self._key: signing.UnlockedKey | None = None  # the signing key, unlocked once, in memory only
         self._loaded = False
 
         self.mode = QComboBox()
@@ -545,16 +548,51 @@ class ReviewPage(QWidget):
             self.comment.setStyleSheet("border: 1px solid #d9363e; background: #fff1f0;")
             self.comment.setFocus()
 
+    def _with_key(self, what: str, then: Any) -> None:
+        """Run ``then(key)`` with the signing key: asks for the password the first time (签字确认), keeps the
+        unlocked key in memory for the rest of this session (one Argon2id derivation, not one per item)."""
+        if self._key is not None:
+            then(self._key)
+            return
+        from huifang_desktop.ui.review.dialogs import PasswordDialog
+
+        dialog = self.password_dialog = PasswordDialog(self, what)
+
+        def accepted() -> None:
+            self.password_dialog = None
+            try:
+                self._key = signing.unlock(self.ctx, dialog.password.text())
+            except (ValidationError, ServiceError) as exc:
+                self._fail(exc)
+                return
+            finally:
+                dialog.deleteLater()
+            then(self._key)
+
+        def rejected() -> None:
+            self.password_dialog = None
+            dialog.deleteLater()
+            self._say(self.tr("未签字（没有输入密码）。"), NOTE_STYLE)
+
+        dialog.accepted.connect(accepted)
+        dialog.rejected.connect(rejected)
+        dialog.open()
+
     def sign_current(self) -> None:
         d = self.current
         if d is None or "sign" not in d.actions:
             return
-        try:
-            review_service.sign(self.ctx, d.item.kind, d.item.id, self.comment.toPlainText(), d.item.version)
-        except (ValidationError, ServiceError) as exc:
-            self._fail(exc)
-            return
-        self._after_action(self.tr("已签字：{0}").format(d.item.number), key_of(d.item), local=True)
+        comment = self.comment.toPlainText()
+
+        def sign(key: signing.UnlockedKey) -> None:
+            try:
+                review_service.sign(self.ctx, d.item.kind, d.item.id, comment, d.item.version, key=key)
+            except (ValidationError, ServiceError) as exc:
+                self._fail(exc)
+                return
+            self._after_action(self.tr("已签字：{0}").format(d.item.number), key_of(d.item), local=True)
+
+        self._with_key(self.tr("签字：{0} {1}").format(d.item.kind.short, d.item.number), sign)
 
     def return_current(self) -> None:
         d = self.current
@@ -641,8 +679,13 @@ class ReviewPage(QWidget):
         if unread:  # the model refuses to tick unread items; this guards anything ticked another way
             self._say(self.tr("以下记录尚未阅读，不能批量签字：{0}").format("、".join(unread)), ERROR_STYLE)
             return
+        comment = self.comment.toPlainText()
+        self._with_key(self.tr("批量签字 {0} 份").format(len(items)),
+                       lambda key: self._batch_sign_with(items, comment, key))
+
+    def _batch_sign_with(self, items: list[ReviewItem], comment: str, key: signing.UnlockedKey) -> None:
         try:
-            signed = review_service.batch_sign(self.ctx, [i.ref for i in items], self.comment.toPlainText())
+            signed = review_service.batch_sign(self.ctx, [i.ref for i in items], comment, key=key)
         except (ValidationError, ServiceError) as exc:
             self._fail(exc)
             return

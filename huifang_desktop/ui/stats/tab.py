@@ -235,6 +235,7 @@ class AssessmentPage(QWidget):
         self.ctx = ctx
         self.view: stats_service.AssessmentView | None = None
         self.month: Period | None = None
+        self.password_dialog: Any = None  # 签字确认, while open
         self.stack = QStackedWidget()
         self.hint = QLabel(self.tr("考核按月进行：请在上方选择“月度”和月份。"))
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -318,11 +319,28 @@ class AssessmentPage(QWidget):
         self.message.setStyleSheet(style)
 
     def confirm(self) -> None:
+        """确认考核 is signed like a review sign-off: the manager's password is asked each time (签字确认)."""
         if self.month is None:
             return
+        from huifang_desktop.ui.review.dialogs import PasswordDialog
+
+        month, comment = self.month, self.comment.text()
+        version = self.view.version if self.view else None
+        dialog = self.password_dialog = PasswordDialog(self, self.tr("确认{0}考核").format(month.label))
+
+        def done(accepted: bool) -> None:
+            self.password_dialog = None
+            dialog.deleteLater()
+            if accepted:
+                self._confirm_with(month, comment, version, dialog.password.text())
+
+        dialog.accepted.connect(lambda: done(True))
+        dialog.rejected.connect(lambda: done(False))
+        dialog.open()
+
+    def _confirm_with(self, month: Period, comment: str, version: int | None, password: str) -> None:
         try:
-            view = stats_service.confirm_assessment(self.ctx, self.month, self.comment.text(),
-                                                    self.view.version if self.view else None)
+            view = stats_service.confirm_assessment(self.ctx, month, comment, version, password=password)
         except (ServiceError, ValidationError) as exc:
             self._say(str(exc), ERROR_STYLE)
             return
