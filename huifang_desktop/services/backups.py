@@ -53,6 +53,7 @@ from huifang_desktop.storage.db import (
     accept_current_file,
     backup_sqlite,
     copy_sqlite_file,
+    damaged_message,
     is_sqlite,
     known_revisions,
     make_private,
@@ -222,7 +223,12 @@ def make_backup(ctx: ServiceContext, folder: Path, *, reason: str = "manual", no
     if ctx.user is not SYSTEM_USER:
         ctx.require(Permission.BACKUP_RESTORE, "备份数据库")
     now = now or ctx.now()
-    head = chain_head(ctx)  # read before the copy: the backup holds this position of the audit chain
+    try:
+        # read before the copy: the backup holds this position of the audit chain
+        head = chain_head(ctx)
+    except DatabaseError as exc:
+        src = sqlite_path(ctx.engine)
+        raise BackupError(damaged_message(src, exc) if src is not None else str(exc)) from exc
     try:
         if is_sqlite(ctx.engine):
             path = backup_sqlite(ctx.engine, folder, reason=reason, at=now)
