@@ -70,6 +70,7 @@ from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, Role, can
 from huifang_desktop.domain.schedule import plan_key
 from huifang_desktop.domain.validation import (
+    MAX_DB_ID,
     clean_text,
     format_phone,
     normalize_phone,
@@ -701,7 +702,7 @@ def find_id(ctx: ServiceContext, number_or_id: str | int) -> int:
     text = clean_text(str(number_or_id))
     with ctx.sessions() as s:
         found = s.execute(select(Complaint.id).where(Complaint.number == text)).scalar()
-        if found is None and text.isdigit():
+        if found is None and text.isdigit() and int(text) <= MAX_DB_ID:  # a larger number is no id
             found = s.execute(select(Complaint.id).where(Complaint.id == int(text))).scalar()
     if found is None:
         raise NotFound(f"没有编号为 {text} 的投诉。")
@@ -1546,7 +1547,7 @@ def export_ledger(ctx: ServiceContext, out_path: Path | str, f: ComplaintFilter 
     ctx.require(Permission.EDIT_CUSTOMERS, "导出投诉台账")
     if f.start is not None and f.end is not None and f.end < f.start:
         raise ValidationError(FieldError("end", "截止日期", "不能早于开始日期"))
-    out = checked_target(out_path, ExportError)
+    out = checked_target(out_path, ExportError, suffix=".xlsx")
     period = period_text(f.start, f.end)
     company = load_settings(ctx).company
     try:

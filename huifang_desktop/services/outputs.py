@@ -9,9 +9,23 @@ from pathlib import Path
 from huifang_desktop.services.errors import ServiceError
 
 
-def checked_target(out_path: Path | str, error: type[ServiceError]) -> Path:
-    """The output file's path; ``error`` when its folder is missing or the path is a folder."""
+_KINDS = {".xlsx": "Excel 文件", ".pdf": "PDF 文件"}
+
+
+def check_suffix(out: Path, suffix: str, error: type[ServiceError]) -> None:
+    """``error`` unless ``out`` ends with ``suffix`` (.xlsx, .pdf; any case): a ledger saved as .txt would
+    not open in Excel, and the user would not know why."""
+    if out.suffix.lower() != suffix:
+        got = f"“{out.suffix}”" if out.suffix else "没有扩展名"
+        raise error(f"无法写入 {out}：{_KINDS.get(suffix, '文件')}的文件名应以 {suffix} 结尾（{got}）。"
+                    f"请改为 {out.stem or out.name}{suffix} 这样的文件名。")
+
+
+def checked_target(out_path: Path | str, error: type[ServiceError], *, suffix: str) -> Path:
+    """The output file's path; ``error`` when it does not end with ``suffix``, its folder is missing or the
+    path is a folder."""
     out = Path(out_path)
+    check_suffix(out, suffix, error)
     if out.is_dir() or not out.parent.is_dir():
         raise error(f"无法写入 {out}：文件夹不存在或该路径是一个文件夹。请选择已存在的文件夹和文件名。")
     return out

@@ -43,7 +43,7 @@ from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS, LEDGER_TITLE, LE
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.customers import check_visible, customer_scope
 from huifang_desktop.services.errors import NotFound, PermissionDenied, ServiceError
-from huifang_desktop.services.outputs import period_text
+from huifang_desktop.services.outputs import check_suffix, period_text
 from huifang_desktop.services.settings import (
     SETTINGS_KEY,
     OfficeSettings,
@@ -179,6 +179,7 @@ def write_pdf(path: str | Path, data: bytes) -> Path:
     target = Path(path)
     if target.is_dir():
         raise PrintError(f"无法保存 {target}：这是一个文件夹，请给出文件名。")
+    check_suffix(target, ".pdf", PrintError)
     tmp = target.with_name(f".{target.name}.part")
     try:
         with open(tmp, "wb") as f:
@@ -259,6 +260,8 @@ def _form_document(ctx: ServiceContext, template_name: str, jobs: Sequence[Any],
     ``company``: the office's name when the caller has read the settings already."""
     from huifang_desktop.printing import RenderCancelled, render_forms
 
+    if out is not None:
+        check_suffix(Path(out), ".pdf", PrintError)  # before the work
     template = _template(template_name, forms_dir)
     buffer = io.BytesIO()
     try:
@@ -715,6 +718,8 @@ def visit_ledger_pdf(ctx: ServiceContext, start: date | None = None, end: date |
     ctx.require(Permission.EDIT_CUSTOMERS, "打印回访台账")
     if start is not None and end is not None and end < start:
         raise ValidationError(FieldError("end", "截止日期", "不能早于开始日期"))
+    if out is not None:
+        check_suffix(Path(out), ".pdf", PrintError)  # before the work
     options = load_print_options(ctx)
     rows = list(_ledger_print_rows(ledger_rows(ctx, start, end), options.ledger_max_rows, cancelled))
     period = period_text(start, end)
