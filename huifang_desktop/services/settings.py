@@ -51,10 +51,14 @@ class OfficeSettings:
             errors.append(FieldError("categories", "客户类别", "至少需要一个类别"))
         if self.retention_years < 1:
             errors.append(FieldError("retention_years", "保存年限", "至少 1 年"))
+        if len(self.customer_code_prefix) > CODE_PREFIX_MAX:  # the code (prefix + serial) has 20 characters
+            errors.append(FieldError("customer_code_prefix", "客户编号前缀",
+                                     f"不能超过 {CODE_PREFIX_MAX} 个字（客户编号最长 20 个字）"))
         if errors:
             raise ValidationError(errors)
 
 
+CODE_PREFIX_MAX = 10  # 客户编号 is String(20): the prefix and a serial of up to 10 digits
 SETTINGS_KEY = "office"  # the Setting row holding OfficeSettings as JSON
 
 

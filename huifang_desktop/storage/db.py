@@ -124,7 +124,10 @@ def make_engine(url: str) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions whose text values are checked against the columns' lengths first (``storage/limits.py``)."""
+    from huifang_desktop.storage.limits import install
+
+    return install(sessionmaker(engine, expire_on_commit=False))
 
 
 def is_sqlite(engine: Engine) -> bool:
