@@ -504,6 +504,8 @@ def day_plans_pdf(ctx: ServiceContext, day: date, owner_id: int | None = None, *
     """One 回访记录表 per visit planned for ``day`` (cancelled ones left out), in one PDF: the filled record
     of a visit already made, a blank form for one still to make. ``owner_id`` / ``team`` as in
     :func:`~huifang_desktop.services.visits.list_plans` (the calendar's scope)."""
+    if out is not None:
+        check_suffix(Path(out), ".pdf", PrintError)
     plans = [p for p in list_plans(ctx, start=day, end=day, owner_id=owner_id, team=team)
              if p.state != _CANCELLED]
     if not plans:
