@@ -446,8 +446,17 @@ def cmd_import(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
     if args.mapping:
         try:
             raw = json.loads(args.mapping.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UserError(f"无法读取列对应文件 {args.mapping}：{exc}") from exc
+        except IsADirectoryError as exc:
+            raise UserError(f"无法读取列对应文件 {args.mapping}：这是一个文件夹，请给出 .json 文件。") from exc
+        except FileNotFoundError as exc:
+            raise UserError(f"无法读取列对应文件 {args.mapping}：文件不存在。") from exc
+        except OSError as exc:
+            raise UserError(f"无法读取列对应文件 {args.mapping}：{exc.strerror or exc}") from exc
+        except json.JSONDecodeError as exc:
+            raise UserError(f"列对应文件 {args.mapping} 不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）。"
+                            '应为 {"字段": "表头"} 的形式。') from exc
+        except ValueError as exc:  # not UTF-8
+            raise UserError(f"列对应文件 {args.mapping} 不是 UTF-8 编码的文本文件。") from exc
         if not isinstance(raw, dict):
             raise UserError(f"列对应文件 {args.mapping} 应为 {{\"字段\": \"表头\"}} 的形式。")
         labels = {f.label: f.key for f in importing.target_fields(target)}

@@ -38,7 +38,7 @@ def data(tmp_path: Path) -> Path:
 def _state(folder: Path) -> dict[str, object]:
     conn = sqlite3.connect(str(folder / "huifang.db"))
     try:
-        counts: dict[str, object] = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
+        counts: dict[str, object] = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                                      for t in TABLES}
         counts["settings"] = conn.execute("SELECT value FROM setting ORDER BY key").fetchall()
         return counts
@@ -239,4 +239,44 @@ def test_a_hostile_import_file_is_refused(run: Any, data: Path, tmp_path: Path, 
         path.write_bytes("\u202e垃圾\x00\xff".encode("utf-8", "surrogatepass") * 100)
     before = _state(data)
     _refused(run(["--data-dir", str(data), "import", "customers", str(path)]))
+    assert _state(data) == before
+
+
+@pytest.mark.parametrize(("key", "value", "needle"), [
+    ("retention_years", "99999999999999999999", "保存年限：不能超过 100 年"),
+    ("grading_window_days", "99999999999999999999", "分级统计天数：应为 1 到 3650 天"),
+    ("grading_window_days", "-5", "分级统计天数：应为 1 到 3650 天"),
+    ("grade_a", "99999999999999999999", "分级标准"),
+])
+def test_settings_out_of_the_dialogs_range_are_refused(run: Any, data: Path, key: str, value: str,
+                                                       needle: str) -> None:
+    """The settings dialog's fields could not show them (a Qt spin box ends at 2**31 - 1)."""
+    before = _state(data)
+    _refused(run(["--data-dir", str(data), "settings", "set", key, value]), needle)
+    assert _state(data) == before
+
+
+@pytest.mark.parametrize(("make", "needle"), [
+    ("folder", "这是一个文件夹"), ("missing", "文件不存在"), ("not json", "不是有效的 JSON（第 1 行"),
+    ("latin-1", "不是 UTF-8 编码"),
+])
+def test_a_hostile_mapping_file_is_refused_in_chinese(run: Any, data: Path, tmp_path: Path, make: str,
+                                                      needle: str) -> None:
+    from openpyxl import Workbook
+
+    book = tmp_path / "c.xlsx"
+    wb = Workbook()
+    wb.active.append(["客户名称", "联系人", "电话"])
+    wb.save(book)
+    mapping = tmp_path / "m.json"
+    if make == "folder":
+        mapping.mkdir()
+    elif make == "not json":
+        mapping.write_text("{客户名称: 单位", encoding="utf-8")
+    elif make == "latin-1":
+        mapping.write_bytes('{"客户名称": "单位"}'.encode("gb18030"))
+    before = _state(data)
+    err = _refused(run(["--data-dir", str(data), "import", "customers", str(book), "--mapping", str(mapping)]),
+                   needle)
+    assert "Errno" not in err
     assert _state(data) == before
