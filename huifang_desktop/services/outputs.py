@@ -8,7 +8,6 @@ from pathlib import Path
 
 from huifang_desktop.services.errors import ServiceError
 
-
 _KINDS = {".xlsx": "Excel 文件", ".pdf": "PDF 文件"}
 
 
