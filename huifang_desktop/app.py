@@ -25,10 +25,12 @@ class UserError(Exception):
 
 
 def _top_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
+    from huifang_desktop.cli_text import folder
+
     p = argparse.ArgumentParser(prog="huifang-desktop", description=f"{APP_TITLE}：客户回访与投诉管理",
                                 add_help=add_help, exit_on_error=add_help)
     p.add_argument("--version", action="version", version=f"huifang-desktop {__version__}")
-    p.add_argument("--data-dir", type=Path, help="数据文件夹（默认：用户数据目录）")
+    p.add_argument("--data-dir", type=folder, help="数据文件夹（默认：用户数据目录）")
     p.add_argument("--database-url", help="数据库地址，例如 postgresql+psycopg://user:pw@host/db（默认：数据文件夹里的 SQLite 文件）")
     p.add_argument("--demo", action="store_true", help="打开示例办公室（首次使用时自动生成）")
     p.add_argument("--smoke-test", action="store_true", help="离屏建立主窗口、检查数据库后退出")
@@ -174,6 +176,7 @@ def resolve_paths(args: argparse.Namespace) -> AppPaths:
 def open_context(paths: AppPaths, database_url: str | None = None):  # type: ignore[no-untyped-def]
     """Make the folders and the engine, back up and migrate; return a system ServiceContext."""
     from huifang_desktop.services.context import ServiceContext
+    from huifang_desktop.services.outputs import os_reason
     from huifang_desktop.storage.db import (
         DatabaseError,
         check_url,
@@ -187,7 +190,7 @@ def open_context(paths: AppPaths, database_url: str | None = None):  # type: ign
     try:
         paths.ensure()
     except OSError as exc:
-        raise UserError(f"无法写入数据文件夹 {paths.data_dir}：{exc.strerror or exc}。"
+        raise UserError(f"无法写入数据文件夹 {paths.data_dir}：{os_reason(exc)}。"
                         "请检查磁盘空间和文件夹权限，或用 --data-dir 指定其他文件夹。") from exc
     url = sqlite_url(paths.database) if database_url is None else database_url
     if database_url is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from huifang_desktop.domain.validation import MAX_DB_ID
 
@@ -80,6 +81,13 @@ def whole_number(*, low: int = 0, high: int = MAX_DB_ID, what: str = "整数") -
         return value
 
     return parse
+
+
+def folder(text: str) -> Path:
+    """An argparse ``type`` for a folder: an empty one ("") would silently mean the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("不能为空")
+    return Path(text)
 
 
 #: A database id (回访记录、计划、报告、导入的序号): PostgreSQL's ``integer`` ends at 2,147,483,647.

@@ -280,3 +280,33 @@ def test_a_hostile_mapping_file_is_refused_in_chinese(run: Any, data: Path, tmp_
                    needle)
     assert "Errno" not in err
     assert _state(data) == before
+
+
+LONG = "x" * 300  # longer than a file name may be (255 bytes on Linux, 260 characters on Windows)
+
+
+@pytest.mark.parametrize("args", [["export", "complaints", f"{LONG}.xlsx"], ["print", "visits", f"{LONG}.pdf"],
+                                  ["stats", "--month", "2026-10", f"{LONG}.xlsx"],
+                                  ["import", "customers", f"{LONG}.xlsx"]])
+def test_a_file_name_too_long_is_refused_in_chinese(run: Any, data: Path, tmp_path: Path, args: list[str]) -> None:
+    args = [*args[:-1], str(tmp_path / args[-1])]
+    before = _state(data)
+    _refused(run(["--data-dir", str(data), *args]), "文件名太长")
+    assert _state(data) == before
+
+
+def test_an_empty_data_folder_is_refused_not_taken_as_the_current_folder(run: Any, tmp_path: Path,
+                                                                         capsys: Any,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        run(["--data-dir", "", "settings", "show"])
+    assert info.value.code == 2
+    assert "参数 --data-dir：不能为空" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_data_folder_that_is_a_file_is_named_in_chinese(run: Any, tmp_path: Path) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("not a folder", encoding="utf-8")
+    _refused(run(["--data-dir", str(blocker), "settings", "show"]), "无法写入数据文件夹", "已有同名的文件")

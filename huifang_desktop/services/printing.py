@@ -21,7 +21,6 @@ entity="complaint", ...)``; copies (一式N联) come from the template.
 
 from __future__ import annotations
 
-import errno
 import functools
 import io
 import json
@@ -44,6 +43,7 @@ from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.customers import check_visible, customer_scope
 from huifang_desktop.services.errors import NotFound, PermissionDenied, ServiceError
 from huifang_desktop.services.outputs import check_suffix, period_text
+from huifang_desktop.services.outputs import os_reason as _os_reason
 from huifang_desktop.services.settings import (
     SETTINGS_KEY,
     OfficeSettings,
@@ -156,28 +156,17 @@ class PrintedDocument:
 
 # --- files and the audit log ---------------------------------------------------------------------------
 
-def _os_reason(exc: OSError) -> str:
-    code = exc.errno
-    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-        return "磁盘空间不足"
-    if code in (errno.EACCES, errno.EPERM):
-        return "没有写入权限（文件夹只读，或文件正被其他程序打开）"
-    if code == errno.ENOENT:
-        return "文件夹不存在"
-    if code == errno.EROFS:
-        return "磁盘是只读的"
-    if code == errno.EISDIR:
-        return "这是一个文件夹，不是文件"
-    return exc.strerror or str(exc)
-
-
 def write_pdf(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (a temp file renamed when complete); no audit.
 
     Raises :class:`PrintError` in Chinese naming the file (disk full, no permission, missing folder …).
     """
     target = Path(path)
-    if target.is_dir():
+    try:
+        folder = target.is_dir()
+    except OSError as exc:  # a name too long for the file system …
+        raise PrintError(f"无法保存文件 {target}：{_os_reason(exc)}。请换一个位置或文件名后重试。") from exc
+    if folder:
         raise PrintError(f"无法保存 {target}：这是一个文件夹，请给出文件名。")
     check_suffix(target, ".pdf", PrintError)
     tmp = target.with_name(f".{target.name}.part")
