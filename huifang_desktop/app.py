@@ -454,7 +454,9 @@ def cmd_import(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
         except FileNotFoundError as exc:
             raise UserError(f"无法读取列对应文件 {args.mapping}：文件不存在。") from exc
         except OSError as exc:
-            raise UserError(f"无法读取列对应文件 {args.mapping}：{exc.strerror or exc}") from exc
+            from huifang_desktop.services.outputs import os_reason
+
+            raise UserError(f"无法读取列对应文件 {args.mapping}：{os_reason(exc)}。") from exc
         except json.JSONDecodeError as exc:
             raise UserError(f"列对应文件 {args.mapping} 不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）。"
                             '应为 {"字段": "表头"} 的形式。') from exc

@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import String, Table, event, inspect
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm import Mapper, ORMExecuteState, Session, sessionmaker
 from sqlalchemy.sql.dml import Insert, Update
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
@@ -79,26 +79,33 @@ def check_row(table: Table, row: Mapping[str, Any]) -> list[FieldError]:
     return errors
 
 
+@cache
+def _attribute_limits(mapper: Mapper[Any]) -> tuple[tuple[str, str, str, int], ...]:
+    """(attribute key, table name, column name, length) of a mapped class's limited text columns."""
+    table = mapper.local_table
+    if not isinstance(table, Table):
+        return ()
+    return tuple((mapper.get_property_by_column(table.c[column]).key, table.name, column, limit)
+                 for column, limit in _limits(table))
+
+
 def _check_objects(objects: Iterable[object], *, changed_only: bool) -> None:
     """Raise for the objects' too-long values (``changed_only``: only the attributes changed in this flush,
     so a row saved long ago is not refused for a field nobody touched)."""
     errors: list[FieldError] = []
     for obj in objects:
         state = inspect(obj)
-        mapper = state.mapper
-        table = mapper.local_table
-        if not isinstance(table, Table):
-            continue
-        for column, limit in _limits(table):
-            prop = mapper.get_property_by_column(table.c[column])
-            if changed_only and not state.attrs[prop.key].history.has_changes():
+        values = state.dict  # what was set; no lazy loads
+        for key, table, column, limit in _attribute_limits(state.mapper):
+            value = values.get(key)
+            if not isinstance(value, str) or len(value) <= limit:
                 continue
-            value = getattr(obj, prop.key, None)
-            if isinstance(value, str) and len(value) > limit:
-                if f"{table.name}.{column}" in _SHORTENED:
-                    setattr(obj, prop.key, value[:limit - 1] + "…")
-                    continue
-                errors.append(_too_long(table.name, column, value, limit))
+            if changed_only and not state.attrs[key].history.has_changes():
+                continue
+            if f"{table}.{column}" in _SHORTENED:
+                setattr(obj, key, value[:limit - 1] + "…")
+                continue
+            errors.append(_too_long(table, column, value, limit))
     if errors:
         raise ValidationError(errors)
 
