@@ -29,7 +29,7 @@ def _top_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="huifang-desktop", description=f"{APP_TITLE}：客户回访与投诉管理",
                                 add_help=add_help, exit_on_error=add_help)
-    p.add_argument("--version", action="version", version=f"huifang-desktop {__version__}")
+    p.add_argument("--version", action="version", version=f"huifang-desktop {__version__}", help="显示版本号并退出")
     p.add_argument("--data-dir", type=folder, help="数据文件夹（默认：用户数据目录）")
     p.add_argument("--database-url", help="数据库地址，例如 postgresql+psycopg://user:pw@host/db（默认：数据文件夹里的 SQLite 文件）")
     p.add_argument("--demo", action="store_true", help="打开示例办公室（首次使用时自动生成）")

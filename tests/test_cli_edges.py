@@ -159,7 +159,8 @@ def test_help_is_chinese_and_pytest_keeps_its_own_english(run: Any, capsys: Any)
         run(["--help"])
     out = capsys.readouterr().out
     assert info.value.code == 0
-    assert out.startswith("用法：") and "显示本帮助并退出" in out and "选项" in out
+    assert out.startswith("用法：") and "显示本帮助并退出" in out and "显示版本号并退出" in out and "选项" in out
+    assert "and exit" not in out and "usage" not in out
     assert argparse.ArgumentParser(prog="x").format_usage().startswith("usage: ")  # restored afterwards
 
 
