@@ -9,6 +9,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from huifang_desktop import APP_TITLE, __version__
@@ -24,10 +25,12 @@ class UserError(Exception):
 
 
 def _top_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
+    from huifang_desktop.cli_text import folder
+
     p = argparse.ArgumentParser(prog="huifang-desktop", description=f"{APP_TITLE}：客户回访与投诉管理",
                                 add_help=add_help, exit_on_error=add_help)
-    p.add_argument("--version", action="version", version=f"huifang-desktop {__version__}")
-    p.add_argument("--data-dir", type=Path, help="数据文件夹（默认：用户数据目录）")
+    p.add_argument("--version", action="version", version=f"huifang-desktop {__version__}", help="显示版本号并退出")
+    p.add_argument("--data-dir", type=folder, help="数据文件夹（默认：用户数据目录）")
     p.add_argument("--database-url", help="数据库地址，例如 postgresql+psycopg://user:pw@host/db（默认：数据文件夹里的 SQLite 文件）")
     p.add_argument("--demo", action="store_true", help="打开示例办公室（首次使用时自动生成）")
     p.add_argument("--smoke-test", action="store_true", help="离屏建立主窗口、检查数据库后退出")
@@ -41,26 +44,32 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parsers of the commands (argparse looks up a translation for each: 7 ms of a 0.15 s start). Anything
     else — a command (left over by the options' parser), ``--help``, a mistake — goes through the whole
     parser and its messages."""
+    from huifang_desktop.cli_text import chinese_argparse
+
     words = list(sys.argv[1:] if argv is None else argv)
-    try:  # no help here, no exit on errors: help, commands and mistakes are left to the whole parser
-        args, rest = _top_parser(add_help=False).parse_known_args(words)
-    except argparse.ArgumentError:
-        rest = words
-    if not rest:
-        args.command = None
-        return args
-    return build_parser().parse_args(words)
+    with chinese_argparse():  # argparse's own words ("usage:", "error: …") in Chinese
+        try:  # no help here, no exit on errors: help, commands and mistakes are left to the whole parser
+            args, rest = _top_parser(add_help=False).parse_known_args(words)
+        except argparse.ArgumentError:
+            rest = words
+        if not rest:
+            args.command = None
+            return args
+        return build_parser().parse_args(words)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from huifang_desktop.cli_text import record_id, whole_number
+
+    count = whole_number(high=10_000_000, what="数量")
     p = _top_parser()
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     d = sub.add_parser("demo", help="生成示例办公室数据")
-    d.add_argument("--customers", type=int, default=300)
-    d.add_argument("--visits", type=int, default=0)
-    d.add_argument("--complaints", type=int, default=0)
-    d.add_argument("--seed", type=int, default=1)
+    d.add_argument("--customers", type=count, default=300)
+    d.add_argument("--visits", type=count, default=0)
+    d.add_argument("--complaints", type=count, default=0)
+    d.add_argument("--seed", type=whole_number(what="整数"), default=1)
 
     st = sub.add_parser("settings", help="办公室设置：show / set KEY VALUE")
     ssub = st.add_subparsers(dest="settings_command", metavar="ACTION", required=True)
@@ -131,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
             ("complaint", "投诉处理表（含处理经过和签字）", "number", "投诉编号（如 TS20261124-001）或 ID"),
             ("day", "某一天全部回访计划的回访记录表（一个 PDF）", "day", "日期，如 2026-11-24")):
         pp = prsub.add_parser(what, help=help_text)
-        pp.add_argument(arg, type=int if arg == "id" else str, help=arg_help)
+        pp.add_argument(arg, type=record_id if arg == "id" else str, help=arg_help)
         pp.add_argument("out", type=Path, metavar="OUT.pdf")
     pv = prsub.add_parser("visits", help="回访台账（横向表格，每页重复表头和本页合计）")
     pv.add_argument("out", type=Path, metavar="OUT.pdf")
@@ -150,14 +159,14 @@ def build_parser() -> argparse.ArgumentParser:
                     help="customers（客户台账）/ visits（回访台账）/ complaints（投诉台账）/ services（售后服务台账）")
     im.add_argument("file", type=Path, metavar="FILE.xlsx")
     im.add_argument("--sheet", help="工作表名称（默认：第一个工作表）")
-    im.add_argument("--header-row", type=int, help="表头所在的行号（默认：自动查找）")
+    im.add_argument("--header-row", type=whole_number(low=1, high=1_048_576, what="行号"), help="表头所在的行号（默认：自动查找）")
     im.add_argument("--mapping", type=Path, metavar="FILE.json",
                     help='列对应，如 {"客户名称": "单位全称"}（默认：按列名和本单位保存的对应关系）')
     im.add_argument("--dry-run", action="store_true", help="只检查并打印报告，不写入")
     im.add_argument("--accept-valid", action="store_true", help="跳过有问题和重复的行，只导入有效行（默认：有问题时什么都不写）")
     ir = sub.add_parser("imports", help="导入记录：列出最近的导入（list），或撤销第 N 次导入（undo N）")
     ir.add_argument("action", nargs="?", choices=["list", "undo"], default="list", metavar="list|undo")
-    ir.add_argument("run", nargs="?", type=int, metavar="N", help="导入的序号（见 imports list）")
+    ir.add_argument("run", nargs="?", type=record_id, metavar="N", help="导入的序号（见 imports list）")
     return p
 
 
@@ -176,9 +185,12 @@ def open_context(paths: AppPaths, database_url: str | None = None):  # type: ign
     import weakref
 
     from huifang_desktop.services.context import ServiceContext
+    from huifang_desktop.services.outputs import os_reason
     from huifang_desktop.storage import credentials, instance
     from huifang_desktop.storage.db import (
         DatabaseError,
+        check_url,
+        is_sqlite,
         make_engine,
         make_session_factory,
         sqlite_path,
@@ -189,8 +201,13 @@ def open_context(paths: AppPaths, database_url: str | None = None):  # type: ign
     try:
         paths.ensure()
     except OSError as exc:
-        raise UserError(f"无法写入数据文件夹 {paths.data_dir}：{exc.strerror or exc}。"
+        raise UserError(f"无法写入数据文件夹 {paths.data_dir}：{os_reason(exc)}。"
                         "请检查磁盘空间和文件夹权限，或用 --data-dir 指定其他文件夹。") from exc
+    if database_url is not None:
+        try:
+            check_url(database_url)
+        except DatabaseError as exc:  # an address that does not parse, an unknown system, a missing driver
+            raise UserError(str(exc)) from exc
     try:
         url = credentials.with_passfile(database_url, paths.data_dir) if database_url else sqlite_url(paths.database)
     except DatabaseError as exc:
@@ -213,6 +230,9 @@ def open_context(paths: AppPaths, database_url: str | None = None):  # type: ign
             release.detach()
             instance.leave_no_trace(lock)
         if isinstance(exc, DatabaseError):
+            cause = exc.__cause__  # a server's refusal (wrong password, unreachable) says all: no "damaged file"
+            if isinstance(cause, DatabaseError) and not is_sqlite(engine):
+                raise UserError(str(cause)) from exc
             raise UserError(str(exc)) from exc
         raise UserError(f"无法打开数据库 {url}：{exc}") from exc
     ctx = ServiceContext(engine, make_session_factory(engine))
@@ -274,9 +294,6 @@ def _print_demo_users(result) -> None:  # type: ignore[no-untyped-def]
 def cmd_demo(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from huifang_desktop.services import demo
 
-    for name in ("customers", "visits", "complaints"):
-        if getattr(args, name) < 0:
-            raise UserError(f"--{name} 不能为负数")
     result = demo.generate_demo(ctx, customers=args.customers, visits=args.visits, complaints=args.complaints,
                                 seed=args.seed)
     print(f"已生成 {result.customers} 位客户，用时 {result.seconds:.1f} 秒。")
@@ -334,11 +351,17 @@ def cmd_users(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
 PLAN_PREVIEW_ROWS = 10
 
 
-def cmd_plan(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def _day(text: str | None, label: str, field: str) -> date | None:
+    """A date option: None when not given; given but empty ("") or out of range is refused, naming it."""
     from huifang_desktop.domain.validation import parse_date
+
+    return None if text is None else parse_date(text, label=label, field=field, required=True)
+
+
+def cmd_plan(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from huifang_desktop.services import visits
 
-    today = parse_date(args.today, label="补排日期", field="today") if args.today else None
+    today = _day(args.today, "补排日期", "today")
     result = visits.plan_catch_up(ctx, today)
     day = today or ctx.today()
     print(f"{day:%Y-%m-%d} 补排完成：新增 {len(result.planned)} 条回访计划，已有 {result.skipped} 条，"
@@ -416,12 +439,11 @@ def cmd_restore(paths: AppPaths, args: argparse.Namespace) -> int:
 
 
 def cmd_export(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
-    from huifang_desktop.domain.validation import parse_date
     from huifang_desktop.services import visits
 
     if args.export_command == "visits":
-        start = parse_date(args.start, label="开始日期", field="from") if args.start else None
-        end = parse_date(args.end, label="截止日期", field="to") if args.end else None
+        start = _day(args.start, "开始日期", "from")
+        end = _day(args.end, "截止日期", "to")
         count = visits.export_ledger(ctx, args.out, start=start, end=end)
         print(f"已导出回访台账 {count} 行到 {args.out}。")
         return EXIT_OK
@@ -429,8 +451,8 @@ def cmd_export(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
         from huifang_desktop.domain.complaints import ComplaintState
         from huifang_desktop.services import complaints
 
-        start = parse_date(args.start, label="开始日期", field="from") if args.start else None
-        end = parse_date(args.end, label="截止日期", field="to") if args.end else None
+        start = _day(args.start, "开始日期", "from")
+        end = _day(args.end, "截止日期", "to")
         known = {s.value for s in ComplaintState}
         bad = [x for x in args.state if x not in known]
         if bad:
@@ -446,8 +468,8 @@ def cmd_export(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
             users.find_user(ctx, args.audit_user)  # an unknown name is an error, not an empty file
         f = review.AuditFilter(
             username=args.audit_user or "", action=args.action or "",
-            start=parse_date(args.start, label="开始日期", field="from") if args.start else None,
-            end=parse_date(args.end, label="截止日期", field="to") if args.end else None)
+            start=_day(args.start, "开始日期", "from"),
+            end=_day(args.end, "截止日期", "to"))
         count = review.export_audit(ctx, args.out, f)
         print(f"已导出操作日志 {count} 行到 {args.out}。")
         return EXIT_OK
@@ -456,8 +478,8 @@ def cmd_export(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
 
         ledger = ledgers.Ledger.parse(args.export_command)
         lf = ledgers.LedgerFilter(
-            start=parse_date(args.start, label="开始日期", field="from") if args.start else None,
-            end=parse_date(args.end, label="截止日期", field="to") if args.end else None, state=args.state)
+            start=_day(args.start, "开始日期", "from"),
+            end=_day(args.end, "截止日期", "to"), state=args.state)
         result = ledgers.export(ctx, ledger, lf, args.out)
         print(f"已导出{ledger.value} {result.rows} 行到 {args.out}。")
         return EXIT_OK
@@ -484,8 +506,8 @@ def cmd_print(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
         day = parse_date(args.day, label="日期", field="day", required=True)
         doc = printing.day_plans_pdf(ctx, day, out=args.out, forms_dir=forms)
     elif what == "visits":
-        start = parse_date(args.start, label="开始日期", field="from") if args.start else None
-        end = parse_date(args.end, label="截止日期", field="to") if args.end else None
+        start = _day(args.start, "开始日期", "from")
+        end = _day(args.end, "截止日期", "to")
         doc = printing.visit_ledger_pdf(ctx, start, end, args.out)
     else:
         raise UserError(f"未知打印内容：{what}")
@@ -507,8 +529,19 @@ def cmd_import(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
     if args.mapping:
         try:
             raw = json.loads(args.mapping.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UserError(f"无法读取列对应文件 {args.mapping}：{exc}") from exc
+        except IsADirectoryError as exc:
+            raise UserError(f"无法读取列对应文件 {args.mapping}：这是一个文件夹，请给出 .json 文件。") from exc
+        except FileNotFoundError as exc:
+            raise UserError(f"无法读取列对应文件 {args.mapping}：文件不存在。") from exc
+        except OSError as exc:
+            from huifang_desktop.services.outputs import os_reason
+
+            raise UserError(f"无法读取列对应文件 {args.mapping}：{os_reason(exc)}。") from exc
+        except json.JSONDecodeError as exc:
+            raise UserError(f"列对应文件 {args.mapping} 不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）。"
+                            '应为 {"字段": "表头"} 的形式。') from exc
+        except ValueError as exc:  # not UTF-8
+            raise UserError(f"列对应文件 {args.mapping} 不是 UTF-8 编码的文本文件。") from exc
         if not isinstance(raw, dict):
             raise UserError(f"列对应文件 {args.mapping} 应为 {{\"字段\": \"表头\"}} 的形式。")
         labels = {f.label: f.key for f in importing.target_fields(target)}

@@ -88,6 +88,25 @@ def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+# No test depends on how fast the machine is: tests wait on conditions and signals, and every timeout is only a
+# guard against a hang, long enough for a loaded two-core machine (the watchdog above ends a real hang).
+HANG_GUARD_S = 120
+HANG_GUARD_MS = HANG_GUARD_S * 1000
+
+
+def _generous_qtbot_waits() -> None:
+    """pytest-qt's waits give up after 5 s unless told otherwise; here their default is the hang guard."""
+    try:
+        from pytestqt.qtbot import QtBot
+    except ImportError:  # the layers without Qt
+        return
+    for name in ("waitUntil", "waitSignal", "waitSignals", "waitCallback", "waitExposed", "waitActive"):
+        method = getattr(QtBot, name)
+        method.__kwdefaults__ = {**(method.__kwdefaults__ or {}), "timeout": HANG_GUARD_MS}
+
+
+_generous_qtbot_waits()
+
 BACKEND = os.environ.get("HUIFANG_TEST_DB", "sqlite")
 _pg_counter = iter(range(1, 1_000_000))
 

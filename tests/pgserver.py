@@ -70,16 +70,20 @@ class PgServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
 
-    def wait(self) -> None:
+    def wait(self, hang_guard_s: float = 120) -> None:
+        """Until the server takes connections (pg_ctl -w has usually waited already); a slow, loaded machine
+        only takes longer, the deadline guards against a server that never comes up."""
         import psycopg
 
-        for _ in range(100):
+        deadline = time.monotonic() + hang_guard_s
+        while True:
             try:
                 psycopg.connect(f"host=127.0.0.1 port={self.port} user={self.user} dbname=postgres").close()
                 return
             except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("PostgreSQL did not start") from None
                 time.sleep(0.1)
-        raise RuntimeError("PostgreSQL did not start")
 
     def admin_sql(self, sql: str) -> None:
         import psycopg

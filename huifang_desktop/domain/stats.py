@@ -49,6 +49,7 @@ from typing import Any
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.signoff import canonical_json
+from huifang_desktop.domain.validation import FIRST_DAY, LAST_DAY
 from huifang_desktop.domain.visits import SatisfactionScale
 from huifang_desktop.domain.workcal import WorkCalendar
 
@@ -130,8 +131,9 @@ def _shift_month(year: int, month: int, delta: int) -> tuple[int, int]:
 
 
 def _check_year(year: int) -> None:
-    if not 1900 <= year <= 9999:
-        raise ValidationError(FieldError("period", "统计期间", f"年份 {year} 无效"))
+    if not FIRST_DAY.year <= year <= LAST_DAY.year:  # the one date range (validation.parse_date)
+        raise ValidationError(FieldError(
+            "period", "统计期间", f"年份 {year} 无效（应在 {FIRST_DAY.year}–{LAST_DAY.year} 之间）"))
 
 
 def month_period(year: int, month: int) -> Period:

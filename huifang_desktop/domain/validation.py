@@ -105,6 +105,21 @@ def split_phones(raw: str) -> list[str]:
     return [p.strip() for p in re.split(r"[;；,，/、\n]+|\s{2,}", text) if p.strip()]
 
 
+#: The largest id a query may ask for: PostgreSQL's ``integer`` (SQLite's ids go further, but the same program
+#: runs on both, and a larger number cannot name a saved row on either).
+MAX_DB_ID = 2**31 - 1
+
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2200, 12, 31)
+
+
+def _in_range(day: date, raw: object, label: str, field: str) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError(FieldError(
+            field, label, f"“{raw}”超出可用的日期范围（{FIRST_DAY:%Y-%m-%d} 至 {LAST_DAY:%Y-%m-%d}）"))
+    return day
+
+
 _DATE_PATTERNS = (
     re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$"),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
@@ -115,12 +130,13 @@ def parse_date(raw: str | date | None, *, label: str = "日期", field: str = "d
                required: bool = False) -> date | None:
     """Parse ``2026-11-22``, ``2026/11/22``, ``2026.11.22``, ``2026年11月22日`` or ``20261122``.
 
-    An impossible date (2026-02-30) or an unknown shape raises :class:`ValidationError`.
+    An impossible date (2026-02-30), an unknown shape or a date outside :data:`FIRST_DAY` … :data:`LAST_DAY`
+    (0001-01-01 would overflow the date arithmetic of plans and periods) raises :class:`ValidationError`.
     """
     if isinstance(raw, datetime):
-        return raw.date()
+        return _in_range(raw.date(), raw, label, field)
     if isinstance(raw, date):
-        return raw
+        return _in_range(raw, raw, label, field)
     text = to_halfwidth(clean_text(raw)).replace(" ", "")
     if not text:
         if required:
@@ -131,9 +147,10 @@ def parse_date(raw: str | date | None, *, label: str = "日期", field: str = "d
         if m:
             y, mo, d = (int(g) for g in m.groups())
             try:
-                return date(y, mo, d)
+                day = date(y, mo, d)
             except ValueError:
                 raise ValidationError(FieldError(field, label, f"“{raw}”不是存在的日期")) from None
+            return _in_range(day, raw, label, field)
     raise ValidationError(FieldError(field, label, f"“{raw}”不是可识别的日期，请按 2026-11-22 的格式填写"))
 
 

@@ -70,6 +70,7 @@ from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, Role, business_roles, can, higher_level, reaches_level
 from huifang_desktop.domain.schedule import plan_key
 from huifang_desktop.domain.validation import (
+    MAX_DB_ID,
     already,
     clean_text,
     format_phone,
@@ -704,7 +705,7 @@ def find_id(ctx: ServiceContext, number_or_id: str | int) -> int:
     scoped = (lambda q: q) if cond is None else (lambda q: q.where(cond))
     with ctx.sessions() as s:
         found = s.execute(scoped(select(Complaint.id).where(Complaint.number == text))).scalar()
-        if found is None and text.isdigit():
+        if found is None and text.isdigit() and int(text) <= MAX_DB_ID:  # a larger number is no id
             found = s.execute(scoped(select(Complaint.id).where(Complaint.id == int(text)))).scalar()
     if found is None:
         raise NotFound(f"没有编号为 {text} 的投诉。")
@@ -1549,7 +1550,7 @@ def export_ledger(ctx: ServiceContext, out_path: Path | str, f: ComplaintFilter 
     ctx.require(Permission.EDIT_CUSTOMERS, "导出投诉台账")
     if f.start is not None and f.end is not None and f.end < f.start:
         raise ValidationError(FieldError("end", "截止日期", "不能早于开始日期"))
-    out = checked_target(out_path, ExportError)
+    out = checked_target(out_path, ExportError, suffix=".xlsx")
     period = period_text(f.start, f.end)
     company = load_settings(ctx).company
     try:

@@ -100,6 +100,7 @@ from huifang_desktop.domain.visits import format_visit_number, parse_visit_numbe
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.customers import DuplicateHit, customer_scope
 from huifang_desktop.services.errors import ServiceError
+from huifang_desktop.services.outputs import os_reason
 from huifang_desktop.services.settings import get_value, load_settings
 from huifang_desktop.storage.models import (
     Complaint,
@@ -223,9 +224,13 @@ def read_workbook(path: Path | str, *, sheet: str | None = None, limit: int | No
     rules = rules or ImportRules()
     p = Path(path)
     name = p.name
-    if not p.exists():
+    try:
+        exists, folder = p.exists(), p.is_dir()
+    except OSError as exc:  # a name too long for the file system …
+        raise WorkbookError(f"无法读取文件“{name}”：{os_reason(exc)}。") from exc
+    if not exists:
         raise WorkbookError(f"找不到文件“{name}”（{p.parent}）。")
-    if p.is_dir():
+    if folder:
         raise WorkbookError(f"“{name}”是文件夹，请选择一个 Excel 文件。")
     suffix = p.suffix.lower()
     try:

@@ -1313,7 +1313,7 @@ def export(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter, path: Path | st
     _check_export(ctx, ledger)
     spec = _SPECS[ledger]
     spec.check(ctx, f)
-    out = checked_target(path, LedgerError)
+    out = checked_target(path, LedgerError, suffix=".xlsx")
     picked = _chosen(ledger, columns_)
     cols = columns(ledger)
     total = totals(ctx, ledger, f).count if progress is not None else 0

@@ -21,7 +21,6 @@ entity="complaint", ...)``; copies (一式N联) come from the template.
 
 from __future__ import annotations
 
-import errno
 import functools
 import io
 import json
@@ -43,7 +42,8 @@ from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS, LEDGER_TITLE, LE
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.customers import check_visible, customer_scope
 from huifang_desktop.services.errors import NotFound, PermissionDenied, ServiceError
-from huifang_desktop.services.outputs import period_text
+from huifang_desktop.services.outputs import check_suffix, period_text
+from huifang_desktop.services.outputs import os_reason as _os_reason
 from huifang_desktop.services.settings import (
     SETTINGS_KEY,
     OfficeSettings,
@@ -163,29 +163,19 @@ class PrintedDocument:
 
 # --- files and the audit log ---------------------------------------------------------------------------
 
-def _os_reason(exc: OSError) -> str:
-    code = exc.errno
-    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-        return "磁盘空间不足"
-    if code in (errno.EACCES, errno.EPERM):
-        return "没有写入权限（文件夹只读，或文件正被其他程序打开）"
-    if code == errno.ENOENT:
-        return "文件夹不存在"
-    if code == errno.EROFS:
-        return "磁盘是只读的"
-    if code == errno.EISDIR:
-        return "这是一个文件夹，不是文件"
-    return exc.strerror or str(exc)
-
-
 def write_pdf(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (a temp file renamed when complete); no audit.
 
     Raises :class:`PrintError` in Chinese naming the file (disk full, no permission, missing folder …).
     """
     target = Path(path)
-    if target.is_dir():
+    try:
+        folder = target.is_dir()
+    except OSError as exc:  # a name too long for the file system …
+        raise PrintError(f"无法保存文件 {target}：{_os_reason(exc)}。请换一个位置或文件名后重试。") from exc
+    if folder:
         raise PrintError(f"无法保存 {target}：这是一个文件夹，请给出文件名。")
+    check_suffix(target, ".pdf", PrintError)
     tmp = target.with_name(f".{target.name}.part")
     try:
         with open(tmp, "wb") as f:
@@ -279,6 +269,8 @@ def _form_document(ctx: ServiceContext, template_name: str, jobs: Sequence[Any],
     ``company``: the office's name when the caller has read the settings already."""
     from huifang_desktop.printing import RenderCancelled, render_forms
 
+    if out is not None:
+        check_suffix(Path(out), ".pdf", PrintError)  # before the work
     template = _template(template_name, forms_dir)
     buffer = io.BytesIO()
     try:
@@ -567,6 +559,8 @@ def day_plans_pdf(ctx: ServiceContext, day: date, owner_id: int | None = None, *
     """One 回访记录表 per visit planned for ``day`` (cancelled ones left out), in one PDF: the filled record
     of a visit already made, a blank form for one still to make. ``owner_id`` / ``team`` as in
     :func:`~huifang_desktop.services.visits.list_plans` (the calendar's scope)."""
+    if out is not None:
+        check_suffix(Path(out), ".pdf", PrintError)
     plans = [p for p in list_plans(ctx, start=day, end=day, owner_id=owner_id, team=team)
              if p.state != _CANCELLED]
     if not plans:
@@ -781,6 +775,8 @@ def visit_ledger_pdf(ctx: ServiceContext, start: date | None = None, end: date |
     ctx.require(Permission.EDIT_CUSTOMERS, "打印回访台账")
     if start is not None and end is not None and end < start:
         raise ValidationError(FieldError("end", "截止日期", "不能早于开始日期"))
+    if out is not None:
+        check_suffix(Path(out), ".pdf", PrintError)  # before the work
     options = load_print_options(ctx)
     rows = list(_ledger_print_rows(ledger_rows(ctx, start, end), options.ledger_max_rows, cancelled))
     period = period_text(start, end)

@@ -1250,7 +1250,7 @@ def export_audit(ctx: ServiceContext, out_path: Path | str, f: AuditFilter = Aud
 
     ctx.require(Permission.VIEW_AUDIT, "导出操作日志")
     _check_filter(f)
-    out = checked_target(out_path, ExportError)
+    out = checked_target(out_path, ExportError, suffix=".xlsx")
     period = period_text(f.start, f.end)
     company = load_settings(ctx).company
     try:

@@ -46,14 +46,21 @@ class OfficeSettings:
 
     def validate(self) -> None:
         errors = []
-        if not (self.grade_a > self.grade_b > self.grade_c >= 0):
-            errors.append(FieldError("grade_a", "分级标准", "应满足 A > B > C ≥ 0"))
+        if not (GRADE_MAX >= self.grade_a > self.grade_b > self.grade_c >= 0):
+            errors.append(FieldError("grade_a", "分级标准", f"应满足 {GRADE_MAX} ≥ A > B > C ≥ 0"))
+        if not 1 <= self.grading_window_days <= WINDOW_DAYS_MAX:
+            errors.append(FieldError("grading_window_days", "分级统计天数", f"应为 1 到 {WINDOW_DAYS_MAX} 天"))
         if self.visibility not in (VISIBILITY_OFFICE, VISIBILITY_DEPARTMENT):
             errors.append(FieldError("visibility", "客户可见范围", "应为全公司或本部门"))
         if not self.categories:
             errors.append(FieldError("categories", "客户类别", "至少需要一个类别"))
         if self.retention_years < 1:
             errors.append(FieldError("retention_years", "保存年限", "至少 1 年"))
+        elif self.retention_years > RETENTION_YEARS_MAX:
+            errors.append(FieldError("retention_years", "保存年限", f"不能超过 {RETENTION_YEARS_MAX} 年"))
+        if len(self.customer_code_prefix) > CODE_PREFIX_MAX:  # the code (prefix + serial) has 20 characters
+            errors.append(FieldError("customer_code_prefix", "客户编号前缀",
+                                     f"不能超过 {CODE_PREFIX_MAX} 个字（客户编号最长 20 个字）"))
         if not 1 <= self.login_attempts <= 100:
             errors.append(FieldError("login_attempts", "登录失败次数上限", "应在 1 到 100 之间"))
         if not 1 <= self.lockout_minutes <= 1440:
@@ -62,6 +69,11 @@ class OfficeSettings:
             raise ValidationError(errors)
 
 
+# The settings' ranges, the same as the settings dialog's fields (a larger number would not fit them).
+CODE_PREFIX_MAX = 10  # 客户编号 is String(20): the prefix and a serial of up to 10 digits
+GRADE_MAX = 10_000_000
+WINDOW_DAYS_MAX = 3650
+RETENTION_YEARS_MAX = 100
 SETTINGS_KEY = "office"  # the Setting row holding OfficeSettings as JSON
 
 

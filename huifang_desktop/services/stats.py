@@ -1142,8 +1142,8 @@ ProgressCallback = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
 
 
-def _check_target(out: Path) -> None:
-    checked_target(out, StatsError)
+def _check_target(out: Path, suffix: str = ".xlsx") -> None:
+    checked_target(out, StatsError, suffix=suffix)
 
 
 def export_xlsx(ctx: ServiceContext, report: StatsReport, out_path: Path | str) -> Path:
@@ -1209,7 +1209,7 @@ def export_report(ctx: ServiceContext, period: Period | str, out_path: Path | st
     suffix = out.suffix.lower()
     if suffix not in (".xlsx", ".pdf"):
         raise ValidationError(FieldError("out", "输出文件", "请以 .xlsx 或 .pdf 结尾"))
-    _check_target(out)
+    _check_target(out, suffix)
     if progress is not None:
         progress(0, 3)
     report = build_report(ctx, period, group_by)

@@ -1842,7 +1842,7 @@ def export_ledger(ctx: ServiceContext, out_path: Path | str, *, start: date | No
     ctx.require(Permission.EDIT_CUSTOMERS, "导出回访台账")
     if start is not None and end is not None and end < start:
         raise ValidationError(FieldError("end", "截止日期", "不能早于开始日期"))
-    out = checked_target(out_path, ExportError)
+    out = checked_target(out_path, ExportError, suffix=".xlsx")
     period = period_text(start, end)
     company = load_settings(ctx).company
     try:

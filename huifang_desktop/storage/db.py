@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_MS = 5000
@@ -45,6 +46,13 @@ _EXPLAINED = (
      "请检查磁盘后再试，必要时从备份恢复。"),
     (("unable to open database file",),
      "无法打开数据库文件：文件夹不存在、不可写或网络共享已断开。请检查数据文件夹。"),
+    # before the network entry: psycopg says "connection to server at … failed: FATAL: password auth…"
+    (("password authentication failed", "no password supplied"),
+     ("用户名或密码错误（PostgreSQL 拒绝登录）。请检查 --database-url 中的用户名和密码，"
+      "或请数据库管理员确认该用户可以登录。没有改动任何数据。")),
+    (("failed to resolve host", "name or service not known", "could not translate host name",
+      "nodename nor servname"),
+     "找不到数据库服务器（服务器名称无法解析）。请检查 --database-url 中的服务器地址和网络。"),
     (("connection refused", "could not connect", "server closed the connection", "connection timeout",
       "connection to server"),
      "无法连接数据库服务器。这次的修改没有保存。请检查网络和 PostgreSQL 服务器是否在运行。"),
@@ -73,6 +81,32 @@ def _translate_errors(engine: Engine) -> None:
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
+
+
+SUPPORTED_URLS = ("可用的数据库地址：不给 --database-url 时使用数据文件夹里的 SQLite 文件（默认）；"
+                  "sqlite:///文件夹/huifang.db（指定的 SQLite 文件）；"
+                  "postgresql+psycopg://用户名:密码@服务器[:端口]/数据库名（PostgreSQL 服务器）。")
+
+
+def check_url(url: str) -> URL:
+    """The parsed database address a user gave (``--database-url``); :class:`DatabaseError` (listing the
+    supported forms) for one that does not parse, names another database system, leaves out the SQLite file
+    or needs a missing driver."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise DatabaseError(f"无法识别数据库地址“{url}”。{SUPPORTED_URLS}") from exc
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise DatabaseError(f"不支持数据库“{parsed.drivername}”（地址“{url}”）。{SUPPORTED_URLS}")
+    if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise DatabaseError(f"数据库地址“{url}”没有给出 SQLite 文件的路径。{SUPPORTED_URLS}")
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (NoSuchModuleError, ImportError) as exc:
+        raise DatabaseError(f"数据库地址“{url}”要求的驱动“{parsed.get_driver_name()}”不可用"
+                            f"（PostgreSQL 请用 postgresql+psycopg://）。{SUPPORTED_URLS}") from exc
+    return parsed
 
 
 def make_engine(url: str) -> Engine:
@@ -144,7 +178,10 @@ def accept_current_file(engine: Engine) -> None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions whose text values are checked against the columns' lengths first (``storage/limits.py``)."""
+    from huifang_desktop.storage.limits import install
+
+    return install(sessionmaker(engine, expire_on_commit=False))
 
 
 def is_sqlite(engine: Engine) -> bool:

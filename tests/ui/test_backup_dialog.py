@@ -29,7 +29,7 @@ def test_backup_now_then_restore_in_two_steps(qtbot: QtBot, ctx: ServiceContext,
     qtbot.addWidget(dialog)
     assert dialog.table.rowCount() == 0
     dialog.start_backup()
-    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1)
     assert "已校验" in dialog.message.text()
     assert "客户 1" in dialog.details.text()
 

@@ -106,7 +106,7 @@ def test_repeat_suggestion_appears_while_typing_and_attaching_adds_an_occurrence
     dialog = tab.new_complaint()
     qtbot.keyClicks(dialog.phone, "13812345678")
     dialog.subject.insert("送货延误")  # typed (QTest cannot type Chinese): emits textEdited like the keyboard
-    qtbot.waitUntil(lambda: dialog.repeats.rowCount() == 1, timeout=3000)
+    qtbot.waitUntil(lambda: dialog.repeats.rowCount() == 1)
     assert dialog.repeats.repeat(0).number == first.number
     assert "1 件" in dialog.repeat_title.text()
     assert dialog.attach_button.isEnabled()
@@ -125,7 +125,7 @@ def test_intake_links_a_customer_found_by_pinyin_initials(qtbot, cctx, customer)
     tab = _tab(qtbot, cctx)
     dialog = tab.new_complaint()
     qtbot.keyClicks(dialog.customer_edit, "hzmd")
-    qtbot.waitUntil(lambda: len(dialog.suggestions()) == 1, timeout=3000)
+    qtbot.waitUntil(lambda: len(dialog.suggestions()) == 1)
     assert "杭州明达贸易有限公司" in dialog.suggestions()[0]
     dialog.choose_customer(0)
     assert dialog.customer_id == customer.id
@@ -280,7 +280,7 @@ def test_search_filters_as_you_type(qtbot, cctx):
     tab = _tab(qtbot, cctx)
     tab.search.setText("收费")
     assert tab.model.rowCount() == 2  # not yet: the search waits for a pause in typing
-    qtbot.waitUntil(lambda: tab.model.rowCount() == 1, timeout=3000)
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 1)
     assert _numbers(tab) == [wanted.number]
     assert tab.count_label.text() == "共 1 件"
 
@@ -291,8 +291,8 @@ def test_export_writes_the_ledger_off_the_gui_thread(qtbot, cctx, tmp_path):
     target = tmp_path / "投诉台账.xlsx"
     tab.ask_export_path = lambda: str(target)
     qtbot.mouseClick(tab.export_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "已导出" in tab.notice.text(), timeout=10_000)
-    qtbot.waitUntil(lambda: tab.export_thread is not None and tab.export_thread.isFinished(), timeout=5000)
+    qtbot.waitUntil(lambda: "已导出" in tab.notice.text())
+    qtbot.waitUntil(lambda: tab.export_thread is not None and tab.export_thread.isFinished())
     assert "1 条" in tab.notice.text() and tab.export_button.isEnabled()
     wb = load_workbook(target, read_only=True)
     try:
@@ -303,8 +303,8 @@ def test_export_writes_the_ledger_off_the_gui_thread(qtbot, cctx, tmp_path):
 
     tab.ask_export_path = lambda: str(tmp_path / "no-such-folder" / "x.xlsx")
     tab.export_ledger()
-    qtbot.waitUntil(lambda: "导出失败" in tab.notice.text(), timeout=10_000)
-    qtbot.waitUntil(lambda: tab.export_thread.isFinished(), timeout=5000)
+    qtbot.waitUntil(lambda: "导出失败" in tab.notice.text())
+    qtbot.waitUntil(lambda: tab.export_thread.isFinished())
     assert "文件夹不存在" in tab.notice.text()
 
 
@@ -379,10 +379,10 @@ def test_main_window_escalates_at_start_reminds_and_marks_notices_seen(qtbot, ct
     messages: list[str] = []
     window.statusBar().messageChanged.connect(messages.append)
     window.on_started()
-    qtbot.waitUntil(lambda: any("待办投诉" in m for m in messages), timeout=10_000)
-    qtbot.waitUntil(lambda: window._catch_up.isFinished(), timeout=5000)
+    qtbot.waitUntil(lambda: any("待办投诉" in m for m in messages))
+    qtbot.waitUntil(lambda: window._catch_up.isFinished())
     backup = getattr(window, "_backup_thread", None)  # started after the catch-up; let it end with the test
-    qtbot.waitUntil(lambda: backup is None or backup.isFinished(), timeout=10_000)
+    qtbot.waitUntil(lambda: backup is None or backup.isFinished())
     message = next(m for m in messages if "待办投诉" in m)
     assert "今日待回访" in message and "待办投诉 1 件，逾期 1 件" in message and "新分派" in message
     assert cs.get_complaint(sctx, late.id).row.handler == "李主管"

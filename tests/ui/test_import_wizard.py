@@ -21,6 +21,7 @@ from huifang_desktop.storage.models import AuditLog, Customer
 from huifang_desktop.ui.importing import ImportWizard
 from huifang_desktop.ui.importing.models import HEADER_ROW_COLOR, IssueModel, PreviewModel
 from huifang_desktop.ui.main_window import MainWindow
+from tests.conftest import HANG_GUARD_S
 from tests.services.test_importing import existing, ugly_customer_workbook  # noqa: F401  (fixture)
 
 SHOTS = os.environ.get("HUIFANG_SCREENSHOTS")
@@ -61,7 +62,7 @@ def make_wizard(qtbot, ctx):
 
 
 def _idle(qtbot, wizard: ImportWizard, page_id: int) -> None:
-    qtbot.waitUntil(lambda: wizard.currentId() == page_id and not wizard.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: wizard.currentId() == page_id and not wizard.busy)
 
 
 def _to_report(qtbot, wizard: ImportWizard, path: Path) -> None:
@@ -146,11 +147,11 @@ def test_import_wizard_end_to_end_with_retry(qtbot, ctx, clerk, existing, tmp_pa
     # the clerk fixes row 7 in Excel and presses 修改后重试
     ugly_customer_workbook(path, fix=True)
     qtbot.mouseClick(report_page.retry_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: wizard.report is not None and not wizard.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: wizard.report is not None and not wizard.busy)
     assert [i.row for i in wizard.report.issues] == [9, 10] and wizard.report.valid_count == 4
     assert "可导入 4 行" in report_page.summary.text()
 
-    with qtbot.waitSignal(wizard.imported, timeout=20_000) as imported:
+    with qtbot.waitSignal(wizard.imported) as imported:
         _next(qtbot, wizard)
     _idle(qtbot, wizard, ImportWizard.PAGE_SUMMARY)
     assert imported.args[0].imported == 4
@@ -175,7 +176,7 @@ def test_import_wizard_cancel_during_the_import_writes_nothing(qtbot, ctx, clerk
     real = importing.run_import
 
     def held(*args, **kwargs):  # the write waits until the test has pressed 取消导入
-        gate.wait(10)
+        gate.wait(HANG_GUARD_S)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(importing, "run_import", held)
@@ -197,14 +198,14 @@ def test_import_wizard_undoes_the_import_it_just_made(qtbot, ctx, clerk, tmp_pat
     path = ugly_customer_workbook(tmp_path / "c.xlsx", fix=True)
     wizard = make_wizard(clerk, path)
     _to_report(qtbot, wizard, path)
-    with qtbot.waitSignal(wizard.imported, timeout=20_000):
+    with qtbot.waitSignal(wizard.imported):
         _next(qtbot, wizard)
     _idle(qtbot, wizard, ImportWizard.PAGE_SUMMARY)
     page = wizard.summary_page
     assert _count(ctx) == 5 and page.undo_button.isVisible()
     qtbot.mouseClick(page.undo_button, Qt.MouseButton.LeftButton)  # first click only asks
     assert page.undo_button.text() == "确认撤销：删除刚导入的 5 行" and _count(ctx) == 5
-    with qtbot.waitSignal(wizard.undone, timeout=20_000) as undone:
+    with qtbot.waitSignal(wizard.undone) as undone:
         qtbot.mouseClick(page.undo_button, Qt.MouseButton.LeftButton)
     assert undone.args[0].removed == 5 and _count(ctx) == 0
     assert page.title() == "已撤销导入" and "删除客户台账记录 5 条" in page.text.text()
@@ -335,7 +336,7 @@ def test_import_runs_dialog_lists_the_imports_and_undoes_one_from_the_menu(qtbot
 
     dialog.table.selectRow(0)  # the second: undone, and the list says so
     qtbot.mouseClick(dialog.undo_button, Qt.MouseButton.LeftButton)
-    with qtbot.waitSignal(dialog.undone, timeout=10_000):
+    with qtbot.waitSignal(dialog.undone):
         qtbot.mouseClick(dialog.undo_button, Qt.MouseButton.LeftButton)
     assert _count(ctx) == 5 and "删除客户台账记录 2 条" in dialog.message.text()
     assert model.data(model.index(0, 7)).startswith("已撤销（小王") and model.runs[0].id == second.run_id

@@ -22,6 +22,7 @@ from huifang_desktop.services.ledgers import Ledger
 from huifang_desktop.ui.ledgers import LedgersTab
 from huifang_desktop.ui.ledgers.model import LedgerTableModel, TotalsModel
 from huifang_desktop.ui.ledgers.service_dialog import ServiceRecordDialog
+from tests.conftest import HANG_GUARD_S
 from tests.services.test_ledgers import Office, office  # noqa: F401  (fixture)
 
 
@@ -48,7 +49,7 @@ def make_tab(qtbot: Any) -> Any:
 
 def _settled(qtbot: Any, tab: LedgersTab) -> None:
     qtbot.waitUntil(lambda: tab.totals is not None or "未能计算" in tab.summary_label.text()
-                    or bool(tab.notice.text()), timeout=15_000)
+                    or bool(tab.notice.text()))
 
 
 def _pick(qtbot: Any, tab: LedgersTab, ledger: Ledger) -> None:
@@ -112,7 +113,7 @@ def test_filters_run_in_sql_and_the_date_fields_say_unlimited(qtbot: Any, make_t
     tab = make_tab(office.clerk)
     assert tab.start.text() == "不限"
     tab.search.setText("顺通")
-    qtbot.waitUntil(lambda: _column(tab, "name") == ["宁波顺通物流"], timeout=5_000)
+    qtbot.waitUntil(lambda: _column(tab, "name") == ["宁波顺通物流"])
     tab.search.clear()
     tab.apply_filter()
     tab.owner.setCurrentIndex(tab.owner.findData("mine"))
@@ -200,7 +201,7 @@ def test_export_writes_what_is_shown_with_a_progress_dialog(qtbot: Any, make_tab
     tab.ask_export_path = lambda: str(out)
     tab.export()
     assert tab.task is not None
-    qtbot.waitUntil(lambda: not tab.task.is_running(), timeout=15_000)
+    qtbot.waitUntil(lambda: not tab.task.is_running())
     assert "已导出 2 行" in tab.notice.text()
     wb = load_workbook(out)
     ws = wb["售后服务台账"]
@@ -226,10 +227,10 @@ def test_export_can_be_cancelled(qtbot: Any, make_tab: Any, office: Office, tmp_
     _pick(qtbot, tab, Ledger.VISITS)
     tab.ask_export_path = lambda: str(tmp_path / "v.xlsx")
     tab.export()
-    assert started.wait(10)
+    assert started.wait(HANG_GUARD_S)
     assert not tab.export_button.isEnabled()
     tab.task.cancel()
-    qtbot.waitUntil(lambda: not tab.task.is_running(), timeout=15_000)
+    qtbot.waitUntil(lambda: not tab.task.is_running())
     assert tab.notice.text() == "已取消，没有生成文件。" and tab.export_button.isEnabled()
     assert not (tmp_path / "v.xlsx").exists()
 
@@ -245,7 +246,7 @@ def test_print_opens_the_preview_of_the_shown_ledger(qtbot: Any, make_tab: Any, 
     tab = make_tab(office.supervisor)
     _pick(qtbot, tab, Ledger.SERVICES)
     tab.print_ledger()
-    qtbot.waitUntil(lambda: tab.preview is not None, timeout=20_000)
+    qtbot.waitUntil(lambda: tab.preview is not None)
     assert tab.preview.page_count() == 1
     assert "售后服务台账" in tab.preview.windowTitle()
     tab.preview.close()

@@ -66,16 +66,16 @@ def test_start_runs_the_daily_catch_up_in_the_background_once(qtbot, ctx, clerk,
     window = MainWindow(ctx.as_user(supervisor), AppPaths(tmp_path))
     qtbot.addWidget(window)
     window.on_started()
-    qtbot.waitUntil(lambda: "今日待回访" in window.statusBar().currentMessage(), timeout=10_000)
+    qtbot.waitUntil(lambda: "今日待回访" in window.statusBar().currentMessage())
     plans = visit_service.list_plans(ctx, start=date(2026, 1, 1), end=date(2027, 12, 31))
     assert [p.visit_type for p in plans] == ["例行"]
     assert visit_service.daily_catch_up(ctx) is None  # already ran today
     # then the day's verified backup is made in the background, once
     from huifang_desktop.services import backups
-    qtbot.waitUntil(lambda: len(backups.list_backups(tmp_path / "backups")) == 1, timeout=10_000)
-    qtbot.waitUntil(lambda: not window._backup_thread.isRunning(), timeout=10_000)
+    qtbot.waitUntil(lambda: len(backups.list_backups(tmp_path / "backups")) == 1)
+    qtbot.waitUntil(lambda: not window._backup_thread.isRunning())
     window.start_daily_backup()
-    qtbot.waitUntil(lambda: not window._backup_thread.isRunning(), timeout=10_000)
+    qtbot.waitUntil(lambda: not window._backup_thread.isRunning())
     assert [b.reason for b in backups.list_backups(tmp_path / "backups")] == ["daily"]
 
 

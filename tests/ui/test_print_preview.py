@@ -25,6 +25,7 @@ from huifang_desktop.ui.calendar.record_dialog import VisitRecordDialog
 from huifang_desktop.ui.calendar.tab import CalendarTab
 from huifang_desktop.ui.common.print_preview import PdfPages, PrintPreviewDialog
 from huifang_desktop.ui.common.progress import run_with_progress
+from tests.conftest import HANG_GUARD_S
 
 DAY = date(2026, 11, 24)
 
@@ -217,7 +218,7 @@ def test_progress_runner_reports_steps_and_delivers_the_result(qtbot, qapp) -> N
         return "结果"
 
     task = run_with_progress(parent, "批量打印", "正在生成…", work, seen.append, show_after_ms=0)
-    with qtbot.waitSignal(task.done, timeout=5000):
+    with qtbot.waitSignal(task.done):
         pass
     assert task.wait()
     assert seen == ["结果"]
@@ -248,9 +249,9 @@ def test_progress_runner_cancel_stops_the_work_early(qtbot) -> None:
 
     task = run_with_progress(parent, "批量打印", "正在生成…", work, lambda r: outcome.append("done"),
                              lambda e: outcome.append(f"error {e}"), lambda: outcome.append("cancelled"))
-    assert started.wait(5)
+    assert started.wait(HANG_GUARD_S)
     task.cancel()
-    with qtbot.waitSignal(task.cancelled, timeout=5000):
+    with qtbot.waitSignal(task.cancelled):
         pass
     assert task.wait()
     assert outcome == ["cancelled"]
@@ -268,7 +269,7 @@ def test_progress_runner_reports_a_failure(qtbot) -> None:
         raise printing_service.PrintError("无法打印")
 
     task = run_with_progress(parent, "t", "t", work, lambda r: None, errors.append)
-    with qtbot.waitSignal(task.failed, timeout=5000):
+    with qtbot.waitSignal(task.failed):
         pass
     assert task.wait()
     assert [str(e) for e in errors] == ["无法打印"]
@@ -296,7 +297,7 @@ def test_calendar_batch_prints_the_days_plans_into_one_preview(qtbot, planned, t
     qtbot.addWidget(tab)
     tab.print_day_button.click()
     assert tab.print_task is not None
-    qtbot.waitUntil(lambda: tab.preview is not None, timeout=10000)
+    qtbot.waitUntil(lambda: tab.preview is not None)
     assert tab.print_task.wait()
     assert tab.preview.page_count() == 2
     assert "2026-11-24" in tab.preview.windowTitle()
@@ -317,7 +318,7 @@ def test_calendar_batch_of_an_empty_day_says_so(qtbot, planned) -> None:
     qtbot.addWidget(tab)
     tab.selected = date(2026, 11, 28)
     tab.print_day()
-    qtbot.waitUntil(lambda: "没有要打印的回访计划" in tab.notice.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "没有要打印的回访计划" in tab.notice.text())
     assert tab.print_task is not None and tab.print_task.wait()
     assert tab.preview is None and tab.print_day_button.isEnabled()
 

@@ -42,7 +42,7 @@ def _open(qtbot, ctx) -> ReviewTab:
     tab.activateWindow()
     qtbot.waitUntil(tab.isActiveWindow)
     page = tab.review_page
-    qtbot.waitUntil(lambda: not page.scanning, timeout=5000)
+    qtbot.waitUntil(lambda: not page.scanning)
     return tab
 
 
@@ -234,9 +234,8 @@ def test_audit_page_filters_pages_and_exports(qtbot, ctx, office, supervisor, tm
     audit.action.setCurrentText("签字")
     out = tmp_path / "log.xlsx"
     audit.export_to(out)
-    qtbot.waitUntil(lambda: "已导出" in audit.status.text(), timeout=10_000)
-    qtbot.waitUntil(lambda: audit.export_thread is not None and audit.export_thread.isFinished(),
-                    timeout=5000)
+    qtbot.waitUntil(lambda: "已导出" in audit.status.text())
+    qtbot.waitUntil(lambda: audit.export_thread is not None and audit.export_thread.isFinished())
     ws = load_workbook(out).active
     assert [c.value for c in ws[2]][:6] == ["时间", "用户", "操作", "对象", "原值", "新值"]
     assert ws.cell(3, 3).value == "签字" and ws.max_row == 3

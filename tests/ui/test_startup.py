@@ -17,7 +17,7 @@ from huifang_desktop.app import UserError
 from huifang_desktop.config import AppPaths
 from huifang_desktop.ui import application
 from huifang_desktop.ui.login import LoginDialog
-from tests.conftest import PASSWORD
+from tests.conftest import HANG_GUARD_S, PASSWORD
 
 
 def _args(**given: Any) -> argparse.Namespace:
@@ -77,7 +77,7 @@ def test_the_frame_answers_while_the_database_opens_then_log_in_builds_only_the_
     seen: dict[str, Any] = {}
 
     def open_data() -> Any:
-        assert gate.wait(20), "the test never let the database open"
+        assert gate.wait(HANG_GUARD_S), "the test never let the database open"
         return ctx
 
     def while_loading(window: Any) -> bool:
@@ -138,7 +138,7 @@ def test_closing_the_frame_while_the_database_opens_ends_the_program_without_log
     gate = threading.Event()
 
     def open_data() -> Any:
-        gate.wait(20)
+        gate.wait(HANG_GUARD_S)
         return ctx
 
     def close_early(window: Any) -> bool:

@@ -23,15 +23,15 @@ def _tab(qtbot, ctx: ServiceContext) -> StatsTab:
     qtbot.addWidget(tab)
     tab.resize(1200, 800)
     tab.show()
-    qtbot.waitUntil(lambda: tab.report is not None or "无法统计" in tab.notice.text(), timeout=15_000)
-    qtbot.waitUntil(lambda: not tab.is_loading(), timeout=15_000)
+    qtbot.waitUntil(lambda: tab.report is not None or "无法统计" in tab.notice.text())
+    qtbot.waitUntil(lambda: not tab.is_loading())
     return tab
 
 
 def _reload(qtbot, tab: StatsTab) -> None:
-    with qtbot.waitSignal(tab.loaded, timeout=15_000):
+    with qtbot.waitSignal(tab.loaded):
         tab.refresh()
-    qtbot.waitUntil(lambda: not tab.is_loading(), timeout=15_000)
+    qtbot.waitUntil(lambda: not tab.is_loading())
 
 
 def _column(tab: StatsTab, page: str, key: str, column: int = 0) -> list[str]:
@@ -90,12 +90,12 @@ def test_stats_tab_shows_the_months_figures_tables_and_charts(qtbot, ctx: Servic
 
 def test_stats_tab_regroups_and_follows_the_period(qtbot, ctx: ServiceContext, office: Office) -> None:
     tab = _tab(qtbot, ctx.as_user(office.supervisor))
-    with qtbot.waitSignal(tab.loaded, timeout=15_000):
+    with qtbot.waitSignal(tab.loaded):
         tab.group.setCurrentIndex(tab.group.findData("department"))
     assert _column(tab, "visits", "groups") == ["客服部", "销售部", "合计"]
-    with qtbot.waitSignal(tab.loaded, timeout=15_000):
+    with qtbot.waitSignal(tab.loaded):
         tab.picker.kind.setCurrentIndex(tab.picker.kind.findData(PeriodKind.QUARTER.value))
-    qtbot.waitUntil(lambda: not tab.is_loading(), timeout=15_000)
+    qtbot.waitUntil(lambda: not tab.is_loading())
     assert tab.report is not None and tab.report.title == "季度客户服务报告"
     assert tab.assessment_page.stack.currentIndex() == 0  # 考核 is monthly: the hint is shown
 
@@ -115,18 +115,18 @@ def test_assessment_page_manager_confirms_then_withdraws(qtbot, ctx: ServiceCont
     qtbot.mouseClick(page.confirm_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.password_dialog is not None and page.password_dialog.isVisible())
     qtbot.keyClicks(page.password_dialog.password, PASSWORD)  # 签字确认: the manager's password
-    with qtbot.waitSignal(tab.loaded, timeout=15_000):
+    with qtbot.waitSignal(tab.loaded):
         qtbot.keyClick(page.password_dialog.password, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not tab.is_loading(), timeout=15_000)
+    qtbot.waitUntil(lambda: not tab.is_loading())
     assert stats_service.assessment(mctx, "2026-10").status is AssessmentStatus.CONFIRMED
     assert "已锁定" in page.status.text() and "赵经理" in page.status.text()
     assert not page.confirm_button.isEnabled() and page.reopen_button.isEnabled()
     qtbot.mouseClick(page.reopen_button, Qt.MouseButton.LeftButton)  # no reason: refused in the page
     assert "撤回原因" in page.message.text()
     page.reason.setText("补录回访记录")
-    with qtbot.waitSignal(tab.loaded, timeout=15_000):
+    with qtbot.waitSignal(tab.loaded):
         qtbot.mouseClick(page.reopen_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not tab.is_loading(), timeout=15_000)
+    qtbot.waitUntil(lambda: not tab.is_loading())
     assert stats_service.assessment(mctx, "2026-10").status is AssessmentStatus.REOPENED
     assert "已撤回" in page.status.text()
 
@@ -146,17 +146,17 @@ def test_stats_tab_exports_excel_and_pdf_in_the_background(qtbot, ctx: ServiceCo
     xlsx = tmp_path / "十月.xlsx"
     tab.ask_export_path = lambda suffix: str(xlsx)
     qtbot.mouseClick(tab.xlsx_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "已导出" in tab.notice.text() or "失败" in tab.notice.text(), timeout=15_000)
+    qtbot.waitUntil(lambda: "已导出" in tab.notice.text() or "失败" in tab.notice.text())
     assert str(xlsx) in tab.notice.text()
     assert load_workbook(xlsx)["主要指标"]["B5"].value == 7
     pdf = tmp_path / "十月.pdf"
     tab.ask_export_path = lambda suffix: str(pdf)
     qtbot.mouseClick(tab.pdf_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "已导出" in tab.notice.text() and str(pdf) in tab.notice.text(), timeout=15_000)
+    qtbot.waitUntil(lambda: "已导出" in tab.notice.text() and str(pdf) in tab.notice.text())
     assert pdf.read_bytes()[:5] == b"%PDF-"
     tab.ask_export_path = lambda suffix: str(tmp_path / "missing" / "x.xlsx")
     qtbot.mouseClick(tab.xlsx_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "导出失败" in tab.notice.text(), timeout=15_000)
+    qtbot.waitUntil(lambda: "导出失败" in tab.notice.text())
     assert tab.xlsx_button.isEnabled()
     tab.wait()
 
@@ -164,7 +164,7 @@ def test_stats_tab_exports_excel_and_pdf_in_the_background(qtbot, ctx: ServiceCo
 def test_stats_tab_print_preview_opens_the_report(qtbot, ctx: ServiceContext, office: Office) -> None:
     tab = _tab(qtbot, ctx.as_user(office.supervisor))
     qtbot.mouseClick(tab.preview_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: tab.preview is not None, timeout=15_000)
+    qtbot.waitUntil(lambda: tab.preview is not None)
     assert tab.preview is not None and "月度回访统计表" in tab.preview.windowTitle()
     tab.preview.close()
     tab.wait()
