@@ -270,7 +270,9 @@ def verify_all(ctx: ServiceContext, backup_folder: Path | None = None, progress:
 
 def verify_tail(ctx: ServiceContext) -> VerifyReport:
     """The start-up check: the chain from the last verified position to the head, and the users. Cheap on a
-    large office (only the new rows are read). Remembers the new position when nothing is broken."""
+    large office (only the new rows are read). Remembers the new position when nothing is broken. What it
+    finds is for those who may read the audit log."""
+    ctx.require(Permission.VIEW_AUDIT, "校验审计链")
     report = VerifyReport()
     with ctx.sessions() as s:
         row = s.get(Setting, VERIFIED_KEY)

@@ -43,7 +43,7 @@ def collect(ctx: ServiceContext) -> Reminder:
 def chain_findings(ctx: ServiceContext) -> tuple[str, ...]:
     """The start-up tamper check (only the audit chain's new tail and the users: cheap on a large office),
     for supervisors, managers and administrators; clerks are not shown it."""
-    if not can(ctx.user.role, Permission.VIEW_AUDIT):
+    if not ctx.may(Permission.VIEW_AUDIT):
         return ()
     return tuple(tamper.verify_tail(ctx).findings)
 

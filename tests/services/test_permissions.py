@@ -19,6 +19,7 @@ from huifang_desktop.services.customers import register_customer
 from huifang_desktop.services.errors import DuplicateWarning, NotFound, PermissionDenied
 from huifang_desktop.services.ledgers import Ledger, choices, print_document
 from huifang_desktop.services.settings import load_settings, save_settings, set_value
+from tests.conftest import PASSWORD
 
 
 def _customer(ctx: ServiceContext, name: str, mobile: str) -> int:
@@ -156,11 +157,11 @@ def test_supervisor_cannot_allow_self_sign_and_sign_own_record(ctx: ServiceConte
         set_value(sctx, rv.RULES_KEY, {"allow_self_sign": True}, what="审阅设置")
     assert rv.load_review_rules(ctx).allow_self_sign is False
     with pytest.raises(PermissionDenied, match="自己的"):
-        rv.sign(sctx, rv.ReviewKind.RECORD, own.id)
+        rv.sign(sctx, rv.ReviewKind.RECORD, own.id, password=PASSWORD)
     rv.save_review_rules(sctx, replace(rv.load_review_rules(sctx), record_workdays=3))  # other rules: theirs
     # the manager decides; then (the existing meaning of the setting) one may sign one's own
     rv.save_review_rules(mctx, replace(rv.load_review_rules(mctx), allow_self_sign=True))
-    assert rv.sign(sctx, rv.ReviewKind.RECORD, own.id).status == "已签字"
+    assert rv.sign(sctx, rv.ReviewKind.RECORD, own.id, password=PASSWORD).status == "已签字"
 
 
 def test_the_new_rights_are_held_by_whom_the_brief_says() -> None:

@@ -37,6 +37,7 @@ from huifang_desktop.services import (
     service_records,
     settings,
     stats,
+    tamper,
     users,
     visits,
 )
@@ -78,6 +79,7 @@ ANY_USER = {
     "users.has_users", "users.list_departments", "users.authenticate", "users.list_users", "users.get_user",
     "users.find_user", "users.clerks", "users.change_password", "users.demo_login", "users.is_demo_office",
     "users.locked_until", "users.must_change_password", "printing.draft_visit_record_pdf",
+    "backups.note_instance", "signing.credential_key", "signing.unlock", "tamper.chain_head",
     "visits.work_calendar", "visits.load_rules", "visits.load_options", "visits.load_scale", "visits.list_plans",
     "visits.get_plan", "visits.day_counts", "visits.due_summary", "visits.prefill_record", "visits.get_record",
     "visits.overdue_transfers", "visits.list_records", "visits.draft_report", "visits.plan_counts",
@@ -92,7 +94,9 @@ OFFICE_DUTIES = {
 }
 
 # --- helpers that run inside a caller's transaction (they take the Session): the calling service checked --
-IN_TRANSACTION = {"complaints.apply_closing_visit_in", "context.audit", "visits.plan_purchase_in"}
+IN_TRANSACTION = {"complaints.apply_closing_visit_in", "context.audit", "visits.plan_purchase_in",
+                  "context.audit_values", "signing.ensure_key_at_login", "signing.password_changed",
+                  "signing.set_new_key"}
 
 # --- rights that depend on the record, decided after loading it: its handler / owner / author, or a
 # permission (WORK_FOR_OTHERS, REASSIGN, SIGN_OFF). Tested with real records in the modules' own tests. ----
@@ -224,6 +228,8 @@ NEEDS: dict[str, tuple[tuple[Permission, ...], Call]] = {
         c, f"u{c.user.id}", "新人", Role.CLERK, "secret-123456")),
     "users.reset_password": ((P.MANAGE_USERS,), lambda c, w: users.reset_password(c, "nobody")),
     "users.unlock_user": ((P.MANAGE_USERS,), lambda c, w: users.unlock_user(c, "nobody")),
+    "tamper.verify_all": ((P.VIEW_AUDIT,), lambda c, w: tamper.verify_all(c)),
+    "tamper.verify_tail": ((P.VIEW_AUDIT,), lambda c, w: tamper.verify_tail(c)),
     "users.mark_demo_office": ((P.MANAGE_USERS,), lambda c, w: users.mark_demo_office(c)),
     "users.set_active": ((P.MANAGE_USERS,), lambda c, w: users.set_active(c, NO, False)),
     "visits.save_rules": ((P.MANAGE_SETTINGS,), lambda c, w: visits.save_rules(c, visits.load_rules(c))),

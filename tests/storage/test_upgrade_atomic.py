@@ -141,8 +141,11 @@ def test_upgrade_killed_at_every_point_leaves_the_old_schema_and_the_next_start_
     assert _rows(path, "SELECT version_num FROM alembic_version") == [(head_revision(),)]
     after = _contents(path)
     for table, rows in before.items():
-        if table != "alembic_version":
-            assert after[table] == rows, table
+        if table != "alembic_version" and rows:
+            # every row kept as it was; later revisions may add columns (at the end) and rows (0010 records
+            # each user's state in the audit chain)
+            width = len(rows[0])
+            assert [r[:width] for r in after[table][:len(rows)]] == rows, table
     engine = make_engine(sqlite_url(path))
     try:
         _assert_0001_rows_readable(engine)
