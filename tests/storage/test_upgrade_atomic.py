@@ -145,7 +145,8 @@ def test_upgrade_killed_at_every_point_leaves_the_old_schema_and_the_next_start_
             # every row kept as it was; later revisions may add columns (at the end) and rows (0010 records
             # each user's state in the audit chain)
             width = len(rows[0])
-            assert [r[:width] for r in after[table][:len(rows)]] == rows, table
+            kept = {r[:width] for r in after[table]}
+            assert [r for r in rows if r not in kept] == [], table
     engine = make_engine(sqlite_url(path))
     try:
         _assert_0001_rows_readable(engine)
