@@ -147,3 +147,24 @@ def test_settings_command_sets_department_visibility_and_refuses_bad_values(tmp_
     out = capsys.readouterr().out
     assert "visibility             department" in out
     assert "grade_a                100" in out
+
+
+def test_smoke_test_renders_the_blank_form_through_qtpdf(qapp) -> None:
+    import io
+    from datetime import datetime
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    from huifang_desktop.printing.render import render_form
+    from huifang_desktop.printing.templates import load_template
+    from huifang_desktop.ui.application import _smoke_test_preview
+
+    form = io.BytesIO()
+    render_form(load_template("visit_record"), None, form, printed_at=datetime(2026, 11, 24, 10, 0))
+    assert _smoke_test_preview(form.getvalue()) is None
+    empty = io.BytesIO()
+    canvas = Canvas(empty)
+    canvas.showPage()
+    canvas.save()
+    assert "空白页" in (_smoke_test_preview(empty.getvalue()) or "")
+    assert "打印预览无法读取" in (_smoke_test_preview(form.getvalue()[:2000]) or "")
