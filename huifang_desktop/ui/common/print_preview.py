@@ -58,7 +58,7 @@ def load_pdf(data: bytes, parent: QObject) -> QPdfDocument:
     """A ``QPdfDocument`` of ``data`` (read from a ``QBuffer`` owned by the document), or :class:`PdfError`
     with a Chinese message. The document and its buffer belong to ``parent``."""
     document = QPdfDocument(parent)
-    buffer = QBuffer(document)  # QtPdf reads pages from the device as they are needed: it lives as long
+    buffer = QBuffer(document)  # QtPdf reads from the device as pages are needed: it lives with the document
     buffer.setData(QByteArray(data))
     buffer.open(QIODevice.OpenModeFlag.ReadOnly)
     document.load(buffer)  # a QBuffer is random-access and complete: QtPdf loads it at once
