@@ -83,6 +83,8 @@ HIDDEN_IMPORTS: tuple[str, ...] = (
     "reportlab.pdfbase._fontdata",
     "reportlab.pdfbase.ttfonts",
     "platformdirs",
+    "PySide6.QtPdf",  # the print preview imports them at module level; listed so no hook setting drops them
+    "PySide6.QtPdfWidgets",
 )
 
 # Only when the build environment has the optional driver (pip install .[postgres]).
@@ -91,16 +93,17 @@ OPTIONAL_HIDDEN_IMPORTS: dict[str, tuple[str, ...]] = {
 }
 
 # The program uses QtCore, QtGui, QtWidgets and QtPrintSupport (the print preview's 打印…: QPrinter,
-# QPrintDialog), and QtCharts (the 统计 tab; from PySide6-Addons, +3.3 MB with its QtOpenGL bindings left
-# out as below: QtCharts links libQt6OpenGL(Widgets) but never imports their Python modules).
-# Not QtPdf: the preview draws the PDF pages itself (ui/common/print_preview.py).
-QT_MODULES_USED = ("QtCore", "QtGui", "QtWidgets", "QtPrintSupport", "QtCharts")
+# QPrintDialog), QtCharts (the 统计 tab; from PySide6-Addons, +3.3 MB with its QtOpenGL bindings left
+# out as below: QtCharts links libQt6OpenGL(Widgets) but never imports their Python modules), and QtPdf /
+# QtPdfWidgets (the print preview: QPdfDocument, QPdfView; also PySide6-Addons). libQt6Pdf links
+# libQt6Network, which stays as a library although the QtNetwork Python module is left out.
+QT_MODULES_USED = ("QtCore", "QtGui", "QtWidgets", "QtPrintSupport", "QtCharts", "QtPdf", "QtPdfWidgets")
 QT_MODULES_EXCLUDED = (
     "Qt3DAnimation", "Qt3DCore", "Qt3DExtras", "Qt3DInput", "Qt3DLogic", "Qt3DRender", "QtAxContainer",
     "QtBluetooth", "QtConcurrent", "QtDataVisualization", "QtDBus", "QtDesigner", "QtGraphs",
     "QtGraphsWidgets", "QtHelp", "QtHttpServer", "QtLabsStyleKit", "QtLocation", "QtMultimedia",
-    "QtMultimediaWidgets", "QtNetwork", "QtNetworkAuth", "QtNfc", "QtOpenGL", "QtOpenGLWidgets", "QtPdf",
-    "QtPdfWidgets", "QtPositioning", "QtQml", "QtQmlFeatures", "QtQuick", "QtQuick3D",
+    "QtMultimediaWidgets", "QtNetwork", "QtNetworkAuth", "QtNfc", "QtOpenGL", "QtOpenGLWidgets",
+    "QtPositioning", "QtQml", "QtQmlFeatures", "QtQuick", "QtQuick3D",
     "QtQuickControls2", "QtQuickTest", "QtQuickWidgets", "QtRemoteObjects", "QtScxml", "QtSensors",
     "QtSerialBus", "QtSerialPort", "QtSpatialAudio", "QtSql", "QtStateMachine", "QtSvg", "QtSvgWidgets",
     "QtTest", "QtTextToSpeech", "QtUiTools", "QtWebChannel", "QtWebEngineCore", "QtWebEngineQuick",

@@ -331,7 +331,30 @@ def _smoke_test_print(folder: Path) -> str | None:
     subset_name = re.compile(rb"/FontName /[A-Z]{6}\+" + re.escape(FONT_NAME.encode("ascii")))
     if b"/FontFile2" not in data or subset_name.search(data) is None:
         return f"空白回访记录表 PDF 没有嵌入打印字体 {FONT_NAME}（{font_path()}）：{out}"
+    error = _smoke_test_preview(data)
+    if error is not None:
+        return f"{error}：{out}"
     out.unlink()
+    return None
+
+
+def _smoke_test_preview(data: bytes) -> str | None:
+    """Render page 1 of the PDF through QtPdf as the print preview does; an error message if that fails or
+    the page comes out blank (QtPdf missing from the build, or unable to read our PDFs)."""
+    from PySide6.QtCore import QObject, QSize
+    from PySide6.QtGui import QColor
+
+    from huifang_desktop.ui.common.print_preview import PdfError, load_pdf, render_page
+
+    owner = QObject()
+    try:
+        image = render_page(load_pdf(data, owner), 0, QSize(298, 421))  # A4 at 36 dpi
+    except PdfError as exc:
+        return f"打印预览无法读取空白回访记录表（{exc}）"
+    dark = sum(QColor(image.pixel(x, y)).lightness() < 128
+               for y in range(0, image.height(), 2) for x in range(0, image.width(), 2))
+    if dark < 100:
+        return f"打印预览显示的空白回访记录表是空白页（{dark} 个深色点）"
     return None
 
 

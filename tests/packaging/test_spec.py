@@ -125,6 +125,9 @@ def test_excludes_keep_the_qt_modules_the_program_imports() -> None:
         assert f"PySide6.{used}" not in excluded
     assert {"PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtNetwork", "tkinter", "pytest"} <= excluded
     assert "PIL" not in excluded  # reportlab.lib.utils imports PIL.Image at module level
+    # the print preview shows and prints through QtPdf (QPdfDocument, QPdfView)
+    assert {"PySide6.QtPdf", "PySide6.QtPdfWidgets"} <= set(datafiles.hidden_imports(ROOT, available=lambda n: None))
+    assert not {"PySide6.QtPdf", "PySide6.QtPdfWidgets"} & excluded
 
 
 @pytest.mark.parametrize(("dest", "platform", "kept"), [
@@ -143,6 +146,10 @@ def test_excludes_keep_the_qt_modules_the_program_imports() -> None:
     ("PySide6/Qt/translations/qtbase_de.qm", "linux", False),
     ("PySide6/Qt/translations/qtbase_zh_CN.qm", "linux", True),
     ("PySide6/Qt/lib/libQt6Widgets.so.6", "linux", True),
+    ("PySide6/Qt/lib/libQt6Pdf.so.6", "linux", True),
+    ("PySide6/Qt/lib/libQt6PdfWidgets.so.6", "linux", True),
+    ("PySide6/QtPdf.abi3.so", "linux", True),
+    ("PySide6\\Qt6Pdf.dll", "win32", True),
     ("PySide6\\plugins\\platforms\\qwindows.dll", "win32", True),
     ("PySide6\\plugins\\platforms\\qoffscreen.dll", "win32", True),
     ("PySide6\\plugins\\platforms\\qdirect2d.dll", "win32", False),

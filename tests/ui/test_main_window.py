@@ -163,10 +163,10 @@ def test_start_shows_a_tamper_break_in_red_to_supervisors_but_not_to_clerks(qtbo
         messages: list[str] = []
         window.statusBar().messageChanged.connect(messages.append)
         window.on_started()
-        qtbot.waitUntil(lambda m=messages: any("今日待回访" in x for x in m), timeout=10_000)
-        qtbot.waitUntil(lambda w=window: w._catch_up.isFinished(), timeout=5000)
+        qtbot.waitUntil(lambda m=messages: any("今日待回访" in x for x in m))
+        qtbot.waitUntil(lambda w=window: w._catch_up.isFinished())
         backup = getattr(window, "_backup_thread", None)
-        qtbot.waitUntil(lambda b=backup: b is None or b.isFinished(), timeout=10_000)
+        qtbot.waitUntil(lambda b=backup: b is None or b.isFinished())
         alert = getattr(window, "chain_alert", None)
         if sees:
             assert alert is not None and not alert.isHidden()
@@ -182,5 +182,26 @@ def test_audit_page_full_check_button(qtbot, ctx, supervisor):
     page = AuditLogPage(ctx.as_user(supervisor))
     qtbot.addWidget(page)
     page.verify_button.click()
-    qtbot.waitUntil(lambda: page.verify_button.isEnabled(), timeout=10_000)
+    qtbot.waitUntil(lambda: page.verify_button.isEnabled())
     assert page.status.text().startswith("已检查 ") and page.status.text().endswith("未发现问题。")
+
+
+def test_smoke_test_renders_the_blank_form_through_qtpdf(qapp) -> None:
+    import io
+    from datetime import datetime
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    from huifang_desktop.printing.render import render_form
+    from huifang_desktop.printing.templates import load_template
+    from huifang_desktop.ui.application import _smoke_test_preview
+
+    form = io.BytesIO()
+    render_form(load_template("visit_record"), None, form, printed_at=datetime(2026, 11, 24, 10, 0))
+    assert _smoke_test_preview(form.getvalue()) is None
+    empty = io.BytesIO()
+    canvas = Canvas(empty)
+    canvas.showPage()
+    canvas.save()
+    assert "空白页" in (_smoke_test_preview(empty.getvalue()) or "")
+    assert "打印预览无法读取" in (_smoke_test_preview(form.getvalue()[:2000]) or "")

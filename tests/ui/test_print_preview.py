@@ -23,7 +23,7 @@ from huifang_desktop.services import printing as printing_service
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.ui.calendar.record_dialog import VisitRecordDialog
 from huifang_desktop.ui.calendar.tab import CalendarTab
-from huifang_desktop.ui.common.print_preview import PdfPages, PrintPreviewDialog
+from huifang_desktop.ui.common.print_preview import PdfError, PrintPreviewDialog, load_pdf, render_page
 from huifang_desktop.ui.common.progress import run_with_progress
 from tests.conftest import HANG_GUARD_S
 
@@ -61,60 +61,101 @@ def planned(ctx, clerk):
     return c, customer, plan
 
 
-# --- drawing PDF pages ----------------------------------------------------------------------------------
+# --- reading and drawing PDF pages (QtPdf) -------------------------------------------------------------
 
 
-def test_pdf_pages_draw_what_the_pdf_holds(qapp) -> None:
-    pages = PdfPages(_pdf(3))
-    assert len(pages) == 3
-    w, h = pages.size(0)
-    assert (round(w), round(h)) == (595, 842)  # A4 portrait in points
-    img = pages.image(0, 1.0)
+def test_load_pdf_reads_every_page_and_renders_what_the_pdf_holds(qapp) -> None:
+    from PySide6.QtCore import QObject, QSize
+
+    owner = QObject()
+    document = load_pdf(_pdf(3), owner)
+    assert document.pageCount() == 3 and document.parent() is owner
+    size = document.pagePointSize(0)
+    assert (round(size.width()), round(size.height())) == (595, 842)  # A4 portrait in points
+    img = render_page(document, 0, QSize(595, 842))
     assert (img.width(), img.height()) == (595, 842)
+    assert QColor(img.pixel(2, 2)).lightness() == 255  # on white paper, not QtPdf's transparent background
     assert 0.01 < _dark_share(img) < 0.5  # boxes and text, on white
     # the title 回访记录表 sits centred near the top: dark pixels there, none in the right margin
     top = img.copy(150, 40, 300, 60)
     assert _dark_share(top) > 0.02
     margin = img.copy(575, 200, 18, 600)
     assert _dark_share(margin) == 0.0
-    # the watermark of the draft (last page) greys its middle; the blank page's middle stays white-ish
-    middle = (200, 380, 200, 80)
-    assert _dark_share(pages.image(2, 1.0).copy(*middle)) >= _dark_share(img.copy(*middle))
+    assert render_page(document, 2, QSize(595, 842)) != img  # the filled draft is not the blank form
 
 
-def test_pdf_pages_refuse_what_is_not_a_pdf(qapp) -> None:
-    from huifang_desktop.ui.common.print_preview import PdfError
+@pytest.mark.parametrize("data", [b"not a pdf", b"%PDF-1.4 garbage", b"", None])
+def test_load_pdf_refuses_a_damaged_file_with_a_chinese_message(qapp, data: bytes | None) -> None:
+    from PySide6.QtCore import QObject
 
-    with pytest.raises(PdfError):
-        PdfPages(b"not a pdf")
+    if data is None:  # a real PDF cut off half way (a copy interrupted, a full disk)
+        whole = _pdf(2)
+        data = whole[: len(whole) // 2]
+    with pytest.raises(PdfError, match="不是有效的 PDF 文件或文件已损坏"):
+        load_pdf(data, QObject())
 
 
 # --- the dialog -------------------------------------------------------------------------------------------
 
 
 def test_preview_shows_every_page_and_zooms(qtbot, tmp_path: Path) -> None:
+    from PySide6.QtPdfWidgets import QPdfView
+
     dialog = PrintPreviewDialog(_pdf(3), "回访记录表 测试", "回访记录表_测试.pdf")
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
     assert dialog.page_count() == 3
-    assert dialog.pages_label.text() == "共 3 页"
+    assert dialog.pages_label.text() == "第 1 页，共 3 页"
     assert dialog.windowTitle() == "打印预览 — 回访记录表 测试"
-    assert dialog.view is not None
-    rects = [dialog.view.page_rect(i) for i in range(3)]
-    assert rects[0].bottom() < rects[1].top() < rects[2].top()
-    zoom = dialog.zoom
+    assert dialog.view.document() is dialog.document
+    assert dialog.view.pageMode() == QPdfView.PageMode.MultiPage
+    assert dialog.view.zoomMode() == QPdfView.ZoomMode.FitToWidth  # opens fitted to the window's width
+    fitted = dialog.zoom
+    page_px = dialog.document.pagePointSize(0).width() * dialog.view.logicalDpiX() / 72 * fitted
+    assert dialog.view.viewport().width() - 40 < page_px <= dialog.view.viewport().width()
+    assert dialog.zoom_label.text() == f"{fitted * 100:.0f}%"
     dialog.zoom_in()
-    assert dialog.zoom == pytest.approx(zoom * 1.25)
-    assert dialog.zoom_label.text() == f"{zoom * 125:.0f}%"
+    assert dialog.view.zoomMode() == QPdfView.ZoomMode.Custom
+    assert dialog.zoom == pytest.approx(fitted * 1.25)
+    assert dialog.zoom_label.text() == f"{fitted * 125:.0f}%"
     dialog.zoom_out()
     dialog.zoom_out()
-    assert dialog.zoom == pytest.approx(zoom / 1.25)
-    shot = dialog.grab()
+    assert dialog.zoom == pytest.approx(fitted / 1.25)
+    dialog.fit_button.click()
+    assert dialog.view.zoomMode() == QPdfView.ZoomMode.FitToWidth and dialog.zoom == pytest.approx(fitted)
+    shot = dialog.view.viewport().grab().toImage()
     shot.save(str(tmp_path / "preview.png"))
-    assert _dark_share(dialog.view.page_image(0)) > 0.01
+    assert _dark_share(shot) > 0.01  # the page is drawn, not an empty grey view
     keys = {seq.toString() for action in dialog.actions() for seq in action.shortcuts()}
-    assert {"Ctrl+P", "Ctrl+S", "Ctrl++", "Ctrl+-"} <= keys
+    assert {"Ctrl+P", "Ctrl+S", "Ctrl++", "Ctrl+-", "+", "-", "PgUp", "PgDown"} <= keys
+
+
+def test_preview_keys_turn_pages_and_zoom(qtbot) -> None:
+    dialog = PrintPreviewDialog(_pdf(3), "t", "t.pdf")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.keyClick(dialog.view, Qt.Key.Key_PageDown)  # the view would scroll a screenful: it turns a page
+    assert dialog.current_page() == 1 and dialog.pages_label.text() == "第 2 页，共 3 页"
+    assert dialog.view.verticalScrollBar().value() > 0
+    qtbot.keyClick(dialog.view, Qt.Key.Key_PageDown)
+    qtbot.keyClick(dialog.view, Qt.Key.Key_PageDown)  # no page 4: stays on the last
+    assert dialog.current_page() == 2
+    qtbot.keyClick(dialog.view, Qt.Key.Key_PageUp)
+    assert dialog.current_page() == 1
+    # the window's shortcuts (an offscreen test window is never the active one: trigger them by key)
+    by_key = {seq.toString(): action for action in dialog.actions() for seq in action.shortcuts()}
+    zoom = dialog.zoom
+    by_key["+"].trigger()
+    assert dialog.zoom == pytest.approx(zoom * 1.25)
+    by_key["-"].trigger()
+    by_key["Ctrl+-"].trigger()
+    assert dialog.zoom == pytest.approx(zoom / 1.25)
+    by_key["Ctrl+0"].trigger()
+    assert dialog.zoom == pytest.approx(zoom)
+    by_key["PgUp"].trigger()
+    assert dialog.current_page() == 0
 
 
 def test_preview_save_to_writes_the_pdf_and_reports_it(qtbot, tmp_path: Path) -> None:
@@ -172,6 +213,88 @@ def test_preview_prints_every_page_at_the_printers_resolution(qtbot, tmp_path: P
     assert "已发送 3 页" in dialog.message.text()
 
 
+def _pdf_printer(out: Path) -> QPrinter:
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(out))
+    return printer
+
+
+def _ink(reader: PdfReader, index: int) -> int:
+    """Bytes of image data drawn on a page: the rendered PDF page (blank pages of a dead renderer are tiny)."""
+    images = reader.pages[index].images
+    return sum(len(image.data) for image in images)
+
+
+def test_preview_prints_the_pages_rendered_by_qtpdf(qtbot, tmp_path: Path) -> None:
+    dialog = PrintPreviewDialog(_pdf(2), "回访记录表", "t.pdf")
+    qtbot.addWidget(dialog)
+    out = tmp_path / "printed.pdf"
+    assert dialog.print_to(_pdf_printer(out))
+    reader = PdfReader(out)
+    assert len(reader.pages) == 2
+    (image,) = reader.pages[0].images  # one image per sheet: the page QtPdf rendered
+    pil = image.image.convert("L")
+    assert pil.width >= 2400  # A4 at 300 dpi: 2480 pixels across
+    assert pil.getextrema()[0] < 100 and pil.getextrema()[1] == 255  # black print on white paper
+
+
+def test_preview_prints_the_chosen_page_range_and_copies(qtbot, tmp_path: Path) -> None:
+    dialog = PrintPreviewDialog(_pdf(3), "回访记录表", "t.pdf")
+    qtbot.addWidget(dialog)
+    printer = _pdf_printer(tmp_path / "range.pdf")
+    printer.setPrintRange(QPrinter.PrintRange.PageRange)
+    printer.setFromTo(2, 3)
+    assert dialog.print_to(printer)
+    assert len(PdfReader(tmp_path / "range.pdf").pages) == 2
+    assert "已发送 2 页" in dialog.message.text()
+
+    printer = _pdf_printer(tmp_path / "copies.pdf")
+    assert not printer.supportsMultipleCopies()  # PDF output: the copies are ours to print
+    printer.setCopyCount(2)
+    printer.setCollateCopies(True)
+    printer.setPrintRange(QPrinter.PrintRange.PageRange)
+    printer.setFromTo(1, 2)
+    assert dialog.print_to(printer)
+    reader = PdfReader(tmp_path / "copies.pdf")
+    assert len(reader.pages) == 4
+    sizes = [_ink(reader, i) for i in range(4)]
+    assert sizes[0] == sizes[2] and sizes[1] == sizes[3]  # 1 2 1 2, collated
+
+    printer = _pdf_printer(tmp_path / "current.pdf")
+    printer.setPrintRange(QPrinter.PrintRange.CurrentPage)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.go_to_page(2)
+    assert dialog.print_to(printer)
+    current = PdfReader(tmp_path / "current.pdf")
+    assert len(current.pages) == 1 and _ink(current, 0) == _ink(PdfReader(tmp_path / "range.pdf"), 1)
+
+
+def test_preview_long_print_shows_progress_and_can_be_cancelled(qtbot, tmp_path: Path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QProgressDialog
+
+    from huifang_desktop.ui.common import print_preview
+
+    dialog = PrintPreviewDialog(_pdf(12), "台账", "t.pdf")
+    qtbot.addWidget(dialog)
+    seen: list[int] = []
+    real_set_value = QProgressDialog.setValue
+
+    def set_value(progress: QProgressDialog, value: int) -> None:
+        real_set_value(progress, value)
+        seen.append(value)
+        if value == 3:
+            progress.cancel()  # what 取消 does
+
+    monkeypatch.setattr(print_preview.QProgressDialog, "setValue", set_value)
+    told: list[Any] = []
+    dialog.on_output = lambda *a: told.append(a)
+    assert not dialog.print_to(_pdf_printer(tmp_path / "long.pdf"))
+    assert seen == [1, 2, 3]
+    assert dialog.message.text() == "已取消打印。" and told == []
+
+
 def test_preview_print_button_opens_the_print_dialog_without_blocking(qtbot) -> None:
     dialog = PrintPreviewDialog(_pdf(1), "t", "t.pdf")
     qtbot.addWidget(dialog)
@@ -185,7 +308,7 @@ def test_preview_of_a_broken_file_still_offers_to_save_it(qtbot, tmp_path: Path)
     dialog = PrintPreviewDialog(b"%PDF-1.4 garbage", "t", "t.pdf")
     qtbot.addWidget(dialog)
     assert dialog.page_count() == 0
-    assert "无法显示预览" in dialog.message.text()
+    assert "无法显示预览" in dialog.message.text() and "不是有效的 PDF 文件或文件已损坏" in dialog.message.text()
     assert not dialog.print_button.isEnabled()
     assert dialog.save_to(tmp_path / "t.pdf")
 
