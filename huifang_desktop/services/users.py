@@ -145,6 +145,7 @@ def create_user(ctx: ServiceContext, username: str, display_name: str, role: Rol
     if errors:
         raise ValidationError(errors)
     department = clean_text(department)
+    _check_department_name(department, allow_empty=True)
     with ctx.sessions() as s, s.begin():  # one transaction: a refused user leaves no new department behind
         if s.execute(select(User.id).where(User.username == username)).first():
             raise ValidationError(FieldError("username", "用户名", f"“{username}”已存在"))
@@ -432,6 +433,7 @@ def clerks(ctx: ServiceContext) -> list[UserRow]:
 # --- user and department management (工具 → 用户与部门, issue 18) -------------------------------------------
 
 GENERATED_PASSWORD_BYTES = 8  # secrets.token_urlsafe(8): 11 characters
+_DEPARTMENT_NAME_LIMIT = 50  # department.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,13 +511,13 @@ def set_role(ctx: ServiceContext, username: str, role: Role | str) -> UserInfo:
     new_role = _parse_role(role)
     with ctx.sessions() as s, s.begin():
         u = _user_by_name(s, username)
-        if u.role == str(new_role):
+        old = u.role  # stored value: an unchanged role is no change (not a rights check)
+        if old == new_role.value:
             return _to_info(u)
         if u.id == ctx.user.id:
             raise ServiceError("不能修改自己的角色：请由另一位管理员修改。")
         if not can(new_role, Permission.MANAGE_USERS):
             _keep_an_administrator(s, u, "改为其他角色")
-        old = u.role
         u.role = str(new_role)
         s.flush()
         audit(s, ctx, "修改用户角色", "user", u.id, u.display_name, old={"role": old},
@@ -542,10 +544,10 @@ def set_department(ctx: ServiceContext, username: str, department: str) -> UserI
 
 
 def _check_department_name(name: str, *, allow_empty: bool = False) -> None:
-    limit = Department.__table__.c.name.type.length
+    limit = _DEPARTMENT_NAME_LIMIT
     if not name and not allow_empty:
         raise ValidationError(FieldError("department", "部门", "不能为空"))
-    if limit and len(name) > limit:
+    if len(name) > limit:
         raise ValidationError(FieldError("department", "部门", f"最多 {limit} 个字"))
 
 
