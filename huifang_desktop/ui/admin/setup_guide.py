@@ -100,6 +100,13 @@ class OfficePage(_Page):
         form = QFormLayout()
         form.addRow(self.tr("单位名称"), self.company)
         self.form.addLayout(form)
+        intro = QLabel(self.tr(
+            "本向导带您完成新办公室的初始设置：单位名称、办公室类型、部门、首批用户、可选列表，并查看节假日安排，"
+            "最后可导入现有的 Excel 台账。每一步在点“下一步”时保存并记入操作日志；点“跳过”可随时退出，"
+            "已保存的步骤保留。以后可从 工具 → 初始设置向导… 再次打开。"))
+        intro.setWordWrap(True)
+        intro.setStyleSheet("color: #666; margin-top: 12px;")
+        self.form.addWidget(intro)
         self.form.addStretch()
 
     def save(self) -> None:
@@ -390,6 +397,7 @@ class SetupGuide(QWizard):
         self.setWindowTitle(self.tr("初始设置向导"))
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)  # all saved: only 完成 is left
         self.setButtonText(QWizard.WizardButton.CancelButton, self.tr("跳过"))
         self.setButtonText(QWizard.WizardButton.NextButton, self.tr("下一步 >"))
         self.setButtonText(QWizard.WizardButton.BackButton, self.tr("< 上一步"))
@@ -401,8 +409,10 @@ class SetupGuide(QWizard):
         self.lists_page = ListsPage(ctx)
         self.calendar_page = CalendarPage(ctx)
         self.finish_page = FinishPage(ctx)
-        for page in (self.office_page, self.preset_page, self.departments_page, self.users_page,
-                     self.lists_page, self.calendar_page, self.finish_page):
+        pages = (self.office_page, self.preset_page, self.departments_page, self.users_page, self.lists_page,
+                 self.calendar_page, self.finish_page)
+        for number, page in enumerate(pages, 1):
+            page.setTitle(self.tr("第 {0}/{1} 步 · {2}").format(number, len(pages), page.title()))
             self.addPage(page)
         self.resize(820, 600)
 

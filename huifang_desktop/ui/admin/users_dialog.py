@@ -214,7 +214,7 @@ class UsersDialog(QDialog):
         return page
 
     def _departments_page(self) -> QWidget:
-        self.dep_table = _table([self.tr("部门"), self.tr("负责主管"), self.tr("人数")])
+        self.dep_table = _table([self.tr("部门"), self.tr("人数"), self.tr("负责主管")])
         self.dep_table.itemSelectionChanged.connect(self._department_selected)
         box = QGroupBox(self.tr("部门"))
         self.dep_name = QLineEdit()
@@ -270,7 +270,7 @@ class UsersDialog(QDialog):
             combo.setCurrentText(text)
         self.dep_table.setRowCount(len(self.departments))
         for i, d in enumerate(self.departments):
-            for j, text in enumerate((d.name, d.head_name, str(d.members))):
+            for j, text in enumerate((d.name, str(d.members), d.head_name)):
                 self.dep_table.setItem(i, j, QTableWidgetItem(text))
         self.dep_head.clear()
         self.dep_head.addItem(self.tr("（无）"), "")
