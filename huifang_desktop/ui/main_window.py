@@ -337,8 +337,9 @@ class MainWindow(QMainWindow):
     def _setup_guide_closed(self, _result: int) -> None:
         guide = self.setup_guide
         self.refresh_tabs()
-        if guide.open_import and self.import_action.isVisible():
-            self.import_action.trigger()
+        import_action: QAction | None = getattr(self, "import_action", None)  # set by add_import_action
+        if guide.open_import and import_action is not None and import_action.isVisible():
+            import_action.trigger()
 
     def open_audit_log(self) -> None:
         """工具 → 操作日志…: the 审阅 tab's 操作日志 page."""
