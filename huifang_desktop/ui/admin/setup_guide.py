@@ -37,7 +37,7 @@ from huifang_desktop.services import presets, users
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.settings import load_settings, save_settings
-from huifang_desktop.ui.admin.users_dialog import department_combo, role_combo
+from huifang_desktop.ui.admin.users_dialog import department_combo, role_combo, wait_cursor
 from huifang_desktop.ui.settings.holidays_page import HolidaysPage
 from huifang_desktop.ui.settings.page import StringListEditor
 
@@ -272,7 +272,8 @@ class UsersPage(_Page):
             if login.lower() in self.created:
                 continue  # made on an earlier 下一步
             try:
-                info, password = users.add_user(self.ctx, login, name, role, department)
+                with wait_cursor():
+                    info, password = users.add_user(self.ctx, login, name, role, department)
             except ValidationError as exc:
                 raise ValidationError([FieldError(e.field, f"第 {number} 行 {e.label}", e.message)
                                        for e in exc.errors]) from None

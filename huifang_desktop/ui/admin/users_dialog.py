@@ -7,8 +7,11 @@ cleared at the next action or when the dialog closes: the user must change it at
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -35,6 +38,17 @@ from huifang_desktop.services import users
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.ui.common.feedback import mark_fields
+
+
+@contextmanager
+def wait_cursor() -> Iterator[None]:
+    """The hourglass while a password is hashed and a signing key sealed (about a second with the production
+    parameters; done in the foreground like the log-in's own check)."""
+    QGuiApplication.setOverrideCursor(QCursor(Qt.CursorShape.WaitCursor))
+    try:
+        yield
+    finally:
+        QGuiApplication.restoreOverrideCursor()
 
 
 def may_open_users_dialog(role: Role) -> bool:
@@ -348,9 +362,10 @@ class UsersDialog(QDialog):
                   "role": self.new_role, "password": self.new_password, "department": self.new_department}
         mark_fields(fields, None)
         try:
-            info, password = users.add_user(self.ctx, self.new_username.text(), self.new_display_name.text(),
-                                            self.new_role.currentData(), self.new_department.currentText(),
-                                            self.new_password.text() or None)
+            with wait_cursor():
+                info, password = users.add_user(self.ctx, self.new_username.text(), self.new_display_name.text(),
+                                                self.new_role.currentData(), self.new_department.currentText(),
+                                                self.new_password.text() or None)
         except (ServiceError, ValidationError) as exc:
             self._failed(exc, fields)
             return
@@ -398,7 +413,8 @@ class UsersDialog(QDialog):
         if r is None:
             return
         try:
-            password = users.reset_password(self.ctx, r.username)
+            with wait_cursor():
+                password = users.reset_password(self.ctx, r.username)
         except (ServiceError, ValidationError) as exc:
             self._failed(exc)
             return
