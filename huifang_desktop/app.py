@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     sset.add_argument("key")
     sset.add_argument("value")
 
-    u = sub.add_parser("users", help="用户管理：add / list / reset-password")
+    u = sub.add_parser("users", help="用户管理：add / list / reset-password / unlock / set-role / set-department / "
+                                      "disable / enable")
     usub = u.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     add = usub.add_parser("add", help="新建用户")
     add.add_argument("username")
@@ -92,6 +93,24 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--password", help="新密码（不给则随机生成并打印，下次登录须修改）")
     unlock = usub.add_parser("unlock", help="解锁因多次密码错误被锁定的用户")
     unlock.add_argument("username")
+    set_role = usub.add_parser("set-role", help="修改用户角色")
+    set_role.add_argument("username")
+    set_role.add_argument("role", choices=["clerk", "supervisor", "manager", "admin"])
+    set_dep = usub.add_parser("set-department", help="修改用户所在部门（部门不存在时新建；空字符串表示无部门）")
+    set_dep.add_argument("username")
+    set_dep.add_argument("department")
+    for action, text in (("disable", "停用用户（不能再登录，记录保留）"), ("enable", "重新启用用户")):
+        usub.add_parser(action, help=text).add_argument("username")
+
+    dp = sub.add_parser("departments", help="部门：list / add / rename")
+    dsub = dp.add_subparsers(dest="departments_command", metavar="ACTION", required=True)
+    dsub.add_parser("list", help="列出部门、负责主管和人数")
+    dadd = dsub.add_parser("add", help="新建部门")
+    dadd.add_argument("name")
+    dadd.add_argument("--head", help="负责主管的用户名")
+    dren = dsub.add_parser("rename", help="部门改名")
+    dren.add_argument("old_name")
+    dren.add_argument("new_name")
 
     pl = sub.add_parser("plan", help="补排回访计划（启动时的每日补排）")
     pl.add_argument("--today", help="按哪一天补排，格式 2026-11-24（默认：今天）")
@@ -341,11 +360,40 @@ def cmd_users(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
         else:
             print(f"用户 {args.username} 没有被锁定（已记录解锁，失败次数重新计算）。")
         return EXIT_OK
+    if args.users_command == "set-role":
+        info = users.set_role(ctx, args.username, args.role)
+        print(f"用户 {info.username} 的角色：{info.role.label}。")
+        return EXIT_OK
+    if args.users_command == "set-department":
+        info = users.set_department(ctx, args.username, args.department)
+        print(f"用户 {info.username} 的部门：{info.department or '（无）'}。")
+        return EXIT_OK
+    if args.users_command in ("disable", "enable"):
+        info = users.find_user(ctx, args.username)
+        users.set_active(ctx, info.id, args.users_command == "enable")
+        print(f"已{'启用' if args.users_command == 'enable' else '停用'}用户 {info.username}。")
+        return EXIT_OK
     if args.users_command == "reset-password":
         password = users.reset_password(ctx, args.username, args.password)
         print(f"用户 {args.username} 的新密码：{password}" if not args.password else "密码已重置。")
         return EXIT_OK
     raise UserError(f"未知操作：{args.users_command}")
+
+
+def cmd_departments(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from huifang_desktop.services import users
+
+    if args.departments_command == "list":
+        for d in users.department_rows(ctx):
+            print(f"{d.name:<12} 负责主管：{d.head_name or '（无）'}  人数：{d.members}")
+        return EXIT_OK
+    if args.departments_command == "add":
+        row = users.add_department(ctx, args.name, args.head)
+        print(f"已新建部门 {row.name}" + (f"（负责主管：{row.head_name}）。" if row.head_name else "。"))
+        return EXIT_OK
+    users.rename_department(ctx, args.old_name, args.new_name)
+    print(f"部门 {args.old_name} 已改名为 {args.new_name.strip()}。")
+    return EXIT_OK
 
 
 PLAN_PREVIEW_ROWS = 10
@@ -640,6 +688,7 @@ COMMANDS["print"] = cmd_print
 COMMANDS["import"] = cmd_import
 COMMANDS["stats"] = cmd_stats
 COMMANDS["imports"] = cmd_imports
+COMMANDS["departments"] = cmd_departments
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -886,7 +886,7 @@ def customer_from_row(row: SheetRow, cols: Columns, ctx: CustomerRowContext
     if owner_name:
         found = ctx.users.get(_users_key(owner_name))
         if found is None:
-            r.issue("owner", f"“{owner_name}”不是本系统的用户，请先在用户管理中添加，或清空该格（由导入人负责）")
+            r.issue("owner", f"“{owner_name}”不是本系统的用户，请先在 工具 → 用户与部门 中添加，或清空该格（由导入人负责）")
         elif found < 0:
             r.issue("owner", f"有两位用户叫“{owner_name}”，请改填用户名")
         else:

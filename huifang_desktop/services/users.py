@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
-from huifang_desktop.domain.roles import Permission, Role, can
+from huifang_desktop.domain.roles import ROLE_LABELS, Permission, Role, can
 from huifang_desktop.domain.validation import clean_text
 from huifang_desktop.services.context import ServiceContext, UserInfo, audit
 from huifang_desktop.services.errors import NotFound, ServiceError
@@ -145,6 +145,7 @@ def create_user(ctx: ServiceContext, username: str, display_name: str, role: Rol
     if errors:
         raise ValidationError(errors)
     department = clean_text(department)
+    _check_department_name(department, allow_empty=True)
     with ctx.sessions() as s, s.begin():  # one transaction: a refused user leaves no new department behind
         if s.execute(select(User.id).where(User.username == username)).first():
             raise ValidationError(FieldError("username", "用户名", f"“{username}”已存在"))
@@ -407,11 +408,17 @@ def reset_password(ctx: ServiceContext, username: str, new_password: str | None 
 
 
 def set_active(ctx: ServiceContext, user_id: int, active: bool) -> None:
+    """Disable or enable a user (audited). Refused: disabling yourself, and disabling the last active
+    administrator (nobody could then manage users)."""
     ctx.require(Permission.MANAGE_USERS, "管理用户")
     with ctx.sessions() as s, s.begin():
         u = s.get(User, user_id)
         if u is None:
             raise NotFound(f"用户 {user_id} 不存在。")
+        if not active and u.active:
+            if u.id == ctx.user.id:
+                raise ServiceError("不能停用自己的账号。")
+            _keep_an_administrator(s, u, "停用")
         old = u.active
         u.active = active
         audit(s, ctx, "启用用户" if active else "停用用户", "user", u.id, u.display_name,
@@ -421,3 +428,221 @@ def set_active(ctx: ServiceContext, user_id: int, active: bool) -> None:
 def clerks(ctx: ServiceContext) -> list[UserRow]:
     """Users who can own customers (clerks and supervisors), for owner pickers."""
     return [u for u in list_users(ctx) if can(u.role, Permission.EDIT_CUSTOMERS)]
+
+
+# --- user and department management (工具 → 用户与部门, issue 18) -------------------------------------------
+
+GENERATED_PASSWORD_BYTES = 8  # secrets.token_urlsafe(8): 11 characters
+_DEPARTMENT_NAME_LIMIT = 50  # department.name
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentRow:
+    id: int
+    name: str
+    head_id: int | None
+    head_name: str  # 姓名（登录名） of the head, or ""
+    members: int  # active users in the department
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedUser:
+    """A row of the 用户与部门 screen: the user, their department and whether they are locked out now."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    department: str
+    active: bool
+    must_change_password: bool
+    locked_until: datetime | None
+
+
+def generate_password() -> str:
+    """A random initial password (shown once; the user must change it at the first log-in)."""
+    return secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
+
+
+def add_user(ctx: ServiceContext, username: str, display_name: str, role: Role | str, department: str = "",
+             password: str | None = None) -> tuple[UserInfo, str]:
+    """An administrator adds a user with ``password``, or a generated one (returned, to be shown once; the
+    user must set their own at the first log-in). Returns the user and the initial password."""
+    ctx.require(Permission.MANAGE_USERS, "管理用户")
+    generated = not password
+    initial = generate_password() if generated else str(password)
+    info = create_user(ctx, username, display_name, role, initial, department, must_change=generated)
+    return info, initial
+
+
+def _user_by_name(s: Session, username: str) -> User:
+    u = s.execute(select(User).where(User.username == clean_text(username).lower())).scalar_one_or_none()
+    if u is None:
+        raise NotFound(f"用户“{username}”不存在。")
+    return u
+
+
+def _keep_an_administrator(s: Session, u: User, what: str) -> None:
+    """Refuse a change that would leave no active administrator (``u`` is about to stop being one)."""
+    if not (u.active and can(Role(u.role), Permission.MANAGE_USERS)):
+        return
+    admins = [r for r in Role if can(r, Permission.MANAGE_USERS)]
+    others = s.execute(select(func.count(User.id)).where(
+        User.active.is_(True), User.role.in_([str(r) for r in admins]), User.id != u.id)).scalar()
+    if not others:
+        raise ServiceError(f"“{u.display_name}”是最后一个启用的系统管理员，不能{what}：请先添加另一个管理员。")
+
+
+def _parse_role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        labels = {v: k for k, v in ROLE_LABELS.items()}
+        if str(role) in labels:
+            return labels[str(role)]
+        message = f"“{role}”不是有效角色（clerk/supervisor/manager/admin）"
+        raise ValidationError(FieldError("role", "角色", message)) from None
+
+
+def set_role(ctx: ServiceContext, username: str, role: Role | str) -> UserInfo:
+    """Change a user's role (audited with the user's new state). Refused: your own role, and taking the
+    last active administrator's role away."""
+    ctx.require(Permission.MANAGE_USERS, "修改用户角色")
+    new_role = _parse_role(role)
+    with ctx.sessions() as s, s.begin():
+        u = _user_by_name(s, username)
+        old = u.role  # stored value: an unchanged role is no change (not a rights check)
+        if old == new_role.value:
+            return _to_info(u)
+        if u.id == ctx.user.id:
+            raise ServiceError("不能修改自己的角色：请由另一位管理员修改。")
+        if not can(new_role, Permission.MANAGE_USERS):
+            _keep_an_administrator(s, u, "改为其他角色")
+        u.role = str(new_role)
+        s.flush()
+        audit(s, ctx, "修改用户角色", "user", u.id, u.display_name, old={"role": old},
+              new=with_state(u, {"role": str(new_role)}))
+        return _to_info(u)
+
+
+def set_department(ctx: ServiceContext, username: str, department: str) -> UserInfo:
+    """Move a user to ``department`` (made when new, audited), or to none with an empty name."""
+    ctx.require(Permission.MANAGE_USERS, "修改用户部门")
+    name = clean_text(department)
+    _check_department_name(name, allow_empty=True)
+    with ctx.sessions() as s, s.begin():
+        u = _user_by_name(s, username)
+        old = u.department.name if u.department else ""
+        if old == name:
+            return _to_info(u)
+        u.department_id = _ensure_department(s, ctx, name) if name else None
+        s.flush()
+        audit(s, ctx, "修改用户部门", "user", u.id, u.display_name, old={"department": old},
+              new=with_state(u, {"department": name}))
+        s.expire(u, ["department"])
+        return _to_info(u)
+
+
+def _check_department_name(name: str, *, allow_empty: bool = False) -> None:
+    limit = _DEPARTMENT_NAME_LIMIT
+    if not name and not allow_empty:
+        raise ValidationError(FieldError("department", "部门", "不能为空"))
+    if len(name) > limit:
+        raise ValidationError(FieldError("department", "部门", f"最多 {limit} 个字"))
+
+
+def _department(s: Session, name: str) -> Department:
+    dep = s.execute(select(Department).where(Department.name == clean_text(name))).scalar_one_or_none()
+    if dep is None:
+        raise NotFound(f"部门“{name}”不存在。")
+    return dep
+
+
+def _head_id(s: Session, head: str | None) -> tuple[int | None, str]:
+    """The head supervisor's id and name (None, "" for none): an active user who may sign off."""
+    if not head or not clean_text(head):
+        return None, ""
+    u = _user_by_name(s, head)
+    if not u.active or not can(Role(u.role), Permission.SIGN_OFF):
+        raise ValidationError(FieldError("head", "负责主管",
+                                         f"“{u.display_name}”不是启用的主管或经理（部门负责人要能审阅签字）"))
+    return u.id, f"{u.display_name}（{u.username}）"
+
+
+def add_department(ctx: ServiceContext, name: str, head: str | None = None) -> DepartmentRow:
+    """A new department (audited), with an optional head supervisor (their log-in name)."""
+    ctx.require(Permission.MANAGE_USERS, "管理部门")
+    name = clean_text(name)
+    _check_department_name(name)
+    with ctx.sessions() as s, s.begin():
+        if s.execute(select(Department.id).where(Department.name == name)).first():
+            raise ValidationError(FieldError("department", "部门", f"“{name}”已存在"))
+        head_id, head_name = _head_id(s, head)
+        dep = Department(name=name, head_id=head_id)
+        s.add(dep)
+        s.flush()
+        audit(s, ctx, "新建部门", "department", dep.id, name, new={"name": name, "head": head_name})
+        return DepartmentRow(dep.id, name, head_id, head_name, 0)
+
+
+def rename_department(ctx: ServiceContext, old_name: str, new_name: str) -> None:
+    """Rename a department (audited); its users and customers stay in it."""
+    ctx.require(Permission.MANAGE_USERS, "重命名部门")
+    new_name = clean_text(new_name)
+    _check_department_name(new_name)
+    with ctx.sessions() as s, s.begin():
+        dep = _department(s, old_name)
+        if dep.name == new_name:
+            return
+        if s.execute(select(Department.id).where(Department.name == new_name, Department.id != dep.id)).first():
+            raise ValidationError(FieldError("department", "部门", f"“{new_name}”已存在"))
+        old = dep.name
+        dep.name = new_name
+        audit(s, ctx, "重命名部门", "department", dep.id, new_name, old={"name": old}, new={"name": new_name})
+
+
+def set_department_head(ctx: ServiceContext, department: str, head: str | None) -> None:
+    """Set (or clear, with None/"") the supervisor heading ``department`` (audited)."""
+    ctx.require(Permission.MANAGE_USERS, "设置部门负责主管")
+    with ctx.sessions() as s, s.begin():
+        dep = _department(s, department)
+        head_id, head_name = _head_id(s, head)
+        if dep.head_id == head_id:
+            return
+        old = _user_label(s, dep.head_id)
+        dep.head_id = head_id
+        audit(s, ctx, "设置部门负责主管", "department", dep.id, dep.name, old={"head": old}, new={"head": head_name})
+
+
+def _user_label(s: Session, user_id: int | None) -> str:
+    if user_id is None:
+        return ""
+    u = s.get(User, user_id)
+    return f"{u.display_name}（{u.username}）" if u is not None else ""
+
+
+def department_rows(ctx: ServiceContext) -> list[DepartmentRow]:
+    """Every department with its head supervisor and number of active users, by name."""
+    with ctx.sessions() as s:
+        counts = dict(s.execute(select(User.department_id, func.count(User.id)).where(
+            User.active.is_(True)).group_by(User.department_id)).all())
+        return [DepartmentRow(d.id, d.name, d.head_id, _user_label(s, d.head_id), int(counts.get(d.id, 0)))
+                for d in s.execute(select(Department).order_by(Department.name)).scalars()]
+
+
+def team_users(ctx: ServiceContext) -> list[ManagedUser]:
+    """The users the acting user may look at on the 用户与部门 screen, disabled ones included: every user for
+    whoever manages users or sees all departments; otherwise the users of their own department."""
+    everyone = ctx.may(Permission.MANAGE_USERS) or ctx.may(Permission.VIEW_ALL_DEPARTMENTS)
+    now = ctx.now()
+    with ctx.sessions() as s:
+        q = select(User).order_by(User.active.desc(), User.role, User.username)
+        if not everyone:
+            if ctx.user.department_id is None:
+                q = q.where(User.id == ctx.user.id)
+            else:
+                q = q.where(User.department_id == ctx.user.department_id)
+        return [ManagedUser(u.id, u.username, u.display_name, Role(u.role),
+                            u.department.name if u.department else "", u.active, u.must_change_password,
+                            _locked_until(s, u.username, u.id, now))
+                for u in s.execute(q).scalars()]

@@ -38,6 +38,8 @@ class Department(Base):
     __tablename__ = "department"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50), unique=True)
+    # the supervisor heading the department (migration 0011); use_alter: user_account refers to department too
+    head_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id", use_alter=True))
 
 
 class User(Base):
@@ -56,7 +58,7 @@ class User(Base):
     public_key: Mapped[str] = mapped_column(String(64), default="")
     key_box: Mapped[str] = mapped_column(Text, default="")
 
-    department: Mapped[Optional[Department]] = relationship(lazy="joined")
+    department: Mapped[Optional[Department]] = relationship(lazy="joined", foreign_keys=[department_id])
 
 
 class Customer(Base):

@@ -139,6 +139,7 @@ class _Startup:
         self.app, self.window, self.args, self.open_data = app, window, args, open_data
         self.unattended = bool(args.smoke_test or args.screenshot)
         self.error: BaseException | None = None
+        self.first_start = False  # the first administrator was created: the setup guide follows the log-in
 
     def start(self) -> None:
         from huifang_desktop.ui.common.worker import start_worker
@@ -200,6 +201,8 @@ class _Startup:
             self.app.exit(_screenshots(self.app, self.window, self.args.screenshot))
         else:
             self.window.on_started()
+            if self.first_start:
+                self.window.open_setup_guide()
 
     def _log_in(self, ctx: ServiceContext):  # type: ignore[no-untyped-def]
         from huifang_desktop.services import users
@@ -210,6 +213,7 @@ class _Startup:
             first = FirstAdminDialog(ctx, self.window)
             if first.exec() != FirstAdminDialog.DialogCode.Accepted:
                 return None
+            self.first_start = True
         login = LoginDialog(ctx, username=self.args.user or "", parent=self.window)
         if login.exec() != LoginDialog.DialogCode.Accepted:
             return None

@@ -73,7 +73,8 @@ class FirstAdminDialog(QDialog):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #d9363e;")
-        intro = QLabel(self.tr("这是第一次启动。请设置系统管理员账号，之后用它登录并添加其他用户。"))
+        intro = QLabel(self.tr("这是第一次启动。请设置系统管理员账号，之后用它登录；初始设置向导随后带您填写单位名称、"
+                               "部门和其他用户（以后在 工具 → 用户与部门 中管理）。"))
         intro.setWordWrap(True)
         form = QFormLayout()
         form.addRow(self.tr("用户名"), self.username)

@@ -137,6 +137,10 @@ class MainWindow(QMainWindow):
         for action in self._data_actions:
             action.setEnabled(True)
         self.audit_action.setVisible(can(ctx.user.role, Permission.VIEW_AUDIT))
+        from huifang_desktop.ui.admin.users_dialog import may_open_users_dialog
+
+        self.users_action.setVisible(may_open_users_dialog(ctx.user.role))
+        self.guide_action.setVisible(can(ctx.user.role, Permission.MANAGE_USERS))
         may_import = can(ctx.user.role, Permission.EDIT_CUSTOMERS)
         for action in (self.import_action, self.import_runs_action):
             action.setVisible(may_import)
@@ -266,6 +270,15 @@ class MainWindow(QMainWindow):
         tools_menu.addAction(self.audit_action)
         self.password_action = self._data_action(self.tr("修改密码…"), self.change_password)
         tools_menu.addAction(self.password_action)
+        tools_menu.addSeparator()
+        self.users_action = self._data_action(self.tr("用户与部门…"), self.open_users, "Ctrl+Shift+U")
+        self.users_action.setStatusTip(self.tr("新增用户、修改角色和部门、停用、重置密码、解锁；部门及其负责主管"))
+        self.users_action.setVisible(False)  # administrators; supervisors and managers read-only (attach)
+        tools_menu.addAction(self.users_action)
+        self.guide_action = self._data_action(self.tr("初始设置向导…"), self.open_setup_guide)
+        self.guide_action.setStatusTip(self.tr("办公室名称、类型预设、部门、首批用户、列表值、节假日、导入现有台账"))
+        self.guide_action.setVisible(False)  # administrators (attach)
+        tools_menu.addAction(self.guide_action)
 
         help_menu = self.menuBar().addMenu(self.tr("帮助(&H)"))
         about = QAction(self.tr("关于(&A)"), self)
@@ -302,6 +315,31 @@ class MainWindow(QMainWindow):
         self.password_dialog.accepted.connect(
             lambda: self.statusBar().showMessage(self.tr("密码已修改。"), 10_000))
         self.password_dialog.open()
+
+    def open_users(self) -> None:
+        """工具 → 用户与部门… (Ctrl+Shift+U)."""
+        from huifang_desktop.ui.admin.users_dialog import UsersDialog, may_open_users_dialog
+
+        if not may_open_users_dialog(self.ctx.user.role):
+            return
+        self.users_dialog = UsersDialog(self.ctx, self)
+        self.users_dialog.open()
+
+    def open_setup_guide(self) -> None:
+        """工具 → 初始设置向导… (also opened once after the first administrator is created). Its last page
+        may ask for the import wizard, opened when the guide closes."""
+        from huifang_desktop.ui.admin.setup_guide import SetupGuide
+
+        self.setup_guide = SetupGuide(self.ctx, self)
+        self.setup_guide.finished.connect(self._setup_guide_closed)
+        self.setup_guide.open()
+
+    def _setup_guide_closed(self, _result: int) -> None:
+        guide = self.setup_guide
+        self.refresh_tabs()
+        import_action: QAction | None = getattr(self, "import_action", None)  # set by add_import_action
+        if guide.open_import and import_action is not None and import_action.isVisible():
+            import_action.trigger()
 
     def open_audit_log(self) -> None:
         """工具 → 操作日志…: the 审阅 tab's 操作日志 page."""

@@ -221,6 +221,7 @@ def test_validate_unknown_owner_and_category_are_reported(ctx, clerk, tmp_path):
     _p, report = _validate(ctx.as_user(clerk), tmp_path / "c.xlsx")
     assert [(i.row, i.column, i.header) for i in report.issues] == [(2, "C", "业务员"), (3, "D", "客户类别")]
     assert "不是本系统的用户" in report.issues[0].message
+    assert "工具 → 用户与部门" in report.issues[0].message  # the screen exists (issue 18)
     assert "“乱写的类别”不在类别列表中" in report.issues[1].message
 
 

@@ -1,0 +1,67 @@
+"""Office-type presets of the first-start guide (issue 18 item 2): one table, applied through the settings
+services and audited."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from huifang_desktop.domain.errors import ValidationError
+from huifang_desktop.services import complaints, presets, visits
+from huifang_desktop.services.context import ServiceContext, UserInfo
+from huifang_desktop.services.errors import PermissionDenied
+from huifang_desktop.services.settings import get_value
+from huifang_desktop.storage.models import AuditLog
+
+
+def test_after_sales_preset_visits_every_repair(ctx: ServiceContext, admin: UserInfo) -> None:
+    presets.apply_preset(ctx.as_user(admin), "after_sales")
+    rules = visits.load_rules(ctx)
+    # 001 篇3 §3 (7): 维修回访率为100%
+    assert rules.rule("repair_done").sample_rate == 1.0 and rules.rule("repair_done").enabled
+    assert rules.rule("delivery_arrival").enabled and rules.rule("car_2h").enabled
+    assert not rules.rule("account_opened").enabled and not rules.rule("event_held").enabled
+    assert complaints.load_policy(ctx).categories == ("产品质量", "服务态度", "交付物流", "维修", "收费", "其他")
+    assert get_value(ctx, visits.INDEPENDENT_KEY) is False
+    with ctx.sessions() as s:
+        what = set(s.execute(select(AuditLog.label).where(AuditLog.action == "修改设置")).scalars())
+    assert {"回访规则", "投诉规则", "回访人独立性检查"} <= what
+
+
+def test_property_preset_samples_30_percent_of_repairs(ctx: ServiceContext, admin: UserInfo) -> None:
+    presets.apply_preset(ctx.as_user(admin), "property")
+    rules = visits.load_rules(ctx)
+    # 000 《客户账户备案申请书》如何写六 §1.4: 维修工程处理完毕后一个月内进行回访，回访率达30%; §1.5 活动 10 %
+    assert rules.rule("repair_done").sample_rate == 0.3
+    assert rules.rule("event_held").sample_rate == 0.1 and rules.rule("event_held").enabled
+    assert not rules.rule("delivery_arrival").enabled and not rules.rule("car_2h").enabled
+    assert "专业素质" in complaints.load_policy(ctx).categories
+
+
+def test_securities_preset_turns_on_the_independence_check(ctx: ServiceContext, admin: UserInfo) -> None:
+    presets.apply_preset(ctx.as_user(admin), "securities")
+    assert get_value(ctx, visits.INDEPENDENT_KEY) is True
+    assert visits.load_rules(ctx).rule("account_opened").enabled
+    assert not visits.load_rules(ctx).rule("repair_done").enabled
+
+
+def test_switching_preset_replaces_the_previous_one(ctx: ServiceContext, admin: UserInfo) -> None:
+    actx = ctx.as_user(admin)
+    presets.apply_preset(actx, "property")
+    presets.apply_preset(actx, "after_sales")
+    assert visits.load_rules(ctx).rule("repair_done").sample_rate == 1.0
+    assert visits.load_rules(ctx).rule("delivery_arrival").enabled
+
+
+def test_every_preset_names_only_existing_rules() -> None:
+    keys = {r.key for r in visits.RuleSet().rules}
+    for p in presets.PRESETS:
+        assert p.enabled_rules <= keys and set(p.sample_rates) <= keys, p.key
+
+
+def test_unknown_preset_and_a_clerk_are_refused(ctx: ServiceContext, admin: UserInfo, clerk: UserInfo) -> None:
+    with pytest.raises(ValidationError, match="办公室类型"):
+        presets.apply_preset(ctx.as_user(admin), "bakery")
+    with pytest.raises(PermissionDenied):
+        presets.apply_preset(ctx.as_user(clerk), "property")
+    assert visits.load_rules(ctx).rule("repair_done").sample_rate == 0.3  # the default, untouched
