@@ -31,7 +31,9 @@ def _top_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--database-url", help="数据库地址，例如 postgresql+psycopg://user:pw@host/db（默认：数据文件夹里的 SQLite 文件）")
     p.add_argument("--demo", action="store_true", help="打开示例办公室（首次使用时自动生成）")
     p.add_argument("--smoke-test", action="store_true", help="离屏建立主窗口、检查数据库后退出")
-    p.add_argument("--screenshot", type=Path, metavar="DIR", help="为每个主标签页保存一张 PNG 后退出")
+    p.add_argument("--screenshot", type=Path, metavar="DIR", help="为每个主标签页和主要对话框保存一张 PNG 后退出")
+    p.add_argument("--screen-size", metavar="WxH",
+                   help="截图时按这个屏幕尺寸（如 1366x768，按当前缩放比例）排布窗口，默认按本机屏幕")
     p.add_argument("--user", help="登录用户名（截图、测试用；GUI 默认弹出登录框）")
     return p
 
@@ -607,6 +609,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.command:  # the GUI: its window shows first, then opens the data (ui/application.py)
             from huifang_desktop.ui.application import run_gui
 
+            _check_screen_size(args)
+
             try:
                 return run_gui(paths, args, lambda: _open_for_gui(paths, args))
             except Exception as exc:
@@ -636,6 +640,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+
+
+def _check_screen_size(args: argparse.Namespace) -> None:
+    """``--screen-size WxH``: only with ``--screenshot``, and well-formed (checked before anything opens)."""
+    if not args.screen_size:
+        return
+    if not args.screenshot:
+        raise UserError("--screen-size 只用于截图：请与 --screenshot DIR 一起使用。")
+    from huifang_desktop.ui.screenshots import parse_screen_size
+
+    try:
+        parse_screen_size(args.screen_size)
+    except ValueError as exc:
+        raise UserError(f"--screen-size：{exc}") from exc
 
 
 def _raise_for_user(exc: Exception) -> None:

@@ -197,7 +197,8 @@ class _Startup:
         if self.args.smoke_test:
             self.app.exit(_smoke_test(self.app, self.window, ctx))
         elif self.args.screenshot:
-            self.app.exit(_screenshots(self.app, self.window, self.args.screenshot))
+            self.app.exit(_screenshots(self.app, self.window, self.args.screenshot,
+                                        getattr(self.args, "screen_size", None)))
         else:
             self.window.on_started()
 
@@ -232,7 +233,7 @@ def run_gui(paths: AppPaths, args: argparse.Namespace, open_data: Callable[[], S
     from huifang_desktop.ui.main_window import MainWindow
 
     window = MainWindow(None, paths, demo=bool(args.demo))
-    window.show()
+    window.show_fitted()
     app.processEvents()
     _shell_shown(app, window)
     startup = _Startup(app, window, args, open_data)
@@ -281,8 +282,7 @@ def _unattended_user(ctx: ServiceContext, args: argparse.Namespace):  # type: ig
 def _smoke_test(app: QApplication, window, ctx: ServiceContext) -> int:  # type: ignore[no-untyped-def]
     from sqlalchemy import text
 
-    window.resize(1280, 800)
-    window.show()
+    window.show_fitted()
     app.processEvents()
     for slug in window.tab_slugs():  # every tab is built on first use: the smoke test builds them all
         window.show_tab(slug)
@@ -335,18 +335,7 @@ def _smoke_test_print(folder: Path) -> str | None:
     return None
 
 
-def _screenshots(app: QApplication, window, out_dir: Path) -> int:  # type: ignore[no-untyped-def]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    window.resize(1366, 800)
-    window.show()
-    for index, slug in enumerate(window.tab_slugs()):
-        window.tabs.setCurrentIndex(index)
-        for _ in range(5):
-            app.processEvents()
-        target = out_dir / f"{index + 1:02d}-{slug}.png"
-        if not window.grab().save(str(target)):
-            print(f"无法保存截图 {target}", file=sys.stderr)
-            return 1
-        print(target)
-    window.close()
-    return 0
+def _screenshots(app: QApplication, window, out_dir: Path, screen_size: str | None) -> int:  # type: ignore[no-untyped-def]
+    from huifang_desktop.ui.screenshots import parse_screen_size, take_screenshots
+
+    return take_screenshots(app, window, out_dir, parse_screen_size(screen_size) if screen_size else None)
