@@ -26,7 +26,7 @@ from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.settings import load_settings
 from huifang_desktop.services.visits import RecordDraftData, VisitRecordDraft, VisitRecordRow
 from huifang_desktop.ui.common.feedback import report_in_form
-from huifang_desktop.ui.common.fit import fit_to_screen
+from huifang_desktop.ui.common.fit import fit_to_screen, scrolling
 from huifang_desktop.ui.common.forms import form_row
 from huifang_desktop.ui.common.print_preview import (
     PrintPreviewDialog,
@@ -123,11 +123,13 @@ class VisitRecordDialog(QDialog):
             self.print_preview)
         self.preview: PrintPreviewDialog | None = None
 
-        left = QVBoxLayout()
+        form_part = QWidget()
+        left = QVBoxLayout(form_part)
+        left.setContentsMargins(0, 0, 0, 0)
         left.addLayout(form)
         left.addStretch(1)  # spare height goes below the form, not into its rows
         body = QHBoxLayout()
-        body.addLayout(left, 1)
+        body.addWidget(scrolling(form_part), 1)  # the form scrolls on a low screen; the buttons stay below
         body.addWidget(script)
         layout = QVBoxLayout(self)
         layout.addWidget(head)

@@ -12,7 +12,7 @@ screen's available area with :func:`use_screen` (the same rule then applies offs
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
 
@@ -69,8 +69,10 @@ def fit_to_screen(widget: QWidget, preferred: QSize) -> QSize:
     area = available_area(widget)
     size = fitted_size(preferred, area)
     widget.resize(size)
-    centre = area.center() - QPoint(size.width() // 2, (size.height() + FRAME.height() - FRAME.width()) // 2)
-    widget.move(max(area.left(), centre.x()), max(area.top(), centre.y()))
+    # A window's position is its frame's: the frame (client + FRAME) is centred, never above or left of the area.
+    x = area.left() + (area.width() - size.width() - FRAME.width()) // 2
+    y = area.top() + (area.height() - size.height() - FRAME.height()) // 2
+    widget.move(max(area.left(), x), max(area.top(), y))
     return size
 
 
