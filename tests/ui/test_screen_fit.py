@@ -4,7 +4,11 @@ buttons inside the window (not in a scrolled part)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, QSize
@@ -17,6 +21,7 @@ from huifang_desktop.ui.common import fit
 from huifang_desktop.ui.main_window import MainWindow
 from huifang_desktop.ui.screenshots import DIALOGS
 
+ROOT = Path(__file__).resolve().parents[2]
 SCREENS = {"1366x768@100%": (1366, 768, 1.0), "1920x1080@150%": (1920, 1080, 1.5)}
 REQUIRED = {"settings", "customer", "complaint-intake", "visit-record", "import-wizard", "backups"}
 
@@ -119,3 +124,47 @@ def test_screen_area_is_the_logical_screen_less_the_task_bar():
     assert fit.screen_area(1920, 1080, 1.5) == QRect(0, 0, 1280, 720 - fit.TASK_BAR)
     assert fit.fitted_size(QSize(1120, 740), fit.screen_area(1920, 1080, 1.5)) == \
         QSize(1120, 720 - fit.TASK_BAR - fit.FRAME.height())
+
+
+def _cli(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen", **env}
+    return subprocess.run([sys.executable, "-m", "huifang_desktop", *args], env=environ, cwd=ROOT,
+                          capture_output=True, text=True, encoding="utf-8", timeout=600)
+
+
+@pytest.fixture(scope="module")
+def demo_office(tmp_path_factory) -> Path:
+    data = tmp_path_factory.mktemp("office")
+    made = _cli(["--data-dir", str(data), "demo", "--customers", "40", "--visits", "120", "--complaints", "10",
+                 "--seed", "3"])
+    assert made.returncode == 0, made.stderr
+    return data
+
+
+@pytest.mark.parametrize(("size", "scale"), [("1366x768", "1"), ("1920x1080", "1.5")])
+def test_screenshot_command_saves_every_tab_and_dialog_no_larger_than_the_screen(qapp, demo_office, tmp_path,
+                                                                                  size, scale):
+    from PySide6.QtGui import QImage
+
+    shots = tmp_path / "shots"
+    done = _cli(["--data-dir", str(demo_office), "--screenshot", str(shots), "--screen-size", size],
+                QT_SCALE_FACTOR=scale)
+    assert done.returncode == 0, done.stderr
+    pngs = sorted(shots.glob("*.png"))
+    assert len(pngs) >= 12, [p.name for p in pngs]
+    width, height = (int(v) for v in size.split("x"))
+    for png in pngs:
+        image = QImage(str(png))
+        assert not image.isNull(), png.name
+        assert image.width() <= width and image.height() <= height, (png.name, image.size())
+    names = {p.name for p in pngs}
+    assert {"01-customers.png", "07-settings.png", "09-complaint-intake.png", "10-visit-record.png",
+            "13-import-wizard.png", "15-backups.png"} <= names
+
+
+def test_screen_size_is_checked_before_anything_opens(tmp_path):
+    bad = _cli(["--data-dir", str(tmp_path / "d"), "--screenshot", str(tmp_path / "s"), "--screen-size", "big"])
+    assert bad.returncode == 1 and "屏幕尺寸" in bad.stderr
+    alone = _cli(["--data-dir", str(tmp_path / "d"), "--screen-size", "1366x768"])
+    assert alone.returncode == 1 and "--screenshot" in alone.stderr
+    assert not (tmp_path / "d" / "huifang.db").exists()
