@@ -61,7 +61,7 @@ from abc import ABC, abstractmethod
 from array import array
 from bisect import bisect
 from collections import Counter as Tally
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import accumulate
@@ -220,11 +220,13 @@ class VisitDemoResult:
 
 
 def generate_visits(ctx: ServiceContext, total: int, *, seed: int = 1,
-                    profile: VisitProfile = VisitProfile()) -> VisitDemoResult:
+                    profile: VisitProfile = VisitProfile(),
+                    progress: Callable[[float], None] | None = None) -> VisitDemoResult:
     """Write ``total`` visit plans with their records, follow-ups and reports over the office's customers
     (see the module docstring); deterministic for ``seed`` and ``ctx.clock()``. Refused when the office
     has visit plans or records already. Fewer plans are written only when the customers' rules cannot give
-    ``total`` in ``profile.history_years`` (``result.plans`` says how many)."""
+    ``total`` in ``profile.history_years`` (``result.plans`` says how many). ``progress(share)`` is told
+    the share done (0–1) as the simulation goes through the customers (noting, then writing)."""
     ctx.require(Permission.MANAGE_USERS, "生成演示数据")
     started = time.perf_counter()
     profile.validate()
@@ -246,7 +248,7 @@ def generate_visits(ctx: ServiceContext, total: int, *, seed: int = 1,
     world.start = _estimate_start(world, total)
     while True:
         notes = _Notes(world.today - profile.min_history_days, total)
-        _run(world, notes)
+        _run(world, notes, progress=None if progress is None else (lambda done, n: progress(done / n / 2)))
         cut = _Cut.choose(world, notes, total)
         if world.start <= earliest or cut.day - world.start >= profile.warm_up_days // 2:
             break
@@ -258,7 +260,8 @@ def generate_visits(ctx: ServiceContext, total: int, *, seed: int = 1,
         try:
             with conn.begin():  # all or nothing: plans, records, reports, counters and the audit row
                 writer.conn = conn
-                _run(world, writer, stop_after=cut.customers)
+                _run(world, writer, stop_after=cut.customers,
+                     progress=None if progress is None else (lambda done, n: progress(0.5 + done / n / 2)))
                 writer.flush()
                 reports = writer.write_reports()
                 writer.write_counters()
@@ -513,15 +516,20 @@ class _Sink(ABC):
 
 
 def _run(world: _World, sink: _Sink, stop_after: int | None = None, *,
-         customers: Sequence[_Cust] | None = None, name: str = "demo-visits") -> None:
-    """Simulate every customer in a seeded order (the same order and draws in both passes)."""
+         customers: Sequence[_Cust] | None = None, name: str = "demo-visits",
+         progress: Callable[[int, int], None] | None = None) -> None:
+    """Simulate every customer in a seeded order (the same order and draws in both passes); ``progress(done,
+    of)`` every 100 customers."""
     rng = random.Random(f"{name}:{world.seed}")
     chosen = world.customers if customers is None else customers
     order = list(range(len(chosen)))
     rng.shuffle(order)
+    of = max(1, len(order) if stop_after is None else min(stop_after, len(order)))
     for position, index in enumerate(order):
         if stop_after is not None and position >= stop_after:
             break
+        if progress is not None and position % 100 == 0:
+            progress(position, of)
         c = chosen[index]
         if not sink.begin_customer(position, c):
             break

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, Qt, QTranslator, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -114,6 +114,23 @@ def show_startup_error(message: str) -> None:
                       QCoreApplication.translate("app", "回访管理无法启动：\n\n{0}").format(message))
     box.exec()
     del app
+
+
+class _StartupProgress(QObject):
+    """Carries what the start is doing from the worker thread to the window (queued to the GUI thread)."""
+
+    text = Signal(str)
+
+
+_progress: _StartupProgress | None = None
+
+
+def report_startup(text: str) -> None:
+    """Show ``text`` in the window while it waits for the database (e.g. 正在生成示例办公室：客户 1200/2000…);
+    callable from any thread, a no-op when no window is starting."""
+    progress = _progress
+    if progress is not None:
+        progress.text.emit(text)
 
 
 def _shell_shown(app: QApplication, window: object) -> None:
@@ -236,6 +253,9 @@ def run_gui(paths: AppPaths, args: argparse.Namespace, open_data: Callable[[], S
     window.show_fitted()
     app.processEvents()
     _shell_shown(app, window)
+    global _progress
+    _progress = _StartupProgress()  # after the frame is shown: Qt's enums are built on first use (17 ms)
+    _progress.text.connect(window.show_waiting, Qt.ConnectionType.QueuedConnection)
     startup = _Startup(app, window, args, open_data)
     startup.start()
     window.install_shortcuts()
@@ -246,6 +266,7 @@ def run_gui(paths: AppPaths, args: argparse.Namespace, open_data: Callable[[], S
         code = app.exec()
     finally:
         app.setQuitOnLastWindowClosed(quit_on_close)
+        _progress = None
         _dispose(window)
         startup.window = startup.app = None  # no cycle left (window → thread → job → startup → window)
     if startup.error is not None:

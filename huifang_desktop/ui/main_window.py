@@ -69,6 +69,7 @@ class TabPage(QWidget):
         row.addStretch()
         label = QLabel(waiting)
         label.setStyleSheet("color: #888;")
+        self.waiting_label = label
         row.addWidget(label)
         row.addStretch()
         column = QVBoxLayout(self._waiting)
@@ -136,6 +137,13 @@ class MainWindow(QMainWindow):
             self.showMaximized()
         else:
             self.show()
+
+    def show_waiting(self, text: str) -> None:
+        """What the start is doing while the database opens (the example office being made …): on the empty
+        pages and in the status bar."""
+        for page in self._pages.values():
+            page.waiting_label.setText(text)
+        self.statusBar().showMessage(text)
 
     # --- pages -----------------------------------------------------------------------------------------
 
