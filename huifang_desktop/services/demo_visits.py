@@ -385,6 +385,9 @@ class _World:
     routine_memo: dict[tuple[str, int], tuple[int, int, str]] = field(default_factory=dict)
     technical_memo: dict[tuple[str, int], tuple[int, int, str]] = field(default_factory=dict)
     technical_grades: frozenset[str] = frozenset()
+    # A customer's purchase chains and birthday greetings, the same in every pass (they draw nothing from
+    # the RNG): worked out once per (customer, first day, stop day) and replayed, as plain argument tuples.
+    chain_memo: dict[tuple[str, int, int, int | None], list[tuple[Any, ...]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, ctx: ServiceContext, profile: VisitProfile, seed: int) -> _World:
@@ -701,9 +704,22 @@ class _Customer:
         self.pending[kind] = p
         self.push(p)
 
+    def _replay(self, what: str, make: Callable[[], list[tuple[Any, ...]]]) -> None:
+        """Push the plans ``make`` lists (the arguments of each ``_Plan``), worked out once per customer."""
+        key = (what, self.c.id, self.start, self.stop)
+        specs = self.w.chain_memo.get(key)
+        if specs is None:
+            specs = self.w.chain_memo[key] = make()
+        for args, created_at in specs:
+            self.push(_Plan(*args, created_at=created_at))
+
     def _trigger_plans(self) -> None:
+        self._replay("purchases", self._purchase_chains)
+
+    def _purchase_chains(self) -> list[tuple[Any, ...]]:
         """The rule chains of the customer's purchases (made when the purchase was entered)."""
         w, c = self.w, self.c
+        specs: list[tuple[Any, ...]] = []
         first, last = self.start, w.horizon
         for buy in w.purchases.get(c.id, ()):
             day = buy.day.toordinal()
@@ -718,15 +734,20 @@ class _Customer:
                     owner = c.owner_id
                     if planned.who is not Assignee.OWNER:
                         owner = w.assignees.resolve(planned.who, c.owner_id, c.department_id)
-                    self.push(_Plan(_OTHER, key, planned.rule_key, planned.visit_type, planned.method,
-                                    planned.earliest.toordinal(), due, day, owner, created_at=buy.created_at))
+                    specs.append(((_OTHER, key, planned.rule_key, planned.visit_type, planned.method,
+                                   planned.earliest.toordinal(), due, day, owner), buy.created_at))
+        return specs
 
     def _birthdays(self) -> None:
+        if self.c.birthday is not None:
+            self._replay("birthdays", self._birthday_greetings)
+
+    def _birthday_greetings(self) -> list[tuple[Any, ...]]:
         """The yearly greeting, planned by the catch-up ``birthday_lookahead_days`` ahead."""
         w, c = self.w, self.c
         born = c.birthday
-        if born is None:
-            return
+        assert born is not None
+        specs: list[tuple[Any, ...]] = []
         ahead = w.options.birthday_lookahead_days
         seen: set[str] = set()
         for year in range(date.fromordinal(self.start).year, date.fromordinal(w.horizon).year + 1):
@@ -745,8 +766,9 @@ class _Customer:
                     continue
                 seen.add(planned.source_key)
                 owner = w.assignees.resolve(planned.who, c.owner_id, c.department_id)
-                self.push(_Plan(_OTHER, planned.source_key, planned.rule_key, planned.visit_type,
-                                planned.method, planned.earliest.toordinal(), due, planned_on, owner))
+                specs.append(((_OTHER, planned.source_key, planned.rule_key, planned.visit_type,
+                               planned.method, planned.earliest.toordinal(), due, planned_on, owner), None))
+        return specs
 
     def _manual_plans(self) -> None:
         """Plans a clerk added by hand (手动安排), more for classes without a routine plan."""
