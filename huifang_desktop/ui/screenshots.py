@@ -141,6 +141,13 @@ def _backups(window: MainWindow) -> QWidget:
     return BackupDialog(window.ctx, window.paths, window)
 
 
+@register_dialog("login", "登录（示例办公室列出示例账户）")
+def _login(window: MainWindow) -> QWidget:
+    from huifang_desktop.ui.login import LoginDialog
+
+    return LoginDialog(window.ctx, parent=window)
+
+
 def use_screen_size(size: tuple[int, int] | None) -> QRect | None:
     """Fit every window to a ``W``×``H`` screen at the current scale (None: to the real screen)."""
     area = fit.screen_area(size[0], size[1], scale_factor()) if size is not None else None
