@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -70,8 +71,10 @@ class LoginDialog(QDialog):
             for column, text in enumerate((account.username, account.role.label, account.password)):
                 table.setItem(row, column, QTableWidgetItem(text))
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        table.setMaximumHeight(table.horizontalHeader().height() + sum(
-            table.rowHeight(r) for r in range(len(accounts))) + 4)
+        table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        table.setFixedHeight(table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
+                             + len(accounts) * table.verticalHeader().defaultSectionSize())
+        self.setMinimumWidth(420)
         table.cellDoubleClicked.connect(lambda row, _column: self._use_account(accounts[row]))
         note = QLabel(self.tr("这些账户只存在于示例办公室；修改过的密码不再列出。"))
         note.setStyleSheet("color: #595959;")

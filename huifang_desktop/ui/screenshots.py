@@ -155,7 +155,13 @@ def use_screen_size(size: tuple[int, int] | None) -> QRect | None:
     return area
 
 
-def _settle(app: QApplication) -> None:
+def _settle(app: QApplication, widget: QWidget) -> None:
+    """Let the widget finish what it started (the 统计 tab's figures, the 台账 totals …), then paint."""
+    from huifang_desktop.ui.common.worker import wait_for_threads
+
+    for _ in range(5):
+        app.processEvents()
+    wait_for_threads(widget)
     for _ in range(5):
         app.processEvents()
 
@@ -182,7 +188,7 @@ def take_screenshots(app: QApplication, window: MainWindow, out_dir: Path,
         slugs = window.tab_slugs()
         for index, slug in enumerate(slugs):
             window.tabs.setCurrentIndex(index)
-            _settle(app)
+            _settle(app, window)
             if not _save(window, out_dir / f"{index + 1:02d}-{slug}.png"):
                 return 1
         for number, shot in enumerate(DIALOGS, start=len(slugs) + 1):  # fixed names, whatever is skipped
@@ -192,7 +198,7 @@ def take_screenshots(app: QApplication, window: MainWindow, out_dir: Path,
                 continue
             try:
                 dialog.show()
-                _settle(app)
+                _settle(app, dialog)
                 if not _save(dialog, out_dir / f"{number:02d}-{shot.name}.png"):
                     return 1
             finally:
