@@ -78,9 +78,9 @@ class LoginDialog(QDialog):
         table.cellDoubleClicked.connect(lambda row, _column: self._use_account(accounts[row]))
         note = QLabel(self.tr("这些账户只存在于示例办公室；修改过的密码不再列出。"))
         note.setStyleSheet("color: #595959;")
-        column = QVBoxLayout(box)
-        column.addWidget(table)
-        column.addWidget(note)
+        box_layout = QVBoxLayout(box)
+        box_layout.addWidget(table)
+        box_layout.addWidget(note)
         self.demo_table = table
         return box
 

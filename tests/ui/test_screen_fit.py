@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, QSize
-from PySide6.QtWidgets import QAbstractButton, QApplication, QDialogButtonBox, QPushButton, QScrollArea, QWidget, QWizard
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QDialogButtonBox,
+    QPushButton,
+    QScrollArea,
+    QWidget,
+    QWizard,
+)
 
 from huifang_desktop.config import AppPaths
 from huifang_desktop.services import users
@@ -128,7 +136,7 @@ def test_screen_area_is_the_logical_screen_less_the_task_bar():
 
 def _cli(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     environ = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen", **env}
-    return subprocess.run([sys.executable, "-m", "huifang_desktop", *args], env=environ, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "huifang_desktop", *args], check=False, env=environ, cwd=ROOT,
                           capture_output=True, text=True, encoding="utf-8", timeout=600)
 
 
