@@ -43,7 +43,13 @@ def parse_screen_size(text: str) -> tuple[int, int]:
 
 
 def scale_factor() -> float:
-    """The scale the program runs at (``QT_SCALE_FACTOR``; 1 without it)."""
+    """The scale the program runs at: the primary screen's device pixel ratio (``QT_SCALE_FACTOR=1.5`` or the
+    system's 150 %), else ``QT_SCALE_FACTOR``, else 1."""
+    from PySide6.QtGui import QGuiApplication
+
+    screen = QGuiApplication.primaryScreen() if QGuiApplication.instance() is not None else None
+    if screen is not None and screen.devicePixelRatio() > 0:
+        return float(screen.devicePixelRatio())
     try:
         value = float(os.environ.get("QT_SCALE_FACTOR") or 1)
     except ValueError:
