@@ -3,6 +3,7 @@
     python -m bench.gui_probe empty                      # baseline: import PySide6, show an empty window
     python -m bench.gui_probe main DATA_DIR              # the program's start, until the main window is usable
     python -m bench.gui_probe session DATA_DIR           # memory, tab first paints, scrolling the customer table
+    python -m bench.gui_probe demo DATA_DIR C V N        # --demo's first start: an example office made, then READY
 
 ``empty`` prints ``READY`` once its window is shown and its first events are processed; the parent times
 the process from its start to each line, so the interpreter's start counts for both. ``main`` runs the
@@ -102,6 +103,27 @@ def main_window(data_dir: str) -> int:
         os._exit(0)
 
     return _run_program(data_dir, done)
+
+
+def first_demo(data_dir: str, customers: int, visits: int, complaints: int) -> int:
+    """``--demo`` on an empty folder: the example office of the given size is made, then READY."""
+    from functools import partial
+
+    from huifang_desktop import app as program
+    from huifang_desktop.ui import application
+
+    application._shell_shown = lambda _app, _window: print("SHOWN", flush=True)  # type: ignore[assignment]
+    program.ensure_demo_office = partial(program.ensure_demo_office, customers=customers,  # type: ignore[assignment]
+                                         visits=visits, complaints=complaints)
+
+    def done(qapp: Any, window: Any, _ctx: Any) -> int:
+        qapp.processEvents()
+        _ready()
+        sys.stderr.flush()
+        os._exit(0)
+
+    application._smoke_test = done  # type: ignore[assignment]
+    return program.main(["--data-dir", data_dir, "--demo", "--smoke-test"])
 
 
 def settle(app: Any, window: Any, limit_s: float = 600) -> float:
@@ -238,6 +260,8 @@ def cli(argv: list[str]) -> int:
         return main_window(argv[1])
     if mode == "session" and len(argv) == 2:
         return session(argv[1])
+    if mode == "demo" and len(argv) == 5:
+        return first_demo(argv[1], int(argv[2]), int(argv[3]), int(argv[4]))
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -34,7 +34,9 @@ def _top_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--database-url", help="数据库地址，例如 postgresql+psycopg://user:pw@host/db（默认：数据文件夹里的 SQLite 文件）")
     p.add_argument("--demo", action="store_true", help="打开示例办公室（首次使用时自动生成）")
     p.add_argument("--smoke-test", action="store_true", help="离屏建立主窗口、检查数据库后退出")
-    p.add_argument("--screenshot", type=Path, metavar="DIR", help="为每个主标签页保存一张 PNG 后退出")
+    p.add_argument("--screenshot", type=Path, metavar="DIR", help="为每个主标签页和主要对话框保存一张 PNG 后退出")
+    p.add_argument("--screen-size", metavar="WxH",
+                   help="截图时按这个屏幕尺寸（如 1366x768，按当前缩放比例）排布窗口，默认按本机屏幕")
     p.add_argument("--user", help="登录用户名（截图、测试用；GUI 默认弹出登录框）")
     return p
 
@@ -283,9 +285,27 @@ def setup_logging(paths: AppPaths) -> None:
     root.setLevel(logging.INFO)
 
 
+DEMO_STAGES = {"users": "用户", "customers": "客户", "visits": "回访历史", "complaints": "投诉",
+               "review": "审阅记录", "statistics": "索引统计"}
+
+
+def demo_stage_text(stage: str, done: int, total: int) -> str:
+    """What the window says while the example office is made: ``正在生成示例办公室：客户 1200/2000…``."""
+    label = DEMO_STAGES.get(stage, stage)
+    if stage == "visits":
+        return f"正在生成示例办公室：{label} {done * 100 // max(total, 1)}%…"
+    if stage == "customers" and total:
+        return f"正在生成示例办公室：{label} {done}/{total}…"
+    if stage == "complaints" and total:
+        return f"正在生成示例办公室：{label} {total} 件…"
+    return f"正在生成示例办公室：{label}…"
+
+
 def ensure_demo_office(ctx, paths: AppPaths, customers: int = 2000,  # type: ignore[no-untyped-def]
-                       visits: int = 15000, complaints: int = 400) -> None:
-    """``--demo``: make the example office on an empty database; open only a database made as one."""
+                       visits: int = 15000, complaints: int = 400,
+                       report: Callable[[str], None] | None = None) -> None:
+    """``--demo``: make the example office on an empty database; open only a database made as one.
+    ``report(text)``: the progress, for the window (it says 正在生成示例办公室：客户 1200/2000…)."""
     from huifang_desktop.services import demo, users
 
     if users.has_users(ctx):
@@ -298,12 +318,17 @@ def ensure_demo_office(ctx, paths: AppPaths, customers: int = 2000,  # type: ign
         return
     print(f"正在生成示例办公室（{customers} 位客户、{visits} 条回访、{complaints} 件投诉，约 10 秒）…",
           file=sys.stderr)
-    result = demo.generate_demo(ctx, customers=customers, visits=visits, complaints=complaints, seed=1)
+    stages = None
+    if report is not None:
+        def stages(stage: str, done: int, total: int) -> None:
+            report(demo_stage_text(stage, done, total))
+    result = demo.generate_demo(ctx, customers=customers, visits=visits, complaints=complaints, seed=1,
+                                profile=demo.DemoProfile(batch_size=400), stages=stages)
     _print_demo_users(result)
 
 
 def _print_demo_users(result) -> None:  # type: ignore[no-untyped-def]
-    print("示例用户（密码只显示这一次）：")
+    print("示例用户（示例办公室的登录框中也列出这些账户和密码）：")
     for username, role, password in result.users:
         print(f"  {username:<12} {role:<11} {password}")
 
@@ -703,6 +728,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.command:  # the GUI: its window shows first, then opens the data (ui/application.py)
             from huifang_desktop.ui.application import run_gui
 
+            _check_screen_size(args)
+
             try:
                 return run_gui(paths, args, lambda: _open_for_gui(paths, args))
             except Exception as exc:
@@ -734,6 +761,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _check_screen_size(args: argparse.Namespace) -> None:
+    """``--screen-size WxH``: only with ``--screenshot``, and well-formed (checked before anything opens)."""
+    if not args.screen_size:
+        return
+    if not args.screenshot:
+        raise UserError("--screen-size 只用于截图：请与 --screenshot DIR 一起使用。")
+    from huifang_desktop.ui.screenshots import parse_screen_size
+
+    try:
+        parse_screen_size(args.screen_size)
+    except ValueError as exc:
+        raise UserError(f"--screen-size：{exc}") from exc
+
+
 def _raise_for_user(exc: Exception) -> None:
     """A problem with a message for the user (locked database, bad input, a refused action) is raised as a
     UserError; anything else (a bug: its traceback goes to the log) is left to the caller to re-raise."""
@@ -746,14 +787,16 @@ def _raise_for_user(exc: Exception) -> None:
 
 
 def _open_for_gui(paths: AppPaths, args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """The GUI's data: runs in a worker thread while the window shows (see ``ui/application.py``)."""
+    """The GUI's data: runs in a worker thread while the window shows (see ``ui/application.py``); the
+    example office's progress is shown in the window."""
     from huifang_desktop.services.backups import note_instance
+    from huifang_desktop.ui.application import report_startup
 
     ctx = open_context(paths, args.database_url)
     setup_logging(paths)
     note_instance(ctx, program="窗口")  # named when a restore elsewhere is refused (the user after log-in)
     if args.demo:
-        ensure_demo_office(ctx, paths)
+        ensure_demo_office(ctx, paths, report=report_startup)
     return ctx
 
 

@@ -61,7 +61,7 @@ from abc import ABC, abstractmethod
 from array import array
 from bisect import bisect
 from collections import Counter as Tally
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import accumulate
@@ -221,11 +221,13 @@ class VisitDemoResult:
 
 
 def generate_visits(ctx: ServiceContext, total: int, *, seed: int = 1,
-                    profile: VisitProfile = VisitProfile()) -> VisitDemoResult:
+                    profile: VisitProfile = VisitProfile(),
+                    progress: Callable[[float], None] | None = None) -> VisitDemoResult:
     """Write ``total`` visit plans with their records, follow-ups and reports over the office's customers
     (see the module docstring); deterministic for ``seed`` and ``ctx.clock()``. Refused when the office
     has visit plans or records already. Fewer plans are written only when the customers' rules cannot give
-    ``total`` in ``profile.history_years`` (``result.plans`` says how many)."""
+    ``total`` in ``profile.history_years`` (``result.plans`` says how many). ``progress(share)`` is told
+    the share done (0–1) as the simulation goes through the customers (noting, then writing)."""
     ctx.require(Permission.MANAGE_USERS, "生成演示数据")
     started = time.perf_counter()
     profile.validate()
@@ -247,7 +249,7 @@ def generate_visits(ctx: ServiceContext, total: int, *, seed: int = 1,
     world.start = _estimate_start(world, total)
     while True:
         notes = _Notes(world.today - profile.min_history_days, total)
-        _run(world, notes)
+        _run(world, notes, progress=None if progress is None else (lambda done, n: progress(done / n / 2)))
         cut = _Cut.choose(world, notes, total)
         if world.start <= earliest or cut.day - world.start >= profile.warm_up_days // 2:
             break
@@ -259,7 +261,8 @@ def generate_visits(ctx: ServiceContext, total: int, *, seed: int = 1,
         try:
             with conn.begin():  # all or nothing: plans, records, reports, counters and the audit row
                 writer.conn = conn
-                _run(world, writer, stop_after=cut.customers)
+                _run(world, writer, stop_after=cut.customers,
+                     progress=None if progress is None else (lambda done, n: progress(0.5 + done / n / 2)))
                 writer.flush()
                 reports = writer.write_reports()
                 writer.write_counters()
@@ -384,6 +387,9 @@ class _World:
     routine_memo: dict[tuple[str, int], tuple[int, int, str]] = field(default_factory=dict)
     technical_memo: dict[tuple[str, int], tuple[int, int, str]] = field(default_factory=dict)
     technical_grades: frozenset[str] = frozenset()
+    # A customer's purchase chains and birthday greetings, the same in every pass (they draw nothing from
+    # the RNG): worked out once per (customer, first day, stop day) and replayed, as plain argument tuples.
+    chain_memo: dict[tuple[str, int, int, int | None], list[tuple[Any, ...]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, ctx: ServiceContext, profile: VisitProfile, seed: int) -> _World:
@@ -515,15 +521,20 @@ class _Sink(ABC):
 
 
 def _run(world: _World, sink: _Sink, stop_after: int | None = None, *,
-         customers: Sequence[_Cust] | None = None, name: str = "demo-visits") -> None:
-    """Simulate every customer in a seeded order (the same order and draws in both passes)."""
+         customers: Sequence[_Cust] | None = None, name: str = "demo-visits",
+         progress: Callable[[int, int], None] | None = None) -> None:
+    """Simulate every customer in a seeded order (the same order and draws in both passes); ``progress(done,
+    of)`` every 100 customers."""
     rng = random.Random(f"{name}:{world.seed}")
     chosen = world.customers if customers is None else customers
     order = list(range(len(chosen)))
     rng.shuffle(order)
+    of = max(1, len(order) if stop_after is None else min(stop_after, len(order)))
     for position, index in enumerate(order):
         if stop_after is not None and position >= stop_after:
             break
+        if progress is not None and position % 100 == 0:
+            progress(position, of)
         c = chosen[index]
         if not sink.begin_customer(position, c):
             break
@@ -695,9 +706,22 @@ class _Customer:
         self.pending[kind] = p
         self.push(p)
 
+    def _replay(self, what: str, make: Callable[[], list[tuple[Any, ...]]]) -> None:
+        """Push the plans ``make`` lists (the arguments of each ``_Plan``), worked out once per customer."""
+        key = (what, self.c.id, self.start, self.stop)
+        specs = self.w.chain_memo.get(key)
+        if specs is None:
+            specs = self.w.chain_memo[key] = make()
+        for args, created_at in specs:
+            self.push(_Plan(*args, created_at=created_at))
+
     def _trigger_plans(self) -> None:
+        self._replay("purchases", self._purchase_chains)
+
+    def _purchase_chains(self) -> list[tuple[Any, ...]]:
         """The rule chains of the customer's purchases (made when the purchase was entered)."""
         w, c = self.w, self.c
+        specs: list[tuple[Any, ...]] = []
         first, last = self.start, w.horizon
         for buy in w.purchases.get(c.id, ()):
             day = buy.day.toordinal()
@@ -712,15 +736,20 @@ class _Customer:
                     owner = c.owner_id
                     if planned.who is not Assignee.OWNER:
                         owner = w.assignees.resolve(planned.who, c.owner_id, c.department_id)
-                    self.push(_Plan(_OTHER, key, planned.rule_key, planned.visit_type, planned.method,
-                                    planned.earliest.toordinal(), due, day, owner, created_at=buy.created_at))
+                    specs.append(((_OTHER, key, planned.rule_key, planned.visit_type, planned.method,
+                                   planned.earliest.toordinal(), due, day, owner), buy.created_at))
+        return specs
 
     def _birthdays(self) -> None:
+        if self.c.birthday is not None:
+            self._replay("birthdays", self._birthday_greetings)
+
+    def _birthday_greetings(self) -> list[tuple[Any, ...]]:
         """The yearly greeting, planned by the catch-up ``birthday_lookahead_days`` ahead."""
         w, c = self.w, self.c
         born = c.birthday
-        if born is None:
-            return
+        assert born is not None
+        specs: list[tuple[Any, ...]] = []
         ahead = w.options.birthday_lookahead_days
         seen: set[str] = set()
         for year in range(date.fromordinal(self.start).year, date.fromordinal(w.horizon).year + 1):
@@ -739,8 +768,9 @@ class _Customer:
                     continue
                 seen.add(planned.source_key)
                 owner = w.assignees.resolve(planned.who, c.owner_id, c.department_id)
-                self.push(_Plan(_OTHER, planned.source_key, planned.rule_key, planned.visit_type,
-                                planned.method, planned.earliest.toordinal(), due, planned_on, owner))
+                specs.append(((_OTHER, planned.source_key, planned.rule_key, planned.visit_type,
+                               planned.method, planned.earliest.toordinal(), due, planned_on, owner), None))
+        return specs
 
     def _manual_plans(self) -> None:
         """Plans a clerk added by hand (手动安排), more for classes without a routine plan."""

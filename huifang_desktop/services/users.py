@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -119,9 +120,11 @@ def list_departments(ctx: ServiceContext) -> list[tuple[int, str]]:
 
 
 def create_user(ctx: ServiceContext, username: str, display_name: str, role: Role | str, password: str,
-                department: str = "", *, first_admin: bool = False, must_change: bool = False) -> UserInfo:
+                department: str = "", *, first_admin: bool = False, must_change: bool = False,
+                hasher: PasswordHasher | None = None) -> UserInfo:
     """Create a user. ``first_admin`` lets the very first start create the administrator; ``must_change``
-    (a generated password) makes the user set their own at the first log-in."""
+    (a generated password) makes the user set their own at the first log-in. ``hasher``: the demo office's
+    cheap one (its passwords are shown on its log-in dialog anyway); otherwise ``password_hasher()``."""
     if first_admin:
         if has_users(ctx):
             raise ServiceError("已有用户，不能再创建初始管理员。")
@@ -151,7 +154,7 @@ def create_user(ctx: ServiceContext, username: str, display_name: str, role: Rol
             raise ValidationError(FieldError("username", "用户名", f"“{username}”已存在"))
         dep_id = _ensure_department(s, ctx, department) if department else None
         user = User(username=username, display_name=display_name, role=str(role), department_id=dep_id,
-                    password_hash=hash_password(password), active=True, created_at=ctx.now(),
+                    password_hash=(hasher or password_hasher()).hash(password), active=True, created_at=ctx.now(),
                     must_change_password=must_change)
         s.add(user)
         s.flush()
@@ -320,6 +323,7 @@ def change_password(ctx: ServiceContext, old_password: str, new_password: str) -
         if errors:
             raise ValidationError(errors)
         u.password_hash = hash_password(new_password)
+        _forget_demo_password(s, u.username)
         was_forced = u.must_change_password
         u.must_change_password = False
         # the signing key follows the password (re-encrypted); the audit row records the user's new state
@@ -332,16 +336,72 @@ def is_demo_office(ctx: ServiceContext) -> bool:
         return s.get(Setting, DEMO_OFFICE_KEY) is not None
 
 
-def mark_demo_office(ctx: ServiceContext) -> None:
+def mark_demo_office(ctx: ServiceContext, accounts: Sequence[tuple[str, str, str]] = ()) -> None:
     """Written by the demo generator when it made the whole office (users included): only such a database
     opens without a password (``--demo``, ``--screenshot``). A right of the administrators (and the program
-    itself): a clerk marking the office would open it to anybody without a password."""
+    itself): a clerk marking the office would open it to anybody without a password.
+
+    ``accounts``: the sample users' (username, role, password), kept in the marker so that the office's
+    log-in dialog can show them (:func:`demo_accounts`): the marker exists on example offices only."""
     import json
 
     ctx.require(Permission.MANAGE_USERS, "标记示例办公室")
+    listed = [{"username": u, "role": str(r), "password": p} for u, r, p in accounts]
     with ctx.sessions() as s, s.begin():
         if s.get(Setting, DEMO_OFFICE_KEY) is None:
-            s.add(Setting(key=DEMO_OFFICE_KEY, value=json.dumps({"made_at": ctx.now().isoformat()})))
+            s.add(Setting(key=DEMO_OFFICE_KEY, value=json.dumps(
+                {"made_at": ctx.now().isoformat(), "accounts": listed}, ensure_ascii=False)))
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    username: str
+    role: Role
+    password: str
+
+
+def demo_accounts(ctx: ServiceContext) -> list[DemoAccount]:
+    """The example office's sample accounts with their passwords, for its log-in dialog: those still active
+    and not changed since (a changed or reset password is dropped from the list). Empty on any other
+    office — a real office has no marker, so nothing is shown."""
+    import json
+
+    with ctx.sessions() as s:
+        row = s.get(Setting, DEMO_OFFICE_KEY)
+        if row is None:
+            return []
+        try:
+            listed = json.loads(row.value).get("accounts") or []
+        except (ValueError, AttributeError):
+            return []
+        active = set(s.execute(select(User.username).where(User.active.is_(True))).scalars())
+    found = []
+    for item in listed:
+        try:
+            account = DemoAccount(str(item["username"]), Role(item["role"]), str(item["password"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+        if account.username in active:
+            found.append(account)
+    return found
+
+
+def _forget_demo_password(s: Session, username: str) -> None:
+    """A sample account's password was changed: its old one is no longer shown on the log-in dialog."""
+    import json
+
+    row = s.get(Setting, DEMO_OFFICE_KEY)
+    if row is None:
+        return
+    try:
+        value = json.loads(row.value)
+        listed = value.get("accounts") or []
+    except (ValueError, AttributeError):
+        return
+    kept = [a for a in listed if not (isinstance(a, dict) and a.get("username") == username)]
+    if len(kept) != len(listed):
+        value["accounts"] = kept
+        row.value = json.dumps(value, ensure_ascii=False)
 
 
 def demo_login(ctx: ServiceContext, username: str | None = None) -> UserInfo:
@@ -399,6 +459,7 @@ def reset_password(ctx: ServiceContext, username: str, new_password: str | None 
         if u is None:
             raise NotFound(f"用户“{username}”不存在。")
         u.password_hash = hash_password(password)
+        _forget_demo_password(s, u.username)
         u.must_change_password = new_password is None
         audit(s, ctx, PASSWORD_RESET, "user", u.id, u.display_name, new=with_state(u),
               note="随机密码，下次登录时须修改" if new_password is None else "")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, Qt, QTranslator, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -116,6 +116,23 @@ def show_startup_error(message: str) -> None:
     del app
 
 
+class _StartupProgress(QObject):
+    """Carries what the start is doing from the worker thread to the window (queued to the GUI thread)."""
+
+    text = Signal(str)
+
+
+_progress: _StartupProgress | None = None
+
+
+def report_startup(text: str) -> None:
+    """Show ``text`` in the window while it waits for the database (e.g. 正在生成示例办公室：客户 1200/2000…);
+    callable from any thread, a no-op when no window is starting."""
+    progress = _progress
+    if progress is not None:
+        progress.text.emit(text)
+
+
 def _shell_shown(app: QApplication, window: object) -> None:
     """Called once the main window's frame is on screen (before the database is open). The start-up
     benchmark (``bench/gui_probe.py``) replaces it to time that moment."""
@@ -198,7 +215,8 @@ class _Startup:
         if self.args.smoke_test:
             self.app.exit(_smoke_test(self.app, self.window, ctx))
         elif self.args.screenshot:
-            self.app.exit(_screenshots(self.app, self.window, self.args.screenshot))
+            self.app.exit(_screenshots(self.app, self.window, self.args.screenshot,
+                                        getattr(self.args, "screen_size", None)))
         else:
             self.window.on_started()
             if self.first_start:
@@ -236,9 +254,12 @@ def run_gui(paths: AppPaths, args: argparse.Namespace, open_data: Callable[[], S
     from huifang_desktop.ui.main_window import MainWindow
 
     window = MainWindow(None, paths, demo=bool(args.demo))
-    window.show()
+    window.show_fitted()
     app.processEvents()
     _shell_shown(app, window)
+    global _progress
+    _progress = _StartupProgress()  # after the frame is shown: Qt's enums are built on first use (17 ms)
+    _progress.text.connect(window.show_waiting, Qt.ConnectionType.QueuedConnection)
     startup = _Startup(app, window, args, open_data)
     startup.start()
     window.install_shortcuts()
@@ -249,6 +270,7 @@ def run_gui(paths: AppPaths, args: argparse.Namespace, open_data: Callable[[], S
         code = app.exec()
     finally:
         app.setQuitOnLastWindowClosed(quit_on_close)
+        _progress = None
         _dispose(window)
         startup.window = startup.app = None  # no cycle left (window → thread → job → startup → window)
     if startup.error is not None:
@@ -285,8 +307,7 @@ def _unattended_user(ctx: ServiceContext, args: argparse.Namespace):  # type: ig
 def _smoke_test(app: QApplication, window, ctx: ServiceContext) -> int:  # type: ignore[no-untyped-def]
     from sqlalchemy import text
 
-    window.resize(1280, 800)
-    window.show()
+    window.show_fitted()
     app.processEvents()
     for slug in window.tab_slugs():  # every tab is built on first use: the smoke test builds them all
         window.show_tab(slug)
@@ -362,18 +383,7 @@ def _smoke_test_preview(data: bytes) -> str | None:
     return None
 
 
-def _screenshots(app: QApplication, window, out_dir: Path) -> int:  # type: ignore[no-untyped-def]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    window.resize(1366, 800)
-    window.show()
-    for index, slug in enumerate(window.tab_slugs()):
-        window.tabs.setCurrentIndex(index)
-        for _ in range(5):
-            app.processEvents()
-        target = out_dir / f"{index + 1:02d}-{slug}.png"
-        if not window.grab().save(str(target)):
-            print(f"无法保存截图 {target}", file=sys.stderr)
-            return 1
-        print(target)
-    window.close()
-    return 0
+def _screenshots(app: QApplication, window, out_dir: Path, screen_size: str | None) -> int:  # type: ignore[no-untyped-def]
+    from huifang_desktop.ui.screenshots import parse_screen_size, take_screenshots
+
+    return take_screenshots(app, window, out_dir, parse_screen_size(screen_size) if screen_size else None)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGroupBox,
+    QHeaderView,
     QLabel,
     QLineEdit,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
 )
 
@@ -41,9 +47,47 @@ class LoginDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        self.demo_box = self._demo_accounts(users.demo_accounts(ctx))  # an example office only
+        if self.demo_box is not None:
+            layout.addWidget(self.demo_box)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         (self.password if username else self.username).setFocus()
+
+    def _demo_accounts(self, accounts: list[users.DemoAccount]) -> QGroupBox | None:
+        """示例账户: the example office's users, roles and passwords (double-click one to fill it in)."""
+        if not accounts:
+            return None
+        box = QGroupBox(self.tr("示例账户（示例办公室，双击填入）"))
+        box.setObjectName("demo_accounts")
+        table = QTableWidget(len(accounts), 3)
+        table.setObjectName("demo_accounts_table")
+        table.setHorizontalHeaderLabels([self.tr("用户名"), self.tr("角色"), self.tr("密码")])
+        table.verticalHeader().hide()
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        for row, account in enumerate(accounts):
+            for column, text in enumerate((account.username, account.role.label, account.password)):
+                table.setItem(row, column, QTableWidgetItem(text))
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        table.setFixedHeight(table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
+                             + len(accounts) * table.verticalHeader().defaultSectionSize())
+        self.setMinimumWidth(420)
+        table.cellDoubleClicked.connect(lambda row, _column: self._use_account(accounts[row]))
+        note = QLabel(self.tr("这些账户只存在于示例办公室；修改过的密码不再列出。"))
+        note.setStyleSheet("color: #595959;")
+        box_layout = QVBoxLayout(box)
+        box_layout.addWidget(table)
+        box_layout.addWidget(note)
+        self.demo_table = table
+        return box
+
+    def _use_account(self, account: users.DemoAccount) -> None:
+        self.username.setText(account.username)
+        self.password.setText(account.password)
+        self.password.setFocus()
 
     def try_login(self) -> None:
         try:

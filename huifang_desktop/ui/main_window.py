@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterable
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from huifang_desktop import APP_TITLE, __version__
 from huifang_desktop.config import AppPaths
+from huifang_desktop.ui.common.fit import fit_to_screen, maximize_on_small_screen
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent
@@ -39,6 +41,9 @@ PAGES = (
     ("stats", "huifang_desktop.ui.stats", "StatsTab"),
     ("review", "huifang_desktop.ui.review.tab", "ReviewTab"),
 )
+
+
+PREFERRED_SIZE = QSize(1280, 800)  # on screens wider than fit.MAXIMIZE_UP_TO, where it fits
 
 
 def _key_sequence(keys: str) -> QKeySequence:
@@ -64,6 +69,7 @@ class TabPage(QWidget):
         row.addStretch()
         label = QLabel(waiting)
         label.setStyleSheet("color: #888;")
+        self.waiting_label = label
         row.addWidget(label)
         row.addStretch()
         column = QVBoxLayout(self._waiting)
@@ -95,7 +101,7 @@ class MainWindow(QMainWindow):
         self.paths = paths
         title = APP_TITLE + (self.tr("（示例办公室）") if demo else "")
         self.setWindowTitle(title)
-        self.resize(1280, 800)
+        fit_to_screen(self, PREFERRED_SIZE)  # inside the screen's free area (show_fitted maximizes)
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -123,6 +129,21 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(waiting)
         if ctx is not None:
             self.attach(ctx)
+
+    def show_fitted(self) -> None:
+        """Show the window inside the screen's available area: maximized on a screen up to 1440 wide (a
+        1366×768 PC, 1920×1080 at 150 %), else at its preferred size, centred."""
+        if maximize_on_small_screen(self, PREFERRED_SIZE):
+            self.showMaximized()
+        else:
+            self.show()
+
+    def show_waiting(self, text: str) -> None:
+        """What the start is doing while the database opens (the example office being made …): on the empty
+        pages and in the status bar."""
+        for page in self._pages.values():
+            page.waiting_label.setText(text)
+        self.statusBar().showMessage(text)
 
     # --- pages -----------------------------------------------------------------------------------------
 

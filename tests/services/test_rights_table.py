@@ -79,6 +79,7 @@ ANY_USER = {
     "stats.export_xlsx", "stats.report_pdf", "stats.export_report",
     "users.has_users", "users.list_departments", "users.authenticate", "users.list_users", "users.get_user",
     "users.find_user", "users.clerks", "users.change_password", "users.demo_login", "users.is_demo_office",
+    "users.demo_accounts",
     "users.locked_until", "users.must_change_password", "printing.draft_visit_record_pdf",
     "backups.note_instance", "signing.credential_key", "signing.unlock", "tamper.chain_head",
     "users.department_rows", "users.team_users",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -24,6 +24,7 @@ from huifang_desktop.config import AppPaths
 from huifang_desktop.domain.roles import Permission, can
 from huifang_desktop.services import backups
 from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.ui.common.fit import fit_to_screen
 from huifang_desktop.ui.common.worker import start_worker
 
 _REASONS = {"manual": "手动", "daily": "每日自动", "pre-restore": "恢复前", "start": "启动"}
@@ -48,7 +49,7 @@ class BackupDialog(QDialog):
         self._choose_folder = choose_folder or (
             lambda w: QFileDialog.getExistingDirectory(w, w.tr("选择备份文件夹")))
         self.setWindowTitle(self.tr("备份与恢复"))
-        self.resize(760, 460)
+        fit_to_screen(self, QSize(760, 460))
         allowed = ctx.user.id == 0 or can(ctx.user.role, Permission.BACKUP_RESTORE)
 
         self.folder_label = QLabel()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtCore import QDateTime, QSize, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,6 +26,7 @@ from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.settings import load_settings
 from huifang_desktop.services.visits import RecordDraftData, VisitRecordDraft, VisitRecordRow
 from huifang_desktop.ui.common.feedback import report_in_form
+from huifang_desktop.ui.common.fit import fit_to_screen, scrolling
 from huifang_desktop.ui.common.forms import form_row
 from huifang_desktop.ui.common.print_preview import (
     PrintPreviewDialog,
@@ -53,7 +54,7 @@ class VisitRecordDialog(QDialog):
         self.pre: RecordDraftData = visit_service.prefill_record(ctx, plan_id, customer_id)
         pre = self.pre
         self.setWindowTitle(self.tr("回访记录表 — {0} {1}").format(pre.customer_code, pre.customer_name))
-        self.resize(980, 680)
+        fit_to_screen(self, QSize(980, 680))
 
         head = QLabel(self.tr("<b>{0}</b>　{1}　等级 {2}　负责人 {3}{4}").format(
             pre.customer_name, pre.customer_code, pre.grade, pre.owner,
@@ -122,11 +123,13 @@ class VisitRecordDialog(QDialog):
             self.print_preview)
         self.preview: PrintPreviewDialog | None = None
 
-        left = QVBoxLayout()
+        form_part = QWidget()
+        left = QVBoxLayout(form_part)
+        left.setContentsMargins(0, 0, 0, 0)
         left.addLayout(form)
         left.addStretch(1)  # spare height goes below the form, not into its rows
         body = QHBoxLayout()
-        body.addLayout(left, 1)
+        body.addWidget(scrolling(form_part), 1)  # the form scrolls on a low screen; the buttons stay below
         body.addWidget(script)
         layout = QVBoxLayout(self)
         layout.addWidget(head)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, QSize
 from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
@@ -24,6 +24,7 @@ from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.visits import ReportDraft, ReportRow
 from huifang_desktop.ui.common.feedback import report_in_form
+from huifang_desktop.ui.common.fit import fit_to_screen
 from huifang_desktop.ui.common.print_preview import (
     PrintPreviewDialog,
     add_print_button,
@@ -44,7 +45,7 @@ class VisitReportDialog(QDialog):
         self.draft: ReportDraft | None = None
         self.saved: ReportRow | None = None
         self.setWindowTitle(self.tr("回访报告表"))
-        self.resize(760, 620)
+        fit_to_screen(self, QSize(760, 620))
         # Filled the day after the visits (domain.md §5): default period is the previous working day.
         cal = visit_service.work_calendar(ctx)
         day = ctx.today() - timedelta(days=1)

@@ -6,7 +6,7 @@ tests drive it directly. ``registered`` / ``attached`` carry the resulting :clas
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDateTime, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, QModelIndex, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -35,6 +35,7 @@ from huifang_desktop.services.customers import CustomerRow
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.storage.queries import CustomerFilter
 from huifang_desktop.ui.common.feedback import mark_fields, report_in_form
+from huifang_desktop.ui.common.fit import fit_to_screen
 from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.complaints.model import RepeatTableModel
 
@@ -58,7 +59,7 @@ class IntakeDialog(QDialog):
         self._customers: list[CustomerRow] = []
         self.policy = complaint_service.load_policy(ctx)
         self.setWindowTitle(self.tr("新建登记 — 投诉、咨询、建议"))
-        self.resize(1040, 600)
+        fit_to_screen(self, QSize(1040, 600))
 
         # --- fields
         self.kind = QComboBox()

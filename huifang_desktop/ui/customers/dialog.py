@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -45,6 +45,7 @@ from huifang_desktop.services.customers import CustomerDetail
 from huifang_desktop.services.errors import ConflictError, DuplicateWarning, ServiceError, ValidationError
 from huifang_desktop.services.settings import load_settings
 from huifang_desktop.ui.common.feedback import mark_fields, show_error
+from huifang_desktop.ui.common.fit import fit_to_screen, scrolling
 
 CONTACT_COLUMNS = ("姓名", "电话", "手机", "邮箱", "职务", "主要")
 
@@ -62,7 +63,7 @@ class CustomerDialog(QDialog):
         editable = can(ctx.user.role, Permission.EDIT_CUSTOMERS) and not (self.detail and self.detail.archived)
         self.setWindowTitle(self.tr("新建客户档案") if self.detail is None
                             else self.tr("客户档案 {0} {1}").format(self.detail.code, self.detail.name))
-        self.resize(860, 620)
+        fit_to_screen(self, QSize(860, 620))
 
         # --- basic fields
         self.code = QLabel(self.detail.code if self.detail else self.tr("（保存后自动编号）"))
@@ -142,7 +143,7 @@ class CustomerDialog(QDialog):
         basic_layout.addLayout(contact_buttons)
 
         self.pages = QTabWidget()
-        self.pages.addTab(basic, self.tr("基本信息"))
+        self.pages.addTab(scrolling(basic), self.tr("基本信息"))  # scrolls on a low screen; buttons stay
         if self.detail is not None:
             self.pages.addTab(self._purchases_page(editable), self.tr("购货/交货记录"))
             self.pages.addTab(self._visits_page(), self.tr("回访记录"))

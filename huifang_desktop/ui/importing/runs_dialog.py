@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QDialog,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from huifang_desktop.services import importing
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.importing import ImportRunInfo
+from huifang_desktop.ui.common.fit import fit_to_screen
 from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.common.worker import start_worker, wait_for_threads
 
@@ -81,7 +82,7 @@ class ImportRunsDialog(QDialog):
         self.busy = False
         self._armed_for: int | None = None
         self.setWindowTitle(self.tr("导入记录"))
-        self.resize(900, 420)
+        fit_to_screen(self, QSize(900, 420))
         self.model = ImportRunsModel(self)
         self.table = record_table(self.model, "importRuns")
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)

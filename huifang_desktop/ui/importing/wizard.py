@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtCore import QObject, QSize, Qt, QThread, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -47,6 +47,7 @@ from huifang_desktop.services.importing import (
     SheetPreview,
     ValidationReport,
 )
+from huifang_desktop.ui.common.fit import fit_to_screen
 from huifang_desktop.ui.common.progress import ProgressTask, run_with_progress
 from huifang_desktop.ui.common.worker import start_worker
 from huifang_desktop.ui.importing.models import IssueModel, PreviewModel
@@ -111,7 +112,7 @@ class ImportWizard(QWizard):
                              (QWizard.WizardButton.FinishButton, self.tr("完成")),
                              (QWizard.WizardButton.CancelButton, self.tr("取消"))):
             self.setButtonText(button, text)
-        self.resize(980, 660)
+        fit_to_screen(self, QSize(980, 660))
         self.file_page = FilePage(self)
         self.sheet_page = SheetPage(self)
         self.mapping_page = MappingPage(self)

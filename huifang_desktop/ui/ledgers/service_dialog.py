@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate, QDateTime, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QDateTime, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,6 +40,7 @@ from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.service_records import ServiceDraft, ServiceRecordDetail, ServiceStatus
 from huifang_desktop.storage.queries import CustomerFilter
 from huifang_desktop.ui.common.feedback import mark_fields, report_in_form
+from huifang_desktop.ui.common.fit import fit_to_screen
 from huifang_desktop.ui.common.forms import form_row
 
 SEARCH_DELAY_MS = 200
@@ -118,7 +119,7 @@ class ServiceRecordDialog(QDialog):
         self.choices = service.choices(ctx)
         self.setWindowTitle(self.tr("售后服务记录 — {0}").format(self.detail.number) if self.detail
                             else self.tr("新增售后服务记录"))
-        self.resize(900, 720 if self.detail is not None else 540)  # a new record has no follow-ups yet
+        fit_to_screen(self, QSize(900, 720 if self.detail is not None else 540))  # a new record has no follow-ups yet
 
         c = self.choices
         self.customer = CustomerPicker(ctx)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QDate, QDateTime
+from PySide6.QtCore import QDate, QDateTime, QSize
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -31,6 +31,7 @@ from huifang_desktop.services.visits import ReportRow, VisitRecordDraft, VisitRe
 from huifang_desktop.ui.calendar.record_dialog import VisitRecordDialog
 from huifang_desktop.ui.calendar.report_dialog import VisitReportDialog
 from huifang_desktop.ui.common.feedback import report_in_form
+from huifang_desktop.ui.common.fit import fit_to_screen
 
 
 class RecordCorrectionDialog(VisitRecordDialog):
@@ -105,7 +106,7 @@ class HandlingDialog(QDialog):
         self.detail = detail
         self.saved = False
         self.setWindowTitle(self.tr("修改投诉处理表 {0}").format(detail.number))
-        self.resize(640, 560)
+        fit_to_screen(self, QSize(640, 560))
         head = QLabel(self.tr("<b>{0}</b>　{1}").format(detail.number, detail.row.subject))
         head.setWordWrap(True)
         note = QLabel(self.tr("主管意见：{0}").format(comment)) if comment else QLabel()

@@ -5,7 +5,7 @@ See the package docstring (:mod:`huifang_desktop.ui.settings`) for how to add a 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -24,6 +24,7 @@ from huifang_desktop.domain.roles import Permission, Role, can
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.ui.common.feedback import mark_fields
+from huifang_desktop.ui.common.fit import fit_to_screen
 from huifang_desktop.ui.settings.holidays_page import HolidaysPage
 from huifang_desktop.ui.settings.office_page import OfficePage
 from huifang_desktop.ui.settings.page import SettingsPage, reveal
@@ -54,7 +55,7 @@ class SettingsDialog(QDialog):
         self.pages: list[SettingsPage] = []
         self.titles: list[str] = []
         self.setWindowTitle(self.tr("设置"))
-        self.resize(1120, 740)
+        fit_to_screen(self, QSize(1120, 740))
 
         self.page_list = QListWidget()
         self.page_list.setObjectName("page_list")
