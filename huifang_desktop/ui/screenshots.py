@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from huifang_desktop.ui.common import fit
 
 if TYPE_CHECKING:
+    from huifang_desktop.services.context import ServiceContext
     from huifang_desktop.ui.main_window import MainWindow
 
 _SIZE = re.compile(r"^\s*(\d{3,5})\s*[xX×*]\s*(\d{3,5})\s*$")
@@ -152,6 +153,29 @@ def _login(window: MainWindow) -> QWidget:
     from huifang_desktop.ui.login import LoginDialog
 
     return LoginDialog(window.ctx, parent=window)
+
+
+def _as_administrator(window: MainWindow) -> ServiceContext:
+    """The screens only an administrator sees in full, drawn as the example office's administrator."""
+    from huifang_desktop.domain.roles import Permission, can
+    from huifang_desktop.services import users
+
+    admin = next((u for u in users.list_users(window.ctx) if can(u.role, Permission.MANAGE_USERS)), None)
+    return window.ctx.as_user(admin) if admin is not None else window.ctx
+
+
+@register_dialog("users", "用户与部门")
+def _users(window: MainWindow) -> QWidget:
+    from huifang_desktop.ui.admin.users_dialog import UsersDialog
+
+    return UsersDialog(_as_administrator(window), window)
+
+
+@register_dialog("setup-guide", "初始设置向导")
+def _setup_guide(window: MainWindow) -> QWidget:
+    from huifang_desktop.ui.admin.setup_guide import SetupGuide
+
+    return SetupGuide(_as_administrator(window), window)
 
 
 def use_screen_size(size: tuple[int, int] | None) -> QRect | None:

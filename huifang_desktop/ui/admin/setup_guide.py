@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -38,6 +38,7 @@ from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.settings import load_settings, save_settings
 from huifang_desktop.ui.admin.users_dialog import department_combo, role_combo, wait_cursor
+from huifang_desktop.ui.common.fit import fit_to_screen
 from huifang_desktop.ui.settings.holidays_page import HolidaysPage
 from huifang_desktop.ui.settings.page import StringListEditor
 
@@ -415,7 +416,7 @@ class SetupGuide(QWizard):
         for number, page in enumerate(pages, 1):
             page.setTitle(self.tr("第 {0}/{1} 步 · {2}").format(number, len(pages), page.title()))
             self.addPage(page)
-        self.resize(820, 600)
+        fit_to_screen(self, QSize(820, 600))
 
     def done(self, result: int) -> None:  # the passwords are shown once: gone with the guide
         self.users_page.created.clear()

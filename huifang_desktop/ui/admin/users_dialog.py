@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -38,6 +38,7 @@ from huifang_desktop.services import users
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.ui.common.feedback import mark_fields
+from huifang_desktop.ui.common.fit import fit_to_screen
 
 
 @contextmanager
@@ -137,7 +138,7 @@ class UsersDialog(QDialog):
         self.ctx = ctx
         self.manage = ctx.may(Permission.MANAGE_USERS)
         self.setWindowTitle(self.tr("用户与部门"))
-        self.resize(980, 600)
+        fit_to_screen(self, QSize(980, 600))
         self.rows: list[users.ManagedUser] = []
         self.departments: list[users.DepartmentRow] = []
 
