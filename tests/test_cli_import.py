@@ -59,11 +59,15 @@ def test_cli_import_dry_run_prints_the_report_and_writes_nothing(run: Any, tmp_p
     assert "文件：客户台账.xlsx  工作表：客户台账  表头：第 4 行" in out
     assert "客户名称 ← B列“客户名称”" in out and "电话 ← D列“联系电话”" in out
     lines = [line.strip() for line in out.splitlines() if line.strip().startswith("[")]
-    assert lines == [
-        "[错误] 第 7 行 D列（联系电话）：“12345”不是有效的手机号码（应为 11 位，以 13–19 开头）",
-        "[错误] 第 7 行 G列（建档日期）：“2026-02-30”不是存在的日期",
-        "[重复] 第 9 行 D列（联系电话）：与第 5 行重复（电话 138 1234 5678 相同）",
+    assert lines == [  # by kind, each with its count and first rows
+        "[错误] D列（联系电话）：“…”不是有效的手机号码（应为 11 位，以 13–19 开头） — 1 行（第 7 行）",
+        "[错误] G列（建档日期）：“…”不是存在的日期 — 1 行（第 7 行）",
+        "[重复] D列（联系电话）：与第 N 行重复 — 1 行（第 9 行）",
     ]
+    assert "例：第 7 行 D列（联系电话）：“12345”不是有效的手机号码（应为 11 位，以 13–19 开头）" in out
+    assert "怎么改：在 Excel 中改正号码" in out and "例：第 9 行 D列（联系电话）：与第 5 行重复（电话 138 1234 5678 相同）" in out
+    assert "未导入的列：A列“序号”、J列“备注”" not in out  # 备注 is imported
+    assert "未导入的列：A列“序号”" in out
     assert "共 6 行数据：可导入 4 行，有问题 1 行，重复 1 行。" in out and "试运行：没有写入任何数据。" in out
     assert _customers(data) == []
 
@@ -163,7 +167,7 @@ def test_cli_import_services_reports_the_sheet_rows(run: Any, tmp_path: Path) ->
     finally:
         ctx.engine.dispose()
     path = _service_sheet(tmp_path / "售后.xlsx")
-    code, out, err = run(["--data-dir", str(data), "import", "services", str(path), "--accept-valid"])
+    code, out, err = run(["--data-dir", str(data), "import", "services", str(path), "--accept-valid", "--details"])
     assert code == 0, err
     assert "[错误] 第 6 行 B列（客户名称）" in out and "[错误] 第 7 行 D列（服务项目）" in out
     assert "已从“售后.xlsx”导入 2 行到售后服务台账（编号 FW20260305-001–FW20260310-007）" in out

@@ -1520,7 +1520,8 @@ def _issue_what(issue: RowIssue) -> str:
     if issue.kind is IssueKind.DUPLICATE:
         text = re.sub(r"（.*）$", "", text)
         text = "与已有客户重复" if text.startswith("与已有客户") else text
-    return re.sub(r"\d+", "N", text)
+    text = re.sub(r"（现有 \d+ 个字）", "", text)
+    return re.sub(r"第 \d+ 行", "第 N 行", text)
 
 
 def issue_hint(what: str) -> str:
