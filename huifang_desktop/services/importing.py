@@ -221,6 +221,7 @@ def _trim(values: Sequence[Any]) -> tuple[Any, ...]:
 
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]+\d+:?[A-Z]*(\d*)\"")
 _MB = 1024 * 1024
+_ROW_BYTES = 64  # a row holding values takes at least this much sheet XML; a formatted empty row less
 
 
 def check_package(p: Path, rules: ImportRules, *, count_rows: bool = True) -> None:
@@ -235,24 +236,30 @@ def check_package(p: Path, rules: ImportRules, *, count_rows: bool = True) -> No
             infos = zf.infolist()
             total = sum(i.file_size for i in infos)
             limit = rules.max_unpacked_mb * _MB
-            for info in infos:
+            biggest = max(infos, key=lambda i: i.file_size, default=None)
+            suspects = ([biggest] if biggest is not None and total > limit else []) + [
+                i for i in infos if i.file_size > rules.ratio_check_mb * _MB
+                and i.file_size / max(i.compress_size, 1) > rules.max_ratio]
+            if suspects:
+                info = suspects[0]
                 ratio = info.file_size / max(info.compress_size, 1)
-                if info.file_size > limit or total > limit or (
-                        info.file_size > rules.ratio_check_mb * _MB and ratio > rules.max_ratio):
-                    raise WorkbookError(
-                        f"“{name}”解压后有 {max(total, info.file_size) / _MB:,.0f} MB"
-                        f"（其中“{info.filename}”压缩比 {ratio:,.0f}:1），超出导入的上限（{rules.max_unpacked_mb} MB、"
-                        f"压缩比 {rules.max_ratio}:1）。这不像正常的台账文件（可能是损坏或恶意构造的文件），没有读取。"
-                        f"若确是很大的台账，请分成几个文件导入（每个不超过 {rules.max_rows} 行）。")
+                raise WorkbookError(
+                    f"“{name}”解压后有 {total / _MB:,.0f} MB（其中“{info.filename}”{info.file_size / _MB:,.0f} MB，"
+                    f"压缩比 {ratio:,.0f}:1），超出导入的上限（{rules.max_unpacked_mb} MB、压缩比 {rules.max_ratio}:1）。"
+                    "这不像正常的台账文件（可能是损坏或恶意构造的文件），没有读取。"
+                    f"若确是很大的台账，请分成几个文件导入（每个不超过 {rules.max_rows} 行）。")
             for info in infos if count_rows else ():
                 if not re.fullmatch(r"xl/worksheets/[^/]+\.xml", info.filename):
                     continue
                 with zf.open(info) as fh:
                     head = fh.read(4096)
                 m = _DIMENSION.search(head)
-                if m and m.group(1) and int(m.group(1)) > rules.max_rows + rules.header_scan_rows:
+                claimed = int(m.group(1)) if m and m.group(1) else 0
+                # Templates format empty rows down to row 1,048,576: those are short and not counted; a
+                # sheet part large enough to hold that many rows with values is refused unread.
+                if claimed > rules.max_rows + rules.header_scan_rows and info.file_size >= claimed * _ROW_BYTES:
                     raise WorkbookError(
-                        f"“{name}”的工作表有 {int(m.group(1)):,} 行，超过 {rules.max_rows} 行，一次导入不了这么多。"
+                        f"“{name}”的工作表有 {claimed:,} 行，超过 {rules.max_rows} 行，一次导入不了这么多。"
                         "请把它分成几个文件（每个不超过这个行数）分别导入。")
     except zipfile.BadZipFile as exc:
         raise WorkbookError(f"“{name}”不是有效的 Excel 文件或已损坏，无法读取（{exc}）。"
@@ -353,12 +360,22 @@ def _sheet_rows(ws: Any) -> Iterator[tuple[int, tuple[Any, ...], bool]]:
 
 
 def _read_sheet(ws: Any, limit: int | None, rules: ImportRules) -> SheetData:
+    """The sheet's rows up to ``limit`` (a preview: row numbers), or all of them when no more than
+    ``max_rows`` (+ the header scan) hold a value. Rows without a value (formatted empty rows down to row
+    1,048,576, as some templates have) are neither kept nor counted."""
     cap = limit if limit is not None else rules.max_rows + rules.header_scan_rows
     rows: list[tuple[Any, ...]] = []
     hidden: set[int] = set()
     truncated = False
+    filled = 0
     for idx, values, is_hidden in _sheet_rows(ws):
-        if idx > cap:
+        if limit is not None and idx > limit:
+            truncated = True
+            break
+        if not values:
+            continue
+        filled += 1
+        if filled > cap:
             truncated = True
             break
         while len(rows) < idx - 1:
@@ -366,8 +383,6 @@ def _read_sheet(ws: Any, limit: int | None, rules: ImportRules) -> SheetData:
         rows.append(values)
         if is_hidden:
             hidden.add(idx)
-    while rows and not rows[-1]:
-        rows.pop()
     total = getattr(ws, "max_row", None)
     return SheetData(ws.title, tuple(rows), truncated, total if truncated else len(rows), frozenset(hidden))
 
