@@ -302,25 +302,20 @@ def read_workbook(path: Path | str, *, sheet: str | None = None, limit: int | No
         raise WorkbookError(f"“{name}”不是有效的 Excel 文件（文件已损坏，或是改了扩展名的其他文件）。"
                             "请在 Excel 中打开并另存为 .xlsx 后再试。")
     check_package(p, rules, count_rows=limit is None)
-    from openpyxl import load_workbook  # heavy: imported on first use
-
     wanted = {sheet} if sheet is not None else (set(sheets) if sheets is not None else None)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # unsupported extensions, missing styles: the values still read
-            wb = load_workbook(p, read_only=True, data_only=True)
+            book = _Book(p)
             try:
-                names = tuple(wb.sheetnames)
+                names = tuple(title for title, _target in book.sheets)
                 for want in sorted(wanted or ()):
                     if want not in names:
                         raise WorkbookError(f"“{name}”中没有名为“{want}”的工作表（有：{'、'.join(names)}）。")
-                read = []
-                for ws in wb.worksheets:
-                    if wanted is not None and ws.title not in wanted:
-                        continue
-                    read.append(_read_sheet(ws, limit, rules))
+                read = [_read_sheet(book, title, target, limit, rules) for title, target in book.sheets
+                        if wanted is None or title in wanted]
             finally:
-                wb.close()
+                book.close()
     except WorkbookError:
         raise
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError, EOFError) as exc:
@@ -336,30 +331,55 @@ def read_workbook(path: Path | str, *, sheet: str | None = None, limit: int | No
     return WorkbookData(p, names, tuple(read))
 
 
-def _sheet_rows(ws: Any) -> Iterator[tuple[int, tuple[Any, ...], bool]]:
-    """(sheet row number, values, hidden) of every row the sheet stores, in order: openpyxl's read-only
-    parser, asked directly so the row attributes (``hidden``) come with the values (``iter_rows`` drops
-    them) and no row is padded to the sheet's width."""
-    from openpyxl.worksheet._reader import WorkSheetParser
+class _Book:
+    """An .xlsx opened the way openpyxl's read-only mode does (shared strings, date styles), without its
+    worksheet objects: for a sheet without a ``<dimension>`` element those parse the whole sheet XML at
+    open just to size it (every sheet, before the first row is read). Here each sheet is parsed once, and
+    only as far as it is read."""
 
-    wb = ws.parent
-    with ws._get_source() as src:
-        parser = WorkSheetParser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
-                                 date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
-        dims = parser.row_dimensions
-        for idx, cells in parser.parse():
-            attrs = dims.get(str(idx))
-            hidden = attrs is not None and attrs.get("hidden") in ("1", "true")
-            if not cells:
-                yield idx, (), hidden
-                continue
-            values: list[Any] = [None] * cells[-1]["column"]
-            for c in cells:
-                values[c["column"] - 1] = c["value"]
-            yield idx, _trim(values), hidden
+    def __init__(self, p: Path) -> None:
+        from openpyxl.reader.excel import ExcelReader
+        from openpyxl.styles.stylesheet import apply_stylesheet
+
+        self.reader = ExcelReader(p, read_only=True, data_only=True)
+        try:
+            self.reader.read_manifest()
+            self.reader.read_strings()
+            self.reader.read_workbook()
+            apply_stylesheet(self.reader.archive, self.reader.wb)
+            self.sheets = [(sh.name, rel.target) for sh, rel in self.reader.parser.find_sheets()
+                           if rel.target in self.reader.valid_files and "chartsheet" not in rel.Type]
+        except BaseException:
+            self.close()
+            raise
+
+    def rows(self, target: str) -> Iterator[tuple[int, tuple[Any, ...], bool]]:
+        """(sheet row number, values, hidden) of every row the sheet stores, in order: openpyxl's sheet
+        parser, asked directly so the row attributes (``hidden``) come with the values and no row is
+        padded to the sheet's width."""
+        from openpyxl.worksheet._reader import WorkSheetParser
+
+        wb = self.reader.wb
+        with self.reader.archive.open(target) as src:
+            parser = WorkSheetParser(src, self.reader.shared_strings, data_only=True, epoch=wb.epoch,
+                                     date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+            dims = parser.row_dimensions
+            for idx, cells in parser.parse():
+                attrs = dims.get(str(idx))
+                hidden = attrs is not None and attrs.get("hidden") in ("1", "true")
+                if not cells:
+                    yield idx, (), hidden
+                    continue
+                values: list[Any] = [None] * cells[-1]["column"]
+                for c in cells:
+                    values[c["column"] - 1] = c["value"]
+                yield idx, _trim(values), hidden
+
+    def close(self) -> None:
+        self.reader.archive.close()
 
 
-def _read_sheet(ws: Any, limit: int | None, rules: ImportRules) -> SheetData:
+def _read_sheet(book: _Book, title: str, target: str, limit: int | None, rules: ImportRules) -> SheetData:
     """The sheet's rows up to ``limit`` (a preview: row numbers), or all of them when no more than
     ``max_rows`` (+ the header scan) hold a value. Rows without a value (formatted empty rows down to row
     1,048,576, as some templates have) are neither kept nor counted."""
@@ -368,7 +388,7 @@ def _read_sheet(ws: Any, limit: int | None, rules: ImportRules) -> SheetData:
     hidden: set[int] = set()
     truncated = False
     filled = 0
-    for idx, values, is_hidden in _sheet_rows(ws):
+    for idx, values, is_hidden in book.rows(target):
         if limit is not None and idx > limit:
             truncated = True
             break
@@ -383,8 +403,7 @@ def _read_sheet(ws: Any, limit: int | None, rules: ImportRules) -> SheetData:
         rows.append(values)
         if is_hidden:
             hidden.add(idx)
-    total = getattr(ws, "max_row", None)
-    return SheetData(ws.title, tuple(rows), truncated, total if truncated else len(rows), frozenset(hidden))
+    return SheetData(title, tuple(rows), truncated, None if truncated else len(rows), frozenset(hidden))
 
 
 def _read_csv(p: Path, limit: int | None, rules: ImportRules) -> WorkbookData:
