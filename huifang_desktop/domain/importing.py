@@ -21,6 +21,7 @@ float, bool, date, datetime or None).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -294,6 +295,11 @@ def cell_text(value: Any, *, multiline: bool = False) -> str:
     """A cell as text: half-width digits and letters (ＡＢＣ１２３ → ABC123; Chinese punctuation such as （）
     stays, as in names typed by hand), stray spaces removed. Whole floats lose ``.0`` (a phone number stored
     as a number), dates are ISO. ``multiline`` keeps line breaks (long texts)."""
+    if type(value) is str and not multiline:  # the usual cell, first: plain text needs no rewriting
+        text = value if value.isascii() else value.translate(_ALNUM_HALFWIDTH)
+        if text.isprintable() and "  " not in text:
+            return text.strip()
+        return _squash(text)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -776,7 +782,7 @@ _FOOTNOTE_MIN_LEN = 25  # one long text alone in a row is a remark under the tab
 def is_blank_like(values: Sequence[Any], header: Sequence[str]) -> bool:
     """A row that only looks filled: nothing but a 序号 (the number column was filled down past the data),
     or a footnote alone in its row (``注：…``, ``制表人：…``, one long sentence)."""
-    filled = [(i, v) for i, v in enumerate(values) if cell_text(v)]
+    filled = [(i, v) for i, v in enumerate(values) if v is not None and cell_text(v)]
     if not filled:
         return True
     if all(i < len(header) and header[i] in _SERIAL_HEADERS for i, _v in filled):
@@ -867,9 +873,16 @@ class Columns:
 
     def header(self, key: str) -> str:
         col = self.index.get(key)
-        if col is not None and col < len(self.headers) and cell_text(self.headers[col]):
-            return cell_text(self.headers[col])
+        if col is not None and col < len(self.headers):
+            text = _header_text(self.headers[col])
+            if text:
+                return text
         return target_field(self.target, key).label
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_text(value: Any) -> str:
+    return cell_text(value)
 
 
 class _Row:

@@ -1155,6 +1155,33 @@ class _Writer(ABC):
             _raise_counter(s, name, serial)
 
 
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+class _Initials:
+    """``pinyin_initials`` for many names: pypinyin segments and converts character by character (about
+    a millisecond a name), and a ledger repeats its words (杭州…, …有限公司, surnames). Its segmentation
+    never crosses an ASCII character, so each run of non-ASCII text is converted once and remembered;
+    ASCII letters and digits are kept lower-case as ``pinyin_initials`` keeps them. Same result."""
+
+    def __init__(self) -> None:
+        self.memo: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        out: list[str] = []
+        pos = 0
+        for m in _NON_ASCII_RUN.finditer(name):
+            out.extend(ch.lower() for ch in name[pos:m.start()] if ch.isalnum())
+            run = m.group()
+            hit = self.memo.get(run)
+            if hit is None:
+                hit = self.memo[run] = pinyin_initials(run)
+            out.append(hit)
+            pos = m.end()
+        out.extend(ch.lower() for ch in name[pos:] if ch.isalnum())
+        return "".join(out)
+
+
 class _CustomerWriter(_Writer):
     entity = "customer"
 
@@ -1162,6 +1189,7 @@ class _CustomerWriter(_Writer):
         super().__init__(ctx, report)
         self.prefix = load_settings(ctx).customer_code_prefix
         self.code_re = re.compile(re.escape(self.prefix) + r"(\d+)$")
+        self.initials = _Initials()
         with ctx.sessions() as s:
             self.departments = dict(s.execute(select(User.id, User.department_id)).all())
 
@@ -1186,7 +1214,7 @@ class _CustomerWriter(_Writer):
             primary = next(k for k in cc.contacts if k.is_primary)
             owner_id = cc.owner_id if cc.owner_id is not None else self.owner_ids.get(c.owner_name)
             rows.append({
-                "code": code, "name": cc.name, "initials": pinyin_initials(cc.name), "kind": cc.kind,
+                "code": code, "name": cc.name, "initials": self.initials(cc.name), "kind": cc.kind,
                 "category": cc.category, "grade": c.grade, "grade_pinned": False,
                 "grade_reason": "导入时的等级" if c.grade != "D" else "", "annual_volume": c.annual_volume,
                 "address": cc.address, "region": cc.region, "source": cc.source, "industry": cc.industry,
@@ -1195,8 +1223,11 @@ class _CustomerWriter(_Writer):
                 "archived": False, "primary_phone": primary.mobile or primary.phone or "",
                 "primary_contact": primary.name, "version": 1, "updated_at": self.now,
             })
-        table = Customer.__table__
-        ids = [r[0] for r in s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
+        # One executemany, then the ids by code (unique): SQLite runs an INSERT … RETURNING row by row.
+        s.execute(insert(Customer.__table__), rows)
+        codes = [r["code"] for r in rows]
+        by_code = dict(s.execute(select(Customer.code, Customer.id).where(Customer.code.in_(codes))).all())
+        ids = [by_code[code] for code in codes]
         self.ids = ids
         contacts = [{"customer_id": cid, "name": k.name, "phone": k.phone, "mobile": k.mobile, "email": k.email,
                      "title": k.title, "is_primary": k.is_primary}
