@@ -967,10 +967,11 @@ class CustomerCandidate:
     purchase_on: date | None = None
     purchase_kind: str = "购货"
     product: str = ""
+    phones: frozenset[str] = field(default=frozenset(), init=False)  # every number of every contact
 
-    @property
-    def phones(self) -> frozenset[str]:
-        return frozenset(p for c in self.clean.contacts for p in (c.phone, c.mobile) if p)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "phones",
+                           frozenset(p for c in self.clean.contacts for p in (c.phone, c.mobile) if p))
 
 
 _CONTACT_FIELD = re.compile(r"^contacts\[\d+\]\.(\w+)$")
