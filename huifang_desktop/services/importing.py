@@ -26,6 +26,7 @@ codes, numbers) are ``IN (…)`` queries in chunks of ``_CHUNK`` keys.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
@@ -331,6 +332,42 @@ def read_workbook(path: Path | str, *, sheet: str | None = None, limit: int | No
     return WorkbookData(p, names, tuple(read))
 
 
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+@functools.cache
+def _parser_class() -> type:
+    """openpyxl's sheet parser with a quicker inline string (``<c t="inlineStr"><is><t>…``, as many
+    programs write their exports): the text and the rich-text runs' text, as ``Text.content`` gives,
+    without building openpyxl's serialisable objects for every cell."""
+    from openpyxl.utils.cell import coordinate_to_tuple
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    is_tag, t_tag, r_tag = f"{_SHEET_NS}is", f"{_SHEET_NS}t", f"{_SHEET_NS}r"
+
+    class _Parser(WorkSheetParser):  # type: ignore[misc]
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            if element.get("t") != "inlineStr":
+                return super().parse_cell(element)  # type: ignore[no-any-return]
+            coordinate = element.get("r")
+            if coordinate:
+                row, column = coordinate_to_tuple(coordinate)
+                self.col_counter = column
+            else:
+                self.col_counter += 1
+                row, column = self.row_counter, self.col_counter
+            style = element.get("s", 0)
+            value, data_type = None, "inlineStr"
+            child = element.find(is_tag)
+            if child is not None:
+                value = (child.findtext(t_tag) or "") + "".join(r.findtext(t_tag) or "" for r in child.findall(r_tag))
+                data_type = "s"
+            return {"row": row, "column": column, "value": value, "data_type": data_type,
+                    "style_id": int(style) if style else 0}
+
+    return _Parser
+
+
 class _Book:
     """An .xlsx opened the way openpyxl's read-only mode does (shared strings, date styles), without its
     worksheet objects: for a sheet without a ``<dimension>`` element those parse the whole sheet XML at
@@ -357,11 +394,9 @@ class _Book:
         """(sheet row number, values, hidden) of every row the sheet stores, in order: openpyxl's sheet
         parser, asked directly so the row attributes (``hidden``) come with the values and no row is
         padded to the sheet's width."""
-        from openpyxl.worksheet._reader import WorkSheetParser
-
         wb = self.reader.wb
         with self.reader.archive.open(target) as src:
-            parser = WorkSheetParser(src, self.reader.shared_strings, data_only=True, epoch=wb.epoch,
+            parser = _parser_class()(src, self.reader.shared_strings, data_only=True, epoch=wb.epoch,
                                      date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
             dims = parser.row_dimensions
             for idx, cells in parser.parse():

@@ -243,3 +243,26 @@ def test_preview_parses_only_the_first_rows(ctx, clerk, tmp_path):
     assert p.header_row == 1 and len(p.rows) == 20 and p.rows[1] == ("客户0", "13800000000")
     with pytest.raises(WorkbookError, match="“tail.xlsx”不是有效的 Excel 文件或已损坏"):
         importing.validate(ctx.as_user(clerk), path, None, ImportTarget.CUSTOMERS, ColumnMapping(1, p.mapping))
+
+
+def test_read_workbook_gives_the_values_openpyxl_gives_for_inline_strings(tmp_path):
+    """The quicker inline-string reading (files written by other programs) changes no value."""
+    from datetime import datetime
+
+    from openpyxl import load_workbook
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("客户")
+    ws.append(["客户名称", "电话", "建档日期", "数量", None, "备注"])
+    ws.append(["张三", "13812345678", datetime(2026, 3, 5), 12, None, CellRichText(
+        "重要", TextBlock(InlineFont(b=True), "客户"))])
+    ws.append([None, "", 3.5, True])
+    path = tmp_path / "inline.xlsx"
+    wb.save(path)
+    got = importing.read_workbook(path).sheets[0].rows
+    book = load_workbook(path, read_only=True, data_only=True)
+    want = tuple(importing._trim(r) for r in book.worksheets[0].iter_rows(values_only=True))
+    book.close()
+    assert got == want and got[1][5] == "重要客户"
