@@ -533,9 +533,10 @@ def cmd_import(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
         raise UserError(f"“{first.file_name}”的工作表中都没有找到表头行。")
 
     def check(owner_ids: dict[str, int], creating: bool) -> list[Any]:
-        return [importing.validate(ctx, args.file, p.sheet, target, importing.ColumnMapping(p.header_row, p.mapping),
+        return [importing.validate(ctx, args.file, p.sheet, target,
+                                   importing.ColumnMapping(p.header_row or 1, p.mapping),
                                    include_hidden=args.include_hidden, owners=owner_ids, create_owners=creating)
-                for p in previews]
+                for p in previews]  # every preview here has its header row
 
     reports = check(owners, create)
     for p, report in zip(previews, reports, strict=True):

@@ -340,8 +340,8 @@ def _parser_class() -> type:
     """openpyxl's sheet parser with a quicker inline string (``<c t="inlineStr"><is><t>…``, as many
     programs write their exports): the text and the rich-text runs' text, as ``Text.content`` gives,
     without building openpyxl's serialisable objects for every cell."""
-    from openpyxl.utils.cell import coordinate_to_tuple
-    from openpyxl.worksheet._reader import WorkSheetParser
+    from openpyxl.utils.cell import coordinate_to_tuple  # type: ignore[import-untyped]
+    from openpyxl.worksheet._reader import WorkSheetParser  # type: ignore[import-untyped]
 
     is_tag, t_tag, r_tag = f"{_SHEET_NS}is", f"{_SHEET_NS}t", f"{_SHEET_NS}r"
 
@@ -375,8 +375,8 @@ class _Book:
     only as far as it is read."""
 
     def __init__(self, p: Path) -> None:
-        from openpyxl.reader.excel import ExcelReader
-        from openpyxl.styles.stylesheet import apply_stylesheet
+        from openpyxl.reader.excel import ExcelReader  # type: ignore[import-untyped]
+        from openpyxl.styles.stylesheet import apply_stylesheet  # type: ignore[import-untyped]
 
         self.reader = ExcelReader(p, read_only=True, data_only=True)
         try:
@@ -1254,7 +1254,7 @@ class _CustomerWriter(_Writer):
                 "grade_reason": "导入时的等级" if c.grade != "D" else "", "annual_volume": c.annual_volume,
                 "address": cc.address, "region": cc.region, "source": cc.source, "industry": cc.industry,
                 "birthday": cc.birthday, "created_on": cc.created_on or self.ctx.today(), "status": cc.status,
-                "notes": cc.notes, "owner_id": owner_id, "department_id": self.departments.get(owner_id),
+                "notes": cc.notes, "owner_id": owner_id, "department_id": self.departments.get(owner_id) if owner_id is not None else None,
                 "archived": False, "primary_phone": primary.mobile or primary.phone or "",
                 "primary_contact": primary.name, "version": 1, "updated_at": self.now,
             })
@@ -1274,7 +1274,7 @@ class _CustomerWriter(_Writer):
                       "warranty_end": None, "created_at": self.now}
                      for cid, c in zip(ids, batch, strict=True) if c.purchase_on is not None]
         if purchases:  # history: plan_catch_up plans only their windows still open (imported customers)
-            s.execute(insert(Purchase.__table__), purchases)
+            s.execute(insert(Purchase), purchases)
             self.purchases += len(purchases)
         return self.numbered([r["code"] for r in rows])
 
