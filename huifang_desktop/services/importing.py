@@ -1566,13 +1566,15 @@ def _first(s: Session, query: Callable[[Sequence[int]], Any], ids: Sequence[int]
     return None
 
 
-def _undo_blocker(s: Session, target: ImportTarget, ids: Sequence[int]) -> str | None:
-    """Why the run's records cannot simply be deleted: the first one that has had later work, or None."""
+def _undo_blocker(s: Session, target: ImportTarget, ids: Sequence[int], run_at: datetime | None = None
+                  ) -> str | None:
+    """Why the run's records cannot simply be deleted: the first one that has had later work, or None.
+    ``run_at``: when the run wrote (the purchases it made from a 购买日期 column carry that moment)."""
     if target is ImportTarget.CUSTOMERS:
         checks: list[tuple[Callable[[Sequence[int]], Any], str]] = [
             (lambda p: select(Customer.code).where(Customer.id.in_(p), Customer.version > 1), "导入后已修改"),
             (lambda p: select(Customer.code).join(Purchase, Purchase.customer_id == Customer.id)
-             .where(Customer.id.in_(p)), "已有购买记录"),
+             .where(Customer.id.in_(p), Purchase.created_at != run_at), "已有购买记录"),
             (lambda p: select(Customer.code).join(VisitRecord, VisitRecord.customer_id == Customer.id)
              .where(Customer.id.in_(p)), "已有回访记录"),
             (lambda p: select(Customer.code).join(Complaint, Complaint.customer_id == Customer.id)
@@ -1634,7 +1636,7 @@ def undo_import(ctx: ServiceContext, run_id: int) -> UndoResult:
         target = ImportTarget(run.target)
         ids = list(s.execute(select(ImportItem.entity_id).where(ImportItem.run_id == run_id)
                              .order_by(ImportItem.entity_id)).scalars())
-        blocker = _undo_blocker(s, target, ids)
+        blocker = _undo_blocker(s, target, ids, run.created_at)
         if blocker is not None:
             raise ServiceError(f"不能撤销第 {run_id} 次导入：{blocker}。这次导入的记录已有后续工作，"
                                "请逐条处理（没有删除任何数据）。")
@@ -1642,6 +1644,7 @@ def undo_import(ctx: ServiceContext, run_id: int) -> UndoResult:
         for part in chunks(ids, 500):
             if target is ImportTarget.CUSTOMERS:
                 plans += s.execute(delete(VisitPlan).where(VisitPlan.customer_id.in_(part))).rowcount or 0
+                s.execute(delete(Purchase).where(Purchase.customer_id.in_(part)))  # the run's own (see blocker)
                 s.execute(delete(Contact).where(Contact.customer_id.in_(part)))
                 s.execute(delete(Customer).where(Customer.id.in_(part)))
             elif target is ImportTarget.VISITS:

@@ -266,3 +266,16 @@ def test_read_workbook_gives_the_values_openpyxl_gives_for_inline_strings(tmp_pa
     want = tuple(importing._trim(r) for r in book.worksheets[0].iter_rows(values_only=True))
     book.close()
     assert got == want and got[1][5] == "重要客户"
+
+
+def test_undo_of_an_import_with_purchase_dates_removes_its_purchases_too(ctx, clerk, tmp_path):
+    cctx = ctx.as_user(clerk)
+    path = messy_office_ledger(tmp_path / "台账.xlsx")
+    _p, report = _check(cctx, path)
+    result = importing.run_import(cctx, report)
+    visits.plan_catch_up(ctx)
+    undone = importing.undo_import(cctx, result.run_id)
+    assert undone.removed == 3
+    with ctx.sessions() as s:
+        assert s.execute(select(func.count()).select_from(Purchase)).scalar() == 0
+        assert s.execute(select(func.count()).select_from(Customer)).scalar() == 0
