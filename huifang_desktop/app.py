@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from huifang_desktop import APP_TITLE, __version__
 from huifang_desktop.config import AppPaths, default_data_dir
@@ -179,7 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("what", choices=["customers", "visits", "complaints", "services"], metavar="WHAT",
                     help="customers（客户台账）/ visits（回访台账）/ complaints（投诉台账）/ services（售后服务台账）")
     im.add_argument("file", type=Path, metavar="FILE.xlsx")
-    im.add_argument("--sheet", help="工作表名称（默认：第一个工作表）")
+    im.add_argument("--sheet", help="工作表名称（默认：第一个工作表；报告会列出其他工作表）")
+    im.add_argument("--all-sheets", action="store_true", help="导入所有找得到表头的工作表（如按年份分开的几张表）")
+    im.add_argument("--include-hidden", action="store_true", help="也导入 Excel 中隐藏的行（默认：跳过并在报告中列出）")
+    im.add_argument("--owners", choices=["blank", "create"], default="blank",
+                    help="负责人不是本系统用户时：blank 暂不指定负责人（默认，照常导入并提示）/ create 创建为客服专员账号（需管理用户的权限）")
+    im.add_argument("--owner", action="append", default=[], metavar="姓名=用户名",
+                    help="把表中的负责人姓名对应到已有用户，可重复，如 --owner 老刘=xiaowang")
+    im.add_argument("--details", action="store_true", help="逐行列出每个问题（默认按问题种类汇总）")
     im.add_argument("--header-row", type=whole_number(low=1, high=1_048_576, what="行号"), help="表头所在的行号（默认：自动查找）")
     im.add_argument("--mapping", type=Path, metavar="FILE.json",
                     help='列对应，如 {"客户名称": "单位全称"}（默认：按列名和本单位保存的对应关系）')
@@ -589,8 +597,10 @@ def cmd_print(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
 
 
 def cmd_import(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
-    """Check the sheet and print the report (sheet row, column, why); write only a clean sheet, or the valid
-    rows with --accept-valid. Exit 0 when written (or a clean dry run), 1 when rows were refused."""
+    """Check the sheet(s) and print the report: every problem of every row, grouped by kind with a count,
+    the first rows and how to fix; the columns, sheets and hidden rows left out; 负责人 who are no user;
+    the visit plans the import brings. Write only clean sheets, or the valid rows with --accept-valid.
+    Exit 0 when written (or a clean dry run), 1 when rows were refused."""
     import json
 
     from huifang_desktop.services import importing, users
@@ -598,6 +608,8 @@ def cmd_import(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
     if args.user:
         ctx = ctx.as_user(users.find_user(ctx, args.user))
     target = importing.ImportTarget.from_slug(args.what)
+    if args.all_sheets and args.sheet:
+        raise UserError("--sheet 和 --all-sheets 只能选一个。")
     prefer = None
     if args.mapping:
         try:
@@ -619,32 +631,87 @@ def cmd_import(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
             raise UserError(f"列对应文件 {args.mapping} 应为 {{\"字段\": \"表头\"}} 的形式。")
         labels = {f.label: f.key for f in importing.target_fields(target)}
         prefer = {labels.get(str(k), str(k)): str(v) for k, v in raw.items()}
-    p = importing.preview(ctx, args.file, args.sheet, target, header_row=args.header_row, prefer=prefer)
-    if p.header_row is None:
-        raise UserError(p.message)
-    report = importing.validate(ctx, args.file, p.sheet, target, importing.ColumnMapping(p.header_row, p.mapping))
+    owners: dict[str, int] = {}
+    for item in args.owner:
+        name, sep, username = item.partition("=")
+        if not sep or not name.strip() or not username.strip():
+            raise UserError(f"--owner 应写成 姓名=用户名，如 --owner 老刘=xiaowang（收到“{item}”）。")
+        owners[name.strip()] = users.find_user(ctx, username.strip()).id
+    create = args.owners == "create"
+    first = importing.preview(ctx, args.file, args.sheet, target, header_row=args.header_row, prefer=prefer)
+    sheets = list(first.sheet_names) if args.all_sheets else [first.sheet]
+    previews = []
+    for name in sheets:
+        p = first if name == first.sheet else importing.preview(ctx, args.file, name, target, prefer=prefer)
+        if p.header_row is None:
+            if not args.all_sheets:
+                raise UserError(p.message)
+            print(f"工作表“{name}”：没有找到表头，跳过。")
+            continue
+        previews.append(p)
+    if not previews:
+        raise UserError(f"“{first.file_name}”的工作表中都没有找到表头行。")
+
+    def check(owner_ids: dict[str, int], creating: bool) -> list[Any]:
+        return [importing.validate(ctx, args.file, p.sheet, target,
+                                   importing.ColumnMapping(p.header_row or 1, p.mapping),
+                                   include_hidden=args.include_hidden, owners=owner_ids, create_owners=creating)
+                for p in previews]  # every preview here has its header row
+
+    reports = check(owners, create)
+    for p, report in zip(previews, reports, strict=True):
+        _print_import_report(importing, target, p, report, details=args.details, all_sheets=args.all_sheets)
+    clean = all(r.clean for r in reports)
+    if args.dry_run:
+        print("试运行：没有写入任何数据。")
+        return EXIT_OK if clean else EXIT_ERROR
+    if not any(r.valid_count for r in reports):
+        print("没有可导入的行，没有写入任何数据。", file=sys.stderr)
+        return EXIT_ERROR
+    if not clean and not args.accept_valid:
+        bad = sum(r.error_rows + r.duplicate_rows for r in reports)
+        print(f"没有写入任何数据：有 {bad} 行未通过检查。请在 Excel 中修改后重试，"
+              "或加 --accept-valid 只导入有效行。", file=sys.stderr)
+        return EXIT_ERROR
+    unknown = list(dict.fromkeys(n for r in reports for n, _k in r.unknown_owners))
+    if create and unknown:
+        created = importing.create_owner_accounts(ctx, unknown)
+        for name, username, password in created:
+            print(f"已创建负责人账号：{name}（用户名 {username}，临时密码 {password}，首次登录须修改）")
+            owners[name] = users.find_user(ctx, username).id
+        reports = check(owners, False)
+    for report in reports:
+        if not report.valid_count:
+            continue
+        result = importing.run_import(ctx, report, only_valid=True)
+        print(result.summary())
+        if result.run_id is not None:
+            print(f"这是第 {result.run_id} 次导入；如需整体撤销：huifang-desktop imports undo {result.run_id}")
+    return EXIT_OK
+
+
+def _print_import_report(importing: Any, target: Any, p: Any, report: Any, *, details: bool,
+                         all_sheets: bool) -> None:
+    """One sheet's check: where, the columns, the problems by kind (count, first rows, how to fix), notes."""
     print(f"文件：{report.file_name}  工作表：{report.sheet}  表头：第 {report.header_row} 行")
     print("列对应：" + "；".join(
         f"{f.label} ← {importing.column_letter(p.mapping[f.key])}列“{p.headers[p.mapping[f.key]]}”"
         for f in importing.target_fields(target) if f.key in p.mapping))
-    for issue in report.issues:
-        print(f"  [{issue.kind.value}] {issue}")
+    groups = report.groups
+    if groups:
+        print(f"问题汇总（{len(groups)} 种，一次列全）：")
+    for g in groups:
+        print(f"  [{g.kind.value}] {g.where}：{g.what} — {g.count} 行（{g.first_rows()}）")
+        print(f"      例：{g.example}")
+        print(f"      怎么改：{g.hint}")
+    if details:
+        for issue in report.issues:
+            print(f"  [{issue.kind.value}] {issue}")
     print(report.summary() + f"（检查用时 {report.seconds:.1f} 秒）")
-    if args.dry_run:
-        print("试运行：没有写入任何数据。")
-        return EXIT_OK if report.clean else EXIT_ERROR
-    if not report.valid_count:
-        print("没有可导入的行，没有写入任何数据。", file=sys.stderr)
-        return EXIT_ERROR
-    if report.issues and not args.accept_valid:
-        print(f"没有写入任何数据：有 {report.error_rows + report.duplicate_rows} 行未通过检查。请在 Excel 中修改后重试，"
-              "或加 --accept-valid 只导入有效行。", file=sys.stderr)
-        return EXIT_ERROR
-    result = importing.run_import(ctx, report, only_valid=True)
-    print(result.summary())
-    if result.run_id is not None:
-        print(f"这是第 {result.run_id} 次导入；如需整体撤销：huifang-desktop imports undo {result.run_id}")
-    return EXIT_OK
+    for line in report.notes():
+        if all_sheets and line.startswith("本文件还有其他工作表"):
+            continue
+        print(line)
 
 
 def cmd_imports(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]

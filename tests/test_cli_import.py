@@ -59,11 +59,15 @@ def test_cli_import_dry_run_prints_the_report_and_writes_nothing(run: Any, tmp_p
     assert "文件：客户台账.xlsx  工作表：客户台账  表头：第 4 行" in out
     assert "客户名称 ← B列“客户名称”" in out and "电话 ← D列“联系电话”" in out
     lines = [line.strip() for line in out.splitlines() if line.strip().startswith("[")]
-    assert lines == [
-        "[错误] 第 7 行 D列（联系电话）：“12345”不是有效的手机号码（应为 11 位，以 13–19 开头）",
-        "[错误] 第 7 行 G列（建档日期）：“2026-02-30”不是存在的日期",
-        "[重复] 第 9 行 D列（联系电话）：与第 5 行重复（电话 138 1234 5678 相同）",
+    assert lines == [  # by kind, each with its count and first rows
+        "[错误] D列（联系电话）：“…”不是有效的手机号码（应为 11 位，以 13–19 开头） — 1 行（第 7 行）",
+        "[错误] G列（建档日期）：“…”不是存在的日期 — 1 行（第 7 行）",
+        "[重复] D列（联系电话）：与第 N 行重复 — 1 行（第 9 行）",
     ]
+    assert "例：第 7 行 D列（联系电话）：“12345”不是有效的手机号码（应为 11 位，以 13–19 开头）" in out
+    assert "怎么改：在 Excel 中改正号码" in out and "例：第 9 行 D列（联系电话）：与第 5 行重复（电话 138 1234 5678 相同）" in out
+    assert "未导入的列：A列“序号”、J列“备注”" not in out  # 备注 is imported
+    assert "未导入的列：A列“序号”" in out
     assert "共 6 行数据：可导入 4 行，有问题 1 行，重复 1 行。" in out and "试运行：没有写入任何数据。" in out
     assert _customers(data) == []
 
@@ -163,7 +167,80 @@ def test_cli_import_services_reports_the_sheet_rows(run: Any, tmp_path: Path) ->
     finally:
         ctx.engine.dispose()
     path = _service_sheet(tmp_path / "售后.xlsx")
-    code, out, err = run(["--data-dir", str(data), "import", "services", str(path), "--accept-valid"])
+    code, out, err = run(["--data-dir", str(data), "import", "services", str(path), "--accept-valid", "--details"])
     assert code == 0, err
     assert "[错误] 第 6 行 B列（客户名称）" in out and "[错误] 第 7 行 D列（服务项目）" in out
     assert "已从“售后.xlsx”导入 2 行到售后服务台账（编号 FW20260305-001–FW20260310-007）" in out
+
+
+# --- issue 21: the first real import of an office ledger ---------------------------------------------------
+
+def _user_names(data: Path) -> list[str]:
+    ctx = app.open_context(AppPaths(data))
+    try:
+        with ctx.sessions() as s:
+            return list(s.execute(select(User.username).order_by(User.username)).scalars())
+    finally:
+        ctx.engine.dispose()
+
+
+def test_cli_messy_ledger_dry_run_reports_every_problem_in_one_run(run: Any, tmp_path: Path) -> None:  # noqa: F811
+    from tests.services.test_import_onboarding import messy_office_ledger
+
+    data = tmp_path / "data"
+    _office(data)
+    path = messy_office_ledger(tmp_path / "台账.xlsx")
+    code, out, _err = run(["--data-dir", str(data), "import", "customers", str(path), "--dry-run"])
+    assert code == 1
+    assert "等级 ← E列“客户类别”" in out and "购买日期 ← G列“交车日期”" in out
+    lines = [line.strip() for line in out.splitlines() if line.strip().startswith("[")]
+    assert lines == [
+        "[错误] C列（手机号码）：“…”不是有效的手机号码（应为 11 位，以 13–19 开头） — 1 行（第 8 行）",
+        "[错误] G列（交车日期）：“…”不是存在的日期 — 1 行（第 8 行）",
+        "[重复] C列（手机号码）：与第 N 行重复 — 1 行（第 7 行）",
+    ]
+    assert "例：第 7 行 C列（手机号码）：与第 4 行重复（电话 138 0531 0001 相同）" in out
+    assert "不在类别列表中" not in out and "不是本系统的用户，请先" not in out
+    assert "共 5 行数据：可导入 3 行，有问题 1 行，重复 1 行。已跳过空行 2 行、合计行 1 行、隐藏行 1 行。" in out
+    assert "未导入的列：A列“序号”" in out
+    assert "本文件还有其他工作表：2024年" in out and "隐藏的行已跳过：第 9 行" in out
+    assert "以下负责人不是本系统用户：老刘（2 行）、张姐（1 行）" in out and "暂不指定负责人" in out
+    assert "2 位客户没有负责人" in out and "导入后将生成回访计划" in out
+    assert "试运行：没有写入任何数据。" in out and _customers(data) == []
+
+
+def test_cli_messy_ledger_accept_valid_imports_every_valid_row_without_users_or_mapping(
+        run: Any, tmp_path: Path) -> None:  # noqa: F811
+    from tests.services.test_import_onboarding import messy_office_ledger
+
+    data = tmp_path / "data"
+    _office(data)
+    path = messy_office_ledger(tmp_path / "台账.xlsx")
+    code, out, err = run(["--data-dir", str(data), "import", "customers", str(path), "--accept-valid"])
+    assert code == 0, err
+    assert "已从“台账.xlsx”导入 3 行到客户台账（编号 KH000001–KH000003）" in out and "记入购买记录 3 条" in out
+    assert _customers(data) == [("KH000001", "王\u3000芳", None), ("KH000002", "济南宏达物流有限公司", None),
+                                ("KH000003", "李四", "xiaowang")]
+    assert _user_names(data) == ["xiaowang"]  # nobody created
+
+
+def test_cli_all_sheets_include_hidden_and_create_owners(run: Any, tmp_path: Path) -> None:  # noqa: F811
+    from tests.services.test_import_onboarding import messy_office_ledger
+
+    data = tmp_path / "data"
+    _office(data)
+    path = messy_office_ledger(tmp_path / "台账.xlsx")
+    code, out, err = run(["--data-dir", str(data), "import", "customers", str(path), "--all-sheets",
+                          "--include-hidden", "--owners", "create", "--owner", "王工=xiaowang", "--accept-valid"])
+    assert code == 0, err
+    assert "工作表：2025年" in out and "工作表：2024年" in out and "本文件还有其他工作表" not in out
+    assert "已创建负责人账号：老刘（用户名 ll，临时密码" in out and "已创建负责人账号：张姐（用户名 zj" in out
+    assert "王工" not in out.split("已创建负责人账号")[-1]
+    assert "已从“台账.xlsx”导入 4 行" in out and "已从“台账.xlsx”导入 2 行" in out
+    rows = {name: owner for _code, name, owner in _customers(data)}
+    assert rows == {"王\u3000芳": "ll", "济南宏达物流有限公司": "zj", "李四": "xiaowang", "周八": "ll",
+                    "钱九": "xiaowang", "吴十": "xiaowang"}
+    assert _user_names(data) == ["ll", "xiaowang", "zj"]
+    code, _out, err = run(["--data-dir", str(data), "import", "customers", str(path), "--sheet", "2024年",
+                           "--all-sheets"])
+    assert code != 0 and "--sheet 和 --all-sheets 只能选一个" in err

@@ -21,9 +21,10 @@ float, bool, date, datetime or None).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
@@ -44,7 +45,6 @@ from huifang_desktop.domain.customers import (
 )
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.validation import (
-    clean_text,
     format_phone,
     normalize_phone,
     split_phones,
@@ -72,6 +72,9 @@ class ImportRules:
     serial_min: int = 10_000
     serial_max: int = 80_000
     two_digit_year_pivot: int = 70
+    max_unpacked_mb: int = 400  # a workbook that unpacks to more is refused before parsing
+    max_ratio: int = 200  # … or that has a large part compressed more than this (a decompression bomb)
+    ratio_check_mb: int = 16  # parts below this unpacked size are not ratio-checked
 
     def __post_init__(self) -> None:
         errors = []
@@ -165,6 +168,10 @@ _CUSTOMER_FIELDS = (
     TargetField("created_on", "建档日期", ("建档日期", "建档时间", "登记日期", "录入日期", "开户日期", "创建日期",
                                           "建立日期")),
     TargetField("status", "状态", ("状态", "客户状态")),
+    TargetField("purchase_date", "购买日期", ("购买日期", "购车日期", "购货日期", "交车日期", "交货日期", "提车日期",
+                                            "到货日期", "交付日期", "销售日期", "成交日期"),
+                hint="记为购买记录，只为尚未过期的回访安排计划"),
+    TargetField("product", "产品", ("产品", "车型", "产品名称", "购买产品", "机型", "设备型号", "购买车型")),
     TargetField("notes", "备注", ("备注", "说明", "备注说明")),
 )
 
@@ -274,13 +281,25 @@ def column_letter(index: int) -> str:
 
 
 _ALNUM_HALFWIDTH = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF1A)} | \
-    {c: c - 0xFEE0 for c in range(0xFF21, 0xFF3B)} | {c: c - 0xFEE0 for c in range(0xFF41, 0xFF5B)} | {0x3000: 0x20}
+    {c: c - 0xFEE0 for c in range(0xFF21, 0xFF3B)} | {c: c - 0xFEE0 for c in range(0xFF41, 0xFF5B)}
+_SPACES = re.compile(r"[^\S\u3000]+")  # runs of white space other than the full-width space
+
+
+def _squash(text: str) -> str:
+    """Trim the ends (full-width spaces too) and collapse other white space; a full-width space inside a
+    name (王\u3000芳, as typed to line up two-character names) is kept as written."""
+    return _SPACES.sub(" ", text).strip()
 
 
 def cell_text(value: Any, *, multiline: bool = False) -> str:
     """A cell as text: half-width digits and letters (ＡＢＣ１２３ → ABC123; Chinese punctuation such as （）
     stays, as in names typed by hand), stray spaces removed. Whole floats lose ``.0`` (a phone number stored
     as a number), dates are ISO. ``multiline`` keeps line breaks (long texts)."""
+    if type(value) is str and not multiline:  # the usual cell, first: plain text needs no rewriting
+        text = value if value.isascii() else value.translate(_ALNUM_HALFWIDTH)
+        if text.isprintable() and "  " not in text:
+            return text.strip()
+        return _squash(text)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -297,9 +316,9 @@ def cell_text(value: Any, *, multiline: bool = False) -> str:
         return value.isoformat()
     text = str(value).translate(_ALNUM_HALFWIDTH)
     if multiline:
-        lines = (clean_text(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+        lines = (_squash(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
         return "\n".join(line for line in lines if line)
-    return clean_text(text)
+    return _squash(text)
 
 
 def normalize_header(value: Any) -> str:
@@ -682,6 +701,46 @@ def suggest_mapping(headers: Sequence[Any], target: ImportTarget, saved: Mapping
     return dict(sorted(mapping.items(), key=lambda kv: kv[1]))
 
 
+def _share(values: Sequence[str], test: Callable[[str], bool]) -> float:
+    return sum(1 for v in values if test(v)) / len(values) if values else 0.0
+
+
+def _is_grade(text: str) -> bool:
+    try:
+        return parse_grade(text) is not None
+    except ValidationError:
+        return False
+
+
+def refine_mapping(mapping: Mapping[str, int], target: ImportTarget, samples: Sequence[Sequence[Any]],
+                   categories: Sequence[str] = ()) -> dict[str, int]:
+    """Correct a header-based mapping by the columns' values (``samples``: the first data rows).
+
+    A 客户台账 column headed 客户类别 whose values are classes (A类, 甲, VIP, b, 大客户) and not the office's
+    类别 is the 等级 column (or, when another column already is, not imported and listed)."""
+    out = dict(mapping)
+    if target is not ImportTarget.CUSTOMERS or "category" not in out:
+        return out
+    col = out["category"]
+    values = [t for t in (cell_text(r[col]) if col < len(r) else "" for r in samples) if t]
+    if not values:
+        return out
+    known = set(categories)
+    in_categories = _share(values, lambda v: v in known)
+    as_grades = _share(values, _is_grade)
+    if in_categories < 0.5 and as_grades >= 0.6:
+        del out["category"]
+        if "grade" not in out:
+            out["grade"] = col
+    return dict(sorted(out.items(), key=lambda kv: kv[1]))
+
+
+def unused_columns(headers: Sequence[Any], mapping: Mapping[str, int]) -> tuple[tuple[str, str], ...]:
+    """The columns with a header that no field takes: (letter, header) each, so none is dropped unseen."""
+    used = set(mapping.values())
+    return tuple((column_letter(i), cell_text(h)) for i, h in enumerate(headers) if cell_text(h) and i not in used)
+
+
 def missing_required(target: ImportTarget, mapping: Mapping[str, int]) -> list[TargetField]:
     return [f for f in TARGET_FIELDS[target] if f.required and f.key not in mapping]
 
@@ -704,26 +763,63 @@ class SheetRow:
 
 @dataclass(frozen=True, slots=True)
 class RowSkips:
+    """Rows below the header that were not interpreted, by why. ``empty`` counts blank rows and rows that
+    only look filled: a 序号 alone, a footnote (注：…, 制表人 …). ``hidden``: rows hidden in Excel, skipped
+    unless asked for; their sheet row numbers in ``hidden_rows``."""
+
     empty: int = 0
     totals: int = 0
     repeated_headers: int = 0
+    hidden: int = 0
+    hidden_rows: tuple[int, ...] = ()
 
 
-def data_rows(rows: Sequence[Sequence[Any]], header_row: int) -> tuple[list[SheetRow], RowSkips]:
-    """The rows below ``header_row`` (1-based) without empty rows, 合计/总计/小计 rows and repeats of the
-    header (sheets printed with a header on every page). Trailing empty rows are not counted."""
+_SERIAL_HEADERS = frozenset({"序号", "序", "no", "行号", "顺序号", "序列号码"})
+_FOOTNOTE = re.compile(r"^(注|备注|说明|附注|附|制表|填表|审核|审批|统计|打印|复核|经办|※|\*)")
+_FOOTNOTE_MIN_LEN = 25  # one long text alone in a row is a remark under the table, not a customer
+
+
+def is_blank_like(values: Sequence[Any], header: Sequence[str]) -> bool:
+    """A row that only looks filled: nothing but a 序号 (the number column was filled down past the data),
+    or a footnote alone in its row (``注：…``, ``制表人：…``, one long sentence)."""
+    filled = [(i, v) for i, v in enumerate(values) if v is not None and cell_text(v)]
+    if not filled:
+        return True
+    if all(i < len(header) and header[i] in _SERIAL_HEADERS for i, _v in filled):
+        return True
+    if len(filled) == 1:
+        i, v = filled[0]
+        text = cell_text(v)
+        if i == 0 and re.fullmatch(r"\d{1,6}", text) and (not header or not header[0]):
+            return True
+        if isinstance(v, str) and (_FOOTNOTE.match(text) or len(text) >= _FOOTNOTE_MIN_LEN):
+            return True
+    return False
+
+
+def data_rows(rows: Sequence[Sequence[Any]], header_row: int, *, hidden: Iterable[int] = (),
+              include_hidden: bool = False) -> tuple[list[SheetRow], RowSkips]:
+    """The rows below ``header_row`` (1-based) without empty rows (and rows with only a 序号 or a
+    footnote), 合计/总计/小计 rows and repeats of the header (sheets printed with a header on every page).
+    Rows numbered in ``hidden`` (hidden in Excel) are skipped and counted unless ``include_hidden``.
+    Trailing empty rows are not counted."""
     header = [normalize_header(v) for v in rows[header_row - 1]] if 0 < header_row <= len(rows) else []
     first = next((i for i, h in enumerate(header) if h), None)  # a repeated header shows here first
+    hidden_set = set(hidden) if not include_hidden else set()
     out: list[SheetRow] = []
     empty = totals = repeats = 0
+    hidden_rows: list[int] = []
     pending_empty = 0
     for number in range(header_row + 1, len(rows) + 1):
         values = tuple(rows[number - 1])
-        if is_empty_row(values):
+        if is_blank_like(values, header):
             pending_empty += 1
             continue
         empty += pending_empty
         pending_empty = 0
+        if number in hidden_set:
+            hidden_rows.append(number)
+            continue
         if is_total_row(values):
             totals += 1
             continue
@@ -733,7 +829,7 @@ def data_rows(rows: Sequence[Sequence[Any]], header_row: int) -> tuple[list[Shee
             repeats += 1
             continue
         out.append(SheetRow(number, values))
-    return out, RowSkips(empty, totals, repeats)
+    return out, RowSkips(empty, totals, repeats, len(hidden_rows), tuple(hidden_rows))
 
 
 # --------------------------------------------------------------------------------------------- issues
@@ -777,9 +873,16 @@ class Columns:
 
     def header(self, key: str) -> str:
         col = self.index.get(key)
-        if col is not None and col < len(self.headers) and cell_text(self.headers[col]):
-            return cell_text(self.headers[col])
+        if col is not None and col < len(self.headers):
+            text = _header_text(self.headers[col])
+            if text:
+                return text
         return target_field(self.target, key).label
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_text(value: Any) -> str:
+    return cell_text(value)
 
 
 class _Row:
@@ -849,26 +952,38 @@ class CustomerRowContext:
 
 @dataclass(frozen=True, slots=True)
 class CustomerCandidate:
-    """A checked customer row, ready to be written."""
+    """A checked customer row, ready to be written. ``owner_name``: the 负责人 as written when that person
+    is not a user (the customer is left unassigned, or gets the user the importer maps or creates).
+    ``phone_columns``: number → the field (``phone``/``mobile``) it was found in, to name duplicates.
+    ``purchase_on``/``product``: a 购买日期/交车日期 column (purchase history)."""
 
     row: int
     code: str  # '' → numbered on import
     clean: CleanCustomer
     grade: str
     annual_volume: int
+    owner_name: str = ""
+    phone_columns: Mapping[str, str] = field(default_factory=dict)
+    purchase_on: date | None = None
+    purchase_kind: str = "购货"
+    product: str = ""
+    phones: frozenset[str] = field(default=frozenset(), init=False)  # every number of every contact
 
-    @property
-    def phones(self) -> frozenset[str]:
-        return frozenset(p for c in self.clean.contacts for p in (c.phone, c.mobile) if p)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "phones",
+                           frozenset(p for c in self.clean.contacts for p in (c.phone, c.mobile) if p))
 
 
 _CONTACT_FIELD = re.compile(r"^contacts\[\d+\]\.(\w+)$")
+_DELIVERY_HEADER = re.compile(r"交车|交货|到货|提车|交付")
 
 
 def customer_from_row(row: SheetRow, cols: Columns, ctx: CustomerRowContext
                       ) -> CustomerCandidate | list[RowIssue]:
     """Interpret one row of a 客户台账: the customer file checked by :func:`validate_customer`, its phones
-    split into contacts (several numbers in one cell become more contacts of the same person)."""
+    split into contacts (several numbers in one cell become more contacts of the same person). Every
+    problem of the row is reported at once. A 负责人 who is not a user never blocks the row: the customer
+    is left unassigned and the name is kept in ``owner_name``."""
     r = _Row(row, cols)
     name = r.text("name", max_len=100)
     code = r.text("code", max_len=20).upper()
@@ -881,14 +996,16 @@ def customer_from_row(row: SheetRow, cols: Columns, ctx: CustomerRowContext
     category = r.text("category", max_len=20)
     birthday = r.take("birthday", parse_cell_date, rules=ctx.rules)
     created_on = r.take("created_on", parse_cell_date, rules=ctx.rules)
+    purchase_on = r.take("purchase_date", parse_cell_date, rules=ctx.rules)
+    if purchase_on is not None and purchase_on > ctx.today:
+        r.issue("purchase_date", "不能晚于今天")
     owner_id = ctx.default_owner_id
     owner_name = r.text("owner", max_len=40)
+    unknown_owner = ""
     if owner_name:
         found = ctx.users.get(_users_key(owner_name))
-        if found is None:
-            r.issue("owner", f"“{owner_name}”不是本系统的用户，请先在 工具 → 用户与部门 中添加，或清空该格（由导入人负责）")
-        elif found < 0:
-            r.issue("owner", f"有两位用户叫“{owner_name}”，请改填用户名")
+        if found is None or found < 0:  # not a user (or two users share the name): unassigned, listed
+            owner_id, unknown_owner = None, owner_name
         else:
             owner_id = found
     email = ""
@@ -896,9 +1013,11 @@ def customer_from_row(row: SheetRow, cols: Columns, ctx: CustomerRowContext
         email = r.take("email", validate_email) or ""
     mobiles: list[str] = []
     landlines: list[str] = []
+    found_in: dict[str, str] = {}
     for key in ("mobile", "phone"):
         for number in r.take(key, split_phone_cell) or ():
             (mobiles if number.startswith("1") else landlines).append(number)
+            found_in.setdefault(number, key)
     mobiles, landlines = list(dict.fromkeys(mobiles)), list(dict.fromkeys(landlines))
     contact_name = r.text("contact", max_len=50) or (name if kind == "个人" else "") or "联系人"
     title = r.text("title", max_len=50)
@@ -908,22 +1027,33 @@ def customer_from_row(row: SheetRow, cols: Columns, ctx: CustomerRowContext
             name=contact_name, mobile=mobiles[i] if i < len(mobiles) else "",
             phone=landlines[i] if i < len(landlines) else "", email=email if i == 0 else "",
             title=title if i == 0 else "其他电话", is_primary=i == 0))
-    if r.issues:
-        return r.issues
     draft = CustomerDraft(
         name=name, kind=kind, category=category or "普通", address=r.text("address", max_len=200),
         region=r.text("region", max_len=50), source=r.text("source", max_len=20),
         industry=r.text("industry", max_len=50), birthday=birthday, created_on=created_on, status=status,
         notes=r.text("notes", max_len=4000, multiline=True), owner_id=owner_id, contacts=tuple(contacts))
+    product = r.text("product", max_len=100)
     try:
         clean = validate_customer(draft, today=ctx.today, categories=ctx.categories)
     except ValidationError as exc:
+        # Report the file's own checks too (all problems in one pass), except for a cell already named.
+        named = {i.column for i in r.issues}
         for e in exc.errors:
-            r.issue(_customer_error_column(e, cols), e.message)
+            key = _customer_error_column(e, cols)
+            if key == "phone" and (cols.letter("phone") in named or cols.letter("mobile") in named):
+                continue
+            if cols.letter(key) not in named or not cols.letter(key):
+                r.issue(key, e.message)
         return r.issues
+    if r.issues:
+        return r.issues
+    if "\u3000" in name:  # the file's check folds full-width spaces; inside a name they are kept
+        clean = replace(clean, name=name)
     if grade is None:
         grade = grade_by_volume(volume, ctx.thresholds) if volume is not None else "D"
-    return CustomerCandidate(row.number, code, clean, grade, volume or 0)
+    header = cols.header("purchase_date") if r.has("purchase_date") else ""
+    return CustomerCandidate(row.number, code, clean, grade, volume or 0, unknown_owner, found_in, purchase_on,
+                             "交货" if _DELIVERY_HEADER.search(header) else "购货", product)
 
 
 def _customer_error_column(e: FieldError, cols: Columns) -> str:
@@ -1336,9 +1466,10 @@ def describe_key(kind: str, value: Any) -> str:
 
 
 def sheet_duplicates(candidates: Sequence[Any], keys: Callable[[Any], list[tuple[str, Any]]],
-                     column_for: Callable[[str], tuple[str, str]]) -> tuple[list[Any], list[RowIssue]]:
+                     column_for: Callable[..., tuple[str, str]]) -> tuple[list[Any], list[RowIssue]]:
     """Split candidates into the first of each kind and the later rows that repeat an earlier one.
-    ``column_for(kind)`` gives the (letter, header) to name in the issue."""
+    ``column_for(kind, value, candidate)`` gives the (letter, header) to name in the issue: the column the
+    repeated value was found in."""
     seen: dict[tuple[str, Any], int] = {}
     kept: list[Any] = []
     issues: list[RowIssue] = []
@@ -1350,7 +1481,7 @@ def sheet_duplicates(candidates: Sequence[Any], keys: Callable[[Any], list[tuple
                 hit = k
                 break
         if hit is not None:
-            letter, header = column_for(hit[0])
+            letter, header = column_for(hit[0], hit[1], cand)
             issues.append(RowIssue(cand.row, letter, header, f"与第 {seen[hit]} 行重复（{describe_key(*hit)}）",
                                    IssueKind.DUPLICATE))
             continue
@@ -1364,6 +1495,66 @@ def sort_issues(issues: Iterable[RowIssue]) -> tuple[RowIssue, ...]:
     return tuple(sorted(issues, key=lambda i: (i.row, i.kind != IssueKind.ERROR, i.column)))
 
 
+@dataclass(frozen=True, slots=True)
+class IssueGroup:
+    """Problems of one kind in one column: how many rows, the first rows and how to fix them."""
+
+    kind: IssueKind
+    where: str  # ``D列（联系电话）``
+    what: str  # the problem with the row's own values left out
+    rows: tuple[int, ...]  # every sheet row with this problem, in order
+    example: str  # the first row's message, values included
+    hint: str
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+    def first_rows(self, n: int = 5) -> str:
+        shown = "、".join(str(r) for r in self.rows[:n])
+        return f"第 {shown} 行" + (f" 等 {self.count} 行" if self.count > n else "")
+
+
+_HINTS: tuple[tuple[str, str], ...] = (
+    (r"不在类别列表中", "在“设置 → 客户类别”中增加这些类别；若这一列其实是客户等级，请在列对应中把它对应到“等级”"),
+    (r"手机号码|固定电话|电话号码|含有非数字字符|分机号", "在 Excel 中改正号码：手机 11 位；固定电话带区号，如 0531-26485794 或 +86-531-26485794"),
+    (r"日期|时间", "把日期写成 2026-03-05 或 2026年3月5日（不能晚于今天，也不能是不存在的日期）"),
+    (r"等级", "等级写成 A/B/C/D、A类/甲类，或 VIP/大客户"),
+    (r"与第 N 行重复", "表中同一客户出现了多次：只导入第一行；如确是不同客户，请改正电话或名称"),
+    (r"与已有客户|与其他部门的客户档案重复|已存在", "这些记录已在系统中，不会再导入；需要更新时请在系统中直接修改"),
+    (r"不能超过", "缩短这一格的文字，或把多出的内容放到“备注”"),
+    (r"不能为空|请填写|至少需要", "补上这一格，或删除这一行"),
+    (r"不是有效的选项|不是可识别", "改成列出的选项之一"),
+    (r"不在系统中|不存在", "先导入客户台账，或填写客户编号"),
+)
+
+
+def _issue_what(issue: RowIssue) -> str:
+    text = re.sub(r"“[^”]*”", "“…”", issue.message)
+    if issue.kind is IssueKind.DUPLICATE:
+        text = re.sub(r"（.*）$", "", text)
+        text = "与已有客户重复" if text.startswith("与已有客户") else text
+    text = re.sub(r"（现有 \d+ 个字）", "", text)
+    return re.sub(r"第 \d+ 行", "第 N 行", text)
+
+
+def issue_hint(what: str) -> str:
+    for pattern, hint in _HINTS:
+        if re.search(pattern, what):
+            return hint
+    return "在 Excel 中改正后重新检查"
+
+
+def group_issues(issues: Iterable[RowIssue]) -> list[IssueGroup]:
+    """The report by kind of problem: errors first, then duplicates, the most frequent first."""
+    groups: dict[tuple[IssueKind, str, str], list[RowIssue]] = {}
+    for i in issues:
+        groups.setdefault((i.kind, i.where, _issue_what(i)), []).append(i)
+    out = [IssueGroup(kind, where, what, tuple(dict.fromkeys(i.row for i in items)), str(items[0]),
+                      issue_hint(what)) for (kind, where, what), items in groups.items()]
+    return sorted(out, key=lambda g: (g.kind is not IssueKind.ERROR, -g.count, g.rows[0]))
+
+
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -1371,6 +1562,7 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 __all__ = [
     "IMPORT_COMPLAINT_STATES",
+    "SERVICE_STATUSES",
     "TARGET_FIELDS",
     "Columns",
     "ComplaintCandidate",
@@ -1379,10 +1571,10 @@ __all__ = [
     "CustomerRowContext",
     "ImportRules",
     "ImportTarget",
+    "IssueGroup",
     "IssueKind",
     "RowIssue",
     "RowSkips",
-    "SERVICE_STATUSES",
     "ServiceCandidate",
     "ServiceRowContext",
     "SheetRow",
@@ -1400,9 +1592,12 @@ __all__ = [
     "describe_key",
     "detect_header_row",
     "excel_serial_to_datetime",
+    "group_issues",
     "header_score",
+    "is_blank_like",
     "is_empty_row",
     "is_total_row",
+    "issue_hint",
     "mapping_by_header",
     "mapping_settings_key",
     "missing_required",
@@ -1415,6 +1610,7 @@ __all__ = [
     "parse_kind",
     "parse_money",
     "parse_status",
+    "refine_mapping",
     "service_from_row",
     "service_keys",
     "sheet_duplicates",
@@ -1422,6 +1618,7 @@ __all__ = [
     "split_phone_cell",
     "suggest_mapping",
     "target_field",
+    "unused_columns",
     "user_lookup",
     "visit_from_row",
     "visit_keys",

@@ -52,14 +52,18 @@ def normalize_phone(raw: str, *, label: str = "电话", field: str = "phone") ->
             and len(parts[1]) in (7, 8) and len(parts[2]) <= 5):
         ext = parts.pop()
     digits = "".join(parts)
-    if digits.startswith("+"):
+    plus = digits.startswith("+")
+    if plus:
         digits = digits[1:]
     if not digits.isdigit():
         raise ValidationError(FieldError(field, label, f"“{raw}”含有非数字字符"))
+    country = digits.startswith("0086") or (digits.startswith("86") and (plus or len(digits) == 13))
     if digits.startswith("0086"):
         digits = digits[4:]
-    elif digits.startswith("86") and len(digits) == 13:
+    elif country:
         digits = digits[2:]
+    if country and (digits[:1] in "23456789" or digits.startswith("10")) and not _MOBILE.fullmatch(digits):
+        digits = "0" + digits  # +86-531-26485794: the international form drops the area code's 0
     if _MOBILE.fullmatch(digits):
         if ext:
             raise ValidationError(FieldError(field, label, "手机号码不能带分机号"))

@@ -27,6 +27,7 @@ codes, numbers) are ``IN (…)`` queries in chunks of ``_CHUNK`` keys.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
@@ -35,9 +36,9 @@ import warnings
 import zipfile
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,7 @@ from huifang_desktop.domain.importing import (
     CustomerRowContext,
     ImportRules,
     ImportTarget,
+    IssueGroup,
     IssueKind,
     RowIssue,
     RowSkips,
@@ -80,16 +82,19 @@ from huifang_desktop.domain.importing import (
     customer_keys,
     data_rows,
     detect_header_row,
+    group_issues,
     mapping_by_header,
     mapping_settings_key,
     missing_required,
     normalize_header,
+    refine_mapping,
     service_from_row,
     service_keys,
     sheet_duplicates,
     sort_issues,
     suggest_mapping,
     target_field,
+    unused_columns,
     user_lookup,
     visit_from_row,
     visit_keys,
@@ -188,6 +193,7 @@ class SheetData:
     rows: tuple[tuple[Any, ...], ...]  # sheet row 1 is rows[0]; trailing empty cells and rows dropped
     truncated: bool = False  # more rows than were read (``limit``) or allowed (``ImportRules.max_rows``)
     total_rows: int | None = None  # as far as known
+    hidden: frozenset[int] = frozenset()  # sheet rows hidden in Excel (1-based)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,11 +222,60 @@ def _trim(values: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(values[:end])
 
 
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]+\d+:?[A-Z]*(\d*)\"")
+_MB = 1024 * 1024
+_ROW_BYTES = 64  # a row holding values takes at least this much sheet XML; a formatted empty row less
+
+
+def check_package(p: Path, rules: ImportRules, *, count_rows: bool = True) -> None:
+    """Refuse a hostile or oversized .xlsx from its zip directory before any XML is parsed: the unpacked
+    size of every part and of the whole (``file_size`` as the directory states it), the compression ratio
+    of large parts, and (``count_rows``) each sheet's ``<dimension>`` (its row count) from the first bytes
+    of the sheet.
+    Raises :class:`WorkbookError`; takes milliseconds and no memory to speak of, whatever the file."""
+    name = p.name
+    try:
+        with zipfile.ZipFile(p) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            limit = rules.max_unpacked_mb * _MB
+            biggest = max(infos, key=lambda i: i.file_size, default=None)
+            suspects = ([biggest] if biggest is not None and total > limit else []) + [
+                i for i in infos if i.file_size > rules.ratio_check_mb * _MB
+                and i.file_size / max(i.compress_size, 1) > rules.max_ratio]
+            if suspects:
+                info = suspects[0]
+                ratio = info.file_size / max(info.compress_size, 1)
+                raise WorkbookError(
+                    f"“{name}”解压后有 {total / _MB:,.0f} MB（其中“{info.filename}”{info.file_size / _MB:,.0f} MB，"
+                    f"压缩比 {ratio:,.0f}:1），超出导入的上限（{rules.max_unpacked_mb} MB、压缩比 {rules.max_ratio}:1）。"
+                    "这不像正常的台账文件（可能是损坏或恶意构造的文件），没有读取。"
+                    f"若确是很大的台账，请分成几个文件导入（每个不超过 {rules.max_rows} 行）。")
+            for info in infos if count_rows else ():
+                if not re.fullmatch(r"xl/worksheets/[^/]+\.xml", info.filename):
+                    continue
+                with zf.open(info) as fh:
+                    head = fh.read(4096)
+                m = _DIMENSION.search(head)
+                claimed = int(m.group(1)) if m and m.group(1) else 0
+                # Templates format empty rows down to row 1,048,576: those are short and not counted; a
+                # sheet part large enough to hold that many rows with values is refused unread.
+                if claimed > rules.max_rows + rules.header_scan_rows and info.file_size >= claimed * _ROW_BYTES:
+                    raise WorkbookError(
+                        f"“{name}”的工作表有 {claimed:,} 行，超过 {rules.max_rows} 行，一次导入不了这么多。"
+                        "请把它分成几个文件（每个不超过这个行数）分别导入。")
+    except zipfile.BadZipFile as exc:
+        raise WorkbookError(f"“{name}”不是有效的 Excel 文件或已损坏，无法读取（{exc}）。"
+                            "请在 Excel 中打开并另存为 .xlsx 后再试。") from exc
+
+
 def read_workbook(path: Path | str, *, sheet: str | None = None, limit: int | None = None,
-                  rules: ImportRules | None = None) -> WorkbookData:
-    """Read a workbook's cell values (read-only, cached formula results). ``sheet``: only that sheet (all
-    sheets otherwise); ``limit``: at most that many rows per sheet (a preview). ``.csv`` files are read as
-    one sheet (UTF-8 or GB18030). Raises :class:`WorkbookError` with a Chinese message naming the file."""
+                  rules: ImportRules | None = None, sheets: Sequence[str] | None = None) -> WorkbookData:
+    """Read a workbook's cell values (read-only, cached formula results) and which rows are hidden.
+    ``sheet``: only that sheet (all sheets otherwise; ``sheets``: only those); ``limit``: at most that many
+    rows per sheet (a preview: only those rows are parsed). The zip directory is checked first
+    (:func:`check_package`). ``.csv`` files are read as one sheet (UTF-8 or GB18030). Raises
+    :class:`WorkbookError` with a Chinese message naming the file."""
     rules = rules or ImportRules()
     p = Path(path)
     name = p.name
@@ -253,23 +308,21 @@ def read_workbook(path: Path | str, *, sheet: str | None = None, limit: int | No
     if not head.startswith(b"PK"):
         raise WorkbookError(f"“{name}”不是有效的 Excel 文件（文件已损坏，或是改了扩展名的其他文件）。"
                             "请在 Excel 中打开并另存为 .xlsx 后再试。")
-    from openpyxl import load_workbook  # heavy: imported on first use
-
+    check_package(p, rules, count_rows=limit is None)
+    wanted = {sheet} if sheet is not None else (set(sheets) if sheets is not None else None)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # unsupported extensions, missing styles: the values still read
-            wb = load_workbook(p, read_only=True, data_only=True)
+            book = _Book(p)
             try:
-                names = tuple(wb.sheetnames)
-                if sheet is not None and sheet not in names:
-                    raise WorkbookError(f"“{name}”中没有名为“{sheet}”的工作表（有：{'、'.join(names)}）。")
-                sheets = []
-                for ws in wb.worksheets:
-                    if sheet is not None and ws.title != sheet:
-                        continue
-                    sheets.append(_read_sheet(ws, limit, rules))
+                names = tuple(title for title, _target in book.sheets)
+                for want in sorted(wanted or ()):
+                    if want not in names:
+                        raise WorkbookError(f"“{name}”中没有名为“{want}”的工作表（有：{'、'.join(names)}）。")
+                read = [_read_sheet(book, title, target, limit, rules) for title, target in book.sheets
+                        if wanted is None or title in wanted]
             finally:
-                wb.close()
+                book.close()
     except WorkbookError:
         raise
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError, EOFError) as exc:
@@ -280,24 +333,118 @@ def read_workbook(path: Path | str, *, sheet: str | None = None, limit: int | No
     except Exception as exc:  # openpyxl's InvalidFileException and parser errors of a damaged file
         raise WorkbookError(f"“{name}”不是有效的 Excel 文件或已损坏，无法读取（{exc}）。"
                             "请在 Excel 中打开并另存为 .xlsx 后再试。") from exc
-    if not sheets:
+    if not read:
         raise WorkbookError(f"“{name}”里没有工作表。")
-    return WorkbookData(p, names, tuple(sheets))
+    return WorkbookData(p, names, tuple(read))
 
 
-def _read_sheet(ws: Any, limit: int | None, rules: ImportRules) -> SheetData:
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+@functools.cache
+def _parser_class() -> type:
+    """openpyxl's sheet parser with a quicker inline string (``<c t="inlineStr"><is><t>…``, as many
+    programs write their exports): the text and the rich-text runs' text, as ``Text.content`` gives,
+    without building openpyxl's serialisable objects for every cell."""
+    from openpyxl.utils.cell import coordinate_to_tuple  # type: ignore[import-untyped]
+    from openpyxl.worksheet._reader import WorkSheetParser  # type: ignore[import-untyped]
+
+    is_tag, t_tag, r_tag = f"{_SHEET_NS}is", f"{_SHEET_NS}t", f"{_SHEET_NS}r"
+
+    class _Parser(WorkSheetParser):  # type: ignore[misc]
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            if element.get("t") != "inlineStr":
+                return super().parse_cell(element)  # type: ignore[no-any-return]
+            coordinate = element.get("r")
+            if coordinate:
+                row, column = coordinate_to_tuple(coordinate)
+                self.col_counter = column
+            else:
+                self.col_counter += 1
+                row, column = self.row_counter, self.col_counter
+            style = element.get("s", 0)
+            value, data_type = None, "inlineStr"
+            child = element.find(is_tag)
+            if child is not None:
+                value = (child.findtext(t_tag) or "") + "".join(r.findtext(t_tag) or "" for r in child.findall(r_tag))
+                data_type = "s"
+            return {"row": row, "column": column, "value": value, "data_type": data_type,
+                    "style_id": int(style) if style else 0}
+
+    return _Parser
+
+
+class _Book:
+    """An .xlsx opened the way openpyxl's read-only mode does (shared strings, date styles), without its
+    worksheet objects: for a sheet without a ``<dimension>`` element those parse the whole sheet XML at
+    open just to size it (every sheet, before the first row is read). Here each sheet is parsed once, and
+    only as far as it is read."""
+
+    def __init__(self, p: Path) -> None:
+        from openpyxl.reader.excel import ExcelReader  # type: ignore[import-untyped]
+        from openpyxl.styles.stylesheet import apply_stylesheet  # type: ignore[import-untyped]
+
+        self.reader = ExcelReader(p, read_only=True, data_only=True)
+        try:
+            self.reader.read_manifest()
+            self.reader.read_strings()
+            self.reader.read_workbook()
+            apply_stylesheet(self.reader.archive, self.reader.wb)
+            self.sheets = [(sh.name, rel.target) for sh, rel in self.reader.parser.find_sheets()
+                           if rel.target in self.reader.valid_files and "chartsheet" not in rel.Type]
+        except BaseException:
+            self.close()
+            raise
+
+    def rows(self, target: str) -> Iterator[tuple[int, tuple[Any, ...], bool]]:
+        """(sheet row number, values, hidden) of every row the sheet stores, in order: openpyxl's sheet
+        parser, asked directly so the row attributes (``hidden``) come with the values and no row is
+        padded to the sheet's width."""
+        wb = self.reader.wb
+        with self.reader.archive.open(target) as src:
+            parser = _parser_class()(src, self.reader.shared_strings, data_only=True, epoch=wb.epoch,
+                                     date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+            dims = parser.row_dimensions
+            for idx, cells in parser.parse():
+                attrs = dims.get(str(idx))
+                hidden = attrs is not None and attrs.get("hidden") in ("1", "true")
+                if not cells:
+                    yield idx, (), hidden
+                    continue
+                values: list[Any] = [None] * cells[-1]["column"]
+                for c in cells:
+                    values[c["column"] - 1] = c["value"]
+                yield idx, _trim(values), hidden
+
+    def close(self) -> None:
+        self.reader.archive.close()
+
+
+def _read_sheet(book: _Book, title: str, target: str, limit: int | None, rules: ImportRules) -> SheetData:
+    """The sheet's rows up to ``limit`` (a preview: row numbers), or all of them when no more than
+    ``max_rows`` (+ the header scan) hold a value. Rows without a value (formatted empty rows down to row
+    1,048,576, as some templates have) are neither kept nor counted."""
     cap = limit if limit is not None else rules.max_rows + rules.header_scan_rows
     rows: list[tuple[Any, ...]] = []
+    hidden: set[int] = set()
     truncated = False
-    for values in ws.iter_rows(values_only=True):
-        if len(rows) >= cap:
+    filled = 0
+    for idx, values, is_hidden in book.rows(target):
+        if limit is not None and idx > limit:
             truncated = True
             break
-        rows.append(_trim(values))
-    while rows and not rows[-1]:
-        rows.pop()
-    total = getattr(ws, "max_row", None)
-    return SheetData(ws.title, tuple(rows), truncated, total if truncated else len(rows))
+        if not values:
+            continue
+        filled += 1
+        if filled > cap:
+            truncated = True
+            break
+        while len(rows) < idx - 1:
+            rows.append(())
+        rows.append(values)
+        if is_hidden:
+            hidden.add(idx)
+    return SheetData(title, tuple(rows), truncated, None if truncated else len(rows), frozenset(hidden))
 
 
 def _read_csv(p: Path, limit: int | None, rules: ImportRules) -> WorkbookData:
@@ -382,6 +529,8 @@ def preview(ctx: ServiceContext, path: Path | str, sheet: str | None = None,
     mapping = suggest_mapping(headers, target, saved)
     from_saved = tuple(k for k, c in mapping.items() if k in saved and cell_text(saved[k]) and
                        headers[c] and _same_header(saved[k], headers[c]))
+    if "category" not in from_saved:  # a column is matched by its values too (客户类别 of A类/甲 → 等级)
+        mapping = refine_mapping(mapping, target, sh.rows[header_row:], load_settings(ctx).categories)
     return SheetPreview(wb.file_name, wb.sheet_names, sh.name, target, shown, width, header_row, detected, headers,
                         mapping, from_saved, message, len(sh.rows))
 
@@ -402,7 +551,9 @@ class ColumnMapping:
 
 @dataclass(frozen=True)
 class ValidationReport:
-    """The check of one sheet before anything is written."""
+    """The check of one sheet before anything is written: every problem of every row, and what the import
+    leaves out or will do besides (columns not imported, other sheets, hidden rows, people who are not
+    users, the visit plans it will bring)."""
 
     path: str
     file_name: str
@@ -416,6 +567,13 @@ class ValidationReport:
     issues: tuple[RowIssue, ...]  # errors and duplicates, by row
     valid: tuple[Any, ...]  # CustomerCandidate / VisitCandidate / ComplaintCandidate, ready to write
     seconds: float = 0.0
+    unused: tuple[tuple[str, str], ...] = ()  # (letter, header) of the columns not imported
+    other_sheets: tuple[str, ...] = ()  # the workbook's other sheets (not in this check)
+    unknown_owners: tuple[tuple[str, int], ...] = ()  # 负责人 names that are no user → rows
+    create_owners: bool = False  # the unknown 负责人 will be created as clerks (else left unassigned)
+    unassigned: int = 0  # valid rows that will have no 负责人
+    plans: int = 0  # visit plans the import brings (routine from today, open purchase windows)
+    purchases: int = 0  # valid rows with a 购买/交车日期 (kept as purchase history)
 
     @property
     def error_rows(self) -> int:
@@ -434,6 +592,11 @@ class ValidationReport:
     def clean(self) -> bool:
         return not self.issues
 
+    @property
+    def groups(self) -> list[IssueGroup]:
+        """The problems by kind: count, first rows, how to fix."""
+        return group_issues(self.issues)
+
     def summary(self) -> str:
         parts = [f"共 {self.data_rows} 行数据：可导入 {self.valid_count} 行"]
         if self.error_rows:
@@ -447,15 +610,51 @@ class ValidationReport:
             skipped.append(f"合计行 {self.skips.totals} 行")
         if self.skips.repeated_headers:
             skipped.append(f"重复的表头 {self.skips.repeated_headers} 行")
+        if self.skips.hidden:
+            skipped.append(f"隐藏行 {self.skips.hidden} 行")
         text = "，".join(parts) + "。"
         if skipped:
             text += f"已跳过{'、'.join(skipped)}。"
         return text
 
+    def notes(self) -> list[str]:
+        """What else the user should know before writing, one line each (CLI and wizard)."""
+        out = []
+        if self.unused:
+            out.append("未导入的列：" + "、".join(f"{letter}列“{h}”" for letter, h in self.unused)
+                       + "（如需导入，请在列对应中选择对应的字段）")
+        if self.other_sheets:
+            out.append(f"本文件还有其他工作表：{'、'.join(self.other_sheets)}（未检查；可用 --sheet 名称 或 "
+                       "--all-sheets 导入，向导中可选择工作表）")
+        if self.skips.hidden:
+            shown = "、".join(str(r) for r in self.skips.hidden_rows[:10])
+            more = f" 等 {self.skips.hidden} 行" if self.skips.hidden > 10 else ""
+            out.append(f"隐藏的行已跳过：第 {shown} 行{more}（如需导入，加 --include-hidden，或在向导中勾选“包括隐藏行”）")
+        if self.unknown_owners:
+            names = "、".join(f"{n}（{k} 行）" for n, k in self.unknown_owners)
+            if self.create_owners:
+                out.append(f"以下负责人不是本系统用户，导入时将创建为客服专员账号：{names}")
+            else:
+                out.append(f"注意：以下负责人不是本系统用户：{names}。这些客户将暂不指定负责人（照常导入）；"
+                           "可加 --owners create 创建为客服专员，或用 --owner 姓名=用户名 对应到已有用户，"
+                           "或先在 工具 → 用户与部门 中添加这些用户")
+        if self.unassigned:
+            out.append(f"{self.unassigned} 位客户没有负责人：导入后请在客户档案中指定负责人，指定前不安排回访计划")
+        if self.purchases:
+            out.append(f"{self.purchases} 行有购买/交车日期：记为购买记录，只为尚未过期的回访安排计划")
+        if self.target is ImportTarget.CUSTOMERS and self.valid:
+            out.append(f"导入后将生成回访计划 {self.plans} 条（例行回访从导入之日起算，不补排过期的计划）")
+        return out
+
 
 def validate(ctx: ServiceContext, path: Path | str, sheet: str | None, target: ImportTarget,
-             mapping: ColumnMapping) -> ValidationReport:
-    """Check every row of the sheet; nothing is written. Problems name the sheet row and column."""
+             mapping: ColumnMapping, *, include_hidden: bool = False, owners: Mapping[str, int] | None = None,
+             create_owners: bool = False) -> ValidationReport:
+    """Check every row of the sheet; nothing is written. Problems name the sheet row and column; every
+    problem of every row is reported in this one pass. ``include_hidden``: rows hidden in Excel are
+    checked too (skipped and listed otherwise). ``owners``: 负责人 name as written → user id, for names
+    that are no user; ``create_owners``: such names will be created as clerks by :func:`run_import` (the
+    plan count counts them as assigned)."""
     ctx.require(Permission.EDIT_CUSTOMERS, f"导入{target.value}")
     started = time.perf_counter()
     rules = load_import_rules(ctx)
@@ -477,15 +676,55 @@ def validate(ctx: ServiceContext, path: Path | str, sheet: str | None, target: I
     if bad:
         raise ValidationError([FieldError(k, target_field(target, k).label, "所选的列不在表中") for k in bad])
     cols = Columns(target, dict(mapping.columns), headers)
-    rows, skips = data_rows(sh.rows, mapping.header_row)
+    rows, skips = data_rows(sh.rows, mapping.header_row, hidden=sh.hidden, include_hidden=include_hidden)
     with ctx.sessions() as s:
         checker = _CHECKERS[target](ctx, s, cols, rules)
+        checker.owner_map = {_name_key(k): v for k, v in (owners or {}).items()}
         candidates, issues = checker.interpret(rows)
         kept, dups = sheet_duplicates(candidates, checker.keys, checker.column_for)
         kept, db_dups = checker.db_duplicates(kept)
+    extra: dict[str, Any] = {}
+    if target is ImportTarget.CUSTOMERS:
+        unknown: dict[str, int] = {}
+        for c in candidates:
+            if c.owner_name:
+                unknown[c.owner_name] = unknown.get(c.owner_name, 0) + 1
+        owned = [c for c in kept if c.clean.owner_id is not None or (create_owners and c.owner_name)]
+        extra = {"unknown_owners": tuple(unknown.items()), "create_owners": create_owners,
+                 "unassigned": len(kept) - len(owned), "plans": _plan_estimate(ctx, owned),
+                 "purchases": sum(1 for c in kept if c.purchase_on is not None)}
     return ValidationReport(
         str(Path(path)), wb.file_name, sh.name, target, mapping.header_row, dict(mapping.columns), headers,
-        len(rows), skips, sort_issues([*issues, *dups, *db_dups]), tuple(kept), time.perf_counter() - started)
+        len(rows), skips, sort_issues([*issues, *dups, *db_dups]), tuple(kept), time.perf_counter() - started,
+        unused_columns(headers, mapping.columns), tuple(n for n in wb.sheet_names if n != sh.name), **extra)
+
+
+def _name_key(name: str) -> str:
+    return cell_text(name).replace(" ", "").lower()
+
+
+def _plan_estimate(ctx: ServiceContext, owned: Sequence[CustomerCandidate]) -> int:
+    """How many visit plans the start-of-day catch-up will make for these (assigned) customers once
+    imported: the routine (and technical) visit counted from today, and the windows of their purchases
+    that are still open — the same rules as ``services.visits.plan_catch_up`` for imported customers."""
+    from huifang_desktop.domain.schedule import plans_for_trigger, routine_plans
+    from huifang_desktop.services.visits import _purchase_triggers, load_options, load_rules, work_calendar
+
+    if not owned:
+        return 0
+    rules, cal, opts = load_rules(ctx), work_calendar(ctx), load_options(ctx)
+    today = ctx.today()
+    since = today - timedelta(days=opts.trigger_lookback_days)
+    count = 0
+    for c in owned:
+        if c.clean.status not in opts.active_statuses:
+            continue
+        count += len(routine_plans(c.grade, None, None, today, rules, cal))
+        if c.purchase_on is not None and since <= c.purchase_on <= today:
+            for trigger in _purchase_triggers(c.row, c.purchase_on, c.purchase_kind, 1, None, c.clean.category,
+                                              opts):
+                count += sum(1 for p in plans_for_trigger(trigger, rules, cal) if p.due >= today)
+    return count
 
 
 def _chunked_in(s: Session, query: Callable[[Sequence[Any]], Any], keys: Iterable[Any]) -> list[Any]:
@@ -531,6 +770,8 @@ class _Checker(ABC):
 
     def __init__(self, ctx: ServiceContext, s: Session, cols: Columns, rules: ImportRules) -> None:
         self.ctx, self.s, self.cols, self.rules = ctx, s, cols, rules
+        self.owner_map: dict[str, int] = {}  # 负责人 as written (key form) → the user it stands for
+        self._db_reasons: dict[int, str] = {}
 
     def interpret(self, rows: Sequence[Any]) -> tuple[list[Any], list[RowIssue]]:
         fn, rctx = self.prepare(rows)
@@ -553,8 +794,9 @@ class _Checker(ABC):
         """The (kind, value) keys two rows of the sheet are duplicates by."""
 
     @abstractmethod
-    def column_for(self, kind: str) -> tuple[str, str]:
-        """(column letter, header) a duplicate of this key kind is reported under."""
+    def column_for(self, kind: str, value: Any = None, cand: Any = None) -> tuple[str, str]:
+        """(column letter, header) a duplicate of this key kind (and value, in this candidate) is reported
+        under: the column the repeated value was found in."""
 
     def where(self, key: str) -> tuple[str, str]:
         return self.cols.letter(key), self.cols.header(key)
@@ -568,7 +810,7 @@ class _Checker(ABC):
                 out.append(cand)
             else:
                 kind, message = hit
-                letter, header = self.column_for(kind)
+                letter, header = self.column_for(kind, None, cand)
                 issues.append(RowIssue(cand.row, letter, header, message, IssueKind.DUPLICATE))
         return out, issues
 
@@ -583,20 +825,30 @@ class _CustomerChecker(_Checker):
     def prepare(self, rows: Sequence[Any]) -> tuple[Callable[..., Any], Any]:
         settings = load_settings(self.ctx)
         rctx = CustomerRowContext(
-            today=self.ctx.today(), categories=settings.categories, users=_users(self.s, active_only=True),
+            today=self.ctx.today(), categories=settings.categories,
+            users={**_users(self.s, active_only=True), **self.owner_map},
             default_owner_id=self.ctx.user.id or None, thresholds=settings.thresholds, rules=self.rules)
         return customer_from_row, rctx
 
     def keys(self, cand: Any) -> list[tuple[str, Any]]:
         return customer_keys(cand)
 
-    def column_for(self, kind: str) -> tuple[str, str]:
+    def column_for(self, kind: str, value: Any = None, cand: Any = None) -> tuple[str, str]:
         if kind == "phone":
-            return self.where("phone" if "phone" in self.cols.index else "mobile")
+            key = ""
+            if cand is not None and value is not None:
+                key = cand.phone_columns.get(value, "")
+            elif cand is not None:  # a database hit: the number its reason names
+                reason = self._db_reasons.get(cand.row, "")
+                key = next((k for n, k in cand.phone_columns.items() if f" {format_phone(n)} " in reason), "")
+            if key not in self.cols.index:
+                key = "phone" if "phone" in self.cols.index else "mobile"
+            return self.where(key)
         return self.where("code" if kind == "code" else "name")
 
     def find_in_db(self, kept: Sequence[Any]) -> dict[int, tuple[str, str]]:
         found = find_existing_customers(self.s, kept)
+        self._db_reasons = {row: hit.reason for row, (_kind, hit) in found.items()}
         hidden = _invisible_customers(self.s, self.ctx, {hit.id for _kind, hit in found.values()})
         return {row: (kind, f"与其他部门的客户档案重复（{hit.reason}），您无权查看该档案" if hit.id in hidden
                       else f"与已有客户 {hit.code} {hit.name} 重复（{hit.reason}）")
@@ -667,7 +919,7 @@ class _VisitChecker(_Checker):
     def keys(self, cand: Any) -> list[tuple[str, Any]]:
         return visit_keys(cand)
 
-    def column_for(self, kind: str) -> tuple[str, str]:
+    def column_for(self, kind: str, value: Any = None, cand: Any = None) -> tuple[str, str]:
         return self.where("number" if kind == "number" else "visited_at")
 
     def find_in_db(self, kept: Sequence[Any]) -> dict[int, tuple[str, str]]:
@@ -700,7 +952,7 @@ class _ComplaintChecker(_Checker):
     def keys(self, cand: Any) -> list[tuple[str, Any]]:
         return complaint_keys(cand)
 
-    def column_for(self, kind: str) -> tuple[str, str]:
+    def column_for(self, kind: str, value: Any = None, cand: Any = None) -> tuple[str, str]:
         return self.where("number" if kind == "number" else "subject" if "subject" in self.cols.index
                           else "received_at")
 
@@ -736,7 +988,7 @@ class _ServiceChecker(_Checker):
     def keys(self, cand: Any) -> list[tuple[str, Any]]:
         return service_keys(cand)
 
-    def column_for(self, kind: str) -> tuple[str, str]:
+    def column_for(self, kind: str, value: Any = None, cand: Any = None) -> tuple[str, str]:
         return self.where("number" if kind == "number" else "served_on")
 
     def find_in_db(self, kept: Sequence[Any]) -> dict[int, tuple[str, str]]:
@@ -777,6 +1029,8 @@ class ImportResult:
     first_number: str = ""
     last_number: str = ""
     run_id: int | None = None  # the import run (撤销导入 undoes it as one step)
+    created_users: tuple[tuple[str, str, str], ...] = ()  # (name, user name, temporary password)
+    purchases: int = 0  # purchase records written from a 购买/交车日期 column
 
     def summary(self) -> str:
         if self.cancelled:
@@ -793,6 +1047,10 @@ class ImportResult:
             skipped.append(f"重复 {self.skipped_duplicates + self.late_duplicates} 行")
         if skipped:
             text += f"未导入：{'、'.join(skipped)}。"
+        if self.purchases:
+            text += f"记入购买记录 {self.purchases} 条。"
+        for name, username, password in self.created_users:
+            text += f"\n已创建负责人账号：{name}（用户名 {username}，临时密码 {password}，首次登录须修改）"
         return text
 
 
@@ -807,7 +1065,13 @@ def run_import(ctx: ServiceContext, report: ValidationReport, *, only_valid: boo
         raise ServiceError(f"有 {report.error_rows + report.duplicate_rows} 行未通过检查（有问题或重复），"
                            "没有导入任何数据。请修改后重试，或选择只导入有效行。")
     rules = load_import_rules(ctx)
+    created: list[tuple[str, str, str]] = []
+    if report.create_owners and report.unknown_owners:
+        created = create_owner_accounts(ctx, [n for n, _k in report.unknown_owners])
     writer = _WRITERS[report.target](ctx, report)
+    if created:
+        ids = _owner_ids(ctx, [u for _n, u, _p in created])
+        writer.owner_ids = {n: ids[u] for n, u, _p in created}
     done = batches = 0
     try:
         with ctx.sessions() as s, s.begin():
@@ -845,7 +1109,39 @@ def run_import(ctx: ServiceContext, report: ValidationReport, *, only_valid: boo
                             report.duplicate_rows, 0, 0, True, time.perf_counter() - started)
     return ImportResult(report.target, report.file_name, report.sheet, done, report.error_rows,
                         report.duplicate_rows, len(late), batches, False, time.perf_counter() - started,
-                        writer.first_number, writer.last_number, run_id)
+                        writer.first_number, writer.last_number, run_id, tuple(created), writer.purchases)
+
+
+def create_owner_accounts(ctx: ServiceContext, names: Sequence[str]) -> list[tuple[str, str, str]]:
+    """Create each 负责人 name of a sheet as a clerk (客服专员) account: a user name from the name's pinyin
+    initials (numbered when taken), a generated password to be changed at the first log-in. Needs the
+    right to manage users. Returns (name, user name, temporary password) each."""
+    import secrets
+
+    from huifang_desktop.domain.customers import pinyin_initials
+    from huifang_desktop.domain.roles import Role
+    from huifang_desktop.services import users
+
+    ctx.require(Permission.MANAGE_USERS, "导入时创建负责人账号")
+    with ctx.sessions() as s:
+        taken = set(s.execute(select(User.username)).scalars())
+    out = []
+    for name in names:
+        base = re.sub(r"[^a-z0-9_.]", "", pinyin_initials(name).lower()) or "user"
+        username, n = base, 1
+        while username in taken:
+            n += 1
+            username = f"{base}{n}"
+        taken.add(username)
+        password = secrets.token_urlsafe(9)
+        users.create_user(ctx, username, name, Role.CLERK, password, must_change=True)
+        out.append((name, username, password))
+    return out
+
+
+def _owner_ids(ctx: ServiceContext, usernames: Sequence[str]) -> dict[str, int]:
+    with ctx.sessions() as s:
+        return dict(s.execute(select(User.username, User.id).where(User.username.in_(list(usernames)))).all())
 
 
 def _reserve_serials(s: Session, name: str, n: int) -> int:
@@ -877,6 +1173,8 @@ class _Writer(ABC):
         self.last_number = ""
         self.kept: dict[str, int] = {}  # counter → highest serial kept from the sheet
         self.ids: list[int] = []  # the records the last batch created (kept as the run's items)
+        self.owner_ids: dict[str, int] = {}  # 负责人 as written → the account created for them
+        self.purchases = 0
 
     def recheck(self, s: Session, cands: list[Any]) -> tuple[list[Any], list[Any]]:
         return cands, []
@@ -899,6 +1197,33 @@ class _Writer(ABC):
             _raise_counter(s, name, serial)
 
 
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+class _Initials:
+    """``pinyin_initials`` for many names: pypinyin segments and converts character by character (about
+    a millisecond a name), and a ledger repeats its words (杭州…, …有限公司, surnames). Its segmentation
+    never crosses an ASCII character, so each run of non-ASCII text is converted once and remembered;
+    ASCII letters and digits are kept lower-case as ``pinyin_initials`` keeps them. Same result."""
+
+    def __init__(self) -> None:
+        self.memo: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        out: list[str] = []
+        pos = 0
+        for m in _NON_ASCII_RUN.finditer(name):
+            out.extend(ch.lower() for ch in name[pos:m.start()] if ch.isalnum())
+            run = m.group()
+            hit = self.memo.get(run)
+            if hit is None:
+                hit = self.memo[run] = pinyin_initials(run)
+            out.append(hit)
+            pos = m.end()
+        out.extend(ch.lower() for ch in name[pos:] if ch.isalnum())
+        return "".join(out)
+
+
 class _CustomerWriter(_Writer):
     entity = "customer"
 
@@ -906,6 +1231,7 @@ class _CustomerWriter(_Writer):
         super().__init__(ctx, report)
         self.prefix = load_settings(ctx).customer_code_prefix
         self.code_re = re.compile(re.escape(self.prefix) + r"(\d+)$")
+        self.initials = _Initials()
         with ctx.sessions() as s:
             self.departments = dict(s.execute(select(User.id, User.department_id)).all())
 
@@ -928,24 +1254,35 @@ class _CustomerWriter(_Writer):
                 code = format_customer_code(serial, self.prefix)
                 serial += 1
             primary = next(k for k in cc.contacts if k.is_primary)
+            owner_id = cc.owner_id if cc.owner_id is not None else self.owner_ids.get(c.owner_name)
             rows.append({
-                "code": code, "name": cc.name, "initials": pinyin_initials(cc.name), "kind": cc.kind,
+                "code": code, "name": cc.name, "initials": self.initials(cc.name), "kind": cc.kind,
                 "category": cc.category, "grade": c.grade, "grade_pinned": False,
                 "grade_reason": "导入时的等级" if c.grade != "D" else "", "annual_volume": c.annual_volume,
                 "address": cc.address, "region": cc.region, "source": cc.source, "industry": cc.industry,
                 "birthday": cc.birthday, "created_on": cc.created_on or self.ctx.today(), "status": cc.status,
-                "notes": cc.notes, "owner_id": cc.owner_id, "department_id": self.departments.get(cc.owner_id),
+                "notes": cc.notes, "owner_id": owner_id, "department_id": self.departments.get(owner_id) if owner_id is not None else None,
                 "archived": False, "primary_phone": primary.mobile or primary.phone or "",
                 "primary_contact": primary.name, "version": 1, "updated_at": self.now,
             })
-        table = Customer.__table__
-        ids = [r[0] for r in s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
+        # One executemany, then the ids by code (unique): SQLite runs an INSERT … RETURNING row by row.
+        s.execute(insert(Customer.__table__), rows)
+        codes = [r["code"] for r in rows]
+        by_code = dict(s.execute(select(Customer.code, Customer.id).where(Customer.code.in_(codes))).all())
+        ids = [by_code[code] for code in codes]
         self.ids = ids
         contacts = [{"customer_id": cid, "name": k.name, "phone": k.phone, "mobile": k.mobile, "email": k.email,
                      "title": k.title, "is_primary": k.is_primary}
                     for cid, c in zip(ids, batch, strict=True) for k in c.clean.contacts]
         if contacts:
             s.execute(insert(Contact.__table__), contacts)
+        purchases = [{"customer_id": cid, "day": c.purchase_on, "kind": c.purchase_kind,
+                      "product": c.product or "（导入）", "spec": "", "quantity": 1, "amount": None,
+                      "warranty_end": None, "created_at": self.now}
+                     for cid, c in zip(ids, batch, strict=True) if c.purchase_on is not None]
+        if purchases:  # history: plan_catch_up plans only their windows still open (imported customers)
+            s.execute(insert(Purchase), purchases)
+            self.purchases += len(purchases)
         return self.numbered([r["code"] for r in rows])
 
 
@@ -1162,6 +1499,7 @@ __all__ = [
     "WorkbookData",
     "WorkbookError",
     "column_letter",
+    "create_owner_accounts",
     "find_existing_customers",
     "load_import_rules",
     "mapping_by_header",
@@ -1235,13 +1573,15 @@ def _first(s: Session, query: Callable[[Sequence[int]], Any], ids: Sequence[int]
     return None
 
 
-def _undo_blocker(s: Session, target: ImportTarget, ids: Sequence[int]) -> str | None:
-    """Why the run's records cannot simply be deleted: the first one that has had later work, or None."""
+def _undo_blocker(s: Session, target: ImportTarget, ids: Sequence[int], run_at: datetime | None = None
+                  ) -> str | None:
+    """Why the run's records cannot simply be deleted: the first one that has had later work, or None.
+    ``run_at``: when the run wrote (the purchases it made from a 购买日期 column carry that moment)."""
     if target is ImportTarget.CUSTOMERS:
         checks: list[tuple[Callable[[Sequence[int]], Any], str]] = [
             (lambda p: select(Customer.code).where(Customer.id.in_(p), Customer.version > 1), "导入后已修改"),
             (lambda p: select(Customer.code).join(Purchase, Purchase.customer_id == Customer.id)
-             .where(Customer.id.in_(p)), "已有购买记录"),
+             .where(Customer.id.in_(p), Purchase.created_at != run_at), "已有购买记录"),
             (lambda p: select(Customer.code).join(VisitRecord, VisitRecord.customer_id == Customer.id)
              .where(Customer.id.in_(p)), "已有回访记录"),
             (lambda p: select(Customer.code).join(Complaint, Complaint.customer_id == Customer.id)
@@ -1303,7 +1643,7 @@ def undo_import(ctx: ServiceContext, run_id: int) -> UndoResult:
         target = ImportTarget(run.target)
         ids = list(s.execute(select(ImportItem.entity_id).where(ImportItem.run_id == run_id)
                              .order_by(ImportItem.entity_id)).scalars())
-        blocker = _undo_blocker(s, target, ids)
+        blocker = _undo_blocker(s, target, ids, run.created_at)
         if blocker is not None:
             raise ServiceError(f"不能撤销第 {run_id} 次导入：{blocker}。这次导入的记录已有后续工作，"
                                "请逐条处理（没有删除任何数据）。")
@@ -1311,6 +1651,7 @@ def undo_import(ctx: ServiceContext, run_id: int) -> UndoResult:
         for part in chunks(ids, 500):
             if target is ImportTarget.CUSTOMERS:
                 plans += s.execute(delete(VisitPlan).where(VisitPlan.customer_id.in_(part))).rowcount or 0
+                s.execute(delete(Purchase).where(Purchase.customer_id.in_(part)))  # the run's own (see blocker)
                 s.execute(delete(Contact).where(Contact.customer_id.in_(part)))
                 s.execute(delete(Customer).where(Customer.id.in_(part)))
             elif target is ImportTarget.VISITS:

@@ -56,6 +56,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
+from huifang_desktop.domain.importing import ImportTarget
 from huifang_desktop.domain.roles import Permission, Role, can
 from huifang_desktop.domain.schedule import (
     FOLLOW_UP_RULE,
@@ -120,6 +121,8 @@ from huifang_desktop.storage.counters import next_serial
 from huifang_desktop.storage.models import (
     Customer,
     Department,
+    ImportItem,
+    ImportRun,
     Purchase,
     User,
     VisitPlan,
@@ -762,6 +765,7 @@ def plan_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResu
             .order_by(Purchase.id)).all()
         assignees = _Assignees(conn)
         planner = _TriggerPlanner(rules, cal)
+        imported = _imported_customers(conn)
 
         wanted: list[_Wanted] = []
         moves: list[dict[str, Any]] = []
@@ -769,8 +773,12 @@ def plan_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResu
         for c in customers.values():
             if c.grade.strip().upper() not in routine_grades:
                 continue
+            onboard = imported.get(c.id)
+            if onboard is not None and c.owner_id is None:
+                continue  # an imported customer nobody looks after yet: listed for assignment, not planned
+            since = c.created_on if onboard is None else max(c.created_on, onboard)
             origin = f"customer:{c.id}"
-            for p in routine_plans(c.grade, last_visit.get(c.id), last_technical.get(c.id), c.created_on,
+            for p in routine_plans(c.grade, last_visit.get(c.id), last_technical.get(c.id), since,
                                    rules, cal, origin=origin):
                 held = pending.get((c.id, p.rule_key))
                 if held is None:
@@ -784,8 +792,13 @@ def plan_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResu
             buyer = customers.get(cid)
             if buyer is None:
                 continue
+            onboard = imported.get(cid)
+            if onboard is not None and buyer.owner_id is None:
+                continue
             for trigger in _purchase_triggers(pid, day, kind, quantity, warranty_end, buyer.category, opts):
                 for p, key in planner.plans(trigger):
+                    if onboard is not None and p.due < onboard:
+                        continue  # a window that closed before the import: history, not a backlog
                     owner = buyer.owner_id
                     if p.who is not Assignee.OWNER:
                         owner = assignees.resolve(p.who, buyer.owner_id, buyer.department_id)
@@ -794,6 +807,8 @@ def plan_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResu
         slack = horizon + timedelta(days=31)  # a rule may fall due a little after the birthday itself
         for c in customers.values():
             if c.birthday is None or _next_birthday(c.birthday, today) > slack:
+                continue
+            if c.owner_id is None and c.id in imported:
                 continue
             trigger = Trigger(TriggerKind.BIRTHDAY, f"birthday:{c.id}", day=today,
                               customer_birthday=c.birthday)
@@ -822,6 +837,18 @@ def plan_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResu
                        "按规则": {label.get(k, k): n for k, n in counts.most_common()}})
     planned.sort(key=lambda r: (r.due, r.customer_code, r.rule_key))
     return CatchUpResult(planned, skipped, moved, time.perf_counter() - started)
+
+
+def _imported_customers(conn: Connection | Session) -> dict[int, date]:
+    """Customers that came in by an Excel import (not undone) → the import's day. Their routine cadence
+    starts at that day (not at the sheet's old 建档日期), purchase windows closed before it are not
+    planned, and nothing is planned for them while they have no 负责人."""
+    rows = conn.execute(
+        select(ImportItem.entity_id, func.max(ImportRun.created_at))
+        .join(ImportRun, ImportRun.id == ImportItem.run_id)
+        .where(ImportRun.target == ImportTarget.CUSTOMERS.value, ImportRun.undone_at.is_(None))
+        .group_by(ImportItem.entity_id))
+    return {cid: at.date() for cid, at in rows}
 
 
 def _last_success(conn: Connection, visit_type: str | None) -> dict[int, date]:

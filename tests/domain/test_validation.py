@@ -258,3 +258,12 @@ def test_already_does_not_double_the_yi_of_a_state() -> None:
     assert already("已关闭") == "已关闭"
     assert already("已回访") == "已回访"
     assert already("受理") == "已受理"
+
+
+@pytest.mark.parametrize(("raw", "stored"), [
+    ("+86-531-26485794", "053126485794"), ("+86 531 2648 5794", "053126485794"), ("0086-531-26485794", "053126485794"),
+    ("+86 10 12345678", "01012345678"), ("+86 138 1234 5678", "13812345678"), ("8613812345678", "13812345678"),
+])
+def test_normalize_phone_accepts_the_international_form_of_a_landline(raw, stored):
+    """Issue 21: ``+86-531-26485794`` (the area code without its 0) was refused."""
+    assert normalize_phone(raw) == stored

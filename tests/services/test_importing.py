@@ -211,7 +211,7 @@ def test_validate_normalises_full_width_digits_phones_dates_classes_and_chinese_
     assert zhao.annual_volume == 12 and zhao.grade == "C"  # 十二 units → C by the office's thresholds
 
 
-def test_validate_unknown_owner_and_category_are_reported(ctx, clerk, tmp_path):
+def test_validate_unknown_owner_is_listed_and_category_is_reported(ctx, clerk, tmp_path):
     wb = Workbook()
     ws = wb.active
     ws.append(["客户名称", "电话", "业务员", "客户类别"])
@@ -219,10 +219,11 @@ def test_validate_unknown_owner_and_category_are_reported(ctx, clerk, tmp_path):
     ws.append(["李四", "13812345679", "xiaowang", "乱写的类别"])
     wb.save(tmp_path / "c.xlsx")
     _p, report = _validate(ctx.as_user(clerk), tmp_path / "c.xlsx")
-    assert [(i.row, i.column, i.header) for i in report.issues] == [(2, "C", "业务员"), (3, "D", "客户类别")]
-    assert "不是本系统的用户" in report.issues[0].message
-    assert "工具 → 用户与部门" in report.issues[0].message  # the screen exists (issue 18)
-    assert "“乱写的类别”不在类别列表中" in report.issues[1].message
+    # an unknown 负责人 never blocks the row: listed once, the customer left unassigned (issue 21)
+    assert [(i.row, i.column, i.header) for i in report.issues] == [(3, "D", "客户类别")]
+    assert "“乱写的类别”不在类别列表中" in report.issues[0].message
+    assert report.unknown_owners == (("离职的老刘", 1),) and report.unassigned == 1
+    assert [c.row for c in report.valid] == [2]
 
 
 def test_validate_refuses_an_unmapped_required_field_and_needs_the_right(ctx, clerk, admin, tmp_path):

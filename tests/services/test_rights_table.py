@@ -173,6 +173,8 @@ NEEDS: dict[str, tuple[tuple[Permission, ...], Call]] = {
     "importing.run_import": ((P.EDIT_CUSTOMERS,), lambda c, w: importing.run_import(
         c, SimpleNamespace(target=importing.ImportTarget.CUSTOMERS, issues=(1,), error_rows=1, duplicate_rows=0),
         only_valid=False)),
+    "importing.create_owner_accounts": ((P.MANAGE_USERS,), lambda c, w: importing.create_owner_accounts(
+        c, ["某人"])),
     "importing.list_import_runs": ((P.EDIT_CUSTOMERS,), lambda c, w: importing.list_import_runs(c)),
     "importing.undo_import": ((P.EDIT_CUSTOMERS,), lambda c, w: importing.undo_import(c, NO)),
     "ledgers.save_options": ((P.MANAGE_SETTINGS,), lambda c, w: ledgers.save_options(c, ledgers.load_options(c))),

@@ -345,3 +345,34 @@ def test_import_runs_dialog_lists_the_imports_and_undoes_one_from_the_menu(qtbot
     _shot(dialog, "8_runs")
     dialog.reject()
     assert not dialog.isVisible()
+
+
+def test_import_wizard_reports_by_kind_lists_what_is_left_out_and_offers_hidden_rows_and_owners(
+        qtbot, ctx, clerk, tmp_path, make_wizard):
+    """Issue 21: the report page groups the problems (count, first rows, how to fix), lists the unused
+    columns, the other sheet, the hidden row and the 负责人 who are no users; 包括隐藏行 checks again."""
+    from tests.services.test_import_onboarding import messy_office_ledger
+
+    path = messy_office_ledger(tmp_path / "台账.xlsx")
+    wizard = make_wizard(clerk, path)
+    wizard.file_page.path_edit.setText(str(path))
+    _next(qtbot, wizard)
+    _idle(qtbot, wizard, ImportWizard.PAGE_SHEET)
+    assert [wizard.sheet_page.sheet_combo.itemText(i) for i in range(wizard.sheet_page.sheet_combo.count())] == [
+        "2025年", "2024年"]
+    _next(qtbot, wizard)
+    _next(qtbot, wizard)
+    _idle(qtbot, wizard, ImportWizard.PAGE_REPORT)
+    qtbot.waitUntil(lambda: wizard.report is not None and not wizard.busy, timeout=20_000)
+    page = wizard.report_page
+    text = page.groups.toPlainText()
+    assert "【重复】C列（手机号码）：与第 N 行重复 — 1 行（第 7 行）" in text and "怎么改：" in text
+    assert "未导入的列：A列“序号”" in text and "2024年" in text and "隐藏的行已跳过：第 9 行" in text
+    assert "老刘（2 行）" in text
+    assert wizard.report.valid_count == 3
+    assert not page.owners.model().item(1).isEnabled()  # a clerk may not create accounts
+    page.include_hidden.setChecked(True)
+    qtbot.waitUntil(lambda: wizard.report is not None and not wizard.busy and wizard.report.valid_count == 4,
+                    timeout=20_000)
+    assert "隐藏的行已跳过" not in page.groups.toPlainText()
+    _shot(wizard, "import-report-grouped")

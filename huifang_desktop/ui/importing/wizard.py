@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from huifang_desktop.domain.roles import Permission
 from huifang_desktop.services import importing
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
@@ -485,6 +487,25 @@ class ReportPage(QWizardPage):
         header.setSectionResizeMode(IssueModel.COL_MESSAGE, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(IssueModel.COL_KIND, QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().setVisible(False)
+        self.groups = QPlainTextEdit()
+        self.groups.setReadOnly(True)
+        self.groups.setMaximumHeight(180)
+        self.groups.setPlaceholderText(self.tr("问题按种类汇总：每种多少行、前几行、怎么改；以及未导入的列、其他工作表和隐藏的行"))
+        self.include_hidden = QCheckBox(self.tr("包括隐藏行"))
+        self.include_hidden.setToolTip(self.tr("Excel 中隐藏的行默认跳过并在报告中列出；勾选后也检查和导入"))
+        self.owners = QComboBox()
+        self.owners.addItem(self.tr("暂不指定负责人（照常导入）"), "blank")
+        self.owners.addItem(self.tr("创建为客服专员账号"), "create")
+        self.owners.setToolTip(self.tr("表中的负责人不是本系统用户时怎么办（创建账号需要管理用户的权限）"))
+        if not wizard.ctx.may(Permission.MANAGE_USERS):
+            self.owners.model().item(1).setEnabled(False)  # type: ignore[attr-defined]
+        self.include_hidden.toggled.connect(lambda _on: self.check())
+        self.owners.currentIndexChanged.connect(lambda _i: self.check())
+        options = QHBoxLayout()
+        options.addWidget(self.include_hidden)
+        options.addWidget(QLabel(self.tr("负责人不是系统用户时：")))
+        options.addWidget(self.owners)
+        options.addStretch(1)
         self.retry_button = QPushButton(self.tr("修改后重试"))
         self.retry_button.setToolTip(self.tr("在 Excel 里改好并保存文件后，重新读取并检查"))
         self.retry_button.clicked.connect(self.retry)
@@ -494,15 +515,24 @@ class ReportPage(QWizardPage):
         buttons.addWidget(self.retry_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
+        layout.addLayout(options)
+        layout.addWidget(self.groups)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         wizard.busy_changed.connect(self._busy)
+
+    def options(self) -> dict[str, Any]:
+        """The check's choices: hidden rows, and what to do with 负责人 who are not users."""
+        return {"include_hidden": self.include_hidden.isChecked(),
+                "create_owners": self.owners.currentData() == "create"}
 
     def initializePage(self) -> None:
         self.check()
 
     def _busy(self, busy: bool) -> None:
         self.retry_button.setEnabled(not busy)
+        self.include_hidden.setEnabled(not busy)
+        self.owners.setEnabled(not busy)
         self.completeChanged.emit()
 
     def check(self) -> None:
@@ -510,8 +540,12 @@ class ReportPage(QWizardPage):
         self._start(self.tr("正在检查每一行…"))
         w = self.w
         assert w.path is not None and w.preview is not None
+        if w.busy:
+            return
         path, sheet, target, mapping = w.path, w.preview.sheet, w.target, w.column_mapping()
-        w.run_async(lambda: importing.validate(w.ctx, path, sheet, target, mapping), self.show_report, self._failed)
+        opts = self.options()
+        w.run_async(lambda: importing.validate(w.ctx, path, sheet, target, mapping, **opts), self.show_report,
+                    self._failed)
 
     def retry(self) -> None:
         """修改后重试: re-read the file (the header may have moved), keep the chosen columns by their header
@@ -521,18 +555,21 @@ class ReportPage(QWizardPage):
         assert w.path is not None and w.preview is not None
         path, sheet, target = w.path, w.preview.sheet, w.target
         prefer = importing.mapping_by_header(w.preview.headers, w.mapping)
+        opts = self.options()
 
         def work() -> tuple[SheetPreview, ValidationReport]:
             p = importing.preview(w.ctx, path, sheet, target, prefer=prefer)
             if p.header_row is None:
                 raise ServiceError(p.message or "没有找到表头行。")
-            return p, importing.validate(w.ctx, path, p.sheet, target, ColumnMapping(p.header_row, p.mapping))
+            return p, importing.validate(w.ctx, path, p.sheet, target, ColumnMapping(p.header_row, p.mapping),
+                                         **opts)
 
         w.run_async(work, self._retried, self._failed)
 
     def _start(self, text: str) -> None:
         self.w.report = None
         self.model.set_issues(())
+        self.groups.clear()
         self.summary.setText(text)
         self.message.clear()
         self.completeChanged.emit()
@@ -549,6 +586,7 @@ class ReportPage(QWizardPage):
         if report.clean:
             text += self.tr(" 没有发现问题。")
         self.summary.setText(text + self.tr("（检查用时 {0:.1f} 秒）").format(report.seconds))
+        self.groups.setPlainText(report_text(report))
         self.table.resizeRowsToContents()
         if not report.valid_count:
             self.message.setText(self.tr("没有可导入的行。请在 Excel 中修改后重试，或返回检查列对应。"))
@@ -561,6 +599,17 @@ class ReportPage(QWizardPage):
 
     def isComplete(self) -> bool:
         return self.w.report is not None and self.w.report.valid_count > 0 and not self.w.busy
+
+
+def report_text(report: ValidationReport) -> str:
+    """The check by kind of problem (count, first rows, an example, how to fix), then what is left out
+    or will happen besides (columns, sheets, hidden rows, people who are not users, visit plans)."""
+    lines = []
+    for g in report.groups:
+        lines.append(f"【{g.kind.value}】{g.where}：{g.what} — {g.count} 行（{g.first_rows()}）")
+        lines.append(f"    例：{g.example}")
+        lines.append(f"    怎么改：{g.hint}")
+    return "\n".join([*lines, *report.notes()])
 
 
 class _Relay(QObject):
