@@ -163,7 +163,7 @@ QT_FILES_DROPPED = ("opengl32sw.dll",)  # software OpenGL for Qt Quick, 20 MB; w
 # libraries talk to its X server; glib is the system's main loop library that the input methods load too.
 # X11/xcb, fontconfig and freetype are on AppImage's exclude list (pkg2appimage) for the same reason. The .deb
 # depends on their packages (DEB_DEPENDS); a tar.gz user's desktop has them. Without libcups the print dialog
-# lists no printers. Measured with QtPdf and zxing-cpp in: 166.1 MB before, 144.2 MB after (with ssl below).
+# lists no printers. Measured with QtPdf and zxing-cpp in: 166.1 MB before, 144.2 MB after (ssl out too).
 SYSTEM_LIBRARIES_LINUX = (
     "libcups.so.2", "libdbus-1.so.3", "libglib-2.0.so.0", "libgthread-2.0.so.0",
     "libfontconfig.so.1", "libfreetype.so.6",
