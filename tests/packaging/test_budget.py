@@ -128,6 +128,14 @@ def test_elf_needed_reads_the_direct_links_only() -> None:
     ext = Path(_sqlite3.__file__)
     needed = datafiles.elf_needed(str(ext))
     assert needed is not None and any(n.startswith("libsqlite3") for n in needed)
+    # What libsqlite3 links to (libm) is its own need, not the extension's: ldd would list it here too, and a
+    # library only a system library needed could then never be dropped.
+    sqlite_lib = next(line.split()[2] for line in subprocess.run(
+        ["ldd", str(ext)], capture_output=True, text=True, check=True).stdout.splitlines()
+        if line.strip().startswith("libsqlite3"))
+    sqlite_needs = set(datafiles.elf_needed(sqlite_lib) or [])
+    assert sqlite_needs - {"libc.so.6"}, "libsqlite3 links to nothing but libc here"
+    assert not (sqlite_needs - {"libc.so.6"}) <= set(needed)
     assert datafiles.elf_needed(__file__) is None  # not an ELF file
 
 
