@@ -15,6 +15,7 @@ import ast
 import fnmatch
 import importlib.util
 import re
+import subprocess
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -90,6 +91,8 @@ HIDDEN_IMPORTS: tuple[str, ...] = (
 # Only when the build environment has the optional driver (pip install .[postgres]).
 OPTIONAL_HIDDEN_IMPORTS: dict[str, tuple[str, ...]] = {
     "psycopg": ("psycopg", "sqlalchemy.dialects.postgresql", "sqlalchemy.dialects.postgresql.psycopg"),
+    # QR codes (zxing-cpp): imported lazily where the program reads or draws one.
+    "zxingcpp": ("zxingcpp",),
 }
 
 # The program uses QtCore, QtGui, QtWidgets and QtPrintSupport (the print preview's 打印…: QPrinter,
@@ -122,6 +125,9 @@ EXCLUDES: tuple[str, ...] = (
     "PIL._imagingmorph", "PIL.ImageMorph", "PIL.ImageQt", "PIL.ImageShow", "PIL.ImageGrab",
     "sqlalchemy.testing", "alembic.testing", "mako.testing", "pygments", "rich", "markdown_it",
     "psycopg2", "MySQLdb", "pysqlite2", "lxml", "defusedxml",
+    # Python's TLS and OpenSSL hashes (libcrypto + libssl, 5.6 MB): the program opens no network connection of
+    # its own (psycopg speaks TLS through its own libpq); hashlib falls back to its built-in SHA-2/MD5/BLAKE2.
+    "ssl", "_ssl", "_hashlib",
 )
 
 # Qt plugins kept, by plugin folder; a folder not listed is dropped whole. Names are matched without the
@@ -151,6 +157,42 @@ QT_PLUGINS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 QT_TRANSLATIONS_KEPT = ("qtbase_zh_CN.qm", "qtbase_zh_TW.qm", "qt_zh_CN.qm", "qt_zh_TW.qm")
 QT_FILES_DROPPED = ("opengl32sw.dll",)  # software OpenGL for Qt Quick, 20 MB; widgets do not need it
+
+# Linux libraries left to the system (not bundled), with the libraries only they needed (cups → gnutls,
+# p11-kit, nettle, gmp, avahi …; dbus → systemd, gcrypt, lz4 …; glib → pcre2; fontconfig → expat …).
+# Each is on every Linux desktop and belongs with a system service or configuration, which a copy from the
+# build machine may not match: libcups talks to the system's CUPS (print dialog), libdbus to the system's
+# D-Bus daemon (input methods, portals), fontconfig reads the system's font configuration, the X11/xcb
+# libraries talk to its X server; glib is the system's main loop library that the input methods load too.
+# X11/xcb, fontconfig and freetype are on AppImage's exclude list (pkg2appimage) for the same reason. The .deb
+# depends on their packages (DEB_DEPENDS); a tar.gz user's desktop has them. Without libcups the print dialog
+# lists no printers. Measured with QtPdf and zxing-cpp in: 166.1 MB before, 144.2 MB after (ssl out too).
+SYSTEM_LIBRARIES_LINUX = (
+    "libcups.so.2", "libdbus-1.so.3", "libglib-2.0.so.0", "libgthread-2.0.so.0",
+    "libfontconfig.so.1", "libfreetype.so.6",
+    "libX11.so.6", "libX11-xcb.so.1", "libXau.so.6", "libXdmcp.so.6", "libxcb.so.1", "libxcb-*.so.*",
+    "libxkbcommon.so.0", "libxkbcommon-x11.so.0",
+)
+# Debian/UOS/Kylin packages of the libraries above plus those PyInstaller never bundles (GL, EGL, libc).
+DEB_DEPENDS = (
+    "libc6 (>= {glibc})", "libcups2", "libdbus-1-3", "libglib2.0-0", "libfontconfig1", "libfreetype6",
+    "libx11-6", "libx11-xcb1", "libxcb1", "libxcb-cursor0", "libxcb-icccm4", "libxcb-image0",
+    "libxcb-keysyms1", "libxcb-randr0", "libxcb-render-util0", "libxcb-render0", "libxcb-shape0",
+    "libxcb-shm0", "libxcb-sync1", "libxcb-util1", "libxcb-xfixes0", "libxcb-xkb1", "libxcb-glx0",
+    "libxkbcommon0", "libxkbcommon-x11-0", "libegl1", "libgl1",
+)
+
+# The one-folder build's size budget (bytes, apparent size as `du -sb`): tests/packaging/test_size.py.
+SIZE_BUDGET_BYTES = 150_000_000
+
+
+def system_library(dest: str, platform: str = sys.platform) -> bool:
+    """True for a library the build leaves to the system (SYSTEM_LIBRARIES_LINUX; none elsewhere)."""
+    if _platform_key(platform) != "linux":
+        return False
+    # Only the system's own copies, which PyInstaller puts at the top of the bundle; a wheel's private
+    # copies (pillow.libs/libxcb-9065bb12.so.1.1.0) stay.
+    return "/" not in dest and any(fnmatch.fnmatch(dest, pattern) for pattern in SYSTEM_LIBRARIES_LINUX)
 
 
 def project_version(root: Path = ROOT) -> str:
@@ -308,12 +350,51 @@ def without_libraries(toc: Toc, names: set[str]) -> Toc:
     return [(dest, src, typecode) for dest, src, typecode in toc
             if _lib_key(dest) not in names and not (typecode == "SYMLINK" and _lib_key(src) in names)]
 
+
+def elf_needed(path: str) -> list[str] | None:
+    """The libraries an ELF file links to directly (its NEEDED entries, read with binutils' objdump, which
+    PyInstaller needs on Linux anyway), or None when ``path`` is no ELF file objdump can read.
+
+    Not PyInstaller's ``get_imports``: on Linux that runs ``ldd``, which lists every library loaded
+    *transitively*, so each Qt library would seem to link to libsystemd, gnutls … and nothing a system
+    library alone needed could ever be dropped."""
+    try:
+        result = subprocess.run(["objdump", "-p", path], capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    if result.returncode != 0:
+        return None
+    return [line.split()[1] for line in result.stdout.splitlines()
+            if line.strip().startswith("NEEDED") and len(line.split()) > 1]
+
+
+def glibc_floor(folder: Path) -> str | None:
+    """The newest ``GLIBC_x.y`` symbol version any ELF file in ``folder`` needs: the oldest glibc the build
+    runs on (``objdump -T``, the dynamic symbol tables). None when there is no ELF file."""
+    newest: tuple[int, ...] | None = None
+    files = [str(f) for f in sorted(folder.rglob("*")) if f.is_file() and not f.is_symlink()]
+    for start in range(0, len(files), 200):
+        result = subprocess.run(["objdump", "-T", *files[start:start + 200]], capture_output=True, text=True,
+                                check=False)
+        for match in re.finditer(r"\bGLIBC_(\d+(?:\.\d+)+)\b", result.stdout):
+            version = tuple(int(part) for part in match.group(1).split("."))
+            if newest is None or version > newest:
+                newest = version
+    return None if newest is None else ".".join(map(str, newest))
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["version"]:
         print(project_version())
+    elif sys.argv[1:] == ["budget"]:
+        print(f"{SIZE_BUDGET_BYTES // 1_000_000} MB")
+    elif sys.argv[1:2] == ["glibc"] and len(sys.argv) == 3:
+        print(glibc_floor(Path(sys.argv[2])) or "?")
+    elif sys.argv[1:2] == ["deb-depends"] and len(sys.argv) == 3:
+        print(", ".join(d.format(glibc=sys.argv[2]) for d in DEB_DEPENDS))
     elif sys.argv[1:] == ["datas"]:
         for source, target in data_files():
             print(f"{target}\t{source}")
     else:
-        print("usage: datafiles.py version|datas", file=sys.stderr)
+        print("usage: datafiles.py version|budget|glibc FOLDER|deb-depends GLIBC|datas", file=sys.stderr)
         sys.exit(2)

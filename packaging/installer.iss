@@ -18,6 +18,10 @@
 #ifndef OutputDir
   #define OutputDir "..\dist"
 #endif
+#ifndef Compression
+  ; packaging/test_installer compiles with a faster setting: it checks the installer's logic, not its size.
+  #define Compression "lzma2/max"
+#endif
 #define AppName "回访管理"
 #define AppExeName "huifang-desktop.exe"
 
@@ -43,7 +47,7 @@ CloseApplications=yes
 RestartApplications=no
 OutputDir={#OutputDir}
 OutputBaseFilename=huifang-desktop-{#AppVersion}-setup
-Compression=lzma2/max
+Compression={#Compression}
 SolidCompression=yes
 WizardStyle=modern
 #ifdef SetupIcon
@@ -51,9 +55,10 @@ SetupIconFile={#SetupIcon}
 #endif
 
 [Languages]
-#if FileExists(CompilerPath + "Languages\ChineseSimplified.isl")
-Name: "chinesesimplified"; MessagesFile: "compiler:Languages\ChineseSimplified.isl"
-#endif
+; Inno Setup ships no Simplified Chinese messages: packaging/ChineseSimplified.isl is the project's own
+; translation of Default.isl (Inno Setup 6.4). Setup picks the language of the Windows user interface; Chinese
+; is listed first, so it is also the choice when no language matches.
+Name: "chinesesimplified"; MessagesFile: "ChineseSimplified.isl"
 Name: "english"; MessagesFile: "compiler:Default.isl"
 
 [Tasks]

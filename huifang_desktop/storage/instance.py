@@ -137,12 +137,10 @@ class InstanceLock:
         if self.refs > 0:
             return
         _HELD.pop(_key(self.database), None)
-        with contextlib.suppress(OSError):
-            self.note_path.unlink()
-            self.lock_path.unlink()
         _unlock(self.fd)
         with contextlib.suppress(OSError):
             os.close(self.fd)
+        _remove_registration(self.lock_path)  # after closing: Windows does not delete a file still open
 
 
 _HELD: dict[str, InstanceLock] = {}
@@ -202,6 +200,13 @@ def _read_note(lock_path: Path) -> InstanceInfo | None:
         return None
 
 
+def _remove_registration(lock_path: Path) -> None:
+    """Delete an instance's lock file and its note (best effort: another process may be probing it)."""
+    for path in (lock_path.with_suffix(".json"), lock_path):
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+
+
 def _others(database: Path) -> list[InstanceInfo]:
     """The live instances other than this process's; stale registrations (their process is gone) are
     removed on the way. Call with the gate held."""
@@ -216,14 +221,14 @@ def _others(database: Path) -> list[InstanceInfo]:
         except OSError:
             continue  # removed meanwhile by its owner
         try:
-            if _try_lock(fd):  # nobody holds it: the process that made it has ended
-                with contextlib.suppress(OSError):
-                    lock_path.with_suffix(".json").unlink()
-                    lock_path.unlink()
+            stale = _try_lock(fd)  # nobody holds it: the process that made it has ended
+            if stale:
                 _unlock(fd)
-                continue
         finally:
             os.close(fd)
+        if stale:
+            _remove_registration(lock_path)  # closed first: Windows does not delete a file still open
+            continue
         info = _read_note(lock_path)
         live.append(info or InstanceInfo("?", "?", 0, "?", "回访管理（未知）"))
     return live
