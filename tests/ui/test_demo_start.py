@@ -58,3 +58,29 @@ def test_the_window_shows_the_progress_while_the_example_office_is_made(qapp, mo
     assert "正在生成示例办公室：客户 800/800…" in messages
     assert any(m.startswith("正在生成示例办公室：回访历史") for m in messages)
     assert any(p.startswith("正在生成示例办公室") for p in pages)
+
+
+def _label_texts(dialog) -> str:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QLabel
+
+    return " ".join(label.text() for label in dialog.findChildren(QLabel))
+
+
+def test_signing_in_a_demo_office_says_the_sample_password(qtbot, ctx):
+    """`--demo` logs in without the dialog; signing then asks for the password (issue 23): the 签字确认 dialog
+    of an example office names the sample password."""
+    from huifang_desktop.ui.review.dialogs import PasswordDialog
+
+    generate_demo(ctx, customers=5, seed=2)
+    account = next(a for a in users.demo_accounts(ctx) if a.username == "supervisor")
+    dialog = PasswordDialog(None, "签字通过 1 项", ctx=ctx.as_user(users.find_user(ctx, "supervisor")))
+    qtbot.addWidget(dialog)
+    assert f"supervisor 的密码是 {account.password}" in _label_texts(dialog)
+
+
+def test_signing_in_a_real_office_shows_no_password(qtbot, ctx, admin):
+    from huifang_desktop.ui.review.dialogs import PasswordDialog
+
+    dialog = PasswordDialog(None, "签字通过 1 项", ctx=ctx.as_user(admin))
+    qtbot.addWidget(dialog)
+    assert "示例办公室" not in _label_texts(dialog) and "密码是" not in _label_texts(dialog)

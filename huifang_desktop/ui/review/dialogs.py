@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from huifang_desktop.domain.signoff import ReviewKind
 from huifang_desktop.services import complaints as complaint_service
 from huifang_desktop.services import review as review_service
+from huifang_desktop.services import users as user_service
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.complaints import ComplaintDetail, HandlingDraft
 from huifang_desktop.services.context import ServiceContext
@@ -175,13 +176,18 @@ class PasswordDialog(QDialog):
     """签字确认: the signer's log-in password, which unlocks the signing key once for this session (the key
     then stays in memory only, until the program is closed). Enter confirms, Esc cancels."""
 
-    def __init__(self, parent: QWidget | None = None, what: str = "") -> None:
+    def __init__(self, parent: QWidget | None = None, what: str = "", ctx: ServiceContext | None = None) -> None:
         from PySide6.QtWidgets import QLineEdit
 
         super().__init__(parent)
         self.setWindowTitle(self.tr("签字确认"))
         layout = QVBoxLayout(self)
         hint = self.tr("签字需要您的登录密码（本次运行中只问一次）。")
+        # an example office (opened with --demo, no log-in) lists its sample passwords: say this one here too
+        sample = next((a.password for a in user_service.demo_accounts(ctx)
+                       if a.username == ctx.user.username), None) if ctx is not None else None
+        if sample is not None:
+            hint += self.tr("\n示例办公室：{0} 的密码是 {1}。").format(ctx.user.username if ctx else "", sample)
         layout.addWidget(QLabel(f"{what}\n{hint}" if what else hint))
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)

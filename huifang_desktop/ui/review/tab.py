@@ -556,7 +556,7 @@ class ReviewPage(QWidget):
             return
         from huifang_desktop.ui.review.dialogs import PasswordDialog
 
-        dialog = self.password_dialog = PasswordDialog(self, what)
+        dialog = self.password_dialog = PasswordDialog(self, what, ctx=self.ctx)
 
         def accepted() -> None:
             self.password_dialog = None

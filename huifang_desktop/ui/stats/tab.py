@@ -326,7 +326,7 @@ class AssessmentPage(QWidget):
 
         month, comment = self.month, self.comment.text()
         version = self.view.version if self.view else None
-        dialog = self.password_dialog = PasswordDialog(self, self.tr("确认{0}考核").format(month.label))
+        dialog = self.password_dialog = PasswordDialog(self, self.tr("确认{0}考核").format(month.label), ctx=self.ctx)
 
         def done(accepted: bool) -> None:
             self.password_dialog = None
