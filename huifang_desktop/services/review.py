@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -70,6 +71,7 @@ from huifang_desktop.storage.models import (
     Complaint,
     ComplaintAttachment,
     Customer,
+    Department,
     User,
     VisitRecord,
     VisitReport,
@@ -78,8 +80,9 @@ from huifang_desktop.storage.models import (
 RULES_KEY = "review_rules"
 AUDIT_PAGE_SIZE = 200
 AUDIT_TITLE = "操作日志"
-AUDIT_HEADERS: tuple[str, ...] = ("时间", "用户", "操作", "对象", "原值", "新值", "备注")
-AUDIT_WIDTHS: tuple[float, ...] = (19, 10, 14, 40, 48, 48, 30)
+AUDIT_HEADERS: tuple[str, ...] = ("时间", "用户", "操作", "对象", "原值", "新值", "备注", "审计链序号",
+                                  "上一行校验值", "本行校验值")
+AUDIT_WIDTHS: tuple[float, ...] = (19, 10, 14, 40, 48, 48, 30, 10, 66, 66)
 _CHUNK = 500  # ids per IN (…) look-up
 
 PENDING = ReviewStatus.PENDING.value
@@ -112,7 +115,40 @@ FIELD_LABELS: dict[str, str] = {
     "department": "部门", "visitor": "回访人", "earliest": "最早日期", "channel": "渠道", "received_at": "受理时间",
     "occurrence": "次数", "chase_count": "催办次数", "level": "级别", "size": "大小", "sha256": "校验值",
     "count": "数量", "to": "至",
+    # printed and exported documents
+    "form": "表单", "output": "输出方式", "pages": "页数", "target": "输出到", "records": "回访记录",
+    "plans": "回访计划", "blank": "空白表", "day": "日期", "clerk_id": "回访人", "sheets": "工作表",
+    "filter": "筛选条件", "aside": "原文件另存为",
+    # users, log-in, keys (state: the user's resulting role and active flag, see signing.with_state)
+    "host": "计算机", "locked_until": "锁定至", "public_key": "签字公钥", "password": "密码摘要",
+    "user_id": "用户", "customer_id": "客户", "department_id": "部门", "owner_id": "负责人",
+    "handler_id": "负责人", "signer_id": "签字人", "technician_id": "服务人员", "plan_id": "回访计划",
+    # assessments
+    "amount": "金额", "points": "扣分", "confirmed_at": "确认时间", "confirmed_by_id": "确认人",
+    # 设置 (OfficeSettings and the rule books)
+    "company": "单位名称", "visibility": "客户档案可见范围", "grade_a": "A级年采购量", "grade_b": "B级年采购量",
+    "grade_c": "C级年采购量", "grading_window_days": "定级统计天数", "categories": "客户类别",
+    "sources": "客户来源", "regions": "区域", "customer_code_prefix": "客户编号前缀",
+    "retention_years": "保存年限", "require_visit_text": "成功回访须填内容和意见",
+    "login_attempts": "允许输错密码次数", "lockout_minutes": "锁定分钟数", "holidays": "节假日",
+    "rules": "规则", "key": "规则", "sample_rate": "抽查比例", "allow_self_sign": "允许本人签字",
+    "top_secret": "绝密台账", "columns": "显示列",
+    # a ledger filter (筛选条件)
+    "text": "关键字", "start": "开始日期", "end": "截止日期", "mine": "仅本人", "sort": "排序",
+    "descending": "倒序",
 }
+
+# ids in audit values shown as names (the kind of record each one names)
+ID_KEYS: dict[str, str] = {
+    "visitor_id": "user", "clerk_id": "user", "handler_id": "user", "owner_id": "user", "signer_id": "user",
+    "user_id": "user", "technician_id": "user", "customer_id": "customer", "客户": "customer",
+    "department_id": "department", "confirmed_by_id": "user",
+}
+USER_STATE_LABEL = "账户"  # ``state`` as a dict: a user's resulting role and active flag (signing.with_state)
+COUNTED_KEYS = frozenset({"records", "plans"})  # lists of ids: shown as how many
+HIDDEN_KEYS = frozenset({"public_key", "signature", "row_hash", "prev_hash", "password", "key_box",
+                         "content_hash", "hash", "sha256"})
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 # --- settings ----------------------------------------------------------------------------------------
@@ -255,9 +291,15 @@ class AuditRow:
     entity: str
     entity_id: int | None
     label: str
-    old: str  # readable: "字段：值；…"
+    old: str  # readable: "字段：值；…" (names instead of ids; no hashes or key material)
     new: str
     note: str
+    change: str = ""  # 变更: "字段：旧值 → 新值；…" for the keys in both old and new
+    raw_old: str = ""  # the stored JSON, for the detail view
+    raw_new: str = ""
+    seq: int | None = None  # position in the audit chain
+    prev_hash: str = ""
+    row_hash: str = ""
 
     @property
     def object_text(self) -> str:
@@ -951,7 +993,7 @@ def detail(ctx: ServiceContext, kind: ReviewKind | str, item_id: int) -> ReviewD
             by, at = _last_returns(s, kind, [row.id]).get(row.id, ("", None))
             item = replace(item, returned_by=by, returned_at=at)
         history = _audit_select().where(AuditLog.entity == kind.entity, AuditLog.entity_id == row.id)
-        trail = tuple(_audit_row(r) for r in s.execute(history.order_by(AuditLog.at, AuditLog.id)))
+        trail = tuple(_audit_rows_named(s, s.execute(history.order_by(AuditLog.at, AuditLog.id)).all()))
         role = Role(row.signed_role).label if row.signed_role in {r.value for r in Role} else row.signed_role
         return ReviewDetail(item, _fields(s, kind, row, names), trail, role or "",
                             _actions(ctx, kind, row, rules))
@@ -1150,35 +1192,149 @@ def _audit_select() -> Any:
     who = aliased(User)
     return (select(AuditLog.id, AuditLog.at, func.coalesce(who.display_name, AuditLog.username),
                    AuditLog.username, AuditLog.action, AuditLog.entity, AuditLog.entity_id, AuditLog.label,
-                   AuditLog.old, AuditLog.new, AuditLog.note)
+                   AuditLog.old, AuditLog.new, AuditLog.note, AuditLog.seq, AuditLog.prev_hash, AuditLog.row_hash)
             .outerjoin(who, who.id == AuditLog.user_id))
 
 
-def readable(raw: str | None) -> str:
-    """An audit value (JSON) as text: ``字段：值；…`` with the Chinese field names where known; empty fields
-    are left out."""
+class AuditNames:
+    """Names for the ids an audit value carries (``visitor_id`` 4 → 小王), looked up once for a page or a
+    chunk of the export: one query per kind of record, not one per row."""
+
+    def __init__(self, names: Mapping[tuple[str, int], str] | None = None) -> None:
+        self.names: dict[tuple[str, int], str] = dict(names or {})
+
+    def name(self, kind: str, value: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return _text(value)
+        return self.names.get((kind, value)) or f"#{value}"
+
+    @classmethod
+    def lookup(cls, conn: Session | Connection, raws: Iterable[str | None]) -> AuditNames:
+        wanted: dict[str, set[int]] = {}
+        for raw in raws:
+            data = _decoded(raw)
+            if isinstance(data, dict):
+                _collect_ids(data, wanted)
+        names: dict[tuple[str, int], str] = {}
+        queries = {"user": lambda ids: select(User.id, User.display_name).where(User.id.in_(ids)),
+                   "customer": lambda ids: select(Customer.id, Customer.code + " " + Customer.name)
+                   .where(Customer.id.in_(ids)),
+                   "department": lambda ids: select(Department.id, Department.name).where(Department.id.in_(ids))}
+        for kind, ids in wanted.items():
+            ordered = sorted(ids)
+            for i in range(0, len(ordered), _CHUNK):
+                for key, name in conn.execute(queries[kind](ordered[i:i + _CHUNK])):
+                    names[(kind, key)] = name
+        return cls(names)
+
+
+def _collect_ids(data: Mapping[str, Any], wanted: dict[str, set[int]]) -> None:
+    for key, value in data.items():
+        kind = ID_KEYS.get(key)
+        if kind and isinstance(value, int) and not isinstance(value, bool):
+            wanted.setdefault(kind, set()).add(value)
+        elif isinstance(value, dict):
+            _collect_ids(value, wanted)
+
+
+def _decoded(raw: str | None) -> Any:
     if raw is None or raw == "":
-        return ""
+        return None
     try:
-        data = json.loads(raw)
+        return json.loads(raw)
     except ValueError:
         return raw
+
+
+def _secret(key: str, value: Any) -> bool:
+    """Key material and hashes: shown only in the detail view and the Excel export."""
+    return key in HIDDEN_KEYS or (isinstance(value, str) and _HEX64.fullmatch(value) is not None)
+
+
+def _role_text(value: Any) -> str:
+    return Role(value).label if value in {r.value for r in Role} else _text(value)
+
+
+def _value_text(key: str, value: Any, names: AuditNames, full: bool) -> str | None:
+    """One audit value for people; None when it is left out (empty, or a secret outside the full view)."""
+    if value is None or value == "" or (not full and _secret(key, value)):
+        return None
+    if key == "state" and isinstance(value, dict):  # the tamper-evidence user state: role and active only
+        shown = [_role_text(value.get("role")), "启用" if value.get("active") else "停用"]
+        if full:
+            shown += [f"{FIELD_LABELS.get(k, k)}：{_text(v)}" for k, v in value.items() if k not in ("role", "active")]
+        return "，".join(t for t in shown if t)
+    if key == "role":
+        return _role_text(value)
+    if key in ID_KEYS:
+        return names.name(ID_KEYS[key], value)
+    if key in COUNTED_KEYS and isinstance(value, list) and not full:
+        return f"{len(value)} 份"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dict):
+        return _mapping_text(value, names, full, "，") or None
+    if isinstance(value, list):
+        items = [_value_text(key, v, names, full) if not isinstance(v, dict)
+                 else _mapping_text(v, names, full, "，") for v in value]
+        return "、".join(i for i in items if i) or None
+    return _text(value)
+
+
+def _mapping_text(data: Mapping[str, Any], names: AuditNames, full: bool, sep: str = "；") -> str:
+    parts = []
+    for key, value in data.items():
+        text = _value_text(key, value, names, full)
+        if text is not None:
+            label = USER_STATE_LABEL if key == "state" and isinstance(value, dict) else FIELD_LABELS.get(key, key)
+            parts.append(f"{label}：{text}")
+    return sep.join(parts)
+
+
+def readable(raw: str | None, names: AuditNames | None = None, *, full: bool = False) -> str:
+    """An audit value (JSON) as text: ``字段：值；…`` with the Chinese field names, people's names instead of
+    their ids and role labels; empty fields are left out, and so (unless ``full``, the Excel export) are key
+    material and hashes."""
+    data = _decoded(raw)
+    if data is None:
+        return ""
+    names = names or AuditNames()
     if isinstance(data, dict):
-        parts = []
-        for key, value in data.items():
-            if value is None or value == "":
-                continue  # an empty field says nothing; a cleared one shows by its old value
-            if isinstance(value, dict | list):
-                value = json.dumps(value, ensure_ascii=False)
-            parts.append(f"{FIELD_LABELS.get(key, key)}：{'' if value is None else _text(value)}")
-        return "；".join(parts)
-    return _text(data) if not isinstance(data, list) else json.dumps(data, ensure_ascii=False)
+        return _mapping_text(data, names, full)
+    if isinstance(data, list):
+        return _value_text("", data, names, full) or ""
+    return _text(data) if full or not _secret("", data) else ""
 
 
-def _audit_row(r: Any) -> AuditRow:
+def changes(old_raw: str | None, new_raw: str | None, names: AuditNames | None = None) -> str:
+    """The 变更 column: ``字段：旧值 → 新值；…`` for every key present in both old and new."""
+    old, new = _decoded(old_raw), _decoded(new_raw)
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return ""
+    names = names or AuditNames()
+    parts = []
+    for key in new:
+        if key not in old or old[key] == new[key]:
+            continue
+        before = _value_text(key, old[key], names, False)
+        after = _value_text(key, new[key], names, False)
+        if before is None and after is None:
+            continue
+        parts.append(f"{FIELD_LABELS.get(key, key)}：{before or '（空）'} → {after or '（空）'}")
+    return "；".join(parts)
+
+
+def _audit_row(r: Any, names: AuditNames | None = None, *, full: bool = False) -> AuditRow:
+    names = names or AuditNames()
     user = SYSTEM_USER.display_name if r[3] == SYSTEM_USER.username else (r[2] or r[3])
-    return AuditRow(r[0], r[1], user, r[3], r[4], r[5], r[6], r[7] or "", readable(r[8]), readable(r[9]),
-                    r[10] or "")
+    return AuditRow(r[0], r[1], user, r[3], r[4], r[5], r[6], r[7] or "", readable(r[8], names, full=full),
+                    readable(r[9], names, full=full), r[10] or "", changes(r[8], r[9], names),
+                    r[8] or "", r[9] or "", r[11], r[12] or "", r[13] or "")
+
+
+def _audit_rows_named(conn: Session | Connection, rows: Sequence[Any], *, full: bool = False) -> list[AuditRow]:
+    names = AuditNames.lookup(conn, [raw for r in rows for raw in (r[8], r[9])])
+    return [_audit_row(r, names, full=full) for r in rows]
 
 
 def _audit_filtered(q: Any, f: AuditFilter) -> Any:
@@ -1217,7 +1373,7 @@ def audit_log(ctx: ServiceContext, f: AuditFilter = AuditFilter(), page: int = 0
     with ctx.sessions() as s:
         total = int(s.execute(_audit_filtered(select(func.count(AuditLog.id)), f)).scalar() or 0)
         q = _audit_filtered(_audit_select(), f).order_by(AuditLog.at.desc(), AuditLog.id.desc())
-        rows = tuple(_audit_row(r) for r in s.execute(q.limit(page_size).offset(page * page_size)))
+        rows = tuple(_audit_rows_named(s, s.execute(q.limit(page_size).offset(page * page_size)).all()))
     return AuditPage(rows, total, page, page_size)
 
 
@@ -1238,10 +1394,13 @@ def audit_rows(ctx: ServiceContext, f: AuditFilter = AuditFilter()) -> Iterator[
 def _audit_rows(ctx: ServiceContext, f: AuditFilter) -> Iterator[tuple[Any, ...]]:
     q = _audit_filtered(_audit_select(), f).order_by(AuditLog.at, AuditLog.id)
     with ctx.engine.connect() as conn:
-        for r in conn.execution_options(yield_per=2000).execute(q):
-            row = _audit_row(r)
-            yield (row.at, row.user, row.action, row.object_text, row.old or None, row.new or None,
-                   row.note or None)
+        result = conn.execution_options(yield_per=2000).execute(q)
+        for chunk in result.partitions(2000):
+            names = AuditNames.lookup(conn, [raw for r in chunk for raw in (r[8], r[9])])
+            for r in chunk:
+                row = _audit_row(r, names, full=True)
+                yield (row.at, row.user, row.action, row.object_text, row.old or None, row.new or None,
+                       row.note or None, row.seq, row.prev_hash or None, row.row_hash or None)
 
 
 def export_audit(ctx: ServiceContext, out_path: Path | str, f: AuditFilter = AuditFilter()) -> int:
@@ -1379,5 +1538,5 @@ __all__ = [
     "load_review_rules", "pending_counts", "queue_group", "queue_summary", "readable", "reopen", "resubmit",
     "return_for_rework", "returned_items", "returned_queue", "review_queue", "row_integrity",
     "save_review_rules", "scan_tampered", "seed_review_history", "sign", "signed_queue", "tampered_items",
-    "verify",
+    "verify", "changes", "AuditNames",
 ]
