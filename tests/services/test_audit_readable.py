@@ -27,7 +27,7 @@ def _record(cctx: ServiceContext, clerk: UserInfo) -> v.VisitRecordRow:
 
 def _list_text(row: rv.AuditRow) -> str:
     """Everything the 操作日志 list shows of a row."""
-    return " ".join((row.user, row.action, row.object_text, row.old, row.new, row.change, row.note))
+    return f"{row.user} {row.action} {row.object_text} {row.old} {row.new} {row.change} {row.note}"
 
 
 def test_a_visit_record_row_names_the_visitor_not_the_id(cctx: ServiceContext, sctx: ServiceContext,
