@@ -141,9 +141,11 @@ FIELD_LABELS: dict[str, str] = {
 # ids in audit values shown as names (the kind of record each one names)
 ID_KEYS: dict[str, str] = {
     "visitor_id": "user", "clerk_id": "user", "handler_id": "user", "owner_id": "user", "signer_id": "user",
-    "user_id": "user", "technician_id": "user", "customer_id": "customer", "客户": "customer",
+    "user_id": "user", "technician_id": "user", "customer_id": "customer",
     "department_id": "department", "confirmed_by_id": "user",
 }
+# keys that name a record's id in one kind of row only (in the demo generator's row 客户 is a count)
+ENTITY_ID_ALIASES: dict[str, dict[str, str]] = {"service_record": {"客户": "customer_id"}}
 USER_STATE_LABEL = "账户"  # ``state`` as a dict: a user's resulting role and active flag (signing.with_state)
 COUNTED_KEYS = frozenset({"records", "plans"})  # lists of ids: shown as how many
 HIDDEN_KEYS = frozenset({"public_key", "signature", "row_hash", "prev_hash", "password", "key_box",
@@ -1324,16 +1326,32 @@ def changes(old_raw: str | None, new_raw: str | None, names: AuditNames | None =
     return "；".join(parts)
 
 
+def _aliased(raw: str | None, entity: str) -> str | None:
+    """``raw`` with the entity's id keys renamed to their general name (service_record: 客户 → customer_id)."""
+    aliases = ENTITY_ID_ALIASES.get(entity)
+    if not aliases or not raw or not any(k in raw for k in aliases):
+        return raw
+    data = _decoded(raw)
+    if not isinstance(data, dict):
+        return raw
+    return json.dumps({aliases.get(k, k): v for k, v in data.items()}, ensure_ascii=False)
+
+
 def _audit_row(r: Any, names: AuditNames | None = None, *, full: bool = False) -> AuditRow:
     names = names or AuditNames()
     user = SYSTEM_USER.display_name if r[3] == SYSTEM_USER.username else (r[2] or r[3])
-    return AuditRow(r[0], r[1], user, r[3], r[4], r[5], r[6], r[7] or "", readable(r[8], names, full=full),
-                    readable(r[9], names, full=full), r[10] or "", changes(r[8], r[9], names),
+    old, new = _aliased(r[8], r[5]), _aliased(r[9], r[5])
+    return AuditRow(r[0], r[1], user, r[3], r[4], r[5], r[6], r[7] or "", readable(old, names, full=full),
+                    readable(new, names, full=full), r[10] or "", changes(old, new, names),
                     r[8] or "", r[9] or "", r[11], r[12] or "", r[13] or "")
 
 
+def _audit_names(conn: Session | Connection, rows: Sequence[Any]) -> AuditNames:
+    return AuditNames.lookup(conn, [_aliased(raw, r[5]) for r in rows for raw in (r[8], r[9])])
+
+
 def _audit_rows_named(conn: Session | Connection, rows: Sequence[Any], *, full: bool = False) -> list[AuditRow]:
-    names = AuditNames.lookup(conn, [raw for r in rows for raw in (r[8], r[9])])
+    names = _audit_names(conn, rows)
     return [_audit_row(r, names, full=full) for r in rows]
 
 
@@ -1396,7 +1414,7 @@ def _audit_rows(ctx: ServiceContext, f: AuditFilter) -> Iterator[tuple[Any, ...]
     with ctx.engine.connect() as conn:
         result = conn.execution_options(yield_per=2000).execute(q)
         for chunk in result.partitions(2000):
-            names = AuditNames.lookup(conn, [raw for r in chunk for raw in (r[8], r[9])])
+            names = _audit_names(conn, chunk)
             for r in chunk:
                 row = _audit_row(r, names, full=True)
                 yield (row.at, row.user, row.action, row.object_text, row.old or None, row.new or None,

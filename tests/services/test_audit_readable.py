@@ -94,3 +94,12 @@ def test_readable_formats_nested_state_lists_and_unknown_ids() -> None:
     assert rv.readable('{"visitor_id": 99999}') == "回访人：#99999"
     assert rv.readable('{"form": "回访记录表", "pages": 2, "output": "PDF 文件", "records": [1, 2, 3]}') == (
         "表单：回访记录表；页数：2；输出方式：PDF 文件；回访记录：3 份")
+
+
+def test_a_service_records_customer_is_named_but_the_demo_count_stays_a_count() -> None:
+    names = rv.AuditNames({("customer", 7): "KH000007 杭州远纳"})
+    row = (1, None, "", "u", "登记售后服务", "service_record", 3, "FW1", None, '{"客户": 7, "服务类型": "维修"}', "",
+           1, "", "")
+    assert rv._audit_row(row, names).new == "客户：KH000007 杭州远纳；服务类型：维修"
+    demo = (2, None, "", "system", "生成演示数据", "database", None, "", None, '{"客户": 200}', "", 2, "", "")
+    assert rv._audit_row(demo, names).new == "客户：200"

@@ -168,7 +168,8 @@ class WindowsEditor(QWidget):
 class RuleEditor(QWidget):
     """Edits one rule held as a plain dict (:meth:`VisitRule.to_dict`); ``changed`` on every user edit.
 
-    The rule's key (规则编号) is shown, not edited: plans already made carry it in their keys.
+    The rule's key is neither edited (plans already made carry it in their keys) nor shown: an internal name
+    such as ``delivery_arrival`` means nothing to the office; it is in the 规则名称 field's tooltip only.
     """
 
     changed = Signal()
@@ -178,9 +179,8 @@ class RuleEditor(QWidget):
         self._original: dict[str, Any] = {}
         self._loading = False
 
-        self.key = QLabel()
-        self.key.setObjectName("rule_key")
         self.name = QLineEdit()
+        self.name.setObjectName("rule_name")
         self.trigger = fill_combo(QComboBox(), ((label, k.value) for k, label in TRIGGER_LABELS.items()))
         self.visit_type = type_combo()
         self.method = method_combo()
@@ -209,7 +209,6 @@ class RuleEditor(QWidget):
         left.addRow(self.tr("回访类型"), self.visit_type)
         left.addRow(self.tr("回访方式"), self.method)
         left.addRow(self.tr("回访人"), self.who)
-        left.addRow(self.tr("规则编号"), self.key)
 
         middle = QFormLayout()
         middle.addRow(self.tr("起算日期"), self.anchor)
@@ -253,7 +252,7 @@ class RuleEditor(QWidget):
     def field_widgets(self) -> dict[str, QWidget]:
         """Error field names (``rule.<VisitRule field>``) → widgets."""
         return {f"rule.{name}": w for name, w in (
-            ("key", self.key), ("name", self.name), ("trigger", self.trigger),
+            ("key", self.name), ("name", self.name), ("trigger", self.trigger),
             ("visit_type", self.visit_type),
             ("method", self.method), ("who", self.who), ("windows", self.windows), ("anchor", self.anchor),
             ("fallback_months", self.fallback_months), ("repeat_every", self.repeat_every),
@@ -265,7 +264,9 @@ class RuleEditor(QWidget):
         self._loading = True
         try:
             self._original = dict(rule)
-            self.key.setText(str(rule.get("key", "")))
+            key = str(rule.get("key", ""))
+            self.name.setToolTip(self.tr("内部规则编号：{0}（已生成的回访计划按它识别规则，不能修改）").format(key)
+                                 if key else "")
             self.name.setText(str(rule.get("name", "")))
             select_data(self.trigger, rule.get("trigger"))
             select_data(self.visit_type, rule.get("visit_type"))
