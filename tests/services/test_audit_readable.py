@@ -103,3 +103,27 @@ def test_a_service_records_customer_is_named_but_the_demo_count_stays_a_count() 
     assert rv._audit_row(row, names).new == "客户：KH000007 杭州远纳；服务类型：维修"
     demo = (2, None, "", "system", "生成演示数据", "database", None, "", None, '{"客户": 200}', "", 2, "", "")
     assert rv._audit_row(demo, names).new == "客户：200"
+
+
+def test_a_save_conflict_names_the_other_persons_changes_in_chinese(cctx: ServiceContext, sctx: ServiceContext,
+                                                                  clerk: UserInfo) -> None:
+    from huifang_desktop.services.errors import ConflictError
+
+    rec = _record(cctx, clerk)
+    current = v.get_record(cctx, rec.id)
+
+    def draft(feedback: str) -> v.VisitRecordDraft:
+        return v.VisitRecordDraft(
+            customer_id=current.customer_id, result=current.result, visited_at=current.visited_at,
+            satisfaction=current.satisfaction, feedback=feedback, content=current.content, visitor_id=clerk.id,
+            contact_name=current.contact_name, contact_phone=current.contact_phone, visit_type=current.visit_type,
+            method=current.method, plan_id=current.plan_id)
+
+    v.update_record(sctx, rec.id, draft("主管补充的意见"), current.version)
+    try:
+        v.update_record(cctx, rec.id, draft("旧窗口的修改"), current.version)
+    except ConflictError as exc:
+        message = str(exc)
+    else:
+        raise AssertionError("a stale save must conflict")
+    assert "客户意见/反馈：原意见 → 主管补充的意见" in message and "feedback" not in message
