@@ -169,7 +169,7 @@ class RuleEditor(QWidget):
     """Edits one rule held as a plain dict (:meth:`VisitRule.to_dict`); ``changed`` on every user edit.
 
     The rule's key is neither edited (plans already made carry it in their keys) nor shown: an internal name
-    such as ``delivery_arrival`` means nothing to the office; it is in the 规则名称 field's tooltip only.
+    such as ``delivery_arrival`` means nothing to the office; it is in the 规则名称 label's tooltip only.
     """
 
     changed = Signal()
@@ -204,7 +204,9 @@ class RuleEditor(QWidget):
         self.below_units = spin(0, 10_000_000, "", self.tr("不限"))
 
         left = QFormLayout()
-        left.addRow(self.tr("规则名称"), self.name)
+        self.name_label = QLabel(self.tr("规则名称"))  # its tooltip names the internal key
+        self.name_label.setBuddy(self.name)
+        left.addRow(self.name_label, self.name)
         left.addRow(self.tr("触发事件"), self.trigger)
         left.addRow(self.tr("回访类型"), self.visit_type)
         left.addRow(self.tr("回访方式"), self.method)
@@ -252,7 +254,7 @@ class RuleEditor(QWidget):
     def field_widgets(self) -> dict[str, QWidget]:
         """Error field names (``rule.<VisitRule field>``) → widgets."""
         return {f"rule.{name}": w for name, w in (
-            ("key", self.name), ("name", self.name), ("trigger", self.trigger),
+            ("name", self.name), ("trigger", self.trigger),
             ("visit_type", self.visit_type),
             ("method", self.method), ("who", self.who), ("windows", self.windows), ("anchor", self.anchor),
             ("fallback_months", self.fallback_months), ("repeat_every", self.repeat_every),
@@ -265,8 +267,8 @@ class RuleEditor(QWidget):
         try:
             self._original = dict(rule)
             key = str(rule.get("key", ""))
-            self.name.setToolTip(self.tr("内部规则编号：{0}（已生成的回访计划按它识别规则，不能修改）").format(key)
-                                 if key else "")
+            self.name_label.setToolTip(self.tr("内部规则编号：{0}（已生成的回访计划按它识别规则，不能修改）")
+                                       .format(key) if key else "")
             self.name.setText(str(rule.get("name", "")))
             select_data(self.trigger, rule.get("trigger"))
             select_data(self.visit_type, rule.get("visit_type"))
@@ -286,6 +288,10 @@ class RuleEditor(QWidget):
             self.below_units.setValue(int(rule.get("below_units") or 0))
         finally:
             self._loading = False
+
+    def rule_key(self) -> str:
+        """The internal key of the rule being edited (not shown; in the 规则名称 label's tooltip)."""
+        return str(self._original.get("key", ""))
 
     def set_enabled_quietly(self, enabled: bool) -> None:
         """Follow the 启用 box of the table without reporting an edit."""
