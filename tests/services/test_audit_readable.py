@@ -127,3 +127,14 @@ def test_a_save_conflict_names_the_other_persons_changes_in_chinese(cctx: Servic
     else:
         raise AssertionError("a stale save must conflict")
     assert "客户意见/反馈：原意见 → 主管补充的意见" in message and "feedback" not in message
+
+
+def test_names_are_looked_up_for_users_customers_and_departments_in_one_go(cctx: ServiceContext,
+                                                                          clerk: UserInfo) -> None:
+    c = register_customer(cctx, CustomerDraft(name="宁波甬达物流", created_on="2026-11-01",
+                                              contacts=(ContactDraft(name="李四", mobile="13900002222"),)))
+    raw = (f'{{"customer_id": {c.id}, "department_id": {clerk.department_id}, "clerk_id": {clerk.id}, '
+           f'"owner_id": 424242}}')
+    with cctx.sessions() as s:
+        names = rv.AuditNames.lookup(s, [raw, None, "not json"])
+    assert rv.readable(raw, names) == f"客户：{c.code} 宁波甬达物流；部门：客服部；回访人：小王；负责人：#424242"
