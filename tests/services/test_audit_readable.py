@@ -138,3 +138,29 @@ def test_names_are_looked_up_for_users_customers_and_departments_in_one_go(cctx:
     with cctx.sessions() as s:
         names = rv.AuditNames.lookup(s, [raw, None, "not json"])
     assert rv.readable(raw, names) == f"客户：{c.code} 宁波甬达物流；部门：客服部；回访人：小王；负责人：#424242"
+
+
+SNAKE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+
+
+def test_setting_changes_read_as_the_changed_field_with_chinese_names_and_values(mctx: ServiceContext) -> None:
+    from dataclasses import replace
+
+    from huifang_desktop.services import complaints as cs
+    from huifang_desktop.services import settings as st
+
+    rules = v.load_rules(mctx)
+    v.save_rules(mctx, rules)  # stored once, then changed: old and new both hold the whole rule book
+    first = rules.rules[0]
+    v.save_rules(mctx, replace(rules, rules=(replace(first, sample_rate=0.5), *rules.rules[1:])))
+    st.save_settings(mctx, replace(st.load_settings(mctx), visibility=st.VISIBILITY_DEPARTMENT))
+    cs.save_policy(mctx, cs.load_policy(mctx))
+    rows = rv.audit_log(mctx, rv.AuditFilter(action="修改设置")).rows
+    by_label = {r.label: r for r in rows}
+    assert by_label["单位设置"].change == "客户档案可见范围：全公司 → 本部门"  # stored as "office"
+    assert by_label["单位设置"].object_text == "设置 单位设置"
+    changed = next(r for r in rows if r.change.startswith("规则"))
+    assert changed.change == f"规则 {first.name} · 抽查比例：100% → 50%"
+    for row in rows:
+        shown = _list_text(row)
+        assert not SNAKE.search(shown) and "owner" not in shown and "clerk" not in shown, shown
