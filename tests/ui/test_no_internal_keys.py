@@ -138,6 +138,16 @@ def test_no_tab_or_main_dialog_of_a_sample_office_shows_an_internal_key(qtbot, t
                 bad += [(f"客户档案 {bar.tabText(i)}", *b) for b in internal_keys(customer, usernames)]
         customer.close()
 
+        admin_window = MainWindow(ctx.as_user(admin), paths)  # the administrator's tabs and 操作日志
+        qtbot.addWidget(admin_window)
+        admin_window.resize(1400, 900)
+        admin_window.show()
+        for slug in admin_window.tab_slugs():
+            admin_window.show_tab(slug)
+            _settled(qtbot, admin_window)
+            bad += [(f"admin {slug}", *b) for b in internal_keys(admin_window, usernames)]
+        admin_window.close()
+
         backups = BackupDialog(ctx.as_user(admin), paths, window)
         qtbot.addWidget(backups)
         backups.show()
