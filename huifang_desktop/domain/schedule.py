@@ -88,6 +88,17 @@ class Anchor(StrEnum):
     BIRTHDAY = "birthday"  # the customer's date of birth (yearly rules)
 
 
+#: the date a rule counts from, as the office says it
+ANCHOR_LABELS: Mapping[Anchor, str] = {
+    Anchor.DAY: "触发当日",
+    Anchor.WARRANTY_END: "质保到期日",
+    Anchor.FIRST_SERVICE: "首保日期",
+    Anchor.INSPECTION_DUE: "年检日期",
+    Anchor.INSURANCE_END: "保险到期日",
+    Anchor.BIRTHDAY: "客户生日",
+}
+
+
 class Assignee(StrEnum):
     """Who makes the visit: the record's owner, a supervisor or manager, or decided by severity (§7)."""
 

@@ -87,7 +87,7 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict
 
 def recent_changes(session: Session, entity: str, entity_id: int, saves: int, me: int | None = None) -> str:
     """What the other person changed, for a refused save (version conflict): up to ``saves`` of the newest
-    audit rows of the record written by someone else, as “小李 11-24 10:05 修改客户：address：甲 → 乙”."""
+    audit rows of the record written by someone else, as “小李 11-24 10:05 修改客户：地址：甲 → 乙”."""
     from sqlalchemy import or_, select
 
     from huifang_desktop.storage.models import User
@@ -99,6 +99,8 @@ def recent_changes(session: Session, entity: str, entity_id: int, saves: int, me
          .order_by(AuditLog.id.desc()).limit(min(saves, 5)))
     if me:
         q = q.where(or_(AuditLog.user_id.is_(None), AuditLog.user_id != me))
+    from huifang_desktop.services.review import FIELD_LABELS  # review imports this module
+
     parts = []
     for row, name in reversed(session.execute(q).all()):
         old = json.loads(row.old) if row.old else {}
@@ -107,7 +109,7 @@ def recent_changes(session: Session, entity: str, entity_id: int, saves: int, me
         if isinstance(new, dict):
             for key, value in list(new.items())[:6]:
                 before = old.get(key) if isinstance(old, dict) else None
-                fields_.append(f"{key}：{_short(before)} → {_short(value)}")
+                fields_.append(f"{FIELD_LABELS.get(key, key)}：{_short(before)} → {_short(value)}")
         who = name or row.username
         parts.append(f"{who} {row.at:%m-%d %H:%M} {row.action}" + ("：" + "；".join(fields_) if fields_ else ""))
     return "\n".join(parts)

@@ -56,11 +56,44 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+# Qt's own strings that qtbase_zh_CN.qm (Qt 6.11) does not translate: the widget-based file dialog's "&Look in:"
+# and "Files of &type:" (the .qm still has the older "Look in:" / "Files of type:") and the file types of its
+# list (QAbstractFileIconProvider, with a disambiguation the .qm lacks). Context → source → Chinese.
+QT_SUPPLEMENT_ZH: dict[str, dict[str, str]] = {
+    "QFileDialog": {"&Look in:": "查找范围(&L)：", "Files of &type:": "文件类型(&T)：",
+                    "Look in:": "查找范围：", "Files of type:": "文件类型："},
+    "QAbstractFileIconProvider": {"Folder": "文件夹", "File": "文件", "%1 File": "%1 文件", "Drive": "驱动器",
+                                  "File Folder": "文件夹", "Alias": "替身", "Shortcut": "快捷方式",
+                                  "Unknown": "未知"},
+}
+
+
+class QtSupplement(QTranslator):
+    """Chinese for the few Qt strings Qt's own translation misses (:data:`QT_SUPPLEMENT_ZH`). Installed before
+    qtbase's translator, so it is asked only when that one has no answer."""
+
+    def __init__(self, table: dict[str, dict[str, str]], parent: QApplication | None = None) -> None:
+        super().__init__(parent)
+        self.table = table
+
+    def isEmpty(self) -> bool:  # Qt asks before translating
+        return False
+
+    def translate(self, context: str, source: str, disambiguation: str | None = None,  # type: ignore[override]
+                  n: int = -1) -> str | None:
+        """The Chinese text, or None (a null QString: Qt asks the next translator, finally the source text;
+        an empty string would count as a translation)."""
+        found = self.table.get(context)
+        return found.get(source) if found else None
+
+
 def _install_translator(app: QApplication) -> None:
     """Source strings are Simplified Chinese; other languages load a .qm from resources/translations.
 
-    Qt's own strings (standard buttons such as Cancel, context menus) follow the program's language: Chinese
-    unless a translation of ours exists for the system language.
+    Qt's own strings (standard buttons such as Cancel, context menus, the file dialog) follow the program's
+    language: Chinese unless a translation of ours exists for the system language — also when the system
+    locale is C or English (LANG=C): then the default QLocale is set to Chinese too, so dates and the file
+    dialog's columns read as Chinese, and the few strings qtbase_zh_CN lacks come from :class:`QtSupplement`.
     """
     from huifang_desktop.ui.common.resources import translations_dir
 
@@ -71,9 +104,16 @@ def _install_translator(app: QApplication) -> None:
         qt_language = name
     else:
         qt_language = "zh_CN"
+    if qt_language == "zh_CN":
+        if not name.startswith("zh"):
+            QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+        app.installTranslator(QtSupplement(QT_SUPPLEMENT_ZH, app))
     qt = QTranslator(app)
     if qt.load(f"qtbase_{qt_language}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
         app.installTranslator(qt)
+    else:
+        log.warning("Qt translation qtbase_%s not found in %s", qt_language,
+                    QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath))
 
 
 def install_excepthook(log_file: Path) -> None:

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel
 from sqlalchemy import select
 
 from huifang_desktop.config import AppPaths
@@ -38,7 +38,9 @@ def _select(dialog: SettingsDialog, key: str) -> None:
     row = page.model.row_of(key)
     assert row >= 0
     page.select_rule(row)
-    assert page.editor.key.text() == key
+    assert page.editor.rule_key() == key
+    assert key not in [w.text() for w in page.findChildren(QLabel) if w.isVisible()]  # a tooltip only
+    assert key in page.editor.name_label.toolTip()
 
 
 def _setting_audits(ctx, label: str) -> list[AuditLog]:
@@ -203,7 +205,7 @@ def test_settings_dialog_copies_a_rule_as_a_custom_rule_and_deletes_it_again(qtb
     _select(dialog, "special_matter")
     assert not page.delete_button.isEnabled()  # built-in rules are switched off, not deleted
     qtbot.mouseClick(page.copy_button, Qt.MouseButton.LeftButton)
-    assert page.editor.key.text() == "custom_1"
+    assert page.editor.rule_key() == "custom_1"
     assert page.editor.name.selectedText() == "专项回访（副本）"  # ready to be typed over
     page.editor.name.setText("节日问候")
     page.editor.method.setCurrentText("短信")

@@ -1,16 +1,23 @@
-"""操作日志: who did what, when, to which record, old and new values; filters, pages, export to Excel."""
+"""操作日志: who did what, when, to which record, old and new values; filters, pages, export to Excel. The list
+shows readable values only; a row's stored JSON, its chain position and hashes are in its detail dialog."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from PySide6.QtCore import QThread
+from PySide6.QtCore import QModelIndex, Qt, QThread
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -73,8 +80,12 @@ class AuditLogPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((140, 64, 90, 270, 220, 300)):
+        for col, width in enumerate((140, 64, 90, 250, 260, 200, 260)):
             self.table.setColumnWidth(col, width)
+        self.table.setToolTip(self.tr("双击一行查看详情（原始数据、审计链位置和校验值）"))
+        self.detail_button = QPushButton(self.tr("详情(&D)…"))
+        self.detail_button.setObjectName("auditDetail")
+        self.detail_dialog: AuditEntryDialog | None = None
 
         filters = QHBoxLayout()
         fields = ((None, self.user), (None, self.entity), (None, self.text), (self.tr("操作"), self.action),
@@ -85,6 +96,7 @@ class AuditLogPage(QWidget):
             filters.addWidget(widget)
         filters.addWidget(self.search_button)
         filters.addStretch(1)
+        filters.addWidget(self.detail_button)
         filters.addWidget(self.verify_button)
         filters.addWidget(self.export_button)
         pager = QHBoxLayout()
@@ -106,6 +118,8 @@ class AuditLogPage(QWidget):
         self.next_button.clicked.connect(lambda: self.go(self.page + 1))
         self.export_button.clicked.connect(self.ask_export)
         self.verify_button.clicked.connect(self.verify)
+        self.table.doubleClicked.connect(self.show_detail)
+        self.detail_button.clicked.connect(lambda: self.show_detail(self.table.currentIndex()))
         self._loaded = False
 
     def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
@@ -148,6 +162,15 @@ class AuditLogPage(QWidget):
         self.status.setText(self.tr("共 {0} 条操作记录").format(result.total))
         self.prev_button.setEnabled(self.page > 0)
         self.next_button.setEnabled(self.page + 1 < self.pages)
+
+    def show_detail(self, index: QModelIndex) -> None:
+        """The row's detail: readable values, the stored JSON pretty-printed, its chain position and hashes."""
+        row = self.model.row_at(index) if index.isValid() else None
+        if row is None:
+            self.status.setText(self.tr("请先选择一条操作记录"))
+            return
+        self.detail_dialog = AuditEntryDialog(row, self)
+        self.detail_dialog.open()
 
     # --- the full tamper check ------------------------------------------------------------------------
     def verify(self) -> None:
@@ -199,4 +222,57 @@ class AuditLogPage(QWidget):
         self.status.setText(str(exc))
 
 
-__all__ = ["AuditLogPage"]
+def _pretty(raw: str) -> str:
+    if not raw:
+        return ""
+    try:
+        return json.dumps(json.loads(raw), ensure_ascii=False, indent=2, sort_keys=True)
+    except ValueError:
+        return raw
+
+
+class AuditEntryDialog(QDialog):
+    """One 操作日志 row in full: what the list shows, then the stored original and new values as JSON, the
+    row's position in the audit chain and its hashes (for checking by hand against ``verify``)."""
+
+    def __init__(self, row: review_service.AuditRow, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("auditEntryDialog")
+        self.setWindowTitle(self.tr("操作记录详情"))
+        self.resize(760, 620)
+        form = QFormLayout()
+        user = row.user if row.user == row.username else f"{row.user}（{row.username}）"
+        fields = ((self.tr("时间"), f"{row.at:%Y-%m-%d %H:%M:%S}"), (self.tr("用户"), user),
+                  (self.tr("操作"), row.action), (self.tr("对象"), row.object_text), (self.tr("变更"), row.change),
+                  (self.tr("原值"), row.old), (self.tr("新值"), row.new), (self.tr("备注"), row.note),
+                  (self.tr("审计链序号"), "" if row.seq is None else str(row.seq)),
+                  (self.tr("上一行校验值"), row.prev_hash), (self.tr("本行校验值"), row.row_hash))
+        self.labels: dict[str, QLabel] = {}
+        for title, value in fields:
+            label = QLabel(value or "—")
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.labels[title] = label
+            form.addRow(title + "：", label)
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.raw = QPlainTextEdit()
+        self.raw.setObjectName("auditRaw")
+        self.raw.setReadOnly(True)
+        self.raw.setFont(mono)
+        parts = []
+        if row.raw_old:
+            parts.append(self.tr("原值（原始数据）：") + "\n" + _pretty(row.raw_old))
+        if row.raw_new:
+            parts.append(self.tr("新值（原始数据）：") + "\n" + _pretty(row.raw_new))
+        self.raw.setPlainText("\n\n".join(parts) or self.tr("（无）"))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setText(self.tr("关闭"))
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel(self.tr("原始数据")))
+        layout.addWidget(self.raw, 1)
+        layout.addWidget(buttons)
+
+
+__all__ = ["AuditEntryDialog", "AuditLogPage"]

@@ -361,7 +361,10 @@ class ReviewTreeModel(QAbstractItemModel):
 
 
 class AuditTableModel(RowTableModel[AuditRow]):
-    HEADERS = ("时间", "用户", "操作", "对象", "原值", "新值", "备注")
+    """The 操作日志 list: readable values only (names, Chinese field names, 变更 old → new); the stored JSON
+    and the hashes are in the detail dialog (double-click) and the Excel export."""
+
+    HEADERS = ("时间", "用户", "操作", "对象", "变更", "原值", "新值", "备注")
 
     def set_rows(self, rows: list[AuditRow]) -> None:
         self.beginResetModel()
@@ -372,8 +375,8 @@ class AuditTableModel(RowTableModel[AuditRow]):
         row = self.row_at(index)
         if row is None:
             return None
-        values = (f"{row.at:%Y-%m-%d %H:%M:%S}", row.user, row.action, row.object_text, row.old, row.new,
-                  row.note)
+        values = (f"{row.at:%Y-%m-%d %H:%M:%S}", row.user, row.action, row.object_text, row.change, row.old,
+                  row.new, row.note)
         if role == Qt.ItemDataRole.DisplayRole:
             text = values[index.column()]
             return text if len(text) <= 120 else text[:118] + "…"

@@ -168,7 +168,8 @@ class WindowsEditor(QWidget):
 class RuleEditor(QWidget):
     """Edits one rule held as a plain dict (:meth:`VisitRule.to_dict`); ``changed`` on every user edit.
 
-    The rule's key (规则编号) is shown, not edited: plans already made carry it in their keys.
+    The rule's key is neither edited (plans already made carry it in their keys) nor shown: an internal name
+    such as ``delivery_arrival`` means nothing to the office; it is in the 规则名称 label's tooltip only.
     """
 
     changed = Signal()
@@ -178,9 +179,8 @@ class RuleEditor(QWidget):
         self._original: dict[str, Any] = {}
         self._loading = False
 
-        self.key = QLabel()
-        self.key.setObjectName("rule_key")
         self.name = QLineEdit()
+        self.name.setObjectName("rule_name")
         self.trigger = fill_combo(QComboBox(), ((label, k.value) for k, label in TRIGGER_LABELS.items()))
         self.visit_type = type_combo()
         self.method = method_combo()
@@ -204,12 +204,13 @@ class RuleEditor(QWidget):
         self.below_units = spin(0, 10_000_000, "", self.tr("不限"))
 
         left = QFormLayout()
-        left.addRow(self.tr("规则名称"), self.name)
+        self.name_label = QLabel(self.tr("规则名称"))  # its tooltip names the internal key
+        self.name_label.setBuddy(self.name)
+        left.addRow(self.name_label, self.name)
         left.addRow(self.tr("触发事件"), self.trigger)
         left.addRow(self.tr("回访类型"), self.visit_type)
         left.addRow(self.tr("回访方式"), self.method)
         left.addRow(self.tr("回访人"), self.who)
-        left.addRow(self.tr("规则编号"), self.key)
 
         middle = QFormLayout()
         middle.addRow(self.tr("起算日期"), self.anchor)
@@ -253,7 +254,7 @@ class RuleEditor(QWidget):
     def field_widgets(self) -> dict[str, QWidget]:
         """Error field names (``rule.<VisitRule field>``) → widgets."""
         return {f"rule.{name}": w for name, w in (
-            ("key", self.key), ("name", self.name), ("trigger", self.trigger),
+            ("name", self.name), ("trigger", self.trigger),
             ("visit_type", self.visit_type),
             ("method", self.method), ("who", self.who), ("windows", self.windows), ("anchor", self.anchor),
             ("fallback_months", self.fallback_months), ("repeat_every", self.repeat_every),
@@ -265,7 +266,9 @@ class RuleEditor(QWidget):
         self._loading = True
         try:
             self._original = dict(rule)
-            self.key.setText(str(rule.get("key", "")))
+            key = str(rule.get("key", ""))
+            self.name_label.setToolTip(self.tr("内部规则编号：{0}（已生成的回访计划按它识别规则，不能修改）")
+                                       .format(key) if key else "")
             self.name.setText(str(rule.get("name", "")))
             select_data(self.trigger, rule.get("trigger"))
             select_data(self.visit_type, rule.get("visit_type"))
@@ -285,6 +288,10 @@ class RuleEditor(QWidget):
             self.below_units.setValue(int(rule.get("below_units") or 0))
         finally:
             self._loading = False
+
+    def rule_key(self) -> str:
+        """The internal key of the rule being edited (not shown; in the 规则名称 label's tooltip)."""
+        return str(self._original.get("key", ""))
 
     def set_enabled_quietly(self, enabled: bool) -> None:
         """Follow the 启用 box of the table without reporting an edit."""

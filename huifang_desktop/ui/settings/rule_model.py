@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor
 
 from huifang_desktop.domain.schedule import (
+    ANCHOR_LABELS,
     ASSIGNEE_LABELS,
     TRIGGER_LABELS,
     UNIT_LABELS,
@@ -17,16 +18,6 @@ from huifang_desktop.domain.schedule import (
     TriggerKind,
     Unit,
 )
-
-#: the date a rule counts from, as the office says it
-ANCHOR_LABELS: Mapping[Anchor, str] = {
-    Anchor.DAY: "触发当日",
-    Anchor.WARRANTY_END: "质保到期日",
-    Anchor.FIRST_SERVICE: "首保日期",
-    Anchor.INSPECTION_DUE: "年检日期",
-    Anchor.INSURANCE_END: "保险到期日",
-    Anchor.BIRTHDAY: "客户生日",
-}
 
 _Index = QModelIndex | QPersistentModelIndex
 
