@@ -109,7 +109,8 @@ def test_cli_export_visits_writes_the_ledger(run: Any, office: Any, tmp_path: Pa
     shown = "逾期" if date.today() > date(2026, 11, 30) else "待回访"  # the command runs on the real clock
     assert (pending[0], pending[4], pending[6], pending[9], pending[11]) == (
         None, "使用", datetime(2026, 11, 30), None, shown)
-    assert ws.max_row == 4  # the December satisfaction visit is outside the period
+    assert ws.max_row == 5  # the December satisfaction visit is outside the period; row 5 is the 合计
+    assert [c.value for c in ws[5]][:2] == ["合计", "共 2 条"]
     with cctx.sessions() as s:
         log = s.execute(select(AuditLog).where(AuditLog.action == "导出回访台账")).scalar_one()
     assert (log.username, log.label) == ("system", "回访台账.xlsx")

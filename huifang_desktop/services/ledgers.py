@@ -436,11 +436,13 @@ class _Customers(_Spec):
         return tuple(load_settings(ctx).categories)
 
     def _filter(self, ctx: ServiceContext, f: LedgerFilter) -> tuple[CustomerFilter, list[Any]]:
+        """全部 (no state) is every customer, the archived ones too (their 状态 says 已归档); a status
+        (正常, 流失…) the customers in it that are not archived; 已归档 only the archived ones."""
         limited, dep = _customer_scope(ctx)
         key, desc = self.sort_of(f)
         cf = CustomerFilter(text=f.text, grade=f.grade, category=f.kind, owner_id=_owner(ctx, f),
                             status="" if f.state == ARCHIVED else f.state, department_id=dep,
-                            department_scoped=limited, include_archived=f.state == ARCHIVED, sort=key,
+                            department_scoped=limited, include_archived=f.state in ("", ARCHIVED), sort=key,
                             descending=desc)
         extra: list[Any] = []
         if f.state == ARCHIVED:
