@@ -1,0 +1,202 @@
+"""Every Excel export (issue 21): text a user typed stays text (no formula, kept exactly as typed), a control
+character stored in the database never breaks an export, and every sheet prints on A4, one page wide, with
+its title and header repeated and a page footer. The services refuse control characters on input."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import update
+
+from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
+from huifang_desktop.domain.errors import ValidationError
+from huifang_desktop.domain.roles import Role
+from huifang_desktop.exports.sheets import FOOTER_PAGES
+from huifang_desktop.exports.stats_xlsx import CHART_SHEET
+from huifang_desktop.services import complaints as cs
+from huifang_desktop.services import ledgers as lg
+from huifang_desktop.services import review as rv
+from huifang_desktop.services import service_records as sr
+from huifang_desktop.services import stats as st
+from huifang_desktop.services import users as us
+from huifang_desktop.services import visits as v
+from huifang_desktop.services.context import ServiceContext, UserInfo
+from huifang_desktop.services.customers import add_purchase, register_customer, set_archived
+from huifang_desktop.services.settings import load_settings, save_settings
+from huifang_desktop.storage.models import AuditLog, Complaint, Customer, ServiceRecord, User, VisitRecord
+
+HOSTILE = ("=1+1", '=HYPERLINK("http://x","y")', "+1", "-1", "@SUM(A1)")
+CONTROLS = "甲\x00乙\x07丙\x1b丁"  # NUL, BEL, ESC
+
+
+@pytest.fixture
+def office(ctx: ServiceContext, clerk: UserInfo, supervisor: UserInfo) -> ServiceContext:
+    """Two customers (one archived), a plan made into a visit, a complaint, a service record; acting as the
+    supervisor, who may export everything (绝密 ledgers and the audit log too)."""
+    c1 = ctx.as_user(clerk)
+    ids = [register_customer(c1, CustomerDraft(name=name, kind="单位", category="终端客户", created_on=created,
+                                               contacts=(ContactDraft(name="联系人", mobile=mobile),))).id
+           for name, mobile, created in (("杭州明达机械", "13812345678", "2026-01-05"),
+                                         ("远纳运输", "13600003333", "2025-06-01"))]
+    set_archived(c1, ids[1], True, "已停业")
+    add_purchase(c1, ids[0], day="2026-10-08", product="叉车", spec="CPD25", quantity=3, amount="360000",
+                 warranty_end="2027-10-07")
+    plan = v.list_plans(c1, start=date(2026, 1, 1), end=date(2027, 12, 31))[0]
+    v.record_visit(c1, v.VisitRecordDraft(customer_id=plan.customer_id, plan_id=plan.id, result="成功",
+                                          visited_at="2026-11-20 10:00", satisfaction="满意", problems="漏油"))
+    cs.register(c1, cs.IntakeDraft(subject="送货延误三天", complainant="张经理", phone="13812345678",
+                                   customer_id=ids[0], category="交付物流", received_at="2026-11-02 09:00"))
+    sr.add_service_record(c1, sr.ServiceDraft(customer_id=ids[0], served_on="2026-11-18", kind="维修",
+                                              product="叉车", problem="漏油", status="已完成", content="换密封件",
+                                              cost="1200.5"))
+    return ctx.as_user(supervisor)
+
+
+def _store(ctx: ServiceContext, text: str) -> None:
+    """``text`` straight into the database, as an import or an older version may have left it: every
+    customer's name and contact, the complaint's subject, the visit's problems, the service's content,
+    the clerks' names and the audit notes."""
+    with ctx.sessions() as s, s.begin():
+        s.execute(update(Customer).values(name=text, primary_contact=text))
+        s.execute(update(Complaint).values(subject=text, complainant=text))
+        s.execute(update(VisitRecord).values(problems=text))
+        s.execute(update(ServiceRecord).values(content=text, problem=text))
+        s.execute(update(User).where(User.role == Role.CLERK.value).values(display_name=text))
+        s.execute(update(AuditLog).values(note=text))
+
+
+def _ledger(ledger: lg.Ledger) -> Callable[[ServiceContext, Path], Any]:
+    return lambda ctx, out: lg.export(ctx, ledger, lg.LedgerFilter(), out)
+
+
+def _stats(ctx: ServiceContext, out: Path) -> Any:
+    return st.export_xlsx(ctx, st.build_report(ctx, "2026-11"), out)
+
+
+WRITERS: dict[str, Callable[[ServiceContext, Path], Any]] = {
+    **{ledger.slug: _ledger(ledger) for ledger in lg.Ledger},
+    "visits.export_ledger": lambda ctx, out: v.export_ledger(ctx, out),
+    "complaints.export_ledger": lambda ctx, out: cs.export_ledger(ctx, out),
+    "stats.export_xlsx": _stats,
+    "review.export_audit": lambda ctx, out: rv.export_audit(ctx, out),
+}
+# the ledgers (not the statistics and the audit log) end in a 合计 row and have a 说明 sheet
+LEDGERS = [name for name in WRITERS if not name.startswith(("stats", "review"))]
+
+
+def _cells(wb: Workbook) -> list[Any]:
+    return [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.parametrize("writer", list(WRITERS))
+def test_user_text_is_written_as_text_exactly_as_typed(office: ServiceContext, tmp_path: Path, writer: str,
+                                                        text: str) -> None:
+    save_settings(office, replace(load_settings(office), company=text))
+    _store(office, text)
+    out = tmp_path / "out.xlsx"
+    WRITERS[writer](office, out)
+    cells = _cells(load_workbook(out))
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    mine = [c for c in cells if c.value == text]
+    assert len(mine) >= 2  # the office name in the title and the names/texts of the rows
+    assert all(c.data_type == "s" and c.quotePrefix for c in mine)  # an edited cell stays text in Excel too
+
+
+@pytest.mark.parametrize("writer", list(WRITERS))
+def test_a_control_character_in_the_database_does_not_break_an_export(office: ServiceContext, tmp_path: Path,
+                                                                      writer: str) -> None:
+    _store(office, CONTROLS)
+    out = tmp_path / "out.xlsx"
+    WRITERS[writer](office, out)
+    values = [c.value for c in _cells(load_workbook(out))]
+    assert "甲乙丙丁" in values  # the control characters are dropped, the text kept
+
+
+@pytest.mark.parametrize("writer", list(WRITERS))
+def test_every_exported_sheet_prints_on_a4_one_page_wide(office: ServiceContext, tmp_path: Path,
+                                                         writer: str) -> None:
+    out = tmp_path / "out.xlsx"
+    WRITERS[writer](office, out)
+    wb = load_workbook(out)
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert int(setup.paperSize) == 9, ws.title  # A4
+        assert setup.orientation == ("landscape" if ws.max_column > 8 or ws.title == CHART_SHEET
+                                     else "portrait"), ws.title
+        assert (int(setup.fitToWidth), int(setup.fitToHeight)) == (1, 0), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.oddFooter.center.text == FOOTER_PAGES and "&D &T" in ws.oddFooter.right.text, ws.title
+    data = wb.worksheets[0] if writer != "stats.export_xlsx" else wb["主要指标"]
+    assert data.print_title_rows in ("$1:$2", "$1:$4")  # the title and the header on every page
+    assert data.freeze_panes is not None
+    if writer in LEDGERS:
+        assert wb.sheetnames[-1] == "说明"
+        last = [c.value for c in data[data.max_row]]
+        assert "合计" in last
+
+
+def test_long_text_wraps_within_a_bounded_column(office: ServiceContext, tmp_path: Path) -> None:
+    long = "客户反映叉车液压系统漏油，" * 12
+    _store(office, "明达")
+    with office.sessions() as s, s.begin():
+        s.execute(update(VisitRecord).values(problems=long))
+    out = tmp_path / "out.xlsx"
+    v.export_ledger(office, out)
+    ws = load_workbook(out).worksheets[0]
+    header = [c.value for c in ws[2]]
+    column = header.index("问题点")
+    cell = ws.cell(3, column + 1)
+    assert cell.value == long and cell.alignment.wrap_text
+    assert all(d.width <= 40 for d in ws.column_dimensions.values())
+
+
+def test_the_customer_ledger_of_all_customers_includes_the_archived(office: ServiceContext,
+                                                                    tmp_path: Path) -> None:
+    out = tmp_path / "客户台账.xlsx"
+    assert lg.export(office, lg.Ledger.CUSTOMERS, lg.LedgerFilter(), out).rows == 2
+    ws = load_workbook(out).worksheets[0]
+    header = [c.value for c in ws[2]]
+    rows = {r[header.index("客户名称")]: r[header.index("状态")] for r in ws.iter_rows(min_row=3, max_row=4,
+                                                                                     values_only=True)}
+    assert rows == {"杭州明达机械": "正常", "远纳运输": "已归档"}
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b"])
+def test_services_refuse_control_characters_naming_the_field(ctx: ServiceContext, admin: UserInfo,
+                                                             office: ServiceContext, char: str) -> None:
+    def refused(call: Callable[[], Any], label: str) -> None:
+        with pytest.raises(ValidationError) as err:
+            call()
+        assert any(e.label == label and "控制字符" in e.message for e in err.value.errors), err.value.errors
+
+    refused(lambda: register_customer(office, CustomerDraft(
+        name=f"明达{char}", kind="单位", category="终端客户",
+        contacts=(ContactDraft(name="联系人", mobile="13900001111"),))), "客户名称")
+    refused(lambda: register_customer(office, CustomerDraft(
+        name="明达二厂", kind="单位", category="终端客户", notes=f"多行\n备注{char}",
+        contacts=(ContactDraft(name="联系人", mobile="13900001111"),))), "备注")
+    refused(lambda: register_customer(office, CustomerDraft(
+        name="明达三厂", kind="单位", category="终端客户",
+        contacts=(ContactDraft(name=f"王{char}", mobile="13900001111"),))), "联系人1姓名")
+    refused(lambda: cs.register(office, cs.IntakeDraft(subject=f"延误{char}", complainant="张")), "主题")
+    with office.sessions() as s:
+        first = s.query(Customer.id).order_by(Customer.id).first()
+    assert first is not None
+    refused(lambda: v.record_visit(office, v.VisitRecordDraft(
+        customer_id=first[0], result="成功", visited_at="2026-11-20 15:30", problems=f"漏油{char}")), "问题点")
+    refused(lambda: sr.add_service_record(office, sr.ServiceDraft(
+        customer_id=first[0], served_on="2026-11-18", kind="维修", content=f"换件{char}")), "服务内容")
+    refused(lambda: us.create_user(ctx.as_user(admin), "xiaozhao", f"小赵{char}", Role.CLERK, "secret-123"),
+            "姓名")
+    # a tab and a newline are text, not controls: multi-line fields keep them
+    kept = register_customer(office, CustomerDraft(name="明达\t四厂", kind="单位", category="终端客户",
+                                                   notes="第一行\n第二行",
+                                                   contacts=(ContactDraft(name="联系人", mobile="13900001111"),)))
+    assert kept.id
