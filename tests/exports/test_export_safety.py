@@ -155,6 +155,11 @@ def test_long_text_wraps_within_a_bounded_column(office: ServiceContext, tmp_pat
     cell = ws.cell(3, column + 1)
     assert cell.value == long and cell.alignment.wrap_text
     assert all(d.width <= 40 for d in ws.column_dimensions.values())
+    assert ws.row_dimensions[3].height >= 4 * 14  # the row grows to show the wrapped lines (Calc does not)
+    # dates and times stay real dates, shown to the minute in a column wide enough for them (never ####)
+    at = header.index("回访时间") + 1
+    assert ws.cell(3, at).is_date and ws.cell(3, at).number_format == "yyyy-mm-dd hh:mm"
+    assert ws.column_dimensions[ws.cell(3, at).column_letter].width >= 18
 
 
 def test_the_customer_ledger_of_all_customers_includes_the_archived(office: ServiceContext,
