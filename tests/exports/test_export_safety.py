@@ -4,6 +4,9 @@ its title and header repeated and a page footer. The services refuse control cha
 
 from __future__ import annotations
 
+import csv
+import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -12,7 +15,7 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.errors import ValidationError
@@ -162,15 +165,20 @@ def test_long_text_wraps_within_a_bounded_column(office: ServiceContext, tmp_pat
     assert ws.column_dimensions[ws.cell(3, at).column_letter].width >= 18
 
 
-def test_the_customer_ledger_of_all_customers_includes_the_archived(office: ServiceContext,
-                                                                    tmp_path: Path) -> None:
+def test_the_customer_ledger_says_it_leaves_the_archived_out(office: ServiceContext, tmp_path: Path) -> None:
+    """客户台账（全部） left out the archived customers without saying so: the title and 说明 say it now, and
+    the 已归档 ledger holds them, with 状态 已归档."""
     out = tmp_path / "客户台账.xlsx"
-    assert lg.export(office, lg.Ledger.CUSTOMERS, lg.LedgerFilter(), out).rows == 2
+    assert lg.export(office, lg.Ledger.CUSTOMERS, lg.LedgerFilter(), out).rows == 1
+    wb = load_workbook(out)
+    assert wb.worksheets[0]["A1"].value == "本公司 客户台账（全部；不含已归档客户）"
+    assert ["不含", "不含已归档客户"] in [[c.value for c in row] for row in wb["说明"].iter_rows()]
+    assert lg.export(office, lg.Ledger.CUSTOMERS, lg.LedgerFilter(state=lg.ARCHIVED), out).rows == 1
     ws = load_workbook(out).worksheets[0]
+    assert ws["A1"].value == "本公司 客户台账（全部；状态：已归档）"
     header = [c.value for c in ws[2]]
-    rows = {r[header.index("客户名称")]: r[header.index("状态")] for r in ws.iter_rows(min_row=3, max_row=4,
-                                                                                     values_only=True)}
-    assert rows == {"杭州明达机械": "正常", "远纳运输": "已归档"}
+    assert (ws.cell(3, header.index("客户名称") + 1).value, ws.cell(3, header.index("状态") + 1).value) == (
+        "远纳运输", "已归档")
 
 
 @pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b"])
@@ -205,3 +213,31 @@ def test_services_refuse_control_characters_naming_the_field(ctx: ServiceContext
                                                    notes="第一行\n第二行",
                                                    contacts=(ContactDraft(name="联系人", mobile="13900001111"),)))
     assert kept.id
+
+
+def test_titles_say_what_is_included(office: ServiceContext, tmp_path: Path) -> None:
+    out = tmp_path / "out.xlsx"
+    lg.export(office, lg.Ledger.CUSTOMERS, lg.LedgerFilter(state="正常", text="明达"), out)
+    assert load_workbook(out).worksheets[0]["A1"].value == "本公司 客户台账（全部；搜索：明达；状态：正常；不含已归档客户）"
+    lg.export(office, lg.Ledger.VISITS, lg.LedgerFilter(start=date(2026, 10, 1), end=date(2026, 10, 31)), out)
+    assert load_workbook(out).worksheets[0]["A1"].value == "本公司 回访台账（2026-10-01 至 2026-10-31）"
+    cs.export_ledger(office, out, cs.ComplaintFilter(states=frozenset({"处理中"}), overdue_only=True))
+    assert load_workbook(out).worksheets[0]["A1"].value == "本公司 投诉台账（全部；处理状态：处理中；仅逾期）"
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_reads_the_hostile_names_as_text(office: ServiceContext, tmp_path: Path) -> None:
+    """A real spreadsheet program, not openpyxl, opens the file: the names come out as typed, not evaluated
+    (a formula =1+1 would come out as 2, the HYPERLINK as y)."""
+    with office.sessions() as s, s.begin():
+        first = s.execute(select(Customer.id).order_by(Customer.id)).scalars().first()
+        s.execute(update(Customer).where(Customer.id == first).values(
+            name="=1+1", primary_contact='=HYPERLINK("http://x","y")'))
+    out = tmp_path / "客户台账.xlsx"
+    lg.export(office, lg.Ledger.CUSTOMERS, lg.LedgerFilter(), out)
+    subprocess.run(["soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", str(tmp_path),
+                    str(out)], check=True, capture_output=True, timeout=300)
+    rows = list(csv.reader((tmp_path / "客户台账.csv").read_text("utf-8").splitlines()))
+    at = rows[1].index("联系人")
+    assert (rows[2][1], rows[2][at]) == ("=1+1", '=HYPERLINK("http://x","y")')
