@@ -115,7 +115,8 @@ def test_user_text_is_written_as_text_exactly_as_typed(office: ServiceContext, t
 @pytest.mark.parametrize("writer", list(WRITERS))
 def test_a_control_character_in_the_database_does_not_break_an_export(office: ServiceContext, tmp_path: Path,
                                                                       writer: str) -> None:
-    _store(office, CONTROLS)
+    postgres = office.engine.dialect.name == "postgresql"
+    _store(office, CONTROLS.replace("\x00", "") if postgres else CONTROLS)  # PostgreSQL cannot store a NUL
     out = tmp_path / "out.xlsx"
     WRITERS[writer](office, out)
     values = [c.value for c in _cells(load_workbook(out))]
