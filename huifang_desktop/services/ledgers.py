@@ -1247,7 +1247,7 @@ def archived_note(ledger: Ledger, f: LedgerFilter) -> str:
     return ""
 
 
-def title_text(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter) -> str:
+def _title_text(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter) -> str:
     """What the title says is included: the period, then every filter that narrows it and what the
     ledger leaves out (``全部；搜索：明达；状态：正常；不含已归档客户``)."""
     parts = [period_text(f)]
@@ -1362,7 +1362,7 @@ def export(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter, path: Path | st
                     for i in picked]
     try:
         written = write_ledger(rows(), out, title=ledger.value, company=load_settings(ctx).company,
-                               period_text=title_text(ctx, ledger, f), notes=notes, columns=xlsx_columns)
+                               period_text=_title_text(ctx, ledger, f), notes=notes, columns=xlsx_columns)
     except OSError as exc:
         raise write_failed(out, exc, LedgerError) from exc
     if progress is not None:
