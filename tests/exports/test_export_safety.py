@@ -17,6 +17,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select, update
 
+from huifang_desktop import app
+from huifang_desktop.config import AppPaths
 from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.domain.roles import Role
@@ -33,6 +35,7 @@ from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.customers import add_purchase, register_customer, set_archived
 from huifang_desktop.services.settings import load_settings, save_settings
 from huifang_desktop.storage.models import AuditLog, Complaint, Customer, ServiceRecord, User, VisitRecord
+from tests.test_cli_visits import run  # noqa: F401  (fixture)
 
 HOSTILE = ("=1+1", '=HYPERLINK("http://x","y")', "+1", "-1", "@SUM(A1)")
 CONTROLS = "甲\x00乙\x07丙\x1b丁"  # NUL, BEL, ESC
@@ -242,3 +245,22 @@ def test_libreoffice_reads_the_hostile_names_as_text(office: ServiceContext, tmp
     rows = list(csv.reader((tmp_path / "客户台账.csv").read_text("utf-8").splitlines()))
     at = rows[1].index("联系人")
     assert (rows[2][1], rows[2][at]) == ("=1+1", '=HYPERLINK("http://x","y")')
+
+
+def test_an_imported_name_with_control_characters_is_stored_clean_and_exports(
+        run: Any, tmp_path: Path) -> None:  # noqa: F811
+    """An import (a .csv can hold BEL and ESC) used to store them, and every export failed afterwards."""
+    data, sheet = tmp_path / "data", tmp_path / "客户.csv"
+    opened = app.open_context(AppPaths(data))
+    try:
+        us.create_user(opened, "xiaowang", "小王", Role.CLERK, "secret-123", "客服部")
+    finally:
+        opened.engine.dispose()
+    sheet.write_text("客户名称,电话\n甲\x07公司,13812345678\n乙\x1b公司,13912345678\n", "utf-8")
+    code, out, err = run(["--data-dir", str(data), "import", "customers", str(sheet)])
+    assert code == 0, out + err
+    xlsx = tmp_path / "客户台账.xlsx"
+    code, out, err = run(["--data-dir", str(data), "export", "customers", str(xlsx)])
+    assert code == 0, out + err
+    names = [row[1] for row in load_workbook(xlsx).worksheets[0].iter_rows(min_row=3, max_row=4, values_only=True)]
+    assert names == ["甲公司", "乙公司"]
