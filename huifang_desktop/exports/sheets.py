@@ -22,8 +22,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-# Exactly openpyxl's ILLEGAL_CHARACTERS_RE: the C0 controls but tab, newline and carriage return.
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# the C0 controls but tab, newline and carriage return: exactly openpyxl's ILLEGAL_CHARACTERS_RE
+from huifang_desktop.domain.validation import CONTROL_CHARS
+
 _ERROR_CODES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
 # A string a spreadsheet could take for a formula (= + - @, a leading tab or CR), an error code (#…), or one
 # holding a control character. ``_SEP`` joins a row's strings so that one search checks the whole row.
@@ -78,18 +79,6 @@ def set_text(cell: Any, value: str) -> None:
         cell.quotePrefix = True
 
 
-def safe_value(ws: Any, value: Any, style: Any = None) -> Any:
-    """``value`` as ``ws.append`` takes it: a protected cell for a risky string, else ``value`` itself."""
-    if type(value) is str and risky(value):
-        return text_cell(ws, value, style)
-    return value
-
-
-def safe_row(ws: Any, row: Sequence[Any]) -> list[Any]:
-    """``row`` with every risky string in a protected cell."""
-    return [safe_value(ws, v) for v in row]
-
-
 def footer_text(text: str) -> str:
     """``text`` for a header/footer section: ``&`` starts a field code there, so it is doubled."""
     return plain_text(text).replace("&", "&&")
@@ -120,4 +109,4 @@ def print_setup(ws: Any, *, columns: int, title_rows: str | None = None, footer_
 
 
 __all__ = ["CONTROL_CHARS", "FOOTER_PAGES", "FOOTER_TIME", "WIDE_COLUMNS", "footer_text", "plain_text",
-           "print_setup", "risky", "row_risky", "safe_row", "safe_value", "set_text", "text_cell"]
+           "print_setup", "risky", "row_risky", "set_text", "text_cell"]
