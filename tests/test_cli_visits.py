@@ -97,7 +97,7 @@ def test_cli_export_visits_writes_the_ledger(run: Any, office: Any, tmp_path: Pa
     assert [c.value for c in ws[2]] == list(LEDGER_HEADERS)
     assert ws.freeze_panes == "A3"
     assert ws.auto_filter.ref == "A2:O4"
-    assert ws.column_dimensions["C"].width == 28
+    assert ws.column_dimensions["C"].width == 8  # fitted to the names (乙公司), at most the column's 28
     row = {h: c.value for h, c in zip(LEDGER_HEADERS, ws[3])}
     assert {k: row[k] for k in ("编号", "客户编号", "客户名称", "等级", "回访类型", "回访方式", "计划日期", "回访时间",
                                 "回访人", "结果", "满意度", "状态", "负责人")} == {
@@ -109,7 +109,8 @@ def test_cli_export_visits_writes_the_ledger(run: Any, office: Any, tmp_path: Pa
     shown = "逾期" if date.today() > date(2026, 11, 30) else "待回访"  # the command runs on the real clock
     assert (pending[0], pending[4], pending[6], pending[9], pending[11]) == (
         None, "使用", datetime(2026, 11, 30), None, shown)
-    assert ws.max_row == 4  # the December satisfaction visit is outside the period
+    assert ws.max_row == 5  # the December satisfaction visit is outside the period; row 5 is the 合计
+    assert [c.value for c in ws[5]][:2] == ["合计", "共 2 条"]
     with cctx.sessions() as s:
         log = s.execute(select(AuditLog).where(AuditLog.action == "导出回访台账")).scalar_one()
     assert (log.username, log.label) == ("system", "回访台账.xlsx")

@@ -23,11 +23,25 @@ def to_halfwidth(text: str) -> str:
     return text.translate(_FULLWIDTH)
 
 
+# The C0 control characters but tab, newline and carriage return (exactly what an .xlsx cell cannot hold):
+# NUL, BEL, ESC… are never typed on purpose, print as nothing and break every Excel export.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+CONTROL_MESSAGE = "含有不可见的控制字符（如 NUL、BEL、ESC），请删除后再填写"
+
+
+def check_controls(raw: str | None, *, label: str, field: str) -> None:
+    """Raise :class:`ValidationError` naming the field when ``raw`` holds a control character (tab,
+    newline and carriage return are allowed: multi-line text)."""
+    if raw and CONTROL_CHARS.search(raw):
+        raise ValidationError(FieldError(field, label, CONTROL_MESSAGE))
+
+
 def clean_text(text: str | None) -> str:
-    """Trim, fold full-width spaces and collapse runs of white space."""
+    """Trim, fold full-width spaces, collapse runs of white space and drop control characters (the
+    field-level entry points :func:`require_text` and :func:`optional_text` refuse them instead)."""
     if not text:
         return ""
-    return re.sub(r"\s+", " ", text.replace("\u3000", " ")).strip()
+    return re.sub(r"\s+", " ", CONTROL_CHARS.sub("", text.replace("\u3000", " "))).strip()
 
 
 _MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -169,6 +183,7 @@ def validate_email(raw: str | None, *, label: str = "邮箱", field: str = "emai
 
 
 def require_text(raw: str | None, *, label: str, field: str, max_len: int = 200) -> str:
+    check_controls(raw, label=label, field=field)
     text = clean_text(raw)
     if not text:
         raise ValidationError(FieldError(field, label, "不能为空"))
@@ -178,6 +193,7 @@ def require_text(raw: str | None, *, label: str, field: str, max_len: int = 200)
 
 
 def optional_text(raw: str | None, *, label: str, field: str, max_len: int = 2000) -> str:
+    check_controls(raw, label=label, field=field)
     text = clean_text(raw) if max_len <= 200 else (raw or "").strip()
     if len(text) > max_len:
         raise ValidationError(FieldError(field, label, f"不能超过 {max_len} 个字"))

@@ -2,7 +2,7 @@
 
 The service builds a :class:`~huifang_desktop.domain.stats.StatsReport` (tables of plain values and the
 charts drawn from them); this module only writes it. Every table gets its own sheet: title and period on
-top, the header frozen below them, real numbers with Excel number formats (rates are ratios formatted
+top, the header frozen below them (and repeated on every printed page: A4, one page wide), real numbers with Excel number formats (rates are ratios formatted
 ``0.0%``, so Excel can compute with them), the table's note underneath. The sheet ``图表`` holds the charts
 as native Excel charts (openpyxl.chart) referring to the data sheets, so they follow the numbers when
 someone edits them. The file is written next to the target as ``*.part`` and moved into place at the end.
@@ -22,6 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from huifang_desktop.domain.stats import ChartKind, ChartSpec, ColumnFormat, ReportTable, StatsReport
 from huifang_desktop.exports.files import through_part_file
+from huifang_desktop.exports.sheets import print_setup, set_text
 
 CHART_SHEET = "图表"
 HEADER_ROW = 4  # rows 1–2: title and period, row 3 blank
@@ -58,9 +59,19 @@ def _sheet_name(title: str, used: set[str]) -> str:
     return name
 
 
+def _put(ws: Worksheet, row: int, column: int, value: Any) -> Any:
+    """Write ``value`` into a cell; text stays text (never a formula, no control characters)."""
+    cell = ws.cell(row, column)
+    if isinstance(value, str):
+        set_text(cell, value)
+    else:
+        cell.value = value
+    return cell
+
+
 def _heading(ws: Worksheet, report: StatsReport, title: str, columns: int) -> None:
-    ws.cell(1, 1, f"{report.company} {report.title}：{title}".strip()).font = _TITLE_FONT
-    ws.cell(2, 1, f"统计期间：{report.period.label}（{report.period.start:%Y-%m-%d} 至 {report.period.end:%Y-%m-%d}）"
+    _put(ws, 1, 1, f"{report.company} {report.title}：{title}".strip()).font = _TITLE_FONT
+    _put(ws, 2, 1, f"统计期间：{report.period.label}（{report.period.start:%Y-%m-%d} 至 {report.period.end:%Y-%m-%d}）"
                   f"    制表时间：{report.generated_at:%Y-%m-%d %H:%M}").font = _SUB_FONT
     if columns > 1:
         ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=columns)
@@ -70,15 +81,17 @@ def _heading(ws: Worksheet, report: StatsReport, title: str, columns: int) -> No
 def _write_table(ws: Worksheet, report: StatsReport, table: ReportTable) -> None:
     n = len(table.headers)
     _heading(ws, report, table.title, n)
+    print_setup(ws, columns=n, title_rows=f"1:{HEADER_ROW}",
+                footer_left=f"{report.company} {report.title}：{table.title}（{report.period.label}）".strip())
     for c, name in enumerate(table.headers, start=1):
-        cell = ws.cell(HEADER_ROW, c, name)
+        cell = _put(ws, HEADER_ROW, c, name)
         cell.font, cell.fill, cell.border, cell.alignment = _HEADER_FONT, _HEADER_FILL, _BORDER, _CENTER
         width = table.widths[c - 1] if c - 1 < len(table.widths) else 12
         ws.column_dimensions[get_column_letter(c)].width = max(width * 1.3, len(name) * 2.2)
     for r, row in enumerate(table.rows):
         total = str(row[0]) == "合计"
         for c, value in enumerate(row, start=1):
-            cell = ws.cell(HEADER_ROW + 1 + r, c, _plain(value))
+            cell = _put(ws, HEADER_ROW + 1 + r, c, _plain(value))
             cell.border = _BORDER
             fmt = NUMBER_FORMATS.get(table.format_at(r, c - 1))
             if fmt is not None and isinstance(value, int | float) and not isinstance(value, bool):
@@ -88,7 +101,7 @@ def _write_table(ws: Worksheet, report: StatsReport, table: ReportTable) -> None
     ws.freeze_panes = ws.cell(HEADER_ROW + 1, 2 if n > 3 else 1)
     if table.note:
         note_row = HEADER_ROW + len(table.rows) + 2
-        ws.cell(note_row, 1, f"说明：{table.note}").alignment = Alignment(wrap_text=False)
+        _put(ws, note_row, 1, f"说明：{table.note}").alignment = Alignment(wrap_text=False)
 
 
 def _plain(value: Any) -> Any:
@@ -111,9 +124,9 @@ def _chart(report: StatsReport, spec: ChartSpec, refs: dict[str, tuple[Worksheet
         ws, first = data_ws, 2
         used = (spec.category_column, *spec.series_columns)
         for k, c in enumerate(used):
-            data_ws.cell(1, data_col + k, table.headers[c])
+            _put(data_ws, 1, data_col + k, table.headers[c])
             for i, row in enumerate(rows):
-                data_ws.cell(2 + i, data_col + k, _plain(row[c]))
+                _put(data_ws, 2 + i, data_col + k, _plain(row[c]))
         cat_col, series_cols = data_col, tuple(data_col + 1 + k for k in range(len(spec.series_columns)))
         data_col += len(used) + 1
     else:
@@ -160,14 +173,18 @@ def write_stats_workbook(report: StatsReport, out_path: Path | str) -> int:
             first = refs[report.tables[0].key][0]
             row = first.max_row + 2
             for note in report.notes:
-                first.cell(row, 1, note).font = _SUB_FONT
+                _put(first, row, 1, note).font = _SUB_FONT
                 row += 1
         if report.tables:
             wb.remove(default)
         if report.charts:  # right after the first table (主要指标)
             cs = wb.create_sheet(CHART_SHEET, 1 if report.tables else 0)
-            cs.cell(1, 1, f"{report.company} {report.title}：图表".strip()).font = _TITLE_FONT
-            cs.cell(2, 1, f"统计期间：{report.period.label}").font = _SUB_FONT
+            _put(cs, 1, 1, f"{report.company} {report.title}：图表".strip()).font = _TITLE_FONT
+            _put(cs, 2, 1, f"统计期间：{report.period.label}").font = _SUB_FONT
+            print_setup(cs, columns=2 * CHART_COLUMNS,
+                        footer_left=f"{report.company} {report.title}：图表（{report.period.label}）".strip())
+            chart_rows = 3 + ((len(report.charts) + 1) // 2) * CHART_ROWS
+            cs.print_area = f"A1:{get_column_letter(2 * CHART_COLUMNS)}{chart_rows}"
             data_col = 2 * CHART_COLUMNS + 3
             for i, spec in enumerate(report.charts):
                 chart, data_col = _chart(report, spec, refs, cs, data_col)

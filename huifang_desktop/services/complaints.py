@@ -1553,8 +1553,25 @@ def export_ledger(ctx: ServiceContext, out_path: Path | str, f: ComplaintFilter 
     out = checked_target(out_path, ExportError, suffix=".xlsx")
     period = period_text(f.start, f.end)
     company = load_settings(ctx).company
+    narrowed = [f"{label}：{'、'.join(sorted(values))}" for label, values in (
+        ("处理状态", f.states), ("严重程度", f.severities), ("类别", f.categories), ("类型", f.kinds)) if values]
+    if f.overdue_only:
+        narrowed.append("仅逾期")
+    if f.mine or f.handler_id is not None or f.customer_id is not None:
+        with ctx.sessions() as s:
+            if f.mine:
+                narrowed.append(f"负责人：{ctx.user.display_name}")
+            elif f.handler_id is not None:
+                handler = s.get(User, f.handler_id)
+                narrowed.append(f"负责人：{handler.display_name if handler else f.handler_id}")
+            if f.customer_id is not None:
+                customer = s.get(Customer, f.customer_id)
+                narrowed.append(f"客户：{customer.name if customer else f.customer_id}")
+    if clean_text(f.text):
+        narrowed.append(f"搜索：{clean_text(f.text)}")
     try:
-        count = write_visit_ledger(ledger_rows(ctx, f), out, company=company, period_text=period,
+        count = write_visit_ledger(ledger_rows(ctx, f), out, company=company,
+                                   period_text="；".join([period, *narrowed]),
                                    headers=LEDGER_HEADERS, widths=LEDGER_WIDTHS, title=LEDGER_TITLE)
     except OSError as exc:
         raise write_failed(out, exc, ExportError) from exc

@@ -437,6 +437,8 @@ class _Customers(_Spec):
         return tuple(load_settings(ctx).categories)
 
     def _filter(self, ctx: ServiceContext, f: LedgerFilter) -> tuple[CustomerFilter, list[Any]]:
+        """No state or a status (正常, 流失…): the customers not archived; 已归档: only the archived ones
+        (the title and the 说明 sheet say so: :func:`archived_note`)."""
         limited, dep = _customer_scope(ctx)
         key, desc = self.sort_of(f)
         cf = CustomerFilter(text=f.text, grade=f.grade, category=f.kind, owner_id=_owner(ctx, f),
@@ -1240,6 +1242,26 @@ def period_text(f: LedgerFilter) -> str:
     return f"{f.start:%Y-%m-%d} 起" if f.start is not None else f"至 {f.end:%Y-%m-%d}"
 
 
+def archived_note(ledger: Ledger, f: LedgerFilter) -> str:
+    """``不含已归档`` when the ledger leaves the archived customers out under ``f`` (the 客户台账 unless
+    its state is 已归档, the 终端客户信息台帐 always), else ''."""
+    if ledger is Ledger.END_CUSTOMERS or (ledger is Ledger.CUSTOMERS and f.state != ARCHIVED):
+        return f"不含{ARCHIVED}客户"
+    return ""
+
+
+def _title_text(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter) -> str:
+    """What the title says is included: the period, then every filter that narrows it and what the
+    ledger leaves out (``全部；搜索：明达；状态：正常；不含已归档客户``)."""
+    parts = [period_text(f)]
+    for item, value in describe_filter(ctx, ledger, f)[1:-1]:  # not the date (said first) nor the order
+        if value not in (ALL, "（无）"):
+            parts.append(f"{item}：{value}")
+    if archived_note(ledger, f):
+        parts.append(archived_note(ledger, f))
+    return "；".join(parts)
+
+
 def describe_filter(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter) -> list[tuple[str, str]]:
     """The filter in words, one (item, value) per line; unset parts say 全部."""
     spec = _SPECS[ledger]
@@ -1336,13 +1358,14 @@ def export(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter, path: Path | st
 
     notes = [("台账", ledger.value), ("单位", load_settings(ctx).company),
              *[(f"筛选：{item}", value) for item, value in describe_filter(ctx, ledger, f)],
+             *([("不含", archived_note(ledger, f))] if archived_note(ledger, f) else []),
              ("列", "、".join(cols[i].label for i in picked)),
              ("导出人", _user_label(ctx)), ("导出时间", ctx.now())]
     xlsx_columns = [XlsxColumn(cols[i].label, cols[i].width, _xlsx_format(cols[i]), cols[i].total)
                     for i in picked]
     try:
         written = write_ledger(rows(), out, title=ledger.value, company=load_settings(ctx).company,
-                               period_text=period_text(f), notes=notes, columns=xlsx_columns)
+                               period_text=_title_text(ctx, ledger, f), notes=notes, columns=xlsx_columns)
     except OSError as exc:
         raise write_failed(out, exc, LedgerError) from exc
     if progress is not None:

@@ -1534,7 +1534,7 @@ def export_audit(ctx: ServiceContext, out_path: Path | str, f: AuditFilter = Aud
     company = load_settings(ctx).company
     try:
         count = write_visit_ledger(audit_rows(ctx, f), out, company=company, period_text=period,
-                                   headers=AUDIT_HEADERS, widths=AUDIT_WIDTHS, title=AUDIT_TITLE)
+                                   headers=AUDIT_HEADERS, widths=AUDIT_WIDTHS, title=AUDIT_TITLE, count_row=False)
     except OSError as exc:
         raise write_failed(out, exc, ExportError) from exc
     with ctx.sessions() as s, s.begin():

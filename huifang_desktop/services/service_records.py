@@ -40,7 +40,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, Role, business_roles, can
 from huifang_desktop.domain.schedule import Trigger, TriggerKind
-from huifang_desktop.domain.validation import clean_text, parse_date, to_halfwidth
+from huifang_desktop.domain.validation import (
+    CONTROL_CHARS,
+    CONTROL_MESSAGE,
+    clean_text,
+    parse_date,
+    to_halfwidth,
+)
 from huifang_desktop.domain.visits import display_state, format_visit_number
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit, diff, recent_changes
 from huifang_desktop.services.customers import check_visible, customer_scope
@@ -314,6 +320,8 @@ class _Clean:
 
 def _text(raw: str | None, label: str, name: str, limit: int, errors: list[FieldError]) -> str:
     text = (raw or "").strip()
+    if CONTROL_CHARS.search(text):
+        errors.append(FieldError(name, label, CONTROL_MESSAGE))
     if len(text) > limit:
         errors.append(FieldError(name, label, f"不能超过 {limit} 个字（现在 {len(text)} 个）"))
     return text

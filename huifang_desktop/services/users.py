@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import ROLE_LABELS, Permission, Role, can
-from huifang_desktop.domain.validation import clean_text
+from huifang_desktop.domain.validation import CONTROL_CHARS, CONTROL_MESSAGE, clean_text
 from huifang_desktop.services.context import ServiceContext, UserInfo, audit
 from huifang_desktop.services.errors import NotFound, ServiceError
 from huifang_desktop.services.signing import ensure_key_at_login, password_changed, set_new_key, with_state
@@ -134,6 +134,8 @@ def create_user(ctx: ServiceContext, username: str, display_name: str, role: Rol
     username = clean_text(username).lower()
     if not username or not username.replace("_", "").replace(".", "").isalnum() or not username.isascii():
         errors.append(FieldError("username", "用户名", "只能用字母、数字、点和下划线"))
+    if CONTROL_CHARS.search(display_name or ""):
+        errors.append(FieldError("display_name", "姓名", CONTROL_MESSAGE))
     display_name = clean_text(display_name)
     if not display_name:
         errors.append(FieldError("display_name", "姓名", "不能为空"))

@@ -365,7 +365,7 @@ def test_export_writes_a_workbook_an_office_can_hand_on(office: Office, tmp_path
     assert [ws.cell(r, 7).value for r in (3, 4, 5)] == [300, 1200.5, None]
     assert [ws.cell(r, 6).value for r in (3, 4, 5)] == [None, 86, 10.25]
     assert [c.value for c in ws[6]] == ["合计", None, None, None, 3, 96.25, 1500.5, None]
-    assert ws["A6"].font.b and ws.column_dimensions["C"].width == 24
+    assert ws["A6"].font.b and ws.column_dimensions["C"].width == 14  # fitted to 浙江华成建设 (at most 24)
 
     notes = {row[0]: row[1] for row in wb["说明"].iter_rows(min_row=2, values_only=True)}
     assert notes["台账"] == "售后服务台账" and notes["单位"] == "本公司"
@@ -446,7 +446,8 @@ def test_cli_exports_customers_services_and_end_customers(run: Any, tmp_path: Pa
         wb = load_workbook(out, read_only=True)
         assert wb.sheetnames == [title, "说明"]
         first = next(wb[title].iter_rows(max_row=1, values_only=True))
-        assert first[0].endswith(f"{title}（2020-01-01 至 2026-12-31）")
+        leaves_out = "；不含已归档客户" if what != "services" and what != "service" else ""
+        assert first[0].endswith(f"{title}（2020-01-01 至 2026-12-31{leaves_out}）")
         wb.close()
     code, _stdout, err = run(["--data-dir", str(data), "export", "services", str(tmp_path / "x.xlsx"),
                               "--from", "2026-12-01", "--to", "2026-11-01"])

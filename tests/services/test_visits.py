@@ -678,7 +678,8 @@ def test_export_ledger_is_logged_and_refuses_a_missing_folder(ctx: ServiceContex
     out = tmp_path / "台账.xlsx"
     assert v.export_ledger(cctx, out, start=date(2026, 11, 1), end=date(2026, 11, 30)) == 3
     ws = load_workbook(out).active
-    rows = list(ws.iter_rows(min_row=3, values_only=True))
+    *rows, total = ws.iter_rows(min_row=3, values_only=True)
+    assert total[:2] == ("合计", "共 3 条")
     assert [(r[0], r[9], r[11]) for r in rows] == [
         ("HF20261123-001", "未接通", "计划外"), ("HF20261124-001", "成功", "已回访"), (None, None, "待回访")]
     with ctx.sessions() as s:
