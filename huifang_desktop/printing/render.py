@@ -29,6 +29,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
+from huifang_desktop.domain import formcode
 from huifang_desktop.printing.fonts import register_font
 from huifang_desktop.printing.templates import Cell, Column, FormTemplate, PageSetup, Row
 
@@ -49,6 +50,8 @@ BLANK_DATE = "年　　月　　日"
 BLANK_DATETIME = "年　　月　　日　　时　　分"
 CONTINUED = "（续）"
 TAMPERED_WARNING = "注意：本记录在签字后被修改，签字无效，请重新审核。"
+QR_SIZE = 17.0  # mm, quiet zone included: 0.5 mm modules for a number code, 3 pixels at 150 dpi
+QR_TOP_OUT = 3.0  # mm the code reaches into the top margin (it stays clear of the 编号 line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +145,12 @@ class FormLayout:
     header_height: float
     tampered: bool
     signed: SignatureInfo | None
+    qr: str = ""  # the text of the header's QR code ("" when the template has none)
+
+    @property
+    def qr_box(self) -> Rect | None:
+        """Where the QR code is drawn (quiet zone included), or None."""
+        return _qr_box(_ctx(self.template.page)) if self.qr else None
 
     @property
     def copies(self) -> tuple[str, ...]:
@@ -1025,8 +1034,12 @@ def layout_form(template: FormTemplate, values: Mapping[str, Any] | None = None,
     for page in pages:
         if number:
             page.fields.append(FieldBox(template.number_field, template.number_label, number_box, (number,)))
+    qr = ""
+    if template.qr:
+        qr = formcode.encode(number) if number and formcode.SEPARATOR not in number else \
+            formcode.encode_kind(template.name or template.title)
     return FormLayout(template, tuple(pages), number, number_box, template.company or company, header_h,
-                      tampered, signed)
+                      tampered, signed, qr)
 
 
 def _build_row(ctx: _Ctx, row: Row, values: Mapping[str, Any],
@@ -1083,6 +1096,8 @@ def _draw_header(c: Canvas, ctx: _Ctx, layout: FormLayout, page: PageLayout, cop
     top = ctx.top
     cx = ctx.x0 + ctx.width / 2
     right = ctx.x0 + ctx.width
+    if layout.qr:  # the code sits in the top-right corner: the copy tag and the stamp move left of it
+        right -= QR_SIZE * MM + ctx.fs * 0.6
     tag_w = 0.0
     copies = layout.copies
     if len(copies) > 1:
@@ -1132,7 +1147,7 @@ def _draw_header(c: Canvas, ctx: _Ctx, layout: FormLayout, page: PageLayout, cop
         page.rules.append((layout.number_box.x, base - 2, layout.number_box.x + 40 * MM, base - 2))
     if t.form_code:
         code = f"表单编号：{t.form_code}"
-        page.text(right - m.width(code, ctx.fs), base, code, ctx.fs)
+        page.text(ctx.x0 + ctx.width - m.width(code, ctx.fs), base, code, ctx.fs)
     if layout.tampered:
         x = _inline_warning_x(ctx, t, layout.number)
         if x is None:
@@ -1140,6 +1155,48 @@ def _draw_header(c: Canvas, ctx: _Ctx, layout: FormLayout, page: PageLayout, cop
         else:
             page.text(x, base, TAMPERED_WARNING, ctx.fs, RED_BOLD)
     _flush_title(c, ctx, c_title)
+    if layout.qr:
+        _draw_qr(c, layout.qr, _qr_box(ctx))
+
+
+def _qr_box(ctx: _Ctx) -> Rect:
+    size = QR_SIZE * MM
+    return Rect(ctx.x0 + ctx.width - size, ctx.top + QR_TOP_OUT * MM - size, size, size)
+
+
+@functools.lru_cache(maxsize=256)
+def _qr_runs(text: str) -> tuple[int, tuple[tuple[int, int, int], ...]]:
+    """The QR modules of ``text`` (reportlab's encoder, level M) as dark runs (row, column, length) and the
+    module count with the quiet zone; computed once per code (a batch prints each number once, the empty
+    forms' codes recur)."""
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+
+    widget = QrCodeWidget(text, barLevel="M", barBorder=4)
+    widget.qr.make()
+    count = widget.qr.getModuleCount()
+    runs: list[tuple[int, int, int]] = []
+    for r, row in enumerate(widget.qr.modules):
+        col = 0
+        while col < count:
+            if row[col]:
+                start = col
+                while col < count and row[col]:
+                    col += 1
+                runs.append((r, start + 4, col - start))
+            else:
+                col += 1
+    return count + 8, tuple(runs)
+
+
+def _draw_qr(c: Canvas, text: str, box: Rect) -> None:
+    count, runs = _qr_runs(text)
+    module = box.w / count
+    path = c.beginPath()
+    top = box.y + box.h
+    for r, col, n in runs:
+        path.rect(box.x + col * module, top - (r + 5) * module, n * module, module)
+    c.setFillGray(0)
+    c.drawPath(path, stroke=0, fill=1)
 
 
 def _flush_title(c: Canvas, ctx: _Ctx, title: tuple[float, float, str, float, float]) -> None:

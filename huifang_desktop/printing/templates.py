@@ -3,7 +3,7 @@
 A template is a TOML file an office may edit (title, company name, labels, extra fields) without
 touching Python. Its shape::
 
-    [form]                      # title, company, form_code, number_field, number_label, copies
+    [form]                      # title, company, form_code, number_field, number_label, copies, qr
     [page]                      # optional: margins, grid, sizes (see PageSetup)
     [[row]]                     # rows from top to bottom; a row is a list of cells on the grid ...
     cells = [ { type = "field", label = "客户名称", field = "customer_name", span = 6 }, ... ]
@@ -136,6 +136,7 @@ class FormTemplate:
     number_label: str = "编号"
     copies: tuple[str, ...] = ()  # 一式N联: one recipient per copy; () prints one copy without a copy line
     page: PageSetup = field(default_factory=PageSetup)
+    qr: bool = True  # a QR code of the form's 编号 (domain/formcode.py) next to 表单编号
 
     def field_names(self) -> list[str]:
         """Every value name the template reads, in order of appearance."""
@@ -236,7 +237,7 @@ def parse_template(text: str, *, source: str, name: str = "") -> FormTemplate:
 # Validation
 
 
-_FORM_KEYS = ("title", "company", "form_code", "number_field", "number_label", "copies")
+_FORM_KEYS = ("title", "company", "form_code", "number_field", "number_label", "copies", "qr")
 _CELL_KEYS: dict[str, tuple[str, ...]] = {
     "field": ("label", "field", "format", "align", "label_width", "label_position", "lines"),
     "text": ("label", "field", "lines", "label_width", "label_position", "sign_field", "sign_date_field",
@@ -360,6 +361,7 @@ class _Builder:
             number_label=self.text(form, "number_label", ("form",), default="编号"),
             copies=self.copies(form),
             page=page,
+            qr=self.flag(form, "qr", ("form",)) if "qr" in form else True,
             rows=rows,
         )
 
