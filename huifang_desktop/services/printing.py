@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, aliased
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, can
-from huifang_desktop.domain.validation import format_phone, parse_date
+from huifang_desktop.domain.validation import clean_text, format_phone, parse_date, to_halfwidth
 from huifang_desktop.domain.visits import PlanState, VisitMethod, VisitResult, VisitType, signature_substitute
 from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS, LEDGER_TITLE, LEDGER_WIDTHS
 from huifang_desktop.services.context import ServiceContext, audit
@@ -311,6 +311,82 @@ def _tampered(s: Session, kind: str, item_id: int) -> bool:
     from huifang_desktop.services.review import integrity_of
 
     return integrity_of(s, kind, item_id) is Integrity.TAMPERED
+
+
+# --- the office's numbers (编号) -------------------------------------------------------------------------
+
+def _number_text(number_or_id: str | int) -> str:
+    return to_halfwidth(clean_text(str(number_or_id))).replace(" ", "").upper()
+
+
+def record_id_of(ctx: ServiceContext, number_or_id: str | int) -> int:
+    """A visit record's id from its 编号 (HF20261124-001) or its id. A record of a customer the acting user
+    may not see is "not found" with the same message as a number that does not exist (no probing)."""
+    text = _number_text(number_or_id)
+    scope = customer_scope(ctx)
+    q = select(VisitRecord.id).join(Customer, Customer.id == VisitRecord.customer_id)
+    q = scope.where(q)
+    with ctx.sessions() as s:
+        found = s.execute(q.where(VisitRecord.number == text)).scalar() if text else None
+        if found is None and text.isdigit():
+            found = s.execute(q.where(VisitRecord.id == int(text))).scalar()
+    if found is None:
+        raise NotFound(f"没有编号为 {text or '（空）'} 的回访记录。")
+    return int(found)
+
+
+def report_id_of(ctx: ServiceContext, number_or_id: str | int) -> int:
+    """A visit report's id from its 编号 or its id; a report the acting user may not print is "not found"
+    with the same message as a number that does not exist."""
+    text = _number_text(number_or_id)
+    with ctx.sessions() as s:
+        row = s.execute(select(VisitReport.id, VisitReport.clerk_id)
+                        .where(VisitReport.number == text)).one_or_none() if text else None
+        if row is None and text.isdigit():
+            row = s.execute(select(VisitReport.id, VisitReport.clerk_id)
+                            .where(VisitReport.id == int(text))).one_or_none()
+        if row is not None:
+            try:
+                _check_report_visible(ctx, s, row.clerk_id)
+            except PermissionDenied:
+                row = None
+    if row is None:
+        raise NotFound(f"没有编号为 {text or '（空）'} 的回访报告。")
+    return int(row.id)
+
+
+def complaint_id_of(ctx: ServiceContext, number_or_id: str | int) -> int:
+    """A complaint's id from its 投诉编号 (TS20261124-001) or its id, visibility-checked
+    (:func:`huifang_desktop.services.complaints.find_id`)."""
+    from huifang_desktop.services.complaints import find_id
+
+    return find_id(ctx, _number_text(number_or_id))
+
+
+# --- empty forms (written by hand) -----------------------------------------------------------------------
+
+EMPTY_FORMS: dict[str, tuple[str, str]] = {  # kind -> (template, what the menu and messages call it)
+    "record": ("visit_record", "回访记录表"),
+    "complaint": ("complaint", "投诉处理表"),
+}
+
+
+def empty_form_pdf(ctx: ServiceContext, kind: str, out: str | Path | None = None, *,
+                   forms_dir: Path | None = None) -> PrintedDocument:
+    """An empty 回访记录表 (``record``) or 投诉处理表 (``complaint``) to fill in by hand — a visit or a walk-in
+    complaint taken on paper: nothing pre-printed, the 编号 left to write in, no watermark; its QR code
+    names the form kind only (domain/formcode.py ``encode_kind``)."""
+    from huifang_desktop.printing import FormJob
+
+    if kind not in EMPTY_FORMS:
+        choices = "、".join(EMPTY_FORMS)
+        raise ValidationError(FieldError("kind", "表单", f"“{kind}”不是可打印的空白表单（可选：{choices}）"))
+    template, form = EMPTY_FORMS[kind]
+    day = ctx.today()
+    return _form_document(ctx, template, [FormJob(None)], entity="form", entity_id=None,
+                          label=f"空白{form}", title=f"{form}（空白）",
+                          file_name=f"{form}_空白_{day:%Y%m%d}.pdf", detail={"empty": kind},
+                          forms_dir=forms_dir, out=out)
 
 
 # --- 回访记录表 -------------------------------------------------------------------------------------------
@@ -805,13 +881,17 @@ __all__ = [
     "PrintOptions",
     "PrintedDocument",
     "blank_visit_record_pdf",
+    "complaint_id_of",
     "day_plans_pdf",
+    "empty_form_pdf",
     "font_file",
     "ledger_columns",
     "load_print_options",
     "log_output",
     "plan_form_pdf",
+    "record_id_of",
     "report_draft_pdf",
+    "report_id_of",
     "save_pdf",
     "save_print_options",
     "visit_ledger_pdf",

@@ -198,6 +198,27 @@ def test_printing_other_departments_records_are_refused_when_visibility_is_limit
     assert p.visit_record_pdf(cctx, office["record"].id).pages == 1
 
 
+def test_printing_numbers_of_another_department_read_as_not_found(
+        ctx: ServiceContext, cctx: ServiceContext, clerk2: UserInfo, office: dict[str, Any]) -> None:
+    from huifang_desktop.services.errors import NotFound
+
+    record = office["record"]
+    report = v.save_report(cctx, v.draft_report(cctx, cctx.user.id, DAY, DAY), "按计划完成。", "", "")
+    assert p.record_id_of(cctx, record.number) == record.id == p.record_id_of(cctx, str(record.id))
+    assert p.report_id_of(cctx, f" {report.number.lower()} ") == report.id
+    save_settings(ctx, replace(load_settings(ctx), visibility="department"))
+    other = ctx.as_user(clerk2)  # 销售部; the customers and the report belong to 客服部
+    messages = []
+    for resolve, asked in ((p.record_id_of, record.number), (p.record_id_of, "HF19990101-001"),
+                           (p.record_id_of, str(record.id)), (p.report_id_of, report.number),
+                           (p.report_id_of, "BG19990101-001")):
+        with pytest.raises(NotFound) as caught:
+            resolve(other, asked)
+        messages.append(str(caught.value).replace(asked, "#"))
+    assert messages == ["没有编号为 # 的回访记录。"] * 3 + ["没有编号为 # 的回访报告。"] * 2
+    assert p.record_id_of(cctx, record.number) == record.id
+
+
 # --- audit and files ---------------------------------------------------------------------------------------
 
 
