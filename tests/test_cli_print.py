@@ -75,7 +75,7 @@ def test_cli_print_writes_each_kind_of_document_and_logs_it(run: Any, office: An
         (["record", str(ids["record"])], [], "record.pdf", 1, ["HF20261124-001", "乙公司", "一切正常"]),
         (["blank", str(ids["plan_a"])], [], "blank.pdf", 1, ["甲公司", "张经理"]),
         (["report", str(ids["report"])], [], "report.pdf", 1, ["回访报告表", "BG20261124-001", "按计划完成。"]),
-        (["day", "2026-11-24"], [], "day.pdf", 2, ["甲公司"]),
+        (["day", "2026-11-24"], [], "day.pdf", 3, ["回访任务单", "甲公司"]),
         (["visits"], ["--from", "2026-11-01", "--to", "2026-11-30"], "visits.pdf", 1, ["回访台账", "本页合计"]),
     ]
     for before, after, name, pages, expected in cases:
@@ -87,13 +87,13 @@ def test_cli_print_writes_each_kind_of_document_and_logs_it(run: Any, office: An
         assert len(texts) == pages
         for value in expected:
             assert value in "".join(texts), (name, value)
-    assert "HF20261124-001" in _text(out / "day.pdf")[1]
+    assert "HF20261124-001" in _text(out / "day.pdf")[2]
     logged = _logged(cctx)
     assert [(e, i) for e, i, _ in logged] == [
         ("visit_record", ids["record"]), ("visit_plan", ids["plan_a"]), ("visit_report", ids["report"]),
         ("visit_plan", None), ("visit_plan", None)]
     assert all(n["output"] == "PDF 文件" and n["target"].startswith(str(out)) for _, _, n in logged)
-    assert [n["pages"] for _, _, n in logged] == [1, 1, 1, 2, 1]
+    assert [n["pages"] for _, _, n in logged] == [1, 1, 1, 3, 1]
     assert logged[3][2]["plans"] == [ids["plan_a"], ids["plan_b"]]
 
 

@@ -65,13 +65,15 @@ class SignatureInfo:
 
 @dataclass(frozen=True, slots=True)
 class FormJob:
-    """One record of a batch for :func:`render_forms`. ``values=None`` prints a blank form."""
+    """One record of a batch for :func:`render_forms`. ``values=None`` prints a blank form; ``template``: a
+    page of another form in the batch (a cover sheet), else the batch's template."""
 
     values: Mapping[str, Any] | None
     draft: bool = False
     signed: SignatureInfo | None = None
     revision: int = 0
     tampered: bool = False
+    template: FormTemplate | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -1386,7 +1388,7 @@ def render_forms(template: FormTemplate, records: Iterable[FormJob | Mapping[str
             raise RenderCancelled()
         pages = 0
         for i, job in enumerate(jobs, start=1):
-            layout = layout_form(template, job.values, company=company, signed=job.signed,
+            layout = layout_form(job.template or template, job.values, company=company, signed=job.signed,
                                  tampered=job.tampered)
             pages += _paint_form(c, layout, draft=job.draft, revision=job.revision, printed_at=printed_at)
             if progress is not None and progress(i, n) is False:

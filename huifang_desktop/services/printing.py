@@ -446,6 +446,7 @@ def _record_values(d: _RecordData) -> dict[str, Any]:
         "customer_address": c.address, "contact_name": r.contact_name,
         "contact_phone": format_phone(r.contact_phone),
         "visit_type": r.visit_type, "method": r.method, "visited_at": r.visited_at, "visitor": d.visitor,
+        "visitor_sign": d.visitor,
         "planned_on": d.planned_on, "content": r.content, "feedback": r.feedback, "problems": r.problems,
         "measures": r.measures, "satisfaction": r.satisfaction, "handling": r.handling,
         "transfer_department": r.transfer_department, "transfer_answer": r.transfer_answer,
@@ -532,7 +533,8 @@ def _blank_values(plan: VisitPlan | None, c: Customer, owner: str) -> dict[str, 
         "customer_address": c.address, "contact_name": c.primary_contact,
         "contact_phone": format_phone(c.primary_phone),
         "visit_type": plan.visit_type if plan is not None else None,
-        "planned_on": plan.due if plan is not None else None, "owner": owner,
+        "method": plan.method if plan is not None else None,  # the planned method, ticked
+        "planned_on": plan.due if plan is not None else None, "visitor": owner,
     }
 
 
@@ -602,6 +604,7 @@ def draft_visit_record_pdf(ctx: ServiceContext, draft: VisitRecordDraft, out: st
         "contact_name": draft.contact_name, "contact_phone": draft.contact_phone, "visit_type": draft.visit_type,
         "method": draft.method, "visited_at": _typed_time(draft.visited_at),
         "visitor": visitor.display_name if visitor is not None else ctx.user.display_name,
+        "visitor_sign": visitor.display_name if visitor is not None else ctx.user.display_name,
         "content": draft.content, "feedback": draft.feedback, "problems": draft.problems,
         "measures": draft.measures, "satisfaction": draft.satisfaction, "handling": draft.handling,
         "transfer_department": draft.transfer_department, "transfer_answer": "",
@@ -631,18 +634,42 @@ def plan_form_pdf(ctx: ServiceContext, plan_id: int, out: str | Path | None = No
     return blank_visit_record_pdf(ctx, plan_id, out, forms_dir=forms_dir)
 
 
+DAY_COVER_FORM = "day_cover"
+
+
+def _by_owner(plans: Sequence[Any]) -> list[list[Any]]:
+    """Consecutive plans of one owner (the list is sorted by owner)."""
+    groups: list[list[Any]] = []
+    for plan in plans:
+        if groups and groups[-1][0].owner_id == plan.owner_id:
+            groups[-1].append(plan)
+        else:
+            groups.append([plan])
+    return groups
+
+
 def day_plans_pdf(ctx: ServiceContext, day: date, owner_id: int | None = None, *, team: bool = False,
                   progress: ProgressCallback | None = None, cancelled: CancelCheck | None = None,
                   out: str | Path | None = None, forms_dir: Path | None = None) -> PrintedDocument:
     """One 回访记录表 per visit planned for ``day`` (cancelled ones left out), in one PDF: the filled record
-    of a visit already made, a blank form for one still to make. ``owner_id`` / ``team`` as in
+    of a visit already made, a blank form for one still to make (回访人 = the plan's owner, the planned
+    method ticked). Sorted and grouped by clerk, each clerk's forms after a 回访任务单 cover sheet listing
+    their visits (customer, contact, phone, type, method), so the stack can be handed out as printed. ``owner_id`` / ``team`` as in
     :func:`~huifang_desktop.services.visits.list_plans` (the calendar's scope)."""
     plans = [p for p in list_plans(ctx, start=day, end=day, owner_id=owner_id, team=team)
              if p.state != _CANCELLED]
     if not plans:
         raise ValidationError(FieldError("day", "日期", f"{day:%Y-%m-%d} 没有要打印的回访计划"))
+    from huifang_desktop.domain.customers import pinyin_initials
+    from huifang_desktop.printing import FormJob
+
     options = load_print_options(ctx)
+    # the stack a supervisor hands out: grouped by clerk (by the pinyin of the name, unassigned last), each
+    # clerk's visits by customer code
+    plans.sort(key=lambda p: (p.owner_id is None, pinyin_initials(p.owner or ""), p.owner or "",
+                              p.owner_id or 0, p.customer_code, p.id))
     ids = [p.id for p in plans]
+    cover = _template(DAY_COVER_FORM, forms_dir)
     with ctx.sessions() as s:
         rows: dict[int, tuple[VisitPlan, Customer, str]] = {}
         owner = aliased(User)
@@ -656,19 +683,33 @@ def day_plans_pdf(ctx: ServiceContext, day: date, owner_id: int | None = None, *
         records = _load_records(s, [p.record_id for p, _, _ in rows.values() if p.record_id is not None])
         jobs = []
         done: list[int] = []
-        for pid in ids:
-            plan, cust, name = rows[pid]
-            data = records.get(plan.record_id) if plan.record_id is not None else None
-            if data is not None:
-                jobs.append(_record_job(data, options))
-                done.append(data.record.id)
-            else:
-                jobs.append(_blank_job(plan, cust, name))
+        clerks = 0
+        for group in _by_owner(plans):
+            listed = []
+            for no, row in enumerate(group, start=1):
+                plan, cust, name = rows[row.id]
+                listed.append({"no": no, "code": cust.code, "customer": cust.name,
+                               "contact": cust.primary_contact, "phone": format_phone(cust.primary_phone),
+                               "type": plan.visit_type, "method": plan.method,
+                               "state": f"已回访 {row.record_number}" if row.record_number else "待回访"})
+            owner_name = group[0].owner or "（未指定回访人）"
+            jobs.append(FormJob({"clerk": owner_name, "day": day, "count": f"{len(group)} 份",
+                                 "visits": listed}, template=cover))
+            clerks += 1
+            for row in group:
+                plan, cust, name = rows[row.id]
+                data = records.get(plan.record_id) if plan.record_id is not None else None
+                if data is not None:
+                    jobs.append(_record_job(data, options))
+                    done.append(data.record.id)
+                else:
+                    jobs.append(_blank_job(plan, cust, name))
     return _form_document(
         ctx, VISIT_RECORD_FORM, jobs, entity="visit_plan", entity_id=None,
-        label=f"{day:%Y-%m-%d} 回访计划 {len(jobs)} 份", title=f"回访记录表 {day:%Y-%m-%d}（{len(jobs)} 份）",
+        label=f"{day:%Y-%m-%d} 回访计划 {len(ids)} 份", title=f"回访记录表 {day:%Y-%m-%d}（{len(ids)} 份）",
         file_name=f"回访记录表_{day:%Y%m%d}.pdf",
-        detail={"day": day.isoformat(), "plans": ids, "records": done, "blank": len(jobs) - len(done)},
+        detail={"day": day.isoformat(), "plans": ids, "records": done, "blank": len(ids) - len(done),
+                "clerks": clerks},
         forms_dir=forms_dir, progress=progress, cancelled=cancelled, out=out)
 
 

@@ -147,20 +147,46 @@ def test_printing_phone_visit_prints_phone_instead_of_a_customer_signature(
 
 
 def test_printing_blank_form_pre_prints_customer_and_contact_and_no_result(
-        cctx: ServiceContext, office: dict[str, Any]) -> None:
+        cctx: ServiceContext, office: dict[str, Any], layouts: list[Any]) -> None:
     doc = p.blank_visit_record_pdf(cctx, office["plan_a"].id)
     assert doc.pages == 1
     (text,) = pages_text(doc.pdf)
     for value in ("杭州远纳运输有限公司", "KH000001", "张倩", "1519974", "3456"):
         assert value in text, value
-    assert "HF2026" not in text and "草稿" not in text and "小王" not in text  # no number, visitor or watermark
+    assert "HF2026" not in text and "草稿" not in text  # no number, no watermark
+    assert "回访人小王" in text  # the plan's owner is pre-printed as 回访人 …
+    assert "回访人签字签名：日期：" in text  # … but not on the signature line: that is signed by hand
     assert "年月日时分" in text  # 回访时间 left to fill in by hand
+    (layout,) = layouts
+    assert _box(layout, "visitor").texts == ("小王",) and _box(layout, "method").ticked == ("电话",)
     values = p._blank_values(*_plan_and_customer(cctx, office["plan_a"].id), owner="小王")
     assert values["visit_type"] == "例行" and values["planned_on"] == DAY
+    assert values["visitor"] == "小王" and values["method"] == "电话"
     assert values["customer_address"] == "杭州市西湖区文三路 388 号"
-    for field in ("result", "satisfaction", "visited_at", "content", "feedback", "customer_signed", "method"):
+    for field in ("result", "satisfaction", "visited_at", "content", "feedback", "customer_signed"):
         assert values.get(field) is None, field
     assert doc.file_name == "回访记录表_空白_KH000001_20261124.pdf"
+
+
+@pytest.fixture
+def layouts(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every form layout the renderer makes while the test runs (what each field printed, what is ticked)."""
+    from huifang_desktop.printing import render
+
+    made: list[Any] = []
+    real = render.layout_form
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        layout = real(*args, **kwargs)
+        made.append(layout)
+        return layout
+
+    monkeypatch.setattr(render, "layout_form", watched)
+    return made
+
+
+def _box(layout: Any, name: str) -> Any:
+    return next(f for page in layout.pages for f in page.fields if f.field == name)
 
 
 def _plan_and_customer(ctx: ServiceContext, plan_id: int) -> tuple[Any, Any]:
@@ -287,12 +313,13 @@ def test_printing_day_batch_prints_one_form_per_plan_filled_or_blank(
     v.add_manual_plan(cctx, office["a"].id, "到货", "上门", DAY + timedelta(days=1))  # another day
     steps: list[tuple[int, int]] = []
     doc = p.day_plans_pdf(cctx, DAY, progress=lambda done, total: steps.append((done, total)))
-    assert doc.pages == 2 and steps == [(0, 2), (1, 2), (2, 2)]
-    blank, filled = pages_text(doc.pdf)
+    assert doc.pages == 3 and steps == [(0, 3), (1, 3), (2, 3), (3, 3)]  # a cover sheet, then the forms
+    cover, blank, filled = pages_text(doc.pdf)
+    assert "回访任务单" in cover and "小王" in cover and "2份" in cover
     assert "杭州远纳运输有限公司" in blank and "HF2026" not in blank and "草稿" not in blank
     assert office["record"].number in filled and "上海宏达机械制造有限公司" in filled and "草稿" in filled
     assert doc.detail == {"day": "2026-11-24", "plans": [office["plan_a"].id, office["plan_b"].id],
-                          "records": [office["record"].id], "blank": 1}
+                          "records": [office["record"].id], "blank": 1, "clerks": 1}
     assert doc.file_name == "回访记录表_20261124.pdf"
     with pytest.raises(ValidationError, match="没有要打印的回访计划"):
         p.day_plans_pdf(cctx, DAY + timedelta(days=3))
@@ -310,9 +337,39 @@ def test_printing_day_batch_cancel_stops_early_and_writes_nothing(
 
 def test_printing_day_batch_follows_the_owner_filter(
         cctx: ServiceContext, ctx: ServiceContext, clerk2: UserInfo, office: dict[str, Any]) -> None:
-    assert p.day_plans_pdf(cctx, DAY, cctx.user.id).pages == 2
+    assert p.day_plans_pdf(cctx, DAY, cctx.user.id).pages == 3
     with pytest.raises(ValidationError):
         p.day_plans_pdf(cctx, DAY, clerk2.id)
+
+
+def test_printing_day_batch_is_a_stack_per_clerk_with_a_cover_sheet(
+        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, clerk2: UserInfo,
+        office: dict[str, Any], layouts: list[Any]) -> None:
+    """Plans of three clerks made in mixed order print grouped by clerk (小李 before 小王 by pinyin, the
+    unassigned last), each group after a cover sheet listing its visits; each blank form pre-prints its
+    plan's owner as 回访人 and ticks the planned method."""
+    sup = ctx.as_user(supervisor)
+    c = register_customer(cctx, CustomerDraft(name="宁波港联物流有限公司",
+                                              contacts=(ContactDraft(name="陈静", mobile="13700001111"),)))
+    li_1 = v.add_manual_plan(sup, c.id, "满意度", "上门", DAY, owner_id=clerk2.id)
+    nobody = v.add_manual_plan(sup, c.id, "节日", "短信", DAY)
+    with ctx.sessions() as s, s.begin():
+        s.execute(update(VisitPlan).where(VisitPlan.id == nobody.id).values(owner_id=None))
+    li_2 = v.add_manual_plan(sup, office["a"].id, "到货", "微信", DAY, owner_id=clerk2.id)
+    doc = p.day_plans_pdf(sup, DAY)
+    assert doc.detail["plans"] == [li_2.id, li_1.id, office["plan_a"].id, office["plan_b"].id, nobody.id]
+    assert doc.detail["clerks"] == 3
+    texts = pages_text(doc.pdf)
+    covers = [i for i, t in enumerate(texts) if "回访任务单" in t]
+    assert covers == [0, 3, 6]
+    assert "小李" in texts[0] and "2份" in texts[0]
+    assert texts[0].index("杭州远纳运输有限公司") < texts[0].index("宁波港联物流有限公司")  # by customer code
+    assert "陈静" in texts[0] and "1370000" in texts[0] and "满意度" in texts[0] and "上门" in texts[0]
+    assert "小王" in texts[3] and "（未指定回访人）" in texts[6]
+    forms = [lo for lo in layouts if lo.template.name == "visit_record"]
+    blank = [lo for lo in forms if not lo.number]
+    assert [(_box(lo, "visitor").texts, _box(lo, "method").ticked) for lo in blank] == [
+        (("小李",), ("微信",)), (("小李",), ("上门",)), (("小王",), ("电话",)), ((), ("短信",))]
 
 
 # --- 回访报告表 -------------------------------------------------------------------------------------------
