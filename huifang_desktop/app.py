@@ -139,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("out", type=Path, metavar="OUT.pdf")
     pv.add_argument("--from", dest="start", help="计划日期从（含），如 2026-11-01")
     pv.add_argument("--to", dest="end", help="计划日期到（含），如 2026-11-30")
+    pv.add_argument("--no-appendix", dest="appendix", action="store_false",
+                    help="超过两行的内容只印前两行，不附“未印全的内容”附录")
     sa = sub.add_parser("stats", help="统计报表：月度回访统计表（--month）或季度客户服务报告（--quarter），.xlsx 或 .pdf")
     speriod = sa.add_mutually_exclusive_group(required=True)
     speriod.add_argument("--month", help="月份，如 2026-10（月度回访统计表，含考核）")
@@ -476,7 +478,7 @@ def cmd_print(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
     elif what == "visits":
         start = parse_date(args.start, label="开始日期", field="from") if args.start else None
         end = parse_date(args.end, label="截止日期", field="to") if args.end else None
-        doc = printing.visit_ledger_pdf(ctx, start, end, args.out)
+        doc = printing.visit_ledger_pdf(ctx, start, end, args.out, appendix=args.appendix)
     else:
         raise UserError(f"未知打印内容：{what}")
     print(f"已打印{doc.form}（{doc.label}）共 {doc.pages} 页到 {args.out}。")

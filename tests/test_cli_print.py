@@ -77,6 +77,7 @@ def test_cli_print_writes_each_kind_of_document_and_logs_it(run: Any, office: An
         (["report", str(ids["report"])], [], "report.pdf", 1, ["回访报告表", "BG20261124-001", "按计划完成。"]),
         (["day", "2026-11-24"], [], "day.pdf", 3, ["回访任务单", "甲公司"]),
         (["visits"], ["--from", "2026-11-01", "--to", "2026-11-30"], "visits.pdf", 1, ["回访台账", "本页合计"]),
+        (["visits"], ["--no-appendix"], "visits2.pdf", 1, ["回访台账", "本页合计"]),
     ]
     for before, after, name, pages, expected in cases:
         target = out / name
@@ -91,9 +92,10 @@ def test_cli_print_writes_each_kind_of_document_and_logs_it(run: Any, office: An
     logged = _logged(cctx)
     assert [(e, i) for e, i, _ in logged] == [
         ("visit_record", ids["record"]), ("visit_plan", ids["plan_a"]), ("visit_report", ids["report"]),
-        ("visit_plan", None), ("visit_plan", None)]
+        ("visit_plan", None), ("visit_plan", None), ("visit_plan", None)]
     assert all(n["output"] == "PDF 文件" and n["target"].startswith(str(out)) for _, _, n in logged)
-    assert [n["pages"] for _, _, n in logged] == [1, 1, 1, 3, 1]
+    assert [n["pages"] for _, _, n in logged] == [1, 1, 1, 3, 1, 1]
+    assert [n.get("appendix") for _, _, n in logged[-2:]] == [True, False]
     assert logged[3][2]["plans"] == [ids["plan_a"], ids["plan_b"]]
 
 

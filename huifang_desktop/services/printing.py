@@ -882,11 +882,30 @@ def _ledger_print_rows(rows: Iterable[Sequence[Any]], limit: int, cancelled: Can
             close()
 
 
+# The printed 回访台账 (issue 22): 7.5 pt, tight rows — at least 20 rows a landscape page. Names (up to four
+# characters and more), codes, dates, times and the short choices never wrap (their columns are as wide as
+# their longest value); 客户名称, 状态, 问题点 and 转交部门 share the rest by their usual length and wrap to two
+# lines at most, a longer text is cut (“…[n]”) and printed whole in the appendix after the table.
+LEDGER_NOWRAP = frozenset({"编号", "客户编号", "等级", "回访类型", "回访方式", "计划日期", "回访时间", "回访人", "结果",
+                           "满意度", "负责人", DONE_COLUMN})
+
+
+def _ledger_fit(appendix: bool) -> tuple[Any, Any]:
+    from huifang_desktop.printing.render import TableFit, TableStyle
+
+    style = TableStyle(font_size=7.5, header_font_size=8.0, title_size=14.0, leading=1.25, padding=0.6,
+                       min_row_height=4.6)
+    return style, TableFit(nowrap=LEDGER_NOWRAP, max_lines=2, appendix=appendix, key_column="编号",
+                           alt_key=("客户编号",))
+
+
 def visit_ledger_pdf(ctx: ServiceContext, start: date | None = None, end: date | None = None,
                      out: str | Path | None = None, *, progress: ProgressCallback | None = None,
-                     cancelled: CancelCheck | None = None) -> PrintedDocument:
+                     cancelled: CancelCheck | None = None, appendix: bool = True) -> PrintedDocument:
     """The 回访台账 of plans due (and unplanned visits made) in [start, end] as a landscape A4 table: the
-    column header on every page, 本页合计 of visits made on each page and 总计 on the last."""
+    column header on every page, 本页合计 of visits made on each page and 总计 on the last. Column widths
+    follow the content; texts longer than two lines are cut, their whole text in an appendix
+    (``appendix=False``: left out)."""
     from huifang_desktop.printing import RenderCancelled, render_table
 
     ctx.require(Permission.EDIT_CUSTOMERS, "打印回访台账")
@@ -898,17 +917,19 @@ def visit_ledger_pdf(ctx: ServiceContext, start: date | None = None, end: date |
     done = sum(1 for r in rows if r[-1])
     buffer = io.BytesIO()
     try:
+        style, fit = _ledger_fit(appendix)
         pages = render_table(LEDGER_TITLE, ledger_columns(), rows, buffer,
                              subtitle=f"计划日期：{period}　共 {len(rows)} 条，已回访 {done} 条",
                              totals_columns=[DONE_COLUMN], company=load_settings(ctx).company,
-                             printed_at=ctx.now(), progress=_progress_adapter(progress, cancelled))
+                             printed_at=ctx.now(), progress=_progress_adapter(progress, cancelled),
+                             style=style, fit=fit)
     except RenderCancelled:
         raise PrintCancelled("已取消打印，没有生成文件。") from None
     tag = "全部" if period == "全部" else f"{start:%Y%m%d}" if start else "最早"
     tag += f"_{end:%Y%m%d}" if end else ""
     doc = PrintedDocument(buffer.getvalue(), pages, LEDGER_TITLE, f"回访台账（{period}）",
                           _safe_name(f"回访台账_{tag}.pdf"), "visit_plan", None, f"回访台账 {period}",
-                          {"period": period, "rows": len(rows)})
+                          {"period": period, "rows": len(rows), "appendix": appendix})
     if out is not None:
         save_pdf(ctx, doc, out)
     return doc
