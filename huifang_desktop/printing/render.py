@@ -1313,12 +1313,14 @@ def _draw_page(c: Canvas, font: str, page: PageLayout) -> None:
     c.setFillGray(0)
 
 
-def _paint_form(c: Canvas, layout: FormLayout, *, draft: bool, revision: int, printed_at: datetime) -> int:
-    """Draw every copy of a laid-out form; returns the number of pages drawn."""
+def _paint_form(c: Canvas, layout: FormLayout, *, draft: bool, revision: int, printed_at: datetime,
+                first_page: int = 1, total_pages: int | None = None) -> int:
+    """Draw every copy of a laid-out form; returns the number of pages drawn. ``first_page`` and
+    ``total_pages``: the footer's numbers when more pages follow in the same document (a report's charts)."""
     template = layout.template
     ctx = _ctx(template.page)
     font = ctx.m.font
-    total = len(layout.pages)
+    total = total_pages if total_pages is not None else len(layout.pages)
     right = f"版本 {revision}" if revision > 0 else ""
     count = 0
     for copy, recipient in enumerate(layout.copies, start=1):
@@ -1326,7 +1328,7 @@ def _paint_form(c: Canvas, layout: FormLayout, *, draft: bool, revision: int, pr
             chrome = PageLayout()
             _draw_header(c, ctx, layout, chrome, copy, recipient, number > 1)
             _footer_texts(chrome, ctx.m, ctx.x0, ctx.width, ctx.bottom + ctx.small * 0.3, ctx.small,
-                          printed_at, number, total, right)
+                          printed_at, first_page - 1 + number, total, right)
             _draw_page(c, font, body)
             _draw_page(c, font, chrome)
             if draft:
