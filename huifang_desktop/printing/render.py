@@ -661,7 +661,11 @@ def _build_block(ctx: _Ctx, cell: Cell, x: float, w: float, values: Mapping[str,
         if top_label:
             min_h += ctx.lead
     elif kind in ("choice", "check"):
-        options = list(cell.options) if kind == "choice" else [cell.label]
+        listed = values.get(cell.options_field) if cell.options_field else None
+        if kind == "choice" and isinstance(listed, list | tuple) and listed:
+            options = [format_value(o) for o in listed]  # the office's own list (its satisfaction scale)
+        else:
+            options = list(cell.options) if kind == "choice" else [cell.label]
         if kind == "check":
             chosen = {cell.label} if value else set()
         else:
@@ -1000,13 +1004,27 @@ def layout_form(template: FormTemplate, values: Mapping[str, Any] | None = None,
         else:
             page_runs.extend([top, top - height])
 
-    for row in template.rows:
-        block = _build_row(ctx, row, vals, signed)
+    blocks = [_build_row(ctx, row, vals, signed) for row in template.rows]
+    for k, (row, block) in enumerate(zip(template.rows, blocks, strict=True)):
         framed = row.type in ("cells", "table", "section")
+        follower = blocks[k + 1] if k + 1 < len(blocks) and template.rows[k + 1].keep_with_previous else None
         while True:
             h = block.height()
             avail = y - body_bottom
             at_top = abs(y - body_top) < 0.01
+            if follower is not None and h <= avail + 0.01 and h + follower.height() > avail + 0.01:
+                # measured first: the row kept with this one would not fit after it on this page
+                if not at_top and h + follower.height() <= full + 0.01:
+                    new_page()  # both start the next page
+                    continue
+                status, used = block.place(pages[-1], y, avail - follower.height())
+                if status != NONE:  # this row's end moves to the next page, with the kept row
+                    mark(y, used, framed)
+                    y -= used
+                    if status == DONE:
+                        break
+                    new_page()
+                    continue
             keep = ctx.row_h * 2 if row.type == "section" else 0.0  # a heading stays with what follows
             if h + keep <= avail + 0.01 or (h <= avail + 0.01 and at_top):
                 _, used = block.place(pages[-1], y, None)

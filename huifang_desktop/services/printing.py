@@ -35,10 +35,19 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
+from huifang_desktop.domain.complaints import ComplaintState
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, can
 from huifang_desktop.domain.validation import clean_text, format_phone, parse_date, to_halfwidth
-from huifang_desktop.domain.visits import PlanState, VisitMethod, VisitResult, VisitType, signature_substitute
+from huifang_desktop.domain.visits import (
+    DEFAULT_SCALE,
+    SATISFACTION_SCALES,
+    PlanState,
+    VisitMethod,
+    VisitResult,
+    VisitType,
+    signature_substitute,
+)
 from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS, LEDGER_TITLE, LEDGER_WIDTHS
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.customers import check_visible, customer_scope
@@ -53,7 +62,15 @@ from huifang_desktop.services.settings import (
     value_in,
     values_in,
 )
-from huifang_desktop.services.visits import RECORD_SIGNED, ReportDraft, VisitRecordDraft, ledger_rows, list_plans
+from huifang_desktop.services.visits import (
+    RECORD_RETURNED,
+    RECORD_SIGNED,
+    SCALE_KEY,
+    ReportDraft,
+    VisitRecordDraft,
+    ledger_rows,
+    list_plans,
+)
 from huifang_desktop.storage.models import (
     Complaint,
     ComplaintEvent,
@@ -119,10 +136,17 @@ def _print_options_from(data: Any) -> PrintOptions:
     return PrintOptions.from_dict(data) if isinstance(data, dict) else PrintOptions()
 
 
-def _print_settings_in(s: Session) -> tuple[PrintOptions, OfficeSettings]:
-    """The printing options and the office settings (its name, the visibility rule) in one query."""
-    stored = values_in(s, (OPTIONS_KEY, SETTINGS_KEY))
-    return _print_options_from(stored.get(OPTIONS_KEY)), settings_from(stored.get(SETTINGS_KEY))
+def _print_settings_in(s: Session) -> tuple[PrintOptions, OfficeSettings, tuple[str, ...]]:
+    """The printing options, the office settings (its name, the visibility rule) and the levels of its
+    satisfaction scale (满意度, best first), in one query."""
+    stored = values_in(s, (OPTIONS_KEY, SETTINGS_KEY, SCALE_KEY))
+    scale = SATISFACTION_SCALES.get(str(stored.get(SCALE_KEY, DEFAULT_SCALE.key)), DEFAULT_SCALE)
+    return _print_options_from(stored.get(OPTIONS_KEY)), settings_from(stored.get(SETTINGS_KEY)), scale.levels
+
+
+def _scale_levels(ctx: ServiceContext) -> tuple[str, ...]:
+    with ctx.sessions() as s:
+        return _print_settings_in(s)[2]
 
 
 def save_print_options(ctx: ServiceContext, options: PrintOptions) -> None:
@@ -383,7 +407,8 @@ def empty_form_pdf(ctx: ServiceContext, kind: str, out: str | Path | None = None
         raise ValidationError(FieldError("kind", "表单", f"“{kind}”不是可打印的空白表单（可选：{choices}）"))
     template, form = EMPTY_FORMS[kind]
     day = ctx.today()
-    return _form_document(ctx, template, [FormJob(None)], entity="form", entity_id=None,
+    values = {"satisfaction_levels": list(_scale_levels(ctx))}  # the office's scale; nothing else printed
+    return _form_document(ctx, template, [FormJob(values)], entity="form", entity_id=None,
                           label=f"空白{form}", title=f"{form}（空白）",
                           file_name=f"{form}_空白_{day:%Y%m%d}.pdf", detail={"empty": kind},
                           forms_dir=forms_dir, out=out)
@@ -438,7 +463,24 @@ def _customer_signature(method: str, signed: bool) -> str | None:
     return "已签字" if signed else None
 
 
-def _record_values(d: _RecordData) -> dict[str, Any]:
+def _customer_signed_on(method: str, signed: bool, visited_at: Any) -> Any:
+    """The date beside 已签字 (the visit's day); None leaves 年 月 日 to fill in (not signed yet, or no
+    signature needed)."""
+    if not signed or _customer_signature(method, signed) != "已签字":
+        return None
+    return visited_at.date() if isinstance(visited_at, datetime) else visited_at
+
+
+def _review_comment(status: str, comment: str, signed: bool) -> str:
+    """The 主管审阅意见 box: the signer's comment, or the reason a returned form came back."""
+    if signed:
+        return comment
+    if status == RECORD_RETURNED and comment:
+        return f"退回修改：{comment}"
+    return ""
+
+
+def _record_values(d: _RecordData, levels: Sequence[str] = DEFAULT_SCALE.levels) -> dict[str, Any]:
     r, c = d.record, d.customer
     signed = r.status == RECORD_SIGNED and d.signer is not None
     return {
@@ -452,12 +494,14 @@ def _record_values(d: _RecordData) -> dict[str, Any]:
         "transfer_department": r.transfer_department, "transfer_answer": r.transfer_answer,
         "next_visit_on": r.next_visit_on, "result": r.result,
         "customer_signed": _customer_signature(r.method, r.customer_signed),
-        "supervisor_comment": r.supervisor_comment if signed else "", "supervisor": d.signer if signed else None,
-        "signed_at": r.signed_at if signed else None, "status": r.status,
+        "customer_signed_on": _customer_signed_on(r.method, r.customer_signed, r.visited_at),
+        "supervisor_comment": _review_comment(r.status, r.supervisor_comment, signed),
+        "supervisor": d.signer if signed else None, "signed_at": r.signed_at if signed else None,
+        "status": r.status, "satisfaction_levels": list(levels),
     }
 
 
-def _record_job(d: _RecordData, options: PrintOptions) -> Any:
+def _record_job(d: _RecordData, options: PrintOptions, levels: Sequence[str] = DEFAULT_SCALE.levels) -> Any:
     from huifang_desktop.domain.signoff import Integrity
     from huifang_desktop.printing import FormJob
     from huifang_desktop.services.review import row_integrity
@@ -465,7 +509,7 @@ def _record_job(d: _RecordData, options: PrintOptions) -> Any:
     r = d.record
     signed = r.status == RECORD_SIGNED
     signature = _signature(options, d.signer, r.signed_at, r.signed_role) if signed else None
-    return FormJob(_record_values(d), draft=options.watermark_unsigned and not signed, signed=signature,
+    return FormJob(_record_values(d, levels), draft=options.watermark_unsigned and not signed, signed=signature,
                    revision=r.revision or 0, tampered=row_integrity("回访记录表", r) is Integrity.TAMPERED)
 
 
@@ -488,12 +532,12 @@ def visit_record_pdf(ctx: ServiceContext, record_id: int, out: str | Path | None
                      forms_dir: Path | None = None) -> PrintedDocument:
     """The filled 回访记录表 of a saved record: signer and date when signed off, else the 草稿 watermark."""
     with ctx.sessions() as s:  # one connection for the settings and the record: a clerk prints one at a time
-        options, office = _print_settings_in(s)
+        options, office, levels = _print_settings_in(s)
         data = _load_records(s, [record_id]).get(record_id)
         if data is None:
             raise NotFound(f"回访记录 {record_id} 不存在。")
         check_visible(ctx, data.customer, office)
-        job = _record_job(data, options)
+        job = _record_job(data, options, levels)
         label = _record_label(data)
         number = data.record.number
     return _form_document(ctx, VISIT_RECORD_FORM, [job], entity="visit_record", entity_id=record_id,
@@ -507,16 +551,16 @@ def visit_records_pdf(ctx: ServiceContext, record_ids: Sequence[int], out: str |
     """Many filled 回访记录表 in one PDF (a filtered ledger's records), in the order given."""
     if not record_ids:
         raise ValidationError(FieldError("record_ids", "回访记录", "没有要打印的回访记录"))
-    options = load_print_options(ctx)
     scope = customer_scope(ctx)
     with ctx.sessions() as s:
+        options, _office, levels = _print_settings_in(s)
         found = _load_records(s, list(record_ids))
         missing = [i for i in record_ids if i not in found]
         if missing:
             raise NotFound(f"回访记录 {missing[0]} 不存在。")
         for d in found.values():
             scope.check(d.customer)
-        jobs = [_record_job(found[i], options) for i in record_ids]
+        jobs = [_record_job(found[i], options, levels) for i in record_ids]
         numbers = [found[i].record.number for i in record_ids]
     first, last = numbers[0], numbers[-1]
     return _form_document(ctx, VISIT_RECORD_FORM, jobs, entity="visit_record", entity_id=None,
@@ -526,7 +570,8 @@ def visit_records_pdf(ctx: ServiceContext, record_ids: Sequence[int], out: str |
                           cancelled=cancelled, out=out)
 
 
-def _blank_values(plan: VisitPlan | None, c: Customer, owner: str) -> dict[str, Any]:
+def _blank_values(plan: VisitPlan | None, c: Customer, owner: str,
+                  levels: Sequence[str] = DEFAULT_SCALE.levels) -> dict[str, Any]:
     """Pre-printed: customer, contact and phone, address, visit type, planned day. The rest stays blank."""
     return {
         "number": "", "customer_name": c.name, "customer_code": c.code, "customer_grade": c.grade,
@@ -535,20 +580,22 @@ def _blank_values(plan: VisitPlan | None, c: Customer, owner: str) -> dict[str, 
         "visit_type": plan.visit_type if plan is not None else None,
         "method": plan.method if plan is not None else None,  # the planned method, ticked
         "planned_on": plan.due if plan is not None else None, "visitor": owner,
+        "satisfaction_levels": list(levels),
     }
 
 
-def _blank_job(plan: VisitPlan | None, c: Customer, owner: str) -> Any:
+def _blank_job(plan: VisitPlan | None, c: Customer, owner: str,
+               levels: Sequence[str] = DEFAULT_SCALE.levels) -> Any:
     from huifang_desktop.printing import FormJob
 
-    return FormJob(_blank_values(plan, c, owner))
+    return FormJob(_blank_values(plan, c, owner, levels))
 
 
 def blank_visit_record_pdf(ctx: ServiceContext, plan_id: int | None, out: str | Path | None = None, *,
                            customer_id: int | None = None, forms_dir: Path | None = None) -> PrintedDocument:
     """A blank 回访记录表 for a planned visit (or, without a plan, for ``customer_id``), for an on-site visit:
     customer, contact, phone, address, visit type and planned day pre-printed; no watermark."""
-    office = load_settings(ctx)
+    office, levels = load_settings(ctx), _scale_levels(ctx)
     with ctx.sessions() as s:
         plan = s.get(VisitPlan, plan_id) if plan_id is not None else None
         if plan_id is not None and plan is None:
@@ -564,7 +611,7 @@ def blank_visit_record_pdf(ctx: ServiceContext, plan_id: int | None, out: str | 
             raise ValidationError(FieldError("plan_id", "回访计划", "该计划已取消，不能打印回访记录表"))
         owner_id = plan.owner_id if plan is not None else c.owner_id
         owner = s.get(User, owner_id) if owner_id else None
-        job = _blank_job(plan, c, owner.display_name if owner else "")
+        job = _blank_job(plan, c, owner.display_name if owner else "", levels)
         day = plan.due if plan is not None else ctx.today()
         label = f"空白表 {c.code} {c.name} {day:%Y-%m-%d}"
         code = c.code
@@ -590,7 +637,7 @@ def draft_visit_record_pdf(ctx: ServiceContext, draft: VisitRecordDraft, out: st
     """The 回访记录表 as typed in the form, before it is saved: the plan's customer and planned day with every
     field on screen, no number, and the 草稿 watermark (nothing is stored, so it can be neither signed nor
     found again)."""
-    office = load_settings(ctx)
+    office, levels = load_settings(ctx), _scale_levels(ctx)
     with ctx.sessions() as s:
         c = s.get(Customer, draft.customer_id)
         if c is None:
@@ -598,7 +645,7 @@ def draft_visit_record_pdf(ctx: ServiceContext, draft: VisitRecordDraft, out: st
         check_visible(ctx, c, office)
         plan = s.get(VisitPlan, draft.plan_id) if draft.plan_id is not None else None
         visitor = s.get(User, draft.visitor_id) if draft.visitor_id else None
-        values = _blank_values(plan, c, "")
+        values = _blank_values(plan, c, "", levels)
         code = c.code
     values.update({
         "contact_name": draft.contact_name, "contact_phone": draft.contact_phone, "visit_type": draft.visit_type,
@@ -610,6 +657,8 @@ def draft_visit_record_pdf(ctx: ServiceContext, draft: VisitRecordDraft, out: st
         "transfer_department": draft.transfer_department, "transfer_answer": "",
         "next_visit_on": _typed_time(draft.next_visit_on), "result": draft.result,
         "customer_signed": _customer_signature(draft.method, draft.customer_signed),
+        "customer_signed_on": _customer_signed_on(draft.method, draft.customer_signed,
+                                                  _typed_time(draft.visited_at)),
         "supervisor_comment": "", "supervisor": None, "signed_at": None, "status": "未保存",
     })
     from huifang_desktop.printing import FormJob
@@ -663,7 +712,7 @@ def day_plans_pdf(ctx: ServiceContext, day: date, owner_id: int | None = None, *
     from huifang_desktop.domain.customers import pinyin_initials
     from huifang_desktop.printing import FormJob
 
-    options = load_print_options(ctx)
+    options, levels = load_print_options(ctx), _scale_levels(ctx)
     # the stack a supervisor hands out: grouped by clerk (by the pinyin of the name, unassigned last), each
     # clerk's visits by customer code
     plans.sort(key=lambda p: (p.owner_id is None, pinyin_initials(p.owner or ""), p.owner or "",
@@ -700,10 +749,10 @@ def day_plans_pdf(ctx: ServiceContext, day: date, owner_id: int | None = None, *
                 plan, cust, name = rows[row.id]
                 data = records.get(plan.record_id) if plan.record_id is not None else None
                 if data is not None:
-                    jobs.append(_record_job(data, options))
+                    jobs.append(_record_job(data, options, levels))
                     done.append(data.record.id)
                 else:
-                    jobs.append(_blank_job(plan, cust, name))
+                    jobs.append(_blank_job(plan, cust, name, levels))
     return _form_document(
         ctx, VISIT_RECORD_FORM, jobs, entity="visit_plan", entity_id=None,
         label=f"{day:%Y-%m-%d} 回访计划 {len(ids)} 份", title=f"回访记录表 {day:%Y-%m-%d}（{len(ids)} 份）",
@@ -810,7 +859,8 @@ def visit_report_pdf(ctx: ServiceContext, report_id: int, out: str | Path | None
             "number": r.number, "clerk": clerk, "period": _period_text(r.period_start, r.period_end),
             "counts": _report_counts(s, r.clerk_id, r.period_start, r.period_end),
             "satisfaction": _satisfaction_text(summary), "problems": r.problems, "actions": r.actions,
-            "evaluation": r.evaluation, "supervisor_comment": r.supervisor_comment if signed else "",
+            "evaluation": r.evaluation,
+            "supervisor_comment": _review_comment(r.status, r.supervisor_comment, signed),
             "supervisor": signer if signed else None, "signed_at": r.signed_at if signed else None,
             "status": r.status, "due_on": r.due_on,
         }
@@ -972,14 +1022,16 @@ _SIGN_ROLE = {"clerk": "处理人", "supervisor": "部门主管", "manager": "�
 
 def complaint_pdf(ctx: ServiceContext, complaint_id: int, out: str | Path | None = None, *,
                   forms_dir: Path | None = None) -> PrintedDocument:
-    """The filled 投诉处理表 with its state history and signatures (handler, and the reviewer at the level
-    that signed); not yet signed off → 草稿 watermark; changed after signing → 签字后被修改."""
+    """The filled 投诉处理表 with its state history, the reply (答复内容) and signatures (handler, and the
+    reviewer at the level that signed, kept on the page of the history); open and not yet signed off → 草稿
+    watermark (a closed or withdrawn complaint is final: no watermark); changed after signing → 签字后被修改.
+    客户满意度 offers the office's satisfaction scale."""
     from huifang_desktop.printing import FormJob
     from huifang_desktop.services.complaints import get_complaint
 
     detail = get_complaint(ctx, complaint_id)  # checks visibility
-    options = load_print_options(ctx)
     with ctx.sessions() as s:
+        options, _office, levels = _print_settings_in(s)
         c = s.get(Complaint, complaint_id)
         assert c is not None
         customer = s.get(Customer, c.customer_id) if c.customer_id else None
@@ -1006,14 +1058,15 @@ def complaint_pdf(ctx: ServiceContext, complaint_id: int, out: str | Path | None
             "category": c.category, "severity": c.severity, "deadline": c.handling_due,
             "handler": detail.row.handler, "department": department.name if department else "",
             "investigation": c.investigation, "cause": c.cause, "measures": c.measures, "result": c.result,
-            "reply_at": c.replied_at, "reply_way": c.reply_way, "closing_visit": visit,
-            "satisfaction": c.satisfaction,
+            "reply_at": c.replied_at, "reply_way": c.reply_way, "reply_text": c.reply_text,
+            "closing_visit": visit, "satisfaction": c.satisfaction, "satisfaction_levels": list(levels),
             "history": [{"time": f"{e.at:%Y-%m-%d %H:%M}", "user": e.username, "action": e.action,
                          "note": (f"{e.from_state}→{e.to_state} " if e.to_state and e.from_state else "") + e.note}
                         for e in events],
             "signatures": signatures, "supervisor_comment": c.supervisor_comment if signed else "",
         }
-        job = FormJob(values, draft=options.watermark_unsigned and not signed,
+        final = c.state in (ComplaintState.CLOSED.value, ComplaintState.WITHDRAWN.value)
+        job = FormJob(values, draft=options.watermark_unsigned and not signed and not final,
                       signed=_signature(options, signer.display_name, c.signed_at, c.signed_role)
                       if signed and signer is not None else None,
                       revision=c.revision or 0, tampered=tampered)

@@ -478,15 +478,73 @@ def test_printing_complaint_form_with_history_and_signatures(
     d = cs.register(cctx, cs.IntakeDraft(subject="冷却泵异响", complainant="王建国", phone="13812345678",
                                          category="维修", customer_id=office["b"].id, content="夜班异响"))
     cs.accept(cctx, d.id)
+    assert "草稿" in "".join(pages_text(p.complaint_pdf(cctx, d.id).pdf))  # open, not signed off
     cs.save_handling(cctx, d.id, cs.HandlingDraft(investigation="轴承磨损", result="已更换轴承"))
     cs.finish_handling(cctx, d.id)
     cs.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="满意"))
     text = "".join(pages_text(p.complaint_pdf(cctx, d.id).pdf))
     for value in ("投诉处理表", d.number, "冷却泵异响", "王建国", "轴承磨损", "已更换轴承", "办结转回访", "关闭", "满意"):
         assert value in text, value
-    assert "草稿" in text  # closed, not yet signed off by the supervisor
+    assert "草稿" not in text  # closed: the form is final, signed off or not
     review.sign(ctx.as_user(supervisor), "投诉处理表", d.id, "处理得当")
     doc = p.complaint_pdf(cctx, d.id, out=None)
     text = "".join(pages_text(doc.pdf))
     assert "草稿" not in text and "李主管" in text and "已审阅" in text
     assert doc.file_name == f"投诉处理表_{d.number}.pdf"
+
+
+# --- form details (issue 22) ---------------------------------------------------------------------------------
+
+
+def test_printing_onsite_customer_signature_is_blank_to_sign_unless_the_record_says_signed(
+        cctx: ServiceContext, office: dict[str, Any], layouts: list[Any]) -> None:
+    p.visit_record_pdf(cctx, office["record"].id)  # 上门, the customer signed
+    signed = layouts[-1]
+    assert _box(signed, "customer_signed").texts == ("已签字",)
+    assert _box(signed, "customer_signed_on").texts == ("2026-11-24",)  # with the date, not 年 月 日
+    # not signed yet (the form as typed, before the customer signs): a blank line and 年 月 日 to fill in
+    draft = v.prefill_record(cctx, office["plan_a"].id).to_draft(
+        result="成功", method="上门", visited_at="2026-11-24 09:00", satisfaction="满意", customer_signed=False)
+    doc = p.draft_visit_record_pdf(cctx, draft)
+    layout = layouts[-1]
+    assert _box(layout, "customer_signed").texts == ()
+    assert not [f for page in layout.pages for f in page.fields if f.field == "customer_signed_on"]
+    (text,) = pages_text(doc.pdf)
+    assert "客户签字签名：日期：年月日" in text and "已签字" not in text
+
+
+def test_printing_returned_record_prints_its_return_reason(
+        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]) -> None:
+    from huifang_desktop.services import review
+
+    review.return_for_rework(ctx.as_user(supervisor), "回访记录表", office["record"].id, "请补充客户的具体意见")
+    (text,) = pages_text(p.visit_record_pdf(cctx, office["record"].id).pdf)
+    assert "主管审阅意见退回修改：请补充客户的具体意见" in text and "草稿" in text
+
+
+def test_printing_report_has_a_line_for_the_clerks_signature(cctx: ServiceContext, office: dict[str, Any]
+                                                             ) -> None:
+    report = v.save_report(cctx, v.draft_report(cctx, cctx.user.id, DAY, DAY), "按计划完成。", "", "")
+    text = "".join(pages_text(p.visit_report_pdf(cctx, report.id).pdf))
+    assert "回访人签字签名：日期：年月日" in text
+
+
+def test_printing_complaint_prints_the_reply_and_the_offices_satisfaction_scale(
+        ctx: ServiceContext, cctx: ServiceContext, office: dict[str, Any], layouts: list[Any]) -> None:
+    from huifang_desktop.services import complaints as cs
+
+    d = cs.register(cctx, cs.IntakeDraft(subject="送货延误", complainant="王建国", phone="13812345678",
+                                         category="交付物流", customer_id=office["b"].id))
+    cs.accept(cctx, d.id)
+    cs.save_handling(cctx, d.id, cs.HandlingDraft(result="补发到货", reply_way="电话", replied_at="2026-11-24 10:00",
+                                                  reply_text="已向客户致歉，承诺下批货提前两天发出。"))
+    text = "".join(pages_text(p.complaint_pdf(cctx, d.id).pdf))
+    assert "答复内容已向客户致歉，承诺下批货提前两天发出。" in text
+    assert "客户满意度很满意满意一般不满意很不满意" in text  # five levels, as configured by default
+    v.save_scale(ctx, "ten_point")
+    p.complaint_pdf(cctx, d.id)
+    p.visit_record_pdf(cctx, office["record"].id)
+    complaint, record = layouts[-2:]
+    for layout, field in ((complaint, "satisfaction"), (record, "satisfaction")):
+        page_text = "".join(t[2] for page in layout.pages for t in page.texts)
+        assert "10987654321" in page_text.replace(" ", ""), field
