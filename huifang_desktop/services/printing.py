@@ -740,7 +740,7 @@ def day_plans_pdf(ctx: ServiceContext, day: date, owner_id: int | None = None, *
                 listed.append({"no": no, "code": cust.code, "customer": cust.name,
                                "contact": cust.primary_contact, "phone": format_phone(cust.primary_phone),
                                "type": plan.visit_type, "method": plan.method,
-                               "state": f"已回访 {row.record_number}" if row.record_number else "待回访"})
+                               "state": row.record_number or "待回访"})
             owner_name = group[0].owner or "（未指定回访人）"
             jobs.append(FormJob({"clerk": owner_name, "day": day, "count": f"{len(group)} 份",
                                  "visits": listed}, template=cover))
