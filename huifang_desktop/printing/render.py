@@ -1192,10 +1192,15 @@ def _qr_runs(text: str) -> tuple[int, tuple[tuple[int, int, int], ...]]:
     from reportlab.graphics.barcode.qr import QrCodeWidget
 
     widget = QrCodeWidget(text, barLevel="M", barBorder=4)
-    widget.qr.make()
-    count = widget.qr.getModuleCount()
+    qr = widget.qr
+    if qr.version is None:
+        qr.version = qr.calculate_version()
+    # One fixed mask pattern (any of the eight is valid): make() scores all eight to pick the best, which
+    # costs 5 ms a code in pure Python — more than the rest of the form. Scanners read either.
+    qr.makeImpl(False, 0)
+    count = qr.getModuleCount()
     runs: list[tuple[int, int, int]] = []
-    for r, row in enumerate(widget.qr.modules):
+    for r, row in enumerate(qr.modules):
         col = 0
         while col < count:
             if row[col]:
