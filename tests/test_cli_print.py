@@ -146,11 +146,11 @@ def test_cli_print_complaint_by_number(run: Any, office: Any, tmp_path: Path) ->
 
 
 def test_cli_print_takes_the_offices_numbers_and_still_ids(run: Any, office: Any, tmp_path: Path) -> None:
-    data, cctx, ids = office
+    data, _cctx, ids = office
     for what, number, key in (("record", "HF20261124-001", "record"), ("report", "BG20261124-001", "report")):
         for arg in (number, number.lower(), str(ids[key])):
             target = tmp_path / f"{what}-{arg}.pdf"
-            code, stdout, err = run(["--data-dir", str(data), "print", what, arg, str(target)])
+            code, _stdout, err = run(["--data-dir", str(data), "print", what, arg, str(target)])
             assert (code, err) == (0, ""), (what, arg, err)
             assert number in "".join(_text(target))
     code, out, err = run(["--data-dir", str(data), "print", "record", "HF19990101-001", str(tmp_path / "x.pdf")])
@@ -161,7 +161,7 @@ def test_cli_print_empty_forms_to_fill_in_by_hand(run: Any, office: Any, tmp_pat
     data, cctx, _ids = office
     for kind, title, absent in (("record", "回访记录表", "乙公司"), ("complaint", "投诉处理表", "TS")):
         target = tmp_path / f"{kind}.pdf"
-        code, stdout, err = run(["--data-dir", str(data), "print", "empty", kind, str(target)])
+        code, _stdout, err = run(["--data-dir", str(data), "print", "empty", kind, str(target)])
         assert (code, err) == (0, ""), err
         text = "".join(_text(target))
         assert title in text and "草稿" not in text and absent not in text

@@ -1594,7 +1594,7 @@ def render_table(title: str, columns: Sequence[tuple[str, float, str]], rows: It
 
     Laid = list[list[tuple[list[list[str]], float, Sequence[Any] | None]]]
 
-    def lay_out(wrapped_rows: Iterable[tuple[list[list[str]], Sequence[Any]]], head_h: float,
+    def lay_out(wrapped_rows: Iterable[tuple[list[list[str]], Sequence[Any] | None]], head_h: float,
                 with_totals: bool) -> Laid:
         """Pages of (wrapped cells, height, raw row or None) — a row taller than a page is split."""
         floor = margin + footer_h + (totals_row_h if with_totals else 0.0)

@@ -8,6 +8,7 @@ built the first time it is shown (or asked for: ``window.calendar_tab``), so the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
@@ -247,7 +248,7 @@ class MainWindow(QMainWindow):
         self.empty_forms_menu.setStatusTip(self.tr("手写用的空白表单：现场回访、来访投诉，编号留空手填"))
         self.empty_form_actions: dict[str, QAction] = {}
         for kind, label in (("record", self.tr("回访记录表…")), ("complaint", self.tr("投诉处理表…"))):
-            action = self._data_action(label, lambda _checked=False, k=kind: self.print_empty_form(k))
+            action = self._data_action(label, functools.partial(self.print_empty_form, kind))
             self.empty_forms_menu.addAction(action)
             self.empty_form_actions[kind] = action
         file_menu.addSeparator()

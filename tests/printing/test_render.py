@@ -506,7 +506,7 @@ def test_render_complaint_signature_block_never_stands_alone_on_a_page() -> None
     """However long the history, the 审批签字 block shares its page with the rows before it."""
     template = load_template("complaint")
     checked = 0
-    for n in range(0, 40):
+    for n in range(40):
         values = {"number": "TS20261124-001", "content": "夜班异响。" * 20,
                   "history": [{"time": "2026-11-24 10:00", "user": "小王", "action": "处理", "note": "说明"}] * n}
         layout = layout_form(template, values)

@@ -21,12 +21,12 @@ September: 小王 P9 例行 done on time with R7 (满意); 小李 P10 例行 ove
 from __future__ import annotations
 
 import io
-
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
+
 import pytest
 from sqlalchemy import select, update
 
