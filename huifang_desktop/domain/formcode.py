@@ -1,6 +1,6 @@
 """The code printed as a QR on every form: the form's 编号 plus a short check (pure Python).
 
-``encode("HF20240605-002")`` gives ``"HF20240605-002*K7Q"``: the number, ``*``, and three characters of a
+``encode("HF20240605-002")`` gives ``"HF20240605-002*QGJ"``: the number, ``*``, and three characters of a
 keyed hash of the number in an alphabet without look-alikes. A scanned code is read back with :func:`parse`,
 which returns the number only when the check matches (a misread or a hand-typed code is refused). The check
 is not a secret signature — its purpose is to catch a wrong number, not forgery — so the key is a constant.
