@@ -548,3 +548,21 @@ def test_printing_complaint_prints_the_reply_and_the_offices_satisfaction_scale(
     for layout, field in ((complaint, "satisfaction"), (record, "satisfaction")):
         page_text = "".join(t[2] for page in layout.pages for t in page.texts)
         assert "10987654321" in page_text.replace(" ", ""), field
+
+
+def test_printing_record_qr_code_reads_back_as_its_number(cctx: ServiceContext, office: dict[str, Any],
+                                                          tmp_path: Path) -> None:
+    """A printed record's QR code (page 1 at 150 dpi, zxing-cpp) gives its 编号 back, its check verified."""
+    import subprocess
+
+    from PIL import Image
+
+    from huifang_desktop.domain import formcode
+
+    zxingcpp = pytest.importorskip("zxingcpp")
+    (tmp_path / "r.pdf").write_bytes(p.visit_record_pdf(cctx, office["record"].id).pdf)
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(tmp_path / "r.pdf"), str(tmp_path / "r")],
+                   check=True)
+    with Image.open(tmp_path / "r.png") as image:
+        (code,) = [r.text for r in zxingcpp.read_barcodes(image)]
+    assert formcode.parse(code) == office["record"].number
