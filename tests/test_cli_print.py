@@ -75,8 +75,9 @@ def test_cli_print_writes_each_kind_of_document_and_logs_it(run: Any, office: An
         (["record", str(ids["record"])], [], "record.pdf", 1, ["HF20261124-001", "乙公司", "一切正常"]),
         (["blank", str(ids["plan_a"])], [], "blank.pdf", 1, ["甲公司", "张经理"]),
         (["report", str(ids["report"])], [], "report.pdf", 1, ["回访报告表", "BG20261124-001", "按计划完成。"]),
-        (["day", "2026-11-24"], [], "day.pdf", 2, ["甲公司"]),
+        (["day", "2026-11-24"], [], "day.pdf", 3, ["回访任务单", "甲公司"]),
         (["visits"], ["--from", "2026-11-01", "--to", "2026-11-30"], "visits.pdf", 1, ["回访台账", "本页合计"]),
+        (["visits"], ["--no-appendix"], "visits2.pdf", 1, ["回访台账", "本页合计"]),
     ]
     for before, after, name, pages, expected in cases:
         target = out / name
@@ -87,13 +88,14 @@ def test_cli_print_writes_each_kind_of_document_and_logs_it(run: Any, office: An
         assert len(texts) == pages
         for value in expected:
             assert value in "".join(texts), (name, value)
-    assert "HF20261124-001" in _text(out / "day.pdf")[1]
+    assert "HF20261124-001" in _text(out / "day.pdf")[2]
     logged = _logged(cctx)
     assert [(e, i) for e, i, _ in logged] == [
         ("visit_record", ids["record"]), ("visit_plan", ids["plan_a"]), ("visit_report", ids["report"]),
-        ("visit_plan", None), ("visit_plan", None)]
+        ("visit_plan", None), ("visit_plan", None), ("visit_plan", None)]
     assert all(n["output"] == "PDF 文件" and n["target"].startswith(str(out)) for _, _, n in logged)
-    assert [n["pages"] for _, _, n in logged] == [1, 1, 1, 2, 1]
+    assert [n["pages"] for _, _, n in logged] == [1, 1, 1, 3, 1, 1]
+    assert [n.get("appendix") for _, _, n in logged[-2:]] == [True, False]
     assert logged[3][2]["plans"] == [ids["plan_a"], ids["plan_b"]]
 
 
@@ -114,7 +116,7 @@ def test_cli_print_errors_are_chinese_and_write_nothing(run: Any, office: Any, t
     data, cctx, ids = office
     target = tmp_path / "x.pdf"
     code, out, err = run(["--data-dir", str(data), "print", "record", "999", str(target)])
-    assert (code, out) == (1, "") and err == "错误：回访记录 999 不存在。\n"
+    assert (code, out) == (1, "") and err == "错误：没有编号为 999 的回访记录。\n"
     code, _, err = run(["--data-dir", str(data), "print", "day", "明天", str(target)])
     assert code == 1 and err.startswith("错误：日期：")
     code, _, err = run(["--data-dir", str(data), "print", "day", "2026-11-28", str(target)])
@@ -141,3 +143,28 @@ def test_cli_print_complaint_by_number(run: Any, office: Any, tmp_path: Path) ->
     assert _logged(cctx)[-1][:2] == ("complaint", d.id)
     code, _out, err = run(["--data-dir", str(data), "print", "complaint", "TS19990101-999", str(target)])
     assert code == 1 and "没有编号为 TS19990101-999 的投诉" in err
+
+
+def test_cli_print_takes_the_offices_numbers_and_still_ids(run: Any, office: Any, tmp_path: Path) -> None:
+    data, _cctx, ids = office
+    for what, number, key in (("record", "HF20261124-001", "record"), ("report", "BG20261124-001", "report")):
+        for arg in (number, number.lower(), str(ids[key])):
+            target = tmp_path / f"{what}-{arg}.pdf"
+            code, _stdout, err = run(["--data-dir", str(data), "print", what, arg, str(target)])
+            assert (code, err) == (0, ""), (what, arg, err)
+            assert number in "".join(_text(target))
+    code, out, err = run(["--data-dir", str(data), "print", "record", "HF19990101-001", str(tmp_path / "x.pdf")])
+    assert (code, out) == (1, "") and err == "错误：没有编号为 HF19990101-001 的回访记录。\n"
+
+
+def test_cli_print_empty_forms_to_fill_in_by_hand(run: Any, office: Any, tmp_path: Path) -> None:
+    data, cctx, _ids = office
+    for kind, title, absent in (("record", "回访记录表", "乙公司"), ("complaint", "投诉处理表", "TS")):
+        target = tmp_path / f"{kind}.pdf"
+        code, _stdout, err = run(["--data-dir", str(data), "print", "empty", kind, str(target)])
+        assert (code, err) == (0, ""), err
+        text = "".join(_text(target))
+        assert title in text and "草稿" not in text and absent not in text
+    assert [(e, n["empty"]) for e, _i, n in _logged(cctx)] == [("form", "record"), ("form", "complaint")]
+    code, _, err = run(["--data-dir", str(data), "print", "empty", "report", str(tmp_path / "x.pdf")])
+    assert code == 1 and err.startswith("错误：") and "不是可打印的空白表单" in err and "record" in err

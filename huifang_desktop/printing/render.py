@@ -29,6 +29,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
+from huifang_desktop.domain import formcode
 from huifang_desktop.printing.fonts import register_font
 from huifang_desktop.printing.templates import Cell, Column, FormTemplate, PageSetup, Row
 
@@ -49,6 +50,8 @@ BLANK_DATE = "年　　月　　日"
 BLANK_DATETIME = "年　　月　　日　　时　　分"
 CONTINUED = "（续）"
 TAMPERED_WARNING = "注意：本记录在签字后被修改，签字无效，请重新审核。"
+QR_SIZE = 17.0  # mm, quiet zone included: 0.5 mm modules for a number code, 3 pixels at 150 dpi
+QR_TOP_OUT = 3.0  # mm the code reaches into the top margin (it stays clear of the 编号 line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +65,15 @@ class SignatureInfo:
 
 @dataclass(frozen=True, slots=True)
 class FormJob:
-    """One record of a batch for :func:`render_forms`. ``values=None`` prints a blank form."""
+    """One record of a batch for :func:`render_forms`. ``values=None`` prints a blank form; ``template``: a
+    page of another form in the batch (a cover sheet), else the batch's template."""
 
     values: Mapping[str, Any] | None
     draft: bool = False
     signed: SignatureInfo | None = None
     revision: int = 0
     tampered: bool = False
+    template: FormTemplate | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +147,12 @@ class FormLayout:
     header_height: float
     tampered: bool
     signed: SignatureInfo | None
+    qr: str = ""  # the text of the header's QR code ("" when the template has none)
+
+    @property
+    def qr_box(self) -> Rect | None:
+        """Where the QR code is drawn (quiet zone included), or None."""
+        return _qr_box(_ctx(self.template.page)) if self.qr else None
 
     @property
     def copies(self) -> tuple[str, ...]:
@@ -650,7 +661,11 @@ def _build_block(ctx: _Ctx, cell: Cell, x: float, w: float, values: Mapping[str,
         if top_label:
             min_h += ctx.lead
     elif kind in ("choice", "check"):
-        options = list(cell.options) if kind == "choice" else [cell.label]
+        listed = values.get(cell.options_field) if cell.options_field else None
+        if kind == "choice" and isinstance(listed, list | tuple) and listed:
+            options = [format_value(o) for o in listed]  # the office's own list (its satisfaction scale)
+        else:
+            options = list(cell.options) if kind == "choice" else [cell.label]
         if kind == "check":
             chosen = {cell.label} if value else set()
         else:
@@ -989,13 +1004,27 @@ def layout_form(template: FormTemplate, values: Mapping[str, Any] | None = None,
         else:
             page_runs.extend([top, top - height])
 
-    for row in template.rows:
-        block = _build_row(ctx, row, vals, signed)
+    blocks = [_build_row(ctx, row, vals, signed) for row in template.rows]
+    for k, (row, block) in enumerate(zip(template.rows, blocks, strict=True)):
         framed = row.type in ("cells", "table", "section")
+        follower = blocks[k + 1] if k + 1 < len(blocks) and template.rows[k + 1].keep_with_previous else None
         while True:
             h = block.height()
             avail = y - body_bottom
             at_top = abs(y - body_top) < 0.01
+            if follower is not None and h <= avail + 0.01 and h + follower.height() > avail + 0.01:
+                # measured first: the row kept with this one would not fit after it on this page
+                if not at_top and h + follower.height() <= full + 0.01:
+                    new_page()  # both start the next page
+                    continue
+                status, used = block.place(pages[-1], y, avail - follower.height())
+                if status != NONE:  # this row's end moves to the next page, with the kept row
+                    mark(y, used, framed)
+                    y -= used
+                    if status == DONE:
+                        break
+                    new_page()
+                    continue
             keep = ctx.row_h * 2 if row.type == "section" else 0.0  # a heading stays with what follows
             if h + keep <= avail + 0.01 or (h <= avail + 0.01 and at_top):
                 _, used = block.place(pages[-1], y, None)
@@ -1025,8 +1054,12 @@ def layout_form(template: FormTemplate, values: Mapping[str, Any] | None = None,
     for page in pages:
         if number:
             page.fields.append(FieldBox(template.number_field, template.number_label, number_box, (number,)))
+    qr = ""
+    if template.qr:
+        qr = formcode.encode(number) if number and formcode.SEPARATOR not in number else \
+            formcode.encode_kind(template.name or template.title)
     return FormLayout(template, tuple(pages), number, number_box, template.company or company, header_h,
-                      tampered, signed)
+                      tampered, signed, qr)
 
 
 def _build_row(ctx: _Ctx, row: Row, values: Mapping[str, Any],
@@ -1083,6 +1116,8 @@ def _draw_header(c: Canvas, ctx: _Ctx, layout: FormLayout, page: PageLayout, cop
     top = ctx.top
     cx = ctx.x0 + ctx.width / 2
     right = ctx.x0 + ctx.width
+    if layout.qr:  # the code sits in the top-right corner: the copy tag and the stamp move left of it
+        right -= QR_SIZE * MM + ctx.fs * 0.6
     tag_w = 0.0
     copies = layout.copies
     if len(copies) > 1:
@@ -1132,7 +1167,7 @@ def _draw_header(c: Canvas, ctx: _Ctx, layout: FormLayout, page: PageLayout, cop
         page.rules.append((layout.number_box.x, base - 2, layout.number_box.x + 40 * MM, base - 2))
     if t.form_code:
         code = f"表单编号：{t.form_code}"
-        page.text(right - m.width(code, ctx.fs), base, code, ctx.fs)
+        page.text(ctx.x0 + ctx.width - m.width(code, ctx.fs), base, code, ctx.fs)
     if layout.tampered:
         x = _inline_warning_x(ctx, t, layout.number)
         if x is None:
@@ -1140,6 +1175,53 @@ def _draw_header(c: Canvas, ctx: _Ctx, layout: FormLayout, page: PageLayout, cop
         else:
             page.text(x, base, TAMPERED_WARNING, ctx.fs, RED_BOLD)
     _flush_title(c, ctx, c_title)
+    if layout.qr:
+        _draw_qr(c, layout.qr, _qr_box(ctx))
+
+
+def _qr_box(ctx: _Ctx) -> Rect:
+    size = QR_SIZE * MM
+    return Rect(ctx.x0 + ctx.width - size, ctx.top + QR_TOP_OUT * MM - size, size, size)
+
+
+@functools.lru_cache(maxsize=256)
+def _qr_runs(text: str) -> tuple[int, tuple[tuple[int, int, int], ...]]:
+    """The QR modules of ``text`` (reportlab's encoder, level M) as dark runs (row, column, length) and the
+    module count with the quiet zone; computed once per code (a batch prints each number once, the empty
+    forms' codes recur)."""
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+
+    widget = QrCodeWidget(text, barLevel="M", barBorder=4)
+    qr = widget.qr
+    if qr.version is None:
+        qr.version = qr.calculate_version()
+    # One fixed mask pattern (any of the eight is valid): make() scores all eight to pick the best, which
+    # costs 5 ms a code in pure Python — more than the rest of the form. Scanners read either.
+    qr.makeImpl(False, 0)
+    count = qr.getModuleCount()
+    runs: list[tuple[int, int, int]] = []
+    for r, row in enumerate(qr.modules):
+        col = 0
+        while col < count:
+            if row[col]:
+                start = col
+                while col < count and row[col]:
+                    col += 1
+                runs.append((r, start + 4, col - start))
+            else:
+                col += 1
+    return count + 8, tuple(runs)
+
+
+def _draw_qr(c: Canvas, text: str, box: Rect) -> None:
+    count, runs = _qr_runs(text)
+    module = box.w / count
+    path = c.beginPath()
+    top = box.y + box.h
+    for r, col, n in runs:
+        path.rect(box.x + col * module, top - (r + 5) * module, n * module, module)
+    c.setFillGray(0)
+    c.drawPath(path, stroke=0, fill=1)
 
 
 def _flush_title(c: Canvas, ctx: _Ctx, title: tuple[float, float, str, float, float]) -> None:
@@ -1254,12 +1336,14 @@ def _draw_page(c: Canvas, font: str, page: PageLayout) -> None:
     c.setFillGray(0)
 
 
-def _paint_form(c: Canvas, layout: FormLayout, *, draft: bool, revision: int, printed_at: datetime) -> int:
-    """Draw every copy of a laid-out form; returns the number of pages drawn."""
+def _paint_form(c: Canvas, layout: FormLayout, *, draft: bool, revision: int, printed_at: datetime,
+                first_page: int = 1, total_pages: int | None = None) -> int:
+    """Draw every copy of a laid-out form; returns the number of pages drawn. ``first_page`` and
+    ``total_pages``: the footer's numbers when more pages follow in the same document (a report's charts)."""
     template = layout.template
     ctx = _ctx(template.page)
     font = ctx.m.font
-    total = len(layout.pages)
+    total = total_pages if total_pages is not None else len(layout.pages)
     right = f"版本 {revision}" if revision > 0 else ""
     count = 0
     for copy, recipient in enumerate(layout.copies, start=1):
@@ -1267,7 +1351,7 @@ def _paint_form(c: Canvas, layout: FormLayout, *, draft: bool, revision: int, pr
             chrome = PageLayout()
             _draw_header(c, ctx, layout, chrome, copy, recipient, number > 1)
             _footer_texts(chrome, ctx.m, ctx.x0, ctx.width, ctx.bottom + ctx.small * 0.3, ctx.small,
-                          printed_at, number, total, right)
+                          printed_at, first_page - 1 + number, total, right)
             _draw_page(c, font, body)
             _draw_page(c, font, chrome)
             if draft:
@@ -1329,7 +1413,7 @@ def render_forms(template: FormTemplate, records: Iterable[FormJob | Mapping[str
             raise RenderCancelled()
         pages = 0
         for i, job in enumerate(jobs, start=1):
-            layout = layout_form(template, job.values, company=company, signed=job.signed,
+            layout = layout_form(job.template or template, job.values, company=company, signed=job.signed,
                                  tampered=job.tampered)
             pages += _paint_form(c, layout, draft=job.draft, revision=job.revision, printed_at=printed_at)
             if progress is not None and progress(i, n) is False:
@@ -1343,14 +1427,112 @@ def render_forms(template: FormTemplate, records: Iterable[FormJob | Mapping[str
 # Ledger tables (landscape)
 
 
+@dataclass(frozen=True, slots=True)
+class TableFit:
+    """A ledger whose column widths follow its content (:func:`fit_widths`): ``nowrap`` columns (labels) are
+    as wide as their longest value, the others share the rest by their usual length; a cell of more than
+    ``max_lines`` lines is cut there (“…[n]”) and its whole text printed in an appendix after the table
+    (``appendix``) or left out. ``key_column``: the label naming a row in the appendix (with ``alt_key``
+    when the first is empty)."""
+
+    nowrap: frozenset[str] = frozenset()
+    max_lines: int = 2
+    appendix: bool = True
+    key_column: str = ""
+    alt_key: tuple[str, ...] = ()
+    appendix_title: str = "附录：未印全的内容"
+
+
+_CUT = "…"
+
+
+def fit_widths(labels: Sequence[str], texts: Sequence[Sequence[str]], width: float, font: str, size: float,
+               header_size: float, pad: float, nowrap: Iterable[int]) -> list[float]:
+    """Column widths (pt) summing to ``width`` for the cell ``texts`` (rows of strings), measured with
+    reportlab's ``stringWidth``. A ``nowrap`` column gets its widest value (or its header on two lines).
+    The other columns start at four characters (or their header on two lines) and share the rest greedily:
+    each point goes where it puts the most values on one line (a value brought within two lines counts a
+    quarter), so the rare long text wraps or is cut rather than widening a column for everybody."""
+    fixed = set(nowrap)
+    measured: dict[str, float] = {}
+
+    def sw(text: str) -> float:
+        w = measured.get(text)
+        if w is None:
+            w = measured[text] = pdfmetrics.stringWidth(text, font, size)
+        return w
+
+    slack = 2 * pad + 1.0
+    head_min: list[float] = []
+    for label in labels:
+        half = (len(label) + 1) // 2
+        head_min.append(max(pdfmetrics.stringWidth(label[:half], font, header_size),
+                            pdfmetrics.stringWidth(label[half:], font, header_size)) + slack)
+    widths: list[float] = [0.0] * len(labels)
+    values: dict[int, list[float]] = {}
+    four = sw("四个汉字") + slack
+    for i in range(len(labels)):
+        column = [sw(row[i]) for row in texts if i < len(row) and row[i]]
+        if i in fixed:
+            widths[i] = max(head_min[i], max(column, default=0.0) + slack)
+        else:
+            values[i] = column
+            widths[i] = max(head_min[i], min(four, max(column, default=0.0) + slack))
+    flexible = list(values)
+    room = width - sum(widths)
+    if room <= 0 or not flexible:  # the page is too narrow for the rule: share it by need
+        total = sum(widths) or 1.0
+        return [width * w / total for w in widths]
+    span = int(width) + 2
+    fits: dict[int, list[float]] = {}  # per column: values on one line (+ ¼ on two) at each inner width
+    for i, column in values.items():
+        one = [0] * (span + 1)
+        two = [0] * (span + 1)
+        for v in column:
+            one[min(span, int(v) + 1)] += 1
+            two[min(span, int(v / 2) + 1)] += 1
+        acc, out = 0.0, []
+        for k in range(span + 1):
+            acc += one[k] + 0.25 * two[k]
+            out.append(acc)
+        fits[i] = out
+    inner = {i: int(widths[i] - slack) for i in flexible}
+    left = int(room)
+    while left > 0:
+        best: tuple[float, int, int] | None = None
+        for i in flexible:
+            now = max(0, min(span, inner[i]))
+            base = fits[i][now]
+            for k in range(now + 1, min(span, now + left) + 1):
+                gain = (fits[i][k] - base) / (k - now)
+                if gain > 0 and (best is None or gain > best[0]):
+                    best = (gain, i, k)
+        if best is None:
+            break
+        _, i, k = best
+        step = k - max(0, min(span, inner[i]))
+        inner[i] += step
+        widths[i] += step
+        left -= step
+    spare = width - sum(widths)  # to the columns whose values still wrap, by how many do
+    need = {i: sum(1 for v in values[i] if v > inner[i]) for i in flexible}
+    total = sum(need.values())
+    weight = sum(widths[i] for i in flexible)
+    for i in flexible:
+        widths[i] += spare * (need[i] / total if total else widths[i] / weight)
+    return widths
+
+
 def render_table(title: str, columns: Sequence[tuple[str, float, str]], rows: Iterable[Sequence[Any]],
                  out: Output, *, subtitle: str = "", totals_columns: Iterable[int | str] = (),
                  company: str = "", printed_at: datetime | None = None, style: TableStyle = TableStyle(),
-                 progress: ProgressFn | None = None) -> int:
+                 progress: ProgressFn | None = None, fit: TableFit | None = None) -> int:
     """Print a ledger as a landscape A4 table with the column header on every page.
 
     ``columns``: (label, width weight, align left|center|right). ``totals_columns`` (indexes or labels)
-    get a 本页合计 row on every page and a 总计 row on the last. Returns the page count.
+    get a 本页合计 row on every page and a 总计 row on the last. ``fit``: widths from the content, cut
+    cells and their appendix (:class:`TableFit`); the weights are then ignored. Returns the page count
+    (appendix included: the pages are numbered through).
     """
     m = _metrics()
     page_w, page_h = landscape(A4)
@@ -1366,113 +1548,172 @@ def render_table(title: str, columns: Sequence[tuple[str, float, str]], rows: It
     pad = style.padding * MM
     x0 = margin
     width = page_w - 2 * margin
-    weight = sum(c[1] for c in columns) or 1.0
-    ws = [width * c[1] / weight for c in columns]
-    xs = [x0 + sum(ws[:i]) for i in range(len(ws))]
     aligns = [c[2] for c in columns]
     min_row = style.min_row_height * MM
+    raw_rows = rows if isinstance(rows, list) else list(rows)
+    texts = [[format_value(raw[i] if i < len(raw) else None) for i in range(len(columns))] for raw in raw_rows]
+    if fit is not None:
+        ws = fit_widths(labels, texts, width, m.font, fs, style.header_font_size, pad,
+                        [i for i, label in enumerate(labels) if label in fit.nowrap])
+    else:
+        weight = sum(c[1] for c in columns) or 1.0
+        ws = [width * c[1] / weight for c in columns]
+    notes: list[tuple[int, str, str, str]] = []  # (note number, row name, column, whole text)
 
-    def wrap_row(cells: Sequence[str], size: float) -> list[list[str]]:
-        return [m.wrap(t, w - 2 * pad, size) or [""] for t, w in zip(cells, ws, strict=True)]
+    def row_name(cells: Sequence[str]) -> str:
+        assert fit is not None
+        for label in (fit.key_column, *fit.alt_key):
+            if label in labels and cells[labels.index(label)]:
+                return cells[labels.index(label)]
+        return ""
 
-    head = wrap_row(labels, style.header_font_size)
-    head_h = max(len(h) for h in head) * style.header_font_size * style.leading + 2 * pad
+    def wrap_cells(cells: Sequence[str], widths: Sequence[float], size: float) -> list[list[str]]:
+        out_cells: list[list[str]] = []
+        for i, (t, w) in enumerate(zip(cells, widths, strict=True)):
+            lines = m.wrap(t, w - 2 * pad, size) or [""]
+            if fit is not None and fit.max_lines and len(lines) > fit.max_lines:
+                mark = _CUT
+                if fit.appendix:
+                    notes.append((len(notes) + 1, row_name(cells), labels[i], t))
+                    mark += f"[{len(notes)}]"
+                kept = lines[:fit.max_lines]
+                last = kept[-1]
+                room = w - 2 * pad - m.width(mark, size)
+                while last and m.width(last, size) > room:
+                    last = last[:-1]
+                kept[-1] = last + mark
+                lines = kept
+            out_cells.append(lines)
+        return out_cells
+
     top = page_h - margin
     title_h = style.title_size * 1.6 + (fs * 1.8 if subtitle else 0.0) + (fs * 1.6 if company else 0.0)
     footer_h = fs * 2.2
     table_top = top - title_h
     totals_row_h = max(min_row, lead + 2 * pad)
-    totals_h = totals_row_h if totals else 0.0  # 本页合计 on every page; 总计 is fitted in below
-    floor = margin + footer_h + totals_h
 
-    # Lay out: pages of (raw row values, wrapped lines slice) — a row taller than a page is split.
-    pages: list[list[tuple[list[list[str]], float, Sequence[Any] | None]]] = [[]]
-    y = table_top - head_h
-    body_h = table_top - head_h - floor
-    for raw in rows:
-        cells = [format_value(raw[i] if i < len(raw) else None) for i in range(len(columns))]
-        wrapped = wrap_row(cells, fs)
-        n = max(len(w) for w in wrapped)
-        h = max(min_row, n * lead + 2 * pad)
-        if h <= y - floor + 0.01:
-            pages[-1].append((wrapped, h, raw))
-            y -= h
-            continue
-        if h <= body_h + 0.01:
-            pages.append([(wrapped, h, raw)])
-            y = table_top - head_h - h
-            continue
-        line = 0
-        counted = False
-        while line < n:  # a giant cell: split by lines, the totals count the row once
-            fit = int((y - floor - 2 * pad) // lead)
-            if fit < 1:
-                pages.append([])
-                y = table_top - head_h
+    Laid = list[list[tuple[list[list[str]], float, Sequence[Any] | None]]]
+
+    def lay_out(wrapped_rows: Iterable[tuple[list[list[str]], Sequence[Any] | None]], head_h: float,
+                with_totals: bool) -> Laid:
+        """Pages of (wrapped cells, height, raw row or None) — a row taller than a page is split."""
+        floor = margin + footer_h + (totals_row_h if with_totals else 0.0)
+        pages: Laid = [[]]
+        y = table_top - head_h
+        body_h = table_top - head_h - floor
+        for wrapped, raw in wrapped_rows:
+            n = max(len(w) for w in wrapped)
+            h = max(min_row, n * lead + 2 * pad)
+            if h <= y - floor + 0.01:
+                pages[-1].append((wrapped, h, raw))
+                y -= h
                 continue
-            part = [w[line:line + fit] for w in wrapped]
-            ph = max(min_row, max(len(p) for p in part) * lead + 2 * pad)
-            pages[-1].append((part, ph, None if counted else raw))
-            counted = True
-            y -= ph
-            line += fit
-            if line < n:
-                pages.append([])
-                y = table_top - head_h
-    if len(pages) > 1 and not pages[-1]:
-        pages.pop()
-    if totals and len(pages) > 1:  # the 总计 row must fit on the last page: else its last row moves over
-        last = pages[-1]
-        if sum(h for _, h, _ in last) + totals_row_h > table_top - head_h - floor + 0.01:
-            pages.append([last.pop()] if len(last) > 1 else [])
-    total_pages = len(pages)
+            if h <= body_h + 0.01:
+                pages.append([(wrapped, h, raw)])
+                y = table_top - head_h - h
+                continue
+            line = 0
+            counted = False
+            while line < n:  # a giant cell: split by lines, the totals count the row once
+                fit_lines = int((y - floor - 2 * pad) // lead)
+                if fit_lines < 1:
+                    pages.append([])
+                    y = table_top - head_h
+                    continue
+                part = [w[line:line + fit_lines] for w in wrapped]
+                ph = max(min_row, max(len(p) for p in part) * lead + 2 * pad)
+                pages[-1].append((part, ph, None if counted else raw))
+                counted = True
+                y -= ph
+                line += fit_lines
+                if line < n:
+                    pages.append([])
+                    y = table_top - head_h
+        if len(pages) > 1 and not pages[-1]:
+            pages.pop()
+        if with_totals and len(pages) > 1:  # the 总计 row must fit on the last page: else its last row moves
+            last = pages[-1]
+            if sum(h for _, h, _ in last) + totals_row_h > table_top - head_h - floor + 0.01:
+                pages.append([last.pop()] if len(last) > 1 else [])
+        return pages
+
+    def header(labels_: Sequence[str], widths: Sequence[float]) -> tuple[list[list[str]], float]:
+        head = [m.wrap(t, w - 2 * pad, style.header_font_size) or [""] for t, w in zip(labels_, widths,
+                                                                                          strict=True)]
+        return head, max(len(h) for h in head) * style.header_font_size * style.leading + 2 * pad
+
+    head, head_h = header(labels, ws)
+    pages = lay_out(((wrap_cells(cells, ws, fs), raw) for cells, raw in zip(texts, raw_rows, strict=True)),
+                    head_h, bool(totals))
+    parts: list[tuple[str, list[str], list[float], list[str], list[list[str]], float, Laid, bool]] = [
+        (title, labels, ws, aligns, head, head_h, pages, bool(totals))]
+    if notes:
+        assert fit is not None
+        note_labels = ["附注", fit.key_column or "行", "栏目", "完整内容"]
+        note_texts = [[f"[{n}]", name, column, text] for n, name, column, text in notes]
+        small = [pdfmetrics.stringWidth(t, m.font, fs) + 2 * pad + 1.0 for t in ("[9999]", "栏目栏目")]
+        key_w = max([pdfmetrics.stringWidth(r[1], m.font, fs) for r in note_texts] + [fs * 2]) + 2 * pad + 1.0
+        note_ws = [small[0], key_w, small[1], width - small[0] - key_w - small[1]]
+        saved_fit, fit = fit, None  # the appendix prints every line
+        note_head, note_head_h = header(note_labels, note_ws)
+        note_pages = lay_out(((wrap_cells(cells, note_ws, fs), None) for cells in note_texts), note_head_h,
+                             False)
+        fit = saved_fit
+        parts.append((f"{title} — {fit.appendix_title}", note_labels, note_ws, ["center", "left", "left", "left"],
+                      note_head, note_head_h, note_pages, False))
+    total_pages = sum(len(part[6]) for part in parts)
 
     def paint(c: Canvas) -> int:
         font = m.font
         grand: dict[int, Any] = {}
-        for number, page_rows in enumerate(pages, start=1):
-            page = PageLayout()
-            ty = top - style.title_size
-            if company:
-                page.text(x0 + (width - m.width(company, fs * 1.2)) / 2, top - fs * 1.2, company, fs * 1.2)
-                ty -= fs * 1.6
-            tw = m.width(title, style.title_size)
-            page.text(x0 + (width - tw) / 2, ty, title, style.title_size, BOLD)
-            if subtitle:
-                page.text(x0 + (width - m.width(subtitle, fs)) / 2, ty - fs * 1.9, subtitle, fs, GREY)
-            y = table_top
-            page.fills.append((x0, y - head_h, width, head_h, 0.88))
-            _table_line(page, m, xs, ws, aligns, y, head_h, head, style.header_font_size,
-                        style.header_font_size * style.leading, pad, header=True)
-            y -= head_h
-            raws = []
-            for wrapped, h, raw in page_rows:
-                _table_line(page, m, xs, ws, aligns, y, h, wrapped, fs, lead, pad)
-                y -= h
-                if raw is not None:
-                    raws.append(raw)
-            if totals:
-                sums = _column_sums(raws, totals)
-                for k, v in sums.items():
-                    grand[k] = grand.get(k, 0) + v if k in grand else v
-                rh = max(min_row, lead + 2 * pad)
-                rows_out = [("本页合计", sums)]
-                if number == total_pages and total_pages > 1:
-                    rows_out.append(("总计", grand))
-                for caption, values in rows_out:
-                    cells = [format_value(values.get(i)) if i in totals else "" for i in range(len(columns))]
-                    first_free = next((i for i in range(len(columns)) if i not in totals), 0)
-                    cells[first_free] = caption
-                    page.fills.append((x0, y - rh, width, rh, 0.95))
-                    _table_line(page, m, xs, ws, aligns, y, rh, [[t] for t in cells], fs, lead, pad,
-                                bold=True)
-                    y -= rh
-            page.frames.append((x0, y, width, table_top - y))
-            _footer_texts(page, m, x0, width, margin, fs, printed, number, total_pages, "")
-            _draw_page(c, font, page)
-            c.showPage()
-            if progress is not None and progress(number, total_pages) is False:
-                raise RenderCancelled()
+        number = 0
+        for part_title, _labels, widths, part_aligns, part_head, part_head_h, part_pages, part_totals in parts:
+            xs = [x0 + sum(widths[:i]) for i in range(len(widths))]
+            last_of_part = len(part_pages)
+            for k, page_rows in enumerate(part_pages, start=1):
+                number += 1
+                page = PageLayout()
+                ty = top - style.title_size
+                if company:
+                    page.text(x0 + (width - m.width(company, fs * 1.2)) / 2, top - fs * 1.2, company, fs * 1.2)
+                    ty -= fs * 1.6
+                tw = m.width(part_title, style.title_size)
+                page.text(x0 + (width - tw) / 2, ty, part_title, style.title_size, BOLD)
+                if subtitle:
+                    page.text(x0 + (width - m.width(subtitle, fs)) / 2, ty - fs * 1.9, subtitle, fs, GREY)
+                y = table_top
+                page.fills.append((x0, y - part_head_h, width, part_head_h, 0.88))
+                _table_line(page, m, xs, widths, part_aligns, y, part_head_h, part_head, style.header_font_size,
+                            style.header_font_size * style.leading, pad, header=True)
+                y -= part_head_h
+                raws = []
+                for wrapped, h, raw in page_rows:
+                    _table_line(page, m, xs, widths, part_aligns, y, h, wrapped, fs, lead, pad)
+                    y -= h
+                    if raw is not None:
+                        raws.append(raw)
+                if part_totals:
+                    sums = _column_sums(raws, totals)
+                    for key, v in sums.items():
+                        grand[key] = grand.get(key, 0) + v if key in grand else v
+                    rh = totals_row_h
+                    rows_out = [("本页合计", sums)]
+                    if k == last_of_part and last_of_part > 1:
+                        rows_out.append(("总计", grand))
+                    for caption, values in rows_out:
+                        cells = [format_value(values.get(i)) if i in totals else "" for i in range(len(columns))]
+                        first_free = next((i for i in range(len(columns)) if i not in totals), 0)
+                        cells[first_free] = caption
+                        page.fills.append((x0, y - rh, width, rh, 0.95))
+                        _table_line(page, m, xs, widths, part_aligns, y, rh, [[t] for t in cells], fs, lead, pad,
+                                    bold=True)
+                        y -= rh
+                page.frames.append((x0, y, width, table_top - y))
+                _footer_texts(page, m, x0, width, margin, fs, printed, number, total_pages, "")
+                _draw_page(c, font, page)
+                c.showPage()
+                if progress is not None and progress(number, total_pages) is False:
+                    raise RenderCancelled()
         return total_pages
 
     return _write(out, title, company, (page_w, page_h), paint)

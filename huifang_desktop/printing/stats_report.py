@@ -105,6 +105,7 @@ def chart_drawing(report: StatsReport, spec: ChartSpec, width: float, height: fl
     font = register_font()
     table = report.chart_table(spec)
     d = Drawing(width, height)
+    d.initialFontName = font  # the renderer's starting font: else it sets (and references) Helvetica
     d.add(String(width / 2, height - 14, spec.title, fontName=font, fontSize=11, textAnchor="middle"))
     categories = [str(r[spec.category_column]) for r in table.rows]
     pairs = [(table.headers[c], s) for c, s in zip(spec.series_columns, _series(table, spec), strict=True)
@@ -171,8 +172,9 @@ def chart_drawing(report: StatsReport, spec: ChartSpec, width: float, height: fl
 
 
 def _paint_charts(c: Canvas, report: StatsReport, charts: Sequence[ChartSpec], printed_at: datetime,
-                  progress: ProgressFn | None, done_before: int, total_steps: int) -> int:
-    """The 附图 pages: company, title and period on top, two charts a page, the footer; returns the pages."""
+                  progress: ProgressFn | None, done_before: int, total_steps: int, pages_before: int = 0) -> int:
+    """The 附图 pages: company, title and period on top, two charts a page, the footer (numbered on from
+    the ``pages_before`` form pages); returns the pages."""
     m = _metrics()
     font = m.font
     page_w, page_h = A4
@@ -188,8 +190,8 @@ def _paint_charts(c: Canvas, report: StatsReport, charts: Sequence[ChartSpec], p
         chrome.text(margin + (width - m.width(heading, 16)) / 2, top - 36, heading, 16, BOLD)
         sub = f"统计期间：{report.period.label}"
         chrome.text(margin + (width - m.width(sub, 9)) / 2, top - 52, sub, 9, GREY)
-        _footer_texts(chrome, m, margin, width, 12 * MM + 8 * 0.3, 8, printed_at, number, len(pages),
-                      f"{APPENDIX} {number}/{len(pages)}")
+        _footer_texts(chrome, m, margin, width, 12 * MM + 8 * 0.3, 8, printed_at, pages_before + number,
+                      pages_before + len(pages), f"{APPENDIX} {number}/{len(pages)}")
         _draw_page(c, font, chrome)
         area_top = top - 64
         area_bottom = 12 * MM + 8 * 2.2
@@ -216,10 +218,11 @@ def render_stats_report(template: FormTemplate, report: StatsReport, out: Output
     def paint(c: Canvas) -> int:
         if progress is not None and progress(0, total) is False:
             raise RenderCancelled()
-        pages = _paint_form(c, layout, draft=False, revision=0, printed_at=printed_at)
+        pages = _paint_form(c, layout, draft=False, revision=0, printed_at=printed_at,
+                            total_pages=layout.page_count + chart_pages)
         if progress is not None and progress(1, total) is False:
             raise RenderCancelled()
-        return pages + _paint_charts(c, report, charts, printed_at, progress, 1, total)
+        return pages + _paint_charts(c, report, charts, printed_at, progress, 1, total, pages)
 
     return _write(out, template.title, layout.company, A4, paint)
 

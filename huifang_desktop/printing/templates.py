@@ -3,7 +3,7 @@
 A template is a TOML file an office may edit (title, company name, labels, extra fields) without
 touching Python. Its shape::
 
-    [form]                      # title, company, form_code, number_field, number_label, copies
+    [form]                      # title, company, form_code, number_field, number_label, copies, qr
     [page]                      # optional: margins, grid, sizes (see PageSetup)
     [[row]]                     # rows from top to bottom; a row is a list of cells on the grid ...
     cells = [ { type = "field", label = "客户名称", field = "customer_name", span = 6 }, ... ]
@@ -99,6 +99,7 @@ class Cell:
     sign_field: str = ""  # text: a signature line at the bottom of the box ...
     sign_date_field: str = ""  # ... and its date
     signoff: bool = False  # the supervisor's sign-off: filled from SignatureInfo when given
+    options_field: str = ""  # choice: a value holding the options (the office's scale); else ``options``
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,7 @@ class Row:
     blank_rows: int = 3
     totals: bool = False
     text: str = ""  # section / note
+    keep_with_previous: bool = False  # cells: moves to the next page together with the row before it
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,13 +138,15 @@ class FormTemplate:
     number_label: str = "编号"
     copies: tuple[str, ...] = ()  # 一式N联: one recipient per copy; () prints one copy without a copy line
     page: PageSetup = field(default_factory=PageSetup)
+    qr: bool = True  # a QR code of the form's 编号 (domain/formcode.py) next to 表单编号
 
     def field_names(self) -> list[str]:
         """Every value name the template reads, in order of appearance."""
         names: list[str] = [self.number_field] if self.number_field else []
         for row in self.rows:
             candidates = [row.field] + [n for c in row.cells for n in (c.field, c.date_field, c.sign_field,
-                                                                      c.sign_date_field)]
+                                                                      c.sign_date_field,
+                                                                      c.options_field)]
             names.extend(n for n in candidates if n and n not in names)
         return names
 
@@ -236,12 +240,12 @@ def parse_template(text: str, *, source: str, name: str = "") -> FormTemplate:
 # Validation
 
 
-_FORM_KEYS = ("title", "company", "form_code", "number_field", "number_label", "copies")
+_FORM_KEYS = ("title", "company", "form_code", "number_field", "number_label", "copies", "qr")
 _CELL_KEYS: dict[str, tuple[str, ...]] = {
     "field": ("label", "field", "format", "align", "label_width", "label_position", "lines"),
     "text": ("label", "field", "lines", "label_width", "label_position", "sign_field", "sign_date_field",
              "signoff"),
-    "choice": ("label", "field", "options", "label_width", "label_position"),
+    "choice": ("label", "field", "options", "options_field", "label_width", "label_position"),
     "check": ("label", "field"),
     "signature": ("label", "field", "date_field", "signoff", "label_width", "label_position"),
     "signatures": ("label", "field", "roles", "label_width", "label_position"),
@@ -252,7 +256,7 @@ _CELL_REQUIRED: dict[str, tuple[str, ...]] = {
     "signature": ("field",), "signatures": ("field", "roles"), "static": ("text",),
 }
 _ROW_KEYS: dict[str, tuple[str, ...]] = {
-    "cells": ("cells", "height"),
+    "cells": ("cells", "height", "keep_with_previous"),
     "table": ("label", "field", "columns", "blank_rows", "totals"),
     "section": ("text",),
     "note": ("text",),
@@ -360,6 +364,7 @@ class _Builder:
             number_label=self.text(form, "number_label", ("form",), default="编号"),
             copies=self.copies(form),
             page=page,
+            qr=self.flag(form, "qr", ("form",)) if "qr" in form else True,
             rows=rows,
         )
 
@@ -417,7 +422,8 @@ class _Builder:
                 raise self.fail((*path, "cells"),
                                 f"本行各格宽度合计 {used} 列，超过页面的 {page.grid_columns} 列")
             height = self.number(table, "height", path, 0.0, low=0.0, high=250.0)
-            return Row(type=kind, cells=tuple(cells), height=height)
+            return Row(type=kind, cells=tuple(cells), height=height,
+                       keep_with_previous=self.flag(table, "keep_with_previous", path))
         if kind == "table":
             raw_columns = table.get("columns")
             if not isinstance(raw_columns, list) or not raw_columns:
@@ -471,6 +477,7 @@ class _Builder:
             sign_field=self.text(table, "sign_field", path),
             sign_date_field=self.text(table, "sign_date_field", path),
             signoff=self.flag(table, "signoff", path),
+            options_field=self.text(table, "options_field", path),
         )
 
     def column(self, raw: Any, path: Path_) -> Column:

@@ -34,10 +34,19 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
+from huifang_desktop.domain.complaints import ComplaintState
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, can
-from huifang_desktop.domain.validation import format_phone, parse_date
-from huifang_desktop.domain.visits import PlanState, VisitMethod, VisitResult, VisitType, signature_substitute
+from huifang_desktop.domain.validation import MAX_DB_ID, clean_text, format_phone, parse_date, to_halfwidth
+from huifang_desktop.domain.visits import (
+    DEFAULT_SCALE,
+    SATISFACTION_SCALES,
+    PlanState,
+    VisitMethod,
+    VisitResult,
+    VisitType,
+    signature_substitute,
+)
 from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS, LEDGER_TITLE, LEDGER_WIDTHS
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.customers import check_visible, customer_scope
@@ -54,7 +63,9 @@ from huifang_desktop.services.settings import (
     values_in,
 )
 from huifang_desktop.services.visits import (
+    RECORD_RETURNED,
     RECORD_SIGNED,
+    SCALE_KEY,
     ReportDraft,
     VisitRecordDraft,
     ledger_rows,
@@ -125,10 +136,17 @@ def _print_options_from(data: Any) -> PrintOptions:
     return PrintOptions.from_dict(data) if isinstance(data, dict) else PrintOptions()
 
 
-def _print_settings_in(s: Session) -> tuple[PrintOptions, OfficeSettings]:
-    """The printing options and the office settings (its name, the visibility rule) in one query."""
-    stored = values_in(s, (OPTIONS_KEY, SETTINGS_KEY))
-    return _print_options_from(stored.get(OPTIONS_KEY)), settings_from(stored.get(SETTINGS_KEY))
+def _print_settings_in(s: Session) -> tuple[PrintOptions, OfficeSettings, tuple[str, ...]]:
+    """The printing options, the office settings (its name, the visibility rule) and the levels of its
+    satisfaction scale (满意度, best first), in one query."""
+    stored = values_in(s, (OPTIONS_KEY, SETTINGS_KEY, SCALE_KEY))
+    scale = SATISFACTION_SCALES.get(str(stored.get(SCALE_KEY, DEFAULT_SCALE.key)), DEFAULT_SCALE)
+    return _print_options_from(stored.get(OPTIONS_KEY)), settings_from(stored.get(SETTINGS_KEY)), scale.levels
+
+
+def _scale_levels(ctx: ServiceContext) -> tuple[str, ...]:
+    with ctx.sessions() as s:
+        return _print_settings_in(s)[2]
 
 
 def save_print_options(ctx: ServiceContext, options: PrintOptions) -> None:
@@ -311,6 +329,83 @@ def _tampered(s: Session, kind: str, item_id: int) -> bool:
     return integrity_of(s, kind, item_id) is Integrity.TAMPERED
 
 
+# --- the office's numbers (编号) -------------------------------------------------------------------------
+
+def _number_text(number_or_id: str | int) -> str:
+    return to_halfwidth(clean_text(str(number_or_id))).replace(" ", "").upper()
+
+
+def record_id_of(ctx: ServiceContext, number_or_id: str | int) -> int:
+    """A visit record's id from its 编号 (HF20261124-001) or its id. A record of a customer the acting user
+    may not see is "not found" with the same message as a number that does not exist (no probing)."""
+    text = _number_text(number_or_id)
+    scope = customer_scope(ctx)
+    q = select(VisitRecord.id).join(Customer, Customer.id == VisitRecord.customer_id)
+    q = scope.where(q)
+    with ctx.sessions() as s:
+        found = s.execute(q.where(VisitRecord.number == text)).scalar() if text else None
+        if found is None and text.isdigit() and int(text) <= MAX_DB_ID:
+            found = s.execute(q.where(VisitRecord.id == int(text))).scalar()
+    if found is None:
+        raise NotFound(f"没有编号为 {text or '（空）'} 的回访记录。")
+    return int(found)
+
+
+def report_id_of(ctx: ServiceContext, number_or_id: str | int) -> int:
+    """A visit report's id from its 编号 or its id; a report the acting user may not print is "not found"
+    with the same message as a number that does not exist."""
+    text = _number_text(number_or_id)
+    with ctx.sessions() as s:
+        row = s.execute(select(VisitReport.id, VisitReport.clerk_id)
+                        .where(VisitReport.number == text)).one_or_none() if text else None
+        if row is None and text.isdigit() and int(text) <= MAX_DB_ID:
+            row = s.execute(select(VisitReport.id, VisitReport.clerk_id)
+                            .where(VisitReport.id == int(text))).one_or_none()
+        if row is not None:
+            try:
+                _check_report_visible(ctx, s, row.clerk_id)
+            except PermissionDenied:
+                row = None
+    if row is None:
+        raise NotFound(f"没有编号为 {text or '（空）'} 的回访报告。")
+    return int(row.id)
+
+
+def complaint_id_of(ctx: ServiceContext, number_or_id: str | int) -> int:
+    """A complaint's id from its 投诉编号 (TS20261124-001) or its id, visibility-checked
+    (:func:`huifang_desktop.services.complaints.find_id`)."""
+    from huifang_desktop.services.complaints import find_id
+
+    return find_id(ctx, _number_text(number_or_id))
+
+
+# --- empty forms (written by hand) -----------------------------------------------------------------------
+
+EMPTY_FORMS: dict[str, tuple[str, str]] = {  # kind -> (template, what the menu and messages call it)
+    "record": ("visit_record", "回访记录表"),
+    "complaint": ("complaint", "投诉处理表"),
+}
+
+
+def empty_form_pdf(ctx: ServiceContext, kind: str, out: str | Path | None = None, *,
+                   forms_dir: Path | None = None) -> PrintedDocument:
+    """An empty 回访记录表 (``record``) or 投诉处理表 (``complaint``) to fill in by hand — a visit or a walk-in
+    complaint taken on paper: nothing pre-printed, the 编号 left to write in, no watermark; its QR code
+    names the form kind only (domain/formcode.py ``encode_kind``)."""
+    from huifang_desktop.printing import FormJob
+
+    if kind not in EMPTY_FORMS:
+        choices = "、".join(EMPTY_FORMS)
+        raise ValidationError(FieldError("kind", "表单", f"“{kind}”不是可打印的空白表单（可选：{choices}）"))
+    template, form = EMPTY_FORMS[kind]
+    day = ctx.today()
+    values = {"satisfaction_levels": list(_scale_levels(ctx))}  # the office's scale; nothing else printed
+    return _form_document(ctx, template, [FormJob(values)], entity="form", entity_id=None,
+                          label=f"空白{form}", title=f"{form}（空白）",
+                          file_name=f"{form}_空白_{day:%Y%m%d}.pdf", detail={"empty": kind},
+                          forms_dir=forms_dir, out=out)
+
+
 # --- 回访记录表 -------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -360,7 +455,24 @@ def _customer_signature(method: str, signed: bool) -> str | None:
     return "已签字" if signed else None
 
 
-def _record_values(d: _RecordData) -> dict[str, Any]:
+def _customer_signed_on(method: str, signed: bool, visited_at: Any) -> Any:
+    """The date beside 已签字 (the visit's day); None leaves 年 月 日 to fill in (not signed yet, or no
+    signature needed)."""
+    if not signed or _customer_signature(method, signed) != "已签字":
+        return None
+    return visited_at.date() if isinstance(visited_at, datetime) else visited_at
+
+
+def _review_comment(status: str, comment: str, signed: bool) -> str:
+    """The 主管审阅意见 box: the signer's comment, or the reason a returned form came back."""
+    if signed:
+        return comment
+    if status == RECORD_RETURNED and comment:
+        return f"退回修改：{comment}"
+    return ""
+
+
+def _record_values(d: _RecordData, levels: Sequence[str] = DEFAULT_SCALE.levels) -> dict[str, Any]:
     r, c = d.record, d.customer
     signed = r.status == RECORD_SIGNED and d.signer is not None
     return {
@@ -368,17 +480,21 @@ def _record_values(d: _RecordData) -> dict[str, Any]:
         "customer_address": c.address, "contact_name": r.contact_name,
         "contact_phone": format_phone(r.contact_phone),
         "visit_type": r.visit_type, "method": r.method, "visited_at": r.visited_at, "visitor": d.visitor,
+        "visitor_sign": d.visitor,
         "planned_on": d.planned_on, "content": r.content, "feedback": r.feedback, "problems": r.problems,
         "measures": r.measures, "satisfaction": r.satisfaction, "handling": r.handling,
         "transfer_department": r.transfer_department, "transfer_answer": r.transfer_answer,
         "next_visit_on": r.next_visit_on, "result": r.result,
         "customer_signed": _customer_signature(r.method, r.customer_signed),
-        "supervisor_comment": r.supervisor_comment if signed else "", "supervisor": d.signer if signed else None,
-        "signed_at": r.signed_at if signed else None, "status": r.status,
+        "customer_signed_on": _customer_signed_on(r.method, r.customer_signed, r.visited_at),
+        "supervisor_comment": _review_comment(r.status, r.supervisor_comment, signed),
+        "supervisor": d.signer if signed else None, "signed_at": r.signed_at if signed else None,
+        "status": r.status, "satisfaction_levels": list(levels),
     }
 
 
-def _record_job(s: Session, d: _RecordData, options: PrintOptions) -> Any:
+def _record_job(s: Session, d: _RecordData, options: PrintOptions, levels: Sequence[str] = DEFAULT_SCALE.levels
+                ) -> Any:
     from huifang_desktop.domain.signoff import Integrity
     from huifang_desktop.printing import FormJob
     from huifang_desktop.services.review import row_integrity
@@ -386,7 +502,7 @@ def _record_job(s: Session, d: _RecordData, options: PrintOptions) -> Any:
     r = d.record
     signed = r.status == RECORD_SIGNED
     signature = _signature(options, d.signer, r.signed_at, r.signed_role) if signed else None
-    return FormJob(_record_values(d), draft=options.watermark_unsigned and not signed, signed=signature,
+    return FormJob(_record_values(d, levels), draft=options.watermark_unsigned and not signed, signed=signature,
                    revision=r.revision or 0, tampered=row_integrity("回访记录表", r, s) is Integrity.TAMPERED)
 
 
@@ -409,12 +525,12 @@ def visit_record_pdf(ctx: ServiceContext, record_id: int, out: str | Path | None
                      forms_dir: Path | None = None) -> PrintedDocument:
     """The filled 回访记录表 of a saved record: signer and date when signed off, else the 草稿 watermark."""
     with ctx.sessions() as s:  # one connection for the settings and the record: a clerk prints one at a time
-        options, office = _print_settings_in(s)
+        options, office, levels = _print_settings_in(s)
         data = _load_records(s, [record_id]).get(record_id)
         if data is None:
             raise NotFound(f"回访记录 {record_id} 不存在。")
         check_visible(ctx, data.customer, office)
-        job = _record_job(s, data, options)
+        job = _record_job(s, data, options, levels)
         label = _record_label(data)
         number = data.record.number
     return _form_document(ctx, VISIT_RECORD_FORM, [job], entity="visit_record", entity_id=record_id,
@@ -428,16 +544,16 @@ def visit_records_pdf(ctx: ServiceContext, record_ids: Sequence[int], out: str |
     """Many filled 回访记录表 in one PDF (a filtered ledger's records), in the order given."""
     if not record_ids:
         raise ValidationError(FieldError("record_ids", "回访记录", "没有要打印的回访记录"))
-    options = load_print_options(ctx)
     scope = customer_scope(ctx)
     with ctx.sessions() as s:
+        options, _office, levels = _print_settings_in(s)
         found = _load_records(s, list(record_ids))
         missing = [i for i in record_ids if i not in found]
         if missing:
             raise NotFound(f"回访记录 {missing[0]} 不存在。")
         for d in found.values():
             scope.check(d.customer)
-        jobs = [_record_job(s, found[i], options) for i in record_ids]
+        jobs = [_record_job(s, found[i], options, levels) for i in record_ids]
         numbers = [found[i].record.number for i in record_ids]
     first, last = numbers[0], numbers[-1]
     return _form_document(ctx, VISIT_RECORD_FORM, jobs, entity="visit_record", entity_id=None,
@@ -447,28 +563,32 @@ def visit_records_pdf(ctx: ServiceContext, record_ids: Sequence[int], out: str |
                           cancelled=cancelled, out=out)
 
 
-def _blank_values(plan: VisitPlan | None, c: Customer, owner: str) -> dict[str, Any]:
+def _blank_values(plan: VisitPlan | None, c: Customer, owner: str,
+                  levels: Sequence[str] = DEFAULT_SCALE.levels) -> dict[str, Any]:
     """Pre-printed: customer, contact and phone, address, visit type, planned day. The rest stays blank."""
     return {
         "number": "", "customer_name": c.name, "customer_code": c.code, "customer_grade": c.grade,
         "customer_address": c.address, "contact_name": c.primary_contact,
         "contact_phone": format_phone(c.primary_phone),
         "visit_type": plan.visit_type if plan is not None else None,
-        "planned_on": plan.due if plan is not None else None, "owner": owner,
+        "method": plan.method if plan is not None else None,  # the planned method, ticked
+        "planned_on": plan.due if plan is not None else None, "visitor": owner,
+        "satisfaction_levels": list(levels),
     }
 
 
-def _blank_job(plan: VisitPlan | None, c: Customer, owner: str) -> Any:
+def _blank_job(plan: VisitPlan | None, c: Customer, owner: str,
+               levels: Sequence[str] = DEFAULT_SCALE.levels) -> Any:
     from huifang_desktop.printing import FormJob
 
-    return FormJob(_blank_values(plan, c, owner))
+    return FormJob(_blank_values(plan, c, owner, levels))
 
 
 def blank_visit_record_pdf(ctx: ServiceContext, plan_id: int | None, out: str | Path | None = None, *,
                            customer_id: int | None = None, forms_dir: Path | None = None) -> PrintedDocument:
     """A blank 回访记录表 for a planned visit (or, without a plan, for ``customer_id``), for an on-site visit:
     customer, contact, phone, address, visit type and planned day pre-printed; no watermark."""
-    office = load_settings(ctx)
+    office, levels = load_settings(ctx), _scale_levels(ctx)
     with ctx.sessions() as s:
         plan = s.get(VisitPlan, plan_id) if plan_id is not None else None
         if plan_id is not None and plan is None:
@@ -484,7 +604,7 @@ def blank_visit_record_pdf(ctx: ServiceContext, plan_id: int | None, out: str | 
             raise ValidationError(FieldError("plan_id", "回访计划", "该计划已取消，不能打印回访记录表"))
         owner_id = plan.owner_id if plan is not None else c.owner_id
         owner = s.get(User, owner_id) if owner_id else None
-        job = _blank_job(plan, c, owner.display_name if owner else "")
+        job = _blank_job(plan, c, owner.display_name if owner else "", levels)
         day = plan.due if plan is not None else ctx.today()
         label = f"空白表 {c.code} {c.name} {day:%Y-%m-%d}"
         code = c.code
@@ -510,7 +630,7 @@ def draft_visit_record_pdf(ctx: ServiceContext, draft: VisitRecordDraft, out: st
     """The 回访记录表 as typed in the form, before it is saved: the plan's customer and planned day with every
     field on screen, no number, and the 草稿 watermark (nothing is stored, so it can be neither signed nor
     found again)."""
-    office = load_settings(ctx)
+    office, levels = load_settings(ctx), _scale_levels(ctx)
     with ctx.sessions() as s:
         c = s.get(Customer, draft.customer_id)
         if c is None:
@@ -518,17 +638,20 @@ def draft_visit_record_pdf(ctx: ServiceContext, draft: VisitRecordDraft, out: st
         check_visible(ctx, c, office)
         plan = s.get(VisitPlan, draft.plan_id) if draft.plan_id is not None else None
         visitor = s.get(User, draft.visitor_id) if draft.visitor_id else None
-        values = _blank_values(plan, c, "")
+        values = _blank_values(plan, c, "", levels)
         code = c.code
     values.update({
         "contact_name": draft.contact_name, "contact_phone": draft.contact_phone, "visit_type": draft.visit_type,
         "method": draft.method, "visited_at": _typed_time(draft.visited_at),
         "visitor": visitor.display_name if visitor is not None else ctx.user.display_name,
+        "visitor_sign": visitor.display_name if visitor is not None else ctx.user.display_name,
         "content": draft.content, "feedback": draft.feedback, "problems": draft.problems,
         "measures": draft.measures, "satisfaction": draft.satisfaction, "handling": draft.handling,
         "transfer_department": draft.transfer_department, "transfer_answer": "",
         "next_visit_on": _typed_time(draft.next_visit_on), "result": draft.result,
         "customer_signed": _customer_signature(draft.method, draft.customer_signed),
+        "customer_signed_on": _customer_signed_on(draft.method, draft.customer_signed,
+                                                  _typed_time(draft.visited_at)),
         "supervisor_comment": "", "supervisor": None, "signed_at": None, "status": "未保存",
     })
     from huifang_desktop.printing import FormJob
@@ -553,11 +676,27 @@ def plan_form_pdf(ctx: ServiceContext, plan_id: int, out: str | Path | None = No
     return blank_visit_record_pdf(ctx, plan_id, out, forms_dir=forms_dir)
 
 
+DAY_COVER_FORM = "day_cover"
+
+
+def _by_owner(plans: Sequence[Any]) -> list[list[Any]]:
+    """Consecutive plans of one owner (the list is sorted by owner)."""
+    groups: list[list[Any]] = []
+    for plan in plans:
+        if groups and groups[-1][0].owner_id == plan.owner_id:
+            groups[-1].append(plan)
+        else:
+            groups.append([plan])
+    return groups
+
+
 def day_plans_pdf(ctx: ServiceContext, day: date, owner_id: int | None = None, *, team: bool = False,
                   progress: ProgressCallback | None = None, cancelled: CancelCheck | None = None,
                   out: str | Path | None = None, forms_dir: Path | None = None) -> PrintedDocument:
     """One 回访记录表 per visit planned for ``day`` (cancelled ones left out), in one PDF: the filled record
-    of a visit already made, a blank form for one still to make. ``owner_id`` / ``team`` as in
+    of a visit already made, a blank form for one still to make (回访人 = the plan's owner, the planned
+    method ticked). Sorted and grouped by clerk, each clerk's forms after a 回访任务单 cover sheet listing
+    their visits (customer, contact, phone, type, method), so the stack can be handed out as printed. ``owner_id`` / ``team`` as in
     :func:`~huifang_desktop.services.visits.list_plans` (the calendar's scope)."""
     if out is not None:
         check_suffix(Path(out), ".pdf", PrintError)
@@ -565,8 +704,16 @@ def day_plans_pdf(ctx: ServiceContext, day: date, owner_id: int | None = None, *
              if p.state != _CANCELLED]
     if not plans:
         raise ValidationError(FieldError("day", "日期", f"{day:%Y-%m-%d} 没有要打印的回访计划"))
-    options = load_print_options(ctx)
+    from huifang_desktop.domain.customers import pinyin_initials
+    from huifang_desktop.printing import FormJob
+
+    options, levels = load_print_options(ctx), _scale_levels(ctx)
+    # the stack a supervisor hands out: grouped by clerk (by the pinyin of the name, unassigned last), each
+    # clerk's visits by customer code
+    plans.sort(key=lambda p: (p.owner_id is None, pinyin_initials(p.owner or ""), p.owner or "",
+                              p.owner_id or 0, p.customer_code, p.id))
     ids = [p.id for p in plans]
+    cover = _template(DAY_COVER_FORM, forms_dir)
     with ctx.sessions() as s:
         rows: dict[int, tuple[VisitPlan, Customer, str]] = {}
         owner = aliased(User)
@@ -580,19 +727,33 @@ def day_plans_pdf(ctx: ServiceContext, day: date, owner_id: int | None = None, *
         records = _load_records(s, [p.record_id for p, _, _ in rows.values() if p.record_id is not None])
         jobs = []
         done: list[int] = []
-        for pid in ids:
-            plan, cust, name = rows[pid]
-            data = records.get(plan.record_id) if plan.record_id is not None else None
-            if data is not None:
-                jobs.append(_record_job(s, data, options))
-                done.append(data.record.id)
-            else:
-                jobs.append(_blank_job(plan, cust, name))
+        clerks = 0
+        for group in _by_owner(plans):
+            listed = []
+            for no, row in enumerate(group, start=1):
+                plan, cust, name = rows[row.id]
+                listed.append({"no": no, "code": cust.code, "customer": cust.name,
+                               "contact": cust.primary_contact, "phone": format_phone(cust.primary_phone),
+                               "type": plan.visit_type, "method": plan.method,
+                               "state": row.record_number or "待回访"})
+            owner_name = group[0].owner or "（未指定回访人）"
+            jobs.append(FormJob({"clerk": owner_name, "day": day, "count": f"{len(group)} 份",
+                                 "visits": listed}, template=cover))
+            clerks += 1
+            for row in group:
+                plan, cust, name = rows[row.id]
+                data = records.get(plan.record_id) if plan.record_id is not None else None
+                if data is not None:
+                    jobs.append(_record_job(s, data, options, levels))
+                    done.append(data.record.id)
+                else:
+                    jobs.append(_blank_job(plan, cust, name, levels))
     return _form_document(
         ctx, VISIT_RECORD_FORM, jobs, entity="visit_plan", entity_id=None,
-        label=f"{day:%Y-%m-%d} 回访计划 {len(jobs)} 份", title=f"回访记录表 {day:%Y-%m-%d}（{len(jobs)} 份）",
+        label=f"{day:%Y-%m-%d} 回访计划 {len(ids)} 份", title=f"回访记录表 {day:%Y-%m-%d}（{len(ids)} 份）",
         file_name=f"回访记录表_{day:%Y%m%d}.pdf",
-        detail={"day": day.isoformat(), "plans": ids, "records": done, "blank": len(jobs) - len(done)},
+        detail={"day": day.isoformat(), "plans": ids, "records": done, "blank": len(ids) - len(done),
+                "clerks": clerks},
         forms_dir=forms_dir, progress=progress, cancelled=cancelled, out=out)
 
 
@@ -693,7 +854,8 @@ def visit_report_pdf(ctx: ServiceContext, report_id: int, out: str | Path | None
             "number": r.number, "clerk": clerk, "period": _period_text(r.period_start, r.period_end),
             "counts": _report_counts(s, r.clerk_id, r.period_start, r.period_end),
             "satisfaction": _satisfaction_text(summary), "problems": r.problems, "actions": r.actions,
-            "evaluation": r.evaluation, "supervisor_comment": r.supervisor_comment if signed else "",
+            "evaluation": r.evaluation,
+            "supervisor_comment": _review_comment(r.status, r.supervisor_comment, signed),
             "supervisor": signer if signed else None, "signed_at": r.signed_at if signed else None,
             "status": r.status, "due_on": r.due_on,
         }
@@ -765,11 +927,30 @@ def _ledger_print_rows(rows: Iterable[Sequence[Any]], limit: int, cancelled: Can
             close()
 
 
+# The printed 回访台账 (issue 22): 7.5 pt, tight rows — at least 20 rows a landscape page. Names (up to four
+# characters and more), codes, dates, times and the short choices never wrap (their columns are as wide as
+# their longest value); 客户名称, 状态, 问题点 and 转交部门 share the rest by their usual length and wrap to two
+# lines at most, a longer text is cut (“…[n]”) and printed whole in the appendix after the table.
+LEDGER_NOWRAP = frozenset({"编号", "客户编号", "等级", "回访类型", "回访方式", "计划日期", "回访时间", "回访人", "结果",
+                           "满意度", "负责人", DONE_COLUMN})
+
+
+def _ledger_fit(appendix: bool) -> tuple[Any, Any]:
+    from huifang_desktop.printing.render import TableFit, TableStyle
+
+    style = TableStyle(font_size=7.5, header_font_size=8.0, title_size=14.0, leading=1.25, padding=0.6,
+                       min_row_height=4.6)
+    return style, TableFit(nowrap=LEDGER_NOWRAP, max_lines=2, appendix=appendix, key_column="编号",
+                           alt_key=("客户编号",))
+
+
 def visit_ledger_pdf(ctx: ServiceContext, start: date | None = None, end: date | None = None,
                      out: str | Path | None = None, *, progress: ProgressCallback | None = None,
-                     cancelled: CancelCheck | None = None) -> PrintedDocument:
+                     cancelled: CancelCheck | None = None, appendix: bool = True) -> PrintedDocument:
     """The 回访台账 of plans due (and unplanned visits made) in [start, end] as a landscape A4 table: the
-    column header on every page, 本页合计 of visits made on each page and 总计 on the last."""
+    column header on every page, 本页合计 of visits made on each page and 总计 on the last. Column widths
+    follow the content; texts longer than two lines are cut, their whole text in an appendix
+    (``appendix=False``: left out)."""
     from huifang_desktop.printing import RenderCancelled, render_table
 
     ctx.require(Permission.EDIT_CUSTOMERS, "打印回访台账")
@@ -783,17 +964,19 @@ def visit_ledger_pdf(ctx: ServiceContext, start: date | None = None, end: date |
     done = sum(1 for r in rows if r[-1])
     buffer = io.BytesIO()
     try:
+        style, fit = _ledger_fit(appendix)
         pages = render_table(LEDGER_TITLE, ledger_columns(), rows, buffer,
                              subtitle=f"计划日期：{period}　共 {len(rows)} 条，已回访 {done} 条",
                              totals_columns=[DONE_COLUMN], company=load_settings(ctx).company,
-                             printed_at=ctx.now(), progress=_progress_adapter(progress, cancelled))
+                             printed_at=ctx.now(), progress=_progress_adapter(progress, cancelled),
+                             style=style, fit=fit)
     except RenderCancelled:
         raise PrintCancelled("已取消打印，没有生成文件。") from None
     tag = "全部" if period == "全部" else f"{start:%Y%m%d}" if start else "最早"
     tag += f"_{end:%Y%m%d}" if end else ""
     doc = PrintedDocument(buffer.getvalue(), pages, LEDGER_TITLE, f"回访台账（{period}）",
                           _safe_name(f"回访台账_{tag}.pdf"), "visit_plan", None, f"回访台账 {period}",
-                          {"period": period, "rows": len(rows)})
+                          {"period": period, "rows": len(rows), "appendix": appendix})
     if out is not None:
         save_pdf(ctx, doc, out)
     return doc
@@ -807,13 +990,17 @@ __all__ = [
     "PrintOptions",
     "PrintedDocument",
     "blank_visit_record_pdf",
+    "complaint_id_of",
     "day_plans_pdf",
+    "empty_form_pdf",
     "font_file",
     "ledger_columns",
     "load_print_options",
     "log_output",
     "plan_form_pdf",
+    "record_id_of",
     "report_draft_pdf",
+    "report_id_of",
     "save_pdf",
     "save_print_options",
     "visit_ledger_pdf",
@@ -832,14 +1019,16 @@ _SIGN_ROLE = {"clerk": "处理人", "supervisor": "部门主管", "manager": "�
 
 def complaint_pdf(ctx: ServiceContext, complaint_id: int, out: str | Path | None = None, *,
                   forms_dir: Path | None = None) -> PrintedDocument:
-    """The filled 投诉处理表 with its state history and signatures (handler, and the reviewer at the level
-    that signed); not yet signed off → 草稿 watermark; changed after signing → 签字后被修改."""
+    """The filled 投诉处理表 with its state history, the reply (答复内容) and signatures (handler, and the
+    reviewer at the level that signed, kept on the page of the history); open and not yet signed off → 草稿
+    watermark (a closed or withdrawn complaint is final: no watermark); changed after signing → 签字后被修改.
+    客户满意度 offers the office's satisfaction scale."""
     from huifang_desktop.printing import FormJob
     from huifang_desktop.services.complaints import get_complaint
 
     detail = get_complaint(ctx, complaint_id)  # checks visibility
-    options = load_print_options(ctx)
     with ctx.sessions() as s:
+        options, _office, levels = _print_settings_in(s)
         c = s.get(Complaint, complaint_id)
         assert c is not None
         customer = s.get(Customer, c.customer_id) if c.customer_id else None
@@ -866,14 +1055,15 @@ def complaint_pdf(ctx: ServiceContext, complaint_id: int, out: str | Path | None
             "category": c.category, "severity": c.severity, "deadline": c.handling_due,
             "handler": detail.row.handler, "department": department.name if department else "",
             "investigation": c.investigation, "cause": c.cause, "measures": c.measures, "result": c.result,
-            "reply_at": c.replied_at, "reply_way": c.reply_way, "closing_visit": visit,
-            "satisfaction": c.satisfaction,
+            "reply_at": c.replied_at, "reply_way": c.reply_way, "reply_text": c.reply_text,
+            "closing_visit": visit, "satisfaction": c.satisfaction, "satisfaction_levels": list(levels),
             "history": [{"time": f"{e.at:%Y-%m-%d %H:%M}", "user": e.username, "action": e.action,
                          "note": (f"{e.from_state}→{e.to_state} " if e.to_state and e.from_state else "") + e.note}
                         for e in events],
             "signatures": signatures, "supervisor_comment": c.supervisor_comment if signed else "",
         }
-        job = FormJob(values, draft=options.watermark_unsigned and not signed,
+        final = c.state in (ComplaintState.CLOSED.value, ComplaintState.WITHDRAWN.value)
+        job = FormJob(values, draft=options.watermark_unsigned and not signed and not final,
                       signed=_signature(options, signer.display_name, c.signed_at, c.signed_role)
                       if signed and signer is not None else None,
                       revision=c.revision or 0, tampered=tampered)

@@ -8,6 +8,7 @@ built the first time it is shown (or asked for: ``window.calendar_tab``), so the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._show_page)
         self.setCentralWidget(self.tabs)
         self.settings_dialog: SettingsDialog | None = None
+        self.empty_form_preview: Any = None  # 文件 → 打印空白表单's preview
         self.closing = False
         self._data_actions: list[QAction] = []  # need the database: enabled by attach()
         self._build_menu()
@@ -267,6 +269,13 @@ class MainWindow(QMainWindow):
         from huifang_desktop.ui.importing.actions import add_import_action  # 导入 Excel… (Ctrl+I)
 
         add_import_action(self, file_menu)
+        self.empty_forms_menu = file_menu.addMenu(self.tr("打印空白表单"))
+        self.empty_forms_menu.setStatusTip(self.tr("手写用的空白表单：现场回访、来访投诉，编号留空手填"))
+        self.empty_form_actions: dict[str, QAction] = {}
+        for kind, label in (("record", self.tr("回访记录表…")), ("complaint", self.tr("投诉处理表…"))):
+            action = self._data_action(label, functools.partial(self.print_empty_form, kind))
+            self.empty_forms_menu.addAction(action)
+            self.empty_form_actions[kind] = action
         file_menu.addSeparator()
         quit_action = QAction(self.tr("退出(&Q)"), self)
         self.defer_shortcut(quit_action, "Ctrl+Q")
@@ -314,6 +323,22 @@ class MainWindow(QMainWindow):
             self.ledgers_tab.new_record()
             return
         self.show_tab("customers").new_customer()
+
+    def print_empty_form(self, kind: str) -> None:
+        """文件 → 打印空白表单: the print preview of an empty 回访记录表 (``record``) or 投诉处理表
+        (``complaint``) to fill in by hand; kept as ``empty_form_preview``."""
+        from huifang_desktop.domain.errors import ValidationError
+        from huifang_desktop.services import printing as printing_service
+        from huifang_desktop.services.errors import ServiceError
+        from huifang_desktop.ui.common.feedback import show_error
+        from huifang_desktop.ui.common.print_preview import preview_document
+
+        try:
+            doc = printing_service.empty_form_pdf(self.ctx, kind)
+        except (ServiceError, ValidationError) as exc:
+            show_error(self, exc, self.tr("打印空白表单"))
+            return
+        self.empty_form_preview = preview_document(self, self.ctx, doc)
 
     def open_settings(self) -> None:
         """设置: ``open()``ed (window-modal, never a blocking ``exec()``), kept as ``settings_dialog``."""

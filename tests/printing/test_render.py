@@ -500,3 +500,18 @@ def test_render_table_giant_cell_is_split_not_clipped(tmp_path: Path) -> None:
     assert body == huge
     totals = [c.text for page in pages for c in page]
     assert totals[totals.index("总计") + 1] == "1.00"
+
+
+def test_render_complaint_signature_block_never_stands_alone_on_a_page() -> None:
+    """However long the history, the 审批签字 block shares its page with the rows before it."""
+    template = load_template("complaint")
+    checked = 0
+    for n in range(40):
+        values = {"number": "TS20261124-001", "content": "夜班异响。" * 20,
+                  "history": [{"time": "2026-11-24 10:00", "user": "小王", "action": "处理", "note": "说明"}] * n}
+        layout = layout_form(template, values)
+        (page,) = [pg for pg in layout.pages if any(f.field == "signatures" for f in pg.fields)]
+        others = {f.field for f in page.fields} - {"signatures", "number"}
+        assert others, f"{n} history rows: the signatures alone on page {layout.pages.index(page) + 1}"
+        checked += len(layout.pages) > 1
+    assert checked  # some of them ran onto a second page

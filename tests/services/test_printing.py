@@ -148,20 +148,46 @@ def test_printing_phone_visit_prints_phone_instead_of_a_customer_signature(
 
 
 def test_printing_blank_form_pre_prints_customer_and_contact_and_no_result(
-        cctx: ServiceContext, office: dict[str, Any]) -> None:
+        cctx: ServiceContext, office: dict[str, Any], layouts: list[Any]) -> None:
     doc = p.blank_visit_record_pdf(cctx, office["plan_a"].id)
     assert doc.pages == 1
     (text,) = pages_text(doc.pdf)
     for value in ("杭州远纳运输有限公司", "KH000001", "张倩", "1519974", "3456"):
         assert value in text, value
-    assert "HF2026" not in text and "草稿" not in text and "小王" not in text  # no number, visitor or watermark
+    assert "HF2026" not in text and "草稿" not in text  # no number, no watermark
+    assert "回访人小王" in text  # the plan's owner is pre-printed as 回访人 …
+    assert "回访人签字签名：日期：" in text  # … but not on the signature line: that is signed by hand
     assert "年月日时分" in text  # 回访时间 left to fill in by hand
+    (layout,) = layouts
+    assert _box(layout, "visitor").texts == ("小王",) and _box(layout, "method").ticked == ("电话",)
     values = p._blank_values(*_plan_and_customer(cctx, office["plan_a"].id), owner="小王")
     assert values["visit_type"] == "例行" and values["planned_on"] == DAY
+    assert values["visitor"] == "小王" and values["method"] == "电话"
     assert values["customer_address"] == "杭州市西湖区文三路 388 号"
-    for field in ("result", "satisfaction", "visited_at", "content", "feedback", "customer_signed", "method"):
+    for field in ("result", "satisfaction", "visited_at", "content", "feedback", "customer_signed"):
         assert values.get(field) is None, field
     assert doc.file_name == "回访记录表_空白_KH000001_20261124.pdf"
+
+
+@pytest.fixture
+def layouts(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every form layout the renderer makes while the test runs (what each field printed, what is ticked)."""
+    from huifang_desktop.printing import render
+
+    made: list[Any] = []
+    real = render.layout_form
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        layout = real(*args, **kwargs)
+        made.append(layout)
+        return layout
+
+    monkeypatch.setattr(render, "layout_form", watched)
+    return made
+
+
+def _box(layout: Any, name: str) -> Any:
+    return next(f for page in layout.pages for f in page.fields if f.field == name)
 
 
 def _plan_and_customer(ctx: ServiceContext, plan_id: int) -> tuple[Any, Any]:
@@ -197,6 +223,27 @@ def test_printing_other_departments_records_are_refused_when_visibility_is_limit
     with pytest.raises(PermissionDenied):  # in a batch too
         p.visit_records_pdf(other, [office["record"].id])
     assert p.visit_record_pdf(cctx, office["record"].id).pages == 1
+
+
+def test_printing_numbers_of_another_department_read_as_not_found(
+        ctx: ServiceContext, cctx: ServiceContext, clerk2: UserInfo, office: dict[str, Any]) -> None:
+    from huifang_desktop.services.errors import NotFound
+
+    record = office["record"]
+    report = v.save_report(cctx, v.draft_report(cctx, cctx.user.id, DAY, DAY), "按计划完成。", "", "")
+    assert p.record_id_of(cctx, record.number) == record.id == p.record_id_of(cctx, str(record.id))
+    assert p.report_id_of(cctx, f" {report.number.lower()} ") == report.id
+    save_settings(ctx, replace(load_settings(ctx), visibility="department"))
+    other = ctx.as_user(clerk2)  # 销售部; the customers and the report belong to 客服部
+    messages = []
+    for resolve, asked in ((p.record_id_of, record.number), (p.record_id_of, "HF19990101-001"),
+                           (p.record_id_of, str(record.id)), (p.report_id_of, report.number),
+                           (p.report_id_of, "BG19990101-001")):
+        with pytest.raises(NotFound) as caught:
+            resolve(other, asked)
+        messages.append(str(caught.value).replace(asked, "#"))
+    assert messages == ["没有编号为 # 的回访记录。"] * 3 + ["没有编号为 # 的回访报告。"] * 2
+    assert p.record_id_of(cctx, record.number) == record.id
 
 
 # --- audit and files ---------------------------------------------------------------------------------------
@@ -267,12 +314,13 @@ def test_printing_day_batch_prints_one_form_per_plan_filled_or_blank(
     v.add_manual_plan(cctx, office["a"].id, "到货", "上门", DAY + timedelta(days=1))  # another day
     steps: list[tuple[int, int]] = []
     doc = p.day_plans_pdf(cctx, DAY, progress=lambda done, total: steps.append((done, total)))
-    assert doc.pages == 2 and steps == [(0, 2), (1, 2), (2, 2)]
-    blank, filled = pages_text(doc.pdf)
+    assert doc.pages == 3 and steps == [(0, 3), (1, 3), (2, 3), (3, 3)]  # a cover sheet, then the forms
+    cover, blank, filled = pages_text(doc.pdf)
+    assert "回访任务单" in cover and "小王" in cover and "2份" in cover
     assert "杭州远纳运输有限公司" in blank and "HF2026" not in blank and "草稿" not in blank
     assert office["record"].number in filled and "上海宏达机械制造有限公司" in filled and "草稿" in filled
     assert doc.detail == {"day": "2026-11-24", "plans": [office["plan_a"].id, office["plan_b"].id],
-                          "records": [office["record"].id], "blank": 1}
+                          "records": [office["record"].id], "blank": 1, "clerks": 1}
     assert doc.file_name == "回访记录表_20261124.pdf"
     with pytest.raises(ValidationError, match="没有要打印的回访计划"):
         p.day_plans_pdf(cctx, DAY + timedelta(days=3))
@@ -290,9 +338,39 @@ def test_printing_day_batch_cancel_stops_early_and_writes_nothing(
 
 def test_printing_day_batch_follows_the_owner_filter(
         cctx: ServiceContext, ctx: ServiceContext, clerk2: UserInfo, office: dict[str, Any]) -> None:
-    assert p.day_plans_pdf(cctx, DAY, cctx.user.id).pages == 2
+    assert p.day_plans_pdf(cctx, DAY, cctx.user.id).pages == 3
     with pytest.raises(ValidationError):
         p.day_plans_pdf(cctx, DAY, clerk2.id)
+
+
+def test_printing_day_batch_is_a_stack_per_clerk_with_a_cover_sheet(
+        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, clerk2: UserInfo,
+        office: dict[str, Any], layouts: list[Any]) -> None:
+    """Plans of three clerks made in mixed order print grouped by clerk (小李 before 小王 by pinyin, the
+    unassigned last), each group after a cover sheet listing its visits; each blank form pre-prints its
+    plan's owner as 回访人 and ticks the planned method."""
+    sup = ctx.as_user(supervisor)
+    c = register_customer(cctx, CustomerDraft(name="宁波港联物流有限公司",
+                                              contacts=(ContactDraft(name="陈静", mobile="13700001111"),)))
+    li_1 = v.add_manual_plan(sup, c.id, "满意度", "上门", DAY, owner_id=clerk2.id)
+    nobody = v.add_manual_plan(sup, c.id, "节日", "短信", DAY)
+    with ctx.sessions() as s, s.begin():
+        s.execute(update(VisitPlan).where(VisitPlan.id == nobody.id).values(owner_id=None))
+    li_2 = v.add_manual_plan(sup, office["a"].id, "到货", "微信", DAY, owner_id=clerk2.id)
+    doc = p.day_plans_pdf(sup, DAY)
+    assert doc.detail["plans"] == [li_2.id, li_1.id, office["plan_a"].id, office["plan_b"].id, nobody.id]
+    assert doc.detail["clerks"] == 3
+    texts = pages_text(doc.pdf)
+    covers = [i for i, t in enumerate(texts) if "回访任务单" in t]
+    assert covers == [0, 3, 6]
+    assert "小李" in texts[0] and "2份" in texts[0]
+    assert texts[0].index("杭州远纳运输有限公司") < texts[0].index("宁波港联物流有限公司")  # by customer code
+    assert "陈静" in texts[0] and "1370000" in texts[0] and "满意度" in texts[0] and "上门" in texts[0]
+    assert "小王" in texts[3] and "（未指定回访人）" in texts[6]
+    forms = [lo for lo in layouts if lo.template.name == "visit_record"]
+    blank = [lo for lo in forms if not lo.number]
+    assert [(_box(lo, "visitor").texts, _box(lo, "method").ticked) for lo in blank] == [
+        (("小李",), ("微信",)), (("小李",), ("上门",)), (("小王",), ("电话",)), ((), ("短信",))]
 
 
 # --- 回访报告表 -------------------------------------------------------------------------------------------
@@ -401,15 +479,91 @@ def test_printing_complaint_form_with_history_and_signatures(
     d = cs.register(cctx, cs.IntakeDraft(subject="冷却泵异响", complainant="王建国", phone="13812345678",
                                          category="维修", customer_id=office["b"].id, content="夜班异响"))
     cs.accept(cctx, d.id)
+    assert "草稿" in "".join(pages_text(p.complaint_pdf(cctx, d.id).pdf))  # open, not signed off
     cs.save_handling(cctx, d.id, cs.HandlingDraft(investigation="轴承磨损", result="已更换轴承"))
     cs.finish_handling(cctx, d.id)
     cs.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="满意"))
     text = "".join(pages_text(p.complaint_pdf(cctx, d.id).pdf))
     for value in ("投诉处理表", d.number, "冷却泵异响", "王建国", "轴承磨损", "已更换轴承", "办结转回访", "关闭", "满意"):
         assert value in text, value
-    assert "草稿" in text  # closed, not yet signed off by the supervisor
+    assert "草稿" not in text  # closed: the form is final, signed off or not
     review.sign(ctx.as_user(supervisor), "投诉处理表", d.id, "处理得当", password=PASSWORD)
     doc = p.complaint_pdf(cctx, d.id, out=None)
     text = "".join(pages_text(doc.pdf))
     assert "草稿" not in text and "李主管" in text and "已审阅" in text
     assert doc.file_name == f"投诉处理表_{d.number}.pdf"
+
+
+# --- form details (issue 22) ---------------------------------------------------------------------------------
+
+
+def test_printing_onsite_customer_signature_is_blank_to_sign_unless_the_record_says_signed(
+        cctx: ServiceContext, office: dict[str, Any], layouts: list[Any]) -> None:
+    p.visit_record_pdf(cctx, office["record"].id)  # 上门, the customer signed
+    signed = layouts[-1]
+    assert _box(signed, "customer_signed").texts == ("已签字",)
+    assert _box(signed, "customer_signed_on").texts == ("2026-11-24",)  # with the date, not 年 月 日
+    # not signed yet (the form as typed, before the customer signs): a blank line and 年 月 日 to fill in
+    draft = v.prefill_record(cctx, office["plan_a"].id).to_draft(
+        result="成功", method="上门", visited_at="2026-11-24 09:00", satisfaction="满意", customer_signed=False)
+    doc = p.draft_visit_record_pdf(cctx, draft)
+    layout = layouts[-1]
+    assert _box(layout, "customer_signed").texts == ()
+    assert not [f for page in layout.pages for f in page.fields if f.field == "customer_signed_on"]
+    (text,) = pages_text(doc.pdf)
+    assert "客户签字签名：日期：年月日" in text and "已签字" not in text
+
+
+def test_printing_returned_record_prints_its_return_reason(
+        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]) -> None:
+    from huifang_desktop.services import review
+
+    review.return_for_rework(ctx.as_user(supervisor), "回访记录表", office["record"].id, "请补充客户的具体意见")
+    (text,) = pages_text(p.visit_record_pdf(cctx, office["record"].id).pdf)
+    assert "主管审阅意见退回修改：请补充客户的具体意见" in text and "草稿" in text
+
+
+def test_printing_report_has_a_line_for_the_clerks_signature(cctx: ServiceContext, office: dict[str, Any]
+                                                             ) -> None:
+    report = v.save_report(cctx, v.draft_report(cctx, cctx.user.id, DAY, DAY), "按计划完成。", "", "")
+    text = "".join(pages_text(p.visit_report_pdf(cctx, report.id).pdf))
+    assert "回访人签字签名：日期：年月日" in text
+
+
+def test_printing_complaint_prints_the_reply_and_the_offices_satisfaction_scale(
+        ctx: ServiceContext, cctx: ServiceContext, office: dict[str, Any], layouts: list[Any]) -> None:
+    from huifang_desktop.services import complaints as cs
+
+    d = cs.register(cctx, cs.IntakeDraft(subject="送货延误", complainant="王建国", phone="13812345678",
+                                         category="交付物流", customer_id=office["b"].id))
+    cs.accept(cctx, d.id)
+    cs.save_handling(cctx, d.id, cs.HandlingDraft(result="补发到货", reply_way="电话", replied_at="2026-11-24 10:00",
+                                                  reply_text="已向客户致歉，承诺下批货提前两天发出。"))
+    text = "".join(pages_text(p.complaint_pdf(cctx, d.id).pdf))
+    assert "答复内容已向客户致歉，承诺下批货提前两天发出。" in text
+    assert "客户满意度很满意满意一般不满意很不满意" in text  # five levels, as configured by default
+    v.save_scale(ctx, "ten_point")
+    p.complaint_pdf(cctx, d.id)
+    p.visit_record_pdf(cctx, office["record"].id)
+    complaint, record = layouts[-2:]
+    for layout, field in ((complaint, "satisfaction"), (record, "satisfaction")):
+        page_text = "".join(t[2] for page in layout.pages for t in page.texts)
+        assert "10987654321" in page_text.replace(" ", ""), field
+
+
+def test_printing_record_qr_code_reads_back_as_its_number(cctx: ServiceContext, office: dict[str, Any],
+                                                          tmp_path: Path) -> None:
+    """A printed record's QR code (page 1 at 150 dpi, zxing-cpp) gives its 编号 back, its check verified."""
+    import subprocess
+
+    from PIL import Image
+
+    from huifang_desktop.domain import formcode
+
+    zxingcpp = pytest.importorskip("zxingcpp")
+    (tmp_path / "r.pdf").write_bytes(p.visit_record_pdf(cctx, office["record"].id).pdf)
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(tmp_path / "r.pdf"), str(tmp_path / "r")],
+                   check=True)
+    with Image.open(tmp_path / "r.png") as image:
+        (code,) = [r.text for r in zxingcpp.read_barcodes(image)]
+    assert formcode.parse(code) == office["record"].number

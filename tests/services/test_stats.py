@@ -20,6 +20,7 @@ September: 小王 P9 例行 done on time with R7 (满意); 小李 P10 例行 ove
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -527,6 +528,34 @@ def test_export_pdf_prints_the_form_pages_and_the_charts(ctx: ServiceContext, of
     assert json.loads(log.new)["pages"] == len(pdf.pages)
     quarter = stats.report_pdf(ctx, stats.build_report(ctx, "2026Q4"))
     assert quarter.form == "季度客户服务报告" and quarter.pages >= 2
+
+
+def test_stats_pdf_numbers_pages_through_the_charts_has_its_own_form_code_and_embeds_every_font(
+        ctx: ServiceContext, office: Office, tmp_path: Path) -> None:
+    import re
+    import shutil
+    import subprocess
+
+    from pypdf import PdfReader
+
+    from huifang_desktop.printing import load_template, template_names
+
+    for period, name in (("2026-10", "stats_month"), ("2026Q4", "stats_quarter")):
+        doc = stats.report_pdf(ctx, stats.build_report(ctx, period))
+        pages = [re.sub(r"\s+", "", page.extract_text()) for page in PdfReader(io.BytesIO(doc.pdf)).pages]
+        assert len(pages) >= 2 and any("附图" in t for t in pages)
+        for number, text in enumerate(pages, start=1):
+            assert f"第{number}页/共{len(pages)}页" in text, (period, number)
+        code = load_template(name).form_code
+        others = {load_template(n).form_code for n in template_names() if n != name}
+        assert code and code not in others and f"表单编号：{code}" in pages[0]
+        assert b"Helvetica" not in doc.pdf  # no font that is not embedded
+        if shutil.which("pdffonts"):
+            target = tmp_path / f"{name}.pdf"
+            target.write_bytes(doc.pdf)
+            listing = subprocess.run(["pdffonts", str(target)], capture_output=True, text=True,
+                                     check=True).stdout.splitlines()[2:]
+            assert listing and all(line.split()[-5] == "yes" for line in listing), listing
 
 
 def test_export_report_refuses_an_unknown_extension_and_a_missing_folder(ctx: ServiceContext, office: Office,

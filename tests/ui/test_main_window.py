@@ -206,3 +206,22 @@ def test_smoke_test_renders_the_blank_form_through_qtpdf(qapp) -> None:
     canvas.save()
     assert "空白页" in (_smoke_test_preview(empty.getvalue()) or "")
     assert "打印预览无法读取" in (_smoke_test_preview(form.getvalue()[:2000]) or "")
+
+
+def test_file_menu_prints_empty_forms_through_the_preview(qtbot, ctx, clerk, tmp_path):
+    from huifang_desktop.ui.common.print_preview import PrintPreviewDialog
+
+    window = MainWindow(ctx.as_user(clerk), AppPaths(tmp_path))
+    qtbot.addWidget(window)
+    file_menu = window.menuBar().actions()[0].menu()
+    (submenu,) = [a.menu() for a in file_menu.actions() if a.menu() is not None and a.text() == "打印空白表单"]
+    labels = {a.text(): a for a in submenu.actions()}
+    assert list(labels) == ["回访记录表…", "投诉处理表…"]
+    for label, title in (("回访记录表…", "回访记录表（空白）"), ("投诉处理表…", "投诉处理表（空白）")):
+        assert labels[label].isEnabled()
+        labels[label].trigger()
+        preview = window.empty_form_preview
+        assert isinstance(preview, PrintPreviewDialog)
+        qtbot.waitUntil(preview.isVisible)
+        assert title in preview.windowTitle()
+        preview.close()

@@ -422,7 +422,7 @@ def test_calendar_batch_prints_the_days_plans_into_one_preview(qtbot, planned, t
     assert tab.print_task is not None
     qtbot.waitUntil(lambda: tab.preview is not None)
     assert tab.print_task.wait()
-    assert tab.preview.page_count() == 2
+    assert tab.preview.page_count() == 3  # the clerk's 回访任务单, then the two forms
     assert "2026-11-24" in tab.preview.windowTitle()
     assert tab.print_day_button.isEnabled()
     assert tab.preview.save_to(tmp_path / "day.pdf")
@@ -431,7 +431,7 @@ def test_calendar_batch_prints_the_days_plans_into_one_preview(qtbot, planned, t
 
         from huifang_desktop.storage.models import AuditLog
         (row,) = s.execute(select(AuditLog).where(AuditLog.action == "打印")).scalars()
-    assert row.entity == "visit_plan" and '"pages": 2' in (row.new or "")
+    assert row.entity == "visit_plan" and '"pages": 3' in (row.new or "")
     tab.preview.close()
 
 
