@@ -102,6 +102,7 @@ from huifang_desktop.services.customers import DuplicateHit, customer_scope
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.outputs import os_reason
 from huifang_desktop.services.settings import get_value, load_settings
+from huifang_desktop.storage import phone_index
 from huifang_desktop.storage.models import (
     Complaint,
     ComplaintEvent,
@@ -946,6 +947,9 @@ class _CustomerWriter(_Writer):
                     for cid, c in zip(ids, batch, strict=True) for k in c.clean.contacts]
         if contacts:
             s.execute(insert(Contact.__table__), contacts)
+        phone_index.insert_rows(s, phone_index.rows_for(phone_index.contact_numbers(
+            [{"id": cid, "primary_phone": r["primary_phone"]} for cid, r in zip(ids, rows, strict=True)],
+            contacts)))
         return self.numbered([r["code"] for r in rows])
 
 
@@ -1312,6 +1316,7 @@ def undo_import(ctx: ServiceContext, run_id: int) -> UndoResult:
             if target is ImportTarget.CUSTOMERS:
                 plans += s.execute(delete(VisitPlan).where(VisitPlan.customer_id.in_(part))).rowcount or 0
                 s.execute(delete(Contact).where(Contact.customer_id.in_(part)))
+                phone_index.delete_for(s, part)
                 s.execute(delete(Customer).where(Customer.id.in_(part)))
             elif target is ImportTarget.VISITS:
                 s.execute(delete(VisitRecord).where(VisitRecord.id.in_(part)))

@@ -46,6 +46,7 @@ _LABELS: dict[str, str] = {
     "complaint.number": "投诉编号", "complaint.kind": "类型", "complaint.category": "投诉类别",
     "complaint.phone": "联系方式", "complaint_occurrence.phone": "联系方式", "audit_log.username": "操作人",
     "complaint_event.username": "操作人", "service_follow_up.result": "跟进结果",
+    "contact_phone_suffix.suffix": "电话号码片段",
 }
 _SHORTENED = frozenset({"audit_log.label"})  # a copy for reading: cut to fit, never refused
 
