@@ -228,9 +228,9 @@ class CustomerDialog(QDialog):
         if not digits.isdigit():
             self.name.setText(text)
         elif digits.startswith("1") and len(digits) == 11:
-            self.contacts.item(0, 2).setText(text)  # 手机
+            self.contacts.setItem(0, 2, QTableWidgetItem(text))  # 手机
         else:
-            self.contacts.item(0, 1).setText(text)  # 电话
+            self.contacts.setItem(0, 1, QTableWidgetItem(text))  # 电话
 
     def _add_contact_row(self, name: str = "", phone: str = "", mobile: str = "", email: str = "",
                          title: str = "", primary: bool = False) -> None:
