@@ -210,5 +210,15 @@ def phone_suffixes(numbers: Iterable[str | None]) -> set[str]:
     return out
 
 
+CODE_MARK = "#"  # marks a 客户编号 ending among the phone suffixes ("#" sorts before every digit)
+
+
+def code_endings(code: str) -> set[str]:
+    """The all-digit endings of 3+ characters of a 客户编号, marked with :data:`CODE_MARK`: digits typed in the
+    search box match a code that ends with them (``000123`` finds KH000123) by one exact lookup among the
+    phone suffixes instead of a scan of every code."""
+    return {CODE_MARK + code[i:] for i in range(len(code) - 2) if code[i:].isdigit()}
+
+
 def format_customer_code(serial: int, prefix: str = "KH", width: int = 6) -> str:
     return f"{prefix}{serial:0{width}d}"

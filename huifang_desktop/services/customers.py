@@ -357,7 +357,7 @@ def _apply(s: Session, c: Customer, clean: CleanCustomer) -> None:
     c.primary_contact = primary.name
     c.primary_phone = primary.mobile or primary.phone or ""
     # c.id is known since the flush above (a new file is inserted there)
-    phone_index.replace(s, c.id, [n for k in clean.contacts for n in (k.phone, k.mobile)] + [c.primary_phone])
+    phone_index.replace(s, c.id, c.code, [n for k in clean.contacts for n in (k.phone, k.mobile)] + [c.primary_phone])
 
 
 def validate_draft(ctx: ServiceContext, draft: CustomerDraft) -> CleanCustomer:

@@ -698,8 +698,7 @@ def _write_batch(conn: Connection, batch: _Batch, audit_row: dict[str, Any]) -> 
         conn.execute(insert(Customer), batch.customers)
     if batch.contacts:
         conn.execute(insert(Contact), batch.contacts)
-    phone_index.insert_rows(conn, phone_index.rows_for(phone_index.contact_numbers(batch.customers,
-                                                                                    batch.contacts)))
+    phone_index.insert_rows(conn, phone_index.bulk_rows(batch.customers, batch.contacts))
     if batch.purchases:
         conn.execute(insert(Purchase), batch.purchases)
     chain_rows(conn, [audit_row])

@@ -947,9 +947,8 @@ class _CustomerWriter(_Writer):
                     for cid, c in zip(ids, batch, strict=True) for k in c.clean.contacts]
         if contacts:
             s.execute(insert(Contact.__table__), contacts)
-        phone_index.insert_rows(s, phone_index.rows_for(phone_index.contact_numbers(
-            [{"id": cid, "primary_phone": r["primary_phone"]} for cid, r in zip(ids, rows, strict=True)],
-            contacts)))
+        phone_index.insert_rows(s, phone_index.bulk_rows(
+            [{**r, "id": cid} for cid, r in zip(ids, rows, strict=True)], contacts))
         return self.numbered([r["code"] for r in rows])
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from huifang_desktop.domain.customers import ContactDraft, CustomerDraft, phone_suffixes
+from huifang_desktop.domain.customers import ContactDraft, CustomerDraft, code_endings, phone_suffixes
 from huifang_desktop.services import importing
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.customers import (
@@ -80,9 +80,9 @@ def test_three_digits_keep_matching_the_beginning_of_a_number_only(cctx: Service
     assert _found(cctx, "678") == []  # the end of 13812345678: not a prefix, so not found
     assert _found(cctx, "138") == ["杭州明达贸易"]
     assert _found(cctx, "053") == ["济南恒通机械"]
-    probe = str(customer_text_probe("678"))
-    assert "contact_phone_suffix" not in probe and "contact.mobile" in probe
-    assert "contact_phone_suffix" in str(customer_text_probe("5678"))
+    probe = str(customer_text_probe("678"))  # the prefix ranges on the contacts, no suffix range
+    assert "contact.mobile >=" in probe and "contact_phone_suffix.suffix >=" not in probe
+    assert "contact_phone_suffix.suffix >=" in str(customer_text_probe("5678"))
 
 
 def test_names_initials_and_codes_are_searched_as_before(cctx: ServiceContext,
@@ -93,11 +93,26 @@ def test_names_initials_and_codes_are_searched_as_before(cctx: ServiceContext,
     assert _found(cctx, office["other"].code[-4:]) == ["温州新城汽贸"]  # 客户编号 ending, as before
 
 
-def test_the_suffix_rows_are_every_ending_of_four_or_more_digits(cctx: ServiceContext,
-                                                                 office: dict[str, CustomerDetail]) -> None:
-    assert _suffixes(cctx, office["mobile"].id) == {"13812345678"[i:] for i in range(8)}
+def test_the_suffix_rows_are_every_ending_of_four_or_more_digits_and_the_codes_endings(
+        cctx: ServiceContext, office: dict[str, CustomerDetail]) -> None:
+    mobile = office["mobile"]
+    assert mobile.code == "KH000001"
+    assert _suffixes(cctx, mobile.id) == {"13812345678"[i:] for i in range(8)} | {
+        "#000001", "#00001", "#0001", "#001"}
     assert phone_suffixes(["057188881234x801", None, ""]) == {"057188881234"[i:] for i in range(9)}
-    assert _suffixes(cctx, office["second"].id) == phone_suffixes(["13900001111", "057188881234x801"])
+    assert code_endings("A-2023-0045") == {"#0045", "#045"}
+    second = office["second"]
+    assert _suffixes(cctx, second.id) == phone_suffixes(["13900001111", "057188881234x801"]) | code_endings(
+        second.code)
+
+
+def test_digits_ending_a_code_find_it_and_a_run_inside_a_code_does_not(cctx: ServiceContext,
+                                                                       office: dict[str, CustomerDetail]) -> None:
+    assert office["other"].code == "KH000004"
+    assert _found(cctx, "000004") == ["温州新城汽贸"]
+    assert _found(cctx, "004") == ["温州新城汽贸"]  # 3 digits: the end of a code, as before
+    assert _found(cctx, "00000") == []  # inside KH000004, not its end
+    assert _found(cctx, "0003") == ["宁波顺通物流"]
 
 
 def test_a_changed_phone_no_longer_matches_its_old_number(cctx: ServiceContext,
@@ -107,7 +122,7 @@ def test_a_changed_phone_no_longer_matches_its_old_number(cctx: ServiceContext,
         ContactDraft(name="张三", mobile="13800002468"),)), c.version)
     assert _found(cctx, "5678") == []
     assert _found(cctx, "2468") == ["杭州明达贸易"]
-    assert _suffixes(cctx, c.id) == phone_suffixes(["13800002468"])
+    assert _suffixes(cctx, c.id) == phone_suffixes(["13800002468"]) | code_endings(c.code)
 
 
 def test_a_deleted_contact_no_longer_matches(cctx: ServiceContext, office: dict[str, CustomerDetail]) -> None:
@@ -148,12 +163,13 @@ def test_a_generated_office_is_found_by_the_last_four_digits(ctx: ServiceContext
     generate_demo(ctx, customers=40, seed=3)
     with ctx.sessions() as s:
         numbers = s.execute(select(Contact.customer_id, Contact.phone, Contact.mobile)).all()
+        codes = {cid: code for cid, code in s.execute(select(Customer.id, Customer.code))}
         rows = s.scalar(select(func.count()).select_from(PhoneSuffix))
         archived = set(s.scalars(select(Customer.id).where(Customer.archived.is_(True))))
     by_customer: dict[int, list[str | None]] = {}
     for cid, phone, mobile in numbers:
         by_customer.setdefault(cid, []).extend((phone, mobile))
-    assert rows == sum(len(phone_suffixes(n)) for n in by_customer.values())
+    assert rows == sum(len(phone_suffixes(n) | code_endings(codes[cid])) for cid, n in by_customer.items())
     for cid, nums in list(by_customer.items())[:10]:
         if cid in archived:
             continue
@@ -171,8 +187,9 @@ def test_a_search_of_four_digits_reads_the_suffix_index(ctx: ServiceContext, cct
         if ctx.engine.dialect.name == "sqlite":
             plan = " ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
             assert "contact_phone_suffix USING COVERING INDEX ux_contact_phone_suffix" in plan
-            assert "(suffix>? AND suffix<?)" in plan
+            assert "(suffix>? AND suffix<?)" in plan and "(suffix=?)" in plan
+            assert "SCAN" not in plan  # no code is read one by one: the 客户编号 ending is a lookup too
         else:
             conn.execute(text("SET enable_seqscan = off"))  # four rows: without this any plan is a scan
             plan = " ".join(str(r[0]) for r in conn.execute(text(f"EXPLAIN {compiled}")))
-            assert "ux_contact_phone_suffix" in plan and "Seq Scan on contact_phone_suffix" not in plan
+            assert "ux_contact_phone_suffix" in plan and "Seq Scan" not in plan

@@ -7,7 +7,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, select, text
 
-from huifang_desktop.domain.customers import ContactDraft, CustomerDraft, phone_suffixes
+from huifang_desktop.domain.customers import ContactDraft, CustomerDraft, code_endings, phone_suffixes
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.customers import list_customers, register_customer
 from huifang_desktop.storage import db
@@ -50,10 +50,12 @@ def test_upgrade_fills_the_suffixes_of_the_existing_contacts(engine: Engine, ctx
     got: dict[int, set[str]] = {}
     for cid, suffix in rows:
         got.setdefault(cid, set()).add(suffix)
-    assert got == {a.id: phone_suffixes(["13822225555"]),
-                   b.id: phone_suffixes(["053126485794x12", "13900001111"])}
+    assert got == {a.id: phone_suffixes(["13822225555"]) | code_endings(a.code),
+                   b.id: phone_suffixes(["053126485794x12", "13900001111"]) | code_endings(b.code)}
+    assert "#000002" in got[b.id]
     assert len(rows) == sum(len(v) for v in got.values())
     assert [r.name for r in list_customers(cctx, CustomerFilter(text="5555"))] == ["杭州明达贸易"]
     assert [r.name for r in list_customers(cctx, CustomerFilter(text="5678"))] == []
     assert [r.name for r in list_customers(cctx, CustomerFilter(text="26485794"))] == ["济南恒通机械"]
     assert [r.name for r in list_customers(cctx, CustomerFilter(text="1111"))] == ["济南恒通机械"]
+    assert [r.name for r in list_customers(cctx, CustomerFilter(text="000002"))] == ["济南恒通机械"]
