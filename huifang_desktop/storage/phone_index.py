@@ -2,9 +2,10 @@
 
 A customer's rows are every ending of 4+ digits (``domain.customers.phone_suffixes``) of its contacts'
 电话 and 手机 and of its 主要电话, and the all-digit endings of its 客户编号 marked with "#"
-(``domain.customers.code_endings``: "000123" finds KH000123 by an exact lookup, not a scan of every code). Every write of contacts keeps them in step in the same transaction:
-``services.customers`` (register, edit) through :func:`replace`, the bulk inserts of the Excel import and the
-demo generator through :func:`bulk_rows`, migration 0012 for the files made before it. Deleting a customer
+(``domain.customers.code_endings``: "000123" finds KH000123 by an exact lookup, not a scan of every code).
+Every write of contacts keeps them in step in the same transaction: ``services.customers`` (register, edit)
+through :func:`replace`, the bulk inserts of the Excel import and the demo generator through
+:func:`bulk_rows`, migration 0012 for the files made before it. Deleting a customer
 deletes its rows (foreign key ``ON DELETE CASCADE``; the import's undo deletes them itself).
 """
 
