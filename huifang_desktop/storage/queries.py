@@ -78,7 +78,10 @@ def customer_text_condition(text: str) -> Any | None:
     if not q:
         return None
     if _DIGITS.match(q):
-        return or_(Customer.id.in_(_phone_ids(q)), Customer.id.in_(_code_ending_ids(q)))
+        # ``code LIKE '%…'`` here, not the code-ending lookup of the probe: this condition pages a common
+        # text (the probe hit its cap), and with a term no index serves SQLite scans in 客户编号 order and
+        # stops at the page's end; two ``IN`` lookups would make it read every match and sort them.
+        return or_(Customer.id.in_(_phone_ids(q)), Customer.code.endswith(q))
     if _CODE.match(q):
         return _prefix(Customer.code, q.upper())
     if _ASCII_WORD.match(q):
