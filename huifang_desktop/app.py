@@ -118,6 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("plan", help="补排回访计划（启动时的每日补排）")
     pl.add_argument("--today", help="按哪一天补排，格式 2026-11-24（默认：今天）")
 
+    cu = sub.add_parser("customers", help="客户档案：find TEXT 查找客户（每行：客户编号、名称、电话，以制表符分隔）")
+    cusub = cu.add_subparsers(dest="customers_command", metavar="find", required=True)
+    cf = cusub.add_parser("find", help="按名称、客户编号、拼音首字母或电话查找（电话：任意连续 4 位以上数字，"
+                                       "如尾号 5678、不带区号的座机）；找不到时退出码为 1")
+    cf.add_argument("text", metavar="TEXT", help="查找内容")
+    cf.add_argument("--archived", action="store_true", help="也查找已归档的档案")
+
     bk = sub.add_parser("backup", help="立即备份数据库（校验后按 7 日/4 周/12 月轮换）")
     bk.add_argument("dir", nargs="?", type=Path, help="备份文件夹（默认：设置中的备份文件夹）")
     vf = sub.add_parser("verify", help="校验审计链、全部签字、用户和备份中的审计链记录（发现问题时退出码非 0）")
@@ -473,6 +480,31 @@ def cmd_plan(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-d
     return EXIT_OK
 
 
+def cmd_customers(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    """``customers find TEXT``: the files the search box would list, for scripts (run as the system user,
+    who sees every file, like the other commands)."""
+    from huifang_desktop.services import customers
+    from huifang_desktop.storage.queries import CustomerFilter
+
+    text = args.text.strip()
+    if not text:
+        raise UserError("查找内容不能为空：请给出名称、客户编号、拼音首字母或电话号码中的一段。")
+    f = CustomerFilter(text=text, include_archived=args.archived)
+    found, after = 0, None
+    while True:  # every match, a page at a time in 客户编号 order
+        rows = customers.list_customers(ctx, f, after)
+        for r in rows:
+            print(f"{r.code}\t{r.name}\t{r.phone}")
+        found += len(rows)
+        if len(rows) < customers.PAGE_SIZE:
+            break
+        after = (rows[-1].sort_key, rows[-1].id)
+    if not found:
+        print("未找到匹配的客户", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
 def cmd_backup(ctx, args: argparse.Namespace, paths: AppPaths) -> int:  # type: ignore[no-untyped-def]
     from huifang_desktop.services import backups
 
@@ -787,6 +819,7 @@ COMMANDS["import"] = cmd_import
 COMMANDS["stats"] = cmd_stats
 COMMANDS["imports"] = cmd_imports
 COMMANDS["departments"] = cmd_departments
+COMMANDS["customers"] = cmd_customers
 
 
 def main(argv: Sequence[str] | None = None) -> int:

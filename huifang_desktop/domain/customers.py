@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -193,6 +194,30 @@ def validate_customer(draft: CustomerDraft, *, today: date, categories: tuple[st
         birthday=birthday, created_on=created_on or today, status=draft.status, notes=notes,
         owner_id=draft.owner_id, contacts=tuple(contacts),
     )
+
+
+PHONE_RUN_MIN = 4  # digits typed that match anywhere in a number; shorter runs match its beginning only
+
+
+def phone_suffixes(numbers: Iterable[str | None]) -> set[str]:
+    """Every ending of at least :data:`PHONE_RUN_MIN` digits of the stored numbers (an extension ``x801`` left
+    out): any run of that many digits inside a number is the beginning of one of them, so a search for the
+    last four digits, a landline without its area code or a middle run is a prefix lookup (domain.md §2)."""
+    out: set[str] = set()
+    for stored in numbers:
+        digits = "".join(ch for ch in (stored or "").partition("x")[0] if ch.isdigit())
+        out.update(digits[i:] for i in range(len(digits) - PHONE_RUN_MIN + 1))
+    return out
+
+
+CODE_MARK = "#"  # marks a 客户编号 ending among the phone suffixes ("#" sorts before every digit)
+
+
+def code_endings(code: str) -> set[str]:
+    """The all-digit endings of 3+ characters of a 客户编号, marked with :data:`CODE_MARK`: digits typed in the
+    search box match a code that ends with them (``000123`` finds KH000123) by one exact lookup among the
+    phone suffixes instead of a scan of every code."""
+    return {CODE_MARK + code[i:] for i in range(len(code) - 2) if code[i:].isdigit()}
 
 
 def format_customer_code(serial: int, prefix: str = "KH", width: int = 6) -> str:

@@ -28,6 +28,7 @@ from huifang_desktop.domain.validation import clean_text, format_phone, parse_da
 from huifang_desktop.services.context import ServiceContext, audit, diff, recent_changes
 from huifang_desktop.services.errors import ConflictError, DuplicateWarning, NotFound, PermissionDenied
 from huifang_desktop.services.settings import VISIBILITY_DEPARTMENT, OfficeSettings, load_settings
+from huifang_desktop.storage import phone_index
 from huifang_desktop.storage.counters import next_serial
 from huifang_desktop.storage.models import AuditLog, Contact, Customer, Purchase, User
 from huifang_desktop.storage.queries import (
@@ -355,6 +356,8 @@ def _apply(s: Session, c: Customer, clean: CleanCustomer) -> None:
     primary = next(k for k in clean.contacts if k.is_primary)
     c.primary_contact = primary.name
     c.primary_phone = primary.mobile or primary.phone or ""
+    # c.id is known since the flush above (a new file is inserted there)
+    phone_index.replace(s, c.id, c.code, [n for k in clean.contacts for n in (k.phone, k.mobile)] + [c.primary_phone])
 
 
 def validate_draft(ctx: ServiceContext, draft: CustomerDraft) -> CleanCustomer:

@@ -52,6 +52,7 @@ from huifang_desktop.services.demo_visits import VisitDemoResult, VisitProfile, 
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.settings import OfficeSettings, load_settings
 from huifang_desktop.services.users import create_user, ensure_department, has_users, mark_demo_office
+from huifang_desktop.storage import phone_index
 from huifang_desktop.storage.chain import chain_rows
 from huifang_desktop.storage.models import AuditLog, Contact, Counter, Customer, Purchase, User
 
@@ -756,6 +757,7 @@ def _write_batch(conn: Connection, batch: _Batch, audit_row: dict[str, Any]) -> 
         conn.execute(insert(Customer), batch.customers)
     if batch.contacts:
         conn.execute(insert(Contact), batch.contacts)
+    phone_index.insert_rows(conn, phone_index.bulk_rows(batch.customers, batch.contacts))
     if batch.purchases:
         conn.execute(insert(Purchase), batch.purchases)
     chain_rows(conn, [audit_row])

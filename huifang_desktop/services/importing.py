@@ -107,6 +107,7 @@ from huifang_desktop.services.customers import DuplicateHit, customer_scope
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.outputs import os_reason
 from huifang_desktop.services.settings import get_value, load_settings
+from huifang_desktop.storage import phone_index
 from huifang_desktop.storage.models import (
     Complaint,
     ComplaintEvent,
@@ -1276,6 +1277,8 @@ class _CustomerWriter(_Writer):
                     for cid, c in zip(ids, batch, strict=True) for k in c.clean.contacts]
         if contacts:
             s.execute(insert(Contact.__table__), contacts)
+        phone_index.insert_rows(s, phone_index.bulk_rows(
+            [{**r, "id": cid} for cid, r in zip(ids, rows, strict=True)], contacts))
         purchases = [{"customer_id": cid, "day": c.purchase_on, "kind": c.purchase_kind,
                       "product": c.product or "（导入）", "spec": "", "quantity": 1, "amount": None,
                       "warranty_end": None, "created_at": self.now}
@@ -1653,6 +1656,7 @@ def undo_import(ctx: ServiceContext, run_id: int) -> UndoResult:
                 plans += s.execute(delete(VisitPlan).where(VisitPlan.customer_id.in_(part))).rowcount or 0
                 s.execute(delete(Purchase).where(Purchase.customer_id.in_(part)))  # the run's own (see blocker)
                 s.execute(delete(Contact).where(Contact.customer_id.in_(part)))
+                phone_index.delete_for(s, part)
                 s.execute(delete(Customer).where(Customer.id.in_(part)))
             elif target is ImportTarget.VISITS:
                 s.execute(delete(VisitRecord).where(VisitRecord.id.in_(part)))

@@ -113,6 +113,21 @@ class Contact(Base):
     customer: Mapped[Customer] = relationship(back_populates="contacts")
 
 
+class PhoneSuffix(Base):
+    """Every ending of 4+ digits of every phone number of a customer (its contacts' 电话 and 手机, and the
+    file's 主要电话): a run of digits typed anywhere in a number is an index range on ``suffix``
+    (storage.queries.customer_text_condition). Rewritten with the customer's contacts by every write that
+    changes them (storage.phone_index)."""
+
+    __tablename__ = "contact_phone_suffix"
+    suffix: Mapped[str] = mapped_column(String(30))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+
+    # A unique index, not a primary key: migration 0012 builds it after filling the table (one sort).
+    __table_args__ = (Index("ux_contact_phone_suffix", "suffix", "customer_id", unique=True),)
+    __mapper_args__ = {"primary_key": [suffix, customer_id]}
+
+
 class Purchase(Base):
     """购货/交货记录 (purchases and deliveries)."""
 
@@ -512,7 +527,8 @@ class ServiceFollowUp(Base):
 
 __all__ = [
     "Attachment", "AuditLog", "Base", "Complaint", "ComplaintAttachment", "ComplaintEvent",
-    "ComplaintOccurrence", "Contact", "Counter", "Customer", "Department", "MonthlyAssessment", "Purchase",
+    "ComplaintOccurrence", "Contact", "Counter", "Customer", "Department", "MonthlyAssessment", "PhoneSuffix",
+    "Purchase",
     "ServiceFollowUp", "ServiceRecord", "Setting", "User", "VisitPlan", "VisitRecord", "VisitReport",
 ]
 

@@ -53,7 +53,10 @@ CONTACT_COLUMNS = ("姓名", "电话", "手机", "邮箱", "职务", "主要")
 class CustomerDialog(QDialog):
     """Create (customer_id None) or edit one customer file. ``saved`` holds the result after OK."""
 
-    def __init__(self, ctx: ServiceContext, customer_id: int | None, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: ServiceContext, customer_id: int | None, parent: QWidget | None = None, *,
+                 prefill: str = "") -> None:
+        """``prefill`` (a new file only): what a search that found nothing was given — a phone number goes
+        to the contact's 手机 or 电话, anything else is the customer's name."""
         super().__init__(parent)
         self.ctx = ctx
         self.saved: CustomerDetail | None = None
@@ -175,6 +178,7 @@ class CustomerDialog(QDialog):
         else:
             self._select_data(self.owner, ctx.user.id)
             self._add_contact_row(primary=True)
+            self._prefill(prefill)
         self.editable = editable
         self._pristine = self.draft()  # what 关闭 compares with before it discards anything
         self.name.setFocus()
@@ -217,6 +221,17 @@ class CustomerDialog(QDialog):
             self._add_contact_row(c.name, format_phone(c.phone), format_phone(c.mobile), c.email, c.title,
                                   c.is_primary)
         self._pristine = self.draft()
+
+    def _prefill(self, text: str) -> None:
+        digits = "".join(ch for ch in text if ch not in " -()（）")
+        if not text:
+            return
+        if not digits.isdigit():
+            self.name.setText(text)
+        elif digits.startswith("1") and len(digits) == 11:
+            self.contacts.setItem(0, 2, QTableWidgetItem(text))  # 手机
+        else:
+            self.contacts.setItem(0, 1, QTableWidgetItem(text))  # 电话
 
     def _add_contact_row(self, name: str = "", phone: str = "", mobile: str = "", email: str = "",
                          title: str = "", primary: bool = False) -> None:

@@ -73,6 +73,20 @@ class CustomersTab(QWidget):
         for col, width in ((0, 90), (1, 260), (2, 50), (3, 80), (4, 80), (5, 130), (6, 80), (7, 80), (8, 60)):
             self.table.setColumnWidth(col, width)
         self.count_label = QLabel()
+        # shown instead of an empty table when a search finds nothing: say so, and offer the new file
+        self.empty_label = QLabel(self.tr("未找到匹配的客户"))
+        self.empty_label.setObjectName("customerSearchEmpty")
+        self.empty_new_button = QPushButton(self.tr("新建客户档案"))
+        self.empty_new_button.setObjectName("customerSearchNew")
+        self.empty_new_button.setEnabled(editable)
+        self.empty_new_button.clicked.connect(self.new_from_search)
+        self.empty_panel = QWidget()
+        empty_layout = QHBoxLayout(self.empty_panel)
+        empty_layout.setContentsMargins(0, 0, 0, 0)
+        empty_layout.addWidget(self.empty_label)
+        empty_layout.addWidget(self.empty_new_button)
+        empty_layout.addStretch(1)
+        self.empty_panel.setVisible(False)
 
         filters = QHBoxLayout()
         filters.addWidget(self.search, 3)
@@ -86,6 +100,7 @@ class CustomersTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty_panel)
         layout.addLayout(buttons)
 
         self._timer = QTimer(self)
@@ -140,6 +155,7 @@ class CustomersTab(QWidget):
 
     def _update_count(self) -> None:
         self.count_label.setText(self.tr("共 {0} 位客户").format(self.model.total()))
+        self.empty_panel.setVisible(bool(self.search.text().strip()) and not self.model.rowCount())
 
     def selected_id(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()
@@ -152,8 +168,12 @@ class CustomersTab(QWidget):
             if self.model.rowCount() == 1:
                 self.open_current()
 
-    def new_customer(self) -> None:
-        dialog = CustomerDialog(self.ctx, None, self)
+    def new_from_search(self) -> None:
+        """新建客户档案 from a search that found nothing: the number (or the name) typed is filled in."""
+        self.new_customer(prefill=self.search.text().strip())
+
+    def new_customer(self, prefill: str = "") -> None:
+        dialog = CustomerDialog(self.ctx, None, self, prefill=prefill)
         if dialog.exec() == CustomerDialog.DialogCode.Accepted and dialog.saved is not None:
             self.search.setText(dialog.saved.code)
             self.apply_filter()
