@@ -85,16 +85,27 @@ def test_stats_of_a_year_past_the_range_is_refused(run: Any, data: Path, tmp_pat
 
 # --- numbers -----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("what", ["record", "blank", "report"])
 @pytest.mark.parametrize("number", ["99999999999999999999999", "2147483648", "0", "-5"])
 def test_an_id_out_of_range_is_refused_before_the_query(run: Any, data: Path, tmp_path: Path, capsys: Any,
-                                                        what: str, number: str) -> None:
+                                                        number: str) -> None:
+    """A plan is named by its id: refused by the argument check, before any query."""
     out = tmp_path / "x.pdf"
     with pytest.raises(SystemExit) as info:
-        run(["--data-dir", str(data), "print", what, number, str(out)])
+        run(["--data-dir", str(data), "print", "blank", number, str(out)])
     err = capsys.readouterr().err
     assert info.value.code == 2
     assert "参数 id：应为 1 到 2147483647 之间的整数 ID" in err and number in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("what", [("record", "回访记录"), ("report", "回访报告")])
+@pytest.mark.parametrize("number", ["99999999999999999999999", "2147483648", "0", "-5"])
+def test_a_record_number_out_of_range_is_not_found(run: Any, data: Path, tmp_path: Path,
+                                                   what: tuple[str, str], number: str) -> None:
+    """Records and reports are named by their 编号 (or their id): a number no id can be is simply not found,
+    with the same message as any unknown number, and no query with it."""
+    out = tmp_path / "x.pdf"
+    _refused(run(["--data-dir", str(data), "print", what[0], number, str(out)]), f"没有编号为 {number} 的{what[1]}")
     assert not out.exists()
 
 
@@ -129,11 +140,11 @@ def test_bad_numbers_of_other_commands_are_refused_in_chinese(run: Any, data: Pa
 
 def test_argparse_speaks_chinese(run: Any, data: Path, capsys: Any) -> None:
     with pytest.raises(SystemExit) as info:
-        run(["--data-dir", str(data), "print", "record", "abc", "x.pdf"])
+        run(["--data-dir", str(data), "print", "blank", "abc", "x.pdf"])
     err = capsys.readouterr().err
     assert info.value.code == 2
-    assert err.startswith("用法：huifang-desktop print record")
-    assert "huifang-desktop print record：错误：参数 id：应为整数 ID，收到“abc”" in err
+    assert err.startswith("用法：huifang-desktop print blank")
+    assert "huifang-desktop print blank：错误：参数 id：应为整数 ID，收到“abc”" in err
     assert "usage" not in err and "error" not in err and "invalid" not in err
 
 

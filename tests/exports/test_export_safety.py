@@ -247,20 +247,24 @@ def test_libreoffice_reads_the_hostile_names_as_text(office: ServiceContext, tmp
     assert (rows[2][1], rows[2][at]) == ("=1+1", '=HYPERLINK("http://x","y")')
 
 
-def test_an_imported_name_with_control_characters_is_stored_clean_and_exports(
+def test_an_imported_name_with_control_characters_is_refused_naming_row_and_column(
         run: Any, tmp_path: Path) -> None:  # noqa: F811
-    """An import (a .csv can hold BEL and ESC) used to store them, and every export failed afterwards."""
+    """An import (a .csv can hold BEL and ESC) used to store them, and every export failed afterwards. Now the
+    check names each row and column (issue 21 item 2), nothing is written, and the office still exports."""
     data, sheet = tmp_path / "data", tmp_path / "客户.csv"
     opened = app.open_context(AppPaths(data))
     try:
         us.create_user(opened, "xiaowang", "小王", Role.CLERK, "secret-123", "客服部")
     finally:
         opened.engine.dispose()
-    sheet.write_text("客户名称,电话\n甲\x07公司,13812345678\n乙\x1b公司,13912345678\n", "utf-8")
+    sheet.write_text("客户名称,电话\n甲\x07公司,13812345678\n乙\x1b公司,13912345678\n丙公司,13712345678\n", "utf-8")
     code, out, err = run(["--data-dir", str(data), "import", "customers", str(sheet)])
+    assert code == 1
+    assert "A列（客户名称）：含有不可见的控制字符" in out and "第 2、3 行" in out
+    code, out, err = run(["--data-dir", str(data), "import", "customers", str(sheet), "--accept-valid"])
     assert code == 0, out + err
     xlsx = tmp_path / "客户台账.xlsx"
     code, out, err = run(["--data-dir", str(data), "export", "customers", str(xlsx)])
     assert code == 0, out + err
-    names = [row[1] for row in load_workbook(xlsx).worksheets[0].iter_rows(min_row=3, max_row=4, values_only=True)]
-    assert names == ["甲公司", "乙公司"]
+    names = [row[1] for row in load_workbook(xlsx).worksheets[0].iter_rows(min_row=3, max_row=3, values_only=True)]
+    assert names == ["丙公司"]
