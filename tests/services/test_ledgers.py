@@ -326,7 +326,8 @@ def test_saved_filters_are_kept_per_user_and_builtin_names_are_reserved(office: 
         lg.save_filter(office.clerk, L.VISITS, "本月", f)
     assert "明达待回访" not in {s.name for s in lg.delete_filter(office.clerk, L.VISITS, "明达待回访")}
     with office.clerk.sessions() as s:
-        actions = s.execute(select(AuditLog.action).where(AuditLog.action.like("%台账筛选"))).scalars().all()
+        actions = s.execute(select(AuditLog.action).where(AuditLog.action.like("%台账筛选"))
+                            .order_by(AuditLog.id)).scalars().all()
     assert actions == ["保存台账筛选", "删除台账筛选"]
 
 
