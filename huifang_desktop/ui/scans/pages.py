@@ -66,8 +66,7 @@ def pdf_pages(path: Path, dpi: int = RENDER_DPI) -> list[ScanPageImage]:
                                      f"{path.stem}-第{index + 1}页.png"))
         return out
     finally:
-        document.close()
-        document.deleteLater()
+        document.close()  # the document has no parent: Python owns it and frees it
 
 
 def file_pages(paths: Iterable[Path | str]) -> list[ScanPageImage]:
