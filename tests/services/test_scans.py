@@ -19,13 +19,13 @@ from sqlalchemy import func, select
 
 from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.errors import ValidationError
+from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS
 from huifang_desktop.services import printing, scans
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.customers import register_customer
 from huifang_desktop.services.errors import PermissionDenied
 from huifang_desktop.services.settings import load_settings, save_settings
 from huifang_desktop.services.visits import VisitRecordDraft, ledger_rows, record_visit
-from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS
 from huifang_desktop.storage.models import Attachment, AuditLog, VisitRecord
 
 pytest.importorskip("zxingcpp")

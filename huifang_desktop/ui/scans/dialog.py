@@ -126,11 +126,11 @@ class ScanImportDialog(QDialog):
         self.log.appendPlainText(self.tr("没有导入：{0}").format(message))
         self.failed.emit(message)
 
-    def dragEnterEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 (Qt)
+    def dragEnterEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 (Qt)
+    def dropEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
             event.acceptProposedAction()
