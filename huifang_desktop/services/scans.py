@@ -119,7 +119,7 @@ def _read_code(page: ScanPageImage) -> tuple[str | None, str]:
     try:
         with Image.open(io.BytesIO(page.data)) as raw:
             raw.load()
-            image = raw
+            image: Image.Image = raw
             if image.mode in ("RGBA", "LA", "P"):  # transparent parts on white, as on paper
                 rgba = image.convert("RGBA")
                 image = Image.new("RGB", rgba.size, "white")

@@ -41,7 +41,7 @@ def pdf_pages(path: Path, dpi: int = RENDER_DPI) -> list[ScanPageImage]:
     except OSError as exc:
         raise ValidationError(FieldError("file", "扫描件", f"无法读取“{path.name}”：{exc.strerror or exc}")) from exc
     ensure_core_application()
-    document = QPdfDocument(None)
+    document = QPdfDocument()
     try:
         buffer = QBuffer(document)
         buffer.setData(QByteArray(data))
@@ -60,7 +60,7 @@ def pdf_pages(path: Path, dpi: int = RENDER_DPI) -> list[ScanPageImage]:
             png = QByteArray()
             target = QBuffer(png)
             target.open(QIODevice.OpenModeFlag.WriteOnly)
-            image.save(target, "PNG")
+            image.save(target, b"PNG")
             target.close()
             out.append(ScanPageImage(path.name, index + 1, bytes(png.data()),
                                      f"{path.stem}-第{index + 1}页.png"))
