@@ -60,7 +60,7 @@ def pdf_pages(path: Path, dpi: int = RENDER_DPI) -> list[ScanPageImage]:
             png = QByteArray()
             target = QBuffer(png)
             target.open(QIODevice.OpenModeFlag.WriteOnly)
-            image.save(target, b"PNG")
+            image.save(target, "PNG")  # type: ignore[call-overload]  # PySide6 takes the format as str
             target.close()
             out.append(ScanPageImage(path.name, index + 1, bytes(png.data()),
                                      f"{path.stem}-第{index + 1}页.png"))
