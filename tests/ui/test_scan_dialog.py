@@ -62,3 +62,27 @@ def test_scan_dialog_reports_a_damaged_file(qtbot: Any, cctx: ServiceContext, tm
         dialog.import_paths([str(bad)])
     assert "bad.pdf" in got.args[0] and "没有导入" in dialog.log.toPlainText()
     assert dialog.choose_button.isEnabled()
+
+
+def test_record_attachments_dialog_adds_opens_and_removes_a_file(qtbot: Any, cctx: ServiceContext,
+                                                                 tmp_path: Path) -> None:
+    from huifang_desktop.ui.scans.attachments import RecordAttachmentsDialog
+
+    first, _second = _records(cctx)
+    recording = tmp_path / "回访录音.m4a"
+    recording.write_bytes(b"\x00\x00\x00\x18ftypM4A recording")
+    dialog = RecordAttachmentsDialog(cctx, first.id, first.number)
+    qtbot.addWidget(dialog)
+    opened: list[str] = []
+    dialog.open_url = lambda url: opened.append(url.toLocalFile()) is None
+
+    dialog.kind.setCurrentText("录音")
+    dialog.add_files([str(recording)])
+    assert dialog.table.rowCount() == 1 and dialog.table.item(0, 1).text() == "录音"
+    dialog.table.selectRow(0)
+    dialog.open_selected()
+
+    assert dialog.last_opened is not None and opened == [str(dialog.last_opened)]
+    assert dialog.last_opened.read_bytes() == recording.read_bytes()
+    dialog.remove_selected()
+    assert dialog.table.rowCount() == 0 and scans.record_attachments(cctx, first.id) == []
