@@ -12,6 +12,7 @@ import subprocess
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -26,7 +27,8 @@ from huifang_desktop.services.customers import register_customer
 from huifang_desktop.services.errors import PermissionDenied
 from huifang_desktop.services.settings import load_settings, save_settings
 from huifang_desktop.services.visits import VisitRecordDraft, ledger_rows, record_visit
-from huifang_desktop.storage.models import Attachment, AuditLog, VisitRecord
+from huifang_desktop.storage.models import Attachment, AuditLog, ScanPage, VisitRecord, VisitRecordAttachment
+from tests.conftest import BACKEND
 
 pytest.importorskip("zxingcpp")
 SIGNED_FORM = LEDGER_HEADERS.index("签字单")
@@ -190,3 +192,29 @@ def test_scan_and_attachment_functions_stamp_the_clock(cctx: ServiceContext) -> 
     (row,) = scans.record_attachments(cctx, rec.id)
     assert row.id == aid and row.created_at == cctx.now() == datetime(*cctx.now().timetuple()[:6])
     assert _signed_form(cctx, rec.number) == "已回收"  # a signed form attached by hand counts too
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="the SQLite backup copies the file; PostgreSQL uses pg_dump")
+def test_attachments_travel_with_the_backup(cctx: ServiceContext, admin: Any, ctx: ServiceContext,
+                                            tmp_path: Path) -> None:
+    from sqlalchemy import create_engine
+
+    from huifang_desktop.services import backups
+
+    rec = _record(cctx, "杭州明达贸易")
+    scans.attach_to_record(cctx, rec.id, "现场照片.jpg", b"\xff\xd8 photo", "照片")
+    scans.import_pages(cctx, [scans.ScanPageImage("photo.png", 1, _blank_png(), "photo.png")])  # 未识别
+
+    info = backups.make_backup(ctx.as_user(admin), tmp_path / "bk")
+
+    copy = create_engine(f"sqlite:///{info.path}")
+    try:
+        with copy.connect() as conn:
+            linked = conn.execute(select(Attachment.name, Attachment.data)
+                                  .join(VisitRecordAttachment, VisitRecordAttachment.attachment_id == Attachment.id)
+                                  .where(VisitRecordAttachment.record_id == rec.id)).all()
+            waiting = conn.execute(select(func.count()).select_from(ScanPage)).scalar()
+    finally:
+        copy.dispose()
+    assert [(n, bytes(d)) for n, d in linked] == [("现场照片.jpg", b"\xff\xd8 photo")]
+    assert waiting == 1
