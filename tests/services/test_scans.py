@@ -218,3 +218,19 @@ def test_attachments_travel_with_the_backup(cctx: ServiceContext, admin: Any, ct
         copy.dispose()
     assert [(n, bytes(d)) for n, d in linked] == [("现场照片.jpg", b"\xff\xd8 photo")]
     assert waiting == 1
+
+
+def test_the_printed_ledger_has_the_signed_form_column(cctx: ServiceContext, tmp_path: Path) -> None:
+    import re
+
+    from pypdf import PdfReader
+
+    rec = _record(cctx, "杭州明达贸易")
+    phone = _record(cctx, "济南恒通机械", method="电话")
+    png = page_png(printing.visit_record_pdf(cctx, rec.id).pdf, tmp_path)
+    scans.import_pages(cctx, [scans.ScanPageImage("scan.png", 1, png, "scan.png")])
+
+    pdf = printing.visit_ledger_pdf(cctx).pdf
+
+    text = "".join(re.sub(r"\s+", "", p.extract_text() or "") for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "签字单" in text and "已回收" in text and "无需" in text and phone.number in text
