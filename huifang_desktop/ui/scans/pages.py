@@ -1,17 +1,17 @@
 """Scanned files as page images: PNG/JPEG files as they are, PDF pages rendered with QtPdf.
 
 Qt is only imported by ui/ and app (the import contract), so the PDF pages are rendered here and handed to
-:func:`huifang_desktop.services.scans.import_pages`. QtPdf needs a QCoreApplication (no window system): the
-command line makes one when none runs (:func:`ensure_core_application`).
+:func:`huifang_desktop.services.scans.import_pages`. QPdfDocument renders into a QImage without any
+application object or window system, so the command line uses this as it is (and an in-process caller is
+not left with a QCoreApplication where a QApplication is wanted later).
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QSize
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize
 from PySide6.QtPdf import QPdfDocument
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
@@ -27,11 +27,6 @@ _LOAD_ERRORS = {
 }
 
 
-def ensure_core_application() -> QCoreApplication:
-    app = QCoreApplication.instance()
-    return app if app is not None else QCoreApplication(sys.argv[:1])
-
-
 def pdf_pages(path: Path, dpi: int = RENDER_DPI) -> list[ScanPageImage]:
     """Every page of a PDF rendered at ``dpi`` as a PNG (white background)."""
     try:
@@ -40,7 +35,6 @@ def pdf_pages(path: Path, dpi: int = RENDER_DPI) -> list[ScanPageImage]:
         data = path.read_bytes()
     except OSError as exc:
         raise ValidationError(FieldError("file", "扫描件", f"无法读取“{path.name}”：{exc.strerror or exc}")) from exc
-    ensure_core_application()
     document = QPdfDocument()
     try:
         buffer = QBuffer(document)
