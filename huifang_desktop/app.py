@@ -206,6 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
                     help='列对应，如 {"客户名称": "单位全称"}（默认：按列名和本单位保存的对应关系）')
     im.add_argument("--dry-run", action="store_true", help="只检查并打印报告，不写入")
     im.add_argument("--accept-valid", action="store_true", help="跳过有问题和重复的行，只导入有效行（默认：有问题时什么都不写）")
+    sc = sub.add_parser("scan", help="扫描件回收：import 导入扫描的表单 / list 未识别的页 / file 手工归档")
+    scsub = sc.add_subparsers(dest="scan_command", metavar="ACTION", required=True)
+    sci = scsub.add_parser("import", help="导入扫描件（PDF、PNG、JPEG 文件或文件夹），按表上的二维码归档到回访记录")
+    sci.add_argument("paths", nargs="+", type=Path, metavar="FILE|DIR")
+    scsub.add_parser("list", help="列出未识别的扫描页（序号、文件、页码、原因）")
+    scf = scsub.add_parser("file", help="把未识别的第 N 页手工归档到编号为 HF… 的回访记录")
+    scf.add_argument("page", type=record_id, metavar="N")
+    scf.add_argument("number", metavar="HF编号")
     ir = sub.add_parser("imports", help="导入记录：列出最近的导入（list），或撤销第 N 次导入（undo N）")
     ir.add_argument("action", nargs="?", choices=["list", "undo"], default="list", metavar="list|undo")
     ir.add_argument("run", nargs="?", type=record_id, metavar="N", help="导入的序号（见 imports list）")
@@ -773,6 +781,33 @@ def cmd_imports(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untype
     return EXIT_OK
 
 
+def cmd_scan(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    """Scan-back: import scanned forms (filed by their QR code), list the 未识别 pages, file one by hand."""
+    from huifang_desktop.services import scans, users
+
+    if args.user:
+        ctx = ctx.as_user(users.find_user(ctx, args.user))
+    if args.scan_command == "import":
+        from huifang_desktop.ui.scans.pages import file_pages
+
+        result = scans.import_pages(ctx, file_pages(args.paths))
+        for page in result.pages:
+            print(page.text())
+        print(result.summary() + ("；未识别的页请用 scan list 查看，scan file N HF编号 归档" if
+                                  result.count(scans.UNRECOGNIZED) else ""))
+        return EXIT_OK
+    if args.scan_command == "file":
+        number = scans.file_page(ctx, args.page, args.number)
+        print(f"已把第 {args.page} 页归档到回访记录 {number}。")
+        return EXIT_OK
+    unfiled = scans.list_unfiled(ctx)
+    if not unfiled:
+        print("没有未识别的扫描页。")
+    for u in unfiled:
+        print(f"{u.id}\t{u.source}\t第 {u.page} 页\t{u.created_at:%Y-%m-%d %H:%M}\t{u.reason}")
+    return EXIT_OK
+
+
 def cmd_stats(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from huifang_desktop.domain.stats import PeriodKind, parse_period
     from huifang_desktop.services import stats
@@ -820,6 +855,7 @@ COMMANDS["stats"] = cmd_stats
 COMMANDS["imports"] = cmd_imports
 COMMANDS["departments"] = cmd_departments
 COMMANDS["customers"] = cmd_customers
+COMMANDS["scan"] = cmd_scan
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -86,13 +86,12 @@ HIDDEN_IMPORTS: tuple[str, ...] = (
     "platformdirs",
     "PySide6.QtPdf",  # the print preview imports them at module level; listed so no hook setting drops them
     "PySide6.QtPdfWidgets",
+    "zxingcpp",  # scan-back reads the forms' QR codes (imported lazily by services/scans.py)
 )
 
 # Only when the build environment has the optional driver (pip install .[postgres]).
 OPTIONAL_HIDDEN_IMPORTS: dict[str, tuple[str, ...]] = {
     "psycopg": ("psycopg", "sqlalchemy.dialects.postgresql", "sqlalchemy.dialects.postgresql.psycopg"),
-    # QR codes (zxing-cpp): imported lazily where the program reads or draws one.
-    "zxingcpp": ("zxingcpp",),
 }
 
 # The program uses QtCore, QtGui, QtWidgets and QtPrintSupport (the print preview's 打印…: QPrinter,

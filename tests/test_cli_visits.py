@@ -96,7 +96,7 @@ def test_cli_export_visits_writes_the_ledger(run: Any, office: Any, tmp_path: Pa
     assert ws["A1"].value == "本公司 回访台账（2026-11-01 至 2026-11-30）"
     assert [c.value for c in ws[2]] == list(LEDGER_HEADERS)
     assert ws.freeze_panes == "A3"
-    assert ws.auto_filter.ref == "A2:O4"
+    assert ws.auto_filter.ref == "A2:P4"
     assert ws.column_dimensions["C"].width == 8  # fitted to the names (乙公司), at most the column's 28
     row = {h: c.value for h, c in zip(LEDGER_HEADERS, ws[3])}
     assert {k: row[k] for k in ("编号", "客户编号", "客户名称", "等级", "回访类型", "回访方式", "计划日期", "回访时间",
@@ -104,6 +104,7 @@ def test_cli_export_visits_writes_the_ledger(run: Any, office: Any, tmp_path: Pa
         "编号": "HF20261124-001", "客户编号": "KH000002", "客户名称": "乙公司", "等级": "D", "回访类型": "到货",
         "回访方式": "电话", "计划日期": datetime(2026, 11, 30), "回访时间": datetime(2026, 11, 24, 9, 30),
         "回访人": "小王", "结果": "成功", "满意度": "很满意", "状态": "已回访", "负责人": "小王"}
+    assert row["签字单"] == "无需"  # a phone visit: no signed paper form to collect
     assert ws["G3"].is_date and ws["H3"].is_date
     pending = [c.value for c in ws[4]]
     shown = "逾期" if date.today() > date(2026, 11, 30) else "待回访"  # the command runs on the real clock

@@ -131,6 +131,25 @@ def signature_substitute(method: VisitMethod | str) -> str | None:
     return f"{VisitMethod(method).value}回访"
 
 
+FORM_RECEIVED = "已回收"
+FORM_MISSING = "未回收"
+FORM_NOT_NEEDED = "无需"
+
+
+def signed_form_state(method: VisitMethod | str | None, received: bool) -> str:
+    """The 签字单 column of the 回访台账: an on-site visit's signed paper form 已回收 / 未回收; 无需 for the other
+    methods; "" when there is no visit (a plan not yet done)."""
+    if not method:
+        return ""
+    try:
+        needed = needs_signature(method)
+    except ValueError:  # a method of an imported history row outside the list: nothing to collect
+        needed = False
+    if not needed:
+        return FORM_NOT_NEEDED
+    return FORM_RECEIVED if received else FORM_MISSING
+
+
 # --- satisfaction scales ----------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,9 @@ from typing import Any
 LEDGER_TITLE = "回访台账"
 LEDGER_HEADERS: tuple[str, ...] = (
     "编号", "客户编号", "客户名称", "等级", "回访类型", "回访方式", "计划日期", "回访时间", "回访人", "结果",
-    "满意度", "状态", "负责人", "问题点", "转交部门",
+    "满意度", "状态", "负责人", "问题点", "转交部门", "签字单",
 )
-LEDGER_WIDTHS: tuple[float, ...] = (17, 11, 28, 6, 9, 9, 12, 18, 9, 11, 9, 16, 9, 36, 12)
+LEDGER_WIDTHS: tuple[float, ...] = (17, 11, 28, 6, 9, 9, 12, 18, 9, 11, 9, 16, 9, 36, 12, 8)
 
 
 def write_visit_ledger(rows: Iterable[Sequence[Any]], out_path: Path | str, *, company: str, period_text: str,

@@ -46,7 +46,7 @@ from huifang_desktop.domain.customers import CUSTOMER_STATUSES, GRADES_ABCD, GRA
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, business_roles, can
 from huifang_desktop.domain.validation import clean_text, format_phone
-from huifang_desktop.domain.visits import OVERDUE, PlanState, VisitType, display_state
+from huifang_desktop.domain.visits import OVERDUE, PlanState, VisitType, display_state, signed_form_state
 from huifang_desktop.exports.ledger_xlsx import INTEGER_FORMAT, MONEY_FORMAT, XlsxColumn, write_ledger
 from huifang_desktop.services import service_records
 from huifang_desktop.services.context import ServiceContext, audit
@@ -508,6 +508,7 @@ class _Visits(_Spec):
         LedgerColumn("owner", "负责人", _T, 9),
         LedgerColumn("problems", "问题点", _T, 36, visible=False),
         LedgerColumn("transfer", "转交部门", _T, 12, visible=False),
+        LedgerColumn("signed_form", "签字单", _T, 8),
         LedgerColumn("done", "已回访", _I, 8, total=True, visible=False),
     )
 
@@ -605,7 +606,7 @@ class _Visits(_Spec):
                         func.coalesce(rec.method, VisitPlan.method),
                         VisitPlan.due, rec.visited_at, visitor.display_name, rec.result, rec.satisfaction,
                         VisitPlan.state, VisitPlan.cancel_reason, owner.display_name, rec.problems,
-                        rec.transfer_department)
+                        rec.transfer_department, rec.method, rec.signed_form_received_at)
                  .join(Customer, Customer.id == VisitPlan.customer_id)
                  .outerjoin(rec, rec.id == VisitPlan.record_id)
                  .outerjoin(visitor, visitor.id == rec.visitor_id)
@@ -629,7 +630,8 @@ class _Visits(_Spec):
                     state = f"{state}（{r[13]}）"
                 done = 1 if r[12] == PlanState.DONE.value else 0
                 values = (r[1] or "", r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9] or "", r[10] or "",
-                          r[11] or "", state, r[14] or "", r[15] or "", r[16] or "", done)
+                          r[11] or "", state, r[14] or "", r[15] or "", r[16] or "",
+                          signed_form_state(r[17], r[18] is not None), done)
                 return LedgerRow(r[0], values, (r[7], 0, _NO_TIME, r[0]), flag, "visit_plan")
 
             def plan_after(cursor: Cursor, descending: bool) -> list[Any]:
@@ -645,7 +647,7 @@ class _Visits(_Spec):
                          VisitRecord.visit_type, VisitRecord.method, VisitRecord.visited_at,
                          visitor.display_name, VisitRecord.result, VisitRecord.satisfaction,
                          owner.display_name, VisitRecord.problems, VisitRecord.transfer_department,
-                         VisitRecord.status)
+                         VisitRecord.status, VisitRecord.signed_form_received_at)
                   .join(Customer, Customer.id == VisitRecord.customer_id)
                   .outerjoin(visitor, visitor.id == VisitRecord.visitor_id)
                   .outerjoin(owner, owner.id == Customer.owner_id)
@@ -654,7 +656,7 @@ class _Visits(_Spec):
             def loose_row(r: Any) -> LedgerRow:
                 state = HISTORY if r[14] == HISTORY else UNPLANNED  # imported history shows as such
                 values = (r[1], r[2], r[3], r[4], r[5], r[6], None, r[7], r[8] or "", r[9] or "", r[10] or "",
-                          state, r[11] or "", r[12] or "", r[13] or "", 1)
+                          state, r[11] or "", r[12] or "", r[13] or "", signed_form_state(r[6], r[15] is not None), 1)
                 return LedgerRow(r[0], values, (r[7].date(), 1, r[7], r[0]), "", "visit_record")
 
             def loose_after(cursor: Cursor, descending: bool) -> list[Any]:

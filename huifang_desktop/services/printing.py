@@ -895,11 +895,11 @@ DONE_COLUMN = "已回访"  # 1 for a visit made, else 0: the 本页合计 / 总�
 # Widths (mm on landscape A4, 273 mm between the margins) sized for the printed values at 8.5 pt: a number
 # HF20261124-001 on one line, a date on one line, a visit time on two (date / time).
 LEDGER_PRINT_WIDTHS: dict[str, float] = {
-    "编号": 26, "客户编号": 19, "客户名称": 41, "等级": 8, "回访类型": 13, "回访方式": 11, "计划日期": 19,
-    "回访时间": 19, "回访人": 11, "结果": 13, "满意度": 11, "状态": 14, "负责人": 11, "问题点": 29, "转交部门": 18,
-    DONE_COLUMN: 10,
+    "编号": 26, "客户编号": 19, "客户名称": 36, "等级": 8, "回访类型": 13, "回访方式": 11, "计划日期": 19,
+    "回访时间": 19, "回访人": 11, "结果": 13, "满意度": 11, "状态": 14, "负责人": 11, "问题点": 23, "转交部门": 18,
+    "签字单": 11, DONE_COLUMN: 10,
 }
-_CENTERED = frozenset({"等级", "回访类型", "回访方式", "结果", "满意度", "计划日期", "回访时间"})
+_CENTERED = frozenset({"等级", "回访类型", "回访方式", "结果", "满意度", "计划日期", "回访时间", "签字单"})
 
 
 def ledger_columns() -> list[tuple[str, float, str]]:

@@ -96,10 +96,12 @@ _MODELS: dict[ReviewKind, Any] = {ReviewKind.RECORD: VisitRecord, ReviewKind.REP
 
 ENTITY_LABELS: dict[str, str] = {
     "customer": "客户档案", "visit_plan": "回访计划", "visit_record": "回访记录", "visit_report": "回访报告",
+    "scan_page": "未识别扫描页",
     "complaint": "投诉", "user": "用户", "department": "部门", "setting": "设置", "database": "数据库",
     "audit_log": "操作日志",
 }
 FIELD_LABELS: dict[str, str] = {
+    "page": "页码", "signed_form_received_at": "签字单回收时间", "signed_form_days": "签字单回收提醒天数",
     "status": "状态", "state": "状态", "reason": "原因", "comment": "指导意见", "signer": "签字人", "role": "角色",
     "signed_at": "签字时间", "revision": "修订次数", "content_hash": "内容校验值", "integrity": "签字校验",
     "contact_name": "联系人", "contact_phone": "联系电话", "visit_type": "回访类型", "method": "回访方式",

@@ -38,6 +38,7 @@ class OfficeSettings:
     require_visit_text: bool = False  # a 成功 回访记录表 needs 回访内容 and 客户意见/反馈
     login_attempts: int = 5  # wrong passwords in a row before an account is locked
     lockout_minutes: int = 15  # how long it stays locked (an administrator can unlock it earlier)
+    signed_form_days: int = 7  # an on-site visit's signed form not back after this many days: a reminder
     holidays: dict[str, Any] = field(default_factory=dict)  # admin-entered years for the work calendar
 
     @property
@@ -65,6 +66,8 @@ class OfficeSettings:
             errors.append(FieldError("login_attempts", "登录失败次数上限", "应在 1 到 100 之间"))
         if not 1 <= self.lockout_minutes <= 1440:
             errors.append(FieldError("lockout_minutes", "锁定时长（分钟）", "应在 1 到 1440 之间"))
+        if not 1 <= self.signed_form_days <= 365:
+            errors.append(FieldError("signed_form_days", "签字单回收提醒天数", "应在 1 到 365 之间"))
         if errors:
             raise ValidationError(errors)
 

@@ -98,6 +98,7 @@ from huifang_desktop.domain.visits import (
     on_time_rate,
     phone_script,
     signature_substitute,
+    signed_form_state,
     visit_rate,
 )
 from huifang_desktop.domain.workcal import WorkCalendar
@@ -1807,7 +1808,8 @@ def ledger_rows(ctx: ServiceContext, start: date | None = None, end: date | None
                     func.coalesce(rec.visit_type, VisitPlan.visit_type),
                     func.coalesce(rec.method, VisitPlan.method),
                     rec.visited_at, visitor.display_name, rec.result, rec.satisfaction, VisitPlan.state,
-                    VisitPlan.cancel_reason, owner.display_name, rec.problems, rec.transfer_department)
+                    VisitPlan.cancel_reason, owner.display_name, rec.problems, rec.transfer_department,
+                    rec.method, rec.signed_form_received_at)
              .join(Customer, Customer.id == VisitPlan.customer_id)
              .outerjoin(rec, rec.id == VisitPlan.record_id)
              .outerjoin(visitor, visitor.id == rec.visitor_id)
@@ -1815,7 +1817,7 @@ def ledger_rows(ctx: ServiceContext, start: date | None = None, end: date | None
     loose = (select(VisitRecord.visited_at, VisitRecord.id, VisitRecord.number, Customer.code, Customer.name,
                     Customer.grade, VisitRecord.visit_type, VisitRecord.method, visitor.display_name,
                     VisitRecord.result, VisitRecord.satisfaction, owner.display_name, VisitRecord.problems,
-                    VisitRecord.transfer_department, VisitRecord.status)
+                    VisitRecord.transfer_department, VisitRecord.status, VisitRecord.signed_form_received_at)
              .join(Customer, Customer.id == VisitRecord.customer_id)
              .outerjoin(visitor, visitor.id == VisitRecord.visitor_id)
              .outerjoin(owner, owner.id == Customer.owner_id)
@@ -1839,7 +1841,8 @@ def ledger_rows(ctx: ServiceContext, start: date | None = None, end: date | None
                 if r[12] == _CANCELLED and r[13]:
                     state = f"{state}（{r[13]}）"
                 yield (r[0], 0, r[1]), (r[2], r[3], r[4], r[5], r[6], r[7], r[0], r[8], r[9], r[10],
-                                        r[11] or None, state, r[14], r[15] or None, r[16] or None)
+                                        r[11] or None, state, r[14], r[15] or None, r[16] or None,
+                                        signed_form_state(r[17], r[18] is not None) or None)
         finally:
             result.close()  # also when the reader stops early (a server cursor on PostgreSQL)
 
@@ -1849,7 +1852,8 @@ def ledger_rows(ctx: ServiceContext, start: date | None = None, end: date | None
             for r in result:
                 yield (r[0].date(), 1, r[1]), (r[2], r[3], r[4], r[5], r[6], r[7], None, r[0], r[8], r[9],
                                                r[10] or None, RECORD_HISTORY if r[14] == RECORD_HISTORY
-                                               else "计划外", r[11], r[12] or None, r[13] or None)
+                                               else "计划外", r[11], r[12] or None, r[13] or None,
+                                               signed_form_state(r[7], r[15] is not None) or None)
         finally:
             result.close()
 

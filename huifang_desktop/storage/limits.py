@@ -47,7 +47,7 @@ _LABELS: dict[str, str] = {
     "complaint.phone": "联系方式", "complaint_occurrence.phone": "联系方式", "audit_log.username": "操作人",
     "complaint_event.username": "操作人", "service_follow_up.result": "跟进结果",
     "public_key": "签字公钥", "prev_hash": "上一条校验值", "row_hash": "本条校验值", "signature": "电子签名",
-    "contact_phone_suffix.suffix": "电话号码片段",
+    "contact_phone_suffix.suffix": "电话号码片段", "scan_page.source": "扫描文件名", "scan_page.reason": "未识别原因",
 }
 _SHORTENED = frozenset({"audit_log.label"})  # a copy for reading: cut to fit, never refused
 

@@ -254,6 +254,8 @@ class VisitRecord(Base):
     revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # the signed paper form of an on-site visit came back (scan-back, 签字单 已回收), migration 0013
+    signed_form_received_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
     __table_args__ = (
         # the statistics read the counted columns from the index alone (migration 0009)
@@ -432,6 +434,28 @@ class ComplaintAttachment(Base):
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id", ondelete="CASCADE"), primary_key=True)
     attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True,
                                                index=True)
+
+
+class VisitRecordAttachment(Base):
+    """Link table: files attached to a visit record (scanned signed forms, photos, recordings), 0013."""
+
+    __tablename__ = "visit_record_attachment"
+    record_id: Mapped[int] = mapped_column(ForeignKey("visit_record.id", ondelete="CASCADE"), primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True,
+                                               index=True)
+
+
+class ScanPage(Base):
+    """A scanned page whose form code could not be read or matched (未识别), waiting to be filed by hand."""
+
+    __tablename__ = "scan_page"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(200))  # the scanned file's name
+    page: Mapped[int] = mapped_column(Integer)  # 1-based page of that file
+    reason: Mapped[str] = mapped_column(String(200))  # why it was not filed
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class MonthlyAssessment(Base):

@@ -165,7 +165,7 @@ class MainWindow(QMainWindow):
         self.users_action.setVisible(may_open_users_dialog(ctx.user.role))
         self.guide_action.setVisible(can(ctx.user.role, Permission.MANAGE_USERS))
         may_import = can(ctx.user.role, Permission.EDIT_CUSTOMERS)
-        for action in (self.import_action, self.import_runs_action):
+        for action in (self.import_action, self.import_runs_action, self.scan_action):
             action.setVisible(may_import)
             action.setEnabled(may_import)
         user = ctx.user
@@ -298,6 +298,10 @@ class MainWindow(QMainWindow):
         self.audit_action.setStatusTip(self.tr("谁在何时改了什么：按用户、操作和日期查找，导出 Excel"))
         self.audit_action.setVisible(False)  # supervisors, managers and administrators (attach)
         tools_menu.addAction(self.audit_action)
+        self.scan_action = self._data_action(self.tr("导入扫描件…"), self.open_scan_import)
+        self.scan_action.setStatusTip(self.tr("已签字的表单扫描或拍照后导入：按二维码归档到回访记录，签字单记为已回收"))
+        self.scan_action.setVisible(False)  # EDIT_CUSTOMERS (attach)
+        tools_menu.addAction(self.scan_action)
         self.password_action = self._data_action(self.tr("修改密码…"), self.change_password)
         tools_menu.addAction(self.password_action)
         tools_menu.addSeparator()
@@ -361,6 +365,14 @@ class MainWindow(QMainWindow):
         self.password_dialog.accepted.connect(
             lambda: self.statusBar().showMessage(self.tr("密码已修改。"), 10_000))
         self.password_dialog.open()
+
+    def open_scan_import(self) -> None:
+        """工具 → 导入扫描件…: scanned signed forms filed to their visit records (scan-back)."""
+        from huifang_desktop.ui.scans.dialog import ScanImportDialog
+
+        self.scan_dialog = ScanImportDialog(self.ctx, self)
+        self.scan_dialog.imported.connect(lambda _result: self.refresh_tabs())
+        self.scan_dialog.open()
 
     def open_users(self) -> None:
         """工具 → 用户与部门… (Ctrl+Shift+U)."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QCoreApplication
 
 from huifang_desktop.domain.roles import Permission, can
-from huifang_desktop.services import complaints, review, tamper, visits
+from huifang_desktop.services import complaints, review, scans, tamper, visits
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
 
@@ -28,6 +28,7 @@ class Reminder:
     review: review.PendingCounts | None  # None: the review counts could not be read
     signer: bool
     chain: tuple[str, ...] = ()  # what the start-up tamper check found (only checked for VIEW_AUDIT roles)
+    unreturned_forms: int = 0  # on-site visits whose signed form has not come back after the set days
 
 
 def collect(ctx: ServiceContext) -> Reminder:
@@ -37,7 +38,7 @@ def collect(ctx: ServiceContext) -> Reminder:
     except ServiceError:
         counts = None
     return Reminder(due, overdue, complaints.notices(ctx), counts,
-                    can(ctx.user.role, Permission.SIGN_OFF), chain_findings(ctx))
+                    can(ctx.user.role, Permission.SIGN_OFF), chain_findings(ctx), scans.unreturned_forms(ctx))
 
 
 def chain_findings(ctx: ServiceContext) -> tuple[str, ...]:
@@ -85,6 +86,13 @@ def review_text(counts: review.PendingCounts | None, signer: bool) -> str:
     return "，".join(parts)
 
 
+def forms_text(unreturned: int) -> str:
+    """On-site visits whose signed paper form is late (scan-back), or ""."""
+    if not unreturned:
+        return ""
+    return _tr("上门回访签字单未回收 {0} 份（工具 → 导入扫描件…）").format(unreturned)
+
+
 def reminder_text(r: Reminder, *extra: str) -> str:
     return "；".join(t for t in (visits_text(r.due, r.overdue), complaints_text(r.complaints),
-                                 review_text(r.review, r.signer), *extra) if t)
+                                 review_text(r.review, r.signer), forms_text(r.unreturned_forms), *extra) if t)

@@ -35,6 +35,7 @@ from huifang_desktop.services import (
     presets,
     printing,
     review,
+    scans,
     service_records,
     settings,
     stats,
@@ -88,6 +89,8 @@ ANY_USER = {
     "visits.get_plan", "visits.day_counts", "visits.due_summary", "visits.prefill_record", "visits.get_record",
     "visits.overdue_transfers", "visits.list_records", "visits.draft_report", "visits.plan_counts",
     "visits.rates", "visits.ledger_rows",
+    "scans.record_attachments", "scans.record_attachment_data",
+    "scans.unreturned_forms",
 }
 
 # --- the office's routines, run at start (or by ``plan``) for whoever is logged in: they derive what the
@@ -235,6 +238,14 @@ NEEDS: dict[str, tuple[tuple[Permission, ...], Call]] = {
     "users.reset_password": ((P.MANAGE_USERS,), lambda c, w: users.reset_password(c, "nobody")),
     "users.unlock_user": ((P.MANAGE_USERS,), lambda c, w: users.unlock_user(c, "nobody")),
     "tamper.verify_all": ((P.VIEW_AUDIT,), lambda c, w: tamper.verify_all(c)),
+    "scans.import_pages": ((P.EDIT_CUSTOMERS,), lambda c, w: scans.import_pages(c, [])),
+    "scans.list_unfiled": ((P.EDIT_CUSTOMERS,), lambda c, w: scans.list_unfiled(c)),
+    "scans.unfiled_page_data": ((P.EDIT_CUSTOMERS,), lambda c, w: scans.unfiled_page_data(c, NO)),
+    "scans.file_page": ((P.EDIT_CUSTOMERS,), lambda c, w: scans.file_page(c, NO, "HF20261124-001")),
+    "scans.attach_to_record": ((P.EDIT_CUSTOMERS,), lambda c, w: scans.attach_to_record(c, NO, "a.txt", b"x")),
+    "scans.attach_file_to_record": ((P.EDIT_CUSTOMERS,),
+                                    lambda c, w: scans.attach_file_to_record(c, NO, w.tmp / "none.txt")),
+    "scans.detach_from_record": ((P.EDIT_CUSTOMERS,), lambda c, w: scans.detach_from_record(c, NO, NO)),
     "tamper.verify_tail": ((P.VIEW_AUDIT,), lambda c, w: tamper.verify_tail(c)),
     "users.mark_demo_office": ((P.MANAGE_USERS,), lambda c, w: users.mark_demo_office(c)),
     "users.set_active": ((P.MANAGE_USERS,), lambda c, w: users.set_active(c, NO, False)),

@@ -124,6 +124,8 @@ class LedgersTab(QWidget):
         self.new_button.setToolTip(self.tr("登记一次售后服务（Insert 或 Ctrl+N）"))
         self.edit_button = QPushButton(self.tr("编辑"))
         self.edit_button.setToolTip(self.tr("打开所选服务记录，修改或登记跟进（Enter）"))
+        self.attachments_button = QPushButton(self.tr("附件…"))
+        self.attachments_button.setToolTip(self.tr("所选回访记录的附件：签字单扫描件、照片、录音、文档（打开、添加、删除）"))
         self.export_button = QPushButton(self.tr("导出 Excel…"))
         self.export_button.setObjectName("exportLedger")
         self.print_button = QPushButton(self.tr("打印…"))
@@ -174,7 +176,7 @@ class LedgersTab(QWidget):
         tools.addWidget(self.save_filter_button)
         tools.addWidget(self.delete_filter_button)
         tools.addStretch(1)
-        for w in (self.new_button, self.edit_button, self.columns_button, self.export_button,
+        for w in (self.new_button, self.edit_button, self.attachments_button, self.columns_button, self.export_button,
                   self.print_button, self.refresh_button):
             tools.addWidget(w)
         bottom = QHBoxLayout()
@@ -217,6 +219,7 @@ class LedgersTab(QWidget):
         self.delete_filter_button.clicked.connect(self.delete_current_filter)
         self.new_button.clicked.connect(self.new_record)
         self.edit_button.clicked.connect(self.edit_current)
+        self.attachments_button.clicked.connect(self.open_attachments)
         self.export_button.clicked.connect(self.export)
         self.print_button.clicked.connect(self.print_ledger)
         self.refresh_button.clicked.connect(self.refresh)
@@ -306,6 +309,7 @@ class LedgersTab(QWidget):
         self._fill(self.grade, self.tr("全部{0}").format(self.tr(c.grade_label)), c.grades)
         self.new_button.setVisible(ledger is Ledger.SERVICES)
         self.edit_button.setVisible(ledger is Ledger.SERVICES)
+        self.attachments_button.setVisible(ledger is Ledger.VISITS)
         self.new_button.setEnabled(c.can_add)
         self.export_button.setEnabled(c.can_export)
         self.export_button.setToolTip(c.export_note or self.tr("按当前筛选、排序和显示列导出 Excel（Ctrl+E）"))
@@ -584,6 +588,33 @@ class LedgersTab(QWidget):
         self.delete_filter_button.setEnabled(chosen is not None and not chosen.builtin)
         picked = self.selected()
         self.edit_button.setEnabled(picked is not None and picked[0] == "service_record")
+        self.attachments_button.setEnabled(bool(self.selected_visit_number()))
+
+    def selected_visit_number(self) -> str:
+        """The 编号 of the visit record on the selected 回访台账 row ("" for a plan not yet done)."""
+        if self.ledger is not Ledger.VISITS:
+            return ""
+        rows = self.table.selectionModel().selectedRows()
+        row = self.model.row(rows[0].row()) if rows else None
+        return str(row.values[0] or "") if row is not None else ""
+
+    def open_attachments(self) -> None:
+        """附件… of the selected visit record (viewed with the system's viewer, added by hand)."""
+        from huifang_desktop.services import printing as printing_service
+        from huifang_desktop.ui.scans.attachments import RecordAttachmentsDialog
+
+        number = self.selected_visit_number()
+        if not number:
+            return
+        try:
+            record_id = printing_service.record_id_of(self.ctx, number)
+        except ServiceError as exc:
+            self._say(str(exc), ERROR_STYLE)
+            return
+        dialog = RecordAttachmentsDialog(self.ctx, record_id, number, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.attachments_dialog = dialog
+        dialog.open()
 
     def can_add(self) -> bool:
         return self.ledger is Ledger.SERVICES and self.choices is not None and self.choices.can_add

@@ -63,6 +63,8 @@ class OfficePage(SettingsPage):
         self.code_prefix.setMaxLength(10)
         self.retention_years = _spin(100, self.tr(" 年"))
         self.require_visit_text = QCheckBox(self.tr("回访成功时必须填写回访内容和客户意见/反馈"))
+        self.signed_form_days = _spin(365, self.tr(" 天后未回收时提醒"), minimum=1)
+        self.signed_form_days.setToolTip(self.tr("上门回访的纸质签字单在回访后这么多天仍未扫描导入时，启动提醒中列出"))
 
         self.grade_a = _spin(_BIG, self.tr(" 台/件"))
         self.grade_b = _spin(_BIG, self.tr(" 台/件"))
@@ -80,6 +82,7 @@ class OfficePage(SettingsPage):
         office_form.addRow(self.tr("客户编号前缀"), self.code_prefix)
         office_form.addRow(self.tr("档案保存年限"), self.retention_years)
         office_form.addRow(self.tr("回访记录表"), self.require_visit_text)
+        office_form.addRow(self.tr("上门签字单"), self.signed_form_days)
 
         grades = QGroupBox(self.tr("客户分级（按年采购量/提车量）"))
         grade_form = QFormLayout(grades)
@@ -111,7 +114,7 @@ class OfficePage(SettingsPage):
 
         watch((self.company, self.visibility, self.code_prefix, self.retention_years, self.grade_a,
                self.grade_b, self.grade_c, self.grading_window_days, self.categories, self.sources,
-               self.regions, self.require_visit_text), self.content_changed.emit)
+               self.regions, self.require_visit_text, self.signed_form_days), self.content_changed.emit)
 
     def set_read_only(self, read_only: bool) -> None:
         super().set_read_only(read_only)
@@ -126,7 +129,7 @@ class OfficePage(SettingsPage):
             "grade_b": self.grade_b, "grade_c": self.grade_c, "grading_window_days": self.grading_window_days,
             "categories": self.categories.list, "sources": self.sources.list, "regions": self.regions.list,
             "customer_code_prefix": self.code_prefix, "retention_years": self.retention_years,
-            "require_visit_text": self.require_visit_text,
+            "require_visit_text": self.require_visit_text, "signed_form_days": self.signed_form_days,
         }
 
     def load(self) -> None:
@@ -139,6 +142,7 @@ class OfficePage(SettingsPage):
         self.code_prefix.setText(s.customer_code_prefix)
         self.retention_years.setValue(s.retention_years)
         self.require_visit_text.setChecked(s.require_visit_text)
+        self.signed_form_days.setValue(s.signed_form_days)
         self.grade_a.setValue(s.grade_a)
         self.grade_b.setValue(s.grade_b)
         self.grade_c.setValue(s.grade_c)
@@ -154,6 +158,7 @@ class OfficePage(SettingsPage):
             customer_code_prefix=self.code_prefix.text().strip(),
             retention_years=self.retention_years.value(),
             require_visit_text=self.require_visit_text.isChecked(),
+            signed_form_days=self.signed_form_days.value(),
             grade_a=self.grade_a.value(), grade_b=self.grade_b.value(), grade_c=self.grade_c.value(),
             grading_window_days=self.grading_window_days.value(), categories=self.categories.values(),
             sources=self.sources.values(), regions=self.regions.values())
