@@ -81,6 +81,11 @@ HIDDEN_IMPORTS: tuple[str, ...] = (
     "pypinyin.style",
     "pypinyin.style._utils",
     "reportlab.rl_settings",
+    # the QR code on every form: reportlab's barcode package registers all its widgets when imported, by
+    # module names PyInstaller cannot see
+    *(f"reportlab.graphics.barcode.{m}" for m in (
+        "code128", "code39", "code93", "common", "dmtx", "eanbc", "ecc200datamatrix", "fourstate", "lto", "qr",
+        "qrencoder", "usps", "usps4s", "widgets")),
     "reportlab.pdfbase._fontdata",
     "reportlab.pdfbase.ttfonts",
     "platformdirs",
@@ -91,7 +96,8 @@ HIDDEN_IMPORTS: tuple[str, ...] = (
 
 # Only when the build environment has the optional driver (pip install .[postgres]).
 OPTIONAL_HIDDEN_IMPORTS: dict[str, tuple[str, ...]] = {
-    "psycopg": ("psycopg", "sqlalchemy.dialects.postgresql", "sqlalchemy.dialects.postgresql.psycopg"),
+    "psycopg": ("psycopg", "psycopg.pq.pq_ctypes", "psycopg.pq._pq_ctypes", "sqlalchemy.dialects.postgresql",
+                "sqlalchemy.dialects.postgresql.psycopg"),
 }
 
 # The program uses QtCore, QtGui, QtWidgets and QtPrintSupport (the print preview's 打印…: QPrinter,
@@ -124,10 +130,26 @@ EXCLUDES: tuple[str, ...] = (
     "PIL._imagingmorph", "PIL.ImageMorph", "PIL.ImageQt", "PIL.ImageShow", "PIL.ImageGrab",
     "sqlalchemy.testing", "alembic.testing", "mako.testing", "pygments", "rich", "markdown_it",
     "psycopg2", "MySQLdb", "pysqlite2", "lxml", "defusedxml",
-    # Python's TLS and OpenSSL hashes (libcrypto + libssl, 5.6 MB): the program opens no network connection of
-    # its own (psycopg speaks TLS through its own libpq); hashlib falls back to its built-in SHA-2/MD5/BLAKE2.
-    "ssl", "_ssl", "_hashlib",
 )
+
+# Left out on one platform only. Linux: psycopg's bundled libpq with its own OpenSSL, Kerberos and LDAP
+# (psycopg_binary, 10.7 MB) — psycopg uses the system's libpq instead (the .deb depends on libpq5; an office
+# on PostgreSQL with the .tar.gz installs it), which the distribution keeps patched. Windows has no system
+# libpq: the binary package stays there.
+#
+# Python's TLS and OpenSSL hashes (libcrypto + libssl, 5.6 MB): the program opens no network connection of its
+# own and hashlib falls back to its built-in SHA-2/MD5/BLAKE2. Windows: left out (psycopg_binary speaks TLS
+# through its own libpq). Linux: psycopg's ctypes libpq imports ``ssl``, so the module stays, and libssl and
+# libcrypto are the system's (SYSTEM_LIBRARIES_LINUX; the .deb depends on libssl3).
+EXCLUDES_BY_PLATFORM: dict[str, tuple[str, ...]] = {
+    "linux": ("psycopg_binary",),
+    "win32": ("ssl", "_ssl", "_hashlib"),
+}
+
+
+def excludes(platform: str = sys.platform) -> list[str]:
+    """The Analysis' excludes on ``platform``: :data:`EXCLUDES` and the platform's own."""
+    return [*EXCLUDES, *EXCLUDES_BY_PLATFORM.get(_platform_key(platform), ())]
 
 # Qt plugins kept, by plugin folder; a folder not listed is dropped whole. Names are matched without the
 # "lib"/"q" prefixes and the suffix, e.g. "libqxcb.so" and "qxcb.dll" are both "xcb".
@@ -171,6 +193,7 @@ SYSTEM_LIBRARIES_LINUX = (
     "libfontconfig.so.1", "libfreetype.so.6",
     "libX11.so.6", "libX11-xcb.so.1", "libXau.so.6", "libXdmcp.so.6", "libxcb.so.1", "libxcb-*.so.*",
     "libxkbcommon.so.0", "libxkbcommon-x11.so.0",
+    "libssl.so.3", "libcrypto.so.3",
 )
 # Debian/UOS/Kylin packages of the libraries above plus those PyInstaller never bundles (GL, EGL, libc).
 DEB_DEPENDS = (
@@ -179,6 +202,8 @@ DEB_DEPENDS = (
     "libxcb-keysyms1", "libxcb-randr0", "libxcb-render-util0", "libxcb-render0", "libxcb-shape0",
     "libxcb-shm0", "libxcb-sync1", "libxcb-util1", "libxcb-xfixes0", "libxcb-xkb1", "libxcb-glx0",
     "libxkbcommon0", "libxkbcommon-x11-0", "libegl1", "libgl1",
+    "libpq5",  # PostgreSQL offices: psycopg loads the system's libpq (EXCLUDES_BY_PLATFORM)
+    "libssl3",
 )
 
 # The one-folder build's size budget (bytes, apparent size as `du -sb`): tests/packaging/test_size.py.

@@ -106,7 +106,13 @@ def test_every_system_library_left_out_has_a_deb_dependency() -> None:
 
 
 def test_python_tls_and_openssl_hashes_stay_out_and_hashlib_still_works() -> None:
-    assert {"ssl", "_ssl", "_hashlib"} <= set(datafiles.EXCLUDES)
+    assert {"ssl", "_ssl", "_hashlib"} <= set(datafiles.excludes("win32"))
+    # Linux keeps the module (psycopg's ctypes libpq imports it) with the system's OpenSSL, and psycopg's own
+    # bundled libpq stays out for the system's
+    linux = set(datafiles.excludes("linux"))
+    assert "ssl" not in linux and "psycopg_binary" in linux
+    assert datafiles.system_library("libssl.so.3", "linux") and datafiles.system_library("libcrypto.so.3", "linux")
+    assert {"libssl3", "libpq5"} <= {d.split()[0] for d in datafiles.DEB_DEPENDS}
     # The program's services (audit hash chain, signatures, backups, exports) import and hash without them,
     # as in the frozen build: hashlib falls back to its built-in SHA-2.
     code = ("import sys\n"
