@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractItemModel
-from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QTableWidget, QWidget
 
 ROW_HEIGHT = 24  # one line of text: the lists stay compact and every tab's rows look the same
 
@@ -17,6 +17,23 @@ def record_table(model: QAbstractItemModel, name: str = "", *, multi: bool = Fal
     if name:
         view.setObjectName(name)
     view.setModel(model)
+    return _read_only_rows(view, multi=multi, alternating=alternating)
+
+
+def record_widget(headers: list[str], stretch: int, name: str = "", *, parent: QWidget | None = None
+                  ) -> QTableWidget:
+    """The same table for a few rows the dialog fills itself (attachments, pages): ``headers``, the column
+    ``stretch`` taking the spare width."""
+    table = QTableWidget(0, len(headers), parent)
+    if name:
+        table.setObjectName(name)
+    table.setHorizontalHeaderLabels(headers)
+    table.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    _read_only_rows(table, multi=False, alternating=True)
+    return table
+
+
+def _read_only_rows(view: QTableView, *, multi: bool, alternating: bool) -> QTableView:
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection if multi
                           else QAbstractItemView.SelectionMode.SingleSelection)
@@ -28,4 +45,4 @@ def record_table(model: QAbstractItemModel, name: str = "", *, multi: bool = Fal
     return view
 
 
-__all__ = ["ROW_HEIGHT", "record_table"]
+__all__ = ["ROW_HEIGHT", "record_table", "record_widget"]

@@ -10,16 +10,13 @@ from pathlib import Path
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -29,6 +26,7 @@ from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.services import scans
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
+from huifang_desktop.ui.common.tables import record_widget
 
 
 def _size_text(size: int) -> str:
@@ -48,13 +46,7 @@ class RecordAttachmentsDialog(QDialog):
         self.last_opened: Path | None = None
         self.rows: list[scans.RecordAttachmentRow] = []
         layout = QVBoxLayout(self)
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels([self.tr("文件"), self.tr("类型"), self.tr("大小"), self.tr("添加时间")])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().setVisible(False)
+        self.table = record_widget([self.tr("文件"), self.tr("类型"), self.tr("大小"), self.tr("添加时间")], 0)
         self.table.doubleClicked.connect(lambda _index: self.open_selected())
         layout.addWidget(self.table, 1)
         row = QHBoxLayout()

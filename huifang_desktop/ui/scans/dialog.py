@@ -10,17 +10,14 @@ from pathlib import Path
 from PySide6.QtCore import QThread, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -30,6 +27,7 @@ from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.services import scans
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
+from huifang_desktop.ui.common.tables import record_widget
 from huifang_desktop.ui.common.worker import start_worker
 from huifang_desktop.ui.scans.pages import file_pages
 
@@ -63,13 +61,7 @@ class ScanImportDialog(QDialog):
         self.log.setMaximumBlockCount(2000)
         layout.addWidget(self.log, 1)
         layout.addWidget(QLabel(self.tr("未识别的页（没有可读的二维码或找不到记录）：选中一页，填写表上的编号后归档")))
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels([self.tr("序号"), self.tr("文件"), self.tr("页码"), self.tr("原因")])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().setVisible(False)
+        self.table = record_widget([self.tr("序号"), self.tr("文件"), self.tr("页码"), self.tr("原因")], 3)
         self.table.doubleClicked.connect(lambda _index: self.view_selected())
         layout.addWidget(self.table, 1)
         file_row = QHBoxLayout()
