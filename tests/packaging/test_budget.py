@@ -7,7 +7,6 @@ down (system libraries left out, Python's TLS left out) and the constraints file
 from __future__ import annotations
 
 import _sqlite3
-import importlib.util
 import os
 import re
 import shutil
@@ -15,27 +14,15 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from tests.packaging.datafiles_module import load_datafiles
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load_datafiles() -> ModuleType:
-    # By path: "packaging" is also the name of a PyPI package.
-    spec = importlib.util.spec_from_file_location("huifang_datafiles_budget", ROOT / "packaging" / "datafiles.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[spec.name]
-    return module
-
-
-datafiles = _load_datafiles()
+datafiles = load_datafiles()
 
 FROZEN_ENV = "HUIFANG_FROZEN_EXE"
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux") or shutil.which("objdump") is None,

@@ -7,36 +7,23 @@ with stand-ins for PyInstaller's classes to see what it hands to them.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import sys
 import tomllib
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from huifang_desktop.printing import fonts, templates
+from tests.packaging.datafiles_module import load_datafiles
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGING = ROOT / "packaging"
 
 
-def _load_datafiles() -> ModuleType:
-    # By path: "packaging" is also the name of a PyPI package.
-    spec = importlib.util.spec_from_file_location("huifang_datafiles_under_test", PACKAGING / "datafiles.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[spec.name]
-    return module
-
-
-datafiles = _load_datafiles()
+datafiles = load_datafiles()
 
 
 def _rel(path: Path) -> str:
