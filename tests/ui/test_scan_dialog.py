@@ -86,3 +86,35 @@ def test_record_attachments_dialog_adds_opens_and_removes_a_file(qtbot: Any, cct
     assert dialog.last_opened.read_bytes() == recording.read_bytes()
     dialog.remove_selected()
     assert dialog.table.rowCount() == 0 and scans.record_attachments(cctx, first.id) == []
+
+
+def test_files_dropped_on_the_scan_and_attachment_dialogs_reach_them(qtbot: Any, cctx: ServiceContext,
+                                                                    tmp_path: Path) -> None:
+    """Both dialogs take files dropped from the file manager (ui/common/drops.FileDrops); other drops are
+    ignored."""
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    from huifang_desktop.ui.scans.attachments import RecordAttachmentsDialog
+
+    record = _records(cctx)[0]
+    scan_dialog = ScanImportDialog(cctx)
+    attachments = RecordAttachmentsDialog(cctx, record.id, record.number)
+    for dialog in (scan_dialog, attachments):
+        qtbot.addWidget(dialog)
+        taken: list[list[str]] = []
+        dialog.take_files = taken.append  # type: ignore[method-assign]
+        files = QMimeData()
+        files.setUrls([QUrl.fromLocalFile(str(tmp_path / "第1页.png"))])
+        text = QMimeData()
+        text.setText("不是文件")
+        for mime in (files, text):
+            enter = QDragEnterEvent(QPointF(5, 5).toPoint(), Qt.DropAction.CopyAction, mime,
+                                    Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+            QApplication.sendEvent(dialog, enter)
+            assert enter.isAccepted() == (mime is files)
+            drop = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                              Qt.KeyboardModifier.NoModifier)
+            QApplication.sendEvent(dialog, drop)
+        assert taken == [[str(tmp_path / "第1页.png")]]

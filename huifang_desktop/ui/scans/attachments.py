@@ -26,6 +26,7 @@ from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.services import scans
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
+from huifang_desktop.ui.common.drops import FileDrops
 from huifang_desktop.ui.common.tables import record_widget
 
 
@@ -33,7 +34,7 @@ def _size_text(size: int) -> str:
     return f"{size / 1048576:.1f} MB" if size >= 1048576 else f"{max(1, round(size / 1024))} KB"
 
 
-class RecordAttachmentsDialog(QDialog):
+class RecordAttachmentsDialog(FileDrops, QDialog):
     """The attachments of one visit record."""
 
     def __init__(self, ctx: ServiceContext, record_id: int, number: str, parent: QWidget | None = None) -> None:
@@ -140,12 +141,6 @@ class RecordAttachmentsDialog(QDialog):
         self.reload()
         self.message.setText(self.tr("已删除 {0}。").format(a.name))
 
-    def dragEnterEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
-            self.add_files(paths)
+    def take_files(self, paths: list[str]) -> None:
+        """Files dropped on the dialog (FileDrops)."""
+        self.add_files(paths)

@@ -27,6 +27,7 @@ from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.services import scans
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
+from huifang_desktop.ui.common.drops import FileDrops
 from huifang_desktop.ui.common.tables import record_widget
 from huifang_desktop.ui.common.worker import start_worker
 from huifang_desktop.ui.scans.pages import file_pages
@@ -34,7 +35,7 @@ from huifang_desktop.ui.scans.pages import file_pages
 FILE_FILTER = "扫描件 (*.pdf *.png *.jpg *.jpeg);;PDF (*.pdf);;图片 (*.png *.jpg *.jpeg)"
 
 
-class ScanImportDialog(QDialog):
+class ScanImportDialog(FileDrops, QDialog):
     """Choose scans (several at once, or drop them here), see what was filed, file the 未识别 pages."""
 
     imported = Signal(object)  # the ScanImportResult
@@ -118,15 +119,9 @@ class ScanImportDialog(QDialog):
         self.log.appendPlainText(self.tr("没有导入：{0}").format(message))
         self.failed.emit(message)
 
-    def dragEnterEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
-            self.import_paths(paths)
+    def take_files(self, paths: list[str]) -> None:
+        """Files dropped on the dialog (FileDrops)."""
+        self.import_paths(paths)
 
     # --- 未识别 --------------------------------------------------------------------------------------------
 
