@@ -1,4 +1,4 @@
-"""Every key a service writes into an audit row's old/new has a Chinese name in review.FIELD_LABELS, so the
+"""Every key a service writes into an audit row's old/new has a Chinese name in audit.FIELD_LABELS, so the
 操作日志 never shows an internal key. The keys are collected from the source (ast): dict literals given to
 ``audit(…)`` / ``audit_values(…)``, followed through local names, ``with_state``, ``diff``, the module's own
 snapshot functions and ``asdict`` of the module's dataclasses. A call whose keys cannot be followed must be
@@ -11,11 +11,13 @@ import dataclasses
 import importlib
 from pathlib import Path
 
-from huifang_desktop.services import review
+import huifang_desktop.services as services_pkg
+from huifang_desktop.services import audit
 
-SERVICES = Path(review.__file__).parent
+SERVICES = Path(services_pkg.__file__).parent
 
-# (module, action text or function) → why its keys are not program field names
+# (module, action text or function) → why its keys are not program field names; the module is the top-level
+# one under services/ (a package's submodules count as the package: ``ledgers`` for ``ledgers/prefs.py``)
 OPEN_VALUES = {
     ("settings", "set_value"): "a whole setting value (rule lists); its fields are shown with FIELD_LABELS",
     ("importing", "save_mapping"): "a column mapping: Excel column headers → fields, both data",
@@ -24,11 +26,12 @@ OPEN_VALUES = {
 
 
 class _Collector:
-    def __init__(self, module: str, tree: ast.Module) -> None:
+    def __init__(self, module: str, dotted: str, tree: ast.Module, package: list[ast.Module]) -> None:
         self.module = module
         self.tree = tree
+        self.package = package  # every module of the same top-level module or package
         self.functions = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
-        mod = importlib.import_module(f"huifang_desktop.services.{module}")
+        mod = importlib.import_module(f"huifang_desktop.services.{dotted}")
         self.dataclass_keys = {f.name for obj in vars(mod).values() if isinstance(obj, type)
                                and dataclasses.is_dataclass(obj) and obj.__module__ == mod.__name__
                                for f in dataclasses.fields(obj)}
@@ -96,7 +99,7 @@ class _Collector:
         if isinstance(node, ast.Subscript):  # snapshot[k] of a followed dict
             return self.resolve(node.value, fn, depth + 1)
         if isinstance(node, ast.Attribute):  # doc.detail: the module's ``detail=`` arguments
-            values = [kw.value for call in ast.walk(self.tree) if isinstance(call, ast.Call)
+            values = [kw.value for tree in self.package for call in ast.walk(tree) if isinstance(call, ast.Call)
                       for kw in call.keywords if kw.arg == node.attr]
             return bool(values) and all(self.resolve(v, fn, depth + 1) for v in values)
         return False
@@ -142,9 +145,14 @@ class _Collector:
 def audit_keys() -> tuple[set[str], set[tuple[str, str]]]:
     keys: set[str] = set()
     open_: set[tuple[str, str]] = set()
-    for path in sorted(SERVICES.glob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        c = _Collector(path.stem, tree)
+    modules: list[tuple[str, str, ast.Module]] = []
+    for path in sorted(SERVICES.rglob("*.py")):
+        parts = path.relative_to(SERVICES).with_suffix("").parts
+        dotted = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        if dotted:
+            modules.append((parts[0], dotted, ast.parse(path.read_text(encoding="utf-8"))))
+    for top, dotted, tree in modules:
+        c = _Collector(top, dotted, tree, [t for other, _d, t in modules if other == top])
         c.run(tree)
         keys |= c.keys
         open_ |= c.open
@@ -152,14 +160,14 @@ def audit_keys() -> tuple[set[str], set[tuple[str, str]]]:
 
 
 def _labelled(key: str) -> bool:
-    return key in review.FIELD_LABELS or not any("a" <= ch.lower() <= "z" for ch in key)
+    return key in audit.FIELD_LABELS or not any("a" <= ch.lower() <= "z" for ch in key)
 
 
 def test_every_audit_key_a_service_writes_has_a_chinese_label() -> None:
     keys, _ = audit_keys()
     assert {"visitor_id", "form", "output", "pages", "target", "state", "public_key"} <= keys  # the collector works
     missing = sorted(k for k in keys if not _labelled(k))
-    assert not missing, f"audit keys without a Chinese name in review.FIELD_LABELS: {missing}"
+    assert not missing, f"audit keys without a Chinese name in audit.FIELD_LABELS: {missing}"
 
 
 def test_audit_values_that_cannot_be_followed_are_only_the_known_data_values() -> None:

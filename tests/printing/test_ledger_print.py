@@ -10,7 +10,8 @@ from typing import Any
 from pypdf import PdfReader
 
 from huifang_desktop.printing import render_table
-from huifang_desktop.services.printing import DONE_COLUMN, _ledger_fit, ledger_columns
+from huifang_desktop.services.printing import DONE_COLUMN, ledger_columns
+from huifang_desktop.services.printing.ledger import _ledger_fit
 
 NOW = datetime(2026, 11, 24, 10, 0)
 LONG_PROBLEM = "客户反映冷却泵在夜班时段持续异响，已两次报修仍未解决，要求厂家派工程师到现场检测并书面答复处理结果和时间。"

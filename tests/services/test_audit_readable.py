@@ -4,6 +4,7 @@ column old → new, and hashes / key material only in the detail fields and the 
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -11,10 +12,14 @@ from openpyxl import load_workbook
 from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.services import review as rv
 from huifang_desktop.services import visits as v
+from huifang_desktop.services.audit import _audit_row
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.customers import register_customer
 
 HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
+# a row of the log's select, columns by name (services.audit._audit_select)
+_LogRow = namedtuple("_LogRow", "id at user_name username action entity entity_id label old new note seq prev_hash "
+                                "row_hash")
 
 
 def _record(cctx: ServiceContext, clerk: UserInfo) -> v.VisitRecordRow:
@@ -98,11 +103,11 @@ def test_readable_formats_nested_state_lists_and_unknown_ids() -> None:
 
 def test_a_service_records_customer_is_named_but_the_demo_count_stays_a_count() -> None:
     names = rv.AuditNames({("customer", 7): "KH000007 杭州远纳"})
-    row = (1, None, "", "u", "登记售后服务", "service_record", 3, "FW1", None, '{"客户": 7, "服务类型": "维修"}', "",
-           1, "", "")
-    assert rv._audit_row(row, names).new == "客户：KH000007 杭州远纳；服务类型：维修"
-    demo = (2, None, "", "system", "生成演示数据", "database", None, "", None, '{"客户": 200}', "", 2, "", "")
-    assert rv._audit_row(demo, names).new == "客户：200"
+    row = _LogRow(1, None, "", "u", "登记售后服务", "service_record", 3, "FW1", None, '{"客户": 7, "服务类型": "维修"}',
+                  "", 1, "", "")
+    assert _audit_row(row, names).new == "客户：KH000007 杭州远纳；服务类型：维修"
+    demo = _LogRow(2, None, "", "system", "生成演示数据", "database", None, "", None, '{"客户": 200}', "", 2, "", "")
+    assert _audit_row(demo, names).new == "客户：200"
 
 
 def test_a_save_conflict_names_the_other_persons_changes_in_chinese(cctx: ServiceContext, sctx: ServiceContext,

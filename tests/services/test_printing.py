@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import io
 import json
+import os
 import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -23,6 +24,7 @@ from huifang_desktop.services import visits as v
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.customers import register_customer
 from huifang_desktop.services.errors import PermissionDenied
+from huifang_desktop.services.printing.record_form import _blank_values
 from huifang_desktop.services.settings import load_settings, save_settings
 from huifang_desktop.storage.models import AuditLog, VisitPlan, VisitRecord, VisitReport
 from tests.conftest import PASSWORD
@@ -160,7 +162,7 @@ def test_printing_blank_form_pre_prints_customer_and_contact_and_no_result(
     assert "年月日时分" in text  # 回访时间 left to fill in by hand
     (layout,) = layouts
     assert _box(layout, "visitor").texts == ("小王",) and _box(layout, "method").ticked == ("电话",)
-    values = p._blank_values(*_plan_and_customer(cctx, office["plan_a"].id), owner="小王")
+    values = _blank_values(*_plan_and_customer(cctx, office["plan_a"].id), owner="小王")
     assert values["visit_type"] == "例行" and values["planned_on"] == DAY
     assert values["visitor"] == "小王" and values["method"] == "电话"
     assert values["customer_address"] == "杭州市西湖区文三路 388 号"
@@ -283,7 +285,7 @@ def test_printing_write_errors_name_the_file_and_leave_nothing(
     def full(_fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(p.os, "fsync", full)
+    monkeypatch.setattr(os, "fsync", full)
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(p.PrintError, match="磁盘空间不足"):

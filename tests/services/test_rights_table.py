@@ -24,6 +24,7 @@ from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.domain.roles import PERMISSIONS, Permission, Role
 from huifang_desktop.services import (
+    audit,
     backups,
     complaints,
     customers,
@@ -208,10 +209,10 @@ NEEDS: dict[str, tuple[tuple[Permission, ...], Call]] = {
     "review.return_for_rework": ((P.SIGN_OFF,), lambda c, w: review.return_for_rework(c, review.ReviewKind.RECORD, NO, "不全")),
     "review.reopen": ((P.REOPEN,), lambda c, w: review.reopen(c, review.ReviewKind.RECORD, NO, "更正")),
     "review.resubmit": ((P.EDIT_CUSTOMERS,), lambda c, w: review.resubmit(c, review.ReviewKind.RECORD, NO)),
-    "review.audit_log": ((P.VIEW_AUDIT,), lambda c, w: review.audit_log(c)),
-    "review.audit_actions": ((P.VIEW_AUDIT,), lambda c, w: review.audit_actions(c)),
-    "review.audit_rows": ((P.VIEW_AUDIT,), lambda c, w: review.audit_rows(c)),
-    "review.export_audit": ((P.VIEW_AUDIT,), lambda c, w: review.export_audit(c, w.tmp / f"a{c.user.id}.xlsx")),
+    "audit.audit_log": ((P.VIEW_AUDIT,), lambda c, w: audit.audit_log(c)),
+    "audit.audit_actions": ((P.VIEW_AUDIT,), lambda c, w: audit.audit_actions(c)),
+    "audit.audit_rows": ((P.VIEW_AUDIT,), lambda c, w: audit.audit_rows(c)),
+    "audit.export_audit": ((P.VIEW_AUDIT,), lambda c, w: audit.export_audit(c, w.tmp / f"a{c.user.id}.xlsx")),
     "review.seed_review_history": ((P.MANAGE_USERS,), lambda c, w: review.seed_review_history(c)),
     "service_records.save_options": ((P.MANAGE_SETTINGS,), lambda c, w: service_records.save_options(
         c, service_records.load_options(c))),
@@ -291,14 +292,16 @@ CATEGORIES: dict[str, set[str]] = {
 
 
 def public_service_functions() -> dict[str, Callable[..., Any]]:
-    """Every public function defined in a ``huifang_desktop.services`` module that takes the context."""
+    """Every public function defined in a ``huifang_desktop.services`` module that takes the context, named
+    by the top-level module or package callers import (``review.sign`` for ``review/signoff.py``)."""
     found: dict[str, Callable[..., Any]] = {}
-    for info in pkgutil.iter_modules(services_pkg.__path__):
-        module = importlib.import_module(f"huifang_desktop.services.{info.name}")
+    for info in pkgutil.walk_packages(services_pkg.__path__, "huifang_desktop.services."):
+        module = importlib.import_module(info.name)
+        top = info.name.split(".")[2]
         for name, fn in vars(module).items():
             if (inspect.isfunction(fn) and fn.__module__ == module.__name__ and not name.startswith("_")
                     and "ctx" in inspect.signature(fn).parameters):
-                found[f"{info.name}.{name}"] = fn
+                found[f"{top}.{name}"] = fn
     return found
 
 

@@ -1,0 +1,372 @@
+"""The monthly 考核 (domain.md §9): counted from the data now, confirmed (signed and locked) by a manager.
+
+The seam for the rules: this module only reads and stores. :func:`_month_facts` loads a month's facts
+(late plans, late transfers, visit days, filed reports) as plain values; the rules of what counts as which
+event are :func:`huifang_desktop.domain.assessment.count_events`, the amounts and points per event
+:func:`huifang_desktop.domain.stats.assess`. :func:`confirm_assessment` stores the computed snapshot with its
+content hash, signature hash and the manager's Ed25519 signature; :func:`reopen_assessment` clears them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from huifang_desktop.domain.assessment import (
+    LatePlans,
+    MonthFacts,
+    count_events,
+    counted_rule_keys,
+    delivery_rule_keys,
+)
+from huifang_desktop.domain.errors import FieldError, ValidationError
+from huifang_desktop.domain.roles import Permission, can
+from huifang_desktop.domain.signoff import (
+    Integrity,
+    SignOff,
+    StoredSignature,
+    require_reason,
+    sign_message,
+    signature_hash,
+)
+from huifang_desktop.domain.stats import (
+    Assessment,
+    AssessmentRules,
+    AssessmentStatus,
+    ClerkEvents,
+    EventKind,
+    Period,
+    PeriodKind,
+    ReportSpan,
+    assess,
+    assessment_hash,
+    monthly_ledger_deadline,
+    parse_period,
+)
+from huifang_desktop.services import signing
+from huifang_desktop.services import visits as visit_service
+from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
+from huifang_desktop.services.customers import customer_scope
+from huifang_desktop.services.errors import ConflictError, LockedError, PermissionDenied
+from huifang_desktop.services.stats.figures import (
+    _as_date,
+    _day_of,
+    _Figures,
+    _moments,
+    _require_view,
+)
+from huifang_desktop.services.stats.options import (
+    _CANCELLED,
+    _DONE,
+    _PENDING,
+    ASSESSMENT_ENTITY,
+    CONFIRM_ACTION,
+    load_assessment_rules,
+)
+from huifang_desktop.storage.models import (
+    Department,
+    MonthlyAssessment,
+    User,
+    VisitPlan,
+    VisitRecord,
+    VisitReport,
+)
+
+# --- the assessment (考核) ------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class AssessmentView:
+    """A month's assessment as shown: computed now, or the snapshot a manager confirmed (locked)."""
+
+    month: Period
+    assessment: Assessment
+    status: AssessmentStatus
+    deadline: date  # the monthly ledger's deadline; confirming waits for it
+    confirmed_by: str = ""
+    confirmed_at: datetime | None = None
+    comment: str = ""
+    integrity: Integrity = Integrity.UNSIGNED
+    revision: int = 0
+    version: int | None = None
+    can_confirm: bool = False
+    can_reopen: bool = False
+
+    @property
+    def locked(self) -> bool:
+        return self.status is AssessmentStatus.CONFIRMED
+
+
+def _month(month: Period | str) -> Period:
+    period = parse_period(month, field_name="month", label="考核月份") if isinstance(month, str) else month
+    if period.kind is not PeriodKind.MONTH:
+        raise ValidationError(FieldError("month", "考核月份", "考核按月进行，请选择一个月份"))
+    return period
+
+
+def _month_facts(ctx: ServiceContext, month: Period, rules: AssessmentRules, delivery: tuple[str, ...],
+                 fig: _Figures | None = None) -> MonthFacts:
+    """What the domain's :func:`~huifang_desktop.domain.assessment.count_events` needs of the month, read here.
+    ``fig``: the month's counts already made for the statistics (unscoped), so plans and records are not read
+    again."""
+    today, now = ctx.today(), ctx.now()
+    lo, hi = _moments(month)
+    counted = counted_rule_keys(rules, delivery)
+    late_transfer = or_(VisitRecord.transfer_done_at > VisitRecord.transfer_due,
+                        and_(VisitRecord.transfer_done_at.is_(None), VisitRecord.transfer_due < now))
+    day = _day_of(VisitRecord.visited_at)
+    days_q = (select(VisitRecord.visitor_id, day.label("day"))
+              .where(VisitRecord.visited_at >= lo, VisitRecord.visited_at < hi, VisitRecord.visitor_id.is_not(None))
+              .group_by(VisitRecord.visitor_id, day))
+    reports_q = (select(VisitReport.clerk_id, VisitReport.period_start, VisitReport.period_end,
+                        VisitReport.created_at, VisitReport.due_on)
+                 .where(VisitReport.period_start <= month.end, VisitReport.period_end >= month.start,
+                        VisitReport.status != "草稿"))
+    late_plans: list[LatePlans] = []
+    transfers: dict[int | None, int] = {}
+    visit_days: dict[int, list[date]] = {}
+    reports: dict[int, list[ReportSpan]] = {}
+    with ctx.sessions() as s:
+        if fig is not None:  # late = done late + still pending after the due day
+            late_plans = [LatePlans(c.key[0], c.rule_key, c.done - c.on_time + c.overdue)
+                          for c in fig.plans if c.rule_key in counted]
+            for r in fig.records:
+                transfers[r.visitor_id] = transfers.get(r.visitor_id, 0) + r.transfer_late
+        else:
+            late = or_(and_(VisitPlan.state == _DONE, VisitPlan.done_on > VisitPlan.due),
+                       and_(VisitPlan.state == _PENDING, VisitPlan.due < today))
+            plan_q = (select(VisitPlan.owner_id, VisitPlan.rule_key, func.count().label("n"))
+                      .where(VisitPlan.due >= month.start, VisitPlan.due <= month.end,
+                             VisitPlan.state != _CANCELLED, VisitPlan.rule_key.in_(sorted(counted)), late)
+                      .group_by(VisitPlan.owner_id, VisitPlan.rule_key))
+            transfer_q = (select(VisitRecord.visitor_id, func.count().label("n"))
+                          .where(VisitRecord.visited_at >= lo, VisitRecord.visited_at < hi,
+                                 VisitRecord.transfer_due.is_not(None), late_transfer)
+                          .group_by(VisitRecord.visitor_id))
+            late_plans = [LatePlans(r.owner_id, r.rule_key, int(r.n)) for r in s.execute(plan_q)]
+            transfers = {r.visitor_id: int(r.n) for r in s.execute(transfer_q)}
+        for r in s.execute(days_q):
+            visit_days.setdefault(r.visitor_id, []).append(_as_date(r.day))
+        for r in s.execute(reports_q):
+            reports.setdefault(r.clerk_id, []).append(
+                ReportSpan(r.period_start, r.period_end, r.created_at.date(), r.due_on))
+    return MonthFacts(month, today, tuple(late_plans), transfers,
+                      {uid: tuple(days) for uid, days in visit_days.items()},
+                      {uid: tuple(spans) for uid, spans in reports.items()})
+
+
+def _event_counts(ctx: ServiceContext, month: Period, rules: AssessmentRules, fig: _Figures | None = None
+                  ) -> dict[int, dict[EventKind, int]]:
+    """Each person's events of the month (keyed by user id): the facts loaded here, counted by the domain."""
+    delivery = delivery_rule_keys(rules, ((r.key, r.trigger.value) for r in visit_service.load_rules(ctx).rules))
+    facts = _month_facts(ctx, month, rules, delivery, fig)
+    cal = visit_service.work_calendar(ctx)
+    delay = visit_service.load_options(ctx).report_delay_workdays  # 回访报告表: the working day after
+
+    def report_due(day: date) -> date:
+        return cal.add_workdays(day, delay)
+
+    return count_events(facts, rules, delivery_keys=delivery, deadline=monthly_ledger_deadline(month, rules, cal),
+                        report_due=report_due)
+
+
+def compute_assessment(ctx: ServiceContext, month: Period | str, *, figures: Any = None) -> Assessment:
+    """The month's assessment as the data stands now (not stored): every assessed person (active, or with
+    events), in name order, with each kind's count, amount and points. ``figures``: the month's raw counts
+    of :func:`statistics` (``Statistics.figures``), reused when they cover every department."""
+    _require_view(ctx)
+    period = _month(month)
+    rules = load_assessment_rules(ctx)
+    reuse = figures if isinstance(figures, _Figures) and figures.period == period and not customer_scope(ctx).limited \
+        else None
+    counts = _event_counts(ctx, period, rules, reuse)
+    with ctx.sessions() as s:
+        people = s.execute(select(User.id, User.display_name, User.role, User.active, Department.name)
+                           .outerjoin(Department, Department.id == User.department_id)
+                           .where(User.role.in_(list(rules.assessed_roles)))
+                           .order_by(User.display_name, User.id)).all()
+    chosen = [ClerkEvents(uid, name, dep or "", counts.get(uid, {}))
+              for uid, name, _role, active, dep in people if active or counts.get(uid)]
+    return assess(period, chosen, rules, ctx.now())
+
+
+def _own_only(ctx: ServiceContext, a: Assessment) -> Assessment:
+    """A clerk sees their own line; supervisors and managers see everyone's."""
+    if ctx.user is SYSTEM_USER or can(ctx.user.role, Permission.SIGN_OFF):
+        return a
+    return replace(a, clerks=tuple(c for c in a.clerks if c.clerk_id == ctx.user.id))
+
+
+def _may_confirm(ctx: ServiceContext) -> bool:
+    return (ctx.user is not SYSTEM_USER and bool(ctx.user.id)
+            and can(ctx.user.role, Permission.CONFIRM_ASSESSMENT))
+
+
+def _check_confirmer(ctx: ServiceContext, what: str) -> None:
+    ctx.require(Permission.SIGN_OFF, what)
+    if not _may_confirm(ctx):
+        raise PermissionDenied(f"{what}须由公司经理本人登录后操作。")
+
+
+def _row_integrity(s: Session, row: MonthlyAssessment) -> Integrity:
+    """The confirmation's hashes and its Ed25519 signature by the manager's registered key (a confirmation
+    from before signatures existed: its 确认考核 row in the audit chain before the upgrade)."""
+    if row.status != AssessmentStatus.CONFIRMED.value:
+        return (Integrity.TAMPERED if row.content_hash or row.signature_hash or row.signature
+                else Integrity.UNSIGNED)
+    try:
+        snapshot = json.loads(row.snapshot)
+    except ValueError:
+        return Integrity.TAMPERED
+    content = assessment_hash(snapshot)
+    sign = SignOff(row.confirmed_by_id, row.signed_role, row.confirmed_at, row.comment, row.revision or 0)
+    if content != row.content_hash or signature_hash(content, sign) != row.signature_hash:
+        return Integrity.TAMPERED
+    stored = StoredSignature(row.status, row.content_hash, row.signature_hash, sign, row.signature or "",
+                             row.signed_seq)
+    if row.signature:
+        if row.signed_seq is None or not signing.verifier(s)(
+                sign_message(ASSESSMENT_ENTITY, row.id, content, sign, row.signed_seq), row.signature,
+                row.confirmed_by_id, row.signed_seq):
+            return Integrity.TAMPERED
+    elif not signing.legacy_checker(s, ASSESSMENT_ENTITY, CONFIRM_ACTION)(row.id, stored):
+        return Integrity.TAMPERED
+    return Integrity.INTACT
+
+
+def _view(ctx: ServiceContext, s: Session, period: Period, row: MonthlyAssessment | None,
+          computed: Assessment | None, figures: Any = None) -> AssessmentView:
+    rules = load_assessment_rules(ctx)
+    deadline = monthly_ledger_deadline(period, rules, visit_service.work_calendar(ctx))
+    due = ctx.today() > deadline
+    if row is not None and row.status == AssessmentStatus.CONFIRMED.value:
+        try:
+            assessment = Assessment.from_dict(json.loads(row.snapshot))
+        except (ValueError, KeyError, TypeError, ValidationError):
+            assessment = computed or compute_assessment(ctx, period, figures=figures)
+        who = s.get(User, row.confirmed_by_id) if row.confirmed_by_id else None
+        return AssessmentView(period, _own_only(ctx, assessment), AssessmentStatus.CONFIRMED, deadline,
+                              who.display_name if who else "", row.confirmed_at, row.comment, _row_integrity(s, row),
+                              row.revision or 0, row.version, False, _may_confirm(ctx))
+    status = AssessmentStatus.REOPENED if row is not None else AssessmentStatus.OPEN
+    assessment = computed or compute_assessment(ctx, period, figures=figures)
+    return AssessmentView(period, _own_only(ctx, assessment), status, deadline,
+                          comment=row.comment if row is not None else "",
+                          revision=(row.revision or 0) if row is not None else 0,
+                          version=row.version if row is not None else None,
+                          can_confirm=_may_confirm(ctx) and due)
+
+
+def assessment(ctx: ServiceContext, month: Period | str, *, figures: Any = None) -> AssessmentView:
+    """The month's assessment: the confirmed snapshot when a manager confirmed it (with the tamper check),
+    else computed from the data now (``figures``: see :func:`compute_assessment`)."""
+    _require_view(ctx)
+    period = _month(month)
+    with ctx.sessions() as s:
+        row = s.execute(select(MonthlyAssessment).where(MonthlyAssessment.month == period.key)).scalar()
+        return _view(ctx, s, period, row, None, figures)
+
+
+def _label(period: Period) -> str:
+    return f"{period.label}考核"
+
+
+def _guarded(fn: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except StaleDataError:
+            raise ConflictError("该月考核刚被其他人确认或撤回，请刷新后再操作。") from None
+    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+    wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
+    return wrapper
+
+
+@_guarded
+def confirm_assessment(ctx: ServiceContext, month: Period | str, comment: str = "",
+                       expected_version: int | None = None, *, password: str | None = None,
+                       key: signing.UnlockedKey | None = None) -> AssessmentView:
+    """经理确认考核: the assessment computed now is stored as a snapshot with the content hash and the
+    signature hash (who, role, when, comment, revision) and the month is locked. Only once the monthly
+    ledger's deadline has passed (before it the month's figures are not final). Signed with the manager's
+    key like a review sign-off (``password``, or a ``key`` already unlocked). Audited."""
+    from huifang_desktop.domain.validation import optional_text
+
+    _check_confirmer(ctx, "确认考核")
+    period = _month(month)
+    text = optional_text(comment, label="确认意见", field="comment", max_len=2000)
+    rules = load_assessment_rules(ctx)
+    deadline = monthly_ledger_deadline(period, rules, visit_service.work_calendar(ctx))
+    if ctx.today() <= deadline:
+        raise ValidationError(FieldError(
+            "month", "考核月份", f"{period.label}的月度台账上交期限为 {deadline:%Y-%m-%d}，期限过后才能确认考核"))
+    unlocked = signing.credential_key(ctx, password, key)
+    computed = compute_assessment(ctx, period)
+    snapshot = computed.to_dict()
+    now = ctx.now()
+    with ctx.sessions() as s, s.begin():
+        row = s.execute(select(MonthlyAssessment).where(MonthlyAssessment.month == period.key)).scalar()
+        if row is not None and row.status == AssessmentStatus.CONFIRMED.value:
+            who = s.get(User, row.confirmed_by_id) if row.confirmed_by_id else None
+            raise LockedError(f"{period.label}的考核已由{who.display_name if who else '经理'}于 "
+                              f"{row.confirmed_at:%Y-%m-%d %H:%M} 确认，不能重复确认；如需更正请先撤回确认。")
+        if row is not None and expected_version is not None and row.version != expected_version:
+            raise ConflictError(f"{period.label}的考核已被其他人修改，请刷新后再确认。")
+        revision = (row.revision or 0) if row is not None else 0
+        content = assessment_hash(snapshot)
+        sign = SignOff(ctx.user.id, ctx.user.role.value, now, text, revision)
+        if row is None:
+            row = MonthlyAssessment(month=period.key, created_at=now, revision=revision)
+            s.add(row)
+        before = row.status if row.id else ""
+        row.status = AssessmentStatus.CONFIRMED.value
+        row.snapshot = json.dumps(snapshot, ensure_ascii=False, sort_keys=True)
+        row.total_count, row.total_amount, row.total_points = computed.count, computed.amount, computed.points
+        row.comment, row.confirmed_by_id, row.confirmed_at = text, ctx.user.id, now
+        row.signed_role = ctx.user.role.value
+        row.content_hash, row.signature_hash = content, signature_hash(content, sign)
+        s.flush()
+        entry = audit(s, ctx, CONFIRM_ACTION, ASSESSMENT_ENTITY, row.id, _label(period),
+                      old={"status": before} if before else None,
+                      new={"status": row.status, "count": computed.count, "amount": computed.amount,
+                           "points": computed.points, "revision": revision, "content_hash": content,
+                           "comment": text})
+        assert entry.seq is not None
+        row.signed_seq = entry.seq
+        row.signature = signing.signature_for(unlocked, ASSESSMENT_ENTITY, row.id, content, sign, entry.seq)
+        return _view(ctx, s, period, row, computed)
+
+
+@_guarded
+def reopen_assessment(ctx: ServiceContext, month: Period | str, reason: str,
+                      expected_version: int | None = None) -> AssessmentView:
+    """撤回确认 (a manager, with a reason): the signature is cleared — the old one stays in the audit log, with
+    the tamper check at that moment — and ``revision`` goes up; the month can be corrected and confirmed again."""
+    _check_confirmer(ctx, "撤回考核确认")
+    period = _month(month)
+    text = require_reason(reason, "撤回原因")
+    with ctx.sessions() as s, s.begin():
+        row = s.execute(select(MonthlyAssessment).where(MonthlyAssessment.month == period.key)).scalar()
+        if row is None or row.status != AssessmentStatus.CONFIRMED.value:
+            raise ValidationError(FieldError("month", "考核月份", f"{period.label}的考核尚未确认，无需撤回"))
+        if expected_version is not None and row.version != expected_version:
+            raise ConflictError(f"{period.label}的考核已被其他人修改，请刷新后再操作。")
+        integrity = _row_integrity(s, row)
+        old = {"status": row.status, "confirmed_at": row.confirmed_at.isoformat(sep=" ") if row.confirmed_at else None,
+               "confirmed_by_id": row.confirmed_by_id, "amount": row.total_amount, "revision": row.revision or 0,
+               "content_hash": row.content_hash, "integrity": integrity.value}
+        row.status = AssessmentStatus.REOPENED.value
+        row.revision = (row.revision or 0) + 1
+        row.confirmed_by_id, row.confirmed_at, row.signed_role = None, None, ""
+        row.content_hash, row.signature_hash, row.signature, row.signed_seq = "", "", "", None
+        row.comment = text
+        s.flush()
+        note = text if integrity is Integrity.INTACT else f"{text}（撤回前校验：{integrity.value}）"
+        audit(s, ctx, "撤回考核确认", "monthly_assessment", row.id, _label(period), old=old,
+              new={"status": row.status, "revision": row.revision, "reason": text}, note=note)
+        return _view(ctx, s, period, row, None)
