@@ -31,12 +31,7 @@ from huifang_desktop.exports.visits_xlsx import write_visit_ledger
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
 from huifang_desktop.services.outputs import checked_target, period_text, write_failed
 from huifang_desktop.services.settings import load_settings
-from huifang_desktop.storage.models import (
-    AuditLog,
-    Customer,
-    Department,
-    User,
-)
+from huifang_desktop.storage.models import AuditLog, Customer, Department, User
 
 AUDIT_PAGE_SIZE = 200
 AUDIT_TITLE = "操作日志"

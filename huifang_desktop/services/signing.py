@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +32,7 @@ from argon2.low_level import Type, hash_secret_raw
 from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.secret import SecretBox
 from nacl.signing import SigningKey, VerifyKey
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Engine, event, select, update
 from sqlalchemy.orm import Session
 
 from huifang_desktop.domain import chain
@@ -44,8 +46,8 @@ from huifang_desktop.domain.signoff import (
 )
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import ServiceError
-from huifang_desktop.storage.chain import chain_head
-from huifang_desktop.storage.models import AuditLog, Complaint, User, VisitRecord, VisitReport
+from huifang_desktop.storage.chain import CHAIN_COUNTER, chain_head
+from huifang_desktop.storage.models import AuditLog, Complaint, Counter, User, VisitRecord, VisitReport
 
 KEY_ACTION = "登记签字密钥"
 MARKER_ACTION = "启用电子签名"  # written by migration 0010: sign-offs before it carry no signature
@@ -201,41 +203,89 @@ _KEYS_CACHE = "huifang_registered_keys"
 _MARKER_CACHE = "huifang_signature_marker"
 
 
+def _read_key_rows(db: Session | Connection, user_id: int) -> list[tuple[int, str]]:
+    q = (select(AuditLog.seq, AuditLog.new)
+         .where(AuditLog.entity == "user", AuditLog.entity_id == user_id, AuditLog.action == KEY_ACTION,
+                AuditLog.seq.is_not(None))
+         .order_by(AuditLog.seq))
+    rows = []
+    for seq, new in db.execute(q):
+        try:
+            rows.append((int(seq or 0), str(json.loads(new or "{}").get("public_key", ""))))
+        except ValueError:
+            continue
+    return rows
+
+
 def _key_rows(db: Session | Connection, user_id: int) -> list[tuple[int, str]]:
     """(position, public key hex) of every key the chain registered for ``user_id``, in chain order."""
     cache: dict[int, list[tuple[int, str]]] = db.info.setdefault(_KEYS_CACHE, {})
     rows = cache.get(user_id)
     if rows is None:
-        q = (select(AuditLog.seq, AuditLog.new)
-             .where(AuditLog.entity == "user", AuditLog.entity_id == user_id, AuditLog.action == KEY_ACTION,
-                    AuditLog.seq.is_not(None))
-             .order_by(AuditLog.seq))
-        rows = []
-        for seq, new in db.execute(q):
-            try:
-                rows.append((int(seq or 0), str(json.loads(new or "{}").get("public_key", ""))))
-            except ValueError:
-                continue
-        cache[user_id] = rows
+        rows = cache[user_id] = _read_key_rows(db, user_id)
     return rows
 
 
-def registered_key(db: Session | Connection, user_id: int, seq: int) -> str | None:
-    """The public key (hex) the chain registered for ``user_id`` last at or before position ``seq``."""
+class SignerKeys:
+    """The keys the chain registered per signer, kept across sessions of one database (the printouts: one
+    session per form, so the per-session cache of :func:`_key_rows` would read them again for each).
+
+    Valid by the chain's order: the rows are read with the chain's head ``covered`` before them, and a key
+    registered later gets a later position, so a signature at a position up to ``covered`` is decided by the
+    rows at hand; one made after it reads them again (a new key pair after a reset is never missed). Emptied
+    when the database gets a new connection (after a restore the file under the engine is another one). Not
+    for :mod:`~huifang_desktop.services.tamper`: rows rewritten with SQL are found by reading them afresh."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, tuple[int, list[tuple[int, str]]]] = {}
+        self._lock = threading.Lock()
+
+    def rows(self, db: Session | Connection, user_id: int, seq: int) -> list[tuple[int, str]]:
+        hit = self._rows.get(user_id)
+        if hit is not None and seq <= hit[0]:
+            return hit[1]
+        covered = int(db.execute(select(Counter.value).where(Counter.name == CHAIN_COUNTER)).scalar() or 0)
+        rows = _read_key_rows(db, user_id)  # after the head: nothing at or before it is missing
+        with self._lock:
+            self._rows[user_id] = (covered, rows)
+        return rows
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rows.clear()
+
+
+_SHARED_KEYS: weakref.WeakKeyDictionary[Engine, SignerKeys] = weakref.WeakKeyDictionary()
+
+
+def shared_keys(engine: Engine) -> SignerKeys:
+    """The :class:`SignerKeys` of the database behind ``engine`` (made at first use)."""
+    keys = _SHARED_KEYS.get(engine)
+    if keys is None:
+        keys = _SHARED_KEYS.setdefault(engine, SignerKeys())
+        event.listen(engine, "connect", lambda *_args: keys.clear())
+    return keys
+
+
+def registered_key(db: Session | Connection, user_id: int, seq: int, keys: SignerKeys | None = None
+                   ) -> str | None:
+    """The public key (hex) the chain registered for ``user_id`` last at or before position ``seq``
+    (``keys``: read through that cache instead of the session's)."""
     found = None
-    for at, key in _key_rows(db, user_id):
+    for at, key in (keys.rows(db, user_id, seq) if keys is not None else _key_rows(db, user_id)):
         if at > seq:
             break
         found = key
     return found or None
 
 
-def verifier(db: Session | Connection) -> Any:
-    """A :data:`domain.signoff.SignatureCheck` reading keys from the chain (cached per session)."""
+def verifier(db: Session | Connection, keys: SignerKeys | None = None) -> Any:
+    """A :data:`domain.signoff.SignatureCheck` reading keys from the chain (cached per session, or in
+    ``keys`` across sessions)."""
     def check(message: bytes, signature: str, signer_id: int | None, seq: int) -> bool:
         if signer_id is None:
             return False
-        public = registered_key(db, signer_id, seq)
+        public = registered_key(db, signer_id, seq, keys)
         if not public:
             return False
         try:

@@ -96,6 +96,31 @@ def test_printing_signed_record_prints_signer_and_date_without_watermark(
     assert "处理及时，请跟进到结案。" in text
 
 
+def test_printouts_keep_the_signers_keys_but_never_miss_a_new_key_pair(
+        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from huifang_desktop.services import review, signing, users
+
+    reads: list[int] = []
+    read = signing._read_key_rows
+    monkeypatch.setattr(signing, "_read_key_rows", lambda db, uid: reads.append(uid) or read(db, uid))
+    old_id = office["record"].id
+    _sign(ctx, old_id, supervisor)
+    for _ in range(3):  # one session per printout: the keys are read for the first only
+        assert "签字后被修改" not in pages_text(p.visit_record_pdf(cctx, old_id).pdf)[0]
+    assert reads == [supervisor.id]
+    # a reset gives the supervisor a new key pair, registered later in the chain; a form signed with it is
+    # checked against the new key (the kept keys are read again), the old one still against the old key
+    users.reset_password(ctx, supervisor.username, "another-pass-2026")
+    plan = v.add_manual_plan(cctx, office["a"].id, "满意度", "电话", DAY)
+    new = v.record_visit(cctx, v.prefill_record(cctx, plan.id).to_draft(
+        result="成功", satisfaction="满意", visited_at="2026-11-24 10:00", feedback="很好"))
+    review.sign(ctx.as_user(supervisor), "回访记录表", new.id, "同意", password="another-pass-2026")
+    assert "签字后被修改" not in pages_text(p.visit_record_pdf(cctx, new.id).pdf)[0]
+    assert "签字后被修改" not in pages_text(p.visit_record_pdf(cctx, old_id).pdf)[0]
+    assert reads == [supervisor.id, supervisor.id]
+
+
 def test_printing_a_record_changed_after_signing_says_so_alone_and_in_a_batch(
         ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]) -> None:
     record_id = office["record"].id

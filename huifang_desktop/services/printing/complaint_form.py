@@ -9,25 +9,10 @@ from sqlalchemy import select
 
 from huifang_desktop.domain.complaints import ComplaintState
 from huifang_desktop.services.context import ServiceContext
-from huifang_desktop.services.printing.documents import (
-    PrintedDocument,
-    _print_settings_in,
-)
-from huifang_desktop.services.printing.rendering import (
-    _form_document,
-    _signature,
-    _tampered,
-)
-from huifang_desktop.services.visits import (
-    RECORD_SIGNED,
-)
-from huifang_desktop.storage.models import (
-    Complaint,
-    ComplaintEvent,
-    Customer,
-    Department,
-    User,
-)
+from huifang_desktop.services.printing.documents import PrintedDocument, _print_settings_in
+from huifang_desktop.services.printing.rendering import _form_document, _signature, _tampered
+from huifang_desktop.services.visits import RECORD_SIGNED
+from huifang_desktop.storage.models import Complaint, ComplaintEvent, Customer, Department, User
 
 # --- 投诉处理表 -------------------------------------------------------------------------------------------
 
@@ -64,7 +49,7 @@ def complaint_pdf(ctx: ServiceContext, complaint_id: int, out: str | Path | None
         signatures: dict[str, tuple[str, Any]] = {}
         if detail.row.handler and c.handled_at is not None:
             signatures["处理人"] = (detail.row.handler, c.handled_at)
-        if signed:
+        if signed and signer is not None:
             signatures[_SIGN_ROLE.get(c.signed_role or "", "部门主管")] = (signer.display_name, c.signed_at)
         values = {
             "number": c.number, "received_at": c.received_at, "state": c.state, "channel": c.channel,

@@ -12,11 +12,7 @@ from sqlalchemy.orm import Session
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission
-from huifang_desktop.domain.visits import (
-    DEFAULT_SCALE,
-    SATISFACTION_SCALES,
-    PlanState,
-)
+from huifang_desktop.domain.visits import DEFAULT_SCALE, SATISFACTION_SCALES, PlanState
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import PermissionDenied, ServiceError
 from huifang_desktop.services.outputs import check_suffix
@@ -29,9 +25,7 @@ from huifang_desktop.services.settings import (
     value_in,
     values_in,
 )
-from huifang_desktop.services.visits import (
-    SCALE_KEY,
-)
+from huifang_desktop.services.visits import SCALE_KEY
 
 ProgressCallback = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]

@@ -6,13 +6,8 @@ from pathlib import Path
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.services.context import ServiceContext
-from huifang_desktop.services.printing.documents import (
-    PrintedDocument,
-    _scale_levels,
-)
-from huifang_desktop.services.printing.rendering import (
-    _form_document,
-)
+from huifang_desktop.services.printing.documents import PrintedDocument, _scale_levels
+from huifang_desktop.services.printing.rendering import _form_document
 
 # --- empty forms (written by hand) -----------------------------------------------------------------------
 

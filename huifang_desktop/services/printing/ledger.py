@@ -23,16 +23,9 @@ from huifang_desktop.services.printing.documents import (
     load_print_options,
     save_pdf,
 )
-from huifang_desktop.services.printing.rendering import (
-    _progress_adapter,
-    _safe_name,
-)
-from huifang_desktop.services.settings import (
-    load_settings,
-)
-from huifang_desktop.services.visits import (
-    ledger_rows,
-)
+from huifang_desktop.services.printing.rendering import _progress_adapter, _safe_name
+from huifang_desktop.services.settings import load_settings
+from huifang_desktop.services.visits import ledger_rows
 
 # --- 回访台账 (landscape table) -----------------------------------------------------------------------------
 

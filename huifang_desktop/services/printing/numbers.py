@@ -9,11 +9,7 @@ from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.customers import customer_scope
 from huifang_desktop.services.errors import NotFound, PermissionDenied
 from huifang_desktop.services.printing.report_form import _check_report_visible
-from huifang_desktop.storage.models import (
-    Customer,
-    VisitRecord,
-    VisitReport,
-)
+from huifang_desktop.storage.models import Customer, VisitRecord, VisitReport
 
 # --- the office's numbers (编号) -------------------------------------------------------------------------
 

@@ -14,11 +14,7 @@ from sqlalchemy.orm import Session, aliased
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.validation import format_phone, parse_date
-from huifang_desktop.domain.visits import (
-    DEFAULT_SCALE,
-    VisitMethod,
-    signature_substitute,
-)
+from huifang_desktop.domain.visits import DEFAULT_SCALE, VisitMethod, signature_substitute
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.customers import check_visible, customer_scope
 from huifang_desktop.services.errors import NotFound
@@ -36,26 +32,10 @@ from huifang_desktop.services.printing.documents import (
     _scale_levels,
     load_print_options,
 )
-from huifang_desktop.services.printing.rendering import (
-    _form_document,
-    _signature,
-    _template,
-)
-from huifang_desktop.services.settings import (
-    load_settings,
-)
-from huifang_desktop.services.visits import (
-    RECORD_RETURNED,
-    RECORD_SIGNED,
-    VisitRecordDraft,
-    list_plans,
-)
-from huifang_desktop.storage.models import (
-    Customer,
-    User,
-    VisitPlan,
-    VisitRecord,
-)
+from huifang_desktop.services.printing.rendering import _form_document, _signature, _signer_keys, _template
+from huifang_desktop.services.settings import load_settings
+from huifang_desktop.services.visits import RECORD_RETURNED, RECORD_SIGNED, VisitRecordDraft, list_plans
+from huifang_desktop.storage.models import Customer, User, VisitPlan, VisitRecord
 
 # --- 回访记录表 -------------------------------------------------------------------------------------------
 
@@ -154,7 +134,7 @@ def _record_job(s: Session, d: _RecordData, options: PrintOptions, levels: Seque
     signed = r.status == RECORD_SIGNED
     signature = _signature(options, d.signer, r.signed_at, r.signed_role) if signed else None
     return FormJob(_record_values(d, levels), draft=options.watermark_unsigned and not signed, signed=signature,
-                   revision=r.revision or 0, tampered=row_integrity("回访记录表", r, s) is Integrity.TAMPERED)
+                   revision=r.revision or 0, tampered=row_integrity("回访记录表", r, s, _signer_keys(s)) is Integrity.TAMPERED)
 
 
 def _record_label(d: _RecordData) -> str:

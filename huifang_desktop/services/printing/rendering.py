@@ -8,8 +8,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from huifang_desktop.services import signing
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.outputs import check_suffix
 from huifang_desktop.services.printing.documents import (
@@ -21,9 +23,7 @@ from huifang_desktop.services.printing.documents import (
     ProgressCallback,
     save_pdf,
 )
-from huifang_desktop.services.settings import (
-    load_settings,
-)
+from huifang_desktop.services.settings import load_settings
 
 # --- rendering -----------------------------------------------------------------------------------------
 
@@ -102,9 +102,16 @@ def _signature(options: PrintOptions, signer: str | None, signed_at: datetime | 
     return SignatureInfo(signer, signed_at, options.signoff_role)
 
 
+def _signer_keys(s: Session) -> signing.SignerKeys:
+    """The signers' registered keys of this database, kept from one printout to the next (each form opens
+    its own session; :class:`~huifang_desktop.services.signing.SignerKeys` says why that stays correct)."""
+    bind = s.get_bind()
+    return signing.shared_keys(bind.engine if isinstance(bind, Connection) else bind)
+
+
 def _tampered(s: Session, kind: str, item_id: int) -> bool:
     """签字后被修改: the stored row no longer matches the hashes taken when it was signed."""
     from huifang_desktop.domain.signoff import Integrity
     from huifang_desktop.services.review import integrity_of
 
-    return integrity_of(s, kind, item_id) is Integrity.TAMPERED
+    return integrity_of(s, kind, item_id, _signer_keys(s)) is Integrity.TAMPERED

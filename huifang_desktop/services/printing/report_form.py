@@ -12,10 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from huifang_desktop.domain.roles import Permission, can
-from huifang_desktop.domain.visits import (
-    VisitResult,
-    VisitType,
-)
+from huifang_desktop.domain.visits import VisitResult, VisitType
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.customers import customer_scope
 from huifang_desktop.services.errors import NotFound, PermissionDenied
@@ -26,21 +23,9 @@ from huifang_desktop.services.printing.documents import (
     load_print_options,
 )
 from huifang_desktop.services.printing.record_form import _review_comment
-from huifang_desktop.services.printing.rendering import (
-    _form_document,
-    _signature,
-    _tampered,
-)
-from huifang_desktop.services.visits import (
-    RECORD_SIGNED,
-    ReportDraft,
-)
-from huifang_desktop.storage.models import (
-    User,
-    VisitPlan,
-    VisitRecord,
-    VisitReport,
-)
+from huifang_desktop.services.printing.rendering import _form_document, _signature, _tampered
+from huifang_desktop.services.visits import RECORD_SIGNED, ReportDraft
+from huifang_desktop.storage.models import User, VisitPlan, VisitRecord, VisitReport
 
 # --- 回访报告表 -------------------------------------------------------------------------------------------
 

@@ -11,21 +11,15 @@ from sqlalchemy import select
 
 from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.domain.roles import Permission, Role
-from huifang_desktop.domain.signoff import (
-    ReviewKind,
-)
+from huifang_desktop.domain.signoff import ReviewKind
 from huifang_desktop.services import signing
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.review.item import detail
-from huifang_desktop.services.review.model import (
-    ReviewItem,
-)
+from huifang_desktop.services.review.model import ReviewItem
 from huifang_desktop.services.review.queue import review_queue
 from huifang_desktop.services.review.signoff import reopen, resubmit, return_for_rework, sign
-from huifang_desktop.storage.models import (
-    User,
-)
+from huifang_desktop.storage.models import User
 
 # --- demo history ------------------------------------------------------------------------------------
 

@@ -11,21 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huifang_desktop.domain.roles import Permission, Role, can
-from huifang_desktop.domain.signoff import (
-    ReviewKind,
-    ReviewRules,
-)
+from huifang_desktop.domain.signoff import ReviewKind, ReviewRules
 from huifang_desktop.domain.validation import format_phone
 from huifang_desktop.services.audit import entity_history
 from huifang_desktop.services.audit import plain_text as _text
 from huifang_desktop.services.context import ServiceContext
-from huifang_desktop.services.review.model import (
-    PENDING,
-    RETURNED,
-    SIGNED,
-    ReviewDetail,
-    load_review_rules,
-)
+from huifang_desktop.services.review.model import PENDING, RETURNED, SIGNED, ReviewDetail, load_review_rules
 from huifang_desktop.services.review.rows import (
     _attachments,
     _item,
@@ -36,10 +27,7 @@ from huifang_desktop.services.review.rows import (
     _status,
     _title,
 )
-from huifang_desktop.storage.models import (
-    Customer,
-    User,
-)
+from huifang_desktop.storage.models import Customer, User
 
 # --- one item ----------------------------------------------------------------------------------------
 
@@ -88,7 +76,7 @@ def _fields(s: Session, kind: ReviewKind, row: Any, names: Mapping[int, str]) ->
                ("回访汇总", _summary_text(row.summary)), ("发现的问题", row.problems), ("处理措施", row.actions),
                ("评价", row.evaluation)]
     else:
-        customer = s.execute(select(Customer.name).where(Customer.id == row.customer_id)).scalar() \
+        customer = (s.execute(select(Customer.name).where(Customer.id == row.customer_id)).scalar() or "") \
             if row.customer_id else ""
         files = _attachments(s, [row.id])[row.id]
         visit = "" if row.visit_satisfied is None else ("满意" if row.visit_satisfied else "不满意")

@@ -8,20 +8,11 @@ from datetime import date, datetime
 from typing import Any
 
 from huifang_desktop.domain.roles import Permission
-from huifang_desktop.domain.signoff import (
-    Integrity,
-    ReviewKind,
-    ReviewRules,
-    ReviewStatus,
-)
+from huifang_desktop.domain.signoff import Integrity, ReviewKind, ReviewRules, ReviewStatus
 from huifang_desktop.services.audit import AuditRow
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.settings import get_value, set_value
-from huifang_desktop.storage.models import (
-    Complaint,
-    VisitRecord,
-    VisitReport,
-)
+from huifang_desktop.storage.models import Complaint, VisitRecord, VisitReport
 
 RULES_KEY = "review_rules"
 _CHUNK = 500  # ids per IN (…) look-up

@@ -19,6 +19,7 @@ from huifang_desktop.domain.signoff import (
     due_function,
     is_review_overdue,
 )
+from huifang_desktop.services import signing
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext
 from huifang_desktop.services.errors import NotFound
 from huifang_desktop.services.review.model import (
@@ -53,12 +54,7 @@ from huifang_desktop.services.review.rows import (
     _values,
     _visible,
 )
-from huifang_desktop.storage.models import (
-    Complaint,
-    Customer,
-    VisitRecord,
-    VisitReport,
-)
+from huifang_desktop.storage.models import Complaint, Customer, VisitRecord, VisitReport
 
 # --- the queue ---------------------------------------------------------------------------------------
 
@@ -340,25 +336,29 @@ def verify(ctx: ServiceContext, kind: ReviewKind | str, item_id: int) -> Integri
         return _integrity(s, kind, _load(s, ctx, kind, item_id))
 
 
-def integrity_of(s: Session, kind: ReviewKind | str, item_id: int) -> Integrity:
-    """The same check inside a caller's session (e.g. the printout); the caller has checked visibility."""
+def integrity_of(s: Session, kind: ReviewKind | str, item_id: int, keys: signing.SignerKeys | None = None
+                 ) -> Integrity:
+    """The same check inside a caller's session (e.g. the printout); the caller has checked visibility.
+    ``keys``: the signers' keys kept across sessions (:func:`signing.shared_keys`)."""
     kind = ReviewKind.parse(kind)
     row = s.get(_MODELS[kind], item_id)
     if row is None:
         raise NotFound(f"{kind.short} {item_id} 不存在。")
-    return _integrity(s, kind, row)
+    return _integrity(s, kind, row, keys)
 
 
-def row_integrity(kind: ReviewKind | str, row: Any, s: Session | Connection | None = None) -> Integrity:
+def row_integrity(kind: ReviewKind | str, row: Any, s: Session | Connection | None = None,
+                  keys: signing.SignerKeys | None = None) -> Integrity:
     """The same check of a record or report read as columns (any object with the table's column names as
     attributes, e.g. a Core row); a complaint also needs its attachments: use :func:`integrity_of`. With the
-    session ``s`` the signature is checked too (its keys are cached in the session: cheap per form)."""
+    session ``s`` the signature is checked too (its keys are cached in the session, or in ``keys`` across
+    sessions: cheap per form)."""
     kind = ReviewKind.parse(kind)
     if kind is ReviewKind.COMPLAINT:
         raise ValueError("a complaint's integrity needs its attachments")
     if s is None:
         return check_integrity(kind, _values(kind, row), _stored(kind, row))
-    return _checked(s, kind, row)
+    return _checked(s, kind, row, keys=keys)
 
 
 def returned_queue(ctx: ServiceContext, *, mine: bool = True) -> ReviewQueue:

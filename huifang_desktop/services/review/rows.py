@@ -146,16 +146,17 @@ def _stored(kind: ReviewKind, row: Any) -> StoredSignature:
                            row.signature or "", row.signed_seq)
 
 
-def _checked(s: Session | Connection, kind: ReviewKind, row: Any, attachments: list[list[str]] | None = None
-             ) -> Integrity:
-    """The full check of one row: hashes, and the signature against the signer's key in the audit chain."""
+def _checked(s: Session | Connection, kind: ReviewKind, row: Any, attachments: list[list[str]] | None = None,
+             keys: signing.SignerKeys | None = None) -> Integrity:
+    """The full check of one row: hashes, and the signature against the signer's key in the audit chain
+    (``keys``: the signers' keys kept across sessions, :func:`signing.shared_keys`)."""
     return check_integrity(kind, _values(kind, row, attachments), _stored(kind, row), row.id,
-                           signing.verifier(s), signing.legacy_checker(s, kind))
+                           signing.verifier(s, keys), signing.legacy_checker(s, kind))
 
 
-def _integrity(s: Session, kind: ReviewKind, row: Any) -> Integrity:
+def _integrity(s: Session, kind: ReviewKind, row: Any, keys: signing.SignerKeys | None = None) -> Integrity:
     attachments = _attachments(s, [row.id])[row.id] if kind is ReviewKind.COMPLAINT else None
-    return _checked(s, kind, row, attachments)
+    return _checked(s, kind, row, attachments, keys)
 
 
 def _title(kind: ReviewKind, row: Any, customer: str = "") -> str:
@@ -247,7 +248,8 @@ def _last_returns(s: Session, kind: ReviewKind, ids: Sequence[int]) -> dict[int,
                     AuditLog.action.in_([ReviewAction.RETURN.value, ReviewAction.REOPEN.value]))
              .order_by(AuditLog.id))
         for eid, name, at in s.execute(q):
-            out[eid] = (name, at)
+            if eid is not None:
+                out[eid] = (name, at)
     return out
 
 

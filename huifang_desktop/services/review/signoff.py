@@ -25,11 +25,7 @@ from huifang_desktop.domain.validation import optional_text
 from huifang_desktop.services import signing
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import ConflictError, PermissionDenied
-from huifang_desktop.services.review.model import (
-    ItemRef,
-    ReviewItem,
-    load_review_rules,
-)
+from huifang_desktop.services.review.model import ItemRef, ReviewItem, load_review_rules
 from huifang_desktop.services.review.rows import (
     _attachments,
     _check_version,

@@ -54,13 +54,7 @@ from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
 from huifang_desktop.services.customers import customer_scope
 from huifang_desktop.services.errors import ConflictError, LockedError, PermissionDenied
-from huifang_desktop.services.stats.figures import (
-    _as_date,
-    _day_of,
-    _Figures,
-    _moments,
-    _require_view,
-)
+from huifang_desktop.services.stats.figures import _as_date, _day_of, _Figures, _moments, _require_view
 from huifang_desktop.services.stats.options import (
     _CANCELLED,
     _DONE,
@@ -135,8 +129,8 @@ def _month_facts(ctx: ServiceContext, month: Period, rules: AssessmentRules, del
         if fig is not None:  # late = done late + still pending after the due day
             late_plans = [LatePlans(c.key[0], c.rule_key, c.done - c.on_time + c.overdue)
                           for c in fig.plans if c.rule_key in counted]
-            for r in fig.records:
-                transfers[r.visitor_id] = transfers.get(r.visitor_id, 0) + r.transfer_late
+            for cell in fig.records:
+                transfers[cell.visitor_id] = transfers.get(cell.visitor_id, 0) + cell.transfer_late
         else:
             late = or_(and_(VisitPlan.state == _DONE, VisitPlan.done_on > VisitPlan.due),
                        and_(VisitPlan.state == _PENDING, VisitPlan.due < today))
@@ -150,11 +144,11 @@ def _month_facts(ctx: ServiceContext, month: Period, rules: AssessmentRules, del
                           .group_by(VisitRecord.visitor_id))
             late_plans = [LatePlans(r.owner_id, r.rule_key, int(r.n)) for r in s.execute(plan_q)]
             transfers = {r.visitor_id: int(r.n) for r in s.execute(transfer_q)}
-        for r in s.execute(days_q):
-            visit_days.setdefault(r.visitor_id, []).append(_as_date(r.day))
-        for r in s.execute(reports_q):
-            reports.setdefault(r.clerk_id, []).append(
-                ReportSpan(r.period_start, r.period_end, r.created_at.date(), r.due_on))
+        for visit in s.execute(days_q):
+            visit_days.setdefault(int(visit.visitor_id), []).append(_as_date(visit.day))
+        for rep in s.execute(reports_q):
+            reports.setdefault(rep.clerk_id, []).append(
+                ReportSpan(rep.period_start, rep.period_end, rep.created_at.date(), rep.due_on))
     return MonthFacts(month, today, tuple(late_plans), transfers,
                       {uid: tuple(days) for uid, days in visit_days.items()},
                       {uid: tuple(spans) for uid, spans in reports.items()})

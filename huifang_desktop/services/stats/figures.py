@@ -42,13 +42,7 @@ from huifang_desktop.services.stats.rows import (
     TrendPoint,
     VisitTotals,
 )
-from huifang_desktop.storage.models import (
-    Complaint,
-    Customer,
-    Department,
-    User,
-    VisitRecord,
-)
+from huifang_desktop.storage.models import Complaint, Customer, Department, User, VisitRecord
 
 # --- helpers -----------------------------------------------------------------------------------------
 

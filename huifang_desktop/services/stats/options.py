@@ -6,10 +6,7 @@ from typing import Literal
 
 from huifang_desktop.domain.complaints import ComplaintState, MessageKind
 from huifang_desktop.domain.roles import Permission
-from huifang_desktop.domain.stats import (
-    AssessmentRules,
-    StatsOptions,
-)
+from huifang_desktop.domain.stats import AssessmentRules, StatsOptions
 from huifang_desktop.domain.visits import PlanState
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import PermissionDenied, ServiceError

@@ -6,7 +6,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.stats import (
@@ -24,14 +24,8 @@ from huifang_desktop.domain.stats import (
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.outputs import checked_target, write_failed
 from huifang_desktop.services.settings import load_settings
-from huifang_desktop.services.stats.assessment import (
-    AssessmentView,
-    assessment,
-)
-from huifang_desktop.services.stats.figures import (
-    _require_view,
-    statistics,
-)
+from huifang_desktop.services.stats.assessment import AssessmentView, assessment
+from huifang_desktop.services.stats.figures import _require_view, statistics
 from huifang_desktop.services.stats.options import (
     CUSTOM_TITLE,
     EXPORT_ACTION,
@@ -44,9 +38,7 @@ from huifang_desktop.services.stats.options import (
     StatsError,
     load_stats_options,
 )
-from huifang_desktop.services.stats.rows import (
-    Statistics,
-)
+from huifang_desktop.services.stats.rows import ComplaintFigures, Statistics, VisitTotals
 from huifang_desktop.services.tamper import chain_head
 
 # --- reports -----------------------------------------------------------------------------------------
@@ -80,7 +72,9 @@ def _summary_table(st: Statistics) -> ReportTable:
         rows.append((label, now, previous, diff, "" if target is None else target))  # "": no target
         formats.append(fmt)
 
-    p, pc, ps = st.previous_totals, st.previous_complaints, st.previous_services
+    # read only when st.complete (the lambdas are called by ``add`` then)
+    p, pc = cast(VisitTotals, st.previous_totals), cast(ComplaintFigures, st.previous_complaints)
+    ps = st.previous_services
     add("计划回访（次）", t.planned, lambda: p.planned, _INT)
     add("已回访（次）", t.done, lambda: p.done, _INT)
     add("按时回访（次）", t.on_time, lambda: p.on_time, _INT)

@@ -6,11 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from huifang_desktop.domain.stats import (
-    Period,
-    Rate,
-    SatisfactionSummary,
-)
+from huifang_desktop.domain.stats import Period, Rate, SatisfactionSummary
 from huifang_desktop.domain.visits import SatisfactionScale
 
 # --- rows --------------------------------------------------------------------------------------------
