@@ -200,7 +200,10 @@ def test_customers_ledger_filters_in_sql(office: Office) -> None:
     def names_of(f: lg.LedgerFilter) -> list[str]:
         return [r.values[names] for r in lg.stream(ctx, L.CUSTOMERS, f)]
 
-    assert names_of(lg.LedgerFilter()) == ["杭州明达机械", "宁波顺通物流", "浙江华成建设", "安吉空白农场"]
+    # 全部 holds the archived file too (issue 21), 未归档 and a status only the files in use
+    assert names_of(lg.LedgerFilter()) == ["杭州明达机械", "宁波顺通物流", "浙江华成建设", "远纳运输", "安吉空白农场"]
+    assert names_of(lg.LedgerFilter(state=lg.UNARCHIVED)) == ["杭州明达机械", "宁波顺通物流", "浙江华成建设",
+                                                              "安吉空白农场"]
     assert names_of(lg.LedgerFilter(state=lg.ARCHIVED)) == ["远纳运输"]
     assert names_of(lg.LedgerFilter(mine=True)) == ["杭州明达机械", "宁波顺通物流", "安吉空白农场"]
     assert names_of(lg.LedgerFilter(kind="终端客户", sort="name", descending=True)) == [
@@ -300,7 +303,7 @@ def test_end_customers_ledger_lists_each_purchase_with_its_warranty(office: Offi
 def test_department_visibility_applies_to_every_ledger(ctx: ServiceContext, office: Office) -> None:
     save_settings(ctx, replace(load_settings(ctx), visibility="department"))
     sales = office.clerk2  # 销售部: owns 华成 and 远纳
-    assert [r.values[_col(L.CUSTOMERS, "name")] for r in lg.stream(sales, L.CUSTOMERS)] == ["浙江华成建设"]
+    assert [r.values[_col(L.CUSTOMERS, "name")] for r in lg.stream(sales, L.CUSTOMERS)] == ["浙江华成建设", "远纳运输"]
     assert {r.values[_col(L.END_CUSTOMERS, "customer_name")] for r in lg.stream(sales, L.END_CUSTOMERS)} == {
         "浙江华成建设"}
     assert [r.values[_col(L.SERVICES, "customer_name")] for r in lg.stream(sales, L.SERVICES)] == ["浙江华成建设"]
@@ -380,7 +383,7 @@ def test_export_writes_a_workbook_an_office_can_hand_on(office: Office, tmp_path
 
 
 def test_export_cancelled_leaves_no_file(office: Office, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lg, "_CANCEL_EVERY", 1)
+    monkeypatch.setattr(lg.model, "_CANCEL_EVERY", 1)
     folder = tmp_path / "exports"
     folder.mkdir()
     out = folder / "visits.xlsx"
@@ -396,7 +399,7 @@ def test_export_of_a_top_secret_ledger_needs_a_supervisor(office: Office, tmp_pa
         lg.export(office.clerk, L.CUSTOMERS, lg.LedgerFilter(), tmp_path / "c.xlsx")
     assert not lg.choices(office.clerk, L.CUSTOMERS).can_export
     assert lg.choices(office.clerk, L.VISITS).can_export
-    assert lg.export(office.supervisor, L.CUSTOMERS, lg.LedgerFilter(), tmp_path / "c.xlsx").rows == 4
+    assert lg.export(office.supervisor, L.CUSTOMERS, lg.LedgerFilter(), tmp_path / "c.xlsx").rows == 5
     with pytest.raises(lg.LedgerError, match="文件夹不存在"):
         lg.export(office.clerk, L.VISITS, lg.LedgerFilter(), tmp_path / "missing" / "v.xlsx")
 
@@ -447,7 +450,7 @@ def test_cli_exports_customers_services_and_end_customers(run: Any, tmp_path: Pa
         wb = load_workbook(out, read_only=True)
         assert wb.sheetnames == [title, "说明"]
         first = next(wb[title].iter_rows(max_row=1, values_only=True))
-        leaves_out = "；不含已归档客户" if what != "services" and what != "service" else ""
+        leaves_out = {"customers": "；含已归档客户", "services": "", "service": ""}.get(what, "；不含已归档客户")
         assert first[0].endswith(f"{title}（2020-01-01 至 2026-12-31{leaves_out}）")
         wb.close()
     code, _stdout, err = run(["--data-dir", str(data), "export", "services", str(tmp_path / "x.xlsx"),
