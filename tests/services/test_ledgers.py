@@ -300,6 +300,37 @@ def test_end_customers_ledger_lists_each_purchase_with_its_warranty(office: Offi
     assert [r.values[_col(L.END_CUSTOMERS, "product")] for r in in_warranty] == ["叉车"]
 
 
+def test_all_customers_holds_the_archived_file_greyed_with_its_state(office: Office) -> None:
+    """客户台账（全部） holds the archived files too (issue 21: the export left 131 out); 状态 says 已归档."""
+    rows = {r.values[_col(L.CUSTOMERS, "name")]: r for r in lg.stream(office.supervisor, L.CUSTOMERS)}
+    archived = rows["远纳运输"]
+    assert (archived.values[_col(L.CUSTOMERS, "status")], archived.flag) == ("已归档", "muted")
+    assert rows["杭州明达机械"].values[_col(L.CUSTOMERS, "status")] == "正常"
+    assert lg.totals(office.supervisor, L.CUSTOMERS).summary.startswith("共 5 位客户（其中已归档 1 位）")
+    assert lg.totals(office.supervisor, L.CUSTOMERS, lg.LedgerFilter(state=lg.UNARCHIVED)).count == 4
+    assert lg.archived_note(L.CUSTOMERS, lg.LedgerFilter()) == "含已归档客户"
+    assert lg.archived_note(L.CUSTOMERS, lg.LedgerFilter(state="正常")) == "不含已归档客户"
+    assert lg.archived_note(L.END_CUSTOMERS, lg.LedgerFilter()) == "不含已归档客户"
+
+
+def test_one_definition_per_ledger_for_the_tab_the_complaints_tab_and_the_print(office: Office,
+                                                                                  tmp_path: Path) -> None:
+    """The 投诉台账 exported from the 投诉登记 tab (the register's filter) has the 台账 tab's columns and rows;
+    the printed 回访台账 prints the 台账 tab's 回访台账 columns (issue 24: each was defined twice)."""
+    from huifang_desktop.services.printing import ledger_columns
+
+    ctx = office.supervisor
+    out = tmp_path / "投诉台账.xlsx"
+    assert lg.export_complaints(ctx, out).rows == 2
+    ws = load_workbook(out).worksheets[0]
+    cols = lg.columns(L.COMPLAINTS)
+    assert [c.value for c in ws[2]] == [c.label for c in cols]
+    oldest_first = lg.LedgerFilter(sort="date", descending=False)
+    expected = [r.values[_col(L.COMPLAINTS, "number")] for r in lg.stream(ctx, L.COMPLAINTS, oldest_first)]
+    assert [ws.cell(row, 1).value for row in (3, 4)] == expected
+    assert [label for label, _width, _align in ledger_columns()] == [c.label for c in lg.columns(L.VISITS)]
+
+
 def test_department_visibility_applies_to_every_ledger(ctx: ServiceContext, office: Office) -> None:
     save_settings(ctx, replace(load_settings(ctx), visibility="department"))
     sales = office.clerk2  # 销售部: owns 华成 and 远纳
