@@ -584,8 +584,8 @@ def cmd_export(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
         bad = [x for x in args.state if x not in known]
         if bad:
             raise UserError(f"未知状态：{'、'.join(bad)}（可选：{'、'.join(sorted(known))}）")
-        f = complaints.ComplaintFilter(start=start, end=end, states=frozenset(args.state))
-        result = ledgers.export_complaints(ctx, args.out, f)
+        cf = complaints.ComplaintFilter(start=start, end=end, states=frozenset(args.state))
+        result = ledgers.export_complaints(ctx, args.out, cf)
         print(f"已导出投诉台账 {result.rows} 行到 {args.out}。")
         return EXIT_OK
     if args.export_command == "audit":

@@ -169,13 +169,13 @@ def _pick_user(s: Session, role: Role, department_id: int | None, prefer: Sequen
     """An active user of ``role``: a preferred one first, then one in the department, then anyone."""
     rows = s.execute(select(User.id, User.role, User.department_id)
                      .where(User.active.is_(True), User.role == role.value).order_by(User.id)).all()
-    ids = [r[0] for r in rows]
+    ids = [r.id for r in rows]
     for uid in prefer:
         if uid is not None and uid in ids:
             return uid
-    for uid, _r, dep in rows:
-        if dep == department_id:
-            return uid
+    for r in rows:
+        if r.department_id == department_id:
+            return int(r.id)
     return ids[0] if ids else None
 
 

@@ -75,8 +75,9 @@ def _row_select() -> Any:
     handler = aliased(User)
     return (select(Complaint.id, Complaint.number, Complaint.kind, Complaint.received_at, Complaint.channel,
                    Complaint.complainant, Complaint.anonymous, Complaint.phone, Complaint.customer_id,
-                   Customer.name, Complaint.subject, Complaint.category, Complaint.severity, Complaint.state,
-                   Complaint.handler_id, handler.display_name, Department.name, Complaint.deadline,
+                   Customer.name.label("customer_name"), Complaint.subject, Complaint.category,
+                   Complaint.severity, Complaint.state, Complaint.handler_id, handler.display_name.label("handler"),
+                   Department.name.label("department"), Complaint.deadline,
                    Complaint.escalation_level, Complaint.occurrences, Complaint.satisfaction,
                    Complaint.closed_at, Complaint.chase_count)
             .outerjoin(Customer, Customer.id == Complaint.customer_id)
@@ -85,10 +86,15 @@ def _row_select() -> Any:
 
 
 def _to_row(r: Any, now: datetime) -> ComplaintRow:
-    overdue = is_overdue(ComplaintState(r[13]), r[17], now)
-    return ComplaintRow(r[0], r[1], r[2], r[3], r[4], "匿名" if r[6] else r[5], bool(r[6]), format_phone(r[7]),
-                        r[8], r[9] or "", r[10], r[11], r[12], r[13], r[14], r[15] or "", r[16] or "", r[17],
-                        overdue, r[18], r[19], r[20], r[21], r[22])
+    """A row of :func:`_row_select` (its fields by name) as the register shows it."""
+    return ComplaintRow(
+        id=r.id, number=r.number, kind=r.kind, received_at=r.received_at, channel=r.channel,
+        complainant="匿名" if r.anonymous else r.complainant, anonymous=bool(r.anonymous),
+        phone=format_phone(r.phone), customer_id=r.customer_id, customer_name=r.customer_name or "",
+        subject=r.subject, category=r.category, severity=r.severity, state=r.state, handler_id=r.handler_id,
+        handler=r.handler or "", department=r.department or "", deadline=r.deadline,
+        overdue=is_overdue(ComplaintState(r.state), r.deadline, now), escalation_level=r.escalation_level,
+        occurrences=r.occurrences, satisfaction=r.satisfaction, closed_at=r.closed_at, chase_count=r.chase_count)
 
 
 def _filtered(ctx: ServiceContext, q: Any, f: ComplaintFilter, now: datetime) -> Any:
@@ -278,15 +284,17 @@ def find_repeats(ctx: ServiceContext, *, customer_id: int | None = None, phone: 
     with ctx.sessions() as s:
         rows = s.execute(q).all()
     candidate = RepeatCandidate(customer_id, digits, subject)
-    existing = {r[0]: ExistingComplaint(r[6], r[7], r[3], r[2].date(), ComplaintState(r[4])) for r in rows}
+    existing = {r.id: ExistingComplaint(r.customer_id, r.phone, r.subject, r.received_at.date(),
+                                        ComplaintState(r.state)) for r in rows}
     hits = likely_repeats(candidate, existing.values(), policy, ctx.now())
     by_obj = {id(e): cid for cid, e in existing.items()}
-    info = {r[0]: r for r in rows}
+    info = {r.id: r for r in rows}
     out = []
     for e in hits:
         r = info[by_obj[id(e)]]
-        out.append(RepeatRow(r[0], r[1], r[2], r[3], r[4], "匿名" if r[8] else r[5],
-                             round(subject_similarity(subject, r[3]), 2)))
+        out.append(RepeatRow(r.id, r.number, r.received_at, r.subject, r.state,
+                             "匿名" if r.anonymous else r.complainant,
+                             round(subject_similarity(subject, r.subject), 2)))
     return out
 
 
