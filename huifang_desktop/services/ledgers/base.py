@@ -150,11 +150,22 @@ class _Spec(ABC):
 
     def values(self, row: Any, at: ReadAt) -> tuple[Any, ...]:
         """One query row as the cells of :attr:`columns`, each column's getter reading the named fields."""
-        return tuple(c.value(row, at) for c in self.columns)
+        getters = self.__dict__.get("_getters")
+        if getters is None:  # once per ledger: a plain column reads its field, others their getter
+            getters = self.__dict__["_getters"] = tuple(_plain(c.key) if c.get is None else c.get
+                                                        for c in self.columns)
+        return tuple([get(row, at) for get in getters])
 
 
 def _read_at(ctx: ServiceContext) -> ReadAt:
     return ReadAt(ctx.today(), ctx.now())
+
+
+def _plain(name: str) -> Getter:
+    """The row's field ``name`` as it is."""
+    def get(row: Any, at: ReadAt) -> Any:
+        return getattr(row, name)
+    return get
 
 
 def _text(name: str) -> Getter:

@@ -47,6 +47,7 @@ from huifang_desktop.storage.models import Customer, User, VisitPlan, VisitRecor
 from huifang_desktop.storage.queries import customer_text_condition
 
 _T, _D, _DT, _I = ColumnType.TEXT, ColumnType.DATE, ColumnType.DATETIME, ColumnType.INT
+_PENDING, _DONE, _CANCELLED = PlanState.PENDING.value, PlanState.DONE.value, PlanState.CANCELLED.value
 
 
 def _state(row: Any, at: ReadAt) -> str:
@@ -55,7 +56,7 @@ def _state(row: Any, at: ReadAt) -> str:
     if row.plan_state is None:
         return HISTORY if row.record_status == HISTORY else UNPLANNED
     state = display_state(row.plan_state, row.due, at.today)
-    if row.plan_state == PlanState.CANCELLED.value and row.cancel_reason:
+    if row.plan_state == _CANCELLED and row.cancel_reason:
         state = f"{state}（{row.cancel_reason}）"
     return state
 
@@ -66,7 +67,7 @@ def _signed_form(row: Any, at: ReadAt) -> str:
 
 def _done(row: Any, at: ReadAt) -> int:
     """1 for a visit made (a plan done, or a visit without a plan), else 0: the 合计 counts the visits."""
-    return 1 if row.plan_state is None or row.plan_state == PlanState.DONE.value else 0
+    return 1 if row.plan_state is None or row.plan_state == _DONE else 0
 
 
 class VisitLedger(_Spec):
@@ -208,9 +209,8 @@ class VisitLedger(_Spec):
                 return _ordered(base.where(VisitPlan.id.in_(inner)), order, descending)
 
             def plan_row(r: Any) -> LedgerRow:
-                cancelled = r.plan_state == PlanState.CANCELLED.value
-                late = display_state(r.plan_state, r.due, at.today) == OVERDUE
-                flag = "overdue" if late else "muted" if cancelled else ""
+                late = r.plan_state == _PENDING and r.due < at.today  # 逾期, as display_state says
+                flag = "overdue" if late else "muted" if r.plan_state == _CANCELLED else ""
                 return LedgerRow(r.id, self.values(r, at), (r.due, 0, _NO_TIME, r.id), flag, "visit_plan")
 
             def plan_after(cursor: Cursor, descending: bool) -> list[Any]:
