@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         el.add_argument("out", type=Path, metavar="OUT.xlsx")
         el.add_argument("--from", dest="start", help=f"{day}从（含），如 2026-11-01")
         el.add_argument("--to", dest="end", help=f"{day}到（含），如 2026-11-30")
-        el.add_argument("--state", default="", help="只导出该状态，如 处理中、在保、正常")
+        el.add_argument("--state", default="", help="只导出该状态，如 处理中、在保、正常、未归档")
 
     pr = sub.add_parser("print", help="打印表单或台账到 PDF：record / blank / empty / report / complaint / day / visits")
     prsub = pr.add_subparsers(dest="print_command", metavar="WHAT", required=True)
@@ -566,13 +566,13 @@ def cmd_restore(paths: AppPaths, args: argparse.Namespace) -> int:
 
 
 def cmd_export(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
-    from huifang_desktop.services import visits
+    from huifang_desktop.services import ledgers
 
-    if args.export_command == "visits":
-        start = _day(args.start, "开始日期", "from")
-        end = _day(args.end, "截止日期", "to")
-        count = visits.export_ledger(ctx, args.out, start=start, end=end)
-        print(f"已导出回访台账 {count} 行到 {args.out}。")
+    if args.export_command == "visits":  # the whole 回访台账: every column of the 台账 tab's definition
+        lf = ledgers.LedgerFilter(start=_day(args.start, "开始日期", "from"), end=_day(args.end, "截止日期", "to"))
+        every = [c.key for c in ledgers.columns(ledgers.Ledger.VISITS)]
+        result = ledgers.export(ctx, ledgers.Ledger.VISITS, lf, args.out, columns_=every)
+        print(f"已导出回访台账 {result.rows} 行到 {args.out}。")
         return EXIT_OK
     if args.export_command == "complaints":
         from huifang_desktop.domain.complaints import ComplaintState
@@ -584,9 +584,9 @@ def cmd_export(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
         bad = [x for x in args.state if x not in known]
         if bad:
             raise UserError(f"未知状态：{'、'.join(bad)}（可选：{'、'.join(sorted(known))}）")
-        f = complaints.ComplaintFilter(start=start, end=end, states=frozenset(args.state))
-        count = complaints.export_ledger(ctx, args.out, f)
-        print(f"已导出投诉台账 {count} 行到 {args.out}。")
+        cf = complaints.ComplaintFilter(start=start, end=end, states=frozenset(args.state))
+        result = ledgers.export_complaints(ctx, args.out, cf)
+        print(f"已导出投诉台账 {result.rows} 行到 {args.out}。")
         return EXIT_OK
     if args.export_command == "audit":
         from huifang_desktop.services import review, users
@@ -601,8 +601,6 @@ def cmd_export(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
         print(f"已导出操作日志 {count} 行到 {args.out}。")
         return EXIT_OK
     if args.export_command in ("customers", "services", "service", "endcustomers", "end-customers"):
-        from huifang_desktop.services import ledgers
-
         ledger = ledgers.Ledger.parse(args.export_command)
         lf = ledgers.LedgerFilter(
             start=_day(args.start, "开始日期", "from"),

@@ -16,7 +16,7 @@ from huifang_desktop.config import AppPaths
 from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS
-from huifang_desktop.services import users
+from huifang_desktop.services import ledgers, users
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.customers import add_purchase, register_customer
 from huifang_desktop.services.visits import VisitRecordDraft, record_visit
@@ -94,11 +94,12 @@ def test_cli_export_visits_writes_the_ledger(run: Any, office: Any, tmp_path: Pa
     wb = load_workbook(out_file)
     ws = wb["回访台账"]
     assert ws["A1"].value == "本公司 回访台账（2026-11-01 至 2026-11-30）"
-    assert [c.value for c in ws[2]] == list(LEDGER_HEADERS)
+    header = [c.label for c in ledgers.columns(ledgers.Ledger.VISITS)]  # the 台账 tab's 回访台账, every column
+    assert [c.value for c in ws[2]] == header == [*LEDGER_HEADERS, "已回访"]
     assert ws.freeze_panes == "A3"
-    assert ws.auto_filter.ref == "A2:P4"
+    assert ws.auto_filter.ref == "A2:Q4"
     assert ws.column_dimensions["C"].width == 8  # fitted to the names (乙公司), at most the column's 28
-    row = {h: c.value for h, c in zip(LEDGER_HEADERS, ws[3])}
+    row = {h: c.value for h, c in zip(header, ws[3])}
     assert {k: row[k] for k in ("编号", "客户编号", "客户名称", "等级", "回访类型", "回访方式", "计划日期", "回访时间",
                                 "回访人", "结果", "满意度", "状态", "负责人")} == {
         "编号": "HF20261124-001", "客户编号": "KH000002", "客户名称": "乙公司", "等级": "D", "回访类型": "到货",
@@ -111,7 +112,8 @@ def test_cli_export_visits_writes_the_ledger(run: Any, office: Any, tmp_path: Pa
     assert (pending[0], pending[4], pending[6], pending[9], pending[11]) == (
         None, "使用", datetime(2026, 11, 30), None, shown)
     assert ws.max_row == 5  # the December satisfaction visit is outside the period; row 5 is the 合计
-    assert [c.value for c in ws[5]][:2] == ["合计", "共 2 条"]
+    totals = {h: c.value for h, c in zip(header, ws[5])}
+    assert (totals["编号"], totals["已回访"]) == ("合计", 1)  # the visits made are summed
     with cctx.sessions() as s:
         log = s.execute(select(AuditLog).where(AuditLog.action == "导出回访台账")).scalar_one()
     assert (log.username, log.label) == ("system", "回访台账.xlsx")

@@ -12,10 +12,10 @@ PACKAGE = ROOT / "huifang_desktop"
 
 # (file, function): why it may compare roles. Keep this short; a right belongs in PERMISSIONS.
 ALLOWED: dict[tuple[str, str], str] = {
-    ("services/complaints.py", "_route"): "routing by severity: prefer the customer's owner at the clerk level, "
+    ("services/complaints/intake.py", "_route"): "routing by severity: prefer the customer's owner at the clerk level, "
                                           "the acting user when they are the level itself",
-    ("services/complaints.py", "_pick_user"): "finds a person AT a ladder level (SQL: User.role == level)",
-    ("services/complaints.py", "escalate_overdue"): "SQL filter: the top of the ladder has nobody to escalate to",
+    ("services/complaints/common.py", "_pick_user"): "finds a person AT a ladder level (SQL: User.role == level)",
+    ("services/complaints/escalation.py", "escalate_overdue"): "SQL filter: the top of the ladder has nobody to escalate to",
     ("services/review/demo_history.py", "seed_review_history"): "demo data: picks the sample office's supervisors and managers",
 }
 # Demo generators simulate a whole office (who registers, who visits); they act as the system, check no right.

@@ -88,7 +88,7 @@ def _stats(ctx: ServiceContext, out: Path) -> Any:
 WRITERS: dict[str, Callable[[ServiceContext, Path], Any]] = {
     **{ledger.slug: _ledger(ledger) for ledger in lg.Ledger},
     "visits.export_ledger": lambda ctx, out: v.export_ledger(ctx, out),
-    "complaints.export_ledger": lambda ctx, out: cs.export_ledger(ctx, out),
+    "ledgers.export_complaints": lambda ctx, out: lg.export_complaints(ctx, out),
     "stats.export_xlsx": _stats,
     "review.export_audit": lambda ctx, out: rv.export_audit(ctx, out),
 }
@@ -169,14 +169,27 @@ def test_long_text_wraps_within_a_bounded_column(office: ServiceContext, tmp_pat
     assert ws.column_dimensions[ws.cell(3, at).column_letter].width >= 18
 
 
-def test_the_customer_ledger_says_it_leaves_the_archived_out(office: ServiceContext, tmp_path: Path) -> None:
-    """客户台账（全部） left out the archived customers without saying so: the title and 说明 say it now, and
-    the 已归档 ledger holds them, with 状态 已归档."""
+def _names_and_states(ws: Any) -> dict[str, str]:
+    header = [c.value for c in ws[2]]
+    name, state = header.index("客户名称"), header.index("状态")
+    return {r[name].value: r[state].value for r in ws.iter_rows(min_row=3) if r[0].value != "合计"}
+
+
+def test_the_customer_ledger_all_holds_the_archived_customers(office: ServiceContext, tmp_path: Path) -> None:
+    """客户台账（全部） left out the archived customers (131 in the measured office, issue 21): it holds them,
+    状态 已归档, and the title and 说明 say so; 未归档 and a status leave them out, 已归档 holds only them."""
     out = tmp_path / "客户台账.xlsx"
-    assert lg.export(office, lg.Ledger.CUSTOMERS, lg.LedgerFilter(), out).rows == 1
+    assert lg.export(office, lg.Ledger.CUSTOMERS, lg.LedgerFilter(), out).rows == 2
     wb = load_workbook(out)
-    assert wb.worksheets[0]["A1"].value == "本公司 客户台账（全部；不含已归档客户）"
-    assert ["不含", "不含已归档客户"] in [[c.value for c in row] for row in wb["说明"].iter_rows()]
+    assert wb.worksheets[0]["A1"].value == "本公司 客户台账（全部；含已归档客户）"
+    assert ["已归档客户", "含已归档客户"] in [[c.value for c in row] for row in wb["说明"].iter_rows()]
+    assert _names_and_states(wb.worksheets[0]) == {"杭州明达机械": "正常", "远纳运输": "已归档"}
+    assert lg.export(office, lg.Ledger.CUSTOMERS, lg.LedgerFilter(state=lg.UNARCHIVED), out).rows == 1
+    ws = load_workbook(out).worksheets[0]
+    assert ws["A1"].value == "本公司 客户台账（全部；状态：未归档）"
+    assert _names_and_states(ws) == {"杭州明达机械": "正常"}
+    lg.export(office, lg.Ledger.CUSTOMERS, lg.LedgerFilter(state="正常"), out)
+    assert load_workbook(out).worksheets[0]["A1"].value == "本公司 客户台账（全部；状态：正常；不含已归档客户）"
     assert lg.export(office, lg.Ledger.CUSTOMERS, lg.LedgerFilter(state=lg.ARCHIVED), out).rows == 1
     ws = load_workbook(out).worksheets[0]
     assert ws["A1"].value == "本公司 客户台账（全部；状态：已归档）"
@@ -225,7 +238,7 @@ def test_titles_say_what_is_included(office: ServiceContext, tmp_path: Path) -> 
     assert load_workbook(out).worksheets[0]["A1"].value == "本公司 客户台账（全部；搜索：明达；状态：正常；不含已归档客户）"
     lg.export(office, lg.Ledger.VISITS, lg.LedgerFilter(start=date(2026, 10, 1), end=date(2026, 10, 31)), out)
     assert load_workbook(out).worksheets[0]["A1"].value == "本公司 回访台账（2026-10-01 至 2026-10-31）"
-    cs.export_ledger(office, out, cs.ComplaintFilter(states=frozenset({"处理中"}), overdue_only=True))
+    lg.export_complaints(office, out, cs.ComplaintFilter(states=frozenset({"处理中"}), overdue_only=True))
     assert load_workbook(out).worksheets[0]["A1"].value == "本公司 投诉台账（全部；处理状态：处理中；仅逾期）"
 
 

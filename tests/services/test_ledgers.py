@@ -200,7 +200,10 @@ def test_customers_ledger_filters_in_sql(office: Office) -> None:
     def names_of(f: lg.LedgerFilter) -> list[str]:
         return [r.values[names] for r in lg.stream(ctx, L.CUSTOMERS, f)]
 
-    assert names_of(lg.LedgerFilter()) == ["杭州明达机械", "宁波顺通物流", "浙江华成建设", "安吉空白农场"]
+    # 全部 holds the archived file too (issue 21), 未归档 and a status only the files in use
+    assert names_of(lg.LedgerFilter()) == ["杭州明达机械", "宁波顺通物流", "浙江华成建设", "远纳运输", "安吉空白农场"]
+    assert names_of(lg.LedgerFilter(state=lg.UNARCHIVED)) == ["杭州明达机械", "宁波顺通物流", "浙江华成建设",
+                                                              "安吉空白农场"]
     assert names_of(lg.LedgerFilter(state=lg.ARCHIVED)) == ["远纳运输"]
     assert names_of(lg.LedgerFilter(mine=True)) == ["杭州明达机械", "宁波顺通物流", "安吉空白农场"]
     assert names_of(lg.LedgerFilter(kind="终端客户", sort="name", descending=True)) == [
@@ -297,10 +300,41 @@ def test_end_customers_ledger_lists_each_purchase_with_its_warranty(office: Offi
     assert [r.values[_col(L.END_CUSTOMERS, "product")] for r in in_warranty] == ["叉车"]
 
 
+def test_all_customers_holds_the_archived_file_greyed_with_its_state(office: Office) -> None:
+    """客户台账（全部） holds the archived files too (issue 21: the export left 131 out); 状态 says 已归档."""
+    rows = {r.values[_col(L.CUSTOMERS, "name")]: r for r in lg.stream(office.supervisor, L.CUSTOMERS)}
+    archived = rows["远纳运输"]
+    assert (archived.values[_col(L.CUSTOMERS, "status")], archived.flag) == ("已归档", "muted")
+    assert rows["杭州明达机械"].values[_col(L.CUSTOMERS, "status")] == "正常"
+    assert lg.totals(office.supervisor, L.CUSTOMERS).summary.startswith("共 5 位客户（其中已归档 1 位）")
+    assert lg.totals(office.supervisor, L.CUSTOMERS, lg.LedgerFilter(state=lg.UNARCHIVED)).count == 4
+    assert lg.archived_note(L.CUSTOMERS, lg.LedgerFilter()) == "含已归档客户"
+    assert lg.archived_note(L.CUSTOMERS, lg.LedgerFilter(state="正常")) == "不含已归档客户"
+    assert lg.archived_note(L.END_CUSTOMERS, lg.LedgerFilter()) == "不含已归档客户"
+
+
+def test_one_definition_per_ledger_for_the_tab_the_complaints_tab_and_the_print(office: Office,
+                                                                                  tmp_path: Path) -> None:
+    """The 投诉台账 exported from the 投诉登记 tab (the register's filter) has the 台账 tab's columns and rows;
+    the printed 回访台账 prints the 台账 tab's 回访台账 columns (issue 24: each was defined twice)."""
+    from huifang_desktop.services.printing import ledger_columns
+
+    ctx = office.supervisor
+    out = tmp_path / "投诉台账.xlsx"
+    assert lg.export_complaints(ctx, out).rows == 2
+    ws = load_workbook(out).worksheets[0]
+    cols = lg.columns(L.COMPLAINTS)
+    assert [c.value for c in ws[2]] == [c.label for c in cols]
+    oldest_first = lg.LedgerFilter(sort="date", descending=False)
+    expected = [r.values[_col(L.COMPLAINTS, "number")] for r in lg.stream(ctx, L.COMPLAINTS, oldest_first)]
+    assert [ws.cell(row, 1).value for row in (3, 4)] == expected
+    assert [label for label, _width, _align in ledger_columns()] == [c.label for c in lg.columns(L.VISITS)]
+
+
 def test_department_visibility_applies_to_every_ledger(ctx: ServiceContext, office: Office) -> None:
     save_settings(ctx, replace(load_settings(ctx), visibility="department"))
     sales = office.clerk2  # 销售部: owns 华成 and 远纳
-    assert [r.values[_col(L.CUSTOMERS, "name")] for r in lg.stream(sales, L.CUSTOMERS)] == ["浙江华成建设"]
+    assert [r.values[_col(L.CUSTOMERS, "name")] for r in lg.stream(sales, L.CUSTOMERS)] == ["浙江华成建设", "远纳运输"]
     assert {r.values[_col(L.END_CUSTOMERS, "customer_name")] for r in lg.stream(sales, L.END_CUSTOMERS)} == {
         "浙江华成建设"}
     assert [r.values[_col(L.SERVICES, "customer_name")] for r in lg.stream(sales, L.SERVICES)] == ["浙江华成建设"]
@@ -380,7 +414,7 @@ def test_export_writes_a_workbook_an_office_can_hand_on(office: Office, tmp_path
 
 
 def test_export_cancelled_leaves_no_file(office: Office, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lg, "_CANCEL_EVERY", 1)
+    monkeypatch.setattr(lg.model, "_CANCEL_EVERY", 1)
     folder = tmp_path / "exports"
     folder.mkdir()
     out = folder / "visits.xlsx"
@@ -396,7 +430,7 @@ def test_export_of_a_top_secret_ledger_needs_a_supervisor(office: Office, tmp_pa
         lg.export(office.clerk, L.CUSTOMERS, lg.LedgerFilter(), tmp_path / "c.xlsx")
     assert not lg.choices(office.clerk, L.CUSTOMERS).can_export
     assert lg.choices(office.clerk, L.VISITS).can_export
-    assert lg.export(office.supervisor, L.CUSTOMERS, lg.LedgerFilter(), tmp_path / "c.xlsx").rows == 4
+    assert lg.export(office.supervisor, L.CUSTOMERS, lg.LedgerFilter(), tmp_path / "c.xlsx").rows == 5
     with pytest.raises(lg.LedgerError, match="文件夹不存在"):
         lg.export(office.clerk, L.VISITS, lg.LedgerFilter(), tmp_path / "missing" / "v.xlsx")
 
@@ -447,7 +481,7 @@ def test_cli_exports_customers_services_and_end_customers(run: Any, tmp_path: Pa
         wb = load_workbook(out, read_only=True)
         assert wb.sheetnames == [title, "说明"]
         first = next(wb[title].iter_rows(max_row=1, values_only=True))
-        leaves_out = "；不含已归档客户" if what != "services" and what != "service" else ""
+        leaves_out = {"customers": "；含已归档客户", "services": "", "service": ""}.get(what, "；不含已归档客户")
         assert first[0].endswith(f"{title}（2020-01-01 至 2026-12-31{leaves_out}）")
         wb.close()
     code, _stdout, err = run(["--data-dir", str(data), "export", "services", str(tmp_path / "x.xlsx"),

@@ -57,7 +57,7 @@ ANY_USER = {
     "backups.backup_folder", "backups.rotation",
     "complaints.load_policy", "complaints.list_complaints", "complaints.count_complaints",
     "complaints.state_counts", "complaints.get_complaint", "complaints.find_repeats", "complaints.find_id",
-    "complaints.history", "complaints.notices", "complaints.mark_notices_seen", "complaints.ledger_rows",
+    "complaints.history", "complaints.notices", "complaints.mark_notices_seen",
     "complaints.handlers", "complaints.attachment_data",
     "customers.customer_scope", "customers.check_visible", "customers.list_customers",
     "customers.count_customers", "customers.get_customer", "customers.get_customer_by_code",
@@ -155,7 +155,6 @@ NEEDS: dict[str, tuple[tuple[Permission, ...], Call]] = {
     "complaints.chase": ((P.SIGN_OFF,), lambda c, w: complaints.chase(c, NO)),
     "complaints.reassign": ((P.REASSIGN,), lambda c, w: complaints.reassign(c, NO, NO)),
     "complaints.attach": ((P.EDIT_CUSTOMERS,), lambda c, w: complaints.attach(c, [NO], "a.txt", b"x")),
-    "complaints.export_ledger": ((P.EDIT_CUSTOMERS,), lambda c, w: complaints.export_ledger(c, w.tmp / "t.xlsx")),
     "customers.register_customer": ((P.EDIT_CUSTOMERS,), lambda c, w: customers.register_customer(c, CustomerDraft(
         name=f"新客户{c.user.id}", contacts=(ContactDraft(name="李四", mobile=f"1370000{c.user.id:04d}"),)))),
     "customers.update_customer": ((P.EDIT_CUSTOMERS,), lambda c, w: customers.update_customer(
@@ -186,6 +185,7 @@ NEEDS: dict[str, tuple[tuple[Permission, ...], Call]] = {
     "ledgers.page": ((P.EDIT_CUSTOMERS,), lambda c, w: ledgers.page(c, ledgers.Ledger.VISITS)),
     "ledgers.totals": ((P.EDIT_CUSTOMERS,), lambda c, w: ledgers.totals(c, ledgers.Ledger.VISITS)),
     "ledgers.stream": ((P.EDIT_CUSTOMERS,), lambda c, w: list(ledgers.stream(c, ledgers.Ledger.VISITS))),
+    "ledgers.export_complaints": ((P.EDIT_CUSTOMERS,), lambda c, w: ledgers.export_complaints(c, w.tmp / "t.xlsx")),
     "ledgers.export": ((P.EDIT_CUSTOMERS, P.EXPORT_TOP_SECRET), lambda c, w: ledgers.export(
         c, ledgers.Ledger.CUSTOMERS, ledgers.LedgerFilter(), w.tmp / f"l{c.user.id}.xlsx")),
     "ledgers.print_document": ((P.EDIT_CUSTOMERS, P.EXPORT_TOP_SECRET),

@@ -73,10 +73,11 @@ def test_ledgers_tab_shows_every_ledger_with_its_filters_and_totals(qtbot: Any, 
     tab = make_tab(office.supervisor)
     assert [tab.picker.item(i).text() for i in range(tab.picker.count())] == [
         "客户台账", "回访台账", "投诉台账", "售后服务台账", "终端客户信息台帐"]
-    assert _column(tab, "name") == ["杭州明达机械", "宁波顺通物流", "浙江华成建设", "安吉空白农场"]
-    assert tab.summary_label.text() == "共 4 位客户，年采购量合计 21"
+    # 全部 holds the archived file too (远纳运输, 状态 已归档, greyed)
+    assert _column(tab, "name") == ["杭州明达机械", "宁波顺通物流", "浙江华成建设", "远纳运输", "安吉空白农场"]
+    assert tab.summary_label.text() == "共 5 位客户（其中已归档 1 位），年采购量合计 21"
     label = tab.totals_model.data(tab.totals_model.index(0, 0))
-    assert label == "合计 4 条"
+    assert label == "合计 5 条"
     volume = tab.model.column_index("annual_volume")
     assert tab.totals_model.data(tab.totals_model.index(0, volume)) == "21"
     assert tab.date_label.text() == "建档日期" and tab.state.itemText(0) == "全部状态"
@@ -106,7 +107,7 @@ def test_ledgers_tab_shows_every_ledger_with_its_filters_and_totals(qtbot: Any, 
     assert _column(tab, "amount")[:2] == ["450,000.50", "360,000.00"]
     # back to the 客户台账: the filter it had is kept
     _pick(qtbot, tab, Ledger.CUSTOMERS)
-    assert len(_column(tab, "name")) == 4
+    assert len(_column(tab, "name")) == 5
 
 
 def test_filters_run_in_sql_and_the_date_fields_say_unlimited(qtbot: Any, make_tab: Any, office: Office) -> None:
@@ -134,9 +135,10 @@ def test_header_click_sorts_in_sql_and_unsortable_columns_say_so(qtbot: Any, mak
     name = tab.model.column_index("name")
     header.sectionClicked.emit(name)
     assert tab.model.filter.sort == "name" and tab.model.filter.descending is False
-    assert _column(tab, "name") == ["安吉空白农场", "杭州明达机械", "宁波顺通物流", "浙江华成建设"]  # by pinyin
+    by_pinyin = ["安吉空白农场", "杭州明达机械", "宁波顺通物流", "远纳运输", "浙江华成建设"]
+    assert _column(tab, "name") == by_pinyin
     header.sectionClicked.emit(name)
-    assert _column(tab, "name") == ["浙江华成建设", "宁波顺通物流", "杭州明达机械", "安吉空白农场"]
+    assert _column(tab, "name") == by_pinyin[::-1]
     assert header.sortIndicatorSection() == name and header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
     phone = tab.model.column_index("phone")
     header.sectionClicked.emit(phone)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission
-from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS, LEDGER_TITLE, LEDGER_WIDTHS
 from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.services.ledgers.model import Ledger, LedgerFilter, LedgerRow
+from huifang_desktop.services.ledgers.reading import columns as ledger_columns_of
+from huifang_desktop.services.ledgers.reading import stream as ledger_stream
 from huifang_desktop.services.outputs import check_suffix, period_text
 from huifang_desktop.services.printing.documents import (
     _CANCEL_EVERY,
@@ -25,11 +27,13 @@ from huifang_desktop.services.printing.documents import (
 )
 from huifang_desktop.services.printing.rendering import _progress_adapter, _safe_name
 from huifang_desktop.services.settings import load_settings
-from huifang_desktop.services.visits import ledger_rows
 
 # --- 回访台账 (landscape table) -----------------------------------------------------------------------------
 
-DONE_COLUMN = "已回访"  # 1 for a visit made, else 0: the 本页合计 / 总计 rows count the visits of a page
+# The columns and rows are the 回访台账's own (services/ledgers/visit_ledger.py), as the 台账 tab shows them.
+LEDGER_TITLE = Ledger.VISITS.value
+DONE_COLUMN = next(c.label for c in ledger_columns_of(Ledger.VISITS) if c.key == "done")  # 已回访: 1 for a visit
+# made, else 0: the 本页合计 / 总计 rows count the visits of a page
 # Widths (mm on landscape A4, 273 mm between the margins) sized for the printed values at 8.5 pt: a number
 # HF20261124-001 on one line, a date on one line, a visit time on two (date / time).
 LEDGER_PRINT_WIDTHS: dict[str, float] = {
@@ -41,16 +45,14 @@ _CENTERED = frozenset({"等级", "回访类型", "回访方式", "结果", "满�
 
 
 def ledger_columns() -> list[tuple[str, float, str]]:
-    """The printed 回访台账: the Excel ledger's columns, plus the counted 已回访 column."""
-    labels = [*LEDGER_HEADERS, DONE_COLUMN]
-    widths = dict(zip(LEDGER_HEADERS, LEDGER_WIDTHS, strict=True)) | LEDGER_PRINT_WIDTHS
-    return [(h, float(widths[h]), "right" if h == DONE_COLUMN else "center" if h in _CENTERED else "left")
-            for h in labels]
+    """The printed 回访台账: every column of the 回访台账, the counted 已回访 last."""
+    return [(c.label, float(LEDGER_PRINT_WIDTHS.get(c.label, c.width)),
+             "right" if c.label == DONE_COLUMN else "center" if c.label in _CENTERED else "left")
+            for c in ledger_columns_of(Ledger.VISITS)]
 
 
-def _ledger_print_rows(rows: Iterable[Sequence[Any]], limit: int, cancelled: CancelCheck | None
+def _ledger_print_rows(rows: Iterator[LedgerRow], limit: int, cancelled: CancelCheck | None
                        ) -> Iterator[tuple[Any, ...]]:
-    visited = LEDGER_HEADERS.index("回访时间")
     try:
         for n, row in enumerate(rows, start=1):
             if n > limit:
@@ -58,7 +60,7 @@ def _ledger_print_rows(rows: Iterable[Sequence[Any]], limit: int, cancelled: Can
                                                  f"台账超过 {limit} 行，请缩小日期范围后分批打印"))
             if cancelled is not None and n % _CANCEL_EVERY == 0 and cancelled():
                 raise PrintCancelled("已取消打印，没有生成文件。")
-            yield (*row, 1 if row[visited] is not None else 0)
+            yield row.values
     finally:
         close = getattr(rows, "close", None)
         if close is not None:  # stopping early: the streamed query (a server cursor on PostgreSQL) is closed
@@ -97,9 +99,11 @@ def visit_ledger_pdf(ctx: ServiceContext, start: date | None = None, end: date |
     if out is not None:
         check_suffix(Path(out), ".pdf", PrintError)  # before the work
     options = load_print_options(ctx)
-    rows = list(_ledger_print_rows(ledger_rows(ctx, start, end), options.ledger_max_rows, cancelled))
+    visits = ledger_stream(ctx, Ledger.VISITS, LedgerFilter(start=start, end=end))
+    rows = list(_ledger_print_rows(visits, options.ledger_max_rows, cancelled))
     period = period_text(start, end)
-    done = sum(1 for r in rows if r[-1])
+    counted = [c.label for c in ledger_columns_of(Ledger.VISITS)].index(DONE_COLUMN)
+    done = sum(r[counted] for r in rows)
     buffer = io.BytesIO()
     try:
         style, fit = _ledger_fit(appendix)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from huifang_desktop.domain.complaints import OPEN_STATES, ComplaintState, MessageKind, Severity
 from huifang_desktop.domain.roles import Permission, can
 from huifang_desktop.services import complaints as complaint_service
+from huifang_desktop.services import ledgers as ledger_service
 from huifang_desktop.services.complaints import ComplaintDetail, ComplaintFilter
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
@@ -350,7 +351,7 @@ class ComplaintsTab(QWidget):
         self.notice.setStyleSheet("")
         self.notice.setText(self.tr("正在导出投诉台账到 {0}…").format(path))
         self.export_thread = start_worker(
-            self, lambda: complaint_service.export_ledger(self.ctx, path, f),
+            self, lambda: ledger_service.export_complaints(self.ctx, path, f).rows,
             lambda n: self._exported(path, n), self._export_failed)
 
     def _exported(self, path: str, rows: int) -> None:

@@ -1,0 +1,104 @@
+"""Complaint register (投诉登记, domain.md §7): intake, routing, deadlines, escalation, workflow, closing visit.
+
+The rules are in :mod:`huifang_desktop.domain.complaints` (pure); this module applies them to the database.
+
+* **Intake** (:func:`register`) numbers the complaint from a counter per number scope (``TS`` + date +
+  sequence by default), so two PCs on one database never hand out the same number. Likely repeats are
+  offered while typing (:func:`find_repeats`); a repeat is attached as another occurrence
+  (:func:`add_occurrence`) instead of a second record.
+* **Routing**: the severity picks the handler level (一般 → 客服专员, 重要 → 部门主管, 重大 → 公司经理) and the
+  handler is a person of that level, preferably in the responsible department.
+* **Deadlines** are working-day deadlines (same holiday calendar as the visits). ``Complaint.deadline`` always
+  holds the deadline of the current state, so 逾期 is one indexed SQL condition.
+* **Escalation** (:func:`escalate_overdue`, run at start): an overdue complaint goes one level up, once per
+  missed deadline, audited, and the new handler sees a notice (:func:`notices`).
+* **Workflow** 待受理 → 处理中 → 待回访 → 已关闭 (or 已撤销). Entering 待回访 plans the closing visit
+  (``complaint:<id>#complaint_closed@<round>``) in the visit calendar when the complaint is linked to a
+  customer file. Recording that visit (here, or in the calendar's 回访记录表) feeds the complaint through
+  :func:`apply_closing_visit_in`: satisfied → 已关闭 (when the visitor has the level the severity asks),
+  unsatisfied → back to 处理中 with the next visit already planned. Anonymous and reply-only complaints
+  close with a reply letter (答复函/公开信) attached instead.
+* **咨询 / 建议** use the same intake with their own reply deadline; a reply closes them, and either can be
+  converted into a complaint (new TS number, the old one kept).
+
+Every change is one transaction with its audit row and a :class:`ComplaintEvent` for the complaint's history.
+
+The package is split by workflow: :mod:`.model` (settings, constants, what the UI sends and gets),
+:mod:`.common` (helpers every step shares), :mod:`.reading`, :mod:`.intake`, :mod:`.handling`,
+:mod:`.closing` (the closing visit), :mod:`.escalation` and :mod:`.attachments`. The 投诉台账 (its columns and
+its export) is one of the ledgers: :mod:`huifang_desktop.services.ledgers`.
+"""
+
+from __future__ import annotations
+
+from huifang_desktop.services.complaints.attachments import attach, attach_file, attachment_data, detach
+from huifang_desktop.services.complaints.closing import (
+    apply_closing_visit_in,
+    complaint_id_for_plan,
+    record_closing_visit,
+)
+from huifang_desktop.services.complaints.common import _visible_condition
+from huifang_desktop.services.complaints.escalation import escalate_overdue, mark_notices_seen, notices
+from huifang_desktop.services.complaints.handling import (
+    accept,
+    chase,
+    close,
+    finish_handling,
+    reassign,
+    reply_message,
+    save_handling,
+    withdraw,
+)
+from huifang_desktop.services.complaints.intake import (
+    add_occurrence,
+    convert_to_complaint,
+    register,
+    reopen_linked,
+)
+from huifang_desktop.services.complaints.model import (
+    ATTACHMENT_KINDS,
+    CLOSING_RULE,
+    MAX_ATTACHMENT_BYTES,
+    POLICY_KEY,
+    REPLY_KINDS,
+    REPLY_WAYS,
+    REVIEW_PENDING,
+    REVIEW_RETURNED,
+    REVIEW_SIGNED,
+    AttachmentRow,
+    ClosingVisitDraft,
+    ComplaintDetail,
+    ComplaintFilter,
+    ComplaintRow,
+    EscalationResult,
+    EventRow,
+    HandlingDraft,
+    IntakeDraft,
+    Notices,
+    OccurrenceRow,
+    RepeatRow,
+    load_policy,
+    save_policy,
+)
+from huifang_desktop.services.complaints.reading import (
+    count_complaints,
+    find_id,
+    find_repeats,
+    get_complaint,
+    handlers,
+    history,
+    list_complaints,
+    state_counts,
+)
+
+__all__ = [
+    "ATTACHMENT_KINDS", "CLOSING_RULE", "MAX_ATTACHMENT_BYTES", "POLICY_KEY", "REPLY_KINDS", "REPLY_WAYS",
+    "REVIEW_PENDING", "REVIEW_RETURNED", "REVIEW_SIGNED", "AttachmentRow", "ClosingVisitDraft",
+    "ComplaintDetail", "ComplaintFilter", "ComplaintRow", "EscalationResult", "EventRow", "HandlingDraft",
+    "IntakeDraft", "Notices", "OccurrenceRow", "RepeatRow", "_visible_condition", "accept", "add_occurrence",
+    "apply_closing_visit_in", "attach", "attach_file", "attachment_data", "chase", "close",
+    "complaint_id_for_plan", "convert_to_complaint", "count_complaints", "detach", "escalate_overdue",
+    "find_id", "find_repeats", "finish_handling", "get_complaint", "handlers", "history", "list_complaints",
+    "load_policy", "mark_notices_seen", "notices", "reassign", "record_closing_visit", "register",
+    "reopen_linked", "reply_message", "save_handling", "save_policy", "state_counts", "withdraw",
+]

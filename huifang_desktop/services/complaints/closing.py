@@ -1,0 +1,181 @@
+"""The closing visit (结案回访): planned in the visit calendar when handling is finished, recorded from the
+complaint or the calendar, and fed back into the complaint."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from huifang_desktop.domain.complaints import (
+    ComplaintPolicy,
+    ComplaintState,
+    Severity,
+    closing_outcome,
+    closing_visit_role,
+    handler_role,
+)
+from huifang_desktop.domain.errors import FieldError, ValidationError
+from huifang_desktop.domain.roles import Role, reaches_level
+from huifang_desktop.domain.schedule import plan_key
+from huifang_desktop.domain.validation import (
+    clean_text,
+)
+from huifang_desktop.domain.visits import VisitMethod, VisitResult, VisitType
+from huifang_desktop.services.complaints.common import (
+    _actor_role,
+    _check_can_work,
+    _check_version,
+    _choice,
+    _event,
+    _label,
+    _load,
+    _move,
+    _parse_moment,
+    _pick_user,
+    _text,
+    _user_name,
+)
+from huifang_desktop.services.complaints.model import (
+    _PLAN_KEY,
+    CLOSING_RULE,
+    ClosingVisitDraft,
+    ComplaintDetail,
+    load_policy,
+)
+from huifang_desktop.services.complaints.reading import _detail, get_complaint
+from huifang_desktop.services.context import ServiceContext, audit
+from huifang_desktop.storage.models import (
+    Complaint,
+    Customer,
+    VisitPlan,
+)
+
+
+def _plan_closing_visit(s: Session, ctx: ServiceContext, c: Complaint, policy: ComplaintPolicy, due: date
+                        ) -> VisitPlan | None:
+    if c.customer_id is None:
+        c.visit_plan_id = None
+        return None
+    role = closing_visit_role(Severity(c.severity), policy)
+    handler_role_now = Role(c.handler_role)
+    owner = c.handler_id if c.handler_id and reaches_level(handler_role_now, role) else None
+    if owner is None:
+        customer = s.get(Customer, c.customer_id)
+        owner = _pick_user(s, role, c.department_id, [customer.owner_id if customer else None])
+    existing = s.get(VisitPlan, c.visit_plan_id) if c.visit_plan_id else None
+    if existing is not None and existing.state == "待回访":
+        old_due = existing.due
+        existing.due, existing.earliest, existing.owner_id, existing.manual = due, min(existing.earliest, due), \
+            owner, True
+        audit(s, ctx, "调整回访计划", "visit_plan", existing.id, c.number,
+              old={"due": old_due.isoformat()}, new={"due": due.isoformat(), "来源": "投诉结案回访"})
+        return existing
+    key = plan_key(f"complaint:{c.id}", CLOSING_RULE, c.visit_round)
+    plan = VisitPlan(customer_id=c.customer_id, source_key=key, rule_key=CLOSING_RULE,
+                     visit_type=VisitType.COMPLAINT.value, method=VisitMethod.PHONE.value,
+                     earliest=ctx.today(), due=due, owner_id=owner, attempt=1, state="待回访", cancel_reason="",
+                     manual=False, created_at=ctx.now())
+    s.add(plan)
+    s.flush()
+    c.visit_plan_id = plan.id
+    audit(s, ctx, "生成回访计划", "visit_plan", plan.id, c.number,
+          new={"来源": key, "due": due.isoformat(), "visitor": _user_name(s, owner)})
+    return plan
+
+
+def complaint_id_for_plan(source_key: str) -> int | None:
+    m = _PLAN_KEY.match(source_key or "")
+    return int(m.group(1)) if m else None
+
+
+def apply_closing_visit_in(s: Session, ctx: ServiceContext, complaint_id: int, *, reached: bool,
+                           satisfied: bool | None, satisfaction: str, visited_at: datetime, note: str,
+                           record_id: int | None, next_plan: VisitPlan | None) -> None:
+    """A closing visit was recorded (inside the caller's transaction, e.g. :func:`visits.record_visit`).
+
+    Not reached → stays 待回访 (the next attempt is planned by the visit rules). Satisfied → 已关闭 when the
+    visitor has the level the severity asks, else it waits for that person to close it. Unsatisfied → back
+    to 处理中 with the next visit already planned."""
+    c = s.get(Complaint, complaint_id)
+    if c is None or ComplaintState(c.state) is not ComplaintState.AWAITING_VISIT:
+        return
+    policy = load_policy(ctx)
+    c.visit_record_id = record_id
+    if next_plan is not None:
+        c.visit_plan_id = next_plan.id
+    c.updated_at = ctx.now()
+    if not reached:
+        c.visit_note = note
+        _event(s, ctx, c, "结案回访", note=f"未能联系上客户，{'已安排再次回访 ' + f'{next_plan.due:%Y-%m-%d}' if next_plan else '请再次回访'}")
+        return
+    c.visited_at, c.visit_satisfied, c.satisfaction, c.visit_note = visited_at, bool(satisfied), satisfaction, note
+    outcome = closing_outcome(bool(satisfied))
+    _event(s, ctx, c, "结案回访", note=f"{satisfaction or ('满意' if satisfied else '不满意')}" + (f"：{note}" if note else ""))
+    if outcome is ComplaintState.IN_PROGRESS:
+        c.visit_due = next_plan.due if next_plan is not None else None
+        _move(s, ctx, c, ComplaintState.IN_PROGRESS, policy, action="回访不满意退回",
+              note="客户不满意，退回处理中" + (f"；已安排再次回访 {next_plan.due:%Y-%m-%d}" if next_plan else ""))
+        return
+    required = handler_role(Severity(c.severity), policy)
+    if reaches_level(_actor_role(ctx), required):
+        _move(s, ctx, c, ComplaintState.CLOSED, policy, action="关闭", note="结案回访满意")
+    else:
+        _event(s, ctx, c, "待关闭", note=f"回访满意，待{required.label}审核关闭")
+
+
+def record_closing_visit(ctx: ServiceContext, complaint_id: int, draft: ClosingVisitDraft,
+                         expected_version: int | None = None) -> ComplaintDetail:
+    """Record the closing visit from the complaint. With a customer file it is a full 回访记录表 (numbered,
+    in the customer's visit history) that updates the complaint; without one it is kept on the complaint."""
+    with ctx.sessions() as s:
+        c = _load(s, ctx, complaint_id)
+        _check_version(c, expected_version, s, ctx.user.id)
+        _check_can_work(ctx, c, "登记结案回访")
+        if ComplaintState(c.state) is not ComplaintState.AWAITING_VISIT:
+            raise ValidationError(FieldError("state", "状态", f"投诉 {c.number} 为“{c.state}”，须先办结转入待回访"))
+        plan_id, customer_id = c.visit_plan_id, c.customer_id
+        plan = s.get(VisitPlan, plan_id) if plan_id else None
+        if plan is not None and plan.state != "待回访":
+            plan_id = None
+    if customer_id is not None and plan_id is not None:
+        from huifang_desktop.services import visits  # visits calls back into this module
+
+        rec = visits.record_visit(ctx, visits.VisitRecordDraft(
+            customer_id=customer_id, plan_id=plan_id, result=draft.result, contact_name=draft.contact_name,
+            contact_phone=draft.contact_phone, visit_type=VisitType.COMPLAINT.value, method=draft.method,
+            visited_at=draft.visited_at or ctx.now(), content=draft.note or f"投诉 {c.number} 结案回访",
+            feedback=draft.note, satisfaction=draft.satisfaction, customer_signed=draft.customer_signed))
+        del rec
+        return get_complaint(ctx, complaint_id)
+    # no customer file: validate here and keep the visit on the complaint
+    from huifang_desktop.services.visits import load_scale
+
+    errors: list[FieldError] = []
+    result = _choice(draft.result, [r.value for r in VisitResult], "结果", "result", errors)
+    _choice(draft.method, [m.value for m in VisitMethod], "回访方式", "method", errors)
+    when = _parse_moment(draft.visited_at, "回访时间", "visited_at", errors) or ctx.now()
+    if when > ctx.now() + timedelta(minutes=5):
+        errors.append(FieldError("visited_at", "回访时间", "不能晚于现在"))
+    note = _text(draft.note, "回访内容", "note", errors)
+    satisfied: bool | None = None
+    reached = result == VisitResult.SUCCESS.value
+    if reached:
+        if not clean_text(draft.satisfaction):
+            errors.append(FieldError("satisfaction", "满意度", "回访成功时请选择满意度"))
+        else:
+            try:
+                satisfied = load_scale(ctx).is_satisfied(draft.satisfaction)
+            except ValidationError as exc:
+                errors += exc.errors
+    if errors:
+        raise ValidationError(errors)
+    with ctx.sessions() as s, s.begin():
+        c = _load(s, ctx, complaint_id)
+        audit(s, ctx, "登记结案回访", "complaint", c.id, _label(c),
+              new={"result": result, "satisfaction": draft.satisfaction, "visited_at": when.isoformat(sep=" ")})
+        apply_closing_visit_in(s, ctx, c.id, reached=reached, satisfied=satisfied,
+                               satisfaction=clean_text(draft.satisfaction) if reached else "",
+                               visited_at=when, note=note, record_id=None, next_plan=None)
+        s.flush()
+        return _detail(s, ctx, c)

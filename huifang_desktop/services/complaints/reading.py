@@ -1,0 +1,327 @@
+"""Reading the register: the filtered, paged list, counts, one complaint with its history, repeats."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from huifang_desktop.domain.complaints import (
+    ComplaintPolicy,
+    ComplaintState,
+    ExistingComplaint,
+    MessageKind,
+    RepeatCandidate,
+    Severity,
+    handler_role,
+    is_overdue,
+    likely_repeats,
+    needs_chase,
+    needs_closing_visit,
+    subject_similarity,
+)
+from huifang_desktop.domain.errors import FieldError
+from huifang_desktop.domain.roles import Permission, Role, business_roles, can, reaches_level
+from huifang_desktop.domain.validation import (
+    MAX_DB_ID,
+    clean_text,
+    format_phone,
+)
+from huifang_desktop.services.complaints.common import (
+    _actor_role,
+    _check_can_work,
+    _load,
+    _phone,
+    _visible_condition,
+)
+from huifang_desktop.services.complaints.model import (
+    _OPEN,
+    REPLY_KINDS,
+    AttachmentRow,
+    ComplaintDetail,
+    ComplaintFilter,
+    ComplaintRow,
+    EventRow,
+    OccurrenceRow,
+    RepeatRow,
+    load_policy,
+)
+from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.services.errors import (
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+)
+from huifang_desktop.storage.models import (
+    Attachment,
+    Complaint,
+    ComplaintAttachment,
+    ComplaintEvent,
+    ComplaintOccurrence,
+    Customer,
+    Department,
+    User,
+)
+
+# --- reading -----------------------------------------------------------------------------------------
+
+_EVERY = ComplaintFilter()  # no filter: every complaint the acting user may see
+
+
+def _row_select() -> Any:
+    handler = aliased(User)
+    return (select(Complaint.id, Complaint.number, Complaint.kind, Complaint.received_at, Complaint.channel,
+                   Complaint.complainant, Complaint.anonymous, Complaint.phone, Complaint.customer_id,
+                   Customer.name.label("customer_name"), Complaint.subject, Complaint.category,
+                   Complaint.severity, Complaint.state, Complaint.handler_id, handler.display_name.label("handler"),
+                   Department.name.label("department"), Complaint.deadline,
+                   Complaint.escalation_level, Complaint.occurrences, Complaint.satisfaction,
+                   Complaint.closed_at, Complaint.chase_count)
+            .outerjoin(Customer, Customer.id == Complaint.customer_id)
+            .outerjoin(handler, handler.id == Complaint.handler_id)
+            .outerjoin(Department, Department.id == Complaint.department_id))
+
+
+def _to_row(r: Any, now: datetime) -> ComplaintRow:
+    """A row of :func:`_row_select` (its fields by name) as the register shows it."""
+    return ComplaintRow(
+        id=r.id, number=r.number, kind=r.kind, received_at=r.received_at, channel=r.channel,
+        complainant="匿名" if r.anonymous else r.complainant, anonymous=bool(r.anonymous),
+        phone=format_phone(r.phone), customer_id=r.customer_id, customer_name=r.customer_name or "",
+        subject=r.subject, category=r.category, severity=r.severity, state=r.state, handler_id=r.handler_id,
+        handler=r.handler or "", department=r.department or "", deadline=r.deadline,
+        overdue=is_overdue(ComplaintState(r.state), r.deadline, now), escalation_level=r.escalation_level,
+        occurrences=r.occurrences, satisfaction=r.satisfaction, closed_at=r.closed_at, chase_count=r.chase_count)
+
+
+def _filtered(ctx: ServiceContext, q: Any, f: ComplaintFilter, now: datetime) -> Any:
+    cond = _visible_condition(ctx)
+    if cond is not None:
+        q = q.where(cond)
+    if f.states:
+        q = q.where(Complaint.state.in_(sorted(f.states)))
+    if f.severities:
+        q = q.where(Complaint.severity.in_(sorted(f.severities)))
+    if f.categories:
+        q = q.where(Complaint.category.in_(sorted(f.categories)))
+    if f.kinds:
+        q = q.where(Complaint.kind.in_(sorted(f.kinds)))
+    if f.mine:
+        q = q.where(Complaint.handler_id == (ctx.user.id or -1))
+    elif f.handler_id is not None:
+        q = q.where(Complaint.handler_id == f.handler_id)
+    if f.customer_id is not None:
+        q = q.where(Complaint.customer_id == f.customer_id)
+    if f.overdue_only:
+        q = q.where(Complaint.state.in_(_OPEN), Complaint.deadline < now)
+    if f.start is not None:
+        q = q.where(Complaint.received_at >= datetime.combine(f.start, time.min))
+    if f.end is not None:
+        q = q.where(Complaint.received_at < datetime.combine(f.end + timedelta(days=1), time.min))
+    text = clean_text(f.text)
+    if text:
+        like = f"%{text}%"
+        digits = "".join(ch for ch in text if ch.isdigit())
+        conds = [Complaint.number.like(like), Complaint.subject.like(like), Complaint.complainant.like(like),
+                 Complaint.content.like(like)]
+        if len(digits) >= 4:
+            conds.append(Complaint.phone.like(f"%{digits}%"))
+        q = q.where(or_(*conds))
+    return q
+
+
+def list_complaints(ctx: ServiceContext, f: ComplaintFilter = _EVERY, *, limit: int = 500,
+                    offset: int = 0) -> list[ComplaintRow]:
+    """The 投诉台账 view: filtered in SQL, overdue first (then by deadline), a page at a time."""
+    now = ctx.now()
+    # Two index-ordered reads instead of one sort over every row: open complaints by deadline (overdue ones
+    # have the earliest deadlines, so they come first), then closed/withdrawn ones newest first.
+    is_open = Complaint.state.in_(_OPEN)
+    open_q = _filtered(ctx, _row_select(), f, now).where(is_open).order_by(Complaint.deadline, Complaint.id)
+    done_q = (_filtered(ctx, _row_select(), f, now).where(~is_open)
+              .order_by(Complaint.received_at.desc(), Complaint.id.desc()))
+    count_open = _filtered(ctx, select(func.count(Complaint.id)), f, now).where(is_open)
+    with ctx.sessions() as s:
+        n_open = int(s.execute(count_open).scalar() or 0)
+        rows: list[Any] = []
+        if offset < n_open:
+            rows += s.execute(open_q.limit(limit).offset(offset)).all()
+        rest = limit - len(rows)
+        only_open = f.overdue_only or (bool(f.states) and set(f.states) <= set(_OPEN))
+        if rest > 0 and not only_open:
+            rows += s.execute(done_q.limit(rest).offset(max(0, offset - n_open))).all()
+        return [_to_row(r, now) for r in rows]
+
+
+def count_complaints(ctx: ServiceContext, f: ComplaintFilter = _EVERY) -> int:
+    now = ctx.now()
+    q = _filtered(ctx, select(func.count(Complaint.id)), f, now)
+    with ctx.sessions() as s:
+        return int(s.execute(q).scalar() or 0)
+
+
+def state_counts(ctx: ServiceContext, f: ComplaintFilter = _EVERY) -> dict[str, int]:
+    """Counts by state for the filter (ignoring its state choice) plus ``"逾期"``, for the top of the tab."""
+    now = ctx.now()
+    base = replace(f, states=frozenset(), overdue_only=False)
+    q = _filtered(ctx, select(Complaint.state, func.count(Complaint.id)), base, now).group_by(Complaint.state)
+    overdue_q = _filtered(ctx, select(func.count(Complaint.id)), replace(base, overdue_only=True), now)
+    with ctx.sessions() as s:
+        counts = {state.value: 0 for state in ComplaintState}
+        counts.update({state: int(n) for state, n in s.execute(q)})
+        counts["逾期"] = int(s.execute(overdue_q).scalar() or 0)
+    return counts
+
+
+def get_complaint(ctx: ServiceContext, complaint_id: int) -> ComplaintDetail:
+    with ctx.sessions() as s:
+        c = _load(s, ctx, complaint_id)
+        return _detail(s, ctx, c)
+
+
+def _detail(s: Session, ctx: ServiceContext, c: Complaint) -> ComplaintDetail:
+    now = ctx.now()
+    r = s.execute(_row_select().where(Complaint.id == c.id)).one()
+    occurrences = tuple(OccurrenceRow(o.id, o.received_at, o.channel, o.complainant, format_phone(o.phone),
+                                      o.received_by, o.note)
+                        for o in s.execute(select(ComplaintOccurrence).where(
+                            ComplaintOccurrence.complaint_id == c.id).order_by(
+                            ComplaintOccurrence.received_at, ComplaintOccurrence.id)).scalars())
+    events = tuple(EventRow(e.at, e.username, e.action, e.from_state, e.to_state, e.note)
+                   for e in s.execute(select(ComplaintEvent).where(ComplaintEvent.complaint_id == c.id)
+                                      .order_by(ComplaintEvent.at, ComplaintEvent.id)).scalars())
+    shared = (select(ComplaintAttachment.attachment_id, func.count().label("n"))
+              .group_by(ComplaintAttachment.attachment_id).subquery())
+    attachments = tuple(
+        AttachmentRow(a.id, a.name, a.kind, a.size, a.created_at, int(n))
+        for a, n in s.execute(select(Attachment, shared.c.n)
+                              .join(ComplaintAttachment, ComplaintAttachment.attachment_id == Attachment.id)
+                              .join(shared, shared.c.attachment_id == Attachment.id)
+                              .where(ComplaintAttachment.complaint_id == c.id).order_by(Attachment.id)))
+    linked_number = ""
+    if c.linked_to_id:
+        linked_number = s.execute(select(Complaint.number).where(Complaint.id == c.linked_to_id)).scalar() or ""
+    return ComplaintDetail(
+        _to_row(r, now), c.content, c.special, c.reply_only, c.department_id, c.handler_role,
+        c.first_reply_due, c.handling_due, c.accepted_at, c.investigation, c.cause, c.measures, c.result,
+        c.replied_at, c.reply_way, c.reply_text, c.handled_at, c.visit_round, c.visit_plan_id, c.visit_due,
+        c.visit_record_id, c.visited_at, c.visit_satisfied, c.visit_note, c.withdraw_reason, c.linked_to_id,
+        linked_number, c.converted_from, c.version, occurrences, events, attachments,
+        _actions(ctx, c, now, any(a.kind in REPLY_KINDS for a in attachments), load_policy(ctx)))
+
+
+def _actions(ctx: ServiceContext, c: Complaint, now: datetime, has_reply_letter: bool, policy: ComplaintPolicy
+             ) -> frozenset[str]:
+    """What the acting user may do now (the UI enables buttons from this; the services check again)."""
+    try:
+        _check_can_work(ctx, c, "处理")
+    except (PermissionDenied, ServiceError):
+        worker = False
+    else:
+        worker = True
+    state, kind = ComplaintState(c.state), MessageKind(c.kind)
+    out: set[str] = set()
+    enough = reaches_level(_actor_role(ctx), handler_role(Severity(c.severity), policy))
+    if state.is_open and worker:
+        out.add("edit")
+        if kind is not MessageKind.COMPLAINT:
+            out |= {"reply", "convert"}
+        elif state is ComplaintState.PENDING:
+            out.add("accept")
+        elif state is ComplaintState.IN_PROGRESS:
+            out.add("handle")
+            if needs_closing_visit(c.anonymous, c.reply_only):
+                out.add("finish")
+            elif has_reply_letter and enough:
+                out.add("close")
+        elif state is ComplaintState.AWAITING_VISIT:
+            out |= {"handle", "visit"}
+            if c.visit_satisfied and enough:
+                out.add("close")
+        if enough or state is ComplaintState.PENDING:
+            out.add("withdraw")
+        out.add("attach")
+    if state.is_open and needs_chase(state, c.deadline, now) and ctx.may(Permission.SIGN_OFF):  # as chase()
+        out.add("chase")
+    if state is ComplaintState.CLOSED and kind is MessageKind.COMPLAINT and can(ctx.user.role,
+                                                                                Permission.EDIT_CUSTOMERS):
+        out.add("reopen_linked")
+    if state.is_open and can(ctx.user.role, Permission.REASSIGN):
+        out.add("reassign")
+    return frozenset(out)
+
+
+def find_repeats(ctx: ServiceContext, *, customer_id: int | None = None, phone: str = "", subject: str = "",
+                 exclude_id: int | None = None) -> list[RepeatRow]:
+    """Likely repeats of what is being typed: same customer or phone, a similar subject, open or received
+    in the repeat window (90 days). Runs on every keystroke pause, so it reads a handful of rows only."""
+    policy = load_policy(ctx)
+    errors: list[FieldError] = []
+    digits = _phone(phone, errors) if phone else ""
+    if customer_id is None and not digits:
+        return []
+    if not clean_text(subject):
+        return []
+    since = datetime.combine(ctx.today() - timedelta(days=policy.repeat_window_days), time.min)
+    who = []
+    if customer_id is not None:
+        who.append(Complaint.customer_id == customer_id)
+    if digits:
+        who.append(Complaint.phone == digits)
+    q = (select(Complaint.id, Complaint.number, Complaint.received_at, Complaint.subject, Complaint.state,
+                Complaint.complainant, Complaint.customer_id, Complaint.phone, Complaint.anonymous)
+         .where(Complaint.kind == MessageKind.COMPLAINT.value, or_(*who),
+                or_(Complaint.received_at >= since, Complaint.state.in_(_OPEN)))
+         .order_by(Complaint.received_at.desc()).limit(200))
+    if exclude_id is not None:
+        q = q.where(Complaint.id != exclude_id)
+    cond = _visible_condition(ctx)
+    if cond is not None:
+        q = q.where(cond)
+    with ctx.sessions() as s:
+        rows = s.execute(q).all()
+    candidate = RepeatCandidate(customer_id, digits, subject)
+    existing = {r.id: ExistingComplaint(r.customer_id, r.phone, r.subject, r.received_at.date(),
+                                        ComplaintState(r.state)) for r in rows}
+    hits = likely_repeats(candidate, existing.values(), policy, ctx.now())
+    by_obj = {id(e): cid for cid, e in existing.items()}
+    info = {r.id: r for r in rows}
+    out = []
+    for e in hits:
+        r = info[by_obj[id(e)]]
+        out.append(RepeatRow(r.id, r.number, r.received_at, r.subject, r.state,
+                             "匿名" if r.anonymous else r.complainant,
+                             round(subject_similarity(subject, r.subject), 2)))
+    return out
+
+
+def find_id(ctx: ServiceContext, number_or_id: str | int) -> int:
+    """A complaint's id from its number (TS20261124-001) or its id; NotFound names what was asked for. A
+    complaint the acting user may not see is not found either (the same message: no probing numbers)."""
+    text = clean_text(str(number_or_id))
+    cond = _visible_condition(ctx)
+    scoped = (lambda q: q) if cond is None else (lambda q: q.where(cond))
+    with ctx.sessions() as s:
+        found = s.execute(scoped(select(Complaint.id).where(Complaint.number == text))).scalar()
+        if found is None and text.isdigit() and int(text) <= MAX_DB_ID:  # a larger number is no id
+            found = s.execute(scoped(select(Complaint.id).where(Complaint.id == int(text)))).scalar()
+    if found is None:
+        raise NotFound(f"没有编号为 {text} 的投诉。")
+    return int(found)
+
+
+def history(ctx: ServiceContext, complaint_id: int) -> list[EventRow]:
+    return list(get_complaint(ctx, complaint_id).events)
+
+
+
+def handlers(ctx: ServiceContext) -> list[tuple[int, str, str]]:
+    """Active people who can handle complaints: (id, name, role label), for the handler pickers."""
+    with ctx.sessions() as s:
+        rows = s.execute(select(User.id, User.display_name, User.role).where(
+            User.active.is_(True), User.role.in_(business_roles()))
+            .order_by(User.role, User.display_name)).all()
+    return [(uid, name, Role(role).label) for uid, name, role in rows]
