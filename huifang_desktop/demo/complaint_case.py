@@ -11,11 +11,10 @@ from datetime import datetime, timedelta
 from huifang_desktop.demo.complaint_office import Batch, RowGenerator, sign
 from huifang_desktop.demo.complaint_specs import NEVER, Cluster, Spec
 from huifang_desktop.demo.complaint_steps import CaseSteps
+from huifang_desktop.domain import complaints as rules
 from huifang_desktop.domain.complaints import (
     ComplaintState,
     MessageKind,
-    needs_chase,
-    needs_closing_visit,
 )
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.domain.signoff import ReviewKind
@@ -65,10 +64,11 @@ class Case(CaseSteps):
             return
         if not escalated:
             notice[3] = True
-            if (c["kind"] == MessageKind.COMPLAINT.value and env.policy.escalate_overdue
+            if (c["kind"] == MessageKind.COMPLAINT.value and rules.should_escalate(self.state, deadline, start,
+                                                                                  env.policy)
                     and c["handler_role"] != Role.MANAGER.value and c["escalated_deadline"] != deadline):
                 self.escalate(start, deadline)
-        while chases < env.profile.chase_max and chase_at < t and needs_chase(self.state, deadline, chase_at):
+        while chases < env.profile.chase_max and chase_at < t and rules.needs_chase(self.state, deadline, chase_at):
             self.chase(chase_at)
             chases += 1
             chase_at = env.later(chase_at, env.profile.chase_every_workdays)
@@ -122,7 +122,7 @@ class Case(CaseSteps):
             if not self.reach(t):
                 return
         self.save_handling(t, second=False)
-        if not needs_closing_visit(s.anonymous, s.reply_only):  # the reply letter instead of a visit
+        if not rules.needs_closing_visit(s.anonymous, s.reply_only):  # the reply letter instead of a visit
             t = self.step(t, "", (1,))
             if not self.reach(t):
                 return

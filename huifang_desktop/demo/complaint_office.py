@@ -11,11 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select
 
+from huifang_desktop.domain import complaints as rules
 from huifang_desktop.domain.complaints import (
     MessageKind,
     Severity,
-    format_complaint_number,
-    sequence_scope,
 )
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.domain.signoff import ReviewKind, SignOff, content_hash, signature_hash
@@ -36,7 +35,6 @@ from huifang_desktop.storage.models import (
 if TYPE_CHECKING:
     from huifang_desktop.demo.complaint_specs import Env
 
-_KIND_PREFIX = {MessageKind.CONSULTATION: "ZX", MessageKind.SUGGESTION: "JY"}  # as services.complaints
 
 
 
@@ -103,17 +101,10 @@ def load_office(conn: Connection) -> Office:
 
 
 def pick_user(office: Office, role: Role, department_id: int | None, prefer: Sequence[int | None] = ()
-               ) -> int | None:
-    """services.complaints._pick_user on the loaded users: a preferred one, one of the department, anyone."""
-    people = office.by_role.get(role, [])
-    ids = {p.id for p in people}
-    for uid in prefer:
-        if uid is not None and uid in ids:
-            return uid
-    for p in people:
-        if p.department_id == department_id:
-            return p.id
-    return people[0].id if people else None
+              ) -> int | None:
+    """Routing as services.complaints does it (:func:`huifang_desktop.domain.complaints.pick_user`), on the
+    office's active users of ``role`` loaded once."""
+    return rules.pick_user([(p.id, p.department_id) for p in office.by_role.get(role, [])], department_id, prefer)
 
 
 
@@ -166,14 +157,13 @@ class RowGenerator:
         return value
 
     def number(self, kind: MessageKind, when: datetime) -> str:
-        """services.complaints._number: the kind's pattern and the counter of its scope."""
-        pattern = self.env.policy.number_pattern
-        if kind in _KIND_PREFIX:
-            pattern = _KIND_PREFIX[kind] + "{yyyymmdd}-{seq:03}"
-        name = f"complaint:{kind.value}:{sequence_scope(pattern, when.date())}"
+        """As services.complaints numbers it: the kind's pattern and the counter of its scope (domain rules),
+        the serial continued from the counter's value when the generator started."""
+        pattern = rules.number_pattern(kind, self.env.policy)
+        name = rules.number_counter(kind, pattern, when.date())
         serial = self.counters.get(name, 0) + 1
         self.counters[name] = self.batch.counters[name] = serial
-        return format_complaint_number(pattern, when.date(), serial)
+        return rules.format_complaint_number(pattern, when.date(), serial)
 
     def event(self, complaint_id: int, at: datetime, actor: Person | None, action: str, *,
               from_state: str = "", to_state: str = "", note: str = "") -> None:

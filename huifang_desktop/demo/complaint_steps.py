@@ -36,27 +36,24 @@ from huifang_desktop.demo.complaint_words import (
     mobile,
     person_name,
 )
+from huifang_desktop.domain import complaints as rules
+from huifang_desktop.domain import schedule
 from huifang_desktop.domain.complaints import (
     Channel,
     ComplaintState,
     Deadlines,
     MessageKind,
     Severity,
-    closing_outcome,
-    closing_visit_due,
-    closing_visit_role,
-    current_deadline,
-    deadlines,
-    escalated_role,
-    handler_role,
+    TransitionFacts,
 )
-from huifang_desktop.domain.roles import Role
-from huifang_desktop.domain.schedule import Assignee, PlannedVisit, follow_up, plan_key
+from huifang_desktop.domain.roles import Role, reaches_level
+from huifang_desktop.domain.schedule import Assignee, PlannedVisit, plan_key
 from huifang_desktop.domain.visits import (
     VisitMethod,
     VisitResult,
     VisitType,
 )
+from huifang_desktop.services import complaints as complaint_service
 from huifang_desktop.services.complaints import CLOSING_RULE
 
 _PENDING_PLAN, _DONE_PLAN, _CANCELLED_PLAN = "待回访", "已回访", "已取消"
@@ -121,10 +118,23 @@ class CaseSteps:
         c = self.c
         self.deadline_since = at
         visit_due = datetime.combine(c["visit_due"], self.env.policy.workday_end) if c["visit_due"] else None
-        c["deadline"] = current_deadline(self.state, Deadlines(c["first_reply_due"], c["handling_due"]),
+        c["deadline"] = rules.current_deadline(self.state, Deadlines(c["first_reply_due"], c["handling_due"]),
                                          visit_due)
 
+    def facts(self) -> TransitionFacts:
+        """What the complaint holds, as services.complaints gives it to the transition check."""
+        c = self.c
+        return TransitionFacts(
+            anonymous=c["anonymous"], reply_only=c["reply_only"],
+            reply_letter_attached=any(kind in complaint_service.REPLY_KINDS for _sha, _name, kind in self.files),
+            closing_visit_satisfied=c["visit_satisfied"], handling_result=c["result"],
+            withdraw_reason=c["withdraw_reason"])
+
     def move(self, at: datetime, actor: Person, target: ComplaintState, action: str, note: str = "") -> None:
+        """A state change, checked by the domain's workflow rule first (a move the services would refuse
+        raises here too), then applied as ``services.complaints._move`` applies it."""
+        rules.check_transition(self.state, target, actor_role=actor.role, severity=Severity(self.c["severity"]),
+                               facts=self.facts(), policy=self.env.policy)
         before = self.c["state"]
         self.c["state"] = target.value
         if target is ComplaintState.CLOSED:
@@ -159,7 +169,7 @@ class CaseSteps:
     def escalate(self, at: datetime, deadline: datetime) -> None:
         c = self.c
         current = Role(c["handler_role"])
-        up = escalated_role(current)
+        up = rules.escalated_role(current)
         if up is None:
             return
         new_handler = pick_user(self.env.office, up, c["department_id"])
@@ -242,14 +252,14 @@ class CaseSteps:
             else:
                 complainant, phone = person_name(rng), mobile(rng)
         dep = dep or self.registrar.department_id
-        role = handler_role(severity, policy)
+        role = rules.handler_role(severity, policy)
         prefer: list[int | None] = []
         if role is Role.CLERK:
             prefer = [self.customer[1] if self.customer else None, self.registrar.id]
         elif self.registrar.role is role:
             prefer = [self.registrar.id]
         handler = pick_user(office, role, dep, prefer)
-        dl = deadlines(s.received_at, kind, severity, policy, env.cal, special=s.special)
+        dl = rules.deadlines(s.received_at, kind, severity, policy, env.cal, special=s.special)
         cid = g.new_id("complaint")
         self.c = c = {
             "id": cid, "number": g.number(kind, s.received_at), "kind": kind.value,
@@ -360,7 +370,7 @@ class CaseSteps:
     def finish_handling(self, at: datetime) -> None:
         c, env = self.c, self.env
         actor = self.handler()
-        due = closing_visit_due(at, env.policy, env.cal)
+        due = rules.closing_visit_due(at, env.policy, env.cal)
         c["handled_at"], c["visit_due"] = at, due
         c["visit_satisfied"], c["visited_at"], c["satisfaction"] = None, None, ""
         c["visit_round"] += 1
@@ -377,8 +387,9 @@ class CaseSteps:
         if c["customer_id"] is None:
             c["visit_plan_id"] = None
             return None
-        role = closing_visit_role(Severity(c["severity"]), env.policy)
-        owner = c["handler_id"] if c["handler_id"] and Role(c["handler_role"]).rank >= role.rank else None
+        role = rules.closing_visit_role(Severity(c["severity"]), env.policy)
+        owner = rules.closing_visit_owner(c["handler_id"], Role(c["handler_role"]), Severity(c["severity"]),
+                                          env.policy)
         if owner is None:
             owner = pick_user(env.office, role, c["department_id"],
                                [self.customer[1] if self.customer else None])
@@ -460,13 +471,13 @@ class CaseSteps:
         c["satisfaction"], c["visit_note"] = satisfaction, note
         self.event(at, visitor, "结案回访", note=(satisfaction or ("满意" if satisfied else "不满意"))
                    + (f"：{note}" if note else ""))
-        if closing_outcome(bool(satisfied)) is ComplaintState.IN_PROGRESS:
+        if rules.closing_outcome(bool(satisfied)) is ComplaintState.IN_PROGRESS:
             c["visit_due"] = next_plan["due"] if next_plan is not None else None
             self.move(at, visitor, ComplaintState.IN_PROGRESS, "回访不满意退回",
                       "客户不满意，退回处理中" + (f"；已安排再次回访 {next_plan['due']:%Y-%m-%d}" if next_plan else ""))
             return False
-        required = handler_role(Severity(c["severity"]), env.policy)
-        if visitor.role.rank >= required.rank:
+        required = rules.handler_role(Severity(c["severity"]), env.policy)
+        if reaches_level(visitor.role, required):
             self.move(at, visitor, ComplaintState.CLOSED, "关闭", "结案回访满意")
             self.closed_now()
             return True
@@ -481,7 +492,7 @@ class CaseSteps:
                                 method=VisitMethod(plan["method"]), earliest=plan["earliest"],
                                 due=plan["due"], who=Assignee.OWNER, source_key=plan["source_key"],
                                 attempt=plan["attempt"])
-        nxt = follow_up(result, satisfied, plan["attempt"], visited_at.date(), env.rules, env.cal,
+        nxt = schedule.follow_up(result, satisfied, plan["attempt"], visited_at.date(), env.rules, env.cal,
                         previous=previous, origin=f"record:{plan['record_id']}")
         if nxt is None:
             return None
@@ -540,7 +551,7 @@ class CaseSteps:
         old_number, old_kind = c["number"], c["kind"]
         category = policy.categories[rng.randrange(len(policy.categories))]
         severity = s.severity
-        role = handler_role(severity, policy)
+        role = rules.handler_role(severity, policy)
         dep = c["department_id"] or actor.department_id
         prefer: list[int | None] = []
         if role is Role.CLERK:
@@ -548,7 +559,7 @@ class CaseSteps:
         elif actor.role is role:
             prefer = [actor.id]
         handler = pick_user(env.office, role, dep, prefer)
-        dl = deadlines(at, MessageKind.COMPLAINT, severity, policy, env.cal, special=s.special)
+        dl = rules.deadlines(at, MessageKind.COMPLAINT, severity, policy, env.cal, special=s.special)
         self.texts = self.case_texts(category)
         c.update(kind=MessageKind.COMPLAINT.value, severity=severity.value, category=category,
                  number=g.number(MessageKind.COMPLAINT, at), converted_from=old_number,

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from huifang_desktop.demo.visit_world import Cust, World
+from huifang_desktop.domain import planning, schedule
 from huifang_desktop.domain.schedule import (
     ROUTINE_RULE,
     TECHNICAL_RULE,
@@ -28,9 +29,6 @@ from huifang_desktop.domain.schedule import (
     Trigger,
     TriggerKind,
     add_months,
-    follow_up,
-    needs_follow_up,
-    plans_for_trigger,
 )
 from huifang_desktop.domain.visits import (
     VisitMethod,
@@ -42,7 +40,6 @@ from huifang_desktop.domain.visits import (
 # ordering), so the demo's plans and reports are made exactly as the services make theirs.
 from huifang_desktop.services.visits import (
     MANUAL_RULE,
-    _purchase_triggers,
 )
 from huifang_desktop.storage.models import (
     Counter,
@@ -310,15 +307,16 @@ class CustomerLife:
             day = buy.day.toordinal()
             if self.stop is not None and day > self.stop:
                 continue
-            for trigger in _purchase_triggers(buy.id, buy.day, buy.kind, buy.quantity, buy.warranty_end,
-                                              c.category, w.options):
+            for trigger in planning.purchase_triggers(
+                    buy.id, buy.day, buy.kind, buy.quantity, buy.warranty_end, c.category,
+                    w.options.end_customer_categories, dict(w.options.purchase_triggers)):
                 for planned, key in w.planner.plans(trigger):
                     due = planned.due.toordinal()
                     if not first <= due <= last:
                         continue
                     owner = c.owner_id
                     if planned.who is not Assignee.OWNER:
-                        owner = w.assignees.resolve(planned.who, c.owner_id, c.department_id)
+                        owner = w.assignee(planned.who, c.owner_id, c.department_id)
                     specs.append(((_OTHER, key, planned.rule_key, planned.visit_type, planned.method,
                                    planned.earliest.toordinal(), due, day, owner), buy.created_at))
         return specs
@@ -344,13 +342,13 @@ class CustomerLife:
                 continue
             trigger = Trigger(TriggerKind.BIRTHDAY, f"birthday:{c.id}", day=date.fromordinal(planned_on),
                               customer_birthday=born)
-            for planned in plans_for_trigger(trigger, w.rules, w.cal,
+            for planned in schedule.plans_for_trigger(trigger, w.rules, w.cal,
                                              horizon=date.fromordinal(planned_on + ahead)):
                 due = planned.due.toordinal()
                 if planned.source_key in seen or not self.start <= due <= w.horizon:
                     continue
                 seen.add(planned.source_key)
-                owner = w.assignees.resolve(planned.who, c.owner_id, c.department_id)
+                owner = w.assignee(planned.who, c.owner_id, c.department_id)
                 specs.append(((_OTHER, planned.source_key, planned.rule_key, planned.visit_type,
                                planned.method, planned.earliest.toordinal(), due, planned_on, owner), None))
         return specs
@@ -404,11 +402,11 @@ class CustomerLife:
         record_id = self.sink.emit(c, p, _DONE)
         self._release(p)
         policy = w.rules.follow_up
-        if p.attempt < policy.max_attempts and needs_follow_up(p.result, satisfied, policy):
+        if p.attempt < policy.max_attempts and schedule.needs_follow_up(p.result, satisfied, policy):
             previous = PlannedVisit(rule_key=p.rule, visit_type=p.vtype, method=p.method,
                                     earliest=date.fromordinal(p.earliest), due=date.fromordinal(p.due),
                                     who=Assignee.OWNER, source_key=p.key, attempt=p.attempt)
-            nxt = follow_up(p.result, satisfied, p.attempt, date.fromordinal(day), w.rules, w.cal,
+            nxt = schedule.follow_up(p.result, satisfied, p.attempt, date.fromordinal(day), w.rules, w.cal,
                             previous=previous)
             if nxt is not None and (self.stop is None or day < self.stop):
                 self.push(Plan(_OTHER, nxt.source_key, nxt.rule_key, nxt.visit_type, nxt.method,

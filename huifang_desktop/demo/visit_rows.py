@@ -14,6 +14,7 @@ from sqlalchemy import Connection, insert, update
 
 from huifang_desktop.demo.visit_history import REPORT_COUNTER, STOP, VISIT_COUNTER, Numbering, Plan, Sink
 from huifang_desktop.demo.visit_world import Cust, World
+from huifang_desktop.domain import visits as visit_rules
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.domain.signoff import ReviewKind, SignOff, content_hash, signature_hash
 from huifang_desktop.domain.visits import (
@@ -32,7 +33,6 @@ from huifang_desktop.services.visits import (
     REPORT_PENDING,
     ReportDraft,
     ReportProblem,
-    _ordered,
 )
 from huifang_desktop.storage.models import (
     Counter,
@@ -313,9 +313,9 @@ class Writer(Sink):
             average = (sum(scale.score(k) * n for k, n in on_scale.items()) / answered if answered else None)
             draft = ReportDraft(
                 clerk_id=clerk, clerk=w.people[clerk].name, start=self.date(day), end=self.date(day),
-                total=sum(rep.by_type.values()), by_type=_ordered(rep.by_type, (t.value for t in VisitType)),
-                by_result=_ordered(rep.by_result, (r.value for r in VisitResult)),
-                satisfaction=_ordered(rep.satisfaction, scale.levels),
+                total=sum(rep.by_type.values()), by_type=visit_rules.ordered_counts(rep.by_type, (t.value for t in VisitType)),
+                by_result=visit_rules.ordered_counts(rep.by_result, (r.value for r in VisitResult)),
+                satisfaction=visit_rules.ordered_counts(rep.satisfaction, scale.levels),
                 satisfied=sum(n for k, n in on_scale.items() if k in scale.satisfied), average_score=average,
                 problems=problems, scale_key=scale.key)
             signer = self.signers.get(clerk, self.default_signer)

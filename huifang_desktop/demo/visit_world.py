@@ -15,12 +15,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from huifang_desktop.domain import planning, schedule
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.schedule import (
     Assignee,
     RuleSet,
-    routine_due,
-    technical_due,
 )
 from huifang_desktop.domain.visits import (
     SatisfactionScale,
@@ -39,8 +38,6 @@ from huifang_desktop.services.visits import (
     INDEPENDENT_KEY,
     SCRIPTS_KEY,
     VisitOptions,
-    _Assignees,
-    _TriggerPlanner,
     load_options,
     load_rules,
     load_scale,
@@ -217,8 +214,8 @@ class World:
     purchases: dict[int, list[Buy]]
     people: dict[int, Person]
     days: Days
-    assignees: _Assignees
-    planner: _TriggerPlanner
+    staff: dict[str, list[tuple[int, int | None]]]  # active users by role: (id, department id), by id
+    planner: planning.TriggerPlanner
     results: dict[str, Pick]
     levels: Pick
     late: Pick
@@ -267,8 +264,6 @@ class World:
             people = {r.id: Person(r.id, r.role, r.department_id, r.display_name) for r in conn.execute(
                 select(User.id, User.role, User.department_id, User.display_name)
                 .where(User.active.is_(True)).order_by(User.id))}
-            assignees = _Assignees(conn)
-            assignees.resolve(Assignee.SUPERVISOR, None, None)  # loads the people now, while connected
         weights = dict(profile.satisfaction_weights)
         levels = weights.get(scale.key) or tuple(0.5 ** i for i in range(len(scale.levels)))
         if len(levels) != len(scale.levels):
@@ -282,8 +277,8 @@ class World:
             ctx=ctx, profile=profile, seed=seed, rules=rules, cal=cal, options=options, scale=scale,
             independent=bool(get_value(ctx, INDEPENDENT_KEY, False)), scripts=scripts, today=today,
             now=now, limit=limit, start=start, horizon=horizon, customers=customers, purchases=purchases,
-            people=people, days=Days(cal, start - 800, horizon + 500), assignees=assignees,
-            planner=_TriggerPlanner(rules, cal), results=results,
+            people=people, days=Days(cal, start - 800, horizon + 500), staff=_staff(people),
+            planner=planning.TriggerPlanner(rules, cal), results=results,
             levels=Pick(scale.levels, levels), late=Pick(late_items, [w for *_, w in profile.late_workdays]),
             early=Pick(range(len(profile.early_workdays)), profile.early_workdays),
             manual_types=Pick([VisitType(t) for t, _ in profile.manual_types], [w for _, w in profile.manual_types]),
@@ -293,12 +288,16 @@ class World:
             stop_days={s: (a, b) for s, a, b in profile.stop_days},
             technical_grades=frozenset(g.upper() for g in rules.technical_grades))
 
+    def assignee(self, who: Assignee, owner_id: int | None, department_id: int | None) -> int | None:
+        """Who makes a planned visit (the rule's ``who``), as the catch-up resolves it."""
+        return planning.assignee_for(who, owner_id, department_id, self.staff)
+
     def routine(self, grade: str, base: int) -> tuple[int, int, str] | None:
         """(earliest, due, key suffix) of the routine plan counted from ``base``, as the catch-up plans it."""
         memo = self.routine_memo.get((grade, base))
         if memo is None:
             day = date.fromordinal(base)
-            p = routine_due(grade, day, day, self.rules, self.cal, origin="")
+            p = schedule.routine_due(grade, day, day, self.rules, self.cal, origin="")
             if p is None:
                 return None
             memo = (p.earliest.toordinal(), p.due.toordinal(), p.source_key)
@@ -309,7 +308,7 @@ class World:
         memo = self.technical_memo.get((grade, base))
         if memo is None:
             day = date.fromordinal(base)
-            p = technical_due(grade, day, day, self.rules, self.cal, origin="")
+            p = schedule.technical_due(grade, day, day, self.rules, self.cal, origin="")
             if p is None:
                 return None
             memo = (p.earliest.toordinal(), p.due.toordinal(), p.source_key)
@@ -317,3 +316,8 @@ class World:
         return memo
 
 
+def _staff(people: dict[int, Person]) -> dict[str, list[tuple[int, int | None]]]:
+    out: dict[str, list[tuple[int, int | None]]] = {}
+    for p in sorted(people.values(), key=lambda p: p.id):
+        out.setdefault(p.role, []).append((p.id, p.department_id))
+    return out

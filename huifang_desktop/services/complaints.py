@@ -53,6 +53,7 @@ from huifang_desktop.domain.complaints import (
     check_transition,
     closing_outcome,
     closing_visit_due,
+    closing_visit_owner,
     closing_visit_role,
     current_deadline,
     deadlines,
@@ -63,7 +64,9 @@ from huifang_desktop.domain.complaints import (
     likely_repeats,
     needs_chase,
     needs_closing_visit,
-    sequence_scope,
+    number_counter,
+    number_pattern,
+    pick_user,
     subject_similarity,
 )
 from huifang_desktop.domain.errors import FieldError, ValidationError
@@ -114,7 +117,6 @@ MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 ATTACHMENT_KINDS: tuple[str, ...] = ("答复函", "公开信", "照片", "扫描件", "其他")
 REPLY_KINDS = frozenset({"答复函", "公开信"})
 REPLY_WAYS: tuple[str, ...] = ("电话", "当面", "书面", "短信", "邮件", "微信")
-_KIND_PREFIX = {MessageKind.CONSULTATION: "ZX", MessageKind.SUGGESTION: "JY"}
 _PLAN_KEY = re.compile(r"^complaint:(\d+)#")
 _OPEN = tuple(s.value for s in OPEN_STATES)
 REVIEW_PENDING, REVIEW_RETURNED, REVIEW_SIGNED = "待审阅", "退回", "已签字"  # Complaint.review_status
@@ -450,16 +452,9 @@ def _refresh_deadline(c: Complaint, policy: ComplaintPolicy) -> None:
 def _pick_user(s: Session, role: Role, department_id: int | None, prefer: Sequence[int | None] = ()
                ) -> int | None:
     """An active user of ``role``: a preferred one first, then one in the department, then anyone."""
-    rows = s.execute(select(User.id, User.role, User.department_id)
+    rows = s.execute(select(User.id, User.department_id)
                      .where(User.active.is_(True), User.role == role.value).order_by(User.id)).all()
-    ids = [r[0] for r in rows]
-    for uid in prefer:
-        if uid is not None and uid in ids:
-            return uid
-    for uid, _r, dep in rows:
-        if dep == department_id:
-            return uid
-    return ids[0] if ids else None
+    return pick_user([(uid, dep) for uid, dep in rows], department_id, prefer)
 
 
 def _user_name(s: Session, user_id: int | None) -> str:
@@ -469,11 +464,8 @@ def _user_name(s: Session, user_id: int | None) -> str:
 
 
 def _number(s: Session, kind: MessageKind, policy: ComplaintPolicy, when: datetime) -> str:
-    pattern = policy.number_pattern
-    if kind in _KIND_PREFIX:
-        pattern = _KIND_PREFIX[kind] + "{yyyymmdd}-{seq:03}"
-    scope = f"{kind.value}:{sequence_scope(pattern, when.date())}"
-    return format_complaint_number(pattern, when.date(), next_serial(s, f"complaint:{scope}"))
+    pattern = number_pattern(kind, policy)
+    return format_complaint_number(pattern, when.date(), next_serial(s, number_counter(kind, pattern, when.date())))
 
 
 # --- reading -----------------------------------------------------------------------------------------
@@ -1038,8 +1030,7 @@ def _plan_closing_visit(s: Session, ctx: ServiceContext, c: Complaint, policy: C
         c.visit_plan_id = None
         return None
     role = closing_visit_role(Severity(c.severity), policy)
-    handler_role_now = Role(c.handler_role)
-    owner = c.handler_id if c.handler_id and reaches_level(handler_role_now, role) else None
+    owner = closing_visit_owner(c.handler_id, Role(c.handler_role), Severity(c.severity), policy)
     if owner is None:
         customer = s.get(Customer, c.customer_id)
         owner = _pick_user(s, role, c.department_id, [customer.owner_id if customer else None])
