@@ -17,9 +17,10 @@ from huifang_desktop.domain.complaints import (
     MessageKind,
 )
 from huifang_desktop.domain.roles import Role
-from huifang_desktop.domain.signoff import ReviewKind
+from huifang_desktop.domain.signoff import ReviewKind, ReviewStatus
 
-_REVIEW_PENDING, _REVIEW_RETURNED, _REVIEW_SIGNED = "待审阅", "退回", "已签字"  # as services.complaints / review
+_REVIEW_PENDING, _REVIEW_RETURNED, _REVIEW_SIGNED = (ReviewStatus.PENDING.value, ReviewStatus.RETURNED.value,
+                                                    ReviewStatus.SIGNED.value)
 
 
 

@@ -48,7 +48,9 @@ from huifang_desktop.domain.complaints import (
 )
 from huifang_desktop.domain.roles import Role, reaches_level
 from huifang_desktop.domain.schedule import Assignee, PlannedVisit, plan_key
+from huifang_desktop.domain.signoff import ReviewStatus
 from huifang_desktop.domain.visits import (
+    PlanState,
     VisitMethod,
     VisitResult,
     VisitType,
@@ -56,9 +58,10 @@ from huifang_desktop.domain.visits import (
 from huifang_desktop.services import complaints as complaint_service
 from huifang_desktop.services.complaints import CLOSING_RULE
 
-_PENDING_PLAN, _DONE_PLAN, _CANCELLED_PLAN = "待回访", "已回访", "已取消"
+_PENDING_PLAN, _DONE_PLAN, _CANCELLED_PLAN = PlanState.PENDING.value, PlanState.DONE.value, PlanState.CANCELLED.value
 _STATES = {s.value: s for s in ComplaintState}
-_REVIEW_PENDING, _REVIEW_RETURNED, _REVIEW_SIGNED = "待审阅", "退回", "已签字"  # as services.complaints / review
+_REVIEW_PENDING, _REVIEW_RETURNED, _REVIEW_SIGNED = (ReviewStatus.PENDING.value, ReviewStatus.RETURNED.value,
+                                                    ReviewStatus.SIGNED.value)
 
 
 
@@ -132,7 +135,7 @@ class CaseSteps:
 
     def move(self, at: datetime, actor: Person, target: ComplaintState, action: str, note: str = "") -> None:
         """A state change, checked by the domain's workflow rule first (a move the services would refuse
-        raises here too), then applied as ``services.complaints._move`` applies it."""
+        raises here too), then applied as the complaint services apply it."""
         rules.check_transition(self.state, target, actor_role=actor.role, severity=Severity(self.c["severity"]),
                                facts=self.facts(), policy=self.env.policy)
         before = self.c["state"]

@@ -46,7 +46,7 @@ from huifang_desktop.domain.complaints import (
 )
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission
-from huifang_desktop.domain.signoff import ReviewKind
+from huifang_desktop.domain.signoff import ReviewKind, ReviewStatus
 from huifang_desktop.domain.visits import (
     format_visit_number,
 )
@@ -67,7 +67,8 @@ from huifang_desktop.storage.models import (
     VisitRecord,
 )
 
-_REVIEW_PENDING, _REVIEW_RETURNED, _REVIEW_SIGNED = "待审阅", "退回", "已签字"  # as services.complaints / review
+_REVIEW_PENDING, _REVIEW_RETURNED, _REVIEW_SIGNED = (ReviewStatus.PENDING.value, ReviewStatus.RETURNED.value,
+                                                    ReviewStatus.SIGNED.value)
 _ANALYZED = ("complaint", "complaint_event", "complaint_occurrence", "visit_plan", "visit_record")
 
 ProgressFn = Callable[[int, int], bool | None]

@@ -31,13 +31,11 @@ from huifang_desktop.domain.schedule import (
     add_months,
 )
 from huifang_desktop.domain.visits import (
+    PlanState,
     VisitMethod,
     VisitResult,
     VisitType,
 )
-
-# The catch-up's own helpers (trigger planner with its memo, purchase → trigger mapping, who visits, report
-# ordering), so the demo's plans and reports are made exactly as the services make theirs.
 from huifang_desktop.services.visits import (
     MANUAL_RULE,
 )
@@ -51,7 +49,7 @@ from huifang_desktop.storage.models import (
 VISIT_COUNTER = "visit:"  # + YYYYMMDD, the counter record_visit draws 回访编号 from
 REPORT_COUNTER = "report:"  # + YYYYMMDD, save_report's
 
-_PENDING, _DONE, _CANCELLED = "待回访", "已回访", "已取消"
+_PENDING, _DONE, _CANCELLED = PlanState.PENDING.value, PlanState.DONE.value, PlanState.CANCELLED.value
 _SUCCESS = VisitResult.SUCCESS
 
 # --- the simulation ----------------------------------------------------------------------------------------

@@ -18,14 +18,12 @@ from huifang_desktop.domain import visits as visit_rules
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.domain.signoff import ReviewKind, SignOff, content_hash, signature_hash
 from huifang_desktop.domain.visits import (
+    PlanState,
     VisitResult,
     VisitType,
     format_visit_number,
     needs_signature,
 )
-
-# The catch-up's own helpers (trigger planner with its memo, purchase → trigger mapping, who visits, report
-# ordering), so the demo's plans and reports are made exactly as the services make theirs.
 from huifang_desktop.services.visits import (
     RECORD_PENDING,
     RECORD_RETURNED,
@@ -41,7 +39,7 @@ from huifang_desktop.storage.models import (
     VisitReport,
 )
 
-_PENDING, _DONE, _CANCELLED = "待回访", "已回访", "已取消"
+_PENDING, _DONE, _CANCELLED = PlanState.PENDING.value, PlanState.DONE.value, PlanState.CANCELLED.value
 _SUCCESS = VisitResult.SUCCESS
 
 # --- second pass: the rows ---------------------------------------------------------------------------------

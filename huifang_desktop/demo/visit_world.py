@@ -31,9 +31,6 @@ from huifang_desktop.domain.visits import (
 from huifang_desktop.domain.workcal import WorkCalendar
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.settings import get_value
-
-# The catch-up's own helpers (trigger planner with its memo, purchase → trigger mapping, who visits, report
-# ordering), so the demo's plans and reports are made exactly as the services make theirs.
 from huifang_desktop.services.visits import (
     INDEPENDENT_KEY,
     SCRIPTS_KEY,

@@ -68,9 +68,6 @@ from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
-
-# The catch-up's own helpers (trigger planner with its memo, purchase → trigger mapping, who visits, report
-# ordering), so the demo's plans and reports are made exactly as the services make theirs.
 from huifang_desktop.storage.chain import chain_rows
 from huifang_desktop.storage.models import (
     AuditLog,
