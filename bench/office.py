@@ -7,7 +7,7 @@ Sizes (customers / visit plans / complaints / service records):
 * ``tiny``       60 /       600 /     30 /     120 — for the test suite (proves every benchmark still runs),
   with ``micro`` (30 / 300 / 15 / 60) as its scaling partner.
 
-The office is made by :func:`huifang_desktop.services.demo.generate_demo` (what ``huifang-desktop demo
+The office is made by :func:`huifang_desktop.demo.generate_demo` (what ``huifang-desktop demo
 --customers N --visits M --complaints K`` runs) with :data:`BENCH_PROFILE`, then the 售后服务台账 is filled by
 :func:`fill_service_records` (bench-side bulk inserts; the demo has no service records). Today is fixed at
 2026-11-24 09:00 so the cached office and every measure agree on what is overdue.
@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import CACHE_DIR, _checkpoint
-from huifang_desktop.services.demo import DemoProfile, VisitProfile
+from huifang_desktop.demo import DemoProfile, VisitProfile
 
 TODAY = date(2026, 11, 24)
 NOW = datetime(2026, 11, 24, 9, 0)
@@ -104,7 +104,7 @@ def _say(text: str, *, end: str = "\n") -> None:
 def office_db(size: OfficeSize, seed: int = 1, *, rebuild: bool = False) -> Office:
     """The cached office of ``size`` (built now when missing, stale or ``rebuild``)."""
     from huifang_desktop.services.context import ServiceContext
-    from huifang_desktop.services.demo import generate_demo
+    from huifang_desktop.demo import generate_demo
     from huifang_desktop.storage.db import head_revision, make_engine, make_session_factory, sqlite_url, upgrade
 
     revision = head_revision()

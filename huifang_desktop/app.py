@@ -335,7 +335,8 @@ def ensure_demo_office(ctx, paths: AppPaths, customers: int = 2000,  # type: ign
                        report: Callable[[str], None] | None = None) -> None:
     """``--demo``: make the example office on an empty database; open only a database made as one.
     ``report(text)``: the progress, for the window (it says 正在生成示例办公室：客户 1200/2000…)."""
-    from huifang_desktop.services import demo, users
+    from huifang_desktop import demo
+    from huifang_desktop.services import users
 
     if users.has_users(ctx):
         if not users.is_demo_office(ctx):
@@ -365,7 +366,7 @@ def _print_demo_users(result) -> None:  # type: ignore[no-untyped-def]
 # --- commands -----------------------------------------------------------------------------------------
 
 def cmd_demo(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
-    from huifang_desktop.services import demo
+    from huifang_desktop import demo
 
     result = demo.generate_demo(ctx, customers=args.customers, visits=args.visits, complaints=args.complaints,
                                 seed=args.seed)

@@ -17,14 +17,14 @@ Workflow::
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
-from huifang_desktop.domain.roles import Role
+from huifang_desktop.domain.roles import Role, reaches_level
 from huifang_desktop.domain.validation import clean_text, normalize_phone, to_halfwidth
 from huifang_desktop.domain.workcal import WorkCalendar
 
@@ -266,6 +266,30 @@ def escalated_role(current: Role) -> Role | None:
 
 
 _ESCALATION = {Role.CLERK: Role.SUPERVISOR, Role.SUPERVISOR: Role.MANAGER}
+
+
+def pick_user(people: Sequence[tuple[int, int | None]], department_id: int | None,
+              prefer: Iterable[int | None] = ()) -> int | None:
+    """Who takes a complaint at a level: of the active users at that level (``(id, department_id)``, by id),
+    a preferred one first (the customer's owner, the acting user), then the first of the complaint's
+    department, then the first at all; None when nobody is at that level."""
+    ids = [uid for uid, _dep in people]
+    for uid in prefer:
+        if uid is not None and uid in ids:
+            return uid
+    for uid, dep in people:
+        if dep == department_id:
+            return uid
+    return ids[0] if ids else None
+
+
+def closing_visit_owner(handler_id: int | None, handler_level: Role, severity: Severity,
+                        policy: ComplaintPolicy) -> int | None:
+    """The handler makes the closing visit when at the level the severity asks (or above); None: somebody at
+    that level is picked (:func:`pick_user`, the customer's owner preferred)."""
+    if handler_id and reaches_level(handler_level, closing_visit_role(severity, policy)):
+        return handler_id
+    return None
 
 
 # -------------------------------------------------------------------------------------- deadlines
@@ -548,6 +572,22 @@ def sequence_scope(pattern: str, when: date) -> str:
     if scope == "year":
         return f"year:{when.year}"
     return "all"
+
+
+_MESSAGE_PREFIX = {MessageKind.CONSULTATION: "ZX", MessageKind.SUGGESTION: "JY"}
+
+
+def number_pattern(kind: MessageKind, policy: ComplaintPolicy) -> str:
+    """投诉 are numbered by the office's pattern; 咨询 and 建议 by their own (``ZX``/``JY`` + date + serial)."""
+    kind = MessageKind(kind)
+    if kind in _MESSAGE_PREFIX:
+        return _MESSAGE_PREFIX[kind] + "{yyyymmdd}-{seq:03}"
+    return policy.number_pattern
+
+
+def number_counter(kind: MessageKind, pattern: str, when: date) -> str:
+    """The counter a number's serial is drawn from: one per kind and scope (``complaint:投诉:day:2026-11-24``)."""
+    return f"complaint:{MessageKind(kind).value}:{sequence_scope(pattern, when)}"
 
 
 # ------------------------------------------------------------------------------- repeat detection

@@ -324,3 +324,11 @@ def phone_script(visit_type: VisitType | str,
     if scripts is not None and vt.value in scripts:
         return tuple(scripts[vt.value])
     return DEFAULT_PHONE_SCRIPTS[vt]
+
+
+def ordered_counts(counts: Mapping[str, int], order: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    """The non-zero counts of a report (by type, result, satisfaction level) in ``order``, then any other
+    key alphabetically (a type or level no longer in the settings)."""
+    known = [k for k in order if counts.get(k)]
+    rest = sorted(k for k in counts if k not in set(known) and counts[k])
+    return tuple((k, int(counts[k])) for k in [*known, *rest])

@@ -57,7 +57,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.importing import ImportTarget
-from huifang_desktop.domain.roles import Permission, Role, can
+from huifang_desktop.domain.planning import TriggerPlanner as _TriggerPlanner
+from huifang_desktop.domain.planning import assignee_for, purchase_triggers
+from huifang_desktop.domain.roles import Permission, can
 from huifang_desktop.domain.schedule import (
     FOLLOW_UP_RULE,
     ROUTINE_RULE,
@@ -96,6 +98,7 @@ from huifang_desktop.domain.visits import (
     format_visit_number,
     needs_signature,
     on_time_rate,
+    ordered_counts,
     phone_script,
     signature_substitute,
     signed_form_state,
@@ -568,20 +571,12 @@ class _Assignees:
         self._by_role: dict[str, list[tuple[int, int | None]]] | None = None
 
     def resolve(self, who: Assignee, owner_id: int | None, department_id: int | None) -> int | None:
-        # by severity: the trigger's hook (complaints) resolves the severity before planning
-        if who is Assignee.OWNER or who is Assignee.BY_SEVERITY:
-            return owner_id
-        role = Role.SUPERVISOR if who is Assignee.SUPERVISOR else Role.MANAGER
-        if self._by_role is None:
+        if self._by_role is None and who in (Assignee.SUPERVISOR, Assignee.MANAGER):
             self._by_role = {}
             q = select(User.id, User.role, User.department_id).where(User.active.is_(True)).order_by(User.id)
             for uid, r, dep in self._conn.execute(q):
                 self._by_role.setdefault(r, []).append((uid, dep))
-        people = self._by_role.get(role.value, [])
-        same = [uid for uid, dep in people if dep == department_id]
-        if same:
-            return same[0]
-        return people[0][0] if people else owner_id
+        return assignee_for(who, owner_id, department_id, self._by_role or {})
 
 
 _PLAN_TABLE = cast(Table, VisitPlan.__table__)
@@ -667,51 +662,10 @@ def _insert_plans(conn: Connection | Session, dialect: str, wanted: list[_Wanted
     return rows, len(unique) - len(rows)
 
 
-class _TriggerPlanner:
-    """:func:`plans_for_trigger` with a memo for the catch-up over many purchases.
-
-    A trigger's windows depend on its kind and dates, and on its units only through the rules' unit limits;
-    so triggers of the same shape get the same plans, under their own keys (``origin#rule…``, see
-    :func:`huifang_desktop.domain.schedule.plan_key`). Kinds with a sampled rule (0 < rate < 1) are
-    planned one by one, since sampling depends on the record's key.
-    """
-
-    _TEMPLATE = "t"
-
-    def __init__(self, rules: RuleSet, cal: WorkCalendar) -> None:
-        self.rules, self.cal = rules, cal
-        self._memo: dict[Any, list[PlannedVisit]] = {}
-        self._sampled = {r.trigger for r in rules.rules if r.enabled and 0.0 < r.sample_rate < 1.0}
-        self._by_kind: dict[TriggerKind, list[Any]] = {}
-        for r in rules.rules:
-            self._by_kind.setdefault(r.trigger, []).append(r)
-
-    def plans(self, trigger: Trigger, horizon: date | None = None) -> list[tuple[PlannedVisit, str]]:
-        if trigger.kind in self._sampled:
-            planned = plans_for_trigger(trigger, self.rules, self.cal, horizon=horizon)
-            return [(p, p.source_key) for p in planned]
-        shape = replace(trigger, source_key=self._TEMPLATE, units=0)
-        applies = tuple(r.applies_to(trigger) for r in self._by_kind.get(trigger.kind, ()))
-        memo_key = (shape, applies, horizon)
-        template = self._memo.get(memo_key)
-        if template is None:
-            template = plans_for_trigger(replace(trigger, source_key=self._TEMPLATE), self.rules, self.cal,
-                                         horizon=horizon)
-            self._memo[memo_key] = template
-        cut = len(self._TEMPLATE)
-        return [(p, trigger.source_key + p.source_key[cut:]) for p in template]
-
-
 def _purchase_triggers(purchase_id: int, day: date, kind: str, quantity: int, warranty_end: date | None,
                        category: str, options: VisitOptions) -> list[Trigger]:
-    source = f"purchase:{purchase_id}"
-    if category in options.end_customer_categories:
-        return [Trigger(TriggerKind.END_CUSTOMER_PURCHASE, source, day=day, units=max(quantity, 0),
-                        warranty_end=warranty_end)]
-    mapped = dict(options.purchase_triggers).get(kind)
-    if mapped is None:
-        return []
-    return [Trigger(TriggerKind(mapped), source, day=day, units=max(quantity, 0), warranty_end=warranty_end)]
+    return purchase_triggers(purchase_id, day, kind, quantity, warranty_end, category,
+                             options.end_customer_categories, dict(options.purchase_triggers))
 
 
 def _next_birthday(born: date, today: date) -> date:
@@ -1583,10 +1537,7 @@ def list_records(ctx: ServiceContext, *, start: date | None = None, end: date | 
 
 # --- reports (回访报告表) -----------------------------------------------------------------------------
 
-def _ordered(counts: Mapping[str, int], order: Iterable[str]) -> tuple[tuple[str, int], ...]:
-    known = [k for k in order if counts.get(k)]
-    rest = sorted(k for k in counts if k not in set(known) and counts[k])
-    return tuple((k, int(counts[k])) for k in [*known, *rest])
+_ordered = ordered_counts
 
 
 def draft_report(ctx: ServiceContext, clerk_id: int, start: date, end: date) -> ReportDraft:

@@ -14,7 +14,7 @@ from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.services import settings, users
 from huifang_desktop.services.context import ServiceContext, UserInfo
-from huifang_desktop.services.demo import generate_demo
+from huifang_desktop.demo import generate_demo
 from huifang_desktop.services.errors import NotFound, PermissionDenied, ServiceError
 from huifang_desktop.services.users import AccountLocked, LoginFailed, NotDemoOffice, authenticate
 from huifang_desktop.storage.models import AuditLog, User

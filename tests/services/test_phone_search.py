@@ -21,7 +21,7 @@ from huifang_desktop.services.customers import (
     register_customer,
     update_customer,
 )
-from huifang_desktop.services.demo import generate_demo
+from huifang_desktop.demo import generate_demo
 from huifang_desktop.storage.models import Contact, Customer, PhoneSuffix
 from huifang_desktop.storage.queries import CustomerFilter, customer_text_probe
 from tests.services.test_importing import _validate, ugly_customer_workbook

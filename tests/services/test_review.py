@@ -20,7 +20,6 @@ from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.domain.signoff import Integrity, ReviewKind, ReviewRules
 from huifang_desktop.services import complaints as cs
 from huifang_desktop.services import review as rv
-from huifang_desktop.services import signing
 from huifang_desktop.services import visits as v
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.customers import register_customer
@@ -488,35 +487,6 @@ def test_export_audit_writes_the_columns_and_logs_itself(ctx: ServiceContext, sc
     assert rv.audit_log(sctx, rv.AuditFilter(action="导出操作日志")).total == 1
     with pytest.raises(v.ExportError):
         rv.export_audit(sctx, tmp_path / "missing" / "x.xlsx")
-
-
-# --- the demo's history ------------------------------------------------------------------------------------
-
-def test_seed_review_history_signs_returns_and_reopens_through_the_services(
-        ctx: ServiceContext, cctx: ServiceContext, c2ctx: ServiceContext, sctx: ServiceContext,
-        mctx: ServiceContext) -> None:
-    for i, name in enumerate(("甲公司", "乙公司", "丙公司", "丁公司", "戊公司", "己公司", "庚公司", "辛公司")):
-        who = cctx if i % 2 else c2ctx
-        c = customer(who, name)
-        for day in (17, 18, 19, 20):
-            record(who, c, f"2026-11-{day} 09:{i:02d}")
-    total = rv.review_queue(ctx).total
-    keys = {c.user.id: signing.unlock(c, PASSWORD) for c in (sctx, mctx)}  # the demo knows the passwords
-    assert rv.seed_review_history(ctx, seed=3).signed == 0  # without a key nobody can sign
-    result = rv.seed_review_history(ctx, seed=3, keys=keys)
-    assert result.signed > 0 and result.returned > 0 and result.reopened == result.resubmitted == 3
-    first_signatures = result.signed - result.reopened  # the reopened ones were signed a second time
-    assert rv.review_queue(ctx).total == total - first_signatures - result.returned
-    assert len(rv.returned_queue(sctx, mine=False).groups) >= 1
-    assert rv.audit_log(sctx, rv.AuditFilter(action="撤回签字")).total == 3
-    revised = [i for i in rv.signed_queue(sctx, since=date(2026, 1, 1)).items() if i.revision == 1]
-    assert len(revised) == 3 and all(i.integrity is Integrity.INTACT for i in revised)
-    assert rv.tampered_items(sctx) == []
-
-
-def test_seed_review_history_without_signers_does_nothing(ctx: ServiceContext, cctx: ServiceContext) -> None:
-    record(cctx, customer(cctx))
-    assert rv.seed_review_history(ctx) == rv.SeedResult(0, 0, 0, 0)
 
 
 def test_report_rows_of_the_review_match_the_stored_report(ctx: ServiceContext, cctx: ServiceContext,

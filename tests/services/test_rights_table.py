@@ -28,9 +28,6 @@ from huifang_desktop.services import (
     backups,
     complaints,
     customers,
-    demo,
-    demo_complaints,
-    demo_visits,
     importing,
     ledgers,
     presets,
@@ -166,10 +163,6 @@ NEEDS: dict[str, tuple[tuple[Permission, ...], Call]] = {
     "customers.recompute_grade": ((P.EDIT_CUSTOMERS,), lambda c, w: customers.recompute_grade(c, NO)),
     "customers.pin_grade": ((P.PIN_GRADE,), lambda c, w: customers.pin_grade(c, NO, "A", "大客户")),
     "customers.reassign_customers": ((P.REASSIGN,), lambda c, w: customers.reassign_customers(c, NO, [NO])),
-    "demo.generate_demo": ((P.MANAGE_USERS,), lambda c, w: demo.generate_demo(c, customers=-1)),
-    "demo_complaints.generate_complaints": ((P.MANAGE_USERS,),
-                                            lambda c, w: demo_complaints.generate_complaints(c, -1)),
-    "demo_visits.generate_visits": ((P.MANAGE_USERS,), lambda c, w: demo_visits.generate_visits(c, -1)),
     "importing.save_mapping": ((P.EDIT_CUSTOMERS,), lambda c, w: importing.save_mapping(
         c, importing.ImportTarget.CUSTOMERS, {})),
     "importing.validate": ((P.EDIT_CUSTOMERS,), lambda c, w: importing.validate(
@@ -213,7 +206,6 @@ NEEDS: dict[str, tuple[tuple[Permission, ...], Call]] = {
     "audit.audit_actions": ((P.VIEW_AUDIT,), lambda c, w: audit.audit_actions(c)),
     "audit.audit_rows": ((P.VIEW_AUDIT,), lambda c, w: audit.audit_rows(c)),
     "audit.export_audit": ((P.VIEW_AUDIT,), lambda c, w: audit.export_audit(c, w.tmp / f"a{c.user.id}.xlsx")),
-    "review.seed_review_history": ((P.MANAGE_USERS,), lambda c, w: review.seed_review_history(c)),
     "service_records.save_options": ((P.MANAGE_SETTINGS,), lambda c, w: service_records.save_options(
         c, service_records.load_options(c))),
     "service_records.add_service_record": ((P.EDIT_CUSTOMERS,), lambda c, w: service_records.add_service_record(

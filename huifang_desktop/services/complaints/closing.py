@@ -12,6 +12,7 @@ from huifang_desktop.domain.complaints import (
     ComplaintState,
     Severity,
     closing_outcome,
+    closing_visit_owner,
     closing_visit_role,
     handler_role,
 )
@@ -58,8 +59,7 @@ def _plan_closing_visit(s: Session, ctx: ServiceContext, c: Complaint, policy: C
         c.visit_plan_id = None
         return None
     role = closing_visit_role(Severity(c.severity), policy)
-    handler_role_now = Role(c.handler_role)
-    owner = c.handler_id if c.handler_id and reaches_level(handler_role_now, role) else None
+    owner = closing_visit_owner(c.handler_id, Role(c.handler_role), Severity(c.severity), policy)
     if owner is None:
         customer = s.get(Customer, c.customer_id)
         owner = _pick_user(s, role, c.department_id, [customer.owner_id if customer else None])

@@ -21,7 +21,9 @@ from huifang_desktop.domain.complaints import (
     check_transition,
     current_deadline,
     format_complaint_number,
-    sequence_scope,
+    number_counter,
+    number_pattern,
+    pick_user,
 )
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, Role, reaches_level
@@ -32,7 +34,6 @@ from huifang_desktop.domain.validation import (
     optional_text,
 )
 from huifang_desktop.services.complaints.model import (
-    _KIND_PREFIX,
     REPLY_KINDS,
     REVIEW_PENDING,
     REVIEW_RETURNED,
@@ -167,16 +168,9 @@ def _refresh_deadline(c: Complaint, policy: ComplaintPolicy) -> None:
 def _pick_user(s: Session, role: Role, department_id: int | None, prefer: Sequence[int | None] = ()
                ) -> int | None:
     """An active user of ``role``: a preferred one first, then one in the department, then anyone."""
-    rows = s.execute(select(User.id, User.role, User.department_id)
+    rows = s.execute(select(User.id, User.department_id)
                      .where(User.active.is_(True), User.role == role.value).order_by(User.id)).all()
-    ids = [r.id for r in rows]
-    for uid in prefer:
-        if uid is not None and uid in ids:
-            return uid
-    for r in rows:
-        if r.department_id == department_id:
-            return int(r.id)
-    return ids[0] if ids else None
+    return pick_user([(r.id, r.department_id) for r in rows], department_id, prefer)
 
 
 def _user_name(s: Session, user_id: int | None) -> str:
@@ -186,11 +180,8 @@ def _user_name(s: Session, user_id: int | None) -> str:
 
 
 def _number(s: Session, kind: MessageKind, policy: ComplaintPolicy, when: datetime) -> str:
-    pattern = policy.number_pattern
-    if kind in _KIND_PREFIX:
-        pattern = _KIND_PREFIX[kind] + "{yyyymmdd}-{seq:03}"
-    scope = f"{kind.value}:{sequence_scope(pattern, when.date())}"
-    return format_complaint_number(pattern, when.date(), next_serial(s, f"complaint:{scope}"))
+    pattern = number_pattern(kind, policy)
+    return format_complaint_number(pattern, when.date(), next_serial(s, number_counter(kind, pattern, when.date())))
 
 
 

@@ -26,7 +26,6 @@ MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 ATTACHMENT_KINDS: tuple[str, ...] = ("答复函", "公开信", "照片", "扫描件", "其他")
 REPLY_KINDS = frozenset({"答复函", "公开信"})
 REPLY_WAYS: tuple[str, ...] = ("电话", "当面", "书面", "短信", "邮件", "微信")
-_KIND_PREFIX = {MessageKind.CONSULTATION: "ZX", MessageKind.SUGGESTION: "JY"}
 _PLAN_KEY = re.compile(r"^complaint:(\d+)#")
 _OPEN = tuple(s.value for s in OPEN_STATES)
 REVIEW_PENDING, REVIEW_RETURNED, REVIEW_SIGNED = "待审阅", "退回", "已签字"  # Complaint.review_status

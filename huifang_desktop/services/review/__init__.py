@@ -26,8 +26,8 @@ Settings (JSON, table ``setting``): ``review_rules`` (:class:`~huifang_desktop.d
 
 The package by step: :mod:`.model` (settings, statuses, what the UI gets), :mod:`.rows` (one item's row:
 status, owner, visibility, hashes, title), :mod:`.queue` (the queues, the tamper scan, the integrity checks),
-:mod:`.item` (one item for the review pane), :mod:`.signoff` (sign, return, reopen, resubmit) and
-:mod:`.demo_history` (the demo office's history, made through the steps above). Callers import from the
+:mod:`.item` (one item for the review pane), and :mod:`.signoff` (sign, return, reopen,
+resubmit); the demo office's history is made through these steps by ``huifang_desktop.demo``. Callers import from the
 package: ``from huifang_desktop.services import review; review.sign(…)``.
 """
 
@@ -52,7 +52,6 @@ from huifang_desktop.services.audit import (
 )
 from huifang_desktop.services.audit import ENTITY_LABELS as ENTITY_LABELS
 from huifang_desktop.services.audit import FIELD_LABELS as FIELD_LABELS
-from huifang_desktop.services.review.demo_history import SeedResult, seed_review_history
 from huifang_desktop.services.review.item import detail, get_report
 from huifang_desktop.services.review.model import RULES_KEY as RULES_KEY
 from huifang_desktop.services.review.model import (
@@ -98,7 +97,6 @@ __all__ = [
     "ReviewItem",
     "ReviewQueue",
     "ScanCursor",
-    "SeedResult",
     "audit_actions",
     "audit_log",
     "audit_rows",
@@ -123,7 +121,6 @@ __all__ = [
     "row_integrity",
     "save_review_rules",
     "scan_tampered",
-    "seed_review_history",
     "sign",
     "signed_queue",
     "tampered_items",

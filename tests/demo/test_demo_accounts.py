@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher, extract_parameters
 
+from huifang_desktop.demo import DemoProfile, generate_demo
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.services import users
-from huifang_desktop.services.demo import DemoProfile, generate_demo
 from huifang_desktop.storage.models import User
 
 

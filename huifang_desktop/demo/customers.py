@@ -1,42 +1,25 @@
-"""Demo office (演示数据): a realistic sample office for trying the program and for ``bench/``.
+"""Customer files of the demo office: names, contacts, purchases and grades, written in batches.
 
-``generate_demo`` fills a migrated database that holds no customers with departments, users (one per role
-plus clerks), customers of a Hangzhou truck and construction-machinery dealer (个人 and 单位), contacts,
-purchases and deliveries, grades, a few pinned grades and archived files, and audit rows.
-
-Speed: rows are built as plain dicts and written with SQLAlchemy Core ``insert()`` executemany, one batch
-(``DemoProfile.batch_size`` customers with their contacts, purchases and one audit row) per transaction,
-with explicit primary keys; no ORM object is made per row. 100,000 customers take well under a minute.
-
-Visits (``visits=N``): after the customers, :mod:`huifang_desktop.services.demo_visits` simulates N visit
-plans with their 回访记录表, follow-ups and 回访报告表 from the office's rules (see there).
-
-Extension points: each entity has its own private builder (``_customer_row``, ``_contact_rows``,
-``_purchase_rows``, ``_batch_audit_row``) that appends to a ``_Batch``; ``_write_batch`` inserts a batch.
-Complaints and service records are added the same way: a builder per entity called from ``_build_batch``
-(or a pass after the customers exist, as the visits are), a list on ``_Batch``, and an ``insert`` in
-``_write_batch``.
+The builders (``_customer_row``, ``_contact_rows``, ``_purchase_rows``, ``batch_audit_row``) append plain
+dicts to a ``_Batch``; ``write_batch`` inserts a numbered batch with SQLAlchemy Core in the caller's
+transaction. Codes come from :func:`huifang_desktop.domain.customers.format_customer_code` and grades from
+:func:`~huifang_desktop.domain.customers.grade_by_volume`, as ``services.customers`` gives them.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import secrets
-import string
-import time
 from bisect import bisect
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from decimal import Decimal
 from itertools import accumulate
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from argon2 import PasswordHasher
-from sqlalchemy import Connection, event, func, insert, select, text, update
+from sqlalchemy import Connection, func, insert, select, text, update
 
 from huifang_desktop.domain.customers import (
     GRADES_ABCD,
@@ -45,294 +28,25 @@ from huifang_desktop.domain.customers import (
     grade_by_volume,
     pinyin_initials,
 )
-from huifang_desktop.domain.errors import FieldError, ValidationError
-from huifang_desktop.domain.roles import Permission, Role
 from huifang_desktop.services.context import ServiceContext
-from huifang_desktop.services.demo_visits import VisitDemoResult, VisitProfile, generate_visits
-from huifang_desktop.services.errors import ServiceError
-from huifang_desktop.services.settings import OfficeSettings, load_settings
-from huifang_desktop.services.users import create_user, ensure_department, has_users, mark_demo_office
+from huifang_desktop.services.settings import OfficeSettings
 from huifang_desktop.storage import phone_index
 from huifang_desktop.storage.chain import chain_rows
-from huifang_desktop.storage.models import AuditLog, Contact, Counter, Customer, Purchase, User
+from huifang_desktop.storage.models import AuditLog, Contact, Counter, Customer, Purchase
 
+if TYPE_CHECKING:
+    from huifang_desktop.demo.office import DemoProfile
+
+DEMO_ACTION = "生成演示数据"  # the audit action of every demo batch
 CUSTOMER_COUNTER = "customer"  # the counter row register_customer draws 客户编号 from
-DEMO_ACTION = "生成演示数据"
-DEPARTMENTS = ("客服部", "销售部", "售后服务部")
-
 T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class DemoResult:
-    users: list[tuple[str, str, str]]  # (username, role, password) of the users created now, shown once
-    customers: int  # customer files written (fewer than asked when progress() cancelled)
-    seconds: float
-    visits: VisitDemoResult | None = None  # the visit history, when visits were asked for
-    complaints: int = 0  # complaints, 咨询 and 建议 written
-    review: Any = None  # review.SeedResult: items signed, returned and reopened through the services
-
-
-REVIEW_HISTORY_LIMIT = 50_000  # above it the generators' own signed/returned rows are the review history
-
-
-@dataclass(frozen=True, slots=True)
-class DemoProfile:
-    """Sizes and shares of the demo office; the defaults look like a mid-sized dealer's customer base."""
-
-    clerks: int = 5
-    batch_size: int = 5000  # customers per transaction (with their contacts and purchases)
-    years: int = 5  # 建档日期 spread over the last N years
-    person_share: float = 0.35  # 个人 customers; the rest are 单位
-    grade_shares: tuple[float, float, float, float] = (0.06, 0.12, 0.30, 0.52)  # aimed-at A, B, C, D
-    status_shares: tuple[float, float, float, float] = (0.88, 0.05, 0.05, 0.02)  # 正常, 暂停, 流失, 注销
-    archived_lost_share: float = 0.5  # 流失 files that are archived (注销 files always are)
-    pinned_share: float = 0.01  # grades fixed by hand, with a reason
-    contact_count_shares: tuple[float, float, float] = (0.45, 0.40, 0.15)  # 1, 2, 3 contacts
-    mobile_share: float = 0.92  # 单位 contacts with a mobile
-    landline_share: float = 0.55  # 单位 contacts with an office landline
-    service_number_share: float = 0.03  # of those landlines, a 400 number
-    extension_share: float = 0.15  # of the other landlines, with an extension (分机)
-    home_phone_share: float = 0.15  # 个人 contacts who also give a home landline
-    email_share: float = 0.25  # 单位 contacts with an e-mail address
-    birthday_share: float = 0.8  # 个人 customers with a birthday on file
-    old_purchases_max: int = 3  # purchases before the grading window, per customer
-    delivery_share: float = 0.2  # purchase rows that are 交货 rather than 购货
-    note_share: float = 0.06
-    visits: VisitProfile = field(default_factory=VisitProfile)  # the visit history (demo_visits)
-    review_history: bool = True  # sign, return and reopen some items through the review services
-
-    def validate(self) -> None:
-        errors = []
-        if self.clerks < 1:
-            errors.append(FieldError("clerks", "业务员人数", "至少 1 人"))
-        if self.batch_size < 1:
-            errors.append(FieldError("batch_size", "每批客户数", "至少 1"))
-        if self.years < 1:
-            errors.append(FieldError("years", "建档年数", "至少 1 年"))
-        if errors:
-            raise ValidationError(errors)
-
-
-ProgressFn = Callable[[int, int], bool]
-StageFn = Callable[[str, int, int], None]  # (stage, done, total): "users", "customers", "visits" (per mille) …
-
-# The sample accounts' passwords are kept in the example office's marker and shown on its log-in dialog, so
-# a slow hash would protect nothing there: a cheap argon2id (still salted) saves ~2 s of the first demo start.
-DEMO_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
-
-
-def generate_demo(ctx: ServiceContext, *, customers: int = 300, seed: int = 1,
-                  progress: ProgressFn | None = None, visits: int = 0, complaints: int = 0,
-                  profile: DemoProfile = DemoProfile(), stages: StageFn | None = None) -> DemoResult:
-    """Fill a migrated database that holds no customers with a demo office; deterministic for ``seed`` (and
-    ``ctx.clock()``, the office's today).
-
-    Users: admin, supervisor, manager and clerk1..clerkN (``profile.clerks``) with random passwords
-    (``secrets``), returned once in the result. A username that already exists is kept as it is (its
-    password is not changed and not returned); its user still owns customers if it is a clerk. A database
-    that had no users is marked as an example office (``users.DEMO_OFFICE_KEY``): only such a database
-    opens without a password (``--demo``, ``--screenshot``).
-
-    Customers are written in batches, each in its own transaction together with its contacts, purchases,
-    one audit row and the 客户编号 counter. ``progress(done, total)`` is called before the first batch
-    and after every committed batch; when it returns False generation stops there: the batches already
-    committed stay (a smaller but consistent office, the counter at the last code used) and no half batch
-    is ever written. An error inside a batch rolls back that batch only. At the end the planner
-    statistics are refreshed (ANALYZE), as after any bulk load.
-
-    ``visits``: then N visit plans over the customers (the ones made now, or with ``customers=0`` the
-    office's own), with their records, follow-ups and reports, by
-    :func:`huifang_desktop.services.demo_visits.generate_visits` in one transaction; refused when the
-    office has visits already; not made when ``progress()`` cancelled. ``complaints``: then N complaints,
-    咨询 and 建议 in every state (:func:`huifang_desktop.services.demo_complaints.generate_complaints`),
-    after the visits (their closing visits continue the visit numbers). On an office of up to
-    :data:`REVIEW_HISTORY_LIMIT` visits and complaints, some waiting items are then signed, returned and
-    reopened through the review services, so the 审阅 tab and the audit log show real history.
-
-    ``stages(stage, done, total)`` is told how far it got, for a progress display: ``users``, ``customers``
-    (files written of ``customers``), ``visits`` (per mille of the visit history), ``complaints``,
-    ``review``, ``statistics``. Users made on an office that had none keep their passwords in the marker
-    (``users.demo_accounts`` for the log-in dialog), hashed cheaply (:data:`DEMO_HASHER`).
-    """
-    started = time.perf_counter()
-    ctx.require(Permission.MANAGE_USERS, "生成演示数据")
-    profile.validate()
-    profile.visits.validate()
-    if customers < 0:
-        raise ValidationError(FieldError("customers", "客户数", "不能为负数"))
-    if visits < 0:
-        raise ValidationError(FieldError("visits", "回访数", "不能为负数"))
-    if complaints < 0:
-        raise ValidationError(FieldError("complaints", "投诉数", "不能为负数"))
-    with ctx.engine.connect() as conn:
-        existing = int(conn.execute(select(func.count()).select_from(Customer.__table__)).scalar() or 0)
-    if existing and (customers or not visits):
-        raise ServiceError(f"数据库中已有 {existing} 个客户档案，不能再生成演示数据。请新建一个空数据库后再生成。")
-
-    with _no_fsync_per_commit(ctx.engine):
-        return _generate(ctx, customers, seed, progress, visits, complaints, profile, stages, started)
-
-
-@contextmanager
-def _no_fsync_per_commit(engine: Any) -> Iterator[None]:
-    """SQLite: while the generator runs, commits are not synced to disk one by one (``synchronous=NORMAL``
-    in WAL mode: still atomic, and safe from a crash of the program; a power cut may lose the last
-    commits). The review history alone commits ~200 times: ~1–2 s of waiting for the disk on a first demo
-    start. The final ANALYZE commits with the office's ``synchronous=FULL`` again, which syncs everything."""
-    if engine.dialect.name != "sqlite":
-        yield
-        return
-
-    def relaxed(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
-        dbapi_conn.execute("PRAGMA synchronous=NORMAL")
-
-    def strict(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.execute("PRAGMA synchronous=FULL")
-
-    event.listen(engine, "checkout", relaxed)
-    event.listen(engine, "checkin", strict)
-    try:
-        yield
-    finally:
-        event.remove(engine, "checkout", relaxed)
-        event.remove(engine, "checkin", strict)
-
-
-def _generate(ctx: ServiceContext, customers: int, seed: int, progress: ProgressFn | None, visits: int,
-              complaints: int, profile: DemoProfile, stages: StageFn | None, started: float) -> DemoResult:
-    def stage(name: str, done: int, total: int) -> None:
-        if stages is not None:
-            stages(name, done, total)
-
-    settings = load_settings(ctx)
-    rng = random.Random(seed)
-    whole_office = not has_users(ctx)
-    stage("users", 0, 3 + profile.clerks)
-    created_users, owners = _ensure_users(ctx, rng, profile.clerks, cheap=whole_office)
-    if whole_office:  # only an office the generator made, users and all, may open without a password
-        mark_demo_office(ctx, created_users)
-    gen = _Generator(rng=rng, profile=profile, settings=settings, today=ctx.today(), owners=owners,
-                     total=customers)
-    done = 0
-    cancelled = progress is not None and not progress(0, customers)
-    stage("customers", 0, customers)
-    if not cancelled:
-        with ctx.engine.connect() as conn:
-            ids = _first_free_ids(conn)
-        while done < customers:
-            size = min(profile.batch_size, customers - done)
-            batch = _build_batch(gen, ids, done, size)
-            with ctx.engine.begin() as conn:
-                _number_batch(conn, batch)
-                _write_batch(conn, batch, _batch_audit_row(ctx, batch, seed))
-            ids = batch.next_ids
-            done += size
-            stage("customers", done, customers)
-            if progress is not None and not progress(done, customers):
-                cancelled = True
-                break
-    history = None
-    if visits and not cancelled:
-        stage("visits", 0, 1000)
-        history = generate_visits(ctx, visits, seed=seed, profile=profile.visits,
-                                  progress=lambda share: stage("visits", round(share * 1000), 1000))
-    made_complaints = 0
-    if complaints and not cancelled:
-        from huifang_desktop.services.demo_complaints import generate_complaints
-
-        stage("complaints", 0, complaints)
-        made_complaints = generate_complaints(ctx, complaints, seed=seed)
-    keys = _signing_keys(ctx, created_users)
-    if (visits or complaints) and not cancelled:  # the bulk-written sign-offs get their signatures
-        from huifang_desktop.services import signing
-
-        with ctx.engine.begin() as conn:
-            signing.sign_generated(conn, keys)
-    reviewed = None
-    if (profile.review_history and (visits or complaints) and not cancelled
-            and visits + complaints <= REVIEW_HISTORY_LIMIT):
-        from huifang_desktop.services.review import seed_review_history
-
-        stage("review", 0, 0)
-        reviewed = seed_review_history(ctx, seed, keys)
-    stage("statistics", 0, 0)
-    with ctx.engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA synchronous=FULL")  # this last commit syncs all before it
-        _refresh_statistics(conn)
-    return DemoResult(created_users, done, time.perf_counter() - started, history, made_complaints, reviewed)
-
-
-def _signing_keys(ctx: ServiceContext, created: list[tuple[str, str, str]]) -> dict[int, Any]:
-    """The unlocked signing keys of the supervisors and managers made now (their passwords are known), for
-    the generated sign-offs; a signer from before has none (its items go back to 待审阅)."""
-    from huifang_desktop.services import signing
-
-    keys: dict[int, signing.UnlockedKey] = {}
-    with ctx.sessions() as s:
-        ids = dict(s.execute(select(User.username, User.id).where(User.username.in_([u for u, _, _ in created]))).all())
-        for username, role, password in created:
-            if role in (Role.SUPERVISOR.value, Role.MANAGER.value) and username in ids:
-                box = s.execute(select(User.key_box).where(User.id == ids[username])).scalar()
-                if box:
-                    keys[ids[username]] = signing.UnlockedKey(ids[username], signing.open_box(box, password))
-    return keys
-
-
-# --- users ----------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class _Owner:
+class Owner:
     id: int
     department_id: int | None
 
-
-_PASSWORD_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lIo")
-_PASSWORD_LENGTH = 10
-
-
-def _new_password() -> str:
-    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(_PASSWORD_LENGTH))
-
-
-def _ensure_users(ctx: ServiceContext, rng: random.Random, clerks: int, *, cheap: bool = False
-                  ) -> tuple[list[tuple[str, str, str]], tuple[_Owner, ...]]:
-    """Departments and users; returns the new users' passwords and the clerks who own customers. ``cheap``:
-    an example office made whole, whose passwords its log-in dialog shows: hashed with DEMO_HASHER."""
-    for name in DEPARTMENTS:
-        ensure_department(ctx, name)
-    plan: list[tuple[str, Role, str]] = [
-        ("admin", Role.ADMIN, ""),
-        ("supervisor", Role.SUPERVISOR, DEPARTMENTS[0]),
-        ("manager", Role.MANAGER, DEPARTMENTS[1]),
-    ]
-    plan += [(f"clerk{i}", Role.CLERK, DEPARTMENTS[(i - 1) % len(DEPARTMENTS)]) for i in range(1, clerks + 1)]
-    display_names: list[str] = []
-    while len(display_names) < len(plan):  # drawn before any database look-up: same names for a seed
-        name = _person_name(rng)
-        if name not in display_names:
-            display_names.append(name)
-    created: list[tuple[str, str, str]] = []
-    owners: list[_Owner] = []
-    with ctx.engine.connect() as conn:
-        existing = {r.username: r for r in conn.execute(
-            select(User.id, User.username, User.department_id, User.role))}
-    for (username, role, department), display in zip(plan, display_names, strict=True):
-        row = existing.get(username)
-        if row is None:
-            password = _new_password()
-            info = create_user(ctx, username, display, role, password, department,
-                               hasher=DEMO_HASHER if cheap else None)
-            created.append((username, str(role), password))
-            user_id, dep_id, user_role = info.id, info.department_id, str(role)
-        else:
-            user_id, dep_id, user_role = row.id, row.department_id, row.role
-        if user_role == Role.CLERK:
-            owners.append(_Owner(user_id, dep_id))
-    if not owners:
-        raise ServiceError("已有的 clerk 用户不是业务员角色，无法分配客户负责人。")
-    return created, tuple(owners)
 
 
 # --- vocabulary -----------------------------------------------------------------------------------------
@@ -463,7 +177,7 @@ def _char_initials(name: str) -> str:
     return "".join(pinyin_initials(ch) for ch in name)
 
 
-def _person_name(rng: random.Random) -> str:
+def person_name(rng: random.Random) -> str:
     given = _GIVEN[rng.randrange(len(_GIVEN))]
     if rng.random() < 0.7:
         given += _GIVEN[rng.randrange(len(_GIVEN))]
@@ -473,14 +187,14 @@ def _person_name(rng: random.Random) -> str:
 # --- generator state ------------------------------------------------------------------------------------
 
 @dataclass(slots=True)
-class _Generator:
+class CustomerGenerator:
     """Everything the per-entity builders share: the seeded RNG, the office, and what is already used."""
 
     rng: random.Random
     profile: DemoProfile
     settings: OfficeSettings
     today: date
-    owners: tuple[_Owner, ...]
+    owners: tuple[Owner, ...]
     total: int
     used_names: set[str] = field(default_factory=set)  # 单位 names are unique, as registered companies are
     used_phones: set[str] = field(default_factory=set)
@@ -573,7 +287,7 @@ class _Batch:
     next_ids: _Ids = _Ids(1, 1, 1)
 
 
-def _first_free_ids(conn: Connection) -> _Ids:
+def first_free_ids(conn: Connection) -> _Ids:
     def next_id(column: Any) -> int:
         return int(conn.execute(select(func.coalesce(func.max(column), 0))).scalar() or 0) + 1
 
@@ -585,8 +299,8 @@ def _counter_value(conn: Connection) -> int:
     return int(value or 0)
 
 
-def _build_batch(gen: _Generator, ids: _Ids, done: int, size: int) -> _Batch:
-    """Rows for customers ``done .. done+size-1`` of the run; codes are given by ``_number_batch``."""
+def build_batch(gen: CustomerGenerator, ids: _Ids, done: int, size: int) -> _Batch:
+    """Rows for customers ``done .. done+size-1`` of the run; codes are given by ``number_batch``."""
     batch = _Batch(first_serial=0, last_serial=0, code_prefix=gen.settings.customer_code_prefix)
     contact_id, purchase_id = ids.contact, ids.purchase
     for i in range(size):
@@ -604,7 +318,7 @@ def _build_batch(gen: _Generator, ids: _Ids, done: int, size: int) -> _Batch:
     return batch
 
 
-def _customer_row(gen: _Generator, customer_id: int, index: int) -> dict[str, Any]:
+def _customer_row(gen: CustomerGenerator, customer_id: int, index: int) -> dict[str, Any]:
     """The customer file without code, contacts or grade (filled by the other builders)."""
     rng, p, today = gen.rng, gen.profile, gen.today
     span = p.years * 365
@@ -613,7 +327,7 @@ def _customer_row(gen: _Generator, customer_id: int, index: int) -> dict[str, An
     person = rng.random() < p.person_share
     district = _DISTRICT(rng)
     if person:
-        name = _person_name(rng)
+        name = person_name(rng)
         initials = pinyin_initials(name)
         industry = _PERSON_INDUSTRY(rng)
         category = gen.person_categories(rng)
@@ -643,20 +357,20 @@ _BIRTH_LAST = date(2001, 12, 31).toordinal()
 _WORK_START = clock_time(8, 30)
 
 
-def _contact_rows(gen: _Generator, customer: dict[str, Any], first_id: int) -> list[dict[str, Any]]:
+def _contact_rows(gen: CustomerGenerator, customer: dict[str, Any], first_id: int) -> list[dict[str, Any]]:
     """1–3 contacts, the first one primary; sets the customer's denormalised primary contact and phone."""
     rng, p = gen.rng, gen.profile
     person = customer["kind"] == "个人"
     rows: list[dict[str, Any]] = []
     for n in range(gen.contact_counts(rng)):
         if person:
-            name = customer["name"] if n == 0 else _person_name(rng)
+            name = customer["name"] if n == 0 else person_name(rng)
             title = "本人" if n == 0 else _PERSON_EXTRA_TITLES(rng)
             mobile: str | None = gen.mobile()
             phone = gen.landline(office=False) if rng.random() < p.home_phone_share else None
             email = None
         else:
-            name = _person_name(rng)
+            name = person_name(rng)
             title = _COMPANY_TITLES(rng)
             mobile = gen.mobile() if rng.random() < p.mobile_share else None
             phone = gen.landline(office=True) if rng.random() < p.landline_share or mobile is None else None
@@ -681,7 +395,7 @@ def _volume_for(grade: str, t: GradeThresholds, rng: random.Random) -> int:
     return rng.randint(low, max(low, high))
 
 
-def _purchase_rows(gen: _Generator, customer: dict[str, Any], first_id: int) -> list[dict[str, Any]]:
+def _purchase_rows(gen: CustomerGenerator, customer: dict[str, Any], first_id: int) -> list[dict[str, Any]]:
     """购货/交货 rows: inside the grading window they add up to a volume aimed at a grade (drawn from
     ``profile.grade_shares``), older ones do not count. Sets the customer's ``annual_volume``."""
     rng, p, today = gen.rng, gen.profile, gen.today
@@ -721,7 +435,7 @@ def _purchase_rows(gen: _Generator, customer: dict[str, Any], first_id: int) -> 
     return rows
 
 
-def _grade(gen: _Generator, customer: dict[str, Any]) -> None:
+def _grade(gen: CustomerGenerator, customer: dict[str, Any]) -> None:
     """Grade from the window's volume (as services.customers does), or a pinned grade with a reason."""
     rng = gen.rng
     customer["grade"] = grade_by_volume(customer["annual_volume"], gen.settings.thresholds)
@@ -731,7 +445,7 @@ def _grade(gen: _Generator, customer: dict[str, Any]) -> None:
         customer.update(grade=pinned, grade_pinned=True, grade_reason=reasons[rng.randrange(len(reasons))])
 
 
-def _number_batch(conn: Connection, batch: _Batch) -> None:
+def number_batch(conn: Connection, batch: _Batch) -> None:
     """Give the batch its 客户编号, continuing the counter (inside the batch's transaction)."""
     start = _counter_value(conn) + 1
     for serial, row in enumerate(batch.customers, start=start):
@@ -739,7 +453,7 @@ def _number_batch(conn: Connection, batch: _Batch) -> None:
     batch.first_serial, batch.last_serial = start, start + len(batch.customers) - 1
 
 
-def _batch_audit_row(ctx: ServiceContext, batch: _Batch, seed: int) -> dict[str, Any]:
+def batch_audit_row(ctx: ServiceContext, batch: _Batch, seed: int) -> dict[str, Any]:
     """One audit row per batch instead of one per customer."""
     counts = {"客户": len(batch.customers), "联系人": len(batch.contacts), "购货记录": len(batch.purchases)}
     return {
@@ -751,7 +465,7 @@ def _batch_audit_row(ctx: ServiceContext, batch: _Batch, seed: int) -> dict[str,
     }
 
 
-def _write_batch(conn: Connection, batch: _Batch, audit_row: dict[str, Any]) -> None:
+def write_batch(conn: Connection, batch: _Batch, audit_row: dict[str, Any]) -> None:
     """Insert a numbered batch and move the counter to its last serial, in the caller's transaction."""
     if batch.customers:
         conn.execute(insert(Customer), batch.customers)
@@ -781,9 +495,10 @@ def _sync_sequences(conn: Connection, ids: _Ids) -> None:
                      {"t": table, "v": next_id})
 
 
-def _refresh_statistics(conn: Connection) -> None:
+def refresh_statistics(conn: Connection) -> None:
     """Planner statistics after a bulk load, so searches pick the right index (e.g. not ``archived``)."""
     conn.execute(text("ANALYZE"))
 
 
-__all__ = ["DEMO_ACTION", "DEPARTMENTS", "DemoProfile", "DemoResult", "VisitProfile", "generate_demo"]
+__all__ = ["CUSTOMER_COUNTER", "DEMO_ACTION", "CustomerGenerator", "Owner", "batch_audit_row", "build_batch",
+           "first_free_ids", "number_batch", "person_name", "refresh_statistics", "write_batch"]

@@ -1,4 +1,10 @@
-"""Review history for the demo office, made through the review services."""
+"""Review history of the demo office (演示审阅历史): items signed, returned and reopened through the services.
+
+After the generators have written the visit and complaint history, :func:`seed_review_history` takes some
+of the items waiting for review through :mod:`huifang_desktop.services.review` itself — sign, return for
+rework, reopen, correct (``visits.update_record``) or resubmit, sign again — so the 审阅 tab and the audit
+log show history the program made, under the review rules as they are.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +18,11 @@ from sqlalchemy import select
 from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.domain.roles import Permission, Role
 from huifang_desktop.domain.signoff import ReviewKind
-from huifang_desktop.services import signing
+from huifang_desktop.services import review, signing, users, visits
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext
 from huifang_desktop.services.errors import ServiceError
-from huifang_desktop.services.review.item import detail
-from huifang_desktop.services.review.model import ReviewItem
-from huifang_desktop.services.review.queue import review_queue
-from huifang_desktop.services.review.signoff import reopen, resubmit, return_for_rework, sign
 from huifang_desktop.storage.models import User
 
-# --- demo history ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
 class SeedResult:
@@ -41,8 +42,6 @@ def seed_review_history(ctx: ServiceContext, seed: int = 1,
     Of the waiting items (oldest first), the older half is reviewed: one in eight is returned with a reason,
     the rest is signed; a few signed ones are then reopened by the manager, corrected / resubmitted by their
     clerk and signed again (revision 1)."""
-    from huifang_desktop.services import users
-
     ctx.require(Permission.MANAGE_USERS, "生成演示数据")
     rng = random.Random(seed)
     with ctx.sessions() as s:
@@ -61,51 +60,49 @@ def seed_review_history(ctx: ServiceContext, seed: int = 1,
                "问题点未写明转交部门，请补充。", "处理措施不够具体，请写明时间和责任人。")
     comments = ("记录完整，继续保持。", "已阅，注意按时跟进。", "", "问题处理及时，同意。")
     to_return = {i.ref for i in rng.sample(older, len(older) // 8)} if len(older) >= 8 else set()
-    signed: list[ReviewItem] = []
+    signed: list[review.ReviewItem] = []
     returned = 0
     for item in older:
         acting = _signer_for(ctx, signers, item)
         if acting is None:
             continue
         if item.ref in to_return:
-            return_for_rework(acting, item.kind, item.id, rng.choice(reasons), item.version)
+            review.return_for_rework(acting, item.kind, item.id, rng.choice(reasons), item.version)
             returned += 1
         else:
-            signed.append(sign(acting, item.kind, item.id, rng.choice(comments), item.version,
+            signed.append(review.sign(acting, item.kind, item.id, rng.choice(comments), item.version,
                                key=keys[acting.user.id]))
     reopened = resubmitted = 0
     for item in rng.sample(signed, min(3, len(signed))):
         if item.owner_id is None:
             continue
-        reopen(ctx.as_user(reopener), item.kind, item.id, "客户来电补充了情况，撤回签字请回访人补充记录。")
+        review.reopen(ctx.as_user(reopener), item.kind, item.id, "客户来电补充了情况，撤回签字请回访人补充记录。")
         reopened += 1
         owner_ctx = ctx.as_user(users.get_user(ctx, item.owner_id))
         _correct_or_resubmit(owner_ctx, item)
         resubmitted += 1
-        fresh = detail(ctx, item.kind, item.id).item
+        fresh = review.detail(ctx, item.kind, item.id).item
         acting = _signer_for(ctx, signers, fresh) or signer_ctx
-        sign(acting, item.kind, item.id, "补充后已阅，同意。", fresh.version, key=keys[acting.user.id])
+        review.sign(acting, item.kind, item.id, "补充后已阅，同意。", fresh.version, key=keys[acting.user.id])
     return SeedResult(len(signed) + reopened, returned, reopened, resubmitted)
 
 
-def _all_pending(ctx: ServiceContext) -> list[ReviewItem]:
+def _all_pending(ctx: ServiceContext) -> list[review.ReviewItem]:
     """The whole queue, oldest first (the system user sees everything and has no own items)."""
-    return sorted(review_queue(ctx.as_user(SYSTEM_USER)).items(), key=lambda i: (i.day, i.number))
+    return sorted(review.review_queue(ctx.as_user(SYSTEM_USER)).items(), key=lambda i: (i.day, i.number))
 
 
-def _signer_for(ctx: ServiceContext, signers: Sequence[Any], item: ReviewItem) -> ServiceContext | None:
+def _signer_for(ctx: ServiceContext, signers: Sequence[Any], item: review.ReviewItem) -> ServiceContext | None:
     for person in signers:
         if person.id != item.owner_id:
             return ctx.as_user(person)
     return None
 
 
-def _correct_or_resubmit(owner_ctx: ServiceContext, item: ReviewItem) -> None:
+def _correct_or_resubmit(owner_ctx: ServiceContext, item: review.ReviewItem) -> None:
     """A reopened record is corrected through ``visits.update_record`` (the edit after the reopen shows in the
     log); anything else, or a record the current rules would refuse, is sent back unchanged."""
     if item.kind is ReviewKind.RECORD:
-        from huifang_desktop.services import visits
-
         r = visits.get_record(owner_ctx, item.id)
         draft = visits.VisitRecordDraft(
             customer_id=r.customer_id, result=r.result, plan_id=r.plan_id, contact_name=r.contact_name,
@@ -119,5 +116,8 @@ def _correct_or_resubmit(owner_ctx: ServiceContext, item: ReviewItem) -> None:
             return
         except (ValidationError, ServiceError):
             pass
-    current = detail(owner_ctx, item.kind, item.id).item
-    resubmit(owner_ctx, item.kind, item.id, "已补充说明。", current.version)
+    current = review.detail(owner_ctx, item.kind, item.id).item
+    review.resubmit(owner_ctx, item.kind, item.id, "已补充说明。", current.version)
+
+
+__all__ = ["SeedResult", "seed_review_history"]

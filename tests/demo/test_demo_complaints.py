@@ -18,8 +18,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
+from huifang_desktop.demo import generate_demo
+from huifang_desktop.demo.complaints import ComplaintDemoProfile, generate_complaints
 from huifang_desktop.domain.complaints import ComplaintState, Deadlines, current_deadline, deadlines
 from huifang_desktop.domain.errors import ValidationError
+from huifang_desktop.domain.roles import Role
 from huifang_desktop.domain.signoff import (
     COMPLAINT_FIELDS,
     RECORD_FIELDS,
@@ -29,12 +32,9 @@ from huifang_desktop.domain.signoff import (
     StoredSignature,
     check_integrity,
 )
-from huifang_desktop.domain.roles import Role
 from huifang_desktop.services import complaints as cs
 from huifang_desktop.services import visits as v
 from huifang_desktop.services.context import ServiceContext, UserInfo
-from huifang_desktop.services.demo import generate_demo
-from huifang_desktop.services.demo_complaints import ComplaintDemoProfile, generate_complaints
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.storage.db import make_engine, make_session_factory, sqlite_url, upgrade
 from huifang_desktop.storage.models import (

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from huifang_desktop.demo import DEMO_ACTION, DEPARTMENTS, DemoProfile, DemoResult, generate_demo
+from huifang_desktop.demo.visits import VISIT_DEMO_ACTION, VisitProfile
 from huifang_desktop.domain.customers import (
     ContactDraft,
     CustomerDraft,
@@ -24,8 +26,6 @@ from huifang_desktop.domain.validation import format_phone, normalize_phone
 from huifang_desktop.services import customers as customers_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.customers import register_customer
-from huifang_desktop.services.demo import DEMO_ACTION, DEPARTMENTS, DemoProfile, DemoResult, generate_demo
-from huifang_desktop.services.demo_visits import VISIT_DEMO_ACTION, VisitProfile
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.settings import load_settings
 from huifang_desktop.services.users import authenticate

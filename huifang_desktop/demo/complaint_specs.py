@@ -1,0 +1,287 @@
+"""What each demo complaint will go through (drawn first, reproducible for the seed), and the clock
+of the office (working days, office hours, when the program next started).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from huifang_desktop.demo.complaint_words import PUBLIC_TOPICS, Pick
+from huifang_desktop.domain.complaints import (
+    ComplaintPolicy,
+    MessageKind,
+    Severity,
+)
+from huifang_desktop.domain.schedule import RuleSet
+from huifang_desktop.domain.visits import (
+    SatisfactionScale,
+)
+from huifang_desktop.domain.workcal import WorkCalendar
+
+if TYPE_CHECKING:
+    from huifang_desktop.demo.complaint_office import Office
+    from huifang_desktop.demo.complaints import ComplaintDemoProfile
+
+NEVER = 10 ** 6  # a step delay that never comes (the complaint stays at that stage)
+_FAR = datetime(9999, 1, 1)
+
+
+
+# --- what each complaint will go through ------------------------------------------------------------------
+
+@dataclass(slots=True)
+class Spec:
+    received_at: datetime
+    kind: MessageKind  # the kind it is registered as (a converted one starts as 咨询/建议)
+    convert: bool = False  # a 咨询/建议 later converted into a 投诉
+    severity: Severity = Severity.NORMAL
+    customer: bool = True
+    anonymous: bool = False
+    reply_only: bool = False
+    special: bool = False
+    repeats: int = 0  # further occurrences (0–2)
+    withdraw: bool = False
+    withdraw_at_visit: bool = False  # withdrawn while waiting for the closing visit (its plan cancelled)
+    linked: bool = False
+    late_stage: str = ""  # accept / handle / visit / close / reply: that step takes late_days working days
+    late_days: int = 0
+    unreached: bool = False
+    unsatisfied: bool = False
+    pending_close: bool = False
+    direct_handling: bool = False
+    chase: bool = False
+    cluster: int | None = None  # index into Env.clusters (a shared 公开信)
+    fast: bool = False  # every step minutes after the one before (a recent complaint left at one stage)
+    pinned: bool = False  # set by _ensure_variety: kept out of the 公开信 groups
+
+
+@dataclass(slots=True)
+class Cluster:
+    topic: tuple[str, str, str]
+    letter_at: datetime
+    members: int
+    attachment_id: int | None = None
+    file: list[str] = field(default_factory=list)  # [sha256, name, kind] as the content hash lists it
+
+
+@dataclass(slots=True)
+class Env:
+    rng: random.Random
+    profile: ComplaintDemoProfile
+    policy: ComplaintPolicy
+    cal: WorkCalendar
+    scale: SatisfactionScale
+    rules: RuleSet
+    now: datetime
+    office: Office
+    clusters: list[Cluster] = field(default_factory=list)
+    start_minutes: int = field(init=False)  # the office day, in minutes after midnight
+    end_minutes: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.start_minutes = self.profile.work_start.hour * 60 + self.profile.work_start.minute
+        end = self.policy.workday_end
+        self.end_minutes = max(end.hour * 60 + end.minute, self.start_minutes + 60)
+
+    def moment(self, day: date) -> datetime:
+        """A moment inside the office day ``day``."""
+        minute = self.rng.randint(self.start_minutes, self.end_minutes - 10)
+        return datetime.combine(day, time(minute // 60, minute % 60))
+
+    def later(self, t: datetime, workdays: int) -> datetime:
+        """``workdays`` working days after ``t`` (at a random office time), or for 0 a few minutes to hours
+        later the same office day (the next working morning when the day is over)."""
+        cal, rng = self.cal, self.rng
+        if workdays >= NEVER:
+            return _FAR
+        if workdays > 0:
+            return self.moment(cal.add_workdays(t.date(), workdays))
+        cand = t + timedelta(minutes=rng.randint(5, 150))
+        minute = cand.hour * 60 + cand.minute
+        if cand.date() == t.date() and cal.is_workday(t.date()) and self.start_minutes <= minute \
+                and minute < self.end_minutes:
+            return cand
+        day = t.date()
+        if not (cal.is_workday(day) and t.hour * 60 + t.minute < self.start_minutes):
+            day = cal.next_workday(day + timedelta(days=1))
+        return datetime.combine(day, self.profile.work_start) + timedelta(minutes=rng.randint(1, 120))
+
+    def escalation_moment(self, deadline: datetime, since: datetime) -> datetime:
+        """When the program next started after ``deadline`` passed and the complaint had it (``since``): the
+        next working morning (escalate_overdue runs at start), or now if that is still to come."""
+        day = self.cal.next_workday(max(deadline, since).date() + timedelta(days=1))
+        at = datetime.combine(day, self.profile.work_start) + timedelta(minutes=self.rng.randint(0, 40))
+        return max(min(at, self.now), since) if deadline < self.now else at
+
+
+def draw_specs(env: Env, count: int) -> list[Spec]:
+    """What happens to each of the ``count`` complaints, ordered by receipt; reproducible for the seed."""
+    rng, p, cal, now = env.rng, env.profile, env.cal, env.now
+    today = now.date()
+    first = today - timedelta(days=p.years * 365)
+    days = [first + timedelta(days=i) for i in range((today - first).days + 1)]
+    offdays = [d for d in days if not cal.is_workday(d)]
+    workdays = [d for d in days if cal.is_workday(d)] or [today]
+    recent = max(0, min(count, p.recent_min))
+    recent_days = workdays[-p.recent_workdays:]
+    times: list[datetime] = []
+    for i in range(count):
+        in_recent = i >= count - recent
+        for _try in range(1000):
+            if in_recent:
+                at = env.moment(recent_days[rng.randrange(len(recent_days))])
+            elif offdays and rng.random() < p.weekend_share:
+                at = env.moment(offdays[rng.randrange(len(offdays))])
+            else:
+                day = workdays[rng.randrange(len(workdays))]
+                if rng.random() < p.after_hours_share:
+                    minute = rng.randint(env.end_minutes + 5, 21 * 60)
+                    at = datetime.combine(day, time(minute // 60, minute % 60))
+                else:
+                    at = env.moment(day)
+            if at <= now - timedelta(minutes=10):
+                break
+            in_recent = in_recent and _try < 20  # the office day has hardly begun: take an earlier day
+        else:
+            at = now - timedelta(minutes=10)
+        times.append(at)
+    times.sort()
+    kinds = Pick(tuple(MessageKind), p.kind_shares)
+    severities = Pick(tuple(Severity), p.severity_shares)
+    specs = [_draw_spec(env, at, kinds(rng), severities) for at in times]
+    _ensure_variety(env, specs)
+    specs.sort(key=lambda s: s.received_at)
+    _form_clusters(env, specs)
+    return specs
+
+
+def _draw_spec(env: Env, at: datetime, kind: MessageKind, severities: Pick[Severity]) -> Spec:
+    rng, p = env.rng, env.profile
+    s = Spec(received_at=at, kind=kind)
+    s.customer = rng.random() < p.customer_share
+    s.withdraw = rng.random() < p.withdraw_share
+    s.chase = rng.random() < p.chase_share
+    if rng.random() < p.late_share:
+        s.late_days = rng.randint(*p.late_workdays)
+        s.late_stage = "reply" if kind is not MessageKind.COMPLAINT else \
+            ("accept", "handle", "handle", "visit", "close")[rng.randrange(5)]
+    if kind is not MessageKind.COMPLAINT:
+        return s
+    if rng.random() < p.converted_share:
+        s.kind = MessageKind.CONSULTATION if rng.random() < 0.75 else MessageKind.SUGGESTION
+        s.convert = True
+    s.severity = severities(rng)
+    s.special = rng.random() < p.special_share
+    roll = rng.random()
+    s.repeats = 2 if roll < p.repeat_shares[1] else (1 if roll < sum(p.repeat_shares) else 0)
+    roll = rng.random()
+    if roll < p.anonymous_share:
+        s.anonymous, s.customer = True, False
+    elif roll < p.anonymous_share + p.reply_only_share:
+        s.reply_only = True
+    s.linked = not s.anonymous and not s.convert and rng.random() < p.linked_share
+    s.unreached = rng.random() < p.unreached_share
+    s.unsatisfied = not s.unreached and rng.random() < p.unsatisfied_share
+    s.pending_close = s.severity is not Severity.NORMAL and rng.random() < p.pending_close_share
+    s.direct_handling = rng.random() < p.direct_handling_share
+    if rng.random() < p.stuck_share:
+        s.late_stage, s.late_days = ("accept", "handle", "visit")[rng.randrange(3)], NEVER
+    return s
+
+
+# Recent complaints left at each open stage: (stage that never comes, kind, severity, working days back)
+_OPEN_STAGES: tuple[tuple[str, MessageKind, Severity, int], ...] = (
+    ("", MessageKind.COMPLAINT, Severity.NORMAL, 2),  # closed the same day: its 投诉处理表 waits for review
+    ("visit", MessageKind.COMPLAINT, Severity.NORMAL, 1),  # 待回访, its plan in the calendar
+    ("close", MessageKind.COMPLAINT, Severity.IMPORTANT, 1),  # 待回访, visit satisfied, waits for 主管 to close
+    ("handle", MessageKind.COMPLAINT, Severity.IMPORTANT, 1),  # 处理中
+    ("reply", MessageKind.CONSULTATION, Severity.NORMAL, 0),  # 咨询 not yet answered
+    ("accept", MessageKind.COMPLAINT, Severity.NORMAL, 0),  # 待受理
+)
+
+
+def _ensure_variety(env: Env, specs: list[Spec]) -> None:
+    """Make sure a small demo still shows every state and case: the newest complaints are left at each
+    open stage, and a few older ones get each special case (a negligible change for a large demo)."""
+    rng, cal, now = env.rng, env.cal, env.now
+    n = len(specs)
+    stages = _OPEN_STAGES[len(_OPEN_STAGES) - min(n, len(_OPEN_STAGES)):]  # the newest n: 待受理 first
+    for s, (stage, kind, severity, back) in zip(specs[n - len(stages):], stages, strict=True):
+        s.kind, s.severity, s.late_stage, s.late_days = kind, severity, stage, NEVER if stage else 0
+        s.customer, s.fast, s.pinned, s.chase = True, True, True, False
+        s.anonymous = s.reply_only = s.withdraw = s.convert = s.linked = s.special = False
+        s.unreached = s.unsatisfied = s.direct_handling = False
+        s.repeats = 0
+        s.pending_close = stage == "close"
+        day = now.date()
+        since_start = (now.hour * 60 + now.minute) - env.start_minutes
+        if back or not cal.is_workday(day) or since_start < 40:
+            for _ in range(max(back, 1)):
+                day -= timedelta(days=1)
+                while not cal.is_workday(day):
+                    day -= timedelta(days=1)
+            minute = env.start_minutes + rng.randint(0, 90)
+        else:
+            minute = env.start_minutes + rng.randint(0, since_start - 25)
+        s.received_at = datetime.combine(day, time(minute // 60, minute % 60))
+    month_ago = now - timedelta(days=30)  # old enough to have gone through every step
+    older = [i for i in range(n - len(stages)) if specs[i].kind is MessageKind.COMPLAINT
+             and not specs[i].convert and specs[i].received_at < month_ago]
+    if len(older) < 30:
+        return
+    cases: list[dict[str, Any]] = [  # the special cases, as changes to a drawn spec
+        {"withdraw": True},
+        {"withdraw_at_visit": True},
+        {"anonymous": True, "customer": False},
+        {"reply_only": True},
+        {"repeats": 1, "late_stage": "visit", "late_days": 6},
+        {"repeats": 2, "late_stage": "visit", "late_days": 8},
+        {"linked": True},
+        {"convert": True, "kind": MessageKind.CONSULTATION},
+        {"unsatisfied": True},
+        {"unreached": True},
+        {"late_stage": "handle", "late_days": 8},
+        {"severity": Severity.IMPORTANT},
+        {"severity": Severity.MAJOR},
+        {"late_stage": "handle", "late_days": NEVER, "chase": True},
+        {"severity": Severity.MAJOR, "pending_close": True},
+    ]
+    for i, changes in zip(rng.sample(older, len(cases)), cases, strict=True):
+        s = specs[i]
+        s.anonymous = s.reply_only = s.withdraw = s.linked = s.unreached = s.unsatisfied = False
+        s.repeats, s.late_stage, s.late_days = 0, "", 0
+        s.customer, s.pinned = True, True
+        for name, value in changes.items():
+            setattr(s, name, value)
+
+
+def _form_clusters(env: Env, specs: list[Spec]) -> None:
+    """Groups of anonymous complaints about one matter, answered together by one 公开信."""
+    rng, p = env.rng, env.profile
+    n = len(specs)
+    if n < 50:
+        return
+    batch = p.batch_size
+    for _ in range(max(1, n // p.public_letter_every)):
+        size = rng.randint(*p.public_letter_size)
+        for _try in range(50):
+            start = rng.randrange(0, max(1, n - size))
+            members = list(range(start, min(start + size, n)))
+            if members[0] // batch == members[-1] // batch and not any(
+                    specs[i].pinned or specs[i].cluster is not None for i in members):
+                break
+        else:
+            continue
+        topic = PUBLIC_TOPICS[len(env.clusters) % len(PUBLIC_TOPICS)]
+        last = specs[members[-1]].received_at
+        env.clusters.append(Cluster(topic, env.moment(env.cal.add_workdays(last.date(), 2)), len(members)))
+        for i in members:
+            s = specs[i]
+            s.kind, s.convert, s.cluster = MessageKind.COMPLAINT, False, len(env.clusters) - 1
+            s.anonymous, s.customer, s.reply_only, s.linked, s.withdraw = True, False, False, False, False
+            s.repeats, s.late_stage, s.late_days, s.severity = 0, "", 0, Severity.NORMAL
+
+

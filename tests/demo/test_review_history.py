@@ -1,0 +1,62 @@
+"""The demo's review history: items signed, returned and reopened through the review services themselves."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from huifang_desktop.demo import SeedResult, seed_review_history
+from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
+from huifang_desktop.domain.signoff import Integrity
+from huifang_desktop.services import review as rv
+from huifang_desktop.services import signing
+from huifang_desktop.services import visits as v
+from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.services.customers import register_customer
+from huifang_desktop.services.errors import PermissionDenied
+from tests.conftest import PASSWORD
+
+_mobiles = iter(range(20_000_000, 99_999_999))
+
+
+def customer(cctx: ServiceContext, name: str) -> int:
+    contacts = (ContactDraft(name="张倩", mobile=f"139{next(_mobiles)}"),)
+    return register_customer(cctx, CustomerDraft(name=name, created_on="2026-11-01", contacts=contacts)).id
+
+
+def record(cctx: ServiceContext, customer_id: int, at: str = "2026-11-24 09:00") -> v.VisitRecordRow:
+    return v.record_visit(cctx, v.VisitRecordDraft(customer_id=customer_id, result="成功", visited_at=at,
+                                                   satisfaction="满意", feedback="送货及时", content="了解使用情况"))
+
+
+def test_seed_review_history_signs_returns_and_reopens_through_the_services(
+        ctx: ServiceContext, cctx: ServiceContext, c2ctx: ServiceContext, sctx: ServiceContext,
+        mctx: ServiceContext) -> None:
+    for i, name in enumerate(("甲公司", "乙公司", "丙公司", "丁公司", "戊公司", "己公司", "庚公司", "辛公司")):
+        who = cctx if i % 2 else c2ctx
+        c = customer(who, name)
+        for day in (17, 18, 19, 20):
+            record(who, c, f"2026-11-{day} 09:{i:02d}")
+    total = rv.review_queue(ctx).total
+    keys = {c.user.id: signing.unlock(c, PASSWORD) for c in (sctx, mctx)}  # the demo knows the passwords
+    assert seed_review_history(ctx, seed=3).signed == 0  # without a key nobody can sign
+    result = seed_review_history(ctx, seed=3, keys=keys)
+    assert result.signed > 0 and result.returned > 0 and result.reopened == result.resubmitted == 3
+    first_signatures = result.signed - result.reopened  # the reopened ones were signed a second time
+    assert rv.review_queue(ctx).total == total - first_signatures - result.returned
+    assert len(rv.returned_queue(sctx, mine=False).groups) >= 1
+    assert rv.audit_log(sctx, rv.AuditFilter(action="撤回签字")).total == 3
+    revised = [i for i in rv.signed_queue(sctx, since=date(2026, 1, 1)).items() if i.revision == 1]
+    assert len(revised) == 3 and all(i.integrity is Integrity.INTACT for i in revised)
+    assert rv.tampered_items(sctx) == []
+
+
+def test_seed_review_history_without_signers_does_nothing(ctx: ServiceContext, cctx: ServiceContext) -> None:
+    record(cctx, customer(cctx, "甲公司"))
+    assert seed_review_history(ctx) == SeedResult(0, 0, 0, 0)
+
+
+def test_seed_review_history_needs_the_right_to_manage_users(cctx: ServiceContext) -> None:
+    with pytest.raises(PermissionDenied):
+        seed_review_history(cctx)
