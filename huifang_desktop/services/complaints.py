@@ -81,7 +81,6 @@ from huifang_desktop.domain.validation import (
 from huifang_desktop.domain.visits import VisitMethod, VisitResult, VisitType
 from huifang_desktop.exports.visits_xlsx import write_visit_ledger
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit, recent_changes
-from huifang_desktop.services.customers import customer_scope
 from huifang_desktop.services.errors import (
     ConflictError,
     LockedError,
@@ -90,6 +89,7 @@ from huifang_desktop.services.errors import (
     ServiceError,
 )
 from huifang_desktop.services.outputs import checked_target, period_text, write_failed
+from huifang_desktop.services.policy import complaint_visibility, load_scale, work_calendar
 from huifang_desktop.services.settings import (
     get_value,
     load_settings,
@@ -135,12 +135,6 @@ def save_policy(ctx: ServiceContext, policy: ComplaintPolicy) -> None:
     """Store the office's complaint rules (supervisor/admin); a bad value raises ValidationError."""
     ComplaintPolicy.from_dict(policy.to_dict())  # validates
     set_value(ctx, POLICY_KEY, policy.to_dict(), what="投诉规则")
-
-
-def _calendar(ctx: ServiceContext):  # type: ignore[no-untyped-def]
-    from huifang_desktop.services.visits import work_calendar  # visits imports this module lazily too
-
-    return work_calendar(ctx)
 
 
 # --- what the UI sends and gets ------------------------------------------------------------------------
@@ -383,21 +377,11 @@ def _choice(value: Any, options: Sequence[str], label: str, name: str, errors: l
     return text
 
 
-def _visible_condition(ctx: ServiceContext) -> Any:
-    """Department visibility (same setting as the customer files): limited users see their department's."""
-    scope = customer_scope(ctx)
-    if not scope.limited:
-        return None
-    dep = scope.department_id
-    return or_(Complaint.department_id == dep, Complaint.handler_id == ctx.user.id,
-               Complaint.department_id.is_(None) if dep is None else Complaint.id < 0)
-
-
 def _load(s: Session, ctx: ServiceContext, complaint_id: int, *, for_update: bool = True) -> Complaint:
     c = s.get(Complaint, complaint_id)
     if c is None:
         raise NotFound(f"投诉 {complaint_id} 不存在。")
-    cond = _visible_condition(ctx)
+    cond = complaint_visibility(ctx)
     if cond is not None and s.execute(select(Complaint.id).where(Complaint.id == c.id, cond)).first() is None:
         raise PermissionDenied(f"投诉 {c.number} 属于其他部门，需经理授权才能查看。")
     return c
@@ -499,7 +483,7 @@ def _to_row(r: Any, now: datetime) -> ComplaintRow:
 
 
 def _filtered(ctx: ServiceContext, q: Any, f: ComplaintFilter, now: datetime) -> Any:
-    cond = _visible_condition(ctx)
+    cond = complaint_visibility(ctx)
     if cond is not None:
         q = q.where(cond)
     if f.states:
@@ -679,7 +663,7 @@ def find_repeats(ctx: ServiceContext, *, customer_id: int | None = None, phone: 
          .order_by(Complaint.received_at.desc()).limit(200))
     if exclude_id is not None:
         q = q.where(Complaint.id != exclude_id)
-    cond = _visible_condition(ctx)
+    cond = complaint_visibility(ctx)
     if cond is not None:
         q = q.where(cond)
     with ctx.sessions() as s:
@@ -701,7 +685,7 @@ def find_id(ctx: ServiceContext, number_or_id: str | int) -> int:
     """A complaint's id from its number (TS20261124-001) or its id; NotFound names what was asked for. A
     complaint the acting user may not see is not found either (the same message: no probing numbers)."""
     text = clean_text(str(number_or_id))
-    cond = _visible_condition(ctx)
+    cond = complaint_visibility(ctx)
     scoped = (lambda q: q) if cond is None else (lambda q: q.where(cond))
     with ctx.sessions() as s:
         found = s.execute(scoped(select(Complaint.id).where(Complaint.number == text))).scalar()
@@ -796,7 +780,7 @@ def register(ctx: ServiceContext, draft: IntakeDraft) -> ComplaintDetail:
     """Log a complaint, 咨询 or 建议: numbered, routed by severity, with its deadlines. One transaction."""
     ctx.require(Permission.EDIT_CUSTOMERS, "登记投诉")
     policy = load_policy(ctx)
-    cal = _calendar(ctx)
+    cal = work_calendar(ctx)
     with ctx.sessions() as s, s.begin():
         clean = _validate_intake(s, ctx, draft, policy)
         if draft.department_id is not None and s.get(Department, draft.department_id) is None:
@@ -1007,7 +991,7 @@ def finish_handling(ctx: ServiceContext, complaint_id: int, expected_version: in
     """处理中 → 待回访: the handling is done; the closing visit is planned (within 3 days, at the level the
     severity asks). A closing visit still pending from an unsatisfied round is re-dated, not duplicated."""
     policy = load_policy(ctx)
-    cal = _calendar(ctx)
+    cal = work_calendar(ctx)
     with ctx.sessions() as s, s.begin():
         c = _load(s, ctx, complaint_id)
         _check_version(c, expected_version, s, ctx.user.id)
@@ -1104,33 +1088,42 @@ def apply_closing_visit_in(s: Session, ctx: ServiceContext, complaint_id: int, *
         _event(s, ctx, c, "待关闭", note=f"回访满意，待{required.label}审核关闭")
 
 
-def record_closing_visit(ctx: ServiceContext, complaint_id: int, draft: ClosingVisitDraft,
-                         expected_version: int | None = None) -> ComplaintDetail:
-    """Record the closing visit from the complaint. With a customer file it is a full 回访记录表 (numbered,
-    in the customer's visit history) that updates the complaint; without one it is kept on the complaint."""
+@dataclass(frozen=True, slots=True)
+class ClosingVisitPlan:
+    """The pending closing-visit plan of a complaint with a customer file: its closing visit is a full
+    回访记录表 against this plan (:func:`huifang_desktop.services.workflow.record_closing_visit`)."""
+
+    complaint_id: int
+    number: str
+    customer_id: int
+    plan_id: int
+
+
+def closing_visit_plan(ctx: ServiceContext, complaint_id: int, expected_version: int | None = None
+                       ) -> ClosingVisitPlan | None:
+    """Check that the acting user may record the complaint's closing visit now (visible, unchanged since
+    ``expected_version``, theirs to work on, 待回访); the plan to record it against when the complaint has a
+    customer file and a pending closing-visit plan, else None (the visit is kept on the complaint)."""
     with ctx.sessions() as s:
         c = _load(s, ctx, complaint_id)
         _check_version(c, expected_version, s, ctx.user.id)
         _check_can_work(ctx, c, "登记结案回访")
         if ComplaintState(c.state) is not ComplaintState.AWAITING_VISIT:
             raise ValidationError(FieldError("state", "状态", f"投诉 {c.number} 为“{c.state}”，须先办结转入待回访"))
-        plan_id, customer_id = c.visit_plan_id, c.customer_id
-        plan = s.get(VisitPlan, plan_id) if plan_id else None
-        if plan is not None and plan.state != "待回访":
-            plan_id = None
-    if customer_id is not None and plan_id is not None:
-        from huifang_desktop.services import visits  # visits calls back into this module
+        plan = s.get(VisitPlan, c.visit_plan_id) if c.visit_plan_id else None
+        if c.customer_id is None or plan is None or plan.state != "待回访":
+            return None
+        return ClosingVisitPlan(c.id, c.number, c.customer_id, plan.id)
 
-        rec = visits.record_visit(ctx, visits.VisitRecordDraft(
-            customer_id=customer_id, plan_id=plan_id, result=draft.result, contact_name=draft.contact_name,
-            contact_phone=draft.contact_phone, visit_type=VisitType.COMPLAINT.value, method=draft.method,
-            visited_at=draft.visited_at or ctx.now(), content=draft.note or f"投诉 {c.number} 结案回访",
-            feedback=draft.note, satisfaction=draft.satisfaction, customer_signed=draft.customer_signed))
-        del rec
-        return get_complaint(ctx, complaint_id)
+
+def record_closing_visit(ctx: ServiceContext, complaint_id: int, draft: ClosingVisitDraft,
+                         expected_version: int | None = None) -> ComplaintDetail:
+    """Record the closing visit kept on the complaint: one without a customer file (or without a pending
+    plan). With one, the visit is a full 回访记录表 (numbered, in the customer's visit history) and is recorded
+    by :func:`huifang_desktop.services.workflow.record_closing_visit`; asked here, it is refused."""
+    if closing_visit_plan(ctx, complaint_id, expected_version) is not None:
+        raise ValidationError(FieldError("visit_plan_id", "结案回访", "该投诉有客户档案和回访计划，请填写回访记录表"))
     # no customer file: validate here and keep the visit on the complaint
-    from huifang_desktop.services.visits import load_scale
-
     errors: list[FieldError] = []
     result = _choice(draft.result, [r.value for r in VisitResult], "结果", "result", errors)
     _choice(draft.method, [m.value for m in VisitMethod], "回访方式", "method", errors)
@@ -1251,7 +1244,7 @@ def convert_to_complaint(ctx: ServiceContext, complaint_id: int, *, severity: st
     (counted from now); the old number is kept in ``converted_from``."""
     ctx.require(Permission.EDIT_CUSTOMERS, "转为投诉")
     policy = load_policy(ctx)
-    cal = _calendar(ctx)
+    cal = work_calendar(ctx)
     errors: list[FieldError] = []
     sev = _choice(severity, [v.value for v in Severity], "严重程度", "severity", errors)
     if clean_text(category) not in policy.categories:
@@ -1591,12 +1584,13 @@ def handlers(ctx: ServiceContext) -> list[tuple[int, str, str]]:
 
 
 __all__ = [
-    "ATTACHMENT_KINDS", "REPLY_WAYS", "AttachmentRow", "ClosingVisitDraft", "ComplaintDetail", "ComplaintFilter",
-    "ComplaintRow", "EscalationResult", "EventRow", "ExportError", "HandlingDraft", "IntakeDraft", "Notices",
-    "OccurrenceRow", "RepeatRow", "accept", "add_occurrence", "apply_closing_visit_in", "attach", "attach_file",
-    "attachment_data", "chase", "close", "complaint_id_for_plan", "convert_to_complaint", "count_complaints",
-    "detach", "escalate_overdue", "export_ledger", "find_repeats", "finish_handling", "get_complaint",
-    "handlers", "history", "ledger_rows", "list_complaints", "load_policy", "mark_notices_seen", "notices",
-    "reassign", "record_closing_visit", "register", "reopen_linked", "reply_message", "save_handling",
-    "save_policy", "state_counts", "withdraw",
+    "ATTACHMENT_KINDS", "REPLY_WAYS", "AttachmentRow", "ClosingVisitDraft", "ClosingVisitPlan",
+    "ComplaintDetail", "ComplaintFilter", "ComplaintRow", "EscalationResult", "EventRow", "ExportError",
+    "HandlingDraft", "IntakeDraft", "Notices", "OccurrenceRow", "RepeatRow", "accept", "add_occurrence",
+    "apply_closing_visit_in", "attach", "attach_file", "attachment_data", "chase", "close",
+    "closing_visit_plan", "complaint_id_for_plan", "convert_to_complaint", "count_complaints", "detach",
+    "escalate_overdue", "export_ledger", "find_repeats", "finish_handling", "get_complaint", "handlers",
+    "history", "ledger_rows", "list_complaints", "load_policy", "mark_notices_seen", "notices", "reassign",
+    "record_closing_visit", "register", "reopen_linked", "reply_message", "save_handling", "save_policy",
+    "state_counts", "withdraw",
 ]

@@ -74,7 +74,8 @@ from huifang_desktop.domain.workcal import WorkCalendar
 from huifang_desktop.services.complaints import CLOSING_RULE, load_policy
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext
 from huifang_desktop.services.errors import ServiceError
-from huifang_desktop.services.visits import load_rules, load_scale, work_calendar
+from huifang_desktop.services.policy import load_scale, work_calendar
+from huifang_desktop.services.visits import load_rules
 from huifang_desktop.storage.chain import chain_rows
 from huifang_desktop.storage.models import (
     Attachment,

@@ -99,6 +99,7 @@ from huifang_desktop.domain.visits import (
 from huifang_desktop.domain.workcal import WorkCalendar
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
+from huifang_desktop.services.policy import load_scale, work_calendar
 from huifang_desktop.services.settings import get_value
 
 # The catch-up's own helpers (trigger planner with its memo, purchase → trigger mapping, who visits, report
@@ -114,15 +115,11 @@ from huifang_desktop.services.visits import (
     ReportDraft,
     ReportProblem,
     VisitOptions,
-    _Assignees,
-    _ordered,
-    _purchase_triggers,
-    _TriggerPlanner,
     load_options,
     load_rules,
-    load_scale,
-    work_calendar,
 )
+from huifang_desktop.services.visits.planning import _Assignees, _purchase_triggers, _TriggerPlanner
+from huifang_desktop.services.visits.reports import _ordered
 from huifang_desktop.storage.chain import chain_rows
 from huifang_desktop.storage.models import (
     AuditLog,

@@ -50,9 +50,9 @@ from huifang_desktop.domain.visits import OVERDUE, PlanState, VisitType, display
 from huifang_desktop.exports.ledger_xlsx import INTEGER_FORMAT, MONEY_FORMAT, XlsxColumn, write_ledger
 from huifang_desktop.services import service_records
 from huifang_desktop.services.context import ServiceContext, audit
-from huifang_desktop.services.customers import customer_scope
 from huifang_desktop.services.errors import PermissionDenied, ServiceError
 from huifang_desktop.services.outputs import checked_target, write_failed
+from huifang_desktop.services.policy import customer_scope
 from huifang_desktop.services.settings import get_value, load_settings, set_value
 from huifang_desktop.storage.models import (
     Complaint,

@@ -49,10 +49,10 @@ from huifang_desktop.domain.visits import (
 )
 from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS, LEDGER_TITLE, LEDGER_WIDTHS
 from huifang_desktop.services.context import ServiceContext, audit
-from huifang_desktop.services.customers import check_visible, customer_scope
 from huifang_desktop.services.errors import NotFound, PermissionDenied, ServiceError
 from huifang_desktop.services.outputs import check_suffix, period_text
 from huifang_desktop.services.outputs import os_reason as _os_reason
+from huifang_desktop.services.policy import SCALE_KEY, check_visible, customer_scope
 from huifang_desktop.services.settings import (
     SETTINGS_KEY,
     OfficeSettings,
@@ -65,7 +65,6 @@ from huifang_desktop.services.settings import (
 from huifang_desktop.services.visits import (
     RECORD_RETURNED,
     RECORD_SIGNED,
-    SCALE_KEY,
     ReportDraft,
     VisitRecordDraft,
     ledger_rows,

@@ -41,6 +41,7 @@ from sqlalchemy import and_, case, extract, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from huifang_desktop.domain.chain import head_label
 from huifang_desktop.domain.complaints import ComplaintState, MessageKind, Severity
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, can
@@ -83,13 +84,12 @@ from huifang_desktop.domain.stats import (
 from huifang_desktop.domain.visits import PlanState, SatisfactionScale, VisitResult, VisitType
 from huifang_desktop.services import signing
 from huifang_desktop.services import visits as visit_service
-from huifang_desktop.services.complaints import _visible_condition
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
-from huifang_desktop.services.customers import customer_scope
 from huifang_desktop.services.errors import ConflictError, LockedError, PermissionDenied, ServiceError
 from huifang_desktop.services.outputs import checked_target, write_failed
+from huifang_desktop.services.policy import complaint_visibility, customer_scope, load_scale, work_calendar
 from huifang_desktop.services.settings import get_value, load_settings, set_value
-from huifang_desktop.services.tamper import chain_head
+from huifang_desktop.storage.chain import chain_head
 from huifang_desktop.storage.models import (
     Complaint,
     Customer,
@@ -405,7 +405,7 @@ def visit_totals(ctx: ServiceContext, period: Period, scale: SatisfactionScale |
     """Plans due in the period (回访率 against the rules' targets weighted by plans) and the records made in
     it by type, result and satisfaction."""
     _require_view(ctx)
-    return _totals(_figures(ctx, period), _targets(ctx), scale or visit_service.load_scale(ctx))
+    return _totals(_figures(ctx, period), _targets(ctx), scale or load_scale(ctx))
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,7 +484,7 @@ def group_rows(ctx: ServiceContext, period: Period, group_by: str = "clerk",
     _require_view(ctx)
     group_by = _check_group(group_by)
     return _groups(_figures(ctx, period, group_by), group_by, _people(ctx), _targets(ctx),
-                   scale or visit_service.load_scale(ctx))
+                   scale or load_scale(ctx))
 
 
 def _rules(ctx: ServiceContext, fig: _Figures) -> list[RuleRow]:
@@ -533,13 +533,13 @@ def complaint_figures(ctx: ServiceContext, period: Period, options: StatsOptions
     and by satisfaction of the closing visit)."""
     _require_view(ctx)
     options = options or load_stats_options(ctx)
-    scale = scale or visit_service.load_scale(ctx)
+    scale = scale or load_scale(ctx)
     lo, hi = _moments(period)
     now = ctx.now()
     handling = _days_between(ctx, Complaint.handled_at, Complaint.received_at)
     closing = _days_between(ctx, Complaint.closed_at, Complaint.received_at)
     base = [Complaint.kind == _COMPLAINT, Complaint.received_at >= lo, Complaint.received_at < hi]
-    cond = _visible_condition(ctx)
+    cond = complaint_visibility(ctx)
     if cond is not None:
         base.append(cond)
     q = (select(Complaint.category, Complaint.severity, Complaint.state, func.count(),
@@ -604,7 +604,7 @@ def trend(ctx: ServiceContext, period: Period, months: int | None = None,
     """Month by month up to the period's last month: 回访率 and 按时率 (:func:`visits.rates` by month), records,
     satisfaction and complaints, each table in one GROUP BY over the whole span."""
     _require_view(ctx)
-    scale = scale or visit_service.load_scale(ctx)
+    scale = scale or load_scale(ctx)
     months = months or load_stats_options(ctx).trend_months
     span = trend_periods(period, months)
     whole = Period(PeriodKind.CUSTOM, span[0].start, span[-1].end)
@@ -614,7 +614,7 @@ def trend(ctx: ServiceContext, period: Period, months: int | None = None,
     lo, hi = _moments(whole)
     cq = (select(extract("year", Complaint.received_at), extract("month", Complaint.received_at), func.count())
           .where(Complaint.kind == _COMPLAINT, Complaint.received_at >= lo, Complaint.received_at < hi))
-    cond = _visible_condition(ctx)
+    cond = complaint_visibility(ctx)
     if cond is not None:
         cq = cq.where(cond)
     cq = cq.group_by(extract("year", Complaint.received_at), extract("month", Complaint.received_at))
@@ -645,7 +645,7 @@ def statistics(ctx: ServiceContext, period: Period | str, group_by: str = "clerk
     period = parse_period(period) if isinstance(period, str) else period
     group_by = _check_group(group_by)
     options = load_stats_options(ctx)
-    scale = visit_service.load_scale(ctx)
+    scale = load_scale(ctx)
     targets = _targets(ctx)
     fig = _figures(ctx, period, group_by)
     st = Statistics(
@@ -763,7 +763,7 @@ def _event_counts(ctx: ServiceContext, month: Period, rules: AssessmentRules, fi
         reports: dict[int, list[ReportSpan]] = {}
         for uid, start, end, created, due in s.execute(reports_q):
             reports.setdefault(uid, []).append(ReportSpan(start, end, created.date(), due))
-    cal = visit_service.work_calendar(ctx)
+    cal = work_calendar(ctx)
     deadline = monthly_ledger_deadline(month, rules, cal)
     delay = visit_service.load_options(ctx).report_delay_workdays  # 回访报告表: the working day after
 
@@ -845,7 +845,7 @@ def _row_integrity(s: Session, row: MonthlyAssessment) -> Integrity:
 def _view(ctx: ServiceContext, s: Session, period: Period, row: MonthlyAssessment | None,
           computed: Assessment | None, figures: Any = None) -> AssessmentView:
     rules = load_assessment_rules(ctx)
-    deadline = monthly_ledger_deadline(period, rules, visit_service.work_calendar(ctx))
+    deadline = monthly_ledger_deadline(period, rules, work_calendar(ctx))
     due = ctx.today() > deadline
     if row is not None and row.status == AssessmentStatus.CONFIRMED.value:
         try:
@@ -904,7 +904,7 @@ def confirm_assessment(ctx: ServiceContext, month: Period | str, comment: str = 
     period = _month(month)
     text = optional_text(comment, label="确认意见", field="comment", max_len=2000)
     rules = load_assessment_rules(ctx)
-    deadline = monthly_ledger_deadline(period, rules, visit_service.work_calendar(ctx))
+    deadline = monthly_ledger_deadline(period, rules, work_calendar(ctx))
     if ctx.today() <= deadline:
         raise ValidationError(FieldError(
             "month", "考核月份", f"{period.label}的月度台账上交期限为 {deadline:%Y-%m-%d}，期限过后才能确认考核"))
@@ -1131,7 +1131,9 @@ def report_from(ctx: ServiceContext, st: Statistics, view: AssessmentView | None
     notes: tuple[str, ...] = (st.services.note, f"对比期间：{st.previous.label}。回访率 = 已回访 ÷ 计划（期间内到期、未取消的回访计划）；"
              "按时率 = 按时完成 ÷ 计划；处理率 = 已处理 ÷ 投诉（不含已撤销）。")
     # the audit chain's head when printed (the report's last line): a chain rewritten later no longer matches
-    notes += (f"{chain_head(ctx).label}（打印时的操作日志校验值，可用 huifang-desktop verify 核对）",)
+    with ctx.sessions() as s:
+        head = head_label(*chain_head(s))
+    notes += (f"{head}（打印时的操作日志校验值，可用 huifang-desktop verify 核对）",)
     return StatsReport(report_title(p), p, load_settings(ctx).company if company is None else company,
                        st.generated_at, tuple(tables), charts, notes)
 

@@ -22,10 +22,11 @@ from huifang_desktop.services import ledgers as lg
 from huifang_desktop.services import service_records as sr
 from huifang_desktop.services import visits as v
 from huifang_desktop.services.context import ServiceContext, UserInfo
-from huifang_desktop.services.customers import add_purchase, register_customer, set_archived
+from huifang_desktop.services.customers import register_customer, set_archived
 from huifang_desktop.services.errors import PermissionDenied
 from huifang_desktop.services.printing import PrintOptions, save_print_options
 from huifang_desktop.services.settings import load_settings, save_settings
+from huifang_desktop.services.workflow import add_purchase
 from huifang_desktop.storage.models import AuditLog, VisitPlan
 
 AsUser = Callable[[ServiceContext, UserInfo], ServiceContext]

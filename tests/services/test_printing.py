@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.printing.templates import forms_dir
+from huifang_desktop.services import policy, workflow
 from huifang_desktop.services import printing as p
 from huifang_desktop.services import visits as v
 from huifang_desktop.services.context import ServiceContext, UserInfo
@@ -482,7 +483,7 @@ def test_printing_complaint_form_with_history_and_signatures(
     assert "草稿" in "".join(pages_text(p.complaint_pdf(cctx, d.id).pdf))  # open, not signed off
     cs.save_handling(cctx, d.id, cs.HandlingDraft(investigation="轴承磨损", result="已更换轴承"))
     cs.finish_handling(cctx, d.id)
-    cs.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="满意"))
+    workflow.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="满意"))
     text = "".join(pages_text(p.complaint_pdf(cctx, d.id).pdf))
     for value in ("投诉处理表", d.number, "冷却泵异响", "王建国", "轴承磨损", "已更换轴承", "办结转回访", "关闭", "满意"):
         assert value in text, value
@@ -542,7 +543,7 @@ def test_printing_complaint_prints_the_reply_and_the_offices_satisfaction_scale(
     text = "".join(pages_text(p.complaint_pdf(cctx, d.id).pdf))
     assert "答复内容已向客户致歉，承诺下批货提前两天发出。" in text
     assert "客户满意度很满意满意一般不满意很不满意" in text  # five levels, as configured by default
-    v.save_scale(ctx, "ten_point")
+    policy.save_scale(ctx, "ten_point")
     p.complaint_pdf(cctx, d.id)
     p.visit_record_pdf(cctx, office["record"].id)
     complaint, record = layouts[-2:]
