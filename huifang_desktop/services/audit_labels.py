@@ -1,7 +1,8 @@
-"""The Chinese name of every key a service writes into an audit row's old/new values (tests/test_audit_labels.py
-checks each one has a name). Read where the log is shown (review's audit log) and where a refused save tells
-what the other person changed (:func:`huifang_desktop.services.context.recent_changes`); kept apart from
-both so the context does not import the review workflow."""
+"""The Chinese name of every key a service writes into an audit row's old/new values
+(tests/test_audit_labels.py checks each one has a name). Read where the log is shown (review's audit log)
+and where a refused save tells what the other person changed
+(:func:`huifang_desktop.services.context.recent_changes`); kept apart from both so the context does not
+import the review workflow."""
 
 from __future__ import annotations
 

@@ -35,8 +35,9 @@ def add_purchase(ctx: ServiceContext, customer_id: int, *, day: date | str, prod
                  warranty_end: date | str | None = None) -> PurchaseInfo:
     """Record a purchase or delivery (:func:`customers.add_purchase`: validated, the grade recomputed) and
     plan the visits it triggers, in one transaction."""
-    return customers.add_purchase(ctx, customer_id, day=day, product=product, quantity=quantity, amount=amount,
-                                  spec=spec, kind=kind, warranty_end=warranty_end, then=visits.plan_purchase_in)
+    return customers.add_purchase(ctx, customer_id, day=day, product=product, quantity=quantity,
+                                  amount=amount, spec=spec, kind=kind, warranty_end=warranty_end,
+                                  then=visits.plan_purchase_in)
 
 
 def _settle_complaint(s: Session, ctx: ServiceContext, visit: PlannedVisitDone) -> None:
@@ -65,8 +66,9 @@ def record_closing_visit(ctx: ServiceContext, complaint_id: int, draft: ClosingV
     if plan is None:
         return complaints.record_closing_visit(ctx, complaint_id, draft, expected_version)
     record_visit(ctx, VisitRecordDraft(
-        customer_id=plan.customer_id, plan_id=plan.plan_id, result=draft.result, contact_name=draft.contact_name,
-        contact_phone=draft.contact_phone, visit_type=VisitType.COMPLAINT.value, method=draft.method,
+        customer_id=plan.customer_id, plan_id=plan.plan_id, result=draft.result,
+        contact_name=draft.contact_name, contact_phone=draft.contact_phone,
+        visit_type=VisitType.COMPLAINT.value, method=draft.method,
         visited_at=draft.visited_at or ctx.now(), content=draft.note or f"投诉 {plan.number} 结案回访",
         feedback=draft.note, satisfaction=draft.satisfaction, customer_signed=draft.customer_signed))
     return complaints.get_complaint(ctx, complaint_id)

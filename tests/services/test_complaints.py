@@ -184,6 +184,21 @@ def test_unreached_closing_visit_keeps_waiting(cctx: ServiceContext, customer_id
     assert v.get_plan(cctx, d.visit_plan_id).attempt == 2  # type: ignore[arg-type]
 
 
+def test_closing_visit_with_a_customer_file_is_a_visit_record_through_the_workflow(
+        cctx: ServiceContext, customer_id: int) -> None:
+    """With a customer file the closing visit is a 回访记录表 (services.workflow); complaints alone refuses it
+    rather than keep it on the complaint."""
+    d = cs.finish_handling(cctx, _handled(cctx, cs.register(cctx, _intake(customer_id=customer_id)).id).id)
+    plan = cs.closing_visit_plan(cctx, d.id)
+    assert plan is not None and (plan.customer_id, plan.plan_id) == (customer_id, d.visit_plan_id)
+    with pytest.raises(ValidationError, match="回访记录表"):
+        cs.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="满意"))
+    assert cs.get_complaint(cctx, d.id).state == "待回访"
+    d = workflow.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="满意"))
+    assert d.state == "已关闭" and d.visit_record_id is not None
+    assert v.get_record(cctx, d.visit_record_id).visit_type == "投诉"
+
+
 def test_clerk_cannot_close_without_closing_visit_even_directly(cctx: ServiceContext, customer_id: int) -> None:
     d = _handled(cctx, cs.register(cctx, _intake(customer_id=customer_id)).id)
     with pytest.raises(ValidationError, match="结案回访"):

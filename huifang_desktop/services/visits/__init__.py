@@ -10,7 +10,8 @@ Planning
   the catch-up or a trigger twice never makes a duplicate, and a plan someone moved or cancelled is never
   re-created or touched (moved plans are ``manual``; done and cancelled plans keep their keys).
 * Triggers: a purchase or delivery (:func:`plan_purchase_in`, run inside ``customers.add_purchase``'s
-  transaction by :func:`huifang_desktop.services.workflow.add_purchase`), any other triggering record (:func:`on_trigger`), and the daily catch-up at start
+  transaction by :func:`huifang_desktop.services.workflow.add_purchase`), any other triggering record
+  (:func:`on_trigger`), and the daily catch-up at start
   (:func:`plan_catch_up`): the next routine (例行) and technical (技术) visit per active customer, plans
   for recent purchases (``VisitOptions.trigger_lookback_days``) and upcoming birthdays.
 * A routine plan follows the customer's last successful visit: when that moved (another visit happened)

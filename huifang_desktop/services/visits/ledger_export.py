@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import date, datetime, timedelta
 from heapq import merge
 from pathlib import Path
@@ -66,7 +66,7 @@ def ledger_rows(ctx: ServiceContext, start: date | None = None, end: date | None
     plans = plans.order_by(VisitPlan.due, VisitPlan.id)
     loose = loose.order_by(VisitRecord.visited_at, VisitRecord.id)
 
-    def plan_rows(conn: Connection) -> Iterator[tuple[tuple[date, int, int], tuple[Any, ...]]]:
+    def plan_rows(conn: Connection) -> Generator[tuple[tuple[date, int, int], tuple[Any, ...]], None, None]:
         result = conn.execution_options(yield_per=2000).execute(plans)
         try:
             for (due, plan_id, number, code, name, grade, visit_type, method, visited_at, visitor_name,
@@ -82,7 +82,7 @@ def ledger_rows(ctx: ServiceContext, start: date | None = None, end: date | None
         finally:
             result.close()  # also when the reader stops early (a server cursor on PostgreSQL)
 
-    def loose_rows(conn: Connection) -> Iterator[tuple[tuple[date, int, int], tuple[Any, ...]]]:
+    def loose_rows(conn: Connection) -> Generator[tuple[tuple[date, int, int], tuple[Any, ...]], None, None]:
         result = conn.execution_options(yield_per=2000).execute(loose)
         try:
             for (visited_at, record_id, number, code, name, grade, visit_type, method, visitor_name, result_,

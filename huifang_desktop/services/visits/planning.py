@@ -133,9 +133,9 @@ def _cust(r: Any) -> _Cust:
     return _Cust(**r._mapping)
 
 
-_CUST_COLUMNS = (Customer.id, Customer.code, Customer.name, Customer.grade, Customer.primary_phone.label("phone"),
-                 Customer.owner_id, Customer.department_id, Customer.created_on, Customer.birthday,
-                 Customer.category)
+_CUST_COLUMNS = (Customer.id, Customer.code, Customer.name, Customer.grade,
+                 Customer.primary_phone.label("phone"), Customer.owner_id, Customer.department_id,
+                 Customer.created_on, Customer.birthday, Customer.category)
 
 
 class _Wanted(NamedTuple):
@@ -326,7 +326,8 @@ def plan_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResu
             trigger = Trigger(TriggerKind.BIRTHDAY, f"birthday:{c.id}", day=today,
                               customer_birthday=c.birthday)
             for p in plans_for_trigger(trigger, rules, cal, horizon=horizon):
-                wanted.append(_Wanted(p, p.source_key, c, assignees.resolve(p.who, c.owner_id, c.department_id)))
+                owner = assignees.resolve(p.who, c.owner_id, c.department_id)
+                wanted.append(_Wanted(p, p.source_key, c, owner))
 
     with ctx.sessions() as s, s.begin():
         planned, skipped = _insert_plans(s, dialect, wanted, now, today, names)

@@ -32,7 +32,8 @@ def _owner_ids_for_team(s: Session, ctx: ServiceContext, owner_id: int | None) -
 
 
 def _plan_select() -> Any:
-    """The columns of :class:`PlanRow`, labelled by its field names (the phone raw, formatted in :func:`_plan_row`)."""
+    """The columns of :class:`PlanRow`, labelled by its field names (the phone raw: :func:`_plan_row`
+    formats it)."""
     rec = aliased(VisitRecord)
     return (
         select(VisitPlan.id, VisitPlan.customer_id, Customer.code.label("customer_code"),

@@ -358,10 +358,10 @@ def record_visit(ctx: ServiceContext, draft: VisitRecordDraft, *, then: AfterVis
             plan.state, plan.done_on, plan.record_id = _DONE, clean.visited_at.date(), rec.id
         follow_plan, next_plan = _plan_follow_ups(s, ctx, cfg, rec, clean, plan, c)
         if plan is not None and then is not None:
-            then(s, ctx, PlannedVisitDone(
-                plan.source_key, rec.id, clean.result is VisitResult.SUCCESS, clean.satisfied,
-                clean.satisfaction, clean.visited_at, "；".join(t for t in (clean.feedback, clean.content) if t),
-                follow_plan))
+            said = "；".join(t for t in (clean.feedback, clean.content) if t)
+            then(s, ctx, PlannedVisitDone(plan.source_key, rec.id, clean.result is VisitResult.SUCCESS,
+                                          clean.satisfied, clean.satisfaction, clean.visited_at, said,
+                                          follow_plan))
         note = []
         if follow_plan is not None:
             note.append(f"再次回访（第{follow_plan.attempt}次）{follow_plan.due:%Y-%m-%d}")
@@ -480,10 +480,10 @@ def overdue_transfers(ctx: ServiceContext, now: datetime | None = None) -> list[
     visitor = aliased(User)
     scope = customer_scope(ctx)
     with ctx.sessions() as s:
-        q = (select(VisitRecord.id.label("record_id"), VisitRecord.number, Customer.code.label("customer_code"),
-                    Customer.name.label("customer_name"), VisitRecord.transfer_department.label("department"),
-                    VisitRecord.problems, VisitRecord.transfer_due.label("due"),
-                    visitor.display_name.label("visitor"))
+        q = (select(VisitRecord.id.label("record_id"), VisitRecord.number,
+                    Customer.code.label("customer_code"), Customer.name.label("customer_name"),
+                    VisitRecord.transfer_department.label("department"), VisitRecord.problems,
+                    VisitRecord.transfer_due.label("due"), visitor.display_name.label("visitor"))
              .join(Customer, Customer.id == VisitRecord.customer_id)
              .outerjoin(visitor, visitor.id == VisitRecord.visitor_id)
              .where(VisitRecord.transfer_due.is_not(None), VisitRecord.transfer_done_at.is_(None),

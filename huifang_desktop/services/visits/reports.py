@@ -50,8 +50,9 @@ def draft_report(ctx: ServiceContext, clerk_id: int, start: date, end: date) -> 
         by_result = grouped(VisitRecord.result)
         sat = grouped(VisitRecord.satisfaction, VisitRecord.satisfaction != "")
         problems = tuple(ReportProblem(**r._mapping) for r in s.execute(
-            select(VisitRecord.id.label("record_id"), VisitRecord.number, Customer.name.label("customer_name"),
-                   VisitRecord.problems, VisitRecord.measures, VisitRecord.transfer_department.label("department"))
+            select(VisitRecord.id.label("record_id"), VisitRecord.number,
+                   Customer.name.label("customer_name"), VisitRecord.problems, VisitRecord.measures,
+                   VisitRecord.transfer_department.label("department"))
             .join(Customer, Customer.id == VisitRecord.customer_id)
             .where(*conds, VisitRecord.problems != "").order_by(VisitRecord.visited_at, VisitRecord.id)))
     on_scale = {k: n for k, n in sat.items() if k in scale.levels}
