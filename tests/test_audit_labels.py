@@ -1,4 +1,4 @@
-"""Every key a service writes into an audit row's old/new has a Chinese name in review.FIELD_LABELS, so the
+"""Every key a service writes into an audit row's old/new has a Chinese name in audit_labels.FIELD_LABELS, so the
 操作日志 never shows an internal key. The keys are collected from the source (ast): dict literals given to
 ``audit(…)`` / ``audit_values(…)``, followed through local names, ``with_state``, ``diff``, the module's own
 snapshot functions and ``asdict`` of the module's dataclasses. A call whose keys cannot be followed must be
@@ -11,9 +11,9 @@ import dataclasses
 import importlib
 from pathlib import Path
 
-from huifang_desktop.services import review
+from huifang_desktop.services import audit_labels
 
-SERVICES = Path(review.__file__).parent
+SERVICES = Path(audit_labels.__file__).parent
 
 # (module, action text or function) → why its keys are not program field names
 OPEN_VALUES = {
@@ -142,9 +142,13 @@ class _Collector:
 def audit_keys() -> tuple[set[str], set[tuple[str, str]]]:
     keys: set[str] = set()
     open_: set[tuple[str, str]] = set()
-    for path in sorted(SERVICES.glob("*.py")):
+    for path in sorted(SERVICES.rglob("*.py")):  # the workflow packages too (services/visits/records.py …)
+        parts = path.relative_to(SERVICES).with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        if not module:  # services/__init__.py
+            continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        c = _Collector(path.stem, tree)
+        c = _Collector(module, tree)
         c.run(tree)
         keys |= c.keys
         open_ |= c.open
@@ -152,14 +156,14 @@ def audit_keys() -> tuple[set[str], set[tuple[str, str]]]:
 
 
 def _labelled(key: str) -> bool:
-    return key in review.FIELD_LABELS or not any("a" <= ch.lower() <= "z" for ch in key)
+    return key in audit_labels.FIELD_LABELS or not any("a" <= ch.lower() <= "z" for ch in key)
 
 
 def test_every_audit_key_a_service_writes_has_a_chinese_label() -> None:
     keys, _ = audit_keys()
     assert {"visitor_id", "form", "output", "pages", "target", "state", "public_key"} <= keys  # the collector works
     missing = sorted(k for k in keys if not _labelled(k))
-    assert not missing, f"audit keys without a Chinese name in review.FIELD_LABELS: {missing}"
+    assert not missing, f"audit keys without a Chinese name in audit_labels.FIELD_LABELS: {missing}"
 
 
 def test_audit_values_that_cannot_be_followed_are_only_the_known_data_values() -> None:

@@ -182,9 +182,9 @@ def test_every_refused_log_in_checks_one_password_hash_of_the_same_parameters(
 
 def test_the_dummy_hash_follows_the_production_parameters(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(users, "_DUMMY_HASHES", {})
-    made = users._dummy_hash(users._DEFAULT_HASHER)
-    assert extract_parameters(made) == extract_parameters(users._DEFAULT_HASHER.hash("x"))
-    assert users._dummy_hash(users._DEFAULT_HASHER) is made  # made once
+    made = users._dummy_hash(passwords._DEFAULT_HASHER)
+    assert extract_parameters(made) == extract_parameters(passwords._DEFAULT_HASHER.hash("x"))
+    assert users._dummy_hash(passwords._DEFAULT_HASHER) is made  # made once
 
 
 # --- changing passwords ---------------------------------------------------------------------------------

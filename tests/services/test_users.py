@@ -119,7 +119,7 @@ def test_authenticate_accepts_a_hash_made_with_production_parameters(ctx: Servic
                                                                      ) -> None:
     with ctx.sessions() as s, s.begin():
         s.execute(select(User).where(User.id == clerk.id)).scalar_one().password_hash = (
-            users._DEFAULT_HASHER.hash("strong-pass"))
+            passwords._DEFAULT_HASHER.hash("strong-pass"))
     assert authenticate(ctx, "xiaowang", "strong-pass").id == clerk.id
 
 
