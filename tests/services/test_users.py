@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.domain.roles import Role
-from huifang_desktop.services import passwords, users
+from huifang_desktop.services import passwords
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.errors import NotFound, PermissionDenied, ServiceError
 from huifang_desktop.services.users import (

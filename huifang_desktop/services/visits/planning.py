@@ -6,7 +6,7 @@ import json
 import time
 from collections import Counter as Tally
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, cast
 
@@ -114,8 +114,9 @@ def _plan_values(p: PlannedVisit, key: str, customer_id: int, owner_id: int | No
             "done_on": None, "record_id": None, "created_at": now, "version": 1}
 
 
-@dataclass(frozen=True, slots=True)
-class _Cust:
+class _Cust(NamedTuple):
+    """What planning reads of a customer file: a row of :data:`_CUST_COLUMNS` (``_Cust._make(row)``)."""
+
     id: int
     code: str
     name: str
@@ -128,14 +129,10 @@ class _Cust:
     category: str
 
 
-def _cust(r: Any) -> _Cust:
-    """A row of :data:`_CUST_COLUMNS` (labelled by the fields of :class:`_Cust`)."""
-    return _Cust(**r._mapping)
-
-
-_CUST_COLUMNS = (Customer.id, Customer.code, Customer.name, Customer.grade,
-                 Customer.primary_phone.label("phone"), Customer.owner_id, Customer.department_id,
-                 Customer.created_on, Customer.birthday, Customer.category)
+# the fields of _Cust, in order (the catch-up reads every active customer, so by position, not by name)
+_CUST_COLUMNS = (Customer.id, Customer.code, Customer.name, Customer.grade, Customer.primary_phone,
+                 Customer.owner_id, Customer.department_id, Customer.created_on, Customer.birthday,
+                 Customer.category)
 
 
 class _Wanted(NamedTuple):
@@ -253,9 +250,9 @@ def plan_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResu
     routine_grades = {g.upper() for g, _ in rules.routine_days} | {g.upper() for g in rules.technical_grades}
     with ctx.engine.connect() as conn:
         names = _user_names(conn)
-        customers = {r.id: _cust(r) for r in conn.execute(
+        customers = {c.id: c for c in map(_Cust._make, conn.execute(
             select(*_CUST_COLUMNS).where(Customer.archived.is_(False),
-                                         Customer.status.in_(opts.active_statuses)))}
+                                         Customer.status.in_(opts.active_statuses))))}
         last_visit = _last_success(conn, None)
         last_technical = _last_success(conn, VisitType.TECHNICAL.value)
         # A cancelled routine/technical plan counts as a base too: the next one follows it.
@@ -381,7 +378,7 @@ def _customer_info(s: Session, customer_id: int) -> _Cust:
     r = s.execute(select(*_CUST_COLUMNS).where(Customer.id == customer_id)).one_or_none()
     if r is None:
         raise NotFound(f"客户档案 {customer_id} 不存在。")
-    return _cust(r)
+    return _Cust._make(r)
 
 
 def _trigger_plans_in(s: Session, ctx: ServiceContext, cfg: _Config, c: _Cust, triggers: Iterable[Trigger]

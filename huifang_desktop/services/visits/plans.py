@@ -32,17 +32,14 @@ def _owner_ids_for_team(s: Session, ctx: ServiceContext, owner_id: int | None) -
 
 
 def _plan_select() -> Any:
-    """The columns of :class:`PlanRow`, labelled by its field names (the phone raw: :func:`_plan_row`
-    formats it)."""
+    """The columns of :class:`PlanRow`, in the order :func:`_plan_row` unpacks them."""
     rec = aliased(VisitRecord)
     return (
-        select(VisitPlan.id, VisitPlan.customer_id, Customer.code.label("customer_code"),
-               Customer.name.label("customer_name"), Customer.grade, Customer.primary_phone.label("phone"),
-               VisitPlan.visit_type, VisitPlan.method, VisitPlan.earliest, VisitPlan.due,
-               User.display_name.label("owner"), VisitPlan.state, VisitPlan.attempt, VisitPlan.rule_key,
-               rec.number.label("record_number"), VisitPlan.owner_id, VisitPlan.manual, VisitPlan.version,
-               VisitPlan.cancel_reason, VisitPlan.done_on, rec.id.label("record_id"),
-               rec.status.label("record_status"))
+        select(VisitPlan.id, VisitPlan.customer_id, Customer.code, Customer.name, Customer.grade,
+               Customer.primary_phone, VisitPlan.visit_type, VisitPlan.method, VisitPlan.earliest,
+               VisitPlan.due, User.display_name, VisitPlan.state, VisitPlan.attempt, VisitPlan.rule_key, rec.number,
+               VisitPlan.owner_id, VisitPlan.manual, VisitPlan.version, VisitPlan.cancel_reason,
+               VisitPlan.done_on, rec.id, rec.status)
         .join(Customer, Customer.id == VisitPlan.customer_id)
         .outerjoin(User, User.id == VisitPlan.owner_id)
         .outerjoin(rec, rec.id == VisitPlan.record_id)
@@ -50,14 +47,16 @@ def _plan_select() -> Any:
 
 
 def _plan_row(r: Any, today: date) -> PlanRow:
+    # unpacked by name (a Row's attribute look-up costs ten times an index on a calendar's thousands of rows)
+    (plan_id, customer_id, code, name, grade, phone, visit_type, method, earliest, due, owner, state, attempt,
+     rule_key, record_number, owner_id, manual, version, why, done_on, record_id, record_status) = r
     return PlanRow(
-        id=r.id, customer_id=r.customer_id, customer_code=r.customer_code, customer_name=r.customer_name,
-        grade=r.grade, phone=format_phone(r.phone), visit_type=r.visit_type, method=r.method,
-        earliest=r.earliest, due=r.due, owner=r.owner or "", state=r.state,
-        display_state=display_state(r.state, r.due, today), attempt=r.attempt, rule_key=r.rule_key,
-        record_number=r.record_number or "", owner_id=r.owner_id, manual=bool(r.manual), version=r.version,
-        cancel_reason=r.cancel_reason or "", done_on=r.done_on, record_id=r.record_id,
-        record_status=r.record_status or "")
+        id=plan_id, customer_id=customer_id, customer_code=code, customer_name=name, grade=grade,
+        phone=format_phone(phone), visit_type=visit_type, method=method, earliest=earliest, due=due,
+        owner=owner or "", state=state, display_state=display_state(state, due, today), attempt=attempt,
+        rule_key=rule_key, record_number=record_number or "", owner_id=owner_id, manual=bool(manual),
+        version=version, cancel_reason=why or "", done_on=done_on, record_id=record_id,
+        record_status=record_status or "")
 
 
 def _get_plan_row(s: Session, plan_id: int, today: date) -> PlanRow:
