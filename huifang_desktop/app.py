@@ -614,7 +614,7 @@ def cmd_export(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
 
 def cmd_print(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from huifang_desktop.domain.validation import parse_date
-    from huifang_desktop.services import printing
+    from huifang_desktop.services import ledgers, printing
 
     forms = resolve_paths(args).forms_override
     what = args.print_command
@@ -634,7 +634,7 @@ def cmd_print(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
     elif what == "visits":
         start = _day(args.start, "开始日期", "from")
         end = _day(args.end, "截止日期", "to")
-        doc = printing.visit_ledger_pdf(ctx, start, end, args.out, appendix=args.appendix)
+        doc = ledgers.visit_ledger_pdf(ctx, start, end, args.out, appendix=args.appendix)
     else:
         raise UserError(f"未知打印内容：{what}")
     print(f"已打印{doc.form}（{doc.label}）共 {doc.pages} 页到 {args.out}。")

@@ -17,6 +17,7 @@ from argon2 import PasswordHasher, profiles
 from sqlalchemy import Engine
 
 from huifang_desktop.domain.roles import Role
+from huifang_desktop.services import passwords
 from huifang_desktop.services import users as users_service
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.storage.db import make_engine, make_session_factory, sqlite_url, upgrade
@@ -72,7 +73,7 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2 at its cheapest profile: still real salted hashes, but fast enough for many users per test."""
     cheap = PasswordHasher.from_parameters(profiles.CHEAPEST)
-    monkeypatch.setattr(users_service, "password_hasher", lambda: cheap)
+    monkeypatch.setattr(passwords, "password_hasher", lambda: cheap)
 
 
 @pytest.fixture(scope="session")

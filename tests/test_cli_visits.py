@@ -18,8 +18,9 @@ from huifang_desktop.domain.roles import Role
 from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS
 from huifang_desktop.services import ledgers, users
 from huifang_desktop.services.context import ServiceContext
-from huifang_desktop.services.customers import add_purchase, register_customer
+from huifang_desktop.services.customers import register_customer
 from huifang_desktop.services.visits import VisitRecordDraft, record_visit
+from huifang_desktop.services.workflow import add_purchase
 from huifang_desktop.storage.models import AuditLog, Customer, VisitPlan
 
 NOW = datetime(2026, 11, 24, 10, 0)

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from huifang_desktop.demo.complaint_office import Batch, RowGenerator, sign
-from huifang_desktop.demo.complaint_specs import NEVER, Cluster, Spec
+from huifang_desktop.demo.complaint_office import Batch, sign
+from huifang_desktop.demo.complaint_specs import NEVER, Cluster, RowGenerator, Spec
 from huifang_desktop.demo.complaint_steps import CaseSteps
 from huifang_desktop.domain import complaints as rules
 from huifang_desktop.domain.complaints import (

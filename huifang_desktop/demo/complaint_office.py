@@ -6,19 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, func, select
 
 from huifang_desktop.domain import complaints as rules
 from huifang_desktop.domain.complaints import (
-    MessageKind,
     Severity,
 )
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.domain.signoff import ReviewKind, SignOff, content_hash, signature_hash
-from huifang_desktop.services.context import SYSTEM_USER
 from huifang_desktop.storage.models import (
     Attachment,
     Complaint,
@@ -31,12 +29,6 @@ from huifang_desktop.storage.models import (
     VisitPlan,
     VisitRecord,
 )
-
-if TYPE_CHECKING:
-    from huifang_desktop.demo.complaint_specs import Env
-
-
-
 
 # --- the office as it is ----------------------------------------------------------------------------------
 
@@ -138,48 +130,6 @@ class Closed:
     category: str
     severity: Severity
     department_id: int | None
-
-
-class RowGenerator:
-    """Builds the rows of each batch; keeps the ids, number counters and closed complaints across batches."""
-
-    def __init__(self, env: Env, ids: Ids, counters: dict[str, int]) -> None:
-        self.env = env
-        self.ids = ids
-        self.counters = dict(counters)
-        self.closed: list[Closed] = []
-        self.batch = Batch()
-
-    # ids and numbers
-    def new_id(self, table: str) -> int:
-        value = getattr(self.ids, table)
-        setattr(self.ids, table, value + 1)
-        return value
-
-    def number(self, kind: MessageKind, when: datetime) -> str:
-        """As services.complaints numbers it: the kind's pattern and the counter of its scope (domain rules),
-        the serial continued from the counter's value when the generator started."""
-        pattern = rules.number_pattern(kind, self.env.policy)
-        name = rules.number_counter(kind, pattern, when.date())
-        serial = self.counters.get(name, 0) + 1
-        self.counters[name] = self.batch.counters[name] = serial
-        return rules.format_complaint_number(pattern, when.date(), serial)
-
-    def event(self, complaint_id: int, at: datetime, actor: Person | None, action: str, *,
-              from_state: str = "", to_state: str = "", note: str = "") -> None:
-        self.batch.events.append({
-            "id": self.new_id("event"), "complaint_id": complaint_id, "at": at,
-            "user_id": actor.id if actor else None,
-            "username": actor.name if actor else SYSTEM_USER.display_name, "action": action,
-            "from_state": from_state, "to_state": to_state, "note": note})
-
-    def linked_candidate(self, at: datetime) -> Closed | None:
-        window = timedelta(days=60)
-        eligible = [c for c in self.closed[-300:] if c.closed_at < at - timedelta(hours=2)
-                    and at - c.closed_at <= window]
-        return eligible[self.env.rng.randrange(len(eligible))] if eligible else None
-
-
 
 
 def signer(office: Office, owner_id: int | None, department_id: int | None) -> Person | None:

@@ -7,23 +7,23 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from huifang_desktop.demo.complaint_office import Batch, Closed, Ids, Office, Person
 from huifang_desktop.demo.complaint_words import PUBLIC_TOPICS, Pick
+from huifang_desktop.domain import complaints as rules
 from huifang_desktop.domain.complaints import (
     ComplaintPolicy,
     MessageKind,
     Severity,
 )
+from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.schedule import RuleSet
 from huifang_desktop.domain.visits import (
     SatisfactionScale,
 )
 from huifang_desktop.domain.workcal import WorkCalendar
-
-if TYPE_CHECKING:
-    from huifang_desktop.demo.complaint_office import Office
-    from huifang_desktop.demo.complaints import ComplaintDemoProfile
+from huifang_desktop.services.context import SYSTEM_USER
 
 NEVER = 10 ** 6  # a step delay that never comes (the complaint stays at that stage)
 _FAR = datetime(9999, 1, 1)
@@ -31,6 +31,58 @@ _FAR = datetime(9999, 1, 1)
 
 
 # --- what each complaint will go through ------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ComplaintDemoProfile:
+    """Sizes and shares of the demo complaint register; every number here is a default to change."""
+
+    years: int = 3  # complaints received over the last N years
+    batch_size: int = 5000  # complaints per transaction (with their occurrences, events, visits, files)
+    kind_shares: tuple[float, float, float] = (0.70, 0.20, 0.10)  # 投诉, 咨询, 建议
+    severity_shares: tuple[float, float, float] = (0.80, 0.15, 0.05)  # 一般, 重要, 重大 (of 投诉)
+    customer_share: float = 0.75  # linked to a customer file (the others: walk-ins, passers-by)
+    anonymous_share: float = 0.04
+    reply_only_share: float = 0.03  # 上级转办, only a written reply asked
+    special_share: float = 0.03  # 特殊情况: the longer handling limit
+    repeat_shares: tuple[float, float] = (0.06, 0.02)  # complained about 2 and 3 times
+    withdraw_share: float = 0.03
+    linked_share: float = 0.02  # a customer rejecting an earlier result (new complaint linked to it)
+    converted_share: float = 0.03  # 投诉 that came in as a 咨询 or 建议 and were converted
+    late_share: float = 0.05  # one step takes far longer than its deadline (overdue, escalated, 查办)
+    late_workdays: tuple[int, int] = (3, 25)
+    stuck_share: float = 0.004  # never finished: still open however old (long overdue, escalated, chased)
+    unreached_share: float = 0.08  # first closing-visit call not answered
+    unsatisfied_share: float = 0.06  # first closing visit not satisfied: handled again
+    pending_close_share: float = 0.25  # 重要/重大 closing visits recorded by a clerk: wait for the handler
+    direct_handling_share: float = 0.3  # handling written straight from 待受理 (takes it on)
+    chase_share: float = 0.6  # overdue complaints a supervisor chases (催办)
+    chase_every_workdays: int = 5  # and chases again while it stays overdue
+    chase_max: int = 6  # 催办 per missed deadline at most
+    scanned_letter_share: float = 0.3  # 信函 complaints whose letter is scanned in
+    public_letter_every: int = 2500  # one 公开信 per N complaints (at least one from 50 on)
+    public_letter_size: tuple[int, int] = (3, 8)  # complaints one 公开信 answers
+    weekend_share: float = 0.03  # received on a non-working day (registered the next working day)
+    after_hours_share: float = 0.06  # received after the office day
+    review_workdays: int = 3  # closed complaints / closing-visit records older than this are signed (审阅签字)
+    returned_share: float = 0.05  # of the newer ones, returned (退回) to the clerk with a reason
+    comment_share: float = 0.2  # signed with a 指导意见
+    recent_min: int = 10  # at least this many received in the last few working days (open ones)
+    recent_workdays: int = 3
+    work_start: time = time(8, 30)
+
+    def validate(self) -> None:
+        errors = []
+        if self.years < 1:
+            errors.append(FieldError("years", "投诉年数", "至少 1 年"))
+        if self.batch_size < 1:
+            errors.append(FieldError("batch_size", "每批投诉数", "至少 1"))
+        if self.public_letter_size[0] < 1 or self.public_letter_size[0] > self.public_letter_size[1]:
+            errors.append(FieldError("public_letter_size", "公开信投诉数", "范围无效"))
+        if self.late_workdays[0] < 1 or self.late_workdays[0] > self.late_workdays[1]:
+            errors.append(FieldError("late_workdays", "拖延工作日", "范围无效"))
+        if errors:
+            raise ValidationError(errors)
+
 
 @dataclass(slots=True)
 class Spec:
@@ -285,3 +337,41 @@ def _form_clusters(env: Env, specs: list[Spec]) -> None:
             s.repeats, s.late_stage, s.late_days, s.severity = 0, "", 0, Severity.NORMAL
 
 
+class RowGenerator:
+    """Builds the rows of each batch; keeps the ids, number counters and closed complaints across batches."""
+
+    def __init__(self, env: Env, ids: Ids, counters: dict[str, int]) -> None:
+        self.env = env
+        self.ids = ids
+        self.counters = dict(counters)
+        self.closed: list[Closed] = []
+        self.batch = Batch()
+
+    # ids and numbers
+    def new_id(self, table: str) -> int:
+        value = getattr(self.ids, table)
+        setattr(self.ids, table, value + 1)
+        return value
+
+    def number(self, kind: MessageKind, when: datetime) -> str:
+        """As services.complaints numbers it: the kind's pattern and the counter of its scope (domain rules),
+        the serial continued from the counter's value when the generator started."""
+        pattern = rules.number_pattern(kind, self.env.policy)
+        name = rules.number_counter(kind, pattern, when.date())
+        serial = self.counters.get(name, 0) + 1
+        self.counters[name] = self.batch.counters[name] = serial
+        return rules.format_complaint_number(pattern, when.date(), serial)
+
+    def event(self, complaint_id: int, at: datetime, actor: Person | None, action: str, *,
+              from_state: str = "", to_state: str = "", note: str = "") -> None:
+        self.batch.events.append({
+            "id": self.new_id("event"), "complaint_id": complaint_id, "at": at,
+            "user_id": actor.id if actor else None,
+            "username": actor.name if actor else SYSTEM_USER.display_name, "action": action,
+            "from_state": from_state, "to_state": to_state, "note": note})
+
+    def linked_candidate(self, at: datetime) -> Closed | None:
+        window = timedelta(days=60)
+        eligible = [c for c in self.closed[-300:] if c.closed_at < at - timedelta(hours=2)
+                    and at - c.closed_at <= window]
+        return eligible[self.env.rng.randrange(len(eligible))] if eligible else None

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from huifang_desktop.demo.complaint_office import Closed, Person, RowGenerator, pick_user, signer
-from huifang_desktop.demo.complaint_specs import Cluster, Spec
+from huifang_desktop.demo.complaint_office import Closed, Person, pick_user, signer
+from huifang_desktop.demo.complaint_specs import Cluster, RowGenerator, Spec
 from huifang_desktop.demo.complaint_words import (
     ANONYMOUS_CHANNELS,
     CASES,

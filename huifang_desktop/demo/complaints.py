@@ -31,15 +31,13 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import time
 from typing import Any
 
 from sqlalchemy import Connection, Integer, bindparam, cast, func, insert, select, text, update
 
 from huifang_desktop.demo.complaint_case import build_batch
-from huifang_desktop.demo.complaint_office import Batch, Ids, RowGenerator, load_office, sign
-from huifang_desktop.demo.complaint_specs import Env, draw_specs
+from huifang_desktop.demo.complaint_office import Batch, Ids, load_office, sign
+from huifang_desktop.demo.complaint_specs import ComplaintDemoProfile, Env, RowGenerator, draw_specs
 from huifang_desktop.demo.customers import DEMO_ACTION
 from huifang_desktop.domain.complaints import (
     MessageKind,
@@ -53,7 +51,8 @@ from huifang_desktop.domain.visits import (
 from huifang_desktop.services.complaints import load_policy
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
-from huifang_desktop.services.visits import load_rules, load_scale, work_calendar
+from huifang_desktop.services.policy import load_scale, work_calendar
+from huifang_desktop.services.visits import load_rules
 from huifang_desktop.storage.chain import chain_rows
 from huifang_desktop.storage.models import (
     Attachment,
@@ -74,60 +73,8 @@ _ANALYZED = ("complaint", "complaint_event", "complaint_occurrence", "visit_plan
 ProgressFn = Callable[[int, int], bool | None]
 
 
-@dataclass(frozen=True, slots=True)
-class ComplaintDemoProfile:
-    """Sizes and shares of the demo complaint register; every number here is a default to change."""
-
-    years: int = 3  # complaints received over the last N years
-    batch_size: int = 5000  # complaints per transaction (with their occurrences, events, visits, files)
-    kind_shares: tuple[float, float, float] = (0.70, 0.20, 0.10)  # 投诉, 咨询, 建议
-    severity_shares: tuple[float, float, float] = (0.80, 0.15, 0.05)  # 一般, 重要, 重大 (of 投诉)
-    customer_share: float = 0.75  # linked to a customer file (the others: walk-ins, passers-by)
-    anonymous_share: float = 0.04
-    reply_only_share: float = 0.03  # 上级转办, only a written reply asked
-    special_share: float = 0.03  # 特殊情况: the longer handling limit
-    repeat_shares: tuple[float, float] = (0.06, 0.02)  # complained about 2 and 3 times
-    withdraw_share: float = 0.03
-    linked_share: float = 0.02  # a customer rejecting an earlier result (new complaint linked to it)
-    converted_share: float = 0.03  # 投诉 that came in as a 咨询 or 建议 and were converted
-    late_share: float = 0.05  # one step takes far longer than its deadline (overdue, escalated, 查办)
-    late_workdays: tuple[int, int] = (3, 25)
-    stuck_share: float = 0.004  # never finished: still open however old (long overdue, escalated, chased)
-    unreached_share: float = 0.08  # first closing-visit call not answered
-    unsatisfied_share: float = 0.06  # first closing visit not satisfied: handled again
-    pending_close_share: float = 0.25  # 重要/重大 closing visits recorded by a clerk: wait for the handler
-    direct_handling_share: float = 0.3  # handling written straight from 待受理 (takes it on)
-    chase_share: float = 0.6  # overdue complaints a supervisor chases (催办)
-    chase_every_workdays: int = 5  # and chases again while it stays overdue
-    chase_max: int = 6  # 催办 per missed deadline at most
-    scanned_letter_share: float = 0.3  # 信函 complaints whose letter is scanned in
-    public_letter_every: int = 2500  # one 公开信 per N complaints (at least one from 50 on)
-    public_letter_size: tuple[int, int] = (3, 8)  # complaints one 公开信 answers
-    weekend_share: float = 0.03  # received on a non-working day (registered the next working day)
-    after_hours_share: float = 0.06  # received after the office day
-    review_workdays: int = 3  # closed complaints / closing-visit records older than this are signed (审阅签字)
-    returned_share: float = 0.05  # of the newer ones, returned (退回) to the clerk with a reason
-    comment_share: float = 0.2  # signed with a 指导意见
-    recent_min: int = 10  # at least this many received in the last few working days (open ones)
-    recent_workdays: int = 3
-    work_start: time = time(8, 30)
-
-    def validate(self) -> None:
-        errors = []
-        if self.years < 1:
-            errors.append(FieldError("years", "投诉年数", "至少 1 年"))
-        if self.batch_size < 1:
-            errors.append(FieldError("batch_size", "每批投诉数", "至少 1"))
-        if self.public_letter_size[0] < 1 or self.public_letter_size[0] > self.public_letter_size[1]:
-            errors.append(FieldError("public_letter_size", "公开信投诉数", "范围无效"))
-        if self.late_workdays[0] < 1 or self.late_workdays[0] > self.late_workdays[1]:
-            errors.append(FieldError("late_workdays", "拖延工作日", "范围无效"))
-        if errors:
-            raise ValidationError(errors)
-
-
 def generate_complaints(ctx: ServiceContext, count: int, *, seed: int = 1, progress: ProgressFn | None = None,
-                        profile: ComplaintDemoProfile = ComplaintDemoProfile()) -> int:
+                        profile: ComplaintDemoProfile | None = None) -> int:
     """Write ``count`` demo complaints (all kinds) into the office; returns how many were written.
 
     Needs the office's users (clerks, a supervisor, a manager: :func:`huifang_desktop.demo.generate_demo` makes
@@ -135,6 +82,7 @@ def generate_complaints(ctx: ServiceContext, count: int, *, seed: int = 1, progr
     number counters). ``progress(done, total)`` is called before the first batch and after every committed
     batch; when it returns False generation stops there (committed batches stay, counters consistent).
     """
+    profile = profile if profile is not None else ComplaintDemoProfile()
     ctx.require(Permission.MANAGE_USERS, "生成演示数据")
     profile.validate()
     if count < 0:

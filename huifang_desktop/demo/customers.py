@@ -17,10 +17,11 @@ from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from decimal import Decimal
 from itertools import accumulate
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, func, insert, select, text, update
 
+from huifang_desktop.demo.profile import DemoProfile
 from huifang_desktop.domain.customers import (
     GRADES_ABCD,
     GradeThresholds,
@@ -33,9 +34,6 @@ from huifang_desktop.services.settings import OfficeSettings
 from huifang_desktop.storage import phone_index
 from huifang_desktop.storage.chain import chain_rows
 from huifang_desktop.storage.models import AuditLog, Contact, Counter, Customer, Purchase
-
-if TYPE_CHECKING:
-    from huifang_desktop.demo.office import DemoProfile
 
 DEMO_ACTION = "生成演示数据"  # the audit action of every demo batch
 CUSTOMER_COUNTER = "customer"  # the counter row register_customer draws 客户编号 from

@@ -30,6 +30,7 @@ from huifang_desktop.domain.visits import (
 )
 from huifang_desktop.domain.workcal import WorkCalendar
 from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.services.policy import load_scale, work_calendar
 from huifang_desktop.services.settings import get_value
 from huifang_desktop.services.visits import (
     INDEPENDENT_KEY,
@@ -37,8 +38,6 @@ from huifang_desktop.services.visits import (
     VisitOptions,
     load_options,
     load_rules,
-    load_scale,
-    work_calendar,
 )
 from huifang_desktop.storage.models import (
     Customer,

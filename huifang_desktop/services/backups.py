@@ -396,7 +396,7 @@ def check_backup(path: Path) -> BackupCheck:
             return BackupCheck(False, None, (), f"{path.name} 不是回访管理的数据库。")
         revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         rev = revision[0] if revision else None
-        counts = tuple((label, int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]))  # noqa: S608
+        counts = tuple((label, int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]))
                        for table, label in _COUNTED if table in tables)
     finally:
         conn.close()

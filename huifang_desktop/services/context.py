@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from huifang_desktop.domain.roles import Permission, Role, can
+from huifang_desktop.services.audit_labels import FIELD_LABELS
 from huifang_desktop.services.errors import PermissionDenied
 from huifang_desktop.storage.chain import chain_rows
 from huifang_desktop.storage.models import AuditLog
@@ -99,8 +100,6 @@ def recent_changes(session: Session, entity: str, entity_id: int, saves: int, me
          .order_by(AuditLog.id.desc()).limit(min(saves, 5)))
     if me:
         q = q.where(or_(AuditLog.user_id.is_(None), AuditLog.user_id != me))
-    from huifang_desktop.services.review import FIELD_LABELS  # review imports this module
-
     parts = []
     for row, name in reversed(session.execute(q).all()):
         old = json.loads(row.old) if row.old else {}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -26,8 +27,9 @@ from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, Role, can
 from huifang_desktop.domain.validation import clean_text, format_phone, parse_date
 from huifang_desktop.services.context import ServiceContext, audit, diff, recent_changes
-from huifang_desktop.services.errors import ConflictError, DuplicateWarning, NotFound, PermissionDenied
-from huifang_desktop.services.settings import VISIBILITY_DEPARTMENT, OfficeSettings, load_settings
+from huifang_desktop.services.errors import ConflictError, DuplicateWarning, NotFound
+from huifang_desktop.services.policy import CustomerScope, check_visible, customer_scope
+from huifang_desktop.services.settings import OfficeSettings, load_settings
 from huifang_desktop.storage import phone_index
 from huifang_desktop.storage.counters import next_serial
 from huifang_desktop.storage.models import AuditLog, Contact, Customer, Purchase, User
@@ -131,56 +133,9 @@ class HistoryRow:
 
 # --- scope and permissions ------------------------------------------------------------------------------
 
-class Filed(Protocol):
-    """What the visibility check reads of a customer (a mapped Customer, or the columns a form printed)."""
-
-    @property
-    def code(self) -> str: ...
-
-    @property
-    def department_id(self) -> int | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerScope:
-    """Which customer files the acting user sees (domain.md §1, 002): every file, or (``limited``) only
-    those of their department; a limited user without a department sees only files that have none. The
-    one place this rule is decided: the customer files, visits, printing, statistics, ledgers and service
-    records all ask :func:`customer_scope`."""
-
-    limited: bool
-    department_id: int | None
-
-    def condition(self) -> Any:
-        """The limit as a condition on ``Customer`` (joined by the caller)."""
-        if self.department_id is None:
-            return Customer.department_id.is_(None)
-        return Customer.department_id == self.department_id
-
-    def where(self, q: Any) -> Any:
-        return q.where(self.condition()) if self.limited else q
-
-    def check(self, c: Filed) -> None:
-        if self.limited and c.department_id != self.department_id:
-            raise PermissionDenied(f"客户 {c.code} 属于其他部门，需经理授权才能查看。")
-
-
-def customer_scope(ctx: ServiceContext, settings: OfficeSettings | None = None) -> CustomerScope:
-    """The acting user's scope under the office's visibility setting (read now unless passed)."""
-    settings = settings or load_settings(ctx)
-    limited = (settings.visibility == VISIBILITY_DEPARTMENT and ctx.user.id != 0
-               and not can(ctx.user.role, Permission.VIEW_ALL_DEPARTMENTS))
-    return CustomerScope(limited, ctx.user.department_id if limited else None)
-
-
 def _scoped_filter(ctx: ServiceContext, f: CustomerFilter, settings: OfficeSettings) -> CustomerFilter:
     scope = customer_scope(ctx, settings)
     return CustomerFilter(**{**asdict(f), "department_id": scope.department_id, "department_scoped": scope.limited})
-
-
-def check_visible(ctx: ServiceContext, c: Filed, settings: OfficeSettings | None = None) -> None:
-    """PermissionDenied for a customer file outside the acting user's scope."""
-    customer_scope(ctx, settings).check(c)
 
 
 def _load(s: Session, customer_id: int) -> Customer:
@@ -447,10 +402,15 @@ def set_archived(ctx: ServiceContext, customer_id: int, archived: bool, reason: 
               old={"archived": not archived}, new={"archived": archived}, note=clean_text(reason))
 
 
+PurchaseHook = Callable[[Session, ServiceContext, int], object]
+
+
 def add_purchase(ctx: ServiceContext, customer_id: int, *, day: date | str, product: str, quantity: int | str,
                  amount: Decimal | str | None = None, spec: str = "", kind: str = "购货",
-                 warranty_end: date | str | None = None) -> PurchaseInfo:
-    """Record a purchase or delivery; the grade is recomputed unless pinned."""
+                 warranty_end: date | str | None = None, then: PurchaseHook | None = None) -> PurchaseInfo:
+    """Record a purchase or delivery; the grade is recomputed unless pinned. ``then(session, ctx,
+    purchase_id)`` runs in the same transaction: :func:`huifang_desktop.services.workflow.add_purchase`
+    passes the visits the purchase triggers."""
     ctx.require(Permission.EDIT_CUSTOMERS, "登记购货记录")
     errors: list[FieldError] = []
     try:
@@ -495,9 +455,8 @@ def add_purchase(ctx: ServiceContext, customer_id: int, *, day: date | str, prod
         audit(s, ctx, "登记" + kind, "customer", c.id, f"{c.code} {c.name}",
               new={"日期": the_day.isoformat(), "产品": p.product, "数量": qty, "金额": str(money or "")})
         _regrade(s, ctx, c, load_settings(ctx))
-        from huifang_desktop.services.visits import plan_purchase_in  # visits imports this module
-
-        plan_purchase_in(s, ctx, p.id)  # the visits it triggers, in the same transaction
+        if then is not None:
+            then(s, ctx, p.id)
         return PurchaseInfo(p.id, p.day, p.kind, p.product, p.spec, p.quantity, p.amount, p.warranty_end)
 
 

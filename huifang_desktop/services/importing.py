@@ -103,9 +103,10 @@ from huifang_desktop.domain.roles import Permission
 from huifang_desktop.domain.validation import format_phone
 from huifang_desktop.domain.visits import format_visit_number, parse_visit_number
 from huifang_desktop.services.context import ServiceContext, audit
-from huifang_desktop.services.customers import DuplicateHit, customer_scope
+from huifang_desktop.services.customers import DuplicateHit
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.outputs import os_reason
+from huifang_desktop.services.policy import customer_scope
 from huifang_desktop.services.settings import get_value, load_settings
 from huifang_desktop.storage import phone_index
 from huifang_desktop.storage.models import (
@@ -709,7 +710,9 @@ def _plan_estimate(ctx: ServiceContext, owned: Sequence[CustomerCandidate]) -> i
     imported: the routine (and technical) visit counted from today, and the windows of their purchases
     that are still open — the same rules as ``services.visits.plan_catch_up`` for imported customers."""
     from huifang_desktop.domain.schedule import plans_for_trigger, routine_plans
-    from huifang_desktop.services.visits import _purchase_triggers, load_options, load_rules, work_calendar
+    from huifang_desktop.services.policy import work_calendar
+    from huifang_desktop.services.visits import load_options, load_rules
+    from huifang_desktop.services.visits.planning import _purchase_triggers
 
     if not owned:
         return 0
@@ -908,7 +911,7 @@ class _VisitChecker(_Checker):
     target = ImportTarget.VISITS
 
     def prepare(self, rows: Sequence[Any]) -> tuple[Callable[..., Any], Any]:
-        from huifang_desktop.services.visits import load_scale
+        from huifang_desktop.services.policy import load_scale
 
         by_code, by_name = _customer_lookups(self.s, self.cols, rows, "customer", "customer_code")
         rctx = VisitRowContext(
@@ -976,8 +979,8 @@ class _ServiceChecker(_Checker):
     target = ImportTarget.SERVICES
 
     def prepare(self, rows: Sequence[Any]) -> tuple[Callable[..., Any], Any]:
+        from huifang_desktop.services.policy import load_scale
         from huifang_desktop.services.service_records import load_options
-        from huifang_desktop.services.visits import load_scale
 
         by_code, by_name = _customer_lookups(self.s, self.cols, rows, "customer", "customer_code")
         rctx = ServiceRowContext(
@@ -1343,7 +1346,7 @@ class _ComplaintWriter(_Writer):
     def __init__(self, ctx: ServiceContext, report: ValidationReport) -> None:
         super().__init__(ctx, report)
         from huifang_desktop.services.complaints import load_policy
-        from huifang_desktop.services.visits import work_calendar
+        from huifang_desktop.services.policy import work_calendar
 
         self.policy = load_policy(ctx)
         self.cal = work_calendar(ctx)

@@ -29,8 +29,8 @@ from huifang_desktop.domain.validation import clean_text
 from huifang_desktop.domain.visits import VisitMethod
 from huifang_desktop.services.complaints import MAX_ATTACHMENT_BYTES
 from huifang_desktop.services.context import ServiceContext, audit
-from huifang_desktop.services.customers import check_visible, customer_scope
 from huifang_desktop.services.errors import NotFound, PermissionDenied, ServiceError
+from huifang_desktop.services.policy import check_visible, customer_scope
 from huifang_desktop.services.settings import load_settings
 from huifang_desktop.storage.models import Attachment, Customer, ScanPage, VisitRecord, VisitRecordAttachment
 

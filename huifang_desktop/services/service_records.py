@@ -49,8 +49,8 @@ from huifang_desktop.domain.validation import (
 )
 from huifang_desktop.domain.visits import display_state, format_visit_number
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit, diff, recent_changes
-from huifang_desktop.services.customers import check_visible, customer_scope
 from huifang_desktop.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
+from huifang_desktop.services.policy import check_visible, customer_scope
 from huifang_desktop.services.settings import get_value, set_value
 from huifang_desktop.storage.counters import next_serial
 from huifang_desktop.storage.models import Customer, ServiceFollowUp, ServiceRecord, User, VisitPlan
@@ -592,7 +592,7 @@ def count_service_records(ctx: ServiceContext, f: ServiceFilter = ServiceFilter(
 
 
 def choices(ctx: ServiceContext) -> ServiceChoices:
-    from huifang_desktop.services.visits import load_scale
+    from huifang_desktop.services.policy import load_scale
 
     options = load_options(ctx)
     with ctx.sessions() as s:

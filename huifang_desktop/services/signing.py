@@ -44,6 +44,7 @@ from huifang_desktop.domain.signoff import (
     StoredSignature,
     sign_message,
 )
+from huifang_desktop.services import passwords
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.storage.chain import CHAIN_COUNTER, chain_head
@@ -73,9 +74,7 @@ class UnlockedKey:
 # --- the encrypted key -----------------------------------------------------------------------------------
 
 def _kdf_parameters() -> tuple[int, int, int]:
-    from huifang_desktop.services.users import password_hasher
-
-    h = password_hasher()
+    h = passwords.password_hasher()
     return h.time_cost, h.memory_cost, h.parallelism
 
 
@@ -153,8 +152,6 @@ def unlock(ctx: ServiceContext, password: str) -> UnlockedKey:
     pair now (the password is checked against the log-in hash first)."""
     from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-    from huifang_desktop.services.users import password_hasher
-
     if not ctx.user.id:
         raise ServiceError("系统账户不能签字。")
     if not password:
@@ -167,7 +164,7 @@ def unlock(ctx: ServiceContext, password: str) -> UnlockedKey:
             return UnlockedKey(user.id, open_box(user.key_box, password))
         ok: bool
         try:
-            ok = password_hasher().verify(user.password_hash, password)
+            ok = passwords.password_hasher().verify(user.password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             ok = False
         if not ok:

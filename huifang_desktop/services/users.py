@@ -24,19 +24,13 @@ from sqlalchemy.orm import Session
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import ROLE_LABELS, Permission, Role, can
 from huifang_desktop.domain.validation import CONTROL_CHARS, CONTROL_MESSAGE, clean_text
+from huifang_desktop.services import passwords
 from huifang_desktop.services.context import ServiceContext, UserInfo, audit
 from huifang_desktop.services.errors import NotFound, ServiceError
 from huifang_desktop.services.signing import ensure_key_at_login, password_changed, set_new_key, with_state
 from huifang_desktop.storage.models import AuditLog, Department, Setting, User
 
-_DEFAULT_HASHER = PasswordHasher()  # argon2id with the library's recommended (slow) parameters
 MIN_PASSWORD = 6
-
-
-def password_hasher() -> PasswordHasher:
-    """The hasher for new passwords. Verification reads the parameters stored in each hash, so a test may
-    monkeypatch this to a cheap hasher without touching the production defaults."""
-    return _DEFAULT_HASHER
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +70,7 @@ _NAME_LIMIT = 40  # audit_log.username
 
 
 def hash_password(password: str) -> str:
-    return password_hasher().hash(password)
+    return passwords.password_hasher().hash(password)
 
 
 def _check_password(password: str) -> None:
@@ -124,7 +118,8 @@ def create_user(ctx: ServiceContext, username: str, display_name: str, role: Rol
                 hasher: PasswordHasher | None = None) -> UserInfo:
     """Create a user. ``first_admin`` lets the very first start create the administrator; ``must_change``
     (a generated password) makes the user set their own at the first log-in. ``hasher``: the demo office's
-    cheap one (its passwords are shown on its log-in dialog anyway); otherwise ``password_hasher()``."""
+    cheap one (its passwords are shown on its log-in dialog anyway); otherwise
+    ``passwords.password_hasher()``."""
     if first_admin:
         if has_users(ctx):
             raise ServiceError("已有用户，不能再创建初始管理员。")
@@ -156,8 +151,8 @@ def create_user(ctx: ServiceContext, username: str, display_name: str, role: Rol
             raise ValidationError(FieldError("username", "用户名", f"“{username}”已存在"))
         dep_id = _ensure_department(s, ctx, department) if department else None
         user = User(username=username, display_name=display_name, role=str(role), department_id=dep_id,
-                    password_hash=(hasher or password_hasher()).hash(password), active=True, created_at=ctx.now(),
-                    must_change_password=must_change)
+                    password_hash=(hasher or passwords.password_hasher()).hash(password), active=True,
+                    created_at=ctx.now(), must_change_password=must_change)
         s.add(user)
         s.flush()
         audit(s, ctx, "新建用户", "user", user.id, f"{display_name}（{username}）",
@@ -255,7 +250,7 @@ def authenticate(ctx: ServiceContext, username: str, password: str) -> UserInfo:
             _audit_failure(s, ctx, name, user, "账户已锁定")
             failure: LoginFailed = AccountLocked(locked)
         else:
-            hasher = password_hasher()
+            hasher = passwords.password_hasher()
             if user is not None and user.active:
                 ok = _verify(hasher, user.password_hash, password)
                 reason = "密码错误"
@@ -320,7 +315,7 @@ def change_password(ctx: ServiceContext, old_password: str, new_password: str) -
         u = s.get(User, ctx.user.id)
         if u is None or not u.active:
             raise NotFound("当前用户不存在或已停用。")
-        if not _verify(password_hasher(), u.password_hash, old_password):
+        if not _verify(passwords.password_hasher(), u.password_hash, old_password):
             raise ValidationError(FieldError("old_password", "原密码", "不正确"))
         if errors:
             raise ValidationError(errors)

@@ -469,7 +469,8 @@ def test_demo_visits_overdue_is_a_small_recent_share(visit_demo: tuple[ServiceCo
 
 def test_demo_visits_second_attempts_follow_failed_visits(visit_demo: tuple[ServiceContext, DemoResult]
                                                          ) -> None:
-    from huifang_desktop.services.visits import load_rules, work_calendar
+    from huifang_desktop.services.policy import work_calendar
+    from huifang_desktop.services.visits import load_rules
 
     ctx, _ = visit_demo
     plans = _plans(ctx.engine)

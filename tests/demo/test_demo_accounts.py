@@ -7,7 +7,7 @@ from argon2 import PasswordHasher, extract_parameters
 
 from huifang_desktop.demo import DemoProfile, generate_demo
 from huifang_desktop.domain.roles import Role
-from huifang_desktop.services import users
+from huifang_desktop.services import passwords, users
 from huifang_desktop.storage.models import User
 
 
@@ -23,7 +23,7 @@ def test_a_demo_office_lists_its_accounts_and_each_password_logs_in(ctx):
 
 def test_demo_passwords_are_hashed_cheaply_since_the_log_in_dialog_shows_them(ctx, monkeypatch):
     default = PasswordHasher()  # the office's own (slow) hasher, not the test suite's cheap one
-    monkeypatch.setattr(users, "password_hasher", lambda: default)
+    monkeypatch.setattr(passwords, "password_hasher", lambda: default)
     generate_demo(ctx, customers=5, seed=2)
     with ctx.sessions() as s:
         hashes = [h for (h,) in s.query(User.password_hash)]

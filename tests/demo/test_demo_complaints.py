@@ -33,7 +33,9 @@ from huifang_desktop.domain.signoff import (
     check_integrity,
 )
 from huifang_desktop.services import complaints as cs
+from huifang_desktop.services import policy as office_policy
 from huifang_desktop.services import visits as v
+from huifang_desktop.services import workflow
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.storage.db import make_engine, make_session_factory, sqlite_url, upgrade
@@ -239,7 +241,7 @@ def test_register_after_demo_hands_out_the_next_number(office: ServiceContext) -
 # --- deadlines and the register views ---------------------------------------------------------------------
 
 def test_demo_deadlines_are_the_services_deadlines(office: ServiceContext) -> None:
-    policy, cal = cs.load_policy(office), v.work_calendar(office)
+    policy, cal = cs.load_policy(office), office_policy.work_calendar(office)
     converted_at = {e.complaint_id: e.at for es in _events(office.engine).values() for e in es
                     if e.action == "转为投诉"}
     rows = _rows(office.engine)
@@ -401,7 +403,7 @@ def test_workflow_continues_from_demo_rows(office: ServiceContext) -> None:
     waiting = next(c for c in rows if c.state == "待回访" and c.visit_plan_id in pending_plans
                    and not c.visit_satisfied)
     hctx = _user(office, waiting.handler_id)  # type: ignore[arg-type]
-    d = cs.record_closing_visit(hctx, waiting.id, cs.ClosingVisitDraft(satisfaction="满意", note="客户认可"))
+    d = workflow.record_closing_visit(hctx, waiting.id, cs.ClosingVisitDraft(satisfaction="满意", note="客户认可"))
     assert d.state == "已关闭" and d.visit_record_id is not None
     rec = v.get_record(hctx, d.visit_record_id)
     assert rec.number not in before and rec.plan_id == waiting.visit_plan_id
@@ -483,7 +485,7 @@ def test_demo_complaints_after_demo_visits_continue_their_record_numbers(tmp_pat
     for name, used in per_day.items():  # one number each, no gap, the counter at the last one
         assert sorted(used) == list(range(1, len(used) + 1)) and counters[name] == len(used), name
     waiting = next(c for c in _rows(ctx.engine) if c.state == "待回访" and c.visit_plan_id)
-    d = cs.record_closing_visit(_user(ctx, waiting.handler_id), waiting.id,  # type: ignore[arg-type]
+    d = workflow.record_closing_visit(_user(ctx, waiting.handler_id), waiting.id,  # type: ignore[arg-type]
                                 cs.ClosingVisitDraft(satisfaction="满意"))
     assert d.state == "已关闭"
     number = v.get_record(ctx, d.visit_record_id).number  # type: ignore[arg-type]

@@ -32,8 +32,9 @@ from huifang_desktop.services import stats as st
 from huifang_desktop.services import users as us
 from huifang_desktop.services import visits as v
 from huifang_desktop.services.context import ServiceContext, UserInfo
-from huifang_desktop.services.customers import add_purchase, register_customer, set_archived
+from huifang_desktop.services.customers import register_customer, set_archived
 from huifang_desktop.services.settings import load_settings, save_settings
+from huifang_desktop.services.workflow import add_purchase
 from huifang_desktop.storage.models import AuditLog, Complaint, Customer, ServiceRecord, User, VisitRecord
 from tests.test_cli_visits import run  # noqa: F401  (fixture)
 

@@ -16,20 +16,9 @@ from huifang_desktop.printing.templates import (
     template_names,
 )
 
-VISIT_FIELDS = (
-    "number customer_name customer_code customer_grade contact_name contact_phone visit_type method "
-    "visited_at visitor content feedback problems measures satisfaction handling transfer_department "
-    "next_visit_on result customer_signed supervisor_comment supervisor signed_at"
-).split()
-COMPLAINT_FIELDS = (
-    "number received_at channel complainant contact customer_name subject content category severity handler "
-    "department deadline investigation cause measures result reply_at reply_way closing_visit satisfaction "
-    "state history signatures"
-).split()
-REPORT_FIELDS = (
-    "number clerk period counts satisfaction problems actions evaluation supervisor_comment supervisor "
-    "signed_at"
-).split()
+VISIT_FIELDS = ["number", "customer_name", "customer_code", "customer_grade", "contact_name", "contact_phone", "visit_type", "method", "visited_at", "visitor", "content", "feedback", "problems", "measures", "satisfaction", "handling", "transfer_department", "next_visit_on", "result", "customer_signed", "supervisor_comment", "supervisor", "signed_at"]
+COMPLAINT_FIELDS = ["number", "received_at", "channel", "complainant", "contact", "customer_name", "subject", "content", "category", "severity", "handler", "department", "deadline", "investigation", "cause", "measures", "result", "reply_at", "reply_way", "closing_visit", "satisfaction", "state", "history", "signatures"]
+REPORT_FIELDS = ["number", "clerk", "period", "counts", "satisfaction", "problems", "actions", "evaluation", "supervisor_comment", "supervisor", "signed_at"]
 
 MINIMAL = """\
 [form]

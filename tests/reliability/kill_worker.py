@@ -15,7 +15,7 @@ from huifang_desktop.app import open_context
 from huifang_desktop.config import AppPaths
 from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.roles import Role
-from huifang_desktop.services import complaints, customers, users, visits
+from huifang_desktop.services import complaints, customers, users, visits, workflow
 from huifang_desktop.services.context import ServiceContext
 
 
@@ -43,7 +43,7 @@ def main() -> None:
         c = customers.register_customer(cctx, CustomerDraft(
             name=f"客户{seed}-{n}", contacts=(ContactDraft(name="张", mobile=f"139{rng.randrange(10**8):08d}"),)))
         print("customer", c.id, flush=True)
-        p = customers.add_purchase(cctx, c.id, day="2026-11-23", product="货车", quantity=rng.randint(1, 9))
+        p = workflow.add_purchase(cctx, c.id, day="2026-11-23", product="货车", quantity=rng.randint(1, 9))
         print("purchase", p.id, flush=True)
         plans = visits.list_plans(cctx, start=start.date() - timedelta(days=30), end=start.date() + timedelta(days=400),
                                   owner_id=None, states={"待回访"}, limit=5)

@@ -16,6 +16,7 @@ from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.services import complaints as cs
 from huifang_desktop.services import ledgers as lg
 from huifang_desktop.services import visits as v
+from huifang_desktop.services import workflow
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.customers import register_customer
 from huifang_desktop.services.errors import ConflictError, LockedError, PermissionDenied
@@ -148,7 +149,7 @@ def test_full_flow_with_closing_visit_in_the_calendar(cctx: ServiceContext, cler
 
     # the clerk records the visit in the 回访日历's 回访记录表
     draft = v.prefill_record(cctx, plan.id).to_draft(result="成功", satisfaction="满意", content="客户认可赔偿")
-    rec = v.record_visit(cctx, draft)
+    rec = workflow.record_visit(cctx, draft)
     d = cs.get_complaint(cctx, d.id)
     assert d.state == "已关闭" and d.visit_record_id == rec.id and d.row.satisfaction == "满意"
     assert [e.action for e in d.events][-2:] == ["结案回访", "关闭"]
@@ -161,7 +162,7 @@ def test_unsatisfied_closing_visit_goes_back_with_next_visit_planned(cctx: Servi
     d = _handled(cctx, cs.register(cctx, _intake(customer_id=customer_id)).id)
     d = cs.finish_handling(cctx, d.id)
     first_plan = d.visit_plan_id
-    d = cs.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="不满意", note="赔偿太少"))
+    d = workflow.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="不满意", note="赔偿太少"))
     assert d.state == "处理中"
     assert d.visit_plan_id != first_plan
     nxt = v.get_plan(cctx, d.visit_plan_id)  # type: ignore[arg-type]
@@ -173,15 +174,30 @@ def test_unsatisfied_closing_visit_goes_back_with_next_visit_planned(cctx: Servi
         n = s.execute(select(func.count(VisitPlan.id)).where(VisitPlan.source_key.like(f"complaint:{d.id}#%"))
                       ).scalar()
     assert n == 2
-    d = cs.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="满意"))
+    d = workflow.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="满意"))
     assert d.state == "已关闭"
 
 
 def test_unreached_closing_visit_keeps_waiting(cctx: ServiceContext, customer_id: int) -> None:
     d = cs.finish_handling(cctx, _handled(cctx, cs.register(cctx, _intake(customer_id=customer_id)).id).id)
-    d = cs.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(result="未接通"))
+    d = workflow.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(result="未接通"))
     assert d.state == "待回访" and d.visit_satisfied is None
     assert v.get_plan(cctx, d.visit_plan_id).attempt == 2  # type: ignore[arg-type]
+
+
+def test_closing_visit_with_a_customer_file_is_a_visit_record_through_the_workflow(
+        cctx: ServiceContext, customer_id: int) -> None:
+    """With a customer file the closing visit is a 回访记录表 (services.workflow); complaints alone refuses it
+    rather than keep it on the complaint."""
+    d = cs.finish_handling(cctx, _handled(cctx, cs.register(cctx, _intake(customer_id=customer_id)).id).id)
+    plan = cs.closing_visit_plan(cctx, d.id)
+    assert plan is not None and (plan.customer_id, plan.plan_id) == (customer_id, d.visit_plan_id)
+    with pytest.raises(ValidationError, match="回访记录表"):
+        cs.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="满意"))
+    assert cs.get_complaint(cctx, d.id).state == "待回访"
+    d = workflow.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="满意"))
+    assert d.state == "已关闭" and d.visit_record_id is not None
+    assert v.get_record(cctx, d.visit_record_id).visit_type == "投诉"
 
 
 def test_clerk_cannot_close_without_closing_visit_even_directly(cctx: ServiceContext, customer_id: int) -> None:
@@ -208,7 +224,7 @@ def test_clerk_cannot_close_major_complaint_even_by_calling_the_service(
     # the clerk records a satisfied visit: it is kept, but the complaint waits for the manager
     with ctx.sessions() as s, s.begin():
         s.get(Complaint, d.id).handler_id = clerk.id  # type: ignore[union-attr]
-    d = cs.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="满意"))
+    d = workflow.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="满意"))
     assert d.state == "待回访" and d.visit_satisfied is True
     assert d.events[-1].action == "待关闭"
     with pytest.raises(ValidationError, match="公司经理"):

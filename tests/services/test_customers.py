@@ -11,17 +11,20 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from huifang_desktop.domain.customers import CUSTOMER_STATUSES, DEFAULT_CATEGORIES, ContactDraft, CustomerDraft
+from huifang_desktop.domain.customers import (
+    CUSTOMER_STATUSES,
+    DEFAULT_CATEGORIES,
+    ContactDraft,
+    CustomerDraft,
+)
 from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.services import customers as svc
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.customers import (
     CustomerDetail,
-    CustomerScope,
     add_purchase,
     count_customers,
-    customer_scope,
     get_customer,
     get_customer_by_code,
     history,
@@ -34,6 +37,7 @@ from huifang_desktop.services.customers import (
     update_customer,
 )
 from huifang_desktop.services.errors import ConflictError, DuplicateWarning, NotFound, PermissionDenied
+from huifang_desktop.services.policy import CustomerScope, customer_scope
 from huifang_desktop.services.settings import load_settings, save_settings
 from huifang_desktop.services.users import create_user
 from huifang_desktop.storage.models import AuditLog, Contact, Counter, Customer, Purchase

@@ -22,10 +22,11 @@ from huifang_desktop.services import ledgers as lg
 from huifang_desktop.services import service_records as sr
 from huifang_desktop.services import visits as v
 from huifang_desktop.services.context import ServiceContext, UserInfo
-from huifang_desktop.services.customers import add_purchase, register_customer, set_archived
+from huifang_desktop.services.customers import register_customer, set_archived
 from huifang_desktop.services.errors import PermissionDenied
 from huifang_desktop.services.printing import PrintOptions, save_print_options
 from huifang_desktop.services.settings import load_settings, save_settings
+from huifang_desktop.services.workflow import add_purchase
 from huifang_desktop.storage.models import AuditLog, VisitPlan
 
 AsUser = Callable[[ServiceContext, UserInfo], ServiceContext]
@@ -317,7 +318,7 @@ def test_one_definition_per_ledger_for_the_tab_the_complaints_tab_and_the_print(
                                                                                   tmp_path: Path) -> None:
     """The 投诉台账 exported from the 投诉登记 tab (the register's filter) has the 台账 tab's columns and rows;
     the printed 回访台账 prints the 台账 tab's 回访台账 columns (issue 24: each was defined twice)."""
-    from huifang_desktop.services.printing import ledger_columns
+    from huifang_desktop.services.ledgers import ledger_columns
 
     ctx = office.supervisor
     out = tmp_path / "投诉台账.xlsx"

@@ -10,11 +10,11 @@ import pytest
 from argon2 import PasswordHasher, extract_parameters, profiles
 from sqlalchemy import select
 
+from huifang_desktop.demo import generate_demo
 from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.domain.roles import Role
-from huifang_desktop.services import settings, users
+from huifang_desktop.services import passwords, settings, users
 from huifang_desktop.services.context import ServiceContext, UserInfo
-from huifang_desktop.demo import generate_demo
 from huifang_desktop.services.errors import NotFound, PermissionDenied, ServiceError
 from huifang_desktop.services.users import AccountLocked, LoginFailed, NotDemoOffice, authenticate
 from huifang_desktop.storage.models import AuditLog, User
@@ -164,7 +164,7 @@ def test_every_refused_log_in_checks_one_password_hash_of_the_same_parameters(
     """No wall clock: the work is the argon2 check, so an unknown (or disabled) user must cost exactly one
     check against a hash made with the parameters real passwords are hashed with."""
     hasher = CountingHasher()
-    monkeypatch.setattr(users, "password_hasher", lambda: hasher)
+    monkeypatch.setattr(passwords, "password_hasher", lambda: hasher)
     if who == "disabled":
         users.set_active(ctx.as_user(admin), clerk.id, False)
     with pytest.raises(LoginFailed) as info:
@@ -182,9 +182,9 @@ def test_every_refused_log_in_checks_one_password_hash_of_the_same_parameters(
 
 def test_the_dummy_hash_follows_the_production_parameters(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(users, "_DUMMY_HASHES", {})
-    made = users._dummy_hash(users._DEFAULT_HASHER)
-    assert extract_parameters(made) == extract_parameters(users._DEFAULT_HASHER.hash("x"))
-    assert users._dummy_hash(users._DEFAULT_HASHER) is made  # made once
+    made = users._dummy_hash(passwords._DEFAULT_HASHER)
+    assert extract_parameters(made) == extract_parameters(passwords._DEFAULT_HASHER.hash("x"))
+    assert users._dummy_hash(passwords._DEFAULT_HASHER) is made  # made once
 
 
 # --- changing passwords ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
+from huifang_desktop.demo import generate_demo
 from huifang_desktop.domain.customers import ContactDraft, CustomerDraft, code_endings, phone_suffixes
 from huifang_desktop.services import importing
 from huifang_desktop.services.context import ServiceContext, UserInfo
@@ -21,7 +22,6 @@ from huifang_desktop.services.customers import (
     register_customer,
     update_customer,
 )
-from huifang_desktop.demo import generate_demo
 from huifang_desktop.storage.models import Contact, Customer, PhoneSuffix
 from huifang_desktop.storage.queries import CustomerFilter, customer_text_probe
 from tests.services.test_importing import _validate, ugly_customer_workbook

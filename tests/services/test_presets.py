@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from huifang_desktop.domain.errors import ValidationError
+from huifang_desktop.domain.schedule import RuleSet
 from huifang_desktop.services import complaints, presets, visits
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.errors import PermissionDenied
@@ -54,7 +55,7 @@ def test_switching_preset_replaces_the_previous_one(ctx: ServiceContext, admin: 
 
 
 def test_every_preset_names_only_existing_rules() -> None:
-    keys = {r.key for r in visits.RuleSet().rules}
+    keys = {r.key for r in RuleSet().rules}
     for p in presets.PRESETS:
         assert p.enabled_rules <= keys and set(p.sample_rates) <= keys, p.key
 

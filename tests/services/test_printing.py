@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.printing.templates import forms_dir
+from huifang_desktop.services import ledgers, policy, workflow
 from huifang_desktop.services import printing as p
 from huifang_desktop.services import visits as v
 from huifang_desktop.services.context import ServiceContext, UserInfo
@@ -452,7 +453,7 @@ def test_printing_ledger_is_landscape_with_headers_and_totals_on_every_page(
             s.add(VisitPlan(customer_id=office["a"].id, source_key=f"test:{k}", rule_key="manual",
                             visit_type="例行", method="电话", earliest=due, due=due, owner_id=cctx.user.id, attempt=1, state="待回访",
                             cancel_reason="", manual=True, created_at=datetime(2026, 11, 1)))
-    doc = p.visit_ledger_pdf(cctx, date(2026, 11, 1), date(2026, 11, 30))
+    doc = ledgers.visit_ledger_pdf(cctx, date(2026, 11, 1), date(2026, 11, 30))
     sizes = page_sizes(doc.pdf)
     assert doc.pages == len(sizes) >= 3
     assert all(w > h for w, h in sizes)  # landscape A4
@@ -473,11 +474,11 @@ def test_printing_ledger_is_landscape_with_headers_and_totals_on_every_page(
 def test_printing_ledger_needs_business_rights_and_sane_dates(
         ctx: ServiceContext, cctx: ServiceContext, admin: UserInfo, office: dict[str, Any]) -> None:
     with pytest.raises(PermissionDenied):
-        p.visit_ledger_pdf(ctx.as_user(admin))
+        ledgers.visit_ledger_pdf(ctx.as_user(admin))
     with pytest.raises(ValidationError, match="不能早于开始日期"):
-        p.visit_ledger_pdf(cctx, date(2026, 11, 30), date(2026, 11, 1))
+        ledgers.visit_ledger_pdf(cctx, date(2026, 11, 30), date(2026, 11, 1))
     with pytest.raises(p.PrintCancelled):
-        p.visit_ledger_pdf(cctx, progress=None, cancelled=lambda: True)
+        ledgers.visit_ledger_pdf(cctx, progress=None, cancelled=lambda: True)
 
 
 def test_printing_options_round_trip_and_limit_the_ledger(
@@ -490,7 +491,7 @@ def test_printing_options_round_trip_and_limit_the_ledger(
     assert p.load_print_options(cctx) == options
     assert "草稿" not in pages_text(p.visit_record_pdf(cctx, office["record"].id).pdf)[0]
     with pytest.raises(ValidationError, match="超过 1 行"):
-        p.visit_ledger_pdf(cctx, DAY, DAY)
+        ledgers.visit_ledger_pdf(cctx, DAY, DAY)
     with pytest.raises(ValidationError):
         p.PrintOptions(ledger_max_rows=0)
 
@@ -509,7 +510,7 @@ def test_printing_complaint_form_with_history_and_signatures(
     assert "草稿" in "".join(pages_text(p.complaint_pdf(cctx, d.id).pdf))  # open, not signed off
     cs.save_handling(cctx, d.id, cs.HandlingDraft(investigation="轴承磨损", result="已更换轴承"))
     cs.finish_handling(cctx, d.id)
-    cs.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="满意"))
+    workflow.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="满意"))
     text = "".join(pages_text(p.complaint_pdf(cctx, d.id).pdf))
     for value in ("投诉处理表", d.number, "冷却泵异响", "王建国", "轴承磨损", "已更换轴承", "办结转回访", "关闭", "满意"):
         assert value in text, value
@@ -569,7 +570,7 @@ def test_printing_complaint_prints_the_reply_and_the_offices_satisfaction_scale(
     text = "".join(pages_text(p.complaint_pdf(cctx, d.id).pdf))
     assert "答复内容已向客户致歉，承诺下批货提前两天发出。" in text
     assert "客户满意度很满意满意一般不满意很不满意" in text  # five levels, as configured by default
-    v.save_scale(ctx, "ten_point")
+    policy.save_scale(ctx, "ten_point")
     p.complaint_pdf(cctx, d.id)
     p.visit_record_pdf(cctx, office["record"].id)
     complaint, record = layouts[-2:]

@@ -30,6 +30,7 @@ from huifang_desktop.services import (
     customers,
     importing,
     ledgers,
+    policy,
     presets,
     printing,
     review,
@@ -40,6 +41,7 @@ from huifang_desktop.services import (
     tamper,
     users,
     visits,
+    workflow,
 )
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.errors import PermissionDenied, ServiceError
@@ -56,7 +58,8 @@ ANY_USER = {
     "complaints.state_counts", "complaints.get_complaint", "complaints.find_repeats", "complaints.find_id",
     "complaints.history", "complaints.notices", "complaints.mark_notices_seen",
     "complaints.handlers", "complaints.attachment_data",
-    "customers.customer_scope", "customers.check_visible", "customers.list_customers",
+    "policy.customer_scope", "policy.check_visible", "policy.complaint_visibility", "policy.work_calendar",
+    "policy.load_scale", "customers.list_customers",
     "customers.count_customers", "customers.get_customer", "customers.get_customer_by_code",
     "customers.find_duplicates", "customers.history", "customers.validate_draft",
     "importing.load_import_rules", "importing.saved_mapping", "importing.preview",
@@ -83,7 +86,7 @@ ANY_USER = {
     "users.locked_until", "users.must_change_password", "printing.draft_visit_record_pdf",
     "backups.note_instance", "signing.credential_key", "signing.unlock", "tamper.chain_head",
     "users.department_rows", "users.team_users",
-    "visits.work_calendar", "visits.load_rules", "visits.load_options", "visits.load_scale", "visits.list_plans",
+    "visits.load_rules", "visits.load_options", "visits.list_plans",
     "visits.get_plan", "visits.day_counts", "visits.due_summary", "visits.prefill_record", "visits.get_record",
     "visits.overdue_transfers", "visits.list_records", "visits.draft_report", "visits.plan_counts",
     "visits.rates", "visits.ledger_rows",
@@ -109,6 +112,8 @@ RECORD_RULES = {
     "complaints.save_handling": "handler, or WORK_FOR_OTHERS; test_complaints.py",
     "complaints.finish_handling": "handler, or WORK_FOR_OTHERS; test_complaints.py",
     "complaints.record_closing_visit": "handler, or WORK_FOR_OTHERS; test_complaints.py",
+    "complaints.closing_visit_plan": "handler, or WORK_FOR_OTHERS (record_closing_visit's check); test_complaints.py",
+    "workflow.record_closing_visit": "as complaints.record_closing_visit; test_complaints.py",
     "complaints.close": "handler at the complaint's level (the ladder); test_complaints.py",
     "complaints.reply_message": "handler, or WORK_FOR_OTHERS; test_complaints.py",
     "complaints.reopen_linked": "EDIT_CUSTOMERS on a visible closed complaint; test_complaints.py",
@@ -188,7 +193,7 @@ NEEDS: dict[str, tuple[tuple[Permission, ...], Call]] = {
     "printing.check_output": ((P.EXPORT_TOP_SECRET,), lambda c, w: printing.check_output(c, _doc())),
     "printing.log_output": ((P.EXPORT_TOP_SECRET,), lambda c, w: printing.log_output(c, _doc(), "打印机")),
     "printing.save_pdf": ((P.EXPORT_TOP_SECRET,), lambda c, w: printing.save_pdf(c, _doc(), w.tmp / "d.pdf")),
-    "printing.visit_ledger_pdf": ((P.EDIT_CUSTOMERS,), lambda c, w: printing.visit_ledger_pdf(c)),
+    "ledgers.visit_ledger_pdf": ((P.EDIT_CUSTOMERS,), lambda c, w: ledgers.visit_ledger_pdf(c)),
     "review.save_review_rules": ((P.MANAGE_SETTINGS,), lambda c, w: review.save_review_rules(
         c, review.load_review_rules(c))),
     "review.review_queue": ((P.SIGN_OFF,), lambda c, w: review.review_queue(c)),
@@ -251,9 +256,13 @@ NEEDS: dict[str, tuple[tuple[Permission, ...], Call]] = {
     "presets.apply_preset": ((P.MANAGE_SETTINGS,), lambda c, w: presets.apply_preset(c, "no-such-preset")),
     "visits.save_rules": ((P.MANAGE_SETTINGS,), lambda c, w: visits.save_rules(c, visits.load_rules(c))),
     "visits.save_options": ((P.MANAGE_SETTINGS,), lambda c, w: visits.save_options(c, visits.load_options(c))),
-    "visits.save_scale": ((P.MANAGE_SETTINGS,), lambda c, w: visits.save_scale(c, "x")),
+    "policy.save_scale": ((P.MANAGE_SETTINGS,), lambda c, w: policy.save_scale(c, "x")),
     "visits.record_visit": ((P.EDIT_CUSTOMERS,), lambda c, w: visits.record_visit(c, visits.VisitRecordDraft(
         customer_id=w.customer_id, result="成功", satisfaction="满意", visited_at="2026-11-24 09:00"))),
+    "workflow.record_visit": ((P.EDIT_CUSTOMERS,), lambda c, w: workflow.record_visit(c, visits.VisitRecordDraft(
+        customer_id=w.customer_id, result="成功", satisfaction="满意", visited_at="2026-11-24 09:00"))),
+    "workflow.add_purchase": ((P.EDIT_CUSTOMERS,), lambda c, w: workflow.add_purchase(
+        c, NO, day="2026-11-01", product="x", quantity=1)),
     "visits.update_record": ((P.EDIT_CUSTOMERS,), lambda c, w: visits.update_record(
         c, NO, visits.VisitRecordDraft(customer_id=NO, result="成功"), 1)),
     "visits.mark_transfer_answered": ((P.EDIT_CUSTOMERS,),
@@ -291,7 +300,9 @@ def public_service_functions() -> dict[str, Callable[..., Any]]:
         module = importlib.import_module(info.name)
         top = info.name.split(".")[2]
         for name, fn in vars(module).items():
-            if (inspect.isfunction(fn) and fn.__module__ == module.__name__ and not name.startswith("_")
+            home = getattr(fn, "__module__", "")
+            own = home == module.__name__ or (info.ispkg and home.startswith(module.__name__ + "."))
+            if (inspect.isfunction(fn) and own and not name.startswith("_")
                     and "ctx" in inspect.signature(fn).parameters):
                 found[f"{top}.{name}"] = fn
     return found

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS
-from huifang_desktop.services import printing, scans
+from huifang_desktop.services import ledgers, printing, scans
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.customers import register_customer
 from huifang_desktop.services.errors import PermissionDenied
@@ -230,7 +230,7 @@ def test_the_printed_ledger_has_the_signed_form_column(cctx: ServiceContext, tmp
     png = page_png(printing.visit_record_pdf(cctx, rec.id).pdf, tmp_path)
     scans.import_pages(cctx, [scans.ScanPageImage("scan.png", 1, png, "scan.png")])
 
-    pdf = printing.visit_ledger_pdf(cctx).pdf
+    pdf = ledgers.visit_ledger_pdf(cctx).pdf
 
     text = "".join(re.sub(r"\s+", "", p.extract_text() or "") for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "签字单" in text and "已回收" in text and "无需" in text and phone.number in text

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.domain.roles import Role
-from huifang_desktop.services import users
+from huifang_desktop.services import passwords
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.errors import NotFound, PermissionDenied, ServiceError
 from huifang_desktop.services.users import (
@@ -108,7 +108,7 @@ def test_create_user_stores_a_salted_argon2_hash(ctx: ServiceContext, clerk: Use
 
 
 def test_password_hasher_production_defaults_are_the_library_recommendation() -> None:
-    default, recommended = users._DEFAULT_HASHER, PasswordHasher()
+    default, recommended = passwords._DEFAULT_HASHER, PasswordHasher()
     assert (default.time_cost, default.memory_cost, default.parallelism, default.hash_len, default.salt_len) == (
         recommended.time_cost, recommended.memory_cost, recommended.parallelism, recommended.hash_len,
         recommended.salt_len)
@@ -119,7 +119,7 @@ def test_authenticate_accepts_a_hash_made_with_production_parameters(ctx: Servic
                                                                      ) -> None:
     with ctx.sessions() as s, s.begin():
         s.execute(select(User).where(User.id == clerk.id)).scalar_one().password_hash = (
-            users._DEFAULT_HASHER.hash("strong-pass"))
+            passwords._DEFAULT_HASHER.hash("strong-pass"))
     assert authenticate(ctx, "xiaowang", "strong-pass").id == clerk.id
 
 

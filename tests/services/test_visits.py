@@ -17,11 +17,13 @@ from sqlalchemy import func, select, update
 from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.domain.schedule import RuleSet
+from huifang_desktop.services import policy
 from huifang_desktop.services import visits as v
 from huifang_desktop.services.context import ServiceContext, UserInfo
-from huifang_desktop.services.customers import add_purchase, register_customer, set_archived
+from huifang_desktop.services.customers import register_customer, set_archived
 from huifang_desktop.services.errors import ConflictError, LockedError, PermissionDenied
 from huifang_desktop.services.settings import load_settings, save_settings, set_value
+from huifang_desktop.services.workflow import add_purchase
 from huifang_desktop.storage.models import (
     AuditLog,
     Counter,
@@ -107,10 +109,10 @@ def test_rules_default_and_saved_by_supervisor(ctx: ServiceContext, cctx: Servic
 
 def test_work_calendar_uses_admin_entered_years(ctx: ServiceContext, admin: UserInfo, as_user: AsUser
                                                 ) -> None:
-    assert v.work_calendar(ctx).is_workday(date(2027, 2, 8))  # a Monday; 2027 is not in the package
+    assert policy.work_calendar(ctx).is_workday(date(2027, 2, 8))  # a Monday; 2027 is not in the package
     entered = {"2027": {"holidays": ["2027-02-08"]}}
     save_settings(as_user(ctx, admin), replace(load_settings(ctx), holidays=entered))
-    cal = v.work_calendar(ctx)
+    cal = policy.work_calendar(ctx)
     assert not cal.is_workday(date(2027, 2, 8))
     assert cal.covers(2027)
 

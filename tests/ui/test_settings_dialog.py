@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from huifang_desktop.config import AppPaths
 from huifang_desktop.domain.schedule import Assignee, RuleSet, Unit, Window
+from huifang_desktop.services import policy
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.settings import VISIBILITY_DEPARTMENT, get_value, load_settings
 from huifang_desktop.storage.models import AuditLog
@@ -293,7 +294,7 @@ def test_settings_office_list_add_button_adds_an_editable_entry(qtbot, ctx, admi
 
 
 def test_settings_dialog_holiday_page_says_which_years_are_covered(qtbot, ctx, clerk, open_dialog):
-    cal = visit_service.work_calendar(ctx)
+    cal = policy.work_calendar(ctx)
     first, last = cal.covered_range()
     dialog = open_dialog(clerk)
     text = dialog.holidays_page.summary.text()

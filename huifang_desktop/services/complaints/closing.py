@@ -3,6 +3,7 @@ complaint or the calendar, and fed back into the complaint."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -44,8 +45,9 @@ from huifang_desktop.services.complaints.model import (
     ComplaintDetail,
     load_policy,
 )
-from huifang_desktop.services.complaints.reading import _detail, get_complaint
+from huifang_desktop.services.complaints.reading import _detail
 from huifang_desktop.services.context import ServiceContext, audit
+from huifang_desktop.services.policy import load_scale
 from huifang_desktop.storage.models import (
     Complaint,
     Customer,
@@ -124,33 +126,42 @@ def apply_closing_visit_in(s: Session, ctx: ServiceContext, complaint_id: int, *
         _event(s, ctx, c, "待关闭", note=f"回访满意，待{required.label}审核关闭")
 
 
-def record_closing_visit(ctx: ServiceContext, complaint_id: int, draft: ClosingVisitDraft,
-                         expected_version: int | None = None) -> ComplaintDetail:
-    """Record the closing visit from the complaint. With a customer file it is a full 回访记录表 (numbered,
-    in the customer's visit history) that updates the complaint; without one it is kept on the complaint."""
+@dataclass(frozen=True, slots=True)
+class ClosingVisitPlan:
+    """The pending closing-visit plan of a complaint with a customer file: its closing visit is a full
+    回访记录表 against this plan (:func:`huifang_desktop.services.workflow.record_closing_visit`)."""
+
+    complaint_id: int
+    number: str
+    customer_id: int
+    plan_id: int
+
+
+def closing_visit_plan(ctx: ServiceContext, complaint_id: int, expected_version: int | None = None
+                       ) -> ClosingVisitPlan | None:
+    """Check that the acting user may record the complaint's closing visit now (visible, unchanged since
+    ``expected_version``, theirs to work on, 待回访); the plan to record it against when the complaint has a
+    customer file and a pending closing-visit plan, else None (the visit is kept on the complaint)."""
     with ctx.sessions() as s:
         c = _load(s, ctx, complaint_id)
         _check_version(c, expected_version, s, ctx.user.id)
         _check_can_work(ctx, c, "登记结案回访")
         if ComplaintState(c.state) is not ComplaintState.AWAITING_VISIT:
             raise ValidationError(FieldError("state", "状态", f"投诉 {c.number} 为“{c.state}”，须先办结转入待回访"))
-        plan_id, customer_id = c.visit_plan_id, c.customer_id
-        plan = s.get(VisitPlan, plan_id) if plan_id else None
-        if plan is not None and plan.state != "待回访":
-            plan_id = None
-    if customer_id is not None and plan_id is not None:
-        from huifang_desktop.services import visits  # visits calls back into this module
+        plan = s.get(VisitPlan, c.visit_plan_id) if c.visit_plan_id else None
+        if c.customer_id is None or plan is None or plan.state != "待回访":
+            return None
+        return ClosingVisitPlan(c.id, c.number, c.customer_id, plan.id)
 
-        rec = visits.record_visit(ctx, visits.VisitRecordDraft(
-            customer_id=customer_id, plan_id=plan_id, result=draft.result, contact_name=draft.contact_name,
-            contact_phone=draft.contact_phone, visit_type=VisitType.COMPLAINT.value, method=draft.method,
-            visited_at=draft.visited_at or ctx.now(), content=draft.note or f"投诉 {c.number} 结案回访",
-            feedback=draft.note, satisfaction=draft.satisfaction, customer_signed=draft.customer_signed))
-        del rec
-        return get_complaint(ctx, complaint_id)
+
+def record_closing_visit(ctx: ServiceContext, complaint_id: int, draft: ClosingVisitDraft,
+                         expected_version: int | None = None) -> ComplaintDetail:
+    """Record the closing visit kept on the complaint: one without a customer file (or without a pending
+    plan). With one, the visit is a full 回访记录表 (numbered, in the customer's visit history) and is recorded
+    by :func:`huifang_desktop.services.workflow.record_closing_visit`; asked here, it is refused."""
+    if closing_visit_plan(ctx, complaint_id, expected_version) is not None:
+        raise ValidationError(FieldError("visit_plan_id", "结案回访", "该投诉有客户档案和回访计划，请填写回访记录表"))
     # no customer file: validate here and keep the visit on the complaint
-    from huifang_desktop.services.visits import load_scale
-
     errors: list[FieldError] = []
     result = _choice(draft.result, [r.value for r in VisitResult], "结果", "result", errors)
     _choice(draft.method, [m.value for m in VisitMethod], "回访方式", "method", errors)

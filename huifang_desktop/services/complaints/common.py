@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -40,13 +40,13 @@ from huifang_desktop.services.complaints.model import (
     REVIEW_SIGNED,
 )
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit, recent_changes
-from huifang_desktop.services.customers import customer_scope
 from huifang_desktop.services.errors import (
     ConflictError,
     LockedError,
     NotFound,
     PermissionDenied,
 )
+from huifang_desktop.services.policy import complaint_visibility
 from huifang_desktop.storage.counters import next_serial
 from huifang_desktop.storage.models import (
     Attachment,
@@ -101,21 +101,11 @@ def _choice(value: Any, options: Sequence[str], label: str, name: str, errors: l
     return text
 
 
-def _visible_condition(ctx: ServiceContext) -> Any:
-    """Department visibility (same setting as the customer files): limited users see their department's."""
-    scope = customer_scope(ctx)
-    if not scope.limited:
-        return None
-    dep = scope.department_id
-    return or_(Complaint.department_id == dep, Complaint.handler_id == ctx.user.id,
-               Complaint.department_id.is_(None) if dep is None else Complaint.id < 0)
-
-
 def _load(s: Session, ctx: ServiceContext, complaint_id: int, *, for_update: bool = True) -> Complaint:
     c = s.get(Complaint, complaint_id)
     if c is None:
         raise NotFound(f"投诉 {complaint_id} 不存在。")
-    cond = _visible_condition(ctx)
+    cond = complaint_visibility(ctx)
     if cond is not None and s.execute(select(Complaint.id).where(Complaint.id == c.id, cond)).first() is None:
         raise PermissionDenied(f"投诉 {c.number} 属于其他部门，需经理授权才能查看。")
     return c

@@ -47,7 +47,6 @@ from huifang_desktop.services.complaints.model import (
     REPLY_WAYS,
     ComplaintDetail,
     HandlingDraft,
-    _calendar,
     load_policy,
 )
 from huifang_desktop.services.complaints.reading import _detail
@@ -55,6 +54,7 @@ from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import (
     LockedError,
 )
+from huifang_desktop.services.policy import work_calendar
 from huifang_desktop.storage.models import (
     Complaint,
     User,
@@ -137,7 +137,7 @@ def finish_handling(ctx: ServiceContext, complaint_id: int, expected_version: in
     """处理中 → 待回访: the handling is done; the closing visit is planned (within 3 days, at the level the
     severity asks). A closing visit still pending from an unsatisfied round is re-dated, not duplicated."""
     policy = load_policy(ctx)
-    cal = _calendar(ctx)
+    cal = work_calendar(ctx)
     with ctx.sessions() as s, s.begin():
         c = _load(s, ctx, complaint_id)
         _check_version(c, expected_version, s, ctx.user.id)

@@ -40,12 +40,13 @@ from huifang_desktop.services.complaints.common import (
     _text,
     _user_name,
 )
-from huifang_desktop.services.complaints.model import ComplaintDetail, IntakeDraft, _calendar, load_policy
+from huifang_desktop.services.complaints.model import ComplaintDetail, IntakeDraft, load_policy
 from huifang_desktop.services.complaints.reading import _detail
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import (
     LockedError,
 )
+from huifang_desktop.services.policy import work_calendar
 from huifang_desktop.storage.models import (
     Complaint,
     ComplaintOccurrence,
@@ -134,7 +135,7 @@ def register(ctx: ServiceContext, draft: IntakeDraft) -> ComplaintDetail:
     """Log a complaint, 咨询 or 建议: numbered, routed by severity, with its deadlines. One transaction."""
     ctx.require(Permission.EDIT_CUSTOMERS, "登记投诉")
     policy = load_policy(ctx)
-    cal = _calendar(ctx)
+    cal = work_calendar(ctx)
     with ctx.sessions() as s, s.begin():
         clean = _validate_intake(s, ctx, draft, policy)
         if draft.department_id is not None and s.get(Department, draft.department_id) is None:
@@ -216,7 +217,7 @@ def convert_to_complaint(ctx: ServiceContext, complaint_id: int, *, severity: st
     (counted from now); the old number is kept in ``converted_from``."""
     ctx.require(Permission.EDIT_CUSTOMERS, "转为投诉")
     policy = load_policy(ctx)
-    cal = _calendar(ctx)
+    cal = work_calendar(ctx)
     errors: list[FieldError] = []
     sev = _choice(severity, [v.value for v in Severity], "严重程度", "severity", errors)
     if clean_text(category) not in policy.categories:

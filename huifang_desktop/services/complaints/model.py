@@ -44,12 +44,6 @@ def save_policy(ctx: ServiceContext, policy: ComplaintPolicy) -> None:
     set_value(ctx, POLICY_KEY, policy.to_dict(), what="投诉规则")
 
 
-def _calendar(ctx: ServiceContext):  # type: ignore[no-untyped-def]
-    from huifang_desktop.services.visits import work_calendar  # visits imports this module lazily too
-
-    return work_calendar(ctx)
-
-
 # --- what the UI sends and gets ------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)

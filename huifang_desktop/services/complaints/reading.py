@@ -35,7 +35,6 @@ from huifang_desktop.services.complaints.common import (
     _check_can_work,
     _load,
     _phone,
-    _visible_condition,
 )
 from huifang_desktop.services.complaints.model import (
     _OPEN,
@@ -55,6 +54,7 @@ from huifang_desktop.services.errors import (
     PermissionDenied,
     ServiceError,
 )
+from huifang_desktop.services.policy import complaint_visibility
 from huifang_desktop.storage.models import (
     Attachment,
     Complaint,
@@ -98,7 +98,7 @@ def _to_row(r: Any, now: datetime) -> ComplaintRow:
 
 
 def _filtered(ctx: ServiceContext, q: Any, f: ComplaintFilter, now: datetime) -> Any:
-    cond = _visible_condition(ctx)
+    cond = complaint_visibility(ctx)
     if cond is not None:
         q = q.where(cond)
     if f.states:
@@ -278,7 +278,7 @@ def find_repeats(ctx: ServiceContext, *, customer_id: int | None = None, phone: 
          .order_by(Complaint.received_at.desc()).limit(200))
     if exclude_id is not None:
         q = q.where(Complaint.id != exclude_id)
-    cond = _visible_condition(ctx)
+    cond = complaint_visibility(ctx)
     if cond is not None:
         q = q.where(cond)
     with ctx.sessions() as s:
@@ -302,7 +302,7 @@ def find_id(ctx: ServiceContext, number_or_id: str | int) -> int:
     """A complaint's id from its number (TS20261124-001) or its id; NotFound names what was asked for. A
     complaint the acting user may not see is not found either (the same message: no probing numbers)."""
     text = clean_text(str(number_or_id))
-    cond = _visible_condition(ctx)
+    cond = complaint_visibility(ctx)
     scoped = (lambda q: q) if cond is None else (lambda q: q.where(cond))
     with ctx.sessions() as s:
         found = s.execute(scoped(select(Complaint.id).where(Complaint.number == text))).scalar()

@@ -24,7 +24,7 @@ marked 绝密 (``LedgerOptions.top_secret``, by default the two customer ledgers
 
 These definitions are the one path for every ledger: the 台账 tab, the command line (``export customers``,
 ``export visits``, ``export complaints`` …), the 投诉登记 tab's 导出台账 (:func:`export_complaints`, the
-投诉台账 under the register's own filter) and the printed 回访台账 (``services.printing.visit_ledger_pdf``) read
+投诉台账 under the register's own filter) and the printed 回访台账 (``ledgers.visit_ledger_pdf``, printed through ``services.printing``) read
 the same columns and rows.
 
 The package: :mod:`.model` (types), :mod:`.base` (what the ledgers share), one module per ledger
@@ -75,13 +75,63 @@ from huifang_desktop.services.ledgers.model import (
 )
 from huifang_desktop.services.ledgers.printed import print_document
 from huifang_desktop.services.ledgers.reading import choices, columns, is_top_secret, page, stream, totals
+from huifang_desktop.services.ledgers.visit_print import (
+    DONE_COLUMN,
+    LEDGER_NOWRAP,
+    LEDGER_PRINT_WIDTHS,
+    ledger_columns,
+    visit_ledger_pdf,
+)
 
 __all__ = [
-    "ALL", "ARCHIVED", "HISTORY", "IN_WARRANTY", "NO_WARRANTY", "OUT_OF_WARRANTY", "OVERDUE_STATE", "PAGE_SIZE",
-    "UNARCHIVED", "UNPLANNED", "ColumnType", "ExportCancelled", "ExportResult", "FilterChoices", "Ledger",
-    "LedgerColumn", "LedgerError", "LedgerFilter", "LedgerOptions", "LedgerPage", "LedgerRow", "LedgerTotals",
-    "ReadAt", "SavedFilter", "archived_note", "choices", "columns", "delete_filter", "describe_filter", "export",
-    "export_complaints", "is_top_secret", "load_options", "month_filter", "page", "period_text",
-    "print_document", "save_filter", "save_options", "save_visible_columns", "saved_filters", "stream",
-    "suggested_file_name", "totals", "visible_columns",
+    "ALL",
+    "ARCHIVED",
+    "DONE_COLUMN",
+    "HISTORY",
+    "IN_WARRANTY",
+    "LEDGER_NOWRAP",
+    "LEDGER_PRINT_WIDTHS",
+    "NO_WARRANTY",
+    "OUT_OF_WARRANTY",
+    "OVERDUE_STATE",
+    "PAGE_SIZE",
+    "UNARCHIVED",
+    "UNPLANNED",
+    "ColumnType",
+    "ExportCancelled",
+    "ExportResult",
+    "FilterChoices",
+    "Ledger",
+    "LedgerColumn",
+    "LedgerError",
+    "LedgerFilter",
+    "LedgerOptions",
+    "LedgerPage",
+    "LedgerRow",
+    "LedgerTotals",
+    "ReadAt",
+    "SavedFilter",
+    "archived_note",
+    "choices",
+    "columns",
+    "delete_filter",
+    "describe_filter",
+    "export",
+    "export_complaints",
+    "is_top_secret",
+    "ledger_columns",
+    "load_options",
+    "month_filter",
+    "page",
+    "period_text",
+    "print_document",
+    "save_filter",
+    "save_options",
+    "save_visible_columns",
+    "saved_filters",
+    "stream",
+    "suggested_file_name",
+    "totals",
+    "visible_columns",
+    "visit_ledger_pdf",
 ]

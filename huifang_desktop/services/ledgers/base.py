@@ -17,7 +17,6 @@ from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import business_roles
 from huifang_desktop.services import service_records
 from huifang_desktop.services.context import ServiceContext
-from huifang_desktop.services.customers import customer_scope
 from huifang_desktop.services.ledgers.model import (
     ColumnType,
     Cursor,
@@ -29,6 +28,7 @@ from huifang_desktop.services.ledgers.model import (
     LedgerTotals,
     ReadAt,
 )
+from huifang_desktop.services.policy import customer_scope
 from huifang_desktop.storage.models import Customer, User
 from huifang_desktop.storage.queries import TEXT_PROBE_CAP, customer_text_condition, customer_text_probe
 

@@ -52,13 +52,6 @@ from huifang_desktop.services.printing.documents import (
     write_pdf,
 )
 from huifang_desktop.services.printing.empty_forms import EMPTY_FORMS, empty_form_pdf
-from huifang_desktop.services.printing.ledger import (
-    DONE_COLUMN,
-    LEDGER_NOWRAP,
-    LEDGER_PRINT_WIDTHS,
-    ledger_columns,
-    visit_ledger_pdf,
-)
 from huifang_desktop.services.printing.numbers import complaint_id_of, record_id_of, report_id_of
 from huifang_desktop.services.printing.record_form import (
     DAY_COVER_FORM,
@@ -75,10 +68,7 @@ from huifang_desktop.services.printing.report_form import report_draft_pdf, visi
 __all__ = [
     "COMPLAINT_FORM",
     "DAY_COVER_FORM",
-    "DONE_COLUMN",
     "EMPTY_FORMS",
-    "LEDGER_NOWRAP",
-    "LEDGER_PRINT_WIDTHS",
     "OPTIONS_KEY",
     "OUTPUT_FILE",
     "OUTPUT_PRINTER",
@@ -99,7 +89,6 @@ __all__ = [
     "draft_visit_record_pdf",
     "empty_form_pdf",
     "font_file",
-    "ledger_columns",
     "load_print_options",
     "log_output",
     "may_output",
@@ -111,7 +100,6 @@ __all__ = [
     "save_pdf",
     "save_print_options",
     "use_forms_dir",
-    "visit_ledger_pdf",
     "visit_record_pdf",
     "visit_records_pdf",
     "visit_report_pdf",

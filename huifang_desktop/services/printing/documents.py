@@ -17,6 +17,7 @@ from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import PermissionDenied, ServiceError
 from huifang_desktop.services.outputs import check_suffix
 from huifang_desktop.services.outputs import os_reason as _os_reason
+from huifang_desktop.services.policy import SCALE_KEY
 from huifang_desktop.services.settings import (
     SETTINGS_KEY,
     OfficeSettings,
@@ -25,7 +26,6 @@ from huifang_desktop.services.settings import (
     value_in,
     values_in,
 )
-from huifang_desktop.services.visits import SCALE_KEY
 
 ProgressCallback = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]

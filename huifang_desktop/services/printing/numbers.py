@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from huifang_desktop.domain.validation import MAX_DB_ID, clean_text, to_halfwidth
 from huifang_desktop.services.context import ServiceContext
-from huifang_desktop.services.customers import customer_scope
 from huifang_desktop.services.errors import NotFound, PermissionDenied
+from huifang_desktop.services.policy import customer_scope
 from huifang_desktop.services.printing.report_form import _check_report_visible
 from huifang_desktop.storage.models import Customer, VisitRecord, VisitReport
 

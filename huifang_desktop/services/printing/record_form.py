@@ -16,9 +16,9 @@ from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.validation import format_phone, parse_date
 from huifang_desktop.domain.visits import DEFAULT_SCALE, VisitMethod, signature_substitute
 from huifang_desktop.services.context import ServiceContext
-from huifang_desktop.services.customers import check_visible, customer_scope
 from huifang_desktop.services.errors import NotFound
 from huifang_desktop.services.outputs import check_suffix
+from huifang_desktop.services.policy import check_visible, customer_scope
 from huifang_desktop.services.printing.documents import (
     _CANCELLED,
     _CHUNK,

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, aliased
 from huifang_desktop.domain.roles import Permission, can
 from huifang_desktop.domain.visits import VisitResult, VisitType
 from huifang_desktop.services.context import ServiceContext
-from huifang_desktop.services.customers import customer_scope
 from huifang_desktop.services.errors import NotFound, PermissionDenied
+from huifang_desktop.services.policy import customer_scope
 from huifang_desktop.services.printing.documents import (
     _CANCELLED,
     VISIT_REPORT_FORM,

@@ -55,7 +55,7 @@ def _fields(s: Session, kind: ReviewKind, row: Any, names: Mapping[int, str]) ->
     if kind is ReviewKind.RECORD:
         c = s.get(Customer, row.customer_id)
         customer = f"{c.name}（{c.code}，{c.grade} 级）" if c is not None else ""
-        from huifang_desktop.services.visits import _signature_text
+        from huifang_desktop.services.visits.records import _signature_text
 
         transfer = row.transfer_department
         if transfer and row.transfer_answer:

@@ -39,7 +39,7 @@ def save_review_rules(ctx: ServiceContext, rules: ReviewRules) -> None:
 
 
 def _calendar(ctx: ServiceContext):  # type: ignore[no-untyped-def]
-    from huifang_desktop.services.visits import work_calendar
+    from huifang_desktop.services.policy import work_calendar
 
     return work_calendar(ctx)
 

@@ -86,7 +86,7 @@ def _person(ctx: ServiceContext, what: str) -> None:
 
 
 def _limited(ctx: ServiceContext) -> bool:
-    from huifang_desktop.services.customers import customer_scope
+    from huifang_desktop.services.policy import customer_scope
 
     return customer_scope(ctx).limited
 
@@ -103,9 +103,9 @@ def _visible(ctx: ServiceContext, kind: ReviewKind, q: Any, limited: bool) -> An
         cond = User.department_id.is_(None) if dep is None else User.department_id == dep
         colleagues = select(User.id).where(cond)
         return q.where(or_(VisitReport.clerk_id == ctx.user.id, VisitReport.clerk_id.in_(colleagues)))
-    from huifang_desktop.services.complaints import _visible_condition
+    from huifang_desktop.services.policy import complaint_visibility
 
-    cond = _visible_condition(ctx)
+    cond = complaint_visibility(ctx)
     return q if cond is None else q.where(cond)
 
 

@@ -52,8 +52,8 @@ from huifang_desktop.domain.stats import (
 from huifang_desktop.services import signing
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
-from huifang_desktop.services.customers import customer_scope
 from huifang_desktop.services.errors import ConflictError, LockedError, PermissionDenied
+from huifang_desktop.services.policy import customer_scope, work_calendar
 from huifang_desktop.services.stats.figures import _as_date, _day_of, _Figures, _moments, _require_view
 from huifang_desktop.services.stats.options import (
     _CANCELLED,
@@ -159,7 +159,7 @@ def _event_counts(ctx: ServiceContext, month: Period, rules: AssessmentRules, fi
     """Each person's events of the month (keyed by user id): the facts loaded here, counted by the domain."""
     delivery = delivery_rule_keys(rules, ((r.key, r.trigger.value) for r in visit_service.load_rules(ctx).rules))
     facts = _month_facts(ctx, month, rules, delivery, fig)
-    cal = visit_service.work_calendar(ctx)
+    cal = work_calendar(ctx)
     delay = visit_service.load_options(ctx).report_delay_workdays  # 回访报告表: the working day after
 
     def report_due(day: date) -> date:
@@ -236,7 +236,7 @@ def _row_integrity(s: Session, row: MonthlyAssessment) -> Integrity:
 def _view(ctx: ServiceContext, s: Session, period: Period, row: MonthlyAssessment | None,
           computed: Assessment | None, figures: Any = None) -> AssessmentView:
     rules = load_assessment_rules(ctx)
-    deadline = monthly_ledger_deadline(period, rules, visit_service.work_calendar(ctx))
+    deadline = monthly_ledger_deadline(period, rules, work_calendar(ctx))
     due = ctx.today() > deadline
     if row is not None and row.status == AssessmentStatus.CONFIRMED.value:
         try:
@@ -295,7 +295,7 @@ def confirm_assessment(ctx: ServiceContext, month: Period | str, comment: str = 
     period = _month(month)
     text = optional_text(comment, label="确认意见", field="comment", max_len=2000)
     rules = load_assessment_rules(ctx)
-    deadline = monthly_ledger_deadline(period, rules, visit_service.work_calendar(ctx))
+    deadline = monthly_ledger_deadline(period, rules, work_calendar(ctx))
     if ctx.today() <= deadline:
         raise ValidationError(FieldError(
             "month", "考核月份", f"{period.label}的月度台账上交期限为 {deadline:%Y-%m-%d}，期限过后才能确认考核"))

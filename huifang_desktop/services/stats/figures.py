@@ -23,9 +23,8 @@ from huifang_desktop.domain.stats import (
 )
 from huifang_desktop.domain.visits import SatisfactionScale, VisitResult, VisitType
 from huifang_desktop.services import visits as visit_service
-from huifang_desktop.services.complaints import _visible_condition
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext
-from huifang_desktop.services.customers import customer_scope
+from huifang_desktop.services.policy import complaint_visibility, customer_scope, load_scale
 from huifang_desktop.services.stats.options import (
     _COMPLAINT,
     _OPEN,
@@ -182,7 +181,7 @@ def visit_totals(ctx: ServiceContext, period: Period, scale: SatisfactionScale |
     """Plans due in the period (回访率 against the rules' targets weighted by plans) and the records made in
     it by type, result and satisfaction."""
     _require_view(ctx)
-    return _totals(_figures(ctx, period), _targets(ctx), scale or visit_service.load_scale(ctx))
+    return _totals(_figures(ctx, period), _targets(ctx), scale or load_scale(ctx))
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +260,7 @@ def group_rows(ctx: ServiceContext, period: Period, group_by: str = "clerk",
     _require_view(ctx)
     group_by = _check_group(group_by)
     return _groups(_figures(ctx, period, group_by), group_by, _people(ctx), _targets(ctx),
-                   scale or visit_service.load_scale(ctx))
+                   scale or load_scale(ctx))
 
 
 def _rules(ctx: ServiceContext, fig: _Figures) -> list[RuleRow]:
@@ -310,13 +309,13 @@ def complaint_figures(ctx: ServiceContext, period: Period, options: StatsOptions
     and by satisfaction of the closing visit)."""
     _require_view(ctx)
     options = options or load_stats_options(ctx)
-    scale = scale or visit_service.load_scale(ctx)
+    scale = scale or load_scale(ctx)
     lo, hi = _moments(period)
     now = ctx.now()
     handling = _days_between(ctx, Complaint.handled_at, Complaint.received_at)
     closing = _days_between(ctx, Complaint.closed_at, Complaint.received_at)
     base = [Complaint.kind == _COMPLAINT, Complaint.received_at >= lo, Complaint.received_at < hi]
-    cond = _visible_condition(ctx)
+    cond = complaint_visibility(ctx)
     if cond is not None:
         base.append(cond)
     q = (select(Complaint.category, Complaint.severity, Complaint.state, func.count(),
@@ -381,7 +380,7 @@ def trend(ctx: ServiceContext, period: Period, months: int | None = None,
     """Month by month up to the period's last month: 回访率 and 按时率 (:func:`visits.rates` by month), records,
     satisfaction and complaints, each table in one GROUP BY over the whole span."""
     _require_view(ctx)
-    scale = scale or visit_service.load_scale(ctx)
+    scale = scale or load_scale(ctx)
     months = months or load_stats_options(ctx).trend_months
     span = trend_periods(period, months)
     whole = Period(PeriodKind.CUSTOM, span[0].start, span[-1].end)
@@ -391,7 +390,7 @@ def trend(ctx: ServiceContext, period: Period, months: int | None = None,
     lo, hi = _moments(whole)
     cq = (select(extract("year", Complaint.received_at), extract("month", Complaint.received_at), func.count())
           .where(Complaint.kind == _COMPLAINT, Complaint.received_at >= lo, Complaint.received_at < hi))
-    cond = _visible_condition(ctx)
+    cond = complaint_visibility(ctx)
     if cond is not None:
         cq = cq.where(cond)
     cq = cq.group_by(extract("year", Complaint.received_at), extract("month", Complaint.received_at))
@@ -422,7 +421,7 @@ def statistics(ctx: ServiceContext, period: Period | str, group_by: str = "clerk
     period = parse_period(period) if isinstance(period, str) else period
     group_by = _check_group(group_by)
     options = load_stats_options(ctx)
-    scale = visit_service.load_scale(ctx)
+    scale = load_scale(ctx)
     targets = _targets(ctx)
     fig = _figures(ctx, period, group_by)
     st = Statistics(

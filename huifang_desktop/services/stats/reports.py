@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
+from huifang_desktop.domain.chain import head_label
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.stats import (
     AssessmentStatus,
@@ -39,7 +40,7 @@ from huifang_desktop.services.stats.options import (
     load_stats_options,
 )
 from huifang_desktop.services.stats.rows import ComplaintFigures, Statistics, VisitTotals
-from huifang_desktop.services.tamper import chain_head
+from huifang_desktop.storage.chain import chain_head
 
 # --- reports -----------------------------------------------------------------------------------------
 
@@ -199,7 +200,9 @@ def report_from(ctx: ServiceContext, st: Statistics, view: AssessmentView | None
     notes: tuple[str, ...] = (st.services.note, (f"对比期间：{st.previous.label}。回访率 = 已回访 ÷ 计划（期间内到期、"
                                                  "未取消的回访计划）；按时率 = 按时完成 ÷ 计划；处理率 = 已处理 ÷ 投诉（不含已撤销）。"))
     # the audit chain's head when printed (the report's last line): a chain rewritten later no longer matches
-    notes += (f"{chain_head(ctx).label}（打印时的操作日志校验值，可用 huifang-desktop verify 核对）",)
+    with ctx.sessions() as s:
+        head = head_label(*chain_head(s))
+    notes += (f"{head}（打印时的操作日志校验值，可用 huifang-desktop verify 核对）",)
     return StatsReport(report_title(p), p, load_settings(ctx).company if company is None else company,
                        st.generated_at, tuple(tables), charts, notes)
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from huifang_desktop.services import printing as printing_service
 from huifang_desktop.services import visits as visit_service
+from huifang_desktop.services import workflow
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.settings import load_settings
@@ -206,7 +207,7 @@ class VisitRecordDialog(QDialog):
 
     def save(self) -> None:
         try:
-            self.saved = visit_service.record_visit(self.ctx, self.draft())
+            self.saved = workflow.record_visit(self.ctx, self.draft())
         except (ValidationError, ServiceError) as exc:
             report_in_form(self.field_widgets, self.message, exc)
             return

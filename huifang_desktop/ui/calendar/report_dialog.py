@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from huifang_desktop.services import policy
 from huifang_desktop.services import printing as printing_service
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.context import ServiceContext
@@ -47,7 +48,7 @@ class VisitReportDialog(QDialog):
         self.setWindowTitle(self.tr("回访报告表"))
         fit_to_screen(self, QSize(760, 620))
         # Filled the day after the visits (domain.md §5): default period is the previous working day.
-        cal = visit_service.work_calendar(ctx)
+        cal = policy.work_calendar(ctx)
         day = ctx.today() - timedelta(days=1)
         while not cal.is_workday(day):
             day -= timedelta(days=1)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from huifang_desktop.domain.roles import Permission, can
+from huifang_desktop.services import policy
 from huifang_desktop.services import printing as printing_service
 from huifang_desktop.services import users as user_service
 from huifang_desktop.services import visits as visit_service
@@ -271,7 +272,7 @@ class CalendarTab(QWidget):
             self.list.selectRow(0)
 
     def _show_calendar_coverage(self) -> None:
-        cal = visit_service.work_calendar(self.ctx)
+        cal = policy.work_calendar(self.ctx)
         span = cal.covered_range()
         if span is None:
             self.calendar_note.setText(self.tr("节假日：未载入法定节假日数据，只按周末顺延。"))

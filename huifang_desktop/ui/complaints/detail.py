@@ -42,7 +42,7 @@ from huifang_desktop.domain.roles import Role
 from huifang_desktop.domain.validation import already
 from huifang_desktop.domain.visits import VisitMethod, VisitResult
 from huifang_desktop.services import complaints as complaint_service
-from huifang_desktop.services import visits as visit_service
+from huifang_desktop.services import policy, workflow
 from huifang_desktop.services.complaints import (
     ATTACHMENT_KINDS,
     REPLY_WAYS,
@@ -266,7 +266,7 @@ class ComplaintDetailPane(QWidget):
         self.visit_result.addItems([r.value for r in VisitResult])
         self.visit_satisfaction = QComboBox()
         self.visit_satisfaction.addItem(self.tr("（请选择）"), "")
-        for level in visit_service.load_scale(self.ctx).levels:
+        for level in policy.load_scale(self.ctx).levels:
             self.visit_satisfaction.addItem(level, level)
         fit_popup(self.visit_satisfaction)
         self.visit_method = QComboBox()
@@ -826,7 +826,7 @@ class ComplaintDetailPane(QWidget):
             satisfaction=(self.visit_satisfaction.currentData() or "") if self.visit_satisfaction.isEnabled()
             else "", method=self.visit_method.currentText(), visited_at=self.visit_time.dateTime().toPython(),
             note=self.visit_note.text())
-        done = self._run(lambda: complaint_service.record_closing_visit(self.ctx, d.id, draft), "",
+        done = self._run(lambda: workflow.record_closing_visit(self.ctx, d.id, draft), "",
                          self.forms["visit"].fields)
         if done is None:
             return

@@ -40,6 +40,7 @@ from huifang_desktop.domain.validation import format_phone
 from huifang_desktop.services import customers as customer_service
 from huifang_desktop.services import users as user_service
 from huifang_desktop.services import visits as visit_service
+from huifang_desktop.services import workflow
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.customers import CustomerDetail
 from huifang_desktop.services.errors import ConflictError, DuplicateWarning, ServiceError, ValidationError
@@ -382,7 +383,7 @@ class CustomerDialog(QDialog):
     def _add_purchase(self) -> None:
         assert self.detail is not None
         try:
-            customer_service.add_purchase(
+            workflow.add_purchase(
                 self.ctx, self.detail.id, day=self.p_day.text(), product=self.p_product.text(),
                 quantity=self.p_qty.value(), amount=self.p_amount.text() or None, spec=self.p_spec.text(),
                 kind=self.p_kind.currentText(), warranty_end=self.p_warranty.text() or None)

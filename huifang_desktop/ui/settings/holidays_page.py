@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from huifang_desktop.services import visits as visit_service
+from huifang_desktop.services import policy
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.settings import load_settings
 from huifang_desktop.ui.settings.page import SettingsPage
@@ -53,7 +53,7 @@ class HolidaysPage(SettingsPage):
         layout.addStretch(1)
 
     def load(self) -> None:
-        cal = visit_service.work_calendar(self.ctx)
+        cal = policy.work_calendar(self.ctx)
         entered = {int(y) for y in load_settings(self.ctx).holidays if str(y).strip().isdigit()}
         this_year = self.ctx.today().year
         span = cal.covered_range()

@@ -1,0 +1,156 @@
+"""The house rules of the code's layout (issue 24): no import cycle among the program's modules, and no
+module over 900 lines outside the migrations — with a named list of the files still being split, which may
+only shrink.
+
+Imports are read from the source with ``ast``, everywhere in a module: at the top, inside functions (an
+import deferred to call time still ties the two modules together) and under ``TYPE_CHECKING``. Importing
+``a.b.c`` also runs the ``__init__`` of ``a`` and ``a.b``, so those count too — except a module's own
+packages: a module of ``services/visits/`` may read its package's re-exports."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "huifang_desktop"
+MAX_LINES = 900
+
+# Files over MAX_LINES that are being split into smaller modules right now. The list only shrinks: once a
+# file is split (or gone), the test asks for its entry to be removed, and nothing new may be added.
+BEING_SPLIT: frozenset[str] = frozenset({
+    "huifang_desktop/services/importing.py",
+    "huifang_desktop/domain/importing.py",
+    "huifang_desktop/printing/render.py",
+    "huifang_desktop/app.py",
+    "huifang_desktop/ui/complaints/detail.py",
+})
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _ancestors(name: str) -> Iterator[str]:
+    parts = name.split(".")
+    for i in range(1, len(parts)):
+        yield ".".join(parts[:i])
+
+
+def _imported(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """The program's modules that ``name`` imports, anywhere in its source."""
+    is_package = path.name == "__init__.py"
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from the module's package (or the package itself, for an __init__)
+                here = name.split(".") if is_package else name.split(".")[:-1]
+                here = here[:len(here) - (node.level - 1)]
+                base = ".".join([*here, base] if base else here)
+            for alias in node.names:
+                sub = f"{base}.{alias.name}"
+                found.add(sub if sub in modules else base)
+    own = set(_ancestors(name))
+    out: set[str] = set()
+    for target in found:
+        if target not in modules or target == name or target in own:
+            continue
+        out.add(target)
+        out.update(a for a in _ancestors(target) if a in modules and a not in own and a != name)
+    return out
+
+
+def import_graph() -> dict[str, set[str]]:
+    modules = _modules()
+    return {name: _imported(name, path, modules) for name, path in modules.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def _explain(group: list[str], graph: dict[str, set[str]]) -> str:
+    members = set(group)
+    return "\n".join(f"  {m} -> {', '.join(sorted(graph[m] & members))}" for m in group)
+
+
+def test_no_import_cycle_among_the_programs_modules() -> None:
+    graph = import_graph()
+    found = cycles(graph)
+    assert not found, "import cycles (counting imports inside functions):\n" + "\n\n".join(
+        _explain(group, graph) for group in found)
+
+
+def test_the_cycle_finder_counts_imports_inside_functions_but_not_a_packages_own_re_exports(
+        tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    files = {
+        "pkg": ("__init__.py", "from pkg.one import A\n"),  # the package re-exports its module's name
+        "pkg.one": ("one.py", "from pkg import two\nA = 1\n"),
+        "pkg.two": ("two.py", "def later():\n    from pkg.one import A  # deferred: still an arrow\n"),
+        "pkg.three": ("three.py", "from pkg import A\n"),  # its own package's re-export: fine
+    }
+    modules = {}
+    for name, (file, source) in files.items():
+        (pkg / file).write_text(source, encoding="utf-8")
+        modules[name] = pkg / file
+    graph = {name: _imported(name, path, modules) for name, path in modules.items()}
+    assert graph["pkg.two"] == {"pkg.one"} and graph["pkg.three"] == set()
+    assert cycles(graph) == [["pkg.one", "pkg.two"]]
+
+
+def _lines(path: Path) -> int:
+    return len(path.read_text(encoding="utf-8").splitlines())
+
+
+def test_no_module_over_900_lines_outside_the_migrations() -> None:
+    migrations = PACKAGE / "storage" / "migrations"
+    too_long = {p.relative_to(ROOT).as_posix(): _lines(p) for p in PACKAGE.rglob("*.py")
+                if migrations not in p.parents and _lines(p) > MAX_LINES}
+    new = {f: n for f, n in too_long.items() if f not in BEING_SPLIT}
+    assert not new, f"modules over {MAX_LINES} lines (split them by workflow): {new}"
+    done = sorted(f for f in BEING_SPLIT if f not in too_long)
+    assert not done, f"split or gone, remove from BEING_SPLIT in tests/test_house.py: {done}"
