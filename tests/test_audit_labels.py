@@ -136,15 +136,15 @@ class _Collector:
                     continue
                 for kw in call.keywords:
                     if kw.arg in ("old", "new") and not self.resolve(kw.value, fn):
-                        self.open.add((self.module, fn.name))
+                        self.open.add((self.module.split(".")[0], fn.name))
 
 
 def audit_keys() -> tuple[set[str], set[tuple[str, str]]]:
     keys: set[str] = set()
     open_: set[tuple[str, str]] = set()
-    for path in sorted(SERVICES.glob("*.py")):
+    for path in sorted(SERVICES.rglob("*.py")):  # the modules of a package (services/importing/) too
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        c = _Collector(path.stem, tree)
+        c = _Collector(".".join(path.relative_to(SERVICES).with_suffix("").parts).removesuffix(".__init__"), tree)
         c.run(tree)
         keys |= c.keys
         open_ |= c.open

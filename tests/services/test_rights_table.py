@@ -291,12 +291,14 @@ CATEGORIES: dict[str, set[str]] = {
 
 
 def public_service_functions() -> dict[str, Callable[..., Any]]:
-    """Every public function defined in a ``huifang_desktop.services`` module that takes the context."""
+    """Every public function defined in a ``huifang_desktop.services`` module that takes the context (for a
+    package: every one it exports from its modules)."""
     found: dict[str, Callable[..., Any]] = {}
     for info in pkgutil.iter_modules(services_pkg.__path__):
         module = importlib.import_module(f"huifang_desktop.services.{info.name}")
         for name, fn in vars(module).items():
-            if (inspect.isfunction(fn) and fn.__module__ == module.__name__ and not name.startswith("_")
+            if (inspect.isfunction(fn) and not name.startswith("_")
+                    and (fn.__module__ == module.__name__ or fn.__module__.startswith(f"{module.__name__}."))
                     and "ctx" in inspect.signature(fn).parameters):
                 found[f"{info.name}.{name}"] = fn
     return found
