@@ -71,6 +71,7 @@ class CustomerCandidate:
 
 _CONTACT_FIELD = re.compile(r"^contacts\[\d+\]\.(\w+)$")
 _DELIVERY_HEADER = re.compile(r"交车|交货|到货|提车|交付")
+_CODE = re.compile(r"[0-9A-Z_\-./]+")
 
 
 def customer_from_row(row: SheetRow, cols: Columns, ctx: CustomerRowContext
@@ -82,7 +83,7 @@ def customer_from_row(row: SheetRow, cols: Columns, ctx: CustomerRowContext
     r = _Row(row, cols)
     name = r.text("name", max_len=100)
     code = r.text("code", max_len=20).upper()
-    if code and not re.fullmatch(r"[0-9A-Z_\-./]+", code):
+    if code and not _CODE.fullmatch(code):
         r.issue("code", f"“{code}”只能由字母、数字和 - _ . / 组成")
     kind = r.take("kind", parse_kind, name) or "单位"
     status = r.take("status", parse_status) or "正常"

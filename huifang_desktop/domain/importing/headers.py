@@ -5,6 +5,7 @@ values), and what is left over (:func:`unused_columns`, :func:`missing_required`
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -19,14 +20,18 @@ from huifang_desktop.domain.importing.fields import (
 from huifang_desktop.domain.importing.values import cell_text, column_letter, normalize_header, parse_grade
 
 
+@functools.cache
+def _normalized_synonyms(f: TargetField) -> tuple[str, ...]:
+    return tuple(normalize_header(syn) for syn in f.synonyms)
+
+
 def _field_score(header: str, f: TargetField) -> float:
     """How well a normalised header names field ``f``: 2+ exact (earlier synonyms a little more), 1+ when
     it contains a synonym (longer synonyms more), else 0."""
     if not header:
         return 0.0
     best = 0.0
-    for i, syn in enumerate(f.synonyms):
-        s = normalize_header(syn)
+    for i, s in enumerate(_normalized_synonyms(f)):
         if header == s:
             best = max(best, 2.0 + 0.01 * (len(f.synonyms) - i))
         elif len(s) >= 2 and s in header:

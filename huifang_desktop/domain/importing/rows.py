@@ -6,15 +6,14 @@ stopping at the first).
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from huifang_desktop.domain.errors import ValidationError
-from huifang_desktop.domain.importing.fields import ImportTarget, target_field
+from huifang_desktop.domain.importing.fields import TARGET_FIELDS, ImportTarget, target_field
 from huifang_desktop.domain.importing.values import cell_text, column_letter, is_total_row, normalize_header
 
 
@@ -47,7 +46,15 @@ _FOOTNOTE_MIN_LEN = 25  # one long text alone in a row is a remark under the tab
 def is_blank_like(values: Sequence[Any], header: Sequence[str]) -> bool:
     """A row that only looks filled: nothing but a 序号 (the number column was filled down past the data),
     or a footnote alone in its row (``注：…``, ``制表人：…``, one long sentence)."""
-    filled = [(i, v) for i, v in enumerate(values) if v is not None and cell_text(v)]
+    filled: list[tuple[int, Any]] = []
+    data = False  # a filled cell outside the 序号 columns
+    for i, v in enumerate(values):
+        if v is None or (isinstance(v, str) and not v.strip()):  # what cell_text makes ''
+            continue
+        filled.append((i, v))
+        data = data or not (i < len(header) and header[i] in _SERIAL_HEADERS)
+        if data and len(filled) > 1:  # two cells, not all 序号: a data row (the usual case, decided early)
+            return False
     if not filled:
         return True
     if all(i < len(header) and header[i] in _SERIAL_HEADERS for i, _v in filled):
@@ -89,6 +96,7 @@ def data_rows(rows: Sequence[Sequence[Any]], header_row: int, *, hidden: Iterabl
             totals += 1
             continue
         if (first is not None and first < len(values) and isinstance(values[first], str)
+                and (header[first][0].isascii() or header[first][0] in values[first].lower())  # cheap "no"
                 and normalize_header(values[first]) == header[first]
                 and [normalize_header(v) for v in values[: len(header)]] == header[: len(values)]):
             repeats += 1
@@ -132,22 +140,32 @@ class Columns:
     target: ImportTarget
     index: Mapping[str, int]
     headers: tuple[Any, ...]
+    # Every field's letter and name, worked out once: each cell read asks for them (10,000 rows × 20 fields).
+    _letters: dict[str, str] = field(init=False, repr=False, compare=False)
+    _names: dict[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        letters: dict[str, str] = {}
+        names: dict[str, str] = {}
+        for f in TARGET_FIELDS[self.target]:
+            col = self.index.get(f.key)
+            letters[f.key] = column_letter(col) if col is not None else ""
+            text = cell_text(self.headers[col]) if col is not None and col < len(self.headers) else ""
+            names[f.key] = text or f.label
+        object.__setattr__(self, "_letters", letters)
+        object.__setattr__(self, "_names", names)
 
     def letter(self, key: str) -> str:
-        return column_letter(self.index[key]) if key in self.index else ""
+        got = self._letters.get(key)
+        if got is None:
+            return column_letter(self.index[key]) if key in self.index else ""
+        return got
 
     def header(self, key: str) -> str:
-        col = self.index.get(key)
-        if col is not None and col < len(self.headers):
-            text = _header_text(self.headers[col])
-            if text:
-                return text
-        return target_field(self.target, key).label
-
-
-@functools.lru_cache(maxsize=1024)
-def _header_text(value: Any) -> str:
-    return cell_text(value)
+        got = self._names.get(key)
+        if got is None:  # not a field of the target: as before, the field look-up names the problem
+            return target_field(self.target, key).label
+        return got
 
 
 class _Row:
@@ -168,7 +186,11 @@ class _Row:
         return key in self.cols.index
 
     def text(self, key: str, *, max_len: int = 200, multiline: bool = False) -> str:
-        value = cell_text(self.raw(key), multiline=multiline)
+        col = self.cols.index.get(key)
+        values = self.row.values
+        if col is None or col >= len(values):
+            return ""  # cell_text(None)
+        value = cell_text(values[col], multiline=multiline)
         if len(value) > max_len:
             self.issue(key, f"不能超过 {max_len} 个字（现有 {len(value)} 个字）")
             return value[:max_len]
@@ -179,8 +201,11 @@ class _Row:
 
     def take(self, key: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``fn(raw, *args, label=header, field=key, **kwargs)``; a ValidationError becomes an issue → None."""
+        col = self.cols.index.get(key)
+        values = self.row.values
+        raw = values[col] if col is not None and col < len(values) else None
         try:
-            return fn(self.raw(key), *args, label=self.cols.header(key), field=key, **kwargs)
+            return fn(raw, *args, label=self.cols.header(key), field=key, **kwargs)
         except ValidationError as exc:
             for e in exc.errors:
                 self.issue(key, e.message)

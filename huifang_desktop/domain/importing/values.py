@@ -357,18 +357,26 @@ def parse_status(raw: Any, *, label: str = "状态", field: str = "status") -> s
 # --------------------------------------------------------------------------------------------- phones
 
 
+_ONE_MOBILE = re.compile(r"1[3-9]\d{9}")  # as domain.validation stores a mobile number
+_LANDLINE_AS_NUMBER = re.compile(r"[2-9]\d{8,10}")
+_NOTE_IN_BRACKETS = re.compile(r"[（(][^0-9()（）]*[)）]")
+_LABEL_BEFORE = re.compile(r"^[^\d+（(]*[:：]")
+
+
 def split_phone_cell(raw: Any, *, label: str = "电话", field: str = "phone") -> tuple[str, ...]:
     """Every phone number in one cell, normalised (``13812345678/0571-88886666``, ``138…；139…``,
     ``13812345678 13912345678``, a number stored as a number). Raises naming the first bad one."""
     text = cell_text(raw, multiline=True)
     if not text:
         return ()
-    if isinstance(raw, int | float) and not isinstance(raw, bool) and re.fullmatch(r"[2-9]\d{8,10}", text):
+    if _ONE_MOBILE.fullmatch(text):  # the usual cell: one mobile number, already in its stored form
+        return (text,)
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and _LANDLINE_AS_NUMBER.fullmatch(text):
         text = "0" + text  # a landline typed as a number lost its leading 0 (0571… → 571…)
     found: list[str] = []
     for part in split_phones(text):
-        part = re.sub(r"[（(][^0-9()（）]*[)）]", "", part).strip()  # 138…（王经理）
-        part = re.sub(r"^[^\d+（(]*[:：]", "", part).strip()  # 手机：138…
+        part = _NOTE_IN_BRACKETS.sub("", part).strip()  # 138…（王经理）
+        part = _LABEL_BEFORE.sub("", part).strip()  # 手机：138…
         if not part:
             continue
         try:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huifang_desktop.domain.importing import (
@@ -172,17 +172,21 @@ def _invisible_customers(s: Session, ctx: ServiceContext, ids: set[int]) -> set[
     return {cid for cid, dep in rows if dep != scope.department_id}
 
 
+def _by_number(condition: Any) -> Any:
+    return (select(Customer.id, Customer.code, Customer.name, Contact.phone, Contact.mobile)
+            .join(Contact, Contact.customer_id == Customer.id).where(condition))
+
+
 def find_existing_customers(s: Session, candidates: Sequence[CustomerCandidate]
                             ) -> dict[int, tuple[str, DuplicateHit]]:
     """The batched form of ``services.customers.find_duplicates``: same phone, or same name and address,
     (or the same 客户编号) as a customer in the database. Sheet row → (key kind, hit); a few IN queries."""
     phones = {p for c in candidates for p in c.phones}
     by_phone: dict[str, DuplicateHit] = {}
-    rows = _chunked_in(s, lambda part: (
-        select(Customer.id, Customer.code, Customer.name, Contact.phone, Contact.mobile)
-        .join(Contact, Contact.customer_id == Customer.id)
-        .where(or_(Contact.phone.in_(part), Contact.mobile.in_(part)))
-        .order_by(Customer.code)), phones)
+    # One look-up per column, each by its own index: ``phone IN (…) OR mobile IN (…)`` (ordered by code) made
+    # SQLite walk every customer for each chunk of numbers.
+    rows = [*_chunked_in(s, lambda part: _by_number(Contact.phone.in_(part)), phones),
+            *_chunked_in(s, lambda part: _by_number(Contact.mobile.in_(part)), phones)]
     for cid, code, name, phone, mobile in sorted(rows, key=lambda r: r[1]):
         for number in (phone, mobile):
             if number in phones and number not in by_phone:

@@ -161,7 +161,7 @@ class _CustomerWriter(_Writer):
                     for cid, c in zip(ids, batch, strict=True) for k in c.clean.contacts]
         if contacts:
             s.execute(insert(table_of(Contact)), contacts)
-        phone_index.insert_rows(s, phone_index.bulk_rows(
+        phone_index.insert_pairs(s, phone_index.bulk_pairs(
             [{**r, "id": cid} for cid, r in zip(ids, rows, strict=True)], contacts))
         purchases = [{"customer_id": cid, "day": c.purchase_on, "kind": c.purchase_kind,
                       "product": c.product or "（导入）", "spec": "", "quantity": 1, "amount": None,
