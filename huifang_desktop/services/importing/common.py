@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.domain.importing import (
     TARGET_FIELDS,
     ImportRules,
@@ -26,6 +27,7 @@ from huifang_desktop.domain.roles import Permission
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.settings import get_value
+from huifang_desktop.storage.limits import check_row
 from huifang_desktop.storage.models import (
     Setting,
     User,
@@ -115,3 +117,31 @@ def _users(s: Session, *, active_only: bool) -> dict[str, int]:
 def table_of(model: type[Any]) -> Table:
     """The Core table of a mapped class: bulk inserts go to the table (Core executemany), not through the ORM."""
     return cast(Table, model.__table__)
+
+
+def insert_rows(s: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows as one executemany of the driver in the session's transaction, each value converted
+    once by its column type's bind processor (dates and times on SQLite; most columns have none): what
+    ``session.execute(insert(table), rows)`` does, without Core's per-row parameter machinery, which took a
+    tenth of a 10,000-customer import. Every row names the same columns, all of the table's but those with
+    a database default (no Python-side default is applied); the length checks of ``storage/limits.py`` are
+    made here as the session makes them."""
+    if not rows:
+        return
+    errors = [e for row in rows for e in check_row(table, row)]
+    if errors:
+        raise ValidationError(errors[:5])
+    conn = s.connection()
+    keys = list(rows[0])
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=keys)
+    names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(keys)
+    convert = [(i, proc) for i, name in enumerate(names)
+               if (proc := conn.dialect.type_descriptor(table.c[name].type).bind_processor(conn.dialect)) is not None]
+    params: list[Any] = []
+    for row in rows:
+        values = [row[name] for name in names]
+        for i, proc in convert:
+            if values[i] is not None:
+                values[i] = proc(values[i])
+        params.append(tuple(values) if compiled.positional else dict(zip(names, values, strict=True)))
+    conn.exec_driver_sql(compiled.string, params)

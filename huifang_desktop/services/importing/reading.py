@@ -182,11 +182,13 @@ _SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 def _parser_class() -> type:
     """openpyxl's sheet parser with a quicker inline string (``<c t="inlineStr"><is><t>…``, as many
     programs write their exports): the text and the rich-text runs' text, as ``Text.content`` gives,
-    without building openpyxl's serialisable objects for every cell."""
-    from openpyxl.utils.cell import coordinate_to_tuple  # type: ignore[import-untyped]
+    without building openpyxl's serialisable objects for every cell, and its column from the letters of the
+    cell's reference (remembered per letters) — :meth:`_Book.rows` reads only a cell's column and value."""
+    from openpyxl.utils.cell import column_index_from_string  # type: ignore[import-untyped]
     from openpyxl.worksheet._reader import WorkSheetParser  # type: ignore[import-untyped]
 
     is_tag, t_tag, r_tag = f"{_SHEET_NS}is", f"{_SHEET_NS}t", f"{_SHEET_NS}r"
+    columns: dict[str, int] = {}
 
     class _Parser(WorkSheetParser):  # type: ignore[misc]
         def parse_cell(self, element: Any) -> dict[str, Any]:
@@ -194,19 +196,20 @@ def _parser_class() -> type:
                 return super().parse_cell(element)  # type: ignore[no-any-return]
             coordinate = element.get("r")
             if coordinate:
-                row, column = coordinate_to_tuple(coordinate)
+                letters = coordinate.rstrip("0123456789")
+                column = columns.get(letters)
+                if column is None:
+                    column = columns[letters] = column_index_from_string(letters)
                 self.col_counter = column
             else:
                 self.col_counter += 1
-                row, column = self.row_counter, self.col_counter
-            style = element.get("s", 0)
+                column = self.col_counter
             value, data_type = None, "inlineStr"
             child = element.find(is_tag)
             if child is not None:
                 value = (child.findtext(t_tag) or "") + "".join(r.findtext(t_tag) or "" for r in child.findall(r_tag))
                 data_type = "s"
-            return {"row": row, "column": column, "value": value, "data_type": data_type,
-                    "style_id": int(style) if style else 0}
+            return {"row": self.row_counter, "column": column, "value": value, "data_type": data_type}
 
     return _Parser
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from huifang_desktop.domain.customers import format_customer_code, pinyin_initials
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.importing.checkers import find_existing_customers
-from huifang_desktop.services.importing.common import CUSTOMER_COUNTER, table_of
+from huifang_desktop.services.importing.common import CUSTOMER_COUNTER, insert_rows, table_of
 from huifang_desktop.services.importing.validation import ValidationReport
 from huifang_desktop.services.settings import load_settings
 from huifang_desktop.storage import phone_index
@@ -151,7 +151,7 @@ class _CustomerWriter(_Writer):
                 "primary_contact": primary.name, "version": 1, "updated_at": self.now,
             })
         # One executemany, then the ids by code (unique): SQLite runs an INSERT … RETURNING row by row.
-        s.execute(insert(table_of(Customer)), rows)
+        insert_rows(s, table_of(Customer), rows)
         codes = [r["code"] for r in rows]
         by_code = dict(s.execute(select(Customer.code, Customer.id).where(Customer.code.in_(codes))).all())
         ids = [by_code[code] for code in codes]
@@ -159,8 +159,7 @@ class _CustomerWriter(_Writer):
         contacts = [{"customer_id": cid, "name": k.name, "phone": k.phone, "mobile": k.mobile, "email": k.email,
                      "title": k.title, "is_primary": k.is_primary}
                     for cid, c in zip(ids, batch, strict=True) for k in c.clean.contacts]
-        if contacts:
-            s.execute(insert(table_of(Contact)), contacts)
+        insert_rows(s, table_of(Contact), contacts)
         phone_index.insert_pairs(s, phone_index.bulk_pairs(
             [{**r, "id": cid} for cid, r in zip(ids, rows, strict=True)], contacts))
         purchases = [{"customer_id": cid, "day": c.purchase_on, "kind": c.purchase_kind,

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from huifang_desktop.domain.importing import (
     ImportTarget,
@@ -22,6 +22,7 @@ from huifang_desktop.services.importing.common import (
     IMPORT_ACTION,
     ImportCancelled,
     ProgressFn,
+    insert_rows,
     load_import_rules,
     table_of,
 )
@@ -110,8 +111,7 @@ def run_import(ctx: ServiceContext, report: ValidationReport, *, only_valid: boo
                     raise ImportCancelled("导入已取消")
                 numbers = writer.write(s, batch)
                 if writer.ids:
-                    s.execute(insert(table_of(ImportItem)),
-                              [{"run_id": run_id, "entity_id": i} for i in writer.ids])
+                    insert_rows(s, table_of(ImportItem), [{"run_id": run_id, "entity_id": i} for i in writer.ids])
                     writer.ids = []
                 batches += 1
                 audit(s, ctx, IMPORT_ACTION, writer.entity, None,
