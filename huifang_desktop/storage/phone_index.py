@@ -45,8 +45,8 @@ def bulk_pairs(customers: Iterable[Mapping[str, Any]], contacts: Iterable[Mappin
     out: list[tuple[str, int]] = []
     for c in customers:
         cid = c["id"]
-        out.extend((suffix, cid) for suffix in phone_suffixes([c.get("primary_phone"), *numbers[cid]])
-                   | code_endings(c["code"]))
+        own = dict.fromkeys([c.get("primary_phone"), *numbers[cid]])  # 主要电话 repeats a contact's number
+        out.extend((suffix, cid) for suffix in phone_suffixes(own) | code_endings(c["code"]))
     return out
 
 
