@@ -139,7 +139,7 @@ class _Collector:
                     continue
                 for kw in call.keywords:
                     if kw.arg in ("old", "new") and not self.resolve(kw.value, fn):
-                        self.open.add((self.module, fn.name))
+                        self.open.add((self.module.split(".")[0], fn.name))
 
 
 def audit_keys() -> tuple[set[str], set[tuple[str, str]]]:

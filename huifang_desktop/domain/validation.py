@@ -41,7 +41,12 @@ def clean_text(text: str | None) -> str:
     field-level entry points :func:`require_text` and :func:`optional_text` refuse them instead)."""
     if not text:
         return ""
-    return re.sub(r"\s+", " ", CONTROL_CHARS.sub("", text.replace("\u3000", " "))).strip()
+    if text.isprintable() and "  " not in text:  # no control, no white space but single spaces: only trim
+        return text.strip()
+    return _WHITE_SPACE.sub(" ", CONTROL_CHARS.sub("", text.replace("\u3000", " "))).strip()
+
+
+_WHITE_SPACE = re.compile(r"\s+")
 
 
 _MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -51,6 +56,8 @@ _THREE_DIGIT_AREAS = ("010", "020", "021", "022", "023", "024", "025", "027", "0
 
 def normalize_phone(raw: str, *, label: str = "电话", field: str = "phone") -> str:
     """Return the stored form of a phone number or raise :class:`ValidationError` naming the field."""
+    if isinstance(raw, str) and _MOBILE.fullmatch(raw):  # already the stored form (as the import's cells and re-checked files are)
+        return raw
     text = to_halfwidth(clean_text(raw))
     if not text:
         raise ValidationError(FieldError(field, label, "不能为空"))

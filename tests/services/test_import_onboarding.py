@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from huifang_desktop.services import importing, visits
 from huifang_desktop.services.errors import PermissionDenied
 from huifang_desktop.services.importing import ColumnMapping, ImportTarget, IssueKind, WorkbookError
+from huifang_desktop.services.importing.reading import _trim
 from huifang_desktop.storage.models import Contact, Customer, Purchase, User, VisitPlan
 
 SHEET_2025 = "2025年"
@@ -263,7 +264,7 @@ def test_read_workbook_gives_the_values_openpyxl_gives_for_inline_strings(tmp_pa
     wb.save(path)
     got = importing.read_workbook(path).sheets[0].rows
     book = load_workbook(path, read_only=True, data_only=True)
-    want = tuple(importing._trim(r) for r in book.worksheets[0].iter_rows(values_only=True))
+    want = tuple(_trim(r) for r in book.worksheets[0].iter_rows(values_only=True))
     book.close()
     assert got == want and got[1][5] == "重要客户"
 
