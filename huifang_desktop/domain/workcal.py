@@ -38,7 +38,7 @@ class WorkCalendar:
         return cls()
 
     @classmethod
-    def china(cls, overrides: Mapping[str | int, Mapping[str, Any]] | None = None) -> WorkCalendar:
+    def china(cls, overrides: Mapping[Any, Mapping[str, Any]] | None = None) -> WorkCalendar:
         """The packaged mainland calendar plus the office's years (``{2027: {"holidays": [...],
         "workdays": [...]}}``; an entered year replaces the package's data for that year)."""
         holidays = set(_package()[0])

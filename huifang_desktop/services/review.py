@@ -135,6 +135,7 @@ FIELD_LABELS: dict[str, str] = {
     "sources": "客户来源", "regions": "区域", "customer_code_prefix": "客户编号前缀",
     "retention_years": "保存年限", "require_visit_text": "成功回访须填内容和意见",
     "login_attempts": "允许输错密码次数", "lockout_minutes": "锁定分钟数", "holidays": "节假日",
+    "workdays": "调休上班日",
     "rules": "规则", "key": "规则", "sample_rate": "抽查比例", "allow_self_sign": "允许本人签字",
     "top_secret": "绝密台账", "columns": "显示列",
     # rule books inside 修改设置 rows: visit rules, follow-ups, complaint policy, assessment rules
