@@ -128,11 +128,16 @@ def clear_year(ctx: ServiceContext, year: int) -> YearHolidays:
     return year_holidays(ctx, year)
 
 
-def unknown_years(ctx: ServiceContext, today: date | None = None) -> tuple[int, ...]:
+def unknown_years(ctx: ServiceContext, today: date | None = None, *, near_only: bool = False) -> tuple[int, ...]:
     """The years without holiday data that planning or a deadline reaches from ``today``: this year, the
     years of the last pending visit plan and of the last open complaint deadline, and from November the
-    next year (:func:`~huifang_desktop.domain.workcal.years_ahead`). Empty when all are known."""
+    next year (:func:`~huifang_desktop.domain.workcal.years_ahead`). Empty when all are known.
+
+    ``near_only`` (the start-up reminder): only this year and, from November, the next — a plan due in two
+    years' time is no reason to remind anybody every morning before the State Council has published."""
     today = today or ctx.today()
+    if near_only:
+        return office_calendar(ctx).unknown_years(years_ahead(today))
     with ctx.sessions() as s:
         last_plan = s.execute(select(func.max(VisitPlan.due))
                               .where(VisitPlan.state == PlanState.PENDING.value)).scalar()
