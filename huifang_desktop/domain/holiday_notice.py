@@ -139,6 +139,8 @@ def parse_notice(text: str, year: int | None = None) -> HolidayNotice:
         if cut:
             body = body[:cut.start()]
         item_ranges, item_workdays = _read_item(name, body, the_year, problems)
+        if not item_ranges and not item_workdays and not any(f in name for f in FESTIVALS):
+            continue  # not an item: a web page's "成文日期：2024年11月12日" and the like
         if not item_ranges and not any(p.startswith(f"“{name}”") for p in problems):
             problems.append(f"“{name}”一项没有读到放假日期：{_excerpt(body)}")
         ranges.extend(item_ranges)

@@ -97,6 +97,15 @@ def test_a_paste_with_broken_lines_full_width_digits_and_spaces_reads_the_same()
     assert parse_notice(messy) == parse_notice(NOTICE_2025)
 
 
+def test_a_copy_of_the_whole_web_page_reads_the_same() -> None:
+    """Copied from the government website: the document's data table, the page's own lines, the signature."""
+    page = ("首页 > 政策 > 国务院政策文件库\n索 引 号：000014349/2024-00122\t主题分类：综合政务\\其他\n"
+            "发文机关：国务院办公厅\t成文日期：2024年11月12日\n标　　题：国务院办公厅关于2025年部分节假日安排的通知\n"
+            "发文字号：国办发明电〔2024〕12号\t发布日期：2024年11月12日\n"
+            f"{NOTICE_2025}\n（此件公开发布）\n【我要纠错】 责任编辑：张三\n扫一扫在手机打开当前页")
+    assert parse_notice(page) == parse_notice(NOTICE_2025)
+
+
 def test_items_without_a_title_need_the_year() -> None:
     items = NOTICE_2025.split("如下。", 1)[1]
     with pytest.raises(NoticeError, match="没有读到年份"):
