@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from huifang_desktop import APP_TITLE, __version__
+from huifang_desktop import APP_TITLE, __version__, cli_holidays
 from huifang_desktop.config import AppPaths, default_data_dir
 
 log = logging.getLogger("huifang")
@@ -217,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     ir = sub.add_parser("imports", help="导入记录：列出最近的导入（list），或撤销第 N 次导入（undo N）")
     ir.add_argument("action", nargs="?", choices=["list", "undo"], default="list", metavar="list|undo")
     ir.add_argument("run", nargs="?", type=record_id, metavar="N", help="导入的序号（见 imports list）")
+    cli_holidays.add_parser(sub)
     return p
 
 
@@ -469,6 +470,7 @@ def cmd_plan(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-d
     day = today or ctx.today()
     print(f"{day:%Y-%m-%d} 补排完成：新增 {len(result.planned)} 条回访计划，已有 {result.skipped} 条，"
           f"调整 {result.moved} 条，用时 {result.seconds:.1f} 秒。")
+    cli_holidays.print_gaps(ctx, day)
     if today is None:  # escalation compares with the real clock, so only for today's run
         from huifang_desktop.services import complaints
 
@@ -855,6 +857,7 @@ COMMANDS["imports"] = cmd_imports
 COMMANDS["departments"] = cmd_departments
 COMMANDS["customers"] = cmd_customers
 COMMANDS["scan"] = cmd_scan
+COMMANDS["holidays"] = cli_holidays.run
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -62,7 +62,7 @@ FIELD_LABELS: dict[str, str] = {
     "delivery_triggers": "交货类触发事件", "monthly_due_workdays": "月度台账期限（工作日）",
     "repeat_multiplier": "重复倍数", "rule_key": "回访规则", "severity_who": "投诉结案回访人",
     "technical_grades": "技术回访客户等级", "technical_method": "技术回访方式", "technical_months": "技术回访间隔（月）",
-    "sampling_salt": "抽样种子", "transfer_hours": "转交答复时限（小时）",
+    "sampling_salt": "抽样种子", "transfer_hours": "转交答复时限（小时）", "workdays": "调休上班日",
     # a ledger filter (筛选条件)
     "text": "关键字", "start": "开始日期", "end": "截止日期", "mine": "仅本人", "sort": "排序",
     "descending": "倒序",

@@ -39,7 +39,8 @@ class OfficeSettings:
     login_attempts: int = 5  # wrong passwords in a row before an account is locked
     lockout_minutes: int = 15  # how long it stays locked (an administrator can unlock it earlier)
     signed_form_days: int = 7  # an on-site visit's signed form not back after this many days: a reminder
-    holidays: dict[str, Any] = field(default_factory=dict)  # admin-entered years for the work calendar
+    # the office's years for the work calendar; written only by services/holidays.py (save_settings keeps it)
+    holidays: dict[str, Any] = field(default_factory=dict)
 
     @property
     def thresholds(self) -> GradeThresholds:
@@ -153,9 +154,12 @@ def settings_from(data: Any) -> OfficeSettings:
 
 
 def save_settings(ctx: ServiceContext, new: OfficeSettings) -> None:
+    """Store the office settings. The holidays are left as stored (``new.holidays`` is ignored): they change
+    only through services/holidays.py, so a page that read the settings before a notice was saved keeps it."""
     ctx.require(Permission.MANAGE_SETTINGS, "修改设置")
     new.validate()
     old = load_settings(ctx)
+    new = replace(new, holidays=old.holidays)
     _check_policy(ctx, SETTINGS_KEY, asdict(old), asdict(new))
     with ctx.sessions() as s, s.begin():
         row = s.get(Setting, SETTINGS_KEY)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QCoreApplication
 
 from huifang_desktop.domain.roles import Permission, can
-from huifang_desktop.services import complaints, review, scans, tamper, visits
+from huifang_desktop.services import complaints, holidays, review, scans, tamper, visits
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
 
@@ -29,6 +29,8 @@ class Reminder:
     signer: bool
     chain: tuple[str, ...] = ()  # what the start-up tamper check found (only checked for VIEW_AUDIT roles)
     unreturned_forms: int = 0  # on-site visits whose signed form has not come back after the set days
+    holiday_years: tuple[int, ...] = ()  # this year, or from November the next, without holiday data
+    may_enter_holidays: bool = False  # the user can enter them (设置 → 节假日)
 
 
 def collect(ctx: ServiceContext) -> Reminder:
@@ -38,7 +40,8 @@ def collect(ctx: ServiceContext) -> Reminder:
     except ServiceError:
         counts = None
     return Reminder(due, overdue, complaints.notices(ctx), counts,
-                    can(ctx.user.role, Permission.SIGN_OFF), chain_findings(ctx), scans.unreturned_forms(ctx))
+                    can(ctx.user.role, Permission.SIGN_OFF), chain_findings(ctx), scans.unreturned_forms(ctx),
+                    holidays.unknown_years(ctx, near_only=True), ctx.may(Permission.MANAGE_SETTINGS))
 
 
 def chain_findings(ctx: ServiceContext) -> tuple[str, ...]:
@@ -93,6 +96,16 @@ def forms_text(unreturned: int) -> str:
     return _tr("上门回访签字单未回收 {0} 份（工具 → 导入扫描件…）").format(unreturned)
 
 
+def holidays_text(years: tuple[int, ...], may_enter: bool) -> str:
+    """This year's (from November: next year's) holidays not entered yet, or ""."""
+    if not years:
+        return ""
+    how = (_tr("请在“设置 → 节假日”粘贴国务院放假通知录入") if may_enter
+           else _tr("请告知客服主管或系统管理员在“设置 → 节假日”录入"))
+    return _tr("{0} 年节假日尚未录入，到期日只避开周末（{1}）").format("、".join(str(y) for y in years), how)
+
+
 def reminder_text(r: Reminder, *extra: str) -> str:
     return "；".join(t for t in (visits_text(r.due, r.overdue), complaints_text(r.complaints),
-                                 review_text(r.review, r.signer), forms_text(r.unreturned_forms), *extra) if t)
+                                 review_text(r.review, r.signer), forms_text(r.unreturned_forms),
+                                 holidays_text(r.holiday_years, r.may_enter_holidays), *extra) if t)

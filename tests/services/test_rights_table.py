@@ -22,12 +22,14 @@ import pytest
 import huifang_desktop.services as services_pkg
 from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.errors import ValidationError
+from huifang_desktop.domain.holiday_notice import parse_notice
 from huifang_desktop.domain.roles import PERMISSIONS, Permission, Role
 from huifang_desktop.services import (
     audit,
     backups,
     complaints,
     customers,
+    holidays,
     importing,
     ledgers,
     policy,
@@ -92,6 +94,7 @@ ANY_USER = {
     "visits.rates", "visits.ledger_rows",
     "scans.record_attachments", "scans.record_attachment_data",
     "scans.unreturned_forms",
+    "holidays.office_calendar", "holidays.year_holidays", "holidays.entered_years", "holidays.unknown_years",
 }
 
 # --- the office's routines, run at start (or by ``plan``) for whoever is logged in: they derive what the
@@ -222,6 +225,10 @@ NEEDS: dict[str, tuple[tuple[Permission, ...], Call]] = {
     "settings.save_settings": ((P.MANAGE_SETTINGS,), lambda c, w: settings.save_settings(
         c, settings.load_settings(c))),
     "settings.set_value": ((P.MANAGE_SETTINGS,), lambda c, w: settings.set_value(c, "x", 1, what="x")),
+    "holidays.save_notice": ((P.MANAGE_SETTINGS,), lambda c, w: holidays.save_notice(c, parse_notice(
+        "国务院办公厅关于2027年部分节假日安排的通知 一、元旦：1月1日（周五）放假1天，不调休。"))),
+    "holidays.set_day": ((P.MANAGE_SETTINGS,), lambda c, w: holidays.set_day(c, date(2027, 2, 8), "放假", "春节")),
+    "holidays.clear_year": ((P.MANAGE_SETTINGS,), lambda c, w: holidays.clear_year(c, 2027)),
     "stats.save_stats_options": ((P.MANAGE_SETTINGS,), lambda c, w: stats.save_stats_options(
         c, stats.load_stats_options(c))),
     "stats.save_assessment_rules": ((P.MANAGE_SETTINGS, P.CONFIRM_ASSESSMENT),

@@ -22,7 +22,7 @@ from huifang_desktop.services import visits as v
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.customers import register_customer, set_archived
 from huifang_desktop.services.errors import ConflictError, LockedError, PermissionDenied
-from huifang_desktop.services.settings import load_settings, save_settings, set_value
+from huifang_desktop.services.settings import set_value
 from huifang_desktop.services.workflow import add_purchase
 from huifang_desktop.storage.models import (
     AuditLog,
@@ -110,8 +110,11 @@ def test_rules_default_and_saved_by_supervisor(ctx: ServiceContext, cctx: Servic
 def test_work_calendar_uses_admin_entered_years(ctx: ServiceContext, admin: UserInfo, as_user: AsUser
                                                 ) -> None:
     assert policy.work_calendar(ctx).is_workday(date(2027, 2, 8))  # a Monday; 2027 is not in the package
-    entered = {"2027": {"holidays": ["2027-02-08"]}}
-    save_settings(as_user(ctx, admin), replace(load_settings(ctx), holidays=entered))
+    from huifang_desktop.domain.holiday_notice import parse_notice
+    from huifang_desktop.services import holidays
+
+    notice = parse_notice("国务院办公厅关于2027年部分节假日安排的通知 二、春节：2月8日（周一）放假。")
+    holidays.save_notice(as_user(ctx, admin), notice)  # (save_settings keeps the stored holidays)
     cal = policy.work_calendar(ctx)
     assert not cal.is_workday(date(2027, 2, 8))
     assert cal.covers(2027)

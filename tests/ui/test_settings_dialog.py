@@ -301,10 +301,10 @@ def test_settings_dialog_holiday_page_says_which_years_are_covered(qtbot, ctx, c
     assert f"{first}–{last} 年" in text
     table = dialog.holidays_page.years
     states = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
-    assert states["2026 年"] == ("已收录" if cal.covers(2026) else "未收录：只按周末计算")
+    assert states["2026 年"] == ("程序自带" if cal.covers(2026) else "尚未录入：只按周末计算")
     if not cal.covers(2027):
-        assert "2027 年的放假安排尚未收录" in text
-        assert states["2027 年"] == "未收录：只按周末计算"
+        assert "2027 年的节假日尚未录入" in text
+        assert states["2027 年"] == "尚未录入：只按周末计算"
 
 
 def test_settings_dialog_keyboard_enter_and_ctrl_s_save_and_close(qtbot, ctx, supervisor, open_dialog):

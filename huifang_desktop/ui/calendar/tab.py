@@ -174,7 +174,6 @@ class CalendarTab(QWidget):
         enter.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         enter.triggered.connect(self.record_current)
         self.list.addAction(enter)
-        self._show_calendar_coverage()
         self.refresh()
 
     # --- scope and period -----------------------------------------------------------------------------
@@ -228,6 +227,7 @@ class CalendarTab(QWidget):
         grid_last = grid_first + timedelta(days=weeks * 7 - 1)
         counts = visit_service.day_counts(self.ctx, grid_first, grid_last, owner, team=team)
         self.grid_model.set_days(grid_first, weeks, start.month if self.mode == MONTH else 0, counts, self.today)
+        self._show_calendar_coverage(grid_first, grid_last)
         if self.mode == MONTH:
             self.period_label.setText(self.tr("{0}年{1}月").format(start.year, start.month))
         elif self.mode == WEEK:
@@ -271,16 +271,24 @@ class CalendarTab(QWidget):
         if rows:
             self.list.selectRow(0)
 
-    def _show_calendar_coverage(self) -> None:
+    def _show_calendar_coverage(self, first: date, last: date) -> None:
+        """The years the calendar knows; in orange the years without data that planning, a deadline or the
+        days shown (``first`` … ``last``) reach."""
+        from huifang_desktop.services import holidays as holiday_service
+
         cal = policy.work_calendar(self.ctx)
         span = cal.covered_range()
-        if span is None:
-            self.calendar_note.setText(self.tr("节假日：未载入法定节假日数据，只按周末顺延。"))
-        elif not cal.covers(self.today.year + 1):
-            self.calendar_note.setText(self.tr("节假日与调休：已知 {0}–{1} 年；{2} 年起暂按周末顺延，"
-                                               "国务院公布后可在设置中录入。").format(*span, span[1] + 1))
+        shown = cal.unknown_years(range(first.year, last.year + 1))
+        missing = sorted({*holiday_service.unknown_years(self.ctx, self.today), *shown})
+        known = self.tr("节假日与调休：已知 {0}–{1} 年").format(*span) if span else self.tr("节假日：没有任何年份的数据")
+        if missing:
+            self.calendar_note.setStyleSheet("color: #ad6800;")
+            self.calendar_note.setText(self.tr("{0}；{1} 年的节假日尚未录入，到期日只按周末顺延。国务院公布后请在"
+                                               "“设置 → 节假日”粘贴通知录入。").format(
+                known, "、".join(str(y) for y in missing)))
         else:
-            self.calendar_note.setText(self.tr("节假日与调休：已知 {0}–{1} 年。").format(*span))
+            self.calendar_note.setStyleSheet("color: #8c8c8c;")
+            self.calendar_note.setText(self.tr("{0}。").format(known))
 
     # --- actions ----------------------------------------------------------------------------------------
     def _day_clicked(self, index) -> None:  # type: ignore[no-untyped-def]

@@ -1,8 +1,8 @@
 """Settings (设置): the office's settings and the visit rule table, edited by a supervisor.
 
 :class:`SettingsDialog` (``SettingsDialog(ctx, parent)``) shows a page list on the left and one page at a
-time: 单位信息 (:class:`OfficePage`), 回访规则 (:class:`RulesPage`) and 节假日 (:class:`HolidaysPage`,
-read-only). 确定 / Ctrl+S / Enter store and close, 应用 stores and stays, 取消 / Esc close without storing.
+time: 单位信息 (:class:`OfficePage`), 回访规则 (:class:`RulesPage`) and 节假日 (:class:`HolidaysPage`:
+the State Council's notice pasted in and single days, each stored at once by the page's own buttons). 确定 / Ctrl+S / Enter store and close, 应用 stores and stays, 取消 / Esc close without storing.
 Users whose role lacks ``Permission.MANAGE_SETTINGS`` see every page read-only with a note naming the roles
 that may change settings (services refuse their writes anyway).
 
