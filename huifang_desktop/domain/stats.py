@@ -188,9 +188,11 @@ def parse_period(text: str, *, field_name: str = "period", label: str = "统计�
     if not raw:
         raise ValidationError(FieldError(field_name, label, "不能为空"))
     compact = raw.replace(" ", "")
-    for regex, make in ((_MONTH_RE, lambda m: month_period(int(m[1]), int(m[2]))),
-                        (_QUARTER_RE, lambda m: quarter_period(int(m[1]), int(m[2]))),
-                        (_YEAR_RE, lambda m: year_period(int(m[1])))):
+    makers: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Period]], ...] = (
+        (_MONTH_RE, lambda m: month_period(int(m[1]), int(m[2]))),
+        (_QUARTER_RE, lambda m: quarter_period(int(m[1]), int(m[2]))),
+        (_YEAR_RE, lambda m: year_period(int(m[1]))))
+    for regex, make in makers:
         match = regex.match(compact)
         if match:
             try:

@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -196,7 +199,7 @@ def sqlite_path(engine: Engine) -> Path | None:
 
 # --- migrations ---------------------------------------------------------------------------------------
 
-def _alembic_config():  # type: ignore[no-untyped-def]
+def _alembic_config() -> Config:
     from alembic.config import Config
 
     script_dir = resources.files("huifang_desktop.storage") / "migrations"
@@ -476,8 +479,8 @@ def _backup_still_current(engine: Engine, src: Path, backup: Path, revision: str
             return False
         check = sqlite3.connect(_read_only_uri(backup, immutable=True), uri=True)
         try:
-            return (check.execute("PRAGMA quick_check").fetchone()[0] == "ok"
-                    and check.execute("SELECT version_num FROM alembic_version").fetchone() == (revision,))
+            return bool(check.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+                        and check.execute("SELECT version_num FROM alembic_version").fetchone() == (revision,))
         finally:
             check.close()
     except (OSError, sqlite3.Error, DatabaseError):

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, Table, delete
 from sqlalchemy.orm import Session
 
 from huifang_desktop.domain.customers import code_endings, phone_suffixes
@@ -45,7 +45,8 @@ def insert_rows(executor: Session | Connection, rows: Sequence[dict[str, Any]]) 
     ``storage/limits.py`` has anything to add (they took half of a 10,000-customer import's write)."""
     if rows:
         conn = executor.connection() if isinstance(executor, Session) else executor
-        conn.execute(PhoneSuffix.__table__.insert(), list(rows))
+        # declarative's __table__ is typed as a FromClause; for a mapped class it is the Table
+        conn.execute(cast(Table, PhoneSuffix.__table__).insert(), list(rows))
 
 
 def replace(executor: Session | Connection, customer_id: int, code: str, numbers: Iterable[str | None]) -> None:
