@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, QThread
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
@@ -95,6 +95,10 @@ class TabPage(QWidget):
 
 
 class MainWindow(QMainWindow):
+    import_action: QAction  # 导入 Excel…, set by ui.importing.actions.add_import_action (the 文件 menu)
+    import_runs_action: QAction  # 导入记录…, the same
+    _backup_thread: QThread | None = None  # the daily backup while it runs
+
     def __init__(self, ctx: ServiceContext | None, paths: AppPaths, *, demo: bool = False) -> None:
         """The frame; with ``ctx`` (tests, the smoke test) it is attached at once."""
         super().__init__()
@@ -421,7 +425,7 @@ class MainWindow(QMainWindow):
         from huifang_desktop.services import backups
         from huifang_desktop.ui.common.worker import start_worker
 
-        if getattr(self, "_backup_thread", None) is not None and self._backup_thread.isRunning():
+        if self._backup_thread is not None and self._backup_thread.isRunning():
             return
         folder = backups.backup_folder(self.ctx, self.paths.backups)
         self._backup_thread = start_worker(self, lambda: backups.ensure_daily_backup(self.ctx, folder),

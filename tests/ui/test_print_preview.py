@@ -472,7 +472,7 @@ def test_report_dialog_previews_the_draft(qtbot, planned) -> None:
     dialog.start.setDate(DAY)
     dialog.end.setDate(DAY)
     dialog.evaluation.setPlainText("按计划完成。")
-    assert [a.shortcut().toString() for a in QWidget.actions(dialog)] == ["Ctrl+P"]  # (.actions: a field)
+    assert [a.shortcut().toString() for a in dialog.actions()] == ["Ctrl+P"]
     assert dialog.print_button.text() == "打印预览(&P)…"
     dialog.print_button.click()
     assert dialog.preview is not None and dialog.preview.page_count() == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QThread, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -104,7 +104,7 @@ class BackupDialog(QDialog):
             w.setEnabled(allowed)
         if not allowed:
             self.message.setText(self.tr("只有系统管理员可以备份和恢复数据库。"))
-        self._thread = None
+        self._thread: QThread | None = None
         self.reload()
 
     # --- list ------------------------------------------------------------------------------------

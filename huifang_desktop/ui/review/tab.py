@@ -354,7 +354,7 @@ class ReviewPage(QWidget):
         """Check every signed item against its hashes (签字后被修改), a few hundred rows per step on a timer of
         this page: the GUI stays responsive and nothing outlives the page."""
         self.tampered = []
-        self.scan_cursor: review_service.ScanCursor | None = review_service.ScanCursor()
+        self.scan_cursor = review_service.ScanCursor()
         self.scan_timer.start(SCAN_DELAY_MS)
 
     def _scan_step(self) -> None:
