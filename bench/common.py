@@ -85,7 +85,13 @@ def demo_db(customers: int, seed: int = 1, *, rebuild: bool = False,
     """
     from huifang_desktop.services.context import ServiceContext
     from huifang_desktop.services.demo import generate_demo
-    from huifang_desktop.storage.db import head_revision, make_engine, make_session_factory, sqlite_url, upgrade
+    from huifang_desktop.storage.db import (
+        head_revision,
+        make_engine,
+        make_session_factory,
+        sqlite_url,
+        upgrade,
+    )
 
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     target = CACHE_DIR / f"{customers}-{seed}-rev{head_revision()}.db"

@@ -105,7 +105,13 @@ def office_db(size: OfficeSize, seed: int = 1, *, rebuild: bool = False) -> Offi
     """The cached office of ``size`` (built now when missing, stale or ``rebuild``)."""
     from huifang_desktop.services.context import ServiceContext
     from huifang_desktop.services.demo import generate_demo
-    from huifang_desktop.storage.db import head_revision, make_engine, make_session_factory, sqlite_url, upgrade
+    from huifang_desktop.storage.db import (
+        head_revision,
+        make_engine,
+        make_session_factory,
+        sqlite_url,
+        upgrade,
+    )
 
     revision = head_revision()
     CACHE_DIR.mkdir(parents=True, exist_ok=True)

@@ -271,7 +271,7 @@ def change(current: float | None, previous: float | None) -> float | None:
     return current - previous
 
 
-def change_text(current: float | int | None, previous: float | int | None, *, as_percent: bool = False,
+def change_text(current: float | None, previous: float | None, *, as_percent: bool = False,
                 digits: int = 1) -> str:
     """``+3.2 个百分点`` / ``-4`` / ``持平`` / ``—``: how the period compares with the one before."""
     diff = change(current, previous)
@@ -838,11 +838,43 @@ def format_cell(value: Any, fmt: ColumnFormat | str = ColumnFormat.TEXT) -> str:
 
 
 __all__ = [
-    "DEFAULT_ASSESSMENT_RULES", "Assessment", "AssessmentLine", "AssessmentRule", "AssessmentRules",
-    "AssessmentStatus", "ChartKind", "ChartSpec", "ClerkAssessment", "ClerkEvents", "ColumnFormat", "EventKind",
-    "Period", "PeriodKind", "Rate", "ReportSpan", "ReportTable", "SatisfactionSummary", "StatsOptions",
-    "StatsReport", "TOTAL_LABEL", "assess", "assessment_hash", "change", "change_text", "custom_period",
-    "days_without_timely_report", "format_cell", "month_period", "monthly_ledger_deadline",
-    "monthly_ledger_missing", "parse_period", "percent", "period_containing", "quarter_period",
-    "summarize_satisfaction", "trend_periods", "weighted_target", "year_period",
+    "DEFAULT_ASSESSMENT_RULES",
+    "TOTAL_LABEL",
+    "Assessment",
+    "AssessmentLine",
+    "AssessmentRule",
+    "AssessmentRules",
+    "AssessmentStatus",
+    "ChartKind",
+    "ChartSpec",
+    "ClerkAssessment",
+    "ClerkEvents",
+    "ColumnFormat",
+    "EventKind",
+    "Period",
+    "PeriodKind",
+    "Rate",
+    "ReportSpan",
+    "ReportTable",
+    "SatisfactionSummary",
+    "StatsOptions",
+    "StatsReport",
+    "assess",
+    "assessment_hash",
+    "change",
+    "change_text",
+    "custom_period",
+    "days_without_timely_report",
+    "format_cell",
+    "month_period",
+    "monthly_ledger_deadline",
+    "monthly_ledger_missing",
+    "parse_period",
+    "percent",
+    "period_containing",
+    "quarter_period",
+    "summarize_satisfaction",
+    "trend_periods",
+    "weighted_target",
+    "year_period",
 ]

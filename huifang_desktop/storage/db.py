@@ -36,8 +36,8 @@ class DatabaseError(RuntimeError):
 
 _EXPLAINED = (
     (("database is locked", "database table is locked"),
-     "数据库正被其他程序或其他电脑占用，等待 {busy} 秒后仍未释放。这次的修改没有保存，已保存的数据不受影响。"
-     "请稍后再试；如果一直如此，请关闭其他正在使用这个数据库的程序。"),
+     ("数据库正被其他程序或其他电脑占用，等待 {busy} 秒后仍未释放。这次的修改没有保存，已保存的数据不受影响。"
+      "请稍后再试；如果一直如此，请关闭其他正在使用这个数据库的程序。")),
     (("database or disk is full", "disk is full", "no space left"),
      "磁盘空间已满，无法保存。这次的修改没有保存，已保存的数据不受影响。请清理磁盘空间后再试。"),
     (("readonly database", "read-only database", "read only"),
@@ -45,8 +45,8 @@ _EXPLAINED = (
     (("file is not a database", "database disk image is malformed"),
      "数据库文件已损坏或不是本程序的数据库。请从备份恢复（工具 → 备份与恢复，或命令 restore）。"),
     (("disk i/o error",),
-     "读写数据库文件时出错（磁盘 I/O 错误），可能是磁盘已满、网络共享断开或磁盘故障。这次的修改没有保存；"
-     "请检查磁盘后再试，必要时从备份恢复。"),
+     ("读写数据库文件时出错（磁盘 I/O 错误），可能是磁盘已满、网络共享断开或磁盘故障。这次的修改没有保存；"
+      "请检查磁盘后再试，必要时从备份恢复。")),
     (("unable to open database file",),
      "无法打开数据库文件：文件夹不存在、不可写或网络共享已断开。请检查数据文件夹。"),
     # before the network entry: psycopg says "connection to server at … failed: FATAL: password auth…"

@@ -438,7 +438,7 @@ class MainWindow(QMainWindow):
     def _backup_failed(self, exc: Exception) -> None:
         self.statusBar().showMessage(self.tr("自动备份失败：{0}").format(exc), 120_000)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802  (Qt's name)
+    def closeEvent(self, event: QCloseEvent) -> None:
         """Closing stops long work first: running exports/prints are cancelled, and the window waits for every
         background thread (planning, backup, totals) to end, so that nothing is cut off half-written."""
         from huifang_desktop.ui.common.progress import ProgressTask
@@ -478,7 +478,7 @@ class MainWindow(QMainWindow):
         visits.daily_catch_up(self.ctx)
         try:
             complaints.escalate_overdue(self.ctx)
-        except Exception as exc:  # the visit planning is done; say so with the reminder instead
+        except Exception as exc:  # noqa: BLE001  (the visit planning is done; say so with the reminder instead)
             self._escalation_error = self.tr("投诉逾期升级失败：{0}").format(exc)
         return reminders.collect(self.ctx)
 

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy import Engine, func, select
 
 from huifang_desktop.domain.complaints import ComplaintState, Deadlines, current_deadline, deadlines
 from huifang_desktop.domain.errors import ValidationError
+from huifang_desktop.domain.roles import Role
 from huifang_desktop.domain.signoff import (
     COMPLAINT_FIELDS,
     RECORD_FIELDS,
@@ -29,7 +31,6 @@ from huifang_desktop.domain.signoff import (
     StoredSignature,
     check_integrity,
 )
-from huifang_desktop.domain.roles import Role
 from huifang_desktop.services import complaints as cs
 from huifang_desktop.services import visits as v
 from huifang_desktop.services.context import ServiceContext, UserInfo
@@ -178,7 +179,7 @@ def test_demo_complaint_events_replay_the_workflow(office: ServiceContext) -> No
         c = rows[cid]
         assert es[0].action.startswith("登记") and es[0].at == c.created_at and es[0].to_state == "待受理"
         state = None
-        for before, after in zip(es, es[1:], strict=False):
+        for before, after in pairwise(es):
             assert before.at <= after.at  # history in time order
         for e in es:
             if e.to_state:

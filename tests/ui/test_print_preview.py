@@ -327,8 +327,6 @@ def test_preview_escape_closes(qtbot) -> None:
 
 
 def test_progress_runner_reports_steps_and_delivers_the_result(qtbot, qapp) -> None:
-    from PySide6.QtWidgets import QWidget
-
     parent = QWidget()
     qtbot.addWidget(parent)
     seen: list[Any] = []
@@ -352,8 +350,6 @@ def test_progress_runner_reports_steps_and_delivers_the_result(qtbot, qapp) -> N
 
 
 def test_progress_runner_cancel_stops_the_work_early(qtbot) -> None:
-    from PySide6.QtWidgets import QWidget
-
     parent = QWidget()
     qtbot.addWidget(parent)
     steps: list[int] = []
@@ -382,8 +378,6 @@ def test_progress_runner_cancel_stops_the_work_early(qtbot) -> None:
 
 
 def test_progress_runner_reports_a_failure(qtbot) -> None:
-    from PySide6.QtWidgets import QWidget
-
     parent = QWidget()
     qtbot.addWidget(parent)
     errors: list[Exception] = []

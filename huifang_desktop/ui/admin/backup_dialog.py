@@ -148,7 +148,7 @@ class BackupDialog(QDialog):
             return
         try:
             backups.set_backup_folder(self.ctx, chosen)
-        except Exception as exc:  # service errors and validation: shown in the dialog
+        except Exception as exc:  # noqa: BLE001  (service errors and validation: shown in the dialog)
             self.message.setText(str(exc))
             return
         self.message.setText("")
@@ -198,7 +198,7 @@ class BackupDialog(QDialog):
             return
         try:
             _check, aside = backups.restore(self.ctx, info.path, self.folder())
-        except Exception as exc:  # shown in the dialog; the current database is untouched
+        except Exception as exc:  # noqa: BLE001  (shown in the dialog; the current database is untouched)
             self.message.setStyleSheet("color: #a8071a;")
             self.message.setText(str(exc))
             return

@@ -6,6 +6,8 @@ tests drive it directly. ``registered`` / ``attached`` carry the resulting :clas
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
@@ -220,7 +222,7 @@ class IntakeDialog(QDialog):
         chain = [self.kind, self.channel, self.received_at, self.complainant, self.anonymous, self.phone,
                  self.customer_edit, self.subject, self.content, self.category, self.severity, self.special,
                  self.reply_only, self.save_button, self.cancel_button, self.repeat_view, self.attach_button]
-        for a, b in zip(chain, chain[1:], strict=False):
+        for a, b in pairwise(chain):
             QWidget.setTabOrder(a, b)
 
         # --- wiring

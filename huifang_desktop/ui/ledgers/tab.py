@@ -270,7 +270,7 @@ class LedgersTab(QWidget):
     @staticmethod
     def _select_data(combo: QComboBox, value: Any) -> None:
         at = combo.findData(value)
-        combo.setCurrentIndex(at if at >= 0 else 0)
+        combo.setCurrentIndex(max(at, 0))
 
     # --- ledgers -------------------------------------------------------------------------------------
     def _picked(self, row: int) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import replace
+from itertools import pairwise
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
@@ -199,7 +200,7 @@ class ReviewPage(QWidget):
         order = (self.tree, self.comment, self.sign_button, self.return_button, self.reopen_button,
                  self.edit_button, self.resubmit_button, self.view, self.batch_button, self.reload_button,
                  self.mode)
-        for first, second in zip(order, order[1:], strict=False):  # Tab from the queue goes to 指导意见
+        for first, second in pairwise(order):  # Tab from the queue goes to 指导意见
             QWidget.setTabOrder(first, second)
 
         self.mode.currentIndexChanged.connect(lambda _i: self.reload())
