@@ -107,5 +107,16 @@ def to_keep(backups: Iterable[BackupName], now: datetime, policy: RotationPolicy
     return keep
 
 
-__all__ = ["BackupName", "KEEP_REASONS", "PRE_MIGRATE", "PRE_MIGRATE_KEEP", "RotationPolicy", "is_pre_migrate",
-           "is_protected", "parse_backup_name", "pre_migrate_reason", "pre_migrate_to_keep", "to_keep"]
+__all__ = [
+    "KEEP_REASONS",
+    "PRE_MIGRATE",
+    "PRE_MIGRATE_KEEP",
+    "BackupName",
+    "RotationPolicy",
+    "is_pre_migrate",
+    "is_protected",
+    "parse_backup_name",
+    "pre_migrate_reason",
+    "pre_migrate_to_keep",
+    "to_keep",
+]

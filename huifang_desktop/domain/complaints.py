@@ -223,7 +223,7 @@ def _non_negative_int(value: Any) -> int:
 
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(value)
+        raise TypeError(value)  # from_dict's take() reports either as an invalid setting
     return value
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from typing import ParamSpec, TypeVar
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.validation import (
@@ -17,6 +18,9 @@ from huifang_desktop.domain.validation import (
     require_text,
     validate_email,
 )
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 CUSTOMER_KINDS = ("单位", "个人")
 CUSTOMER_STATUSES = ("正常", "暂停", "流失", "注销")
@@ -71,7 +75,9 @@ def pinyin_initials(name: str) -> str:
     from pypinyin import Style, lazy_pinyin  # heavy dictionary: imported on first use
 
     out = []
-    for syllable in lazy_pinyin(name, style=Style.FIRST_LETTER, errors=lambda s: list(s)):
+    # Characters without pinyin come back unchanged (errors="default"), one run of them per item; the loop
+    # below keeps their letters and digits one by one.
+    for syllable in lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default"):
         for ch in syllable:
             if ch.isascii() and ch.isalnum():
                 out.append(ch.lower())
@@ -139,7 +145,7 @@ def validate_customer(draft: CustomerDraft, *, today: date, categories: tuple[st
     """Check every field and return the normalised file; all problems are reported together."""
     errors: list[FieldError] = []
 
-    def take(fn, *args, **kwargs):
+    def take(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
         try:
             return fn(*args, **kwargs)
         except ValidationError as exc:

@@ -188,9 +188,11 @@ def parse_period(text: str, *, field_name: str = "period", label: str = "统计�
     if not raw:
         raise ValidationError(FieldError(field_name, label, "不能为空"))
     compact = raw.replace(" ", "")
-    for regex, make in ((_MONTH_RE, lambda m: month_period(int(m[1]), int(m[2]))),
-                        (_QUARTER_RE, lambda m: quarter_period(int(m[1]), int(m[2]))),
-                        (_YEAR_RE, lambda m: year_period(int(m[1])))):
+    makers: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Period]], ...] = (
+        (_MONTH_RE, lambda m: month_period(int(m[1]), int(m[2]))),
+        (_QUARTER_RE, lambda m: quarter_period(int(m[1]), int(m[2]))),
+        (_YEAR_RE, lambda m: year_period(int(m[1]))))
+    for regex, make in makers:
         match = regex.match(compact)
         if match:
             try:
@@ -269,7 +271,7 @@ def change(current: float | None, previous: float | None) -> float | None:
     return current - previous
 
 
-def change_text(current: float | int | None, previous: float | int | None, *, as_percent: bool = False,
+def change_text(current: float | None, previous: float | None, *, as_percent: bool = False,
                 digits: int = 1) -> str:
     """``+3.2 个百分点`` / ``-4`` / ``持平`` / ``—``: how the period compares with the one before."""
     diff = change(current, previous)
@@ -836,11 +838,43 @@ def format_cell(value: Any, fmt: ColumnFormat | str = ColumnFormat.TEXT) -> str:
 
 
 __all__ = [
-    "DEFAULT_ASSESSMENT_RULES", "Assessment", "AssessmentLine", "AssessmentRule", "AssessmentRules",
-    "AssessmentStatus", "ChartKind", "ChartSpec", "ClerkAssessment", "ClerkEvents", "ColumnFormat", "EventKind",
-    "Period", "PeriodKind", "Rate", "ReportSpan", "ReportTable", "SatisfactionSummary", "StatsOptions",
-    "StatsReport", "TOTAL_LABEL", "assess", "assessment_hash", "change", "change_text", "custom_period",
-    "days_without_timely_report", "format_cell", "month_period", "monthly_ledger_deadline",
-    "monthly_ledger_missing", "parse_period", "percent", "period_containing", "quarter_period",
-    "summarize_satisfaction", "trend_periods", "weighted_target", "year_period",
+    "DEFAULT_ASSESSMENT_RULES",
+    "TOTAL_LABEL",
+    "Assessment",
+    "AssessmentLine",
+    "AssessmentRule",
+    "AssessmentRules",
+    "AssessmentStatus",
+    "ChartKind",
+    "ChartSpec",
+    "ClerkAssessment",
+    "ClerkEvents",
+    "ColumnFormat",
+    "EventKind",
+    "Period",
+    "PeriodKind",
+    "Rate",
+    "ReportSpan",
+    "ReportTable",
+    "SatisfactionSummary",
+    "StatsOptions",
+    "StatsReport",
+    "assess",
+    "assessment_hash",
+    "change",
+    "change_text",
+    "custom_period",
+    "days_without_timely_report",
+    "format_cell",
+    "month_period",
+    "monthly_ledger_deadline",
+    "monthly_ledger_missing",
+    "parse_period",
+    "percent",
+    "period_containing",
+    "quarter_period",
+    "summarize_satisfaction",
+    "trend_periods",
+    "weighted_target",
+    "year_period",
 ]

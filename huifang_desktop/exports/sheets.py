@@ -65,7 +65,8 @@ def text_cell(ws: Any, value: str, style: Any = None) -> Any:
 
     cell = WriteOnlyCell(ws)
     if style is not None and style.has_style:
-        cell._style = style._style.__copy__()
+        # openpyxl's own idiom: the whole style array in one copy (the stubs leave the attribute out)
+        cell._style = style._style.__copy__()  # type: ignore[attr-defined]
     set_text(cell, value)
     return cell
 

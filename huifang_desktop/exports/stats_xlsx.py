@@ -98,7 +98,7 @@ def _write_table(ws: Worksheet, report: StatsReport, table: ReportTable) -> None
                 cell.number_format = fmt
             if total:
                 cell.font, cell.fill = _TOTAL_FONT, _TOTAL_FILL
-    ws.freeze_panes = ws.cell(HEADER_ROW + 1, 2 if n > 3 else 1)
+    ws.freeze_panes = ws.cell(HEADER_ROW + 1, 2 if n > 3 else 1).coordinate
     if table.note:
         note_row = HEADER_ROW + len(table.rows) + 2
         _put(ws, note_row, 1, f"说明：{table.note}").alignment = Alignment(wrap_text=False)
@@ -162,7 +162,7 @@ def write_stats_workbook(report: StatsReport, out_path: Path | str) -> int:
     """Write ``report``; returns the number of sheets. Raises ``OSError`` when the file cannot be written."""
     with through_part_file(Path(out_path)) as part:
         wb = Workbook()
-        default = wb.active
+        default = wb.worksheets[0]  # the sheet a new workbook starts with
         used: set[str] = set()
         refs: dict[str, tuple[Worksheet, int]] = {}
         for table in report.tables:

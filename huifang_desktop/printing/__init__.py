@@ -33,7 +33,13 @@ _EXPORTS = {
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = sorted(_WHERE)
+# Written out (not computed from _EXPORTS) so that linters and type checkers see the re-exports;
+# tests/printing/test_lazy_exports.py checks that the two agree.
+__all__ = [
+    "FieldBox", "FormJob", "FormLayout", "FormTemplate", "Rect", "RenderCancelled", "SignatureInfo", "TableStyle",
+    "TemplateError", "format_value", "layout_form", "load_template", "render_form", "render_forms", "render_table",
+    "template_names",
+]
 
 
 def __getattr__(name: str) -> Any:

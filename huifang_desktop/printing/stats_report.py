@@ -105,7 +105,9 @@ def chart_drawing(report: StatsReport, spec: ChartSpec, width: float, height: fl
     font = register_font()
     table = report.chart_table(spec)
     d = Drawing(width, height)
-    d.initialFontName = font  # the renderer's starting font: else it sets (and references) Helvetica
+    # the renderer's starting font: else it sets (and references) Helvetica (an attribute renderPDF reads,
+    # which the stubs leave out)
+    d.initialFontName = font  # type: ignore[attr-defined]
     d.add(String(width / 2, height - 14, spec.title, fontName=font, fontSize=11, textAnchor="middle"))
     categories = [str(r[spec.category_column]) for r in table.rows]
     pairs = [(table.headers[c], s) for c, s in zip(spec.series_columns, _series(table, spec), strict=True)
@@ -163,7 +165,7 @@ def chart_drawing(report: StatsReport, spec: ChartSpec, width: float, height: fl
     legend.alignment = "right"
     legend.columnMaximum = 1
     legend.boxAnchor = "s"
-    legend.x, legend.y = width / 2 - 30 * (len(names) - 1), 6
+    legend.x, legend.y = width / 2 - 30 * (len(names) - 1), 6  # type: ignore[assignment]  # stubs: int
     legend.dx = legend.dy = 7
     legend.deltax = 70
     legend.colorNamePairs = [(PALETTE[i % len(PALETTE)], name) for i, name in enumerate(names)]

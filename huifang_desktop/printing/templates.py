@@ -190,7 +190,7 @@ def load_template(name: str, override_dir: Path | None = None) -> FormTemplate:
 
     A file of that name in ``override_dir`` wins over the shipped one.
     """
-    stem = name[: -len(TEMPLATE_SUFFIX)] if name.endswith(TEMPLATE_SUFFIX) else name
+    stem = name.removesuffix(TEMPLATE_SUFFIX)
     if not _NAME_RE.match(stem):
         raise TemplateError(name, None, "表单模板名称只能包含字母、数字、下划线和减号")
     file_name = stem + TEMPLATE_SUFFIX
@@ -511,7 +511,7 @@ def _num(value: float) -> str:
 # Finding the line of a key in the TOML text (tomllib keeps no positions)
 
 
-_HEADER_RE = re.compile(r"^[ \t]*(\[\[|\[)[ \t]*([A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*\]\]?", re.M)
+_HEADER_RE = re.compile(r"^[ \t]*(\[\[|\[)[ \t]*([A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*\]\]?", re.MULTILINE)
 
 
 class _Locator:

@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -33,8 +36,8 @@ class DatabaseError(RuntimeError):
 
 _EXPLAINED = (
     (("database is locked", "database table is locked"),
-     "数据库正被其他程序或其他电脑占用，等待 {busy} 秒后仍未释放。这次的修改没有保存，已保存的数据不受影响。"
-     "请稍后再试；如果一直如此，请关闭其他正在使用这个数据库的程序。"),
+     ("数据库正被其他程序或其他电脑占用，等待 {busy} 秒后仍未释放。这次的修改没有保存，已保存的数据不受影响。"
+      "请稍后再试；如果一直如此，请关闭其他正在使用这个数据库的程序。")),
     (("database or disk is full", "disk is full", "no space left"),
      "磁盘空间已满，无法保存。这次的修改没有保存，已保存的数据不受影响。请清理磁盘空间后再试。"),
     (("readonly database", "read-only database", "read only"),
@@ -42,8 +45,8 @@ _EXPLAINED = (
     (("file is not a database", "database disk image is malformed"),
      "数据库文件已损坏或不是本程序的数据库。请从备份恢复（工具 → 备份与恢复，或命令 restore）。"),
     (("disk i/o error",),
-     "读写数据库文件时出错（磁盘 I/O 错误），可能是磁盘已满、网络共享断开或磁盘故障。这次的修改没有保存；"
-     "请检查磁盘后再试，必要时从备份恢复。"),
+     ("读写数据库文件时出错（磁盘 I/O 错误），可能是磁盘已满、网络共享断开或磁盘故障。这次的修改没有保存；"
+      "请检查磁盘后再试，必要时从备份恢复。")),
     (("unable to open database file",),
      "无法打开数据库文件：文件夹不存在、不可写或网络共享已断开。请检查数据文件夹。"),
     # before the network entry: psycopg says "connection to server at … failed: FATAL: password auth…"
@@ -196,7 +199,7 @@ def sqlite_path(engine: Engine) -> Path | None:
 
 # --- migrations ---------------------------------------------------------------------------------------
 
-def _alembic_config():  # type: ignore[no-untyped-def]
+def _alembic_config() -> Config:
     from alembic.config import Config
 
     script_dir = resources.files("huifang_desktop.storage") / "migrations"
@@ -476,8 +479,8 @@ def _backup_still_current(engine: Engine, src: Path, backup: Path, revision: str
             return False
         check = sqlite3.connect(_read_only_uri(backup, immutable=True), uri=True)
         try:
-            return (check.execute("PRAGMA quick_check").fetchone()[0] == "ok"
-                    and check.execute("SELECT version_num FROM alembic_version").fetchone() == (revision,))
+            return bool(check.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+                        and check.execute("SELECT version_num FROM alembic_version").fetchone() == (revision,))
         finally:
             check.close()
     except (OSError, sqlite3.Error, DatabaseError):

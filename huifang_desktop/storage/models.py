@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Optional
 
 from sqlalchemy import (
     Boolean,
@@ -39,7 +38,7 @@ class Department(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50), unique=True)
     # the supervisor heading the department (migration 0011); use_alter: user_account refers to department too
-    head_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id", use_alter=True))
+    head_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", use_alter=True))
 
 
 class User(Base):
@@ -48,7 +47,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(40), unique=True)
     display_name: Mapped[str] = mapped_column(String(40))
     role: Mapped[str] = mapped_column(String(20))
-    department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("department.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -58,7 +57,7 @@ class User(Base):
     public_key: Mapped[str] = mapped_column(String(64), default="")
     key_box: Mapped[str] = mapped_column(Text, default="")
 
-    department: Mapped[Optional[Department]] = relationship(lazy="joined", foreign_keys=[department_id])
+    department: Mapped[Department | None] = relationship(lazy="joined", foreign_keys=[department_id])
 
 
 class Customer(Base):
@@ -79,12 +78,12 @@ class Customer(Base):
     region: Mapped[str] = mapped_column(String(50), default="", index=True)
     source: Mapped[str] = mapped_column(String(20), default="")
     industry: Mapped[str] = mapped_column(String(50), default="")
-    birthday: Mapped[Optional[date]] = mapped_column(Date)
+    birthday: Mapped[date | None] = mapped_column(Date)
     created_on: Mapped[date] = mapped_column(Date, index=True)  # 建档日期
     status: Mapped[str] = mapped_column(String(10), default="正常", index=True)
     notes: Mapped[str] = mapped_column(Text, default="")
-    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
-    department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("department.id"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     archived: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     primary_phone: Mapped[str] = mapped_column(String(30), default="")  # denormalised for the table
     primary_contact: Mapped[str] = mapped_column(String(50), default="")
@@ -94,7 +93,7 @@ class Customer(Base):
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", lazy="selectin", order_by="Contact.id"
     )
-    owner: Mapped[Optional[User]] = relationship(lazy="joined")
+    owner: Mapped[User | None] = relationship(lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -104,9 +103,9 @@ class Contact(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(50))
-    phone: Mapped[Optional[str]] = mapped_column(String(30), index=True)
-    mobile: Mapped[Optional[str]] = mapped_column(String(20), index=True)
-    email: Mapped[Optional[str]] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(30), index=True)
+    mobile: Mapped[str | None] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(50), default="")
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -139,8 +138,8 @@ class Purchase(Base):
     product: Mapped[str] = mapped_column(String(100))
     spec: Mapped[str] = mapped_column(String(100), default="")
     quantity: Mapped[int] = mapped_column(Integer, default=1)
-    amount: Mapped[Optional[Decimal]] = mapped_column(Numeric(14, 2))
-    warranty_end: Mapped[Optional[date]] = mapped_column(Date)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    warranty_end: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     __table_args__ = (Index("ix_purchase_customer_day", "customer_id", "day"),)
@@ -152,17 +151,17 @@ class AuditLog(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, index=True)
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     username: Mapped[str] = mapped_column(String(40))
     action: Mapped[str] = mapped_column(String(40), index=True)
     entity: Mapped[str] = mapped_column(String(40))
-    entity_id: Mapped[Optional[int]] = mapped_column(Integer)
+    entity_id: Mapped[int | None] = mapped_column(Integer)
     label: Mapped[str] = mapped_column(String(200), default="")
-    old: Mapped[Optional[str]] = mapped_column(Text)
-    new: Mapped[Optional[str]] = mapped_column(Text)
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str] = mapped_column(Text, default="")
     # the hash chain (domain.chain, migration 0010): position, the previous row's hash, this row's hash
-    seq: Mapped[Optional[int]] = mapped_column(Integer)
+    seq: Mapped[int | None] = mapped_column(Integer)
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     row_hash: Mapped[str] = mapped_column(String(64), default="")
 
@@ -196,13 +195,13 @@ class VisitPlan(Base):
     method: Mapped[str] = mapped_column(String(10))
     earliest: Mapped[date] = mapped_column(Date)
     due: Mapped[date] = mapped_column(Date)
-    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     state: Mapped[str] = mapped_column(String(10), default="待回访")
     cancel_reason: Mapped[str] = mapped_column(String(200), default="")
     manual: Mapped[bool] = mapped_column(Boolean, default=False)  # edited or moved by hand: kept on regenerate
-    done_on: Mapped[Optional[date]] = mapped_column(Date)
-    record_id: Mapped[Optional[int]] = mapped_column(Integer)
+    done_on: Mapped[date | None] = mapped_column(Date)
+    record_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -221,14 +220,14 @@ class VisitRecord(Base):
     __tablename__ = "visit_record"
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(30), unique=True)  # HF20261122-003
-    plan_id: Mapped[Optional[int]] = mapped_column(ForeignKey("visit_plan.id"), index=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("visit_plan.id"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
     contact_name: Mapped[str] = mapped_column(String(50), default="")
     contact_phone: Mapped[str] = mapped_column(String(30), default="")
     visit_type: Mapped[str] = mapped_column(String(20))
     method: Mapped[str] = mapped_column(String(10))
     visited_at: Mapped[datetime] = mapped_column(DateTime)
-    visitor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    visitor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     content: Mapped[str] = mapped_column(Text, default="")  # 回访内容
     feedback: Mapped[str] = mapped_column(Text, default="")  # 客户意见/反馈
     problems: Mapped[str] = mapped_column(Text, default="")  # 问题点
@@ -236,26 +235,26 @@ class VisitRecord(Base):
     satisfaction: Mapped[str] = mapped_column(String(20), default="")
     handling: Mapped[str] = mapped_column(Text, default="")  # 处理情况
     transfer_department: Mapped[str] = mapped_column(String(50), default="")  # 转交部门
-    transfer_due: Mapped[Optional[datetime]] = mapped_column(DateTime)  # 24 h after the visit
-    transfer_done_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    transfer_due: Mapped[datetime | None] = mapped_column(DateTime)  # 24 h after the visit
+    transfer_done_at: Mapped[datetime | None] = mapped_column(DateTime)
     transfer_answer: Mapped[str] = mapped_column(Text, default="")
-    next_visit_on: Mapped[Optional[date]] = mapped_column(Date)
+    next_visit_on: Mapped[date | None] = mapped_column(Date)
     result: Mapped[str] = mapped_column(String(10))
     customer_signed: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(10), default="待审阅")  # 草稿/待审阅/退回/已签字
     supervisor_comment: Mapped[str] = mapped_column(Text, default="")
-    signed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
-    signed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime)
     signed_role: Mapped[str] = mapped_column(String(20), default="")  # the signer's role when signing
     content_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.content_hash
     signature_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.signature_hash
     signature: Mapped[str] = mapped_column(String(128), default="")  # Ed25519 over domain.signoff.sign_message
-    signed_seq: Mapped[Optional[int]] = mapped_column(Integer)  # audit-chain position of the sign-off
+    signed_seq: Mapped[int | None] = mapped_column(Integer)  # audit-chain position of the sign-off
     revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
     # the signed paper form of an on-site visit came back (scan-back, 签字单 已回收), migration 0013
-    signed_form_received_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    signed_form_received_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (
         # the statistics read the counted columns from the index alone (migration 0009)
@@ -283,13 +282,13 @@ class VisitReport(Base):
     status: Mapped[str] = mapped_column(String(10), default="草稿")
     due_on: Mapped[date] = mapped_column(Date)
     supervisor_comment: Mapped[str] = mapped_column(Text, default="")
-    signed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
-    signed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime)
     signed_role: Mapped[str] = mapped_column(String(20), default="")  # the signer's role when signing
     content_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.content_hash
     signature_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.signature_hash
     signature: Mapped[str] = mapped_column(String(128), default="")  # Ed25519 over domain.signoff.sign_message
-    signed_seq: Mapped[Optional[int]] = mapped_column(Integer)  # audit-chain position of the sign-off
+    signed_seq: Mapped[int | None] = mapped_column(Integer)  # audit-chain position of the sign-off
     revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -312,60 +311,60 @@ class Complaint(Base):
     complainant: Mapped[str] = mapped_column(String(50), default="")
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     phone: Mapped[str] = mapped_column(String(30), default="")  # normalised digits
-    customer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("customer.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
     subject: Mapped[str] = mapped_column(String(200))
     content: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[str] = mapped_column(String(30), default="")
     severity: Mapped[str] = mapped_column(String(10), default="一般")
     special: Mapped[bool] = mapped_column(Boolean, default=False)  # 特殊情况: longer handling limit
     reply_only: Mapped[bool] = mapped_column(Boolean, default=False)  # 上级只要求书面答复
-    department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("department.id"))
-    handler_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     handler_role: Mapped[str] = mapped_column(String(20), default="clerk")
     state: Mapped[str] = mapped_column(String(10), default="待受理")
     first_reply_due: Mapped[datetime] = mapped_column(DateTime)
     handling_due: Mapped[datetime] = mapped_column(DateTime)
-    deadline: Mapped[Optional[datetime]] = mapped_column(DateTime)  # of the current state; None once final
-    accepted_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    deadline: Mapped[datetime | None] = mapped_column(DateTime)  # of the current state; None once final
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
     investigation: Mapped[str] = mapped_column(Text, default="")  # 调查情况
     cause: Mapped[str] = mapped_column(Text, default="")  # 原因
     measures: Mapped[str] = mapped_column(Text, default="")  # 处理措施
     result: Mapped[str] = mapped_column(Text, default="")  # 处理结果
-    replied_at: Mapped[Optional[datetime]] = mapped_column(DateTime)  # 答复客户时间
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime)  # 答复客户时间
     reply_way: Mapped[str] = mapped_column(String(20), default="")  # 答复方式
     reply_text: Mapped[str] = mapped_column(Text, default="")
-    handled_at: Mapped[Optional[datetime]] = mapped_column(DateTime)  # entered 待回访
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime)  # entered 待回访
     visit_round: Mapped[int] = mapped_column(Integer, default=0)
-    visit_plan_id: Mapped[Optional[int]] = mapped_column(ForeignKey("visit_plan.id"))
-    visit_due: Mapped[Optional[date]] = mapped_column(Date)
-    visit_record_id: Mapped[Optional[int]] = mapped_column(ForeignKey("visit_record.id"))
-    visited_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    visit_satisfied: Mapped[Optional[bool]] = mapped_column(Boolean)
+    visit_plan_id: Mapped[int | None] = mapped_column(ForeignKey("visit_plan.id"))
+    visit_due: Mapped[date | None] = mapped_column(Date)
+    visit_record_id: Mapped[int | None] = mapped_column(ForeignKey("visit_record.id"))
+    visited_at: Mapped[datetime | None] = mapped_column(DateTime)
+    visit_satisfied: Mapped[bool | None] = mapped_column(Boolean)
     satisfaction: Mapped[str] = mapped_column(String(20), default="")
     visit_note: Mapped[str] = mapped_column(Text, default="")
-    closed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     withdraw_reason: Mapped[str] = mapped_column(String(200), default="")
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
-    escalated_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    escalated_deadline: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    escalated_deadline: Mapped[datetime | None] = mapped_column(DateTime)
     escalation_seen: Mapped[bool] = mapped_column(Boolean, default=True)
     chase_count: Mapped[int] = mapped_column(Integer, default=0)  # 催办
-    linked_to_id: Mapped[Optional[int]] = mapped_column(ForeignKey("complaint.id"))  # reopened from
+    linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"))  # reopened from
     converted_from: Mapped[str] = mapped_column(String(30), default="")  # number of the 咨询/建议
     occurrences: Mapped[int] = mapped_column(Integer, default=1)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     # review (审阅) and sign-off
     review_status: Mapped[str] = mapped_column(String(10), default="")  # ''/待审阅/退回/已签字
     supervisor_comment: Mapped[str] = mapped_column(Text, default="")
-    signed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
-    signed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime)
     signed_role: Mapped[str] = mapped_column(String(20), default="")  # the signer's role when signing
     content_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.content_hash
     signature_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.signature_hash
     signature: Mapped[str] = mapped_column(String(128), default="")  # Ed25519 over domain.signoff.sign_message
-    signed_seq: Mapped[Optional[int]] = mapped_column(Integer)  # audit-chain position of the sign-off
+    signed_seq: Mapped[int | None] = mapped_column(Integer)  # audit-chain position of the sign-off
     revision: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -393,7 +392,7 @@ class ComplaintOccurrence(Base):
     phone: Mapped[str] = mapped_column(String(30), default="")
     received_by: Mapped[str] = mapped_column(String(50), default="")  # the department or person it went to
     note: Mapped[str] = mapped_column(Text, default="")
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
@@ -404,7 +403,7 @@ class ComplaintEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime)
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     username: Mapped[str] = mapped_column(String(50), default="")
     action: Mapped[str] = mapped_column(String(20))
     from_state: Mapped[str] = mapped_column(String(10), default="")
@@ -423,7 +422,7 @@ class Attachment(Base):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
@@ -454,7 +453,7 @@ class ScanPage(Base):
     source: Mapped[str] = mapped_column(String(200))  # the scanned file's name
     page: Mapped[int] = mapped_column(Integer)  # 1-based page of that file
     reason: Mapped[str] = mapped_column(String(200))  # why it was not filed
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
@@ -473,13 +472,13 @@ class MonthlyAssessment(Base):
     total_amount: Mapped[int] = mapped_column(Integer, default=0)  # 元
     total_points: Mapped[int] = mapped_column(Integer, default=0)
     comment: Mapped[str] = mapped_column(Text, default="")
-    confirmed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
-    confirmed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
     signed_role: Mapped[str] = mapped_column(String(20), default="")
     content_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.stats.assessment_hash
     signature_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.signature_hash
     signature: Mapped[str] = mapped_column(String(128), default="")  # Ed25519 over domain.signoff.sign_message
-    signed_seq: Mapped[Optional[int]] = mapped_column(Integer)  # audit-chain position of the confirmation
+    signed_seq: Mapped[int | None] = mapped_column(Integer)  # audit-chain position of the confirmation
     revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -506,21 +505,21 @@ class ServiceRecord(Base):
     content: Mapped[str] = mapped_column(Text, default="")  # 服务内容 / 处理措施
     parts: Mapped[str] = mapped_column(String(200), default="")  # 更换配件
     parts_quantity: Mapped[int] = mapped_column(Integer, default=0)
-    parts_amount: Mapped[Optional[Decimal]] = mapped_column(Numeric(14, 2))  # 配件金额
-    cost: Mapped[Optional[Decimal]] = mapped_column(Numeric(14, 2))  # 服务费用
+    parts_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # 配件金额
+    cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # 服务费用
     result: Mapped[str] = mapped_column(Text, default="")  # 服务结果
     feedback: Mapped[str] = mapped_column(Text, default="")  # 客户反馈
     satisfaction: Mapped[str] = mapped_column(String(20), default="")
     technician: Mapped[str] = mapped_column(String(50), default="")  # 服务人员 (may work outside the program)
-    handler_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))  # 负责人
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))  # 负责人
     status: Mapped[str] = mapped_column(String(10), default="处理中")  # 处理中/已完成/已取消
-    completed_on: Mapped[Optional[date]] = mapped_column(Date)
-    follow_up_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    follow_up_at: Mapped[datetime | None] = mapped_column(DateTime)
     follow_up_by: Mapped[str] = mapped_column(String(50), default="")
     follow_up_result: Mapped[str] = mapped_column(String(10), default="")  # 未解决/已解决/客户放弃
-    visit_plan_id: Mapped[Optional[int]] = mapped_column(ForeignKey("visit_plan.id"))
+    visit_plan_id: Mapped[int | None] = mapped_column(ForeignKey("visit_plan.id"))
     notes: Mapped[str] = mapped_column(Text, default="")
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -545,7 +544,7 @@ class ServiceFollowUp(Base):
     person: Mapped[str] = mapped_column(String(50))
     result: Mapped[str] = mapped_column(String(10))
     note: Mapped[str] = mapped_column(Text, default="")
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
@@ -566,10 +565,10 @@ class ImportRun(Base):
     file_name: Mapped[str] = mapped_column(String(200))
     sheet: Mapped[str] = mapped_column(String(100))
     rows: Mapped[int] = mapped_column(Integer)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
-    undone_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    undone_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime)
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
 class ImportItem(Base):

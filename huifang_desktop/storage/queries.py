@@ -143,7 +143,7 @@ def customer_conditions(f: CustomerFilter, text_ids: Sequence[int] | None = None
 
 
 def customer_page(f: CustomerFilter, after: tuple[Any, int] | None, limit: int,
-                  text_ids: Sequence[int] | None = None) -> Select[Any]:
+                  text_ids: Sequence[int] | None = None) -> Select[*tuple[Any, ...]]:
     """One page of customer rows after the keyset ``(sort_value, id)``; ``text_ids`` as in
     ``customer_conditions``."""
     sort_col = CUSTOMER_SORTS.get(f.sort, Customer.code)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import argparse
 
     from huifang_desktop.config import AppPaths
-    from huifang_desktop.services.context import ServiceContext
+    from huifang_desktop.services.context import ServiceContext, UserInfo
 
 log = logging.getLogger("huifang.ui")
 
@@ -203,7 +203,7 @@ class _Startup:
 
         start_worker(self.window, self._load, self._loaded, self._failed)
 
-    def _load(self) -> tuple[ServiceContext, object] | Exception:
+    def _load(self) -> tuple[ServiceContext, UserInfo | None] | Exception:
         """In the worker. A failure is returned, not raised: the worker would log it with its traceback
         before the log file is set up (on the console), where the start reports one clear line."""
         try:
@@ -212,7 +212,7 @@ class _Startup:
 
             for module in ("huifang_desktop.ui.customers.tab", "huifang_desktop.ui.login"):
                 import_module(module)  # the first tab's and the log-in's code, loaded off the GUI thread
-            user = None
+            user: UserInfo | None = None
             # Without a password only an example office opens (as its supervisor, or --user), audited;
             # anywhere else these starts are refused (see users.demo_login).
             if self.unattended or (self.args.demo and self.args.user is None):
@@ -226,7 +226,7 @@ class _Startup:
         self.window.hide()
         self.app.exit(1)
 
-    def _loaded(self, loaded: tuple[ServiceContext, object] | Exception) -> None:
+    def _loaded(self, loaded: tuple[ServiceContext, UserInfo | None] | Exception) -> None:
         if isinstance(loaded, Exception):
             self._failed(loaded)
             return
@@ -235,7 +235,7 @@ class _Startup:
         except Exception as exc:  # noqa: BLE001  (a locked database at log-in, a tab that cannot load …)
             self._failed(exc)
 
-    def _go_on(self, ctx: ServiceContext, user: object) -> None:
+    def _go_on(self, ctx: ServiceContext, user: UserInfo | None) -> None:
         if self.window.closing or not self.window.isVisible():  # closed while the database was opening
             self.app.exit(0)
             return
@@ -262,7 +262,7 @@ class _Startup:
             if self.first_start:
                 self.window.open_setup_guide()
 
-    def _log_in(self, ctx: ServiceContext):  # type: ignore[no-untyped-def]
+    def _log_in(self, ctx: ServiceContext) -> UserInfo | None:
         from huifang_desktop.services import users
         from huifang_desktop.ui.login import ChangePasswordDialog, FirstAdminDialog, LoginDialog
 
@@ -312,7 +312,7 @@ def run_gui(paths: AppPaths, args: argparse.Namespace, open_data: Callable[[], S
         app.setQuitOnLastWindowClosed(quit_on_close)
         _progress = None
         _dispose(window)
-        startup.window = startup.app = None  # no cycle left (window → thread → job → startup → window)
+        startup.window = startup.app = None  # type: ignore[assignment]  # no cycle left (window → thread → job → startup → window)
     if startup.error is not None:
         raise startup.error
     return code
@@ -331,7 +331,7 @@ def _dispose(window) -> None:  # type: ignore[no-untyped-def]
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
-def _unattended_user(ctx: ServiceContext, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _unattended_user(ctx: ServiceContext, args: argparse.Namespace) -> UserInfo:
     """The user of a start without the log-in dialog (``--demo``, ``--screenshot``, ``--user``): on an
     example office only (``users.demo_login`` refuses any other database, and audits the log-in). The
     smoke test of any other database (a fresh installation, an office) runs as the system: it is always

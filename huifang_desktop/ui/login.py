@@ -136,7 +136,7 @@ class FirstAdminDialog(QDialog):
         layout.addWidget(buttons)
         self.password.setFocus()
 
-    def create(self) -> None:
+    def create(self) -> None:  # type: ignore[override]  # hides QWidget.create(), which only Qt's C++ calls
         if self.password.text() != self.password2.text():
             self.message.setText(self.tr("两次输入的密码不一致。"))
             return

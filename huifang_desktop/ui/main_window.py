@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, QThread
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
@@ -95,6 +95,10 @@ class TabPage(QWidget):
 
 
 class MainWindow(QMainWindow):
+    import_action: QAction  # 导入 Excel…, set by ui.importing.actions.add_import_action (the 文件 menu)
+    import_runs_action: QAction  # 导入记录…, the same
+    _backup_thread: QThread | None = None  # the daily backup while it runs
+
     def __init__(self, ctx: ServiceContext | None, paths: AppPaths, *, demo: bool = False) -> None:
         """The frame; with ``ctx`` (tests, the smoke test) it is attached at once."""
         super().__init__()
@@ -421,7 +425,7 @@ class MainWindow(QMainWindow):
         from huifang_desktop.services import backups
         from huifang_desktop.ui.common.worker import start_worker
 
-        if getattr(self, "_backup_thread", None) is not None and self._backup_thread.isRunning():
+        if self._backup_thread is not None and self._backup_thread.isRunning():
             return
         folder = backups.backup_folder(self.ctx, self.paths.backups)
         self._backup_thread = start_worker(self, lambda: backups.ensure_daily_backup(self.ctx, folder),
@@ -434,7 +438,7 @@ class MainWindow(QMainWindow):
     def _backup_failed(self, exc: Exception) -> None:
         self.statusBar().showMessage(self.tr("自动备份失败：{0}").format(exc), 120_000)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802  (Qt's name)
+    def closeEvent(self, event: QCloseEvent) -> None:
         """Closing stops long work first: running exports/prints are cancelled, and the window waits for every
         background thread (planning, backup, totals) to end, so that nothing is cut off half-written."""
         from huifang_desktop.ui.common.progress import ProgressTask
@@ -474,7 +478,7 @@ class MainWindow(QMainWindow):
         visits.daily_catch_up(self.ctx)
         try:
             complaints.escalate_overdue(self.ctx)
-        except Exception as exc:  # the visit planning is done; say so with the reminder instead
+        except Exception as exc:  # noqa: BLE001  (the visit planning is done; say so with the reminder instead)
             self._escalation_error = self.tr("投诉逾期升级失败：{0}").format(exc)
         return reminders.collect(self.ctx)
 

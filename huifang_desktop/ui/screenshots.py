@@ -161,7 +161,8 @@ def _as_administrator(window: MainWindow) -> ServiceContext:
     from huifang_desktop.services import users
 
     admin = next((u for u in users.list_users(window.ctx) if can(u.role, Permission.MANAGE_USERS)), None)
-    return window.ctx.as_user(admin) if admin is not None else window.ctx
+    # as_user takes the full UserInfo (department_id for the visibility scope), not the list's UserRow
+    return window.ctx.as_user(users.get_user(window.ctx, admin.id)) if admin is not None else window.ctx
 
 
 @register_dialog("users", "用户与部门")

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -180,7 +181,7 @@ def test_demo_complaint_events_replay_the_workflow(office: ServiceContext) -> No
         c = rows[cid]
         assert es[0].action.startswith("登记") and es[0].at == c.created_at and es[0].to_state == "待受理"
         state = None
-        for before, after in zip(es, es[1:], strict=False):
+        for before, after in pairwise(es):
             assert before.at <= after.at  # history in time order
         for e in es:
             if e.to_state:

@@ -23,7 +23,7 @@ def test_parse_backup_name_reads_time_and_reason() -> None:
 
 def test_to_keep_daily_weekly_monthly_over_two_years() -> None:
     now = datetime(2026, 11, 24, 12, 0)
-    names = [parse_backup_name(_name(now - timedelta(days=d, hours=1))) for d in range(0, 730)]
+    names = [parse_backup_name(_name(now - timedelta(days=d, hours=1))) for d in range(730)]
     keep = to_keep([n for n in names if n], now, RotationPolicy())
     kept = sorted((parse_backup_name(k).at for k in keep), reverse=True)  # type: ignore[union-attr]
     # 7 newest days are all kept

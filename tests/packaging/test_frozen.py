@@ -137,7 +137,7 @@ def test_frozen_opens_a_database_made_by_the_source_version(
     result = _run_frozen(frozen_exe, "--data-dir", data, "--smoke-test")
     assert "smoke test ok" in result.stdout
     listing = _run_frozen(frozen_exe, "--data-dir", data, "users", "list")
-    assert re.search(r"^wang\.fang\s+王芳\s", listing.stdout, re.M), listing.stdout
+    assert re.search(r"^wang\.fang\s+王芳\s", listing.stdout, re.MULTILINE), listing.stdout
 
 
 def test_source_opens_a_database_made_by_the_frozen_executable(
@@ -152,4 +152,4 @@ def test_source_opens_a_database_made_by_the_frozen_executable(
     assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     assert "smoke test ok" in result.stdout
     assert _run_source_in_process(["--data-dir", str(data), "users", "list"], monkeypatch) == 0
-    assert re.search(r"^li\.ming\s+李明\s", capsys.readouterr().out, re.M)
+    assert re.search(r"^li\.ming\s+李明\s", capsys.readouterr().out, re.MULTILINE)

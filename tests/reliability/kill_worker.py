@@ -17,6 +17,7 @@ from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.services import complaints, customers, users, visits, workflow
 from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.services.errors import NotFound
 
 
 def main() -> None:
@@ -33,7 +34,7 @@ def main() -> None:
     ctx = ServiceContext(base.engine, base.sessions, clock=clock)
     try:
         clerk = users.find_user(ctx, "killclerk")
-    except Exception:
+    except NotFound:
         clerk = users.create_user(ctx, "killclerk", "小王", Role.CLERK, "secret-123", "客服部")
     cctx = ctx.as_user(clerk)
     out = sys.stdout

@@ -75,7 +75,7 @@ def _check(db: Path, committed: list[tuple[str, int]]) -> None:
                   "complaint": "complaint"}
         for kind, rid in committed:
             if kind in tables:
-                found = conn.execute(f"SELECT 1 FROM {tables[kind]} WHERE id = ?", (rid,)).fetchone()  # noqa: S608
+                found = conn.execute(f"SELECT 1 FROM {tables[kind]} WHERE id = ?", (rid,)).fetchone()
                 assert found is not None, f"{kind} {rid} was reported committed but is missing"
             if kind == "awaiting":
                 state = conn.execute("SELECT state, visit_plan_id FROM complaint WHERE id = ?", (rid,)).fetchone()

@@ -81,7 +81,7 @@ def test_daily_backup_once_a_day_and_rotation(ctx: ServiceContext, tmp_path: Pat
     left = {p.name for p in folder.iterdir()}
     assert "huifang-20200101-090000-000000-daily.db" not in left
     assert "huifang-20200101-090000-000000-pre-migrate-0001.db" in left
-    assert [i.reason for i in b.list_backups(folder)][0] == "daily"
+    assert next(i.reason for i in b.list_backups(folder)) == "daily"
 
 
 def test_backup_into_unwritable_folder_is_a_clear_error(ctx: ServiceContext, tmp_path: Path) -> None:

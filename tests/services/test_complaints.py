@@ -306,7 +306,7 @@ def test_overdue_complaint_escalates_once_per_deadline(ctx: ServiceContext, cctx
                                                        manager: UserInfo) -> None:
     d = cs.register(cctx, _intake(received_at="2026-11-24 09:00"))
     later = datetime(2026, 11, 26, 9, 0)  # first reply was due 11-25 17:30
-    assert [r.id for r in cs.list_complaints(_at(cctx, later))][0] == d.id
+    assert next(r.id for r in cs.list_complaints(_at(cctx, later))) == d.id
     result = cs.escalate_overdue(_at(ctx, later))
     assert result.escalated == ((d.number, "客服专员", "李主管"),)
     d = cs.get_complaint(ctx, d.id)

@@ -425,7 +425,7 @@ def test_pin_grade_and_unpin(cctx: ServiceContext, sctx: ServiceContext, one: Cu
     assert (detail.grade, detail.grade_pinned, detail.grade_reason) == ("B", False, "")
     actions = [(r.action, r.username) for r in _audit(cctx, one.id)][-3:]
     assert actions == [("指定等级", "zhuguan"), ("重新分级", "zhuguan"), ("取消指定等级", "zhuguan")]
-    row = [r for r in _audit(cctx, one.id) if r.action == "指定等级"][0]
+    row = next(r for r in _audit(cctx, one.id) if r.action == "指定等级")
     assert json.loads(row.new or "{}") == {"grade": "A", "pinned": True, "grade_reason": "集团大客户"}
 
 

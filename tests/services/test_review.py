@@ -100,7 +100,7 @@ def test_review_queue_groups_by_clerk_and_type_oldest_first_with_overdue(
         old.number, date(2026, 11, 23), True, "杭州远纳运输有限公司 · 例行回访（电话）")
     assert q.groups[1].items[0].id == rep.id and q.groups[2].items[0].id == complaint_id
     assert q.groups[3].items[0].id == other.id
-    assert [(o, name, len(groups)) for o, name, groups in q.by_owner()][0][1:] == ("小王", 3)
+    assert next((o, name, len(groups)) for o, name, groups in q.by_owner())[1:] == ("小王", 3)
     counts = rv.pending_counts(sctx)
     assert (counts.pending, counts.overdue, counts.returned_to_me) == (5, 2, 0)
 

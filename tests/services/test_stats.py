@@ -515,7 +515,7 @@ def test_export_pdf_prints_the_form_pages_and_the_charts(ctx: ServiceContext, of
                                                          tmp_path: Path) -> None:
     from pypdf import PdfReader
 
-    _report_, out = stats.export_report(ctx, "2026-10", tmp_path / "十月.pdf")
+    _report, out = stats.export_report(ctx, "2026-10", tmp_path / "十月.pdf")
     pdf = PdfReader(str(out))
     text = "\n".join(page.extract_text() for page in pdf.pages)
     assert "月度回访统计表" in text and "2026年10月" in text and "附图" in text

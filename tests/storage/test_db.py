@@ -456,7 +456,7 @@ def _hammer(engines: list[Engine], per_thread: int, name: str) -> list[int]:
             for _ in range(per_thread):
                 with sessions() as s, s.begin():
                     results[i].append(next_serial(s, name))
-        except BaseException as exc:  # reported in the main thread
+        except BaseException as exc:  # noqa: BLE001  (reported in the main thread)
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(len(engines))]
@@ -625,12 +625,12 @@ def test_upgrade_database_made_by_review_revision_adds_the_assessment_table(
                                 confirmed_at=datetime(2026, 11, 3, 9, 0), signed_role="manager",
                                 content_hash="c" * 64, signature_hash="d" * 64, revision=0,
                                 created_at=datetime(2026, 11, 3, 9, 0)))
-    with make_session_factory(new_engine)() as s, s.begin():
-        with pytest.raises(IntegrityError):  # one confirmed assessment per month
-            s.add(MonthlyAssessment(month="2026-10", status="已确认", snapshot="{}", total_count=0,
-                                    total_amount=0, total_points=0, comment="", signed_role="", content_hash="",
-                                    signature_hash="", revision=0, created_at=datetime(2026, 11, 3, 9, 5)))
-            s.flush()
+    with (make_session_factory(new_engine)() as s, s.begin(),
+          pytest.raises(IntegrityError)):  # one confirmed assessment per month
+        s.add(MonthlyAssessment(month="2026-10", status="已确认", snapshot="{}", total_count=0,
+                                total_amount=0, total_points=0, comment="", signed_role="", content_hash="",
+                                signature_hash="", revision=0, created_at=datetime(2026, 11, 3, 9, 5)))
+        s.flush()
     assert "monthly_assessment" in set(inspect(new_engine).get_table_names())
 
 
@@ -676,16 +676,16 @@ def test_upgrade_database_made_by_assessment_revision_adds_the_service_ledger(
         assert (rec2.parts_amount, rec2.cost, rec2.status, rec2.version, rec2.follow_up_result) == (
             Decimal("86.50"), Decimal("1200.00"), "已完成", 1, "")
         assert s.query(ServiceFollowUp).count() == 1
-    with make_session_factory(new_engine)() as s, s.begin():
-        with pytest.raises(IntegrityError):  # one record per 服务单号
-            s.add(ServiceRecord(number="FW20261120-001", customer_id=1, served_on=date(2026, 11, 20),
-                                kind="保养", created_at=now, updated_at=now))
-            s.flush()
-    with make_session_factory(new_engine)() as s, s.begin():
-        with pytest.raises(IntegrityError):  # a record belongs to an existing customer
-            s.add(ServiceRecord(number="FW20261120-002", customer_id=99, served_on=date(2026, 11, 20),
-                                kind="保养", created_at=now, updated_at=now))
-            s.flush()
+    with (make_session_factory(new_engine)() as s, s.begin(),
+          pytest.raises(IntegrityError)):  # one record per 服务单号
+        s.add(ServiceRecord(number="FW20261120-001", customer_id=1, served_on=date(2026, 11, 20),
+                            kind="保养", created_at=now, updated_at=now))
+        s.flush()
+    with (make_session_factory(new_engine)() as s, s.begin(),
+          pytest.raises(IntegrityError)):  # a record belongs to an existing customer
+        s.add(ServiceRecord(number="FW20261120-002", customer_id=99, served_on=date(2026, 11, 20),
+                            kind="保养", created_at=now, updated_at=now))
+        s.flush()
 
 
 # --- a database made by the 0006 (service records) program ----------------------------------------------

@@ -73,7 +73,7 @@ def test_customers_tab_search_by_pinyin_initials_and_phone(qtbot, office):
 
 def test_customers_tab_double_click_or_enter_opens_the_file_once(qtbot, office, monkeypatch):
     """Issue 18: a double-click opened the file twice (doubleClicked and activated both opened it)."""
-    c, made = office
+    c, _made = office
     tab = CustomersTab(c)
     qtbot.addWidget(tab)
     tab.show()
@@ -151,7 +151,7 @@ def test_customer_dialog_creates_customer_with_next_code(qtbot, office):
     dialog.contacts.item(0, 1).setText("0574-87654321 转 8")
     dialog.save()
     assert dialog.saved is not None
-    assert dialog.saved.code == "KH{:06d}".format(len(made) + 1)
+    assert dialog.saved.code == f"KH{len(made) + 1:06d}"
     detail = customer_service.get_customer(c, dialog.saved.id)
     assert detail.contacts[0].phone == "057487654321x8"
 

@@ -23,7 +23,10 @@ from huifang_desktop.ui.ledgers import LedgersTab
 from huifang_desktop.ui.ledgers.model import LedgerTableModel, TotalsModel
 from huifang_desktop.ui.ledgers.service_dialog import ServiceRecordDialog
 from tests.conftest import HANG_GUARD_S
-from tests.services.test_ledgers import Office, office  # noqa: F401  (fixture)
+from tests.services import test_ledgers
+from tests.services.test_ledgers import Office
+
+office = test_ledgers.office  # the services' fixture, found by pytest under this name (no import to redefine)
 
 
 @pytest.fixture

@@ -327,8 +327,6 @@ def test_preview_escape_closes(qtbot) -> None:
 
 
 def test_progress_runner_reports_steps_and_delivers_the_result(qtbot, qapp) -> None:
-    from PySide6.QtWidgets import QWidget
-
     parent = QWidget()
     qtbot.addWidget(parent)
     seen: list[Any] = []
@@ -352,8 +350,6 @@ def test_progress_runner_reports_steps_and_delivers_the_result(qtbot, qapp) -> N
 
 
 def test_progress_runner_cancel_stops_the_work_early(qtbot) -> None:
-    from PySide6.QtWidgets import QWidget
-
     parent = QWidget()
     qtbot.addWidget(parent)
     steps: list[int] = []
@@ -382,8 +378,6 @@ def test_progress_runner_cancel_stops_the_work_early(qtbot) -> None:
 
 
 def test_progress_runner_reports_a_failure(qtbot) -> None:
-    from PySide6.QtWidgets import QWidget
-
     parent = QWidget()
     qtbot.addWidget(parent)
     errors: list[Exception] = []
@@ -472,7 +466,7 @@ def test_report_dialog_previews_the_draft(qtbot, planned) -> None:
     dialog.start.setDate(DAY)
     dialog.end.setDate(DAY)
     dialog.evaluation.setPlainText("按计划完成。")
-    assert [a.shortcut().toString() for a in QWidget.actions(dialog)] == ["Ctrl+P"]  # (.actions: a field)
+    assert [a.shortcut().toString() for a in dialog.actions()] == ["Ctrl+P"]
     assert dialog.print_button.text() == "打印预览(&P)…"
     dialog.print_button.click()
     assert dialog.preview is not None and dialog.preview.page_count() == 1

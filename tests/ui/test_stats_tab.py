@@ -10,12 +10,21 @@ import pytest
 from openpyxl import load_workbook
 from PySide6.QtCore import QDate, Qt
 
-from huifang_desktop.domain.stats import AssessmentStatus, PeriodKind, month_period, quarter_period, year_period
+from huifang_desktop.domain.stats import (
+    AssessmentStatus,
+    PeriodKind,
+    month_period,
+    quarter_period,
+    year_period,
+)
 from huifang_desktop.services import stats as stats_service
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.ui.stats.tab import PeriodPicker, StatsTab
 from tests.conftest import PASSWORD
-from tests.services.test_stats import Office, office  # noqa: F401  (fixture)
+from tests.services import test_stats
+from tests.services.test_stats import Office
+
+office = test_stats.office  # the services' fixture, found by pytest under this name (no import to redefine)
 
 
 def _tab(qtbot, ctx: ServiceContext) -> StatsTab:

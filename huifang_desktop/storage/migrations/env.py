@@ -6,6 +6,7 @@ nor starts one per migration, so a cut leaves the old schema or the new one, nev
 """
 
 from alembic import context
+from sqlalchemy import Connection
 
 from huifang_desktop.storage.models import Base
 
@@ -18,6 +19,8 @@ def run_migrations() -> None:
         from sqlalchemy import create_engine
 
         url = context.config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise RuntimeError("alembic: no connection given and no sqlalchemy.url to open one")
         engine = create_engine(url)
         with engine.begin() as conn:
             _configure_and_run(conn)
@@ -25,7 +28,7 @@ def run_migrations() -> None:
     _configure_and_run(connection)
 
 
-def _configure_and_run(connection) -> None:  # type: ignore[no-untyped-def]
+def _configure_and_run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

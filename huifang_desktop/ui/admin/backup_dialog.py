@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QThread, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -104,7 +104,7 @@ class BackupDialog(QDialog):
             w.setEnabled(allowed)
         if not allowed:
             self.message.setText(self.tr("只有系统管理员可以备份和恢复数据库。"))
-        self._thread = None
+        self._thread: QThread | None = None
         self.reload()
 
     # --- list ------------------------------------------------------------------------------------
@@ -148,7 +148,7 @@ class BackupDialog(QDialog):
             return
         try:
             backups.set_backup_folder(self.ctx, chosen)
-        except Exception as exc:  # service errors and validation: shown in the dialog
+        except Exception as exc:  # noqa: BLE001  (service errors and validation: shown in the dialog)
             self.message.setText(str(exc))
             return
         self.message.setText("")
@@ -198,7 +198,7 @@ class BackupDialog(QDialog):
             return
         try:
             _check, aside = backups.restore(self.ctx, info.path, self.folder())
-        except Exception as exc:  # shown in the dialog; the current database is untouched
+        except Exception as exc:  # noqa: BLE001  (shown in the dialog; the current database is untouched)
             self.message.setStyleSheet("color: #a8071a;")
             self.message.setText(str(exc))
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -73,7 +74,7 @@ class PlanTableModel(RowTableModel[PlanRow]):
     def mimeTypes(self) -> list[str]:
         return [PLAN_MIME]
 
-    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
         mime = QMimeData()
         rows = sorted({i.row() for i in indexes if i.isValid()})
         payload = [{"id": self._rows[r].id, "version": self._rows[r].version} for r in rows]

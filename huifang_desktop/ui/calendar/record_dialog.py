@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDateTime, QSize, Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,7 +28,7 @@ from huifang_desktop.services.settings import load_settings
 from huifang_desktop.services.visits import RecordDraftData, VisitRecordDraft, VisitRecordRow
 from huifang_desktop.ui.common.feedback import report_in_form
 from huifang_desktop.ui.common.fit import fit_to_screen, scrolling
-from huifang_desktop.ui.common.forms import form_row
+from huifang_desktop.ui.common.forms import form_row, picked_datetime, qdatetime
 from huifang_desktop.ui.common.print_preview import (
     PrintPreviewDialog,
     add_print_button,
@@ -45,6 +45,10 @@ def _text_box(height: int = 60) -> QPlainTextEdit:
 
 class VisitRecordDialog(QDialog):
     """Fill in a 回访记录表 for a plan (or for a customer without a plan). ``saved`` holds the result."""
+
+    # The 结果 field, named as the record's field (error marking goes by that name); it hides
+    # QDialog.result(), which nothing here reads.
+    result: QComboBox  # type: ignore[assignment]
 
     def __init__(self, ctx: ServiceContext, plan_id: int | None, customer_id: int | None = None,
                  parent: QWidget | None = None) -> None:
@@ -68,7 +72,7 @@ class VisitRecordDialog(QDialog):
         self.method = QComboBox()
         self.method.addItems(list(pre.methods))
         self.method.setCurrentText(pre.method)
-        self.visited_at = QDateTimeEdit(QDateTime(pre.visited_at))
+        self.visited_at = QDateTimeEdit(qdatetime(pre.visited_at))
         self.visited_at.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.visited_at.setCalendarPopup(True)
         self.visitor = QLabel(pre.visitor)
@@ -182,7 +186,7 @@ class VisitRecordDialog(QDialog):
             customer_id=self.pre.customer_id, plan_id=self.pre.plan_id, result=self.result.currentText(),
             contact_name=self.contact_name.text(), contact_phone=self.contact_phone.text(),
             visit_type=self.visit_type.currentText(), method=self.method.currentText(),
-            visited_at=self.visited_at.dateTime().toPython(), content=self.content.toPlainText(),
+            visited_at=picked_datetime(self.visited_at), content=self.content.toPlainText(),
             feedback=self.feedback.toPlainText(), problems=self.problems.toPlainText(),
             measures=self.measures.toPlainText(), satisfaction=self.satisfaction.currentText(),
             handling=self.handling.toPlainText(), transfer_department=self.transfer_department.text(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDate, QSize
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
@@ -26,6 +26,7 @@ from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.visits import ReportDraft, ReportRow
 from huifang_desktop.ui.common.feedback import report_in_form
 from huifang_desktop.ui.common.fit import fit_to_screen
+from huifang_desktop.ui.common.forms import picked_date, qdate
 from huifang_desktop.ui.common.print_preview import (
     PrintPreviewDialog,
     add_print_button,
@@ -52,8 +53,8 @@ class VisitReportDialog(QDialog):
         day = ctx.today() - timedelta(days=1)
         while not cal.is_workday(day):
             day -= timedelta(days=1)
-        self.start = QDateEdit(QDate(day))
-        self.end = QDateEdit(QDate(day))
+        self.start = QDateEdit(qdate(day))
+        self.end = QDateEdit(qdate(day))
         for w in (self.start, self.end):
             w.setCalendarPopup(True)
             w.setDisplayFormat("yyyy-MM-dd")
@@ -63,8 +64,8 @@ class VisitReportDialog(QDialog):
         self.summary.setWordWrap(True)
         self.problems = QPlainTextEdit()
         self.problems.setTabChangesFocus(True)
-        self.actions = QPlainTextEdit()
-        self.actions.setTabChangesFocus(True)
+        self.actions_box = QPlainTextEdit()  # not "actions": that would hide QWidget.actions()
+        self.actions_box.setTabChangesFocus(True)
         self.evaluation = QPlainTextEdit()
         self.evaluation.setTabChangesFocus(True)
         self.evaluation.setPlaceholderText(self.tr("对本期回访工作的评价（必填）"))
@@ -83,7 +84,7 @@ class VisitReportDialog(QDialog):
         form.addRow(self.tr("报告期间"), period)
         form.addRow(self.tr("回访汇总"), self.summary)
         form.addRow(self.tr("发现的问题"), self.problems)
-        form.addRow(self.tr("处理措施"), self.actions)
+        form.addRow(self.tr("处理措施"), self.actions_box)
         form.addRow(self.tr("评价"), self.evaluation)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("提交审阅(&S)"))
@@ -97,14 +98,14 @@ class VisitReportDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self.field_widgets: dict[str, QWidget] = {
-            "evaluation": self.evaluation, "problems": self.problems, "actions": self.actions,
+            "evaluation": self.evaluation, "problems": self.problems, "actions": self.actions_box,
             "period": self.start, "end": self.end,
         }
         self.draft_button.clicked.connect(self.make_draft)
         self.make_draft()
 
     def period(self) -> tuple[date, date]:
-        return self.start.date().toPython(), self.end.date().toPython()
+        return picked_date(self.start), picked_date(self.end)
 
     def make_draft(self) -> None:
         start, end = self.period()
@@ -121,7 +122,7 @@ class VisitReportDialog(QDialog):
             "共回访 {0} 次。按类型：{1}。按结果：{2}。满意度：{3}（满意 {4}，平均 {5}）。").format(
             d.total, _counts(d.by_type), _counts(d.by_result), _counts(d.satisfaction), d.satisfied, average))
         self.problems.setPlainText(d.problems_text)
-        self.actions.setPlainText(d.measures_text)
+        self.actions_box.setPlainText(d.measures_text)
         self.message.clear()
 
     def print_preview(self) -> None:
@@ -136,7 +137,7 @@ class VisitReportDialog(QDialog):
                     return
                 doc = printing_service.report_draft_pdf(
                     self.ctx, self.draft, self.evaluation.toPlainText(), self.problems.toPlainText(),
-                    self.actions.toPlainText())
+                    self.actions_box.toPlainText())
         except (ValidationError, ServiceError) as exc:
             self.message.setText(str(exc))
             return
@@ -149,7 +150,7 @@ class VisitReportDialog(QDialog):
                 return
         try:
             self.saved = visit_service.save_report(self.ctx, self.draft, self.evaluation.toPlainText(),
-                                                   self.problems.toPlainText(), self.actions.toPlainText())
+                                                   self.problems.toPlainText(), self.actions_box.toPlainText())
         except (ValidationError, ServiceError) as exc:
             report_in_form(self.field_widgets, self.message, exc)
             return

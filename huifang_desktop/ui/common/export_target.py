@@ -27,7 +27,7 @@ def _settings() -> QSettings:
 
 def last_folder() -> Path:
     """The folder of the last export, if it still exists; else the user's documents folder (or home)."""
-    saved = _settings().value(_KEY, "", str)
+    saved = str(_settings().value(_KEY, "", str))
     if saved and Path(saved).is_dir():
         return Path(saved)
     documents = Path.home() / "Documents"

@@ -1,11 +1,13 @@
-"""Form building blocks: several fields on one form row; the optional date of a filter (不限)."""
+"""Form building blocks: several fields on one form row; the optional date of a filter (不限); dates to and
+from Qt's date edits."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import cast
 
-from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QLabel, QWidget
+from PySide6.QtCore import QDate, QDateTime, QTime
+from PySide6.QtWidgets import QComboBox, QDateEdit, QDateTimeEdit, QHBoxLayout, QLabel, QWidget
 
 Part = QWidget | str | tuple[QWidget, int]
 
@@ -41,6 +43,26 @@ def form_row(*parts: Part, stretch: bool = False) -> QHBoxLayout:
     return row
 
 
+def qdate(day: date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+def qdatetime(at: datetime) -> QDateTime:
+    """A naive (local) ``at`` as Qt's local date and time, to the millisecond: what ``QDateTime(at)`` gives,
+    spelled so that the type checker sees it (PySide's stubs take no datetime)."""
+    return QDateTime(qdate(at), QTime(at.hour, at.minute, at.second, at.microsecond // 1000))
+
+
+def picked_date(edit: QDateEdit) -> date:
+    """The day shown in ``edit`` (``QDate.toPython`` returns a date; the stubs say object)."""
+    return cast(date, edit.date().toPython())
+
+
+def picked_datetime(edit: QDateTimeEdit) -> datetime:
+    """The date and time shown in ``edit`` (``QDateTime.toPython`` returns a datetime; the stubs say object)."""
+    return cast(datetime, edit.dateTime().toPython())
+
+
 class OptionalDateEdit(QDateEdit):
     """A filter's date that may be left open: its lowest date shows as 不限 and reads as None."""
 
@@ -56,10 +78,10 @@ class OptionalDateEdit(QDateEdit):
         self.setCalendarPopup(True)
 
     def day(self) -> date | None:
-        return None if self.date() == self.UNSET else self.date().toPython()
+        return None if self.date() == self.UNSET else picked_date(self)
 
     def set_day(self, day: date | None) -> None:
-        self.setDate(self.UNSET if day is None else QDate(day.year, day.month, day.day))
+        self.setDate(self.UNSET if day is None else qdate(day))
 
 
-__all__ = ["OptionalDateEdit", "form_row"]
+__all__ = ["OptionalDateEdit", "form_row", "picked_date", "picked_datetime", "qdate", "qdatetime"]

@@ -6,7 +6,9 @@ tests drive it directly. ``registered`` / ``attached`` carry the resulting :clas
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDateTime, QModelIndex, QSize, Qt, QTimer, Signal
+from itertools import pairwise
+
+from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -36,6 +38,7 @@ from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.storage.queries import CustomerFilter
 from huifang_desktop.ui.common.feedback import mark_fields, report_in_form
 from huifang_desktop.ui.common.fit import fit_to_screen
+from huifang_desktop.ui.common.forms import picked_datetime, qdatetime
 from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.complaints.model import RepeatTableModel
 
@@ -65,7 +68,7 @@ class IntakeDialog(QDialog):
         self.kind = QComboBox()
         self.kind.setObjectName("kind")
         self.kind.addItems([k.value for k in MessageKind])
-        self.received_at = QDateTimeEdit(QDateTime(ctx.now()))
+        self.received_at = QDateTimeEdit(qdatetime(ctx.now()))
         self.received_at.setObjectName("received_at")
         self.received_at.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.received_at.setCalendarPopup(True)
@@ -219,7 +222,7 @@ class IntakeDialog(QDialog):
         chain = [self.kind, self.channel, self.received_at, self.complainant, self.anonymous, self.phone,
                  self.customer_edit, self.subject, self.content, self.category, self.severity, self.special,
                  self.reply_only, self.save_button, self.cancel_button, self.repeat_view, self.attach_button]
-        for a, b in zip(chain, chain[1:], strict=False):
+        for a, b in pairwise(chain):
             QWidget.setTabOrder(a, b)
 
         # --- wiring
@@ -228,7 +231,9 @@ class IntakeDialog(QDialog):
         self.severity.currentTextChanged.connect(self._show_routing)
         self.customer_edit.textEdited.connect(self._customer_edited)
         self._customer_timer.timeout.connect(self.refresh_customer_suggestions)
-        self.completer.activated[QModelIndex].connect(lambda index: self.choose_customer(index.row()))
+        # the QModelIndex overload of the signal (PySide's stubs do not type the overload subscript)
+        self.completer.activated[QModelIndex].connect(  # type: ignore[index]
+            lambda index: self.choose_customer(index.row()))
         self.customer_clear.clicked.connect(self.clear_customer)
         for edit in (self.subject, self.phone):
             edit.textEdited.connect(self._repeat_timer.start)
@@ -239,7 +244,7 @@ class IntakeDialog(QDialog):
         self.save_button.clicked.connect(self.save)
         self.cancel_button.clicked.connect(self.reject)
         for keys in (QKeySequence.StandardKey.Save, QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")):
-            QShortcut(keys, self, activated=self.save)
+            QShortcut(keys, self, self.save)
         self._show_routing(self.severity.currentText())
         self._show_customer_status(None)
         self._show_repeats([])
@@ -282,7 +287,7 @@ class IntakeDialog(QDialog):
         self.customer_model.clear()
         self._customers = []
         if not text:
-            self.completer.popup().hide()
+            self._hide_suggestions()
             return
         try:
             self._customers = customer_service.list_customers(self.ctx, CustomerFilter(text=text), None,
@@ -298,7 +303,12 @@ class IntakeDialog(QDialog):
         if self._customers and self.customer_edit.hasFocus():
             self.completer.complete()
         elif not self._customers:
-            self.completer.popup().hide()
+            self._hide_suggestions()
+
+    def _hide_suggestions(self) -> None:
+        popup = self.completer.popup()  # typed optional; Qt makes the default list on first use
+        if popup is not None:
+            popup.hide()
 
     def suggestions(self) -> list[str]:
         return [self.customer_model.item(r).text() for r in range(self.customer_model.rowCount())]
@@ -314,7 +324,7 @@ class IntakeDialog(QDialog):
                 self.complainant.setText(c.contact)
             if not self.phone.text().strip() and c.phone:
                 self.phone.setText(c.phone)
-        self.completer.popup().hide()
+        self._hide_suggestions()
         self._show_customer_status(c)
         self.refresh_repeats()
 
@@ -375,7 +385,7 @@ class IntakeDialog(QDialog):
         note = "：".join(p for p in (self.subject.text().strip(), self.content.toPlainText().strip()) if p)
         try:
             detail = complaint_service.add_occurrence(
-                self.ctx, target, received_at=self.received_at.dateTime().toPython(),
+                self.ctx, target, received_at=picked_datetime(self.received_at),
                 channel=self.channel.currentText(),
                 complainant="" if self.anonymous.isChecked() else self.complainant.text(),
                 phone="" if self.anonymous.isChecked() else self.phone.text(), note=note)
@@ -392,7 +402,7 @@ class IntakeDialog(QDialog):
         is_complaint = self.kind.currentText() == MessageKind.COMPLAINT.value
         return IntakeDraft(
             subject=self.subject.text(), kind=self.kind.currentText(),
-            received_at=self.received_at.dateTime().toPython(), channel=self.channel.currentText(),
+            received_at=picked_datetime(self.received_at), channel=self.channel.currentText(),
             complainant="" if anonymous else self.complainant.text(), anonymous=anonymous,
             phone="" if anonymous else self.phone.text(), customer_id=self.customer_id,
             content=self.content.toPlainText(), category=self.category.currentData() or "",

@@ -181,7 +181,7 @@ class ComplaintsTab(QWidget):
         self.export_button.clicked.connect(self.export_ledger)
         self.detail.changed.connect(self._complaint_changed)
         self.detail.open_complaint.connect(self.select_complaint)
-        QShortcut(QKeySequence.StandardKey.Find, self, activated=self._focus_search)
+        QShortcut(QKeySequence.StandardKey.Find, self, self._focus_search)
         self.apply_filter()
 
     def _combo(self, all_label: str, values: list[str], name: str) -> QComboBox:

@@ -254,12 +254,15 @@ class CustomerDialog(QDialog):
         item = self.contacts.item(r, c)
         return item.text() if item else ""
 
+    def _checked(self, r: int, c: int) -> bool:
+        item = self.contacts.item(r, c)
+        return item is not None and item.checkState() == Qt.CheckState.Checked
+
     def draft(self) -> CustomerDraft:
         contacts = tuple(
             ContactDraft(name=self._cell(r, 0), phone=self._cell(r, 1), mobile=self._cell(r, 2),
                          email=self._cell(r, 3), title=self._cell(r, 4),
-                         is_primary=bool(self.contacts.item(r, 5)
-                                         and self.contacts.item(r, 5).checkState() == Qt.CheckState.Checked))
+                         is_primary=self._checked(r, 5))
             for r in range(self.contacts.rowCount())
         )
         return CustomerDraft(
@@ -357,10 +360,10 @@ class CustomerDialog(QDialog):
             row1.addWidget(QLabel(label))
             row1.addWidget(w)
         row2 = QHBoxLayout()
-        for label, w in ((self.tr("数量"), self.p_qty), (self.tr("金额"), self.p_amount),
-                         (self.tr("质保到期"), self.p_warranty)):
+        for label, field in ((self.tr("数量"), self.p_qty), (self.tr("金额"), self.p_amount),
+                             (self.tr("质保到期"), self.p_warranty)):
             row2.addWidget(QLabel(label))
-            row2.addWidget(w)
+            row2.addWidget(field)
         row2.addWidget(add)
         form.addRow(row1)
         form.addRow(row2)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
@@ -31,8 +31,9 @@ class CustomerTableModel(RowTableModel[CustomerRow]):
         COL_CREATED = range(10)
     HEADERS = ("客户编号", "客户名称", "等级", "类别", "联系人", "电话", "区域", "负责人", "状态", "建档日期")
     # column -> sort key understood by the query builder (None: not sortable)
-    SORT_KEYS = {COL_CODE: "code", COL_NAME: "name", COL_GRADE: "grade", COL_CATEGORY: "category",
-                 COL_REGION: "region", COL_STATUS: "status", COL_CREATED: "created_on"}
+    SORT_KEYS: ClassVar[dict[int, str]] = {
+        COL_CODE: "code", COL_NAME: "name", COL_GRADE: "grade", COL_CATEGORY: "category", COL_REGION: "region",
+        COL_STATUS: "status", COL_CREATED: "created_on"}
 
     def __init__(self, ctx: ServiceContext, page_size: int = customer_service.PAGE_SIZE, parent=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(parent)

@@ -120,7 +120,7 @@ class CustomersTab(QWidget):
         # ``doubleClicked`` as well opened the file a second time.
         self.table.activated.connect(lambda _i: self.open_current())
 
-        QShortcut(QKeySequence.StandardKey.Find, self, activated=self._focus_search)
+        QShortcut(QKeySequence.StandardKey.Find, self, self._focus_search)
         open_action = QAction(self)
         open_action.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
         open_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)

@@ -99,7 +99,7 @@ class ImportWizard(QWizard):
         self.preview: SheetPreview | None = None
         self.mapping: dict[str, int] = {}
         self.report: ValidationReport | None = None
-        self.result: ImportResult | None = None
+        self.import_result: ImportResult | None = None  # not .result: QDialog.result()
         self.task: ProgressTask | None = None
         self.busy = False
         self._threads: list[QThread] = []
@@ -134,12 +134,12 @@ class ImportWizard(QWizard):
         """Run ``fn`` in a worker thread; the callbacks run on the GUI thread. Pages are not complete meanwhile."""
         self._set_busy(True)
         call = _Callback(self, on_done, on_error)
-        call.thread = start_worker(self, fn, call.done, call.failed)
-        self._threads.append(call.thread)
+        call.worker = start_worker(self, fn, call.done, call.failed)
+        self._threads.append(call.worker)
 
     def _finished(self, call: _Callback) -> None:
-        if call.thread in self._threads:
-            self._threads.remove(call.thread)
+        if call.worker in self._threads:
+            self._threads.remove(call.worker)
         self._set_busy(False)
 
     def _set_busy(self, busy: bool) -> None:
@@ -186,7 +186,7 @@ class _Callback(QObject):
         super().__init__(wizard)
         self.wizard = wizard
         self.on_done, self.on_error = on_done, on_error
-        self.thread: QThread | None = None
+        self.worker: QThread | None = None  # not .thread: QObject.thread()
 
     def done(self, result: Any) -> None:
         self.wizard._finished(self)
@@ -682,7 +682,7 @@ class ImportPage(QWizardPage):
     def _finish(self, result: ImportResult | None, error: str = "") -> None:
         self.finished = True
         self.cancel_button.setEnabled(False)
-        self.w.result = result
+        self.w.import_result = result
         self.w.summary_page.error = error
         self.completeChanged.emit()
         if result is not None and result.imported:
@@ -733,7 +733,7 @@ class SummaryPage(QWizardPage):
         self._armed = False
 
     def _undo_clicked(self) -> None:
-        r = self.w.result
+        r = self.w.import_result
         if r is None or r.run_id is None or self.w.busy:
             return
         if not self._armed:  # first click: say exactly what the second one does
@@ -762,7 +762,7 @@ class SummaryPage(QWizardPage):
         self.undo_message.setText(str(exc))
 
     def initializePage(self) -> None:
-        r = self.w.result
+        r = self.w.import_result
         self._armed = False
         self.undo_button.setText(self.tr("撤销本次导入…"))
         self.undo_button.setEnabled(True)

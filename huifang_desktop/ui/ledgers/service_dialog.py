@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate, QDateTime, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,7 +41,7 @@ from huifang_desktop.services.service_records import ServiceDraft, ServiceRecord
 from huifang_desktop.storage.queries import CustomerFilter
 from huifang_desktop.ui.common.feedback import mark_fields, report_in_form
 from huifang_desktop.ui.common.fit import fit_to_screen
-from huifang_desktop.ui.common.forms import form_row
+from huifang_desktop.ui.common.forms import form_row, picked_date, picked_datetime, qdatetime
 
 SEARCH_DELAY_MS = 200
 CUSTOMER_MATCHES = 30
@@ -81,7 +81,7 @@ class CustomerPicker(QWidget):
         self.search.textChanged.connect(self._timer.start)
         self.search.returnPressed.connect(self.find)
 
-    def find(self) -> None:
+    def find(self) -> None:  # type: ignore[override]  # hides QWidget.find(WId), which no caller wants here
         self._timer.stop()
         text = self.search.text().strip()
         keep = self.customer_id()
@@ -109,6 +109,9 @@ class ServiceRecordDialog(QDialog):
     """New (``record_id`` None) or existing service record; emits ``saved`` with the saved detail."""
 
     saved = Signal(object)
+    # The 服务结果 field, named as the record's field (error marking goes by that name); it hides
+    # QDialog.result(), which nothing here reads.
+    result: QLineEdit  # type: ignore[assignment]
 
     def __init__(self, ctx: ServiceContext, record_id: int | None = None, parent: QWidget | None = None, *,
                  customer: tuple[int, str, str] | None = None) -> None:
@@ -143,9 +146,9 @@ class ServiceRecordDialog(QDialog):
         self.parts_quantity.setRange(0, 99_999)
         self.parts_amount = QLineEdit()
         self.cost = QLineEdit()
-        for edit in (self.parts_amount, self.cost):
-            edit.setPlaceholderText(self.tr("元，如 1200.50"))
-            edit.setAlignment(Qt.AlignmentFlag.AlignRight)
+        for money in (self.parts_amount, self.cost):
+            money.setPlaceholderText(self.tr("元，如 1200.50"))
+            money.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.result = QLineEdit()
         self.feedback = QLineEdit()
         self.satisfaction = QComboBox()
@@ -192,7 +195,7 @@ class ServiceRecordDialog(QDialog):
         self.follow_table.horizontalHeader().setStretchLastSection(True)
         self.follow_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.follow_table.setFixedHeight(110)
-        self.follow_at = QDateTimeEdit(QDateTime(ctx.now()))
+        self.follow_at = QDateTimeEdit(qdatetime(ctx.now()))
         self.follow_at.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.follow_at.setCalendarPopup(True)
         self.follow_person = QLineEdit()
@@ -228,7 +231,7 @@ class ServiceRecordDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Close).setText(self.tr("关闭"))
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
-        QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
+        QShortcut(QKeySequence.StandardKey.Save, self).activated.connect(self.save)
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -296,8 +299,8 @@ class ServiceRecordDialog(QDialog):
     # --- saving --------------------------------------------------------------------------------------
     def draft(self) -> ServiceDraft:
         status = self.status.currentText()
-        served = self.served_on.date().toPython()
-        done = self.completed_on.date().toPython() if status == ServiceStatus.DONE.value else None
+        served = picked_date(self.served_on)
+        done = picked_date(self.completed_on) if status == ServiceStatus.DONE.value else None
         return ServiceDraft(
             customer_id=self.customer.customer_id(), served_on=served, kind=self.kind.currentText(),
             status=status,
@@ -336,7 +339,7 @@ class ServiceRecordDialog(QDialog):
         self.message.clear()
         try:
             saved = service.add_follow_up(
-                self.ctx, self.detail.id, at=self.follow_at.dateTime().toPython(),
+                self.ctx, self.detail.id, at=picked_datetime(self.follow_at),
                 person=self.follow_person.text(),
                 result=self.follow_result.currentText(), note=self.follow_note.text(),
                 expected_version=self.detail.version)

@@ -176,9 +176,9 @@ class LedgersTab(QWidget):
         tools.addWidget(self.save_filter_button)
         tools.addWidget(self.delete_filter_button)
         tools.addStretch(1)
-        for w in (self.new_button, self.edit_button, self.attachments_button, self.columns_button, self.export_button,
-                  self.print_button, self.refresh_button):
-            tools.addWidget(w)
+        for button in (self.new_button, self.edit_button, self.attachments_button, self.columns_button,
+                       self.export_button, self.print_button, self.refresh_button):
+            tools.addWidget(button)
         bottom = QHBoxLayout()
         bottom.addWidget(self.summary_label, 1)
         right = QVBoxLayout()
@@ -232,15 +232,15 @@ class LedgersTab(QWidget):
         self.table.doubleClicked.connect(lambda _i: self.edit_current())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
 
-        QShortcut(QKeySequence.StandardKey.Find, self, activated=self._focus_search)
-        QShortcut(QKeySequence("F5"), self, activated=self.refresh)
-        QShortcut(QKeySequence("Ctrl+E"), self, activated=self.export)
-        QShortcut(QKeySequence.StandardKey.Print, self, activated=self.print_ledger)
-        QShortcut(QKeySequence("Ctrl+Shift+S"), self, activated=self.save_current_filter)
-        QShortcut(QKeySequence(Qt.Key.Key_Insert), self, activated=self.new_record)
+        QShortcut(QKeySequence.StandardKey.Find, self, self._focus_search)
+        QShortcut(QKeySequence("F5"), self, self.refresh)
+        QShortcut(QKeySequence("Ctrl+E"), self, self.export)
+        QShortcut(QKeySequence.StandardKey.Print, self, self.print_ledger)
+        QShortcut(QKeySequence("Ctrl+Shift+S"), self, self.save_current_filter)
+        QShortcut(QKeySequence(Qt.Key.Key_Insert), self, self.new_record)
         for n in range(1, len(Ledger) + 1):
             QShortcut(QKeySequence(f"Ctrl+{n}"), self,
-                      activated=lambda row=n - 1: self.picker.setCurrentRow(row))
+                      lambda row=n - 1: self.picker.setCurrentRow(row))
         edit_action = QAction(self)
         edit_action.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
         edit_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -270,7 +270,7 @@ class LedgersTab(QWidget):
     @staticmethod
     def _select_data(combo: QComboBox, value: Any) -> None:
         at = combo.findData(value)
-        combo.setCurrentIndex(at if at >= 0 else 0)
+        combo.setCurrentIndex(max(at, 0))
 
     # --- ledgers -------------------------------------------------------------------------------------
     def _picked(self, row: int) -> None:

@@ -90,9 +90,9 @@ class AuditLogPage(QWidget):
         filters = QHBoxLayout()
         fields = ((None, self.user), (None, self.entity), (None, self.text), (self.tr("操作"), self.action),
                   (self.tr("从"), self.start), (self.tr("到"), self.end))
-        for label, widget in fields:
-            if label:
-                filters.addWidget(QLabel(label))
+        for caption, widget in fields:
+            if caption:
+                filters.addWidget(QLabel(caption))
             filters.addWidget(widget)
         filters.addWidget(self.search_button)
         filters.addStretch(1)
@@ -111,7 +111,9 @@ class AuditLogPage(QWidget):
 
         self.search_button.clicked.connect(self.search)
         self.text.returnPressed.connect(self.search)
-        self.action.lineEdit().returnPressed.connect(self.search)
+        action_line = self.action.lineEdit()
+        assert action_line is not None  # the box is editable (above)
+        action_line.returnPressed.connect(self.search)
         self.user.activated.connect(lambda _i: self.search())
         self.entity.activated.connect(lambda _i: self.search())
         self.prev_button.clicked.connect(lambda: self.go(self.page - 1))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QDate, QDateTime, QSize
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -33,6 +33,7 @@ from huifang_desktop.ui.calendar.record_dialog import VisitRecordDialog
 from huifang_desktop.ui.calendar.report_dialog import VisitReportDialog
 from huifang_desktop.ui.common.feedback import report_in_form
 from huifang_desktop.ui.common.fit import fit_to_screen
+from huifang_desktop.ui.common.forms import qdate, qdatetime
 
 
 class RecordCorrectionDialog(VisitRecordDialog):
@@ -47,7 +48,7 @@ class RecordCorrectionDialog(VisitRecordDialog):
         self.contact_phone.setText(row.contact_phone)
         self.visit_type.setCurrentText(row.visit_type)
         self.method.setCurrentText(row.method)
-        self.visited_at.setDateTime(QDateTime(row.visited_at))
+        self.visited_at.setDateTime(qdatetime(row.visited_at))
         self.visitor.setText(row.visitor)
         self.content.setPlainText(row.content)
         self.feedback.setPlainText(row.feedback)
@@ -85,11 +86,11 @@ class ReportCorrectionDialog(VisitReportDialog):
         super().__init__(ctx, parent)
         self.report = report
         self.setWindowTitle(self.tr("修改回访报告表 {0}").format(report.number))
-        self.start.setDate(QDate(report.period_start))
-        self.end.setDate(QDate(report.period_end))
+        self.start.setDate(qdate(report.period_start))
+        self.end.setDate(qdate(report.period_end))
         self.make_draft()
         self.problems.setPlainText(report.problems)
-        self.actions.setPlainText(report.actions)
+        self.actions_box.setPlainText(report.actions)
         self.evaluation.setPlainText(report.evaluation)
         self.start.setEnabled(False)  # the period is the report's
         self.end.setEnabled(False)
@@ -99,6 +100,10 @@ class ReportCorrectionDialog(VisitReportDialog):
 
 class HandlingDialog(QDialog):
     """调查情况, 原因, 处理措施, 处理结果 and the reply text of a returned complaint; saved and resubmitted."""
+
+    # The 处理结果 box, named as the complaint's field (error marking goes by that name); it hides
+    # QDialog.result(), which nothing here reads.
+    result: QPlainTextEdit  # type: ignore[assignment]
 
     def __init__(self, ctx: ServiceContext, detail: ComplaintDetail, comment: str = "",
                  parent: QWidget | None = None) -> None:

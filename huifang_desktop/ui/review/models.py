@@ -129,7 +129,8 @@ class ReviewTreeModel(QAbstractItemModel):
         if item is None or not self.checkable(item):
             return
         state = Qt.CheckState.Unchecked if key_of(item) in self.checked else Qt.CheckState.Checked
-        self.setData(index.siblingAtColumn(0), state.value, Qt.ItemDataRole.CheckStateRole)
+        # sibling(): a QPersistentModelIndex has no siblingAtColumn()
+        self.setData(index.sibling(index.row(), 0), state.value, Qt.ItemDataRole.CheckStateRole)
 
     # --- the tree -------------------------------------------------------------------------------------------
     def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import replace
+from itertools import pairwise
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
@@ -199,7 +200,7 @@ class ReviewPage(QWidget):
         order = (self.tree, self.comment, self.sign_button, self.return_button, self.reopen_button,
                  self.edit_button, self.resubmit_button, self.view, self.batch_button, self.reload_button,
                  self.mode)
-        for first, second in zip(order, order[1:], strict=False):  # Tab from the queue goes to 指导意见
+        for first, second in pairwise(order):  # Tab from the queue goes to 指导意见
             QWidget.setTabOrder(first, second)
 
         self.mode.currentIndexChanged.connect(lambda _i: self.reload())
@@ -354,7 +355,7 @@ class ReviewPage(QWidget):
         """Check every signed item against its hashes (签字后被修改), a few hundred rows per step on a timer of
         this page: the GUI stays responsive and nothing outlives the page."""
         self.tampered = []
-        self.scan_cursor: review_service.ScanCursor | None = review_service.ScanCursor()
+        self.scan_cursor = review_service.ScanCursor()
         self.scan_timer.start(SCAN_DELAY_MS)
 
     def _scan_step(self) -> None:

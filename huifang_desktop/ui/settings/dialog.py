@@ -86,7 +86,7 @@ class SettingsDialog(QDialog):
             cancel.setText(self.tr("取消"))
             for b in (self.apply_button, cancel):
                 b.setAutoDefault(False)  # Enter always means 确定
-            QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save_and_close)
+            QShortcut(QKeySequence.StandardKey.Save, self, self.save_and_close)
         else:
             close = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
             close.setText(self.tr("关闭"))

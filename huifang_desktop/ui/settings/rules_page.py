@@ -268,8 +268,8 @@ class RulesPage(SettingsPage):
         self.follow_method = method_combo()
 
         retry_line = QHBoxLayout()
-        for _r, box in self.retry_boxes:
-            retry_line.addWidget(box)
+        for _r, check in self.retry_boxes:
+            retry_line.addWidget(check)
         retry_line.addStretch(1)
         self.retry_widget = QWidget()
         self.retry_widget.setObjectName("retry_results")
@@ -503,7 +503,9 @@ class RulesPage(SettingsPage):
     def add_grade(self) -> None:
         row = self._append_grade("", "30")
         self.routine_table.setCurrentCell(row, 0)
-        self.routine_table.editItem(self.routine_table.item(row, 0))
+        item = self.routine_table.item(row, 0)
+        if item is not None:  # set just above
+            self.routine_table.editItem(item)
         self.content_changed.emit()
 
     def remove_grade(self) -> None:
@@ -518,8 +520,8 @@ class RulesPage(SettingsPage):
         out: list[tuple[str, int]] = []
         table = self.routine_table
         for row in range(table.rowCount()):
-            grade = (table.item(row, 0).text() if table.item(row, 0) else "").strip()
-            text = (table.item(row, 1).text() if table.item(row, 1) else "").strip()
+            grade = (item.text() if (item := table.item(row, 0)) else "").strip()
+            text = (item.text() if (item := table.item(row, 1)) else "").strip()
             if not grade and not text:
                 continue
             if not grade:

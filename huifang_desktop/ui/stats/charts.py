@@ -129,4 +129,4 @@ def chart_widget(report: StatsReport, spec: ChartSpec, parent: QWidget | None = 
     return view
 
 
-__all__ = ["charts_available", "chart_widget"]
+__all__ = ["chart_widget", "charts_available"]

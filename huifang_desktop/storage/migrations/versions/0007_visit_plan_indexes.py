@@ -13,7 +13,6 @@ Create Date: 2026-11-24 22:30:00.000000
 """
 from alembic import op
 
-
 revision = '0007'
 down_revision = '0006'
 branch_labels = None

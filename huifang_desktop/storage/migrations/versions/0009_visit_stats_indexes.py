@@ -15,7 +15,6 @@ Create Date: 2026-11-25 10:00:00.000000
 """
 from alembic import op
 
-
 revision = '0009'
 down_revision = '0008'
 branch_labels = None

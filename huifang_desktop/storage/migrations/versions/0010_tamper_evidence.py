@@ -75,7 +75,7 @@ def upgrade() -> None:
         params = []
         for r in rows:
             seq += 1
-            digest = hash_row(seq, prev, r._mapping)
+            digest = hash_row(seq, prev, r._asdict())
             params.append({'b_id': r.id, 'b_seq': seq, 'b_prev': prev, 'b_hash': digest})
             prev = digest
         conn.execute(update, params)

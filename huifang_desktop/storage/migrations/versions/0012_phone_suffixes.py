@@ -31,7 +31,7 @@ _contact = sa.table('contact', sa.column('customer_id', sa.Integer), sa.column('
 _suffix = sa.table('contact_phone_suffix', sa.column('suffix', sa.String), sa.column('customer_id', sa.Integer))
 
 
-def _suffixes(code: str, numbers: list) -> set:
+def _suffixes(code: str, numbers: list[str | None]) -> set[str]:
     out = {'#' + code[i:] for i in range(len(code) - 2) if code[i:].isdigit()}  # the 客户编号's endings
     for stored in numbers:
         digits = ''.join(ch for ch in (stored or '').partition('x')[0] if ch.isdigit())
@@ -56,7 +56,7 @@ def upgrade() -> None:
             break
         first, last_id = customers[0].id, customers[-1].id
         codes = {cid: code for cid, code, _phone in customers}
-        numbers: dict = {cid: [phone] for cid, _code, phone in customers}
+        numbers: dict[int, list[str | None]] = {cid: [phone] for cid, _code, phone in customers}
         for cid, phone, mobile in conn.execute(
                 sa.select(_contact.c.customer_id, _contact.c.phone, _contact.c.mobile)
                 .where(_contact.c.customer_id.between(first, last_id))):
