@@ -53,10 +53,10 @@ from bench.common import (
     time_ms,
 )
 from bench.office import BENCH_PROFILE
+from huifang_desktop.demo import generate_demo
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.services import visits
 from huifang_desktop.services.context import ServiceContext, UserInfo
-from huifang_desktop.demo import generate_demo
 from huifang_desktop.storage.db import make_engine, make_session_factory, sqlite_url, upgrade
 
 TODAY = date(2026, 11, 24)

@@ -83,9 +83,15 @@ def demo_db(customers: int, seed: int = 1, *, rebuild: bool = False,
     The file is built under a temporary name and renamed when complete, so an interrupted build is never
     reused. The cached file is only read by the benchmarks.
     """
-    from huifang_desktop.services.context import ServiceContext
     from huifang_desktop.demo import generate_demo
-    from huifang_desktop.storage.db import head_revision, make_engine, make_session_factory, sqlite_url, upgrade
+    from huifang_desktop.services.context import ServiceContext
+    from huifang_desktop.storage.db import (
+        head_revision,
+        make_engine,
+        make_session_factory,
+        sqlite_url,
+        upgrade,
+    )
 
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     target = CACHE_DIR / f"{customers}-{seed}-rev{head_revision()}.db"

@@ -103,9 +103,15 @@ def _say(text: str, *, end: str = "\n") -> None:
 
 def office_db(size: OfficeSize, seed: int = 1, *, rebuild: bool = False) -> Office:
     """The cached office of ``size`` (built now when missing, stale or ``rebuild``)."""
-    from huifang_desktop.services.context import ServiceContext
     from huifang_desktop.demo import generate_demo
-    from huifang_desktop.storage.db import head_revision, make_engine, make_session_factory, sqlite_url, upgrade
+    from huifang_desktop.services.context import ServiceContext
+    from huifang_desktop.storage.db import (
+        head_revision,
+        make_engine,
+        make_session_factory,
+        sqlite_url,
+        upgrade,
+    )
 
     revision = head_revision()
     CACHE_DIR.mkdir(parents=True, exist_ok=True)

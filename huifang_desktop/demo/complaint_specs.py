@@ -349,7 +349,7 @@ class RowGenerator:
 
     # ids and numbers
     def new_id(self, table: str) -> int:
-        value = getattr(self.ids, table)
+        value: int = getattr(self.ids, table)
         setattr(self.ids, table, value + 1)
         return value
 

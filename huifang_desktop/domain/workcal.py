@@ -131,7 +131,7 @@ def package_names(year: int) -> dict[date, str]:
 def _package() -> tuple[Mapping[date, Any], Mapping[date, Any]]:
     """chinesecalendar's (holidays, 调休 working days), each date → its holiday's name."""
     try:
-        from chinese_calendar import constants  # type: ignore[import-untyped]
+        from chinese_calendar import constants
     except ImportError:  # pragma: no cover - the dependency is declared; keep working without it
         return {}, {}
     return constants.holidays, constants.workdays

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from huifang_desktop.domain.errors import FieldError, ValidationError
 
 __all__ = [
@@ -37,7 +39,7 @@ class ConflictError(ServiceError):
 class DuplicateWarning(ServiceError):
     """Likely duplicates found; the caller may confirm and save anyway."""
 
-    def __init__(self, hits: list) -> None:  # list[DuplicateHit]
+    def __init__(self, hits: list[Any]) -> None:  # list[DuplicateHit]
         self.hits = hits
         lines = "；".join(f"{h.code} {h.name}（{h.reason}）" if h.code else h.reason for h in hits[:5])
         super().__init__(f"可能与已有客户重复：{lines}")

@@ -31,9 +31,9 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, and_, func, or_, select, tuple_, union_all, update
+from sqlalchemy import Connection, Table, and_, func, or_, select, tuple_, union_all, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -108,7 +108,8 @@ class ServiceOptions:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ServiceOptions:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known})
+        clean: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
+        return cls(**clean)
 
 
 def load_options(ctx: ServiceContext) -> ServiceOptions:
@@ -580,7 +581,11 @@ def list_service_records(ctx: ServiceContext, f: ServiceFilter = ServiceFilter()
         conn = s.connection()
         q = q.where(*service_conditions(ctx, f, text_ids(conn, f.text)))
         rows = conn.execute(q.limit(limit)).all()
-    return [ServiceRow(*r[:10], r[10] or "", *r[11:15]) for r in rows]
+    out: list[ServiceRow] = []
+    for r in rows:
+        values: list[Any] = [*r[:10], r[10] or "", *r[11:15]]
+        out.append(ServiceRow(*values))
+    return out
 
 
 def count_service_records(ctx: ServiceContext, f: ServiceFilter = ServiceFilter()) -> int:
@@ -745,7 +750,8 @@ def _plan_repair_visit(ctx: ServiceContext, record_id: int, options: ServiceOpti
     if plan_id is not None and plan_id != linked:
         # A plain UPDATE: linking the plan is bookkeeping, it must not bump the version the dialog holds.
         with ctx.sessions() as s, s.begin():
-            s.execute(update(ServiceRecord.__table__).where(ServiceRecord.__table__.c.id == record_id)
+            table = cast(Table, ServiceRecord.__table__)
+            s.execute(update(table).where(table.c.id == record_id)
                       .values(visit_plan_id=plan_id))
     if planned:
         return f"已安排维修回访：{planned[0].due:%Y-%m-%d} 前，{planned[0].owner or '负责人待定'}。"

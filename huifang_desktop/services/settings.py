@@ -149,7 +149,7 @@ def settings_from(data: Any) -> OfficeSettings:
     if not isinstance(data, dict):
         raise ServiceError("办公设置已损坏（不是一组设置），请管理员在“设置”中重新保存，或从备份恢复。")
     known = {f.name for f in fields(OfficeSettings)}
-    clean = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known}
+    clean: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known}
     return OfficeSettings(**clean)
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from huifang_desktop import app as program
 from huifang_desktop.config import AppPaths
-from huifang_desktop.services import users
 from huifang_desktop.demo import generate_demo
+from huifang_desktop.services import users
 from huifang_desktop.ui.login import LoginDialog
 from tests.ui.test_startup import _run
 

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from huifang_desktop.config import AppPaths
-from huifang_desktop.services import users
 from huifang_desktop.demo import generate_demo
+from huifang_desktop.services import users
 from huifang_desktop.ui.common import fit
 from huifang_desktop.ui.main_window import MainWindow
 from huifang_desktop.ui.screenshots import DIALOGS

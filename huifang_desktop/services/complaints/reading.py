@@ -303,7 +303,9 @@ def find_id(ctx: ServiceContext, number_or_id: str | int) -> int:
     complaint the acting user may not see is not found either (the same message: no probing numbers)."""
     text = clean_text(str(number_or_id))
     cond = complaint_visibility(ctx)
-    scoped = (lambda q: q) if cond is None else (lambda q: q.where(cond))
+    def scoped(q: Any) -> Any:
+        return q if cond is None else q.where(cond)
+
     with ctx.sessions() as s:
         found = s.execute(scoped(select(Complaint.id).where(Complaint.number == text))).scalar()
         if found is None and text.isdigit() and int(text) <= MAX_DB_ID:  # a larger number is no id

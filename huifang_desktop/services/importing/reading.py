@@ -184,16 +184,16 @@ def _parser_class() -> type:
     programs write their exports): the text and the rich-text runs' text, as ``Text.content`` gives,
     without building openpyxl's serialisable objects for every cell, and its column from the letters of the
     cell's reference (remembered per letters) — :meth:`_Book.rows` reads only a cell's column and value."""
-    from openpyxl.utils.cell import column_index_from_string  # type: ignore[import-untyped]
-    from openpyxl.worksheet._reader import WorkSheetParser  # type: ignore[import-untyped]
+    from openpyxl.utils.cell import column_index_from_string
+    from openpyxl.worksheet._reader import WorkSheetParser
 
     is_tag, t_tag, r_tag = f"{_SHEET_NS}is", f"{_SHEET_NS}t", f"{_SHEET_NS}r"
     columns: dict[str, int] = {}
 
-    class _Parser(WorkSheetParser):  # type: ignore[misc]
+    class _Parser(WorkSheetParser):
         def parse_cell(self, element: Any) -> dict[str, Any]:
             if element.get("t") != "inlineStr":
-                return super().parse_cell(element)  # type: ignore[no-any-return]
+                return super().parse_cell(element)
             coordinate = element.get("r")
             if coordinate:
                 letters = coordinate.rstrip("0123456789")
@@ -221,8 +221,8 @@ class _Book:
     only as far as it is read."""
 
     def __init__(self, p: Path) -> None:
-        from openpyxl.reader.excel import ExcelReader  # type: ignore[import-untyped]
-        from openpyxl.styles.stylesheet import apply_stylesheet  # type: ignore[import-untyped]
+        from openpyxl.reader.excel import ExcelReader
+        from openpyxl.styles.stylesheet import apply_stylesheet
 
         self.reader = ExcelReader(p, read_only=True, data_only=True)
         try:
@@ -243,7 +243,8 @@ class _Book:
         wb = self.reader.wb
         with self.reader.archive.open(target) as src:
             parser = _parser_class()(src, self.reader.shared_strings, data_only=True, epoch=wb.epoch,
-                                     date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+                                     date_formats=wb._date_formats,  # type: ignore[attr-defined]
+                                     timedelta_formats=wb._timedelta_formats)  # type: ignore[attr-defined]
             dims = parser.row_dimensions
             for idx, cells in parser.parse():
                 attrs = dims.get(str(idx))

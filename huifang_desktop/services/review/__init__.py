@@ -51,7 +51,7 @@ from huifang_desktop.services.audit import (
     readable,
 )
 from huifang_desktop.services.audit import ENTITY_LABELS as ENTITY_LABELS
-from huifang_desktop.services.audit import FIELD_LABELS as FIELD_LABELS
+from huifang_desktop.services.audit_labels import FIELD_LABELS as FIELD_LABELS
 from huifang_desktop.services.review.item import detail, get_report
 from huifang_desktop.services.review.model import RULES_KEY as RULES_KEY
 from huifang_desktop.services.review.model import (

@@ -49,7 +49,7 @@ from huifang_desktop.storage.models import (
 # --- helpers -----------------------------------------------------------------------------------------
 
 def _status(kind: ReviewKind, row: Any) -> str:
-    return row.review_status if kind is ReviewKind.COMPLAINT else row.status
+    return str(row.review_status if kind is ReviewKind.COMPLAINT else row.status)
 
 
 def _set_status(kind: ReviewKind, row: Any, value: ReviewStatus) -> None:
@@ -65,7 +65,8 @@ _OWNER_ATTR = {ReviewKind.RECORD: "visitor_id", ReviewKind.REPORT: "clerk_id",
 
 def _owner_id(kind: ReviewKind, row: Any) -> int | None:
     """The clerk an item belongs to: the visitor, the report's writer, the complaint's handler."""
-    return getattr(row, _OWNER_ATTR[kind])
+    owner: int | None = getattr(row, _OWNER_ATTR[kind])
+    return owner
 
 
 def _status_col(kind: ReviewKind) -> Any:
@@ -166,15 +167,18 @@ def _title(kind: ReviewKind, row: Any, customer: str = "") -> str:
         if row.period_start == row.period_end:
             return f"{row.period_start:%Y-%m-%d}"
         return f"{row.period_start:%Y-%m-%d}～{row.period_end:%Y-%m-%d}"
-    return row.subject
+    return str(row.subject)
 
 
 def _day(kind: ReviewKind, row: Any) -> date:
+    day: date
     if kind is ReviewKind.RECORD:
-        return row.visited_at.date()
-    if kind is ReviewKind.REPORT:
-        return row.period_end
-    return (row.closed_at or row.updated_at).date()
+        day = row.visited_at.date()
+    elif kind is ReviewKind.REPORT:
+        day = row.period_end
+    else:
+        day = (row.closed_at or row.updated_at).date()
+    return day
 
 
 def _due_basis(kind: ReviewKind, row: Any) -> date:
