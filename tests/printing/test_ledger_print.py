@@ -7,7 +7,7 @@ import io
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from huifang_desktop.services.printing.ledger import _ledger_fit
+from huifang_desktop.services.ledgers.visit_print import _ledger_fit
 from pypdf import PdfReader
 
 from huifang_desktop.printing import render_table
