@@ -108,7 +108,7 @@ class ComplaintDetailPane(ComplaintDetailView):
         if d is None:
             return
         form = self.forms[key]
-        now = QDateTime(self.ctx.now())
+        now = QDateTime(self.ctx.now())  # type: ignore[call-overload]  # PySide6 converts a datetime
         if key == "visit":
             self.visit_time.setDateTime(now)
             self.visit_result.setCurrentIndex(0)
@@ -190,8 +190,9 @@ class ComplaintDetailPane(ComplaintDetailView):
             return
         if "edit" in d.actions and self._handling_draft() != self._handling_shown:
             # what is on screen counts: save the typed handling first, then move on with its new version
-            saved = self._run(lambda: complaint_service.save_handling(self.ctx, d.id, self._handling_draft(),
-                                                                      d.version), "", self.handling_fields)
+            shown = d
+            saved = self._run(lambda: complaint_service.save_handling(self.ctx, shown.id, self._handling_draft(),
+                                                                      shown.version), "", self.handling_fields)
             if saved is None:
                 return
             d = saved
@@ -222,7 +223,8 @@ class ComplaintDetailPane(ComplaintDetailView):
         draft = ClosingVisitDraft(
             result=self.visit_result.currentText(),
             satisfaction=(self.visit_satisfaction.currentData() or "") if self.visit_satisfaction.isEnabled()
-            else "", method=self.visit_method.currentText(), visited_at=self.visit_time.dateTime().toPython(),
+            else "", method=self.visit_method.currentText(),
+            visited_at=self.visit_time.dateTime().toPython(),  # type: ignore[arg-type]  # a datetime
             note=self.visit_note.text())
         done = self._run(lambda: complaint_service.record_closing_visit(self.ctx, d.id, draft), "",
                          self.forms["visit"].fields)

@@ -143,7 +143,7 @@ class ComplaintDetailView(ComplaintDetailLayout):
         self.measures.setPlainText(d.measures)
         self.result.setPlainText(d.result)
         self.replied.setChecked(d.replied_at is not None)
-        self.replied_at.setDateTime(QDateTime(d.replied_at or self.ctx.now()))
+        self.replied_at.setDateTime(QDateTime(d.replied_at or self.ctx.now()))  # type: ignore[call-overload]
         if d.reply_way:
             self.reply_way.setCurrentText(d.reply_way)
         self.reply_text.setPlainText(d.reply_text)
@@ -196,8 +196,8 @@ class ComplaintDetailView(ComplaintDetailLayout):
             b.setEnabled(enabled)
             b.setToolTip("" if enabled else self._why_not(key, d))
         if self.form_box.isVisible():
-            key = self._current_form_key()
-            if key is not None and key not in d.actions:
+            open_key = self._current_form_key()
+            if open_key is not None and open_key not in d.actions:
                 self.close_form()
         self.add_attachment_button.setEnabled("attach" in d.actions)
         self.attachment_kind.setEnabled("attach" in d.actions)
@@ -240,7 +240,7 @@ class ComplaintDetailView(ComplaintDetailLayout):
         return HandlingDraft(
             investigation=self.investigation.toPlainText(), cause=self.cause.toPlainText(),
             measures=self.measures.toPlainText(), result=self.result.toPlainText(),
-            replied_at=self.replied_at.dateTime().toPython() if replied else None,
+            replied_at=self.replied_at.dateTime().toPython() if replied else None,  # type: ignore[arg-type]
             reply_way=self.reply_way.currentText() if replied else "",
             reply_text=self.reply_text.toPlainText())
 
