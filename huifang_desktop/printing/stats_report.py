@@ -25,21 +25,12 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from huifang_desktop.domain.stats import ChartKind, ChartSpec, ReportTable, StatsReport
+from huifang_desktop.printing.draw import _draw_page, _footer_texts, _write
 from huifang_desktop.printing.fonts import register_font
-from huifang_desktop.printing.render import (
-    BOLD,
-    GREY,
-    MM,
-    Output,
-    PageLayout,
-    RenderCancelled,
-    _draw_page,
-    _footer_texts,
-    _metrics,
-    _paint_form,
-    _write,
-    layout_form,
-)
+from huifang_desktop.printing.layout import layout_form
+from huifang_desktop.printing.measure import MM, _metrics
+from huifang_desktop.printing.pages import BOLD, GREY, Output, PageLayout, RenderCancelled
+from huifang_desktop.printing.render import _paint_form
 from huifang_desktop.printing.templates import FormTemplate
 
 PALETTE = (colors.HexColor("#2f6fb0"), colors.HexColor("#e07b28"), colors.HexColor("#3f9b5a"),

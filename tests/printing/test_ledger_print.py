@@ -7,11 +7,11 @@ import io
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from huifang_desktop.services.ledgers.visit_print import _ledger_fit
 from pypdf import PdfReader
 
 from huifang_desktop.printing import render_table
 from huifang_desktop.services.ledgers import DONE_COLUMN, ledger_columns
+from huifang_desktop.services.ledgers.visit_print import _ledger_fit
 
 NOW = datetime(2026, 11, 24, 10, 0)
 LONG_PROBLEM = "客户反映冷却泵在夜班时段持续异响，已两次报修仍未解决，要求厂家派工程师到现场检测并书面答复处理结果和时间。"

@@ -137,3 +137,10 @@ def print_gaps(ctx: Any, today: date) -> None:
     years = holidays.unknown_years(ctx, today)
     if years:
         print(gap_text(years))
+
+
+def cmd_holidays(ctx: Any, args: argparse.Namespace, paths: Any) -> int:
+    return run(ctx, args)
+
+
+COMMANDS = {"holidays": cmd_holidays}
