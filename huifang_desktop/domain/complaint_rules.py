@@ -23,7 +23,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from huifang_desktop.domain.complaints import BySeverity, Severity, pick_user
+from huifang_desktop.domain.complaints import (
+    BySeverity,
+    ComplaintPolicy,
+    Deadlines,
+    MessageKind,
+    Severity,
+    deadlines,
+    pick_user,
+)
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Role, reaches_level
 from huifang_desktop.domain.validation import clean_text
@@ -264,6 +272,25 @@ def origin_handling_due(received_at: datetime, origin: str, rules: ComplaintRule
                             tzinfo=received_at.tzinfo)
 
 
+def rule_book_deadlines(received_at: datetime, kind: MessageKind | str, severity: Severity | str,
+                        policy: ComplaintPolicy, rules: ComplaintRules, cal: WorkCalendar, *, special: bool = False,
+                        promised_on: date | None = None, origin: str = "") -> Deadlines:
+    """:func:`~huifang_desktop.domain.complaints.deadlines` with the rule books' variants: a 咨询 within
+    N office hours (:func:`consultation_due`), a 建议 by the date promised at intake (else the default), and a
+    complaint's handling limit by customer origin when the office sets one (not for 特殊情况)."""
+    kind = MessageKind(kind)
+    if kind is MessageKind.CONSULTATION:
+        due = consultation_due(received_at, rules, cal, policy.workday_end)
+        return Deadlines(due, due)
+    if kind is MessageKind.SUGGESTION and promised_on is not None:
+        due = promised_reply_due(received_at, promised_on, cal, policy.workday_end)
+        return Deadlines(due, due)
+    base = deadlines(received_at, kind, Severity(severity), policy, cal, special=special)
+    by_origin = None if special or kind is not MessageKind.COMPLAINT else origin_handling_due(
+        received_at, origin, rules, cal, policy.workday_end)
+    return base if by_origin is None else Deadlines(base.first_reply, by_origin)
+
+
 @dataclass(frozen=True, slots=True)
 class UrgentDeadlines:
     reported_by: datetime  # to the customer centre
@@ -284,6 +311,6 @@ def report_back_due(finished_at: datetime, timings: UrgentTimings) -> datetime:
 
 __all__ = [
     "DEFAULT_SIGN_ROLES", "SIGN_LABELS", "ComplaintRules", "UrgentDeadlines", "UrgentTimings", "add_work_hours", "consultation_due",
-    "origin_handling_due", "pick_verifier", "promised_reply_due", "report_back_due", "satisfying_reply_due",
+    "origin_handling_due", "pick_verifier", "promised_reply_due", "report_back_due", "rule_book_deadlines", "satisfying_reply_due",
     "sign_level", "sign_refusal", "signature_boxes", "urgent_deadlines", "verifier_levels",
 ]

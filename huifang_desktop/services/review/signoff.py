@@ -25,7 +25,7 @@ from huifang_desktop.domain.validation import optional_text
 from huifang_desktop.services import signing
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import ConflictError, PermissionDenied
-from huifang_desktop.services.review.item import complaint_sign_refusal
+from huifang_desktop.services.review.item import _complaint_sign_refusal
 from huifang_desktop.services.review.model import ItemRef, ReviewItem, load_review_rules
 from huifang_desktop.services.review.rows import (
     _attachments,
@@ -87,7 +87,7 @@ def _sign_in(s: Session, ctx: ServiceContext, kind: ReviewKind, row: Any, commen
 def _authority_check(ctx: ServiceContext, kind: ReviewKind, row: Any) -> None:
     """核决权限: a complaint file is signed at the level its severity asks (002 制度3 §6) or above."""
     if kind is ReviewKind.COMPLAINT:
-        why = complaint_sign_refusal(ctx, row.severity)
+        why = _complaint_sign_refusal(ctx, row.severity)
         if why:
             raise PermissionDenied(f"投诉 {row.number}：{why}。")
 
