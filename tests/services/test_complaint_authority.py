@@ -24,7 +24,6 @@ from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.errors import PermissionDenied
 from tests.conftest import PASSWORD
 
-
 # this checkout's forms/ (an editable install elsewhere may resolve huifang_desktop.forms to another checkout)
 FORMS = Path(__file__).resolve().parents[2] / "forms"
 

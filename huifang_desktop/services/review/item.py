@@ -100,7 +100,7 @@ def _complaint_sign_refusal(ctx: ServiceContext, severity: str) -> str:
     """Why the acting user may not sign a complaint file of ``severity`` (核决权限, 002 制度3 §6); "" if he may."""
     from huifang_desktop.services.complaints.rules import load_complaint_rules
 
-    if ctx.user.role is Role.ADMIN:
+    if not can(ctx.user.role, Permission.SIGN_OFF):
         return ""  # not a signer at all: SIGN_OFF refuses him first
     return sign_refusal(ctx.user.role, severity, load_complaint_rules(ctx))
 
