@@ -16,6 +16,7 @@ from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission
 from huifang_desktop.domain.schedule import RuleSet
 from huifang_desktop.services import complaints, visits
+from huifang_desktop.services.complaint_presets import _apply_complaint_preset
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.settings import set_value
 
@@ -101,4 +102,5 @@ def apply_preset(ctx: ServiceContext, key: str) -> Preset:
     policy = complaints.load_policy(ctx)
     complaints.save_policy(ctx, replace(policy, categories=p.complaint_categories))
     set_value(ctx, visits.INDEPENDENT_KEY, p.independent_visitor, what="回访人独立性检查")
+    _apply_complaint_preset(ctx, p.key)  # categories and complaint rules of the rule books
     return p
