@@ -48,8 +48,8 @@ PRESETS: tuple[Preset, ...] = (
                    "birthday"}),
         # 001 篇3 §3 (7) “维修回访率为100%”, (4) “客户投诉的回访率为100%”
         _rates(repair_done=1.0, complaint_closed=1.0),
-        # domain.md §7: 产品质量/服务态度/交付物流/维修/收费/其他
-        ("产品质量", "服务态度", "交付物流", "维修", "收费", "其他"),
+        # 002 制度3 第五条: 质量异常 / 非质量异常 (complaint section: services/complaint_presets.py)
+        ("质量异常", "非质量异常", "服务态度", "专业素质", "服务效率", "其他"),
     ),
     Preset(
         "property", "物业管理",
