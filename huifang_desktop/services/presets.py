@@ -16,6 +16,7 @@ from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission
 from huifang_desktop.domain.schedule import RuleSet
 from huifang_desktop.services import complaints, visits
+from huifang_desktop.services.complaint_presets import _apply_complaint_preset
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.settings import set_value
 
@@ -47,8 +48,8 @@ PRESETS: tuple[Preset, ...] = (
                    "birthday"}),
         # 001 篇3 §3 (7) “维修回访率为100%”, (4) “客户投诉的回访率为100%”
         _rates(repair_done=1.0, complaint_closed=1.0),
-        # domain.md §7: 产品质量/服务态度/交付物流/维修/收费/其他
-        ("产品质量", "服务态度", "交付物流", "维修", "收费", "其他"),
+        # 002 制度3 第五条: 质量异常 / 非质量异常 (complaint section: services/complaint_presets.py)
+        ("质量异常", "非质量异常", "服务态度", "专业素质", "服务效率", "其他"),
     ),
     Preset(
         "property", "物业管理",
@@ -101,4 +102,5 @@ def apply_preset(ctx: ServiceContext, key: str) -> Preset:
     policy = complaints.load_policy(ctx)
     complaints.save_policy(ctx, replace(policy, categories=p.complaint_categories))
     set_value(ctx, visits.INDEPENDENT_KEY, p.independent_visitor, what="回访人独立性检查")
+    _apply_complaint_preset(ctx, p.key)  # categories and complaint rules of the rule books
     return p

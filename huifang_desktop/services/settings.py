@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from huifang_desktop.domain.complaint_rules import DEFAULT_SIGN_ROLES
 from huifang_desktop.domain.customers import DEFAULT_CATEGORIES, DEFAULT_SOURCES, GradeThresholds
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission
@@ -201,6 +202,7 @@ def values_in(s: Session, keys: Sequence[str]) -> dict[str, Any]:
 POLICY_FIELDS: dict[str, dict[str, tuple[Any, str]]] = {
     SETTINGS_KEY: {"visibility": (VISIBILITY_OFFICE, "客户档案可见范围")},
     "review_rules": {"allow_self_sign": (False, "“允许本人签字”")},
+    "complaint_rules": {"sign_roles": (DEFAULT_SIGN_ROLES.to_dict(str), "投诉“核决权限”")},
 }
 
 

@@ -23,7 +23,7 @@ from huifang_desktop.domain.complaints import ComplaintState, MessageKind, Sever
 from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.services import complaints as cs
-from huifang_desktop.services import visits as v
+from huifang_desktop.services import policy as office_policy
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.storage.db import make_engine, make_session_factory, sqlite_url, upgrade
 from huifang_desktop.storage.models import (
@@ -78,7 +78,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceContext]
 # --- invariants of the history the demo writes --------------------------------------------------------------
 
 def test_every_deadline_is_the_domains_from_registration_time_and_severity(office: ServiceContext) -> None:
-    policy, cal = cs.load_policy(office), v.work_calendar(office)
+    policy, cal = cs.load_policy(office), office_policy.work_calendar(office)
     converted = _converted_at(office)
     for c in _complaints(office):
         start = converted.get(c.id, c.received_at)  # a converted 咨询/建议 counts from its conversion
@@ -136,7 +136,7 @@ def _closing_plans(ctx: ServiceContext) -> tuple[list[tuple[int, Any]], dict[int
 
 
 def test_closing_visit_plans_are_due_when_the_domain_says(office: ServiceContext) -> None:
-    policy, cal = cs.load_policy(office), v.work_calendar(office)
+    policy, cal = cs.load_policy(office), office_policy.work_calendar(office)
     plans, handled = _closing_plans(office)
     for cid, due in plans:
         assert due in {rules.closing_visit_due(at, policy, cal) for at in handled[cid]}, cid
@@ -153,7 +153,7 @@ def test_a_changed_deadline_rule_shows_in_the_demo(fresh: ServiceContext, monkey
 
     monkeypatch.setattr(rules, "deadlines", two_days_more)
     _demo(fresh)
-    policy, cal = cs.load_policy(fresh), v.work_calendar(fresh)
+    policy, cal = cs.load_policy(fresh), office_policy.work_calendar(fresh)
     converted = _converted_at(fresh)
     rows = _complaints(fresh)
     assert len(rows) == 120
@@ -180,7 +180,7 @@ def test_a_changed_closing_visit_rule_shows_in_the_demo(fresh: ServiceContext,
     real = rules.closing_visit_due
     monkeypatch.setattr(rules, "closing_visit_due", lambda at, policy, cal: real(at, policy, cal) + timedelta(days=9))
     _demo(fresh)
-    policy, cal = cs.load_policy(fresh), v.work_calendar(fresh)
+    policy, cal = cs.load_policy(fresh), office_policy.work_calendar(fresh)
     plans, handled = _closing_plans(fresh)
     for cid, due in plans:
         assert due in {real(at, policy, cal) + timedelta(days=9) for at in handled[cid]}, cid

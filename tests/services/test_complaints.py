@@ -336,7 +336,7 @@ def test_chase_only_overdue_and_by_supervisor(cctx: ServiceContext, sctx: Servic
 def test_consultation_reply_deadline_and_reply_closes(cctx: ServiceContext) -> None:
     d = cs.register(cctx, _intake(kind="咨询", subject="保修期多久", category=""))
     assert d.number.startswith("ZX20261124-")
-    assert d.handling_due == datetime(2026, 11, 25, 10, 0)  # 24 h by the clock
+    assert d.handling_due == datetime(2026, 11, 25, 9, 0)  # 8 office hours (08:30–17:30), issue #20 item 6
     with pytest.raises(ValidationError, match="不走投诉流程"):
         cs.accept(cctx, d.id)
     d = cs.reply_message(cctx, d.id, "整车保修三年或十万公里", "电话")

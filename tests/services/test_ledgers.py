@@ -284,6 +284,15 @@ def test_services_ledger_shows_the_repair_visit_and_sums_money_in_sql(office: Of
     assert lg.totals(ctx, L.SERVICES, lg.LedgerFilter(state="已完成")).values["cost"] == Decimal("1200.50")
 
 
+def test_services_ledger_export_carries_every_field_of_the_record(office: Office, tmp_path: Path) -> None:
+    """Issue #20 item 11 (003 售后服务台账): 服务地点, 客户反馈, 跟进时间, 跟进人员 and the phone were missing."""
+    out = tmp_path / "售后服务台账.xlsx"
+    assert lg.export(office.supervisor, L.SERVICES, lg.LedgerFilter(), out).rows == 3
+    header = [c.value for c in load_workbook(out).worksheets[0][2]]
+    assert header == [c.label for c in lg.columns(L.SERVICES)]
+    assert {"服务地点/项目", "客户反馈", "跟进时间", "跟进人员", "跟进结果", "联系电话"} <= set(header)
+
+
 def test_end_customers_ledger_lists_each_purchase_with_its_warranty(office: Office) -> None:
     ctx = office.supervisor
     cols = lg.columns(L.END_CUSTOMERS)

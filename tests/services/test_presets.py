@@ -22,7 +22,9 @@ def test_after_sales_preset_visits_every_repair(ctx: ServiceContext, admin: User
     assert rules.rule("repair_done").sample_rate == 1.0 and rules.rule("repair_done").enabled
     assert rules.rule("delivery_arrival").enabled and rules.rule("car_2h").enabled
     assert not rules.rule("account_opened").enabled and not rules.rule("event_held").enabled
-    assert complaints.load_policy(ctx).categories == ("产品质量", "服务态度", "交付物流", "维修", "收费", "其他")
+    # 002 制度3 第五条 质量异常 / 非质量异常; 制度15 第十条 国内 15 / 国外 20 天
+    assert complaints.load_policy(ctx).categories == ("质量异常", "非质量异常", "服务态度", "专业素质", "服务效率", "其他")
+    assert complaints.load_complaint_rules(ctx).origin_days == {"国内": 15, "国外": 20}
     assert get_value(ctx, visits.INDEPENDENT_KEY) is False
     with ctx.sessions() as s:
         what = set(s.execute(select(AuditLog.label).where(AuditLog.action == "修改设置")).scalars())
@@ -37,6 +39,8 @@ def test_property_preset_samples_30_percent_of_repairs(ctx: ServiceContext, admi
     assert rules.rule("event_held").sample_rate == 0.1 and rules.rule("event_held").enabled
     assert not rules.rule("delivery_arrival").enabled and not rules.rule("car_2h").enabled
     assert "专业素质" in complaints.load_policy(ctx).categories
+    urgent = complaints.load_complaint_rules(ctx).urgent  # 002 制度5 §1, §2, §5: 24 h / 12 h / 2 h
+    assert urgent is not None and (urgent.report_hours, urgent.dispatch_hours, urgent.report_back_hours) == (24, 12, 2)
 
 
 def test_securities_preset_turns_on_the_independence_check(ctx: ServiceContext, admin: UserInfo) -> None:

@@ -56,7 +56,7 @@ NO = 999_999  # an id that does not exist: the right is checked before the recor
 # shows (the scope is the rights check), pure predicates, and the log-in itself --------------------------
 ANY_USER = {
     "backups.backup_folder", "backups.rotation",
-    "complaints.load_policy", "complaints.list_complaints", "complaints.count_complaints",
+    "complaints.load_policy", "complaints.load_complaint_rules", "complaints.list_complaints", "complaints.count_complaints",
     "complaints.state_counts", "complaints.get_complaint", "complaints.find_repeats", "complaints.find_id",
     "complaints.history", "complaints.notices", "complaints.mark_notices_seen",
     "complaints.handlers", "complaints.attachment_data",
@@ -153,6 +153,8 @@ NEEDS: dict[str, tuple[tuple[Permission, ...], Call]] = {
     "backups.restore": ((P.BACKUP_RESTORE,), lambda c, w: backups.restore(c, w.tmp / "none.db", w.tmp / "a")),
     "complaints.save_policy": ((P.MANAGE_SETTINGS,),
                                lambda c, w: complaints.save_policy(c, complaints.load_policy(c))),
+    "complaints.save_complaint_rules": ((P.MANAGE_SETTINGS,), lambda c, w: complaints.save_complaint_rules(
+        c, complaints.load_complaint_rules(c))),
     "complaints.register": ((P.EDIT_CUSTOMERS,), lambda c, w: complaints.register(c, _intake())),
     "complaints.add_occurrence": ((P.EDIT_CUSTOMERS,), lambda c, w: complaints.add_occurrence(c, NO)),
     "complaints.convert_to_complaint": ((P.EDIT_CUSTOMERS,),

@@ -91,6 +91,7 @@ from huifang_desktop.services.complaints.reading import (
     list_complaints,
     state_counts,
 )
+from huifang_desktop.services.complaints.rules import RULES_KEY, load_complaint_rules, save_complaint_rules
 
 __all__ = [
     "ATTACHMENT_KINDS",
@@ -102,6 +103,7 @@ __all__ = [
     "REVIEW_PENDING",
     "REVIEW_RETURNED",
     "REVIEW_SIGNED",
+    "RULES_KEY",
     "AttachmentRow",
     "ClosingVisitDraft",
     "ClosingVisitPlan",
@@ -115,6 +117,7 @@ __all__ = [
     "Notices",
     "OccurrenceRow",
     "RepeatRow",
+    "_visible_condition",
     "accept",
     "add_occurrence",
     "apply_closing_visit_in",
@@ -136,6 +139,7 @@ __all__ = [
     "handlers",
     "history",
     "list_complaints",
+    "load_complaint_rules",
     "load_policy",
     "mark_notices_seen",
     "notices",
@@ -144,6 +148,7 @@ __all__ = [
     "register",
     "reopen_linked",
     "reply_message",
+    "save_complaint_rules",
     "save_handling",
     "save_policy",
     "state_counts",

@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huifang_desktop.domain.complaint_rules import pick_verifier
 from huifang_desktop.domain.complaints import (
     ComplaintPolicy,
     ComplaintState,
@@ -18,7 +20,7 @@ from huifang_desktop.domain.complaints import (
     handler_role,
 )
 from huifang_desktop.domain.errors import FieldError, ValidationError
-from huifang_desktop.domain.roles import Role, reaches_level
+from huifang_desktop.domain.roles import Role, business_roles, reaches_level
 from huifang_desktop.domain.schedule import plan_key
 from huifang_desktop.domain.validation import (
     clean_text,
@@ -46,13 +48,30 @@ from huifang_desktop.services.complaints.model import (
     load_policy,
 )
 from huifang_desktop.services.complaints.reading import _detail
+from huifang_desktop.services.complaints.rules import load_complaint_rules
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.policy import load_scale
 from huifang_desktop.storage.models import (
     Complaint,
     Customer,
+    User,
     VisitPlan,
 )
+
+
+def _independent_visitor(s: Session, ctx: ServiceContext, c: Complaint, level: Role,
+                         prefer: list[int | None]) -> int | None:
+    """独立验证 (002 制度5 §5, 制度9): when the office keeps it on (the default), the closing visit goes to
+    somebody other than the handler (:func:`pick_verifier`); None when it is off or nobody else is there."""
+    rules = load_complaint_rules(ctx)
+    if not rules.independent_closing_visit:
+        return None
+    rows = s.execute(select(User.id, User.department_id, User.role)
+                     .where(User.active.is_(True), User.role.in_(business_roles())).order_by(User.id)).all()
+    people: dict[Role, list[tuple[int, int | None]]] = {}
+    for uid, dep, role in rows:
+        people.setdefault(Role(role), []).append((uid, dep))
+    return pick_verifier(people, c.handler_id, level, c.department_id, rules, prefer)
 
 
 def _plan_closing_visit(s: Session, ctx: ServiceContext, c: Complaint, policy: ComplaintPolicy, due: date
@@ -61,10 +80,13 @@ def _plan_closing_visit(s: Session, ctx: ServiceContext, c: Complaint, policy: C
         c.visit_plan_id = None
         return None
     role = closing_visit_role(Severity(c.severity), policy)
-    owner = closing_visit_owner(c.handler_id, Role(c.handler_role), Severity(c.severity), policy)
+    customer = s.get(Customer, c.customer_id)
+    prefer = [customer.owner_id if customer else None]
+    owner = _independent_visitor(s, ctx, c, role, prefer)
     if owner is None:
-        customer = s.get(Customer, c.customer_id)
-        owner = _pick_user(s, role, c.department_id, [customer.owner_id if customer else None])
+        owner = closing_visit_owner(c.handler_id, Role(c.handler_role), Severity(c.severity), policy)
+    if owner is None:
+        owner = _pick_user(s, role, c.department_id, prefer)
     existing = s.get(VisitPlan, c.visit_plan_id) if c.visit_plan_id else None
     if existing is not None and existing.state == "待回访":
         old_due = existing.due

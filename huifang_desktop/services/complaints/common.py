@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from huifang_desktop.domain.complaint_numbers import month_width, pattern_width, with_width
 from huifang_desktop.domain.complaints import (
     ComplaintPolicy,
     ComplaintState,
@@ -24,6 +26,7 @@ from huifang_desktop.domain.complaints import (
     number_counter,
     number_pattern,
     pick_user,
+    sequence_scope,
 )
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, Role, reaches_level
@@ -53,6 +56,7 @@ from huifang_desktop.storage.models import (
     Complaint,
     ComplaintAttachment,
     ComplaintEvent,
+    Counter,
     User,
 )
 
@@ -171,7 +175,32 @@ def _user_name(s: Session, user_id: int | None) -> str:
 
 def _number(s: Session, kind: MessageKind, policy: ComplaintPolicy, when: datetime) -> str:
     pattern = number_pattern(kind, policy)
-    return format_complaint_number(pattern, when.date(), next_serial(s, number_counter(kind, pattern, when.date())))
+    counter = number_counter(kind, pattern, when.date())
+    if sequence_scope(pattern, when.date()).startswith("month:"):
+        pattern = with_width(pattern, _month_width(s, kind, pattern, when.date(), counter))
+    return format_complaint_number(pattern, when.date(), next_serial(s, counter))
+
+
+def _month_width(s: Session, kind: MessageKind, pattern: str, day: date, counter: str) -> int:
+    """The serial width of a monthly sequence, fixed at the month's first number (kept as a counter row
+    ``<counter>#width``) from the previous month's volume (:func:`month_width`). A month already under way
+    when this rule came keeps the pattern's width, so its numbers do not change width mid-month."""
+    key = f"{counter}#width"
+    for _ in range(3):
+        stored = s.execute(select(Counter.value).where(Counter.name == key)).scalar()
+        if stored is not None:
+            return int(stored)
+        started = s.execute(select(Counter.value).where(Counter.name == counter)).scalar()
+        previous = number_counter(kind, pattern, day.replace(day=1) - timedelta(days=1))
+        count = s.execute(select(Counter.value).where(Counter.name == previous)).scalar() or 0
+        width = pattern_width(pattern) if started else month_width(pattern_width(pattern), int(count))
+        try:
+            with s.begin_nested():
+                s.add(Counter(name=key, value=width))
+            return width
+        except IntegrityError:  # another PC fixed it first: read theirs
+            continue
+    raise RuntimeError(f"could not fix the serial width of {counter!r}")
 
 
 

@@ -4,10 +4,11 @@ converting a message into a complaint, and a new complaint when the customer rej
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from huifang_desktop.domain.complaint_rules import rule_book_deadlines
 from huifang_desktop.domain.complaints import (
     Channel,
     ComplaintPolicy,
@@ -42,6 +43,7 @@ from huifang_desktop.services.complaints.common import (
 )
 from huifang_desktop.services.complaints.model import ComplaintDetail, IntakeDraft, load_policy
 from huifang_desktop.services.complaints.reading import _detail
+from huifang_desktop.services.complaints.rules import load_complaint_rules
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import (
     LockedError,
@@ -131,6 +133,17 @@ def _route(s: Session, ctx: ServiceContext, clean: _CleanIntake, policy: Complai
     return role, _pick_user(s, role, dep, prefer), dep
 
 
+def _promised_on(raw: date | str | None) -> date | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(clean_text(raw))
+    except ValueError:
+        raise ValidationError(FieldError("promised_reply_on", "答复日期", f"“{raw}”不是日期")) from None
+
+
 def register(ctx: ServiceContext, draft: IntakeDraft) -> ComplaintDetail:
     """Log a complaint, 咨询 or 建议: numbered, routed by severity, with its deadlines. One transaction."""
     ctx.require(Permission.EDIT_CUSTOMERS, "登记投诉")
@@ -144,7 +157,9 @@ def register(ctx: ServiceContext, draft: IntakeDraft) -> ComplaintDetail:
         linked = None
         if draft.linked_to_id is not None:
             linked = _load(s, ctx, draft.linked_to_id)
-        dl = deadlines(clean.received_at, clean.kind, clean.severity, policy, cal, special=clean.special)
+        dl = rule_book_deadlines(clean.received_at, clean.kind, clean.severity, policy,
+                                 load_complaint_rules(ctx), cal, special=clean.special,
+                                 promised_on=_promised_on(draft.promised_reply_on), origin=draft.origin)
         now = ctx.now()
         c = Complaint(
             number=_number(s, clean.kind, policy, clean.received_at), kind=clean.kind.value,

@@ -66,6 +66,8 @@ class IntakeDraft:
     department_id: int | None = None  # default: the customer's or the clerk's department
     handler_id: int | None = None  # default: chosen by the severity
     linked_to_id: int | None = None  # a customer rejecting the result of this complaint
+    promised_reply_on: date | str | None = None  # 建议: the reply date promised to the customer
+    origin: str = ""  # customer origin (国内/国外…) when the office sets handling limits by origin
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from huifang_desktop.domain.complaint_repeats import repeat_matches
 from huifang_desktop.domain.complaints import (
     ComplaintPolicy,
     ComplaintState,
@@ -18,10 +19,8 @@ from huifang_desktop.domain.complaints import (
     Severity,
     handler_role,
     is_overdue,
-    likely_repeats,
     needs_chase,
     needs_closing_visit,
-    subject_similarity,
 )
 from huifang_desktop.domain.errors import FieldError
 from huifang_desktop.domain.roles import Permission, Role, business_roles, can, reaches_level
@@ -286,15 +285,14 @@ def find_repeats(ctx: ServiceContext, *, customer_id: int | None = None, phone: 
     candidate = RepeatCandidate(customer_id, digits, subject)
     existing = {r.id: ExistingComplaint(r.customer_id, r.phone, r.subject, r.received_at.date(),
                                         ComplaintState(r.state)) for r in rows}
-    hits = likely_repeats(candidate, existing.values(), policy, ctx.now())
+    matches = repeat_matches(candidate, existing.values(), policy, ctx.now())
     by_obj = {id(e): cid for cid, e in existing.items()}
     info = {r.id: r for r in rows}
     out = []
-    for e in hits:
-        r = info[by_obj[id(e)]]
+    for m in matches:
+        r = info[by_obj[id(m.existing)]]
         out.append(RepeatRow(r.id, r.number, r.received_at, r.subject, r.state,
-                             "匿名" if r.anonymous else r.complainant,
-                             round(subject_similarity(subject, r.subject), 2)))
+                             "匿名" if r.anonymous else r.complainant, round(m.score, 2)))
     return out
 
 

@@ -123,7 +123,8 @@ def export(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter, path: Path | st
     _check_export(ctx, ledger)
     spec_of(ledger).check(ctx, f)
     out = checked_target(path, LedgerError, suffix=".xlsx")  # before the work
-    picked = _chosen(ledger, columns_)
+    # the 售后服务台账 export carries every field of the record (服务地点, 客户反馈, 跟进…, the phone: #20)
+    picked = _chosen(ledger, columns_, default_all=ledger is Ledger.SERVICES)
     total = totals(ctx, ledger, f).count if progress is not None else 0
     note = archived_note(ledger, f)
     filter_notes = [*((f"筛选：{item}", value) for item, value in describe_filter(ctx, ledger, f)),

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, case, func, select
 from sqlalchemy.orm import aliased
 
+from huifang_desktop.domain.validation import format_phone
 from huifang_desktop.domain.visits import PlanState, display_state
 from huifang_desktop.services import service_records
 from huifang_desktop.services.context import ServiceContext
@@ -36,6 +37,11 @@ from huifang_desktop.storage.models import Customer, ServiceRecord, User, VisitP
 _T, _D, _DT, _I, _M = ColumnType.TEXT, ColumnType.DATE, ColumnType.DATETIME, ColumnType.INT, ColumnType.MONEY
 
 
+def _phone(row: Any, at: ReadAt) -> str:
+    """The customer's phone as the office writes it (the ledger carries every field of the record, #20)."""
+    return format_phone(row.phone or "")
+
+
 def _visit(row: Any, at: ReadAt) -> str:
     """The repair's follow-up visit: its state, with its day until it is made; '' without one."""
     if row.plan_state is None:
@@ -55,6 +61,7 @@ class ServiceLedger(_Spec):
         LedgerColumn("served_on", "服务日期", _D, 12, sort="date"),
         LedgerColumn("customer_code", "客户编号", _T, 11, visible=False),
         LedgerColumn("customer_name", "客户名称", _T, 24),
+        LedgerColumn("phone", "联系电话", _T, 14, visible=False, get=_phone),
         LedgerColumn("kind", "服务类型", _T, 8),
         LedgerColumn("place", "服务地点/项目", _T, 20, visible=False),
         LedgerColumn("product", "产品", _T, 16),
@@ -99,7 +106,7 @@ class ServiceLedger(_Spec):
         handler = aliased(User)
         q = (select(ServiceRecord.id, ServiceRecord.number, ServiceRecord.served_on,
                     Customer.code.label("customer_code"), Customer.name.label("customer_name"),
-                    ServiceRecord.kind, ServiceRecord.place, ServiceRecord.product, ServiceRecord.serial_no,
+                    Customer.primary_phone.label("phone"), ServiceRecord.kind, ServiceRecord.place, ServiceRecord.product, ServiceRecord.serial_no,
                     ServiceRecord.problem, ServiceRecord.content, ServiceRecord.parts,
                     ServiceRecord.parts_quantity, ServiceRecord.parts_amount, ServiceRecord.cost,
                     ServiceRecord.technician, handler.display_name.label("handler"), ServiceRecord.result,

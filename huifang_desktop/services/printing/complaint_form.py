@@ -7,7 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from huifang_desktop.domain.complaint_rules import SIGN_LABELS, signature_boxes
 from huifang_desktop.domain.complaints import ComplaintState
+from huifang_desktop.domain.roles import Role
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.printing.documents import PrintedDocument, _print_settings_in
 from huifang_desktop.services.printing.rendering import _form_document, _signature, _tampered
@@ -17,13 +19,27 @@ from huifang_desktop.storage.models import Complaint, ComplaintEvent, Customer, 
 # --- 投诉处理表 -------------------------------------------------------------------------------------------
 
 COMPLAINT_FORM = "complaint"
-_SIGN_ROLE = {"clerk": "处理人", "supervisor": "部门主管", "manager": "公司经理"}
+
+
+def _signature_boxes(ctx: ServiceContext, c: Complaint, handler: str, signer: str) -> dict[str, tuple[str, Any]]:
+    """The signature boxes by the authority table (核决权限, 002 制度3 §6): the handler, the level that must sign
+    (a 重大 file prints the 公司经理 box, empty until the manager signs), and the signer's level when it differs."""
+    from huifang_desktop.services.complaints.rules import load_complaint_rules
+
+    signed_role = Role(c.signed_role) if signer and c.signed_role in {r.value for r in Role} else None
+    boxes = signature_boxes(c.severity, load_complaint_rules(ctx), signed_role)
+    out: dict[str, tuple[str, Any]] = {box: ("", None) for box in boxes}
+    if handler and c.handled_at is not None:
+        out[SIGN_LABELS[Role.CLERK]] = (handler, c.handled_at)
+    if signed_role is not None:
+        out[SIGN_LABELS[signed_role]] = (signer, c.signed_at)
+    return out
 
 
 def complaint_pdf(ctx: ServiceContext, complaint_id: int, out: str | Path | None = None, *,
                   forms_dir: Path | None = None) -> PrintedDocument:
-    """The filled 投诉处理表 with its state history, the reply (答复内容) and signatures (handler, and the
-    reviewer at the level that signed, kept on the page of the history); open and not yet signed off → 草稿
+    """The filled 投诉处理表 with its state history, the reply (答复内容) and signatures (the handler and
+    the boxes the authority table asks, :func:`_signature_boxes`; kept on the page of the history); open and not yet signed off → 草稿
     watermark (a closed or withdrawn complaint is final: no watermark); changed after signing → 签字后被修改.
     客户满意度 offers the office's satisfaction scale."""
     from huifang_desktop.printing import FormJob
@@ -46,11 +62,7 @@ def complaint_pdf(ctx: ServiceContext, complaint_id: int, out: str | Path | None
             visit = ("满意" if c.visit_satisfied else "不满意") + (f"（{c.visited_at:%Y-%m-%d}）" if c.visited_at else "")
         elif c.state == "待回访" and c.visit_due:
             visit = f"待回访（{c.visit_due:%Y-%m-%d} 前）"
-        signatures: dict[str, tuple[str, Any]] = {}
-        if detail.row.handler and c.handled_at is not None:
-            signatures["处理人"] = (detail.row.handler, c.handled_at)
-        if signed and signer is not None:
-            signatures[_SIGN_ROLE.get(c.signed_role or "", "部门主管")] = (signer.display_name, c.signed_at)
+        signatures = _signature_boxes(ctx, c, detail.row.handler, signer.display_name if signed and signer else "")
         values = {
             "number": c.number, "received_at": c.received_at, "state": c.state, "channel": c.channel,
             "complainant": detail.row.complainant, "contact": detail.row.phone,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huifang_desktop.domain.complaint_rules import sign_refusal
 from huifang_desktop.domain.roles import Permission, Role, can
 from huifang_desktop.domain.signoff import ReviewKind, ReviewRules
 from huifang_desktop.domain.validation import format_phone
@@ -95,6 +96,22 @@ def _fields(s: Session, kind: ReviewKind, row: Any, names: Mapping[int, str]) ->
     return tuple((label, _text(value)) for label, value in out)
 
 
+def _complaint_sign_refusal(ctx: ServiceContext, severity: str) -> str:
+    """Why the acting user may not sign a complaint file of ``severity`` (核决权限, 002 制度3 §6); "" if he may."""
+    from huifang_desktop.services.complaints.rules import load_complaint_rules
+
+    if not can(ctx.user.role, Permission.SIGN_OFF):
+        return ""  # not a signer at all: SIGN_OFF refuses him first
+    return sign_refusal(ctx.user.role, severity, load_complaint_rules(ctx))
+
+
+def _sign_blocked(ctx: ServiceContext, kind: ReviewKind, row: Any) -> str:
+    """Why the sign button stays disabled for an item the acting user could otherwise sign ("" if none)."""
+    if kind is ReviewKind.COMPLAINT and _status(kind, row) == PENDING:
+        return _complaint_sign_refusal(ctx, row.severity)
+    return ""
+
+
 def _actions(ctx: ServiceContext, kind: ReviewKind, row: Any, rules: ReviewRules) -> frozenset[str]:
     status = _status(kind, row)
     me = ctx.user.id or None
@@ -102,7 +119,9 @@ def _actions(ctx: ServiceContext, kind: ReviewKind, row: Any, rules: ReviewRules
     out: set[str] = set()
     signer = can(ctx.user.role, Permission.SIGN_OFF) and me is not None
     if status == PENDING and signer and (rules.allow_self_sign or not mine):
-        out |= {"sign", "return"}
+        out.add("return")
+        if not _sign_blocked(ctx, kind, row):
+            out.add("sign")
     if status == SIGNED and can(ctx.user.role, Permission.REOPEN) and me is not None:
         out.add("reopen")
     if status == RETURNED and (mine or signer):
@@ -127,7 +146,7 @@ def detail(ctx: ServiceContext, kind: ReviewKind | str, item_id: int) -> ReviewD
         trail = entity_history(s, kind.entity, row.id)
         role = Role(row.signed_role).label if row.signed_role in {r.value for r in Role} else row.signed_role
         return ReviewDetail(item, _fields(s, kind, row, names), trail, role or "",
-                            _actions(ctx, kind, row, rules))
+                            _actions(ctx, kind, row, rules), _sign_blocked(ctx, kind, row))
 
 
 def get_report(ctx: ServiceContext, report_id: int):  # type: ignore[no-untyped-def]

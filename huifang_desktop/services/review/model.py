@@ -162,3 +162,4 @@ class ReviewDetail:
     history: tuple[AuditRow, ...]  # the item's audit trail, oldest first
     signer_role: str  # role label at signing
     actions: frozenset[str]  # sign / return / reopen / resubmit / edit: what the acting user may do now
+    sign_blocked: str = ""  # why "sign" is missing although the user signs (核决权限 of a complaint file)

@@ -25,6 +25,7 @@ from huifang_desktop.domain.validation import optional_text
 from huifang_desktop.services import signing
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import ConflictError, PermissionDenied
+from huifang_desktop.services.review.item import _complaint_sign_refusal
 from huifang_desktop.services.review.model import ItemRef, ReviewItem, load_review_rules
 from huifang_desktop.services.review.rows import (
     _attachments,
@@ -63,6 +64,7 @@ def _sign_in(s: Session, ctx: ServiceContext, kind: ReviewKind, row: Any, commen
     before = _status(kind, row)
     new_status = next_status(ReviewAction.SIGN, before, f"{kind.short} {row.number} ")
     _self_check(ctx, kind, row, rules, "签署")
+    _authority_check(ctx, kind, row)
     row.supervisor_comment = comment
     row.signed_by_id = ctx.user.id
     row.signed_role = ctx.user.role.value
@@ -80,6 +82,14 @@ def _sign_in(s: Session, ctx: ServiceContext, kind: ReviewKind, row: Any, commen
     row.signed_seq = entry.seq
     row.signature = signing.signature_for(key, kind, row.id, row.content_hash, _stored(kind, row).sign_off,
                                           entry.seq)
+
+
+def _authority_check(ctx: ServiceContext, kind: ReviewKind, row: Any) -> None:
+    """核决权限: a complaint file is signed at the level its severity asks (002 制度3 §6) or above."""
+    if kind is ReviewKind.COMPLAINT:
+        why = _complaint_sign_refusal(ctx, row.severity)
+        if why:
+            raise PermissionDenied(f"投诉 {row.number}：{why}。")
 
 
 @_guarded

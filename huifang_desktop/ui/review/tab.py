@@ -418,6 +418,10 @@ class ReviewPage(QWidget):
         self.return_button.setVisible(self.signer and mode == PENDING_MODE)
         self.reopen_button.setVisible(can(self.ctx.user.role, Permission.REOPEN) and mode == SIGNED_MODE)
         self.sign_button.setEnabled("sign" in actions)
+        blocked = detail.sign_blocked if detail is not None else ""
+        self.sign_button.setToolTip(blocked)  # 核决权限: why this level cannot sign the complaint file
+        if blocked and self.signer:
+            self._say(blocked)
         self.return_button.setEnabled("return" in actions)
         self.reopen_button.setEnabled("reopen" in actions)
         self.edit_button.setEnabled("edit" in actions)
