@@ -288,9 +288,9 @@ class ListsPage(_Page):
     def __init__(self, ctx: ServiceContext) -> None:
         super().__init__(ctx, "可选列表", "客户档案中“区域”“客户类别”“客户来源”的可选值（双击修改）。")
         office = load_settings(ctx)
-        self.regions = StringListEditor("regions", "区域")
-        self.categories = StringListEditor("categories", "客户类别")
-        self.sources = StringListEditor("sources", "客户来源")
+        self.regions = StringListEditor("regions", self.tr("区域"))
+        self.categories = StringListEditor("categories", self.tr("客户类别"))
+        self.sources = StringListEditor("sources", self.tr("客户来源"))
         for editor, values, label in ((self.regions, office.regions, self.tr("区域")),
                                       (self.categories, office.categories, self.tr("客户类别")),
                                       (self.sources, office.sources, self.tr("客户来源"))):
