@@ -15,9 +15,7 @@ from huifang_desktop.services import complaints, holidays, review, scans, tamper
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
 
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Reminder", text)
+translate = QCoreApplication.translate  # lupdate reads translate("Context", "text") calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,22 +54,22 @@ def chain_text(findings: tuple[str, ...]) -> str:
     """The red status-bar line of a break, or ""."""
     if not findings:
         return ""
-    more = _tr("（另有 {0} 处）").format(len(findings) - 1) if len(findings) > 1 else ""
-    return _tr("数据校验发现问题：{0}{1} 请在“操作日志”中做全面校验，或运行 huifang-desktop verify。").format(
+    more = translate("Reminder", "（另有 {0} 处）").format(len(findings) - 1) if len(findings) > 1 else ""
+    return translate("Reminder", "数据校验发现问题：{0}{1} 请在“操作日志”中做全面校验，或运行 huifang-desktop verify。").format(
         findings[0], more)
 
 
 def visits_text(due: int, overdue: int) -> str:
-    return _tr("今日待回访 {0} 个，逾期 {1} 个").format(due, overdue)
+    return translate("Reminder", "今日待回访 {0} 个，逾期 {1} 个").format(due, overdue)
 
 
 def complaints_text(n: complaints.Notices) -> str:
     """My open / overdue complaints and new escalations, or ""."""
     if not n.open_mine:
         return ""
-    text = _tr("待办投诉 {0} 件，逾期 {1} 件").format(n.open_mine, n.overdue_mine)
+    text = translate("Reminder", "待办投诉 {0} 件，逾期 {1} 件").format(n.open_mine, n.overdue_mine)
     if n.escalated_to_me:
-        text += _tr("（{0} 件为新分派、升级或催办）").format(n.escalated_to_me)
+        text += translate("Reminder", "（{0} 件为新分派、升级或催办）").format(n.escalated_to_me)
     return text
 
 
@@ -81,11 +79,11 @@ def review_text(counts: review.PendingCounts | None, signer: bool) -> str:
         return ""
     parts = []
     if signer and counts.pending:
-        overdue = _tr("（逾期 {0}）").format(counts.overdue) if counts.overdue else ""
-        parts.append(_tr("待审阅 {0} 件{1}").format(counts.pending, overdue))
+        overdue = translate("Reminder", "（逾期 {0}）").format(counts.overdue) if counts.overdue else ""
+        parts.append(translate("Reminder", "待审阅 {0} 件{1}").format(counts.pending, overdue))
     if counts.returned_to_me:
         kinds = "、".join(f"{kind.short} {n}" for kind, n in counts.returned_by_kind)
-        parts.append(_tr("退回待修改 {0} 件（{1}，见“审阅”）").format(counts.returned_to_me, kinds))
+        parts.append(translate("Reminder", "退回待修改 {0} 件（{1}，见“审阅”）").format(counts.returned_to_me, kinds))
     return "，".join(parts)
 
 
@@ -93,16 +91,16 @@ def forms_text(unreturned: int) -> str:
     """On-site visits whose signed paper form is late (scan-back), or ""."""
     if not unreturned:
         return ""
-    return _tr("上门回访签字单未回收 {0} 份（工具 → 导入扫描件…）").format(unreturned)
+    return translate("Reminder", "上门回访签字单未回收 {0} 份（工具 → 导入扫描件…）").format(unreturned)
 
 
 def holidays_text(years: tuple[int, ...], may_enter: bool) -> str:
     """This year's (from November: next year's) holidays not entered yet, or ""."""
     if not years:
         return ""
-    how = (_tr("请在“设置 → 节假日”粘贴国务院放假通知录入") if may_enter
-           else _tr("请告知客服主管或系统管理员在“设置 → 节假日”录入"))
-    return _tr("{0} 年节假日尚未录入，到期日只避开周末（{1}）").format("、".join(str(y) for y in years), how)
+    how = (translate("Reminder", "请在“设置 → 节假日”粘贴国务院放假通知录入") if may_enter
+           else translate("Reminder", "请告知客服主管或系统管理员在“设置 → 节假日”录入"))
+    return translate("Reminder", "{0} 年节假日尚未录入，到期日只避开周末（{1}）").format("、".join(str(y) for y in years), how)
 
 
 def reminder_text(r: Reminder, *extra: str) -> str:

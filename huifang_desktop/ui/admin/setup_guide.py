@@ -39,6 +39,7 @@ from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.settings import load_settings, save_settings
 from huifang_desktop.ui.admin.users_dialog import department_combo, role_combo, wait_cursor
 from huifang_desktop.ui.common.fit import fit_to_screen
+from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP, translated
 from huifang_desktop.ui.settings.holidays_page import HolidaysPage
 from huifang_desktop.ui.settings.page import StringListEditor
 
@@ -213,12 +214,13 @@ class DepartmentsPage(_Page):
 class UsersPage(_Page):
     """A small table of first users; their passwords are generated and shown on the last page."""
 
-    COLUMNS = ("登录名", "姓名", "角色", "部门")
+    COLUMNS = (QT_TRANSLATE_NOOP("Column", "登录名"), QT_TRANSLATE_NOOP("Column", "姓名"),
+               QT_TRANSLATE_NOOP("Column", "角色"), QT_TRANSLATE_NOOP("Column", "部门"))
 
     def __init__(self, ctx: ServiceContext) -> None:
         super().__init__(ctx, "首批用户",
                          "登录名只能用字母、数字、点和下划线。密码由程序生成，在最后一页显示一次；每人首次登录时须改成自己的密码。")
-        self.table = _grid([self.tr(c) for c in self.COLUMNS], _BLANK_ROWS)
+        self.table = _grid([translated("Column", c) for c in self.COLUMNS], _BLANK_ROWS)
         self.table.setObjectName("first_users")
         self.departments: list[str] = [name for _id, name in users.list_departments(ctx)]
         for r in range(self.table.rowCount()):
@@ -286,9 +288,9 @@ class ListsPage(_Page):
     def __init__(self, ctx: ServiceContext) -> None:
         super().__init__(ctx, "可选列表", "客户档案中“区域”“客户类别”“客户来源”的可选值（双击修改）。")
         office = load_settings(ctx)
-        self.regions = StringListEditor("regions", "区域")
-        self.categories = StringListEditor("categories", "客户类别")
-        self.sources = StringListEditor("sources", "客户来源")
+        self.regions = StringListEditor("regions", self.tr("区域"))
+        self.categories = StringListEditor("categories", self.tr("客户类别"))
+        self.sources = StringListEditor("sources", self.tr("客户来源"))
         for editor, values, label in ((self.regions, office.regions, self.tr("区域")),
                                       (self.categories, office.categories, self.tr("客户类别")),
                                       (self.sources, office.sources, self.tr("客户来源"))):

@@ -11,6 +11,7 @@ from PySide6.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QPersist
 from PySide6.QtGui import QColor
 
 from huifang_desktop.services.visits import DayCount, PlanRow
+from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP, translated
 from huifang_desktop.ui.common.table_model import RowTableModel
 
 IdRole = Qt.ItemDataRole.UserRole + 1
@@ -29,12 +30,21 @@ def state_text(p: PlanRow) -> str:
     return RETURNED_STATE if p.state == "已回访" and p.record_status == "退回" else p.display_state
 
 
+WEEKDAYS = (QT_TRANSLATE_NOOP("Weekday", "周一"), QT_TRANSLATE_NOOP("Weekday", "周二"),
+            QT_TRANSLATE_NOOP("Weekday", "周三"), QT_TRANSLATE_NOOP("Weekday", "周四"),
+            QT_TRANSLATE_NOOP("Weekday", "周五"), QT_TRANSLATE_NOOP("Weekday", "周六"),
+            QT_TRANSLATE_NOOP("Weekday", "周日"))
+
 class PlanTableModel(RowTableModel[PlanRow]):
     """Planned visits (frozen PlanRow); rows can be dragged onto a day of the grid to re-date them."""
 
     COL_DUE, COL_STATE, COL_CODE, COL_NAME, COL_GRADE, COL_PHONE, COL_TYPE, COL_METHOD, COL_OWNER, \
         COL_ATTEMPT = range(10)
-    HEADERS = ("计划日期", "状态", "客户编号", "客户名称", "等级", "电话", "回访类型", "方式", "回访人", "次数")
+    HEADERS = (QT_TRANSLATE_NOOP("Column", "计划日期"), QT_TRANSLATE_NOOP("Column", "状态"),
+               QT_TRANSLATE_NOOP("Column", "客户编号"), QT_TRANSLATE_NOOP("Column", "客户名称"),
+               QT_TRANSLATE_NOOP("Column", "等级"), QT_TRANSLATE_NOOP("Column", "电话"),
+               QT_TRANSLATE_NOOP("Column", "回访类型"), QT_TRANSLATE_NOOP("Column", "方式"),
+               QT_TRANSLATE_NOOP("Column", "回访人"), QT_TRANSLATE_NOOP("Column", "次数"))
 
     def set_rows(self, rows: list[PlanRow]) -> None:
         self.beginResetModel()
@@ -123,7 +133,7 @@ class DayGridModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < 7:
-            return self.tr("一二三四五六日"[section]).join(("周", ""))
+            return translated("Weekday", WEEKDAYS[section])
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

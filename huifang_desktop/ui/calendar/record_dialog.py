@@ -61,6 +61,26 @@ class VisitRecordDialog(QDialog):
         self.setWindowTitle(self.tr("回访记录表 — {0} {1}").format(pre.customer_code, pre.customer_name))
         fit_to_screen(self, QSize(980, 680))
 
+        required = "*" if load_settings(ctx).require_visit_text else ""  # marked as the service will ask
+        buttons = self._build_ui(pre, required)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        self.method.currentTextChanged.connect(self._method_changed)
+        self.visit_type.currentTextChanged.connect(self._type_changed)
+        self._method_changed(self.method.currentText())
+        # Tab from the last field reaches 保存 first, then 打印预览, then 取消 (the button box's own order put
+        # 取消 before 保存 on some platforms' button layouts)
+        save = buttons.button(QDialogButtonBox.StandardButton.Save)
+        QWidget.setTabOrder(self.customer_signed, save)
+        QWidget.setTabOrder(save, self.print_button)
+        QWidget.setTabOrder(self.print_button, buttons.button(QDialogButtonBox.StandardButton.Cancel))
+        # what the preview compares with (nothing typed → the blank form); the base form, as subclasses that
+        # fill in a saved record set their own fields after this
+        self._prefilled = VisitRecordDialog.draft(self)
+        self.feedback.setFocus()
+
+    def _build_ui(self, pre: RecordDraftData, required: str) -> QDialogButtonBox:
+        """The widgets and their layout (no signals, no service calls); returns the button box."""
         head = QLabel(self.tr("<b>{0}</b>　{1}　等级 {2}　负责人 {3}{4}").format(
             pre.customer_name, pre.customer_code, pre.grade, pre.owner,
             self.tr("　第 {0} 次回访").format(pre.attempt) if pre.attempt > 1 else ""))
@@ -96,7 +116,6 @@ class VisitRecordDialog(QDialog):
         form.addRow(self.tr("联系人"), form_row(self.contact_name, self.tr("电话"), self.contact_phone))
         form.addRow(self.tr("回访类型"), form_row(self.visit_type, self.tr("方式"), self.method, self.tr("时间"),
                                                  self.visited_at, self.tr("回访人"), self.visitor))
-        required = "*" if load_settings(ctx).require_visit_text else ""  # marked as the service will ask
         form.addRow(self.tr("回访内容") + required, self.content)
         form.addRow(self.tr("客户意见/反馈") + required, self.feedback)
         form.addRow(self.tr("问题点"), self.problems)
@@ -121,8 +140,6 @@ class VisitRecordDialog(QDialog):
         self.message.setStyleSheet("color: #d9363e;")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存(&S)"))
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
         self.print_button = add_print_button(
             self, buttons, self.tr("保存前：未填写时打印空白回访记录表（预印客户、联系人），上门时请客户签字；已填写时预览所填内容（Ctrl+P）"),
             self.print_preview)
@@ -150,19 +167,7 @@ class VisitRecordDialog(QDialog):
             "transfer_department": self.transfer_department, "next_visit_on": self.next_visit_on,
             "customer_signed": self.customer_signed, "visitor_id": self.visitor,
         }
-        self.method.currentTextChanged.connect(self._method_changed)
-        self.visit_type.currentTextChanged.connect(self._type_changed)
-        self._method_changed(self.method.currentText())
-        # Tab from the last field reaches 保存 first, then 打印预览, then 取消 (the button box's own order put
-        # 取消 before 保存 on some platforms' button layouts)
-        save = buttons.button(QDialogButtonBox.StandardButton.Save)
-        QWidget.setTabOrder(self.customer_signed, save)
-        QWidget.setTabOrder(save, self.print_button)
-        QWidget.setTabOrder(self.print_button, buttons.button(QDialogButtonBox.StandardButton.Cancel))
-        # what the preview compares with (nothing typed → the blank form); the base form, as subclasses that
-        # fill in a saved record set their own fields after this
-        self._prefilled = VisitRecordDialog.draft(self)
-        self.feedback.setFocus()
+        return buttons
 
     def _method_changed(self, method: str) -> None:
         needs = method == "上门"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from huifang_desktop.domain.errors import ValidationError
@@ -11,7 +12,7 @@ ERROR_STYLE = "border: 1px solid #d9363e; background: #fff1f0;"
 
 
 def show_error(parent: QWidget | None, exc: Exception, title: str = "") -> None:
-    QMessageBox.warning(parent, title or parent.tr("无法完成") if parent else "无法完成", str(exc))
+    QMessageBox.warning(parent, title or QCoreApplication.translate("Feedback", "无法完成"), str(exc))
 
 
 def mark_fields(widgets: dict[str, QWidget], exc: ValidationError | None) -> QWidget | None:

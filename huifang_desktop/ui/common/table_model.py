@@ -6,6 +6,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from huifang_desktop.ui.common.i18n import translated
+
 Index = QModelIndex | QPersistentModelIndex
 R = TypeVar("R")
 
@@ -32,5 +34,5 @@ class RowTableModel(QAbstractTableModel, Generic[R]):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
                 and 0 <= section < len(self.HEADERS):
-            return self.tr(self.HEADERS[section])
+            return translated("Column", self.HEADERS[section])
         return None

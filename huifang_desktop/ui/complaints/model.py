@@ -18,6 +18,7 @@ from huifang_desktop.services.complaints import (
     RepeatRow,
 )
 from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP
 from huifang_desktop.ui.common.table_model import RowTableModel
 
 IdRole = Qt.ItemDataRole.UserRole + 1
@@ -58,8 +59,12 @@ class ComplaintTableModel(RowTableModel[ComplaintRow]):
 
     COL_NUMBER, COL_KIND, COL_RECEIVED, COL_COMPLAINANT, COL_SUBJECT, COL_CATEGORY, COL_SEVERITY, \
         COL_HANDLER, COL_DEADLINE, COL_STATE, COL_OVERDUE, COL_OCCURRENCES = range(12)
-    HEADERS = ("投诉编号", "类型", "受理时间", "投诉人", "主题", "类别", "严重程度", "负责人", "期限", "状态",
-               "逾期", "重复次数")
+    HEADERS = (QT_TRANSLATE_NOOP("Column", "投诉编号"), QT_TRANSLATE_NOOP("Column", "类型"),
+               QT_TRANSLATE_NOOP("Column", "受理时间"), QT_TRANSLATE_NOOP("Column", "投诉人"),
+               QT_TRANSLATE_NOOP("Column", "主题"), QT_TRANSLATE_NOOP("Column", "类别"),
+               QT_TRANSLATE_NOOP("Column", "严重程度"), QT_TRANSLATE_NOOP("Column", "负责人"),
+               QT_TRANSLATE_NOOP("Column", "期限"), QT_TRANSLATE_NOOP("Column", "状态"),
+               QT_TRANSLATE_NOOP("Column", "逾期"), QT_TRANSLATE_NOOP("Column", "重复次数"))
     CENTERED = frozenset({COL_KIND, COL_SEVERITY, COL_STATE, COL_OVERDUE, COL_OCCURRENCES})
 
     def __init__(self, ctx: ServiceContext, page_size: int = PAGE_SIZE,
@@ -188,7 +193,9 @@ class ComplaintTableModel(RowTableModel[ComplaintRow]):
 class RepeatTableModel(RowTableModel[RepeatRow]):
     """Likely repeats shown beside the intake form."""
 
-    HEADERS = ("投诉编号", "受理日期", "主题", "状态", "相似度")
+    HEADERS = (QT_TRANSLATE_NOOP("Column", "投诉编号"), QT_TRANSLATE_NOOP("Column", "受理日期"),
+               QT_TRANSLATE_NOOP("Column", "主题"), QT_TRANSLATE_NOOP("Column", "状态"),
+               QT_TRANSLATE_NOOP("Column", "相似度"))
 
     def set_rows(self, rows: list[RepeatRow]) -> None:
         self.beginResetModel()
@@ -213,7 +220,9 @@ class RepeatTableModel(RowTableModel[RepeatRow]):
 
 
 class OccurrenceTableModel(RowTableModel[OccurrenceRow]):
-    HEADERS = ("受理时间", "渠道", "投诉人", "联系方式", "受理人", "说明")
+    HEADERS = (QT_TRANSLATE_NOOP("Column", "受理时间"), QT_TRANSLATE_NOOP("Column", "渠道"),
+               QT_TRANSLATE_NOOP("Column", "投诉人"), QT_TRANSLATE_NOOP("Column", "联系方式"),
+               QT_TRANSLATE_NOOP("Column", "受理人"), QT_TRANSLATE_NOOP("Column", "说明"))
     _now = datetime.min
 
     def set_rows(self, rows: tuple[OccurrenceRow, ...], now: datetime | None = None) -> None:
@@ -236,7 +245,9 @@ class OccurrenceTableModel(RowTableModel[OccurrenceRow]):
 class EventTableModel(RowTableModel[EventRow]):
     """The complaint's full history: every state change with who and when."""
 
-    HEADERS = ("时间", "操作人", "操作", "状态变化", "说明")
+    HEADERS = (QT_TRANSLATE_NOOP("Column", "时间"), QT_TRANSLATE_NOOP("Column", "操作人"),
+               QT_TRANSLATE_NOOP("Column", "操作"), QT_TRANSLATE_NOOP("Column", "状态变化"),
+               QT_TRANSLATE_NOOP("Column", "说明"))
     _now = datetime.min  # times in this year show without the year
 
     def set_rows(self, rows: tuple[EventRow, ...], now: datetime | None = None) -> None:
@@ -263,7 +274,9 @@ class EventTableModel(RowTableModel[EventRow]):
 
 
 class AttachmentTableModel(RowTableModel[AttachmentRow]):
-    HEADERS = ("文件名", "类型", "大小", "添加时间", "附于")
+    HEADERS = (QT_TRANSLATE_NOOP("Column", "文件名"), QT_TRANSLATE_NOOP("Column", "类型"),
+               QT_TRANSLATE_NOOP("Column", "大小"), QT_TRANSLATE_NOOP("Column", "添加时间"),
+               QT_TRANSLATE_NOOP("Column", "附于"))
     _now = datetime.min
 
     def set_rows(self, rows: tuple[AttachmentRow, ...], now: datetime | None = None) -> None:

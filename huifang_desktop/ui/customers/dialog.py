@@ -47,8 +47,11 @@ from huifang_desktop.services.errors import ConflictError, DuplicateWarning, Ser
 from huifang_desktop.services.settings import load_settings
 from huifang_desktop.ui.common.feedback import mark_fields, show_error
 from huifang_desktop.ui.common.fit import fit_to_screen, scrolling
+from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP, translated
 
-CONTACT_COLUMNS = ("姓名", "电话", "手机", "邮箱", "职务", "主要")
+CONTACT_COLUMNS = (QT_TRANSLATE_NOOP("Column", "姓名"), QT_TRANSLATE_NOOP("Column", "电话"),
+                   QT_TRANSLATE_NOOP("Column", "手机"), QT_TRANSLATE_NOOP("Column", "邮箱"),
+                   QT_TRANSLATE_NOOP("Column", "职务"), QT_TRANSLATE_NOOP("Column", "主要"))
 
 
 class CustomerDialog(QDialog):
@@ -127,7 +130,7 @@ class CustomerDialog(QDialog):
         # --- contacts
         self.contacts = QTableWidget(0, len(CONTACT_COLUMNS))
         self.contacts.setObjectName("contacts")
-        self.contacts.setHorizontalHeaderLabels([self.tr(c) for c in CONTACT_COLUMNS])
+        self.contacts.setHorizontalHeaderLabels([translated("Column", c) for c in CONTACT_COLUMNS])
         self.contacts.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.contacts.setMinimumHeight(120)
         add_contact = QPushButton(self.tr("添加联系人"))
@@ -334,7 +337,8 @@ class CustomerDialog(QDialog):
         page = QWidget()
         self.purchases = QTableWidget(0, 7)
         self.purchases.setHorizontalHeaderLabels(
-            [self.tr(h) for h in ("日期", "类型", "产品或服务", "规格型号", "数量", "金额", "质保到期")])
+            [self.tr("日期"), self.tr("类型"), self.tr("产品或服务"), self.tr("规格型号"), self.tr("数量"),
+             self.tr("金额"), self.tr("质保到期")])
         self.purchases.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.purchases.horizontalHeader().setStretchLastSection(True)
         self._fill_purchases()
@@ -406,8 +410,9 @@ class CustomerDialog(QDialog):
         rows = visit_service.list_records(self.ctx, customer_id=self.detail.id, limit=200)
         table = QTableWidget(len(rows), 8)
         table.setObjectName("visits")
-        table.setHorizontalHeaderLabels([self.tr(h) for h in (
-            "编号", "回访时间", "回访类型", "方式", "回访人", "结果", "满意度", "客户意见/反馈")])
+        table.setHorizontalHeaderLabels([
+            self.tr("编号"), self.tr("回访时间"), self.tr("回访类型"), self.tr("方式"), self.tr("回访人"),
+            self.tr("结果"), self.tr("满意度"), self.tr("客户意见/反馈")])
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.horizontalHeader().setStretchLastSection(True)
         for r, v in enumerate(rows):
@@ -422,7 +427,8 @@ class CustomerDialog(QDialog):
         rows = customer_service.history(self.ctx, self.detail.id)
         table = QTableWidget(len(rows), 5)
         table.setObjectName("history")
-        table.setHorizontalHeaderLabels([self.tr(h) for h in ("时间", "用户", "操作", "原值", "新值")])
+        table.setHorizontalHeaderLabels([self.tr("时间"), self.tr("用户"), self.tr("操作"), self.tr("原值"),
+                                         self.tr("新值")])
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.horizontalHeader().setStretchLastSection(True)
         for r, h in enumerate(rows):

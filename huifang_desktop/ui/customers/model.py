@@ -18,6 +18,7 @@ from huifang_desktop.services import customers as customer_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.customers import CustomerRow
 from huifang_desktop.storage.queries import CustomerFilter
+from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP
 from huifang_desktop.ui.common.table_model import RowTableModel
 
 IdRole = Qt.ItemDataRole.UserRole + 1
@@ -29,7 +30,11 @@ Index = QModelIndex | QPersistentModelIndex
 class CustomerTableModel(RowTableModel[CustomerRow]):
     COL_CODE, COL_NAME, COL_GRADE, COL_CATEGORY, COL_CONTACT, COL_PHONE, COL_REGION, COL_OWNER, COL_STATUS, \
         COL_CREATED = range(10)
-    HEADERS = ("客户编号", "客户名称", "等级", "类别", "联系人", "电话", "区域", "负责人", "状态", "建档日期")
+    HEADERS = (QT_TRANSLATE_NOOP("Column", "客户编号"), QT_TRANSLATE_NOOP("Column", "客户名称"),
+               QT_TRANSLATE_NOOP("Column", "等级"), QT_TRANSLATE_NOOP("Column", "类别"),
+               QT_TRANSLATE_NOOP("Column", "联系人"), QT_TRANSLATE_NOOP("Column", "电话"),
+               QT_TRANSLATE_NOOP("Column", "区域"), QT_TRANSLATE_NOOP("Column", "负责人"),
+               QT_TRANSLATE_NOOP("Column", "状态"), QT_TRANSLATE_NOOP("Column", "建档日期"))
     # column -> sort key understood by the query builder (None: not sortable)
     SORT_KEYS: ClassVar[dict[int, str]] = {
         COL_CODE: "code", COL_NAME: "name", COL_GRADE: "grade", COL_CATEGORY: "category", COL_REGION: "region",

@@ -8,6 +8,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from huifang_desktop.services.importing import IssueKind, RowIssue, column_letter
+from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP
 from huifang_desktop.ui.common.table_model import RowTableModel
 
 Index = QModelIndex | QPersistentModelIndex
@@ -72,7 +73,10 @@ class IssueModel(RowTableModel[RowIssue]):
     """The problems of the validation report: 行号, 列, 问题, 类型 (errors red, duplicates brown)."""
 
     COL_ROW, COL_COLUMN, COL_MESSAGE, COL_KIND = range(4)
-    HEADERS: ClassVar[tuple[str, ...]] = ("行号", "列", "问题", "类型")
+    HEADERS: ClassVar[tuple[str, ...]] = (QT_TRANSLATE_NOOP("Column", "行号"),
+                                          QT_TRANSLATE_NOOP("Column", "列"),
+                                          QT_TRANSLATE_NOOP("Column", "问题"),
+                                          QT_TRANSLATE_NOOP("Column", "类型"))
 
     def set_issues(self, issues: tuple[RowIssue, ...]) -> None:
         self.beginResetModel()

@@ -26,6 +26,7 @@ from huifang_desktop.services import importing
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.importing import ImportRunInfo
 from huifang_desktop.ui.common.fit import fit_to_screen
+from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP, translated
 from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.common.worker import start_worker, wait_for_threads
 
@@ -34,7 +35,10 @@ UNDONE_COLOR = QColor("#8c8c8c")
 
 
 class ImportRunsModel(QAbstractTableModel):
-    HEADERS = ("序号", "导入时间", "台账", "文件", "工作表", "行数", "导入人", "状态")
+    HEADERS = (QT_TRANSLATE_NOOP("Column", "序号"), QT_TRANSLATE_NOOP("Column", "导入时间"),
+               QT_TRANSLATE_NOOP("Column", "台账"), QT_TRANSLATE_NOOP("Column", "文件"),
+               QT_TRANSLATE_NOOP("Column", "工作表"), QT_TRANSLATE_NOOP("Column", "行数"),
+               QT_TRANSLATE_NOOP("Column", "导入人"), QT_TRANSLATE_NOOP("Column", "状态"))
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,7 +58,7 @@ class ImportRunsModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.tr(self.HEADERS[section])
+            return translated("Column", self.HEADERS[section])
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -50,6 +50,7 @@ from huifang_desktop.services.importing import (
     ValidationReport,
 )
 from huifang_desktop.ui.common.fit import fit_to_screen
+from huifang_desktop.ui.common.i18n import translated
 from huifang_desktop.ui.common.progress import ProgressTask, run_with_progress
 from huifang_desktop.ui.common.worker import start_worker
 from huifang_desktop.ui.importing.models import IssueModel, PreviewModel
@@ -209,7 +210,7 @@ class FilePage(QWizardPage):
                                  "投诉台账和售后服务台账按客户名称或客户编号对应到已有的客户。"))
         self.target_combo = QComboBox()
         for t in ImportTarget:
-            self.target_combo.addItem(self.tr(t.value), t)
+            self.target_combo.addItem(translated("Import", t.value), t)
         self.target_combo.setCurrentIndex(list(ImportTarget).index(wizard.target))
         self.path_edit = QLineEdit()
         self.path_edit.setPlaceholderText(self.tr("Excel 文件的位置"))
@@ -408,12 +409,13 @@ class MappingPage(QWizardPage):
                 text = f"{importing.column_letter(col)} · {header}" if header else importing.column_letter(col)
                 combo.addItem(text, col)
             combo.currentIndexChanged.connect(self._changed)
-            label = QLabel(f"{self.tr(f.label)} *" if f.required else self.tr(f.label))
+            name = translated("Import", f.label)
+            label = QLabel(f"{name} *" if f.required else name)
             if f.required:
                 label.setStyleSheet("font-weight: bold;")
             if f.hint:
-                combo.setToolTip(self.tr(f.hint))
-            hint = QLabel(self.tr(f.hint))
+                combo.setToolTip(translated("Import", f.hint))
+            hint = QLabel(translated("Import", f.hint))
             hint.setStyleSheet(NOTE_STYLE)
             row = QHBoxLayout()
             row.addWidget(combo, 1)
@@ -653,7 +655,8 @@ class ImportPage(QWizardPage):
         assert report is not None
         self.finished = False
         self._outcome = None
-        self.label.setText(self.tr("正在把 {0} 行写入{1}…").format(report.valid_count, self.tr(report.target.value)))
+        self.label.setText(self.tr("正在把 {0} 行写入{1}…").format(report.valid_count,
+                                                              translated("Import", report.target.value)))
         self.bar.setRange(0, max(report.valid_count, 1))
         self.bar.setValue(0)
         self.cancel_button.setEnabled(True)

@@ -21,6 +21,7 @@ from huifang_desktop.services.ledgers import (
     LedgerRow,
     LedgerTotals,
 )
+from huifang_desktop.ui.common.i18n import translated
 
 IdRole = Qt.ItemDataRole.UserRole + 1
 EntityRole = Qt.ItemDataRole.UserRole + 2
@@ -115,7 +116,7 @@ class LedgerTableModel(QAbstractTableModel):
             return None
         column = self.columns[section]
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.tr(column.label)
+            return translated("Ledger", column.label)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.tr("点击按此列排序") if column.sort else self.tr("此列不能排序")
         if role == SortKeyRole:
@@ -200,7 +201,7 @@ class TotalsModel(QAbstractTableModel):
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
                 and 0 <= section < len(self.columns):
-            return self.tr(self.columns[section].label)
+            return translated("Ledger", self.columns[section].label)
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

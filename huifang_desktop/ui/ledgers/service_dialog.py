@@ -124,14 +124,30 @@ class ServiceRecordDialog(QDialog):
                             else self.tr("新增售后服务记录"))
         fit_to_screen(self, QSize(900, 720 if self.detail is not None else 540))  # a new record has no follow-ups yet
 
+        buttons = self._build_ui()
+        self.follow_button.clicked.connect(self.add_follow_up)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        QShortcut(QKeySequence.StandardKey.Save, self).activated.connect(self.save)
+        self.status.currentTextChanged.connect(self._status_changed)
+        if self.detail is not None:
+            self._show(self.detail)
+        else:
+            self.follow_box.setVisible(False)
+            if customer is not None:
+                self.customer.set_customer(*customer)
+            self._status_changed(self.status.currentText())
+
+    def _build_ui(self) -> QDialogButtonBox:
+        """The widgets and their layout (no signals); returns the button box."""
         c = self.choices
-        self.customer = CustomerPicker(ctx)
+        self.customer = CustomerPicker(self.ctx)
         self.served_on = QDateEdit()
         self.completed_on = QDateEdit()
         for edit in (self.served_on, self.completed_on):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
-            edit.setDate(_qdate(ctx.today()))
+            edit.setDate(_qdate(self.ctx.today()))
         self.kind = QComboBox()
         self.kind.addItems(list(c.kinds))
         self.status = QComboBox()
@@ -195,17 +211,16 @@ class ServiceRecordDialog(QDialog):
         self.follow_table.horizontalHeader().setStretchLastSection(True)
         self.follow_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.follow_table.setFixedHeight(110)
-        self.follow_at = QDateTimeEdit(qdatetime(ctx.now()))
+        self.follow_at = QDateTimeEdit(qdatetime(self.ctx.now()))
         self.follow_at.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.follow_at.setCalendarPopup(True)
         self.follow_person = QLineEdit()
-        self.follow_person.setPlaceholderText(ctx.user.display_name)
+        self.follow_person.setPlaceholderText(self.ctx.user.display_name)
         self.follow_result = QComboBox()
         self.follow_result.addItems(list(c.follow_up_results))
         self.follow_note = QLineEdit()
         self.follow_note.setPlaceholderText(self.tr("备注"))
         self.follow_button = QPushButton(self.tr("添加跟进"))
-        self.follow_button.clicked.connect(self.add_follow_up)
         add = QHBoxLayout()
         for w in (self.follow_at, self.follow_person, self.follow_result):
             add.addWidget(w)
@@ -229,9 +244,6 @@ class ServiceRecordDialog(QDialog):
         self.save_button.setText(self.tr("保存(&S)"))
         self.save_button.setToolTip(self.tr("保存（Ctrl+S）"))
         buttons.button(QDialogButtonBox.StandardButton.Close).setText(self.tr("关闭"))
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        QShortcut(QKeySequence.StandardKey.Save, self).activated.connect(self.save)
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -240,15 +252,7 @@ class ServiceRecordDialog(QDialog):
         layout.addWidget(self.visit_label)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
-
-        self.status.currentTextChanged.connect(self._status_changed)
-        if self.detail is not None:
-            self._show(self.detail)
-        else:
-            self.follow_box.setVisible(False)
-            if customer is not None:
-                self.customer.set_customer(*customer)
-            self._status_changed(self.status.currentText())
+        return buttons
 
     # --- showing -------------------------------------------------------------------------------------
     def _show(self, d: ServiceRecordDetail) -> None:

@@ -45,6 +45,7 @@ from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.ledgers import FilterChoices, Ledger, LedgerFilter, LedgerTotals, SavedFilter
 from huifang_desktop.ui.common.export_target import ask_export_path, say_exported
 from huifang_desktop.ui.common.forms import OptionalDateEdit
+from huifang_desktop.ui.common.i18n import translated
 from huifang_desktop.ui.common.print_preview import PrintPreviewDialog, preview_document
 from huifang_desktop.ui.common.progress import ProgressTask, run_with_progress
 from huifang_desktop.ui.common.tables import record_table
@@ -83,7 +84,7 @@ class LedgersTab(QWidget):
         self.picker = QListWidget()
         self.picker.setObjectName("ledgerPicker")
         for n, ledger in enumerate(Ledger, start=1):
-            item = QListWidgetItem(self.tr(ledger.value))
+            item = QListWidgetItem(translated("Ledger", ledger.value))
             item.setData(Qt.ItemDataRole.UserRole, ledger.value)
             item.setToolTip(self.tr("Ctrl+{0}").format(n))
             self.picker.addItem(item)
@@ -263,7 +264,7 @@ class LedgersTab(QWidget):
         combo.clear()
         combo.addItem(all_label, "")
         for value in values:
-            combo.addItem(self.tr(value), value)
+            combo.addItem(value, value)  # stored values are shown as stored
         combo.setVisible(bool(values))
         combo.blockSignals(False)
 
@@ -295,18 +296,18 @@ class LedgersTab(QWidget):
             self._say(str(exc), ERROR_STYLE)
             return
         c = self.choices
-        self.date_label.setText(self.tr(c.date_label))
+        self.date_label.setText(translated("Ledger", c.date_label))
         self.owner.blockSignals(True)
         self.owner.clear()
-        self.owner.addItem(self.tr("全部{0}").format(self.tr(c.owner_label)), None)
+        self.owner.addItem(self.tr("全部{0}").format(translated("Ledger", c.owner_label)), None)
         self.owner.addItem(self.tr("我自己"), MINE)
         for uid, name in c.owners:
             self.owner.addItem(name, uid)
         self.owner.blockSignals(False)
-        self._fill(self.state, self.tr("全部{0}").format(self.tr(c.state_label)), c.states)
+        self._fill(self.state, self.tr("全部{0}").format(translated("Ledger", c.state_label)), c.states)
         kinds = c.kinds if len(c.kinds) > 1 else ()  # one kind only (终端客户): nothing to choose
-        self._fill(self.kind, self.tr("全部{0}").format(self.tr(c.kind_label)), kinds)
-        self._fill(self.grade, self.tr("全部{0}").format(self.tr(c.grade_label)), c.grades)
+        self._fill(self.kind, self.tr("全部{0}").format(translated("Ledger", c.kind_label)), kinds)
+        self._fill(self.grade, self.tr("全部{0}").format(translated("Ledger", c.grade_label)), c.grades)
         self.new_button.setVisible(ledger is Ledger.SERVICES)
         self.edit_button.setVisible(ledger is Ledger.SERVICES)
         self.attachments_button.setVisible(ledger is Ledger.VISITS)
@@ -340,7 +341,7 @@ class LedgersTab(QWidget):
         self.columns_menu.clear()
         shown = set(ledger_service.visible_columns(self.ctx, self.ledger))
         for column in ledger_service.columns(self.ledger):
-            action = QAction(self.tr(column.label), self.columns_menu)
+            action = QAction(translated("Ledger", column.label), self.columns_menu)
             action.setCheckable(True)
             action.setChecked(column.key in shown)
             action.setData(column.key)
@@ -650,7 +651,7 @@ class LedgersTab(QWidget):
 
     # --- export and print ----------------------------------------------------------------------------
     def _ask_export_path(self) -> str:
-        return ask_export_path(self, self.tr("导出{0}").format(self.tr(self.ledger.value)),
+        return ask_export_path(self, self.tr("导出{0}").format(translated("Ledger", self.ledger.value)),
                                ledger_service.suggested_file_name(self.ledger, self.current_filter()), ".xlsx",
                                self.tr("Excel 工作簿 (*.xlsx)"))
 
@@ -676,7 +677,7 @@ class LedgersTab(QWidget):
 
         self._set_busy(True)
         self._say(self.tr("正在导出到 {0}…").format(path))
-        self.task = run_with_progress(self, self.tr("导出{0}").format(self.tr(ledger.value)),
+        self.task = run_with_progress(self, self.tr("导出{0}").format(translated("Ledger", ledger.value)),
                                       self.tr("正在写入 Excel…"), work, self._exported, self._failed,
                                       self._cancelled)
 
@@ -704,7 +705,7 @@ class LedgersTab(QWidget):
                                                  cancelled=cancelled)
 
         self._set_busy(True)
-        self.task = run_with_progress(self, self.tr("打印{0}").format(self.tr(ledger.value)),
+        self.task = run_with_progress(self, self.tr("打印{0}").format(translated("Ledger", ledger.value)),
                                       self.tr("正在排版…"), work, self._print_ready, self._failed,
                                       self._cancelled)
 

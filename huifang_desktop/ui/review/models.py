@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QStyle
 
 from huifang_desktop.domain.signoff import ReviewKind
 from huifang_desktop.services.review import AuditRow, QueueGroup, ReviewItem, ReviewQueue
+from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP, translated
 from huifang_desktop.ui.common.table_model import RowTableModel
 
 Index = QModelIndex | QPersistentModelIndex
@@ -41,7 +42,8 @@ class ReviewTreeModel(QAbstractItemModel):
     check_refused = Signal(object)  # the ReviewItem that was not read yet
     checks_changed = Signal(int)  # how many are ticked now
 
-    COLUMNS = ("审阅项目", "日期", "期限 / 状态")
+    COLUMNS = (QT_TRANSLATE_NOOP("Column", "审阅项目"), QT_TRANSLATE_NOOP("Column", "日期"),
+               QT_TRANSLATE_NOOP("Column", "期限 / 状态"))
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -261,7 +263,7 @@ class ReviewTreeModel(QAbstractItemModel):
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
                 and 0 <= section < len(self.COLUMNS):
-            return self.tr(self.COLUMNS[section])
+            return translated("Column", self.COLUMNS[section])
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:  # called for every shown row: keep it cheap
@@ -365,7 +367,10 @@ class AuditTableModel(RowTableModel[AuditRow]):
     """The 操作日志 list: readable values only (names, Chinese field names, 变更 old → new); the stored JSON
     and the hashes are in the detail dialog (double-click) and the Excel export."""
 
-    HEADERS = ("时间", "用户", "操作", "对象", "变更", "原值", "新值", "备注")
+    HEADERS = (QT_TRANSLATE_NOOP("Column", "时间"), QT_TRANSLATE_NOOP("Column", "用户"),
+               QT_TRANSLATE_NOOP("Column", "操作"), QT_TRANSLATE_NOOP("Column", "对象"),
+               QT_TRANSLATE_NOOP("Column", "变更"), QT_TRANSLATE_NOOP("Column", "原值"),
+               QT_TRANSLATE_NOOP("Column", "新值"), QT_TRANSLATE_NOOP("Column", "备注"))
 
     def set_rows(self, rows: list[AuditRow]) -> None:
         self.beginResetModel()

@@ -28,11 +28,13 @@ from huifang_desktop.services import scans
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.ui.common.drops import FileDrops
+from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP, translated
 from huifang_desktop.ui.common.tables import record_widget
 from huifang_desktop.ui.common.worker import start_worker
 from huifang_desktop.ui.scans.pages import file_pages
 
-FILE_FILTER = "扫描件 (*.pdf *.png *.jpg *.jpeg);;PDF (*.pdf);;图片 (*.png *.jpg *.jpeg)"
+FILE_FILTER = QT_TRANSLATE_NOOP("FileDialog",
+                                "扫描件 (*.pdf *.png *.jpg *.jpeg);;PDF (*.pdf);;图片 (*.png *.jpg *.jpeg)")
 
 
 class ScanImportDialog(FileDrops, QDialog):
@@ -89,7 +91,7 @@ class ScanImportDialog(FileDrops, QDialog):
     def choose_files(self) -> None:
         dialog = QFileDialog(self, self.tr("选择扫描件"))
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
-        dialog.setNameFilter(self.tr(FILE_FILTER))
+        dialog.setNameFilter(translated("FileDialog", FILE_FILTER))
         dialog.filesSelected.connect(self.import_paths)
         dialog.open()
 

@@ -16,6 +16,7 @@ from huifang_desktop.domain.roles import Permission
 from huifang_desktop.domain.stats import AssessmentRule, AssessmentRules, EventKind
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.stats import load_assessment_rules, save_assessment_rules
+from huifang_desktop.ui.common.i18n import translated
 from huifang_desktop.ui.settings.page import SettingsPage, set_widgets_read_only, watch
 
 
@@ -39,7 +40,7 @@ class AssessmentPage(SettingsPage):
                                     self.tr("月内重复时"))):
             grid.addWidget(QLabel(f"<b>{text}</b>"), 0, col)
         for row, kind in enumerate(EventKind, start=1):
-            enabled = QCheckBox(self.tr(kind.value))
+            enabled = QCheckBox(translated("Assessment", kind.value))
             enabled.setObjectName(f"{kind.key}.enabled")
             amount = _spin(100_000, self.tr(" 元"))
             amount.setObjectName(f"{kind.key}.amount")

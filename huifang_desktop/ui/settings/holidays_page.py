@@ -79,6 +79,11 @@ class HolidaysPage(SettingsPage):
         self.ctx = ctx
         self.notice: HolidayNotice | None = None  # the last notice 解析 read, until saved or changed
 
+        self._build_ui()
+        self._connect()
+
+    def _build_ui(self) -> None:
+        """The widgets and their layout (no signals, no service calls)."""
         self.summary = QLabel()
         self.summary.setObjectName("holiday_summary")
         self.summary.setWordWrap(True)
@@ -93,14 +98,11 @@ class HolidaysPage(SettingsPage):
         self.notice_text.setObjectName("notice_text")
         self.notice_text.setPlaceholderText(self.tr(
             "把国务院办公厅的“关于YYYY年部分节假日安排的通知”全文（连同标题）复制粘贴到这里，再按“解析”。"))
-        self.notice_text.textChanged.connect(self._notice_edited)
         self.parse_button = QPushButton(self.tr("解析"))
         self.parse_button.setObjectName("parse_button")
-        self.parse_button.clicked.connect(self.parse)
         self.save_button = QPushButton(self.tr("保存该年安排"))
         self.save_button.setObjectName("save_notice_button")
         self.save_button.setEnabled(False)
-        self.save_button.clicked.connect(self.save_notice)
         self.notice_message = QLabel()
         self.notice_message.setObjectName("notice_message")
         self.notice_message.setWordWrap(True)
@@ -129,7 +131,6 @@ class HolidaysPage(SettingsPage):
         self.year_box = QComboBox()
         self.year_box.setObjectName("year_box")
         self.year_box.setProperty("keep_enabled", True)  # browsing the years stays possible when read-only
-        self.year_box.currentIndexChanged.connect(lambda _i: self.show_year())
         self.year_source = QLabel()
         self.year_source.setObjectName("year_source")
         self.days = _table("holiday_days", [self.tr("日期"), self.tr("星期"), self.tr("放假/上班"), self.tr("节日")])
@@ -146,15 +147,12 @@ class HolidaysPage(SettingsPage):
         self.name_edit.setPlaceholderText(self.tr("节日名称（可不填）"))
         self.add_button = QPushButton(self.tr("添加"))
         self.add_button.setObjectName("add_day_button")
-        self.add_button.clicked.connect(self.add_day)
         self.remove_button = QPushButton(self.tr("删除所选日"))
         self.remove_button.setObjectName("remove_day_button")
         self.remove_button.setToolTip(self.tr("所选日期恢复为平常日：周一至周五上班，周六、周日休息"))
-        self.remove_button.clicked.connect(self.remove_selected)
         self.clear_button = QPushButton(self.tr("恢复程序自带"))
         self.clear_button.setObjectName("clear_year_button")
         self.clear_button.setToolTip(self.tr("删除本单位为该年录入的数据，改用程序自带的安排（没有时只按周末计算）"))
-        self.clear_button.clicked.connect(self.clear_year)
         self.day_message = QLabel()
         self.day_message.setObjectName("day_message")
         self.day_message.setWordWrap(True)
@@ -191,6 +189,16 @@ class HolidaysPage(SettingsPage):
         layout.addWidget(self.years)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.notes)
+
+    def _connect(self) -> None:
+        """The behaviour: what the widgets' signals do."""
+        self.notice_text.textChanged.connect(self._notice_edited)
+        self.parse_button.clicked.connect(self.parse)
+        self.save_button.clicked.connect(self.save_notice)
+        self.year_box.currentIndexChanged.connect(lambda _i: self.show_year())
+        self.add_button.clicked.connect(self.add_day)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.clear_button.clicked.connect(self.clear_year)
 
     # --- loading -----------------------------------------------------------------------------------------
     def load(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import cast
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,17 +28,38 @@ from huifang_desktop.services.settings import (
     load_settings,
     save_settings,
 )
-from huifang_desktop.ui.settings.page import SettingsPage, StringListEditor, fill_combo, select_data, watch
+from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP
+from huifang_desktop.ui.settings.options import Kind, Option, OptionForm
+from huifang_desktop.ui.settings.page import SettingsPage, StringListEditor, watch
 
 _BIG = 10_000_000
 
-
-def _spin(maximum: int, suffix: str, minimum: int = 0) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(minimum, maximum)
-    box.setSuffix(suffix)
-    box.setMinimumWidth(110)
-    return box
+# The options of the page, in the order shown: one line each (see ui/settings/options.py).
+OFFICE_OPTIONS = (
+    Option("company", QT_TRANSLATE_NOOP("Option", "单位名称"), Kind.TEXT),
+    Option("visibility", QT_TRANSLATE_NOOP("Option", "客户档案可见范围"), Kind.CHOICE, choices=(
+        (QT_TRANSLATE_NOOP("Option", "全公司：所有员工可查看全部客户档案"), VISIBILITY_OFFICE),
+        (QT_TRANSLATE_NOOP("Option", "本部门：只能查看本部门的客户档案"), VISIBILITY_DEPARTMENT))),
+    Option("customer_code_prefix", QT_TRANSLATE_NOOP("Option", "客户编号前缀"), Kind.TEXT,
+           placeholder=QT_TRANSLATE_NOOP("Option", "如 KH，编号为 KH000123"), max_length=10),
+    Option("retention_years", QT_TRANSLATE_NOOP("Option", "档案保存年限"), maximum=100,
+           suffix=QT_TRANSLATE_NOOP("Option", " 年")),
+    Option("require_visit_text", QT_TRANSLATE_NOOP("Option", "回访成功时必须填写回访内容和客户意见/反馈"),
+           Kind.FLAG, row=QT_TRANSLATE_NOOP("Option", "回访记录表")),
+    Option("signed_form_days", QT_TRANSLATE_NOOP("Option", "上门签字单"), minimum=1, maximum=365,
+           suffix=QT_TRANSLATE_NOOP("Option", " 天后未回收时提醒"),
+           help=QT_TRANSLATE_NOOP("Option", "上门回访的纸质签字单在回访后这么多天仍未扫描导入时，启动提醒中列出")),
+)
+GRADE_OPTIONS = (
+    Option("grade_a", QT_TRANSLATE_NOOP("Option", "A 类不少于"), maximum=_BIG,
+           suffix=QT_TRANSLATE_NOOP("Option", " 台/件")),
+    Option("grade_b", QT_TRANSLATE_NOOP("Option", "B 类不少于"), maximum=_BIG,
+           suffix=QT_TRANSLATE_NOOP("Option", " 台/件")),
+    Option("grade_c", QT_TRANSLATE_NOOP("Option", "C 类不少于"), maximum=_BIG,
+           suffix=QT_TRANSLATE_NOOP("Option", " 台/件")),
+    Option("grading_window_days", QT_TRANSLATE_NOOP("Option", "统计最近"), minimum=1, maximum=3650,
+           suffix=QT_TRANSLATE_NOOP("Option", " 天")),
+)
 
 
 class OfficePage(SettingsPage):
@@ -48,51 +70,29 @@ class OfficePage(SettingsPage):
         self.ctx = ctx
         self.baseline = OfficeSettings()
 
-        self.company = QLineEdit()
-        self.company.setObjectName("company")
-        self.visibility = fill_combo(QComboBox(), [
-            (self.tr("全公司：所有员工可查看全部客户档案"), VISIBILITY_OFFICE),
-            (self.tr("本部门：只能查看本部门的客户档案"), VISIBILITY_DEPARTMENT)])
-        self.visibility.setObjectName("visibility")
+        office = QGroupBox(self.tr("单位"))
+        self.office_form = OptionForm(OFFICE_OPTIONS, QFormLayout(office))
+        grades = QGroupBox(self.tr("客户分级（按年采购量/提车量）"))
+        grade_layout = QFormLayout(grades)
+        self.grade_form = OptionForm(GRADE_OPTIONS, grade_layout)
+        hint = QLabel(self.tr("少于 C 类标准的为 D 类。"))
+        hint.setStyleSheet("color: #666;")
+        grade_layout.addRow(hint)
+        w = {**self.office_form.widgets, **self.grade_form.widgets}
+        self.company, self.code_prefix = cast(QLineEdit, w["company"]), cast(QLineEdit, w["customer_code_prefix"])
+        self.visibility = cast(QComboBox, w["visibility"])
+        self.require_visit_text = cast(QCheckBox, w["require_visit_text"])
+        self.retention_years, self.signed_form_days, self.grade_a, self.grade_b, self.grade_c = (
+            cast(QSpinBox, w[k]) for k in ("retention_years", "signed_form_days", "grade_a", "grade_b", "grade_c"))
+        self.grading_window_days = cast(QSpinBox, w["grading_window_days"])
         self.may_set_policy = ctx.may(Permission.MANAGE_POLICY)  # a manager's grant (domain.md §1, 002)
         if not self.may_set_policy:
             self.visibility.setEnabled(False)
             self.visibility.setToolTip(self.tr("客户档案可见范围只能由公司经理或系统管理员修改"))
-        self.code_prefix = QLineEdit()
-        self.code_prefix.setPlaceholderText(self.tr("如 KH，编号为 KH000123"))
-        self.code_prefix.setMaxLength(10)
-        self.retention_years = _spin(100, self.tr(" 年"))
-        self.require_visit_text = QCheckBox(self.tr("回访成功时必须填写回访内容和客户意见/反馈"))
-        self.signed_form_days = _spin(365, self.tr(" 天后未回收时提醒"), minimum=1)
-        self.signed_form_days.setToolTip(self.tr("上门回访的纸质签字单在回访后这么多天仍未扫描导入时，启动提醒中列出"))
 
-        self.grade_a = _spin(_BIG, self.tr(" 台/件"))
-        self.grade_b = _spin(_BIG, self.tr(" 台/件"))
-        self.grade_c = _spin(_BIG, self.tr(" 台/件"))
-        self.grading_window_days = _spin(3650, self.tr(" 天"), minimum=1)
-
-        self.categories = StringListEditor("categories", "客户类别")
-        self.sources = StringListEditor("sources", "客户来源")
-        self.regions = StringListEditor("regions", "区域")
-
-        office = QGroupBox(self.tr("单位"))
-        office_form = QFormLayout(office)
-        office_form.addRow(self.tr("单位名称"), self.company)
-        office_form.addRow(self.tr("客户档案可见范围"), self.visibility)
-        office_form.addRow(self.tr("客户编号前缀"), self.code_prefix)
-        office_form.addRow(self.tr("档案保存年限"), self.retention_years)
-        office_form.addRow(self.tr("回访记录表"), self.require_visit_text)
-        office_form.addRow(self.tr("上门签字单"), self.signed_form_days)
-
-        grades = QGroupBox(self.tr("客户分级（按年采购量/提车量）"))
-        grade_form = QFormLayout(grades)
-        grade_form.addRow(self.tr("A 类不少于"), self.grade_a)
-        grade_form.addRow(self.tr("B 类不少于"), self.grade_b)
-        grade_form.addRow(self.tr("C 类不少于"), self.grade_c)
-        grade_form.addRow(self.tr("统计最近"), self.grading_window_days)
-        hint = QLabel(self.tr("少于 C 类标准的为 D 类。"))
-        hint.setStyleSheet("color: #666;")
-        grade_form.addRow(hint)
+        self.categories = StringListEditor("categories", self.tr("客户类别"))
+        self.sources = StringListEditor("sources", self.tr("客户来源"))
+        self.regions = StringListEditor("regions", self.tr("区域"))
 
         top = QHBoxLayout()
         top.addWidget(office, 3)
@@ -112,9 +112,7 @@ class OfficePage(SettingsPage):
         layout.addWidget(lists)
         layout.addStretch(1)
 
-        watch((self.company, self.visibility, self.code_prefix, self.retention_years, self.grade_a,
-               self.grade_b, self.grade_c, self.grading_window_days, self.categories, self.sources,
-               self.regions, self.require_visit_text, self.signed_form_days), self.content_changed.emit)
+        watch((*w.values(), self.categories, self.sources, self.regions), self.content_changed.emit)
 
     def set_read_only(self, read_only: bool) -> None:
         super().set_read_only(read_only)
@@ -124,29 +122,16 @@ class OfficePage(SettingsPage):
         self.lists.setTitle(self.tr("可选列表") if read_only else self.tr("可选列表（双击修改）"))
 
     def field_widgets(self) -> dict[str, QWidget]:
-        return {
-            "company": self.company, "visibility": self.visibility, "grade_a": self.grade_a,
-            "grade_b": self.grade_b, "grade_c": self.grade_c, "grading_window_days": self.grading_window_days,
-            "categories": self.categories.list, "sources": self.sources.list, "regions": self.regions.list,
-            "customer_code_prefix": self.code_prefix, "retention_years": self.retention_years,
-            "require_visit_text": self.require_visit_text, "signed_form_days": self.signed_form_days,
-        }
+        return {**self.office_form.widgets, **self.grade_form.widgets, "categories": self.categories.list,
+                "sources": self.sources.list, "regions": self.regions.list}
 
     def load(self) -> None:
         self.baseline = load_settings(self.ctx)
         self.fill(self.baseline)
 
     def fill(self, s: OfficeSettings) -> None:
-        self.company.setText(s.company)
-        select_data(self.visibility, s.visibility)
-        self.code_prefix.setText(s.customer_code_prefix)
-        self.retention_years.setValue(s.retention_years)
-        self.require_visit_text.setChecked(s.require_visit_text)
-        self.signed_form_days.setValue(s.signed_form_days)
-        self.grade_a.setValue(s.grade_a)
-        self.grade_b.setValue(s.grade_b)
-        self.grade_c.setValue(s.grade_c)
-        self.grading_window_days.setValue(s.grading_window_days)
+        self.office_form.fill(s)
+        self.grade_form.fill(s)
         self.categories.set_values(s.categories)
         self.sources.set_values(s.sources)
         self.regions.set_values(s.regions)
@@ -154,13 +139,7 @@ class OfficePage(SettingsPage):
     def collect(self) -> OfficeSettings:
         new = replace(
             self.baseline,  # keeps what this page does not show (the admin-entered holiday years)
-            company=self.company.text().strip(), visibility=str(self.visibility.currentData()),
-            customer_code_prefix=self.code_prefix.text().strip(),
-            retention_years=self.retention_years.value(),
-            require_visit_text=self.require_visit_text.isChecked(),
-            signed_form_days=self.signed_form_days.value(),
-            grade_a=self.grade_a.value(), grade_b=self.grade_b.value(), grade_c=self.grade_c.value(),
-            grading_window_days=self.grading_window_days.value(), categories=self.categories.values(),
+            **self.office_form.values(), **self.grade_form.values(), categories=self.categories.values(),
             sources=self.sources.values(), regions=self.regions.values())
         new.validate()
         return new

@@ -196,7 +196,7 @@ class StringListEditor(QWidget):
             if not text:
                 continue
             if text in out:
-                raise ValidationError(FieldError(self.field, self.label, f"“{text}”重复"))
+                raise ValidationError(FieldError(self.field, self.label, self.tr("“{0}”重复").format(text)))
             out.append(text)
         return tuple(out)
 

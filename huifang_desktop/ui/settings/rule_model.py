@@ -18,6 +18,7 @@ from huifang_desktop.domain.schedule import (
     TriggerKind,
     Unit,
 )
+from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP, translated
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -84,7 +85,11 @@ class RuleTableModel(QAbstractTableModel):
 
     COL_ENABLED, COL_NAME, COL_TRIGGER, COL_WINDOWS, COL_METHOD, COL_TYPE, COL_WHO, COL_SAMPLE, COL_TARGET = \
         range(9)
-    HEADERS = ("启用", "规则名称", "触发事件", "回访时限", "回访方式", "回访类型", "回访人", "抽样比例", "目标回访率")
+    HEADERS = (QT_TRANSLATE_NOOP("Column", "启用"), QT_TRANSLATE_NOOP("Column", "规则名称"),
+               QT_TRANSLATE_NOOP("Column", "触发事件"), QT_TRANSLATE_NOOP("Column", "回访时限"),
+               QT_TRANSLATE_NOOP("Column", "回访方式"), QT_TRANSLATE_NOOP("Column", "回访类型"),
+               QT_TRANSLATE_NOOP("Column", "回访人"), QT_TRANSLATE_NOOP("Column", "抽样比例"),
+               QT_TRANSLATE_NOOP("Column", "目标回访率"))
     KeyRole = Qt.ItemDataRole.UserRole + 1
 
     #: (row, enabled) when the 启用 box in the table was ticked or cleared
@@ -138,7 +143,7 @@ class RuleTableModel(QAbstractTableModel):
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
                 and 0 <= section < len(self.HEADERS):
-            return self.tr(self.HEADERS[section])
+            return translated("Column", self.HEADERS[section])
         return None
 
     def _text(self, rule: Mapping[str, Any], col: int) -> str:

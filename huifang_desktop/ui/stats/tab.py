@@ -49,6 +49,7 @@ from huifang_desktop.services import stats as stats_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.ui.common.export_target import ask_export_path, say_exported
+from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP, translated
 from huifang_desktop.ui.common.print_preview import PrintPreviewDialog, preview_document
 from huifang_desktop.ui.common.progress import ProgressTask, run_with_progress
 from huifang_desktop.ui.common.tables import record_table
@@ -63,11 +64,12 @@ TAMPERED_STYLE = "color: #d9363e; font-weight: bold;"
 
 # page → tables shown on it (report table keys), top to bottom
 PAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("summary", "概况", ("summary",)),
-    ("visits", "回访", ("groups", "rules")),
-    ("satisfaction", "满意度", ("satisfaction", "results", "types")),
-    ("complaints", "投诉", ("complaint_categories", "complaint_severities", "complaint_states")),
-    ("trend", "趋势", ("trend",)),
+    ("summary", QT_TRANSLATE_NOOP("StatsPage", "概况"), ("summary",)),
+    ("visits", QT_TRANSLATE_NOOP("StatsPage", "回访"), ("groups", "rules")),
+    ("satisfaction", QT_TRANSLATE_NOOP("StatsPage", "满意度"), ("satisfaction", "results", "types")),
+    ("complaints", QT_TRANSLATE_NOOP("StatsPage", "投诉"),
+     ("complaint_categories", "complaint_severities", "complaint_states")),
+    ("trend", QT_TRANSLATE_NOOP("StatsPage", "趋势"), ("trend",)),
 )
 
 
@@ -80,7 +82,7 @@ class PeriodPicker(QWidget):
         super().__init__(parent)
         self.kind = QComboBox()
         for kind in PeriodKind:
-            self.kind.addItem(self.tr(kind.value), kind.value)
+            self.kind.addItem(translated("Period", kind.value), kind.value)
         self.year = QSpinBox()
         self.year.setRange(2000, 2100)
         self.year.setSuffix(self.tr(" 年"))
@@ -412,7 +414,7 @@ class StatsTab(QWidget):
         for slug, label, keys in PAGES:
             page = TablesPage(keys)
             self.table_pages[slug] = page
-            self.pages.addTab(page, self.tr(label))
+            self.pages.addTab(page, translated("StatsPage", label))
         self.charts_page = ChartsPage()
         self.pages.insertTab(1, self.charts_page, self.tr("图表"))
         self.assessment_page = AssessmentPage(ctx)
