@@ -74,6 +74,7 @@ from huifang_desktop.domain.schedule import (
     plans_for_trigger,
     routine_plans,
 )
+from huifang_desktop.domain.signoff import require_reason
 from huifang_desktop.domain.validation import (
     already,
     clean_text,
@@ -106,7 +107,7 @@ from huifang_desktop.domain.visits import (
 )
 from huifang_desktop.domain.workcal import WorkCalendar
 from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS, write_visit_ledger
-from huifang_desktop.services.context import ServiceContext, audit, diff, recent_changes
+from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit, diff, recent_changes
 from huifang_desktop.services.customers import check_visible, customer_scope
 from huifang_desktop.services.errors import (
     ConflictError,
@@ -961,6 +962,19 @@ def _check_plan_rights(ctx: ServiceContext, owner_id: int | None, what: str) -> 
         raise PermissionDenied(f"只能{what}自己负责的回访计划，其他人的计划请主管处理。")
 
 
+def _check_due_rights(ctx: ServiceContext, plan: VisitPlan, what: str, reason: str) -> str:
+    """A miss stands (domain.md §9): a clerk may re-date or cancel a plan only until its due day (the visit
+    can still be made that day); once the due day has passed only a supervisor may (``EDIT_OVERDUE_PLANS``),
+    with a reason (returned, for the audit). A confirmed month's 考核 is frozen, so this never removes a charge
+    from it."""
+    if ctx.today() <= plan.due or ctx.user is SYSTEM_USER:
+        return reason.strip()
+    if not ctx.may(Permission.EDIT_OVERDUE_PLANS):
+        raise PermissionDenied(f"该回访计划已过期（应于 {plan.due:%Y-%m-%d} 完成），只有主管才能{what}；"
+                               "未按期回访照常计入考核。")
+    return require_reason(reason, f"{what}原因")
+
+
 def _load_plan(s: Session, plan_id: int) -> VisitPlan:
     plan = s.get(VisitPlan, plan_id)
     if plan is None:
@@ -968,9 +982,11 @@ def _load_plan(s: Session, plan_id: int) -> VisitPlan:
     return plan
 
 
-def move_plan(ctx: ServiceContext, plan_id: int, new_due: date | str, expected_version: int) -> MoveResult:
+def move_plan(ctx: ServiceContext, plan_id: int, new_due: date | str, expected_version: int, reason: str = ""
+              ) -> MoveResult:
     """Move a pending plan to another day (kept by later re-planning: ``manual``). A non-working day is
-    moved on to the next working day, and the result says so."""
+    moved on to the next working day, and the result says so. From the due day on only a supervisor, with a
+    ``reason`` (:func:`_check_due_rights`)."""
     day = parse_date(new_due, label="计划日期", field="due", required=True)
     assert day is not None
     cal = work_calendar(ctx)
@@ -979,6 +995,7 @@ def move_plan(ctx: ServiceContext, plan_id: int, new_due: date | str, expected_v
         with ctx.sessions() as s, s.begin():
             plan = _load_plan(s, plan_id)
             _check_plan_rights(ctx, plan.owner_id, "调整")
+            why = _check_due_rights(ctx, plan, "调整", reason) if plan.state == _PENDING else ""
             if plan.version != expected_version:
                 raise ConflictError(f"该回访计划已被其他人修改（版本 {expected_version} → {plan.version}），"
                                     "请刷新后再调整。")
@@ -990,7 +1007,7 @@ def move_plan(ctx: ServiceContext, plan_id: int, new_due: date | str, expected_v
             plan.manual = True
             audit(s, ctx, "调整回访计划", "visit_plan", plan.id, plan.source_key, old=old,
                   new={"due": shifted_day.isoformat(), "earliest": plan.earliest.isoformat()},
-                  note="" if shifted_day == day else f"{day:%Y-%m-%d} 非工作日，顺延")
+                  note="；".join(x for x in (why, "" if shifted_day == day else f"{day:%Y-%m-%d} 非工作日，顺延") if x))
             s.flush()
             row = _get_plan_row(s, plan.id, ctx.today())
     except StaleDataError:
@@ -1004,12 +1021,15 @@ def move_plan(ctx: ServiceContext, plan_id: int, new_due: date | str, expected_v
 
 def cancel_plan(ctx: ServiceContext, plan_id: int, reason: str, expected_version: int | None = None
                 ) -> PlanRow:
-    """Cancel a pending plan (已取消); the reason is required and kept."""
+    """Cancel a pending plan (已取消); the reason is required and kept. From the due day on only a supervisor
+    (:func:`_check_due_rights`)."""
     why = cancel_reason(reason)
     try:
         with ctx.sessions() as s, s.begin():
             plan = _load_plan(s, plan_id)
             _check_plan_rights(ctx, plan.owner_id, "取消")
+            if plan.state == _PENDING:
+                _check_due_rights(ctx, plan, "取消", why)
             if expected_version is not None and plan.version != expected_version:
                 raise ConflictError("该回访计划已被其他人修改，请刷新后再取消。")
             if plan.state != _PENDING:
