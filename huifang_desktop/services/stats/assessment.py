@@ -45,7 +45,7 @@ from huifang_desktop.services import signing
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
 from huifang_desktop.services.errors import ConflictError, LockedError, PermissionDenied
-from huifang_desktop.services.stats.assessment_facts import month_facts
+from huifang_desktop.services.stats.assessment_facts import _month_facts
 from huifang_desktop.services.stats.figures import _require_view
 from huifang_desktop.services.stats.options import (
     ASSESSMENT_ENTITY,
@@ -102,7 +102,7 @@ def compute_assessment(ctx: ServiceContext, month: Period | str, *, figures: Any
     _require_view(ctx)
     period = _month(month)
     rules = load_assessment_rules(ctx)
-    facts = month_facts(ctx, period, rules)
+    facts = _month_facts(ctx, period, rules)
     cal = visit_service.work_calendar(ctx)
     delay = visit_service.load_options(ctx).report_delay_workdays  # 回访报告表: the working day after
 

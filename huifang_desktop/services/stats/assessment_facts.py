@@ -42,7 +42,7 @@ def _reports_needed(rules: AssessmentRules) -> bool:
     return rules.rule(EventKind.LEDGER_NOT_KEPT).enabled or rules.rule(EventKind.MONTHLY_LEDGER_MISSING).enabled
 
 
-def month_facts(ctx: ServiceContext, month: Period, rules: AssessmentRules) -> MonthFacts:
+def _month_facts(ctx: ServiceContext, month: Period, rules: AssessmentRules) -> MonthFacts:
     """What the domain needs of the month, as the data stands now."""
     today, now = ctx.today(), ctx.now()
     lo, hi = _moments(month)
@@ -107,4 +107,4 @@ def month_facts(ctx: ServiceContext, month: Period, rules: AssessmentRules) -> M
                       {uid: tuple(spans) for uid, spans in reports.items()})
 
 
-__all__ = ["month_facts"]
+__all__: list[str] = []
