@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from huifang_desktop import APP_TITLE, __version__
+from huifang_desktop.cli import assessment as assessment_cli
 from huifang_desktop.config import AppPaths, default_data_dir
 
 log = logging.getLogger("huifang")
@@ -189,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     sa.add_argument("--group", default="clerk", choices=["clerk", "grade", "type", "department", "month"],
                     help="回访情况的分组：clerk 回访人 / grade 客户等级 / type 回访类型 / department 部门 / month 月份")
     sa.add_argument("out", type=Path, metavar="OUT.xlsx|OUT.pdf")
+    assessment_cli.add_parser(sub)
     im = sub.add_parser("import", help="导入 Excel 台账：customers / visits / complaints / services（先检查，再写入）")
     im.add_argument("what", choices=["customers", "visits", "complaints", "services"], metavar="WHAT",
                     help="customers（客户台账）/ visits（回访台账）/ complaints（投诉台账）/ services（售后服务台账）")
@@ -855,6 +857,7 @@ COMMANDS["imports"] = cmd_imports
 COMMANDS["departments"] = cmd_departments
 COMMANDS["customers"] = cmd_customers
 COMMANDS["scan"] = cmd_scan
+COMMANDS[assessment_cli.GROUP] = assessment_cli.handler
 
 
 def main(argv: Sequence[str] | None = None) -> int:
