@@ -11,24 +11,12 @@ the month, quarter or year before, or for a custom range the same number of days
 
 Assessment (考核)
 ----------------
-:class:`AssessmentRules` (settings key ``assessment_rules``) holds one :class:`AssessmentRule` per kind of
-event (:class:`EventKind`): an amount in 元 and/or performance points (绩效分, deducted) per event, and a
-``repeat_multiplier``: 2 makes every repeat of the same event by the same clerk within the month cost double
-(*002*: “a repeat doubles”); 1 (the default of §9) charges each event the same. The services count each
-clerk's events of a month; :func:`assess` turns the counts into amounts.
-
-What counts as an event (the services' SQL follows these definitions; every list is a setting):
-
-* 例行回访未按期 — a plan of a routine rule (``routine_rule_keys``: 例行, 技术) due in the month that was not
-  done by its due day (done later, or still pending after it);
-* 交货未回访 — the same for plans of the delivery rules (``delivery_triggers``: 到货/交车 chains);
-* 问题未按时转交 — a problem passed to a department (转交部门) in a visit of the month whose answer came after
-  its deadline (24 h by default, ``VisitOptions.transfer_hours``) or is still missing after it;
-* 回访台账未按时记录 — a day of the month on which the clerk made visits but no 回访报告表 covering that day was
-  filed by its own due day (the daily ledger of visits, filled the working day after, §5); counted once
-  that day's report is due;
-* 月度台账未上交 — once per month: some day of the month with visits is still not covered by a filed 回访报告表
-  ``monthly_due_workdays`` working days after the month's end (counted only once that deadline has passed).
+The office's table (:class:`AssessmentRules`, :class:`EventKind`) lives in
+:mod:`huifang_desktop.domain.assessment_rules` (re-exported here): by default the five events of *001 §3.1–3.5*
+at 50 元 each. :mod:`huifang_desktop.domain.assessment` decides which facts are charged, one
+:class:`ChargedEvent` per charge with its source; :class:`Assessment` is a month's result (each person's lines
+and the events), the snapshot a manager confirms. :func:`assess` (counts → amounts) stays for callers with
+plain counts.
 
 Reports
 -------

@@ -28,6 +28,11 @@ from huifang_desktop.ui.settings.page import SettingsPage, set_widgets_read_only
 _CONTEXT = "AssessmentPage"
 
 
+def _noop(context: str, text: str) -> str:
+    """Marks ``text`` for translation (lupdate reads ``QT_TRANSLATE_NOOP``); translated when shown."""
+    return str(QT_TRANSLATE_NOOP(context, text))
+
+
 @dataclass(frozen=True)
 class OptionSpec:
     """One field: its key in :class:`AssessmentRule`/:class:`AssessmentRules`, its header or label, and for a
@@ -43,21 +48,21 @@ class OptionSpec:
 
 
 RULE_COLUMNS: tuple[OptionSpec, ...] = (
-    OptionSpec("enabled", QT_TRANSLATE_NOOP(_CONTEXT, "考核事项"), check=True),
-    OptionSpec("amount", QT_TRANSLATE_NOOP(_CONTEXT, "金额（每次）"), 100_000, QT_TRANSLATE_NOOP(_CONTEXT, " 元")),
-    OptionSpec("points", QT_TRANSLATE_NOOP(_CONTEXT, "绩效分（每次）"), 1_000, QT_TRANSLATE_NOOP(_CONTEXT, " 分")),
-    OptionSpec("window", QT_TRANSLATE_NOOP(_CONTEXT, "期限"), 1_000, "",
-               tip=QT_TRANSLATE_NOOP(_CONTEXT, "到期后的宽限天数；问题回传为小时；终端客户台帐为购车后天数")),
-    OptionSpec("repeat_multiplier", QT_TRANSLATE_NOOP(_CONTEXT, "月内重复时"), 10,
-               QT_TRANSLATE_NOOP(_CONTEXT, " 倍"), minimum=1,
-               tip=QT_TRANSLATE_NOOP(_CONTEXT, "1 倍：按下方“重复违反加倍”；2 倍及以上：同月第二次起按此倍数")),
+    OptionSpec("enabled", _noop(_CONTEXT, "考核事项"), check=True),
+    OptionSpec("amount", _noop(_CONTEXT, "金额（每次）"), 100_000, _noop(_CONTEXT, " 元")),
+    OptionSpec("points", _noop(_CONTEXT, "绩效分（每次）"), 1_000, _noop(_CONTEXT, " 分")),
+    OptionSpec("window", _noop(_CONTEXT, "期限"), 1_000, "",
+               tip=_noop(_CONTEXT, "到期后的宽限天数；问题回传为小时；终端客户台帐为购车后天数")),
+    OptionSpec("repeat_multiplier", _noop(_CONTEXT, "月内重复时"), 10,
+               _noop(_CONTEXT, " 倍"), minimum=1,
+               tip=_noop(_CONTEXT, "1 倍：按下方“重复违反加倍”；2 倍及以上：同月第二次起按此倍数")),
 )
 
 OPTIONS: tuple[OptionSpec, ...] = (
-    OptionSpec("repeats_double", QT_TRANSLATE_NOOP(_CONTEXT, "重复违反加倍（制度：第二次违反相同规定双倍处罚）"),
+    OptionSpec("repeats_double", _noop(_CONTEXT, "重复违反加倍（制度：第二次违反相同规定双倍处罚）"),
                check=True),
-    OptionSpec("monthly_due_day", QT_TRANSLATE_NOOP(_CONTEXT, "月度回访台账须在次月几日前上交（之后经理才能审定考核）"),
-               28, QT_TRANSLATE_NOOP(_CONTEXT, " 日"), minimum=1),
+    OptionSpec("monthly_due_day", _noop(_CONTEXT, "月度回访台账须在次月几日前上交（之后经理才能审定考核）"),
+               28, _noop(_CONTEXT, " 日"), minimum=1),
 )
 
 
@@ -116,7 +121,9 @@ class AssessmentPage(SettingsPage):
                 grid.addWidget(w, row, col)
                 widgets[spec.key] = w
             others = [w for key, w in widgets.items() if key != "enabled"]
-            widgets["enabled"].toggled.connect(lambda on, ws=others: [w.setEnabled(on) for w in ws])
+            switch = widgets["enabled"]
+            assert isinstance(switch, QCheckBox)
+            switch.toggled.connect(lambda on, ws=others: [w.setEnabled(on) for w in ws])
             watch(tuple(widgets.values()), self.content_changed.emit)
             self.fields[kind] = widgets
         self.options: dict[str, QCheckBox | QSpinBox] = {}
