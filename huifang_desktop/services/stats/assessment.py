@@ -1,11 +1,11 @@
-"""The monthly 考核 (domain.md §9): counted from the data now, confirmed (signed and locked) by a manager.
+"""The monthly 考核 (domain.md §9): counted from the data now, confirmed (signed and frozen) by a manager.
 
-The seam for the rules: this module only reads and stores. :func:`_month_facts` loads a month's facts
-(late plans, late transfers, visit days, filed reports) as plain values; the rules of what counts as which
-event are :func:`huifang_desktop.domain.assessment.count_events`, the amounts and points per event
-:func:`huifang_desktop.domain.stats.assess`. :func:`confirm_assessment` stores the computed snapshot with its
-content hash, signature hash and the manager's Ed25519 signature; :func:`reopen_assessment` clears them.
-"""
+The seam for the rules: this module only reads and stores. :mod:`.assessment_facts` loads a month's facts
+(late plans, transfers, end customers' ledger entries, the manager's entries) as plain values; which of them
+are charged, to whom and at what is :func:`huifang_desktop.domain.assessment.charge_events`.
+:func:`confirm_assessment` stores the computed snapshot (with every charged event) with its content hash,
+signature hash and the manager's Ed25519 signature, and freezes the events in ``assessment_event``: a confirmed
+month is read from them from then on. :func:`reopen_assessment` clears a confirmation (an audited 撤回)."""
 
 from __future__ import annotations
 
