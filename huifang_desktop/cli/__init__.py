@@ -14,6 +14,7 @@ hands the parsed arguments to the command's handler. The commands themselves liv
 ``export``         export visits / complaints / audit / customers / services / endcustomers
 ``printing``       print record / blank / empty / report / complaint / day / visits
 ``stats``          stats
+``assessment``     assessment show / confirm / adjust (the monthly 考核)
 ``importing``      import, scan …, imports
 ``holidays``       holidays import / list / set (the State Council notice, single days)
 =================  ==================================================================
@@ -42,8 +43,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from huifang_desktop.cli.common import Handler, Subparsers
 
-GROUPS = ("demo", "settings", "users", "plan", "customers", "backup", "export", "printing", "stats", "importing",
-          "holidays")
+GROUPS = ("demo", "settings", "users", "plan", "customers", "backup", "export", "printing", "stats", "assessment",
+          "importing", "holidays")
 
 
 def groups() -> list[ModuleType]:

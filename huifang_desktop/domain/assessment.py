@@ -1,99 +1,268 @@
-"""The 考核 events of a month (domain.md §9): which facts count as which event, for whom.
+"""The 考核 events of a month (domain.md §9, *001 §3.1–3.5*, *002 制度1/9*): which facts are charged, to whom,
+at what — one :class:`~huifang_desktop.domain.stats.ChargedEvent` per charge, linked to its plan or record.
 
 The service (:mod:`huifang_desktop.services.stats.assessment`) loads a month's facts from the database as
-plain values — :class:`MonthFacts`: plans done late or still open after their due day, problems passed on
-whose answer came late, the days each person made visits and the 回访报告表 they filed — and asks
-:func:`count_events` what they amount to. The amounts, points and doubling of each event kind
-(:class:`~huifang_desktop.domain.stats.AssessmentRules`) and the month's assessment built from the counts
-(:func:`~huifang_desktop.domain.stats.assess`) are in :mod:`huifang_desktop.domain.stats`.
+plain values — :class:`MonthFacts` — and asks :func:`charge_events` for the events, then :func:`assess_events`
+for each person's lines. The table of kinds, amounts and windows is
+:class:`~huifang_desktop.domain.assessment_rules.AssessmentRules`.
 
-Pure: no database, no clock (``today`` is a fact), no Qt.
+Who is charged: the plan's owner as it stands when the month is assessed (a hand-over moves pending plans
+to the successor on its date, so what the leaver still owns closed before it). Never backdated: a plan
+created after its due day (a class change or a hand-over planning a visit that was already "late") could
+not have been met and is never charged.
+
+Pure: no database, no clock (``today`` and ``now`` are facts), no Qt.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
+from huifang_desktop.domain.assessment_rules import EventKind
+from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.stats import (
+    Assessment,
+    AssessmentLine,
     AssessmentRules,
-    EventKind,
+    ChargedEvent,
+    ClerkAssessment,
     Period,
+    PeriodKind,
     ReportSpan,
     days_without_timely_report,
+    month_period,
     monthly_ledger_missing,
 )
 
+PLAN, RECORD, CUSTOMER, ENTRY, REPORT = "visit_plan", "visit_record", "customer", "assessment_entry", "visit_report"
+
 
 @dataclass(frozen=True, slots=True)
-class LatePlans:
-    """Plans of one owner and one visit rule, due in the month and not cancelled, that were done after their
-    due day or are still pending after it (``today``)."""
+class PlanFact:
+    """A plan due in the month, not cancelled: its owner, rule, due day, the day it was created and the day it
+    was done (None: still pending)."""
 
+    plan_id: int
     owner_id: int | None
     rule_key: str
-    count: int
+    due: date
+    created_on: date
+    done_on: date | None = None
+    subject: str = ""
+    rule_label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TransferFact:
+    """A visit of the month whose information had to be passed on (转交部门), and when it was answered."""
+
+    record_id: int
+    visitor_id: int | None
+    visited_at: datetime
+    answered_at: datetime | None = None
+    subject: str = ""  # the record's number
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerFact:
+    """An end customer (a category the visit options name end customers), its first purchase and whether its
+    终端客户信息台帐 entry is complete (联系人 and 电话 on file)."""
+
+    customer_id: int
+    owner_id: int | None
+    first_purchase: date
+    complete: bool
+    subject: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFact:
+    """A graded event (经理登记考核) or an adjustment (考核更正) entered by a manager for this month."""
+
+    entry_id: int
+    clerk_id: int
+    day: date
+    kind: EventKind
+    label: str
+    amount: int
+    points: int
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class MonthFacts:
-    """What :func:`count_events` needs of a month, as the service read it (every person by user id)."""
+    """What :func:`charge_events` needs of a month, as the service read it (every person by user id)."""
 
     month: Period
     today: date
-    late_plans: tuple[LatePlans, ...] = ()
-    late_transfers: Mapping[int | None, int] = field(default_factory=dict)  # visitor → problems answered late
+    now: datetime
+    plans: tuple[PlanFact, ...] = ()
+    transfers: tuple[TransferFact, ...] = ()
+    ledger: tuple[LedgerFact, ...] = ()
+    entries: tuple[EntryFact, ...] = ()
     visit_days: Mapping[int, tuple[date, ...]] = field(default_factory=dict)  # person → days with visits
     reports: Mapping[int, tuple[ReportSpan, ...]] = field(default_factory=dict)  # clerk → filed 回访报告表
 
 
-def delivery_rule_keys(rules: AssessmentRules, visit_rules: Iterable[tuple[str, str]]) -> tuple[str, ...]:
-    """The visit rules (``(key, trigger)`` pairs) whose trigger is one of the assessment's delivery triggers
-    (交货类触发事件): a late plan of such a rule is 交货未回访."""
-    wanted = set(rules.delivery_triggers)
-    return tuple(key for key, trigger in visit_rules if trigger in wanted)
+def plan_kind(rules: AssessmentRules, rule_key: str) -> EventKind | None:
+    """The event a missed plan of ``rule_key`` is, or None (a visit the rule book does not assess: the
+    1-week and 1-month visits, reminders, greetings, complaint and repair visits …)."""
+    if rule_key in rules.delivery_rule_keys:
+        return EventKind.DELIVERY_NOT_VISITED
+    if rule_key in rules.routine_rule_keys:
+        return EventKind.MISSED_VISIT
+    if rule_key in rules.end_customer_rule_keys:
+        return EventKind.END_CUSTOMER_NOT_VISITED
+    return None
 
 
-def counted_rule_keys(rules: AssessmentRules, delivery_keys: Iterable[str]) -> frozenset[str]:
-    """The visit rules whose late plans count at all: the routine ones and the delivery ones."""
-    return frozenset(rules.routine_rule_keys) | frozenset(delivery_keys)
+def assessed_rule_keys(rules: AssessmentRules) -> frozenset[str]:
+    """The visit rules whose missed plans can be charged at all."""
+    return frozenset((*rules.delivery_rule_keys, *rules.routine_rule_keys, *rules.end_customer_rule_keys))
 
 
-def count_events(facts: MonthFacts, rules: AssessmentRules, *, delivery_keys: Iterable[str], deadline: date,
-                 report_due: Callable[[date], date]) -> dict[int, dict[EventKind, int]]:
-    """Each person's events of the month, by user id (people without events left out):
-
-    * 例行回访未按期 (``MISSED_VISIT``): late plans of a routine rule (``rules.routine_rule_keys``);
-    * 交货未回访 (``DELIVERY_NOT_VISITED``): late plans of a delivery rule that is not routine;
-    * 问题未按时转交 (``PROBLEM_NOT_PASSED``): problems passed on whose answer came (or is still missing)
-      after the deadline;
-    * 回访台账未按时记录 (``LEDGER_NOT_KEPT``): days with visits no report filed by its due day covers
-      (``report_due``: a visit day's report due day; a day not due yet is not counted);
-    * 月度台账未上交 (``MONTHLY_LEDGER_MISSING``): after ``deadline``, some visit day not covered by a report
-      filed by then (once per person)."""
-    routine = frozenset(rules.routine_rule_keys)
-    delivery = frozenset(delivery_keys) - routine
-    counts: dict[int, dict[EventKind, int]] = {}
-
-    def add(uid: int | None, kind: EventKind, n: int) -> None:
-        if uid is not None and n:
-            bucket = counts.setdefault(uid, {})
-            bucket[kind] = bucket.get(kind, 0) + int(n)
-
-    for late in facts.late_plans:
-        if late.rule_key in routine:
-            add(late.owner_id, EventKind.MISSED_VISIT, late.count)
-        elif late.rule_key in delivery:
-            add(late.owner_id, EventKind.DELIVERY_NOT_VISITED, late.count)
-    for uid, n in facts.late_transfers.items():
-        add(uid, EventKind.PROBLEM_NOT_PASSED, n)
-    for uid, days in facts.visit_days.items():
-        mine = facts.reports.get(uid, ())
-        add(uid, EventKind.LEDGER_NOT_KEPT,
-            len(days_without_timely_report(days, mine, today=facts.today, due_of=report_due)))
-        add(uid, EventKind.MONTHLY_LEDGER_MISSING, int(monthly_ledger_missing(days, mine, deadline, facts.today)))
-    return counts
+def ledger_window(rules: AssessmentRules) -> int:
+    return rules.rule(EventKind.END_CUSTOMER_LEDGER).days
 
 
-__all__ = ["LatePlans", "MonthFacts", "count_events", "counted_rule_keys", "delivery_rule_keys"]
+def _missed_plan(p: PlanFact, kind: EventKind, rules: AssessmentRules, today: date) -> ChargedEvent | None:
+    closes = p.due + timedelta(days=rules.rule(kind).days)
+    if p.owner_id is None or p.created_on > p.due:
+        return None  # nobody's, or planned only after it could have been met: never backdated
+    if p.done_on is not None:
+        if p.done_on <= closes:
+            return None
+        detail = f"{p.rule_label or p.rule_key}应于 {p.due:%Y-%m-%d} 前完成，{p.done_on:%Y-%m-%d} 才回访"
+    else:
+        if today <= closes:
+            return None
+        detail = f"{p.rule_label or p.rule_key}应于 {p.due:%Y-%m-%d} 前完成，未回访"
+    return ChargedEvent(kind, p.owner_id, closes, PLAN, p.plan_id, p.subject, detail)
+
+
+def charge_events(facts: MonthFacts, rules: AssessmentRules, *, report_due: Callable[[date], date] | None = None,
+                  deadline: date | None = None) -> tuple[ChargedEvent, ...]:
+    """Every charged event of the month, priced (:func:`price`); kinds the table disables are left out.
+
+    * 3.1/3.2/3.5: a plan of a delivery (1–5-day 到货回访), routine or end-customer rule not done by its due day
+      plus the kind's grace days (done later, or still pending after it); never one created after its due day;
+    * 3.3: a visit of the month whose information was answered more than the kind's window (hours) after the
+      visit, or is still unanswered after it;
+    * 3.4: an end customer whose ledger entry is still incomplete when the kind's window (days after the first
+      purchase) closed in the month;
+    * 回访台账未按时记录 / 月度台账未上交 (off by default): see :func:`days_without_timely_report` and
+      :func:`monthly_ledger_missing` (``report_due`` and ``deadline`` needed for them);
+    * the month's graded entries and adjustments, as entered.
+    """
+    month, today = facts.month, facts.today
+    out: list[ChargedEvent] = []
+    for p in facts.plans:
+        kind = plan_kind(rules, p.rule_key)
+        if kind is not None and month.start <= p.due <= month.end:
+            event = _missed_plan(p, kind, rules, today)
+            if event is not None:
+                out.append(event)
+    hours = rules.rule(EventKind.PROBLEM_NOT_PASSED).days
+    for t in facts.transfers:
+        limit = t.visited_at + timedelta(hours=hours)
+        if t.visitor_id is None:
+            continue
+        if t.answered_at is not None and t.answered_at <= limit:
+            continue
+        if t.answered_at is None and facts.now <= limit:
+            continue
+        late = "仍未回传" if t.answered_at is None else f"{t.answered_at:%Y-%m-%d %H:%M} 才回传"
+        out.append(ChargedEvent(EventKind.PROBLEM_NOT_PASSED, t.visitor_id, limit.date(), RECORD, t.record_id,
+                                t.subject, f"回访信息应于 {limit:%Y-%m-%d %H:%M} 前回传，{late}"))
+    window = ledger_window(rules)
+    for c in facts.ledger:
+        closes = c.first_purchase + timedelta(days=window)
+        if c.owner_id is None or c.complete or not month.start <= closes <= month.end or today <= closes:
+            continue
+        out.append(ChargedEvent(EventKind.END_CUSTOMER_LEDGER, c.owner_id, closes, CUSTOMER, c.customer_id,
+                                c.subject, f"{c.first_purchase:%Y-%m-%d} 购车，{window} 天内终端客户信息台帐"
+                                           "未建全（联系人、电话）"))
+    if report_due is not None:
+        for uid, days in facts.visit_days.items():
+            mine = facts.reports.get(uid, ())
+            for d in days_without_timely_report(days, mine, today=today, due_of=report_due):
+                out.append(ChargedEvent(EventKind.LEDGER_NOT_KEPT, uid, d, REPORT, None, "",
+                                        f"{d:%Y-%m-%d} 的回访未按时记入回访报告表"))
+            if deadline is not None and monthly_ledger_missing(days, mine, deadline, today):
+                out.append(ChargedEvent(EventKind.MONTHLY_LEDGER_MISSING, uid, deadline, REPORT, None, "",
+                                        f"{month.label}的回访台账未于 {deadline:%Y-%m-%d} 前上交"))
+    for e in facts.entries:
+        out.append(ChargedEvent(e.kind, e.clerk_id, e.day, ENTRY, e.entry_id, e.label, e.reason, e.amount,
+                                e.points))
+    return price(out, rules)
+
+
+def price(events: Iterable[ChargedEvent], rules: AssessmentRules) -> tuple[ChargedEvent, ...]:
+    """Each ruled event at its rule's amount and points, a repeat of the same kind by the same person within
+    the month at :meth:`AssessmentRules.multiplier` times that (in day order); graded entries and
+    adjustments keep their own amounts. Events of a disabled rule are dropped. Sorted by person, kind, day."""
+    ordered = sorted(events, key=lambda e: (e.owner_id, list(EventKind).index(e.kind), e.day, e.source,
+                                             e.source_id or 0, e.subject))
+    seen: dict[tuple[int, EventKind], int] = {}
+    out = []
+    for e in ordered:
+        if not e.kind.ruled:
+            out.append(e)
+            continue
+        rule = rules.rule(e.kind)
+        if not rule.enabled:
+            continue
+        n = seen.get((e.owner_id, e.kind), 0)
+        seen[(e.owner_id, e.kind)] = n + 1
+        factor = 1 if n == 0 else rules.multiplier(e.kind)
+        out.append(replace(e, amount=rule.amount * factor, points=rule.points * factor))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Who is assessed: a user's id, name and department."""
+
+    user_id: int
+    name: str
+    department: str = ""
+    active: bool = True
+
+
+def assess_events(month: Period, people: Iterable[Person], events: Iterable[ChargedEvent], rules: AssessmentRules,
+                  computed_at: datetime) -> Assessment:
+    """The month's assessment from its charged events: a line per kind for each person (active, or with
+    events; in the order given), counts and sums of the events' amounts and points; the events kept."""
+    if month.kind is not PeriodKind.MONTH:
+        raise ValidationError(FieldError("month", "考核月份", "考核按月进行，请选择一个月份"))
+    evs = tuple(events)
+    by_owner: dict[int, list[ChargedEvent]] = {}
+    for e in evs:
+        by_owner.setdefault(e.owner_id, []).append(e)
+    clerks = []
+    listed: set[int] = set()
+    for person in people:
+        mine = by_owner.get(person.user_id, [])
+        if not person.active and not mine:
+            continue
+        listed.add(person.user_id)
+        lines = []
+        for kind in EventKind:
+            of_kind = [e for e in mine if e.kind is kind]
+            lines.append(AssessmentLine(kind, len(of_kind), sum(e.amount for e in of_kind),
+                                        sum(e.points for e in of_kind)))
+        clerks.append(ClerkAssessment(person.user_id, person.name, person.department, tuple(lines)))
+    kept = tuple(e for e in evs if e.owner_id in listed)
+    return Assessment(month.key, tuple(clerks), rules, computed_at, kept)
+
+
+def next_month(month: Period) -> Period:
+    nxt = month.end + timedelta(days=1)
+    return month_period(nxt.year, nxt.month)
+
+
+__all__ = ["CUSTOMER", "ENTRY", "PLAN", "RECORD", "REPORT", "EntryFact", "LedgerFact", "MonthFacts", "Person",
+           "PlanFact", "TransferFact", "assess_events", "assessed_rule_keys", "charge_events", "ledger_window",
+           "next_month", "plan_kind", "price"]

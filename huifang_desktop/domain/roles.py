@@ -47,6 +47,7 @@ class Permission(StrEnum):
     WORK_FOR_OTHERS = "work_for_others"
     CONFIRM_ASSESSMENT = "confirm_assessment"
     MANAGE_POLICY = "manage_policy"
+    EDIT_OVERDUE_PLANS = "edit_overdue_plans"
 
 
 _BUSINESS = {Permission.EDIT_CUSTOMERS}
@@ -60,6 +61,7 @@ _SUPERVISOR = _BUSINESS | {
     Permission.MERGE_CUSTOMERS,
     Permission.MANAGE_SETTINGS,
     Permission.WORK_FOR_OTHERS,
+    Permission.EDIT_OVERDUE_PLANS,
 }
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CLERK: frozenset(_BUSINESS),
@@ -94,6 +96,7 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.WORK_FOR_OTHERS: "处理他人负责的工作（投诉、服务记录、导入）",
     Permission.CONFIRM_ASSESSMENT: "确认考核和修改考核规则",
     Permission.MANAGE_POLICY: "修改客户可见范围和本人签字规则",
+    Permission.EDIT_OVERDUE_PLANS: "调整或取消已到期的回访计划（须说明原因）",
 }
 
 

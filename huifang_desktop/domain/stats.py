@@ -11,24 +11,12 @@ the month, quarter or year before, or for a custom range the same number of days
 
 Assessment (考核)
 ----------------
-:class:`AssessmentRules` (settings key ``assessment_rules``) holds one :class:`AssessmentRule` per kind of
-event (:class:`EventKind`): an amount in 元 and/or performance points (绩效分, deducted) per event, and a
-``repeat_multiplier``: 2 makes every repeat of the same event by the same clerk within the month cost double
-(*002*: “a repeat doubles”); 1 (the default of §9) charges each event the same. The services count each
-clerk's events of a month; :func:`assess` turns the counts into amounts.
-
-What counts as an event (the services' SQL follows these definitions; every list is a setting):
-
-* 例行回访未按期 — a plan of a routine rule (``routine_rule_keys``: 例行, 技术) due in the month that was not
-  done by its due day (done later, or still pending after it);
-* 交货未回访 — the same for plans of the delivery rules (``delivery_triggers``: 到货/交车 chains);
-* 问题未按时转交 — a problem passed to a department (转交部门) in a visit of the month whose answer came after
-  its deadline (24 h by default, ``VisitOptions.transfer_hours``) or is still missing after it;
-* 回访台账未按时记录 — a day of the month on which the clerk made visits but no 回访报告表 covering that day was
-  filed by its own due day (the daily ledger of visits, filled the working day after, §5); counted once
-  that day's report is due;
-* 月度台账未上交 — once per month: some day of the month with visits is still not covered by a filed 回访报告表
-  ``monthly_due_workdays`` working days after the month's end (counted only once that deadline has passed).
+The office's table (:class:`AssessmentRules`, :class:`EventKind`) lives in
+:mod:`huifang_desktop.domain.assessment_rules` (re-exported here): by default the five events of *001 §3.1–3.5*
+at 50 元 each. :mod:`huifang_desktop.domain.assessment` decides which facts are charged, one
+:class:`ChargedEvent` per charge with its source; :class:`Assessment` is a month's result (each person's lines
+and the events), the snapshot a manager confirms. :func:`assess` (counts → amounts) stays for callers with
+plain counts.
 
 Reports
 -------
@@ -47,6 +35,12 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from huifang_desktop.domain.assessment_rules import (  # re-exported: the 考核 table lives there
+    DEFAULT_ASSESSMENT_RULES,
+    AssessmentRule,
+    AssessmentRules,
+    EventKind,
+)
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.signoff import canonical_json
 from huifang_desktop.domain.validation import FIRST_DAY, LAST_DAY
@@ -388,157 +382,6 @@ class StatsOptions:
 # --- assessment (考核) -------------------------------------------------------------------------------
 
 
-class EventKind(StrEnum):
-    MISSED_VISIT = "例行回访未按期"
-    DELIVERY_NOT_VISITED = "交货未回访"
-    PROBLEM_NOT_PASSED = "问题未按时转交"
-    LEDGER_NOT_KEPT = "回访台账未按时记录"
-    MONTHLY_LEDGER_MISSING = "月度台账未上交"
-
-    @property
-    def key(self) -> str:
-        """Stable settings key (``missed_visit``), independent of the label."""
-        return self.name.lower()
-
-    @classmethod
-    def parse(cls, value: EventKind | str) -> EventKind:
-        if isinstance(value, EventKind):
-            return value
-        text = str(value).strip()
-        for kind in cls:
-            if text in (kind.value, kind.key, kind.name):
-                return kind
-        raise ValidationError(FieldError("kind", "考核事项", f"“{value}”不是考核事项"))
-
-
-def _count(value: Any, field_name: str, label: str, errors: list[FieldError]) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        errors.append(FieldError(field_name, label, "应为不小于 0 的整数"))
-        return 0
-    return value
-
-
-@dataclass(frozen=True, slots=True)
-class AssessmentRule:
-    """One kind of event: 元 and/or performance points per event; a repeat within the month costs
-    ``repeat_multiplier`` times as much (1: every event the same; 2: repeats double)."""
-
-    kind: EventKind
-    amount: int = 50
-    points: int = 0
-    repeat_multiplier: int = 1
-    enabled: bool = True
-
-    def __post_init__(self) -> None:
-        errors: list[FieldError] = []
-        label = EventKind(self.kind).value
-        _count(self.amount, "amount", f"{label}：金额", errors)
-        _count(self.points, "points", f"{label}：绩效分", errors)
-        if isinstance(self.repeat_multiplier, bool) or not isinstance(self.repeat_multiplier, int) \
-                or self.repeat_multiplier < 1:
-            errors.append(FieldError("repeat_multiplier", f"{label}：重复倍数", "应为不小于 1 的整数"))
-        if not isinstance(self.enabled, bool):
-            errors.append(FieldError("enabled", f"{label}：启用", "应为是或否"))
-        if errors:
-            raise ValidationError(errors)
-
-    def cost(self, count: int) -> tuple[int, int]:
-        """(元, points) for ``count`` events in one month: the first at the base, each repeat times the
-        multiplier. A disabled rule costs nothing."""
-        if count < 0:
-            raise ValidationError(FieldError("count", "次数", "不能为负数"))
-        if not self.enabled or count == 0:
-            return 0, 0
-        factor = 1 + (count - 1) * self.repeat_multiplier
-        return self.amount * factor, self.points * factor
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"amount": self.amount, "points": self.points, "repeat_multiplier": self.repeat_multiplier,
-                "enabled": self.enabled}
-
-
-DEFAULT_ASSESSMENT_RULES: tuple[AssessmentRule, ...] = tuple(AssessmentRule(kind) for kind in EventKind)
-
-
-@dataclass(frozen=True, slots=True)
-class AssessmentRules:
-    """The office's 考核 table (settings key ``assessment_rules``), one rule per :class:`EventKind`.
-
-    ``routine_rule_keys``: visit rules whose missed plans are 例行回访未按期; ``delivery_triggers``: trigger kinds
-    whose rules' missed plans are 交货未回访; ``monthly_due_workdays``: working days after the month's end by
-    which the month's 回访报告表 must be in; ``assessed_roles``: whose events are assessed (clerks).
-    """
-
-    rules: tuple[AssessmentRule, ...] = DEFAULT_ASSESSMENT_RULES
-    routine_rule_keys: tuple[str, ...] = ("routine", "technical")
-    delivery_triggers: tuple[str, ...] = ("delivery", "car_delivery")
-    monthly_due_workdays: int = 3
-    assessed_roles: tuple[str, ...] = ("clerk",)
-
-    def __post_init__(self) -> None:
-        errors: list[FieldError] = []
-        kinds = [EventKind(r.kind) for r in self.rules]
-        for kind in sorted({k for k in kinds if kinds.count(k) > 1}):
-            errors.append(FieldError("rules", "考核规则", f"“{kind.value}”重复"))
-        _count(self.monthly_due_workdays, "monthly_due_workdays", "月度台账上交期限", errors)
-        if not self.assessed_roles:
-            errors.append(FieldError("assessed_roles", "考核对象", "至少需要一个角色"))
-        if errors:
-            raise ValidationError(errors)
-
-    def rule(self, kind: EventKind | str) -> AssessmentRule:
-        """The rule of ``kind``; a kind the office's table lacks is not assessed (disabled, 0 元)."""
-        wanted = EventKind.parse(kind)
-        for r in self.rules:
-            if r.kind is wanted:
-                return r
-        return AssessmentRule(wanted, amount=0, points=0, enabled=False)
-
-    def enabled_kinds(self) -> tuple[EventKind, ...]:
-        return tuple(k for k in EventKind if self.rule(k).enabled)
-
-    def with_rule(self, rule: AssessmentRule) -> AssessmentRules:
-        others = tuple(r for r in self.rules if r.kind is not rule.kind)
-        ordered = sorted((*others, rule), key=lambda r: list(EventKind).index(r.kind))
-        return AssessmentRules(tuple(ordered), self.routine_rule_keys, self.delivery_triggers,
-                               self.monthly_due_workdays, self.assessed_roles)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"rules": {EventKind(r.kind).key: r.to_dict() for r in self.rules},
-                "routine_rule_keys": list(self.routine_rule_keys),
-                "delivery_triggers": list(self.delivery_triggers),
-                "monthly_due_workdays": self.monthly_due_workdays,
-                "assessed_roles": list(self.assessed_roles)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> AssessmentRules:
-        """From stored settings: a missing entry keeps its default, unknown entries are ignored."""
-        d = cls()
-        rules = d.rules
-        if "rules" in data:
-            raw = data["rules"]
-            if not isinstance(raw, Mapping):
-                raise ValidationError(FieldError("rules", "考核规则", "格式不对"))
-            built = []
-            for key, spec in raw.items():
-                kind = EventKind.parse(key)
-                if not isinstance(spec, Mapping):
-                    raise ValidationError(FieldError("rules", "考核规则", f"“{kind.value}”格式不对"))
-                base = AssessmentRule(kind)
-                built.append(AssessmentRule(
-                    kind, amount=spec.get("amount", base.amount), points=spec.get("points", base.points),
-                    repeat_multiplier=spec.get("repeat_multiplier", base.repeat_multiplier),
-                    enabled=spec.get("enabled", base.enabled)))
-            rules = tuple(sorted(built, key=lambda r: list(EventKind).index(r.kind)))
-        return cls(
-            rules=rules,
-            routine_rule_keys=tuple(str(k) for k in data.get("routine_rule_keys", d.routine_rule_keys)),
-            delivery_triggers=tuple(str(k) for k in data.get("delivery_triggers", d.delivery_triggers)),
-            monthly_due_workdays=data.get("monthly_due_workdays", d.monthly_due_workdays),
-            assessed_roles=tuple(str(k) for k in data.get("assessed_roles", d.assessed_roles)),
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class ReportSpan:
     """A filed 回访报告表 as the ledger checks see it: the days it covers, the day it was filed, its due day."""
@@ -571,9 +414,11 @@ def days_without_timely_report(visit_days: Iterable[date], reports: Iterable[Rep
     return tuple(out)
 
 
-def monthly_ledger_deadline(month: Period, rules: AssessmentRules, cal: WorkCalendar) -> date:
-    """The day the month's 回访报告表 must all be in: ``monthly_due_workdays`` working days after the month."""
-    return cal.add_workdays(month.end, rules.monthly_due_workdays)
+def monthly_ledger_deadline(month: Period, rules: AssessmentRules, cal: WorkCalendar | None = None) -> date:
+    """The day the month's 回访报告表 must all be in: ``monthly_due_day`` of the next month ("每月十日前",
+    *002 制度3*), a calendar day (``cal`` is not needed; kept for callers that pass it)."""
+    nxt = month.end + timedelta(days=1)
+    return date(nxt.year, nxt.month, rules.monthly_due_day)
 
 
 def monthly_ledger_missing(visit_days: Iterable[date], reports: Iterable[ReportSpan], deadline: date,
@@ -584,6 +429,35 @@ def monthly_ledger_missing(visit_days: Iterable[date], reports: Iterable[ReportS
         return False
     filed = [r for r in reports if r.filed_on <= deadline]
     return any(not any(r.covers(d) for r in filed) for d in set(visit_days))
+
+
+@dataclass(frozen=True, slots=True)
+class ChargedEvent:
+    """One charged 考核 event and what caused it: ``source`` names the table (``visit_plan``, ``visit_record``,
+    ``customer``, ``assessment_entry``, ``visit_report`` or ``""``) and ``source_id`` the row, so the sheet can
+    list it and the table's details can open it. ``day``: when the window closed (or the entry's day)."""
+
+    kind: EventKind
+    owner_id: int
+    day: date
+    source: str
+    source_id: int | None
+    subject: str = ""  # the customer or the record number
+    detail: str = ""
+    amount: int = 0
+    points: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind.key, "owner_id": self.owner_id, "day": self.day.isoformat(),
+                "source": self.source, "source_id": self.source_id, "subject": self.subject,
+                "detail": self.detail, "amount": self.amount, "points": self.points}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ChargedEvent:
+        sid = d.get("source_id")
+        return cls(EventKind.parse(d["kind"]), int(d["owner_id"]), date.fromisoformat(str(d["day"])),
+                   str(d.get("source", "")), int(sid) if sid is not None else None, str(d.get("subject", "")),
+                   str(d.get("detail", "")), int(d.get("amount", 0)), int(d.get("points", 0)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -639,10 +513,15 @@ class Assessment:
     clerks: tuple[ClerkAssessment, ...]
     rules: AssessmentRules
     computed_at: datetime
+    events: tuple[ChargedEvent, ...] = ()  # each charged event with its source (empty in older snapshots)
 
     @property
     def count(self) -> int:
         return sum(c.count for c in self.clerks)
+
+    def events_of(self, clerk_id: int, kind: EventKind | str | None = None) -> tuple[ChargedEvent, ...]:
+        wanted = EventKind.parse(kind) if kind is not None else None
+        return tuple(e for e in self.events if e.owner_id == clerk_id and (wanted is None or e.kind is wanted))
 
     @property
     def amount(self) -> int:
@@ -669,6 +548,7 @@ class Assessment:
             "clerks": [{"clerk_id": c.clerk_id, "clerk": c.clerk, "department": c.department,
                         "lines": [{"kind": line.kind.key, "count": line.count, "amount": line.amount,
                                    "points": line.points} for line in c.lines]} for c in self.clerks],
+            "events": [e.to_dict() for e in self.events],
         }
 
     @classmethod
@@ -679,7 +559,8 @@ class Assessment:
                                                  int(line["amount"]), int(line["points"])) for line in c["lines"]))
             for c in data["clerks"])
         return cls(str(data["month"]), clerks, AssessmentRules.from_dict(data.get("rules", {})),
-                   datetime.fromisoformat(str(data["computed_at"])))
+                   datetime.fromisoformat(str(data["computed_at"])),
+                   tuple(ChargedEvent.from_dict(e) for e in data.get("events", ())))
 
 
 def assess(month: Period, people: Iterable[ClerkEvents], rules: AssessmentRules, computed_at: datetime
@@ -845,6 +726,7 @@ __all__ = [
     "AssessmentRule",
     "AssessmentRules",
     "AssessmentStatus",
+    "ChargedEvent",
     "ChartKind",
     "ChartSpec",
     "ClerkAssessment",

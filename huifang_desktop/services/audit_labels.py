@@ -66,6 +66,10 @@ FIELD_LABELS: dict[str, str] = {
     # a ledger filter (筛选条件)
     "text": "关键字", "start": "开始日期", "end": "截止日期", "mine": "仅本人", "sort": "排序",
     "descending": "倒序",
+    # 考核 rules, graded entries and adjustments
+    "monthly_due_day": "月度台账上交日（次月）", "delivery_rule_keys": "交货未回访的回访规则",
+    "end_customer_rule_keys": "终端客户回访规则", "repeats_double": "重复违反加倍", "corrects": "更正月份",
+    "month": "月份",
     **{kind.key: kind.value for kind in EventKind},  # 考核 rules by event (missed_visit → 例行回访未按期)
 }
 

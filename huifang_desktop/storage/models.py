@@ -486,6 +486,46 @@ class MonthlyAssessment(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+class AssessmentEvent(Base):
+    """One charged 考核 event of a confirmed month, frozen at confirmation (domain.md §9): later edits,
+    imports, re-planning or class changes never change it. ``source``/``source_id``: the plan, record,
+    customer or entry that caused it."""
+
+    __tablename__ = "assessment_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("monthly_assessment.id", ondelete="CASCADE"), index=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    clerk_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # EventKind.key
+    day: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(30), default="")
+    source_id: Mapped[int | None] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(String(120), default="")
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    amount: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AssessmentEntry(Base):
+    """A 考核 entry made by a manager: a graded event (经理登记考核, *002 制度9*) against a clerk for a month, or a
+    correction of a confirmed month (考核更正, ``corrects``) shown on the first open month after it."""
+
+    __tablename__ = "assessment_entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)  # the month whose sheet shows it
+    clerk_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # EventKind.key: graded / adjustment
+    graded_key: Mapped[str] = mapped_column(String(40), default="")
+    label: Mapped[str] = mapped_column(String(120), default="")
+    day: Mapped[date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    corrects: Mapped[str] = mapped_column(String(7), default="")  # the confirmed month an adjustment corrects
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class ServiceRecord(Base):
     """售后服务台账: one service call (维修/保养/安装/巡检…) with its result and follow-ups (domain.md §6).
 

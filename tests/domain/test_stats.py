@@ -4,6 +4,7 @@ and the assessment computed from plain counts, the ledger checks, the report sha
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
@@ -174,14 +175,20 @@ def test_stats_options_round_trip_and_validation():
 
 # --- assessment rules ---------------------------------------------------------------------------------
 
-def test_assessment_defaults_are_50_yuan_per_event_for_every_kind_of_domain_9():
+def test_assessment_defaults_are_the_five_events_of_001_3_at_50_yuan_each():
+    """001 §3.1–3.5: 50 元/次 each; the two older ledger measures are kept but off by default."""
     rules = AssessmentRules()
-    assert [r.kind for r in rules.rules] == list(EventKind)
-    assert [k.value for k in EventKind] == ["例行回访未按期", "交货未回访", "问题未按时转交", "回访台账未按时记录",
-                                            "月度台账未上交"]
-    for kind in EventKind:
+    assert [r.kind for r in rules.rules] == [k for k in EventKind if k.ruled]
+    assert [k.value for k in rules.enabled_kinds()] == ["交货未回访", "例行回访未按期", "问题未按时转交",
+                                                        "终端客户台帐未建", "终端客户未按时回访"]
+    for kind in rules.enabled_kinds():
         assert rules.rule(kind).cost(1) == (50, 0)
         assert rules.rule(kind).cost(3) == (150, 0)
+    assert not rules.rule(EventKind.LEDGER_NOT_KEPT).enabled
+    assert not rules.rule(EventKind.MONTHLY_LEDGER_MISSING).enabled
+    assert rules.delivery_rule_keys == ("delivery_arrival",)  # 3.1: the 1–5-day 到货回访 only
+    assert rules.rule(EventKind.PROBLEM_NOT_PASSED).window == 24  # 3.3: passed back within 24 h
+    assert rules.monthly_due_day == 10 and not rules.repeats_double  # 002 制度3 每月十日前; 制度1 off
 
 
 def test_assessment_rule_cost_with_points_and_doubling_repeats():
@@ -205,15 +212,15 @@ def test_assessment_rule_refuses_negative_amounts_and_bad_multiplier():
 def test_assessment_rules_round_trip_through_json_and_keep_defaults_for_missing_entries():
     rules = AssessmentRules().with_rule(AssessmentRule(EventKind.DELIVERY_NOT_VISITED, amount=100, points=2,
                                                        repeat_multiplier=2))
-    rules = AssessmentRules(rules.rules, routine_rule_keys=("routine",), monthly_due_workdays=5)
+    rules = replace(rules, routine_rule_keys=("routine",), monthly_due_day=5, repeats_double=True)
     data = json.loads(json.dumps(rules.to_dict(), ensure_ascii=False))
     assert data["rules"]["delivery_not_visited"] == {"amount": 100, "points": 2, "repeat_multiplier": 2,
-                                                     "enabled": True}
+                                                     "enabled": True, "window": 0}
     assert AssessmentRules.from_dict(data) == rules
     partial = AssessmentRules.from_dict({"rules": {"交货未回访": {"amount": 80}}, "monthly_due_workdays": 2})
     assert partial.rule(EventKind.DELIVERY_NOT_VISITED).amount == 80
-    assert partial.rule(EventKind.MISSED_VISIT).enabled is False  # a table without it does not assess it
-    assert partial.monthly_due_workdays == 2 and partial.routine_rule_keys == ("routine", "technical")
+    assert partial.rule(EventKind.MISSED_VISIT).enabled is True  # a kind not stored keeps the rule book's default
+    assert partial.monthly_due_day == 10 and partial.routine_rule_keys == ("routine", "technical")
     with pytest.raises(ValidationError):
         AssessmentRules.from_dict({"rules": {"不存在": {}}})
     with pytest.raises(ValidationError):
@@ -223,6 +230,7 @@ def test_assessment_rules_round_trip_through_json_and_keep_defaults_for_missing_
 def test_assess_turns_counts_into_amounts_per_clerk_and_in_total():
     rules = AssessmentRules().with_rule(AssessmentRule(EventKind.PROBLEM_NOT_PASSED, amount=100, points=5,
                                                        repeat_multiplier=2))
+    rules = rules.with_rule(AssessmentRule(EventKind.MONTHLY_LEDGER_MISSING))
     people = [ClerkEvents(2, "小王", "客服部", {EventKind.MISSED_VISIT: 3, EventKind.PROBLEM_NOT_PASSED: 2}),
               ClerkEvents(3, "小李", "销售部", {}),
               ClerkEvents(4, "小张", "", {EventKind.MONTHLY_LEDGER_MISSING: 1})]
@@ -232,7 +240,7 @@ def test_assess_turns_counts_into_amounts_per_clerk_and_in_total():
     assert (wang.line(EventKind.PROBLEM_NOT_PASSED).count, wang.line(EventKind.PROBLEM_NOT_PASSED).amount,
             wang.line(EventKind.PROBLEM_NOT_PASSED).points) == (2, 300, 15)
     assert (wang.count, wang.amount, wang.points) == (5, 450, 15)
-    assert (li.count, li.amount, len(li.lines)) == (0, 0, 5)
+    assert (li.count, li.amount, len(li.lines)) == (0, 0, len(EventKind))
     assert (zhang.count, zhang.amount) == (1, 50)
     assert (a.month, a.count, a.amount, a.points) == ("2026-10", 6, 500, 15)
     totals = {line.kind: (line.count, line.amount) for line in a.kind_totals()}
@@ -243,7 +251,7 @@ def test_assess_a_disabled_rule_counts_nothing():
     rules = AssessmentRules().with_rule(AssessmentRule(EventKind.MISSED_VISIT, enabled=False))
     a = assess(month_period(2026, 10), [ClerkEvents(2, "小王", counts={EventKind.MISSED_VISIT: 4})], rules, NOW)
     assert (a.count, a.amount) == (0, 0)
-    assert rules.enabled_kinds() == tuple(k for k in EventKind if k is not EventKind.MISSED_VISIT)
+    assert EventKind.MISSED_VISIT not in rules.enabled_kinds()
 
 
 def test_assess_is_monthly_only():
@@ -260,7 +268,7 @@ def test_assessment_snapshot_round_trips_and_its_hash_catches_any_change():
     h = assessment_hash(snapshot)
     assert h == assessment_hash(a.to_dict()) and len(h) == 64
     changed = json.loads(json.dumps(snapshot))
-    changed["clerks"][0]["lines"][0]["amount"] = 0
+    changed["clerks"][0]["lines"][1]["amount"] = 0  # 例行回访未按期 (the 2nd kind)
     assert assessment_hash(changed) != h
     sign = SignOff(9, "manager", NOW, "同意", 0)
     assert signature_hash(h, sign) != signature_hash(h, SignOff(9, "manager", NOW, "同意", 1))
@@ -284,8 +292,9 @@ def test_days_without_timely_report_finds_days_no_report_filed_in_time_covers():
 def test_monthly_ledger_missing_only_after_the_deadline_and_only_for_uncovered_days():
     cal = WorkCalendar.weekends_only()
     october = month_period(2026, 10)
-    deadline = monthly_ledger_deadline(october, AssessmentRules(), cal)
-    assert deadline == date(2026, 11, 4)  # Sat 31 Oct + 3 working days: Mon 2, Tue 3, Wed 4 Nov
+    deadline = monthly_ledger_deadline(october, replace(AssessmentRules(), monthly_due_day=4), cal)
+    assert deadline == date(2026, 11, 4)
+    assert monthly_ledger_deadline(october, AssessmentRules()) == date(2026, 11, 10)  # 002 制度3: 每月十日前
     days = [date(2026, 10, 8), date(2026, 10, 20)]
     late = ReportSpan(date(2026, 10, 20), date(2026, 10, 20), date(2026, 11, 10), date(2026, 10, 21))
     first = ReportSpan(date(2026, 10, 8), date(2026, 10, 8), date(2026, 10, 9), date(2026, 10, 9))

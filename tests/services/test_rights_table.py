@@ -239,6 +239,10 @@ NEEDS: dict[str, tuple[tuple[Permission, ...], Call]] = {
                                  lambda c, w: stats.confirm_assessment(c, "2026-10")),
     "stats.reopen_assessment": ((P.SIGN_OFF, P.CONFIRM_ASSESSMENT),
                                 lambda c, w: stats.reopen_assessment(c, "2026-10", "更正")),
+    "stats.add_graded_event": ((P.CONFIRM_ASSESSMENT,), lambda c, w: stats.add_graded_event(
+        c, 1, "attitude", 50, "2026-11-24", "服务态度差")),
+    "stats.add_adjustment": ((P.CONFIRM_ASSESSMENT,), lambda c, w: stats.add_adjustment(c, "2026-10", 1, -50, "更正")),
+    "stats.list_entries": ((P.SIGN_OFF,), lambda c, w: stats.list_entries(c, "2026-10")),
     "users.ensure_department": ((P.MANAGE_USERS,), lambda c, w: users.ensure_department(c, "新部门")),
     "users.create_user": ((P.MANAGE_USERS,), lambda c, w: users.create_user(
         c, f"u{c.user.id}", "新人", Role.CLERK, "secret-123456")),

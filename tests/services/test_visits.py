@@ -144,14 +144,15 @@ def test_catch_up_plans_routine_and_technical_by_class(ctx: ServiceContext, cctx
     assert result.by_rule() == {"routine": 2, "technical": 1}
 
 
-def test_catch_up_twice_makes_no_duplicates_and_keeps_manual_edits(ctx: ServiceContext, cctx: ServiceContext
-                                                                   ) -> None:
+def test_catch_up_twice_makes_no_duplicates_and_keeps_manual_edits(ctx: ServiceContext, cctx: ServiceContext,
+                                                                   sctx: ServiceContext) -> None:
     a = _customer(cctx, "甲公司", grade="A", created_on="2026-11-01")
     b = _customer(cctx, "乙公司", grade="C", created_on="2026-11-10")
     first = v.plan_catch_up(ctx, TODAY)
     assert len(first.planned) == 3
     routine_a = next(r for r in first.planned if r.customer_id == a and r.rule_key == "routine")
-    moved = v.move_plan(cctx, routine_a.id, date(2026, 12, 2), routine_a.version)
+    # overdue already (due 11-11): only a supervisor may move it, with a reason (001 §3: a miss stands)
+    moved = v.move_plan(sctx, routine_a.id, date(2026, 12, 2), routine_a.version, "客户要求改期")
     routine_b = next(r for r in first.planned if r.customer_id == b)
     v.cancel_plan(cctx, routine_b.id, "客户年底停业")
     before = _snapshot(ctx)

@@ -338,8 +338,10 @@ def test_settings_dialog_manager_changes_the_assessment_table(qtbot, ctx, manage
     amount.setValue(80)
     points.setValue(2)
     multiplier.setValue(2)
-    page.rows[EventKind.MONTHLY_LEDGER_MISSING][0].setChecked(False)
-    assert not page.rows[EventKind.MONTHLY_LEDGER_MISSING][1].isEnabled()  # its amount greys out
+    page.rows[EventKind.END_CUSTOMER_LEDGER][0].setChecked(False)
+    assert not page.rows[EventKind.END_CUSTOMER_LEDGER][1].isEnabled()  # its amount greys out
+    page.fields[EventKind.PROBLEM_NOT_PASSED]["window"].setValue(48)
+    page.options["repeats_double"].setChecked(True)
     page.monthly_due.setValue(5)
     assert dialog.apply()
     assert "考核规则" in dialog.message.text()
@@ -347,7 +349,8 @@ def test_settings_dialog_manager_changes_the_assessment_table(qtbot, ctx, manage
     rule = rules.rule(EventKind.MISSED_VISIT)
     assert (rule.amount, rule.points, rule.repeat_multiplier) == (80, 2, 2)
     assert rule.cost(3) == (80 + 160 + 160, 2 + 4 + 4)  # repeats within the month double
-    assert not rules.rule(EventKind.MONTHLY_LEDGER_MISSING).enabled and rules.monthly_due_workdays == 5
+    assert not rules.rule(EventKind.END_CUSTOMER_LEDGER).enabled and rules.monthly_due_day == 5
+    assert rules.rule(EventKind.PROBLEM_NOT_PASSED).window == 48 and rules.repeats_double
     assert rules.routine_rule_keys == ("routine", "technical")  # what the page does not show is kept
     assert [a.label for a in _setting_audits(ctx, "考核规则")] == ["考核规则"]
     assert dialog.apply() and "没有需要保存的修改" in dialog.message.text()

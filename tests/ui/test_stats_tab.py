@@ -118,7 +118,7 @@ def test_assessment_page_manager_confirms_then_withdraws(qtbot, ctx: ServiceCont
     names = [page.model.data(page.model.index(r, 0)) for r in range(page.model.rowCount())]
     assert names == ["小李", "小王", "合计"]
     amount_col = page.model.columnCount() - 2
-    assert page.model.data(page.model.index(2, amount_col)) == "350"
+    assert page.model.data(page.model.index(2, amount_col)) == "150"  # 001 §3: the late 1-week 使用回访 is not charged
     assert "未确认" in page.status.text() and page.confirm_button.isEnabled()
     page.comment.setText("同意")
     qtbot.mouseClick(page.confirm_button, Qt.MouseButton.LeftButton)

@@ -44,12 +44,8 @@ TEXT_SETTERS = frozenset({
 ALLOWED: dict[tuple[str, str], str] = {
     ("huifang_desktop/ui/common/i18n.py", "QCoreApplication.translate(context, text)"):
         "the one display helper for NOOP-marked text; its callers are checked",
-    ("huifang_desktop/ui/complaints/detail.py", "self.tr(label)"):
-        "being split into layout and behaviour by another branch right now; wrapped there",
 }
-ALLOWED_FILES_FOR_SETTERS = frozenset({
-    "huifang_desktop/ui/complaints/detail.py",  # same: being split right now
-})
+ALLOWED_FILES_FOR_SETTERS: frozenset[str] = frozenset()
 
 
 def _files() -> Iterator[Path]:

@@ -43,6 +43,12 @@ from huifang_desktop.services.stats.assessment import (
     reopen_assessment,
 )
 from huifang_desktop.services.stats.assessment import _row_integrity as _row_integrity  # tamper.verify_all
+from huifang_desktop.services.stats.assessment_entries import (
+    EntryRow,
+    add_adjustment,
+    add_graded_event,
+    list_entries,
+)
 from huifang_desktop.services.stats.figures import (
     complaint_figures,
     complete_statistics,
@@ -90,6 +96,7 @@ __all__ = [
     "QUARTER_TITLE",
     "AssessmentView",
     "ComplaintFigures",
+    "EntryRow",
     "GroupRow",
     "RuleRow",
     "ServiceFigures",
@@ -97,6 +104,8 @@ __all__ = [
     "StatsError",
     "TrendPoint",
     "VisitTotals",
+    "add_adjustment",
+    "add_graded_event",
     "assessment",
     "build_report",
     "complaint_figures",
@@ -106,6 +115,7 @@ __all__ = [
     "export_report",
     "export_xlsx",
     "group_rows",
+    "list_entries",
     "load_assessment_rules",
     "load_stats_options",
     "reopen_assessment",

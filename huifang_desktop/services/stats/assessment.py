@@ -1,11 +1,11 @@
-"""The monthly 考核 (domain.md §9): counted from the data now, confirmed (signed and locked) by a manager.
+"""The monthly 考核 (domain.md §9): counted from the data now, confirmed (signed and frozen) by a manager.
 
-The seam for the rules: this module only reads and stores. :func:`_month_facts` loads a month's facts
-(late plans, late transfers, visit days, filed reports) as plain values; the rules of what counts as which
-event are :func:`huifang_desktop.domain.assessment.count_events`, the amounts and points per event
-:func:`huifang_desktop.domain.stats.assess`. :func:`confirm_assessment` stores the computed snapshot with its
-content hash, signature hash and the manager's Ed25519 signature; :func:`reopen_assessment` clears them.
-"""
+The seam for the rules: this module only reads and stores. :mod:`.assessment_facts` loads a month's facts
+(late plans, transfers, end customers' ledger entries, the manager's entries) as plain values; which of them
+are charged, to whom and at what is :func:`huifang_desktop.domain.assessment.charge_events`.
+:func:`confirm_assessment` stores the computed snapshot (with every charged event) with its content hash,
+signature hash and the manager's Ed25519 signature, and freezes the events in ``assessment_event``: a confirmed
+month is read from them from then on. :func:`reopen_assessment` clears a confirmation (an audited 撤回)."""
 
 from __future__ import annotations
 
@@ -14,17 +14,11 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from huifang_desktop.domain.assessment import (
-    LatePlans,
-    MonthFacts,
-    count_events,
-    counted_rule_keys,
-    delivery_rule_keys,
-)
+from huifang_desktop.domain.assessment import Person, assess_events, charge_events
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, can
 from huifang_desktop.domain.signoff import (
@@ -39,12 +33,10 @@ from huifang_desktop.domain.stats import (
     Assessment,
     AssessmentRules,
     AssessmentStatus,
-    ClerkEvents,
+    ChargedEvent,
     EventKind,
     Period,
     PeriodKind,
-    ReportSpan,
-    assess,
     assessment_hash,
     monthly_ledger_deadline,
     parse_period,
@@ -53,24 +45,15 @@ from huifang_desktop.services import signing
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
 from huifang_desktop.services.errors import ConflictError, LockedError, PermissionDenied
-from huifang_desktop.services.policy import customer_scope, work_calendar
-from huifang_desktop.services.stats.figures import _as_date, _day_of, _Figures, _moments, _require_view
+from huifang_desktop.services.policy import work_calendar
+from huifang_desktop.services.stats.assessment_facts import _month_facts
+from huifang_desktop.services.stats.figures import _require_view
 from huifang_desktop.services.stats.options import (
-    _CANCELLED,
-    _DONE,
-    _PENDING,
     ASSESSMENT_ENTITY,
     CONFIRM_ACTION,
     load_assessment_rules,
 )
-from huifang_desktop.storage.models import (
-    Department,
-    MonthlyAssessment,
-    User,
-    VisitPlan,
-    VisitRecord,
-    VisitReport,
-)
+from huifang_desktop.storage.models import AssessmentEvent, Department, MonthlyAssessment, User
 
 # --- the assessment (考核) ------------------------------------------------------------------------------
 
@@ -103,90 +86,43 @@ def _month(month: Period | str) -> Period:
     return period
 
 
-def _month_facts(ctx: ServiceContext, month: Period, rules: AssessmentRules, delivery: tuple[str, ...],
-                 fig: _Figures | None = None) -> MonthFacts:
-    """What the domain's :func:`~huifang_desktop.domain.assessment.count_events` needs of the month, read here.
-    ``fig``: the month's counts already made for the statistics (unscoped), so plans and records are not read
-    again."""
-    today, now = ctx.today(), ctx.now()
-    lo, hi = _moments(month)
-    counted = counted_rule_keys(rules, delivery)
-    late_transfer = or_(VisitRecord.transfer_done_at > VisitRecord.transfer_due,
-                        and_(VisitRecord.transfer_done_at.is_(None), VisitRecord.transfer_due < now))
-    day = _day_of(VisitRecord.visited_at)
-    days_q = (select(VisitRecord.visitor_id, day.label("day"))
-              .where(VisitRecord.visited_at >= lo, VisitRecord.visited_at < hi, VisitRecord.visitor_id.is_not(None))
-              .group_by(VisitRecord.visitor_id, day))
-    reports_q = (select(VisitReport.clerk_id, VisitReport.period_start, VisitReport.period_end,
-                        VisitReport.created_at, VisitReport.due_on)
-                 .where(VisitReport.period_start <= month.end, VisitReport.period_end >= month.start,
-                        VisitReport.status != "草稿"))
-    late_plans: list[LatePlans] = []
-    transfers: dict[int | None, int] = {}
-    visit_days: dict[int, list[date]] = {}
-    reports: dict[int, list[ReportSpan]] = {}
+def _people(ctx: ServiceContext, rules: AssessmentRules) -> list[Person]:
     with ctx.sessions() as s:
-        if fig is not None:  # late = done late + still pending after the due day
-            late_plans = [LatePlans(c.key[0], c.rule_key, c.done - c.on_time + c.overdue)
-                          for c in fig.plans if c.rule_key in counted]
-            for cell in fig.records:
-                transfers[cell.visitor_id] = transfers.get(cell.visitor_id, 0) + cell.transfer_late
-        else:
-            late = or_(and_(VisitPlan.state == _DONE, VisitPlan.done_on > VisitPlan.due),
-                       and_(VisitPlan.state == _PENDING, VisitPlan.due < today))
-            plan_q = (select(VisitPlan.owner_id, VisitPlan.rule_key, func.count().label("n"))
-                      .where(VisitPlan.due >= month.start, VisitPlan.due <= month.end,
-                             VisitPlan.state != _CANCELLED, VisitPlan.rule_key.in_(sorted(counted)), late)
-                      .group_by(VisitPlan.owner_id, VisitPlan.rule_key))
-            transfer_q = (select(VisitRecord.visitor_id, func.count().label("n"))
-                          .where(VisitRecord.visited_at >= lo, VisitRecord.visited_at < hi,
-                                 VisitRecord.transfer_due.is_not(None), late_transfer)
-                          .group_by(VisitRecord.visitor_id))
-            late_plans = [LatePlans(r.owner_id, r.rule_key, int(r.n)) for r in s.execute(plan_q)]
-            transfers = {r.visitor_id: int(r.n) for r in s.execute(transfer_q)}
-        for visit in s.execute(days_q):
-            visit_days.setdefault(int(visit.visitor_id), []).append(_as_date(visit.day))
-        for rep in s.execute(reports_q):
-            reports.setdefault(rep.clerk_id, []).append(
-                ReportSpan(rep.period_start, rep.period_end, rep.created_at.date(), rep.due_on))
-    return MonthFacts(month, today, tuple(late_plans), transfers,
-                      {uid: tuple(days) for uid, days in visit_days.items()},
-                      {uid: tuple(spans) for uid, spans in reports.items()})
+        rows = s.execute(select(User.id, User.display_name, User.active, Department.name)
+                         .outerjoin(Department, Department.id == User.department_id)
+                         .where(User.role.in_(list(rules.assessed_roles)))
+                         .order_by(User.display_name, User.id)).all()
+    return [Person(uid, name, dep or "", bool(active)) for uid, name, active, dep in rows]
 
 
-def _event_counts(ctx: ServiceContext, month: Period, rules: AssessmentRules, fig: _Figures | None = None
-                  ) -> dict[int, dict[EventKind, int]]:
-    """Each person's events of the month (keyed by user id): the facts loaded here, counted by the domain."""
-    delivery = delivery_rule_keys(rules, ((r.key, r.trigger.value) for r in visit_service.load_rules(ctx).rules))
-    facts = _month_facts(ctx, month, rules, delivery, fig)
+def compute_assessment(ctx: ServiceContext, month: Period | str, *, figures: Any = None) -> Assessment:
+    """The month's assessment as the data stands now (not stored): every assessed person (active, or with
+    events), in name order, with each kind's count, amount and points and every charged event with its source
+    (:func:`huifang_desktop.domain.assessment.charge_events`). ``figures`` is accepted for the callers that
+    pass the month's statistics; the events are read here."""
+    _require_view(ctx)
+    period = _month(month)
+    rules = load_assessment_rules(ctx)
+    facts = _month_facts(ctx, period, rules)
     cal = work_calendar(ctx)
     delay = visit_service.load_options(ctx).report_delay_workdays  # 回访报告表: the working day after
 
     def report_due(day: date) -> date:
         return cal.add_workdays(day, delay)
 
-    return count_events(facts, rules, delivery_keys=delivery, deadline=monthly_ledger_deadline(month, rules, cal),
-                        report_due=report_due)
+    events = charge_events(facts, rules, report_due=report_due, deadline=monthly_ledger_deadline(period, rules))
+    return assess_events(period, _people(ctx, rules), events, rules, ctx.now())
 
 
-def compute_assessment(ctx: ServiceContext, month: Period | str, *, figures: Any = None) -> Assessment:
-    """The month's assessment as the data stands now (not stored): every assessed person (active, or with
-    events), in name order, with each kind's count, amount and points. ``figures``: the month's raw counts
-    of :func:`statistics` (``Statistics.figures``), reused when they cover every department."""
-    _require_view(ctx)
-    period = _month(month)
-    rules = load_assessment_rules(ctx)
-    reuse = figures if isinstance(figures, _Figures) and figures.period == period and not customer_scope(ctx).limited \
-        else None
-    counts = _event_counts(ctx, period, rules, reuse)
-    with ctx.sessions() as s:
-        people = s.execute(select(User.id, User.display_name, User.role, User.active, Department.name)
-                           .outerjoin(Department, Department.id == User.department_id)
-                           .where(User.role.in_(list(rules.assessed_roles)))
-                           .order_by(User.display_name, User.id)).all()
-    chosen = [ClerkEvents(uid, name, dep or "", counts.get(uid, {}))
-              for uid, name, _role, active, dep in people if active or counts.get(uid)]
-    return assess(period, chosen, rules, ctx.now())
+def _frozen(s: Session, row: MonthlyAssessment, snapshot: Assessment) -> Assessment:
+    """A confirmed month from its frozen rows: the events stored at confirmation (``assessment_event``) with
+    the snapshot's people and totals."""
+    events = tuple(
+        ChargedEvent(EventKind.parse(e.kind), e.clerk_id, e.day, e.source, e.source_id, e.subject, e.detail,
+                     e.amount, e.points)
+        for e in s.execute(select(AssessmentEvent).where(AssessmentEvent.assessment_id == row.id)
+                           .order_by(AssessmentEvent.id)).scalars())
+    return replace(snapshot, events=events) if events or not snapshot.events else snapshot
 
 
 def _own_only(ctx: ServiceContext, a: Assessment) -> Assessment:
@@ -221,6 +157,14 @@ def _row_integrity(s: Session, row: MonthlyAssessment) -> Integrity:
     sign = SignOff(row.confirmed_by_id, row.signed_role, row.confirmed_at, row.comment, row.revision or 0)
     if content != row.content_hash or signature_hash(content, sign) != row.signature_hash:
         return Integrity.TAMPERED
+    if "events" in snapshot:  # the frozen event rows must be the signed snapshot's events
+        frozen = [{"kind": e.kind, "owner_id": e.clerk_id, "day": e.day.isoformat(), "source": e.source,
+                   "source_id": e.source_id, "subject": e.subject, "detail": e.detail, "amount": e.amount,
+                   "points": e.points}
+                  for e in s.execute(select(AssessmentEvent).where(AssessmentEvent.assessment_id == row.id)
+                                     .order_by(AssessmentEvent.id)).scalars()]
+        if frozen != snapshot["events"]:
+            return Integrity.TAMPERED
     stored = StoredSignature(row.status, row.content_hash, row.signature_hash, sign, row.signature or "",
                              row.signed_seq)
     if row.signature:
@@ -236,11 +180,11 @@ def _row_integrity(s: Session, row: MonthlyAssessment) -> Integrity:
 def _view(ctx: ServiceContext, s: Session, period: Period, row: MonthlyAssessment | None,
           computed: Assessment | None, figures: Any = None) -> AssessmentView:
     rules = load_assessment_rules(ctx)
-    deadline = monthly_ledger_deadline(period, rules, work_calendar(ctx))
+    deadline = monthly_ledger_deadline(period, rules)
     due = ctx.today() > deadline
     if row is not None and row.status == AssessmentStatus.CONFIRMED.value:
         try:
-            assessment = Assessment.from_dict(json.loads(row.snapshot))
+            assessment = _frozen(s, row, Assessment.from_dict(json.loads(row.snapshot)))
         except (ValueError, KeyError, TypeError, ValidationError):
             assessment = computed or compute_assessment(ctx, period, figures=figures)
         who = s.get(User, row.confirmed_by_id) if row.confirmed_by_id else None
@@ -295,7 +239,7 @@ def confirm_assessment(ctx: ServiceContext, month: Period | str, comment: str = 
     period = _month(month)
     text = optional_text(comment, label="确认意见", field="comment", max_len=2000)
     rules = load_assessment_rules(ctx)
-    deadline = monthly_ledger_deadline(period, rules, work_calendar(ctx))
+    deadline = monthly_ledger_deadline(period, rules)
     if ctx.today() <= deadline:
         raise ValidationError(FieldError(
             "month", "考核月份", f"{period.label}的月度台账上交期限为 {deadline:%Y-%m-%d}，期限过后才能确认考核"))
@@ -325,6 +269,11 @@ def confirm_assessment(ctx: ServiceContext, month: Period | str, comment: str = 
         row.signed_role = ctx.user.role.value
         row.content_hash, row.signature_hash = content, signature_hash(content, sign)
         s.flush()
+        s.execute(delete(AssessmentEvent).where(AssessmentEvent.assessment_id == row.id))
+        s.add_all(AssessmentEvent(assessment_id=row.id, month=period.key, clerk_id=e.owner_id, kind=e.kind.key,
+                                  day=e.day, source=e.source, source_id=e.source_id, subject=e.subject[:120],
+                                  detail=e.detail[:500], amount=e.amount, points=e.points)
+                  for e in computed.events)
         entry = audit(s, ctx, CONFIRM_ACTION, ASSESSMENT_ENTITY, row.id, _label(period),
                       old={"status": before} if before else None,
                       new={"status": row.status, "count": computed.count, "amount": computed.amount,

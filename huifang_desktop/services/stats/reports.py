@@ -143,12 +143,43 @@ def _trend_table(st: Statistics) -> ReportTable:
                        rows, (_TXT, _INT, _INT, _PCT, _PCT, _INT, _PCT, _NUM, _INT), (10, 8, 8, 9, 9, 9, 9, 10, 8))
 
 
+SOURCE_LABELS = {"visit_plan": "回访计划", "visit_record": "回访记录", "customer": "客户档案",
+                 "assessment_entry": "经理登记", "visit_report": "回访报告表"}
+
+
+def source_text(source: str, source_id: int | None, subject: str) -> str:
+    """Where a charged event comes from, as printed: ``回访计划 #12 甲公司``."""
+    label = SOURCE_LABELS.get(source, source or "—")
+    ref = f" #{source_id}" if source_id is not None and source != "assessment_entry" else ""
+    return f"{label}{ref}" + (f" {subject}" if subject else "")
+
+
+def _shown_kinds(view: AssessmentView) -> list[EventKind]:
+    """The table's columns: the kinds the rules charge, and any other kind the month has events of."""
+    a = view.assessment
+    used = {line.kind for line in a.kind_totals() if line.count}
+    return [k for k in EventKind if k in used or (k.ruled and a.rules.rule(k).enabled)]
+
+
+def _assessment_events_table(view: AssessmentView) -> ReportTable:
+    """考核明细: every charged event with its source (the plan, record, customer or entry behind it)."""
+    a = view.assessment
+    names = {c.clerk_id: c.clerk for c in a.clerks}
+    rows = tuple((names.get(e.owner_id, ""), e.kind.value, e.day.isoformat(),
+                  source_text(e.source, e.source_id, e.subject), e.detail, e.amount, e.points)
+                 for e in a.events)
+    return ReportTable("assessment_events", "考核明细", ("姓名", "考核事项", "日期", "来源", "说明", "金额（元）", "绩效扣分"),
+                       rows, (_TXT, _TXT, _TXT, _TXT, _TXT, _MONEY, _INT), (9, 13, 11, 24, 40, 9, 8),
+                       note="每一项考核都列出引起它的回访计划、回访记录、客户档案或经理登记。")
+
+
 def _assessment_table(view: AssessmentView) -> ReportTable:
     a = view.assessment
-    kinds = list(EventKind)
+    kinds = _shown_kinds(view)
     rows = [(c.clerk, c.department, *(c.line(k).count for k in kinds), c.count, c.amount, c.points)
             for c in a.clerks]
-    rows.append(("合计", "", *(line.count for line in a.kind_totals()), a.count, a.amount, a.points))
+    totals = {line.kind: line.count for line in a.kind_totals()}
+    rows.append(("合计", "", *(totals[k] for k in kinds), a.count, a.amount, a.points))
     if view.status is AssessmentStatus.CONFIRMED:
         note = (f"已由{view.confirmed_by}于 {view.confirmed_at:%Y-%m-%d %H:%M} 确认（{view.integrity.value}）"
                 if view.confirmed_at else "已确认")
@@ -156,7 +187,7 @@ def _assessment_table(view: AssessmentView) -> ReportTable:
         note = f"未确认（经理确认后锁定；月度台账上交期限 {view.deadline:%Y-%m-%d}）"
     amounts = "；".join(f"{k.value} {a.rules.rule(k).amount} 元/次" + (
         f"、扣 {a.rules.rule(k).points} 分" if a.rules.rule(k).points else "") + (
-        f"，重复×{a.rules.rule(k).repeat_multiplier}" if a.rules.rule(k).repeat_multiplier > 1 else "")
+        f"，重复×{a.rules.multiplier(k)}" if a.rules.multiplier(k) > 1 else "")
         for k in a.rules.enabled_kinds())
     return ReportTable("assessment", f"考核（{view.status.value}）",
                        ("姓名", "部门", *(k.value for k in kinds), "次数", "金额（元）", "绩效扣分"), tuple(rows),
@@ -188,7 +219,7 @@ def report_from(ctx: ServiceContext, st: Statistics, view: AssessmentView | None
               _distribution("complaint_states", "投诉处理状态", "状态", st.complaints.by_state),
               _trend_table(st)]
     if view is not None:
-        tables.append(_assessment_table(view))
+        tables.extend((_assessment_table(view), _assessment_events_table(view)))
     group_label = GROUP_LABELS[st.group_by]
     charts = (
         ChartSpec(ChartKind.LINE, "回访率趋势", "trend", 0, (3, 4), percent=True, y_title="回访率"),

@@ -12,9 +12,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, can
+from huifang_desktop.domain.signoff import require_reason
 from huifang_desktop.domain.validation import already, format_phone, parse_date
 from huifang_desktop.domain.visits import OVERDUE, VisitMethod, VisitType, cancel_reason, display_state
-from huifang_desktop.services.context import ServiceContext, audit
+from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
 from huifang_desktop.services.errors import ConflictError, NotFound, PermissionDenied
 from huifang_desktop.services.policy import check_visible, customer_scope, work_calendar
 from huifang_desktop.services.settings import load_settings
@@ -154,9 +155,24 @@ def _check_plan_rights(ctx: ServiceContext, owner_id: int | None, what: str) -> 
 
 
 
-def move_plan(ctx: ServiceContext, plan_id: int, new_due: date | str, expected_version: int) -> MoveResult:
+def _check_due_rights(ctx: ServiceContext, plan: VisitPlan, what: str, reason: str) -> str:
+    """A miss stands (domain.md §9): a clerk may re-date or cancel a plan only until its due day (the visit
+    can still be made that day); once the due day has passed only a supervisor may (``EDIT_OVERDUE_PLANS``),
+    with a reason (returned, for the audit). A confirmed month's 考核 is frozen, so this never removes a charge
+    from it."""
+    if ctx.today() <= plan.due or ctx.user is SYSTEM_USER:
+        return reason.strip()
+    if not ctx.may(Permission.EDIT_OVERDUE_PLANS):
+        raise PermissionDenied(f"该回访计划已过期（应于 {plan.due:%Y-%m-%d} 完成），只有主管才能{what}；"
+                               "未按期回访照常计入考核。")
+    return require_reason(reason, f"{what}原因")
+
+
+def move_plan(ctx: ServiceContext, plan_id: int, new_due: date | str, expected_version: int, reason: str = ""
+              ) -> MoveResult:
     """Move a pending plan to another day (kept by later re-planning: ``manual``). A non-working day is
-    moved on to the next working day, and the result says so."""
+    moved on to the next working day, and the result says so. From the due day on only a supervisor, with a
+    ``reason`` (:func:`_check_due_rights`)."""
     day = parse_date(new_due, label="计划日期", field="due", required=True)
     assert day is not None
     cal = work_calendar(ctx)
@@ -165,6 +181,7 @@ def move_plan(ctx: ServiceContext, plan_id: int, new_due: date | str, expected_v
         with ctx.sessions() as s, s.begin():
             plan = _load_plan(s, plan_id)
             _check_plan_rights(ctx, plan.owner_id, "调整")
+            why = _check_due_rights(ctx, plan, "调整", reason) if plan.state == _PENDING else ""
             if plan.version != expected_version:
                 raise ConflictError(f"该回访计划已被其他人修改（版本 {expected_version} → {plan.version}），"
                                     "请刷新后再调整。")
@@ -176,7 +193,7 @@ def move_plan(ctx: ServiceContext, plan_id: int, new_due: date | str, expected_v
             plan.manual = True
             audit(s, ctx, "调整回访计划", "visit_plan", plan.id, plan.source_key, old=old,
                   new={"due": shifted_day.isoformat(), "earliest": plan.earliest.isoformat()},
-                  note="" if shifted_day == day else f"{day:%Y-%m-%d} 非工作日，顺延")
+                  note="；".join(x for x in (why, "" if shifted_day == day else f"{day:%Y-%m-%d} 非工作日，顺延") if x))
             s.flush()
             row = _get_plan_row(s, plan.id, ctx.today())
     except StaleDataError:
@@ -190,12 +207,15 @@ def move_plan(ctx: ServiceContext, plan_id: int, new_due: date | str, expected_v
 
 def cancel_plan(ctx: ServiceContext, plan_id: int, reason: str, expected_version: int | None = None
                 ) -> PlanRow:
-    """Cancel a pending plan (已取消); the reason is required and kept."""
+    """Cancel a pending plan (已取消); the reason is required and kept. From the due day on only a supervisor
+    (:func:`_check_due_rights`)."""
     why = cancel_reason(reason)
     try:
         with ctx.sessions() as s, s.begin():
             plan = _load_plan(s, plan_id)
             _check_plan_rights(ctx, plan.owner_id, "取消")
+            if plan.state == _PENDING:
+                _check_due_rights(ctx, plan, "取消", why)
             if expected_version is not None and plan.version != expected_version:
                 raise ConflictError("该回访计划已被其他人修改，请刷新后再取消。")
             if plan.state != _PENDING:

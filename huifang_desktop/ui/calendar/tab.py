@@ -360,9 +360,19 @@ class CalendarTab(QWidget):
 
     def _move(self, payload: list, day: date | str) -> None:
         messages = []
+        reason = ""  # an overdue plan: a supervisor says why once for the lot (a miss stands, domain.md §9)
         for item in payload:
             try:
-                result = visit_service.move_plan(self.ctx, item["id"], day, item["version"])
+                try:
+                    result = visit_service.move_plan(self.ctx, item["id"], day, item["version"], reason)
+                except ValidationError as exc:
+                    if reason or "reason" not in exc.fields:
+                        raise
+                    reason, ok = QInputDialog.getText(self, self.tr("调整已过期的计划"),
+                                                      self.tr("计划已过期，调整须说明原因（必填）："))
+                    if not ok:
+                        break
+                    result = visit_service.move_plan(self.ctx, item["id"], day, item["version"], reason)
             except (ValidationError, ServiceError) as exc:
                 show_error(self, exc)
                 break

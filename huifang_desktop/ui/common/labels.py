@@ -27,6 +27,7 @@ LEDGER_LABELS = frozenset((
     QT_TRANSLATE_NOOP("Ledger", "类型"),
     QT_TRANSLATE_NOOP("Ledger", "联系人"),
     QT_TRANSLATE_NOOP("Ledger", "电话"),
+    QT_TRANSLATE_NOOP("Ledger", "联系电话"),
     QT_TRANSLATE_NOOP("Ledger", "地址"),
     QT_TRANSLATE_NOOP("Ledger", "区域"),
     QT_TRANSLATE_NOOP("Ledger", "来源"),
@@ -193,4 +194,8 @@ ASSESSMENT_EVENTS = frozenset((
     QT_TRANSLATE_NOOP("Assessment", "问题未按时转交"),
     QT_TRANSLATE_NOOP("Assessment", "回访台账未按时记录"),
     QT_TRANSLATE_NOOP("Assessment", "月度台账未上交"),
+    QT_TRANSLATE_NOOP("Assessment", "终端客户台帐未建"),
+    QT_TRANSLATE_NOOP("Assessment", "终端客户未按时回访"),
+    QT_TRANSLATE_NOOP("Assessment", "经理登记考核"),
+    QT_TRANSLATE_NOOP("Assessment", "考核更正"),
 ))

@@ -37,14 +37,15 @@ from huifang_desktop.domain.complaints import Channel, Severity
 from huifang_desktop.domain.visits import VisitMethod, VisitResult
 from huifang_desktop.services.complaints import ATTACHMENT_KINDS, REPLY_WAYS
 from huifang_desktop.ui.common.forms import fit_popup
+from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP, translated
 from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.complaints.model import AttachmentTableModel, EventTableModel, OccurrenceTableModel
 
 # action key (ComplaintDetail.actions) -> button label; the order is the order on screen
 ACTIONS: tuple[tuple[str, str], ...] = (
-    ("accept", "受理"), ("finish", "办结转回访"), ("visit", "登记结案回访…"), ("close", "关闭"),
-    ("reply", "答复…"), ("convert", "转为投诉…"), ("withdraw", "撤销…"), ("chase", "催办…"),
-    ("reassign", "转交…"), ("reopen_linked", "客户不认可…"),
+    ("accept", QT_TRANSLATE_NOOP("ComplaintDetail", "受理")), ("finish", QT_TRANSLATE_NOOP("ComplaintDetail", "办结转回访")), ("visit", QT_TRANSLATE_NOOP("ComplaintDetail", "登记结案回访…")), ("close", QT_TRANSLATE_NOOP("ComplaintDetail", "关闭")),
+    ("reply", QT_TRANSLATE_NOOP("ComplaintDetail", "答复…")), ("convert", QT_TRANSLATE_NOOP("ComplaintDetail", "转为投诉…")), ("withdraw", QT_TRANSLATE_NOOP("ComplaintDetail", "撤销…")), ("chase", QT_TRANSLATE_NOOP("ComplaintDetail", "催办…")),
+    ("reassign", QT_TRANSLATE_NOOP("ComplaintDetail", "转交…")), ("reopen_linked", QT_TRANSLATE_NOOP("ComplaintDetail", "客户不认可…")),
 )
 SECOND_ROW = frozenset({"withdraw", "chase", "reassign", "reopen_linked"})
 
@@ -137,7 +138,7 @@ class ComplaintDetailLayout(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         row1, row2 = QHBoxLayout(), QHBoxLayout()
         for key, label in ACTIONS:
-            b = QPushButton(self.tr(label))
+            b = QPushButton(translated("ComplaintDetail", label))
             b.setObjectName(f"action_{key}")
             b.setAutoDefault(False)
             self.buttons[key] = b
@@ -283,13 +284,13 @@ class ComplaintDetailLayout(QWidget):
         self.info.setVerticalSpacing(4)
         self.info_labels: dict[str, QLabel] = {}
         self.info_names: dict[str, QLabel] = {}
-        cells = (("subject", "主题", 0, 0, 3), ("complainant", "投诉人", 1, 0, 1), ("phone", "联系方式", 1, 2, 1),
-                 ("customer", "客户档案", 2, 0, 1), ("channel", "渠道", 2, 2, 1),
-                 ("category", "类别", 3, 0, 1), ("department", "责任部门", 3, 2, 1),
-                 ("first_reply_due", "首次答复", 4, 0, 1), ("handling_due", "处理期限", 4, 2, 1),
-                 ("link", "关联", 5, 0, 3))
+        cells = (("subject", QT_TRANSLATE_NOOP("ComplaintDetail", "主题"), 0, 0, 3), ("complainant", QT_TRANSLATE_NOOP("ComplaintDetail", "投诉人"), 1, 0, 1), ("phone", QT_TRANSLATE_NOOP("ComplaintDetail", "联系方式"), 1, 2, 1),
+                 ("customer", QT_TRANSLATE_NOOP("ComplaintDetail", "客户档案"), 2, 0, 1), ("channel", QT_TRANSLATE_NOOP("ComplaintDetail", "渠道"), 2, 2, 1),
+                 ("category", QT_TRANSLATE_NOOP("ComplaintDetail", "类别"), 3, 0, 1), ("department", QT_TRANSLATE_NOOP("ComplaintDetail", "责任部门"), 3, 2, 1),
+                 ("first_reply_due", QT_TRANSLATE_NOOP("ComplaintDetail", "首次答复"), 4, 0, 1), ("handling_due", QT_TRANSLATE_NOOP("ComplaintDetail", "处理期限"), 4, 2, 1),
+                 ("link", QT_TRANSLATE_NOOP("ComplaintDetail", "关联"), 5, 0, 3))
         for key, label, r, c, span in cells:
-            name = QLabel(self.tr(label))
+            name = QLabel(translated("ComplaintDetail", label))
             name.setStyleSheet("color: #8c8c8c;")
             value = QLabel()
             value.setObjectName(f"info_{key}")

@@ -1,31 +1,101 @@
-"""考核规则: the office's assessment table (domain.md §9) — per kind of event: on or off, 元 per event,
-performance points, and how much a repeat within the month costs — and the month's 台账上交 deadline.
+"""考核规则: the office's assessment table (domain.md §9; *001 §3.1–3.5* by default) — per kind of event: on or
+off, 元 per event, performance points, its window and how much a repeat within the month costs — the repeat
+doubling of *002 制度1*, the month's 台账上交 day ("每月十日前") and the graded kinds of *002 制度9*.
+
+Declarative: :data:`RULE_COLUMNS` (one spec per column of the per-kind table) and :data:`OPTIONS` (one spec
+per office-wide option) build the page, load it and collect it; nothing else names a field.
 
 A manager's decision (:func:`services.stats.save_assessment_rules` refuses anyone else): for other users the
-page is shown read-only with a note saying so. What is not in the table here (which visit rules count as
-例行回访, which triggers as 交货, whose events are assessed) is kept as stored.
+page is shown read-only with a note saying so. What is not shown (which visit rules count as 到货回访, 例行回访
+and 终端客户回访, whose events are assessed) is kept as stored.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from huifang_desktop.domain.assessment_rules import RULED_KINDS, WINDOW_SPECS
 from huifang_desktop.domain.roles import Permission
 from huifang_desktop.domain.stats import AssessmentRule, AssessmentRules, EventKind
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.stats import load_assessment_rules, save_assessment_rules
-from huifang_desktop.ui.common.i18n import translated
+from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP, translated
 from huifang_desktop.ui.settings.page import SettingsPage, set_widgets_read_only, watch
 
 
-def _spin(maximum: int, suffix: str, minimum: int = 0) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(minimum, maximum)
-    box.setSuffix(suffix)
-    box.setMinimumWidth(100)
+@dataclass(frozen=True)
+class OptionSpec:
+    """One field: its key in :class:`AssessmentRule`/:class:`AssessmentRules`, its header or label, and for a
+    number its range and suffix (``check``: a check box)."""
+
+    key: str
+    label: str
+    maximum: int = 0
+    suffix: str = ""
+    minimum: int = 0
+    check: bool = False
+    tip: str = ""
+
+
+RULE_COLUMNS: tuple[OptionSpec, ...] = (
+    OptionSpec("enabled", QT_TRANSLATE_NOOP("AssessmentPage", "考核事项"), check=True),
+    OptionSpec("amount", QT_TRANSLATE_NOOP("AssessmentPage", "金额（每次）"), 100_000, QT_TRANSLATE_NOOP("AssessmentPage", " 元")),
+    OptionSpec("points", QT_TRANSLATE_NOOP("AssessmentPage", "绩效分（每次）"), 1_000, QT_TRANSLATE_NOOP("AssessmentPage", " 分")),
+    OptionSpec("window", QT_TRANSLATE_NOOP("AssessmentPage", "期限"), 1_000, "",
+               tip=QT_TRANSLATE_NOOP("AssessmentPage", "到期后的宽限天数；问题回传为小时；终端客户台帐为购车后天数")),
+    OptionSpec("repeat_multiplier", QT_TRANSLATE_NOOP("AssessmentPage", "月内重复时"), 10,
+               QT_TRANSLATE_NOOP("AssessmentPage", " 倍"), minimum=1,
+               tip=QT_TRANSLATE_NOOP("AssessmentPage", "1 倍：按下方“重复违反加倍”；2 倍及以上：同月第二次起按此倍数")),
+)
+
+OPTIONS: tuple[OptionSpec, ...] = (
+    OptionSpec("repeats_double", QT_TRANSLATE_NOOP("AssessmentPage", "重复违反加倍（制度：第二次违反相同规定双倍处罚）"),
+               check=True),
+    OptionSpec("monthly_due_day", QT_TRANSLATE_NOOP("AssessmentPage", "月度回访台账须在次月几日前上交（之后经理才能审定考核）"),
+               28, QT_TRANSLATE_NOOP("AssessmentPage", " 日"), minimum=1),
+)
+
+
+# The domain's window labels (domain/assessment_rules.WINDOW_SPECS), marked for translation here.
+_WINDOW_LABELS = (
+    QT_TRANSLATE_NOOP("AssessmentWindow", "宽限天数"),
+    QT_TRANSLATE_NOOP("AssessmentWindow", "回传时限（小时）"),
+    QT_TRANSLATE_NOOP("AssessmentWindow", "建台帐期限（天）"),
+)
+
+
+def _tr(text: str) -> str:
+    return translated("AssessmentPage", text)
+
+
+def _widget(spec: OptionSpec, label: str | None = None) -> QCheckBox | QSpinBox:
+    if spec.check:
+        box = QCheckBox(label if label is not None else _tr(spec.label))
+    else:
+        spin = QSpinBox()
+        spin.setRange(spec.minimum, spec.maximum)
+        spin.setSuffix(_tr(spec.suffix) if spec.suffix else "")
+        spin.setMinimumWidth(100)
+        box = spin  # type: ignore[assignment]
+    if spec.tip:
+        box.setToolTip(_tr(spec.tip))
     return box
+
+
+def _get(w: QCheckBox | QSpinBox) -> Any:
+    return w.isChecked() if isinstance(w, QCheckBox) else w.value()
+
+
+def _set(w: QCheckBox | QSpinBox, value: Any) -> None:
+    w.blockSignals(True)
+    if isinstance(w, QCheckBox):
+        w.setChecked(bool(value))
+    else:
+        w.setValue(int(value))
+    w.blockSignals(False)
 
 
 class AssessmentPage(SettingsPage):
@@ -34,68 +104,89 @@ class AssessmentPage(SettingsPage):
         self.ctx = ctx
         self.baseline = AssessmentRules()
         self.may_edit = ctx.may(Permission.CONFIRM_ASSESSMENT)
-        self.rows: dict[EventKind, tuple[QCheckBox, QSpinBox, QSpinBox, QSpinBox]] = {}
+        self.fields: dict[EventKind, dict[str, QCheckBox | QSpinBox]] = {}
         grid = QGridLayout()
-        for col, text in enumerate((self.tr("考核事项"), self.tr("金额（每次）"), self.tr("绩效分（每次）"),
-                                    self.tr("月内重复时"))):
-            grid.addWidget(QLabel(f"<b>{text}</b>"), 0, col)
-        for row, kind in enumerate(EventKind, start=1):
-            enabled = QCheckBox(translated("Assessment", kind.value))
-            enabled.setObjectName(f"{kind.key}.enabled")
-            amount = _spin(100_000, self.tr(" 元"))
-            amount.setObjectName(f"{kind.key}.amount")
-            points = _spin(1_000, self.tr(" 分"))
-            points.setObjectName(f"{kind.key}.points")
-            multiplier = _spin(10, self.tr(" 倍"), minimum=1)
-            multiplier.setObjectName(f"{kind.key}.repeat_multiplier")
-            multiplier.setToolTip(self.tr("1 倍：每次相同；2 倍：同月第二次起加倍"))
-            for col, w in enumerate((enabled, amount, points, multiplier)):
+        for col, spec in enumerate(RULE_COLUMNS):
+            grid.addWidget(QLabel(f"<b>{_tr(spec.label)}</b>"), 0, col)
+        for row, kind in enumerate(RULED_KINDS, start=1):
+            widgets: dict[str, QCheckBox | QSpinBox] = {}
+            for col, spec in enumerate(RULE_COLUMNS):
+                if spec.key == "window" and kind not in WINDOW_SPECS:
+                    continue
+                w = _widget(spec, translated("Assessment", kind.value) if spec.check else None)
+                if spec.key == "window":
+                    w.setToolTip(translated("AssessmentWindow", WINDOW_SPECS[kind][0]))
+                    w.setSuffix(self.tr(" 小时") if kind is EventKind.PROBLEM_NOT_PASSED  # type: ignore[union-attr]
+                                else self.tr(" 天"))
+                w.setObjectName(f"{kind.key}.{spec.key}")
                 grid.addWidget(w, row, col)
-            enabled.toggled.connect(lambda on, ws=(amount, points, multiplier): [w.setEnabled(on) for w in ws])
-            self.rows[kind] = (enabled, amount, points, multiplier)
-            watch((enabled, amount, points, multiplier), self.content_changed.emit)
-        self.monthly_due = _spin(20, self.tr(" 个工作日"), minimum=0)
-        self.monthly_due.setObjectName("monthly_due_workdays")
-        watch((self.monthly_due,), self.content_changed.emit)
-        due_row = QGridLayout()
-        due_row.addWidget(QLabel(self.tr("月度回访台账须在月末后")), 0, 0)
-        due_row.addWidget(self.monthly_due, 0, 1)
-        due_row.addWidget(QLabel(self.tr("内上交（否则计“月度台账未上交”）")), 0, 2)
-        due_row.setColumnStretch(3, 1)
+                widgets[spec.key] = w
+            others = [w for key, w in widgets.items() if key != "enabled"]
+            switch = widgets["enabled"]
+            assert isinstance(switch, QCheckBox)
+            switch.toggled.connect(lambda on, ws=others: [w.setEnabled(on) for w in ws])
+            watch(tuple(widgets.values()), self.content_changed.emit)
+            self.fields[kind] = widgets
+        self.options: dict[str, QCheckBox | QSpinBox] = {}
+        opts = QGridLayout()
+        for row, spec in enumerate(OPTIONS):
+            w = _widget(spec)
+            w.setObjectName(spec.key)
+            if spec.check:
+                opts.addWidget(w, row, 0, 1, 2)
+            else:
+                opts.addWidget(QLabel(_tr(spec.label)), row, 0)
+                opts.addWidget(w, row, 1)
+            self.options[spec.key] = w
+            watch((w,), self.content_changed.emit)
+        opts.setColumnStretch(2, 1)
+        self.graded = QLabel()
+        self.graded.setWordWrap(True)
         self.note = QLabel(self.tr("考核规则只能由公司经理修改；您可以查看。"))
         self.note.setStyleSheet("background: #e6f4ff; border: 1px solid #91caff; padding: 6px;")
         self.note.setVisible(not self.may_edit)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(self.tr("每月按下表为每位客服专员计考核事项；经理在“统计”标签页确认当月考核后，"
-                                        "该月按确认时的规则锁定。")))
+        layout.addWidget(QLabel(self.tr(
+            "默认为回访制度的五项考核（各 50 元/次）：交货 1–5 天内未回访、A/B/C/D 类例行回访未按期、回访信息未在 24 小时内"
+            "回传、终端客户信息台帐未建、终端客户未按时回访。每一项考核都列出引起它的回访计划或记录。经理审定某月考核后，"
+            "该月冻结：此后的修改、导入、重新排计划或等级变化都不再改变它，更正须另行登记（记入下月）。")))
         layout.addWidget(self.note)
         layout.addLayout(grid)
-        layout.addLayout(due_row)
+        layout.addLayout(opts)
+        layout.addWidget(self.graded)
         layout.addStretch(1)
+
+    @property
+    def rows(self) -> dict[EventKind, tuple[QCheckBox | QSpinBox, ...]]:
+        """Each kind's (启用, 金额, 绩效分, 重复倍数) widgets."""
+        return {k: (f["enabled"], f["amount"], f["points"], f["repeat_multiplier"]) for k, f in self.fields.items()}
+
+    @property
+    def monthly_due(self) -> QSpinBox:
+        w = self.options["monthly_due_day"]
+        assert isinstance(w, QSpinBox)
+        return w
 
     def load(self) -> None:
         self.baseline = load_assessment_rules(self.ctx)
-        for kind, (enabled, amount, points, multiplier) in self.rows.items():
+        for kind, widgets in self.fields.items():
             rule = self.baseline.rule(kind)
-            for w in (enabled, amount, points, multiplier):
-                w.blockSignals(True)
-            enabled.setChecked(rule.enabled)
-            amount.setValue(rule.amount)
-            points.setValue(rule.points)
-            multiplier.setValue(rule.repeat_multiplier)
-            for w in (enabled, amount, points, multiplier):
-                w.blockSignals(False)
-            for w in (amount, points, multiplier):
-                w.setEnabled(rule.enabled and self.may_edit)
-        self.monthly_due.setValue(self.baseline.monthly_due_workdays)
+            for key, w in widgets.items():
+                _set(w, getattr(rule, key))
+                if key != "enabled":
+                    w.setEnabled(rule.enabled and self.may_edit)
+        for key, w in self.options.items():
+            _set(w, getattr(self.baseline, key))
+        self.graded.setText(self.tr("经理登记的考核项目（在“统计”标签页的考核表中登记）：") + "；".join(
+            f"{g.label} {g.min_amount}" + (f"–{g.max_amount}" if g.max_amount != g.min_amount else "") + " 元"
+            + (f"、扣 {g.points} 分" if g.points else "") for g in self.baseline.graded))
         if not self.may_edit:
             set_widgets_read_only(self, True)
 
     def collect(self) -> AssessmentRules:
-        rules = tuple(AssessmentRule(kind, amount=amount.value(), points=points.value(),
-                                     repeat_multiplier=multiplier.value(), enabled=enabled.isChecked())
-                      for kind, (enabled, amount, points, multiplier) in self.rows.items())
-        return replace(self.baseline, rules=rules, monthly_due_workdays=self.monthly_due.value())
+        rules = tuple(AssessmentRule(kind, **{key: _get(w) for key, w in widgets.items()})
+                      for kind, widgets in self.fields.items())
+        return replace(self.baseline, rules=rules, **{key: _get(w) for key, w in self.options.items()})
 
     def save(self) -> bool:
         if not self.may_edit:
@@ -111,10 +202,10 @@ class AssessmentPage(SettingsPage):
         super().set_read_only(read_only or not self.may_edit)
 
     def field_widgets(self) -> dict[str, QWidget]:
-        out: dict[str, QWidget] = {"monthly_due_workdays": self.monthly_due}
-        for enabled, amount, points, multiplier in self.rows.values():
-            out.update({"amount": amount, "points": points, "repeat_multiplier": multiplier, "enabled": enabled})
+        out: dict[str, QWidget] = dict(self.options)
+        for widgets in self.fields.values():
+            out.update(widgets)
         return out
 
 
-__all__ = ["AssessmentPage"]
+__all__ = ["OPTIONS", "RULE_COLUMNS", "AssessmentPage", "OptionSpec"]
