@@ -47,6 +47,8 @@ class Permission(StrEnum):
     WORK_FOR_OTHERS = "work_for_others"
     CONFIRM_ASSESSMENT = "confirm_assessment"
     MANAGE_POLICY = "manage_policy"
+    RECORD_INQUIRY = "record_inquiry"
+    SUPERVISE_COMPLAINTS = "supervise_complaints"
 
 
 _BUSINESS = {Permission.EDIT_CUSTOMERS}
@@ -60,12 +62,13 @@ _SUPERVISOR = _BUSINESS | {
     Permission.MERGE_CUSTOMERS,
     Permission.MANAGE_SETTINGS,
     Permission.WORK_FOR_OTHERS,
+    Permission.RECORD_INQUIRY,
 }
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CLERK: frozenset(_BUSINESS),
     Role.SUPERVISOR: frozenset(_SUPERVISOR),
     Role.MANAGER: frozenset(_SUPERVISOR | {Permission.VIEW_ALL_DEPARTMENTS, Permission.CONFIRM_ASSESSMENT,
-                                           Permission.MANAGE_POLICY}),
+                                           Permission.MANAGE_POLICY, Permission.SUPERVISE_COMPLAINTS}),
     Role.ADMIN: frozenset(
         {
             Permission.MANAGE_USERS,
@@ -94,6 +97,8 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.WORK_FOR_OTHERS: "处理他人负责的工作（投诉、服务记录、导入）",
     Permission.CONFIRM_ASSESSMENT: "确认考核和修改考核规则",
     Permission.MANAGE_POLICY: "修改客户可见范围和本人签字规则",
+    Permission.RECORD_INQUIRY: "填写投诉查办单",
+    Permission.SUPERVISE_COMPLAINTS: "督办重大投诉",
 }
 
 
