@@ -10,8 +10,10 @@ The rules are in :mod:`huifang_desktop.domain.complaints` (pure); this module ap
   handler is a person of that level, preferably in the responsible department.
 * **Deadlines** are working-day deadlines (same holiday calendar as the visits). ``Complaint.deadline`` always
   holds the deadline of the current state, so 逾期 is one indexed SQL condition.
-* **Escalation** (:func:`escalate_overdue`, run at start): an overdue complaint goes one level up, once per
-  missed deadline, audited, and the new handler sees a notice (:func:`notices`).
+* **Follow-up** (:mod:`.escalation`, :mod:`.inquiry`, :mod:`.notices`): the 首问责任人 hears of every step;
+  an overdue complaint is chased (催办) and reported upwards along the office's ladder
+  (:func:`escalate_overdue`, run at start) without leaving its handler; a manager may 督办 a 重大 case;
+  a late one gets a 查办 (:func:`record_inquiry`, listed by :func:`inquiries`).
 * **Workflow** 待受理 → 处理中 → 待回访 → 已关闭 (or 已撤销). Entering 待回访 plans the closing visit
   (``complaint:<id>#complaint_closed@<round>``) in the visit calendar when the complaint is linked to a
   customer file. Recording that visit (here, or in the calendar's 回访记录表) feeds the complaint through
@@ -38,7 +40,14 @@ from huifang_desktop.services.complaints.closing import (
     record_closing_visit,
 )
 from huifang_desktop.services.complaints.common import _visible_condition
-from huifang_desktop.services.complaints.escalation import escalate_overdue, mark_notices_seen, notices
+from huifang_desktop.services.complaints.escalation import (
+    escalate_overdue,
+    load_follow_policy,
+    mark_notices_seen,
+    notices,
+    save_follow_policy,
+    supervise,
+)
 from huifang_desktop.services.complaints.handling import (
     accept,
     chase,
@@ -48,6 +57,13 @@ from huifang_desktop.services.complaints.handling import (
     reply_message,
     save_handling,
     withdraw,
+)
+from huifang_desktop.services.complaints.inquiry import (
+    InquiryDraft,
+    InquiryRow,
+    get_inquiry,
+    inquiries,
+    record_inquiry,
 )
 from huifang_desktop.services.complaints.intake import (
     add_occurrence,
@@ -92,13 +108,66 @@ from huifang_desktop.services.complaints.reading import (
 )
 
 __all__ = [
-    "ATTACHMENT_KINDS", "CLOSING_RULE", "MAX_ATTACHMENT_BYTES", "POLICY_KEY", "REPLY_KINDS", "REPLY_WAYS",
-    "REVIEW_PENDING", "REVIEW_RETURNED", "REVIEW_SIGNED", "AttachmentRow", "ClosingVisitDraft",
-    "ComplaintDetail", "ComplaintFilter", "ComplaintRow", "EscalationResult", "EventRow", "HandlingDraft",
-    "IntakeDraft", "Notices", "OccurrenceRow", "RepeatRow", "_visible_condition", "accept", "add_occurrence",
-    "apply_closing_visit_in", "attach", "attach_file", "attachment_data", "chase", "close",
-    "complaint_id_for_plan", "convert_to_complaint", "count_complaints", "detach", "escalate_overdue",
-    "find_id", "find_repeats", "finish_handling", "get_complaint", "handlers", "history", "list_complaints",
-    "load_policy", "mark_notices_seen", "notices", "reassign", "record_closing_visit", "register",
-    "reopen_linked", "reply_message", "save_handling", "save_policy", "state_counts", "withdraw",
+    "ATTACHMENT_KINDS",
+    "CLOSING_RULE",
+    "MAX_ATTACHMENT_BYTES",
+    "POLICY_KEY",
+    "REPLY_KINDS",
+    "REPLY_WAYS",
+    "REVIEW_PENDING",
+    "REVIEW_RETURNED",
+    "REVIEW_SIGNED",
+    "AttachmentRow",
+    "ClosingVisitDraft",
+    "ComplaintDetail",
+    "ComplaintFilter",
+    "ComplaintRow",
+    "EscalationResult",
+    "EventRow",
+    "HandlingDraft",
+    "InquiryDraft",
+    "InquiryRow",
+    "IntakeDraft",
+    "Notices",
+    "OccurrenceRow",
+    "RepeatRow",
+    "_visible_condition",
+    "accept",
+    "add_occurrence",
+    "apply_closing_visit_in",
+    "attach",
+    "attach_file",
+    "attachment_data",
+    "chase",
+    "close",
+    "complaint_id_for_plan",
+    "convert_to_complaint",
+    "count_complaints",
+    "detach",
+    "escalate_overdue",
+    "find_id",
+    "find_repeats",
+    "finish_handling",
+    "get_complaint",
+    "get_inquiry",
+    "handlers",
+    "history",
+    "inquiries",
+    "list_complaints",
+    "load_follow_policy",
+    "load_policy",
+    "mark_notices_seen",
+    "notices",
+    "reassign",
+    "record_closing_visit",
+    "record_inquiry",
+    "register",
+    "reopen_linked",
+    "reply_message",
+    "save_follow_policy",
+    "save_handling",
+    "save_policy",
+    "state_counts",
+    "supervise",
+    "withdraw",
 ]

@@ -72,6 +72,7 @@ class IntakeDraft:
     department_id: int | None = None  # default: the customer's or the clerk's department
     handler_id: int | None = None  # default: chosen by the severity
     linked_to_id: int | None = None  # a customer rejecting the result of this complaint
+    first_responder_id: int | None = None  # 首问责任人; default: whoever registers it
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,3 +244,4 @@ class Notices:
     escalated_to_me: int
     overdue_mine: int
     open_mine: int
+    follow_unseen: int = 0  # my unseen follow-up notices: 首问 feedback, 催办, 上报, 督办, 查办
