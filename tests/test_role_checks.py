@@ -15,7 +15,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("services/complaints/intake.py", "_route"): "routing by severity: prefer the customer's owner at the clerk level, "
                                           "the acting user when they are the level itself",
     ("services/complaints/common.py", "_pick_user"): "finds a person AT a ladder level (SQL: User.role == level)",
-    ("services/complaints/escalation.py", "escalate_overdue"): "SQL filter: the top of the ladder has nobody to escalate to",
 }
 # The demo generators (huifang_desktop/demo/, above services) simulate a whole office (who registers, who
 # visits) and are outside this scan; their one right (MANAGE_USERS) is checked in tests/demo/test_demo_rights.py.

@@ -36,9 +36,9 @@ def cmd_plan(ctx: ServiceContext, args: argparse.Namespace, paths: AppPaths) -> 
 
         escalated = complaints.escalate_overdue(ctx).escalated
         if escalated:
-            print(f"逾期投诉自动升级 {len(escalated)} 件：")
-            for number, from_role, to_name in escalated[:PLAN_PREVIEW_ROWS]:
-                print(f"  {number}  {from_role} → {to_name or '（无此级别人员）'}")
+            print(f"逾期投诉催办 {len(escalated)} 次：")
+            for number, kind, told in escalated[:PLAN_PREVIEW_ROWS]:
+                print(f"  {number}  {kind} → {told}")
     if result.planned:
         names = visits.rule_names(visits.load_rules(ctx))
         print("按规则：")

@@ -16,7 +16,6 @@ from huifang_desktop.domain.complaints import (
     ComplaintState,
     MessageKind,
 )
-from huifang_desktop.domain.roles import Role
 from huifang_desktop.domain.signoff import ReviewKind, ReviewStatus
 
 _REVIEW_PENDING, _REVIEW_RETURNED, _REVIEW_SIGNED = (ReviewStatus.PENDING.value, ReviewStatus.RETURNED.value,
@@ -67,7 +66,7 @@ class Case(CaseSteps):
             notice[3] = True
             if (c["kind"] == MessageKind.COMPLAINT.value and rules.should_escalate(self.state, deadline, start,
                                                                                   env.policy)
-                    and c["handler_role"] != Role.MANAGER.value and c["escalated_deadline"] != deadline):
+                    and c["escalated_deadline"] != deadline):
                 self.escalate(start, deadline)
         while chases < env.profile.chase_max and chase_at < t and rules.needs_chase(self.state, deadline, chase_at):
             self.chase(chase_at)
@@ -211,6 +210,9 @@ class Case(CaseSteps):
         if not self.state.is_final:
             self.ended = False
             self.reach(self.env.now)
+            deadline = c["deadline"]
+            if c["kind"] == MessageKind.COMPLAINT.value and deadline is not None and deadline < self.env.now:
+                self.escalate(self.env.now, deadline)  # the ladder as far as the program's last start took it
         if self.state is ComplaintState.CLOSED and c["review_status"] == _REVIEW_PENDING:
             review = self.review(c["closed_at"], c["closed_at"], c["handler_id"], c["department_id"])
             c.update(review_status=review.pop("status"), **review)
@@ -218,6 +220,8 @@ class Case(CaseSteps):
                 c["version"] += 1
             if c["review_status"] == _REVIEW_SIGNED:
                 sign(ReviewKind.COMPLAINT, c, {**c, "attachments": sorted(self.files)})
+        if self.state is ComplaintState.CLOSED:
+            self.inquire()
         if self.state.is_final or not c["escalation_seen"] and self.seen_reset_at is not None and \
                 self.env.now - self.seen_reset_at > timedelta(days=2):
             c["escalation_seen"] = True

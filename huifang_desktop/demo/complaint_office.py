@@ -112,6 +112,7 @@ class Batch:
     links: list[dict[str, Any]] = field(default_factory=list)
     plans: list[dict[str, Any]] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)  # numbered by _write_batch
+    inquiries: list[dict[str, Any]] = field(default_factory=list)  # 查办 of complaints closed late
     counters: dict[str, int] = field(default_factory=dict)  # complaint counters moved by this batch
     next_ids: Ids | None = None
 

@@ -22,6 +22,7 @@ from huifang_desktop.demo.complaint_words import (
     CHASE_NOTES,
     CONSULTATIONS,
     GENERIC_CASE,
+    INQUIRY_TEXTS,
     MESSAGE_WITHDRAW_REASONS,
     OCCURRENCE_NOTES,
     REPLY_WAYS,
@@ -38,6 +39,13 @@ from huifang_desktop.demo.complaint_words import (
 )
 from huifang_desktop.domain import complaints as rules
 from huifang_desktop.domain import schedule
+from huifang_desktop.domain.complaint_follow import (
+    FollowPolicy,
+    NoticeKind,
+    Recipient,
+    overdue_workdays,
+    rungs_due,
+)
 from huifang_desktop.domain.complaints import (
     Channel,
     ComplaintState,
@@ -170,23 +178,66 @@ class CaseSteps:
 
 
     def escalate(self, at: datetime, deadline: datetime) -> None:
-        c = self.c
-        current = Role(c["handler_role"])
-        up = rules.escalated_role(current)
-        if up is None:
+        """The 催办 ladder at a start after a missed deadline (services.complaints.escalate_overdue): every
+        rung reached and not yet sent — 催办 to the handler and the department's head, 上报 to the next level
+        and the manager; the handler keeps the case."""
+        c, env = self.c, self.env
+        if c["escalated_deadline"] != deadline:
+            c["chase_rung"] = 0
+        late = overdue_workdays(deadline, at, env.cal)
+        due = rungs_due(FollowPolicy().ladder, c["chase_rung"], late)
+        for index, rung in due:
+            told = "、".join(n for n in self.told(rung.notify) if n) or "（无此级别人员）"
+            if rung.kind is NoticeKind.CHASE:
+                c["chase_count"] += 1
+            else:
+                c["escalation_level"] += 1
+            self.event(at, None, f"逾期{rung.kind.value}",
+                       note=f"逾期（期限 {deadline:%Y-%m-%d %H:%M}）第 {index + 1} 级{rung.kind.value}：{told}")
+            c["chase_rung"] = index + 1
+        if due:
+            c["escalated_at"], c["escalated_deadline"], c["escalation_seen"] = at, deadline, False
+            self.seen_reset_at = at
+            self.touch(at, updated=False)
+
+    def told(self, notify: Sequence[Recipient]) -> list[str]:
+        c, office = self.c, self.env.office
+        out: list[str] = []
+        for who in notify:
+            if who is Recipient.HANDLER:
+                person = c["handler_id"]
+            elif who is Recipient.DEPARTMENT_HEAD:
+                person = pick_user(office, Role.SUPERVISOR, c["department_id"])
+            elif who is Recipient.NEXT_LEVEL:
+                up = rules.escalated_role(Role(c["handler_role"]))
+                person = pick_user(office, up, c["department_id"]) if up is not None else None
+            elif who is Recipient.MANAGER:
+                person = pick_user(office, Role.MANAGER, c["department_id"])
+            else:
+                person = c["first_responder_id"]
+            name = self.name(person)
+            if name and name not in out:
+                out.append(name)
+        return out
+
+    def inquire(self) -> None:
+        """查办 (002 制度3 第十三条): a complaint closed after its 处理期限 gets its 查办 from a supervisor a working
+        day after closing (at the latest now), as services.complaints.record_inquiry stores it."""
+        c, env = self.c, self.env
+        if c["kind"] != MessageKind.COMPLAINT.value or c["closed_at"] is None or \
+                c["closed_at"] <= c["handling_due"]:
             return
-        new_handler = pick_user(self.env.office, up, c["department_id"])
-        old_name = self.name(c["handler_id"])
-        c["handler_role"], c["escalation_level"] = up.value, c["escalation_level"] + 1
-        if new_handler is not None:
-            c["handler_id"] = new_handler
-        c["escalated_at"], c["escalated_deadline"], c["escalation_seen"] = at, deadline, False
-        self.seen_reset_at = at
-        self.touch(at, updated=False)
-        new_name = self.name(c["handler_id"])
-        self.event(at, None, "逾期升级",
-                   note=f"逾期（期限 {deadline:%Y-%m-%d %H:%M}）自动升级：{current.label} {old_name} → "
-                        f"{up.label} {new_name or '（无此级别人员）'}")
+        deciders = env.office.by_role.get(Role.SUPERVISOR) or env.office.by_role.get(Role.MANAGER)
+        if not deciders:
+            return
+        by = deciders[self.rng.randrange(len(deciders))]
+        at = min(env.later(c["closed_at"], 1), env.now)
+        reason, measures = INQUIRY_TEXTS[self.rng.randrange(len(INQUIRY_TEXTS))]
+        self.g.batch.inquiries.append({
+            "complaint_id": c["id"], "reason": reason, "measures": measures,
+            "responsible": self.name(c["handler_id"]), "decided_by_id": by.id, "decided_by": by.name,
+            "decided_at": at, "created_at": at, "updated_at": at, "version": 1})
+        self.event(at, by, "查办", note=f"逾期原因：{reason[:60]}；措施：{measures[:60]}")
 
     def chase(self, at: datetime) -> None:
         office = self.env.office
@@ -279,7 +330,8 @@ class CaseSteps:
             "withdraw_reason": "", "escalation_level": 0, "escalated_at": None, "escalated_deadline": None,
             "escalation_seen": handler == self.registrar.id, "chase_count": 0,
             "linked_to_id": linked.id if linked else None, "converted_from": "", "occurrences": 1,
-            "created_by_id": self.registrar.id, "created_at": at, "updated_at": at, "review_status": "",
+            "created_by_id": self.registrar.id, "first_responder_id": self.registrar.id, "chase_rung": 0,
+            "created_at": at, "updated_at": at, "review_status": "",
             "supervisor_comment": "", "signed_by_id": None, "signed_at": None, "signed_role": "",
             "content_hash": "", "signature_hash": "", "revision": 0, "version": 1,
         }

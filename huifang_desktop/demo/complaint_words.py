@@ -127,6 +127,13 @@ SATISFIED_FEEDBACK = ("客户认可处理结果", "客户表示满意，感谢�
 UNSATISFIED_FEEDBACK = ("客户认为赔偿不足", "客户反映问题仍未彻底解决", "客户对处理时间过长不满")
 SIGN_COMMENTS = ("处理及时，同意结案", "请注意总结同类问题", "回访记录完整", "同意")
 RETURN_COMMENTS = ("请补充调查情况和原因", "处理结果写得不够具体，请补充", "请补填答复客户的时间和方式")
+INQUIRY_TEXTS = (  # 查办: (逾期原因, 改进措施)
+    ("配件到货延迟，维修未能按期完成", "与供应商约定配件到货时限，常用配件保持库存"),
+    ("责任部门交接不清，案件搁置两天", "明确转交须当日确认，客户中心每日跟踪未结案件"),
+    ("客户不在家，上门时间多次改约", "改约即记录并重新计算期限，超期前一天由主管督促"),
+    ("处理人员请假未移交", "请假前须移交在办投诉，主管每周核对"),
+    ("结案回访未按时安排", "办结当日即排结案回访，回访人由客户中心指定"),
+)
 SECOND_MEASURES = ("二次上门复查并更换相关部件", "提高补偿标准", "安排技术主管跟进")
 CHANNELS = Pick([c.value for c in Channel if c is not Channel.REFERRED], (50, 15, 3, 5, 20))
 ANONYMOUS_CHANNELS = Pick((Channel.PHONE.value, Channel.LETTER.value, Channel.ONLINE.value), (4, 3, 5))

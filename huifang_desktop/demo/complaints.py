@@ -60,6 +60,7 @@ from huifang_desktop.storage.models import (
     Complaint,
     ComplaintAttachment,
     ComplaintEvent,
+    ComplaintInquiry,
     ComplaintOccurrence,
     Counter,
     VisitPlan,
@@ -138,6 +139,8 @@ def _write_batch(conn: Connection, batch: Batch, audit_row: dict[str, Any]) -> N
         conn.execute(insert(ComplaintOccurrence), batch.occurrences)
     if batch.events:
         conn.execute(insert(ComplaintEvent), batch.events)
+    if batch.inquiries:
+        conn.execute(insert(ComplaintInquiry), batch.inquiries)
     if batch.attachments:
         conn.execute(insert(Attachment), batch.attachments)
     if batch.links:

@@ -48,6 +48,8 @@ class Permission(StrEnum):
     CONFIRM_ASSESSMENT = "confirm_assessment"
     MANAGE_POLICY = "manage_policy"
     EDIT_OVERDUE_PLANS = "edit_overdue_plans"
+    RECORD_INQUIRY = "record_inquiry"
+    SUPERVISE_COMPLAINTS = "supervise_complaints"
 
 
 _BUSINESS = {Permission.EDIT_CUSTOMERS}
@@ -62,12 +64,13 @@ _SUPERVISOR = _BUSINESS | {
     Permission.MANAGE_SETTINGS,
     Permission.WORK_FOR_OTHERS,
     Permission.EDIT_OVERDUE_PLANS,
+    Permission.RECORD_INQUIRY,
 }
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CLERK: frozenset(_BUSINESS),
     Role.SUPERVISOR: frozenset(_SUPERVISOR),
     Role.MANAGER: frozenset(_SUPERVISOR | {Permission.VIEW_ALL_DEPARTMENTS, Permission.CONFIRM_ASSESSMENT,
-                                           Permission.MANAGE_POLICY}),
+                                           Permission.MANAGE_POLICY, Permission.SUPERVISE_COMPLAINTS}),
     Role.ADMIN: frozenset(
         {
             Permission.MANAGE_USERS,
@@ -97,6 +100,8 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.CONFIRM_ASSESSMENT: "确认考核和修改考核规则",
     Permission.MANAGE_POLICY: "修改客户可见范围和本人签字规则",
     Permission.EDIT_OVERDUE_PLANS: "调整或取消已到期的回访计划（须说明原因）",
+    Permission.RECORD_INQUIRY: "填写投诉查办单",
+    Permission.SUPERVISE_COMPLAINTS: "督办重大投诉",
 }
 
 

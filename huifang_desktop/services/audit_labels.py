@@ -18,7 +18,7 @@ FIELD_LABELS: dict[str, str] = {
     "transfer_department": "转交部门", "transfer_answer": "转交处理结果", "transfer_done_at": "转交答复时间",
     "next_visit_on": "下次回访时间", "result": "结果", "customer_signed": "客户签字", "summary": "回访汇总",
     "actions": "处理措施", "evaluation": "评价", "period": "报告期间", "total": "回访次数", "due_on": "应交日期",
-    "investigation": "调查情况", "cause": "原因", "reply_text": "答复内容", "replied_at": "答复时间",
+    "investigation": "调查情况", "responsible": "责任人", "cause": "原因", "reply_text": "答复内容", "replied_at": "答复时间",
     "reply_way": "答复方式", "handler": "负责人", "severity": "严重程度", "number": "编号", "due": "期限",
     "name": "名称", "grade": "等级", "owner": "负责人", "file": "文件", "kind": "类型", "rows": "行数",
     "category": "类别", "address": "地址", "region": "区域", "source": "来源", "industry": "行业",

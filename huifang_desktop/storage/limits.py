@@ -52,6 +52,8 @@ _LABELS: dict[str, str] = {
     "assessment_event.detail": "考核说明", "assessment_entry.graded_key": "考核项目代码",
     "assessment_entry.label": "考核项目", "assessment_entry.reason": "考核原因",
     "assessment_entry.corrects": "更正月份",
+    "complaint_notice.kind": "提醒类别", "complaint_notice.note": "提醒内容",
+    "complaint_inquiry.responsible": "责任人", "complaint_inquiry.decided_by": "查办决定人",
 }
 _SHORTENED = frozenset({"audit_log.label"})  # a copy for reading: cut to fit, never refused
 

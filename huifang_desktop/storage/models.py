@@ -349,6 +349,8 @@ class Complaint(Base):
     escalated_deadline: Mapped[datetime | None] = mapped_column(DateTime)
     escalation_seen: Mapped[bool] = mapped_column(Boolean, default=True)
     chase_count: Mapped[int] = mapped_column(Integer, default=0)  # 催办
+    first_responder_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))  # 首问责任人
+    chase_rung: Mapped[int] = mapped_column(Integer, default=0)  # 催办 ladder rungs sent for ``deadline``
     linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"))  # reopened from
     converted_from: Mapped[str] = mapped_column(String(30), default="")  # number of the 咨询/建议
     occurrences: Mapped[int] = mapped_column(Integer, default=1)
@@ -377,6 +379,43 @@ class Complaint(Base):
         Index("ix_complaint_kind_received", "kind", "received_at"),
         Index("ix_complaint_review_status", "review_status"),
     )
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ComplaintNotice(Base):
+    """A follow-up notice (提醒) to one user about a complaint: progress feedback to the 首问责任人, 催办 / 上报
+    of an overdue case, 督办, 查办 (domain.complaint_follow). Shown in the reminder and the tray until seen."""
+
+    __tablename__ = "complaint_notice"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # NoticeKind
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime)  # to be told by (首问 feedback: step + N h)
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_complaint_notice_user_seen", "user_id", "seen_at"),)
+
+
+class ComplaintInquiry(Base):
+    """查办 of a late complaint (002 制度3 第十三条): why it was late, the measures, who decided; one per
+    complaint, entered by a supervisor; printed as the 查办单."""
+
+    __tablename__ = "complaint_inquiry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id", ondelete="CASCADE"), unique=True)
+    reason: Mapped[str] = mapped_column(Text, default="")  # 逾期原因
+    measures: Mapped[str] = mapped_column(Text, default="")  # 改进措施 / 处理意见
+    responsible: Mapped[str] = mapped_column(String(50), default="")  # 责任人 / 责任部门
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_by: Mapped[str] = mapped_column(String(50), default="")  # the decider's name as printed
+    decided_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
     __mapper_args__ = {"version_id_col": version}
 
 

@@ -65,12 +65,13 @@ def visits_text(due: int, overdue: int) -> str:
 
 def complaints_text(n: complaints.Notices) -> str:
     """My open / overdue complaints and new escalations, or ""."""
+    follow = translate("Reminder", "投诉提醒 {0} 条（首问反馈、催办、督办、查办）").format(n.follow_unseen) if n.follow_unseen else ""
     if not n.open_mine:
-        return ""
+        return follow
     text = translate("Reminder", "待办投诉 {0} 件，逾期 {1} 件").format(n.open_mine, n.overdue_mine)
     if n.escalated_to_me:
-        text += translate("Reminder", "（{0} 件为新分派、升级或催办）").format(n.escalated_to_me)
-    return text
+        text += translate("Reminder", "（{0} 件为新分派或催办）").format(n.escalated_to_me)
+    return "，".join(t for t in (text, follow) if t)
 
 
 def review_text(counts: review.PendingCounts | None, signer: bool) -> str:

@@ -152,8 +152,9 @@ def test_demo_complaints_show_every_state_severity_and_case(office: ServiceConte
     assert {2, 3} <= {c.occurrences for c in complaints}
     assert any(c.linked_to_id for c in complaints)
     assert any(c.converted_from[:2] in ("ZX", "JY") for c in complaints)
-    assert any(c.escalation_level >= 1 and c.handler_role != "clerk" and c.severity == "一般"
-               for c in complaints)  # moved up a level
+    assert any(c.chase_rung >= 1 and c.handler_role == "clerk" and c.severity == "一般"
+               for c in complaints)  # chased by the 催办 ladder, never moved up a level (issue 20)
+    assert any(c.escalation_level >= 1 and c.handler_role == "clerk" for c in complaints)  # 上报, kept
     assert any(c.chase_count > 0 for c in complaints)
     assert any(not c.escalation_seen for c in complaints if c.state not in ("已关闭", "已撤销"))
     assert all(c.withdraw_reason for c in rows if c.state == "已撤销")
@@ -174,7 +175,7 @@ def test_demo_complaint_events_replay_the_workflow(office: ServiceContext) -> No
     events = _events(office.engine)
     actions = Tally(e.action for es in events.values() for e in es)
     for action in ("登记投诉", "登记咨询", "登记建议", "受理", "答复客户", "处理记录", "办结转回访", "结案回访",
-                   "关闭", "撤销", "答复", "转为投诉", "重复投诉", "逾期升级", "催办", "添加附件", "客户不认可",
+                   "关闭", "撤销", "答复", "转为投诉", "重复投诉", "逾期催办", "催办", "查办", "添加附件", "客户不认可",
                    "回访不满意退回", "待关闭"):
         assert actions[action] > 0, action
     for cid, es in events.items():
@@ -189,10 +190,11 @@ def test_demo_complaint_events_replay_the_workflow(office: ServiceContext) -> No
                 state = e.to_state
             assert e.at <= NOW
         assert state == c.state, c.number
-        escalations = [e for e in es if e.action == "逾期升级"]
-        assert len(escalations) == c.escalation_level
-        assert all(e.username == "系统" and e.user_id is None for e in escalations)
-        assert sum(e.action == "催办" for e in es) == c.chase_count
+        ladder = [e for e in es if e.action == "逾期催办"]  # the system's 催办 ladder
+        reports = [e for e in es if e.action == "逾期上报"]
+        assert all(e.username == "系统" and e.user_id is None for e in ladder + reports)
+        assert len(ladder) + sum(e.action == "催办" for e in es) == c.chase_count
+        assert len(reports) == c.escalation_level
         assert sum(e.action == "重复投诉" for e in es) == c.occurrences - 1
 
 

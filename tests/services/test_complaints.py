@@ -301,23 +301,23 @@ def test_closed_complaint_is_locked_for_handling_edits(cctx: ServiceContext) -> 
 
 # --- escalation, 催办, notices -------------------------------------------------------------------------
 
-def test_overdue_complaint_escalates_once_per_deadline(ctx: ServiceContext, cctx: ServiceContext,
-                                                       sctx: ServiceContext, supervisor: UserInfo,
-                                                       manager: UserInfo) -> None:
+def test_overdue_complaint_is_chased_once_per_deadline_and_keeps_its_handler(
+        ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext, clerk: UserInfo) -> None:
+    """002 制度3 第十三条: an overdue case gets a 催办; the handler keeps it (issue 20)."""
     d = cs.register(cctx, _intake(received_at="2026-11-24 09:00"))
     later = datetime(2026, 11, 26, 9, 0)  # first reply was due 11-25 17:30
     assert next(r.id for r in cs.list_complaints(_at(cctx, later))) == d.id
     result = cs.escalate_overdue(_at(ctx, later))
-    assert result.escalated == ((d.number, "客服专员", "李主管"),)
+    assert result.escalated == ((d.number, "催办", "小王、李主管"),)
     d = cs.get_complaint(ctx, d.id)
-    assert (d.row.handler_id, d.handler_role, d.row.escalation_level) == (supervisor.id, "supervisor", 1)
-    assert d.events[-1].action == "逾期升级"
-    assert cs.escalate_overdue(_at(ctx, later)).escalated == ()  # same missed deadline: no second step
-    assert cs.notices(sctx).escalated_to_me == 1
-    assert cs.mark_notices_seen(sctx) == 1 and cs.notices(sctx).escalated_to_me == 0
+    assert (d.row.handler_id, d.handler_role, d.row.chase_count) == (clerk.id, "clerk", 1)
+    assert d.events[-1].action == "逾期催办"
+    assert cs.escalate_overdue(_at(ctx, later)).escalated == ()  # same missed deadline: no second 催办
+    assert cs.notices(sctx).follow_unseen == 1
+    assert cs.mark_notices_seen(sctx) == 1 and cs.notices(sctx).follow_unseen == 0
     with ctx.sessions() as s:
-        row = s.execute(select(AuditLog).where(AuditLog.action == "逾期升级")).scalar_one()
-        assert row.username == "system" and "李主管" in (row.new or "")
+        row = s.execute(select(AuditLog).where(AuditLog.action == "逾期催办")).scalar_one()
+        assert row.username == "system"
 
 
 def test_chase_only_overdue_and_by_supervisor(cctx: ServiceContext, sctx: ServiceContext) -> None:

@@ -258,7 +258,7 @@ def test_complaints_ledger_uses_the_register_filters(office: Office) -> None:
         "送货延误三天"]
     overdue = list(lg.stream(ctx, L.COMPLAINTS, lg.LedgerFilter(state=lg.OVERDUE_STATE)))
     assert [r.values[subject] for r in overdue] == ["送货延误三天"]  # first reply was due on 11-03
-    assert overdue[0].flag == "overdue" and overdue[0].values[_col(L.COMPLAINTS, "overdue")] == "是"
+    assert overdue[0].flag == "overdue" and overdue[0].values[_col(L.COMPLAINTS, "overdue")] == "逾期未办"
     # 重要 goes to a 部门主管 (routing by severity): "mine" is the handler's list
     assert [r.values[subject] for r in lg.stream(ctx, L.COMPLAINTS, lg.LedgerFilter(mine=True))] == ["维修不及时"]
     assert [r.values[subject] for r in lg.stream(office.clerk, L.COMPLAINTS, lg.LedgerFilter(mine=True))] == [

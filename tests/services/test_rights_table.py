@@ -59,7 +59,8 @@ ANY_USER = {
     "complaints.load_policy", "complaints.load_complaint_rules", "complaints.list_complaints", "complaints.count_complaints",
     "complaints.state_counts", "complaints.get_complaint", "complaints.find_repeats", "complaints.find_id",
     "complaints.history", "complaints.notices", "complaints.mark_notices_seen",
-    "complaints.handlers", "complaints.attachment_data",
+    "complaints.handlers", "complaints.attachment_data", "complaints.load_follow_policy",
+    "complaints.inquiries", "complaints.get_inquiry",
     "policy.customer_scope", "policy.check_visible", "policy.complaint_visibility", "policy.work_calendar",
     "policy.load_scale", "customers.list_customers",
     "customers.count_customers", "customers.get_customer", "customers.get_customer_by_code",
@@ -161,6 +162,11 @@ NEEDS: dict[str, tuple[tuple[Permission, ...], Call]] = {
                                         lambda c, w: complaints.convert_to_complaint(c, NO)),
     "complaints.chase": ((P.SIGN_OFF,), lambda c, w: complaints.chase(c, NO)),
     "complaints.reassign": ((P.REASSIGN,), lambda c, w: complaints.reassign(c, NO, NO)),
+    "complaints.save_follow_policy": ((P.MANAGE_SETTINGS,), lambda c, w: complaints.save_follow_policy(
+        c, complaints.load_follow_policy(c))),
+    "complaints.supervise": ((P.SUPERVISE_COMPLAINTS,), lambda c, w: complaints.supervise(c, NO)),
+    "complaints.record_inquiry": ((P.RECORD_INQUIRY,), lambda c, w: complaints.record_inquiry(
+        c, NO, complaints.InquiryDraft("原因", "措施"))),
     "complaints.attach": ((P.EDIT_CUSTOMERS,), lambda c, w: complaints.attach(c, [NO], "a.txt", b"x")),
     "customers.register_customer": ((P.EDIT_CUSTOMERS,), lambda c, w: customers.register_customer(c, CustomerDraft(
         name=f"新客户{c.user.id}", contacts=(ContactDraft(name="李四", mobile=f"1370000{c.user.id:04d}"),)))),

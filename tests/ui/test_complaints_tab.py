@@ -379,17 +379,17 @@ def test_main_window_escalates_at_start_reminds_and_marks_notices_seen(qtbot, ct
     messages: list[str] = []
     window.statusBar().messageChanged.connect(messages.append)
     window.on_started()
-    qtbot.waitUntil(lambda: any("待办投诉" in m for m in messages))
+    qtbot.waitUntil(lambda: any("投诉提醒" in m for m in messages))
     qtbot.waitUntil(lambda: window._catch_up.isFinished())
     backup = getattr(window, "_backup_thread", None)  # started after the catch-up; let it end with the test
     qtbot.waitUntil(lambda: backup is None or backup.isFinished())
-    message = next(m for m in messages if "待办投诉" in m)
-    assert "今日待回访" in message and "待办投诉 1 件，逾期 1 件" in message and "新分派" in message
-    assert cs.get_complaint(sctx, late.id).row.handler == "李主管"
+    message = next(m for m in messages if "投诉提醒" in m)
+    assert "今日待回访" in message and "投诉提醒 2 条" in message  # 催办 as the head, 上报 as the next level
+    assert cs.get_complaint(sctx, late.id).row.handler == "小王"  # issue 20: the handler keeps the case
     window.show()
     window.show_tab("complaints")
-    assert cs.notices(sctx).escalated_to_me == 0
-    assert "新分派、升级或催办" in window.complaints_tab.notice.text()
+    assert cs.notices(sctx).follow_unseen == 0
+    assert "投诉提醒 2 条" in window.complaints_tab.notice.text()
     window._new_customer()  # Ctrl+N on this tab: 新建登记
     assert window.complaints_tab.intake is not None and window.complaints_tab.intake.isVisible()
     window.complaints_tab.intake.close()

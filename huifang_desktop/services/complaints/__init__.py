@@ -10,8 +10,10 @@ The rules are in :mod:`huifang_desktop.domain.complaints` (pure); this module ap
   handler is a person of that level, preferably in the responsible department.
 * **Deadlines** are working-day deadlines (same holiday calendar as the visits). ``Complaint.deadline`` always
   holds the deadline of the current state, so 逾期 is one indexed SQL condition.
-* **Escalation** (:func:`escalate_overdue`, run at start): an overdue complaint goes one level up, once per
-  missed deadline, audited, and the new handler sees a notice (:func:`notices`).
+* **Follow-up** (:mod:`.escalation`, :mod:`.inquiry`, :mod:`.notices`): the 首问责任人 hears of every step;
+  an overdue complaint is chased (催办) and reported upwards along the office's ladder
+  (:func:`escalate_overdue`, run at start) without leaving its handler; a manager may 督办 a 重大 case;
+  a late one gets a 查办 (:func:`record_inquiry`, listed by :func:`inquiries`).
 * **Workflow** 待受理 → 处理中 → 待回访 → 已关闭 (or 已撤销). Entering 待回访 plans the closing visit
   (``complaint:<id>#complaint_closed@<round>``) in the visit calendar when the complaint is linked to a
   customer file. Recording that visit (here, or in the calendar's 回访记录表) feeds the complaint through
@@ -39,7 +41,14 @@ from huifang_desktop.services.complaints.closing import (
     complaint_id_for_plan,
     record_closing_visit,
 )
-from huifang_desktop.services.complaints.escalation import escalate_overdue, mark_notices_seen, notices
+from huifang_desktop.services.complaints.escalation import (
+    escalate_overdue,
+    load_follow_policy,
+    mark_notices_seen,
+    notices,
+    save_follow_policy,
+    supervise,
+)
 from huifang_desktop.services.complaints.handling import (
     accept,
     chase,
@@ -49,6 +58,13 @@ from huifang_desktop.services.complaints.handling import (
     reply_message,
     save_handling,
     withdraw,
+)
+from huifang_desktop.services.complaints.inquiry import (
+    InquiryDraft,
+    InquiryRow,
+    get_inquiry,
+    inquiries,
+    record_inquiry,
 )
 from huifang_desktop.services.complaints.intake import (
     add_occurrence,
@@ -113,11 +129,12 @@ __all__ = [
     "EscalationResult",
     "EventRow",
     "HandlingDraft",
+    "InquiryDraft",
+    "InquiryRow",
     "IntakeDraft",
     "Notices",
     "OccurrenceRow",
     "RepeatRow",
-    "_visible_condition",
     "accept",
     "add_occurrence",
     "apply_closing_visit_in",
@@ -136,21 +153,27 @@ __all__ = [
     "find_repeats",
     "finish_handling",
     "get_complaint",
+    "get_inquiry",
     "handlers",
     "history",
+    "inquiries",
     "list_complaints",
     "load_complaint_rules",
+    "load_follow_policy",
     "load_policy",
     "mark_notices_seen",
     "notices",
     "reassign",
     "record_closing_visit",
+    "record_inquiry",
     "register",
     "reopen_linked",
     "reply_message",
     "save_complaint_rules",
+    "save_follow_policy",
     "save_handling",
     "save_policy",
     "state_counts",
+    "supervise",
     "withdraw",
 ]

@@ -42,6 +42,7 @@ from huifang_desktop.services.complaints.model import (
     REVIEW_RETURNED,
     REVIEW_SIGNED,
 )
+from huifang_desktop.services.complaints.notices import _queue_feedback
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit, recent_changes
 from huifang_desktop.services.errors import (
     ConflictError,
@@ -144,6 +145,7 @@ def _event(s: Session, ctx: ServiceContext, c: Complaint, action: str, *, from_s
     s.add(ComplaintEvent(complaint_id=c.id, at=ctx.now(), user_id=ctx.user.id or None,
                          username=ctx.user.display_name or ctx.user.username, action=action,
                          from_state=from_state, to_state=to_state, note=note))
+    _queue_feedback(s, ctx, c, action, note)  # every step is reported back to the 首问责任人
 
 
 def _label(c: Complaint) -> str:

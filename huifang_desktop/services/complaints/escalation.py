@@ -1,66 +1,163 @@
-"""Escalation of overdue complaints (run at start) and the handler's notices."""
+"""Overdue complaints (run at start): the 催办 ladder, 督办, and the follow-up notices of the reminder.
+
+An overdue complaint is **not** taken from its handler (002 制度3 第十三条: 总经理室 “开具催办单催促有关部门
+处理”): the rungs of the office's ladder (:class:`~huifang_desktop.domain.complaint_follow.FollowPolicy`) send a
+催办 to the handler and the responsible department's head, then report upwards (上报) to the next level and
+the manager, each rung once per missed deadline. Only a supervisor's explicit 转交 (:func:`reassign`) moves a
+case. A manager may put a 重大 case under 督办 (:func:`supervise`).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
-from huifang_desktop.domain.complaints import (
-    MessageKind,
-    escalated_role,
+from huifang_desktop.domain.complaint_follow import (
+    ChaseRung,
+    FollowPolicy,
+    NoticeKind,
+    Recipient,
+    overdue_workdays,
+    rungs_due,
 )
-from huifang_desktop.domain.roles import Role
-from huifang_desktop.services.complaints.common import _event, _label, _pick_user, _user_name
-from huifang_desktop.services.complaints.model import _OPEN, EscalationResult, Notices, load_policy
+from huifang_desktop.domain.complaints import MessageKind, Severity, escalated_role
+from huifang_desktop.domain.errors import FieldError, ValidationError
+from huifang_desktop.domain.roles import Permission, Role
+from huifang_desktop.domain.validation import clean_text
+from huifang_desktop.services.complaints.common import _event, _label, _load, _pick_user, _user_name
+from huifang_desktop.services.complaints.model import (
+    _OPEN,
+    ComplaintDetail,
+    EscalationResult,
+    Notices,
+    load_policy,
+)
+from huifang_desktop.services.complaints.notices import FOLLOW_KEY, follow_policy_in, queue, unseen_count
+from huifang_desktop.services.complaints.reading import _detail
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
-from huifang_desktop.storage.models import (
-    Complaint,
-)
+from huifang_desktop.services.policy import work_calendar
+from huifang_desktop.services.settings import get_value, set_value
+from huifang_desktop.storage.models import Complaint, ComplaintNotice, Department
 
-# --- escalation and notices --------------------------------------------------------------------------
+# --- settings ----------------------------------------------------------------------------------------
+
+
+def load_follow_policy(ctx: ServiceContext) -> FollowPolicy:
+    data = get_value(ctx, FOLLOW_KEY)
+    return FollowPolicy() if not data else FollowPolicy.from_dict(data)
+
+
+def save_follow_policy(ctx: ServiceContext, policy: FollowPolicy) -> None:
+    """Store the 首问 feedback hours, the 催办 ladder and the 查办 days (supervisor/admin)."""
+    FollowPolicy.from_dict(policy.to_dict())  # validates
+    set_value(ctx, FOLLOW_KEY, policy.to_dict(), what="投诉催办与查办规则")
+
+
+# --- the 催办 ladder ----------------------------------------------------------------------------------
+
+
+def _recipients(s: Session, c: Complaint, who: Recipient) -> list[int]:
+    if who is Recipient.HANDLER:
+        return [c.handler_id] if c.handler_id else []
+    if who is Recipient.FIRST_RESPONDER:
+        return [c.first_responder_id] if c.first_responder_id else []
+    if who is Recipient.DEPARTMENT_HEAD:
+        dep = s.get(Department, c.department_id) if c.department_id else None
+        head = dep.head_id if dep is not None and dep.head_id else _pick_user(s, Role.SUPERVISOR, c.department_id)
+        return [head] if head else []
+    if who is Recipient.NEXT_LEVEL:
+        up = escalated_role(Role(c.handler_role))
+        person = _pick_user(s, up, c.department_id) if up is not None else None
+        return [person] if person else []
+    person = _pick_user(s, Role.MANAGER, c.department_id)
+    return [person] if person else []
+
+
+def _send_rung(s: Session, c: Complaint, rung: ChaseRung, late_days: int, now: datetime) -> list[str]:
+    """Queue one rung's notices (one per person, however many roles they fill); the names told."""
+    assert c.deadline is not None
+    ids: list[int] = []
+    for who in rung.notify:
+        ids += [i for i in _recipients(s, c, who) if i not in ids]
+    verb = "催办" if rung.kind is NoticeKind.CHASE else "逾期上报"
+    note = (f"{c.number} 已逾期（期限 {c.deadline:%Y-%m-%d %H:%M}，逾期 {late_days} 个工作日），{verb}："
+            f"{c.subject}")
+    for user_id in ids:
+        queue(s, c, user_id, rung.kind, note, now)
+        if user_id == c.handler_id:
+            c.escalation_seen = False
+    return [_user_name(s, i) for i in ids]
+
 
 def escalate_overdue(ctx: ServiceContext, now: datetime | None = None) -> EscalationResult:
-    """Every open complaint past its deadline goes one level up (clerk → 部门主管 → 公司经理), once per missed
-    deadline; audited as the system. Run at start (and by ``plan``)."""
+    """Run the 催办 ladder over every open overdue complaint: each rung reached and not yet sent for the
+    current deadline notifies its people (催办 → ``chase_count``, 上报 → ``escalation_level``), recorded and
+    audited as the system. The handler keeps the case. Run at start (and by ``plan``)."""
     policy = load_policy(ctx)
     if not policy.escalate_overdue:
         return EscalationResult(())
     now = now or ctx.now()
+    cal = work_calendar(ctx)
     system = ctx.as_user(SYSTEM_USER)
     out: list[tuple[str, str, str]] = []
     with ctx.sessions() as s, s.begin():
+        follow = follow_policy_in(s)
         q = (select(Complaint).where(Complaint.state.in_(_OPEN), Complaint.deadline < now,
-                                     Complaint.kind == MessageKind.COMPLAINT.value,
-                                     Complaint.handler_role != Role.MANAGER.value,
-                                     or_(Complaint.escalated_deadline.is_(None),
-                                         Complaint.escalated_deadline != Complaint.deadline))
-             .order_by(Complaint.deadline))
+                                     Complaint.kind == MessageKind.COMPLAINT.value)
+             .order_by(Complaint.deadline, Complaint.id))
         for c in s.execute(q).scalars():
-            current = Role(c.handler_role)
-            up = escalated_role(current)
-            if up is None:
-                continue
-            new_handler = _pick_user(s, up, c.department_id)
-            old_name = _user_name(s, c.handler_id)
-            c.handler_role, c.escalation_level = up.value, c.escalation_level + 1
-            if new_handler is not None:
-                c.handler_id = new_handler
-            c.escalated_at, c.escalated_deadline, c.escalation_seen = now, c.deadline, False
-            new_name = _user_name(s, c.handler_id)
             assert c.deadline is not None
-            note = (f"逾期（期限 {c.deadline:%Y-%m-%d %H:%M}）自动升级：{current.label} {old_name} → "
-                    f"{up.label} {new_name or '（无此级别人员）'}")
-            _event(s, system, c, "逾期升级", note=note)
-            audit(s, system, "逾期升级", "complaint", c.id, _label(c),
-                  old={"handler": old_name, "level": current.value}, new={"handler": new_name, "level": up.value})
-            out.append((c.number, current.label, new_name))
+            if c.escalated_deadline != c.deadline:  # a new missed deadline: the ladder starts again
+                c.chase_rung = 0
+            late = overdue_workdays(c.deadline, now, cal)
+            due = rungs_due(follow.ladder, c.chase_rung, late)
+            for index, rung in due:
+                names = _send_rung(s, c, rung, late, now)
+                if rung.kind is NoticeKind.CHASE:
+                    c.chase_count += 1
+                else:
+                    c.escalation_level += 1
+                told = "、".join(n for n in names if n) or "（无此级别人员）"
+                note = f"逾期（期限 {c.deadline:%Y-%m-%d %H:%M}）第 {index + 1} 级{rung.kind.value}：{told}"
+                _event(s, system, c, f"逾期{rung.kind.value}", note=note)
+                audit(s, system, f"逾期{rung.kind.value}", "complaint", c.id, _label(c),
+                      new={"level": index + 1, "handler": _user_name(s, c.handler_id)}, note=note)
+                out.append((c.number, rung.kind.value, told))
+                c.chase_rung = index + 1
+            if due:
+                c.escalated_at, c.escalated_deadline = now, c.deadline
     return EscalationResult(tuple(out))
 
 
+def supervise(ctx: ServiceContext, complaint_id: int, note: str = "") -> ComplaintDetail:
+    """督办: the manager puts a 重大 complaint under his supervision (an event, notices to the handler and the
+    首问责任人); the handler keeps it."""
+    ctx.require(Permission.SUPERVISE_COMPLAINTS, "督办投诉")
+    text = clean_text(note)
+    with ctx.sessions() as s, s.begin():
+        c = _load(s, ctx, complaint_id)
+        if c.severity != Severity.MAJOR.value or c.state not in _OPEN:
+            raise ValidationError(FieldError("severity", "严重程度", f"只有未结的重大投诉才能督办（{c.number}）"))
+        now = ctx.now()
+        message = f"{c.number} 由{ctx.user.display_name}督办：{c.subject}" + (f"（{text}）" if text else "")
+        for user_id in {c.handler_id, c.first_responder_id} - {None, ctx.user.id}:
+            queue(s, c, user_id, NoticeKind.SUPERVISE, message, now)
+        c.escalation_seen = c.handler_id == ctx.user.id
+        c.updated_at = now
+        _event(s, ctx, c, "督办", note=text)
+        audit(s, ctx, "督办", "complaint", c.id, _label(c), note=text)
+        s.flush()
+        return _detail(s, ctx, c)
+
+
+# --- notices -----------------------------------------------------------------------------------------
+
+
 def notices(ctx: ServiceContext) -> Notices:
-    """For the start-up reminder and the tray: complaints escalated or chased to me and not yet seen,
-    my overdue ones, my open ones."""
+    """For the start-up reminder and the tray: complaints chased or given to me and not yet seen, my overdue
+    ones, my open ones, and my unseen follow-up notices (首问 feedback, 催办, 上报, 督办, 查办)."""
     me = ctx.user.id or -1
     now = ctx.now()
     with ctx.sessions() as s:
@@ -68,11 +165,12 @@ def notices(ctx: ServiceContext) -> Notices:
         unseen = s.execute(mine.where(Complaint.escalation_seen.is_(False))).scalar() or 0
         overdue = s.execute(mine.where(Complaint.deadline < now)).scalar() or 0
         total = s.execute(mine).scalar() or 0
-    return Notices(int(unseen), int(overdue), int(total))
+        follow = unseen_count(s, me)
+    return Notices(int(unseen), int(overdue), int(total), follow)
 
 
 def mark_notices_seen(ctx: ServiceContext) -> int:
-    """The handler opened the register: escalation / 催办 notices are seen."""
+    """The user opened the register: the complaints chased or given to them and their notices are seen."""
     me = ctx.user.id
     if not me:
         return 0
@@ -81,4 +179,7 @@ def mark_notices_seen(ctx: ServiceContext) -> int:
                                                  Complaint.escalation_seen.is_(False))).scalars().all()
         for c in rows:
             c.escalation_seen = True
-        return len(rows)
+        done = s.execute(update(ComplaintNotice).where(ComplaintNotice.user_id == me,
+                                                       ComplaintNotice.seen_at.is_(None))
+                         .values(seen_at=ctx.now()))
+        return len(rows) + int(done.rowcount or 0)  # type: ignore[attr-defined]

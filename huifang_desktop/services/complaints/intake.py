@@ -42,6 +42,7 @@ from huifang_desktop.services.complaints.common import (
     _user_name,
 )
 from huifang_desktop.services.complaints.model import ComplaintDetail, IntakeDraft, load_policy
+from huifang_desktop.services.complaints.notices import _first_responder
 from huifang_desktop.services.complaints.reading import _detail
 from huifang_desktop.services.complaints.rules import load_complaint_rules
 from huifang_desktop.services.context import ServiceContext, audit
@@ -174,6 +175,7 @@ def register(ctx: ServiceContext, draft: IntakeDraft) -> ComplaintDetail:
             chase_count=0, linked_to_id=linked.id if linked else None, converted_from="", occurrences=1,
             created_by_id=ctx.user.id or None, created_at=now, updated_at=now, review_status="",
             supervisor_comment="", content_hash="", revision=0)
+        c.first_responder_id = _first_responder(s, ctx, draft.first_responder_id)
         s.add(c)
         s.flush()
         s.add(ComplaintOccurrence(complaint_id=c.id, received_at=clean.received_at, channel=clean.channel.value,

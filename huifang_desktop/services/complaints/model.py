@@ -68,6 +68,7 @@ class IntakeDraft:
     linked_to_id: int | None = None  # a customer rejecting the result of this complaint
     promised_reply_on: date | str | None = None  # 建议: the reply date promised to the customer
     origin: str = ""  # customer origin (国内/国外…) when the office sets handling limits by origin
+    first_responder_id: int | None = None  # 首问责任人; default: whoever registers it
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,3 +240,4 @@ class Notices:
     escalated_to_me: int
     overdue_mine: int
     open_mine: int
+    follow_unseen: int = 0  # my unseen follow-up notices: 首问 feedback, 催办, 上报, 督办, 查办

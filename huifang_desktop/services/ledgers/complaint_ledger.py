@@ -1,4 +1,4 @@
-"""投诉台账: the complaint register as a ledger, 24 named columns.
+"""投诉台账: the complaint register as a ledger, 26 named columns (首问责任人 and 查办 among them).
 
 This is the one definition of the 投诉台账: the 台账 tab reads it with a :class:`LedgerFilter`, the 投诉登记
 tab's 导出台账 and ``export complaints`` with the register's own :class:`ComplaintFilter` (several states, the
@@ -13,9 +13,11 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, func, select
 from sqlalchemy.orm import aliased
 
+from huifang_desktop.domain.complaint_follow import inquiry_cutoff, inquiry_state, lateness
 from huifang_desktop.domain.complaints import OPEN_STATES, ComplaintState, Severity, is_overdue
 from huifang_desktop.domain.validation import format_phone
-from huifang_desktop.services.complaints import ComplaintFilter, load_policy
+from huifang_desktop.services.complaints import ComplaintFilter, load_follow_policy, load_policy
+from huifang_desktop.services.complaints.inquiry import late_condition
 from huifang_desktop.services.complaints.reading import _filtered
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.ledgers.base import _keyset_after, _read_at, _Source, _Spec, _text
@@ -29,7 +31,8 @@ from huifang_desktop.services.ledgers.model import (
     LedgerTotals,
     ReadAt,
 )
-from huifang_desktop.storage.models import Complaint, Customer, Department, User
+from huifang_desktop.services.policy import work_calendar
+from huifang_desktop.storage.models import Complaint, ComplaintInquiry, Customer, Department, User
 
 _T, _DT, _I = ColumnType.TEXT, ColumnType.DATETIME, ColumnType.INT
 
@@ -47,7 +50,13 @@ def _phone(row: Any, at: ReadAt) -> str:
 
 
 def _overdue(row: Any, at: ReadAt) -> str:
-    return "是" if _late(row, at) else "否"
+    """是否逾期: 否 / 逾期办结 (closed after its 处理期限) / 逾期未办 (open past its deadline)."""
+    return lateness(row.kind, row.state, row.deadline, row.handling_due, row.closed_at, at.now).value
+
+
+def _inquiry(row: Any, at: ReadAt) -> str:
+    """查办: 无需 / 待查办 / 已查办 (002 制度3 第十三条)."""
+    return inquiry_state(bool(row.inquiry_needed), row.inquiry_id is not None).value
 
 
 def _visit(row: Any, at: ReadAt) -> str:
@@ -86,10 +95,12 @@ class ComplaintLedger(_Spec):
         LedgerColumn("category", "类别", _T, 10, get=_text("category")),
         LedgerColumn("severity", "严重程度", _T, 8),
         LedgerColumn("handler", "负责人", _T, 9, get=_text("handler")),
+        LedgerColumn("first_responder", "首问责任人", _T, 9, get=_text("first_responder")),
         LedgerColumn("department", "责任部门", _T, 10, visible=False, get=_text("department")),
         LedgerColumn("handling_due", "处理期限", _DT, 17, visible=False),
         LedgerColumn("state", "处理状态", _T, 8),
         LedgerColumn("overdue", "是否逾期", _T, 8, get=_overdue),
+        LedgerColumn("inquiry", "查办", _T, 8, get=_inquiry),
         LedgerColumn("result", "处理结果", _T, 30, visible=False, get=_text("result")),
         LedgerColumn("replied_at", "答复时间", _DT, 17, visible=False),
         LedgerColumn("visit", "回访结果", _T, 10, visible=False, get=_visit),
@@ -118,7 +129,8 @@ class ComplaintLedger(_Spec):
         """The ledger's rows under the register's filter, by 投诉日期 (or by 投诉编号)."""
         at = _read_at(ctx)
         sort_col = Complaint.number if by_number else Complaint.received_at
-        handler = aliased(User)
+        handler, first = aliased(User), aliased(User)
+        late = late_condition(at.now, inquiry_cutoff(at.now, load_follow_policy(ctx), work_calendar(ctx)))
         q = (select(Complaint.id, Complaint.number, Complaint.kind, Complaint.received_at, Complaint.channel,
                     Complaint.subject, Complaint.content, Complaint.complainant, Complaint.anonymous,
                     Complaint.phone, Customer.name.label("customer"), Complaint.category, Complaint.severity,
@@ -126,9 +138,13 @@ class ComplaintLedger(_Spec):
                     Complaint.handling_due, Complaint.state, Complaint.deadline, Complaint.result,
                     Complaint.replied_at, Complaint.visit_satisfied, Complaint.satisfaction,
                     Complaint.closed_at, Complaint.occurrences, Complaint.escalation_level.label("escalations"),
-                    Complaint.chase_count.label("chases"), sort_col.label("sort_key"))
+                    Complaint.chase_count.label("chases"), first.display_name.label("first_responder"),
+                    case((late, 1), else_=0).label("inquiry_needed"), ComplaintInquiry.id.label("inquiry_id"),
+                    sort_col.label("sort_key"))
              .outerjoin(Customer, Customer.id == Complaint.customer_id)
              .outerjoin(handler, handler.id == Complaint.handler_id)
+             .outerjoin(first, first.id == Complaint.first_responder_id)
+             .outerjoin(ComplaintInquiry, ComplaintInquiry.complaint_id == Complaint.id)
              .outerjoin(Department, Department.id == Complaint.department_id))
         q = _filtered(ctx, q, cf, at.now)
         order = (sort_col, Complaint.id)

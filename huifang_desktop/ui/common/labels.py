@@ -28,6 +28,8 @@ LEDGER_LABELS = frozenset((
     QT_TRANSLATE_NOOP("Ledger", "联系人"),
     QT_TRANSLATE_NOOP("Ledger", "电话"),
     QT_TRANSLATE_NOOP("Ledger", "联系电话"),
+    QT_TRANSLATE_NOOP("Ledger", "首问责任人"),
+    QT_TRANSLATE_NOOP("Ledger", "查办"),
     QT_TRANSLATE_NOOP("Ledger", "地址"),
     QT_TRANSLATE_NOOP("Ledger", "区域"),
     QT_TRANSLATE_NOOP("Ledger", "来源"),

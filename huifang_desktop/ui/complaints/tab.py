@@ -391,10 +391,13 @@ class ComplaintsTab(QWidget):
         self._shown_once = True
         try:
             n = complaint_service.notices(self.ctx)
-            if n.escalated_to_me:
+            if n.escalated_to_me or n.follow_unseen:
                 complaint_service.mark_notices_seen(self.ctx)
                 self.notice.setStyleSheet("color: #d46b08;")
-                self.notice.setText(self.tr("有 {0} 件投诉新分派、升级或催办给您，勾选“只看我的”查看。").format(
-                    n.escalated_to_me))
+                text = self.tr("有 {0} 件投诉新分派或催办给您，勾选“只看我的”查看。").format(
+                    n.escalated_to_me) if n.escalated_to_me else ""
+                if n.follow_unseen:
+                    text += self.tr("投诉提醒 {0} 条（首问反馈、催办、上报、督办、查办）。").format(n.follow_unseen)
+                self.notice.setText(text)
         except ServiceError as exc:
             self.notice.setText(str(exc))
