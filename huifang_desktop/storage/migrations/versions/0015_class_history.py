@@ -21,8 +21,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('customer') as batch:
-        batch.add_column(sa.Column('grade_since', sa.Date(), nullable=True))
+    # a plain ADD / DROP COLUMN: a batch rebuild of ``customer`` would cascade-delete its purchases, visits
+    # and contacts on a connection with foreign keys on
+    op.add_column('customer', sa.Column('grade_since', sa.Date(), nullable=True))
     op.create_table(
         'customer_class',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -48,5 +49,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_customer_class_customer_since', table_name='customer_class')
     op.drop_table('customer_class')
-    with op.batch_alter_table('customer') as batch:
-        batch.drop_column('grade_since')
+    op.drop_column('customer', 'grade_since')
