@@ -68,15 +68,23 @@ def better(a: str, b: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Imported:
-    """The class an Excel import gave a customer, and the import day."""
+    """The class an Excel import gave a customer, the import day and the sheet's 年采购量."""
 
     grade: str
     day: date
+    volume: int = 0
 
 
 def imported_class_applies(imported: Imported | None, today: date) -> bool:
     """Whether an imported class still stands on ``today`` (for :data:`IMPORTED_CLASS_MONTHS` from the import)."""
     return imported is not None and today < add_months(imported.day, IMPORTED_CLASS_MONTHS)
+
+
+def shown_volume(volume: int, today: date, imported: Imported | None) -> int:
+    """The yearly volume the file shows: the purchases' volume, or the sheet's while the import stands."""
+    if imported is not None and imported_class_applies(imported, today):
+        return max(volume, imported.volume)
+    return volume
 
 
 def decide_class(volume: int | Decimal, value: Decimal, cutoff: Decimal | None, policy: ClassPolicy, *,
@@ -127,6 +135,6 @@ def month_key(day: date) -> str:
 __all__ = [
     "IMPORTED_CLASS_MONTHS", "PERIOD_CALENDAR", "PERIOD_ROLLING", "SCHEME_ABCD", "SCHEME_VIP", "SOURCE_AUTO",
     "SOURCE_IMPORT", "SOURCE_PIN", "SOURCE_START", "SOURCE_UNPIN", "ClassChange", "ClassPolicy", "Imported",
-    "better", "cadence_start", "decide_class", "imported_class_applies", "month_key",
+    "better", "cadence_start", "decide_class", "imported_class_applies", "month_key", "shown_volume",
     "vip_cutoff_of", "volume_windows",
 ]

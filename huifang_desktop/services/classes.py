@@ -32,6 +32,7 @@ from huifang_desktop.domain.classes import (
     Imported,
     decide_class,
     month_key,
+    shown_volume,
     vip_cutoff_of,
     volume_windows,
 )
@@ -114,11 +115,11 @@ def _cutoff(s: Session, today: date, policy: ClassPolicy, figures: dict[int, tup
 
 
 def _imported_classes(s: Session, ids: Iterable[int] | None = None) -> dict[int, Imported]:
-    q = select(CustomerClass.customer_id, CustomerClass.grade, CustomerClass.since).where(
+    q = select(CustomerClass.customer_id, CustomerClass.grade, CustomerClass.since, CustomerClass.volume).where(
         CustomerClass.source == SOURCE_IMPORT)
     if ids is not None:
         q = q.where(CustomerClass.customer_id.in_(list(ids)))
-    return {cid: Imported(grade, since) for cid, grade, since in s.execute(q)}
+    return {cid: Imported(grade, since, volume) for cid, grade, since, volume in s.execute(q)}
 
 
 def _ensure_start_rows(s: Session, ctx: ServiceContext, customers: list[Customer]) -> None:
@@ -199,11 +200,13 @@ def regrade_in(s: Session, ctx: ServiceContext, c: Customer, settings: OfficeSet
     policy = class_policy(settings)
     figures = _figures(s, day, policy) if policy.scheme == "VIP" else _figures(s, day, policy, c.id)
     volume, value = figures.get(c.id, (0, Decimal(0)))
-    c.annual_volume = volume
-    if c.grade_pinned:
-        return c.grade
     _ensure_start_rows(s, ctx, [c])
     imported = _imported_classes(s, [c.id]).get(c.id)
+    shown = shown_volume(volume, day, imported)
+    if c.annual_volume != shown:
+        c.annual_volume = shown
+    if c.grade_pinned:
+        return c.grade
     new = decide_class(volume, value, _cutoff(s, day, policy, figures), policy, today=day, imported=imported)
     apply_class(s, ctx, c, new, day, SOURCE_AUTO, volume=volume, value=value, rules=rules)
     return c.grade
@@ -223,8 +226,9 @@ def recompute_all(ctx: ServiceContext, day: date | None = None) -> list[ClassCha
         imported = _imported_classes(s)
         for c in customers:
             volume, value = figures.get(c.id, (0, Decimal(0)))
-            if c.annual_volume != volume:
-                c.annual_volume = volume
+            shown = shown_volume(volume, day, imported.get(c.id))
+            if c.annual_volume != shown:
+                c.annual_volume = shown
             if c.grade_pinned:
                 continue
             old = c.grade
