@@ -49,6 +49,10 @@ def office(tmp_path: Path) -> Iterator[tuple[Path, ServiceContext, dict[str, int
             s.execute(update(Customer).where(Customer.id == c.id).values(grade=grade))
         ids[name] = c.id
     add_purchase(cctx, ids["乙公司"], day="2026-11-23", product="货车", quantity=2)  # plans 3 visits at once
+    from huifang_desktop.services.classes import RECOMPUTE_MONTH_KEY
+    from huifang_desktop.services.settings import set_value
+
+    set_value(ctx, RECOMPUTE_MONTH_KEY, "2026-11", what="重新分级月份")  # this month recomputed (hand-set grades stay)
     yield data, cctx, ids
     base.engine.dispose()
 

@@ -24,6 +24,9 @@ def cmd_plan(ctx: ServiceContext, args: argparse.Namespace, paths: AppPaths) -> 
     from huifang_desktop.services import visits
 
     today = day_option(args.today, "补排日期", "today")
+    from huifang_desktop.cli.classes import recompute_and_report
+
+    recompute_and_report(ctx, today or ctx.today())
     result = visits.plan_catch_up(ctx, today)
     day = today or ctx.today()
     print(f"{day:%Y-%m-%d} 补排完成：新增 {len(result.planned)} 条回访计划，已有 {result.skipped} 条，"

@@ -417,12 +417,12 @@ class CustomerLife:
             self.push(Plan(_OTHER, f"record:{record_id}#next" if record_id else by_hand, MANUAL_RULE, p.vtype,
                             p.method, chosen, chosen, day, p.visitor or p.owner, manual=True,
                             created_at=p.record_created_at))
-        if p.result is _SUCCESS:
+        if p.result is _SUCCESS and p.vtype.value in w.rules.types_satisfying(ROUTINE_RULE):  # only what counts (RuleSet.satisfies)
             self.success[_ROUTINE] = day
             self.bases["success"] = p
             if self.has_routine:
                 self._catch_up(_ROUTINE, day + 1)
-            if p.vtype is VisitType.TECHNICAL:
+        if p.result is _SUCCESS and p.vtype.value in w.rules.types_satisfying(TECHNICAL_RULE):
                 self.success[_TECHNICAL] = day
                 self.bases["technical"] = p
                 if self.has_technical:

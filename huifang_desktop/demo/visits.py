@@ -10,9 +10,9 @@ Each customer's history is *simulated* day by day from a start date to ``today +
 office's own rules (:func:`~huifang_desktop.services.visits.load_rules`, the work calendar, the options and
 the satisfaction scale):
 
-* routine (例行) and, for the technical classes, technical (技术) plans follow the last successful visit (of
-  any type, resp. the last technical one) or the last cancelled one, exactly as ``plan_catch_up`` keys and
-  re-dates them (``customer:7#routine@20260105``); a visit of another kind re-dates the pending one;
+* routine (例行) and, for the technical classes, technical (技术) plans follow the last successful visit
+  that counts for them (``RuleSet.satisfies``: 例行, resp. 技术) or the last cancelled one, exactly as
+  ``plan_catch_up`` keys them (``customer:7#routine@20260105``); a greeting or reminder never moves them;
 * every purchase or delivery starts its rule chain (``purchase:12#delivery_usage``, the end-customer chains),
   birthdays get their greeting (``birthday:7#birthday@41``), clerks add a few plans by hand (``manual:…``);
 * a visit that did not reach or did not satisfy the customer plans the next attempt (``…#2``, ``…#3``) as

@@ -449,6 +449,13 @@ DEFAULT_RULES: tuple[VisitRule, ...] = (
 )
 
 _DEFAULT_ROUTINE_DAYS: tuple[tuple[str, int], ...] = (("A", 10), ("B", 15), ("C", 30), ("VIP", 15))
+#: What counts (001 篇1 §1.4, §3.2; domain.md §9): which periodic plans a successful visit of each type completes.
+#: Only the routine contact itself (例行: market, technology, quality, price) completes a routine plan, and
+#: the technical visit (技术) the A-class technical plan; greetings (生日/节日), reminders (首保/年检/续保),
+#: SMS and the event-triggered visits complete only the plan they were recorded against.
+_DEFAULT_SATISFIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (VisitType.ROUTINE.value, ("routine",)), (VisitType.TECHNICAL.value, ("technical",)))
+_PERIODIC_KEYS = ("routine", "technical")
 _DEFAULT_SEVERITY_WHO: tuple[tuple[str, Assignee], ...] = (
     ("一般", Assignee.OWNER), ("重要", Assignee.SUPERVISOR), ("重大", Assignee.MANAGER))
 
@@ -461,6 +468,8 @@ class RuleSet:
     普通, 小客户 by default) gets no automatic plan. ``technical_months``: technical visit (技术回访) interval
     for ``technical_grades``. ``severity_who``: complaint severity → who makes the closing visit (§7).
     ``horizon_months``: how far repeating chains are planned ahead of their trigger.
+    ``satisfies``: visit type → the periodic plans (``routine``, ``technical``) a successful visit of that
+    type completes and counts the next one from (see :func:`satisfies`).
     """
 
     rules: tuple[VisitRule, ...] = DEFAULT_RULES
@@ -473,9 +482,17 @@ class RuleSet:
     severity_who: tuple[tuple[str, Assignee], ...] = _DEFAULT_SEVERITY_WHO
     horizon_months: int = 24
     sampling_salt: str = ""
+    satisfies: tuple[tuple[str, tuple[str, ...]], ...] = _DEFAULT_SATISFIES
 
     def __post_init__(self) -> None:
         errors: list[FieldError] = []
+        types = {t.value for t in VisitType}
+        for vtype, plan_keys in self.satisfies:
+            if vtype not in types:
+                errors.append(FieldError("satisfies", "计入哪些计划", f"“{vtype}”不是回访类型"))
+            for key in plan_keys:
+                if key not in _PERIODIC_KEYS:
+                    errors.append(FieldError("satisfies", "计入哪些计划", f"“{key}”不是例行或技术回访计划"))
         keys = [r.key for r in self.rules]
         for key in sorted({k for k in keys if keys.count(k) > 1}):
             errors.append(FieldError("rules", "回访规则", f"规则编号“{key}”重复"))
@@ -517,6 +534,10 @@ class RuleSet:
                 return days
         return None
 
+    def types_satisfying(self, rule_key: str) -> frozenset[str]:
+        """The visit types whose successful visit completes a ``routine`` / ``technical`` plan."""
+        return frozenset(vtype for vtype, keys in self.satisfies if rule_key in keys)
+
     def who_for_severity(self, severity: str | None) -> Assignee:
         for sev, who in self.severity_who:
             if sev == (severity or "").strip():
@@ -536,6 +557,7 @@ class RuleSet:
             "severity_who": {sev: who.value for sev, who in self.severity_who},
             "horizon_months": self.horizon_months,
             "sampling_salt": self.sampling_salt,
+            "satisfies": {vtype: list(keys) for vtype, keys in self.satisfies},
         }
 
     @classmethod
@@ -550,8 +572,11 @@ class RuleSet:
         if "severity_who" in data:
             severity = tuple((str(s), _enum(Assignee, w, "severity_who", "回访人"))
                              for s, w in data["severity_who"].items())
+        satisfies = d.satisfies
+        if "satisfies" in data:
+            satisfies = tuple((str(t), tuple(str(k) for k in keys)) for t, keys in data["satisfies"].items())
         return cls(
-            rules=rules, routine_days=routine,
+            rules=rules, routine_days=routine, satisfies=satisfies,
             routine_method=_enum(VisitMethod, data.get("routine_method", d.routine_method),
                                  "routine_method", "回访方式"),
             technical_months=_int(data.get("technical_months", d.technical_months),
@@ -730,6 +755,15 @@ TECHNICAL_RULE = "technical"
 FOLLOW_UP_RULE = "follow_up"
 
 
+def satisfies(visit_type: VisitType | str, rule_key: str, rules: RuleSet) -> bool:
+    """Whether a visit of ``visit_type`` may complete a plan of ``rule_key``: a routine or technical plan
+    only by the types the office's table lists for it (a 生日 SMS never completes a routine visit, 001
+    §3.2); any other plan by any type (it is the plan the visit was made for)."""
+    if rule_key not in _PERIODIC_KEYS:
+        return True
+    return VisitType(visit_type).value in rules.types_satisfying(rule_key)
+
+
 def _periodic(rule_key: str, visit_type: VisitType, method: VisitMethod, base: date, due_raw: date,
               cal: WorkCalendar, origin: str) -> PlannedVisit:
     due = cal.next_workday(due_raw)
@@ -744,14 +778,15 @@ def routine_due(grade: str | None, last_visit: date | None, since: date, rules: 
                 *, origin: str = "") -> PlannedVisit | None:
     """The next routine visit (例行回访) of a customer, or None for a class without one (D).
 
-    Counted from the last visit, or from ``since`` (e.g. when the file was made or the class set) when
-    there was none; the window opens the day after. ``origin`` names the customer (``"customer:7"``) and,
+    Counted from the last visit that counts (see :func:`satisfies`), but never from before ``since`` (the
+    day the file was made, the class began or the customer was imported): a new cadence starts on the
+    change day, so a class change never makes a plan fall due in the past. The window opens the day after. ``origin`` names the customer (``"customer:7"``) and,
     with the base date, makes the key (``customer:7#routine@20260105``).
     """
     days = rules.routine_interval(grade)
     if days is None:
         return None
-    base = last_visit or since
+    base = max(last_visit, since) if last_visit is not None else since
     return _periodic(ROUTINE_RULE, VisitType.ROUTINE, rules.routine_method, base, base + timedelta(days=days),
                      cal, origin)
 
@@ -762,7 +797,7 @@ def technical_due(grade: str | None, last_technical: date | None, since: date, r
     wanted = (grade or "").strip().upper()
     if wanted not in {g.upper() for g in rules.technical_grades}:
         return None
-    base = last_technical or since
+    base = max(last_technical, since) if last_technical is not None else since
     return _periodic(TECHNICAL_RULE, VisitType.TECHNICAL, rules.technical_method, base,
                      add_months(base, rules.technical_months), cal, origin)
 

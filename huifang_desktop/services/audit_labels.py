@@ -39,7 +39,8 @@ FIELD_LABELS: dict[str, str] = {
     "amount": "金额", "points": "扣分", "confirmed_at": "确认时间", "confirmed_by_id": "确认人",
     # 设置 (OfficeSettings and the rule books)
     "company": "单位名称", "visibility": "客户档案可见范围", "grade_a": "A级年采购量", "grade_b": "B级年采购量",
-    "grade_c": "C级年采购量", "grading_window_days": "定级统计天数", "categories": "类别",
+    "grade_c": "C级年采购量", "grading_window_days": "定级统计天数",
+    "grading_period": "定级统计期间", "class_scheme": "分级方式", "vip_share_percent": "VIP客户比例", "categories": "类别",
     "sources": "客户来源", "regions": "区域", "customer_code_prefix": "客户编号前缀",
     "retention_years": "保存年限", "require_visit_text": "成功回访须填内容和意见",
     "login_attempts": "允许输错密码次数", "lockout_minutes": "锁定分钟数", "holidays": "节假日",

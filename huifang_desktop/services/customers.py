@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -14,25 +14,27 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from huifang_desktop.domain.classes import SOURCE_PIN, SOURCE_UNPIN
 from huifang_desktop.domain.customers import (
     GRADES_ABCD,
+    GRADES_VIP,
     CleanCustomer,
     CustomerDraft,
     format_customer_code,
-    grade_by_volume,
     pinyin_initials,
     validate_customer,
 )
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, Role, can
 from huifang_desktop.domain.validation import clean_text, format_phone, parse_date
+from huifang_desktop.services.classes import apply_class, regrade_in
 from huifang_desktop.services.context import ServiceContext, audit, diff, recent_changes
 from huifang_desktop.services.errors import ConflictError, DuplicateWarning, NotFound
 from huifang_desktop.services.policy import CustomerScope, check_visible, customer_scope
 from huifang_desktop.services.settings import OfficeSettings, load_settings
 from huifang_desktop.storage import phone_index
 from huifang_desktop.storage.counters import next_serial
-from huifang_desktop.storage.models import AuditLog, Contact, Customer, Purchase, User
+from huifang_desktop.storage.models import AuditLog, Contact, Customer, CustomerClass, Purchase, User
 from huifang_desktop.storage.queries import (
     TEXT_PROBE_CAP,
     CustomerFilter,
@@ -460,22 +462,9 @@ def add_purchase(ctx: ServiceContext, customer_id: int, *, day: date | str, prod
         return PurchaseInfo(p.id, p.day, p.kind, p.product, p.spec, p.quantity, p.amount, p.warranty_end)
 
 
-def _annual_volume(s: Session, customer_id: int, today: date, window_days: int) -> int:
-    since = today - timedelta(days=window_days)
-    return int(s.execute(select(func.coalesce(func.sum(Purchase.quantity), 0))
-                         .where(Purchase.customer_id == customer_id, Purchase.day > since)).scalar() or 0)
-
-
 def _regrade(s: Session, ctx: ServiceContext, c: Customer, settings: OfficeSettings) -> None:
-    volume = _annual_volume(s, c.id, ctx.today(), settings.grading_window_days)
-    c.annual_volume = volume
-    if c.grade_pinned:
-        return
-    new = grade_by_volume(volume, settings.thresholds)
-    if new != c.grade:
-        audit(s, ctx, "重新分级", "customer", c.id, f"{c.code} {c.name}", old={"grade": c.grade},
-              new={"grade": new}, note=f"年采购量 {volume}")
-        c.grade = new
+    """The class from the purchases (services.classes: rolling or calendar year, VIP rank, imports)."""
+    regrade_in(s, ctx, c, settings)
 
 
 def recompute_grade(ctx: ServiceContext, customer_id: int) -> str:
@@ -489,22 +478,37 @@ def recompute_grade(ctx: ServiceContext, customer_id: int) -> str:
 
 
 def pin_grade(ctx: ServiceContext, customer_id: int, grade: str | None, reason: str = "") -> None:
-    """A supervisor fixes the grade by hand (with a reason), or unpins it (grade None)."""
+    """A supervisor fixes the class by hand (with a reason), or unpins it (grade None) so the purchases
+    decide again. Both are audited and kept in the class history; a new class starts its routine cadence
+    today."""
     ctx.require(Permission.PIN_GRADE, "手动指定客户等级")
     settings = load_settings(ctx)
     with ctx.sessions() as s, s.begin():
         c = _load(s, customer_id)
         check_visible(ctx, c, settings)
         old = {"grade": c.grade, "pinned": c.grade_pinned, "grade_reason": c.grade_reason}
+        day = ctx.today()
         if grade is None:
+            if not c.grade_pinned:
+                return
             c.grade_pinned, c.grade_reason = False, ""
+            before = c.grade
             _regrade(s, ctx, c, settings)
+            if c.grade == before:  # unpinned, same class: noted in the history all the same
+                s.add(CustomerClass(customer_id=c.id, grade=c.grade, since=day, source=SOURCE_UNPIN,
+                                    reason=clean_text(reason), volume=c.annual_volume, value=None,
+                                    changed_by_id=ctx.user.id or None, created_at=ctx.now()))
         else:
-            if grade not in GRADES_ABCD + ("VIP", "普通", "小客户"):
+            if grade not in GRADES_ABCD + GRADES_VIP:
                 raise ValidationError(FieldError("grade", "等级", f"“{grade}”不是有效等级"))
             if not clean_text(reason):
                 raise ValidationError(FieldError("grade_reason", "等级原因", "手动指定等级必须填写原因"))
-            c.grade, c.grade_pinned, c.grade_reason = grade, True, clean_text(reason)
+            text = clean_text(reason)
+            if not apply_class(s, ctx, c, grade, day, SOURCE_PIN, reason=text, quiet=True):
+                s.add(CustomerClass(customer_id=c.id, grade=grade, since=day, source=SOURCE_PIN, reason=text,
+                                    volume=c.annual_volume, value=None, changed_by_id=ctx.user.id or None,
+                                    created_at=ctx.now()))
+            c.grade_pinned, c.grade_reason = True, text
         audit(s, ctx, "指定等级" if grade else "取消指定等级", "customer", c.id, f"{c.code} {c.name}", old=old,
               new={"grade": c.grade, "pinned": c.grade_pinned, "grade_reason": c.grade_reason})
 

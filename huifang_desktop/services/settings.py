@@ -31,6 +31,9 @@ class OfficeSettings:
     grade_b: int = 50
     grade_c: int = 10
     grading_window_days: int = 365
+    grading_period: str = "rolling"  # rolling window of grading_window_days, or "calendar" (the calendar year)
+    class_scheme: str = "ABCD"  # ABCD by yearly volume (001) or VIP / 普通 / 小客户 by value rank (004)
+    vip_share_percent: int = 20  # the top N % of customers by value are VIP (004 "识别20%的大客户")
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
     sources: tuple[str, ...] = DEFAULT_SOURCES
     regions: tuple[str, ...] = ()
@@ -53,6 +56,12 @@ class OfficeSettings:
             errors.append(FieldError("grade_a", "分级标准", f"应满足 {GRADE_MAX} ≥ A > B > C ≥ 0"))
         if not 1 <= self.grading_window_days <= WINDOW_DAYS_MAX:
             errors.append(FieldError("grading_window_days", "分级统计天数", f"应为 1 到 {WINDOW_DAYS_MAX} 天"))
+        if self.grading_period not in ("rolling", "calendar"):
+            errors.append(FieldError("grading_period", "分级统计期间", "应为 rolling（滚动12个月）或 calendar（自然年）"))
+        if self.class_scheme not in ("ABCD", "VIP"):
+            errors.append(FieldError("class_scheme", "分级方式", "应为 ABCD（按年采购量）或 VIP（按金额排名）"))
+        if not 1 <= self.vip_share_percent <= 100:
+            errors.append(FieldError("vip_share_percent", "VIP 客户比例", "应为 1 到 100（%）"))
         if self.visibility not in (VISIBILITY_OFFICE, VISIBILITY_DEPARTMENT):
             errors.append(FieldError("visibility", "客户可见范围", "应为全公司或本部门"))
         if not self.categories:

@@ -73,6 +73,7 @@ class Customer(Base):
     grade: Mapped[str] = mapped_column(String(10), default="D", index=True)
     grade_pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     grade_reason: Mapped[str] = mapped_column(String(200), default="")
+    grade_since: Mapped[date | None] = mapped_column(Date)  # the day the current class began (None: 建档日期)
     annual_volume: Mapped[int] = mapped_column(Integer, default=0)
     address: Mapped[str] = mapped_column(String(200), default="")
     region: Mapped[str] = mapped_column(String(50), default="", index=True)
@@ -125,6 +126,24 @@ class PhoneSuffix(Base):
     # A unique index, not a primary key: migration 0012 builds it after filling the table (one sort).
     __table_args__ = (Index("ux_contact_phone_suffix", "suffix", "customer_id", unique=True),)
     __mapper_args__ = {"primary_key": [suffix, customer_id]}
+
+
+class CustomerClass(Base):
+    """Class history (等级记录): one row per class a customer had, from ``since`` (domain.md §3)."""
+
+    __tablename__ = "customer_class"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    grade: Mapped[str] = mapped_column(String(10))
+    since: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(10))  # 自动 / 指定 / 取消指定 / 导入 / 建档
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    volume: Mapped[int] = mapped_column(Integer, default=0)
+    value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_customer_class_customer_since", "customer_id", "since"),)
 
 
 class Purchase(Base):

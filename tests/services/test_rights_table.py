@@ -95,6 +95,7 @@ ANY_USER = {
     "visits.rates", "visits.ledger_rows",
     "scans.record_attachments", "scans.record_attachment_data",
     "scans.unreturned_forms",
+    "classes.class_history",
     "holidays.office_calendar", "holidays.year_holidays", "holidays.entered_years", "holidays.unknown_years",
 }
 
@@ -103,10 +104,11 @@ ANY_USER = {
 OFFICE_DUTIES = {
     "backups.ensure_daily_backup", "complaints.escalate_overdue", "visits.plan_catch_up",
     "visits.daily_catch_up", "visits.on_purchase", "visits.on_trigger",
+    "classes.monthly_recompute", "classes.recompute_all",
 }
 
 # --- helpers that run inside a caller's transaction (they take the Session): the calling service checked --
-IN_TRANSACTION = {"complaints.apply_closing_visit_in", "context.audit", "visits.plan_purchase_in",
+IN_TRANSACTION = {"classes.apply_class", "classes.regrade_in", "complaints.apply_closing_visit_in", "context.audit", "visits.plan_purchase_in",
                   "context.audit_values", "signing.ensure_key_at_login", "signing.password_changed",
                   "signing.set_new_key"}
 

@@ -213,18 +213,25 @@ def test_office_may_require_content_and_feedback_for_a_successful_visit(ctx: Ser
         office_settings.with_value(office_settings.load_settings(ctx), "require_visit_text", "也许")
 
 
-def test_catch_up_redates_a_pending_routine_plan_after_another_visit(ctx: ServiceContext, cctx: ServiceContext
-                                                                      ) -> None:
+def test_catch_up_keeps_the_routine_plan_after_a_visit_that_does_not_count(ctx: ServiceContext,
+                                                                         cctx: ServiceContext) -> None:
+    """001 篇1 §3.2 / domain.md §9: only the routine contact itself satisfies a routine plan; a 到货 visit
+    made without the plan neither closes nor re-dates it. A 例行 visit made without the plan closes it."""
     b = _customer(cctx, "乙公司", grade="B", created_on="2026-11-20")
     v.plan_catch_up(ctx, TODAY)
     [plan] = _plans(ctx, b)
     assert plan.due == date(2026, 12, 7)
     v.record_visit(cctx, _draft(b, visit_type="到货", visited_at="2026-11-24 09:00"))  # no plan
     result = v.plan_catch_up(ctx, TODAY)
-    assert (result.planned, result.moved, result.skipped) == ([], 1, 0)
+    assert (result.planned, result.moved, result.skipped) == ([], 0, 1)
     [again] = _plans(ctx, b)
-    assert (again.id, again.source_key, again.due, again.earliest) == (
-        plan.id, f"customer:{b}#routine@20261124", date(2026, 12, 9), date(2026, 11, 25))
+    assert (again.id, again.source_key, again.due, again.state) == (plan.id, plan.source_key, plan.due, "待回访")
+    rec = v.record_visit(cctx, _draft(b, visit_type="例行", visited_at="2026-11-24 09:30"))  # no plan either
+    assert rec.plan_id == plan.id
+    v.plan_catch_up(ctx, TODAY)
+    done, nxt = _plans(ctx, b)
+    assert (done.id, done.state, done.done_on, done.record_id) == (plan.id, "已回访", TODAY, rec.id)
+    assert (nxt.source_key, nxt.due) == (f"customer:{b}#routine@20261124", date(2026, 12, 9))
 
 
 def test_catch_up_plans_recent_purchases_only(ctx: ServiceContext, cctx: ServiceContext) -> None:

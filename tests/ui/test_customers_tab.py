@@ -184,3 +184,25 @@ def test_customer_model_keeps_a_few_pages_in_memory_and_reads_the_others_again(o
     assert ids == [model.customer_id(r) for r in range(model.rowCount())]
     assert len(model._pages) == 2
     assert model.row_of(ids[-1]) == len(made) - 1 and model.row_of(ids[0]) is None  # only pages in memory
+
+
+def test_customer_dialog_shows_the_class_history_and_a_supervisor_pins_a_class(qtbot, office, ctx, supervisor,
+                                                                                monkeypatch):
+    """Issue 19 item 2: the dialog lists the classes a customer had (等级记录) and a supervisor's pin lands in it."""
+    from PySide6.QtWidgets import QInputDialog
+
+    c, made = office
+    s = ctx.as_user(supervisor)
+    dialog = CustomerDialog(s, made[0].id)
+    qtbot.addWidget(dialog)
+    assert dialog.pin_button.isVisibleTo(dialog)
+    assert dialog.classes.rowCount() == 0
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("A", True))
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("集团战略客户", True))
+    dialog._pin_grade()
+    texts = [[dialog.classes.item(r, col).text() for col in range(4)] for r in range(dialog.classes.rowCount())]
+    assert texts[0] == ["2026-11-24", "A", "指定", "集团战略客户"]
+    assert texts[-1][1:3] == ["D", "建档"]
+    clerk_dialog = CustomerDialog(c, made[0].id)
+    qtbot.addWidget(clerk_dialog)
+    assert not clerk_dialog.pin_button.isVisibleTo(clerk_dialog)

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from huifang_desktop.domain.importing import ImportTarget
+from huifang_desktop.domain.classes import cadence_start
 from huifang_desktop.domain.planning import TriggerPlanner as _TriggerPlanner
 from huifang_desktop.domain.planning import assignee_for, purchase_triggers
 from huifang_desktop.domain.schedule import (
@@ -27,7 +27,8 @@ from huifang_desktop.domain.schedule import (
     routine_plans,
 )
 from huifang_desktop.domain.validation import format_phone
-from huifang_desktop.domain.visits import VisitType, display_state
+from huifang_desktop.domain.visits import display_state
+from huifang_desktop.services.classes import imported_customers, monthly_recompute
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import NotFound
 from huifang_desktop.services.settings import get_value
@@ -46,8 +47,6 @@ from huifang_desktop.services.visits.rows import CatchUpResult, PlanRow
 from huifang_desktop.services.visits.shared import _user_names
 from huifang_desktop.storage.models import (
     Customer,
-    ImportItem,
-    ImportRun,
     Purchase,
     User,
     VisitPlan,
@@ -117,12 +116,13 @@ class _Cust(NamedTuple):
     created_on: date
     birthday: date | None
     category: str
+    grade_since: date | None
 
 
 # the fields of _Cust, in order (the catch-up reads every active customer, so by position, not by name)
 _CUST_COLUMNS = (Customer.id, Customer.code, Customer.name, Customer.grade, Customer.primary_phone,
                  Customer.owner_id, Customer.department_id, Customer.created_on, Customer.birthday,
-                 Customer.category)
+                 Customer.category, Customer.grade_since)
 
 
 class _Wanted(NamedTuple):
@@ -140,6 +140,7 @@ class _Held(NamedTuple):
     id: int
     key: str
     manual: bool
+    due: date
 
 
 def _insert_plans(conn: Connection | Session, dialect: str, wanted: list[_Wanted], now: datetime, today: date,
@@ -187,8 +188,10 @@ def plan_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResu
     visit of their class and, for A, the next technical visit, counted from the last successful visit (or
     the file's 建档日期); the trigger plans of purchases from the last ``trigger_lookback_days``; birthday
     greetings due in the next ``birthday_lookahead_days``. Plans are inserted only when their key is new.
-    A pending, first-attempt, never hand-edited routine/technical plan whose key no longer matches (the
-    customer was visited since, or the class changed) is re-dated instead of getting a second plan.
+    A pending, first-attempt, never hand-edited routine/technical plan not yet due whose key no longer
+    matches (the class changed) is re-dated instead of getting a second plan; an overdue one is never
+    re-dated (the miss stands until a visit that counts closes it). Only the visit types that count for
+    the plan (``RuleSet.satisfies``: 例行, 技术) move the cadence on; a new class counts from its first day.
     """
     started = time.perf_counter()
     today = today or ctx.today()
@@ -202,8 +205,9 @@ def plan_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResu
         customers = {c.id: c for c in map(_Cust._make, conn.execute(
             select(*_CUST_COLUMNS).where(Customer.archived.is_(False),
                                          Customer.status.in_(opts.active_statuses))))}
-        last_visit = _last_success(conn, None)
-        last_technical = _last_success(conn, VisitType.TECHNICAL.value)
+        # only the visits that count for a routine / technical plan (例行, 技术; a greeting or SMS never does)
+        last_visit = _last_success(conn, rules.types_satisfying(ROUTINE_RULE))
+        last_technical = _last_success(conn, rules.types_satisfying(TECHNICAL_RULE))
         # A cancelled routine/technical plan counts as a base too: the next one follows it.
         for cid, rule, due in conn.execute(
                 select(VisitPlan.customer_id, VisitPlan.rule_key, func.max(VisitPlan.due))
@@ -212,9 +216,9 @@ def plan_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResu
             base = last_visit if rule == ROUTINE_RULE else last_technical
             if cid not in base or base[cid] < due:
                 base[cid] = due
-        pending = {(cid, rule): _Held(pid, key, manual) for pid, cid, rule, key, manual in conn.execute(
+        pending = {(cid, rule): _Held(pid, key, manual, due) for pid, cid, rule, key, manual, due in conn.execute(
             select(VisitPlan.id, VisitPlan.customer_id, VisitPlan.rule_key, VisitPlan.source_key,
-                   VisitPlan.manual)
+                   VisitPlan.manual, VisitPlan.due)
             .where(VisitPlan.state == _PENDING, VisitPlan.attempt == 1,
                    VisitPlan.rule_key.in_((ROUTINE_RULE, TECHNICAL_RULE))))}
         since = today - timedelta(days=opts.trigger_lookback_days)
@@ -235,17 +239,17 @@ def plan_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResu
             onboard = imported.get(c.id)
             if onboard is not None and c.owner_id is None:
                 continue  # an imported customer nobody looks after yet: listed for assignment, not planned
-            since = c.created_on if onboard is None else max(c.created_on, onboard)
+            since = cadence_start(c.created_on, c.grade_since, onboard)
             origin = f"customer:{c.id}"
             for p in routine_plans(c.grade, last_visit.get(c.id), last_technical.get(c.id), since,
                                    rules, cal, origin=origin):
                 held = pending.get((c.id, p.rule_key))
                 if held is None:
                     wanted.append(_Wanted(p, p.source_key, c, c.owner_id))
-                elif not held.manual and held.key != p.source_key:
+                elif not held.manual and held.key != p.source_key and held.due >= today:
                     moves.append({"b_id": held.id, "b_key": p.source_key, "b_due": p.due,
                                   "b_earliest": p.earliest})
-                else:  # the pending plan is the one asked for, or was edited by hand
+                else:  # the plan asked for, edited by hand, or overdue (a miss stands: never re-dated)
                     held_count += 1
         for pid, cid, day, kind, quantity, warranty_end in purchases:
             buyer = customers.get(cid)
@@ -303,19 +307,13 @@ def _imported_customers(conn: Connection | Session) -> dict[int, date]:
     """Customers that came in by an Excel import (not undone) → the import's day. Their routine cadence
     starts at that day (not at the sheet's old 建档日期), purchase windows closed before it are not
     planned, and nothing is planned for them while they have no 负责人."""
-    rows = conn.execute(
-        select(ImportItem.entity_id, func.max(ImportRun.created_at))
-        .join(ImportRun, ImportRun.id == ImportItem.run_id)
-        .where(ImportRun.target == ImportTarget.CUSTOMERS.value, ImportRun.undone_at.is_(None))
-        .group_by(ImportItem.entity_id))
-    return {cid: at.date() for cid, at in rows}
+    return imported_customers(conn)
 
 
-def _last_success(conn: Connection, visit_type: str | None) -> dict[int, date]:
+def _last_success(conn: Connection, visit_types: Iterable[str]) -> dict[int, date]:
+    """Customer → the day of the last successful visit of one of ``visit_types``."""
     q = (select(VisitRecord.customer_id, func.max(VisitRecord.visited_at))
-         .where(VisitRecord.result == _SUCCESS))
-    if visit_type is not None:
-        q = q.where(VisitRecord.visit_type == visit_type)
+         .where(VisitRecord.result == _SUCCESS, VisitRecord.visit_type.in_(sorted(visit_types))))
     out: dict[int, date] = {}
     for cid, at in conn.execute(q.group_by(VisitRecord.customer_id)):
         if at is not None:
@@ -392,6 +390,7 @@ def daily_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpRes
     day = today or ctx.today()
     if get_value(ctx, LAST_CATCH_UP_KEY) == day.isoformat():
         return None
+    monthly_recompute(ctx, day)  # classes first (once a month), so the plans follow today's classes
     result = plan_catch_up(ctx, day)
     refresh_statistics(ctx.engine)
     with ctx.sessions() as s, s.begin():

@@ -13,7 +13,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, can
-from huifang_desktop.domain.schedule import Assignee, PlannedVisit, follow_up
+from huifang_desktop.domain.schedule import (
+    ROUTINE_RULE,
+    TECHNICAL_RULE,
+    Assignee,
+    PlannedVisit,
+    follow_up,
+    satisfies,
+)
 from huifang_desktop.domain.validation import (
     already,
     clean_text,
@@ -304,6 +311,29 @@ def _plan_follow_ups(s: Session, ctx: ServiceContext, cfg: _Config, rec: VisitRe
     return follow_plan, next_plan
 
 
+def _close_periodic_plans(s: Session, cfg: _Config, rec: VisitRecord, clean: _CleanRecord,
+                          plan: VisitPlan | None) -> list[VisitPlan]:
+    """A successful visit of a type that counts (``RuleSet.satisfies``: 例行 for the routine plan, 技术 for
+    the technical one) completes the customer's open routine/technical plans already open on the visit day,
+    late or not — so a late visit stays late in the 考核. A greeting, reminder or SMS completes none."""
+    if clean.result is not VisitResult.SUCCESS:
+        return []
+    keys = [k for k in (ROUTINE_RULE, TECHNICAL_RULE) if satisfies(clean.visit_type, k, cfg.rules)]
+    if not keys:
+        return []
+    day = clean.visited_at.date()
+    q = select(VisitPlan).where(VisitPlan.customer_id == rec.customer_id, VisitPlan.state == _PENDING,
+                                VisitPlan.rule_key.in_(keys), VisitPlan.earliest <= day)
+    if plan is not None:
+        q = q.where(VisitPlan.id != plan.id)
+    closed = list(s.execute(q.order_by(VisitPlan.due, VisitPlan.id)).scalars())
+    for p in closed:
+        p.state, p.done_on, p.record_id = _DONE, day, rec.id
+    if closed and rec.plan_id is None:
+        rec.plan_id = closed[0].id
+    return closed
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedVisitDone:
     """A visit just recorded against a plan, as the step that follows it in the same transaction sees it
@@ -347,6 +377,10 @@ def record_visit(ctx: ServiceContext, draft: VisitRecordDraft, *, then: AfterVis
             if plan.state != _PENDING:
                 raise ValidationError(FieldError("plan_id", "回访计划", f"该计划{already(plan.state)}，不能再登记"))
         clean = _validate_record(s, ctx, cfg, draft, c, independent, office.require_visit_text)
+        if plan is not None and not satisfies(clean.visit_type, plan.rule_key, cfg.rules):
+            raise ValidationError(FieldError(
+                "visit_type", "回访类型", f"{clean.visit_type.value}回访不能完成{plan.visit_type}回访计划"
+                "（只有设置中“计入哪些计划”所列的回访类型才算，如例行回访计划只认例行回访）"))
         serial = next_serial(s, f"visit:{clean.visited_at:%Y%m%d}")
         rec = VisitRecord(number=format_visit_number(clean.visited_at.date(), serial), plan_id=draft.plan_id,
                           customer_id=c.id, status=RECORD_PENDING, supervisor_comment="", content_hash="",
@@ -356,13 +390,14 @@ def record_visit(ctx: ServiceContext, draft: VisitRecordDraft, *, then: AfterVis
         s.flush()
         if plan is not None:
             plan.state, plan.done_on, plan.record_id = _DONE, clean.visited_at.date(), rec.id
+        closed = _close_periodic_plans(s, cfg, rec, clean, plan)
         follow_plan, next_plan = _plan_follow_ups(s, ctx, cfg, rec, clean, plan, c)
         if plan is not None and then is not None:
             said = "；".join(t for t in (clean.feedback, clean.content) if t)
             then(s, ctx, PlannedVisitDone(plan.source_key, rec.id, clean.result is VisitResult.SUCCESS,
                                           clean.satisfied, clean.satisfaction, clean.visited_at, said,
                                           follow_plan))
-        note = []
+        note = [f"完成{p.visit_type}回访计划（到期 {p.due:%Y-%m-%d}）" for p in closed]
         if follow_plan is not None:
             note.append(f"再次回访（第{follow_plan.attempt}次）{follow_plan.due:%Y-%m-%d}")
         if next_plan is not None:

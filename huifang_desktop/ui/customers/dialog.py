@@ -37,6 +37,7 @@ from huifang_desktop.domain.customers import (
 )
 from huifang_desktop.domain.roles import Permission, can
 from huifang_desktop.domain.validation import format_phone
+from huifang_desktop.services import classes as class_service
 from huifang_desktop.services import customers as customer_service
 from huifang_desktop.services import users as user_service
 from huifang_desktop.services import visits as visit_service
@@ -155,6 +156,15 @@ class CustomerDialog(QDialog):
             self.pages.addTab(self._purchases_page(editable), self.tr("购货/交货记录"))
             self.pages.addTab(self._visits_page(), self.tr("回访记录"))
             self.pages.addTab(self._history_page(), self.tr("修改记录"))
+            self.classes = QTableWidget(0, 6)
+            self.classes.setObjectName("class_history")
+            self.classes.setHorizontalHeaderLabels(
+                [self.tr("起始日期"), self.tr("等级"), self.tr("来源"), self.tr("原因"), self.tr("年采购量"),
+                 self.tr("操作人")])
+            self.classes.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            self.classes.horizontalHeader().setStretchLastSection(True)
+            self.pages.addTab(self.classes, self.tr("等级记录"))
+            self._fill_classes()
 
         self.message = QLabel()
         self.message.setObjectName("message")
@@ -218,7 +228,7 @@ class CustomerDialog(QDialog):
         self.created_on.setText(d.created_on.isoformat())
         self.notes.setPlainText(d.notes)
         pinned = self.tr("（主管指定：{0}）").format(d.grade_reason) if d.grade_pinned else \
-            self.tr("（按近一年采购量 {0} 自动计算）").format(d.annual_volume)
+            self.tr("（按近一年采购量 {0} 自动计算，每月及采购变动时重算）").format(d.annual_volume)
         self.grade_label.setText(f"{d.grade} {pinned}")
         self.contacts.setRowCount(0)
         for c in d.contacts:
@@ -438,6 +448,17 @@ class CustomerDialog(QDialog):
         table.resizeColumnsToContents()
         return table
 
+    def _fill_classes(self) -> None:
+        """The class history (等级记录), newest first: when each class began, from what, and why."""
+        assert self.detail is not None
+        rows = class_service.class_history(self.ctx, self.detail.id)
+        self.classes.setRowCount(len(rows))
+        for r, h in enumerate(rows):
+            for c, text in enumerate((h.since.isoformat(), h.grade, h.source, h.reason, str(h.volume),
+                                      h.changed_by or self.tr("系统"))):
+                self.classes.setItem(r, c, QTableWidgetItem(text))
+        self.classes.resizeColumnsToContents()
+
     def _pin_grade(self) -> None:
         assert self.detail is not None
         choices = [self.tr("自动计算")] + list(GRADES_ABCD) + ["VIP", "普通", "小客户"]
@@ -446,7 +467,9 @@ class CustomerDialog(QDialog):
             return
         reason = ""
         if choice != choices[0]:
-            reason, ok = QInputDialog.getText(self, self.tr("指定等级"), self.tr("原因（必填）："))
+            reason, ok = QInputDialog.getText(
+                self, self.tr("指定等级"),
+                self.tr("原因（必填，记入等级记录）。指定后不再按采购量自动调整，新的回访周期从今天起算："))
             if not ok:
                 return
         try:
@@ -457,6 +480,7 @@ class CustomerDialog(QDialog):
         self.changed = True
         self.detail = customer_service.get_customer(self.ctx, self.detail.id)
         self._fill(self.detail)
+        self._fill_classes()
 
 
 class ReassignDialog(QDialog):

@@ -75,7 +75,16 @@ class OfficePage(SettingsPage):
         grades = QGroupBox(self.tr("客户分级（按年采购量/提车量）"))
         grade_layout = QFormLayout(grades)
         self.grade_form = OptionForm(GRADE_OPTIONS, grade_layout)
-        hint = QLabel(self.tr("少于 C 类标准的为 D 类。"))
+        hint = QLabel(self.tr(
+            "少于 C 类标准的为 D 类。等级在登记购货时和每月第一次启动（或运行 plan）时按最近一年的采购量重新计算，"
+            "所以一年没有采购的 A 类客户会逐级下降；Excel 导入的等级在导入后 12 个月内有效（采购更多则升级）。"
+            "也可改为按自然年统计（grading_period = calendar），或按 004 的 VIP / 普通 / 小客户分级"
+            "（class_scheme = VIP：按金额排名前 vip_share_percent %，默认 20 %，为 VIP）。"
+            "主管可在客户档案中手动指定等级（须写原因），指定后不再自动调整；每次变化记入“等级记录”。"
+            "等级变化后，新的例行回访周期从变化当天起算，不会倒算到以前；变化前已逾期的回访照常考核。\n"
+            "计入哪些计划：只有例行回访算作完成例行回访计划，技术回访算作完成 A 类的技术回访计划；"
+            "生日、节日问候、短信和首保/年检/续保提醒都不算（001 §3.2）。可在“回访规则”中调整。"))
+        hint.setWordWrap(True)
         hint.setStyleSheet("color: #666;")
         grade_layout.addRow(hint)
         w = {**self.office_form.widgets, **self.grade_form.widgets}
