@@ -318,7 +318,7 @@ def parse_grade(raw: Any, *, label: str = "等级", field: str = "grade") -> str
 
 
 def _choose(raw: Any, table: Mapping[str, str], options: Sequence[str], *, label: str, field: str,
-            default: str | None = None, strip: str = "") -> str:
+            default: str | None = None, strip: str = "", also: Sequence[str] = ()) -> str:
     text = cell_text(raw).replace(" ", "")
     if not text:
         if default is None:
@@ -333,7 +333,7 @@ def _choose(raw: Any, table: Mapping[str, str], options: Sequence[str], *, label
             return low
     if low in table:
         return table[low]
-    raise ValidationError(FieldError(field, label, f"“{text}”不是有效的选项（可选：{'、'.join(options)}）"))
+    raise ValidationError(FieldError(field, label, f"“{text}”不是有效的选项（可选：{'、'.join((*options, *also))}）"))
 
 
 _KIND_WORDS = {"私人": "个人", "自然人": "个人", "个体": "个人", "个体户": "个人", "散户": "个人", "业主": "个人",
@@ -357,6 +357,20 @@ _STATUS_WORDS = {"在用": "正常", "合作中": "正常", "有效": "正常", 
 
 def parse_status(raw: Any, *, label: str = "状态", field: str = "status") -> str:
     return _choose(raw, _STATUS_WORDS, CUSTOMER_STATUSES, label=label, field=field, default="正常")
+
+
+ARCHIVED = "已归档"  # the 状态 the 客户台账 export shows for an archived file (services/ledgers/customer_ledger.py)
+_ARCHIVED_WORDS = frozenset({ARCHIVED, "归档", "已存档", "存档"})
+
+
+def parse_customer_state(raw: Any, *, label: str = "状态", field: str = "status") -> tuple[str, bool]:
+    """The 状态 column of a 客户台账: (status, archived). A status (正常/暂停/流失/注销, or a word for one:
+    停用 → 暂停) is a file in use; ``已归档`` — what the export of 客户台账（全部） shows for an archived file,
+    its status hidden — is an archived file, status 正常. Empty → 正常."""
+    if cell_text(raw).replace(" ", "") in _ARCHIVED_WORDS:
+        return "正常", True
+    return _choose(raw, _STATUS_WORDS, CUSTOMER_STATUSES, label=label, field=field, default="正常",
+                   also=(ARCHIVED,)), False
 
 
 # --------------------------------------------------------------------------------------------- phones

@@ -149,7 +149,7 @@ class _CustomerWriter(_Writer):
                 "address": cc.address, "region": cc.region, "source": cc.source, "industry": cc.industry,
                 "birthday": cc.birthday, "created_on": cc.created_on or self.ctx.today(), "status": cc.status,
                 "notes": cc.notes, "owner_id": owner_id, "department_id": self.departments.get(owner_id) if owner_id is not None else None,
-                "archived": False, "primary_phone": primary.mobile or primary.phone or "",
+                "archived": c.archived, "primary_phone": primary.mobile or primary.phone or "",
                 "primary_contact": primary.name, "version": 1, "updated_at": self.now,
             })
         # One executemany, then the ids by code (unique): SQLite runs an INSERT … RETURNING row by row.
