@@ -1,5 +1,6 @@
 """The ledgers' round trip through the command line: export every ledger of a demo office, import the
-customer ledger into an empty database (same users), export it again: the same cells."""
+customer ledger (全部: the archived files too, 状态 已归档) into an empty database (same users), export it
+again: the same cells."""
 
 from __future__ import annotations
 
@@ -58,16 +59,15 @@ def test_export_every_ledger_import_the_customers_and_export_the_same_cells(
         assert out.exists() and "行到" in stdout
     rows, _about = _cells(tmp_path / "customers.xlsx")
     assert rows[0][:2] == ["客户编号", "客户名称"] and len(rows) > 60  # header, every file, totals
-    assert "已归档" in [r[rows[0].index("状态")] for r in rows]  # 全部 holds the archived files (issue 21)
+    states = [r[rows[0].index("状态")] for r in rows]
+    assert "已归档" in states  # 全部 holds the archived files (issue 21)
 
-    # the round trip is of the files in use (未归档): an import refuses 状态 已归档, it makes files in use
-    in_use = tmp_path / "in_use.xlsx"
-    code, _stdout, err = run(["--data-dir", str(office), "export", "customers", str(in_use), "--state", "未归档"])
-    assert code == 0, err
+    # 客户台账（全部） imported into an empty office: every file, the archived ones archived
     _copy_users(office, empty)
-    code, stdout, err = run(["--data-dir", str(empty), "import", "customers", str(in_use)])
+    code, stdout, err = run(["--data-dir", str(empty), "import", "customers", str(tmp_path / "customers.xlsx")])
     assert code == 0, stdout + err
+    assert f"{states.count('已归档')} 行状态为“已归档”：导入为已归档的客户档案" in stdout
     again = tmp_path / "again.xlsx"
-    code, _stdout, err = run(["--data-dir", str(empty), "export", "customers", str(again), "--state", "未归档"])
+    code, _stdout, err = run(["--data-dir", str(empty), "export", "customers", str(again)])
     assert code == 0, err
-    assert _cells(again) == _cells(in_use)
+    assert _cells(again) == _cells(tmp_path / "customers.xlsx")

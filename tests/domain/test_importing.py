@@ -37,6 +37,7 @@ from huifang_desktop.domain.importing import (
     parse_cell_datetime,
     parse_chinese_number,
     parse_count,
+    parse_customer_state,
     parse_grade,
     parse_kind,
     parse_status,
@@ -200,6 +201,28 @@ def test_parse_status_defaults_to_normal_and_maps_words():
     assert parse_status("") == "正常" and parse_status("停用") == "暂停" and parse_status("已注销") == "注销"
     with pytest.raises(ValidationError, match="不是有效的选项"):
         parse_status("不知道")
+
+
+def test_parse_customer_state_reads_archived_as_the_customer_ledger_exports_it():
+    """客户台账（全部） shows 状态 已归档 for an archived file (services/ledgers/customer_ledger.py): such a row
+    is an archived file; a status is a file in use (issue 21, round trip of 全部)."""
+    assert parse_customer_state("已归档") == ("正常", True) and parse_customer_state(" 归档 ") == ("正常", True)
+    assert parse_customer_state("") == ("正常", False) and parse_customer_state("流失") == ("流失", False)
+    assert parse_customer_state("停用") == ("暂停", False)
+    with pytest.raises(ValidationError, match="可选：正常、暂停、流失、注销、已归档"):
+        parse_customer_state("不知道")
+
+
+def test_customer_from_row_archived_and_status_rows():
+    headers = ["客户名称", "联系电话", "状态"]
+    cols = _cols(ImportTarget.CUSTOMERS, headers)
+    archived = customer_from_row(SheetRow(3, ("张三", "13812345678", "已归档")), cols, _cctx())
+    lost = customer_from_row(SheetRow(4, ("李四", "13812345679", "流失")), cols, _cctx())
+    bad = customer_from_row(SheetRow(5, ("王五", "13812345670", "作废了")), cols, _cctx())
+    assert not isinstance(archived, list) and not isinstance(lost, list)
+    assert (archived.archived, archived.clean.status) == (True, "正常")
+    assert (lost.archived, lost.clean.status) == (False, "流失")
+    assert isinstance(bad, list) and [(i.column, i.header) for i in bad] == [("C", "状态")]
 
 
 # --- phones ---------------------------------------------------------------------------------------------

@@ -280,3 +280,27 @@ def test_undo_of_an_import_with_purchase_dates_removes_its_purchases_too(ctx, cl
     with ctx.sessions() as s:
         assert s.execute(select(func.count()).select_from(Purchase)).scalar() == 0
         assert s.execute(select(func.count()).select_from(Customer)).scalar() == 0
+
+
+def test_archived_rows_of_the_customer_ledger_import_as_archived_files_without_plans(ctx, clerk, tmp_path):
+    """客户台账（全部） shows 状态 已归档 for archived files: importing it into a new office keeps them archived
+    (issue 21, round trip of 全部) — no visit plan, not listed as waiting for a 负责人, said in the notes."""
+    cctx = ctx.as_user(clerk)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["客户名称", "手机", "状态", "负责人", "等级"])
+    ws.append(["张三", "13805310011", "正常", "xiaowang", "A"])
+    ws.append(["李四", "13805310012", "已归档", "", "A"])
+    ws.append(["王五", "13805310013", "流失", "xiaowang", "A"])
+    path = tmp_path / "全部.xlsx"
+    wb.save(path)
+    _p, report = _check(cctx, path)
+    assert report.issues == () and report.archived == 1
+    notes = "\n".join(report.notes())
+    assert "1 行状态为“已归档”：导入为已归档的客户档案" in notes and "没有负责人" not in notes
+    assert importing.run_import(cctx, report).imported == 3
+    with ctx.sessions() as s:
+        assert s.execute(select(Customer.name, Customer.status, Customer.archived).order_by(Customer.name)).all() == [
+            ("张三", "正常", False), ("李四", "正常", True), ("王五", "流失", False)]
+    planned = visits.plan_catch_up(ctx).planned
+    assert {p.customer_name for p in planned} == {"张三"} and len(planned) == report.plans

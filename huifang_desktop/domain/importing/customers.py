@@ -25,9 +25,9 @@ from huifang_desktop.domain.importing.rows import Columns, RowIssue, SheetRow, _
 from huifang_desktop.domain.importing.values import (
     parse_cell_date,
     parse_count,
+    parse_customer_state,
     parse_grade,
     parse_kind,
-    parse_status,
     split_phone_cell,
 )
 from huifang_desktop.domain.validation import (
@@ -62,6 +62,7 @@ class CustomerCandidate:
     purchase_on: date | None = None
     purchase_kind: str = "购货"
     product: str = ""
+    archived: bool = False  # 状态 已归档 (the 客户台账（全部） export): written as an archived file
     phones: frozenset[str] = field(default=frozenset(), init=False)  # every number of every contact
 
     def __post_init__(self) -> None:
@@ -85,14 +86,15 @@ def customer_from_row(row: SheetRow, cols: Columns, ctx: CustomerRowContext
     code = r.text("code", max_len=20).upper()
     if code and not _CODE.fullmatch(code):
         r.issue("code", f"“{code}”只能由字母、数字和 - _ . / 组成")
+    # A column not in the sheet reads as an empty cell: what the parser gives for one, without asking it.
     kind = r.take("kind", parse_kind, name) or "单位"
-    status = r.take("status", parse_status) or "正常"
-    grade = r.take("grade", parse_grade)
+    status, archived = (r.take("status", parse_customer_state) if r.has("status") else None) or ("正常", False)
+    grade = r.take("grade", parse_grade) if r.has("grade") else None
     volume = r.take("volume", parse_count) if r.has("volume") else None
     category = r.text("category", max_len=20)
-    birthday = r.take("birthday", parse_cell_date, rules=ctx.rules)
-    created_on = r.take("created_on", parse_cell_date, rules=ctx.rules)
-    purchase_on = r.take("purchase_date", parse_cell_date, rules=ctx.rules)
+    birthday = r.take("birthday", parse_cell_date, rules=ctx.rules) if r.has("birthday") else None
+    created_on = r.take("created_on", parse_cell_date, rules=ctx.rules) if r.has("created_on") else None
+    purchase_on = r.take("purchase_date", parse_cell_date, rules=ctx.rules) if r.has("purchase_date") else None
     if purchase_on is not None and purchase_on > ctx.today:
         r.issue("purchase_date", "不能晚于今天")
     owner_id = ctx.default_owner_id
@@ -111,7 +113,7 @@ def customer_from_row(row: SheetRow, cols: Columns, ctx: CustomerRowContext
     landlines: list[str] = []
     found_in: dict[str, str] = {}
     for key in ("mobile", "phone"):
-        for number in r.take(key, split_phone_cell) or ():
+        for number in (r.take(key, split_phone_cell) if r.has(key) else None) or ():
             (mobiles if number.startswith("1") else landlines).append(number)
             found_in.setdefault(number, key)
     mobiles, landlines = list(dict.fromkeys(mobiles)), list(dict.fromkeys(landlines))
@@ -149,7 +151,7 @@ def customer_from_row(row: SheetRow, cols: Columns, ctx: CustomerRowContext
         grade = grade_by_volume(volume, ctx.thresholds) if volume is not None else "D"
     header = cols.header("purchase_date") if r.has("purchase_date") else ""
     return CustomerCandidate(row.number, code, clean, grade, volume or 0, unknown_owner, found_in, purchase_on,
-                             "交货" if _DELIVERY_HEADER.search(header) else "购货", product)
+                             "交货" if _DELIVERY_HEADER.search(header) else "购货", product, archived)
 
 
 def _customer_error_column(e: FieldError, cols: Columns) -> str:

@@ -45,6 +45,8 @@ def column_letter(index: int) -> str:
 
 _ALNUM_HALFWIDTH = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF1A)} | \
     {c: c - 0xFEE0 for c in range(0xFF21, 0xFF3B)} | {c: c - 0xFEE0 for c in range(0xFF41, 0xFF5B)}
+# Finding none is cheaper than translating (most cells have none): 0.6 µs against 3.6 µs for a name.
+_HAS_FULLWIDTH_ALNUM = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]").search
 _SPACES = re.compile(r"[^\S\u3000]+")  # runs of white space other than the full-width space
 
 
@@ -58,11 +60,12 @@ def cell_text(value: Any, *, multiline: bool = False) -> str:
     """A cell as text: half-width digits and letters (ＡＢＣ１２３ → ABC123; Chinese punctuation such as （）
     stays, as in names typed by hand), stray spaces removed. Whole floats lose ``.0`` (a phone number stored
     as a number), dates are ISO. ``multiline`` keeps line breaks (long texts)."""
-    if type(value) is str and not multiline:  # the usual cell, first: plain text needs no rewriting
-        text = value if value.isascii() else value.translate(_ALNUM_HALFWIDTH)
-        if text.isprintable() and "  " not in text:
-            return text.strip()
-        return _squash(text)
+    if type(value) is str:  # the usual cell, first: plain text needs no rewriting
+        text = value if value.isascii() or not _HAS_FULLWIDTH_ALNUM(value) else value.translate(_ALNUM_HALFWIDTH)
+        if text.isprintable():  # one line (no line break, tab or control character): multiline or not
+            return text.strip() if "  " not in text else _squash(text)
+        if not multiline:
+            return _squash(text)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -195,6 +198,7 @@ def parse_count(raw: Any, *, label: str = "数量", field: str = "count") -> int
 _EXCEL_EPOCH = datetime(1899, 12, 30)  # serial 1 = 1900-01-01 (Excel's 1900 leap-year bug included)
 _DATE_TEXT = re.compile(r"^(\d{2}|\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?$")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_SERIAL_TEXT = re.compile(r"\d{5}(\.0+)?")  # an Excel serial kept as text
 _TIME_TAIL = re.compile(r"[T\s]*(\d{1,2})(?:[:：](\d{2})(?:[:：](\d{2}))?|[时点](?:(\d{1,2})分?)?)$")
 
 
@@ -243,10 +247,11 @@ def parse_cell_date(raw: Any, *, label: str = "日期", field: str = "date", rul
         raise ValidationError(FieldError(field, label, f"“{raw}”不是日期"))
     if isinstance(raw, int | float):
         return _number_as_date(raw, raw, label, field, rules).date()
-    text = to_halfwidth(cell_text(raw)).replace(" ", "")
+    text = cell_text(raw)
+    text = (text if text.isascii() else to_halfwidth(text)).replace(" ", "")
     if not text:
         return None
-    if re.fullmatch(r"\d{5}(\.0+)?", text):
+    if _SERIAL_TEXT.fullmatch(text):
         return _number_as_date(float(text), raw, label, field, rules).date()
     return _date_from_text(text, raw, label, field, rules)
 
@@ -313,7 +318,7 @@ def parse_grade(raw: Any, *, label: str = "等级", field: str = "grade") -> str
 
 
 def _choose(raw: Any, table: Mapping[str, str], options: Sequence[str], *, label: str, field: str,
-            default: str | None = None, strip: str = "") -> str:
+            default: str | None = None, strip: str = "", also: Sequence[str] = ()) -> str:
     text = cell_text(raw).replace(" ", "")
     if not text:
         if default is None:
@@ -328,7 +333,7 @@ def _choose(raw: Any, table: Mapping[str, str], options: Sequence[str], *, label
             return low
     if low in table:
         return table[low]
-    raise ValidationError(FieldError(field, label, f"“{text}”不是有效的选项（可选：{'、'.join(options)}）"))
+    raise ValidationError(FieldError(field, label, f"“{text}”不是有效的选项（可选：{'、'.join((*options, *also))}）"))
 
 
 _KIND_WORDS = {"私人": "个人", "自然人": "个人", "个体": "个人", "个体户": "个人", "散户": "个人", "业主": "个人",
@@ -352,6 +357,20 @@ _STATUS_WORDS = {"在用": "正常", "合作中": "正常", "有效": "正常", 
 
 def parse_status(raw: Any, *, label: str = "状态", field: str = "status") -> str:
     return _choose(raw, _STATUS_WORDS, CUSTOMER_STATUSES, label=label, field=field, default="正常")
+
+
+ARCHIVED = "已归档"  # the 状态 the 客户台账 export shows for an archived file (services/ledgers/customer_ledger.py)
+_ARCHIVED_WORDS = frozenset({ARCHIVED, "归档", "已存档", "存档"})
+
+
+def parse_customer_state(raw: Any, *, label: str = "状态", field: str = "status") -> tuple[str, bool]:
+    """The 状态 column of a 客户台账: (status, archived). A status (正常/暂停/流失/注销, or a word for one:
+    停用 → 暂停) is a file in use; ``已归档`` — what the export of 客户台账（全部） shows for an archived file,
+    its status hidden — is an archived file, status 正常. Empty → 正常."""
+    if cell_text(raw).replace(" ", "") in _ARCHIVED_WORDS:
+        return "正常", True
+    return _choose(raw, _STATUS_WORDS, CUSTOMER_STATUSES, label=label, field=field, default="正常",
+                   also=(ARCHIVED,)), False
 
 
 # --------------------------------------------------------------------------------------------- phones

@@ -7,7 +7,6 @@ read, with the hidden rows. ``.csv`` files are read as one sheet (UTF-8 or GB180
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import re
 import warnings
@@ -21,6 +20,7 @@ from huifang_desktop.domain.importing import (
     ImportRules,
 )
 from huifang_desktop.services.importing.common import _OLE_MAGIC, _XLSX_SUFFIXES, WorkbookError
+from huifang_desktop.services.importing.sheet_xml import sheet_rows
 from huifang_desktop.services.outputs import os_reason
 
 
@@ -175,45 +175,6 @@ def read_workbook(path: Path | str, *, sheet: str | None = None, limit: int | No
     return WorkbookData(p, names, tuple(read))
 
 
-_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-
-
-@functools.cache
-def _parser_class() -> type:
-    """openpyxl's sheet parser with a quicker inline string (``<c t="inlineStr"><is><t>…``, as many
-    programs write their exports): the text and the rich-text runs' text, as ``Text.content`` gives,
-    without building openpyxl's serialisable objects for every cell, and its column from the letters of the
-    cell's reference (remembered per letters) — :meth:`_Book.rows` reads only a cell's column and value."""
-    from openpyxl.utils.cell import column_index_from_string
-    from openpyxl.worksheet._reader import WorkSheetParser
-
-    is_tag, t_tag, r_tag = f"{_SHEET_NS}is", f"{_SHEET_NS}t", f"{_SHEET_NS}r"
-    columns: dict[str, int] = {}
-
-    class _Parser(WorkSheetParser):
-        def parse_cell(self, element: Any) -> dict[str, Any]:
-            if element.get("t") != "inlineStr":
-                return super().parse_cell(element)
-            coordinate = element.get("r")
-            if coordinate:
-                letters = coordinate.rstrip("0123456789")
-                column = columns.get(letters)
-                if column is None:
-                    column = columns[letters] = column_index_from_string(letters)
-                self.col_counter = column
-            else:
-                self.col_counter += 1
-                column = self.col_counter
-            value, data_type = None, "inlineStr"
-            child = element.find(is_tag)
-            if child is not None:
-                value = (child.findtext(t_tag) or "") + "".join(r.findtext(t_tag) or "" for r in child.findall(r_tag))
-                data_type = "s"
-            return {"row": self.row_counter, "column": column, "value": value, "data_type": data_type}
-
-    return _Parser
-
-
 class _Book:
     """An .xlsx opened the way openpyxl's read-only mode does (shared strings, date styles), without its
     worksheet objects: for a sheet without a ``<dimension>`` element those parse the whole sheet XML at
@@ -237,24 +198,14 @@ class _Book:
             raise
 
     def rows(self, target: str) -> Iterator[tuple[int, tuple[Any, ...], bool]]:
-        """(sheet row number, values, hidden) of every row the sheet stores, in order: openpyxl's sheet
-        parser, asked directly so the row attributes (``hidden``) come with the values and no row is
-        padded to the sheet's width."""
+        """(sheet row number, values, hidden) of every row the sheet stores, in order, the values as
+        openpyxl's read-only mode gives them (:func:`.sheet_xml.sheet_rows`), no row padded to the
+        sheet's width."""
         wb = self.reader.wb
         with self.reader.archive.open(target) as src:
-            parser = _parser_class()(src, self.reader.shared_strings, data_only=True, epoch=wb.epoch,
-                                     date_formats=wb._date_formats,  # type: ignore[attr-defined]
-                                     timedelta_formats=wb._timedelta_formats)  # type: ignore[attr-defined]
-            dims = parser.row_dimensions
-            for idx, cells in parser.parse():
-                attrs = dims.get(str(idx))
-                hidden = attrs is not None and attrs.get("hidden") in ("1", "true")
-                if not cells:
-                    yield idx, (), hidden
-                    continue
-                values: list[Any] = [None] * cells[-1]["column"]
-                for c in cells:
-                    values[c["column"] - 1] = c["value"]
+            for idx, values, hidden in sheet_rows(src, self.reader.shared_strings, epoch=wb.epoch,
+                                                  date_styles=wb._date_formats,  # type: ignore[attr-defined]
+                                                  duration_styles=wb._timedelta_formats):  # type: ignore[attr-defined]
                 yield idx, _trim(values), hidden
 
     def close(self) -> None:

@@ -68,9 +68,10 @@ class ValidationReport:
     other_sheets: tuple[str, ...] = ()  # the workbook's other sheets (not in this check)
     unknown_owners: tuple[tuple[str, int], ...] = ()  # 负责人 names that are no user → rows
     create_owners: bool = False  # the unknown 负责人 will be created as clerks (else left unassigned)
-    unassigned: int = 0  # valid rows that will have no 负责人
+    unassigned: int = 0  # valid rows in use (not archived) that will have no 负责人
     plans: int = 0  # visit plans the import brings (routine from today, open purchase windows)
     purchases: int = 0  # valid rows with a 购买/交车日期 (kept as purchase history)
+    archived: int = 0  # valid rows with 状态 已归档: written as archived files (no plans, no 负责人 needed)
 
     @property
     def error_rows(self) -> int:
@@ -137,6 +138,8 @@ class ValidationReport:
                            "或先在 工具 → 用户与部门 中添加这些用户")
         if self.unassigned:
             out.append(f"{self.unassigned} 位客户没有负责人：导入后请在客户档案中指定负责人，指定前不安排回访计划")
+        if self.archived:
+            out.append(f"{self.archived} 行状态为“已归档”：导入为已归档的客户档案（不安排回访计划，可在客户档案中恢复）")
         if self.purchases:
             out.append(f"{self.purchases} 行有购买/交车日期：记为购买记录，只为尚未过期的回访安排计划")
         if self.target is ImportTarget.CUSTOMERS and self.valid:
@@ -186,10 +189,12 @@ def validate(ctx: ServiceContext, path: Path | str, sheet: str | None, target: I
         for c in candidates:
             if c.owner_name:
                 unknown[c.owner_name] = unknown.get(c.owner_name, 0) + 1
-        owned = [c for c in kept if c.clean.owner_id is not None or (create_owners and c.owner_name)]
+        in_use = [c for c in kept if not c.archived]
+        owned = [c for c in in_use if c.clean.owner_id is not None or (create_owners and c.owner_name)]
         extra = {"unknown_owners": tuple(unknown.items()), "create_owners": create_owners,
-                 "unassigned": len(kept) - len(owned), "plans": _plan_estimate(ctx, owned),
-                 "purchases": sum(1 for c in kept if c.purchase_on is not None)}
+                 "unassigned": len(in_use) - len(owned), "plans": _plan_estimate(ctx, owned),
+                 "purchases": sum(1 for c in kept if c.purchase_on is not None),
+                 "archived": len(kept) - len(in_use)}
     return ValidationReport(
         str(Path(path)), wb.file_name, sh.name, target, mapping.header_row, dict(mapping.columns), headers,
         len(rows), skips, sort_issues([*issues, *dups, *db_dups]), tuple(kept), time.perf_counter() - started,

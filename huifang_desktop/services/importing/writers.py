@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from huifang_desktop.domain.customers import format_customer_code, pinyin_initials
+from huifang_desktop.domain.customers import format_customer_code
+from huifang_desktop.domain.importing.initials import name_initials
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.importing.checkers import find_existing_customers
 from huifang_desktop.services.importing.common import CUSTOMER_COUNTER, insert_rows, table_of
@@ -86,10 +87,11 @@ _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 
 
 class _Initials:
-    """``pinyin_initials`` for many names: pypinyin segments and converts character by character (about
-    a millisecond a name), and a ledger repeats its words (杭州…, …有限公司, surnames). Its segmentation
-    never crosses an ASCII character, so each run of non-ASCII text is converted once and remembered;
-    ASCII letters and digits are kept lower-case as ``pinyin_initials`` keeps them. Same result."""
+    """``pinyin_initials`` for many names (through ``domain.importing.initials.name_initials``: pypinyin is
+    not even imported for most sheets). A ledger repeats its words (杭州…, …有限公司, surnames) and pypinyin's
+    segmentation never crosses an ASCII character, so each run of non-ASCII text is converted once and
+    remembered; ASCII letters and digits are kept lower-case as ``pinyin_initials`` keeps them. Same
+    result."""
 
     def __init__(self) -> None:
         self.memo: dict[str, str] = {}
@@ -102,7 +104,7 @@ class _Initials:
             run = m.group()
             hit = self.memo.get(run)
             if hit is None:
-                hit = self.memo[run] = pinyin_initials(run)
+                hit = self.memo[run] = name_initials(run)
             out.append(hit)
             pos = m.end()
         out.extend(ch.lower() for ch in name[pos:] if ch.isalnum())
@@ -147,7 +149,7 @@ class _CustomerWriter(_Writer):
                 "address": cc.address, "region": cc.region, "source": cc.source, "industry": cc.industry,
                 "birthday": cc.birthday, "created_on": cc.created_on or self.ctx.today(), "status": cc.status,
                 "notes": cc.notes, "owner_id": owner_id, "department_id": self.departments.get(owner_id) if owner_id is not None else None,
-                "archived": False, "primary_phone": primary.mobile or primary.phone or "",
+                "archived": c.archived, "primary_phone": primary.mobile or primary.phone or "",
                 "primary_contact": primary.name, "version": 1, "updated_at": self.now,
             })
         # One executemany, then the ids by code (unique): SQLite runs an INSERT … RETURNING row by row.
