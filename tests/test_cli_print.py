@@ -145,6 +145,25 @@ def test_cli_print_complaint_by_number(run: Any, office: Any, tmp_path: Path) ->
     assert code == 1 and "没有编号为 TS19990101-999 的投诉" in err
 
 
+def test_cli_print_inquiry_of_a_late_complaint(run: Any, office: Any, tmp_path: Path) -> None:
+    """002 制度3 第十三条: an open case N working days past its 处理期限 gets a 查办单 (`print inquiry`)."""
+    from huifang_desktop.services import complaints as cs
+
+    data, cctx, _ids = office
+    d = cs.register(cctx, cs.IntakeDraft(subject="送货延误三天", complainant="张经理", phone="13900000001",
+                                         category="交付物流"))
+    target = tmp_path / "inquiry.pdf"
+    run.clock = lambda: datetime(2026, 11, 24, 11, 0)  # on time: no 查办单
+    code, _out, err = run(["--data-dir", str(data), "print", "inquiry", d.number, str(target)])
+    assert code == 1 and "未逾期" in err and not target.exists()
+    run.clock = lambda: datetime(2026, 12, 15, 9, 0)  # due 11-27: long past it, still open
+    code, stdout, err = run(["--data-dir", str(data), "print", "inquiry", d.number, str(target)])
+    assert (code, err) == (0, ""), err
+    assert "投诉查办单" in stdout
+    text = "".join(_text(target))
+    assert d.number in text and "送货延误三天" in text and "待查办" in text and "逾期原因" in text
+
+
 def test_cli_print_takes_the_offices_numbers_and_still_ids(run: Any, office: Any, tmp_path: Path) -> None:
     data, _cctx, ids = office
     for what, number, key in (("record", "HF20261124-001", "record"), ("report", "BG20261124-001", "report")):
@@ -159,12 +178,14 @@ def test_cli_print_takes_the_offices_numbers_and_still_ids(run: Any, office: Any
 
 def test_cli_print_empty_forms_to_fill_in_by_hand(run: Any, office: Any, tmp_path: Path) -> None:
     data, cctx, _ids = office
-    for kind, title, absent in (("record", "回访记录表", "乙公司"), ("complaint", "投诉处理表", "TS")):
+    for kind, title, absent in (("record", "回访记录表", "乙公司"), ("complaint", "投诉处理表", "TS"),
+                                ("inquiry", "投诉查办单", "TS")):
         target = tmp_path / f"{kind}.pdf"
         code, _stdout, err = run(["--data-dir", str(data), "print", "empty", kind, str(target)])
         assert (code, err) == (0, ""), err
         text = "".join(_text(target))
         assert title in text and "草稿" not in text and absent not in text
-    assert [(e, n["empty"]) for e, _i, n in _logged(cctx)] == [("form", "record"), ("form", "complaint")]
+    assert [(e, n["empty"]) for e, _i, n in _logged(cctx)] == [("form", "record"), ("form", "complaint"),
+                                                               ("form", "inquiry")]
     code, _, err = run(["--data-dir", str(data), "print", "empty", "report", str(tmp_path / "x.pdf")])
     assert code == 1 and err.startswith("错误：") and "不是可打印的空白表单" in err and "record" in err

@@ -370,6 +370,8 @@ class Complaint(Base):
     chase_count: Mapped[int] = mapped_column(Integer, default=0)  # 催办
     first_responder_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))  # 首问责任人
     chase_rung: Mapped[int] = mapped_column(Integer, default=0)  # 催办 ladder rungs sent for ``deadline``
+    reply_due: Mapped[datetime | None] = mapped_column(DateTime)  # 满意答复 (002 制度9); None: not asked
+    reply_chased_at: Mapped[datetime | None] = mapped_column(DateTime)  # 催办 of a reply not given by then
     linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"))  # reopened from
     converted_from: Mapped[str] = mapped_column(String(30), default="")  # number of the 咨询/建议
     occurrences: Mapped[int] = mapped_column(Integer, default=1)

@@ -276,7 +276,8 @@ class MainWindow(QMainWindow):
         self.empty_forms_menu = file_menu.addMenu(self.tr("打印空白表单"))
         self.empty_forms_menu.setStatusTip(self.tr("手写用的空白表单：现场回访、来访投诉，编号留空手填"))
         self.empty_form_actions: dict[str, QAction] = {}
-        for kind, label in (("record", self.tr("回访记录表…")), ("complaint", self.tr("投诉处理表…"))):
+        for kind, label in (("record", self.tr("回访记录表…")), ("complaint", self.tr("投诉处理表…")),
+                            ("inquiry", self.tr("投诉查办单…"))):
             action = self._data_action(label, functools.partial(self.print_empty_form, kind))
             self.empty_forms_menu.addAction(action)
             self.empty_form_actions[kind] = action
@@ -333,8 +334,8 @@ class MainWindow(QMainWindow):
         self.show_tab("customers").new_customer()
 
     def print_empty_form(self, kind: str) -> None:
-        """文件 → 打印空白表单: the print preview of an empty 回访记录表 (``record``) or 投诉处理表
-        (``complaint``) to fill in by hand; kept as ``empty_form_preview``."""
+        """文件 → 打印空白表单: the print preview of an empty 回访记录表 (``record``), 投诉处理表
+        (``complaint``) or 投诉查办单 (``inquiry``) to fill in by hand; kept as ``empty_form_preview``."""
         from huifang_desktop.domain.errors import ValidationError
         from huifang_desktop.services import printing as printing_service
         from huifang_desktop.services.errors import ServiceError

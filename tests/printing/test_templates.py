@@ -17,7 +17,8 @@ from huifang_desktop.printing.templates import (
 )
 
 VISIT_FIELDS = ["number", "customer_name", "customer_code", "customer_grade", "contact_name", "contact_phone", "visit_type", "method", "visited_at", "visitor", "content", "feedback", "problems", "measures", "satisfaction", "handling", "transfer_department", "next_visit_on", "result", "customer_signed", "supervisor_comment", "supervisor", "signed_at"]
-COMPLAINT_FIELDS = ["number", "received_at", "channel", "complainant", "contact", "customer_name", "subject", "content", "category", "severity", "handler", "department", "deadline", "investigation", "cause", "measures", "result", "reply_at", "reply_way", "closing_visit", "satisfaction", "state", "history", "signatures"]
+COMPLAINT_FIELDS = ["number", "received_at", "channel", "complainant", "contact", "customer_name", "subject", "content", "category", "severity", "handler", "department", "first_responder", "deadline", "investigation", "cause", "measures", "result", "reply_at", "reply_way", "closing_visit", "satisfaction", "state", "history", "signatures"]
+INQUIRY_FIELDS = ["number", "complaint_number", "subject", "received_at", "handling_due", "closed", "overdue_days", "handler", "department", "first_responder", "reason", "measures", "responsible", "decided_by", "decided_at"]
 REPORT_FIELDS = ["number", "clerk", "period", "counts", "satisfaction", "problems", "actions", "evaluation", "supervisor_comment", "supervisor", "signed_at"]
 
 MINIMAL = """\
@@ -48,7 +49,7 @@ def line_of(text: str, needle: str) -> int:
 @pytest.mark.parametrize(
     ("name", "title", "expected"),
     [("visit_record", "回访记录表", VISIT_FIELDS), ("complaint", "投诉处理表", COMPLAINT_FIELDS),
-     ("visit_report", "回访报告表", REPORT_FIELDS)],
+     ("visit_report", "回访报告表", REPORT_FIELDS), ("inquiry", "投诉查办单", INQUIRY_FIELDS)],
 )
 def test_templates_shipped_load_with_all_fields(name: str, title: str, expected: list[str]) -> None:
     template = load_template(name)
@@ -59,7 +60,7 @@ def test_templates_shipped_load_with_all_fields(name: str, title: str, expected:
 
 
 def test_templates_shipped_names_are_listed() -> None:
-    assert {"visit_record", "complaint", "visit_report"} <= set(template_names())
+    assert {"visit_record", "complaint", "visit_report", "inquiry"} <= set(template_names())
     assert (forms_dir() / "visit_record.toml").is_file()
 
 

@@ -73,6 +73,7 @@ ANY_USER = {
     "printing.visit_records_pdf", "printing.blank_visit_record_pdf", "printing.plan_form_pdf",
     "printing.day_plans_pdf", "printing.visit_report_pdf", "printing.report_draft_pdf", "printing.complaint_pdf",
     "printing.record_id_of", "printing.report_id_of", "printing.complaint_id_of", "printing.empty_form_pdf",
+    "printing.inquiry_pdf", "printing.inquiry_values",
     "review.load_review_rules", "review.pending_counts", "review.returned_items", "review.detail",
     "review.get_report", "review.verify",
     "service_records.load_options", "service_records.visibility_condition", "service_records.get_service_record",

@@ -1,5 +1,6 @@
 """Overdue complaints (run at start): the 催办 ladder, 督办, and the follow-up notices of the reminder.
 
+A complaint not answered by its satisfying-reply deadline (``reply_due``, 002 制度9) gets one 催办 as well.
 An overdue complaint is **not** taken from its handler (002 制度3 第十三条: 总经理室 “开具催办单催促有关部门
 处理”): the rungs of the office's ladder (:class:`~huifang_desktop.domain.complaint_follow.FollowPolicy`) send a
 催办 to the handler and the responsible department's head, then report upwards (上报) to the next level and
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from huifang_desktop.domain.complaint_follow import (
@@ -128,7 +129,39 @@ def escalate_overdue(ctx: ServiceContext, now: datetime | None = None) -> Escala
                 c.chase_rung = index + 1
             if due:
                 c.escalated_at, c.escalated_deadline = now, c.deadline
+        out += _chase_late_replies(s, system, now)
     return EscalationResult(tuple(out))
+
+
+def _chase_late_replies(s: Session, system: ServiceContext, now: datetime) -> list[tuple[str, str, str]]:
+    """002 制度9 五: “二个工作日内给予客户满意回覆”. An open complaint past its ``reply_due`` with no reply
+    recorded gets one 催办 (the handler and the department head) while its current deadline still stands —
+    past that, the ladder chases it already; the handler keeps the case."""
+    out: list[tuple[str, str, str]] = []
+    q = (select(Complaint).where(Complaint.state.in_(_OPEN), Complaint.kind == MessageKind.COMPLAINT.value,
+                                 Complaint.reply_due < now, Complaint.replied_at.is_(None),
+                                 Complaint.reply_chased_at.is_(None),
+                                 or_(Complaint.deadline.is_(None), Complaint.deadline >= now))
+         .order_by(Complaint.reply_due, Complaint.id))
+    for c in s.execute(q).scalars():
+        assert c.reply_due is not None
+        ids: list[int] = []
+        for who in (Recipient.HANDLER, Recipient.DEPARTMENT_HEAD):
+            ids += [i for i in _recipients(s, c, who) if i not in ids]
+        note = f"{c.number} 未在满意答复期限（{c.reply_due:%Y-%m-%d %H:%M}）前答复客户，催办：{c.subject}"
+        for user_id in ids:
+            queue(s, c, user_id, NoticeKind.CHASE, note, now)
+            if user_id == c.handler_id:
+                c.escalation_seen = False
+        told = "、".join(n for n in (_user_name(s, i) for i in ids) if n) or "（无此级别人员）"
+        c.chase_count += 1
+        c.reply_chased_at = now
+        text = f"满意答复逾期（期限 {c.reply_due:%Y-%m-%d %H:%M}）催办：{told}"
+        _event(s, system, c, "答复逾期催办", note=text)
+        audit(s, system, "答复逾期催办", "complaint", c.id, _label(c),
+              new={"handler": _user_name(s, c.handler_id)}, note=text)
+        out.append((c.number, NoticeKind.CHASE.value, told))
+    return out
 
 
 def supervise(ctx: ServiceContext, complaint_id: int, note: str = "") -> ComplaintDetail:

@@ -44,7 +44,7 @@ from huifang_desktop.services.complaints.common import (
 from huifang_desktop.services.complaints.model import ComplaintDetail, IntakeDraft, load_policy
 from huifang_desktop.services.complaints.notices import _first_responder
 from huifang_desktop.services.complaints.reading import _detail
-from huifang_desktop.services.complaints.rules import load_complaint_rules
+from huifang_desktop.services.complaints.rules import load_complaint_rules, reply_due_of
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import (
     LockedError,
@@ -158,9 +158,10 @@ def register(ctx: ServiceContext, draft: IntakeDraft) -> ComplaintDetail:
         linked = None
         if draft.linked_to_id is not None:
             linked = _load(s, ctx, draft.linked_to_id)
-        dl = rule_book_deadlines(clean.received_at, clean.kind, clean.severity, policy,
-                                 load_complaint_rules(ctx), cal, special=clean.special,
-                                 promised_on=_promised_on(draft.promised_reply_on), origin=draft.origin)
+        rules = load_complaint_rules(ctx)
+        dl = rule_book_deadlines(clean.received_at, clean.kind, clean.severity, policy, rules, cal,
+                                 special=clean.special, promised_on=_promised_on(draft.promised_reply_on),
+                                 origin=draft.origin)
         now = ctx.now()
         c = Complaint(
             number=_number(s, clean.kind, policy, clean.received_at), kind=clean.kind.value,
@@ -176,6 +177,8 @@ def register(ctx: ServiceContext, draft: IntakeDraft) -> ComplaintDetail:
             created_by_id=ctx.user.id or None, created_at=now, updated_at=now, review_status="",
             supervisor_comment="", content_hash="", revision=0)
         c.first_responder_id = _first_responder(s, ctx, draft.first_responder_id)
+        c.reply_due = reply_due_of(clean.kind, clean.received_at, dl.handling, special=clean.special,
+                                   rules=rules, policy=policy, cal=cal)
         s.add(c)
         s.flush()
         s.add(ComplaintOccurrence(complaint_id=c.id, received_at=clean.received_at, channel=clean.channel.value,
@@ -261,6 +264,8 @@ def convert_to_complaint(ctx: ServiceContext, complaint_id: int, *, severity: st
         c.converted_from = old_number
         c.handler_role, c.handler_id, c.department_id = role.value, handler, dep
         c.first_reply_due, c.handling_due = dl.first_reply, dl.handling
+        c.reply_due = reply_due_of(MessageKind.COMPLAINT, now, dl.handling, special=c.special,
+                                   rules=load_complaint_rules(ctx), policy=policy, cal=cal)
         c.state = ComplaintState.PENDING.value
         c.escalation_level, c.escalated_deadline = 0, None
         c.updated_at = now

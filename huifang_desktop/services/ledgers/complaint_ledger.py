@@ -59,6 +59,17 @@ def _inquiry(row: Any, at: ReadAt) -> str:
     return inquiry_state(bool(row.inquiry_needed), row.inquiry_id is not None).value
 
 
+def _reply(row: Any, at: ReadAt) -> str:
+    """满意答复 (002 制度9 五, within ``reply_due``): 按时 / 逾期答复 / 逾期未答 / 待答复; '' when not asked."""
+    if row.reply_due is None:
+        return ""
+    if row.replied_at is not None:
+        return "按时" if row.replied_at <= row.reply_due else "逾期答复"
+    if row.state not in OPEN_STATES:
+        return ""
+    return "逾期未答" if at.now > row.reply_due else "待答复"
+
+
 def _visit(row: Any, at: ReadAt) -> str:
     """The closing visit's outcome: 满意 / 不满意, '' before it."""
     return "" if row.visit_satisfied is None else ("满意" if row.visit_satisfied else "不满意")
@@ -98,6 +109,8 @@ class ComplaintLedger(_Spec):
         LedgerColumn("first_responder", "首问责任人", _T, 9, get=_text("first_responder")),
         LedgerColumn("department", "责任部门", _T, 10, visible=False, get=_text("department")),
         LedgerColumn("handling_due", "处理期限", _DT, 17, visible=False),
+        LedgerColumn("reply_due", "满意答复期限", _DT, 17, visible=False),
+        LedgerColumn("reply", "满意答复", _T, 8, get=_reply),
         LedgerColumn("state", "处理状态", _T, 8),
         LedgerColumn("overdue", "是否逾期", _T, 8, get=_overdue),
         LedgerColumn("inquiry", "查办", _T, 8, get=_inquiry),
@@ -135,7 +148,7 @@ class ComplaintLedger(_Spec):
                     Complaint.subject, Complaint.content, Complaint.complainant, Complaint.anonymous,
                     Complaint.phone, Customer.name.label("customer"), Complaint.category, Complaint.severity,
                     handler.display_name.label("handler"), Department.name.label("department"),
-                    Complaint.handling_due, Complaint.state, Complaint.deadline, Complaint.result,
+                    Complaint.handling_due, Complaint.reply_due, Complaint.state, Complaint.deadline, Complaint.result,
                     Complaint.replied_at, Complaint.visit_satisfied, Complaint.satisfaction,
                     Complaint.closed_at, Complaint.occurrences, Complaint.escalation_level.label("escalations"),
                     Complaint.chase_count.label("chases"), first.display_name.label("first_responder"),

@@ -21,7 +21,7 @@ entity="complaint", ...)``; copies (一式N联) come from the template.
 The package: :mod:`.documents` (settings, :class:`PrintedDocument`, files and the audit row),
 :mod:`.rendering` (templates, ``_form_document``, the stamp and the tamper mark), :mod:`.numbers` (编号 → id),
 :mod:`.empty_forms`, :mod:`.record_form` (回访记录表), :mod:`.report_form` (回访报告表), :mod:`.ledger`
-(回访台账) and :mod:`.complaint_form` (投诉处理表). Callers import from the package:
+(回访台账), :mod:`.complaint_form` (投诉处理表) and :mod:`.inquiry_form` (投诉查办单). Callers import from the package:
 ``from huifang_desktop.services import printing; printing.visit_record_pdf(…)``.
 """
 
@@ -52,6 +52,7 @@ from huifang_desktop.services.printing.documents import (
     write_pdf,
 )
 from huifang_desktop.services.printing.empty_forms import EMPTY_FORMS, empty_form_pdf
+from huifang_desktop.services.printing.inquiry_form import INQUIRY_FORM, inquiry_pdf
 from huifang_desktop.services.printing.numbers import complaint_id_of, record_id_of, report_id_of
 from huifang_desktop.services.printing.record_form import (
     DAY_COVER_FORM,
@@ -69,6 +70,7 @@ __all__ = [
     "COMPLAINT_FORM",
     "DAY_COVER_FORM",
     "EMPTY_FORMS",
+    "INQUIRY_FORM",
     "OPTIONS_KEY",
     "OUTPUT_FILE",
     "OUTPUT_PRINTER",
@@ -89,6 +91,7 @@ __all__ = [
     "draft_visit_record_pdf",
     "empty_form_pdf",
     "font_file",
+    "inquiry_pdf",
     "load_print_options",
     "log_output",
     "may_output",

@@ -53,6 +53,7 @@ def complaint_pdf(ctx: ServiceContext, complaint_id: int, out: str | Path | None
         customer = s.get(Customer, c.customer_id) if c.customer_id else None
         department = s.get(Department, c.department_id) if c.department_id else None
         signer = s.get(User, c.signed_by_id) if c.signed_by_id else None
+        first = s.get(User, c.first_responder_id) if c.first_responder_id else None
         events = s.execute(select(ComplaintEvent).where(ComplaintEvent.complaint_id == c.id)
                            .order_by(ComplaintEvent.at, ComplaintEvent.id)).scalars().all()
         signed = c.review_status == RECORD_SIGNED and signer is not None
@@ -69,6 +70,7 @@ def complaint_pdf(ctx: ServiceContext, complaint_id: int, out: str | Path | None
             "customer_name": customer.name if customer else "", "subject": c.subject, "content": c.content,
             "category": c.category, "severity": c.severity, "deadline": c.handling_due,
             "handler": detail.row.handler, "department": department.name if department else "",
+            "first_responder": (first.display_name or first.username) if first else "",  # 002 制度5 §8
             "investigation": c.investigation, "cause": c.cause, "measures": c.measures, "result": c.result,
             "reply_at": c.replied_at, "reply_way": c.reply_way, "reply_text": c.reply_text,
             "closing_visit": visit, "satisfaction": c.satisfaction, "satisfaction_levels": list(levels),

@@ -1,4 +1,4 @@
-"""Empty forms to fill in by hand (回访记录表, 投诉处理表)."""
+"""Empty forms to fill in by hand (回访记录表, 投诉处理表, 投诉查办单)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ from huifang_desktop.services.printing.rendering import _form_document
 EMPTY_FORMS: dict[str, tuple[str, str]] = {  # kind -> (template, what the menu and messages call it)
     "record": ("visit_record", "回访记录表"),
     "complaint": ("complaint", "投诉处理表"),
+    "inquiry": ("inquiry", "投诉查办单"),
 }
 
 
 def empty_form_pdf(ctx: ServiceContext, kind: str, out: str | Path | None = None, *,
                    forms_dir: Path | None = None) -> PrintedDocument:
-    """An empty 回访记录表 (``record``) or 投诉处理表 (``complaint``) to fill in by hand — a visit or a walk-in
-    complaint taken on paper: nothing pre-printed, the 编号 left to write in, no watermark; its QR code
+    """An empty 回访记录表 (``record``), 投诉处理表 (``complaint``) or 投诉查办单 (``inquiry``) to fill in by
+    hand — a visit or a walk-in complaint taken on paper, a 查办 written at a meeting: nothing pre-printed, the 编号 left to write in, no watermark; its QR code
     names the form kind only (domain/formcode.py ``encode_kind``)."""
     from huifang_desktop.printing import FormJob
 

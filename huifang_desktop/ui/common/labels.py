@@ -60,6 +60,8 @@ LEDGER_LABELS = frozenset((
     QT_TRANSLATE_NOOP("Ledger", "联系方式"),
     QT_TRANSLATE_NOOP("Ledger", "责任部门"),
     QT_TRANSLATE_NOOP("Ledger", "处理期限"),
+    QT_TRANSLATE_NOOP("Ledger", "满意答复期限"),
+    QT_TRANSLATE_NOOP("Ledger", "满意答复"),
     QT_TRANSLATE_NOOP("Ledger", "是否逾期"),
     QT_TRANSLATE_NOOP("Ledger", "处理结果"),
     QT_TRANSLATE_NOOP("Ledger", "答复时间"),

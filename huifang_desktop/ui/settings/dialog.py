@@ -110,9 +110,13 @@ class SettingsDialog(QDialog):
         from huifang_desktop.ui.settings.assessment_page import AssessmentPage
 
         self.assessment_page = AssessmentPage(ctx)
+        from huifang_desktop.ui.settings.complaint_page import ComplaintRulesPage
+
+        self.complaint_page = ComplaintRulesPage(ctx)
         self.add_page(self.tr("单位信息"), self.office_page)
         self.add_page(self.tr("回访规则"), self.rules_page)
         self.add_page(self.tr("节假日"), self.holidays_page)
+        self.add_page(self.tr("投诉规则"), self.complaint_page)
         self.add_page(self.tr("考核规则"), self.assessment_page)
         self.show_page(0)
         self.page_list.setFocus()
