@@ -48,6 +48,7 @@ _LABELS: dict[str, str] = {
     "complaint_event.username": "操作人", "service_follow_up.result": "跟进结果",
     "public_key": "签字公钥", "prev_hash": "上一条校验值", "row_hash": "本条校验值", "signature": "电子签名",
     "contact_phone_suffix.suffix": "电话号码片段", "scan_page.source": "扫描文件名", "scan_page.reason": "未识别原因",
+    "handover.note": "交接说明", "plan_owner_change.reason": "变更原因",
 }
 _SHORTENED = frozenset({"audit_log.label"})  # a copy for reading: cut to fit, never refused
 
