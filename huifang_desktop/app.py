@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from huifang_desktop import APP_TITLE, __version__, cli_holidays
+from huifang_desktop import APP_TITLE, __version__, cli_handover, cli_holidays
 from huifang_desktop.config import AppPaths, default_data_dir
 
 log = logging.getLogger("huifang")
@@ -102,8 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     set_dep = usub.add_parser("set-department", help="修改用户所在部门（部门不存在时新建；空字符串表示无部门）")
     set_dep.add_argument("username")
     set_dep.add_argument("department")
-    for action, text in (("disable", "停用用户（不能再登录，记录保留）"), ("enable", "重新启用用户")):
+    for action, text in (("disable", "停用用户（不能再登录，记录保留；未完成的工作交给 --to 接手人）"), ("enable", "重新启用用户")):
         usub.add_parser(action, help=text).add_argument("username")
+    cli_handover.add_disable_options(usub.choices["disable"])
 
     dp = sub.add_parser("departments", help="部门：list / add / rename")
     dsub = dp.add_subparsers(dest="departments_command", metavar="ACTION", required=True)
@@ -424,6 +425,8 @@ def cmd_users(ctx, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
         info = users.set_department(ctx, args.username, args.department)
         print(f"用户 {info.username} 的部门：{info.department or '（无）'}。")
         return EXIT_OK
+    if args.users_command == "disable":
+        return cli_handover.disable(ctx, args)
     if args.users_command in ("disable", "enable"):
         info = users.find_user(ctx, args.username)
         users.set_active(ctx, info.id, args.users_command == "enable")
