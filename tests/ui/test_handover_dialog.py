@@ -56,3 +56,16 @@ def test_cancelling_the_hand_over_keeps_the_user(qtbot: Any, ctx: ServiceContext
     dialog.user_table.selectRow(row)
     dialog.active_button.click()
     assert [r.active for r in users.list_users(ctx, include_inactive=True) if r.username == "xiaowang"] == [True]
+
+
+def test_the_start_up_reminder_lists_unregistered_new_files(qapp: Any, ctx: ServiceContext,
+                                                            clerk: UserInfo) -> None:
+    # 002 §1.4: a new file (建档 2026-11-13) still without its address on 2026-11-24 (due 11-20)
+    from huifang_desktop.ui import reminders
+
+    cctx = ctx.as_user(clerk)
+    register_customer(cctx, CustomerDraft(name="宁波顺通物流", created_on="2026-11-13",
+                                          contacts=(ContactDraft(name="王五", mobile="13900005678"),)))
+    r = reminders.collect(cctx)
+    assert r.unregistered == 1
+    assert "新客户档案超过5个工作日未完成备案 1 个" in reminders.reminder_text(r)
