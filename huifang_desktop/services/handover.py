@@ -14,16 +14,22 @@ window that closes after the hand-over. :func:`disable_user` is the administrato
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from huifang_desktop.domain.complaints import OPEN_STATES
 from huifang_desktop.domain.errors import FieldError, ValidationError
-from huifang_desktop.domain.handover import missing_basics, registration_due, spread
+from huifang_desktop.domain.handover import (
+    OwnerChange,
+    missing_basics,
+    owner_on,
+    registration_due,
+    spread,
+)
 from huifang_desktop.domain.roles import Permission, Role, can, reaches_level
 from huifang_desktop.domain.validation import clean_text, format_phone
 from huifang_desktop.services.context import ServiceContext, audit
@@ -142,6 +148,22 @@ def _hand_over_in(s: Session, ctx: ServiceContext, leaver: User, successors: lis
           new={"customers": result.customers, "plans": result.plans, "complaints": result.complaints,
                "drafts": result.drafts, "to": [u.display_name for u in successors]}, note=note)
     return result
+
+
+def plan_owners_on(s: Session | Connection, wanted: Mapping[int, date]) -> dict[int, int | None]:
+    """plan id → who owned it on the given day (e.g. when its window closed), from ``plan_owner_change``
+    (:func:`huifang_desktop.domain.handover.owner_on`): for the 考核, which charges that person."""
+    if not wanted:
+        return {}
+    ids = sorted(wanted)
+    current = dict(s.execute(select(VisitPlan.id, VisitPlan.owner_id).where(VisitPlan.id.in_(ids))).all())
+    changes: dict[int, list[OwnerChange]] = {}
+    for pid, on, old, new in s.execute(
+            select(PlanOwnerChange.plan_id, PlanOwnerChange.changed_on, PlanOwnerChange.old_owner_id,
+                   PlanOwnerChange.new_owner_id).where(PlanOwnerChange.plan_id.in_(ids))
+            .order_by(PlanOwnerChange.id)):
+        changes.setdefault(pid, []).append(OwnerChange(on, old, new))
+    return {pid: owner_on(current.get(pid), changes.get(pid, []), day) for pid, day in wanted.items()}
 
 
 def _anyone_at(s: Session, level: Role, leaver_id: int) -> User | None:

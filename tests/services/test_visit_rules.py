@@ -217,6 +217,8 @@ def test_disabling_a_leaver_hands_over_all_open_work_in_one_step(
         # the 考核 asks the owner when the window closed: the leaver only before the hand-over day
         assert owner_on(colleague.id, history, date(2026, 11, 20)) == clerk.id
         assert owner_on(colleague.id, history, date(2026, 11, 30)) == colleague.id
+        assert handover.plan_owners_on(s, {routine: date(2026, 11, 23), sat: date(2026, 11, 30)}) == {
+            routine: clerk.id, sat: colleague.id}
         assert s.get(Complaint, d.id).handler_id == colleague.id  # type: ignore[union-attr]
         assert s.execute(select(VisitReport.clerk_id)).scalar() == colleague.id
         actions = [r.action for r in s.execute(select(AuditLog).order_by(AuditLog.id)).scalars()][-8:]
