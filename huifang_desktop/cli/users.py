@@ -36,8 +36,12 @@ def add_parser(sub: Subparsers) -> None:
     set_dep = usub.add_parser("set-department", help="修改用户所在部门（部门不存在时新建；空字符串表示无部门）")
     set_dep.add_argument("username")
     set_dep.add_argument("department")
-    for action, text in (("disable", "停用用户（不能再登录，记录保留）"), ("enable", "重新启用用户")):
+    for action, text in (("disable", "停用用户（不能再登录，记录保留；未完成的工作交给 --to 接手人）"),
+                         ("enable", "重新启用用户")):
         usub.add_parser(action, help=text).add_argument("username")
+    from huifang_desktop.cli.handover import add_disable_options
+
+    add_disable_options(usub.choices["disable"])
 
     dp = sub.add_parser("departments", help="部门：list / add / rename")
     dsub = dp.add_subparsers(dest="departments_command", metavar="ACTION", required=True)
@@ -89,6 +93,10 @@ def cmd_users(ctx: ServiceContext, args: argparse.Namespace, paths: AppPaths) ->
         info = users.set_department(ctx, args.username, args.department)
         print(f"用户 {info.username} 的部门：{info.department or '（无）'}。")
         return EXIT_OK
+    if args.users_command == "disable":
+        from huifang_desktop.cli.handover import disable
+
+        return disable(ctx, args)
     if args.users_command in ("disable", "enable"):
         info = users.find_user(ctx, args.username)
         users.set_active(ctx, info.id, args.users_command == "enable")

@@ -130,6 +130,7 @@ class Env:
     now: datetime
     office: Office
     clusters: list[Cluster] = field(default_factory=list)
+    independent: bool = True  # the visitor-independence setting (closing visits, 001 篇11)
     start_minutes: int = field(init=False)  # the office day, in minutes after midnight
     end_minutes: int = field(init=False)
 

@@ -54,6 +54,7 @@ from huifang_desktop.domain.complaints import (
     Severity,
     TransitionFacts,
 )
+from huifang_desktop.domain.independence import Colleague, keep_or_pick
 from huifang_desktop.domain.roles import Role, reaches_level
 from huifang_desktop.domain.schedule import Assignee, PlannedVisit, plan_key
 from huifang_desktop.domain.signoff import ReviewStatus
@@ -65,6 +66,7 @@ from huifang_desktop.domain.visits import (
 )
 from huifang_desktop.services import complaints as complaint_service
 from huifang_desktop.services.complaints import CLOSING_RULE
+from huifang_desktop.services.visits.independence import closing_roles
 
 _PENDING_PLAN, _DONE_PLAN, _CANCELLED_PLAN = PlanState.PENDING.value, PlanState.DONE.value, PlanState.CANCELLED.value
 _STATES = {s.value: s for s in ComplaintState}
@@ -445,9 +447,13 @@ class CaseSteps:
         role = rules.closing_visit_role(Severity(c["severity"]), env.policy)
         owner = rules.closing_visit_owner(c["handler_id"], Role(c["handler_role"]), Severity(c["severity"]),
                                           env.policy)
+        customer_owner = self.customer[1] if self.customer else None
         if owner is None:
-            owner = pick_user(env.office, role, c["department_id"],
-                               [self.customer[1] if self.customer else None])
+            owner = pick_user(env.office, role, c["department_id"], [customer_owner])
+        if env.independent:  # as services.visits.independence.closing_visit_plan_for (pending load aside)
+            people = [Colleague(p.id, p.role.value, p.department_id) for p in env.office.staff]
+            owner = keep_or_pick(owner, people, closing_roles(role), c["department_id"], customer_owner,
+                                 c["handler_id"])
         existing = self.plan
         if existing is not None and existing["state"] == _PENDING_PLAN:
             existing["due"], existing["earliest"] = due, min(existing["earliest"], due)
@@ -457,7 +463,7 @@ class CaseSteps:
         key = plan_key(f"complaint:{c['id']}", CLOSING_RULE, c["visit_round"])
         plan = {"id": self.g.new_id("plan"), "customer_id": c["customer_id"], "source_key": key,
                 "rule_key": CLOSING_RULE, "visit_type": VisitType.COMPLAINT.value,
-                "method": VisitMethod.PHONE.value,
+                "method": (env.rules.follow_up.closing_method(c["severity"]) or VisitMethod.PHONE).value,
                 "earliest": at.date(), "due": due, "owner_id": owner, "attempt": 1, "state": _PENDING_PLAN,
                 "cancel_reason": "", "manual": False, "done_on": None, "record_id": None, "created_at": at,
                 "version": 1}
@@ -548,7 +554,8 @@ class CaseSteps:
                                 due=plan["due"], who=Assignee.OWNER, source_key=plan["source_key"],
                                 attempt=plan["attempt"])
         nxt = schedule.follow_up(result, satisfied, plan["attempt"], visited_at.date(), env.rules, env.cal,
-                        previous=previous, origin=f"record:{plan['record_id']}")
+                                 previous=previous, origin=f"record:{plan['record_id']}",
+                                 severity=self.c["severity"])
         if nxt is None:
             return None
         new = {"id": self.g.new_id("plan"), "customer_id": plan["customer_id"], "source_key": nxt.source_key,

@@ -52,7 +52,7 @@ from huifang_desktop.services.complaints import load_policy
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.policy import load_scale, work_calendar
-from huifang_desktop.services.visits import load_rules
+from huifang_desktop.services.visits import independence_on, load_rules
 from huifang_desktop.storage.chain import chain_rows
 from huifang_desktop.storage.models import (
     Attachment,
@@ -96,7 +96,7 @@ def generate_complaints(ctx: ServiceContext, count: int, *, seed: int = 1, progr
     rng = random.Random(seed)
     now = ctx.now()
     env = Env(rng=rng, profile=profile, policy=policy, cal=cal, scale=scale, rules=rules, now=now,
-               office=office)
+               office=office, independent=independence_on(ctx))
     specs = draw_specs(env, count)
     gen = RowGenerator(env, office.next_ids, office.counters)
     done = 0

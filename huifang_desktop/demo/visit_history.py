@@ -161,6 +161,7 @@ class CustomerLife:
         self.start = max(world.start, c.created_on)
         self.stop = self._stop_day()
         self.by_key: dict[str, Plan] = {}  # routine and technical plans by key
+        self.refusals: dict[str, int] = {}  # follow-up chain (first plan's key) → refusals so far
         self.pending: dict[int, Plan | None] = {_ROUTINE: None, _TECHNICAL: None}
         self.success: dict[int, int | None] = {_ROUTINE: None, _TECHNICAL: None}
         self.cancelled: dict[int, int | None] = {_ROUTINE: None, _TECHNICAL: None}
@@ -400,12 +401,16 @@ class CustomerLife:
         record_id = self.sink.emit(c, p, _DONE)
         self._release(p)
         policy = w.rules.follow_up
-        if p.attempt < policy.max_attempts and schedule.needs_follow_up(p.result, satisfied, policy):
+        chain = p.key if p.attempt <= 1 else p.key.rsplit("#", 1)[0]
+        refusals = self.refusals.get(chain, 0)
+        if p.result is VisitResult.REFUSED:
+            self.refusals[chain] = refusals + 1
+        if policy.allows(p.attempt) and schedule.needs_follow_up(p.result, satisfied, policy, refusals):
             previous = PlannedVisit(rule_key=p.rule, visit_type=p.vtype, method=p.method,
                                     earliest=date.fromordinal(p.earliest), due=date.fromordinal(p.due),
                                     who=Assignee.OWNER, source_key=p.key, attempt=p.attempt)
             nxt = schedule.follow_up(p.result, satisfied, p.attempt, date.fromordinal(day), w.rules, w.cal,
-                            previous=previous)
+                                     previous=previous, refusals=refusals)
             if nxt is not None and (self.stop is None or day < self.stop):
                 self.push(Plan(_OTHER, nxt.source_key, nxt.rule_key, nxt.visit_type, nxt.method,
                                 nxt.earliest.toordinal(), nxt.due.toordinal(), day, p.owner or p.visitor,

@@ -271,7 +271,7 @@ class World:
         late_items = [(a, b) for a, b, _ in profile.late_workdays]
         return cls(
             ctx=ctx, profile=profile, seed=seed, rules=rules, cal=cal, options=options, scale=scale,
-            independent=bool(get_value(ctx, INDEPENDENT_KEY, False)), scripts=scripts, today=today,
+            independent=bool(get_value(ctx, INDEPENDENT_KEY, True)), scripts=scripts, today=today,
             now=now, limit=limit, start=start, horizon=horizon, customers=customers, purchases=purchases,
             people=people, days=Days(cal, start - 800, horizon + 500), staff=_staff(people),
             planner=planning.TriggerPlanner(rules, cal), results=results,

@@ -346,28 +346,50 @@ _RETRY_RESULTS = frozenset({VisitResult.NO_ANSWER, VisitResult.UNREACHABLE, Visi
 class FollowUpPolicy:
     """The second, third … visit (再次回访) after an attempt that did not reach or did not satisfy.
 
-    ``max_attempts`` counts the first visit (3 = first + two more). From attempt ``phone_from_attempt`` on
-    the follow-up is planned as ``phone_method`` (a phone visit is allowed instead of going again).
-    ``visit_type`` / ``method`` are used only when the earlier plan is not given. A refused visit (拒绝)
-    gets no follow-up.
+    Defaults from 000 §1.9 ("必须进行第二次、第三次甚至更多次的回访，在第二次以后 … 可采用电话"): the second
+    visit goes by the same method as the first, from attempt ``phone_from_attempt`` (3) on it may be the
+    phone (``phone_method``), and ``max_attempts`` 0 means "until reached or a supervisor closes the chain"
+    (a number > 0 stops after that many attempts, the first one counted). ``visit_type`` / ``method`` are
+    used only when the earlier plan is not given.
+
+    A refused visit (拒绝): 001 §47 "应积极联系客户，请客户配合完成回访" — the customer is contacted again
+    ``refused_after_days`` days later (0: never), at most ``refused_recontacts`` times in a chain; refused
+    again after that, the visit counts as failed (回访不通过) and the chain ends.
+
+    ``on_site_severities``: complaint severities whose closing visit is made on site (上门) and never switches
+    to the phone (000 §1.9 "不属于第三类投诉的回访可采用电话" — 重大 by default).
     """
 
-    max_attempts: int = 3
+    max_attempts: int = 0
     window: Window = Window(1, 3, Unit.DAY)
-    phone_from_attempt: int = 2
+    phone_from_attempt: int = 3
     phone_method: VisitMethod = VisitMethod.PHONE
     retry_results: frozenset[VisitResult] = _RETRY_RESULTS
     retry_unsatisfied: bool = True
     visit_type: VisitType = VisitType.SATISFACTION
     method: VisitMethod = VisitMethod.PHONE
+    refused_after_days: int = 7
+    refused_recontacts: int = 1
+    on_site_severities: tuple[str, ...] = ("重大",)
+    on_site_method: VisitMethod = VisitMethod.ON_SITE
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValidationError(FieldError("max_attempts", "最多回访次数", "至少为 1"))
+        if self.max_attempts < 0:
+            raise ValidationError(FieldError("max_attempts", "最多回访次数", "不能为负数（0 表示直到联系上为止）"))
         if self.phone_from_attempt < 2:
             raise ValidationError(FieldError("phone_from_attempt", "改电话回访的次数", "至少为 2"))
         if self.window.unit is Unit.HOUR:
             raise ValidationError(FieldError("window", "再次回访时限", "不能按小时计"))
+        if self.refused_after_days < 0 or self.refused_recontacts < 0:
+            raise ValidationError(FieldError("refused_after_days", "拒绝后再联系", "不能为负数"))
+
+    def allows(self, attempt: int) -> bool:
+        """Whether another attempt may follow attempt number ``attempt`` (no limit when max is 0)."""
+        return self.max_attempts == 0 or attempt < self.max_attempts
+
+    def closing_method(self, severity: str | None) -> VisitMethod | None:
+        """The method a complaint's closing visit must use for ``severity`` (None: the rule's own)."""
+        return self.on_site_method if (severity or "").strip() in self.on_site_severities else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -375,7 +397,9 @@ class FollowUpPolicy:
             "phone_from_attempt": self.phone_from_attempt, "phone_method": self.phone_method.value,
             "retry_results": [r.value for r in VisitResult if r in self.retry_results],
             "retry_unsatisfied": self.retry_unsatisfied, "visit_type": self.visit_type.value,
-            "method": self.method.value,
+            "method": self.method.value, "refused_after_days": self.refused_after_days,
+            "refused_recontacts": self.refused_recontacts, "on_site_severities": list(self.on_site_severities),
+            "on_site_method": self.on_site_method.value,
         }
 
     @classmethod
@@ -392,6 +416,13 @@ class FollowUpPolicy:
             retry_unsatisfied=bool(data.get("retry_unsatisfied", d.retry_unsatisfied)),
             visit_type=_enum(VisitType, data.get("visit_type", d.visit_type), "visit_type", "回访类型"),
             method=_enum(VisitMethod, data.get("method", d.method), "method", "回访方式"),
+            refused_after_days=_int(data.get("refused_after_days", d.refused_after_days),
+                                    "refused_after_days", "拒绝后再联系天数"),
+            refused_recontacts=_int(data.get("refused_recontacts", d.refused_recontacts),
+                                    "refused_recontacts", "拒绝后再联系次数"),
+            on_site_severities=tuple(str(v) for v in data.get("on_site_severities", d.on_site_severities)),
+            on_site_method=_enum(VisitMethod, data.get("on_site_method", d.on_site_method),
+                                 "on_site_method", "回访方式"),
         )
 
 
@@ -812,38 +843,56 @@ def routine_plans(grade: str | None, last_visit: date | None, last_technical: da
 
 # --- follow-ups (再次回访) ----------------------------------------------------------------------------
 
-def needs_follow_up(result: VisitResult | str, satisfied: bool | None, policy: FollowUpPolicy) -> bool:
-    """Not reached / call again, or reached but not satisfied (when the policy says so)."""
+def needs_follow_up(result: VisitResult | str, satisfied: bool | None, policy: FollowUpPolicy,
+                    refusals: int = 0) -> bool:
+    """Not reached / call again, reached but not satisfied (when the policy says so), or refused while
+    the policy still contacts refusers again (``refusals``: earlier refusals in the chain, this one not
+    counted)."""
     result = VisitResult(result)
+    if result is VisitResult.REFUSED:
+        return policy.refused_after_days > 0 and refusals < policy.refused_recontacts
     if result in policy.retry_results:
         return True
     return policy.retry_unsatisfied and result is VisitResult.SUCCESS and satisfied is False
 
 
 def follow_up(result: VisitResult | str, satisfied: bool | None, attempt: int, visit_day: date, rules: RuleSet,
-              cal: WorkCalendar, *, previous: PlannedVisit | None = None, origin: str = ""
+              cal: WorkCalendar, *, previous: PlannedVisit | None = None, origin: str = "",
+              first_method: VisitMethod | None = None, severity: str | None = None, refusals: int = 0
               ) -> PlannedVisit | None:
     """The next attempt after attempt number ``attempt`` ended with ``result`` on ``visit_day``.
 
-    None when no follow-up is needed (success and satisfied or unknown, or refused) or ``attempt`` reached
-    ``max_attempts``. The new plan keeps the earlier plan's rule, type, who and key (plus ``#n``); from
-    attempt ``phone_from_attempt`` on its method is the phone. Without ``previous`` it is a generic
-    follow-up under ``origin`` with the policy's type and method.
+    None when no follow-up is needed (success and satisfied or unknown; refused once too often) or the
+    policy's ``max_attempts`` is reached (0: never). The new plan keeps the earlier plan's rule, type,
+    who and key (plus ``#n``). Its method: the first visit's (``first_method``, else the earlier plan's)
+    for the second attempt, ``phone_method`` from ``phone_from_attempt`` on (000 §1.9) — except for a
+    complaint whose ``severity`` is in ``on_site_severities``, which stays on site. A refusal (拒绝) is
+    contacted again ``refused_after_days`` later (001 §47) instead of the usual window. Without
+    ``previous`` it is a generic follow-up under ``origin`` with the policy's type and method.
     """
     policy = rules.follow_up
     if attempt < 1:
         raise ValidationError(FieldError("attempt", "回访次数", "至少为 1"))
-    if not needs_follow_up(result, satisfied, policy) or attempt >= policy.max_attempts:
+    if not needs_follow_up(result, satisfied, policy, refusals) or not policy.allows(attempt):
         return None
     nxt = attempt + 1
-    earliest, due, _ = _window_dates(visit_day, 0, 0, policy.window, True, cal)
+    if VisitResult(result) is VisitResult.REFUSED:
+        due = cal.next_workday(visit_day + timedelta(days=policy.refused_after_days))
+        earliest = due
+    else:
+        earliest, due, _ = _window_dates(visit_day, 0, 0, policy.window, True, cal)
+    first = first_method or (previous.method if previous is not None else policy.method)
+    forced = policy.closing_method(severity)
+    if forced is not None:
+        method = forced
+    elif nxt >= policy.phone_from_attempt:
+        method = policy.phone_method
+    else:
+        method = first
     if previous is not None:
         base = previous.source_key if previous.attempt <= 1 else previous.source_key.rsplit("#", 1)[0]
-        method = policy.phone_method if nxt >= policy.phone_from_attempt else previous.method
         return replace(previous, method=method, earliest=earliest, due=due, source_key=f"{base}#{nxt}",
                        attempt=nxt, due_at=None)
-    method = policy.phone_method if nxt >= policy.phone_from_attempt else policy.method
     return PlannedVisit(rule_key=FOLLOW_UP_RULE, visit_type=policy.visit_type, method=method, earliest=earliest,
                         due=due, who=Assignee.OWNER, source_key=plan_key(origin, FOLLOW_UP_RULE, None, nxt),
                         attempt=nxt, origin=origin)
-

@@ -26,7 +26,10 @@ FIELD_LABELS: dict[str, str] = {
     "grade_reason": "定级原因", "pinned": "手动定级", "archived": "归档", "active": "启用", "username": "用户名",
     "department": "部门", "visitor": "回访人", "earliest": "最早日期", "channel": "渠道", "received_at": "受理时间",
     "occurrence": "次数", "chase_count": "催办次数", "level": "级别", "size": "大小", "sha256": "校验值",
-    "count": "数量", "to": "至", "clerks": "回访人数", "empty": "空白表单", "head": "负责主管",
+    "count": "数量", "to": "至", "cancel_reason": "取消原因", "customers": "客户数", "complaints": "未结投诉数",
+    "drafts": "报告草稿数",
+    "refused_after_days": "拒绝后再联系天数", "refused_recontacts": "拒绝后再联系次数",
+    "on_site_severities": "须上门回访的投诉严重程度", "on_site_method": "上门方式", "clerks": "回访人数", "empty": "空白表单", "head": "负责主管",
     # printed and exported documents
     "form": "表单", "output": "输出方式", "pages": "页数", "target": "输出到", "records": "回访记录",
     "plans": "回访计划", "blank": "空白表", "day": "日期", "clerk_id": "回访人", "sheets": "工作表",

@@ -1,20 +1,24 @@
 """Office-type presets for the first-start guide (初始设置向导): one declarative table, applied through the
 existing settings services (each change audited by ``settings.set_value``).
 
-A preset sets what the program has today: which visit rules are on and their sample rates
-(``visits.save_rules``), the complaint categories (``complaints.save_policy``) and, for securities offices,
-the visitor-independence check (``visits.INDEPENDENT_KEY``). Anything else stays as it is.
+A preset is declarative — one :class:`Preset` per office type, one field (section) per concern — so other
+concerns can be added beside these without touching the others. It sets: which visit rules are on and
+their sample rates (``visits.save_rules``), the follow-up policy (再次回访: phone from which attempt, refusers
+contacted again after how many days, which complaint severities are visited on site), the complaint
+categories (``complaints.save_policy``) and the visitor-independence check (``visits.INDEPENDENT_KEY``, on
+in every preset, 001 篇11). Anything else stays as it is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import Any
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission
-from huifang_desktop.domain.schedule import RuleSet
+from huifang_desktop.domain.schedule import FollowUpPolicy, RuleSet
 from huifang_desktop.services import complaints, visits
 from huifang_desktop.services.complaint_presets import _apply_complaint_preset
 from huifang_desktop.services.context import ServiceContext
@@ -33,11 +37,13 @@ class Preset:
     enabled_rules: frozenset[str]  # every other built-in rule is switched off
     sample_rates: Mapping[str, float]  # rule key → share of triggering records visited (0..1)
     complaint_categories: tuple[str, ...]
-    independent_visitor: bool = False
+    independent_visitor: bool = True  # 001 篇11 独立性原则: on unless the office switches it off
+    # 再次回访 (FollowUpPolicy fields to set; the rest keep the office's values): 000 §1.9, 001 §47
+    follow_up: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
 
-def _rates(**rates: float) -> Mapping[str, float]:
-    return MappingProxyType(dict(rates))
+def _rates(**values: Any) -> Mapping[str, Any]:
+    return MappingProxyType(dict(values))
 
 
 PRESETS: tuple[Preset, ...] = (
@@ -50,6 +56,8 @@ PRESETS: tuple[Preset, ...] = (
         _rates(repair_done=1.0, complaint_closed=1.0),
         # 002 制度3 第五条: 质量异常 / 非质量异常 (complaint section: services/complaint_presets.py)
         ("质量异常", "非质量异常", "服务态度", "专业素质", "服务效率", "其他"),
+        # 000 §1.9: phone after the second visit, 第三类 (重大) complaints always on site
+        follow_up=_rates(phone_from_attempt=3, refused_after_days=7, on_site_severities=("重大",)),
     ),
     Preset(
         "property", "物业管理",
@@ -61,6 +69,7 @@ PRESETS: tuple[Preset, ...] = (
         _rates(repair_done=0.3, event_held=0.1, complaint_closed=1.0),
         # 002 (domain.md §7): 服务态度 / 专业素质 / 服务效率 / 其他; plus 维修 and 收费 of property work
         ("服务态度", "专业素质", "服务效率", "维修", "收费", "其他"),
+        follow_up=_rates(phone_from_attempt=3, refused_after_days=7, on_site_severities=("重大",)),
     ),
     Preset(
         "securities", "证券营业部",
@@ -68,8 +77,10 @@ PRESETS: tuple[Preset, ...] = (
         frozenset({"account_opened", "complaint_closed", "special_matter", "event_held", "birthday"}),
         _rates(event_held=0.1, complaint_closed=1.0),
         ("服务态度", "专业素质", "服务效率", "收费", "其他"),
-        # 001 (securities; domain.md §1): 回访人不得为该客户的业务员
+        # 001 篇11 (securities; domain.md §1): 回访人不得为该客户的业务员
         independent_visitor=True,
+        # 001 §47: refusers are contacted again; 证券 visits are phone visits (呼叫中心)
+        follow_up=_rates(phone_from_attempt=2, refused_after_days=3, on_site_severities=()),
     ),
 )
 PRESET_KEYS = tuple(p.key for p in PRESETS)
@@ -84,8 +95,11 @@ def preset(key: str) -> Preset:
 
 
 def preset_rules(p: Preset, rules: RuleSet) -> RuleSet:
-    """``rules`` with the preset's enabled set and sample rates (other fields of each rule unchanged)."""
+    """``rules`` with the preset's enabled set, sample rates and follow-up settings (other fields of each
+    rule unchanged)."""
     out = rules
+    if p.follow_up:
+        out = replace(out, follow_up=FollowUpPolicy.from_dict({**rules.follow_up.to_dict(), **p.follow_up}))
     for rule in rules.rules:
         enabled = rule.key in p.enabled_rules
         rate = p.sample_rates.get(rule.key, rule.sample_rate)

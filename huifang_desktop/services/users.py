@@ -474,13 +474,24 @@ def set_active(ctx: ServiceContext, user_id: int, active: bool) -> None:
         if u is None:
             raise NotFound(f"用户 {user_id} 不存在。")
         if not active and u.active:
-            if u.id == ctx.user.id:
-                raise ServiceError("不能停用自己的账号。")
-            _keep_an_administrator(s, u, "停用")
+            disable_in(s, ctx, u)
+            return
         old = u.active
         u.active = active
         audit(s, ctx, "启用用户" if active else "停用用户", "user", u.id, u.display_name,
               old={"active": old}, new=with_state(u, {"active": active}))
+
+
+def disable_in(s: Session, ctx: ServiceContext, u: User) -> None:
+    """Disable ``u`` inside the caller's transaction (after its hand-over, :func:`handover.disable_user`).
+    Refused: disabling yourself, and disabling the last active administrator."""
+    if u.id == ctx.user.id:
+        raise ServiceError("不能停用自己的账号。")
+    _keep_an_administrator(s, u, "停用")
+    old = u.active
+    u.active = False
+    audit(s, ctx, "停用用户", "user", u.id, u.display_name, old={"active": old},
+          new=with_state(u, {"active": False}))
 
 
 def clerks(ctx: ServiceContext) -> list[UserRow]:

@@ -55,6 +55,7 @@ _LABELS: dict[str, str] = {
     "complaint_notice.kind": "提醒类别", "complaint_notice.note": "提醒内容",
     "complaint_inquiry.responsible": "责任人", "complaint_inquiry.decided_by": "查办决定人",
     "customer_class.source": "等级来源", "customer_class.reason": "等级原因",
+    "handover.note": "交接说明", "plan_owner_change.reason": "变更原因",
 }
 _SHORTENED = frozenset({"audit_log.label"})  # a copy for reading: cut to fit, never refused
 

@@ -677,3 +677,34 @@ class ImportItem(Base):
     __tablename__ = "import_item"
     run_id: Mapped[int] = mapped_column(ForeignKey("import_run.id", ondelete="CASCADE"), primary_key=True)
     entity_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Handover(Base):
+    """A leaver's hand-over (工作交接, migration 0016): on ``handed_over_on`` a supervisor moved the user's
+    customers, pending plans, open complaints and report drafts to successors; from that day nothing is
+    charged to the leaver (the 考核 asks :class:`PlanOwnerChange` who owned a plan when its window closed)."""
+
+    __tablename__ = "handover"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    handed_over_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    summary: Mapped[str] = mapped_column(Text, default="{}")  # JSON: counts moved, successors
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PlanOwnerChange(Base):
+    """One change of a visit plan's owner (负责人), so "who owned it on day D" is answerable: the owner on D
+    is the ``new_owner_id`` of the last change with ``changed_on`` ≤ D, else the ``old_owner_id`` of the
+    first change after D, else the plan's current owner (:func:`huifang_desktop.domain.handover.owner_on`)."""
+
+    __tablename__ = "plan_owner_change"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("visit_plan.id", ondelete="CASCADE"), index=True)
+    old_owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    new_owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    changed_on: Mapped[date] = mapped_column(Date)
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    handover_id: Mapped[int | None] = mapped_column(ForeignKey("handover.id", ondelete="SET NULL"))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QCoreApplication
 
 from huifang_desktop.domain.roles import Permission, can
-from huifang_desktop.services import complaints, holidays, review, scans, tamper, visits
+from huifang_desktop.services import complaints, handover, holidays, review, scans, tamper, visits
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
 
@@ -29,6 +29,7 @@ class Reminder:
     unreturned_forms: int = 0  # on-site visits whose signed form has not come back after the set days
     holiday_years: tuple[int, ...] = ()  # this year, or from November the next, without holiday data
     may_enter_holidays: bool = False  # the user can enter them (设置 → 节假日)
+    unregistered: int = 0  # new customer files not registered within 5 working days (002 §1.4)
 
 
 def collect(ctx: ServiceContext) -> Reminder:
@@ -39,7 +40,8 @@ def collect(ctx: ServiceContext) -> Reminder:
         counts = None
     return Reminder(due, overdue, complaints.notices(ctx), counts,
                     can(ctx.user.role, Permission.SIGN_OFF), chain_findings(ctx), scans.unreturned_forms(ctx),
-                    holidays.unknown_years(ctx, near_only=True), ctx.may(Permission.MANAGE_SETTINGS))
+                    holidays.unknown_years(ctx, near_only=True), ctx.may(Permission.MANAGE_SETTINGS),
+                    len(handover.unregistered_files(ctx)))
 
 
 def chain_findings(ctx: ServiceContext) -> tuple[str, ...]:
@@ -104,7 +106,15 @@ def holidays_text(years: tuple[int, ...], may_enter: bool) -> str:
     return translate("Reminder", "{0} 年节假日尚未录入，到期日只避开周末（{1}）").format("、".join(str(y) for y in years), how)
 
 
+def unregistered_text(count: int) -> str:
+    """New customer files still without their basic information 5 working days after first contact, or ""."""
+    if not count:
+        return ""
+    return translate("Reminder", "新客户档案超过5个工作日未完成备案 {0} 个（请补全类别、地址、联系人和电话）").format(count)
+
+
 def reminder_text(r: Reminder, *extra: str) -> str:
     return "；".join(t for t in (visits_text(r.due, r.overdue), complaints_text(r.complaints),
                                  review_text(r.review, r.signer), forms_text(r.unreturned_forms),
-                                 holidays_text(r.holiday_years, r.may_enter_holidays), *extra) if t)
+                                 holidays_text(r.holiday_years, r.may_enter_holidays),
+                                 unregistered_text(r.unregistered), *extra) if t)

@@ -476,7 +476,8 @@ def test_demo_visits_second_attempts_follow_failed_visits(visit_demo: tuple[Serv
     plans = _plans(ctx.engine)
     records = _records(ctx.engine)
     by_key = {p.source_key: p for p in plans}
-    cal, window = work_calendar(ctx), load_rules(ctx).follow_up.window
+    policy = load_rules(ctx).follow_up
+    cal, window = work_calendar(ctx), policy.window
     after: Tally[str] = Tally()
     for p in plans:
         if p.attempt == 1:
@@ -488,10 +489,16 @@ def test_demo_visits_second_attempts_follow_failed_visits(visit_demo: tuple[Serv
             continue
         assert previous.state == "已回访" and previous.rule_key == p.rule_key
         rec = records[previous.record_id]  # type: ignore[index]
-        assert rec.result in RETRY_RESULTS or rec.satisfaction in UNSATISFIED
-        assert p.method == "电话"  # from the second attempt on, a phone visit
+        assert rec.result in RETRY_RESULTS or rec.satisfaction in UNSATISFIED or rec.result == "拒绝"
+        # 000 §1.9: the second visit as the first, a phone visit allowed from the third (重大 complaints
+        # stay on site)
+        if p.rule_key != "complaint_closed":
+            assert p.method == (previous.method if p.attempt == 2 else "电话")
         visited = rec.visited_at.date()
-        assert p.due == cal.next_workday(visited + timedelta(days=window.due))  # e.g. 1–3 days after
+        if rec.result == "拒绝":  # 001 §47: contacted again after the set days
+            assert p.due == cal.next_workday(visited + timedelta(days=policy.refused_after_days))
+        else:
+            assert p.due == cal.next_workday(visited + timedelta(days=window.due))  # e.g. 1–3 days after
         assert visited < p.earliest <= p.due
         after[rec.result] += 1
     assert after["未接通"] > 5 and after["成功"] > 5  # after no answer, and after an unsatisfied customer

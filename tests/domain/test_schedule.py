@@ -409,7 +409,7 @@ def test_follow_up_after_not_reached(cal, result):
     assert second is not None
     assert (second.attempt, second.source_key) == (2, "customer:7#technical@20251130#2")
     assert (second.earliest, second.due) == (date(2026, 3, 3), date(2026, 3, 5))
-    assert second.method is VisitMethod.PHONE  # from the 2nd attempt a phone visit is allowed
+    assert second.method is VisitMethod.ON_SITE  # 000 §1.9: the 2nd visit as the 1st, phone only after it
     assert (second.rule_key, second.visit_type, second.who) == ("technical", VisitType.TECHNICAL, Assignee.OWNER)
 
 
@@ -418,7 +418,9 @@ def test_follow_up_when_unsatisfied_only(cal):
     assert follow_up(VisitResult.SUCCESS, False, 1, date(2026, 3, 2), RULES, cal, previous=first) is not None
     assert follow_up(VisitResult.SUCCESS, True, 1, date(2026, 3, 2), RULES, cal, previous=first) is None
     assert follow_up(VisitResult.SUCCESS, None, 1, date(2026, 3, 2), RULES, cal, previous=first) is None
-    assert follow_up(VisitResult.REFUSED, False, 1, date(2026, 3, 2), RULES, cal, previous=first) is None
+    assert follow_up(VisitResult.REFUSED, False, 1, date(2026, 3, 2), RULES, cal, previous=first) is not None
+    never = replace(RULES, follow_up=FollowUpPolicy(refused_after_days=0))
+    assert follow_up(VisitResult.REFUSED, False, 1, date(2026, 3, 2), never, cal, previous=first) is None
     quiet = replace(RULES, follow_up=FollowUpPolicy(retry_unsatisfied=False))
     assert follow_up(VisitResult.SUCCESS, False, 1, date(2026, 3, 2), quiet, cal, previous=first) is None
 
@@ -502,5 +504,5 @@ def test_ruleset_rejects_bad_values():
         replace(RULES.rule("end_customer_few"), repeat_every=1)
     assert info.value.fields == ["windows"]
     with pytest.raises(ValidationError) as info:
-        FollowUpPolicy(max_attempts=0)
+        FollowUpPolicy(max_attempts=-1)
     assert info.value.fields == ["max_attempts"]

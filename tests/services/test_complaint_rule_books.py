@@ -13,6 +13,7 @@ from huifang_desktop.services import complaints as cs
 from huifang_desktop.services import visits as v
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.customers import register_customer
+from huifang_desktop.services.settings import set_value
 from huifang_desktop.storage.db import make_engine, make_session_factory
 from huifang_desktop.storage.models import Counter
 
@@ -105,6 +106,8 @@ def test_the_closing_visit_goes_to_somebody_other_than_the_handler(
     assert plan.owner_id == clerk2.id  # another 客服专员, not the handler
 
     cs.save_complaint_rules(sctx, ComplaintRules(independent_closing_visit=False))
+    # the office-wide visitor independence (001 篇11, issue 19 item 7) is a second switch; off too here
+    set_value(sctx, "independent_visitor", False, what="回访人独立性检查")
     d2 = cs.register(cctx, _intake(customer_id=customer.id, subject="楼道灯不亮"))
     cs.accept(cctx, d2.id)
     cs.save_handling(cctx, d2.id, cs.HandlingDraft(investigation="灯泡坏", result="已更换"))

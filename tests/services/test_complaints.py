@@ -20,10 +20,18 @@ from huifang_desktop.services import workflow
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.customers import register_customer
 from huifang_desktop.services.errors import ConflictError, LockedError, PermissionDenied
+from huifang_desktop.services.settings import set_value
 from huifang_desktop.storage.models import AuditLog, Complaint, ComplaintEvent, VisitPlan, VisitRecord
 
 AsUser = Callable[[ServiceContext, UserInfo], ServiceContext]
 NOW = datetime(2026, 11, 24, 10, 0)
+
+
+@pytest.fixture(autouse=True)
+def _visitor_independence_off(ctx: ServiceContext) -> None:
+    """These tests follow the complaint workflow with one clerk who is handler and customer owner; the
+    independence of closing visits (on by default, 001 篇11) is tested in tests/services/test_visit_rules.py."""
+    set_value(ctx, "independent_visitor", False, what="回访人独立性检查")
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.customers import register_customer, set_archived
 from huifang_desktop.services.errors import PermissionDenied
 from huifang_desktop.services.printing import PrintOptions, save_print_options
-from huifang_desktop.services.settings import load_settings, save_settings
+from huifang_desktop.services.settings import load_settings, save_settings, set_value
 from huifang_desktop.services.workflow import add_purchase
 from huifang_desktop.storage.models import AuditLog, VisitPlan
 
@@ -51,6 +51,8 @@ def _customer(ctx: ServiceContext, name: str, category: str, mobile: str, create
 def office(ctx: ServiceContext, clerk: UserInfo, clerk2: UserInfo, supervisor: UserInfo,
            as_user: AsUser) -> Office:
     c1, c2, sup = as_user(ctx, clerk), as_user(ctx, clerk2), as_user(ctx, supervisor)
+    # the owners record their own 满意度 visits here; independence (on by default) is tested elsewhere
+    set_value(ctx, "independent_visitor", False, what="回访人独立性检查")
     ids = {
         "明达": _customer(c1, "杭州明达机械", "终端客户", "13812345678", "2026-01-05", region="西湖区"),
         "顺通": _customer(c1, "宁波顺通物流", "经销商", "13900001111", "2026-11-02"),

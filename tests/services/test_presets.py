@@ -25,7 +25,10 @@ def test_after_sales_preset_visits_every_repair(ctx: ServiceContext, admin: User
     # 002 制度3 第五条 质量异常 / 非质量异常; 制度15 第十条 国内 15 / 国外 20 天
     assert complaints.load_policy(ctx).categories == ("质量异常", "非质量异常", "服务态度", "专业素质", "服务效率", "其他")
     assert complaints.load_complaint_rules(ctx).origin_days == {"国内": 15, "国外": 20}
-    assert get_value(ctx, visits.INDEPENDENT_KEY) is False
+    assert get_value(ctx, visits.INDEPENDENT_KEY) is True  # issue 19 item 7: on in every preset (001 篇11)
+    # 000 §1.9: phone from the third visit, 重大 complaints visited on site; 001 §47: refusers again in 7 days
+    follow = rules.follow_up
+    assert (follow.phone_from_attempt, follow.refused_after_days, follow.on_site_severities) == (3, 7, ("重大",))
     with ctx.sessions() as s:
         what = set(s.execute(select(AuditLog.label).where(AuditLog.action == "修改设置")).scalars())
     assert {"回访规则", "投诉规则", "回访人独立性检查"} <= what
@@ -62,6 +65,7 @@ def test_every_preset_names_only_existing_rules() -> None:
     keys = {r.key for r in RuleSet().rules}
     for p in presets.PRESETS:
         assert p.enabled_rules <= keys and set(p.sample_rates) <= keys, p.key
+        presets.preset_rules(p, RuleSet())  # every follow-up setting is valid
 
 
 def test_unknown_preset_and_a_clerk_are_refused(ctx: ServiceContext, admin: UserInfo, clerk: UserInfo) -> None:

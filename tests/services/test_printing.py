@@ -30,6 +30,15 @@ from huifang_desktop.services.settings import load_settings, save_settings
 from huifang_desktop.storage.models import AuditLog, VisitPlan, VisitRecord, VisitReport
 from tests.conftest import PASSWORD
 
+
+@pytest.fixture(autouse=True)
+def _visitor_independence_off(ctx: ServiceContext) -> None:
+    """The forms printed here are of visits the customer's own clerk made; independence (on by default,
+    001 篇11) is tested in tests/services/test_visit_rules.py."""
+    from huifang_desktop.services.settings import set_value
+
+    set_value(ctx, "independent_visitor", False, what="回访人独立性检查")
+
 DAY = date(2026, 11, 24)
 
 

@@ -29,6 +29,7 @@ from huifang_desktop.services import (
     backups,
     complaints,
     customers,
+    handover,
     holidays,
     importing,
     ledgers,
@@ -93,7 +94,7 @@ ANY_USER = {
     "visits.load_rules", "visits.load_options", "visits.list_plans",
     "visits.get_plan", "visits.day_counts", "visits.due_summary", "visits.prefill_record", "visits.get_record",
     "visits.overdue_transfers", "visits.list_records", "visits.draft_report", "visits.plan_counts",
-    "visits.rates", "visits.ledger_rows",
+    "visits.rates", "visits.ledger_rows", "visits.independence_on", "handover.unregistered_files",
     "scans.record_attachments", "scans.record_attachment_data",
     "scans.unreturned_forms",
     "classes.class_history",
@@ -111,7 +112,7 @@ OFFICE_DUTIES = {
 # --- helpers that run inside a caller's transaction (they take the Session): the calling service checked --
 IN_TRANSACTION = {"classes.apply_class", "classes.regrade_in", "complaints.apply_closing_visit_in", "context.audit", "visits.plan_purchase_in",
                   "context.audit_values", "signing.ensure_key_at_login", "signing.password_changed",
-                  "signing.set_new_key"}
+                  "signing.set_new_key", "visits.closing_visit_plan_for", "users.disable_in"}
 
 # --- rights that depend on the record, decided after loading it: its handler / owner / author, or a
 # permission (WORK_FOR_OTHERS, REASSIGN, SIGN_OFF). Tested with real records in the modules' own tests. ----
@@ -275,6 +276,10 @@ NEEDS: dict[str, tuple[tuple[Permission, ...], Call]] = {
     "users.add_department": ((P.MANAGE_USERS,), lambda c, w: users.add_department(c, f"部门{c.user.id}")),
     "users.rename_department": ((P.MANAGE_USERS,), lambda c, w: users.rename_department(c, "无此部门", "新名")),
     "users.set_department_head": ((P.MANAGE_USERS,), lambda c, w: users.set_department_head(c, "无此部门", None)),
+    "visits.close_chain": ((P.REASSIGN,), lambda c, w: visits.close_chain(c, NO, "客户已出国")),
+    "handover.hand_over": ((P.REASSIGN,), lambda c, w: handover.hand_over(c, NO, [NO])),
+    "handover.open_work": ((P.MANAGE_USERS,), lambda c, w: handover.open_work(c, NO)),
+    "handover.disable_user": ((P.MANAGE_USERS,), lambda c, w: handover.disable_user(c, NO, [NO])),
     "presets.apply_preset": ((P.MANAGE_SETTINGS,), lambda c, w: presets.apply_preset(c, "no-such-preset")),
     "visits.save_rules": ((P.MANAGE_SETTINGS,), lambda c, w: visits.save_rules(c, visits.load_rules(c))),
     "visits.save_options": ((P.MANAGE_SETTINGS,), lambda c, w: visits.save_options(c, visits.load_options(c))),

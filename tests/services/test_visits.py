@@ -461,15 +461,16 @@ def test_record_visit_saves_every_field_and_marks_the_plan(ctx: ServiceContext, 
     assert err.value.fields == ["plan_id"]
 
 
-def test_independence_check_when_the_setting_is_on(ctx: ServiceContext, cctx: ServiceContext,
-                                                   c2ctx: ServiceContext, sctx: ServiceContext) -> None:
+def test_independence_check_is_on_by_default(ctx: ServiceContext, cctx: ServiceContext,
+                                             c2ctx: ServiceContext, sctx: ServiceContext) -> None:
     c = _customer(cctx, "甲公司")  # owned by 小王
-    v.record_visit(cctx, _draft(c, visit_type="满意度"))  # setting off: allowed
-    set_value(sctx, "independent_visitor", True, what="回访人独立")
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(ValidationError) as err:  # 001 篇11: on unless the office switches it off
         v.record_visit(cctx, _draft(c, visit_type="满意度"))
     assert err.value.fields == ["visitor_id"]
-    assert "不能由该客户的业务员" in str(err.value)
+    assert "回访人不得为该客户的业务员" in str(err.value)
+    set_value(sctx, "independent_visitor", False, what="回访人独立")
+    v.record_visit(cctx, _draft(c, visit_type="满意度"))  # setting off: allowed
+    set_value(sctx, "independent_visitor", True, what="回访人独立")
     assert v.record_visit(c2ctx, _draft(c, visit_type="满意度")).visitor == "小李"
     assert v.record_visit(cctx, _draft(c, visit_type="例行")).visitor == "小王"  # other types stay with the owner
 
@@ -480,6 +481,7 @@ def test_follow_up_chain_when_not_reached(ctx: ServiceContext, cctx: ServiceCont
     r1 = v.record_visit(cctx, _draft(c, "未接通", plan_id=first.id))
     assert r1.satisfaction == "" and r1.follow_up_plan_id is not None
     second = v.get_plan(ctx, r1.follow_up_plan_id)
+    # 000 §1.9: the second visit by the same method as the first (the draft's 电话 here)
     assert (second.attempt, second.rule_key, second.method, second.earliest, second.due, second.owner) == (
         2, "routine", "电话", date(2026, 11, 25), date(2026, 11, 27), "小王")
     assert v.get_plan(ctx, first.id).state == "已回访"
@@ -487,11 +489,10 @@ def test_follow_up_chain_when_not_reached(ctx: ServiceContext, cctx: ServiceCont
     third = v.get_plan(ctx, r2.follow_up_plan_id)  # type: ignore[arg-type]
     assert third.attempt == 3
     r3 = v.record_visit(cctx, _draft(c, "需再次回访", plan_id=third.id, visited_at="2026-11-24 09:40"))
-    assert r3.follow_up_plan_id is None  # three attempts are the default maximum
+    # 000 §1.9 "第三次甚至更多次": no default maximum — the chain goes on until reached or closed
+    assert r3.follow_up_plan_id is not None
     first_key = f"customer:{c}#routine@20261101"
-    assert sorted(_keys(ctx, c)) == [first_key, f"{first_key}#2", f"{first_key}#3"]
-    refused = v.record_visit(cctx, _draft(c, "拒绝"))
-    assert refused.follow_up_plan_id is None
+    assert sorted(_keys(ctx, c)) == [first_key, f"{first_key}#2", f"{first_key}#3", f"{first_key}#4"]
 
 
 def test_unsatisfied_visit_plans_a_follow_up_and_offers_a_complaint(ctx: ServiceContext, cctx: ServiceContext
@@ -503,7 +504,7 @@ def test_unsatisfied_visit_plans_a_follow_up_and_offers_a_complaint(ctx: Service
     assert row.follow_up_plan_id is not None
     plan = v.get_plan(ctx, row.follow_up_plan_id)
     assert (plan.attempt, plan.rule_key, plan.visit_type, plan.method, plan.due) == (
-        2, "follow_up", "满意度", "电话", date(2026, 11, 27))
+        2, "follow_up", "满意度", "上门", date(2026, 11, 27))  # the 2nd visit as the 1st (000 §1.9)
     with ctx.sessions() as s:
         key = s.get(VisitPlan, plan.id).source_key  # type: ignore[union-attr]
     assert key == f"record:{row.id}#follow_up#2"

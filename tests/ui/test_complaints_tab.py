@@ -18,6 +18,14 @@ from huifang_desktop.ui.complaints.model import OVERDUE_BACKGROUND, ComplaintTab
 from huifang_desktop.ui.complaints.tab import ComplaintsTab
 
 
+@pytest.fixture(autouse=True)
+def _visitor_independence_off(ctx) -> None:
+    """One clerk handles and visits here; independence (on by default) is tested in test_visit_rules.py."""
+    from huifang_desktop.services.settings import set_value
+
+    set_value(ctx, "independent_visitor", False, what="回访人独立性检查")
+
+
 @pytest.fixture
 def customer(cctx):
     return customer_service.register_customer(cctx, CustomerDraft(

@@ -51,6 +51,7 @@ from huifang_desktop.services.complaints.reading import _detail
 from huifang_desktop.services.complaints.rules import load_complaint_rules
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.policy import load_scale
+from huifang_desktop.services.visits.independence import closing_visit_plan_for
 from huifang_desktop.storage.models import (
     Complaint,
     Customer,
@@ -87,6 +88,8 @@ def _plan_closing_visit(s: Session, ctx: ServiceContext, c: Complaint, policy: C
         owner = closing_visit_owner(c.handler_id, Role(c.handler_role), Severity(c.severity), policy)
     if owner is None:
         owner = _pick_user(s, role, c.department_id, prefer)
+    owner, method = closing_visit_plan_for(ctx, s, owner, role, c.department_id,
+                                           customer.owner_id if customer else None, c.handler_id, c.severity)
     existing = s.get(VisitPlan, c.visit_plan_id) if c.visit_plan_id else None
     if existing is not None and existing.state == "待回访":
         old_due = existing.due
@@ -97,7 +100,7 @@ def _plan_closing_visit(s: Session, ctx: ServiceContext, c: Complaint, policy: C
         return existing
     key = plan_key(f"complaint:{c.id}", CLOSING_RULE, c.visit_round)
     plan = VisitPlan(customer_id=c.customer_id, source_key=key, rule_key=CLOSING_RULE,
-                     visit_type=VisitType.COMPLAINT.value, method=VisitMethod.PHONE.value,
+                     visit_type=VisitType.COMPLAINT.value, method=method,
                      earliest=ctx.today(), due=due, owner_id=owner, attempt=1, state="待回访", cancel_reason="",
                      manual=False, created_at=ctx.now())
     s.add(plan)

@@ -34,6 +34,7 @@ into one (a purchase plans visits, a closing visit settles its complaint) are ca
 from __future__ import annotations
 
 from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS
+from huifang_desktop.services.visits.followups import close_chain
 from huifang_desktop.services.visits.ledger_export import export_ledger, ledger_rows
 from huifang_desktop.services.visits.options import (
     BIRTHDAY_RULE,
@@ -49,6 +50,7 @@ from huifang_desktop.services.visits.options import (
     RULES_KEY,
     SCRIPTS_KEY,
     VisitOptions,
+    independence_on,
     load_options,
     load_rules,
     rule_names,
@@ -138,6 +140,7 @@ __all__ = [
     "VisitRecordRow",
     "add_manual_plan",
     "cancel_plan",
+    "close_chain",
     "daily_catch_up",
     "day_counts",
     "draft_report",
@@ -145,6 +148,7 @@ __all__ = [
     "export_ledger",
     "get_plan",
     "get_record",
+    "independence_on",
     "ledger_rows",
     "list_plans",
     "list_records",

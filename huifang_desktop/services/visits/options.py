@@ -49,8 +49,8 @@ class VisitOptions:
     ``purchase_triggers``: purchase kind (购货/交货) → trigger kind; a customer whose 类别 is one of
     ``end_customer_categories`` gets the end-customer rules (by units) instead. Assumption: an office
     records either orders (购货) or deliveries (交货) per sale, so both start the delivery chain.
-    ``independent_visit_types``: the visit types the independence check (setting ``independent_visitor``)
-    applies to — the satisfaction visit (满意度) by default, domain.md §1.
+    ``independent_visit_types``: the visit types the independence check (setting ``independent_visitor``,
+    on by default) applies to — satisfaction (满意度) and complaint-closing (投诉) visits, 001 篇11.
     """
 
     trigger_lookback_days: int = 90
@@ -59,7 +59,7 @@ class VisitOptions:
     purchase_triggers: tuple[tuple[str, str], ...] = (("交货", TriggerKind.DELIVERY.value),
                                                       ("购货", TriggerKind.DELIVERY.value))
     end_customer_categories: tuple[str, ...] = ("终端客户",)
-    independent_visit_types: tuple[str, ...] = (VisitType.SATISFACTION.value,)
+    independent_visit_types: tuple[str, ...] = (VisitType.SATISFACTION.value, VisitType.COMPLAINT.value)
     active_statuses: tuple[str, ...] = ("正常",)
     report_delay_workdays: int = 1
 
@@ -108,6 +108,11 @@ def save_rules(ctx: ServiceContext, rules: RuleSet) -> None:
     """Store the office's rule table (supervisor and up; audited by ``set_value``)."""
     ctx.require(Permission.MANAGE_SETTINGS, "修改回访规则")
     set_value(ctx, RULES_KEY, rules.to_dict(), what="回访规则")
+
+
+def independence_on(ctx: ServiceContext) -> bool:
+    """The visitor-independence check (001 篇11): on unless the office switched it off in 设置."""
+    return bool(get_value(ctx, INDEPENDENT_KEY, True))
 
 
 def load_options(ctx: ServiceContext) -> VisitOptions:

@@ -32,6 +32,7 @@ from huifang_desktop.services.classes import imported_customers, monthly_recompu
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import NotFound
 from huifang_desktop.services.settings import get_value
+from huifang_desktop.services.visits.independence import Visitors
 from huifang_desktop.services.visits.options import (
     _CANCELLED,
     _INSERT_BATCH,
@@ -41,6 +42,7 @@ from huifang_desktop.services.visits.options import (
     VisitOptions,
     _Config,
     _config,
+    independence_on,
     rule_names,
 )
 from huifang_desktop.services.visits.rows import CatchUpResult, PlanRow
@@ -227,6 +229,8 @@ def plan_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResu
                    Purchase.warranty_end).where(Purchase.day >= since, Purchase.day <= today)
             .order_by(Purchase.id)).all()
         assignees = _Assignees(conn)
+        visitors = Visitors(conn)
+        independent_types = set(opts.independent_visit_types) if independence_on(ctx) else set()
         planner = _TriggerPlanner(rules, cal)
         imported = _imported_customers(conn)
 
@@ -265,6 +269,8 @@ def plan_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResu
                     owner = buyer.owner_id
                     if p.who is not Assignee.OWNER:
                         owner = assignees.resolve(p.who, buyer.owner_id, buyer.department_id)
+                    if p.visit_type.value in independent_types:
+                        owner = visitors.assign(owner, buyer.department_id, buyer.owner_id)
                     wanted.append(_Wanted(p, key, buyer, owner))
         horizon = today + timedelta(days=opts.birthday_lookahead_days)
         slack = horizon + timedelta(days=31)  # a rule may fall due a little after the birthday itself
@@ -277,6 +283,8 @@ def plan_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResu
                               customer_birthday=c.birthday)
             for p in plans_for_trigger(trigger, rules, cal, horizon=horizon):
                 owner = assignees.resolve(p.who, c.owner_id, c.department_id)
+                if p.visit_type.value in independent_types:
+                    owner = visitors.assign(owner, c.department_id, c.owner_id)
                 wanted.append(_Wanted(p, p.source_key, c, owner))
 
     with ctx.sessions() as s, s.begin():
@@ -331,8 +339,15 @@ def _customer_info(s: Session, customer_id: int) -> _Cust:
 def _trigger_plans_in(s: Session, ctx: ServiceContext, cfg: _Config, c: _Cust, triggers: Iterable[Trigger]
                       ) -> list[PlanRow]:
     assignees = _Assignees(s)
-    wanted = [_Wanted(p, p.source_key, c, assignees.resolve(p.who, c.owner_id, c.department_id))
-                             for t in triggers for p in plans_for_trigger(t, cfg.rules, cfg.cal)]
+    visitors = Visitors(s)
+    independent_types = set(cfg.options.independent_visit_types) if independence_on(ctx) else set()
+    wanted = []
+    for t in triggers:
+        for p in plans_for_trigger(t, cfg.rules, cfg.cal):
+            owner = assignees.resolve(p.who, c.owner_id, c.department_id)
+            if p.visit_type.value in independent_types:
+                owner = visitors.assign(owner, c.department_id, c.owner_id)
+            wanted.append(_Wanted(p, p.source_key, c, owner))
     if not wanted:
         return []
     rows, _ = _insert_plans(s, ctx.engine.dialect.name, wanted, ctx.now(), ctx.today(), _user_names(s))

@@ -44,10 +44,11 @@ from huifang_desktop.services.context import ServiceContext, audit, diff, recent
 from huifang_desktop.services.errors import ConflictError, LockedError, NotFound, PermissionDenied
 from huifang_desktop.services.policy import check_visible, customer_scope, load_scale
 from huifang_desktop.services.settings import get_value, load_settings
+from huifang_desktop.services.visits.followups import chain_context
+from huifang_desktop.services.visits.independence import check_visitor, complaint_handler
 from huifang_desktop.services.visits.options import (
     _DONE,
     _PENDING,
-    INDEPENDENT_KEY,
     MANUAL_RULE,
     PAGE_SIZE,
     RECORD_HISTORY,
@@ -57,6 +58,7 @@ from huifang_desktop.services.visits.options import (
     SCRIPTS_KEY,
     _Config,
     _config,
+    independence_on,
 )
 from huifang_desktop.services.visits.rows import (
     RecordDraftData,
@@ -144,10 +146,11 @@ class _CleanRecord:
 
 
 def _validate_record(s: Session, ctx: ServiceContext, cfg: _Config, d: VisitRecordDraft, c: Customer,
-                     independent: bool, require_text: bool = False) -> _CleanRecord:
+                     independent: bool, require_text: bool = False, handler_id: int | None = None
+                     ) -> _CleanRecord:
     """Every field of the form; all problems are reported together, in Chinese, naming the field.
     ``require_text`` (office setting): a 成功 visit needs its 回访内容 and 客户意见/反馈 written down (001:
-    "回访内容应记录留痕")."""
+    "回访内容应记录留痕"). ``handler_id``: the complaint's handler for a closing visit (independence)."""
     errors: list[FieldError] = []
     vt = _enum_field(VisitType, d.visit_type, "visit_type", "回访类型", errors)
     vm = _enum_field(VisitMethod, d.method, "method", "回访方式", errors)
@@ -166,9 +169,10 @@ def _validate_record(s: Session, ctx: ServiceContext, cfg: _Config, d: VisitReco
         u = s.get(User, visitor_id)
         if u is None or not u.active:
             errors.append(FieldError("visitor_id", "回访人", "所选回访人不存在或已停用"))
-        elif (independent and vt is not None and vt.value in cfg.options.independent_visit_types
-              and c.owner_id == visitor_id):
-            errors.append(FieldError("visitor_id", "回访人", f"{vt.value}回访不能由该客户的业务员（负责人）本人进行"))
+        elif independent and vt is not None and vt.value in cfg.options.independent_visit_types:
+            refused = check_visitor(visitor_id, c.owner_id, handler_id, vt.value)
+            if refused is not None:
+                errors.append(FieldError("visitor_id", "回访人", refused))
     texts: dict[str, str] = {}
     for name, label, limit in (("contact_name", "联系人", 50), ("content", "回访内容", 4000),
                                ("feedback", "客户意见/反馈", 4000), ("problems", "问题点", 4000),
@@ -294,8 +298,11 @@ def _plan_follow_ups(s: Session, ctx: ServiceContext, cfg: _Config, rec: VisitRe
                                 method=VisitMethod(plan.method), earliest=plan.earliest, due=plan.due,
                                 who=Assignee.OWNER, source_key=plan.source_key, attempt=plan.attempt)
     attempt = plan.attempt if plan is not None else 1
+    context = chain_context(s, plan, rec.id)
     nxt = follow_up(clean.result, clean.satisfied, attempt, clean.visited_at.date(), cfg.rules, cfg.cal,
-                    previous=previous, origin=f"record:{rec.id}")
+                    previous=previous, origin=f"record:{rec.id}",
+                    first_method=clean.method if attempt <= 1 else None, severity=context.severity,
+                    refusals=context.refusals)
     owner = plan.owner_id if plan is not None and plan.owner_id else (clean.visitor_id or customer.owner_id)
     chosen = cfg.cal.next_workday(clean.next_visit_on) if clean.next_visit_on else None
     follow_plan = next_plan = None
@@ -362,7 +369,7 @@ def record_visit(ctx: ServiceContext, draft: VisitRecordDraft, *, then: AfterVis
     :func:`huifang_desktop.services.workflow.record_visit`, which passes the complaint's settlement."""
     ctx.require(Permission.EDIT_CUSTOMERS, "填写回访记录")
     cfg = _config(ctx)
-    independent = bool(get_value(ctx, INDEPENDENT_KEY, False))
+    independent = independence_on(ctx)
     office = load_settings(ctx)
     with ctx.sessions() as s, s.begin():
         c = s.get(Customer, draft.customer_id)
@@ -376,7 +383,8 @@ def record_visit(ctx: ServiceContext, draft: VisitRecordDraft, *, then: AfterVis
                 raise ValidationError(FieldError("plan_id", "回访计划", "计划不属于该客户"))
             if plan.state != _PENDING:
                 raise ValidationError(FieldError("plan_id", "回访计划", f"该计划{already(plan.state)}，不能再登记"))
-        clean = _validate_record(s, ctx, cfg, draft, c, independent, office.require_visit_text)
+        handler = complaint_handler(s, plan.source_key) if plan is not None else None
+        clean = _validate_record(s, ctx, cfg, draft, c, independent, office.require_visit_text, handler)
         if plan is not None and not satisfies(clean.visit_type, plan.rule_key, cfg.rules):
             raise ValidationError(FieldError(
                 "visit_type", "回访类型", f"{clean.visit_type.value}回访不能完成{plan.visit_type}回访计划"
@@ -427,7 +435,7 @@ def update_record(ctx: ServiceContext, record_id: int, draft: VisitRecordDraft, 
     someone else since it was opened raises ConflictError. A returned (退回) record goes back for review."""
     ctx.require(Permission.EDIT_CUSTOMERS, "修改回访记录")
     cfg = _config(ctx)
-    independent = bool(get_value(ctx, INDEPENDENT_KEY, False))
+    independent = independence_on(ctx)
     office = load_settings(ctx)
     try:
         with ctx.sessions() as s, s.begin():
@@ -454,12 +462,13 @@ def update_record(ctx: ServiceContext, record_id: int, draft: VisitRecordDraft, 
                 raise PermissionDenied("只能修改自己填写的回访记录。")
             if draft.customer_id != rec.customer_id:
                 raise ValidationError(FieldError("customer_id", "客户", "不能把记录改到其他客户名下"))
-            clean = _validate_record(s, ctx, cfg, draft, c, independent, office.require_visit_text)
+            plan = s.get(VisitPlan, rec.plan_id) if rec.plan_id else None
+            handler = complaint_handler(s, plan.source_key) if plan is not None else None
+            clean = _validate_record(s, ctx, cfg, draft, c, independent, office.require_visit_text, handler)
             before = _record_snapshot(rec)
             _apply_record(rec, clean, cfg.options.transfer_hours)
             if rec.status == RECORD_RETURNED:
                 rec.status = RECORD_PENDING
-            plan = s.get(VisitPlan, rec.plan_id) if rec.plan_id else None
             if plan is not None and plan.record_id == rec.id:
                 plan.done_on = clean.visited_at.date()
             follow_plan, next_plan = _plan_follow_ups(s, ctx, cfg, rec, clean, plan, c)

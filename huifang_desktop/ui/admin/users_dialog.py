@@ -34,9 +34,10 @@ from PySide6.QtWidgets import (
 
 from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.domain.roles import Permission, Role, can
-from huifang_desktop.services import users
+from huifang_desktop.services import handover, users
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
+from huifang_desktop.ui.admin.handover_dialog import HandoverDialog
 from huifang_desktop.ui.common.feedback import mark_fields
 from huifang_desktop.ui.common.fit import fit_to_screen
 
@@ -400,13 +401,34 @@ class UsersDialog(QDialog):
         r = self.selected_user()
         if r is None:
             return
+        text = self.tr("已启用“{0}”。") if not r.active else self.tr("已停用“{0}”：不能再登录，记录保留。")
         try:
-            users.set_active(self.ctx, r.id, not r.active)
+            if r.active:
+                work = handover.open_work(self.ctx, r.id)
+                if any(work.values()):
+                    chosen = self.ask_successors(r, work)
+                    if chosen is None:
+                        self._start()
+                        return
+                    result = handover.disable_user(self.ctx, r.id, chosen[0], chosen[1])
+                    if result is not None:
+                        text = self.tr("已停用“{0}”并完成交接：") + result.text
+                else:
+                    users.set_active(self.ctx, r.id, False)
+            else:
+                users.set_active(self.ctx, r.id, True)
         except (ServiceError, ValidationError) as exc:
             self._failed(exc)
             return
-        text = self.tr("已启用“{0}”。") if not r.active else self.tr("已停用“{0}”：不能再登录，记录保留。")
         self._done(text.format(r.display_name), r.username)
+
+    def ask_successors(self, r: users.ManagedUser, work: dict[str, int]) -> tuple[list[int], str] | None:
+        """The successors (接手人) and note for a leaver who still holds work; None when cancelled."""
+        candidates = [u for u in users.clerks(self.ctx) if u.id != r.id]
+        dialog = HandoverDialog(r.display_name, work, candidates, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return dialog.successors(), dialog.note.text()
 
     def reset_selected(self) -> None:
         self._start()

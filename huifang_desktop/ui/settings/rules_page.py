@@ -45,8 +45,11 @@ from huifang_desktop.domain.schedule import (
     VisitRule,
 )
 from huifang_desktop.domain.visits import VisitResult
+from huifang_desktop.services import presets
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.services.errors import ServiceError
+from huifang_desktop.services.settings import set_value
 from huifang_desktop.ui.settings.page import (
     SettingsPage,
     fill_combo,
@@ -90,6 +93,7 @@ class RulesPage(SettingsPage):
         super().__init__(parent)
         self.ctx = ctx
         self.baseline = RuleSet()
+        self.independent_baseline = True
         self._salt = ""
         self._current = -1
         self._read_only = False
@@ -106,7 +110,18 @@ class RulesPage(SettingsPage):
         self.status = QLabel()
         self.status.setObjectName("rules_status")
         self.status.setStyleSheet("color: #666;")
+        # 办公室类型预设 (issue 19 item 9): applied at once through the services (audited), then reloaded
+        self.preset_combo = QComboBox()
+        self.preset_combo.setObjectName("preset_combo")
+        for p in presets.PRESETS:
+            self.preset_combo.addItem(p.label, p.key)
+            self.preset_combo.setItemData(self.preset_combo.count() - 1, p.description, Qt.ItemDataRole.ToolTipRole)
+        self.preset_button = QPushButton(self.tr("套用办公室类型预设"))
+        self.preset_button.setAutoDefault(False)
+        self.preset_button.clicked.connect(self.apply_preset)
         bottom = QHBoxLayout()
+        bottom.addWidget(self.preset_combo)
+        bottom.addWidget(self.preset_button)
         bottom.addWidget(self.restore_button)
         bottom.addWidget(self.status, 1)
 
@@ -254,7 +269,7 @@ class RulesPage(SettingsPage):
         return page
 
     def _follow_up_section(self) -> QWidget:
-        self.max_attempts = spin(0, 20, self.tr(" 次"))
+        self.max_attempts = spin(0, 20, self.tr(" 次"), self.tr("不限（直到联系上或主管结束）"))
         self.follow_window = WindowRow(removable=False)
         self.follow_window.setObjectName("follow_up_window")
         self.phone_from_attempt = spin(0, 20, "")
@@ -262,7 +277,14 @@ class RulesPage(SettingsPage):
         self.phone_from_attempt.setSuffix(self.tr(" 次起"))
         self.phone_method = method_combo()
         self.retry_boxes: list[tuple[VisitResult, QCheckBox]] = [
-            (r, QCheckBox(r.value)) for r in VisitResult if r is not VisitResult.SUCCESS]
+            (r, QCheckBox(r.value)) for r in VisitResult if r not in (VisitResult.SUCCESS, VisitResult.REFUSED)]
+        self.refused_after_days = spin(0, 365, self.tr(" 天后再联系"), self.tr("不再联系"))
+        self.refused_recontacts = spin(0, 10, self.tr(" 次"))
+        self.on_site_severities = QLineEdit()
+        self.on_site_severities.setObjectName("on_site_severities")
+        self.on_site_severities.setPlaceholderText(self.tr("如：重大（多个用顿号分隔）"))
+        self.independent = QCheckBox(self.tr("满意度和投诉回访的回访人不得为客户的业务员或投诉处理人（001 独立性原则）"))
+        self.independent.setObjectName("independent_visitor")
         self.retry_unsatisfied = QCheckBox(self.tr("回访成功但客户不满意时，也安排再次回访"))
         self.follow_type = type_combo()
         self.follow_method = method_combo()
@@ -283,18 +305,25 @@ class RulesPage(SettingsPage):
         form.addRow(self.tr("再次回访时限（回访后）"), self.follow_window)
         form.addRow(self.tr("结果为以下情况时再次回访"), self.retry_widget)
         form.addRow("", self.retry_unsatisfied)
-        form.addRow(self.tr("改用电话回访"), self.phone_from_attempt)
+        form.addRow(self.tr("允许改用电话回访"), self.phone_from_attempt)
         form.addRow(self.tr("改用的方式"), self.phone_method)
         form.addRow(self.tr("无原计划时的回访类型"), self.follow_type)
         form.addRow(self.tr("无原计划时的回访方式"), self.follow_method)
-        form.addRow(_hint(self.tr("默认不含“拒绝”：客户拒绝回访的不再安排。再次回访沿用原计划的类型和回访人。")))
+        form.addRow(self.tr("客户拒绝回访时"), self.refused_after_days)
+        form.addRow(self.tr("拒绝后最多再联系"), self.refused_recontacts)
+        form.addRow(self.tr("投诉回访须上门的严重程度"), self.on_site_severities)
+        form.addRow("", self.independent)
+        form.addRow(_hint(self.tr(
+            "第二次回访沿用第一次的方式，第三次起可改用电话（000 §1.9）；重大投诉的回访上门进行。客户拒绝的，"
+            "过几天再联系，仍拒绝视为回访不通过（001 §47）。再次回访沿用原计划的类型和回访人。")))
 
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addWidget(box)
         layout.addStretch(1)
         watch([self.max_attempts, self.phone_from_attempt, self.phone_method, self.retry_unsatisfied,
-               self.follow_type, self.follow_method] + [b for _r, b in self.retry_boxes],
+               self.follow_type, self.follow_method, self.refused_after_days, self.refused_recontacts,
+               self.on_site_severities, self.independent] + [b for _r, b in self.retry_boxes],
               self.content_changed.emit)
         self.follow_window.changed.connect(self.content_changed.emit)
         return page
@@ -349,6 +378,8 @@ class RulesPage(SettingsPage):
 
     def load(self) -> None:
         self.baseline = visit_service.load_rules(self.ctx)
+        self.independent_baseline = visit_service.independence_on(self.ctx)
+        self.independent.setChecked(self.independent_baseline)
         self.fill(self.baseline)
 
     def fill(self, rules: RuleSet) -> None:
@@ -376,6 +407,9 @@ class RulesPage(SettingsPage):
         self.retry_unsatisfied.setChecked(fu.retry_unsatisfied)
         select_data(self.follow_type, fu.visit_type.value)
         select_data(self.follow_method, fu.method.value)
+        self.refused_after_days.setValue(fu.refused_after_days)
+        self.refused_recontacts.setValue(fu.refused_recontacts)
+        self.on_site_severities.setText("、".join(fu.on_site_severities))
         self._set_severities(rules.severity_who)
         self.horizon_months.setValue(rules.horizon_months)
         if self.model.rowCount():
@@ -397,6 +431,10 @@ class RulesPage(SettingsPage):
             "retry_results": [r.value for r, box in self.retry_boxes if box.isChecked()],
             "retry_unsatisfied": self.retry_unsatisfied.isChecked(),
             "visit_type": self.follow_type.currentData(), "method": self.follow_method.currentData(),
+            "refused_after_days": self.refused_after_days.value(),
+            "refused_recontacts": self.refused_recontacts.value(),
+            "on_site_severities": [g for g in _GRADE_SPLIT.split(self.on_site_severities.text().strip()) if g],
+            "on_site_method": self.baseline.follow_up.on_site_method.value,
         }
         try:
             FollowUpPolicy.from_dict(follow_up)
@@ -415,9 +453,14 @@ class RulesPage(SettingsPage):
 
     def save(self) -> bool:
         new = self.collect()
-        if new.to_dict() == self.baseline.to_dict():
+        independent = self.independent.isChecked()
+        if new.to_dict() == self.baseline.to_dict() and independent == self.independent_baseline:
             return False
-        visit_service.save_rules(self.ctx, new)
+        if independent != self.independent_baseline:
+            set_value(self.ctx, visit_service.INDEPENDENT_KEY, independent, what="回访人独立性检查")
+            self.independent_baseline = independent
+        if new.to_dict() != self.baseline.to_dict():
+            visit_service.save_rules(self.ctx, new)
         self.baseline = new
         self.status.clear()
         return True
@@ -428,6 +471,8 @@ class RulesPage(SettingsPage):
         self.editor.windows.set_read_only(read_only)
         self.model.read_only = read_only
         self.restore_button.setVisible(not read_only)
+        self.preset_button.setVisible(not read_only)
+        self.preset_combo.setVisible(not read_only)
         self.copy_button.setVisible(not read_only)
         self.delete_button.setVisible(not read_only)
         self.add_grade_button.setVisible(not read_only)
@@ -544,6 +589,18 @@ class RulesPage(SettingsPage):
     def cancel_restore(self) -> None:
         self.confirm_bar.hide()
         self.restore_button.setFocus()
+
+    def apply_preset(self) -> None:
+        """Save the chosen office-type preset (rules, sample rates, follow-ups, complaint categories,
+        independence) and show it."""
+        key = str(self.preset_combo.currentData())
+        try:
+            p = presets.apply_preset(self.ctx, key)
+        except (ServiceError, ValidationError) as exc:
+            self.status.setText(str(exc))
+            return
+        self.load()
+        self.status.setText(self.tr("已套用“{0}”预设并保存。").format(p.label))
 
     def restore_defaults(self) -> None:
         """Second step: fill in the default rule table (domain.md §3–§4); stored on 确定/应用."""
