@@ -1,7 +1,7 @@
-"""Excel export of the 回访台账: ``services.visits.export_ledger`` of about 100,000 rows vs raw openpyxl.
+"""Excel export of the 回访台账: ``services.ledgers.export`` of about 100,000 rows vs raw openpyxl.
 
 The period is the newest stretch of the ledger holding ``rows`` plans (on a smaller office, the whole
-ledger). Timed: the service as the command ``export visits`` runs it — read the rows from the database,
+ledger). Timed: the service as the command ``export visits`` runs it (every column) — read the rows from the database,
 format them, write the .xlsx (write-only), log the export. Baseline: the same cells, read beforehand into
 memory, appended to a write-only openpyxl workbook and saved. Each once (the export is long enough), the
 baseline first. Target ≤ 1.3×.
@@ -40,18 +40,20 @@ def _raw_openpyxl(rows: list[tuple[Any, ...]], headers: tuple[str, ...], out: Pa
 
 
 def measure(path: Path, *, rows: int = 100_000) -> tuple[list[Measure], dict[str, Any]]:
-    from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS
-    from huifang_desktop.services import visits
+    from huifang_desktop.services import ledgers
 
     ctx = office_ctx(path)
     try:
         start, end = _period(ctx, rows)
-        cells = list(visits.ledger_rows(ctx, start, end))
+        visits, period = ledgers.Ledger.VISITS, ledgers.LedgerFilter(start=start, end=end)
+        every = ledgers.columns(visits)
+        cells = [r.values for r in ledgers.stream(ctx, visits, period)]
         with tempfile.TemporaryDirectory() as tmp:
             with Timer() as base:
-                _raw_openpyxl(cells, LEDGER_HEADERS, Path(tmp) / "raw.xlsx")
+                _raw_openpyxl(cells, tuple(c.label for c in every), Path(tmp) / "raw.xlsx")
             with Timer() as ours:
-                written = visits.export_ledger(ctx, Path(tmp) / "ledger.xlsx", start=start, end=end)
+                written = ledgers.export(ctx, visits, period, Path(tmp) / "ledger.xlsx",
+                                         columns_=[c.key for c in every]).rows
             size = (Path(tmp) / "ledger.xlsx").stat().st_size
     finally:
         ctx.engine.dispose()

@@ -19,8 +19,7 @@ from huifang_desktop import app
 from huifang_desktop.config import AppPaths
 from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.roles import Role
-from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS
-from huifang_desktop.services import printing, scans, users
+from huifang_desktop.services import ledgers, printing, scans, users
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.customers import register_customer
 from huifang_desktop.services.visits import VisitRecordDraft, VisitRecordRow, record_visit
@@ -57,7 +56,7 @@ def _pdftoppm(pdf: Path, prefix: Path) -> None:
 def _signed_form_column(xlsx: Path) -> dict[str, str]:
     ws = load_workbook(xlsx).active
     assert ws is not None
-    col = LEDGER_HEADERS.index("签字单")
+    col = [c.key for c in ledgers.columns(ledgers.Ledger.VISITS)].index("signed_form")
     return {row[0].value: row[col].value for row in ws.iter_rows(min_row=3) if row[0].value != "合计"}
 
 

@@ -34,6 +34,7 @@ from enum import StrEnum
 from typing import Any
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
+from huifang_desktop.domain.roles import Permission, Role, can
 from huifang_desktop.domain.validation import optional_text
 from huifang_desktop.domain.workcal import WorkCalendar
 
@@ -290,6 +291,53 @@ def next_status(action: ReviewAction, status: str, label: str = "该表单") -> 
     reason = _REFUSALS[action].get(status) or (f"状态为“{status or '未提交'}”，未签字" if action is ReviewAction.REOPEN
                                                else f"状态为“{status or '未提交'}”")
     raise ValidationError(FieldError("status", "审阅状态", f"{label}{reason}，不能{action.value}"))
+
+
+# --- what a user may do with a reviewed item ---------------------------------------------------------------
+# The one rule for the services that refuse and the 审阅 pane that enables its buttons (Stoq's ``can_*``).
+# ``mine``: the acting user made the item; ``refusal``: why his level may not sign it (核决权限 of a complaint
+# file, :func:`huifang_desktop.domain.complaint_rules.sign_refusal`), "" when it may.
+
+def self_review_barred(*, mine: bool, allow_self_sign: bool) -> bool:
+    """A signer does not sign or return his own item unless the office allows it (``allow_self_sign``)."""
+    return mine and not allow_self_sign
+
+
+def can_return(role: Role, status: str, *, mine: bool, allow_self_sign: bool) -> bool:
+    """Return (退回) a pending item: a signer, and not his own unless the office lets people sign their own."""
+    return (status == ReviewStatus.PENDING.value and can(role, Permission.SIGN_OFF)
+            and not self_review_barred(mine=mine, allow_self_sign=allow_self_sign))
+
+
+def can_sign(role: Role, status: str, *, mine: bool, allow_self_sign: bool, refusal: str = "") -> bool:
+    """Sign (签字) a pending item: whoever may return it, when his level reaches the item's (``refusal`` "")."""
+    return can_return(role, status, mine=mine, allow_self_sign=allow_self_sign) and not refusal
+
+
+def can_reopen(role: Role, status: str) -> bool:
+    """Withdraw a signature (撤回签字): a signed item, by who may reopen (a supervisor or manager)."""
+    return status == ReviewStatus.SIGNED.value and can(role, Permission.REOPEN)
+
+
+def can_resubmit(role: Role, status: str, *, mine: bool) -> bool:
+    """Send a returned item back to review: its maker, or a signer on his behalf."""
+    return status == ReviewStatus.RETURNED.value and (mine or can(role, Permission.SIGN_OFF))
+
+
+def can_edit_returned(role: Role, kind: ReviewKind, status: str, *, mine: bool) -> bool:
+    """Correct a returned item: its maker; a signer too, except a 回访报告表 (the clerk's own account)."""
+    return status == ReviewStatus.RETURNED.value and (
+        mine or (can(role, Permission.SIGN_OFF) and kind is not ReviewKind.REPORT))
+
+
+def review_actions(role: Role, kind: ReviewKind, status: str, *, mine: bool, allow_self_sign: bool,
+                   refusal: str = "") -> frozenset[str]:
+    """What the acting user may do with the item now: "sign", "return", "reopen", "resubmit", "edit"."""
+    allowed = {"sign": can_sign(role, status, mine=mine, allow_self_sign=allow_self_sign, refusal=refusal),
+               "return": can_return(role, status, mine=mine, allow_self_sign=allow_self_sign),
+               "reopen": can_reopen(role, status), "resubmit": can_resubmit(role, status, mine=mine),
+               "edit": can_edit_returned(role, kind, status, mine=mine)}
+    return frozenset(name for name, ok in allowed.items() if ok)
 
 
 def require_reason(text: str | None, label: str, field: str = "reason", max_len: int = 2000) -> str:

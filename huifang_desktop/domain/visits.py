@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
+from huifang_desktop.domain.roles import Permission, Role, can
 from huifang_desktop.domain.validation import require_text
 
 
@@ -87,6 +88,33 @@ def display_state(state: PlanState | str, due: date, today: date) -> str:
 def done_on_time(done_on: date, due: date) -> bool:
     """A visit counts as on time (按时) when it was done on or before its (workday-shifted) due date."""
     return done_on <= due
+
+
+# --- who may re-date or cancel a plan (改期 / 取消计划) ------------------------------------------------------
+# One rule for the service that refuses and the calendar that enables its buttons (Stoq's ``can_*``).
+
+def may_change_others_plans(role: Role) -> bool:
+    """Another person's plan is re-dated or cancelled by who may reassign work (a supervisor); a clerk only
+    changes plans that are their own or nobody's."""
+    return can(role, Permission.REASSIGN)
+
+
+def change_needs_supervisor(due: date, today: date) -> bool:
+    """A miss stands (domain.md §9): once the due day has passed, a plan is re-dated or cancelled only by who
+    may edit overdue plans, with a reason; until then (the visit can still be made that day) by its owner."""
+    return today > due
+
+
+def may_change_after_due(role: Role) -> bool:
+    return can(role, Permission.EDIT_OVERDUE_PLANS)
+
+
+def can_change_plan(role: Role, state: PlanState | str, due: date, today: date, *, own: bool) -> bool:
+    """The plan may be re-dated or cancelled by a user of ``role`` (``own``: it is theirs or nobody's): it is
+    pending, the user may change it, and before its due day has passed or by who may edit overdue plans."""
+    return (PlanState(state) is PlanState.PENDING and can(role, Permission.EDIT_CUSTOMERS)
+            and (own or may_change_others_plans(role))
+            and (not change_needs_supervisor(due, today) or may_change_after_due(role)))
 
 
 def cancel_reason(reason: str | None) -> str:

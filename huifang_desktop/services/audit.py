@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, aliased
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, Role
 from huifang_desktop.domain.validation import clean_text
-from huifang_desktop.exports.visits_xlsx import write_visit_ledger
+from huifang_desktop.exports.ledger_xlsx import XlsxColumn, write_ledger
 from huifang_desktop.services.audit_labels import FIELD_LABELS
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
 from huifang_desktop.services.outputs import checked_target, period_text, write_failed
@@ -461,8 +461,10 @@ def export_audit(ctx: ServiceContext, out_path: Path | str, f: AuditFilter = Aud
     period = period_text(f.start, f.end)
     company = load_settings(ctx).company
     try:
-        count = write_visit_ledger(audit_rows(ctx, f), out, company=company, period_text=period,
-                                   headers=AUDIT_HEADERS, widths=AUDIT_WIDTHS, title=AUDIT_TITLE, count_row=False)
+        columns = [XlsxColumn(name, width) for name, width in zip(AUDIT_HEADERS, AUDIT_WIDTHS, strict=True)]
+        notes = [("台账", AUDIT_TITLE), ("单位", company), ("期间", period)]
+        count = write_ledger(audit_rows(ctx, f), out, title=AUDIT_TITLE, company=company, period_text=period,
+                             columns=columns, notes=notes, count_row=False).rows
     except OSError as exc:
         raise write_failed(out, exc, ExportError) from exc
     with ctx.sessions() as s, s.begin():

@@ -269,3 +269,24 @@ def test_review_rules_round_trip_and_refuse_bad_values() -> None:
     with pytest.raises(ValidationError) as err:
         ReviewRules(record_workdays=-1, signed_days="x")  # type: ignore[arg-type]
     assert set(err.value.fields) == {"record_workdays", "signed_days"}
+
+
+def test_review_actions_are_the_one_rule_for_service_and_pane() -> None:
+    """domain.md §5: a signer signs or returns a pending item (not his own unless allowed; a complaint file only
+    at the level its severity asks, 002 制度3 §6); a signed one is reopened by a supervisor; a returned one is
+    corrected and resubmitted by its maker (a signer too, except a 回访报告表)."""
+    from huifang_desktop.domain.roles import Role
+    from huifang_desktop.domain.signoff import ReviewKind, review_actions
+
+    def acts(role: Role, kind: ReviewKind, status: str, mine: bool = False, refusal: str = "") -> set[str]:
+        return set(review_actions(role, kind, status, mine=mine, allow_self_sign=False, refusal=refusal))
+
+    record, report, complaint = ReviewKind.RECORD, ReviewKind.REPORT, ReviewKind.COMPLAINT
+    assert acts(Role.SUPERVISOR, record, "待审阅") == {"sign", "return"}
+    assert acts(Role.SUPERVISOR, record, "待审阅", mine=True) == set()
+    assert acts(Role.SUPERVISOR, complaint, "待审阅", refusal="须由经理签字") == {"return"}
+    assert acts(Role.CLERK, record, "待审阅") == set()
+    assert acts(Role.SUPERVISOR, record, "已签字") == {"reopen"} and acts(Role.CLERK, record, "已签字") == set()
+    assert acts(Role.CLERK, report, "退回", mine=True) == {"resubmit", "edit"}
+    assert acts(Role.SUPERVISOR, report, "退回") == {"resubmit"}
+    assert acts(Role.SUPERVISOR, record, "退回") == {"resubmit", "edit"}

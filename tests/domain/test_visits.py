@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -181,3 +181,18 @@ def test_phone_scripts_office_override_and_fresh_copy():
     assert phone_script(VisitType.DELIVERY, scripts) == ("货到了吗？",)
     assert phone_script(VisitType.USAGE, {"到货": ["x"]}) == DEFAULT_PHONE_SCRIPTS[VisitType.USAGE]
     assert default_phone_scripts()["到货"] != ["货到了吗？"]
+
+
+def test_who_may_change_a_plan_a_miss_stands() -> None:
+    """domain.md §9: until its due day the owner re-dates or cancels a pending plan; after it only who may edit
+    overdue plans (a supervisor); another person's plan only who may reassign; never a done one."""
+    from huifang_desktop.domain.roles import Role
+    from huifang_desktop.domain.visits import can_change_plan
+
+    due, today = date(2026, 11, 24), date(2026, 11, 24)
+    assert can_change_plan(Role.CLERK, "待回访", due, today, own=True)
+    assert not can_change_plan(Role.CLERK, "待回访", due, today, own=False)
+    assert not can_change_plan(Role.CLERK, "待回访", due, today + timedelta(days=1), own=True)
+    assert can_change_plan(Role.SUPERVISOR, "待回访", due, today + timedelta(days=1), own=False)
+    assert not can_change_plan(Role.SUPERVISOR, "已回访", due, today, own=True)
+    assert not can_change_plan(Role.ADMIN, "待回访", due, today, own=True)

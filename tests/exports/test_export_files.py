@@ -11,7 +11,6 @@ from openpyxl import load_workbook
 
 from huifang_desktop.exports.files import through_part_file
 from huifang_desktop.exports.ledger_xlsx import XlsxColumn, write_ledger
-from huifang_desktop.exports.visits_xlsx import write_visit_ledger
 
 
 class Cancelled(Exception):
@@ -26,10 +25,14 @@ def _rows_then_cancel(n: int, width: int) -> Iterator[list[Any]]:
 
 def test_a_cancelled_visit_ledger_leaves_the_old_file_and_no_part(tmp_path: Path) -> None:
     out = tmp_path / "回访台账.xlsx"
-    assert write_visit_ledger([["HF001"]], out, company="本公司", period_text="2026-11") == 1
+    cols = [XlsxColumn("编号"), XlsxColumn("客户编号"), XlsxColumn("客户名称")]
+    written = write_ledger([["HF001", "", ""]], out, title="回访台账", company="本公司", period_text="2026-11",
+                           columns=cols)
+    assert written.rows == 1
     before = out.read_bytes()
     with pytest.raises(Cancelled):
-        write_visit_ledger(_rows_then_cancel(5, 3), out, company="本公司", period_text="2026-11")
+        write_ledger(_rows_then_cancel(5, 3), out, title="回访台账", company="本公司", period_text="2026-11",
+                     columns=cols)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["回访台账.xlsx"]
     assert out.read_bytes() == before
 

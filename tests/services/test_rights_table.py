@@ -94,7 +94,7 @@ ANY_USER = {
     "visits.load_rules", "visits.load_options", "visits.list_plans",
     "visits.get_plan", "visits.day_counts", "visits.due_summary", "visits.prefill_record", "visits.get_record",
     "visits.overdue_transfers", "visits.list_records", "visits.draft_report", "visits.plan_counts",
-    "visits.rates", "visits.ledger_rows", "visits.independence_on", "handover.unregistered_files",
+    "visits.rates", "visits.independence_on", "handover.unregistered_files",
     "scans.record_attachments", "scans.record_attachment_data",
     "scans.unreturned_forms",
     "classes.class_history",
@@ -296,7 +296,6 @@ NEEDS: dict[str, tuple[tuple[Permission, ...], Call]] = {
                                       lambda c, w: visits.mark_transfer_answered(c, NO, "已处理")),
     "visits.save_report": ((P.EDIT_CUSTOMERS,), lambda c, w: visits.save_report(
         c, visits.draft_report(c, c.user.id, date(2026, 11, 1), date(2026, 11, 24)), "好", "", "")),
-    "visits.export_ledger": ((P.EDIT_CUSTOMERS,), lambda c, w: visits.export_ledger(c, w.tmp / "v.xlsx")),
 }
 
 # --- rights on someone else's record, called with a real one: a complaint handled by the manager, a visit

@@ -20,18 +20,16 @@ from sqlalchemy import func, select
 
 from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.errors import ValidationError
-from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS
 from huifang_desktop.services import ledgers, printing, scans
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.customers import register_customer
 from huifang_desktop.services.errors import PermissionDenied
 from huifang_desktop.services.settings import load_settings, save_settings
-from huifang_desktop.services.visits import VisitRecordDraft, ledger_rows, record_visit
+from huifang_desktop.services.visits import VisitRecordDraft, record_visit
 from huifang_desktop.storage.models import Attachment, AuditLog, ScanPage, VisitRecord, VisitRecordAttachment
 from tests.conftest import BACKEND
 
 pytest.importorskip("zxingcpp")
-SIGNED_FORM = LEDGER_HEADERS.index("签字单")
 _PHONES = itertools.count(13812340001)
 
 
@@ -66,9 +64,10 @@ def _blank_png() -> bytes:
 
 
 def _signed_form(ctx: ServiceContext, number: str) -> str:
-    for row in ledger_rows(ctx):
-        if row[0] == number:
-            return str(row[SIGNED_FORM])
+    for row in ledgers.stream(ctx, ledgers.Ledger.VISITS):
+        cells = ledgers.named(ledgers.Ledger.VISITS, row)
+        if cells["number"] == number:
+            return str(cells["signed_form"])
     raise AssertionError(f"{number} not in the ledger")
 
 

@@ -22,6 +22,7 @@ from huifang_desktop.domain.signoff import (
     signature_hash,
 )
 from huifang_desktop.services import importing, signing, tamper, users
+from huifang_desktop.services import ledgers as lg
 from huifang_desktop.services import review as rv
 from huifang_desktop.services import visits as v
 from huifang_desktop.services.context import ServiceContext, UserInfo
@@ -240,7 +241,8 @@ def test_imported_visit_history_is_its_own_status_and_raises_no_false_alarm(
     assert rows == [("历史导入", None)] * 50
     assert rv.tampered_items(sctx) == []
     assert tamper.verify_all(ctx).ok
-    assert {row[11] for row in v.ledger_rows(cctx)} == {"历史导入"}  # the 回访台账 export's 状态
+    visits = lg.Ledger.VISITS
+    assert {lg.named(visits, row)["state"] for row in lg.stream(cctx, visits)} == {"历史导入"}  # 回访台账 状态
 
 
 def test_audit_rows_record_the_user_state_without_the_password_hash(ctx: ServiceContext, clerk: UserInfo) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.domain.schedule import RuleSet
-from huifang_desktop.services import policy
+from huifang_desktop.services import ledgers, policy
 from huifang_desktop.services import visits as v
 from huifang_desktop.services.context import ServiceContext, UserInfo
 from huifang_desktop.services.customers import register_customer, set_archived
@@ -690,14 +690,16 @@ def test_export_ledger_is_logged_and_refuses_a_missing_folder(ctx: ServiceContex
     v.record_visit(cctx, _draft(c, plan_id=pid))
     v.record_visit(cctx, _draft(c, "未接通", visited_at="2026-11-23 15:00"))  # without a plan
     out = tmp_path / "台账.xlsx"
-    assert v.export_ledger(cctx, out, start=date(2026, 11, 1), end=date(2026, 11, 30)) == 3
+    november = ledgers.LedgerFilter(start=date(2026, 11, 1), end=date(2026, 11, 30))
+    assert ledgers.export(cctx, ledgers.Ledger.VISITS, november, out).rows == 3
     ws = load_workbook(out).active
-    *rows, total = ws.iter_rows(min_row=3, values_only=True)
-    assert total[:2] == ("合计", "共 3 条")
-    assert [(r[0], r[9], r[11]) for r in rows] == [
+    header, *rows, total = ws.iter_rows(min_row=2, values_only=True)
+    assert total[0] == "合计"
+    cells = [dict(zip(header, r, strict=True)) for r in rows]
+    assert [(r["编号"], r["结果"], r["状态"]) for r in cells] == [
         ("HF20261123-001", "未接通", "计划外"), ("HF20261124-001", "成功", "已回访"), (None, None, "待回访")]
     with ctx.sessions() as s:
         log = s.execute(select(AuditLog).where(AuditLog.action == "导出回访台账")).scalar_one()
     assert json.loads(log.new or "{}")["rows"] == 3 and log.username == "xiaowang"
-    with pytest.raises(v.ExportError):
-        v.export_ledger(cctx, tmp_path / "没有的文件夹" / "a.xlsx")
+    with pytest.raises(ledgers.LedgerError):
+        ledgers.export(cctx, ledgers.Ledger.VISITS, ledgers.LedgerFilter(), tmp_path / "没有的文件夹" / "a.xlsx")

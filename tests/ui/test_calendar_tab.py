@@ -319,3 +319,26 @@ def test_a_visited_plan_opens_its_filled_form_and_others_cannot_correct_it(qtbot
     other.record_current()
     assert other.dialog is None and other.preview is not None
     other.preview.close()
+
+
+def test_move_and_cancel_follow_the_plan_rule_a_miss_stands(qtbot, ctx, planned, supervisor):
+    """domain.md §9: past its due day a plan is re-dated or cancelled only by a supervisor — the buttons
+    follow domain.visits.can_change_plan, the rule the service refuses by."""
+    from sqlalchemy import update
+
+    from huifang_desktop.storage.models import VisitPlan
+
+    c, _customer, plan = planned
+    tab = CalendarTab(c)
+    qtbot.addWidget(tab)
+    assert tab.move_button.isEnabled() and tab.cancel_button.isEnabled()  # due today: still the clerk's
+    with ctx.sessions() as s, s.begin():
+        s.execute(update(VisitPlan).where(VisitPlan.id == plan.id).values(due=date(2026, 11, 20)))
+    tab.refresh()
+    assert tab.list_title.text() == "今日待回访 0，逾期 1"
+    assert not tab.move_button.isEnabled() and not tab.cancel_button.isEnabled()
+    assert "只有主管" in tab.move_button.toolTip()
+    boss = CalendarTab(ctx.as_user(supervisor))
+    qtbot.addWidget(boss)
+    assert boss.current_plan().id == plan.id
+    assert boss.move_button.isEnabled() and "须说明原因" in boss.move_button.toolTip()

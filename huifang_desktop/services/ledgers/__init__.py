@@ -11,7 +11,8 @@ what they mean in :func:`choices`):
   The 回访台账 holds two kinds of rows — planned visits (with their record once made) and visits made
   without a plan (计划外) — read as two index-ordered queries merged by date.
 * :func:`totals` — the 合计 row: the row count and the sums of the summed columns, computed in SQL.
-* :func:`stream` — every row in order (a server cursor), for :func:`export` and :func:`print_document`.
+* :func:`stream` — every row in order (a server cursor), for :func:`export` and :func:`print_document`;
+  :func:`named` reads a row's cells by column key.
 * :func:`export` — the ledger as an .xlsx workbook (:mod:`huifang_desktop.exports.ledger_xlsx`): title with
   company and period, frozen header, widths, real dates and numbers, auto-filter, 合计 row and a 说明 sheet
   with the filter and who exported when; progress and cancel for the GUI's worker thread; audited.
@@ -74,7 +75,15 @@ from huifang_desktop.services.ledgers.model import (
     save_options,
 )
 from huifang_desktop.services.ledgers.printed import print_document
-from huifang_desktop.services.ledgers.reading import choices, columns, is_top_secret, page, stream, totals
+from huifang_desktop.services.ledgers.reading import (
+    choices,
+    columns,
+    is_top_secret,
+    named,
+    page,
+    stream,
+    totals,
+)
 from huifang_desktop.services.ledgers.visit_print import (
     DONE_COLUMN,
     LEDGER_NOWRAP,
@@ -122,6 +131,7 @@ __all__ = [
     "ledger_columns",
     "load_options",
     "month_filter",
+    "named",
     "page",
     "period_text",
     "print_document",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from heapq import merge
+from typing import Any
 
 from huifang_desktop.domain.roles import Permission, can
 from huifang_desktop.services.context import ServiceContext
@@ -54,6 +55,12 @@ def _check_export(ctx: ServiceContext, ledger: Ledger, verb: str = "导出") -> 
 
 def columns(ledger: Ledger) -> tuple[LedgerColumn, ...]:
     return _SPECS[ledger].columns
+
+
+def named(ledger: Ledger, row: LedgerRow) -> dict[str, Any]:
+    """The cells of one row of ``ledger`` by column key (``number``, ``state``, ``signed_form`` …): how code
+    that is not a table reads a ledger row, instead of counting positions."""
+    return {c.key: value for c, value in zip(_SPECS[ledger].columns, row.values, strict=True)}
 
 
 def _read_allowed(ctx: ServiceContext, ledger: Ledger) -> None:

@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from huifang_desktop.domain.complaint_rules import sign_refusal
 from huifang_desktop.domain.roles import Permission, Role, can
-from huifang_desktop.domain.signoff import ReviewKind, ReviewRules
+from huifang_desktop.domain.signoff import ReviewKind, ReviewRules, review_actions
 from huifang_desktop.domain.validation import format_phone
 from huifang_desktop.services.audit import entity_history
 from huifang_desktop.services.audit import plain_text as _text
 from huifang_desktop.services.context import ServiceContext
-from huifang_desktop.services.review.model import PENDING, RETURNED, SIGNED, ReviewDetail, load_review_rules
+from huifang_desktop.services.review.model import PENDING, RETURNED, ReviewDetail, load_review_rules
 from huifang_desktop.services.review.rows import (
     _attachments,
     _item,
@@ -113,22 +113,13 @@ def _sign_blocked(ctx: ServiceContext, kind: ReviewKind, row: Any) -> str:
 
 
 def _actions(ctx: ServiceContext, kind: ReviewKind, row: Any, rules: ReviewRules) -> frozenset[str]:
-    status = _status(kind, row)
+    """What the acting person may do with the item (:func:`huifang_desktop.domain.signoff.review_actions`);
+    nothing for the system context, which acts for nobody."""
     me = ctx.user.id or None
-    mine = me is not None and _owner_id(kind, row) == me
-    out: set[str] = set()
-    signer = can(ctx.user.role, Permission.SIGN_OFF) and me is not None
-    if status == PENDING and signer and (rules.allow_self_sign or not mine):
-        out.add("return")
-        if not _sign_blocked(ctx, kind, row):
-            out.add("sign")
-    if status == SIGNED and can(ctx.user.role, Permission.REOPEN) and me is not None:
-        out.add("reopen")
-    if status == RETURNED and (mine or signer):
-        out.add("resubmit")
-        if mine or (signer and kind is not ReviewKind.REPORT):
-            out.add("edit")
-    return frozenset(out)
+    if me is None:
+        return frozenset()
+    return review_actions(ctx.user.role, kind, _status(kind, row), mine=_owner_id(kind, row) == me,
+                          allow_self_sign=rules.allow_self_sign, refusal=_sign_blocked(ctx, kind, row))
 
 
 def detail(ctx: ServiceContext, kind: ReviewKind | str, item_id: int) -> ReviewDetail:

@@ -21,6 +21,7 @@ from huifang_desktop.domain.signoff import (
     check_integrity,
     due_function,
     is_review_overdue,
+    self_review_barred,
 )
 from huifang_desktop.services import signing
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext
@@ -258,7 +259,8 @@ def _last_returns(s: Session, kind: ReviewKind, ids: Sequence[int]) -> dict[int,
 
 
 def _self_check(ctx: ServiceContext, kind: ReviewKind, row: Any, rules: ReviewRules, what: str) -> None:
-    if not rules.allow_self_sign and ctx.user.id and _owner_id(kind, row) == ctx.user.id:
+    mine = bool(ctx.user.id) and _owner_id(kind, row) == ctx.user.id
+    if self_review_barred(mine=mine, allow_self_sign=rules.allow_self_sign):
         raise PermissionDenied(f"不能{what}自己的{kind.short} {row.number}，请由其他主管或经理审阅。")
 
 

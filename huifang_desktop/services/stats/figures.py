@@ -109,6 +109,24 @@ class _RecordCell:
     transfer_late: int  # problems passed on whose answer came (or is still missing) after the deadline
 
 
+@dataclass(slots=True)
+class _Tally:
+    """Plans summed over several :class:`visits.PlanCount` rows (``weighted``: planned × the rule's target)."""
+
+    planned: int = 0
+    done: int = 0
+    on_time: int = 0
+    overdue: int = 0
+    weighted: float = 0.0
+
+    def add(self, c: visit_service.PlanCount, target: float = 1.0) -> None:
+        self.planned += c.planned
+        self.done += c.done
+        self.on_time += c.on_time
+        self.overdue += c.overdue
+        self.weighted += c.planned * target
+
+
 @dataclass(frozen=True, slots=True)
 class _Figures:
     """The raw counts of one period (see above), under the acting user's visibility."""
@@ -120,10 +138,10 @@ class _Figures:
 
 
 def _records_query(ctx: ServiceContext, period: Period, *keys: Any, join_customer: bool = False) -> Any:
-    """Visit records made in the period, counted per ``keys``."""
+    """Visit records made in the period, counted (``n``) per ``keys``."""
     lo, hi = _moments(period)
     scope = customer_scope(ctx)
-    q = (select(*keys, func.count()).select_from(VisitRecord)
+    q = (select(*keys, func.count().label("n")).select_from(VisitRecord)
          .where(VisitRecord.visited_at >= lo, VisitRecord.visited_at < hi))
     if join_customer or scope.limited:
         q = scope.where(q.join(Customer, Customer.id == VisitRecord.customer_id))
@@ -137,18 +155,21 @@ def _figures(ctx: ServiceContext, period: Period, group_by: str | None = None) -
     now = ctx.now()
     extra_cols: list[Any] = []
     if extra == "grade":
-        extra_cols = [Customer.grade]
+        extra_cols = [Customer.grade.label("grade")]
     elif extra == "month":
-        extra_cols = [extract("year", VisitRecord.visited_at), extract("month", VisitRecord.visited_at)]
+        extra_cols = [extract("year", VisitRecord.visited_at).label("year"),
+                      extract("month", VisitRecord.visited_at).label("month")]
+    extra_names = [c.name for c in extra_cols]
     late = case((and_(VisitRecord.transfer_due.is_not(None),
                       or_(VisitRecord.transfer_done_at > VisitRecord.transfer_due,
                           and_(VisitRecord.transfer_done_at.is_(None), VisitRecord.transfer_due < now))), 1),
                 else_=0)
     keys = [VisitRecord.visitor_id, VisitRecord.visit_type, VisitRecord.result, VisitRecord.satisfaction, *extra_cols]
-    q = _records_query(ctx, period, *keys, join_customer=extra == "grade").add_columns(func.sum(late))
-    n = len(keys)
+    q = _records_query(ctx, period, *keys, join_customer=extra == "grade").add_columns(
+        func.sum(late).label("late"))
     with ctx.sessions() as s:
-        records = tuple(_RecordCell(r[0], r[1], r[2], r[3] or "", tuple(r[4:n]), int(r[n]), int(r[n + 1] or 0))
+        records = tuple(_RecordCell(r.visitor_id, r.visit_type, r.result, r.satisfaction or "",
+                                    tuple(getattr(r, name) for name in extra_names), int(r.n), int(r.late or 0))
                         for r in s.execute(q))
     return _Figures(period, extra, tuple(plans), records)
 
@@ -214,7 +235,8 @@ def _group_key(group_by: str, people: _People, uid: int | None, visit_type: str,
         return visit_type
     if group_by == "month":
         return _month_key(*extra)
-    return str(extra[0] or "")  # grade
+    (grade,) = extra
+    return str(grade or "")
 
 
 def _group_order(group_by: str, rows: list[GroupRow]) -> list[GroupRow]:
@@ -228,15 +250,11 @@ def _group_order(group_by: str, rows: list[GroupRow]) -> list[GroupRow]:
 
 def _groups(fig: _Figures, group_by: str, people: _People, targets: Mapping[str, float],
             scale: SatisfactionScale) -> list[GroupRow]:
-    plans: dict[str, list[float]] = {}
+    plans: dict[str, _Tally] = {}
     for c in fig.plans:  # key: (owner, type, extra…)
-        key = _group_key(group_by, people, c.key[0], c.key[1], c.key[2:])
-        a = plans.setdefault(key, [0, 0, 0, 0, 0.0])
-        a[0] += c.planned
-        a[1] += c.done
-        a[2] += c.on_time
-        a[3] += c.overdue
-        a[4] += c.planned * targets.get(c.rule_key, 1.0)
+        owner, visit_type, *extra = c.key
+        key = _group_key(group_by, people, owner, visit_type, tuple(extra))
+        plans.setdefault(key, _Tally()).add(c, targets.get(c.rule_key, 1.0))
     records: dict[str, dict[str, int]] = {}
     for r in fig.records:
         key = _group_key(group_by, people, r.visitor_id, r.visit_type, r.extra)
@@ -244,11 +262,11 @@ def _groups(fig: _Figures, group_by: str, people: _People, targets: Mapping[str,
         bucket[r.satisfaction] = bucket.get(r.satisfaction, 0) + r.count
     out = []
     for key in set(plans) | set(records):
-        planned, done, on_time, overdue, weighted = plans.get(key, [0, 0, 0, 0, 0.0])
+        t = plans.get(key, _Tally())
         sat = records.get(key, {})
-        out.append(GroupRow(key, int(planned), int(done), int(on_time), int(overdue),
-                            Rate(int(done), int(planned), weighted / planned if planned else None),
-                            Rate(int(on_time), int(planned)), sum(sat.values()),
+        out.append(GroupRow(key, t.planned, t.done, t.on_time, t.overdue,
+                            Rate(t.done, t.planned, t.weighted / t.planned if t.planned else None),
+                            Rate(t.on_time, t.planned), sum(sat.values()),
                             summarize_satisfaction({k: n for k, n in sat.items() if k}, scale)))
     return _group_order(group_by, out)
 
@@ -268,18 +286,15 @@ def _rules(ctx: ServiceContext, fig: _Figures) -> list[RuleRow]:
     by_key = {r.key: r for r in rules.rules}
     names = visit_service.rule_names(rules)
     order = {r.key: i for i, r in enumerate(rules.rules)}
-    acc: dict[str, list[int]] = {}
+    acc: dict[str, _Tally] = {}
     for c in fig.plans:
-        a = acc.setdefault(c.rule_key, [0, 0, 0, 0])
-        a[0] += c.planned
-        a[1] += c.done
-        a[2] += c.on_time
-        a[3] += c.overdue
+        acc.setdefault(c.rule_key, _Tally()).add(c)
     out = []
-    for key, (planned, done, on_time, overdue) in acc.items():
+    for key, t in acc.items():
         rule = by_key.get(key)
-        out.append(RuleRow(key, names.get(key, key), rule.sample_rate if rule else None, planned, done, on_time,
-                           overdue, Rate(done, planned, rule.target_rate if rule else 1.0), Rate(on_time, planned)))
+        out.append(RuleRow(key, names.get(key, key), rule.sample_rate if rule else None, t.planned, t.done,
+                           t.on_time, t.overdue, Rate(t.done, t.planned, rule.target_rate if rule else 1.0),
+                           Rate(t.on_time, t.planned)))
     return sorted(out, key=lambda x: (order.get(x.key, -1), x.name))  # built-in (例行, 技术…) first
 
 
@@ -318,14 +333,15 @@ def complaint_figures(ctx: ServiceContext, period: Period, options: StatsOptions
     cond = complaint_visibility(ctx)
     if cond is not None:
         base.append(cond)
-    q = (select(Complaint.category, Complaint.severity, Complaint.state, func.count(),
-                func.sum(case((Complaint.occurrences > 1, 1), else_=0)),
-                func.sum(Complaint.occurrences - 1),
-                func.sum(case((Complaint.linked_to_id.is_not(None), 1), else_=0)),
-                func.sum(case((Complaint.escalation_level > 0, 1), else_=0)),
-                func.sum(case((and_(Complaint.state.in_(_OPEN), Complaint.deadline < now), 1), else_=0)),
-                func.count(Complaint.handled_at), func.sum(handling),
-                func.count(Complaint.closed_at), func.sum(closing))
+    q = (select(Complaint.category, Complaint.severity, Complaint.state, func.count().label("n"),
+                func.sum(case((Complaint.occurrences > 1, 1), else_=0)).label("repeated"),
+                func.sum(Complaint.occurrences - 1).label("repeat_reports"),
+                func.sum(case((Complaint.linked_to_id.is_not(None), 1), else_=0)).label("reopened"),
+                func.sum(case((Complaint.escalation_level > 0, 1), else_=0)).label("escalated"),
+                func.sum(case((and_(Complaint.state.in_(_OPEN), Complaint.deadline < now), 1),
+                              else_=0)).label("overdue_open"),
+                func.count(Complaint.handled_at).label("handled_n"), func.sum(handling).label("handled_days"),
+                func.count(Complaint.closed_at).label("closed_n"), func.sum(closing).label("closed_days"))
          .where(*base).group_by(Complaint.category, Complaint.severity, Complaint.state))
     sat_q = (select(Complaint.satisfaction, func.count()).where(*base, Complaint.satisfaction != "")
              .group_by(Complaint.satisfaction))
@@ -335,20 +351,20 @@ def complaint_figures(ctx: ServiceContext, period: Period, options: StatsOptions
     cat: dict[str, int] = {}
     sev: dict[str, int] = {}
     state: dict[str, int] = {}
-    totals = [0] * 6
-    handled_n = closed_n = 0
+    counts = dict.fromkeys(("repeated", "repeat_reports", "reopened", "escalated", "overdue_open",
+                            "handled_n", "closed_n"), 0)
     handled_days = closed_days = 0.0
     for r in rows:
-        n = int(r[3])
-        cat[r[0] or "未分类"] = cat.get(r[0] or "未分类", 0) + n
-        sev[r[1]] = sev.get(r[1], 0) + n
-        state[r[2]] = state.get(r[2], 0) + n
-        for i in range(5):
-            totals[i] += int(r[4 + i] or 0)
-        handled_n += int(r[9] or 0)
-        handled_days += float(r[10] or 0.0)
-        closed_n += int(r[11] or 0)
-        closed_days += float(r[12] or 0.0)
+        n = int(r.n)
+        category = r.category or "未分类"
+        cat[category] = cat.get(category, 0) + n
+        sev[r.severity] = sev.get(r.severity, 0) + n
+        state[r.state] = state.get(r.state, 0) + n
+        for key in counts:
+            counts[key] += int(getattr(r, key) or 0)
+        handled_days += float(r.handled_days or 0.0)
+        closed_days += float(r.closed_days or 0.0)
+    handled_n, closed_n = counts["handled_n"], counts["closed_n"]
     received = sum(state.values())
     excluded = sum(n for k, n in state.items() if k in options.excluded_states)
     handled = sum(n for k, n in state.items() if k in options.handled_states)
@@ -363,8 +379,8 @@ def complaint_figures(ctx: ServiceContext, period: Period, options: StatsOptions
         handling_rate=Rate(handled, counted, options.handling_rate_target), closing_rate=Rate(closed, counted),
         avg_handling_days=handled_days / handled_n if handled_n else None,
         avg_closing_days=closed_days / closed_n if closed_n else None,
-        repeated=totals[0], repeat_reports=totals[1], reopened=totals[2], escalated=totals[3],
-        overdue_open=totals[4], satisfaction=summarize_satisfaction(sat, scale))
+        repeated=counts["repeated"], repeat_reports=counts["repeat_reports"], reopened=counts["reopened"],
+        escalated=counts["escalated"], overdue_open=counts["overdue_open"], satisfaction=summarize_satisfaction(sat, scale))
 
 
 def _policy_categories(ctx: ServiceContext) -> tuple[str, ...]:

@@ -25,17 +25,15 @@ satisfaction scale and the work calendar are office-wide policy (:mod:`huifang_d
 
 Modules, by workflow: :mod:`.options` (settings keys, states, rules and options), :mod:`.rows` (what the
 services take and return), :mod:`.planning` (catch-up, triggers), :mod:`.plans` (the calendar's views and
-edits), :mod:`.records` (the 回访记录表), :mod:`.reports` (the 回访报告表), :mod:`.rates` (回访率),
-:mod:`.ledger_export` (the 回访台账 file). This package imports no other workflow: the steps that cross
-into one (a purchase plans visits, a closing visit settles its complaint) are called from
-:mod:`huifang_desktop.services.workflow`.
+edits), :mod:`.records` (the 回访记录表), :mod:`.reports` (the 回访报告表), :mod:`.rates` (回访率).
+The 回访台账 (tab, file and print) is :mod:`huifang_desktop.services.ledgers`' one definition. This package
+imports no other workflow: the steps that cross into one (a purchase plans visits, a closing visit settles
+its complaint) are called from :mod:`huifang_desktop.services.workflow`.
 """
 
 from __future__ import annotations
 
-from huifang_desktop.exports.visits_xlsx import LEDGER_HEADERS
 from huifang_desktop.services.visits.followups import close_chain
-from huifang_desktop.services.visits.ledger_export import export_ledger, ledger_rows
 from huifang_desktop.services.visits.options import (
     BIRTHDAY_RULE,
     INDEPENDENT_KEY,
@@ -108,7 +106,6 @@ __all__ = [
     "BIRTHDAY_RULE",
     "INDEPENDENT_KEY",
     "LAST_CATCH_UP_KEY",
-    "LEDGER_HEADERS",
     "MANUAL_RULE",
     "OPTIONS_KEY",
     "PAGE_SIZE",
@@ -145,11 +142,9 @@ __all__ = [
     "day_counts",
     "draft_report",
     "due_summary",
-    "export_ledger",
     "get_plan",
     "get_record",
     "independence_on",
-    "ledger_rows",
     "list_plans",
     "list_records",
     "load_options",

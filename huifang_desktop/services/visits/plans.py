@@ -11,10 +11,19 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
-from huifang_desktop.domain.roles import Permission, can
+from huifang_desktop.domain.roles import Permission
 from huifang_desktop.domain.signoff import require_reason
 from huifang_desktop.domain.validation import already, format_phone, parse_date
-from huifang_desktop.domain.visits import OVERDUE, VisitMethod, VisitType, cancel_reason, display_state
+from huifang_desktop.domain.visits import (
+    OVERDUE,
+    VisitMethod,
+    VisitType,
+    cancel_reason,
+    change_needs_supervisor,
+    display_state,
+    may_change_after_due,
+    may_change_others_plans,
+)
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit
 from huifang_desktop.services.errors import ConflictError, NotFound, PermissionDenied
 from huifang_desktop.services.policy import check_visible, customer_scope, work_calendar
@@ -150,7 +159,7 @@ def due_summary(ctx: ServiceContext, today: date | None = None, owner_id: int | 
 
 def _check_plan_rights(ctx: ServiceContext, owner_id: int | None, what: str) -> None:
     ctx.require(Permission.EDIT_CUSTOMERS, what)
-    if ctx.user.id and not can(ctx.user.role, Permission.REASSIGN) and owner_id not in (None, ctx.user.id):
+    if ctx.user.id and not may_change_others_plans(ctx.user.role) and owner_id not in (None, ctx.user.id):
         raise PermissionDenied(f"只能{what}自己负责的回访计划，其他人的计划请主管处理。")
 
 
@@ -160,9 +169,9 @@ def _check_due_rights(ctx: ServiceContext, plan: VisitPlan, what: str, reason: s
     can still be made that day); once the due day has passed only a supervisor may (``EDIT_OVERDUE_PLANS``),
     with a reason (returned, for the audit). A confirmed month's 考核 is frozen, so this never removes a charge
     from it."""
-    if ctx.today() <= plan.due or ctx.user is SYSTEM_USER:
+    if not change_needs_supervisor(plan.due, ctx.today()) or ctx.user is SYSTEM_USER:
         return reason.strip()
-    if not ctx.may(Permission.EDIT_OVERDUE_PLANS):
+    if not may_change_after_due(ctx.user.role):
         raise PermissionDenied(f"该回访计划已过期（应于 {plan.due:%Y-%m-%d} 完成），只有主管才能{what}；"
                                "未按期回访照常计入考核。")
     return require_reason(reason, f"{what}原因")

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from huifang_desktop.domain.roles import Permission, can
+from huifang_desktop.domain.visits import can_change_plan, change_needs_supervisor
 from huifang_desktop.services import policy
 from huifang_desktop.services import printing as printing_service
 from huifang_desktop.services import users as user_service
@@ -54,15 +55,29 @@ class CalendarTab(QWidget):
         self.anchor = self.today  # the day the view is built around
         self.selected: date | None = None  # a day picked in the grid; None: today + overdue
         self.mode = MONTH
+        self.preview: PrintPreviewDialog | None = None
+        self.dialog: QDialog | None = None  # a returned record being corrected (open(), not exec())
+        self.print_task: ProgressTask | None = None
+        self._build_ui()
+        self._connect()
+        self.refresh()
 
+    # --- layout (widgets only; the behaviour is wired in _connect) -------------------------------------
+    def _build_ui(self) -> None:
+        view_box = self._build_controls()
+        self._build_views()
+        self._lay_out(view_box)
+
+    def _build_controls(self) -> QHBoxLayout:
+        """The scope, the month / week / day switch, the period arrows and the labels above the grid."""
         self.scope = QComboBox()
         self.scope.setObjectName("scope")
         self.scope.addItem(self.tr("我的回访"), SCOPE_MINE)
         self.scope.addItem(self.tr("全组"), SCOPE_TEAM)
-        for u in user_service.clerks(ctx):
-            if u.id != ctx.user.id:
+        for u in user_service.clerks(self.ctx):
+            if u.id != self.ctx.user.id:
                 self.scope.addItem(u.display_name, u.id)
-        if can(ctx.user.role, Permission.WORK_FOR_OTHERS):  # supervisors and managers start on the team
+        if can(self.ctx.user.role, Permission.WORK_FOR_OTHERS):  # supervisors and managers start on the team
             self.scope.setCurrentIndex(1)
         self.views = QButtonGroup(self)
         view_box = QHBoxLayout()
@@ -86,6 +101,10 @@ class CalendarTab(QWidget):
         self.notice.setStyleSheet("color: #d46b08;")
         self.calendar_note.setStyleSheet("color: #8c8c8c;")
 
+        return view_box
+
+    def _build_views(self) -> None:
+        """The day grid, the plan list and the buttons under it."""
         self.grid_model = DayGridModel(self)
         self.grid = QTableView()
         self.grid.setObjectName("dayGrid")
@@ -119,10 +138,8 @@ class CalendarTab(QWidget):
                                                    "已回访的计划打印填好的记录"))
         self.print_day_button = QPushButton(self.tr("批量打印当日计划…"))
         self.print_day_button.setToolTip(self.tr("所选日期（未选则今天）的每个回访计划一份回访记录表，合成一个 PDF"))
-        self.preview: PrintPreviewDialog | None = None
-        self.dialog: QDialog | None = None  # a returned record being corrected (open(), not exec())
-        self.print_task: ProgressTask | None = None
 
+    def _lay_out(self, view_box: QHBoxLayout) -> None:
         top = QHBoxLayout()
         top.addWidget(self.scope)
         top.addLayout(view_box)
@@ -155,6 +172,8 @@ class CalendarTab(QWidget):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.calendar_note)
 
+    # --- behaviour ---------------------------------------------------------------------------------------
+    def _connect(self) -> None:
         self.scope.currentIndexChanged.connect(self.refresh)
         self.views.buttonClicked.connect(lambda b: self.set_mode(b.property("mode")))
         self.prev_button.clicked.connect(lambda: self.step(-1))
@@ -174,7 +193,22 @@ class CalendarTab(QWidget):
         enter.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         enter.triggered.connect(self.record_current)
         self.list.addAction(enter)
-        self.refresh()
+        self.list.selectionModel().selectionChanged.connect(lambda *_a: self._update_actions())
+
+    def _update_actions(self) -> None:
+        """改期 and 取消计划 only for a plan the user may change (domain.visits.can_change_plan: pending, their
+        own or they may reassign, and past its due day only for who may edit overdue plans — a miss stands)."""
+        plan = self.current_plan()
+        may = plan is not None and can_change_plan(
+            self.ctx.user.role, plan.state, plan.due, self.today,
+            own=plan.owner_id in (None, self.ctx.user.id))
+        note = ""
+        if plan is not None and plan.state == "待回访" and change_needs_supervisor(plan.due, self.today):
+            note = (self.tr("计划已过期：改期或取消须说明原因，未按期回访照常计入考核") if may else
+                    self.tr("计划已过期：只有主管才能改期或取消，未按期回访照常计入考核"))
+        for button in (self.move_button, self.cancel_button):
+            button.setEnabled(may)
+            button.setToolTip(note)
 
     # --- scope and period -----------------------------------------------------------------------------
     def _owner_and_team(self) -> tuple[int | None, bool]:
@@ -270,6 +304,7 @@ class CalendarTab(QWidget):
         self.plans.set_rows(rows)
         if rows:
             self.list.selectRow(0)
+        self._update_actions()
 
     def _show_calendar_coverage(self, first: date, last: date) -> None:
         """The years the calendar knows; in orange the years without data that planning, a deadline or the

@@ -40,8 +40,15 @@ class CustomersTab(QWidget):
     def __init__(self, ctx: ServiceContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        settings = load_settings(ctx)
+        self._build_filters()
+        self._build_table()
+        self._lay_out()
+        self._connect()
+        self.apply_filter()
 
+    def _build_filters(self) -> None:
+        """The search, the grade / category / status / owner filters and the action buttons."""
+        settings = load_settings(self.ctx)
         self.search = QLineEdit()
         self.search.setObjectName("customerSearch")
         self.search.setPlaceholderText(self.tr("搜索：名称、客户编号、电话或拼音首字母（如 zs）  Ctrl+F"))
@@ -51,20 +58,22 @@ class CustomersTab(QWidget):
         self.status = self._combo(self.tr("全部状态"), list(CUSTOMER_STATUSES))
         self.owner = QComboBox()
         self.owner.addItem(self.tr("全部负责人"), None)
-        for u in user_service.clerks(ctx):
+        for u in user_service.clerks(self.ctx):
             self.owner.addItem(u.display_name, u.id)
         self.archived = QCheckBox(self.tr("含已归档"))
-
         self.new_button = QPushButton(self.tr("新建(&N)"))
         self.open_button = QPushButton(self.tr("打开"))
         self.archive_button = QPushButton(self.tr("归档"))
         self.reassign_button = QPushButton(self.tr("批量移交…"))
-        self.reassign_button.setVisible(can(ctx.user.role, Permission.REASSIGN))
-        editable = can(ctx.user.role, Permission.EDIT_CUSTOMERS)
+        self.reassign_button.setVisible(can(self.ctx.user.role, Permission.REASSIGN))
+        editable = can(self.ctx.user.role, Permission.EDIT_CUSTOMERS)
         self.new_button.setEnabled(editable)
         self.archive_button.setEnabled(editable)
 
-        self.model = CustomerTableModel(ctx, parent=self)
+    def _build_table(self) -> None:
+        """The customer table, its count, and the panel shown when a search finds nothing."""
+        editable = can(self.ctx.user.role, Permission.EDIT_CUSTOMERS)
+        self.model = CustomerTableModel(self.ctx, parent=self)
         self.table = record_table(self.model, "customerTable")
         self.table.setSortingEnabled(True)
         self.table.horizontalHeader().setSortIndicator(CustomerTableModel.COL_CODE, Qt.SortOrder.AscendingOrder)
@@ -79,7 +88,6 @@ class CustomersTab(QWidget):
         self.empty_new_button = QPushButton(self.tr("新建客户档案"))
         self.empty_new_button.setObjectName("customerSearchNew")
         self.empty_new_button.setEnabled(editable)
-        self.empty_new_button.clicked.connect(self.new_from_search)
         self.empty_panel = QWidget()
         empty_layout = QHBoxLayout(self.empty_panel)
         empty_layout.setContentsMargins(0, 0, 0, 0)
@@ -88,6 +96,8 @@ class CustomersTab(QWidget):
         empty_layout.addStretch(1)
         self.empty_panel.setVisible(False)
 
+    def _lay_out(self) -> None:
+        """Filters above, the table (or the empty-search panel), the buttons below."""
         filters = QHBoxLayout()
         filters.addWidget(self.search, 3)
         for w in (self.grade, self.category, self.status, self.owner, self.archived):
@@ -103,6 +113,8 @@ class CustomersTab(QWidget):
         layout.addWidget(self.empty_panel)
         layout.addLayout(buttons)
 
+    def _connect(self) -> None:
+        """The behaviour: the search (delayed), filters, buttons, Enter / double-click, Ctrl+F."""
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SEARCH_DELAY_MS)
@@ -116,6 +128,7 @@ class CustomersTab(QWidget):
         self.open_button.clicked.connect(self.open_current)
         self.archive_button.clicked.connect(self.archive_current)
         self.reassign_button.clicked.connect(self.reassign)
+        self.empty_new_button.clicked.connect(self.new_from_search)
         # ``activated`` is a double-click or Enter on the row (Qt emits it for both); connecting
         # ``doubleClicked`` as well opened the file a second time.
         self.table.activated.connect(lambda _i: self.open_current())
@@ -126,7 +139,6 @@ class CustomersTab(QWidget):
         open_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         open_action.triggered.connect(self.open_current)
         self.table.addAction(open_action)
-        self.apply_filter()
 
     def _combo(self, all_label: str, values: list[str]) -> QComboBox:
         combo = QComboBox()

@@ -79,8 +79,15 @@ class LedgersTab(QWidget):
         self.dialog: ServiceRecordDialog | None = None
         self.ask_export_path = self._ask_export_path  # tests replace these two (no modal dialogs in tests)
         self.ask_filter_name = self._ask_filter_name
+        self._build_picker()
+        self._build_filter_bar()
+        self._build_table()
+        self._lay_out()
+        self._connect()
+        self.show_ledger(self.ledger)
 
-        # --- ledger picker ------------------------------------------------------------------------------
+    def _build_picker(self) -> None:
+        """The list of the five ledgers (Ctrl+1 … Ctrl+5)."""
         self.picker = QListWidget()
         self.picker.setObjectName("ledgerPicker")
         for n, ledger in enumerate(Ledger, start=1):
@@ -92,7 +99,8 @@ class LedgersTab(QWidget):
         self.picker.setStyleSheet("QListWidget::item { padding: 6px 4px; }")
         self.picker.setCurrentRow(0)
 
-        # --- filter bar ---------------------------------------------------------------------------------
+    def _build_filter_bar(self) -> None:
+        """The search, date range, owner / state / kind / grade, saved filters and the tool buttons."""
         self.search = QLineEdit()
         self.search.setObjectName("ledgerSearch")
         self.search.setClearButtonEnabled(True)
@@ -133,8 +141,9 @@ class LedgersTab(QWidget):
         self.refresh_button = QPushButton(self.tr("刷新"))
         self.refresh_button.setToolTip(self.tr("重新读取（F5）"))
 
-        # --- table and 合计 row --------------------------------------------------------------------------
-        self.model = LedgerTableModel(ctx, parent=self)
+    def _build_table(self) -> None:
+        """The ledger table and, under it, the 合计 row and the summary line."""
+        self.model = LedgerTableModel(self.ctx, parent=self)
         self.table = record_table(self.model, "ledgerTable")
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -162,7 +171,8 @@ class LedgersTab(QWidget):
         self.notice.setObjectName("ledgerNotice")
         self.notice.setWordWrap(True)
 
-        # --- layout -------------------------------------------------------------------------------------
+    def _lay_out(self) -> None:
+        """Places the widgets: the picker on the left, filters, tools, table and 合计 on the right."""
         filters = QHBoxLayout()
         filters.addWidget(self.search, 3)
         filters.addWidget(self.date_label)
@@ -202,7 +212,8 @@ class LedgersTab(QWidget):
         layout.addWidget(self.picker)
         layout.addLayout(right, 1)
 
-        # --- signals and keys ----------------------------------------------------------------------------
+    def _connect(self) -> None:
+        """The behaviour: filter edits, buttons, header clicks, the 合计 row following the table, keys."""
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SEARCH_DELAY_MS)
@@ -224,6 +235,7 @@ class LedgersTab(QWidget):
         self.export_button.clicked.connect(self.export)
         self.print_button.clicked.connect(self.print_ledger)
         self.refresh_button.clicked.connect(self.refresh)
+        header = self.table.horizontalHeader()
         header.sectionClicked.connect(self._header_clicked)
         header.sectionResized.connect(lambda i, _old, new: self.totals_view.setColumnWidth(i, new))
         header.sectionMoved.connect(lambda *_: self._sync_totals_layout())
@@ -247,8 +259,6 @@ class LedgersTab(QWidget):
         edit_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         edit_action.triggered.connect(self.edit_current)
         self.table.addAction(edit_action)
-
-        self.show_ledger(self.ledger)
 
     # --- helpers -------------------------------------------------------------------------------------
     def _say(self, text: str, style: str = "") -> None:

@@ -87,17 +87,24 @@ class ReviewPage(QWidget):
         self.scan_cursor: review_service.ScanCursor | None = None
         self.scan_timer = QTimer(self)
         self.scan_timer.setSingleShot(True)
-        self.scan_timer.timeout.connect(self._scan_step)
         self.dialog: Any = None  # the correction dialog, while open
         self.password_dialog: Any = None  # 签字确认, while open
         self._key: signing.UnlockedKey | None = None  # the signing key, unlocked once, in memory only
         self._loaded = False
+        self._build_queue()
+        self._build_item()
+        self._lay_out()
+        self._connect()
+        self._show(None)
+        self._checks_changed(0)
 
+    def _build_queue(self) -> None:
+        """The mode (待审阅 / 已签字 / 已退回 / 我的退回), the summary, the queue tree and its buttons."""
         self.mode = QComboBox()
         self.mode.setObjectName("reviewMode")
         if self.signer:
             self.mode.addItem(self.tr("待审阅"), PENDING_MODE)
-            rules = review_service.load_review_rules(ctx)
+            rules = review_service.load_review_rules(self.ctx)
             self.mode.addItem(self.tr("已签字（近 {0} 天）").format(rules.signed_days), SIGNED_MODE)
             self.mode.addItem(self.tr("已退回（等待修改）"), RETURNED_MODE)
         self.mode.addItem(self.tr("我的退回"), MINE_MODE)
@@ -129,6 +136,8 @@ class ReviewPage(QWidget):
         self.batch_button.setToolTip(self.tr("签署已勾选的回访记录：每一份须先打开阅读，再按空格勾选（Ctrl+B）"))
         self.reload_button = QPushButton(self.tr("刷新 (F5)"))
 
+    def _build_item(self) -> None:
+        """The item being read: heading, warning, the form, 指导意见 and the sign-off buttons."""
         self.head = QLabel()
         self.head.setObjectName("itemHead")
         self.head.setWordWrap(True)
@@ -156,6 +165,8 @@ class ReviewPage(QWidget):
         self.edit_button = QPushButton(self.tr("修改… (Alt+E)"))
         self.resubmit_button = QPushButton(self.tr("重新提交 (Alt+R)"))
 
+    def _lay_out(self) -> None:
+        """The queue on the left, the item on the right (a splitter); Tab from the queue goes to 指导意见."""
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -203,6 +214,9 @@ class ReviewPage(QWidget):
         for first, second in pairwise(order):  # Tab from the queue goes to 指导意见
             QWidget.setTabOrder(first, second)
 
+    def _connect(self) -> None:
+        """The behaviour: the mode, the queue's scrolling and selection, the buttons and their keys."""
+        self.scan_timer.timeout.connect(self._scan_step)
         self.mode.currentIndexChanged.connect(lambda _i: self.reload())
         self.tree.verticalScrollBar().valueChanged.connect(self._scrolled)
         self.tree.expanded.connect(self._opened)
@@ -227,8 +241,6 @@ class ReviewPage(QWidget):
                 shortcut = QShortcut(key, self)
                 shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
                 shortcut.activated.connect(slot)
-        self._show(None)
-        self._checks_changed(0)
 
     # --- loading ---------------------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:
