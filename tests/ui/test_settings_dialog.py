@@ -370,6 +370,33 @@ def test_settings_dialog_assessment_table_is_read_only_for_a_supervisor(qtbot, c
     assert load_assessment_rules(ctx).rule(EventKind.MISSED_VISIT).amount == 50
 
 
+@pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen platform
+def test_settings_dialog_manager_edits_the_graded_kinds(qtbot, ctx, manager, open_dialog):
+    """002 制度9: the graded kinds (name, amount range, points) are the manager's to add, change and remove."""
+    from huifang_desktop.services.stats import load_assessment_rules
+
+    dialog = open_dialog(manager)
+    page = dialog.assessment_page
+    dialog.show_page(page)
+    editor = page.graded
+    assert editor.table.rowCount() == 4 and editor.table.cellWidget(0, 0).text() == "服务态度不佳、效率低下"
+    editor.table.selectRow(3)  # 隐瞒投诉、延误处理
+    editor.remove_kind()
+    editor.add_kind()
+    name, low, high, points = (editor.table.cellWidget(3, col) for col in range(4))
+    low.setValue(500)
+    high.setValue(400)
+    assert not dialog.apply()  # an empty name and the highest below the lowest are refused
+    assert "最高金额不能低于最低金额" in dialog.message.text() or "名称" in dialog.message.text()
+    name.setText("泄露客户资料")
+    high.setValue(800)
+    points.setValue(3)
+    assert dialog.apply()
+    graded = load_assessment_rules(ctx).graded
+    assert [(g.key, g.label, g.min_amount, g.max_amount, g.points) for g in graded[2:]] == [
+        ("denied_complaint", "对投诉事实拒不承认", 300, 300, 10), ("graded_1", "泄露客户资料", 500, 800, 3)]
+
+
 def test_main_window_tools_menu_opens_the_settings_dialog(qtbot, ctx, supervisor, tmp_path):
     window = MainWindow(ctx.as_user(supervisor), AppPaths(tmp_path))
     qtbot.addWidget(window)
