@@ -236,6 +236,25 @@ def test_settings_dialog_table_checkbox_switches_a_rule_off(qtbot, ctx, manager,
     assert (rule.enabled, rule.sample_rate) == (False, 0.8)
 
 
+def test_settings_dialog_office_page_sets_how_the_class_is_computed(qtbot, ctx, admin, open_dialog):
+    """Issue 19 item 2: the class period (rolling 12 months / calendar year), the scheme (ABCD by volume,
+    001; VIP by value rank, 004) and the VIP share are set in 设置 → 办公."""
+    dialog = open_dialog(admin)
+    office = dialog.office_page
+    assert (office.grading_period.currentData(), office.class_scheme.currentData(),
+            office.vip_share_percent.value()) == ("rolling", "ABCD", 20)  # the defaults
+    assert not office.vip_share_percent.isEnabled() and office.grade_a.isEnabled()
+    office.grading_period.setCurrentIndex(office.grading_period.findData("calendar"))
+    office.class_scheme.setCurrentIndex(office.class_scheme.findData("VIP"))
+    assert office.vip_share_percent.isEnabled() and not office.grade_a.isEnabled()
+    office.vip_share_percent.setValue(15)
+    assert dialog.apply()
+    saved = load_settings(ctx)
+    assert (saved.grading_period, saved.class_scheme, saved.vip_share_percent) == ("calendar", "VIP", 15)
+    again = open_dialog(admin)
+    assert again.office_page.class_scheme.currentData() == "VIP" and again.office_page.vip_share_percent.value() == 15
+
+
 def test_settings_dialog_office_page_round_trip(qtbot, ctx, admin, open_dialog):
     dialog = open_dialog(admin)
     office = dialog.office_page
