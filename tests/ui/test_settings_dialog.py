@@ -139,9 +139,30 @@ def test_settings_dialog_names_window_routine_and_follow_up_errors(qtbot, ctx, s
     page.follow_window.earliest.setValue(5)  # follow-up window 5–3 days
     assert not dialog.apply()
     assert "再次回访的回访时限" in dialog.message.text()
-    assert page.sections.currentIndex() == 2
+    assert page.sections.tabText(page.sections.currentIndex()) == "再次回访"
     assert page.follow_window.styleSheet() == ERROR_STYLE and page.routine_table.styleSheet() == ""
     assert get_value(ctx, visit_service.RULES_KEY) is None
+
+
+def test_settings_dialog_rules_page_edits_what_counts_for_a_routine_plan(qtbot, ctx, supervisor, open_dialog):
+    """Issue 19 item 1 (001 §3.2): by default only 例行 completes a routine plan and 技术 a technical one; the
+    office may change it in 设置 → 回访规则 → 计入哪些计划, and the other sections keep it when saved."""
+    from PySide6.QtCore import Qt
+
+    dialog = open_dialog(supervisor)
+    editor = dialog.rules_page.satisfies
+    assert editor.value() == {"例行": ["routine"], "技术": ["technical"]}
+    editor.checkbox("技术", "routine").setCheckState(Qt.CheckState.Checked)
+    assert dialog.apply()
+    assert dict(visit_service.load_rules(ctx).satisfies) == {"例行": ("routine",), "技术": ("routine", "technical")}
+    again = open_dialog(supervisor)
+    assert again.rules_page.satisfies.value() == {"例行": ["routine"], "技术": ["routine", "technical"]}
+    again.rules_page.horizon_months.setValue(12)  # another section's edit keeps what counts
+    assert again.apply()
+    assert dict(visit_service.load_rules(ctx).satisfies)["技术"] == ("routine", "technical")
+    clerk_view = open_dialog(supervisor)
+    clerk_view.rules_page.set_read_only(True)
+    assert not clerk_view.rules_page.satisfies.checkbox("节日", "routine").flags() & Qt.ItemFlag.ItemIsUserCheckable
 
 
 def test_settings_dialog_is_read_only_for_a_clerk(qtbot, ctx, clerk, open_dialog):
