@@ -28,7 +28,6 @@ from huifang_desktop.domain.signoff import (
     Integrity,
     SignOff,
     StoredSignature,
-    require_reason,
     sign_message,
     signature_hash,
 )

@@ -25,7 +25,7 @@ class SatisfiesEditor(QWidget):
                                               self.tr("算作完成技术回访计划")])
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setStretchLastSection(False)
         for row, vtype in enumerate(self.types):
             name = QTableWidgetItem(vtype)
             name.setFlags(Qt.ItemFlag.ItemIsEnabled)
