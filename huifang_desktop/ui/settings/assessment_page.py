@@ -139,7 +139,7 @@ class GradedKindsEditor(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in range(1, len(GRADED_COLUMNS)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setMinimumHeight(150)
+        self.table.setMinimumHeight(80)
         self.add_button = QPushButton(self.tr("添加项目"))
         self.add_button.clicked.connect(self.add_kind)
         self.remove_button = QPushButton(self.tr("删除所选项目"))
@@ -264,16 +264,18 @@ class AssessmentPage(SettingsPage):
         opts.setColumnStretch(2, 1)
         self.graded = GradedKindsEditor()
         self.graded.changed.connect(self.content_changed.emit)
-        graded_box = QGroupBox(self.tr("经理登记的考核项目（制度9：在“统计 → 考核”中用“登记考核”对某人登记，须写原因）"))
+        graded_box = QGroupBox(self.tr("经理登记的考核项目（制度9；在“统计 → 考核”中登记）"))
         QVBoxLayout(graded_box).addWidget(self.graded)
         self.note = QLabel(self.tr("考核规则只能由公司经理修改；您可以查看。"))
         self.note.setStyleSheet("background: #e6f4ff; border: 1px solid #91caff; padding: 6px;")
         self.note.setVisible(not self.may_edit)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(self.tr(
+        intro = QLabel(self.tr(
             "默认为回访制度的五项考核（各 50 元/次）：交货 1–5 天内未回访、A/B/C/D 类例行回访未按期、回访信息未在 24 小时内"
             "回传、终端客户信息台帐未建、终端客户未按时回访。每一项考核都列出引起它的回访计划或记录。经理审定某月考核后，"
-            "该月冻结：此后的修改、导入、重新排计划或等级变化都不再改变它，也不能撤回；更正须另行登记“考核更正”（写明原因，记入下月）。")))
+            "该月冻结：此后的修改、导入、重新排计划或等级变化都不再改变它，也不能撤回；更正须另行登记“考核更正”（写明原因，记入下月）。"))
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
         layout.addWidget(self.note)
         layout.addLayout(grid)
         layout.addLayout(opts)
