@@ -76,3 +76,26 @@ def test_cli_confirm_needs_the_managers_log_in_and_freezes_the_month(run_main: A
                                "2026-10", "--clerk", "xiaowang", "--amount", "-50", "--reason", "到货回访已补记",
                                "--password", "secret-456"])
     assert (code, err) == (0, "") and "记入 2026-11" in out
+
+
+def test_cli_grade_charges_a_graded_event_of_002_rule_9(run_main: Any, office: Any) -> None:
+    """002 制度9 七(二): 态度冷淡、擅自减少服务流程 — 200 元 and 5 points, charged by the manager with a reason."""
+    data, _ctx = office
+    run_main.clock = lambda: NOW
+    base = ["--data-dir", str(data), "--user", "zhao", "assessment", "grade", "--month", "2026-11",
+            "--clerk", "xiaowang", "--password", "secret-456"]
+    code, _, err = run_main([*base, "--kind", "nonsense", "--amount", "50", "--reason", "x"])
+    assert code == 1 and "attitude" in err  # the kinds are listed
+    code, _, err = run_main([*base, "--kind", "attitude", "--amount", "150", "--reason", "服务态度差"])
+    assert code == 1 and "30–100" in err  # outside the kind's range
+    code, _, err = run_main([*base, "--kind", "attitude", "--amount", "50", "--reason", "x", "--day", "2026-10-05"])
+    assert code == 1 and "不在" in err
+    code, out, err = run_main([*base, "--kind", "态度冷淡、擅自减少服务流程", "--amount", "200",
+                               "--reason", "客户投诉：擅自减少交车检查"])
+    assert (code, err) == (0, "") and "200 元、扣 5 分（2026-11-24）" in out
+    code, out, _ = run_main(["--data-dir", str(data), "assessment", "show", "--month", "2026-11"])
+    assert code == 0 and "经理登记" in out and "200 元" in out
+    code, _, err = run_main(["--data-dir", str(data), "--user", "xiaowang", "assessment", "grade", "--month",
+                             "2026-11", "--clerk", "xiaowang", "--kind", "attitude", "--amount", "50",
+                             "--reason", "x", "--password", "secret-123"])
+    assert code == 1 and "无权" in err

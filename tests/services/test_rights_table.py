@@ -247,8 +247,6 @@ NEEDS: dict[str, tuple[tuple[Permission, ...], Call]] = {
                                     lambda c, w: stats.save_assessment_rules(c, stats.load_assessment_rules(c))),
     "stats.confirm_assessment": ((P.SIGN_OFF, P.CONFIRM_ASSESSMENT),
                                  lambda c, w: stats.confirm_assessment(c, "2026-10")),
-    "stats.reopen_assessment": ((P.SIGN_OFF, P.CONFIRM_ASSESSMENT),
-                                lambda c, w: stats.reopen_assessment(c, "2026-10", "更正")),
     "stats.add_graded_event": ((P.CONFIRM_ASSESSMENT,), lambda c, w: stats.add_graded_event(
         c, 1, "attitude", 50, "2026-11-24", "服务态度差")),
     "stats.add_adjustment": ((P.CONFIRM_ASSESSMENT,), lambda c, w: stats.add_adjustment(c, "2026-10", 1, -50, "更正")),

@@ -404,7 +404,7 @@ def test_confirm_assessment_by_the_manager_signs_and_locks_the_month(ctx: Servic
     assert stats.compute_assessment(ctx, OCTOBER).amount == 100
     with pytest.raises(LockedError) as exc:
         stats.confirm_assessment(mctx, OCTOBER, password=PASSWORD)
-    assert "赵经理" in str(exc.value) and "撤回" in str(exc.value)
+    assert "赵经理" in str(exc.value) and "考核更正" in str(exc.value)
 
 
 def test_confirm_assessment_only_by_a_manager_and_only_after_the_deadline(
@@ -440,28 +440,25 @@ def test_a_confirmed_assessment_changed_in_the_database_shows_as_tampered(
     assert stats.assessment(ctx, OCTOBER).integrity is Integrity.TAMPERED
 
 
-def test_reopen_assessment_needs_a_reason_then_the_month_can_be_confirmed_again(
+def test_a_confirmed_month_cannot_be_withdrawn_and_later_edits_never_change_it(
         ctx: ServiceContext, office: Office, as_user: AsUser) -> None:
+    """Issue 19 item 4: no 撤回 — a confirmed month stays as signed; a correction is a 考核更正 with a reason,
+    entered onto the next month."""
     mctx = as_user(ctx, office.manager)
-    with pytest.raises(ValidationError):
-        stats.reopen_assessment(mctx, OCTOBER, "还没确认")
-    stats.confirm_assessment(mctx, OCTOBER, password=PASSWORD)
-    with pytest.raises(ValidationError):
-        stats.reopen_assessment(mctx, OCTOBER, "  ")
-    with pytest.raises(PermissionDenied):
-        stats.reopen_assessment(as_user(ctx, office.supervisor), OCTOBER, "改")
-    view = stats.reopen_assessment(mctx, OCTOBER, "小王的回访记录补录")
-    assert (view.status, view.revision, view.locked) == (AssessmentStatus.REOPENED, 1, False)
+    assert not hasattr(stats, "reopen_assessment")
+    first = stats.confirm_assessment(mctx, OCTOBER, password=PASSWORD)
+    assert first.can_adjust and not first.can_confirm
     with ctx.sessions() as s, s.begin():  # a late record made, say, P3 done on time after all
         s.execute(update(VisitPlan).where(VisitPlan.due == date(2026, 10, 20)).values(
             state="已回访", done_on=date(2026, 10, 20)))
-    again = stats.confirm_assessment(mctx, OCTOBER, "更正后确认", password=PASSWORD)
-    assert (again.status, again.revision, again.assessment.amount, again.integrity) == (
-        AssessmentStatus.CONFIRMED, 1, 100, Integrity.INTACT)
-    with ctx.sessions() as s:
-        actions = [a for (a,) in s.execute(select(AuditLog.action).where(AuditLog.entity == "monthly_assessment")
-                                           .order_by(AuditLog.id))]
-    assert actions == ["确认考核", "撤回考核确认", "确认考核"]
+    with pytest.raises(LockedError):
+        stats.confirm_assessment(mctx, OCTOBER, "更正后确认", password=PASSWORD)
+    again = stats.assessment(mctx, OCTOBER)
+    assert (again.status, again.assessment.amount, again.integrity) == (
+        AssessmentStatus.CONFIRMED, first.assessment.amount, Integrity.INTACT)
+    row = stats.add_adjustment(mctx, OCTOBER, office.wang.id, -50, "小王的回访记录补录")
+    assert row.month == "2026-11"
+    assert stats.assessment(mctx, OCTOBER).assessment.amount == first.assessment.amount
 
 
 # --- reports ------------------------------------------------------------------------------------------

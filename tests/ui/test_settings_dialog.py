@@ -139,9 +139,30 @@ def test_settings_dialog_names_window_routine_and_follow_up_errors(qtbot, ctx, s
     page.follow_window.earliest.setValue(5)  # follow-up window 5–3 days
     assert not dialog.apply()
     assert "再次回访的回访时限" in dialog.message.text()
-    assert page.sections.currentIndex() == 2
+    assert page.sections.tabText(page.sections.currentIndex()) == "再次回访"
     assert page.follow_window.styleSheet() == ERROR_STYLE and page.routine_table.styleSheet() == ""
     assert get_value(ctx, visit_service.RULES_KEY) is None
+
+
+def test_settings_dialog_rules_page_edits_what_counts_for_a_routine_plan(qtbot, ctx, supervisor, open_dialog):
+    """Issue 19 item 1 (001 §3.2): by default only 例行 completes a routine plan and 技术 a technical one; the
+    office may change it in 设置 → 回访规则 → 计入哪些计划, and the other sections keep it when saved."""
+    from PySide6.QtCore import Qt
+
+    dialog = open_dialog(supervisor)
+    editor = dialog.rules_page.satisfies
+    assert editor.value() == {"例行": ["routine"], "技术": ["technical"]}
+    editor.checkbox("技术", "routine").setCheckState(Qt.CheckState.Checked)
+    assert dialog.apply()
+    assert dict(visit_service.load_rules(ctx).satisfies) == {"例行": ("routine",), "技术": ("routine", "technical")}
+    again = open_dialog(supervisor)
+    assert again.rules_page.satisfies.value() == {"例行": ["routine"], "技术": ["routine", "technical"]}
+    again.rules_page.horizon_months.setValue(12)  # another section's edit keeps what counts
+    assert again.apply()
+    assert dict(visit_service.load_rules(ctx).satisfies)["技术"] == ("routine", "technical")
+    clerk_view = open_dialog(supervisor)
+    clerk_view.rules_page.set_read_only(True)
+    assert not clerk_view.rules_page.satisfies.checkbox("节日", "routine").flags() & Qt.ItemFlag.ItemIsUserCheckable
 
 
 def test_settings_dialog_is_read_only_for_a_clerk(qtbot, ctx, clerk, open_dialog):
@@ -234,6 +255,25 @@ def test_settings_dialog_table_checkbox_switches_a_rule_off(qtbot, ctx, manager,
     assert not dialog.isVisible()
     rule = visit_service.load_rules(ctx).rule("car_2h")
     assert (rule.enabled, rule.sample_rate) == (False, 0.8)
+
+
+def test_settings_dialog_office_page_sets_how_the_class_is_computed(qtbot, ctx, admin, open_dialog):
+    """Issue 19 item 2: the class period (rolling 12 months / calendar year), the scheme (ABCD by volume,
+    001; VIP by value rank, 004) and the VIP share are set in 设置 → 办公."""
+    dialog = open_dialog(admin)
+    office = dialog.office_page
+    assert (office.grading_period.currentData(), office.class_scheme.currentData(),
+            office.vip_share_percent.value()) == ("rolling", "ABCD", 20)  # the defaults
+    assert not office.vip_share_percent.isEnabled() and office.grade_a.isEnabled()
+    office.grading_period.setCurrentIndex(office.grading_period.findData("calendar"))
+    office.class_scheme.setCurrentIndex(office.class_scheme.findData("VIP"))
+    assert office.vip_share_percent.isEnabled() and not office.grade_a.isEnabled()
+    office.vip_share_percent.setValue(15)
+    assert dialog.apply()
+    saved = load_settings(ctx)
+    assert (saved.grading_period, saved.class_scheme, saved.vip_share_percent) == ("calendar", "VIP", 15)
+    again = open_dialog(admin)
+    assert again.office_page.class_scheme.currentData() == "VIP" and again.office_page.vip_share_percent.value() == 15
 
 
 def test_settings_dialog_office_page_round_trip(qtbot, ctx, admin, open_dialog):
@@ -368,6 +408,33 @@ def test_settings_dialog_assessment_table_is_read_only_for_a_supervisor(qtbot, c
     assert not enabled.isEnabled() and amount.isReadOnly()
     assert dialog.apply()  # the other pages still save; this one writes nothing
     assert load_assessment_rules(ctx).rule(EventKind.MISSED_VISIT).amount == 50
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen platform
+def test_settings_dialog_manager_edits_the_graded_kinds(qtbot, ctx, manager, open_dialog):
+    """002 制度9: the graded kinds (name, amount range, points) are the manager's to add, change and remove."""
+    from huifang_desktop.services.stats import load_assessment_rules
+
+    dialog = open_dialog(manager)
+    page = dialog.assessment_page
+    dialog.show_page(page)
+    editor = page.graded
+    assert editor.table.rowCount() == 4 and editor.table.cellWidget(0, 0).text() == "服务态度不佳、效率低下"
+    editor.table.selectRow(3)  # 隐瞒投诉、延误处理
+    editor.remove_kind()
+    editor.add_kind()
+    name, low, high, points = (editor.table.cellWidget(3, col) for col in range(4))
+    low.setValue(500)
+    high.setValue(400)
+    assert not dialog.apply()  # an empty name and the highest below the lowest are refused
+    assert "最高金额不能低于最低金额" in dialog.message.text() or "名称" in dialog.message.text()
+    name.setText("泄露客户资料")
+    high.setValue(800)
+    points.setValue(3)
+    assert dialog.apply()
+    graded = load_assessment_rules(ctx).graded
+    assert [(g.key, g.label, g.min_amount, g.max_amount, g.points) for g in graded[2:]] == [
+        ("denied_complaint", "对投诉事实拒不承认", 300, 300, 10), ("graded_1", "泄露客户资料", 500, 800, 3)]
 
 
 def test_main_window_tools_menu_opens_the_settings_dialog(qtbot, ctx, supervisor, tmp_path):

@@ -109,7 +109,7 @@ def test_stats_tab_regroups_and_follows_the_period(qtbot, ctx: ServiceContext, o
     assert tab.assessment_page.stack.currentIndex() == 0  # 考核 is monthly: the hint is shown
 
 
-def test_assessment_page_manager_confirms_then_withdraws(qtbot, ctx: ServiceContext, office: Office) -> None:
+def test_assessment_page_manager_confirms_and_the_month_stays_frozen(qtbot, ctx: ServiceContext, office: Office) -> None:
     mctx = ctx.as_user(office.manager)
     tab = _tab(qtbot, mctx)
     page = tab.assessment_page
@@ -128,16 +128,81 @@ def test_assessment_page_manager_confirms_then_withdraws(qtbot, ctx: ServiceCont
         qtbot.keyClick(page.password_dialog.password, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not tab.is_loading())
     assert stats_service.assessment(mctx, "2026-10").status is AssessmentStatus.CONFIRMED
-    assert "已锁定" in page.status.text() and "赵经理" in page.status.text()
-    assert not page.confirm_button.isEnabled() and page.reopen_button.isEnabled()
-    qtbot.mouseClick(page.reopen_button, Qt.MouseButton.LeftButton)  # no reason: refused in the page
-    assert "撤回原因" in page.message.text()
-    page.reason.setText("补录回访记录")
+    assert "赵经理" in page.status.text()
+    assert not page.confirm_button.isEnabled() and not hasattr(page, "reopen_button")  # no 撤回 (issue 19.4)
+    assert page.adjust_button.isEnabled() and not page.grade_button.isEnabled()
+    assert "已冻结" in page.status.text()
+
+
+def test_assessment_page_lists_each_persons_events_with_their_source(qtbot, ctx: ServiceContext,
+                                                                      office: Office) -> None:
+    """Issue 19.3: every charged event viewable from the 考核 table — select a person, see his events."""
+    tab = _tab(qtbot, ctx.as_user(office.manager))
+    page = tab.assessment_page
+    tab.pages.setCurrentWidget(page)
+    everyone = page.events_model.rowCount()
+    assert everyone == len(page.view.assessment.events) > 0
+    assert page.events_model.headerData(3, Qt.Orientation.Horizontal) == "来源"
+    assert "全部" in page.events_title.text()
+    page.select_clerk("小王")
+    wang = [e for e in page.view.assessment.events if e.owner_id == office.wang.id]
+    assert page.events_model.rowCount() == len(wang) and "小王" in page.events_title.text()
+    names = {page.events_model.data(page.events_model.index(r, 0)) for r in range(page.events_model.rowCount())}
+    assert names == {"小王"}
+    assert not page.open_button.isEnabled()  # nothing selected yet
+    plan_row = next(r for r, e in enumerate(page.shown_events) if e.source == "visit_plan")
+    assert "回访计划 #" in page.events_model.data(page.events_model.index(plan_row, 3))
+    page.events.selectRow(plan_row)
+    assert page.open_button.isEnabled()
+    qtbot.mouseClick(page.open_button, Qt.MouseButton.LeftButton)
+    dialog = page.source_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert page.shown_events[plan_row].subject in dialog.windowTitle()  # the plan's customer file
+    dialog.reject()
+    report = page.assessment_report()
+    assert report is not None and [t.key for t in report.tables] == ["assessment", "assessment_events"]
+    assert len(report.table("assessment_events").rows) == len(wang)
+    doc = stats_service.report_pdf(ctx.as_user(office.manager), report)
+    assert doc.pages >= 1
+
+
+def test_assessment_page_manager_enters_a_graded_event_then_a_correction(qtbot, ctx: ServiceContext,
+                                                                          office: Office) -> None:
+    """002 制度9 graded events from the window; after 审定 the correction goes onto the next month."""
+    mctx = ctx.as_user(office.manager)
+    tab = _tab(qtbot, mctx)
+    page = tab.assessment_page
+    page.select_clerk("小李")
+    before = page.view.assessment.amount
+    assert page.grade_button.isEnabled() and not page.adjust_button.isEnabled()
+    qtbot.mouseClick(page.grade_button, Qt.MouseButton.LeftButton)
+    dialog = page.entry_dialog
+    assert dialog is not None and dialog.clerk.currentText() == "小李"
+    dialog.kind.setCurrentIndex(dialog.kind.findData("skipped_steps"))
+    assert (dialog.amount.minimum(), dialog.amount.maximum(), dialog.points.text()) == (200, 200, "5 分")
+    dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()  # no reason: refused, stays open
+    assert "原因" in dialog.error.text() and page.entry_dialog is dialog
+    dialog.reason.setText("客户投诉：擅自减少交车检查")
     with qtbot.waitSignal(tab.loaded):
-        qtbot.mouseClick(page.reopen_button, Qt.MouseButton.LeftButton)
+        dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
     qtbot.waitUntil(lambda: not tab.is_loading())
-    assert stats_service.assessment(mctx, "2026-10").status is AssessmentStatus.REOPENED
-    assert "已撤回" in page.status.text()
+    assert page.view.assessment.amount == before + 200
+    assert any(e.source == "assessment_entry" and e.amount == 200 for e in page.view.assessment.events)
+    stats_service.confirm_assessment(mctx, "2026-10", password=PASSWORD)
+    _reload(qtbot, tab)
+    assert page.view.locked and page.adjust_button.isEnabled() and not page.grade_button.isEnabled()
+    qtbot.mouseClick(page.adjust_button, Qt.MouseButton.LeftButton)
+    adjust = page.entry_dialog
+    adjust.clerk.setCurrentIndex(adjust.clerk.findText("小李"))
+    adjust.amount.setValue(-200)
+    adjust.points.setValue(-5)
+    adjust.reason.setText("复查：客户撤回投诉")
+    with qtbot.waitSignal(tab.loaded):
+        adjust.buttons.button(adjust.buttons.StandardButton.Ok).click()
+    assert "2026-11" in page.message.text()
+    entries = stats_service.list_entries(mctx, "2026-11")
+    assert [(e.clerk, e.amount, e.points, e.corrects) for e in entries] == [("小李", -200, -5, "2026-10")]
+    assert stats_service.assessment(mctx, "2026-10").assessment.amount == before + 200  # frozen
 
 
 def test_assessment_page_clerk_sees_own_line_without_the_managers_buttons(qtbot, ctx: ServiceContext,
@@ -146,7 +211,8 @@ def test_assessment_page_clerk_sees_own_line_without_the_managers_buttons(qtbot,
     page = tab.assessment_page
     names = [page.model.data(page.model.index(r, 0)) for r in range(page.model.rowCount())]
     assert names == ["小王", "合计"]
-    assert not page.confirm_button.isVisibleTo(tab) and not page.reopen_button.isVisibleTo(tab)
+    assert not page.confirm_button.isVisibleTo(tab) and not page.grade_button.isVisibleTo(tab)
+    assert not page.adjust_button.isVisibleTo(tab)
 
 
 def test_stats_tab_exports_excel_and_pdf_in_the_background(qtbot, ctx: ServiceContext, office: Office,

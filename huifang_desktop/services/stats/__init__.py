@@ -21,7 +21,8 @@ aggregates written as raw SQL; the whole report about 4 s. The rules behind the 
   close; repeats (several occurrences, or reopened by the customer: ``linked_to_id``); escalations.
 * The assessment (:func:`assessment`) counts each clerk's events of a month as the domain module defines them;
   :func:`confirm_assessment` (a manager) stores the snapshot, signed like the other sign-offs (content hash +
-  signature hash), and locks the month until :func:`reopen_assessment` (撤回, with a reason).
+  signature hash), and locks the month for good: corrections are :func:`add_adjustment` entries (with a
+  reason, audited) shown on the next month.
 
 Settings (JSON, table ``setting``): ``stats_options`` (:class:`StatsOptions`) and ``assessment_rules``
 (:class:`AssessmentRules`).
@@ -40,7 +41,6 @@ from huifang_desktop.services.stats.assessment import (
     assessment,
     compute_assessment,
     confirm_assessment,
-    reopen_assessment,
 )
 from huifang_desktop.services.stats.assessment import _row_integrity as _row_integrity  # tamper.verify_all
 from huifang_desktop.services.stats.assessment_entries import (
@@ -118,7 +118,6 @@ __all__ = [
     "list_entries",
     "load_assessment_rules",
     "load_stats_options",
-    "reopen_assessment",
     "report_from",
     "report_pdf",
     "report_title",

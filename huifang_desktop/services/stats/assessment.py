@@ -5,7 +5,10 @@ The seam for the rules: this module only reads and stores. :mod:`.assessment_fac
 are charged, to whom and at what is :func:`huifang_desktop.domain.assessment.charge_events`.
 :func:`confirm_assessment` stores the computed snapshot (with every charged event) with its content hash,
 signature hash and the manager's Ed25519 signature, and freezes the events in ``assessment_event``: a confirmed
-month is read from them from then on. :func:`reopen_assessment` clears a confirmation (an audited 撤回)."""
+month is read from them from then on. There is no 撤回: a confirmed month is final
+(domain.md §9, issue 19 item 4) — a correction is an explicit :func:`.assessment_entries.add_adjustment` with a
+reason, audited and shown on the next month. (A month withdrawn by an older version, status 已撤回, is read as
+open and can be confirmed.)"""
 
 from __future__ import annotations
 
@@ -25,7 +28,6 @@ from huifang_desktop.domain.signoff import (
     Integrity,
     SignOff,
     StoredSignature,
-    require_reason,
     sign_message,
     signature_hash,
 )
@@ -72,7 +74,7 @@ class AssessmentView:
     revision: int = 0
     version: int | None = None
     can_confirm: bool = False
-    can_reopen: bool = False
+    can_adjust: bool = False  # a confirmed month: the manager may enter 考核更正 (shown on the next month)
 
     @property
     def locked(self) -> bool:
@@ -252,7 +254,7 @@ def confirm_assessment(ctx: ServiceContext, month: Period | str, comment: str = 
         if row is not None and row.status == AssessmentStatus.CONFIRMED.value:
             who = s.get(User, row.confirmed_by_id) if row.confirmed_by_id else None
             raise LockedError(f"{period.label}的考核已由{who.display_name if who else '经理'}于 "
-                              f"{row.confirmed_at:%Y-%m-%d %H:%M} 确认，不能重复确认；如需更正请先撤回确认。")
+                              f"{row.confirmed_at:%Y-%m-%d %H:%M} 确认，不能重复确认；如需更正请登记考核更正（记入下月）。")
         if row is not None and expected_version is not None and row.version != expected_version:
             raise ConflictError(f"{period.label}的考核已被其他人修改，请刷新后再确认。")
         revision = (row.revision or 0) if row is not None else 0
@@ -283,33 +285,3 @@ def confirm_assessment(ctx: ServiceContext, month: Period | str, comment: str = 
         row.signed_seq = entry.seq
         row.signature = signing.signature_for(unlocked, ASSESSMENT_ENTITY, row.id, content, sign, entry.seq)
         return _view(ctx, s, period, row, computed)
-
-
-@_guarded
-def reopen_assessment(ctx: ServiceContext, month: Period | str, reason: str,
-                      expected_version: int | None = None) -> AssessmentView:
-    """撤回确认 (a manager, with a reason): the signature is cleared — the old one stays in the audit log, with
-    the tamper check at that moment — and ``revision`` goes up; the month can be corrected and confirmed again."""
-    _check_confirmer(ctx, "撤回考核确认")
-    period = _month(month)
-    text = require_reason(reason, "撤回原因")
-    with ctx.sessions() as s, s.begin():
-        row = s.execute(select(MonthlyAssessment).where(MonthlyAssessment.month == period.key)).scalar()
-        if row is None or row.status != AssessmentStatus.CONFIRMED.value:
-            raise ValidationError(FieldError("month", "考核月份", f"{period.label}的考核尚未确认，无需撤回"))
-        if expected_version is not None and row.version != expected_version:
-            raise ConflictError(f"{period.label}的考核已被其他人修改，请刷新后再操作。")
-        integrity = _row_integrity(s, row)
-        old = {"status": row.status, "confirmed_at": row.confirmed_at.isoformat(sep=" ") if row.confirmed_at else None,
-               "confirmed_by_id": row.confirmed_by_id, "amount": row.total_amount, "revision": row.revision or 0,
-               "content_hash": row.content_hash, "integrity": integrity.value}
-        row.status = AssessmentStatus.REOPENED.value
-        row.revision = (row.revision or 0) + 1
-        row.confirmed_by_id, row.confirmed_at, row.signed_role = None, None, ""
-        row.content_hash, row.signature_hash, row.signature, row.signed_seq = "", "", "", None
-        row.comment = text
-        s.flush()
-        note = text if integrity is Integrity.INTACT else f"{text}（撤回前校验：{integrity.value}）"
-        audit(s, ctx, "撤回考核确认", "monthly_assessment", row.id, _label(period), old=old,
-              new={"status": row.status, "revision": row.revision, "reason": text}, note=note)
-        return _view(ctx, s, period, row, None)

@@ -7,7 +7,8 @@ per office-wide option) build the page, load it and collect it; nothing else nam
 
 A manager's decision (:func:`services.stats.save_assessment_rules` refuses anyone else): for other users the
 page is shown read-only with a note saying so. What is not shown (which visit rules count as 到货回访, 例行回访
-and 终端客户回访, whose events are assessed) is kept as stored.
+and 终端客户回访, whose events are assessed) is kept as stored. The graded kinds are a table of their own
+(:class:`GradedKindsEditor`: add, remove, name, amount range, points).
 """
 
 from __future__ import annotations
@@ -15,9 +16,24 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from huifang_desktop.domain.assessment_rules import RULED_KINDS, WINDOW_SPECS
+from huifang_desktop.domain.assessment_rules import RULED_KINDS, WINDOW_SPECS, GradedKind
 from huifang_desktop.domain.roles import Permission
 from huifang_desktop.domain.stats import AssessmentRule, AssessmentRules, EventKind
 from huifang_desktop.services.context import ServiceContext
@@ -98,6 +114,112 @@ def _set(w: QCheckBox | QSpinBox, value: Any) -> None:
     w.blockSignals(False)
 
 
+GRADED_COLUMNS = (QT_TRANSLATE_NOOP("AssessmentPage", "考核项目"), QT_TRANSLATE_NOOP("AssessmentPage", "最低金额"),
+                  QT_TRANSLATE_NOOP("AssessmentPage", "最高金额"), QT_TRANSLATE_NOOP("AssessmentPage", "绩效扣分"))
+AMOUNT_MAX = 100_000
+
+
+class GradedKindsEditor(QWidget):
+    """The graded kinds the manager charges by hand (*002 制度9*): one row each — name, lowest and highest
+    amount (equal: a fixed amount), points deducted; 添加 / 删除. A kind keeps its code; a new one gets the
+    first free ``graded_N``. The domain checks the values (:class:`GradedKind`) when the page is saved."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.keys: list[str] = []
+        self.table = QTableWidget(0, len(GRADED_COLUMNS))
+        self.table.setObjectName("graded")
+        self.table.setHorizontalHeaderLabels([_tr(c) for c in GRADED_COLUMNS])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, len(GRADED_COLUMNS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setMinimumHeight(80)
+        self.add_button = QPushButton(self.tr("添加项目"))
+        self.add_button.clicked.connect(self.add_kind)
+        self.remove_button = QPushButton(self.tr("删除所选项目"))
+        self.remove_button.clicked.connect(self.remove_kind)
+        buttons = QHBoxLayout()
+        buttons.addWidget(QLabel(self.tr("最低与最高金额相同即为固定金额；删除项目不影响已登记的考核。")), 1)
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+
+    def _spin(self, value: int, suffix: str) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setRange(0, AMOUNT_MAX)
+        spin.setSuffix(suffix)
+        spin.setValue(value)
+        spin.valueChanged.connect(lambda *_: self.changed.emit())
+        return spin
+
+    def _append(self, kind: GradedKind) -> int:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        name = QLineEdit(kind.label)
+        name.setMaxLength(60)
+        name.setPlaceholderText(self.tr("项目名称，如 服务态度不佳"))
+        name.textChanged.connect(lambda *_: self.changed.emit())
+        self.table.setCellWidget(row, 0, name)
+        self.table.setCellWidget(row, 1, self._spin(kind.min_amount, self.tr(" 元")))
+        self.table.setCellWidget(row, 2, self._spin(kind.max_amount, self.tr(" 元")))
+        self.table.setCellWidget(row, 3, self._spin(kind.points, self.tr(" 分")))
+        self.keys.append(kind.key)
+        return row
+
+    def set_kinds(self, kinds: tuple[GradedKind, ...]) -> None:
+        self.table.setRowCount(0)
+        self.keys = []
+        for kind in kinds:
+            self._append(kind)
+
+    def _free_key(self) -> str:
+        n = 1
+        while f"graded_{n}" in self.keys:
+            n += 1
+        return f"graded_{n}"
+
+    def add_kind(self) -> None:
+        row = self._append(GradedKind(self._free_key(), "—", 0, 0))
+        name = self.table.cellWidget(row, 0)
+        assert isinstance(name, QLineEdit)
+        name.clear()
+        name.setFocus()
+        self.table.selectRow(row)
+        self.changed.emit()
+
+    def remove_kind(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        row = rows[0].row() if rows else self.table.currentRow()
+        if not 0 <= row < self.table.rowCount():
+            return
+        self.table.removeRow(row)
+        del self.keys[row]
+        self.changed.emit()
+
+    def kinds(self) -> tuple[GradedKind, ...]:
+        """The rows as kinds (a ValidationError names a bad row: empty name, highest below lowest)."""
+        out = []
+        for row, key in enumerate(self.keys):
+            name, low, high, points = (self.table.cellWidget(row, col) for col in range(4))
+            assert isinstance(name, QLineEdit)
+            assert isinstance(low, QSpinBox) and isinstance(high, QSpinBox) and isinstance(points, QSpinBox)
+            out.append(GradedKind(key, name.text().strip(), low.value(), high.value(), points.value()))
+        return tuple(out)
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.add_button.setEnabled(not read_only)
+        self.remove_button.setEnabled(not read_only)
+
+
 class AssessmentPage(SettingsPage):
     def __init__(self, ctx: ServiceContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -140,21 +262,24 @@ class AssessmentPage(SettingsPage):
             self.options[spec.key] = w
             watch((w,), self.content_changed.emit)
         opts.setColumnStretch(2, 1)
-        self.graded = QLabel()
-        self.graded.setWordWrap(True)
+        self.graded = GradedKindsEditor()
+        self.graded.changed.connect(self.content_changed.emit)
+        graded_box = QGroupBox(self.tr("经理登记的考核项目（制度9；在“统计 → 考核”中登记）"))
+        QVBoxLayout(graded_box).addWidget(self.graded)
         self.note = QLabel(self.tr("考核规则只能由公司经理修改；您可以查看。"))
         self.note.setStyleSheet("background: #e6f4ff; border: 1px solid #91caff; padding: 6px;")
         self.note.setVisible(not self.may_edit)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(self.tr(
+        intro = QLabel(self.tr(
             "默认为回访制度的五项考核（各 50 元/次）：交货 1–5 天内未回访、A/B/C/D 类例行回访未按期、回访信息未在 24 小时内"
             "回传、终端客户信息台帐未建、终端客户未按时回访。每一项考核都列出引起它的回访计划或记录。经理审定某月考核后，"
-            "该月冻结：此后的修改、导入、重新排计划或等级变化都不再改变它，更正须另行登记（记入下月）。")))
+            "该月冻结：此后的修改、导入、重新排计划或等级变化都不再改变它，也不能撤回；更正须另行登记“考核更正”（写明原因，记入下月）。"))
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
         layout.addWidget(self.note)
         layout.addLayout(grid)
         layout.addLayout(opts)
-        layout.addWidget(self.graded)
-        layout.addStretch(1)
+        layout.addWidget(graded_box, 1)
 
     @property
     def rows(self) -> dict[EventKind, tuple[QCheckBox | QSpinBox, ...]]:
@@ -177,16 +302,15 @@ class AssessmentPage(SettingsPage):
                     w.setEnabled(rule.enabled and self.may_edit)
         for key, w in self.options.items():
             _set(w, getattr(self.baseline, key))
-        self.graded.setText(self.tr("经理登记的考核项目（在“统计”标签页的考核表中登记）：") + "；".join(
-            f"{g.label} {g.min_amount}" + (f"–{g.max_amount}" if g.max_amount != g.min_amount else "") + " 元"
-            + (f"、扣 {g.points} 分" if g.points else "") for g in self.baseline.graded))
+        self.graded.set_kinds(self.baseline.graded)
         if not self.may_edit:
             set_widgets_read_only(self, True)
 
     def collect(self) -> AssessmentRules:
         rules = tuple(AssessmentRule(kind, **{key: _get(w) for key, w in widgets.items()})
                       for kind, widgets in self.fields.items())
-        return replace(self.baseline, rules=rules, **{key: _get(w) for key, w in self.options.items()})
+        return replace(self.baseline, rules=rules, graded=self.graded.kinds(),
+                       **{key: _get(w) for key, w in self.options.items()})
 
     def save(self) -> bool:
         if not self.may_edit:
@@ -200,9 +324,10 @@ class AssessmentPage(SettingsPage):
 
     def set_read_only(self, read_only: bool) -> None:
         super().set_read_only(read_only or not self.may_edit)
+        self.graded.set_read_only(read_only or not self.may_edit)
 
     def field_widgets(self) -> dict[str, QWidget]:
-        out: dict[str, QWidget] = dict(self.options)
+        out: dict[str, QWidget] = {**self.options, "graded": self.graded.table}
         for widgets in self.fields.values():
             out.update(widgets)
         return out

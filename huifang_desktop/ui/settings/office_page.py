@@ -60,6 +60,19 @@ GRADE_OPTIONS = (
     Option("grading_window_days", QT_TRANSLATE_NOOP("Option", "统计最近"), minimum=1, maximum=3650,
            suffix=QT_TRANSLATE_NOOP("Option", " 天")),
 )
+# How the class is computed (issue 19 item 2; services/classes.py): the period, the scheme, the VIP share.
+CLASS_OPTIONS = (
+    Option("grading_period", QT_TRANSLATE_NOOP("Option", "统计期间"), Kind.CHOICE, choices=(
+        (QT_TRANSLATE_NOOP("Option", "滚动 12 个月（按上面的天数）"), "rolling"),
+        (QT_TRANSLATE_NOOP("Option", "自然年（今年 1 月 1 日起）"), "calendar")),
+           help=QT_TRANSLATE_NOOP("Option", "等级按这段时间的采购量（或金额）计算，每月和登记购货时重新计算")),
+    Option("class_scheme", QT_TRANSLATE_NOOP("Option", "分级方式"), Kind.CHOICE, choices=(
+        (QT_TRANSLATE_NOOP("Option", "A/B/C/D：按采购量（001）"), "ABCD"),
+        (QT_TRANSLATE_NOOP("Option", "VIP/普通/小客户：按金额排名（004）"), "VIP"))),
+    Option("vip_share_percent", QT_TRANSLATE_NOOP("Option", "VIP 客户比例"), minimum=1, maximum=100,
+           suffix=QT_TRANSLATE_NOOP("Option", " %（金额排名靠前者）"),
+           help=QT_TRANSLATE_NOOP("Option", "按 VIP 分级时，金额排名前这么多的客户为 VIP（004：识别 20% 的大客户）")),
+)
 
 
 class OfficePage(SettingsPage):
@@ -75,11 +88,12 @@ class OfficePage(SettingsPage):
         grades = QGroupBox(self.tr("客户分级（按年采购量/提车量）"))
         grade_layout = QFormLayout(grades)
         self.grade_form = OptionForm(GRADE_OPTIONS, grade_layout)
+        self.class_form = OptionForm(CLASS_OPTIONS, grade_layout)
         hint = QLabel(self.tr(
             "少于 C 类标准的为 D 类。等级在登记购货时和每月第一次启动（或运行 plan）时按最近一年的采购量重新计算，"
             "所以一年没有采购的 A 类客户会逐级下降；Excel 导入的等级在导入后 12 个月内有效（采购更多则升级）。"
-            "也可改为按自然年统计（grading_period = calendar），或按 004 的 VIP / 普通 / 小客户分级"
-            "（class_scheme = VIP：按金额排名前 vip_share_percent %，默认 20 %，为 VIP）。"
+            "统计期间可改为自然年；分级方式可改为 004 的 VIP / 普通 / 小客户（按金额排名，前“VIP 客户比例”为 VIP，"
+            "默认 20 %）。"
             "主管可在客户档案中手动指定等级（须写原因），指定后不再自动调整；每次变化记入“等级记录”。"
             "等级变化后，新的例行回访周期从变化当天起算，不会倒算到以前；变化前已逾期的回访照常考核。\n"
             "计入哪些计划：只有例行回访算作完成例行回访计划，技术回访算作完成 A 类的技术回访计划；"
@@ -87,13 +101,16 @@ class OfficePage(SettingsPage):
         hint.setWordWrap(True)
         hint.setStyleSheet("color: #666;")
         grade_layout.addRow(hint)
-        w = {**self.office_form.widgets, **self.grade_form.widgets}
+        w = {**self.office_form.widgets, **self.grade_form.widgets, **self.class_form.widgets}
         self.company, self.code_prefix = cast(QLineEdit, w["company"]), cast(QLineEdit, w["customer_code_prefix"])
         self.visibility = cast(QComboBox, w["visibility"])
         self.require_visit_text = cast(QCheckBox, w["require_visit_text"])
         self.retention_years, self.signed_form_days, self.grade_a, self.grade_b, self.grade_c = (
             cast(QSpinBox, w[k]) for k in ("retention_years", "signed_form_days", "grade_a", "grade_b", "grade_c"))
         self.grading_window_days = cast(QSpinBox, w["grading_window_days"])
+        self.grading_period, self.class_scheme = cast(QComboBox, w["grading_period"]), cast(QComboBox, w["class_scheme"])
+        self.vip_share_percent = cast(QSpinBox, w["vip_share_percent"])
+        self.class_scheme.currentIndexChanged.connect(self._scheme_changed)
         self.may_set_policy = ctx.may(Permission.MANAGE_POLICY)  # a manager's grant (domain.md §1, 002)
         if not self.may_set_policy:
             self.visibility.setEnabled(False)
@@ -123,6 +140,13 @@ class OfficePage(SettingsPage):
 
         watch((*w.values(), self.categories, self.sources, self.regions), self.content_changed.emit)
 
+    def _scheme_changed(self) -> None:
+        """The VIP share counts only for the VIP scheme; the volume thresholds only for A/B/C/D."""
+        vip = self.class_scheme.currentData() == "VIP"
+        self.vip_share_percent.setEnabled(vip)
+        for box in (self.grade_a, self.grade_b, self.grade_c):
+            box.setEnabled(not vip)
+
     def set_read_only(self, read_only: bool) -> None:
         super().set_read_only(read_only)
         self.visibility.setEnabled(not read_only and self.may_set_policy)
@@ -131,7 +155,8 @@ class OfficePage(SettingsPage):
         self.lists.setTitle(self.tr("可选列表") if read_only else self.tr("可选列表（双击修改）"))
 
     def field_widgets(self) -> dict[str, QWidget]:
-        return {**self.office_form.widgets, **self.grade_form.widgets, "categories": self.categories.list,
+        return {**self.office_form.widgets, **self.grade_form.widgets, **self.class_form.widgets,
+                "categories": self.categories.list,
                 "sources": self.sources.list, "regions": self.regions.list}
 
     def load(self) -> None:
@@ -141,6 +166,8 @@ class OfficePage(SettingsPage):
     def fill(self, s: OfficeSettings) -> None:
         self.office_form.fill(s)
         self.grade_form.fill(s)
+        self.class_form.fill(s)
+        self._scheme_changed()
         self.categories.set_values(s.categories)
         self.sources.set_values(s.sources)
         self.regions.set_values(s.regions)
@@ -148,7 +175,7 @@ class OfficePage(SettingsPage):
     def collect(self) -> OfficeSettings:
         new = replace(
             self.baseline,  # keeps what this page does not show (the admin-entered holiday years)
-            **self.office_form.values(), **self.grade_form.values(), categories=self.categories.values(),
+            **self.office_form.values(), **self.grade_form.values(), **self.class_form.values(), categories=self.categories.values(),
             sources=self.sources.values(), regions=self.regions.values())
         new.validate()
         return new

@@ -1,7 +1,7 @@
 """回访规则: the office's rule table (:class:`~huifang_desktop.domain.schedule.RuleSet`, domain.md §3–§4).
 
-Four sections: the event-triggered rules (a table, the selected rule edited below it), routine and technical
-visits per class, follow-up visits (再次回访), and who makes a complaint's closing visit plus how far ahead
+Five sections: the event-triggered rules (a table, the selected rule edited below it), routine and technical
+visits per class, which visit types complete a routine or technical plan (计入哪些计划), follow-up visits (再次回访), and who makes a complaint's closing visit plus how far ahead
 chains are planned. Everything is edited as plain dicts and checked by the domain when collected; errors in
 one rule name that rule (``规则“维修回访”的抽样比例：…``) and select it.
 """
@@ -65,6 +65,7 @@ from huifang_desktop.ui.settings.rule_editor import (
     type_combo,
 )
 from huifang_desktop.ui.settings.rule_model import RuleTableModel
+from huifang_desktop.ui.settings.satisfies_editor import SatisfiesEditor
 
 _BUILT_IN_KEYS = frozenset(r.key for r in DEFAULT_RULES)
 _GRADE_SPLIT = re.compile(r"[,，、;；\s]+")
@@ -101,6 +102,9 @@ class RulesPage(SettingsPage):
         self.sections = QTabWidget()
         self.sections.addTab(self._event_section(), self.tr("事件回访规则"))
         self.sections.addTab(self._routine_section(), self.tr("例行与技术回访"))
+        self.satisfies = SatisfiesEditor()
+        self.satisfies.changed.connect(self.content_changed.emit)
+        self.sections.addTab(self.satisfies, self.tr("计入哪些计划"))
         self.sections.addTab(self._follow_up_section(), self.tr("再次回访"))
         self.sections.addTab(self._other_section(), self.tr("投诉回访人与计划范围"))
 
@@ -368,7 +372,7 @@ class RulesPage(SettingsPage):
             "rules": self.table, "routine_days": self.routine_table, "routine_method": self.routine_method,
             "technical_months": self.technical_months, "technical_grades": self.technical_grades,
             "technical_method": self.technical_method, "horizon_months": self.horizon_months,
-            "severity_who": self.severity_box,
+            "severity_who": self.severity_box, "satisfies": self.satisfies.table,
             "follow_up.max_attempts": self.max_attempts, "follow_up.window": self.follow_window,
             "follow_up.phone_from_attempt": self.phone_from_attempt,
             "follow_up.phone_method": self.phone_method, "follow_up.retry_results": self.retry_widget,
@@ -412,6 +416,7 @@ class RulesPage(SettingsPage):
         self.on_site_severities.setText("、".join(fu.on_site_severities))
         self._set_severities(rules.severity_who)
         self.horizon_months.setValue(rules.horizon_months)
+        self.satisfies.set_value(rules.satisfies)
         if self.model.rowCount():
             self.select_rule(0)
 
@@ -449,6 +454,7 @@ class RulesPage(SettingsPage):
             "technical_method": self.technical_method.currentData(), "follow_up": follow_up,
             "severity_who": {sev: combo.currentData() for sev, combo in self.severity_combos},
             "horizon_months": self.horizon_months.value(), "sampling_salt": self._salt,
+            "satisfies": self.satisfies.value(),
         })
 
     def save(self) -> bool:
@@ -469,6 +475,7 @@ class RulesPage(SettingsPage):
         self._read_only = read_only
         set_widgets_read_only(self, read_only)
         self.editor.windows.set_read_only(read_only)
+        self.satisfies.set_read_only(read_only)
         self.model.read_only = read_only
         self.restore_button.setVisible(not read_only)
         self.preset_button.setVisible(not read_only)

@@ -20,21 +20,17 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QScrollArea,
     QSpinBox,
     QSplitter,
-    QStackedWidget,
     QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from huifang_desktop.domain.roles import Permission, can
 from huifang_desktop.domain.stats import (
     Period,
     PeriodKind,
@@ -52,15 +48,10 @@ from huifang_desktop.ui.common.export_target import ask_export_path, say_exporte
 from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP, translated
 from huifang_desktop.ui.common.print_preview import PrintPreviewDialog, preview_document
 from huifang_desktop.ui.common.progress import ProgressTask, run_with_progress
-from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.common.worker import start_worker, wait_for_threads
+from huifang_desktop.ui.stats.assessment import ERROR_STYLE, OK_STYLE, AssessmentPage, table_view
 from huifang_desktop.ui.stats.charts import chart_widget
 from huifang_desktop.ui.stats.models import ReportTableModel
-
-OK_STYLE = "color: #237804;"
-ERROR_STYLE = "color: #d9363e;"
-LOCKED_STYLE = "color: #237804; font-weight: bold;"
-TAMPERED_STYLE = "color: #d9363e; font-weight: bold;"
 
 # page → tables shown on it (report table keys), top to bottom
 PAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -149,15 +140,6 @@ class PeriodPicker(QWidget):
                              date(end.year(), end.month(), end.day()))
 
 
-def _table_view(model: ReportTableModel) -> QTableView:
-    view = record_table(model, multi=True)  # rows copied out together
-    header = view.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setMinimumSectionSize(64)
-    header.setStretchLastSection(False)
-    return view
-
-
 class TablesPage(QWidget):
     """One or more report tables, each under its title, with the table's note."""
 
@@ -177,7 +159,7 @@ class TablesPage(QWidget):
             title = QLabel()
             title.setStyleSheet("font-weight: bold;")
             model = ReportTableModel(self)
-            view = _table_view(model)
+            view = table_view(model)
             note = QLabel()
             note.setWordWrap(True)
             note.setStyleSheet("color: #595959;")
@@ -225,144 +207,6 @@ class ChartsPage(QScrollArea):
             w = chart_widget(report, spec, self._holder)
             self._grid.addWidget(w, i // 2, i % 2)
             self.charts.append(w)
-
-
-class AssessmentPage(QWidget):
-    """考核 of the chosen month: each clerk's events, count, amount, points; 确认考核 / 撤回确认 (manager)."""
-
-    confirmed = Signal()
-
-    def __init__(self, ctx: ServiceContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.view: stats_service.AssessmentView | None = None
-        self.month: Period | None = None
-        self.password_dialog: Any = None  # 签字确认, while open
-        self.stack = QStackedWidget()
-        self.hint = QLabel(self.tr("考核按月进行：请在上方选择“月度”和月份。"))
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        body = QWidget()
-        inner = QVBoxLayout(body)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        self.model = ReportTableModel(self)
-        self.table = _table_view(self.model)
-        self.rules = QLabel()
-        self.rules.setWordWrap(True)
-        self.rules.setStyleSheet("color: #595959;")
-        self.comment = QLineEdit()
-        self.comment.setPlaceholderText(self.tr("确认意见（可不填）"))
-        self.confirm_button = QPushButton(self.tr("确认考核"))
-        self.confirm_button.clicked.connect(self.confirm)
-        self.reason = QLineEdit()
-        self.reason.setPlaceholderText(self.tr("撤回原因（必填）"))
-        self.reopen_button = QPushButton(self.tr("撤回确认"))
-        self.reopen_button.clicked.connect(self.reopen)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        actions = QHBoxLayout()
-        actions.addWidget(self.comment, 2)
-        actions.addWidget(self.confirm_button)
-        actions.addSpacing(16)
-        actions.addWidget(self.reason, 2)
-        actions.addWidget(self.reopen_button)
-        inner.addWidget(self.status)
-        inner.addWidget(self.table, 1)
-        inner.addWidget(self.rules)
-        inner.addLayout(actions)
-        inner.addWidget(self.message)
-        self.stack.addWidget(self.hint)
-        self.stack.addWidget(body)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.stack)
-        manager = can(ctx.user.role, Permission.CONFIRM_ASSESSMENT)
-        for w in (self.comment, self.confirm_button, self.reason, self.reopen_button):
-            w.setVisible(manager)
-
-    def show_assessment(self, report: StatsReport | None, view: stats_service.AssessmentView | None, *,
-                        pending: bool = False) -> None:
-        """``pending``: the month's assessment is still being counted (it comes with the second step)."""
-        self.view = view
-        self.month = view.month if view is not None else None
-        if view is None or report is None:
-            monthly = report is not None and report.period.kind is PeriodKind.MONTH
-            self.hint.setText(self.tr("正在统计考核…") if pending and monthly
-                              else self.tr("考核按月进行：请在上方选择“月度”和月份。"))
-            self.stack.setCurrentIndex(0)
-            self.model.set_table(None)
-            return
-        self.stack.setCurrentIndex(1)
-        try:
-            table = report.table("assessment")
-        except KeyError:
-            table = None
-        self.model.set_table(table)
-        self.table.resizeColumnsToContents()
-        self.rules.setText(table.note if table is not None else "")
-        label = view.month.label
-        if view.locked:
-            self.status.setText(self.tr("{0}考核：已由{1}于 {2} 确认，已锁定（{3}）。").format(
-                label, view.confirmed_by, view.confirmed_at.strftime("%Y-%m-%d %H:%M") if view.confirmed_at else "",
-                view.integrity.value))
-            self.status.setStyleSheet(TAMPERED_STYLE if view.integrity.value == "签字后被修改" else LOCKED_STYLE)
-        else:
-            extra = self.tr("（第 {0} 次修订）").format(view.revision) if view.revision else ""
-            self.status.setText(self.tr("{0}考核：{1}{2}。月度台账上交期限 {3}，期限过后由公司经理确认。").format(
-                label, view.status.value, extra, view.deadline.strftime("%Y-%m-%d")))
-            self.status.setStyleSheet("")
-        self.confirm_button.setEnabled(view.can_confirm)
-        self.comment.setEnabled(view.can_confirm)
-        self.reopen_button.setEnabled(view.can_reopen and view.locked)
-        self.reason.setEnabled(view.can_reopen and view.locked)
-
-    def _say(self, text: str, style: str) -> None:
-        self.message.setText(text)
-        self.message.setStyleSheet(style)
-
-    def confirm(self) -> None:
-        """确认考核 is signed like a review sign-off: the manager's password is asked each time (签字确认)."""
-        if self.month is None:
-            return
-        from huifang_desktop.ui.review.dialogs import PasswordDialog
-
-        month, comment = self.month, self.comment.text()
-        version = self.view.version if self.view else None
-        dialog = self.password_dialog = PasswordDialog(self, self.tr("确认{0}考核").format(month.label), ctx=self.ctx)
-
-        def done(accepted: bool) -> None:
-            self.password_dialog = None
-            dialog.deleteLater()
-            if accepted:
-                self._confirm_with(month, comment, version, dialog.password.text())
-
-        dialog.accepted.connect(lambda: done(True))
-        dialog.rejected.connect(lambda: done(False))
-        dialog.open()
-
-    def _confirm_with(self, month: Period, comment: str, version: int | None, password: str) -> None:
-        try:
-            view = stats_service.confirm_assessment(self.ctx, month, comment, version, password=password)
-        except (ServiceError, ValidationError) as exc:
-            self._say(str(exc), ERROR_STYLE)
-            return
-        self.comment.clear()
-        self._say(self.tr("已确认{0}考核：{1} 次，{2} 元。").format(
-            view.month.label, view.assessment.count, view.assessment.amount), OK_STYLE)
-        self.confirmed.emit()
-
-    def reopen(self) -> None:
-        if self.month is None:
-            return
-        try:
-            view = stats_service.reopen_assessment(self.ctx, self.month, self.reason.text(),
-                                                   self.view.version if self.view else None)
-        except (ServiceError, ValidationError) as exc:
-            self._say(str(exc), ERROR_STYLE)
-            return
-        self.reason.clear()
-        self._say(self.tr("已撤回{0}考核的确认，可更正后重新确认。").format(view.month.label), OK_STYLE)
-        self.confirmed.emit()
 
 
 class StatsTab(QWidget):
