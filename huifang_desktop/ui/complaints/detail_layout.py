@@ -450,7 +450,7 @@ class ComplaintDetailLayout(QWidget):
         layout.addStretch(1)
         self.inquiry_fields: dict[str, QWidget] = {
             "reason": self.inquiry_reason, "measures": self.inquiry_measures,
-            "responsible": self.inquiry_responsible, "complaint": self.inquiry_reason}
+            "responsible": self.inquiry_responsible}
         return _scrolling(inner)
 
     def _build_attachment_page(self) -> QWidget:
