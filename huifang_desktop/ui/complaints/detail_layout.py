@@ -335,7 +335,7 @@ class ComplaintDetailLayout(QWidget):
         self.content_text.setObjectName("contentText")
         self.content_text.setReadOnly(True)
         self.content_text.setMaximumHeight(110)
-        self.content_text.setMinimumHeight(44)
+        self.content_text.setMinimumHeight(36)  # the pane fits a 1280×640 screen with 首问责任人 added
         self.occurrences = OccurrenceTableModel(self)
         self.occurrence_view = _table(self.occurrences, "occurrences")
         for col, width in ((0, 80), (1, 44), (2, 60), (3, 100), (4, 60)):

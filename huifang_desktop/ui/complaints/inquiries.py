@@ -81,7 +81,7 @@ class InquiryList(QWidget):
         self.table = record_table(self.model, "inquiryTable")
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in ((0, 110), (2, 58), (3, 56), (4, 110), (5, 110), (6, 56), (7, 56)):
+        for col, width in ((0, 124), (2, 58), (3, 56), (4, 124), (5, 124), (6, 56), (7, 56)):
             self.table.setColumnWidth(col, width)
         header.setSectionResizeMode(InquiryTableModel.COL_SUBJECT, QHeaderView.ResizeMode.Stretch)
         self.hint = QLabel()

@@ -68,7 +68,7 @@ class ComplaintTableModel(RowTableModel[ComplaintRow]):
                QT_TRANSLATE_NOOP("Column", "严重程度"), QT_TRANSLATE_NOOP("Column", "负责人"),
                QT_TRANSLATE_NOOP("Column", "首问责任人"), QT_TRANSLATE_NOOP("Column", "期限"),
                QT_TRANSLATE_NOOP("Column", "状态"), QT_TRANSLATE_NOOP("Column", "是否逾期"),
-               QT_TRANSLATE_NOOP("Column", "查办"), QT_TRANSLATE_NOOP("Column", "重复次数"))
+               QT_TRANSLATE_NOOP("Column", "查办"), QT_TRANSLATE_NOOP("Column", "重复"))
     CENTERED = frozenset({COL_KIND, COL_SEVERITY, COL_STATE, COL_OVERDUE, COL_INQUIRY, COL_OCCURRENCES})
 
     def __init__(self, ctx: ServiceContext, page_size: int = PAGE_SIZE,
@@ -175,6 +175,8 @@ class ComplaintTableModel(RowTableModel[ComplaintRow]):
         }.get(col, "")
 
     def _tooltip(self, row: ComplaintRow, col: int) -> str | None:
+        if col == self.COL_NUMBER:
+            return f"{row.number}　{row.kind}"
         if col == self.COL_RECEIVED:
             return full_time(row.received_at) + f"　{row.channel}"
         if col == self.COL_DEADLINE and row.deadline is not None:

@@ -130,10 +130,12 @@ class ComplaintsTab(QWidget):
         m = ComplaintTableModel
         for col, width in ((m.COL_NUMBER, 110), (m.COL_KIND, 36), (m.COL_RECEIVED, 78),
                            (m.COL_COMPLAINANT, 58), (m.COL_SUBJECT, 120), (m.COL_CATEGORY, 60),
-                           (m.COL_SEVERITY, 58), (m.COL_HANDLER, 52), (m.COL_FIRST_RESPONDER, 70),
-                           (m.COL_DEADLINE, 78), (m.COL_STATE, 50), (m.COL_OVERDUE, 62), (m.COL_INQUIRY, 48),
-                           (m.COL_OCCURRENCES, 58)):
+                           (m.COL_SEVERITY, 58), (m.COL_HANDLER, 52), (m.COL_FIRST_RESPONDER, 66),
+                           (m.COL_DEADLINE, 78), (m.COL_STATE, 50), (m.COL_OVERDUE, 60), (m.COL_INQUIRY, 44),
+                           (m.COL_OCCURRENCES, 40)):
             self.table.setColumnWidth(col, width)
+        # the number's prefix tells the kind (TS 投诉, ZX 咨询, JY 建议; its tooltip too): room for 首问责任人, 查办
+        self.table.setColumnHidden(m.COL_KIND, True)
         # the subject takes what is left, so every column stays in view when the pane beside is wide
         self.table.horizontalHeader().setSectionResizeMode(m.COL_SUBJECT, QHeaderView.ResizeMode.Stretch)
         self.detail = ComplaintDetailPane(ctx)
@@ -262,8 +264,10 @@ class ComplaintsTab(QWidget):
             b.setText(f"{self.tr('全部') if key == ALL else key}  {n}")
         selected = OVERDUE if self.overdue.isChecked() else (self.state.currentData() or ALL)
         in_list = self.showing_inquiries()
+        self.count_group.setExclusive(False)  # in the 查办 list no count is chosen
         for key, b in self.count_buttons.items():
             b.setChecked(key == selected and not in_list)
+        self.count_group.setExclusive(True)
         self.count_label.setText(self.tr("共 {0} 件").format(self.model.total()))
         pending = len(complaint_service.inquiries(self.ctx, pending_only=True))
         self.inquiry_button.setText(self.tr("待查办  {0}").format(pending))
