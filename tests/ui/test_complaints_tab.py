@@ -116,8 +116,10 @@ def test_repeat_suggestion_appears_while_typing_and_attaching_adds_an_occurrence
     dialog.subject.insert("送货延误")  # typed (QTest cannot type Chinese): emits textEdited like the keyboard
     qtbot.waitUntil(lambda: dialog.repeats.rowCount() == 1)
     assert dialog.repeats.repeat(0).number == first.number
-    assert "1 件" in dialog.repeat_title.text()
-    assert dialog.attach_button.isEnabled()
+    sim = dialog.repeats.repeat(0).similarity
+    assert f"可能重复：{first.number}" in dialog.repeat_title.text()
+    assert f"相似度 {sim * 100:.0f}%" in dialog.repeat_title.text()
+    assert dialog.attach_button.isEnabled() and first.number in dialog.attach_button.text()
     dialog.channel.setCurrentText("来访")
     qtbot.mouseClick(dialog.attach_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
@@ -255,7 +257,7 @@ def test_filters_by_state_count_and_overdue_with_overdue_rows_on_top(qtbot, cctx
     tab = _tab(qtbot, cctx)
     assert _numbers(tab)[0] == late.number
     m = tab.model
-    assert m.data(m.index(0, ComplaintTableModel.COL_OVERDUE)) == "逾期"
+    assert m.data(m.index(0, ComplaintTableModel.COL_OVERDUE)) == "逾期未办"
     assert m.data(m.index(0, 0), Qt.ItemDataRole.BackgroundRole) == OVERDUE_BACKGROUND
     assert m.data(m.index(1, 0), Qt.ItemDataRole.BackgroundRole) is None
     assert (tab.count_of(""), tab.count_of("待受理"), tab.count_of("处理中"), tab.count_of("逾期")) == (3, 2, 1, 1)

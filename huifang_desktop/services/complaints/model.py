@@ -137,6 +137,10 @@ class ComplaintRow:
     satisfaction: str
     closed_at: datetime | None
     chase_count: int
+    first_responder_id: int | None = None  # 首问责任人
+    first_responder: str = ""
+    lateness: str = "否"  # 是否逾期: 否 / 逾期办结 / 逾期未办 (domain.complaint_follow.Lateness)
+    inquiry: str = "无需"  # 查办: 无需 / 待查办 / 已查办 (domain.complaint_follow.InquiryState)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +209,8 @@ class ComplaintDetail:
     events: tuple[EventRow, ...]
     attachments: tuple[AttachmentRow, ...]
     actions: frozenset[str]  # what the acting user may do now: accept/handle/finish/visit/close/withdraw/…
+    review_status: str = ""  # 审阅 of the closed file: '' / 待审阅 / 退回 / 已签字
+    review_comment: str = ""  # the supervisor's comment (the reason when 退回)
 
     @property
     def id(self) -> int:

@@ -6,9 +6,10 @@ from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from huifang_desktop.domain.complaint_follow import inquiry_cutoff, inquiry_state, lateness
 from huifang_desktop.domain.complaint_repeats import repeat_matches
 from huifang_desktop.domain.complaints import (
     ComplaintPolicy,
@@ -35,6 +36,7 @@ from huifang_desktop.services.complaints.common import (
     _load,
     _phone,
 )
+from huifang_desktop.services.complaints.inquiry import late_condition
 from huifang_desktop.services.complaints.model import (
     _OPEN,
     REPLY_KINDS,
@@ -47,18 +49,20 @@ from huifang_desktop.services.complaints.model import (
     RepeatRow,
     load_policy,
 )
+from huifang_desktop.services.complaints.notices import follow_policy_in
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import (
     NotFound,
     PermissionDenied,
     ServiceError,
 )
-from huifang_desktop.services.policy import complaint_visibility
+from huifang_desktop.services.policy import complaint_visibility, work_calendar
 from huifang_desktop.storage.models import (
     Attachment,
     Complaint,
     ComplaintAttachment,
     ComplaintEvent,
+    ComplaintInquiry,
     ComplaintOccurrence,
     Customer,
     Department,
@@ -70,18 +74,30 @@ from huifang_desktop.storage.models import (
 _EVERY = ComplaintFilter()  # no filter: every complaint the acting user may see
 
 
-def _row_select() -> Any:
-    handler = aliased(User)
+def _row_select(late: Any = None) -> Any:
+    """The register's columns; ``late``: the SQL condition of a complaint that needs a 查办
+    (:func:`_late_condition`), None where nobody asks (then 查办 reads 已查办 or 无需)."""
+    handler, first = aliased(User), aliased(User)
+    needed = case((late, 1), else_=0) if late is not None else literal(0)
     return (select(Complaint.id, Complaint.number, Complaint.kind, Complaint.received_at, Complaint.channel,
                    Complaint.complainant, Complaint.anonymous, Complaint.phone, Complaint.customer_id,
                    Customer.name.label("customer_name"), Complaint.subject, Complaint.category,
                    Complaint.severity, Complaint.state, Complaint.handler_id, handler.display_name.label("handler"),
                    Department.name.label("department"), Complaint.deadline,
                    Complaint.escalation_level, Complaint.occurrences, Complaint.satisfaction,
-                   Complaint.closed_at, Complaint.chase_count)
+                   Complaint.closed_at, Complaint.chase_count, Complaint.handling_due,
+                   Complaint.first_responder_id, first.display_name.label("first_responder"),
+                   needed.label("inquiry_needed"), ComplaintInquiry.id.label("inquiry_id"))
             .outerjoin(Customer, Customer.id == Complaint.customer_id)
             .outerjoin(handler, handler.id == Complaint.handler_id)
+            .outerjoin(first, first.id == Complaint.first_responder_id)
+            .outerjoin(ComplaintInquiry, ComplaintInquiry.complaint_id == Complaint.id)
             .outerjoin(Department, Department.id == Complaint.department_id))
+
+
+def _late_condition(ctx: ServiceContext, s: Session, now: datetime) -> Any:
+    """SQL: the complaint needs a 查办 now (the office's 查办 days, its working calendar)."""
+    return late_condition(now, inquiry_cutoff(now, follow_policy_in(s), work_calendar(ctx)))
 
 
 def _to_row(r: Any, now: datetime) -> ComplaintRow:
@@ -93,7 +109,10 @@ def _to_row(r: Any, now: datetime) -> ComplaintRow:
         subject=r.subject, category=r.category, severity=r.severity, state=r.state, handler_id=r.handler_id,
         handler=r.handler or "", department=r.department or "", deadline=r.deadline,
         overdue=is_overdue(ComplaintState(r.state), r.deadline, now), escalation_level=r.escalation_level,
-        occurrences=r.occurrences, satisfaction=r.satisfaction, closed_at=r.closed_at, chase_count=r.chase_count)
+        occurrences=r.occurrences, satisfaction=r.satisfaction, closed_at=r.closed_at, chase_count=r.chase_count,
+        first_responder_id=r.first_responder_id, first_responder=r.first_responder or "",
+        lateness=lateness(r.kind, r.state, r.deadline, r.handling_due, r.closed_at, now).value,
+        inquiry=inquiry_state(bool(r.inquiry_needed), r.inquiry_id is not None).value)
 
 
 def _filtered(ctx: ServiceContext, q: Any, f: ComplaintFilter, now: datetime) -> Any:
@@ -139,11 +158,13 @@ def list_complaints(ctx: ServiceContext, f: ComplaintFilter = _EVERY, *, limit: 
     # Two index-ordered reads instead of one sort over every row: open complaints by deadline (overdue ones
     # have the earliest deadlines, so they come first), then closed/withdrawn ones newest first.
     is_open = Complaint.state.in_(_OPEN)
-    open_q = _filtered(ctx, _row_select(), f, now).where(is_open).order_by(Complaint.deadline, Complaint.id)
-    done_q = (_filtered(ctx, _row_select(), f, now).where(~is_open)
-              .order_by(Complaint.received_at.desc(), Complaint.id.desc()))
     count_open = _filtered(ctx, select(func.count(Complaint.id)), f, now).where(is_open)
     with ctx.sessions() as s:
+        late = _late_condition(ctx, s, now)
+        open_q = (_filtered(ctx, _row_select(late), f, now).where(is_open)
+                  .order_by(Complaint.deadline, Complaint.id))
+        done_q = (_filtered(ctx, _row_select(late), f, now).where(~is_open)
+                  .order_by(Complaint.received_at.desc(), Complaint.id.desc()))
         n_open = int(s.execute(count_open).scalar() or 0)
         rows: list[Any] = []
         if offset < n_open:
@@ -183,7 +204,7 @@ def get_complaint(ctx: ServiceContext, complaint_id: int) -> ComplaintDetail:
 
 def _detail(s: Session, ctx: ServiceContext, c: Complaint) -> ComplaintDetail:
     now = ctx.now()
-    r = s.execute(_row_select().where(Complaint.id == c.id)).one()
+    r = s.execute(_row_select(_late_condition(ctx, s, now)).where(Complaint.id == c.id)).one()
     occurrences = tuple(OccurrenceRow(o.id, o.received_at, o.channel, o.complainant, format_phone(o.phone),
                                       o.received_by, o.note)
                         for o in s.execute(select(ComplaintOccurrence).where(
@@ -209,11 +230,13 @@ def _detail(s: Session, ctx: ServiceContext, c: Complaint) -> ComplaintDetail:
         c.replied_at, c.reply_way, c.reply_text, c.handled_at, c.visit_round, c.visit_plan_id, c.visit_due,
         c.visit_record_id, c.visited_at, c.visit_satisfied, c.visit_note, c.withdraw_reason, c.linked_to_id,
         linked_number, c.converted_from, c.version, occurrences, events, attachments,
-        _actions(ctx, c, now, any(a.kind in REPLY_KINDS for a in attachments), load_policy(ctx)))
+        _actions(ctx, c, now, any(a.kind in REPLY_KINDS for a in attachments), load_policy(ctx),
+                 bool(r.inquiry_needed) or r.inquiry_id is not None),
+        c.review_status or "", c.supervisor_comment or "")
 
 
-def _actions(ctx: ServiceContext, c: Complaint, now: datetime, has_reply_letter: bool, policy: ComplaintPolicy
-             ) -> frozenset[str]:
+def _actions(ctx: ServiceContext, c: Complaint, now: datetime, has_reply_letter: bool, policy: ComplaintPolicy,
+             late: bool = False) -> frozenset[str]:
     """What the acting user may do now (the UI enables buttons from this; the services check again)."""
     try:
         _check_can_work(ctx, c, "处理")
@@ -250,6 +273,10 @@ def _actions(ctx: ServiceContext, c: Complaint, now: datetime, has_reply_letter:
         out.add("reopen_linked")
     if state.is_open and can(ctx.user.role, Permission.REASSIGN):
         out.add("reassign")
+    if state.is_open and c.severity == Severity.MAJOR.value and ctx.may(Permission.SUPERVISE_COMPLAINTS):
+        out.add("supervise")  # as supervise()
+    if late and ctx.may(Permission.RECORD_INQUIRY):
+        out.add("inquiry")  # as record_inquiry(): a late complaint, or one with its 查办 to correct
     return frozenset(out)
 
 

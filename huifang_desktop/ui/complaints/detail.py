@@ -24,14 +24,18 @@ from huifang_desktop.domain.complaints import Severity
 from huifang_desktop.domain.errors import FieldError
 from huifang_desktop.domain.visits import VisitMethod, VisitResult
 from huifang_desktop.services import complaints as complaint_service
+from huifang_desktop.services import review as review_service
 from huifang_desktop.services import workflow
 from huifang_desktop.services.complaints import (
     ClosingVisitDraft,
     ComplaintDetail,
+    HandlingDraft,
+    InquiryDraft,
 )
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ConflictError, ServiceError, ValidationError
 from huifang_desktop.ui.common.feedback import mark_fields, report_in_form
+from huifang_desktop.ui.complaints.detail_layout import PAGE_HANDLING, PAGE_INQUIRY
 from huifang_desktop.ui.complaints.detail_view import ComplaintDetailView
 from huifang_desktop.ui.complaints.model import full_time
 
@@ -65,7 +69,7 @@ class ComplaintDetailPane(ComplaintDetailView):
         submits: dict[str, Callable[[], None]] = {
             "visit": self.submit_visit, "withdraw": self.submit_withdraw, "reply": self.submit_reply,
             "convert": self.submit_convert, "chase": self.submit_chase, "reassign": self.submit_reassign,
-            "reopen_linked": self.submit_reopen,
+            "reopen_linked": self.submit_reopen, "supervise": self.submit_supervise,
         }
         for key, form in self.forms.items():
             form.ok.clicked.connect(submits[key])
@@ -74,6 +78,8 @@ class ComplaintDetailPane(ComplaintDetailView):
             lambda t: self.visit_satisfaction.setEnabled(t == VisitResult.SUCCESS.value))
         self.replied.toggled.connect(self._replied_toggled)
         self.save_handling_button.clicked.connect(self.save_handling)
+        self.save_inquiry_button.clicked.connect(self.save_inquiry)
+        self.resubmit_button.clicked.connect(self.resubmit_returned)
         self.add_attachment_button.clicked.connect(self.add_attachments)
         self.open_attachment_button.clicked.connect(self.open_attachment)
         self.save_attachment_button.clicked.connect(self.save_attachment)
@@ -123,6 +129,8 @@ class ComplaintDetailPane(ComplaintDetailView):
             self.withdraw_reason.clear()
         elif key == "chase":
             self.chase_note.clear()
+        elif key == "supervise":
+            self.supervise_note.clear()
         elif key == "convert":
             self.convert_category.setCurrentIndex(0)
         elif key == "reopen_linked":
@@ -277,6 +285,52 @@ class ComplaintDetailPane(ComplaintDetailView):
                 lambda: complaint_service.chase(self.ctx, d.id, self.chase_note.text()),
                 self.tr("已催办 {0}。").format(d.number), self.forms["chase"].fields) is not None:
             self.close_form()
+
+    def submit_supervise(self) -> None:
+        d = self.detail
+        if d is not None and self._run(
+                lambda: complaint_service.supervise(self.ctx, d.id, self.supervise_note.text()),
+                self.tr("已督办 {0}：负责人 {1} 与首问责任人已收到通知。").format(d.number, d.row.handler),
+                self.forms["supervise"].fields) is not None:
+            self.close_form()
+
+    # --- 查办 and the returned file ------------------------------------------------------------------------
+    def save_inquiry(self) -> None:
+        """Enter (or correct) the 查办 of the shown late complaint; the supervisor saving it decided."""
+        d = self.detail
+        if d is None:
+            return
+        draft = InquiryDraft(reason=self.inquiry_reason.toPlainText(), measures=self.inquiry_measures.toPlainText(),
+                             responsible=self.inquiry_responsible.text())
+        version = self.inquiry.version if self.inquiry is not None and self.inquiry.decided_at else None
+        done = self._run(lambda: self._record_inquiry(d.id, draft, version),
+                         self.tr("{0} 的查办已保存，负责人与首问责任人已收到通知。").format(d.number), self.inquiry_fields)
+        if done is not None:
+            self.pages.setCurrentIndex(PAGE_INQUIRY)
+
+    def _record_inquiry(self, complaint_id: int, draft: InquiryDraft, version: int | None) -> ComplaintDetail:
+        complaint_service.record_inquiry(self.ctx, complaint_id, draft, version)
+        return complaint_service.get_complaint(self.ctx, complaint_id)
+
+    def resubmit_returned(self) -> None:
+        """修改后重新提交: save the corrected handling (when changed), then send the file back to review —
+        the same service calls as 审阅's 我的退回."""
+        d, rv = self.detail, self.review
+        if d is None or rv is None or "resubmit" not in rv.actions:
+            return
+        draft = self._handling_draft()
+        changed = "edit" in rv.actions and draft != self._handling_shown
+        done = self._run(lambda: self._save_and_resubmit(d, draft, changed),
+                         self.tr("已修改并重新提交 {0}，等待主管审阅。").format(d.number), self.handling_fields)
+        if done is None:
+            self.pages.setCurrentIndex(PAGE_HANDLING)
+
+    def _save_and_resubmit(self, d: ComplaintDetail, draft: HandlingDraft, changed: bool) -> ComplaintDetail:
+        version = d.version
+        if changed:
+            version = complaint_service.save_handling(self.ctx, d.id, draft, d.version).version
+        review_service.resubmit(self.ctx, review_service.ReviewKind.COMPLAINT, d.id, "", version)
+        return complaint_service.get_complaint(self.ctx, d.id)
 
     def submit_reassign(self) -> None:
         d = self.detail

@@ -45,9 +45,11 @@ from huifang_desktop.ui.complaints.model import AttachmentTableModel, EventTable
 ACTIONS: tuple[tuple[str, str], ...] = (
     ("accept", QT_TRANSLATE_NOOP("ComplaintDetail", "受理")), ("finish", QT_TRANSLATE_NOOP("ComplaintDetail", "办结转回访")), ("visit", QT_TRANSLATE_NOOP("ComplaintDetail", "登记结案回访…")), ("close", QT_TRANSLATE_NOOP("ComplaintDetail", "关闭")),
     ("reply", QT_TRANSLATE_NOOP("ComplaintDetail", "答复…")), ("convert", QT_TRANSLATE_NOOP("ComplaintDetail", "转为投诉…")), ("withdraw", QT_TRANSLATE_NOOP("ComplaintDetail", "撤销…")), ("chase", QT_TRANSLATE_NOOP("ComplaintDetail", "催办…")),
-    ("reassign", QT_TRANSLATE_NOOP("ComplaintDetail", "转交…")), ("reopen_linked", QT_TRANSLATE_NOOP("ComplaintDetail", "客户不认可…")),
+    ("reassign", QT_TRANSLATE_NOOP("ComplaintDetail", "转交…")), ("supervise", QT_TRANSLATE_NOOP("ComplaintDetail", "督办…")),
+    ("reopen_linked", QT_TRANSLATE_NOOP("ComplaintDetail", "客户不认可…")),
 )
-SECOND_ROW = frozenset({"withdraw", "chase", "reassign", "reopen_linked"})
+SECOND_ROW = frozenset({"withdraw", "chase", "reassign", "supervise", "reopen_linked"})
+PAGE_CONTENT, PAGE_HANDLING, PAGE_ATTACHMENTS, PAGE_HISTORY, PAGE_INQUIRY = range(5)
 
 
 def _text_box(height: int, name: str) -> QPlainTextEdit:
@@ -134,6 +136,24 @@ class ComplaintDetailLayout(QWidget):
         self.facts.setWordWrap(True)
         self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
+        # --- 已退回 banner (审阅 returned the closed file): the reason and 修改后重新提交, where the clerk works
+        self.review_banner = QFrame()
+        self.review_banner.setObjectName("reviewBanner")
+        self.review_banner.setStyleSheet("#reviewBanner { background: #fff7e6; border: 1px solid #ffa940; }")
+        self.review_text = QLabel()
+        self.review_text.setObjectName("reviewText")
+        self.review_text.setWordWrap(True)
+        self.review_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.resubmit_button = QPushButton(self.tr("修改后重新提交(&U)"))
+        self.resubmit_button.setObjectName("resubmit")
+        self.resubmit_button.setAutoDefault(False)
+        self.resubmit_button.setToolTip(self.tr("保存“处理情况”页的修改，并把投诉处理表重新提交主管审阅（Alt+U）"))
+        banner = QHBoxLayout(self.review_banner)
+        banner.setContentsMargins(8, 4, 8, 4)
+        banner.addWidget(self.review_text, 1)
+        banner.addWidget(self.resubmit_button)
+        self.review_banner.setVisible(False)
+
         # --- action buttons
         self.buttons: dict[str, QPushButton] = {}
         row1, row2 = QHBoxLayout(), QHBoxLayout()
@@ -175,6 +195,7 @@ class ComplaintDetailLayout(QWidget):
         self.pages.addTab(self._build_handling_page(), self.tr("处理情况"))
         self.pages.addTab(self._build_attachment_page(), self.tr("附件"))
         self.pages.addTab(self._build_history_page(), self.tr("处理记录"))
+        self.pages.addTab(self._build_inquiry_page(), self.tr("查办"))
 
         content = QWidget()
         layout = QVBoxLayout(content)
@@ -182,6 +203,7 @@ class ComplaintDetailLayout(QWidget):
         layout.setSpacing(6)
         layout.addWidget(self.title)
         layout.addWidget(self.facts)
+        layout.addWidget(self.review_banner)
         layout.addLayout(row1)
         layout.addLayout(row2)
         layout.addWidget(self.form_box)
@@ -263,6 +285,11 @@ class ComplaintDetailLayout(QWidget):
         self.reassign_handler = QComboBox()
         f.add(self.tr("新负责人"), self.reassign_handler, "handler_id")
 
+        f = self._form("supervise", self.tr("督办（负责人与首问责任人收到通知，负责人不变）"), self.tr("督办"))
+        self.supervise_note = QLineEdit()
+        self.supervise_note.setPlaceholderText(self.tr("督办要求，如“每日报进度”（可空）"))
+        f.add(self.tr("督办要求"), self.supervise_note, "note")
+
         f = self._form("reopen_linked", self.tr("客户不认可处理结果：新建一件关联投诉"), self.tr("新建关联投诉"))
         self.reopen_content = QLineEdit()
         self.reopen_content.setPlaceholderText(self.tr("客户不认可的原因（可空）"))
@@ -288,7 +315,9 @@ class ComplaintDetailLayout(QWidget):
                  ("customer", QT_TRANSLATE_NOOP("ComplaintDetail", "客户档案"), 2, 0, 1), ("channel", QT_TRANSLATE_NOOP("ComplaintDetail", "渠道"), 2, 2, 1),
                  ("category", QT_TRANSLATE_NOOP("ComplaintDetail", "类别"), 3, 0, 1), ("department", QT_TRANSLATE_NOOP("ComplaintDetail", "责任部门"), 3, 2, 1),
                  ("first_reply_due", QT_TRANSLATE_NOOP("ComplaintDetail", "首次答复"), 4, 0, 1), ("handling_due", QT_TRANSLATE_NOOP("ComplaintDetail", "处理期限"), 4, 2, 1),
-                 ("link", QT_TRANSLATE_NOOP("ComplaintDetail", "关联"), 5, 0, 3))
+                 ("first_responder", QT_TRANSLATE_NOOP("ComplaintDetail", "首问责任人"), 5, 0, 1),
+                 ("lateness", QT_TRANSLATE_NOOP("ComplaintDetail", "是否逾期"), 5, 2, 1),
+                 ("link", QT_TRANSLATE_NOOP("ComplaintDetail", "关联"), 6, 0, 3))
         for key, label, r, c, span in cells:
             name = QLabel(translated("ComplaintDetail", label))
             name.setStyleSheet("color: #8c8c8c;")
@@ -306,7 +335,7 @@ class ComplaintDetailLayout(QWidget):
         self.content_text.setObjectName("contentText")
         self.content_text.setReadOnly(True)
         self.content_text.setMaximumHeight(110)
-        self.content_text.setMinimumHeight(44)
+        self.content_text.setMinimumHeight(36)  # the pane fits a 1280×640 screen with 首问责任人 added
         self.occurrences = OccurrenceTableModel(self)
         self.occurrence_view = _table(self.occurrences, "occurrences")
         for col, width in ((0, 80), (1, 44), (2, 60), (3, 100), (4, 60)):
@@ -373,6 +402,56 @@ class ComplaintDetailLayout(QWidget):
             "reply_text": self.reply_text,
         }
         return scroll
+
+    def _build_inquiry_page(self) -> QWidget:
+        """查办 (002 制度3 第十三条): why the case was late, the measures, who is responsible; entered by a
+        supervisor, read-only for everyone else."""
+        self.inquiry_state = QLabel()
+        self.inquiry_state.setObjectName("inquiryState")
+        self.inquiry_state.setWordWrap(True)
+        self.inquiry_reason = _text_box(60, "inquiryReason")
+        self.inquiry_reason.setPlaceholderText(self.tr("为什么逾期：如处理人请假未移交、等待配件"))
+        self.inquiry_measures = _text_box(60, "inquiryMeasures")
+        self.inquiry_measures.setPlaceholderText(self.tr("改进措施、处理意见（对责任人的处理决定）"))
+        self.inquiry_responsible = QLineEdit()
+        self.inquiry_responsible.setObjectName("inquiryResponsible")
+        self.inquiry_responsible.setPlaceholderText(self.tr("责任人或责任部门（可空）"))
+        self.inquiry_decided = QLabel()
+        self.inquiry_decided.setObjectName("inquiryDecided")
+        self.inquiry_decided.setStyleSheet("color: #595959;")
+        self.save_inquiry_button = QPushButton(self.tr("保存查办(&Q)"))
+        self.save_inquiry_button.setObjectName("saveInquiry")
+        self.save_inquiry_button.setAutoDefault(False)
+        self.inquiry_hint = QLabel()
+        self.inquiry_hint.setObjectName("inquiryHint")
+        self.inquiry_hint.setWordWrap(True)
+        self.inquiry_hint.setStyleSheet("color: #8c8c8c;")
+        labels = []
+        for text, buddy in ((self.tr("逾期原因(&Y)"), self.inquiry_reason),
+                            (self.tr("改进措施(&M)"), self.inquiry_measures),
+                            (self.tr("责任人(&E)"), self.inquiry_responsible)):
+            label = QLabel(text)
+            label.setBuddy(buddy)
+            labels.append(label)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow(self.tr("状态"), self.inquiry_state)
+        form.addRow(labels[0], self.inquiry_reason)
+        form.addRow(labels[1], self.inquiry_measures)
+        form.addRow(labels[2], self.inquiry_responsible)
+        form.addRow(self.tr("决定人"), self.inquiry_decided)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.inquiry_hint, 1)
+        buttons.addWidget(self.save_inquiry_button)
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+        self.inquiry_fields: dict[str, QWidget] = {
+            "reason": self.inquiry_reason, "measures": self.inquiry_measures,
+            "responsible": self.inquiry_responsible}
+        return _scrolling(inner)
 
     def _build_attachment_page(self) -> QWidget:
         self.attachments = AttachmentTableModel(self)

@@ -17,17 +17,21 @@ from huifang_desktop.domain.roles import Role
 from huifang_desktop.domain.validation import already
 from huifang_desktop.services import complaints as complaint_service
 from huifang_desktop.services import policy
-from huifang_desktop.services.complaints import ComplaintDetail, HandlingDraft
+from huifang_desktop.services import review as review_service
+from huifang_desktop.services.complaints import REVIEW_RETURNED, ComplaintDetail, HandlingDraft, InquiryRow
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.ui.common.feedback import mark_fields
-from huifang_desktop.ui.complaints.detail_layout import ComplaintDetailLayout
+from huifang_desktop.ui.complaints.detail_layout import PAGE_INQUIRY, ComplaintDetailLayout
 from huifang_desktop.ui.complaints.model import full_time
 
 STATE_BADGE = {"待受理": "#d46b08", "处理中": "#1f6feb", "待回访": "#722ed1", "已关闭": "#389e0d",
                "已撤销": "#8c8c8c"}
 
-COMPLAINT_ONLY = frozenset({"accept", "finish", "visit", "close", "reopen_linked"})
+COMPLAINT_ONLY = frozenset({"accept", "finish", "visit", "close", "reopen_linked", "supervise"})
+NOT_LATE, NO_INQUIRY = "否", "无需"  # complaint_follow.Lateness.NONE, InquiryState.NOT_NEEDED
+LATE_BADGE = "　<span style='color:#fff; background:#d9363e;'>&nbsp;{0}&nbsp;</span>"
+INQUIRY_BADGE = {"待查办": "#d46b08", "已查办": "#389e0d"}
 MESSAGE_ONLY = frozenset({"reply", "convert"})
 
 
@@ -38,6 +42,8 @@ class ComplaintDetailView(ComplaintDetailLayout):
         super().__init__(parent)
         self.ctx = ctx
         self.detail: ComplaintDetail | None = None
+        self.review: review_service.ReviewDetail | None = None  # the returned file's review (退回), else None
+        self.inquiry: InquiryRow | None = None
         self.policy = complaint_service.load_policy(ctx)
         self.setup_ui(policy.load_scale(ctx).levels, self.policy.categories)
 
@@ -74,14 +80,17 @@ class ComplaintDetailView(ComplaintDetailLayout):
         r = d.row
         self.stack.setCurrentIndex(1)
         badge = STATE_BADGE.get(r.state, "#595959")
-        overdue = (f"　<span style='color:#fff; background:#d9363e;'>&nbsp;{self.tr('逾期')}&nbsp;</span>"
-                   if r.overdue else "")
+        overdue = LATE_BADGE.format(r.lateness) if r.lateness != NOT_LATE else ""
+        if r.inquiry in INQUIRY_BADGE:
+            overdue += (f"　<span style='color:{INQUIRY_BADGE[r.inquiry]}; font-weight:bold;'>"
+                        f"{r.inquiry}</span>")
         severity = f"　{r.severity}" if r.kind == MessageKind.COMPLAINT.value else ""
         self.title.setText(
             f"<span style='font-size:15px; font-weight:bold;'>{r.number}</span>　{r.kind}{severity}　"
             f"<span style='color:{badge}; font-weight:bold;'>{r.state}</span>{overdue}")
         role = Role(d.handler_role).label if d.handler_role else ""
-        parts = [self.tr("负责人：{0}（{1}）").format(r.handler or self.tr("未指定"), role)]
+        parts = [self.tr("负责人：{0}（{1}）").format(r.handler or self.tr("未指定"), role),
+                 self.tr("首问责任人：{0}").format(r.first_responder or "—")]
         if r.state not in ("已关闭", "已撤销") and r.deadline is not None:
             deadline = full_time(r.deadline)
             parts.append(self.tr("期限：<span style='color:#d9363e;'>{0}</span>").format(deadline) if r.overdue
@@ -96,7 +105,11 @@ class ComplaintDetailView(ComplaintDetailLayout):
             parts.append(self.tr("关闭于 {0}").format(full_time(r.closed_at)))
         if d.withdraw_reason:
             parts.append(self.tr("撤销原因：{0}").format(d.withdraw_reason))
+        if d.review_status and d.review_status != REVIEW_RETURNED:
+            parts.append(self.tr("审阅：{0}").format(d.review_status))
         self.facts.setText("　·　".join(parts))
+        self._fill_review(d)
+        self._fill_inquiry(d)
         self._fill_content(d)
         self._fill_handling(d)
         self.attachments.set_rows(d.attachments, self.ctx.now())
@@ -130,6 +143,12 @@ class ComplaintDetailView(ComplaintDetailLayout):
             links.append(self.tr("只需书面答复"))
         if r.anonymous:
             links.append(self.tr("匿名投诉：附答复函后关闭，不做回访"))
+        info["first_responder"].setText(r.first_responder or "—")
+        late = r.lateness if r.kind == MessageKind.COMPLAINT.value else "—"
+        if r.inquiry != NO_INQUIRY:
+            late += self.tr("　查办：{0}").format(r.inquiry)
+        info["lateness"].setText(late)
+        info["lateness"].setStyleSheet("color: #d9363e;" if r.lateness != NOT_LATE else "")
         info["link"].setText("；".join(links))
         info["link"].setVisible(bool(links))
         self.info_names["link"].setVisible(bool(links))
@@ -149,12 +168,14 @@ class ComplaintDetailView(ComplaintDetailLayout):
         self.reply_text.setPlainText(d.reply_text)
         self._replied_toggled(self.replied.isChecked())
         self._handling_shown = self._handling_draft()  # what 办结转回访 compares with: edits are saved first
-        editable = "edit" in d.actions
+        editable = self.handling_editable()
         for w in (self.investigation, self.cause, self.measures, self.result, self.reply_text):
             w.setReadOnly(not editable)  # type: ignore[attr-defined]
         self.replied.setEnabled(editable)
         self.save_handling_button.setEnabled(editable)
-        if editable:
+        if editable and self.review is not None:
+            self.handling_hint.setText(self.tr("主管退回了投诉处理表：改好后点上方“修改后重新提交”。"))
+        elif editable:
             self.handling_hint.setText(self.tr("待受理的投诉保存处理情况即视为受理。")
                                        if d.state == "待受理" else "")
         elif d.state in ("已关闭", "已撤销"):
@@ -180,8 +201,73 @@ class ComplaintDetailView(ComplaintDetailLayout):
             return self.tr("办结后安排（{0} 天内），客户满意方可关闭。").format(self.policy.closing_visit_days)
         return "；".join(parts)
 
+    def handling_editable(self) -> bool:
+        """The handling page can be edited: the open complaint's worker, or a returned file's corrector."""
+        return self.detail is not None and ("edit" in self.detail.actions or (
+            self.review is not None and "edit" in self.review.actions))
+
+    def _fill_review(self, d: ComplaintDetail) -> None:
+        """已退回：<reason> with 修改后重新提交, when the review returned the closed file (also here, not
+        only in 审阅's 我的退回)."""
+        self.review = None
+        if d.review_status == REVIEW_RETURNED:
+            try:
+                self.review = review_service.detail(self.ctx, review_service.ReviewKind.COMPLAINT, d.id)
+            except ServiceError:
+                self.review = None
+        rv = self.review
+        self.review_banner.setVisible(rv is not None)
+        if rv is None:
+            return
+        item = rv.item
+        who = "　".join(p for p in (item.returned_by, full_time(item.returned_at)) if p)
+        text = self.tr("<b>已退回：</b>{0}").format(item.comment or self.tr("（未写原因）"))
+        if who:
+            text += f"<span style='color:#8c8c8c;'>（{who}）</span>"
+        can_edit, can_send = "edit" in rv.actions, "resubmit" in rv.actions
+        if not can_send:
+            text += self.tr("<br>由 {0} 修改后重新提交。").format(item.owner or d.row.handler or "—")
+        self.review_text.setText(text)
+        self.resubmit_button.setVisible(can_send)
+        self.resubmit_button.setText(self.tr("修改后重新提交(&U)") if can_edit else self.tr("重新提交(&U)"))
+
+    def _fill_inquiry(self, d: ComplaintDetail) -> None:
+        """The 查办 page: its state, the record if there is one; editable for a supervisor (RECORD_INQUIRY)."""
+        r = d.row
+        is_complaint = r.kind == MessageKind.COMPLAINT.value
+        self.pages.setTabVisible(PAGE_INQUIRY, is_complaint)
+        self.inquiry = None
+        if is_complaint and r.inquiry != NO_INQUIRY:
+            try:
+                self.inquiry = complaint_service.get_inquiry(self.ctx, d.id)
+            except ServiceError:
+                self.inquiry = None
+        q = self.inquiry
+        for box, text in ((self.inquiry_reason, q.reason if q else ""),
+                          (self.inquiry_measures, q.measures if q else "")):
+            box.setPlainText(text)
+        self.inquiry_responsible.setText(q.responsible if q else "")
+        self.inquiry_decided.setText(self.tr("{0}　{1}").format(q.decided_by, full_time(q.decided_at))
+                                     if q is not None and q.decided_at is not None else "—")
+        closed = self.tr("，关闭于 {0}").format(full_time(r.closed_at)) if r.closed_at else ""
+        state = self.tr("是否逾期：{0}（处理期限 {1}{2}）").format(r.lateness, full_time(d.handling_due), closed)
+        self.inquiry_state.setText(state + ("　" + r.inquiry if r.inquiry != NO_INQUIRY else ""))
+        editable = "inquiry" in d.actions
+        for w in (self.inquiry_reason, self.inquiry_measures, self.inquiry_responsible):
+            w.setReadOnly(not editable)  # type: ignore[attr-defined]
+        self.save_inquiry_button.setVisible(editable)
+        if r.inquiry == NO_INQUIRY:
+            hint = self.tr("未逾期，无需查办。")
+        elif editable:
+            hint = self.tr("填写逾期原因和改进措施，保存即由您决定（Alt+Q）。")
+        else:
+            hint = self.tr("查办单由主管填写，您只能查看。")
+        self.inquiry_hint.setText(hint)
+        tab = self.tr("查办") if r.inquiry == NO_INQUIRY else self.tr("查办（{0}）").format(r.inquiry)
+        self.pages.setTabText(PAGE_INQUIRY, tab)
+
     def _replied_toggled(self, on: bool) -> None:
-        editable = self.detail is not None and "edit" in self.detail.actions
+        editable = self.handling_editable()
         self.replied_at.setEnabled(on and editable)
         self.reply_way.setEnabled(on and editable)
 
@@ -191,6 +277,8 @@ class ComplaintDetailView(ComplaintDetailLayout):
             visible = key not in (MESSAGE_ONLY if is_complaint else COMPLAINT_ONLY)
             if key == "reopen_linked":
                 visible = visible and d.state == "已关闭"
+            if key == "supervise":  # 督办 is for open 重大 cases only
+                visible = visible and d.row.severity == Severity.MAJOR.value and d.state not in ("已关闭", "已撤销")
             b.setVisible(visible)
             enabled = key in d.actions
             b.setEnabled(enabled)
@@ -208,7 +296,7 @@ class ComplaintDetailView(ComplaintDetailLayout):
         state = d.state
         if state in ("已关闭", "已撤销") and key != "reopen_linked":
             return already(state)
-        if "edit" not in d.actions and key not in ("chase", "reassign", "reopen_linked"):
+        if "edit" not in d.actions and key not in ("chase", "reassign", "supervise", "reopen_linked"):
             return self.tr("由 {0} 负责处理").format(d.row.handler or "—")
         if key == "close":
             needed = self.policy.handler_roles[Severity(d.row.severity)].label
@@ -229,6 +317,8 @@ class ComplaintDetailView(ComplaintDetailLayout):
             return self.tr("逾期的投诉才需催办（主管及以上）")
         if key == "reassign":
             return self.tr("需主管权限")
+        if key == "supervise":
+            return self.tr("经理可督办未结的重大投诉") if d.row.severity == "重大" else self.tr("只有重大投诉才需督办")
         if key == "withdraw":
             return self.tr("须由{0}或更高级别撤销").format(
                 self.policy.handler_roles[Severity(d.row.severity)].label)

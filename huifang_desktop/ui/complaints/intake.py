@@ -6,6 +6,7 @@ tests drive it directly. ``registered`` / ``attached`` carry the resulting :clas
 
 from __future__ import annotations
 
+from datetime import date
 from itertools import pairwise
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QCompleter,
+    QDateEdit,
     QDateTimeEdit,
     QDialog,
     QFormLayout,
@@ -31,14 +33,15 @@ from PySide6.QtWidgets import (
 from huifang_desktop.domain.complaints import Channel, MessageKind, Severity
 from huifang_desktop.services import complaints as complaint_service
 from huifang_desktop.services import customers as customer_service
-from huifang_desktop.services.complaints import ComplaintDetail, IntakeDraft
+from huifang_desktop.services import policy as office_policy
+from huifang_desktop.services.complaints import ComplaintDetail, IntakeDraft, RepeatRow
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.customers import CustomerRow
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.storage.queries import CustomerFilter
 from huifang_desktop.ui.common.feedback import mark_fields, report_in_form
 from huifang_desktop.ui.common.fit import fit_to_screen
-from huifang_desktop.ui.common.forms import picked_datetime, qdatetime
+from huifang_desktop.ui.common.forms import picked_date, picked_datetime, qdate, qdatetime
 from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.complaints.model import RepeatTableModel
 
@@ -114,6 +117,7 @@ class IntakeDialog(QDialog):
         self.special.setObjectName("special")
         self.reply_only = QCheckBox(self.tr("只需书面答复（上级转办，不做回访）"))
         self.reply_only.setObjectName("reply_only")
+        self._build_follow_fields()
 
         # --- customer search popup
         self.customer_model = QStandardItemModel(self)
@@ -186,6 +190,19 @@ class IntakeDialog(QDialog):
         row4.addWidget(self.routing)
         row4.addStretch(1)
         form.addRow(self.tr("类别"), row4)
+        row_first = QHBoxLayout()
+        row_first.addWidget(self.first_responder, 1)
+        row_first.addWidget(self.origin_label)
+        row_first.addWidget(self.origin)
+        row_first.addWidget(self.origin_hint)
+        row_first.addStretch(1)
+        form.addRow(self.first_responder_label, row_first)
+        row_promise = QHBoxLayout()
+        row_promise.addWidget(self.promised_on)
+        row_promise.addWidget(self.promised_hint, 1)
+        self._promise_row = form.rowCount()
+        form.addRow(self.promised_label, row_promise)
+        self._form = form
         row5 = QVBoxLayout()
         row5.setSpacing(2)
         row5.addWidget(self.special)
@@ -218,10 +235,13 @@ class IntakeDialog(QDialog):
             "complainant": self.complainant, "phone": self.phone, "customer_id": self.customer_edit,
             "subject": self.subject, "content": self.content, "category": self.category,
             "severity": self.severity, "handler_id": self.severity, "department_id": self.customer_edit,
+            "first_responder_id": self.first_responder, "promised_reply_on": self.promised_on,
+            "origin": self.origin,
         }
         chain = [self.kind, self.channel, self.received_at, self.complainant, self.anonymous, self.phone,
-                 self.customer_edit, self.subject, self.content, self.category, self.severity, self.special,
-                 self.reply_only, self.save_button, self.cancel_button, self.repeat_view, self.attach_button]
+                 self.customer_edit, self.subject, self.content, self.category, self.severity,
+                 self.first_responder, self.origin, self.promised_on, self.special, self.reply_only,
+                 self.save_button, self.cancel_button, self.repeat_view, self.attach_button]
         for a, b in pairwise(chain):
             QWidget.setTabOrder(a, b)
 
@@ -241,6 +261,9 @@ class IntakeDialog(QDialog):
         self.repeat_view.selectionModel().selectionChanged.connect(self._repeat_selection_changed)
         self.repeat_view.doubleClicked.connect(lambda _i: self.attach_to_selected())
         self.attach_button.clicked.connect(self.attach_to_selected)
+        self.promised_on.dateChanged.connect(lambda _d: self._check_promised())
+        self.received_at.dateTimeChanged.connect(lambda _d: self._check_promised())
+        self.origin.currentIndexChanged.connect(lambda _i: self._show_origin())
         self.save_button.clicked.connect(self.save)
         self.cancel_button.clicked.connect(self.reject)
         for keys in (QKeySequence.StandardKey.Save, QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")):
@@ -248,7 +271,79 @@ class IntakeDialog(QDialog):
         self._show_routing(self.severity.currentText())
         self._show_customer_status(None)
         self._show_repeats([])
+        self._kind_changed(self.kind.currentText())
+        self._show_origin()
         self.complainant.setFocus()
+
+    def _build_follow_fields(self) -> None:
+        """首问责任人 (default: me), the 建议's promised reply date, the customer origin when the office sets
+        handling limits by origin (issue 20: 002 制度5 §8, 制度3 第十条)."""
+        self.first_responder = QComboBox()
+        self.first_responder.setObjectName("first_responder")
+        self.first_responder.setToolTip(self.tr("首先接待客户的人：跟进本件投诉，每一步处理都会通知他"))
+        me = self.ctx.user.id or None
+        people = complaint_service.handlers(self.ctx)
+        if me is not None and all(uid != me for uid, _n, _r in people):
+            people.insert(0, (me, self.ctx.user.display_name or self.ctx.user.username, self.ctx.user.role.label))
+        for uid, name, role in people:
+            label = self.tr("{0}（{1}，我）").format(name, role) if uid == me else f"{name}（{role}）"
+            self.first_responder.addItem(label, uid)
+        self.first_responder.setCurrentIndex(max(0, self.first_responder.findData(me)))
+        self.first_responder_label = QLabel(self.tr("首问责任人(&R)"))
+        self.first_responder_label.setBuddy(self.first_responder)
+
+        self.rules = complaint_service.load_complaint_rules(self.ctx)
+        self.origin = QComboBox()
+        self.origin.setObjectName("origin")
+        self.origin.addItem(self.tr("（一般）"), "")
+        for name, days in self.rules.origin_days.items():
+            self.origin.addItem(name, name)
+            self.origin.setItemData(self.origin.count() - 1, self.tr("处理期限 {0} 天").format(days),
+                                    Qt.ItemDataRole.ToolTipRole)
+        self.origin_label = QLabel(self.tr("客户来源(&G)"))
+        self.origin_label.setBuddy(self.origin)
+        self.origin_hint = QLabel()
+        self.origin_hint.setObjectName("originHint")
+        self.origin_hint.setStyleSheet("color: #595959;")
+        has_origins = bool(self.rules.origin_days)
+        for w in (self.origin_label, self.origin, self.origin_hint):
+            w.setVisible(has_origins)
+
+        self.calendar = office_policy.work_calendar(self.ctx)
+        self.promised_on = QDateEdit()
+        self.promised_on.setObjectName("promised_reply_on")
+        self.promised_on.setDisplayFormat("yyyy-MM-dd")
+        self.promised_on.setCalendarPopup(True)
+        self.promised_on.setDate(qdate(self.calendar.add_workdays(self.ctx.today(),
+                                                                  self.policy.suggestion_reply_workdays)))
+        self.promised_on.setToolTip(self.tr("答复建议人的日期：须为工作日，不早于受理日期"))
+        self.promised_label = QLabel(self.tr("承诺答复日期(&D)"))
+        self.promised_label.setBuddy(self.promised_on)
+        self.promised_hint = QLabel()
+        self.promised_hint.setObjectName("promisedHint")
+        self.promised_hint.setWordWrap(True)
+
+    def _check_promised(self) -> None:
+        """Say at once when the promised date cannot be kept as chosen (the service refuses it too)."""
+        day, received = picked_date(self.promised_on), picked_datetime(self.received_at).date()
+        if day < received:
+            text, bad = self.tr("答复日期不能早于受理日期 {0}").format(received.isoformat()), True
+        elif not self.calendar.is_workday(day):
+            text = self.tr("{0} 不是工作日，请另选（下一个工作日 {1}）").format(
+                day.isoformat(), self.calendar.next_workday(day).isoformat())
+            bad = True
+        else:
+            text, bad = self.tr("将于 {0} 下班前答复建议人").format(day.isoformat()), False
+        self.promised_hint.setText(text)
+        self.promised_hint.setStyleSheet("color: #d9363e;" if bad else "color: #595959;")
+
+    def _show_origin(self) -> None:
+        name = self.origin.currentData() or ""
+        days = self.rules.origin_days.get(name)
+        self.origin_hint.setText(self.tr("处理期限 {0} 天").format(days) if days else "")
+
+    def promised_visible(self) -> bool:
+        return self._form.isRowVisible(self._promise_row)
 
     # --- small reactions -----------------------------------------------------------------------------------
     def _anonymous_toggled(self, on: bool) -> None:
@@ -262,6 +357,9 @@ class IntakeDialog(QDialog):
         is_complaint = kind == MessageKind.COMPLAINT.value
         self.severity.setEnabled(is_complaint)
         self.reply_only.setEnabled(is_complaint)
+        self.origin.setEnabled(is_complaint)
+        self._form.setRowVisible(self._promise_row, kind == MessageKind.SUGGESTION.value)
+        self._check_promised()
         self._show_routing(self.severity.currentText())
         self._repeat_timer.start()
 
@@ -358,12 +456,17 @@ class IntakeDialog(QDialog):
             rows = []  # a half-typed phone number is not an error while typing
         self._show_repeats(rows)
 
-    def _show_repeats(self, rows: list) -> None:  # type: ignore[type-arg]
+    def _show_repeats(self, rows: list[RepeatRow]) -> None:
         self.repeats.set_rows(rows)
         if rows:
-            self.repeat_title.setText(self.tr("找到 {0} 件可能是同一事项的投诉。若是，请选中后点“作为重复投诉附加”，"
-                                              "不要重复登记。").format(len(rows)))
-            self.repeat_title.setStyleSheet("color: #d46b08;")
+            top = rows[0]
+            lines = [self.tr("可能重复：{0}（{1}）　相似度 {2:.0f}%").format(top.number, top.subject,
+                                                                       top.similarity * 100)]
+            if len(rows) > 1:
+                lines.append(self.tr("另有 {0} 件相似，见下表。").format(len(rows) - 1))
+            lines.append(self.tr("若是同一事项，点“附加”记为又一次投诉，不要重复登记。"))
+            self.repeat_title.setText("\n".join(lines))
+            self.repeat_title.setStyleSheet("color: #d46b08; font-weight: bold;")
             self.repeat_view.selectRow(0)
         else:
             self.repeat_title.setText(self.tr("填写联系方式或关联客户、再填主题后，这里会列出 90 天内相似的投诉。"))
@@ -371,7 +474,12 @@ class IntakeDialog(QDialog):
         self._repeat_selection_changed()
 
     def _repeat_selection_changed(self, *_args: object) -> None:
-        self.attach_button.setEnabled(self.selected_repeat_id() is not None)
+        rows = self.repeat_view.selectionModel().selectedRows()
+        picked = self.repeats.repeat(rows[0].row()) if rows else None
+        self.attach_button.setEnabled(picked is not None)
+        self.attach_button.setText(
+            self.tr("附加到 {0}（相似度 {1:.0f}%）(&A)").format(picked.number, picked.similarity * 100)
+            if picked is not None else self.tr("作为重复投诉附加(&A)"))
 
     def selected_repeat_id(self) -> int | None:
         rows = self.repeat_view.selectionModel().selectedRows()
@@ -408,7 +516,14 @@ class IntakeDialog(QDialog):
             content=self.content.toPlainText(), category=self.category.currentData() or "",
             severity=self.severity.currentText() if is_complaint else Severity.NORMAL.value,
             special=self.special.isChecked(), reply_only=self.reply_only.isChecked() and is_complaint,
+            first_responder_id=self.first_responder.currentData(),
+            promised_reply_on=self.promised_day(),
+            origin=(self.origin.currentData() or "") if is_complaint else "",
         )
+
+    def promised_day(self) -> date | None:
+        """The promised reply date, for a 建议 only."""
+        return picked_date(self.promised_on) if self.kind.currentText() == MessageKind.SUGGESTION.value else None
 
     def save(self) -> None:
         mark_fields(self.field_widgets, None)

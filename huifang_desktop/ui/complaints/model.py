@@ -30,6 +30,8 @@ OVERDUE_TEXT = QColor("#d9363e")
 OVERDUE_BACKGROUND = QColor("#ffe4e1")
 FINAL_TEXT = QColor("#8c8c8c")
 SEVERITY_COLORS = {"重要": QColor("#d46b08"), "重大": QColor("#d9363e")}
+NOT_LATE, INQUIRY_NONE, INQUIRY_PENDING = "否", "无需", "待查办"  # complaint_follow.Lateness / InquiryState
+INQUIRY_COLORS = {"待查办": QColor("#d46b08"), "已查办": QColor("#389e0d")}
 STATE_COLORS = {"待受理": QColor("#d46b08"), "处理中": QColor("#1f6feb"), "待回访": QColor("#722ed1"),
                 "已关闭": QColor("#389e0d"), "已撤销": QColor("#8c8c8c")}
 
@@ -58,14 +60,16 @@ class ComplaintTableModel(RowTableModel[ComplaintRow]):
     service's queue order (overdue first, then open by deadline, then closed newest first)."""
 
     COL_NUMBER, COL_KIND, COL_RECEIVED, COL_COMPLAINANT, COL_SUBJECT, COL_CATEGORY, COL_SEVERITY, \
-        COL_HANDLER, COL_DEADLINE, COL_STATE, COL_OVERDUE, COL_OCCURRENCES = range(12)
+        COL_HANDLER, COL_FIRST_RESPONDER, COL_DEADLINE, COL_STATE, COL_OVERDUE, COL_INQUIRY, \
+        COL_OCCURRENCES = range(14)
     HEADERS = (QT_TRANSLATE_NOOP("Column", "投诉编号"), QT_TRANSLATE_NOOP("Column", "类型"),
                QT_TRANSLATE_NOOP("Column", "受理时间"), QT_TRANSLATE_NOOP("Column", "投诉人"),
                QT_TRANSLATE_NOOP("Column", "主题"), QT_TRANSLATE_NOOP("Column", "类别"),
                QT_TRANSLATE_NOOP("Column", "严重程度"), QT_TRANSLATE_NOOP("Column", "负责人"),
-               QT_TRANSLATE_NOOP("Column", "期限"), QT_TRANSLATE_NOOP("Column", "状态"),
-               QT_TRANSLATE_NOOP("Column", "逾期"), QT_TRANSLATE_NOOP("Column", "重复次数"))
-    CENTERED = frozenset({COL_KIND, COL_SEVERITY, COL_STATE, COL_OVERDUE, COL_OCCURRENCES})
+               QT_TRANSLATE_NOOP("Column", "首问责任人"), QT_TRANSLATE_NOOP("Column", "期限"),
+               QT_TRANSLATE_NOOP("Column", "状态"), QT_TRANSLATE_NOOP("Column", "是否逾期"),
+               QT_TRANSLATE_NOOP("Column", "查办"), QT_TRANSLATE_NOOP("Column", "重复"))
+    CENTERED = frozenset({COL_KIND, COL_SEVERITY, COL_STATE, COL_OVERDUE, COL_INQUIRY, COL_OCCURRENCES})
 
     def __init__(self, ctx: ServiceContext, page_size: int = PAGE_SIZE,
                  parent=None) -> None:  # type: ignore[no-untyped-def]
@@ -128,8 +132,10 @@ class ComplaintTableModel(RowTableModel[ComplaintRow]):
         if role == Qt.ItemDataRole.BackgroundRole and row.overdue:
             return OVERDUE_BACKGROUND
         if role == Qt.ItemDataRole.ForegroundRole:
-            if col == self.COL_OVERDUE and row.overdue:
-                return OVERDUE_TEXT
+            if col == self.COL_OVERDUE:
+                return OVERDUE_TEXT if row.lateness != NOT_LATE else FINAL_TEXT
+            if col == self.COL_INQUIRY:
+                return INQUIRY_COLORS.get(row.inquiry)
             if row.state in ("已关闭", "已撤销"):
                 return FINAL_TEXT
             if col == self.COL_SEVERITY:
@@ -139,7 +145,8 @@ class ComplaintTableModel(RowTableModel[ComplaintRow]):
             if col == self.COL_DEADLINE and row.overdue:
                 return OVERDUE_TEXT
             return None
-        if role == Qt.ItemDataRole.FontRole and col == self.COL_OVERDUE and row.overdue:
+        if role == Qt.ItemDataRole.FontRole and col in (self.COL_OVERDUE, self.COL_INQUIRY) and (
+                row.overdue or row.inquiry == INQUIRY_PENDING):
             return self._bold
         if role == Qt.ItemDataRole.TextAlignmentRole and col in self.CENTERED:
             return int(Qt.AlignmentFlag.AlignCenter)
@@ -152,8 +159,10 @@ class ComplaintTableModel(RowTableModel[ComplaintRow]):
             return short_time(row.received_at, self._now)
         if col == self.COL_DEADLINE:
             return short_time(row.deadline, self._now) if row.state not in ("已关闭", "已撤销") else ""
-        if col == self.COL_OVERDUE:
-            return self.tr("逾期") if row.overdue else ""
+        if col == self.COL_OVERDUE:  # 否 / 逾期办结 / 逾期未办 (投诉台账's 是否逾期)
+            return row.lateness if row.kind == "投诉" or row.lateness != NOT_LATE else ""
+        if col == self.COL_INQUIRY:  # 待查办 / 已查办; nothing when no 查办 is needed
+            return "" if row.inquiry == INQUIRY_NONE else row.inquiry
         if col == self.COL_OCCURRENCES:
             return str(row.occurrences) if row.occurrences > 1 else ""
         if col == self.COL_COMPLAINANT:
@@ -161,10 +170,13 @@ class ComplaintTableModel(RowTableModel[ComplaintRow]):
         return {
             self.COL_NUMBER: row.number, self.COL_KIND: row.kind, self.COL_SUBJECT: row.subject,
             self.COL_CATEGORY: row.category, self.COL_SEVERITY: row.severity if row.kind == "投诉" else "",
-            self.COL_HANDLER: row.handler, self.COL_STATE: row.state,
+            self.COL_HANDLER: row.handler, self.COL_FIRST_RESPONDER: row.first_responder,
+            self.COL_STATE: row.state,
         }.get(col, "")
 
     def _tooltip(self, row: ComplaintRow, col: int) -> str | None:
+        if col == self.COL_NUMBER:
+            return f"{row.number}　{row.kind}"
         if col == self.COL_RECEIVED:
             return full_time(row.received_at) + f"　{row.channel}"
         if col == self.COL_DEADLINE and row.deadline is not None:
@@ -176,6 +188,10 @@ class ComplaintTableModel(RowTableModel[ComplaintRow]):
             return "　".join(parts) or None
         if col == self.COL_HANDLER and row.escalation_level:
             return self.tr("已逾期升级 {0} 级").format(row.escalation_level)
+        if col == self.COL_FIRST_RESPONDER and row.first_responder:
+            return self.tr("首问责任人：{0}（跟进本件，每步处理都会通知）").format(row.first_responder)
+        if col == self.COL_INQUIRY and row.inquiry == INQUIRY_PENDING:
+            return self.tr("处理逾期，待主管填写查办单")
         if col == self.COL_OCCURRENCES and row.occurrences > 1:
             return self.tr("同一事项共投诉 {0} 次").format(row.occurrences)
         return None

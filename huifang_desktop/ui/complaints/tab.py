@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -33,6 +34,8 @@ from huifang_desktop.ui.common.forms import OptionalDateEdit
 from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.common.worker import start_worker
 from huifang_desktop.ui.complaints.detail import ComplaintDetailPane
+from huifang_desktop.ui.complaints.detail_layout import PAGE_INQUIRY
+from huifang_desktop.ui.complaints.inquiries import PENDING, InquiryList
 from huifang_desktop.ui.complaints.intake import IntakeDialog
 from huifang_desktop.ui.complaints.model import ComplaintTableModel
 
@@ -76,6 +79,14 @@ class ComplaintsTab(QWidget):
             self.count_group.addButton(b)
             self.count_buttons[key] = b
             counts.addWidget(b)
+        self.inquiry_button = QToolButton()
+        self.inquiry_button.setObjectName("inquiryView")
+        self.inquiry_button.setCheckable(True)
+        self.inquiry_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.inquiry_button.setStyleSheet(COUNT_STYLE)
+        self.inquiry_button.setToolTip(self.tr("查办列表：处理逾期的投诉，待查办 / 已查办（Ctrl+I）"))
+        counts.addSpacing(10)
+        counts.addWidget(self.inquiry_button)
         counts.addStretch(1)
         self.new_button = QPushButton(self.tr("新建登记(&N)"))
         self.new_button.setObjectName("newComplaint")
@@ -119,15 +130,23 @@ class ComplaintsTab(QWidget):
         m = ComplaintTableModel
         for col, width in ((m.COL_NUMBER, 110), (m.COL_KIND, 36), (m.COL_RECEIVED, 78),
                            (m.COL_COMPLAINANT, 58), (m.COL_SUBJECT, 120), (m.COL_CATEGORY, 60),
-                           (m.COL_SEVERITY, 58), (m.COL_HANDLER, 52), (m.COL_DEADLINE, 78), (m.COL_STATE, 50),
-                           (m.COL_OVERDUE, 36), (m.COL_OCCURRENCES, 58)):
+                           (m.COL_SEVERITY, 58), (m.COL_HANDLER, 52), (m.COL_FIRST_RESPONDER, 66),
+                           (m.COL_DEADLINE, 78), (m.COL_STATE, 50), (m.COL_OVERDUE, 60), (m.COL_INQUIRY, 44),
+                           (m.COL_OCCURRENCES, 40)):
             self.table.setColumnWidth(col, width)
+        # the number's prefix tells the kind (TS 投诉, ZX 咨询, JY 建议; its tooltip too): room for 首问责任人, 查办
+        self.table.setColumnHidden(m.COL_KIND, True)
         # the subject takes what is left, so every column stays in view when the pane beside is wide
         self.table.horizontalHeader().setSectionResizeMode(m.COL_SUBJECT, QHeaderView.ResizeMode.Stretch)
         self.detail = ComplaintDetailPane(ctx)
         self.detail.setObjectName("complaintDetail")
+        self.inquiry_list = InquiryList(ctx)
+        self.inquiry_list.setObjectName("inquiryList")
+        self.left = QStackedWidget()  # the register, or the 查办 list
+        self.left.addWidget(self.table)
+        self.left.addWidget(self.inquiry_list)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.left)
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 1)  # a wider window widens the register (its 主题 column)
         self.splitter.setStretchFactor(1, 0)
@@ -181,7 +200,11 @@ class ComplaintsTab(QWidget):
         self.export_button.clicked.connect(self.export_ledger)
         self.detail.changed.connect(self._complaint_changed)
         self.detail.open_complaint.connect(self.select_complaint)
+        self.inquiry_button.clicked.connect(lambda on: self.show_inquiries(PENDING if on else None))
+        self.inquiry_list.picked.connect(self._inquiry_picked)
         QShortcut(QKeySequence.StandardKey.Find, self, self._focus_search)
+        QShortcut(QKeySequence("Ctrl+I"), self,
+                  lambda: self.show_inquiries(None if self.showing_inquiries() else PENDING))
         self.apply_filter()
 
     def _combo(self, all_label: str, values: list[str], name: str) -> QComboBox:
@@ -240,9 +263,42 @@ class ComplaintsTab(QWidget):
             n = total if key == ALL else counts.get(key, 0)
             b.setText(f"{self.tr('全部') if key == ALL else key}  {n}")
         selected = OVERDUE if self.overdue.isChecked() else (self.state.currentData() or ALL)
+        in_list = self.showing_inquiries()
+        self.count_group.setExclusive(False)  # in the 查办 list no count is chosen
         for key, b in self.count_buttons.items():
-            b.setChecked(key == selected)
+            b.setChecked(key == selected and not in_list)
+        self.count_group.setExclusive(True)
         self.count_label.setText(self.tr("共 {0} 件").format(self.model.total()))
+        pending = len(complaint_service.inquiries(self.ctx, pending_only=True))
+        self.inquiry_button.setText(self.tr("待查办  {0}").format(pending))
+        self.inquiry_button.setChecked(in_list)
+
+    # --- the 查办 list ---------------------------------------------------------------------------------------
+    def showing_inquiries(self) -> bool:
+        return self.left.currentWidget() is self.inquiry_list
+
+    def show_inquiries(self, mode: str | None) -> None:
+        """The 查办 list (``mode``: pending / done / all) in place of the register; None: the register."""
+        if mode is None:
+            if self.showing_inquiries():
+                self.left.setCurrentWidget(self.table)
+                self._update_counts()
+                cid = self.selected_id()
+                if cid is not None:
+                    self.detail.load(cid)
+            return
+        self.left.setCurrentWidget(self.inquiry_list)
+        keep = self.detail.detail.id if self.detail.detail is not None else None
+        self.inquiry_list.set_mode(mode)  # reloads when the mode changes
+        self.inquiry_list.reload(keep)
+        self._update_counts()
+        if self.inquiry_list.model.rowCount() == 0:
+            self.detail.load(None)
+        self.inquiry_list.table.setFocus()
+
+    def _inquiry_picked(self, complaint_id: int) -> None:
+        self.detail.load(complaint_id)
+        self.detail.pages.setCurrentIndex(PAGE_INQUIRY)
 
     def count_of(self, key: str) -> int:
         """The number on a count button (for tests and the reminder)."""
@@ -250,6 +306,7 @@ class ComplaintsTab(QWidget):
 
     def show_count(self, key: str) -> None:
         """A click on a count: filter by that state (or overdue only; 全部 clears both)."""
+        self.show_inquiries(None)
         for w in (self.state, self.overdue):
             w.blockSignals(True)
         if key == OVERDUE:
@@ -306,6 +363,11 @@ class ComplaintsTab(QWidget):
 
     def _complaint_changed(self, complaint_id: int) -> None:
         self.reload(keep=complaint_id)
+        if self.showing_inquiries():
+            list_ = self.inquiry_list
+            list_.table.selectionModel().blockSignals(True)  # the pane shows the complaint already
+            list_.reload(complaint_id)
+            list_.table.selectionModel().blockSignals(False)
 
     # --- intake --------------------------------------------------------------------------------------------
     def new_complaint(self) -> IntakeDialog:
