@@ -56,6 +56,7 @@ from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.settings import load_settings
 from huifang_desktop.services.users import create_user, ensure_department, has_users, mark_demo_office
+from huifang_desktop.services.visits import load_options
 from huifang_desktop.storage.models import Customer, User
 
 CUSTOMER_COUNTER = "customer"  # the counter row register_customer draws 客户编号 from
@@ -176,7 +177,8 @@ def _generate(ctx: ServiceContext, customers: int, seed: int, progress: Progress
     if whole_office:  # only an office the generator made, users and all, may open without a password
         mark_demo_office(ctx, created_users)
     gen = CustomerGenerator(rng=rng, profile=profile, settings=settings, today=ctx.today(), owners=owners,
-                     total=customers)
+                     total=customers, end_categories=frozenset(load_options(ctx).end_customer_categories),
+                     ledger_rng=random.Random(f"demo-ledger:{seed}"))
     done = 0
     cancelled = progress is not None and not progress(0, customers)
     stage("customers", 0, customers)

@@ -32,6 +32,7 @@ class DemoProfile:
     old_purchases_max: int = 3  # purchases before the grading window, per customer
     delivery_share: float = 0.2  # purchase rows that are 交货 rather than 购货
     note_share: float = 0.06
+    ledger_incomplete_share: float = 0.1  # end customers who bought in the last year, 台帐 without a phone
     visits: VisitProfile = field(default_factory=VisitProfile)  # the visit history (demo.visits)
     review_history: bool = True  # sign, return and reopen some items through the review services
 

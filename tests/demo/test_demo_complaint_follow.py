@@ -44,9 +44,11 @@ def test_demo_export_has_first_responder_and_inquiry_and_late_closed_cases_are_i
 
     out = tmp_path / "complaints.xlsx"
     export_complaints(mctx, out)
-    sheet = load_workbook(out, read_only=True).active
+    book = load_workbook(out, read_only=True)
+    sheet = book.active
     assert sheet is not None
     table = [list(r) for r in sheet.iter_rows(values_only=True)]
+    book.close()  # a read-only workbook keeps its file open until closed
     head_at = next(i for i, r in enumerate(table) if "投诉编号" in r)
     head = table[head_at]
     assert "首问责任人" in head and "查办" in head and "处理期限" in head and "关闭时间" in head
