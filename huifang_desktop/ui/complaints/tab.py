@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, Qt, QThread, QTimer
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QThread, QTimer
 from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -41,6 +42,7 @@ from huifang_desktop.ui.complaints.model import ComplaintTableModel
 
 SEARCH_DELAY_MS = 250
 DETAIL_WIDTH = 460  # the detail pane's first width; the register gets the rest
+SUBJECT_CHARS = 8  # the 主题 column never gets narrower than this many characters (the register scrolls instead)
 OPEN = "open"
 OVERDUE = "逾期"
 ALL = ""
@@ -131,13 +133,16 @@ class ComplaintsTab(QWidget):
         for col, width in ((m.COL_NUMBER, 110), (m.COL_KIND, 36), (m.COL_RECEIVED, 78),
                            (m.COL_COMPLAINANT, 58), (m.COL_SUBJECT, 120), (m.COL_CATEGORY, 60),
                            (m.COL_SEVERITY, 58), (m.COL_HANDLER, 52), (m.COL_FIRST_RESPONDER, 66),
-                           (m.COL_DEADLINE, 78), (m.COL_STATE, 50), (m.COL_OVERDUE, 60), (m.COL_INQUIRY, 44),
+                           (m.COL_DEADLINE, 78), (m.COL_STATE, 50), (m.COL_OVERDUE, 60), (m.COL_INQUIRY, 52),
                            (m.COL_OCCURRENCES, 40)):
             self.table.setColumnWidth(col, width)
         # the number's prefix tells the kind (TS 投诉, ZX 咨询, JY 建议; its tooltip too): room for 首问责任人, 查办
         self.table.setColumnHidden(m.COL_KIND, True)
-        # the subject takes what is left, so every column stays in view when the pane beside is wide
-        self.table.horizontalHeader().setSectionResizeMode(m.COL_SUBJECT, QHeaderView.ResizeMode.Stretch)
+        # the subject takes what is left, so every column stays in view when the pane beside is wide, but keeps
+        # SUBJECT_CHARS characters on a narrow window (1920×1080 at 150 %): there the register scrolls sideways
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)  # 投诉编号 stays in view
+        self.table.viewport().installEventFilter(self)
+        self.table.horizontalHeader().sectionResized.connect(self._section_resized)
         self.detail = ComplaintDetailPane(ctx)
         self.detail.setObjectName("complaintDetail")
         self.inquiry_list = InquiryList(ctx)
@@ -429,11 +434,41 @@ class ComplaintsTab(QWidget):
         else:
             self.notice.setText(self.tr("导出失败（{0}）：{1}").format(type(exc).__name__, exc))
 
+    # --- the register's width ----------------------------------------------------------------------------
+    def _subject_least(self) -> int:
+        return self.table.fontMetrics().horizontalAdvance("主" * SUBJECT_CHARS) + 12
+
+    def _fit_subject(self) -> None:
+        """The 主题 column takes the room the other columns leave, and at least SUBJECT_CHARS characters."""
+        header = self.table.horizontalHeader()
+        subject = ComplaintTableModel.COL_SUBJECT
+        others = sum(header.sectionSize(c) for c in range(header.count())
+                     if c != subject and not header.isSectionHidden(c))
+        width = max(self._subject_least(), self.table.viewport().width() - others)
+        if header.sectionSize(subject) != width:
+            header.resizeSection(subject, width)
+
+    def _section_resized(self, column: int, _old: int, _new: int) -> None:
+        if column != ComplaintTableModel.COL_SUBJECT:
+            self._fit_subject()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_subject()
+        return super().eventFilter(watched, event)
+
     # --- start-up notices ----------------------------------------------------------------------------------
     def _place_splitter(self) -> None:
         if not self._splitter_placed and self.isVisible() and self.splitter.width() > 2 * DETAIL_WIDTH:
             self._splitter_placed = True  # once: afterwards the user's splitter position is kept
-            self.splitter.setSizes([self.splitter.width() - DETAIL_WIDTH, DETAIL_WIDTH])
+            # on a narrow window the detail pane starts at its least width, so the register keeps its columns
+            header = self.table.horizontalHeader()
+            register = sum(header.sectionSize(c) for c in range(header.count())
+                           if c != ComplaintTableModel.COL_SUBJECT and not header.isSectionHidden(c))
+            register += self._subject_least() + self.table.verticalScrollBar().sizeHint().width() + 4
+            room = self.splitter.width() - self.splitter.handleWidth() - register
+            detail = max(self.detail.minimumSizeHint().width(), min(DETAIL_WIDTH, room))
+            self.splitter.setSizes([self.splitter.width() - detail, detail])
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
