@@ -121,8 +121,9 @@ class OfficePage(SettingsPage):
         self.regions = StringListEditor("regions", self.tr("区域"))
 
         top = QHBoxLayout()
-        top.addWidget(office, 3)
-        top.addWidget(grades, 2)
+        # half and half: the class box's long explanation wraps to fewer lines and is not cut off at 150 %
+        top.addWidget(office, 1)
+        top.addWidget(grades, 1)
 
         self.lists = lists = QGroupBox(self.tr("可选列表（双击修改）"))
         grid = QGridLayout(lists)
