@@ -12,6 +12,7 @@ from typing import Any
 from huifang_desktop.demo.complaint_office import Batch, Closed, Ids, Office, Person
 from huifang_desktop.demo.complaint_words import PUBLIC_TOPICS, Pick
 from huifang_desktop.domain import complaints as rules
+from huifang_desktop.domain.complaint_rules import ComplaintRules
 from huifang_desktop.domain.complaints import (
     ComplaintPolicy,
     MessageKind,
@@ -131,6 +132,7 @@ class Env:
     office: Office
     clusters: list[Cluster] = field(default_factory=list)
     independent: bool = True  # the visitor-independence setting (closing visits, 001 篇11)
+    complaint_rules: ComplaintRules = field(default_factory=ComplaintRules)  # the rule books' extra deadlines
     start_minutes: int = field(init=False)  # the office day, in minutes after midnight
     end_minutes: int = field(init=False)
 

@@ -66,6 +66,7 @@ from huifang_desktop.domain.visits import (
 )
 from huifang_desktop.services import complaints as complaint_service
 from huifang_desktop.services.complaints import CLOSING_RULE
+from huifang_desktop.services.complaints.rules import reply_due_of
 from huifang_desktop.services.visits.independence import closing_roles
 
 _PENDING_PLAN, _DONE_PLAN, _CANCELLED_PLAN = PlanState.PENDING.value, PlanState.DONE.value, PlanState.CANCELLED.value
@@ -133,6 +134,13 @@ class CaseSteps:
         visit_due = datetime.combine(c["visit_due"], self.env.policy.workday_end) if c["visit_due"] else None
         c["deadline"] = rules.current_deadline(self.state, Deadlines(c["first_reply_due"], c["handling_due"]),
                                          visit_due)
+
+    def reply_due(self, kind: MessageKind, received_at: datetime, handling_due: datetime) -> datetime | None:
+        """满意答复 (002 制度9 五): the rule intake applies (services.complaints.rules.reply_due_of, i.e.
+        domain.complaint_rules.satisfying_reply_due capped at the 处理期限); None for 咨询/建议 and 特殊情况."""
+        env = self.env
+        return reply_due_of(kind, received_at, handling_due, special=self.s.special, rules=env.complaint_rules,
+                            policy=env.policy, cal=env.cal)
 
     def facts(self) -> TransitionFacts:
         """What the complaint holds, as services.complaints gives it to the transition check."""
@@ -333,6 +341,7 @@ class CaseSteps:
             "escalation_seen": handler == self.registrar.id, "chase_count": 0,
             "linked_to_id": linked.id if linked else None, "converted_from": "", "occurrences": 1,
             "created_by_id": self.registrar.id, "first_responder_id": self.registrar.id, "chase_rung": 0,
+            "reply_due": self.reply_due(kind, s.received_at, dl.handling),
             "created_at": at, "updated_at": at, "review_status": "",
             "supervisor_comment": "", "signed_by_id": None, "signed_at": None, "signed_role": "",
             "content_hash": "", "signature_hash": "", "revision": 0, "version": 1,
@@ -627,6 +636,7 @@ class CaseSteps:
                  number=g.number(MessageKind.COMPLAINT, at), converted_from=old_number,
                  handler_role=role.value, handler_id=handler, department_id=dep,
                  first_reply_due=dl.first_reply, handling_due=dl.handling,
+                 reply_due=self.reply_due(MessageKind.COMPLAINT, at, dl.handling),
                  state=ComplaintState.PENDING.value, escalation_level=0, escalated_deadline=None)
         self.refresh_deadline(at)
         self.touch(at, actor)

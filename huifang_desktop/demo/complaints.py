@@ -49,6 +49,7 @@ from huifang_desktop.domain.visits import (
     format_visit_number,
 )
 from huifang_desktop.services.complaints import load_policy
+from huifang_desktop.services.complaints.rules import load_complaint_rules
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.services.policy import load_scale, work_calendar
@@ -96,7 +97,7 @@ def generate_complaints(ctx: ServiceContext, count: int, *, seed: int = 1, progr
     rng = random.Random(seed)
     now = ctx.now()
     env = Env(rng=rng, profile=profile, policy=policy, cal=cal, scale=scale, rules=rules, now=now,
-               office=office, independent=independence_on(ctx))
+               office=office, independent=independence_on(ctx), complaint_rules=load_complaint_rules(ctx))
     specs = draw_specs(env, count)
     gen = RowGenerator(env, office.next_ids, office.counters)
     done = 0

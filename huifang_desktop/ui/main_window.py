@@ -526,6 +526,7 @@ class MainWindow(QMainWindow):
         text = reminders.reminder_text(reminder, getattr(self, "_escalation_error", ""))
         self.statusBar().showMessage(text, 60_000)
         self.show_chain_break(reminders.chain_text(reminder.chain))
+        reminders.show_unregistered(self, self.ctx, reminder.unregistered)
         from PySide6.QtWidgets import QSystemTrayIcon
 
         if QSystemTrayIcon.isSystemTrayAvailable():

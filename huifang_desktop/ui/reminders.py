@@ -1,19 +1,23 @@
 """The start reminder (status bar and tray): today's visits, my complaints, my review work.
 
 ``collect`` asks the services (count queries only) and runs in the worker thread with the daily catch-up;
-``reminder_text`` words the counts on the GUI thread. Neither needs a tab to be built.
+``reminder_text`` words the counts on the GUI thread. Neither needs a tab to be built. ``show_unregistered``
+puts the 未完成备案 link in the status bar (it opens the list of those files).
 """
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtWidgets import QLabel, QMainWindow
 
 from huifang_desktop.domain.roles import Permission, can
 from huifang_desktop.services import complaints, handover, holidays, review, scans, tamper, visits
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
+from huifang_desktop.ui.customers.unregistered import UnregisteredDialog
 
 translate = QCoreApplication.translate  # lupdate reads translate("Context", "text") calls
 
@@ -111,6 +115,35 @@ def unregistered_text(count: int) -> str:
     if not count:
         return ""
     return translate("Reminder", "新客户档案超过5个工作日未完成备案 {0} 个（请补全类别、地址、联系人和电话）").format(count)
+
+
+def show_unregistered(window: QMainWindow, ctx: ServiceContext, count: int) -> None:
+    """A link in ``window``'s status bar while new files wait for their 备案 (002 §1.4): "未完成备案 N" opens
+    the list (:class:`UnregisteredDialog`), from which each file opens; hidden when there are none."""
+    link: QLabel | None = window.findChild(QLabel, "unregisteredLink")
+    if not count:
+        if link is not None:
+            link.hide()
+        return
+    if link is None:
+        link = QLabel(window)
+        link.setObjectName("unregisteredLink")
+        link.setTextFormat(Qt.TextFormat.RichText)
+        link.linkActivated.connect(lambda _href: open_unregistered(window, ctx))
+        window.statusBar().addPermanentWidget(link)
+    text = translate("Reminder", "未完成备案 {0}").format(count)
+    link.setText(f'<a href="unregistered">{html.escape(text)}</a>')
+    link.setToolTip(unregistered_text(count))
+    link.show()
+
+
+def open_unregistered(window: QMainWindow, ctx: ServiceContext) -> UnregisteredDialog:
+    """The list of files past their 备案 deadline, opened from the status-bar link; the link's count is
+    read again when it closes."""
+    dialog = UnregisteredDialog(ctx, window)
+    dialog.finished.connect(lambda _r: show_unregistered(window, ctx, len(handover.unregistered_files(ctx))))
+    dialog.open()
+    return dialog
 
 
 def reminder_text(r: Reminder, *extra: str) -> str:

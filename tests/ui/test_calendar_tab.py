@@ -342,3 +342,41 @@ def test_move_and_cancel_follow_the_plan_rule_a_miss_stands(qtbot, ctx, planned,
     qtbot.addWidget(boss)
     assert boss.current_plan().id == plan.id
     assert boss.move_button.isEnabled() and "须说明原因" in boss.move_button.toolTip()
+
+
+def test_a_supervisor_ends_a_follow_up_chain_from_the_calendar(qtbot, ctx, planned, supervisor, monkeypatch):
+    """000 §1.9 / 001 §47 (issue 19 item 6): a follow-up goes on until the customer is reached or a
+    supervisor ends the chain with a reason — 结束再次回访 on the calendar, disabled with a reason for a clerk
+    and for a first visit."""
+    from PySide6.QtWidgets import QInputDialog
+    from sqlalchemy import select
+
+    from huifang_desktop.storage.models import AuditLog
+
+    c, _customer, plan = planned
+    tab = CalendarTab(c)
+    qtbot.addWidget(tab)
+    assert not tab.close_chain_button.isEnabled() and "只有主管" in tab.close_chain_button.toolTip()
+    boss = CalendarTab(ctx.as_user(supervisor))
+    qtbot.addWidget(boss)
+    assert boss.current_plan().id == plan.id  # a first visit: cancelled as a plan, not ended as a chain
+    assert not boss.close_chain_button.isEnabled() and "取消计划" in boss.close_chain_button.toolTip()
+    draft = visit_service.prefill_record(c, plan.id).to_draft(result="未接通", visited_at="2026-11-24 09:00")
+    second = visit_service.record_visit(c, draft).follow_up_plan_id
+    assert second is not None
+    boss.selected = visit_service.get_plan(ctx, second).due
+    boss._load_list()
+    row = next(i for i in range(boss.plans.rowCount()) if boss.plans.plan(i).id == second)
+    boss.list.selectRow(row)
+    assert boss.current_plan().attempt == 2
+    assert boss.close_chain_button.isEnabled()
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("", False))
+    boss.close_chain_button.click()  # cancelled: nothing changes
+    assert visit_service.get_plan(ctx, second).state == "待回访"
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("客户已出国半年", True))
+    boss.close_chain_button.click()
+    assert visit_service.get_plan(ctx, second).state == "已取消"
+    assert "已结束" in boss.notice.text()
+    with ctx.sessions() as s:
+        audit = s.execute(select(AuditLog).where(AuditLog.action == "结束再次回访")).scalar_one()
+    assert audit.entity_id == second and "客户已出国半年" in audit.note

@@ -69,3 +69,61 @@ def test_the_start_up_reminder_lists_unregistered_new_files(qapp: Any, ctx: Serv
     r = reminders.collect(cctx)
     assert r.unregistered == 1
     assert "新客户档案超过5个工作日未完成备案 1 个" in reminders.reminder_text(r)
+
+
+def test_unregistered_files_open_from_the_reminder_and_the_customers_tab(qtbot: Any, ctx: ServiceContext,
+                                                                         clerk: UserInfo, monkeypatch: Any) -> None:
+    """002 §1.4 客户备案 (5 working days after 建档): the reminder's count is a link to the list of those
+    files, the 客户档案 tab has the same list, and a file completed from it leaves the list."""
+    from PySide6.QtWidgets import QLabel, QMainWindow
+
+    from huifang_desktop.ui import reminders
+    from huifang_desktop.ui.customers import unregistered as unregistered_ui
+    from huifang_desktop.ui.customers.tab import CustomersTab
+    from huifang_desktop.ui.customers.unregistered import UnregisteredDialog
+
+    cctx = ctx.as_user(clerk)
+    late = register_customer(cctx, CustomerDraft(name="宁波顺通物流", created_on="2026-11-13",
+                                                 contacts=(ContactDraft(name="王五", mobile="13900005678"),)))
+    register_customer(cctx, CustomerDraft(name="杭州新到客户", created_on="2026-11-23",  # still within 5 days
+                                          contacts=(ContactDraft(name="赵六", mobile="13900005679"),)))
+    tab = CustomersTab(cctx)
+    qtbot.addWidget(tab)
+    assert tab.unregistered_button.text() == "未完成备案 1"
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    reminders.show_unregistered(window, cctx, reminders.collect(cctx).unregistered)
+    link = window.findChild(QLabel, "unregisteredLink")
+    assert link is not None and link.isVisibleTo(window) and "未完成备案 1" in link.text()
+    link.linkActivated.emit("unregistered")
+    dialog = window.findChild(UnregisteredDialog)
+    assert dialog is not None and dialog.table.rowCount() == 1
+    assert dialog.table.item(0, 1).text() == "宁波顺通物流"
+    assert dialog.table.item(0, 4).text() == "2026-11-20"  # 5 working days after 11-13
+    assert "地址" in dialog.table.item(0, 5).text()
+
+    opened: list[int] = []
+
+    class FakeFile:  # the customer file: the clerk fills in the address and saves
+        def __init__(self, c: ServiceContext, cid: int, parent: Any) -> None:
+            opened.append(cid)
+            self.changed = True
+
+        def exec(self) -> int:
+            from huifang_desktop.storage.models import Customer
+
+            with ctx.sessions() as s, s.begin():
+                row = s.get(Customer, late.id)
+                assert row is not None
+                row.address, row.category = "宁波市北仑区", row.category or "普通客户"
+            return 1
+
+    monkeypatch.setattr(unregistered_ui, "CustomerDialog", FakeFile)
+    dialog.open_button.click()
+    assert opened == [late.id]
+    assert dialog.table.rowCount() == 0 and not dialog.open_button.isEnabled()
+    dialog.done(0)
+    assert not link.isVisibleTo(window)  # nothing left: the link goes
+    monkeypatch.setattr(UnregisteredDialog, "exec", lambda self: 0)
+    tab.unregistered_button.click()  # the tab's list, then its count read again
+    assert tab.unregistered_button.text() == "未完成备案 0"

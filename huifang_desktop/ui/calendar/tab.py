@@ -131,6 +131,7 @@ class CalendarTab(QWidget):
         self.record_button = QPushButton(self.tr("填写回访记录(&R)"))
         self.move_button = QPushButton(self.tr("改期…"))
         self.cancel_button = QPushButton(self.tr("取消计划…"))
+        self.close_chain_button = QPushButton(self.tr("结束再次回访…"))
         self.report_button = QPushButton(self.tr("回访报告表…"))
         self.report_button.setToolTip(self.tr("汇总昨天（或所选期间）的回访，提交主管审阅"))
         self.print_blank_button = QPushButton(self.tr("打印空白回访记录表…"))
@@ -156,7 +157,7 @@ class CalendarTab(QWidget):
         right_layout.addWidget(self.notice)
         right_layout.addWidget(self.list, 1)
         buttons = QHBoxLayout()
-        for b in (self.record_button, self.move_button, self.cancel_button):
+        for b in (self.record_button, self.move_button, self.cancel_button, self.close_chain_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(self.print_blank_button)
@@ -185,6 +186,7 @@ class CalendarTab(QWidget):
         self.record_button.clicked.connect(self.record_current)
         self.move_button.clicked.connect(self.move_current)
         self.cancel_button.clicked.connect(self.cancel_current)
+        self.close_chain_button.clicked.connect(self.close_chain_current)
         self.report_button.clicked.connect(self.write_report)
         self.print_blank_button.clicked.connect(self.print_blank_current)
         self.print_day_button.clicked.connect(self.print_day)
@@ -209,6 +211,21 @@ class CalendarTab(QWidget):
         for button in (self.move_button, self.cancel_button):
             button.setEnabled(may)
             button.setToolTip(note)
+        self._update_close_chain(plan)
+
+    def _update_close_chain(self, plan) -> None:  # type: ignore[no-untyped-def]
+        """结束再次回访 (000 §1.9: visit again until reached, or a supervisor ends the chain with a reason):
+        only a pending later attempt (第2次起), only for who may reassign (services.visits.close_chain)."""
+        supervisor = can(self.ctx.user.role, Permission.REASSIGN)
+        follow_up = plan is not None and plan.state == "待回访" and plan.attempt > 1
+        self.close_chain_button.setEnabled(supervisor and follow_up)
+        if not supervisor:
+            tip = self.tr("只有主管才能结束再次回访（须说明原因）")
+        elif not follow_up:
+            tip = self.tr("所选计划不是待回访的再次回访（第2次起）；第一次回访请用“取消计划”")
+        else:
+            tip = self.tr("结束这条再次回访：取消本次计划、不再安排下一次，须说明原因，记入审计日志")
+        self.close_chain_button.setToolTip(tip)
 
     # --- scope and period -----------------------------------------------------------------------------
     def _owner_and_team(self) -> tuple[int | None, bool]:
@@ -430,6 +447,25 @@ class CalendarTab(QWidget):
             show_error(self, exc)
             return
         self.refresh()
+
+    def close_chain_current(self) -> None:
+        """A supervisor ends the selected follow-up chain with a reason (audited)."""
+        plan = self.current_plan()
+        if plan is None or plan.state != "待回访" or plan.attempt <= 1:
+            return
+        reason, ok = QInputDialog.getText(
+            self, self.tr("结束再次回访"),
+            self.tr("{0} {1} 第{2}次回访：结束后不再安排下一次回访。\n结束原因（必填）：").format(
+                plan.customer_code, plan.customer_name, plan.attempt))
+        if not ok:
+            return
+        try:
+            visit_service.close_chain(self.ctx, plan.id, reason)
+        except (ValidationError, ServiceError) as exc:
+            show_error(self, exc)
+            return
+        self.refresh()
+        self.notice.setText(self.tr("已结束 {0} {1} 的再次回访。").format(plan.customer_code, plan.customer_name))
 
     def write_report(self) -> None:
         from huifang_desktop.ui.calendar.report_dialog import VisitReportDialog

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from huifang_desktop.domain.customers import CUSTOMER_STATUSES, GRADES_ABCD
 from huifang_desktop.domain.roles import Permission, can
 from huifang_desktop.services import customers as customer_service
+from huifang_desktop.services import handover
 from huifang_desktop.services import users as user_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
@@ -32,6 +33,7 @@ from huifang_desktop.ui.common.feedback import show_error
 from huifang_desktop.ui.common.tables import record_table
 from huifang_desktop.ui.customers.dialog import CustomerDialog, ReassignDialog
 from huifang_desktop.ui.customers.model import CustomerTableModel
+from huifang_desktop.ui.customers.unregistered import UnregisteredDialog
 
 SEARCH_DELAY_MS = 150
 
@@ -66,6 +68,10 @@ class CustomersTab(QWidget):
         self.archive_button = QPushButton(self.tr("归档"))
         self.reassign_button = QPushButton(self.tr("批量移交…"))
         self.reassign_button.setVisible(can(self.ctx.user.role, Permission.REASSIGN))
+        self.unregistered_button = QPushButton()
+        self.unregistered_button.setObjectName("unregisteredFiles")
+        self.unregistered_button.setToolTip(self.tr("建档超过5个工作日仍未补全基本信息的新客户档案（002 客户备案）"))
+        self._count_unregistered()
         editable = can(self.ctx.user.role, Permission.EDIT_CUSTOMERS)
         self.new_button.setEnabled(editable)
         self.archive_button.setEnabled(editable)
@@ -106,6 +112,7 @@ class CustomersTab(QWidget):
         for b in (self.new_button, self.open_button, self.archive_button, self.reassign_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        buttons.addWidget(self.unregistered_button)
         buttons.addWidget(self.count_label)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
@@ -128,6 +135,7 @@ class CustomersTab(QWidget):
         self.open_button.clicked.connect(self.open_current)
         self.archive_button.clicked.connect(self.archive_current)
         self.reassign_button.clicked.connect(self.reassign)
+        self.unregistered_button.clicked.connect(self.show_unregistered)
         self.empty_new_button.clicked.connect(self.new_from_search)
         # ``activated`` is a double-click or Enter on the row (Qt emits it for both); connecting
         # ``doubleClicked`` as well opened the file a second time.
@@ -164,6 +172,21 @@ class CustomersTab(QWidget):
         self._update_count()
         if self.model.rowCount() and not self.table.selectionModel().hasSelection():
             self.table.selectRow(0)
+
+    def _count_unregistered(self) -> int:
+        count = len(handover.unregistered_files(self.ctx))
+        self.unregistered_button.setText(self.tr("未完成备案 {0}").format(count))
+        self.unregistered_button.setStyleSheet("color: #d46b08;" if count else "")
+        return count
+
+    def show_unregistered(self) -> None:
+        """The files past their 备案 deadline (002 §1.4), each opening from the list."""
+        dialog = UnregisteredDialog(self.ctx, self)
+        dialog.exec()
+        self._count_unregistered()
+        if dialog.changed:
+            self.model.reload()
+            self._update_count()
 
     def _update_count(self) -> None:
         self.count_label.setText(self.tr("共 {0} 位客户").format(self.model.total()))
