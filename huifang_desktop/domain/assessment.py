@@ -6,10 +6,12 @@ plain values — :class:`MonthFacts` — and asks :func:`charge_events` for the 
 for each person's lines. The table of kinds, amounts and windows is
 :class:`~huifang_desktop.domain.assessment_rules.AssessmentRules`.
 
-Who is charged: the plan's owner as it stands when the month is assessed (a hand-over moves pending plans
-to the successor on its date, so what the leaver still owns closed before it). Never backdated: a plan
-created after its due day (a class change or a hand-over planning a visit that was already "late") could
-not have been met and is never charged.
+Who is charged (domain.md §9): whoever owned the plan on the day its window closed, from the plan's owner
+history (:class:`~huifang_desktop.domain.handover.OwnerChange`, kept whenever a pending plan changes hands:
+a hand-over, a customer reassigned, a closing visit re-planned) — so a leaver is charged for the windows
+that closed before the hand-over and the successor for those that close after it, however the plan is
+owned when the month is assessed. Never backdated: a plan created after its due day (a class change or a
+hand-over planning a visit that was already "late") could not have been met and is never charged.
 
 Pure: no database, no clock (``today`` and ``now`` are facts), no Qt.
 """
@@ -22,6 +24,7 @@ from datetime import date, datetime, timedelta
 
 from huifang_desktop.domain.assessment_rules import EventKind
 from huifang_desktop.domain.errors import FieldError, ValidationError
+from huifang_desktop.domain.handover import OwnerChange, owner_on
 from huifang_desktop.domain.stats import (
     Assessment,
     AssessmentLine,
@@ -41,8 +44,8 @@ PLAN, RECORD, CUSTOMER, ENTRY, REPORT = "visit_plan", "visit_record", "customer"
 
 @dataclass(frozen=True, slots=True)
 class PlanFact:
-    """A plan due in the month, not cancelled: its owner, rule, due day, the day it was created and the day it
-    was done (None: still pending)."""
+    """A plan due in the month, not cancelled: its owner now, rule, due day, the day it was created, the day it
+    was done (None: still pending) and its owner changes (who held it on which day)."""
 
     plan_id: int
     owner_id: int | None
@@ -52,6 +55,11 @@ class PlanFact:
     done_on: date | None = None
     subject: str = ""
     rule_label: str = ""
+    owner_changes: tuple[OwnerChange, ...] = ()
+
+    def owner_at(self, day: date) -> int | None:
+        """Who owned the plan on ``day`` (a change takes effect on the day it was made)."""
+        return owner_on(self.owner_id, self.owner_changes, day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +137,8 @@ def ledger_window(rules: AssessmentRules) -> int:
 
 def _missed_plan(p: PlanFact, kind: EventKind, rules: AssessmentRules, today: date) -> ChargedEvent | None:
     closes = p.due + timedelta(days=rules.rule(kind).days)
-    if p.owner_id is None or p.created_on > p.due:
+    owner = p.owner_at(closes)  # whoever held it when the window closed, never the owner of today
+    if owner is None or p.created_on > p.due:
         return None  # nobody's, or planned only after it could have been met: never backdated
     if p.done_on is not None:
         if p.done_on <= closes:
@@ -139,7 +148,7 @@ def _missed_plan(p: PlanFact, kind: EventKind, rules: AssessmentRules, today: da
         if today <= closes:
             return None
         detail = f"{p.rule_label or p.rule_key}应于 {p.due:%Y-%m-%d} 前完成，未回访"
-    return ChargedEvent(kind, p.owner_id, closes, PLAN, p.plan_id, p.subject, detail)
+    return ChargedEvent(kind, owner, closes, PLAN, p.plan_id, p.subject, detail)
 
 
 def charge_events(facts: MonthFacts, rules: AssessmentRules, *, report_due: Callable[[date], date] | None = None,
@@ -147,7 +156,8 @@ def charge_events(facts: MonthFacts, rules: AssessmentRules, *, report_due: Call
     """Every charged event of the month, priced (:func:`price`); kinds the table disables are left out.
 
     * 3.1/3.2/3.5: a plan of a delivery (1–5-day 到货回访), routine or end-customer rule not done by its due day
-      plus the kind's grace days (done later, or still pending after it); never one created after its due day;
+      plus the kind's grace days (done later, or still pending after it), charged to whoever owned it on that
+      last day (:meth:`PlanFact.owner_at`); never one created after its due day;
     * 3.3: a visit of the month whose information was answered more than the kind's window (hours) after the
       visit, or is still unanswered after it;
     * 3.4: an end customer whose ledger entry is still incomplete when the kind's window (days after the first

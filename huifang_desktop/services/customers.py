@@ -30,11 +30,22 @@ from huifang_desktop.domain.validation import clean_text, format_phone, parse_da
 from huifang_desktop.services.classes import apply_class, regrade_in
 from huifang_desktop.services.context import ServiceContext, audit, diff, recent_changes
 from huifang_desktop.services.errors import ConflictError, DuplicateWarning, NotFound
+from huifang_desktop.services.handover import change_plan_owner
 from huifang_desktop.services.policy import CustomerScope, check_visible, customer_scope
 from huifang_desktop.services.settings import OfficeSettings, load_settings
+from huifang_desktop.services.visits.independence import Visitors, complaint_handler
+from huifang_desktop.services.visits.options import independence_on, load_options
 from huifang_desktop.storage import phone_index
 from huifang_desktop.storage.counters import next_serial
-from huifang_desktop.storage.models import AuditLog, Contact, Customer, CustomerClass, Purchase, User
+from huifang_desktop.storage.models import (
+    AuditLog,
+    Contact,
+    Customer,
+    CustomerClass,
+    Purchase,
+    User,
+    VisitPlan,
+)
 from huifang_desktop.storage.queries import (
     TEXT_PROBE_CAP,
     CustomerFilter,
@@ -514,7 +525,8 @@ def pin_grade(ctx: ServiceContext, customer_id: int, grade: str | None, reason: 
 
 
 def reassign_customers(ctx: ServiceContext, from_user_id: int, to_user_ids: list[int], note: str = "") -> int:
-    """When a clerk leaves: spread all their customers over ``to_user_ids`` in one step (domain.md §1)."""
+    """When a clerk leaves: spread all their customers over ``to_user_ids`` in one step (domain.md §1), with
+    the customers' pending visit plans the clerk held (:func:`_move_pending_plans`). Returns the customers."""
     ctx.require(Permission.REASSIGN, "移交客户")
     if not to_user_ids:
         raise ValidationError(FieldError("to_user_ids", "接收人", "至少选择一位接收人"))
@@ -530,17 +542,45 @@ def reassign_customers(ctx: ServiceContext, from_user_id: int, to_user_ids: list
         ids = s.execute(select(Customer.id).where(Customer.owner_id == from_user_id).order_by(Customer.id)
                         ).scalars().all()
         stamp = ctx.today().isoformat()
+        new_owner: dict[int, User] = {}
         for i, cid in enumerate(ids):
             target = targets[i % len(targets)]
             assert target is not None
             c = s.get(Customer, cid)
             assert c is not None
             c.owner_id, c.department_id = target.id, target.department_id
+            new_owner[cid] = target
             line = f"{stamp} 由 {source.display_name} 移交给 {target.display_name}" + (f"（{note}）" if note else "")
             c.notes = (c.notes + "\n" + line).strip()
             c.updated_at = ctx.now()
             audit(s, ctx, "移交客户", "customer", c.id, f"{c.code} {c.name}", old={"owner": source.display_name},
                   new={"owner": target.display_name}, note=note)
+        plans = _move_pending_plans(s, ctx, source, new_owner, note)
         audit(s, ctx, "批量移交", "user", source.id, source.display_name,
-              new={"count": len(ids), "to": [t.display_name for t in targets if t]}, note=note)
+              new={"count": len(ids), "plans": plans, "to": [t.display_name for t in targets if t]}, note=note)
         return len(ids)
+
+
+def _move_pending_plans(s: Session, ctx: ServiceContext, source: User, new_owner: dict[int, User], note: str
+                        ) -> int:
+    """The pending plans ``source`` held on the moved customers go to each customer's new owner from today
+    (a satisfaction or closing visit, when independence is on, to a colleague independent of the new 业务员
+    and the complaint's handler). Each change is kept (``plan_owner_change``), so the 考核 still charges
+    ``source`` for a window that had already closed (an overdue plan) and the new owner for the rest."""
+    if not new_owner:
+        return 0
+    independent = set(load_options(ctx).independent_visit_types) if independence_on(ctx) else set()
+    visitors = Visitors(s)
+    plans = s.execute(select(VisitPlan).where(VisitPlan.customer_id.in_(sorted(new_owner)),
+                                              VisitPlan.owner_id == source.id, VisitPlan.state == "待回访")
+                      .order_by(VisitPlan.id)).scalars().all()
+    why = "客户移交" + (f"：{note}" if note else "")
+    for p in plans:
+        target = new_owner[p.customer_id]
+        uid: int | None = target.id
+        if p.visit_type in independent:
+            handler = complaint_handler(s, p.source_key)
+            uid = visitors.assign(target.id, target.department_id, target.id,
+                                  handler if handler is not None else source.id)
+        change_plan_owner(s, p, uid, on=ctx.today(), at=ctx.now(), reason=why)
+    return len(plans)

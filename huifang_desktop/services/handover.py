@@ -8,17 +8,20 @@ satisfaction or closing visit never goes to the customer's own 业务员 when an
 open complaints (to a successor of the complaint's level, else the first active user of that level) and
 回访报告表 drafts. Each plan's owner change is kept (``plan_owner_change``) with the hand-over day
 (``handover``), so the 考核 charges whoever owned a plan when its window closed — never the leaver for a
-window that closes after the hand-over. :func:`disable_user` is the administrator's 停用 with hand-over.
+window that closes after the hand-over. Every other change of a pending plan's owner (a customer reassigned,
+a closing visit re-planned) is kept the same way, through :func:`change_plan_owner`.
+:func:`disable_user` is the administrator's 停用 with hand-over.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 from sqlalchemy.orm import Session
 
 from huifang_desktop.domain.complaints import OPEN_STATES
@@ -111,9 +114,7 @@ def _hand_over_in(s: Session, ctx: ServiceContext, leaver: User, successors: lis
         if p.visit_type in independent and uid == customer_owner:
             others = [u for u in order if u != customer_owner]
             uid = others[p.id % len(others)] if others else uid
-        s.add(PlanOwnerChange(plan_id=p.id, old_owner_id=leaver.id, new_owner_id=uid, changed_on=today,
-                              changed_at=now, reason="工作交接", handover_id=record.id))
-        p.owner_id = uid
+        change_plan_owner(s, p, uid, on=today, at=now, reason="工作交接", handover_id=record.id)
 
     open_states = [st.value for st in OPEN_STATES]
     complaints = s.execute(select(Complaint).where(Complaint.handler_id == leaver.id,
@@ -150,6 +151,35 @@ def _hand_over_in(s: Session, ctx: ServiceContext, leaver: User, successors: lis
     return result
 
 
+def change_plan_owner(s: Session, plan: VisitPlan, new_owner_id: int | None, *, on: date, at: datetime,
+                      reason: str, handover_id: int | None = None) -> bool:
+    """Give ``plan`` to ``new_owner_id`` from ``on``, keeping the change (``plan_owner_change``) so the 考核
+    still charges the previous owner for a window that closed before ``on``. Every change of a plan's owner
+    goes through here (inside the caller's transaction). False when the owner is the same (nothing kept)."""
+    if plan.owner_id == new_owner_id:
+        return False
+    s.add(PlanOwnerChange(plan_id=plan.id, old_owner_id=plan.owner_id, new_owner_id=new_owner_id, changed_on=on,
+                          changed_at=at, reason=reason[:200], handover_id=handover_id))
+    plan.owner_id = new_owner_id
+    return True
+
+
+def plan_owner_changes(s: Session | Connection, plan_ids: Iterable[int] | Select[Any]
+                       ) -> dict[int, tuple[OwnerChange, ...]]:
+    """plan id → its owner changes in the order they were made (plans never changed are left out).
+    ``plan_ids``: ids, or a select of them (read in one query whatever its size)."""
+    wanted: Any = plan_ids if isinstance(plan_ids, Select) else sorted(set(plan_ids))
+    if isinstance(wanted, list) and not wanted:
+        return {}
+    changes: dict[int, list[OwnerChange]] = {}
+    for pid, on, old, new in s.execute(
+            select(PlanOwnerChange.plan_id, PlanOwnerChange.changed_on, PlanOwnerChange.old_owner_id,
+                   PlanOwnerChange.new_owner_id).where(PlanOwnerChange.plan_id.in_(wanted))
+            .order_by(PlanOwnerChange.id)):
+        changes.setdefault(pid, []).append(OwnerChange(on, old, new))
+    return {pid: tuple(ch) for pid, ch in changes.items()}
+
+
 def plan_owners_on(s: Session | Connection, wanted: Mapping[int, date]) -> dict[int, int | None]:
     """plan id → who owned it on the given day (e.g. when its window closed), from ``plan_owner_change``
     (:func:`huifang_desktop.domain.handover.owner_on`): for the 考核, which charges that person."""
@@ -157,13 +187,8 @@ def plan_owners_on(s: Session | Connection, wanted: Mapping[int, date]) -> dict[
         return {}
     ids = sorted(wanted)
     current = dict(s.execute(select(VisitPlan.id, VisitPlan.owner_id).where(VisitPlan.id.in_(ids))).all())
-    changes: dict[int, list[OwnerChange]] = {}
-    for pid, on, old, new in s.execute(
-            select(PlanOwnerChange.plan_id, PlanOwnerChange.changed_on, PlanOwnerChange.old_owner_id,
-                   PlanOwnerChange.new_owner_id).where(PlanOwnerChange.plan_id.in_(ids))
-            .order_by(PlanOwnerChange.id)):
-        changes.setdefault(pid, []).append(OwnerChange(on, old, new))
-    return {pid: owner_on(current.get(pid), changes.get(pid, []), day) for pid, day in wanted.items()}
+    changes = plan_owner_changes(s, ids)
+    return {pid: owner_on(current.get(pid), changes.get(pid, ()), day) for pid, day in wanted.items()}
 
 
 def _anyone_at(s: Session, level: Role, leaver_id: int) -> User | None:

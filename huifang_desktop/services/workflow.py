@@ -61,7 +61,9 @@ def record_closing_visit(ctx: ServiceContext, complaint_id: int, draft: ClosingV
                          expected_version: int | None = None) -> ComplaintDetail:
     """Record a complaint's closing visit. With a customer file it is a full 回访记录表 against the
     complaint's plan (numbered, in the customer's visit history) that settles the complaint; without one it
-    is kept on the complaint (:func:`complaints.record_closing_visit`)."""
+    is kept on the complaint (:func:`complaints.record_closing_visit`). Who may: the visitor the pending plan
+    names (from the complaint as from the calendar), or whoever works on the complaint — but, with visitor
+    independence on, never its handler nor the customer's 业务员 (:func:`complaints.closing_visit_plan`)."""
     plan = complaints.closing_visit_plan(ctx, complaint_id, expected_version)
     if plan is None:
         return complaints.record_closing_visit(ctx, complaint_id, draft, expected_version)

@@ -455,7 +455,7 @@ def test_reassign_customers_round_robin(ctx: ServiceContext, admin: UserInfo, cc
     assert all(r.username == "zhuguan" and r.note == "小王离职" for r in per_file)
     (bulk,) = [r for r in _audit(ctx) if r.action == "批量移交"]
     assert (bulk.entity, bulk.entity_id) == ("user", clerk.id)
-    assert json.loads(bulk.new or "{}") == {"count": 5, "to": ["小李", "小赵"]}
+    assert json.loads(bulk.new or "{}") == {"count": 5, "plans": 0, "to": ["小李", "小赵"]}
 
 
 def test_reassign_customers_notes_are_appended(cctx: ServiceContext, sctx: ServiceContext, clerk: UserInfo,

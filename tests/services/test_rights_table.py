@@ -120,8 +120,9 @@ RECORD_RULES = {
     "complaints.save_handling": "handler, or WORK_FOR_OTHERS; test_complaints.py",
     "complaints.finish_handling": "handler, or WORK_FOR_OTHERS; test_complaints.py",
     "complaints.record_closing_visit": "handler, or WORK_FOR_OTHERS; test_complaints.py",
-    "complaints.closing_visit_plan": "handler, or WORK_FOR_OTHERS (record_closing_visit's check); test_complaints.py",
-    "workflow.record_closing_visit": "as complaints.record_closing_visit; test_complaints.py",
+    "complaints.closing_visit_plan": "the planned visitor, the handler or WORK_FOR_OTHERS — never the handler or "
+                                     "业务员 under independence; test_owner_at_close.py",
+    "workflow.record_closing_visit": "as complaints.closing_visit_plan; test_owner_at_close.py",
     "complaints.close": "handler at the complaint's level (the ladder); test_complaints.py",
     "complaints.reply_message": "handler, or WORK_FOR_OTHERS; test_complaints.py",
     "complaints.reopen_linked": "EDIT_CUSTOMERS on a visible closed complaint; test_complaints.py",

@@ -47,9 +47,10 @@ from huifang_desktop.services.complaints.model import (
     ComplaintDetail,
     load_policy,
 )
-from huifang_desktop.services.complaints.reading import _detail
+from huifang_desktop.services.complaints.reading import _check_closing_visitor, _detail
 from huifang_desktop.services.complaints.rules import load_complaint_rules
 from huifang_desktop.services.context import ServiceContext, audit
+from huifang_desktop.services.handover import change_plan_owner
 from huifang_desktop.services.policy import load_scale
 from huifang_desktop.services.visits.independence import closing_visit_plan_for
 from huifang_desktop.storage.models import (
@@ -93,8 +94,8 @@ def _plan_closing_visit(s: Session, ctx: ServiceContext, c: Complaint, policy: C
     existing = s.get(VisitPlan, c.visit_plan_id) if c.visit_plan_id else None
     if existing is not None and existing.state == "待回访":
         old_due = existing.due
-        existing.due, existing.earliest, existing.owner_id, existing.manual = due, min(existing.earliest, due), \
-            owner, True
+        existing.due, existing.earliest, existing.manual = due, min(existing.earliest, due), True
+        change_plan_owner(s, existing, owner, on=ctx.today(), at=ctx.now(), reason=f"投诉 {c.number} 重新安排结案回访")
         audit(s, ctx, "调整回访计划", "visit_plan", existing.id, c.number,
               old={"due": old_due.isoformat()}, new={"due": due.isoformat(), "来源": "投诉结案回访"})
         return existing
@@ -165,16 +166,17 @@ class ClosingVisitPlan:
 def closing_visit_plan(ctx: ServiceContext, complaint_id: int, expected_version: int | None = None
                        ) -> ClosingVisitPlan | None:
     """Check that the acting user may record the complaint's closing visit now (visible, unchanged since
-    ``expected_version``, theirs to work on, 待回访); the plan to record it against when the complaint has a
+    ``expected_version``, 待回访, and the visitor its plan names or theirs to work on — never the handler
+    when independence is on: :func:`~.reading._check_closing_visitor`); the plan to record it against when the complaint has a
     customer file and a pending closing-visit plan, else None (the visit is kept on the complaint)."""
     with ctx.sessions() as s:
         c = _load(s, ctx, complaint_id)
         _check_version(c, expected_version, s, ctx.user.id)
-        _check_can_work(ctx, c, "登记结案回访")
         if ComplaintState(c.state) is not ComplaintState.AWAITING_VISIT:
+            _check_can_work(ctx, c, "登记结案回访")
             raise ValidationError(FieldError("state", "状态", f"投诉 {c.number} 为“{c.state}”，须先办结转入待回访"))
-        plan = s.get(VisitPlan, c.visit_plan_id) if c.visit_plan_id else None
-        if c.customer_id is None or plan is None or plan.state != "待回访":
+        plan = _check_closing_visitor(s, ctx, c)
+        if plan is None or c.customer_id is None:
             return None
         return ClosingVisitPlan(c.id, c.number, c.customer_id, plan.id)
 

@@ -23,13 +23,14 @@ from huifang_desktop.domain.complaints import (
     needs_chase,
     needs_closing_visit,
 )
-from huifang_desktop.domain.errors import FieldError
+from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, Role, business_roles, can, reaches_level
 from huifang_desktop.domain.validation import (
     MAX_DB_ID,
     clean_text,
     format_phone,
 )
+from huifang_desktop.domain.visits import VisitType
 from huifang_desktop.services.complaints.common import (
     _actor_role,
     _check_can_work,
@@ -50,13 +51,15 @@ from huifang_desktop.services.complaints.model import (
     load_policy,
 )
 from huifang_desktop.services.complaints.notices import follow_policy_in
-from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.services.context import SYSTEM_USER, ServiceContext
 from huifang_desktop.services.errors import (
     NotFound,
     PermissionDenied,
     ServiceError,
 )
 from huifang_desktop.services.policy import complaint_visibility, work_calendar
+from huifang_desktop.services.visits.independence import check_visitor
+from huifang_desktop.services.visits.options import independence_on, load_options
 from huifang_desktop.storage.models import (
     Attachment,
     Complaint,
@@ -67,7 +70,10 @@ from huifang_desktop.storage.models import (
     Customer,
     Department,
     User,
+    VisitPlan,
 )
+
+_PLAN_PENDING = "待回访"
 
 # --- reading -----------------------------------------------------------------------------------------
 
@@ -231,13 +237,57 @@ def _detail(s: Session, ctx: ServiceContext, c: Complaint) -> ComplaintDetail:
         c.visit_record_id, c.visited_at, c.visit_satisfied, c.visit_note, c.withdraw_reason, c.linked_to_id,
         linked_number, c.converted_from, c.version, occurrences, events, attachments,
         _actions(ctx, c, now, any(a.kind in REPLY_KINDS for a in attachments), load_policy(ctx),
-                 bool(r.inquiry_needed) or r.inquiry_id is not None),
+                 bool(r.inquiry_needed) or r.inquiry_id is not None, _may_record_closing_visit(s, ctx, c)),
         c.review_status or "", c.supervisor_comment or "")
 
 
+def _pending_closing_plan(s: Session, c: Complaint) -> VisitPlan | None:
+    """The complaint's pending closing-visit plan when it has a customer file (its closing visit is then a
+    回访记录表 against the plan), else None."""
+    plan = s.get(VisitPlan, c.visit_plan_id) if c.visit_plan_id else None
+    return plan if plan is not None and c.customer_id is not None and plan.state == _PLAN_PENDING else None
+
+
+def _check_closing_visitor(s: Session, ctx: ServiceContext, c: Complaint) -> VisitPlan | None:
+    """May the acting user record the complaint's closing visit? The visitor its pending plan names may (the
+    planner gave the visit to somebody independent of the handler, 001 篇11), as may whoever works on the
+    complaint (its handler, or WORK_FOR_OTHERS); but when visitor independence covers complaint visits,
+    never the handler nor the customer's 业务员 (the check :func:`visits.record_visit` makes). Raises
+    PermissionDenied / ValidationError; returns the pending plan (None: the visit is kept on the complaint)."""
+    plan = _pending_closing_plan(s, c)
+    if ctx.user is SYSTEM_USER:
+        return plan
+    if plan is not None and plan.owner_id is not None and plan.owner_id == ctx.user.id:
+        ctx.require(Permission.EDIT_CUSTOMERS, "登记结案回访")
+    else:
+        _check_can_work(ctx, c, "登记结案回访")
+    if plan is not None and independence_on(ctx) and \
+            VisitType.COMPLAINT.value in load_options(ctx).independent_visit_types:
+        owner = s.execute(select(Customer.owner_id).where(Customer.id == c.customer_id)).scalar()
+        refused = check_visitor(ctx.user.id or None, owner, c.handler_id, VisitType.COMPLAINT.value)
+        if refused is not None:
+            visitor = s.get(User, plan.owner_id) if plan.owner_id is not None else None
+            if visitor is not None and visitor.id != ctx.user.id:
+                refused += f"；本次结案回访已安排由 {visitor.display_name} 登记"
+            raise ValidationError(FieldError("visitor_id", "回访人", refused))
+    return plan
+
+
+def _may_record_closing_visit(s: Session, ctx: ServiceContext, c: Complaint) -> bool:
+    if ComplaintState(c.state) is not ComplaintState.AWAITING_VISIT:
+        return False
+    try:
+        _check_closing_visitor(s, ctx, c)
+    except (PermissionDenied, ValidationError, ServiceError):
+        return False
+    return True
+
+
 def _actions(ctx: ServiceContext, c: Complaint, now: datetime, has_reply_letter: bool, policy: ComplaintPolicy,
-             late: bool = False) -> frozenset[str]:
-    """What the acting user may do now (the UI enables buttons from this; the services check again)."""
+             late: bool = False, may_visit: bool = False) -> frozenset[str]:
+    """What the acting user may do now (the UI enables buttons from this; the services check again).
+    ``may_visit``: :func:`_check_closing_visitor` lets the user record the closing visit (the planned visitor
+    may although the complaint is not theirs to work on; the handler may not when independence is on)."""
     try:
         _check_can_work(ctx, c, "处理")
     except (PermissionDenied, ServiceError):
@@ -260,12 +310,14 @@ def _actions(ctx: ServiceContext, c: Complaint, now: datetime, has_reply_letter:
             elif has_reply_letter and enough:
                 out.add("close")
         elif state is ComplaintState.AWAITING_VISIT:
-            out |= {"handle", "visit"}
+            out.add("handle")
             if c.visit_satisfied and enough:
                 out.add("close")
         if enough or state is ComplaintState.PENDING:
             out.add("withdraw")
         out.add("attach")
+    if may_visit and state is ComplaintState.AWAITING_VISIT and kind is MessageKind.COMPLAINT:
+        out.add("visit")
     if state.is_open and needs_chase(state, c.deadline, now) and ctx.may(Permission.SIGN_OFF):  # as chase()
         out.add("chase")
     if state is ComplaintState.CLOSED and kind is MessageKind.COMPLAINT and can(ctx.user.role,

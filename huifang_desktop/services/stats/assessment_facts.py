@@ -2,7 +2,8 @@
 :func:`huifang_desktop.domain.assessment.charge_events` (which decides what is charged).
 
 Read: the plans due in the month of the assessed rules (3.1 到货回访, 3.2 routine, 3.5 end-customer visits)
-that were done after their due day or are still pending after it; the visits of the month whose information
+that were done after their due day or are still pending after it, each with its owner history (so the
+domain charges whoever held it when its window closed); the visits of the month whose information
 had to be passed on; the end customers whose ledger window closes in the month; the manager's entries for the
 month; and, for the two optional ledger measures, the days with visits and the filed 回访报告表.
 """
@@ -26,6 +27,7 @@ from huifang_desktop.domain.assessment_rules import AssessmentRules, EventKind
 from huifang_desktop.domain.stats import Period, ReportSpan
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.context import ServiceContext
+from huifang_desktop.services.handover import plan_owner_changes
 from huifang_desktop.services.stats.figures import _as_date, _day_of, _moments
 from huifang_desktop.services.stats.options import _CANCELLED, _DONE, _PENDING
 from huifang_desktop.storage.models import (
@@ -51,11 +53,12 @@ def _month_facts(ctx: ServiceContext, month: Period, rules: AssessmentRules) -> 
     window = ledger_window(rules)
     late = or_(and_(VisitPlan.state == _DONE, VisitPlan.done_on > VisitPlan.due),
                and_(VisitPlan.state == _PENDING, VisitPlan.due < today))
+    missed = (VisitPlan.due >= month.start, VisitPlan.due <= month.end, VisitPlan.state != _CANCELLED,
+              VisitPlan.rule_key.in_(sorted(assessed_rule_keys(rules))), late)
     plan_q = (select(VisitPlan.id, VisitPlan.owner_id, VisitPlan.rule_key, VisitPlan.due, VisitPlan.created_at,
                      VisitPlan.state, VisitPlan.done_on, Customer.name)
               .join(Customer, Customer.id == VisitPlan.customer_id)
-              .where(VisitPlan.due >= month.start, VisitPlan.due <= month.end, VisitPlan.state != _CANCELLED,
-                     VisitPlan.rule_key.in_(sorted(assessed_rule_keys(rules))), late)
+              .where(*missed)
               .order_by(VisitPlan.due, VisitPlan.id))
     transfer_q = (select(VisitRecord.id, VisitRecord.visitor_id, VisitRecord.visited_at,
                          VisitRecord.transfer_done_at, VisitRecord.number)
@@ -73,9 +76,12 @@ def _month_facts(ctx: ServiceContext, month: Period, rules: AssessmentRules) -> 
     entry_q = (select(AssessmentEntry).where(AssessmentEntry.month == month.key)
                .order_by(AssessmentEntry.day, AssessmentEntry.id))
     with ctx.sessions() as s:
+        # who held each plan when: the domain charges the owner on the day the window closed (domain.md §9)
+        history = plan_owner_changes(s, select(VisitPlan.id).where(*missed))
         plans = tuple(
             PlanFact(r.id, r.owner_id, r.rule_key, r.due, r.created_at.date(),
-                     r.done_on if r.state == _DONE else None, r.name, names.get(r.rule_key, r.rule_key))
+                     r.done_on if r.state == _DONE else None, r.name, names.get(r.rule_key, r.rule_key),
+                     history.get(r.id, ()))
             for r in s.execute(plan_q))
         transfers = tuple(TransferFact(r.id, r.visitor_id, r.visited_at, r.transfer_done_at, r.number)
                           for r in s.execute(transfer_q))

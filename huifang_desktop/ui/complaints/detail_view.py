@@ -310,6 +310,8 @@ class ComplaintDetailView(ComplaintDetailLayout):
                 return self.tr("匿名或只需书面答复的投诉不做回访：附答复函后直接关闭")
             return self.tr("受理后方可办结")
         if key == "visit":
+            if state == "待回访":  # the service refused this user: the visit is the planned visitor's
+                return self.tr("结案回访由计划的回访人登记（回访独立性：处理人和业务员不能登记）")
             return self.tr("办结转回访后方可登记")
         if key == "accept":
             return self.tr("只有待受理的投诉需要受理")
