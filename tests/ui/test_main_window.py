@@ -216,8 +216,9 @@ def test_file_menu_prints_empty_forms_through_the_preview(qtbot, ctx, clerk, tmp
     file_menu = window.menuBar().actions()[0].menu()
     (submenu,) = [a.menu() for a in file_menu.actions() if a.menu() is not None and a.text() == "打印空白表单"]
     labels = {a.text(): a for a in submenu.actions()}
-    assert list(labels) == ["回访记录表…", "投诉处理表…"]
-    for label, title in (("回访记录表…", "回访记录表（空白）"), ("投诉处理表…", "投诉处理表（空白）")):
+    assert list(labels) == ["回访记录表…", "投诉处理表…", "投诉查办单…"]
+    for label, title in (("回访记录表…", "回访记录表（空白）"), ("投诉处理表…", "投诉处理表（空白）"),
+                         ("投诉查办单…", "投诉查办单（空白）")):
         assert labels[label].isEnabled()
         labels[label].trigger()
         preview = window.empty_form_preview

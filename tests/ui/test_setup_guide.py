@@ -57,7 +57,7 @@ def test_walk_through_the_guide_with_the_after_sales_preset(qtbot: Any, ctx: Ser
     rules = visits.load_rules(ctx)
     assert rules.rule("repair_done").sample_rate == 1.0  # 001 篇3 §3 (7) 维修回访率为100%
     assert not rules.rule("account_opened").enabled
-    assert complaints.load_policy(ctx).categories[0] == "产品质量"
+    assert complaints.load_policy(ctx).categories[0] == "质量异常"  # 002 制度3 第五条 (after-sales preset)
     assert {name for _id, name in users.list_departments(ctx)} == {"客服部", "售后部"}
     made = {u.username: u for u in users.list_users(ctx)}
     assert (made["liuzhuguan"].role, made["liuzhuguan"].department) == (Role.SUPERVISOR, "客服部")
