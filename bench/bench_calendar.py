@@ -65,11 +65,27 @@ MONTH_FIRST, MONTH_LAST = date(2026, 11, 1), date(2026, 11, 30)
 TARGET_PAINT_MS = 150.0
 PAINT_RUNS = 5
 PENDING = "待回访"
-_PLAN_COLUMNS = ("customer_id", "source_key", "rule_key", "visit_type", "method", "earliest", "due",
-                 "owner_id", "attempt", "state", "cancel_reason", "manual", "done_on", "record_id",
-                 "created_at", "version")
-_INSERT = (f"INSERT INTO visit_plan ({', '.join(_PLAN_COLUMNS)}) "
-           f"VALUES ({', '.join('?' * len(_PLAN_COLUMNS))})")
+_PLAN_COLUMNS = (
+    "customer_id",
+    "source_key",
+    "rule_key",
+    "visit_type",
+    "method",
+    "earliest",
+    "due",
+    "owner_id",
+    "attempt",
+    "state",
+    "cancel_reason",
+    "manual",
+    "done_on",
+    "record_id",
+    "created_at",
+    "version",
+)
+_INSERT = (
+    f"INSERT INTO visit_plan ({', '.join(_PLAN_COLUMNS)}) VALUES ({', '.join('?' * len(_PLAN_COLUMNS))})"
+)
 
 
 class ReportOnly(Target):
@@ -92,6 +108,7 @@ def median(values: list[float]) -> float:
 
 
 # --- the office with its visit history (`demo --customers N --visits M`) --------------------------------------
+
 
 def plans_db(customers: int, seed: int, plans: int, *, rebuild: bool) -> tuple[Path, dict[str, Any] | None]:
     """The demo office with ``plans`` visit plans (bench profile), cached under its size, seed, schema revision
@@ -119,24 +136,34 @@ def plans_db(customers: int, seed: int, plans: int, *, rebuild: bool) -> tuple[P
             print(f"\r  demo office: {done:,}/{total:,} customers", end="", file=sys.stderr, flush=True)
             return True
 
-        result = generate_demo(ctx, customers=customers, visits=plans, seed=seed, progress=show,
-                               profile=BENCH_PROFILE)
+        result = generate_demo(
+            ctx, customers=customers, visits=plans, seed=seed, progress=show, profile=BENCH_PROFILE
+        )
     finally:
         engine.dispose()
     history = result.visits
     assert history is not None
-    print(f" — {result.seconds:.1f} s, of which the visit history {history.seconds:.1f} s "
-          f"({history.plans:,} plans since {history.since}, {history.records:,} records, "
-          f"{history.reports:,} reports, {history.overdue:,} overdue)", file=sys.stderr)
+    print(
+        f" — {result.seconds:.1f} s, of which the visit history {history.seconds:.1f} s "
+        f"({history.plans:,} plans since {history.since}, {history.records:,} records, "
+        f"{history.reports:,} reports, {history.overdue:,} overdue)",
+        file=sys.stderr,
+    )
     _checkpoint(part)
     part.replace(target)
-    return target, {"office_build_seconds": result.seconds, "visits_build_seconds": history.seconds,
-                    "visit_plans": history.plans, "visit_records": history.records,
-                    "visit_reports": history.reports, "history_since": str(history.since),
-                    "overdue": history.overdue}
+    return target, {
+        "office_build_seconds": result.seconds,
+        "visits_build_seconds": history.seconds,
+        "visit_plans": history.plans,
+        "visit_records": history.records,
+        "visit_reports": history.reports,
+        "history_since": str(history.since),
+        "overdue": history.overdue,
+    }
 
 
 # --- A: catch-up planning ----------------------------------------------------------------------------------
+
 
 def bench_catch_up(demo_path: Path) -> tuple[Measure, int]:
     with tempfile.TemporaryDirectory(dir=CACHE_DIR) as tmp:
@@ -151,8 +178,9 @@ def bench_catch_up(demo_path: Path) -> tuple[Measure, int]:
         try:
             rows = raw.execute(f"SELECT {', '.join(_PLAN_COLUMNS)} FROM visit_plan ORDER BY id").fetchall()
             if len(rows) != len(result.planned):
-                raise SystemExit(f"catch-up reported {len(result.planned)} plans, "
-                                 f"the table holds {len(rows)}")
+                raise SystemExit(
+                    f"catch-up reported {len(result.planned)} plans, the table holds {len(rows)}"
+                )
             with raw:
                 raw.execute("DELETE FROM visit_plan")
 
@@ -168,11 +196,13 @@ def bench_catch_up(demo_path: Path) -> tuple[Measure, int]:
 
 # --- B: the month's first paint ----------------------------------------------------------------------------
 
+
 def supervisor(ctx: ServiceContext) -> UserInfo:
     with ctx.engine.connect() as conn:
         row = conn.exec_driver_sql(
             "SELECT id, username, display_name, role, department_id FROM user_account "
-            "WHERE role = 'supervisor' AND active = 1 ORDER BY id LIMIT 1").one()
+            "WHERE role = 'supervisor' AND active = 1 ORDER BY id LIMIT 1"
+        ).one()
     return UserInfo(row[0], row[1], row[2], Role(row[3]), row[4])
 
 
@@ -234,8 +264,9 @@ def bench_paint(path: Path, profile: bool) -> tuple[list[Measure], dict[str, Any
             return visits.day_counts(ctx, grid_first, grid_last, None, team=True)
 
         def today_list() -> Any:
-            return visits.list_plans(ctx, start=TODAY - timedelta(days=365), end=TODAY, team=True,
-                                     states={PENDING})
+            return visits.list_plans(
+                ctx, start=TODAY - timedelta(days=365), end=TODAY, team=True, states={PENDING}
+            )
 
         sql, params = captured_sql(ctx, counts, "GROUP BY visit_plan.due")
 
@@ -248,8 +279,10 @@ def bench_paint(path: Path, profile: bool) -> tuple[list[Measure], dict[str, Any
         t_counts = median([time_ms(counts)[0] for _ in range(PAINT_RUNS)])
         t_list = median([time_ms(today_list)[0] for _ in range(PAINT_RUNS)])
         month_counts = {d: c for d, c in counts().items() if MONTH_FIRST <= d <= MONTH_LAST}
-        month_plans = raw.execute("SELECT COUNT(*) FROM visit_plan WHERE due BETWEEN ? AND ? AND state != '已取消'",
-                                  (MONTH_FIRST.isoformat(), MONTH_LAST.isoformat())).fetchone()[0]
+        month_plans = raw.execute(
+            "SELECT COUNT(*) FROM visit_plan WHERE due BETWEEN ? AND ? AND state != '已取消'",
+            (MONTH_FIRST.isoformat(), MONTH_LAST.isoformat()),
+        ).fetchone()[0]
         meta = {
             "month_plans": month_plans,
             "month_plans_team": sum(c.planned for c in month_counts.values()),
@@ -265,8 +298,13 @@ def bench_paint(path: Path, profile: bool) -> tuple[list[Measure], dict[str, Any
         base_ctx.engine.dispose()
     paint_ms = median(paints)
     measures = [
-        Measure("month first paint (refresh + paint, median)", paint_ms, "ms", base,
-                Target(TARGET_PAINT_MS, unit=" ms")),
+        Measure(
+            "month first paint (refresh + paint, median)",
+            paint_ms,
+            "ms",
+            base,
+            Target(TARGET_PAINT_MS, unit=" ms"),
+        ),
         Measure("  visits.day_counts (grid)", t_counts, "ms", base),
         Measure("  visits.list_plans (today + overdue)", t_list, "ms"),
     ]
@@ -277,8 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--customers", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--plans", type=int, default=1_000_000,
-                    help="visit plans in the office of part B (demo --visits)")
+    ap.add_argument(
+        "--plans", type=int, default=1_000_000, help="visit plans in the office of part B (demo --visits)"
+    )
     ap.add_argument("--rebuild", action="store_true", help="build the office of part B again")
     ap.add_argument("--profile", action="store_true", help="cProfile one paint (to stderr)")
     args = ap.parse_args(argv)
@@ -288,14 +327,25 @@ def main(argv: list[str] | None = None) -> int:
     paint, paint_meta = bench_paint(path, args.profile)
     measures = [catch_up, *paint]
     meta = {
-        "customers": args.customers, "seed": args.seed, "plans": args.plans, "today": TODAY.isoformat(),
-        "catch_up_plans": planned, "demo_build_seconds": demo.built_seconds, **(built or {}), **paint_meta,
+        "customers": args.customers,
+        "seed": args.seed,
+        "plans": args.plans,
+        "today": TODAY.isoformat(),
+        "catch_up_plans": planned,
+        "demo_build_seconds": demo.built_seconds,
+        **(built or {}),
+        **paint_meta,
     }
-    made = (f"built in {built['office_build_seconds']:.1f} s, the visits in {built['visits_build_seconds']:.1f} s"
-            if built else "from cache")
-    print(f"{args.customers:,} customers; catch-up made {planned:,} plans; month view on {args.plans:,} "
-          f"plans ({paint_meta['month_plans']:,} in 2026-11, {paint_meta['month_plans_team']:,} of the "
-          f"supervisor's team; office {made})\n")
+    made = (
+        f"built in {built['office_build_seconds']:.1f} s, the visits in {built['visits_build_seconds']:.1f} s"
+        if built
+        else "from cache"
+    )
+    print(
+        f"{args.customers:,} customers; catch-up made {planned:,} plans; month view on {args.plans:,} "
+        f"plans ({paint_meta['month_plans']:,} in 2026-11, {paint_meta['month_plans_team']:,} of the "
+        f"supervisor's team; office {made})\n"
+    )
     return 0 if report("bench_calendar", measures, meta) else 1
 
 

@@ -37,10 +37,22 @@ def measure(size: tuple[int, int, int] = DEFAULT_SIZE) -> tuple[list[Measure], d
         cpu = _children_cpu() - cpu
     customers, visits, complaints = size
     note = f"{customers} customers, {visits} visits, {complaints} complaints; CPU {cpu:.1f} s"
-    measures = [Measure("first demo start (example office made and open)", marks["READY"], "s", None,
-                        Target(TARGET_FIRST_DEMO_S, strict=False, unit=" s"), note=note)]
-    return measures, {"first_demo_ready_s": marks["READY"], "first_demo_shown_s": marks.get("SHOWN"),
-                      "first_demo_cpu_s": cpu, "size": list(size)}
+    measures = [
+        Measure(
+            "first demo start (example office made and open)",
+            marks["READY"],
+            "s",
+            None,
+            Target(TARGET_FIRST_DEMO_S, strict=False, unit=" s"),
+            note=note,
+        )
+    ]
+    return measures, {
+        "first_demo_ready_s": marks["READY"],
+        "first_demo_shown_s": marks.get("SHOWN"),
+        "first_demo_cpu_s": cpu,
+        "size": list(size),
+    }
 
 
 def main() -> int:

@@ -23,7 +23,8 @@ TARGET_RATIO = 1.3
 def _period(ctx: Any, rows: int) -> tuple[date | None, date | None]:
     with ctx.engine.connect() as conn:
         row = conn.exec_driver_sql(
-            f"SELECT due FROM visit_plan ORDER BY due DESC LIMIT 1 OFFSET {max(rows - 1, 0)}").first()
+            f"SELECT due FROM visit_plan ORDER BY due DESC LIMIT 1 OFFSET {max(rows - 1, 0)}"
+        ).first()
     return (date.fromisoformat(str(row[0])) if row else None), None
 
 
@@ -52,11 +53,20 @@ def measure(path: Path, *, rows: int = 100_000) -> tuple[list[Measure], dict[str
             with Timer() as base:
                 _raw_openpyxl(cells, tuple(c.label for c in every), Path(tmp) / "raw.xlsx")
             with Timer() as ours:
-                written = ledgers.export(ctx, visits, period, Path(tmp) / "ledger.xlsx",
-                                         columns_=[c.key for c in every]).rows
+                written = ledgers.export(
+                    ctx, visits, period, Path(tmp) / "ledger.xlsx", columns_=[c.key for c in every]
+                ).rows
             size = (Path(tmp) / "ledger.xlsx").stat().st_size
     finally:
         ctx.engine.dispose()
-    measures = [Measure("xlsx export 回访台账", ours.seconds, "s", base.seconds,
-                        Target(TARGET_RATIO, on="ratio", strict=False), note=f"{written:,} rows")]
+    measures = [
+        Measure(
+            "xlsx export 回访台账",
+            ours.seconds,
+            "s",
+            base.seconds,
+            Target(TARGET_RATIO, on="ratio", strict=False),
+            note=f"{written:,} rows",
+        )
+    ]
     return measures, {"rows": written, "from": str(start) if start else None, "xlsx_mb": round(size / 1e6, 1)}

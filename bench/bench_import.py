@@ -39,14 +39,24 @@ def make_workbook(out: Path, rows: int, seed: int = 1) -> None:
         region = _REGIONS[rng.randrange(len(_REGIONS))]
         person = rng.random() < 0.3
         contact = _SURNAMES[rng.randrange(len(_SURNAMES))] + "".join(
-            _GIVEN[rng.randrange(len(_GIVEN))] for _ in range(rng.randint(1, 2)))
+            _GIVEN[rng.randrange(len(_GIVEN))] for _ in range(rng.randint(1, 2))
+        )
         name = contact if person else f"杭州{region[:2]}导入{n:05d}{_TRADES[rng.randrange(len(_TRADES))]}"
         if person:
             name = f"{contact}{n:05d}"
-        ws.append([name, "个人" if person else "单位", "终端客户" if rng.random() < 0.4 else "普通", contact,
-                   f"197{n:08d}", f"杭州市{region}文三路{rng.randint(1, 999)}号", region,
-                   f"20{rng.randint(16, 25)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",  # not ahead of today
-                   "旧台账导入" if rng.random() < 0.1 else ""])
+        ws.append(
+            [
+                name,
+                "个人" if person else "单位",
+                "终端客户" if rng.random() < 0.4 else "普通",
+                contact,
+                f"197{n:08d}",
+                f"杭州市{region}文三路{rng.randint(1, 999)}号",
+                region,
+                f"20{rng.randint(16, 25)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",  # not ahead of today
+                "旧台账导入" if rng.random() < 0.1 else "",
+            ]
+        )
     wb.save(out)
 
 
@@ -75,8 +85,9 @@ def measure(path: Path, *, rows: int = 10_000, seed: int = 1) -> tuple[list[Meas
                 p = importing.preview(ctx, book, None, target)
                 if p.header_row is None:
                     raise SystemExit(f"import benchmark: no header row found ({p.message})")
-                report = importing.validate(ctx, book, p.sheet, target,
-                                            importing.ColumnMapping(p.header_row, p.mapping))
+                report = importing.validate(
+                    ctx, book, p.sheet, target, importing.ColumnMapping(p.header_row, p.mapping)
+                )
             with Timer() as written:
                 result = importing.run_import(ctx, report, only_valid=True)
     finally:
@@ -87,6 +98,11 @@ def measure(path: Path, *, rows: int = 10_000, seed: int = 1) -> tuple[list[Meas
         Measure("  check (preview + validate)", checked.seconds, "s"),
         Measure("  write (run_import)", written.seconds, "s"),
     ]
-    meta = {"rows": rows, "imported": result.imported, "errors": report.error_rows,
-            "duplicates": report.duplicate_rows, "batches": result.batches}
+    meta = {
+        "rows": rows,
+        "imported": result.imported,
+        "errors": report.error_rows,
+        "duplicates": report.duplicate_rows,
+        "batches": result.batches,
+    }
     return measures, meta

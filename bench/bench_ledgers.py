@@ -29,8 +29,15 @@ def measure(path: Path) -> tuple[list[Measure], dict[str, Any]]:
     try:
         from huifang_desktop.services import ledgers
     except ImportError as exc:
-        return [Measure(f"台账 first page: missing ({exc.name})", float("nan"), "ms", None,
-                        Target(TARGET_FIRST_PAGE_MS, unit=" ms"))], {}
+        return [
+            Measure(
+                f"台账 first page: missing ({exc.name})",
+                float("nan"),
+                "ms",
+                None,
+                Target(TARGET_FIRST_PAGE_MS, unit=" ms"),
+            )
+        ], {}
     ctx = office_ctx(path)
     measures: list[Measure] = []
     meta: dict[str, Any] = {}
@@ -38,8 +45,15 @@ def measure(path: Path) -> tuple[list[Measure], dict[str, Any]]:
         for ledger in ledgers.Ledger:
             page_ms, page = _median_ms(lambda ledger=ledger: ledgers.page(ctx, ledger))
             totals_ms, totals = _median_ms(lambda ledger=ledger: ledgers.totals(ctx, ledger))
-            measures.append(Measure(f"{ledger.value} first page", page_ms, "ms", None,
-                                    Target(TARGET_FIRST_PAGE_MS, unit=" ms")))
+            measures.append(
+                Measure(
+                    f"{ledger.value} first page",
+                    page_ms,
+                    "ms",
+                    None,
+                    Target(TARGET_FIRST_PAGE_MS, unit=" ms"),
+                )
+            )
             measures.append(Measure(f"  {ledger.value} 合计", totals_ms, "ms"))
             meta[ledger.slug] = {"rows_on_page": len(page.rows), "rows": totals.count}
     finally:

@@ -76,11 +76,19 @@ def measure(path: Path, *, forms: int = 1000) -> tuple[list[Measure], dict[str, 
     ctx = office_ctx(path)
     try:
         with ctx.engine.connect() as conn:
-            record_ids = [r[0] for r in conn.exec_driver_sql(
-                "SELECT id FROM visit_record WHERE status = '已签字' ORDER BY visited_at DESC, id DESC "
-                f"LIMIT {RUNS + 1}")]
-            batch_ids = [r[0] for r in conn.exec_driver_sql(
-                f"SELECT id FROM visit_record ORDER BY visited_at DESC, id DESC LIMIT {int(forms)}")]
+            record_ids = [
+                r[0]
+                for r in conn.exec_driver_sql(
+                    "SELECT id FROM visit_record WHERE status = '已签字' ORDER BY visited_at DESC, id DESC "
+                    f"LIMIT {RUNS + 1}"
+                )
+            ]
+            batch_ids = [
+                r[0]
+                for r in conn.exec_driver_sql(
+                    f"SELECT id FROM visit_record ORDER BY visited_at DESC, id DESC LIMIT {int(forms)}"
+                )
+            ]
         font = register_font()
         t_ours, t_raw = [], []
         for n, record_id in enumerate(record_ids):  # a different record each time, as a clerk prints them
@@ -98,12 +106,31 @@ def measure(path: Path, *, forms: int = 1000) -> tuple[list[Measure], dict[str, 
     one = statistics.median(t_ours)
     base = statistics.median(t_raw)
     measures = [
-        Measure("回访记录表 PDF (one filled form)", one, "ms", base, Target(TARGET_RATIO, on="ratio", strict=False)),
-        Measure("回访记录表 batch", batch.seconds, "s", None, Target(TARGET_BATCH_S, unit=" s"),
-                note=f"{len(batch_ids):,} forms"),
+        Measure(
+            "回访记录表 PDF (one filled form)",
+            one,
+            "ms",
+            base,
+            Target(TARGET_RATIO, on="ratio", strict=False),
+        ),
+        Measure(
+            "回访记录表 batch",
+            batch.seconds,
+            "s",
+            None,
+            Target(TARGET_BATCH_S, unit=" s"),
+            note=f"{len(batch_ids):,} forms",
+        ),
         Measure("  per form in the batch", batch.ms / max(len(batch_ids), 1), "ms"),
     ]
-    meta = {"record_ids": record_ids, "pages": doc.pages, "pdf_kb": round(len(doc.pdf) / 1024, 1),
-            "strings": len(strings), "batch_forms": len(batch_ids), "batch_pages": batch_doc.pages,
-            "batch_pdf_mb": round(len(batch_doc.pdf) / 1e6, 2), "progress_calls": len(done)}
+    meta = {
+        "record_ids": record_ids,
+        "pages": doc.pages,
+        "pdf_kb": round(len(doc.pdf) / 1024, 1),
+        "strings": len(strings),
+        "batch_forms": len(batch_ids),
+        "batch_pages": batch_doc.pages,
+        "batch_pdf_mb": round(len(batch_doc.pdf) / 1e6, 2),
+        "progress_calls": len(done),
+    }
     return measures, meta

@@ -49,8 +49,15 @@ def child_env() -> dict[str, str]:
 
 
 def _probe(args: list[str], timeout: float = 600) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "bench.gui_probe", *args], cwd=ROOT, env=child_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.gui_probe", *args],
+        cwd=ROOT,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
 
 
 def time_to_marks(args: list[str]) -> dict[str, float]:
@@ -101,25 +108,80 @@ def measure(data_dir: Path, *, runs: int = 5) -> tuple[list[Measure], dict[str, 
     rows = max(s["scroll_rows"] - s["customers_rows_first_page"], 1)
     growth = s["scroll_rss_end_mb"] - s["scroll_rss_start_mb"]
     measures = [
-        Measure("start-up: main window shown, answering", statistics.median(shown), "s", statistics.median(base),
-                Target(TARGET_START_RATIO, on="ratio", strict=False)),
-        Measure("start-up: 客户档案 listed (database open, logged in)", statistics.median(ready), "s",
-                statistics.median(base), ReportOnly(0.0)),
-        Measure("resident memory, full office open (all tabs)", s["rss_mb"], "MB", None,
-                Target(TARGET_RSS_MB, unit=" MB")),
-        Measure("客户档案 tab first page (reload + paint)", s["customers_first_page_ms"], "ms", None,
-                Target(TARGET_FIRST_PAGE_MS, unit=" ms")),
-        Measure("投诉登记 tab first page (reload + paint)", s["complaints_first_page_ms"], "ms", None,
-                Target(TARGET_FIRST_PAGE_MS, unit=" ms")),
-        Measure("回访日历 month first paint (2026-11, 全组)", s["calendar_month_ms"], "ms", None,
-                Target(TARGET_FIRST_PAGE_MS, unit=" ms")),
-        *(Measure(f"台账 tab: {key.removeprefix('ledger_tab:')} first page", value, "ms", None,
-                  Target(TARGET_FIRST_PAGE_MS, unit=" ms"))
-          for key, value in s.items() if key.startswith("ledger_tab:")),
-        Measure("scroll 客户档案 to the end", s["scroll_s"], "s", None, ReportOnly(0.0),
-                note=f"{s['scroll_rows']:,} rows"),
-        Measure("  memory growth while scrolling", growth, "MB", None, Target(TARGET_SCROLL_GROWTH_MB, unit=" MB"),
-                note=f"{growth * 10_000 / rows:.1f} MB per 10,000 rows"),
+        Measure(
+            "start-up: main window shown, answering",
+            statistics.median(shown),
+            "s",
+            statistics.median(base),
+            Target(TARGET_START_RATIO, on="ratio", strict=False),
+        ),
+        Measure(
+            "start-up: 客户档案 listed (database open, logged in)",
+            statistics.median(ready),
+            "s",
+            statistics.median(base),
+            ReportOnly(0.0),
+        ),
+        Measure(
+            "resident memory, full office open (all tabs)",
+            s["rss_mb"],
+            "MB",
+            None,
+            Target(TARGET_RSS_MB, unit=" MB"),
+        ),
+        Measure(
+            "客户档案 tab first page (reload + paint)",
+            s["customers_first_page_ms"],
+            "ms",
+            None,
+            Target(TARGET_FIRST_PAGE_MS, unit=" ms"),
+        ),
+        Measure(
+            "投诉登记 tab first page (reload + paint)",
+            s["complaints_first_page_ms"],
+            "ms",
+            None,
+            Target(TARGET_FIRST_PAGE_MS, unit=" ms"),
+        ),
+        Measure(
+            "回访日历 month first paint (2026-11, 全组)",
+            s["calendar_month_ms"],
+            "ms",
+            None,
+            Target(TARGET_FIRST_PAGE_MS, unit=" ms"),
+        ),
+        *(
+            Measure(
+                f"台账 tab: {key.removeprefix('ledger_tab:')} first page",
+                value,
+                "ms",
+                None,
+                Target(TARGET_FIRST_PAGE_MS, unit=" ms"),
+            )
+            for key, value in s.items()
+            if key.startswith("ledger_tab:")
+        ),
+        Measure(
+            "scroll 客户档案 to the end",
+            s["scroll_s"],
+            "s",
+            None,
+            ReportOnly(0.0),
+            note=f"{s['scroll_rows']:,} rows",
+        ),
+        Measure(
+            "  memory growth while scrolling",
+            growth,
+            "MB",
+            None,
+            Target(TARGET_SCROLL_GROWTH_MB, unit=" MB"),
+            note=f"{growth * 10_000 / rows:.1f} MB per 10,000 rows",
+        ),
     ]
-    meta = {"start_shown_runs_s": shown, "start_ready_runs_s": ready, "empty_runs_s": base, **{k: v for k, v in s.items()}}
+    meta = {
+        "start_shown_runs_s": shown,
+        "start_ready_runs_s": ready,
+        "empty_runs_s": base,
+        **{k: v for k, v in s.items()},
+    }
     return measures, meta

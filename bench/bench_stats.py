@@ -18,9 +18,11 @@ from bench.office import TODAY, office_ctx
 
 MONTH = "2026-10"
 RUNS = 3
-_RAW = ("SELECT owner_id, count(*), sum(state = '已回访'), sum(state = '已回访' AND done_on <= due), "
-        "sum(state = '待回访' AND due < ?) FROM visit_plan "
-        "WHERE due >= ? AND due <= ? AND state != '已取消' GROUP BY owner_id")
+_RAW = (
+    "SELECT owner_id, count(*), sum(state = '已回访'), sum(state = '已回访' AND done_on <= due), "
+    "sum(state = '待回访' AND due < ?) FROM visit_plan "
+    "WHERE due >= ? AND due <= ? AND state != '已取消' GROUP BY owner_id"
+)
 
 
 def _median_ms(fn: Any) -> float:

@@ -28,6 +28,7 @@ RESULTS_DIR = _OUT / "results"
 
 # --- timing ---------------------------------------------------------------------------------------------
 
+
 class Timer:
     """``with Timer() as t: ...`` then ``t.seconds`` / ``t.ms``."""
 
@@ -66,6 +67,7 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 # --- the demo office ------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class DemoDatabase:
     path: Path
@@ -74,8 +76,7 @@ class DemoDatabase:
     built_seconds: float | None  # None when reused from the cache
 
 
-def demo_db(customers: int, seed: int = 1, *, rebuild: bool = False,
-            progress: bool = True) -> DemoDatabase:
+def demo_db(customers: int, seed: int = 1, *, rebuild: bool = False, progress: bool = True) -> DemoDatabase:
     """A demo office of ``customers`` customers, built once and cached as
     ``bench/.cache/<n>-<seed>-rev<alembic head>.db`` (a schema change builds a new one; the stale file of the
     same size and seed is removed).
@@ -145,12 +146,18 @@ def raw_sqlite(path: Path) -> sqlite3.Connection:
     from huifang_desktop.storage.db import BUSY_TIMEOUT_MS
 
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
-    for pragma in ("journal_mode=WAL", "foreign_keys=ON", f"busy_timeout={BUSY_TIMEOUT_MS}", "synchronous=NORMAL"):
+    for pragma in (
+        "journal_mode=WAL",
+        "foreign_keys=ON",
+        f"busy_timeout={BUSY_TIMEOUT_MS}",
+        "synchronous=NORMAL",
+    ):
         conn.execute(f"PRAGMA {pragma}")
     return conn
 
 
 # --- results --------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class Target:
@@ -214,10 +221,14 @@ class Measure:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "measure": self.name, "note": self.note, "value": None if self.missing else self.value,
+            "measure": self.name,
+            "note": self.note,
+            "value": None if self.missing else self.value,
             "unit": self.unit,
-            "baseline": self.baseline, "ratio": None if self.missing else self.ratio,
-            "target": self.target.describe() if self.target else None, "pass": self.passed,
+            "baseline": self.baseline,
+            "ratio": None if self.missing else self.ratio,
+            "target": self.target.describe() if self.target else None,
+            "pass": self.passed,
             **({"missing": True} if self.missing else {}),
         }
 
@@ -231,17 +242,23 @@ def _fmt(x: float | None, unit: str = "") -> str:
     return f"{text} {unit}".rstrip()
 
 
-def report(name: str, measures: Sequence[Measure], meta: dict[str, Any] | None = None, *,
-           epilogue: str = "") -> bool:
+def report(
+    name: str, measures: Sequence[Measure], meta: dict[str, Any] | None = None, *, epilogue: str = ""
+) -> bool:
     """Print the table (and ``epilogue`` after it), write ``bench/results/<name>.json``; return True when every
     target passed."""
     header = ("measure", "value", "baseline", "ratio", "target", "pass")
-    rows = [header] + [(
-        m.label, _fmt(m.value, m.unit), _fmt(m.baseline, m.unit),
-        f"{m.ratio:.2f}×" if m.ratio is not None else "–",
-        m.target.describe() if m.target else "–",
-        "missing" if m.missing else {None: "–", True: "yes", False: "NO"}[m.passed],
-    ) for m in measures]
+    rows = [header] + [
+        (
+            m.label,
+            _fmt(m.value, m.unit),
+            _fmt(m.baseline, m.unit),
+            f"{m.ratio:.2f}×" if m.ratio is not None else "–",
+            m.target.describe() if m.target else "–",
+            "missing" if m.missing else {None: "–", True: "yes", False: "NO"}[m.passed],
+        )
+        for m in measures
+    ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for n, row in enumerate(rows):
         print(" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
@@ -252,15 +269,26 @@ def report(name: str, measures: Sequence[Measure], meta: dict[str, Any] | None =
     ok = all(m.passed is not False for m in measures)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     payload = {
-        "benchmark": name, "at": datetime.now().isoformat(timespec="seconds"), "passed": ok,
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": os.cpu_count(), "sqlite": sqlite3.sqlite_version,
-                    "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None},
-        "meta": meta or {}, "measures": [m.as_dict() for m in measures],
+        "benchmark": name,
+        "at": datetime.now().isoformat(timespec="seconds"),
+        "passed": ok,
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "sqlite": sqlite3.sqlite_version,
+            "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        },
+        "meta": meta or {},
+        "measures": [m.as_dict() for m in measures],
     }
     out = RESULTS_DIR / f"{name}.json"
     out.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
-    load = f" (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)" if hasattr(os, "getloadavg") else ""
+    load = (
+        f" (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)"
+        if hasattr(os, "getloadavg")
+        else ""
+    )
     shown = out.relative_to(BENCH_DIR.parent) if out.is_relative_to(BENCH_DIR.parent) else out
     print(f"\n{'all targets met' if ok else 'TARGET MISSED'}{load} — results in {shown}")
     return ok

@@ -113,8 +113,12 @@ def first_demo(data_dir: str, customers: int, visits: int, complaints: int) -> i
     from huifang_desktop.ui import application
 
     application._shell_shown = lambda _app, _window: print("SHOWN", flush=True)  # type: ignore[assignment]
-    program.ensure_demo_office = partial(program.ensure_demo_office, customers=customers,  # type: ignore[assignment]
-                                         visits=visits, complaints=complaints)
+    program.ensure_demo_office = partial(
+        program.ensure_demo_office,
+        customers=customers,  # type: ignore[assignment]
+        visits=visits,
+        complaints=complaints,
+    )
 
     def done(qapp: Any, window: Any, _ctx: Any) -> int:
         qapp.processEvents()
@@ -246,10 +250,17 @@ def _scroll_to_end(app: Any, tab: Any) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     end_rss, hwm = rss_mb()
     samples.append((model.rowCount(), end_rss))
-    return {"scroll_rows": model.rowCount(), "scroll_total": total, "scroll_pages": pages,
-            "scroll_s": seconds, "scroll_ms_per_page": seconds * 1000 / max(pages, 1),
-            "scroll_rss_start_mb": start_rss, "scroll_rss_end_mb": end_rss, "scroll_hwm_mb": hwm,
-            "scroll_samples": samples}
+    return {
+        "scroll_rows": model.rowCount(),
+        "scroll_total": total,
+        "scroll_pages": pages,
+        "scroll_s": seconds,
+        "scroll_ms_per_page": seconds * 1000 / max(pages, 1),
+        "scroll_rss_start_mb": start_rss,
+        "scroll_rss_end_mb": end_rss,
+        "scroll_hwm_mb": hwm,
+        "scroll_samples": samples,
+    }
 
 
 def cli(argv: list[str]) -> int:

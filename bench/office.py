@@ -136,14 +136,28 @@ def office_db(size: OfficeSize, seed: int = 1, *, rebuild: bool = False) -> Offi
             _say(f"\r  {size.name} office: {done:,}/{total:,} customers", end="")
             return True
 
-        _say(f"building the {size.name} office ({size.customers:,} customers, {size.visits:,} visits, "
-             f"{size.complaints:,} complaints, {size.services:,} service records) — cached for later runs")
-        result = generate_demo(ctx, customers=size.customers, visits=size.visits, complaints=size.complaints,
-                               seed=seed, progress=show, profile=BENCH_PROFILE)
+        _say(
+            f"building the {size.name} office ({size.customers:,} customers, {size.visits:,} visits, "
+            f"{size.complaints:,} complaints, {size.services:,} service records) — cached for later runs"
+        )
+        result = generate_demo(
+            ctx,
+            customers=size.customers,
+            visits=size.visits,
+            complaints=size.complaints,
+            seed=seed,
+            progress=show,
+            profile=BENCH_PROFILE,
+        )
         history = result.visits
-        _say(f" — {result.seconds:.0f} s" + (
-            f" (visit history {history.seconds:.0f} s: {history.plans:,} plans since {history.since})"
-            if history else ""))
+        _say(
+            f" — {result.seconds:.0f} s"
+            + (
+                f" (visit history {history.seconds:.0f} s: {history.plans:,} plans since {history.since})"
+                if history
+                else ""
+            )
+        )
         t = time.perf_counter()
         services = fill_service_records(engine, size.services, seed)
         services_s = time.perf_counter() - t
@@ -156,9 +170,15 @@ def office_db(size: OfficeSize, seed: int = 1, *, rebuild: bool = False) -> Offi
     _checkpoint(part)
     part.replace(target)
     seconds = time.perf_counter() - started
-    built = {"seconds": seconds, "demo_seconds": result.seconds, "services_seconds": services_s,
-             "visit_plans": history.plans if history else 0, "history_since": str(history.since) if history else None,
-             "complaints": result.complaints, "service_records": services}
+    built = {
+        "seconds": seconds,
+        "demo_seconds": result.seconds,
+        "services_seconds": services_s,
+        "visit_plans": history.plans if history else 0,
+        "history_since": str(history.since) if history else None,
+        "complaints": result.complaints,
+        "service_records": services,
+    }
     _say(f"  office built in {seconds:.0f} s → {target.name}")
     return Office(target, size, seed, revision, built)
 
@@ -183,6 +203,7 @@ def counts(path: Path) -> dict[str, Any]:
     """What the office holds (for the results' meta)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
+
         def one(sql: str, *params: Any) -> Any:
             return conn.execute(sql, params).fetchone()[0]
 
@@ -193,11 +214,14 @@ def counts(path: Path) -> dict[str, Any]:
             "active_customers": one("SELECT count(*) FROM customer WHERE status = '正常' AND archived = 0"),
             "visit_plans": one("SELECT count(*) FROM visit_plan"),
             "visit_records": one("SELECT count(*) FROM visit_record"),
-            "plans_in_2026_11": one("SELECT count(*) FROM visit_plan WHERE due BETWEEN ? AND ? "
-                                    "AND state != '已取消'", *month),
+            "plans_in_2026_11": one(
+                "SELECT count(*) FROM visit_plan WHERE due BETWEEN ? AND ? AND state != '已取消'", *month
+            ),
             "first_due": one("SELECT min(due) FROM visit_plan"),
             "complaints": one("SELECT count(*) FROM complaint"),
-            "service_records": one("SELECT count(*) FROM service_record") if "service_record" in tables else None,
+            "service_records": one("SELECT count(*) FROM service_record")
+            if "service_record" in tables
+            else None,
             "file_mb": round(path.stat().st_size / 1e6, 1),
         }
     finally:
@@ -206,10 +230,26 @@ def counts(path: Path) -> dict[str, Any]:
 
 # --- 售后服务台账 (bench-side bulk fill) ------------------------------------------------------------------
 
-_PRODUCTS = (("重型牵引车", "J6P-500"), ("自卸车", "H7-440"), ("挖掘机", "SY215C"), ("装载机", "LW500KV"),
-             ("搅拌车", "ZZ5257"), ("轻卡", "KX-130"), ("随车吊", "SQ8SK3Q"), ("压路机", "XS263J"))
+_PRODUCTS = (
+    ("重型牵引车", "J6P-500"),
+    ("自卸车", "H7-440"),
+    ("挖掘机", "SY215C"),
+    ("装载机", "LW500KV"),
+    ("搅拌车", "ZZ5257"),
+    ("轻卡", "KX-130"),
+    ("随车吊", "SQ8SK3Q"),
+    ("压路机", "XS263J"),
+)
 _PROBLEMS = {
-    "维修": ("发动机异响", "液压系统漏油", "刹车跑偏", "空调不制冷", "仪表报警", "电瓶亏电无法启动", "变速箱换挡困难"),
+    "维修": (
+        "发动机异响",
+        "液压系统漏油",
+        "刹车跑偏",
+        "空调不制冷",
+        "仪表报警",
+        "电瓶亏电无法启动",
+        "变速箱换挡困难",
+    ),
     "保养": ("首次保养", "5000 公里保养", "年度保养", "更换机油机滤"),
     "安装": ("GPS 终端安装", "上装安装调试", "倒车影像安装"),
     "巡检": ("季度巡检", "车队上门巡检"),
@@ -245,8 +285,11 @@ def fill_service_records(engine: Any, total: int, seed: int) -> int | None:
     weights = list(_KIND_WEIGHTS[: len(kinds)]) + [1] * max(0, len(kinds) - len(_KIND_WEIGHTS))
     rng = random.Random(f"bench-services:{seed}")
     with engine.connect() as conn:
-        customers = conn.execute(select(Customer.id, Customer.created_on, Customer.owner_id, Customer.address)
-                                 .order_by(Customer.id)).all()
+        customers = conn.execute(
+            select(Customer.id, Customer.created_on, Customer.owner_id, Customer.address).order_by(
+                Customer.id
+            )
+        ).all()
         first_id = int(conn.execute(select(func.coalesce(func.max(ServiceRecord.id), 0))).scalar() or 0) + 1
     if not customers:
         return 0
@@ -277,40 +320,69 @@ def fill_service_records(engine: Any, total: int, seed: int) -> int | None:
         qty = rng.randint(1, 4) if part else 0
         at = datetime.combine(on, datetime.min.time()) + timedelta(minutes=8 * 60 + 30 + rng.randrange(540))
         row = {
-            "id": rid, "number": format_service_number(on, serial[day], options.number_prefix),
-            "customer_id": c.id, "served_on": on, "kind": kind, "place": (c.address or "")[:200],
-            "product": product, "serial_no": f"{model}-{rng.randrange(10**7):07d}",
+            "id": rid,
+            "number": format_service_number(on, serial[day], options.number_prefix),
+            "customer_id": c.id,
+            "served_on": on,
+            "kind": kind,
+            "place": (c.address or "")[:200],
+            "product": product,
+            "serial_no": f"{model}-{rng.randrange(10**7):07d}",
             "problem": problems[rng.randrange(len(problems))],
             "content": f"{kind}：检查并处理，{'更换' + part if part else '无需更换配件'}。",
-            "parts": part, "parts_quantity": qty,
+            "parts": part,
+            "parts_quantity": qty,
             "parts_amount": Decimal(qty * rng.randrange(80, 2400, 10)) if part else None,
             "cost": Decimal(rng.randrange(0, 3000, 50)) if kind in ("维修", "安装", "调试") else None,
             "result": "已处理，设备恢复正常" if status == "已完成" else ("客户取消" if cancelled else ""),
-            "feedback": "" if status != "已完成" else rng.choice(("", "", "服务及时", "师傅专业", "希望提前预约")),
+            "feedback": ""
+            if status != "已完成"
+            else rng.choice(("", "", "服务及时", "师傅专业", "希望提前预约")),
             "satisfaction": _SATISFACTION[rng.randrange(len(_SATISFACTION))] if status == "已完成" else "",
-            "technician": _TECHNICIANS[rng.randrange(len(_TECHNICIANS))], "handler_id": c.owner_id,
-            "status": status, "completed_on": completed, "follow_up_at": None, "follow_up_by": "",
-            "follow_up_result": "", "visit_plan_id": None, "notes": "", "created_by_id": c.owner_id,
-            "created_at": at, "updated_at": at, "version": 1,
+            "technician": _TECHNICIANS[rng.randrange(len(_TECHNICIANS))],
+            "handler_id": c.owner_id,
+            "status": status,
+            "completed_on": completed,
+            "follow_up_at": None,
+            "follow_up_by": "",
+            "follow_up_result": "",
+            "visit_plan_id": None,
+            "notes": "",
+            "created_by_id": c.owner_id,
+            "created_at": at,
+            "updated_at": at,
+            "version": 1,
         }
         if status == "已完成" and rng.random() < _FOLLOW_UP_SHARE and completed is not None:
             f_at = datetime.combine(completed, datetime.min.time()) + timedelta(
-                days=rng.randint(1, 7), hours=9 + rng.randrange(8))
+                days=rng.randint(1, 7), hours=9 + rng.randrange(8)
+            )
             if f_at.date().toordinal() <= today:
                 result = options.follow_up_results[0 if rng.random() < 0.1 else 1]
                 who = _TECHNICIANS[rng.randrange(len(_TECHNICIANS))]
-                follow_ups.append({"record_id": rid, "at": f_at, "person": who, "result": result, "note": "",
-                                   "created_by_id": c.owner_id, "created_at": f_at})
+                follow_ups.append(
+                    {
+                        "record_id": rid,
+                        "at": f_at,
+                        "person": who,
+                        "result": result,
+                        "note": "",
+                        "created_by_id": c.owner_id,
+                        "created_at": f_at,
+                    }
+                )
                 row.update(follow_up_at=f_at, follow_up_by=who, follow_up_result=result)
         records.append(row)
     batch = 20_000
     with engine.begin() as conn:
         for i in range(0, len(records), batch):
-            conn.execute(insert(ServiceRecord), records[i:i + batch])
+            conn.execute(insert(ServiceRecord), records[i : i + batch])
         for i in range(0, len(follow_ups), batch):
-            conn.execute(insert(ServiceFollowUp), follow_ups[i:i + batch])
-        conn.execute(insert(Counter), [{"name": f"service:{date.fromordinal(d):%Y%m%d}", "value": v}
-                                       for d, v in serial.items()])
+            conn.execute(insert(ServiceFollowUp), follow_ups[i : i + batch])
+        conn.execute(
+            insert(Counter),
+            [{"name": f"service:{date.fromordinal(d):%Y%m%d}", "value": v} for d, v in serial.items()],
+        )
         conn.execute(text("ANALYZE"))
     return len(records)
 

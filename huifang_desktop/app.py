@@ -18,8 +18,21 @@ from huifang_desktop.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, UserErro
 from huifang_desktop.config import AppPaths, default_data_dir
 
 # The exit codes and UserError belong to the command groups (cli/common.py); this module names them too.
-__all__ = ["DEMO_STAGES", "EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "UserError", "build_parser", "demo_stage_text",
-           "ensure_demo_office", "main", "open_context", "parse_args", "resolve_paths", "setup_logging"]
+__all__ = [
+    "DEMO_STAGES",
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "UserError",
+    "build_parser",
+    "demo_stage_text",
+    "ensure_demo_office",
+    "main",
+    "open_context",
+    "parse_args",
+    "resolve_paths",
+    "setup_logging",
+]
 
 log = logging.getLogger("huifang")
 
@@ -27,16 +40,30 @@ log = logging.getLogger("huifang")
 def _top_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
     from huifang_desktop.cli_text import folder
 
-    p = argparse.ArgumentParser(prog="huifang-desktop", description=f"{APP_TITLE}：客户回访与投诉管理",
-                                add_help=add_help, exit_on_error=add_help)
-    p.add_argument("--version", action="version", version=f"huifang-desktop {__version__}", help="显示版本号并退出")
+    p = argparse.ArgumentParser(
+        prog="huifang-desktop",
+        description=f"{APP_TITLE}：客户回访与投诉管理",
+        add_help=add_help,
+        exit_on_error=add_help,
+    )
+    p.add_argument(
+        "--version", action="version", version=f"huifang-desktop {__version__}", help="显示版本号并退出"
+    )
     p.add_argument("--data-dir", type=folder, help="数据文件夹（默认：用户数据目录）")
-    p.add_argument("--database-url", help="数据库地址，例如 postgresql+psycopg://user:pw@host/db（默认：数据文件夹里的 SQLite 文件）")
+    p.add_argument(
+        "--database-url",
+        help="数据库地址，例如 postgresql+psycopg://user:pw@host/db（默认：数据文件夹里的 SQLite 文件）",
+    )
     p.add_argument("--demo", action="store_true", help="打开示例办公室（首次使用时自动生成）")
     p.add_argument("--smoke-test", action="store_true", help="离屏建立主窗口、检查数据库后退出")
-    p.add_argument("--screenshot", type=Path, metavar="DIR", help="为每个主标签页和主要对话框保存一张 PNG 后退出")
-    p.add_argument("--screen-size", metavar="WxH",
-                   help="截图时按这个屏幕尺寸（如 1366x768，按当前缩放比例）排布窗口，默认按本机屏幕")
+    p.add_argument(
+        "--screenshot", type=Path, metavar="DIR", help="为每个主标签页和主要对话框保存一张 PNG 后退出"
+    )
+    p.add_argument(
+        "--screen-size",
+        metavar="WxH",
+        help="截图时按这个屏幕尺寸（如 1366x768，按当前缩放比例）排布窗口，默认按本机屏幕",
+    )
     p.add_argument("--user", help="登录用户名（截图、测试用；GUI 默认弹出登录框）")
     return p
 
@@ -100,15 +127,21 @@ def open_context(paths: AppPaths, database_url: str | None = None):  # type: ign
     try:
         paths.ensure()
     except OSError as exc:
-        raise UserError(f"无法写入数据文件夹 {paths.data_dir}：{os_reason(exc)}。"
-                        "请检查磁盘空间和文件夹权限，或用 --data-dir 指定其他文件夹。") from exc
+        raise UserError(
+            f"无法写入数据文件夹 {paths.data_dir}：{os_reason(exc)}。"
+            "请检查磁盘空间和文件夹权限，或用 --data-dir 指定其他文件夹。"
+        ) from exc
     if database_url is not None:
         try:
             check_url(database_url)
         except DatabaseError as exc:  # an address that does not parse, an unknown system, a missing driver
             raise UserError(str(exc)) from exc
     try:
-        url = credentials.with_passfile(database_url, paths.data_dir) if database_url else sqlite_url(paths.database)
+        url = (
+            credentials.with_passfile(database_url, paths.data_dir)
+            if database_url
+            else sqlite_url(paths.database)
+        )
     except DatabaseError as exc:
         raise UserError(str(exc)) from exc
     engine = make_engine(url)
@@ -123,13 +156,17 @@ def open_context(paths: AppPaths, database_url: str | None = None):  # type: ign
         release = weakref.finalize(engine, lock.release)
     try:
         upgrade(engine, backup_dir=paths.backups)
-    except Exception as exc:  # refused (another program's file, newer version …), locked, server gone, disk full
+    except (
+        Exception
+    ) as exc:  # refused (another program's file, newer version …), locked, server gone, disk full
         engine.dispose()
         if db_file is not None:
             release.detach()
             instance.leave_no_trace(lock)
         if isinstance(exc, DatabaseError):
-            cause = exc.__cause__  # a server's refusal (wrong password, unreachable) says all: no "damaged file"
+            cause = (
+                exc.__cause__
+            )  # a server's refusal (wrong password, unreachable) says all: no "damaged file"
             if isinstance(cause, DatabaseError) and not is_sqlite(engine):
                 raise UserError(str(cause)) from exc
             raise UserError(str(exc)) from exc
@@ -163,8 +200,14 @@ def setup_logging(paths: AppPaths) -> None:
     root.setLevel(logging.INFO)
 
 
-DEMO_STAGES = {"users": "用户", "customers": "客户", "visits": "回访历史", "complaints": "投诉",
-               "review": "审阅记录", "statistics": "索引统计"}
+DEMO_STAGES = {
+    "users": "用户",
+    "customers": "客户",
+    "visits": "回访历史",
+    "complaints": "投诉",
+    "review": "审阅记录",
+    "statistics": "索引统计",
+}
 
 
 def demo_stage_text(stage: str, done: int, total: int) -> str:
@@ -179,9 +222,14 @@ def demo_stage_text(stage: str, done: int, total: int) -> str:
     return f"正在生成示例办公室：{label}…"
 
 
-def ensure_demo_office(ctx, paths: AppPaths, customers: int = 2000,  # type: ignore[no-untyped-def]
-                       visits: int = 15000, complaints: int = 400,
-                       report: Callable[[str], None] | None = None) -> None:
+def ensure_demo_office(
+    ctx,
+    paths: AppPaths,
+    customers: int = 2000,  # type: ignore[no-untyped-def]
+    visits: int = 15000,
+    complaints: int = 400,
+    report: Callable[[str], None] | None = None,
+) -> None:
     """``--demo``: make the example office on an empty database; open only a database made as one.
     ``report(text)``: the progress, for the window (it says 正在生成示例办公室：客户 1200/2000…)."""
     from huifang_desktop import demo
@@ -192,21 +240,33 @@ def ensure_demo_office(ctx, paths: AppPaths, customers: int = 2000,  # type: ign
             hint = ""
             if paths.data_dir == (default_data_dir() / "demo").expanduser().resolve():
                 hint = f"旧版本生成的示例办公室没有示例标记：删除文件夹 {paths.data_dir} 后再用 --demo 启动即重新生成。"
-            raise UserError("这个数据库不是示例办公室，不能用 --demo 打开（--demo 只打开由 demo 命令或 --demo "
-                            "首次启动生成的示例办公室）。请去掉 --demo 启动，在登录框中登录。" + hint)
+            raise UserError(
+                "这个数据库不是示例办公室，不能用 --demo 打开（--demo 只打开由 demo 命令或 --demo "
+                "首次启动生成的示例办公室）。请去掉 --demo 启动，在登录框中登录。" + hint
+            )
         return
-    print(f"正在生成示例办公室（{customers} 位客户、{visits} 条回访、{complaints} 件投诉，约 10 秒）…",
-          file=sys.stderr)
+    print(
+        f"正在生成示例办公室（{customers} 位客户、{visits} 条回访、{complaints} 件投诉，约 10 秒）…",
+        file=sys.stderr,
+    )
     stages = None
     if report is not None:
+
         def stages(stage: str, done: int, total: int) -> None:
             report(demo_stage_text(stage, done, total))
-    result = demo.generate_demo(ctx, customers=customers, visits=visits, complaints=complaints, seed=1,
-                                profile=demo.DemoProfile(batch_size=400), stages=stages)
+
+    result = demo.generate_demo(
+        ctx,
+        customers=customers,
+        visits=visits,
+        complaints=complaints,
+        seed=1,
+        profile=demo.DemoProfile(batch_size=400),
+        stages=stages,
+    )
     from huifang_desktop.cli.demo import print_demo_users
 
     print_demo_users(result)
-
 
 
 def main(argv: Sequence[str] | None = None) -> int:

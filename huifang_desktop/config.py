@@ -56,15 +56,19 @@ class AppPaths:
         keeps no modes (a share) is left as it is. Windows keeps the user profile's ACLs."""
         if os.name == "nt":  # pragma: no cover
             return
-        files = [self.database, self.database.with_name(DB_FILE + "-wal"),
-                 self.database.with_name(DB_FILE + "-shm")]
+        files = [
+            self.database,
+            self.database.with_name(DB_FILE + "-wal"),
+            self.database.with_name(DB_FILE + "-shm"),
+        ]
         for folder in (self.backups, self.logs):
             try:
                 files.extend(p for p in folder.iterdir() if p.is_file())
             except OSError:
                 continue
         for path, mode in [(d, 0o700) for d in (self.data_dir, self.backups, self.logs)] + [
-                (f, 0o600) for f in files]:
+            (f, 0o600) for f in files
+        ]:
             try:
                 if path.exists() and (path.stat().st_mode & 0o777) != mode:
                     os.chmod(path, mode)

@@ -176,7 +176,9 @@ def admin(ctx: ServiceContext) -> UserInfo:
 
 @pytest.fixture
 def supervisor(ctx: ServiceContext, admin: UserInfo) -> UserInfo:
-    return users_service.create_user(ctx.as_user(admin), "zhuguan", "李主管", Role.SUPERVISOR, PASSWORD, "客服部")
+    return users_service.create_user(
+        ctx.as_user(admin), "zhuguan", "李主管", Role.SUPERVISOR, PASSWORD, "客服部"
+    )
 
 
 @pytest.fixture

@@ -33,7 +33,9 @@ class PgServer:
     def __init__(self, base: Path) -> None:
         initdb, pg_ctl = find_bin("initdb"), find_bin("pg_ctl")
         if not initdb or not pg_ctl:
-            raise RuntimeError("PostgreSQL binaries (initdb, pg_ctl) not found; install the postgresql package")
+            raise RuntimeError(
+                "PostgreSQL binaries (initdb, pg_ctl) not found; install the postgresql package"
+            )
         self.initdb, self.pg_ctl = initdb, pg_ctl
         self.base = base
         self.data = base / "data"
@@ -55,11 +57,16 @@ class PgServer:
             shutil.chown(self.base, "postgres", "postgres")
             shutil.chown(self.sock, "postgres", "postgres")
             os.chmod(self.base, 0o755)
-        self._run(self.initdb, "-D", str(self.data), "-A", "trust", "-U", self.user, "-E", "UTF8",
-                  "--locale=C")
-        opts = (f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        self._run(self.pg_ctl, "-D", str(self.data), "-o", opts, "-l", str(self.base / "log.txt"), "-w", "start")
+        self._run(
+            self.initdb, "-D", str(self.data), "-A", "trust", "-U", self.user, "-E", "UTF8", "--locale=C"
+        )
+        opts = (
+            f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            self.pg_ctl, "-D", str(self.data), "-o", opts, "-l", str(self.base / "log.txt"), "-w", "start"
+        )
 
     def stop(self) -> None:
         try:
@@ -88,6 +95,7 @@ class PgServer:
     def admin_sql(self, sql: str) -> None:
         import psycopg
 
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user={self.user} dbname=postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user={self.user} dbname=postgres", autocommit=True
+        ) as conn:
             conn.execute(sql)

@@ -22,9 +22,15 @@ def test_layers_contracts_are_kept(monkeypatch, capsys):
 def test_ci_runs_ruff_mypy_and_the_layer_contracts_and_fails_on_each():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     readme_line = ci.index('pip install ".[test]" && pytest\n')
-    for command in ("ruff check huifang_desktop tests bench", "ruff format --check huifang_desktop tests bench",
-                    "mypy huifang_desktop", "lint-imports"):
+    for command in (
+        "ruff check huifang_desktop tests bench",
+        "ruff format --check huifang_desktop tests bench",
+        "mypy huifang_desktop",
+        "lint-imports",
+    ):
         at = ci.index(command + " || {")  # each one's failure is caught ...
         assert at < readme_line, f"{command}: before the README's test line"
-        assert re.match(r'[^\n]*echo "ci: [^"]* failed[^"]*"; lint_status=1; }\n', ci[at:]), command  # ... and said
+        assert re.match(r'[^\n]*echo "ci: [^"]* failed[^"]*"; lint_status=1; }\n', ci[at:]), (
+            command
+        )  # ... and said
     assert "lint_status != 0" in ci[readme_line:]  # and fails CI after the tests

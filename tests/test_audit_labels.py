@@ -21,7 +21,10 @@ SERVICES = Path(services_pkg.__file__).parent
 OPEN_VALUES = {
     ("settings", "set_value"): "a whole setting value (rule lists); its fields are shown with FIELD_LABELS",
     ("importing", "save_mapping"): "a column mapping: Excel column headers → fields, both data",
-    ("ledgers", "_store_prefs"): "a user's saved ledger filter or columns (a setting value, given by the caller)",
+    (
+        "ledgers",
+        "_store_prefs",
+    ): "a user's saved ledger filter or columns (a setting value, given by the caller)",
 }
 
 
@@ -32,9 +35,12 @@ class _Collector:
         self.package = package  # every module of the same top-level module or package
         self.functions = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
         mod = importlib.import_module(f"huifang_desktop.services.{dotted}")
-        self.dataclass_keys = {f.name for obj in vars(mod).values() if isinstance(obj, type)
-                               and dataclasses.is_dataclass(obj) and obj.__module__ == mod.__name__
-                               for f in dataclasses.fields(obj)}
+        self.dataclass_keys = {
+            f.name
+            for obj in vars(mod).values()
+            if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == mod.__name__
+            for f in dataclasses.fields(obj)
+        }
         self.keys: set[str] = set()
         self.open: set[tuple[str, str]] = set()
 
@@ -78,7 +84,9 @@ class _Collector:
                 return self.resolve(node.args[0], fn, depth + 1)
             target = self.functions.get(name)
             if target is not None:
-                returns = [r.value for r in ast.walk(target) if isinstance(r, ast.Return) and r.value is not None]
+                returns = [
+                    r.value for r in ast.walk(target) if isinstance(r, ast.Return) and r.value is not None
+                ]
                 return bool(returns) and all(self.resolve(r, target, depth + 1) for r in returns)
             return False
         if isinstance(node, ast.Name):
@@ -91,16 +99,27 @@ class _Collector:
                     if node.id in names:
                         found = True
                         ok = self.resolve(n.value, fn, depth + 1) and ok
-                elif (isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Subscript)
-                      and isinstance(n.targets[0].value, ast.Name) and n.targets[0].value.id == node.id
-                      and isinstance(n.targets[0].slice, ast.Constant)):
+                elif (
+                    isinstance(n, ast.Assign)
+                    and len(n.targets) == 1
+                    and isinstance(n.targets[0], ast.Subscript)
+                    and isinstance(n.targets[0].value, ast.Name)
+                    and n.targets[0].value.id == node.id
+                    and isinstance(n.targets[0].slice, ast.Constant)
+                ):
                     self.keys.add(n.targets[0].slice.value)
             return found and ok
         if isinstance(node, ast.Subscript):  # snapshot[k] of a followed dict
             return self.resolve(node.value, fn, depth + 1)
         if isinstance(node, ast.Attribute):  # doc.detail: the module's ``detail=`` arguments
-            values = [kw.value for tree in self.package for call in ast.walk(tree) if isinstance(call, ast.Call)
-                      for kw in call.keywords if kw.arg == node.attr]
+            values = [
+                kw.value
+                for tree in self.package
+                for call in ast.walk(tree)
+                if isinstance(call, ast.Call)
+                for kw in call.keywords
+                if kw.arg == node.attr
+            ]
             return bool(values) and all(self.resolve(v, fn, depth + 1) for v in values)
         return False
 
@@ -120,8 +139,12 @@ class _Collector:
                     ok = False
             return ok
         if isinstance(node, ast.Name):
-            values = [n.value for n in ast.walk(fn) if isinstance(n, ast.Assign)
-                      and any(isinstance(t, ast.Name) and t.id == node.id for t in n.targets)]
+            values = [
+                n.value
+                for n in ast.walk(fn)
+                if isinstance(n, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == node.id for t in n.targets)
+            ]
             return bool(values) and all(self.iter_keys(v, fn, depth + 1) for v in values)
         if isinstance(node, ast.DictComp | ast.ListComp | ast.SetComp | ast.GeneratorExp):
             return self.iter_keys(node.generators[0].iter, fn, depth + 1)
@@ -165,11 +188,21 @@ def _labelled(key: str) -> bool:
 
 def test_every_audit_key_a_service_writes_has_a_chinese_label() -> None:
     keys, _ = audit_keys()
-    assert {"visitor_id", "form", "output", "pages", "target", "state", "public_key"} <= keys  # the collector works
+    assert {
+        "visitor_id",
+        "form",
+        "output",
+        "pages",
+        "target",
+        "state",
+        "public_key",
+    } <= keys  # the collector works
     missing = sorted(k for k in keys if not _labelled(k))
     assert not missing, f"audit keys without a Chinese name in audit.FIELD_LABELS: {missing}"
 
 
 def test_audit_values_that_cannot_be_followed_are_only_the_known_data_values() -> None:
     _, open_ = audit_keys()
-    assert open_ <= set(OPEN_VALUES), f"audit values whose keys cannot be checked: {sorted(open_ - set(OPEN_VALUES))}"
+    assert open_ <= set(OPEN_VALUES), (
+        f"audit values whose keys cannot be checked: {sorted(open_ - set(OPEN_VALUES))}"
+    )

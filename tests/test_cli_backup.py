@@ -18,10 +18,14 @@ from tests.test_cli_visits import run  # noqa: F401  (fixture)
 def _add(data: Path, name: str, mobile: str) -> None:
     ctx = app.open_context(AppPaths(data))
     try:
-        clerk = users.find_user(ctx, "xiaowang") if users.has_users(ctx) else users.create_user(
-            ctx, "xiaowang", "小王", Role.CLERK, "secret-123", "客服部")
-        register_customer(ctx.as_user(clerk),
-                          CustomerDraft(name=name, contacts=(ContactDraft(name="张", mobile=mobile),)))
+        clerk = (
+            users.find_user(ctx, "xiaowang")
+            if users.has_users(ctx)
+            else users.create_user(ctx, "xiaowang", "小王", Role.CLERK, "secret-123", "客服部")
+        )
+        register_customer(
+            ctx.as_user(clerk), CustomerDraft(name=name, contacts=(ContactDraft(name="张", mobile=mobile),))
+        )
     finally:
         ctx.engine.dispose()
 

@@ -16,8 +16,21 @@ from huifang_desktop.services.context import ServiceContext
 from tests.test_cli_visits import run  # noqa: F401  (fixture)
 
 NOW = datetime(2026, 11, 24, 10, 0)
-REQUIRED = ("投诉编号", "投诉日期", "投诉主题", "投诉内容", "投诉人", "联系方式", "类别", "严重程度", "负责人",
-            "处理期限", "处理状态", "是否逾期", "回访结果")
+REQUIRED = (
+    "投诉编号",
+    "投诉日期",
+    "投诉主题",
+    "投诉内容",
+    "投诉人",
+    "联系方式",
+    "类别",
+    "严重程度",
+    "负责人",
+    "处理期限",
+    "处理状态",
+    "是否逾期",
+    "回访结果",
+)
 
 
 def _office(data: Path) -> list[str]:
@@ -28,8 +41,16 @@ def _office(data: Path) -> list[str]:
         cctx = ctx.as_user(clerk)
         numbers = []
         for subject, day in (("送货延误", "2026-11-02 09:00"), ("发票开错", "2026-11-20 15:00")):
-            d = complaints.register(cctx, complaints.IntakeDraft(
-                subject=subject, received_at=day, complainant="张经理", phone="13812345678", category="交付物流"))
+            d = complaints.register(
+                cctx,
+                complaints.IntakeDraft(
+                    subject=subject,
+                    received_at=day,
+                    complainant="张经理",
+                    phone="13812345678",
+                    category="交付物流",
+                ),
+            )
             numbers.append(d.number)
         complaints.accept(cctx, complaints.list_complaints(cctx)[-1].id)
         return numbers

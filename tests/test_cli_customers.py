@@ -29,10 +29,14 @@ def _office(data: Path) -> list[str]:
         users.create_user(ctx, "admin", "管理员", Role.ADMIN, "secret-123", first_admin=True)
         clerk = users.create_user(ctx, "xiaowang", "小王", Role.CLERK, "secret-123", "客服部")
         cctx = ctx.as_user(clerk)
-        made = [customers.register_customer(cctx, CustomerDraft(name=name, contacts=(contact,)))
-                for name, contact in (("杭州明达贸易", ContactDraft(name="张三", mobile="13812345678")),
-                                      ("济南恒通机械", ContactDraft(name="李四", phone="0531-26485794")),
-                                      ("宁波顺通物流", ContactDraft(name="王五", mobile="13900005678")))]
+        made = [
+            customers.register_customer(cctx, CustomerDraft(name=name, contacts=(contact,)))
+            for name, contact in (
+                ("杭州明达贸易", ContactDraft(name="张三", mobile="13812345678")),
+                ("济南恒通机械", ContactDraft(name="李四", phone="0531-26485794")),
+                ("宁波顺通物流", ContactDraft(name="王五", mobile="13900005678")),
+            )
+        ]
         return [c.code for c in made]
     finally:
         base.engine.dispose()
@@ -40,9 +44,15 @@ def _office(data: Path) -> list[str]:
 
 def _find(data: Path, text: str, *more: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-m", "huifang_desktop", "--data-dir", str(data), "customers", "find",
-                           text, *more], check=False, env=env, capture_output=True, text=True, encoding="utf-8",
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "huifang_desktop", "--data-dir", str(data), "customers", "find", text, *more],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
 
 
 def test_customers_find_prints_the_matches_tab_separated(tmp_path: Path) -> None:
@@ -51,8 +61,10 @@ def test_customers_find_prints_the_matches_tab_separated(tmp_path: Path) -> None
 
     found = _find(data, "5678")
     assert found.returncode == 0, found.stderr
-    assert found.stdout.splitlines() == [f"{codes[0]}\t杭州明达贸易\t138 1234 5678",
-                                         f"{codes[2]}\t宁波顺通物流\t139 0000 5678"]
+    assert found.stdout.splitlines() == [
+        f"{codes[0]}\t杭州明达贸易\t138 1234 5678",
+        f"{codes[2]}\t宁波顺通物流\t139 0000 5678",
+    ]
 
     landline = _find(data, "26485794")
     assert (landline.returncode, landline.stdout) == (0, f"{codes[1]}\t济南恒通机械\t0531-26485794\n")

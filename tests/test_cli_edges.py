@@ -38,8 +38,9 @@ def data(tmp_path: Path) -> Path:
 def _state(folder: Path) -> dict[str, object]:
     conn = sqlite3.connect(str(folder / "huifang.db"))
     try:
-        counts: dict[str, object] = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                                     for t in TABLES}
+        counts: dict[str, object] = {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES
+        }
         counts["settings"] = conn.execute("SELECT value FROM setting ORDER BY key").fetchall()
         return counts
     finally:
@@ -57,6 +58,7 @@ def _refused(result: tuple[int, str, str], *needles: str, code: int = 1) -> str:
 
 
 # --- dates -------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("day", ["0001-01-01", "1899-12-31", "2201-01-01", "9999-12-31"])
 def test_plan_for_a_day_outside_the_usable_range_is_refused(run: Any, data: Path, day: str) -> None:
@@ -85,9 +87,11 @@ def test_stats_of_a_year_past_the_range_is_refused(run: Any, data: Path, tmp_pat
 
 # --- numbers -----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("number", ["99999999999999999999999", "2147483648", "0", "-5"])
-def test_an_id_out_of_range_is_refused_before_the_query(run: Any, data: Path, tmp_path: Path, capsys: Any,
-                                                        number: str) -> None:
+def test_an_id_out_of_range_is_refused_before_the_query(
+    run: Any, data: Path, tmp_path: Path, capsys: Any, number: str
+) -> None:
     """A plan is named by its id: refused by the argument check, before any query."""
     out = tmp_path / "x.pdf"
     with pytest.raises(SystemExit) as info:
@@ -100,19 +104,24 @@ def test_an_id_out_of_range_is_refused_before_the_query(run: Any, data: Path, tm
 
 @pytest.mark.parametrize("what", [("record", "回访记录"), ("report", "回访报告")])
 @pytest.mark.parametrize("number", ["99999999999999999999999", "2147483648", "0", "-5"])
-def test_a_record_number_out_of_range_is_not_found(run: Any, data: Path, tmp_path: Path,
-                                                   what: tuple[str, str], number: str) -> None:
+def test_a_record_number_out_of_range_is_not_found(
+    run: Any, data: Path, tmp_path: Path, what: tuple[str, str], number: str
+) -> None:
     """Records and reports are named by their 编号 (or their id): a number no id can be is simply not found,
     with the same message as any unknown number, and no query with it."""
     out = tmp_path / "x.pdf"
-    _refused(run(["--data-dir", str(data), "print", what[0], number, str(out)]), f"没有编号为 {number} 的{what[1]}")
+    _refused(
+        run(["--data-dir", str(data), "print", what[0], number, str(out)]), f"没有编号为 {number} 的{what[1]}"
+    )
     assert not out.exists()
 
 
 def test_a_complaint_number_too_large_for_an_id_is_not_found(run: Any, data: Path, tmp_path: Path) -> None:
     out = tmp_path / "x.pdf"
-    _refused(run(["--data-dir", str(data), "print", "complaint", "99999999999999999999999", str(out)]),
-             "没有编号为 99999999999999999999999 的投诉")
+    _refused(
+        run(["--data-dir", str(data), "print", "complaint", "99999999999999999999999", str(out)]),
+        "没有编号为 99999999999999999999999 的投诉",
+    )
     assert not out.exists()
 
 
@@ -123,10 +132,17 @@ def test_undo_of_an_import_number_out_of_range_is_refused(run: Any, data: Path, 
     assert "参数 N：应为 1 到 2147483647 之间的整数 ID" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("args", [["demo", "--customers", "-3"], ["demo", "--seed", "abc"],
-                                  ["import", "customers", "x.xlsx", "--header-row", "0"]])
-def test_bad_numbers_of_other_commands_are_refused_in_chinese(run: Any, data: Path, capsys: Any,
-                                                              args: list[str]) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["demo", "--customers", "-3"],
+        ["demo", "--seed", "abc"],
+        ["import", "customers", "x.xlsx", "--header-row", "0"],
+    ],
+)
+def test_bad_numbers_of_other_commands_are_refused_in_chinese(
+    run: Any, data: Path, capsys: Any, args: list[str]
+) -> None:
     before = _state(data)
     with pytest.raises(SystemExit) as info:
         run(["--data-dir", str(data), *args])
@@ -138,6 +154,7 @@ def test_bad_numbers_of_other_commands_are_refused_in_chinese(run: Any, data: Pa
 
 # --- argparse in Chinese -----------------------------------------------------------------------------
 
+
 def test_argparse_speaks_chinese(run: Any, data: Path, capsys: Any) -> None:
     with pytest.raises(SystemExit) as info:
         run(["--data-dir", str(data), "print", "blank", "abc", "x.pdf"])
@@ -148,14 +165,19 @@ def test_argparse_speaks_chinese(run: Any, data: Path, capsys: Any) -> None:
     assert "usage" not in err and "error" not in err and "invalid" not in err
 
 
-@pytest.mark.parametrize(("args", "needle"), [
-    (["print"], "缺少必需的参数：WHAT"),
-    (["nosuch"], "无效的选择：'nosuch'"),
-    (["stats", "out.xlsx"], "参数 --month --quarter --period 必须给出其中一个"),
-    (["users", "list", "--bogus"], "无法识别的参数：--bogus"),
-    (["users", "add", "x", "--name", "张三", "--role", "boss"], "参数 --role：无效的选择：'boss'"),
-])
-def test_argparse_mistakes_are_chinese(run: Any, data: Path, capsys: Any, args: list[str], needle: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["print"], "缺少必需的参数：WHAT"),
+        (["nosuch"], "无效的选择：'nosuch'"),
+        (["stats", "out.xlsx"], "参数 --month --quarter --period 必须给出其中一个"),
+        (["users", "list", "--bogus"], "无法识别的参数：--bogus"),
+        (["users", "add", "x", "--name", "张三", "--role", "boss"], "参数 --role：无效的选择：'boss'"),
+    ],
+)
+def test_argparse_mistakes_are_chinese(
+    run: Any, data: Path, capsys: Any, args: list[str], needle: str
+) -> None:
     with pytest.raises(SystemExit) as info:
         run(["--data-dir", str(data), *args])
     err = capsys.readouterr().err
@@ -170,22 +192,32 @@ def test_help_is_chinese_and_pytest_keeps_its_own_english(run: Any, capsys: Any)
         run(["--help"])
     out = capsys.readouterr().out
     assert info.value.code == 0
-    assert out.startswith("用法：") and "显示本帮助并退出" in out and "显示版本号并退出" in out and "选项" in out
+    assert (
+        out.startswith("用法：") and "显示本帮助并退出" in out and "显示版本号并退出" in out and "选项" in out
+    )
     assert "and exit" not in out and "usage" not in out
     assert argparse.ArgumentParser(prog="x").format_usage().startswith("usage: ")  # restored afterwards
 
 
 # --- the database address ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("url", "needle"), [
-    ("mysql://u:p@host/db", "不支持数据库“mysql”"),
-    ("not a url", "无法识别数据库地址"),
-    ("", "无法识别数据库地址"),
-    ("postgresql+nodriver://u@host/db", "驱动“nodriver”不可用"),
-    ("sqlite://", "没有给出 SQLite 文件的路径"),
-])
-def test_a_bad_database_url_lists_the_supported_forms(run: Any, tmp_path: Path, url: str, needle: str) -> None:
-    err = _refused(run(["--data-dir", str(tmp_path / "d"), "--database-url", url, "settings", "show"]), needle)
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        ("mysql://u:p@host/db", "不支持数据库“mysql”"),
+        ("not a url", "无法识别数据库地址"),
+        ("", "无法识别数据库地址"),
+        ("postgresql+nodriver://u@host/db", "驱动“nodriver”不可用"),
+        ("sqlite://", "没有给出 SQLite 文件的路径"),
+    ],
+)
+def test_a_bad_database_url_lists_the_supported_forms(
+    run: Any, tmp_path: Path, url: str, needle: str
+) -> None:
+    err = _refused(
+        run(["--data-dir", str(tmp_path / "d"), "--database-url", url, "settings", "show"]), needle
+    )
     assert "postgresql+psycopg://用户名:密码@服务器[:端口]/数据库名" in err and "SQLite 文件（默认）" in err
 
 
@@ -193,8 +225,10 @@ def test_a_wrong_postgresql_password_is_named_as_such() -> None:
     """psycopg's words for a refused log-in start like a network failure ("connection to server … failed")."""
     from huifang_desktop.storage.db import explain_db_error
 
-    exc = Exception('connection failed: connection to server at "127.0.0.1", port 5432 failed: FATAL:  '
-                    'password authentication failed for user "huifang"')
+    exc = Exception(
+        'connection failed: connection to server at "127.0.0.1", port 5432 failed: FATAL:  '
+        'password authentication failed for user "huifang"'
+    )
     message = explain_db_error(exc)
     assert message is not None and message.startswith("用户名或密码错误（PostgreSQL 拒绝登录）")
     assert "网络" not in message and "备份" not in message
@@ -202,14 +236,24 @@ def test_a_wrong_postgresql_password_is_named_as_such() -> None:
 
 # --- outputs -----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("args", "suffix"), [
-    (["export", "visits"], ".xlsx"), (["export", "complaints"], ".xlsx"), (["export", "audit"], ".xlsx"),
-    (["export", "customers"], ".xlsx"), (["export", "services"], ".xlsx"),
-    (["export", "endcustomers"], ".xlsx"), (["print", "visits"], ".pdf"), (["print", "day", "2026-11-24"], ".pdf"),
-])
+
+@pytest.mark.parametrize(
+    ("args", "suffix"),
+    [
+        (["export", "visits"], ".xlsx"),
+        (["export", "complaints"], ".xlsx"),
+        (["export", "audit"], ".xlsx"),
+        (["export", "customers"], ".xlsx"),
+        (["export", "services"], ".xlsx"),
+        (["export", "endcustomers"], ".xlsx"),
+        (["print", "visits"], ".pdf"),
+        (["print", "day", "2026-11-24"], ".pdf"),
+    ],
+)
 @pytest.mark.parametrize("name", ["out.txt", "out", "out.xls"])
-def test_an_output_file_with_the_wrong_extension_is_refused(run: Any, data: Path, tmp_path: Path,
-                                                            args: list[str], suffix: str, name: str) -> None:
+def test_an_output_file_with_the_wrong_extension_is_refused(
+    run: Any, data: Path, tmp_path: Path, args: list[str], suffix: str, name: str
+) -> None:
     out = tmp_path / name
     before = _state(data)
     _refused(run(["--data-dir", str(data), *args, str(out)]), f"应以 {suffix} 结尾")
@@ -226,21 +270,41 @@ def test_the_right_extension_in_capitals_is_accepted(run: Any, data: Path, tmp_p
 
 # --- long values -------------------------------------------------------------------------------------
 
+
 def test_a_display_name_over_40_characters_is_refused(run: Any, data: Path) -> None:
     before = _state(data)
-    _refused(run(["--data-dir", str(data), "users", "add", "longname", "--name", "张" * 41, "--role", "clerk",
-                  "--password", "secret-123"]), "姓名：不能超过 40 个字")
+    _refused(
+        run(
+            [
+                "--data-dir",
+                str(data),
+                "users",
+                "add",
+                "longname",
+                "--name",
+                "张" * 41,
+                "--role",
+                "clerk",
+                "--password",
+                "secret-123",
+            ]
+        ),
+        "姓名：不能超过 40 个字",
+    )
     assert _state(data) == before
 
 
 def test_a_long_customer_code_prefix_is_refused(run: Any, data: Path) -> None:
     before = _state(data)
-    _refused(run(["--data-dir", str(data), "settings", "set", "customer_code_prefix", "K" * 11]),
-             "客户编号前缀：不能超过 10 个字")
+    _refused(
+        run(["--data-dir", str(data), "settings", "set", "customer_code_prefix", "K" * 11]),
+        "客户编号前缀：不能超过 10 个字",
+    )
     assert _state(data) == before
 
 
 # --- files and folders -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("make", ["missing", "folder", "garbage"])
 def test_a_hostile_import_file_is_refused(run: Any, data: Path, tmp_path: Path, make: str) -> None:
@@ -254,26 +318,36 @@ def test_a_hostile_import_file_is_refused(run: Any, data: Path, tmp_path: Path, 
     assert _state(data) == before
 
 
-@pytest.mark.parametrize(("key", "value", "needle"), [
-    ("retention_years", "99999999999999999999", "保存年限：不能超过 100 年"),
-    ("grading_window_days", "99999999999999999999", "分级统计天数：应为 1 到 3650 天"),
-    ("grading_window_days", "-5", "分级统计天数：应为 1 到 3650 天"),
-    ("grade_a", "99999999999999999999", "分级标准"),
-])
-def test_settings_out_of_the_dialogs_range_are_refused(run: Any, data: Path, key: str, value: str,
-                                                       needle: str) -> None:
+@pytest.mark.parametrize(
+    ("key", "value", "needle"),
+    [
+        ("retention_years", "99999999999999999999", "保存年限：不能超过 100 年"),
+        ("grading_window_days", "99999999999999999999", "分级统计天数：应为 1 到 3650 天"),
+        ("grading_window_days", "-5", "分级统计天数：应为 1 到 3650 天"),
+        ("grade_a", "99999999999999999999", "分级标准"),
+    ],
+)
+def test_settings_out_of_the_dialogs_range_are_refused(
+    run: Any, data: Path, key: str, value: str, needle: str
+) -> None:
     """The settings dialog's fields could not show them (a Qt spin box ends at 2**31 - 1)."""
     before = _state(data)
     _refused(run(["--data-dir", str(data), "settings", "set", key, value]), needle)
     assert _state(data) == before
 
 
-@pytest.mark.parametrize(("make", "needle"), [
-    ("folder", "这是一个文件夹"), ("missing", "文件不存在"), ("not json", "不是有效的 JSON（第 1 行"),
-    ("latin-1", "不是 UTF-8 编码"),
-])
-def test_a_hostile_mapping_file_is_refused_in_chinese(run: Any, data: Path, tmp_path: Path, make: str,
-                                                      needle: str) -> None:
+@pytest.mark.parametrize(
+    ("make", "needle"),
+    [
+        ("folder", "这是一个文件夹"),
+        ("missing", "文件不存在"),
+        ("not json", "不是有效的 JSON（第 1 行"),
+        ("latin-1", "不是 UTF-8 编码"),
+    ],
+)
+def test_a_hostile_mapping_file_is_refused_in_chinese(
+    run: Any, data: Path, tmp_path: Path, make: str, needle: str
+) -> None:
     from openpyxl import Workbook
 
     book = tmp_path / "c.xlsx"
@@ -288,8 +362,9 @@ def test_a_hostile_mapping_file_is_refused_in_chinese(run: Any, data: Path, tmp_
     elif make == "latin-1":
         mapping.write_bytes('{"客户名称": "单位"}'.encode("gb18030"))
     before = _state(data)
-    err = _refused(run(["--data-dir", str(data), "import", "customers", str(book), "--mapping", str(mapping)]),
-                   needle)
+    err = _refused(
+        run(["--data-dir", str(data), "import", "customers", str(book), "--mapping", str(mapping)]), needle
+    )
     assert "Errno" not in err
     assert _state(data) == before
 
@@ -297,19 +372,27 @@ def test_a_hostile_mapping_file_is_refused_in_chinese(run: Any, data: Path, tmp_
 LONG = "x" * 300  # longer than a file name may be (255 bytes on Linux, 260 characters on Windows)
 
 
-@pytest.mark.parametrize("args", [["export", "complaints", f"{LONG}.xlsx"], ["print", "visits", f"{LONG}.pdf"],
-                                  ["stats", "--month", "2026-10", f"{LONG}.xlsx"],
-                                  ["import", "customers", f"{LONG}.xlsx"]])
-def test_a_file_name_too_long_is_refused_in_chinese(run: Any, data: Path, tmp_path: Path, args: list[str]) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "complaints", f"{LONG}.xlsx"],
+        ["print", "visits", f"{LONG}.pdf"],
+        ["stats", "--month", "2026-10", f"{LONG}.xlsx"],
+        ["import", "customers", f"{LONG}.xlsx"],
+    ],
+)
+def test_a_file_name_too_long_is_refused_in_chinese(
+    run: Any, data: Path, tmp_path: Path, args: list[str]
+) -> None:
     args = [*args[:-1], str(tmp_path / args[-1])]
     before = _state(data)
     _refused(run(["--data-dir", str(data), *args]), "文件名太长")
     assert _state(data) == before
 
 
-def test_an_empty_data_folder_is_refused_not_taken_as_the_current_folder(run: Any, tmp_path: Path,
-                                                                         capsys: Any,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_empty_data_folder_is_refused_not_taken_as_the_current_folder(
+    run: Any, tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as info:
         run(["--data-dir", "", "settings", "show"])

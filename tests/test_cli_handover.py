@@ -27,8 +27,10 @@ def test_disable_asks_for_a_successor_and_hands_over(run_main: MainRunner, tmp_p
         users.create_user(ctx, "admin", "管理员", Role.ADMIN, "secret-123", first_admin=True)
         wang = users.create_user(ctx, "wang", "小王", Role.CLERK, "secret-123", "客服部")
         users.create_user(ctx, "li", "小李", Role.CLERK, "secret-123", "客服部")
-        made = customers.register_customer(ctx.as_user(wang), CustomerDraft(
-            name="杭州明达贸易", contacts=(ContactDraft(name="张三", mobile="13812345678"),)))
+        made = customers.register_customer(
+            ctx.as_user(wang),
+            CustomerDraft(name="杭州明达贸易", contacts=(ContactDraft(name="张三", mobile="13812345678"),)),
+        )
     finally:
         base.engine.dispose()
     data = ["--data-dir", str(folder)]

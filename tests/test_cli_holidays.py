@@ -40,7 +40,11 @@ def test_import_dry_run_then_save_then_list_round_trips(run: Any, tmp_path: Path
     path = _notice(tmp_path, NOTICE_2027_EXAMPLE)
     code, out, err = run(["--data-dir", str(data), "holidays", "import", str(path), "--dry-run"])
     assert (code, err) == (0, "")
-    assert out.splitlines()[:3] == ["读到 2027 年的放假安排：", "放假：", "  元旦  2027-01-01 至 2027-01-03  共 3 天"]
+    assert out.splitlines()[:3] == [
+        "读到 2027 年的放假安排：",
+        "放假：",
+        "  元旦  2027-01-01 至 2027-01-03  共 3 天",
+    ]
     assert "  春节  2027-02-05 至 2027-02-12  共 8 天" in out
     assert "  端午节  2027-06-09  共 1 天" in out
     assert "调休上班：\n  2027-02-14（周日）  春节\n  2027-02-20（周六）  春节\n" in out
@@ -64,10 +68,15 @@ def test_list_a_packaged_year_and_a_real_notice_in_gbk(run: Any, tmp_path: Path)
     data = tmp_path / "data"
     code, out, _err = run(["--data-dir", str(data), "holidays", "list", "2025"])
     assert code == 0
-    lines = out.splitlines()  # (the package calls 2025's combined holiday 国庆节 and 中秋节, the notice 国庆节、中秋节)
-    assert [line.rsplit("\t", 1)[0] for line in lines] == [e.rsplit("\t", 1)[0] for e in _expected_lines(NOTICES[2025])]
-    assert {line.split("\t")[0] for line in lines} == {d.isoformat() for d in {*constants.holidays,
-                                                                              *constants.workdays} if d.year == 2025}
+    lines = (
+        out.splitlines()
+    )  # (the package calls 2025's combined holiday 国庆节 and 中秋节, the notice 国庆节、中秋节)
+    assert [line.rsplit("\t", 1)[0] for line in lines] == [
+        e.rsplit("\t", 1)[0] for e in _expected_lines(NOTICES[2025])
+    ]
+    assert {line.split("\t")[0] for line in lines} == {
+        d.isoformat() for d in {*constants.holidays, *constants.workdays} if d.year == 2025
+    }
     assert "2025-01-26\t上班\t春节" in lines
     path = _notice(tmp_path, NOTICES[2025], "gb18030")  # Notepad's ANSI on a Chinese Windows
     code, out, err = run(["--data-dir", str(data), "holidays", "import", str(path)])
@@ -81,7 +90,9 @@ def test_a_notice_that_cannot_be_read_saves_nothing(run: Any, tmp_path: Path) ->
     bad = NOTICE_2027_EXAMPLE.replace("共8天", "共9天")
     code, out, err = run(["--data-dir", str(data), "holidays", "import", str(_notice(tmp_path, bad))])
     assert (code, out) == (1, "")
-    assert err.startswith("错误：放假通知：“春节”：2月5日(农历除夕、周五)至12日(农历正月初七、周五) 是 8 天，通知写的是 9 天")
+    assert err.startswith(
+        "错误：放假通知：“春节”：2月5日(农历除夕、周五)至12日(农历正月初七、周五) 是 8 天，通知写的是 9 天"
+    )
     code, out, err = run(["--data-dir", str(data), "holidays", "import", str(tmp_path / "missing.txt")])
     assert code == 1 and err.startswith("错误：无法读取 ")
     assert run(["--data-dir", str(data), "holidays", "list", "2027"])[0] == 1  # still nothing entered
@@ -108,8 +119,9 @@ def test_demo_office_plan_warns_of_the_years_without_data(run: Any, tmp_path: Pa
     code, out, err = run(["--data-dir", str(data), "plan", "--today", "2027-12-01"])
     assert (code, err) == (0, "")
     assert "注意：2027、2028 年的节假日尚未录入" in out
-    code, out, _err = run(["--data-dir", str(data), "holidays", "import",
-                           str(_notice(tmp_path, NOTICE_2027_EXAMPLE))])
+    code, out, _err = run(
+        ["--data-dir", str(data), "holidays", "import", str(_notice(tmp_path, NOTICE_2027_EXAMPLE))]
+    )
     assert code == 0
     code, out, _err = run(["--data-dir", str(data), "holidays", "list", "2027"])
     assert out.splitlines() == _expected_lines(NOTICE_2027_EXAMPLE)

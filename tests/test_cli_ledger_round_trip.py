@@ -25,10 +25,12 @@ def _cells(path: Path) -> tuple[list[list[Any]], list[list[Any]]]:
     wb = load_workbook(path)
     first, second = wb.worksheets[0], wb.worksheets[1]
     rows = [[c.value for c in r] for r in first.iter_rows()]
-    header = next(i for i, r in enumerate(rows) if r and r[0] in ("客户编号", "回访日期", "受理时间", "服务单号",
-                                                               "终端客户", "计划日期", "投诉编号"))
-    about = [[c.value for c in r] for r in second.iter_rows()
-             if r[0].value not in ("导出时间", "导出人")]
+    header = next(
+        i
+        for i, r in enumerate(rows)
+        if r and r[0] in ("客户编号", "回访日期", "受理时间", "服务单号", "终端客户", "计划日期", "投诉编号")
+    )
+    about = [[c.value for c in r] for r in second.iter_rows() if r[0].value not in ("导出时间", "导出人")]
     return rows[header:], about
 
 
@@ -36,9 +38,11 @@ def _copy_users(source: Path, target: Path) -> None:
     a, b = app.open_context(AppPaths(source)), app.open_context(AppPaths(target))
     try:
         with a.sessions() as s:
-            people = s.execute(select(User.username, User.display_name, User.role, Department.name)
-                               .outerjoin(Department, Department.id == User.department_id)
-                               .order_by(User.id)).all()
+            people = s.execute(
+                select(User.username, User.display_name, User.role, Department.name)
+                .outerjoin(Department, Department.id == User.department_id)
+                .order_by(User.id)
+            ).all()
         for username, name, role, department in people:
             users.create_user(b, username, name, Role(role), "secret-123", department or "")
     finally:
@@ -46,11 +50,23 @@ def _copy_users(source: Path, target: Path) -> None:
         b.engine.dispose()
 
 
-def test_export_every_ledger_import_the_customers_and_export_the_same_cells(
-        run: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_export_every_ledger_import_the_customers_and_export_the_same_cells(run: Any, tmp_path: Path) -> None:  # noqa: F811
     office, empty = tmp_path / "office", tmp_path / "empty"
-    code, _out, err = run(["--data-dir", str(office), "demo", "--customers", "80", "--seed", "5",
-                           "--visits", "300", "--complaints", "20"])
+    code, _out, err = run(
+        [
+            "--data-dir",
+            str(office),
+            "demo",
+            "--customers",
+            "80",
+            "--seed",
+            "5",
+            "--visits",
+            "300",
+            "--complaints",
+            "20",
+        ]
+    )
     assert code == 0, err
     for ledger in LEDGERS:
         out = tmp_path / f"{ledger}.xlsx"
@@ -64,7 +80,9 @@ def test_export_every_ledger_import_the_customers_and_export_the_same_cells(
 
     # 客户台账（全部） imported into an empty office: every file, the archived ones archived
     _copy_users(office, empty)
-    code, stdout, err = run(["--data-dir", str(empty), "import", "customers", str(tmp_path / "customers.xlsx")])
+    code, stdout, err = run(
+        ["--data-dir", str(empty), "import", "customers", str(tmp_path / "customers.xlsx")]
+    )
     assert code == 0, stdout + err
     assert f"{states.count('已归档')} 行状态为“已归档”：导入为已归档的客户档案" in stdout
     again = tmp_path / "again.xlsx"

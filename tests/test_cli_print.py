@@ -42,14 +42,20 @@ def office(tmp_path: Path) -> Iterator[tuple[Path, ServiceContext, dict[str, int
     ctx = ServiceContext(base.engine, base.sessions, clock=lambda: NOW)
     clerk = users.create_user(ctx, "xiaowang", "小王", Role.CLERK, "secret-123", "客服部")
     cctx = ctx.as_user(clerk)
-    a = register_customer(cctx, CustomerDraft(name="甲公司",
-                                              contacts=(ContactDraft(name="张经理", mobile="13900000001"),)))
-    b = register_customer(cctx, CustomerDraft(name="乙公司",
-                                              contacts=(ContactDraft(name="李经理", mobile="13900000002"),)))
+    a = register_customer(
+        cctx, CustomerDraft(name="甲公司", contacts=(ContactDraft(name="张经理", mobile="13900000001"),))
+    )
+    b = register_customer(
+        cctx, CustomerDraft(name="乙公司", contacts=(ContactDraft(name="李经理", mobile="13900000002"),))
+    )
     plan_a = v.add_manual_plan(cctx, a.id, "例行", "电话", "2026-11-24")
     plan_b = v.add_manual_plan(cctx, b.id, "使用", "电话", "2026-11-24")
-    rec = v.record_visit(cctx, v.prefill_record(cctx, plan_b.id).to_draft(
-        result="成功", visited_at="2026-11-24 09:30", satisfaction="很满意", feedback="一切正常"))
+    rec = v.record_visit(
+        cctx,
+        v.prefill_record(cctx, plan_b.id).to_draft(
+            result="成功", visited_at="2026-11-24 09:30", satisfaction="很满意", feedback="一切正常"
+        ),
+    )
     draft = v.draft_report(cctx, clerk.id, NOW.date(), NOW.date())
     report = v.save_report(cctx, draft, "按计划完成。", "", "")
     yield data, cctx, {"plan_a": plan_a.id, "plan_b": plan_b.id, "record": rec.id, "report": report.id}
@@ -74,9 +80,21 @@ def test_cli_print_writes_each_kind_of_document_and_logs_it(run: Any, office: An
     cases = [
         (["record", str(ids["record"])], [], "record.pdf", 1, ["HF20261124-001", "乙公司", "一切正常"]),
         (["blank", str(ids["plan_a"])], [], "blank.pdf", 1, ["甲公司", "张经理"]),
-        (["report", str(ids["report"])], [], "report.pdf", 1, ["回访报告表", "BG20261124-001", "按计划完成。"]),
+        (
+            ["report", str(ids["report"])],
+            [],
+            "report.pdf",
+            1,
+            ["回访报告表", "BG20261124-001", "按计划完成。"],
+        ),
         (["day", "2026-11-24"], [], "day.pdf", 3, ["回访任务单", "甲公司"]),
-        (["visits"], ["--from", "2026-11-01", "--to", "2026-11-30"], "visits.pdf", 1, ["回访台账", "本页合计"]),
+        (
+            ["visits"],
+            ["--from", "2026-11-01", "--to", "2026-11-30"],
+            "visits.pdf",
+            1,
+            ["回访台账", "本页合计"],
+        ),
         (["visits"], ["--no-appendix"], "visits2.pdf", 1, ["回访台账", "本页合计"]),
     ]
     for before, after, name, pages, expected in cases:
@@ -91,8 +109,13 @@ def test_cli_print_writes_each_kind_of_document_and_logs_it(run: Any, office: An
     assert "HF20261124-001" in _text(out / "day.pdf")[2]
     logged = _logged(cctx)
     assert [(e, i) for e, i, _ in logged] == [
-        ("visit_record", ids["record"]), ("visit_plan", ids["plan_a"]), ("visit_report", ids["report"]),
-        ("visit_plan", None), ("visit_plan", None), ("visit_plan", None)]
+        ("visit_record", ids["record"]),
+        ("visit_plan", ids["plan_a"]),
+        ("visit_report", ids["report"]),
+        ("visit_plan", None),
+        ("visit_plan", None),
+        ("visit_plan", None),
+    ]
     assert all(n["output"] == "PDF 文件" and n["target"].startswith(str(out)) for _, _, n in logged)
     assert [n["pages"] for _, _, n in logged] == [1, 1, 1, 3, 1, 1]
     assert [n.get("appendix") for _, _, n in logged[-2:]] == [True, False]
@@ -104,8 +127,9 @@ def test_cli_print_uses_the_data_folders_form_templates(run: Any, office: Any, t
     forms = data / "forms"
     forms.mkdir()
     text = (forms_dir() / "visit_record.toml").read_text(encoding="utf-8")
-    (forms / "visit_record.toml").write_text(text.replace('title = "回访记录表"', 'title = "客户回访单"'),
-                                             encoding="utf-8")
+    (forms / "visit_record.toml").write_text(
+        text.replace('title = "回访记录表"', 'title = "客户回访单"'), encoding="utf-8"
+    )
     target = tmp_path / "r.pdf"
     code, stdout, _ = run(["--data-dir", str(data), "print", "record", str(ids["record"]), str(target)])
     assert code == 0 and "已打印客户回访单" in stdout
@@ -123,7 +147,9 @@ def test_cli_print_errors_are_chinese_and_write_nothing(run: Any, office: Any, t
     assert code == 1 and "没有要打印的回访计划" in err
     missing = tmp_path / "没有这个文件夹" / "x.pdf"
     code, _, err = run(["--data-dir", str(data), "print", "blank", str(ids["plan_a"]), str(missing)])
-    assert code == 1 and err.startswith(f"错误：无法保存文件 {missing}：文件夹不存在") and "Traceback" not in err
+    assert (
+        code == 1 and err.startswith(f"错误：无法保存文件 {missing}：文件夹不存在") and "Traceback" not in err
+    )
     assert not target.exists() and not missing.parent.exists()
     assert _logged(cctx) == []
 
@@ -132,8 +158,12 @@ def test_cli_print_complaint_by_number(run: Any, office: Any, tmp_path: Path) ->
     from huifang_desktop.services import complaints as cs
 
     data, cctx, _ids = office
-    d = cs.register(cctx, cs.IntakeDraft(subject="送货延误三天", complainant="张经理", phone="13900000001",
-                                         category="交付物流"))
+    d = cs.register(
+        cctx,
+        cs.IntakeDraft(
+            subject="送货延误三天", complainant="张经理", phone="13900000001", category="交付物流"
+        ),
+    )
     target = tmp_path / "complaint.pdf"
     code, stdout, err = run(["--data-dir", str(data), "print", "complaint", d.number, str(target)])
     assert (code, err) == (0, ""), err
@@ -150,8 +180,12 @@ def test_cli_print_inquiry_of_a_late_complaint(run: Any, office: Any, tmp_path: 
     from huifang_desktop.services import complaints as cs
 
     data, cctx, _ids = office
-    d = cs.register(cctx, cs.IntakeDraft(subject="送货延误三天", complainant="张经理", phone="13900000001",
-                                         category="交付物流"))
+    d = cs.register(
+        cctx,
+        cs.IntakeDraft(
+            subject="送货延误三天", complainant="张经理", phone="13900000001", category="交付物流"
+        ),
+    )
     target = tmp_path / "inquiry.pdf"
     run.clock = lambda: datetime(2026, 11, 24, 11, 0)  # on time: no 查办单
     code, _out, err = run(["--data-dir", str(data), "print", "inquiry", d.number, str(target)])
@@ -172,20 +206,28 @@ def test_cli_print_takes_the_offices_numbers_and_still_ids(run: Any, office: Any
             code, _stdout, err = run(["--data-dir", str(data), "print", what, arg, str(target)])
             assert (code, err) == (0, ""), (what, arg, err)
             assert number in "".join(_text(target))
-    code, out, err = run(["--data-dir", str(data), "print", "record", "HF19990101-001", str(tmp_path / "x.pdf")])
+    code, out, err = run(
+        ["--data-dir", str(data), "print", "record", "HF19990101-001", str(tmp_path / "x.pdf")]
+    )
     assert (code, out) == (1, "") and err == "错误：没有编号为 HF19990101-001 的回访记录。\n"
 
 
 def test_cli_print_empty_forms_to_fill_in_by_hand(run: Any, office: Any, tmp_path: Path) -> None:
     data, cctx, _ids = office
-    for kind, title, absent in (("record", "回访记录表", "乙公司"), ("complaint", "投诉处理表", "TS"),
-                                ("inquiry", "投诉查办单", "TS")):
+    for kind, title, absent in (
+        ("record", "回访记录表", "乙公司"),
+        ("complaint", "投诉处理表", "TS"),
+        ("inquiry", "投诉查办单", "TS"),
+    ):
         target = tmp_path / f"{kind}.pdf"
         code, _stdout, err = run(["--data-dir", str(data), "print", "empty", kind, str(target)])
         assert (code, err) == (0, ""), err
         text = "".join(_text(target))
         assert title in text and "草稿" not in text and absent not in text
-    assert [(e, n["empty"]) for e, _i, n in _logged(cctx)] == [("form", "record"), ("form", "complaint"),
-                                                               ("form", "inquiry")]
+    assert [(e, n["empty"]) for e, _i, n in _logged(cctx)] == [
+        ("form", "record"),
+        ("form", "complaint"),
+        ("form", "inquiry"),
+    ]
     code, _, err = run(["--data-dir", str(data), "print", "empty", "report", str(tmp_path / "x.pdf")])
     assert code == 1 and err.startswith("错误：") and "不是可打印的空白表单" in err and "record" in err

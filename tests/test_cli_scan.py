@@ -38,10 +38,23 @@ def office(tmp_path: Path) -> Iterator[tuple[Path, ServiceContext, list[VisitRec
     cctx = ctx.as_user(clerk)
     records = []
     for name, mobile in (("甲公司", "13900000001"), ("乙公司", "13900000002")):
-        c = register_customer(cctx, CustomerDraft(name=name, contacts=(ContactDraft(name="张经理", mobile=mobile),)))
-        records.append(record_visit(cctx, VisitRecordDraft(
-            customer_id=c.id, result="成功", method="上门", visited_at="2026-11-24 09:30", customer_signed=True,
-            satisfaction="满意", content="设备运行正常")))
+        c = register_customer(
+            cctx, CustomerDraft(name=name, contacts=(ContactDraft(name="张经理", mobile=mobile),))
+        )
+        records.append(
+            record_visit(
+                cctx,
+                VisitRecordDraft(
+                    customer_id=c.id,
+                    result="成功",
+                    method="上门",
+                    visited_at="2026-11-24 09:30",
+                    customer_signed=True,
+                    satisfaction="满意",
+                    content="设备运行正常",
+                ),
+            )
+        )
     yield data, cctx, records
     base.engine.dispose()
 
@@ -49,8 +62,10 @@ def office(tmp_path: Path) -> Iterator[tuple[Path, ServiceContext, list[VisitRec
 def _pdftoppm(pdf: Path, prefix: Path) -> None:
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm (poppler-utils) is not installed")
-    subprocess.run(["pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(prefix)],
-                   check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(prefix)],
+        check=True,
+    )
 
 
 def _signed_form_column(xlsx: Path) -> dict[str, str]:
@@ -61,7 +76,8 @@ def _signed_form_column(xlsx: Path) -> dict[str, str]:
 
 
 def test_cli_scan_import_files_a_printed_page_and_the_ledger_shows_it_returned(
-        run_main: Any, office: Any, tmp_path: Path) -> None:
+    run_main: Any, office: Any, tmp_path: Path
+) -> None:
     data, cctx, (first, second) = office
     pdf = tmp_path / "form.pdf"
     pdf.write_bytes(printing.visit_record_pdf(cctx, first.id).pdf)
@@ -81,7 +97,9 @@ def test_cli_scan_import_files_a_printed_page_and_the_ledger_shows_it_returned(
     assert len(scans.record_attachments(cctx, first.id)) == 1
 
 
-def test_cli_scan_import_of_a_two_page_pdf_files_both_records(run_main: Any, office: Any, tmp_path: Path) -> None:
+def test_cli_scan_import_of_a_two_page_pdf_files_both_records(
+    run_main: Any, office: Any, tmp_path: Path
+) -> None:
     data, cctx, (first, second) = office
     folder = tmp_path / "scans"
     folder.mkdir()
@@ -98,7 +116,9 @@ def test_cli_scan_import_of_a_two_page_pdf_files_both_records(run_main: Any, off
     assert scans.unreturned_forms(cctx, NOW.date().replace(month=12, day=31)) == 0  # both forms are back
 
 
-def test_cli_scan_unrecognized_page_is_listed_and_filed_by_hand(run_main: Any, office: Any, tmp_path: Path) -> None:
+def test_cli_scan_unrecognized_page_is_listed_and_filed_by_hand(
+    run_main: Any, office: Any, tmp_path: Path
+) -> None:
     data, cctx, (first, _second) = office
     Image.new("RGB", (800, 1100), "white").save(tmp_path / "photo.jpg", "JPEG")
 
@@ -122,7 +142,8 @@ def test_cli_scan_unrecognized_page_is_listed_and_filed_by_hand(run_main: Any, o
 
 
 def test_cli_scan_import_of_a_damaged_file_is_a_chinese_error_and_saves_nothing(
-        run_main: Any, office: Any, tmp_path: Path) -> None:
+    run_main: Any, office: Any, tmp_path: Path
+) -> None:
     data, cctx, (first, _second) = office
     (tmp_path / "bad.pdf").write_bytes(b"%PDF-1.4 broken")
     code, out, err = run_main(["--data-dir", str(data), "scan", "import", str(tmp_path / "bad.pdf")])

@@ -10,10 +10,23 @@ from tests.conftest import MainRunner
 
 def test_users_and_departments_commands(run_main: MainRunner, tmp_path: Path) -> None:
     data = ["--data-dir", str(tmp_path / "office")]
-    for args in (["users", "add", "boss", "--name", "老板", "--role", "admin", "--password", "secret-123"],
-                 ["users", "add", "li", "--name", "李主管", "--role", "supervisor", "--password", "secret-123",
-                  "--department", "客服部"],
-                 ["users", "add", "wang", "--name", "小王", "--role", "clerk", "--password", "secret-123"]):
+    for args in (
+        ["users", "add", "boss", "--name", "老板", "--role", "admin", "--password", "secret-123"],
+        [
+            "users",
+            "add",
+            "li",
+            "--name",
+            "李主管",
+            "--role",
+            "supervisor",
+            "--password",
+            "secret-123",
+            "--department",
+            "客服部",
+        ],
+        ["users", "add", "wang", "--name", "小王", "--role", "clerk", "--password", "secret-123"],
+    ):
         code, _out, err = run_main(data + args)
         assert code == 0, err
 

@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _demo(run: Any, data: Path) -> None:  # noqa: F811
-    code, out, err = run(["--data-dir", str(data), "demo", "--customers", "60", "--visits", "600",
-                          "--complaints", "60"])
+    code, out, err = run(
+        ["--data-dir", str(data), "demo", "--customers", "60", "--visits", "600", "--complaints", "60"]
+    )
     assert code == 0, err
     assert "审阅历史：签字" in out
 
@@ -42,13 +43,16 @@ def test_verify_an_untouched_demo_office_exits_0_with_a_summary(run: Any, tmp_pa
 
 
 def test_verify_names_a_deleted_audit_row_a_promoted_clerk_and_a_replaced_password_hash(
-        run: Any, tmp_path: Path) -> None:  # noqa: F811
+    run: Any,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     data = tmp_path / "data"
     _demo(run, data)
     db = sqlite3.connect(data / "huifang.db")
     with db:
-        gone = db.execute("SELECT seq FROM audit_log WHERE entity != 'user' ORDER BY seq LIMIT 1 OFFSET 2"
-                          ).fetchone()[0]
+        gone = db.execute(
+            "SELECT seq FROM audit_log WHERE entity != 'user' ORDER BY seq LIMIT 1 OFFSET 2"
+        ).fetchone()[0]
         db.execute("DELETE FROM audit_log WHERE seq = ?", (gone,))
         db.execute("UPDATE user_account SET role = 'admin' WHERE username = 'clerk1'")
         other = db.execute("SELECT password_hash FROM user_account WHERE username = 'admin'").fetchone()[0]
@@ -58,8 +62,10 @@ def test_verify_names_a_deleted_audit_row_a_promoted_clerk_and_a_replaced_passwo
     assert code == 1
     lines = out.strip().splitlines()
     assert f"操作日志第 {gone} 条缺失（被删除）。" in lines
-    assert any(line.startswith("用户 clerk1（") and "角色在程序之外被修改（记录为 clerk，现为 admin）" in line
-               for line in lines)
+    assert any(
+        line.startswith("用户 clerk1（") and "角色在程序之外被修改（记录为 clerk，现为 admin）" in line
+        for line in lines
+    )
     assert any(line.startswith("用户 clerk2（") and "密码在程序之外被修改" in line for line in lines)
     assert lines[-1].startswith("已检查 ") and "发现 3 处问题" in lines[-1]
 
@@ -90,9 +96,16 @@ def test_two_processes_appending_at_once_do_not_fork_the_chain(tmp_path: Path) -
     users.create_user(ctx, "admin", "管理员", Role.ADMIN, "secret-123", first_admin=True)
     base.engine.dispose()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(data / "huifang.db"), str(tmp_path), name, "60"],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for name in ("a", "b")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, str(data / "huifang.db"), str(tmp_path), name, "60"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("a", "b")
+    ]
     while not all((tmp_path / f"ready-{n}").exists() for n in ("a", "b")):
         for p in procs:
             assert p.poll() is None, p.communicate()

@@ -66,14 +66,25 @@ def windows_cli(tmp_path: Path):
     shim.mkdir()
     (shim / "sitecustomize.py").write_text(WINDOWS_FILE_RULES, encoding="utf-8")
     log = tmp_path / "file-ops.log"
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONIOENCODING="utf-8",
-               HUIFANG_WINDOWS_RULES_LOG=str(log),
-               PYTHONPATH=os.pathsep.join([str(shim), str(SOURCE_ROOT)]))
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        PYTHONIOENCODING="utf-8",
+        HUIFANG_WINDOWS_RULES_LOG=str(log),
+        PYTHONPATH=os.pathsep.join([str(shim), str(SOURCE_ROOT)]),
+    )
 
     def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([sys.executable, "-m", "huifang_desktop", *map(str, args)], capture_output=True,
-                                text=True, encoding="utf-8", errors="replace", env=env, timeout=TIMEOUT_S,
-                                check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "huifang_desktop", *map(str, args)],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            env=env,
+            timeout=TIMEOUT_S,
+            check=False,
+        )
         assert result.returncode == 0, f"{args}: exit {result.returncode}\n{result.stdout}\n{result.stderr}"
         return result
 
@@ -82,15 +93,17 @@ def windows_cli(tmp_path: Path):
 
 
 def test_cli_round_trip_in_chinese_folders_with_spaces_under_windows_file_rules(
-        windows_cli, tmp_path: Path) -> None:
+    windows_cli, tmp_path: Path
+) -> None:
     base = tmp_path / "x"
     data = base / "回访 数据"
     exports = base / "导出 文件"
     backup_dir = base / "备份 文件夹"
     exports.mkdir(parents=True)
 
-    windows_cli("--data-dir", data, "demo", "--customers", "40", "--visits", "60", "--complaints", "5",
-                "--seed", "3")
+    windows_cli(
+        "--data-dir", data, "demo", "--customers", "40", "--visits", "60", "--complaints", "5", "--seed", "3"
+    )
     assert (data / "huifang.db").is_file()
     windows_cli("--data-dir", data, "export", "customers", exports / "客户 台账.xlsx")
     windows_cli("--data-dir", data, "export", "visits", exports / "回访 台账.xlsx")
@@ -131,17 +144,32 @@ def test_windows_file_rules_shim_refuses_replacing_an_open_file(windows_cli, tmp
         "    print('refused', exc.strerror)\n"
         "handle.close()\n"
         "os.replace(part, target)\n"
-        "print('replaced after close')\n", encoding="utf-8")
-    env = dict(os.environ, HUIFANG_WINDOWS_RULES_LOG=str(windows_cli.log),  # type: ignore[attr-defined]
-               PYTHONPATH=str(tmp_path / "windows-rules"))
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, encoding="utf-8",
-                            env=env, timeout=TIMEOUT_S, check=True)
-    assert result.stdout.splitlines() == ["refused [WinError 32] 另一个程序正在使用此文件，进程无法访问。",
-                                          "replaced after close"]
+        "print('replaced after close')\n",
+        encoding="utf-8",
+    )
+    env = dict(
+        os.environ,
+        HUIFANG_WINDOWS_RULES_LOG=str(windows_cli.log),  # type: ignore[attr-defined]
+        PYTHONPATH=str(tmp_path / "windows-rules"),
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=TIMEOUT_S,
+        check=True,
+    )
+    assert result.stdout.splitlines() == [
+        "refused [WinError 32] 另一个程序正在使用此文件，进程无法访问。",
+        "replaced after close",
+    ]
 
 
-def test_default_data_dir_on_windows_is_under_localappdata(monkeypatch: pytest.MonkeyPatch,
-                                                           tmp_path: Path) -> None:
+def test_default_data_dir_on_windows_is_under_localappdata(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     import platformdirs
 
     local = tmp_path / "Users" / "张 三" / "AppData" / "Local"
@@ -150,8 +178,13 @@ def test_default_data_dir_on_windows_is_under_localappdata(monkeypatch: pytest.M
     # platformdirs picks its Windows class when imported; ask that class directly, as a Windows import would.
     from platformdirs.windows import Windows
 
-    monkeypatch.setattr(platformdirs, "user_data_dir",
-                        lambda appname=None, appauthor=None, **kw: Windows(appname, appauthor, **kw).user_data_dir)
-    monkeypatch.setattr("platformdirs.windows.get_win_folder",
-                        lambda csidl: str(local) if csidl == "CSIDL_LOCAL_APPDATA" else str(tmp_path / csidl))
+    monkeypatch.setattr(
+        platformdirs,
+        "user_data_dir",
+        lambda appname=None, appauthor=None, **kw: Windows(appname, appauthor, **kw).user_data_dir,
+    )
+    monkeypatch.setattr(
+        "platformdirs.windows.get_win_folder",
+        lambda csidl: str(local) if csidl == "CSIDL_LOCAL_APPDATA" else str(tmp_path / csidl),
+    )
     assert config.default_data_dir() == local / "huifang-desktop"

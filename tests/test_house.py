@@ -19,8 +19,7 @@ MAX_LINES = 900
 
 # Files over MAX_LINES that are being split into smaller modules right now. The list only shrinks: once a
 # file is split (or gone), the test asks for its entry to be removed, and nothing new may be added.
-BEING_SPLIT: frozenset[str] = frozenset({
-})
+BEING_SPLIT: frozenset[str] = frozenset({})
 
 
 def _module_name(path: Path) -> str:
@@ -51,7 +50,7 @@ def _imported(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
             base = node.module or ""
             if node.level:  # relative: from the module's package (or the package itself, for an __init__)
                 here = name.split(".") if is_package else name.split(".")[:-1]
-                here = here[:len(here) - (node.level - 1)]
+                here = here[: len(here) - (node.level - 1)]
                 base = ".".join([*here, base] if base else here)
             for alias in node.names:
                 sub = f"{base}.{alias.name}"
@@ -115,11 +114,13 @@ def test_no_import_cycle_among_the_programs_modules() -> None:
     graph = import_graph()
     found = cycles(graph)
     assert not found, "import cycles (counting imports inside functions):\n" + "\n\n".join(
-        _explain(group, graph) for group in found)
+        _explain(group, graph) for group in found
+    )
 
 
 def test_the_cycle_finder_counts_imports_inside_functions_but_not_a_packages_own_re_exports(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     pkg = tmp_path / "pkg"
     pkg.mkdir()
     files = {
@@ -143,8 +144,11 @@ def _lines(path: Path) -> int:
 
 def test_no_module_over_900_lines_outside_the_migrations() -> None:
     migrations = PACKAGE / "storage" / "migrations"
-    too_long = {p.relative_to(ROOT).as_posix(): _lines(p) for p in PACKAGE.rglob("*.py")
-                if migrations not in p.parents and _lines(p) > MAX_LINES}
+    too_long = {
+        p.relative_to(ROOT).as_posix(): _lines(p)
+        for p in PACKAGE.rglob("*.py")
+        if migrations not in p.parents and _lines(p) > MAX_LINES
+    }
     new = {f: n for f, n in too_long.items() if f not in BEING_SPLIT}
     assert not new, f"modules over {MAX_LINES} lines (split them by workflow): {new}"
     done = sorted(f for f in BEING_SPLIT if f not in too_long)

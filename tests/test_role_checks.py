@@ -12,9 +12,15 @@ PACKAGE = ROOT / "huifang_desktop"
 
 # (file, function): why it may compare roles. Keep this short; a right belongs in PERMISSIONS.
 ALLOWED: dict[tuple[str, str], str] = {
-    ("services/complaints/intake.py", "_route"): "routing by severity: prefer the customer's owner at the clerk level, "
-                                          "the acting user when they are the level itself",
-    ("services/complaints/common.py", "_pick_user"): "finds a person AT a ladder level (SQL: User.role == level)",
+    (
+        "services/complaints/intake.py",
+        "_route",
+    ): "routing by severity: prefer the customer's owner at the clerk level, "
+    "the acting user when they are the level itself",
+    (
+        "services/complaints/common.py",
+        "_pick_user",
+    ): "finds a person AT a ladder level (SQL: User.role == level)",
 }
 # The demo generators (huifang_desktop/demo/, above services) simulate a whole office (who registers, who
 # visits) and are outside this scan; their one right (MANAGE_USERS) is checked in tests/demo/test_demo_rights.py.
@@ -23,8 +29,9 @@ ALLOWED_MODULES: set[str] = set()
 
 def _reads_role(node: ast.AST) -> bool:
     for sub in ast.walk(node):
-        if isinstance(sub, ast.Attribute) and (sub.attr in ("role", "rank") or (
-                isinstance(sub.value, ast.Name) and sub.value.id == "Role")):
+        if isinstance(sub, ast.Attribute) and (
+            sub.attr in ("role", "rank") or (isinstance(sub.value, ast.Name) and sub.value.id == "Role")
+        ):
             return True
         if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id == "Role":
             return True
@@ -49,7 +56,8 @@ def role_comparisons(source: str) -> list[tuple[int, str, str]]:
     found: dict[int, tuple[int, str, str]] = {}  # one per line: the outermost offending expression
     for node in ast.walk(tree):  # breadth first: a comparison before the ``.rank`` inside it
         compares_role = isinstance(node, ast.Compare) and any(
-            _reads_role(x) for x in (node.left, *node.comparators))
+            _reads_role(x) for x in (node.left, *node.comparators)
+        )
         if compares_role or (isinstance(node, ast.Attribute) and node.attr == "rank"):
             found.setdefault(node.lineno, (node.lineno, function_of(node), ast.unparse(node)))
     return sorted(found.values())
@@ -83,8 +91,10 @@ def test_services_and_ui_compare_no_roles_outside_the_permission_table():
                     used.add((rel, function))
                     continue
                 offences.append(f"{rel}:{line} in {function}(): {code}")
-    assert not offences, ("role compared outside domain/roles.py; use ctx.require / ctx.may / can() with a "
-                          "Permission (add one to PERMISSIONS if needed):\n" + "\n".join(offences))
+    assert not offences, (
+        "role compared outside domain/roles.py; use ctx.require / ctx.may / can() with a "
+        "Permission (add one to PERMISSIONS if needed):\n" + "\n".join(offences)
+    )
     assert used == set(ALLOWED), f"allow-list entries no longer needed: {sorted(set(ALLOWED) - used)}"
 
 
@@ -94,5 +104,7 @@ def test_the_readmes_rights_table_is_the_permission_table() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("### Rights", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
-    assert rows == [f"| {label} (`{role.value}`) | {may} |" for (label, may), role in zip(rights_table(), Role,
-                                                                                             strict=True)]
+    assert rows == [
+        f"| {label} (`{role.value}`) | {may} |"
+        for (label, may), role in zip(rights_table(), Role, strict=True)
+    ]

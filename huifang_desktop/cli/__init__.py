@@ -43,8 +43,20 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from huifang_desktop.cli.common import Handler, Subparsers
 
-GROUPS = ("demo", "settings", "users", "plan", "customers", "backup", "export", "printing", "stats", "assessment",
-          "importing", "holidays")
+GROUPS = (
+    "demo",
+    "settings",
+    "users",
+    "plan",
+    "customers",
+    "backup",
+    "export",
+    "printing",
+    "stats",
+    "assessment",
+    "importing",
+    "holidays",
+)
 
 
 def groups() -> list[ModuleType]:

@@ -19,18 +19,27 @@ GROUP = "assessment"
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(GROUP, help="考核：show 查看某月考核 / confirm 经理审定（冻结）/ grade 登记考核 / adjust 更正已审定的月份")
+    p = subparsers.add_parser(
+        GROUP,
+        help="考核：show 查看某月考核 / confirm 经理审定（冻结）/ grade 登记考核 / adjust 更正已审定的月份",
+    )
     sub = p.add_subparsers(dest="assessment_command", metavar="ACTION", required=True)
     show = sub.add_parser("show", help="打印某月考核：每人合计和每一项考核及其来源")
     show.add_argument("--month", required=True, help="月份，如 2026-10")
-    confirm = sub.add_parser("confirm", help="经理审定某月考核（须 --user 经理登录名和密码；审定后该月不再变化）")
+    confirm = sub.add_parser(
+        "confirm", help="经理审定某月考核（须 --user 经理登录名和密码；审定后该月不再变化）"
+    )
     confirm.add_argument("--month", required=True, help="月份，如 2026-10")
     confirm.add_argument("--comment", default="", help="审定意见")
     confirm.add_argument("--password", help="经理的登录密码（不给则在终端提示输入）")
-    grade = sub.add_parser("grade", help="登记考核（制度9 等经理登记的项目；须经理登录和原因；已审定的月份不能再登记）")
+    grade = sub.add_parser(
+        "grade", help="登记考核（制度9 等经理登记的项目；须经理登录和原因；已审定的月份不能再登记）"
+    )
     grade.add_argument("--month", required=True, help="考核月份，如 2026-11")
     grade.add_argument("--clerk", required=True, help="被考核人的登录名")
-    grade.add_argument("--kind", required=True, help="考核项目的代码或名称（见 设置 → 考核规则），如 attitude")
+    grade.add_argument(
+        "--kind", required=True, help="考核项目的代码或名称（见 设置 → 考核规则），如 attitude"
+    )
     grade.add_argument("--amount", type=int, required=True, help="金额（元，在该项目的范围内）")
     grade.add_argument("--reason", required=True, help="原因")
     grade.add_argument("--day", help="日期 YYYY-MM-DD（须在该月内；默认为今天，该月已过去则为该月最后一天）")
@@ -77,7 +86,9 @@ def _graded_key(ctx: Any, kind: str) -> str:
     for g in graded:
         if kind.strip() in (g.key, g.label):
             return g.key
-    raise CommandError(f"“{kind}”不是登记考核项目；可选：" + "、".join(f"{g.key}（{g.label}）" for g in graded))
+    raise CommandError(
+        f"“{kind}”不是登记考核项目；可选：" + "、".join(f"{g.key}（{g.label}）" for g in graded)
+    )
 
 
 def _grade_day(ctx: Any, month: str, day: str | None) -> Any:
@@ -107,8 +118,10 @@ def _print_sheet(view: Any) -> None:
     for c in a.clerks:
         print(f"{c.clerk}\t{c.department or '—'}\t{c.count} 次\t{c.amount} 元\t扣 {c.points} 分")
     for e in a.events:
-        print(f"  {names.get(e.owner_id, '')}\t{e.kind.value}\t{e.day:%Y-%m-%d}\t"
-              f"{source_text(e.source, e.source_id, e.subject)}\t{e.amount} 元\t{e.detail}")
+        print(
+            f"  {names.get(e.owner_id, '')}\t{e.kind.value}\t{e.day:%Y-%m-%d}\t"
+            f"{source_text(e.source, e.source_id, e.subject)}\t{e.amount} 元\t{e.detail}"
+        )
 
 
 def handler(ctx: Any, args: argparse.Namespace) -> int:
@@ -122,15 +135,20 @@ def handler(ctx: Any, args: argparse.Namespace) -> int:
     mctx, password = _logged_in(ctx, args)
     if args.assessment_command == "confirm":
         view = stats.confirm_assessment(mctx, args.month, args.comment, password=password)
-        print(f"已审定{view.month.label}考核：{view.assessment.count} 次，{view.assessment.amount} 元，"
-              f"扣 {view.assessment.points} 分（{view.integrity.value}）。此后数据的修改不再改变该月考核。")
+        print(
+            f"已审定{view.month.label}考核：{view.assessment.count} 次，{view.assessment.amount} 元，"
+            f"扣 {view.assessment.points} 分（{view.integrity.value}）。此后数据的修改不再改变该月考核。"
+        )
         return 0
     clerk = users.find_user(ctx, args.clerk)
     if args.assessment_command == "grade":
         key, day = _graded_key(mctx, args.kind), _grade_day(mctx, args.month, args.day)
         row = stats.add_graded_event(mctx, clerk.id, key, args.amount, day, args.reason)
-        print(f"已登记{row.month}考核：{clerk.display_name} {row.label} {row.amount} 元"
-              + (f"、扣 {row.points} 分" if row.points else "") + f"（{row.day:%Y-%m-%d}）。")
+        print(
+            f"已登记{row.month}考核：{clerk.display_name} {row.label} {row.amount} 元"
+            + (f"、扣 {row.points} 分" if row.points else "")
+            + f"（{row.day:%Y-%m-%d}）。"
+        )
         return 0
     row = stats.add_adjustment(mctx, args.month, clerk.id, args.amount, args.reason, args.points)
     print(f"已登记{args.month}考核更正：{clerk.display_name} {row.amount} 元，记入 {row.month} 的考核。")

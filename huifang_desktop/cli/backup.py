@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 def add_parser(sub: Subparsers) -> None:
     bk = sub.add_parser("backup", help="立即备份数据库（校验后按 7 日/4 周/12 月轮换）")
     bk.add_argument("dir", nargs="?", type=Path, help="备份文件夹（默认：设置中的备份文件夹）")
-    vf = sub.add_parser("verify", help="校验审计链、全部签字、用户和备份中的审计链记录（发现问题时退出码非 0）")
+    vf = sub.add_parser(
+        "verify", help="校验审计链、全部签字、用户和备份中的审计链记录（发现问题时退出码非 0）"
+    )
     vf.add_argument("--backups", type=Path, metavar="DIR", help="备份文件夹（默认：设置中的备份文件夹）")
     rs = sub.add_parser("restore", help="从备份恢复数据库（当前数据库先另存一份）")
     rs.add_argument("file", type=Path, metavar="FILE")
@@ -62,7 +64,10 @@ def cmd_restore(paths: AppPaths, args: argparse.Namespace) -> int:
     if not args.yes:
         if not sys.stdin.isatty():
             raise UserError("恢复会替换当前数据库。请确认后加 --yes 再运行。")
-        if input("恢复会替换当前数据库（当前数据库会先另存一份）。继续吗？[y/N] ").strip().lower() not in ("y", "yes"):
+        if input("恢复会替换当前数据库（当前数据库会先另存一份）。继续吗？[y/N] ").strip().lower() not in (
+            "y",
+            "yes",
+        ):
             print("已取消。")
             return EXIT_OK
     try:

@@ -14,10 +14,15 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: Subparsers) -> None:
-    cu = sub.add_parser("customers", help="客户档案：find TEXT 查找客户（每行：客户编号、名称、电话，以制表符分隔）")
+    cu = sub.add_parser(
+        "customers", help="客户档案：find TEXT 查找客户（每行：客户编号、名称、电话，以制表符分隔）"
+    )
     cusub = cu.add_subparsers(dest="customers_command", metavar="find", required=True)
-    cf = cusub.add_parser("find", help="按名称、客户编号、拼音首字母或电话查找（电话：任意连续 4 位以上数字，"
-                                       "如尾号 5678、不带区号的座机）；找不到时退出码为 1")
+    cf = cusub.add_parser(
+        "find",
+        help="按名称、客户编号、拼音首字母或电话查找（电话：任意连续 4 位以上数字，"
+        "如尾号 5678、不带区号的座机）；找不到时退出码为 1",
+    )
     cf.add_argument("text", metavar="TEXT", help="查找内容")
     cf.add_argument("--archived", action="store_true", help="也查找已归档的档案")
 

@@ -26,13 +26,16 @@ def add_parser(sub: Subparsers) -> None:
 def cmd_demo(ctx: ServiceContext, args: argparse.Namespace, paths: AppPaths) -> int:
     from huifang_desktop import demo
 
-    result = demo.generate_demo(ctx, customers=args.customers, visits=args.visits, complaints=args.complaints,
-                                seed=args.seed)
+    result = demo.generate_demo(
+        ctx, customers=args.customers, visits=args.visits, complaints=args.complaints, seed=args.seed
+    )
     print(f"已生成 {result.customers} 位客户，用时 {result.seconds:.1f} 秒。")
     if result.visits is not None:
         v = result.visits
-        print(f"回访历史：{v.plans} 条回访计划（自 {v.since} 起），{v.records} 份回访记录表，"
-              f"{v.reports} 份回访报告表，逾期 {v.overdue} 条。")
+        print(
+            f"回访历史：{v.plans} 条回访计划（自 {v.since} 起），{v.records} 份回访记录表，"
+            f"{v.reports} 份回访报告表，逾期 {v.overdue} 条。"
+        )
     if result.complaints:
         print(f"投诉、咨询和建议：{result.complaints} 件（各种状态，含重复投诉、匿名、升级和结案回访）。")
     if result.review is not None:

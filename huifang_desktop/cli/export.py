@@ -33,9 +33,10 @@ def add_parser(sub: Subparsers) -> None:
     ea.add_argument("--user", dest="audit_user", help="只导出该用户（登录名）的操作")
     ea.add_argument("--action", help="只导出该操作，如 签字、撤回签字")
     for name, aliases, help_text, day in (
-            ("customers", [], "客户台账（.xlsx）", "建档日期"),
-            ("services", ["service"], "售后服务台账（.xlsx）", "服务日期"),
-            ("endcustomers", ["end-customers"], "终端客户信息台帐（.xlsx）", "购买日期")):
+        ("customers", [], "客户台账（.xlsx）", "建档日期"),
+        ("services", ["service"], "售后服务台账（.xlsx）", "服务日期"),
+        ("endcustomers", ["end-customers"], "终端客户信息台帐（.xlsx）", "购买日期"),
+    ):
         el = esub.add_parser(name, aliases=aliases, help=help_text)
         el.add_argument("out", type=Path, metavar="OUT.xlsx")
         el.add_argument("--from", dest="start", help=f"{day}从（含），如 2026-11-01")
@@ -47,8 +48,9 @@ def cmd_export(ctx: ServiceContext, args: argparse.Namespace, paths: AppPaths) -
     from huifang_desktop.services import ledgers
 
     if args.export_command == "visits":  # the whole 回访台账: every column of the 台账 tab's definition
-        lf = ledgers.LedgerFilter(start=day_option(args.start, "开始日期", "from"),
-                                  end=day_option(args.end, "截止日期", "to"))
+        lf = ledgers.LedgerFilter(
+            start=day_option(args.start, "开始日期", "from"), end=day_option(args.end, "截止日期", "to")
+        )
         every = [c.key for c in ledgers.columns(ledgers.Ledger.VISITS)]
         result = ledgers.export(ctx, ledgers.Ledger.VISITS, lf, args.out, columns_=every)
         print(f"已导出回访台账 {result.rows} 行到 {args.out}。")
@@ -73,9 +75,11 @@ def cmd_export(ctx: ServiceContext, args: argparse.Namespace, paths: AppPaths) -
         if args.audit_user:
             users.find_user(ctx, args.audit_user)  # an unknown name is an error, not an empty file
         audit_filter = review.AuditFilter(
-            username=args.audit_user or "", action=args.action or "",
+            username=args.audit_user or "",
+            action=args.action or "",
             start=day_option(args.start, "开始日期", "from"),
-            end=day_option(args.end, "截止日期", "to"))
+            end=day_option(args.end, "截止日期", "to"),
+        )
         count = review.export_audit(ctx, args.out, audit_filter)
         print(f"已导出操作日志 {count} 行到 {args.out}。")
         return EXIT_OK
@@ -83,7 +87,9 @@ def cmd_export(ctx: ServiceContext, args: argparse.Namespace, paths: AppPaths) -
         ledger = ledgers.Ledger.parse(args.export_command)
         lf = ledgers.LedgerFilter(
             start=day_option(args.start, "开始日期", "from"),
-            end=day_option(args.end, "截止日期", "to"), state=args.state)
+            end=day_option(args.end, "截止日期", "to"),
+            state=args.state,
+        )
         result = ledgers.export(ctx, ledger, lf, args.out)
         print(f"已导出{ledger.value} {result.rows} 行到 {args.out}。")
         return EXIT_OK

@@ -15,8 +15,13 @@ EXIT_OK, EXIT_ERROR = 0, 1
 
 
 def add_disable_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--to", action="append", default=[], metavar="USERNAME",
-                        help="接手人（可多次给出，客户和计划轮流分给各接手人）；用户仍有未完成的工作时必须给出")
+    parser.add_argument(
+        "--to",
+        action="append",
+        default=[],
+        metavar="USERNAME",
+        help="接手人（可多次给出，客户和计划轮流分给各接手人）；用户仍有未完成的工作时必须给出",
+    )
     parser.add_argument("--note", default="", help="交接说明（写入客户档案备注和操作日志）")
 
 
@@ -27,9 +32,11 @@ def disable(ctx: Any, args: argparse.Namespace) -> int:
     if not args.to:
         work = handover.open_work(ctx, info.id)
         if any(work.values()):
-            print(f"用户 {info.username} 仍有未完成的工作：客户 {work['customers']} 个，待回访计划 {work['plans']} 条，"
-                  f"未结投诉 {work['complaints']} 件，报告草稿 {work['drafts']} 份。请用 --to 指定接手人。",
-                  file=sys.stderr)
+            print(
+                f"用户 {info.username} 仍有未完成的工作：客户 {work['customers']} 个，待回访计划 {work['plans']} 条，"
+                f"未结投诉 {work['complaints']} 件，报告草稿 {work['drafts']} 份。请用 --to 指定接手人。",
+                file=sys.stderr,
+            )
             return EXIT_ERROR
     successors = [users.find_user(ctx, name).id for name in args.to]
     result = handover.disable_user(ctx, info.id, successors, args.note)

@@ -27,9 +27,13 @@ def add_parser(sub: Any) -> None:
     from huifang_desktop.cli_text import whole_number
 
     year = whole_number(low=1900, high=2200, what="年份")
-    h = sub.add_parser("holidays", help="节假日：import 录入国务院放假通知 / list 列出某年的放假和调休 / set 修改某一天")
+    h = sub.add_parser(
+        "holidays", help="节假日：import 录入国务院放假通知 / list 列出某年的放假和调休 / set 修改某一天"
+    )
     hsub = h.add_subparsers(dest="holidays_command", metavar="ACTION", required=True)
-    imp = hsub.add_parser("import", help="读取国务院办公厅放假安排通知的文字（.txt），列出读到的安排并保存（替换该年已有数据）")
+    imp = hsub.add_parser(
+        "import", help="读取国务院办公厅放假安排通知的文字（.txt），列出读到的安排并保存（替换该年已有数据）"
+    )
     imp.add_argument("file", type=Path, metavar="NOTICE.txt")
     imp.add_argument("--dry-run", action="store_true", help="只读取并列出，不保存")
     imp.add_argument("--year", type=year, help="通知的年份（文字中没有标题时需要）")
@@ -92,10 +96,14 @@ def _import(ctx: Any, path: Path, *, dry_run: bool, year: int | None) -> int:
         print("未保存（--dry-run）。")
         return EXIT_OK
     saved = holidays.save_notice(ctx, notice)
-    replaced = {holidays.FROM_OFFICE: "，替换了本单位原先录入的数据",
-                holidays.FROM_PACKAGE: "，替换了程序自带的数据"}.get(before.source, "")
-    print(f"已保存 {notice.year} 年：放假 {len(saved.of_kind('放假'))} 天，调休上班 {len(saved.of_kind('上班'))} 天"
-          f"{replaced}。")
+    replaced = {
+        holidays.FROM_OFFICE: "，替换了本单位原先录入的数据",
+        holidays.FROM_PACKAGE: "，替换了程序自带的数据",
+    }.get(before.source, "")
+    print(
+        f"已保存 {notice.year} 年：放假 {len(saved.of_kind('放假'))} 天，调休上班 {len(saved.of_kind('上班'))} 天"
+        f"{replaced}。"
+    )
     return EXIT_OK
 
 
@@ -125,9 +133,11 @@ def _set(ctx: Any, text: str, kind: str, name: str) -> int:
 
 def gap_text(years: tuple[int, ...]) -> str:
     """The warning about years without holiday data (the same words as the calendar and the reminder)."""
-    return (f"注意：{'、'.join(str(y) for y in years)} 年的节假日尚未录入，这些年份的到期日只避开周末"
-            "（法定节假日不顺延，调休上班的周末按休息日算）。国务院办公厅公布放假安排后，请在“设置 → 节假日”"
-            "粘贴通知，或运行 huifang-desktop holidays import 通知.txt。")
+    return (
+        f"注意：{'、'.join(str(y) for y in years)} 年的节假日尚未录入，这些年份的到期日只避开周末"
+        "（法定节假日不顺延，调休上班的周末按休息日算）。国务院办公厅公布放假安排后，请在“设置 → 节假日”"
+        "粘贴通知，或运行 huifang-desktop holidays import 通知.txt。"
+    )
 
 
 def print_gaps(ctx: Any, today: date) -> None:

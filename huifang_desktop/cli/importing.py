@@ -18,26 +18,59 @@ if TYPE_CHECKING:
 def add_parser(sub: Subparsers) -> None:
     from huifang_desktop.cli_text import record_id, whole_number
 
-    im = sub.add_parser("import", help="导入 Excel 台账：customers / visits / complaints / services（先检查，再写入）")
-    im.add_argument("what", choices=["customers", "visits", "complaints", "services"], metavar="WHAT",
-                    help="customers（客户台账）/ visits（回访台账）/ complaints（投诉台账）/ services（售后服务台账）")
+    im = sub.add_parser(
+        "import", help="导入 Excel 台账：customers / visits / complaints / services（先检查，再写入）"
+    )
+    im.add_argument(
+        "what",
+        choices=["customers", "visits", "complaints", "services"],
+        metavar="WHAT",
+        help="customers（客户台账）/ visits（回访台账）/ complaints（投诉台账）/ services（售后服务台账）",
+    )
     im.add_argument("file", type=Path, metavar="FILE.xlsx")
     im.add_argument("--sheet", help="工作表名称（默认：第一个工作表；报告会列出其他工作表）")
-    im.add_argument("--all-sheets", action="store_true", help="导入所有找得到表头的工作表（如按年份分开的几张表）")
-    im.add_argument("--include-hidden", action="store_true", help="也导入 Excel 中隐藏的行（默认：跳过并在报告中列出）")
-    im.add_argument("--owners", choices=["blank", "create"], default="blank",
-                    help="负责人不是本系统用户时：blank 暂不指定负责人（默认，照常导入并提示）/ create 创建为客服专员账号（需管理用户的权限）")
-    im.add_argument("--owner", action="append", default=[], metavar="姓名=用户名",
-                    help="把表中的负责人姓名对应到已有用户，可重复，如 --owner 老刘=xiaowang")
+    im.add_argument(
+        "--all-sheets", action="store_true", help="导入所有找得到表头的工作表（如按年份分开的几张表）"
+    )
+    im.add_argument(
+        "--include-hidden", action="store_true", help="也导入 Excel 中隐藏的行（默认：跳过并在报告中列出）"
+    )
+    im.add_argument(
+        "--owners",
+        choices=["blank", "create"],
+        default="blank",
+        help="负责人不是本系统用户时：blank 暂不指定负责人（默认，照常导入并提示）/ create 创建为客服专员账号（需管理用户的权限）",
+    )
+    im.add_argument(
+        "--owner",
+        action="append",
+        default=[],
+        metavar="姓名=用户名",
+        help="把表中的负责人姓名对应到已有用户，可重复，如 --owner 老刘=xiaowang",
+    )
     im.add_argument("--details", action="store_true", help="逐行列出每个问题（默认按问题种类汇总）")
-    im.add_argument("--header-row", type=whole_number(low=1, high=1_048_576, what="行号"), help="表头所在的行号（默认：自动查找）")
-    im.add_argument("--mapping", type=Path, metavar="FILE.json",
-                    help='列对应，如 {"客户名称": "单位全称"}（默认：按列名和本单位保存的对应关系）')
+    im.add_argument(
+        "--header-row",
+        type=whole_number(low=1, high=1_048_576, what="行号"),
+        help="表头所在的行号（默认：自动查找）",
+    )
+    im.add_argument(
+        "--mapping",
+        type=Path,
+        metavar="FILE.json",
+        help='列对应，如 {"客户名称": "单位全称"}（默认：按列名和本单位保存的对应关系）',
+    )
     im.add_argument("--dry-run", action="store_true", help="只检查并打印报告，不写入")
-    im.add_argument("--accept-valid", action="store_true", help="跳过有问题和重复的行，只导入有效行（默认：有问题时什么都不写）")
+    im.add_argument(
+        "--accept-valid",
+        action="store_true",
+        help="跳过有问题和重复的行，只导入有效行（默认：有问题时什么都不写）",
+    )
     sc = sub.add_parser("scan", help="扫描件回收：import 导入扫描的表单 / list 未识别的页 / file 手工归档")
     scsub = sc.add_subparsers(dest="scan_command", metavar="ACTION", required=True)
-    sci = scsub.add_parser("import", help="导入扫描件（PDF、PNG、JPEG 文件或文件夹），按表上的二维码归档到回访记录")
+    sci = scsub.add_parser(
+        "import", help="导入扫描件（PDF、PNG、JPEG 文件或文件夹），按表上的二维码归档到回访记录"
+    )
     sci.add_argument("paths", nargs="+", type=Path, metavar="FILE|DIR")
     scsub.add_parser("list", help="列出未识别的扫描页（序号、文件、页码、原因）")
     scf = scsub.add_parser("file", help="把未识别的第 N 页手工归档到编号为 HF… 的回访记录")
@@ -67,7 +100,9 @@ def cmd_import(ctx: ServiceContext, args: argparse.Namespace, paths: AppPaths) -
         try:
             raw = json.loads(args.mapping.read_text(encoding="utf-8"))
         except IsADirectoryError as exc:
-            raise UserError(f"无法读取列对应文件 {args.mapping}：这是一个文件夹，请给出 .json 文件。") from exc
+            raise UserError(
+                f"无法读取列对应文件 {args.mapping}：这是一个文件夹，请给出 .json 文件。"
+            ) from exc
         except FileNotFoundError as exc:
             raise UserError(f"无法读取列对应文件 {args.mapping}：文件不存在。") from exc
         except OSError as exc:
@@ -75,12 +110,14 @@ def cmd_import(ctx: ServiceContext, args: argparse.Namespace, paths: AppPaths) -
 
             raise UserError(f"无法读取列对应文件 {args.mapping}：{os_reason(exc)}。") from exc
         except json.JSONDecodeError as exc:
-            raise UserError(f"列对应文件 {args.mapping} 不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）。"
-                            '应为 {"字段": "表头"} 的形式。') from exc
+            raise UserError(
+                f"列对应文件 {args.mapping} 不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）。"
+                '应为 {"字段": "表头"} 的形式。'
+            ) from exc
         except ValueError as exc:  # not UTF-8
             raise UserError(f"列对应文件 {args.mapping} 不是 UTF-8 编码的文本文件。") from exc
         if not isinstance(raw, dict):
-            raise UserError(f"列对应文件 {args.mapping} 应为 {{\"字段\": \"表头\"}} 的形式。")
+            raise UserError(f'列对应文件 {args.mapping} 应为 {{"字段": "表头"}} 的形式。')
         labels = {f.label: f.key for f in importing.target_fields(target)}
         prefer = {labels.get(str(k), str(k)): str(v) for k, v in raw.items()}
     owners: dict[str, int] = {}
@@ -105,10 +142,19 @@ def cmd_import(ctx: ServiceContext, args: argparse.Namespace, paths: AppPaths) -
         raise UserError(f"“{first.file_name}”的工作表中都没有找到表头行。")
 
     def check(owner_ids: dict[str, int], creating: bool) -> list[Any]:
-        return [importing.validate(ctx, args.file, p.sheet, target,
-                                   importing.ColumnMapping(p.header_row or 1, p.mapping),
-                                   include_hidden=args.include_hidden, owners=owner_ids, create_owners=creating)
-                for p in previews]  # every preview here has its header row
+        return [
+            importing.validate(
+                ctx,
+                args.file,
+                p.sheet,
+                target,
+                importing.ColumnMapping(p.header_row or 1, p.mapping),
+                include_hidden=args.include_hidden,
+                owners=owner_ids,
+                create_owners=creating,
+            )
+            for p in previews
+        ]  # every preview here has its header row
 
     reports = check(owners, create)
     for p, report in zip(previews, reports, strict=True):
@@ -122,8 +168,11 @@ def cmd_import(ctx: ServiceContext, args: argparse.Namespace, paths: AppPaths) -
         return EXIT_ERROR
     if not clean and not args.accept_valid:
         bad = sum(r.error_rows + r.duplicate_rows for r in reports)
-        print(f"没有写入任何数据：有 {bad} 行未通过检查。请在 Excel 中修改后重试，"
-              "或加 --accept-valid 只导入有效行。", file=sys.stderr)
+        print(
+            f"没有写入任何数据：有 {bad} 行未通过检查。请在 Excel 中修改后重试，"
+            "或加 --accept-valid 只导入有效行。",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     unknown = list(dict.fromkeys(n for r in reports for n, _k in r.unknown_owners))
     if create and unknown:
@@ -138,17 +187,25 @@ def cmd_import(ctx: ServiceContext, args: argparse.Namespace, paths: AppPaths) -
         result = importing.run_import(ctx, report, only_valid=True)
         print(result.summary())
         if result.run_id is not None:
-            print(f"这是第 {result.run_id} 次导入；如需整体撤销：huifang-desktop imports undo {result.run_id}")
+            print(
+                f"这是第 {result.run_id} 次导入；如需整体撤销：huifang-desktop imports undo {result.run_id}"
+            )
     return EXIT_OK
 
 
-def _print_import_report(importing: Any, target: Any, p: Any, report: Any, *, details: bool,
-                         all_sheets: bool) -> None:
+def _print_import_report(
+    importing: Any, target: Any, p: Any, report: Any, *, details: bool, all_sheets: bool
+) -> None:
     """One sheet's check: where, the columns, the problems by kind (count, first rows, how to fix), notes."""
     print(f"文件：{report.file_name}  工作表：{report.sheet}  表头：第 {report.header_row} 行")
-    print("列对应：" + "；".join(
-        f"{f.label} ← {importing.column_letter(p.mapping[f.key])}列“{p.headers[p.mapping[f.key]]}”"
-        for f in importing.target_fields(target) if f.key in p.mapping))
+    print(
+        "列对应："
+        + "；".join(
+            f"{f.label} ← {importing.column_letter(p.mapping[f.key])}列“{p.headers[p.mapping[f.key]]}”"
+            for f in importing.target_fields(target)
+            if f.key in p.mapping
+        )
+    )
     groups = report.groups
     if groups:
         print(f"问题汇总（{len(groups)} 种，一次列全）：")
@@ -182,8 +239,10 @@ def cmd_imports(ctx: ServiceContext, args: argparse.Namespace, paths: AppPaths) 
         print("还没有导入过 Excel 台账。")
     for r in runs:
         undone = f"（{r.undone_by} {r.undone_at:%Y-%m-%d %H:%M} 撤销）" if r.undone_at else ""
-        print(f"第 {r.id} 次  {r.created_at:%Y-%m-%d %H:%M}  {r.target.value}  “{r.file_name}”（{r.sheet}）"
-              f"  {r.rows} 行  {r.created_by}  {r.state}{undone}")
+        print(
+            f"第 {r.id} 次  {r.created_at:%Y-%m-%d %H:%M}  {r.target.value}  “{r.file_name}”（{r.sheet}）"
+            f"  {r.rows} 行  {r.created_by}  {r.state}{undone}"
+        )
     return EXIT_OK
 
 
@@ -199,8 +258,14 @@ def cmd_scan(ctx: ServiceContext, args: argparse.Namespace, paths: AppPaths) -> 
         result = scans.import_pages(ctx, file_pages(args.paths))
         for page in result.pages:
             print(page.text())
-        print(result.summary() + ("；未识别的页请用 scan list 查看，scan file N HF编号 归档" if
-                                  result.count(scans.UNRECOGNIZED) else ""))
+        print(
+            result.summary()
+            + (
+                "；未识别的页请用 scan list 查看，scan file N HF编号 归档"
+                if result.count(scans.UNRECOGNIZED)
+                else ""
+            )
+        )
         return EXIT_OK
     if args.scan_command == "file":
         number = scans.file_page(ctx, args.page, args.number)

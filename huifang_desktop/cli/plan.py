@@ -29,8 +29,10 @@ def cmd_plan(ctx: ServiceContext, args: argparse.Namespace, paths: AppPaths) -> 
     recompute_and_report(ctx, today or ctx.today())
     result = visits.plan_catch_up(ctx, today)
     day = today or ctx.today()
-    print(f"{day:%Y-%m-%d} 补排完成：新增 {len(result.planned)} 条回访计划，已有 {result.skipped} 条，"
-          f"调整 {result.moved} 条，用时 {result.seconds:.1f} 秒。")
+    print(
+        f"{day:%Y-%m-%d} 补排完成：新增 {len(result.planned)} 条回访计划，已有 {result.skipped} 条，"
+        f"调整 {result.moved} 条，用时 {result.seconds:.1f} 秒。"
+    )
     from huifang_desktop.cli.holidays import print_gaps
 
     print_gaps(ctx, day)
@@ -49,8 +51,10 @@ def cmd_plan(ctx: ServiceContext, args: argparse.Namespace, paths: AppPaths) -> 
             print(f"  {names.get(key, key)}：{count}")
         print(f"前 {min(PLAN_PREVIEW_ROWS, len(result.planned))} 条：")
         for r in result.planned[:PLAN_PREVIEW_ROWS]:
-            print(f"  {r.due:%Y-%m-%d}  {r.customer_code} {r.customer_name}  {r.visit_type}回访 {r.method}  "
-                  f"{r.owner or '未分配'}  {r.display_state}")
+            print(
+                f"  {r.due:%Y-%m-%d}  {r.customer_code} {r.customer_name}  {r.visit_type}回访 {r.method}  "
+                f"{r.owner or '未分配'}  {r.display_state}"
+            )
     return EXIT_OK
 
 

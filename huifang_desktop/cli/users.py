@@ -15,8 +15,10 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: Subparsers) -> None:
-    u = sub.add_parser("users", help="用户管理：add / list / reset-password / unlock / set-role / set-department / "
-                                      "disable / enable")
+    u = sub.add_parser(
+        "users",
+        help="用户管理：add / list / reset-password / unlock / set-role / set-department / disable / enable",
+    )
     usub = u.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     add = usub.add_parser("add", help="新建用户")
     add.add_argument("username")
@@ -33,11 +35,15 @@ def add_parser(sub: Subparsers) -> None:
     set_role = usub.add_parser("set-role", help="修改用户角色")
     set_role.add_argument("username")
     set_role.add_argument("role", choices=["clerk", "supervisor", "manager", "admin"])
-    set_dep = usub.add_parser("set-department", help="修改用户所在部门（部门不存在时新建；空字符串表示无部门）")
+    set_dep = usub.add_parser(
+        "set-department", help="修改用户所在部门（部门不存在时新建；空字符串表示无部门）"
+    )
     set_dep.add_argument("username")
     set_dep.add_argument("department")
-    for action, text in (("disable", "停用用户（不能再登录，记录保留；未完成的工作交给 --to 接手人）"),
-                         ("enable", "重新启用用户")):
+    for action, text in (
+        ("disable", "停用用户（不能再登录，记录保留；未完成的工作交给 --to 接手人）"),
+        ("enable", "重新启用用户"),
+    ):
         usub.add_parser(action, help=text).add_argument("username")
     from huifang_desktop.cli.handover import add_disable_options
 
@@ -73,8 +79,9 @@ def cmd_users(ctx: ServiceContext, args: argparse.Namespace, paths: AppPaths) ->
             password = secrets.token_urlsafe(8)
         else:
             password = _ask_password() if args.password is None else args.password
-        info = users.create_user(ctx, args.username, args.name, args.role, password, args.department,
-                                 must_change=generated)
+        info = users.create_user(
+            ctx, args.username, args.name, args.role, password, args.department, must_change=generated
+        )
         print(f"已创建用户 {info.username}（{info.role.label}）。")
         if generated:
             print(f"初始密码：{password}（只显示这一次；首次登录时须修改）")
@@ -131,7 +138,7 @@ def _ask_password() -> str:
     import getpass
 
     first = getpass.getpass("密码：")
-    if first != getpass.getpass("再输一次：") :
+    if first != getpass.getpass("再输一次："):
         raise UserError("两次输入的密码不一致。")
     return first
 

@@ -18,9 +18,11 @@ from huifang_desktop.domain.complaints import (
 )
 from huifang_desktop.domain.signoff import ReviewKind, ReviewStatus
 
-_REVIEW_PENDING, _REVIEW_RETURNED, _REVIEW_SIGNED = (ReviewStatus.PENDING.value, ReviewStatus.RETURNED.value,
-                                                    ReviewStatus.SIGNED.value)
-
+_REVIEW_PENDING, _REVIEW_RETURNED, _REVIEW_SIGNED = (
+    ReviewStatus.PENDING.value,
+    ReviewStatus.RETURNED.value,
+    ReviewStatus.SIGNED.value,
+)
 
 
 class Case(CaseSteps):
@@ -57,23 +59,33 @@ class Case(CaseSteps):
         notice = self.notice
         if notice is None or notice[0] != (deadline, self.deadline_since):
             start = env.escalation_moment(deadline, self.deadline_since)
-            notice = self.notice = [(deadline, self.deadline_since), start, env.later(start, 1), False,
-                                    0 if self.s.chase else NEVER]
+            notice = self.notice = [
+                (deadline, self.deadline_since),
+                start,
+                env.later(start, 1),
+                False,
+                0 if self.s.chase else NEVER,
+            ]
         _key, start, chase_at, escalated, chases = notice
         if start > t:
             return
         if not escalated:
             notice[3] = True
-            if (c["kind"] == MessageKind.COMPLAINT.value and rules.should_escalate(self.state, deadline, start,
-                                                                                  env.policy)
-                    and c["escalated_deadline"] != deadline):
+            if (
+                c["kind"] == MessageKind.COMPLAINT.value
+                and rules.should_escalate(self.state, deadline, start, env.policy)
+                and c["escalated_deadline"] != deadline
+            ):
                 self.escalate(start, deadline)
-        while chases < env.profile.chase_max and chase_at < t and rules.needs_chase(self.state, deadline, chase_at):
+        while (
+            chases < env.profile.chase_max
+            and chase_at < t
+            and rules.needs_chase(self.state, deadline, chase_at)
+        ):
             self.chase(chase_at)
             chases += 1
             chase_at = env.later(chase_at, env.profile.chase_every_workdays)
         notice[2], notice[4] = chase_at, chases
-
 
     # --- the life of a complaint ------------------------------------------------------------------------
     def run(self) -> None:
@@ -96,7 +108,6 @@ class Case(CaseSteps):
             return received + timedelta(minutes=self.rng.randint(1, 15))
         return env.later(received, 0)
 
-
     def plan_extras(self, reg_at: datetime) -> None:
         s, env, rng = self.s, self.env, self.rng
         t = reg_at
@@ -106,7 +117,6 @@ class Case(CaseSteps):
         if s.withdraw:
             self.extras.append((env.later(reg_at, rng.randint(0, 3)), "withdraw"))
         self.extras.sort()
-
 
     def complaint_life(self, t: datetime) -> None:
         s, env, rng = self.s, self.env, self.rng
@@ -172,8 +182,9 @@ class Case(CaseSteps):
             return
         self.accept(t)
         span = max((cluster.letter_at - t).total_seconds(), 600.0)
-        t = min(t + timedelta(seconds=span * self.rng.uniform(0.3, 0.9)),
-                cluster.letter_at - timedelta(minutes=5))
+        t = min(
+            t + timedelta(seconds=span * self.rng.uniform(0.3, 0.9)), cluster.letter_at - timedelta(minutes=5)
+        )
         if not self.reach(t):
             return
         self.save_handling(t, second=False)
@@ -222,11 +233,13 @@ class Case(CaseSteps):
                 sign(ReviewKind.COMPLAINT, c, {**c, "attachments": sorted(self.files)})
         if self.state is ComplaintState.CLOSED:
             self.inquire()
-        if self.state.is_final or not c["escalation_seen"] and self.seen_reset_at is not None and \
-                self.env.now - self.seen_reset_at > timedelta(days=2):
+        if (
+            self.state.is_final
+            or not c["escalation_seen"]
+            and self.seen_reset_at is not None
+            and self.env.now - self.seen_reset_at > timedelta(days=2)
+        ):
             c["escalation_seen"] = True
-
-
 
 
 def build_batch(gen: RowGenerator, specs: Sequence[Spec]) -> Batch:

@@ -32,6 +32,7 @@ from huifang_desktop.storage.models import (
 
 # --- the office as it is ----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class Person:
     id: int
@@ -68,40 +69,67 @@ class Office:
 
 
 def load_office(conn: Connection) -> Office:
-    staff = [Person(r.id, r.display_name or r.username, Role(r.role), r.department_id) for r in conn.execute(
-        select(User.id, User.username, User.display_name, User.role, User.department_id)
-        .where(User.active.is_(True), User.role != Role.ADMIN.value).order_by(User.id))]
-    by_role: dict[Role, list[Person]] = {r: [p for p in staff if p.role is r]
-                                          for r in (Role.CLERK, Role.SUPERVISOR, Role.MANAGER)}
+    staff = [
+        Person(r.id, r.display_name or r.username, Role(r.role), r.department_id)
+        for r in conn.execute(
+            select(User.id, User.username, User.display_name, User.role, User.department_id)
+            .where(User.active.is_(True), User.role != Role.ADMIN.value)
+            .order_by(User.id)
+        )
+    ]
+    by_role: dict[Role, list[Person]] = {
+        r: [p for p in staff if p.role is r] for r in (Role.CLERK, Role.SUPERVISOR, Role.MANAGER)
+    }
     departments = list(conn.execute(select(Department.name).order_by(Department.id)).scalars())
     days: list[int] = []
     rows: list[tuple[int, int | None, int | None, str, str]] = []
-    for r in conn.execute(select(Customer.id, Customer.owner_id, Customer.department_id,
-                                 Customer.primary_contact, Customer.primary_phone, Customer.created_on)
-                          .where(Customer.archived.is_(False)).order_by(Customer.created_on, Customer.id)):
+    for r in conn.execute(
+        select(
+            Customer.id,
+            Customer.owner_id,
+            Customer.department_id,
+            Customer.primary_contact,
+            Customer.primary_phone,
+            Customer.created_on,
+        )
+        .where(Customer.archived.is_(False))
+        .order_by(Customer.created_on, Customer.id)
+    ):
         days.append(r.created_on.toordinal())
         rows.append((r.id, r.owner_id, r.department_id, r.primary_contact or "", r.primary_phone or ""))
-    counters = {name: int(value) for name, value in conn.execute(
-        select(Counter.name, Counter.value).where(Counter.name.like("complaint:%")))}
+    counters = {
+        name: int(value)
+        for name, value in conn.execute(
+            select(Counter.name, Counter.value).where(Counter.name.like("complaint:%"))
+        )
+    }
 
     def next_id(column: Any) -> int:
         return int(conn.execute(select(func.coalesce(func.max(column), 0))).scalar() or 0) + 1
 
-    ids = Ids(next_id(Complaint.id), next_id(ComplaintOccurrence.id), next_id(ComplaintEvent.id),
-               next_id(Attachment.id), next_id(VisitPlan.id), next_id(VisitRecord.id))
+    ids = Ids(
+        next_id(Complaint.id),
+        next_id(ComplaintOccurrence.id),
+        next_id(ComplaintEvent.id),
+        next_id(Attachment.id),
+        next_id(VisitPlan.id),
+        next_id(VisitRecord.id),
+    )
     return Office(staff, by_role, {p.id: p for p in staff}, departments, days, rows, counters, ids)
 
 
-def pick_user(office: Office, role: Role, department_id: int | None, prefer: Sequence[int | None] = ()
-              ) -> int | None:
+def pick_user(
+    office: Office, role: Role, department_id: int | None, prefer: Sequence[int | None] = ()
+) -> int | None:
     """Routing as services.complaints does it (:func:`huifang_desktop.domain.complaints.pick_user`), on the
     office's active users of ``role`` loaded once."""
-    return rules.pick_user([(p.id, p.department_id) for p in office.by_role.get(role, [])], department_id, prefer)
-
-
+    return rules.pick_user(
+        [(p.id, p.department_id) for p in office.by_role.get(role, [])], department_id, prefer
+    )
 
 
 # --- one batch of rows ------------------------------------------------------------------------------------
+
 
 @dataclass(slots=True)
 class Batch:
@@ -136,8 +164,11 @@ class Closed:
 def signer(office: Office, owner_id: int | None, department_id: int | None) -> Person | None:
     """Who signs an item: a supervisor of the department, else any supervisor, else the manager — never the
     item's own clerk (review_rules.allow_self_sign is off by default)."""
-    pool = [p for p in (*office.by_role.get(Role.SUPERVISOR, ()), *office.by_role.get(Role.MANAGER, ()))
-            if p.id != owner_id]
+    pool = [
+        p
+        for p in (*office.by_role.get(Role.SUPERVISOR, ()), *office.by_role.get(Role.MANAGER, ()))
+        if p.id != owner_id
+    ]
     return next((p for p in pool if p.department_id == department_id), pool[0] if pool else None)
 
 
@@ -145,8 +176,13 @@ def sign(kind: ReviewKind, row: dict[str, Any], values: dict[str, Any]) -> None:
     """The two hashes review.sign stores: the content's and the signature's (signer, role, time, comment)."""
     content = content_hash(kind, values)
     row["content_hash"] = content
-    row["signature_hash"] = signature_hash(content, SignOff(row["signed_by_id"], row["signed_role"],
-                                                            row["signed_at"], row["supervisor_comment"],
-                                                            row["revision"]))
-
-
+    row["signature_hash"] = signature_hash(
+        content,
+        SignOff(
+            row["signed_by_id"],
+            row["signed_role"],
+            row["signed_at"],
+            row["supervisor_comment"],
+            row["revision"],
+        ),
+    )

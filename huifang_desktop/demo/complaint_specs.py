@@ -26,12 +26,12 @@ from huifang_desktop.domain.visits import (
 from huifang_desktop.domain.workcal import WorkCalendar
 from huifang_desktop.services.context import SYSTEM_USER
 
-NEVER = 10 ** 6  # a step delay that never comes (the complaint stays at that stage)
+NEVER = 10**6  # a step delay that never comes (the complaint stays at that stage)
 _FAR = datetime(9999, 1, 1)
 
 
-
 # --- what each complaint will go through ------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class ComplaintDemoProfile:
@@ -64,7 +64,9 @@ class ComplaintDemoProfile:
     public_letter_size: tuple[int, int] = (3, 8)  # complaints one 公开信 answers
     weekend_share: float = 0.03  # received on a non-working day (registered the next working day)
     after_hours_share: float = 0.06  # received after the office day
-    review_workdays: int = 3  # closed complaints / closing-visit records older than this are signed (审阅签字)
+    review_workdays: int = (
+        3  # closed complaints / closing-visit records older than this are signed (审阅签字)
+    )
     returned_share: float = 0.05  # of the newer ones, returned (退回) to the clerk with a reason
     comment_share: float = 0.2  # signed with a 指导意见
     recent_min: int = 10  # at least this many received in the last few working days (open ones)
@@ -156,8 +158,12 @@ class Env:
             return self.moment(cal.add_workdays(t.date(), workdays))
         cand = t + timedelta(minutes=rng.randint(5, 150))
         minute = cand.hour * 60 + cand.minute
-        if cand.date() == t.date() and cal.is_workday(t.date()) and self.start_minutes <= minute \
-                and minute < self.end_minutes:
+        if (
+            cand.date() == t.date()
+            and cal.is_workday(t.date())
+            and self.start_minutes <= minute
+            and minute < self.end_minutes
+        ):
             return cand
         day = t.date()
         if not (cal.is_workday(day) and t.hour * 60 + t.minute < self.start_minutes):
@@ -181,7 +187,7 @@ def draw_specs(env: Env, count: int) -> list[Spec]:
     offdays = [d for d in days if not cal.is_workday(d)]
     workdays = [d for d in days if cal.is_workday(d)] or [today]
     recent = max(0, min(count, p.recent_min))
-    recent_days = workdays[-p.recent_workdays:]
+    recent_days = workdays[-p.recent_workdays :]
     times: list[datetime] = []
     for i in range(count):
         in_recent = i >= count - recent
@@ -221,8 +227,11 @@ def _draw_spec(env: Env, at: datetime, kind: MessageKind, severities: Pick[Sever
     s.chase = rng.random() < p.chase_share
     if rng.random() < p.late_share:
         s.late_days = rng.randint(*p.late_workdays)
-        s.late_stage = "reply" if kind is not MessageKind.COMPLAINT else \
-            ("accept", "handle", "handle", "visit", "close")[rng.randrange(5)]
+        s.late_stage = (
+            "reply"
+            if kind is not MessageKind.COMPLAINT
+            else ("accept", "handle", "handle", "visit", "close")[rng.randrange(5)]
+        )
     if kind is not MessageKind.COMPLAINT:
         return s
     if rng.random() < p.converted_share:
@@ -251,7 +260,12 @@ def _draw_spec(env: Env, at: datetime, kind: MessageKind, severities: Pick[Sever
 _OPEN_STAGES: tuple[tuple[str, MessageKind, Severity, int], ...] = (
     ("", MessageKind.COMPLAINT, Severity.NORMAL, 2),  # closed the same day: its 投诉处理表 waits for review
     ("visit", MessageKind.COMPLAINT, Severity.NORMAL, 1),  # 待回访, its plan in the calendar
-    ("close", MessageKind.COMPLAINT, Severity.IMPORTANT, 1),  # 待回访, visit satisfied, waits for 主管 to close
+    (
+        "close",
+        MessageKind.COMPLAINT,
+        Severity.IMPORTANT,
+        1,
+    ),  # 待回访, visit satisfied, waits for 主管 to close
     ("handle", MessageKind.COMPLAINT, Severity.IMPORTANT, 1),  # 处理中
     ("reply", MessageKind.CONSULTATION, Severity.NORMAL, 0),  # 咨询 not yet answered
     ("accept", MessageKind.COMPLAINT, Severity.NORMAL, 0),  # 待受理
@@ -263,8 +277,8 @@ def _ensure_variety(env: Env, specs: list[Spec]) -> None:
     open stage, and a few older ones get each special case (a negligible change for a large demo)."""
     rng, cal, now = env.rng, env.cal, env.now
     n = len(specs)
-    stages = _OPEN_STAGES[len(_OPEN_STAGES) - min(n, len(_OPEN_STAGES)):]  # the newest n: 待受理 first
-    for s, (stage, kind, severity, back) in zip(specs[n - len(stages):], stages, strict=True):
+    stages = _OPEN_STAGES[len(_OPEN_STAGES) - min(n, len(_OPEN_STAGES)) :]  # the newest n: 待受理 first
+    for s, (stage, kind, severity, back) in zip(specs[n - len(stages) :], stages, strict=True):
         s.kind, s.severity, s.late_stage, s.late_days = kind, severity, stage, NEVER if stage else 0
         s.customer, s.fast, s.pinned, s.chase = True, True, True, False
         s.anonymous = s.reply_only = s.withdraw = s.convert = s.linked = s.special = False
@@ -283,8 +297,13 @@ def _ensure_variety(env: Env, specs: list[Spec]) -> None:
             minute = env.start_minutes + rng.randint(0, since_start - 25)
         s.received_at = datetime.combine(day, time(minute // 60, minute % 60))
     month_ago = now - timedelta(days=30)  # old enough to have gone through every step
-    older = [i for i in range(n - len(stages)) if specs[i].kind is MessageKind.COMPLAINT
-             and not specs[i].convert and specs[i].received_at < month_ago]
+    older = [
+        i
+        for i in range(n - len(stages))
+        if specs[i].kind is MessageKind.COMPLAINT
+        and not specs[i].convert
+        and specs[i].received_at < month_ago
+    ]
     if len(older) < 30:
         return
     cases: list[dict[str, Any]] = [  # the special cases, as changes to a drawn spec
@@ -326,7 +345,8 @@ def _form_clusters(env: Env, specs: list[Spec]) -> None:
             start = rng.randrange(0, max(1, n - size))
             members = list(range(start, min(start + size, n)))
             if members[0] // batch == members[-1] // batch and not any(
-                    specs[i].pinned or specs[i].cluster is not None for i in members):
+                specs[i].pinned or specs[i].cluster is not None for i in members
+            ):
                 break
         else:
             continue
@@ -365,16 +385,36 @@ class RowGenerator:
         self.counters[name] = self.batch.counters[name] = serial
         return rules.format_complaint_number(pattern, when.date(), serial)
 
-    def event(self, complaint_id: int, at: datetime, actor: Person | None, action: str, *,
-              from_state: str = "", to_state: str = "", note: str = "") -> None:
-        self.batch.events.append({
-            "id": self.new_id("event"), "complaint_id": complaint_id, "at": at,
-            "user_id": actor.id if actor else None,
-            "username": actor.name if actor else SYSTEM_USER.display_name, "action": action,
-            "from_state": from_state, "to_state": to_state, "note": note})
+    def event(
+        self,
+        complaint_id: int,
+        at: datetime,
+        actor: Person | None,
+        action: str,
+        *,
+        from_state: str = "",
+        to_state: str = "",
+        note: str = "",
+    ) -> None:
+        self.batch.events.append(
+            {
+                "id": self.new_id("event"),
+                "complaint_id": complaint_id,
+                "at": at,
+                "user_id": actor.id if actor else None,
+                "username": actor.name if actor else SYSTEM_USER.display_name,
+                "action": action,
+                "from_state": from_state,
+                "to_state": to_state,
+                "note": note,
+            }
+        )
 
     def linked_candidate(self, at: datetime) -> Closed | None:
         window = timedelta(days=60)
-        eligible = [c for c in self.closed[-300:] if c.closed_at < at - timedelta(hours=2)
-                    and at - c.closed_at <= window]
+        eligible = [
+            c
+            for c in self.closed[-300:]
+            if c.closed_at < at - timedelta(hours=2) and at - c.closed_at <= window
+        ]
         return eligible[self.env.rng.randrange(len(eligible))] if eligible else None

@@ -14,13 +14,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from huifang_desktop.demo.complaint_office import Closed, Person, pick_user, signer
+from huifang_desktop.demo.complaint_register import register_case
 from huifang_desktop.demo.complaint_specs import Cluster, RowGenerator, Spec
 from huifang_desktop.demo.complaint_words import (
-    ANONYMOUS_CHANNELS,
     CASES,
     CHANNELS,
     CHASE_NOTES,
-    CONSULTATIONS,
     GENERIC_CASE,
     INQUIRY_TEXTS,
     MESSAGE_WITHDRAW_REASONS,
@@ -30,12 +29,9 @@ from huifang_desktop.demo.complaint_words import (
     SATISFIED_FEEDBACK,
     SECOND_MEASURES,
     SIGN_COMMENTS,
-    SUGGESTIONS,
     UNSATISFIED_FEEDBACK,
     WITHDRAW_REASONS,
     fake_pdf,
-    mobile,
-    person_name,
 )
 from huifang_desktop.domain import complaints as rules
 from huifang_desktop.domain import schedule
@@ -47,7 +43,6 @@ from huifang_desktop.domain.complaint_follow import (
     rungs_due,
 )
 from huifang_desktop.domain.complaints import (
-    Channel,
     ComplaintState,
     Deadlines,
     MessageKind,
@@ -69,11 +64,17 @@ from huifang_desktop.services.complaints import CLOSING_RULE
 from huifang_desktop.services.complaints.rules import reply_due_of
 from huifang_desktop.services.visits.independence import closing_roles
 
-_PENDING_PLAN, _DONE_PLAN, _CANCELLED_PLAN = PlanState.PENDING.value, PlanState.DONE.value, PlanState.CANCELLED.value
+_PENDING_PLAN, _DONE_PLAN, _CANCELLED_PLAN = (
+    PlanState.PENDING.value,
+    PlanState.DONE.value,
+    PlanState.CANCELLED.value,
+)
 _STATES = {s.value: s for s in ComplaintState}
-_REVIEW_PENDING, _REVIEW_RETURNED, _REVIEW_SIGNED = (ReviewStatus.PENDING.value, ReviewStatus.RETURNED.value,
-                                                    ReviewStatus.SIGNED.value)
-
+_REVIEW_PENDING, _REVIEW_RETURNED, _REVIEW_SIGNED = (
+    ReviewStatus.PENDING.value,
+    ReviewStatus.RETURNED.value,
+    ReviewStatus.SIGNED.value,
+)
 
 
 class CaseSteps:
@@ -132,30 +133,49 @@ class CaseSteps:
         c = self.c
         self.deadline_since = at
         visit_due = datetime.combine(c["visit_due"], self.env.policy.workday_end) if c["visit_due"] else None
-        c["deadline"] = rules.current_deadline(self.state, Deadlines(c["first_reply_due"], c["handling_due"]),
-                                         visit_due)
+        c["deadline"] = rules.current_deadline(
+            self.state, Deadlines(c["first_reply_due"], c["handling_due"]), visit_due
+        )
 
     def reply_due(self, kind: MessageKind, received_at: datetime, handling_due: datetime) -> datetime | None:
         """满意答复 (002 制度9 五): the rule intake applies (services.complaints.rules.reply_due_of, i.e.
         domain.complaint_rules.satisfying_reply_due capped at the 处理期限); None for 咨询/建议 and 特殊情况."""
         env = self.env
-        return reply_due_of(kind, received_at, handling_due, special=self.s.special, rules=env.complaint_rules,
-                            policy=env.policy, cal=env.cal)
+        return reply_due_of(
+            kind,
+            received_at,
+            handling_due,
+            special=self.s.special,
+            rules=env.complaint_rules,
+            policy=env.policy,
+            cal=env.cal,
+        )
 
     def facts(self) -> TransitionFacts:
         """What the complaint holds, as services.complaints gives it to the transition check."""
         c = self.c
         return TransitionFacts(
-            anonymous=c["anonymous"], reply_only=c["reply_only"],
-            reply_letter_attached=any(kind in complaint_service.REPLY_KINDS for _sha, _name, kind in self.files),
-            closing_visit_satisfied=c["visit_satisfied"], handling_result=c["result"],
-            withdraw_reason=c["withdraw_reason"])
+            anonymous=c["anonymous"],
+            reply_only=c["reply_only"],
+            reply_letter_attached=any(
+                kind in complaint_service.REPLY_KINDS for _sha, _name, kind in self.files
+            ),
+            closing_visit_satisfied=c["visit_satisfied"],
+            handling_result=c["result"],
+            withdraw_reason=c["withdraw_reason"],
+        )
 
     def move(self, at: datetime, actor: Person, target: ComplaintState, action: str, note: str = "") -> None:
         """A state change, checked by the domain's workflow rule first (a move the services would refuse
         raises here too), then applied as the complaint services apply it."""
-        rules.check_transition(self.state, target, actor_role=actor.role, severity=Severity(self.c["severity"]),
-                               facts=self.facts(), policy=self.env.policy)
+        rules.check_transition(
+            self.state,
+            target,
+            actor_role=actor.role,
+            severity=Severity(self.c["severity"]),
+            facts=self.facts(),
+            policy=self.env.policy,
+        )
         before = self.c["state"]
         self.c["state"] = target.value
         if target is ComplaintState.CLOSED:
@@ -186,7 +206,6 @@ class CaseSteps:
             return t + timedelta(minutes=self.rng.randint(5, 40))
         return self.env.later(t, days)
 
-
     def escalate(self, at: datetime, deadline: datetime) -> None:
         """The 催办 ladder at a start after a missed deadline (services.complaints.escalate_overdue): every
         rung reached and not yet sent — 催办 to the handler and the department's head, 上报 to the next level
@@ -202,8 +221,12 @@ class CaseSteps:
                 c["chase_count"] += 1
             else:
                 c["escalation_level"] += 1
-            self.event(at, None, f"逾期{rung.kind.value}",
-                       note=f"逾期（期限 {deadline:%Y-%m-%d %H:%M}）第 {index + 1} 级{rung.kind.value}：{told}")
+            self.event(
+                at,
+                None,
+                f"逾期{rung.kind.value}",
+                note=f"逾期（期限 {deadline:%Y-%m-%d %H:%M}）第 {index + 1} 级{rung.kind.value}：{told}",
+            )
             c["chase_rung"] = index + 1
         if due:
             c["escalated_at"], c["escalated_deadline"], c["escalation_seen"] = at, deadline, False
@@ -234,8 +257,11 @@ class CaseSteps:
         """查办 (002 制度3 第十三条): a complaint closed after its 处理期限 gets its 查办 from a supervisor a working
         day after closing (at the latest now), as services.complaints.record_inquiry stores it."""
         c, env = self.c, self.env
-        if c["kind"] != MessageKind.COMPLAINT.value or c["closed_at"] is None or \
-                c["closed_at"] <= c["handling_due"]:
+        if (
+            c["kind"] != MessageKind.COMPLAINT.value
+            or c["closed_at"] is None
+            or c["closed_at"] <= c["handling_due"]
+        ):
             return
         deciders = env.office.by_role.get(Role.SUPERVISOR) or env.office.by_role.get(Role.MANAGER)
         if not deciders:
@@ -243,10 +269,20 @@ class CaseSteps:
         by = deciders[self.rng.randrange(len(deciders))]
         at = min(env.later(c["closed_at"], 1), env.now)
         reason, measures = INQUIRY_TEXTS[self.rng.randrange(len(INQUIRY_TEXTS))]
-        self.g.batch.inquiries.append({
-            "complaint_id": c["id"], "reason": reason, "measures": measures,
-            "responsible": self.name(c["handler_id"]), "decided_by_id": by.id, "decided_by": by.name,
-            "decided_at": at, "created_at": at, "updated_at": at, "version": 1})
+        self.g.batch.inquiries.append(
+            {
+                "complaint_id": c["id"],
+                "reason": reason,
+                "measures": measures,
+                "responsible": self.name(c["handler_id"]),
+                "decided_by_id": by.id,
+                "decided_by": by.name,
+                "decided_at": at,
+                "created_at": at,
+                "updated_at": at,
+                "version": 1,
+            }
+        )
         self.event(at, by, "查办", note=f"逾期原因：{reason[:60]}；措施：{measures[:60]}")
 
     def chase(self, at: datetime) -> None:
@@ -269,108 +305,13 @@ class CaseSteps:
         return office.cust_rows[self.rng.randrange(n)] if n else None
 
     def register(self, at: datetime) -> None:
-        g, s, env, rng = self.g, self.s, self.env, self.rng
-        office, policy = env.office, env.policy
-        clerks = office.by_role.get(Role.CLERK) or office.staff
-        self.registrar = clerks[rng.randrange(len(clerks))] if rng.random() < 0.9 or not \
-            office.by_role.get(Role.SUPERVISOR) else office.by_role[Role.SUPERVISOR][0]
-        if s.pinned and s.late_stage == "accept" and office.by_role.get(Role.SUPERVISOR):
-            self.registrar = office.by_role[Role.SUPERVISOR][0]  # taken by the supervisor: not yet seen
-        kind = s.kind
-        linked = g.linked_candidate(s.received_at) if s.linked else None
-        channel = Channel.REFERRED.value if s.reply_only else (
-            ANONYMOUS_CHANNELS(rng) if s.anonymous else CHANNELS(rng))
-        category, severity = "", Severity.NORMAL
-        if kind is MessageKind.COMPLAINT:
-            category = policy.categories[rng.randrange(len(policy.categories))]
-            severity = s.severity
-        if s.cluster is not None:
-            topic = env.clusters[s.cluster].topic
-            category = topic[1] if topic[1] in policy.categories else category
-            subject, content = topic[0], f"反映{topic[0]}的问题。"
-            self.texts = (subject, content, "已核实反映的情况。", "管理不到位", "统一整改并发布公开信说明",
-                          "已发布公开信答复")
-        elif kind is MessageKind.COMPLAINT:
-            self.texts = self.case_texts(category)
-            subject, content = self.texts[0], self.texts[1]
-        else:
-            pool = CONSULTATIONS if kind is MessageKind.CONSULTATION else SUGGESTIONS
-            subject, reply = pool[rng.randrange(len(pool))]
-            content = f"客户询问：{subject}。" if kind is MessageKind.CONSULTATION else f"客户建议：{subject}。"
-            self.texts = (subject, content, "", "", "", reply)
-        complainant, phone, customer_id, dep = "", "", None, None
-        if linked is not None:
-            complainant, phone, customer_id, dep = linked.complainant, linked.phone, linked.customer_id, \
-                linked.department_id
-            category, severity = linked.category, linked.severity
-            subject, content = f"（不认可处理结果）{linked.subject}"[:200], f"客户不认可投诉 {linked.number} 的处理结果。"
-            self.texts = (subject, content, f"复查投诉 {linked.number} 的处理情况。", "原处理方案未能解决客户的问题",
-                          "重新制定处理方案并由主管跟进", "已按新方案处理完毕")
-            self.customer = office.cust_by_id.get(customer_id) if customer_id is not None else None
-        elif not s.anonymous:
-            self.customer = self.pick_customer(s.received_at.date()) if s.customer else None
-            if self.customer is not None:
-                customer_id, complainant, phone, dep = self.customer[0], self.customer[3], self.customer[4], \
-                    self.customer[2]
-                complainant = complainant or person_name(rng)
-            else:
-                complainant, phone = person_name(rng), mobile(rng)
-        dep = dep or self.registrar.department_id
-        role = rules.handler_role(severity, policy)
-        prefer: list[int | None] = []
-        if role is Role.CLERK:
-            prefer = [self.customer[1] if self.customer else None, self.registrar.id]
-        elif self.registrar.role is role:
-            prefer = [self.registrar.id]
-        handler = pick_user(office, role, dep, prefer)
-        dl = rules.deadlines(s.received_at, kind, severity, policy, env.cal, special=s.special)
-        cid = g.new_id("complaint")
-        self.c = c = {
-            "id": cid, "number": g.number(kind, s.received_at), "kind": kind.value,
-            "received_at": s.received_at, "channel": channel, "complainant": complainant,
-            "anonymous": s.anonymous, "phone": phone, "customer_id": customer_id, "subject": subject,
-            "content": content, "category": category, "severity": severity.value, "special": s.special,
-            "reply_only": s.reply_only, "department_id": dep,
-            "handler_id": handler, "handler_role": role.value, "state": ComplaintState.PENDING.value,
-            "first_reply_due": dl.first_reply, "handling_due": dl.handling, "deadline": dl.first_reply,
-            "accepted_at": None, "investigation": "", "cause": "", "measures": "", "result": "",
-            "replied_at": None, "reply_way": "", "reply_text": "", "handled_at": None, "visit_round": 0,
-            "visit_plan_id": None, "visit_due": None, "visit_record_id": None, "visited_at": None,
-            "visit_satisfied": None, "satisfaction": "", "visit_note": "", "closed_at": None,
-            "withdraw_reason": "", "escalation_level": 0, "escalated_at": None, "escalated_deadline": None,
-            "escalation_seen": handler == self.registrar.id, "chase_count": 0,
-            "linked_to_id": linked.id if linked else None, "converted_from": "", "occurrences": 1,
-            "created_by_id": self.registrar.id, "first_responder_id": self.registrar.id, "chase_rung": 0,
-            "reply_due": self.reply_due(kind, s.received_at, dl.handling),
-            "created_at": at, "updated_at": at, "review_status": "",
-            "supervisor_comment": "", "signed_by_id": None, "signed_at": None, "signed_role": "",
-            "content_hash": "", "signature_hash": "", "revision": 0, "version": 1,
-        }
-        self.deadline_since = at
-        if not c["escalation_seen"]:
-            self.seen_reset_at = at
-        g.batch.complaints.append(c)
-        g.batch.occurrences.append({
-            "id": g.new_id("occurrence"), "complaint_id": cid, "received_at": s.received_at,
-            "channel": channel,
-            "complainant": complainant, "phone": phone, "received_by": self.registrar.name, "note": "",
-            "created_by_id": self.registrar.id, "created_at": at})
-        note = f"负责人：{self.name(handler) or '（未指定）'}（{role.label}），处理期限 {dl.handling:%Y-%m-%d %H:%M}"
-        if linked is not None:
-            note += f"；客户不认可 {linked.number} 的处理结果"
-            g.event(linked.id, at, self.registrar, "客户不认可", note=f"新投诉 {c['number']}")
-        self.event(at, self.registrar, f"登记{kind.value}", to_state=str(c["state"]), note=note)
-        if channel == Channel.LETTER.value and rng.random() < env.profile.scanned_letter_share:
-            scanned_at = at + timedelta(minutes=rng.randint(1, 4))  # before any next step (≥ 5 min)
-            if scanned_at <= env.now:
-                self.attach(scanned_at, self.registrar, "扫描件", f"来信扫描件-{c['number']}.pdf")
+        register_case(self, at)
 
     def case_texts(self, category: str) -> tuple[str, str, str, str, str, str]:
         cases = CASES.get(category)
         if not cases:
             return tuple(t.format(category=category) for t in GENERIC_CASE)  # type: ignore[return-value]
         return cases[self.rng.randrange(len(cases))]
-
 
     def add_occurrence(self, at: datetime) -> None:
         g, c, rng = self.g, self.c, self.rng
@@ -380,20 +321,35 @@ class CaseSteps:
         received = max(received, c["received_at"])
         clerks = office.by_role.get(Role.CLERK) or office.staff
         actor = clerks[rng.randrange(len(clerks))]
-        by = office.departments[rng.randrange(len(office.departments))] if office.departments and \
-            rng.random() < 0.6 else actor.name
+        by = (
+            office.departments[rng.randrange(len(office.departments))]
+            if office.departments and rng.random() < 0.6
+            else actor.name
+        )
         note = OCCURRENCE_NOTES[rng.randrange(len(OCCURRENCE_NOTES))]
-        g.batch.occurrences.append({
-            "id": g.new_id("occurrence"), "complaint_id": c["id"], "received_at": received,
-            "channel": channel,
-            "complainant": c["complainant"], "phone": c["phone"], "received_by": by, "note": note,
-            "created_by_id": actor.id, "created_at": at})
+        g.batch.occurrences.append(
+            {
+                "id": g.new_id("occurrence"),
+                "complaint_id": c["id"],
+                "received_at": received,
+                "channel": channel,
+                "complainant": c["complainant"],
+                "phone": c["phone"],
+                "received_by": by,
+                "note": note,
+                "created_by_id": actor.id,
+                "created_at": at,
+            }
+        )
         c["occurrences"] += 1
         self.touch(at, actor)
-        self.event(at, actor, "重复投诉",
-                   note=f"第 {c['occurrences']} 次，{channel}，{received:%Y-%m-%d %H:%M}"
-                        + (f"：{note}" if note else ""))
-
+        self.event(
+            at,
+            actor,
+            "重复投诉",
+            note=f"第 {c['occurrences']} 次，{channel}，{received:%Y-%m-%d %H:%M}"
+            + (f"：{note}" if note else ""),
+        )
 
     # --- the services' steps ----------------------------------------------------------------------------
     def accept(self, at: datetime) -> None:
@@ -418,8 +374,15 @@ class CaseSteps:
             way = "书面" if s.reply_only else REPLY_WAYS(rng)
             replied = max(at - timedelta(minutes=rng.randint(0, 90)), c["received_at"])
             new["replied_at"], new["reply_way"] = replied, way
-        labels = {"investigation": "调查情况", "cause": "原因", "measures": "处理措施", "result": "处理结果",
-                  "reply_text": "答复内容", "replied_at": "答复时间", "reply_way": "答复方式"}
+        labels = {
+            "investigation": "调查情况",
+            "cause": "原因",
+            "measures": "处理措施",
+            "result": "处理结果",
+            "reply_text": "答复内容",
+            "replied_at": "答复时间",
+            "reply_way": "答复方式",
+        }
         for key in labels:  # the order services.complaints.save_handling lists them in
             if key in new and new[key] != c[key]:
                 changed.append(key)
@@ -454,15 +417,17 @@ class CaseSteps:
             c["visit_plan_id"] = None
             return None
         role = rules.closing_visit_role(Severity(c["severity"]), env.policy)
-        owner = rules.closing_visit_owner(c["handler_id"], Role(c["handler_role"]), Severity(c["severity"]),
-                                          env.policy)
+        owner = rules.closing_visit_owner(
+            c["handler_id"], Role(c["handler_role"]), Severity(c["severity"]), env.policy
+        )
         customer_owner = self.customer[1] if self.customer else None
         if owner is None:
             owner = pick_user(env.office, role, c["department_id"], [customer_owner])
         if env.independent:  # as services.visits.independence.closing_visit_plan_for (pending load aside)
             people = [Colleague(p.id, p.role.value, p.department_id) for p in env.office.staff]
-            owner = keep_or_pick(owner, people, closing_roles(role), c["department_id"], customer_owner,
-                                 c["handler_id"])
+            owner = keep_or_pick(
+                owner, people, closing_roles(role), c["department_id"], customer_owner, c["handler_id"]
+            )
         existing = self.plan
         if existing is not None and existing["state"] == _PENDING_PLAN:
             existing["due"], existing["earliest"] = due, min(existing["earliest"], due)
@@ -470,19 +435,33 @@ class CaseSteps:
             existing["version"] += 1
             return existing
         key = plan_key(f"complaint:{c['id']}", CLOSING_RULE, c["visit_round"])
-        plan = {"id": self.g.new_id("plan"), "customer_id": c["customer_id"], "source_key": key,
-                "rule_key": CLOSING_RULE, "visit_type": VisitType.COMPLAINT.value,
-                "method": (env.rules.follow_up.closing_method(c["severity"]) or VisitMethod.PHONE).value,
-                "earliest": at.date(), "due": due, "owner_id": owner, "attempt": 1, "state": _PENDING_PLAN,
-                "cancel_reason": "", "manual": False, "done_on": None, "record_id": None, "created_at": at,
-                "version": 1}
+        plan = {
+            "id": self.g.new_id("plan"),
+            "customer_id": c["customer_id"],
+            "source_key": key,
+            "rule_key": CLOSING_RULE,
+            "visit_type": VisitType.COMPLAINT.value,
+            "method": (env.rules.follow_up.closing_method(c["severity"]) or VisitMethod.PHONE).value,
+            "earliest": at.date(),
+            "due": due,
+            "owner_id": owner,
+            "attempt": 1,
+            "state": _PENDING_PLAN,
+            "cancel_reason": "",
+            "manual": False,
+            "done_on": None,
+            "record_id": None,
+            "created_at": at,
+            "version": 1,
+        }
         self.g.batch.plans.append(plan)
         self.plan = plan
         c["visit_plan_id"] = plan["id"]
         return plan
 
-    def closing_visit(self, at: datetime, *, reached: bool, satisfied: bool | None, by_clerk: bool = False
-                      ) -> bool:
+    def closing_visit(
+        self, at: datetime, *, reached: bool, satisfied: bool | None, by_clerk: bool = False
+    ) -> bool:
         """Record the closing visit (回访记录表 on the plan, or on the complaint without a customer file) and
         apply it as apply_closing_visit_in does. True when the complaint got closed by it."""
         c, env, rng, g = self.c, self.env, self.rng, self.g
@@ -492,8 +471,11 @@ class CaseSteps:
         clerks = env.office.by_role.get(Role.CLERK)
         if by_clerk and plan is not None and clerks:  # the calendar lets any clerk record it
             owner = self.person(self.customer[1]) if self.customer else None
-            visitor = owner if owner is not None and owner.role is Role.CLERK \
+            visitor = (
+                owner
+                if owner is not None and owner.role is Role.CLERK
                 else clerks[rng.randrange(len(clerks))]
+            )
         visited_at = max(at - timedelta(minutes=rng.randint(3, 30)), c["handled_at"] + timedelta(minutes=1))
         scale = env.scale
         satisfaction = ""
@@ -501,26 +483,55 @@ class CaseSteps:
             good = [lv for lv in scale.levels if lv in scale.satisfied]
             bad = [lv for lv in scale.levels if lv not in scale.satisfied]
             options = good if satisfied else bad
-            satisfaction = options[0] if len(options) == 1 else options[min(self.pick((0.5, 0.4, 0.1)),
-                                                                            len(options) - 1)]
-        feedback = "" if not reached else (SATISFIED_FEEDBACK if satisfied else UNSATISFIED_FEEDBACK)[
-            rng.randrange(len(SATISFIED_FEEDBACK if satisfied else UNSATISFIED_FEEDBACK))]
+            satisfaction = (
+                options[0]
+                if len(options) == 1
+                else options[min(self.pick((0.5, 0.4, 0.1)), len(options) - 1)]
+            )
+        feedback = (
+            ""
+            if not reached
+            else (SATISFIED_FEEDBACK if satisfied else UNSATISFIED_FEEDBACK)[
+                rng.randrange(len(SATISFIED_FEEDBACK if satisfied else UNSATISFIED_FEEDBACK))
+            ]
+        )
         record_id, next_plan = None, None
         if plan is not None:
             content = f"投诉 {c['number']} 结案回访" + ("" if reached else "，电话无人接听")
             note = "；".join(t_ for t_ in (feedback, content) if t_)
             result = VisitResult.SUCCESS if reached else VisitResult.NO_ANSWER
             record_id = g.new_id("record")
-            g.batch.records.append({
-                "id": record_id, "number": "", "plan_id": plan["id"], "customer_id": plan["customer_id"],
-                "contact_name": self.customer[3] if self.customer else c["complainant"],
-                "contact_phone": self.customer[4] if self.customer else c["phone"],
-                "visit_type": VisitType.COMPLAINT.value, "method": plan["method"], "visited_at": visited_at,
-                "visitor_id": visitor.id, "content": content, "feedback": feedback, "problems": "",
-                "measures": "", "satisfaction": satisfaction, "handling": "", "transfer_department": "",
-                "transfer_due": None, "transfer_done_at": None, "transfer_answer": "", "next_visit_on": None,
-                "result": result.value, "customer_signed": False, "created_at": at, "revision": 0,
-                "version": 1, **self.review(visited_at, at, visitor.id, c["department_id"])})
+            g.batch.records.append(
+                {
+                    "id": record_id,
+                    "number": "",
+                    "plan_id": plan["id"],
+                    "customer_id": plan["customer_id"],
+                    "contact_name": self.customer[3] if self.customer else c["complainant"],
+                    "contact_phone": self.customer[4] if self.customer else c["phone"],
+                    "visit_type": VisitType.COMPLAINT.value,
+                    "method": plan["method"],
+                    "visited_at": visited_at,
+                    "visitor_id": visitor.id,
+                    "content": content,
+                    "feedback": feedback,
+                    "problems": "",
+                    "measures": "",
+                    "satisfaction": satisfaction,
+                    "handling": "",
+                    "transfer_department": "",
+                    "transfer_due": None,
+                    "transfer_done_at": None,
+                    "transfer_answer": "",
+                    "next_visit_on": None,
+                    "result": result.value,
+                    "customer_signed": False,
+                    "created_at": at,
+                    "revision": 0,
+                    "version": 1,
+                    **self.review(visited_at, at, visitor.id, c["department_id"]),
+                }
+            )
             plan["state"], plan["done_on"], plan["record_id"] = _DONE_PLAN, visited_at.date(), record_id
             plan["version"] += 1
             next_plan = self.follow_up_plan(plan, result, satisfied if reached else None, visited_at, at)
@@ -539,12 +550,22 @@ class CaseSteps:
             return False
         c["visited_at"], c["visit_satisfied"] = visited_at, bool(satisfied)
         c["satisfaction"], c["visit_note"] = satisfaction, note
-        self.event(at, visitor, "结案回访", note=(satisfaction or ("满意" if satisfied else "不满意"))
-                   + (f"：{note}" if note else ""))
+        self.event(
+            at,
+            visitor,
+            "结案回访",
+            note=(satisfaction or ("满意" if satisfied else "不满意")) + (f"：{note}" if note else ""),
+        )
         if rules.closing_outcome(bool(satisfied)) is ComplaintState.IN_PROGRESS:
             c["visit_due"] = next_plan["due"] if next_plan is not None else None
-            self.move(at, visitor, ComplaintState.IN_PROGRESS, "回访不满意退回",
-                      "客户不满意，退回处理中" + (f"；已安排再次回访 {next_plan['due']:%Y-%m-%d}" if next_plan else ""))
+            self.move(
+                at,
+                visitor,
+                ComplaintState.IN_PROGRESS,
+                "回访不满意退回",
+                "客户不满意，退回处理中"
+                + (f"；已安排再次回访 {next_plan['due']:%Y-%m-%d}" if next_plan else ""),
+            )
             return False
         required = rules.handler_role(Severity(c["severity"]), env.policy)
         if reaches_level(visitor.role, required):
@@ -554,24 +575,58 @@ class CaseSteps:
         self.event(at, visitor, "待关闭", note=f"回访满意，待{required.label}审核关闭")
         return False
 
-    def follow_up_plan(self, plan: dict[str, Any], result: VisitResult, satisfied: bool | None,
-                       visited_at: datetime, at: datetime) -> dict[str, Any] | None:
+    def follow_up_plan(
+        self,
+        plan: dict[str, Any],
+        result: VisitResult,
+        satisfied: bool | None,
+        visited_at: datetime,
+        at: datetime,
+    ) -> dict[str, Any] | None:
         """visits._plan_follow_ups: the next attempt after a visit that did not reach or satisfy."""
         env = self.env
-        previous = PlannedVisit(rule_key=plan["rule_key"], visit_type=VisitType(plan["visit_type"]),
-                                method=VisitMethod(plan["method"]), earliest=plan["earliest"],
-                                due=plan["due"], who=Assignee.OWNER, source_key=plan["source_key"],
-                                attempt=plan["attempt"])
-        nxt = schedule.follow_up(result, satisfied, plan["attempt"], visited_at.date(), env.rules, env.cal,
-                                 previous=previous, origin=f"record:{plan['record_id']}",
-                                 severity=self.c["severity"])
+        previous = PlannedVisit(
+            rule_key=plan["rule_key"],
+            visit_type=VisitType(plan["visit_type"]),
+            method=VisitMethod(plan["method"]),
+            earliest=plan["earliest"],
+            due=plan["due"],
+            who=Assignee.OWNER,
+            source_key=plan["source_key"],
+            attempt=plan["attempt"],
+        )
+        nxt = schedule.follow_up(
+            result,
+            satisfied,
+            plan["attempt"],
+            visited_at.date(),
+            env.rules,
+            env.cal,
+            previous=previous,
+            origin=f"record:{plan['record_id']}",
+            severity=self.c["severity"],
+        )
         if nxt is None:
             return None
-        new = {"id": self.g.new_id("plan"), "customer_id": plan["customer_id"], "source_key": nxt.source_key,
-               "rule_key": nxt.rule_key, "visit_type": nxt.visit_type.value, "method": nxt.method.value,
-               "earliest": nxt.earliest, "due": nxt.due, "owner_id": plan["owner_id"], "attempt": nxt.attempt,
-               "state": _PENDING_PLAN, "cancel_reason": "", "manual": False, "done_on": None,
-               "record_id": None, "created_at": at, "version": 1}
+        new = {
+            "id": self.g.new_id("plan"),
+            "customer_id": plan["customer_id"],
+            "source_key": nxt.source_key,
+            "rule_key": nxt.rule_key,
+            "visit_type": nxt.visit_type.value,
+            "method": nxt.method.value,
+            "earliest": nxt.earliest,
+            "due": nxt.due,
+            "owner_id": plan["owner_id"],
+            "attempt": nxt.attempt,
+            "state": _PENDING_PLAN,
+            "cancel_reason": "",
+            "manual": False,
+            "done_on": None,
+            "record_id": None,
+            "created_at": at,
+            "version": 1,
+        }
         self.g.batch.plans.append(new)
         return new
 
@@ -582,9 +637,20 @@ class CaseSteps:
     def closed_now(self) -> None:
         c = self.c
         if c["kind"] == MessageKind.COMPLAINT.value and not c["anonymous"]:
-            self.g.closed.append(Closed(c["id"], c["number"], c["closed_at"], c["subject"], c["complainant"],
-                                         c["phone"], c["customer_id"], c["category"], Severity(c["severity"]),
-                                         c["department_id"]))
+            self.g.closed.append(
+                Closed(
+                    c["id"],
+                    c["number"],
+                    c["closed_at"],
+                    c["subject"],
+                    c["complainant"],
+                    c["phone"],
+                    c["customer_id"],
+                    c["category"],
+                    Severity(c["severity"]),
+                    c["department_id"],
+                )
+            )
             if len(self.g.closed) > 2000:
                 del self.g.closed[:1000]
 
@@ -605,8 +671,11 @@ class CaseSteps:
     def reply(self, at: datetime) -> None:
         c = self.c
         actor = self.handler()
-        way = REPLY_WAYS(self.rng) if c["kind"] == MessageKind.SUGGESTION.value else (
-            "电话" if self.rng.random() < 0.7 else "当面")
+        way = (
+            REPLY_WAYS(self.rng)
+            if c["kind"] == MessageKind.SUGGESTION.value
+            else ("电话" if self.rng.random() < 0.7 else "当面")
+        )
         text_ = self.texts[5]
         before = c["state"]
         c["reply_text"], c["reply_way"], c["replied_at"], c["result"] = text_, way, at, text_
@@ -632,25 +701,49 @@ class CaseSteps:
         handler = pick_user(env.office, role, dep, prefer)
         dl = rules.deadlines(at, MessageKind.COMPLAINT, severity, policy, env.cal, special=s.special)
         self.texts = self.case_texts(category)
-        c.update(kind=MessageKind.COMPLAINT.value, severity=severity.value, category=category,
-                 number=g.number(MessageKind.COMPLAINT, at), converted_from=old_number,
-                 handler_role=role.value, handler_id=handler, department_id=dep,
-                 first_reply_due=dl.first_reply, handling_due=dl.handling,
-                 reply_due=self.reply_due(MessageKind.COMPLAINT, at, dl.handling),
-                 state=ComplaintState.PENDING.value, escalation_level=0, escalated_deadline=None)
+        c.update(
+            kind=MessageKind.COMPLAINT.value,
+            severity=severity.value,
+            category=category,
+            number=g.number(MessageKind.COMPLAINT, at),
+            converted_from=old_number,
+            handler_role=role.value,
+            handler_id=handler,
+            department_id=dep,
+            first_reply_due=dl.first_reply,
+            handling_due=dl.handling,
+            reply_due=self.reply_due(MessageKind.COMPLAINT, at, dl.handling),
+            state=ComplaintState.PENDING.value,
+            escalation_level=0,
+            escalated_deadline=None,
+        )
         self.refresh_deadline(at)
         self.touch(at, actor)
-        self.event(at, actor, "转为投诉", to_state=c["state"],
-                   note=f"由{old_kind} {old_number} 转为投诉，负责人：{self.name(handler)}")
+        self.event(
+            at,
+            actor,
+            "转为投诉",
+            to_state=c["state"],
+            note=f"由{old_kind} {old_number} 转为投诉，负责人：{self.name(handler)}",
+        )
 
     def attach(self, at: datetime, actor: Person, kind: str, name: str) -> None:
         g, c = self.g, self.c
         data = fake_pdf(f"Huifang demo - {name.rsplit('-', 1)[-1]}")
         aid = g.new_id("attachment")
-        g.batch.attachments.append({
-            "id": aid, "name": name, "kind": kind, "mime": "application/pdf", "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(), "data": data, "created_by_id": actor.id,
-            "created_at": at})
+        g.batch.attachments.append(
+            {
+                "id": aid,
+                "name": name,
+                "kind": kind,
+                "mime": "application/pdf",
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "data": data,
+                "created_by_id": actor.id,
+                "created_at": at,
+            }
+        )
         g.batch.links.append({"complaint_id": c["id"], "attachment_id": aid})
         self.files.append([g.batch.attachments[-1]["sha256"], name, kind])
         self.touch(at, actor)
@@ -667,38 +760,66 @@ class CaseSteps:
         if cluster.attachment_id is None:
             data = fake_pdf(f"Huifang demo - public letter {at:%Y-%m-%d}")
             cluster.attachment_id = g.new_id("attachment")
-            g.batch.attachments.append({
-                "id": cluster.attachment_id, "name": name, "kind": "公开信", "mime": "application/pdf",
-                "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "data": data,
-                "created_by_id": actor.id, "created_at": at})
+            g.batch.attachments.append(
+                {
+                    "id": cluster.attachment_id,
+                    "name": name,
+                    "kind": "公开信",
+                    "mime": "application/pdf",
+                    "size": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "data": data,
+                    "created_by_id": actor.id,
+                    "created_at": at,
+                }
+            )
             cluster.file = [g.batch.attachments[-1]["sha256"], name, "公开信"]
         g.batch.links.append({"complaint_id": self.c["id"], "attachment_id": cluster.attachment_id})
         self.files.append(cluster.file)
         self.touch(at, actor)
-        self.event(at, actor, "添加附件", note=f"公开信：{name}" + (f"（同时附于 {size} 件投诉）" if size > 1 else ""))
+        self.event(
+            at,
+            actor,
+            "添加附件",
+            note=f"公开信：{name}" + (f"（同时附于 {size} 件投诉）" if size > 1 else ""),
+        )
 
-    def review(self, day_of: datetime, ready_at: datetime, owner_id: int | None, department_id: int | None
-               ) -> dict[str, Any]:
+    def review(
+        self, day_of: datetime, ready_at: datetime, owner_id: int | None, department_id: int | None
+    ) -> dict[str, Any]:
         """审阅: signed by a supervisor (or the manager; never the item's own clerk) a few working days after
         ``day_of`` once older than ``review_workdays``, else still 待审阅, a few 退回 with the reason. The hashes
         of a signed item are filled by :func:`sign` (records: once numbered)."""
         env, rng = self.env, self.rng
         p = env.profile
-        out: dict[str, Any] = {"status": _REVIEW_PENDING, "supervisor_comment": "", "signed_by_id": None,
-                               "signed_at": None, "signed_role": "", "content_hash": "", "signature_hash": ""}
+        out: dict[str, Any] = {
+            "status": _REVIEW_PENDING,
+            "supervisor_comment": "",
+            "signed_by_id": None,
+            "signed_at": None,
+            "signed_role": "",
+            "content_hash": "",
+            "signature_hash": "",
+        }
         by = signer(env.office, owner_id, department_id)
         if by is None:
             return out
         if env.cal.add_workdays(day_of.date(), p.review_workdays + 1) <= env.now.date():  # older than that
             day = env.cal.add_workdays(day_of.date(), rng.randint(1, 3))
             signed_at = datetime.combine(day, time(14, 0)) + timedelta(minutes=rng.randrange(240))
-            comment = SIGN_COMMENTS[rng.randrange(len(SIGN_COMMENTS))] \
-                if rng.random() < p.comment_share else ""
-            out.update(status=_REVIEW_SIGNED, supervisor_comment=comment, signed_by_id=by.id,
-                       signed_at=min(max(signed_at, ready_at + timedelta(minutes=5)), env.now),
-                       signed_role=by.role.value)
+            comment = (
+                SIGN_COMMENTS[rng.randrange(len(SIGN_COMMENTS))] if rng.random() < p.comment_share else ""
+            )
+            out.update(
+                status=_REVIEW_SIGNED,
+                supervisor_comment=comment,
+                signed_by_id=by.id,
+                signed_at=min(max(signed_at, ready_at + timedelta(minutes=5)), env.now),
+                signed_role=by.role.value,
+            )
         elif rng.random() < p.returned_share and not self.s.pinned:
-            out.update(status=_REVIEW_RETURNED,
-                       supervisor_comment=RETURN_COMMENTS[rng.randrange(len(RETURN_COMMENTS))])
+            out.update(
+                status=_REVIEW_RETURNED,
+                supervisor_comment=RETURN_COMMENTS[rng.randrange(len(RETURN_COMMENTS))],
+            )
         return out
-

@@ -68,15 +68,24 @@ from huifang_desktop.storage.models import (
     VisitRecord,
 )
 
-_REVIEW_PENDING, _REVIEW_RETURNED, _REVIEW_SIGNED = (ReviewStatus.PENDING.value, ReviewStatus.RETURNED.value,
-                                                    ReviewStatus.SIGNED.value)
+_REVIEW_PENDING, _REVIEW_RETURNED, _REVIEW_SIGNED = (
+    ReviewStatus.PENDING.value,
+    ReviewStatus.RETURNED.value,
+    ReviewStatus.SIGNED.value,
+)
 _ANALYZED = ("complaint", "complaint_event", "complaint_occurrence", "visit_plan", "visit_record")
 
 ProgressFn = Callable[[int, int], bool | None]
 
 
-def generate_complaints(ctx: ServiceContext, count: int, *, seed: int = 1, progress: ProgressFn | None = None,
-                        profile: ComplaintDemoProfile | None = None) -> int:
+def generate_complaints(
+    ctx: ServiceContext,
+    count: int,
+    *,
+    seed: int = 1,
+    progress: ProgressFn | None = None,
+    profile: ComplaintDemoProfile | None = None,
+) -> int:
     """Write ``count`` demo complaints (all kinds) into the office; returns how many were written.
 
     Needs the office's users (clerks, a supervisor, a manager: :func:`huifang_desktop.demo.generate_demo` makes
@@ -96,15 +105,25 @@ def generate_complaints(ctx: ServiceContext, count: int, *, seed: int = 1, progr
         raise ServiceError("没有可处理投诉的用户（客服专员、主管或经理），请先生成演示客户和用户。")
     rng = random.Random(seed)
     now = ctx.now()
-    env = Env(rng=rng, profile=profile, policy=policy, cal=cal, scale=scale, rules=rules, now=now,
-               office=office, independent=independence_on(ctx), complaint_rules=load_complaint_rules(ctx))
+    env = Env(
+        rng=rng,
+        profile=profile,
+        policy=policy,
+        cal=cal,
+        scale=scale,
+        rules=rules,
+        now=now,
+        office=office,
+        independent=independence_on(ctx),
+        complaint_rules=load_complaint_rules(ctx),
+    )
     specs = draw_specs(env, count)
     gen = RowGenerator(env, office.next_ids, office.counters)
     done = 0
     if progress is not None and progress(0, count) is False:
         return 0
     for start in range(0, count, profile.batch_size):
-        chunk = specs[start:start + profile.batch_size]
+        chunk = specs[start : start + profile.batch_size]
         batch = build_batch(gen, chunk)
         with ctx.engine.begin() as conn:
             _write_batch(conn, batch, _audit_row(ctx, batch, seed))
@@ -162,9 +181,11 @@ def _number_records(conn: Connection, records: list[dict[str, Any]]) -> dict[str
     last = _counter_values(conn, names)
     serial_of = cast(func.substr(VisitRecord.number, 12), Integer)
     day_of = func.substr(VisitRecord.number, 3, 8)
-    stored = conn.execute(select(day_of, func.max(serial_of))
-                          .where(VisitRecord.number >= f"HF{days[0]:%Y%m%d}-",
-                                 VisitRecord.number < f"HF{days[-1]:%Y%m%d}.").group_by(day_of))
+    stored = conn.execute(
+        select(day_of, func.max(serial_of))
+        .where(VisitRecord.number >= f"HF{days[0]:%Y%m%d}-", VisitRecord.number < f"HF{days[-1]:%Y%m%d}.")
+        .group_by(day_of)
+    )
     for day, serial in stored:
         name = f"visit:{day}"
         if serial is not None:
@@ -179,8 +200,12 @@ def _number_records(conn: Connection, records: list[dict[str, Any]]) -> dict[str
 def _counter_values(conn: Connection, names: Sequence[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for i in range(0, len(names), _IN_CHUNK):
-        out.update((n, int(v)) for n, v in conn.execute(
-            select(Counter.name, Counter.value).where(Counter.name.in_(names[i:i + _IN_CHUNK]))))
+        out.update(
+            (n, int(v))
+            for n, v in conn.execute(
+                select(Counter.name, Counter.value).where(Counter.name.in_(names[i : i + _IN_CHUNK]))
+            )
+        )
     return out
 
 
@@ -192,8 +217,9 @@ def _set_counters(conn: Connection, values: dict[str, int]) -> None:
     updates = [{"k": n, "v": v} for n, v in values.items() if n in current and v > current[n]]
     inserts = [{"name": n, "value": v} for n, v in values.items() if n not in current]
     if updates:
-        conn.execute(update(Counter).where(Counter.name == bindparam("k")).values(value=bindparam("v")),
-                     updates)
+        conn.execute(
+            update(Counter).where(Counter.name == bindparam("k")).values(value=bindparam("v")), updates
+        )
     if inserts:
         conn.execute(insert(Counter), inserts)
 
@@ -202,11 +228,17 @@ def _sync_sequences(conn: Connection, ids: Ids) -> None:
     """PostgreSQL: move the id sequences past the explicit ids (SQLite needs nothing)."""
     if conn.dialect.name != "postgresql":
         return
-    for table, next_id in (("complaint", ids.complaint), ("complaint_occurrence", ids.occurrence),
-                           ("complaint_event", ids.event), ("attachment", ids.attachment),
-                           ("visit_plan", ids.plan), ("visit_record", ids.record)):
-        conn.execute(text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :v, false)"),
-                     {"t": table, "v": next_id})
+    for table, next_id in (
+        ("complaint", ids.complaint),
+        ("complaint_occurrence", ids.occurrence),
+        ("complaint_event", ids.event),
+        ("attachment", ids.attachment),
+        ("visit_plan", ids.plan),
+        ("visit_record", ids.record),
+    ):
+        conn.execute(
+            text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :v, false)"), {"t": table, "v": next_id}
+        )
 
 
 def _audit_row(ctx: ServiceContext, batch: Batch, seed: int) -> dict[str, Any]:
@@ -214,13 +246,25 @@ def _audit_row(ctx: ServiceContext, batch: Batch, seed: int) -> dict[str, Any]:
     kinds = {k.value: 0 for k in MessageKind}
     for c in batch.complaints:
         kinds[c["kind"]] += 1
-    counts = {**kinds, "事件": len(batch.events), "回访计划": len(batch.plans), "回访记录": len(batch.records),
-              "附件": len(batch.attachments)}
+    counts = {
+        **kinds,
+        "事件": len(batch.events),
+        "回访计划": len(batch.plans),
+        "回访记录": len(batch.records),
+        "附件": len(batch.attachments),
+    }
     label = f"{batch.complaints[0]['number']}–{batch.complaints[-1]['number']}" if batch.complaints else ""
     return {
-        "at": ctx.now(), "user_id": ctx.user.id or None, "username": ctx.user.username, "action": DEMO_ACTION,
-        "entity": "complaint", "entity_id": None, "label": label[:200], "old": None,
-        "new": json.dumps(counts, ensure_ascii=False, sort_keys=True), "note": f"演示投诉（种子 {seed}）",
+        "at": ctx.now(),
+        "user_id": ctx.user.id or None,
+        "username": ctx.user.username,
+        "action": DEMO_ACTION,
+        "entity": "complaint",
+        "entity_id": None,
+        "label": label[:200],
+        "old": None,
+        "new": json.dumps(counts, ensure_ascii=False, sort_keys=True),
+        "note": f"演示投诉（种子 {seed}）",
     }
 
 

@@ -46,8 +46,8 @@ class Owner:
     department_id: int | None
 
 
-
 # --- vocabulary -----------------------------------------------------------------------------------------
+
 
 class _Pick(Generic[T]):
     """A weighted choice drawn with one ``rng.random()`` (much cheaper than ``rng.choices`` per row)."""
@@ -102,27 +102,91 @@ _BRAND_CHARS = (
     "开元图创大地蓝青山绿光世腾飞海纳锦程信和合星辰洲润泽成伟业骏豪晟"
 )
 _TRADES: tuple[tuple[str, str, float], ...] = (  # (name ending, 行业, weight)
-    ("物流有限公司", "物流运输", 12), ("运输有限公司", "物流运输", 10), ("汽车运输队", "物流运输", 4),
-    ("货运代理有限公司", "物流运输", 3), ("供应链管理有限公司", "物流运输", 3),
-    ("建设工程有限公司", "建筑施工", 9), ("建筑工程有限公司", "建筑施工", 6), ("土石方工程有限公司", "建筑施工", 5),
-    ("市政工程有限公司", "市政工程", 4), ("园林绿化工程有限公司", "市政工程", 2),
-    ("工程机械有限公司", "工程机械", 6), ("机械设备租赁有限公司", "设备租赁", 5), ("设备租赁部", "设备租赁", 2),
-    ("汽车销售服务有限公司", "汽车销售", 4), ("商贸有限公司", "商贸", 5), ("建材商行", "建材", 3),
-    ("混凝土有限公司", "建材", 3), ("矿业有限公司", "矿山开采", 2), ("石料厂", "矿山开采", 2),
-    ("农业开发有限公司", "农业", 2), ("环卫服务有限公司", "环卫", 2), ("搬家服务部", "物流运输", 2),
+    ("物流有限公司", "物流运输", 12),
+    ("运输有限公司", "物流运输", 10),
+    ("汽车运输队", "物流运输", 4),
+    ("货运代理有限公司", "物流运输", 3),
+    ("供应链管理有限公司", "物流运输", 3),
+    ("建设工程有限公司", "建筑施工", 9),
+    ("建筑工程有限公司", "建筑施工", 6),
+    ("土石方工程有限公司", "建筑施工", 5),
+    ("市政工程有限公司", "市政工程", 4),
+    ("园林绿化工程有限公司", "市政工程", 2),
+    ("工程机械有限公司", "工程机械", 6),
+    ("机械设备租赁有限公司", "设备租赁", 5),
+    ("设备租赁部", "设备租赁", 2),
+    ("汽车销售服务有限公司", "汽车销售", 4),
+    ("商贸有限公司", "商贸", 5),
+    ("建材商行", "建材", 3),
+    ("混凝土有限公司", "建材", 3),
+    ("矿业有限公司", "矿山开采", 2),
+    ("石料厂", "矿山开采", 2),
+    ("农业开发有限公司", "农业", 2),
+    ("环卫服务有限公司", "环卫", 2),
+    ("搬家服务部", "物流运输", 2),
 )
 _TRADE = _Pick([t[:2] for t in _TRADES], [t[2] for t in _TRADES])
 _PERSON_INDUSTRY = _Pick(("个体运输", "个体工程", "农业", ""), (40, 25, 10, 25))
 
-_COMPANY_TITLES = _Pick(("总经理", "副总经理", "采购经理", "车队队长", "设备主管", "财务主管", "办公室主任",
-                         "项目经理", "老板", "调度"), (12, 5, 10, 10, 8, 5, 5, 6, 6, 4))
+_COMPANY_TITLES = _Pick(
+    (
+        "总经理",
+        "副总经理",
+        "采购经理",
+        "车队队长",
+        "设备主管",
+        "财务主管",
+        "办公室主任",
+        "项目经理",
+        "老板",
+        "调度",
+    ),
+    (12, 5, 10, 10, 8, 5, 5, 6, 6, 4),
+)
 _PERSON_EXTRA_TITLES = _Pick(("家属", "司机", "合伙人"), (5, 4, 1))
 
-_MOBILE_PREFIXES = _Pick((
-    "130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "150", "151", "152", "153", "155",
-    "156", "157", "158", "159", "166", "173", "176", "177", "178", "180", "181", "182", "183", "185", "186",
-    "187", "188", "189", "191", "193", "195", "198", "199",
-))
+_MOBILE_PREFIXES = _Pick(
+    (
+        "130",
+        "131",
+        "132",
+        "133",
+        "134",
+        "135",
+        "136",
+        "137",
+        "138",
+        "139",
+        "150",
+        "151",
+        "152",
+        "153",
+        "155",
+        "156",
+        "157",
+        "158",
+        "159",
+        "166",
+        "173",
+        "176",
+        "177",
+        "178",
+        "180",
+        "181",
+        "182",
+        "183",
+        "185",
+        "186",
+        "187",
+        "188",
+        "189",
+        "191",
+        "193",
+        "195",
+        "198",
+        "199",
+    )
+)
 _LANDLINE_AREA = "0571"
 _LANDLINE_FIRST = "88865"  # Hangzhou local numbers mostly start with 8, some with 6 or 5
 _EMAIL_DOMAINS = _Pick(("163.com", "126.com", "sina.com", "139.com"), (5, 2, 1, 1))
@@ -133,9 +197,16 @@ _SOURCE_WEIGHTS = {"主动寻找": 25.0, "网络": 20.0, "地图": 8.0, "转介�
 _STATUSES = ("正常", "暂停", "流失", "注销")
 
 _NOTES = (
-    "老客户，关注售后响应速度。", "车队规模在扩大，明年有换车计划。", "要求每季度上门巡检一次。", "付款及时，信誉好。",
-    "对配件价格比较敏感。", "由老客户转介绍。", "工地在外地，联系前先电话预约。", "曾投诉交车延误，已妥善处理。",
-    "希望增加夜间服务。", "多次参加厂家活动，意向强。",
+    "老客户，关注售后响应速度。",
+    "车队规模在扩大，明年有换车计划。",
+    "要求每季度上门巡检一次。",
+    "付款及时，信誉好。",
+    "对配件价格比较敏感。",
+    "由老客户转介绍。",
+    "工地在外地，联系前先电话预约。",
+    "曾投诉交车延误，已妥善处理。",
+    "希望增加夜间服务。",
+    "多次参加厂家活动，意向强。",
 )
 _PIN_REASONS = {
     "A": ("集团战略客户，经理批准按 A 级服务。", "重点工程项目合作方，保持 A 级。"),
@@ -184,6 +255,7 @@ def person_name(rng: random.Random) -> str:
 
 # --- generator state ------------------------------------------------------------------------------------
 
+
 @dataclass(slots=True)
 class CustomerGenerator:
     """Everything the per-entity builders share: the seeded RNG, the office, and what is already used."""
@@ -231,8 +303,10 @@ class CustomerGenerator:
             if office and rng.random() < p.service_number_share:
                 number = f"400{rng.randrange(10_000_000):07d}"
             else:
-                number = (f"{_LANDLINE_AREA}{_LANDLINE_FIRST[rng.randrange(len(_LANDLINE_FIRST))]}"
-                          f"{rng.randrange(10_000_000):07d}")
+                number = (
+                    f"{_LANDLINE_AREA}{_LANDLINE_FIRST[rng.randrange(len(_LANDLINE_FIRST))]}"
+                    f"{rng.randrange(10_000_000):07d}"
+                )
                 if office and rng.random() < p.extension_share:
                     number += f"x{rng.randint(801, 899)}"
             if number not in self.used_phones:
@@ -261,13 +335,16 @@ class CustomerGenerator:
         street = rng.choice(_DISTRICTS[district][1])
         if person:
             estate = street[:2] + _HOUSING[rng.randrange(len(_HOUSING))]
-            return (f"杭州市{district}{street}{rng.randint(1, 600)}号{estate}{rng.randint(1, 30)}幢"
-                    f"{rng.randint(1, 4)}单元{rng.randint(1, 28)}{rng.randint(1, 4):02d}室")
+            return (
+                f"杭州市{district}{street}{rng.randint(1, 600)}号{estate}{rng.randint(1, 30)}幢"
+                f"{rng.randint(1, 4)}单元{rng.randint(1, 28)}{rng.randint(1, 4):02d}室"
+            )
         tail = f"{rng.randint(1, 20)}楼" if rng.random() < 0.3 else ""
         return f"杭州市{district}{street}{rng.randint(1, 1200)}号{tail}"
 
 
 # --- one batch ------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class _Ids:
@@ -334,8 +411,11 @@ def _customer_row(gen: CustomerGenerator, customer_id: int, index: int) -> dict[
         initials = pinyin_initials(name)
         industry = _PERSON_INDUSTRY(rng)
         category = gen.person_categories(rng)
-        birthday = (date.fromordinal(rng.randint(_BIRTH_FIRST, _BIRTH_LAST))
-                    if rng.random() < p.birthday_share else None)
+        birthday = (
+            date.fromordinal(rng.randint(_BIRTH_FIRST, _BIRTH_LAST))
+            if rng.random() < p.birthday_share
+            else None
+        )
     else:
         name, initials, industry = gen.company_name(district)
         category = gen.categories(rng)
@@ -345,13 +425,31 @@ def _customer_row(gen: CustomerGenerator, customer_id: int, index: int) -> dict[
     owner = gen.owners[rng.randrange(len(gen.owners))]
     updated_at = datetime.combine(created_on, _WORK_START) + timedelta(minutes=rng.randrange(540))
     return {
-        "id": customer_id, "code": "", "name": name, "initials": initials, "kind": "个人" if person else "单位",
-        "category": category, "grade": "D", "grade_pinned": False, "grade_reason": "", "annual_volume": 0,
-        "address": gen.address(district, person=person), "region": district, "source": gen.sources(rng),
-        "industry": industry, "birthday": birthday, "created_on": created_on, "status": status,
+        "id": customer_id,
+        "code": "",
+        "name": name,
+        "initials": initials,
+        "kind": "个人" if person else "单位",
+        "category": category,
+        "grade": "D",
+        "grade_pinned": False,
+        "grade_reason": "",
+        "annual_volume": 0,
+        "address": gen.address(district, person=person),
+        "region": district,
+        "source": gen.sources(rng),
+        "industry": industry,
+        "birthday": birthday,
+        "created_on": created_on,
+        "status": status,
         "notes": _NOTES[rng.randrange(len(_NOTES))] if rng.random() < p.note_share else "",
-        "owner_id": owner.id, "department_id": owner.department_id, "archived": archived,
-        "primary_phone": "", "primary_contact": "", "version": 1, "updated_at": updated_at,
+        "owner_id": owner.id,
+        "department_id": owner.department_id,
+        "archived": archived,
+        "primary_phone": "",
+        "primary_contact": "",
+        "version": 1,
+        "updated_at": updated_at,
     }
 
 
@@ -377,25 +475,46 @@ def _contact_rows(gen: CustomerGenerator, customer: dict[str, Any], first_id: in
             title = _COMPANY_TITLES(rng)
             mobile = gen.mobile() if rng.random() < p.mobile_share else None
             phone = gen.landline(office=True) if rng.random() < p.landline_share or mobile is None else None
-            email = (f"{_char_initials(name)}{rng.randint(1, 999)}@{_EMAIL_DOMAINS(rng)}"
-                     if rng.random() < p.email_share else None)
-        rows.append({"id": first_id + n, "customer_id": customer["id"], "name": name, "phone": phone,
-                     "mobile": mobile, "email": email, "title": title, "is_primary": n == 0})
+            email = (
+                f"{_char_initials(name)}{rng.randint(1, 999)}@{_EMAIL_DOMAINS(rng)}"
+                if rng.random() < p.email_share
+                else None
+            )
+        rows.append(
+            {
+                "id": first_id + n,
+                "customer_id": customer["id"],
+                "name": name,
+                "phone": phone,
+                "mobile": mobile,
+                "email": email,
+                "title": title,
+                "is_primary": n == 0,
+            }
+        )
     primary = rows[0]
     customer["primary_contact"] = primary["name"]
     customer["primary_phone"] = primary["mobile"] or primary["phone"] or ""
     return rows
 
 
-def _ledger_gap(gen: CustomerGenerator, customer: dict[str, Any], contacts: list[dict[str, Any]],
-                purchases: list[dict[str, Any]]) -> None:
+def _ledger_gap(
+    gen: CustomerGenerator,
+    customer: dict[str, Any],
+    contacts: list[dict[str, Any]],
+    purchases: list[dict[str, Any]],
+) -> None:
     """A few end customers who first bought in the last year still have no phone on file: their 终端客户信息台帐
     entry was never completed (联系人 and 电话 within 5 days of the first purchase, *001 §3.4*), which the 考核
     charges in the month that window closed."""
     rng = gen.ledger_rng
-    if (rng is None or customer["category"] not in gen.end_categories or not purchases
-            or purchases[0]["day"] <= gen.today - timedelta(days=365)
-            or rng.random() >= gen.profile.ledger_incomplete_share):
+    if (
+        rng is None
+        or customer["category"] not in gen.end_categories
+        or not purchases
+        or purchases[0]["day"] <= gen.today - timedelta(days=365)
+        or rng.random() >= gen.profile.ledger_incomplete_share
+    ):
         return
     primary = contacts[0]
     for number in (primary["mobile"], primary["phone"]):
@@ -437,21 +556,28 @@ def _purchase_rows(gen: CustomerGenerator, customer: dict[str, Any], first_id: i
         days += [(date.fromordinal(rng.randint(first, today.toordinal())), q) for q in quantities]
     if created_on <= since:
         for _ in range(rng.randint(0, p.old_purchases_max)):
-            days.append((date.fromordinal(rng.randint(created_on.toordinal(), since.toordinal())),
-                         rng.randint(1, 40)))
+            days.append(
+                (date.fromordinal(rng.randint(created_on.toordinal(), since.toordinal())), rng.randint(1, 40))
+            )
     days.sort()
     rows = []
     for n, (day, quantity) in enumerate(days):
         product, specs, low, high, warranty, _, _ = picks(rng)
         price = rng.randrange(low, high + 1, 100)
-        rows.append({
-            "id": first_id + n, "customer_id": customer["id"], "day": day,
-            "kind": "交货" if rng.random() < p.delivery_share else "购货", "product": product,
-            "spec": specs[rng.randrange(len(specs))], "quantity": quantity,
-            "amount": Decimal(price * quantity),
-            "warranty_end": day + timedelta(days=warranty) if warranty else None,
-            "created_at": datetime.combine(day, _WORK_START) + timedelta(minutes=rng.randrange(540)),
-        })
+        rows.append(
+            {
+                "id": first_id + n,
+                "customer_id": customer["id"],
+                "day": day,
+                "kind": "交货" if rng.random() < p.delivery_share else "购货",
+                "product": product,
+                "spec": specs[rng.randrange(len(specs))],
+                "quantity": quantity,
+                "amount": Decimal(price * quantity),
+                "warranty_end": day + timedelta(days=warranty) if warranty else None,
+                "created_at": datetime.combine(day, _WORK_START) + timedelta(minutes=rng.randrange(540)),
+            }
+        )
     customer["annual_volume"] = sum(r["quantity"] for r in rows if r["day"] > since)
     return rows
 
@@ -478,10 +604,15 @@ def batch_audit_row(ctx: ServiceContext, batch: _Batch, seed: int) -> dict[str, 
     """One audit row per batch instead of one per customer."""
     counts = {"客户": len(batch.customers), "联系人": len(batch.contacts), "购货记录": len(batch.purchases)}
     return {
-        "at": ctx.now(), "user_id": ctx.user.id or None, "username": ctx.user.username, "action": DEMO_ACTION,
-        "entity": "customer", "entity_id": None,
+        "at": ctx.now(),
+        "user_id": ctx.user.id or None,
+        "username": ctx.user.username,
+        "action": DEMO_ACTION,
+        "entity": "customer",
+        "entity_id": None,
         "label": f"{batch.customers[0]['code']}–{batch.customers[-1]['code']}" if batch.customers else "",
-        "old": None, "new": json.dumps(counts, ensure_ascii=False, sort_keys=True),
+        "old": None,
+        "new": json.dumps(counts, ensure_ascii=False, sort_keys=True),
         "note": f"演示数据（种子 {seed}）",
     }
 
@@ -512,8 +643,9 @@ def _sync_sequences(conn: Connection, ids: _Ids) -> None:
     if conn.dialect.name != "postgresql":
         return
     for table, next_id in (("customer", ids.customer), ("contact", ids.contact), ("purchase", ids.purchase)):
-        conn.execute(text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :v, false)"),
-                     {"t": table, "v": next_id})
+        conn.execute(
+            text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :v, false)"), {"t": table, "v": next_id}
+        )
 
 
 def refresh_statistics(conn: Connection) -> None:
@@ -521,5 +653,16 @@ def refresh_statistics(conn: Connection) -> None:
     conn.execute(text("ANALYZE"))
 
 
-__all__ = ["CUSTOMER_COUNTER", "DEMO_ACTION", "CustomerGenerator", "Owner", "batch_audit_row", "build_batch",
-           "first_free_ids", "number_batch", "person_name", "refresh_statistics", "write_batch"]
+__all__ = [
+    "CUSTOMER_COUNTER",
+    "DEMO_ACTION",
+    "CustomerGenerator",
+    "Owner",
+    "batch_audit_row",
+    "build_batch",
+    "first_free_ids",
+    "number_batch",
+    "person_name",
+    "refresh_statistics",
+    "write_batch",
+]

@@ -63,7 +63,6 @@ CUSTOMER_COUNTER = "customer"  # the counter row register_customer draws 客户�
 DEPARTMENTS = ("客服部", "销售部", "售后服务部")
 
 
-
 @dataclass(frozen=True, slots=True)
 class DemoResult:
     users: list[tuple[str, str, str]]  # (username, role, password) of the users created now, shown once
@@ -78,16 +77,26 @@ REVIEW_HISTORY_LIMIT = 50_000  # above it the generators' own signed/returned ro
 
 
 ProgressFn = Callable[[int, int], bool]
-StageFn = Callable[[str, int, int], None]  # (stage, done, total): "users", "customers", "visits" (per mille) …
+StageFn = Callable[
+    [str, int, int], None
+]  # (stage, done, total): "users", "customers", "visits" (per mille) …
 
 # The sample accounts' passwords are kept in the example office's marker and shown on its log-in dialog, so
 # a slow hash would protect nothing there: a cheap argon2id (still salted) saves ~2 s of the first demo start.
 DEMO_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 
 
-def generate_demo(ctx: ServiceContext, *, customers: int = 300, seed: int = 1,
-                  progress: ProgressFn | None = None, visits: int = 0, complaints: int = 0,
-                  profile: DemoProfile | None = None, stages: StageFn | None = None) -> DemoResult:
+def generate_demo(
+    ctx: ServiceContext,
+    *,
+    customers: int = 300,
+    seed: int = 1,
+    progress: ProgressFn | None = None,
+    visits: int = 0,
+    complaints: int = 0,
+    profile: DemoProfile | None = None,
+    stages: StageFn | None = None,
+) -> DemoResult:
     """Fill a migrated database that holds no customers with a demo office; deterministic for ``seed`` (and
     ``ctx.clock()``, the office's today).
 
@@ -132,7 +141,9 @@ def generate_demo(ctx: ServiceContext, *, customers: int = 300, seed: int = 1,
     with ctx.engine.connect() as conn:
         existing = int(conn.execute(select(func.count()).select_from(Customer.__table__)).scalar() or 0)
     if existing and (customers or not visits):
-        raise ServiceError(f"数据库中已有 {existing} 个客户档案，不能再生成演示数据。请新建一个空数据库后再生成。")
+        raise ServiceError(
+            f"数据库中已有 {existing} 个客户档案，不能再生成演示数据。请新建一个空数据库后再生成。"
+        )
 
     with _no_fsync_per_commit(ctx.engine):
         return _generate(ctx, customers, seed, progress, visits, complaints, profile, stages, started)
@@ -163,8 +174,17 @@ def _no_fsync_per_commit(engine: Any) -> Iterator[None]:
         event.remove(engine, "checkin", strict)
 
 
-def _generate(ctx: ServiceContext, customers: int, seed: int, progress: ProgressFn | None, visits: int,
-              complaints: int, profile: DemoProfile, stages: StageFn | None, started: float) -> DemoResult:
+def _generate(
+    ctx: ServiceContext,
+    customers: int,
+    seed: int,
+    progress: ProgressFn | None,
+    visits: int,
+    complaints: int,
+    profile: DemoProfile,
+    stages: StageFn | None,
+    started: float,
+) -> DemoResult:
     def stage(name: str, done: int, total: int) -> None:
         if stages is not None:
             stages(name, done, total)
@@ -176,9 +196,16 @@ def _generate(ctx: ServiceContext, customers: int, seed: int, progress: Progress
     created_users, owners = _ensure_users(ctx, rng, profile.clerks, cheap=whole_office)
     if whole_office:  # only an office the generator made, users and all, may open without a password
         mark_demo_office(ctx, created_users)
-    gen = CustomerGenerator(rng=rng, profile=profile, settings=settings, today=ctx.today(), owners=owners,
-                     total=customers, end_categories=frozenset(load_options(ctx).end_customer_categories),
-                     ledger_rng=random.Random(f"demo-ledger:{seed}"))
+    gen = CustomerGenerator(
+        rng=rng,
+        profile=profile,
+        settings=settings,
+        today=ctx.today(),
+        owners=owners,
+        total=customers,
+        end_categories=frozenset(load_options(ctx).end_customer_categories),
+        ledger_rng=random.Random(f"demo-ledger:{seed}"),
+    )
     done = 0
     cancelled = progress is not None and not progress(0, customers)
     stage("customers", 0, customers)
@@ -200,8 +227,13 @@ def _generate(ctx: ServiceContext, customers: int, seed: int, progress: Progress
     history = None
     if visits and not cancelled:
         stage("visits", 0, 1000)
-        history = generate_visits(ctx, visits, seed=seed, profile=profile.visits,
-                                  progress=lambda share: stage("visits", round(share * 1000), 1000))
+        history = generate_visits(
+            ctx,
+            visits,
+            seed=seed,
+            profile=profile.visits,
+            progress=lambda share: stage("visits", round(share * 1000), 1000),
+        )
     made_complaints = 0
     if complaints and not cancelled:
         stage("complaints", 0, complaints)
@@ -211,8 +243,12 @@ def _generate(ctx: ServiceContext, customers: int, seed: int, progress: Progress
         with ctx.engine.begin() as conn:
             signing.sign_generated(conn, keys)
     reviewed = None
-    if (profile.review_history and (visits or complaints) and not cancelled
-            and visits + complaints <= REVIEW_HISTORY_LIMIT):
+    if (
+        profile.review_history
+        and (visits or complaints)
+        and not cancelled
+        and visits + complaints <= REVIEW_HISTORY_LIMIT
+    ):
         stage("review", 0, 0)
         reviewed = seed_review_history(ctx, seed, keys)
     stage("statistics", 0, 0)
@@ -228,7 +264,11 @@ def _signing_keys(ctx: ServiceContext, created: list[tuple[str, str, str]]) -> d
     the generated sign-offs; a signer from before has none (its items go back to 待审阅)."""
     keys: dict[int, signing.UnlockedKey] = {}
     with ctx.sessions() as s:
-        ids = dict(s.execute(select(User.username, User.id).where(User.username.in_([u for u, _, _ in created]))).all())
+        ids = dict(
+            s.execute(
+                select(User.username, User.id).where(User.username.in_([u for u, _, _ in created]))
+            ).all()
+        )
         for username, role, password in created:
             if role in (Role.SUPERVISOR.value, Role.MANAGER.value) and username in ids:
                 box = s.execute(select(User.key_box).where(User.id == ids[username])).scalar()
@@ -245,8 +285,9 @@ def _new_password() -> str:
     return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(_PASSWORD_LENGTH))
 
 
-def _ensure_users(ctx: ServiceContext, rng: random.Random, clerks: int, *, cheap: bool = False
-                  ) -> tuple[list[tuple[str, str, str]], tuple[Owner, ...]]:
+def _ensure_users(
+    ctx: ServiceContext, rng: random.Random, clerks: int, *, cheap: bool = False
+) -> tuple[list[tuple[str, str, str]], tuple[Owner, ...]]:
     """Departments and users; returns the new users' passwords and the clerks who own customers. ``cheap``:
     an example office made whole, whose passwords its log-in dialog shows: hashed with DEMO_HASHER."""
     for name in DEPARTMENTS:
@@ -265,14 +306,16 @@ def _ensure_users(ctx: ServiceContext, rng: random.Random, clerks: int, *, cheap
     created: list[tuple[str, str, str]] = []
     owners: list[Owner] = []
     with ctx.engine.connect() as conn:
-        existing = {r.username: r for r in conn.execute(
-            select(User.id, User.username, User.department_id, User.role))}
+        existing = {
+            r.username: r for r in conn.execute(select(User.id, User.username, User.department_id, User.role))
+        }
     for (username, role, department), display in zip(plan, display_names, strict=True):
         row = existing.get(username)
         if row is None:
             password = _new_password()
-            info = create_user(ctx, username, display, role, password, department,
-                               hasher=DEMO_HASHER if cheap else None)
+            info = create_user(
+                ctx, username, display, role, password, department, hasher=DEMO_HASHER if cheap else None
+            )
             created.append((username, str(role), password))
             user_id, dep_id, user_role = info.id, info.department_id, str(role)
         else:
@@ -282,8 +325,6 @@ def _ensure_users(ctx: ServiceContext, rng: random.Random, clerks: int, *, cheap
     if not owners:
         raise ServiceError("已有的 clerk 用户不是业务员角色，无法分配客户负责人。")
     return created, tuple(owners)
-
-
 
 
 __all__ = ["DEMO_ACTION", "DEPARTMENTS", "DemoProfile", "DemoResult", "VisitProfile", "generate_demo"]

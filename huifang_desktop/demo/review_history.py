@@ -32,8 +32,9 @@ class SeedResult:
     resubmitted: int
 
 
-def seed_review_history(ctx: ServiceContext, seed: int = 1,
-                        keys: Mapping[int, signing.UnlockedKey] | None = None) -> SeedResult:
+def seed_review_history(
+    ctx: ServiceContext, seed: int = 1, keys: Mapping[int, signing.UnlockedKey] | None = None
+) -> SeedResult:
     """For the demo office: sign, return and reopen some of the items waiting for review, through the
     services above (so the review tab and the audit log show real history). Uses the first active supervisor
     and manager whose signing keys are in ``keys`` (unlocked by the demo generator, which knows their
@@ -45,19 +46,31 @@ def seed_review_history(ctx: ServiceContext, seed: int = 1,
     ctx.require(Permission.MANAGE_USERS, "生成演示数据")
     rng = random.Random(seed)
     with ctx.sessions() as s:
-        people = {role: [uid for (uid,) in s.execute(select(User.id).where(
-            User.role == role.value, User.active.is_(True)).order_by(User.id))] for role in (Role.SUPERVISOR,
-                                                                                               Role.MANAGER)}
+        people = {
+            role: [
+                uid
+                for (uid,) in s.execute(
+                    select(User.id).where(User.role == role.value, User.active.is_(True)).order_by(User.id)
+                )
+            ]
+            for role in (Role.SUPERVISOR, Role.MANAGER)
+        }
     keys = keys or {}
-    signers = [users.get_user(ctx, uid) for uid in people[Role.SUPERVISOR] + people[Role.MANAGER] if uid in keys]
+    signers = [
+        users.get_user(ctx, uid) for uid in people[Role.SUPERVISOR] + people[Role.MANAGER] if uid in keys
+    ]
     if not signers:
         return SeedResult(0, 0, 0, 0)
     reopener = users.get_user(ctx, (people[Role.MANAGER] or people[Role.SUPERVISOR])[0])
     signer_ctx = ctx.as_user(signers[0])
     queue = _all_pending(ctx)
     older = queue[: max(0, len(queue) // 2)]
-    reasons = ("客户意见记录过于简单，请补充具体问题。", "满意度与客户反馈不一致，请核实后修改。",
-               "问题点未写明转交部门，请补充。", "处理措施不够具体，请写明时间和责任人。")
+    reasons = (
+        "客户意见记录过于简单，请补充具体问题。",
+        "满意度与客户反馈不一致，请核实后修改。",
+        "问题点未写明转交部门，请补充。",
+        "处理措施不够具体，请写明时间和责任人。",
+    )
     comments = ("记录完整，继续保持。", "已阅，注意按时跟进。", "", "问题处理及时，同意。")
     to_return = {i.ref for i in rng.sample(older, len(older) // 8)} if len(older) >= 8 else set()
     signed: list[review.ReviewItem] = []
@@ -70,13 +83,18 @@ def seed_review_history(ctx: ServiceContext, seed: int = 1,
             review.return_for_rework(acting, item.kind, item.id, rng.choice(reasons), item.version)
             returned += 1
         else:
-            signed.append(review.sign(acting, item.kind, item.id, rng.choice(comments), item.version,
-                               key=keys[acting.user.id]))
+            signed.append(
+                review.sign(
+                    acting, item.kind, item.id, rng.choice(comments), item.version, key=keys[acting.user.id]
+                )
+            )
     reopened = resubmitted = 0
     for item in rng.sample(signed, min(3, len(signed))):
         if item.owner_id is None:
             continue
-        review.reopen(ctx.as_user(reopener), item.kind, item.id, "客户来电补充了情况，撤回签字请回访人补充记录。")
+        review.reopen(
+            ctx.as_user(reopener), item.kind, item.id, "客户来电补充了情况，撤回签字请回访人补充记录。"
+        )
         reopened += 1
         owner_ctx = ctx.as_user(users.get_user(ctx, item.owner_id))
         _correct_or_resubmit(owner_ctx, item)
@@ -92,7 +110,9 @@ def _all_pending(ctx: ServiceContext) -> list[review.ReviewItem]:
     return sorted(review.review_queue(ctx.as_user(SYSTEM_USER)).items(), key=lambda i: (i.day, i.number))
 
 
-def _signer_for(ctx: ServiceContext, signers: Sequence[Any], item: review.ReviewItem) -> ServiceContext | None:
+def _signer_for(
+    ctx: ServiceContext, signers: Sequence[Any], item: review.ReviewItem
+) -> ServiceContext | None:
     for person in signers:
         if person.id != item.owner_id:
             return ctx.as_user(person)
@@ -105,12 +125,25 @@ def _correct_or_resubmit(owner_ctx: ServiceContext, item: review.ReviewItem) -> 
     if item.kind is ReviewKind.RECORD:
         r = visits.get_record(owner_ctx, item.id)
         draft = visits.VisitRecordDraft(
-            customer_id=r.customer_id, result=r.result, plan_id=r.plan_id, contact_name=r.contact_name,
-            contact_phone=r.contact_phone, visit_type=r.visit_type, method=r.method, visited_at=r.visited_at,
-            visitor_id=r.visitor_id, content=r.content, feedback=(r.feedback + "（客户来电补充：已解决）").strip(),
-            problems=r.problems, measures=r.measures, satisfaction=r.satisfaction, handling=r.handling,
-            transfer_department=r.transfer_department, next_visit_on=r.next_visit_on,
-            customer_signed=r.customer_signed)
+            customer_id=r.customer_id,
+            result=r.result,
+            plan_id=r.plan_id,
+            contact_name=r.contact_name,
+            contact_phone=r.contact_phone,
+            visit_type=r.visit_type,
+            method=r.method,
+            visited_at=r.visited_at,
+            visitor_id=r.visitor_id,
+            content=r.content,
+            feedback=(r.feedback + "（客户来电补充：已解决）").strip(),
+            problems=r.problems,
+            measures=r.measures,
+            satisfaction=r.satisfaction,
+            handling=r.handling,
+            transfer_department=r.transfer_department,
+            next_visit_on=r.next_visit_on,
+            customer_signed=r.customer_signed,
+        )
         try:
             visits.update_record(owner_ctx, item.id, draft, r.version)
             return

@@ -61,13 +61,47 @@ VISIT, CANCEL, STOP = 0, 1, 2
 class Plan:
     """One plan while the simulation runs; ``emit`` sees it once, when its state is final."""
 
-    __slots__ = ("attempt", "created", "created_at", "due", "earliest", "index", "key", "kind", "level",
-                 "manual", "method", "moves", "next_on", "outcome", "owner", "record_created_at", "result", "rule",
-                 "t", "ver", "visitor", "vtype")
+    __slots__ = (
+        "attempt",
+        "created",
+        "created_at",
+        "due",
+        "earliest",
+        "index",
+        "key",
+        "kind",
+        "level",
+        "manual",
+        "method",
+        "moves",
+        "next_on",
+        "outcome",
+        "owner",
+        "record_created_at",
+        "result",
+        "rule",
+        "t",
+        "ver",
+        "visitor",
+        "vtype",
+    )
 
-    def __init__(self, kind: int, key: str, rule: str, vtype: VisitType, method: VisitMethod, earliest: int,
-                 due: int, created: int, owner: int | None, *, attempt: int = 1, manual: bool = False,
-                 created_at: datetime | None = None) -> None:
+    def __init__(
+        self,
+        kind: int,
+        key: str,
+        rule: str,
+        vtype: VisitType,
+        method: VisitMethod,
+        earliest: int,
+        due: int,
+        created: int,
+        owner: int | None,
+        *,
+        attempt: int = 1,
+        manual: bool = False,
+        created_at: datetime | None = None,
+    ) -> None:
         self.kind, self.key, self.rule, self.vtype, self.method = kind, key, rule, vtype, method
         self.earliest, self.due, self.created, self.owner = earliest, due, created, owner
         self.attempt, self.manual, self.created_at = attempt, manual, created_at
@@ -98,9 +132,15 @@ class Sink(ABC):
         """``bases``: the plans the catch-up counts the customer's next periodic plans from."""
 
 
-def run_history(world: World, sink: Sink, stop_after: int | None = None, *,
-         customers: Sequence[Cust] | None = None, name: str = "demo-visits",
-         progress: Callable[[int, int], None] | None = None) -> None:
+def run_history(
+    world: World,
+    sink: Sink,
+    stop_after: int | None = None,
+    *,
+    customers: Sequence[Cust] | None = None,
+    name: str = "demo-visits",
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
     """Simulate every customer in a seeded order (the same order and draws in both passes); ``progress(done,
     of)`` every 100 customers."""
     rng = random.Random(f"{name}:{world.seed}")
@@ -307,8 +347,15 @@ class CustomerLife:
             if self.stop is not None and day > self.stop:
                 continue
             for trigger in planning.purchase_triggers(
-                    buy.id, buy.day, buy.kind, buy.quantity, buy.warranty_end, c.category,
-                    w.options.end_customer_categories, dict(w.options.purchase_triggers)):
+                buy.id,
+                buy.day,
+                buy.kind,
+                buy.quantity,
+                buy.warranty_end,
+                c.category,
+                w.options.end_customer_categories,
+                dict(w.options.purchase_triggers),
+            ):
                 for planned, key in w.planner.plans(trigger):
                     due = planned.due.toordinal()
                     if not first <= due <= last:
@@ -316,8 +363,22 @@ class CustomerLife:
                     owner = c.owner_id
                     if planned.who is not Assignee.OWNER:
                         owner = w.assignee(planned.who, c.owner_id, c.department_id)
-                    specs.append(((_OTHER, key, planned.rule_key, planned.visit_type, planned.method,
-                                   planned.earliest.toordinal(), due, day, owner), buy.created_at))
+                    specs.append(
+                        (
+                            (
+                                _OTHER,
+                                key,
+                                planned.rule_key,
+                                planned.visit_type,
+                                planned.method,
+                                planned.earliest.toordinal(),
+                                due,
+                                day,
+                                owner,
+                            ),
+                            buy.created_at,
+                        )
+                    )
         return specs
 
     def _birthdays(self) -> None:
@@ -339,17 +400,36 @@ class CustomerLife:
             planned_on = max(raw - ahead, c.created_on)
             if planned_on > w.today or (self.stop is not None and planned_on > self.stop):
                 continue
-            trigger = Trigger(TriggerKind.BIRTHDAY, f"birthday:{c.id}", day=date.fromordinal(planned_on),
-                              customer_birthday=born)
-            for planned in schedule.plans_for_trigger(trigger, w.rules, w.cal,
-                                             horizon=date.fromordinal(planned_on + ahead)):
+            trigger = Trigger(
+                TriggerKind.BIRTHDAY,
+                f"birthday:{c.id}",
+                day=date.fromordinal(planned_on),
+                customer_birthday=born,
+            )
+            for planned in schedule.plans_for_trigger(
+                trigger, w.rules, w.cal, horizon=date.fromordinal(planned_on + ahead)
+            ):
                 due = planned.due.toordinal()
                 if planned.source_key in seen or not self.start <= due <= w.horizon:
                     continue
                 seen.add(planned.source_key)
                 owner = w.assignee(planned.who, c.owner_id, c.department_id)
-                specs.append(((_OTHER, planned.source_key, planned.rule_key, planned.visit_type,
-                               planned.method, planned.earliest.toordinal(), due, planned_on, owner), None))
+                specs.append(
+                    (
+                        (
+                            _OTHER,
+                            planned.source_key,
+                            planned.rule_key,
+                            planned.visit_type,
+                            planned.method,
+                            planned.earliest.toordinal(),
+                            due,
+                            planned_on,
+                            owner,
+                        ),
+                        None,
+                    )
+                )
         return specs
 
     def _manual_plans(self) -> None:
@@ -406,32 +486,73 @@ class CustomerLife:
         if p.result is VisitResult.REFUSED:
             self.refusals[chain] = refusals + 1
         if policy.allows(p.attempt) and schedule.needs_follow_up(p.result, satisfied, policy, refusals):
-            previous = PlannedVisit(rule_key=p.rule, visit_type=p.vtype, method=p.method,
-                                    earliest=date.fromordinal(p.earliest), due=date.fromordinal(p.due),
-                                    who=Assignee.OWNER, source_key=p.key, attempt=p.attempt)
-            nxt = schedule.follow_up(p.result, satisfied, p.attempt, date.fromordinal(day), w.rules, w.cal,
-                                     previous=previous, refusals=refusals)
+            previous = PlannedVisit(
+                rule_key=p.rule,
+                visit_type=p.vtype,
+                method=p.method,
+                earliest=date.fromordinal(p.earliest),
+                due=date.fromordinal(p.due),
+                who=Assignee.OWNER,
+                source_key=p.key,
+                attempt=p.attempt,
+            )
+            nxt = schedule.follow_up(
+                p.result,
+                satisfied,
+                p.attempt,
+                date.fromordinal(day),
+                w.rules,
+                w.cal,
+                previous=previous,
+                refusals=refusals,
+            )
             if nxt is not None and (self.stop is None or day < self.stop):
-                self.push(Plan(_OTHER, nxt.source_key, nxt.rule_key, nxt.visit_type, nxt.method,
-                                nxt.earliest.toordinal(), nxt.due.toordinal(), day, p.owner or p.visitor,
-                                attempt=nxt.attempt, created_at=p.record_created_at))
+                self.push(
+                    Plan(
+                        _OTHER,
+                        nxt.source_key,
+                        nxt.rule_key,
+                        nxt.visit_type,
+                        nxt.method,
+                        nxt.earliest.toordinal(),
+                        nxt.due.toordinal(),
+                        day,
+                        p.owner or p.visitor,
+                        attempt=nxt.attempt,
+                        created_at=p.record_created_at,
+                    )
+                )
         elif p.next_on and (self.stop is None or day < self.stop):
             # record_visit's plan for the agreed 下次回访时间; without the record (cut off) a hand-made key
             chosen = w.days.next(p.next_on)
             by_hand = self._manual_key()  # drawn in both passes alike
-            self.push(Plan(_OTHER, f"record:{record_id}#next" if record_id else by_hand, MANUAL_RULE, p.vtype,
-                            p.method, chosen, chosen, day, p.visitor or p.owner, manual=True,
-                            created_at=p.record_created_at))
-        if p.result is _SUCCESS and p.vtype.value in w.rules.types_satisfying(ROUTINE_RULE):  # only what counts (RuleSet.satisfies)
+            self.push(
+                Plan(
+                    _OTHER,
+                    f"record:{record_id}#next" if record_id else by_hand,
+                    MANUAL_RULE,
+                    p.vtype,
+                    p.method,
+                    chosen,
+                    chosen,
+                    day,
+                    p.visitor or p.owner,
+                    manual=True,
+                    created_at=p.record_created_at,
+                )
+            )
+        if p.result is _SUCCESS and p.vtype.value in w.rules.types_satisfying(
+            ROUTINE_RULE
+        ):  # only what counts (RuleSet.satisfies)
             self.success[_ROUTINE] = day
             self.bases["success"] = p
             if self.has_routine:
                 self._catch_up(_ROUTINE, day + 1)
         if p.result is _SUCCESS and p.vtype.value in w.rules.types_satisfying(TECHNICAL_RULE):
-                self.success[_TECHNICAL] = day
-                self.bases["technical"] = p
-                if self.has_technical:
-                    self._catch_up(_TECHNICAL, day + 1)
+            self.success[_TECHNICAL] = day
+            self.bases["technical"] = p
+            if self.has_technical:
+                self._catch_up(_TECHNICAL, day + 1)
 
     def _release(self, p: Plan) -> None:
         for kind in (_ROUTINE, _TECHNICAL):
@@ -440,6 +561,7 @@ class CustomerLife:
 
 
 # --- first pass: note, then cut ----------------------------------------------------------------------------
+
 
 class Notes(Sink):
     """Per plan, in the order of the simulation: due day, creation day, visit day (0 without a record).
@@ -512,7 +634,7 @@ class Cut:
 
     def mask(self, notes: Notes) -> bytearray:
         due, bases = notes.due, notes.bases
-        keep = bytearray(bases[:self.plans])
+        keep = bytearray(bases[: self.plans])
         quota = self.quota
         for i in range(self.plans):
             if keep[i]:
@@ -546,17 +668,28 @@ class Numbering:
         keep = cut.mask(notes)
         n = cut.plans
         with world.ctx.engine.connect() as conn:
+
             def next_id(column: Any) -> int:
                 return int(conn.execute(select(func.coalesce(func.max(column), 0))).scalar() or 0) + 1
 
-            first_plan, first_record, first_report = (next_id(VisitPlan.id), next_id(VisitRecord.id),
-                                                      next_id(VisitReport.id))
-            counters = {name: int(value) for name, value in conn.execute(
-                select(Counter.name, Counter.value).where(
-                    Counter.name.startswith(VISIT_COUNTER) | Counter.name.startswith(REPORT_COUNTER)))}
+            first_plan, first_record, first_report = (
+                next_id(VisitPlan.id),
+                next_id(VisitRecord.id),
+                next_id(VisitReport.id),
+            )
+            counters = {
+                name: int(value)
+                for name, value in conn.execute(
+                    select(Counter.name, Counter.value).where(
+                        Counter.name.startswith(VISIT_COUNTER) | Counter.name.startswith(REPORT_COUNTER)
+                    )
+                )
+            }
         created, visit = notes.created, notes.visit
         plan_id = array("i", bytes(4 * n))
-        for rank, i in enumerate(sorted((i for i in range(n) if keep[i]), key=lambda i: created[i] << 32 | i)):
+        for rank, i in enumerate(
+            sorted((i for i in range(n) if keep[i]), key=lambda i: created[i] << 32 | i)
+        ):
             plan_id[i] = first_plan + rank
         record_id = array("i", bytes(4 * n))
         serial = array("i", bytes(4 * n))
@@ -567,7 +700,6 @@ class Numbering:
             record_id[i] = first_record + rank
             per_day[visit[i]] += 1
             serial[i] = per_day[visit[i]]
-        return cls(keep, plan_id, record_id, serial, dict(per_day), first_plan, first_record, first_report,
-                   counters)
-
-
+        return cls(
+            keep, plan_id, record_id, serial, dict(per_day), first_plan, first_record, first_report, counters
+        )

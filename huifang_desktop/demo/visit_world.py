@@ -64,7 +64,13 @@ class VisitProfile:
     cancel_share: float = 0.02  # plans cancelled by hand (with a reason)
     late_share: float = 0.07  # visits made after the due day …
     late_workdays: tuple[tuple[int, int, float], ...] = (  # … by (from, to) working days, weight
-        (1, 1, 48), (2, 2, 24), (3, 3, 11), (4, 5, 9), (6, 10, 6), (11, 30, 2))
+        (1, 1, 48),
+        (2, 2, 24),
+        (3, 3, 11),
+        (4, 5, 9),
+        (6, 10, 6),
+        (11, 30, 2),
+    )
     early_workdays: tuple[float, ...] = (40, 20, 14, 10, 8, 8)  # on time: 0, 1, 2 … working days before due
     phone_results: tuple[float, ...] = (89, 6, 0.8, 1.2, 3)  # 成功, 未接通, 拒绝, 不可达, 需再次回访
     on_site_results: tuple[float, ...] = (95, 0, 0.5, 1.5, 3)
@@ -79,13 +85,22 @@ class VisitProfile:
     manual_per_year: tuple[tuple[str, float], ...] = (("D", 1.0), ("", 0.3))  # plans by hand per customer
     manual_lead_days: tuple[int, int] = (1, 14)  # planned that many days ahead
     manual_types: tuple[tuple[str, float], ...] = (
-        (VisitType.ROUTINE.value, 55), (VisitType.HOLIDAY.value, 20), (VisitType.SATISFACTION.value, 15),
-        (VisitType.SPECIAL.value, 10))
+        (VisitType.ROUTINE.value, 55),
+        (VisitType.HOLIDAY.value, 20),
+        (VisitType.SATISFACTION.value, 15),
+        (VisitType.SPECIAL.value, 10),
+    )
     manual_methods: tuple[tuple[str, float], ...] = (
-        (VisitMethod.PHONE.value, 70), (VisitMethod.ON_SITE.value, 15), (VisitMethod.WECHAT.value, 10),
-        (VisitMethod.SMS.value, 5))
+        (VisitMethod.PHONE.value, 70),
+        (VisitMethod.ON_SITE.value, 15),
+        (VisitMethod.WECHAT.value, 10),
+        (VisitMethod.SMS.value, 5),
+    )
     stop_days: tuple[tuple[str, int, int], ...] = (  # inactive files: stopped between N and M days ago
-        ("暂停", 240, 7), ("流失", 900, 30), ("注销", 900, 30))
+        ("暂停", 240, 7),
+        ("流失", 900, 30),
+        ("注销", 900, 30),
+    )
     colleague_share: float = 0.05  # visits made by another clerk of the owner's department
     problem_share: float = 0.07  # satisfied visits that still raise a problem (unsatisfied ones always do)
     transfer_share: float = 0.6  # problems passed to a department …
@@ -114,6 +129,7 @@ class VisitProfile:
 
 
 # --- the office as the simulation sees it -----------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class Cust:
@@ -231,58 +247,120 @@ class World:
     def load(cls, ctx: ServiceContext, profile: VisitProfile, seed: int) -> World:
         rules, cal, options, scale = load_rules(ctx), work_calendar(ctx), load_options(ctx), load_scale(ctx)
         scripts_setting = get_value(ctx, SCRIPTS_KEY)
-        scripts = {t: "".join(phone_script(t, scripts_setting if isinstance(scripts_setting, dict) else None))
-                   for t in VisitType}
+        scripts = {
+            t: "".join(phone_script(t, scripts_setting if isinstance(scripts_setting, dict) else None))
+            for t in VisitType
+        }
         now = ctx.now()
         today = now.date().toordinal()
         day_start = datetime.combine(now.date(), datetime.min.time()) + timedelta(
-            minutes=profile.work_start_minutes + 30)
+            minutes=profile.work_start_minutes + 30
+        )
         limit = today if now >= day_start else today - 1
         start = today - 366 * profile.history_years
         horizon = today + profile.ahead_days
         with ctx.engine.connect() as conn:
             customers = [
-                Cust(r.id, (r.grade or "").strip().upper(),
-                      not r.archived and r.status in options.active_statuses, r.status,
-                      r.created_on.toordinal(), r.owner_id, r.department_id, r.category, r.birthday, r.name,
-                      r.primary_contact, r.primary_phone)
-                for r in conn.execute(select(
-                    Customer.id, Customer.grade, Customer.status, Customer.archived, Customer.created_on,
-                    Customer.owner_id, Customer.department_id, Customer.category, Customer.birthday,
-                    Customer.name, Customer.primary_contact, Customer.primary_phone).order_by(Customer.id))]
+                Cust(
+                    r.id,
+                    (r.grade or "").strip().upper(),
+                    not r.archived and r.status in options.active_statuses,
+                    r.status,
+                    r.created_on.toordinal(),
+                    r.owner_id,
+                    r.department_id,
+                    r.category,
+                    r.birthday,
+                    r.name,
+                    r.primary_contact,
+                    r.primary_phone,
+                )
+                for r in conn.execute(
+                    select(
+                        Customer.id,
+                        Customer.grade,
+                        Customer.status,
+                        Customer.archived,
+                        Customer.created_on,
+                        Customer.owner_id,
+                        Customer.department_id,
+                        Customer.category,
+                        Customer.birthday,
+                        Customer.name,
+                        Customer.primary_contact,
+                        Customer.primary_phone,
+                    ).order_by(Customer.id)
+                )
+            ]
             purchases: dict[int, list[Buy]] = {}
-            for r in conn.execute(select(
-                    Purchase.id, Purchase.customer_id, Purchase.day, Purchase.kind, Purchase.quantity,
-                    Purchase.warranty_end, Purchase.created_at)
-                    .where(Purchase.day <= now.date()).order_by(Purchase.customer_id, Purchase.id)):
+            for r in conn.execute(
+                select(
+                    Purchase.id,
+                    Purchase.customer_id,
+                    Purchase.day,
+                    Purchase.kind,
+                    Purchase.quantity,
+                    Purchase.warranty_end,
+                    Purchase.created_at,
+                )
+                .where(Purchase.day <= now.date())
+                .order_by(Purchase.customer_id, Purchase.id)
+            ):
                 purchases.setdefault(r.customer_id, []).append(
-                    Buy(r.id, r.day, r.kind, r.quantity, r.warranty_end, r.created_at))
-            people = {r.id: Person(r.id, r.role, r.department_id, r.display_name) for r in conn.execute(
-                select(User.id, User.role, User.department_id, User.display_name)
-                .where(User.active.is_(True)).order_by(User.id))}
+                    Buy(r.id, r.day, r.kind, r.quantity, r.warranty_end, r.created_at)
+                )
+            people = {
+                r.id: Person(r.id, r.role, r.department_id, r.display_name)
+                for r in conn.execute(
+                    select(User.id, User.role, User.department_id, User.display_name)
+                    .where(User.active.is_(True))
+                    .order_by(User.id)
+                )
+            }
         weights = dict(profile.satisfaction_weights)
-        levels = weights.get(scale.key) or tuple(0.5 ** i for i in range(len(scale.levels)))
+        levels = weights.get(scale.key) or tuple(0.5**i for i in range(len(scale.levels)))
         if len(levels) != len(scale.levels):
-            levels = tuple(0.5 ** i for i in range(len(scale.levels)))
+            levels = tuple(0.5**i for i in range(len(scale.levels)))
         message = Pick(_RESULTS, profile.message_results)
         results = {m.value: message for m in VisitMethod}
         results[VisitMethod.PHONE.value] = Pick(_RESULTS, profile.phone_results)
         results[VisitMethod.ON_SITE.value] = Pick(_RESULTS, profile.on_site_results)
         late_items = [(a, b) for a, b, _ in profile.late_workdays]
         return cls(
-            ctx=ctx, profile=profile, seed=seed, rules=rules, cal=cal, options=options, scale=scale,
-            independent=bool(get_value(ctx, INDEPENDENT_KEY, True)), scripts=scripts, today=today,
-            now=now, limit=limit, start=start, horizon=horizon, customers=customers, purchases=purchases,
-            people=people, days=Days(cal, start - 800, horizon + 500), staff=_staff(people),
-            planner=planning.TriggerPlanner(rules, cal), results=results,
-            levels=Pick(scale.levels, levels), late=Pick(late_items, [w for *_, w in profile.late_workdays]),
+            ctx=ctx,
+            profile=profile,
+            seed=seed,
+            rules=rules,
+            cal=cal,
+            options=options,
+            scale=scale,
+            independent=bool(get_value(ctx, INDEPENDENT_KEY, True)),
+            scripts=scripts,
+            today=today,
+            now=now,
+            limit=limit,
+            start=start,
+            horizon=horizon,
+            customers=customers,
+            purchases=purchases,
+            people=people,
+            days=Days(cal, start - 800, horizon + 500),
+            staff=_staff(people),
+            planner=planning.TriggerPlanner(rules, cal),
+            results=results,
+            levels=Pick(scale.levels, levels),
+            late=Pick(late_items, [w for *_, w in profile.late_workdays]),
             early=Pick(range(len(profile.early_workdays)), profile.early_workdays),
-            manual_types=Pick([VisitType(t) for t, _ in profile.manual_types], [w for _, w in profile.manual_types]),
-            manual_methods=Pick([VisitMethod(m) for m, _ in profile.manual_methods],
-                                 [w for _, w in profile.manual_methods]),
+            manual_types=Pick(
+                [VisitType(t) for t, _ in profile.manual_types], [w for _, w in profile.manual_types]
+            ),
+            manual_methods=Pick(
+                [VisitMethod(m) for m, _ in profile.manual_methods], [w for _, w in profile.manual_methods]
+            ),
             manual_rate=dict(profile.manual_per_year),
             stop_days={s: (a, b) for s, a, b in profile.stop_days},
-            technical_grades=frozenset(g.upper() for g in rules.technical_grades))
+            technical_grades=frozenset(g.upper() for g in rules.technical_grades),
+        )
 
     def assignee(self, who: Assignee, owner_id: int | None, department_id: int | None) -> int | None:
         """Who makes a planned visit (the rule's ``who``), as the catch-up resolves it."""

@@ -92,9 +92,14 @@ class VisitDemoResult:
 DEFAULT_PROFILE = VisitProfile()
 
 
-def generate_visits(ctx: ServiceContext, total: int, *, seed: int = 1,
-                    profile: VisitProfile = DEFAULT_PROFILE,
-                    progress: Callable[[float], None] | None = None) -> VisitDemoResult:
+def generate_visits(
+    ctx: ServiceContext,
+    total: int,
+    *,
+    seed: int = 1,
+    profile: VisitProfile = DEFAULT_PROFILE,
+    progress: Callable[[float], None] | None = None,
+) -> VisitDemoResult:
     """Write ``total`` visit plans with their records, follow-ups and reports over the office's customers
     (see the module docstring); deterministic for ``seed`` and ``ctx.clock()``. Refused when the office
     has visit plans or records already. Fewer plans are written only when the customers' rules cannot give
@@ -109,8 +114,10 @@ def generate_visits(ctx: ServiceContext, total: int, *, seed: int = 1,
         plans = int(conn.execute(select(func.count()).select_from(VisitPlan)).scalar() or 0)
         records = int(conn.execute(select(func.count()).select_from(VisitRecord)).scalar() or 0)
     if plans or records:
-        raise ServiceError(f"数据库中已有 {plans} 条回访计划、{records} 条回访记录，不能再生成演示回访数据。"
-                           "请在新建的数据库中生成。")
+        raise ServiceError(
+            f"数据库中已有 {plans} 条回访计划、{records} 条回访记录，不能再生成演示回访数据。"
+            "请在新建的数据库中生成。"
+        )
     world = World.load(ctx, profile, seed)
     if not world.customers:
         raise ValidationError(FieldError("visits", "回访数", "没有客户档案，无法生成回访"))
@@ -121,7 +128,9 @@ def generate_visits(ctx: ServiceContext, total: int, *, seed: int = 1,
     world.start = estimate_start(world, total)
     while True:
         notes = Notes(world.today - profile.min_history_days, total)
-        run_history(world, notes, progress=None if progress is None else (lambda done, n: progress(done / n / 2)))
+        run_history(
+            world, notes, progress=None if progress is None else (lambda done, n: progress(done / n / 2))
+        )
         cut = Cut.choose(world, notes, total)
         if world.start <= earliest or cut.day - world.start >= profile.warm_up_days // 2:
             break
@@ -133,8 +142,12 @@ def generate_visits(ctx: ServiceContext, total: int, *, seed: int = 1,
         try:
             with conn.begin():  # all or nothing: plans, records, reports, counters and the audit row
                 writer.conn = conn
-                run_history(world, writer, stop_after=cut.customers,
-                     progress=None if progress is None else (lambda done, n: progress(0.5 + done / n / 2)))
+                run_history(
+                    world,
+                    writer,
+                    stop_after=cut.customers,
+                    progress=None if progress is None else (lambda done, n: progress(0.5 + done / n / 2)),
+                )
                 writer.flush()
                 reports = writer.write_reports()
                 writer.write_counters()
@@ -144,19 +157,37 @@ def generate_visits(ctx: ServiceContext, total: int, *, seed: int = 1,
                 _sync_sequences(conn)
         finally:
             _set_cache(conn, previous_cache)  # the pooled connection gives the memory back
-    return VisitDemoResult(writer.plans, writer.records, reports, writer.overdue,
-                           date.fromordinal(cut.day) if writer.plans else None, cut.customers,
-                           time.perf_counter() - started)
+    return VisitDemoResult(
+        writer.plans,
+        writer.records,
+        reports,
+        writer.overdue,
+        date.fromordinal(cut.day) if writer.plans else None,
+        cut.customers,
+        time.perf_counter() - started,
+    )
 
 
 def _audit_row(ctx: ServiceContext, writer: Writer, since: date, reports: int, seed: int) -> dict[str, Any]:
     """One audit row for the whole history, as the customer generator writes one per batch."""
-    counts = {"回访计划": writer.plans, "回访记录": writer.records, "回访报告": reports, "逾期": writer.overdue}
+    counts = {
+        "回访计划": writer.plans,
+        "回访记录": writer.records,
+        "回访报告": reports,
+        "逾期": writer.overdue,
+    }
     span = f"{since:%Y-%m-%d}–{ctx.today() + timedelta(days=writer.w.profile.ahead_days):%Y-%m-%d}"
     return {
-        "at": ctx.now(), "user_id": ctx.user.id or None, "username": ctx.user.username,
-        "action": VISIT_DEMO_ACTION, "entity": "visit_plan", "entity_id": None, "label": span, "old": None,
-        "new": json.dumps(counts, ensure_ascii=False, sort_keys=True), "note": f"演示数据（种子 {seed}）",
+        "at": ctx.now(),
+        "user_id": ctx.user.id or None,
+        "username": ctx.user.username,
+        "action": VISIT_DEMO_ACTION,
+        "entity": "visit_plan",
+        "entity_id": None,
+        "label": span,
+        "old": None,
+        "new": json.dumps(counts, ensure_ascii=False, sort_keys=True),
+        "note": f"演示数据（种子 {seed}）",
     }
 
 
@@ -176,8 +207,12 @@ def _sync_sequences(conn: Connection) -> None:
     if conn.dialect.name != "postgresql":
         return
     for table in ("visit_plan", "visit_record", "visit_report"):
-        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                          f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"))
+        conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+            )
+        )
 
 
 __all__ = ["VISIT_DEMO_ACTION", "VisitDemoResult", "VisitProfile", "generate_visits"]

@@ -39,7 +39,13 @@ from huifang_desktop.domain.stats import (
     monthly_ledger_missing,
 )
 
-PLAN, RECORD, CUSTOMER, ENTRY, REPORT = "visit_plan", "visit_record", "customer", "assessment_entry", "visit_report"
+PLAN, RECORD, CUSTOMER, ENTRY, REPORT = (
+    "visit_plan",
+    "visit_record",
+    "customer",
+    "assessment_entry",
+    "visit_report",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +157,13 @@ def _missed_plan(p: PlanFact, kind: EventKind, rules: AssessmentRules, today: da
     return ChargedEvent(kind, owner, closes, PLAN, p.plan_id, p.subject, detail)
 
 
-def charge_events(facts: MonthFacts, rules: AssessmentRules, *, report_due: Callable[[date], date] | None = None,
-                  deadline: date | None = None) -> tuple[ChargedEvent, ...]:
+def charge_events(
+    facts: MonthFacts,
+    rules: AssessmentRules,
+    *,
+    report_due: Callable[[date], date] | None = None,
+    deadline: date | None = None,
+) -> tuple[ChargedEvent, ...]:
     """Every charged event of the month, priced (:func:`price`); kinds the table disables are left out.
 
     * 3.1/3.2/3.5: a plan of a delivery (1–5-day 到货回访), routine or end-customer rule not done by its due day
@@ -184,28 +195,64 @@ def charge_events(facts: MonthFacts, rules: AssessmentRules, *, report_due: Call
         if t.answered_at is None and facts.now <= limit:
             continue
         late = "仍未回传" if t.answered_at is None else f"{t.answered_at:%Y-%m-%d %H:%M} 才回传"
-        out.append(ChargedEvent(EventKind.PROBLEM_NOT_PASSED, t.visitor_id, limit.date(), RECORD, t.record_id,
-                                t.subject, f"回访信息应于 {limit:%Y-%m-%d %H:%M} 前回传，{late}"))
+        out.append(
+            ChargedEvent(
+                EventKind.PROBLEM_NOT_PASSED,
+                t.visitor_id,
+                limit.date(),
+                RECORD,
+                t.record_id,
+                t.subject,
+                f"回访信息应于 {limit:%Y-%m-%d %H:%M} 前回传，{late}",
+            )
+        )
     window = ledger_window(rules)
     for c in facts.ledger:
         closes = c.first_purchase + timedelta(days=window)
         if c.owner_id is None or c.complete or not month.start <= closes <= month.end or today <= closes:
             continue
-        out.append(ChargedEvent(EventKind.END_CUSTOMER_LEDGER, c.owner_id, closes, CUSTOMER, c.customer_id,
-                                c.subject, f"{c.first_purchase:%Y-%m-%d} 购车，{window} 天内终端客户信息台帐"
-                                           "未建全（联系人、电话）"))
+        out.append(
+            ChargedEvent(
+                EventKind.END_CUSTOMER_LEDGER,
+                c.owner_id,
+                closes,
+                CUSTOMER,
+                c.customer_id,
+                c.subject,
+                f"{c.first_purchase:%Y-%m-%d} 购车，{window} 天内终端客户信息台帐未建全（联系人、电话）",
+            )
+        )
     if report_due is not None:
         for uid, days in facts.visit_days.items():
             mine = facts.reports.get(uid, ())
             for d in days_without_timely_report(days, mine, today=today, due_of=report_due):
-                out.append(ChargedEvent(EventKind.LEDGER_NOT_KEPT, uid, d, REPORT, None, "",
-                                        f"{d:%Y-%m-%d} 的回访未按时记入回访报告表"))
+                out.append(
+                    ChargedEvent(
+                        EventKind.LEDGER_NOT_KEPT,
+                        uid,
+                        d,
+                        REPORT,
+                        None,
+                        "",
+                        f"{d:%Y-%m-%d} 的回访未按时记入回访报告表",
+                    )
+                )
             if deadline is not None and monthly_ledger_missing(days, mine, deadline, today):
-                out.append(ChargedEvent(EventKind.MONTHLY_LEDGER_MISSING, uid, deadline, REPORT, None, "",
-                                        f"{month.label}的回访台账未于 {deadline:%Y-%m-%d} 前上交"))
+                out.append(
+                    ChargedEvent(
+                        EventKind.MONTHLY_LEDGER_MISSING,
+                        uid,
+                        deadline,
+                        REPORT,
+                        None,
+                        "",
+                        f"{month.label}的回访台账未于 {deadline:%Y-%m-%d} 前上交",
+                    )
+                )
     for e in facts.entries:
-        out.append(ChargedEvent(e.kind, e.clerk_id, e.day, ENTRY, e.entry_id, e.label, e.reason, e.amount,
-                                e.points))
+        out.append(
+            ChargedEvent(e.kind, e.clerk_id, e.day, ENTRY, e.entry_id, e.label, e.reason, e.amount, e.points)
+        )
     return price(out, rules)
 
 
@@ -213,8 +260,17 @@ def price(events: Iterable[ChargedEvent], rules: AssessmentRules) -> tuple[Charg
     """Each ruled event at its rule's amount and points, a repeat of the same kind by the same person within
     the month at :meth:`AssessmentRules.multiplier` times that (in day order); graded entries and
     adjustments keep their own amounts. Events of a disabled rule are dropped. Sorted by person, kind, day."""
-    ordered = sorted(events, key=lambda e: (e.owner_id, list(EventKind).index(e.kind), e.day, e.source,
-                                             e.source_id or 0, e.subject))
+    ordered = sorted(
+        events,
+        key=lambda e: (
+            e.owner_id,
+            list(EventKind).index(e.kind),
+            e.day,
+            e.source,
+            e.source_id or 0,
+            e.subject,
+        ),
+    )
     seen: dict[tuple[int, EventKind], int] = {}
     out = []
     for e in ordered:
@@ -241,8 +297,13 @@ class Person:
     active: bool = True
 
 
-def assess_events(month: Period, people: Iterable[Person], events: Iterable[ChargedEvent], rules: AssessmentRules,
-                  computed_at: datetime) -> Assessment:
+def assess_events(
+    month: Period,
+    people: Iterable[Person],
+    events: Iterable[ChargedEvent],
+    rules: AssessmentRules,
+    computed_at: datetime,
+) -> Assessment:
     """The month's assessment from its charged events: a line per kind for each person (active, or with
     events; in the order given), counts and sums of the events' amounts and points; the events kept."""
     if month.kind is not PeriodKind.MONTH:
@@ -261,8 +322,11 @@ def assess_events(month: Period, people: Iterable[Person], events: Iterable[Char
         lines = []
         for kind in EventKind:
             of_kind = [e for e in mine if e.kind is kind]
-            lines.append(AssessmentLine(kind, len(of_kind), sum(e.amount for e in of_kind),
-                                        sum(e.points for e in of_kind)))
+            lines.append(
+                AssessmentLine(
+                    kind, len(of_kind), sum(e.amount for e in of_kind), sum(e.points for e in of_kind)
+                )
+            )
         clerks.append(ClerkAssessment(person.user_id, person.name, person.department, tuple(lines)))
     kept = tuple(e for e in evs if e.owner_id in listed)
     return Assessment(month.key, tuple(clerks), rules, computed_at, kept)
@@ -273,6 +337,23 @@ def next_month(month: Period) -> Period:
     return month_period(nxt.year, nxt.month)
 
 
-__all__ = ["CUSTOMER", "ENTRY", "PLAN", "RECORD", "REPORT", "EntryFact", "LedgerFact", "MonthFacts", "Person",
-           "PlanFact", "TransferFact", "assess_events", "assessed_rule_keys", "charge_events", "ledger_window",
-           "next_month", "plan_kind", "price"]
+__all__ = [
+    "CUSTOMER",
+    "ENTRY",
+    "PLAN",
+    "RECORD",
+    "REPORT",
+    "EntryFact",
+    "LedgerFact",
+    "MonthFacts",
+    "Person",
+    "PlanFact",
+    "TransferFact",
+    "assess_events",
+    "assessed_rule_keys",
+    "charge_events",
+    "ledger_window",
+    "next_month",
+    "plan_kind",
+    "price",
+]

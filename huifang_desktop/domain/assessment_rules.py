@@ -106,8 +106,11 @@ class AssessmentRule:
         label = EventKind(self.kind).value
         _count(self.amount, "amount", f"{label}：金额", errors)
         _count(self.points, "points", f"{label}：绩效分", errors)
-        if isinstance(self.repeat_multiplier, bool) or not isinstance(self.repeat_multiplier, int) \
-                or self.repeat_multiplier < 1:
+        if (
+            isinstance(self.repeat_multiplier, bool)
+            or not isinstance(self.repeat_multiplier, int)
+            or self.repeat_multiplier < 1
+        ):
             errors.append(FieldError("repeat_multiplier", f"{label}：重复倍数", "应为不小于 1 的整数"))
         if not isinstance(self.enabled, bool):
             errors.append(FieldError("enabled", f"{label}：启用", "应为是或否"))
@@ -133,12 +136,18 @@ class AssessmentRule:
         return self.amount * factor, self.points * factor
 
     def to_dict(self) -> dict[str, Any]:
-        return {"amount": self.amount, "points": self.points, "repeat_multiplier": self.repeat_multiplier,
-                "enabled": self.enabled, "window": self.days}
+        return {
+            "amount": self.amount,
+            "points": self.points,
+            "repeat_multiplier": self.repeat_multiplier,
+            "enabled": self.enabled,
+            "window": self.days,
+        }
 
 
 DEFAULT_ASSESSMENT_RULES: tuple[AssessmentRule, ...] = tuple(
-    AssessmentRule(kind, enabled=kind in RULE_BOOK_KINDS) for kind in RULED_KINDS)
+    AssessmentRule(kind, enabled=kind in RULE_BOOK_KINDS) for kind in RULED_KINDS
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,15 +174,27 @@ class GradedKind:
             raise ValidationError(errors)
 
     def check_amount(self, amount: int) -> int:
-        if isinstance(amount, bool) or not isinstance(amount, int) or not self.min_amount <= amount <= self.max_amount:
-            span = f"{self.min_amount}" if self.min_amount == self.max_amount else \
-                f"{self.min_amount}–{self.max_amount}"
+        if (
+            isinstance(amount, bool)
+            or not isinstance(amount, int)
+            or not self.min_amount <= amount <= self.max_amount
+        ):
+            span = (
+                f"{self.min_amount}"
+                if self.min_amount == self.max_amount
+                else f"{self.min_amount}–{self.max_amount}"
+            )
             raise ValidationError(FieldError("amount", "金额", f"“{self.label}”的金额应为 {span} 元"))
         return amount
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "label": self.label, "min_amount": self.min_amount,
-                "max_amount": self.max_amount, "points": self.points}
+        return {
+            "key": self.key,
+            "label": self.label,
+            "min_amount": self.min_amount,
+            "max_amount": self.max_amount,
+            "points": self.points,
+        }
 
 
 DEFAULT_GRADED: tuple[GradedKind, ...] = (  # 002 制度9 七、客户投诉处罚与处分 (一)–(四)
@@ -197,7 +218,11 @@ class AssessmentRules:
     rules: tuple[AssessmentRule, ...] = DEFAULT_ASSESSMENT_RULES
     routine_rule_keys: tuple[str, ...] = ("routine", "technical")
     delivery_rule_keys: tuple[str, ...] = ("delivery_arrival",)
-    end_customer_rule_keys: tuple[str, ...] = ("end_customer_monthly", "end_customer_quarterly", "end_customer_few")
+    end_customer_rule_keys: tuple[str, ...] = (
+        "end_customer_monthly",
+        "end_customer_quarterly",
+        "end_customer_few",
+    )
     monthly_due_day: int = 10
     assessed_roles: tuple[str, ...] = ("clerk",)
     repeats_double: bool = False
@@ -210,8 +235,11 @@ class AssessmentRules:
             errors.append(FieldError("rules", "考核规则", f"“{kind.value}”重复"))
         for kind in sorted({k for k in kinds if not k.ruled}):
             errors.append(FieldError("rules", "考核规则", f"“{kind.value}”按登记金额计，不设规则"))
-        if isinstance(self.monthly_due_day, bool) or not isinstance(self.monthly_due_day, int) \
-                or not 1 <= self.monthly_due_day <= 28:
+        if (
+            isinstance(self.monthly_due_day, bool)
+            or not isinstance(self.monthly_due_day, int)
+            or not 1 <= self.monthly_due_day <= 28
+        ):
             errors.append(FieldError("monthly_due_day", "月度台账上交期限", "应为 1–28 日"))
         if not self.assessed_roles:
             errors.append(FieldError("assessed_roles", "考核对象", "至少需要一个角色"))
@@ -249,14 +277,16 @@ class AssessmentRules:
         return replace(self, rules=tuple(ordered))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rules": {EventKind(r.kind).key: r.to_dict() for r in self.rules},
-                "routine_rule_keys": list(self.routine_rule_keys),
-                "delivery_rule_keys": list(self.delivery_rule_keys),
-                "end_customer_rule_keys": list(self.end_customer_rule_keys),
-                "monthly_due_day": self.monthly_due_day,
-                "assessed_roles": list(self.assessed_roles),
-                "repeats_double": self.repeats_double,
-                "graded": [g.to_dict() for g in self.graded]}
+        return {
+            "rules": {EventKind(r.kind).key: r.to_dict() for r in self.rules},
+            "routine_rule_keys": list(self.routine_rule_keys),
+            "delivery_rule_keys": list(self.delivery_rule_keys),
+            "end_customer_rule_keys": list(self.end_customer_rule_keys),
+            "monthly_due_day": self.monthly_due_day,
+            "assessed_roles": list(self.assessed_roles),
+            "repeats_double": self.repeats_double,
+            "graded": [g.to_dict() for g in self.graded],
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AssessmentRules:
@@ -277,24 +307,37 @@ class AssessmentRules:
                     raise ValidationError(FieldError("rules", "考核规则", f"“{kind.value}”格式不对"))
                 base = d.rule(kind)
                 given[kind] = AssessmentRule(
-                    kind, amount=spec.get("amount", base.amount), points=spec.get("points", base.points),
+                    kind,
+                    amount=spec.get("amount", base.amount),
+                    points=spec.get("points", base.points),
                     repeat_multiplier=spec.get("repeat_multiplier", base.repeat_multiplier),
-                    enabled=spec.get("enabled", base.enabled), window=spec.get("window", base.window))
+                    enabled=spec.get("enabled", base.enabled),
+                    window=spec.get("window", base.window),
+                )
             rules = tuple(given.get(k, d.rule(k)) for k in RULED_KINDS)
         graded = d.graded
         if "graded" in data:
             raw_graded = data["graded"]
             if not isinstance(raw_graded, list | tuple):
                 raise ValidationError(FieldError("graded", "登记考核项目", "格式不对"))
-            graded = tuple(GradedKind(str(g.get("key", "")), str(g.get("label", "")), g.get("min_amount", 0),
-                                      g.get("max_amount", 0), g.get("points", 0)) for g in raw_graded
-                           if isinstance(g, Mapping))
+            graded = tuple(
+                GradedKind(
+                    str(g.get("key", "")),
+                    str(g.get("label", "")),
+                    g.get("min_amount", 0),
+                    g.get("max_amount", 0),
+                    g.get("points", 0),
+                )
+                for g in raw_graded
+                if isinstance(g, Mapping)
+            )
         return cls(
             rules=rules,
             routine_rule_keys=tuple(str(k) for k in data.get("routine_rule_keys", d.routine_rule_keys)),
             delivery_rule_keys=tuple(str(k) for k in data.get("delivery_rule_keys", d.delivery_rule_keys)),
-            end_customer_rule_keys=tuple(str(k) for k in data.get("end_customer_rule_keys",
-                                                                  d.end_customer_rule_keys)),
+            end_customer_rule_keys=tuple(
+                str(k) for k in data.get("end_customer_rule_keys", d.end_customer_rule_keys)
+            ),
             monthly_due_day=data.get("monthly_due_day", d.monthly_due_day),
             assessed_roles=tuple(str(k) for k in data.get("assessed_roles", d.assessed_roles)),
             repeats_double=bool(data.get("repeats_double", d.repeats_double)),
@@ -302,5 +345,14 @@ class AssessmentRules:
         )
 
 
-__all__ = ["DEFAULT_ASSESSMENT_RULES", "DEFAULT_GRADED", "RULED_KINDS", "RULE_BOOK_KINDS", "WINDOW_SPECS",
-           "AssessmentRule", "AssessmentRules", "EventKind", "GradedKind"]
+__all__ = [
+    "DEFAULT_ASSESSMENT_RULES",
+    "DEFAULT_GRADED",
+    "RULED_KINDS",
+    "RULE_BOOK_KINDS",
+    "WINDOW_SPECS",
+    "AssessmentRule",
+    "AssessmentRules",
+    "EventKind",
+    "GradedKind",
+]

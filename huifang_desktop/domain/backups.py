@@ -42,8 +42,11 @@ class RotationPolicy:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RotationPolicy:
         d = cls()
-        return cls(int(data.get("daily", d.daily)), int(data.get("weekly", d.weekly)),
-                   int(data.get("monthly", d.monthly)))
+        return cls(
+            int(data.get("daily", d.daily)),
+            int(data.get("weekly", d.weekly)),
+            int(data.get("monthly", d.monthly)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,13 +91,17 @@ def pre_migrate_to_keep(backups: Iterable[BackupName], limit: int = PRE_MIGRATE_
     return {b.name for b in sorted(newest.values(), key=lambda b: b.at, reverse=True)[:limit]}
 
 
-def to_keep(backups: Iterable[BackupName], now: datetime, policy: RotationPolicy = RotationPolicy()
-            ) -> set[str]:
+def to_keep(
+    backups: Iterable[BackupName], now: datetime, policy: RotationPolicy = RotationPolicy()
+) -> set[str]:
     """Names of the backups rotation keeps; the rest may be deleted."""
     items = sorted(backups, key=lambda b: b.at, reverse=True)
     keep = pre_migrate_to_keep(items)
-    keep.update(b.name for b in items if is_protected(b.reason)
-                or (now - b.at < timedelta(days=1) and not is_pre_migrate(b.reason)))
+    keep.update(
+        b.name
+        for b in items
+        if is_protected(b.reason) or (now - b.at < timedelta(days=1) and not is_pre_migrate(b.reason))
+    )
     buckets: dict[tuple[str, object], str] = {}
     for b in items:  # newest first: the first seen in a bucket is its newest
         day = b.at.date()

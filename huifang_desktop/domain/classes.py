@@ -56,8 +56,10 @@ def volume_windows(today: date, policy: ClassPolicy) -> tuple[tuple[date, date],
     (and value) is the largest sum over them. Rolling: the last ``window_days`` days. Calendar year: the
     previous complete calendar year and this year up to ``today``."""
     if policy.period == PERIOD_CALENDAR:
-        return ((date(today.year - 2, 12, 31), date(today.year - 1, 12, 31)),
-                (date(today.year - 1, 12, 31), today))
+        return (
+            (date(today.year - 2, 12, 31), date(today.year - 1, 12, 31)),
+            (date(today.year - 1, 12, 31), today),
+        )
     return ((today - timedelta(days=policy.window_days), today),)
 
 
@@ -87,8 +89,15 @@ def shown_volume(volume: int, today: date, imported: Imported | None) -> int:
     return volume
 
 
-def decide_class(volume: int | Decimal, value: Decimal, cutoff: Decimal | None, policy: ClassPolicy, *,
-                 today: date, imported: Imported | None = None) -> str:
+def decide_class(
+    volume: int | Decimal,
+    value: Decimal,
+    cutoff: Decimal | None,
+    policy: ClassPolicy,
+    *,
+    today: date,
+    imported: Imported | None = None,
+) -> str:
     """The class the figures give on ``today`` (not minding a pin: the caller skips pinned customers)."""
     if policy.scheme == SCHEME_VIP:
         computed = grade_vip(value, cutoff)
@@ -133,8 +142,25 @@ def month_key(day: date) -> str:
 
 
 __all__ = [
-    "IMPORTED_CLASS_MONTHS", "PERIOD_CALENDAR", "PERIOD_ROLLING", "SCHEME_ABCD", "SCHEME_VIP", "SOURCE_AUTO",
-    "SOURCE_IMPORT", "SOURCE_PIN", "SOURCE_START", "SOURCE_UNPIN", "ClassChange", "ClassPolicy", "Imported",
-    "better", "cadence_start", "decide_class", "imported_class_applies", "month_key", "shown_volume",
-    "vip_cutoff_of", "volume_windows",
+    "IMPORTED_CLASS_MONTHS",
+    "PERIOD_CALENDAR",
+    "PERIOD_ROLLING",
+    "SCHEME_ABCD",
+    "SCHEME_VIP",
+    "SOURCE_AUTO",
+    "SOURCE_IMPORT",
+    "SOURCE_PIN",
+    "SOURCE_START",
+    "SOURCE_UNPIN",
+    "ClassChange",
+    "ClassPolicy",
+    "Imported",
+    "better",
+    "cadence_start",
+    "decide_class",
+    "imported_class_applies",
+    "month_key",
+    "shown_volume",
+    "vip_cutoff_of",
+    "volume_windows",
 ]

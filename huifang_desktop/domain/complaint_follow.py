@@ -41,9 +41,13 @@ class Recipient(StrEnum):
         return _RECIPIENT_LABELS[self]
 
 
-_RECIPIENT_LABELS = {Recipient.HANDLER: "负责人", Recipient.DEPARTMENT_HEAD: "责任部门主管",
-                     Recipient.NEXT_LEVEL: "上一级", Recipient.MANAGER: "公司经理",
-                     Recipient.FIRST_RESPONDER: "首问责任人"}
+_RECIPIENT_LABELS = {
+    Recipient.HANDLER: "负责人",
+    Recipient.DEPARTMENT_HEAD: "责任部门主管",
+    Recipient.NEXT_LEVEL: "上一级",
+    Recipient.MANAGER: "公司经理",
+    Recipient.FIRST_RESPONDER: "首问责任人",
+}
 
 
 class NoticeKind(StrEnum):
@@ -74,8 +78,14 @@ class InquiryState(StrEnum):
 
 # Steps of a case reported back to the 首问责任人 (event actions of the complaint services → feedback text).
 FEEDBACK_STEPS: Mapping[str, str] = {
-    "受理": "已受理", "转交": "已转交", "办结转回访": "已处理完毕，待结案回访", "答复客户": "已答复客户",
-    "答复": "已答复", "结案回访": "已结案回访", "回访不满意退回": "回访不满意，退回处理", "关闭": "已关闭",
+    "受理": "已受理",
+    "转交": "已转交",
+    "办结转回访": "已处理完毕，待结案回访",
+    "答复客户": "已答复客户",
+    "答复": "已答复",
+    "结案回访": "已结案回访",
+    "回访不满意退回": "回访不满意，退回处理",
+    "关闭": "已关闭",
     "撤销": "已撤销",
 }
 
@@ -89,8 +99,11 @@ class ChaseRung:
     kind: NoticeKind = NoticeKind.CHASE
 
     def to_dict(self) -> dict[str, Any]:
-        return {"after_workdays": self.after_workdays, "notify": [str(r) for r in self.notify],
-                "kind": str(self.kind)}
+        return {
+            "after_workdays": self.after_workdays,
+            "notify": [str(r) for r in self.notify],
+            "kind": str(self.kind),
+        }
 
     @classmethod
     def from_dict(cls, data: Any) -> ChaseRung:
@@ -125,8 +138,11 @@ class FollowPolicy:
     inquiry_open_workdays: int = 3  # an open case this many working days past its 处理期限 needs a 查办
 
     def to_dict(self) -> dict[str, Any]:
-        return {"feedback_hours": self.feedback_hours, "ladder": [r.to_dict() for r in self.ladder],
-                "inquiry_open_workdays": self.inquiry_open_workdays}
+        return {
+            "feedback_hours": self.feedback_hours,
+            "ladder": [r.to_dict() for r in self.ladder],
+            "inquiry_open_workdays": self.inquiry_open_workdays,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FollowPolicy:
@@ -150,14 +166,18 @@ class FollowPolicy:
                 ladder = tuple(sorted((ChaseRung.from_dict(r) for r in raw), key=lambda r: r.after_workdays))
             except (TypeError, ValueError):
                 errors.append(FieldError("ladder", "催办规则", "每一级须有逾期工作日数（≥0）和通知对象"))
-        policy = cls(count("feedback_hours", "首问反馈时限（小时）", d.feedback_hours), ladder,
-                     count("inquiry_open_workdays", "逾期未办查办天数（工作日）", d.inquiry_open_workdays))
+        policy = cls(
+            count("feedback_hours", "首问反馈时限（小时）", d.feedback_hours),
+            ladder,
+            count("inquiry_open_workdays", "逾期未办查办天数（工作日）", d.inquiry_open_workdays),
+        )
         if errors:
             raise ValidationError(errors)
         return policy
 
 
 # --------------------------------------------------------------------------------------- 首问责任人
+
 
 def feedback_due(step_at: datetime, policy: FollowPolicy) -> datetime:
     """By when the 首问责任人 must have heard of a step made at ``step_at``."""
@@ -171,11 +191,11 @@ def feedback_text(action: str) -> str | None:
 
 def needs_feedback(action: str, actor_id: int | None, first_responder_id: int | None) -> bool:
     """A reported step, and the 首问责任人 is someone other than who made it (nobody tells himself)."""
-    return (first_responder_id is not None and action in FEEDBACK_STEPS
-            and actor_id != first_responder_id)
+    return first_responder_id is not None and action in FEEDBACK_STEPS and actor_id != first_responder_id
 
 
 # --------------------------------------------------------------------------------------- 催办 ladder
+
 
 def overdue_workdays(deadline: datetime, now: datetime, cal: WorkCalendar) -> int:
     """Whole working days ``now`` is past ``deadline`` (0 on the day it went overdue); -1 when not overdue."""
@@ -197,14 +217,25 @@ def rungs_due(ladder: Sequence[ChaseRung], sent: int, late_workdays: int) -> lis
 
 # --------------------------------------------------------------------------------------- 查办
 
-def lateness(kind: str, state: str, deadline: datetime | None, handling_due: datetime | None,
-             closed_at: datetime | None, now: datetime) -> Lateness:
+
+def lateness(
+    kind: str,
+    state: str,
+    deadline: datetime | None,
+    handling_due: datetime | None,
+    closed_at: datetime | None,
+    now: datetime,
+) -> Lateness:
     """是否逾期: closed after its 处理期限 → 逾期办结; open past its current deadline → 逾期未办; else 否.
     Withdrawn cases and 咨询/建议 are never 逾期办结."""
     st = ComplaintState(state)
     if st is ComplaintState.CLOSED:
-        late = (kind == MessageKind.COMPLAINT.value and closed_at is not None and handling_due is not None
-                and closed_at > handling_due)
+        late = (
+            kind == MessageKind.COMPLAINT.value
+            and closed_at is not None
+            and handling_due is not None
+            and closed_at > handling_due
+        )
         return Lateness.CLOSED_LATE if late else Lateness.NONE
     return Lateness.OPEN_LATE if is_overdue(st, deadline, now) else Lateness.NONE
 
@@ -219,8 +250,15 @@ def inquiry_cutoff(now: datetime, policy: FollowPolicy, cal: WorkCalendar) -> da
     return datetime.combine(day, now.time())
 
 
-def needs_inquiry(kind: str, state: str, handling_due: datetime | None, closed_at: datetime | None,
-                  now: datetime, policy: FollowPolicy, cal: WorkCalendar) -> bool:
+def needs_inquiry(
+    kind: str,
+    state: str,
+    handling_due: datetime | None,
+    closed_at: datetime | None,
+    now: datetime,
+    policy: FollowPolicy,
+    cal: WorkCalendar,
+) -> bool:
     """A complaint closed after its 处理期限, or still open N working days past it (002 制度3 第十三条)."""
     if kind != MessageKind.COMPLAINT.value or handling_due is None:
         return False

@@ -24,7 +24,7 @@ from huifang_desktop.domain.complaints import _phone_key as phone_key
 
 
 def _ngrams(text: str, n: int) -> frozenset[str]:
-    return frozenset(text[i:i + n] for i in range(len(text) - n + 1))
+    return frozenset(text[i : i + n] for i in range(len(text) - n + 1))
 
 
 def wording_similarity(a: str, b: str) -> float:
@@ -52,8 +52,9 @@ class RepeatMatch:
     same_phone: bool
 
 
-def repeat_match(candidate: RepeatCandidate, existing: ExistingComplaint, policy: ComplaintPolicy,
-                 now: datetime | date) -> RepeatMatch | None:
+def repeat_match(
+    candidate: RepeatCandidate, existing: ExistingComplaint, policy: ComplaintPolicy, now: datetime | date
+) -> RepeatMatch | None:
     """A match when ``existing`` has the same customer or phone, was received within the repeat window (or is
     still open) and its wording scores at least ``policy.repeat_similarity``."""
     today = now.date() if isinstance(now, datetime) else now
@@ -71,8 +72,12 @@ def repeat_match(candidate: RepeatCandidate, existing: ExistingComplaint, policy
     return RepeatMatch(existing, score, same_customer, same_phone)
 
 
-def repeat_matches(candidate: RepeatCandidate, existing: Iterable[ExistingComplaint], policy: ComplaintPolicy,
-                   now: datetime | date) -> list[RepeatMatch]:
+def repeat_matches(
+    candidate: RepeatCandidate,
+    existing: Iterable[ExistingComplaint],
+    policy: ComplaintPolicy,
+    now: datetime | date,
+) -> list[RepeatMatch]:
     """The likely repeats, best score first (then the most recent)."""
     hits = [m for e in existing if (m := repeat_match(candidate, e, policy, now)) is not None]
     return sorted(hits, key=lambda m: (-m.score, -m.existing.received_on.toordinal()))

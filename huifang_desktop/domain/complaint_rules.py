@@ -49,8 +49,11 @@ class UrgentTimings:
     report_back_hours: int = 2  # the department reports back after finishing
 
     def to_dict(self) -> dict[str, int]:
-        return {"report_hours": self.report_hours, "dispatch_hours": self.dispatch_hours,
-                "report_back_hours": self.report_back_hours}
+        return {
+            "report_hours": self.report_hours,
+            "dispatch_hours": self.dispatch_hours,
+            "report_back_hours": self.report_back_hours,
+        }
 
 
 DEFAULT_SIGN_ROLES: BySeverity[Role] = BySeverity(Role.SUPERVISOR, Role.SUPERVISOR, Role.MANAGER)
@@ -103,16 +106,21 @@ class ComplaintRules:
 
         rules = cls(
             sign_roles=take("sign_roles", "核决权限", roles, d.sign_roles),
-            independent_closing_visit=take("independent_closing_visit", "结案回访由他人验证", _bool,
-                                           d.independent_closing_visit),
-            verifier_role=take("verifier_role", "验证回访人级别",
-                               lambda v: _business_role(v) if v else None, d.verifier_role),
-            satisfying_reply_workdays=take("satisfying_reply_workdays", "满意答复期限", _count,
-                                           d.satisfying_reply_workdays),
-            consultation_workhours=take("consultation_workhours", "咨询答复工作小时", _count,
-                                        d.consultation_workhours),
-            workday_start=take("workday_start", "上班时间", lambda v: time.fromisoformat(str(v)),
-                               d.workday_start),
+            independent_closing_visit=take(
+                "independent_closing_visit", "结案回访由他人验证", _bool, d.independent_closing_visit
+            ),
+            verifier_role=take(
+                "verifier_role", "验证回访人级别", lambda v: _business_role(v) if v else None, d.verifier_role
+            ),
+            satisfying_reply_workdays=take(
+                "satisfying_reply_workdays", "满意答复期限", _count, d.satisfying_reply_workdays
+            ),
+            consultation_workhours=take(
+                "consultation_workhours", "咨询答复工作小时", _count, d.consultation_workhours
+            ),
+            workday_start=take(
+                "workday_start", "上班时间", lambda v: time.fromisoformat(str(v)), d.workday_start
+            ),
             origin_days=take("origin_days", "按客户来源的处理期限", _origin_days, d.origin_days),
             urgent=take("urgent", "紧急事项时限", _urgent, d.urgent),
         )
@@ -155,12 +163,15 @@ def _urgent(value: Any) -> UrgentTimings | None:
     if not isinstance(value, Mapping):
         raise TypeError(value)
     d = UrgentTimings()
-    return UrgentTimings(_count(value.get("report_hours", d.report_hours)),
-                         _count(value.get("dispatch_hours", d.dispatch_hours)),
-                         _count(value.get("report_back_hours", d.report_back_hours)))
+    return UrgentTimings(
+        _count(value.get("report_hours", d.report_hours)),
+        _count(value.get("dispatch_hours", d.dispatch_hours)),
+        _count(value.get("report_back_hours", d.report_back_hours)),
+    )
 
 
 # ------------------------------------------------------------------------------ authority levels
+
 
 def sign_level(severity: Severity | str, rules: ComplaintRules) -> Role:
     """The level that must sign the complaint file of ``severity`` (核决权限)."""
@@ -172,12 +183,12 @@ def sign_refusal(actor: Role, severity: Severity | str, rules: ComplaintRules) -
     required = sign_level(severity, rules)
     if reaches_level(actor, required):
         return ""
-    return (f"{Severity(severity)}投诉须由{required.label}或更高级别签字（核决权限），"
-            f"{actor.label}不能签署")
+    return f"{Severity(severity)}投诉须由{required.label}或更高级别签字（核决权限），{actor.label}不能签署"
 
 
-def signature_boxes(severity: Severity | str, rules: ComplaintRules, signed_role: Role | None = None
-                    ) -> tuple[str, ...]:
+def signature_boxes(
+    severity: Severity | str, rules: ComplaintRules, signed_role: Role | None = None
+) -> tuple[str, ...]:
     """The signature boxes of the printed 投诉处理表: the handler, the level that must sign, and the signer's
     level when somebody higher signed."""
     boxes = [SIGN_LABELS[Role.CLERK], SIGN_LABELS[sign_level(severity, rules)]]
@@ -187,6 +198,7 @@ def signature_boxes(severity: Severity | str, rules: ComplaintRules, signed_role
 
 
 # ------------------------------------------------------------------------- independent verification
+
 
 def verifier_levels(closing_level: Role, rules: ComplaintRules) -> tuple[Role, ...]:
     """The levels asked, in order, for the person who makes the closing visit: the configured verifier role
@@ -198,9 +210,14 @@ def verifier_levels(closing_level: Role, rules: ComplaintRules) -> tuple[Role, .
     return tuple(out)
 
 
-def pick_verifier(people_by_level: Mapping[Role, Sequence[tuple[int, int | None]]], handler_id: int | None,
-                  closing_level: Role, department_id: int | None, rules: ComplaintRules,
-                  prefer: Sequence[int | None] = ()) -> int | None:
+def pick_verifier(
+    people_by_level: Mapping[Role, Sequence[tuple[int, int | None]]],
+    handler_id: int | None,
+    closing_level: Role,
+    department_id: int | None,
+    rules: ComplaintRules,
+    prefer: Sequence[int | None] = (),
+) -> int | None:
     """Who makes the closing visit when verification is independent: somebody other than the handler, at the
     first of :func:`verifier_levels` that has such a person (the preferred ones first); None when nobody
     else is there (the caller then falls back to its usual pick)."""
@@ -214,8 +231,10 @@ def pick_verifier(people_by_level: Mapping[Role, Sequence[tuple[int, int | None]
 
 # ----------------------------------------------------------------------------------- deadlines
 
-def add_work_hours(start: datetime, hours: float, cal: WorkCalendar, day_start: time, day_end: time
-                   ) -> datetime:
+
+def add_work_hours(
+    start: datetime, hours: float, cal: WorkCalendar, day_start: time, day_end: time
+) -> datetime:
     """``hours`` office hours after ``start``, counting only the hours between ``day_start`` and ``day_end``
     of working days; the result is always inside office hours of a working day."""
     remaining = timedelta(hours=hours)
@@ -223,7 +242,9 @@ def add_work_hours(start: datetime, hours: float, cal: WorkCalendar, day_start: 
     while True:
         day = moment.date()
         if not cal.is_workday(day) or moment.time() >= day_end:
-            moment = datetime.combine(cal.next_workday(day + timedelta(days=1)), day_start, tzinfo=start.tzinfo)
+            moment = datetime.combine(
+                cal.next_workday(day + timedelta(days=1)), day_start, tzinfo=start.tzinfo
+            )
             continue
         if moment.time() < day_start:
             moment = datetime.combine(day, day_start, tzinfo=start.tzinfo)
@@ -234,47 +255,65 @@ def add_work_hours(start: datetime, hours: float, cal: WorkCalendar, day_start: 
         moment = datetime.combine(cal.next_workday(day + timedelta(days=1)), day_start, tzinfo=start.tzinfo)
 
 
-def consultation_due(received_at: datetime, rules: ComplaintRules, cal: WorkCalendar, day_end: time) -> datetime:
+def consultation_due(
+    received_at: datetime, rules: ComplaintRules, cal: WorkCalendar, day_end: time
+) -> datetime:
     """咨询: answered within ``consultation_workhours`` office hours of receipt (never on a non-working day)."""
     return add_work_hours(received_at, rules.consultation_workhours, cal, rules.workday_start, day_end)
 
 
-def satisfying_reply_due(received_at: datetime, rules: ComplaintRules, cal: WorkCalendar, day_end: time
-                         ) -> datetime:
+def satisfying_reply_due(
+    received_at: datetime, rules: ComplaintRules, cal: WorkCalendar, day_end: time
+) -> datetime:
     """The satisfying reply (满意答复) of a complaint: ``satisfying_reply_workdays`` working days after the day
     it was received (a message after hours or on a non-working day counts from the next working day)."""
     day = received_at.date()
     if not cal.is_workday(day) or received_at.time() > day_end:
         day = cal.next_workday(day + timedelta(days=1))
-    return datetime.combine(cal.add_workdays(day, rules.satisfying_reply_workdays), day_end,
-                            tzinfo=received_at.tzinfo)
+    return datetime.combine(
+        cal.add_workdays(day, rules.satisfying_reply_workdays), day_end, tzinfo=received_at.tzinfo
+    )
 
 
-def promised_reply_due(received_at: datetime, promised_on: date, cal: WorkCalendar, day_end: time) -> datetime:
+def promised_reply_due(
+    received_at: datetime, promised_on: date, cal: WorkCalendar, day_end: time
+) -> datetime:
     """A 建议's reply date promised to the customer at intake: not before the day received, and a working
     day; the deadline is the end of that day."""
     if promised_on < received_at.date():
         raise ValidationError(FieldError("promised_reply_on", "答复日期", "承诺的答复日期不能早于受理日期"))
     if not cal.is_workday(promised_on):
-        raise ValidationError(FieldError("promised_reply_on", "答复日期",
-                                         f"{promised_on:%Y-%m-%d} 不是工作日，请另选答复日期"))
+        raise ValidationError(
+            FieldError("promised_reply_on", "答复日期", f"{promised_on:%Y-%m-%d} 不是工作日，请另选答复日期")
+        )
     return datetime.combine(promised_on, day_end, tzinfo=received_at.tzinfo)
 
 
-def origin_handling_due(received_at: datetime, origin: str, rules: ComplaintRules, cal: WorkCalendar,
-                        day_end: time) -> datetime | None:
+def origin_handling_due(
+    received_at: datetime, origin: str, rules: ComplaintRules, cal: WorkCalendar, day_end: time
+) -> datetime | None:
     """The handling limit of a complaint from a customer of ``origin`` (国内/国外…) when the office sets one:
     N calendar days from receipt, moved to a working day; None when the origin has no limit of its own."""
     days = rules.origin_days.get(clean_text(origin or ""))
     if days is None:
         return None
-    return datetime.combine(cal.next_workday(received_at.date() + timedelta(days=days)), day_end,
-                            tzinfo=received_at.tzinfo)
+    return datetime.combine(
+        cal.next_workday(received_at.date() + timedelta(days=days)), day_end, tzinfo=received_at.tzinfo
+    )
 
 
-def rule_book_deadlines(received_at: datetime, kind: MessageKind | str, severity: Severity | str,
-                        policy: ComplaintPolicy, rules: ComplaintRules, cal: WorkCalendar, *, special: bool = False,
-                        promised_on: date | None = None, origin: str = "") -> Deadlines:
+def rule_book_deadlines(
+    received_at: datetime,
+    kind: MessageKind | str,
+    severity: Severity | str,
+    policy: ComplaintPolicy,
+    rules: ComplaintRules,
+    cal: WorkCalendar,
+    *,
+    special: bool = False,
+    promised_on: date | None = None,
+    origin: str = "",
+) -> Deadlines:
     """:func:`~huifang_desktop.domain.complaints.deadlines` with the rule books' variants: a 咨询 within
     N office hours (:func:`consultation_due`), a 建议 by the date promised at intake (else the default), and a
     complaint's handling limit by customer origin when the office sets one (not for 特殊情况)."""
@@ -286,8 +325,11 @@ def rule_book_deadlines(received_at: datetime, kind: MessageKind | str, severity
         due = promised_reply_due(received_at, promised_on, cal, policy.workday_end)
         return Deadlines(due, due)
     base = deadlines(received_at, kind, Severity(severity), policy, cal, special=special)
-    by_origin = None if special or kind is not MessageKind.COMPLAINT else origin_handling_due(
-        received_at, origin, rules, cal, policy.workday_end)
+    by_origin = (
+        None
+        if special or kind is not MessageKind.COMPLAINT
+        else origin_handling_due(received_at, origin, rules, cal, policy.workday_end)
+    )
     return base if by_origin is None else Deadlines(base.first_reply, by_origin)
 
 
@@ -301,8 +343,9 @@ class UrgentDeadlines:
 def urgent_deadlines(received_at: datetime, timings: UrgentTimings) -> UrgentDeadlines:
     """Property offices' clock-hour timings of an urgent matter (002 制度5 §1, §2, §5)."""
     reported = received_at + timedelta(hours=timings.report_hours)
-    return UrgentDeadlines(reported, received_at + timedelta(hours=timings.dispatch_hours),
-                           timings.report_back_hours)
+    return UrgentDeadlines(
+        reported, received_at + timedelta(hours=timings.dispatch_hours), timings.report_back_hours
+    )
 
 
 def report_back_due(finished_at: datetime, timings: UrgentTimings) -> datetime:
@@ -310,7 +353,22 @@ def report_back_due(finished_at: datetime, timings: UrgentTimings) -> datetime:
 
 
 __all__ = [
-    "DEFAULT_SIGN_ROLES", "SIGN_LABELS", "ComplaintRules", "UrgentDeadlines", "UrgentTimings", "add_work_hours", "consultation_due",
-    "origin_handling_due", "pick_verifier", "promised_reply_due", "report_back_due", "rule_book_deadlines", "satisfying_reply_due",
-    "sign_level", "sign_refusal", "signature_boxes", "urgent_deadlines", "verifier_levels",
+    "DEFAULT_SIGN_ROLES",
+    "SIGN_LABELS",
+    "ComplaintRules",
+    "UrgentDeadlines",
+    "UrgentTimings",
+    "add_work_hours",
+    "consultation_due",
+    "origin_handling_due",
+    "pick_verifier",
+    "promised_reply_due",
+    "report_back_due",
+    "rule_book_deadlines",
+    "satisfying_reply_due",
+    "sign_level",
+    "sign_refusal",
+    "signature_boxes",
+    "urgent_deadlines",
+    "verifier_levels",
 ]

@@ -59,7 +59,11 @@ class Severity(StrEnum):
         return _DEFAULT_HANDLERS[self]
 
 
-_DEFAULT_HANDLERS = {Severity.NORMAL: Role.CLERK, Severity.IMPORTANT: Role.SUPERVISOR, Severity.MAJOR: Role.MANAGER}
+_DEFAULT_HANDLERS = {
+    Severity.NORMAL: Role.CLERK,
+    Severity.IMPORTANT: Role.SUPERVISOR,
+    Severity.MAJOR: Role.MANAGER,
+}
 
 
 class ComplaintState(StrEnum):
@@ -89,6 +93,7 @@ MONTHLY_NUMBER_PATTERN = "{yymm}{seq:02}"
 
 # --------------------------------------------------------------------------------------------- policy
 
+
 @dataclass(frozen=True, slots=True)
 class BySeverity(Generic[T]):
     """One value per severity; serialised as ``{"一般": …, "重要": …, "重大": …}``."""
@@ -109,8 +114,9 @@ class BySeverity(Generic[T]):
         return {str(s): encode(self[s]) for s in Severity}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], decode: Callable[[Any], T], default: BySeverity[T]
-                  ) -> BySeverity[T]:
+    def from_dict(
+        cls, data: Mapping[str, Any], decode: Callable[[Any], T], default: BySeverity[T]
+    ) -> BySeverity[T]:
         def get(s: Severity) -> T:
             return decode(data[str(s)]) if str(s) in data else default[s]
 
@@ -127,7 +133,9 @@ class ComplaintPolicy:
     handler_roles: BySeverity[Role] = BySeverity(Role.CLERK, Role.SUPERVISOR, Role.MANAGER)
     workday_end: time = time(17, 30)  # a working-day deadline ends at this time
     closing_visit_days: int = 3  # closing visit within N days of the handling
-    closing_visit_in_workdays: bool = False  # count those days as working days (property offices: 2 working days)
+    closing_visit_in_workdays: bool = (
+        False  # count those days as working days (property offices: 2 working days)
+    )
     consultation_reply_hours: int = 24  # 咨询: on the spot, else within 24 h
     suggestion_reply_workdays: int = 5  # 建议: default reply date
     escalate_overdue: bool = True  # overdue complaints escalate one level
@@ -188,25 +196,37 @@ class ComplaintPolicy:
             return BySeverity.from_dict(value, _business_role, d.handler_roles)
 
         policy = cls(
-            first_reply_workdays=take("first_reply_workdays", "首次答复期限", days(d.first_reply_workdays),
-                                      d.first_reply_workdays),
-            handling_workdays=take("handling_workdays", "处理期限", days(d.handling_workdays),
-                                   d.handling_workdays),
-            special_handling_workdays=take("special_handling_workdays", "特殊情况处理期限", _non_negative_int,
-                                           d.special_handling_workdays),
+            first_reply_workdays=take(
+                "first_reply_workdays", "首次答复期限", days(d.first_reply_workdays), d.first_reply_workdays
+            ),
+            handling_workdays=take(
+                "handling_workdays", "处理期限", days(d.handling_workdays), d.handling_workdays
+            ),
+            special_handling_workdays=take(
+                "special_handling_workdays",
+                "特殊情况处理期限",
+                _non_negative_int,
+                d.special_handling_workdays,
+            ),
             handler_roles=take("handler_roles", "处理人级别", roles, d.handler_roles),
             workday_end=take("workday_end", "下班时间", _parse_time, d.workday_end),
-            closing_visit_days=take("closing_visit_days", "结案回访期限", _non_negative_int, d.closing_visit_days),
-            closing_visit_in_workdays=take("closing_visit_in_workdays", "结案回访按工作日计", _bool,
-                                           d.closing_visit_in_workdays),
-            consultation_reply_hours=take("consultation_reply_hours", "咨询答复时限", _non_negative_int,
-                                          d.consultation_reply_hours),
-            suggestion_reply_workdays=take("suggestion_reply_workdays", "建议答复期限", _non_negative_int,
-                                           d.suggestion_reply_workdays),
+            closing_visit_days=take(
+                "closing_visit_days", "结案回访期限", _non_negative_int, d.closing_visit_days
+            ),
+            closing_visit_in_workdays=take(
+                "closing_visit_in_workdays", "结案回访按工作日计", _bool, d.closing_visit_in_workdays
+            ),
+            consultation_reply_hours=take(
+                "consultation_reply_hours", "咨询答复时限", _non_negative_int, d.consultation_reply_hours
+            ),
+            suggestion_reply_workdays=take(
+                "suggestion_reply_workdays", "建议答复期限", _non_negative_int, d.suggestion_reply_workdays
+            ),
             escalate_overdue=take("escalate_overdue", "逾期自动升级", _bool, d.escalate_overdue),
             number_pattern=take("number_pattern", "编号规则", validate_number_pattern, d.number_pattern),
-            repeat_window_days=take("repeat_window_days", "重复投诉提示天数", _non_negative_int,
-                                    d.repeat_window_days),
+            repeat_window_days=take(
+                "repeat_window_days", "重复投诉提示天数", _non_negative_int, d.repeat_window_days
+            ),
             repeat_similarity=take("repeat_similarity", "主题相似度", _fraction, d.repeat_similarity),
             categories=take("categories", "投诉类别", _categories, d.categories),
         )
@@ -255,6 +275,7 @@ def _categories(value: Any) -> tuple[str, ...]:
 
 # --------------------------------------------------------------------------------------- routing
 
+
 def handler_role(severity: Severity, policy: ComplaintPolicy) -> Role:
     """Who handles the complaint and makes its closing visit."""
     return policy.handler_roles[severity]
@@ -268,8 +289,9 @@ def escalated_role(current: Role) -> Role | None:
 _ESCALATION = {Role.CLERK: Role.SUPERVISOR, Role.SUPERVISOR: Role.MANAGER}
 
 
-def pick_user(people: Sequence[tuple[int, int | None]], department_id: int | None,
-              prefer: Iterable[int | None] = ()) -> int | None:
+def pick_user(
+    people: Sequence[tuple[int, int | None]], department_id: int | None, prefer: Iterable[int | None] = ()
+) -> int | None:
     """Who takes a complaint at a level: of the active users at that level (``(id, department_id)``, by id),
     a preferred one first (the customer's owner, the acting user), then the first of the complaint's
     department, then the first at all; None when nobody is at that level."""
@@ -283,8 +305,9 @@ def pick_user(people: Sequence[tuple[int, int | None]], department_id: int | Non
     return ids[0] if ids else None
 
 
-def closing_visit_owner(handler_id: int | None, handler_level: Role, severity: Severity,
-                        policy: ComplaintPolicy) -> int | None:
+def closing_visit_owner(
+    handler_id: int | None, handler_level: Role, severity: Severity, policy: ComplaintPolicy
+) -> int | None:
     """The handler makes the closing visit when at the level the severity asks (or above); None: somebody at
     that level is picked (:func:`pick_user`, the customer's owner preferred)."""
     if handler_id and reaches_level(handler_level, closing_visit_role(severity, policy)):
@@ -294,14 +317,22 @@ def closing_visit_owner(handler_id: int | None, handler_level: Role, severity: S
 
 # -------------------------------------------------------------------------------------- deadlines
 
+
 @dataclass(frozen=True, slots=True)
 class Deadlines:
     first_reply: datetime
     handling: datetime
 
 
-def deadlines(received_at: datetime, kind: MessageKind, severity: Severity, policy: ComplaintPolicy,
-              cal: WorkCalendar, *, special: bool = False) -> Deadlines:
+def deadlines(
+    received_at: datetime,
+    kind: MessageKind,
+    severity: Severity,
+    policy: ComplaintPolicy,
+    cal: WorkCalendar,
+    *,
+    special: bool = False,
+) -> Deadlines:
     """Reply and handling deadlines for a message received at ``received_at``.
 
     投诉: N working days after the day it was received, ending at ``policy.workday_end``. A message received
@@ -349,7 +380,9 @@ def closing_visit_role(severity: Severity, policy: ComplaintPolicy) -> Role:
     return handler_role(severity, policy)
 
 
-def current_deadline(state: ComplaintState, dl: Deadlines, visit_due: datetime | None = None) -> datetime | None:
+def current_deadline(
+    state: ComplaintState, dl: Deadlines, visit_due: datetime | None = None
+) -> datetime | None:
     """The deadline that applies in ``state``: first reply while 待受理, handling while 处理中, the closing
     visit while 待回访 (the handling deadline if no visit is planned); None once final."""
     state = ComplaintState(state)
@@ -367,8 +400,9 @@ def is_overdue(state: ComplaintState, deadline: datetime | None, now: datetime) 
     return ComplaintState(state).is_open and deadline is not None and now > deadline
 
 
-def should_escalate(state: ComplaintState, deadline: datetime | None, now: datetime,
-                    policy: ComplaintPolicy) -> bool:
+def should_escalate(
+    state: ComplaintState, deadline: datetime | None, now: datetime, policy: ComplaintPolicy
+) -> bool:
     return policy.escalate_overdue and is_overdue(state, deadline, now)
 
 
@@ -396,6 +430,7 @@ def is_convertible(kind: MessageKind) -> bool:
 
 
 # --------------------------------------------------------------------------------------- workflow
+
 
 @dataclass(frozen=True, slots=True)
 class TransitionFacts:
@@ -445,8 +480,15 @@ def needs_new_visit(visit_satisfied: bool) -> bool:
     return not visit_satisfied
 
 
-def check_transition(state: ComplaintState, target: ComplaintState, *, actor_role: Role, severity: Severity,
-                     facts: TransitionFacts = TransitionFacts(), policy: ComplaintPolicy | None = None) -> None:
+def check_transition(
+    state: ComplaintState,
+    target: ComplaintState,
+    *,
+    actor_role: Role,
+    severity: Severity,
+    facts: TransitionFacts = TransitionFacts(),
+    policy: ComplaintPolicy | None = None,
+) -> None:
     """Raise :class:`ValidationError` with a Chinese message when ``state → target`` is not allowed."""
     policy = policy or ComplaintPolicy.default()
     state, target = ComplaintState(state), ComplaintState(target)
@@ -469,8 +511,11 @@ def check_transition(state: ComplaintState, target: ComplaintState, *, actor_rol
         fail("actor", "操作人", f"{actor_role.label}不处理投诉业务，不能将投诉改为“{target}”")
     required = handler_role(severity, policy)
     if target in _LEVEL_CHECKED and actor_role.rank < required.rank:
-        fail("actor", "操作人",
-             f"{severity}投诉须由{required.label}或更高级别{_ACTION[target]}，{actor_role.label}无权{_ACTION[target]}")
+        fail(
+            "actor",
+            "操作人",
+            f"{severity}投诉须由{required.label}或更高级别{_ACTION[target]}，{actor_role.label}无权{_ACTION[target]}",
+        )
 
     if target is ComplaintState.WITHDRAWN:
         if not clean_text(facts.withdraw_reason):
@@ -592,6 +637,7 @@ def number_counter(kind: MessageKind, pattern: str, when: date) -> str:
 
 # ------------------------------------------------------------------------------- repeat detection
 
+
 @dataclass(frozen=True, slots=True)
 class RepeatCandidate:
     """What is being typed at intake."""
@@ -617,7 +663,7 @@ def _clean_subject(text: str) -> str:
 def _grams(text: str) -> frozenset[str]:
     if len(text) < 2:
         return frozenset(text)
-    return frozenset(text[i:i + 2] for i in range(len(text) - 1))
+    return frozenset(text[i : i + 2] for i in range(len(text) - 1))
 
 
 def subject_similarity(a: str, b: str) -> float:
@@ -640,8 +686,9 @@ def _phone_key(raw: str) -> str:
         return "".join(ch for ch in to_halfwidth(raw) if ch.isdigit())
 
 
-def is_likely_repeat(candidate: RepeatCandidate, existing: ExistingComplaint, policy: ComplaintPolicy,
-                     now: datetime | date) -> bool:
+def is_likely_repeat(
+    candidate: RepeatCandidate, existing: ExistingComplaint, policy: ComplaintPolicy, now: datetime | date
+) -> bool:
     """Same customer or phone, a similar subject, and the existing complaint received within the repeat
     window (90 days) or still open."""
     today = now.date() if isinstance(now, datetime) else now
@@ -656,20 +703,52 @@ def is_likely_repeat(candidate: RepeatCandidate, existing: ExistingComplaint, po
     return subject_similarity(candidate.subject, existing.subject) >= policy.repeat_similarity
 
 
-def likely_repeats(candidate: RepeatCandidate, existing: Iterable[ExistingComplaint], policy: ComplaintPolicy,
-                   now: datetime | date) -> list[ExistingComplaint]:
+def likely_repeats(
+    candidate: RepeatCandidate,
+    existing: Iterable[ExistingComplaint],
+    policy: ComplaintPolicy,
+    now: datetime | date,
+) -> list[ExistingComplaint]:
     """The likely repeats among ``existing``, most similar subject first."""
     hits = [e for e in existing if is_likely_repeat(candidate, e, policy, now)]
     return sorted(hits, key=lambda e: subject_similarity(candidate.subject, e.subject), reverse=True)
 
 
 __all__ = [
-    "DEFAULT_CATEGORIES", "DEFAULT_NUMBER_PATTERN", "MONTHLY_NUMBER_PATTERN", "OPEN_STATES",
-    "BySeverity", "Channel", "ComplaintPolicy", "ComplaintState", "Deadlines", "ExistingComplaint",
-    "MessageKind", "RepeatCandidate", "Severity", "TransitionFacts",
-    "check_transition", "closing_outcome", "closing_visit_due", "closing_visit_role", "current_deadline",
-    "deadlines", "escalated_role", "format_complaint_number", "handler_role", "is_convertible",
-    "is_likely_repeat", "is_overdue", "likely_repeats", "needs_chase", "needs_closing_visit", "needs_inquiry",
-    "needs_new_visit", "queue_sort_key", "sequence_scope", "should_escalate", "subject_similarity",
+    "DEFAULT_CATEGORIES",
+    "DEFAULT_NUMBER_PATTERN",
+    "MONTHLY_NUMBER_PATTERN",
+    "OPEN_STATES",
+    "BySeverity",
+    "Channel",
+    "ComplaintPolicy",
+    "ComplaintState",
+    "Deadlines",
+    "ExistingComplaint",
+    "MessageKind",
+    "RepeatCandidate",
+    "Severity",
+    "TransitionFacts",
+    "check_transition",
+    "closing_outcome",
+    "closing_visit_due",
+    "closing_visit_role",
+    "current_deadline",
+    "deadlines",
+    "escalated_role",
+    "format_complaint_number",
+    "handler_role",
+    "is_convertible",
+    "is_likely_repeat",
+    "is_overdue",
+    "likely_repeats",
+    "needs_chase",
+    "needs_closing_visit",
+    "needs_inquiry",
+    "needs_new_visit",
+    "queue_sort_key",
+    "sequence_scope",
+    "should_escalate",
+    "subject_similarity",
     "validate_number_pattern",
 ]

@@ -140,8 +140,9 @@ class CleanCustomer:
     contacts: tuple[CleanContact, ...]
 
 
-def validate_customer(draft: CustomerDraft, *, today: date, categories: tuple[str, ...] = DEFAULT_CATEGORIES
-                      ) -> CleanCustomer:
+def validate_customer(
+    draft: CustomerDraft, *, today: date, categories: tuple[str, ...] = DEFAULT_CATEGORIES
+) -> CleanCustomer:
     """Check every field and return the normalised file; all problems are reported together."""
     errors: list[FieldError] = []
 
@@ -181,7 +182,9 @@ def validate_customer(draft: CustomerDraft, *, today: date, categories: tuple[st
         if clean_text(c.mobile):
             mobile = take(normalize_phone, c.mobile, label=f"{prefix}手机", field=f"contacts[{i}].mobile")
             if mobile and not mobile.startswith("1"):
-                errors.append(FieldError(f"contacts[{i}].mobile", f"{prefix}手机", "手机栏请填写 11 位手机号码"))
+                errors.append(
+                    FieldError(f"contacts[{i}].mobile", f"{prefix}手机", "手机栏请填写 11 位手机号码")
+                )
         if not clean_text(c.phone) and not clean_text(c.mobile):
             errors.append(FieldError(f"contacts[{i}].phone", f"{prefix}电话", "电话和手机至少填一个"))
         email = take(validate_email, c.email, label=f"{prefix}邮箱", field=f"contacts[{i}].email") or None
@@ -195,10 +198,19 @@ def validate_customer(draft: CustomerDraft, *, today: date, categories: tuple[st
     if errors:
         raise ValidationError(errors)
     return CleanCustomer(
-        name=name or "", kind=draft.kind, category=category, address=address,
-        region=clean_text(draft.region), source=clean_text(draft.source), industry=clean_text(draft.industry),
-        birthday=birthday, created_on=created_on or today, status=draft.status, notes=notes,
-        owner_id=draft.owner_id, contacts=tuple(contacts),
+        name=name or "",
+        kind=draft.kind,
+        category=category,
+        address=address,
+        region=clean_text(draft.region),
+        source=clean_text(draft.source),
+        industry=clean_text(draft.industry),
+        birthday=birthday,
+        created_on=created_on or today,
+        status=draft.status,
+        notes=notes,
+        owner_id=draft.owner_id,
+        contacts=tuple(contacts),
     )
 
 

@@ -61,4 +61,4 @@ def encode_kind(kind: str) -> str:
 def parse_kind(code: str) -> str | None:
     """The form kind of an empty form's code, else None."""
     text = code.strip()
-    return text[len(KIND_PREFIX):] or None if text.startswith(KIND_PREFIX) else None
+    return text[len(KIND_PREFIX) :] or None if text.startswith(KIND_PREFIX) else None

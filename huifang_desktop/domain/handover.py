@@ -52,8 +52,13 @@ def registration_due(first_contact: date, cal: WorkCalendar, workdays: int = REG
 
 
 #: the basic information a registered file has (002 §1.3), field → label
-BASIC_FIELDS: Mapping[str, str] = {"category": "客户类别", "address": "地址", "contact": "联系人",
-                                   "phone": "联系电话", "owner": "负责人"}
+BASIC_FIELDS: Mapping[str, str] = {
+    "category": "客户类别",
+    "address": "地址",
+    "contact": "联系人",
+    "phone": "联系电话",
+    "owner": "负责人",
+}
 
 
 def missing_basics(values: Mapping[str, object]) -> list[str]:

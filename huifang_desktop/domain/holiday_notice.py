@@ -88,13 +88,18 @@ class HolidayNotice:
 
 
 # --- the text's pieces (after normalize(): half-width digits and punctuation, no whitespace) --------------
-_YEAR = (re.compile(r"关于(\d{4})年(?:部分)?节假日"), re.compile(r"现将(\d{4})年"),
-         re.compile(r"(\d{4})年(?:部分)?节假日安排"))
+_YEAR = (
+    re.compile(r"关于(\d{4})年(?:部分)?节假日"),
+    re.compile(r"现将(\d{4})年"),
+    re.compile(r"(\d{4})年(?:部分)?节假日安排"),
+)
 # An item's heading: optional numbering, a holiday's name (several joined by 、), a colon, then a date.
 # (Names have no numeral: "四、劳动节" after a title that a paste ran into it is the heading "劳动节".)
 _NAME = r"(?:(?![一二三四五六七八九十])[\u4e00-\u9fff]){2,8}"
-_HEAD = re.compile(r"(?:[一二三四五六七八九十]+、|\([一二三四五六七八九十\d]+\)|\d{1,2}[.、])?"
-                   rf"(?P<name>{_NAME}(?:[、和与及]{_NAME})*):(?=(?:\d{{4}}年)?\d{{1,2}}月)")
+_HEAD = re.compile(
+    r"(?:[一二三四五六七八九十]+、|\([一二三四五六七八九十\d]+\)|\d{1,2}[.、])?"
+    rf"(?P<name>{_NAME}(?:[、和与及]{_NAME})*):(?=(?:\d{{4}}年)?\d{{1,2}}月)"
+)
 FESTIVALS = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
 _END_OF_ITEMS = re.compile(r"节假日期间|国务院办公厅")
 _NOTE = r"(?:\((?P<{0}>[^()]*)\))?"
@@ -134,10 +139,10 @@ def parse_notice(text: str, year: int | None = None) -> HolidayNotice:
     workdays: list[SwapWorkday] = []
     for i, head in enumerate(heads):
         name = _clean_name(head.group("name"))
-        body = flat[head.end():heads[i + 1].start() if i + 1 < len(heads) else len(flat)]
+        body = flat[head.end() : heads[i + 1].start() if i + 1 < len(heads) else len(flat)]
         cut = _END_OF_ITEMS.search(body)
         if cut:
-            body = body[:cut.start()]
+            body = body[: cut.start()]
         item_ranges, item_workdays = _read_item(name, body, the_year, problems)
         if not item_ranges and not item_workdays and not any(f in name for f in FESTIVALS):
             continue  # not an item: a web page's "成文日期：2024年11月12日" and the like
@@ -148,8 +153,9 @@ def parse_notice(text: str, year: int | None = None) -> HolidayNotice:
     _check_together(ranges, workdays, problems)
     if problems:
         raise NoticeError(problems)
-    return HolidayNotice(the_year, tuple(sorted(ranges, key=lambda r: r.first)),
-                         tuple(sorted(workdays, key=lambda w: w.day)))
+    return HolidayNotice(
+        the_year, tuple(sorted(ranges, key=lambda r: r.first)), tuple(sorted(workdays, key=lambda w: w.day))
+    )
 
 
 def _clean_name(name: str) -> str:
@@ -169,8 +175,9 @@ def _notice_year(flat: str) -> int | None:
     return None
 
 
-def _read_item(name: str, body: str, year: int, problems: list[str]
-               ) -> tuple[list[HolidayRange], list[SwapWorkday]]:
+def _read_item(
+    name: str, body: str, year: int, problems: list[str]
+) -> tuple[list[HolidayRange], list[SwapWorkday]]:
     ranges: list[HolidayRange] = []
     for m in _OFF.finditer(body):
         text = m.group(0)[:-2]
@@ -180,15 +187,24 @@ def _read_item(name: str, body: str, year: int, problems: list[str]
         last = first
         if m.group("d2") is not None:
             explicit = m.group("y1") is not None or m.group("y2") is not None
-            until = _day(m.group("y2") or (str(first.year) if explicit else None), m.group("m2") or str(first.month),
-                         m.group("d2"), year, name, text, problems)
+            until = _day(
+                m.group("y2") or (str(first.year) if explicit else None),
+                m.group("m2") or str(first.month),
+                m.group("d2"),
+                year,
+                name,
+                text,
+                problems,
+            )
             if until is None:
                 continue
             last = until
             if last < first and not explicit and last.replace(year=last.year + 1) >= first:
                 last = last.replace(year=last.year + 1)  # "12月31日至1月2日": into the next year
-        if not (_weekday_ok(first, m.group("n1"), name, problems)
-                and (m.group("d2") is None or _weekday_ok(last, m.group("n2"), name, problems))):
+        if not (
+            _weekday_ok(first, m.group("n1"), name, problems)
+            and (m.group("d2") is None or _weekday_ok(last, m.group("n2"), name, problems))
+        ):
             continue
         if last < first:
             problems.append(f"“{name}”：{text} 结束日早于开始日")
@@ -242,14 +258,16 @@ def _weekday_ok(day: date, note: str | None, name: str, problems: list[str]) -> 
     said = WEEKDAYS.index("日" if m.group(1) == "天" else m.group(1))
     if said == day.weekday():
         return True
-    problems.append(f"“{name}”：{day.month}月{day.day}日 标注为“周{WEEKDAYS[said]}”，"
-                    f"但 {day.year}年{day.month}月{day.day}日 是周{WEEKDAYS[day.weekday()]}")
+    problems.append(
+        f"“{name}”：{day.month}月{day.day}日 标注为“周{WEEKDAYS[said]}”，"
+        f"但 {day.year}年{day.month}月{day.day}日 是周{WEEKDAYS[day.weekday()]}"
+    )
     return False
 
 
 def _sentence_after(body: str, at: int) -> str:
     end = _SENTENCE_END.search(body, at)
-    return body[at:] if end is None else body[at:end.start()]
+    return body[at:] if end is None else body[at : end.start()]
 
 
 def _clause_before(body: str, at: int) -> str:
@@ -262,7 +280,7 @@ def _clause_before(body: str, at: int) -> str:
         elif ch == "(":
             depth = max(0, depth - 1)
         elif depth == 0 and _CLAUSE_BREAK.match(ch):
-            return body[i + 1:at]
+            return body[i + 1 : at]
     return body[:at]
 
 
@@ -277,8 +295,9 @@ def _check_together(ranges: list[HolidayRange], workdays: list[SwapWorkday], pro
         if w.day in taken:
             problems.append(f"“{w.name}”：{_md(w.day)} 既放假又上班")
         elif w.day.weekday() < 5:
-            problems.append(f"“{w.name}”：{_md(w.day)}（周{WEEKDAYS[w.day.weekday()]}）本来就是工作日，"
-                            "不是调休上班的周末")
+            problems.append(
+                f"“{w.name}”：{_md(w.day)}（周{WEEKDAYS[w.day.weekday()]}）本来就是工作日，不是调休上班的周末"
+            )
 
 
 def _md(day: date) -> str:

@@ -35,8 +35,12 @@ def conflict(visitor_id: int | None, owner_id: int | None, handler_id: int | Non
     return None
 
 
-def pick_independent(colleagues: Iterable[Colleague], roles: Sequence[str], department_id: int | None,
-                     excluded: Iterable[int | None]) -> int | None:
+def pick_independent(
+    colleagues: Iterable[Colleague],
+    roles: Sequence[str],
+    department_id: int | None,
+    excluded: Iterable[int | None],
+) -> int | None:
     """The colleague to plan the visit for (see the module docstring), or None when nobody qualifies."""
     banned = {u for u in excluded if u is not None}
     rank = {role: i for i, role in enumerate(roles)}
@@ -47,8 +51,14 @@ def pick_independent(colleagues: Iterable[Colleague], roles: Sequence[str], depa
     return best.id
 
 
-def keep_or_pick(current: int | None, colleagues: Iterable[Colleague], roles: Sequence[str],
-                 department_id: int | None, owner_id: int | None, handler_id: int | None = None) -> int | None:
+def keep_or_pick(
+    current: int | None,
+    colleagues: Iterable[Colleague],
+    roles: Sequence[str],
+    department_id: int | None,
+    owner_id: int | None,
+    handler_id: int | None = None,
+) -> int | None:
     """``current`` when it is independent, else :func:`pick_independent` (``current`` again when nobody
     else qualifies: the visit then needs a supervisor to assign it, and recording it is refused)."""
     if conflict(current, owner_id, handler_id) is None and current is not None:

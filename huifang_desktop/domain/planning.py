@@ -58,30 +58,49 @@ class TriggerPlanner:
         memo_key = (shape, applies, horizon)
         template = self._memo.get(memo_key)
         if template is None:
-            template = plans_for_trigger(replace(trigger, source_key=self._TEMPLATE), self.rules, self.cal,
-                                         horizon=horizon)
+            template = plans_for_trigger(
+                replace(trigger, source_key=self._TEMPLATE), self.rules, self.cal, horizon=horizon
+            )
             self._memo[memo_key] = template
         cut = len(self._TEMPLATE)
         return [(p, trigger.source_key + p.source_key[cut:]) for p in template]
 
 
-def purchase_triggers(purchase_id: int, day: date, kind: str, quantity: int, warranty_end: date | None,
-                      category: str, end_customer_categories: Collection[str],
-                      purchase_map: Mapping[str, str]) -> list[Trigger]:
+def purchase_triggers(
+    purchase_id: int,
+    day: date,
+    kind: str,
+    quantity: int,
+    warranty_end: date | None,
+    category: str,
+    end_customer_categories: Collection[str],
+    purchase_map: Mapping[str, str],
+) -> list[Trigger]:
     """The trigger of one 购货/交货 row: the end-customer chain when the buyer's category is one of
     ``end_customer_categories``, else the trigger ``purchase_map`` maps its kind to (none when unmapped)."""
     source = f"purchase:{purchase_id}"
     if category in end_customer_categories:
-        return [Trigger(TriggerKind.END_CUSTOMER_PURCHASE, source, day=day, units=max(quantity, 0),
-                        warranty_end=warranty_end)]
+        return [
+            Trigger(
+                TriggerKind.END_CUSTOMER_PURCHASE,
+                source,
+                day=day,
+                units=max(quantity, 0),
+                warranty_end=warranty_end,
+            )
+        ]
     mapped = purchase_map.get(kind)
     if mapped is None:
         return []
     return [Trigger(TriggerKind(mapped), source, day=day, units=max(quantity, 0), warranty_end=warranty_end)]
 
 
-def assignee_for(who: Assignee, owner_id: int | None, department_id: int | None,
-                 people: Mapping[str, Sequence[tuple[int, int | None]]]) -> int | None:
+def assignee_for(
+    who: Assignee,
+    owner_id: int | None,
+    department_id: int | None,
+    people: Mapping[str, Sequence[tuple[int, int | None]]],
+) -> int | None:
     """Who makes a planned visit. ``people``: the active users by role value, each ``(id, department_id)`` by
     id. The owner for ``owner`` (and ``by_severity``: the complaint hook resolves the severity before
     planning); else the supervisor / manager of the customer's department, else the first one, else the

@@ -69,8 +69,15 @@ _SUPERVISOR = _BUSINESS | {
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CLERK: frozenset(_BUSINESS),
     Role.SUPERVISOR: frozenset(_SUPERVISOR),
-    Role.MANAGER: frozenset(_SUPERVISOR | {Permission.VIEW_ALL_DEPARTMENTS, Permission.CONFIRM_ASSESSMENT,
-                                           Permission.MANAGE_POLICY, Permission.SUPERVISE_COMPLAINTS}),
+    Role.MANAGER: frozenset(
+        _SUPERVISOR
+        | {
+            Permission.VIEW_ALL_DEPARTMENTS,
+            Permission.CONFIRM_ASSESSMENT,
+            Permission.MANAGE_POLICY,
+            Permission.SUPERVISE_COMPLAINTS,
+        }
+    ),
     Role.ADMIN: frozenset(
         {
             Permission.MANAGE_USERS,
@@ -124,6 +131,7 @@ def business_roles() -> list[str]:
 # Not rights but a business rule: a complaint's level (客服专员 → 客服主管 → 公司经理) says WHO handles it,
 # and a person of that level or above may take it. Admins are outside the ladder.
 
+
 def reaches_level(role: Role, level: Role) -> bool:
     """``role`` is on the ladder at ``level`` or above (an admin never is)."""
     return role is not Role.ADMIN and role.rank >= level.rank
@@ -136,5 +144,7 @@ def higher_level(a: Role, b: Role) -> Role:
 
 def rights_table() -> list[tuple[str, str]]:
     """(role label, what it may) for every role, from :data:`PERMISSIONS` (the README's "Rights")."""
-    return [(role.label, "、".join(PERMISSION_LABELS[p] for p in Permission if p in PERMISSIONS[role]))
-            for role in Role]
+    return [
+        (role.label, "、".join(PERMISSION_LABELS[p] for p in Permission if p in PERMISSIONS[role]))
+        for role in Role
+    ]

@@ -67,8 +67,11 @@ class ReviewKind(StrEnum):
         raise ValidationError(FieldError("kind", "审阅类型", f"“{value}”不是可审阅的表单"))
 
 
-_ENTITIES = {ReviewKind.RECORD: "visit_record", ReviewKind.REPORT: "visit_report",
-             ReviewKind.COMPLAINT: "complaint"}
+_ENTITIES = {
+    ReviewKind.RECORD: "visit_record",
+    ReviewKind.REPORT: "visit_report",
+    ReviewKind.COMPLAINT: "complaint",
+}
 _SHORT = {ReviewKind.RECORD: "回访记录", ReviewKind.REPORT: "回访报告", ReviewKind.COMPLAINT: "投诉"}
 
 
@@ -100,22 +103,83 @@ class ReviewAction(StrEnum):
 # --- what is hashed ----------------------------------------------------------------------------------
 
 RECORD_FIELDS: tuple[str, ...] = (
-    "number", "plan_id", "customer_id", "contact_name", "contact_phone", "visit_type", "method", "visited_at",
-    "visitor_id", "content", "feedback", "problems", "measures", "satisfaction", "handling",
-    "transfer_department", "transfer_due", "transfer_done_at", "transfer_answer", "next_visit_on", "result",
-    "customer_signed", "created_at",
+    "number",
+    "plan_id",
+    "customer_id",
+    "contact_name",
+    "contact_phone",
+    "visit_type",
+    "method",
+    "visited_at",
+    "visitor_id",
+    "content",
+    "feedback",
+    "problems",
+    "measures",
+    "satisfaction",
+    "handling",
+    "transfer_department",
+    "transfer_due",
+    "transfer_done_at",
+    "transfer_answer",
+    "next_visit_on",
+    "result",
+    "customer_signed",
+    "created_at",
 )
 REPORT_FIELDS: tuple[str, ...] = (
-    "number", "clerk_id", "period_start", "period_end", "summary", "problems", "actions", "evaluation",
-    "due_on", "created_at",
+    "number",
+    "clerk_id",
+    "period_start",
+    "period_end",
+    "summary",
+    "problems",
+    "actions",
+    "evaluation",
+    "due_on",
+    "created_at",
 )
 COMPLAINT_FIELDS: tuple[str, ...] = (
-    "number", "kind", "received_at", "channel", "complainant", "anonymous", "phone", "customer_id", "subject",
-    "content", "category", "severity", "special", "reply_only", "department_id", "handler_id", "handler_role",
-    "state", "accepted_at", "investigation", "cause", "measures", "result", "replied_at", "reply_way",
-    "reply_text", "handled_at", "visit_round", "visit_record_id", "visited_at", "visit_satisfied",
-    "satisfaction", "visit_note", "closed_at", "withdraw_reason", "linked_to_id", "converted_from",
-    "occurrences", "created_by_id", "created_at",
+    "number",
+    "kind",
+    "received_at",
+    "channel",
+    "complainant",
+    "anonymous",
+    "phone",
+    "customer_id",
+    "subject",
+    "content",
+    "category",
+    "severity",
+    "special",
+    "reply_only",
+    "department_id",
+    "handler_id",
+    "handler_role",
+    "state",
+    "accepted_at",
+    "investigation",
+    "cause",
+    "measures",
+    "result",
+    "replied_at",
+    "reply_way",
+    "reply_text",
+    "handled_at",
+    "visit_round",
+    "visit_record_id",
+    "visited_at",
+    "visit_satisfied",
+    "satisfaction",
+    "visit_note",
+    "closed_at",
+    "withdraw_reason",
+    "linked_to_id",
+    "converted_from",
+    "occurrences",
+    "created_by_id",
+    "created_at",
     "attachments",  # (sha256, name, kind) of every attached file, sorted: a file swapped or removed shows
 )
 HASH_FIELDS: dict[ReviewKind, tuple[str, ...]] = {
@@ -125,10 +189,24 @@ HASH_FIELDS: dict[ReviewKind, tuple[str, ...]] = {
 }
 # Never hashed: they change when the item is reviewed, or carry no content (the optimistic-lock counter,
 # deadlines and notices of the complaint workflow, the sign-off columns themselves).
-EXCLUDED_FIELDS: frozenset[str] = frozenset({
-    "id", "status", "review_status", "version", "revision", "supervisor_comment", "signed_by_id", "signed_at",
-    "signed_role", "content_hash", "signature_hash", "updated_at", "deadline", "escalation_seen",
-})
+EXCLUDED_FIELDS: frozenset[str] = frozenset(
+    {
+        "id",
+        "status",
+        "review_status",
+        "version",
+        "revision",
+        "supervisor_comment",
+        "signed_by_id",
+        "signed_at",
+        "signed_role",
+        "content_hash",
+        "signature_hash",
+        "updated_at",
+        "deadline",
+        "escalation_seen",
+    }
+)
 
 
 def _plain(value: Any) -> Any:
@@ -191,8 +269,11 @@ class SignOff:
 
 def signature_hash(content: str, sign_off: SignOff) -> str:
     """SHA-256 (hex) over the content hash and the sign-off: a changed signer, time or comment shows."""
-    payload = {"v": HASH_VERSION, "content": content,
-               **{f.name: getattr(sign_off, f.name) for f in fields(SignOff)}}
+    payload = {
+        "v": HASH_VERSION,
+        "content": content,
+        **{f.name: getattr(sign_off, f.name) for f in fields(SignOff)},
+    }
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
@@ -213,8 +294,14 @@ def sign_message(kind: ReviewKind | str, item_id: int, content: str, sign_off: S
     """What the signer's key signs: the item (a review kind, or a table name such as ``monthly_assessment``),
     its content hash, the sign-off and the chain position."""
     entity = kind.entity if isinstance(kind, ReviewKind) else kind
-    payload = {"v": 2, "kind": entity, "id": item_id, "content": content, "seq": seq,
-               **{f.name: getattr(sign_off, f.name) for f in fields(SignOff)}}
+    payload = {
+        "v": 2,
+        "kind": entity,
+        "id": item_id,
+        "content": content,
+        "seq": seq,
+        **{f.name: getattr(sign_off, f.name) for f in fields(SignOff)},
+    }
     return canonical_json(payload).encode("utf-8")
 
 
@@ -224,9 +311,14 @@ SignatureCheck = Callable[[bytes, str, int | None, int], bool]
 LegacyCheck = Callable[[int | None, StoredSignature], bool]
 
 
-def check_integrity(kind: ReviewKind, values: Mapping[str, Any], stored: StoredSignature,
-                    item_id: int | None = None, verify: SignatureCheck | None = None,
-                    legacy: LegacyCheck | None = None) -> Integrity:
+def check_integrity(
+    kind: ReviewKind,
+    values: Mapping[str, Any],
+    stored: StoredSignature,
+    item_id: int | None = None,
+    verify: SignatureCheck | None = None,
+    legacy: LegacyCheck | None = None,
+) -> Integrity:
     """Does the stored row still match what was signed?
 
     Signed: both hashes recomputed from the row must equal the stored ones (a signed row without hashes was
@@ -238,8 +330,11 @@ def check_integrity(kind: ReviewKind, values: Mapping[str, Any], stored: StoredS
     signature removed outside the program (reopening clears the hashes). Otherwise :attr:`Integrity.UNSIGNED`.
     """
     if stored.status != ReviewStatus.SIGNED:
-        return (Integrity.TAMPERED if stored.content_hash or stored.signature_hash or stored.signature
-                else Integrity.UNSIGNED)
+        return (
+            Integrity.TAMPERED
+            if stored.content_hash or stored.signature_hash or stored.signature
+            else Integrity.UNSIGNED
+        )
     if not stored.content_hash or not stored.signature_hash:
         return Integrity.TAMPERED
     current = content_hash(kind, values)
@@ -274,11 +369,18 @@ _TO: dict[ReviewAction, ReviewStatus] = {
     ReviewAction.RESUBMIT: ReviewStatus.PENDING,
 }
 _REFUSALS: dict[ReviewAction, dict[str, str]] = {
-    ReviewAction.SIGN: {ReviewStatus.SIGNED.value: "已签字", ReviewStatus.RETURNED.value: "已退回，等待修改后重新提交",
-                        ReviewStatus.NONE.value: "尚未办结，不在审阅中", ReviewStatus.DRAFT.value: "还是草稿，尚未提交"},
-    ReviewAction.RETURN: {ReviewStatus.SIGNED.value: "已签字，须先撤回签字",
-                          ReviewStatus.RETURNED.value: "已退回", ReviewStatus.NONE.value: "尚未办结，不在审阅中",
-                          ReviewStatus.DRAFT.value: "还是草稿，尚未提交"},
+    ReviewAction.SIGN: {
+        ReviewStatus.SIGNED.value: "已签字",
+        ReviewStatus.RETURNED.value: "已退回，等待修改后重新提交",
+        ReviewStatus.NONE.value: "尚未办结，不在审阅中",
+        ReviewStatus.DRAFT.value: "还是草稿，尚未提交",
+    },
+    ReviewAction.RETURN: {
+        ReviewStatus.SIGNED.value: "已签字，须先撤回签字",
+        ReviewStatus.RETURNED.value: "已退回",
+        ReviewStatus.NONE.value: "尚未办结，不在审阅中",
+        ReviewStatus.DRAFT.value: "还是草稿，尚未提交",
+    },
     ReviewAction.REOPEN: {},
     ReviewAction.RESUBMIT: {ReviewStatus.SIGNED.value: "已签字", ReviewStatus.PENDING.value: "已在审阅中"},
 }
@@ -288,8 +390,11 @@ def next_status(action: ReviewAction, status: str, label: str = "该表单") -> 
     """The status after ``action``; a ValidationError naming the state when the action does not apply."""
     if status in _FROM[action]:
         return _TO[action]
-    reason = _REFUSALS[action].get(status) or (f"状态为“{status or '未提交'}”，未签字" if action is ReviewAction.REOPEN
-                                               else f"状态为“{status or '未提交'}”")
+    reason = _REFUSALS[action].get(status) or (
+        f"状态为“{status or '未提交'}”，未签字"
+        if action is ReviewAction.REOPEN
+        else f"状态为“{status or '未提交'}”"
+    )
     raise ValidationError(FieldError("status", "审阅状态", f"{label}{reason}，不能{action.value}"))
 
 
@@ -298,6 +403,7 @@ def next_status(action: ReviewAction, status: str, label: str = "该表单") -> 
 # ``mine``: the acting user made the item; ``refusal``: why his level may not sign it (核决权限 of a complaint
 # file, :func:`huifang_desktop.domain.complaint_rules.sign_refusal`), "" when it may.
 
+
 def self_review_barred(*, mine: bool, allow_self_sign: bool) -> bool:
     """A signer does not sign or return his own item unless the office allows it (``allow_self_sign``)."""
     return mine and not allow_self_sign
@@ -305,8 +411,11 @@ def self_review_barred(*, mine: bool, allow_self_sign: bool) -> bool:
 
 def can_return(role: Role, status: str, *, mine: bool, allow_self_sign: bool) -> bool:
     """Return (退回) a pending item: a signer, and not his own unless the office lets people sign their own."""
-    return (status == ReviewStatus.PENDING.value and can(role, Permission.SIGN_OFF)
-            and not self_review_barred(mine=mine, allow_self_sign=allow_self_sign))
+    return (
+        status == ReviewStatus.PENDING.value
+        and can(role, Permission.SIGN_OFF)
+        and not self_review_barred(mine=mine, allow_self_sign=allow_self_sign)
+    )
 
 
 def can_sign(role: Role, status: str, *, mine: bool, allow_self_sign: bool, refusal: str = "") -> bool:
@@ -327,16 +436,21 @@ def can_resubmit(role: Role, status: str, *, mine: bool) -> bool:
 def can_edit_returned(role: Role, kind: ReviewKind, status: str, *, mine: bool) -> bool:
     """Correct a returned item: its maker; a signer too, except a 回访报告表 (the clerk's own account)."""
     return status == ReviewStatus.RETURNED.value and (
-        mine or (can(role, Permission.SIGN_OFF) and kind is not ReviewKind.REPORT))
+        mine or (can(role, Permission.SIGN_OFF) and kind is not ReviewKind.REPORT)
+    )
 
 
-def review_actions(role: Role, kind: ReviewKind, status: str, *, mine: bool, allow_self_sign: bool,
-                   refusal: str = "") -> frozenset[str]:
+def review_actions(
+    role: Role, kind: ReviewKind, status: str, *, mine: bool, allow_self_sign: bool, refusal: str = ""
+) -> frozenset[str]:
     """What the acting user may do with the item now: "sign", "return", "reopen", "resubmit", "edit"."""
-    allowed = {"sign": can_sign(role, status, mine=mine, allow_self_sign=allow_self_sign, refusal=refusal),
-               "return": can_return(role, status, mine=mine, allow_self_sign=allow_self_sign),
-               "reopen": can_reopen(role, status), "resubmit": can_resubmit(role, status, mine=mine),
-               "edit": can_edit_returned(role, kind, status, mine=mine)}
+    allowed = {
+        "sign": can_sign(role, status, mine=mine, allow_self_sign=allow_self_sign, refusal=refusal),
+        "return": can_return(role, status, mine=mine, allow_self_sign=allow_self_sign),
+        "reopen": can_reopen(role, status),
+        "resubmit": can_resubmit(role, status, mine=mine),
+        "edit": can_edit_returned(role, kind, status, mine=mine),
+    }
     return frozenset(name for name, ok in allowed.items() if ok)
 
 
@@ -349,6 +463,7 @@ def require_reason(text: str | None, label: str, field: str = "reason", max_len:
 
 
 # --- when a review is due ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class ReviewRules:
@@ -368,8 +483,12 @@ class ReviewRules:
 
     def __post_init__(self) -> None:
         errors = []
-        for name, label in (("record_workdays", "回访记录审阅期限"), ("report_workdays", "回访报告审阅期限"),
-                            ("complaint_workdays", "投诉处理表审阅期限"), ("signed_days", "已签字显示天数")):
+        for name, label in (
+            ("record_workdays", "回访记录审阅期限"),
+            ("report_workdays", "回访报告审阅期限"),
+            ("complaint_workdays", "投诉处理表审阅期限"),
+            ("signed_days", "已签字显示天数"),
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 errors.append(FieldError(name, label, "应为不小于 0 的整数"))
@@ -387,8 +506,11 @@ class ReviewRules:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def workdays(self, kind: ReviewKind) -> int:
-        return {ReviewKind.RECORD: self.record_workdays, ReviewKind.REPORT: self.report_workdays,
-                ReviewKind.COMPLAINT: self.complaint_workdays}[kind]
+        return {
+            ReviewKind.RECORD: self.record_workdays,
+            ReviewKind.REPORT: self.report_workdays,
+            ReviewKind.COMPLAINT: self.complaint_workdays,
+        }[kind]
 
 
 def review_due(kind: ReviewKind, day: date, rules: ReviewRules, cal: WorkCalendar) -> date:

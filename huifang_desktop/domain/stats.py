@@ -126,15 +126,20 @@ def _shift_month(year: int, month: int, delta: int) -> tuple[int, int]:
 
 def _check_year(year: int) -> None:
     if not FIRST_DAY.year <= year <= LAST_DAY.year:  # the one date range (validation.parse_date)
-        raise ValidationError(FieldError(
-            "period", "统计期间", f"年份 {year} 无效（应在 {FIRST_DAY.year}–{LAST_DAY.year} 之间）"))
+        raise ValidationError(
+            FieldError(
+                "period", "统计期间", f"年份 {year} 无效（应在 {FIRST_DAY.year}–{LAST_DAY.year} 之间）"
+            )
+        )
 
 
 def month_period(year: int, month: int) -> Period:
     _check_year(year)
     if not 1 <= month <= 12:
         raise ValidationError(FieldError("period", "统计期间", f"月份 {month} 无效"))
-    return Period(PeriodKind.MONTH, date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
+    return Period(
+        PeriodKind.MONTH, date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    )
 
 
 def quarter_period(year: int, quarter: int) -> Period:
@@ -143,7 +148,9 @@ def quarter_period(year: int, quarter: int) -> Period:
         raise ValidationError(FieldError("period", "统计期间", f"季度 {quarter} 无效（应为 1–4）"))
     first = 3 * (quarter - 1) + 1
     last = first + 2
-    return Period(PeriodKind.QUARTER, date(year, first, 1), date(year, last, calendar.monthrange(year, last)[1]))
+    return Period(
+        PeriodKind.QUARTER, date(year, first, 1), date(year, last, calendar.monthrange(year, last)[1])
+    )
 
 
 def year_period(year: int) -> Period:
@@ -185,7 +192,8 @@ def parse_period(text: str, *, field_name: str = "period", label: str = "统计�
     makers: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Period]], ...] = (
         (_MONTH_RE, lambda m: month_period(int(m[1]), int(m[2]))),
         (_QUARTER_RE, lambda m: quarter_period(int(m[1]), int(m[2]))),
-        (_YEAR_RE, lambda m: year_period(int(m[1]))))
+        (_YEAR_RE, lambda m: year_period(int(m[1]))),
+    )
     for regex, make in makers:
         match = regex.match(compact)
         if match:
@@ -201,9 +209,14 @@ def parse_period(text: str, *, field_name: str = "period", label: str = "统计�
         if end < start:
             raise ValidationError(FieldError(field_name, label, "结束日期不能早于开始日期"))
         return custom_period(start, end)
-    raise ValidationError(FieldError(
-        field_name, label, f"“{text}”无法识别：月份写 2026-10，季度写 2026Q3，年份写 2026，"
-                           "自定义期间写 2026-10-01..2026-10-15"))
+    raise ValidationError(
+        FieldError(
+            field_name,
+            label,
+            f"“{text}”无法识别：月份写 2026-10，季度写 2026Q3，年份写 2026，"
+            "自定义期间写 2026-10-01..2026-10-15",
+        )
+    )
 
 
 def trend_periods(period: Period, months: int) -> tuple[Period, ...]:
@@ -265,8 +278,9 @@ def change(current: float | None, previous: float | None) -> float | None:
     return current - previous
 
 
-def change_text(current: float | None, previous: float | None, *, as_percent: bool = False,
-                digits: int = 1) -> str:
+def change_text(
+    current: float | None, previous: float | None, *, as_percent: bool = False, digits: int = 1
+) -> str:
     """``+3.2 个百分点`` / ``-4`` / ``持平`` / ``—``: how the period compares with the one before."""
     diff = change(current, previous)
     if diff is None:
@@ -280,8 +294,9 @@ def change_text(current: float | None, previous: float | None, *, as_percent: bo
     return "持平" if rounded == 0 else f"{rounded:+.{digits}f}"
 
 
-def weighted_target(planned_by_rule: Mapping[str, int], targets: Mapping[str, float],
-                    default: float = 1.0) -> float | None:
+def weighted_target(
+    planned_by_rule: Mapping[str, int], targets: Mapping[str, float], default: float = 1.0
+) -> float | None:
     """The target 回访率 of a group of plans: each rule's target weighted by its plans."""
     total = sum(planned_by_rule.values())
     if not total:
@@ -350,8 +365,11 @@ class StatsOptions:
 
     def __post_init__(self) -> None:
         errors = []
-        if isinstance(self.trend_months, bool) or not isinstance(self.trend_months, int) \
-                or not 1 <= self.trend_months <= 60:
+        if (
+            isinstance(self.trend_months, bool)
+            or not isinstance(self.trend_months, int)
+            or not 1 <= self.trend_months <= 60
+        ):
             errors.append(FieldError("trend_months", "趋势月数", "应在 1 到 60 之间"))
         if not 0.0 <= float(self.handling_rate_target) <= 1.0:
             errors.append(FieldError("handling_rate_target", "处理率目标", "应在 0 到 1 之间（0 %–100 %）"))
@@ -399,9 +417,13 @@ class ReportSpan:
         return self.filed_on <= self.due_on
 
 
-def days_without_timely_report(visit_days: Iterable[date], reports: Iterable[ReportSpan], *,
-                               today: date | None = None, due_of: Callable[[date], date] | None = None
-                               ) -> tuple[date, ...]:
+def days_without_timely_report(
+    visit_days: Iterable[date],
+    reports: Iterable[ReportSpan],
+    *,
+    today: date | None = None,
+    due_of: Callable[[date], date] | None = None,
+) -> tuple[date, ...]:
     """回访台账未按时记录: the days with visits that no report filed by its due day covers. With ``today``
     and ``due_of`` (a day's report due day), a day whose report is not due yet is not counted."""
     timely = [r for r in reports if r.on_time]
@@ -421,8 +443,9 @@ def monthly_ledger_deadline(month: Period, rules: AssessmentRules, cal: WorkCale
     return date(nxt.year, nxt.month, rules.monthly_due_day)
 
 
-def monthly_ledger_missing(visit_days: Iterable[date], reports: Iterable[ReportSpan], deadline: date,
-                           today: date) -> bool:
+def monthly_ledger_missing(
+    visit_days: Iterable[date], reports: Iterable[ReportSpan], deadline: date, today: date
+) -> bool:
     """月度台账未上交: after the deadline, some day with visits is not covered by a report filed by then.
     Before the deadline nothing is missing yet."""
     if today <= deadline:
@@ -448,16 +471,32 @@ class ChargedEvent:
     points: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind.key, "owner_id": self.owner_id, "day": self.day.isoformat(),
-                "source": self.source, "source_id": self.source_id, "subject": self.subject,
-                "detail": self.detail, "amount": self.amount, "points": self.points}
+        return {
+            "kind": self.kind.key,
+            "owner_id": self.owner_id,
+            "day": self.day.isoformat(),
+            "source": self.source,
+            "source_id": self.source_id,
+            "subject": self.subject,
+            "detail": self.detail,
+            "amount": self.amount,
+            "points": self.points,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ChargedEvent:
         sid = d.get("source_id")
-        return cls(EventKind.parse(d["kind"]), int(d["owner_id"]), date.fromisoformat(str(d["day"])),
-                   str(d.get("source", "")), int(sid) if sid is not None else None, str(d.get("subject", "")),
-                   str(d.get("detail", "")), int(d.get("amount", 0)), int(d.get("points", 0)))
+        return cls(
+            EventKind.parse(d["kind"]),
+            int(d["owner_id"]),
+            date.fromisoformat(str(d["day"])),
+            str(d.get("source", "")),
+            int(sid) if sid is not None else None,
+            str(d.get("subject", "")),
+            str(d.get("detail", "")),
+            int(d.get("amount", 0)),
+            int(d.get("points", 0)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -521,7 +560,9 @@ class Assessment:
 
     def events_of(self, clerk_id: int, kind: EventKind | str | None = None) -> tuple[ChargedEvent, ...]:
         wanted = EventKind.parse(kind) if kind is not None else None
-        return tuple(e for e in self.events if e.owner_id == clerk_id and (wanted is None or e.kind is wanted))
+        return tuple(
+            e for e in self.events if e.owner_id == clerk_id and (wanted is None or e.kind is wanted)
+        )
 
     @property
     def amount(self) -> int:
@@ -535,8 +576,14 @@ class Assessment:
         out = []
         for kind in EventKind:
             lines = [c.line(kind) for c in self.clerks]
-            out.append(AssessmentLine(kind, sum(x.count for x in lines), sum(x.amount for x in lines),
-                                      sum(x.points for x in lines)))
+            out.append(
+                AssessmentLine(
+                    kind,
+                    sum(x.count for x in lines),
+                    sum(x.amount for x in lines),
+                    sum(x.points for x in lines),
+                )
+            )
         return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:
@@ -545,26 +592,57 @@ class Assessment:
             "month": self.month,
             "computed_at": self.computed_at.isoformat(sep=" "),
             "rules": self.rules.to_dict(),
-            "clerks": [{"clerk_id": c.clerk_id, "clerk": c.clerk, "department": c.department,
-                        "lines": [{"kind": line.kind.key, "count": line.count, "amount": line.amount,
-                                   "points": line.points} for line in c.lines]} for c in self.clerks],
+            "clerks": [
+                {
+                    "clerk_id": c.clerk_id,
+                    "clerk": c.clerk,
+                    "department": c.department,
+                    "lines": [
+                        {
+                            "kind": line.kind.key,
+                            "count": line.count,
+                            "amount": line.amount,
+                            "points": line.points,
+                        }
+                        for line in c.lines
+                    ],
+                }
+                for c in self.clerks
+            ],
             "events": [e.to_dict() for e in self.events],
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Assessment:
         clerks = tuple(
-            ClerkAssessment(int(c["clerk_id"]), str(c["clerk"]), str(c.get("department", "")),
-                            tuple(AssessmentLine(EventKind.parse(line["kind"]), int(line["count"]),
-                                                 int(line["amount"]), int(line["points"])) for line in c["lines"]))
-            for c in data["clerks"])
-        return cls(str(data["month"]), clerks, AssessmentRules.from_dict(data.get("rules", {})),
-                   datetime.fromisoformat(str(data["computed_at"])),
-                   tuple(ChargedEvent.from_dict(e) for e in data.get("events", ())))
+            ClerkAssessment(
+                int(c["clerk_id"]),
+                str(c["clerk"]),
+                str(c.get("department", "")),
+                tuple(
+                    AssessmentLine(
+                        EventKind.parse(line["kind"]),
+                        int(line["count"]),
+                        int(line["amount"]),
+                        int(line["points"]),
+                    )
+                    for line in c["lines"]
+                ),
+            )
+            for c in data["clerks"]
+        )
+        return cls(
+            str(data["month"]),
+            clerks,
+            AssessmentRules.from_dict(data.get("rules", {})),
+            datetime.fromisoformat(str(data["computed_at"])),
+            tuple(ChargedEvent.from_dict(e) for e in data.get("events", ())),
+        )
 
 
-def assess(month: Period, people: Iterable[ClerkEvents], rules: AssessmentRules, computed_at: datetime
-           ) -> Assessment:
+def assess(
+    month: Period, people: Iterable[ClerkEvents], rules: AssessmentRules, computed_at: datetime
+) -> Assessment:
     """Turn each person's counts into amounts and points (:meth:`AssessmentRule.cost`); people in the
     order given, every kind listed (zeros included) so the report's columns line up."""
     if month.kind is not PeriodKind.MONTH:
@@ -640,7 +718,9 @@ class ReportTable:
             if len(row) != n:
                 raise ValueError(f"table {self.key}: a row has {len(row)} values for {n} columns")
         if self.row_formats and len(self.row_formats) != len(self.rows):
-            raise ValueError(f"table {self.key}: {len(self.row_formats)} row formats for {len(self.rows)} rows")
+            raise ValueError(
+                f"table {self.key}: {len(self.row_formats)} row formats for {len(self.rows)} rows"
+            )
 
     def format_of(self, column: int) -> ColumnFormat:
         return self.formats[column] if self.formats else ColumnFormat.TEXT
@@ -654,8 +734,10 @@ class ReportTable:
 
     def text_rows(self) -> tuple[tuple[str, ...], ...]:
         """Every cell as printed text (:func:`format_cell`)."""
-        return tuple(tuple(format_cell(v, self.format_at(r, c)) for c, v in enumerate(row))
-                     for r, row in enumerate(self.rows))
+        return tuple(
+            tuple(format_cell(v, self.format_at(r, c)) for c, v in enumerate(row))
+            for r, row in enumerate(self.rows)
+        )
 
     def column(self, index: int) -> tuple[Any, ...]:
         return tuple(r[index] for r in self.rows)
@@ -698,7 +780,7 @@ class StatsReport:
         table = self.table(chart.table)
         rows = tuple(r for r in table.rows if r[chart.category_column] != TOTAL_LABEL)
         if chart.limit is not None:
-            rows = rows[:chart.limit]
+            rows = rows[: chart.limit]
         return replace(table, rows=rows, row_formats=())
 
 

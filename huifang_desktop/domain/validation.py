@@ -14,7 +14,10 @@ from datetime import date, datetime
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 
-_FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９＋－（）．／ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ"}
+_FULLWIDTH = {
+    ord(c): ord(c) - 0xFEE0
+    for c in "０１２３４５６７８９＋－（）．／ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ"
+}
 _FULLWIDTH[0x3000] = 0x20  # ideographic space
 
 
@@ -56,7 +59,9 @@ _THREE_DIGIT_AREAS = ("010", "020", "021", "022", "023", "024", "025", "027", "0
 
 def normalize_phone(raw: str, *, label: str = "电话", field: str = "phone") -> str:
     """Return the stored form of a phone number or raise :class:`ValidationError` naming the field."""
-    if isinstance(raw, str) and _MOBILE.fullmatch(raw):  # already the stored form (as the import's cells and re-checked files are)
+    if isinstance(raw, str) and _MOBILE.fullmatch(
+        raw
+    ):  # already the stored form (as the import's cells and re-checked files are)
         return raw
     text = to_halfwidth(clean_text(raw))
     if not text:
@@ -69,8 +74,14 @@ def normalize_phone(raw: str, *, label: str = "电话", field: str = "phone") ->
     # A trailing "-801" after a full landline is an extension too (0571-88886666-801), but only when the
     # first two groups already make a whole number: "021 6123 4567" is one number written in groups.
     parts = [p for p in re.split(r"[\s\-()（）.]+", text) if p]
-    if (not ext and len(parts) == 3 and parts[0].startswith("0") and len(parts[0]) in (3, 4)
-            and len(parts[1]) in (7, 8) and len(parts[2]) <= 5):
+    if (
+        not ext
+        and len(parts) == 3
+        and parts[0].startswith("0")
+        and len(parts[0]) in (3, 4)
+        and len(parts[1]) in (7, 8)
+        and len(parts[2]) <= 5
+    ):
         ext = parts.pop()
     digits = "".join(parts)
     plus = digits.startswith("+")
@@ -100,9 +111,7 @@ def normalize_phone(raw: str, *, label: str = "电话", field: str = "phone") ->
         local = digits[area_len:]
         if len(local) in (7, 8) and not local.startswith("0"):
             return digits + (f"x{ext}" if ext else "")
-        raise ValidationError(
-            FieldError(field, label, f"“{raw}”不是有效的固定电话（区号后应为 7–8 位号码）")
-        )
+        raise ValidationError(FieldError(field, label, f"“{raw}”不是有效的固定电话（区号后应为 7–8 位号码）"))
     raise ValidationError(
         FieldError(field, label, f"“{raw}”不是有效的电话号码：手机 11 位，固定电话需带区号，如 0571-88886666")
     )
@@ -140,8 +149,11 @@ LAST_DAY = date(2200, 12, 31)
 
 def _in_range(day: date, raw: object, label: str, field: str) -> date:
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValidationError(FieldError(
-            field, label, f"“{raw}”超出可用的日期范围（{FIRST_DAY:%Y-%m-%d} 至 {LAST_DAY:%Y-%m-%d}）"))
+        raise ValidationError(
+            FieldError(
+                field, label, f"“{raw}”超出可用的日期范围（{FIRST_DAY:%Y-%m-%d} 至 {LAST_DAY:%Y-%m-%d}）"
+            )
+        )
     return day
 
 
@@ -151,8 +163,9 @@ _DATE_PATTERNS = (
 )
 
 
-def parse_date(raw: str | date | None, *, label: str = "日期", field: str = "date",
-               required: bool = False) -> date | None:
+def parse_date(
+    raw: str | date | None, *, label: str = "日期", field: str = "date", required: bool = False
+) -> date | None:
     """Parse ``2026-11-22``, ``2026/11/22``, ``2026.11.22``, ``2026年11月22日`` or ``20261122``.
 
     An impossible date (2026-02-30), an unknown shape or a date outside :data:`FIRST_DAY` … :data:`LAST_DAY`
@@ -208,6 +221,6 @@ def optional_text(raw: str | None, *, label: str, field: str, max_len: int = 200
 
 
 def already(state: str) -> str:
-    """"已关闭" for a state that already says it happened, "已受理" for one that does not: the state in a
+    """ "已关闭" for a state that already says it happened, "已受理" for one that does not: the state in a
     sentence such as "投诉 X 已关闭" (formatting f"已{state}" gave "已已关闭")."""
     return state if state.startswith("已") else f"已{state}"

@@ -73,6 +73,7 @@ OVERDUE = "逾期"
 
 # --- plan state -------------------------------------------------------------------------------------
 
+
 def is_overdue(state: PlanState | str, due: date, today: date) -> bool:
     """Overdue (逾期): still 待回访 and today is after the due date. Done or cancelled plans never are."""
     return PlanState(state) is PlanState.PENDING and today > due
@@ -93,6 +94,7 @@ def done_on_time(done_on: date, due: date) -> bool:
 # --- who may re-date or cancel a plan (改期 / 取消计划) ------------------------------------------------------
 # One rule for the service that refuses and the calendar that enables its buttons (Stoq's ``can_*``).
 
+
 def may_change_others_plans(role: Role) -> bool:
     """Another person's plan is re-dated or cancelled by who may reassign work (a supervisor); a clerk only
     changes plans that are their own or nobody's."""
@@ -112,9 +114,12 @@ def may_change_after_due(role: Role) -> bool:
 def can_change_plan(role: Role, state: PlanState | str, due: date, today: date, *, own: bool) -> bool:
     """The plan may be re-dated or cancelled by a user of ``role`` (``own``: it is theirs or nobody's): it is
     pending, the user may change it, and before its due day has passed or by who may edit overdue plans."""
-    return (PlanState(state) is PlanState.PENDING and can(role, Permission.EDIT_CUSTOMERS)
-            and (own or may_change_others_plans(role))
-            and (not change_needs_supervisor(due, today) or may_change_after_due(role)))
+    return (
+        PlanState(state) is PlanState.PENDING
+        and can(role, Permission.EDIT_CUSTOMERS)
+        and (own or may_change_others_plans(role))
+        and (not change_needs_supervisor(due, today) or may_change_after_due(role))
+    )
 
 
 def cancel_reason(reason: str | None) -> str:
@@ -123,6 +128,7 @@ def cancel_reason(reason: str | None) -> str:
 
 
 # --- rates ------------------------------------------------------------------------------------------
+
 
 def _rate(part: int, planned: int, part_label: str, part_field: str) -> float | None:
     if part < 0:
@@ -146,8 +152,10 @@ def on_time_rate(on_time: int, planned: int) -> float | None:
 
 # --- signatures -------------------------------------------------------------------------------------
 
-def needs_signature(method: VisitMethod | str,
-                    signed_methods: Iterable[VisitMethod | str] = (VisitMethod.ON_SITE,)) -> bool:
+
+def needs_signature(
+    method: VisitMethod | str, signed_methods: Iterable[VisitMethod | str] = (VisitMethod.ON_SITE,)
+) -> bool:
     """An on-site visit (上门) needs the customer's signature (on paper or on screen), domain.md §5."""
     return VisitMethod(method) in {VisitMethod(m) for m in signed_methods}
 
@@ -180,6 +188,7 @@ def signed_form_state(method: VisitMethod | str | None, received: bool) -> str:
 
 # --- satisfaction scales ----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class SatisfactionScale:
     """A satisfaction scale (满意度). ``levels`` run from best to worst; ``satisfied`` are the levels that
@@ -197,14 +206,17 @@ class SatisfactionScale:
             raise ValidationError(FieldError("levels", "满意度选项", "选项不能重复"))
         unknown = self.satisfied - set(self.levels)
         if unknown:
-            raise ValidationError(FieldError("satisfied", "满意选项", f"“{'、'.join(sorted(unknown))}”不在选项中"))
+            raise ValidationError(
+                FieldError("satisfied", "满意选项", f"“{'、'.join(sorted(unknown))}”不在选项中")
+            )
 
     def _index(self, value: str) -> int:
         try:
             return self.levels.index(str(value).strip())
         except ValueError:
             raise ValidationError(
-                FieldError("satisfaction", "满意度", f"“{value}”不是{self.name or self.key}的选项")) from None
+                FieldError("satisfaction", "满意度", f"“{value}”不是{self.name or self.key}的选项")
+            ) from None
 
     def is_satisfied(self, value: str) -> bool:
         self._index(value)
@@ -216,25 +228,35 @@ class SatisfactionScale:
         return 100.0 * (len(self.levels) - 1 - index) / (len(self.levels) - 1)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "name": self.name, "levels": list(self.levels),
-                "satisfied": [lv for lv in self.levels if lv in self.satisfied]}
+        return {
+            "key": self.key,
+            "name": self.name,
+            "levels": list(self.levels),
+            "satisfied": [lv for lv in self.levels if lv in self.satisfied],
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SatisfactionScale:
-        return cls(key=str(data["key"]), levels=tuple(str(v) for v in data["levels"]),
-                   satisfied=frozenset(str(v) for v in data.get("satisfied", ())),
-                   name=str(data.get("name", "")))
+        return cls(
+            key=str(data["key"]),
+            levels=tuple(str(v) for v in data["levels"]),
+            satisfied=frozenset(str(v) for v in data.get("satisfied", ())),
+            name=str(data.get("name", "")),
+        )
 
 
 FIVE_LEVEL = SatisfactionScale(
-    "five_level", ("很满意", "满意", "一般", "不满意", "很不满意"), frozenset({"很满意", "满意"}), "五级")
+    "five_level", ("很满意", "满意", "一般", "不满意", "很不满意"), frozenset({"很满意", "满意"}), "五级"
+)
 # Assumption: on the 10-point scale 7 and above count as satisfied.
 TEN_POINT = SatisfactionScale(
-    "ten_point", tuple(str(n) for n in range(10, 0, -1)), frozenset(str(n) for n in range(7, 11)), "十分制")
+    "ten_point", tuple(str(n) for n in range(10, 0, -1)), frozenset(str(n) for n in range(7, 11)), "十分制"
+)
 TWO_LEVEL = SatisfactionScale("two_level", ("满意", "不满意"), frozenset({"满意"}), "两级")
 DEFAULT_SCALE = FIVE_LEVEL
 SATISFACTION_SCALES: Mapping[str, SatisfactionScale] = MappingProxyType(
-    {s.key: s for s in (FIVE_LEVEL, TEN_POINT, TWO_LEVEL)})
+    {s.key: s for s in (FIVE_LEVEL, TEN_POINT, TWO_LEVEL)}
+)
 
 
 def average_score(values: Iterable[str], scale: SatisfactionScale = DEFAULT_SCALE) -> float | None:
@@ -244,6 +266,7 @@ def average_score(values: Iterable[str], scale: SatisfactionScale = DEFAULT_SCAL
 
 
 # --- record numbers ---------------------------------------------------------------------------------
+
 
 def format_visit_number(day: date, serial: int, prefix: str = "HF") -> str:
     """回访记录表 编号: ``HF`` + date + ``-`` + the day's serial, at least 3 digits (``HF20261122-003``)."""
@@ -266,77 +289,79 @@ def parse_visit_number(number: str, prefix: str = "HF") -> tuple[date, int]:
 
 # --- phone scripts (回访话术) -------------------------------------------------------------------------
 
-DEFAULT_PHONE_SCRIPTS: Mapping[VisitType, tuple[str, ...]] = MappingProxyType({
-    VisitType.ROUTINE: (
-        "最近产品和我们的服务用得怎么样？",
-        "近期有没有新的需求或采购计划？",
-        "对我们还有什么意见和建议？",
-    ),
-    VisitType.TECHNICAL: (
-        "设备目前运行是否正常？",
-        "使用中遇到过哪些技术问题？",
-        "操作人员是否需要培训或技术资料？",
-    ),
-    VisitType.DELIVERY: (
-        "货物是否已经收到？",
-        "数量和配件是否齐全？",
-        "外包装和产品有没有破损？",
-    ),
-    VisitType.USAGE: (
-        "产品使用情况怎么样？",
-        "使用中有没有遇到问题或疑问？",
-        "需要我们提供使用指导吗？",
-    ),
-    VisitType.SATISFACTION: (
-        "您对产品质量是否满意？",
-        "您对我们的服务是否满意？",
-        "还有哪些地方需要我们改进？",
-    ),
-    VisitType.REPAIR: (
-        "维修人员的服务态度怎么样？",
-        "维修是否及时？",
-        "问题是否已经彻底解决？",
-    ),
-    VisitType.COMPLAINT: (
-        "您反映的问题是否已经解决？",
-        "您对处理结果是否满意？",
-        "对处理过程还有什么意见？",
-    ),
-    VisitType.SPECIAL: (
-        "我们就此事已经采取了措施，目前情况如何？",
-        "您还有什么需要我们协助的？",
-    ),
-    VisitType.HOLIDAY: (
-        "节日问候，感谢您一直以来的支持。",
-        "节日期间如需服务，可随时联系我们。",
-    ),
-    VisitType.EVENT: (
-        "您对本次活动的安排是否满意？",
-        "活动内容对您是否有帮助？",
-        "希望我们以后举办什么样的活动？",
-    ),
-    VisitType.ACCOUNT: (
-        "开户手续办理是否顺利？",
-        "相关业务规则和服务渠道是否清楚？",
-        "对开户服务还有什么意见？",
-    ),
-    VisitType.FIRST_SERVICE: (
-        "提醒您首次保养的时间和里程。",
-        "是否需要为您预约首保？",
-    ),
-    VisitType.INSPECTION: (
-        "提醒您车辆年检到期时间。",
-        "是否需要我们协助办理年检？",
-    ),
-    VisitType.INSURANCE: (
-        "提醒您车辆保险即将到期。",
-        "是否需要为您报价或办理续保？",
-    ),
-    VisitType.BIRTHDAY: (
-        "祝您生日快乐！",
-        "感谢您对我们的支持，如有需要请随时联系我们。",
-    ),
-})
+DEFAULT_PHONE_SCRIPTS: Mapping[VisitType, tuple[str, ...]] = MappingProxyType(
+    {
+        VisitType.ROUTINE: (
+            "最近产品和我们的服务用得怎么样？",
+            "近期有没有新的需求或采购计划？",
+            "对我们还有什么意见和建议？",
+        ),
+        VisitType.TECHNICAL: (
+            "设备目前运行是否正常？",
+            "使用中遇到过哪些技术问题？",
+            "操作人员是否需要培训或技术资料？",
+        ),
+        VisitType.DELIVERY: (
+            "货物是否已经收到？",
+            "数量和配件是否齐全？",
+            "外包装和产品有没有破损？",
+        ),
+        VisitType.USAGE: (
+            "产品使用情况怎么样？",
+            "使用中有没有遇到问题或疑问？",
+            "需要我们提供使用指导吗？",
+        ),
+        VisitType.SATISFACTION: (
+            "您对产品质量是否满意？",
+            "您对我们的服务是否满意？",
+            "还有哪些地方需要我们改进？",
+        ),
+        VisitType.REPAIR: (
+            "维修人员的服务态度怎么样？",
+            "维修是否及时？",
+            "问题是否已经彻底解决？",
+        ),
+        VisitType.COMPLAINT: (
+            "您反映的问题是否已经解决？",
+            "您对处理结果是否满意？",
+            "对处理过程还有什么意见？",
+        ),
+        VisitType.SPECIAL: (
+            "我们就此事已经采取了措施，目前情况如何？",
+            "您还有什么需要我们协助的？",
+        ),
+        VisitType.HOLIDAY: (
+            "节日问候，感谢您一直以来的支持。",
+            "节日期间如需服务，可随时联系我们。",
+        ),
+        VisitType.EVENT: (
+            "您对本次活动的安排是否满意？",
+            "活动内容对您是否有帮助？",
+            "希望我们以后举办什么样的活动？",
+        ),
+        VisitType.ACCOUNT: (
+            "开户手续办理是否顺利？",
+            "相关业务规则和服务渠道是否清楚？",
+            "对开户服务还有什么意见？",
+        ),
+        VisitType.FIRST_SERVICE: (
+            "提醒您首次保养的时间和里程。",
+            "是否需要为您预约首保？",
+        ),
+        VisitType.INSPECTION: (
+            "提醒您车辆年检到期时间。",
+            "是否需要我们协助办理年检？",
+        ),
+        VisitType.INSURANCE: (
+            "提醒您车辆保险即将到期。",
+            "是否需要为您报价或办理续保？",
+        ),
+        VisitType.BIRTHDAY: (
+            "祝您生日快乐！",
+            "感谢您对我们的支持，如有需要请随时联系我们。",
+        ),
+    }
+)
 
 
 def default_phone_scripts() -> dict[str, list[str]]:
@@ -344,8 +369,9 @@ def default_phone_scripts() -> dict[str, list[str]]:
     return {t.value: list(questions) for t, questions in DEFAULT_PHONE_SCRIPTS.items()}
 
 
-def phone_script(visit_type: VisitType | str,
-                 scripts: Mapping[str, Iterable[str]] | None = None) -> tuple[str, ...]:
+def phone_script(
+    visit_type: VisitType | str, scripts: Mapping[str, Iterable[str]] | None = None
+) -> tuple[str, ...]:
     """The questions to show beside the form for a visit type: the office's own (from Settings) when it
     has some for that type, else the default."""
     vt = VisitType(visit_type)

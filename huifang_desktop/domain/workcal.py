@@ -22,9 +22,16 @@ NEXT_YEAR_FROM_MONTH = 11
 HOLIDAY, WORKDAY = "放假", "上班"  # the two kinds of days a year's data holds (调休 working days: 上班)
 
 # chinesecalendar's names of the holidays, as the notices call them
-_PACKAGE_NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节",
-                  "Labour Day": "劳动节", "Dragon Boat Festival": "端午节", "Mid-autumn Festival": "中秋节",
-                  "National Day": "国庆节", "Anti-Fascist 70th Day": "抗战胜利纪念日"}
+_PACKAGE_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "Mid-autumn Festival": "中秋节",
+    "National Day": "国庆节",
+    "Anti-Fascist 70th Day": "抗战胜利纪念日",
+}
 
 
 @dataclass(frozen=True)

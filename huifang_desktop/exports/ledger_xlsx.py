@@ -41,7 +41,9 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm"  # times in ledgers are to the minute
 LINE_HEIGHT = 14.5  # points per line of wrapped text (11 pt)
 MAX_LINES = 8  # a row grows up to this many lines for its wrapped text
 
-_X: Any = None  # openpyxl and the styles, loaded by the first export: the program's start-up does not import it
+_X: Any = (
+    None  # openpyxl and the styles, loaded by the first export: the program's start-up does not import it
+)
 
 
 def _xl() -> Any:
@@ -56,13 +58,21 @@ def _xl() -> Any:
 
         thin = Side(style="thin", color="999999")
         _X = SimpleNamespace(
-            Workbook=Workbook, Cell=WriteOnlyCell, CellType=Cell, letter=get_column_letter,
-            title_font=Font(bold=True, size=14), bold=Font(bold=True),
-            header_fill=PatternFill("solid", fgColor="DDEBF7"), totals_fill=PatternFill("solid", fgColor="F2F2F2"),
-            header_border=Border(bottom=thin), totals_border=Border(top=thin),
+            Workbook=Workbook,
+            Cell=WriteOnlyCell,
+            CellType=Cell,
+            letter=get_column_letter,
+            title_font=Font(bold=True, size=14),
+            bold=Font(bold=True),
+            header_fill=PatternFill("solid", fgColor="DDEBF7"),
+            totals_fill=PatternFill("solid", fgColor="F2F2F2"),
+            header_border=Border(bottom=thin),
+            totals_border=Border(top=thin),
             center=Alignment(horizontal="center", vertical="center"),
             center_wrap=Alignment(horizontal="center", vertical="center", wrap_text=True),
-            wrap=Alignment(wrap_text=True, vertical="top"), wrap_cell=Alignment(wrap_text=True))
+            wrap=Alignment(wrap_text=True, vertical="top"),
+            wrap_cell=Alignment(wrap_text=True),
+        )
     return _X
 
 
@@ -133,34 +143,83 @@ def fitted_widths(columns: Sequence[XlsxColumn], sample: Sequence[Sequence[Any]]
     return out
 
 
-def write_ledger(rows: Iterable[Sequence[Any]], out_path: Path | str, *, title: str, company: str,
-                 period_text: str, columns: Sequence[XlsxColumn], notes: Sequence[tuple[str, Any]] = (),
-                 totals_label: str = TOTALS_LABEL, count_row: bool = True) -> LedgerWritten:
+def write_ledger(
+    rows: Iterable[Sequence[Any]],
+    out_path: Path | str,
+    *,
+    title: str,
+    company: str,
+    period_text: str,
+    columns: Sequence[XlsxColumn],
+    notes: Sequence[tuple[str, Any]] = (),
+    totals_label: str = TOTALS_LABEL,
+    count_row: bool = True,
+) -> LedgerWritten:
     """Write the workbook and return the row count and the column sums. ``notes``: (item, value) lines of
     the 说明 sheet, to which the row count is added. ``count_row``: without summed columns, the 合计 row
     still says how many rows there are (``共 N 条``); False leaves it out. Raises ``OSError`` when the file cannot be written and
     lets any exception of ``rows`` (a cancelled export) through, leaving no file behind."""
     with through_part_file(Path(out_path)) as part:
-        return _write(rows, part, title=title, company=company, period_text=period_text, columns=columns,
-                      notes=notes, totals_label=totals_label, count_row=count_row)
+        return _write(
+            rows,
+            part,
+            title=title,
+            company=company,
+            period_text=period_text,
+            columns=columns,
+            notes=notes,
+            totals_label=totals_label,
+            count_row=count_row,
+        )
 
 
-def _write(rows: Iterable[Sequence[Any]], part: Path, *, title: str, company: str, period_text: str,
-           columns: Sequence[XlsxColumn], notes: Sequence[tuple[str, Any]], totals_label: str,
-           count_row: bool = True) -> LedgerWritten:
+def _write(
+    rows: Iterable[Sequence[Any]],
+    part: Path,
+    *,
+    title: str,
+    company: str,
+    period_text: str,
+    columns: Sequence[XlsxColumn],
+    notes: Sequence[tuple[str, Any]],
+    totals_label: str,
+    count_row: bool = True,
+) -> LedgerWritten:
     wb = _xl().Workbook(write_only=True)
     ws = wb.create_sheet(title[:31])
     try:
-        return _fill(wb, ws, rows, part, title=title, company=company, period_text=period_text,
-                     columns=columns, notes=notes, totals_label=totals_label, count_row=count_row)
+        return _fill(
+            wb,
+            ws,
+            rows,
+            part,
+            title=title,
+            company=company,
+            period_text=period_text,
+            columns=columns,
+            notes=notes,
+            totals_label=totals_label,
+            count_row=count_row,
+        )
     except BaseException:
         discard_sheet(ws)
         raise
 
 
-def _fill(wb: Workbook, ws: Any, rows: Iterable[Sequence[Any]], part: Path, *, title: str, company: str,
-          period_text: str, columns: Sequence[XlsxColumn], notes: Sequence[tuple[str, Any]],
-          totals_label: str, count_row: bool) -> LedgerWritten:
+def _fill(
+    wb: Workbook,
+    ws: Any,
+    rows: Iterable[Sequence[Any]],
+    part: Path,
+    *,
+    title: str,
+    company: str,
+    period_text: str,
+    columns: Sequence[XlsxColumn],
+    notes: Sequence[tuple[str, Any]],
+    totals_label: str,
+    count_row: bool,
+) -> LedgerWritten:
     x = _xl()
     n = len(columns)
     last_col = x.letter(max(n, 1))
@@ -182,7 +241,12 @@ def _fill(wb: Workbook, ws: Any, rows: Iterable[Sequence[Any]], part: Path, *, t
     for col in columns:
         cell = x.Cell(ws)
         set_text(cell, col.label)
-        cell.font, cell.fill, cell.border, cell.alignment = x.bold, x.header_fill, x.header_border, x.center_wrap
+        cell.font, cell.fill, cell.border, cell.alignment = (
+            x.bold,
+            x.header_fill,
+            x.header_border,
+            x.center_wrap,
+        )
         header.append(cell)
     if any(_shown_width(col.label) > widths[i] - 1 for i, col in enumerate(columns)):
         ws.row_dimensions[2].height = 2 * LINE_HEIGHT  # a long header wraps onto two lines
@@ -201,8 +265,11 @@ def _fill(wb: Workbook, ws: Any, rows: Iterable[Sequence[Any]], part: Path, *, t
     for i in formatted:
         styled[i] = x.Cell(ws)
         styled[i].number_format = formats[i]
-    wrapped = {i: max(int(widths[i] / 2), 1) for i, c in enumerate(columns)
-               if not c.number_format and c.width >= WRAP_FROM}
+    wrapped = {
+        i: max(int(widths[i] / 2), 1)
+        for i, c in enumerate(columns)
+        if not c.number_format and c.width >= WRAP_FROM
+    }
     wrap_cells: dict[int, Any] = {}
     for i in wrapped:
         wrap_cells[i] = x.Cell(ws)
@@ -214,8 +281,10 @@ def _fill(wb: Workbook, ws: Any, rows: Iterable[Sequence[Any]], part: Path, *, t
     for row in chain(sample, rows):
         count += 1
         if row_risky(row):  # a string a spreadsheet would evaluate, or a control character: text cells
-            row = [text_cell(ws, v, wrap_cells.get(i)) if type(v) is str and risky(v) else v
-                   for i, v in enumerate(row)]
+            row = [
+                text_cell(ws, v, wrap_cells.get(i)) if type(v) is str and risky(v) else v
+                for i, v in enumerate(row)
+            ]
         elif not formatted and not summed and not wrapped:
             append(row)
             continue
@@ -251,10 +320,19 @@ def _fill(wb: Workbook, ws: Any, rows: Iterable[Sequence[Any]], part: Path, *, t
     if summed or count_row:
         cells = []
         label_at = next((i for i in range(n) if not columns[i].total), None)
-        count_at = None if summed else next((i for i in range(n) if label_at is not None and i > label_at), None)
+        count_at = (
+            None if summed else next((i for i in range(n) if label_at is not None and i > label_at), None)
+        )
         for i, col in enumerate(columns):
-            value = (totals[i] if col.total else totals_label if i == label_at
-                     else f"共 {count} 条" if i == count_at else None)
+            value = (
+                totals[i]
+                if col.total
+                else totals_label
+                if i == label_at
+                else f"共 {count} 条"
+                if i == count_at
+                else None
+            )
             cell = x.Cell(ws, value=value)
             cell.font, cell.fill, cell.border = x.bold, x.totals_fill, x.totals_border
             if col.total and col.number_format:
@@ -284,5 +362,12 @@ def _fill(wb: Workbook, ws: Any, rows: Iterable[Sequence[Any]], part: Path, *, t
     return LedgerWritten(count, tuple(totals))
 
 
-__all__ = ["INTEGER_FORMAT", "MONEY_FORMAT", "NOTES_TITLE", "TOTALS_LABEL", "LedgerWritten", "XlsxColumn",
-           "write_ledger"]
+__all__ = [
+    "INTEGER_FORMAT",
+    "MONEY_FORMAT",
+    "NOTES_TITLE",
+    "TOTALS_LABEL",
+    "LedgerWritten",
+    "XlsxColumn",
+    "write_ledger",
+]

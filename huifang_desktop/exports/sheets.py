@@ -109,5 +109,16 @@ def print_setup(ws: Any, *, columns: int, title_rows: str | None = None, footer_
     ws.oddFooter.right.size = 8
 
 
-__all__ = ["CONTROL_CHARS", "FOOTER_PAGES", "FOOTER_TIME", "WIDE_COLUMNS", "footer_text", "plain_text",
-           "print_setup", "risky", "row_risky", "set_text", "text_cell"]
+__all__ = [
+    "CONTROL_CHARS",
+    "FOOTER_PAGES",
+    "FOOTER_TIME",
+    "WIDE_COLUMNS",
+    "footer_text",
+    "plain_text",
+    "print_setup",
+    "risky",
+    "row_risky",
+    "set_text",
+    "text_cell",
+]

@@ -71,8 +71,13 @@ def _put(ws: Worksheet, row: int, column: int, value: Any) -> Any:
 
 def _heading(ws: Worksheet, report: StatsReport, title: str, columns: int) -> None:
     _put(ws, 1, 1, f"{report.company} {report.title}：{title}".strip()).font = _TITLE_FONT
-    _put(ws, 2, 1, f"统计期间：{report.period.label}（{report.period.start:%Y-%m-%d} 至 {report.period.end:%Y-%m-%d}）"
-                  f"    制表时间：{report.generated_at:%Y-%m-%d %H:%M}").font = _SUB_FONT
+    _put(
+        ws,
+        2,
+        1,
+        f"统计期间：{report.period.label}（{report.period.start:%Y-%m-%d} 至 {report.period.end:%Y-%m-%d}）"
+        f"    制表时间：{report.generated_at:%Y-%m-%d %H:%M}",
+    ).font = _SUB_FONT
     if columns > 1:
         ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=columns)
         ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=columns)
@@ -81,8 +86,12 @@ def _heading(ws: Worksheet, report: StatsReport, title: str, columns: int) -> No
 def _write_table(ws: Worksheet, report: StatsReport, table: ReportTable) -> None:
     n = len(table.headers)
     _heading(ws, report, table.title, n)
-    print_setup(ws, columns=n, title_rows=f"1:{HEADER_ROW}",
-                footer_left=f"{report.company} {report.title}：{table.title}（{report.period.label}）".strip())
+    print_setup(
+        ws,
+        columns=n,
+        title_rows=f"1:{HEADER_ROW}",
+        footer_left=f"{report.company} {report.title}：{table.title}（{report.period.label}）".strip(),
+    )
     for c, name in enumerate(table.headers, start=1):
         cell = _put(ws, HEADER_ROW, c, name)
         cell.font, cell.fill, cell.border, cell.alignment = _HEADER_FONT, _HEADER_FILL, _BORDER, _CENTER
@@ -113,14 +122,19 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _chart(report: StatsReport, spec: ChartSpec, refs: dict[str, tuple[Worksheet, int]],
-           data_ws: Worksheet, data_col: int) -> tuple[Any, int]:
+def _chart(
+    report: StatsReport,
+    spec: ChartSpec,
+    refs: dict[str, tuple[Worksheet, int]],
+    data_ws: Worksheet,
+    data_col: int,
+) -> tuple[Any, int]:
     """A native chart for ``spec``; its data is the table's sheet when the chart's rows are the table's
     first rows, else a copy written to the chart sheet at ``data_col``. Returns (chart, next data_col)."""
     table = report.table(spec.table)
     rows = report.chart_table(spec).rows
     ws, first = refs[spec.table]
-    if tuple(table.rows[:len(rows)]) != rows:  # not a prefix: chart a copy of exactly these rows
+    if tuple(table.rows[: len(rows)]) != rows:  # not a prefix: chart a copy of exactly these rows
         ws, first = data_ws, 2
         used = (spec.category_column, *spec.series_columns)
         for k, c in enumerate(used):
@@ -181,8 +195,11 @@ def write_stats_workbook(report: StatsReport, out_path: Path | str) -> int:
             cs = wb.create_sheet(CHART_SHEET, 1 if report.tables else 0)
             _put(cs, 1, 1, f"{report.company} {report.title}：图表".strip()).font = _TITLE_FONT
             _put(cs, 2, 1, f"统计期间：{report.period.label}").font = _SUB_FONT
-            print_setup(cs, columns=2 * CHART_COLUMNS,
-                        footer_left=f"{report.company} {report.title}：图表（{report.period.label}）".strip())
+            print_setup(
+                cs,
+                columns=2 * CHART_COLUMNS,
+                footer_left=f"{report.company} {report.title}：图表（{report.period.label}）".strip(),
+            )
             chart_rows = 3 + ((len(report.charts) + 1) // 2) * CHART_ROWS
             cs.print_area = f"A1:{get_column_letter(2 * CHART_COLUMNS)}{chart_rows}"
             data_col = 2 * CHART_COLUMNS + 3

@@ -27,8 +27,20 @@ if TYPE_CHECKING:
     from huifang_desktop.printing.templates import FormTemplate, TemplateError, load_template, template_names
 
 _EXPORTS = {
-    "render": ("FieldBox", "FormJob", "FormLayout", "Rect", "RenderCancelled", "SignatureInfo", "TableStyle",
-               "format_value", "layout_form", "render_form", "render_forms", "render_table"),
+    "render": (
+        "FieldBox",
+        "FormJob",
+        "FormLayout",
+        "Rect",
+        "RenderCancelled",
+        "SignatureInfo",
+        "TableStyle",
+        "format_value",
+        "layout_form",
+        "render_form",
+        "render_forms",
+        "render_table",
+    ),
     "templates": ("FormTemplate", "TemplateError", "load_template", "template_names"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -36,8 +48,21 @@ _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 # Written out (not computed from _EXPORTS) so that linters and type checkers see the re-exports;
 # tests/printing/test_lazy_exports.py checks that the two agree.
 __all__ = [
-    "FieldBox", "FormJob", "FormLayout", "FormTemplate", "Rect", "RenderCancelled", "SignatureInfo", "TableStyle",
-    "TemplateError", "format_value", "layout_form", "load_template", "render_form", "render_forms", "render_table",
+    "FieldBox",
+    "FormJob",
+    "FormLayout",
+    "FormTemplate",
+    "Rect",
+    "RenderCancelled",
+    "SignatureInfo",
+    "TableStyle",
+    "TemplateError",
+    "format_value",
+    "layout_form",
+    "load_template",
+    "render_form",
+    "render_forms",
+    "render_table",
     "template_names",
 ]
 

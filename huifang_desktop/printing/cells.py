@@ -122,8 +122,9 @@ class _CellsRow:
         done = all(end == len(b.items) for end, b in zip(ends, self.blocks, strict=True))
         return (DONE if done else PARTIAL), height
 
-    def _draw_block(self, page: PageLayout, block: _Block, start: int, end: int, top: float,
-                    height: float) -> None:
+    def _draw_block(
+        self, page: PageLayout, block: _Block, start: int, end: int, top: float, height: float
+    ) -> None:
         ctx = self.ctx
         first = self.first
         bottom = top - height
@@ -176,15 +177,23 @@ class _CellsRow:
             page.rules.append((ix, y, ix + iw, y))
         rect = Rect(block.vx, bottom, block.vw, height)
         if cell.field:
-            page.fields.append(FieldBox(cell.field, cell.label, rect, tuple(texts.get(cell.field, ())),
-                                        block.ticked if first else ()))
+            page.fields.append(
+                FieldBox(
+                    cell.field,
+                    cell.label,
+                    rect,
+                    tuple(texts.get(cell.field, ())),
+                    block.ticked if first else (),
+                )
+            )
         for extra in (cell.date_field, cell.sign_field, cell.sign_date_field):
             if extra and extra in texts:
                 page.fields.append(FieldBox(extra, cell.label, rect, tuple(texts[extra])))
 
 
-def _draw_item(ctx: _Ctx, page: PageLayout, item: _Item, x: float, w: float, top: float,
-               texts: dict[str, list[str]]) -> None:
+def _draw_item(
+    ctx: _Ctx, page: PageLayout, item: _Item, x: float, w: float, top: float, texts: dict[str, list[str]]
+) -> None:
     kind, h, data = item
     fs = ctx.fs
     if kind == "t":
@@ -209,8 +218,9 @@ def _draw_item(ctx: _Ctx, page: PageLayout, item: _Item, x: float, w: float, top
         _draw_signature_grid(ctx, page, data, x, w, top, h, texts)
 
 
-def _build_block(ctx: _Ctx, cell: Cell, x: float, w: float, values: Mapping[str, Any],
-                 signed: SignatureInfo | None) -> _Block:
+def _build_block(
+    ctx: _Ctx, cell: Cell, x: float, w: float, values: Mapping[str, Any], signed: SignatureInfo | None
+) -> _Block:
     m = ctx.m
     fs = ctx.fs
     label = cell.label
@@ -276,8 +286,12 @@ def _build_block(ctx: _Ctx, cell: Cell, x: float, w: float, values: Mapping[str,
         items = _choice_lines(ctx, options, chosen, iw)
     elif kind == "signature":
         name, when = _signature_values(cell, cell.field, cell.date_field, values, signed)
-        need = (m.width("签名：日期：", fs) + max(m.width(name, fs), 18 * MM)
-                + max(m.width(when, fs), 30 * MM) + fs)
+        need = (
+            m.width("签名：日期：", fs)
+            + max(m.width(name, fs), 18 * MM)
+            + max(m.width(when, fs), 30 * MM)
+            + fs
+        )
         data = (name, when, cell.field, cell.date_field, BLANK_DATE)
         name_room = iw - m.width("签名：", fs) - fs * 0.4
         if need <= iw:
@@ -285,8 +299,11 @@ def _build_block(ctx: _Ctx, cell: Cell, x: float, w: float, values: Mapping[str,
         elif m.width(name, fs) * _MIN_SIGN_SIZE / fs <= name_room:
             items = [("sn", ctx.sign_h * 0.75, data), ("sd", ctx.sign_h * 0.75, data)]
         else:  # too long for a signature line even in small print: wrap it like text
-            items = [("t", ctx.lead, ("签名：", "left", PLAIN, "")), *text_items(name),
-                     ("sd", ctx.sign_h * 0.75, ("", when, "", cell.date_field, BLANK_DATE))]
+            items = [
+                ("t", ctx.lead, ("签名：", "left", PLAIN, "")),
+                *text_items(name),
+                ("sd", ctx.sign_h * 0.75, ("", when, "", cell.date_field, BLANK_DATE)),
+            ]
         min_h = max(ctx.row_h, sum(item[1] for item in items) + 2 * ctx.pad)
         valign = "bottom"
     elif kind == "signatures":
@@ -294,8 +311,9 @@ def _build_block(ctx: _Ctx, cell: Cell, x: float, w: float, values: Mapping[str,
         items = [("g", ctx.lead + 2 * ctx.sign_h, (entries, cell.field))]
         min_h = ctx.lead + 2 * ctx.sign_h + 2 * ctx.pad
         valign = "top"
-    return _Block(cell, x, w, lw, label_lines, cont_label_lines, items, min_h, valign, blank, top_label,
-                  ticked)
+    return _Block(
+        cell, x, w, lw, label_lines, cont_label_lines, items, min_h, valign, blank, top_label, ticked
+    )
 
 
 def _chosen(value: Any) -> set[str]:

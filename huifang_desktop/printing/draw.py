@@ -17,8 +17,18 @@ from huifang_desktop.printing.pages import BOLD, GREY, PLAIN, RED, RED_BOLD, Out
 from huifang_desktop.printing.values import DATETIME_FORMAT
 
 
-def _footer_texts(page: PageLayout, m: _Metrics, x0: float, width: float, base: float, size: float,
-                  printed_at: datetime, number: int, total: int, right_text: str) -> None:
+def _footer_texts(
+    page: PageLayout,
+    m: _Metrics,
+    x0: float,
+    width: float,
+    base: float,
+    size: float,
+    printed_at: datetime,
+    number: int,
+    total: int,
+    right_text: str,
+) -> None:
     page.text(x0, base, f"打印时间：{printed_at.strftime(DATETIME_FORMAT)}", size, GREY)
     center = f"第 {number} 页 / 共 {total} 页"
     page.text(x0 + (width - m.width(center, size)) / 2, base, center, size, GREY)
@@ -103,17 +113,22 @@ def _draw_page(c: Canvas, font: str, page: PageLayout) -> None:
 
 def _new_canvas(target: str | IO[bytes], title: str, author: str, pagesize: tuple[float, float]) -> Canvas:
     # The initial font is ours too, so the PDF references no font it does not embed (no Helvetica).
-    c = Canvas(target, pagesize=pagesize, pageCompression=1,
-               initialFontName=_metrics().font,  # type: ignore[arg-type]  # a name: the stubs say a number
-               initialFontSize=10)
+    c = Canvas(
+        target,
+        pagesize=pagesize,
+        pageCompression=1,
+        initialFontName=_metrics().font,  # type: ignore[arg-type]  # a name: the stubs say a number
+        initialFontSize=10,
+    )
     c.setTitle(title)
     c.setAuthor(author)
     c.setCreator("huifang-desktop")
     return c
 
 
-def _write(out: Output, title: str, author: str, pagesize: tuple[float, float],
-           paint: Callable[[Canvas], int]) -> int:
+def _write(
+    out: Output, title: str, author: str, pagesize: tuple[float, float], paint: Callable[[Canvas], int]
+) -> int:
     """Paint into ``out``; a path is written atomically (a temp file renamed when complete)."""
     if isinstance(out, str | Path):
         path = Path(out)

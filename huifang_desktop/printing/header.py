@@ -18,8 +18,9 @@ from huifang_desktop.printing.qr import QR_SIZE, _draw_qr, _qr_box
 from huifang_desktop.printing.values import _cn_number, format_value
 
 
-def _draw_header(c: Canvas, ctx: _Ctx, layout: FormLayout, page: PageLayout, copy: int,
-                 recipient: str, continued: bool) -> None:
+def _draw_header(
+    c: Canvas, ctx: _Ctx, layout: FormLayout, page: PageLayout, copy: int, recipient: str, continued: bool
+) -> None:
     t = layout.template
     m = ctx.m
     top = ctx.top

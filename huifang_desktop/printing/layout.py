@@ -53,8 +53,14 @@ class FormLayout:
         return len(self.pages) * len(self.copies)
 
 
-def layout_form(template: FormTemplate, values: Mapping[str, Any] | None = None, *, company: str = "",
-                signed: SignatureInfo | None = None, tampered: bool = False) -> FormLayout:
+def layout_form(
+    template: FormTemplate,
+    values: Mapping[str, Any] | None = None,
+    *,
+    company: str = "",
+    signed: SignatureInfo | None = None,
+    tampered: bool = False,
+) -> FormLayout:
     """Lay out the body pages of one copy of a form (``values=None``: a blank form)."""
     ctx = _ctx(template.page)
     vals: Mapping[str, Any] = values or {}
@@ -134,14 +140,27 @@ def layout_form(template: FormTemplate, values: Mapping[str, Any] | None = None,
             page.fields.append(FieldBox(template.number_field, template.number_label, number_box, (number,)))
     qr = ""
     if template.qr:
-        qr = formcode.encode(number) if number and formcode.SEPARATOR not in number else \
-            formcode.encode_kind(template.name or template.title)
-    return FormLayout(template, tuple(pages), number, number_box, template.company or company, header_h,
-                      tampered, signed, qr)
+        qr = (
+            formcode.encode(number)
+            if number and formcode.SEPARATOR not in number
+            else formcode.encode_kind(template.name or template.title)
+        )
+    return FormLayout(
+        template,
+        tuple(pages),
+        number,
+        number_box,
+        template.company or company,
+        header_h,
+        tampered,
+        signed,
+        qr,
+    )
 
 
-def _build_row(ctx: _Ctx, row: Row, values: Mapping[str, Any],
-               signed: SignatureInfo | None) -> _CellsRow | _TableRow | _BandRow:
+def _build_row(
+    ctx: _Ctx, row: Row, values: Mapping[str, Any], signed: SignatureInfo | None
+) -> _CellsRow | _TableRow | _BandRow:
     if row.type == "cells":
         blocks: list[_Block] = []
         col = 0

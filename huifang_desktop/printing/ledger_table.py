@@ -47,8 +47,16 @@ class TableFit:
 _CUT = "…"
 
 
-def fit_widths(labels: Sequence[str], texts: Sequence[Sequence[str]], width: float, font: str, size: float,
-               header_size: float, pad: float, nowrap: Iterable[int]) -> list[float]:
+def fit_widths(
+    labels: Sequence[str],
+    texts: Sequence[Sequence[str]],
+    width: float,
+    font: str,
+    size: float,
+    header_size: float,
+    pad: float,
+    nowrap: Iterable[int],
+) -> list[float]:
     """Column widths (pt) summing to ``width`` for the cell ``texts`` (rows of strings), measured with
     reportlab's ``stringWidth``. A ``nowrap`` column gets its widest value (or its header on two lines).
     The other columns start at four characters (or their header on two lines) and share the rest greedily:
@@ -67,8 +75,13 @@ def fit_widths(labels: Sequence[str], texts: Sequence[Sequence[str]], width: flo
     head_min: list[float] = []
     for label in labels:
         half = (len(label) + 1) // 2
-        head_min.append(max(pdfmetrics.stringWidth(label[:half], font, header_size),
-                            pdfmetrics.stringWidth(label[half:], font, header_size)) + slack)
+        head_min.append(
+            max(
+                pdfmetrics.stringWidth(label[:half], font, header_size),
+                pdfmetrics.stringWidth(label[half:], font, header_size),
+            )
+            + slack
+        )
     widths: list[float] = [0.0] * len(labels)
     values: dict[int, list[float]] = {}
     four = sw("四个汉字") + slack
@@ -124,10 +137,20 @@ def fit_widths(labels: Sequence[str], texts: Sequence[Sequence[str]], width: flo
     return widths
 
 
-def render_table(title: str, columns: Sequence[tuple[str, float, str]], rows: Iterable[Sequence[Any]],
-                 out: Output, *, subtitle: str = "", totals_columns: Iterable[int | str] = (),
-                 company: str = "", printed_at: datetime | None = None, style: TableStyle = TableStyle(),  # noqa: B008 - frozen
-                 progress: ProgressFn | None = None, fit: TableFit | None = None) -> int:
+def render_table(
+    title: str,
+    columns: Sequence[tuple[str, float, str]],
+    rows: Iterable[Sequence[Any]],
+    out: Output,
+    *,
+    subtitle: str = "",
+    totals_columns: Iterable[int | str] = (),
+    company: str = "",
+    printed_at: datetime | None = None,
+    style: TableStyle = TableStyle(),  # noqa: B008 - frozen
+    progress: ProgressFn | None = None,
+    fit: TableFit | None = None,
+) -> int:
     """Print a ledger as a landscape A4 table with the column header on every page.
 
     ``columns``: (label, width weight, align left|center|right). ``totals_columns`` (indexes or labels)
@@ -152,10 +175,20 @@ def render_table(title: str, columns: Sequence[tuple[str, float, str]], rows: It
     aligns = [c[2] for c in columns]
     min_row = style.min_row_height * MM
     raw_rows = rows if isinstance(rows, list) else list(rows)
-    texts = [[format_value(raw[i] if i < len(raw) else None) for i in range(len(columns))] for raw in raw_rows]
+    texts = [
+        [format_value(raw[i] if i < len(raw) else None) for i in range(len(columns))] for raw in raw_rows
+    ]
     if fit is not None:
-        ws = fit_widths(labels, texts, width, m.font, fs, style.header_font_size, pad,
-                        [i for i, label in enumerate(labels) if label in fit.nowrap])
+        ws = fit_widths(
+            labels,
+            texts,
+            width,
+            m.font,
+            fs,
+            style.header_font_size,
+            pad,
+            [i for i, label in enumerate(labels) if label in fit.nowrap],
+        )
     else:
         weight = sum(c[1] for c in columns) or 1.0
         ws = [width * c[1] / weight for c in columns]
@@ -177,7 +210,7 @@ def render_table(title: str, columns: Sequence[tuple[str, float, str]], rows: It
                 if fit.appendix:
                     notes.append((len(notes) + 1, row_name(cells), labels[i], t))
                     mark += f"[{len(notes)}]"
-                kept = lines[:fit.max_lines]
+                kept = lines[: fit.max_lines]
                 last = kept[-1]
                 room = w - 2 * pad - m.width(mark, size)
                 while last and m.width(last, size) > room:
@@ -195,8 +228,9 @@ def render_table(title: str, columns: Sequence[tuple[str, float, str]], rows: It
 
     Laid = list[list[tuple[list[list[str]], float, Sequence[Any] | None]]]
 
-    def lay_out(wrapped_rows: Iterable[tuple[list[list[str]], Sequence[Any] | None]], head_h: float,
-                with_totals: bool) -> Laid:
+    def lay_out(
+        wrapped_rows: Iterable[tuple[list[list[str]], Sequence[Any] | None]], head_h: float, with_totals: bool
+    ) -> Laid:
         """Pages of (wrapped cells, height, raw row or None) — a row taller than a page is split."""
         floor = margin + footer_h + (totals_row_h if with_totals else 0.0)
         pages: Laid = [[]]
@@ -221,7 +255,7 @@ def render_table(title: str, columns: Sequence[tuple[str, float, str]], rows: It
                     pages.append([])
                     y = table_top - head_h
                     continue
-                part = [w[line:line + fit_lines] for w in wrapped]
+                part = [w[line : line + fit_lines] for w in wrapped]
                 ph = max(min_row, max(len(p) for p in part) * lead + 2 * pad)
                 pages[-1].append((part, ph, None if counted else raw))
                 counted = True
@@ -239,15 +273,21 @@ def render_table(title: str, columns: Sequence[tuple[str, float, str]], rows: It
         return pages
 
     def header(labels_: Sequence[str], widths: Sequence[float]) -> tuple[list[list[str]], float]:
-        head = [m.wrap(t, w - 2 * pad, style.header_font_size) or [""] for t, w in zip(labels_, widths,
-                                                                                          strict=True)]
+        head = [
+            m.wrap(t, w - 2 * pad, style.header_font_size) or [""]
+            for t, w in zip(labels_, widths, strict=True)
+        ]
         return head, max(len(h) for h in head) * style.header_font_size * style.leading + 2 * pad
 
     head, head_h = header(labels, ws)
-    pages = lay_out(((wrap_cells(cells, ws, fs), raw) for cells, raw in zip(texts, raw_rows, strict=True)),
-                    head_h, bool(totals))
+    pages = lay_out(
+        ((wrap_cells(cells, ws, fs), raw) for cells, raw in zip(texts, raw_rows, strict=True)),
+        head_h,
+        bool(totals),
+    )
     parts: list[tuple[str, list[str], list[float], list[str], list[list[str]], float, Laid, bool]] = [
-        (title, labels, ws, aligns, head, head_h, pages, bool(totals))]
+        (title, labels, ws, aligns, head, head_h, pages, bool(totals))
+    ]
     if notes:
         assert fit is not None
         note_labels = ["附注", fit.key_column or "行", "栏目", "完整内容"]
@@ -257,18 +297,38 @@ def render_table(title: str, columns: Sequence[tuple[str, float, str]], rows: It
         note_ws = [small[0], key_w, small[1], width - small[0] - key_w - small[1]]
         saved_fit, fit = fit, None  # the appendix prints every line
         note_head, note_head_h = header(note_labels, note_ws)
-        note_pages = lay_out(((wrap_cells(cells, note_ws, fs), None) for cells in note_texts), note_head_h,
-                             False)
+        note_pages = lay_out(
+            ((wrap_cells(cells, note_ws, fs), None) for cells in note_texts), note_head_h, False
+        )
         fit = saved_fit
-        parts.append((f"{title} — {fit.appendix_title}", note_labels, note_ws, ["center", "left", "left", "left"],
-                      note_head, note_head_h, note_pages, False))
+        parts.append(
+            (
+                f"{title} — {fit.appendix_title}",
+                note_labels,
+                note_ws,
+                ["center", "left", "left", "left"],
+                note_head,
+                note_head_h,
+                note_pages,
+                False,
+            )
+        )
     total_pages = sum(len(part[6]) for part in parts)
 
     def paint(c: Canvas) -> int:
         font = m.font
         grand: dict[int, Any] = {}
         number = 0
-        for part_title, _labels, widths, part_aligns, part_head, part_head_h, part_pages, part_totals in parts:
+        for (
+            part_title,
+            _labels,
+            widths,
+            part_aligns,
+            part_head,
+            part_head_h,
+            part_pages,
+            part_totals,
+        ) in parts:
             xs = [x0 + sum(widths[:i]) for i in range(len(widths))]
             last_of_part = len(part_pages)
             for k, page_rows in enumerate(part_pages, start=1):
@@ -276,7 +336,9 @@ def render_table(title: str, columns: Sequence[tuple[str, float, str]], rows: It
                 page = PageLayout()
                 ty = top - style.title_size
                 if company:
-                    page.text(x0 + (width - m.width(company, fs * 1.2)) / 2, top - fs * 1.2, company, fs * 1.2)
+                    page.text(
+                        x0 + (width - m.width(company, fs * 1.2)) / 2, top - fs * 1.2, company, fs * 1.2
+                    )
                     ty -= fs * 1.6
                 tw = m.width(part_title, style.title_size)
                 page.text(x0 + (width - tw) / 2, ty, part_title, style.title_size, BOLD)
@@ -284,8 +346,20 @@ def render_table(title: str, columns: Sequence[tuple[str, float, str]], rows: It
                     page.text(x0 + (width - m.width(subtitle, fs)) / 2, ty - fs * 1.9, subtitle, fs, GREY)
                 y = table_top
                 page.fills.append((x0, y - part_head_h, width, part_head_h, 0.88))
-                _table_line(page, m, xs, widths, part_aligns, y, part_head_h, part_head, style.header_font_size,
-                            style.header_font_size * style.leading, pad, header=True)
+                _table_line(
+                    page,
+                    m,
+                    xs,
+                    widths,
+                    part_aligns,
+                    y,
+                    part_head_h,
+                    part_head,
+                    style.header_font_size,
+                    style.header_font_size * style.leading,
+                    pad,
+                    header=True,
+                )
                 y -= part_head_h
                 raws = []
                 for wrapped, h, raw in page_rows:
@@ -302,12 +376,26 @@ def render_table(title: str, columns: Sequence[tuple[str, float, str]], rows: It
                     if k == last_of_part and last_of_part > 1:
                         rows_out.append(("总计", grand))
                     for caption, values in rows_out:
-                        cells = [format_value(values.get(i)) if i in totals else "" for i in range(len(columns))]
+                        cells = [
+                            format_value(values.get(i)) if i in totals else "" for i in range(len(columns))
+                        ]
                         first_free = next((i for i in range(len(columns)) if i not in totals), 0)
                         cells[first_free] = caption
                         page.fills.append((x0, y - rh, width, rh, 0.95))
-                        _table_line(page, m, xs, widths, part_aligns, y, rh, [[t] for t in cells], fs, lead, pad,
-                                    bold=True)
+                        _table_line(
+                            page,
+                            m,
+                            xs,
+                            widths,
+                            part_aligns,
+                            y,
+                            rh,
+                            [[t] for t in cells],
+                            fs,
+                            lead,
+                            pad,
+                            bold=True,
+                        )
                         y -= rh
                 page.frames.append((x0, y, width, table_top - y))
                 _footer_texts(page, m, x0, width, margin, fs, printed, number, total_pages, "")
@@ -320,9 +408,22 @@ def render_table(title: str, columns: Sequence[tuple[str, float, str]], rows: It
     return _write(out, title, company, (page_w, page_h), paint)
 
 
-def _table_line(page: PageLayout, m: _Metrics, xs: Sequence[float], ws: Sequence[float],
-                aligns: Sequence[str], top: float, h: float, cells: Sequence[Sequence[str]], size: float,
-                lead: float, pad: float, *, header: bool = False, bold: bool = False) -> None:
+def _table_line(
+    page: PageLayout,
+    m: _Metrics,
+    xs: Sequence[float],
+    ws: Sequence[float],
+    aligns: Sequence[str],
+    top: float,
+    h: float,
+    cells: Sequence[Sequence[str]],
+    size: float,
+    lead: float,
+    pad: float,
+    *,
+    header: bool = False,
+    bold: bool = False,
+) -> None:
     for x, w, align, lines in zip(xs, ws, aligns, cells, strict=True):
         page.boxes.append((x, top - h, w, h))
         y = top - (h - len(lines) * lead) / 2

@@ -114,8 +114,12 @@ class _Metrics:
             return lines
         for mark in "/、":  # break after a separator when both halves fit
             head, sep, tail = text.partition(mark)
-            if sep and tail and len(lines) == 2 and all(
-                    self.width(part, size) <= width for part in (head + sep, tail)):
+            if (
+                sep
+                and tail
+                and len(lines) == 2
+                and all(self.width(part, size) <= width for part in (head + sep, tail))
+            ):
                 return [head + sep, tail]
         low, high = self.width(text, size) / len(lines), width
         for _ in range(8):

@@ -66,8 +66,10 @@ class Rect:
     h: float
 
     def contains(self, x: float, y: float, tolerance: float = 0.5) -> bool:
-        return (self.x - tolerance <= x <= self.x + self.w + tolerance
-                and self.y - tolerance <= y <= self.y + self.h + tolerance)
+        return (
+            self.x - tolerance <= x <= self.x + self.w + tolerance
+            and self.y - tolerance <= y <= self.y + self.h + tolerance
+        )
 
 
 @dataclass(frozen=True, slots=True)

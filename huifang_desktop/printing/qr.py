@@ -34,7 +34,7 @@ def _qr_runs(text: str) -> tuple[int, tuple[tuple[int, int, int], ...]]:
     pixels = modules.tobytes()  # 0 dark, 255 light, row by row
     runs: list[tuple[int, int, int]] = []
     for r in range(rows):
-        row = pixels[r * count:(r + 1) * count]
+        row = pixels[r * count : (r + 1) * count]
         col = 0
         while col < count:
             if row[col] == 0:

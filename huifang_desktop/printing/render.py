@@ -52,12 +52,35 @@ from huifang_desktop.printing.templates import FormTemplate
 from huifang_desktop.printing.values import format_value
 
 # The package's names (``huifang_desktop.printing``), importable from here as before the steps moved out.
-__all__ = ["FieldBox", "FormJob", "FormLayout", "Output", "ProgressFn", "Rect", "RenderCancelled", "SignatureInfo",
-           "TableFit", "TableStyle", "format_value", "layout_form", "render_form", "render_forms", "render_table"]
+__all__ = [
+    "FieldBox",
+    "FormJob",
+    "FormLayout",
+    "Output",
+    "ProgressFn",
+    "Rect",
+    "RenderCancelled",
+    "SignatureInfo",
+    "TableFit",
+    "TableStyle",
+    "format_value",
+    "layout_form",
+    "render_form",
+    "render_forms",
+    "render_table",
+]
 
 
-def _paint_form(c: Canvas, layout: FormLayout, *, draft: bool, revision: int, printed_at: datetime,
-                first_page: int = 1, total_pages: int | None = None) -> int:
+def _paint_form(
+    c: Canvas,
+    layout: FormLayout,
+    *,
+    draft: bool,
+    revision: int,
+    printed_at: datetime,
+    first_page: int = 1,
+    total_pages: int | None = None,
+) -> int:
     """Draw every copy of a laid-out form; returns the number of pages drawn. ``first_page`` and
     ``total_pages``: the footer's numbers when more pages follow in the same document (a report's charts)."""
     template = layout.template
@@ -70,8 +93,18 @@ def _paint_form(c: Canvas, layout: FormLayout, *, draft: bool, revision: int, pr
         for number, body in enumerate(layout.pages, start=1):
             chrome = PageLayout()
             _draw_header(c, ctx, layout, chrome, copy, recipient, number > 1)
-            _footer_texts(chrome, ctx.m, ctx.x0, ctx.width, ctx.bottom + ctx.small * 0.3, ctx.small,
-                          printed_at, first_page - 1 + number, total, right)
+            _footer_texts(
+                chrome,
+                ctx.m,
+                ctx.x0,
+                ctx.width,
+                ctx.bottom + ctx.small * 0.3,
+                ctx.small,
+                printed_at,
+                first_page - 1 + number,
+                total,
+                right,
+            )
             _draw_page(c, font, body)
             _draw_page(c, font, chrome)
             if draft:
@@ -81,18 +114,38 @@ def _paint_form(c: Canvas, layout: FormLayout, *, draft: bool, revision: int, pr
     return count
 
 
-def render_form(template: FormTemplate, values: Mapping[str, Any] | None, out: Output, *, company: str = "",
-                draft: bool = False, signed: SignatureInfo | None = None, revision: int = 0,
-                tampered: bool = False, printed_at: datetime) -> int:
+def render_form(
+    template: FormTemplate,
+    values: Mapping[str, Any] | None,
+    out: Output,
+    *,
+    company: str = "",
+    draft: bool = False,
+    signed: SignatureInfo | None = None,
+    revision: int = 0,
+    tampered: bool = False,
+    printed_at: datetime,
+) -> int:
     """Print one record (``values=None``: a blank form) with all its copies; returns the page count."""
     layout = layout_form(template, values, company=company, signed=signed, tampered=tampered)
-    return _write(out, template.title, layout.company, A4,
-                  lambda c: _paint_form(c, layout, draft=draft, revision=revision, printed_at=printed_at))
+    return _write(
+        out,
+        template.title,
+        layout.company,
+        A4,
+        lambda c: _paint_form(c, layout, draft=draft, revision=revision, printed_at=printed_at),
+    )
 
 
-def render_forms(template: FormTemplate, records: Iterable[FormJob | Mapping[str, Any] | None],
-                 out: Output, *, company: str = "", printed_at: datetime,
-                 progress: ProgressFn | None = None) -> int:
+def render_forms(
+    template: FormTemplate,
+    records: Iterable[FormJob | Mapping[str, Any] | None],
+    out: Output,
+    *,
+    company: str = "",
+    printed_at: datetime,
+    progress: ProgressFn | None = None,
+) -> int:
     """Print many records into one PDF. ``progress(done, total)`` returning False cancels
     (:class:`RenderCancelled`; nothing is written). Returns the page count."""
     jobs = [r if isinstance(r, FormJob) else FormJob(r) for r in records]
@@ -103,8 +156,13 @@ def render_forms(template: FormTemplate, records: Iterable[FormJob | Mapping[str
             raise RenderCancelled()
         pages = 0
         for i, job in enumerate(jobs, start=1):
-            layout = layout_form(job.template or template, job.values, company=company, signed=job.signed,
-                                 tampered=job.tampered)
+            layout = layout_form(
+                job.template or template,
+                job.values,
+                company=company,
+                signed=job.signed,
+                tampered=job.tampered,
+            )
             pages += _paint_form(c, layout, draft=job.draft, revision=job.revision, printed_at=printed_at)
             if progress is not None and progress(i, n) is False:
                 raise RenderCancelled()

@@ -88,8 +88,10 @@ class _TableRow:
 
     def _wrap_row(self, cells: Sequence[Any]) -> list[list[str]]:
         ctx = self.ctx
-        return [ctx.m.wrap(format_value(v), w - 2 * ctx.pad, ctx.fs) or [""]
-                for v, w in zip(cells, self.ws, strict=True)]
+        return [
+            ctx.m.wrap(format_value(v), w - 2 * ctx.pad, ctx.fs) or [""]
+            for v, w in zip(cells, self.ws, strict=True)
+        ]
 
     def _caption_h(self) -> float:
         return len(self.caption) * self.ctx.lead + self.ctx.pad if self.caption else 0.0
@@ -138,7 +140,7 @@ class _TableRow:
                 if avail is None or fit < 1 or (fit < remaining and h <= self._max_row_h() and y < data_top):
                     done = False
                     break
-                part = [c[self.line:self.line + fit] for c in cells]
+                part = [c[self.line : self.line + fit] for c in cells]
                 self._grid_row(page, y, y - limit, part)
                 texts.extend(t for c in part for t in c)
                 y = limit
@@ -150,7 +152,7 @@ class _TableRow:
                 else:
                     done = False
                 break
-            part = [c[self.line:] for c in cells]
+            part = [c[self.line :] for c in cells]
             self._grid_row(page, y, h, part)
             texts.extend(t for c in part for t in c)
             y -= h
@@ -162,16 +164,23 @@ class _TableRow:
                 y -= ctx.row_h
             self.blank_rows = 0
         if self.row.field:
-            page.fields.append(FieldBox(self.row.field, self.row.label,
-                                        Rect(left, y, width, data_top - y), tuple(t for t in texts if t)))
+            page.fields.append(
+                FieldBox(
+                    self.row.field,
+                    self.row.label,
+                    Rect(left, y, width, data_top - y),
+                    tuple(t for t in texts if t),
+                )
+            )
         self.first = False
         return (DONE if done else PARTIAL), top - y
 
     def _max_row_h(self) -> float:
         return self.ctx.row_h * 4
 
-    def _grid_row(self, page: PageLayout, top: float, h: float, cells: Sequence[Sequence[str]], *,
-                  header: bool = False) -> None:
+    def _grid_row(
+        self, page: PageLayout, top: float, h: float, cells: Sequence[Sequence[str]], *, header: bool = False
+    ) -> None:
         ctx = self.ctx
         for x, w, lines, column in zip(self.xs, self.ws, cells, self.row.columns, strict=True):
             page.boxes.append((x, top - h, w, h))

@@ -13,8 +13,17 @@ from huifang_desktop.printing.templates import Cell
 from huifang_desktop.printing.values import format_value
 
 
-def _draw_signature(ctx: _Ctx, page: PageLayout, kind: str, data: Any, x: float, w: float, top: float,
-                    h: float, texts: dict[str, list[str]]) -> None:
+def _draw_signature(
+    ctx: _Ctx,
+    page: PageLayout,
+    kind: str,
+    data: Any,
+    x: float,
+    w: float,
+    top: float,
+    h: float,
+    texts: dict[str, list[str]],
+) -> None:
     """A “签名：____ 日期：____” line; ``sn``/``sd`` print only the name or the date part."""
     name, when, name_field, date_field, blank_date = data
     fs = ctx.fs
@@ -24,8 +33,10 @@ def _draw_signature(ctx: _Ctx, page: PageLayout, kind: str, data: Any, x: float,
     if kind == "s" or kind == "ss":
         x_start = x if kind == "s" else x + w * 0.3
         split = x_start + (x + w - x_start) * 0.5
-        parts = [("签名：", name, name_field, x_start, split - fs),
-                 ("日期：", when, date_field, split, x + w)]
+        parts = [
+            ("签名：", name, name_field, x_start, split - fs),
+            ("日期：", when, date_field, split, x + w),
+        ]
     elif kind == "sn":
         parts = [("签名：", name, name_field, x, x + w)]
     else:
@@ -50,8 +61,16 @@ def _blank_date(ctx: _Ctx, page: PageLayout, x0: float, x1: float, base: float, 
         page.text(x0 + slot * (i + 1) - ctx.fs * 1.2, base, mark, ctx.fs, GREY)
 
 
-def _draw_signature_grid(ctx: _Ctx, page: PageLayout, data: Any, x: float, w: float, top: float, h: float,
-                         texts: dict[str, list[str]]) -> None:
+def _draw_signature_grid(
+    ctx: _Ctx,
+    page: PageLayout,
+    data: Any,
+    x: float,
+    w: float,
+    top: float,
+    h: float,
+    texts: dict[str, list[str]],
+) -> None:
     entries, name_field = data
     fs = ctx.fs
     slot = w / len(entries)
@@ -73,8 +92,9 @@ def _draw_signature_grid(ctx: _Ctx, page: PageLayout, data: Any, x: float, w: fl
                 texts.setdefault(name_field, []).append(value)
 
 
-def _signature_values(cell: Cell, name_field: str, date_field: str, values: Mapping[str, Any],
-                      signed: SignatureInfo | None) -> tuple[str, str]:
+def _signature_values(
+    cell: Cell, name_field: str, date_field: str, values: Mapping[str, Any], signed: SignatureInfo | None
+) -> tuple[str, str]:
     if cell.signoff and signed is not None:
         return signed.signer, format_value(signed.signed_at, "date")
     raw_name = values.get(name_field) if name_field else None

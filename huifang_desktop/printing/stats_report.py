@@ -33,8 +33,13 @@ from huifang_desktop.printing.pages import BOLD, GREY, Output, PageLayout, Rende
 from huifang_desktop.printing.render import _paint_form
 from huifang_desktop.printing.templates import FormTemplate
 
-PALETTE = (colors.HexColor("#2f6fb0"), colors.HexColor("#e07b28"), colors.HexColor("#3f9b5a"),
-           colors.HexColor("#b8433f"), colors.HexColor("#7a5aa6"))
+PALETTE = (
+    colors.HexColor("#2f6fb0"),
+    colors.HexColor("#e07b28"),
+    colors.HexColor("#3f9b5a"),
+    colors.HexColor("#b8433f"),
+    colors.HexColor("#7a5aa6"),
+)
 CHARTS_PER_PAGE = 2
 APPENDIX = "附图"
 
@@ -101,11 +106,23 @@ def chart_drawing(report: StatsReport, spec: ChartSpec, width: float, height: fl
     d.initialFontName = font  # type: ignore[attr-defined]
     d.add(String(width / 2, height - 14, spec.title, fontName=font, fontSize=11, textAnchor="middle"))
     categories = [str(r[spec.category_column]) for r in table.rows]
-    pairs = [(table.headers[c], s) for c, s in zip(spec.series_columns, _series(table, spec), strict=True)
-             if any(v is not None for v in s)]  # a series without a single value is left out
+    pairs = [
+        (table.headers[c], s)
+        for c, s in zip(spec.series_columns, _series(table, spec), strict=True)
+        if any(v is not None for v in s)
+    ]  # a series without a single value is left out
     if not categories or not pairs:
-        d.add(String(width / 2, height / 2, "（本期无数据）", fontName=font, fontSize=9, textAnchor="middle",
-                     fillColor=colors.grey))
+        d.add(
+            String(
+                width / 2,
+                height / 2,
+                "（本期无数据）",
+                fontName=font,
+                fontSize=9,
+                textAnchor="middle",
+                fillColor=colors.grey,
+            )
+        )
         return d
     names = [name for name, _s in pairs]
     data = [s for _name, s in pairs]
@@ -148,8 +165,17 @@ def chart_drawing(report: StatsReport, spec: ChartSpec, width: float, height: fl
         chart.categoryAxis.labels.dy = -2
     d.add(chart)
     if spec.y_title:
-        d.add(String(chart.x - 4, chart.y + chart.height + 4, spec.y_title, fontName=font, fontSize=7,
-                     textAnchor="end", fillColor=colors.grey))
+        d.add(
+            String(
+                chart.x - 4,
+                chart.y + chart.height + 4,
+                spec.y_title,
+                fontName=font,
+                fontSize=7,
+                textAnchor="end",
+                fillColor=colors.grey,
+            )
+        )
     legend = Legend()
     legend.fontName = font
     legend.fontSize = 8
@@ -164,8 +190,16 @@ def chart_drawing(report: StatsReport, spec: ChartSpec, width: float, height: fl
     return d
 
 
-def _paint_charts(c: Canvas, report: StatsReport, charts: Sequence[ChartSpec], printed_at: datetime,
-                  progress: ProgressFn | None, done_before: int, total_steps: int, pages_before: int = 0) -> int:
+def _paint_charts(
+    c: Canvas,
+    report: StatsReport,
+    charts: Sequence[ChartSpec],
+    printed_at: datetime,
+    progress: ProgressFn | None,
+    done_before: int,
+    total_steps: int,
+    pages_before: int = 0,
+) -> int:
     """The 附图 pages: company, title and period on top, two charts a page, the footer (numbered on from
     the ``pages_before`` form pages); returns the pages."""
     m = _metrics()
@@ -173,7 +207,7 @@ def _paint_charts(c: Canvas, report: StatsReport, charts: Sequence[ChartSpec], p
     page_w, page_h = A4
     margin = 15 * MM
     width = page_w - 2 * margin
-    pages = [charts[i:i + CHARTS_PER_PAGE] for i in range(0, len(charts), CHARTS_PER_PAGE)]
+    pages = [charts[i : i + CHARTS_PER_PAGE] for i in range(0, len(charts), CHARTS_PER_PAGE)]
     for number, page_charts in enumerate(pages, start=1):
         chrome = PageLayout()
         top = page_h - 12 * MM
@@ -183,8 +217,18 @@ def _paint_charts(c: Canvas, report: StatsReport, charts: Sequence[ChartSpec], p
         chrome.text(margin + (width - m.width(heading, 16)) / 2, top - 36, heading, 16, BOLD)
         sub = f"统计期间：{report.period.label}"
         chrome.text(margin + (width - m.width(sub, 9)) / 2, top - 52, sub, 9, GREY)
-        _footer_texts(chrome, m, margin, width, 12 * MM + 8 * 0.3, 8, printed_at, pages_before + number,
-                      pages_before + len(pages), f"{APPENDIX} {number}/{len(pages)}")
+        _footer_texts(
+            chrome,
+            m,
+            margin,
+            width,
+            12 * MM + 8 * 0.3,
+            8,
+            printed_at,
+            pages_before + number,
+            pages_before + len(pages),
+            f"{APPENDIX} {number}/{len(pages)}",
+        )
         _draw_page(c, font, chrome)
         area_top = top - 64
         area_bottom = 12 * MM + 8 * 2.2
@@ -198,8 +242,14 @@ def _paint_charts(c: Canvas, report: StatsReport, charts: Sequence[ChartSpec], p
     return len(pages)
 
 
-def render_stats_report(template: FormTemplate, report: StatsReport, out: Output, *, printed_at: datetime,
-                        progress: ProgressFn | None = None) -> int:
+def render_stats_report(
+    template: FormTemplate,
+    report: StatsReport,
+    out: Output,
+    *,
+    printed_at: datetime,
+    progress: ProgressFn | None = None,
+) -> int:
     """Print ``report`` with ``template`` (title and layout of the form pages) and its charts after them;
     returns the page count. ``progress(done, total)`` returning False cancels (:class:`RenderCancelled`)."""
     values: Mapping[str, Any] = report_values(report)
@@ -211,8 +261,14 @@ def render_stats_report(template: FormTemplate, report: StatsReport, out: Output
     def paint(c: Canvas) -> int:
         if progress is not None and progress(0, total) is False:
             raise RenderCancelled()
-        pages = _paint_form(c, layout, draft=False, revision=0, printed_at=printed_at,
-                            total_pages=layout.page_count + chart_pages)
+        pages = _paint_form(
+            c,
+            layout,
+            draft=False,
+            revision=0,
+            printed_at=printed_at,
+            total_pages=layout.page_count + chart_pages,
+        )
         if progress is not None and progress(1, total) is False:
             raise RenderCancelled()
         return pages + _paint_charts(c, report, charts, printed_at, progress, 1, total, pages)

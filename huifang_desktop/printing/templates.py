@@ -144,9 +144,11 @@ class FormTemplate:
         """Every value name the template reads, in order of appearance."""
         names: list[str] = [self.number_field] if self.number_field else []
         for row in self.rows:
-            candidates = [row.field] + [n for c in row.cells for n in (c.field, c.date_field, c.sign_field,
-                                                                      c.sign_date_field,
-                                                                      c.options_field)]
+            candidates = [row.field] + [
+                n
+                for c in row.cells
+                for n in (c.field, c.date_field, c.sign_field, c.sign_date_field, c.options_field)
+            ]
             names.extend(n for n in candidates if n and n not in names)
         return names
 
@@ -231,8 +233,9 @@ def parse_template(text: str, *, source: str, name: str = "") -> FormTemplate:
         if match is None:
             raise TemplateError(source, None, f"TOML 格式错误：{message}") from exc
         detail = message[: match.start()].strip()
-        raise TemplateError(source, int(match.group(1)),
-                            f"TOML 格式错误（第 {match.group(2)} 列）：{detail}") from exc
+        raise TemplateError(
+            source, int(match.group(1)), f"TOML 格式错误（第 {match.group(2)} 列）：{detail}"
+        ) from exc
     return _Builder(text, source).build(data, name or Path(source).stem)
 
 
@@ -243,8 +246,16 @@ def parse_template(text: str, *, source: str, name: str = "") -> FormTemplate:
 _FORM_KEYS = ("title", "company", "form_code", "number_field", "number_label", "copies", "qr")
 _CELL_KEYS: dict[str, tuple[str, ...]] = {
     "field": ("label", "field", "format", "align", "label_width", "label_position", "lines"),
-    "text": ("label", "field", "lines", "label_width", "label_position", "sign_field", "sign_date_field",
-             "signoff"),
+    "text": (
+        "label",
+        "field",
+        "lines",
+        "label_width",
+        "label_position",
+        "sign_field",
+        "sign_date_field",
+        "signoff",
+    ),
     "choice": ("label", "field", "options", "options_field", "label_width", "label_position"),
     "check": ("label", "field"),
     "signature": ("label", "field", "date_field", "signoff", "label_width", "label_position"),
@@ -252,8 +263,13 @@ _CELL_KEYS: dict[str, tuple[str, ...]] = {
     "static": ("label", "text", "align", "label_width", "label_position", "lines"),
 }
 _CELL_REQUIRED: dict[str, tuple[str, ...]] = {
-    "field": ("field",), "text": ("field",), "choice": ("field", "options"), "check": ("label", "field"),
-    "signature": ("field",), "signatures": ("field", "roles"), "static": ("text",),
+    "field": ("field",),
+    "text": ("field",),
+    "choice": ("field", "options"),
+    "check": ("label", "field"),
+    "signature": ("field",),
+    "signatures": ("field", "roles"),
+    "static": ("text",),
 }
 _ROW_KEYS: dict[str, tuple[str, ...]] = {
     "cells": ("cells", "height", "keep_with_previous"),
@@ -264,8 +280,16 @@ _ROW_KEYS: dict[str, tuple[str, ...]] = {
 }
 _COLUMN_KEYS = ("label", "key", "width", "align")
 _KEY_NAMES = {
-    "title": "标题", "span": "宽度", "lines": "行数", "options": "选项", "roles": "签字栏",
-    "columns": "列", "height": "高度", "copies": "联数", "label": "标签", "field": "字段",
+    "title": "标题",
+    "span": "宽度",
+    "lines": "行数",
+    "options": "选项",
+    "roles": "签字栏",
+    "columns": "列",
+    "height": "高度",
+    "copies": "联数",
+    "label": "标签",
+    "field": "字段",
 }
 Path_ = tuple[str | int, ...]
 
@@ -291,8 +315,9 @@ class _Builder:
                 hint = f"，可用：{'、'.join(allowed)}" if allowed else ""
                 raise self.fail((*path, key), f"未知的设置项 “{key}”{hint}")
 
-    def text(self, table: Mapping[str, Any], key: str, path: Path_, *, required: bool = False,
-             default: str = "") -> str:
+    def text(
+        self, table: Mapping[str, Any], key: str, path: Path_, *, required: bool = False, default: str = ""
+    ) -> str:
         if key not in table:
             if required:
                 raise self.fail(path, f"缺少必填项 “{key}”（{_KEY_NAMES.get(key, key)}）")
@@ -304,15 +329,19 @@ class _Builder:
             raise self.fail((*path, key), f"“{key}” 不能为空")
         return value
 
-    def number(self, table: Mapping[str, Any], key: str, path: Path_, default: float, *,
-               low: float, high: float) -> float:
+    def number(
+        self, table: Mapping[str, Any], key: str, path: Path_, default: float, *, low: float, high: float
+    ) -> float:
         value = table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-            raise self.fail((*path, key), f"“{key}” 应为 {_num(low)} 到 {_num(high)} 之间的数，实际为 {_show(value)}")
+            raise self.fail(
+                (*path, key), f"“{key}” 应为 {_num(low)} 到 {_num(high)} 之间的数，实际为 {_show(value)}"
+            )
         return float(value)
 
-    def integer(self, table: Mapping[str, Any], key: str, path: Path_, default: int, *,
-                low: int, high: int) -> int:
+    def integer(
+        self, table: Mapping[str, Any], key: str, path: Path_, default: int, *, low: int, high: int
+    ) -> int:
         value = table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise self.fail((*path, key), f"“{key}” 应为 {low} 到 {high} 之间的整数，实际为 {_show(value)}")
@@ -324,8 +353,9 @@ class _Builder:
             raise self.fail((*path, key), f"“{key}” 应为 true 或 false，实际为 {_show(value)}")
         return value
 
-    def one_of(self, table: Mapping[str, Any], key: str, path: Path_, allowed: tuple[str, ...],
-               what: str) -> str:
+    def one_of(
+        self, table: Mapping[str, Any], key: str, path: Path_, allowed: tuple[str, ...], what: str
+    ) -> str:
         value = table.get(key, allowed[0])
         if value not in allowed:
             raise self.fail((*path, key), f"未知的{what} {_show(value)}，可用：{'、'.join(allowed)}")
@@ -334,7 +364,7 @@ class _Builder:
     def texts(self, table: Mapping[str, Any], key: str, path: Path_, *, required: bool) -> tuple[str, ...]:
         value = table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise self.fail((*path, key), f"“{key}” 应为文字列表，如 [\"甲\", \"乙\"]，实际为 {_show(value)}")
+            raise self.fail((*path, key), f'“{key}” 应为文字列表，如 ["甲", "乙"]，实际为 {_show(value)}')
         if required and not value:
             raise self.fail((*path, key), f"“{key}” 至少要有一项")
         if len(set(value)) != len(value):
@@ -377,8 +407,11 @@ class _Builder:
             return () if value == 1 else ("",) * value
         if isinstance(value, list) and all(isinstance(v, str) for v in value) and len(value) <= 10:
             return tuple(value)
-        raise self.fail(path, "“copies” 应为联数（如 3）或每联接收部门的列表（如 [\"质量管理部\", \"业务部\"]），"
-                              f"最多 10 联，实际为 {_show(value)}")
+        raise self.fail(
+            path,
+            '“copies” 应为联数（如 3）或每联接收部门的列表（如 ["质量管理部", "业务部"]），'
+            f"最多 10 联，实际为 {_show(value)}",
+        )
 
     def page(self, raw: Any) -> PageSetup:
         path: Path_ = ("page",)
@@ -419,16 +452,23 @@ class _Builder:
                 used += cell.span
                 cells.append(cell)
             if used > page.grid_columns:
-                raise self.fail((*path, "cells"),
-                                f"本行各格宽度合计 {used} 列，超过页面的 {page.grid_columns} 列")
+                raise self.fail(
+                    (*path, "cells"), f"本行各格宽度合计 {used} 列，超过页面的 {page.grid_columns} 列"
+                )
             height = self.number(table, "height", path, 0.0, low=0.0, high=250.0)
-            return Row(type=kind, cells=tuple(cells), height=height,
-                       keep_with_previous=self.flag(table, "keep_with_previous", path))
+            return Row(
+                type=kind,
+                cells=tuple(cells),
+                height=height,
+                keep_with_previous=self.flag(table, "keep_with_previous", path),
+            )
         if kind == "table":
             raw_columns = table.get("columns")
             if not isinstance(raw_columns, list) or not raw_columns:
-                raise self.fail((*path, "columns") if "columns" in table else path,
-                                "表格行需要 “columns”：至少一列，如 { label = \"时间\", width = 2 }")
+                raise self.fail(
+                    (*path, "columns") if "columns" in table else path,
+                    '表格行需要 “columns”：至少一列，如 { label = "时间", width = 2 }',
+                )
             columns = tuple(self.column(c, (*path, "columns", k)) for k, c in enumerate(raw_columns))
             return Row(
                 type=kind,
@@ -572,8 +612,11 @@ class _Locator:
         return pos
 
     def section(self, name: str, index: int | None) -> tuple[int, int] | None:
-        hits = [i for i, (_, is_array, n) in enumerate(self.headers)
-                if n == name and is_array == (index is not None)]
+        hits = [
+            i
+            for i, (_, is_array, n) in enumerate(self.headers)
+            if n == name and is_array == (index is not None)
+        ]
         pick = 0 if index is None else index
         if pick >= len(hits):
             return None

@@ -58,7 +58,9 @@ def _table_rows(raw: Any, columns: Sequence[Column]) -> list[list[Any]]:
         elif isinstance(item, list | tuple):
             cells = list(item[: len(columns)])
             if len(item) > len(columns):  # never drop a value: extra cells join the last column
-                cells[-1] = "；".join(format_value(v) for v in item[len(columns) - 1:] if v not in (None, ""))
+                cells[-1] = "；".join(
+                    format_value(v) for v in item[len(columns) - 1 :] if v not in (None, "")
+                )
             rows.append(cells + [None] * (len(columns) - len(cells)))
         else:
             rows.append([item] + [None] * (len(columns) - 1))

@@ -35,27 +35,50 @@ from huifang_desktop.storage.models import AuditLog, Customer, Department, User
 
 AUDIT_PAGE_SIZE = 200
 AUDIT_TITLE = "操作日志"
-AUDIT_HEADERS: tuple[str, ...] = ("时间", "用户", "操作", "对象", "原值", "新值", "备注", "审计链序号",
-                                  "上一行校验值", "本行校验值")
+AUDIT_HEADERS: tuple[str, ...] = (
+    "时间",
+    "用户",
+    "操作",
+    "对象",
+    "原值",
+    "新值",
+    "备注",
+    "审计链序号",
+    "上一行校验值",
+    "本行校验值",
+)
 AUDIT_WIDTHS: tuple[float, ...] = (19, 10, 14, 40, 48, 48, 30, 10, 66, 66)
 
 
 _CHUNK = 500  # ids per IN (…) look-up
 
 
-
 ENTITY_LABELS: dict[str, str] = {
-    "customer": "客户档案", "visit_plan": "回访计划", "visit_record": "回访记录", "visit_report": "回访报告",
+    "customer": "客户档案",
+    "visit_plan": "回访计划",
+    "visit_record": "回访记录",
+    "visit_report": "回访报告",
     "scan_page": "未识别扫描页",
-    "complaint": "投诉", "user": "用户", "department": "部门", "setting": "设置", "database": "数据库",
+    "complaint": "投诉",
+    "user": "用户",
+    "department": "部门",
+    "setting": "设置",
+    "database": "数据库",
     "audit_log": "操作日志",
 }
 
 # ids in audit values shown as names (the kind of record each one names)
 ID_KEYS: dict[str, str] = {
-    "visitor_id": "user", "clerk_id": "user", "handler_id": "user", "owner_id": "user", "signer_id": "user",
-    "user_id": "user", "technician_id": "user", "customer_id": "customer",
-    "department_id": "department", "confirmed_by_id": "user",
+    "visitor_id": "user",
+    "clerk_id": "user",
+    "handler_id": "user",
+    "owner_id": "user",
+    "signer_id": "user",
+    "user_id": "user",
+    "technician_id": "user",
+    "customer_id": "customer",
+    "department_id": "department",
+    "confirmed_by_id": "user",
 }
 # rows whose object is named by an internal key: (entity, stored label) → what the screen says
 _OBJECT_LABELS: dict[tuple[str, str], str] = {("setting", "office"): "单位设置"}
@@ -63,8 +86,19 @@ _OBJECT_LABELS: dict[tuple[str, str], str] = {("setting", "office"): "单位设�
 ENTITY_ID_ALIASES: dict[str, dict[str, str]] = {"service_record": {"客户": "customer_id"}}
 USER_STATE_LABEL = "账户"  # ``state`` as a dict: a user's resulting role and active flag (signing.with_state)
 COUNTED_KEYS = frozenset({"records", "plans"})  # lists of ids: shown as how many
-HIDDEN_KEYS = frozenset({"public_key", "signature", "row_hash", "prev_hash", "password", "key_box",
-                         "content_hash", "hash", "sha256"})
+HIDDEN_KEYS = frozenset(
+    {
+        "public_key",
+        "signature",
+        "row_hash",
+        "prev_hash",
+        "password",
+        "key_box",
+        "content_hash",
+        "hash",
+        "sha256",
+    }
+)
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
 
@@ -133,13 +167,26 @@ def plain_text(value: Any) -> str:
 
 # --- the audit log -----------------------------------------------------------------------------------
 
+
 def _audit_select() -> Any:
     """The log's columns and the user's display name (``user_name``: the login name when the user is gone)."""
     who = aliased(User)
-    return (select(AuditLog.id, AuditLog.at, func.coalesce(who.display_name, AuditLog.username).label("user_name"),
-                   AuditLog.username, AuditLog.action, AuditLog.entity, AuditLog.entity_id, AuditLog.label,
-                   AuditLog.old, AuditLog.new, AuditLog.note, AuditLog.seq, AuditLog.prev_hash, AuditLog.row_hash)
-            .outerjoin(who, who.id == AuditLog.user_id))
+    return select(
+        AuditLog.id,
+        AuditLog.at,
+        func.coalesce(who.display_name, AuditLog.username).label("user_name"),
+        AuditLog.username,
+        AuditLog.action,
+        AuditLog.entity,
+        AuditLog.entity_id,
+        AuditLog.label,
+        AuditLog.old,
+        AuditLog.new,
+        AuditLog.note,
+        AuditLog.seq,
+        AuditLog.prev_hash,
+        AuditLog.row_hash,
+    ).outerjoin(who, who.id == AuditLog.user_id)
 
 
 def entity_history(s: Session, entity: str, entity_id: int) -> tuple[AuditRow, ...]:
@@ -168,14 +215,17 @@ class AuditNames:
             if isinstance(data, dict):
                 _collect_ids(data, wanted)
         names: dict[tuple[str, int], str] = {}
-        queries = {"user": lambda ids: select(User.id, User.display_name).where(User.id.in_(ids)),
-                   "customer": lambda ids: select(Customer.id, Customer.code + " " + Customer.name)
-                   .where(Customer.id.in_(ids)),
-                   "department": lambda ids: select(Department.id, Department.name).where(Department.id.in_(ids))}
+        queries = {
+            "user": lambda ids: select(User.id, User.display_name).where(User.id.in_(ids)),
+            "customer": lambda ids: select(Customer.id, Customer.code + " " + Customer.name).where(
+                Customer.id.in_(ids)
+            ),
+            "department": lambda ids: select(Department.id, Department.name).where(Department.id.in_(ids)),
+        }
         for kind, ids in wanted.items():
             ordered = sorted(ids)
             for i in range(0, len(ordered), _CHUNK):
-                for key, name in conn.execute(queries[kind](ordered[i:i + _CHUNK])):
+                for key, name in conn.execute(queries[kind](ordered[i : i + _CHUNK])):
                     names[(kind, key)] = name
         return cls(names)
 
@@ -204,8 +254,13 @@ def _secret(key: str, value: Any) -> bool:
 
 
 _PERCENT_KEYS = frozenset({"sample_rate", "target_rate", "repeat_similarity"})
-_BACKUP_REASONS = {"manual": "手动", "daily": "每日自动", "pre-restore": "恢复前", "start": "启动",
-                   "pre-migrate": "升级前"}
+_BACKUP_REASONS = {
+    "manual": "手动",
+    "daily": "每日自动",
+    "pre-restore": "恢复前",
+    "start": "启动",
+    "pre-migrate": "升级前",
+}
 
 
 @functools.cache
@@ -227,11 +282,22 @@ def _value_labels() -> dict[str, dict[str, str]]:
     rules = {"routine": "例行回访", "technical": "技术回访", **{r.key: r.name for r in DEFAULT_RULES}}
     who = {k.value: v for k, v in ASSIGNEE_LABELS.items()}
     return {
-        "role": roles, "roles": roles, "handler_roles": roles, "assessed_roles": roles,
-        "trigger": triggers, "delivery_triggers": triggers, "unit": units, "repeat_unit": units,
-        "anchor": anchors, "until": anchors, "who": who, "severity_who": who,
-        "routine_rule_keys": rules, "rule_key": rules,
-        "visibility": {VISIBILITY_OFFICE: "全公司", VISIBILITY_DEPARTMENT: "本部门"}, "reason": _BACKUP_REASONS,
+        "role": roles,
+        "roles": roles,
+        "handler_roles": roles,
+        "assessed_roles": roles,
+        "trigger": triggers,
+        "delivery_triggers": triggers,
+        "unit": units,
+        "repeat_unit": units,
+        "anchor": anchors,
+        "until": anchors,
+        "who": who,
+        "severity_who": who,
+        "routine_rule_keys": rules,
+        "rule_key": rules,
+        "visibility": {VISIBILITY_OFFICE: "全公司", VISIBILITY_DEPARTMENT: "本部门"},
+        "reason": _BACKUP_REASONS,
     }
 
 
@@ -251,7 +317,9 @@ def _value_text(key: str, value: Any, names: AuditNames, full: bool, parent: str
     if key == "state" and isinstance(value, dict):  # the tamper-evidence user state: role and active only
         shown = [_role_text(value.get("role")), "启用" if value.get("active") else "停用"]
         if full:
-            shown += [f"{_field_label(k)}：{plain_text(v)}" for k, v in value.items() if k not in ("role", "active")]
+            shown += [
+                f"{_field_label(k)}：{plain_text(v)}" for k, v in value.items() if k not in ("role", "active")
+            ]
         return "，".join(t for t in shown if t)
     if key in ID_KEYS:
         return names.name(ID_KEYS[key], value)
@@ -282,7 +350,9 @@ def _item_text(key: str, item: Any, names: AuditNames, full: bool) -> str | None
     return _value_text(key, item, names, full, parent=key)
 
 
-def _mapping_text(data: Mapping[str, Any], names: AuditNames, full: bool, sep: str = "；", parent: str = "") -> str:
+def _mapping_text(
+    data: Mapping[str, Any], names: AuditNames, full: bool, sep: str = "；", parent: str = ""
+) -> str:
     parts = []
     for key, value in data.items():
         text = _value_text(key, value, names, full, parent)
@@ -307,7 +377,9 @@ def readable(raw: str | None, names: AuditNames | None = None, *, full: bool = F
     return plain_text(data) if full or not _secret("", data) else ""
 
 
-def _diff(key: str, before: Any, after: Any, names: AuditNames, where: str, out: list[str], parent: str = "") -> None:
+def _diff(
+    key: str, before: Any, after: Any, names: AuditNames, where: str, out: list[str], parent: str = ""
+) -> None:
     """``where 字段：旧 → 新`` for one changed value; nested settings are followed down to the changed field,
     lists of rules matched by their key and named by their name."""
     label = where + _field_label(key)
@@ -316,10 +388,17 @@ def _diff(key: str, before: Any, after: Any, names: AuditNames, where: str, out:
             if k in before and before[k] != v:
                 _diff(k, before[k], v, names, label + " · ", out, key)
         for k in after.keys() - before.keys():
-            out.append(f"{label} · {_field_label(k)}：新增 {_value_text(k, after[k], names, False, key) or ''}".rstrip())
+            out.append(
+                f"{label} · {_field_label(k)}：新增 {_value_text(k, after[k], names, False, key) or ''}".rstrip()
+            )
         return
-    keyed = (isinstance(before, list) and isinstance(after, list) and before and after
-             and all(isinstance(i, dict) and "key" in i for i in (*before, *after)))
+    keyed = (
+        isinstance(before, list)
+        and isinstance(after, list)
+        and before
+        and after
+        and all(isinstance(i, dict) and "key" in i for i in (*before, *after))
+    )
     if keyed:
         old_items = {i["key"]: i for i in before}
         new_keys = {i["key"] for i in after}
@@ -371,16 +450,34 @@ def _audit_row(r: Any, names: AuditNames | None = None, *, full: bool = False) -
     user = SYSTEM_USER.display_name if r.username == SYSTEM_USER.username else (r.user_name or r.username)
     old, new = _aliased(r.old, r.entity), _aliased(r.new, r.entity)
     label = _OBJECT_LABELS.get((r.entity, r.label or ""), r.label or "")
-    return AuditRow(r.id, r.at, user, r.username, r.action, r.entity, r.entity_id, label,
-                    readable(old, names, full=full), readable(new, names, full=full), r.note or "",
-                    changes(old, new, names), r.old or "", r.new or "", r.seq, r.prev_hash or "", r.row_hash or "")
+    return AuditRow(
+        r.id,
+        r.at,
+        user,
+        r.username,
+        r.action,
+        r.entity,
+        r.entity_id,
+        label,
+        readable(old, names, full=full),
+        readable(new, names, full=full),
+        r.note or "",
+        changes(old, new, names),
+        r.old or "",
+        r.new or "",
+        r.seq,
+        r.prev_hash or "",
+        r.row_hash or "",
+    )
 
 
 def _audit_names(conn: Session | Connection, rows: Sequence[Any]) -> AuditNames:
     return AuditNames.lookup(conn, [_aliased(raw, r.entity) for r in rows for raw in (r.old, r.new)])
 
 
-def _audit_rows_named(conn: Session | Connection, rows: Sequence[Any], *, full: bool = False) -> list[AuditRow]:
+def _audit_rows_named(
+    conn: Session | Connection, rows: Sequence[Any], *, full: bool = False
+) -> list[AuditRow]:
     names = _audit_names(conn, rows)
     return [_audit_row(r, names, full=full) for r in rows]
 
@@ -411,8 +508,9 @@ def _check_filter(f: AuditFilter) -> None:
         raise ValidationError(FieldError("end", "截止日期", "不能早于开始日期"))
 
 
-def audit_log(ctx: ServiceContext, f: AuditFilter = AuditFilter(), page: int = 0,
-              page_size: int = AUDIT_PAGE_SIZE) -> AuditPage:
+def audit_log(
+    ctx: ServiceContext, f: AuditFilter = AuditFilter(), page: int = 0, page_size: int = AUDIT_PAGE_SIZE
+) -> AuditPage:
     """One page of the audit log, newest first, filtered by user, record, action and date (supervisors,
     managers, admins)."""
     ctx.require(Permission.VIEW_AUDIT, "查看操作日志")
@@ -447,8 +545,18 @@ def _audit_rows(ctx: ServiceContext, f: AuditFilter) -> Iterator[tuple[Any, ...]
             names = _audit_names(conn, chunk)
             for r in chunk:
                 row = _audit_row(r, names, full=True)
-                yield (row.at, row.user, row.action, row.object_text, row.old or None, row.new or None,
-                       row.note or None, row.seq, row.prev_hash or None, row.row_hash or None)
+                yield (
+                    row.at,
+                    row.user,
+                    row.action,
+                    row.object_text,
+                    row.old or None,
+                    row.new or None,
+                    row.note or None,
+                    row.seq,
+                    row.prev_hash or None,
+                    row.row_hash or None,
+                )
 
 
 def export_audit(ctx: ServiceContext, out_path: Path | str, f: AuditFilter = AuditFilter()) -> int:
@@ -463,17 +571,41 @@ def export_audit(ctx: ServiceContext, out_path: Path | str, f: AuditFilter = Aud
     try:
         columns = [XlsxColumn(name, width) for name, width in zip(AUDIT_HEADERS, AUDIT_WIDTHS, strict=True)]
         notes = [("台账", AUDIT_TITLE), ("单位", company), ("期间", period)]
-        count = write_ledger(audit_rows(ctx, f), out, title=AUDIT_TITLE, company=company, period_text=period,
-                             columns=columns, notes=notes, count_row=False).rows
+        count = write_ledger(
+            audit_rows(ctx, f),
+            out,
+            title=AUDIT_TITLE,
+            company=company,
+            period_text=period,
+            columns=columns,
+            notes=notes,
+            count_row=False,
+        ).rows
     except OSError as exc:
         raise write_failed(out, exc, ExportError) from exc
     with ctx.sessions() as s, s.begin():
-        audit(s, ctx, "导出操作日志", "audit_log", None, out.name,
-              new={"rows": count, "period": period, "file": str(out)},
-              note="；".join(f"{k}={v}" for k, v in _filter_note(f).items()))
+        audit(
+            s,
+            ctx,
+            "导出操作日志",
+            "audit_log",
+            None,
+            out.name,
+            new={"rows": count, "period": period, "file": str(out)},
+            note="；".join(f"{k}={v}" for k, v in _filter_note(f).items()),
+        )
     return count
 
 
 def _filter_note(f: AuditFilter) -> dict[str, Any]:
-    return {k: v for k, v in (("user", f.username or f.user_id), ("entity", f.entity), ("id", f.entity_id),
-                              ("text", f.text), ("action", f.action)) if v not in (None, "")}
+    return {
+        k: v
+        for k, v in (
+            ("user", f.username or f.user_id),
+            ("entity", f.entity),
+            ("id", f.entity_id),
+            ("text", f.text),
+            ("action", f.action),
+        )
+        if v not in (None, "")
+    }

@@ -65,7 +65,12 @@ log = logging.getLogger("huifang.backups")
 
 DIR_KEY = "backup_dir"
 ROTATION_KEY = "backup_rotation"
-_COUNTED = (("customer", "客户"), ("visit_record", "回访记录"), ("visit_plan", "回访计划"), ("complaint", "投诉"))
+_COUNTED = (
+    ("customer", "客户"),
+    ("visit_record", "回访记录"),
+    ("visit_plan", "回访计划"),
+    ("complaint", "投诉"),
+)
 
 
 class BackupError(ServiceError):
@@ -94,6 +99,7 @@ class BackupCheck:
 
 # --- settings ----------------------------------------------------------------------------------------
 
+
 def backup_folder(ctx: ServiceContext, default: Path) -> Path:
     value = get_value(ctx, DIR_KEY)
     return Path(value) if value else default
@@ -109,7 +115,9 @@ def set_backup_folder(ctx: ServiceContext, folder: Path | str) -> Path:
         probe.write_bytes(b"ok")
         probe.unlink()
     except OSError as exc:
-        raise BackupError(f"备份文件夹 {path} 无法写入：{exc.strerror or exc}。请选择可写入的文件夹。") from exc
+        raise BackupError(
+            f"备份文件夹 {path} 无法写入：{exc.strerror or exc}。请选择可写入的文件夹。"
+        ) from exc
     set_value(ctx, DIR_KEY, str(path.resolve()), what="备份文件夹")
     return path
 
@@ -202,8 +210,14 @@ def rotate(folder: Path, now: datetime, policy: RotationPolicy = RotationPolicy(
     if folder.is_dir():
         for p in folder.iterdir():
             parsed = parse_backup_name(p.name)
-            if (parsed is not None and p.name not in verified and p.is_file() and not is_protected(parsed.reason)
-                    and not is_pre_migrate(parsed.reason) and _backup_state(p) == "bad"):
+            if (
+                parsed is not None
+                and p.name not in verified
+                and p.is_file()
+                and not is_protected(parsed.reason)
+                and not is_pre_migrate(parsed.reason)
+                and _backup_state(p) == "bad"
+            ):
                 doomed.append(p)
     removed = []
     for path in doomed:
@@ -217,8 +231,10 @@ def rotate(folder: Path, now: datetime, policy: RotationPolicy = RotationPolicy(
 
 # --- making backups ----------------------------------------------------------------------------------
 
-def make_backup(ctx: ServiceContext, folder: Path, *, reason: str = "manual", now: datetime | None = None
-                ) -> BackupInfo:
+
+def make_backup(
+    ctx: ServiceContext, folder: Path, *, reason: str = "manual", now: datetime | None = None
+) -> BackupInfo:
     """Copy the database into ``folder`` (verified), rotate, audit. PostgreSQL: pg_dump or a message."""
     if ctx.user is not SYSTEM_USER:
         ctx.require(Permission.BACKUP_RESTORE, "备份数据库")
@@ -237,13 +253,22 @@ def make_backup(ctx: ServiceContext, folder: Path, *, reason: str = "manual", no
     except DatabaseError as exc:
         raise BackupError(str(exc)) from exc
     except (OSError, sqlite3.Error) as exc:
-        raise BackupError(f"无法写入备份文件夹 {folder}：{exc}。请检查磁盘空间和文件夹权限；数据库本身未受影响。") from exc
+        raise BackupError(
+            f"无法写入备份文件夹 {folder}：{exc}。请检查磁盘空间和文件夹权限；数据库本身未受影响。"
+        ) from exc
     _keep_head(path, head)
     rotate(folder, now, rotation(ctx))
     info = BackupInfo(path, now, reason, path.stat().st_size)
     with ctx.sessions() as s, s.begin():
-        audit(s, ctx, "备份", "database", None, path.name, new={"file": str(path), "size": info.size,
-                                                                 "reason": reason})
+        audit(
+            s,
+            ctx,
+            "备份",
+            "database",
+            None,
+            path.name,
+            new={"file": str(path), "size": info.size, "reason": reason},
+        )
     return info
 
 
@@ -253,8 +278,10 @@ def pg_dump_command(url: URL, target: Path) -> tuple[list[str], dict[str, str]]:
     environment, or the 0600 passfile (``PGPASSFILE``) the URL names."""
     exe = shutil.which("pg_dump")
     if exe is None:
-        raise BackupError("数据库在 PostgreSQL 服务器上，本机没有 pg_dump，程序无法备份。"
-                          "请由服务器管理员用服务器自己的备份（pg_dump 或快照）定期备份。")
+        raise BackupError(
+            "数据库在 PostgreSQL 服务器上，本机没有 pg_dump，程序无法备份。"
+            "请由服务器管理员用服务器自己的备份（pg_dump 或快照）定期备份。"
+        )
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = str(url.password)
@@ -277,10 +304,14 @@ def _pg_dump(ctx: ServiceContext, folder: Path, reason: str, now: datetime) -> P
             raise BackupError(f"pg_dump 失败：{result.stderr.strip()}")
         make_private(part)
         restore_exe = shutil.which("pg_restore") or str(Path(args[0]).with_name("pg_restore"))
-        listed = subprocess.run([restore_exe, "--list", str(part)], capture_output=True, text=True, check=False)
+        listed = subprocess.run(
+            [restore_exe, "--list", str(part)], capture_output=True, text=True, check=False
+        )
         if listed.returncode != 0 or "TABLE DATA" not in listed.stdout:
-            raise BackupError(f"备份校验失败（pg_restore --list：{listed.stderr.strip() or '没有数据'}），"
-                              "备份没有保存；数据库本身未受影响。")
+            raise BackupError(
+                f"备份校验失败（pg_restore --list：{listed.stderr.strip() or '没有数据'}），"
+                "备份没有保存；数据库本身未受影响。"
+            )
     except BaseException:
         part.unlink(missing_ok=True)
         raise
@@ -303,9 +334,14 @@ def daily_backup_due(folder: Path, now: datetime) -> bool:
     infos = list_backups(folder)
     future = [b for b in infos if b.at > now + CLOCK_SLACK]
     if future:
-        log.warning("备份文件夹 %s 中有 %d 份备份的时间晚于现在（%s，如 %s），可能是某台电脑的时钟不对；"
-                    "判断今天是否已备份时不计入它们。", folder, len(future), f"{now:%Y-%m-%d %H:%M}",
-                    future[-1].path.name)
+        log.warning(
+            "备份文件夹 %s 中有 %d 份备份的时间晚于现在（%s，如 %s），可能是某台电脑的时钟不对；"
+            "判断今天是否已备份时不计入它们。",
+            folder,
+            len(future),
+            f"{now:%Y-%m-%d %H:%M}",
+            future[-1].path.name,
+        )
     return not any(b.at.date() == now.date() for b in infos if b.at <= now + CLOCK_SLACK)
 
 
@@ -348,7 +384,9 @@ def clean_leftovers(database: Path | None, folders: list[Path]) -> list[Path]:
         candidates.append(database.with_name(database.name + ".restore-part"))
     for folder in folders:
         if folder.is_dir():
-            candidates.extend(p for p in folder.iterdir() if ".part" in p.name and p.name.startswith("huifang-"))
+            candidates.extend(
+                p for p in folder.iterdir() if ".part" in p.name and p.name.startswith("huifang-")
+            )
             candidates.extend(p for p in folder.glob("huifang-*-pre-restore.db") if _cut_short(p))
     for p in candidates:
         try:
@@ -374,12 +412,15 @@ def _cut_short(path: Path) -> bool:
 
 # --- checking and restoring --------------------------------------------------------------------------
 
+
 def check_backup(path: Path) -> BackupCheck:
     """Is ``path`` a healthy database of this program? With its schema revision and record counts."""
     if not path.is_file():
         return BackupCheck(False, None, (), f"文件 {path} 不存在。")
     if path.suffix == ".dump":
-        return BackupCheck(False, None, (), f"{path.name} 是 PostgreSQL 备份，请由服务器管理员用 pg_restore 恢复。")
+        return BackupCheck(
+            False, None, (), f"{path.name} 是 PostgreSQL 备份，请由服务器管理员用 pg_restore 恢复。"
+        )
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error as exc:
@@ -396,12 +437,17 @@ def check_backup(path: Path) -> BackupCheck:
             return BackupCheck(False, None, (), f"{path.name} 不是回访管理的数据库。")
         revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         rev = revision[0] if revision else None
-        counts = tuple((label, int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]))
-                       for table, label in _COUNTED if table in tables)
+        counts = tuple(
+            (label, int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]))
+            for table, label in _COUNTED
+            if table in tables
+        )
     finally:
         conn.close()
     if rev is not None and rev not in known_revisions():
-        return BackupCheck(False, rev, counts, f"{path.name} 由更高版本的程序写入（{rev}），请先安装最新版本。")
+        return BackupCheck(
+            False, rev, counts, f"{path.name} 由更高版本的程序写入（{rev}），请先安装最新版本。"
+        )
     return BackupCheck(True, rev, counts, "备份完好")
 
 
@@ -431,8 +477,10 @@ def _swap_in(backup: Path, database: Path, aside_folder: Path) -> Path | None:
             for leftover in (aside, aside.with_name(aside.name + ".part")):
                 leftover.unlink(missing_ok=True)
             detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            raise BackupError(f"无法先保存当前数据库到 {aside_folder}：{detail}。"
-                              "为避免丢失数据，恢复已取消，当前数据库未改动。") from exc
+            raise BackupError(
+                f"无法先保存当前数据库到 {aside_folder}：{detail}。"
+                "为避免丢失数据，恢复已取消，当前数据库未改动。"
+            ) from exc
     part = database.with_name(database.name + ".restore-part")
     try:
         database.parent.mkdir(parents=True, exist_ok=True)
@@ -445,7 +493,9 @@ def _swap_in(backup: Path, database: Path, aside_folder: Path) -> Path | None:
         part.unlink(missing_ok=True)
         if aside is not None and not database.exists():
             shutil.copyfile(aside, database)
-        raise BackupError(f"恢复失败：{exc.strerror or exc}。当前数据库未被替换，请检查磁盘空间和文件夹权限。") from exc
+        raise BackupError(
+            f"恢复失败：{exc.strerror or exc}。当前数据库未被替换，请检查磁盘空间和文件夹权限。"
+        ) from exc
     return aside
 
 
@@ -487,14 +537,36 @@ def restore(ctx: ServiceContext, backup: Path, aside_folder: Path) -> tuple[Back
 
     upgrade(ctx.engine, backup_dir=aside_folder)  # an older backup is brought to this program's schema
     with ctx.sessions() as s, s.begin():  # logged in the restored database, which is the one kept
-        audit(s, ctx, "恢复备份", "database", None, backup.name,
-              new={"file": str(backup), "aside": str(aside) if aside else None})
+        audit(
+            s,
+            ctx,
+            "恢复备份",
+            "database",
+            None,
+            backup.name,
+            new={"file": str(backup), "aside": str(aside) if aside else None},
+        )
     return check, aside
 
 
 __all__ = [
-    "BackupCheck", "BackupError", "BackupInfo", "backup_folder", "check_backup", "clean_leftovers",
-    "daily_backup_due", "ensure_daily_backup", "last_backup_time", "list_backups", "looks_like_backup",
-    "make_backup", "note_instance", "pg_dump_command", "restore", "restore_file", "rotate", "rotation",
+    "BackupCheck",
+    "BackupError",
+    "BackupInfo",
+    "backup_folder",
+    "check_backup",
+    "clean_leftovers",
+    "daily_backup_due",
+    "ensure_daily_backup",
+    "last_backup_time",
+    "list_backups",
+    "looks_like_backup",
+    "make_backup",
+    "note_instance",
+    "pg_dump_command",
+    "restore",
+    "restore_file",
+    "rotate",
+    "rotation",
     "set_backup_folder",
 ]

@@ -73,9 +73,13 @@ class ClassHistoryRow:
 
 
 def class_policy(settings: OfficeSettings) -> ClassPolicy:
-    return ClassPolicy(scheme=settings.class_scheme, period=settings.grading_period,
-                       window_days=settings.grading_window_days, thresholds=settings.thresholds,
-                       vip_share=settings.vip_share_percent / 100)
+    return ClassPolicy(
+        scheme=settings.class_scheme,
+        period=settings.grading_period,
+        window_days=settings.grading_window_days,
+        thresholds=settings.thresholds,
+        vip_share=settings.vip_share_percent / 100,
+    )
 
 
 def imported_customers(conn: Connection | Session) -> dict[int, date]:
@@ -84,18 +88,26 @@ def imported_customers(conn: Connection | Session) -> dict[int, date]:
         select(ImportItem.entity_id, func.max(ImportRun.created_at))
         .join(ImportRun, ImportRun.id == ImportItem.run_id)
         .where(ImportRun.target == ImportTarget.CUSTOMERS.value, ImportRun.undone_at.is_(None))
-        .group_by(ImportItem.entity_id))
+        .group_by(ImportItem.entity_id)
+    )
     return {cid: at.date() for cid, at in rows}
 
 
-def _figures(s: Session, today: date, policy: ClassPolicy, customer_id: int | None = None
-             ) -> dict[int, tuple[int, Decimal]]:
+def _figures(
+    s: Session, today: date, policy: ClassPolicy, customer_id: int | None = None
+) -> dict[int, tuple[int, Decimal]]:
     """Customer → (volume, value) on ``today``: the largest sums over the policy's windows."""
     out: dict[int, tuple[int, Decimal]] = {}
     for start, end in volume_windows(today, policy):
-        q = (select(Purchase.customer_id, func.coalesce(func.sum(Purchase.quantity), 0),
-                    func.coalesce(func.sum(Purchase.amount), 0))
-             .where(Purchase.day > start, Purchase.day <= end).group_by(Purchase.customer_id))
+        q = (
+            select(
+                Purchase.customer_id,
+                func.coalesce(func.sum(Purchase.quantity), 0),
+                func.coalesce(func.sum(Purchase.amount), 0),
+            )
+            .where(Purchase.day > start, Purchase.day <= end)
+            .group_by(Purchase.customer_id)
+        )
         if customer_id is not None:
             q = q.where(Purchase.customer_id == customer_id)
         for cid, volume, value in s.execute(q):
@@ -104,8 +116,9 @@ def _figures(s: Session, today: date, policy: ClassPolicy, customer_id: int | No
     return out
 
 
-def _cutoff(s: Session, today: date, policy: ClassPolicy, figures: dict[int, tuple[int, Decimal]] | None = None
-            ) -> Decimal | None:
+def _cutoff(
+    s: Session, today: date, policy: ClassPolicy, figures: dict[int, tuple[int, Decimal]] | None = None
+) -> Decimal | None:
     """The VIP cutoff among all customers not archived (004): None under the ABCD scheme."""
     if policy.scheme != "VIP":
         return None
@@ -115,8 +128,9 @@ def _cutoff(s: Session, today: date, policy: ClassPolicy, figures: dict[int, tup
 
 
 def _imported_classes(s: Session, ids: Iterable[int] | None = None) -> dict[int, Imported]:
-    q = select(CustomerClass.customer_id, CustomerClass.grade, CustomerClass.since, CustomerClass.volume).where(
-        CustomerClass.source == SOURCE_IMPORT)
+    q = select(
+        CustomerClass.customer_id, CustomerClass.grade, CustomerClass.since, CustomerClass.volume
+    ).where(CustomerClass.source == SOURCE_IMPORT)
     if ids is not None:
         q = q.where(CustomerClass.customer_id.in_(list(ids)))
     return {cid: Imported(grade, since, volume) for cid, grade, since, volume in s.execute(q)}
@@ -127,17 +141,32 @@ def _ensure_start_rows(s: Session, ctx: ServiceContext, customers: list[Customer
     the day it began (建档)."""
     if not customers:
         return
-    have = set(s.execute(select(CustomerClass.customer_id).where(
-        CustomerClass.customer_id.in_([c.id for c in customers])).distinct()).scalars())
+    have = set(
+        s.execute(
+            select(CustomerClass.customer_id)
+            .where(CustomerClass.customer_id.in_([c.id for c in customers]))
+            .distinct()
+        ).scalars()
+    )
     missing = [c for c in customers if c.id not in have]
     if not missing:
         return
     imported = imported_customers(s)
     for c in missing:
         day = imported.get(c.id)
-        s.add(CustomerClass(customer_id=c.id, grade=c.grade, since=day or c.grade_since or c.created_on,
-                            source=SOURCE_IMPORT if day else SOURCE_START, reason="", volume=c.annual_volume,
-                            value=None, changed_by_id=None, created_at=ctx.now()))
+        s.add(
+            CustomerClass(
+                customer_id=c.id,
+                grade=c.grade,
+                since=day or c.grade_since or c.created_on,
+                source=SOURCE_IMPORT if day else SOURCE_START,
+                reason="",
+                volume=c.annual_volume,
+                value=None,
+                changed_by_id=None,
+                created_at=ctx.now(),
+            )
+        )
     s.flush()
 
 
@@ -157,17 +186,40 @@ def settle_plans(s: Session, c: Customer, old: str, new: str, day: date, rules: 
     drop = [k for k in (ROUTINE_RULE, TECHNICAL_RULE) if k not in keep]
     if not drop:
         return 0
-    result = s.execute(update(VisitPlan).where(
-        VisitPlan.customer_id == c.id, VisitPlan.state == _PENDING, VisitPlan.manual.is_(False),
-        VisitPlan.attempt == 1, VisitPlan.rule_key.in_(drop), VisitPlan.due >= day)
-        .values(state=_CANCELLED, cancel_reason=f"客户等级由 {old} 变为 {new}（{day:%Y-%m-%d}），无需此项回访",
-                version=VisitPlan.version + 1).execution_options(synchronize_session=False))
+    result = s.execute(
+        update(VisitPlan)
+        .where(
+            VisitPlan.customer_id == c.id,
+            VisitPlan.state == _PENDING,
+            VisitPlan.manual.is_(False),
+            VisitPlan.attempt == 1,
+            VisitPlan.rule_key.in_(drop),
+            VisitPlan.due >= day,
+        )
+        .values(
+            state=_CANCELLED,
+            cancel_reason=f"客户等级由 {old} 变为 {new}（{day:%Y-%m-%d}），无需此项回访",
+            version=VisitPlan.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def apply_class(s: Session, ctx: ServiceContext, c: Customer, new: str, day: date, source: str, *,
-                reason: str = "", volume: int | None = None, value: Decimal | None = None,
-                rules: RuleSet | None = None, quiet: bool = False) -> bool:
+def apply_class(
+    s: Session,
+    ctx: ServiceContext,
+    c: Customer,
+    new: str,
+    day: date,
+    source: str,
+    *,
+    reason: str = "",
+    volume: int | None = None,
+    value: Decimal | None = None,
+    rules: RuleSet | None = None,
+    quiet: bool = False,
+) -> bool:
     """Give ``c`` class ``new`` from ``day`` (history row, ``grade_since``, audit, plans); False when it
     already has that class (nothing written). ``quiet``: the caller writes its own audit row (a pin)."""
     old = c.grade
@@ -175,9 +227,19 @@ def apply_class(s: Session, ctx: ServiceContext, c: Customer, new: str, day: dat
         return False
     _ensure_start_rows(s, ctx, [c])
     c.grade, c.grade_since = new, day
-    s.add(CustomerClass(customer_id=c.id, grade=new, since=day, source=source, reason=reason,
-                        volume=c.annual_volume if volume is None else volume, value=value,
-                        changed_by_id=ctx.user.id or None, created_at=ctx.now()))
+    s.add(
+        CustomerClass(
+            customer_id=c.id,
+            grade=new,
+            since=day,
+            source=source,
+            reason=reason,
+            volume=c.annual_volume if volume is None else volume,
+            value=value,
+            changed_by_id=ctx.user.id or None,
+            created_at=ctx.now(),
+        )
+    )
     if rules is None:
         rules = _rules_in(s)
     cancelled = settle_plans(s, c, old, new, day, rules)
@@ -186,13 +248,29 @@ def apply_class(s: Session, ctx: ServiceContext, c: Customer, new: str, day: dat
     note = f"年采购量 {c.annual_volume if volume is None else volume}" + (f"；{reason}" if reason else "")
     if cancelled:
         note += f"；取消不再需要的例行回访计划 {cancelled} 条"
-    audit(s, ctx, "重新分级", "customer", c.id, f"{c.code} {c.name}", old={"grade": old},
-          new={"grade": new}, note=note)
+    audit(
+        s,
+        ctx,
+        "重新分级",
+        "customer",
+        c.id,
+        f"{c.code} {c.name}",
+        old={"grade": old},
+        new={"grade": new},
+        note=note,
+    )
     return True
 
 
-def regrade_in(s: Session, ctx: ServiceContext, c: Customer, settings: OfficeSettings | None = None,
-               day: date | None = None, *, rules: RuleSet | None = None) -> str:
+def regrade_in(
+    s: Session,
+    ctx: ServiceContext,
+    c: Customer,
+    settings: OfficeSettings | None = None,
+    day: date | None = None,
+    *,
+    rules: RuleSet | None = None,
+) -> str:
     """Recompute one customer's class on ``day`` (default today) inside the caller's transaction: after a
     purchase is added or edited, or by hand. A pinned class only gets its volume refreshed."""
     settings = settings or settings_in(s)
@@ -255,8 +333,16 @@ def monthly_recompute(ctx: ServiceContext, day: date | None = None) -> list[Clas
             s.add(Setting(key=RECOMPUTE_MONTH_KEY, value=json.dumps(month)))
         else:
             row.value = json.dumps(month)
-        audit(s, ctx, "每月重新分级", "setting", None, month,
-              new={"调整": len(changes)}, note=f"{day:%Y-%m-%d} 按最近采购量重新计算客户等级")
+        audit(
+            s,
+            ctx,
+            "每月重新分级",
+            "setting",
+            None,
+            month,
+            new={"调整": len(changes)},
+            note=f"{day:%Y-%m-%d} 按最近采购量重新计算客户等级",
+        )
     return changes
 
 
@@ -268,12 +354,27 @@ def class_history(ctx: ServiceContext, customer_id: int) -> list[ClassHistoryRow
         if c is None:
             raise NotFound(f"客户档案 {customer_id} 不存在。")
         check_visible(ctx, c, settings)
-        q = (select(CustomerClass, User.display_name).outerjoin(User, User.id == CustomerClass.changed_by_id)
-             .where(CustomerClass.customer_id == customer_id)
-             .order_by(CustomerClass.since.desc(), CustomerClass.id.desc()))
-        return [ClassHistoryRow(r.grade, r.since, r.source, r.reason, r.volume, r.value, name or "",
-                                r.created_at) for r, name in s.execute(q)]
+        q = (
+            select(CustomerClass, User.display_name)
+            .outerjoin(User, User.id == CustomerClass.changed_by_id)
+            .where(CustomerClass.customer_id == customer_id)
+            .order_by(CustomerClass.since.desc(), CustomerClass.id.desc())
+        )
+        return [
+            ClassHistoryRow(r.grade, r.since, r.source, r.reason, r.volume, r.value, name or "", r.created_at)
+            for r, name in s.execute(q)
+        ]
 
 
-__all__ = ["RECOMPUTE_MONTH_KEY", "ClassHistoryRow", "apply_class", "class_history", "class_policy",
-           "imported_customers", "monthly_recompute", "recompute_all", "regrade_in", "settle_plans"]
+__all__ = [
+    "RECOMPUTE_MONTH_KEY",
+    "ClassHistoryRow",
+    "apply_class",
+    "class_history",
+    "class_policy",
+    "imported_customers",
+    "monthly_recompute",
+    "recompute_all",
+    "regrade_in",
+    "settle_plans",
+]

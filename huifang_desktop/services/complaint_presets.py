@@ -28,12 +28,18 @@ class ComplaintPreset:
     urgent: UrgentTimings | None = None
 
 
-COMPLAINT_PRESETS: Mapping[str, ComplaintPreset] = MappingProxyType({
-    "after_sales": ComplaintPreset(("质量异常", "非质量异常", "服务态度", "专业素质", "服务效率", "其他"),
-                                   origin_days=MappingProxyType({"国内": 15, "国外": 20})),
-    "property": ComplaintPreset(("服务态度", "专业素质", "服务效率", "维修", "收费", "其他"), urgent=UrgentTimings()),
-    "securities": ComplaintPreset(("服务态度", "专业素质", "服务效率", "收费", "其他")),
-})
+COMPLAINT_PRESETS: Mapping[str, ComplaintPreset] = MappingProxyType(
+    {
+        "after_sales": ComplaintPreset(
+            ("质量异常", "非质量异常", "服务态度", "专业素质", "服务效率", "其他"),
+            origin_days=MappingProxyType({"国内": 15, "国外": 20}),
+        ),
+        "property": ComplaintPreset(
+            ("服务态度", "专业素质", "服务效率", "维修", "收费", "其他"), urgent=UrgentTimings()
+        ),
+        "securities": ComplaintPreset(("服务态度", "专业素质", "服务效率", "收费", "其他")),
+    }
+)
 
 
 def _apply_complaint_preset(ctx: ServiceContext, key: str) -> None:

@@ -62,8 +62,18 @@ def _json(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
 
 
-def audit(session: Session, ctx: ServiceContext, action: str, entity: str, entity_id: int | None,
-          label: str = "", *, old: Any = None, new: Any = None, note: str = "") -> AuditLog:
+def audit(
+    session: Session,
+    ctx: ServiceContext,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    label: str = "",
+    *,
+    old: Any = None,
+    new: Any = None,
+    note: str = "",
+) -> AuditLog:
     """Append one audit row inside the caller's transaction, chained to the one before (storage.chain)."""
     row = audit_values(ctx, action, entity, entity_id, label, old=old, new=new, note=note)
     chain_rows(session, [row])
@@ -72,12 +82,30 @@ def audit(session: Session, ctx: ServiceContext, action: str, entity: str, entit
     return entry
 
 
-def audit_values(ctx: ServiceContext, action: str, entity: str, entity_id: int | None, label: str = "", *,
-                 old: Any = None, new: Any = None, note: str = "") -> dict[str, Any]:
+def audit_values(
+    ctx: ServiceContext,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    label: str = "",
+    *,
+    old: Any = None,
+    new: Any = None,
+    note: str = "",
+) -> dict[str, Any]:
     """One audit row as a dict (for bulk writers: chain them with ``storage.chain.chain_rows``)."""
-    return {"at": ctx.now(), "user_id": ctx.user.id or None, "username": ctx.user.username, "action": action,
-            "entity": entity, "entity_id": entity_id, "label": label, "old": _json(old), "new": _json(new),
-            "note": note}
+    return {
+        "at": ctx.now(),
+        "user_id": ctx.user.id or None,
+        "username": ctx.user.username,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "label": label,
+        "old": _json(old),
+        "new": _json(new),
+        "note": note,
+    }
 
 
 def diff(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -95,9 +123,13 @@ def recent_changes(session: Session, entity: str, entity_id: int, saves: int, me
 
     if saves <= 0:
         return ""
-    q = (select(AuditLog, User.display_name).outerjoin(User, User.id == AuditLog.user_id)
-         .where(AuditLog.entity == entity, AuditLog.entity_id == entity_id)
-         .order_by(AuditLog.id.desc()).limit(min(saves, 5)))
+    q = (
+        select(AuditLog, User.display_name)
+        .outerjoin(User, User.id == AuditLog.user_id)
+        .where(AuditLog.entity == entity, AuditLog.entity_id == entity_id)
+        .order_by(AuditLog.id.desc())
+        .limit(min(saves, 5))
+    )
     if me:
         q = q.where(or_(AuditLog.user_id.is_(None), AuditLog.user_id != me))
     parts = []
@@ -110,7 +142,9 @@ def recent_changes(session: Session, entity: str, entity_id: int, saves: int, me
                 before = old.get(key) if isinstance(old, dict) else None
                 fields_.append(f"{FIELD_LABELS.get(key, key)}：{_short(before)} → {_short(value)}")
         who = name or row.username
-        parts.append(f"{who} {row.at:%m-%d %H:%M} {row.action}" + ("：" + "；".join(fields_) if fields_ else ""))
+        parts.append(
+            f"{who} {row.at:%m-%d %H:%M} {row.action}" + ("：" + "；".join(fields_) if fields_ else "")
+        )
     return "\n".join(parts)
 
 

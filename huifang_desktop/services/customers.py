@@ -146,9 +146,12 @@ class HistoryRow:
 
 # --- scope and permissions ------------------------------------------------------------------------------
 
+
 def _scoped_filter(ctx: ServiceContext, f: CustomerFilter, settings: OfficeSettings) -> CustomerFilter:
     scope = customer_scope(ctx, settings)
-    return CustomerFilter(**{**asdict(f), "department_id": scope.department_id, "department_scoped": scope.limited})
+    return CustomerFilter(
+        **{**asdict(f), "department_id": scope.department_id, "department_scoped": scope.limited}
+    )
 
 
 def _load(s: Session, customer_id: int) -> Customer:
@@ -160,15 +163,35 @@ def _load(s: Session, customer_id: int) -> Customer:
 
 # --- reads ----------------------------------------------------------------------------------------------
 
-def list_customers(ctx: ServiceContext, f: CustomerFilter, after: tuple[Any, int] | None = None,
-                   limit: int = PAGE_SIZE) -> list[CustomerRow]:
+
+def list_customers(
+    ctx: ServiceContext, f: CustomerFilter, after: tuple[Any, int] | None = None, limit: int = PAGE_SIZE
+) -> list[CustomerRow]:
     settings = load_settings(ctx)
     scoped = _scoped_filter(ctx, f, settings)
     with ctx.sessions() as s:
         conn = s.connection()  # Core rows: the ORM adds nothing to a column select but its overhead
         rows = conn.execute(customer_page(scoped, after, limit, _text_ids(conn, scoped.text))).all()
-    return [CustomerRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], format_phone(r[8]), r[9], r[10],
-                        r[11], r[12], r[13] or "", r[14]) for r in rows]
+    return [
+        CustomerRow(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            format_phone(r[8]),
+            r[9],
+            r[10],
+            r[11],
+            r[12],
+            r[13] or "",
+            r[14],
+        )
+        for r in rows
+    ]
 
 
 def _text_ids(conn: Connection, text: str) -> list[int] | None:
@@ -186,7 +209,9 @@ def count_customers(ctx: ServiceContext, f: CustomerFilter) -> int:
     settings = load_settings(ctx)
     scoped = _scoped_filter(ctx, f, settings)
     with ctx.sessions() as s:
-        return int(s.execute(select(func.count(Customer.id)).where(*customer_conditions(scoped))).scalar() or 0)
+        return int(
+            s.execute(select(func.count(Customer.id)).where(*customer_conditions(scoped))).scalar() or 0
+        )
 
 
 def get_customer(ctx: ServiceContext, customer_id: int) -> CustomerDetail:
@@ -194,9 +219,15 @@ def get_customer(ctx: ServiceContext, customer_id: int) -> CustomerDetail:
     with ctx.sessions() as s:
         c = _load(s, customer_id)
         check_visible(ctx, c, settings)
-        purchases = s.execute(
-            select(Purchase).where(Purchase.customer_id == c.id).order_by(Purchase.day.desc(), Purchase.id.desc())
-        ).scalars().all()
+        purchases = (
+            s.execute(
+                select(Purchase)
+                .where(Purchase.customer_id == c.id)
+                .order_by(Purchase.day.desc(), Purchase.id.desc())
+            )
+            .scalars()
+            .all()
+        )
         return _detail(c, purchases)
 
 
@@ -210,17 +241,41 @@ def get_customer_by_code(ctx: ServiceContext, code: str) -> CustomerDetail:
 
 def _detail(c: Customer, purchases: Any = ()) -> CustomerDetail:
     return CustomerDetail(
-        c.id, c.code, c.name, c.kind, c.category, c.grade, c.grade_pinned, c.grade_reason, c.annual_volume,
-        c.address, c.region, c.source, c.industry, c.birthday, c.created_on, c.status, c.notes, c.owner_id,
-        c.owner.display_name if c.owner else "", c.archived, c.version,
-        tuple(ContactInfo(k.id, k.name, k.phone or "", k.mobile or "", k.email or "", k.title, k.is_primary)
-              for k in c.contacts),
-        tuple(PurchaseInfo(p.id, p.day, p.kind, p.product, p.spec, p.quantity, p.amount, p.warranty_end)
-              for p in purchases),
+        c.id,
+        c.code,
+        c.name,
+        c.kind,
+        c.category,
+        c.grade,
+        c.grade_pinned,
+        c.grade_reason,
+        c.annual_volume,
+        c.address,
+        c.region,
+        c.source,
+        c.industry,
+        c.birthday,
+        c.created_on,
+        c.status,
+        c.notes,
+        c.owner_id,
+        c.owner.display_name if c.owner else "",
+        c.archived,
+        c.version,
+        tuple(
+            ContactInfo(k.id, k.name, k.phone or "", k.mobile or "", k.email or "", k.title, k.is_primary)
+            for k in c.contacts
+        ),
+        tuple(
+            PurchaseInfo(p.id, p.day, p.kind, p.product, p.spec, p.quantity, p.amount, p.warranty_end)
+            for p in purchases
+        ),
     )
 
 
-def find_duplicates(ctx: ServiceContext, clean: CleanCustomer, exclude_id: int | None = None) -> list[DuplicateHit]:
+def find_duplicates(
+    ctx: ServiceContext, clean: CleanCustomer, exclude_id: int | None = None
+) -> list[DuplicateHit]:
     """Same phone, or same name and address (domain.md §2). A likely duplicate in a file the acting user may
     not see is reported without its id, code or name: only that the number (or the name and address) is
     already registered in another department's file, so the warning reveals no customer."""
@@ -229,27 +284,57 @@ def find_duplicates(ctx: ServiceContext, clean: CleanCustomer, exclude_id: int |
     scope = customer_scope(ctx)
     with ctx.sessions() as s:
         if phones:
-            q = (select(Customer.id, Customer.code, Customer.name, Customer.department_id, Contact.phone,
-                        Contact.mobile)
-                 .join(Contact, Contact.customer_id == Customer.id)
-                 .where(or_(Contact.phone.in_(phones), Contact.mobile.in_(phones))))
+            q = (
+                select(
+                    Customer.id,
+                    Customer.code,
+                    Customer.name,
+                    Customer.department_id,
+                    Contact.phone,
+                    Contact.mobile,
+                )
+                .join(Contact, Contact.customer_id == Customer.id)
+                .where(or_(Contact.phone.in_(phones), Contact.mobile.in_(phones)))
+            )
             for cid, code, name, dep, phone, mobile in s.execute(q):
                 same = phone if phone in phones else mobile
-                hits.setdefault(cid, _hit(scope, cid, code, name, dep, f"电话 {format_phone(same)} 相同",
-                                          f"电话 {format_phone(same)} 已登记在其他部门的客户档案中"))
+                hits.setdefault(
+                    cid,
+                    _hit(
+                        scope,
+                        cid,
+                        code,
+                        name,
+                        dep,
+                        f"电话 {format_phone(same)} 相同",
+                        f"电话 {format_phone(same)} 已登记在其他部门的客户档案中",
+                    ),
+                )
         q2 = select(Customer.id, Customer.code, Customer.name, Customer.department_id).where(
-            and_(Customer.name == clean.name, Customer.address == clean.address))
+            and_(Customer.name == clean.name, Customer.address == clean.address)
+        )
         for cid, code, name, dep in s.execute(q2):
-            hits.setdefault(cid, _hit(scope, cid, code, name, dep, "名称和地址相同",
-                                      "相同名称和地址的客户已登记在其他部门的档案中"))
+            hits.setdefault(
+                cid,
+                _hit(
+                    scope,
+                    cid,
+                    code,
+                    name,
+                    dep,
+                    "名称和地址相同",
+                    "相同名称和地址的客户已登记在其他部门的档案中",
+                ),
+            )
     hits.pop(exclude_id, None)  # type: ignore[arg-type]
     shown = sorted((h for h in hits.values() if h.id), key=lambda h: h.code)
     hidden = list(dict.fromkeys(h.reason for h in hits.values() if not h.id))
     return shown + [DuplicateHit(0, "", "", reason) for reason in hidden]
 
 
-def _hit(scope: CustomerScope, cid: int, code: str, name: str, department_id: int | None, same: str,
-         elsewhere: str) -> DuplicateHit:
+def _hit(
+    scope: CustomerScope, cid: int, code: str, name: str, department_id: int | None, same: str, elsewhere: str
+) -> DuplicateHit:
     if scope.limited and department_id != scope.department_id:
         return DuplicateHit(0, "", "", elsewhere)
     return DuplicateHit(cid, code, name, same)
@@ -259,8 +344,15 @@ def history(ctx: ServiceContext, customer_id: int) -> list[HistoryRow]:
     """The change log of one file: who, when, old → new."""
     get_customer(ctx, customer_id)  # visibility check
     with ctx.sessions() as s:
-        rows = s.execute(select(AuditLog).where(AuditLog.entity == "customer", AuditLog.entity_id == customer_id)
-                         .order_by(AuditLog.at.desc(), AuditLog.id.desc())).scalars().all()
+        rows = (
+            s.execute(
+                select(AuditLog)
+                .where(AuditLog.entity == "customer", AuditLog.entity_id == customer_id)
+                .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+            )
+            .scalars()
+            .all()
+        )
     return [HistoryRow(r.at, r.username, r.action, _fmt_json(r.old), _fmt_json(r.new), r.note) for r in rows]
 
 
@@ -283,20 +375,42 @@ def _fmt_value(v: Any) -> str:
 
 
 _FIELD_LABELS = {
-    "name": "客户名称", "kind": "类型", "category": "类别", "grade": "等级", "address": "地址", "region": "区域",
-    "source": "来源", "industry": "行业", "birthday": "生日", "created_on": "建档日期", "status": "状态",
-    "notes": "备注", "owner": "负责人", "contacts": "联系人", "archived": "归档", "grade_reason": "等级原因",
+    "name": "客户名称",
+    "kind": "类型",
+    "category": "类别",
+    "grade": "等级",
+    "address": "地址",
+    "region": "区域",
+    "source": "来源",
+    "industry": "行业",
+    "birthday": "生日",
+    "created_on": "建档日期",
+    "status": "状态",
+    "notes": "备注",
+    "owner": "负责人",
+    "contacts": "联系人",
+    "archived": "归档",
+    "grade_reason": "等级原因",
     "pinned": "手动指定",
 }
 
 
 # --- writes ---------------------------------------------------------------------------------------------
 
+
 def _snapshot(c: Customer) -> dict[str, Any]:
     return {
-        "name": c.name, "kind": c.kind, "category": c.category, "address": c.address, "region": c.region,
-        "source": c.source, "industry": c.industry, "birthday": c.birthday.isoformat() if c.birthday else None,
-        "created_on": c.created_on.isoformat() if c.created_on else None, "status": c.status, "notes": c.notes,
+        "name": c.name,
+        "kind": c.kind,
+        "category": c.category,
+        "address": c.address,
+        "region": c.region,
+        "source": c.source,
+        "industry": c.industry,
+        "birthday": c.birthday.isoformat() if c.birthday else None,
+        "created_on": c.created_on.isoformat() if c.created_on else None,
+        "status": c.status,
+        "notes": c.notes,
         "owner": c.owner.display_name if c.owner else None,
         "contacts": "；".join(f"{k.name} {format_phone(k.mobile or k.phone)}" for k in c.contacts),
     }
@@ -307,7 +421,12 @@ def _apply(s: Session, c: Customer, clean: CleanCustomer) -> None:
     c.initials = pinyin_initials(clean.name)
     c.kind, c.category, c.address, c.region = clean.kind, clean.category, clean.address, clean.region
     c.source, c.industry, c.birthday, c.status, c.notes = (
-        clean.source, clean.industry, clean.birthday, clean.status, clean.notes)
+        clean.source,
+        clean.industry,
+        clean.birthday,
+        clean.status,
+        clean.notes,
+    )
     if clean.created_on:
         c.created_on = clean.created_on
     if clean.owner_id is not None:
@@ -319,13 +438,23 @@ def _apply(s: Session, c: Customer, clean: CleanCustomer) -> None:
     c.contacts.clear()
     s.flush()
     for k in clean.contacts:
-        c.contacts.append(Contact(name=k.name, phone=k.phone, mobile=k.mobile, email=k.email, title=k.title,
-                                  is_primary=k.is_primary))
+        c.contacts.append(
+            Contact(
+                name=k.name,
+                phone=k.phone,
+                mobile=k.mobile,
+                email=k.email,
+                title=k.title,
+                is_primary=k.is_primary,
+            )
+        )
     primary = next(k for k in clean.contacts if k.is_primary)
     c.primary_contact = primary.name
     c.primary_phone = primary.mobile or primary.phone or ""
     # c.id is known since the flush above (a new file is inserted there)
-    phone_index.replace(s, c.id, c.code, [n for k in clean.contacts for n in (k.phone, k.mobile)] + [c.primary_phone])
+    phone_index.replace(
+        s, c.id, c.code, [n for k in clean.contacts for n in (k.phone, k.mobile)] + [c.primary_phone]
+    )
 
 
 def validate_draft(ctx: ServiceContext, draft: CustomerDraft) -> CleanCustomer:
@@ -333,8 +462,9 @@ def validate_draft(ctx: ServiceContext, draft: CustomerDraft) -> CleanCustomer:
     return validate_customer(draft, today=ctx.today(), categories=settings.categories)
 
 
-def register_customer(ctx: ServiceContext, draft: CustomerDraft, *, confirm_duplicates: bool = False
-                      ) -> CustomerDetail:
+def register_customer(
+    ctx: ServiceContext, draft: CustomerDraft, *, confirm_duplicates: bool = False
+) -> CustomerDetail:
     """New customer file with an automatic 客户编号. Likely duplicates raise DuplicateWarning unless confirmed."""
     ctx.require(Permission.EDIT_CUSTOMERS, "建立客户档案")
     settings = load_settings(ctx)
@@ -347,13 +477,25 @@ def register_customer(ctx: ServiceContext, draft: CustomerDraft, *, confirm_dupl
             raise DuplicateWarning(hits)
     with ctx.sessions() as s, s.begin():
         serial = next_serial(s, "customer")
-        c = Customer(code=format_customer_code(serial, settings.customer_code_prefix), grade="D",
-                     created_on=clean.created_on or ctx.today(), updated_at=ctx.now())
+        c = Customer(
+            code=format_customer_code(serial, settings.customer_code_prefix),
+            grade="D",
+            created_on=clean.created_on or ctx.today(),
+            updated_at=ctx.now(),
+        )
         s.add(c)
         _apply(s, c, clean)
         s.flush()
-        audit(s, ctx, "新建客户", "customer", c.id, f"{c.code} {c.name}", new=_snapshot(c),
-              note="确认重复后建档" if confirm_duplicates else "")
+        audit(
+            s,
+            ctx,
+            "新建客户",
+            "customer",
+            c.id,
+            f"{c.code} {c.name}",
+            new=_snapshot(c),
+            note="确认重复后建档" if confirm_duplicates else "",
+        )
         return _detail(c)
 
 
@@ -361,8 +503,14 @@ def _asdict(clean: CleanCustomer) -> dict[str, Any]:
     return {f: getattr(clean, f) for f in clean.__dataclass_fields__}
 
 
-def update_customer(ctx: ServiceContext, customer_id: int, draft: CustomerDraft, expected_version: int,
-                    *, confirm_duplicates: bool = False) -> CustomerDetail:
+def update_customer(
+    ctx: ServiceContext,
+    customer_id: int,
+    draft: CustomerDraft,
+    expected_version: int,
+    *,
+    confirm_duplicates: bool = False,
+) -> CustomerDetail:
     """Save an edited file; refused with ConflictError when someone saved it since it was opened."""
     ctx.require(Permission.EDIT_CUSTOMERS, "修改客户档案")
     settings = load_settings(ctx)
@@ -381,7 +529,8 @@ def update_customer(ctx: ServiceContext, customer_id: int, draft: CustomerDraft,
                 raise ConflictError(
                     f"客户 {c.code} 已被其他人修改（版本 {expected_version} → {c.version}），您的修改未保存。"
                     "请重新载入后再修改。" + (f"\n对方的修改：\n{what}" if what else ""),
-                    changes={k: (None, v) for k, v in theirs.items()})
+                    changes={k: (None, v) for k, v in theirs.items()},
+                )
             if c.archived:
                 raise ValidationError(FieldError("archived", "归档", "已归档的档案不能修改，请先恢复"))
             before = _snapshot(c)
@@ -411,16 +560,35 @@ def set_archived(ctx: ServiceContext, customer_id: int, archived: bool, reason: 
             return
         c.archived = archived
         c.updated_at = ctx.now()
-        audit(s, ctx, "归档客户" if archived else "恢复客户", "customer", c.id, f"{c.code} {c.name}",
-              old={"archived": not archived}, new={"archived": archived}, note=clean_text(reason))
+        audit(
+            s,
+            ctx,
+            "归档客户" if archived else "恢复客户",
+            "customer",
+            c.id,
+            f"{c.code} {c.name}",
+            old={"archived": not archived},
+            new={"archived": archived},
+            note=clean_text(reason),
+        )
 
 
 PurchaseHook = Callable[[Session, ServiceContext, int], object]
 
 
-def add_purchase(ctx: ServiceContext, customer_id: int, *, day: date | str, product: str, quantity: int | str,
-                 amount: Decimal | str | None = None, spec: str = "", kind: str = "购货",
-                 warranty_end: date | str | None = None, then: PurchaseHook | None = None) -> PurchaseInfo:
+def add_purchase(
+    ctx: ServiceContext,
+    customer_id: int,
+    *,
+    day: date | str,
+    product: str,
+    quantity: int | str,
+    amount: Decimal | str | None = None,
+    spec: str = "",
+    kind: str = "购货",
+    warranty_end: date | str | None = None,
+    then: PurchaseHook | None = None,
+) -> PurchaseInfo:
     """Record a purchase or delivery; the grade is recomputed unless pinned. ``then(session, ctx,
     purchase_id)`` runs in the same transaction: :func:`huifang_desktop.services.workflow.add_purchase`
     passes the visits the purchase triggers."""
@@ -461,12 +629,28 @@ def add_purchase(ctx: ServiceContext, customer_id: int, *, day: date | str, prod
     with ctx.sessions() as s, s.begin():
         c = _load(s, customer_id)
         check_visible(ctx, c)
-        p = Purchase(customer_id=c.id, day=the_day, kind=kind, product=clean_text(product), spec=clean_text(spec),
-                     quantity=qty, amount=money, warranty_end=w_end, created_at=ctx.now())
+        p = Purchase(
+            customer_id=c.id,
+            day=the_day,
+            kind=kind,
+            product=clean_text(product),
+            spec=clean_text(spec),
+            quantity=qty,
+            amount=money,
+            warranty_end=w_end,
+            created_at=ctx.now(),
+        )
         s.add(p)
         s.flush()
-        audit(s, ctx, "登记" + kind, "customer", c.id, f"{c.code} {c.name}",
-              new={"日期": the_day.isoformat(), "产品": p.product, "数量": qty, "金额": str(money or "")})
+        audit(
+            s,
+            ctx,
+            "登记" + kind,
+            "customer",
+            c.id,
+            f"{c.code} {c.name}",
+            new={"日期": the_day.isoformat(), "产品": p.product, "数量": qty, "金额": str(money or "")},
+        )
         _regrade(s, ctx, c, load_settings(ctx))
         if then is not None:
             then(s, ctx, p.id)
@@ -506,9 +690,19 @@ def pin_grade(ctx: ServiceContext, customer_id: int, grade: str | None, reason: 
             before = c.grade
             _regrade(s, ctx, c, settings)
             if c.grade == before:  # unpinned, same class: noted in the history all the same
-                s.add(CustomerClass(customer_id=c.id, grade=c.grade, since=day, source=SOURCE_UNPIN,
-                                    reason=clean_text(reason), volume=c.annual_volume, value=None,
-                                    changed_by_id=ctx.user.id or None, created_at=ctx.now()))
+                s.add(
+                    CustomerClass(
+                        customer_id=c.id,
+                        grade=c.grade,
+                        since=day,
+                        source=SOURCE_UNPIN,
+                        reason=clean_text(reason),
+                        volume=c.annual_volume,
+                        value=None,
+                        changed_by_id=ctx.user.id or None,
+                        created_at=ctx.now(),
+                    )
+                )
         else:
             if grade not in GRADES_ABCD + GRADES_VIP:
                 raise ValidationError(FieldError("grade", "等级", f"“{grade}”不是有效等级"))
@@ -516,12 +710,30 @@ def pin_grade(ctx: ServiceContext, customer_id: int, grade: str | None, reason: 
                 raise ValidationError(FieldError("grade_reason", "等级原因", "手动指定等级必须填写原因"))
             text = clean_text(reason)
             if not apply_class(s, ctx, c, grade, day, SOURCE_PIN, reason=text, quiet=True):
-                s.add(CustomerClass(customer_id=c.id, grade=grade, since=day, source=SOURCE_PIN, reason=text,
-                                    volume=c.annual_volume, value=None, changed_by_id=ctx.user.id or None,
-                                    created_at=ctx.now()))
+                s.add(
+                    CustomerClass(
+                        customer_id=c.id,
+                        grade=grade,
+                        since=day,
+                        source=SOURCE_PIN,
+                        reason=text,
+                        volume=c.annual_volume,
+                        value=None,
+                        changed_by_id=ctx.user.id or None,
+                        created_at=ctx.now(),
+                    )
+                )
             c.grade_pinned, c.grade_reason = True, text
-        audit(s, ctx, "指定等级" if grade else "取消指定等级", "customer", c.id, f"{c.code} {c.name}", old=old,
-              new={"grade": c.grade, "pinned": c.grade_pinned, "grade_reason": c.grade_reason})
+        audit(
+            s,
+            ctx,
+            "指定等级" if grade else "取消指定等级",
+            "customer",
+            c.id,
+            f"{c.code} {c.name}",
+            old=old,
+            new={"grade": c.grade, "pinned": c.grade_pinned, "grade_reason": c.grade_reason},
+        )
 
 
 def reassign_customers(ctx: ServiceContext, from_user_id: int, to_user_ids: list[int], note: str = "") -> int:
@@ -537,10 +749,15 @@ def reassign_customers(ctx: ServiceContext, from_user_id: int, to_user_ids: list
         targets = [s.get(User, uid) for uid in to_user_ids]
         if source is None:
             raise NotFound("原负责人不存在。")
-        if any(t is None or not t.active or not can(Role(t.role), Permission.EDIT_CUSTOMERS) for t in targets):
+        if any(
+            t is None or not t.active or not can(Role(t.role), Permission.EDIT_CUSTOMERS) for t in targets
+        ):
             raise ValidationError(FieldError("to_user_ids", "接收人", "接收人不存在、已停用或不能负责客户"))
-        ids = s.execute(select(Customer.id).where(Customer.owner_id == from_user_id).order_by(Customer.id)
-                        ).scalars().all()
+        ids = (
+            s.execute(select(Customer.id).where(Customer.owner_id == from_user_id).order_by(Customer.id))
+            .scalars()
+            .all()
+        )
         stamp = ctx.today().isoformat()
         new_owner: dict[int, User] = {}
         for i, cid in enumerate(ids):
@@ -550,19 +767,39 @@ def reassign_customers(ctx: ServiceContext, from_user_id: int, to_user_ids: list
             assert c is not None
             c.owner_id, c.department_id = target.id, target.department_id
             new_owner[cid] = target
-            line = f"{stamp} 由 {source.display_name} 移交给 {target.display_name}" + (f"（{note}）" if note else "")
+            line = f"{stamp} 由 {source.display_name} 移交给 {target.display_name}" + (
+                f"（{note}）" if note else ""
+            )
             c.notes = (c.notes + "\n" + line).strip()
             c.updated_at = ctx.now()
-            audit(s, ctx, "移交客户", "customer", c.id, f"{c.code} {c.name}", old={"owner": source.display_name},
-                  new={"owner": target.display_name}, note=note)
+            audit(
+                s,
+                ctx,
+                "移交客户",
+                "customer",
+                c.id,
+                f"{c.code} {c.name}",
+                old={"owner": source.display_name},
+                new={"owner": target.display_name},
+                note=note,
+            )
         plans = _move_pending_plans(s, ctx, source, new_owner, note)
-        audit(s, ctx, "批量移交", "user", source.id, source.display_name,
-              new={"count": len(ids), "plans": plans, "to": [t.display_name for t in targets if t]}, note=note)
+        audit(
+            s,
+            ctx,
+            "批量移交",
+            "user",
+            source.id,
+            source.display_name,
+            new={"count": len(ids), "plans": plans, "to": [t.display_name for t in targets if t]},
+            note=note,
+        )
         return len(ids)
 
 
-def _move_pending_plans(s: Session, ctx: ServiceContext, source: User, new_owner: dict[int, User], note: str
-                        ) -> int:
+def _move_pending_plans(
+    s: Session, ctx: ServiceContext, source: User, new_owner: dict[int, User], note: str
+) -> int:
     """The pending plans ``source`` held on the moved customers go to each customer's new owner from today
     (a satisfaction or closing visit, when independence is on, to a colleague independent of the new 业务员
     and the complaint's handler). Each change is kept (``plan_owner_change``), so the 考核 still charges
@@ -571,16 +808,27 @@ def _move_pending_plans(s: Session, ctx: ServiceContext, source: User, new_owner
         return 0
     independent = set(load_options(ctx).independent_visit_types) if independence_on(ctx) else set()
     visitors = Visitors(s)
-    plans = s.execute(select(VisitPlan).where(VisitPlan.customer_id.in_(sorted(new_owner)),
-                                              VisitPlan.owner_id == source.id, VisitPlan.state == "待回访")
-                      .order_by(VisitPlan.id)).scalars().all()
+    plans = (
+        s.execute(
+            select(VisitPlan)
+            .where(
+                VisitPlan.customer_id.in_(sorted(new_owner)),
+                VisitPlan.owner_id == source.id,
+                VisitPlan.state == "待回访",
+            )
+            .order_by(VisitPlan.id)
+        )
+        .scalars()
+        .all()
+    )
     why = "客户移交" + (f"：{note}" if note else "")
     for p in plans:
         target = new_owner[p.customer_id]
         uid: int | None = target.id
         if p.visit_type in independent:
             handler = complaint_handler(s, p.source_key)
-            uid = visitors.assign(target.id, target.department_id, target.id,
-                                  handler if handler is not None else source.id)
+            uid = visitors.assign(
+                target.id, target.department_id, target.id, handler if handler is not None else source.id
+            )
         change_plan_owner(s, p, uid, on=ctx.today(), at=ctx.now(), reason=why)
     return len(plans)

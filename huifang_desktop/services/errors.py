@@ -7,8 +7,14 @@ from typing import Any
 from huifang_desktop.domain.errors import FieldError, ValidationError
 
 __all__ = [
-    "ConflictError", "DuplicateWarning", "FieldError", "LockedError", "NotFound", "PermissionDenied",
-    "ServiceError", "ValidationError",
+    "ConflictError",
+    "DuplicateWarning",
+    "FieldError",
+    "LockedError",
+    "NotFound",
+    "PermissionDenied",
+    "ServiceError",
+    "ValidationError",
 ]
 
 

@@ -65,8 +65,10 @@ class HandoverResult:
 
     @property
     def text(self) -> str:
-        return (f"{self.handed_over_on:%Y-%m-%d} 交接：客户 {self.customers} 个，待回访计划 {self.plans} 条，"
-                f"未结投诉 {self.complaints} 件，报告草稿 {self.drafts} 份")
+        return (
+            f"{self.handed_over_on:%Y-%m-%d} 交接：客户 {self.customers} 个，待回访计划 {self.plans} 条，"
+            f"未结投诉 {self.complaints} 件，报告草稿 {self.drafts} 份"
+        )
 
 
 def _successors(s: Session, leaver: User, successor_ids: Sequence[int]) -> list[User]:
@@ -81,13 +83,20 @@ def _successors(s: Session, leaver: User, successor_ids: Sequence[int]) -> list[
     return [u for u in people if u is not None]
 
 
-def _hand_over_in(s: Session, ctx: ServiceContext, leaver: User, successors: list[User], note: str
-                  ) -> HandoverResult:
+def _hand_over_in(
+    s: Session, ctx: ServiceContext, leaver: User, successors: list[User], note: str
+) -> HandoverResult:
     today, now = ctx.today(), ctx.now()
     by_id = {u.id: u for u in successors}
     order = [u.id for u in successors]
-    record = Handover(from_user_id=leaver.id, handed_over_on=today, note=note, summary="{}",
-                      created_by_id=ctx.user.id or None, created_at=now)
+    record = Handover(
+        from_user_id=leaver.id,
+        handed_over_on=today,
+        note=note,
+        summary="{}",
+        created_by_id=ctx.user.id or None,
+        created_at=now,
+    )
     s.add(record)
     s.flush()
 
@@ -99,14 +108,31 @@ def _hand_over_in(s: Session, ctx: ServiceContext, leaver: User, successors: lis
         target = by_id[uid]
         c.owner_id, c.department_id = target.id, target.department_id
         line = f"{today:%Y-%m-%d} 工作交接：由 {leaver.display_name} 移交给 {target.display_name}" + (
-            f"（{note}）" if note else "")
+            f"（{note}）" if note else ""
+        )
         c.notes, c.updated_at = (c.notes + "\n" + line).strip(), now
-        audit(s, ctx, "移交客户", "customer", c.id, f"{c.code} {c.name}", old={"owner": leaver.display_name},
-              new={"owner": target.display_name}, note=note or "工作交接")
+        audit(
+            s,
+            ctx,
+            "移交客户",
+            "customer",
+            c.id,
+            f"{c.code} {c.name}",
+            old={"owner": leaver.display_name},
+            new={"owner": target.display_name},
+            note=note or "工作交接",
+        )
 
-    independent = (set(load_options(ctx).independent_visit_types) if independence_on(ctx) else set())
-    plans = s.execute(select(VisitPlan).where(VisitPlan.owner_id == leaver.id, VisitPlan.state == _PENDING)
-                      .order_by(VisitPlan.id)).scalars().all()
+    independent = set(load_options(ctx).independent_visit_types) if independence_on(ctx) else set()
+    plans = (
+        s.execute(
+            select(VisitPlan)
+            .where(VisitPlan.owner_id == leaver.id, VisitPlan.state == _PENDING)
+            .order_by(VisitPlan.id)
+        )
+        .scalars()
+        .all()
+    )
     fallback = spread([p.id for p in plans], order)
     for p in plans:
         customer_owner = s.execute(select(Customer.owner_id).where(Customer.id == p.customer_id)).scalar()
@@ -117,55 +143,121 @@ def _hand_over_in(s: Session, ctx: ServiceContext, leaver: User, successors: lis
         change_plan_owner(s, p, uid, on=today, at=now, reason="工作交接", handover_id=record.id)
 
     open_states = [st.value for st in OPEN_STATES]
-    complaints = s.execute(select(Complaint).where(Complaint.handler_id == leaver.id,
-                                                   Complaint.state.in_(open_states))
-                           .order_by(Complaint.id)).scalars().all()
+    complaints = (
+        s.execute(
+            select(Complaint)
+            .where(Complaint.handler_id == leaver.id, Complaint.state.in_(open_states))
+            .order_by(Complaint.id)
+        )
+        .scalars()
+        .all()
+    )
     moved_complaints = 0
     for i, k in enumerate(complaints):
         level = Role(k.handler_role) if k.handler_role in {r.value for r in Role} else Role.CLERK
         fit = [u for u in successors if reaches_level(Role(u.role), level)]
         heir = fit[i % len(fit)] if fit else _anyone_at(s, level, leaver.id)
         if heir is None:
-            raise ServiceError(f"投诉 {k.number} 须由{level.label}或更高级别负责，接手人中没有，办公室里也没有其他"
-                               "在职人员，请先添加该级别的用户。")
+            raise ServiceError(
+                f"投诉 {k.number} 须由{level.label}或更高级别负责，接手人中没有，办公室里也没有其他"
+                "在职人员，请先添加该级别的用户。"
+            )
         k.handler_id, k.updated_at = heir.id, now
-        s.add(ComplaintEvent(complaint_id=k.id, at=now, user_id=ctx.user.id or None,
-                             username=ctx.user.display_name or ctx.user.username, action="转交",
-                             from_state="", to_state="",
-                             note=f"工作交接：{leaver.display_name} → {heir.display_name}"))
-        audit(s, ctx, "转交投诉", "complaint", k.id, f"{k.number} {k.subject}"[:200],
-              old={"handler": leaver.display_name}, new={"handler": heir.display_name}, note="工作交接")
+        s.add(
+            ComplaintEvent(
+                complaint_id=k.id,
+                at=now,
+                user_id=ctx.user.id or None,
+                username=ctx.user.display_name or ctx.user.username,
+                action="转交",
+                from_state="",
+                to_state="",
+                note=f"工作交接：{leaver.display_name} → {heir.display_name}",
+            )
+        )
+        audit(
+            s,
+            ctx,
+            "转交投诉",
+            "complaint",
+            k.id,
+            f"{k.number} {k.subject}"[:200],
+            old={"handler": leaver.display_name},
+            new={"handler": heir.display_name},
+            note="工作交接",
+        )
         moved_complaints += 1
 
-    drafts = s.execute(select(VisitReport).where(VisitReport.clerk_id == leaver.id, VisitReport.status == _DRAFT)
-                       ).scalars().all()
+    drafts = (
+        s.execute(select(VisitReport).where(VisitReport.clerk_id == leaver.id, VisitReport.status == _DRAFT))
+        .scalars()
+        .all()
+    )
     for r in drafts:
         r.clerk_id = order[0]
     result = HandoverResult(record.id, today, len(customer_ids), len(plans), moved_complaints, len(drafts))
-    record.summary = json.dumps({"customers": result.customers, "plans": result.plans,
-                                 "complaints": result.complaints, "drafts": result.drafts,
-                                 "to": [u.display_name for u in successors]}, ensure_ascii=False)
-    audit(s, ctx, "工作交接", "user", leaver.id, leaver.display_name,
-          new={"customers": result.customers, "plans": result.plans, "complaints": result.complaints,
-               "drafts": result.drafts, "to": [u.display_name for u in successors]}, note=note)
+    record.summary = json.dumps(
+        {
+            "customers": result.customers,
+            "plans": result.plans,
+            "complaints": result.complaints,
+            "drafts": result.drafts,
+            "to": [u.display_name for u in successors],
+        },
+        ensure_ascii=False,
+    )
+    audit(
+        s,
+        ctx,
+        "工作交接",
+        "user",
+        leaver.id,
+        leaver.display_name,
+        new={
+            "customers": result.customers,
+            "plans": result.plans,
+            "complaints": result.complaints,
+            "drafts": result.drafts,
+            "to": [u.display_name for u in successors],
+        },
+        note=note,
+    )
     return result
 
 
-def change_plan_owner(s: Session, plan: VisitPlan, new_owner_id: int | None, *, on: date, at: datetime,
-                      reason: str, handover_id: int | None = None) -> bool:
+def change_plan_owner(
+    s: Session,
+    plan: VisitPlan,
+    new_owner_id: int | None,
+    *,
+    on: date,
+    at: datetime,
+    reason: str,
+    handover_id: int | None = None,
+) -> bool:
     """Give ``plan`` to ``new_owner_id`` from ``on``, keeping the change (``plan_owner_change``) so the 考核
     still charges the previous owner for a window that closed before ``on``. Every change of a plan's owner
     goes through here (inside the caller's transaction). False when the owner is the same (nothing kept)."""
     if plan.owner_id == new_owner_id:
         return False
-    s.add(PlanOwnerChange(plan_id=plan.id, old_owner_id=plan.owner_id, new_owner_id=new_owner_id, changed_on=on,
-                          changed_at=at, reason=reason[:200], handover_id=handover_id))
+    s.add(
+        PlanOwnerChange(
+            plan_id=plan.id,
+            old_owner_id=plan.owner_id,
+            new_owner_id=new_owner_id,
+            changed_on=on,
+            changed_at=at,
+            reason=reason[:200],
+            handover_id=handover_id,
+        )
+    )
     plan.owner_id = new_owner_id
     return True
 
 
-def plan_owner_changes(s: Session | Connection, plan_ids: Iterable[int] | Select[Any]
-                       ) -> dict[int, tuple[OwnerChange, ...]]:
+def plan_owner_changes(
+    s: Session | Connection, plan_ids: Iterable[int] | Select[Any]
+) -> dict[int, tuple[OwnerChange, ...]]:
     """plan id → its owner changes in the order they were made (plans never changed are left out).
     ``plan_ids``: ids, or a select of them (read in one query whatever its size)."""
     wanted: Any = plan_ids if isinstance(plan_ids, Select) else sorted(set(plan_ids))
@@ -173,9 +265,15 @@ def plan_owner_changes(s: Session | Connection, plan_ids: Iterable[int] | Select
         return {}
     changes: dict[int, list[OwnerChange]] = {}
     for pid, on, old, new in s.execute(
-            select(PlanOwnerChange.plan_id, PlanOwnerChange.changed_on, PlanOwnerChange.old_owner_id,
-                   PlanOwnerChange.new_owner_id).where(PlanOwnerChange.plan_id.in_(wanted))
-            .order_by(PlanOwnerChange.id)):
+        select(
+            PlanOwnerChange.plan_id,
+            PlanOwnerChange.changed_on,
+            PlanOwnerChange.old_owner_id,
+            PlanOwnerChange.new_owner_id,
+        )
+        .where(PlanOwnerChange.plan_id.in_(wanted))
+        .order_by(PlanOwnerChange.id)
+    ):
         changes.setdefault(pid, []).append(OwnerChange(on, old, new))
     return {pid: tuple(ch) for pid, ch in changes.items()}
 
@@ -192,15 +290,17 @@ def plan_owners_on(s: Session | Connection, wanted: Mapping[int, date]) -> dict[
 
 
 def _anyone_at(s: Session, level: Role, leaver_id: int) -> User | None:
-    for u in s.execute(select(User).where(User.active.is_(True), User.id != leaver_id).order_by(User.id)
-                       ).scalars():
+    for u in s.execute(
+        select(User).where(User.active.is_(True), User.id != leaver_id).order_by(User.id)
+    ).scalars():
         if reaches_level(Role(u.role), level):
             return u
     return None
 
 
-def hand_over(ctx: ServiceContext, from_user_id: int, successor_ids: Sequence[int], note: str = ""
-              ) -> HandoverResult:
+def hand_over(
+    ctx: ServiceContext, from_user_id: int, successor_ids: Sequence[int], note: str = ""
+) -> HandoverResult:
     """A supervisor moves a user's open work to successors in one audited step (see the module doc)."""
     ctx.require(Permission.REASSIGN, "工作交接")
     why = clean_text(note)[:150]
@@ -216,20 +316,27 @@ def open_work(ctx: ServiceContext, user_id: int) -> dict[str, int]:
     ctx.require(Permission.MANAGE_USERS, "查看待交接的工作")
     open_states = [st.value for st in OPEN_STATES]
     with ctx.sessions() as s:
+
         def count(q: object) -> int:
             return len(s.execute(q).scalars().all())  # type: ignore[call-overload]
+
         return {
             "customers": count(select(Customer.id).where(Customer.owner_id == user_id)),
-            "plans": count(select(VisitPlan.id).where(VisitPlan.owner_id == user_id, VisitPlan.state == _PENDING)),
-            "complaints": count(select(Complaint.id).where(Complaint.handler_id == user_id,
-                                                           Complaint.state.in_(open_states))),
-            "drafts": count(select(VisitReport.id).where(VisitReport.clerk_id == user_id,
-                                                         VisitReport.status == _DRAFT)),
+            "plans": count(
+                select(VisitPlan.id).where(VisitPlan.owner_id == user_id, VisitPlan.state == _PENDING)
+            ),
+            "complaints": count(
+                select(Complaint.id).where(Complaint.handler_id == user_id, Complaint.state.in_(open_states))
+            ),
+            "drafts": count(
+                select(VisitReport.id).where(VisitReport.clerk_id == user_id, VisitReport.status == _DRAFT)
+            ),
         }
 
 
-def disable_user(ctx: ServiceContext, user_id: int, successor_ids: Sequence[int], note: str = ""
-                 ) -> HandoverResult | None:
+def disable_user(
+    ctx: ServiceContext, user_id: int, successor_ids: Sequence[int], note: str = ""
+) -> HandoverResult | None:
     """停用用户 with hand-over, in one transaction: the user's open work goes to ``successor_ids`` (required
     when there is any), then the account is disabled. None when there was nothing to hand over."""
     ctx.require(Permission.MANAGE_USERS, "停用用户")
@@ -249,14 +356,17 @@ def disable_user(ctx: ServiceContext, user_id: int, successor_ids: Sequence[int]
 
 def _holds_work(s: Session, user_id: int) -> bool:
     open_states = [st.value for st in OPEN_STATES]
-    checks = (select(Customer.id).where(Customer.owner_id == user_id),
-              select(VisitPlan.id).where(VisitPlan.owner_id == user_id, VisitPlan.state == _PENDING),
-              select(Complaint.id).where(Complaint.handler_id == user_id, Complaint.state.in_(open_states)),
-              select(VisitReport.id).where(VisitReport.clerk_id == user_id, VisitReport.status == _DRAFT))
+    checks = (
+        select(Customer.id).where(Customer.owner_id == user_id),
+        select(VisitPlan.id).where(VisitPlan.owner_id == user_id, VisitPlan.state == _PENDING),
+        select(Complaint.id).where(Complaint.handler_id == user_id, Complaint.state.in_(open_states)),
+        select(VisitReport.id).where(VisitReport.clerk_id == user_id, VisitReport.status == _DRAFT),
+    )
     return any(s.execute(q.limit(1)).first() is not None for q in checks)
 
 
 # --- new files not registered within 5 working days (002 §1.4) ------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class UnregisteredFile:
@@ -269,8 +379,9 @@ class UnregisteredFile:
     missing: tuple[str, ...]  # basic fields still empty
 
 
-def unregistered_files(ctx: ServiceContext, today: date | None = None, lookback_days: int = 90
-                       ) -> list[UnregisteredFile]:
+def unregistered_files(
+    ctx: ServiceContext, today: date | None = None, lookback_days: int = 90
+) -> list[UnregisteredFile]:
     """New customer files (建档 within ``lookback_days``) whose basic information (002 §1.3: 类别, 地址,
     联系人, 联系电话, 负责人) is still incomplete past the 5-working-day 备案 deadline, oldest first.
     Visible files only (the user's scope)."""
@@ -278,11 +389,22 @@ def unregistered_files(ctx: ServiceContext, today: date | None = None, lookback_
     cal = work_calendar(ctx)
     since = date.fromordinal(day.toordinal() - lookback_days)
     owner = select(User.display_name).where(User.id == Customer.owner_id).scalar_subquery()
-    q = (select(Customer.id, Customer.code, Customer.name, Customer.category, Customer.address,
-                Customer.primary_contact, Customer.primary_phone, Customer.owner_id, owner.label("owner_name"),
-                Customer.created_on)
-         .where(Customer.archived.is_(False), Customer.created_on >= since).order_by(Customer.created_on,
-                                                                                       Customer.id))
+    q = (
+        select(
+            Customer.id,
+            Customer.code,
+            Customer.name,
+            Customer.category,
+            Customer.address,
+            Customer.primary_contact,
+            Customer.primary_phone,
+            Customer.owner_id,
+            owner.label("owner_name"),
+            Customer.created_on,
+        )
+        .where(Customer.archived.is_(False), Customer.created_on >= since)
+        .order_by(Customer.created_on, Customer.id)
+    )
     q = customer_scope(ctx).where(q)
     out: list[UnregisteredFile] = []
     with ctx.sessions() as s:
@@ -290,9 +412,19 @@ def unregistered_files(ctx: ServiceContext, today: date | None = None, lookback_
             due = registration_due(r.created_on, cal)
             if due >= day:
                 continue
-            missing = missing_basics({"category": r.category, "address": r.address, "contact": r.primary_contact,
-                                      "phone": format_phone(r.primary_phone), "owner": r.owner_id})
+            missing = missing_basics(
+                {
+                    "category": r.category,
+                    "address": r.address,
+                    "contact": r.primary_contact,
+                    "phone": format_phone(r.primary_phone),
+                    "owner": r.owner_id,
+                }
+            )
             if missing:
-                out.append(UnregisteredFile(r.id, r.code, r.name, r.owner_name or "", r.created_on, due,
-                                            tuple(missing)))
+                out.append(
+                    UnregisteredFile(
+                        r.id, r.code, r.name, r.owner_name or "", r.created_on, due, tuple(missing)
+                    )
+                )
     return out

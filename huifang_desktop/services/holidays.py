@@ -81,8 +81,11 @@ def save_notice(ctx: ServiceContext, notice: HolidayNotice) -> YearHolidays:
     """Store a notice's year, replacing whatever the office had for it (audited)."""
     ctx.require(Permission.MANAGE_SETTINGS, "录入节假日")
     names = {d.isoformat(): name for d, name in sorted(notice.names().items())}
-    spec = {"holidays": sorted(d.isoformat() for d in notice.holiday_dates()),
-            "workdays": sorted(d.isoformat() for d in notice.workday_dates()), "names": names}
+    spec = {
+        "holidays": sorted(d.isoformat() for d in notice.holiday_dates()),
+        "workdays": sorted(d.isoformat() for d in notice.workday_dates()),
+        "names": names,
+    }
     _write(ctx, notice.year, spec, action="录入节假日", label=f"{notice.year} 年节假日（国务院通知）")
     return year_holidays(ctx, notice.year)
 
@@ -100,8 +103,11 @@ def set_day(ctx: ServiceContext, day: date, kind: str | None, name: str = "") ->
     if kind is None and day not in before:
         raise ValidationError(FieldError("day", "日期", f"{day.isoformat()} 不是节假日，也不是调休上班日"))
     if kind == WORKDAY and day.weekday() < 5:
-        raise ValidationError(FieldError("day", "日期", f"{day.isoformat()} 是周一至周五，本来就上班；"
-                                                       "调休上班日只能是周六或周日"))
+        raise ValidationError(
+            FieldError(
+                "day", "日期", f"{day.isoformat()} 是周一至周五，本来就上班；调休上班日只能是周六或周日"
+            )
+        )
     if kind is not None and before.get(day) == kind and not name:
         raise ValidationError(FieldError("day", "日期", f"{day.isoformat()} 已经是{kind}日"))
     iso = day.isoformat()
@@ -127,7 +133,9 @@ def clear_year(ctx: ServiceContext, year: int) -> YearHolidays:
     return year_holidays(ctx, year)
 
 
-def unknown_years(ctx: ServiceContext, today: date | None = None, *, near_only: bool = False) -> tuple[int, ...]:
+def unknown_years(
+    ctx: ServiceContext, today: date | None = None, *, near_only: bool = False
+) -> tuple[int, ...]:
     """The years without holiday data that planning or a deadline reaches from ``today``: this year, the
     years of the last pending visit plan and of the last open complaint deadline, and from November the
     next year (:func:`~huifang_desktop.domain.workcal.years_ahead`). Empty when all are known.
@@ -138,8 +146,9 @@ def unknown_years(ctx: ServiceContext, today: date | None = None, *, near_only: 
     if near_only:
         return office_calendar(ctx).unknown_years(years_ahead(today))
     with ctx.sessions() as s:
-        last_plan = s.execute(select(func.max(VisitPlan.due))
-                              .where(VisitPlan.state == PlanState.PENDING.value)).scalar()
+        last_plan = s.execute(
+            select(func.max(VisitPlan.due)).where(VisitPlan.state == PlanState.PENDING.value)
+        ).scalar()
         last_deadline = s.execute(select(func.max(Complaint.deadline))).scalar()
     reached = [last_plan, last_deadline.date() if last_deadline is not None else None]
     return office_calendar(ctx).unknown_years(years_ahead(today, *reached))
@@ -179,9 +188,16 @@ def _write(ctx: ServiceContext, year: int, spec: dict[str, Any] | None, *, actio
             s.add(Setting(key=SETTINGS_KEY, value=value))
         else:
             row.value = value
-        audit(s, ctx, action, "setting", None, label,
-              old={"holidays": _spans(old, "holidays"), "workdays": _spans(old, "workdays")},
-              new={"holidays": _spans(spec, "holidays"), "workdays": _spans(spec, "workdays")})
+        audit(
+            s,
+            ctx,
+            action,
+            "setting",
+            None,
+            label,
+            old={"holidays": _spans(old, "holidays"), "workdays": _spans(old, "workdays")},
+            new={"holidays": _spans(spec, "holidays"), "workdays": _spans(spec, "workdays")},
+        )
 
 
 def _spans(spec: Any, key: str) -> str:
@@ -205,4 +221,4 @@ def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
 def _span_text(first: date, last: date) -> str:
     if first == last:
         return first.isoformat()
-    return f"{first.isoformat()}至{last.isoformat()[5 if last.year == first.year else 0:]}"
+    return f"{first.isoformat()}至{last.isoformat()[5 if last.year == first.year else 0 :]}"

@@ -17,8 +17,10 @@ def check_suffix(out: Path, suffix: str, error: type[ServiceError]) -> None:
     not open in Excel, and the user would not know why."""
     if out.suffix.lower() != suffix:
         got = f"“{out.suffix}”" if out.suffix else "没有扩展名"
-        raise error(f"无法写入 {out}：{_KINDS.get(suffix, '文件')}的文件名应以 {suffix} 结尾（{got}）。"
-                    f"请改为 {out.stem or out.name}{suffix} 这样的文件名。")
+        raise error(
+            f"无法写入 {out}：{_KINDS.get(suffix, '文件')}的文件名应以 {suffix} 结尾（{got}）。"
+            f"请改为 {out.stem or out.name}{suffix} 这样的文件名。"
+        )
 
 
 def checked_target(out_path: Path | str, error: type[ServiceError], *, suffix: str) -> Path:
@@ -37,15 +39,23 @@ def checked_target(out_path: Path | str, error: type[ServiceError], *, suffix: s
 
 def write_failed(out: Path, exc: OSError, error: type[ServiceError]) -> ServiceError:
     """The error to raise when writing ``out`` failed."""
-    return error(f"无法写入文件 {out}：{os_reason(exc)}。请检查文件夹权限、磁盘空间，"
-                 "以及文件是否正被 Excel 打开。")
+    return error(
+        f"无法写入文件 {out}：{os_reason(exc)}。请检查文件夹权限、磁盘空间，以及文件是否正被 Excel 打开。"
+    )
 
 
-_REASONS = {errno.ENOSPC: "磁盘空间不足", getattr(errno, "EDQUOT", -1): "磁盘空间不足",
-            errno.EACCES: "没有写入权限（文件夹只读，或文件正被其他程序打开）",
-            errno.EPERM: "没有写入权限（文件夹只读，或文件正被其他程序打开）", errno.ENOENT: "文件夹不存在",
-            errno.EROFS: "磁盘是只读的", errno.EISDIR: "这是一个文件夹，不是文件", errno.ENAMETOOLONG: "文件名太长",
-            errno.ENOTDIR: "路径中有一项不是文件夹", errno.EEXIST: "已有同名的文件"}
+_REASONS = {
+    errno.ENOSPC: "磁盘空间不足",
+    getattr(errno, "EDQUOT", -1): "磁盘空间不足",
+    errno.EACCES: "没有写入权限（文件夹只读，或文件正被其他程序打开）",
+    errno.EPERM: "没有写入权限（文件夹只读，或文件正被其他程序打开）",
+    errno.ENOENT: "文件夹不存在",
+    errno.EROFS: "磁盘是只读的",
+    errno.EISDIR: "这是一个文件夹，不是文件",
+    errno.ENAMETOOLONG: "文件名太长",
+    errno.ENOTDIR: "路径中有一项不是文件夹",
+    errno.EEXIST: "已有同名的文件",
+}
 
 
 def os_reason(exc: OSError) -> str:

@@ -42,6 +42,7 @@ SCALE_KEY = "satisfaction_scale"
 
 # --- the work calendar --------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=8)
 def _calendar_for(overrides_json: str) -> WorkCalendar:
     return WorkCalendar.china(json.loads(overrides_json) or None)
@@ -53,6 +54,7 @@ def work_calendar(ctx: ServiceContext) -> WorkCalendar:
 
 
 # --- the satisfaction scale ---------------------------------------------------------------------------
+
 
 def load_scale(ctx: ServiceContext) -> SatisfactionScale:
     key = get_value(ctx, SCALE_KEY, DEFAULT_SCALE.key)
@@ -67,6 +69,7 @@ def save_scale(ctx: ServiceContext, key: str) -> None:
 
 
 # --- visibility ---------------------------------------------------------------------------------------
+
 
 class Filed(Protocol):
     """What the visibility check reads of a customer (a mapped Customer, or the columns a form printed)."""
@@ -105,8 +108,11 @@ class CustomerScope:
 def customer_scope(ctx: ServiceContext, settings: OfficeSettings | None = None) -> CustomerScope:
     """The acting user's scope under the office's visibility setting (read now unless passed)."""
     settings = settings or load_settings(ctx)
-    limited = (settings.visibility == VISIBILITY_DEPARTMENT and ctx.user.id != 0
-               and not can(ctx.user.role, Permission.VIEW_ALL_DEPARTMENTS))
+    limited = (
+        settings.visibility == VISIBILITY_DEPARTMENT
+        and ctx.user.id != 0
+        and not can(ctx.user.role, Permission.VIEW_ALL_DEPARTMENTS)
+    )
     return CustomerScope(limited, ctx.user.department_id if limited else None)
 
 
@@ -122,8 +128,11 @@ def complaint_visibility(ctx: ServiceContext) -> Any:
     if not scope.limited:
         return None
     dep = scope.department_id
-    return or_(Complaint.department_id == dep, Complaint.handler_id == ctx.user.id,
-               Complaint.department_id.is_(None) if dep is None else Complaint.id < 0)
+    return or_(
+        Complaint.department_id == dep,
+        Complaint.handler_id == ctx.user.id,
+        Complaint.department_id.is_(None) if dep is None else Complaint.id < 0,
+    )
 
 
 __all__ = [

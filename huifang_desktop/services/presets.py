@@ -26,7 +26,16 @@ from huifang_desktop.services.settings import set_value
 
 _DELIVERY = ("delivery_arrival", "delivery_usage", "delivery_satisfaction")
 _END_CUSTOMER = ("end_customer_monthly", "end_customer_quarterly", "end_customer_few")
-_CAR = ("car_2h", "car_1_3d", "car_7d", "car_1m", "car_3m", "car_first_service", "car_inspection", "car_insurance")
+_CAR = (
+    "car_2h",
+    "car_1_3d",
+    "car_7d",
+    "car_1m",
+    "car_3m",
+    "car_first_service",
+    "car_inspection",
+    "car_insurance",
+)
 
 
 @dataclass(frozen=True)
@@ -48,10 +57,20 @@ def _rates(**values: Any) -> Mapping[str, Any]:
 
 PRESETS: tuple[Preset, ...] = (
     Preset(
-        "after_sales", "售后服务 / 经销商",
+        "after_sales",
+        "售后服务 / 经销商",
         "到货、使用、满意度回访，终端客户回访，汽车交车及首保、年检、续保提醒，维修回访全部回访。",
-        frozenset({*_DELIVERY, *_END_CUSTOMER, *_CAR, "repair_done", "complaint_closed", "special_matter",
-                   "birthday"}),
+        frozenset(
+            {
+                *_DELIVERY,
+                *_END_CUSTOMER,
+                *_CAR,
+                "repair_done",
+                "complaint_closed",
+                "special_matter",
+                "birthday",
+            }
+        ),
         # 001 篇3 §3 (7) “维修回访率为100%”, (4) “客户投诉的回访率为100%”
         _rates(repair_done=1.0, complaint_closed=1.0),
         # 002 制度3 第五条: 质量异常 / 非质量异常 (complaint section: services/complaint_presets.py)
@@ -60,7 +79,8 @@ PRESETS: tuple[Preset, ...] = (
         follow_up=_rates(phone_from_attempt=3, refused_after_days=7, on_site_severities=("重大",)),
     ),
     Preset(
-        "property", "物业管理",
+        "property",
+        "物业管理",
         "维修回访抽 30 %，文体活动回访抽 10 %，投诉处理完毕后回访，专项回访；不用到货和交车回访。",
         frozenset({"repair_done", "complaint_closed", "event_held", "special_matter", "birthday"}),
         # 000 《客户账户备案申请书》如何写六 §1.4 “维修工程处理完毕后一个月内进行回访，回访率达30%”;
@@ -72,7 +92,8 @@ PRESETS: tuple[Preset, ...] = (
         follow_up=_rates(phone_from_attempt=3, refused_after_days=7, on_site_severities=("重大",)),
     ),
     Preset(
-        "securities", "证券营业部",
+        "securities",
+        "证券营业部",
         "新开户回访、投诉回访、专项回访、活动回访抽 10 %；满意度回访人不得为客户的业务员。",
         frozenset({"account_opened", "complaint_closed", "special_matter", "event_held", "birthday"}),
         _rates(event_held=0.1, complaint_closed=1.0),

@@ -61,8 +61,11 @@ class PageOutcome:
 
     def text(self) -> str:
         where = f"“{self.source}”第 {self.page} 页"
-        return f"{where}：{self.outcome}" + (f" {self.number}" if self.number else "") + \
-            (f"（{self.detail}）" if self.detail else "")
+        return (
+            f"{where}：{self.outcome}"
+            + (f" {self.number}" if self.number else "")
+            + (f"（{self.detail}）" if self.detail else "")
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +76,10 @@ class ScanImportResult:
         return sum(1 for p in self.pages if p.outcome == outcome)
 
     def summary(self) -> str:
-        return (f"共 {len(self.pages)} 页：已归档 {self.count(FILED)} 页，重复 {self.count(DUPLICATE)} 页，"
-                f"未识别 {self.count(UNRECOGNIZED)} 页")
+        return (
+            f"共 {len(self.pages)} 页：已归档 {self.count(FILED)} 页，重复 {self.count(DUPLICATE)} 页，"
+            f"未识别 {self.count(UNRECOGNIZED)} 页"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +103,7 @@ class RecordAttachmentRow:
 
 
 # --- reading pages ---------------------------------------------------------------------------------------
+
 
 def read_image_file(path: Path | str) -> ScanPageImage:
     """A PNG/JPEG file as one page (PDFs are rendered by the caller: Qt is only in ui/)."""
@@ -126,8 +132,11 @@ def _read_code(page: ScanPageImage) -> tuple[str | None, str]:
                 image.paste(rgba, mask=rgba.getchannel("A"))
             image = image.convert("L")
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ValidationError(FieldError("file", "扫描件", f"“{page.source}”第 {page.page} 页不是可读的图片"
-                                                          f"（{exc}）；没有导入任何页")) from exc
+        raise ValidationError(
+            FieldError(
+                "file", "扫描件", f"“{page.source}”第 {page.page} 页不是可读的图片（{exc}）；没有导入任何页"
+            )
+        ) from exc
     codes = [r.text for r in zxingcpp.read_barcodes(image)]
     for code in codes:
         number = formcode.parse(code)
@@ -144,22 +153,35 @@ def _check_page(page: ScanPageImage) -> None:
     if not page.data:
         raise ValidationError(FieldError("file", "扫描件", f"“{page.source}”第 {page.page} 页是空的"))
     if len(page.data) > MAX_ATTACHMENT_BYTES:
-        raise ValidationError(FieldError("file", "扫描件", f"“{page.source}”第 {page.page} 页超过 "
-                                                          f"{MAX_ATTACHMENT_BYTES // 1048576} MB 的上限"))
+        raise ValidationError(
+            FieldError(
+                "file",
+                "扫描件",
+                f"“{page.source}”第 {page.page} 页超过 {MAX_ATTACHMENT_BYTES // 1048576} MB 的上限",
+            )
+        )
 
 
 # --- storing -----------------------------------------------------------------------------------------------
 
+
 def _existing(s: Session, sha: str) -> tuple[str, str] | None:
     """(outcome detail, number) when a page with this SHA-256 is already filed or waiting in 未识别."""
-    row = s.execute(select(VisitRecord.number)
-                    .join(VisitRecordAttachment, VisitRecordAttachment.record_id == VisitRecord.id)
-                    .join(Attachment, Attachment.id == VisitRecordAttachment.attachment_id)
-                    .where(Attachment.sha256 == sha).limit(1)).first()
+    row = s.execute(
+        select(VisitRecord.number)
+        .join(VisitRecordAttachment, VisitRecordAttachment.record_id == VisitRecord.id)
+        .join(Attachment, Attachment.id == VisitRecordAttachment.attachment_id)
+        .where(Attachment.sha256 == sha)
+        .limit(1)
+    ).first()
     if row is not None:
         return "已在该记录的附件中", row[0]
-    waiting = s.execute(select(ScanPage.id).join(Attachment, Attachment.id == ScanPage.attachment_id)
-                        .where(Attachment.sha256 == sha).limit(1)).first()
+    waiting = s.execute(
+        select(ScanPage.id)
+        .join(Attachment, Attachment.id == ScanPage.attachment_id)
+        .where(Attachment.sha256 == sha)
+        .limit(1)
+    ).first()
     if waiting is not None:
         return f"已在未识别列表（第 {waiting[0]} 号）", ""
     return None
@@ -168,13 +190,22 @@ def _existing(s: Session, sha: str) -> tuple[str, str] | None:
 def _new_attachment(ctx: ServiceContext, name: str, kind: str, data: bytes) -> Attachment:
     clean_name = Path(clean_text(name)).name[:200] or "附件"
     mime = mimetypes.guess_type(clean_name)[0] or "application/octet-stream"
-    return Attachment(name=clean_name, kind=kind, mime=mime, size=len(data),
-                      sha256=hashlib.sha256(data).hexdigest(), data=data, created_by_id=ctx.user.id or None,
-                      created_at=ctx.now())
+    return Attachment(
+        name=clean_name,
+        kind=kind,
+        mime=mime,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+        created_by_id=ctx.user.id or None,
+        created_at=ctx.now(),
+    )
 
 
 def _record_by_number(s: Session, number: str) -> VisitRecord | None:
-    return s.execute(select(VisitRecord).where(VisitRecord.number == number.strip().upper())).scalars().first()
+    return (
+        s.execute(select(VisitRecord).where(VisitRecord.number == number.strip().upper())).scalars().first()
+    )
 
 
 def _visible(ctx: ServiceContext, s: Session, rec: VisitRecord) -> bool:
@@ -187,17 +218,36 @@ def _visible(ctx: ServiceContext, s: Session, rec: VisitRecord) -> bool:
     return True
 
 
-def _file(s: Session, ctx: ServiceContext, rec: VisitRecord, a: Attachment, action: str, page: int | None) -> None:
+def _file(
+    s: Session, ctx: ServiceContext, rec: VisitRecord, a: Attachment, action: str, page: int | None
+) -> None:
     """Link ``a`` to ``rec``; a scanned form of an on-site visit marks its 签字单 已回收 (audited)."""
     s.add(VisitRecordAttachment(record_id=rec.id, attachment_id=a.id))
     received = None
-    if a.kind == SCAN_KIND and rec.method == VisitMethod.ON_SITE.value and rec.signed_form_received_at is None:
+    if (
+        a.kind == SCAN_KIND
+        and rec.method == VisitMethod.ON_SITE.value
+        and rec.signed_form_received_at is None
+    ):
         rec.signed_form_received_at = ctx.now()
         received = rec.signed_form_received_at.isoformat(timespec="seconds")
     # page: the scanned page (None for a file attached by hand); signed_form_received_at: set by this page
-    audit(s, ctx, action, "visit_record", rec.id, rec.number,
-          new={"file": a.name, "kind": a.kind, "size": a.size, "sha256": a.sha256, "page": page,
-               "signed_form_received_at": received})
+    audit(
+        s,
+        ctx,
+        action,
+        "visit_record",
+        rec.id,
+        rec.number,
+        new={
+            "file": a.name,
+            "kind": a.kind,
+            "size": a.size,
+            "sha256": a.sha256,
+            "page": page,
+            "signed_form_received_at": received,
+        },
+    )
 
 
 def import_pages(ctx: ServiceContext, pages: Sequence[ScanPageImage]) -> ScanImportResult:
@@ -230,12 +280,25 @@ def import_pages(ctx: ServiceContext, pages: Sequence[ScanPageImage]) -> ScanImp
                 _file(s, ctx, rec, a, "归档签字单扫描件", page.page)
                 out.append(PageOutcome(page.source, page.page, FILED, rec.number, ""))
             else:
-                sp = ScanPage(attachment_id=a.id, source=Path(page.source).name[:200], page=page.page,
-                              reason=reason[:200], created_by_id=ctx.user.id or None, created_at=ctx.now())
+                sp = ScanPage(
+                    attachment_id=a.id,
+                    source=Path(page.source).name[:200],
+                    page=page.page,
+                    reason=reason[:200],
+                    created_by_id=ctx.user.id or None,
+                    created_at=ctx.now(),
+                )
                 s.add(sp)
                 s.flush()
-                audit(s, ctx, "扫描件未识别", "scan_page", sp.id, f"{sp.source} 第 {sp.page} 页",
-                      new={"file": a.name, "page": page.page, "reason": reason, "sha256": sha})
+                audit(
+                    s,
+                    ctx,
+                    "扫描件未识别",
+                    "scan_page",
+                    sp.id,
+                    f"{sp.source} 第 {sp.page} 页",
+                    new={"file": a.name, "page": page.page, "reason": reason, "sha256": sha},
+                )
                 out.append(PageOutcome(page.source, page.page, UNRECOGNIZED, "", reason))
     return ScanImportResult(tuple(out))
 
@@ -244,9 +307,19 @@ def list_unfiled(ctx: ServiceContext) -> list[UnfiledPage]:
     """The 未识别 pages, oldest first."""
     ctx.require(Permission.EDIT_CUSTOMERS, "查看未识别的扫描件")
     with ctx.sessions() as s:
-        q = (select(ScanPage.id, ScanPage.source, ScanPage.page, ScanPage.reason, ScanPage.created_at,
-                    Attachment.id, Attachment.size)
-             .join(Attachment, Attachment.id == ScanPage.attachment_id).order_by(ScanPage.id))
+        q = (
+            select(
+                ScanPage.id,
+                ScanPage.source,
+                ScanPage.page,
+                ScanPage.reason,
+                ScanPage.created_at,
+                Attachment.id,
+                Attachment.size,
+            )
+            .join(Attachment, Attachment.id == ScanPage.attachment_id)
+            .order_by(ScanPage.id)
+        )
         return [UnfiledPage(*r) for r in s.execute(q)]
 
 
@@ -286,6 +359,7 @@ def file_page(ctx: ServiceContext, page_id: int, number: str) -> str:
 
 # --- attachments by hand -----------------------------------------------------------------------------------
 
+
 def _load_record(s: Session, ctx: ServiceContext, record_id: int) -> VisitRecord:
     rec = s.get(VisitRecord, record_id)
     if rec is None:
@@ -310,16 +384,24 @@ def attach_to_record(ctx: ServiceContext, record_id: int, name: str, data: bytes
     if not data:
         errors.append(FieldError("file", "附件", f"文件“{shown}”是空的"))
     elif len(data) > MAX_ATTACHMENT_BYTES:
-        errors.append(FieldError("file", "附件", f"文件“{shown}”有 {len(data) / 1048576:.1f} MB，超过 "
-                                                f"{MAX_ATTACHMENT_BYTES // 1048576} MB 的上限"))
+        errors.append(
+            FieldError(
+                "file",
+                "附件",
+                f"文件“{shown}”有 {len(data) / 1048576:.1f} MB，超过 "
+                f"{MAX_ATTACHMENT_BYTES // 1048576} MB 的上限",
+            )
+        )
     if errors:
         raise ValidationError(errors)
     sha = hashlib.sha256(data).hexdigest()
     with ctx.sessions() as s, s.begin():
         rec = _load_record(s, ctx, record_id)
-        same = s.execute(select(Attachment.id)
-                         .join(VisitRecordAttachment, VisitRecordAttachment.attachment_id == Attachment.id)
-                         .where(VisitRecordAttachment.record_id == rec.id, Attachment.sha256 == sha)).first()
+        same = s.execute(
+            select(Attachment.id)
+            .join(VisitRecordAttachment, VisitRecordAttachment.attachment_id == Attachment.id)
+            .where(VisitRecordAttachment.record_id == rec.id, Attachment.sha256 == sha)
+        ).first()
         if same is not None:
             return int(same[0])
         a = _new_attachment(ctx, shown, kind, data)
@@ -334,8 +416,9 @@ def attach_file_to_record(ctx: ServiceContext, record_id: int, path: Path | str,
     p = Path(path)
     try:
         if p.stat().st_size > MAX_ATTACHMENT_BYTES:
-            raise ValidationError(FieldError("file", "附件", f"文件“{p.name}”超过 "
-                                                            f"{MAX_ATTACHMENT_BYTES // 1048576} MB 的上限"))
+            raise ValidationError(
+                FieldError("file", "附件", f"文件“{p.name}”超过 {MAX_ATTACHMENT_BYTES // 1048576} MB 的上限")
+            )
         data = p.read_bytes()
     except OSError as exc:
         raise ServiceError(f"无法读取文件 {p}：{exc.strerror or exc}") from exc
@@ -345,9 +428,12 @@ def attach_file_to_record(ctx: ServiceContext, record_id: int, path: Path | str,
 def record_attachments(ctx: ServiceContext, record_id: int) -> list[RecordAttachmentRow]:
     with ctx.sessions() as s:
         rec = _load_record(s, ctx, record_id)
-        q = (select(Attachment.id, Attachment.name, Attachment.kind, Attachment.size, Attachment.created_at)
-             .join(VisitRecordAttachment, VisitRecordAttachment.attachment_id == Attachment.id)
-             .where(VisitRecordAttachment.record_id == rec.id).order_by(Attachment.id))
+        q = (
+            select(Attachment.id, Attachment.name, Attachment.kind, Attachment.size, Attachment.created_at)
+            .join(VisitRecordAttachment, VisitRecordAttachment.attachment_id == Attachment.id)
+            .where(VisitRecordAttachment.record_id == rec.id)
+            .order_by(Attachment.id)
+        )
         return [RecordAttachmentRow(*r) for r in s.execute(q)]
 
 
@@ -388,9 +474,11 @@ def detach_from_record(ctx: ServiceContext, record_id: int, attachment_id: int) 
 def _unused(s: Session, attachment_id: int) -> bool:
     from huifang_desktop.storage.models import ComplaintAttachment
 
-    for table, column in ((VisitRecordAttachment, VisitRecordAttachment.attachment_id),
-                          (ComplaintAttachment, ComplaintAttachment.attachment_id),
-                          (ScanPage, ScanPage.attachment_id)):
+    for table, column in (
+        (VisitRecordAttachment, VisitRecordAttachment.attachment_id),
+        (ComplaintAttachment, ComplaintAttachment.attachment_id),
+        (ScanPage, ScanPage.attachment_id),
+    ):
         if s.execute(select(func.count()).select_from(table).where(column == attachment_id)).scalar():
             return False
     return True
@@ -398,16 +486,23 @@ def _unused(s: Session, attachment_id: int) -> bool:
 
 # --- reminders ---------------------------------------------------------------------------------------------
 
+
 def unreturned_forms(ctx: ServiceContext, today: date | None = None) -> int:
     """On-site visits (in the user's scope) whose signed form has not come back ``signed_form_days`` days
     after the visit (the start-up reminder)."""
     today = today or ctx.today()
     days = load_settings(ctx).signed_form_days
     cutoff = datetime.combine(today - timedelta(days=days), datetime.min.time()) + timedelta(days=1)
-    q = (select(func.count(VisitRecord.id)).select_from(VisitRecord)
-         .join(Customer, Customer.id == VisitRecord.customer_id)
-         .where(VisitRecord.method == VisitMethod.ON_SITE.value, VisitRecord.signed_form_received_at.is_(None),
-                VisitRecord.visited_at < cutoff))
+    q = (
+        select(func.count(VisitRecord.id))
+        .select_from(VisitRecord)
+        .join(Customer, Customer.id == VisitRecord.customer_id)
+        .where(
+            VisitRecord.method == VisitMethod.ON_SITE.value,
+            VisitRecord.signed_form_received_at.is_(None),
+            VisitRecord.visited_at < cutoff,
+        )
+    )
     q = customer_scope(ctx).where(q)
     with ctx.sessions() as s:
         return int(s.execute(q).scalar() or 0)
@@ -419,8 +514,13 @@ def scan_candidates(paths: Iterable[Path | str]) -> list[Path]:
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            out.extend(sorted(f for f in p.iterdir()
-                              if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES | {PDF_SUFFIX}))
+            out.extend(
+                sorted(
+                    f
+                    for f in p.iterdir()
+                    if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES | {PDF_SUFFIX}
+                )
+            )
         elif p.exists():
             if p.suffix.lower() not in IMAGE_SUFFIXES | {PDF_SUFFIX}:
                 raise ValidationError(FieldError("file", "扫描件", f"“{p.name}”不是 PDF、PNG 或 JPEG 文件"))
@@ -431,8 +531,26 @@ def scan_candidates(paths: Iterable[Path | str]) -> list[Path]:
 
 
 __all__ = [
-    "DUPLICATE", "FILED", "RECORD_ATTACHMENT_KINDS", "SCAN_KIND", "UNRECOGNIZED", "PageOutcome",
-    "RecordAttachmentRow", "ScanImportResult", "ScanPageImage", "UnfiledPage", "attach_file_to_record",
-    "attach_to_record", "detach_from_record", "file_page", "import_pages", "list_unfiled", "read_image_file",
-    "record_attachment_data", "record_attachments", "scan_candidates", "unfiled_page_data", "unreturned_forms",
+    "DUPLICATE",
+    "FILED",
+    "RECORD_ATTACHMENT_KINDS",
+    "SCAN_KIND",
+    "UNRECOGNIZED",
+    "PageOutcome",
+    "RecordAttachmentRow",
+    "ScanImportResult",
+    "ScanPageImage",
+    "UnfiledPage",
+    "attach_file_to_record",
+    "attach_to_record",
+    "detach_from_record",
+    "file_page",
+    "import_pages",
+    "list_unfiled",
+    "read_image_file",
+    "record_attachment_data",
+    "record_attachments",
+    "scan_candidates",
+    "unfiled_page_data",
+    "unreturned_forms",
 ]

@@ -26,11 +26,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, func, or_, select, tuple_, union_all, update
@@ -51,6 +50,18 @@ from huifang_desktop.domain.visits import display_state, format_visit_number
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext, audit, diff, recent_changes
 from huifang_desktop.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
 from huifang_desktop.services.policy import check_visible, customer_scope
+from huifang_desktop.services.service_record_model import (
+    SERVICE_SORTS,
+    STATUSES,
+    FollowUpRow,
+    ServiceChoices,
+    ServiceDraft,
+    ServiceFilter,
+    ServiceOptions,
+    ServiceRecordDetail,
+    ServiceRow,
+    ServiceStatus,
+)
 from huifang_desktop.services.settings import get_value, set_value
 from huifang_desktop.storage.counters import next_serial
 from huifang_desktop.storage.models import Customer, ServiceFollowUp, ServiceRecord, User, VisitPlan
@@ -64,54 +75,6 @@ ENTITY = "service_record"
 _NUMBER_PREFIX = re.compile(r"^[A-Za-z]{1,4}\d{4,}")  # the start of a 服务单号: FW202611
 
 
-class ServiceStatus(StrEnum):
-    """State of a service record. Only 已完成 triggers the repair follow-up visit."""
-
-    OPEN = "处理中"
-    DONE = "已完成"
-    CANCELLED = "已取消"
-
-
-STATUSES: tuple[str, ...] = tuple(s.value for s in ServiceStatus)
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceOptions:
-    """Office settings of the service ledger (key ``service_options``); every value is a default.
-
-    ``kinds``: the 服务类型 list; ``repair_kinds``: the kinds whose completion triggers the repair
-    follow-up visit rule (维修回访); ``follow_up_results``: the 跟进结果 choices (domain.md §6)."""
-
-    kinds: tuple[str, ...] = ("维修", "保养", "安装", "巡检", "调试", "培训", "其他")
-    repair_kinds: tuple[str, ...] = ("维修",)
-    follow_up_results: tuple[str, ...] = ("未解决", "已解决", "客户放弃")
-    number_prefix: str = "FW"
-
-    def __post_init__(self) -> None:
-        errors: list[FieldError] = []
-        if not self.kinds or any(not clean_text(k) or len(k) > 20 for k in self.kinds):
-            errors.append(FieldError("kinds", "服务类型", "至少需要一个类型，每个不超过 20 个字"))
-        if not set(self.repair_kinds) <= set(self.kinds):
-            errors.append(FieldError("repair_kinds", "维修类服务", "应是服务类型中的一项或几项"))
-        results = self.follow_up_results
-        if not results or any(not clean_text(r) or len(r) > 10 for r in results):
-            errors.append(FieldError("follow_up_results", "跟进结果", "至少需要一项，每项不超过 10 个字"))
-        prefix = self.number_prefix
-        if not (prefix.isascii() and prefix.isalpha() and 1 <= len(prefix) <= 4):
-            errors.append(FieldError("number_prefix", "服务单号前缀", "应为 1–4 个英文字母"))
-        if errors:
-            raise ValidationError(errors)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v for f in fields(self)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ServiceOptions:
-        known = {f.name for f in fields(cls)}
-        clean: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
-        return cls(**clean)
-
-
 def load_options(ctx: ServiceContext) -> ServiceOptions:
     data = get_value(ctx, OPTIONS_KEY)
     return ServiceOptions.from_dict(data) if isinstance(data, dict) else ServiceOptions()
@@ -122,133 +85,8 @@ def save_options(ctx: ServiceContext, options: ServiceOptions) -> None:
     set_value(ctx, OPTIONS_KEY, options.to_dict(), what="售后服务设置")
 
 
-# --- data ---------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class ServiceDraft:
-    """What the service record dialog sends. Dates may be strings (``2026-11-24``), amounts strings too."""
-
-    customer_id: int | None
-    served_on: date | str | None
-    kind: str
-    status: str = ServiceStatus.OPEN.value
-    place: str = ""  # 服务地点 / 项目
-    product: str = ""
-    serial_no: str = ""
-    problem: str = ""  # 故障 / 问题
-    content: str = ""  # 服务内容 / 处理措施
-    parts: str = ""  # 更换配件
-    parts_quantity: int | str = 0
-    parts_amount: Decimal | str | None = None
-    cost: Decimal | str | None = None
-    result: str = ""  # 服务结果
-    feedback: str = ""  # 客户反馈
-    satisfaction: str = ""
-    technician: str = ""  # 服务人员
-    handler_id: int | None = None  # 负责人; default: the acting user
-    completed_on: date | str | None = None  # default for 已完成: the service date
-    notes: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class FollowUpRow:
-    id: int
-    at: datetime
-    person: str
-    result: str
-    note: str
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceRecordDetail:
-    id: int
-    number: str
-    customer_id: int
-    customer_code: str
-    customer_name: str
-    served_on: date
-    kind: str
-    status: str
-    place: str
-    product: str
-    serial_no: str
-    problem: str
-    content: str
-    parts: str
-    parts_quantity: int
-    parts_amount: Decimal | None
-    cost: Decimal | None
-    result: str
-    feedback: str
-    satisfaction: str
-    technician: str
-    handler_id: int | None
-    handler: str
-    completed_on: date | None
-    notes: str
-    visit_plan_id: int | None
-    visit_state: str  # 待回访 / 已回访 / 已取消 / 逾期, '' without a visit
-    visit_due: date | None
-    follow_ups: tuple[FollowUpRow, ...]
-    version: int
-    visit_note: str = ""  # what the last save did about the repair follow-up visit
-
-    def to_draft(self, **changes: Any) -> ServiceDraft:
-        base = {f.name: getattr(self, f.name) for f in fields(ServiceDraft)}
-        base.update(changes)
-        return ServiceDraft(**base)
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceRow:
-    id: int
-    number: str
-    served_on: date
-    customer_id: int
-    customer_code: str
-    customer_name: str
-    kind: str
-    product: str
-    serial_no: str
-    status: str
-    handler: str
-    technician: str
-    cost: Decimal | None
-    follow_up_result: str
-    sort_key: Any
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceChoices:
-    """The choices of the entry form."""
-
-    kinds: tuple[str, ...]
-    statuses: tuple[str, ...]
-    follow_up_results: tuple[str, ...]
-    satisfaction_levels: tuple[str, ...]
-    handlers: tuple[tuple[int, str], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceFilter:
-    text: str = ""  # 服务单号, customer (name, 编号, phone, pinyin initials), product or serial number
-    start: date | None = None  # served on or after
-    end: date | None = None  # served on or before
-    kinds: frozenset[str] = frozenset()
-    statuses: frozenset[str] = frozenset()
-    follow_up_results: frozenset[str] = frozenset()
-    handler_id: int | None = None
-    mine: bool = False  # handled by the acting user
-    customer_id: int | None = None
-    grade: str = ""  # the customer's 等级
-    sort: str = "served_on"  # served_on | number
-    descending: bool = False
-
-
-SERVICE_SORTS = {"served_on": ServiceRecord.served_on, "number": ServiceRecord.number}
-
-
 # --- scope, rights, numbers ---------------------------------------------------------------------------
+
 
 def visibility_condition(ctx: ServiceContext) -> Any | None:
     """The department visibility setting on ``Customer`` (joined): None when the user sees every file."""
@@ -294,6 +132,7 @@ def _label(rec: ServiceRecord, c: Customer | None = None) -> str:
 
 
 # --- validation ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class _Clean:
@@ -370,7 +209,9 @@ def _validate(s: Session, ctx: ServiceContext, d: ServiceDraft, options: Service
         errors.append(FieldError("served_on", "服务日期", "不能晚于今天"))
     kind = clean_text(d.kind)
     if kind not in options.kinds:
-        errors.append(FieldError("kind", "服务类型", f"“{d.kind}”不在服务类型列表中（{'、'.join(options.kinds)}）"))
+        errors.append(
+            FieldError("kind", "服务类型", f"“{d.kind}”不在服务类型列表中（{'、'.join(options.kinds)}）")
+        )
     status = clean_text(d.status)
     if status not in STATUSES:
         errors.append(FieldError("status", "状态", f"“{d.status}”不是有效状态（{'、'.join(STATUSES)}）"))
@@ -395,7 +236,10 @@ def _validate(s: Session, ctx: ServiceContext, d: ServiceDraft, options: Service
         if row is None or not row[0] or not can(Role(row[1]), Permission.EDIT_CUSTOMERS):
             errors.append(FieldError("handler_id", "负责人", "所选负责人不存在、已停用或不能负责服务"))
     clean = _Clean(
-        customer_id=d.customer_id or 0, served_on=served_on or today, kind=kind, status=status,
+        customer_id=d.customer_id or 0,
+        served_on=served_on or today,
+        kind=kind,
+        status=status,
         place=_text(d.place, "服务地点/项目", "place", 200, errors),
         product=_text(d.product, "产品", "product", 100, errors),
         serial_no=_text(to_halfwidth(d.serial_no or "").upper(), "序列号", "serial_no", 60, errors),
@@ -409,7 +253,8 @@ def _validate(s: Session, ctx: ServiceContext, d: ServiceDraft, options: Service
         feedback=_text(d.feedback, "客户反馈", "feedback", 4000, errors),
         satisfaction=_text(d.satisfaction, "满意度", "satisfaction", 20, errors),
         technician=_text(d.technician, "服务人员", "technician", 50, errors),
-        handler_id=handler_id, completed_on=completed_on,
+        handler_id=handler_id,
+        completed_on=completed_on,
         notes=_text(d.notes, "备注", "notes", 4000, errors),
     )
     if errors:
@@ -431,17 +276,31 @@ def _apply(rec: ServiceRecord, c: _Clean) -> None:
 def _snapshot(rec: ServiceRecord, s: Session) -> dict[str, Any]:
     handler = _user_name(s, rec.handler_id) or None
     return {
-        "客户": rec.customer_id, "服务日期": rec.served_on.isoformat(), "服务类型": rec.kind, "状态": rec.status,
-        "服务地点": rec.place, "产品": rec.product, "序列号": rec.serial_no, "故障": rec.problem,
-        "服务内容": rec.content, "更换配件": rec.parts, "配件数量": rec.parts_quantity,
+        "客户": rec.customer_id,
+        "服务日期": rec.served_on.isoformat(),
+        "服务类型": rec.kind,
+        "状态": rec.status,
+        "服务地点": rec.place,
+        "产品": rec.product,
+        "序列号": rec.serial_no,
+        "故障": rec.problem,
+        "服务内容": rec.content,
+        "更换配件": rec.parts,
+        "配件数量": rec.parts_quantity,
         "配件金额": None if rec.parts_amount is None else str(rec.parts_amount),
-        "服务费用": None if rec.cost is None else str(rec.cost), "服务结果": rec.result, "客户反馈": rec.feedback,
-        "满意度": rec.satisfaction, "服务人员": rec.technician, "负责人": handler,
-        "完成日期": rec.completed_on.isoformat() if rec.completed_on else None, "备注": rec.notes,
+        "服务费用": None if rec.cost is None else str(rec.cost),
+        "服务结果": rec.result,
+        "客户反馈": rec.feedback,
+        "满意度": rec.satisfaction,
+        "服务人员": rec.technician,
+        "负责人": handler,
+        "完成日期": rec.completed_on.isoformat() if rec.completed_on else None,
+        "备注": rec.notes,
     }
 
 
 # --- reading ------------------------------------------------------------------------------------------
+
 
 def _detail(s: Session, ctx: ServiceContext, rec: ServiceRecord, visit_note: str = "") -> ServiceRecordDetail:
     c = s.get(Customer, rec.customer_id)
@@ -449,18 +308,53 @@ def _detail(s: Session, ctx: ServiceContext, rec: ServiceRecord, visit_note: str
     handler = _user_name(s, rec.handler_id)
     visit_state, visit_due = "", None
     if rec.visit_plan_id is not None:
-        plan = s.execute(select(VisitPlan.state, VisitPlan.due)
-                         .where(VisitPlan.id == rec.visit_plan_id)).one_or_none()
+        plan = s.execute(
+            select(VisitPlan.state, VisitPlan.due).where(VisitPlan.id == rec.visit_plan_id)
+        ).one_or_none()
         if plan is not None:
             visit_state, visit_due = display_state(plan[0], plan[1], ctx.today()), plan[1]
-    follow = s.execute(select(ServiceFollowUp).where(ServiceFollowUp.record_id == rec.id)
-                       .order_by(ServiceFollowUp.at, ServiceFollowUp.id)).scalars().all()
+    follow = (
+        s.execute(
+            select(ServiceFollowUp)
+            .where(ServiceFollowUp.record_id == rec.id)
+            .order_by(ServiceFollowUp.at, ServiceFollowUp.id)
+        )
+        .scalars()
+        .all()
+    )
     return ServiceRecordDetail(
-        rec.id, rec.number, c.id, c.code, c.name, rec.served_on, rec.kind, rec.status, rec.place, rec.product,
-        rec.serial_no, rec.problem, rec.content, rec.parts, rec.parts_quantity, rec.parts_amount, rec.cost,
-        rec.result, rec.feedback, rec.satisfaction, rec.technician, rec.handler_id, handler or "",
-        rec.completed_on, rec.notes, rec.visit_plan_id, visit_state, visit_due,
-        tuple(FollowUpRow(f.id, f.at, f.person, f.result, f.note) for f in follow), rec.version, visit_note)
+        rec.id,
+        rec.number,
+        c.id,
+        c.code,
+        c.name,
+        rec.served_on,
+        rec.kind,
+        rec.status,
+        rec.place,
+        rec.product,
+        rec.serial_no,
+        rec.problem,
+        rec.content,
+        rec.parts,
+        rec.parts_quantity,
+        rec.parts_amount,
+        rec.cost,
+        rec.result,
+        rec.feedback,
+        rec.satisfaction,
+        rec.technician,
+        rec.handler_id,
+        handler or "",
+        rec.completed_on,
+        rec.notes,
+        rec.visit_plan_id,
+        visit_state,
+        visit_due,
+        tuple(FollowUpRow(f.id, f.at, f.person, f.result, f.note) for f in follow),
+        rec.version,
+        visit_note,
+    )
 
 
 def get_service_record(ctx: ServiceContext, record_id: int) -> ServiceRecordDetail:
@@ -485,9 +379,13 @@ def _text_options(text: str, customer_ids: Sequence[int] | None) -> list[Any]:
     """What the search text may match: the 服务单号 (or its start), the serial number or product, the
     customer (name, 编号, phone, pinyin initials; by the ids a customer probe found when it found all)."""
     upper = text.upper()
-    options: list[Any] = [ServiceRecord.number == upper,
-                          or_(ServiceRecord.serial_no.contains(upper, autoescape=True),  # stored upper-case
-                              ServiceRecord.product.contains(text, autoescape=True))]  # one narrow index scan
+    options: list[Any] = [
+        ServiceRecord.number == upper,
+        or_(
+            ServiceRecord.serial_no.contains(upper, autoescape=True),  # stored upper-case
+            ServiceRecord.product.contains(text, autoescape=True),
+        ),
+    ]  # one narrow index scan
     if _NUMBER_PREFIX.match(text):
         options.append(and_(ServiceRecord.number >= upper, ServiceRecord.number < upper + "\U0010ffff"))
     if customer_ids is not None:
@@ -558,18 +456,36 @@ def service_conditions(ctx: ServiceContext, f: ServiceFilter, ids: Sequence[int]
     return conds
 
 
-def list_service_records(ctx: ServiceContext, f: ServiceFilter = ServiceFilter(),
-                         after: tuple[Any, int] | None = None, limit: int = PAGE_SIZE) -> list[ServiceRow]:
+def list_service_records(
+    ctx: ServiceContext,
+    f: ServiceFilter = ServiceFilter(),
+    after: tuple[Any, int] | None = None,
+    limit: int = PAGE_SIZE,
+) -> list[ServiceRow]:
     """One page of records after the keyset ``(sort value, id)``, filtered and sorted in SQL."""
     sort_col = SERVICE_SORTS.get(f.sort, ServiceRecord.served_on)
     handler = aliased(User)
-    q = (select(ServiceRecord.id, ServiceRecord.number, ServiceRecord.served_on, Customer.id, Customer.code,
-                Customer.name, ServiceRecord.kind, ServiceRecord.product, ServiceRecord.serial_no,
-                ServiceRecord.status, handler.display_name, ServiceRecord.technician, ServiceRecord.cost,
-                ServiceRecord.follow_up_result, sort_col)
-         .join(Customer, Customer.id == ServiceRecord.customer_id)
-         .outerjoin(handler, handler.id == ServiceRecord.handler_id)
-         )
+    q = (
+        select(
+            ServiceRecord.id,
+            ServiceRecord.number,
+            ServiceRecord.served_on,
+            Customer.id,
+            Customer.code,
+            Customer.name,
+            ServiceRecord.kind,
+            ServiceRecord.product,
+            ServiceRecord.serial_no,
+            ServiceRecord.status,
+            handler.display_name,
+            ServiceRecord.technician,
+            ServiceRecord.cost,
+            ServiceRecord.follow_up_result,
+            sort_col,
+        )
+        .join(Customer, Customer.id == ServiceRecord.customer_id)
+        .outerjoin(handler, handler.id == ServiceRecord.handler_id)
+    )
     if after is not None:
         key = tuple_(sort_col, ServiceRecord.id)
         q = q.where(key < tuple_(*after) if f.descending else key > tuple_(*after))
@@ -591,8 +507,11 @@ def list_service_records(ctx: ServiceContext, f: ServiceFilter = ServiceFilter()
 def count_service_records(ctx: ServiceContext, f: ServiceFilter = ServiceFilter()) -> int:
     with ctx.sessions() as s:
         conn = s.connection()
-        q = (select(func.count(ServiceRecord.id)).join(Customer, Customer.id == ServiceRecord.customer_id)
-             .where(*service_conditions(ctx, f, text_ids(conn, f.text))))
+        q = (
+            select(func.count(ServiceRecord.id))
+            .join(Customer, Customer.id == ServiceRecord.customer_id)
+            .where(*service_conditions(ctx, f, text_ids(conn, f.text)))
+        )
         return int(conn.execute(q).scalar() or 0)
 
 
@@ -601,14 +520,22 @@ def choices(ctx: ServiceContext) -> ServiceChoices:
 
     options = load_options(ctx)
     with ctx.sessions() as s:
-        people = s.execute(select(User.id, User.display_name)
-                           .where(User.active.is_(True), User.role.in_(business_roles()))
-                           .order_by(User.role, User.display_name)).all()
-    return ServiceChoices(options.kinds, STATUSES, options.follow_up_results, tuple(load_scale(ctx).levels),
-                          tuple((uid, name) for uid, name in people))
+        people = s.execute(
+            select(User.id, User.display_name)
+            .where(User.active.is_(True), User.role.in_(business_roles()))
+            .order_by(User.role, User.display_name)
+        ).all()
+    return ServiceChoices(
+        options.kinds,
+        STATUSES,
+        options.follow_up_results,
+        tuple(load_scale(ctx).levels),
+        tuple((uid, name) for uid, name in people),
+    )
 
 
 # --- writing ------------------------------------------------------------------------------------------
+
 
 def add_service_record(ctx: ServiceContext, draft: ServiceDraft) -> ServiceRecordDetail:
     """New record with an automatic 服务单号; a completed repair plans its follow-up visit (see module doc)."""
@@ -619,8 +546,12 @@ def add_service_record(ctx: ServiceContext, draft: ServiceDraft) -> ServiceRecor
         c = _check_customer(s, ctx, clean.customer_id)
         serial = next_serial(s, f"service:{clean.served_on:%Y%m%d}")
         now = ctx.now()
-        rec = ServiceRecord(number=format_service_number(clean.served_on, serial, options.number_prefix),
-                            created_by_id=ctx.user.id or None, created_at=now, updated_at=now)
+        rec = ServiceRecord(
+            number=format_service_number(clean.served_on, serial, options.number_prefix),
+            created_by_id=ctx.user.id or None,
+            created_at=now,
+            updated_at=now,
+        )
         _apply(rec, clean)
         s.add(rec)
         s.flush()
@@ -630,8 +561,9 @@ def add_service_record(ctx: ServiceContext, draft: ServiceDraft) -> ServiceRecor
     return _reload(ctx, rec_id, note)
 
 
-def update_service_record(ctx: ServiceContext, record_id: int, draft: ServiceDraft, expected_version: int
-                          ) -> ServiceRecordDetail:
+def update_service_record(
+    ctx: ServiceContext, record_id: int, draft: ServiceDraft, expected_version: int
+) -> ServiceRecordDetail:
     """Save an edited record; refused with ConflictError when someone saved it since it was opened."""
     ctx.require(Permission.EDIT_CUSTOMERS, "修改服务记录")
     options = load_options(ctx)
@@ -643,7 +575,8 @@ def update_service_record(ctx: ServiceContext, record_id: int, draft: ServiceDra
                 what = recent_changes(s, ENTITY, rec.id, rec.version - expected_version, ctx.user.id)
                 raise ConflictError(
                     f"服务记录 {rec.number} 已被其他人修改（版本 {expected_version} → {rec.version}），您的修改未保存。"
-                    "请重新打开后再修改。" + (f"\n对方的修改：\n{what}" if what else ""))
+                    "请重新打开后再修改。" + (f"\n对方的修改：\n{what}" if what else "")
+                )
             clean = _validate(s, ctx, draft, options)
             c = _check_customer(s, ctx, clean.customer_id)
             before = _snapshot(rec, s)
@@ -659,8 +592,16 @@ def update_service_record(ctx: ServiceContext, record_id: int, draft: ServiceDra
     return _reload(ctx, record_id, note)
 
 
-def add_follow_up(ctx: ServiceContext, record_id: int, *, at: datetime | str | None = None, person: str = "",
-                  result: str, note: str = "", expected_version: int | None = None) -> ServiceRecordDetail:
+def add_follow_up(
+    ctx: ServiceContext,
+    record_id: int,
+    *,
+    at: datetime | str | None = None,
+    person: str = "",
+    result: str,
+    note: str = "",
+    expected_version: int | None = None,
+) -> ServiceRecordDetail:
     """Append a 跟进 entry (跟进时间 default now, 跟进人员 default the acting user); the newest one shows in
     the ledger. Version-checked when ``expected_version`` is given (the dialog passes the one it shows)."""
     ctx.require(Permission.EDIT_CUSTOMERS, "登记服务跟进")
@@ -683,15 +624,33 @@ def add_follow_up(ctx: ServiceContext, record_id: int, *, at: datetime | str | N
             rec = _load(s, ctx, record_id)
             _check_can_edit(ctx, rec, "登记服务跟进")
             if expected_version is not None and rec.version != expected_version:
-                raise ConflictError(f"服务记录 {rec.number} 已被其他人修改（版本 {expected_version} → {rec.version}），"
-                                    "跟进未保存。请重新打开后再登记。")
-            s.add(ServiceFollowUp(record_id=rec.id, at=when, person=who, result=result, note=text,
-                                  created_by_id=ctx.user.id or None, created_at=ctx.now()))
+                raise ConflictError(
+                    f"服务记录 {rec.number} 已被其他人修改（版本 {expected_version} → {rec.version}），"
+                    "跟进未保存。请重新打开后再登记。"
+                )
+            s.add(
+                ServiceFollowUp(
+                    record_id=rec.id,
+                    at=when,
+                    person=who,
+                    result=result,
+                    note=text,
+                    created_by_id=ctx.user.id or None,
+                    created_at=ctx.now(),
+                )
+            )
             if rec.follow_up_at is None or when >= rec.follow_up_at:
                 rec.follow_up_at, rec.follow_up_by, rec.follow_up_result = when, who, result
             rec.updated_at = ctx.now()
-            audit(s, ctx, "服务跟进", ENTITY, rec.id, _label(rec),
-                  new={"跟进时间": when.isoformat(sep=" "), "跟进人员": who, "跟进结果": result, "备注": text})
+            audit(
+                s,
+                ctx,
+                "服务跟进",
+                ENTITY,
+                rec.id,
+                _label(rec),
+                new={"跟进时间": when.isoformat(sep=" "), "跟进人员": who, "跟进结果": result, "备注": text},
+            )
             s.flush()
             return _detail(s, ctx, rec)
     except StaleDataError:
@@ -712,7 +671,9 @@ def _moment(raw: datetime | str | None, default: datetime, errors: list[FieldErr
             assert day is not None
             return datetime.combine(day, datetime.min.time())
         except ValidationError:
-            errors.append(FieldError("at", "跟进时间", f"“{raw}”不是可识别的时间，请按 2026-11-24 09:30 填写"))
+            errors.append(
+                FieldError("at", "跟进时间", f"“{raw}”不是可识别的时间，请按 2026-11-24 09:30 填写")
+            )
             return None
 
 
@@ -727,32 +688,41 @@ def _plan_repair_visit(ctx: ServiceContext, record_id: int, options: ServiceOpti
     from huifang_desktop.services import visits
 
     with ctx.sessions() as s:
-        row = s.execute(select(ServiceRecord.customer_id, ServiceRecord.kind, ServiceRecord.status,
-                               ServiceRecord.completed_on, ServiceRecord.served_on,
-                               ServiceRecord.visit_plan_id)
-                        .where(ServiceRecord.id == record_id)).one()
+        row = s.execute(
+            select(
+                ServiceRecord.customer_id,
+                ServiceRecord.kind,
+                ServiceRecord.status,
+                ServiceRecord.completed_on,
+                ServiceRecord.served_on,
+                ServiceRecord.visit_plan_id,
+            ).where(ServiceRecord.id == record_id)
+        ).one()
     customer_id, kind, status, completed_on, served_on, linked = row
     if status != ServiceStatus.DONE.value or kind not in options.repair_kinds:
         return ""
     source = f"service:{record_id}"
     try:
-        planned = visits.on_trigger(ctx, customer_id, Trigger(TriggerKind.REPAIR_DONE, source,
-                                                                day=completed_on or served_on))
+        planned = visits.on_trigger(
+            ctx, customer_id, Trigger(TriggerKind.REPAIR_DONE, source, day=completed_on or served_on)
+        )
     except (ServiceError, ValidationError) as exc:  # the record is saved; say why no visit was planned
         log.warning("repair follow-up visit for %s not planned: %s", source, exc)
         return f"服务记录已保存，但维修回访计划未能生成：{exc}"
     plan_id = planned[0].id if planned else linked
     if plan_id is None:
         with ctx.sessions() as s:
-            plan_id = s.execute(select(VisitPlan.id).where(
-                VisitPlan.source_key >= source + "#", VisitPlan.source_key < source + "#\U0010ffff")
-                .order_by(VisitPlan.due, VisitPlan.id).limit(1)).scalar()
+            plan_id = s.execute(
+                select(VisitPlan.id)
+                .where(VisitPlan.source_key >= source + "#", VisitPlan.source_key < source + "#\U0010ffff")
+                .order_by(VisitPlan.due, VisitPlan.id)
+                .limit(1)
+            ).scalar()
     if plan_id is not None and plan_id != linked:
         # A plain UPDATE: linking the plan is bookkeeping, it must not bump the version the dialog holds.
         with ctx.sessions() as s, s.begin():
             table = cast(Table, ServiceRecord.__table__)
-            s.execute(update(table).where(table.c.id == record_id)
-                      .values(visit_plan_id=plan_id))
+            s.execute(update(table).where(table.c.id == record_id).values(visit_plan_id=plan_id))
     if planned:
         return f"已安排维修回访：{planned[0].due:%Y-%m-%d} 前，{planned[0].owner or '负责人待定'}。"
     if plan_id is None:
@@ -764,9 +734,30 @@ def _plan_repair_visit(ctx: ServiceContext, record_id: int, options: ServiceOpti
 
 
 __all__ = [
-    "ENTITY", "OPTIONS_KEY", "SERVICE_SORTS", "STATUSES", "FollowUpRow", "ServiceChoices", "ServiceDraft",
-    "ServiceFilter", "ServiceOptions", "ServiceRecordDetail", "ServiceRow", "ServiceStatus", "add_follow_up",
-    "add_service_record", "choices", "count_service_records", "find_id", "format_service_number",
-    "get_service_record", "list_service_records", "load_options", "save_options", "service_conditions",
-    "text_ids", "update_service_record", "visibility_condition",
+    "ENTITY",
+    "OPTIONS_KEY",
+    "SERVICE_SORTS",
+    "STATUSES",
+    "FollowUpRow",
+    "ServiceChoices",
+    "ServiceDraft",
+    "ServiceFilter",
+    "ServiceOptions",
+    "ServiceRecordDetail",
+    "ServiceRow",
+    "ServiceStatus",
+    "add_follow_up",
+    "add_service_record",
+    "choices",
+    "count_service_records",
+    "find_id",
+    "format_service_number",
+    "get_service_record",
+    "list_service_records",
+    "load_options",
+    "save_options",
+    "service_conditions",
+    "text_ids",
+    "update_service_record",
+    "visibility_condition",
 ]

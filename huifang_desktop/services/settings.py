@@ -31,7 +31,9 @@ class OfficeSettings:
     grade_b: int = 50
     grade_c: int = 10
     grading_window_days: int = 365
-    grading_period: str = "rolling"  # rolling window of grading_window_days, or "calendar" (the calendar year)
+    grading_period: str = (
+        "rolling"  # rolling window of grading_window_days, or "calendar" (the calendar year)
+    )
     class_scheme: str = "ABCD"  # ABCD by yearly volume (001) or VIP / 普通 / 小客户 by value rank (004)
     vip_share_percent: int = 20  # the top N % of customers by value are VIP (004 "识别20%的大客户")
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
@@ -55,11 +57,19 @@ class OfficeSettings:
         if not (GRADE_MAX >= self.grade_a > self.grade_b > self.grade_c >= 0):
             errors.append(FieldError("grade_a", "分级标准", f"应满足 {GRADE_MAX} ≥ A > B > C ≥ 0"))
         if not 1 <= self.grading_window_days <= WINDOW_DAYS_MAX:
-            errors.append(FieldError("grading_window_days", "分级统计天数", f"应为 1 到 {WINDOW_DAYS_MAX} 天"))
+            errors.append(
+                FieldError("grading_window_days", "分级统计天数", f"应为 1 到 {WINDOW_DAYS_MAX} 天")
+            )
         if self.grading_period not in ("rolling", "calendar"):
-            errors.append(FieldError("grading_period", "分级统计期间", "应为 rolling（滚动12个月）或 calendar（自然年）"))
+            errors.append(
+                FieldError(
+                    "grading_period", "分级统计期间", "应为 rolling（滚动12个月）或 calendar（自然年）"
+                )
+            )
         if self.class_scheme not in ("ABCD", "VIP"):
-            errors.append(FieldError("class_scheme", "分级方式", "应为 ABCD（按年采购量）或 VIP（按金额排名）"))
+            errors.append(
+                FieldError("class_scheme", "分级方式", "应为 ABCD（按年采购量）或 VIP（按金额排名）")
+            )
         if not 1 <= self.vip_share_percent <= 100:
             errors.append(FieldError("vip_share_percent", "VIP 客户比例", "应为 1 到 100（%）"))
         if self.visibility not in (VISIBILITY_OFFICE, VISIBILITY_DEPARTMENT):
@@ -71,8 +81,13 @@ class OfficeSettings:
         elif self.retention_years > RETENTION_YEARS_MAX:
             errors.append(FieldError("retention_years", "保存年限", f"不能超过 {RETENTION_YEARS_MAX} 年"))
         if len(self.customer_code_prefix) > CODE_PREFIX_MAX:  # the code (prefix + serial) has 20 characters
-            errors.append(FieldError("customer_code_prefix", "客户编号前缀",
-                                     f"不能超过 {CODE_PREFIX_MAX} 个字（客户编号最长 20 个字）"))
+            errors.append(
+                FieldError(
+                    "customer_code_prefix",
+                    "客户编号前缀",
+                    f"不能超过 {CODE_PREFIX_MAX} 个字（客户编号最长 20 个字）",
+                )
+            )
         if not 1 <= self.login_attempts <= 100:
             errors.append(FieldError("login_attempts", "登录失败次数上限", "应在 1 到 100 之间"))
         if not 1 <= self.lockout_minutes <= 1440:
@@ -159,7 +174,9 @@ def settings_from(data: Any) -> OfficeSettings:
     if not isinstance(data, dict):
         raise ServiceError("办公设置已损坏（不是一组设置），请管理员在“设置”中重新保存，或从备份恢复。")
     known = {f.name for f in fields(OfficeSettings)}
-    clean: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known}
+    clean: dict[str, Any] = {
+        k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known
+    }
     return OfficeSettings(**clean)
 
 
@@ -179,8 +196,16 @@ def save_settings(ctx: ServiceContext, new: OfficeSettings) -> None:
         else:
             row.value = value
         changed = [k for k, v in asdict(new).items() if asdict(old).get(k) != v]
-        audit(s, ctx, "修改设置", "setting", None, SETTINGS_KEY,
-              old={k: asdict(old)[k] for k in changed}, new={k: asdict(new)[k] for k in changed})
+        audit(
+            s,
+            ctx,
+            "修改设置",
+            "setting",
+            None,
+            SETTINGS_KEY,
+            old={k: asdict(old)[k] for k in changed},
+            new={k: asdict(new)[k] for k in changed},
+        )
 
 
 def get_value(ctx: ServiceContext, key: str, default: Any = None) -> Any:

@@ -73,6 +73,7 @@ class UnlockedKey:
 
 # --- the encrypted key -----------------------------------------------------------------------------------
 
+
 def _kdf_parameters() -> tuple[int, int, int]:
     h = passwords.password_hasher()
     return h.time_cost, h.memory_cost, h.parallelism
@@ -87,15 +88,27 @@ def seal(key: SigningKey, password: str) -> str:
     t, m, p = _kdf_parameters()
     salt = secrets.token_bytes(16)
     box = SecretBox(_derive(password, salt, t, m, p)).encrypt(bytes(key))
-    return json.dumps({"v": _BOX_VERSION, "kdf": "argon2id", "t": t, "m": m, "p": p, "salt": salt.hex(),
-                       "box": bytes(box).hex()}, sort_keys=True)
+    return json.dumps(
+        {
+            "v": _BOX_VERSION,
+            "kdf": "argon2id",
+            "t": t,
+            "m": m,
+            "p": p,
+            "salt": salt.hex(),
+            "box": bytes(box).hex(),
+        },
+        sort_keys=True,
+    )
 
 
 def open_box(text: str, password: str) -> SigningKey:
     """The private key from its box; :class:`WrongPassword` when ``password`` does not open it."""
     try:
         data = json.loads(text)
-        secret = _derive(password, bytes.fromhex(data["salt"]), int(data["t"]), int(data["m"]), int(data["p"]))
+        secret = _derive(
+            password, bytes.fromhex(data["salt"]), int(data["t"]), int(data["m"]), int(data["p"])
+        )
         return SigningKey(SecretBox(secret).decrypt(bytes.fromhex(data["box"])))
     except (CryptoError, ValueError, KeyError, TypeError):
         raise WrongPassword("密码不正确，未签字。") from None
@@ -117,8 +130,15 @@ def set_new_key(s: Session, ctx: ServiceContext, user: User, password: str, reas
     user.public_key = bytes(key.verify_key).hex()
     user.key_box = seal(key, password)
     s.flush()
-    audit(s, ctx, KEY_ACTION, "user", user.id, user.display_name,
-          new=with_state(user, {"public_key": user.public_key, "reason": reason}))
+    audit(
+        s,
+        ctx,
+        KEY_ACTION,
+        "user",
+        user.id,
+        user.display_name,
+        new=with_state(user, {"public_key": user.public_key, "reason": reason}),
+    )
     return UnlockedKey(user.id, key)
 
 
@@ -135,8 +155,15 @@ def reseal(user: User, old_password: str, new_password: str) -> bool:
     return True
 
 
-def password_changed(s: Session, ctx: ServiceContext, user: User, old_password: str, new_password: str,
-                     action: str = "修改密码", note: str = "") -> None:
+def password_changed(
+    s: Session,
+    ctx: ServiceContext,
+    user: User,
+    old_password: str,
+    new_password: str,
+    action: str = "修改密码",
+    note: str = "",
+) -> None:
     """After ``user.password_hash`` was set from ``new_password`` (a change by the user, old password known):
     the same key pair re-encrypted under the new password (or a new pair when the user had none), and the
     audit row ``action`` with the user's resulting state, in the caller's transaction. A password set
@@ -191,8 +218,10 @@ def credential_key(ctx: ServiceContext, password: str | None, key: UnlockedKey |
 
 # --- signing and checking ----------------------------------------------------------------------------------
 
-def signature_for(key: UnlockedKey, kind: ReviewKind | str, item_id: int, content: str, sign_off: SignOff,
-                  seq: int) -> str:
+
+def signature_for(
+    key: UnlockedKey, kind: ReviewKind | str, item_id: int, content: str, sign_off: SignOff, seq: int
+) -> str:
     return key.sign(sign_message(kind, item_id, content, sign_off, seq))
 
 
@@ -201,10 +230,16 @@ _MARKER_CACHE = "huifang_signature_marker"
 
 
 def _read_key_rows(db: Session | Connection, user_id: int) -> list[tuple[int, str]]:
-    q = (select(AuditLog.seq, AuditLog.new)
-         .where(AuditLog.entity == "user", AuditLog.entity_id == user_id, AuditLog.action == KEY_ACTION,
-                AuditLog.seq.is_not(None))
-         .order_by(AuditLog.seq))
+    q = (
+        select(AuditLog.seq, AuditLog.new)
+        .where(
+            AuditLog.entity == "user",
+            AuditLog.entity_id == user_id,
+            AuditLog.action == KEY_ACTION,
+            AuditLog.seq.is_not(None),
+        )
+        .order_by(AuditLog.seq)
+    )
     rows = []
     for seq, new in db.execute(q):
         try:
@@ -264,12 +299,13 @@ def shared_keys(engine: Engine) -> SignerKeys:
     return keys
 
 
-def registered_key(db: Session | Connection, user_id: int, seq: int, keys: SignerKeys | None = None
-                   ) -> str | None:
+def registered_key(
+    db: Session | Connection, user_id: int, seq: int, keys: SignerKeys | None = None
+) -> str | None:
     """The public key (hex) the chain registered for ``user_id`` last at or before position ``seq``
     (``keys``: read through that cache instead of the session's)."""
     found = None
-    for at, key in (keys.rows(db, user_id, seq) if keys is not None else _key_rows(db, user_id)):
+    for at, key in keys.rows(db, user_id, seq) if keys is not None else _key_rows(db, user_id):
         if at > seq:
             break
         found = key
@@ -279,6 +315,7 @@ def registered_key(db: Session | Connection, user_id: int, seq: int, keys: Signe
 def verifier(db: Session | Connection, keys: SignerKeys | None = None) -> Any:
     """A :data:`domain.signoff.SignatureCheck` reading keys from the chain (cached per session, or in
     ``keys`` across sessions)."""
+
     def check(message: bytes, signature: str, signer_id: int | None, seq: int) -> bool:
         if signer_id is None:
             return False
@@ -290,14 +327,16 @@ def verifier(db: Session | Connection, keys: SignerKeys | None = None) -> Any:
             return True
         except (BadSignatureError, ValueError):
             return False
+
     return check
 
 
 def marker_seq(db: Session | Connection) -> int:
     """The chain position where signatures began (migration 0010); 0 when there is none."""
     if _MARKER_CACHE not in db.info:
-        value = db.execute(select(AuditLog.seq).where(AuditLog.action == MARKER_ACTION)
-                           .order_by(AuditLog.seq).limit(1)).scalar()
+        value = db.execute(
+            select(AuditLog.seq).where(AuditLog.action == MARKER_ACTION).order_by(AuditLog.seq).limit(1)
+        ).scalar()
         db.info[_MARKER_CACHE] = int(value or 0)
     return int(db.info[_MARKER_CACHE])
 
@@ -312,8 +351,12 @@ def legacy_checker(db: Session | Connection, kind: ReviewKind | str, action: str
         limit = marker_seq(db)
         if item_id is None or not limit:
             return False
-        q = (select(AuditLog.new).where(AuditLog.entity == entity, AuditLog.entity_id == item_id,
-                                        AuditLog.action == action, AuditLog.seq < limit))
+        q = select(AuditLog.new).where(
+            AuditLog.entity == entity,
+            AuditLog.entity_id == item_id,
+            AuditLog.action == action,
+            AuditLog.seq < limit,
+        )
         for (new,) in db.execute(q):
             try:
                 if json.loads(new or "{}").get("content_hash") == stored.content_hash:
@@ -321,14 +364,17 @@ def legacy_checker(db: Session | Connection, kind: ReviewKind | str, action: str
             except ValueError:
                 continue
         return False
+
     return check
 
 
 # --- the demo office ---------------------------------------------------------------------------------------
 
-_TABLES: dict[ReviewKind, tuple[Any, str]] = {ReviewKind.RECORD: (VisitRecord.__table__, "status"),
-           ReviewKind.REPORT: (VisitReport.__table__, "status"),
-           ReviewKind.COMPLAINT: (Complaint.__table__, "review_status")}
+_TABLES: dict[ReviewKind, tuple[Any, str]] = {
+    ReviewKind.RECORD: (VisitRecord.__table__, "status"),
+    ReviewKind.REPORT: (VisitReport.__table__, "status"),
+    ReviewKind.COMPLAINT: (Complaint.__table__, "review_status"),
+}
 
 
 def sign_generated(conn: Connection, keys: Mapping[int, UnlockedKey]) -> int:
@@ -340,9 +386,19 @@ def sign_generated(conn: Connection, keys: Mapping[int, UnlockedKey]) -> int:
     signed = 0
     for kind, (table, status_col) in _TABLES.items():
         status = table.c[status_col]
-        q = (select(table.c.id, table.c.content_hash, table.c.signed_by_id, table.c.signed_role,
-                    table.c.signed_at, table.c.supervisor_comment, table.c.revision)
-             .where(status == ReviewStatus.SIGNED.value, table.c.signature == "").order_by(table.c.id))
+        q = (
+            select(
+                table.c.id,
+                table.c.content_hash,
+                table.c.signed_by_id,
+                table.c.signed_role,
+                table.c.signed_at,
+                table.c.supervisor_comment,
+                table.c.revision,
+            )
+            .where(status == ReviewStatus.SIGNED.value, table.c.signature == "")
+            .order_by(table.c.id)
+        )
         rows = conn.execute(q).all()
         updates, orphans = [], []
         for r in rows:
@@ -350,26 +406,65 @@ def sign_generated(conn: Connection, keys: Mapping[int, UnlockedKey]) -> int:
             if key is None:
                 orphans.append({"b_id": r.id})
                 continue
-            sign_off = SignOff(r.signed_by_id, r.signed_role or "", r.signed_at, r.supervisor_comment or "",
-                               r.revision or 0)
-            updates.append({"b_id": r.id, "b_sig": signature_for(key, kind, r.id, r.content_hash, sign_off, head),
-                            "b_seq": head})
+            sign_off = SignOff(
+                r.signed_by_id, r.signed_role or "", r.signed_at, r.supervisor_comment or "", r.revision or 0
+            )
+            updates.append(
+                {
+                    "b_id": r.id,
+                    "b_sig": signature_for(key, kind, r.id, r.content_hash, sign_off, head),
+                    "b_seq": head,
+                }
+            )
         from sqlalchemy import bindparam
 
         if updates:
-            conn.execute(update(table).where(table.c.id == bindparam("b_id"))
-                         .values(signature=bindparam("b_sig"), signed_seq=bindparam("b_seq")), updates)
+            conn.execute(
+                update(table)
+                .where(table.c.id == bindparam("b_id"))
+                .values(signature=bindparam("b_sig"), signed_seq=bindparam("b_seq")),
+                updates,
+            )
         if orphans:
-            conn.execute(update(table).where(table.c.id == bindparam("b_id")).values(
-                {status_col: ReviewStatus.PENDING.value, "signed_by_id": None, "signed_at": None,
-                 "signed_role": "", "content_hash": "", "signature_hash": "", "supervisor_comment": ""}),
-                orphans)
+            conn.execute(
+                update(table)
+                .where(table.c.id == bindparam("b_id"))
+                .values(
+                    {
+                        status_col: ReviewStatus.PENDING.value,
+                        "signed_by_id": None,
+                        "signed_at": None,
+                        "signed_role": "",
+                        "content_hash": "",
+                        "signature_hash": "",
+                        "supervisor_comment": "",
+                    }
+                ),
+                orphans,
+            )
         signed += len(updates)
     return signed
 
 
 __all__ = [
-    "KEY_ACTION", "MARKER_ACTION", "UnlockedKey", "WrongPassword", "credential_key", "ensure_key_at_login",
-    "legacy_checker", "marker_seq", "open_box", "password_changed", "registered_key", "reseal", "seal",
-    "set_new_key", "sign_generated", "signature_for", "unlock", "user_state", "verifier", "with_state",
+    "KEY_ACTION",
+    "MARKER_ACTION",
+    "UnlockedKey",
+    "WrongPassword",
+    "credential_key",
+    "ensure_key_at_login",
+    "legacy_checker",
+    "marker_seq",
+    "open_box",
+    "password_changed",
+    "registered_key",
+    "reseal",
+    "seal",
+    "set_new_key",
+    "sign_generated",
+    "signature_for",
+    "unlock",
+    "user_state",
+    "verifier",
+    "with_state",
 ]

@@ -47,8 +47,11 @@ SIDECAR_SUFFIX = ".chain.json"
 _BATCH = 5000
 _LISTED = 50  # invalid signatures listed one by one per kind (a deleted key registration voids hundreds)
 _STATE_LABELS = {"role": "角色", "active": "启用状态", "password": "密码", "public_key": "签字公钥"}
-_MODELS: dict[ReviewKind, Any] = {ReviewKind.RECORD: VisitRecord, ReviewKind.REPORT: VisitReport,
-                                  ReviewKind.COMPLAINT: Complaint}
+_MODELS: dict[ReviewKind, Any] = {
+    ReviewKind.RECORD: VisitRecord,
+    ReviewKind.REPORT: VisitReport,
+    ReviewKind.COMPLAINT: Complaint,
+}
 
 Progress = Callable[[str], None]
 
@@ -93,18 +96,24 @@ def chain_head(ctx: ServiceContext) -> ChainHead:
 def write_sidecar(backup: Path, head: ChainHead) -> Path:
     """The chain head next to a backup file (``NAME.chain.json``), read back by :func:`verify_all`."""
     target = backup.with_name(backup.name + SIDECAR_SUFFIX)
-    target.write_text(json.dumps({"file": backup.name, "seq": head.seq, "hash": head.hash}, ensure_ascii=False),
-                      encoding="utf-8")
+    target.write_text(
+        json.dumps({"file": backup.name, "seq": head.seq, "hash": head.hash}, ensure_ascii=False),
+        encoding="utf-8",
+    )
     return target
 
 
 # --- the chain ----------------------------------------------------------------------------------------------
 
+
 def _rows(s: Session, after: int) -> Iterator[AuditLog]:
     last = after
     while True:
-        batch = list(s.execute(select(AuditLog).where(AuditLog.seq > last).order_by(AuditLog.seq)
-                               .limit(_BATCH)).scalars())
+        batch = list(
+            s.execute(
+                select(AuditLog).where(AuditLog.seq > last).order_by(AuditLog.seq).limit(_BATCH)
+            ).scalars()
+        )
         if not batch:
             return
         yield from batch
@@ -125,16 +134,27 @@ def _check_chain(s: Session, start_seq: int, start_hash: str, report: VerifyRepo
         elif row.prev_hash != prev:
             report.findings.append(f"操作日志第 {seq} 条与前一条不衔接（前一条被修改或替换）。")
         if chain.hash_row(seq, row.prev_hash, _values(row)) != row.row_hash:
-            report.findings.append(f"操作日志第 {seq} 条（{row.action}，{row.username}，{row.at:%Y-%m-%d %H:%M}）"
-                                   "在写入后被修改。")
+            report.findings.append(
+                f"操作日志第 {seq} 条（{row.action}，{row.username}，{row.at:%Y-%m-%d %H:%M}）"
+                "在写入后被修改。"
+            )
         expected, prev = seq + 1, row.row_hash
     return expected - 1, prev
 
 
 def _values(row: AuditLog) -> dict[str, Any]:
-    return {"at": row.at, "user_id": row.user_id, "username": row.username, "action": row.action,
-            "entity": row.entity, "entity_id": row.entity_id, "label": row.label, "old": row.old, "new": row.new,
-            "note": row.note}
+    return {
+        "at": row.at,
+        "user_id": row.user_id,
+        "username": row.username,
+        "action": row.action,
+        "entity": row.entity,
+        "entity_id": row.entity_id,
+        "label": row.label,
+        "old": row.old,
+        "new": row.new,
+        "note": row.note,
+    }
 
 
 def _check_head(s: Session, last: int, report: VerifyReport) -> None:
@@ -149,11 +169,14 @@ def _check_head(s: Session, last: int, report: VerifyReport) -> None:
 
 # --- users --------------------------------------------------------------------------------------------------
 
+
 def _check_users(s: Session, report: VerifyReport) -> None:
     recorded: dict[int, dict[str, Any]] = {}
-    q = (select(AuditLog.entity_id, AuditLog.new).where(AuditLog.entity == "user", AuditLog.seq.is_not(None),
-                                                         AuditLog.new.like('%"state"%'))
-         .order_by(AuditLog.seq))
+    q = (
+        select(AuditLog.entity_id, AuditLog.new)
+        .where(AuditLog.entity == "user", AuditLog.seq.is_not(None), AuditLog.new.like('%"state"%'))
+        .order_by(AuditLog.seq)
+    )
     for uid, new in s.execute(q):
         try:
             state = json.loads(new or "{}").get("state")
@@ -182,6 +205,7 @@ def _check_users(s: Session, report: VerifyReport) -> None:
 
 # --- signatures ---------------------------------------------------------------------------------------------
 
+
 def _check_signatures(s: Session, report: VerifyReport) -> None:
     from huifang_desktop.services.review import _attachments, _checked
 
@@ -189,20 +213,36 @@ def _check_signatures(s: Session, report: VerifyReport) -> None:
         status = Complaint.review_status if kind is ReviewKind.COMPLAINT else model.status
         last = bad = 0
         while True:
-            rows = list(s.execute(select(model).where(
-                or_(status == ReviewStatus.SIGNED.value, model.content_hash != "", model.signature != ""),
-                model.id > last).order_by(model.id).limit(_BATCH)).scalars())
+            rows = list(
+                s.execute(
+                    select(model)
+                    .where(
+                        or_(
+                            status == ReviewStatus.SIGNED.value,
+                            model.content_hash != "",
+                            model.signature != "",
+                        ),
+                        model.id > last,
+                    )
+                    .order_by(model.id)
+                    .limit(_BATCH)
+                ).scalars()
+            )
             if not rows:
                 break
             files = _attachments(s, [r.id for r in rows]) if kind is ReviewKind.COMPLAINT else {}
             for r in rows:
-                signed = (r.review_status if kind is ReviewKind.COMPLAINT else r.status) == ReviewStatus.SIGNED.value
+                signed = (
+                    r.review_status if kind is ReviewKind.COMPLAINT else r.status
+                ) == ReviewStatus.SIGNED.value
                 report.signatures += int(signed)
                 if _checked(s, kind, r, files.get(r.id)) is Integrity.TAMPERED:
                     bad += 1
                     if bad <= _LISTED:
-                        report.findings.append(f"{kind.value} {r.number}：签字无效（内容、签字人或签字在签字后被改动，"
-                                               "或签字是伪造的）。")
+                        report.findings.append(
+                            f"{kind.value} {r.number}：签字无效（内容、签字人或签字在签字后被改动，"
+                            "或签字是伪造的）。"
+                        )
             last = rows[-1].id
             s.expunge_all()
         if bad > _LISTED:
@@ -222,6 +262,7 @@ def _check_assessments(s: Session, report: VerifyReport) -> None:
 
 # --- backups ------------------------------------------------------------------------------------------------
 
+
 def _check_backups(s: Session, folder: Path | None, last: int, report: VerifyReport) -> None:
     if folder is None or not folder.is_dir():
         return
@@ -237,18 +278,24 @@ def _check_backups(s: Session, folder: Path | None, last: int, report: VerifyRep
         if seq == 0:
             continue
         if seq > last:
-            report.findings.append(f"备份 {name} 记录的审计链到第 {seq} 条，当前只有 {last} 条（操作日志被删除）。")
+            report.findings.append(
+                f"备份 {name} 记录的审计链到第 {seq} 条，当前只有 {last} 条（操作日志被删除）。"
+            )
             continue
         found = s.execute(select(AuditLog.row_hash).where(AuditLog.seq == seq)).scalar()
         if found != digest:
-            report.findings.append(f"备份 {name} 记录的审计链 #{seq} {digest[:12]} 与当前操作日志不符"
-                                   "（审计链在备份之后被改写）。")
+            report.findings.append(
+                f"备份 {name} 记录的审计链 #{seq} {digest[:12]} 与当前操作日志不符"
+                "（审计链在备份之后被改写）。"
+            )
 
 
 # --- the checks ---------------------------------------------------------------------------------------------
 
-def verify_all(ctx: ServiceContext, backup_folder: Path | None = None, progress: Progress | None = None
-               ) -> VerifyReport:
+
+def verify_all(
+    ctx: ServiceContext, backup_folder: Path | None = None, progress: Progress | None = None
+) -> VerifyReport:
     """The full check (see the module). Reads everything once; for a million audit rows about half a minute."""
     ctx.require(Permission.VIEW_AUDIT, "校验审计链")
     report = VerifyReport()

@@ -11,10 +11,9 @@ parameters, so neither the answer nor its time tells whether a user exists.
 from __future__ import annotations
 
 import secrets
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -27,8 +26,16 @@ from huifang_desktop.domain.validation import CONTROL_CHARS, CONTROL_MESSAGE, cl
 from huifang_desktop.services import passwords
 from huifang_desktop.services.context import ServiceContext, UserInfo, audit
 from huifang_desktop.services.errors import NotFound, ServiceError
+from huifang_desktop.services.lockout import (
+    LOGGED_IN,
+    PASSWORD_RESET,
+    UNLOCKED,
+    _audit_failure,
+    _locked_until,
+    _this_computer,
+)
 from huifang_desktop.services.signing import ensure_key_at_login, password_changed, set_new_key, with_state
-from huifang_desktop.storage.models import AuditLog, Department, Setting, User
+from huifang_desktop.storage.models import Department, Setting, User
 
 MIN_PASSWORD = 6
 
@@ -59,14 +66,8 @@ class NotDemoOffice(ServiceError):
     pass
 
 
-LOGIN_FAILED = "登录失败"
-LOGGED_IN = "登录"
-UNLOCKED = "解锁用户"
-PASSWORD_RESET = "重置密码"
 PASSWORD_CHANGED = "修改密码"
-_LOCK_CLEARED_BY = (LOGGED_IN, UNLOCKED, PASSWORD_RESET)  # a failure streak ends at any of these
 DEMO_OFFICE_KEY = "demo_office"  # Setting row written when the demo generator made the whole office
-_NAME_LIMIT = 40  # audit_log.username
 
 
 def hash_password(password: str) -> str:
@@ -79,8 +80,14 @@ def _check_password(password: str) -> None:
 
 
 def _to_info(u: User) -> UserInfo:
-    return UserInfo(u.id, u.username, u.display_name, Role(u.role), u.department_id,
-                    u.department.name if u.department else "")
+    return UserInfo(
+        u.id,
+        u.username,
+        u.display_name,
+        Role(u.role),
+        u.department_id,
+        u.department.name if u.department else "",
+    )
 
 
 def has_users(ctx: ServiceContext) -> bool:
@@ -113,9 +120,18 @@ def list_departments(ctx: ServiceContext) -> list[tuple[int, str]]:
         return [(d.id, d.name) for d in s.execute(select(Department).order_by(Department.name)).scalars()]
 
 
-def create_user(ctx: ServiceContext, username: str, display_name: str, role: Role | str, password: str,
-                department: str = "", *, first_admin: bool = False, must_change: bool = False,
-                hasher: PasswordHasher | None = None) -> UserInfo:
+def create_user(
+    ctx: ServiceContext,
+    username: str,
+    display_name: str,
+    role: Role | str,
+    password: str,
+    department: str = "",
+    *,
+    first_admin: bool = False,
+    must_change: bool = False,
+    hasher: PasswordHasher | None = None,
+) -> UserInfo:
     """Create a user. ``first_admin`` lets the very first start create the administrator; ``must_change``
     (a generated password) makes the user set their own at the first log-in. ``hasher``: the demo office's
     cheap one (its passwords are shown on its log-in dialog anyway); otherwise
@@ -150,13 +166,27 @@ def create_user(ctx: ServiceContext, username: str, display_name: str, role: Rol
         if s.execute(select(User.id).where(User.username == username)).first():
             raise ValidationError(FieldError("username", "用户名", f"“{username}”已存在"))
         dep_id = _ensure_department(s, ctx, department) if department else None
-        user = User(username=username, display_name=display_name, role=str(role), department_id=dep_id,
-                    password_hash=(hasher or passwords.password_hasher()).hash(password), active=True,
-                    created_at=ctx.now(), must_change_password=must_change)
+        user = User(
+            username=username,
+            display_name=display_name,
+            role=str(role),
+            department_id=dep_id,
+            password_hash=(hasher or passwords.password_hasher()).hash(password),
+            active=True,
+            created_at=ctx.now(),
+            must_change_password=must_change,
+        )
         s.add(user)
         s.flush()
-        audit(s, ctx, "新建用户", "user", user.id, f"{display_name}（{username}）",
-              new=with_state(user, {"username": username, "role": str(role), "department": department}))
+        audit(
+            s,
+            ctx,
+            "新建用户",
+            "user",
+            user.id,
+            f"{display_name}（{username}）",
+            new=with_state(user, {"username": username, "role": str(role), "department": department}),
+        )
         set_new_key(s, ctx, user, password, "新建用户")
         s.refresh(user)
         return _to_info(user)
@@ -168,8 +198,14 @@ _DUMMY_HASHES: dict[tuple[object, ...], str] = {}
 def _dummy_hash(hasher: PasswordHasher) -> str:
     """A hash of a random password made with ``hasher``'s parameters (once per parameter set): checking a
     password against it costs what checking a real user's costs."""
-    key = (hasher.time_cost, hasher.memory_cost, hasher.parallelism, hasher.hash_len, hasher.salt_len,
-           hasher.type)
+    key = (
+        hasher.time_cost,
+        hasher.memory_cost,
+        hasher.parallelism,
+        hasher.hash_len,
+        hasher.salt_len,
+        hasher.type,
+    )
     found = _DUMMY_HASHES.get(key)
     if found is None:
         found = _DUMMY_HASHES[key] = hasher.hash(secrets.token_urlsafe(16))
@@ -181,59 +217,6 @@ def _verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
         return bool(hasher.verify(password_hash, password))
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-
-
-def _login_limits(s: Session) -> tuple[int, timedelta]:
-    from huifang_desktop.services.settings import OfficeSettings, settings_in
-
-    try:
-        office = settings_in(s)
-        limit, period = max(1, int(office.login_attempts)), timedelta(minutes=max(1, int(office.lockout_minutes)))
-    except (ServiceError, TypeError, ValueError):  # damaged settings must not keep everyone out: defaults
-        office = OfficeSettings()
-        limit, period = office.login_attempts, timedelta(minutes=office.lockout_minutes)
-    return limit, period
-
-
-def _locked_until(s: Session, name: str, user_id: int | None, now: datetime) -> datetime | None:
-    """Until when log-ins as ``name`` are refused, or None. The failures since the user's last log-in,
-    unlock or password reset are read in order: the ``login_attempts``-th in a row locks the name for
-    ``lockout_minutes``; attempts while locked do not count (nor extend it); after it, counting restarts."""
-    limit, period = _login_limits(s)
-    since = 0
-    if user_id is not None:
-        since = s.execute(select(func.max(AuditLog.id)).where(
-            AuditLog.entity == "user", AuditLog.entity_id == user_id,
-            AuditLog.action.in_(_LOCK_CLEARED_BY))).scalar() or 0
-    failures = s.execute(select(AuditLog.at).where(
-        AuditLog.action == LOGIN_FAILED, AuditLog.label == name, AuditLog.id > since).order_by(AuditLog.id))
-    count, until = 0, None
-    for at in failures.scalars():
-        if until is not None:
-            if at < until:
-                continue
-            count, until = 0, None
-        count += 1
-        if count >= limit:
-            until = at + period
-    return until if until is not None and now < until else None
-
-
-def _this_computer() -> str:
-    try:
-        return socket.gethostname()
-    except OSError:
-        return ""
-
-
-def _audit_failure(s: Session, ctx: ServiceContext, name: str, user: User | None, reason: str) -> None:
-    host = _this_computer()
-    who = UserInfo(user.id if user is not None else 0, name[:_NAME_LIMIT] or "（空）",
-                   user.display_name if user is not None else name[:_NAME_LIMIT],
-                   Role(user.role) if user is not None else Role.CLERK, None)
-    audit(s, ctx.as_user(who), LOGIN_FAILED, "user", user.id if user is not None else None, name[:200],
-          new={"username": name[:200], "reason": reason, "host": host},
-          note=f"{reason}（电脑：{host or '未知'}）")
 
 
 def authenticate(ctx: ServiceContext, username: str, password: str) -> UserInfo:
@@ -261,14 +244,23 @@ def authenticate(ctx: ServiceContext, username: str, password: str) -> UserInfo:
             if ok:
                 assert user is not None
                 info = _to_info(user)
-                audit(s, ctx.as_user(info), LOGGED_IN, "user", user.id, user.display_name,
-                      note=f"电脑：{_this_computer() or '未知'}")
+                audit(
+                    s,
+                    ctx.as_user(info),
+                    LOGGED_IN,
+                    "user",
+                    user.id,
+                    user.display_name,
+                    note=f"电脑：{_this_computer() or '未知'}",
+                )
                 ensure_key_at_login(s, ctx.as_user(info), user, password)
                 return info
             _audit_failure(s, ctx, name, user, reason)
             s.flush()
             now_locked = _locked_until(s, name, user_id, now)
-            failure = AccountLocked(now_locked) if now_locked is not None else LoginFailed("用户名或密码不正确。")
+            failure = (
+                AccountLocked(now_locked) if now_locked is not None else LoginFailed("用户名或密码不正确。")
+            )
     raise failure  # after the commit: the failure stays in the audit log
 
 
@@ -289,8 +281,15 @@ def unlock_user(ctx: ServiceContext, username: str) -> bool:
         if u is None:
             raise NotFound(f"用户“{username}”不存在。")
         until = _locked_until(s, name, u.id, ctx.now())
-        audit(s, ctx, UNLOCKED, "user", u.id, u.display_name,
-              old={"locked_until": until} if until is not None else None)
+        audit(
+            s,
+            ctx,
+            UNLOCKED,
+            "user",
+            u.id,
+            u.display_name,
+            old={"locked_until": until} if until is not None else None,
+        )
         return until is not None
 
 
@@ -324,8 +323,15 @@ def change_password(ctx: ServiceContext, old_password: str, new_password: str) -
         was_forced = u.must_change_password
         u.must_change_password = False
         # the signing key follows the password (re-encrypted); the audit row records the user's new state
-        password_changed(s, ctx, u, old_password, new_password, PASSWORD_CHANGED,
-                         note="重置后首次登录时修改" if was_forced else "")
+        password_changed(
+            s,
+            ctx,
+            u,
+            old_password,
+            new_password,
+            PASSWORD_CHANGED,
+            note="重置后首次登录时修改" if was_forced else "",
+        )
 
 
 def is_demo_office(ctx: ServiceContext) -> bool:
@@ -346,8 +352,14 @@ def mark_demo_office(ctx: ServiceContext, accounts: Sequence[tuple[str, str, str
     listed = [{"username": u, "role": str(r), "password": p} for u, r, p in accounts]
     with ctx.sessions() as s, s.begin():
         if s.get(Setting, DEMO_OFFICE_KEY) is None:
-            s.add(Setting(key=DEMO_OFFICE_KEY, value=json.dumps(
-                {"made_at": ctx.now().isoformat(), "accounts": listed}, ensure_ascii=False)))
+            s.add(
+                Setting(
+                    key=DEMO_OFFICE_KEY,
+                    value=json.dumps(
+                        {"made_at": ctx.now().isoformat(), "accounts": listed}, ensure_ascii=False
+                    ),
+                )
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,8 +417,10 @@ def demo_login(ctx: ServiceContext, username: str | None = None) -> UserInfo:
     """Log in without a password, on an example office only (``--demo``, screenshots): as ``username``, or
     the first supervisor (then manager, administrator). Audited like any log-in."""
     if not is_demo_office(ctx):
-        raise NotDemoOffice("这个数据库不是示例办公室，不能免密码打开（--demo、--screenshot、--user 只用于"
-                            "示例办公室）。请不带这些选项启动，在登录框中登录。")
+        raise NotDemoOffice(
+            "这个数据库不是示例办公室，不能免密码打开（--demo、--screenshot、--user 只用于"
+            "示例办公室）。请不带这些选项启动，在登录框中登录。"
+        )
     if username:
         info = find_user(ctx, username)
     else:
@@ -416,8 +430,15 @@ def demo_login(ctx: ServiceContext, username: str | None = None) -> UserInfo:
             raise NotFound("示例办公室里没有主管、经理或管理员账号。")
         info = get_user(ctx, first.id)
     with ctx.sessions() as s, s.begin():
-        audit(s, ctx.as_user(info), LOGGED_IN, "user", info.id, info.display_name,
-              note=f"示例办公室免密码登录（电脑：{_this_computer() or '未知'}）")
+        audit(
+            s,
+            ctx.as_user(info),
+            LOGGED_IN,
+            "user",
+            info.id,
+            info.display_name,
+            note=f"示例办公室免密码登录（电脑：{_this_computer() or '未知'}）",
+        )
     return info
 
 
@@ -426,8 +447,17 @@ def list_users(ctx: ServiceContext, *, include_inactive: bool = False) -> list[U
         q = select(User).order_by(User.role, User.username)
         if not include_inactive:
             q = q.where(User.active.is_(True))
-        return [UserRow(u.id, u.username, u.display_name, Role(u.role), u.department.name if u.department else "",
-                        u.active) for u in s.execute(q).scalars()]
+        return [
+            UserRow(
+                u.id,
+                u.username,
+                u.display_name,
+                Role(u.role),
+                u.department.name if u.department else "",
+                u.active,
+            )
+            for u in s.execute(q).scalars()
+        ]
 
 
 def get_user(ctx: ServiceContext, user_id: int) -> UserInfo:
@@ -458,8 +488,16 @@ def reset_password(ctx: ServiceContext, username: str, new_password: str | None 
         u.password_hash = hash_password(password)
         _forget_demo_password(s, u.username)
         u.must_change_password = new_password is None
-        audit(s, ctx, PASSWORD_RESET, "user", u.id, u.display_name, new=with_state(u),
-              note="随机密码，下次登录时须修改" if new_password is None else "")
+        audit(
+            s,
+            ctx,
+            PASSWORD_RESET,
+            "user",
+            u.id,
+            u.display_name,
+            new=with_state(u),
+            note="随机密码，下次登录时须修改" if new_password is None else "",
+        )
         # the old password is unknown: a new key pair (the old public key stays in the chain for old signatures)
         set_new_key(s, ctx, u, password, "重置密码")
     return password
@@ -478,8 +516,16 @@ def set_active(ctx: ServiceContext, user_id: int, active: bool) -> None:
             return
         old = u.active
         u.active = active
-        audit(s, ctx, "启用用户" if active else "停用用户", "user", u.id, u.display_name,
-              old={"active": old}, new=with_state(u, {"active": active}))
+        audit(
+            s,
+            ctx,
+            "启用用户" if active else "停用用户",
+            "user",
+            u.id,
+            u.display_name,
+            old={"active": old},
+            new=with_state(u, {"active": active}),
+        )
 
 
 def disable_in(s: Session, ctx: ServiceContext, u: User) -> None:
@@ -490,8 +536,16 @@ def disable_in(s: Session, ctx: ServiceContext, u: User) -> None:
     _keep_an_administrator(s, u, "停用")
     old = u.active
     u.active = False
-    audit(s, ctx, "停用用户", "user", u.id, u.display_name, old={"active": old},
-          new=with_state(u, {"active": False}))
+    audit(
+        s,
+        ctx,
+        "停用用户",
+        "user",
+        u.id,
+        u.display_name,
+        old={"active": old},
+        new=with_state(u, {"active": False}),
+    )
 
 
 def clerks(ctx: ServiceContext) -> list[UserRow]:
@@ -533,8 +587,14 @@ def generate_password() -> str:
     return secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
 
 
-def add_user(ctx: ServiceContext, username: str, display_name: str, role: Role | str, department: str = "",
-             password: str | None = None) -> tuple[UserInfo, str]:
+def add_user(
+    ctx: ServiceContext,
+    username: str,
+    display_name: str,
+    role: Role | str,
+    department: str = "",
+    password: str | None = None,
+) -> tuple[UserInfo, str]:
     """An administrator adds a user with ``password``, or a generated one (returned, to be shown once; the
     user must set their own at the first log-in). Returns the user and the initial password."""
     ctx.require(Permission.MANAGE_USERS, "管理用户")
@@ -556,10 +616,15 @@ def _keep_an_administrator(s: Session, u: User, what: str) -> None:
     if not (u.active and can(Role(u.role), Permission.MANAGE_USERS)):
         return
     admins = [r for r in Role if can(r, Permission.MANAGE_USERS)]
-    others = s.execute(select(func.count(User.id)).where(
-        User.active.is_(True), User.role.in_([str(r) for r in admins]), User.id != u.id)).scalar()
+    others = s.execute(
+        select(func.count(User.id)).where(
+            User.active.is_(True), User.role.in_([str(r) for r in admins]), User.id != u.id
+        )
+    ).scalar()
     if not others:
-        raise ServiceError(f"“{u.display_name}”是最后一个启用的系统管理员，不能{what}：请先添加另一个管理员。")
+        raise ServiceError(
+            f"“{u.display_name}”是最后一个启用的系统管理员，不能{what}：请先添加另一个管理员。"
+        )
 
 
 def _parse_role(role: Role | str) -> Role:
@@ -589,8 +654,16 @@ def set_role(ctx: ServiceContext, username: str, role: Role | str) -> UserInfo:
             _keep_an_administrator(s, u, "改为其他角色")
         u.role = str(new_role)
         s.flush()
-        audit(s, ctx, "修改用户角色", "user", u.id, u.display_name, old={"role": old},
-              new=with_state(u, {"role": str(new_role)}))
+        audit(
+            s,
+            ctx,
+            "修改用户角色",
+            "user",
+            u.id,
+            u.display_name,
+            old={"role": old},
+            new=with_state(u, {"role": str(new_role)}),
+        )
         return _to_info(u)
 
 
@@ -606,8 +679,16 @@ def set_department(ctx: ServiceContext, username: str, department: str) -> UserI
             return _to_info(u)
         u.department_id = _ensure_department(s, ctx, name) if name else None
         s.flush()
-        audit(s, ctx, "修改用户部门", "user", u.id, u.display_name, old={"department": old},
-              new=with_state(u, {"department": name}))
+        audit(
+            s,
+            ctx,
+            "修改用户部门",
+            "user",
+            u.id,
+            u.display_name,
+            old={"department": old},
+            new=with_state(u, {"department": name}),
+        )
         s.expire(u, ["department"])
         return _to_info(u)
 
@@ -633,8 +714,11 @@ def _head_id(s: Session, head: str | None) -> tuple[int | None, str]:
         return None, ""
     u = _user_by_name(s, head)
     if not u.active or not can(Role(u.role), Permission.SIGN_OFF):
-        raise ValidationError(FieldError("head", "负责主管",
-                                         f"“{u.display_name}”不是启用的主管或经理（部门负责人要能审阅签字）"))
+        raise ValidationError(
+            FieldError(
+                "head", "负责主管", f"“{u.display_name}”不是启用的主管或经理（部门负责人要能审阅签字）"
+            )
+        )
     return u.id, f"{u.display_name}（{u.username}）"
 
 
@@ -663,7 +747,9 @@ def rename_department(ctx: ServiceContext, old_name: str, new_name: str) -> None
         dep = _department(s, old_name)
         if dep.name == new_name:
             return
-        if s.execute(select(Department.id).where(Department.name == new_name, Department.id != dep.id)).first():
+        if s.execute(
+            select(Department.id).where(Department.name == new_name, Department.id != dep.id)
+        ).first():
             raise ValidationError(FieldError("department", "部门", f"“{new_name}”已存在"))
         old = dep.name
         dep.name = new_name
@@ -680,7 +766,16 @@ def set_department_head(ctx: ServiceContext, department: str, head: str | None) 
             return
         old = _user_label(s, dep.head_id)
         dep.head_id = head_id
-        audit(s, ctx, "设置部门负责主管", "department", dep.id, dep.name, old={"head": old}, new={"head": head_name})
+        audit(
+            s,
+            ctx,
+            "设置部门负责主管",
+            "department",
+            dep.id,
+            dep.name,
+            old={"head": old},
+            new={"head": head_name},
+        )
 
 
 def _user_label(s: Session, user_id: int | None) -> str:
@@ -693,10 +788,17 @@ def _user_label(s: Session, user_id: int | None) -> str:
 def department_rows(ctx: ServiceContext) -> list[DepartmentRow]:
     """Every department with its head supervisor and number of active users, by name."""
     with ctx.sessions() as s:
-        counts = dict(s.execute(select(User.department_id, func.count(User.id)).where(
-            User.active.is_(True)).group_by(User.department_id)).all())
-        return [DepartmentRow(d.id, d.name, d.head_id, _user_label(s, d.head_id), int(counts.get(d.id, 0)))
-                for d in s.execute(select(Department).order_by(Department.name)).scalars()]
+        counts = dict(
+            s.execute(
+                select(User.department_id, func.count(User.id))
+                .where(User.active.is_(True))
+                .group_by(User.department_id)
+            ).all()
+        )
+        return [
+            DepartmentRow(d.id, d.name, d.head_id, _user_label(s, d.head_id), int(counts.get(d.id, 0)))
+            for d in s.execute(select(Department).order_by(Department.name)).scalars()
+        ]
 
 
 def team_users(ctx: ServiceContext) -> list[ManagedUser]:
@@ -711,7 +813,16 @@ def team_users(ctx: ServiceContext) -> list[ManagedUser]:
                 q = q.where(User.id == ctx.user.id)
             else:
                 q = q.where(User.department_id == ctx.user.department_id)
-        return [ManagedUser(u.id, u.username, u.display_name, Role(u.role),
-                            u.department.name if u.department else "", u.active, u.must_change_password,
-                            _locked_until(s, u.username, u.id, now))
-                for u in s.execute(q).scalars()]
+        return [
+            ManagedUser(
+                u.id,
+                u.username,
+                u.display_name,
+                Role(u.role),
+                u.department.name if u.department else "",
+                u.active,
+                u.must_change_password,
+                _locked_until(s, u.username, u.id, now),
+            )
+            for u in s.execute(q).scalars()
+        ]

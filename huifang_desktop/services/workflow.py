@@ -30,14 +30,32 @@ from huifang_desktop.services.customers import PurchaseInfo
 from huifang_desktop.services.visits import PlannedVisitDone, VisitRecordDraft, VisitRecordRow
 
 
-def add_purchase(ctx: ServiceContext, customer_id: int, *, day: date | str, product: str, quantity: int | str,
-                 amount: Decimal | str | None = None, spec: str = "", kind: str = "购货",
-                 warranty_end: date | str | None = None) -> PurchaseInfo:
+def add_purchase(
+    ctx: ServiceContext,
+    customer_id: int,
+    *,
+    day: date | str,
+    product: str,
+    quantity: int | str,
+    amount: Decimal | str | None = None,
+    spec: str = "",
+    kind: str = "购货",
+    warranty_end: date | str | None = None,
+) -> PurchaseInfo:
     """Record a purchase or delivery (:func:`customers.add_purchase`: validated, the grade recomputed) and
     plan the visits it triggers, in one transaction."""
-    return customers.add_purchase(ctx, customer_id, day=day, product=product, quantity=quantity,
-                                  amount=amount, spec=spec, kind=kind, warranty_end=warranty_end,
-                                  then=visits.plan_purchase_in)
+    return customers.add_purchase(
+        ctx,
+        customer_id,
+        day=day,
+        product=product,
+        quantity=quantity,
+        amount=amount,
+        spec=spec,
+        kind=kind,
+        warranty_end=warranty_end,
+        then=visits.plan_purchase_in,
+    )
 
 
 def _settle_complaint(s: Session, ctx: ServiceContext, visit: PlannedVisitDone) -> None:
@@ -46,9 +64,18 @@ def _settle_complaint(s: Session, ctx: ServiceContext, visit: PlannedVisitDone) 
     complaint_id = complaints.complaint_id_for_plan(visit.plan_key)
     if complaint_id is None:
         return
-    complaints.apply_closing_visit_in(s, ctx, complaint_id, reached=visit.reached, satisfied=visit.satisfied,
-                                      satisfaction=visit.satisfaction, visited_at=visit.visited_at,
-                                      note=visit.note, record_id=visit.record_id, next_plan=visit.next_plan)
+    complaints.apply_closing_visit_in(
+        s,
+        ctx,
+        complaint_id,
+        reached=visit.reached,
+        satisfied=visit.satisfied,
+        satisfaction=visit.satisfaction,
+        visited_at=visit.visited_at,
+        note=visit.note,
+        record_id=visit.record_id,
+        next_plan=visit.next_plan,
+    )
 
 
 def record_visit(ctx: ServiceContext, draft: VisitRecordDraft) -> VisitRecordRow:
@@ -57,8 +84,9 @@ def record_visit(ctx: ServiceContext, draft: VisitRecordDraft) -> VisitRecordRow
     return visits.record_visit(ctx, draft, then=_settle_complaint)
 
 
-def record_closing_visit(ctx: ServiceContext, complaint_id: int, draft: ClosingVisitDraft,
-                         expected_version: int | None = None) -> ComplaintDetail:
+def record_closing_visit(
+    ctx: ServiceContext, complaint_id: int, draft: ClosingVisitDraft, expected_version: int | None = None
+) -> ComplaintDetail:
     """Record a complaint's closing visit. With a customer file it is a full 回访记录表 against the
     complaint's plan (numbered, in the customer's visit history) that settles the complaint; without one it
     is kept on the complaint (:func:`complaints.record_closing_visit`). Who may: the visitor the pending plan
@@ -67,12 +95,23 @@ def record_closing_visit(ctx: ServiceContext, complaint_id: int, draft: ClosingV
     plan = complaints.closing_visit_plan(ctx, complaint_id, expected_version)
     if plan is None:
         return complaints.record_closing_visit(ctx, complaint_id, draft, expected_version)
-    record_visit(ctx, VisitRecordDraft(
-        customer_id=plan.customer_id, plan_id=plan.plan_id, result=draft.result,
-        contact_name=draft.contact_name, contact_phone=draft.contact_phone,
-        visit_type=VisitType.COMPLAINT.value, method=draft.method,
-        visited_at=draft.visited_at or ctx.now(), content=draft.note or f"投诉 {plan.number} 结案回访",
-        feedback=draft.note, satisfaction=draft.satisfaction, customer_signed=draft.customer_signed))
+    record_visit(
+        ctx,
+        VisitRecordDraft(
+            customer_id=plan.customer_id,
+            plan_id=plan.plan_id,
+            result=draft.result,
+            contact_name=draft.contact_name,
+            contact_phone=draft.contact_phone,
+            visit_type=VisitType.COMPLAINT.value,
+            method=draft.method,
+            visited_at=draft.visited_at or ctx.now(),
+            content=draft.note or f"投诉 {plan.number} 结案回访",
+            feedback=draft.note,
+            satisfaction=draft.satisfaction,
+            customer_signed=draft.customer_signed,
+        ),
+    )
     return complaints.get_complaint(ctx, complaint_id)
 
 

@@ -58,8 +58,12 @@ def _take(db: Session | Connection, count: int) -> int:
 def _bump(db: Session | Connection, count: int) -> int:
     from sqlalchemy import insert, update
 
-    value = db.execute(update(Counter).where(Counter.name == CHAIN_COUNTER)
-                       .values(value=Counter.value + count).returning(Counter.value)).scalar()
+    value = db.execute(
+        update(Counter)
+        .where(Counter.name == CHAIN_COUNTER)
+        .values(value=Counter.value + count)
+        .returning(Counter.value)
+    ).scalar()
     if value is None:
         db.execute(insert(Counter).values(name=CHAIN_COUNTER, value=count))
         value = count

@@ -17,7 +17,10 @@ def next_serial(session: Session, name: str) -> int:
     """
     for _ in range(3):
         value = session.execute(
-            update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
+            update(Counter)
+            .where(Counter.name == name)
+            .values(value=Counter.value + 1)
+            .returning(Counter.value)
         ).scalar()
         if value is not None:
             return int(value)

@@ -30,7 +30,8 @@ def check_passfile(path: Path) -> None:
     if os.name != "nt" and st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise DatabaseError(
             f"密码文件 {path} 其他用户也能读取（权限 {stat.S_IMODE(st.st_mode):o}），为保护数据库密码，程序拒绝使用它。"
-            f"请执行 chmod 600 {path} 后再启动。")
+            f"请执行 chmod 600 {path} 后再启动。"
+        )
 
 
 def with_passfile(url: str, data_dir: Path) -> str:

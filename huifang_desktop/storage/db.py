@@ -35,30 +35,63 @@ class DatabaseError(RuntimeError):
 
 
 _EXPLAINED = (
-    (("database is locked", "database table is locked"),
-     ("数据库正被其他程序或其他电脑占用，等待 {busy} 秒后仍未释放。这次的修改没有保存，已保存的数据不受影响。"
-      "请稍后再试；如果一直如此，请关闭其他正在使用这个数据库的程序。")),
-    (("database or disk is full", "disk is full", "no space left"),
-     "磁盘空间已满，无法保存。这次的修改没有保存，已保存的数据不受影响。请清理磁盘空间后再试。"),
-    (("readonly database", "read-only database", "read only"),
-     "数据库文件或数据文件夹是只读的，无法保存。这次的修改没有保存。请检查文件夹权限，或用 --data-dir 指定可写的文件夹。"),
-    (("file is not a database", "database disk image is malformed"),
-     "数据库文件已损坏或不是本程序的数据库。请从备份恢复（工具 → 备份与恢复，或命令 restore）。"),
-    (("disk i/o error",),
-     ("读写数据库文件时出错（磁盘 I/O 错误），可能是磁盘已满、网络共享断开或磁盘故障。这次的修改没有保存；"
-      "请检查磁盘后再试，必要时从备份恢复。")),
-    (("unable to open database file",),
-     "无法打开数据库文件：文件夹不存在、不可写或网络共享已断开。请检查数据文件夹。"),
+    (
+        ("database is locked", "database table is locked"),
+        (
+            "数据库正被其他程序或其他电脑占用，等待 {busy} 秒后仍未释放。这次的修改没有保存，已保存的数据不受影响。"
+            "请稍后再试；如果一直如此，请关闭其他正在使用这个数据库的程序。"
+        ),
+    ),
+    (
+        ("database or disk is full", "disk is full", "no space left"),
+        "磁盘空间已满，无法保存。这次的修改没有保存，已保存的数据不受影响。请清理磁盘空间后再试。",
+    ),
+    (
+        ("readonly database", "read-only database", "read only"),
+        "数据库文件或数据文件夹是只读的，无法保存。这次的修改没有保存。请检查文件夹权限，或用 --data-dir 指定可写的文件夹。",
+    ),
+    (
+        ("file is not a database", "database disk image is malformed"),
+        "数据库文件已损坏或不是本程序的数据库。请从备份恢复（工具 → 备份与恢复，或命令 restore）。",
+    ),
+    (
+        ("disk i/o error",),
+        (
+            "读写数据库文件时出错（磁盘 I/O 错误），可能是磁盘已满、网络共享断开或磁盘故障。这次的修改没有保存；"
+            "请检查磁盘后再试，必要时从备份恢复。"
+        ),
+    ),
+    (
+        ("unable to open database file",),
+        "无法打开数据库文件：文件夹不存在、不可写或网络共享已断开。请检查数据文件夹。",
+    ),
     # before the network entry: psycopg says "connection to server at … failed: FATAL: password auth…"
-    (("password authentication failed", "no password supplied"),
-     ("用户名或密码错误（PostgreSQL 拒绝登录）。请检查 --database-url 中的用户名和密码，"
-      "或请数据库管理员确认该用户可以登录。没有改动任何数据。")),
-    (("failed to resolve host", "name or service not known", "could not translate host name",
-      "nodename nor servname"),
-     "找不到数据库服务器（服务器名称无法解析）。请检查 --database-url 中的服务器地址和网络。"),
-    (("connection refused", "could not connect", "server closed the connection", "connection timeout",
-      "connection to server"),
-     "无法连接数据库服务器。这次的修改没有保存。请检查网络和 PostgreSQL 服务器是否在运行。"),
+    (
+        ("password authentication failed", "no password supplied"),
+        (
+            "用户名或密码错误（PostgreSQL 拒绝登录）。请检查 --database-url 中的用户名和密码，"
+            "或请数据库管理员确认该用户可以登录。没有改动任何数据。"
+        ),
+    ),
+    (
+        (
+            "failed to resolve host",
+            "name or service not known",
+            "could not translate host name",
+            "nodename nor servname",
+        ),
+        "找不到数据库服务器（服务器名称无法解析）。请检查 --database-url 中的服务器地址和网络。",
+    ),
+    (
+        (
+            "connection refused",
+            "could not connect",
+            "server closed the connection",
+            "connection timeout",
+            "connection to server",
+        ),
+        "无法连接数据库服务器。这次的修改没有保存。请检查网络和 PostgreSQL 服务器是否在运行。",
+    ),
 )
 
 
@@ -86,9 +119,11 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-SUPPORTED_URLS = ("可用的数据库地址：不给 --database-url 时使用数据文件夹里的 SQLite 文件（默认）；"
-                  "sqlite:///文件夹/huifang.db（指定的 SQLite 文件）；"
-                  "postgresql+psycopg://用户名:密码@服务器[:端口]/数据库名（PostgreSQL 服务器）。")
+SUPPORTED_URLS = (
+    "可用的数据库地址：不给 --database-url 时使用数据文件夹里的 SQLite 文件（默认）；"
+    "sqlite:///文件夹/huifang.db（指定的 SQLite 文件）；"
+    "postgresql+psycopg://用户名:密码@服务器[:端口]/数据库名（PostgreSQL 服务器）。"
+)
 
 
 def check_url(url: str) -> URL:
@@ -107,8 +142,10 @@ def check_url(url: str) -> URL:
     try:
         parsed.get_dialect().import_dbapi()
     except (NoSuchModuleError, ImportError) as exc:
-        raise DatabaseError(f"数据库地址“{url}”要求的驱动“{parsed.get_driver_name()}”不可用"
-                            f"（PostgreSQL 请用 postgresql+psycopg://）。{SUPPORTED_URLS}") from exc
+        raise DatabaseError(
+            f"数据库地址“{url}”要求的驱动“{parsed.get_driver_name()}”不可用"
+            f"（PostgreSQL 请用 postgresql+psycopg://）。{SUPPORTED_URLS}"
+        ) from exc
     return parsed
 
 
@@ -141,7 +178,8 @@ class DatabaseReplaced(DatabaseError):
 
 REPLACED_MESSAGE = (
     "数据库文件 {path} 已被替换（可能在另一个窗口或另一台电脑上从备份恢复了，或被其他文件覆盖）。这次的修改没有保存。"
-    "为免把数据写进已被替换的旧文件，本程序已停止保存：请关闭本程序后重新打开。")
+    "为免把数据写进已被替换的旧文件，本程序已停止保存：请关闭本程序后重新打开。"
+)
 
 _STOPPED: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
@@ -199,6 +237,7 @@ def sqlite_path(engine: Engine) -> Path | None:
 
 # --- migrations ---------------------------------------------------------------------------------------
 
+
 def _alembic_config() -> Config:
     from alembic.config import Config
 
@@ -216,8 +255,9 @@ def head_revision() -> str:
     return head
 
 
-_REVISION_LINE = re.compile(r"""^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(?:['"]([^'"\n]+)['"]|None)\s*$""",
-                            re.MULTILINE)
+_REVISION_LINE = re.compile(
+    r"""^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(?:['"]([^'"\n]+)['"]|None)\s*$""", re.MULTILINE
+)
 
 
 def quick_head_revision() -> str | None:
@@ -301,13 +341,18 @@ def _peek_sqlite(path: Path) -> tuple[set[str], str | None] | None:
         return None
     try:
         try:
-            names = {r[0] for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%'"
-                " ESCAPE '\\'")}
+            names = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%'"
+                    " ESCAPE '\\'"
+                )
+            }
         except sqlite3.DatabaseError as exc:
             if "not a database" in str(exc) or "malformed" in str(exc):
                 raise DatabaseError(
-                    f"无法打开数据库：{exc}。该文件可能不是本程序的数据库或已损坏，请从备份恢复。") from exc
+                    f"无法打开数据库：{exc}。该文件可能不是本程序的数据库或已损坏，请从备份恢复。"
+                ) from exc
             raise
         revision = None
         if "alembic_version" in names:
@@ -355,14 +400,20 @@ def _refuse_foreign(tables: set[str], revision: str | None, where: str) -> None:
     raise DatabaseError(
         f"{where}不是本程序的数据库（其中已有其他程序的表：{shown or 'alembic_version'}），为免损坏它，程序没有做任何"
         "改动。请用 --data-dir 指定回访管理自己的数据文件夹（或用 --database-url 指定回访管理专用的数据库），"
-        "或从备份恢复。")
+        "或从备份恢复。"
+    )
 
 
 def _schema_items(rows: Callable[[str], list[Any]]) -> frozenset[tuple[Any, ...]]:
     """Tables, columns and indexes (name, columns, unique) of a SQLite database, read with ``rows(sql)``."""
     items: set[tuple[Any, ...]] = set()
-    tables = [r[0] for r in rows("SELECT name FROM sqlite_master WHERE type = 'table'"
-                                 " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name != 'alembic_version'")]
+    tables = [
+        r[0]
+        for r in rows(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+            " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name != 'alembic_version'"
+        )
+    ]
     for table in tables:
         items.add(("table", table))
         quoted = '"' + table.replace('"', '""') + '"'
@@ -377,8 +428,9 @@ def _schema_items(rows: Callable[[str], list[Any]]) -> frozenset[tuple[Any, ...]
     return frozenset(items)
 
 
-def _reference_schemas(before: str, target: str) -> tuple[frozenset[tuple[Any, ...]],
-                                                          frozenset[tuple[Any, ...]] | None]:
+def _reference_schemas(
+    before: str, target: str
+) -> tuple[frozenset[tuple[Any, ...]], frozenset[tuple[Any, ...]] | None]:
     """What a database at ``before`` and at ``target`` holds: the migration scripts run on an empty
     in-memory database (about 0.3 s; only when an upgrade is due). The second is None if that run fails."""
     from alembic import command
@@ -401,8 +453,11 @@ def _reference_schemas(before: str, target: str) -> tuple[frozenset[tuple[Any, .
     return at_before, at_target
 
 
-def _half_upgraded(actual: frozenset[tuple[Any, ...]], before: str,
-                   reference: tuple[frozenset[tuple[Any, ...]], frozenset[tuple[Any, ...]] | None]) -> bool:
+def _half_upgraded(
+    actual: frozenset[tuple[Any, ...]],
+    before: str,
+    reference: tuple[frozenset[tuple[Any, ...]], frozenset[tuple[Any, ...]] | None],
+) -> bool:
     """True when the schema differs from revision ``before`` in something the pending migrations change:
     an upgrade (by an older program, which committed statement by statement) was cut half-way. Other
     differences (an index an office added itself) do not count."""
@@ -435,13 +490,17 @@ def pre_migrate_backups(backup_dir: Path, revision: str) -> list[Path]:
 
     if not backup_dir.is_dir():
         return []
-    found = [(b.at, backup_dir / b.name) for p in backup_dir.iterdir()
-             if (b := parse_backup_name(p.name)) is not None and b.reason == pre_migrate_reason(revision)]
+    found = [
+        (b.at, backup_dir / b.name)
+        for p in backup_dir.iterdir()
+        if (b := parse_backup_name(p.name)) is not None and b.reason == pre_migrate_reason(revision)
+    ]
     return [p for _at, p in sorted(found)]
 
 
-def _half_upgraded_message(engine: Engine, src: Path, before: str, target: str,
-                           backup_dir: Path | None) -> str | None:
+def _half_upgraded_message(
+    engine: Engine, src: Path, before: str, target: str, backup_dir: Path | None
+) -> str | None:
     """Compare the file's schema with what revision ``before`` should hold; if an old program's cut upgrade
     left it half-way, the message that refuses it and names the earliest intact pre-migrate backup."""
     with engine.connect() as conn:
@@ -453,16 +512,22 @@ def _half_upgraded_message(engine: Engine, src: Path, before: str, target: str,
     if not _half_upgraded(actual, before, reference):
         return None
     data_dir = src.parent
-    head = (f"数据库 {src} 的结构与它记录的版本 {before} 不符：以前的一次升级在中途被打断（旧版程序的升级不是一次完成的），"
-            "文件停在升级了一半的状态。为免损坏数据，程序没有继续，也没有改动它。")
+    head = (
+        f"数据库 {src} 的结构与它记录的版本 {before} 不符：以前的一次升级在中途被打断（旧版程序的升级不是一次完成的），"
+        "文件停在升级了一半的状态。为免损坏数据，程序没有继续，也没有改动它。"
+    )
     for candidate in pre_migrate_backups(backup_dir, before) if backup_dir is not None else []:
         schema = _sqlite_schema_of_file(candidate)
         if schema is not None and not _half_upgraded(schema, before, reference):
-            return (f"{head}\n请先用升级前的备份 {candidate.name} 恢复（关闭程序后在命令行运行）：\n"
-                    f'  huifang-desktop --data-dir "{data_dir}" restore "{candidate}"\n'
-                    "恢复后再启动程序，升级会完整地重做一次。")
-    return (f"{head}\n备份文件夹 {backup_dir} 中没有版本 {before} 的完好的升级前备份。请用最近的备份恢复：\n"
-            f'  huifang-desktop --data-dir "{data_dir}" restore 备份文件')
+            return (
+                f"{head}\n请先用升级前的备份 {candidate.name} 恢复（关闭程序后在命令行运行）：\n"
+                f'  huifang-desktop --data-dir "{data_dir}" restore "{candidate}"\n'
+                "恢复后再启动程序，升级会完整地重做一次。"
+            )
+    return (
+        f"{head}\n备份文件夹 {backup_dir} 中没有版本 {before} 的完好的升级前备份。请用最近的备份恢复：\n"
+        f'  huifang-desktop --data-dir "{data_dir}" restore 备份文件'
+    )
 
 
 def _backup_still_current(engine: Engine, src: Path, backup: Path, revision: str) -> bool:
@@ -479,8 +544,10 @@ def _backup_still_current(engine: Engine, src: Path, backup: Path, revision: str
             return False
         check = sqlite3.connect(_read_only_uri(backup, immutable=True), uri=True)
         try:
-            return bool(check.execute("PRAGMA quick_check").fetchone()[0] == "ok"
-                        and check.execute("SELECT version_num FROM alembic_version").fetchone() == (revision,))
+            return bool(
+                check.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+                and check.execute("SELECT version_num FROM alembic_version").fetchone() == (revision,)
+            )
         finally:
             check.close()
     except (OSError, sqlite3.Error, DatabaseError):
@@ -524,7 +591,9 @@ def _run_migrations(engine: Engine, target: str) -> None:
     from alembic import command
 
     cfg = _alembic_config()
-    cfg.attributes["on_version_apply"] = lambda *, step, **_kw: _pause_for_test(f"after-{step.up_revision_id}")
+    cfg.attributes["on_version_apply"] = lambda *, step, **_kw: _pause_for_test(
+        f"after-{step.up_revision_id}"
+    )
     if not is_sqlite(engine):
         with engine.begin() as conn:  # PostgreSQL's DDL is transactional: one transaction for the run
             cfg.attributes["connection"] = conn
@@ -547,7 +616,9 @@ def _run_migrations(engine: Engine, target: str) -> None:
                 added = _dangling_references(conn) - dangling
                 if added:
                     table = next(iter(added))[0]
-                    raise DatabaseError(f"升级会使 {added.total()} 行引用不存在的记录（{table} 表），已取消。")
+                    raise DatabaseError(
+                        f"升级会使 {added.total()} 行引用不存在的记录（{table} 表），已取消。"
+                    )
                 _pause_for_test("before-commit")
                 conn.exec_driver_sql("COMMIT")
             except BaseException:
@@ -647,12 +718,15 @@ def private_dir(path: Path) -> None:
 
 
 def damaged_message(path: Path, detail: object) -> str:
-    return (f"当前数据库已损坏（{path.name}：{detail}），无法备份。已有的备份不受影响。"
-            "请从备份恢复（工具 → 备份与恢复，或命令 restore）。")
+    return (
+        f"当前数据库已损坏（{path.name}：{detail}），无法备份。已有的备份不受影响。"
+        "请从备份恢复（工具 → 备份与恢复，或命令 restore）。"
+    )
 
 
-def backup_sqlite(engine: Engine, backup_dir: Path, *, reason: str = "manual", at: datetime | None = None
-                  ) -> Path:
+def backup_sqlite(
+    engine: Engine, backup_dir: Path, *, reason: str = "manual", at: datetime | None = None
+) -> Path:
     """Copy the live SQLite database with the online backup API and verify the copy.
 
     The copy is written as ``….db.part`` (owner-only) and renamed when verified, so a crash leaves only a
@@ -661,7 +735,9 @@ def backup_sqlite(engine: Engine, backup_dir: Path, *, reason: str = "manual", a
     ``at`` (the program's clock; default now) and a free six-digit suffix."""
     src = sqlite_path(engine)
     if src is None:
-        raise DatabaseError("只有 SQLite 数据库可以在程序内备份；PostgreSQL 请使用服务器自己的备份（pg_dump）。")
+        raise DatabaseError(
+            "只有 SQLite 数据库可以在程序内备份；PostgreSQL 请使用服务器自己的备份（pg_dump）。"
+        )
     private_dir(backup_dir)
     at = at or datetime.now()
     micro = at.microsecond or datetime.now().microsecond

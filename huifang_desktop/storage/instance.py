@@ -78,8 +78,10 @@ class InstanceInfo:
 
     def describe(self) -> str:
         who = f"，已登录用户 {self.user}" if self.user else ""
-        return (f"电脑 {self.host}（系统用户 {self.os_user}{who}）上的{self.program}，进程号 {self.pid}，"
-                f"自 {self.since} 起打开")
+        return (
+            f"电脑 {self.host}（系统用户 {self.os_user}{who}）上的{self.program}，进程号 {self.pid}，"
+            f"自 {self.since} 起打开"
+        )
 
 
 def instances_folder(database: Path) -> Path:
@@ -171,8 +173,13 @@ def hold(database: Path, program: str = "回访管理", *, wait_s: float = GATE_
         if not _try_lock(fd):  # a fresh random name: nobody else can hold it
             os.close(fd)
             raise InstanceBusy(f"无法锁定 {lock_path}。")
-        info = InstanceInfo(socket.gethostname(), _os_user(), os.getpid(),
-                            datetime.now().strftime("%Y-%m-%d %H:%M:%S"), program)
+        info = InstanceInfo(
+            socket.gethostname(),
+            _os_user(),
+            os.getpid(),
+            datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+            program,
+        )
         lock = InstanceLock(database, lock_path, fd, info)
         lock.write_note()
     _HELD[_key(database)] = lock
@@ -194,8 +201,14 @@ def describe_self(database: Path | None, *, program: str | None = None, user: st
 def _read_note(lock_path: Path) -> InstanceInfo | None:
     try:
         data = json.loads(lock_path.with_suffix(".json").read_text(encoding="utf-8"))
-        return InstanceInfo(str(data["host"]), str(data["os_user"]), int(data["pid"]), str(data["since"]),
-                            str(data["program"]), str(data.get("user") or ""))
+        return InstanceInfo(
+            str(data["host"]),
+            str(data["os_user"]),
+            int(data["pid"]),
+            str(data["since"]),
+            str(data["program"]),
+            str(data.get("user") or ""),
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -251,13 +264,16 @@ def exclusive(database: Path, what: str = "恢复") -> Iterator[None]:
             others = _others(database)
             if others:
                 names = "；".join(i.describe() for i in others)
-                raise InstanceBusy(f"不能{what}：数据库正被其他程序打开——{names}。请先关闭它们（退出程序或等命令结束），"
-                                   f"再{what}。当前数据库未改动。")
+                raise InstanceBusy(
+                    f"不能{what}：数据库正被其他程序打开——{names}。请先关闭它们（退出程序或等命令结束），"
+                    f"再{what}。当前数据库未改动。"
+                )
             yield
     except InstanceBusy as exc:
         if "正在恢复数据库" in str(exc):
-            raise InstanceBusy(f"不能{what}：另一个恢复正在进行，或有程序正在打开数据库。请稍后再试。当前数据库未改动。"
-                               ) from exc
+            raise InstanceBusy(
+                f"不能{what}：另一个恢复正在进行，或有程序正在打开数据库。请稍后再试。当前数据库未改动。"
+            ) from exc
         raise
 
 
@@ -281,5 +297,16 @@ def leave_no_trace(lock: InstanceLock) -> None:
         folder.rmdir()
 
 
-__all__ = ["InstanceBusy", "InstanceInfo", "InstanceLock", "describe_self", "exclusive", "held_here", "hold",
-           "instances_folder", "leave_no_trace", "only_instance", "other_instances"]
+__all__ = [
+    "InstanceBusy",
+    "InstanceInfo",
+    "InstanceLock",
+    "describe_self",
+    "exclusive",
+    "held_here",
+    "hold",
+    "instances_folder",
+    "leave_no_trace",
+    "only_instance",
+    "other_instances",
+]

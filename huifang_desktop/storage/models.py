@@ -184,8 +184,10 @@ class AuditLog(Base):
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     row_hash: Mapped[str] = mapped_column(String(64), default="")
 
-    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),
-                      Index("ux_audit_log_seq", "seq", unique=True))
+    __table_args__ = (
+        Index("ix_audit_log_entity", "entity", "entity_id"),
+        Index("ux_audit_log_seq", "seq", unique=True),
+    )
 
 
 class Setting(Base):
@@ -218,7 +220,9 @@ class VisitPlan(Base):
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     state: Mapped[str] = mapped_column(String(10), default="待回访")
     cancel_reason: Mapped[str] = mapped_column(String(200), default="")
-    manual: Mapped[bool] = mapped_column(Boolean, default=False)  # edited or moved by hand: kept on regenerate
+    manual: Mapped[bool] = mapped_column(
+        Boolean, default=False
+    )  # edited or moved by hand: kept on regenerate
     done_on: Mapped[date | None] = mapped_column(Date)
     record_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -226,7 +230,9 @@ class VisitPlan(Base):
 
     __table_args__ = (
         # the calendar's day counts; the statistics read the counted columns from the index alone (0009)
-        Index("ix_visit_plan_due_state_owner", "due", "state", "owner_id", "visit_type", "rule_key", "done_on"),
+        Index(
+            "ix_visit_plan_due_state_owner", "due", "state", "owner_id", "visit_type", "rule_key", "done_on"
+        ),
         Index("ix_visit_plan_state_due", "state", "due"),  # pending and overdue plans
         Index("ix_visit_plan_owner_due", "owner_id", "due", "state", "visit_type", "rule_key", "done_on"),
     )
@@ -267,7 +273,9 @@ class VisitRecord(Base):
     signed_role: Mapped[str] = mapped_column(String(20), default="")  # the signer's role when signing
     content_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.content_hash
     signature_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.signature_hash
-    signature: Mapped[str] = mapped_column(String(128), default="")  # Ed25519 over domain.signoff.sign_message
+    signature: Mapped[str] = mapped_column(
+        String(128), default=""
+    )  # Ed25519 over domain.signoff.sign_message
     signed_seq: Mapped[int | None] = mapped_column(Integer)  # audit-chain position of the sign-off
     revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -278,8 +286,16 @@ class VisitRecord(Base):
     __table_args__ = (
         # the statistics read the counted columns from the index alone (migration 0009)
         Index("ix_visit_record_visited_at", "visited_at", "satisfaction"),
-        Index("ix_visit_record_visitor_at", "visitor_id", "visited_at", "visit_type", "result", "satisfaction",
-              "transfer_due", "transfer_done_at"),
+        Index(
+            "ix_visit_record_visitor_at",
+            "visitor_id",
+            "visited_at",
+            "visit_type",
+            "result",
+            "satisfaction",
+            "transfer_due",
+            "transfer_done_at",
+        ),
         Index("ix_visit_record_status", "status"),
     )
     __mapper_args__ = {"version_id_col": version}
@@ -306,14 +322,18 @@ class VisitReport(Base):
     signed_role: Mapped[str] = mapped_column(String(20), default="")  # the signer's role when signing
     content_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.content_hash
     signature_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.signature_hash
-    signature: Mapped[str] = mapped_column(String(128), default="")  # Ed25519 over domain.signoff.sign_message
+    signature: Mapped[str] = mapped_column(
+        String(128), default=""
+    )  # Ed25519 over domain.signoff.sign_message
     signed_seq: Mapped[int | None] = mapped_column(Integer)  # audit-chain position of the sign-off
     revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __table_args__ = (Index("ix_visit_report_clerk_period", "clerk_id", "period_start"),
-                      Index("ix_visit_report_status", "status"))
+    __table_args__ = (
+        Index("ix_visit_report_clerk_period", "clerk_id", "period_start"),
+        Index("ix_visit_report_status", "status"),
+    )
     __mapper_args__ = {"version_id_col": version}
 
 
@@ -386,7 +406,9 @@ class Complaint(Base):
     signed_role: Mapped[str] = mapped_column(String(20), default="")  # the signer's role when signing
     content_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.content_hash
     signature_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.signature_hash
-    signature: Mapped[str] = mapped_column(String(128), default="")  # Ed25519 over domain.signoff.sign_message
+    signature: Mapped[str] = mapped_column(
+        String(128), default=""
+    )  # Ed25519 over domain.signoff.sign_message
     signed_seq: Mapped[int | None] = mapped_column(Integer)  # audit-chain position of the sign-off
     revision: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -490,18 +512,24 @@ class ComplaintAttachment(Base):
     """Link table: a public letter (公开信) may be attached to many complaints."""
 
     __tablename__ = "complaint_attachment"
-    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id", ondelete="CASCADE"), primary_key=True)
-    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True,
-                                               index=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), primary_key=True
+    )
+    attachment_id: Mapped[int] = mapped_column(
+        ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class VisitRecordAttachment(Base):
     """Link table: files attached to a visit record (scanned signed forms, photos, recordings), 0013."""
 
     __tablename__ = "visit_record_attachment"
-    record_id: Mapped[int] = mapped_column(ForeignKey("visit_record.id", ondelete="CASCADE"), primary_key=True)
-    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True,
-                                               index=True)
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("visit_record.id", ondelete="CASCADE"), primary_key=True
+    )
+    attachment_id: Mapped[int] = mapped_column(
+        ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class ScanPage(Base):
@@ -537,7 +565,9 @@ class MonthlyAssessment(Base):
     signed_role: Mapped[str] = mapped_column(String(20), default="")
     content_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.stats.assessment_hash
     signature_hash: Mapped[str] = mapped_column(String(64), default="")  # domain.signoff.signature_hash
-    signature: Mapped[str] = mapped_column(String(128), default="")  # Ed25519 over domain.signoff.sign_message
+    signature: Mapped[str] = mapped_column(
+        String(128), default=""
+    )  # Ed25519 over domain.signoff.sign_message
     signed_seq: Mapped[int | None] = mapped_column(Integer)  # audit-chain position of the confirmation
     revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -553,7 +583,9 @@ class AssessmentEvent(Base):
 
     __tablename__ = "assessment_event"
     id: Mapped[int] = mapped_column(primary_key=True)
-    assessment_id: Mapped[int] = mapped_column(ForeignKey("monthly_assessment.id", ondelete="CASCADE"), index=True)
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("monthly_assessment.id", ondelete="CASCADE"), index=True
+    )
     month: Mapped[str] = mapped_column(String(7), index=True)
     clerk_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))  # EventKind.key
@@ -649,10 +681,27 @@ class ServiceFollowUp(Base):
 
 
 __all__ = [
-    "Attachment", "AuditLog", "Base", "Complaint", "ComplaintAttachment", "ComplaintEvent",
-    "ComplaintOccurrence", "Contact", "Counter", "Customer", "Department", "MonthlyAssessment", "PhoneSuffix",
+    "Attachment",
+    "AuditLog",
+    "Base",
+    "Complaint",
+    "ComplaintAttachment",
+    "ComplaintEvent",
+    "ComplaintOccurrence",
+    "Contact",
+    "Counter",
+    "Customer",
+    "Department",
+    "MonthlyAssessment",
+    "PhoneSuffix",
     "Purchase",
-    "ServiceFollowUp", "ServiceRecord", "Setting", "User", "VisitPlan", "VisitRecord", "VisitReport",
+    "ServiceFollowUp",
+    "ServiceRecord",
+    "Setting",
+    "User",
+    "VisitPlan",
+    "VisitRecord",
+    "VisitReport",
 ]
 
 

@@ -24,19 +24,23 @@ from huifang_desktop.storage.models import PhoneSuffix
 
 def rows_for(customer_id: int, code: str, numbers: Iterable[str | None]) -> list[dict[str, Any]]:
     """One customer's rows: the suffixes of its numbers and the marked endings of its 客户编号."""
-    return [{"suffix": suffix, "customer_id": customer_id}
-            for suffix in sorted(phone_suffixes(numbers) | code_endings(code))]
+    return [
+        {"suffix": suffix, "customer_id": customer_id}
+        for suffix in sorted(phone_suffixes(numbers) | code_endings(code))
+    ]
 
 
-def bulk_rows(customers: Iterable[Mapping[str, Any]], contacts: Iterable[Mapping[str, Any]]
-              ) -> list[dict[str, Any]]:
+def bulk_rows(
+    customers: Iterable[Mapping[str, Any]], contacts: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
     """The rows of customer and contact rows as bulk inserts hand them over (customer rows need ``id``,
     ``code`` and ``primary_phone``; contact rows ``customer_id``, ``phone`` and ``mobile``)."""
     return [{"suffix": suffix, "customer_id": cid} for suffix, cid in bulk_pairs(customers, contacts)]
 
 
-def bulk_pairs(customers: Iterable[Mapping[str, Any]], contacts: Iterable[Mapping[str, Any]]
-               ) -> list[tuple[str, int]]:
+def bulk_pairs(
+    customers: Iterable[Mapping[str, Any]], contacts: Iterable[Mapping[str, Any]]
+) -> list[tuple[str, int]]:
     """:func:`bulk_rows` as (suffix, customer id) pairs, what :func:`insert_pairs` writes: the import's form
     (a 10,000-customer sheet makes about 170,000 of them; no dict, no sort per customer)."""
     numbers: dict[int, list[str | None]] = defaultdict(list)
@@ -69,8 +73,13 @@ def insert_pairs(executor: Session | Connection, pairs: Sequence[tuple[str, int]
         full = len(pairs) - len(pairs) % _ROWS_PER_STATEMENT
         if full:
             sql = _values_sql(_ROWS_PER_STATEMENT)
-            conn.exec_driver_sql(sql, [tuple(v for pair in pairs[i:i + _ROWS_PER_STATEMENT] for v in pair)
-                                       for i in range(0, full, _ROWS_PER_STATEMENT)])
+            conn.exec_driver_sql(
+                sql,
+                [
+                    tuple(v for pair in pairs[i : i + _ROWS_PER_STATEMENT] for v in pair)
+                    for i in range(0, full, _ROWS_PER_STATEMENT)
+                ],
+            )
         if full < len(pairs):
             rest = pairs[full:]
             conn.exec_driver_sql(_values_sql(len(rest)), tuple(v for pair in rest for v in pair))
@@ -90,11 +99,14 @@ _ROWS_PER_STATEMENT = 400  # 800 parameters: below the 999 of SQLite builds befo
 
 
 def _values_sql(rows: int) -> str:
-    return (f"INSERT INTO {PhoneSuffix.__tablename__} (suffix, customer_id) VALUES "
-            + ", ".join(["(?, ?)"] * rows))
+    return f"INSERT INTO {PhoneSuffix.__tablename__} (suffix, customer_id) VALUES " + ", ".join(
+        ["(?, ?)"] * rows
+    )
 
 
-def replace(executor: Session | Connection, customer_id: int, code: str, numbers: Iterable[str | None]) -> None:
+def replace(
+    executor: Session | Connection, customer_id: int, code: str, numbers: Iterable[str | None]
+) -> None:
     """Make one customer's rows those of ``numbers`` (its contacts' numbers and its 主要电话) and its code."""
     executor.execute(delete(PhoneSuffix).where(PhoneSuffix.customer_id == customer_id))
     insert_rows(executor, rows_for(customer_id, code, numbers))

@@ -62,7 +62,9 @@ def _phone_ids(digits: str) -> Select[Any]:
     primary contact's number, so the contacts cover it."""
     if len(digits) >= PHONE_RUN_MIN:
         return select(PhoneSuffix.customer_id).where(_prefix(PhoneSuffix.suffix, digits))
-    return select(Contact.customer_id).where(or_(_prefix(Contact.mobile, digits), _prefix(Contact.phone, digits)))
+    return select(Contact.customer_id).where(
+        or_(_prefix(Contact.mobile, digits), _prefix(Contact.phone, digits))
+    )
 
 
 def _code_ending_ids(digits: str) -> Select[Any]:
@@ -106,12 +108,16 @@ def customer_text_probe(text: str, cap: int = TEXT_PROBE_CAP) -> Select[Any] | C
     if _DIGITS.match(q) and len(q) >= PHONE_RUN_MIN:
         parts = [_phone_ids(q), _code_ending_ids(q)]
     elif _DIGITS.match(q):
-        parts = [select(Contact.customer_id).where(_prefix(Contact.mobile, q)),
-                 select(Contact.customer_id).where(_prefix(Contact.phone, q)),
-                 _code_ending_ids(q)]
+        parts = [
+            select(Contact.customer_id).where(_prefix(Contact.mobile, q)),
+            select(Contact.customer_id).where(_prefix(Contact.phone, q)),
+            _code_ending_ids(q),
+        ]
     elif _ASCII_WORD.match(q):
-        parts = [select(Customer.id).where(_prefix(Customer.initials, q.lower())),
-                 select(Customer.id).where(Customer.name.contains(q, autoescape=True))]
+        parts = [
+            select(Customer.id).where(_prefix(Customer.initials, q.lower())),
+            select(Customer.id).where(Customer.name.contains(q, autoescape=True)),
+        ]
     else:
         return select(Customer.id).where(Customer.name.contains(q, autoescape=True)).limit(cap)
     return union_all(*parts).limit(cap)
@@ -142,16 +148,29 @@ def customer_conditions(f: CustomerFilter, text_ids: Sequence[int] | None = None
     return conds
 
 
-def customer_page(f: CustomerFilter, after: tuple[Any, int] | None, limit: int,
-                  text_ids: Sequence[int] | None = None) -> Select[*tuple[Any, ...]]:
+def customer_page(
+    f: CustomerFilter, after: tuple[Any, int] | None, limit: int, text_ids: Sequence[int] | None = None
+) -> Select[*tuple[Any, ...]]:
     """One page of customer rows after the keyset ``(sort_value, id)``; ``text_ids`` as in
     ``customer_conditions``."""
     sort_col = CUSTOMER_SORTS.get(f.sort, Customer.code)
     q = (
         select(
-            Customer.id, Customer.code, Customer.name, Customer.kind, Customer.category, Customer.grade,
-            Customer.grade_pinned, Customer.primary_contact, Customer.primary_phone, Customer.region,
-            Customer.status, Customer.created_on, Customer.archived, User.display_name, sort_col,
+            Customer.id,
+            Customer.code,
+            Customer.name,
+            Customer.kind,
+            Customer.category,
+            Customer.grade,
+            Customer.grade_pinned,
+            Customer.primary_contact,
+            Customer.primary_phone,
+            Customer.region,
+            Customer.status,
+            Customer.created_on,
+            Customer.archived,
+            User.display_name,
+            sort_col,
         )
         .outerjoin(User, User.id == Customer.owner_id)
         .where(*customer_conditions(f, text_ids))

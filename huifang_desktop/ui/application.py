@@ -60,11 +60,22 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 # and "Files of &type:" (the .qm still has the older "Look in:" / "Files of type:") and the file types of its
 # list (QAbstractFileIconProvider, with a disambiguation the .qm lacks). Context → source → Chinese.
 QT_SUPPLEMENT_ZH: dict[str, dict[str, str]] = {
-    "QFileDialog": {"&Look in:": "查找范围(&L)：", "Files of &type:": "文件类型(&T)：",
-                    "Look in:": "查找范围：", "Files of type:": "文件类型："},
-    "QAbstractFileIconProvider": {"Folder": "文件夹", "File": "文件", "%1 File": "%1 文件", "Drive": "驱动器",
-                                  "File Folder": "文件夹", "Alias": "替身", "Shortcut": "快捷方式",
-                                  "Unknown": "未知"},
+    "QFileDialog": {
+        "&Look in:": "查找范围(&L)：",
+        "Files of &type:": "文件类型(&T)：",
+        "Look in:": "查找范围：",
+        "Files of type:": "文件类型：",
+    },
+    "QAbstractFileIconProvider": {
+        "Folder": "文件夹",
+        "File": "文件",
+        "%1 File": "%1 文件",
+        "Drive": "驱动器",
+        "File Folder": "文件夹",
+        "Alias": "替身",
+        "Shortcut": "快捷方式",
+        "Unknown": "未知",
+    },
 }
 
 
@@ -79,8 +90,13 @@ class QtSupplement(QTranslator):
     def isEmpty(self) -> bool:  # Qt asks before translating
         return False
 
-    def translate(self, context: str, source: str, disambiguation: str | None = None,  # type: ignore[override]
-                  n: int = -1) -> str | None:
+    def translate(
+        self,
+        context: str,
+        source: str,
+        disambiguation: str | None = None,  # type: ignore[override]
+        n: int = -1,
+    ) -> str | None:
         """The Chinese text, or None (a null QString: Qt asks the next translator, finally the source text;
         an empty string would count as a translation)."""
         found = self.table.get(context)
@@ -112,8 +128,11 @@ def _install_translator(app: QApplication) -> None:
     if qt.load(f"qtbase_{qt_language}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
         app.installTranslator(qt)
     else:
-        log.warning("Qt translation qtbase_%s not found in %s", qt_language,
-                    QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath))
+        log.warning(
+            "Qt translation qtbase_%s not found in %s",
+            qt_language,
+            QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath),
+        )
 
 
 def install_excepthook(log_file: Path) -> None:
@@ -133,9 +152,13 @@ def install_excepthook(log_file: Path) -> None:
         if isinstance(exc, DatabaseError):  # locked, disk full, read-only …: say what to do, no crash box
             QMessageBox(QMessageBox.Icon.Warning, APP_TITLE, str(exc)).exec()
             return
-        box = QMessageBox(QMessageBox.Icon.Critical, APP_TITLE,
-                          QCoreApplication.translate("app", "程序出现意外错误，已记录到日志文件：\n{0}\n\n"
-                                                     "已保存的数据不受影响。").format(log_file))
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            APP_TITLE,
+            QCoreApplication.translate(
+                "app", "程序出现意外错误，已记录到日志文件：\n{0}\n\n已保存的数据不受影响。"
+            ).format(log_file),
+        )
         box.setDetailedText(text)
         box.exec()
 
@@ -150,8 +173,11 @@ def show_startup_error(message: str) -> None:
     from PySide6.QtWidgets import QMessageBox
 
     app = QApplication.instance() or make_app()
-    box = QMessageBox(QMessageBox.Icon.Critical, APP_TITLE,
-                      QCoreApplication.translate("app", "回访管理无法启动：\n\n{0}").format(message))
+    box = QMessageBox(
+        QMessageBox.Icon.Critical,
+        APP_TITLE,
+        QCoreApplication.translate("app", "回访管理无法启动：\n\n{0}").format(message),
+    )
     box.exec()
     del app
 
@@ -191,8 +217,13 @@ class _Startup:
     ``run_gui`` raises it again so that ``app.main`` reports it exactly as before the window existed (and an
     unattended run — smoke test, screenshots — ends with an error instead of waiting for ever)."""
 
-    def __init__(self, app: QApplication, window, args: argparse.Namespace,  # type: ignore[no-untyped-def]
-                 open_data: Callable[[], ServiceContext]) -> None:
+    def __init__(
+        self,
+        app: QApplication,
+        window,
+        args: argparse.Namespace,  # type: ignore[no-untyped-def]
+        open_data: Callable[[], ServiceContext],
+    ) -> None:
         self.app, self.window, self.args, self.open_data = app, window, args, open_data
         self.unattended = bool(args.smoke_test or args.screenshot)
         self.error: BaseException | None = None
@@ -250,13 +281,18 @@ class _Startup:
                 return
         from huifang_desktop.services.backups import note_instance
 
-        note_instance(ctx, program="窗口", username=getattr(user, "username", None))  # named when a restore elsewhere is refused
+        note_instance(
+            ctx, program="窗口", username=getattr(user, "username", None)
+        )  # named when a restore elsewhere is refused
         self.window.attach(ctx.as_user(user))
         if self.args.smoke_test:
             self.app.exit(_smoke_test(self.app, self.window, ctx))
         elif self.args.screenshot:
-            self.app.exit(_screenshots(self.app, self.window, self.args.screenshot,
-                                        getattr(self.args, "screen_size", None)))
+            self.app.exit(
+                _screenshots(
+                    self.app, self.window, self.args.screenshot, getattr(self.args, "screen_size", None)
+                )
+            )
         else:
             self.window.on_started()
             if self.first_start:
@@ -416,8 +452,11 @@ def _smoke_test_preview(data: bytes) -> str | None:
         image = render_page(load_pdf(data, owner), 0, QSize(298, 421))  # A4 at 36 dpi
     except PdfError as exc:
         return f"打印预览无法读取空白回访记录表（{exc}）"
-    dark = sum(QColor(image.pixel(x, y)).lightness() < 128
-               for y in range(0, image.height(), 2) for x in range(0, image.width(), 2))
+    dark = sum(
+        QColor(image.pixel(x, y)).lightness() < 128
+        for y in range(0, image.height(), 2)
+        for x in range(0, image.width(), 2)
+    )
     if dark < 100:
         return f"打印预览显示的空白回访记录表是空白页（{dark} 个深色点）"
     return None

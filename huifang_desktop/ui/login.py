@@ -40,7 +40,9 @@ class LoginDialog(QDialog):
         form = QFormLayout()
         form.addRow(self.tr("用户名(&U)"), self.username)
         form.addRow(self.tr("密码(&P)"), self.password)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("登录"))
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("退出"))
         buttons.accepted.connect(self.try_login)
@@ -72,8 +74,11 @@ class LoginDialog(QDialog):
                 table.setItem(row, column, QTableWidgetItem(text))
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        table.setFixedHeight(table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
-                             + len(accounts) * table.verticalHeader().defaultSectionSize())
+        table.setFixedHeight(
+            table.horizontalHeader().sizeHint().height()
+            + 2 * table.frameWidth()
+            + len(accounts) * table.verticalHeader().defaultSectionSize()
+        )
         self.setMinimumWidth(420)
         table.cellDoubleClicked.connect(lambda row, _column: self._use_account(accounts[row]))
         note = QLabel(self.tr("这些账户只存在于示例办公室；修改过的密码不再列出。"))
@@ -117,8 +122,12 @@ class FirstAdminDialog(QDialog):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #d9363e;")
-        intro = QLabel(self.tr("这是第一次启动。请设置系统管理员账号，之后用它登录；初始设置向导随后带您填写单位名称、"
-                               "部门和其他用户（以后在 工具 → 用户与部门 中管理）。"))
+        intro = QLabel(
+            self.tr(
+                "这是第一次启动。请设置系统管理员账号，之后用它登录；初始设置向导随后带您填写单位名称、"
+                "部门和其他用户（以后在 工具 → 用户与部门 中管理）。"
+            )
+        )
         intro.setWordWrap(True)
         form = QFormLayout()
         form.addRow(self.tr("用户名"), self.username)
@@ -126,7 +135,9 @@ class FirstAdminDialog(QDialog):
         form.addRow(self.tr("部门"), self.department)
         form.addRow(self.tr("密码"), self.password)
         form.addRow(self.tr("确认密码"), self.password2)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.create)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -141,8 +152,15 @@ class FirstAdminDialog(QDialog):
             self.message.setText(self.tr("两次输入的密码不一致。"))
             return
         try:
-            users.create_user(self.ctx, self.username.text(), self.display_name.text(), "admin",
-                              self.password.text(), self.department.text(), first_admin=True)
+            users.create_user(
+                self.ctx,
+                self.username.text(),
+                self.display_name.text(),
+                "admin",
+                self.password.text(),
+                self.department.text(),
+                first_admin=True,
+            )
         except (ServiceError, ValidationError) as exc:
             self.message.setText(str(exc))
             return
@@ -172,15 +190,22 @@ class ChangePasswordDialog(QDialog):
         form.addRow(self.tr("原密码(&O)"), self.old_password)
         form.addRow(self.tr("新密码(&N)"), self.new_password)
         form.addRow(self.tr("再输一次(&R)"), self.repeat_password)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("修改密码"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("退出") if forced else self.tr("取消"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(
+            self.tr("退出") if forced else self.tr("取消")
+        )
         buttons.accepted.connect(self.change)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         if forced:
-            intro = QLabel(self.tr("您的密码已由管理员重置。请先设置自己的新密码（至少 {0} 位），然后才能继续使用。")
-                           .format(users.MIN_PASSWORD))
+            intro = QLabel(
+                self.tr(
+                    "您的密码已由管理员重置。请先设置自己的新密码（至少 {0} 位），然后才能继续使用。"
+                ).format(users.MIN_PASSWORD)
+            )
             intro.setWordWrap(True)
             layout.addWidget(intro)
         layout.addLayout(form)

@@ -110,9 +110,14 @@ class MainWindow(QMainWindow):
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        labels = {"customers": self.tr("客户档案"), "calendar": self.tr("回访日历"),
-                  "complaints": self.tr("投诉登记"), "ledgers": self.tr("台账"), "stats": self.tr("统计"),
-                  "review": self.tr("审阅")}
+        labels = {
+            "customers": self.tr("客户档案"),
+            "calendar": self.tr("回访日历"),
+            "complaints": self.tr("投诉登记"),
+            "ledgers": self.tr("台账"),
+            "stats": self.tr("统计"),
+            "review": self.tr("审阅"),
+        }
         waiting = self.tr("正在打开数据库…")
         self._pages: dict[str, TabPage] = {}
         self._tabs: list[tuple[str, str, TabPage]] = []
@@ -174,9 +179,13 @@ class MainWindow(QMainWindow):
             action.setEnabled(may_import)
         user = ctx.user
         dep = f" · {user.department}" if user.department else ""
-        self.user_label.setText(self.tr("当前用户：{0}（{1}{2}）").format(user.display_name, user.role.label, dep))
+        self.user_label.setText(
+            self.tr("当前用户：{0}（{1}{2}）").format(user.display_name, user.role.label, dep)
+        )
         url = ctx.engine.url
-        where = url.database if url.get_backend_name() == "sqlite" else url.render_as_string(hide_password=True)
+        where = (
+            url.database if url.get_backend_name() == "sqlite" else url.render_as_string(hide_password=True)
+        )
         self.db_label.setText(self.tr("数据库：{0}").format(where))
         self.statusBar().clearMessage()
         self._show_page(self.tabs.currentIndex())
@@ -200,8 +209,11 @@ class MainWindow(QMainWindow):
     def refresh_tabs(self, slugs: Iterable[str] | None = None) -> None:
         """Built tabs read the database again; the others will when they are first shown."""
         for widget in self.built_tabs(slugs):
-            refresh = (getattr(widget, "refresh", None) or getattr(widget, "reload", None)
-                       or getattr(widget, "apply_filter", None))
+            refresh = (
+                getattr(widget, "refresh", None)
+                or getattr(widget, "reload", None)
+                or getattr(widget, "apply_filter", None)
+            )
             if callable(refresh):
                 refresh()
 
@@ -276,8 +288,11 @@ class MainWindow(QMainWindow):
         self.empty_forms_menu = file_menu.addMenu(self.tr("打印空白表单"))
         self.empty_forms_menu.setStatusTip(self.tr("手写用的空白表单：现场回访、来访投诉，编号留空手填"))
         self.empty_form_actions: dict[str, QAction] = {}
-        for kind, label in (("record", self.tr("回访记录表…")), ("complaint", self.tr("投诉处理表…")),
-                            ("inquiry", self.tr("投诉查办单…"))):
+        for kind, label in (
+            ("record", self.tr("回访记录表…")),
+            ("complaint", self.tr("投诉处理表…")),
+            ("inquiry", self.tr("投诉查办单…")),
+        ):
             action = self._data_action(label, functools.partial(self.print_empty_form, kind))
             self.empty_forms_menu.addAction(action)
             self.empty_form_actions[kind] = action
@@ -304,18 +319,24 @@ class MainWindow(QMainWindow):
         self.audit_action.setVisible(False)  # supervisors, managers and administrators (attach)
         tools_menu.addAction(self.audit_action)
         self.scan_action = self._data_action(self.tr("导入扫描件…"), self.open_scan_import)
-        self.scan_action.setStatusTip(self.tr("已签字的表单扫描或拍照后导入：按二维码归档到回访记录，签字单记为已回收"))
+        self.scan_action.setStatusTip(
+            self.tr("已签字的表单扫描或拍照后导入：按二维码归档到回访记录，签字单记为已回收")
+        )
         self.scan_action.setVisible(False)  # EDIT_CUSTOMERS (attach)
         tools_menu.addAction(self.scan_action)
         self.password_action = self._data_action(self.tr("修改密码…"), self.change_password)
         tools_menu.addAction(self.password_action)
         tools_menu.addSeparator()
         self.users_action = self._data_action(self.tr("用户与部门…"), self.open_users, "Ctrl+Shift+U")
-        self.users_action.setStatusTip(self.tr("新增用户、修改角色和部门、停用、重置密码、解锁；部门及其负责主管"))
+        self.users_action.setStatusTip(
+            self.tr("新增用户、修改角色和部门、停用、重置密码、解锁；部门及其负责主管")
+        )
         self.users_action.setVisible(False)  # administrators; supervisors and managers read-only (attach)
         tools_menu.addAction(self.users_action)
         self.guide_action = self._data_action(self.tr("初始设置向导…"), self.open_setup_guide)
-        self.guide_action.setStatusTip(self.tr("办公室名称、类型预设、部门、首批用户、列表值、节假日、导入现有台账"))
+        self.guide_action.setStatusTip(
+            self.tr("办公室名称、类型预设、部门、首批用户、列表值、节假日、导入现有台账")
+        )
         self.guide_action.setVisible(False)  # administrators (attach)
         tools_menu.addAction(self.guide_action)
 
@@ -368,7 +389,8 @@ class MainWindow(QMainWindow):
 
         self.password_dialog = ChangePasswordDialog(self.ctx, parent=self)
         self.password_dialog.accepted.connect(
-            lambda: self.statusBar().showMessage(self.tr("密码已修改。"), 10_000))
+            lambda: self.statusBar().showMessage(self.tr("密码已修改。"), 10_000)
+        )
         self.password_dialog.open()
 
     def open_scan_import(self) -> None:
@@ -429,8 +451,9 @@ class MainWindow(QMainWindow):
         if self._backup_thread is not None and self._backup_thread.isRunning():
             return
         folder = backups.backup_folder(self.ctx, self.paths.backups)
-        self._backup_thread = start_worker(self, lambda: backups.ensure_daily_backup(self.ctx, folder),
-                                           self._backed_up, self._backup_failed)
+        self._backup_thread = start_worker(
+            self, lambda: backups.ensure_daily_backup(self.ctx, folder), self._backed_up, self._backup_failed
+        )
 
     def _backed_up(self, info: object) -> None:
         if info is not None:  # quietly: the day's reminder stays in the status bar
@@ -450,7 +473,9 @@ class MainWindow(QMainWindow):
             task.cancel()
         self.statusBar().showMessage(self.tr("正在结束后台任务…"))
         if not wait_for_threads(self, 60_000):
-            self.statusBar().showMessage(self.tr("后台任务仍在进行（例如生成回访计划或备份），请稍候再退出。"), 30_000)
+            self.statusBar().showMessage(
+                self.tr("后台任务仍在进行（例如生成回访计划或备份），请稍候再退出。"), 30_000
+            )
             self.closing = False
             event.ignore()
             return
@@ -459,7 +484,9 @@ class MainWindow(QMainWindow):
     def _about(self) -> None:
         from PySide6.QtWidgets import QMessageBox
 
-        QMessageBox.about(self, self.tr("关于"), self.tr("{0} {1}\n客户回访与投诉管理").format(APP_TITLE, __version__))
+        QMessageBox.about(
+            self, self.tr("关于"), self.tr("{0} {1}\n客户回访与投诉管理").format(APP_TITLE, __version__)
+        )
 
     def on_started(self) -> None:
         """Called once the window is attached: today's catch-up planning (in the background), then the reminder."""

@@ -42,10 +42,18 @@ def collect(ctx: ServiceContext) -> Reminder:
         counts: review.PendingCounts | None = review.pending_counts(ctx)
     except ServiceError:
         counts = None
-    return Reminder(due, overdue, complaints.notices(ctx), counts,
-                    can(ctx.user.role, Permission.SIGN_OFF), chain_findings(ctx), scans.unreturned_forms(ctx),
-                    holidays.unknown_years(ctx, near_only=True), ctx.may(Permission.MANAGE_SETTINGS),
-                    len(handover.unregistered_files(ctx)))
+    return Reminder(
+        due,
+        overdue,
+        complaints.notices(ctx),
+        counts,
+        can(ctx.user.role, Permission.SIGN_OFF),
+        chain_findings(ctx),
+        scans.unreturned_forms(ctx),
+        holidays.unknown_years(ctx, near_only=True),
+        ctx.may(Permission.MANAGE_SETTINGS),
+        len(handover.unregistered_files(ctx)),
+    )
 
 
 def chain_findings(ctx: ServiceContext) -> tuple[str, ...]:
@@ -61,8 +69,9 @@ def chain_text(findings: tuple[str, ...]) -> str:
     if not findings:
         return ""
     more = translate("Reminder", "（另有 {0} 处）").format(len(findings) - 1) if len(findings) > 1 else ""
-    return translate("Reminder", "数据校验发现问题：{0}{1} 请在“操作日志”中做全面校验，或运行 huifang-desktop verify。").format(
-        findings[0], more)
+    return translate(
+        "Reminder", "数据校验发现问题：{0}{1} 请在“操作日志”中做全面校验，或运行 huifang-desktop verify。"
+    ).format(findings[0], more)
 
 
 def visits_text(due: int, overdue: int) -> str:
@@ -71,7 +80,11 @@ def visits_text(due: int, overdue: int) -> str:
 
 def complaints_text(n: complaints.Notices) -> str:
     """My open / overdue complaints and new escalations, or ""."""
-    follow = translate("Reminder", "投诉提醒 {0} 条（首问反馈、催办、督办、查办）").format(n.follow_unseen) if n.follow_unseen else ""
+    follow = (
+        translate("Reminder", "投诉提醒 {0} 条（首问反馈、催办、督办、查办）").format(n.follow_unseen)
+        if n.follow_unseen
+        else ""
+    )
     if not n.open_mine:
         return follow
     text = translate("Reminder", "待办投诉 {0} 件，逾期 {1} 件").format(n.open_mine, n.overdue_mine)
@@ -90,7 +103,9 @@ def review_text(counts: review.PendingCounts | None, signer: bool) -> str:
         parts.append(translate("Reminder", "待审阅 {0} 件{1}").format(counts.pending, overdue))
     if counts.returned_to_me:
         kinds = "、".join(f"{kind.short} {n}" for kind, n in counts.returned_by_kind)
-        parts.append(translate("Reminder", "退回待修改 {0} 件（{1}，见“审阅”）").format(counts.returned_to_me, kinds))
+        parts.append(
+            translate("Reminder", "退回待修改 {0} 件（{1}，见“审阅”）").format(counts.returned_to_me, kinds)
+        )
     return "，".join(parts)
 
 
@@ -105,16 +120,23 @@ def holidays_text(years: tuple[int, ...], may_enter: bool) -> str:
     """This year's (from November: next year's) holidays not entered yet, or ""."""
     if not years:
         return ""
-    how = (translate("Reminder", "请在“设置 → 节假日”粘贴国务院放假通知录入") if may_enter
-           else translate("Reminder", "请告知客服主管或系统管理员在“设置 → 节假日”录入"))
-    return translate("Reminder", "{0} 年节假日尚未录入，到期日只避开周末（{1}）").format("、".join(str(y) for y in years), how)
+    how = (
+        translate("Reminder", "请在“设置 → 节假日”粘贴国务院放假通知录入")
+        if may_enter
+        else translate("Reminder", "请告知客服主管或系统管理员在“设置 → 节假日”录入")
+    )
+    return translate("Reminder", "{0} 年节假日尚未录入，到期日只避开周末（{1}）").format(
+        "、".join(str(y) for y in years), how
+    )
 
 
 def unregistered_text(count: int) -> str:
     """New customer files still without their basic information 5 working days after first contact, or ""."""
     if not count:
         return ""
-    return translate("Reminder", "新客户档案超过5个工作日未完成备案 {0} 个（请补全类别、地址、联系人和电话）").format(count)
+    return translate(
+        "Reminder", "新客户档案超过5个工作日未完成备案 {0} 个（请补全类别、地址、联系人和电话）"
+    ).format(count)
 
 
 def show_unregistered(window: QMainWindow, ctx: ServiceContext, count: int) -> None:
@@ -147,7 +169,16 @@ def open_unregistered(window: QMainWindow, ctx: ServiceContext) -> UnregisteredD
 
 
 def reminder_text(r: Reminder, *extra: str) -> str:
-    return "；".join(t for t in (visits_text(r.due, r.overdue), complaints_text(r.complaints),
-                                 review_text(r.review, r.signer), forms_text(r.unreturned_forms),
-                                 holidays_text(r.holiday_years, r.may_enter_holidays),
-                                 unregistered_text(r.unregistered), *extra) if t)
+    return "；".join(
+        t
+        for t in (
+            visits_text(r.due, r.overdue),
+            complaints_text(r.complaints),
+            review_text(r.review, r.signer),
+            forms_text(r.unreturned_forms),
+            holidays_text(r.holiday_years, r.may_enter_holidays),
+            unregistered_text(r.unregistered),
+            *extra,
+        )
+        if t
+    )

@@ -68,12 +68,15 @@ class DialogShot:
 DIALOGS: list[DialogShot] = []
 
 
-def register_dialog(name: str, title: str) -> Callable[[Callable[[MainWindow], QWidget | None]],
-                                                       Callable[[MainWindow], QWidget | None]]:
+def register_dialog(
+    name: str, title: str
+) -> Callable[[Callable[[MainWindow], QWidget | None]], Callable[[MainWindow], QWidget | None]]:
     """Decorator: add a dialog to the screenshots (in order of registration)."""
+
     def add(build: Callable[[MainWindow], QWidget | None]) -> Callable[[MainWindow], QWidget | None]:
         DIALOGS.append(DialogShot(name, title, build))
         return build
+
     return add
 
 
@@ -106,8 +109,13 @@ def _visit_record(window: MainWindow) -> QWidget | None:
     from huifang_desktop.ui.calendar.record_dialog import VisitRecordDialog
 
     today = window.ctx.today()
-    plans = visits.list_plans(window.ctx, start=today - timedelta(days=60), end=today + timedelta(days=30),
-                              states={"待回访"}, limit=1)
+    plans = visits.list_plans(
+        window.ctx,
+        start=today - timedelta(days=60),
+        end=today + timedelta(days=30),
+        states={"待回访"},
+        limit=1,
+    )
     if not plans:
         return None
     return VisitRecordDialog(window.ctx, plans[0].id, parent=window)
@@ -205,8 +213,9 @@ def _save(widget: QWidget, target: Path) -> bool:
     return True
 
 
-def take_screenshots(app: QApplication, window: MainWindow, out_dir: Path,
-                     screen_size: tuple[int, int] | None = None) -> int:
+def take_screenshots(
+    app: QApplication, window: MainWindow, out_dir: Path, screen_size: tuple[int, int] | None = None
+) -> int:
     """Save the main tabs (``01-customers.png`` …) and the dialogs (``07-settings.png`` …) into ``out_dir``;
     returns the exit code."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -248,5 +257,12 @@ def _close(dialog: Any) -> None:
     dialog.deleteLater()
 
 
-__all__ = ["DIALOGS", "DialogShot", "parse_screen_size", "register_dialog", "scale_factor", "take_screenshots",
-           "use_screen_size"]
+__all__ = [
+    "DIALOGS",
+    "DialogShot",
+    "parse_screen_size",
+    "register_dialog",
+    "scale_factor",
+    "take_screenshots",
+    "use_screen_size",
+]

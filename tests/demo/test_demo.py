@@ -82,10 +82,23 @@ def _count(engine: Engine, model: type) -> int:
 
 def _fingerprint(engine: Engine) -> list[tuple[object, ...]]:
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(
-            select(Customer.code, Customer.name, Customer.kind, Customer.address, Customer.primary_phone,
-                   Customer.grade, Customer.annual_volume, User.username)
-            .join(User, User.id == Customer.owner_id).order_by(Customer.code))]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                select(
+                    Customer.code,
+                    Customer.name,
+                    Customer.kind,
+                    Customer.address,
+                    Customer.primary_phone,
+                    Customer.grade,
+                    Customer.annual_volume,
+                    User.username,
+                )
+                .join(User, User.id == Customer.owner_id)
+                .order_by(Customer.code)
+            )
+        ]
 
 
 def test_demo_counts(demo: tuple[ServiceContext, DemoResult]) -> None:
@@ -136,11 +149,20 @@ def test_demo_every_customer_has_one_primary_contact(demo: tuple[ServiceContext,
     ctx, _ = demo
     with ctx.engine.connect() as conn:
         rows = conn.execute(
-            select(Customer.id, Customer.primary_contact, Customer.primary_phone,
-                   Contact.name, Contact.mobile, Contact.phone)
-            .join(Contact, Contact.customer_id == Customer.id).where(Contact.is_primary.is_(True))).all()
+            select(
+                Customer.id,
+                Customer.primary_contact,
+                Customer.primary_phone,
+                Contact.name,
+                Contact.mobile,
+                Contact.phone,
+            )
+            .join(Contact, Contact.customer_id == Customer.id)
+            .where(Contact.is_primary.is_(True))
+        ).all()
         per_customer = conn.execute(
-            select(Contact.customer_id, func.count()).group_by(Contact.customer_id)).all()
+            select(Contact.customer_id, func.count()).group_by(Contact.customer_id)
+        ).all()
     assert len(rows) == CUSTOMERS
     assert len({r.id for r in rows}) == CUSTOMERS
     for r in rows:
@@ -153,11 +175,18 @@ def test_demo_grades_follow_the_last_year_volume(demo: tuple[ServiceContext, Dem
     ctx, _ = demo
     settings = load_settings(ctx)
     since = ctx.today() - timedelta(days=settings.grading_window_days)
-    volume = func.coalesce(select(func.sum(Purchase.quantity)).where(
-        Purchase.customer_id == Customer.id, Purchase.day > since).scalar_subquery(), 0)
+    volume = func.coalesce(
+        select(func.sum(Purchase.quantity))
+        .where(Purchase.customer_id == Customer.id, Purchase.day > since)
+        .scalar_subquery(),
+        0,
+    )
     with ctx.engine.connect() as conn:
-        rows = conn.execute(select(Customer.grade, Customer.grade_pinned, Customer.grade_reason,
-                                   Customer.annual_volume, volume)).all()
+        rows = conn.execute(
+            select(
+                Customer.grade, Customer.grade_pinned, Customer.grade_reason, Customer.annual_volume, volume
+            )
+        ).all()
     pinned = [r for r in rows if r.grade_pinned]
     for grade, is_pinned, _, annual, window in rows:
         assert annual == window
@@ -172,8 +201,10 @@ def test_demo_initials_and_owners(demo: tuple[ServiceContext, DemoResult]) -> No
     ctx, _ = demo
     with ctx.engine.connect() as conn:
         rows = conn.execute(
-            select(Customer.name, Customer.initials, Customer.department_id, User.department_id, User.role)
-            .join(User, User.id == Customer.owner_id)).all()
+            select(
+                Customer.name, Customer.initials, Customer.department_id, User.department_id, User.role
+            ).join(User, User.id == Customer.owner_id)
+        ).all()
     for name, initials, department, owner_department, role in rows:
         assert initials == pinyin_initials(name), name
         assert department == owner_department
@@ -184,7 +215,8 @@ def test_demo_initials_and_owners(demo: tuple[ServiceContext, DemoResult]) -> No
 def test_demo_users_log_in_with_the_returned_passwords(demo: tuple[ServiceContext, DemoResult]) -> None:
     ctx, result = demo
     assert [u for u, _, _ in result.users] == ["admin", "supervisor", "manager"] + [
-        f"clerk{i}" for i in range(1, DemoProfile().clerks + 1)]
+        f"clerk{i}" for i in range(1, DemoProfile().clerks + 1)
+    ]
     for username, role, password in result.users:
         info = authenticate(ctx, username, password)
         assert info.role == Role(role)
@@ -215,8 +247,9 @@ def test_demo_refuses_a_database_with_customers(demo: tuple[ServiceContext, Demo
 
 def test_demo_later_registration_continues_the_codes(fresh_ctx: ServiceContext) -> None:
     generate_demo(fresh_ctx, customers=120, seed=3, profile=DemoProfile(clerks=2, batch_size=50))
-    draft = CustomerDraft(name="杭州新来客户有限公司",
-                          contacts=(ContactDraft(name="张三", mobile="139 0000 0001"),))
+    draft = CustomerDraft(
+        name="杭州新来客户有限公司", contacts=(ContactDraft(name="张三", mobile="139 0000 0001"),)
+    )
     detail = register_customer(fresh_ctx, draft, confirm_duplicates=True)
     assert detail.code == "KH000121"
 
@@ -228,8 +261,9 @@ def test_demo_cancel_keeps_the_committed_batches(fresh_ctx: ServiceContext) -> N
         calls.append((done, total))
         return done < 200
 
-    result = generate_demo(fresh_ctx, customers=1000, progress=progress,
-                           profile=DemoProfile(clerks=1, batch_size=100))
+    result = generate_demo(
+        fresh_ctx, customers=1000, progress=progress, profile=DemoProfile(clerks=1, batch_size=100)
+    )
     assert calls == [(0, 1000), (100, 1000), (200, 1000)]
     assert result.customers == 200
     assert _count(fresh_ctx.engine, Customer) == 200
@@ -239,8 +273,9 @@ def test_demo_cancel_keeps_the_committed_batches(fresh_ctx: ServiceContext) -> N
 
 
 def test_demo_cancel_before_the_first_batch_writes_no_customers(fresh_ctx: ServiceContext) -> None:
-    result = generate_demo(fresh_ctx, customers=50, progress=lambda done, total: False,
-                           profile=DemoProfile(clerks=1))
+    result = generate_demo(
+        fresh_ctx, customers=50, progress=lambda done, total: False, profile=DemoProfile(clerks=1)
+    )
     assert result.customers == 0
     assert _count(fresh_ctx.engine, Customer) == 0
     assert len(result.users) == 4
@@ -272,19 +307,45 @@ def test_demo_keeps_an_existing_admin(fresh_ctx: ServiceContext) -> None:
 
 @pytest.mark.parametrize("cap", [TEXT_PROBE_CAP, 3])
 def test_demo_search_finds_the_same_rows_as_the_plain_condition(
-        demo: tuple[ServiceContext, DemoResult], monkeypatch: pytest.MonkeyPatch, cap: int) -> None:
+    demo: tuple[ServiceContext, DemoResult], monkeypatch: pytest.MonkeyPatch, cap: int
+) -> None:
     """list_customers' index probe (every match when few, cap 3 forces the ordered scan) changes no result."""
     ctx, _ = demo
     monkeypatch.setattr(customers_service, "TEXT_PROBE_CAP", cap)
     with ctx.engine.connect() as conn:
         name, initials, code, phone = conn.execute(
             select(Customer.name, Customer.initials, Customer.code, Customer.primary_phone)
-            .where(Customer.kind == "单位", Customer.primary_phone.startswith("1"), Customer.archived.is_(False))
-            .order_by(Customer.id.desc()).limit(1)).one()
-        landline = conn.execute(select(Contact.phone).where(Contact.phone.startswith("0571"))).scalars().first()
+            .where(
+                Customer.kind == "单位", Customer.primary_phone.startswith("1"), Customer.archived.is_(False)
+            )
+            .order_by(Customer.id.desc())
+            .limit(1)
+        ).one()
+        landline = (
+            conn.execute(select(Contact.phone).where(Contact.phone.startswith("0571"))).scalars().first()
+        )
     assert landline
-    queries = [name[:1], name[:2], name, initials[:1], initials[:3], initials, code, code[:4], code[-3:],
-               phone[:3], phone[:7], phone, landline[:6], "有限", "物流", "x", "000", "zzzz", "无此客户"]
+    queries = [
+        name[:1],
+        name[:2],
+        name,
+        initials[:1],
+        initials[:3],
+        initials,
+        code,
+        code[:4],
+        code[-3:],
+        phone[:3],
+        phone[:7],
+        phone,
+        landline[:6],
+        "有限",
+        "物流",
+        "x",
+        "000",
+        "zzzz",
+        "无此客户",
+    ]
     for q in queries:
         f = CustomerFilter(text=q)
         with ctx.engine.connect() as conn:
@@ -299,8 +360,14 @@ def test_demo_search_finds_the_same_rows_as_the_plain_condition(
 
 VISIT_CUSTOMERS, VISITS = 200, 2000
 TODAY = NOW.date()
-PURCHASE_RULES = ("delivery_arrival", "delivery_usage", "delivery_satisfaction", "end_customer_monthly",
-                  "end_customer_quarterly", "end_customer_few")
+PURCHASE_RULES = (
+    "delivery_arrival",
+    "delivery_usage",
+    "delivery_satisfaction",
+    "end_customer_monthly",
+    "end_customer_quarterly",
+    "end_customer_few",
+)
 RETRY_RESULTS = {"未接通", "不可达", "需再次回访"}
 UNSATISFIED = {"一般", "不满意", "很不满意"}  # the default five-level scale
 
@@ -309,8 +376,9 @@ UNSATISFIED = {"一般", "不满意", "很不满意"}  # the default five-level 
 def visit_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServiceContext, DemoResult]]:
     """One office of 200 customers with 2,000 visit plans, shared by the read-only visit tests."""
     ctx = _make_ctx(tmp_path_factory.mktemp("visits") / "v.db")
-    result = generate_demo(ctx, customers=VISIT_CUSTOMERS, visits=VISITS, seed=1,
-                           profile=DemoProfile(review_history=False))  # the visit generator's own output
+    result = generate_demo(
+        ctx, customers=VISIT_CUSTOMERS, visits=VISITS, seed=1, profile=DemoProfile(review_history=False)
+    )  # the visit generator's own output
     yield ctx, result
     ctx.engine.dispose()
 
@@ -343,14 +411,28 @@ def test_demo_visits_counts_match_the_request(visit_demo: tuple[ServiceContext, 
     assert history.since is not None and history.since < TODAY - timedelta(days=90)
     with ctx.engine.connect() as conn:
         states = dict(conn.execute(select(VisitPlan.state, func.count()).group_by(VisitPlan.state)).all())
-        audit = conn.execute(select(AuditLog.new, AuditLog.entity).where(
-            AuditLog.action == VISIT_DEMO_ACTION)).all()
+        audit = conn.execute(
+            select(AuditLog.new, AuditLog.entity).where(AuditLog.action == VISIT_DEMO_ACTION)
+        ).all()
         covered = conn.execute(select(func.count(func.distinct(VisitPlan.customer_id)))).scalar_one()
     assert states["已回访"] == history.records == _count(ctx.engine, VisitRecord)
     assert history.reports == _count(ctx.engine, VisitReport) > 0
     assert set(states) == {"已回访", "待回访", "已取消"}
-    assert audit == [(json.dumps({"回访报告": history.reports, "回访记录": history.records, "回访计划": VISITS,
-                                  "逾期": history.overdue}, ensure_ascii=False, sort_keys=True), "visit_plan")]
+    assert audit == [
+        (
+            json.dumps(
+                {
+                    "回访报告": history.reports,
+                    "回访记录": history.records,
+                    "回访计划": VISITS,
+                    "逾期": history.overdue,
+                },
+                ensure_ascii=False,
+                sort_keys=True,
+            ),
+            "visit_plan",
+        )
+    ]
     assert covered > VISIT_CUSTOMERS * 0.8  # D-class customers without purchases may have no visit at all
 
 
@@ -361,16 +443,44 @@ def test_demo_visits_are_deterministic_for_a_seed(tmp_path: Path) -> None:
         try:
             generate_demo(ctx, customers=60, visits=500, seed=seed, profile=DemoProfile(clerks=2))
             with ctx.engine.connect() as conn:
-                prints.append((
-                    [tuple(r) for r in conn.execute(select(
-                        VisitPlan.id, VisitPlan.source_key, VisitPlan.state, VisitPlan.due, VisitPlan.done_on,
-                        VisitPlan.cancel_reason, VisitPlan.created_at).order_by(VisitPlan.id))],
-                    [tuple(r) for r in conn.execute(select(
-                        VisitRecord.number, VisitRecord.visited_at, VisitRecord.result, VisitRecord.satisfaction,
-                        VisitRecord.feedback, VisitRecord.status, VisitRecord.content_hash)
-                        .order_by(VisitRecord.id))],
-                    [tuple(r) for r in conn.execute(select(VisitReport.number, VisitReport.summary)
-                                                    .order_by(VisitReport.id))]))
+                prints.append(
+                    (
+                        [
+                            tuple(r)
+                            for r in conn.execute(
+                                select(
+                                    VisitPlan.id,
+                                    VisitPlan.source_key,
+                                    VisitPlan.state,
+                                    VisitPlan.due,
+                                    VisitPlan.done_on,
+                                    VisitPlan.cancel_reason,
+                                    VisitPlan.created_at,
+                                ).order_by(VisitPlan.id)
+                            )
+                        ],
+                        [
+                            tuple(r)
+                            for r in conn.execute(
+                                select(
+                                    VisitRecord.number,
+                                    VisitRecord.visited_at,
+                                    VisitRecord.result,
+                                    VisitRecord.satisfaction,
+                                    VisitRecord.feedback,
+                                    VisitRecord.status,
+                                    VisitRecord.content_hash,
+                                ).order_by(VisitRecord.id)
+                            )
+                        ],
+                        [
+                            tuple(r)
+                            for r in conn.execute(
+                                select(VisitReport.number, VisitReport.summary).order_by(VisitReport.id)
+                            )
+                        ],
+                    )
+                )
         finally:
             ctx.engine.dispose()
     assert len(prints[0][0]) == 500 and prints[0][1]
@@ -388,10 +498,15 @@ def test_demo_visits_keys_are_the_services_keys(visit_demo: tuple[ServiceContext
         buyer = dict(conn.execute(select(Purchase.id, Purchase.customer_id)).all())
     assert len({p.source_key for p in plans}) == len(plans)
     rules = Tally(p.rule_key for p in plans)
-    assert {"routine", "technical", "birthday", "manual", "delivery_arrival", "end_customer_monthly"} <= set(rules)
+    assert {"routine", "technical", "birthday", "manual", "delivery_arrival", "end_customer_monthly"} <= set(
+        rules
+    )
     for p in plans:
-        m = re.fullmatch(r"(?P<origin>[a-z_]+:[0-9a-f]+)(?:#(?P<rule>(?!next)[a-z_]+)(?:@(?P<occ>\d+))?)?"
-                         r"(?:#(?P<next>next))?(?:#(?P<attempt>\d+))?", p.source_key)
+        m = re.fullmatch(
+            r"(?P<origin>[a-z_]+:[0-9a-f]+)(?:#(?P<rule>(?!next)[a-z_]+)(?:@(?P<occ>\d+))?)?"
+            r"(?:#(?P<next>next))?(?:#(?P<attempt>\d+))?",
+            p.source_key,
+        )
         assert m, p.source_key
         assert p.attempt == int(m["attempt"] or 1), p.source_key
         kind, _, ident = m["origin"].partition(":")
@@ -425,7 +540,11 @@ def test_demo_visits_done_plans_and_records_match(visit_demo: tuple[ServiceConte
             continue
         rec = records[p.record_id]  # type: ignore[index]
         assert (rec.plan_id, rec.customer_id, rec.visit_type, rec.method) == (
-            p.id, p.customer_id, p.visit_type, p.method)
+            p.id,
+            p.customer_id,
+            p.visit_type,
+            p.method,
+        )
         assert rec.visited_at.date() == p.done_on and rec.visited_at <= NOW
         assert p.created_at <= rec.created_at <= NOW
         assert (rec.satisfaction != "") == (rec.result == "成功")
@@ -462,13 +581,16 @@ def test_demo_visits_overdue_is_a_small_recent_share(visit_demo: tuple[ServiceCo
     assert 0 < states["已取消"] / len(past) < 0.1
     future = [p for p in plans if p.due > TODAY]
     # some were visited early, in their window
-    assert future and all(p.state != "已回访" or (p.done_on is not None and p.done_on <= TODAY) for p in future)
+    assert future and all(
+        p.state != "已回访" or (p.done_on is not None and p.done_on <= TODAY) for p in future
+    )
     assert Tally(p.state for p in future)["待回访"] > 0.8 * len(future)
     assert max(p.due for p in future) <= TODAY + timedelta(days=100)  # technical plans go furthest ahead
 
 
-def test_demo_visits_second_attempts_follow_failed_visits(visit_demo: tuple[ServiceContext, DemoResult]
-                                                         ) -> None:
+def test_demo_visits_second_attempts_follow_failed_visits(
+    visit_demo: tuple[ServiceContext, DemoResult],
+) -> None:
     from huifang_desktop.services.policy import work_calendar
     from huifang_desktop.services.visits import load_rules
 
@@ -505,7 +627,8 @@ def test_demo_visits_second_attempts_follow_failed_visits(visit_demo: tuple[Serv
 
 
 def test_demo_visits_reports_agree_with_the_records_of_their_day(
-        visit_demo: tuple[ServiceContext, DemoResult]) -> None:
+    visit_demo: tuple[ServiceContext, DemoResult],
+) -> None:
     from huifang_desktop.services import visits
 
     ctx, _ = visit_demo
@@ -513,11 +636,17 @@ def test_demo_visits_reports_agree_with_the_records_of_their_day(
         reports = list(s.execute(select(VisitReport).order_by(VisitReport.id)).scalars())
         clerks = set(s.execute(select(User.id).where(User.role == "clerk")).scalars())
     with ctx.engine.connect() as conn:
-        per_day = {(clerk, str(day)[:10]): n for clerk, day, n in conn.execute(
-            select(VisitRecord.visitor_id, func.date(VisitRecord.visited_at), func.count())
-            .group_by(VisitRecord.visitor_id, func.date(VisitRecord.visited_at)))}
-        counters = dict(conn.execute(select(Counter.name, Counter.value).where(
-            Counter.name.like("report:%"))).all())
+        per_day = {
+            (clerk, str(day)[:10]): n
+            for clerk, day, n in conn.execute(
+                select(VisitRecord.visitor_id, func.date(VisitRecord.visited_at), func.count()).group_by(
+                    VisitRecord.visitor_id, func.date(VisitRecord.visited_at)
+                )
+            )
+        }
+        counters = dict(
+            conn.execute(select(Counter.name, Counter.value).where(Counter.name.like("report:%"))).all()
+        )
     assert len({(r.clerk_id, r.period_start) for r in reports}) == len(reports)
     for r in reports:
         assert r.clerk_id in clerks and r.period_start == r.period_end
@@ -556,7 +685,8 @@ def test_demo_visits_review_states_and_signatures(visit_demo: tuple[ServiceConte
         if r.status == "退回":
             assert r.supervisor_comment
     assert max(r.visited_at for r in records if r.status == "已签字") < min(
-        r.visited_at for r in records if r.status != "已签字")
+        r.visited_at for r in records if r.status != "已签字"
+    )
     assert review.tampered_items(ctx) == []
     some = [r.id for r in records if r.status == "已签字"][::200]
     assert {review.verify(ctx, "回访记录表", i) for i in some} == {review.Integrity.INTACT}
@@ -584,24 +714,32 @@ def test_demo_visits_services_continue_the_numbers(visit_office: ServiceContext)
     from huifang_desktop.services.context import UserInfo
 
     with visit_office.engine.connect() as conn:
-        today_records = conn.execute(select(func.count()).where(
-            VisitRecord.visited_at >= datetime.combine(TODAY, datetime.min.time()))).scalar_one()
-        today_reports = conn.execute(select(func.count()).where(
-            VisitReport.created_at >= datetime.combine(TODAY, datetime.min.time()))).scalar_one()
+        today_records = conn.execute(
+            select(func.count()).where(VisitRecord.visited_at >= datetime.combine(TODAY, datetime.min.time()))
+        ).scalar_one()
+        today_reports = conn.execute(
+            select(func.count()).where(VisitReport.created_at >= datetime.combine(TODAY, datetime.min.time()))
+        ).scalar_one()
         plan_id, owner_id = conn.execute(
-            select(VisitPlan.id, VisitPlan.owner_id).where(VisitPlan.state == "待回访", VisitPlan.due <= TODAY,
-                                                           VisitPlan.method == "电话")
-            .order_by(VisitPlan.due).limit(1)).one()
-        clerk = conn.execute(select(User.id, User.username, User.display_name, User.department_id)
-                             .where(User.id == owner_id)).one()
+            select(VisitPlan.id, VisitPlan.owner_id)
+            .where(VisitPlan.state == "待回访", VisitPlan.due <= TODAY, VisitPlan.method == "电话")
+            .order_by(VisitPlan.due)
+            .limit(1)
+        ).one()
+        clerk = conn.execute(
+            select(User.id, User.username, User.display_name, User.department_id).where(User.id == owner_id)
+        ).one()
     assert today_records > 0
-    ctx = visit_office.as_user(UserInfo(clerk.id, clerk.username, clerk.display_name, Role.CLERK,
-                                        clerk.department_id))
+    ctx = visit_office.as_user(
+        UserInfo(clerk.id, clerk.username, clerk.display_name, Role.CLERK, clerk.department_id)
+    )
     draft = visits.prefill_record(ctx, plan_id)
     row = visits.record_visit(ctx, draft.to_draft(result="成功", satisfaction="满意", content="电话回访"))
     assert row.number == f"HF{TODAY:%Y%m%d}-{today_records + 1:03d}"
     assert visits.get_plan(ctx, plan_id).state == "已回访"
-    report = visits.save_report(ctx, visits.draft_report(ctx, clerk.id, TODAY, TODAY), "今日回访正常。", "", "")
+    report = visits.save_report(
+        ctx, visits.draft_report(ctx, clerk.id, TODAY, TODAY), "今日回访正常。", "", ""
+    )
     assert report.number == f"BG{TODAY:%Y%m%d}-{today_reports + 1:03d}"
     assert report.summary["total"] >= 1
 

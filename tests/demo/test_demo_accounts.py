@@ -15,7 +15,12 @@ def test_a_demo_office_lists_its_accounts_and_each_password_logs_in(ctx):
     result = generate_demo(ctx, customers=12, seed=2)
     accounts = users.demo_accounts(ctx)
     assert [(a.username, str(a.role), a.password) for a in accounts] == result.users
-    assert {a.username for a in accounts} == {"admin", "supervisor", "manager", *(f"clerk{i}" for i in range(1, 6))}
+    assert {a.username for a in accounts} == {
+        "admin",
+        "supervisor",
+        "manager",
+        *(f"clerk{i}" for i in range(1, 6)),
+    }
     assert {a.role for a in accounts} == set(Role)
     for account in accounts:
         assert users.authenticate(ctx, account.username, account.password).username == account.username
@@ -47,8 +52,15 @@ def test_a_real_office_lists_no_accounts(ctx, admin, clerk):
 
 def test_the_generator_reports_each_stage_with_its_progress(ctx):
     seen: list[tuple[str, int, int]] = []
-    generate_demo(ctx, customers=50, visits=120, complaints=6, seed=2, profile=DemoProfile(batch_size=20),
-                  stages=lambda stage, done, total: seen.append((stage, done, total)))
+    generate_demo(
+        ctx,
+        customers=50,
+        visits=120,
+        complaints=6,
+        seed=2,
+        profile=DemoProfile(batch_size=20),
+        stages=lambda stage, done, total: seen.append((stage, done, total)),
+    )
     stages = list(dict.fromkeys(stage for stage, _, _ in seen))
     assert stages == ["users", "customers", "visits", "complaints", "review", "statistics"]
     assert [(d, t) for s, d, t in seen if s == "customers"] == [(0, 50), (20, 50), (40, 50), (50, 50)]

@@ -48,8 +48,13 @@ def demo_office(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoRes
     data = tmp_path_factory.mktemp("demo-assessment") / "data"
     ctx = _open(data)
     try:
-        result = generate_demo(ctx, customers=CUSTOMERS, visits=VISITS, seed=SEED,
-                               profile=DemoProfile(ledger_incomplete_share=0.6))
+        result = generate_demo(
+            ctx,
+            customers=CUSTOMERS,
+            visits=VISITS,
+            seed=SEED,
+            profile=DemoProfile(ledger_incomplete_share=0.6),
+        )
     finally:
         ctx.engine.dispose()
     return data, result
@@ -84,7 +89,9 @@ def test_every_past_month_of_the_demo_charges_the_rule_books_events(demo_office:
             records = {r.id: r for r in s.execute(select(VisitRecord)).scalars()}
             customers = {c.id: c for c in s.execute(select(Customer)).scalars()}
             first_bought: dict[int, date] = {}
-            for customer_id, day in s.execute(select(Purchase.customer_id, Purchase.day).order_by(Purchase.day)):
+            for customer_id, day in s.execute(
+                select(Purchase.customer_id, Purchase.day).order_by(Purchase.day)
+            ):
                 first_bought.setdefault(customer_id, day)
         total: Tally[EventKind] = Tally()
         for month in months:
@@ -109,15 +116,21 @@ def test_every_past_month_of_the_demo_charges_the_rule_books_events(demo_office:
                         assert plan.rule_key == "delivery_arrival"  # 001 §3.1: the 1–5-day 到货回访 only
                     if plan.record_id is not None:  # made late: the record is dated the day it was made
                         record = records[plan.record_id]
-                        assert plan.done_on is not None and record.visited_at.date() == plan.done_on > plan.due
+                        assert (
+                            plan.done_on is not None and record.visited_at.date() == plan.done_on > plan.due
+                        )
                         assert record.created_at >= record.visited_at
                     else:
-                        assert plan.state == "待回访" and customers[plan.customer_id].owner_id == plan.owner_id
+                        assert (
+                            plan.state == "待回访" and customers[plan.customer_id].owner_id == plan.owner_id
+                        )
                 elif e.source == CUSTOMER:  # 001 §3.4: 5 days after the first purchase, still no phone
                     customer = customers[source_id]
                     assert e.kind is EventKind.END_CUSTOMER_LEDGER and customer.category == "终端客户"
                     assert customer.primary_phone == "" and e.owner_id == customer.owner_id
-                    assert period.start <= e.day == first_bought[customer.id] + timedelta(days=5) <= period.end
+                    assert (
+                        period.start <= e.day == first_bought[customer.id] + timedelta(days=5) <= period.end
+                    )
                 else:
                     assert e.kind is EventKind.PROBLEM_NOT_PASSED and e.source == RECORD
                     record = records[source_id]
@@ -154,7 +167,8 @@ def _sheet(path: Path, title: str) -> list[tuple[Any, ...]]:
 
 
 def test_a_confirmed_month_of_the_demo_keeps_its_sheet_after_importing_and_planning(
-        demo_office: Any, run_main: Any, tmp_path: Path) -> None:
+    demo_office: Any, run_main: Any, tmp_path: Path
+) -> None:
     source, result = demo_office
     data = tmp_path / "data"
     shutil.copytree(source, data)
@@ -186,8 +200,11 @@ def test_a_confirmed_month_of_the_demo_keeps_its_sheet_after_importing_and_plann
         with ctx.sessions() as s:
             new = s.execute(select(Customer).where(Customer.name.like("杭州新建%"))).scalars().all()
             assert len(new) == 3 and {c.grade for c in new} == {"A"}
-            planned = s.execute(select(VisitPlan).where(
-                VisitPlan.customer_id.in_([c.id for c in new]))).scalars().all()
+            planned = (
+                s.execute(select(VisitPlan).where(VisitPlan.customer_id.in_([c.id for c in new])))
+                .scalars()
+                .all()
+            )
         assert len(ctx.sessions().execute(select(Customer.id)).all()) == before_customers + 3
     finally:
         ctx.engine.dispose()
@@ -200,5 +217,6 @@ def test_a_confirmed_month_of_the_demo_keeps_its_sheet_after_importing_and_plann
     assert any(confirmed in row for row in sheet)
     assert _sheet(tmp_path / "after.xlsx", "考核（已确认）") == sheet
     # an open month does not move either: the new plans were made after their due days
-    assert (_sheet(tmp_path / "september-after.xlsx", "考核（未确认）")
-            == _sheet(tmp_path / "september-before.xlsx", "考核（未确认）"))
+    assert _sheet(tmp_path / "september-after.xlsx", "考核（未确认）") == _sheet(
+        tmp_path / "september-before.xlsx", "考核（未确认）"
+    )

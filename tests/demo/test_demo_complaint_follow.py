@@ -21,7 +21,9 @@ from huifang_desktop.storage.models import Complaint, ComplaintEvent, ComplaintI
 NOW = datetime(2026, 11, 24, 10, 0)
 
 
-def test_demo_export_has_first_responder_and_inquiry_and_late_closed_cases_are_inquired(tmp_path: Path) -> None:
+def test_demo_export_has_first_responder_and_inquiry_and_late_closed_cases_are_inquired(
+    tmp_path: Path,
+) -> None:
     engine = make_engine(sqlite_url(tmp_path / "office.db"))
     upgrade(engine)
     ctx = ServiceContext(engine, make_session_factory(engine), clock=lambda: NOW)
@@ -30,8 +32,9 @@ def test_demo_export_has_first_responder_and_inquiry_and_late_closed_cases_are_i
     with ctx.sessions() as s:
         manager = s.execute(select(User).where(User.role == Role.MANAGER.value)).scalars().first()
         assert manager is not None
-        mctx = ctx.as_user(UserInfo(manager.id, manager.username, manager.display_name, Role.MANAGER,
-                                    manager.department_id))
+        mctx = ctx.as_user(
+            UserInfo(manager.id, manager.username, manager.display_name, Role.MANAGER, manager.department_id)
+        )
         rows = s.execute(select(Complaint).where(Complaint.kind == "投诉")).scalars().all()
         inquired = set(s.execute(select(ComplaintInquiry.complaint_id)).scalars())
         escalations = s.execute(select(ComplaintEvent).where(ComplaintEvent.action == "逾期升级")).all()
@@ -53,7 +56,7 @@ def test_demo_export_has_first_responder_and_inquiry_and_late_closed_cases_are_i
     head = table[head_at]
     assert "首问责任人" in head and "查办" in head and "处理期限" in head and "关闭时间" in head
     number, late, inquiry, first = (head.index(k) for k in ("投诉编号", "是否逾期", "查办", "首问责任人"))
-    body = [r for r in table[head_at + 1:] if r[number] and str(r[number]).startswith("TS")]
+    body = [r for r in table[head_at + 1 :] if r[number] and str(r[number]).startswith("TS")]
     by_number = {r[number]: r for r in body}
     for n in late_closed:
         assert by_number[n][late] == "逾期办结"

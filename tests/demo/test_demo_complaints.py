@@ -71,8 +71,14 @@ def _open(path: Path, *, migrate: bool = False) -> ServiceContext:
     return ServiceContext(engine, make_session_factory(engine), clock=_clock)
 
 
-def _office(path: Path, *, customers: int = CUSTOMERS, complaints: int = COMPLAINTS, seed: int = 1,
-            profile: ComplaintDemoProfile = ComplaintDemoProfile()) -> tuple[ServiceContext, int]:
+def _office(
+    path: Path,
+    *,
+    customers: int = CUSTOMERS,
+    complaints: int = COMPLAINTS,
+    seed: int = 1,
+    profile: ComplaintDemoProfile = ComplaintDemoProfile(),
+) -> tuple[ServiceContext, int]:
     ctx = _open(path, migrate=True)
     generate_demo(ctx, customers=customers, seed=seed)
     return ctx, generate_complaints(ctx, complaints, seed=seed, profile=profile)
@@ -125,6 +131,7 @@ def _events(engine: Engine) -> dict[int, list[ComplaintEvent]]:
 
 # --- counts and mix ---------------------------------------------------------------------------------------
 
+
 def test_demo_complaints_counts_and_mix(office: ServiceContext) -> None:
     rows = _rows(office.engine)
     assert len(rows) == COMPLAINTS
@@ -140,8 +147,11 @@ def test_demo_complaints_counts_and_mix(office: ServiceContext) -> None:
     assert all(c.received_at <= NOW and c.created_at <= NOW and c.updated_at <= NOW for c in rows)
     with office.engine.connect() as conn:
         occurrences = conn.execute(select(func.count()).select_from(ComplaintOccurrence)).scalar_one()
-        audit = conn.execute(select(AuditLog.entity, AuditLog.new)
-                             .where(AuditLog.action == "生成演示数据", AuditLog.entity == "complaint")).all()
+        audit = conn.execute(
+            select(AuditLog.entity, AuditLog.new).where(
+                AuditLog.action == "生成演示数据", AuditLog.entity == "complaint"
+            )
+        ).all()
     assert occurrences == sum(c.occurrences for c in rows)
     assert len(audit) == 1 and f'"投诉": {kinds["投诉"]}' in audit[0].new
 
@@ -157,8 +167,9 @@ def test_demo_complaints_show_every_state_severity_and_case(office: ServiceConte
     assert {2, 3} <= {c.occurrences for c in complaints}
     assert any(c.linked_to_id for c in complaints)
     assert any(c.converted_from[:2] in ("ZX", "JY") for c in complaints)
-    assert any(c.chase_rung >= 1 and c.handler_role == "clerk" and c.severity == "一般"
-               for c in complaints)  # chased by the 催办 ladder, never moved up a level (issue 20)
+    assert any(
+        c.chase_rung >= 1 and c.handler_role == "clerk" and c.severity == "一般" for c in complaints
+    )  # chased by the 催办 ladder, never moved up a level (issue 20)
     assert any(c.escalation_level >= 1 and c.handler_role == "clerk" for c in complaints)  # 上报, kept
     assert any(c.chase_count > 0 for c in complaints)
     assert any(not c.escalation_seen for c in complaints if c.state not in ("已关闭", "已撤销"))
@@ -179,9 +190,28 @@ def test_demo_complaint_events_replay_the_workflow(office: ServiceContext) -> No
     rows = {c.id: c for c in _rows(office.engine)}
     events = _events(office.engine)
     actions = Tally(e.action for es in events.values() for e in es)
-    for action in ("登记投诉", "登记咨询", "登记建议", "受理", "答复客户", "处理记录", "办结转回访", "结案回访",
-                   "关闭", "撤销", "答复", "转为投诉", "重复投诉", "逾期催办", "催办", "查办", "添加附件", "客户不认可",
-                   "回访不满意退回", "待关闭"):
+    for action in (
+        "登记投诉",
+        "登记咨询",
+        "登记建议",
+        "受理",
+        "答复客户",
+        "处理记录",
+        "办结转回访",
+        "结案回访",
+        "关闭",
+        "撤销",
+        "答复",
+        "转为投诉",
+        "重复投诉",
+        "逾期催办",
+        "催办",
+        "查办",
+        "添加附件",
+        "客户不认可",
+        "回访不满意退回",
+        "待关闭",
+    ):
         assert actions[action] > 0, action
     for cid, es in events.items():
         c = rows[cid]
@@ -205,14 +235,16 @@ def test_demo_complaint_events_replay_the_workflow(office: ServiceContext) -> No
 
 # --- numbers and counters ---------------------------------------------------------------------------------
 
+
 def test_demo_complaint_numbers_are_unique_and_counters_continue_them(office: ServiceContext) -> None:
     rows = _rows(office.engine)
     numbers = [c.number for c in rows]
     assert len(set(numbers)) == len(numbers)
     serials: dict[str, set[int]] = defaultdict(set)
     kinds = {"TS": "投诉", "ZX": "咨询", "JY": "建议"}
-    converted_at = {c.complaint_id: c.at for es in _events(office.engine).values() for c in es
-                    if c.action == "转为投诉"}
+    converted_at = {
+        c.complaint_id: c.at for es in _events(office.engine).values() for c in es if c.action == "转为投诉"
+    }
     for c in rows:
         for number in filter(None, (c.number, c.converted_from)):
             m = NUMBER.match(number)
@@ -223,8 +255,9 @@ def test_demo_complaint_numbers_are_unique_and_counters_continue_them(office: Se
         assert c.number[2:10] == f"{when:%Y%m%d}"
         assert (c.kind == "投诉") == c.number.startswith("TS")
     with office.engine.connect() as conn:
-        counters = dict(conn.execute(select(Counter.name, Counter.value)
-                                     .where(Counter.name.like("complaint:%"))).all())
+        counters = dict(
+            conn.execute(select(Counter.name, Counter.value).where(Counter.name.like("complaint:%"))).all()
+        )
     assert set(counters) == set(serials)
     for name, used in serials.items():  # every serial handed out once, the counter at the last one
         assert used == set(range(1, counters[name] + 1)), name
@@ -237,29 +270,44 @@ def test_register_after_demo_hands_out_the_next_number(office: ServiceContext) -
     assert today, "the demo has complaints received today"
     clerk = next(c.handler_id for c in rows if c.handler_role == "clerk" and c.handler_id)
     cctx = _user(office, clerk)
-    d = cs.register(cctx, cs.IntakeDraft(subject="演示后新登记", complainant="张三", phone="13812345678",
-                                         category="其他", received_at=NOW))
+    d = cs.register(
+        cctx,
+        cs.IntakeDraft(
+            subject="演示后新登记", complainant="张三", phone="13812345678", category="其他", received_at=NOW
+        ),
+    )
     assert d.number not in existing
     assert d.number == f"TS{NOW:%Y%m%d}-{len(today) + 1:03d}"
-    z = cs.register(cctx, cs.IntakeDraft(subject="保修期多久", kind="咨询", complainant="李四",
-                                         phone="13912345678", received_at="2025-06-03 10:00"))
+    z = cs.register(
+        cctx,
+        cs.IntakeDraft(
+            subject="保修期多久",
+            kind="咨询",
+            complainant="李四",
+            phone="13912345678",
+            received_at="2025-06-03 10:00",
+        ),
+    )
     assert z.number not in existing and z.number.startswith("ZX20250603-")
 
 
 # --- deadlines and the register views ---------------------------------------------------------------------
 
+
 def test_demo_deadlines_are_the_services_deadlines(office: ServiceContext) -> None:
     policy, cal = cs.load_policy(office), office_policy.work_calendar(office)
-    converted_at = {e.complaint_id: e.at for es in _events(office.engine).values() for e in es
-                    if e.action == "转为投诉"}
+    converted_at = {
+        e.complaint_id: e.at for es in _events(office.engine).values() for e in es if e.action == "转为投诉"
+    }
     rows = _rows(office.engine)
     for c in rows:
         start = converted_at.get(c.id, c.received_at)
         dl = deadlines(start, c.kind, c.severity, policy, cal, special=c.special)
         assert (c.first_reply_due, c.handling_due) == (dl.first_reply, dl.handling), c.number
         visit_due = datetime.combine(c.visit_due, policy.workday_end) if c.visit_due else None
-        assert c.deadline == current_deadline(ComplaintState(c.state), Deadlines(dl.first_reply, dl.handling),
-                                              visit_due), c.number
+        assert c.deadline == current_deadline(
+            ComplaintState(c.state), Deadlines(dl.first_reply, dl.handling), visit_due
+        ), c.number
     # the program's start finds nothing new to escalate: the demo already did what it would have done
     assert cs.escalate_overdue(office).escalated == ()
 
@@ -271,12 +319,15 @@ def test_register_views_work_on_demo_rows(office: ServiceContext) -> None:
     overdue = [c for c in rows if c.state in ("待受理", "处理中", "待回访") and c.deadline < NOW]
     assert counts["逾期"] == len(overdue) > 0
     listed = cs.list_complaints(office, limit=len(rows))
-    assert {r.id for r in listed[:len(overdue)]} == {c.id for c in overdue}  # overdue first
-    assert all(r.overdue for r in listed[:len(overdue)]) and not any(r.overdue for r in listed[len(overdue):])
+    assert {r.id for r in listed[: len(overdue)]} == {c.id for c in overdue}  # overdue first
+    assert all(r.overdue for r in listed[: len(overdue)]) and not any(
+        r.overdue for r in listed[len(overdue) :]
+    )
     by_subject = cs.list_complaints(office, cs.ComplaintFilter(text=rows[0].subject), limit=len(rows))
     assert rows[0].id in {r.id for r in by_subject}
     assert {r.id for r in cs.list_complaints(office, cs.ComplaintFilter(states=frozenset({"已撤销"})))} == {
-        c.id for c in rows if c.state == "已撤销"}
+        c.id for c in rows if c.state == "已撤销"
+    }
     for c in rows[::25]:
         d = cs.get_complaint(office, c.id)
         assert d.number == c.number and d.events and len(d.occurrences) == c.occurrences
@@ -286,13 +337,15 @@ def test_register_views_work_on_demo_rows(office: ServiceContext) -> None:
 
 # --- closing visits, plans, records, attachments ----------------------------------------------------------
 
+
 def test_demo_closing_visits_link_plans_and_records_both_ways(office: ServiceContext) -> None:
     rows = _rows(office.engine)
     with office.sessions() as s:
         plans = {p.id: p for p in s.execute(select(VisitPlan)).scalars()}
         records = {r.id: r for r in s.execute(select(VisitRecord)).scalars()}
-        counters = dict(s.execute(select(Counter.name, Counter.value)
-                                  .where(Counter.name.like("visit:%"))).all())
+        counters = dict(
+            s.execute(select(Counter.name, Counter.value).where(Counter.name.like("visit:%"))).all()
+        )
     assert plans and records
     by_complaint: dict[int, list[VisitPlan]] = defaultdict(list)
     for p in plans.values():
@@ -338,8 +391,11 @@ def test_demo_closing_visits_link_plans_and_records_both_ways(office: ServiceCon
 def test_demo_reply_letters_and_a_shared_public_letter(office: ServiceContext) -> None:
     rows = {c.id: c for c in _rows(office.engine)}
     with office.sessions() as s:
-        links = s.execute(select(ComplaintAttachment.complaint_id, Attachment.kind, Attachment.id)
-                          .join(Attachment, Attachment.id == ComplaintAttachment.attachment_id)).all()
+        links = s.execute(
+            select(ComplaintAttachment.complaint_id, Attachment.kind, Attachment.id).join(
+                Attachment, Attachment.id == ComplaintAttachment.attachment_id
+            )
+        ).all()
         files = list(s.execute(select(Attachment)).scalars())
     kinds: dict[int, set[str]] = defaultdict(set)
     for cid, kind, _aid in links:
@@ -362,10 +418,12 @@ def test_demo_reply_letters_and_a_shared_public_letter(office: ServiceContext) -
 
 
 def _integrity(kind: ReviewKind, row: Any, values: dict[str, Any]) -> Integrity:
-    stored = StoredSignature(row.review_status if kind is ReviewKind.COMPLAINT else row.status,
-                             row.content_hash, row.signature_hash,
-                             SignOff(row.signed_by_id, row.signed_role, row.signed_at, row.supervisor_comment,
-                                     row.revision))
+    stored = StoredSignature(
+        row.review_status if kind is ReviewKind.COMPLAINT else row.status,
+        row.content_hash,
+        row.signature_hash,
+        SignOff(row.signed_by_id, row.signed_role, row.signed_at, row.supervisor_comment, row.revision),
+    )
     return check_integrity(kind, values, stored)
 
 
@@ -375,8 +433,10 @@ def test_demo_review_signs_older_closed_complaints_and_records(office: ServiceCo
         records = list(s.execute(select(VisitRecord)).scalars())
         files: dict[int, list[list[str]]] = defaultdict(list)
         for cid, sha, name, kind in s.execute(
-                select(ComplaintAttachment.complaint_id, Attachment.sha256, Attachment.name, Attachment.kind)
-                .join(Attachment, Attachment.id == ComplaintAttachment.attachment_id)):
+            select(
+                ComplaintAttachment.complaint_id, Attachment.sha256, Attachment.name, Attachment.kind
+            ).join(Attachment, Attachment.id == ComplaintAttachment.attachment_id)
+        ):
             files[cid].append([sha, name, kind])
         reviewed = [c for c in complaints if c.kind == "投诉" and c.state == "已关闭"]
         assert {"待审阅", "已签字"} <= {c.review_status for c in reviewed} <= {"待审阅", "已签字", "退回"}
@@ -403,19 +463,32 @@ def test_demo_review_signs_older_closed_complaints_and_records(office: ServiceCo
 
 # --- the workflow continues from demo rows ----------------------------------------------------------------
 
+
 def test_workflow_continues_from_demo_rows(office: ServiceContext) -> None:
     rows = _rows(office.engine)
     with office.sessions() as s:
-        pending_plans = {p.id for p in s.execute(select(VisitPlan).where(VisitPlan.state == "待回访")).scalars()}
+        pending_plans = {
+            p.id for p in s.execute(select(VisitPlan).where(VisitPlan.state == "待回访")).scalars()
+        }
         before = set(s.execute(select(VisitRecord.number)).scalars())
     visitors = {p.id: p.owner_id for p in _plans(office) if p.id in pending_plans}
-    waiting = next(c for c in rows if c.state == "待回访" and c.visit_plan_id in pending_plans
-                   and not c.visit_satisfied and visitors[c.visit_plan_id] != c.handler_id)
+    waiting = next(
+        c
+        for c in rows
+        if c.state == "待回访"
+        and c.visit_plan_id in pending_plans
+        and not c.visit_satisfied
+        and visitors[c.visit_plan_id] != c.handler_id
+    )
     # the closing visit is made in the calendar by the planned visitor: neither the handler nor the
     # customer's 业务员 (001 篇11); the handler then closes the complaint
     vctx = _user(office, visitors[waiting.visit_plan_id])  # type: ignore[arg-type,index]
-    workflow.record_visit(vctx, v.prefill_record(vctx, waiting.visit_plan_id).to_draft(
-        result="成功", satisfaction="满意", content="客户认可"))
+    workflow.record_visit(
+        vctx,
+        v.prefill_record(vctx, waiting.visit_plan_id).to_draft(
+            result="成功", satisfaction="满意", content="客户认可"
+        ),
+    )
     hctx = _user(office, waiting.handler_id)  # type: ignore[arg-type]
     d = cs.get_complaint(hctx, waiting.id)
     if d.state != "已关闭":  # the visitor is below the complaint's level: the handler closes it
@@ -430,8 +503,12 @@ def test_workflow_continues_from_demo_rows(office: ServiceContext) -> None:
     pending = next(c for c in rows if c.state == "待受理" and c.kind == "投诉")
     assert cs.accept(_user(office, pending.handler_id), pending.id).state == "处理中"  # type: ignore[arg-type]
     question = next(c for c in rows if c.state == "待受理" and c.kind == "咨询")
-    answered = cs.reply_message(_user(office, question.handler_id), question.id,  # type: ignore[arg-type]
-                                "整车保修三年", "电话")
+    answered = cs.reply_message(
+        _user(office, question.handler_id),
+        question.id,  # type: ignore[arg-type]
+        "整车保修三年",
+        "电话",
+    )
     assert answered.state == "已关闭"
     closed = next(c for c in rows if c.state == "已关闭" and c.kind == "投诉" and not c.anonymous)
     reopened = cs.reopen_linked(_user(office, closed.handler_id), closed.id)  # type: ignore[arg-type]
@@ -440,17 +517,36 @@ def test_workflow_continues_from_demo_rows(office: ServiceContext) -> None:
 
 # --- determinism, continuation, stopping, refusal ---------------------------------------------------------
 
+
 def _fingerprint(engine: Engine) -> list[tuple[object, ...]]:
     with engine.connect() as conn:
-        complaints = [tuple(r) for r in conn.execute(
-            select(Complaint.number, Complaint.state, Complaint.received_at, Complaint.handler_id,
-                   Complaint.subject, Complaint.customer_id, Complaint.deadline, Complaint.escalation_level)
-            .order_by(Complaint.id))]
-        events = [tuple(r) for r in conn.execute(
-            select(ComplaintEvent.complaint_id, ComplaintEvent.at, ComplaintEvent.action, ComplaintEvent.note)
-            .order_by(ComplaintEvent.id))]
-        records = [tuple(r) for r in conn.execute(select(VisitRecord.number, VisitRecord.visited_at)
-                                                  .order_by(VisitRecord.id))]
+        complaints = [
+            tuple(r)
+            for r in conn.execute(
+                select(
+                    Complaint.number,
+                    Complaint.state,
+                    Complaint.received_at,
+                    Complaint.handler_id,
+                    Complaint.subject,
+                    Complaint.customer_id,
+                    Complaint.deadline,
+                    Complaint.escalation_level,
+                ).order_by(Complaint.id)
+            )
+        ]
+        events = [
+            tuple(r)
+            for r in conn.execute(
+                select(
+                    ComplaintEvent.complaint_id, ComplaintEvent.at, ComplaintEvent.action, ComplaintEvent.note
+                ).order_by(ComplaintEvent.id)
+            )
+        ]
+        records = [
+            tuple(r)
+            for r in conn.execute(select(VisitRecord.number, VisitRecord.visited_at).order_by(VisitRecord.id))
+        ]
     return [*complaints, *events, *records]
 
 
@@ -489,8 +585,9 @@ def test_demo_complaints_after_demo_visits_continue_their_record_numbers(tmp_pat
     assert generate_complaints(ctx, 400, seed=1) == 400
     with ctx.engine.connect() as conn:
         records = conn.execute(select(VisitRecord.id, VisitRecord.number, VisitRecord.visited_at)).all()
-        counters = dict(conn.execute(select(Counter.name, Counter.value)
-                                     .where(Counter.name.like("visit:%"))).all())
+        counters = dict(
+            conn.execute(select(Counter.name, Counter.value).where(Counter.name.like("visit:%"))).all()
+        )
     assert {r.id: r.number for r in records if r.id in before} == before  # untouched
     assert len(records) > len(before)
     per_day: dict[str, list[int]] = defaultdict(list)
@@ -501,11 +598,15 @@ def test_demo_complaints_after_demo_visits_continue_their_record_numbers(tmp_pat
     for name, used in per_day.items():  # one number each, no gap, the counter at the last one
         assert sorted(used) == list(range(1, len(used) + 1)) and counters[name] == len(used), name
     visitors = {p.id: p.owner_id for p in _plans(ctx) if p.state == "待回访"}
-    waiting = next(c for c in _rows(ctx.engine) if c.state == "待回访" and c.visit_plan_id in visitors
-                   and visitors[c.visit_plan_id] != c.handler_id)
+    waiting = next(
+        c
+        for c in _rows(ctx.engine)
+        if c.state == "待回访" and c.visit_plan_id in visitors and visitors[c.visit_plan_id] != c.handler_id
+    )
     vctx = _user(ctx, visitors[waiting.visit_plan_id])  # type: ignore[arg-type,index]  # independent
-    rec = workflow.record_visit(vctx, v.prefill_record(vctx, waiting.visit_plan_id).to_draft(
-        result="成功", satisfaction="满意"))
+    rec = workflow.record_visit(
+        vctx, v.prefill_record(vctx, waiting.visit_plan_id).to_draft(result="成功", satisfaction="满意")
+    )
     d = cs.get_complaint(ctx, waiting.id)
     if d.state != "已关闭":  # the visitor is below the complaint's level: the handler closes it
         d = cs.close(_user(ctx, waiting.handler_id), waiting.id)  # type: ignore[arg-type]
@@ -524,8 +625,9 @@ def test_progress_can_stop_after_a_batch(tmp_path: Path) -> None:
         calls.append((done, total))
         return done < 100
 
-    written = generate_complaints(ctx, 400, seed=1, progress=progress,
-                                  profile=replace(ComplaintDemoProfile(), batch_size=100))
+    written = generate_complaints(
+        ctx, 400, seed=1, progress=progress, profile=replace(ComplaintDemoProfile(), batch_size=100)
+    )
     assert written == 100 and calls == [(0, 400), (100, 400)]
     assert len(_rows(ctx.engine)) == 100
     test_demo_complaint_numbers_are_unique_and_counters_continue_them(ctx)
@@ -538,7 +640,9 @@ def test_demo_complaints_without_customer_files(tmp_path: Path) -> None:
     assert generate_complaints(ctx, 120, seed=3) == 120
     rows = _rows(ctx.engine)
     assert all(c.customer_id is None and c.visit_plan_id is None for c in rows)
-    closed = [c for c in rows if c.state == "已关闭" and c.kind == "投诉" and not (c.anonymous or c.reply_only)]
+    closed = [
+        c for c in rows if c.state == "已关闭" and c.kind == "投诉" and not (c.anonymous or c.reply_only)
+    ]
     assert closed and all(c.visit_satisfied and c.visited_at and c.visit_record_id is None for c in closed)
     with ctx.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(VisitPlan)).scalar_one() == 0

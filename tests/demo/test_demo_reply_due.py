@@ -37,8 +37,9 @@ def test_demo_complaints_have_the_satisfying_reply_deadline_and_the_ledger_reads
         rows = s.execute(select(Complaint)).scalars().all()
         manager = s.execute(select(User).where(User.role == Role.MANAGER.value)).scalars().first()
         assert manager is not None
-        mctx = ctx.as_user(UserInfo(manager.id, manager.username, manager.display_name, Role.MANAGER,
-                                    manager.department_id))
+        mctx = ctx.as_user(
+            UserInfo(manager.id, manager.username, manager.display_name, Role.MANAGER, manager.department_id)
+        )
     complaints = [c for c in rows if c.kind == "投诉"]
     asked = [c for c in complaints if not c.special]
     assert asked and all(c.reply_due is not None for c in asked)
@@ -48,8 +49,9 @@ def test_demo_complaints_have_the_satisfying_reply_deadline_and_the_ledger_reads
         # from its conversion, so only the cap is checked for those
         assert c.reply_due is not None and c.reply_due <= c.handling_due
         if not c.converted_from:
-            assert c.reply_due == min(satisfying_reply_due(c.received_at, rules, cal, policy.workday_end),
-                                      c.handling_due)
+            assert c.reply_due == min(
+                satisfying_reply_due(c.received_at, rules, cal, policy.workday_end), c.handling_due
+            )
 
     out = tmp_path / "complaints.xlsx"
     export_complaints(mctx, out)
@@ -61,7 +63,7 @@ def test_demo_complaints_have_the_satisfying_reply_deadline_and_the_ledger_reads
     head_at = next(i for i, r in enumerate(table) if "投诉编号" in r)
     head = table[head_at]
     number, reply = head.index("投诉编号"), head.index("满意答复")
-    by_number = {r[number]: r for r in table[head_at + 1:] if r[number]}
+    by_number = {r[number]: r for r in table[head_at + 1 :] if r[number]}
     readings = Counter(by_number[c.number][reply] or "" for c in asked if c.number in by_number)
     assert set(readings) <= {"按时", "逾期答复", "逾期未答", "待答复", ""}
     assert readings["按时"] > 0 and readings["逾期答复"] > 0  # both outcomes occur on the demo

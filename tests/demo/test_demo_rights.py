@@ -23,9 +23,9 @@ CALLS: dict[str, Callable[[ServiceContext], Any]] = {
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))
-def test_only_roles_that_manage_users_may_generate(name: str, ctx: ServiceContext, admin: UserInfo,
-                                                   supervisor: UserInfo, manager: UserInfo,
-                                                   clerk: UserInfo) -> None:
+def test_only_roles_that_manage_users_may_generate(
+    name: str, ctx: ServiceContext, admin: UserInfo, supervisor: UserInfo, manager: UserInfo, clerk: UserInfo
+) -> None:
     for user in (admin, supervisor, manager, clerk):
         acting = ctx.as_user(user)
         if can(user.role, Permission.MANAGE_USERS):

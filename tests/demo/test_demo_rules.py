@@ -62,8 +62,14 @@ def _complaints(ctx: ServiceContext) -> list[Complaint]:
 
 def _converted_at(ctx: ServiceContext) -> dict[int, datetime]:
     with ctx.sessions() as s:
-        return {cid: at for cid, at in s.execute(select(ComplaintEvent.complaint_id, ComplaintEvent.at)
-                                                 .where(ComplaintEvent.action == "转为投诉"))}
+        return {
+            cid: at
+            for cid, at in s.execute(
+                select(ComplaintEvent.complaint_id, ComplaintEvent.at).where(
+                    ComplaintEvent.action == "转为投诉"
+                )
+            )
+        }
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +82,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceContext]
 
 
 # --- invariants of the history the demo writes --------------------------------------------------------------
+
 
 def test_every_deadline_is_the_domains_from_registration_time_and_severity(office: ServiceContext) -> None:
     policy, cal = cs.load_policy(office), office_policy.work_calendar(office)
@@ -90,8 +97,11 @@ def test_every_number_is_the_domains_pattern_of_its_kind(office: ServiceContext)
     policy = cs.load_policy(office)
     for c in _complaints(office):
         pattern = rules.number_pattern(MessageKind(c.kind), policy)
-        regex = re.escape(pattern).replace(re.escape("{yyyymmdd}"), r"\d{8}").replace(re.escape("{seq:03}"),
-                                                                                         r"\d{3,}")
+        regex = (
+            re.escape(pattern)
+            .replace(re.escape("{yyyymmdd}"), r"\d{8}")
+            .replace(re.escape("{seq:03}"), r"\d{3,}")
+        )
         assert re.fullmatch(regex, c.number), (c.number, pattern)
 
 
@@ -100,9 +110,14 @@ def test_every_state_change_is_a_legal_transition_by_its_actor(office: ServiceCo
     escalates, acts with the top level, as services.complaints lets it)."""
     with office.sessions() as s:
         roles = {uid: Role(r) for uid, r in s.execute(select(User.id, User.role))}
-        letters = {cid for (cid,) in s.execute(
-            select(ComplaintAttachment.complaint_id).join(Attachment, Attachment.id == ComplaintAttachment.attachment_id)
-            .where(Attachment.kind.in_(sorted(cs.REPLY_KINDS))))}
+        letters = {
+            cid
+            for (cid,) in s.execute(
+                select(ComplaintAttachment.complaint_id)
+                .join(Attachment, Attachment.id == ComplaintAttachment.attachment_id)
+                .where(Attachment.kind.in_(sorted(cs.REPLY_KINDS)))
+            )
+        }
         events = list(s.execute(select(ComplaintEvent).order_by(ComplaintEvent.id)).scalars())
     by_id = {c.id: c for c in _complaints(office)}
     policy = cs.load_policy(office)
@@ -111,12 +126,23 @@ def test_every_state_change_is_a_legal_transition_by_its_actor(office: ServiceCo
         c = by_id[e.complaint_id]
         if not (e.from_state and e.to_state) or e.action == "答复":  # 答复 closes a 咨询/建议 (no workflow)
             continue
-        facts = TransitionFacts(anonymous=c.anonymous, reply_only=c.reply_only,
-                                reply_letter_attached=c.id in letters, closing_visit_satisfied=True,
-                                handling_result=c.result, withdraw_reason=c.withdraw_reason)
+        facts = TransitionFacts(
+            anonymous=c.anonymous,
+            reply_only=c.reply_only,
+            reply_letter_attached=c.id in letters,
+            closing_visit_satisfied=True,
+            handling_result=c.result,
+            withdraw_reason=c.withdraw_reason,
+        )
         actor = roles.get(e.user_id, Role.MANAGER) if e.user_id else Role.MANAGER
-        rules.check_transition(ComplaintState(e.from_state), ComplaintState(e.to_state), actor_role=actor,
-                               severity=Severity(c.severity), facts=facts, policy=policy)
+        rules.check_transition(
+            ComplaintState(e.from_state),
+            ComplaintState(e.to_state),
+            actor_role=actor,
+            severity=Severity(c.severity),
+            facts=facts,
+            policy=policy,
+        )
         checked += 1
     assert checked > 300
 
@@ -124,12 +150,20 @@ def test_every_state_change_is_a_legal_transition_by_its_actor(office: ServiceCo
 def _closing_plans(ctx: ServiceContext) -> tuple[list[tuple[int, Any]], dict[int, list[datetime]]]:
     """(complaint id, due) of each first-attempt closing-visit plan, and each complaint's 办结转回访 times."""
     with ctx.sessions() as s:
-        plans = [(cs.complaint_id_for_plan(key), due) for key, due in s.execute(
-            select(VisitPlan.source_key, VisitPlan.due).where(VisitPlan.rule_key == cs.CLOSING_RULE,
-                                                              VisitPlan.attempt == 1))]
+        plans = [
+            (cs.complaint_id_for_plan(key), due)
+            for key, due in s.execute(
+                select(VisitPlan.source_key, VisitPlan.due).where(
+                    VisitPlan.rule_key == cs.CLOSING_RULE, VisitPlan.attempt == 1
+                )
+            )
+        ]
         handled: dict[int, list[datetime]] = {}
-        for cid, at in s.execute(select(ComplaintEvent.complaint_id, ComplaintEvent.at)
-                                 .where(ComplaintEvent.action == "办结转回访")):
+        for cid, at in s.execute(
+            select(ComplaintEvent.complaint_id, ComplaintEvent.at).where(
+                ComplaintEvent.action == "办结转回访"
+            )
+        ):
             handled.setdefault(cid, []).append(at)
     assert plans and all(cid is not None for cid, _due in plans)
     return [(int(cid), due) for cid, due in plans if cid is not None], handled
@@ -144,7 +178,10 @@ def test_closing_visit_plans_are_due_when_the_domain_says(office: ServiceContext
 
 # --- coupling: change a rule, the demo follows ------------------------------------------------------------------
 
-def test_a_changed_deadline_rule_shows_in_the_demo(fresh: ServiceContext, monkeypatch: pytest.MonkeyPatch) -> None:
+
+def test_a_changed_deadline_rule_shows_in_the_demo(
+    fresh: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real = rules.deadlines
 
     def two_days_more(*args: Any, **kwargs: Any) -> rules.Deadlines:
@@ -158,12 +195,20 @@ def test_a_changed_deadline_rule_shows_in_the_demo(fresh: ServiceContext, monkey
     rows = _complaints(fresh)
     assert len(rows) == 120
     for c in rows:
-        dl = real(converted.get(c.id, c.received_at), MessageKind(c.kind), Severity(c.severity), policy, cal,
-                  special=c.special)
+        dl = real(
+            converted.get(c.id, c.received_at),
+            MessageKind(c.kind),
+            Severity(c.severity),
+            policy,
+            cal,
+            special=c.special,
+        )
         assert c.handling_due == dl.handling + timedelta(days=2), c.number
 
 
-def test_a_changed_routing_rule_shows_in_the_demo(fresh: ServiceContext, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_changed_routing_rule_shows_in_the_demo(
+    fresh: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every 投诉 to the manager: overdue ones are chased and reported, never moved (issue 20); every closing
     visit made at that level."""
     monkeypatch.setattr(rules, "handler_role", lambda severity, policy: Role.MANAGER)
@@ -172,14 +217,19 @@ def test_a_changed_routing_rule_shows_in_the_demo(fresh: ServiceContext, monkeyp
     assert rows and all(c.handler_role == Role.MANAGER.value for c in rows)
     with fresh.sessions() as s:
         managers = set(s.execute(select(User.id).where(User.role == Role.MANAGER.value)).scalars())
-        owners = set(s.execute(select(VisitPlan.owner_id).where(VisitPlan.rule_key == cs.CLOSING_RULE)).scalars())
+        owners = set(
+            s.execute(select(VisitPlan.owner_id).where(VisitPlan.rule_key == cs.CLOSING_RULE)).scalars()
+        )
     assert owners and owners <= managers
 
 
-def test_a_changed_closing_visit_rule_shows_in_the_demo(fresh: ServiceContext,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_changed_closing_visit_rule_shows_in_the_demo(
+    fresh: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real = rules.closing_visit_due
-    monkeypatch.setattr(rules, "closing_visit_due", lambda at, policy, cal: real(at, policy, cal) + timedelta(days=9))
+    monkeypatch.setattr(
+        rules, "closing_visit_due", lambda at, policy, cal: real(at, policy, cal) + timedelta(days=9)
+    )
     _demo(fresh)
     policy, cal = cs.load_policy(fresh), office_policy.work_calendar(fresh)
     plans, handled = _closing_plans(fresh)
@@ -187,8 +237,9 @@ def test_a_changed_closing_visit_rule_shows_in_the_demo(fresh: ServiceContext,
         assert due in {real(at, policy, cal) + timedelta(days=9) for at in handled[cid]}, cid
 
 
-def test_a_workflow_rule_that_refuses_a_move_stops_the_demo(fresh: ServiceContext,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_workflow_rule_that_refuses_a_move_stops_the_demo(
+    fresh: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every state change the demo writes is asked of the domain first: a rule that forbids 待回访 is obeyed
     (the generator refuses, as the services would), never bypassed by writing the row anyway."""
     real = rules.check_transition
@@ -203,8 +254,9 @@ def test_a_workflow_rule_that_refuses_a_move_stops_the_demo(fresh: ServiceContex
         _demo(fresh)
 
 
-def test_a_changed_purchase_rule_shows_in_the_visit_history(fresh: ServiceContext,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_changed_purchase_rule_shows_in_the_visit_history(
+    fresh: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No purchase starts a rule chain: the simulated years of visits have no purchase plan."""
     monkeypatch.setattr(planning, "purchase_triggers", lambda *args, **kwargs: [])
     _demo(fresh, complaints=0, visits=300)

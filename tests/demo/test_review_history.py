@@ -26,14 +26,29 @@ def customer(cctx: ServiceContext, name: str) -> int:
 
 
 def record(cctx: ServiceContext, customer_id: int, at: str = "2026-11-24 09:00") -> v.VisitRecordRow:
-    return v.record_visit(cctx, v.VisitRecordDraft(customer_id=customer_id, result="成功", visited_at=at,
-                                                   satisfaction="满意", feedback="送货及时", content="了解使用情况"))
+    return v.record_visit(
+        cctx,
+        v.VisitRecordDraft(
+            customer_id=customer_id,
+            result="成功",
+            visited_at=at,
+            satisfaction="满意",
+            feedback="送货及时",
+            content="了解使用情况",
+        ),
+    )
 
 
 def test_seed_review_history_signs_returns_and_reopens_through_the_services(
-        ctx: ServiceContext, cctx: ServiceContext, c2ctx: ServiceContext, sctx: ServiceContext,
-        mctx: ServiceContext) -> None:
-    for i, name in enumerate(("甲公司", "乙公司", "丙公司", "丁公司", "戊公司", "己公司", "庚公司", "辛公司")):
+    ctx: ServiceContext,
+    cctx: ServiceContext,
+    c2ctx: ServiceContext,
+    sctx: ServiceContext,
+    mctx: ServiceContext,
+) -> None:
+    for i, name in enumerate(
+        ("甲公司", "乙公司", "丙公司", "丁公司", "戊公司", "己公司", "庚公司", "辛公司")
+    ):
         who = cctx if i % 2 else c2ctx
         c = customer(who, name)
         for day in (17, 18, 19, 20):

@@ -35,8 +35,10 @@ def test_rolling_window_is_the_last_365_days() -> None:
 
 def test_calendar_year_counts_last_year_and_this_year_so_far() -> None:
     policy = ClassPolicy(period=PERIOD_CALENDAR)
-    assert volume_windows(D(2027, 1, 3), policy) == ((D(2025, 12, 31), D(2026, 12, 31)),
-                                                      (D(2026, 12, 31), D(2027, 1, 3)))
+    assert volume_windows(D(2027, 1, 3), policy) == (
+        (D(2025, 12, 31), D(2026, 12, 31)),
+        (D(2026, 12, 31), D(2027, 1, 3)),
+    )
 
 
 def test_decide_class_by_volume_and_by_value_rank() -> None:
@@ -51,11 +53,17 @@ def test_decide_class_by_volume_and_by_value_rank() -> None:
 
 def test_an_imported_class_stands_twelve_months_unless_purchases_give_more() -> None:
     imported = Imported("A", D(2026, 3, 10))
-    assert imported_class_applies(imported, D(2027, 3, 9)) and not imported_class_applies(imported, D(2027, 3, 10))
+    assert imported_class_applies(imported, D(2027, 3, 9)) and not imported_class_applies(
+        imported, D(2027, 3, 10)
+    )
     assert decide_class(5, Decimal(0), None, ClassPolicy(), today=D(2026, 11, 1), imported=imported) == "A"
     assert decide_class(5, Decimal(0), None, ClassPolicy(), today=D(2027, 3, 10), imported=imported) == "D"
-    assert decide_class(60, Decimal(0), None, ClassPolicy(), today=D(2026, 11, 1),
-                        imported=Imported("C", D(2026, 3, 10))) == "B"
+    assert (
+        decide_class(
+            60, Decimal(0), None, ClassPolicy(), today=D(2026, 11, 1), imported=Imported("C", D(2026, 3, 10))
+        )
+        == "B"
+    )
     assert better("B", "A") == "A" and better("VIP", "普通") == "VIP"
 
 
@@ -77,8 +85,14 @@ def test_only_the_routine_contact_satisfies_a_routine_plan() -> None:
     rules = RuleSet()
     assert satisfies(VisitType.ROUTINE, "routine", rules)
     assert satisfies(VisitType.TECHNICAL, "technical", rules)
-    for vt in (VisitType.BIRTHDAY, VisitType.HOLIDAY, VisitType.FIRST_SERVICE, VisitType.INSURANCE,
-               VisitType.DELIVERY, VisitType.TECHNICAL):
+    for vt in (
+        VisitType.BIRTHDAY,
+        VisitType.HOLIDAY,
+        VisitType.FIRST_SERVICE,
+        VisitType.INSURANCE,
+        VisitType.DELIVERY,
+        VisitType.TECHNICAL,
+    ):
         assert not satisfies(vt, "routine", rules), vt
     assert satisfies(VisitType.BIRTHDAY, "birthday", rules)  # any other plan: the one it was made for
     assert rules.types_satisfying("routine") == {"例行"}

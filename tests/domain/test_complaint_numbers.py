@@ -15,7 +15,9 @@ NOV = date(2026, 11, 3)
 
 
 def _numbers(previous_month: int, count: int) -> list[str]:
-    pattern = with_width(MONTHLY_NUMBER_PATTERN, month_width(pattern_width(MONTHLY_NUMBER_PATTERN), previous_month))
+    pattern = with_width(
+        MONTHLY_NUMBER_PATTERN, month_width(pattern_width(MONTHLY_NUMBER_PATTERN), previous_month)
+    )
     return [format_complaint_number(pattern, NOV, n) for n in range(1, count + 1)]
 
 

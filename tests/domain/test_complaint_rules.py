@@ -25,13 +25,18 @@ from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.domain.workcal import WorkCalendar
 
-CAL = WorkCalendar.china({2026: {"holidays": [f"2026-10-0{d}" for d in range(1, 8)], "workdays": ["2026-10-10"]}})
+CAL = WorkCalendar.china(
+    {2026: {"holidays": [f"2026-10-0{d}" for d in range(1, 8)], "workdays": ["2026-10-10"]}}
+)
 RULES = ComplaintRules()
 
 
 def test_authority_table_defaults() -> None:
-    assert [sign_level(s, RULES) for s in ("一般", "重要", "重大")] == [Role.SUPERVISOR, Role.SUPERVISOR,
-                                                                     Role.MANAGER]
+    assert [sign_level(s, RULES) for s in ("一般", "重要", "重大")] == [
+        Role.SUPERVISOR,
+        Role.SUPERVISOR,
+        Role.MANAGER,
+    ]
     assert sign_refusal(Role.SUPERVISOR, "重大", RULES).startswith("重大投诉须由公司经理")
     assert sign_refusal(Role.MANAGER, "重大", RULES) == "" and sign_refusal(Role.MANAGER, "一般", RULES) == ""
     assert sign_refusal(Role.CLERK, "一般", RULES)
@@ -52,13 +57,15 @@ def test_rules_round_trip_and_reject_bad_values() -> None:
 def test_office_hours_skip_the_national_day_holiday() -> None:
     due = add_work_hours(datetime(2026, 9, 30, 16, 0), 8, CAL, time(8, 30), time(17, 30))
     assert due == datetime(2026, 10, 8, 15, 0)
-    assert add_work_hours(datetime(2026, 11, 24, 20, 0), 2, CAL, time(8, 30), time(17, 30)) == \
-        datetime(2026, 11, 25, 10, 30)  # after hours: counts from the next morning
+    assert add_work_hours(datetime(2026, 11, 24, 20, 0), 2, CAL, time(8, 30), time(17, 30)) == datetime(
+        2026, 11, 25, 10, 30
+    )  # after hours: counts from the next morning
 
 
 def test_satisfying_reply_two_working_days_and_promised_dates() -> None:
-    assert satisfying_reply_due(datetime(2026, 9, 29, 9, 0), RULES, CAL, time(17, 30)) == \
-        datetime(2026, 10, 8, 17, 30)  # 09-30, then the holiday, then 10-08
+    assert satisfying_reply_due(datetime(2026, 9, 29, 9, 0), RULES, CAL, time(17, 30)) == datetime(
+        2026, 10, 8, 17, 30
+    )  # 09-30, then the holiday, then 10-08
     with pytest.raises(ValidationError, match="不是工作日"):
         promised_reply_due(datetime(2026, 9, 29, 9, 0), date(2026, 10, 3), CAL, time(17, 30))
     with pytest.raises(ValidationError, match="不能早于"):

@@ -64,6 +64,7 @@ def _days(start: date, end: date) -> list[date]:
 
 # ------------------------------------------------------------------------------------------ enums
 
+
 def test_enums_values_are_chinese_labels() -> None:
     assert [k.value for k in MessageKind] == ["投诉", "咨询", "建议"]
     assert [c.value for c in Channel] == ["电话", "来访", "信函", "邮件", "网络", "上级转办"]
@@ -79,6 +80,7 @@ def test_state_final_and_open() -> None:
 
 
 # ---------------------------------------------------------------------------------------- routing
+
 
 def test_handler_role_follows_severity() -> None:
     assert handler_role(Severity.NORMAL, POLICY) is Role.CLERK
@@ -107,6 +109,7 @@ def test_escalated_role_chain() -> None:
 
 
 # -------------------------------------------------------------------------------------- deadlines
+
 
 def test_deadlines_calendar_facts_national_day_2026(cal: WorkCalendar) -> None:
     # The assertions below rely on these calendar facts; check them rather than assume them.
@@ -149,8 +152,9 @@ def test_deadlines_complaint_before_spring_festival(cal: WorkCalendar) -> None:
 
 
 def test_deadlines_special_case_uses_seven_workdays(cal: WorkCalendar) -> None:
-    dl = deadlines(datetime(2026, 9, 30, 9, 0), MessageKind.COMPLAINT, Severity.NORMAL, POLICY, cal,
-                   special=True)
+    dl = deadlines(
+        datetime(2026, 9, 30, 9, 0), MessageKind.COMPLAINT, Severity.NORMAL, POLICY, cal, special=True
+    )
     # 10-08, 10-09, 10-10, 10-12, 10-13, 10-14, 10-15
     assert dl.handling == datetime(2026, 10, 15, 17, 30)
     assert dl.first_reply == datetime(2026, 10, 8, 17, 30)
@@ -174,7 +178,9 @@ def test_deadlines_end_of_day_is_a_setting(cal: WorkCalendar) -> None:
 
 def test_deadlines_keep_timezone(cal: WorkCalendar) -> None:
     tz = timezone(timedelta(hours=8))
-    dl = deadlines(datetime(2026, 11, 24, 9, 0, tzinfo=tz), MessageKind.COMPLAINT, Severity.NORMAL, POLICY, cal)
+    dl = deadlines(
+        datetime(2026, 11, 24, 9, 0, tzinfo=tz), MessageKind.COMPLAINT, Severity.NORMAL, POLICY, cal
+    )
     assert dl.first_reply == datetime(2026, 11, 25, 17, 30, tzinfo=tz)
     assert dl.first_reply.tzinfo is tz
 
@@ -184,8 +190,9 @@ def test_deadlines_consultation_is_24_clock_hours(cal: WorkCalendar) -> None:
     dl = deadlines(received, MessageKind.CONSULTATION, Severity.NORMAL, POLICY, cal)
     assert dl == Deadlines(datetime(2026, 10, 1, 15, 20), datetime(2026, 10, 1, 15, 20))
     policy = replace(POLICY, consultation_reply_hours=12)
-    assert deadlines(received, MessageKind.CONSULTATION, Severity.NORMAL, policy, cal).first_reply == \
-        datetime(2026, 10, 1, 3, 20)
+    assert deadlines(
+        received, MessageKind.CONSULTATION, Severity.NORMAL, policy, cal
+    ).first_reply == datetime(2026, 10, 1, 3, 20)
 
 
 def test_deadlines_suggestion_reply_date_in_workdays(cal: WorkCalendar) -> None:
@@ -281,8 +288,15 @@ DONE = TransitionFacts(handling_result="已更换压缩机")
 VISITED_OK = replace(DONE, closing_visit_satisfied=True)
 
 
-def _reject(state: S, target: S, *, role: Role = Role.MANAGER, severity: Severity = Severity.NORMAL,
-            facts: TransitionFacts = DONE, policy: ComplaintPolicy | None = None) -> ValidationError:
+def _reject(
+    state: S,
+    target: S,
+    *,
+    role: Role = Role.MANAGER,
+    severity: Severity = Severity.NORMAL,
+    facts: TransitionFacts = DONE,
+    policy: ComplaintPolicy | None = None,
+) -> ValidationError:
     with pytest.raises(ValidationError) as info:
         check_transition(state, target, actor_role=role, severity=severity, facts=facts, policy=policy)
     return info.value
@@ -355,17 +369,25 @@ def test_check_transition_level_rules_by_severity() -> None:
     assert "重要投诉须由客服主管或更高级别关闭" in str(err)
     err = _reject(S.AWAITING_VISIT, S.CLOSED, role=Role.SUPERVISOR, severity=Severity.MAJOR, facts=VISITED_OK)
     assert "客服主管无权关闭" in str(err)
-    check_transition(S.AWAITING_VISIT, S.CLOSED, actor_role=Role.SUPERVISOR, severity=Severity.IMPORTANT,
-                     facts=VISITED_OK)
-    check_transition(S.AWAITING_VISIT, S.CLOSED, actor_role=Role.MANAGER, severity=Severity.MAJOR,
-                     facts=VISITED_OK)
-    check_transition(S.AWAITING_VISIT, S.CLOSED, actor_role=Role.MANAGER, severity=Severity.NORMAL,
-                     facts=VISITED_OK)
+    check_transition(
+        S.AWAITING_VISIT, S.CLOSED, actor_role=Role.SUPERVISOR, severity=Severity.IMPORTANT, facts=VISITED_OK
+    )
+    check_transition(
+        S.AWAITING_VISIT, S.CLOSED, actor_role=Role.MANAGER, severity=Severity.MAJOR, facts=VISITED_OK
+    )
+    check_transition(
+        S.AWAITING_VISIT, S.CLOSED, actor_role=Role.MANAGER, severity=Severity.NORMAL, facts=VISITED_OK
+    )
 
 
 def test_check_transition_level_applies_to_withdraw_and_finish_handling() -> None:
-    err = _reject(S.IN_PROGRESS, S.WITHDRAWN, role=Role.CLERK, severity=Severity.MAJOR,
-                  facts=TransitionFacts(withdraw_reason="客户撤诉"))
+    err = _reject(
+        S.IN_PROGRESS,
+        S.WITHDRAWN,
+        role=Role.CLERK,
+        severity=Severity.MAJOR,
+        facts=TransitionFacts(withdraw_reason="客户撤诉"),
+    )
     assert "客服专员无权撤销" in str(err)
     err = _reject(S.IN_PROGRESS, S.AWAITING_VISIT, role=Role.CLERK, severity=Severity.IMPORTANT)
     assert "客服专员无权办结转回访" in str(err)
@@ -383,8 +405,14 @@ def test_check_transition_admin_does_no_business() -> None:
 
 def test_check_transition_level_follows_policy() -> None:
     policy = replace(POLICY, handler_roles=BySeverity(Role.CLERK, Role.SUPERVISOR, Role.SUPERVISOR))
-    check_transition(S.AWAITING_VISIT, S.CLOSED, actor_role=Role.SUPERVISOR, severity=Severity.MAJOR,
-                     facts=VISITED_OK, policy=policy)
+    check_transition(
+        S.AWAITING_VISIT,
+        S.CLOSED,
+        actor_role=Role.SUPERVISOR,
+        severity=Severity.MAJOR,
+        facts=VISITED_OK,
+        policy=policy,
+    )
 
 
 @pytest.mark.parametrize("reason", ["", "   ", "\u3000"])
@@ -413,9 +441,11 @@ def test_check_transition_no_visit_for_anonymous_or_reply_only(facts: Transition
 
 # ---------------------------------------------------------------------------------- closing rules
 
+
 def test_closing_satisfied_visit_closes() -> None:
-    check_transition(S.AWAITING_VISIT, S.CLOSED, actor_role=Role.CLERK, severity=Severity.NORMAL,
-                     facts=VISITED_OK)
+    check_transition(
+        S.AWAITING_VISIT, S.CLOSED, actor_role=Role.CLERK, severity=Severity.NORMAL, facts=VISITED_OK
+    )
     assert closing_outcome(True) is S.CLOSED
     assert not needs_new_visit(True)
 
@@ -448,8 +478,13 @@ def test_closing_anonymous_or_reply_only_needs_letter(anonymous: bool, reply_onl
     err = _reject(S.IN_PROGRESS, S.CLOSED, facts=facts)
     assert err.fields == ["reply_letter"]
     assert f"{label}须附答复函后才能关闭" in str(err)
-    check_transition(S.IN_PROGRESS, S.CLOSED, actor_role=Role.CLERK, severity=Severity.NORMAL,
-                     facts=replace(facts, reply_letter_attached=True))
+    check_transition(
+        S.IN_PROGRESS,
+        S.CLOSED,
+        actor_role=Role.CLERK,
+        severity=Severity.NORMAL,
+        facts=replace(facts, reply_letter_attached=True),
+    )
 
 
 def test_needs_closing_visit() -> None:
@@ -460,6 +495,7 @@ def test_needs_closing_visit() -> None:
 
 
 # -------------------------------------------------------------------------------------- numbering
+
 
 def test_format_complaint_number_default_pattern() -> None:
     assert DEFAULT_NUMBER_PATTERN == POLICY.number_pattern
@@ -506,9 +542,13 @@ def test_validate_number_pattern_rejects(pattern: str, message: str) -> None:
 def test_sequence_scope_per_day_and_per_month() -> None:
     day = date(2026, 11, 24)
     assert sequence_scope(DEFAULT_NUMBER_PATTERN, day) == "day:2026-11-24"
-    assert sequence_scope(DEFAULT_NUMBER_PATTERN, date(2026, 11, 25)) != sequence_scope(DEFAULT_NUMBER_PATTERN, day)
+    assert sequence_scope(DEFAULT_NUMBER_PATTERN, date(2026, 11, 25)) != sequence_scope(
+        DEFAULT_NUMBER_PATTERN, day
+    )
     assert sequence_scope(MONTHLY_NUMBER_PATTERN, day) == "month:2026-11"
-    assert sequence_scope(MONTHLY_NUMBER_PATTERN, date(2026, 11, 1)) == sequence_scope(MONTHLY_NUMBER_PATTERN, day)
+    assert sequence_scope(MONTHLY_NUMBER_PATTERN, date(2026, 11, 1)) == sequence_scope(
+        MONTHLY_NUMBER_PATTERN, day
+    )
     assert sequence_scope(MONTHLY_NUMBER_PATTERN, date(2026, 12, 1)) == "month:2026-12"
 
 
@@ -519,6 +559,7 @@ def test_sequence_scope_year_and_all() -> None:
 
 
 # ------------------------------------------------------------------------------- repeat detection
+
 
 def test_subject_similarity_bigram_jaccard() -> None:
     assert subject_similarity("空调不制冷", "空调不制冷") == 1.0
@@ -543,8 +584,13 @@ NOW = datetime(2026, 11, 24, 10, 0)
 
 
 def _existing(**changes: object) -> ExistingComplaint:
-    base = ExistingComplaint(customer_id=7, phone="13812345678", subject="空调不制冷",
-                             received_on=date(2026, 10, 1), state=S.CLOSED)
+    base = ExistingComplaint(
+        customer_id=7,
+        phone="13812345678",
+        subject="空调不制冷",
+        received_on=date(2026, 10, 1),
+        state=S.CLOSED,
+    )
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
@@ -562,14 +608,19 @@ def test_is_likely_repeat_same_phone_in_other_format() -> None:
 def test_is_likely_repeat_needs_same_customer_or_phone() -> None:
     candidate = RepeatCandidate(customer_id=8, phone="13900000000", subject="空调不制冷")
     assert not is_likely_repeat(candidate, _existing(), POLICY, NOW)
-    assert not is_likely_repeat(RepeatCandidate(subject="空调不制冷"), _existing(customer_id=None, phone=""),
-                                POLICY, NOW)
+    assert not is_likely_repeat(
+        RepeatCandidate(subject="空调不制冷"), _existing(customer_id=None, phone=""), POLICY, NOW
+    )
 
 
 def test_is_likely_repeat_needs_similar_subject() -> None:
-    assert not is_likely_repeat(RepeatCandidate(customer_id=7, subject="发票开错了"), _existing(), POLICY, NOW)
+    assert not is_likely_repeat(
+        RepeatCandidate(customer_id=7, subject="发票开错了"), _existing(), POLICY, NOW
+    )
     strict = replace(POLICY, repeat_similarity=0.9)
-    assert not is_likely_repeat(RepeatCandidate(customer_id=7, subject="空调不制冷了"), _existing(), strict, NOW)
+    assert not is_likely_repeat(
+        RepeatCandidate(customer_id=7, subject="空调不制冷了"), _existing(), strict, NOW
+    )
 
 
 def test_is_likely_repeat_window_90_days() -> None:
@@ -594,6 +645,7 @@ def test_likely_repeats_most_similar_first() -> None:
 
 
 # ----------------------------------------------------------------------------------------- policy
+
 
 def test_policy_defaults() -> None:
     assert POLICY.first_reply_workdays == BySeverity(1, 1, 1)
@@ -645,18 +697,25 @@ def test_policy_from_dict_missing_keys_keep_defaults() -> None:
 
 def test_policy_from_dict_reports_bad_values() -> None:
     with pytest.raises(ValidationError) as info:
-        ComplaintPolicy.from_dict({
-            "handling_workdays": {"一般": -1},
-            "handler_roles": {"重大": "admin"},
-            "workday_end": "25:99",
-            "number_pattern": "TS{yyyymmdd}",
-            "repeat_similarity": 1.5,
-            "escalate_overdue": "yes",
-            "categories": [],
-        })
+        ComplaintPolicy.from_dict(
+            {
+                "handling_workdays": {"一般": -1},
+                "handler_roles": {"重大": "admin"},
+                "workday_end": "25:99",
+                "number_pattern": "TS{yyyymmdd}",
+                "repeat_similarity": 1.5,
+                "escalate_overdue": "yes",
+                "categories": [],
+            }
+        )
     assert info.value.fields == [
-        "handling_workdays", "handler_roles", "workday_end", "escalate_overdue", "number_pattern",
-        "repeat_similarity", "categories",
+        "handling_workdays",
+        "handler_roles",
+        "workday_end",
+        "escalate_overdue",
+        "number_pattern",
+        "repeat_similarity",
+        "categories",
     ]
     assert "编号规则" in str(info.value)
     assert "流水号" in str(info.value)

@@ -49,8 +49,13 @@ def test_validate_customer_normalises_a_good_file() -> None:
             birthday="1980年5月6日",
             created_on="2026/11/01",
             contacts=(
-                ContactDraft(name=" 张三 ", phone="0571-88886666 转801", mobile="+86 139 1234 5678",
-                             email="ZS@Example.com", title="经理"),
+                ContactDraft(
+                    name=" 张三 ",
+                    phone="0571-88886666 转801",
+                    mobile="+86 139 1234 5678",
+                    email="ZS@Example.com",
+                    title="经理",
+                ),
             ),
         ),
         today=TODAY,
@@ -105,15 +110,27 @@ def test_validate_customer_uses_the_office_category_list() -> None:
         ({"contacts": (ContactDraft(),)}, "contacts", "联系人"),
         ({"contacts": (ContactDraft(mobile="13812345678"),)}, "contacts[1].name", "联系人1姓名"),
         ({"contacts": (ContactDraft(name="张三", phone="12345"),)}, "contacts[1].phone", "联系人1电话"),
-        ({"contacts": (ContactDraft(name="张三", mobile="1381234567"),)}, "contacts[1].mobile", "联系人1手机"),
-        ({"contacts": (ContactDraft(name="张三", mobile="0571-88886666"),)}, "contacts[1].mobile", "联系人1手机"),
+        (
+            {"contacts": (ContactDraft(name="张三", mobile="1381234567"),)},
+            "contacts[1].mobile",
+            "联系人1手机",
+        ),
+        (
+            {"contacts": (ContactDraft(name="张三", mobile="0571-88886666"),)},
+            "contacts[1].mobile",
+            "联系人1手机",
+        ),
         ({"contacts": (ContactDraft(name="张三"),)}, "contacts[1].phone", "联系人1电话"),
-        ({"contacts": (ContactDraft(name="张三", mobile="13812345678", email="zs@"),)},
-         "contacts[1].email", "联系人1邮箱"),
+        (
+            {"contacts": (ContactDraft(name="张三", mobile="13812345678", email="zs@"),)},
+            "contacts[1].email",
+            "联系人1邮箱",
+        ),
     ],
 )
-def test_validate_customer_field_error_names_field_and_label(changes: dict[str, object], field: str,
-                                                             label: str) -> None:
+def test_validate_customer_field_error_names_field_and_label(
+    changes: dict[str, object], field: str, label: str
+) -> None:
     errors = _errors(_draft(**changes))
     assert list(errors) == [field]
     assert errors[field][0] == label
@@ -136,8 +153,16 @@ def test_validate_customer_reports_all_errors_at_once() -> None:
     )
     errors = _errors(draft)
     assert set(errors) == {
-        "name", "kind", "category", "status", "birthday", "created_on",
-        "contacts[1].name", "contacts[1].phone", "contacts[2].mobile", "contacts[3].phone",
+        "name",
+        "kind",
+        "category",
+        "status",
+        "birthday",
+        "created_on",
+        "contacts[1].name",
+        "contacts[1].phone",
+        "contacts[2].mobile",
+        "contacts[3].phone",
         "contacts[4].email",
     }
     assert errors["birthday"] == ("生日", "“2026-02-30”不是存在的日期")
@@ -153,7 +178,12 @@ def test_validate_customer_error_message_is_readable_chinese() -> None:
 
 def test_validate_customer_first_contact_becomes_primary_when_none_marked() -> None:
     clean = validate_customer(
-        _draft(contacts=(ContactDraft(name="甲", phone="13812345678"), ContactDraft(name="乙", phone="13912345678"))),
+        _draft(
+            contacts=(
+                ContactDraft(name="甲", phone="13812345678"),
+                ContactDraft(name="乙", phone="13912345678"),
+            )
+        ),
         today=TODAY,
     )
     assert [c.is_primary for c in clean.contacts] == [True, False]
@@ -161,22 +191,34 @@ def test_validate_customer_first_contact_becomes_primary_when_none_marked() -> N
 
 def test_validate_customer_keeps_the_marked_primary_contact() -> None:
     clean = validate_customer(
-        _draft(contacts=(ContactDraft(name="甲", phone="13812345678"),
-                         ContactDraft(name="乙", phone="13912345678", is_primary=True))),
+        _draft(
+            contacts=(
+                ContactDraft(name="甲", phone="13812345678"),
+                ContactDraft(name="乙", phone="13912345678", is_primary=True),
+            )
+        ),
         today=TODAY,
     )
     assert [(c.name, c.is_primary) for c in clean.contacts] == [("甲", False), ("乙", True)]
 
 
 def test_validate_customer_two_primary_contacts_refused() -> None:
-    errors = _errors(_draft(contacts=(ContactDraft(name="甲", phone="13812345678", is_primary=True),
-                                      ContactDraft(name="乙", phone="13912345678", is_primary=True))))
+    errors = _errors(
+        _draft(
+            contacts=(
+                ContactDraft(name="甲", phone="13812345678", is_primary=True),
+                ContactDraft(name="乙", phone="13912345678", is_primary=True),
+            )
+        )
+    )
     assert errors == {"contacts": ("联系人", "只能有一位主要联系人")}
 
 
 def test_validate_customer_skips_empty_contact_rows_but_keeps_row_numbers() -> None:
     clean = validate_customer(
-        _draft(contacts=(ContactDraft(), ContactDraft(name="甲", phone="13812345678"), ContactDraft(title="  "))),
+        _draft(
+            contacts=(ContactDraft(), ContactDraft(name="甲", phone="13812345678"), ContactDraft(title="  "))
+        ),
         today=TODAY,
     )
     assert [c.name for c in clean.contacts] == ["甲"]

@@ -40,9 +40,11 @@ def test_the_2025_notice_item_by_item() -> None:
         HolidayRange("国庆节、中秋节", date(2025, 10, 1), date(2025, 10, 8)),
     )
     assert notice.workdays == (
-        SwapWorkday(date(2025, 1, 26), "春节"), SwapWorkday(date(2025, 2, 8), "春节"),
+        SwapWorkday(date(2025, 1, 26), "春节"),
+        SwapWorkday(date(2025, 2, 8), "春节"),
         SwapWorkday(date(2025, 4, 27), "劳动节"),
-        SwapWorkday(date(2025, 9, 28), "国庆节、中秋节"), SwapWorkday(date(2025, 10, 11), "国庆节、中秋节"),
+        SwapWorkday(date(2025, 9, 28), "国庆节、中秋节"),
+        SwapWorkday(date(2025, 10, 11), "国庆节、中秋节"),
     )
     assert [r.length for r in notice.ranges] == [1, 8, 3, 5, 3, 8]
     assert notice.names()[date(2025, 2, 8)] == "春节"
@@ -80,29 +82,40 @@ def test_a_range_from_the_year_before_and_across_months() -> None:
 
 def test_a_day_off_in_lieu() -> None:
     """2017: "1月1日放假，1月2日（星期一）补休" — the Monday is a holiday too."""
-    notice = parse_notice("国务院办公厅关于2017年部分节假日安排的通知\n一、元旦：1月1日放假，1月2日（星期一）补休。\n"
-                          "二、春节：1月27日至2月2日放假调休，共7天。1月22日（星期日）、2月4日（星期六）上班。")
-    assert {d for d in notice.holiday_dates() if d.month == 1 and d.day < 3} == {date(2017, 1, 1), date(2017, 1, 2)}
-    assert notice.holiday_dates() | notice.workday_dates() <= set(constants.holidays) | set(constants.workdays)
+    notice = parse_notice(
+        "国务院办公厅关于2017年部分节假日安排的通知\n一、元旦：1月1日放假，1月2日（星期一）补休。\n"
+        "二、春节：1月27日至2月2日放假调休，共7天。1月22日（星期日）、2月4日（星期六）上班。"
+    )
+    assert {d for d in notice.holiday_dates() if d.month == 1 and d.day < 3} == {
+        date(2017, 1, 1),
+        date(2017, 1, 2),
+    }
+    assert notice.holiday_dates() | notice.workday_dates() <= set(constants.holidays) | set(
+        constants.workdays
+    )
     assert notice.workday_dates() == {date(2017, 1, 22), date(2017, 2, 4)}
 
 
 def test_a_paste_with_broken_lines_full_width_digits_and_spaces_reads_the_same() -> None:
-    messy = ("国务院办公厅关于２０２５年部分节假日安排的通知\r\n\r\n  一、元旦：１月１日（周三）放假１天，\n不调休。\n"
-             "二、春节：1月28日（农历除\n夕、周二）至 2 月 4 日（农历正月初七、周二）放假调休，共８天。\t1月26日（周日）、\n"
-             "2月8日（周六）上班。\n三、清明节：4月4日（周五）至6日（周日）放假，共3天。\u3000\n"
-             "四、劳动节：5月1日（周四）至5日（周一）放假调休，共5天。4月27日（周日）上班。\n"
-             "五、端午节：5月31日（周六）至6月2日（周一）放假，共3天。\n"
-             "六、国庆节、中秋节：10月1日（周三）至8日（周三）放假调休，共8天。9月28日（周日）、10月11日（周六）上班。")
+    messy = (
+        "国务院办公厅关于２０２５年部分节假日安排的通知\r\n\r\n  一、元旦：１月１日（周三）放假１天，\n不调休。\n"
+        "二、春节：1月28日（农历除\n夕、周二）至 2 月 4 日（农历正月初七、周二）放假调休，共８天。\t1月26日（周日）、\n"
+        "2月8日（周六）上班。\n三、清明节：4月4日（周五）至6日（周日）放假，共3天。\u3000\n"
+        "四、劳动节：5月1日（周四）至5日（周一）放假调休，共5天。4月27日（周日）上班。\n"
+        "五、端午节：5月31日（周六）至6月2日（周一）放假，共3天。\n"
+        "六、国庆节、中秋节：10月1日（周三）至8日（周三）放假调休，共8天。9月28日（周日）、10月11日（周六）上班。"
+    )
     assert parse_notice(messy) == parse_notice(NOTICE_2025)
 
 
 def test_a_copy_of_the_whole_web_page_reads_the_same() -> None:
     """Copied from the government website: the document's data table, the page's own lines, the signature."""
-    page = ("首页 > 政策 > 国务院政策文件库\n索 引 号：000014349/2024-00122\t主题分类：综合政务\\其他\n"
-            "发文机关：国务院办公厅\t成文日期：2024年11月12日\n标　　题：国务院办公厅关于2025年部分节假日安排的通知\n"
-            "发文字号：国办发明电〔2024〕12号\t发布日期：2024年11月12日\n"
-            f"{NOTICE_2025}\n（此件公开发布）\n【我要纠错】 责任编辑：张三\n扫一扫在手机打开当前页")
+    page = (
+        "首页 > 政策 > 国务院政策文件库\n索 引 号：000014349/2024-00122\t主题分类：综合政务\\其他\n"
+        "发文机关：国务院办公厅\t成文日期：2024年11月12日\n标　　题：国务院办公厅关于2025年部分节假日安排的通知\n"
+        "发文字号：国办发明电〔2024〕12号\t发布日期：2024年11月12日\n"
+        f"{NOTICE_2025}\n（此件公开发布）\n【我要纠错】 责任编辑：张三\n扫一扫在手机打开当前页"
+    )
     assert parse_notice(page) == parse_notice(NOTICE_2025)
 
 
@@ -115,23 +128,41 @@ def test_items_without_a_title_need_the_year() -> None:
         parse_notice(NOTICE_2025, year=2026)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("今年放假安排另行通知。", "没有读到年份"),
-    ("国务院办公厅关于2027年部分节假日安排的通知\n请各单位做好安排。", "没有读到任何节日的安排"),
-    ("国务院办公厅关于2025年部分节假日安排的通知\n一、元旦：1月1日（周四）放假1天，不调休。",
-     "“元旦”：1月1日 标注为“周四”，但 2025年1月1日 是周三"),
-    ("国务院办公厅关于2025年部分节假日安排的通知\n二、春节：1月28日至2月4日放假调休，共9天。",
-     "“春节”：1月28日至2月4日 是 8 天，通知写的是 9 天"),
-    ("国务院办公厅关于2025年部分节假日安排的通知\n一、元旦：2月30日放假1天。", "“元旦”：2月30日 不是有效的日期"),
-    ("国务院办公厅关于2025年部分节假日安排的通知\n一、元旦：1月1日（周三）另行安排。",
-     "“元旦”一项没有读到放假日期：1月1日(周三)另行安排。"),
-    ("国务院办公厅关于2025年部分节假日安排的通知\n二、春节：1月28日至2月4日放假调休，共8天。1月29日（周三）上班。",
-     "“春节”：2025年1月29日 既放假又上班"),
-    ("国务院办公厅关于2025年部分节假日安排的通知\n四、劳动节：5月1日至5日放假调休，共5天。5月6日上班。",
-     "“劳动节”：2025年5月6日（周二）本来就是工作日"),
-    ("国务院办公厅关于2025年部分节假日安排的通知\n四、劳动节：5月1日至5日放假调休，共5天。另行上班。",
-     "“劳动节”：没有读到哪天上班"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("今年放假安排另行通知。", "没有读到年份"),
+        ("国务院办公厅关于2027年部分节假日安排的通知\n请各单位做好安排。", "没有读到任何节日的安排"),
+        (
+            "国务院办公厅关于2025年部分节假日安排的通知\n一、元旦：1月1日（周四）放假1天，不调休。",
+            "“元旦”：1月1日 标注为“周四”，但 2025年1月1日 是周三",
+        ),
+        (
+            "国务院办公厅关于2025年部分节假日安排的通知\n二、春节：1月28日至2月4日放假调休，共9天。",
+            "“春节”：1月28日至2月4日 是 8 天，通知写的是 9 天",
+        ),
+        (
+            "国务院办公厅关于2025年部分节假日安排的通知\n一、元旦：2月30日放假1天。",
+            "“元旦”：2月30日 不是有效的日期",
+        ),
+        (
+            "国务院办公厅关于2025年部分节假日安排的通知\n一、元旦：1月1日（周三）另行安排。",
+            "“元旦”一项没有读到放假日期：1月1日(周三)另行安排。",
+        ),
+        (
+            "国务院办公厅关于2025年部分节假日安排的通知\n二、春节：1月28日至2月4日放假调休，共8天。1月29日（周三）上班。",
+            "“春节”：2025年1月29日 既放假又上班",
+        ),
+        (
+            "国务院办公厅关于2025年部分节假日安排的通知\n四、劳动节：5月1日至5日放假调休，共5天。5月6日上班。",
+            "“劳动节”：2025年5月6日（周二）本来就是工作日",
+        ),
+        (
+            "国务院办公厅关于2025年部分节假日安排的通知\n四、劳动节：5月1日至5日放假调休，共5天。另行上班。",
+            "“劳动节”：没有读到哪天上班",
+        ),
+    ],
+)
 def test_text_that_cannot_be_read_is_refused_naming_the_problem(text: str, expected: str) -> None:
     with pytest.raises(NoticeError) as caught:
         parse_notice(text)
@@ -148,8 +179,10 @@ def test_every_problem_is_named_at_once() -> None:
 
 def test_an_entered_year_replaces_the_package_and_a_partial_year_stays_unknown() -> None:
     notice = parse_notice(NOTICES[2026])
-    spec = {"holidays": sorted(d.isoformat() for d in notice.holiday_dates()),
-            "workdays": sorted(d.isoformat() for d in notice.workday_dates())}
+    spec = {
+        "holidays": sorted(d.isoformat() for d in notice.holiday_dates()),
+        "workdays": sorted(d.isoformat() for d in notice.workday_dates()),
+    }
     cal = WorkCalendar.china({"2027": {"holidays": ["2027-01-01"], "partial": True}, "2026": spec})
     assert cal.covers(2026) and not cal.covers(2027)
     assert not cal.is_workday(date(2027, 1, 1))  # a partial year's days are used all the same

@@ -30,7 +30,9 @@ def _pool() -> list[str]:
     assert table is not None
     listed = sorted(table.phrases)
     chars = sorted({ch for p in listed for ch in p})
-    common = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗杭州余杭工程机械有限公司运输建设物流土石方队重庆长沙银行")
+    common = list(
+        "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗杭州余杭工程机械有限公司运输建设物流土石方队重庆长沙银行"
+    )
     return chars + common * 20 + list("AbZ09 -·（）()、，&") + ["\u3000", "Ａ", "１", "\U00020000", "〇"]
 
 
@@ -43,8 +45,17 @@ def test_name_initials_are_pinyin_initials() -> None:
     names = ["".join(rng.choice(pool) for _ in range(rng.randint(1, 14))) for _ in range(3000)]
     # every listed phrase inside a name, between characters that may join it into a longer word
     names += [rng.choice(pool) + p + rng.choice(pool) for p in listed]
-    names += ["", "ABC 有限公司", "王\u3000芳", "杭州西湖导入00012工程机械有限公司", "重庆长安", "中国银行杭州分行"]
-    wrong = [(n, name_initials(n), pinyin_initials(n)) for n in names if name_initials(n) != pinyin_initials(n)]
+    names += [
+        "",
+        "ABC 有限公司",
+        "王\u3000芳",
+        "杭州西湖导入00012工程机械有限公司",
+        "重庆长安",
+        "中国银行杭州分行",
+    ]
+    wrong = [
+        (n, name_initials(n), pinyin_initials(n)) for n in names if name_initials(n) != pinyin_initials(n)
+    ]
     assert wrong == []
 
 

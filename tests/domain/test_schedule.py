@@ -46,6 +46,7 @@ def dues(plans: list[PlannedVisit]) -> dict[str, tuple[date, date]]:
 
 # --- the calendar facts the tests rely on, checked rather than assumed ---------------------------------
 
+
 def test_calendar_2026_spring_festival_and_national_day(cal):
     assert cal.covers(2026)
     assert all(not cal.is_workday(date(2026, 2, d)) for d in range(15, 24))  # 春节 Feb 15–23
@@ -66,6 +67,7 @@ def test_shift_to_workday_across_holidays(cal):
 
 # --- month arithmetic ----------------------------------------------------------------------------------
 
+
 def test_add_months_clips_to_month_end():
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2028, 1, 31), 1) == date(2028, 2, 29)
@@ -85,13 +87,31 @@ def test_add_offset_units():
 
 # --- the default rule table ----------------------------------------------------------------------------
 
+
 def test_default_rules_cover_the_domain_table():
     by_key = {r.key: r for r in RULES.rules}
     assert set(by_key) == {
-        "delivery_arrival", "delivery_usage", "delivery_satisfaction", "end_customer_monthly",
-        "end_customer_quarterly", "end_customer_few", "repair_done", "complaint_closed", "event_held",
-        "account_opened", "special_matter", "car_2h", "car_1_3d", "car_7d", "car_1m", "car_3m",
-        "car_first_service", "car_inspection", "car_insurance", "birthday"}
+        "delivery_arrival",
+        "delivery_usage",
+        "delivery_satisfaction",
+        "end_customer_monthly",
+        "end_customer_quarterly",
+        "end_customer_few",
+        "repair_done",
+        "complaint_closed",
+        "event_held",
+        "account_opened",
+        "special_matter",
+        "car_2h",
+        "car_1_3d",
+        "car_7d",
+        "car_1m",
+        "car_3m",
+        "car_first_service",
+        "car_inspection",
+        "car_insurance",
+        "birthday",
+    }
     assert by_key["delivery_arrival"].windows == (Window(1, 5, Unit.DAY),)
     assert by_key["delivery_usage"].windows == (Window(1, 1, Unit.WEEK),)
     assert by_key["delivery_satisfaction"].windows == (Window(1, 1, Unit.MONTH),)
@@ -120,8 +140,10 @@ def test_routine_defaults_by_class():
 def test_delivery_chain_across_spring_festival(cal):
     plans = plans_for_trigger(Trigger(TriggerKind.DELIVERY, "delivery:123", date(2026, 2, 10)), RULES, cal)
     assert [(p.rule_key, p.visit_type) for p in plans] == [
-        ("delivery_arrival", VisitType.DELIVERY), ("delivery_usage", VisitType.USAGE),
-        ("delivery_satisfaction", VisitType.SATISFACTION)]
+        ("delivery_arrival", VisitType.DELIVERY),
+        ("delivery_usage", VisitType.USAGE),
+        ("delivery_satisfaction", VisitType.SATISFACTION),
+    ]
     assert dues(plans) == {
         "delivery:123#delivery_arrival": (date(2026, 2, 11), date(2026, 2, 24)),  # Feb 15 holiday
         "delivery:123#delivery_usage": (date(2026, 2, 24), date(2026, 2, 24)),  # Feb 17 holiday
@@ -138,23 +160,47 @@ def test_delivery_month_end_lands_on_tiaoxiu_saturday(cal):
 
 
 def test_end_customer_five_units_monthly_then_quarterly(cal):
-    trigger = Trigger(TriggerKind.END_CUSTOMER_PURCHASE, "purchase:5", date(2026, 1, 31), units=5,
-                      warranty_end=date(2026, 7, 31))
+    trigger = Trigger(
+        TriggerKind.END_CUSTOMER_PURCHASE,
+        "purchase:5",
+        date(2026, 1, 31),
+        units=5,
+        warranty_end=date(2026, 7, 31),
+    )
     plans = plans_for_trigger(trigger, RULES, cal)
     monthly = [p.due for p in plans if p.rule_key == "end_customer_monthly"]
     quarterly = [p.due for p in plans if p.rule_key == "end_customer_quarterly"]
-    assert monthly == [date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30), date(2026, 6, 1),
-                       date(2026, 6, 30), date(2026, 7, 31)]
-    assert quarterly == [date(2026, 11, 2), date(2027, 2, 1), date(2027, 4, 30), date(2027, 8, 2),
-                         date(2027, 11, 1), date(2028, 1, 31)]
-    assert [p.source_key for p in plans[:2]] == ["purchase:5#end_customer_monthly@1",
-                                                 "purchase:5#end_customer_monthly@2"]
+    assert monthly == [
+        date(2026, 2, 28),
+        date(2026, 3, 31),
+        date(2026, 4, 30),
+        date(2026, 6, 1),
+        date(2026, 6, 30),
+        date(2026, 7, 31),
+    ]
+    assert quarterly == [
+        date(2026, 11, 2),
+        date(2027, 2, 1),
+        date(2027, 4, 30),
+        date(2027, 8, 2),
+        date(2027, 11, 1),
+        date(2028, 1, 31),
+    ]
+    assert [p.source_key for p in plans[:2]] == [
+        "purchase:5#end_customer_monthly@1",
+        "purchase:5#end_customer_monthly@2",
+    ]
     assert not any(p.rule_key == "end_customer_few" for p in plans)
 
 
 def test_end_customer_horizon_bounds_the_chain(cal):
-    trigger = Trigger(TriggerKind.END_CUSTOMER_PURCHASE, "purchase:5", date(2026, 1, 31), units=8,
-                      warranty_end=date(2026, 7, 31))
+    trigger = Trigger(
+        TriggerKind.END_CUSTOMER_PURCHASE,
+        "purchase:5",
+        date(2026, 1, 31),
+        units=8,
+        warranty_end=date(2026, 7, 31),
+    )
     plans = plans_for_trigger(trigger, RULES, cal, horizon=date(2027, 1, 31))
     assert [p.occurrence for p in plans if p.rule_key == "end_customer_quarterly"] == [1, 2]
     assert plans[-1].due == date(2027, 2, 1)
@@ -192,14 +238,25 @@ def test_repair_done_sampled_within_one_month(cal):
     skipped = _sampled_key("repair_done", "repair", False, 0.3)
     plans = plans_for_trigger(Trigger(TriggerKind.REPAIR_DONE, chosen, date(2026, 1, 31)), RULES, cal)
     assert [(p.visit_type, p.earliest, p.due) for p in plans] == [
-        (VisitType.REPAIR, date(2026, 2, 2), date(2026, 2, 28))]
+        (VisitType.REPAIR, date(2026, 2, 2), date(2026, 2, 28))
+    ]
     assert plans_for_trigger(Trigger(TriggerKind.REPAIR_DONE, skipped, date(2026, 1, 31)), RULES, cal) == []
     everyone = RULES.with_rule(replace(RULES.rule("repair_done"), sample_rate=1.0))
-    assert len(plans_for_trigger(Trigger(TriggerKind.REPAIR_DONE, skipped, date(2026, 1, 31)), everyone, cal)) == 1
+    assert (
+        len(plans_for_trigger(Trigger(TriggerKind.REPAIR_DONE, skipped, date(2026, 1, 31)), everyone, cal))
+        == 1
+    )
 
 
-@pytest.mark.parametrize(("severity", "who"), [
-    ("一般", Assignee.OWNER), ("重要", Assignee.SUPERVISOR), ("重大", Assignee.MANAGER), (None, Assignee.OWNER)])
+@pytest.mark.parametrize(
+    ("severity", "who"),
+    [
+        ("一般", Assignee.OWNER),
+        ("重要", Assignee.SUPERVISOR),
+        ("重大", Assignee.MANAGER),
+        (None, Assignee.OWNER),
+    ],
+)
 def test_complaint_closed_within_three_days_by_severity(cal, severity, who):
     trigger = Trigger(TriggerKind.COMPLAINT_CLOSED, "complaint:4", date(2026, 9, 30), severity=severity)
     [plan] = plans_for_trigger(trigger, RULES, cal)
@@ -210,9 +267,15 @@ def test_complaint_closed_within_three_days_by_severity(cal, severity, who):
 def test_event_held_ten_percent_sample(cal):
     chosen = _sampled_key("event_held", "event", True, 0.1)
     [plan] = plans_for_trigger(Trigger(TriggerKind.EVENT, chosen, date(2026, 4, 15)), RULES, cal)
-    assert (plan.visit_type, plan.earliest, plan.due) == (VisitType.EVENT, date(2026, 4, 15), date(2026, 5, 15))
-    picked = sum(bool(plans_for_trigger(Trigger(TriggerKind.EVENT, f"event:{n}", date(2026, 4, 15)), RULES, cal))
-                 for n in range(2000))
+    assert (plan.visit_type, plan.earliest, plan.due) == (
+        VisitType.EVENT,
+        date(2026, 4, 15),
+        date(2026, 5, 15),
+    )
+    picked = sum(
+        bool(plans_for_trigger(Trigger(TriggerKind.EVENT, f"event:{n}", date(2026, 4, 15)), RULES, cal))
+        for n in range(2000)
+    )
     assert 140 <= picked <= 260
 
 
@@ -223,15 +286,26 @@ def test_account_opened_within_one_month_over_national_day(cal):
 
 def test_special_matter_within_three_days(cal):
     [plan] = plans_for_trigger(Trigger(TriggerKind.SPECIAL, "special:1", date(2026, 2, 12)), RULES, cal)
-    assert (plan.visit_type, plan.earliest, plan.due) == (VisitType.SPECIAL, date(2026, 2, 12), date(2026, 2, 24))
+    assert (plan.visit_type, plan.earliest, plan.due) == (
+        VisitType.SPECIAL,
+        date(2026, 2, 12),
+        date(2026, 2, 24),
+    )
 
 
 def test_car_delivery_chain(cal):
-    trigger = Trigger(TriggerKind.CAR_DELIVERY, "car:88", moment=datetime(2026, 2, 13, 17, 0),
-                      inspection_due=date(2026, 10, 20))
+    trigger = Trigger(
+        TriggerKind.CAR_DELIVERY,
+        "car:88",
+        moment=datetime(2026, 2, 13, 17, 0),
+        inspection_due=date(2026, 10, 20),
+    )
     plans = {p.source_key: p for p in plans_for_trigger(trigger, RULES, cal)}
     assert plans["car:88#car_2h"].due_at == datetime(2026, 2, 13, 19, 0)
-    assert (plans["car:88#car_2h"].due, plans["car:88#car_2h"].visit_type) == (date(2026, 2, 13), VisitType.DELIVERY)
+    assert (plans["car:88#car_2h"].due, plans["car:88#car_2h"].visit_type) == (
+        date(2026, 2, 13),
+        VisitType.DELIVERY,
+    )
     assert dues(list(plans.values())) == {
         "car:88#car_2h": (date(2026, 2, 13), date(2026, 2, 13)),
         "car:88#car_1_3d": (date(2026, 2, 14), date(2026, 2, 24)),  # opens on the 调休 Saturday
@@ -249,8 +323,13 @@ def test_car_delivery_chain(cal):
 
 
 def test_car_recorded_dates_and_no_inspection_without_date(cal):
-    trigger = Trigger(TriggerKind.CAR_DELIVERY, "car:89", date(2026, 3, 2), first_service_day=date(2026, 9, 1),
-                      insurance_end=date(2026, 12, 31))
+    trigger = Trigger(
+        TriggerKind.CAR_DELIVERY,
+        "car:89",
+        date(2026, 3, 2),
+        first_service_day=date(2026, 9, 1),
+        insurance_end=date(2026, 12, 31),
+    )
     plans = {p.rule_key: p for p in plans_for_trigger(trigger, RULES, cal)}
     assert "car_inspection" not in plans
     assert plans["car_first_service"].due == date(2026, 8, 25)
@@ -266,7 +345,9 @@ def test_car_two_hours_into_a_holiday_moves_to_next_workday(cal):
 
 
 def test_birthday_yearly_including_leap_day(cal):
-    trigger = Trigger(TriggerKind.BIRTHDAY, "customer:3", date(2026, 3, 1), customer_birthday=date(1988, 2, 29))
+    trigger = Trigger(
+        TriggerKind.BIRTHDAY, "customer:3", date(2026, 3, 1), customer_birthday=date(1988, 2, 29)
+    )
     plans = plans_for_trigger(trigger, RULES, cal)
     assert [(p.earliest, p.due) for p in plans] == [
         (date(2027, 2, 25), date(2027, 3, 1)),  # Feb 28 2027 is a Sunday
@@ -290,6 +371,7 @@ def test_rule_may_keep_due_on_non_workday(cal):
 
 # --- calendars beyond the known years -----------------------------------------------------------------
 
+
 def test_weekends_only_beyond_known_years(cal):
     assert not cal.covers(2031)
     plans = plans_for_trigger(Trigger(TriggerKind.DELIVERY, "delivery:2031", date(2031, 9, 30)), RULES, cal)
@@ -299,7 +381,8 @@ def test_weekends_only_beyond_known_years(cal):
         "delivery:2031#delivery_satisfaction": (date(2031, 10, 30), date(2031, 10, 30)),
     }
     assert plans == plans_for_trigger(
-        Trigger(TriggerKind.DELIVERY, "delivery:2031", date(2031, 9, 30)), RULES, WorkCalendar.weekends_only())
+        Trigger(TriggerKind.DELIVERY, "delivery:2031", date(2031, 9, 30)), RULES, WorkCalendar.weekends_only()
+    )
 
 
 def test_weekend_two_hour_visit_moves_to_monday():
@@ -310,6 +393,7 @@ def test_weekend_two_hour_visit_moves_to_monday():
 
 
 # --- sampling and idempotency --------------------------------------------------------------------------
+
 
 def test_sampling_reproducible():
     assert sample_fraction("repair_done", "repair:1") == sample_fraction("repair_done", "repair:1")
@@ -332,7 +416,11 @@ def test_sampling_salt_from_rule_set(cal):
     salted = replace(RULES, sampling_salt="office-2")
 
     def chosen(rules: RuleSet) -> list[str]:
-        return [k for k in keys if plans_for_trigger(Trigger(TriggerKind.REPAIR_DONE, k, date(2026, 5, 6)), rules, cal)]
+        return [
+            k
+            for k in keys
+            if plans_for_trigger(Trigger(TriggerKind.REPAIR_DONE, k, date(2026, 5, 6)), rules, cal)
+        ]
 
     assert chosen(salted) == [k for k in keys if is_sampled("repair_done", k, 0.3, "office-2")]
     assert chosen(salted) != chosen(RULES)
@@ -364,13 +452,20 @@ def test_trigger_validation():
 
 # --- routine and technical visits ---------------------------------------------------------------------
 
-@pytest.mark.parametrize(("grade", "due"), [
-    ("A", date(2026, 2, 24)), ("B", date(2026, 2, 24)), ("C", date(2026, 3, 9)), ("VIP", date(2026, 2, 24))])
+
+@pytest.mark.parametrize(
+    ("grade", "due"),
+    [("A", date(2026, 2, 24)), ("B", date(2026, 2, 24)), ("C", date(2026, 3, 9)), ("VIP", date(2026, 2, 24))],
+)
 def test_routine_due_by_class(cal, grade, due):
     plan = routine_due(grade, date(2026, 2, 5), date(2026, 1, 1), RULES, cal, origin="customer:7")
     assert plan is not None
     assert (plan.visit_type, plan.method, plan.earliest, plan.due) == (
-        VisitType.ROUTINE, VisitMethod.PHONE, date(2026, 2, 6), due)
+        VisitType.ROUTINE,
+        VisitMethod.PHONE,
+        date(2026, 2, 6),
+        due,
+    )
     assert plan.source_key == "customer:7#routine@20260205"
 
 
@@ -388,13 +483,20 @@ def test_routine_from_since_when_never_visited(cal):
 def test_technical_every_three_months_for_a(cal):
     plan = technical_due("A", date(2025, 11, 30), date(2025, 1, 1), RULES, cal, origin="customer:7")
     assert plan is not None
-    assert (plan.visit_type, plan.method, plan.due) == (VisitType.TECHNICAL, VisitMethod.ON_SITE, date(2026, 2, 28))
-    both = routine_plans("A", date(2026, 2, 5), date(2025, 11, 30), date(2025, 1, 1), RULES, cal, origin="c:1")
+    assert (plan.visit_type, plan.method, plan.due) == (
+        VisitType.TECHNICAL,
+        VisitMethod.ON_SITE,
+        date(2026, 2, 28),
+    )
+    both = routine_plans(
+        "A", date(2026, 2, 5), date(2025, 11, 30), date(2025, 1, 1), RULES, cal, origin="c:1"
+    )
     assert [p.rule_key for p in both] == ["routine", "technical"]
     assert routine_plans("D", None, None, date(2026, 1, 1), RULES, cal) == []
 
 
 # --- second, third … visits ---------------------------------------------------------------------------
+
 
 def _technical_plan(cal: WorkCalendar) -> PlannedVisit:
     plan = technical_due("A", date(2025, 11, 30), date(2025, 1, 1), RULES, cal, origin="customer:7")
@@ -410,7 +512,11 @@ def test_follow_up_after_not_reached(cal, result):
     assert (second.attempt, second.source_key) == (2, "customer:7#technical@20251130#2")
     assert (second.earliest, second.due) == (date(2026, 3, 3), date(2026, 3, 5))
     assert second.method is VisitMethod.ON_SITE  # 000 §1.9: the 2nd visit as the 1st, phone only after it
-    assert (second.rule_key, second.visit_type, second.who) == ("technical", VisitType.TECHNICAL, Assignee.OWNER)
+    assert (second.rule_key, second.visit_type, second.who) == (
+        "technical",
+        VisitType.TECHNICAL,
+        Assignee.OWNER,
+    )
 
 
 def test_follow_up_when_unsatisfied_only(cal):
@@ -435,7 +541,10 @@ def test_follow_up_chain_stops_at_max_attempts(cal):
     third = follow_up("需再次回访", None, 2, date(2026, 2, 24), rules, cal, previous=second)
     assert third is not None
     assert (third.attempt, third.method, third.source_key) == (
-        3, VisitMethod.PHONE, "customer:7#technical@20251130#3")
+        3,
+        VisitMethod.PHONE,
+        "customer:7#technical@20251130#3",
+    )
     assert follow_up("未接通", None, 3, date(2026, 2, 27), rules, cal, previous=third) is None
     longer = replace(RULES, follow_up=FollowUpPolicy(max_attempts=5))
     assert follow_up("未接通", None, 4, date(2026, 2, 27), longer, cal, previous=third) is not None
@@ -449,13 +558,17 @@ def test_follow_up_idempotent_and_generic(cal):
     generic = follow_up(VisitResult.NO_ANSWER, None, 1, date(2026, 9, 30), RULES, cal, origin="complaint:4")
     assert generic is not None
     assert (generic.rule_key, generic.visit_type, generic.source_key) == (
-        "follow_up", VisitType.SATISFACTION, "complaint:4#follow_up#2")
+        "follow_up",
+        VisitType.SATISFACTION,
+        "complaint:4#follow_up#2",
+    )
     assert (generic.earliest, generic.due) == (date(2026, 10, 8), date(2026, 10, 8))
     with pytest.raises(ValidationError):
         follow_up(VisitResult.NO_ANSWER, None, 0, date(2026, 9, 30), RULES, cal)
 
 
 # --- the rule set as settings -------------------------------------------------------------------------
+
 
 def test_ruleset_dict_round_trip_through_json():
     stored = json.loads(json.dumps(RULES.to_dict(), ensure_ascii=False))
@@ -467,11 +580,23 @@ def test_ruleset_dict_round_trip_through_json():
 def test_ruleset_round_trip_keeps_office_changes():
     changed = replace(
         RULES.with_rule(replace(RULES.rule("repair_done"), sample_rate=1.0, method=VisitMethod.ON_SITE)),
-        routine_days=(("A", 7), ("B", 14)), technical_grades=("A", "VIP"), horizon_months=12,
+        routine_days=(("A", 7), ("B", 14)),
+        technical_grades=("A", "VIP"),
+        horizon_months=12,
         follow_up=FollowUpPolicy(max_attempts=4, window=Window(0, 2), phone_from_attempt=3),
-        sampling_salt="x")
-    changed = changed.with_rule(VisitRule("holiday_greeting", "节日问候", TriggerKind.SPECIAL, (Window(0, 0),),
-                                          VisitType.HOLIDAY, method=VisitMethod.WECHAT, target_rate=0.9))
+        sampling_salt="x",
+    )
+    changed = changed.with_rule(
+        VisitRule(
+            "holiday_greeting",
+            "节日问候",
+            TriggerKind.SPECIAL,
+            (Window(0, 0),),
+            VisitType.HOLIDAY,
+            method=VisitMethod.WECHAT,
+            target_rate=0.9,
+        )
+    )
     restored = RuleSet.from_dict(json.loads(json.dumps(changed.to_dict())))
     assert restored == changed
     assert restored.rule("repair_done").sample_rate == 1.0
@@ -481,8 +606,9 @@ def test_ruleset_round_trip_keeps_office_changes():
 def test_ruleset_from_partial_dict_keeps_defaults():
     assert RuleSet.from_dict({}) == RULES
     assert RuleSet.from_dict({"horizon_months": 6}) == replace(RULES, horizon_months=6)
-    rule = VisitRule.from_dict({"key": "k", "name": "规则", "trigger": "special", "windows": [[0, 3]],
-                                "visit_type": "专项"})
+    rule = VisitRule.from_dict(
+        {"key": "k", "name": "规则", "trigger": "special", "windows": [[0, 3]], "visit_type": "专项"}
+    )
     assert rule.windows == (Window(0, 3, Unit.DAY),) and rule.anchor is Anchor.DAY
 
 

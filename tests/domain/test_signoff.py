@@ -35,22 +35,47 @@ from huifang_desktop.domain.workcal import WorkCalendar
 
 def _record(**changes: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "number": "HF20261124-001", "plan_id": 7, "customer_id": 3, "contact_name": "张倩",
-        "contact_phone": "15199743456", "visit_type": "例行", "method": "电话",
-        "visited_at": datetime(2026, 11, 24, 9, 30), "visitor_id": 2, "content": "了解使用情况",
-        "feedback": "满意", "problems": "", "measures": "", "satisfaction": "满意", "handling": "",
-        "transfer_department": "", "transfer_due": None, "transfer_done_at": None, "transfer_answer": "",
-        "next_visit_on": date(2026, 12, 24), "result": "成功", "customer_signed": False,
+        "number": "HF20261124-001",
+        "plan_id": 7,
+        "customer_id": 3,
+        "contact_name": "张倩",
+        "contact_phone": "15199743456",
+        "visit_type": "例行",
+        "method": "电话",
+        "visited_at": datetime(2026, 11, 24, 9, 30),
+        "visitor_id": 2,
+        "content": "了解使用情况",
+        "feedback": "满意",
+        "problems": "",
+        "measures": "",
+        "satisfaction": "满意",
+        "handling": "",
+        "transfer_department": "",
+        "transfer_due": None,
+        "transfer_done_at": None,
+        "transfer_answer": "",
+        "next_visit_on": date(2026, 12, 24),
+        "result": "成功",
+        "customer_signed": False,
         "created_at": datetime(2026, 11, 24, 9, 40),
         # not hashed:
-        "status": "待审阅", "version": 3, "revision": 0, "supervisor_comment": "", "content_hash": "",
+        "status": "待审阅",
+        "version": 3,
+        "revision": 0,
+        "supervisor_comment": "",
+        "content_hash": "",
     }
     base.update(changes)
     return base
 
 
-SIGN_OFF = SignOff(signer_id=5, signer_role="supervisor", signed_at=datetime(2026, 11, 24, 10, 0),
-                   comment="记录完整", revision=0)
+SIGN_OFF = SignOff(
+    signer_id=5,
+    signer_role="supervisor",
+    signed_at=datetime(2026, 11, 24, 10, 0),
+    comment="记录完整",
+    revision=0,
+)
 
 
 def _signed(values: dict[str, Any], sign_off: SignOff = SIGN_OFF) -> StoredSignature:
@@ -60,11 +85,22 @@ def _signed(values: dict[str, Any], sign_off: SignOff = SIGN_OFF) -> StoredSigna
 
 # --- the canonical form and the content hash -----------------------------------------------------------
 
+
 def test_canonical_json_is_sorted_compact_and_keeps_chinese() -> None:
-    text = canonical_json({"b": "满意", "a": datetime(2026, 11, 24, 9, 30), "c": date(2026, 1, 2),
-                           "d": Decimal("12.50"), "e": (1, 2), "f": None, "g": True})
-    assert text == ('{"a":"2026-11-24 09:30:00","b":"满意","c":"2026-01-02","d":"12.5","e":[1,2],"f":null,'
-                    '"g":true}')
+    text = canonical_json(
+        {
+            "b": "满意",
+            "a": datetime(2026, 11, 24, 9, 30),
+            "c": date(2026, 1, 2),
+            "d": Decimal("12.50"),
+            "e": (1, 2),
+            "f": None,
+            "g": True,
+        }
+    )
+    assert text == (
+        '{"a":"2026-11-24 09:30:00","b":"满意","c":"2026-01-02","d":"12.5","e":[1,2],"f":null,"g":true}'
+    )
 
 
 def test_canonical_json_refuses_values_it_cannot_represent_stably() -> None:
@@ -80,19 +116,30 @@ def test_content_hash_is_a_stable_sha256_independent_of_key_order() -> None:
     assert content_hash(ReviewKind.RECORD, shuffled) == h
 
 
-@pytest.mark.parametrize("field", ["feedback", "satisfaction", "visited_at", "customer_signed",
-                                   "transfer_answer"])
+@pytest.mark.parametrize(
+    "field", ["feedback", "satisfaction", "visited_at", "customer_signed", "transfer_answer"]
+)
 def test_content_hash_changes_with_every_business_field(field: str) -> None:
-    changed = {"feedback": "不满意", "satisfaction": "很满意", "visited_at": datetime(2026, 11, 24, 9, 31),
-               "customer_signed": True, "transfer_answer": "已处理"}[field]
+    changed = {
+        "feedback": "不满意",
+        "satisfaction": "很满意",
+        "visited_at": datetime(2026, 11, 24, 9, 31),
+        "customer_signed": True,
+        "transfer_answer": "已处理",
+    }[field]
     base = content_hash(ReviewKind.RECORD, _record())
     assert content_hash(ReviewKind.RECORD, _record(**{field: changed})) != base
 
 
 @pytest.mark.parametrize("field", ["status", "version", "revision", "supervisor_comment", "content_hash"])
 def test_content_hash_ignores_status_version_and_sign_off_columns(field: str) -> None:
-    changed = {"status": "已签字", "version": 9, "revision": 2, "supervisor_comment": "同意",
-               "content_hash": "x" * 64}[field]
+    changed = {
+        "status": "已签字",
+        "version": 9,
+        "revision": 2,
+        "supervisor_comment": "同意",
+        "content_hash": "x" * 64,
+    }[field]
     base = content_hash(ReviewKind.RECORD, _record())
     assert content_hash(ReviewKind.RECORD, _record(**{field: changed})) == base
 
@@ -128,18 +175,29 @@ def test_complaint_hash_covers_its_attachments() -> None:
 def test_signature_hash_covers_signer_role_time_comment_and_revision() -> None:
     h = content_hash(ReviewKind.RECORD, _record())
     base = signature_hash(h, SIGN_OFF)
-    for change in ({"signer_id": 6}, {"signer_role": "manager"}, {"signed_at": datetime(2026, 11, 24, 10, 1)},
-                   {"comment": "记录完整。"}, {"revision": 1}):
+    for change in (
+        {"signer_id": 6},
+        {"signer_role": "manager"},
+        {"signed_at": datetime(2026, 11, 24, 10, 1)},
+        {"comment": "记录完整。"},
+        {"revision": 1},
+    ):
         assert signature_hash(h, SignOff(**{**_sign_off_dict(), **change})) != base, change
     assert signature_hash("0" * 64, SIGN_OFF) != base
 
 
 def _sign_off_dict() -> dict[str, Any]:
-    return {"signer_id": SIGN_OFF.signer_id, "signer_role": SIGN_OFF.signer_role,
-            "signed_at": SIGN_OFF.signed_at, "comment": SIGN_OFF.comment, "revision": SIGN_OFF.revision}
+    return {
+        "signer_id": SIGN_OFF.signer_id,
+        "signer_role": SIGN_OFF.signer_role,
+        "signed_at": SIGN_OFF.signed_at,
+        "comment": SIGN_OFF.comment,
+        "revision": SIGN_OFF.revision,
+    }
 
 
 # --- the tamper check -------------------------------------------------------------------------------------
+
 
 def test_check_integrity_intact_when_nothing_changed() -> None:
     values = _record()
@@ -155,8 +213,12 @@ def test_check_integrity_flags_a_changed_field_after_signing() -> None:
 def test_check_integrity_flags_a_forged_signer() -> None:
     values = _record()
     stored = _signed(values)
-    forged = StoredSignature(stored.status, stored.content_hash, stored.signature_hash,
-                             SignOff(**{**_sign_off_dict(), "signer_id": 99}))
+    forged = StoredSignature(
+        stored.status,
+        stored.content_hash,
+        stored.signature_hash,
+        SignOff(**{**_sign_off_dict(), "signer_id": 99}),
+    )
     assert check_integrity(ReviewKind.RECORD, values, forged) is Integrity.TAMPERED
 
 
@@ -168,8 +230,9 @@ def test_check_integrity_flags_signed_status_without_hashes() -> None:
 def test_check_integrity_flags_a_signature_removed_outside_the_program() -> None:
     values = _record()
     signed = _signed(values)
-    unsigned = StoredSignature(ReviewStatus.PENDING.value, signed.content_hash, signed.signature_hash,
-                               SIGN_OFF)
+    unsigned = StoredSignature(
+        ReviewStatus.PENDING.value, signed.content_hash, signed.signature_hash, SIGN_OFF
+    )
     assert check_integrity(ReviewKind.RECORD, values, unsigned) is Integrity.TAMPERED
 
 
@@ -180,24 +243,31 @@ def test_check_integrity_of_an_unsigned_item() -> None:
 
 # --- statuses and reasons ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("action", "before", "after"), [
-    (ReviewAction.SIGN, "待审阅", ReviewStatus.SIGNED),
-    (ReviewAction.RETURN, "待审阅", ReviewStatus.RETURNED),
-    (ReviewAction.REOPEN, "已签字", ReviewStatus.RETURNED),
-    (ReviewAction.RESUBMIT, "退回", ReviewStatus.PENDING),
-])
+
+@pytest.mark.parametrize(
+    ("action", "before", "after"),
+    [
+        (ReviewAction.SIGN, "待审阅", ReviewStatus.SIGNED),
+        (ReviewAction.RETURN, "待审阅", ReviewStatus.RETURNED),
+        (ReviewAction.REOPEN, "已签字", ReviewStatus.RETURNED),
+        (ReviewAction.RESUBMIT, "退回", ReviewStatus.PENDING),
+    ],
+)
 def test_next_status_allowed_moves(action: ReviewAction, before: str, after: ReviewStatus) -> None:
     assert next_status(action, before) is after
 
 
-@pytest.mark.parametrize(("action", "before", "words"), [
-    (ReviewAction.SIGN, "已签字", "已签字"),
-    (ReviewAction.SIGN, "退回", "已退回"),
-    (ReviewAction.SIGN, "", "尚未办结"),
-    (ReviewAction.RETURN, "已签字", "须先撤回签字"),
-    (ReviewAction.REOPEN, "待审阅", "未签字"),
-    (ReviewAction.RESUBMIT, "待审阅", "已在审阅中"),
-])
+@pytest.mark.parametrize(
+    ("action", "before", "words"),
+    [
+        (ReviewAction.SIGN, "已签字", "已签字"),
+        (ReviewAction.SIGN, "退回", "已退回"),
+        (ReviewAction.SIGN, "", "尚未办结"),
+        (ReviewAction.RETURN, "已签字", "须先撤回签字"),
+        (ReviewAction.REOPEN, "待审阅", "未签字"),
+        (ReviewAction.RESUBMIT, "待审阅", "已在审阅中"),
+    ],
+)
 def test_next_status_refusals_name_the_state(action: ReviewAction, before: str, words: str) -> None:
     with pytest.raises(ValidationError) as err:
         next_status(action, before, "回访记录 HF1 ")
@@ -225,8 +295,9 @@ def test_review_kind_parse_accepts_labels_tables_and_keys() -> None:
 
 # --- due days -----------------------------------------------------------------------------------------------
 
-CAL = WorkCalendar(holidays=frozenset({date(2026, 10, 1), date(2026, 10, 2)}),
-                   workdays=frozenset({date(2026, 10, 10)}))
+CAL = WorkCalendar(
+    holidays=frozenset({date(2026, 10, 1), date(2026, 10, 2)}), workdays=frozenset({date(2026, 10, 10)})
+)
 
 
 def test_review_due_counts_working_days_per_kind() -> None:
@@ -286,7 +357,9 @@ def test_review_actions_are_the_one_rule_for_service_and_pane() -> None:
     assert acts(Role.SUPERVISOR, record, "待审阅", mine=True) == set()
     assert acts(Role.SUPERVISOR, complaint, "待审阅", refusal="须由经理签字") == {"return"}
     assert acts(Role.CLERK, record, "待审阅") == set()
-    assert acts(Role.SUPERVISOR, record, "已签字") == {"reopen"} and acts(Role.CLERK, record, "已签字") == set()
+    assert (
+        acts(Role.SUPERVISOR, record, "已签字") == {"reopen"} and acts(Role.CLERK, record, "已签字") == set()
+    )
     assert acts(Role.CLERK, report, "退回", mine=True) == {"resubmit", "edit"}
     assert acts(Role.SUPERVISOR, report, "退回") == {"resubmit"}
     assert acts(Role.SUPERVISOR, record, "退回") == {"resubmit", "edit"}

@@ -50,19 +50,42 @@ NOW = datetime(2026, 11, 24, 10, 0)
 
 # --- periods ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "kind", "start", "end", "key", "label"), [
-    ("2026-10", PeriodKind.MONTH, date(2026, 10, 1), date(2026, 10, 31), "2026-10", "2026年10月"),
-    ("2026年2月", PeriodKind.MONTH, date(2026, 2, 1), date(2026, 2, 28), "2026-02", "2026年2月"),
-    ("2028-02", PeriodKind.MONTH, date(2028, 2, 1), date(2028, 2, 29), "2028-02", "2028年2月"),
-    ("2026Q3", PeriodKind.QUARTER, date(2026, 7, 1), date(2026, 9, 30), "2026Q3", "2026年第3季度"),
-    ("2026年第4季度", PeriodKind.QUARTER, date(2026, 10, 1), date(2026, 12, 31), "2026Q4", "2026年第4季度"),
-    ("2026-q1", PeriodKind.QUARTER, date(2026, 1, 1), date(2026, 3, 31), "2026Q1", "2026年第1季度"),
-    ("2026", PeriodKind.YEAR, date(2026, 1, 1), date(2026, 12, 31), "2026", "2026年"),
-    ("2026-10-01..2026-10-15", PeriodKind.CUSTOM, date(2026, 10, 1), date(2026, 10, 15),
-     "2026-10-01..2026-10-15", "2026-10-01 至 2026-10-15"),
-    ("2026/10/01 至 2026/10/15", PeriodKind.CUSTOM, date(2026, 10, 1), date(2026, 10, 15),
-     "2026-10-01..2026-10-15", "2026-10-01 至 2026-10-15"),
-])
+
+@pytest.mark.parametrize(
+    ("text", "kind", "start", "end", "key", "label"),
+    [
+        ("2026-10", PeriodKind.MONTH, date(2026, 10, 1), date(2026, 10, 31), "2026-10", "2026年10月"),
+        ("2026年2月", PeriodKind.MONTH, date(2026, 2, 1), date(2026, 2, 28), "2026-02", "2026年2月"),
+        ("2028-02", PeriodKind.MONTH, date(2028, 2, 1), date(2028, 2, 29), "2028-02", "2028年2月"),
+        ("2026Q3", PeriodKind.QUARTER, date(2026, 7, 1), date(2026, 9, 30), "2026Q3", "2026年第3季度"),
+        (
+            "2026年第4季度",
+            PeriodKind.QUARTER,
+            date(2026, 10, 1),
+            date(2026, 12, 31),
+            "2026Q4",
+            "2026年第4季度",
+        ),
+        ("2026-q1", PeriodKind.QUARTER, date(2026, 1, 1), date(2026, 3, 31), "2026Q1", "2026年第1季度"),
+        ("2026", PeriodKind.YEAR, date(2026, 1, 1), date(2026, 12, 31), "2026", "2026年"),
+        (
+            "2026-10-01..2026-10-15",
+            PeriodKind.CUSTOM,
+            date(2026, 10, 1),
+            date(2026, 10, 15),
+            "2026-10-01..2026-10-15",
+            "2026-10-01 至 2026-10-15",
+        ),
+        (
+            "2026/10/01 至 2026/10/15",
+            PeriodKind.CUSTOM,
+            date(2026, 10, 1),
+            date(2026, 10, 15),
+            "2026-10-01..2026-10-15",
+            "2026-10-01 至 2026-10-15",
+        ),
+    ],
+)
 def test_parse_period_reads_month_quarter_year_and_range(text, kind, start, end, key, label):
     p = parse_period(text)
     assert (p.kind, p.start, p.end, p.key, p.label) == (kind, start, end, key, label)
@@ -112,6 +135,7 @@ def test_trend_periods_end_with_the_period_and_cover_all_of_it():
 
 # --- rates --------------------------------------------------------------------------------------------
 
+
 def test_rate_value_target_and_gap():
     r = Rate(3, 4, target=0.5)
     assert r.value == 0.75 and r.meets_target is True and r.gap == pytest.approx(0.25)
@@ -150,6 +174,7 @@ def test_weighted_target_weights_each_rules_target_by_its_plans():
 
 # --- satisfaction -------------------------------------------------------------------------------------
 
+
 def test_summarize_satisfaction_distribution_rate_and_average():
     s = summarize_satisfaction({"很满意": 2, "满意": 1, "不满意": 1, "": 5, "7": 1}, FIVE_LEVEL)
     assert s.levels == (("很满意", 2), ("满意", 1), ("一般", 0), ("不满意", 1), ("很不满意", 0))
@@ -163,6 +188,7 @@ def test_summarize_satisfaction_distribution_rate_and_average():
 
 # --- options ------------------------------------------------------------------------------------------
 
+
 def test_stats_options_round_trip_and_validation():
     o = StatsOptions(trend_months=6, handling_rate_target=0.95, handled_states=("已关闭",))
     data = json.loads(json.dumps(o.to_dict()))
@@ -175,12 +201,18 @@ def test_stats_options_round_trip_and_validation():
 
 # --- assessment rules ---------------------------------------------------------------------------------
 
+
 def test_assessment_defaults_are_the_five_events_of_001_3_at_50_yuan_each():
     """001 §3.1–3.5: 50 元/次 each; the two older ledger measures are kept but off by default."""
     rules = AssessmentRules()
     assert [r.kind for r in rules.rules] == [k for k in EventKind if k.ruled]
-    assert [k.value for k in rules.enabled_kinds()] == ["交货未回访", "例行回访未按期", "问题未按时转交",
-                                                        "终端客户台帐未建", "终端客户未按时回访"]
+    assert [k.value for k in rules.enabled_kinds()] == [
+        "交货未回访",
+        "例行回访未按期",
+        "问题未按时转交",
+        "终端客户台帐未建",
+        "终端客户未按时回访",
+    ]
     for kind in rules.enabled_kinds():
         assert rules.rule(kind).cost(1) == (50, 0)
         assert rules.rule(kind).cost(3) == (150, 0)
@@ -210,35 +242,51 @@ def test_assessment_rule_refuses_negative_amounts_and_bad_multiplier():
 
 
 def test_assessment_rules_round_trip_through_json_and_keep_defaults_for_missing_entries():
-    rules = AssessmentRules().with_rule(AssessmentRule(EventKind.DELIVERY_NOT_VISITED, amount=100, points=2,
-                                                       repeat_multiplier=2))
+    rules = AssessmentRules().with_rule(
+        AssessmentRule(EventKind.DELIVERY_NOT_VISITED, amount=100, points=2, repeat_multiplier=2)
+    )
     rules = replace(rules, routine_rule_keys=("routine",), monthly_due_day=5, repeats_double=True)
     data = json.loads(json.dumps(rules.to_dict(), ensure_ascii=False))
-    assert data["rules"]["delivery_not_visited"] == {"amount": 100, "points": 2, "repeat_multiplier": 2,
-                                                     "enabled": True, "window": 0}
+    assert data["rules"]["delivery_not_visited"] == {
+        "amount": 100,
+        "points": 2,
+        "repeat_multiplier": 2,
+        "enabled": True,
+        "window": 0,
+    }
     assert AssessmentRules.from_dict(data) == rules
     partial = AssessmentRules.from_dict({"rules": {"交货未回访": {"amount": 80}}, "monthly_due_workdays": 2})
     assert partial.rule(EventKind.DELIVERY_NOT_VISITED).amount == 80
-    assert partial.rule(EventKind.MISSED_VISIT).enabled is True  # a kind not stored keeps the rule book's default
+    assert (
+        partial.rule(EventKind.MISSED_VISIT).enabled is True
+    )  # a kind not stored keeps the rule book's default
     assert partial.monthly_due_day == 10 and partial.routine_rule_keys == ("routine", "technical")
     with pytest.raises(ValidationError):
         AssessmentRules.from_dict({"rules": {"不存在": {}}})
     with pytest.raises(ValidationError):
-        AssessmentRules(rules=(AssessmentRule(EventKind.MISSED_VISIT), AssessmentRule(EventKind.MISSED_VISIT)))
+        AssessmentRules(
+            rules=(AssessmentRule(EventKind.MISSED_VISIT), AssessmentRule(EventKind.MISSED_VISIT))
+        )
 
 
 def test_assess_turns_counts_into_amounts_per_clerk_and_in_total():
-    rules = AssessmentRules().with_rule(AssessmentRule(EventKind.PROBLEM_NOT_PASSED, amount=100, points=5,
-                                                       repeat_multiplier=2))
+    rules = AssessmentRules().with_rule(
+        AssessmentRule(EventKind.PROBLEM_NOT_PASSED, amount=100, points=5, repeat_multiplier=2)
+    )
     rules = rules.with_rule(AssessmentRule(EventKind.MONTHLY_LEDGER_MISSING))
-    people = [ClerkEvents(2, "小王", "客服部", {EventKind.MISSED_VISIT: 3, EventKind.PROBLEM_NOT_PASSED: 2}),
-              ClerkEvents(3, "小李", "销售部", {}),
-              ClerkEvents(4, "小张", "", {EventKind.MONTHLY_LEDGER_MISSING: 1})]
+    people = [
+        ClerkEvents(2, "小王", "客服部", {EventKind.MISSED_VISIT: 3, EventKind.PROBLEM_NOT_PASSED: 2}),
+        ClerkEvents(3, "小李", "销售部", {}),
+        ClerkEvents(4, "小张", "", {EventKind.MONTHLY_LEDGER_MISSING: 1}),
+    ]
     a = assess(month_period(2026, 10), people, rules, NOW)
     wang, li, zhang = a.clerks
     assert wang.line(EventKind.MISSED_VISIT).amount == 150
-    assert (wang.line(EventKind.PROBLEM_NOT_PASSED).count, wang.line(EventKind.PROBLEM_NOT_PASSED).amount,
-            wang.line(EventKind.PROBLEM_NOT_PASSED).points) == (2, 300, 15)
+    assert (
+        wang.line(EventKind.PROBLEM_NOT_PASSED).count,
+        wang.line(EventKind.PROBLEM_NOT_PASSED).amount,
+        wang.line(EventKind.PROBLEM_NOT_PASSED).points,
+    ) == (2, 300, 15)
     assert (wang.count, wang.amount, wang.points) == (5, 450, 15)
     assert (li.count, li.amount, len(li.lines)) == (0, 0, len(EventKind))
     assert (zhang.count, zhang.amount) == (1, 50)
@@ -249,7 +297,9 @@ def test_assess_turns_counts_into_amounts_per_clerk_and_in_total():
 
 def test_assess_a_disabled_rule_counts_nothing():
     rules = AssessmentRules().with_rule(AssessmentRule(EventKind.MISSED_VISIT, enabled=False))
-    a = assess(month_period(2026, 10), [ClerkEvents(2, "小王", counts={EventKind.MISSED_VISIT: 4})], rules, NOW)
+    a = assess(
+        month_period(2026, 10), [ClerkEvents(2, "小王", counts={EventKind.MISSED_VISIT: 4})], rules, NOW
+    )
     assert (a.count, a.amount) == (0, 0)
     assert EventKind.MISSED_VISIT not in rules.enabled_kinds()
 
@@ -261,8 +311,12 @@ def test_assess_is_monthly_only():
 
 
 def test_assessment_snapshot_round_trips_and_its_hash_catches_any_change():
-    a = assess(month_period(2026, 10), [ClerkEvents(2, "小王", "客服部", {EventKind.MISSED_VISIT: 1})],
-               AssessmentRules(), NOW)
+    a = assess(
+        month_period(2026, 10),
+        [ClerkEvents(2, "小王", "客服部", {EventKind.MISSED_VISIT: 1})],
+        AssessmentRules(),
+        NOW,
+    )
     snapshot = json.loads(json.dumps(a.to_dict(), ensure_ascii=False))
     assert Assessment.from_dict(snapshot) == a
     h = assessment_hash(snapshot)
@@ -276,17 +330,21 @@ def test_assessment_snapshot_round_trips_and_its_hash_catches_any_change():
 
 # --- ledger checks ------------------------------------------------------------------------------------
 
+
 def test_days_without_timely_report_finds_days_no_report_filed_in_time_covers():
     days = [date(2026, 10, 8), date(2026, 10, 9), date(2026, 10, 12), date(2026, 10, 9)]
-    reports = [ReportSpan(date(2026, 10, 8), date(2026, 10, 8), date(2026, 10, 9), date(2026, 10, 9)),
-               ReportSpan(date(2026, 10, 9), date(2026, 10, 9), date(2026, 10, 14), date(2026, 10, 12))]  # late
+    reports = [
+        ReportSpan(date(2026, 10, 8), date(2026, 10, 8), date(2026, 10, 9), date(2026, 10, 9)),
+        ReportSpan(date(2026, 10, 9), date(2026, 10, 9), date(2026, 10, 14), date(2026, 10, 12)),
+    ]  # late
     assert days_without_timely_report(days, reports) == (date(2026, 10, 9), date(2026, 10, 12))
     weekly = ReportSpan(date(2026, 10, 8), date(2026, 10, 12), date(2026, 10, 13), date(2026, 10, 13))
     assert days_without_timely_report(days, [weekly]) == ()
     # a day whose report is not due yet is not missing yet
     next_day = WorkCalendar.weekends_only().add_workdays
-    assert days_without_timely_report(days, reports, today=date(2026, 10, 13),
-                                      due_of=lambda d: next_day(d, 1)) == (date(2026, 10, 9),)
+    assert days_without_timely_report(
+        days, reports, today=date(2026, 10, 13), due_of=lambda d: next_day(d, 1)
+    ) == (date(2026, 10, 9),)
 
 
 def test_monthly_ledger_missing_only_after_the_deadline_and_only_for_uncovered_days():
@@ -307,9 +365,15 @@ def test_monthly_ledger_missing_only_after_the_deadline_and_only_for_uncovered_d
 
 # --- report shapes ------------------------------------------------------------------------------------
 
+
 def test_report_table_checks_its_shape_and_formats_cells():
-    t = ReportTable("x", "表", ("名称", "计划", "回访率"), (("小王", 4, 0.75), ("小李", 0, None)),
-                    (ColumnFormat.TEXT, ColumnFormat.INT, ColumnFormat.PERCENT))
+    t = ReportTable(
+        "x",
+        "表",
+        ("名称", "计划", "回访率"),
+        (("小王", 4, 0.75), ("小李", 0, None)),
+        (ColumnFormat.TEXT, ColumnFormat.INT, ColumnFormat.PERCENT),
+    )
     assert t.column(1) == (4, 0) and t.format_of(2) is ColumnFormat.PERCENT
     with pytest.raises(ValueError):
         ReportTable("y", "表", ("a", "b"), (("only one",),))

@@ -164,7 +164,10 @@ def test_format_phone_round_trips_through_normalize(raw: str) -> None:
 
 def test_split_phones_splits_on_chinese_and_ascii_separators() -> None:
     assert split_phones("13812345678/0571-88886666；400-812-3456，13912345678") == [
-        "13812345678", "0571-88886666", "400-812-3456", "13912345678",
+        "13812345678",
+        "0571-88886666",
+        "400-812-3456",
+        "13912345678",
     ]
     assert split_phones("") == []
 
@@ -211,7 +214,9 @@ def test_parse_date_accepted_shapes(raw: str) -> None:
     assert parse_date(raw) == date(2026, 11, 22)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("2026-1-2", date(2026, 1, 2)), ("2026年1月2日", date(2026, 1, 2))])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("2026-1-2", date(2026, 1, 2)), ("2026年1月2日", date(2026, 1, 2))]
+)
 def test_parse_date_single_digit_month_and_day(raw: str, expected: date) -> None:
     assert parse_date(raw) == expected
 
@@ -225,7 +230,9 @@ def test_parse_date_leap_day() -> None:
     assert parse_date("2028-02-29") == date(2028, 2, 29)
 
 
-@pytest.mark.parametrize("raw", ["2026-02-30", "2026-02-29", "2026-13-01", "2026-04-31", "20260230", "2026-00-10"])
+@pytest.mark.parametrize(
+    "raw", ["2026-02-30", "2026-02-29", "2026-13-01", "2026-04-31", "20260230", "2026-00-10"]
+)
 def test_parse_date_impossible_dates_raise(raw: str) -> None:
     with pytest.raises(ValidationError) as info:
         parse_date(raw, label="生日", field="birthday")
@@ -234,7 +241,9 @@ def test_parse_date_impossible_dates_raise(raw: str) -> None:
     assert str(info.value).startswith("生日：")
 
 
-@pytest.mark.parametrize("raw", ["garbage", "22/11/2026", "2026-11", "11-22", "2026--11-22", "二〇二六年十一月"])
+@pytest.mark.parametrize(
+    "raw", ["garbage", "22/11/2026", "2026-11", "11-22", "2026--11-22", "二〇二六年十一月"]
+)
 def test_parse_date_garbage_raises_with_example(raw: str) -> None:
     with pytest.raises(ValidationError) as info:
         parse_date(raw, label="建档日期", field="created_on")
@@ -260,10 +269,17 @@ def test_already_does_not_double_the_yi_of_a_state() -> None:
     assert already("受理") == "已受理"
 
 
-@pytest.mark.parametrize(("raw", "stored"), [
-    ("+86-531-26485794", "053126485794"), ("+86 531 2648 5794", "053126485794"), ("0086-531-26485794", "053126485794"),
-    ("+86 10 12345678", "01012345678"), ("+86 138 1234 5678", "13812345678"), ("8613812345678", "13812345678"),
-])
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("+86-531-26485794", "053126485794"),
+        ("+86 531 2648 5794", "053126485794"),
+        ("0086-531-26485794", "053126485794"),
+        ("+86 10 12345678", "01012345678"),
+        ("+86 138 1234 5678", "13812345678"),
+        ("8613812345678", "13812345678"),
+    ],
+)
 def test_normalize_phone_accepts_the_international_form_of_a_landline(raw, stored):
     """Issue 21: ``+86-531-26485794`` (the area code without its 0) was refused."""
     assert normalize_phone(raw) == stored

@@ -22,10 +22,18 @@ def cal() -> WorkCalendar:
     return WorkCalendar.china()
 
 
-def _first(method: VisitMethod = VisitMethod.ON_SITE, key: str = "delivery:5#delivery_satisfaction"
-           ) -> PlannedVisit:
-    return PlannedVisit("delivery_satisfaction", VisitType.SATISFACTION, method, date(2026, 11, 20),
-                        date(2026, 11, 24), Assignee.OWNER, key)
+def _first(
+    method: VisitMethod = VisitMethod.ON_SITE, key: str = "delivery:5#delivery_satisfaction"
+) -> PlannedVisit:
+    return PlannedVisit(
+        "delivery_satisfaction",
+        VisitType.SATISFACTION,
+        method,
+        date(2026, 11, 20),
+        date(2026, 11, 24),
+        Assignee.OWNER,
+        key,
+    )
 
 
 def test_second_visit_same_method_phone_from_third_and_no_default_limit(cal: WorkCalendar) -> None:
@@ -47,8 +55,16 @@ def test_second_visit_same_method_phone_from_third_and_no_default_limit(cal: Wor
 
 def test_second_visit_follows_the_method_actually_used_first(cal: WorkCalendar) -> None:
     planned_phone = _first(VisitMethod.PHONE)
-    second = follow_up("成功", False, 1, date(2026, 11, 24), RULES, cal, previous=planned_phone,
-                       first_method=VisitMethod.ON_SITE)
+    second = follow_up(
+        "成功",
+        False,
+        1,
+        date(2026, 11, 24),
+        RULES,
+        cal,
+        previous=planned_phone,
+        first_method=VisitMethod.ON_SITE,
+    )
     assert second is not None and second.method is VisitMethod.ON_SITE
 
 
@@ -58,8 +74,10 @@ def test_refusal_is_contacted_again_after_n_days_then_counts_as_failed(cal: Work
     again = follow_up(VisitResult.REFUSED, None, 1, date(2026, 11, 24), RULES, cal, previous=first)
     assert again is not None
     assert (again.earliest, again.due, again.attempt) == (date(2026, 12, 1), date(2026, 12, 1), 2)
-    assert follow_up(VisitResult.REFUSED, None, 2, date(2026, 12, 1), RULES, cal, previous=again,
-                     refusals=1) is None
+    assert (
+        follow_up(VisitResult.REFUSED, None, 2, date(2026, 12, 1), RULES, cal, previous=again, refusals=1)
+        is None
+    )
     # N is a setting; a 国庆 day moves to the next working day
     ten = replace(RULES, follow_up=FollowUpPolicy(refused_after_days=10))
     later = follow_up(VisitResult.REFUSED, None, 1, date(2026, 9, 24), ten, cal, previous=first)
@@ -75,7 +93,9 @@ def test_major_complaint_closing_visit_stays_on_site(cal: WorkCalendar) -> None:
     closing = _first(VisitMethod.ON_SITE, "complaint:3#complaint_closed@1")
     nxt = closing
     for attempt in (1, 2, 3):
-        nxt = follow_up("未接通", None, attempt, date(2026, 11, 24), RULES, cal, previous=nxt, severity="重大")
+        nxt = follow_up(
+            "未接通", None, attempt, date(2026, 11, 24), RULES, cal, previous=nxt, severity="重大"
+        )
         assert nxt is not None and nxt.method is VisitMethod.ON_SITE
     ordinary = follow_up("未接通", None, 2, date(2026, 11, 24), RULES, cal, previous=closing, severity="一般")
     assert ordinary is not None and ordinary.method is VisitMethod.PHONE
@@ -94,8 +114,13 @@ def test_independence_conflicts_and_the_pick_rule() -> None:
     assert conflict(7, 7, None) == "回访人不得为该客户的业务员（负责人）本人"
     assert conflict(8, 7, 8) == "回访人不得为该投诉的处理人本人"
     assert conflict(9, 7, 8) is None
-    people = [Colleague(7, "clerk", 1, 0), Colleague(8, "clerk", 2, 0), Colleague(9, "clerk", 1, 4),
-              Colleague(10, "clerk", 1, 2), Colleague(11, "supervisor", 1, 0)]
+    people = [
+        Colleague(7, "clerk", 1, 0),
+        Colleague(8, "clerk", 2, 0),
+        Colleague(9, "clerk", 1, 4),
+        Colleague(10, "clerk", 1, 2),
+        Colleague(11, "supervisor", 1, 0),
+    ]
     # 客服 first, same department, least pending load, then lowest id
     assert pick_independent(people, ("clerk", "supervisor"), 1, (7,)) == 10
     assert pick_independent(people, ("clerk", "supervisor"), 2, (7, 8)) == 10
@@ -117,5 +142,6 @@ def test_registration_due_five_working_days(cal: WorkCalendar) -> None:
     assert registration_due(date(2026, 11, 16), cal) == date(2026, 11, 23)
     # 9-29, 9-30, (国庆) 10-8, 10-9 and the 调休 Saturday 10-10
     assert registration_due(date(2026, 9, 28), cal) == date(2026, 10, 10)
-    assert missing_basics({"category": "经销商", "address": "", "contact": "张三", "phone": "", "owner": 3}) == [
-        "地址", "联系电话"]
+    assert missing_basics(
+        {"category": "经销商", "address": "", "contact": "张三", "phone": "", "owner": 3}
+    ) == ["地址", "联系电话"]

@@ -33,8 +33,22 @@ from huifang_desktop.domain.visits import (
 
 def test_enums_values_are_the_chinese_labels():
     assert [t.value for t in VisitType] == [
-        "例行", "技术", "到货", "使用", "满意度", "维修", "投诉", "专项", "节日", "活动", "开户", "首保", "年检",
-        "续保", "生日"]
+        "例行",
+        "技术",
+        "到货",
+        "使用",
+        "满意度",
+        "维修",
+        "投诉",
+        "专项",
+        "节日",
+        "活动",
+        "开户",
+        "首保",
+        "年检",
+        "续保",
+        "生日",
+    ]
     assert [m.value for m in VisitMethod] == ["上门", "电话", "短信", "邮件", "微信", "书信"]
     assert [r.value for r in VisitResult] == ["成功", "未接通", "拒绝", "不可达", "需再次回访"]
     assert [s.value for s in PlanState] == ["待回访", "已回访", "已取消"]
@@ -90,9 +104,17 @@ def test_rates_reject_negative_counts():
 def test_needs_signature_only_on_site():
     assert needs_signature(VisitMethod.ON_SITE) is True
     assert needs_signature("上门") is True
-    for method in (VisitMethod.PHONE, VisitMethod.SMS, VisitMethod.EMAIL, VisitMethod.WECHAT, VisitMethod.LETTER):
+    for method in (
+        VisitMethod.PHONE,
+        VisitMethod.SMS,
+        VisitMethod.EMAIL,
+        VisitMethod.WECHAT,
+        VisitMethod.LETTER,
+    ):
         assert needs_signature(method) is False
-    assert needs_signature(VisitMethod.LETTER, signed_methods=(VisitMethod.ON_SITE, VisitMethod.LETTER)) is True
+    assert (
+        needs_signature(VisitMethod.LETTER, signed_methods=(VisitMethod.ON_SITE, VisitMethod.LETTER)) is True
+    )
 
 
 def test_signature_substitute_marks_phone_visit():

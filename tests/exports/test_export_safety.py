@@ -47,21 +47,69 @@ def office(ctx: ServiceContext, clerk: UserInfo, supervisor: UserInfo) -> Servic
     """Two customers (one archived), a plan made into a visit, a complaint, a service record; acting as the
     supervisor, who may export everything (绝密 ledgers and the audit log too)."""
     c1 = ctx.as_user(clerk)
-    ids = [register_customer(c1, CustomerDraft(name=name, kind="单位", category="终端客户", created_on=created,
-                                               contacts=(ContactDraft(name="联系人", mobile=mobile),))).id
-           for name, mobile, created in (("杭州明达机械", "13812345678", "2026-01-05"),
-                                         ("远纳运输", "13600003333", "2025-06-01"))]
+    ids = [
+        register_customer(
+            c1,
+            CustomerDraft(
+                name=name,
+                kind="单位",
+                category="终端客户",
+                created_on=created,
+                contacts=(ContactDraft(name="联系人", mobile=mobile),),
+            ),
+        ).id
+        for name, mobile, created in (
+            ("杭州明达机械", "13812345678", "2026-01-05"),
+            ("远纳运输", "13600003333", "2025-06-01"),
+        )
+    ]
     set_archived(c1, ids[1], True, "已停业")
-    add_purchase(c1, ids[0], day="2026-10-08", product="叉车", spec="CPD25", quantity=3, amount="360000",
-                 warranty_end="2027-10-07")
+    add_purchase(
+        c1,
+        ids[0],
+        day="2026-10-08",
+        product="叉车",
+        spec="CPD25",
+        quantity=3,
+        amount="360000",
+        warranty_end="2027-10-07",
+    )
     plan = v.list_plans(c1, start=date(2026, 1, 1), end=date(2027, 12, 31))[0]
-    v.record_visit(c1, v.VisitRecordDraft(customer_id=plan.customer_id, plan_id=plan.id, result="成功",
-                                          visited_at="2026-11-20 10:00", satisfaction="满意", problems="漏油"))
-    cs.register(c1, cs.IntakeDraft(subject="送货延误三天", complainant="张经理", phone="13812345678",
-                                   customer_id=ids[0], category="交付物流", received_at="2026-11-02 09:00"))
-    sr.add_service_record(c1, sr.ServiceDraft(customer_id=ids[0], served_on="2026-11-18", kind="维修",
-                                              product="叉车", problem="漏油", status="已完成", content="换密封件",
-                                              cost="1200.5"))
+    v.record_visit(
+        c1,
+        v.VisitRecordDraft(
+            customer_id=plan.customer_id,
+            plan_id=plan.id,
+            result="成功",
+            visited_at="2026-11-20 10:00",
+            satisfaction="满意",
+            problems="漏油",
+        ),
+    )
+    cs.register(
+        c1,
+        cs.IntakeDraft(
+            subject="送货延误三天",
+            complainant="张经理",
+            phone="13812345678",
+            customer_id=ids[0],
+            category="交付物流",
+            received_at="2026-11-02 09:00",
+        ),
+    )
+    sr.add_service_record(
+        c1,
+        sr.ServiceDraft(
+            customer_id=ids[0],
+            served_on="2026-11-18",
+            kind="维修",
+            product="叉车",
+            problem="漏油",
+            status="已完成",
+            content="换密封件",
+            cost="1200.5",
+        ),
+    )
     return ctx.as_user(supervisor)
 
 
@@ -102,8 +150,9 @@ def _cells(wb: Workbook) -> list[Any]:
 
 @pytest.mark.parametrize("text", HOSTILE)
 @pytest.mark.parametrize("writer", list(WRITERS))
-def test_user_text_is_written_as_text_exactly_as_typed(office: ServiceContext, tmp_path: Path, writer: str,
-                                                        text: str) -> None:
+def test_user_text_is_written_as_text_exactly_as_typed(
+    office: ServiceContext, tmp_path: Path, writer: str, text: str
+) -> None:
     save_settings(office, replace(load_settings(office), company=text))
     _store(office, text)
     out = tmp_path / "out.xlsx"
@@ -116,8 +165,9 @@ def test_user_text_is_written_as_text_exactly_as_typed(office: ServiceContext, t
 
 
 @pytest.mark.parametrize("writer", list(WRITERS))
-def test_a_control_character_in_the_database_does_not_break_an_export(office: ServiceContext, tmp_path: Path,
-                                                                      writer: str) -> None:
+def test_a_control_character_in_the_database_does_not_break_an_export(
+    office: ServiceContext, tmp_path: Path, writer: str
+) -> None:
     postgres = office.engine.dialect.name == "postgresql"
     _store(office, CONTROLS.replace("\x00", "") if postgres else CONTROLS)  # PostgreSQL cannot store a NUL
     out = tmp_path / "out.xlsx"
@@ -127,16 +177,18 @@ def test_a_control_character_in_the_database_does_not_break_an_export(office: Se
 
 
 @pytest.mark.parametrize("writer", list(WRITERS))
-def test_every_exported_sheet_prints_on_a4_one_page_wide(office: ServiceContext, tmp_path: Path,
-                                                         writer: str) -> None:
+def test_every_exported_sheet_prints_on_a4_one_page_wide(
+    office: ServiceContext, tmp_path: Path, writer: str
+) -> None:
     out = tmp_path / "out.xlsx"
     WRITERS[writer](office, out)
     wb = load_workbook(out)
     for ws in wb.worksheets:
         setup = ws.page_setup
         assert int(setup.paperSize) == 9, ws.title  # A4
-        assert setup.orientation == ("landscape" if ws.max_column > 8 or ws.title == CHART_SHEET
-                                     else "portrait"), ws.title
+        assert setup.orientation == (
+            "landscape" if ws.max_column > 8 or ws.title == CHART_SHEET else "portrait"
+        ), ws.title
         assert (int(setup.fitToWidth), int(setup.fitToHeight)) == (1, 0), ws.title
         assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
         assert ws.oddFooter.center.text == FOOTER_PAGES and "&D &T" in ws.oddFooter.right.text, ws.title
@@ -190,53 +242,110 @@ def test_the_customer_ledger_all_holds_the_archived_customers(office: ServiceCon
     assert ws["A1"].value == "本公司 客户台账（全部；状态：未归档）"
     assert _names_and_states(ws) == {"杭州明达机械": "正常"}
     lg.export(office, lg.Ledger.CUSTOMERS, lg.LedgerFilter(state="正常"), out)
-    assert load_workbook(out).worksheets[0]["A1"].value == "本公司 客户台账（全部；状态：正常；不含已归档客户）"
+    assert (
+        load_workbook(out).worksheets[0]["A1"].value == "本公司 客户台账（全部；状态：正常；不含已归档客户）"
+    )
     assert lg.export(office, lg.Ledger.CUSTOMERS, lg.LedgerFilter(state=lg.ARCHIVED), out).rows == 1
     ws = load_workbook(out).worksheets[0]
     assert ws["A1"].value == "本公司 客户台账（全部；状态：已归档）"
     header = [c.value for c in ws[2]]
     assert (ws.cell(3, header.index("客户名称") + 1).value, ws.cell(3, header.index("状态") + 1).value) == (
-        "远纳运输", "已归档")
+        "远纳运输",
+        "已归档",
+    )
 
 
 @pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b"])
-def test_services_refuse_control_characters_naming_the_field(ctx: ServiceContext, admin: UserInfo,
-                                                             office: ServiceContext, char: str) -> None:
+def test_services_refuse_control_characters_naming_the_field(
+    ctx: ServiceContext, admin: UserInfo, office: ServiceContext, char: str
+) -> None:
     def refused(call: Callable[[], Any], label: str) -> None:
         with pytest.raises(ValidationError) as err:
             call()
         assert any(e.label == label and "控制字符" in e.message for e in err.value.errors), err.value.errors
 
-    refused(lambda: register_customer(office, CustomerDraft(
-        name=f"明达{char}", kind="单位", category="终端客户",
-        contacts=(ContactDraft(name="联系人", mobile="13900001111"),))), "客户名称")
-    refused(lambda: register_customer(office, CustomerDraft(
-        name="明达二厂", kind="单位", category="终端客户", notes=f"多行\n备注{char}",
-        contacts=(ContactDraft(name="联系人", mobile="13900001111"),))), "备注")
-    refused(lambda: register_customer(office, CustomerDraft(
-        name="明达三厂", kind="单位", category="终端客户",
-        contacts=(ContactDraft(name=f"王{char}", mobile="13900001111"),))), "联系人1姓名")
+    refused(
+        lambda: register_customer(
+            office,
+            CustomerDraft(
+                name=f"明达{char}",
+                kind="单位",
+                category="终端客户",
+                contacts=(ContactDraft(name="联系人", mobile="13900001111"),),
+            ),
+        ),
+        "客户名称",
+    )
+    refused(
+        lambda: register_customer(
+            office,
+            CustomerDraft(
+                name="明达二厂",
+                kind="单位",
+                category="终端客户",
+                notes=f"多行\n备注{char}",
+                contacts=(ContactDraft(name="联系人", mobile="13900001111"),),
+            ),
+        ),
+        "备注",
+    )
+    refused(
+        lambda: register_customer(
+            office,
+            CustomerDraft(
+                name="明达三厂",
+                kind="单位",
+                category="终端客户",
+                contacts=(ContactDraft(name=f"王{char}", mobile="13900001111"),),
+            ),
+        ),
+        "联系人1姓名",
+    )
     refused(lambda: cs.register(office, cs.IntakeDraft(subject=f"延误{char}", complainant="张")), "主题")
     with office.sessions() as s:
         first = s.query(Customer.id).order_by(Customer.id).first()
     assert first is not None
-    refused(lambda: v.record_visit(office, v.VisitRecordDraft(
-        customer_id=first[0], result="成功", visited_at="2026-11-20 15:30", problems=f"漏油{char}")), "问题点")
-    refused(lambda: sr.add_service_record(office, sr.ServiceDraft(
-        customer_id=first[0], served_on="2026-11-18", kind="维修", content=f"换件{char}")), "服务内容")
-    refused(lambda: us.create_user(ctx.as_user(admin), "xiaozhao", f"小赵{char}", Role.CLERK, "secret-123"),
-            "姓名")
+    refused(
+        lambda: v.record_visit(
+            office,
+            v.VisitRecordDraft(
+                customer_id=first[0], result="成功", visited_at="2026-11-20 15:30", problems=f"漏油{char}"
+            ),
+        ),
+        "问题点",
+    )
+    refused(
+        lambda: sr.add_service_record(
+            office,
+            sr.ServiceDraft(customer_id=first[0], served_on="2026-11-18", kind="维修", content=f"换件{char}"),
+        ),
+        "服务内容",
+    )
+    refused(
+        lambda: us.create_user(ctx.as_user(admin), "xiaozhao", f"小赵{char}", Role.CLERK, "secret-123"),
+        "姓名",
+    )
     # a tab and a newline are text, not controls: multi-line fields keep them
-    kept = register_customer(office, CustomerDraft(name="明达\t四厂", kind="单位", category="终端客户",
-                                                   notes="第一行\n第二行",
-                                                   contacts=(ContactDraft(name="联系人", mobile="13900001111"),)))
+    kept = register_customer(
+        office,
+        CustomerDraft(
+            name="明达\t四厂",
+            kind="单位",
+            category="终端客户",
+            notes="第一行\n第二行",
+            contacts=(ContactDraft(name="联系人", mobile="13900001111"),),
+        ),
+    )
     assert kept.id
 
 
 def test_titles_say_what_is_included(office: ServiceContext, tmp_path: Path) -> None:
     out = tmp_path / "out.xlsx"
     lg.export(office, lg.Ledger.CUSTOMERS, lg.LedgerFilter(state="正常", text="明达"), out)
-    assert load_workbook(out).worksheets[0]["A1"].value == "本公司 客户台账（全部；搜索：明达；状态：正常；不含已归档客户）"
+    assert (
+        load_workbook(out).worksheets[0]["A1"].value
+        == "本公司 客户台账（全部；搜索：明达；状态：正常；不含已归档客户）"
+    )
     lg.export(office, lg.Ledger.VISITS, lg.LedgerFilter(start=date(2026, 10, 1), end=date(2026, 10, 31)), out)
     assert load_workbook(out).worksheets[0]["A1"].value == "本公司 回访台账（2026-10-01 至 2026-10-31）"
     lg.export_complaints(office, out, cs.ComplaintFilter(states=frozenset({"处理中"}), overdue_only=True))
@@ -249,20 +358,37 @@ def test_libreoffice_reads_the_hostile_names_as_text(office: ServiceContext, tmp
     (a formula =1+1 would come out as 2, the HYPERLINK as y)."""
     with office.sessions() as s, s.begin():
         first = s.execute(select(Customer.id).order_by(Customer.id)).scalars().first()
-        s.execute(update(Customer).where(Customer.id == first).values(
-            name="=1+1", primary_contact='=HYPERLINK("http://x","y")'))
+        s.execute(
+            update(Customer)
+            .where(Customer.id == first)
+            .values(name="=1+1", primary_contact='=HYPERLINK("http://x","y")')
+        )
     out = tmp_path / "客户台账.xlsx"
     lg.export(office, lg.Ledger.CUSTOMERS, lg.LedgerFilter(), out)
-    subprocess.run(["soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
-                    "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", str(tmp_path),
-                    str(out)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76",
+            "--outdir",
+            str(tmp_path),
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     rows = list(csv.reader((tmp_path / "客户台账.csv").read_text("utf-8").splitlines()))
     at = rows[1].index("联系人")
     assert (rows[2][1], rows[2][at]) == ("=1+1", '=HYPERLINK("http://x","y")')
 
 
 def test_an_imported_name_with_control_characters_is_refused_naming_row_and_column(
-        run: Any, tmp_path: Path) -> None:  # noqa: F811
+    run: Any,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     """An import (a .csv can hold BEL and ESC) used to store them, and every export failed afterwards. Now the
     check names each row and column (issue 21 item 2), nothing is written, and the office still exports."""
     data, sheet = tmp_path / "data", tmp_path / "客户.csv"
@@ -271,7 +397,9 @@ def test_an_imported_name_with_control_characters_is_refused_naming_row_and_colu
         us.create_user(opened, "xiaowang", "小王", Role.CLERK, "secret-123", "客服部")
     finally:
         opened.engine.dispose()
-    sheet.write_text("客户名称,电话\n甲\x07公司,13812345678\n乙\x1b公司,13912345678\n丙公司,13712345678\n", "utf-8")
+    sheet.write_text(
+        "客户名称,电话\n甲\x07公司,13812345678\n乙\x1b公司,13912345678\n丙公司,13712345678\n", "utf-8"
+    )
     code, out, err = run(["--data-dir", str(data), "import", "customers", str(sheet)])
     assert code == 1
     assert "A列（客户名称）：含有不可见的控制字符" in out and "第 2、3 行" in out
@@ -280,5 +408,7 @@ def test_an_imported_name_with_control_characters_is_refused_naming_row_and_colu
     xlsx = tmp_path / "客户台账.xlsx"
     code, out, err = run(["--data-dir", str(data), "export", "customers", str(xlsx)])
     assert code == 0, out + err
-    names = [row[1] for row in load_workbook(xlsx).worksheets[0].iter_rows(min_row=3, max_row=3, values_only=True)]
+    names = [
+        row[1] for row in load_workbook(xlsx).worksheets[0].iter_rows(min_row=3, max_row=3, values_only=True)
+    ]
     assert names == ["丙公司"]

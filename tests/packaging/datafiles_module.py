@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_datafiles() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("huifang_datafiles_under_test", ROOT / "packaging" / "datafiles.py")
+    spec = importlib.util.spec_from_file_location(
+        "huifang_datafiles_under_test", ROOT / "packaging" / "datafiles.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there while it runs

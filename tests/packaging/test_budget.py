@@ -25,8 +25,10 @@ ROOT = Path(__file__).resolve().parents[2]
 datafiles = load_datafiles()
 
 FROZEN_ENV = "HUIFANG_FROZEN_EXE"
-linux_only = pytest.mark.skipif(not sys.platform.startswith("linux") or shutil.which("objdump") is None,
-                                reason="ELF files and binutils' objdump")
+linux_only = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or shutil.which("objdump") is None,
+    reason="ELF files and binutils' objdump",
+)
 
 
 def apparent_size(folder: Path) -> int:
@@ -56,30 +58,39 @@ def test_apparent_size_counts_like_du(tmp_path: Path) -> None:
 def test_build_stays_inside_the_size_budget(capsys: pytest.CaptureFixture[str]) -> None:
     bundle = Path(os.environ[FROZEN_ENV]).expanduser().resolve().parent
     size = apparent_size(bundle)
-    files = sorted((p for p in bundle.rglob("*") if p.is_file() and not p.is_symlink()),
-                   key=lambda p: p.stat().st_size, reverse=True)
+    files = sorted(
+        (p for p in bundle.rglob("*") if p.is_file() and not p.is_symlink()),
+        key=lambda p: p.stat().st_size,
+        reverse=True,
+    )
     with capsys.disabled():
-        print(f"\nbuild size {size / 1e6:.1f} MB ({size} bytes; budget {datafiles.SIZE_BUDGET_BYTES / 1e6:.0f} MB)"
-              f" in {bundle}; the ten largest parts:")
+        print(
+            f"\nbuild size {size / 1e6:.1f} MB ({size} bytes; budget {datafiles.SIZE_BUDGET_BYTES / 1e6:.0f} MB)"
+            f" in {bundle}; the ten largest parts:"
+        )
         for path in files[:10]:
             print(f"  {path.stat().st_size / 1e6:6.2f} MB  {path.relative_to(bundle)}")
     assert size <= datafiles.SIZE_BUDGET_BYTES, (
-        f"the build is {size / 1e6:.1f} MB, over the budget of {datafiles.SIZE_BUDGET_BYTES / 1e6:.0f} MB")
+        f"the build is {size / 1e6:.1f} MB, over the budget of {datafiles.SIZE_BUDGET_BYTES / 1e6:.0f} MB"
+    )
 
 
-@pytest.mark.parametrize(("dest", "platform", "system"), [
-    ("libcups.so.2", "linux", True),
-    ("libdbus-1.so.3", "linux", True),
-    ("libxcb-icccm.so.4", "linux", True),
-    ("libX11.so.6", "linux", True),
-    ("libglib-2.0.so.0", "linux", True),
-    ("libfontconfig.so.1", "linux", True),
-    ("pillow.libs/libxcb-9065bb12.so.1.1.0", "linux", False),  # Pillow's private copy
-    ("PySide6/Qt/lib/libQt6Gui.so.6", "linux", False),
-    ("libicudata.so.73", "linux", False),
-    ("libstdc++.so.6", "linux", False),
-    ("libcups.so.2", "win32", False),
-])
+@pytest.mark.parametrize(
+    ("dest", "platform", "system"),
+    [
+        ("libcups.so.2", "linux", True),
+        ("libdbus-1.so.3", "linux", True),
+        ("libxcb-icccm.so.4", "linux", True),
+        ("libX11.so.6", "linux", True),
+        ("libglib-2.0.so.0", "linux", True),
+        ("libfontconfig.so.1", "linux", True),
+        ("pillow.libs/libxcb-9065bb12.so.1.1.0", "linux", False),  # Pillow's private copy
+        ("PySide6/Qt/lib/libQt6Gui.so.6", "linux", False),
+        ("libicudata.so.73", "linux", False),
+        ("libstdc++.so.6", "linux", False),
+        ("libcups.so.2", "win32", False),
+    ],
+)
 def test_system_libraries_are_the_desktop_s_own(dest: str, platform: str, system: bool) -> None:
     assert datafiles.system_library(dest, platform) is system
 
@@ -87,9 +98,24 @@ def test_system_libraries_are_the_desktop_s_own(dest: str, platform: str, system
 def test_every_system_library_left_out_has_a_deb_dependency() -> None:
     depends = {d.split()[0] for d in datafiles.DEB_DEPENDS}
     # Debian's package names of the libraries in SYSTEM_LIBRARIES_LINUX.
-    assert {"libcups2", "libdbus-1-3", "libglib2.0-0", "libfontconfig1", "libfreetype6", "libx11-6",
-            "libx11-xcb1", "libxcb1", "libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxkbcommon0",
-            "libxkbcommon-x11-0", "libegl1", "libgl1", "libc6"} <= depends
+    assert {
+        "libcups2",
+        "libdbus-1-3",
+        "libglib2.0-0",
+        "libfontconfig1",
+        "libfreetype6",
+        "libx11-6",
+        "libx11-xcb1",
+        "libxcb1",
+        "libxcb-cursor0",
+        "libxcb-icccm4",
+        "libxcb-keysyms1",
+        "libxkbcommon0",
+        "libxkbcommon-x11-0",
+        "libegl1",
+        "libgl1",
+        "libc6",
+    } <= depends
 
 
 def test_python_tls_and_openssl_hashes_stay_out_and_hashlib_still_works() -> None:
@@ -98,20 +124,25 @@ def test_python_tls_and_openssl_hashes_stay_out_and_hashlib_still_works() -> Non
     # bundled libpq stays out for the system's
     linux = set(datafiles.excludes("linux"))
     assert "ssl" not in linux and "psycopg_binary" in linux
-    assert datafiles.system_library("libssl.so.3", "linux") and datafiles.system_library("libcrypto.so.3", "linux")
+    assert datafiles.system_library("libssl.so.3", "linux") and datafiles.system_library(
+        "libcrypto.so.3", "linux"
+    )
     assert {"libssl3", "libpq5"} <= {d.split()[0] for d in datafiles.DEB_DEPENDS}
     # The program's services (audit hash chain, signatures, backups, exports) import and hash without them,
     # as in the frozen build: hashlib falls back to its built-in SHA-2.
-    code = ("import sys\n"
-            "for name in ('ssl', '_ssl', '_hashlib'):\n"
-            "    sys.modules[name] = None\n"
-            "import hashlib, hmac\n"
-            "import huifang_desktop.app, huifang_desktop.services.backups, huifang_desktop.services.context\n"
-            "import huifang_desktop.exports.ledger_xlsx, huifang_desktop.printing.render\n"
-            "print(hashlib.sha256(b'abc').hexdigest()[:8], hmac.new(b'k', b'm', 'sha256').hexdigest()[:8])\n")
+    code = (
+        "import sys\n"
+        "for name in ('ssl', '_ssl', '_hashlib'):\n"
+        "    sys.modules[name] = None\n"
+        "import hashlib, hmac\n"
+        "import huifang_desktop.app, huifang_desktop.services.backups, huifang_desktop.services.context\n"
+        "import huifang_desktop.exports.ledger_xlsx, huifang_desktop.printing.render\n"
+        "print(hashlib.sha256(b'abc').hexdigest()[:8], hmac.new(b'k', b'm', 'sha256').hexdigest()[:8])\n"
+    )
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["ba7816bf", "b60090e3"]
 
@@ -123,9 +154,13 @@ def test_elf_needed_reads_the_direct_links_only() -> None:
     assert needed is not None and any(n.startswith("libsqlite3") for n in needed)
     # What libsqlite3 links to (libm) is its own need, not the extension's: ldd would list it here too, and a
     # library only a system library needed could then never be dropped.
-    sqlite_lib = next(line.split()[2] for line in subprocess.run(
-        ["ldd", str(ext)], capture_output=True, text=True, check=True).stdout.splitlines()
-        if line.strip().startswith("libsqlite3"))
+    sqlite_lib = next(
+        line.split()[2]
+        for line in subprocess.run(
+            ["ldd", str(ext)], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        if line.strip().startswith("libsqlite3")
+    )
     sqlite_needs = set(datafiles.elf_needed(sqlite_lib) or [])
     assert sqlite_needs - {"libc.so.6"}, "libsqlite3 links to nothing but libc here"
     assert not (sqlite_needs - {"libc.so.6"}) <= set(needed)

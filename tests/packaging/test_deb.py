@@ -23,21 +23,34 @@ pytestmark = [
     pytest.mark.packaging,
     pytest.mark.slow,
     pytest.mark.skipif(not os.environ.get(FROZEN_ENV), reason=f"no frozen build: set {FROZEN_ENV}"),
-    pytest.mark.skipif(shutil.which("dpkg") is None or shutil.which("apt-get") is None, reason="no dpkg/apt-get"),
-    pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="installing a .deb needs root"),
+    pytest.mark.skipif(
+        shutil.which("dpkg") is None or shutil.which("apt-get") is None, reason="no dpkg/apt-get"
+    ),
+    pytest.mark.skipif(
+        not hasattr(os, "geteuid") or os.geteuid() != 0, reason="installing a .deb needs root"
+    ),
 ]
 
 
 def _run(*command: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, encoding="utf-8",
-                            errors="replace", timeout=TIMEOUT_S, env=env, check=False)
+    result = subprocess.run(
+        [str(c) for c in command],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=TIMEOUT_S,
+        env=env,
+        check=False,
+    )
     assert result.returncode == 0, f"{command}: exit {result.returncode}\n{result.stdout}\n{result.stderr}"
     return result
 
 
 def _installed() -> bool:
-    result = subprocess.run(["dpkg-query", "-W", "-f=${Status}", PACKAGE], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", PACKAGE], capture_output=True, text=True, check=False
+    )
     return result.returncode == 0 and "install ok installed" in result.stdout
 
 
@@ -70,7 +83,12 @@ def test_deb_installs_runs_from_path_and_removes_keeping_the_data(deb: Path, tmp
         assert Path("/usr/share/icons/hicolor/256x256/apps/huifang-desktop.png").is_file()
 
         # An ordinary user's start: found on PATH, no --data-dir, so the data goes to the default folder.
-        user_env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8", "QT_QPA_PLATFORM": "offscreen"}
+        user_env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(home),
+            "LANG": "C.UTF-8",
+            "QT_QPA_PLATFORM": "offscreen",
+        }
         result = _run("huifang-desktop", "--smoke-test", env=user_env)
         assert result.stdout.startswith("smoke test ok")
         assert database.is_file()

@@ -35,8 +35,10 @@ HARMLESS_STDERR = re.compile(
 pytestmark = [
     pytest.mark.packaging,
     pytest.mark.slow,
-    pytest.mark.skipif(not os.environ.get(FROZEN_ENV),
-                       reason=f"no frozen build: run packaging/build and set {FROZEN_ENV} to the executable"),
+    pytest.mark.skipif(
+        not os.environ.get(FROZEN_ENV),
+        reason=f"no frozen build: run packaging/build and set {FROZEN_ENV} to the executable",
+    ),
 ]
 
 
@@ -54,10 +56,19 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _run(command: Sequence[str | Path],
-         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(c) for c in command], capture_output=True, text=True, encoding="utf-8",
-                          errors="replace", timeout=TIMEOUT_S, env=env or _env(), check=False)
+def _run(
+    command: Sequence[str | Path], env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(c) for c in command],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=TIMEOUT_S,
+        env=env or _env(),
+        check=False,
+    )
 
 
 def _unexpected_stderr(stderr: str) -> list[str]:
@@ -67,7 +78,8 @@ def _unexpected_stderr(stderr: str) -> list[str]:
 def _run_frozen(exe: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
     result = _run([exe, *args])
     assert result.returncode == 0, (
-        f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}")
+        f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    )
     assert _unexpected_stderr(result.stderr) == []
     return result
 
@@ -126,11 +138,25 @@ def test_frozen_smoke_test_on_a_fresh_data_dir_migrates_and_prints(frozen_exe: P
 
 
 def test_frozen_opens_a_database_made_by_the_source_version(
-        frozen_exe: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    frozen_exe: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = tmp_path / "data"
-    code = _run_source_in_process(["--data-dir", str(data), "users", "add", "wang.fang", "--name", "王芳",
-                                   "--role", "supervisor", "--password", PASSWORD], monkeypatch)
+    code = _run_source_in_process(
+        [
+            "--data-dir",
+            str(data),
+            "users",
+            "add",
+            "wang.fang",
+            "--name",
+            "王芳",
+            "--role",
+            "supervisor",
+            "--password",
+            PASSWORD,
+        ],
+        monkeypatch,
+    )
     assert code == 0, capsys.readouterr().err
     assert "wang.fang" in capsys.readouterr().out
 
@@ -141,12 +167,24 @@ def test_frozen_opens_a_database_made_by_the_source_version(
 
 
 def test_source_opens_a_database_made_by_the_frozen_executable(
-        frozen_exe: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    frozen_exe: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = tmp_path / "data"
     _run_frozen(frozen_exe, "--data-dir", data, "--smoke-test")
-    _run_frozen(frozen_exe, "--data-dir", data, "users", "add", "li.ming", "--name", "李明",
-                "--role", "clerk", "--password", PASSWORD)
+    _run_frozen(
+        frozen_exe,
+        "--data-dir",
+        data,
+        "users",
+        "add",
+        "li.ming",
+        "--name",
+        "李明",
+        "--role",
+        "clerk",
+        "--password",
+        PASSWORD,
+    )
 
     result = _run_source_subprocess("--data-dir", data, "--smoke-test")
     assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"

@@ -17,4 +17,7 @@ def test_pyproject_lists_every_package_and_the_mapped_data_packages():
     }
     assert found - listed == set(), "add these packages to [tool.setuptools] packages"
     assert {"huifang_desktop.resources", "huifang_desktop.forms"} <= listed
-    assert config["package-dir"] == {"huifang_desktop.resources": "resources", "huifang_desktop.forms": "forms"}
+    assert config["package-dir"] == {
+        "huifang_desktop.resources": "resources",
+        "huifang_desktop.forms": "forms",
+    }

@@ -96,10 +96,18 @@ def test_datafiles_migrations_in_bundle_walk_to_the_same_head(tmp_path: Path) ->
 
 def test_hidden_imports_cover_migration_imports_and_optional_drivers() -> None:
     without_pg = datafiles.hidden_imports(ROOT, available=lambda name: None)
-    assert {"alembic", "sqlalchemy", "huifang_desktop.storage.models",
-            "sqlalchemy.dialects.sqlite", "reportlab.rl_settings"} <= set(without_pg)
-    assert {"huifang_desktop.printing.render", "huifang_desktop.printing.templates",  # loaded lazily by name
-            "huifang_desktop.ui.application"} <= set(without_pg)
+    assert {
+        "alembic",
+        "sqlalchemy",
+        "huifang_desktop.storage.models",
+        "sqlalchemy.dialects.sqlite",
+        "reportlab.rl_settings",
+    } <= set(without_pg)
+    assert {
+        "huifang_desktop.printing.render",
+        "huifang_desktop.printing.templates",  # loaded lazily by name
+        "huifang_desktop.ui.application",
+    } <= set(without_pg)
     assert not any(".migrations" in name for name in without_pg)  # those ship as files
     assert not any("psycopg" in name for name in without_pg)
     with_pg = datafiles.hidden_imports(ROOT, available=lambda name: object())
@@ -113,38 +121,43 @@ def test_excludes_keep_the_qt_modules_the_program_imports() -> None:
     assert {"PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtNetwork", "tkinter", "pytest"} <= excluded
     assert "PIL" not in excluded  # reportlab.lib.utils imports PIL.Image at module level
     # the print preview shows and prints through QtPdf (QPdfDocument, QPdfView)
-    assert {"PySide6.QtPdf", "PySide6.QtPdfWidgets"} <= set(datafiles.hidden_imports(ROOT, available=lambda n: None))
+    assert {"PySide6.QtPdf", "PySide6.QtPdfWidgets"} <= set(
+        datafiles.hidden_imports(ROOT, available=lambda n: None)
+    )
     assert not {"PySide6.QtPdf", "PySide6.QtPdfWidgets"} & excluded
 
 
-@pytest.mark.parametrize(("dest", "platform", "kept"), [
-    ("PySide6/Qt/plugins/platforms/libqxcb.so", "linux", True),
-    ("PySide6/Qt/plugins/platforms/libqoffscreen.so", "linux", True),
-    ("PySide6/Qt/plugins/platforms/libqminimal.so", "linux", True),
-    ("PySide6/Qt/plugins/platforms/libqminimalegl.so", "linux", False),
-    ("PySide6/Qt/plugins/platforms/libqwayland.so", "linux", False),
-    ("PySide6/Qt/plugins/platforms/libqeglfs.so", "linux", False),
-    ("PySide6/Qt/plugins/platforminputcontexts/libibusplatforminputcontextplugin.so", "linux", True),
-    ("PySide6/Qt/plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so", "linux", False),
-    ("PySide6/Qt/plugins/platformthemes/libqgtk3.so", "linux", False),
-    ("PySide6/Qt/plugins/imageformats/libqjpeg.so", "linux", True),
-    ("PySide6/Qt/plugins/imageformats/libqpdf.so", "linux", False),
-    ("PySide6/Qt/plugins/tls/libqopensslbackend.so", "linux", False),
-    ("PySide6/Qt/translations/qtbase_de.qm", "linux", False),
-    ("PySide6/Qt/translations/qtbase_zh_CN.qm", "linux", True),
-    ("PySide6/Qt/lib/libQt6Widgets.so.6", "linux", True),
-    ("PySide6/Qt/lib/libQt6Pdf.so.6", "linux", True),
-    ("PySide6/Qt/lib/libQt6PdfWidgets.so.6", "linux", True),
-    ("PySide6/QtPdf.abi3.so", "linux", True),
-    ("PySide6\\Qt6Pdf.dll", "win32", True),
-    ("PySide6\\plugins\\platforms\\qwindows.dll", "win32", True),
-    ("PySide6\\plugins\\platforms\\qoffscreen.dll", "win32", True),
-    ("PySide6\\plugins\\platforms\\qdirect2d.dll", "win32", False),
-    ("PySide6\\plugins\\styles\\qmodernwindowsstyle.dll", "win32", True),
-    ("PySide6\\opengl32sw.dll", "win32", False),
-    ("huifang_desktop/resources/fonts/wqy-microhei.ttc", "linux", True),
-    ("libpython3.11.so.1.0", "linux", True),
-])
+@pytest.mark.parametrize(
+    ("dest", "platform", "kept"),
+    [
+        ("PySide6/Qt/plugins/platforms/libqxcb.so", "linux", True),
+        ("PySide6/Qt/plugins/platforms/libqoffscreen.so", "linux", True),
+        ("PySide6/Qt/plugins/platforms/libqminimal.so", "linux", True),
+        ("PySide6/Qt/plugins/platforms/libqminimalegl.so", "linux", False),
+        ("PySide6/Qt/plugins/platforms/libqwayland.so", "linux", False),
+        ("PySide6/Qt/plugins/platforms/libqeglfs.so", "linux", False),
+        ("PySide6/Qt/plugins/platforminputcontexts/libibusplatforminputcontextplugin.so", "linux", True),
+        ("PySide6/Qt/plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so", "linux", False),
+        ("PySide6/Qt/plugins/platformthemes/libqgtk3.so", "linux", False),
+        ("PySide6/Qt/plugins/imageformats/libqjpeg.so", "linux", True),
+        ("PySide6/Qt/plugins/imageformats/libqpdf.so", "linux", False),
+        ("PySide6/Qt/plugins/tls/libqopensslbackend.so", "linux", False),
+        ("PySide6/Qt/translations/qtbase_de.qm", "linux", False),
+        ("PySide6/Qt/translations/qtbase_zh_CN.qm", "linux", True),
+        ("PySide6/Qt/lib/libQt6Widgets.so.6", "linux", True),
+        ("PySide6/Qt/lib/libQt6Pdf.so.6", "linux", True),
+        ("PySide6/Qt/lib/libQt6PdfWidgets.so.6", "linux", True),
+        ("PySide6/QtPdf.abi3.so", "linux", True),
+        ("PySide6\\Qt6Pdf.dll", "win32", True),
+        ("PySide6\\plugins\\platforms\\qwindows.dll", "win32", True),
+        ("PySide6\\plugins\\platforms\\qoffscreen.dll", "win32", True),
+        ("PySide6\\plugins\\platforms\\qdirect2d.dll", "win32", False),
+        ("PySide6\\plugins\\styles\\qmodernwindowsstyle.dll", "win32", True),
+        ("PySide6\\opengl32sw.dll", "win32", False),
+        ("huifang_desktop/resources/fonts/wqy-microhei.ttc", "linux", True),
+        ("libpython3.11.so.1.0", "linux", True),
+    ],
+)
 def test_keep_qt_file_keeps_only_the_needed_plugins(dest: str, platform: str, kept: bool) -> None:
     assert datafiles.keep_qt_file(dest, platform) is kept
 
@@ -167,11 +180,18 @@ def test_unused_libraries_are_only_those_no_kept_binary_links_to() -> None:
     dropped = [("PySide6/Qt/plugins/platformthemes/libqgtk3.so", "/src/libqgtk3.so", "BINARY")]
     unused = datafiles.unused_libraries(kept, dropped, lambda src: links.get(src, []))
     assert unused == {"libgtk-3.so.0", "libcairo.so.2"}
-    links_too = [*kept, ("libQt6Gui.so.6", "PySide6/Qt/lib/libQt6Gui.so.6", "SYMLINK"),
-                 ("libcairo.so.2.1", "libcairo.so.2", "SYMLINK")]
+    links_too = [
+        *kept,
+        ("libQt6Gui.so.6", "PySide6/Qt/lib/libQt6Gui.so.6", "SYMLINK"),
+        ("libcairo.so.2.1", "libcairo.so.2", "SYMLINK"),
+    ]
     assert [e[0] for e in datafiles.without_libraries(links_too, unused)] == [
-        "PySide6/Qt/plugins/platforms/libqxcb.so", "PySide6/QtGui.abi3.so", "PySide6/Qt/lib/libQt6Gui.so.6",
-        "libglib-2.0.so.0", "libQt6Gui.so.6"]
+        "PySide6/Qt/plugins/platforms/libqxcb.so",
+        "PySide6/QtGui.abi3.so",
+        "PySide6/Qt/lib/libQt6Gui.so.6",
+        "libglib-2.0.so.0",
+        "libQt6Gui.so.6",
+    ]
 
 
 def test_project_version_is_the_package_version() -> None:
@@ -201,7 +221,9 @@ def test_spec_hands_the_helper_lists_to_pyinstaller(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(sys, "path", list(sys.path))  # the spec puts the checkout first
     recorder = _Recorder()
     namespace: dict[str, Any] = {
-        "SPECPATH": str(PACKAGING), "workpath": str(tmp_path / "build"), "DISTPATH": str(tmp_path / "dist"),
+        "SPECPATH": str(PACKAGING),
+        "workpath": str(tmp_path / "build"),
+        "DISTPATH": str(tmp_path / "dist"),
         **{name: recorder.make(name) for name in ("Analysis", "PYZ", "EXE", "COLLECT")},
     }
     spec_file = PACKAGING / "huifang.spec"
@@ -210,7 +232,7 @@ def test_spec_hands_the_helper_lists_to_pyinstaller(tmp_path: Path, monkeypatch:
     finally:
         sys.modules.pop("huifang_datafiles", None)
 
-    (analysis_args, analysis), = recorder.calls["Analysis"]
+    ((analysis_args, analysis),) = recorder.calls["Analysis"]
     assert analysis_args[0] == [str(ROOT / "huifang_desktop" / "__main__.py")]
     assert analysis["datas"] == datafiles.data_files(ROOT)
     assert set(analysis["hiddenimports"]) >= set(datafiles.hidden_imports(ROOT))
@@ -218,5 +240,5 @@ def test_spec_hands_the_helper_lists_to_pyinstaller(tmp_path: Path, monkeypatch:
     names = [kwargs["name"] for _args, kwargs in recorder.calls["EXE"]]
     windows = sys.platform.startswith("win")
     assert names == (["huifang-desktop", "huifang-desktop-cli"] if windows else ["huifang-desktop"])
-    (_collect_args, collect), = recorder.calls["COLLECT"]
+    ((_collect_args, collect),) = recorder.calls["COLLECT"]
     assert collect["name"] == "huifang-desktop"

@@ -25,12 +25,26 @@ def _rows(n: int) -> list[tuple[Any, ...]]:
         visited = i % 10 != 9
         when = datetime(2026, 10, 1, 9, 0) + timedelta(minutes=37 * i)
         state = "已回访" if visited else LONG_CANCEL
-        rows.append((f"HF20261001-{i:03d}" if visited else None, f"KH{i:06d}",
-                     "杭州远纳运输有限公司" if i % 5 else "浙江宝盛市政工程有限公司宁波分公司", "VIP", "满意度", "电话",
-                     date(2026, 10, 1), when if visited else None, names[i % 4] if visited else None,
-                     "需再次回访" if visited else None, "很不满意" if i % 2 else "很满意", state, names[(i + 1) % 4],
-                     LONG_PROBLEM if i % 13 == 0 else ("冷却泵异响" if i % 2 else None),
-                     "售后服务部" if i % 5 == 0 else None, 1 if visited else 0))
+        rows.append(
+            (
+                f"HF20261001-{i:03d}" if visited else None,
+                f"KH{i:06d}",
+                "杭州远纳运输有限公司" if i % 5 else "浙江宝盛市政工程有限公司宁波分公司",
+                "VIP",
+                "满意度",
+                "电话",
+                date(2026, 10, 1),
+                when if visited else None,
+                names[i % 4] if visited else None,
+                "需再次回访" if visited else None,
+                "很不满意" if i % 2 else "很满意",
+                state,
+                names[(i + 1) % 4],
+                LONG_PROBLEM if i % 13 == 0 else ("冷却泵异响" if i % 2 else None),
+                "售后服务部" if i % 5 == 0 else None,
+                1 if visited else 0,
+            )
+        )
     return rows
 
 
@@ -38,8 +52,18 @@ def _print(rows: list[tuple[Any, ...]], appendix: bool = True) -> list[list[tupl
     """Per page: every drawn string with its font size."""
     style, fit = _ledger_fit(appendix)
     buffer = io.BytesIO()
-    render_table("回访台账", ledger_columns(), rows, buffer, totals_columns=[DONE_COLUMN], subtitle="2026年10月",
-                 company="本公司", printed_at=NOW, style=style, fit=fit)
+    render_table(
+        "回访台账",
+        ledger_columns(),
+        rows,
+        buffer,
+        totals_columns=[DONE_COLUMN],
+        subtitle="2026年10月",
+        company="本公司",
+        printed_at=NOW,
+        style=style,
+        fit=fit,
+    )
     pages = []
     for page in PdfReader(io.BytesIO(buffer.getvalue())).pages:
         drawn: list[tuple[str, float]] = []
@@ -79,7 +103,7 @@ def test_ledger_cuts_long_texts_to_two_lines_with_the_whole_text_in_the_appendix
     assert f"第{len(text)}页/共{len(text)}页" in text[-1].replace(" ", "")
     whole = "".join(text[i] for i in appendix)
     assert LONG_PROBLEM in whole and LONG_CANCEL in whole and "HF20261001-000" in whole and "问题点" in whole
-    table = "".join(text[:appendix[0]])
+    table = "".join(text[: appendix[0]])
     assert LONG_PROBLEM not in table and "…[1]" in table
     without = _print(rows, appendix=False)
     assert len(without) == appendix[0] and "附录" not in "".join(t for page in without for t, _ in page)

@@ -24,8 +24,22 @@ def qr_codes(pdf: bytes, tmp_path: Path, dpi: int = 150) -> list[str]:
         pytest.skip("pdftoppm (poppler-utils) is not installed")
     src = tmp_path / "form.pdf"
     src.write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", "-f", "1", "-l", "1", "-singlefile", str(src),
-                    str(tmp_path / "page")], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            str(dpi),
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(src),
+            str(tmp_path / "page"),
+        ],
+        check=True,
+    )
     with Image.open(tmp_path / "page.png") as image:
         return [r.text for r in zxingcpp.read_barcodes(image)]
 

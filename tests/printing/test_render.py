@@ -33,28 +33,55 @@ from huifang_desktop.printing.templates import FormTemplate, forms_dir, load_tem
 PRINTED_AT = datetime(2026, 12, 1, 8, 15)  # no demo value shares this date
 
 VISIT: dict[str, Any] = {
-    "number": "HF20261122-003", "customer_name": "上海宏达机械制造有限公司", "customer_code": "KH000123",
-    "customer_grade": "A", "contact_name": "王建国", "contact_phone": "138 1234 5678", "visit_type": "使用",
-    "method": "上门", "visited_at": datetime(2026, 11, 22, 14, 30), "visitor": "李晓梅",
+    "number": "HF20261122-003",
+    "customer_name": "上海宏达机械制造有限公司",
+    "customer_code": "KH000123",
+    "customer_grade": "A",
+    "contact_name": "王建国",
+    "contact_phone": "138 1234 5678",
+    "visit_type": "使用",
+    "method": "上门",
+    "visited_at": datetime(2026, 11, 22, 14, 30),
+    "visitor": "李晓梅",
     "content": "询问新购 HD-200 型数控机床的运行情况、操作培训是否到位，以及对交货和安装服务是否满意。",
     "feedback": "设备运行总体稳定，夜班时冷却系统偶有异响，希望厂家派人检查。",
-    "problems": "冷却泵夜间异响", "measures": "转售后服务部 24 小时内派工程师上门检查",
-    "satisfaction": "满意", "handling": "已转交售后服务部张工，约定 11 月 24 日上门。",
-    "transfer_department": "售后服务部", "next_visit_on": date(2026, 11, 29), "result": "需再次回访",
-    "customer_signed": "王建国", "supervisor_comment": "处理及时，请跟进到结案。", "supervisor": "陈主管",
+    "problems": "冷却泵夜间异响",
+    "measures": "转售后服务部 24 小时内派工程师上门检查",
+    "satisfaction": "满意",
+    "handling": "已转交售后服务部张工，约定 11 月 24 日上门。",
+    "transfer_department": "售后服务部",
+    "next_visit_on": date(2026, 11, 29),
+    "result": "需再次回访",
+    "customer_signed": "王建国",
+    "supervisor_comment": "处理及时，请跟进到结案。",
+    "supervisor": "陈主管",
     "signed_at": date(2026, 11, 23),
 }
 CHOICES = ("visit_type", "method", "satisfaction", "result")
 
 COMPLAINT: dict[str, Any] = {
-    "number": "TS2611-07", "received_at": datetime(2026, 11, 18, 10, 5), "channel": "电话",
-    "complainant": "赵女士", "contact": "139 0000 1111", "customer_name": "杭州绿源物业管理有限公司",
-    "subject": "维修人员未按约定时间上门", "content": "报修电梯门机故障，约定上午上门，维修人员下午才到。",
-    "category": "服务态度", "severity": "重要", "handler": "刘经理", "department": "售后服务部",
-    "deadline": date(2026, 11, 21), "investigation": "维修人员被临时调派，调度员未通知客户改期。",
-    "cause": "调度流程缺少改期通知环节", "measures": "书面致歉；调度系统增加改期短信通知",
-    "result": "客户接受道歉", "reply_at": datetime(2026, 11, 19, 15, 0), "reply_way": "电话",
-    "closing_visit": "HF20261121-011", "satisfaction": "满意", "state": "已关闭",
+    "number": "TS2611-07",
+    "received_at": datetime(2026, 11, 18, 10, 5),
+    "channel": "电话",
+    "complainant": "赵女士",
+    "contact": "139 0000 1111",
+    "customer_name": "杭州绿源物业管理有限公司",
+    "subject": "维修人员未按约定时间上门",
+    "content": "报修电梯门机故障，约定上午上门，维修人员下午才到。",
+    "category": "服务态度",
+    "severity": "重要",
+    "handler": "刘经理",
+    "department": "售后服务部",
+    "deadline": date(2026, 11, 21),
+    "investigation": "维修人员被临时调派，调度员未通知客户改期。",
+    "cause": "调度流程缺少改期通知环节",
+    "measures": "书面致歉；调度系统增加改期短信通知",
+    "result": "客户接受道歉",
+    "reply_at": datetime(2026, 11, 19, 15, 0),
+    "reply_way": "电话",
+    "closing_visit": "HF20261121-011",
+    "satisfaction": "满意",
+    "state": "已关闭",
     "history": [
         {"time": "2026-11-18 10:05", "user": "李晓梅", "action": "受理", "note": "电话受理"},
         {"time": "2026-11-18 11:20", "user": "陈主管", "action": "分派", "note": "交售后服务部处理"},
@@ -64,13 +91,27 @@ COMPLAINT: dict[str, Any] = {
 }
 
 REPORT: dict[str, Any] = {
-    "number": "BG20261123-01", "clerk": "李晓梅", "period": "2026-11-22",
+    "number": "BG20261123-01",
+    "clerk": "李晓梅",
+    "period": "2026-11-22",
     "counts": [
-        {"type": "例行回访", "planned": 12, "done": 11, "success": 9, "no_answer": 2, "refused": 0, "again": 1},
+        {
+            "type": "例行回访",
+            "planned": 12,
+            "done": 11,
+            "success": 9,
+            "no_answer": 2,
+            "refused": 0,
+            "again": 1,
+        },
         {"type": "到货回访", "planned": 5, "done": 5, "success": 5, "no_answer": 0, "refused": 0, "again": 0},
     ],
-    "satisfaction": "很满意 6 户，满意 8 户", "problems": "冷却泵异响", "actions": "转售后服务部",
-    "evaluation": "完成率 94%", "supervisor_comment": "未接通客户换时段再拨。", "supervisor": "陈主管",
+    "satisfaction": "很满意 6 户，满意 8 户",
+    "problems": "冷却泵异响",
+    "actions": "转售后服务部",
+    "evaluation": "完成率 94%",
+    "supervisor_comment": "未接通客户换时段再拨。",
+    "supervisor": "陈主管",
     "signed_at": date(2026, 11, 23),
 }
 
@@ -97,8 +138,9 @@ def chunks(pdf: bytes) -> list[list[Chunk]]:
     for page in PdfReader(io.BytesIO(pdf)).pages:
         found: list[Chunk] = []
 
-        def visit(text: str, cm: list[float], tm: list[float], _font: Any, size: float,
-                  found: list[Chunk] = found) -> None:
+        def visit(
+            text: str, cm: list[float], tm: list[float], _font: Any, size: float, found: list[Chunk] = found
+        ) -> None:
             text = text.replace("\n", "")
             if not text:
                 return
@@ -234,8 +276,9 @@ def test_render_long_content_flows_to_continuation_page(visit_template: FormTemp
     for page_layout, printed in zip(layout.pages, pdf_pages, strict=True):
         for box in page_layout.fields:
             if box.field == "content":
-                read += "".join(c.text for c in printed
-                                if box.rect.contains(c.x, c.y) and c.text in box.texts)
+                read += "".join(
+                    c.text for c in printed if box.rect.contains(c.x, c.y) and c.text in box.texts
+                )
     assert squash(read) == squash(content)
     second = page_text(pdf_pages[1])
     assert "回访记录表" in second and "续页" in second and "HF20261122-003" in second
@@ -251,8 +294,11 @@ def test_render_unbreakable_text_wraps_inside_box(visit_template: FormTemplate) 
 
 
 def test_render_long_signature_names_stay_in_their_boxes(visit_template: FormTemplate) -> None:
-    values = dict(VISIT, customer_signed="电话回访（客户王建国口头确认，不便到场签字）",
-                  supervisor="客户服务部副主管（代）陈某某")
+    values = dict(
+        VISIT,
+        customer_signed="电话回访（客户王建国口头确认，不便到场签字）",
+        supervisor="客户服务部副主管（代）陈某某",
+    )
     layout = layout_form(visit_template, values)
     assert printed_value(layout, "customer_signed") == {squash(values["customer_signed"])}
     assert printed_value(layout, "supervisor") == {squash(values["supervisor"])}
@@ -264,15 +310,19 @@ def test_render_long_signature_names_stay_in_their_boxes(visit_template: FormTem
 
 
 def test_render_check_cell_ticks_when_true(tmp_path: Path) -> None:
-    text = ('[form]\ntitle = "测试表"\n\n[[row]]\ncells = [\n'
-            '  { type = "check", label = "客户已签字", field = "signed_paper", span = 6 },\n'
-            '  { type = "check", label = "已附扫描件", field = "scan", span = 6 },\n]\n')
+    text = (
+        '[form]\ntitle = "测试表"\n\n[[row]]\ncells = [\n'
+        '  { type = "check", label = "客户已签字", field = "signed_paper", span = 6 },\n'
+        '  { type = "check", label = "已附扫描件", field = "scan", span = 6 },\n]\n'
+    )
     (tmp_path / "checks.toml").write_text(text, encoding="utf-8")
     template = load_template("checks", tmp_path)
     layout = layout_form(template, {"signed_paper": True, "scan": False})
     assert [b.ticked for b in layout.pages[0].fields] == [("客户已签字",), ()]
     assert [c[3] for c in layout.pages[0].checks] == [True, False]
-    assert {"客户已签字", "已附扫描件"} <= {c.text for c in chunks(render(template, {"signed_paper": True}))[0]}
+    assert {"客户已签字", "已附扫描件"} <= {
+        c.text for c in chunks(render(template, {"signed_paper": True}))[0]
+    }
 
 
 def test_render_blank_form_has_labels_and_no_values(visit_template: FormTemplate) -> None:
@@ -291,8 +341,9 @@ def test_render_blank_form_has_labels_and_no_values(visit_template: FormTemplate
     page = layout.pages[0]
     for box in page.fields:
         if kinds.get(box.field) in ("field", "text"):
-            inside = [r for r in page.rules
-                      if box.rect.contains(r[0], r[1]) and box.rect.contains(r[2], r[3])]
+            inside = [
+                r for r in page.rules if box.rect.contains(r[0], r[1]) and box.rect.contains(r[2], r[3])
+            ]
             assert inside, box.field
             if box.field == "content":
                 assert len(inside) >= 4
@@ -361,7 +412,9 @@ def test_render_tampered_warning_shares_the_number_line_when_it_fits(visit_templ
 
 def test_render_override_template_prints_changes(tmp_path: Path) -> None:
     source = (forms_dir() / "visit_record.toml").read_text(encoding="utf-8")
-    source = source.replace('title = "回访记录表"', 'title = "客户回访单"').replace('company = ""', 'company = "某某物业"')
+    source = source.replace('title = "回访记录表"', 'title = "客户回访单"').replace(
+        'company = ""', 'company = "某某物业"'
+    )
     source += '\n[[row]]\ncells = [ { label = "备注", field = "extra_note" } ]\n'
     (tmp_path / "visit_record.toml").write_text(source, encoding="utf-8")
     template = load_template("visit_record", tmp_path)
@@ -386,10 +439,19 @@ def test_render_complaint_with_history_and_signatures() -> None:
     for label in template.labels():
         assert squash(label) in text, label
     history = {t for b in boxes(layout, "history") for t in b.texts}
-    assert {"2026-11-18 10:05", "李晓梅", "受理", "交售后服务部处理", "2026-11-21 10:00", "客户满意"} <= history
+    assert {
+        "2026-11-18 10:05",
+        "李晓梅",
+        "受理",
+        "交售后服务部处理",
+        "2026-11-21 10:00",
+        "客户满意",
+    } <= history
     signatures = [t for b in boxes(layout, "signatures") for t in b.texts]
     assert signatures == ["刘经理", "2026-11-19", "陈主管", "2026-11-21"]
-    assert "处理人" in text  # the level boxes (部门主管, 公司经理) come with the data: see test_complaint_authority
+    assert (
+        "处理人" in text
+    )  # the level boxes (部门主管, 公司经理) come with the data: see test_complaint_authority
     for name in ("subject", "content", "investigation", "closing_visit", "state"):
         assert squash(format_value(COMPLAINT[name])) in printed_value(layout, name), name
     assert_boxes_match_pdf(layout, pages)
@@ -405,7 +467,7 @@ def test_render_copies_print_number_and_recipient() -> None:
     assert count == len(pages) == per_copy * 5
     numbers = "一二三四五"
     for copy, recipient in enumerate(recipients):
-        for page in pages[copy * per_copy:(copy + 1) * per_copy]:
+        for page in pages[copy * per_copy : (copy + 1) * per_copy]:
             text = page_text(page)
             assert f"第{numbers[copy]}联（一式五联）{recipient}" in text
             assert all(r not in text for r in recipients if r != recipient)
@@ -430,8 +492,9 @@ def test_render_forms_batch_with_progress(tmp_path: Path, visit_template: FormTe
     jobs: list[Any] = [*records[:-1], FormJob(records[-1], draft=True)]
     seen: list[tuple[int, int]] = []
     out = tmp_path / "batch.pdf"
-    count = render_forms(visit_template, jobs, out, printed_at=PRINTED_AT,
-                         progress=lambda i, n: seen.append((i, n)) is None)
+    count = render_forms(
+        visit_template, jobs, out, printed_at=PRINTED_AT, progress=lambda i, n: seen.append((i, n)) is None
+    )
     pages = chunks(out.read_bytes())
     assert count == len(pages) == 20
     assert seen == [(i, 20) for i in range(21)]
@@ -451,20 +514,36 @@ def test_render_forms_cancel_writes_nothing(tmp_path: Path, visit_template: Form
 # -- ledgers ---------------------------------------------------------------------------------------------
 
 
-COLUMNS = [("投诉编号", 2, "left"), ("投诉日期", 2, "center"), ("投诉主题", 4, "left"), ("投诉内容", 8, "left"),
-           ("处理状态", 1.5, "center"), ("金额", 2, "right")]
+COLUMNS = [
+    ("投诉编号", 2, "left"),
+    ("投诉日期", 2, "center"),
+    ("投诉主题", 4, "left"),
+    ("投诉内容", 8, "left"),
+    ("处理状态", 1.5, "center"),
+    ("金额", 2, "right"),
+]
 
 
 def ledger_rows(n: int) -> list[tuple[Any, ...]]:
-    return [(f"TS{i:04d}", date(2026, 11, 1 + i % 28), "维修人员未按约定时间上门",
-             "客户称报修后维修人员迟到。" * (1 + i % 3), "已关闭", Decimal("10.25") * (i % 7)) for i in range(n)]
+    return [
+        (
+            f"TS{i:04d}",
+            date(2026, 11, 1 + i % 28),
+            "维修人员未按约定时间上门",
+            "客户称报修后维修人员迟到。" * (1 + i % 3),
+            "已关闭",
+            Decimal("10.25") * (i % 7),
+        )
+        for i in range(n)
+    ]
 
 
 def test_render_table_repeats_headers_and_prints_page_totals(tmp_path: Path) -> None:
     rows = ledger_rows(150)
     out = tmp_path / "ledger.pdf"
-    count = render_table("投诉台账", COLUMNS, rows, out, subtitle="2026年11月", totals_columns=["金额"],
-                         printed_at=PRINTED_AT)
+    count = render_table(
+        "投诉台账", COLUMNS, rows, out, subtitle="2026年11月", totals_columns=["金额"], printed_at=PRINTED_AT
+    )
     pages = chunks(out.read_bytes())
     assert count == len(pages) >= 3
     reader = PdfReader(out)
@@ -507,8 +586,11 @@ def test_render_complaint_signature_block_never_stands_alone_on_a_page() -> None
     template = load_template("complaint")
     checked = 0
     for n in range(40):
-        values = {"number": "TS20261124-001", "content": "夜班异响。" * 20,
-                  "history": [{"time": "2026-11-24 10:00", "user": "小王", "action": "处理", "note": "说明"}] * n}
+        values = {
+            "number": "TS20261124-001",
+            "content": "夜班异响。" * 20,
+            "history": [{"time": "2026-11-24 10:00", "user": "小王", "action": "处理", "note": "说明"}] * n,
+        }
         layout = layout_form(template, values)
         (page,) = [pg for pg in layout.pages if any(f.field == "signatures" for f in pg.fields)]
         others = {f.field for f in page.fields} - {"signatures", "number"}

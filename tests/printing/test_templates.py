@@ -16,10 +16,88 @@ from huifang_desktop.printing.templates import (
     template_names,
 )
 
-VISIT_FIELDS = ["number", "customer_name", "customer_code", "customer_grade", "contact_name", "contact_phone", "visit_type", "method", "visited_at", "visitor", "content", "feedback", "problems", "measures", "satisfaction", "handling", "transfer_department", "next_visit_on", "result", "customer_signed", "supervisor_comment", "supervisor", "signed_at"]
-COMPLAINT_FIELDS = ["number", "received_at", "channel", "complainant", "contact", "customer_name", "subject", "content", "category", "severity", "handler", "department", "first_responder", "deadline", "investigation", "cause", "measures", "result", "reply_at", "reply_way", "closing_visit", "satisfaction", "state", "history", "signatures"]
-INQUIRY_FIELDS = ["number", "complaint_number", "subject", "received_at", "handling_due", "closed", "overdue_days", "handler", "department", "first_responder", "reason", "measures", "responsible", "decided_by", "decided_at"]
-REPORT_FIELDS = ["number", "clerk", "period", "counts", "satisfaction", "problems", "actions", "evaluation", "supervisor_comment", "supervisor", "signed_at"]
+VISIT_FIELDS = [
+    "number",
+    "customer_name",
+    "customer_code",
+    "customer_grade",
+    "contact_name",
+    "contact_phone",
+    "visit_type",
+    "method",
+    "visited_at",
+    "visitor",
+    "content",
+    "feedback",
+    "problems",
+    "measures",
+    "satisfaction",
+    "handling",
+    "transfer_department",
+    "next_visit_on",
+    "result",
+    "customer_signed",
+    "supervisor_comment",
+    "supervisor",
+    "signed_at",
+]
+COMPLAINT_FIELDS = [
+    "number",
+    "received_at",
+    "channel",
+    "complainant",
+    "contact",
+    "customer_name",
+    "subject",
+    "content",
+    "category",
+    "severity",
+    "handler",
+    "department",
+    "first_responder",
+    "deadline",
+    "investigation",
+    "cause",
+    "measures",
+    "result",
+    "reply_at",
+    "reply_way",
+    "closing_visit",
+    "satisfaction",
+    "state",
+    "history",
+    "signatures",
+]
+INQUIRY_FIELDS = [
+    "number",
+    "complaint_number",
+    "subject",
+    "received_at",
+    "handling_due",
+    "closed",
+    "overdue_days",
+    "handler",
+    "department",
+    "first_responder",
+    "reason",
+    "measures",
+    "responsible",
+    "decided_by",
+    "decided_at",
+]
+REPORT_FIELDS = [
+    "number",
+    "clerk",
+    "period",
+    "counts",
+    "satisfaction",
+    "problems",
+    "actions",
+    "evaluation",
+    "supervisor_comment",
+    "supervisor",
+    "signed_at",
+]
 
 MINIMAL = """\
 [form]
@@ -48,8 +126,12 @@ def line_of(text: str, needle: str) -> int:
 
 @pytest.mark.parametrize(
     ("name", "title", "expected"),
-    [("visit_record", "回访记录表", VISIT_FIELDS), ("complaint", "投诉处理表", COMPLAINT_FIELDS),
-     ("visit_report", "回访报告表", REPORT_FIELDS), ("inquiry", "投诉查办单", INQUIRY_FIELDS)],
+    [
+        ("visit_record", "回访记录表", VISIT_FIELDS),
+        ("complaint", "投诉处理表", COMPLAINT_FIELDS),
+        ("visit_report", "回访报告表", REPORT_FIELDS),
+        ("inquiry", "投诉查办单", INQUIRY_FIELDS),
+    ],
 )
 def test_templates_shipped_load_with_all_fields(name: str, title: str, expected: list[str]) -> None:
     template = load_template(name)
@@ -78,8 +160,17 @@ def test_templates_complaint_defaults_to_one_copy() -> None:
 
 
 def test_templates_copies_list_and_count(tmp_path: Path) -> None:
-    five = MINIMAL.replace('title = "测试表"', 'title = "测试表"\ncopies = ["质量管理部", "制造部", "业务部", "会计", "总经理室"]')
-    assert parse_template(five, source="x.toml").copies == ("质量管理部", "制造部", "业务部", "会计", "总经理室")
+    five = MINIMAL.replace(
+        'title = "测试表"',
+        'title = "测试表"\ncopies = ["质量管理部", "制造部", "业务部", "会计", "总经理室"]',
+    )
+    assert parse_template(five, source="x.toml").copies == (
+        "质量管理部",
+        "制造部",
+        "业务部",
+        "会计",
+        "总经理室",
+    )
     three = MINIMAL.replace('title = "测试表"', 'title = "测试表"\ncopies = 3')
     assert parse_template(three, source="x.toml").copies == ("", "", "")
     one = MINIMAL.replace('title = "测试表"', 'title = "测试表"\ncopies = 1')
@@ -88,7 +179,9 @@ def test_templates_copies_list_and_count(tmp_path: Path) -> None:
 
 def test_templates_override_folder_wins(tmp_path: Path) -> None:
     text = (forms_dir() / "visit_record.toml").read_text(encoding="utf-8")
-    text = text.replace('title = "回访记录表"', 'title = "客户回访记录单"').replace('company = ""', 'company = "某某物业"')
+    text = text.replace('title = "回访记录表"', 'title = "客户回访记录单"').replace(
+        'company = ""', 'company = "某某物业"'
+    )
     text += '\n[[row]]\ncells = [ { label = "备注", field = "extra_note" } ]\n'
     write(tmp_path, "visit_record", text)
     template = load_template("visit_record", tmp_path)
@@ -119,8 +212,9 @@ def test_templates_unknown_cell_type_names_line(tmp_path: Path) -> None:
 
 
 def test_templates_packaged_source_appears_in_message() -> None:
-    text = "\n".join(["[form]", 'title = "回访记录表"', "", "[[row]]",
-                      'cells = [ { type = "boxx", field = "a" } ]'])
+    text = "\n".join(
+        ["[form]", 'title = "回访记录表"', "", "[[row]]", 'cells = [ { type = "boxx", field = "a" } ]']
+    )
     with pytest.raises(TemplateError) as info:
         parse_template(text, source="forms/visit_record.toml")
     assert str(info.value).startswith("forms/visit_record.toml 第 5 行：未知的字段类型 “boxx”")
@@ -136,8 +230,10 @@ def test_templates_unknown_key_names_its_line(tmp_path: Path) -> None:
 
 
 def test_templates_second_cell_on_same_row_is_located(tmp_path: Path) -> None:
-    text = MINIMAL + '\n[[row]]\ncells = [\n  { label = "地址", field = "address", span = 6 },\n' \
-                     '  { label = "邮编", field = "zip", span = 13 },\n]\n'
+    text = (
+        MINIMAL + '\n[[row]]\ncells = [\n  { label = "地址", field = "address", span = 6 },\n'
+        '  { label = "邮编", field = "zip", span = 13 },\n]\n'
+    )
     with pytest.raises(TemplateError) as info:
         parse_template(text, source="t.toml")
     assert info.value.line == line_of(text, "邮编")
@@ -176,9 +272,11 @@ def test_templates_bad_page_setting_names_line() -> None:
 
 
 def test_templates_table_column_error_names_line() -> None:
-    text = MINIMAL + ('\n[[row]]\ntype = "table"\nfield = "history"\ncolumns = [\n'
-                      '  { label = "时间", width = 2 },\n'
-                      '  { label = "说明", width = "宽" },\n]\n')
+    text = MINIMAL + (
+        '\n[[row]]\ntype = "table"\nfield = "history"\ncolumns = [\n'
+        '  { label = "时间", width = 2 },\n'
+        '  { label = "说明", width = "宽" },\n]\n'
+    )
     with pytest.raises(TemplateError) as info:
         parse_template(text, source="t.toml")
     assert info.value.line == line_of(text, '"宽"')

@@ -44,20 +44,43 @@ def main() -> None:
     n = 0
     while True:
         n += 1
-        c = customers.register_customer(cctx, CustomerDraft(
-            name=f"客户{seed}-{n}", contacts=(ContactDraft(name="张", mobile=f"139{rng.randrange(10**8):08d}"),)))
+        c = customers.register_customer(
+            cctx,
+            CustomerDraft(
+                name=f"客户{seed}-{n}",
+                contacts=(ContactDraft(name="张", mobile=f"139{rng.randrange(10**8):08d}"),),
+            ),
+        )
         print("customer", c.id, flush=True)
         p = workflow.add_purchase(cctx, c.id, day="2026-11-23", product="货车", quantity=rng.randint(1, 9))
         print("purchase", p.id, flush=True)
-        plans = visits.list_plans(cctx, start=start.date() - timedelta(days=30), end=start.date() + timedelta(days=400),
-                                  owner_id=None, states={"待回访"}, limit=5)
+        plans = visits.list_plans(
+            cctx,
+            start=start.date() - timedelta(days=30),
+            end=start.date() + timedelta(days=400),
+            owner_id=None,
+            states={"待回访"},
+            limit=5,
+        )
         mine = [pl for pl in plans if pl.customer_id == c.id] or plans
         if mine:
-            rec = visits.record_visit(cctx, visits.prefill_record(cctx, mine[0].id).to_draft(
-                result="成功", satisfaction="满意", content="了解使用情况"))
+            rec = visits.record_visit(
+                cctx,
+                visits.prefill_record(cctx, mine[0].id).to_draft(
+                    result="成功", satisfaction="满意", content="了解使用情况"
+                ),
+            )
             print("record", rec.id, flush=True)
-        d = complaints.register(cctx, complaints.IntakeDraft(
-            subject=f"投诉{n}", complainant="张", phone="13812345678", category="交付物流", customer_id=c.id))
+        d = complaints.register(
+            cctx,
+            complaints.IntakeDraft(
+                subject=f"投诉{n}",
+                complainant="张",
+                phone="13812345678",
+                category="交付物流",
+                customer_id=c.id,
+            ),
+        )
         print("complaint", d.id, flush=True)
         complaints.accept(cctx, d.id)
         complaints.save_handling(cctx, d.id, complaints.HandlingDraft(result="已处理"))

@@ -34,8 +34,13 @@ def main() -> int:
             continue
         n += 1
         try:
-            c = customers.register_customer(cctx, CustomerDraft(
-                name=f"客户{os.getpid()}-{n}", contacts=(ContactDraft(name="张", mobile=f"137{os.getpid() % 10000:04d}{n:04d}"),)))
+            c = customers.register_customer(
+                cctx,
+                CustomerDraft(
+                    name=f"客户{os.getpid()}-{n}",
+                    contacts=(ContactDraft(name="张", mobile=f"137{os.getpid() % 10000:04d}{n:04d}"),),
+                ),
+            )
         except Exception as exc:  # noqa: BLE001 - the refusal is what the test reads
             print("stopped", str(exc).replace("\n", " "), flush=True)
             return 3

@@ -33,8 +33,10 @@ def _office(data: Path, n: int = 3) -> None:
     try:
         clerk = users.create_user(ctx, "xiaowang", "小王", Role.CLERK, "secret-123", "客服部")
         for i in range(n):
-            customers.register_customer(ctx.as_user(clerk), CustomerDraft(
-                name=f"客户{i}", contacts=(ContactDraft(name="张", mobile=f"1390000{i:04d}"),)))
+            customers.register_customer(
+                ctx.as_user(clerk),
+                CustomerDraft(name=f"客户{i}", contacts=(ContactDraft(name="张", mobile=f"1390000{i:04d}"),)),
+            )
     finally:
         ctx.engine.dispose()
 
@@ -48,8 +50,9 @@ def _count(data: Path) -> int:
         conn.close()
 
 
-def test_locked_database_gives_a_clear_message_and_keeps_data(tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_locked_database_gives_a_clear_message_and_keeps_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = tmp_path / "data"
     _office(data)
     monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 300)
@@ -60,8 +63,10 @@ def test_locked_database_gives_a_clear_message_and_keeps_data(tmp_path: Path,
     try:
         clerk = users.find_user(ctx, "xiaowang")
         with pytest.raises(db.DatabaseError, match="被其他程序或其他电脑占用") as info:
-            customers.register_customer(ctx.as_user(clerk), CustomerDraft(
-                name="新客户", contacts=(ContactDraft(name="李", mobile="13800000001"),)))
+            customers.register_customer(
+                ctx.as_user(clerk),
+                CustomerDraft(name="新客户", contacts=(ContactDraft(name="李", mobile="13800000001"),)),
+            )
         assert "没有保存" in str(info.value)
     finally:
         holder.rollback()
@@ -70,8 +75,11 @@ def test_locked_database_gives_a_clear_message_and_keeps_data(tmp_path: Path,
     assert _count(data) == 3
 
 
-def test_locked_database_on_the_command_line_is_a_chinese_error(run: Any, tmp_path: Path,  # noqa: F811
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_locked_database_on_the_command_line_is_a_chinese_error(
+    run: Any,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     data = tmp_path / "data"
     _office(data)
     monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 300)
@@ -123,8 +131,14 @@ def test_full_disk_gives_a_clear_message_and_keeps_what_was_saved(tmp_path: Path
     _office(data)
     script = tmp_path / "full.py"
     script.write_text(_FULL_DISK, encoding="utf-8")
-    result = subprocess.run([sys.executable, str(script), str(data)], capture_output=True, text=True,
-                            env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, str(script), str(data)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
     assert "NEVER" not in lines
@@ -140,8 +154,10 @@ def test_full_disk_gives_a_clear_message_and_keeps_what_was_saved(tmp_path: Path
         ctx.engine.dispose()
 
 
-@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0,
-                    reason="root ignores folder permissions; POSIX permissions only")
+@pytest.mark.skipif(
+    sys.platform == "win32" or os.geteuid() == 0,
+    reason="root ignores folder permissions; POSIX permissions only",
+)
 def test_read_only_data_folder_refuses_to_start(run: Any, tmp_path: Path) -> None:  # noqa: F811
     data = tmp_path / "data"
     _office(data)
@@ -162,8 +178,10 @@ def test_data_folder_that_is_a_file_refuses_to_start(run: Any, tmp_path: Path) -
     assert blocker.read_text() == "a file where the data folder should be"
 
 
-def test_file_that_is_not_a_database_refuses_to_start_and_is_left_alone(run: Any,  # noqa: F811
-                                                                        tmp_path: Path) -> None:
+def test_file_that_is_not_a_database_refuses_to_start_and_is_left_alone(
+    run: Any,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     data = tmp_path / "data"
     data.mkdir()
     junk = b"PK\x03\x04 this is an Excel file someone renamed" * 50
@@ -188,7 +206,9 @@ def test_database_from_a_newer_version_refuses_to_start(run: Any, tmp_path: Path
 def test_explain_db_error_maps_the_common_failures() -> None:
     assert "占用" in (db.explain_db_error(sqlite3.OperationalError("database is locked")) or "")
     assert "磁盘空间已满" in (db.explain_db_error(sqlite3.OperationalError("database or disk is full")) or "")
-    assert "只读" in (db.explain_db_error(sqlite3.OperationalError("attempt to write a readonly database")) or "")
+    assert "只读" in (
+        db.explain_db_error(sqlite3.OperationalError("attempt to write a readonly database")) or ""
+    )
     assert db.explain_db_error(ValueError("something else")) is None
 
 

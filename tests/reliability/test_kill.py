@@ -36,8 +36,13 @@ def _run_and_kill(data: Path, seed: int, lines_after_record: int) -> list[tuple[
     """Start the worker, read its commit lines; SIGKILL it right after the ``lines_after_record``-th line
     that follows its first saved visit record (it is then inside its next service call)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), HUIFANG_CHEAP_HASH="1")
-    proc = subprocess.Popen([sys.executable, str(WORKER), str(data), str(seed)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(WORKER), str(data), str(seed)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
     assert proc.stdout is not None
     guard = threading.Timer(HANG_GUARD_S, proc.kill)
     guard.start()
@@ -71,26 +76,57 @@ def _check(db: Path, committed: list[tuple[str, int]]) -> None:
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-        tables = {"customer": "customer", "purchase": "purchase", "record": "visit_record",
-                  "complaint": "complaint"}
+        tables = {
+            "customer": "customer",
+            "purchase": "purchase",
+            "record": "visit_record",
+            "complaint": "complaint",
+        }
         for kind, rid in committed:
             if kind in tables:
                 found = conn.execute(f"SELECT 1 FROM {tables[kind]} WHERE id = ?", (rid,)).fetchone()
                 assert found is not None, f"{kind} {rid} was reported committed but is missing"
             if kind == "awaiting":
-                state = conn.execute("SELECT state, visit_plan_id FROM complaint WHERE id = ?", (rid,)).fetchone()
+                state = conn.execute(
+                    "SELECT state, visit_plan_id FROM complaint WHERE id = ?", (rid,)
+                ).fetchone()
                 assert state is not None and state[0] in ("待回访", "已关闭") and state[1] is not None
         # no half-written records
-        assert conn.execute("SELECT count(*) FROM customer WHERE code IS NULL OR code = ''").fetchone()[0] == 0
-        assert conn.execute("SELECT count(*) FROM visit_record r LEFT JOIN customer c ON c.id = r.customer_id"
-                            " WHERE c.id IS NULL OR r.number = ''").fetchone()[0] == 0
-        assert conn.execute("SELECT count(*) FROM complaint WHERE number IS NULL OR number = ''").fetchone()[0] == 0
-        assert conn.execute("SELECT count(*) FROM complaint c WHERE NOT EXISTS (SELECT 1 FROM complaint_occurrence o"
-                            " WHERE o.complaint_id = c.id)").fetchone()[0] == 0
-        assert conn.execute("SELECT count(*) FROM visit_plan p WHERE p.state = '已回访' AND NOT EXISTS"
-                            " (SELECT 1 FROM visit_record r WHERE r.id = p.record_id)").fetchone()[0] == 0
-        assert conn.execute("SELECT count(*) FROM complaint WHERE state = '待回访' AND customer_id IS NOT NULL"
-                            " AND visit_plan_id IS NULL").fetchone()[0] == 0
+        assert (
+            conn.execute("SELECT count(*) FROM customer WHERE code IS NULL OR code = ''").fetchone()[0] == 0
+        )
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM visit_record r LEFT JOIN customer c ON c.id = r.customer_id"
+                " WHERE c.id IS NULL OR r.number = ''"
+            ).fetchone()[0]
+            == 0
+        )
+        assert (
+            conn.execute("SELECT count(*) FROM complaint WHERE number IS NULL OR number = ''").fetchone()[0]
+            == 0
+        )
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM complaint c WHERE NOT EXISTS (SELECT 1 FROM complaint_occurrence o"
+                " WHERE o.complaint_id = c.id)"
+            ).fetchone()[0]
+            == 0
+        )
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM visit_plan p WHERE p.state = '已回访' AND NOT EXISTS"
+                " (SELECT 1 FROM visit_record r WHERE r.id = p.record_id)"
+            ).fetchone()[0]
+            == 0
+        )
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM complaint WHERE state = '待回访' AND customer_id IS NOT NULL"
+                " AND visit_plan_id IS NULL"
+            ).fetchone()[0]
+            == 0
+        )
     finally:
         conn.close()
 

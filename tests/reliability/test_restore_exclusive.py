@@ -24,14 +24,26 @@ ENV = dict(os.environ, PYTHONPATH=str(ROOT))
 
 
 def _cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "huifang_desktop", "--data-dir", str(data), *args],
-                          capture_output=True, text=True, env=ENV, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "huifang_desktop", "--data-dir", str(data), *args],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=120,
+        check=False,
+    )
 
 
 class Writer:
     def __init__(self, data: Path) -> None:
-        self.proc = subprocess.Popen([sys.executable, str(WRITER), str(data)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(WRITER), str(data)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=ENV,
+            text=True,
+        )
         first = self._line()
         if not first.startswith("ready "):
             raise AssertionError(first + self.proc.communicate(timeout=60)[1])
@@ -96,7 +108,8 @@ def test_restore_is_refused_naming_the_writer_and_no_save_is_lost(office: tuple[
 
 
 def test_restore_after_the_writer_ended_or_was_killed_then_a_new_writer_keeps_its_saves(
-        office: tuple[Path, Path]) -> None:
+    office: tuple[Path, Path],
+) -> None:
     data, backup = office
     writer = Writer(data)
     assert writer.save().startswith("saved ")
@@ -118,7 +131,8 @@ def test_restore_after_the_writer_ended_or_was_killed_then_a_new_writer_keeps_it
 
 
 def test_a_writer_whose_file_is_replaced_underneath_stops_instead_of_saving_into_it(
-        office: tuple[Path, Path], tmp_path: Path) -> None:
+    office: tuple[Path, Path], tmp_path: Path
+) -> None:
     data, _backup = office
     db = data / "huifang.db"
     writer = Writer(data)

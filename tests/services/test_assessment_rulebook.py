@@ -29,26 +29,63 @@ NOVEMBER = month_period(2026, 11)
 _serial = iter(range(1, 1_000_000))
 
 
-def _customer(ctx: ServiceContext, owner: UserInfo, *, grade: str = "A", category: str = "普通",
-              phone: str = "13800000000", contact: str = "张经理") -> int:
+def _customer(
+    ctx: ServiceContext,
+    owner: UserInfo,
+    *,
+    grade: str = "A",
+    category: str = "普通",
+    phone: str = "13800000000",
+    contact: str = "张经理",
+) -> int:
     with ctx.sessions() as s, s.begin():
         dep = s.execute(select(Department.id).where(Department.name == owner.department)).scalar()
         n = next(_serial)
-        c = Customer(code=f"KH{n:06d}", name=f"客户{n}", initials="kh", grade=grade, category=category,
-                     created_on=date(2026, 1, 15), owner_id=owner.id, department_id=dep, primary_phone=phone,
-                     primary_contact=contact, updated_at=datetime(2026, 1, 15))
+        c = Customer(
+            code=f"KH{n:06d}",
+            name=f"客户{n}",
+            initials="kh",
+            grade=grade,
+            category=category,
+            created_on=date(2026, 1, 15),
+            owner_id=owner.id,
+            department_id=dep,
+            primary_phone=phone,
+            primary_contact=contact,
+            updated_at=datetime(2026, 1, 15),
+        )
         s.add(c)
         s.flush()
         return c.id
 
 
-def _plan(ctx: ServiceContext, customer_id: int, owner: UserInfo, due: date, rule_key: str = "routine", *,
-          done_on: date | None = None, created: datetime = datetime(2026, 9, 1)) -> int:
+def _plan(
+    ctx: ServiceContext,
+    customer_id: int,
+    owner: UserInfo,
+    due: date,
+    rule_key: str = "routine",
+    *,
+    done_on: date | None = None,
+    created: datetime = datetime(2026, 9, 1),
+) -> int:
     with ctx.sessions() as s, s.begin():
-        p = VisitPlan(customer_id=customer_id, source_key=f"t:{next(_serial)}", rule_key=rule_key,
-                      visit_type="例行", method="电话", earliest=due, due=due, owner_id=owner.id, attempt=1,
-                      state="已回访" if done_on else "待回访", cancel_reason="", manual=False, done_on=done_on,
-                      created_at=created)
+        p = VisitPlan(
+            customer_id=customer_id,
+            source_key=f"t:{next(_serial)}",
+            rule_key=rule_key,
+            visit_type="例行",
+            method="电话",
+            earliest=due,
+            due=due,
+            owner_id=owner.id,
+            attempt=1,
+            state="已回访" if done_on else "待回访",
+            cancel_reason="",
+            manual=False,
+            done_on=done_on,
+            created_at=created,
+        )
         s.add(p)
         s.flush()
         return p.id
@@ -58,13 +95,20 @@ def _events(ctx: ServiceContext, kind: EventKind, month=OCTOBER):  # type: ignor
     return [e for e in stats.compute_assessment(ctx, month).events if e.kind is kind]
 
 
-def test_59_delivery_misses_only_the_19_one_to_five_day_arrival_visits_count(ctx: ServiceContext,
-                                                                                clerk: UserInfo) -> None:
+def test_59_delivery_misses_only_the_19_one_to_five_day_arrival_visits_count(
+    ctx: ServiceContext, clerk: UserInfo
+) -> None:
     """001 §3.1: 新交车货箱 1-5 天内没有及时回访 — the 到货回访 only; the 1-week and 1-month visits and the
     首保/年检/续保 reminders of the same deliveries are not charged (issue 19: 59 events, 19 of them 3.1)."""
     c = _customer(ctx, clerk)
-    mix = {"delivery_arrival": 19, "delivery_usage": 20, "delivery_satisfaction": 10, "car_first_service": 3,
-           "car_inspection": 3, "car_insurance": 4}
+    mix = {
+        "delivery_arrival": 19,
+        "delivery_usage": 20,
+        "delivery_satisfaction": 10,
+        "car_first_service": 3,
+        "car_inspection": 3,
+        "car_insurance": 4,
+    }
     assert sum(mix.values()) == 59
     ids: dict[str, list[int]] = {}
     for rule, n in mix.items():
@@ -95,10 +139,23 @@ def test_information_not_passed_back_within_24_hours(ctx: ServiceContext, clerk:
     at = datetime(2026, 10, 15, 9, 0)
     with ctx.sessions() as s, s.begin():
         for n, done in enumerate((datetime(2026, 10, 16, 8, 0), datetime(2026, 10, 16, 10, 0), None)):
-            s.add(VisitRecord(number=f"HF20261015-00{n}", customer_id=c, visit_type="例行", method="电话",
-                              visited_at=at, visitor_id=clerk.id, result="成功", status="待审阅", created_at=at,
-                              problems="配件", transfer_department="仓储部", transfer_due=datetime(2026, 10, 16, 9),
-                              transfer_done_at=done))
+            s.add(
+                VisitRecord(
+                    number=f"HF20261015-00{n}",
+                    customer_id=c,
+                    visit_type="例行",
+                    method="电话",
+                    visited_at=at,
+                    visitor_id=clerk.id,
+                    result="成功",
+                    status="待审阅",
+                    created_at=at,
+                    problems="配件",
+                    transfer_department="仓储部",
+                    transfer_due=datetime(2026, 10, 16, 9),
+                    transfer_done_at=done,
+                )
+            )
     charged = _events(ctx, EventKind.PROBLEM_NOT_PASSED)
     assert sorted(e.subject for e in charged) == ["HF20261015-001", "HF20261015-002"]
 
@@ -110,8 +167,15 @@ def test_end_customer_ledger_not_kept(ctx: ServiceContext, clerk: UserInfo) -> N
     complete = _customer(ctx, clerk, category="终端客户")
     with ctx.sessions() as s, s.begin():
         for cid in (missing, complete):
-            s.add(Purchase(customer_id=cid, day=date(2026, 10, 10), product="货箱", quantity=2,
-                           created_at=datetime(2026, 10, 10)))
+            s.add(
+                Purchase(
+                    customer_id=cid,
+                    day=date(2026, 10, 10),
+                    product="货箱",
+                    quantity=2,
+                    created_at=datetime(2026, 10, 10),
+                )
+            )
     charged = _events(ctx, EventKind.END_CUSTOMER_LEDGER)
     assert [(e.source, e.source_id, e.day) for e in charged] == [("customer", missing, date(2026, 10, 15))]
 
@@ -124,8 +188,9 @@ def test_a_plan_created_after_its_due_day_is_never_charged(ctx: ServiceContext, 
     assert [e.day for e in _events(ctx, EventKind.MISSED_VISIT)] == [date(2026, 10, 25)]
 
 
-def test_a_clerk_cannot_erase_his_misses(ctx: ServiceContext, clerk: UserInfo, supervisor: UserInfo,
-                                         manager: UserInfo, as_user: AsUser) -> None:
+def test_a_clerk_cannot_erase_his_misses(
+    ctx: ServiceContext, clerk: UserInfo, supervisor: UserInfo, manager: UserInfo, as_user: AsUser
+) -> None:
     """Issue 19: 小王 moving/cancelling his overdue plans erased 100 元 → 0. A miss stands: only a supervisor may
     re-date or cancel an overdue plan, with a reason, and a confirmed month keeps its charge."""
     c = _customer(ctx, clerk)
@@ -153,7 +218,8 @@ def test_a_clerk_cannot_erase_his_misses(ctx: ServiceContext, clerk: UserInfo, s
 
 
 def test_confirmed_month_is_identical_after_importing_and_planning_new_a_class_customers(
-        ctx: ServiceContext, clerk: UserInfo, manager: UserInfo, as_user: AsUser) -> None:
+    ctx: ServiceContext, clerk: UserInfo, manager: UserInfo, as_user: AsUser
+) -> None:
     """Issue 19 Done-when: a confirmed month's 考核 sheet is unchanged by new A-class customers and re-planning."""
     c = _customer(ctx, clerk)
     _plan(ctx, c, clerk, date(2026, 10, 12))
@@ -175,7 +241,8 @@ def test_confirmed_month_is_identical_after_importing_and_planning_new_a_class_c
 
 
 def test_an_adjustment_of_a_confirmed_month_shows_on_the_next_month(
-        ctx: ServiceContext, clerk: UserInfo, manager: UserInfo, supervisor: UserInfo, as_user: AsUser) -> None:
+    ctx: ServiceContext, clerk: UserInfo, manager: UserInfo, supervisor: UserInfo, as_user: AsUser
+) -> None:
     c = _customer(ctx, clerk)
     _plan(ctx, c, clerk, date(2026, 10, 12))
     mctx = as_user(ctx, manager)
@@ -191,30 +258,40 @@ def test_an_adjustment_of_a_confirmed_month_shows_on_the_next_month(
     assert stats.assessment(ctx, OCTOBER).assessment.amount == 50  # October itself never changes
     november = stats.compute_assessment(ctx, NOVEMBER)
     adj = [e for e in november.events if e.kind is EventKind.ADJUSTMENT]
-    assert [(e.amount, e.detail, e.source) for e in adj] == [(-50, "10-12 的例行回访有通话记录，退回",
-                                                              "assessment_entry")]
+    assert [(e.amount, e.detail, e.source) for e in adj] == [
+        (-50, "10-12 的例行回访有通话记录，退回", "assessment_entry")
+    ]
     with ctx.sessions() as s:
-        assert s.execute(select(AuditLog).where(AuditLog.action == "考核更正")).scalar_one().note.startswith("10-12")
+        assert (
+            s.execute(select(AuditLog).where(AuditLog.action == "考核更正"))
+            .scalar_one()
+            .note.startswith("10-12")
+        )
 
 
-def test_graded_events_of_002_system_9(ctx: ServiceContext, clerk: UserInfo, manager: UserInfo,
-                                        as_user: AsUser) -> None:
+def test_graded_events_of_002_system_9(
+    ctx: ServiceContext, clerk: UserInfo, manager: UserInfo, as_user: AsUser
+) -> None:
     """002 制度9: 30–100 元 for poor attitude; 300 元 −10 分 for denying a complaint; none into a confirmed month."""
     mctx = as_user(ctx, manager)
     with pytest.raises(ValidationError):
         stats.add_graded_event(mctx, clerk.id, "attitude", 150, "2026-11-20", "顶撞客户")
     stats.add_graded_event(mctx, clerk.id, "attitude", 80, "2026-11-20", "顶撞客户")
     stats.add_graded_event(mctx, clerk.id, "denied_complaint", 300, "2026-11-21", "拒不承认投诉事实")
-    graded = [(e.amount, e.points) for e in stats.compute_assessment(ctx, NOVEMBER).events
-              if e.kind is EventKind.GRADED]
+    graded = [
+        (e.amount, e.points)
+        for e in stats.compute_assessment(ctx, NOVEMBER).events
+        if e.kind is EventKind.GRADED
+    ]
     assert graded == [(80, 0), (300, 10)]
     stats.confirm_assessment(mctx, OCTOBER, password=PASSWORD)
     with pytest.raises(LockedError):
         stats.add_graded_event(mctx, clerk.id, "attitude", 50, "2026-10-20", "补登")
 
 
-def test_repeat_doubling_when_turned_on(ctx: ServiceContext, clerk: UserInfo, manager: UserInfo,
-                                        as_user: AsUser) -> None:
+def test_repeat_doubling_when_turned_on(
+    ctx: ServiceContext, clerk: UserInfo, manager: UserInfo, as_user: AsUser
+) -> None:
     """002 制度1: 第二次违反相同规定双倍处罚 — off by default (001 charges 50 元 each), on by a setting."""
     c = _customer(ctx, clerk)
     for day in (5, 15, 25):

@@ -46,10 +46,13 @@ def real_backup(ctx: ServiceContext, tmp_path: Path) -> Path:
     return b.make_backup(ctx, tmp_path / "made").path
 
 
-def test_a_future_dated_backup_does_not_stop_the_daily_backup(ctx: ServiceContext, real_backup: Path,
-                                                              tmp_path: Path,
-                                                              caplog: pytest.LogCaptureFixture,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_future_dated_backup_does_not_stop_the_daily_backup(
+    ctx: ServiceContext,
+    real_backup: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(b.log, "disabled", False)  # another test's logging.config may have switched it off
     folder = tmp_path / "bk"
     folder.mkdir()
@@ -63,7 +66,9 @@ def test_a_future_dated_backup_does_not_stop_the_daily_backup(ctx: ServiceContex
     assert future.exists()
 
 
-def test_fake_or_cut_short_files_are_not_backups(ctx: ServiceContext, real_backup: Path, tmp_path: Path) -> None:
+def test_fake_or_cut_short_files_are_not_backups(
+    ctx: ServiceContext, real_backup: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "bk"
     folder.mkdir()
     fake = folder / _name(NOW - timedelta(hours=1))
@@ -122,7 +127,8 @@ def test_leftovers_of_a_killed_backup_or_restore_go_at_the_next_start(tmp_path: 
 
 
 def test_a_full_disk_while_setting_the_current_file_aside_cancels_the_restore(
-        ctx: ServiceContext, real_backup: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx: ServiceContext, real_backup: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = sqlite_path(ctx.engine)
     assert db is not None
     ctx.engine.dispose()
@@ -176,8 +182,11 @@ def test_existing_files_are_tightened_at_start(tmp_path: Path) -> None:
     assert stat.S_IMODE(paths.data_dir.stat().st_mode) == 0o700
 
 
-def _fake_pg_tools(monkeypatch: pytest.MonkeyPatch, calls: list[tuple[list[str], dict[str, str] | None]],
-                   listing: str = "; Archive\n1; 0 0 TABLE DATA public customer huifang\n") -> None:
+def _fake_pg_tools(
+    monkeypatch: pytest.MonkeyPatch,
+    calls: list[tuple[list[str], dict[str, str] | None]],
+    listing: str = "; Archive\n1; 0 0 TABLE DATA public customer huifang\n",
+) -> None:
     monkeypatch.setattr(b.shutil, "which", lambda name: f"/opt/pg/bin/{name}")
 
     def run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -187,7 +196,9 @@ def _fake_pg_tools(monkeypatch: pytest.MonkeyPatch, calls: list[tuple[list[str],
             target = next(a.split("=", 1)[1] for a in args if a.startswith("--file="))
             Path(target).write_bytes(b"PGDMP" + b"\0" * 2000)
             return subprocess.CompletedProcess(args, 0, "", "")
-        return subprocess.CompletedProcess(args, 0 if listing else 1, listing, "" if listing else "bad archive")
+        return subprocess.CompletedProcess(
+            args, 0 if listing else 1, listing, "" if listing else "bad archive"
+        )
 
     monkeypatch.setattr(b.subprocess, "run", run)
 
@@ -202,7 +213,8 @@ def _pg_ctx(tmp_path: Path) -> ServiceContext:
 
 
 def test_pg_dump_gets_the_password_in_its_environment_never_on_its_command_line(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[tuple[list[str], dict[str, str] | None]] = []
     _fake_pg_tools(monkeypatch, calls)
     path = b._pg_dump(_pg_ctx(tmp_path), tmp_path / "bk", "manual", NOW)
@@ -215,7 +227,9 @@ def test_pg_dump_gets_the_password_in_its_environment_never_on_its_command_line(
     assert [i.path for i in b.list_backups(tmp_path / "bk")] == [path]  # counted (and so rotated)
 
 
-def test_a_pg_dump_that_pg_restore_cannot_list_is_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_pg_dump_that_pg_restore_cannot_list_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[tuple[list[str], dict[str, str] | None]] = []
     _fake_pg_tools(monkeypatch, calls, listing="")
     with pytest.raises(b.BackupError, match="备份校验失败"):

@@ -30,7 +30,8 @@ def _names(ctx: ServiceContext) -> list[str]:
 
 
 def test_backup_change_restore_gives_back_exactly_the_backed_up_records(
-        ctx: ServiceContext, clerk: UserInfo, admin: UserInfo, tmp_path: Path) -> None:
+    ctx: ServiceContext, clerk: UserInfo, admin: UserInfo, tmp_path: Path
+) -> None:
     cctx, actx = ctx.as_user(clerk), ctx.as_user(admin)
     _customer(cctx, "甲公司", "13900000001")
     _customer(cctx, "乙公司", "13900000002")
@@ -48,8 +49,12 @@ def test_backup_change_restore_gives_back_exactly_the_backed_up_records(
     assert _names(ctx) == ["甲公司", "乙公司"]
     assert aside is not None and b.check_backup(aside).counts[0] == ("客户", 3)  # the replaced file is kept
     with ctx.sessions() as s:
-        assert s.execute(select(func.count()).select_from(AuditLog).where(AuditLog.action == "恢复备份")
-                         ).scalar() == 1
+        assert (
+            s.execute(
+                select(func.count()).select_from(AuditLog).where(AuditLog.action == "恢复备份")
+            ).scalar()
+            == 1
+        )
 
 
 def test_clerk_cannot_back_up_or_restore(ctx: ServiceContext, clerk: UserInfo, tmp_path: Path) -> None:
@@ -59,8 +64,9 @@ def test_clerk_cannot_back_up_or_restore(ctx: ServiceContext, clerk: UserInfo, t
         b.restore(ctx.as_user(clerk), tmp_path / "x.db", tmp_path)
 
 
-def test_restore_refuses_a_broken_file_and_keeps_the_database(ctx: ServiceContext, admin: UserInfo,
-                                                              clerk: UserInfo, tmp_path: Path) -> None:
+def test_restore_refuses_a_broken_file_and_keeps_the_database(
+    ctx: ServiceContext, admin: UserInfo, clerk: UserInfo, tmp_path: Path
+) -> None:
     _customer(ctx.as_user(clerk), "甲公司", "13900000001")
     bad = tmp_path / "huifang-20261124-090000-000000-manual.db"
     bad.write_bytes(b"this is not a database" * 100)
@@ -75,7 +81,10 @@ def test_daily_backup_once_a_day_and_rotation(ctx: ServiceContext, tmp_path: Pat
     assert first is not None and first.reason == "daily"
     assert b.ensure_daily_backup(ctx, folder) is None  # already one today
     # old files from earlier years are rotated away, pre-migration ones stay
-    for name in ("huifang-20200101-090000-000000-daily.db", "huifang-20200101-090000-000000-pre-migrate-0001.db"):
+    for name in (
+        "huifang-20200101-090000-000000-daily.db",
+        "huifang-20200101-090000-000000-pre-migrate-0001.db",
+    ):
         (folder / name).write_bytes(b"x")
     b.rotate(folder, datetime(2026, 11, 24, 12, 0))
     left = {p.name for p in folder.iterdir()}
@@ -92,7 +101,9 @@ def test_backup_into_unwritable_folder_is_a_clear_error(ctx: ServiceContext, tmp
     assert sqlite_path(ctx.engine) is not None
 
 
-def test_set_backup_folder_checks_it_is_writable(ctx: ServiceContext, admin: UserInfo, tmp_path: Path) -> None:
+def test_set_backup_folder_checks_it_is_writable(
+    ctx: ServiceContext, admin: UserInfo, tmp_path: Path
+) -> None:
     actx = ctx.as_user(admin)
     target = b.set_backup_folder(actx, tmp_path / "share" / "huifang")
     assert b.backup_folder(actx, tmp_path / "default") == target.resolve()

@@ -36,8 +36,14 @@ def at(ctx: ServiceContext, moment: str) -> ServiceContext:
 
 
 def _customer(cctx: ServiceContext, name: str, created_on: str, grade: str | None = None) -> int:
-    c = register_customer(cctx, CustomerDraft(name=name, created_on=created_on, contacts=(
-        ContactDraft(name="张经理", mobile=f"139{next(_phones)}"),)))
+    c = register_customer(
+        cctx,
+        CustomerDraft(
+            name=name,
+            created_on=created_on,
+            contacts=(ContactDraft(name="张经理", mobile=f"139{next(_phones)}"),),
+        ),
+    )
     if grade is not None:
         with cctx.sessions() as s, s.begin():
             s.execute(update(Customer).where(Customer.id == c.id).values(grade=grade))
@@ -52,9 +58,13 @@ def _draft(customer_id: int, visited_at: str, **fields: Any) -> v.VisitRecordDra
 
 def _plans(ctx: ServiceContext, customer_id: int, rule: str = "routine") -> list[VisitPlan]:
     with ctx.sessions() as s:
-        return list(s.execute(select(VisitPlan).where(VisitPlan.customer_id == customer_id,
-                                                      VisitPlan.rule_key == rule)
-                              .order_by(VisitPlan.due, VisitPlan.id)).scalars())
+        return list(
+            s.execute(
+                select(VisitPlan)
+                .where(VisitPlan.customer_id == customer_id, VisitPlan.rule_key == rule)
+                .order_by(VisitPlan.due, VisitPlan.id)
+            ).scalars()
+        )
 
 
 def _missed(ctx: ServiceContext, month: str, clerk: str = "小王") -> int:
@@ -64,8 +74,10 @@ def _missed(ctx: ServiceContext, month: str, clerk: str = "小王") -> int:
 
 # --- item 1: what counts -------------------------------------------------------------------------------
 
-def test_a_birthday_sms_neither_redates_nor_closes_an_overdue_routine_visit(ctx: ServiceContext,
-                                                                          cctx: ServiceContext) -> None:
+
+def test_a_birthday_sms_neither_redates_nor_closes_an_overdue_routine_visit(
+    ctx: ServiceContext, cctx: ServiceContext
+) -> None:
     """Measured: a 生日 SMS re-dated an overdue A-class routine visit 10-08 → 10-22 and the October penalty
     disappeared. 001 §3.2 asks for the routine visit itself: the plan stays due 10-08, the late 例行 visit
     closes it late, and October keeps its 例行回访未按期."""
@@ -76,7 +88,9 @@ def test_a_birthday_sms_neither_redates_nor_closes_an_overdue_routine_visit(ctx:
 
     on_12th = at(cctx, "2026-10-12 10:00")
     with pytest.raises(ValidationError, match="生日回访不能完成例行回访计划"):
-        v.record_visit(on_12th, _draft(a, "2026-10-12 09:00", plan_id=plan.id, visit_type="生日", method="短信"))
+        v.record_visit(
+            on_12th, _draft(a, "2026-10-12 09:00", plan_id=plan.id, visit_type="生日", method="短信")
+        )
     v.record_visit(on_12th, _draft(a, "2026-10-12 09:00", visit_type="生日", method="短信"))
     result = v.plan_catch_up(at(ctx, "2026-10-12 08:00"), date(2026, 10, 12))
     assert result.moved == 0
@@ -85,7 +99,12 @@ def test_a_birthday_sms_neither_redates_nor_closes_an_overdue_routine_visit(ctx:
 
     rec = v.record_visit(at(cctx, "2026-10-20 10:00"), _draft(a, "2026-10-20 09:00"))  # 例行, made late
     [done] = _plans(ctx, a)
-    assert (done.id, done.state, done.done_on, done.record_id) == (plan.id, "已回访", date(2026, 10, 20), rec.id)
+    assert (done.id, done.state, done.done_on, done.record_id) == (
+        plan.id,
+        "已回访",
+        date(2026, 10, 20),
+        rec.id,
+    )
     v.plan_catch_up(at(ctx, "2026-10-20 08:00"), date(2026, 10, 20))
     [_, nxt] = _plans(ctx, a)
     assert (nxt.state, nxt.due) == ("待回访", date(2026, 10, 30))  # counted from the 例行 visit
@@ -101,15 +120,19 @@ def test_what_counts_is_configurable(ctx: ServiceContext, cctx: ServiceContext, 
     v.save_rules(ctx.as_user(admin), replace(rules, satisfies=tuple(table.items())))
     a = _customer(at(cctx, "2026-11-01 09:00"), "甲经销商", "2026-11-01", grade="A")
     v.plan_catch_up(at(ctx, "2026-11-01 08:00"), date(2026, 11, 1))
-    v.record_visit(cctx, _draft(a, "2026-11-05 09:00", visit_type="技术", method="上门", customer_signed=True))
+    v.record_visit(
+        cctx, _draft(a, "2026-11-05 09:00", visit_type="技术", method="上门", customer_signed=True)
+    )
     assert [p.state for p in _plans(ctx, a)] == ["已回访"]
     assert [p.state for p in _plans(ctx, a, "technical")] == ["已回访"]
 
 
 # --- item 2: classes over time -------------------------------------------------------------------------
 
-def test_a_class_decays_when_the_volume_leaves_the_rolling_year(ctx: ServiceContext, cctx: ServiceContext
-                                                                ) -> None:
+
+def test_a_class_decays_when_the_volume_leaves_the_rolling_year(
+    ctx: ServiceContext, cctx: ServiceContext
+) -> None:
     """Measured: a customer that became A in 2026-09 was still A on 2027-10-05 (a recompute gives D). 001 §1.4
     grades by 年销量; the monthly recompute at start-up now gives D, kept in the class history, and cancels
     the routine plans a D class does not have (due from the change day on)."""
@@ -130,13 +153,17 @@ def test_a_class_decays_when_the_volume_leaves_the_rolling_year(ctx: ServiceCont
         assert c is not None and (c.grade, c.grade_since) == ("D", date(2027, 10, 5))
     history = classes.class_history(cctx, a)
     assert [(h.grade, h.since, h.source) for h in history] == [
-        ("D", date(2027, 10, 5), "自动"), ("A", date(2026, 9, 10), "自动"), ("D", date(2026, 1, 15), "建档")]
+        ("D", date(2027, 10, 5), "自动"),
+        ("A", date(2026, 9, 10), "自动"),
+        ("D", date(2026, 1, 15), "建档"),
+    ]
     pending_after = [p for p in _plans(ctx, a) if p.state == "待回访" and p.due >= date(2027, 10, 5)]
     assert pending_after == []
 
 
-def test_a_promotion_starts_the_cadence_on_the_change_day_never_before(ctx: ServiceContext, cctx: ServiceContext
-                                                                       ) -> None:
+def test_a_promotion_starts_the_cadence_on_the_change_day_never_before(
+    ctx: ServiceContext, cctx: ServiceContext
+) -> None:
     """Measured: promoted to A in September, the customer got a routine plan dated from its 建档日期 2026-01-15,
     and re-running January's assessment charged 小王 a miss he could not have avoided (domain.md §9)."""
     a = _customer(at(cctx, "2026-01-15 10:00"), "丙经销商", "2026-01-15")
@@ -155,8 +182,9 @@ def test_a_promotion_starts_the_cadence_on_the_change_day_never_before(ctx: Serv
 
 def test_vip_is_the_top_share_by_value(ctx: ServiceContext, cctx: ServiceContext, admin: UserInfo) -> None:
     """004 第二篇: "识别20%的大客户" — under the VIP scheme the program ranks the customers by value."""
-    office_settings.save_settings(ctx.as_user(admin), replace(office_settings.load_settings(ctx),
-                                                              class_scheme="VIP"))
+    office_settings.save_settings(
+        ctx.as_user(admin), replace(office_settings.load_settings(ctx), class_scheme="VIP")
+    )
     ids = [_customer(cctx, f"客户{i}", "2026-11-01") for i in range(10)]
     for i, cid in enumerate(ids[:9]):
         add_purchase(cctx, cid, day="2026-11-10", product="仪表", quantity=1, amount=str(1000 * (i + 1)))
@@ -166,7 +194,8 @@ def test_vip_is_the_top_share_by_value(ctx: ServiceContext, cctx: ServiceContext
 
 
 def test_a_supervisor_pins_a_class_with_a_reason_and_the_history_keeps_it(
-        ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext) -> None:
+    ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext
+) -> None:
     a = _customer(cctx, "丁经销商", "2026-11-01")
     with pytest.raises(PermissionDenied):
         pin_grade(cctx, a, "A", "集团战略客户")
@@ -176,8 +205,12 @@ def test_a_supervisor_pins_a_class_with_a_reason_and_the_history_keeps_it(
     assert classes.recompute_all(ctx) == []  # a pinned class is not recomputed
     assert get_customer(cctx, a).grade == "A"
     [pinned, start] = classes.class_history(cctx, a)
-    assert (pinned.grade, pinned.source, pinned.reason, pinned.since) == ("A", "指定", "集团战略客户",
-                                                                          date(2026, 11, 24))
+    assert (pinned.grade, pinned.source, pinned.reason, pinned.since) == (
+        "A",
+        "指定",
+        "集团战略客户",
+        date(2026, 11, 24),
+    )
     assert pinned.changed_by and (start.grade, start.source) == ("D", "建档")
     pin_grade(sctx, a, None)
     assert get_customer(cctx, a).grade == "D"

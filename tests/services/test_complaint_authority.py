@@ -38,22 +38,39 @@ def _text(pdf: bytes) -> str:
 
 def _closed(hctx: ServiceContext, severity: str, subject: str = "空调主机烧毁停用三天") -> int:
     """An anonymous complaint of ``severity`` handled and closed (with its reply letter) by ``hctx``."""
-    d = cs.register(hctx, cs.IntakeDraft(subject=subject, anonymous=True, severity=severity, content="机房停用", category="维修",
-                                         received_at="2026-11-24 09:00"))
+    d = cs.register(
+        hctx,
+        cs.IntakeDraft(
+            subject=subject,
+            anonymous=True,
+            severity=severity,
+            content="机房停用",
+            category="维修",
+            received_at="2026-11-24 09:00",
+        ),
+    )
     cs.accept(hctx, d.id)
-    cs.save_handling(hctx, d.id, cs.HandlingDraft(investigation="主机老化", result="更换主机并赔偿",
-                                                  replied_at="2026-11-24 09:30", reply_way="书面"))
+    cs.save_handling(
+        hctx,
+        d.id,
+        cs.HandlingDraft(
+            investigation="主机老化", result="更换主机并赔偿", replied_at="2026-11-24 09:30", reply_way="书面"
+        ),
+    )
     cs.attach(hctx, [d.id], "答复函.pdf", b"%PDF-1.4 reply", "答复函")
     return cs.close(hctx, d.id).id
 
 
 @pytest.fixture
 def manager2(ctx: ServiceContext, admin: UserInfo) -> UserInfo:
-    return users_service.create_user(ctx.as_user(admin), "zongjingli", "钱总经理", Role.MANAGER, PASSWORD, "经理室")
+    return users_service.create_user(
+        ctx.as_user(admin), "zongjingli", "钱总经理", Role.MANAGER, PASSWORD, "经理室"
+    )
 
 
 def test_a_major_complaint_handled_by_the_manager_is_not_signed_by_a_supervisor(
-        mctx: ServiceContext, sctx: ServiceContext, ctx: ServiceContext, manager2: UserInfo) -> None:
+    mctx: ServiceContext, sctx: ServiceContext, ctx: ServiceContext, manager2: UserInfo
+) -> None:
     cid = _closed(mctx, "重大")
     detail = rv.detail(sctx, "投诉处理表", cid)
     assert "sign" not in detail.actions and "return" in detail.actions  # may still send it back
@@ -64,8 +81,9 @@ def test_a_major_complaint_handled_by_the_manager_is_not_signed_by_a_supervisor(
     assert item.signer == "钱总经理"
 
 
-def test_batch_sign_refuses_a_major_file_among_others(mctx: ServiceContext, sctx: ServiceContext,
-                                                      cctx: ServiceContext) -> None:
+def test_batch_sign_refuses_a_major_file_among_others(
+    mctx: ServiceContext, sctx: ServiceContext, cctx: ServiceContext
+) -> None:
     major = _closed(mctx, "重大")
     normal = _closed(cctx, "一般", "保洁不到位")
     refs = [rv.ItemRef(rv.ReviewKind.COMPLAINT, normal), rv.ItemRef(rv.ReviewKind.COMPLAINT, major)]
@@ -76,7 +94,8 @@ def test_batch_sign_refuses_a_major_file_among_others(mctx: ServiceContext, sctx
 
 
 def test_the_printed_form_has_the_box_the_authority_table_asks(
-        mctx: ServiceContext, cctx: ServiceContext, ctx: ServiceContext, manager2: UserInfo) -> None:
+    mctx: ServiceContext, cctx: ServiceContext, ctx: ServiceContext, manager2: UserInfo
+) -> None:
     major = _closed(mctx, "重大")
     text = _text(_pdf(mctx, major))
     assert "公司经理" in text and "部门主管" not in text  # the 经理 box, empty until the manager signs
@@ -87,7 +106,8 @@ def test_the_printed_form_has_the_box_the_authority_table_asks(
 
 
 def test_the_table_is_a_setting_that_only_a_manager_may_lower(
-        ctx: ServiceContext, sctx: ServiceContext, mctx: ServiceContext, admin: UserInfo) -> None:
+    ctx: ServiceContext, sctx: ServiceContext, mctx: ServiceContext, admin: UserInfo
+) -> None:
     lowered = ComplaintRules(sign_roles=BySeverity(Role.SUPERVISOR, Role.SUPERVISOR, Role.SUPERVISOR))
     with pytest.raises(PermissionDenied):
         save_complaint_rules(sctx, lowered)

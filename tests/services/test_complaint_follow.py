@@ -23,31 +23,49 @@ def _at(ctx: ServiceContext, when: datetime) -> ServiceContext:
 
 
 def _intake(**kw: object) -> cs.IntakeDraft:
-    base: dict[str, object] = {"subject": "空调漏水", "complainant": "张先生", "phone": "13812345678",
-                               "category": "交付物流", "received_at": "2026-11-24 09:00"}
+    base: dict[str, object] = {
+        "subject": "空调漏水",
+        "complainant": "张先生",
+        "phone": "13812345678",
+        "category": "交付物流",
+        "received_at": "2026-11-24 09:00",
+    }
     base.update(kw)
     return cs.IntakeDraft(**base)  # type: ignore[arg-type]
 
 
 def _notices(ctx: ServiceContext, user_id: int) -> list[ComplaintNotice]:
     with ctx.sessions() as s:
-        return list(s.execute(select(ComplaintNotice).where(ComplaintNotice.user_id == user_id)
-                              .order_by(ComplaintNotice.id)).scalars())
+        return list(
+            s.execute(
+                select(ComplaintNotice).where(ComplaintNotice.user_id == user_id).order_by(ComplaintNotice.id)
+            ).scalars()
+        )
 
 
 def test_first_responder_is_the_registrar_and_hears_of_every_step_within_two_hours(
-        ctx: ServiceContext, sctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo,
-        clerk: UserInfo) -> None:
+    ctx: ServiceContext, sctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, clerk: UserInfo
+) -> None:
     """002 制度5 §8: 首问人 follows the case; 处理完毕 须于2小时内反馈首问责任人."""
     d = cs.register(sctx, _intake(handler_id=clerk.id))
     with ctx.sessions() as s:
         from huifang_desktop.storage.models import Complaint
+
         row = s.get(Complaint, d.id)
         assert row is not None and row.first_responder_id == supervisor.id
     cs.accept(cctx, d.id)
-    cs.save_handling(cctx, d.id, cs.HandlingDraft(investigation="排水管脱落", cause="安装不规范",
-                                                  measures="重新安装", result="已修好",
-                                                  replied_at="2026-11-24 10:00", reply_way="电话"))
+    cs.save_handling(
+        cctx,
+        d.id,
+        cs.HandlingDraft(
+            investigation="排水管脱落",
+            cause="安装不规范",
+            measures="重新安装",
+            result="已修好",
+            replied_at="2026-11-24 10:00",
+            reply_way="电话",
+        ),
+    )
     got = _notices(ctx, supervisor.id)
     assert [n.kind for n in got] == ["进度反馈", "进度反馈"]
     assert "已受理" in got[0].note and "已答复客户" in got[1].note
@@ -56,8 +74,9 @@ def test_first_responder_is_the_registrar_and_hears_of_every_step_within_two_hou
     assert not _notices(ctx, clerk.id)  # nobody is told of his own steps
 
 
-def test_first_responder_can_be_chosen_and_shows_in_the_ledger(ctx: ServiceContext, cctx: ServiceContext,
-                                                               supervisor: UserInfo) -> None:
+def test_first_responder_can_be_chosen_and_shows_in_the_ledger(
+    ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo
+) -> None:
     d = cs.register(cctx, _intake(first_responder_id=supervisor.id))
     spec = ComplaintLedger()
     (src,) = spec.register_sources(cctx, cs.ComplaintFilter())
@@ -81,8 +100,13 @@ def test_ladder_counts_working_days_over_the_national_day_holiday() -> None:
 
 
 def test_ladder_reports_upwards_after_a_working_day_without_moving_the_case(
-        ctx: ServiceContext, cctx: ServiceContext, mctx: ServiceContext, clerk: UserInfo,
-        supervisor: UserInfo, manager: UserInfo) -> None:
+    ctx: ServiceContext,
+    cctx: ServiceContext,
+    mctx: ServiceContext,
+    clerk: UserInfo,
+    supervisor: UserInfo,
+    manager: UserInfo,
+) -> None:
     """002 制度3 第十三条: 催办 to the department, 上报 upwards; the handler keeps the case."""
     d = cs.register(cctx, _intake())
     first = cs.escalate_overdue(_at(ctx, datetime(2026, 11, 26, 9, 0)))  # due 11-25 17:30
@@ -97,9 +121,9 @@ def test_ladder_reports_upwards_after_a_working_day_without_moving_the_case(
     assert [n.kind for n in _notices(ctx, manager.id)] == ["上报"]
 
 
-def test_supervise_is_for_a_manager_on_a_major_case(ctx: ServiceContext, cctx: ServiceContext,
-                                                    sctx: ServiceContext, mctx: ServiceContext,
-                                                    manager: UserInfo) -> None:
+def test_supervise_is_for_a_manager_on_a_major_case(
+    ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext, mctx: ServiceContext, manager: UserInfo
+) -> None:
     minor = cs.register(cctx, _intake())
     with pytest.raises(PermissionDenied):
         cs.supervise(sctx, minor.id)
@@ -111,14 +135,24 @@ def test_supervise_is_for_a_manager_on_a_major_case(ctx: ServiceContext, cctx: S
 
 
 def test_late_closed_complaint_needs_an_inquiry_entered_by_a_supervisor(
-        ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext) -> None:
+    ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext
+) -> None:
     """002 制度3 第十三条: 处理时效逾期案件 → 查办单; the ledger reads 逾期办结 / 待查办 → 已查办."""
     d = cs.register(cctx, _intake(anonymous=True, complainant="", phone="", reply_only=False))
     late = _at(cctx, datetime(2026, 12, 4, 10, 0))  # handling was due 11-27 17:30
     cs.accept(late, d.id)
-    cs.save_handling(late, d.id, cs.HandlingDraft(investigation="查明", cause="拖延", measures="修复",
-                                                  result="已修复", replied_at="2026-12-04 10:00",
-                                                  reply_way="书面"))
+    cs.save_handling(
+        late,
+        d.id,
+        cs.HandlingDraft(
+            investigation="查明",
+            cause="拖延",
+            measures="修复",
+            result="已修复",
+            replied_at="2026-12-04 10:00",
+            reply_way="书面",
+        ),
+    )
     cs.attach(late, [d.id], "答复函.pdf", b"%PDF-1.4 reply", "答复函")
     closed = cs.close(_at(sctx, datetime(2026, 12, 4, 11, 0)), d.id)
     assert closed.state == "已关闭"
@@ -132,13 +166,22 @@ def test_late_closed_complaint_needs_an_inquiry_entered_by_a_supervisor(
     row = cs.record_inquiry(now, d.id, cs.InquiryDraft("处理人请假未移交", "请假前移交在办投诉", "小王"))
     assert row.inquiry.value == "已查办" and row.decided_by
     assert cs.inquiries(now, pending_only=True) == []
-    assert lateness("投诉", "已关闭", None, datetime(2026, 11, 27, 17, 30), datetime(2026, 12, 4, 11, 0),
-                    datetime(2026, 12, 4, 12, 0)) is Lateness.CLOSED_LATE
+    assert (
+        lateness(
+            "投诉",
+            "已关闭",
+            None,
+            datetime(2026, 11, 27, 17, 30),
+            datetime(2026, 12, 4, 11, 0),
+            datetime(2026, 12, 4, 12, 0),
+        )
+        is Lateness.CLOSED_LATE
+    )
 
 
-def test_open_case_needs_inquiry_only_n_working_days_past_its_deadline(ctx: ServiceContext,
-                                                                       cctx: ServiceContext,
-                                                                       sctx: ServiceContext) -> None:
+def test_open_case_needs_inquiry_only_n_working_days_past_its_deadline(
+    ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext
+) -> None:
     d = cs.register(cctx, _intake())  # handling due 2026-11-27 17:30
     assert cs.inquiries(_at(sctx, datetime(2026, 12, 1, 18, 0))) == []  # 2 working days past
     (row,) = cs.inquiries(_at(sctx, datetime(2026, 12, 2, 18, 0)))  # 3 working days past (default)

@@ -20,8 +20,13 @@ def _at(ctx: ServiceContext, when: datetime) -> ServiceContext:
 
 
 def _intake(**kw: object) -> cs.IntakeDraft:
-    base: dict[str, object] = {"subject": "空调漏水", "complainant": "张先生", "phone": "13812345678",
-                               "category": "维修", "received_at": "2026-11-24 09:00"}
+    base: dict[str, object] = {
+        "subject": "空调漏水",
+        "complainant": "张先生",
+        "phone": "13812345678",
+        "category": "维修",
+        "received_at": "2026-11-24 09:00",
+    }
     base.update(kw)
     return cs.IntakeDraft(**base)  # type: ignore[arg-type]
 
@@ -58,8 +63,9 @@ def test_reply_due_skips_the_national_day_holiday(ctx: ServiceContext, cctx: Ser
     assert _reply_due(ctx, d.id) == datetime(2026, 10, 10, 17, 30)
 
 
-def test_reply_rule_can_be_switched_off_and_special_cases_have_none(ctx: ServiceContext, cctx: ServiceContext,
-                                                                   sctx: ServiceContext) -> None:
+def test_reply_rule_can_be_switched_off_and_special_cases_have_none(
+    ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext
+) -> None:
     special = cs.register(cctx, _intake(special=True))
     assert _reply_due(ctx, special.id) is None
     cs.save_complaint_rules(sctx, ComplaintRules(satisfying_reply_workdays=0))
@@ -73,19 +79,28 @@ def test_ledger_shows_the_reply_due_and_whether_it_was_met(ctx: ServiceContext, 
     later = _at(cctx, datetime(2026, 11, 27, 10, 0))
     for d in (on_time, late):
         cs.accept(cctx, d.id)
-    cs.save_handling(_at(cctx, datetime(2026, 11, 25, 16, 0)), on_time.id, cs.HandlingDraft(
-        investigation="排水管脱落", replied_at="2026-11-25 15:00", reply_way="电话", reply_text="明天上门"))
+    cs.save_handling(
+        _at(cctx, datetime(2026, 11, 25, 16, 0)),
+        on_time.id,
+        cs.HandlingDraft(
+            investigation="排水管脱落", replied_at="2026-11-25 15:00", reply_way="电话", reply_text="明天上门"
+        ),
+    )
     rows = _ledger(ctx, datetime(2026, 11, 26, 10, 0))
     assert rows[on_time.number]["reply"] == "按时" and rows[late.number]["reply"] == "待答复"
     assert rows[late.number]["reply_due"] == datetime(2026, 11, 26, 17, 30)
     assert _ledger(ctx, datetime(2026, 11, 27, 10, 0))[late.number]["reply"] == "逾期未答"
-    cs.save_handling(later, late.id, cs.HandlingDraft(investigation="锁芯损坏", replied_at="2026-11-27 09:30",
-                                                      reply_way="电话"))
+    cs.save_handling(
+        later,
+        late.id,
+        cs.HandlingDraft(investigation="锁芯损坏", replied_at="2026-11-27 09:30", reply_way="电话"),
+    )
     assert _ledger(ctx, datetime(2026, 11, 27, 10, 0))[late.number]["reply"] == "逾期答复"
 
 
-def test_a_reply_not_given_in_time_is_chased_once(ctx: ServiceContext, cctx: ServiceContext,
-                                                   clerk: UserInfo, supervisor: UserInfo) -> None:
+def test_a_reply_not_given_in_time_is_chased_once(
+    ctx: ServiceContext, cctx: ServiceContext, clerk: UserInfo, supervisor: UserInfo
+) -> None:
     """002 制度9 五 with 制度3 第十三条's 催办: past the reply due (11-26 17:30) and before the 处理期限
     (11-27 17:30) the handler and the department head are chased once; the handler keeps the case."""
     d = cs.register(cctx, _intake())
@@ -105,6 +120,9 @@ def test_a_reply_not_given_in_time_is_chased_once(ctx: ServiceContext, cctx: Ser
 def test_a_reply_given_in_time_is_not_chased(ctx: ServiceContext, cctx: ServiceContext) -> None:
     d = cs.register(cctx, _intake())
     cs.accept(cctx, d.id)
-    cs.save_handling(_at(cctx, datetime(2026, 11, 25, 16, 0)), d.id, cs.HandlingDraft(
-        investigation="查明", replied_at="2026-11-25 15:00", reply_way="电话"))
+    cs.save_handling(
+        _at(cctx, datetime(2026, 11, 25, 16, 0)),
+        d.id,
+        cs.HandlingDraft(investigation="查明", replied_at="2026-11-25 15:00", reply_way="电话"),
+    )
     assert cs.escalate_overdue(_at(ctx, datetime(2026, 11, 27, 9, 0))).escalated == ()

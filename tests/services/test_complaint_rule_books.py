@@ -19,8 +19,13 @@ from huifang_desktop.storage.models import Counter
 
 
 def _intake(**kw: object) -> cs.IntakeDraft:
-    base: dict[str, object] = {"subject": "空调漏水", "complainant": "王女士", "phone": "139 0571 2233",
-                               "category": "维修", "content": "客厅空调漏水"}
+    base: dict[str, object] = {
+        "subject": "空调漏水",
+        "complainant": "王女士",
+        "phone": "139 0571 2233",
+        "category": "维修",
+        "content": "客厅空调漏水",
+    }
     base.update(kw)
     return cs.IntakeDraft(**base)  # type: ignore[arg-type]
 
@@ -31,8 +36,10 @@ def _monthly(ctx: ServiceContext) -> None:
 
 # --- numbering (domain.md §7 / 002: YYMM + serial restarting monthly) ----------------------------------
 
+
 def test_a_month_after_a_busy_one_numbers_with_three_digits_from_its_first_case(
-        ctx: ServiceContext, sctx: ServiceContext, cctx: ServiceContext) -> None:
+    ctx: ServiceContext, sctx: ServiceContext, cctx: ServiceContext
+) -> None:
     _monthly(sctx)
     with ctx.sessions() as s, s.begin():
         s.add(Counter(name="complaint:投诉:month:2026-10", value=120))  # October: 120 complaints
@@ -44,20 +51,26 @@ def test_a_month_after_a_busy_one_numbers_with_three_digits_from_its_first_case(
 
 
 def test_a_month_already_under_way_keeps_its_width_and_numbers_never_collide(
-        ctx: ServiceContext, sctx: ServiceContext, cctx: ServiceContext, clerk: UserInfo) -> None:
+    ctx: ServiceContext, sctx: ServiceContext, cctx: ServiceContext, clerk: UserInfo
+) -> None:
     _monthly(sctx)
     with ctx.sessions() as s, s.begin():
-        s.add(Counter(name="complaint:投诉:month:2026-11", value=2))  # 261101, 261102 given before the upgrade
+        s.add(
+            Counter(name="complaint:投诉:month:2026-11", value=2)
+        )  # 261101, 261102 given before the upgrade
     other_pc = make_engine(ctx.engine.url)  # a second PC on the same database
     try:
         cctx2 = ServiceContext(other_pc, make_session_factory(other_pc), clock=ctx.clock).as_user(clerk)
-        numbers = [cs.register(c, _intake(subject=f"第{i}件")).number for i in range(6) for c in (cctx, cctx2)]
+        numbers = [
+            cs.register(c, _intake(subject=f"第{i}件")).number for i in range(6) for c in (cctx, cctx2)
+        ]
     finally:
         other_pc.dispose()
     assert numbers[0] == "261103" and len(set(numbers)) == 12 and {len(n) for n in numbers} == {6}
 
 
 # --- repeats (measured miss: “空调漏水” vs “空调维修后仍然漏水”, same phone, same week) -------------------
+
 
 def test_a_longer_wording_of_the_same_matter_from_the_same_phone_is_a_repeat(cctx: ServiceContext) -> None:
     first = cs.register(cctx, _intake(received_at="2026-11-20 09:00"))
@@ -69,21 +82,25 @@ def test_a_longer_wording_of_the_same_matter_from_the_same_phone_is_a_repeat(cct
 
 # --- deadlines (002 制度11 “24小时答复”, 制度6/15 domestic/foreign, 建议 reply date) ------------------------
 
+
 def test_a_consultation_before_national_day_is_not_due_on_the_holiday(cctx: ServiceContext) -> None:
-    d = cs.register(cctx, _intake(kind="咨询", subject="保修期多久", category="",
-                                  received_at="2026-09-30 16:00"))
+    d = cs.register(
+        cctx, _intake(kind="咨询", subject="保修期多久", category="", received_at="2026-09-30 16:00")
+    )
     assert d.handling_due.date() not in {date(2026, 10, d_) for d_ in range(1, 8)}  # 国庆 10-01…10-07
     assert d.handling_due == datetime(2026, 10, 8, 15, 0)  # 1.5 h on 09-30, 6.5 h on 10-08
 
 
 def test_a_suggestion_is_due_on_the_date_promised(cctx: ServiceContext) -> None:
-    d = cs.register(cctx, _intake(kind="建议", subject="希望增加夜间保安", category="",
-                                  promised_reply_on="2026-12-04"))
+    d = cs.register(
+        cctx, _intake(kind="建议", subject="希望增加夜间保安", category="", promised_reply_on="2026-12-04")
+    )
     assert d.handling_due == datetime(2026, 12, 4, 17, 30)
 
 
-def test_foreign_customers_get_the_longer_limit_the_office_sets(sctx: ServiceContext,
-                                                                cctx: ServiceContext) -> None:
+def test_foreign_customers_get_the_longer_limit_the_office_sets(
+    sctx: ServiceContext, cctx: ServiceContext
+) -> None:
     cs.save_complaint_rules(sctx, ComplaintRules(origin_days={"国内": 13, "国外": 17}))  # 002 制度6 第十条
     home = cs.register(cctx, _intake(subject="包装破损", origin="国内", received_at="2026-11-24 09:00"))
     abroad = cs.register(cctx, _intake(subject="包装破损", origin="国外", received_at="2026-11-24 09:00"))
@@ -93,10 +110,18 @@ def test_foreign_customers_get_the_longer_limit_the_office_sets(sctx: ServiceCon
 
 # --- independent verification (002 制度5 §5: 客户中心跟进验证; 制度9) -------------------------------------
 
+
 def test_the_closing_visit_goes_to_somebody_other_than_the_handler(
-        cctx: ServiceContext, clerk: UserInfo, clerk2: UserInfo, sctx: ServiceContext) -> None:
-    customer = register_customer(cctx, CustomerDraft(name="杭州明达贸易", created_on="2026-01-05",
-                                                      contacts=(ContactDraft(name="张经理", mobile="13812345678"),)))
+    cctx: ServiceContext, clerk: UserInfo, clerk2: UserInfo, sctx: ServiceContext
+) -> None:
+    customer = register_customer(
+        cctx,
+        CustomerDraft(
+            name="杭州明达贸易",
+            created_on="2026-01-05",
+            contacts=(ContactDraft(name="张经理", mobile="13812345678"),),
+        ),
+    )
     d = cs.register(cctx, _intake(customer_id=customer.id))
     assert d.row.handler_id == clerk.id
     cs.accept(cctx, d.id)

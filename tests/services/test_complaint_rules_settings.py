@@ -19,7 +19,9 @@ def test_only_manage_policy_changes_the_authority_table(sctx: ServiceContext, mc
     stricter = replace(rules, sign_roles=BySeverity(Role.SUPERVISOR, Role.MANAGER, Role.MANAGER))
     with pytest.raises(PermissionDenied):
         cs.save_complaint_rules(sctx, stricter)
-    cs.save_complaint_rules(sctx, replace(rules, satisfying_reply_workdays=3))  # not the table: a supervisor may
+    cs.save_complaint_rules(
+        sctx, replace(rules, satisfying_reply_workdays=3)
+    )  # not the table: a supervisor may
     assert cs.load_complaint_rules(sctx).satisfying_reply_workdays == 3
     cs.save_complaint_rules(mctx, stricter)
     assert cs.load_complaint_rules(sctx).sign_roles.important is Role.MANAGER

@@ -36,15 +36,27 @@ def _visitor_independence_off(ctx: ServiceContext) -> None:
 
 @pytest.fixture
 def customer_id(cctx: ServiceContext) -> int:
-    c = register_customer(cctx, CustomerDraft(name="杭州明达贸易", kind="单位", category="经销商",
-                                              created_on="2026-01-05",
-                                              contacts=(ContactDraft(name="张经理", mobile="13812345678"),)))
+    c = register_customer(
+        cctx,
+        CustomerDraft(
+            name="杭州明达贸易",
+            kind="单位",
+            category="经销商",
+            created_on="2026-01-05",
+            contacts=(ContactDraft(name="张经理", mobile="13812345678"),),
+        ),
+    )
     return c.id
 
 
 def _intake(**kw: object) -> cs.IntakeDraft:
-    base: dict[str, object] = {"subject": "送货延误三天", "complainant": "张经理", "phone": "138 1234 5678",
-                               "category": "交付物流", "content": "货车晚到三天，影响开工。"}
+    base: dict[str, object] = {
+        "subject": "送货延误三天",
+        "complainant": "张经理",
+        "phone": "138 1234 5678",
+        "category": "交付物流",
+        "content": "货车晚到三天，影响开工。",
+    }
     base.update(kw)
     return cs.IntakeDraft(**base)  # type: ignore[arg-type]
 
@@ -55,15 +67,26 @@ def _at(ctx: ServiceContext, when: datetime) -> ServiceContext:
 
 def _handled(ctx: ServiceContext, complaint_id: int) -> cs.ComplaintDetail:
     d = cs.accept(ctx, complaint_id)
-    return cs.save_handling(ctx, d.id, cs.HandlingDraft(investigation="司机绕路", cause="调度失误",
-                                                       measures="调整线路", result="已赔偿运费并致歉",
-                                                       replied_at="2026-11-24 10:00", reply_way="电话"))
+    return cs.save_handling(
+        ctx,
+        d.id,
+        cs.HandlingDraft(
+            investigation="司机绕路",
+            cause="调度失误",
+            measures="调整线路",
+            result="已赔偿运费并致歉",
+            replied_at="2026-11-24 10:00",
+            reply_way="电话",
+        ),
+    )
 
 
 # --- intake -----------------------------------------------------------------------------------------
 
-def test_register_numbers_routes_and_sets_working_day_deadlines(cctx: ServiceContext, clerk: UserInfo,
-                                                                customer_id: int) -> None:
+
+def test_register_numbers_routes_and_sets_working_day_deadlines(
+    cctx: ServiceContext, clerk: UserInfo, customer_id: int
+) -> None:
     d = cs.register(cctx, _intake(customer_id=customer_id, received_at="2026-11-24 09:00"))
     assert d.number == "TS20261124-001"
     assert d.state == "待受理"
@@ -78,8 +101,9 @@ def test_register_numbers_routes_and_sets_working_day_deadlines(cctx: ServiceCon
     assert cs.register(cctx, _intake(subject="另一件事")).number == "TS20261124-002"
 
 
-def test_register_deadline_skips_national_day_holiday_and_counts_the_makeup_saturday(cctx: ServiceContext
-                                                                                     ) -> None:
+def test_register_deadline_skips_national_day_holiday_and_counts_the_makeup_saturday(
+    cctx: ServiceContext,
+) -> None:
     # received 09-30 after hours → counts from 10-08 (国庆 10-01…10-07); 10-10 is a 调休 working Saturday
     d = cs.register(_at(cctx, datetime(2026, 9, 30, 18, 0)), _intake(received_at="2026-09-30 18:00"))
     assert d.first_reply_due == datetime(2026, 10, 9, 17, 30)
@@ -87,7 +111,8 @@ def test_register_deadline_skips_national_day_holiday_and_counts_the_makeup_satu
 
 
 def test_register_major_routes_to_manager_and_important_to_supervisor(
-        cctx: ServiceContext, supervisor: UserInfo, manager: UserInfo) -> None:
+    cctx: ServiceContext, supervisor: UserInfo, manager: UserInfo
+) -> None:
     important = cs.register(cctx, _intake(severity="重要"))
     major = cs.register(cctx, _intake(subject="产品起火", severity="重大", category="产品质量"))
     assert (important.row.handler_id, important.handler_role) == (supervisor.id, "supervisor")
@@ -96,8 +121,12 @@ def test_register_major_routes_to_manager_and_important_to_supervisor(
 
 def test_register_reports_every_bad_field_and_writes_nothing(cctx: ServiceContext) -> None:
     with pytest.raises(ValidationError) as info:
-        cs.register(cctx, cs.IntakeDraft(subject=" ", phone="12", category="没有这类", received_at="2026-13-40",
-                                         channel="飞鸽"))
+        cs.register(
+            cctx,
+            cs.IntakeDraft(
+                subject=" ", phone="12", category="没有这类", received_at="2026-13-40", channel="飞鸽"
+            ),
+        )
     fields = {e.field for e in info.value.errors}
     assert {"subject", "phone", "category", "received_at", "channel"} <= fields
     with cctx.sessions() as s:
@@ -114,10 +143,12 @@ def test_admin_cannot_register(ctx: ServiceContext, admin: UserInfo, as_user: As
         cs.register(as_user(ctx, admin), _intake())
 
 
-def test_number_pattern_yymm_restarts_monthly(ctx: ServiceContext, cctx: ServiceContext,
-                                              supervisor: UserInfo, as_user: AsUser) -> None:
+def test_number_pattern_yymm_restarts_monthly(
+    ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, as_user: AsUser
+) -> None:
     policy = cs.load_policy(ctx)
     from dataclasses import replace
+
     cs.save_policy(as_user(ctx, supervisor), replace(policy, number_pattern="{yymm}{seq:02}"))
     assert cs.register(cctx, _intake()).number == "261101"
     assert cs.register(cctx, _intake(subject="二")).number == "261102"
@@ -126,6 +157,7 @@ def test_number_pattern_yymm_restarts_monthly(ctx: ServiceContext, cctx: Service
 
 
 # --- repeats ----------------------------------------------------------------------------------------
+
 
 def test_find_repeats_by_phone_and_similar_subject_then_attach_occurrence(cctx: ServiceContext) -> None:
     first = cs.register(cctx, _intake(subject="送货延误三天"))
@@ -144,8 +176,10 @@ def test_find_repeats_by_phone_and_similar_subject_then_attach_occurrence(cctx: 
 
 # --- workflow and the closing visit ---------------------------------------------------------------
 
-def test_full_flow_with_closing_visit_in_the_calendar(cctx: ServiceContext, clerk: UserInfo,
-                                                      customer_id: int) -> None:
+
+def test_full_flow_with_closing_visit_in_the_calendar(
+    cctx: ServiceContext, clerk: UserInfo, customer_id: int
+) -> None:
     d = cs.register(cctx, _intake(customer_id=customer_id))
     d = _handled(cctx, d.id)
     assert d.state == "处理中" and d.row.deadline == d.handling_due
@@ -156,7 +190,9 @@ def test_full_flow_with_closing_visit_in_the_calendar(cctx: ServiceContext, cler
     assert plan.due == d.visit_due == date(2026, 11, 27)
 
     # the clerk records the visit in the 回访日历's 回访记录表
-    draft = v.prefill_record(cctx, plan.id).to_draft(result="成功", satisfaction="满意", content="客户认可赔偿")
+    draft = v.prefill_record(cctx, plan.id).to_draft(
+        result="成功", satisfaction="满意", content="客户认可赔偿"
+    )
     rec = workflow.record_visit(cctx, draft)
     d = cs.get_complaint(cctx, d.id)
     assert d.state == "已关闭" and d.visit_record_id == rec.id and d.row.satisfaction == "满意"
@@ -165,12 +201,15 @@ def test_full_flow_with_closing_visit_in_the_calendar(cctx: ServiceContext, cler
         cs.accept(cctx, d.id)
 
 
-def test_unsatisfied_closing_visit_goes_back_with_next_visit_planned(cctx: ServiceContext,
-                                                                     customer_id: int) -> None:
+def test_unsatisfied_closing_visit_goes_back_with_next_visit_planned(
+    cctx: ServiceContext, customer_id: int
+) -> None:
     d = _handled(cctx, cs.register(cctx, _intake(customer_id=customer_id)).id)
     d = cs.finish_handling(cctx, d.id)
     first_plan = d.visit_plan_id
-    d = workflow.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="不满意", note="赔偿太少"))
+    d = workflow.record_closing_visit(
+        cctx, d.id, cs.ClosingVisitDraft(satisfaction="不满意", note="赔偿太少")
+    )
     assert d.state == "处理中"
     assert d.visit_plan_id != first_plan
     nxt = v.get_plan(cctx, d.visit_plan_id)  # type: ignore[arg-type]
@@ -179,8 +218,9 @@ def test_unsatisfied_closing_visit_goes_back_with_next_visit_planned(cctx: Servi
     d = cs.finish_handling(cctx, d.id)
     assert d.visit_plan_id == nxt.id
     with cctx.sessions() as s:
-        n = s.execute(select(func.count(VisitPlan.id)).where(VisitPlan.source_key.like(f"complaint:{d.id}#%"))
-                      ).scalar()
+        n = s.execute(
+            select(func.count(VisitPlan.id)).where(VisitPlan.source_key.like(f"complaint:{d.id}#%"))
+        ).scalar()
     assert n == 2
     d = workflow.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="满意"))
     assert d.state == "已关闭"
@@ -194,7 +234,8 @@ def test_unreached_closing_visit_keeps_waiting(cctx: ServiceContext, customer_id
 
 
 def test_closing_visit_with_a_customer_file_is_a_visit_record_through_the_workflow(
-        cctx: ServiceContext, customer_id: int) -> None:
+    cctx: ServiceContext, customer_id: int
+) -> None:
     """With a customer file the closing visit is a 回访记录表 (services.workflow); complaints alone refuses it
     rather than keep it on the complaint."""
     d = cs.finish_handling(cctx, _handled(cctx, cs.register(cctx, _intake(customer_id=customer_id)).id).id)
@@ -208,7 +249,9 @@ def test_closing_visit_with_a_customer_file_is_a_visit_record_through_the_workfl
     assert v.get_record(cctx, d.visit_record_id).visit_type == "投诉"
 
 
-def test_clerk_cannot_close_without_closing_visit_even_directly(cctx: ServiceContext, customer_id: int) -> None:
+def test_clerk_cannot_close_without_closing_visit_even_directly(
+    cctx: ServiceContext, customer_id: int
+) -> None:
     d = _handled(cctx, cs.register(cctx, _intake(customer_id=customer_id)).id)
     with pytest.raises(ValidationError, match="结案回访"):
         cs.close(cctx, d.id)
@@ -219,8 +262,8 @@ def test_clerk_cannot_close_without_closing_visit_even_directly(cctx: ServiceCon
 
 
 def test_clerk_cannot_close_major_complaint_even_by_calling_the_service(
-        ctx: ServiceContext, cctx: ServiceContext, mctx: ServiceContext, customer_id: int,
-        clerk: UserInfo) -> None:
+    ctx: ServiceContext, cctx: ServiceContext, mctx: ServiceContext, customer_id: int, clerk: UserInfo
+) -> None:
     d = cs.register(cctx, _intake(customer_id=customer_id, severity="重大", category="产品质量"))
     d = _handled(mctx, d.id)
     with pytest.raises(ValidationError, match="公司经理"):
@@ -292,8 +335,9 @@ def test_stale_version_is_a_conflict(cctx: ServiceContext) -> None:
         cs.save_handling(cctx, d.id, cs.HandlingDraft(result="x"), d.version)
 
 
-def test_other_clerk_cannot_work_on_my_complaint(ctx: ServiceContext, cctx: ServiceContext, clerk2: UserInfo,
-                                                 as_user: AsUser) -> None:
+def test_other_clerk_cannot_work_on_my_complaint(
+    ctx: ServiceContext, cctx: ServiceContext, clerk2: UserInfo, as_user: AsUser
+) -> None:
     d = cs.register(cctx, _intake())
     with pytest.raises(PermissionDenied, match="其他人负责"):
         cs.accept(as_user(ctx, clerk2), d.id)
@@ -309,8 +353,10 @@ def test_closed_complaint_is_locked_for_handling_edits(cctx: ServiceContext) -> 
 
 # --- escalation, 催办, notices -------------------------------------------------------------------------
 
+
 def test_overdue_complaint_is_chased_once_per_deadline_and_keeps_its_handler(
-        ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext, clerk: UserInfo) -> None:
+    ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext, clerk: UserInfo
+) -> None:
     """002 制度3 第十三条: an overdue case gets a 催办; the handler keeps it (issue 20)."""
     d = cs.register(cctx, _intake(received_at="2026-11-24 09:00"))
     later = datetime(2026, 11, 26, 9, 0)  # first reply was due 11-25 17:30
@@ -341,6 +387,7 @@ def test_chase_only_overdue_and_by_supervisor(cctx: ServiceContext, sctx: Servic
 
 # --- 咨询 / 建议, conversion, linked reopen -----------------------------------------------------------
 
+
 def test_consultation_reply_deadline_and_reply_closes(cctx: ServiceContext) -> None:
     d = cs.register(cctx, _intake(kind="咨询", subject="保修期多久", category=""))
     assert d.number.startswith("ZX20261124-")
@@ -370,14 +417,18 @@ def test_customer_rejecting_result_opens_linked_complaint(cctx: ServiceContext) 
 
 # --- register view and ledger ----------------------------------------------------------------------
 
+
 def test_list_filters_counts_and_overdue_first(cctx: ServiceContext) -> None:
-    old = cs.register(_at(cctx, datetime(2026, 11, 16, 9, 0)), _intake(subject="旧投诉",
-                                                                       received_at="2026-11-16 09:00"))
+    old = cs.register(
+        _at(cctx, datetime(2026, 11, 16, 9, 0)), _intake(subject="旧投诉", received_at="2026-11-16 09:00")
+    )
     new = cs.register(cctx, _intake(subject="新投诉", category="收费"))
     rows = cs.list_complaints(cctx)
     assert [r.id for r in rows] == [old.id, new.id] and rows[0].overdue and not rows[1].overdue
     assert [r.id for r in cs.list_complaints(cctx, cs.ComplaintFilter(overdue_only=True))] == [old.id]
-    assert [r.id for r in cs.list_complaints(cctx, cs.ComplaintFilter(categories=frozenset({"收费"})))] == [new.id]
+    assert [r.id for r in cs.list_complaints(cctx, cs.ComplaintFilter(categories=frozenset({"收费"})))] == [
+        new.id
+    ]
     assert [r.id for r in cs.list_complaints(cctx, cs.ComplaintFilter(text="旧"))] == [old.id]
     assert [r.id for r in cs.list_complaints(cctx, cs.ComplaintFilter(text="5678"))] == [old.id, new.id]
     counts = cs.state_counts(cctx)
@@ -390,8 +441,21 @@ def test_export_ledger_has_required_columns(cctx: ServiceContext, customer_id: i
     assert lg.export_complaints(cctx, out).rows == 1  # the 投诉台账 of services/ledgers, every column
     ws = load_workbook(out).active
     header = [c.value for c in ws[2]]
-    for name in ("投诉编号", "投诉日期", "投诉主题", "投诉内容", "投诉人", "联系方式", "类别", "严重程度", "负责人",
-                 "处理期限", "处理状态", "是否逾期", "回访结果"):
+    for name in (
+        "投诉编号",
+        "投诉日期",
+        "投诉主题",
+        "投诉内容",
+        "投诉人",
+        "联系方式",
+        "类别",
+        "严重程度",
+        "负责人",
+        "处理期限",
+        "处理状态",
+        "是否逾期",
+        "回访结果",
+    ):
         assert name in header
     row = dict(zip(header, [c.value for c in ws[3]], strict=True))
     assert row["投诉编号"] == d.number and row["投诉人"] == "张经理" and row["是否逾期"] == "否"
@@ -406,8 +470,15 @@ def test_export_to_missing_folder_is_a_clear_error(cctx: ServiceContext, tmp_pat
 def test_every_change_leaves_events_and_audit(cctx: ServiceContext, customer_id: int) -> None:
     d = cs.finish_handling(cctx, _handled(cctx, cs.register(cctx, _intake(customer_id=customer_id)).id).id)
     with cctx.sessions() as s:
-        events = s.execute(select(ComplaintEvent.action).where(ComplaintEvent.complaint_id == d.id)
-                           .order_by(ComplaintEvent.id)).scalars().all()
+        events = (
+            s.execute(
+                select(ComplaintEvent.action)
+                .where(ComplaintEvent.complaint_id == d.id)
+                .order_by(ComplaintEvent.id)
+            )
+            .scalars()
+            .all()
+        )
         actions = set(s.execute(select(AuditLog.action).where(AuditLog.entity == "complaint")).scalars())
         records = s.execute(select(func.count(VisitRecord.id))).scalar()
     assert events == ["登记投诉", "受理", "答复客户", "处理记录", "办结转回访"]

@@ -28,11 +28,14 @@ def other_pc(engine: Engine, ctx: ServiceContext) -> Iterator[ServiceContext]:
 
 
 def _draft(name: str, address: str = "") -> CustomerDraft:
-    return CustomerDraft(name=name, address=address, contacts=(ContactDraft(name="张经理", mobile="13812345678"),))
+    return CustomerDraft(
+        name=name, address=address, contacts=(ContactDraft(name="张经理", mobile="13812345678"),)
+    )
 
 
-def test_customer_second_save_is_refused_with_the_other_change(ctx: ServiceContext, other_pc: ServiceContext,
-                                                                clerk: UserInfo, clerk2: UserInfo) -> None:
+def test_customer_second_save_is_refused_with_the_other_change(
+    ctx: ServiceContext, other_pc: ServiceContext, clerk: UserInfo, clerk2: UserInfo
+) -> None:
     me, colleague = ctx.as_user(clerk), other_pc.as_user(clerk2)
     c = register_customer(me, _draft("杭州明达贸易"))
     mine = get_customer(me, c.id)
@@ -50,26 +53,35 @@ def test_customer_second_save_is_refused_with_the_other_change(ctx: ServiceConte
     assert get_customer(other_pc, c.id).name == "杭州明达贸易有限公司"
 
 
-def test_visit_record_second_save_is_refused(ctx: ServiceContext, other_pc: ServiceContext, clerk: UserInfo,
-                                             supervisor: UserInfo) -> None:
+def test_visit_record_second_save_is_refused(
+    ctx: ServiceContext, other_pc: ServiceContext, clerk: UserInfo, supervisor: UserInfo
+) -> None:
     me = ctx.as_user(clerk)
     c = register_customer(me, _draft("宁波甬达物流"))
     plan = v.add_manual_plan(me, c.id, "例行", "电话", "2026-11-25")
-    rec = v.record_visit(me, v.prefill_record(me, plan.id).to_draft(
-        result="成功", satisfaction="满意", visited_at="2026-11-24 09:00", content="了解使用情况"))
+    rec = v.record_visit(
+        me,
+        v.prefill_record(me, plan.id).to_draft(
+            result="成功", satisfaction="满意", visited_at="2026-11-24 09:00", content="了解使用情况"
+        ),
+    )
     boss = other_pc.as_user(supervisor)
-    draft = v.prefill_record(me, plan.id).to_draft(result="成功", satisfaction="满意", visited_at="2026-11-24 09:00")
+    draft = v.prefill_record(me, plan.id).to_draft(
+        result="成功", satisfaction="满意", visited_at="2026-11-24 09:00"
+    )
     v.update_record(boss, rec.id, replace(draft, content="主管补充：客户要求下月上门"), rec.version)
     with pytest.raises(ConflictError, match="已被其他人修改"):
         v.update_record(me, rec.id, replace(draft, content="我的版本"), rec.version)
     assert v.get_record(me, rec.id).content == "主管补充：客户要求下月上门"
 
 
-def test_complaint_second_handling_save_is_refused(ctx: ServiceContext, other_pc: ServiceContext,
-                                                   clerk: UserInfo, supervisor: UserInfo) -> None:
+def test_complaint_second_handling_save_is_refused(
+    ctx: ServiceContext, other_pc: ServiceContext, clerk: UserInfo, supervisor: UserInfo
+) -> None:
     me = ctx.as_user(clerk)
-    d = cs.register(me, cs.IntakeDraft(subject="送货延误", complainant="张", phone="13812345678",
-                                       category="交付物流"))
+    d = cs.register(
+        me, cs.IntakeDraft(subject="送货延误", complainant="张", phone="13812345678", category="交付物流")
+    )
     d = cs.accept(me, d.id)
     cs.save_handling(other_pc.as_user(supervisor), d.id, cs.HandlingDraft(result="主管已处理"), d.version)
     with pytest.raises(ConflictError) as info:

@@ -47,10 +47,17 @@ AsUser = Callable[[ServiceContext, UserInfo], ServiceContext]
 TODAY = date(2026, 11, 24)
 
 
-def _draft(name: str = "杭州明达贸易有限公司", mobile: str = "138 1234 5678", *, phone: str = "",
-           contact: str = "张三", **fields: object) -> CustomerDraft:
-    return CustomerDraft(name=name, contacts=(ContactDraft(name=contact, phone=phone, mobile=mobile),),
-                         **fields)  # type: ignore[arg-type]
+def _draft(
+    name: str = "杭州明达贸易有限公司",
+    mobile: str = "138 1234 5678",
+    *,
+    phone: str = "",
+    contact: str = "张三",
+    **fields: object,
+) -> CustomerDraft:
+    return CustomerDraft(
+        name=name, contacts=(ContactDraft(name=contact, phone=phone, mobile=mobile),), **fields
+    )  # type: ignore[arg-type]
 
 
 def _mobile(i: int) -> str:
@@ -95,15 +102,45 @@ def test_register_customer_gives_sequential_codes(cctx: ServiceContext) -> None:
 
 
 def test_register_customer_fills_the_file(cctx: ServiceContext, clerk: UserInfo) -> None:
-    c = register_customer(cctx, CustomerDraft(
-        name=" 张三 ", kind="个人", category="业主", address="西湖区 1 号", region="西湖", source="转介绍",
-        birthday="1980-05-06", created_on="2026年11月20日", notes="老客户介绍",
-        contacts=(ContactDraft(name="张三", mobile="+86 138-1234-5678", phone="0571-88886666 转801",
-                               email="ZS@example.com", title="业主"),
-                  ContactDraft(name="李四", phone="010 1234 5678"))))
+    c = register_customer(
+        cctx,
+        CustomerDraft(
+            name=" 张三 ",
+            kind="个人",
+            category="业主",
+            address="西湖区 1 号",
+            region="西湖",
+            source="转介绍",
+            birthday="1980-05-06",
+            created_on="2026年11月20日",
+            notes="老客户介绍",
+            contacts=(
+                ContactDraft(
+                    name="张三",
+                    mobile="+86 138-1234-5678",
+                    phone="0571-88886666 转801",
+                    email="ZS@example.com",
+                    title="业主",
+                ),
+                ContactDraft(name="李四", phone="010 1234 5678"),
+            ),
+        ),
+    )
     assert (c.code, c.name, c.kind, c.category, c.grade, c.grade_pinned, c.annual_volume) == (
-        "KH000001", "张三", "个人", "业主", "D", False, 0)
-    assert (c.birthday, c.created_on, c.status, c.archived) == (date(1980, 5, 6), date(2026, 11, 20), "正常", False)
+        "KH000001",
+        "张三",
+        "个人",
+        "业主",
+        "D",
+        False,
+        0,
+    )
+    assert (c.birthday, c.created_on, c.status, c.archived) == (
+        date(1980, 5, 6),
+        date(2026, 11, 20),
+        "正常",
+        False,
+    )
     assert (c.owner_id, c.owner) == (clerk.id, "小王")
     assert [(k.name, k.mobile, k.phone, k.email, k.is_primary) for k in c.contacts] == [
         ("张三", "13812345678", "057188886666x801", "zs@example.com", True),
@@ -113,29 +150,41 @@ def test_register_customer_fills_the_file(cctx: ServiceContext, clerk: UserInfo)
         row = s.get(Customer, c.id)
         assert row is not None
         assert (row.initials, row.department_id, row.primary_contact, row.primary_phone) == (
-            "zs", clerk.department_id, "张三", "13812345678")
+            "zs",
+            clerk.department_id,
+            "张三",
+            "13812345678",
+        )
     rows = list_customers(cctx, CustomerFilter())
-    assert [(r.code, r.contact, r.phone, r.owner) for r in rows] == [("KH000001", "张三", "138 1234 5678", "小王")]
+    assert [(r.code, r.contact, r.phone, r.owner) for r in rows] == [
+        ("KH000001", "张三", "138 1234 5678", "小王")
+    ]
 
 
-def test_register_customer_code_prefix_is_a_setting(ctx: ServiceContext, cctx: ServiceContext, admin: UserInfo,
-                                                    as_user: AsUser) -> None:
+def test_register_customer_code_prefix_is_a_setting(
+    ctx: ServiceContext, cctx: ServiceContext, admin: UserInfo, as_user: AsUser
+) -> None:
     save_settings(as_user(ctx, admin), replace(load_settings(ctx), customer_code_prefix="WY"))
     assert register_customer(cctx, _draft()).code == "WY000001"
 
 
 def test_register_customer_audited(cctx: ServiceContext, one: CustomerDetail) -> None:
     (row,) = _audit(cctx, one.id)
-    assert (row.action, row.username, row.label, row.old) == ("新建客户", "xiaowang", "KH000001 杭州明达贸易有限公司",
-                                                             None)
+    assert (row.action, row.username, row.label, row.old) == (
+        "新建客户",
+        "xiaowang",
+        "KH000001 杭州明达贸易有限公司",
+        None,
+    )
     new = json.loads(row.new or "{}")
     assert new["name"] == "杭州明达贸易有限公司"
     assert new["contacts"] == "张三 138 1234 5678"
     assert row.at.isoformat() == "2026-11-24T10:00:00"
 
 
-def test_register_customer_duplicate_phone_warns_and_writes_nothing(cctx: ServiceContext,
-                                                                    one: CustomerDetail) -> None:
+def test_register_customer_duplicate_phone_warns_and_writes_nothing(
+    cctx: ServiceContext, one: CustomerDetail
+) -> None:
     before = _snapshot_counts(cctx)
     # the same mobile typed differently, and in the landline column
     with pytest.raises(DuplicateWarning) as info:
@@ -146,15 +195,20 @@ def test_register_customer_duplicate_phone_warns_and_writes_nothing(cctx: Servic
     assert _snapshot_counts(cctx) == before
 
 
-def test_register_customer_duplicate_name_and_address_warns(cctx: ServiceContext, one: CustomerDetail) -> None:
+def test_register_customer_duplicate_name_and_address_warns(
+    cctx: ServiceContext, one: CustomerDetail
+) -> None:
     with pytest.raises(DuplicateWarning) as info:
         register_customer(cctx, _draft("杭州明达贸易有限公司", _mobile(7), address=" 杭州市文三路 1 号 "))
     assert [(h.code, h.reason) for h in info.value.hits] == [("KH000001", "名称和地址相同")]
 
 
-def test_register_customer_same_name_other_address_is_not_a_duplicate(cctx: ServiceContext,
-                                                                      one: CustomerDetail) -> None:
-    assert register_customer(cctx, _draft("杭州明达贸易有限公司", _mobile(7), address="宁波")).code == "KH000002"
+def test_register_customer_same_name_other_address_is_not_a_duplicate(
+    cctx: ServiceContext, one: CustomerDetail
+) -> None:
+    assert (
+        register_customer(cctx, _draft("杭州明达贸易有限公司", _mobile(7), address="宁波")).code == "KH000002"
+    )
 
 
 def test_register_customer_confirm_duplicates_saves(cctx: ServiceContext, one: CustomerDetail) -> None:
@@ -177,8 +231,9 @@ def test_register_customer_confirm_duplicates_saves(cctx: ServiceContext, one: C
         (CustomerDraft(name="无联系人"), ["contacts"]),
     ],
 )
-def test_register_customer_bad_input_writes_nothing(cctx: ServiceContext, one: CustomerDetail,
-                                                    draft: CustomerDraft, fields: list[str]) -> None:
+def test_register_customer_bad_input_writes_nothing(
+    cctx: ServiceContext, one: CustomerDetail, draft: CustomerDraft, fields: list[str]
+) -> None:
     before = _snapshot_counts(cctx)
     with pytest.raises(ValidationError) as info:
         register_customer(cctx, draft)
@@ -187,9 +242,14 @@ def test_register_customer_bad_input_writes_nothing(cctx: ServiceContext, one: C
     assert register_customer(cctx, _draft("下一家", _mobile(9))).code == "KH000002"  # no number was used up
 
 
-def test_register_customer_inactive_owner_rolls_back(ctx: ServiceContext, cctx: ServiceContext, admin: UserInfo,
-                                                     clerk2: UserInfo, one: CustomerDetail, as_user: AsUser
-                                                     ) -> None:
+def test_register_customer_inactive_owner_rolls_back(
+    ctx: ServiceContext,
+    cctx: ServiceContext,
+    admin: UserInfo,
+    clerk2: UserInfo,
+    one: CustomerDetail,
+    as_user: AsUser,
+) -> None:
     from huifang_desktop.services.users import set_active
 
     set_active(as_user(ctx, admin), clerk2.id, False)
@@ -200,8 +260,9 @@ def test_register_customer_inactive_owner_rolls_back(ctx: ServiceContext, cctx: 
     assert _snapshot_counts(cctx) == before  # the customer number taken inside the transaction is given back
 
 
-def test_register_customer_admin_may_not_edit_business_data(ctx: ServiceContext, admin: UserInfo,
-                                                            one: CustomerDetail, as_user: AsUser) -> None:
+def test_register_customer_admin_may_not_edit_business_data(
+    ctx: ServiceContext, admin: UserInfo, one: CustomerDetail, as_user: AsUser
+) -> None:
     actx = as_user(ctx, admin)
     before = _snapshot_counts(ctx)
     with pytest.raises(PermissionDenied):
@@ -220,15 +281,20 @@ def test_register_customer_admin_may_not_edit_business_data(ctx: ServiceContext,
 
 def test_update_customer_saves_and_bumps_version(cctx: ServiceContext, one: CustomerDetail) -> None:
     updated = update_customer(cctx, one.id, _draft("杭州明达集团", "13912345678", region="西湖"), one.version)
-    assert (updated.name, updated.region, updated.contacts[0].mobile) == ("杭州明达集团", "西湖", "13912345678")
+    assert (updated.name, updated.region, updated.contacts[0].mobile) == (
+        "杭州明达集团",
+        "西湖",
+        "13912345678",
+    )
     assert updated.version > one.version
     again = get_customer(cctx, one.id)
     assert (again.name, again.version) == ("杭州明达集团", updated.version)
     assert list_customers(cctx, CustomerFilter(text="hzmdjt"))[0].phone == "139 1234 5678"
 
 
-def test_update_customer_stale_version_refused_nothing_overwritten(cctx: ServiceContext,
-                                                                   one: CustomerDetail) -> None:
+def test_update_customer_stale_version_refused_nothing_overwritten(
+    cctx: ServiceContext, one: CustomerDetail
+) -> None:
     current = update_customer(cctx, one.id, _draft("第一次修改", address="A"), one.version)
     before = _snapshot_counts(cctx)
     with pytest.raises(ConflictError) as info:
@@ -241,8 +307,9 @@ def test_update_customer_stale_version_refused_nothing_overwritten(cctx: Service
     assert after.contacts[0].mobile == "13812345678"
 
 
-def test_update_customer_two_sessions_second_is_refused(cctx: ServiceContext, sctx: ServiceContext,
-                                                        one: CustomerDetail) -> None:
+def test_update_customer_two_sessions_second_is_refused(
+    cctx: ServiceContext, sctx: ServiceContext, one: CustomerDetail
+) -> None:
     opened_by_clerk = get_customer(cctx, one.id)
     opened_by_supervisor = get_customer(sctx, one.id)
     update_customer(sctx, one.id, _draft(address="主管填的地址"), opened_by_supervisor.version)
@@ -252,9 +319,9 @@ def test_update_customer_two_sessions_second_is_refused(cctx: ServiceContext, sc
     assert [r.username for r in _audit(cctx, one.id) if r.action == "修改客户"] == ["zhuguan"]
 
 
-def test_update_customer_race_inside_the_save_is_refused(cctx: ServiceContext, sctx: ServiceContext,
-                                                         one: CustomerDetail, monkeypatch: pytest.MonkeyPatch
-                                                         ) -> None:
+def test_update_customer_race_inside_the_save_is_refused(
+    cctx: ServiceContext, sctx: ServiceContext, one: CustomerDetail, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The other PC commits after this save loaded the row but before it writes: the version column catches it."""
     real_check = svc.check_visible
     raced = []
@@ -358,18 +425,35 @@ def test_add_purchase_window_is_the_last_365_days(cctx: ServiceContext, one: Cus
     assert (get_customer(cctx, one.id).annual_volume, get_customer(cctx, one.id).grade) == (10, "C")
 
 
-def test_add_purchase_uses_office_thresholds(ctx: ServiceContext, cctx: ServiceContext, admin: UserInfo,
-                                             one: CustomerDetail, as_user: AsUser) -> None:
+def test_add_purchase_uses_office_thresholds(
+    ctx: ServiceContext, cctx: ServiceContext, admin: UserInfo, one: CustomerDetail, as_user: AsUser
+) -> None:
     save_settings(as_user(ctx, admin), replace(load_settings(ctx), grade_a=20, grade_b=10, grade_c=5))
     add_purchase(cctx, one.id, day=TODAY, product="车", quantity=20)
     assert get_customer(cctx, one.id).grade == "A"
 
 
 def test_add_purchase_records_the_purchase(cctx: ServiceContext, one: CustomerDetail) -> None:
-    p = add_purchase(cctx, one.id, day="2026/11/20", product=" 货车 ", spec="HF-1", quantity="3",
-                     amount="1,234.50", kind="交货", warranty_end="2028-11-20")
+    p = add_purchase(
+        cctx,
+        one.id,
+        day="2026/11/20",
+        product=" 货车 ",
+        spec="HF-1",
+        quantity="3",
+        amount="1,234.50",
+        kind="交货",
+        warranty_end="2028-11-20",
+    )
     assert (p.day, p.kind, p.product, p.spec, p.quantity, p.amount, p.warranty_end) == (
-        date(2026, 11, 20), "交货", "货车", "HF-1", 3, Decimal("1234.50"), date(2028, 11, 20))
+        date(2026, 11, 20),
+        "交货",
+        "货车",
+        "HF-1",
+        3,
+        Decimal("1234.50"),
+        date(2028, 11, 20),
+    )
     assert get_customer(cctx, one.id).purchases == (p,)
     (row,) = [r for r in _audit(cctx, one.id) if r.action == "登记交货"]
     assert json.loads(row.new or "{}") == {"日期": "2026-11-20", "产品": "货车", "数量": 3, "金额": "1234.50"}
@@ -378,21 +462,27 @@ def test_add_purchase_records_the_purchase(cctx: ServiceContext, one: CustomerDe
 def test_add_purchase_bad_input_writes_nothing(cctx: ServiceContext, one: CustomerDetail) -> None:
     before = _snapshot_counts(cctx)
     with pytest.raises(ValidationError) as info:
-        add_purchase(cctx, one.id, day="2026-11-25", product="", quantity="0", amount="abc",
-                     warranty_end="2026-02-30")
+        add_purchase(
+            cctx, one.id, day="2026-11-25", product="", quantity="0", amount="abc", warranty_end="2026-02-30"
+        )
     assert info.value.fields == ["day", "product", "quantity", "amount", "warranty_end"]
     with pytest.raises(ValidationError):
         add_purchase(cctx, one.id, day="2026-02-30", product="车", quantity=1)
     assert _snapshot_counts(cctx) == before
 
 
-def test_add_purchase_does_not_regrade_a_pinned_customer(cctx: ServiceContext, sctx: ServiceContext,
-                                                         one: CustomerDetail) -> None:
+def test_add_purchase_does_not_regrade_a_pinned_customer(
+    cctx: ServiceContext, sctx: ServiceContext, one: CustomerDetail
+) -> None:
     pin_grade(sctx, one.id, "B", "战略合作伙伴")
     add_purchase(cctx, one.id, day=TODAY, product="车", quantity=150)
     detail = get_customer(cctx, one.id)
     assert (detail.grade, detail.grade_pinned, detail.grade_reason, detail.annual_volume) == (
-        "B", True, "战略合作伙伴", 150)
+        "B",
+        True,
+        "战略合作伙伴",
+        150,
+    )
     assert recompute_grade(cctx, one.id) == "B"
 
 
@@ -432,9 +522,15 @@ def test_pin_grade_and_unpin(cctx: ServiceContext, sctx: ServiceContext, one: Cu
 # --- reassign -------------------------------------------------------------------------------------------
 
 
-def test_reassign_customers_round_robin(ctx: ServiceContext, admin: UserInfo, cctx: ServiceContext,
-                                        sctx: ServiceContext, clerk: UserInfo, clerk2: UserInfo, as_user: AsUser
-                                        ) -> None:
+def test_reassign_customers_round_robin(
+    ctx: ServiceContext,
+    admin: UserInfo,
+    cctx: ServiceContext,
+    sctx: ServiceContext,
+    clerk: UserInfo,
+    clerk2: UserInfo,
+    as_user: AsUser,
+) -> None:
     clerk3 = create_user(as_user(ctx, admin), "xiaozhao", "小赵", Role.CLERK, "secret-123", "客服部")
     ids = [register_customer(cctx, _draft(f"客户{i}", _mobile(i))).id for i in range(5)]
     set_archived(cctx, ids[4], True, "停业")  # archived files move too
@@ -458,15 +554,23 @@ def test_reassign_customers_round_robin(ctx: ServiceContext, admin: UserInfo, cc
     assert json.loads(bulk.new or "{}") == {"count": 5, "plans": 0, "to": ["小李", "小赵"]}
 
 
-def test_reassign_customers_notes_are_appended(cctx: ServiceContext, sctx: ServiceContext, clerk: UserInfo,
-                                               clerk2: UserInfo) -> None:
+def test_reassign_customers_notes_are_appended(
+    cctx: ServiceContext, sctx: ServiceContext, clerk: UserInfo, clerk2: UserInfo
+) -> None:
     c = register_customer(cctx, _draft(notes="原有备注"))
     reassign_customers(sctx, clerk.id, [clerk2.id])
     assert get_customer(sctx, c.id).notes == "原有备注\n2026-11-24 由 小王 移交给 小李"
 
 
-def test_reassign_customers_checks(ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext,
-                                   admin: UserInfo, clerk: UserInfo, clerk2: UserInfo, one: CustomerDetail) -> None:
+def test_reassign_customers_checks(
+    ctx: ServiceContext,
+    cctx: ServiceContext,
+    sctx: ServiceContext,
+    admin: UserInfo,
+    clerk: UserInfo,
+    clerk2: UserInfo,
+    one: CustomerDetail,
+) -> None:
     before = _snapshot_counts(ctx)
     with pytest.raises(PermissionDenied):
         reassign_customers(cctx, clerk.id, [clerk2.id])
@@ -488,8 +592,9 @@ def test_reassign_customers_checks(ctx: ServiceContext, cctx: ServiceContext, sc
 
 
 @pytest.fixture
-def two_departments(ctx: ServiceContext, clerk: UserInfo, clerk2: UserInfo, as_user: AsUser
-                    ) -> tuple[CustomerDetail, CustomerDetail]:
+def two_departments(
+    ctx: ServiceContext, clerk: UserInfo, clerk2: UserInfo, as_user: AsUser
+) -> tuple[CustomerDetail, CustomerDetail]:
     mine = register_customer(as_user(ctx, clerk), _draft("客服部的客户", _mobile(1)))
     theirs = register_customer(as_user(ctx, clerk2), _draft("销售部的客户", _mobile(2)))
     return mine, theirs
@@ -499,15 +604,26 @@ def _department_only(ctx: ServiceContext, user: UserInfo, as_user: AsUser) -> No
     save_settings(as_user(ctx, user), replace(load_settings(ctx), visibility="department"))
 
 
-def test_visibility_office_wide_by_default(ctx: ServiceContext, clerk: UserInfo, as_user: AsUser,
-                                           two_departments: tuple[CustomerDetail, CustomerDetail]) -> None:
+def test_visibility_office_wide_by_default(
+    ctx: ServiceContext,
+    clerk: UserInfo,
+    as_user: AsUser,
+    two_departments: tuple[CustomerDetail, CustomerDetail],
+) -> None:
     assert _codes(list_customers(as_user(ctx, clerk), CustomerFilter())) == ["KH000001", "KH000002"]
     assert get_customer(as_user(ctx, clerk), two_departments[1].id).name == "销售部的客户"
 
 
 def test_visibility_department_hides_other_departments_from_clerks(
-        ctx: ServiceContext, admin: UserInfo, clerk: UserInfo, clerk2: UserInfo, supervisor: UserInfo,
-        manager: UserInfo, as_user: AsUser, two_departments: tuple[CustomerDetail, CustomerDetail]) -> None:
+    ctx: ServiceContext,
+    admin: UserInfo,
+    clerk: UserInfo,
+    clerk2: UserInfo,
+    supervisor: UserInfo,
+    manager: UserInfo,
+    as_user: AsUser,
+    two_departments: tuple[CustomerDetail, CustomerDetail],
+) -> None:
     mine, theirs = two_departments
     _department_only(ctx, admin, as_user)
     cctx, c2ctx = as_user(ctx, clerk), as_user(ctx, clerk2)
@@ -534,8 +650,13 @@ def test_visibility_department_hides_other_departments_from_clerks(
 
 
 def test_visibility_department_blocks_writes_to_other_departments(
-        ctx: ServiceContext, admin: UserInfo, clerk: UserInfo, supervisor: UserInfo, as_user: AsUser,
-        two_departments: tuple[CustomerDetail, CustomerDetail]) -> None:
+    ctx: ServiceContext,
+    admin: UserInfo,
+    clerk: UserInfo,
+    supervisor: UserInfo,
+    as_user: AsUser,
+    two_departments: tuple[CustomerDetail, CustomerDetail],
+) -> None:
     _, theirs = two_departments
     _department_only(ctx, admin, as_user)
     cctx, sctx = as_user(ctx, clerk), as_user(ctx, supervisor)
@@ -554,8 +675,11 @@ def test_visibility_department_blocks_writes_to_other_departments(
 
 
 def test_visibility_department_user_without_department_sees_only_unassigned_files(
-        ctx: ServiceContext, admin: UserInfo, as_user: AsUser,
-        two_departments: tuple[CustomerDetail, CustomerDetail]) -> None:
+    ctx: ServiceContext,
+    admin: UserInfo,
+    as_user: AsUser,
+    two_departments: tuple[CustomerDetail, CustomerDetail],
+) -> None:
     loner = create_user(as_user(ctx, admin), "wubumen", "无部门", Role.CLERK, "secret-123")
     assert loner.department_id is None
     lctx = as_user(ctx, loner)
@@ -581,8 +705,12 @@ def test_visibility_setting_needs_permission(ctx: ServiceContext, clerk: UserInf
 def searchable(cctx: ServiceContext) -> dict[str, CustomerDetail]:
     return {
         "mingda": register_customer(cctx, _draft("杭州明达贸易有限公司", "13812345678", contact="张三")),
-        "zhangsan": register_customer(cctx, CustomerDraft(name="张三", kind="个人", contacts=(
-            ContactDraft(name="张三", phone="0571-88886666 转801"),))),
+        "zhangsan": register_customer(
+            cctx,
+            CustomerDraft(
+                name="张三", kind="个人", contacts=(ContactDraft(name="张三", phone="0571-88886666 转801"),)
+            ),
+        ),
         "huawei": register_customer(cctx, _draft("华为技术", "13998765432", contact="李四")),
         "ningbo": register_customer(cctx, _draft("宁波明达五金", "", phone="400-812-3456", contact="王五")),
         "percent": register_customer(cctx, _draft("100%好评店", "13700001111", contact="赵六")),
@@ -616,25 +744,37 @@ def searchable(cctx: ServiceContext) -> dict[str, CustomerDetail]:
         ("", ["mingda", "zhangsan", "huawei", "ningbo", "percent"]),
     ],
 )
-def test_list_customers_search(cctx: ServiceContext, searchable: dict[str, CustomerDetail], text: str,
-                               expected: list[str]) -> None:
+def test_list_customers_search(
+    cctx: ServiceContext, searchable: dict[str, CustomerDetail], text: str, expected: list[str]
+) -> None:
     rows = list_customers(cctx, CustomerFilter(text=text))
     assert _codes(rows) == [searchable[k].code for k in expected]
     assert count_customers(cctx, CustomerFilter(text=text)) == len(expected)
 
 
 def test_list_customers_search_finds_any_contacts_phone(cctx: ServiceContext) -> None:
-    c = register_customer(cctx, CustomerDraft(name="多联系人", contacts=(
-        ContactDraft(name="甲", mobile="13812345678"), ContactDraft(name="乙", phone="021 6123 4567"))))
+    c = register_customer(
+        cctx,
+        CustomerDraft(
+            name="多联系人",
+            contacts=(
+                ContactDraft(name="甲", mobile="13812345678"),
+                ContactDraft(name="乙", phone="021 6123 4567"),
+            ),
+        ),
+    )
     assert _codes(list_customers(cctx, CustomerFilter(text="02161234"))) == [c.code]
 
 
-def test_list_customers_filters_combine(cctx: ServiceContext, sctx: ServiceContext,
-                                        searchable: dict[str, CustomerDetail], clerk: UserInfo) -> None:
+def test_list_customers_filters_combine(
+    cctx: ServiceContext, sctx: ServiceContext, searchable: dict[str, CustomerDetail], clerk: UserInfo
+) -> None:
     pin_grade(sctx, searchable["huawei"].id, "A", "重点")
     assert _codes(list_customers(cctx, CustomerFilter(grade="A"))) == [searchable["huawei"].code]
     assert _codes(list_customers(cctx, CustomerFilter(grade="D", text="明达"))) == [
-        searchable["mingda"].code, searchable["ningbo"].code]
+        searchable["mingda"].code,
+        searchable["ningbo"].code,
+    ]
     assert len(list_customers(cctx, CustomerFilter(owner_id=clerk.id))) == 5
     assert list_customers(cctx, CustomerFilter(status="流失")) == []
 
@@ -648,14 +788,19 @@ def thirty(cctx: ServiceContext) -> list[CustomerDetail]:
     regions = ("西湖", "滨江", "上城", "")
     out = []
     for i in range(30):
-        out.append(register_customer(cctx, CustomerDraft(
-            name=f"{surnames[i % 10]}{'记商行' if i % 3 else '氏'}{i // 10}",
-            category=DEFAULT_CATEGORIES[i % len(DEFAULT_CATEGORIES)],
-            status=CUSTOMER_STATUSES[i % len(CUSTOMER_STATUSES)],
-            region=regions[i % len(regions)],
-            created_on=date(2026, 1 + i % 5, 1 + i % 7),
-            contacts=(ContactDraft(name="联系人", mobile=_mobile(100 + i)),),
-        )))
+        out.append(
+            register_customer(
+                cctx,
+                CustomerDraft(
+                    name=f"{surnames[i % 10]}{'记商行' if i % 3 else '氏'}{i // 10}",
+                    category=DEFAULT_CATEGORIES[i % len(DEFAULT_CATEGORIES)],
+                    status=CUSTOMER_STATUSES[i % len(CUSTOMER_STATUSES)],
+                    region=regions[i % len(regions)],
+                    created_on=date(2026, 1 + i % 5, 1 + i % 7),
+                    contacts=(ContactDraft(name="联系人", mobile=_mobile(100 + i)),),
+                ),
+            )
+        )
     return out
 
 
@@ -670,8 +815,9 @@ def _all_pages(ctx: ServiceContext, f: CustomerFilter, limit: int) -> list[list[
         assert len(pages) < 100
 
 
-def test_list_customers_keyset_paging_returns_every_row_once(cctx: ServiceContext, thirty: list[CustomerDetail],
-                                                             subtests: pytest.Subtests) -> None:
+def test_list_customers_keyset_paging_returns_every_row_once(
+    cctx: ServiceContext, thirty: list[CustomerDetail], subtests: pytest.Subtests
+) -> None:
     """Every sort key, ascending and descending, pages of 7 over 30 files (many ties on the sort value)."""
     all_ids = sorted(c.id for c in thirty)
     for sort in sorted(CUSTOMER_SORTS):
@@ -687,8 +833,9 @@ def test_list_customers_keyset_paging_returns_every_row_once(cctx: ServiceContex
                 assert rows == list_customers(cctx, f, None, 1000)  # same order as one big page
 
 
-def test_list_customers_sort_keys_are_the_sorted_values(cctx: ServiceContext, thirty: list[CustomerDetail]
-                                                        ) -> None:
+def test_list_customers_sort_keys_are_the_sorted_values(
+    cctx: ServiceContext, thirty: list[CustomerDetail]
+) -> None:
     by_created = list_customers(cctx, CustomerFilter(sort="created_on"))
     assert [r.sort_key for r in by_created] == [r.created_on for r in by_created]
     by_name = list_customers(cctx, CustomerFilter(sort="name"))
@@ -697,8 +844,9 @@ def test_list_customers_sort_keys_are_the_sorted_values(cctx: ServiceContext, th
     assert [r.sort_key for r in by_region][:1] == ["西湖"] and by_region[-1].region == ""
 
 
-def test_list_customers_paging_skips_archived_and_respects_text(cctx: ServiceContext,
-                                                                thirty: list[CustomerDetail]) -> None:
+def test_list_customers_paging_skips_archived_and_respects_text(
+    cctx: ServiceContext, thirty: list[CustomerDetail]
+) -> None:
     for c in thirty[:5]:
         set_archived(cctx, c.id, True, "测试")
     rows = [r for p in _all_pages(cctx, CustomerFilter(sort="name"), 4) for r in p]
@@ -710,13 +858,17 @@ def test_list_customers_paging_skips_archived_and_respects_text(cctx: ServiceCon
 # --- history and audit ----------------------------------------------------------------------------------
 
 
-def test_history_shows_old_and_new_values(cctx: ServiceContext, sctx: ServiceContext,
-                                          one: CustomerDetail) -> None:
+def test_history_shows_old_and_new_values(
+    cctx: ServiceContext, sctx: ServiceContext, one: CustomerDetail
+) -> None:
     v2 = update_customer(cctx, one.id, _draft("明达集团", address="杭州市文三路 1 号"), one.version)
     update_customer(sctx, one.id, _draft("明达集团", "13900000000", address="文一路 8 号"), v2.version)
     rows = history(cctx, one.id)
-    assert [(r.action, r.user) for r in rows] == [("修改客户", "zhuguan"), ("修改客户", "xiaowang"),
-                                                  ("新建客户", "xiaowang")]
+    assert [(r.action, r.user) for r in rows] == [
+        ("修改客户", "zhuguan"),
+        ("修改客户", "xiaowang"),
+        ("新建客户", "xiaowang"),
+    ]
     assert rows[1].old == "客户名称：杭州明达贸易有限公司"
     assert rows[1].new == "客户名称：明达集团"
     assert "地址：杭州市文三路 1 号" in rows[0].old and "地址：文一路 8 号" in rows[0].new
@@ -724,8 +876,9 @@ def test_history_shows_old_and_new_values(cctx: ServiceContext, sctx: ServiceCon
     assert "客户名称" not in rows[0].old
 
 
-def test_history_shows_empty_and_yes_no_values_in_chinese(cctx: ServiceContext, sctx: ServiceContext,
-                                                         one: CustomerDetail) -> None:
+def test_history_shows_empty_and_yes_no_values_in_chinese(
+    cctx: ServiceContext, sctx: ServiceContext, one: CustomerDetail
+) -> None:
     update_customer(cctx, one.id, _draft(address="杭州市文三路 1 号", region="西湖"), one.version)
     pin_grade(sctx, one.id, "A", "集团大客户")
     set_archived(cctx, one.id, True, "停业")
@@ -743,15 +896,18 @@ def test_update_customer_without_changes_writes_no_history(cctx: ServiceContext,
     assert [r.action for r in history(cctx, one.id)] == ["新建客户"]
 
 
-def test_every_customer_write_is_audited(ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext,
-                                         clerk: UserInfo, clerk2: UserInfo) -> None:
+def test_every_customer_write_is_audited(
+    ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext, clerk: UserInfo, clerk2: UserInfo
+) -> None:
     def audit_count() -> int:
         return len(_audit(ctx))
 
     steps: list[tuple[str, Callable[[], object]]] = []
     state: dict[str, CustomerDetail] = {}
     steps.append(("新建客户", lambda: state.setdefault("c", register_customer(cctx, _draft()))))
-    steps.append(("修改客户", lambda: update_customer(cctx, state["c"].id, _draft("新名"), state["c"].version)))
+    steps.append(
+        ("修改客户", lambda: update_customer(cctx, state["c"].id, _draft("新名"), state["c"].version))
+    )
     steps.append(("登记购货", lambda: add_purchase(cctx, state["c"].id, day=TODAY, product="车", quantity=1)))
     steps.append(("指定等级", lambda: pin_grade(sctx, state["c"].id, "A", "原因")))
     steps.append(("取消指定等级", lambda: pin_grade(sctx, state["c"].id, None)))
@@ -766,10 +922,16 @@ def test_every_customer_write_is_audited(ctx: ServiceContext, cctx: ServiceConte
         assert all(r.at.isoformat() == "2026-11-24T10:00:00" for r in new_rows)
 
 
-def test_update_customer_contact_only_change_still_bumps_version(cctx: ServiceContext, sctx: ServiceContext
-                                                                 ) -> None:
-    two = CustomerDraft(name="两位联系人", contacts=(ContactDraft(name="甲", mobile="13812345678"),
-                                                     ContactDraft(name="乙", phone="0571-88886666")))
+def test_update_customer_contact_only_change_still_bumps_version(
+    cctx: ServiceContext, sctx: ServiceContext
+) -> None:
+    two = CustomerDraft(
+        name="两位联系人",
+        contacts=(
+            ContactDraft(name="甲", mobile="13812345678"),
+            ContactDraft(name="乙", phone="0571-88886666"),
+        ),
+    )
     c = register_customer(cctx, two)
     opened_by_supervisor = get_customer(sctx, c.id)
     changed = replace(two, contacts=(two.contacts[0], ContactDraft(name="乙", phone="0571-88887777")))
@@ -780,9 +942,14 @@ def test_update_customer_contact_only_change_still_bumps_version(cctx: ServiceCo
     assert get_customer(cctx, c.id).contacts[1].phone == "057188887777"
 
 
-def test_customer_scope_is_the_one_visibility_rule(ctx: ServiceContext, admin: UserInfo, clerk: UserInfo,
-                                                   supervisor: UserInfo, manager: UserInfo, as_user: AsUser
-                                                   ) -> None:
+def test_customer_scope_is_the_one_visibility_rule(
+    ctx: ServiceContext,
+    admin: UserInfo,
+    clerk: UserInfo,
+    supervisor: UserInfo,
+    manager: UserInfo,
+    as_user: AsUser,
+) -> None:
     """The customer files, visits, printing, statistics, ledgers, service records and complaints all ask
     this one function: office-wide by default; limited to the user's department under the department
     setting, except for managers and up and the program itself (user 0)."""

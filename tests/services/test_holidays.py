@@ -25,7 +25,9 @@ from tests.domain.notices import NOTICE_2027_EXAMPLE, NOTICES
 
 def _audit(ctx: ServiceContext) -> list[AuditLog]:
     with ctx.sessions() as s:
-        return list(s.execute(select(AuditLog).where(AuditLog.entity == "setting").order_by(AuditLog.id)).scalars())
+        return list(
+            s.execute(select(AuditLog).where(AuditLog.entity == "setting").order_by(AuditLog.id)).scalars()
+        )
 
 
 def test_a_notice_enters_a_year_the_program_does_not_know(ctx: ServiceContext, admin: UserInfo) -> None:
@@ -55,7 +57,9 @@ def test_saving_a_notice_again_replaces_the_whole_year(ctx: ServiceContext, admi
     actx = ctx.as_user(admin)
     holidays.save_notice(actx, parse_notice(NOTICE_2027_EXAMPLE))
     holidays.set_day(actx, date(2027, 12, 24), HOLIDAY, "单位假日")
-    short = parse_notice("国务院办公厅关于2027年部分节假日安排的通知 一、元旦：1月1日（周五）放假1天，不调休。")
+    short = parse_notice(
+        "国务院办公厅关于2027年部分节假日安排的通知 一、元旦：1月1日（周五）放假1天，不调休。"
+    )
     year = holidays.save_notice(actx, short)
     assert year.days == (holidays.HolidayDay(date(2027, 1, 1), HOLIDAY, "元旦"),)
     assert policy.work_calendar(ctx).is_workday(date(2027, 12, 24))
@@ -74,7 +78,9 @@ def test_single_days_by_hand(ctx: ServiceContext, supervisor: UserInfo) -> None:
     sctx = ctx.as_user(supervisor)
     # a packaged year is copied first: adding a day keeps all of the rest
     year = holidays.set_day(sctx, date(2026, 12, 31), HOLIDAY, "公司年会")
-    assert {d.day for d in year.days} == {d for d, _k in WorkCalendar.china().days_of(2026)} | {date(2026, 12, 31)}
+    assert {d.day for d in year.days} == {d for d, _k in WorkCalendar.china().days_of(2026)} | {
+        date(2026, 12, 31)
+    }
     assert year.source == holidays.FROM_OFFICE and year.known
     assert not policy.work_calendar(ctx).is_workday(date(2026, 12, 31))
     assert _audit(ctx)[-1].label == "2026-12-31 改为放假"
@@ -88,14 +94,18 @@ def test_single_days_by_hand(ctx: ServiceContext, supervisor: UserInfo) -> None:
     assert policy.work_calendar(ctx).is_workday(date(2026, 10, 10))
 
 
-@pytest.mark.parametrize(("day", "kind", "message"), [
-    (date(2026, 12, 30), WORKDAY, "调休上班日只能是周六或周日"),
-    (date(2026, 12, 30), None, "不是节假日，也不是调休上班日"),
-    (date(2026, 10, 1), HOLIDAY, "已经是放假日"),
-    (date(2026, 10, 1), "休息", "应为“放假”或“上班”"),
-])
-def test_a_hand_edit_that_makes_no_sense_is_refused(ctx: ServiceContext, day: date, kind: str | None,
-                                                    message: str) -> None:
+@pytest.mark.parametrize(
+    ("day", "kind", "message"),
+    [
+        (date(2026, 12, 30), WORKDAY, "调休上班日只能是周六或周日"),
+        (date(2026, 12, 30), None, "不是节假日，也不是调休上班日"),
+        (date(2026, 10, 1), HOLIDAY, "已经是放假日"),
+        (date(2026, 10, 1), "休息", "应为“放假”或“上班”"),
+    ],
+)
+def test_a_hand_edit_that_makes_no_sense_is_refused(
+    ctx: ServiceContext, day: date, kind: str | None, message: str
+) -> None:
     with pytest.raises(ValidationError, match=message):
         holidays.set_day(ctx, day, kind)
     assert holidays.entered_years(ctx) == []
@@ -128,12 +138,15 @@ def test_the_settings_page_saving_later_keeps_a_saved_notice(ctx: ServiceContext
     assert holidays.entered_years(ctx) == [2027] and policy.work_calendar(ctx).covers(2027)
 
 
-def test_unknown_years_reached_by_the_date_plans_and_deadlines(ctx: ServiceContext, cctx: ServiceContext) -> None:
+def test_unknown_years_reached_by_the_date_plans_and_deadlines(
+    ctx: ServiceContext, cctx: ServiceContext
+) -> None:
     assert holidays.unknown_years(ctx, date(2026, 6, 1)) == ()
     assert holidays.unknown_years(ctx) == (2027,)  # 2026-11-24: from November the next year is near
     assert holidays.unknown_years(ctx, date(2027, 12, 1)) == (2027, 2028)
-    customer = register_customer(cctx, CustomerDraft(name="甲公司", contacts=(ContactDraft(name="张三",
-                                                                                      mobile="13800000001"),)))
+    customer = register_customer(
+        cctx, CustomerDraft(name="甲公司", contacts=(ContactDraft(name="张三", mobile="13800000001"),))
+    )
     visits.add_manual_plan(cctx, customer.id, "专项", "电话", "2029-03-01")
     assert holidays.unknown_years(ctx, date(2026, 6, 1)) == (2027, 2028, 2029)
     holidays.save_notice(ctx, parse_notice(NOTICE_2027_EXAMPLE))

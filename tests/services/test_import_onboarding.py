@@ -43,10 +43,43 @@ def messy_office_ledger(path: Path) -> Path:
     ws["A1"] = "济南某某汽车销售有限公司 客户台账（2025 年）"
     ws.merge_cells("A1:J1")
     ws["A2"] = "制表：销售部"
-    header = ["序号", "单位名称", "手机号码", "联系电话", "客户类别", "业务员", "交车日期", "车型", "地址", "备注"]
+    header = [
+        "序号",
+        "单位名称",
+        "手机号码",
+        "联系电话",
+        "客户类别",
+        "业务员",
+        "交车日期",
+        "车型",
+        "地址",
+        "备注",
+    ]
     rows: list[list[Any]] = [
-        [1, "王\u3000芳", "13805310001", "+86-531-26485794", "A类", "老刘", "2025年11月20日", "轻卡", "济南市历下区", ""],
-        [2, "济南宏达物流有限公司", "13805310002", "0531-88886666", "甲类", "张姐", "2025.3.5", "重卡", "济南市天桥区", ""],
+        [
+            1,
+            "王\u3000芳",
+            "13805310001",
+            "+86-531-26485794",
+            "A类",
+            "老刘",
+            "2025年11月20日",
+            "轻卡",
+            "济南市历下区",
+            "",
+        ],
+        [
+            2,
+            "济南宏达物流有限公司",
+            "13805310002",
+            "0531-88886666",
+            "甲类",
+            "张姐",
+            "2025.3.5",
+            "重卡",
+            "济南市天桥区",
+            "",
+        ],
         [3, "李四", "13805310003", None, "VIP", "xiaowang", "2026-11-20", "轻卡", "济南市市中区", "老客户"],
         [4, "赵六", "13805310001", None, "b", "老刘", None, None, "济南市槐荫区", ""],
         [5, "孙七", "12345", None, "大客户", "张姐", "2025-02-30", None, "济南市历城区", ""],
@@ -65,12 +98,16 @@ def messy_office_ledger(path: Path) -> Path:
     ws2 = wb.create_sheet(SHEET_2024)
     ws2["A1"] = "2024 年客户台账"
     ws2.merge_cells("A1:H1")
-    for col, name in enumerate(["序号", "客户名称", "手机", "客户等级", "销售顾问", "购买日期", "建档日期", "产品"],
-                               start=1):
+    for col, name in enumerate(
+        ["序号", "客户名称", "手机", "客户等级", "销售顾问", "购买日期", "建档日期", "产品"], start=1
+    ):
         ws2.cell(row=2, column=col, value=name)
-    for offset, values in enumerate([
+    for offset, values in enumerate(
+        [
             [1, "钱九", "13905310009", "A", "xiaowang", "2024-05-01", "2024-01-05", "重卡"],
-            [2, "吴十", "13905310010", "B", "王工", "2024/6/1", "2024-02-01", "轻卡"]]):
+            [2, "吴十", "13905310010", "B", "王工", "2024/6/1", "2024-02-01", "轻卡"],
+        ]
+    ):
         for col, value in enumerate(values, start=1):
             ws2.cell(row=3 + offset, column=col, value=value)
     wb.save(path)
@@ -80,8 +117,9 @@ def messy_office_ledger(path: Path) -> Path:
 def _check(ctx, path: Path, sheet: str | None = None, **kwargs):
     p = importing.preview(ctx, path, sheet, ImportTarget.CUSTOMERS)
     assert p.header_row is not None, p.message
-    return p, importing.validate(ctx, path, p.sheet, ImportTarget.CUSTOMERS, ColumnMapping(p.header_row, p.mapping),
-                                 **kwargs)
+    return p, importing.validate(
+        ctx, path, p.sheet, ImportTarget.CUSTOMERS, ColumnMapping(p.header_row, p.mapping), **kwargs
+    )
 
 
 def test_messy_ledger_one_pass_reports_every_problem_and_everything_left_out(ctx, clerk, tmp_path):
@@ -91,22 +129,32 @@ def test_messy_ledger_one_pass_reports_every_problem_and_everything_left_out(ctx
     assert p.mapping["grade"] == 4 and "category" not in p.mapping
     assert p.mapping["purchase_date"] == 6 and p.mapping["product"] == 7
     assert [(i.row, i.column, i.kind) for i in report.issues] == [
-        (7, "C", IssueKind.DUPLICATE), (8, "C", IssueKind.ERROR), (8, "G", IssueKind.ERROR)]
+        (7, "C", IssueKind.DUPLICATE),
+        (8, "C", IssueKind.ERROR),
+        (8, "G", IssueKind.ERROR),
+    ]
     dup = report.issues[0]
     assert dup.header == "手机号码" and dup.message == "与第 4 行重复（电话 138 0531 0001 相同）"
     assert not any("类别列表" in i.message or "用户" in i.message for i in report.issues)
     assert [c.row for c in report.valid] == [4, 5, 6]
     assert [c.grade for c in report.valid] == ["A", "A", "VIP"]
     # 序号-only rows and the footnote are blank, the hidden row is skipped and listed
-    assert (report.skips.empty, report.skips.totals, report.skips.hidden, report.skips.hidden_rows) == (2, 1, 1, (9,))
+    assert (report.skips.empty, report.skips.totals, report.skips.hidden, report.skips.hidden_rows) == (
+        2,
+        1,
+        1,
+        (9,),
+    )
     assert not any(i.row in (10, 11, 13) for i in report.issues)
     assert report.unused == (("A", "序号"),)
     assert report.other_sheets == (SHEET_2024,)
     assert report.unknown_owners == (("老刘", 2), ("张姐", 1))
     groups = report.groups
     assert [(g.kind, g.where, g.count, g.rows) for g in groups] == [
-        (IssueKind.ERROR, "C列（手机号码）", 1, (8,)), (IssueKind.ERROR, "G列（交车日期）", 1, (8,)),
-        (IssueKind.DUPLICATE, "C列（手机号码）", 1, (7,))]
+        (IssueKind.ERROR, "C列（手机号码）", 1, (8,)),
+        (IssueKind.ERROR, "G列（交车日期）", 1, (8,)),
+        (IssueKind.DUPLICATE, "C列（手机号码）", 1, (7,)),
+    ]
     assert all(g.hint for g in groups)
     notes = "\n".join(report.notes())
     assert "未导入的列：A列“序号”" in notes and "2024年" in notes and "隐藏的行已跳过：第 9 行" in notes
@@ -125,13 +173,21 @@ def test_messy_ledger_details_landline_full_width_space_and_purchase_history(ctx
     result = importing.run_import(cctx, report)
     assert result.imported == 3 and result.purchases == 3
     with ctx.sessions() as s:
-        assert s.execute(select(Customer.name).where(Customer.owner_id.is_(None)).order_by(Customer.name)
-                         ).scalars().all() == ["济南宏达物流有限公司", "王\u3000芳"]
-        assert s.execute(select(func.count()).select_from(User)).scalar() == 2  # admin and clerk: none created
+        assert s.execute(
+            select(Customer.name).where(Customer.owner_id.is_(None)).order_by(Customer.name)
+        ).scalars().all() == ["济南宏达物流有限公司", "王\u3000芳"]
+        assert (
+            s.execute(select(func.count()).select_from(User)).scalar() == 2
+        )  # admin and clerk: none created
         assert s.execute(select(Contact.phone).where(Contact.phone != "")).scalars().all() == [
-            "053126485794", "053188886666"]
+            "053126485794",
+            "053188886666",
+        ]
         assert sorted(s.execute(select(Purchase.day, Purchase.kind)).all()) == [
-            (date(2025, 3, 5), "交货"), (date(2025, 11, 20), "交货"), (date(2026, 11, 20), "交货")]
+            (date(2025, 3, 5), "交货"),
+            (date(2025, 11, 20), "交货"),
+            (date(2026, 11, 20), "交货"),
+        ]
 
 
 def test_onboarding_plans_start_at_the_import_day_and_only_for_assigned_customers(ctx, clerk, tmp_path):
@@ -152,8 +208,9 @@ def test_onboarding_plans_start_at_the_import_day_and_only_for_assigned_customer
     assert {p.customer_name for p in plans} == {"钱九", "李四"}
     assert len(plans) == total
     with ctx.sessions() as s:
-        planned_for = set(s.execute(select(Customer.name).join(VisitPlan, VisitPlan.customer_id == Customer.id)
-                                    ).scalars())
+        planned_for = set(
+            s.execute(select(Customer.name).join(VisitPlan, VisitPlan.customer_id == Customer.id)).scalars()
+        )
     assert planned_for == {"钱九", "李四"}
     routine = [p for p in plans if p.customer_name == "钱九" and p.rule_key == "routine"]
     assert routine and routine[0].due > today
@@ -170,8 +227,9 @@ def test_unknown_owners_mapped_to_a_user_or_created_as_clerks(ctx, admin, clerk,
     result = importing.run_import(ctx, report)
     assert [(name, user) for name, user, _pw in result.created_users] == [("老刘", "ll"), ("张姐", "zj")]
     with ctx.sessions() as s:
-        owners = dict(s.execute(select(Customer.name, User.display_name)
-                                .join(User, User.id == Customer.owner_id)).all())
+        owners = dict(
+            s.execute(select(Customer.name, User.display_name).join(User, User.id == Customer.owner_id)).all()
+        )
         roles = dict(s.execute(select(User.username, User.role)).all())
     assert owners == {"王\u3000芳": "老刘", "济南宏达物流有限公司": "张姐", "李四": "小王"}
     assert roles["ll"] == roles["zj"] == "clerk"
@@ -185,21 +243,26 @@ def test_include_hidden_rows_when_asked(ctx, clerk, tmp_path):
 
 # --- hostile files ----------------------------------------------------------------------------------------
 
+
 def _bomb(path: Path, rows: int = 1_500_000) -> Path:
     """An .xlsx whose sheet XML is `rows` identical rows (tens of MB) compressed to a few tens of KB."""
     src = Workbook()
     src.active.title = "客户"
     src.active.append(["客户名称", "电话"])
     src.save(path.with_suffix(".tmp.xlsx"))
-    with zipfile.ZipFile(path.with_suffix(".tmp.xlsx")) as zin, \
-            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zout:
+    with (
+        zipfile.ZipFile(path.with_suffix(".tmp.xlsx")) as zin,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zout,
+    ):
         for info in zin.infolist():
             if info.filename != "xl/worksheets/sheet1.xml":
                 zout.writestr(info, zin.read(info.filename))
                 continue
             with zout.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
-                fh.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-                         b'spreadsheetml/2006/main"><sheetData>')
+                fh.write(
+                    b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+                    b'spreadsheetml/2006/main"><sheetData>'
+                )
                 chunk = b'<row><c t="inlineStr"><is><t>x</t></is></c></row>' * 10_000
                 for _ in range(rows // 10_000):
                     fh.write(chunk)
@@ -211,10 +274,13 @@ def _bomb(path: Path, rows: int = 1_500_000) -> Path:
 def test_a_decompression_bomb_is_refused_from_the_zip_directory_before_parsing(ctx, clerk, tmp_path):
     path = _bomb(tmp_path / "bomb.xlsx")
     assert path.stat().st_size < 1_000_000
-    for call in (lambda: importing.read_workbook(path),
-                 lambda: importing.preview(ctx.as_user(clerk), path),
-                 lambda: importing.validate(ctx.as_user(clerk), path, None, ImportTarget.CUSTOMERS,
-                                            ColumnMapping(1, {"name": 0}))):
+    for call in (
+        lambda: importing.read_workbook(path),
+        lambda: importing.preview(ctx.as_user(clerk), path),
+        lambda: importing.validate(
+            ctx.as_user(clerk), path, None, ImportTarget.CUSTOMERS, ColumnMapping(1, {"name": 0})
+        ),
+    ):
         with pytest.raises(WorkbookError, match=r"“bomb\.xlsx”解压后有 \d+ MB.*压缩比.*没有读取"):
             call()
 
@@ -238,12 +304,14 @@ def test_preview_parses_only_the_first_rows(ctx, clerk, tmp_path):
                 # no <dimension> (as files written by other programs): sizing the sheet must not parse it all
                 data = re.sub(rb"<dimension [^>]*/>", b"", data)
                 cut = data.index(b'<row r="2000"')
-                data = data[:cut] + b"<row r=\"2000\"><c r=\"A2000\" t=\"inlineStr\"><is><t>broken"
+                data = data[:cut] + b'<row r="2000"><c r="A2000" t="inlineStr"><is><t>broken'
             zout.writestr(info, data)
     p = importing.preview(ctx.as_user(clerk), path)
     assert p.header_row == 1 and len(p.rows) == 20 and p.rows[1] == ("客户0", "13800000000")
     with pytest.raises(WorkbookError, match="“tail.xlsx”不是有效的 Excel 文件或已损坏"):
-        importing.validate(ctx.as_user(clerk), path, None, ImportTarget.CUSTOMERS, ColumnMapping(1, p.mapping))
+        importing.validate(
+            ctx.as_user(clerk), path, None, ImportTarget.CUSTOMERS, ColumnMapping(1, p.mapping)
+        )
 
 
 def test_read_workbook_gives_the_values_openpyxl_gives_for_inline_strings(tmp_path):
@@ -257,8 +325,16 @@ def test_read_workbook_gives_the_values_openpyxl_gives_for_inline_strings(tmp_pa
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("客户")
     ws.append(["客户名称", "电话", "建档日期", "数量", None, "备注"])
-    ws.append(["张三", "13812345678", datetime(2026, 3, 5), 12, None, CellRichText(
-        "重要", TextBlock(InlineFont(b=True), "客户"))])
+    ws.append(
+        [
+            "张三",
+            "13812345678",
+            datetime(2026, 3, 5),
+            12,
+            None,
+            CellRichText("重要", TextBlock(InlineFont(b=True), "客户")),
+        ]
+    )
     ws.append([None, "", 3.5, True])
     path = tmp_path / "inline.xlsx"
     wb.save(path)
@@ -300,7 +376,8 @@ def test_archived_rows_of_the_customer_ledger_import_as_archived_files_without_p
     assert "1 行状态为“已归档”：导入为已归档的客户档案" in notes and "没有负责人" not in notes
     assert importing.run_import(cctx, report).imported == 3
     with ctx.sessions() as s:
-        assert s.execute(select(Customer.name, Customer.status, Customer.archived).order_by(Customer.name)).all() == [
-            ("张三", "正常", False), ("李四", "正常", True), ("王五", "流失", False)]
+        assert s.execute(
+            select(Customer.name, Customer.status, Customer.archived).order_by(Customer.name)
+        ).all() == [("张三", "正常", False), ("李四", "正常", True), ("王五", "流失", False)]
     planned = visits.plan_catch_up(ctx).planned
     assert {p.customer_name for p in planned} == {"张三"} and len(planned) == report.plans

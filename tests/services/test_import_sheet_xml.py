@@ -42,9 +42,22 @@ def _every_kind_of_cell(path: Path, *, epoch_1904: bool = False) -> Path:
         wb.epoch = CALENDAR_MAC_1904
     ws = wb.active
     ws.append(["客户名称", "数量", "金额", "建档日期", "时间", "时长", "是否", "公式", "备注"])
-    ws.append(["张三", 12, 3.25, datetime(2026, 3, 5), time(14, 30), timedelta(hours=36), True, "=1+1",
-               CellRichText("重要", TextBlock(InlineFont(b=True), "客户"))])
-    ws.append(["李四", -7, 1e-7, date(1999, 12, 31), datetime(2026, 3, 5, 8, 15), None, False, None, "  空格  "])
+    ws.append(
+        [
+            "张三",
+            12,
+            3.25,
+            datetime(2026, 3, 5),
+            time(14, 30),
+            timedelta(hours=36),
+            True,
+            "=1+1",
+            CellRichText("重要", TextBlock(InlineFont(b=True), "客户")),
+        ]
+    )
+    ws.append(
+        ["李四", -7, 1e-7, date(1999, 12, 31), datetime(2026, 3, 5, 8, 15), None, False, None, "  空格  "]
+    )
     ws["A5"] = "中间空一行"
     ws["E5"] = "隔开几列"
     ws["C6"] = "#N/A"
@@ -64,14 +77,22 @@ def test_every_kind_of_cell_reads_as_openpyxl_reads_it(tmp_path, epoch_1904):
     sheet = importing.read_workbook(path).sheets[0]
     assert sheet.rows == _openpyxl_rows(path)
     assert sheet.hidden == _hidden_rows(path) - {8}  # an empty row is not kept, hidden or not
-    assert sheet.rows[1][:7] == ("张三", 12, 3.25, datetime(2026, 3, 5), time(14, 30), timedelta(hours=36), True)
+    assert sheet.rows[1][:7] == (
+        "张三",
+        12,
+        3.25,
+        datetime(2026, 3, 5),
+        time(14, 30),
+        timedelta(hours=36),
+        True,
+    )
     assert sheet.rows[1][8] == "重要客户" and sheet.rows[2][8] == "  空格  "
     assert sheet.rows[3] == () and sheet.rows[4] == ("中间空一行", None, None, None, "隔开几列")
 
 
 _SST = (
     '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="3" uniqueCount="3">'
-    '<si><t>甲</t></si><si><t>乙</t></si>'
+    "<si><t>甲</t></si><si><t>乙</t></si>"
     '<si><r><t>富</t></r><r><rPr><b/></rPr><t>文本</t></r><rPh sb="0" eb="1"><t>fu</t></rPh></si></sst>'
 ).encode()
 
@@ -91,13 +112,19 @@ def _with_sheet_xml(path: Path, sheet_data: bytes) -> Path:
                 data = data[:start] + b"<sheetData>" + sheet_data + b"</sheetData>" + data[end:]
                 data = re.sub(rb"<dimension [^>]*/>", b"", data)  # openpyxl would read only A1:B1
             elif info.filename == "[Content_Types].xml":
-                data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="'
-                                    b'application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings'
-                                    b'+xml"/></Types>')
+                data = data.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="'
+                    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings"
+                    b'+xml"/></Types>',
+                )
             elif info.filename == "xl/_rels/workbook.xml.rels":
-                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdSst" Type="http://schemas.'
-                                    b'openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
-                                    b'Target="sharedStrings.xml"/></Relationships>')
+                data = data.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rIdSst" Type="http://schemas.'
+                    b'openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
+                    b'Target="sharedStrings.xml"/></Relationships>',
+                )
             zout.writestr(info, data)
         zout.writestr("xl/sharedStrings.xml", _SST)
     base.unlink()
@@ -132,8 +159,10 @@ def test_cells_as_other_programs_write_them(tmp_path):
 def test_a_cell_out_of_order_keeps_its_column(tmp_path):
     """Not valid, yet written by some programs: openpyxl's read-only rows drop a cell written before one
     of a lower column (the row ends at the last cell written); here each cell keeps its column."""
-    path = _with_sheet_xml(tmp_path / "order.xlsx", b'<row r="1"><c r="C1"><v>3</v></c><c r="A1"><v>1</v></c>'
-                           b'<c r="A1"><v>2</v></c></row>')
+    path = _with_sheet_xml(
+        tmp_path / "order.xlsx",
+        b'<row r="1"><c r="C1"><v>3</v></c><c r="A1"><v>1</v></c><c r="A1"><v>2</v></c></row>',
+    )
     assert importing.read_workbook(path).sheets[0].rows == ((2, None, 3),)
 
 

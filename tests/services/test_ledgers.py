@@ -43,13 +43,23 @@ class Office:
 
 
 def _customer(ctx: ServiceContext, name: str, category: str, mobile: str, created: str, **kw: Any) -> int:
-    return register_customer(ctx, CustomerDraft(name=name, kind="单位", category=category, created_on=created,
-                                                contacts=(ContactDraft(name="联系人", mobile=mobile),), **kw)).id
+    return register_customer(
+        ctx,
+        CustomerDraft(
+            name=name,
+            kind="单位",
+            category=category,
+            created_on=created,
+            contacts=(ContactDraft(name="联系人", mobile=mobile),),
+            **kw,
+        ),
+    ).id
 
 
 @pytest.fixture
-def office(ctx: ServiceContext, clerk: UserInfo, clerk2: UserInfo, supervisor: UserInfo,
-           as_user: AsUser) -> Office:
+def office(
+    ctx: ServiceContext, clerk: UserInfo, clerk2: UserInfo, supervisor: UserInfo, as_user: AsUser
+) -> Office:
     c1, c2, sup = as_user(ctx, clerk), as_user(ctx, clerk2), as_user(ctx, supervisor)
     # the owners record their own 满意度 visits here; independence (on by default) is tested elsewhere
     set_value(ctx, "independent_visitor", False, what="回访人独立性检查")
@@ -61,30 +71,107 @@ def office(ctx: ServiceContext, clerk: UserInfo, clerk2: UserInfo, supervisor: U
         "空白": _customer(c1, "安吉空白农场", "终端客户", "13500004444", "2026-03-03"),
     }
     set_archived(c2, ids["远纳"], True, "已停业")
-    add_purchase(c1, ids["明达"], day="2026-10-08", product="叉车", spec="CPD25", quantity=3, amount="360000",
-                 warranty_end="2027-10-07")
-    add_purchase(c1, ids["明达"], day="2024-05-06", product="装载机", spec="ZL50", quantity=1, amount="450000.50",
-                 warranty_end="2025-05-05")
-    add_purchase(c2, ids["华成"], day="2026-11-12", product="挖掘机", spec="SY75", quantity=6, amount="1800000")
+    add_purchase(
+        c1,
+        ids["明达"],
+        day="2026-10-08",
+        product="叉车",
+        spec="CPD25",
+        quantity=3,
+        amount="360000",
+        warranty_end="2027-10-07",
+    )
+    add_purchase(
+        c1,
+        ids["明达"],
+        day="2024-05-06",
+        product="装载机",
+        spec="ZL50",
+        quantity=1,
+        amount="450000.50",
+        warranty_end="2025-05-05",
+    )
+    add_purchase(
+        c2, ids["华成"], day="2026-11-12", product="挖掘机", spec="SY75", quantity=6, amount="1800000"
+    )
     add_purchase(c1, ids["顺通"], day="2026-11-03", product="叉车", spec="CPD30", quantity=12)
     # one planned visit made, one visit without a plan (计划外), on the same day as other plans
     plan = v.list_plans(c1, start=date(2026, 1, 1), end=date(2027, 12, 31))[0]
-    v.record_visit(c1, v.VisitRecordDraft(customer_id=plan.customer_id, plan_id=plan.id, result="成功",
-                                          visited_at="2026-11-20 10:00", satisfaction="满意"))
-    v.record_visit(c1, v.VisitRecordDraft(customer_id=ids["顺通"], result="成功", visit_type="满意度",
-                                          visited_at="2026-11-20 15:30", satisfaction="很满意"))
-    cs.register(c1, cs.IntakeDraft(subject="送货延误三天", complainant="张经理", phone="13812345678",
-                                   customer_id=ids["明达"], category="交付物流", received_at="2026-11-02 09:00"))
-    cs.register(c2, cs.IntakeDraft(subject="维修不及时", complainant="李", phone="13700002222", category="维修",
-                                   severity="重要", received_at="2026-11-23 14:00"))
+    v.record_visit(
+        c1,
+        v.VisitRecordDraft(
+            customer_id=plan.customer_id,
+            plan_id=plan.id,
+            result="成功",
+            visited_at="2026-11-20 10:00",
+            satisfaction="满意",
+        ),
+    )
+    v.record_visit(
+        c1,
+        v.VisitRecordDraft(
+            customer_id=ids["顺通"],
+            result="成功",
+            visit_type="满意度",
+            visited_at="2026-11-20 15:30",
+            satisfaction="很满意",
+        ),
+    )
+    cs.register(
+        c1,
+        cs.IntakeDraft(
+            subject="送货延误三天",
+            complainant="张经理",
+            phone="13812345678",
+            customer_id=ids["明达"],
+            category="交付物流",
+            received_at="2026-11-02 09:00",
+        ),
+    )
+    cs.register(
+        c2,
+        cs.IntakeDraft(
+            subject="维修不及时",
+            complainant="李",
+            phone="13700002222",
+            category="维修",
+            severity="重要",
+            received_at="2026-11-23 14:00",
+        ),
+    )
     services = [
-        sr.add_service_record(c1, sr.ServiceDraft(customer_id=ids["明达"], served_on="2026-11-18", kind="维修",
-                                                  product="叉车", problem="漏油", status="已完成", content="换密封件",
-                                                  cost="1200.5", parts_amount="86", parts_quantity=2)),
-        sr.add_service_record(c2, sr.ServiceDraft(customer_id=ids["华成"], served_on="2026-11-20", kind="保养",
-                                                  product="挖掘机", cost="300")),
-        sr.add_service_record(c1, sr.ServiceDraft(customer_id=ids["顺通"], served_on="2026-10-30", kind="安装",
-                                                  product="叉车", parts_quantity=1, parts_amount="10.25")),
+        sr.add_service_record(
+            c1,
+            sr.ServiceDraft(
+                customer_id=ids["明达"],
+                served_on="2026-11-18",
+                kind="维修",
+                product="叉车",
+                problem="漏油",
+                status="已完成",
+                content="换密封件",
+                cost="1200.5",
+                parts_amount="86",
+                parts_quantity=2,
+            ),
+        ),
+        sr.add_service_record(
+            c2,
+            sr.ServiceDraft(
+                customer_id=ids["华成"], served_on="2026-11-20", kind="保养", product="挖掘机", cost="300"
+            ),
+        ),
+        sr.add_service_record(
+            c1,
+            sr.ServiceDraft(
+                customer_id=ids["顺通"],
+                served_on="2026-10-30",
+                kind="安装",
+                product="叉车",
+                parts_quantity=1,
+                parts_amount="10.25",
+            ),
+        ),
     ]
     return Office(c1, c2, sup, ids, services)
 
@@ -106,17 +193,20 @@ def _walk(ctx: ServiceContext, ledger: lg.Ledger, f: lg.LedgerFilter, limit: int
 
 # --- the uniform API ----------------------------------------------------------------------------------
 
+
 def test_ledger_parse_accepts_slugs_aliases_and_chinese_names() -> None:
-    assert [lg.Ledger.parse(n) for n in ("customers", "service", "Services", "end-customers", "endcustomers",
-                                         "回访台账")] == [L.CUSTOMERS, L.SERVICES, L.SERVICES, L.END_CUSTOMERS,
-                                                          L.END_CUSTOMERS, L.VISITS]
+    assert [
+        lg.Ledger.parse(n)
+        for n in ("customers", "service", "Services", "end-customers", "endcustomers", "回访台账")
+    ] == [L.CUSTOMERS, L.SERVICES, L.SERVICES, L.END_CUSTOMERS, L.END_CUSTOMERS, L.VISITS]
     with pytest.raises(ValidationError, match="没有“orders”这本台账"):
         lg.Ledger.parse("orders")
 
 
 @pytest.mark.parametrize("ledger", list(L))
-def test_every_row_has_a_value_per_column_and_sortable_columns_are_declared(office: Office,
-                                                                            ledger: lg.Ledger) -> None:
+def test_every_row_has_a_value_per_column_and_sortable_columns_are_declared(
+    office: Office, ledger: lg.Ledger
+) -> None:
     cols = lg.columns(ledger)
     assert len({c.key for c in cols}) == len(cols)
     assert any(c.sort for c in cols) and any(c.visible for c in cols)
@@ -141,8 +231,9 @@ def test_every_row_has_a_value_per_column_and_sortable_columns_are_declared(offi
 
 @pytest.mark.parametrize("ledger", list(L))
 @pytest.mark.parametrize("descending", [False, True])
-def test_keyset_pages_add_up_to_the_streamed_ledger_in_both_directions(office: Office, ledger: lg.Ledger,
-                                                                        descending: bool) -> None:
+def test_keyset_pages_add_up_to_the_streamed_ledger_in_both_directions(
+    office: Office, ledger: lg.Ledger, descending: bool
+) -> None:
     choices = lg.choices(office.supervisor, ledger)
     for sort, _label in choices.sorts:
         f = lg.LedgerFilter(sort=sort, descending=descending)
@@ -188,13 +279,15 @@ def test_invalid_filter_values_are_refused_with_the_field(office: Office) -> Non
     assert info.value.fields == ["end"]
 
 
-def test_ledgers_are_not_business_data_for_the_administrator(ctx: ServiceContext, admin: UserInfo,
-                                                             as_user: AsUser) -> None:
+def test_ledgers_are_not_business_data_for_the_administrator(
+    ctx: ServiceContext, admin: UserInfo, as_user: AsUser
+) -> None:
     with pytest.raises(PermissionDenied, match="无权查看客户台账"):
         lg.page(as_user(ctx, admin), L.CUSTOMERS)
 
 
 # --- each ledger --------------------------------------------------------------------------------------
+
 
 def test_customers_ledger_filters_in_sql(office: Office) -> None:
     ctx = office.clerk
@@ -204,22 +297,39 @@ def test_customers_ledger_filters_in_sql(office: Office) -> None:
         return [r.values[names] for r in lg.stream(ctx, L.CUSTOMERS, f)]
 
     # 全部 holds the archived file too (issue 21), 未归档 and a status only the files in use
-    assert names_of(lg.LedgerFilter()) == ["杭州明达机械", "宁波顺通物流", "浙江华成建设", "远纳运输", "安吉空白农场"]
-    assert names_of(lg.LedgerFilter(state=lg.UNARCHIVED)) == ["杭州明达机械", "宁波顺通物流", "浙江华成建设",
-                                                              "安吉空白农场"]
+    assert names_of(lg.LedgerFilter()) == [
+        "杭州明达机械",
+        "宁波顺通物流",
+        "浙江华成建设",
+        "远纳运输",
+        "安吉空白农场",
+    ]
+    assert names_of(lg.LedgerFilter(state=lg.UNARCHIVED)) == [
+        "杭州明达机械",
+        "宁波顺通物流",
+        "浙江华成建设",
+        "安吉空白农场",
+    ]
     assert names_of(lg.LedgerFilter(state=lg.ARCHIVED)) == ["远纳运输"]
     assert names_of(lg.LedgerFilter(mine=True)) == ["杭州明达机械", "宁波顺通物流", "安吉空白农场"]
     assert names_of(lg.LedgerFilter(kind="终端客户", sort="name", descending=True)) == [
-        "浙江华成建设", "杭州明达机械", "安吉空白农场"]
+        "浙江华成建设",
+        "杭州明达机械",
+        "安吉空白农场",
+    ]
     assert names_of(lg.LedgerFilter(start=date(2026, 11, 1), end=date(2026, 11, 30))) == [
-        "宁波顺通物流", "浙江华成建设"]
+        "宁波顺通物流",
+        "浙江华成建设",
+    ]
     assert names_of(lg.LedgerFilter(text="hzmd")) == ["杭州明达机械"]  # pinyin initials
     assert names_of(lg.LedgerFilter(text="13700002222")) == ["浙江华成建设"]
     row = next(lg.stream(ctx, L.CUSTOMERS, lg.LedgerFilter(text="顺通")))
     assert row.values[_col(L.CUSTOMERS, "annual_volume")] == 12
     assert row.values[_col(L.CUSTOMERS, "phone")] == "139 0000 1111"
     assert row.values[_col(L.CUSTOMERS, "created_on")] == date(2026, 11, 2)
-    assert lg.totals(ctx, L.CUSTOMERS).values == {"annual_volume": 3 + 6 + 12}  # 明达: the 2024 loader is too old
+    assert lg.totals(ctx, L.CUSTOMERS).values == {
+        "annual_volume": 3 + 6 + 12
+    }  # 明达: the 2024 loader is too old
 
 
 def test_visits_ledger_merges_plans_and_unplanned_visits_by_date(office: Office) -> None:
@@ -227,9 +337,11 @@ def test_visits_ledger_merges_plans_and_unplanned_visits_by_date(office: Office)
     state, number, due = _col(L.VISITS, "state"), _col(L.VISITS, "number"), _col(L.VISITS, "due")
     loose = list(lg.stream(ctx, L.VISITS, lg.LedgerFilter(state=lg.UNPLANNED)))
     assert [(r.entity, r.values[state], r.values[_col(L.VISITS, "customer_name")]) for r in loose] == [
-        ("visit_record", "计划外", "宁波顺通物流")]
+        ("visit_record", "计划外", "宁波顺通物流")
+    ]
     assert loose[0].values[due] is None and loose[0].values[_col(L.VISITS, "visited_at")] == datetime(
-        2026, 11, 20, 15, 30)
+        2026, 11, 20, 15, 30
+    )
     done = list(lg.stream(ctx, L.VISITS, lg.LedgerFilter(state="已回访")))
     assert len(done) == 1 and done[0].values[number].startswith("HF20261120-")
     everything = list(lg.stream(ctx, L.VISITS))
@@ -241,8 +353,11 @@ def test_visits_ledger_merges_plans_and_unplanned_visits_by_date(office: Office)
     t = lg.totals(ctx, L.VISITS)
     assert t.values == {"done": 2} and "计划外 1" in t.summary
     with ctx.sessions() as s:
-        late = s.execute(select(func.count(VisitPlan.id)).where(VisitPlan.state == "待回访",
-                                                                VisitPlan.due < date(2026, 11, 24))).scalar()
+        late = s.execute(
+            select(func.count(VisitPlan.id)).where(
+                VisitPlan.state == "待回访", VisitPlan.due < date(2026, 11, 24)
+            )
+        ).scalar()
     assert late and lg.totals(ctx, L.VISITS, lg.LedgerFilter(state=lg.OVERDUE_STATE)).count == late
     overdue = list(lg.stream(ctx, L.VISITS, lg.LedgerFilter(state=lg.OVERDUE_STATE)))
     assert {r.values[state] for r in overdue} == {"逾期"} and {r.flag for r in overdue} == {"overdue"}
@@ -255,16 +370,22 @@ def test_complaints_ledger_uses_the_register_filters(office: Office) -> None:
     subject = _col(L.COMPLAINTS, "subject")
     newest_first = [r.values[subject] for r in lg.stream(ctx, L.COMPLAINTS)]
     assert newest_first == ["维修不及时", "送货延误三天"]
-    assert [r.values[subject] for r in lg.stream(ctx, L.COMPLAINTS, lg.LedgerFilter(grade="重要"))] == ["维修不及时"]
+    assert [r.values[subject] for r in lg.stream(ctx, L.COMPLAINTS, lg.LedgerFilter(grade="重要"))] == [
+        "维修不及时"
+    ]
     assert [r.values[subject] for r in lg.stream(ctx, L.COMPLAINTS, lg.LedgerFilter(kind="交付物流"))] == [
-        "送货延误三天"]
+        "送货延误三天"
+    ]
     overdue = list(lg.stream(ctx, L.COMPLAINTS, lg.LedgerFilter(state=lg.OVERDUE_STATE)))
     assert [r.values[subject] for r in overdue] == ["送货延误三天"]  # first reply was due on 11-03
     assert overdue[0].flag == "overdue" and overdue[0].values[_col(L.COMPLAINTS, "overdue")] == "逾期未办"
     # 重要 goes to a 部门主管 (routing by severity): "mine" is the handler's list
-    assert [r.values[subject] for r in lg.stream(ctx, L.COMPLAINTS, lg.LedgerFilter(mine=True))] == ["维修不及时"]
+    assert [r.values[subject] for r in lg.stream(ctx, L.COMPLAINTS, lg.LedgerFilter(mine=True))] == [
+        "维修不及时"
+    ]
     assert [r.values[subject] for r in lg.stream(office.clerk, L.COMPLAINTS, lg.LedgerFilter(mine=True))] == [
-        "送货延误三天"]
+        "送货延误三天"
+    ]
     assert "逾期 1" in lg.totals(ctx, L.COMPLAINTS).summary
 
 
@@ -276,13 +397,18 @@ def test_services_ledger_shows_the_repair_visit_and_sums_money_in_sql(office: Of
     assert "已完成 1" in t.summary and "1,500.50" in t.summary
     rows = list(lg.stream(ctx, L.SERVICES))
     assert [r.values[_col(L.SERVICES, "served_on")] for r in rows] == [
-        date(2026, 11, 20), date(2026, 11, 18), date(2026, 10, 30)]
+        date(2026, 11, 20),
+        date(2026, 11, 18),
+        date(2026, 10, 30),
+    ]
     repair = rows[1]
     assert repair.values[_col(L.SERVICES, "kind")] == "维修"
     visit = repair.values[_col(L.SERVICES, "visit")]
     assert visit == "" if office.services[0].visit_plan_id is None else visit.startswith("待回访（2026-")
-    assert [r.values[_col(L.SERVICES, "customer_name")] for r in lg.stream(
-        ctx, L.SERVICES, lg.LedgerFilter(kind="保养"))] == ["浙江华成建设"]
+    assert [
+        r.values[_col(L.SERVICES, "customer_name")]
+        for r in lg.stream(ctx, L.SERVICES, lg.LedgerFilter(kind="保养"))
+    ] == ["浙江华成建设"]
     assert lg.totals(ctx, L.SERVICES, lg.LedgerFilter(state="已完成")).values["cost"] == Decimal("1200.50")
 
 
@@ -300,8 +426,11 @@ def test_end_customers_ledger_lists_each_purchase_with_its_warranty(office: Offi
     cols = lg.columns(L.END_CUSTOMERS)
     rows = [dict(zip((c.key for c in cols), r.values, strict=True)) for r in lg.stream(ctx, L.END_CUSTOMERS)]
     assert [(r["customer_name"], r["product"], r["warranty"]) for r in rows] == [
-        ("杭州明达机械", "装载机", "已过保"), ("杭州明达机械", "叉车", "在保"), ("浙江华成建设", "挖掘机", "无质保"),
-        ("安吉空白农场", "", "")]  # an end customer without purchases still shows (the ledger is kept)
+        ("杭州明达机械", "装载机", "已过保"),
+        ("杭州明达机械", "叉车", "在保"),
+        ("浙江华成建设", "挖掘机", "无质保"),
+        ("安吉空白农场", "", ""),
+    ]  # an end customer without purchases still shows (the ledger is kept)
     assert rows[0]["units"] == 4 and rows[2]["units"] == 6
     assert rows[1]["amount"] == Decimal("360000.00") and rows[1]["warranty_end"] == date(2027, 10, 7)
     assert "宁波顺通物流" not in {r["customer_name"] for r in rows}  # a dealer, not an end customer
@@ -325,8 +454,9 @@ def test_all_customers_holds_the_archived_file_greyed_with_its_state(office: Off
     assert lg.archived_note(L.END_CUSTOMERS, lg.LedgerFilter()) == "不含已归档客户"
 
 
-def test_one_definition_per_ledger_for_the_tab_the_complaints_tab_and_the_print(office: Office,
-                                                                                  tmp_path: Path) -> None:
+def test_one_definition_per_ledger_for_the_tab_the_complaints_tab_and_the_print(
+    office: Office, tmp_path: Path
+) -> None:
     """The 投诉台账 exported from the 投诉登记 tab (the register's filter) has the 台账 tab's columns and rows;
     the printed 回访台账 prints the 台账 tab's 回访台账 columns (issue 24: each was defined twice)."""
     from huifang_desktop.services.ledgers import ledger_columns
@@ -346,14 +476,21 @@ def test_one_definition_per_ledger_for_the_tab_the_complaints_tab_and_the_print(
 def test_department_visibility_applies_to_every_ledger(ctx: ServiceContext, office: Office) -> None:
     save_settings(ctx, replace(load_settings(ctx), visibility="department"))
     sales = office.clerk2  # 销售部: owns 华成 and 远纳
-    assert [r.values[_col(L.CUSTOMERS, "name")] for r in lg.stream(sales, L.CUSTOMERS)] == ["浙江华成建设", "远纳运输"]
+    assert [r.values[_col(L.CUSTOMERS, "name")] for r in lg.stream(sales, L.CUSTOMERS)] == [
+        "浙江华成建设",
+        "远纳运输",
+    ]
     assert {r.values[_col(L.END_CUSTOMERS, "customer_name")] for r in lg.stream(sales, L.END_CUSTOMERS)} == {
-        "浙江华成建设"}
-    assert [r.values[_col(L.SERVICES, "customer_name")] for r in lg.stream(sales, L.SERVICES)] == ["浙江华成建设"]
+        "浙江华成建设"
+    }
+    assert [r.values[_col(L.SERVICES, "customer_name")] for r in lg.stream(sales, L.SERVICES)] == [
+        "浙江华成建设"
+    ]
     assert {r.values[_col(L.VISITS, "customer_name")] for r in lg.stream(sales, L.VISITS)} == {"浙江华成建设"}
 
 
 # --- saved filters and columns ------------------------------------------------------------------------
+
 
 def test_saved_filters_are_kept_per_user_and_builtin_names_are_reserved(office: Office) -> None:
     builtin = [s.name for s in lg.saved_filters(office.clerk, L.VISITS)]
@@ -372,8 +509,11 @@ def test_saved_filters_are_kept_per_user_and_builtin_names_are_reserved(office: 
         lg.save_filter(office.clerk, L.VISITS, "本月", f)
     assert "明达待回访" not in {s.name for s in lg.delete_filter(office.clerk, L.VISITS, "明达待回访")}
     with office.clerk.sessions() as s:
-        actions = s.execute(select(AuditLog.action).where(AuditLog.action.like("%台账筛选"))
-                            .order_by(AuditLog.id)).scalars().all()
+        actions = (
+            s.execute(select(AuditLog.action).where(AuditLog.action.like("%台账筛选")).order_by(AuditLog.id))
+            .scalars()
+            .all()
+        )
     assert actions == ["保存台账筛选", "删除台账筛选"]
 
 
@@ -390,12 +530,24 @@ def test_visible_columns_are_remembered_per_user(office: Office) -> None:
 
 # --- export -------------------------------------------------------------------------------------------
 
+
 def test_export_writes_a_workbook_an_office_can_hand_on(office: Office, tmp_path: Path) -> None:
     out = tmp_path / "服务台账.xlsx"
     steps: list[tuple[int, int]] = []
     f = lg.LedgerFilter(start=date(2026, 10, 1), end=date(2026, 11, 30))
-    keys = ["number", "served_on", "customer_name", "kind", "parts_quantity", "parts_amount", "cost", "status"]
-    result = lg.export(office.supervisor, L.SERVICES, f, out, lambda d, t: steps.append((d, t)), columns_=keys)
+    keys = [
+        "number",
+        "served_on",
+        "customer_name",
+        "kind",
+        "parts_quantity",
+        "parts_amount",
+        "cost",
+        "status",
+    ]
+    result = lg.export(
+        office.supervisor, L.SERVICES, f, out, lambda d, t: steps.append((d, t)), columns_=keys
+    )
     assert result.rows == 3 and out.exists() and not (tmp_path / "服务台账.xlsx.part").exists()
     assert steps[0] == (0, 3) and steps[-1] == (3, 3)
 
@@ -404,8 +556,16 @@ def test_export_writes_a_workbook_an_office_can_hand_on(office: Office, tmp_path
     ws = wb["售后服务台账"]
     assert ws["A1"].value == "本公司 售后服务台账（2026-10-01 至 2026-11-30）"
     assert "A1:H1" in {str(r) for r in ws.merged_cells.ranges}
-    assert [c.value for c in ws[2]] == ["服务单号", "服务日期", "客户名称", "服务类型", "配件数量", "配件金额",
-                                         "服务费用", "状态"]
+    assert [c.value for c in ws[2]] == [
+        "服务单号",
+        "服务日期",
+        "客户名称",
+        "服务类型",
+        "配件数量",
+        "配件金额",
+        "服务费用",
+        "状态",
+    ]
     assert ws.freeze_panes == "A3" and ws.auto_filter.ref == "A2:H5"
     assert ws["B3"].value == datetime(2026, 11, 20) and ws["B3"].is_date  # a real date cell
     assert ws["G4"].value == 1200.5 and ws["G4"].number_format == "#,##0.00"  # a real number
@@ -425,7 +585,9 @@ def test_export_writes_a_workbook_an_office_can_hand_on(office: Office, tmp_path
     assert logged.label == "服务台账.xlsx" and '"rows": 3' in (logged.new or "")
 
 
-def test_export_cancelled_leaves_no_file(office: Office, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_cancelled_leaves_no_file(
+    office: Office, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(lg.model, "_CANCEL_EVERY", 1)
     folder = tmp_path / "exports"
     folder.mkdir()
@@ -448,6 +610,7 @@ def test_export_of_a_top_secret_ledger_needs_a_supervisor(office: Office, tmp_pa
 
 
 # --- print --------------------------------------------------------------------------------------------
+
 
 def test_print_document_is_a_landscape_table_with_totals(office: Office) -> None:
     from io import BytesIO
@@ -472,6 +635,7 @@ def test_print_refuses_more_rows_than_the_office_limit(ctx: ServiceContext, offi
 
 # --- command line -------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def run(run_main: Any) -> Any:
     """``run(args) -> (exit code, stdout, stderr)`` at a fixed clock (tests/conftest.py ``run_main``)."""
@@ -483,19 +647,38 @@ def test_cli_exports_customers_services_and_end_customers(run: Any, tmp_path: Pa
     data = tmp_path / "data"
     code, _out, err = run(["--data-dir", str(data), "demo", "--customers", "40"])
     assert code == 0, err
-    for what, title in (("customers", "客户台账"), ("services", "售后服务台账"), ("service", "售后服务台账"),
-                        ("end-customers", "终端客户信息台帐"), ("endcustomers", "终端客户信息台帐")):
+    for what, title in (
+        ("customers", "客户台账"),
+        ("services", "售后服务台账"),
+        ("service", "售后服务台账"),
+        ("end-customers", "终端客户信息台帐"),
+        ("endcustomers", "终端客户信息台帐"),
+    ):
         out = tmp_path / f"{what}.xlsx"
-        code, stdout, err = run(["--data-dir", str(data), "export", what, str(out), "--from", "2020-01-01",
-                                 "--to", "2026-12-31"])
+        code, stdout, err = run(
+            ["--data-dir", str(data), "export", what, str(out), "--from", "2020-01-01", "--to", "2026-12-31"]
+        )
         assert code == 0, err
         assert f"已导出{title}" in stdout
         wb = load_workbook(out, read_only=True)
         assert wb.sheetnames == [title, "说明"]
         first = next(wb[title].iter_rows(max_row=1, values_only=True))
-        leaves_out = {"customers": "；含已归档客户", "services": "", "service": ""}.get(what, "；不含已归档客户")
+        leaves_out = {"customers": "；含已归档客户", "services": "", "service": ""}.get(
+            what, "；不含已归档客户"
+        )
         assert first[0].endswith(f"{title}（2020-01-01 至 2026-12-31{leaves_out}）")
         wb.close()
-    code, _stdout, err = run(["--data-dir", str(data), "export", "services", str(tmp_path / "x.xlsx"),
-                              "--from", "2026-12-01", "--to", "2026-11-01"])
+    code, _stdout, err = run(
+        [
+            "--data-dir",
+            str(data),
+            "export",
+            "services",
+            str(tmp_path / "x.xlsx"),
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2026-11-01",
+        ]
+    )
     assert code != 0 and "不能早于开始日期" in err

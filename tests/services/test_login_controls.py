@@ -42,7 +42,9 @@ def tctx(ctx: ServiceContext, clock: Clock) -> ServiceContext:
 
 def _rows(ctx: ServiceContext, action: str) -> list[AuditLog]:
     with ctx.sessions() as s:
-        return list(s.execute(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id)).scalars())
+        return list(
+            s.execute(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id)).scalars()
+        )
 
 
 def _fail(ctx: ServiceContext, name: str, times: int) -> list[str]:
@@ -58,7 +60,8 @@ def _fail(ctx: ServiceContext, name: str, times: int) -> list[str]:
 
 
 def test_every_failed_log_in_is_audited_with_the_name_tried_the_reason_and_the_computer(
-        tctx: ServiceContext, admin: UserInfo, clerk: UserInfo) -> None:
+    tctx: ServiceContext, admin: UserInfo, clerk: UserInfo
+) -> None:
     import socket
 
     users.set_active(tctx.as_user(admin), clerk.id, False)
@@ -68,7 +71,10 @@ def test_every_failed_log_in_is_audited_with_the_name_tried_the_reason_and_the_c
     _fail(tctx, "nobody", 1)
     rows = _rows(tctx, "登录失败")
     assert [(r.label, r.entity_id, r.user_id) for r in rows] == [
-        ("xiaowang", clerk.id, clerk.id), ("xiaowang", clerk.id, clerk.id), ("nobody", None, None)]
+        ("xiaowang", clerk.id, clerk.id),
+        ("xiaowang", clerk.id, clerk.id),
+        ("nobody", None, None),
+    ]
     assert [r.note.split("（")[0] for r in rows] == ["用户已停用", "密码错误", "用户不存在"]
     assert all(f'"host": "{socket.gethostname()}"' in (r.new or "") for r in rows)
     assert [r.at for r in rows] == [NOW] * 3
@@ -78,8 +84,9 @@ def test_every_failed_log_in_is_audited_with_the_name_tried_the_reason_and_the_c
 # --- lock-out --------------------------------------------------------------------------------------------
 
 
-def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(tctx: ServiceContext, clock: Clock,
-                                                                   clerk: UserInfo) -> None:
+def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(
+    tctx: ServiceContext, clock: Clock, clerk: UserInfo
+) -> None:
     messages = _fail(tctx, "xiaowang", 5)
     assert messages[:4] == ["用户名或密码不正确。"] * 4
     assert messages[4] == "账户已锁定，请于 10:15 后再试或联系管理员解锁。"
@@ -96,7 +103,8 @@ def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(tctx: Service
 
 
 def test_a_successful_log_in_ends_the_streak_and_after_a_lock_counting_restarts(
-        tctx: ServiceContext, clock: Clock, clerk: UserInfo) -> None:
+    tctx: ServiceContext, clock: Clock, clerk: UserInfo
+) -> None:
     _fail(tctx, "xiaowang", 4)
     authenticate(tctx, "xiaowang", PASSWORD)
     assert _fail(tctx, "xiaowang", 4) == ["用户名或密码不正确。"] * 4  # 4 + 4, but not in a row
@@ -106,8 +114,9 @@ def test_a_successful_log_in_ends_the_streak_and_after_a_lock_counting_restarts(
     assert "账户已锁定" in _fail(tctx, "xiaowang", 1)[0]
 
 
-def test_the_number_of_attempts_and_the_lock_period_are_office_settings(tctx: ServiceContext, clerk: UserInfo
-                                                                        ) -> None:
+def test_the_number_of_attempts_and_the_lock_period_are_office_settings(
+    tctx: ServiceContext, clerk: UserInfo
+) -> None:
     assert (settings.OfficeSettings().login_attempts, settings.OfficeSettings().lockout_minutes) == (5, 15)
     settings.save_settings(tctx, replace(settings.load_settings(tctx), login_attempts=3, lockout_minutes=60))
     assert _fail(tctx, "xiaowang", 3)[2] == "账户已锁定，请于 11:00 后再试或联系管理员解锁。"
@@ -121,8 +130,9 @@ def test_unknown_names_are_locked_alike(tctx: ServiceContext, clerk: UserInfo) -
     assert _fail(tctx, "nobody", 5)[4] == "账户已锁定，请于 10:15 后再试或联系管理员解锁。"
 
 
-def test_an_administrator_unlocks_a_locked_account_audited(tctx: ServiceContext, admin: UserInfo,
-                                                           supervisor: UserInfo, clerk: UserInfo) -> None:
+def test_an_administrator_unlocks_a_locked_account_audited(
+    tctx: ServiceContext, admin: UserInfo, supervisor: UserInfo, clerk: UserInfo
+) -> None:
     _fail(tctx, "xiaowang", 5)
     with pytest.raises(PermissionDenied):
         users.unlock_user(tctx.as_user(supervisor), "xiaowang")
@@ -132,7 +142,11 @@ def test_an_administrator_unlocks_a_locked_account_audited(tctx: ServiceContext,
         authenticate(tctx, "xiaowang", PASSWORD)
     assert users.unlock_user(tctx.as_user(admin), "XiaoWang") is True
     (row,) = _rows(tctx, "解锁用户")
-    assert (row.username, row.entity_id, row.old) == ("admin", clerk.id, '{"locked_until": "2026-11-24 10:15:00"}')
+    assert (row.username, row.entity_id, row.old) == (
+        "admin",
+        clerk.id,
+        '{"locked_until": "2026-11-24 10:15:00"}',
+    )
     assert authenticate(tctx, "xiaowang", PASSWORD).id == clerk.id
     assert users.unlock_user(tctx.as_user(admin), "xiaowang") is False
 
@@ -149,8 +163,14 @@ def test_a_password_reset_also_lifts_the_lock(tctx: ServiceContext, admin: UserI
 class CountingHasher(PasswordHasher):
     def __init__(self) -> None:
         cheap = profiles.CHEAPEST
-        super().__init__(time_cost=cheap.time_cost, memory_cost=cheap.memory_cost, parallelism=cheap.parallelism,
-                         hash_len=cheap.hash_len, salt_len=cheap.salt_len, type=cheap.type)
+        super().__init__(
+            time_cost=cheap.time_cost,
+            memory_cost=cheap.memory_cost,
+            parallelism=cheap.parallelism,
+            hash_len=cheap.hash_len,
+            salt_len=cheap.salt_len,
+            type=cheap.type,
+        )
         self.verified: list[str] = []
 
     def verify(self, hash: str | bytes, password: str | bytes) -> bool:  # argon2's parameter names
@@ -160,7 +180,8 @@ class CountingHasher(PasswordHasher):
 
 @pytest.mark.parametrize("who", ["unknown", "disabled", "known, wrong password"])
 def test_every_refused_log_in_checks_one_password_hash_of_the_same_parameters(
-        ctx: ServiceContext, admin: UserInfo, clerk: UserInfo, monkeypatch: pytest.MonkeyPatch, who: str) -> None:
+    ctx: ServiceContext, admin: UserInfo, clerk: UserInfo, monkeypatch: pytest.MonkeyPatch, who: str
+) -> None:
     """No wall clock: the work is the argon2 check, so an unknown (or disabled) user must cost exactly one
     check against a hash made with the parameters real passwords are hashed with."""
     hasher = CountingHasher()
@@ -173,7 +194,9 @@ def test_every_refused_log_in_checks_one_password_hash_of_the_same_parameters(
     assert len(hasher.verified) == 1
     params = extract_parameters(hasher.verified[0])
     with ctx.sessions() as s:
-        real = extract_parameters(s.execute(select(User.password_hash).where(User.id == clerk.id)).scalar_one())
+        real = extract_parameters(
+            s.execute(select(User.password_hash).where(User.id == clerk.id)).scalar_one()
+        )
     assert params == real
     if who != "known, wrong password":
         with ctx.sessions() as s:
@@ -191,7 +214,8 @@ def test_the_dummy_hash_follows_the_production_parameters(monkeypatch: pytest.Mo
 
 
 def test_a_generated_password_must_be_changed_and_changing_clears_the_flag(
-        ctx: ServiceContext, admin: UserInfo, clerk: UserInfo) -> None:
+    ctx: ServiceContext, admin: UserInfo, clerk: UserInfo
+) -> None:
     assert users.must_change_password(ctx, clerk.id) is False
     generated = users.reset_password(ctx.as_user(admin), "xiaowang")
     assert users.must_change_password(ctx, clerk.id) is True
@@ -216,15 +240,20 @@ def test_a_generated_password_must_be_changed_and_changing_clears_the_flag(
 
 
 def test_every_user_may_change_their_own_password_but_only_when_logged_in(
-        ctx: ServiceContext, manager: UserInfo) -> None:
+    ctx: ServiceContext, manager: UserInfo
+) -> None:
     users.change_password(ctx.as_user(manager), PASSWORD, "manager-pass")
     assert authenticate(ctx, "jingli", "manager-pass").id == manager.id
     with pytest.raises(ServiceError, match="请先登录"):
         users.change_password(ctx, PASSWORD, "system-pass")
 
 
-def test_a_user_created_with_a_generated_password_must_change_it(ctx: ServiceContext, admin: UserInfo) -> None:
-    info = users.create_user(ctx.as_user(admin), "newbie", "新人", Role.CLERK, "gen-pass-1", "客服部", must_change=True)
+def test_a_user_created_with_a_generated_password_must_change_it(
+    ctx: ServiceContext, admin: UserInfo
+) -> None:
+    info = users.create_user(
+        ctx.as_user(admin), "newbie", "新人", Role.CLERK, "gen-pass-1", "客服部", must_change=True
+    )
     assert users.must_change_password(ctx, info.id) is True
 
 
@@ -232,7 +261,8 @@ def test_a_user_created_with_a_generated_password_must_change_it(ctx: ServiceCon
 
 
 def test_password_free_log_in_is_refused_on_an_office_that_is_not_an_example(
-        ctx: ServiceContext, admin: UserInfo, supervisor: UserInfo) -> None:
+    ctx: ServiceContext, admin: UserInfo, supervisor: UserInfo
+) -> None:
     assert users.is_demo_office(ctx) is False
     for name in (None, "zhuguan"):
         with pytest.raises(NotDemoOffice, match="不是示例办公室"):
@@ -247,12 +277,16 @@ def test_the_demo_generator_marks_the_office_it_made_and_its_log_in_is_audited(c
     assert (info.username, info.role) == ("supervisor", Role.SUPERVISOR)
     assert users.demo_login(ctx, "manager").role == Role.MANAGER
     rows = _rows(ctx, "登录")
-    assert [(r.username, r.entity_id) for r in rows] == [("supervisor", info.id), ("manager", rows[1].entity_id)]
+    assert [(r.username, r.entity_id) for r in rows] == [
+        ("supervisor", info.id),
+        ("manager", rows[1].entity_id),
+    ]
     assert all(r.note.startswith("示例办公室免密码登录") for r in rows)
 
 
-def test_demo_data_put_into_an_office_with_users_does_not_make_it_an_example(ctx: ServiceContext,
-                                                                              admin: UserInfo) -> None:
+def test_demo_data_put_into_an_office_with_users_does_not_make_it_an_example(
+    ctx: ServiceContext, admin: UserInfo
+) -> None:
     generate_demo(ctx.as_user(admin), customers=3, seed=2)
     assert users.is_demo_office(ctx) is False
     with pytest.raises(NotDemoOffice):

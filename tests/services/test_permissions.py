@@ -23,8 +23,12 @@ from tests.conftest import PASSWORD
 
 
 def _customer(ctx: ServiceContext, name: str, mobile: str) -> int:
-    return register_customer(ctx, CustomerDraft(name=name, address=f"{name}路 1 号", contacts=(
-        ContactDraft(name="张经理", mobile=mobile),))).id
+    return register_customer(
+        ctx,
+        CustomerDraft(
+            name=name, address=f"{name}路 1 号", contacts=(ContactDraft(name="张经理", mobile=mobile),)
+        ),
+    ).id
 
 
 def _department_only(mctx: ServiceContext) -> None:
@@ -33,8 +37,10 @@ def _department_only(mctx: ServiceContext) -> None:
 
 # --- 绝密: print and preview are output like export --------------------------------------------------
 
-def test_clerk_may_not_print_the_top_secret_customer_ledger(cctx: ServiceContext, sctx: ServiceContext,
-                                                            tmp_path) -> None:
+
+def test_clerk_may_not_print_the_top_secret_customer_ledger(
+    cctx: ServiceContext, sctx: ServiceContext, tmp_path
+) -> None:
     _customer(cctx, "甲公司", "13800000001")
     assert not choices(cctx, Ledger.CUSTOMERS).can_export  # export was refused already
     with pytest.raises(PermissionDenied, match="绝密"):
@@ -57,8 +63,10 @@ def test_clerk_may_not_print_the_top_secret_customer_ledger(cctx: ServiceContext
 
 # --- department-only visibility: nothing leaks around it ---------------------------------------------
 
+
 def test_duplicate_phone_warning_does_not_reveal_another_departments_customer(
-        ctx: ServiceContext, mctx: ServiceContext, cctx: ServiceContext, c2ctx: ServiceContext) -> None:
+    ctx: ServiceContext, mctx: ServiceContext, cctx: ServiceContext, c2ctx: ServiceContext
+) -> None:
     _customer(c2ctx, "销售部的秘密客户", "13900000009")  # 小李, 销售部
     _department_only(mctx)
     with pytest.raises(DuplicateWarning) as info:
@@ -78,11 +86,18 @@ def test_duplicate_phone_warning_does_not_reveal_another_departments_customer(
 
 
 def test_import_check_does_not_reveal_another_departments_customer(
-        mctx: ServiceContext, cctx: ServiceContext, c2ctx: ServiceContext, tmp_path) -> None:
+    mctx: ServiceContext, cctx: ServiceContext, c2ctx: ServiceContext, tmp_path
+) -> None:
     from tests.services.test_importing import _validate, ugly_customer_workbook
 
-    register_customer(c2ctx, CustomerDraft(name="老客户车队（旧档）", address="别处", contacts=(
-        ContactDraft(name="陈师傅", mobile="13700001111"),)))  # 销售部; the sheet's row 10 has this phone
+    register_customer(
+        c2ctx,
+        CustomerDraft(
+            name="老客户车队（旧档）",
+            address="别处",
+            contacts=(ContactDraft(name="陈师傅", mobile="13700001111"),),
+        ),
+    )  # 销售部; the sheet's row 10 has this phone
     _department_only(mctx)
     _preview, report = _validate(cctx, ugly_customer_workbook(tmp_path / "c.xlsx"))
     [issue] = [i for i in report.issues if i.row == 10]
@@ -93,11 +108,20 @@ def test_import_check_does_not_reveal_another_departments_customer(
 
 
 def test_clerk_cannot_answer_another_departments_transfer(
-        mctx: ServiceContext, cctx: ServiceContext, c2ctx: ServiceContext) -> None:
+    mctx: ServiceContext, cctx: ServiceContext, c2ctx: ServiceContext
+) -> None:
     theirs = _customer(c2ctx, "销售部客户", "13900000008")
-    row = v.record_visit(c2ctx, v.VisitRecordDraft(customer_id=theirs, result="成功", satisfaction="满意",
-                                                   visited_at="2026-11-24 09:00", problems="漏水",
-                                                   transfer_department="售后服务部"))
+    row = v.record_visit(
+        c2ctx,
+        v.VisitRecordDraft(
+            customer_id=theirs,
+            result="成功",
+            satisfaction="满意",
+            visited_at="2026-11-24 09:00",
+            problems="漏水",
+            transfer_department="售后服务部",
+        ),
+    )
     _department_only(mctx)
     with pytest.raises(PermissionDenied, match="其他部门"):
         v.mark_transfer_answered(cctx, row.id, "已处理")
@@ -106,9 +130,18 @@ def test_clerk_cannot_answer_another_departments_transfer(
 
 
 def test_complaint_numbers_of_other_departments_cannot_be_probed(
-        mctx: ServiceContext, cctx: ServiceContext, c2ctx: ServiceContext) -> None:
-    theirs = cs.register(c2ctx, cs.IntakeDraft(subject="送货延误", complainant="张经理", phone="13812345678",
-                                               category="交付物流", content="晚到三天"))
+    mctx: ServiceContext, cctx: ServiceContext, c2ctx: ServiceContext
+) -> None:
+    theirs = cs.register(
+        c2ctx,
+        cs.IntakeDraft(
+            subject="送货延误",
+            complainant="张经理",
+            phone="13812345678",
+            category="交付物流",
+            content="晚到三天",
+        ),
+    )
     _department_only(mctx)
     with pytest.raises(NotFound) as hidden:
         cs.find_id(cctx, theirs.number)
@@ -133,8 +166,10 @@ def test_the_audit_log_needs_view_audit(cctx: ServiceContext, sctx: ServiceConte
 
 # --- a supervisor's limits are a manager's (or admin's) setting ---------------------------------------
 
-def test_supervisor_cannot_lift_department_visibility(ctx: ServiceContext, sctx: ServiceContext,
-                                                      mctx: ServiceContext, admin) -> None:
+
+def test_supervisor_cannot_lift_department_visibility(
+    ctx: ServiceContext, sctx: ServiceContext, mctx: ServiceContext, admin
+) -> None:
     _department_only(mctx)
     with pytest.raises(PermissionDenied, match="可见范围"):
         save_settings(sctx, replace(load_settings(sctx), visibility="office"))
@@ -146,11 +181,14 @@ def test_supervisor_cannot_lift_department_visibility(ctx: ServiceContext, sctx:
     assert load_settings(ctx).visibility == "office"
 
 
-def test_supervisor_cannot_allow_self_sign_and_sign_own_record(ctx: ServiceContext, sctx: ServiceContext,
-                                                               mctx: ServiceContext) -> None:
+def test_supervisor_cannot_allow_self_sign_and_sign_own_record(
+    ctx: ServiceContext, sctx: ServiceContext, mctx: ServiceContext
+) -> None:
     c = _customer(sctx, "主管自己的客户", "13700000001")
-    own = v.record_visit(sctx, v.VisitRecordDraft(customer_id=c, result="成功", satisfaction="满意",
-                                                  visited_at="2026-11-24 09:00"))
+    own = v.record_visit(
+        sctx,
+        v.VisitRecordDraft(customer_id=c, result="成功", satisfaction="满意", visited_at="2026-11-24 09:00"),
+    )
     with pytest.raises(PermissionDenied, match="本人签字"):
         rv.save_review_rules(sctx, replace(rv.load_review_rules(sctx), allow_self_sign=True))
     with pytest.raises(PermissionDenied, match="本人签字"):
@@ -169,6 +207,9 @@ def test_the_new_rights_are_held_by_whom_the_brief_says() -> None:
 
     assert {r for r in Role if Permission("manage_policy") in PERMISSIONS[r]} == {Role.MANAGER, Role.ADMIN}
     assert {r for r in Role if Permission("confirm_assessment") in PERMISSIONS[r]} == {Role.MANAGER}
-    assert {r for r in Role if Permission("work_for_others") in PERMISSIONS[r]} == {Role.SUPERVISOR, Role.MANAGER}
+    assert {r for r in Role if Permission("work_for_others") in PERMISSIONS[r]} == {
+        Role.SUPERVISOR,
+        Role.MANAGER,
+    }
     assert Permission.MANAGE_SETTINGS in PERMISSIONS[Role.SUPERVISOR]
     assert [label for label, _ in rights_table()] == [r.label for r in Role]

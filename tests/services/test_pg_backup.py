@@ -15,8 +15,9 @@ from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.storage.models import AuditLog
 from tests.conftest import BACKEND
 
-pytestmark = pytest.mark.skipif(BACKEND != "postgres" or shutil.which("pg_dump") is None,
-                                reason="PostgreSQL with pg_dump only")
+pytestmark = pytest.mark.skipif(
+    BACKEND != "postgres" or shutil.which("pg_dump") is None, reason="PostgreSQL with pg_dump only"
+)
 
 
 def test_postgres_backup_is_verified_counted_audited_and_private(ctx: ServiceContext, tmp_path: Path) -> None:

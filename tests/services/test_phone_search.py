@@ -46,37 +46,47 @@ def office(cctx: ServiceContext) -> dict[str, CustomerDetail]:
     return {
         "mobile": reg("杭州明达贸易", ContactDraft(name="张三", mobile="138 1234 5678")),
         "landline": reg("济南恒通机械", ContactDraft(name="李四", phone="0531-26485794")),
-        "second": reg("宁波顺通物流", ContactDraft(name="王五", mobile="13900001111", is_primary=True),
-                      ContactDraft(name="赵六", phone="0571-88881234 转 801")),
+        "second": reg(
+            "宁波顺通物流",
+            ContactDraft(name="王五", mobile="13900001111", is_primary=True),
+            ContactDraft(name="赵六", phone="0571-88881234 转 801"),
+        ),
         "other": reg("温州新城汽贸", ContactDraft(name="钱七", mobile="13700009999")),
     }
 
 
-def test_the_last_four_digits_of_a_mobile_find_the_customer(cctx: ServiceContext,
-                                                            office: dict[str, CustomerDetail]) -> None:
+def test_the_last_four_digits_of_a_mobile_find_the_customer(
+    cctx: ServiceContext, office: dict[str, CustomerDetail]
+) -> None:
     assert _found(cctx, "5678") == ["杭州明达贸易"]
     assert _found(cctx, "9999") == ["温州新城汽贸"]
 
 
 def test_a_landline_is_found_without_its_area_code_and_by_a_run_inside_it(
-        cctx: ServiceContext, office: dict[str, CustomerDetail]) -> None:
+    cctx: ServiceContext, office: dict[str, CustomerDetail]
+) -> None:
     assert _found(cctx, "26485794") == ["济南恒通机械"]
     assert _found(cctx, "6485") == ["济南恒通机械"]
     assert _found(cctx, "2648-5794") == ["济南恒通机械"]  # typed with the usual dash
     assert _found(cctx, "0531-26485794") == ["济南恒通机械"]  # the whole number still does
 
 
-def test_a_middle_run_and_a_second_contacts_number_are_found(cctx: ServiceContext,
-                                                             office: dict[str, CustomerDetail]) -> None:
+def test_a_middle_run_and_a_second_contacts_number_are_found(
+    cctx: ServiceContext, office: dict[str, CustomerDetail]
+) -> None:
     assert _found(cctx, "38123") == ["杭州明达贸易"]  # 1[38123]45678: a run in the middle
-    assert _found(cctx, "1234") == ["杭州明达贸易", "宁波顺通物流"]  # 0571-8888[1234], not the primary contact
+    assert _found(cctx, "1234") == [
+        "杭州明达贸易",
+        "宁波顺通物流",
+    ]  # 0571-8888[1234], not the primary contact
     assert _found(cctx, "8888") == ["宁波顺通物流"]
     assert _found(cctx, "0801") == []  # the extension is not part of the number
     assert _found(cctx, "4321") == []
 
 
-def test_three_digits_keep_matching_the_beginning_of_a_number_only(cctx: ServiceContext,
-                                                                   office: dict[str, CustomerDetail]) -> None:
+def test_three_digits_keep_matching_the_beginning_of_a_number_only(
+    cctx: ServiceContext, office: dict[str, CustomerDetail]
+) -> None:
     assert _found(cctx, "678") == []  # the end of 13812345678: not a prefix, so not found
     assert _found(cctx, "138") == ["杭州明达贸易"]
     assert _found(cctx, "053") == ["济南恒通机械"]
@@ -85,8 +95,9 @@ def test_three_digits_keep_matching_the_beginning_of_a_number_only(cctx: Service
     assert "contact_phone_suffix.suffix >=" in str(customer_text_probe("5678"))
 
 
-def test_names_initials_and_codes_are_searched_as_before(cctx: ServiceContext,
-                                                         office: dict[str, CustomerDetail]) -> None:
+def test_names_initials_and_codes_are_searched_as_before(
+    cctx: ServiceContext, office: dict[str, CustomerDetail]
+) -> None:
     assert _found(cctx, "恒通") == ["济南恒通机械"]
     assert _found(cctx, "hzmd") == ["杭州明达贸易"]
     assert _found(cctx, office["other"].code) == ["温州新城汽贸"]
@@ -94,20 +105,27 @@ def test_names_initials_and_codes_are_searched_as_before(cctx: ServiceContext,
 
 
 def test_the_suffix_rows_are_every_ending_of_four_or_more_digits_and_the_codes_endings(
-        cctx: ServiceContext, office: dict[str, CustomerDetail]) -> None:
+    cctx: ServiceContext, office: dict[str, CustomerDetail]
+) -> None:
     mobile = office["mobile"]
     assert mobile.code == "KH000001"
     assert _suffixes(cctx, mobile.id) == {"13812345678"[i:] for i in range(8)} | {
-        "#000001", "#00001", "#0001", "#001"}
+        "#000001",
+        "#00001",
+        "#0001",
+        "#001",
+    }
     assert phone_suffixes(["057188881234x801", None, ""]) == {"057188881234"[i:] for i in range(9)}
     assert code_endings("A-2023-0045") == {"#0045", "#045"}
     second = office["second"]
     assert _suffixes(cctx, second.id) == phone_suffixes(["13900001111", "057188881234x801"]) | code_endings(
-        second.code)
+        second.code
+    )
 
 
-def test_digits_ending_a_code_find_it_and_a_run_inside_a_code_does_not(cctx: ServiceContext,
-                                                                       office: dict[str, CustomerDetail]) -> None:
+def test_digits_ending_a_code_find_it_and_a_run_inside_a_code_does_not(
+    cctx: ServiceContext, office: dict[str, CustomerDetail]
+) -> None:
     assert office["other"].code == "KH000004"
     assert _found(cctx, "000004") == ["温州新城汽贸"]
     assert _found(cctx, "004") == ["温州新城汽贸"]  # 3 digits: the end of a code, as before
@@ -115,11 +133,16 @@ def test_digits_ending_a_code_find_it_and_a_run_inside_a_code_does_not(cctx: Ser
     assert _found(cctx, "0003") == ["宁波顺通物流"]
 
 
-def test_a_changed_phone_no_longer_matches_its_old_number(cctx: ServiceContext,
-                                                          office: dict[str, CustomerDetail]) -> None:
+def test_a_changed_phone_no_longer_matches_its_old_number(
+    cctx: ServiceContext, office: dict[str, CustomerDetail]
+) -> None:
     c = office["mobile"]
-    update_customer(cctx, c.id, CustomerDraft(name=c.name, contacts=(
-        ContactDraft(name="张三", mobile="13800002468"),)), c.version)
+    update_customer(
+        cctx,
+        c.id,
+        CustomerDraft(name=c.name, contacts=(ContactDraft(name="张三", mobile="13800002468"),)),
+        c.version,
+    )
     assert _found(cctx, "5678") == []
     assert _found(cctx, "2468") == ["杭州明达贸易"]
     assert _suffixes(cctx, c.id) == phone_suffixes(["13800002468"]) | code_endings(c.code)
@@ -127,25 +150,37 @@ def test_a_changed_phone_no_longer_matches_its_old_number(cctx: ServiceContext,
 
 def test_a_deleted_contact_no_longer_matches(cctx: ServiceContext, office: dict[str, CustomerDetail]) -> None:
     c = get_customer(cctx, office["second"].id)
-    update_customer(cctx, c.id, CustomerDraft(name=c.name, contacts=(
-        ContactDraft(name="王五", mobile="13900001111", is_primary=True),)), c.version)
+    update_customer(
+        cctx,
+        c.id,
+        CustomerDraft(
+            name=c.name, contacts=(ContactDraft(name="王五", mobile="13900001111", is_primary=True),)
+        ),
+        c.version,
+    )
     assert _found(cctx, "8888") == []
     assert _found(cctx, "1111") == ["宁波顺通物流"]
 
 
-def test_a_failed_edit_leaves_the_suffix_rows_as_they_were(cctx: ServiceContext,
-                                                           office: dict[str, CustomerDetail]) -> None:
+def test_a_failed_edit_leaves_the_suffix_rows_as_they_were(
+    cctx: ServiceContext, office: dict[str, CustomerDetail]
+) -> None:
     c = office["mobile"]
     before = _suffixes(cctx, c.id)
     with pytest.raises(Exception, match="修改"):
-        update_customer(cctx, c.id, CustomerDraft(name=c.name, contacts=(
-            ContactDraft(name="张三", mobile="13800002468"),)), c.version - 1)  # someone saved it since
+        update_customer(
+            cctx,
+            c.id,
+            CustomerDraft(name=c.name, contacts=(ContactDraft(name="张三", mobile="13800002468"),)),
+            c.version - 1,
+        )  # someone saved it since
     assert _suffixes(cctx, c.id) == before
     assert _found(cctx, "5678") == ["杭州明达贸易"]
 
 
 def test_imported_customers_are_found_by_any_run_and_their_rows_go_with_an_undo(
-        ctx: ServiceContext, clerk: UserInfo, tmp_path: Path) -> None:
+    ctx: ServiceContext, clerk: UserInfo, tmp_path: Path
+) -> None:
     cctx = ctx.as_user(clerk)
     _p, report = _validate(cctx, ugly_customer_workbook(tmp_path / "客户台账.xlsx"))
     result = importing.run_import(cctx, report)
@@ -178,8 +213,9 @@ def test_a_generated_office_is_found_by_the_last_four_digits(ctx: ServiceContext
         assert cid in {r.id for r in hits}
 
 
-def test_a_search_of_four_digits_reads_the_suffix_index(ctx: ServiceContext, cctx: ServiceContext,
-                                                        office: dict[str, CustomerDetail]) -> None:
+def test_a_search_of_four_digits_reads_the_suffix_index(
+    ctx: ServiceContext, cctx: ServiceContext, office: dict[str, CustomerDetail]
+) -> None:
     probe = customer_text_probe("5678")
     assert probe is not None
     compiled = probe.compile(ctx.engine, compile_kwargs={"literal_binds": True})

@@ -23,12 +23,23 @@ def test_after_sales_preset_visits_every_repair(ctx: ServiceContext, admin: User
     assert rules.rule("delivery_arrival").enabled and rules.rule("car_2h").enabled
     assert not rules.rule("account_opened").enabled and not rules.rule("event_held").enabled
     # 002 制度3 第五条 质量异常 / 非质量异常; 制度15 第十条 国内 15 / 国外 20 天
-    assert complaints.load_policy(ctx).categories == ("质量异常", "非质量异常", "服务态度", "专业素质", "服务效率", "其他")
+    assert complaints.load_policy(ctx).categories == (
+        "质量异常",
+        "非质量异常",
+        "服务态度",
+        "专业素质",
+        "服务效率",
+        "其他",
+    )
     assert complaints.load_complaint_rules(ctx).origin_days == {"国内": 15, "国外": 20}
     assert get_value(ctx, visits.INDEPENDENT_KEY) is True  # issue 19 item 7: on in every preset (001 篇11)
     # 000 §1.9: phone from the third visit, 重大 complaints visited on site; 001 §47: refusers again in 7 days
     follow = rules.follow_up
-    assert (follow.phone_from_attempt, follow.refused_after_days, follow.on_site_severities) == (3, 7, ("重大",))
+    assert (follow.phone_from_attempt, follow.refused_after_days, follow.on_site_severities) == (
+        3,
+        7,
+        ("重大",),
+    )
     with ctx.sessions() as s:
         what = set(s.execute(select(AuditLog.label).where(AuditLog.action == "修改设置")).scalars())
     assert {"回访规则", "投诉规则", "回访人独立性检查"} <= what
@@ -43,7 +54,11 @@ def test_property_preset_samples_30_percent_of_repairs(ctx: ServiceContext, admi
     assert not rules.rule("delivery_arrival").enabled and not rules.rule("car_2h").enabled
     assert "专业素质" in complaints.load_policy(ctx).categories
     urgent = complaints.load_complaint_rules(ctx).urgent  # 002 制度5 §1, §2, §5: 24 h / 12 h / 2 h
-    assert urgent is not None and (urgent.report_hours, urgent.dispatch_hours, urgent.report_back_hours) == (24, 12, 2)
+    assert urgent is not None and (urgent.report_hours, urgent.dispatch_hours, urgent.report_back_hours) == (
+        24,
+        12,
+        2,
+    )
 
 
 def test_securities_preset_turns_on_the_independence_check(ctx: ServiceContext, admin: UserInfo) -> None:
@@ -68,7 +83,9 @@ def test_every_preset_names_only_existing_rules() -> None:
         presets.preset_rules(p, RuleSet())  # every follow-up setting is valid
 
 
-def test_unknown_preset_and_a_clerk_are_refused(ctx: ServiceContext, admin: UserInfo, clerk: UserInfo) -> None:
+def test_unknown_preset_and_a_clerk_are_refused(
+    ctx: ServiceContext, admin: UserInfo, clerk: UserInfo
+) -> None:
     with pytest.raises(ValidationError, match="办公室类型"):
         presets.apply_preset(ctx.as_user(admin), "bakery")
     with pytest.raises(PermissionDenied):

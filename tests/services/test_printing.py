@@ -39,6 +39,7 @@ def _visitor_independence_off(ctx: ServiceContext) -> None:
 
     set_value(ctx, "independent_visitor", False, what="回访人独立性检查")
 
+
 DAY = date(2026, 11, 24)
 
 
@@ -60,15 +61,37 @@ def audit_rows(ctx: ServiceContext) -> list[AuditLog]:
 @pytest.fixture
 def office(cctx: ServiceContext) -> dict[str, Any]:
     """Two customers with a plan each on DAY; the second visit (上门) is recorded."""
-    a = register_customer(cctx, CustomerDraft(name="杭州远纳运输有限公司", address="杭州市西湖区文三路 388 号",
-                                              contacts=(ContactDraft(name="张倩", mobile="15199743456"),)))
-    b = register_customer(cctx, CustomerDraft(name="上海宏达机械制造有限公司", address="上海市闵行区",
-                                              contacts=(ContactDraft(name="王建国", mobile="13812345678"),)))
+    a = register_customer(
+        cctx,
+        CustomerDraft(
+            name="杭州远纳运输有限公司",
+            address="杭州市西湖区文三路 388 号",
+            contacts=(ContactDraft(name="张倩", mobile="15199743456"),),
+        ),
+    )
+    b = register_customer(
+        cctx,
+        CustomerDraft(
+            name="上海宏达机械制造有限公司",
+            address="上海市闵行区",
+            contacts=(ContactDraft(name="王建国", mobile="13812345678"),),
+        ),
+    )
     plan_a = v.add_manual_plan(cctx, a.id, "例行", "电话", DAY)
     plan_b = v.add_manual_plan(cctx, b.id, "使用", "上门", DAY)
-    record = v.record_visit(cctx, v.prefill_record(cctx, plan_b.id).to_draft(
-        result="成功", method="上门", visited_at="2026-11-24 09:30", satisfaction="满意", customer_signed=True,
-        feedback="设备运行稳定，夜班冷却系统偶有异响。", problems="冷却泵异响", transfer_department="售后服务部"))
+    record = v.record_visit(
+        cctx,
+        v.prefill_record(cctx, plan_b.id).to_draft(
+            result="成功",
+            method="上门",
+            visited_at="2026-11-24 09:30",
+            satisfaction="满意",
+            customer_signed=True,
+            feedback="设备运行稳定，夜班冷却系统偶有异响。",
+            problems="冷却泵异响",
+            transfer_department="售后服务部",
+        ),
+    )
     return {"a": a, "b": b, "plan_a": plan_a, "plan_b": plan_b, "record": record}
 
 
@@ -82,14 +105,28 @@ def _sign(ctx: ServiceContext, record_id: int, signer: UserInfo) -> None:
 
 
 def test_printing_visit_record_prints_the_filled_record_as_a_draft_until_signed(
-        cctx: ServiceContext, office: dict[str, Any]) -> None:
+    cctx: ServiceContext, office: dict[str, Any]
+) -> None:
     record = office["record"]
     doc = p.visit_record_pdf(cctx, record.id)
     assert doc.pdf.startswith(b"%PDF")
     assert doc.pages == 1 and len(page_sizes(doc.pdf)) == 1
     (text,) = pages_text(doc.pdf)
-    for value in ("回访记录表", record.number, "上海宏达机械制造有限公司", "KH000002", "王建国", "1381234", "5678",
-                  "2026-11-2409:30", "小王", "设备运行稳定，夜班冷却系统偶有异响。", "冷却泵异响", "售后服务部", "已签字"):
+    for value in (
+        "回访记录表",
+        record.number,
+        "上海宏达机械制造有限公司",
+        "KH000002",
+        "王建国",
+        "1381234",
+        "5678",
+        "2026-11-2409:30",
+        "小王",
+        "设备运行稳定，夜班冷却系统偶有异响。",
+        "冷却泵异响",
+        "售后服务部",
+        "已签字",
+    ):
         assert value in text, value
     assert "草稿" in text  # not signed off yet: the watermark
     assert (doc.form, doc.entity, doc.entity_id) == ("回访记录表", "visit_record", record.id)
@@ -97,7 +134,8 @@ def test_printing_visit_record_prints_the_filled_record_as_a_draft_until_signed(
 
 
 def test_printing_signed_record_prints_signer_and_date_without_watermark(
-        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]) -> None:
+    ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]
+) -> None:
     _sign(ctx, office["record"].id, supervisor)
     (text,) = pages_text(p.visit_record_pdf(cctx, office["record"].id).pdf)
     assert "草稿" not in text
@@ -107,8 +145,12 @@ def test_printing_signed_record_prints_signer_and_date_without_watermark(
 
 
 def test_printouts_keep_the_signers_keys_but_never_miss_a_new_key_pair(
-        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx: ServiceContext,
+    cctx: ServiceContext,
+    supervisor: UserInfo,
+    office: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from huifang_desktop.services import review, signing, users
 
     reads: list[int] = []
@@ -123,8 +165,12 @@ def test_printouts_keep_the_signers_keys_but_never_miss_a_new_key_pair(
     # checked against the new key (the kept keys are read again), the old one still against the old key
     users.reset_password(ctx, supervisor.username, "another-pass-2026")
     plan = v.add_manual_plan(cctx, office["a"].id, "满意度", "电话", DAY)
-    new = v.record_visit(cctx, v.prefill_record(cctx, plan.id).to_draft(
-        result="成功", satisfaction="满意", visited_at="2026-11-24 10:00", feedback="很好"))
+    new = v.record_visit(
+        cctx,
+        v.prefill_record(cctx, plan.id).to_draft(
+            result="成功", satisfaction="满意", visited_at="2026-11-24 10:00", feedback="很好"
+        ),
+    )
     review.sign(ctx.as_user(supervisor), "回访记录表", new.id, "同意", password="another-pass-2026")
     assert "签字后被修改" not in pages_text(p.visit_record_pdf(cctx, new.id).pdf)[0]
     assert "签字后被修改" not in pages_text(p.visit_record_pdf(cctx, old_id).pdf)[0]
@@ -132,24 +178,27 @@ def test_printouts_keep_the_signers_keys_but_never_miss_a_new_key_pair(
 
 
 def test_printing_a_record_changed_after_signing_says_so_alone_and_in_a_batch(
-        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]) -> None:
+    ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]
+) -> None:
     record_id = office["record"].id
     _sign(ctx, record_id, supervisor)
     plan = v.add_manual_plan(cctx, office["a"].id, "满意度", "电话", DAY)
-    other = v.record_visit(cctx, v.prefill_record(cctx, plan.id).to_draft(result="未接通",
-                                                                          visited_at="2026-11-24 09:00"))
+    other = v.record_visit(
+        cctx, v.prefill_record(cctx, plan.id).to_draft(result="未接通", visited_at="2026-11-24 09:00")
+    )
     assert "签字后被修改" not in pages_text(p.visit_record_pdf(cctx, record_id).pdf)[0]
     with ctx.sessions() as s, s.begin():  # outside the program, straight into the table
         s.execute(update(VisitRecord).where(VisitRecord.id == record_id).values(feedback="悄悄改过"))
     alone = pages_text(p.visit_record_pdf(cctx, record_id).pdf)
     assert "签字无效" in alone[0] and "签字后被修改" in alone[0] and "悄悄改过" in "".join(alone)
     batch = pages_text(p.visit_records_pdf(cctx, [record_id, other.id]).pdf)
-    assert batch[:len(alone)] == alone and len(batch) == len(alone) + 1
+    assert batch[: len(alone)] == alone and len(batch) == len(alone) + 1
     assert "签字后被修改" not in batch[-1] and "草稿" in batch[-1] and "未接通" in batch[-1]
 
 
 def test_printing_settings_read_together_and_a_damaged_row_is_refused(
-        ctx: ServiceContext, cctx: ServiceContext, office: dict[str, Any]) -> None:
+    ctx: ServiceContext, cctx: ServiceContext, office: dict[str, Any]
+) -> None:
     from huifang_desktop.services.errors import ServiceError
     from huifang_desktop.services.settings import values_in
     from huifang_desktop.storage.models import Setting
@@ -167,7 +216,8 @@ def test_printing_settings_read_together_and_a_damaged_row_is_refused(
 
 
 def test_printing_reads_the_company_and_print_options_stored_now(
-        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]) -> None:
+    ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]
+) -> None:
     boss = ctx.as_user(supervisor)
     save_settings(boss, replace(load_settings(ctx), company="宁波甬江精工有限公司"))
     p.save_print_options(boss, p.PrintOptions(watermark_unsigned=False))
@@ -176,7 +226,8 @@ def test_printing_reads_the_company_and_print_options_stored_now(
 
 
 def test_printing_phone_visit_prints_phone_instead_of_a_customer_signature(
-        cctx: ServiceContext, office: dict[str, Any]) -> None:
+    cctx: ServiceContext, office: dict[str, Any]
+) -> None:
     plan = v.add_manual_plan(cctx, office["a"].id, "满意度", "电话", DAY)
     draft = v.prefill_record(cctx, plan.id).to_draft(result="未接通", visited_at="2026-11-24 09:00")
     rec = v.record_visit(cctx, draft)
@@ -185,7 +236,8 @@ def test_printing_phone_visit_prints_phone_instead_of_a_customer_signature(
 
 
 def test_printing_blank_form_pre_prints_customer_and_contact_and_no_result(
-        cctx: ServiceContext, office: dict[str, Any], layouts: list[Any]) -> None:
+    cctx: ServiceContext, office: dict[str, Any], layouts: list[Any]
+) -> None:
     doc = p.blank_visit_record_pdf(cctx, office["plan_a"].id)
     assert doc.pages == 1
     (text,) = pages_text(doc.pdf)
@@ -236,8 +288,9 @@ def _plan_and_customer(ctx: ServiceContext, plan_id: int) -> tuple[Any, Any]:
         return plan, s.get(Customer, plan.customer_id)
 
 
-def test_printing_blank_form_of_a_cancelled_plan_is_refused(cctx: ServiceContext, office: dict[str, Any]
-                                                            ) -> None:
+def test_printing_blank_form_of_a_cancelled_plan_is_refused(
+    cctx: ServiceContext, office: dict[str, Any]
+) -> None:
     v.cancel_plan(cctx, office["plan_a"].id, "客户停业")
     with pytest.raises(ValidationError, match="已取消"):
         p.blank_visit_record_pdf(cctx, office["plan_a"].id)
@@ -249,8 +302,8 @@ def test_printing_plan_form_is_the_record_once_visited(cctx: ServiceContext, off
 
 
 def test_printing_other_departments_records_are_refused_when_visibility_is_limited(
-        ctx: ServiceContext, cctx: ServiceContext, clerk2: UserInfo, supervisor: UserInfo,
-        office: dict[str, Any]) -> None:
+    ctx: ServiceContext, cctx: ServiceContext, clerk2: UserInfo, supervisor: UserInfo, office: dict[str, Any]
+) -> None:
     save_settings(ctx, replace(load_settings(ctx), visibility="department"))
     other = ctx.as_user(clerk2)  # 销售部; the customers belong to 客服部
     with pytest.raises(PermissionDenied):
@@ -263,7 +316,8 @@ def test_printing_other_departments_records_are_refused_when_visibility_is_limit
 
 
 def test_printing_numbers_of_another_department_read_as_not_found(
-        ctx: ServiceContext, cctx: ServiceContext, clerk2: UserInfo, office: dict[str, Any]) -> None:
+    ctx: ServiceContext, cctx: ServiceContext, clerk2: UserInfo, office: dict[str, Any]
+) -> None:
     from huifang_desktop.services.errors import NotFound
 
     record = office["record"]
@@ -273,9 +327,13 @@ def test_printing_numbers_of_another_department_read_as_not_found(
     save_settings(ctx, replace(load_settings(ctx), visibility="department"))
     other = ctx.as_user(clerk2)  # 销售部; the customers and the report belong to 客服部
     messages = []
-    for resolve, asked in ((p.record_id_of, record.number), (p.record_id_of, "HF19990101-001"),
-                           (p.record_id_of, str(record.id)), (p.report_id_of, report.number),
-                           (p.report_id_of, "BG19990101-001")):
+    for resolve, asked in (
+        (p.record_id_of, record.number),
+        (p.record_id_of, "HF19990101-001"),
+        (p.record_id_of, str(record.id)),
+        (p.report_id_of, report.number),
+        (p.report_id_of, "BG19990101-001"),
+    ):
         with pytest.raises(NotFound) as caught:
             resolve(other, asked)
         messages.append(str(caught.value).replace(asked, "#"))
@@ -287,7 +345,8 @@ def test_printing_numbers_of_another_department_read_as_not_found(
 
 
 def test_printing_a_preview_is_not_logged_but_each_output_is(
-        cctx: ServiceContext, office: dict[str, Any], tmp_path: Path) -> None:
+    cctx: ServiceContext, office: dict[str, Any], tmp_path: Path
+) -> None:
     doc = p.visit_record_pdf(cctx, office["record"].id)
     assert audit_rows(cctx) == []
     target = p.save_pdf(cctx, doc, tmp_path / "记录.pdf")
@@ -296,18 +355,25 @@ def test_printing_a_preview_is_not_logged_but_each_output_is(
     p.blank_visit_record_pdf(cctx, office["plan_a"].id, tmp_path / "空白.pdf")  # out=: written and logged
     rows = audit_rows(cctx)
     assert [(r.username, r.entity, r.entity_id) for r in rows] == [
-        ("xiaowang", "visit_record", office["record"].id), ("xiaowang", "visit_record", office["record"].id),
-        ("xiaowang", "visit_plan", office["plan_a"].id)]
+        ("xiaowang", "visit_record", office["record"].id),
+        ("xiaowang", "visit_record", office["record"].id),
+        ("xiaowang", "visit_plan", office["plan_a"].id),
+    ]
     assert rows[0].label == f"{office['record'].number} KH000002 上海宏达机械制造有限公司"
     first, second, third = (json.loads(r.new or "{}") for r in rows)
-    assert first == {"form": "回访记录表", "pages": 1, "output": "PDF 文件", "target": str(tmp_path / "记录.pdf")}
+    assert first == {
+        "form": "回访记录表",
+        "pages": 1,
+        "output": "PDF 文件",
+        "target": str(tmp_path / "记录.pdf"),
+    }
     assert (second["output"], second["target"]) == ("打印机", "HP LaserJet")
     assert third["form"] == "回访记录表" and third["pages"] == 1
     assert PdfReader(tmp_path / "空白.pdf").pages[0].extract_text()
 
 
 def test_printing_write_errors_name_the_file_and_leave_nothing(
-        cctx: ServiceContext, office: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cctx: ServiceContext, office: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     doc = p.visit_record_pdf(cctx, office["record"].id)
     missing = tmp_path / "没有这个文件夹" / "记录.pdf"
@@ -330,10 +396,12 @@ def test_printing_write_errors_name_the_file_and_leave_nothing(
 
 
 def test_printing_uses_the_offices_template_override(
-        cctx: ServiceContext, office: dict[str, Any], tmp_path: Path) -> None:
+    cctx: ServiceContext, office: dict[str, Any], tmp_path: Path
+) -> None:
     text = (forms_dir() / "visit_record.toml").read_text(encoding="utf-8")
-    (tmp_path / "visit_record.toml").write_text(text.replace('title = "回访记录表"', 'title = "客户回访单"'),
-                                                encoding="utf-8")
+    (tmp_path / "visit_record.toml").write_text(
+        text.replace('title = "回访记录表"', 'title = "客户回访单"'), encoding="utf-8"
+    )
     doc = p.visit_record_pdf(cctx, office["record"].id, forms_dir=tmp_path)
     assert "客户回访单" in pages_text(doc.pdf)[0] and doc.form == "客户回访单"
     (tmp_path / "visit_record.toml").write_text("[form]\ntitle = 3\n", encoding="utf-8")
@@ -345,7 +413,8 @@ def test_printing_uses_the_offices_template_override(
 
 
 def test_printing_day_batch_prints_one_form_per_plan_filled_or_blank(
-        cctx: ServiceContext, office: dict[str, Any]) -> None:
+    cctx: ServiceContext, office: dict[str, Any]
+) -> None:
     cancelled = v.add_manual_plan(cctx, office["a"].id, "节日", "短信", DAY)
     v.cancel_plan(cctx, cancelled.id, "重复安排")
     v.add_manual_plan(cctx, office["a"].id, "到货", "上门", DAY + timedelta(days=1))  # another day
@@ -356,39 +425,60 @@ def test_printing_day_batch_prints_one_form_per_plan_filled_or_blank(
     assert "回访任务单" in cover and "小王" in cover and "2份" in cover
     assert "杭州远纳运输有限公司" in blank and "HF2026" not in blank and "草稿" not in blank
     assert office["record"].number in filled and "上海宏达机械制造有限公司" in filled and "草稿" in filled
-    assert doc.detail == {"day": "2026-11-24", "plans": [office["plan_a"].id, office["plan_b"].id],
-                          "records": [office["record"].id], "blank": 1, "clerks": 1}
+    assert doc.detail == {
+        "day": "2026-11-24",
+        "plans": [office["plan_a"].id, office["plan_b"].id],
+        "records": [office["record"].id],
+        "blank": 1,
+        "clerks": 1,
+    }
     assert doc.file_name == "回访记录表_20261124.pdf"
     with pytest.raises(ValidationError, match="没有要打印的回访计划"):
         p.day_plans_pdf(cctx, DAY + timedelta(days=3))
 
 
 def test_printing_day_batch_cancel_stops_early_and_writes_nothing(
-        cctx: ServiceContext, office: dict[str, Any], tmp_path: Path) -> None:
+    cctx: ServiceContext, office: dict[str, Any], tmp_path: Path
+) -> None:
     steps: list[int] = []
     with pytest.raises(p.PrintCancelled):
-        p.day_plans_pdf(cctx, DAY, progress=lambda done, _total: steps.append(done),
-                        cancelled=lambda: bool(steps) and steps[-1] >= 1, out=tmp_path / "batch.pdf")
+        p.day_plans_pdf(
+            cctx,
+            DAY,
+            progress=lambda done, _total: steps.append(done),
+            cancelled=lambda: bool(steps) and steps[-1] >= 1,
+            out=tmp_path / "batch.pdf",
+        )
     assert steps == [0, 1]
     assert not (tmp_path / "batch.pdf").exists() and audit_rows(cctx) == []
 
 
 def test_printing_day_batch_follows_the_owner_filter(
-        cctx: ServiceContext, ctx: ServiceContext, clerk2: UserInfo, office: dict[str, Any]) -> None:
+    cctx: ServiceContext, ctx: ServiceContext, clerk2: UserInfo, office: dict[str, Any]
+) -> None:
     assert p.day_plans_pdf(cctx, DAY, cctx.user.id).pages == 3
     with pytest.raises(ValidationError):
         p.day_plans_pdf(cctx, DAY, clerk2.id)
 
 
 def test_printing_day_batch_is_a_stack_per_clerk_with_a_cover_sheet(
-        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, clerk2: UserInfo,
-        office: dict[str, Any], layouts: list[Any]) -> None:
+    ctx: ServiceContext,
+    cctx: ServiceContext,
+    supervisor: UserInfo,
+    clerk2: UserInfo,
+    office: dict[str, Any],
+    layouts: list[Any],
+) -> None:
     """Plans of three clerks made in mixed order print grouped by clerk (小李 before 小王 by pinyin, the
     unassigned last), each group after a cover sheet listing its visits; each blank form pre-prints its
     plan's owner as 回访人 and ticks the planned method."""
     sup = ctx.as_user(supervisor)
-    c = register_customer(cctx, CustomerDraft(name="宁波港联物流有限公司",
-                                              contacts=(ContactDraft(name="陈静", mobile="13700001111"),)))
+    c = register_customer(
+        cctx,
+        CustomerDraft(
+            name="宁波港联物流有限公司", contacts=(ContactDraft(name="陈静", mobile="13700001111"),)
+        ),
+    )
     li_1 = v.add_manual_plan(sup, c.id, "满意度", "上门", DAY, owner_id=clerk2.id)
     nobody = v.add_manual_plan(sup, c.id, "节日", "短信", DAY)
     with ctx.sessions() as s, s.begin():
@@ -407,20 +497,38 @@ def test_printing_day_batch_is_a_stack_per_clerk_with_a_cover_sheet(
     forms = [lo for lo in layouts if lo.template.name == "visit_record"]
     blank = [lo for lo in forms if not lo.number]
     assert [(_box(lo, "visitor").texts, _box(lo, "method").ticked) for lo in blank] == [
-        (("小李",), ("微信",)), (("小李",), ("上门",)), (("小王",), ("电话",)), ((), ("短信",))]
+        (("小李",), ("微信",)),
+        (("小李",), ("上门",)),
+        (("小王",), ("电话",)),
+        ((), ("短信",)),
+    ]
 
 
 # --- 回访报告表 -------------------------------------------------------------------------------------------
 
 
-def test_printing_report_counts_visits_by_type_and_result(cctx: ServiceContext, office: dict[str, Any]
-                                                          ) -> None:
+def test_printing_report_counts_visits_by_type_and_result(
+    cctx: ServiceContext, office: dict[str, Any]
+) -> None:
     draft = v.draft_report(cctx, cctx.user.id, DAY, DAY)
     report = v.save_report(cctx, draft, "按计划完成。", draft.problems_text, "转售后服务部处理")
     doc = p.visit_report_pdf(cctx, report.id)
     (text,) = pages_text(doc.pdf)
-    for value in ("回访报告表", report.number, "小王", "2026-11-24", "回访统计", "例行回访", "使用回访",
-                  "冷却泵异响", "转售后服务部处理", "按计划完成。", "满意1次", "满意率100.0%", "草稿"):
+    for value in (
+        "回访报告表",
+        report.number,
+        "小王",
+        "2026-11-24",
+        "回访统计",
+        "例行回访",
+        "使用回访",
+        "冷却泵异响",
+        "转售后服务部处理",
+        "按计划完成。",
+        "满意1次",
+        "满意率100.0%",
+        "草稿",
+    ):
         assert value in text, value
     # rows: type, planned, done, success, no answer, refused/unreachable, again; then the totals row
     assert "例行回访100000" in text and "使用回访111000" in text and "合计211000" in text
@@ -429,8 +537,8 @@ def test_printing_report_counts_visits_by_type_and_result(cctx: ServiceContext, 
 
 
 def test_printing_signed_report_and_a_draft_report(
-        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, clerk2: UserInfo,
-        office: dict[str, Any]) -> None:
+    ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, clerk2: UserInfo, office: dict[str, Any]
+) -> None:
     draft = v.draft_report(cctx, cctx.user.id, DAY, DAY)
     unsaved = p.report_draft_pdf(cctx, draft, "草拟的评价")
     (text,) = pages_text(unsaved.pdf)
@@ -438,7 +546,9 @@ def test_printing_signed_report_and_a_draft_report(
     report = v.save_report(cctx, draft, "按计划完成。", "", "")
     from huifang_desktop.services import review
 
-    review.sign(ctx.as_user(supervisor), "回访报告表", report.id, "未接通的客户换个时段再拨。", password=PASSWORD)
+    review.sign(
+        ctx.as_user(supervisor), "回访报告表", report.id, "未接通的客户换个时段再拨。", password=PASSWORD
+    )
     (text,) = pages_text(p.visit_report_pdf(ctx.as_user(supervisor), report.id).pdf)
     assert "草稿" not in text and "已审阅" in text and "李主管2026-11-24" in text
     assert "未接通的客户换个时段再拨。" in text and "签字无效" not in text
@@ -455,13 +565,28 @@ def test_printing_signed_report_and_a_draft_report(
 
 
 def test_printing_ledger_is_landscape_with_headers_and_totals_on_every_page(
-        cctx: ServiceContext, office: dict[str, Any]) -> None:
+    cctx: ServiceContext, office: dict[str, Any]
+) -> None:
     with cctx.sessions() as s, s.begin():  # 80 more plans in November: several pages
         for k in range(80):
             due = date(2026, 11, 2) + timedelta(days=k % 25)
-            s.add(VisitPlan(customer_id=office["a"].id, source_key=f"test:{k}", rule_key="manual",
-                            visit_type="例行", method="电话", earliest=due, due=due, owner_id=cctx.user.id, attempt=1, state="待回访",
-                            cancel_reason="", manual=True, created_at=datetime(2026, 11, 1)))
+            s.add(
+                VisitPlan(
+                    customer_id=office["a"].id,
+                    source_key=f"test:{k}",
+                    rule_key="manual",
+                    visit_type="例行",
+                    method="电话",
+                    earliest=due,
+                    due=due,
+                    owner_id=cctx.user.id,
+                    attempt=1,
+                    state="待回访",
+                    cancel_reason="",
+                    manual=True,
+                    created_at=datetime(2026, 11, 1),
+                )
+            )
     doc = ledgers.visit_ledger_pdf(cctx, date(2026, 11, 1), date(2026, 11, 30))
     sizes = page_sizes(doc.pdf)
     assert doc.pages == len(sizes) >= 3
@@ -481,7 +606,8 @@ def test_printing_ledger_is_landscape_with_headers_and_totals_on_every_page(
 
 
 def test_printing_ledger_needs_business_rights_and_sane_dates(
-        ctx: ServiceContext, cctx: ServiceContext, admin: UserInfo, office: dict[str, Any]) -> None:
+    ctx: ServiceContext, cctx: ServiceContext, admin: UserInfo, office: dict[str, Any]
+) -> None:
     with pytest.raises(PermissionDenied):
         ledgers.visit_ledger_pdf(ctx.as_user(admin))
     with pytest.raises(ValidationError, match="不能早于开始日期"):
@@ -491,7 +617,8 @@ def test_printing_ledger_needs_business_rights_and_sane_dates(
 
 
 def test_printing_options_round_trip_and_limit_the_ledger(
-        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]) -> None:
+    ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]
+) -> None:
     options = p.PrintOptions(watermark_unsigned=False, ledger_max_rows=1)
     assert p.PrintOptions.from_dict(options.to_dict()) == options
     with pytest.raises(PermissionDenied):
@@ -509,19 +636,39 @@ def test_printing_options_round_trip_and_limit_the_ledger(
 
 
 def test_printing_complaint_form_with_history_and_signatures(
-        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]) -> None:
+    ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]
+) -> None:
     from huifang_desktop.services import complaints as cs
     from huifang_desktop.services import review
 
-    d = cs.register(cctx, cs.IntakeDraft(subject="冷却泵异响", complainant="王建国", phone="13812345678",
-                                         category="维修", customer_id=office["b"].id, content="夜班异响"))
+    d = cs.register(
+        cctx,
+        cs.IntakeDraft(
+            subject="冷却泵异响",
+            complainant="王建国",
+            phone="13812345678",
+            category="维修",
+            customer_id=office["b"].id,
+            content="夜班异响",
+        ),
+    )
     cs.accept(cctx, d.id)
     assert "草稿" in "".join(pages_text(p.complaint_pdf(cctx, d.id).pdf))  # open, not signed off
     cs.save_handling(cctx, d.id, cs.HandlingDraft(investigation="轴承磨损", result="已更换轴承"))
     cs.finish_handling(cctx, d.id)
     workflow.record_closing_visit(cctx, d.id, cs.ClosingVisitDraft(satisfaction="满意"))
     text = "".join(pages_text(p.complaint_pdf(cctx, d.id).pdf))
-    for value in ("投诉处理表", d.number, "冷却泵异响", "王建国", "轴承磨损", "已更换轴承", "办结转回访", "关闭", "满意"):
+    for value in (
+        "投诉处理表",
+        d.number,
+        "冷却泵异响",
+        "王建国",
+        "轴承磨损",
+        "已更换轴承",
+        "办结转回访",
+        "关闭",
+        "满意",
+    ):
         assert value in text, value
     assert "草稿" not in text  # closed: the form is final, signed off or not
     review.sign(ctx.as_user(supervisor), "投诉处理表", d.id, "处理得当", password=PASSWORD)
@@ -535,14 +682,20 @@ def test_printing_complaint_form_with_history_and_signatures(
 
 
 def test_printing_onsite_customer_signature_is_blank_to_sign_unless_the_record_says_signed(
-        cctx: ServiceContext, office: dict[str, Any], layouts: list[Any]) -> None:
+    cctx: ServiceContext, office: dict[str, Any], layouts: list[Any]
+) -> None:
     p.visit_record_pdf(cctx, office["record"].id)  # 上门, the customer signed
     signed = layouts[-1]
     assert _box(signed, "customer_signed").texts == ("已签字",)
     assert _box(signed, "customer_signed_on").texts == ("2026-11-24",)  # with the date, not 年 月 日
     # not signed yet (the form as typed, before the customer signs): a blank line and 年 月 日 to fill in
     draft = v.prefill_record(cctx, office["plan_a"].id).to_draft(
-        result="成功", method="上门", visited_at="2026-11-24 09:00", satisfaction="满意", customer_signed=False)
+        result="成功",
+        method="上门",
+        visited_at="2026-11-24 09:00",
+        satisfaction="满意",
+        customer_signed=False,
+    )
     doc = p.draft_visit_record_pdf(cctx, draft)
     layout = layouts[-1]
     assert _box(layout, "customer_signed").texts == ()
@@ -552,30 +705,51 @@ def test_printing_onsite_customer_signature_is_blank_to_sign_unless_the_record_s
 
 
 def test_printing_returned_record_prints_its_return_reason(
-        ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]) -> None:
+    ctx: ServiceContext, cctx: ServiceContext, supervisor: UserInfo, office: dict[str, Any]
+) -> None:
     from huifang_desktop.services import review
 
-    review.return_for_rework(ctx.as_user(supervisor), "回访记录表", office["record"].id, "请补充客户的具体意见")
+    review.return_for_rework(
+        ctx.as_user(supervisor), "回访记录表", office["record"].id, "请补充客户的具体意见"
+    )
     (text,) = pages_text(p.visit_record_pdf(cctx, office["record"].id).pdf)
     assert "主管审阅意见退回修改：请补充客户的具体意见" in text and "草稿" in text
 
 
-def test_printing_report_has_a_line_for_the_clerks_signature(cctx: ServiceContext, office: dict[str, Any]
-                                                             ) -> None:
+def test_printing_report_has_a_line_for_the_clerks_signature(
+    cctx: ServiceContext, office: dict[str, Any]
+) -> None:
     report = v.save_report(cctx, v.draft_report(cctx, cctx.user.id, DAY, DAY), "按计划完成。", "", "")
     text = "".join(pages_text(p.visit_report_pdf(cctx, report.id).pdf))
     assert "回访人签字签名：日期：年月日" in text
 
 
 def test_printing_complaint_prints_the_reply_and_the_offices_satisfaction_scale(
-        ctx: ServiceContext, cctx: ServiceContext, office: dict[str, Any], layouts: list[Any]) -> None:
+    ctx: ServiceContext, cctx: ServiceContext, office: dict[str, Any], layouts: list[Any]
+) -> None:
     from huifang_desktop.services import complaints as cs
 
-    d = cs.register(cctx, cs.IntakeDraft(subject="送货延误", complainant="王建国", phone="13812345678",
-                                         category="交付物流", customer_id=office["b"].id))
+    d = cs.register(
+        cctx,
+        cs.IntakeDraft(
+            subject="送货延误",
+            complainant="王建国",
+            phone="13812345678",
+            category="交付物流",
+            customer_id=office["b"].id,
+        ),
+    )
     cs.accept(cctx, d.id)
-    cs.save_handling(cctx, d.id, cs.HandlingDraft(result="补发到货", reply_way="电话", replied_at="2026-11-24 10:00",
-                                                  reply_text="已向客户致歉，承诺下批货提前两天发出。"))
+    cs.save_handling(
+        cctx,
+        d.id,
+        cs.HandlingDraft(
+            result="补发到货",
+            reply_way="电话",
+            replied_at="2026-11-24 10:00",
+            reply_text="已向客户致歉，承诺下批货提前两天发出。",
+        ),
+    )
     text = "".join(pages_text(p.complaint_pdf(cctx, d.id).pdf))
     assert "答复内容已向客户致歉，承诺下批货提前两天发出。" in text
     assert "客户满意度很满意满意一般不满意很不满意" in text  # five levels, as configured by default
@@ -588,8 +762,9 @@ def test_printing_complaint_prints_the_reply_and_the_offices_satisfaction_scale(
         assert "10987654321" in page_text.replace(" ", ""), field
 
 
-def test_printing_record_qr_code_reads_back_as_its_number(cctx: ServiceContext, office: dict[str, Any],
-                                                          tmp_path: Path) -> None:
+def test_printing_record_qr_code_reads_back_as_its_number(
+    cctx: ServiceContext, office: dict[str, Any], tmp_path: Path
+) -> None:
     """A printed record's QR code (page 1 at 150 dpi, zxing-cpp) gives its 编号 back, its check verified."""
     import subprocess
 
@@ -599,8 +774,10 @@ def test_printing_record_qr_code_reads_back_as_its_number(cctx: ServiceContext, 
 
     zxingcpp = pytest.importorskip("zxingcpp")
     (tmp_path / "r.pdf").write_bytes(p.visit_record_pdf(cctx, office["record"].id).pdf)
-    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(tmp_path / "r.pdf"), str(tmp_path / "r")],
-                   check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-png", "-singlefile", str(tmp_path / "r.pdf"), str(tmp_path / "r")],
+        check=True,
+    )
     with Image.open(tmp_path / "r.png") as image:
         (code,) = [r.text for r in zxingcpp.read_barcodes(image)]
     assert formcode.parse(code) == office["record"].number

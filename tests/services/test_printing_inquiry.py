@@ -28,19 +28,32 @@ def _text(pdf: bytes) -> str:
 def _late_closed(cctx: ServiceContext, sctx: ServiceContext) -> int:
     """An anonymous complaint received Tue 2026-11-24 09:00 (处理期限 11-27 17:30), answered in writing and
     closed on 12-04: 逾期办结."""
-    d = cs.register(cctx, cs.IntakeDraft(subject="空调漏水", anonymous=True, category="维修",
-                                         received_at="2026-11-24 09:00"))
+    d = cs.register(
+        cctx,
+        cs.IntakeDraft(subject="空调漏水", anonymous=True, category="维修", received_at="2026-11-24 09:00"),
+    )
     late = _at(cctx, datetime(2026, 12, 4, 10, 0))
     cs.accept(late, d.id)
-    cs.save_handling(late, d.id, cs.HandlingDraft(investigation="查明", cause="拖延", measures="修复",
-                                                  result="已修复", replied_at="2026-12-04 10:00", reply_way="书面"))
+    cs.save_handling(
+        late,
+        d.id,
+        cs.HandlingDraft(
+            investigation="查明",
+            cause="拖延",
+            measures="修复",
+            result="已修复",
+            replied_at="2026-12-04 10:00",
+            reply_way="书面",
+        ),
+    )
     cs.attach(late, [d.id], "答复函.pdf", b"%PDF-1.4 reply", "答复函")
     cs.close(_at(sctx, datetime(2026, 12, 4, 11, 0)), d.id)
     return d.id
 
 
-def test_inquiry_form_prints_the_late_case_then_its_inquiry(ctx: ServiceContext, cctx: ServiceContext,
-                                                            sctx: ServiceContext, clerk: UserInfo) -> None:
+def test_inquiry_form_prints_the_late_case_then_its_inquiry(
+    ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext, clerk: UserInfo
+) -> None:
     cid = _late_closed(cctx, sctx)
     now = _at(sctx, datetime(2026, 12, 4, 12, 0))
     pending = inquiry_values(now, cid)
@@ -50,15 +63,35 @@ def test_inquiry_form_prints_the_late_case_then_its_inquiry(ctx: ServiceContext,
     cs.record_inquiry(now, cid, cs.InquiryDraft("处理人请假未移交", "请假前移交在办投诉", "小王"))
     doc = p.inquiry_pdf(_at(cctx, datetime(2026, 12, 4, 13, 0)), cid)  # the clerk may print what he sees
     text = _text(doc.pdf)
-    for value in ("投诉查办单", "空调漏水", "处理人请假未移交", "请假前移交在办投诉", "小王", "已查办",
-                  "首问责任人", clerk.display_name, "逾期原因", "改进措施", "查办决定", "决定人"):
+    for value in (
+        "投诉查办单",
+        "空调漏水",
+        "处理人请假未移交",
+        "请假前移交在办投诉",
+        "小王",
+        "已查办",
+        "首问责任人",
+        clerk.display_name,
+        "逾期原因",
+        "改进措施",
+        "查办决定",
+        "决定人",
+    ):
         assert value in text, value
     assert doc.file_name.startswith("投诉查办单_TS") and doc.pages == 1
 
 
 def test_inquiry_form_is_refused_for_a_case_on_time(cctx: ServiceContext) -> None:
-    d = cs.register(cctx, cs.IntakeDraft(subject="空调漏水", complainant="张先生", phone="13812345678",
-                                         category="维修", received_at="2026-11-24 09:00"))
+    d = cs.register(
+        cctx,
+        cs.IntakeDraft(
+            subject="空调漏水",
+            complainant="张先生",
+            phone="13812345678",
+            category="维修",
+            received_at="2026-11-24 09:00",
+        ),
+    )
     with pytest.raises(ValidationError, match="未逾期"):
         p.inquiry_pdf(_at(cctx, datetime(2026, 11, 24, 10, 0)), d.id)
 
@@ -69,10 +102,19 @@ def test_blank_inquiry_form_prints_its_boxes_empty(cctx: ServiceContext) -> None
     assert "投诉查办单" in text and "逾期原因" in text and "决定人" in text and doc.pages == 1
 
 
-def test_complaint_form_prints_the_first_responder(cctx: ServiceContext, sctx: ServiceContext,
-                                                   supervisor: UserInfo) -> None:
+def test_complaint_form_prints_the_first_responder(
+    cctx: ServiceContext, sctx: ServiceContext, supervisor: UserInfo
+) -> None:
     """002 制度5 §8: the 首问责任人 follows the case; the printed 投诉处理表 names him."""
-    d = cs.register(cctx, cs.IntakeDraft(subject="空调漏水", complainant="张先生", phone="13812345678",
-                                         category="维修", first_responder_id=supervisor.id))
+    d = cs.register(
+        cctx,
+        cs.IntakeDraft(
+            subject="空调漏水",
+            complainant="张先生",
+            phone="13812345678",
+            category="维修",
+            first_responder_id=supervisor.id,
+        ),
+    )
     text = _text(p.complaint_pdf(cctx, d.id).pdf)
     assert "首问责任人" in text and supervisor.display_name in text

@@ -37,21 +37,40 @@ def customer(cctx: ServiceContext, name: str = "杭州远纳运输有限公司")
     return register_customer(cctx, CustomerDraft(name=name, created_on="2026-11-01", contacts=contacts)).id
 
 
-def record(cctx: ServiceContext, customer_id: int, at: str = "2026-11-24 09:00", **kw: Any
-           ) -> v.VisitRecordRow:
-    base: dict[str, Any] = {"visited_at": at, "satisfaction": "满意", "feedback": "送货及时", "content": "了解使用情况"}
+def record(
+    cctx: ServiceContext, customer_id: int, at: str = "2026-11-24 09:00", **kw: Any
+) -> v.VisitRecordRow:
+    base: dict[str, Any] = {
+        "visited_at": at,
+        "satisfaction": "满意",
+        "feedback": "送货及时",
+        "content": "了解使用情况",
+    }
     base.update(kw)
     return v.record_visit(cctx, v.VisitRecordDraft(customer_id=customer_id, result="成功", **base))
 
 
 def draft_of(row: v.VisitRecordRow, **changes: Any) -> v.VisitRecordDraft:
     d = v.VisitRecordDraft(
-        customer_id=row.customer_id, result=row.result, plan_id=row.plan_id, contact_name=row.contact_name,
-        contact_phone=row.contact_phone, visit_type=row.visit_type, method=row.method,
-        visited_at=row.visited_at, visitor_id=row.visitor_id, content=row.content, feedback=row.feedback,
-        problems=row.problems, measures=row.measures, satisfaction=row.satisfaction, handling=row.handling,
-        transfer_department=row.transfer_department, next_visit_on=row.next_visit_on,
-        customer_signed=row.customer_signed)
+        customer_id=row.customer_id,
+        result=row.result,
+        plan_id=row.plan_id,
+        contact_name=row.contact_name,
+        contact_phone=row.contact_phone,
+        visit_type=row.visit_type,
+        method=row.method,
+        visited_at=row.visited_at,
+        visitor_id=row.visitor_id,
+        content=row.content,
+        feedback=row.feedback,
+        problems=row.problems,
+        measures=row.measures,
+        satisfaction=row.satisfaction,
+        handling=row.handling,
+        transfer_department=row.transfer_department,
+        next_visit_on=row.next_visit_on,
+        customer_signed=row.customer_signed,
+    )
     return replace(d, **changes)
 
 
@@ -62,12 +81,29 @@ def report(cctx: ServiceContext, clerk_id: int, day: date = date(2026, 11, 23)) 
 
 def closed_complaint(cctx: ServiceContext, subject: str = "送货延误三天") -> int:
     """An anonymous complaint closed with its reply letter (no closing visit needed): in the review queue."""
-    d = cs.register(cctx, cs.IntakeDraft(subject=subject, anonymous=True, category="交付物流", content="晚到三天",
-                                         received_at="2026-11-24 09:00"))
+    d = cs.register(
+        cctx,
+        cs.IntakeDraft(
+            subject=subject,
+            anonymous=True,
+            category="交付物流",
+            content="晚到三天",
+            received_at="2026-11-24 09:00",
+        ),
+    )
     cs.accept(cctx, d.id)
-    cs.save_handling(cctx, d.id, cs.HandlingDraft(
-        investigation="司机绕路", cause="调度失误", measures="调整线路", result="已书面致歉",
-        replied_at="2026-11-24 09:30", reply_way="书面"))
+    cs.save_handling(
+        cctx,
+        d.id,
+        cs.HandlingDraft(
+            investigation="司机绕路",
+            cause="调度失误",
+            measures="调整线路",
+            result="已书面致歉",
+            replied_at="2026-11-24 09:30",
+            reply_way="书面",
+        ),
+    )
     cs.attach(cctx, [d.id], "答复函.pdf", b"%PDF-1.4 reply", "答复函")
     return cs.close(cctx, d.id).id
 
@@ -80,8 +116,10 @@ def audit_actions(ctx: ServiceContext, entity: str, entity_id: int) -> list[str]
 
 # --- the queue ------------------------------------------------------------------------------------------
 
+
 def test_review_queue_groups_by_clerk_and_type_oldest_first_with_overdue(
-        cctx: ServiceContext, c2ctx: ServiceContext, sctx: ServiceContext, clerk: UserInfo) -> None:
+    cctx: ServiceContext, c2ctx: ServiceContext, sctx: ServiceContext, clerk: UserInfo
+) -> None:
     c = customer(cctx)
     new = record(cctx, c, "2026-11-24 09:00")
     old = record(cctx, c, "2026-11-19 09:00")  # Thursday: review due Monday 11-23, overdue today
@@ -93,11 +131,19 @@ def test_review_queue_groups_by_clerk_and_type_oldest_first_with_overdue(
 
     assert (q.total, q.overdue) == (5, 2)
     assert [(g.owner, g.kind, g.count, g.overdue) for g in q.groups] == [
-        ("小王", RECORD, 2, 1), ("小王", REPORT, 1, 1), ("小王", COMPLAINT, 1, 0), ("小李", RECORD, 1, 0)]
+        ("小王", RECORD, 2, 1),
+        ("小王", REPORT, 1, 1),
+        ("小王", COMPLAINT, 1, 0),
+        ("小李", RECORD, 1, 0),
+    ]
     assert [i.id for i in q.groups[0].items] == [old.id, new.id]  # oldest first
     first = q.groups[0].items[0]
     assert (first.number, first.due, first.overdue, first.title) == (
-        old.number, date(2026, 11, 23), True, "杭州远纳运输有限公司 · 例行回访（电话）")
+        old.number,
+        date(2026, 11, 23),
+        True,
+        "杭州远纳运输有限公司 · 例行回访（电话）",
+    )
     assert q.groups[1].items[0].id == rep.id and q.groups[2].items[0].id == complaint_id
     assert q.groups[3].items[0].id == other.id
     assert next((o, name, len(groups)) for o, name, groups in q.by_owner())[1:] == ("小王", 3)
@@ -106,13 +152,15 @@ def test_review_queue_groups_by_clerk_and_type_oldest_first_with_overdue(
 
     summary = rv.queue_summary(sctx)  # the same groups, counts only, for a quick first paint
     assert [(g.owner, g.kind, g.count, g.overdue, g.loaded) for g in summary.groups] == [
-        (g.owner, g.kind, g.count, g.overdue, False) for g in q.groups]
+        (g.owner, g.kind, g.count, g.overdue, False) for g in q.groups
+    ]
     for g in q.groups:
         assert rv.queue_group(sctx, g.owner_id, g.kind) == g
 
 
-def test_clerks_and_admins_cannot_sign_or_open_the_queue(ctx: ServiceContext, cctx: ServiceContext,
-                                                         admin: UserInfo, as_user: AsUser) -> None:
+def test_clerks_and_admins_cannot_sign_or_open_the_queue(
+    ctx: ServiceContext, cctx: ServiceContext, admin: UserInfo, as_user: AsUser
+) -> None:
     row = record(cctx, customer(cctx))
     for who in (cctx, as_user(ctx, admin)):
         with pytest.raises(PermissionDenied):
@@ -135,12 +183,19 @@ def test_system_user_cannot_sign(ctx: ServiceContext, cctx: ServiceContext) -> N
 
 # --- signing and the lock -----------------------------------------------------------------------------
 
-def test_sign_stores_signer_role_time_hashes_and_audits(ctx: ServiceContext, cctx: ServiceContext,
-                                                        sctx: ServiceContext, supervisor: UserInfo) -> None:
+
+def test_sign_stores_signer_role_time_hashes_and_audits(
+    ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext, supervisor: UserInfo
+) -> None:
     row = record(cctx, customer(cctx))
     item = rv.sign(sctx, RECORD, row.id, "记录完整，继续保持。", row.version, password=PASSWORD)
     assert (item.status, item.signer, item.signed_at, item.comment, item.integrity) == (
-        "已签字", "李主管", datetime(2026, 11, 24, 10, 0), "记录完整，继续保持。", Integrity.INTACT)
+        "已签字",
+        "李主管",
+        datetime(2026, 11, 24, 10, 0),
+        "记录完整，继续保持。",
+        Integrity.INTACT,
+    )
     with ctx.sessions() as s:
         rec = s.get(VisitRecord, row.id)
         assert rec is not None
@@ -150,7 +205,11 @@ def test_sign_stores_signer_role_time_hashes_and_audits(ctx: ServiceContext, cct
     new = json.loads(log.new or "{}")
     assert (log.entity, log.entity_id, log.username) == ("visit_record", row.id, "zhuguan")
     assert (new["signer"], new["role"], new["content_hash"], new["revision"]) == (
-        "李主管", "客服主管", rec.content_hash, 0)
+        "李主管",
+        "客服主管",
+        rec.content_hash,
+        0,
+    )
     assert rv.verify(ctx, RECORD, row.id) is Integrity.INTACT
     d = rv.detail(sctx, RECORD, row.id)
     assert d.signer_role == "客服主管" and d.actions == frozenset({"reopen"})
@@ -159,8 +218,9 @@ def test_sign_stores_signer_role_time_hashes_and_audits(ctx: ServiceContext, cct
         rv.sign(sctx, RECORD, row.id, password=PASSWORD)
 
 
-def test_signed_record_cannot_be_edited_by_anyone(cctx: ServiceContext, sctx: ServiceContext,
-                                                  mctx: ServiceContext) -> None:
+def test_signed_record_cannot_be_edited_by_anyone(
+    cctx: ServiceContext, sctx: ServiceContext, mctx: ServiceContext
+) -> None:
     row = record(cctx, customer(cctx), transfer_department="售后部", problems="配件缺失")
     rv.sign(sctx, RECORD, row.id, password=PASSWORD)
     current = v.get_record(cctx, row.id)
@@ -174,7 +234,8 @@ def test_signed_record_cannot_be_edited_by_anyone(cctx: ServiceContext, sctx: Se
 
 
 def test_signed_report_locks_its_resave_and_the_records_it_summarises(
-        cctx: ServiceContext, sctx: ServiceContext, clerk: UserInfo) -> None:
+    cctx: ServiceContext, sctx: ServiceContext, clerk: UserInfo
+) -> None:
     row = record(cctx, customer(cctx), "2026-11-23 09:00")
     rep = report(cctx, clerk.id)
     rv.sign(sctx, REPORT, rep.id, "", rep.version, password=PASSWORD)
@@ -188,7 +249,8 @@ def test_signed_report_locks_its_resave_and_the_records_it_summarises(
 
 
 def test_signed_complaint_refuses_handling_and_attachments_until_reopened(
-        cctx: ServiceContext, sctx: ServiceContext) -> None:
+    cctx: ServiceContext, sctx: ServiceContext
+) -> None:
     cid = closed_complaint(cctx)
     attachment_id = cs.get_complaint(cctx, cid).attachments[0].id
     rv.sign(sctx, COMPLAINT, cid, "处理得当", password=PASSWORD)
@@ -199,9 +261,18 @@ def test_signed_complaint_refuses_handling_and_attachments_until_reopened(
     with pytest.raises(LockedError, match="签字"):
         cs.detach(sctx, cid, attachment_id)
     rv.reopen(sctx, COMPLAINT, cid, "补充调查情况")
-    d = cs.save_handling(cctx, cid, cs.HandlingDraft(investigation="司机绕路，已约谈", cause="调度失误",
-                                                     measures="调整线路", result="已书面致歉",
-                                                     replied_at="2026-11-24 09:30", reply_way="书面"))
+    d = cs.save_handling(
+        cctx,
+        cid,
+        cs.HandlingDraft(
+            investigation="司机绕路，已约谈",
+            cause="调度失误",
+            measures="调整线路",
+            result="已书面致歉",
+            replied_at="2026-11-24 09:30",
+            reply_way="书面",
+        ),
+    )
     assert d.investigation == "司机绕路，已约谈" and d.state == "已关闭"
     rv.resubmit(cctx, COMPLAINT, cid)
     item = rv.sign(sctx, COMPLAINT, cid, "补充后同意", password=PASSWORD)
@@ -219,8 +290,10 @@ def test_closing_a_complaint_puts_it_in_review(ctx: ServiceContext, cctx: Servic
 
 # --- return, the clerk's side, resubmit ---------------------------------------------------------------
 
+
 def test_return_needs_a_reason_then_the_clerk_sees_it_and_resubmits_by_editing(
-        ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext) -> None:
+    ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext
+) -> None:
     row = record(cctx, customer(cctx))
     with pytest.raises(ValidationError) as err:
         rv.return_for_rework(sctx, RECORD, row.id, "  ")
@@ -229,7 +302,8 @@ def test_return_needs_a_reason_then_the_clerk_sees_it_and_resubmits_by_editing(
 
     mine = rv.returned_items(cctx)
     assert [(i.number, i.comment, i.returned_by, i.returned_at, i.status) for i in mine] == [
-        (row.number, "客户意见记录过于简单，请补充。", "李主管", datetime(2026, 11, 24, 10, 0), "退回")]
+        (row.number, "客户意见记录过于简单，请补充。", "李主管", datetime(2026, 11, 24, 10, 0), "退回")
+    ]
     assert rv.pending_counts(cctx).returned_to_me == 1
     assert rv.review_queue(sctx).total == 0
     assert rv.detail(cctx, RECORD, row.id).actions == frozenset({"resubmit", "edit"})
@@ -237,8 +311,9 @@ def test_return_needs_a_reason_then_the_clerk_sees_it_and_resubmits_by_editing(
         rv.sign(sctx, RECORD, row.id, password=PASSWORD)
 
     current = v.get_record(cctx, row.id)
-    fixed = v.update_record(cctx, row.id, draft_of(current, feedback="送货及时，司机服务好，希望增加周末配送"),
-                            current.version)
+    fixed = v.update_record(
+        cctx, row.id, draft_of(current, feedback="送货及时，司机服务好，希望增加周末配送"), current.version
+    )
     assert fixed.status == "待审阅"
     assert rv.returned_items(cctx) == []
     queue = rv.review_queue(sctx)
@@ -248,7 +323,8 @@ def test_return_needs_a_reason_then_the_clerk_sees_it_and_resubmits_by_editing(
 
 
 def test_returned_report_is_corrected_in_place_and_back_in_the_queue(
-        cctx: ServiceContext, sctx: ServiceContext, clerk: UserInfo) -> None:
+    cctx: ServiceContext, sctx: ServiceContext, clerk: UserInfo
+) -> None:
     record(cctx, customer(cctx), "2026-11-23 09:00")
     rep = report(cctx, clerk.id)
     with pytest.raises(ValidationError):
@@ -262,8 +338,9 @@ def test_returned_report_is_corrected_in_place_and_back_in_the_queue(
     assert [i.id for i in rv.review_queue(sctx).items() if i.kind is REPORT] == [rep.id]
 
 
-def test_resubmit_without_changes_and_only_by_the_owner(cctx: ServiceContext, c2ctx: ServiceContext,
-                                                        sctx: ServiceContext) -> None:
+def test_resubmit_without_changes_and_only_by_the_owner(
+    cctx: ServiceContext, c2ctx: ServiceContext, sctx: ServiceContext
+) -> None:
     row = record(cctx, customer(cctx))
     with pytest.raises(ValidationError, match="已在审阅中"):
         rv.resubmit(cctx, RECORD, row.id)
@@ -276,8 +353,10 @@ def test_resubmit_without_changes_and_only_by_the_owner(cctx: ServiceContext, c2
 
 # --- reopen ------------------------------------------------------------------------------------------------
 
+
 def test_reopen_needs_reason_and_rights_leaves_a_trail_and_needs_a_new_signature(
-        ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext, mctx: ServiceContext) -> None:
+    ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext, mctx: ServiceContext
+) -> None:
     row = record(cctx, customer(cctx))
     rv.sign(sctx, RECORD, row.id, "同意", password=PASSWORD)
     with pytest.raises(ValidationError) as err:
@@ -292,17 +371,26 @@ def test_reopen_needs_reason_and_rights_leaves_a_trail_and_needs_a_new_signature
     assert [i.id for i in rv.returned_items(cctx)] == [row.id]
 
     current = v.get_record(cctx, row.id)
-    v.update_record(cctx, row.id, draft_of(current, feedback="送货及时；客户来电补充：希望提前电话通知"),
-                    current.version)
+    v.update_record(
+        cctx, row.id, draft_of(current, feedback="送货及时；客户来电补充：希望提前电话通知"), current.version
+    )
     signed = rv.sign(sctx, RECORD, row.id, "补充后同意", password=PASSWORD)
     assert (signed.revision, signed.integrity) == (1, Integrity.INTACT)
 
     assert audit_actions(ctx, "visit_record", row.id) == [
-        "填写回访记录", "签字", "撤回签字", "修改回访记录", "签字"]
+        "填写回访记录",
+        "签字",
+        "撤回签字",
+        "修改回访记录",
+        "签字",
+    ]
     with ctx.sessions() as s:
         reopened = s.execute(select(AuditLog).where(AuditLog.action == "撤回签字")).scalar_one()
-        resigned = s.execute(select(AuditLog).where(AuditLog.action == "签字").order_by(AuditLog.id.desc())
-                             ).scalars().first()
+        resigned = (
+            s.execute(select(AuditLog).where(AuditLog.action == "签字").order_by(AuditLog.id.desc()))
+            .scalars()
+            .first()
+        )
     old, new = json.loads(reopened.old or "{}"), json.loads(reopened.new or "{}")
     assert (reopened.username, reopened.note) == ("jingli", "客户来电补充了意见")
     assert (old["signer"], old["revision"], old["integrity"], new["revision"]) == ("李主管", 0, "签字有效", 1)
@@ -313,8 +401,10 @@ def test_reopen_needs_reason_and_rights_leaves_a_trail_and_needs_a_new_signature
 
 # --- tamper detection --------------------------------------------------------------------------------------
 
-def test_a_signed_record_changed_by_raw_sql_is_detected(ctx: ServiceContext, cctx: ServiceContext,
-                                                        sctx: ServiceContext) -> None:
+
+def test_a_signed_record_changed_by_raw_sql_is_detected(
+    ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext
+) -> None:
     row = record(cctx, customer(cctx))
     rv.sign(sctx, RECORD, row.id, "同意", password=PASSWORD)
     with ctx.engine.begin() as conn:
@@ -331,14 +421,18 @@ def test_a_signed_record_changed_by_raw_sql_is_detected(ctx: ServiceContext, cct
     assert json.loads(log.old or "{}")["integrity"] == "签字后被修改" and "签字后被修改" in log.note
 
 
-@pytest.mark.parametrize("sql", [
-    "UPDATE visit_record SET signed_by_id = NULL",  # the signer removed
-    "UPDATE visit_record SET supervisor_comment = '同意（补）'",  # the comment changed
-    "UPDATE visit_record SET status = '待审阅'",  # unsigned behind the program's back
-    "UPDATE visit_record SET visited_at = '2026-11-24 08:00:00.000000'",
-])
-def test_every_change_of_a_signed_row_is_detected(ctx: ServiceContext, cctx: ServiceContext,
-                                                  sctx: ServiceContext, sql: str) -> None:
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE visit_record SET signed_by_id = NULL",  # the signer removed
+        "UPDATE visit_record SET supervisor_comment = '同意（补）'",  # the comment changed
+        "UPDATE visit_record SET status = '待审阅'",  # unsigned behind the program's back
+        "UPDATE visit_record SET visited_at = '2026-11-24 08:00:00.000000'",
+    ],
+)
+def test_every_change_of_a_signed_row_is_detected(
+    ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext, sql: str
+) -> None:
     row = record(cctx, customer(cctx))
     rv.sign(sctx, RECORD, row.id, "同意", password=PASSWORD)
     with ctx.engine.begin() as conn:
@@ -354,7 +448,8 @@ def test_status_forged_to_signed_by_sql_is_detected(ctx: ServiceContext, cctx: S
 
 
 def test_signed_report_and_complaint_changed_by_sql_are_detected(
-        ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext, clerk: UserInfo) -> None:
+    ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext, clerk: UserInfo
+) -> None:
     record(cctx, customer(cctx), "2026-11-23 09:00")
     rep = report(cctx, clerk.id)
     cid = closed_complaint(cctx)
@@ -371,8 +466,10 @@ def test_signed_report_and_complaint_changed_by_sql_are_detected(
 
 # --- concurrency, self-sign, batch -------------------------------------------------------------------------
 
-def test_sign_refuses_a_version_the_supervisor_did_not_read(cctx: ServiceContext, sctx: ServiceContext
-                                                            ) -> None:
+
+def test_sign_refuses_a_version_the_supervisor_did_not_read(
+    cctx: ServiceContext, sctx: ServiceContext
+) -> None:
     row = record(cctx, customer(cctx))
     read = rv.detail(sctx, RECORD, row.id).item
     v.update_record(cctx, row.id, draft_of(row, feedback="悄悄改了"), row.version)
@@ -382,7 +479,8 @@ def test_sign_refuses_a_version_the_supervisor_did_not_read(cctx: ServiceContext
 
 
 def test_a_supervisor_does_not_sign_their_own_work_unless_the_office_allows(
-        ctx: ServiceContext, sctx: ServiceContext, mctx: ServiceContext) -> None:
+    ctx: ServiceContext, sctx: ServiceContext, mctx: ServiceContext
+) -> None:
     row = record(sctx, customer(sctx))
     assert rv.review_queue(sctx).total == 0  # left to someone else
     assert rv.review_queue(mctx).total == 1
@@ -396,8 +494,9 @@ def test_a_supervisor_does_not_sign_their_own_work_unless_the_office_allows(
     assert rv.sign(sctx, RECORD, row.id, password=PASSWORD).status == "已签字"
 
 
-def test_batch_sign_signs_all_read_items_or_none(ctx: ServiceContext, cctx: ServiceContext,
-                                                 sctx: ServiceContext) -> None:
+def test_batch_sign_signs_all_read_items_or_none(
+    ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext
+) -> None:
     c = customer(cctx)
     rows = [record(cctx, c, f"2026-11-2{i} 09:00") for i in (0, 1, 3)]
     refs = [rv.ItemRef(RECORD, r.id, r.version) for r in rows]
@@ -415,8 +514,9 @@ def test_batch_sign_signs_all_read_items_or_none(ctx: ServiceContext, cctx: Serv
     assert notes == ["批量签字（共 3 份）"] * 3
 
 
-def test_department_visibility_limits_the_queue(ctx: ServiceContext, cctx: ServiceContext,
-                                                c2ctx: ServiceContext, sctx: ServiceContext) -> None:
+def test_department_visibility_limits_the_queue(
+    ctx: ServiceContext, cctx: ServiceContext, c2ctx: ServiceContext, sctx: ServiceContext
+) -> None:
     from huifang_desktop.services.settings import load_settings, save_settings
 
     record(cctx, customer(cctx))
@@ -429,6 +529,7 @@ def test_department_visibility_limits_the_queue(ctx: ServiceContext, cctx: Servi
 
 # --- the audit log -----------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def history(ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext) -> list[v.VisitRecordRow]:
     c = customer(cctx)
@@ -438,13 +539,16 @@ def history(ctx: ServiceContext, cctx: ServiceContext, sctx: ServiceContext) -> 
     return rows
 
 
-def test_audit_log_filters_by_user_record_action_and_date(ctx: ServiceContext, sctx: ServiceContext,
-                                                          supervisor: UserInfo, history: list[Any]) -> None:
+def test_audit_log_filters_by_user_record_action_and_date(
+    ctx: ServiceContext, sctx: ServiceContext, supervisor: UserInfo, history: list[Any]
+) -> None:
     everything = rv.audit_log(sctx)
     assert everything.total >= 6 and everything.rows[0].at >= everything.rows[-1].at  # newest first
     mine = rv.audit_log(sctx, rv.AuditFilter(user_id=supervisor.id))
     assert [r.action for r in mine.rows] == ["退回修改", "签字"]
-    assert mine.rows[1].user == "李主管" and mine.rows[1].object_text.startswith(f"回访记录 {history[0].number}")
+    assert mine.rows[1].user == "李主管" and mine.rows[1].object_text.startswith(
+        f"回访记录 {history[0].number}"
+    )
     assert "状态：已签字" in mine.rows[1].new and "签字人：李主管" in mine.rows[1].new
     assert mine.rows[1].old == "状态：待审阅"
     by_record = rv.audit_log(sctx, rv.AuditFilter(entity="visit_record", text=history[1].number))
@@ -457,13 +561,21 @@ def test_audit_log_filters_by_user_record_action_and_date(ctx: ServiceContext, s
         rv.audit_log(sctx, rv.AuditFilter(start=date(2026, 11, 25), end=date(2026, 11, 24)))
     page = rv.audit_log(sctx, page=1, page_size=2)
     assert (len(page.rows), page.pages, page.rows[0].id) == (
-        2, -(-everything.total // 2), everything.rows[2].id)
+        2,
+        -(-everything.total // 2),
+        everything.rows[2].id,
+    )
     assert "签字" in rv.audit_actions(sctx)
 
 
-def test_audit_log_is_for_supervisors_managers_and_admins(ctx: ServiceContext, cctx: ServiceContext,
-                                                           mctx: ServiceContext, admin: UserInfo,
-                                                           as_user: AsUser, history: list[Any]) -> None:
+def test_audit_log_is_for_supervisors_managers_and_admins(
+    ctx: ServiceContext,
+    cctx: ServiceContext,
+    mctx: ServiceContext,
+    admin: UserInfo,
+    as_user: AsUser,
+    history: list[Any],
+) -> None:
     with pytest.raises(PermissionDenied):
         rv.audit_log(cctx)
     with pytest.raises(PermissionDenied):
@@ -471,8 +583,9 @@ def test_audit_log_is_for_supervisors_managers_and_admins(ctx: ServiceContext, c
     assert rv.audit_log(mctx).total == rv.audit_log(as_user(ctx, admin)).total > 0
 
 
-def test_export_audit_writes_the_columns_and_logs_itself(ctx: ServiceContext, sctx: ServiceContext,
-                                                         history: list[Any], tmp_path: Path) -> None:
+def test_export_audit_writes_the_columns_and_logs_itself(
+    ctx: ServiceContext, sctx: ServiceContext, history: list[Any], tmp_path: Path
+) -> None:
     out = tmp_path / "操作日志.xlsx"
     count = rv.export_audit(sctx, out, rv.AuditFilter(action="签字"))
     assert count == 1
@@ -489,8 +602,9 @@ def test_export_audit_writes_the_columns_and_logs_itself(ctx: ServiceContext, sc
         rv.export_audit(sctx, tmp_path / "missing" / "x.xlsx")
 
 
-def test_report_rows_of_the_review_match_the_stored_report(ctx: ServiceContext, cctx: ServiceContext,
-                                                           clerk: UserInfo) -> None:
+def test_report_rows_of_the_review_match_the_stored_report(
+    ctx: ServiceContext, cctx: ServiceContext, clerk: UserInfo
+) -> None:
     record(cctx, customer(cctx), "2026-11-23 09:00")
     rep = report(cctx, clerk.id)
     got = rv.get_report(cctx, rep.id)
@@ -498,7 +612,11 @@ def test_report_rows_of_the_review_match_the_stored_report(ctx: ServiceContext, 
         stored = s.get(VisitReport, rep.id)
     assert stored is not None
     assert (got.number, got.period_start, got.evaluation, got.summary["total"]) == (
-        stored.number, stored.period_start, stored.evaluation, 1)
+        stored.number,
+        stored.period_start,
+        stored.evaluation,
+        1,
+    )
     with ctx.engine.begin() as conn:
         conn.execute(update(VisitReport).values(summary="not json"))
     assert rv.get_report(cctx, rep.id).summary == {}

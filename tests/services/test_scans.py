@@ -33,12 +33,24 @@ pytest.importorskip("zxingcpp")
 _PHONES = itertools.count(13812340001)
 
 
-def _record(ctx: ServiceContext, name: str, method: str = "上门", when: str = "2026-11-24 09:30") -> VisitRecord:
-    c = register_customer(ctx, CustomerDraft(name=name, contacts=(ContactDraft(name="张经理",
-                                                                               mobile=str(next(_PHONES))),)))
-    row = record_visit(ctx, VisitRecordDraft(customer_id=c.id, result="成功", method=method, visited_at=when,
-                                             customer_signed=method == "上门", content="设备运行正常",
-                                             satisfaction="满意"))
+def _record(
+    ctx: ServiceContext, name: str, method: str = "上门", when: str = "2026-11-24 09:30"
+) -> VisitRecord:
+    c = register_customer(
+        ctx, CustomerDraft(name=name, contacts=(ContactDraft(name="张经理", mobile=str(next(_PHONES))),))
+    )
+    row = record_visit(
+        ctx,
+        VisitRecordDraft(
+            customer_id=c.id,
+            result="成功",
+            method=method,
+            visited_at=when,
+            customer_signed=method == "上门",
+            content="设备运行正常",
+            satisfaction="满意",
+        ),
+    )
     with ctx.sessions() as s:
         rec = s.get(VisitRecord, row.id)
         assert rec is not None
@@ -52,8 +64,22 @@ def page_png(pdf: bytes, tmp_path: Path, name: str = "page", dpi: int = 150) -> 
         pytest.skip("pdftoppm (poppler-utils) is not installed")
     src = tmp_path / f"{name}.pdf"
     src.write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", "-f", "1", "-l", "1", "-singlefile", str(src),
-                    str(tmp_path / name)], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            str(dpi),
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(src),
+            str(tmp_path / name),
+        ],
+        check=True,
+    )
     return (tmp_path / f"{name}.png").read_bytes()
 
 
@@ -128,8 +154,13 @@ def test_a_page_without_a_code_goes_to_unrecognized_and_is_filed_by_hand(cctx: S
 def test_a_page_that_is_not_an_image_refuses_the_import_and_saves_nothing(cctx: ServiceContext) -> None:
     rec = _record(cctx, "杭州明达贸易")
     with pytest.raises(ValidationError, match="“bad.png”第 1 页不是可读的图片"):
-        scans.import_pages(cctx, [scans.ScanPageImage("ok.png", 1, _blank_png(), "ok.png"),
-                                  scans.ScanPageImage("bad.png", 1, b"not an image", "bad.png")])
+        scans.import_pages(
+            cctx,
+            [
+                scans.ScanPageImage("ok.png", 1, _blank_png(), "ok.png"),
+                scans.ScanPageImage("bad.png", 1, b"not an image", "bad.png"),
+            ],
+        )
     assert scans.list_unfiled(cctx) == [] and scans.record_attachments(cctx, rec.id) == []
 
 
@@ -138,8 +169,9 @@ def test_phone_visits_need_no_signed_form(cctx: ServiceContext) -> None:
     assert _signed_form(cctx, rec.number) == "无需"
 
 
-def test_the_reminder_counts_on_site_visits_whose_form_has_not_come_back(cctx: ServiceContext, ctx: ServiceContext,
-                                                                         tmp_path: Path) -> None:
+def test_the_reminder_counts_on_site_visits_whose_form_has_not_come_back(
+    cctx: ServiceContext, ctx: ServiceContext, tmp_path: Path
+) -> None:
     today = cctx.today()
     old = _record(cctx, "甲公司", when=f"{today - timedelta(days=8):%Y-%m-%d} 09:00")
     _record(cctx, "乙公司", when=f"{today - timedelta(days=2):%Y-%m-%d} 09:00")  # not late yet
@@ -170,14 +202,20 @@ def test_a_document_attached_by_hand_is_read_back_and_audited(cctx: ServiceConte
     scans.detach_from_record(cctx, rec.id, aid)
     assert scans.record_attachments(cctx, rec.id) == []
     with cctx.sessions() as s:
-        actions = s.execute(select(AuditLog.action).where(AuditLog.entity == "visit_record",
-                                                          AuditLog.entity_id == rec.id)).scalars().all()
+        actions = (
+            s.execute(
+                select(AuditLog.action).where(AuditLog.entity == "visit_record", AuditLog.entity_id == rec.id)
+            )
+            .scalars()
+            .all()
+        )
         assert s.execute(select(func.count()).select_from(Attachment)).scalar() == 0
     assert "添加附件" in actions and "删除附件" in actions
 
 
-def test_a_clerk_of_another_department_cannot_see_the_attachments(cctx: ServiceContext, c2ctx: ServiceContext,
-                                                                  ctx: ServiceContext) -> None:
+def test_a_clerk_of_another_department_cannot_see_the_attachments(
+    cctx: ServiceContext, c2ctx: ServiceContext, ctx: ServiceContext
+) -> None:
     rec = _record(cctx, "杭州明达贸易", method="电话")
     aid = scans.attach_to_record(cctx, rec.id, "a.txt", b"x", "文档")
     save_settings(ctx, replace(load_settings(ctx), visibility="department"))
@@ -194,8 +232,9 @@ def test_scan_and_attachment_functions_stamp_the_clock(cctx: ServiceContext) -> 
 
 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="the SQLite backup copies the file; PostgreSQL uses pg_dump")
-def test_attachments_travel_with_the_backup(cctx: ServiceContext, admin: Any, ctx: ServiceContext,
-                                            tmp_path: Path) -> None:
+def test_attachments_travel_with_the_backup(
+    cctx: ServiceContext, admin: Any, ctx: ServiceContext, tmp_path: Path
+) -> None:
     from sqlalchemy import create_engine
 
     from huifang_desktop.services import backups
@@ -209,9 +248,11 @@ def test_attachments_travel_with_the_backup(cctx: ServiceContext, admin: Any, ct
     copy = create_engine(f"sqlite:///{info.path}")
     try:
         with copy.connect() as conn:
-            linked = conn.execute(select(Attachment.name, Attachment.data)
-                                  .join(VisitRecordAttachment, VisitRecordAttachment.attachment_id == Attachment.id)
-                                  .where(VisitRecordAttachment.record_id == rec.id)).all()
+            linked = conn.execute(
+                select(Attachment.name, Attachment.data)
+                .join(VisitRecordAttachment, VisitRecordAttachment.attachment_id == Attachment.id)
+                .where(VisitRecordAttachment.record_id == rec.id)
+            ).all()
             waiting = conn.execute(select(func.count()).select_from(ScanPage)).scalar()
     finally:
         copy.dispose()

@@ -33,7 +33,9 @@ def test_add_user_with_a_generated_password_must_change_it(ctx: ServiceContext, 
     assert tamper.verify_all(ctx).ok
 
 
-def test_set_role_is_audited_with_the_users_state(ctx: ServiceContext, admin: UserInfo, clerk: UserInfo) -> None:
+def test_set_role_is_audited_with_the_users_state(
+    ctx: ServiceContext, admin: UserInfo, clerk: UserInfo
+) -> None:
     actx = ctx.as_user(admin)
     info = users.set_role(actx, "xiaowang", "supervisor")
     assert info.role is Role.SUPERVISOR
@@ -48,7 +50,8 @@ def test_set_role_is_audited_with_the_users_state(ctx: ServiceContext, admin: Us
 
 
 def test_role_change_refused_for_yourself_and_the_last_administrator(
-        ctx: ServiceContext, admin: UserInfo, supervisor: UserInfo) -> None:
+    ctx: ServiceContext, admin: UserInfo, supervisor: UserInfo
+) -> None:
     actx = ctx.as_user(admin)
     with pytest.raises(ServiceError, match="自己的角色"):
         users.set_role(actx, "admin", "clerk")
@@ -61,7 +64,8 @@ def test_role_change_refused_for_yourself_and_the_last_administrator(
 
 
 def test_disable_refuses_yourself_and_the_last_admin_and_enable_again(
-        ctx: ServiceContext, admin: UserInfo, clerk: UserInfo) -> None:
+    ctx: ServiceContext, admin: UserInfo, clerk: UserInfo
+) -> None:
     actx = ctx.as_user(admin)
     with pytest.raises(ServiceError, match="不能停用自己"):
         users.set_active(actx, admin.id, False)
@@ -76,7 +80,8 @@ def test_disable_refuses_yourself_and_the_last_admin_and_enable_again(
 
 
 def test_set_department_moves_the_user_and_makes_the_department(
-        ctx: ServiceContext, admin: UserInfo, clerk: UserInfo) -> None:
+    ctx: ServiceContext, admin: UserInfo, clerk: UserInfo
+) -> None:
     actx = ctx.as_user(admin)
     info = users.set_department(actx, "xiaowang", "售后部")
     assert info.department == "售后部"
@@ -90,7 +95,8 @@ def test_set_department_moves_the_user_and_makes_the_department(
 
 
 def test_departments_are_records_with_a_head_and_can_be_renamed(
-        ctx: ServiceContext, admin: UserInfo, supervisor: UserInfo, clerk: UserInfo) -> None:
+    ctx: ServiceContext, admin: UserInfo, supervisor: UserInfo, clerk: UserInfo
+) -> None:
     actx = ctx.as_user(admin)
     row = users.add_department(actx, "工程部", head="zhuguan")
     assert row.head_id == supervisor.id and row.head_name == "李主管（zhuguan）"
@@ -111,8 +117,9 @@ def test_departments_are_records_with_a_head_and_can_be_renamed(
         assert s.execute(select(Department.name).where(Department.head_id.is_not(None))).all() == []
 
 
-def test_rename_department_needs_manage_users(ctx: ServiceContext, admin: UserInfo, supervisor: UserInfo,
-                                              manager: UserInfo) -> None:
+def test_rename_department_needs_manage_users(
+    ctx: ServiceContext, admin: UserInfo, supervisor: UserInfo, manager: UserInfo
+) -> None:
     for who in (supervisor, manager):
         with pytest.raises(PermissionDenied):
             users.rename_department(ctx.as_user(who), "客服部", "别的名字")
@@ -121,7 +128,8 @@ def test_rename_department_needs_manage_users(ctx: ServiceContext, admin: UserIn
 
 
 def test_team_users_a_supervisor_sees_their_department_an_admin_everyone(
-        ctx: ServiceContext, admin: UserInfo, supervisor: UserInfo, clerk: UserInfo, clerk2: UserInfo) -> None:
+    ctx: ServiceContext, admin: UserInfo, supervisor: UserInfo, clerk: UserInfo, clerk2: UserInfo
+) -> None:
     seen = {u.username for u in users.team_users(ctx.as_user(supervisor))}
     assert seen == {"zhuguan", "xiaowang"}  # 客服部 only, not 小李 of 销售部
     users.set_active(ctx.as_user(admin), clerk.id, False)
@@ -142,10 +150,12 @@ def test_team_users_shows_a_locked_account(ctx: ServiceContext, admin: UserInfo,
 
 def test_clerk_cannot_manage_users(ctx: ServiceContext, clerk: UserInfo) -> None:
     cctx = ctx.as_user(clerk)
-    for call in (lambda: users.add_user(cctx, "x1", "某人", "clerk"),
-                 lambda: users.add_department(cctx, "新部门"),
-                 lambda: users.set_department(cctx, "xiaowang", "销售部"),
-                 lambda: users.set_active(cctx, clerk.id, False)):
+    for call in (
+        lambda: users.add_user(cctx, "x1", "某人", "clerk"),
+        lambda: users.add_department(cctx, "新部门"),
+        lambda: users.set_department(cctx, "xiaowang", "销售部"),
+        lambda: users.set_active(cctx, clerk.id, False),
+    ):
         with pytest.raises(PermissionDenied):
             call()
     with ctx.sessions() as s:

@@ -33,8 +33,17 @@ from huifang_desktop.storage.db import (
 from huifang_desktop.storage.models import Contact, Counter, Customer, Department, Purchase, User
 
 FIRST_REVISION = "0001"
-TABLES_0001 = {"alembic_version", "audit_log", "contact", "counter", "customer", "department", "purchase",
-               "setting", "user_account"}
+TABLES_0001 = {
+    "alembic_version",
+    "audit_log",
+    "contact",
+    "counter",
+    "customer",
+    "department",
+    "purchase",
+    "setting",
+    "user_account",
+}
 
 
 @pytest.fixture
@@ -66,28 +75,43 @@ def _fill_0001(engine: Engine) -> None:
     """Rows written with plain SQL against the 0001 schema, as a program of that version would have."""
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO department (id, name) VALUES (1, '客服部')"))
-        conn.execute(text(
-            "INSERT INTO user_account (id, username, display_name, role, department_id, password_hash, active,"
-            " must_change_password, created_at) VALUES (1, 'xiaowang', '小王', 'clerk', 1, 'x', 1, 0,"
-            " '2026-01-05 09:00:00')"))
-        conn.execute(text(
-            "INSERT INTO customer (id, code, name, initials, kind, category, grade, grade_pinned, grade_reason,"
-            " annual_volume, address, region, source, industry, birthday, created_on, status, notes, owner_id,"
-            " department_id, archived, primary_phone, primary_contact, version, updated_at) VALUES"
-            " (1, 'KH000001', '杭州明达贸易', 'hzmdmy', '单位', '经销商', 'B', 0, '', 60, '文三路 1 号', '西湖',"
-            " '转介绍', '汽车', NULL, '2026-01-05', '正常', '老客户', 1, 1, 0, '13812345678', '张三', 7,"
-            " '2026-01-05 09:00:00')"))
-        conn.execute(text(
-            "INSERT INTO contact (id, customer_id, name, phone, mobile, email, title, is_primary) VALUES"
-            " (1, 1, '张三', '057188886666x801', '13812345678', 'zs@example.com', '经理', 1)"))
-        conn.execute(text(
-            "INSERT INTO purchase (id, customer_id, day, kind, product, spec, quantity, amount, warranty_end,"
-            " created_at) VALUES (1, 1, '2026-03-01', '购货', '货车', 'HF-1', 60, 1234567.89, '2028-03-01',"
-            " '2026-03-01 10:00:00')"))
-        conn.execute(text(
-            "INSERT INTO audit_log (id, at, user_id, username, action, entity, entity_id, label, old, new, note)"
-            " VALUES (1, '2026-01-05 09:00:00', 1, 'xiaowang', '新建客户', 'customer', 1, 'KH000001', NULL,"
-            " '{}', '')"))
+        conn.execute(
+            text(
+                "INSERT INTO user_account (id, username, display_name, role, department_id, password_hash, active,"
+                " must_change_password, created_at) VALUES (1, 'xiaowang', '小王', 'clerk', 1, 'x', 1, 0,"
+                " '2026-01-05 09:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO customer (id, code, name, initials, kind, category, grade, grade_pinned, grade_reason,"
+                " annual_volume, address, region, source, industry, birthday, created_on, status, notes, owner_id,"
+                " department_id, archived, primary_phone, primary_contact, version, updated_at) VALUES"
+                " (1, 'KH000001', '杭州明达贸易', 'hzmdmy', '单位', '经销商', 'B', 0, '', 60, '文三路 1 号', '西湖',"
+                " '转介绍', '汽车', NULL, '2026-01-05', '正常', '老客户', 1, 1, 0, '13812345678', '张三', 7,"
+                " '2026-01-05 09:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO contact (id, customer_id, name, phone, mobile, email, title, is_primary) VALUES"
+                " (1, 1, '张三', '057188886666x801', '13812345678', 'zs@example.com', '经理', 1)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO purchase (id, customer_id, day, kind, product, spec, quantity, amount, warranty_end,"
+                " created_at) VALUES (1, 1, '2026-03-01', '购货', '货车', 'HF-1', 60, 1234567.89, '2028-03-01',"
+                " '2026-03-01 10:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (id, at, user_id, username, action, entity, entity_id, label, old, new, note)"
+                " VALUES (1, '2026-01-05 09:00:00', 1, 'xiaowang', '新建客户', 'customer', 1, 'KH000001', NULL,"
+                " '{}', '')"
+            )
+        )
         conn.execute(text("INSERT INTO counter (name, value) VALUES ('customer', 1)"))
         conn.execute(text("INSERT INTO setting (key, value) VALUES ('office', '{\"company\": \"明达\"}')"))
 
@@ -100,19 +124,43 @@ def _assert_0001_rows_readable(engine: Engine) -> None:
         user = s.get(User, 1)
         assert user is not None
         assert (user.username, user.display_name, user.role, user.department_id, user.active) == (
-            "xiaowang", "小王", "clerk", 1, True)
+            "xiaowang",
+            "小王",
+            "clerk",
+            1,
+            True,
+        )
         c = s.get(Customer, 1)
         assert c is not None
         assert (c.code, c.name, c.initials, c.category, c.grade, c.annual_volume, c.region, c.notes) == (
-            "KH000001", "杭州明达贸易", "hzmdmy", "经销商", "B", 60, "西湖", "老客户")
+            "KH000001",
+            "杭州明达贸易",
+            "hzmdmy",
+            "经销商",
+            "B",
+            60,
+            "西湖",
+            "老客户",
+        )
         assert (c.created_on, c.owner_id, c.archived, c.primary_phone, c.version) == (
-            date(2026, 1, 5), 1, False, "13812345678", 7)
+            date(2026, 1, 5),
+            1,
+            False,
+            "13812345678",
+            7,
+        )
         assert [(k.name, k.phone, k.mobile, k.email, k.is_primary) for k in c.contacts] == [
-            ("张三", "057188886666x801", "13812345678", "zs@example.com", True)]
+            ("张三", "057188886666x801", "13812345678", "zs@example.com", True)
+        ]
         p = s.get(Purchase, 1)
         assert p is not None
         assert (p.day, p.product, p.quantity, p.amount, p.warranty_end) == (
-            date(2026, 3, 1), "货车", 60, Decimal("1234567.89"), date(2028, 3, 1))
+            date(2026, 3, 1),
+            "货车",
+            60,
+            Decimal("1234567.89"),
+            date(2028, 3, 1),
+        )
         assert s.get(Counter, "customer").value == 1  # type: ignore[union-attr]
 
 
@@ -120,9 +168,11 @@ def _assert_0001_rows_kept(engine: Engine) -> None:
     """After a downgrade (the models are the head's, so read with SQL): the 0001 rows are still there."""
     with engine.connect() as conn:
         assert conn.execute(text("SELECT username, role FROM user_account WHERE id = 1")).all() == [
-            ("xiaowang", "clerk")]
+            ("xiaowang", "clerk")
+        ]
         assert conn.execute(text("SELECT code, name FROM customer WHERE id = 1")).all() == [
-            ("KH000001", "杭州明达贸易")]
+            ("KH000001", "杭州明达贸易")
+        ]
 
 
 # --- engine -----------------------------------------------------------------------------------------------
@@ -236,8 +286,9 @@ def test_known_revisions_include_first_and_head() -> None:
     assert {FIRST_REVISION, head_revision()} <= known_revisions()
 
 
-def test_upgrade_database_made_by_first_revision_keeps_its_rows(new_engine: Engine, db_file: Path,
-                                                               tmp_path: Path) -> None:
+def test_upgrade_database_made_by_first_revision_keeps_its_rows(
+    new_engine: Engine, db_file: Path, tmp_path: Path
+) -> None:
     """The migration-upgrade test: a file from the first released schema, filled, then brought to head."""
     first = upgrade(new_engine, FIRST_REVISION)
     assert (first.before, first.after) == (None, FIRST_REVISION)
@@ -260,7 +311,7 @@ def test_upgrade_database_made_by_first_revision_keeps_its_rows(new_engine: Engi
 
 # --- upgrade with a further revision (a copy of the real scripts plus one test revision) ------------------
 
-_EXTRA_OK = '''
+_EXTRA_OK = """
 from alembic import op
 import sqlalchemy as sa
 
@@ -280,9 +331,9 @@ def downgrade() -> None:
     with op.batch_alter_table("customer") as batch_op:
         batch_op.drop_column("test_flag")
     op.drop_table("test_extra")
-'''
+"""
 
-_EXTRA_FAILS = '''
+_EXTRA_FAILS = """
 from alembic import op
 import sqlalchemy as sa
 
@@ -301,7 +352,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     pass
-'''
+"""
 
 
 @pytest.fixture
@@ -313,8 +364,9 @@ def with_extra_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Call
         src = Path(str(resources.files("huifang_desktop.storage") / "migrations"))
         scripts = tmp_path / "migrations"
         shutil.copytree(src, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-        (scripts / "versions" / "t9001_test_extra.py").write_text(template.format(down=real_head),
-                                                                 encoding="utf-8")
+        (scripts / "versions" / "t9001_test_extra.py").write_text(
+            template.format(down=real_head), encoding="utf-8"
+        )
 
         def config():  # type: ignore[no-untyped-def]
             from alembic.config import Config
@@ -332,7 +384,8 @@ def with_extra_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Call
 
 @pytest.mark.sqlite_only
 def test_upgrade_existing_database_makes_verified_backup_first(
-        engine: Engine, tmp_path: Path, with_extra_revision: Callable[[str], str]) -> None:
+    engine: Engine, tmp_path: Path, with_extra_revision: Callable[[str], str]
+) -> None:
     path = tmp_path / "huifang.db"
     _fill_0001(engine)
     real_head = with_extra_revision(_EXTRA_OK)
@@ -357,8 +410,9 @@ def test_upgrade_existing_database_makes_verified_backup_first(
 
 
 @pytest.mark.sqlite_only
-def test_upgrade_failure_leaves_the_old_schema_and_rows(engine: Engine, tmp_path: Path,
-                                                       with_extra_revision: Callable[[str], str]) -> None:
+def test_upgrade_failure_leaves_the_old_schema_and_rows(
+    engine: Engine, tmp_path: Path, with_extra_revision: Callable[[str], str]
+) -> None:
     path = tmp_path / "huifang.db"
     _fill_0001(engine)
     real_head = with_extra_revision(_EXTRA_FAILS)
@@ -375,8 +429,9 @@ def test_upgrade_failure_leaves_the_old_schema_and_rows(engine: Engine, tmp_path
     _assert_0001_rows_readable(engine)
 
 
-def test_upgrade_without_backup_dir_makes_no_backup(engine: Engine, tmp_path: Path,
-                                                    with_extra_revision: Callable[[str], str]) -> None:
+def test_upgrade_without_backup_dir_makes_no_backup(
+    engine: Engine, tmp_path: Path, with_extra_revision: Callable[[str], str]
+) -> None:
     with_extra_revision(_EXTRA_OK)
     result = upgrade(engine)
     assert result.backup is None
@@ -387,8 +442,9 @@ def test_upgrade_without_backup_dir_makes_no_backup(engine: Engine, tmp_path: Pa
 
 
 @pytest.mark.sqlite_only
-def test_backup_sqlite_copies_committed_data_while_the_database_is_open(engine: Engine,
-                                                                       tmp_path: Path) -> None:
+def test_backup_sqlite_copies_committed_data_while_the_database_is_open(
+    engine: Engine, tmp_path: Path
+) -> None:
     _fill_0001(engine)
     with engine.connect() as reader:  # another connection stays open during the backup
         reader.execute(text("SELECT count(*) FROM customer")).scalar()
@@ -507,27 +563,35 @@ def test_models_timestamps_round_trip(engine: Engine) -> None:
 
 # --- a database made by the 0002 (visits) program -------------------------------------------------------
 
+
 def _fill_0002(engine: Engine) -> None:
     """0001 rows plus a plan and its visit record, written with plain SQL against the 0002 schema."""
     _fill_0001(engine)
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO visit_plan (id, customer_id, source_key, rule_key, visit_type, method, earliest, due,"
-            " owner_id, attempt, state, cancel_reason, manual, done_on, record_id, created_at, version) VALUES"
-            " (1, 1, 'delivery:1#delivery_usage', 'delivery_usage', '使用', '电话', '2026-03-02', '2026-03-06',"
-            " 1, 1, '已回访', '', 0, '2026-03-05', 1, '2026-03-01 10:00:00', 2)"))
-        conn.execute(text(
-            "INSERT INTO visit_record (id, number, plan_id, customer_id, contact_name, contact_phone, visit_type,"
-            " method, visited_at, visitor_id, content, feedback, problems, measures, satisfaction, handling,"
-            " transfer_department, transfer_answer, result, customer_signed, status, supervisor_comment,"
-            " content_hash, revision, created_at, version) VALUES (1, 'HF20260305-001', 1, 1, '张三',"
-            " '13812345678', '使用', '电话', '2026-03-05 09:30:00', 1, '了解使用情况', '满意', '', '', '满意',"
-            " '', '', '', '成功', 0, '待审阅', '', '', 0, '2026-03-05 09:40:00', 1)"))
+        conn.execute(
+            text(
+                "INSERT INTO visit_plan (id, customer_id, source_key, rule_key, visit_type, method, earliest, due,"
+                " owner_id, attempt, state, cancel_reason, manual, done_on, record_id, created_at, version) VALUES"
+                " (1, 1, 'delivery:1#delivery_usage', 'delivery_usage', '使用', '电话', '2026-03-02', '2026-03-06',"
+                " 1, 1, '已回访', '', 0, '2026-03-05', 1, '2026-03-01 10:00:00', 2)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO visit_record (id, number, plan_id, customer_id, contact_name, contact_phone, visit_type,"
+                " method, visited_at, visitor_id, content, feedback, problems, measures, satisfaction, handling,"
+                " transfer_department, transfer_answer, result, customer_signed, status, supervisor_comment,"
+                " content_hash, revision, created_at, version) VALUES (1, 'HF20260305-001', 1, 1, '张三',"
+                " '13812345678', '使用', '电话', '2026-03-05 09:30:00', 1, '了解使用情况', '满意', '', '', '满意',"
+                " '', '', '', '成功', 0, '待审阅', '', '', 0, '2026-03-05 09:40:00', 1)"
+            )
+        )
         conn.execute(text("INSERT INTO counter (name, value) VALUES ('visit:20260305', 1)"))
 
 
 def test_upgrade_database_made_by_visits_revision_keeps_plans_and_records(
-        new_engine: Engine, tmp_path: Path) -> None:
+    new_engine: Engine, tmp_path: Path
+) -> None:
     upgrade(new_engine, "0002")
     _fill_0002(new_engine)
 
@@ -537,14 +601,22 @@ def test_upgrade_database_made_by_visits_revision_keeps_plans_and_records(
     assert result.backup is not None
     _assert_0001_rows_readable(new_engine)
     from huifang_desktop.storage.models import Complaint, VisitPlan, VisitRecord
+
     with make_session_factory(new_engine)() as s:
         plan = s.get(VisitPlan, 1)
         rec = s.get(VisitRecord, 1)
         assert plan is not None and rec is not None
         assert (plan.source_key, plan.state, plan.record_id, plan.version) == (
-            "delivery:1#delivery_usage", "已回访", 1, 2)
+            "delivery:1#delivery_usage",
+            "已回访",
+            1,
+            2,
+        )
         assert (rec.number, rec.satisfaction, rec.visited_at) == (
-            "HF20260305-001", "满意", datetime(2026, 3, 5, 9, 30))
+            "HF20260305-001",
+            "满意",
+            datetime(2026, 3, 5, 9, 30),
+        )
         assert s.query(Complaint).count() == 0
     with make_session_factory(new_engine)() as s, s.begin():
         assert next_serial(s, "visit:20260305") == 2
@@ -552,30 +624,38 @@ def test_upgrade_database_made_by_visits_revision_keeps_plans_and_records(
 
 # --- a database made by the 0003 (complaints) program ---------------------------------------------------
 
+
 def _fill_0003(engine: Engine) -> None:
     """0002 rows plus a closed complaint and a report, written with plain SQL against the 0003 schema."""
     _fill_0002(engine)
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO visit_report (id, number, clerk_id, period_start, period_end, summary, problems, actions,"
-            " evaluation, status, due_on, supervisor_comment, content_hash, revision, created_at, version) VALUES"
-            " (1, 'BG20260306-001', 1, '2026-03-05', '2026-03-05', '{\"total\": 1}', '', '', '客户满意', '待审阅',"
-            " '2026-03-06', '', '', 0, '2026-03-06 09:00:00', 1)"))
-        conn.execute(text(
-            "INSERT INTO complaint (id, number, kind, received_at, channel, complainant, anonymous, phone,"
-            " customer_id, subject, content, category, severity, special, reply_only, handler_id, handler_role,"
-            " state, first_reply_due, handling_due, investigation, cause, measures, result, reply_way, reply_text,"
-            " visit_round, satisfaction, visit_note, withdraw_reason, escalation_level, escalation_seen,"
-            " chase_count, converted_from, occurrences, created_at, updated_at, closed_at, review_status,"
-            " supervisor_comment, content_hash, revision, version) VALUES (1, 'TS20260310-001', '投诉',"
-            " '2026-03-10 09:00:00', '电话', '张三', 0, '13812345678', 1, '送货延误', '晚了两天', '交付物流', '一般',"
-            " 0, 0, 1, 'clerk', '已关闭', '2026-03-11 17:30:00', '2026-03-13 17:30:00', '物流延误', '', '补偿运费',"
-            " '已补偿', '', '', 1, '满意', '', '', 0, 1, 0, '', 1, '2026-03-10 09:00:00', '2026-03-12 10:00:00',"
-            " '2026-03-12 10:00:00', '', '', '', 0, 3)"))
+        conn.execute(
+            text(
+                "INSERT INTO visit_report (id, number, clerk_id, period_start, period_end, summary, problems, actions,"
+                " evaluation, status, due_on, supervisor_comment, content_hash, revision, created_at, version) VALUES"
+                " (1, 'BG20260306-001', 1, '2026-03-05', '2026-03-05', '{\"total\": 1}', '', '', '客户满意', '待审阅',"
+                " '2026-03-06', '', '', 0, '2026-03-06 09:00:00', 1)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO complaint (id, number, kind, received_at, channel, complainant, anonymous, phone,"
+                " customer_id, subject, content, category, severity, special, reply_only, handler_id, handler_role,"
+                " state, first_reply_due, handling_due, investigation, cause, measures, result, reply_way, reply_text,"
+                " visit_round, satisfaction, visit_note, withdraw_reason, escalation_level, escalation_seen,"
+                " chase_count, converted_from, occurrences, created_at, updated_at, closed_at, review_status,"
+                " supervisor_comment, content_hash, revision, version) VALUES (1, 'TS20260310-001', '投诉',"
+                " '2026-03-10 09:00:00', '电话', '张三', 0, '13812345678', 1, '送货延误', '晚了两天', '交付物流', '一般',"
+                " 0, 0, 1, 'clerk', '已关闭', '2026-03-11 17:30:00', '2026-03-13 17:30:00', '物流延误', '', '补偿运费',"
+                " '已补偿', '', '', 1, '满意', '', '', 0, 1, 0, '', 1, '2026-03-10 09:00:00', '2026-03-12 10:00:00',"
+                " '2026-03-12 10:00:00', '', '', '', 0, 3)"
+            )
+        )
 
 
 def test_upgrade_database_made_by_complaints_revision_keeps_reviews_unsigned(
-        new_engine: Engine, tmp_path: Path) -> None:
+    new_engine: Engine, tmp_path: Path
+) -> None:
     upgrade(new_engine, "0003")
     _fill_0003(new_engine)
 
@@ -585,14 +665,32 @@ def test_upgrade_database_made_by_complaints_revision_keeps_reviews_unsigned(
     assert result.backup is not None
     _assert_0001_rows_readable(new_engine)
     from huifang_desktop.storage.models import Complaint, VisitRecord, VisitReport
+
     with make_session_factory(new_engine)() as s:
         rec, report, c = s.get(VisitRecord, 1), s.get(VisitReport, 1), s.get(Complaint, 1)
         assert rec is not None and report is not None and c is not None
-        assert (rec.number, rec.status, rec.signed_role, rec.signature_hash) == ("HF20260305-001", "待审阅", "", "")
-        assert (report.number, report.status, report.evaluation, report.signed_role, report.signature_hash) == (
-            "BG20260306-001", "待审阅", "客户满意", "", "")
+        assert (rec.number, rec.status, rec.signed_role, rec.signature_hash) == (
+            "HF20260305-001",
+            "待审阅",
+            "",
+            "",
+        )
+        assert (
+            report.number,
+            report.status,
+            report.evaluation,
+            report.signed_role,
+            report.signature_hash,
+        ) == ("BG20260306-001", "待审阅", "客户满意", "", "")
         assert (c.number, c.state, c.review_status, c.result, c.version, c.signed_role, c.signature_hash) == (
-            "TS20260310-001", "已关闭", "", "已补偿", 3, "", "")
+            "TS20260310-001",
+            "已关闭",
+            "",
+            "已补偿",
+            3,
+            "",
+            "",
+        )
     indexes = {i["name"] for i in inspect(new_engine).get_indexes("complaint")}
     assert "ix_complaint_review_status" in indexes
     assert "ix_visit_report_status" in {i["name"] for i in inspect(new_engine).get_indexes("visit_report")}
@@ -600,13 +698,19 @@ def test_upgrade_database_made_by_complaints_revision_keeps_reviews_unsigned(
 
 # --- a database made by the 0004 (review) program -------------------------------------------------------
 
+
 def test_upgrade_database_made_by_review_revision_adds_the_assessment_table(
-        new_engine: Engine, tmp_path: Path) -> None:
+    new_engine: Engine, tmp_path: Path
+) -> None:
     upgrade(new_engine, "0004")
     _fill_0003(new_engine)
     with new_engine.begin() as conn:  # a record signed by the 0004 program keeps its signature columns
-        conn.execute(text("UPDATE visit_record SET status = '已签字', signed_role = 'supervisor',"
-                          " signature_hash = 'ab12' WHERE id = 1"))
+        conn.execute(
+            text(
+                "UPDATE visit_record SET status = '已签字', signed_role = 'supervisor',"
+                " signature_hash = 'ab12' WHERE id = 1"
+            )
+        )
 
     result = upgrade(new_engine, backup_dir=tmp_path / "backups")
 
@@ -614,38 +718,73 @@ def test_upgrade_database_made_by_review_revision_adds_the_assessment_table(
     assert result.backup is not None
     _assert_0001_rows_readable(new_engine)
     from huifang_desktop.storage.models import MonthlyAssessment, VisitRecord
+
     with make_session_factory(new_engine)() as s:
         rec = s.get(VisitRecord, 1)
         assert rec is not None
         assert (rec.status, rec.signed_role, rec.signature_hash) == ("已签字", "supervisor", "ab12")
         assert s.query(MonthlyAssessment).count() == 0
     with make_session_factory(new_engine)() as s, s.begin():
-        s.add(MonthlyAssessment(month="2026-10", status="已确认", snapshot="{}", total_count=2, total_amount=100,
-                                total_points=0, comment="", confirmed_by_id=1,
-                                confirmed_at=datetime(2026, 11, 3, 9, 0), signed_role="manager",
-                                content_hash="c" * 64, signature_hash="d" * 64, revision=0,
-                                created_at=datetime(2026, 11, 3, 9, 0)))
-    with (make_session_factory(new_engine)() as s, s.begin(),
-          pytest.raises(IntegrityError)):  # one confirmed assessment per month
-        s.add(MonthlyAssessment(month="2026-10", status="已确认", snapshot="{}", total_count=0,
-                                total_amount=0, total_points=0, comment="", signed_role="", content_hash="",
-                                signature_hash="", revision=0, created_at=datetime(2026, 11, 3, 9, 5)))
+        s.add(
+            MonthlyAssessment(
+                month="2026-10",
+                status="已确认",
+                snapshot="{}",
+                total_count=2,
+                total_amount=100,
+                total_points=0,
+                comment="",
+                confirmed_by_id=1,
+                confirmed_at=datetime(2026, 11, 3, 9, 0),
+                signed_role="manager",
+                content_hash="c" * 64,
+                signature_hash="d" * 64,
+                revision=0,
+                created_at=datetime(2026, 11, 3, 9, 0),
+            )
+        )
+    with (
+        make_session_factory(new_engine)() as s,
+        s.begin(),
+        pytest.raises(IntegrityError),
+    ):  # one confirmed assessment per month
+        s.add(
+            MonthlyAssessment(
+                month="2026-10",
+                status="已确认",
+                snapshot="{}",
+                total_count=0,
+                total_amount=0,
+                total_points=0,
+                comment="",
+                signed_role="",
+                content_hash="",
+                signature_hash="",
+                revision=0,
+                created_at=datetime(2026, 11, 3, 9, 5),
+            )
+        )
         s.flush()
     assert "monthly_assessment" in set(inspect(new_engine).get_table_names())
 
 
 # --- a database made by the 0005 (assessment) program ---------------------------------------------------
 
+
 def test_upgrade_database_made_by_assessment_revision_adds_the_service_ledger(
-        new_engine: Engine, tmp_path: Path) -> None:
+    new_engine: Engine, tmp_path: Path
+) -> None:
     upgrade(new_engine, "0005")
     _fill_0003(new_engine)
     with new_engine.begin() as conn:  # a month the 0005 program confirmed
-        conn.execute(text(
-            "INSERT INTO monthly_assessment (id, month, status, snapshot, total_count, total_amount,"
-            " total_points, comment, confirmed_by_id, confirmed_at, signed_role, content_hash,"
-            " signature_hash, revision, created_at, version) VALUES (1, '2026-10', '已确认', '{}', 2, 100, 0,"
-            " '', 1, '2026-11-03 09:00:00', 'manager', 'c', 'd', 0, '2026-11-03 09:00:00', 1)"))
+        conn.execute(
+            text(
+                "INSERT INTO monthly_assessment (id, month, status, snapshot, total_count, total_amount,"
+                " total_points, comment, confirmed_by_id, confirmed_at, signed_role, content_hash,"
+                " signature_hash, revision, created_at, version) VALUES (1, '2026-10', '已确认', '{}', 2, 100, 0,"
+                " '', 1, '2026-11-03 09:00:00', 'manager', 'c', 'd', 0, '2026-11-03 09:00:00', 1)"
+            )
+        )
 
     result = upgrade(new_engine, backup_dir=tmp_path / "backups")
 
@@ -654,52 +793,100 @@ def test_upgrade_database_made_by_assessment_revision_adds_the_service_ledger(
     assert _sqlite_rows(result.backup, "SELECT version_num FROM alembic_version") == [("0005",)]
     _assert_0001_rows_readable(new_engine)
     from huifang_desktop.storage.models import MonthlyAssessment, ServiceFollowUp, ServiceRecord, VisitPlan
+
     with make_session_factory(new_engine)() as s:
         confirmed = s.get(MonthlyAssessment, 1)
         assert confirmed is not None and (confirmed.month, confirmed.total_amount) == ("2026-10", 100)
         assert s.get(VisitPlan, 1) is not None
         assert s.query(ServiceRecord).count() == 0
     indexes = {i["name"] for i in inspect(new_engine).get_indexes("service_record")}
-    assert {"ix_service_record_served_on", "ix_service_record_status_served",
-            "ix_service_record_customer_served", "ix_service_record_handler_served"} <= indexes
+    assert {
+        "ix_service_record_served_on",
+        "ix_service_record_status_served",
+        "ix_service_record_customer_served",
+        "ix_service_record_handler_served",
+    } <= indexes
     now = datetime(2026, 11, 24, 10, 0)
     with make_session_factory(new_engine)() as s, s.begin():  # the upgraded file takes service records
-        rec = ServiceRecord(number="FW20261120-001", customer_id=1, served_on=date(2026, 11, 20), kind="维修",
-                            product="货车", parts_amount=Decimal("86.50"), cost=Decimal("1200.00"),
-                            handler_id=1, status="已完成", completed_on=date(2026, 11, 21), visit_plan_id=1,
-                            created_at=now, updated_at=now)
+        rec = ServiceRecord(
+            number="FW20261120-001",
+            customer_id=1,
+            served_on=date(2026, 11, 20),
+            kind="维修",
+            product="货车",
+            parts_amount=Decimal("86.50"),
+            cost=Decimal("1200.00"),
+            handler_id=1,
+            status="已完成",
+            completed_on=date(2026, 11, 21),
+            visit_plan_id=1,
+            created_at=now,
+            updated_at=now,
+        )
         s.add(rec)
         s.flush()
         s.add(ServiceFollowUp(record_id=rec.id, at=now, person="小王", result="已解决", created_at=now))
     with make_session_factory(new_engine)() as s:
         rec2 = s.execute(select(ServiceRecord)).scalar_one()
         assert (rec2.parts_amount, rec2.cost, rec2.status, rec2.version, rec2.follow_up_result) == (
-            Decimal("86.50"), Decimal("1200.00"), "已完成", 1, "")
+            Decimal("86.50"),
+            Decimal("1200.00"),
+            "已完成",
+            1,
+            "",
+        )
         assert s.query(ServiceFollowUp).count() == 1
-    with (make_session_factory(new_engine)() as s, s.begin(),
-          pytest.raises(IntegrityError)):  # one record per 服务单号
-        s.add(ServiceRecord(number="FW20261120-001", customer_id=1, served_on=date(2026, 11, 20),
-                            kind="保养", created_at=now, updated_at=now))
+    with (
+        make_session_factory(new_engine)() as s,
+        s.begin(),
+        pytest.raises(IntegrityError),
+    ):  # one record per 服务单号
+        s.add(
+            ServiceRecord(
+                number="FW20261120-001",
+                customer_id=1,
+                served_on=date(2026, 11, 20),
+                kind="保养",
+                created_at=now,
+                updated_at=now,
+            )
+        )
         s.flush()
-    with (make_session_factory(new_engine)() as s, s.begin(),
-          pytest.raises(IntegrityError)):  # a record belongs to an existing customer
-        s.add(ServiceRecord(number="FW20261120-002", customer_id=99, served_on=date(2026, 11, 20),
-                            kind="保养", created_at=now, updated_at=now))
+    with (
+        make_session_factory(new_engine)() as s,
+        s.begin(),
+        pytest.raises(IntegrityError),
+    ):  # a record belongs to an existing customer
+        s.add(
+            ServiceRecord(
+                number="FW20261120-002",
+                customer_id=99,
+                served_on=date(2026, 11, 20),
+                kind="保养",
+                created_at=now,
+                updated_at=now,
+            )
+        )
         s.flush()
 
 
 # --- a database made by the 0006 (service records) program ----------------------------------------------
 
+
 def test_upgrade_database_made_by_service_records_revision_indexes_the_calendar(
-        new_engine: Engine, tmp_path: Path) -> None:
+    new_engine: Engine, tmp_path: Path
+) -> None:
     upgrade(new_engine, "0006")
     _fill_0003(new_engine)
     with new_engine.begin() as conn:  # a plan still pending, and overdue by today
-        conn.execute(text(
-            "INSERT INTO visit_plan (id, customer_id, source_key, rule_key, visit_type, method, earliest, due,"
-            " owner_id, attempt, state, cancel_reason, manual, done_on, record_id, created_at, version) VALUES"
-            " (2, 1, 'customer:1#routine@20261110', 'routine', '例行', '电话', '2026-11-10', '2026-11-20',"
-            " 1, 1, '待回访', '', 0, NULL, NULL, '2026-11-01 10:00:00', 1)"))
+        conn.execute(
+            text(
+                "INSERT INTO visit_plan (id, customer_id, source_key, rule_key, visit_type, method, earliest, due,"
+                " owner_id, attempt, state, cancel_reason, manual, done_on, record_id, created_at, version) VALUES"
+                " (2, 1, 'customer:1#routine@20261110', 'routine', '例行', '电话', '2026-11-10', '2026-11-20',"
+                " 1, 1, '待回访', '', 0, NULL, NULL, '2026-11-01 10:00:00', 1)"
+            )
+        )
 
     result = upgrade(new_engine, "0007", backup_dir=tmp_path / "backups")  # 0009 widens these indexes
 
@@ -715,13 +902,17 @@ def test_upgrade_database_made_by_service_records_revision_indexes_the_calendar(
         assert [r[0] for r in conn.execute(text(pending))] == [2]
         plan = " ".join(str(r[-1]) for r in conn.execute(text("EXPLAIN QUERY PLAN " + pending)))
         assert "ix_visit_plan_state_due" in plan
-        counts = conn.execute(text(
-            "SELECT due, count(*) FROM visit_plan WHERE due >= '2026-03-01' AND due <= '2026-11-30'"
-            " AND state != '已取消' GROUP BY due ORDER BY due")).all()
+        counts = conn.execute(
+            text(
+                "SELECT due, count(*) FROM visit_plan WHERE due >= '2026-03-01' AND due <= '2026-11-30'"
+                " AND state != '已取消' GROUP BY due ORDER BY due"
+            )
+        ).all()
     assert [tuple(r) for r in counts] == [("2026-03-06", 1), ("2026-11-20", 1)]
 
     cfg = db._alembic_config()
     from alembic import command
+
     with new_engine.begin() as conn:  # and back: the 0006 index returns
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0006")
@@ -740,19 +931,29 @@ def test_upgrade_of_an_up_to_date_database_does_not_import_alembic(new_engine: E
 
     upgrade(new_engine)
     new_engine.dispose()
-    probe = ("import sys\nfrom huifang_desktop.storage.db import make_engine, sqlite_url, upgrade\n"
-             f"result = upgrade(make_engine(sqlite_url({str(db_file)!r})), backup_dir=None)\n"
-             "print(result.before, result.after, result.backup, 'alembic' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2], timeout=120)
+    probe = (
+        "import sys\nfrom huifang_desktop.storage.db import make_engine, sqlite_url, upgrade\n"
+        f"result = upgrade(make_engine(sqlite_url({str(db_file)!r})), backup_dir=None)\n"
+        "print(result.before, result.after, result.backup, 'alembic' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=120,
+    )
     head = head_revision()
     assert out.stdout.split() == [head, head, "None", "False"]  # the usual start: no migration, no Alembic
 
 
 # --- a database made by the 0007 (calendar indexes) program -----------------------------------------------
 
+
 def test_upgrade_database_made_by_calendar_index_revision_adds_the_import_runs(
-        new_engine: Engine, tmp_path: Path) -> None:
+    new_engine: Engine, tmp_path: Path
+) -> None:
     upgrade(new_engine, "0007")
     _fill_0003(new_engine)
 
@@ -763,11 +964,16 @@ def test_upgrade_database_made_by_calendar_index_revision_adds_the_import_runs(
     tables = set(inspect(new_engine).get_table_names())
     assert {"import_run", "import_item"} <= tables
     with new_engine.begin() as conn:  # an import of the old customer, then its undo record
-        conn.execute(text("INSERT INTO import_run (id, target, file_name, sheet, rows, created_by_id, created_at)"
-                          " VALUES (1, '客户台账', 'a.xlsx', 'Sheet1', 1, 1, '2026-11-25 09:00:00')"))
+        conn.execute(
+            text(
+                "INSERT INTO import_run (id, target, file_name, sheet, rows, created_by_id, created_at)"
+                " VALUES (1, '客户台账', 'a.xlsx', 'Sheet1', 1, 1, '2026-11-25 09:00:00')"
+            )
+        )
         conn.execute(text("INSERT INTO import_item (run_id, entity_id) VALUES (1, 1)"))
     cfg = db._alembic_config()
     from alembic import command
+
     with new_engine.begin() as conn:  # and back: the two tables go, the old rows stay
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0007")
@@ -777,22 +983,32 @@ def test_upgrade_database_made_by_calendar_index_revision_adds_the_import_runs(
 
 # --- a database made by the 0008 (import runs) program ----------------------------------------------------
 
-_PLAN_COUNTS = ("SELECT owner_id, visit_type, rule_key, count(*), sum(state = '已回访'), sum(done_on <= due)"
-                " FROM visit_plan{} WHERE due >= '2026-01-01' AND due <= '2026-12-31' AND state != '已取消'"
-                " GROUP BY owner_id, visit_type, rule_key")
-_RECORD_COUNTS = ("SELECT visitor_id, visit_type, result, satisfaction, count(*),"
-                  " sum(transfer_done_at > transfer_due) FROM visit_record{}"
-                  " WHERE visited_at >= '2026-01-01' AND visited_at < '2027-01-01'"
-                  " GROUP BY visitor_id, visit_type, result, satisfaction")
-_TREND = ("SELECT strftime('%Y-%m', visited_at), satisfaction, count(*) FROM visit_record{}"
-          " WHERE visited_at >= '2026-01-01' AND visited_at < '2027-01-01' GROUP BY 1, 2")
+_PLAN_COUNTS = (
+    "SELECT owner_id, visit_type, rule_key, count(*), sum(state = '已回访'), sum(done_on <= due)"
+    " FROM visit_plan{} WHERE due >= '2026-01-01' AND due <= '2026-12-31' AND state != '已取消'"
+    " GROUP BY owner_id, visit_type, rule_key"
+)
+_RECORD_COUNTS = (
+    "SELECT visitor_id, visit_type, result, satisfaction, count(*),"
+    " sum(transfer_done_at > transfer_due) FROM visit_record{}"
+    " WHERE visited_at >= '2026-01-01' AND visited_at < '2027-01-01'"
+    " GROUP BY visitor_id, visit_type, result, satisfaction"
+)
+_TREND = (
+    "SELECT strftime('%Y-%m', visited_at), satisfaction, count(*) FROM visit_record{}"
+    " WHERE visited_at >= '2026-01-01' AND visited_at < '2027-01-01' GROUP BY 1, 2"
+)
 _COUNTS = (_PLAN_COUNTS, _RECORD_COUNTS, _TREND)
-_BY_INDEX = (" INDEXED BY ix_visit_plan_owner_due", " INDEXED BY ix_visit_record_visitor_at",
-             " INDEXED BY ix_visit_record_visited_at")
+_BY_INDEX = (
+    " INDEXED BY ix_visit_plan_owner_due",
+    " INDEXED BY ix_visit_record_visitor_at",
+    " INDEXED BY ix_visit_record_visited_at",
+)
 
 
 def test_upgrade_database_made_by_import_runs_revision_widens_the_visit_indexes(
-        new_engine: Engine, tmp_path: Path) -> None:
+    new_engine: Engine, tmp_path: Path
+) -> None:
     upgrade(new_engine, "0008")
     _fill_0003(new_engine)
     with new_engine.connect() as conn:
@@ -818,6 +1034,7 @@ def test_upgrade_database_made_by_import_runs_revision_widens_the_visit_indexes(
 
     cfg = db._alembic_config()
     from alembic import command
+
     with new_engine.begin() as conn:  # and back: the narrow indexes return
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0008")
@@ -829,7 +1046,8 @@ def test_upgrade_database_made_by_import_runs_revision_widens_the_visit_indexes(
 
 
 def test_upgrade_from_0008_with_an_index_dropped_by_an_old_programs_cut_is_refused(
-        new_engine: Engine, db_file: Path, tmp_path: Path) -> None:
+    new_engine: Engine, db_file: Path, tmp_path: Path
+) -> None:
     """The old program committed each DROP INDEX by itself: a cut between 0009's drop and create left the file
     at 0008 without that index. That is detected (not patched over) and the pre-migrate backup offered."""
     upgrade(new_engine, "0008")
@@ -843,5 +1061,7 @@ def test_upgrade_from_0008_with_an_index_dropped_by_an_old_programs_cut_is_refus
 
     assert "中途被打断" in str(info.value) and str(intact) in str(info.value) and "restore" in str(info.value)
     assert current_revision(new_engine) == "0008"
-    assert "ix_visit_plan_due_state_owner" not in {i["name"] for i in inspect(new_engine).get_indexes("visit_plan")}
+    assert "ix_visit_plan_due_state_owner" not in {
+        i["name"] for i in inspect(new_engine).get_indexes("visit_plan")
+    }
     _assert_0001_rows_kept(new_engine)  # still at 0008: read with SQL (the models are the head's)

@@ -20,8 +20,9 @@ def _count(ctx: ServiceContext, model: type) -> int:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def test_a_display_name_over_40_characters_is_refused_naming_the_field(ctx: ServiceContext,
-                                                                       admin: UserInfo) -> None:
+def test_a_display_name_over_40_characters_is_refused_naming_the_field(
+    ctx: ServiceContext, admin: UserInfo
+) -> None:
     before = _count(ctx, User)
     with pytest.raises(ValidationError, match=r"姓名：不能超过 40 个字（现在 41 个字）"):
         users.create_user(ctx.as_user(admin), "longname", "张" * 41, Role.CLERK, "secret-123", "客服部")
@@ -31,8 +32,9 @@ def test_a_display_name_over_40_characters_is_refused_naming_the_field(ctx: Serv
 
 
 def test_a_customer_field_without_its_own_check_is_refused_by_the_column_limit(cctx: ServiceContext) -> None:
-    draft = CustomerDraft(name="宁波顺通物流", region="区" * 51,
-                          contacts=(ContactDraft(name="张经理", mobile="13900000001"),))
+    draft = CustomerDraft(
+        name="宁波顺通物流", region="区" * 51, contacts=(ContactDraft(name="张经理", mobile="13900000001"),)
+    )
     with pytest.raises(ValidationError, match=r"区域：不能超过 50 个字") as info:
         customers.register_customer(cctx, draft)
     assert info.value.fields == ["region"]
@@ -40,8 +42,10 @@ def test_a_customer_field_without_its_own_check_is_refused_by_the_column_limit(c
 
 
 def test_a_change_is_checked_but_an_untouched_field_is_not(cctx: ServiceContext) -> None:
-    c = customers.register_customer(cctx, CustomerDraft(
-        name="宁波顺通物流", contacts=(ContactDraft(name="张经理", mobile="13900000001"),)))
+    c = customers.register_customer(
+        cctx,
+        CustomerDraft(name="宁波顺通物流", contacts=(ContactDraft(name="张经理", mobile="13900000001"),)),
+    )
     with pytest.raises(ValidationError, match="行业：不能超过 50 个字"), cctx.sessions() as s, s.begin():
         row = s.get(Customer, c.id)
         assert row is not None
@@ -76,6 +80,10 @@ def test_the_audit_log_label_is_shortened_not_refused(ctx: ServiceContext, admin
 
 
 def test_every_limited_text_column_has_a_chinese_label() -> None:
-    missing = [f"{t.name}.{c.name}" for t in Base.metadata.sorted_tables for c in t.columns
-               if isinstance(c.type, String) and c.type.length and not label_for(t.name, c.name)]
+    missing = [
+        f"{t.name}.{c.name}"
+        for t in Base.metadata.sorted_tables
+        for c in t.columns
+        if isinstance(c.type, String) and c.type.length and not label_for(t.name, c.name)
+    ]
     assert missing == []

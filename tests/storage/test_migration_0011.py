@@ -14,8 +14,9 @@ from huifang_desktop.storage import db
 pytestmark = pytest.mark.sqlite_only  # the 0010 file is made by downgrading a SQLite copy
 
 
-def test_upgrade_from_0010_adds_the_department_head(engine: Engine, ctx: ServiceContext, admin: UserInfo,
-                                                     supervisor: UserInfo, clerk2: UserInfo) -> None:
+def test_upgrade_from_0010_adds_the_department_head(
+    engine: Engine, ctx: ServiceContext, admin: UserInfo, supervisor: UserInfo, clerk2: UserInfo
+) -> None:
     cfg = db._alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

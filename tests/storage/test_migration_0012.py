@@ -30,13 +30,22 @@ def _downgrade_before_0012(engine: Engine) -> None:
     assert "contact_phone_suffix" not in inspect(engine).get_table_names()
 
 
-def test_upgrade_fills_the_suffixes_of_the_existing_contacts(engine: Engine, ctx: ServiceContext,
-                                                             cctx: ServiceContext) -> None:
-    a = register_customer(cctx, CustomerDraft(name="杭州明达贸易", contacts=(
-        ContactDraft(name="张三", mobile="13812345678"),)))
-    b = register_customer(cctx, CustomerDraft(name="济南恒通机械", contacts=(
-        ContactDraft(name="李四", phone="0531-26485794 转 12", is_primary=True),
-        ContactDraft(name="王五", mobile="13900001111"))))
+def test_upgrade_fills_the_suffixes_of_the_existing_contacts(
+    engine: Engine, ctx: ServiceContext, cctx: ServiceContext
+) -> None:
+    a = register_customer(
+        cctx, CustomerDraft(name="杭州明达贸易", contacts=(ContactDraft(name="张三", mobile="13812345678"),))
+    )
+    b = register_customer(
+        cctx,
+        CustomerDraft(
+            name="济南恒通机械",
+            contacts=(
+                ContactDraft(name="李四", phone="0531-26485794 转 12", is_primary=True),
+                ContactDraft(name="王五", mobile="13900001111"),
+            ),
+        ),
+    )
     _downgrade_before_0012(engine)
     with engine.begin() as conn:  # a file the old program added after the suffixes were gone
         conn.execute(text("UPDATE contact SET mobile = '13822225555' WHERE customer_id = :id"), {"id": a.id})
@@ -50,8 +59,10 @@ def test_upgrade_fills_the_suffixes_of_the_existing_contacts(engine: Engine, ctx
     got: dict[int, set[str]] = {}
     for cid, suffix in rows:
         got.setdefault(cid, set()).add(suffix)
-    assert got == {a.id: phone_suffixes(["13822225555"]) | code_endings(a.code),
-                   b.id: phone_suffixes(["053126485794x12", "13900001111"]) | code_endings(b.code)}
+    assert got == {
+        a.id: phone_suffixes(["13822225555"]) | code_endings(a.code),
+        b.id: phone_suffixes(["053126485794x12", "13900001111"]) | code_endings(b.code),
+    }
     assert "#000002" in got[b.id]
     assert len(rows) == sum(len(v) for v in got.values())
     assert [r.name for r in list_customers(cctx, CustomerFilter(text="5555"))] == ["杭州明达贸易"]

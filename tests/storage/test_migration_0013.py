@@ -25,24 +25,38 @@ def _previous_revision() -> str:
 def _signed_form(ctx: ServiceContext, number: str) -> str:
     """The 回访台账's 签字单 cell of the visit ``number``."""
     visits = ledgers.Ledger.VISITS
-    (cells,) = [c for c in (ledgers.named(visits, r) for r in ledgers.stream(ctx, visits)) if c["number"] == number]
+    (cells,) = [
+        c for c in (ledgers.named(visits, r) for r in ledgers.stream(ctx, visits)) if c["number"] == number
+    ]
     return str(cells["signed_form"])
 
 
-def test_upgrade_from_0012_keeps_the_records_and_adds_the_scan_tables(engine: Engine, ctx: ServiceContext,
-                                                                      cctx: ServiceContext) -> None:
-    c = register_customer(cctx, CustomerDraft(name="杭州明达贸易", contacts=(
-        ContactDraft(name="张三", mobile="13812345678"),)))
-    rec = record_visit(cctx, VisitRecordDraft(customer_id=c.id, result="成功", method="上门",
-                                              visited_at="2026-11-20 09:30", customer_signed=True,
-                                              satisfaction="满意"))
+def test_upgrade_from_0012_keeps_the_records_and_adds_the_scan_tables(
+    engine: Engine, ctx: ServiceContext, cctx: ServiceContext
+) -> None:
+    c = register_customer(
+        cctx, CustomerDraft(name="杭州明达贸易", contacts=(ContactDraft(name="张三", mobile="13812345678"),))
+    )
+    rec = record_visit(
+        cctx,
+        VisitRecordDraft(
+            customer_id=c.id,
+            result="成功",
+            method="上门",
+            visited_at="2026-11-20 09:30",
+            customer_signed=True,
+            satisfaction="满意",
+        ),
+    )
     cfg = db._alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, _previous_revision())
     tables = inspect(engine).get_table_names()
     assert "scan_page" not in tables and "visit_record_attachment" not in tables
-    assert "signed_form_received_at" not in {col["name"] for col in inspect(engine).get_columns("visit_record")}
+    assert "signed_form_received_at" not in {
+        col["name"] for col in inspect(engine).get_columns("visit_record")
+    }
 
     result = db.upgrade(engine)
 

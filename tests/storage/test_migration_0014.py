@@ -24,17 +24,39 @@ def _previous_revision() -> str:
 
 
 def test_upgrade_from_0013_keeps_confirmed_months_and_freezes_new_ones(
-        engine: Engine, ctx: ServiceContext, clerk: UserInfo, manager: UserInfo,
-        as_user: Callable[[ServiceContext, UserInfo], ServiceContext]) -> None:
+    engine: Engine,
+    ctx: ServiceContext,
+    clerk: UserInfo,
+    manager: UserInfo,
+    as_user: Callable[[ServiceContext, UserInfo], ServiceContext],
+) -> None:
     with ctx.sessions() as s, s.begin():
-        c = Customer(code="KH000001", name="甲公司", initials="jgs", grade="A", created_on=date(2026, 1, 5),
-                     owner_id=clerk.id, updated_at=datetime(2026, 1, 5))
+        c = Customer(
+            code="KH000001",
+            name="甲公司",
+            initials="jgs",
+            grade="A",
+            created_on=date(2026, 1, 5),
+            owner_id=clerk.id,
+            updated_at=datetime(2026, 1, 5),
+        )
         s.add(c)
         s.flush()
         for n, due in enumerate((date(2026, 9, 10), date(2026, 10, 10))):
-            s.add(VisitPlan(customer_id=c.id, source_key=f"t:{n}", rule_key="routine", visit_type="例行",
-                            method="电话", earliest=due, due=due, owner_id=clerk.id, state="待回访",
-                            created_at=datetime(2026, 9, 1)))
+            s.add(
+                VisitPlan(
+                    customer_id=c.id,
+                    source_key=f"t:{n}",
+                    rule_key="routine",
+                    visit_type="例行",
+                    method="电话",
+                    earliest=due,
+                    due=due,
+                    owner_id=clerk.id,
+                    state="待回访",
+                    created_at=datetime(2026, 9, 1),
+                )
+            )
     mctx = as_user(ctx, manager)
     cfg = db._alembic_config()
     with engine.begin() as conn:
@@ -50,5 +72,7 @@ def test_upgrade_from_0013_keeps_confirmed_months_and_freezes_new_ones(
     october = stats.confirm_assessment(mctx, "2026-10", password=PASSWORD)
     assert october.assessment.amount == 50
     with ctx.sessions() as s:
-        frozen = s.execute(select(AssessmentEvent.month, AssessmentEvent.source, AssessmentEvent.amount)).all()
+        frozen = s.execute(
+            select(AssessmentEvent.month, AssessmentEvent.source, AssessmentEvent.amount)
+        ).all()
     assert [tuple(r) for r in frozen] == [("2026-10", "visit_plan", 50)]

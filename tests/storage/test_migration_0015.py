@@ -19,10 +19,19 @@ def _previous_revision() -> str:
     return script.down_revision
 
 
-def test_upgrade_from_the_previous_revision_sets_the_first_responder(engine: Engine, cctx: ServiceContext,
-                                                                      clerk: UserInfo) -> None:
-    d = cs.register(cctx, cs.IntakeDraft(subject="空调漏水", complainant="张先生", phone="13812345678",
-                                         category="交付物流", received_at="2026-11-24 09:00"))
+def test_upgrade_from_the_previous_revision_sets_the_first_responder(
+    engine: Engine, cctx: ServiceContext, clerk: UserInfo
+) -> None:
+    d = cs.register(
+        cctx,
+        cs.IntakeDraft(
+            subject="空调漏水",
+            complainant="张先生",
+            phone="13812345678",
+            category="交付物流",
+            received_at="2026-11-24 09:00",
+        ),
+    )
     cfg = db._alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

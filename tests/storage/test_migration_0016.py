@@ -22,10 +22,17 @@ def _previous_revision() -> str:
     return script.down_revision
 
 
-def test_upgrade_keeps_the_classes_and_adds_the_history(engine: Engine, ctx: ServiceContext,
-                                                        cctx: ServiceContext) -> None:
-    c = register_customer(cctx, CustomerDraft(name="杭州明达贸易", created_on="2026-03-01", contacts=(
-        ContactDraft(name="张三", mobile="13812345678"),)))
+def test_upgrade_keeps_the_classes_and_adds_the_history(
+    engine: Engine, ctx: ServiceContext, cctx: ServiceContext
+) -> None:
+    c = register_customer(
+        cctx,
+        CustomerDraft(
+            name="杭州明达贸易",
+            created_on="2026-03-01",
+            contacts=(ContactDraft(name="张三", mobile="13812345678"),),
+        ),
+    )
     add_purchase(cctx, c.id, day="2026-11-01", product="货箱", quantity=60)
     cfg = db._alembic_config()
     with engine.begin() as conn:

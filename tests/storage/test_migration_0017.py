@@ -20,10 +20,19 @@ def _previous_revision() -> str:
     return script.down_revision
 
 
-def test_upgrade_keeps_the_complaints_and_adds_the_reply_due(engine: Engine, ctx: ServiceContext,
-                                                             cctx: ServiceContext) -> None:
-    old = cs.register(cctx, cs.IntakeDraft(subject="空调漏水", complainant="张先生", phone="13812345678",
-                                           category="维修", received_at="2026-11-24 09:00"))
+def test_upgrade_keeps_the_complaints_and_adds_the_reply_due(
+    engine: Engine, ctx: ServiceContext, cctx: ServiceContext
+) -> None:
+    old = cs.register(
+        cctx,
+        cs.IntakeDraft(
+            subject="空调漏水",
+            complainant="张先生",
+            phone="13812345678",
+            category="维修",
+            received_at="2026-11-24 09:00",
+        ),
+    )
     cfg = db._alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -39,8 +48,16 @@ def test_upgrade_keeps_the_complaints_and_adds_the_reply_due(engine: Engine, ctx
         assert c is not None and c.number == old.number and (c.reply_due, c.reply_chased_at) == (None, None)
         assert str(c.handling_due) == "2026-11-27 17:30:00"
     assert len(cs.get_complaint(cctx, old.id).events) == 1  # the events were not lost with the new columns
-    new = cs.register(cctx, cs.IntakeDraft(subject="空调又漏水", complainant="李女士", phone="13912345678",
-                                           category="维修", received_at="2026-11-24 09:30"))
+    new = cs.register(
+        cctx,
+        cs.IntakeDraft(
+            subject="空调又漏水",
+            complainant="李女士",
+            phone="13912345678",
+            category="维修",
+            received_at="2026-11-24 09:30",
+        ),
+    )
     with ctx.sessions() as s:
         c = s.get(Complaint, new.id)
         assert c is not None and str(c.reply_due) == "2026-11-26 17:30:00"

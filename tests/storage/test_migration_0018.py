@@ -20,11 +20,17 @@ def _previous_revision() -> str:
     return script.down_revision
 
 
-def test_upgrade_keeps_the_data_and_adds_the_hand_over_tables(engine: Engine, ctx: ServiceContext,
-                                                              cctx: ServiceContext, sctx: ServiceContext,
-                                                              clerk: UserInfo, clerk2: UserInfo) -> None:
-    c = register_customer(cctx, CustomerDraft(name="杭州明达贸易", contacts=(
-        ContactDraft(name="张三", mobile="13812345678"),)))
+def test_upgrade_keeps_the_data_and_adds_the_hand_over_tables(
+    engine: Engine,
+    ctx: ServiceContext,
+    cctx: ServiceContext,
+    sctx: ServiceContext,
+    clerk: UserInfo,
+    clerk2: UserInfo,
+) -> None:
+    c = register_customer(
+        cctx, CustomerDraft(name="杭州明达贸易", contacts=(ContactDraft(name="张三", mobile="13812345678"),))
+    )
     cfg = db._alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

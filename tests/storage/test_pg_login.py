@@ -16,8 +16,10 @@ pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="needs the Postgre
 @pytest.fixture
 def password_user(pg_server: Any) -> str:
     """A role that must give its password (scram), on the session's trust-everyone server."""
-    pg_server.admin_sql("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pwuser') THEN "
-                        "CREATE ROLE pwuser LOGIN PASSWORD 'right-pw'; END IF; END $$")
+    pg_server.admin_sql(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pwuser') THEN "
+        "CREATE ROLE pwuser LOGIN PASSWORD 'right-pw'; END IF; END $$"
+    )
     hba = Path(pg_server.data) / "pg_hba.conf"
     text = hba.read_text()
     rule = "host all pwuser 127.0.0.1/32 scram-sha-256\n"
@@ -27,7 +29,9 @@ def password_user(pg_server: Any) -> str:
     return f"127.0.0.1:{pg_server.port}"
 
 
-def test_a_wrong_password_reads_as_a_refused_log_in(run_main: Any, tmp_path: Path, password_user: str) -> None:
+def test_a_wrong_password_reads_as_a_refused_log_in(
+    run_main: Any, tmp_path: Path, password_user: str
+) -> None:
     url = f"postgresql+psycopg://pwuser:wrong-pw@{password_user}/huifang_template"
     code, _out, err = run_main(["--data-dir", str(tmp_path / "d"), "--database-url", url, "settings", "show"])
     assert code == 1

@@ -44,9 +44,16 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _cli(data: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "huifang_desktop", "--data-dir", str(data), *args],
-                          capture_output=True, text=True, encoding="utf-8", errors="replace",
-                          env=env or _env(), timeout=TIMEOUT_S, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "huifang_desktop", "--data-dir", str(data), *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        env=env or _env(),
+        timeout=TIMEOUT_S,
+        check=False,
+    )
 
 
 def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
@@ -59,8 +66,13 @@ def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
 
 def _contents(path: Path) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table (alembic_version included), to compare a file before and after."""
-    tables = [r[0] for r in _rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'"
-                                        " AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    tables = [
+        r[0]
+        for r in _rows(
+            path,
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+    ]
     return {t: sorted(_rows(path, f'SELECT * FROM "{t}"'), key=repr) for t in tables}
 
 
@@ -90,9 +102,15 @@ def _start_and_kill_at(data: Path, point: str, markers: Path) -> None:
     """Start the program (a command that opens the database, so it upgrades), wait until it says it paused
     at ``point`` (a line on its stderr), then kill -9 it."""
     markers.mkdir(exist_ok=True)
-    proc = subprocess.Popen([sys.executable, "-m", "huifang_desktop", "--data-dir", str(data), "users", "list"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, encoding="utf-8",
-                            errors="replace", env=_env(**{PAUSE_ENV: f"{point}={markers}"}))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "huifang_desktop", "--data-dir", str(data), "users", "list"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        env=_env(**{PAUSE_ENV: f"{point}={markers}"}),
+    )
     try:
         assert proc.stderr is not None
         seen = []
@@ -115,7 +133,9 @@ def _start_and_kill_at(data: Path, point: str, markers: Path) -> None:
 KILL_POINTS = ("after-backup", "after-0007", "after-0008", "before-commit")
 
 
-def test_upgrade_killed_at_every_point_leaves_the_old_schema_and_the_next_start_completes(tmp_path: Path) -> None:
+def test_upgrade_killed_at_every_point_leaves_the_old_schema_and_the_next_start_completes(
+    tmp_path: Path,
+) -> None:
     data = tmp_path / "office"
     path = _office_at(data, "0006")
     before = _contents(path)
@@ -158,7 +178,8 @@ def test_upgrade_killed_at_every_point_leaves_the_old_schema_and_the_next_start_
 
 
 def test_a_second_failed_start_reuses_the_pre_migrate_backup_and_a_changed_file_gets_a_new_one(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     data = tmp_path / "office"
     path = _office_at(data, "0008")
     backups = data / "backups"
@@ -194,10 +215,16 @@ def test_pre_migrate_backups_are_rotated_to_the_newest_per_revision_at_most_thre
     reasons = [re.sub(r"^huifang-\d{8}-\d{6}-\d{6}-", "", n) for n in left]
     assert result.backup is not None and result.backup.name in left
     assert daily.name in left  # other backups follow their own rotation
-    assert sorted(reasons) == ["daily.db", "pre-migrate-0003.db", "pre-migrate-0004.db", "pre-migrate-0005.db"]
+    assert sorted(reasons) == [
+        "daily.db",
+        "pre-migrate-0003.db",
+        "pre-migrate-0004.db",
+        "pre-migrate-0005.db",
+    ]
 
 
 # --- a file an older program's cut upgrade left half-way ----------------------------------------------------
+
 
 def _half_applied_0009(path: Path) -> None:
     """What a cut in 0009 left behind with the old program (each statement committed by itself): the first
@@ -205,14 +232,17 @@ def _half_applied_0009(path: Path) -> None:
     conn = sqlite3.connect(str(path))
     conn.isolation_level = None
     conn.execute("DROP INDEX ix_visit_plan_due_state_owner")
-    conn.execute("CREATE INDEX ix_visit_plan_due_state_owner ON visit_plan"
-                 " (due, state, owner_id, visit_type, rule_key, done_on)")
+    conn.execute(
+        "CREATE INDEX ix_visit_plan_due_state_owner ON visit_plan"
+        " (due, state, owner_id, visit_type, rule_key, done_on)"
+    )
     conn.execute("DROP INDEX ix_visit_plan_owner_due")
     conn.close()
 
 
 def test_a_half_applied_0009_is_detected_and_the_earliest_intact_pre_migrate_backup_offered(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     data = tmp_path / "office"
     path = _office_at(data, "0008")
     backups = data / "backups"
@@ -221,7 +251,9 @@ def test_a_half_applied_0009_is_detected_and_the_earliest_intact_pre_migrate_bac
     engine.dispose()
     _half_applied_0009(path)
     engine = make_engine(sqlite_url(path))
-    half_copy = backup_sqlite(engine, backups, reason="pre-migrate-0008")  # its second start copied the half file
+    half_copy = backup_sqlite(
+        engine, backups, reason="pre-migrate-0008"
+    )  # its second start copied the half file
     engine.dispose()
     schema, rows = _schema(path), _contents(path)
 
@@ -233,20 +265,31 @@ def test_a_half_applied_0009_is_detected_and_the_earliest_intact_pre_migrate_bac
     assert intact.name in message and half_copy.name not in message
     assert f'restore "{intact}"' in message
     assert _schema(path) == schema and _contents(path) == rows  # refused: nothing changed
-    assert sorted(p.name for p in backups.glob("*.db")) == sorted([intact.name, half_copy.name])  # no new copy
+    assert sorted(p.name for p in backups.glob("*.db")) == sorted(
+        [intact.name, half_copy.name]
+    )  # no new copy
 
     # the command the message names puts the intact copy back; the next start upgrades it completely
     command = re.search(r"huifang-desktop (.+? restore \"[^\"]+\")", message)
     assert command is not None
     args = [a.strip('"') for a in re.findall(r'"[^"]*"|\S+', command.group(1))]
-    restored = subprocess.run([sys.executable, "-m", "huifang_desktop", *args, "--yes"], capture_output=True,
-                              text=True, encoding="utf-8", errors="replace", env=_env(), timeout=TIMEOUT_S,
-                              check=False)
+    restored = subprocess.run(
+        [sys.executable, "-m", "huifang_desktop", *args, "--yes"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        env=_env(),
+        timeout=TIMEOUT_S,
+        check=False,
+    )
     assert restored.returncode == 0, restored.stderr
     started = _cli(data, "users", "list")
     assert started.returncode == 0, started.stderr
     assert _rows(path, "SELECT version_num FROM alembic_version") == [(head_revision(),)]
-    indexes = dict(_rows(path, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'visit_plan'"))
+    indexes = dict(
+        _rows(path, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'visit_plan'")
+    )
     assert "ix_visit_plan_owner_due" in indexes
     engine = make_engine(sqlite_url(path))
     try:
@@ -256,7 +299,8 @@ def test_a_half_applied_0009_is_detected_and_the_earliest_intact_pre_migrate_bac
 
 
 def test_a_half_upgraded_file_without_a_pre_migrate_backup_says_to_restore_the_latest_backup(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     path = _office_at(tmp_path / "office", "0008")
     _half_applied_0009(path)
     engine = make_engine(sqlite_url(path))
@@ -285,6 +329,7 @@ def test_an_index_the_office_added_itself_is_not_taken_for_a_cut_upgrade(tmp_pat
 
 # --- a SQLite file of another program -----------------------------------------------------------------------
 
+
 def _foreign(path: Path, revision: str | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path))
@@ -298,8 +343,9 @@ def _foreign(path: Path, revision: str | None) -> None:
 
 
 @pytest.mark.parametrize("revision", [None, "3f2a9c1be7d4"])
-def test_a_sqlite_file_of_another_program_is_refused_and_left_as_it_was(tmp_path: Path,
-                                                                        revision: str | None) -> None:
+def test_a_sqlite_file_of_another_program_is_refused_and_left_as_it_was(
+    tmp_path: Path, revision: str | None
+) -> None:
     data = tmp_path / "office"
     path = data / "huifang.db"
     _foreign(path, revision)
@@ -383,8 +429,10 @@ def test_a_table_rebuild_keeps_the_rows_that_refer_to_it(tmp_path: Path) -> None
     commit."""
     path = _office_at(tmp_path / "office", "0003")
     conn = sqlite3.connect(str(path))
-    conn.execute("INSERT INTO complaint_event (complaint_id, at, user_id, username, action, from_state, to_state,"
-                 " note) VALUES (1, '2026-03-01 10:00:00', 1, 'xiaowang', '受理', '', '处理中', '已电话联系')")
+    conn.execute(
+        "INSERT INTO complaint_event (complaint_id, at, user_id, username, action, from_state, to_state,"
+        " note) VALUES (1, '2026-03-01 10:00:00', 1, 'xiaowang', '受理', '', '处理中', '已电话联系')"
+    )
     conn.commit()
     conn.close()
     engine = make_engine(sqlite_url(path))
@@ -392,5 +440,7 @@ def test_a_table_rebuild_keeps_the_rows_that_refer_to_it(tmp_path: Path) -> None
         upgrade(engine, backup_dir=tmp_path / "office" / "backups")
     finally:
         engine.dispose()
-    assert _rows(path, "SELECT complaint_id, action, note FROM complaint_event") == [(1, "受理", "已电话联系")]
+    assert _rows(path, "SELECT complaint_id, action, note FROM complaint_event") == [
+        (1, "受理", "已电话联系")
+    ]
     assert _rows(path, "PRAGMA foreign_key_check") == []

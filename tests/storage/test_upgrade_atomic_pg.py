@@ -26,7 +26,8 @@ def empty_pg(request: pytest.FixtureRequest) -> Iterator[Engine]:
 
 
 def test_a_failure_in_the_last_revision_undoes_the_whole_run_on_postgres(
-        empty_pg: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty_pg: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     upgrade(empty_pg, "0006")
 
     def cut_in_the_last_revision(point: str) -> None:

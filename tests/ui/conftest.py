@@ -8,5 +8,6 @@ from PySide6.QtCore import QSettings
 
 @pytest.fixture(autouse=True)
 def _own_qt_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
-                      str(tmp_path_factory.mktemp("qt-settings")))
+    QSettings.setPath(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path_factory.mktemp("qt-settings"))
+    )

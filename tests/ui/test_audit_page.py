@@ -49,7 +49,9 @@ def test_double_click_opens_the_detail_with_json_chain_position_and_hashes(qtbot
     index = page.model.index(row, 3)
     rect = page.table.visualRect(index)
     qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # a real double
-    qtbot.mouseDClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # click: press first
+    qtbot.mouseDClick(
+        page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center()
+    )  # click: press first
     qtbot.waitUntil(lambda: page.detail_dialog is not None and page.detail_dialog.isVisible(), timeout=5000)
     dialog = page.detail_dialog
     assert isinstance(dialog, AuditEntryDialog) and dialog.windowTitle() == "操作记录详情"

@@ -18,9 +18,14 @@ from huifang_desktop.ui.calendar.tab import CalendarTab
 @pytest.fixture
 def planned(ctx, clerk):
     c = ctx.as_user(clerk)
-    customer = customer_service.register_customer(c, CustomerDraft(
-        name="杭州远纳运输有限公司", address="杭州市西湖区",
-        contacts=(ContactDraft(name="张倩", mobile="15199743456"),)))
+    customer = customer_service.register_customer(
+        c,
+        CustomerDraft(
+            name="杭州远纳运输有限公司",
+            address="杭州市西湖区",
+            contacts=(ContactDraft(name="张倩", mobile="15199743456"),),
+        ),
+    )
     plan = visit_service.add_manual_plan(c, customer.id, "例行", "电话", date(2026, 11, 24), clerk.id)
     return c, customer, plan
 
@@ -31,8 +36,13 @@ def test_plan_and_grid_models_pass_the_model_tester(qtmodeltester, planned):
     plans.set_rows(visit_service.list_plans(c, start=date(2026, 11, 1), end=date(2026, 11, 30)))
     qtmodeltester.check(plans, force_py=True)
     grid = DayGridModel()
-    grid.set_days(date(2026, 10, 26), 6, 11, visit_service.day_counts(c, date(2026, 10, 26), date(2026, 12, 6)),
-                  date(2026, 11, 24))
+    grid.set_days(
+        date(2026, 10, 26),
+        6,
+        11,
+        visit_service.day_counts(c, date(2026, 10, 26), date(2026, 12, 6)),
+        date(2026, 11, 24),
+    )
     qtmodeltester.check(grid, force_py=True)
 
 
@@ -212,8 +222,9 @@ def test_unsatisfied_visit_plans_a_follow_up_and_says_so(qtbot, planned):
 
 def _visited(c, plan):
     """The planned phone visit made: a record waiting for review."""
-    draft = visit_service.prefill_record(c, plan.id).to_draft(result="成功", satisfaction="满意",
-                                                               visited_at="2026-11-24 09:00")
+    draft = visit_service.prefill_record(c, plan.id).to_draft(
+        result="成功", satisfaction="满意", visited_at="2026-11-24 09:00"
+    )
     return visit_service.record_visit(c, draft)
 
 
@@ -224,13 +235,17 @@ def test_a_returned_record_is_listed_and_opens_for_correction(qtbot, ctx, planne
 
     c, _customer, plan = planned
     rec = _visited(c, plan)
-    review_service.return_for_rework(ctx.as_user(supervisor), ReviewKind.RECORD, rec.id, "客户意见记录过于简单")
+    review_service.return_for_rework(
+        ctx.as_user(supervisor), ReviewKind.RECORD, rec.id, "客户意见记录过于简单"
+    )
     tab = CalendarTab(c)
     qtbot.addWidget(tab)
     assert tab.list_title.text() == "今日待回访 0，逾期 0，退回待修改 1"
     assert tab.plans.rowCount() == 1
     state = tab.plans.index(0, PlanTableModel.COL_STATE)
-    assert state.data() == "已退回" and "被主管退回" in tab.plans.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert state.data() == "已退回" and "被主管退回" in tab.plans.index(0, 0).data(
+        Qt.ItemDataRole.ToolTipRole
+    )
 
     tab.list.selectRow(0)
     tab.record_current()  # Enter / double-click
@@ -245,7 +260,9 @@ def test_a_returned_record_is_listed_and_opens_for_correction(qtbot, ctx, planne
     assert rec.number in tab.notice.text()
 
 
-def test_returned_counts_agree_between_calendar_status_bar_and_review(qtbot, ctx, planned, supervisor, clerk2):
+def test_returned_counts_agree_between_calendar_status_bar_and_review(
+    qtbot, ctx, planned, supervisor, clerk2
+):
     """Issue 18: the calendar (6), the status bar (8) and 审阅 (9) gave three counts of returned items. A
     returned record is its visitor's to correct however old its plan; the status bar says what it counts."""
     from huifang_desktop.domain.signoff import ReviewKind
@@ -260,19 +277,35 @@ def test_returned_counts_agree_between_calendar_status_bar_and_review(qtbot, ctx
     with ctx.sessions() as s, s.begin():  # a plan of last year's spring (the service refuses past days)
         row = s.get(VisitPlan, old_plan.id)
         row.due = row.earliest = date(2025, 3, 3)
-    old = visit_service.record_visit(c, visit_service.prefill_record(c, old_plan.id).to_draft(
-        result="成功", satisfaction="满意", visited_at="2025-03-03 10:00"))
+    old = visit_service.record_visit(
+        c,
+        visit_service.prefill_record(c, old_plan.id).to_draft(
+            result="成功", satisfaction="满意", visited_at="2025-03-03 10:00"
+        ),
+    )
     recent = _visited(c, plan)
     c2 = ctx.as_user(clerk2)
-    other_customer = customer_service.register_customer(c2, CustomerDraft(
-        name="宁波甬达物流有限公司", address="宁波市", contacts=(ContactDraft(name="李娜", mobile="15199743457"),)))
-    others_plan = visit_service.add_manual_plan(c2, other_customer.id, "例行", "电话", date(2026, 11, 24),
-                                                clerk2.id)
+    other_customer = customer_service.register_customer(
+        c2,
+        CustomerDraft(
+            name="宁波甬达物流有限公司",
+            address="宁波市",
+            contacts=(ContactDraft(name="李娜", mobile="15199743457"),),
+        ),
+    )
+    others_plan = visit_service.add_manual_plan(
+        c2, other_customer.id, "例行", "电话", date(2026, 11, 24), clerk2.id
+    )
     others = _visited(c2, others_plan)
     for rec in (old, recent, others):
         review_service.return_for_rework(sup, ReviewKind.RECORD, rec.id, "请补充客户意见")
-    report = visit_service.save_report(c, visit_service.draft_report(c, c.user.id, date(2026, 11, 24),
-                                                                   date(2026, 11, 24)), "按计划完成。", "", "")
+    report = visit_service.save_report(
+        c,
+        visit_service.draft_report(c, c.user.id, date(2026, 11, 24), date(2026, 11, 24)),
+        "按计划完成。",
+        "",
+        "",
+    )
     review_service.return_for_rework(sup, ReviewKind.REPORT, report.id, "评价太简单")
 
     tab = CalendarTab(c)
@@ -290,8 +323,9 @@ def test_returned_counts_agree_between_calendar_status_bar_and_review(qtbot, ctx
     assert [other_tab.plans.plan(r).record_id for r in range(other_tab.plans.rowCount())] == [others.id]
 
 
-def test_a_visited_plan_opens_its_filled_form_and_others_cannot_correct_it(qtbot, ctx, planned, supervisor,
-                                                                          clerk2):
+def test_a_visited_plan_opens_its_filled_form_and_others_cannot_correct_it(
+    qtbot, ctx, planned, supervisor, clerk2
+):
     from huifang_desktop.domain.signoff import ReviewKind
     from huifang_desktop.services import review as review_service
 

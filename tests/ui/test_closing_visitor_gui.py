@@ -20,21 +20,49 @@ from tests.conftest import PASSWORD
 def _finished_complaint(ctx, cctx, admin, clerk):
     """戊公司 (业务员 小张), a complaint handled by 小王, finished: the closing visit goes to 小李."""
     zhang = users_service.create_user(ctx.as_user(admin), "xiaozhang", "小张", Role.CLERK, PASSWORD, "客服部")
-    customer = register_customer(ctx.as_user(zhang), CustomerDraft(
-        name="戊公司", kind="单位", category="经销商", created_on="2026-11-01", address="杭州市西湖区文三路 1 号",
-        contacts=(ContactDraft(name="张经理", mobile="13912340000"),))).id
-    d = cs.register(cctx, cs.IntakeDraft(subject="送货延误", complainant="张经理", phone="13812345678",
-                                         category="交付物流", content="晚到", customer_id=customer))
+    customer = register_customer(
+        ctx.as_user(zhang),
+        CustomerDraft(
+            name="戊公司",
+            kind="单位",
+            category="经销商",
+            created_on="2026-11-01",
+            address="杭州市西湖区文三路 1 号",
+            contacts=(ContactDraft(name="张经理", mobile="13912340000"),),
+        ),
+    ).id
+    d = cs.register(
+        cctx,
+        cs.IntakeDraft(
+            subject="送货延误",
+            complainant="张经理",
+            phone="13812345678",
+            category="交付物流",
+            content="晚到",
+            customer_id=customer,
+        ),
+    )
     with ctx.sessions() as s, s.begin():
         s.get(Complaint, d.id).handler_id = clerk.id
     cs.accept(cctx, d.id)
-    cs.save_handling(cctx, d.id, cs.HandlingDraft(investigation="绕路", cause="调度", measures="调整",
-                                                  result="已致歉", replied_at="2026-11-24 10:00", reply_way="电话"))
+    cs.save_handling(
+        cctx,
+        d.id,
+        cs.HandlingDraft(
+            investigation="绕路",
+            cause="调度",
+            measures="调整",
+            result="已致歉",
+            replied_at="2026-11-24 10:00",
+            reply_way="电话",
+        ),
+    )
     return cs.finish_handling(cctx, d.id)
 
 
-def test_the_planned_visitor_records_the_closing_visit_in_the_complaints_tab(qtbot, ctx, admin, cctx, c2ctx,
-                                                                               clerk, clerk2):
+def test_the_planned_visitor_records_the_closing_visit_in_the_complaints_tab(
+    qtbot, ctx, admin, cctx, c2ctx, clerk, clerk2
+):
     d = _finished_complaint(ctx, cctx, admin, clerk)
     assert v.get_plan(ctx, d.visit_plan_id).owner == "小李"
 

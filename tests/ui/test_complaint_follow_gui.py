@@ -35,19 +35,33 @@ def _tab(qtbot, c: ServiceContext) -> ComplaintsTab:
 
 def _late_closed(cctx: ServiceContext, sctx: ServiceContext) -> int:
     """An anonymous complaint received 11-24, due 11-27 17:30, handled and closed on 12-04: 逾期办结."""
-    d = cs.register(cctx, cs.IntakeDraft(subject="空调漏水", anonymous=True, category="交付物流",
-                                         received_at="2026-11-24 09:00"))
+    d = cs.register(
+        cctx,
+        cs.IntakeDraft(
+            subject="空调漏水", anonymous=True, category="交付物流", received_at="2026-11-24 09:00"
+        ),
+    )
     late = _at(cctx, datetime(2026, 12, 4, 10, 0))
     cs.accept(late, d.id)
-    cs.save_handling(late, d.id, cs.HandlingDraft(investigation="查明", cause="拖延", measures="修复",
-                                                  result="已修复", replied_at="2026-12-04 10:00",
-                                                  reply_way="书面"))
+    cs.save_handling(
+        late,
+        d.id,
+        cs.HandlingDraft(
+            investigation="查明",
+            cause="拖延",
+            measures="修复",
+            result="已修复",
+            replied_at="2026-12-04 10:00",
+            reply_way="书面",
+        ),
+    )
     cs.attach(late, [d.id], "答复函.pdf", b"%PDF-1.4 reply", "答复函")
     cs.close(_at(sctx, datetime(2026, 12, 4, 11, 0)), d.id)
     return d.id
 
 
 # --- intake ---------------------------------------------------------------------------------------------
+
 
 def test_intake_records_the_chosen_first_responder_shown_in_register_and_detail(qtbot, cctx, supervisor):
     tab = _tab(qtbot, cctx)
@@ -105,6 +119,7 @@ def test_origin_choice_appears_when_the_office_sets_limits_by_origin(qtbot, cctx
 
 # --- 查办 -------------------------------------------------------------------------------------------------
 
+
 def test_supervisor_enters_the_inquiry_from_the_inquiry_list(qtbot, cctx, sctx):
     cid = _late_closed(cctx, sctx)
     now = _at(sctx, datetime(2026, 12, 4, 12, 0))
@@ -153,8 +168,17 @@ def test_clerk_sees_the_inquiry_read_only_and_is_refused(qtbot, cctx, sctx):
 
 
 def test_manager_supervises_an_open_major_case_and_the_clerk_cannot(qtbot, cctx, mctx, manager: UserInfo):
-    major = cs.register(cctx, cs.IntakeDraft(subject="电梯困人", severity="重大", category="维修", complainant="张先生",
-                                             phone="13812345678", handler_id=manager.id))
+    major = cs.register(
+        cctx,
+        cs.IntakeDraft(
+            subject="电梯困人",
+            severity="重大",
+            category="维修",
+            complainant="张先生",
+            phone="13812345678",
+            handler_id=manager.id,
+        ),
+    )
     clerk_pane = _tab(qtbot, cctx).detail
     clerk_pane.load(major.id)
     assert clerk_pane.buttons["supervise"].isVisibleTo(clerk_pane)
@@ -167,19 +191,35 @@ def test_manager_supervises_an_open_major_case_and_the_clerk_cannot(qtbot, cctx,
     pane.supervise_note.setText("每日报进度")
     qtbot.mouseClick(pane.forms["supervise"].ok, Qt.MouseButton.LeftButton)
     d = cs.get_complaint(mctx, major.id)
-    assert d.events[-1].action == "督办" and d.events[-1].note == "每日报进度" and d.row.handler_id == manager.id
+    assert (
+        d.events[-1].action == "督办" and d.events[-1].note == "每日报进度" and d.row.handler_id == manager.id
+    )
     assert "已督办" in pane.message.text()
 
 
 # --- 退回 fixed from the register (item 10) --------------------------------------------------------------
 
+
 def test_returned_complaint_is_corrected_and_resubmitted_from_the_register(qtbot, cctx, sctx):
-    d = cs.register(cctx, cs.IntakeDraft(subject="送货延误三天", anonymous=True, category="交付物流",
-                                         received_at="2026-11-24 09:00"))
+    d = cs.register(
+        cctx,
+        cs.IntakeDraft(
+            subject="送货延误三天", anonymous=True, category="交付物流", received_at="2026-11-24 09:00"
+        ),
+    )
     cs.accept(cctx, d.id)
-    cs.save_handling(cctx, d.id, cs.HandlingDraft(investigation="司机绕路", cause="调度失误", measures="调整线路",
-                                                  result="已书面致歉", replied_at="2026-11-24 09:30",
-                                                  reply_way="书面"))
+    cs.save_handling(
+        cctx,
+        d.id,
+        cs.HandlingDraft(
+            investigation="司机绕路",
+            cause="调度失误",
+            measures="调整线路",
+            result="已书面致歉",
+            replied_at="2026-11-24 09:30",
+            reply_way="书面",
+        ),
+    )
     cs.attach(cctx, [d.id], "答复函.pdf", b"%PDF-1.4 reply", "答复函")
     cs.close(cctx, d.id)
     review_service.return_for_rework(sctx, review_service.ReviewKind.COMPLAINT, d.id, "处理结果写得不清楚")

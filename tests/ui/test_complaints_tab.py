@@ -28,14 +28,26 @@ def _visitor_independence_off(ctx) -> None:
 
 @pytest.fixture
 def customer(cctx):
-    return customer_service.register_customer(cctx, CustomerDraft(
-        name="杭州明达贸易有限公司", kind="单位", category="经销商", created_on="2026-01-05",
-        contacts=(ContactDraft(name="张经理", mobile="13812345678"),)))
+    return customer_service.register_customer(
+        cctx,
+        CustomerDraft(
+            name="杭州明达贸易有限公司",
+            kind="单位",
+            category="经销商",
+            created_on="2026-01-05",
+            contacts=(ContactDraft(name="张经理", mobile="13812345678"),),
+        ),
+    )
 
 
 def _intake(**kw: object) -> cs.IntakeDraft:
-    base: dict[str, object] = {"subject": "送货延误三天", "complainant": "张经理", "phone": "13812345678",
-                               "category": "交付物流", "content": "货车晚到三天，影响开工。"}
+    base: dict[str, object] = {
+        "subject": "送货延误三天",
+        "complainant": "张经理",
+        "phone": "13812345678",
+        "category": "交付物流",
+        "content": "货车晚到三天，影响开工。",
+    }
     base.update(kw)
     return cs.IntakeDraft(**base)  # type: ignore[arg-type]
 
@@ -185,8 +197,10 @@ def test_intake_handling_closing_visit_closes_the_complaint(qtbot, cctx, custome
     assert tab.count_of("已关闭") == 1 and tab.count_of("待受理") == 0
     m = tab.model
     assert m.data(m.index(0, ComplaintTableModel.COL_STATE)) == "已关闭"
-    assert [pane.events.data(pane.events.index(r, 2)) for r in range(pane.events.rowCount())][-2:] == \
-        ["结案回访", "关闭"]
+    assert [pane.events.data(pane.events.index(r, 2)) for r in range(pane.events.rowCount())][-2:] == [
+        "结案回访",
+        "关闭",
+    ]
     assert pane.buttons["reopen_linked"].isVisibleTo(pane) and pane.buttons["reopen_linked"].isEnabled()
 
 
@@ -249,8 +263,12 @@ def test_clerk_sees_close_disabled_for_a_major_complaint(qtbot, ctx, cctx, clerk
 
 
 def test_filters_by_state_count_and_overdue_with_overdue_rows_on_top(qtbot, cctx):
-    late = cs.register(cctx, _intake(subject="安装师傅态度差", phone="13900001111", category="服务态度",
-                                     received_at="2026-11-18 14:20"))
+    late = cs.register(
+        cctx,
+        _intake(
+            subject="安装师傅态度差", phone="13900001111", category="服务态度", received_at="2026-11-18 14:20"
+        ),
+    )
     fresh = cs.register(cctx, _intake(subject="维修收费不透明", phone="13900002222", category="收费"))
     taken = cs.register(cctx, _intake(subject="发票开错抬头", phone="13900003333", category="收费"))
     cs.accept(cctx, taken.id)
@@ -260,7 +278,12 @@ def test_filters_by_state_count_and_overdue_with_overdue_rows_on_top(qtbot, cctx
     assert m.data(m.index(0, ComplaintTableModel.COL_OVERDUE)) == "逾期未办"
     assert m.data(m.index(0, 0), Qt.ItemDataRole.BackgroundRole) == OVERDUE_BACKGROUND
     assert m.data(m.index(1, 0), Qt.ItemDataRole.BackgroundRole) is None
-    assert (tab.count_of(""), tab.count_of("待受理"), tab.count_of("处理中"), tab.count_of("逾期")) == (3, 2, 1, 1)
+    assert (tab.count_of(""), tab.count_of("待受理"), tab.count_of("处理中"), tab.count_of("逾期")) == (
+        3,
+        2,
+        1,
+        1,
+    )
 
     qtbot.mouseClick(tab.count_buttons["逾期"], Qt.MouseButton.LeftButton)
     assert tab.overdue.isChecked() and _numbers(tab) == [late.number]
@@ -349,7 +372,9 @@ def test_stale_version_says_so_and_reloads(qtbot, cctx):
     d = cs.register(cctx, _intake())
     tab = _tab(qtbot, cctx)
     pane = tab.detail
-    cs.save_handling(cctx, d.id, cs.HandlingDraft(investigation="另一台电脑上填写"))  # now 处理中, new version
+    cs.save_handling(
+        cctx, d.id, cs.HandlingDraft(investigation="另一台电脑上填写")
+    )  # now 处理中, new version
     pane.accept_complaint()
     assert "其他人修改" in pane.message.text() and "重新载入" in pane.message.text()
     assert pane.detail.state == "处理中"
@@ -377,8 +402,9 @@ def test_consultation_is_answered_inline_and_closed(qtbot, cctx):
     assert tab.count_of("已关闭") == 1
 
 
-def test_main_window_escalates_at_start_reminds_and_marks_notices_seen(qtbot, ctx, cctx, supervisor,
-                                                                       tmp_path):
+def test_main_window_escalates_at_start_reminds_and_marks_notices_seen(
+    qtbot, ctx, cctx, supervisor, tmp_path
+):
     from huifang_desktop.config import AppPaths
     from huifang_desktop.ui.main_window import MainWindow
 
@@ -419,5 +445,6 @@ def test_print_button_previews_the_complaint_form(qtbot, cctx, tmp_path):
     dialog.close()
     with cctx.sessions() as s:
         from huifang_desktop.storage.models import AuditLog
+
         row = s.query(AuditLog).filter(AuditLog.action == "打印").one()
     assert (row.entity, row.entity_id) == ("complaint", d.id)

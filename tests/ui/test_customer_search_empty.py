@@ -15,8 +15,9 @@ from huifang_desktop.ui.customers.tab import CustomersTab
 @pytest.fixture
 def tab(qtbot, ctx, clerk):
     c = ctx.as_user(clerk)
-    customer_service.register_customer(c, CustomerDraft(
-        name="杭州明达贸易", contacts=(ContactDraft(name="张三", mobile="13812345678"),)))
+    customer_service.register_customer(
+        c, CustomerDraft(name="杭州明达贸易", contacts=(ContactDraft(name="张三", mobile="13812345678"),))
+    )
     widget = CustomersTab(c)
     qtbot.addWidget(widget)
     widget.show()
@@ -43,7 +44,8 @@ def test_an_empty_search_result_says_so_and_a_found_one_does_not(qtbot, tab: Cus
 
 
 def test_the_new_file_button_prefills_the_phone_and_saves_a_file_the_search_then_finds(
-        qtbot, tab: CustomersTab, monkeypatch) -> None:
+    qtbot, tab: CustomersTab, monkeypatch
+) -> None:
     seen: list[tuple[str, str, str]] = []
 
     def fake_exec(dialog: CustomerDialog) -> int:
@@ -63,12 +65,16 @@ def test_the_new_file_button_prefills_the_phone_and_saves_a_file_the_search_then
     assert [tab.model.data(tab.model.index(r, 1)) for r in range(tab.model.rowCount())] == ["宁波顺通物流"]
 
 
-@pytest.mark.parametrize(("typed", "expected"), [
-    ("0531-26485794", ("", "0531-26485794", "")),  # a landline goes to 电话
-    ("顺通", ("顺通", "", "")),  # not digits: the name
-])
-def test_the_new_file_button_prefills_a_landline_or_the_name(qtbot, tab: CustomersTab, monkeypatch, typed,
-                                                              expected) -> None:
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("0531-26485794", ("", "0531-26485794", "")),  # a landline goes to 电话
+        ("顺通", ("顺通", "", "")),  # not digits: the name
+    ],
+)
+def test_the_new_file_button_prefills_a_landline_or_the_name(
+    qtbot, tab: CustomersTab, monkeypatch, typed, expected
+) -> None:
     seen: list[tuple[str, str, str]] = []
 
     def fake_exec(dialog: CustomerDialog) -> int:

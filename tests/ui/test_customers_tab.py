@@ -21,9 +21,16 @@ def office(ctx, clerk):
     made = []
     for i in range(23):
         name = f"{NAMES[i % len(NAMES)]}{i:02d}贸易公司"
-        made.append(customer_service.register_customer(
-            c, CustomerDraft(name=name, address=f"杭州市{i}号",
-                             contacts=(ContactDraft(name="经办人", mobile=f"139{i:08d}"),))))
+        made.append(
+            customer_service.register_customer(
+                c,
+                CustomerDraft(
+                    name=name,
+                    address=f"杭州市{i}号",
+                    contacts=(ContactDraft(name="经办人", mobile=f"139{i:08d}"),),
+                ),
+            )
+        )
     return c, made
 
 
@@ -106,8 +113,11 @@ def test_closing_an_edited_customer_file_asks_first(qtbot, office, monkeypatch, 
     qtbot.addWidget(dialog)
     dialog.show()
     asked: list[str] = []
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: asked.append(a[2]) or getattr(QMessageBox.StandardButton, answer))
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        lambda *a, **k: asked.append(a[2]) or getattr(QMessageBox.StandardButton, answer),
+    )
     dialog.reject()  # nothing typed: closes without asking
     assert asked == [] and not dialog.isVisible()
 
@@ -186,8 +196,9 @@ def test_customer_model_keeps_a_few_pages_in_memory_and_reads_the_others_again(o
     assert model.row_of(ids[-1]) == len(made) - 1 and model.row_of(ids[0]) is None  # only pages in memory
 
 
-def test_customer_dialog_shows_the_class_history_and_a_supervisor_pins_a_class(qtbot, office, ctx, supervisor,
-                                                                                monkeypatch):
+def test_customer_dialog_shows_the_class_history_and_a_supervisor_pins_a_class(
+    qtbot, office, ctx, supervisor, monkeypatch
+):
     """Issue 19 item 2: the dialog lists the classes a customer had (等级记录) and a supervisor's pin lands in it."""
     from PySide6.QtWidgets import QInputDialog
 
@@ -200,7 +211,9 @@ def test_customer_dialog_shows_the_class_history_and_a_supervisor_pins_a_class(q
     monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("A", True))
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("集团战略客户", True))
     dialog._pin_grade()
-    texts = [[dialog.classes.item(r, col).text() for col in range(4)] for r in range(dialog.classes.rowCount())]
+    texts = [
+        [dialog.classes.item(r, col).text() for col in range(4)] for r in range(dialog.classes.rowCount())
+    ]
     assert texts[0] == ["2026-11-24", "A", "指定", "集团战略客户"]
     assert texts[-1][1:3] == ["D", "建档"]
     clerk_dialog = CustomerDialog(c, made[0].id)

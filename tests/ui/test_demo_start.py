@@ -38,10 +38,20 @@ def test_the_log_in_dialog_of_a_real_office_shows_no_accounts(qtbot, ctx, admin)
 
 
 def test_the_window_shows_the_progress_while_the_example_office_is_made(qapp, monkeypatch, tmp_path):
-    monkeypatch.setattr(program, "ensure_demo_office",
-                        partial(program.ensure_demo_office, customers=800, visits=100, complaints=4))
-    args = argparse.Namespace(smoke_test=False, screenshot=None, demo=True, user=None, database_url=None,
-                              data_dir=tmp_path, screen_size=None)
+    monkeypatch.setattr(
+        program,
+        "ensure_demo_office",
+        partial(program.ensure_demo_office, customers=800, visits=100, complaints=4),
+    )
+    args = argparse.Namespace(
+        smoke_test=False,
+        screenshot=None,
+        demo=True,
+        user=None,
+        database_url=None,
+        data_dir=tmp_path,
+        screen_size=None,
+    )
     paths = AppPaths(tmp_path)
     messages: list[str] = []
     pages: list[str] = []
@@ -52,7 +62,9 @@ def test_the_window_shows_the_progress_while_the_example_office_is_made(qapp, mo
         pages.append(window._pages["customers"].waiting_label.text())
         return window.ctx is not None  # attached: the office is made and open
 
-    code, _script = _run(qapp, monkeypatch, tmp_path, args, lambda: program._open_for_gui(paths, args), [watch])
+    code, _script = _run(
+        qapp, monkeypatch, tmp_path, args, lambda: program._open_for_gui(paths, args), [watch]
+    )
     assert code == 0
     assert "正在生成示例办公室：客户 400/800…" in messages
     assert "正在生成示例办公室：客户 800/800…" in messages

@@ -49,9 +49,18 @@ def test_a_finished_export_offers_to_open_its_folder(qtbot, tmp_path, monkeypatc
 
 
 def test_complaint_register_export_says_where_and_offers_the_folder(qtbot, cctx, tmp_path):
-    cs.register(cctx, cs.IntakeDraft(complainant="王先生", phone="13912345678", subject="空调漏水",
-                                     content="安装后第二天漏水", severity="一般", category="产品质量",
-                                     channel="电话"))
+    cs.register(
+        cctx,
+        cs.IntakeDraft(
+            complainant="王先生",
+            phone="13912345678",
+            subject="空调漏水",
+            content="安装后第二天漏水",
+            severity="一般",
+            category="产品质量",
+            channel="电话",
+        ),
+    )
     tab = ComplaintsTab(cctx)
     qtbot.addWidget(tab)
     target = tmp_path / "投诉台账.xlsx"

@@ -14,11 +14,13 @@ from huifang_desktop.ui.admin.handover_dialog import HandoverDialog
 from huifang_desktop.ui.admin.users_dialog import UsersDialog
 
 
-def test_disabling_a_user_with_work_asks_for_successors(qtbot: Any, ctx: ServiceContext, admin: UserInfo,
-                                                        clerk: UserInfo, clerk2: UserInfo,
-                                                        monkeypatch: Any) -> None:
-    c = register_customer(ctx.as_user(clerk), CustomerDraft(
-        name="杭州明达贸易", contacts=(ContactDraft(name="张三", mobile="13812345678"),)))
+def test_disabling_a_user_with_work_asks_for_successors(
+    qtbot: Any, ctx: ServiceContext, admin: UserInfo, clerk: UserInfo, clerk2: UserInfo, monkeypatch: Any
+) -> None:
+    c = register_customer(
+        ctx.as_user(clerk),
+        CustomerDraft(name="杭州明达贸易", contacts=(ContactDraft(name="张三", mobile="13812345678"),)),
+    )
     dialog = UsersDialog(ctx.as_user(admin))
     qtbot.addWidget(dialog)
     dialog.show()
@@ -42,37 +44,52 @@ def test_disabling_a_user_with_work_asks_for_successors(qtbot: Any, ctx: Service
     with ctx.sessions() as s:
         moved = s.get(Customer, c.id)
         assert moved is not None and moved.owner_id == clerk2.id
-    assert [r.active for r in users.list_users(ctx, include_inactive=True) if r.username == "xiaowang"] == [False]
+    assert [r.active for r in users.list_users(ctx, include_inactive=True) if r.username == "xiaowang"] == [
+        False
+    ]
 
 
-def test_cancelling_the_hand_over_keeps_the_user(qtbot: Any, ctx: ServiceContext, admin: UserInfo,
-                                                clerk: UserInfo, monkeypatch: Any) -> None:
-    register_customer(ctx.as_user(clerk), CustomerDraft(
-        name="济南恒通机械", contacts=(ContactDraft(name="李四", mobile="13812345679"),)))
+def test_cancelling_the_hand_over_keeps_the_user(
+    qtbot: Any, ctx: ServiceContext, admin: UserInfo, clerk: UserInfo, monkeypatch: Any
+) -> None:
+    register_customer(
+        ctx.as_user(clerk),
+        CustomerDraft(name="济南恒通机械", contacts=(ContactDraft(name="李四", mobile="13812345679"),)),
+    )
     dialog = UsersDialog(ctx.as_user(admin))
     qtbot.addWidget(dialog)
     monkeypatch.setattr(dialog, "ask_successors", lambda r, work: None)
     row = next(i for i, r in enumerate(dialog.rows) if r.username == "xiaowang")
     dialog.user_table.selectRow(row)
     dialog.active_button.click()
-    assert [r.active for r in users.list_users(ctx, include_inactive=True) if r.username == "xiaowang"] == [True]
+    assert [r.active for r in users.list_users(ctx, include_inactive=True) if r.username == "xiaowang"] == [
+        True
+    ]
 
 
-def test_the_start_up_reminder_lists_unregistered_new_files(qapp: Any, ctx: ServiceContext,
-                                                            clerk: UserInfo) -> None:
+def test_the_start_up_reminder_lists_unregistered_new_files(
+    qapp: Any, ctx: ServiceContext, clerk: UserInfo
+) -> None:
     # 002 §1.4: a new file (建档 2026-11-13) still without its address on 2026-11-24 (due 11-20)
     from huifang_desktop.ui import reminders
 
     cctx = ctx.as_user(clerk)
-    register_customer(cctx, CustomerDraft(name="宁波顺通物流", created_on="2026-11-13",
-                                          contacts=(ContactDraft(name="王五", mobile="13900005678"),)))
+    register_customer(
+        cctx,
+        CustomerDraft(
+            name="宁波顺通物流",
+            created_on="2026-11-13",
+            contacts=(ContactDraft(name="王五", mobile="13900005678"),),
+        ),
+    )
     r = reminders.collect(cctx)
     assert r.unregistered == 1
     assert "新客户档案超过5个工作日未完成备案 1 个" in reminders.reminder_text(r)
 
 
-def test_unregistered_files_open_from_the_reminder_and_the_customers_tab(qtbot: Any, ctx: ServiceContext,
-                                                                         clerk: UserInfo, monkeypatch: Any) -> None:
+def test_unregistered_files_open_from_the_reminder_and_the_customers_tab(
+    qtbot: Any, ctx: ServiceContext, clerk: UserInfo, monkeypatch: Any
+) -> None:
     """002 §1.4 客户备案 (5 working days after 建档): the reminder's count is a link to the list of those
     files, the 客户档案 tab has the same list, and a file completed from it leaves the list."""
     from PySide6.QtWidgets import QLabel, QMainWindow
@@ -83,10 +100,22 @@ def test_unregistered_files_open_from_the_reminder_and_the_customers_tab(qtbot: 
     from huifang_desktop.ui.customers.unregistered import UnregisteredDialog
 
     cctx = ctx.as_user(clerk)
-    late = register_customer(cctx, CustomerDraft(name="宁波顺通物流", created_on="2026-11-13",
-                                                 contacts=(ContactDraft(name="王五", mobile="13900005678"),)))
-    register_customer(cctx, CustomerDraft(name="杭州新到客户", created_on="2026-11-23",  # still within 5 days
-                                          contacts=(ContactDraft(name="赵六", mobile="13900005679"),)))
+    late = register_customer(
+        cctx,
+        CustomerDraft(
+            name="宁波顺通物流",
+            created_on="2026-11-13",
+            contacts=(ContactDraft(name="王五", mobile="13900005678"),),
+        ),
+    )
+    register_customer(
+        cctx,
+        CustomerDraft(
+            name="杭州新到客户",
+            created_on="2026-11-23",  # still within 5 days
+            contacts=(ContactDraft(name="赵六", mobile="13900005679"),),
+        ),
+    )
     tab = CustomersTab(cctx)
     qtbot.addWidget(tab)
     assert tab.unregistered_button.text() == "未完成备案 1"

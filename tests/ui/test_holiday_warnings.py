@@ -21,10 +21,14 @@ def test_the_start_up_reminder_from_november(qapp, ctx, admin, clerk):
     actx = ctx.as_user(admin)
     november = reminders.collect(actx)  # 2026-11-24
     assert november.holiday_years == (2027,)
-    assert ("2027 年节假日尚未录入，到期日只避开周末（请在“设置 → 节假日”粘贴国务院放假通知录入）"
-            in reminders.reminder_text(november))
+    assert (
+        "2027 年节假日尚未录入，到期日只避开周末（请在“设置 → 节假日”粘贴国务院放假通知录入）"
+        in reminders.reminder_text(november)
+    )
     told = reminders.reminder_text(reminders.collect(ctx.as_user(clerk)))
-    assert "2027 年节假日尚未录入，到期日只避开周末（请告知客服主管或系统管理员在“设置 → 节假日”录入）" in told
+    assert (
+        "2027 年节假日尚未录入，到期日只避开周末（请告知客服主管或系统管理员在“设置 → 节假日”录入）" in told
+    )
     october = reminders.collect(_at(actx, datetime(2026, 10, 31, 9, 0)))
     assert october.holiday_years == () and "节假日" not in reminders.reminder_text(october)
     holidays.save_notice(actx, parse_notice(NOTICE_2027_EXAMPLE))

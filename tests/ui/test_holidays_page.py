@@ -41,10 +41,15 @@ def test_paste_parse_and_save_a_notice(qtbot, ctx, admin, open_page):
     page.notice_text.setPlainText(NOTICE_2027_EXAMPLE)
     qtbot.mouseClick(page.parse_button, Qt.MouseButton.LeftButton)
     rows = _cells(page.notice_table)
-    assert rows[:2] == [["放假", "元旦", "2027-01-01 至 2027-01-03", "3"],
-                        ["放假", "春节", "2027-02-05 至 2027-02-12", "8"]]
+    assert rows[:2] == [
+        ["放假", "元旦", "2027-01-01 至 2027-01-03", "3"],
+        ["放假", "春节", "2027-02-05 至 2027-02-12", "8"],
+    ]
     assert ["放假", "端午节", "2027-06-09", "1"] in rows
-    assert rows[7:9] == [["调休上班", "春节", "2027-02-14（周日）", "1"], ["调休上班", "春节", "2027-02-20（周六）", "1"]]
+    assert rows[7:9] == [
+        ["调休上班", "春节", "2027-02-14（周日）", "1"],
+        ["调休上班", "春节", "2027-02-20（周六）", "1"],
+    ]
     assert len(rows) == 7 + 6
     assert "读到 2027 年：7 个节日共 28 天放假，6 天调休上班" in page.notice_message.text()
     assert holidays.entered_years(ctx) == []  # 解析 stores nothing
@@ -61,8 +66,10 @@ def test_paste_parse_and_save_a_notice(qtbot, ctx, admin, open_page):
     assert _cells(page.days)[0] == ["2027-01-01", "周五", "放假", "元旦"]
     assert page.year_source.text().startswith("本单位录入；放假 28 天，调休上班 6 天")
     with ctx.sessions() as s:
-        assert s.execute(select(AuditLog.label).order_by(AuditLog.id.desc())).scalars().first() == \
-            "2027 年节假日（国务院通知）"
+        assert (
+            s.execute(select(AuditLog.label).order_by(AuditLog.id.desc())).scalars().first()
+            == "2027 年节假日（国务院通知）"
+        )
 
     # 确定 afterwards: the 单位信息 page read the settings before the notice was saved and must not undo it
     dialog.office_page.company.setText("甬达物流")
@@ -95,7 +102,12 @@ def test_add_and_remove_single_days(qtbot, ctx, supervisor, open_page):
     page.name_edit.setText("公司年会")
     qtbot.mouseClick(page.add_button, Qt.MouseButton.LeftButton)
     assert page.day_message.text() == "已将 2026-12-31 改为放假。"
-    assert page.days.rowCount() == before + 1 and _cells(page.days)[-1] == ["2026-12-31", "周四", "放假", "公司年会"]
+    assert page.days.rowCount() == before + 1 and _cells(page.days)[-1] == [
+        "2026-12-31",
+        "周四",
+        "放假",
+        "公司年会",
+    ]
     assert page.year_source.text().startswith("本单位录入；") and page.clear_button.isVisible()
 
     page.day_edit.setDate(QDate(2026, 12, 30))

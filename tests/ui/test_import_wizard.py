@@ -49,8 +49,9 @@ def make_wizard(qtbot, ctx):
     made: list[ImportWizard] = []
 
     def _make(user, path: Path, **kw) -> ImportWizard:
-        wizard = ImportWizard(ctx.as_user(user), choose_file=lambda _parent: str(path), progress_after_ms=10_000,
-                              **kw)
+        wizard = ImportWizard(
+            ctx.as_user(user), choose_file=lambda _parent: str(path), progress_after_ms=10_000, **kw
+        )
         qtbot.addWidget(wizard)
         wizard.show()
         made.append(wizard)
@@ -77,8 +78,11 @@ def _to_report(qtbot, wizard: ImportWizard, path: Path) -> None:
 
 
 def _next(qtbot, wizard: ImportWizard) -> None:
-    button = wizard.button(QWizard.WizardButton.CommitButton if wizard.currentPage().isCommitPage()
-                           else QWizard.WizardButton.NextButton)
+    button = wizard.button(
+        QWizard.WizardButton.CommitButton
+        if wizard.currentPage().isCommitPage()
+        else QWizard.WizardButton.NextButton
+    )
     assert button.isEnabled()
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
@@ -135,10 +139,16 @@ def test_import_wizard_end_to_end_with_retry(qtbot, ctx, clerk, existing, tmp_pa
     report_page = wizard.report_page
     qtbot.waitUntil(lambda: wizard.report is not None)
     issues = report_page.model
-    got = [(issues.data(issues.index(r, 0)), issues.data(issues.index(r, 1)), issues.data(issues.index(r, 3)))
-           for r in range(issues.rowCount())]
-    assert got == [(7, "D列（联系电话）", "错误"), (7, "G列（建档日期）", "错误"), (9, "D列（联系电话）", "重复"),
-                   (10, "D列（联系电话）", "重复")]
+    got = [
+        (issues.data(issues.index(r, 0)), issues.data(issues.index(r, 1)), issues.data(issues.index(r, 3)))
+        for r in range(issues.rowCount())
+    ]
+    assert got == [
+        (7, "D列（联系电话）", "错误"),
+        (7, "G列（建档日期）", "错误"),
+        (9, "D列（联系电话）", "重复"),
+        (10, "D列（联系电话）", "重复"),
+    ]
     assert "可导入 3 行，有问题 1 行，重复 2 行" in report_page.summary.text()
     assert wizard.button(QWizard.WizardButton.CommitButton).text() == "导入有效行"
     assert _count(ctx) == 1
@@ -165,11 +175,13 @@ def test_import_wizard_end_to_end_with_retry(qtbot, ctx, clerk, existing, tmp_pa
     assert not wizard.isVisible()
     with ctx.sessions() as s:
         assert s.execute(select(AuditLog.note).where(AuditLog.action == "导入Excel")).scalars().all() == [
-            "客户台账.xlsx"]
+            "客户台账.xlsx"
+        ]
 
 
-def test_import_wizard_cancel_during_the_import_writes_nothing(qtbot, ctx, clerk, tmp_path, make_wizard,
-                                                               monkeypatch):
+def test_import_wizard_cancel_during_the_import_writes_nothing(
+    qtbot, ctx, clerk, tmp_path, make_wizard, monkeypatch
+):
     set_value(ctx, "import_rules", {"batch_size": 1}, what="导入设置")
     path = ugly_customer_workbook(tmp_path / "c.xlsx", fix=True)
     gate = threading.Event()
@@ -213,8 +225,9 @@ def test_import_wizard_undoes_the_import_it_just_made(qtbot, ctx, clerk, tmp_pat
     _shot(wizard, "7_undone")
 
 
-def test_import_wizard_broken_file_stays_on_the_first_page_with_a_message(qtbot, ctx, clerk, tmp_path,
-                                                                         make_wizard):
+def test_import_wizard_broken_file_stays_on_the_first_page_with_a_message(
+    qtbot, ctx, clerk, tmp_path, make_wizard
+):
     bad = tmp_path / "坏的.xlsx"
     bad.write_bytes(os.urandom(4096))
     wizard = make_wizard(clerk, bad)
@@ -261,8 +274,13 @@ def test_import_models_pass_the_model_tester(qtmodeltester, ctx, clerk, tmp_path
     preview = PreviewModel()
     preview.set_rows(p.rows, p.width, p.header_row)
     qtmodeltester.check(preview)
-    report = importing.validate(ctx.as_user(clerk), path, None, ImportTarget.CUSTOMERS,
-                                importing.ColumnMapping(p.header_row, p.mapping))
+    report = importing.validate(
+        ctx.as_user(clerk),
+        path,
+        None,
+        ImportTarget.CUSTOMERS,
+        importing.ColumnMapping(p.header_row, p.mapping),
+    )
     issues = IssueModel()
     issues.set_issues(report.issues)
     qtmodeltester.check(issues)
@@ -288,13 +306,15 @@ def test_main_window_import_action_only_for_users_who_edit_customers(qtbot, ctx,
 
 def _import(cctx, path: Path):
     p = importing.preview(cctx, path, None, ImportTarget.CUSTOMERS)
-    report = importing.validate(cctx, path, p.sheet, ImportTarget.CUSTOMERS,
-                                importing.ColumnMapping(p.header_row, p.mapping))
+    report = importing.validate(
+        cctx, path, p.sheet, ImportTarget.CUSTOMERS, importing.ColumnMapping(p.header_row, p.mapping)
+    )
     return importing.run_import(cctx, report)
 
 
-def test_import_runs_dialog_lists_the_imports_and_undoes_one_from_the_menu(qtbot, qtmodeltester, ctx, clerk,
-                                                                          supervisor, tmp_path):
+def test_import_runs_dialog_lists_the_imports_and_undoes_one_from_the_menu(
+    qtbot, qtmodeltester, ctx, clerk, supervisor, tmp_path
+):
     from openpyxl import Workbook
 
     from huifang_desktop.services import customers as customer_service
@@ -321,8 +341,15 @@ def test_import_runs_dialog_lists_the_imports_and_undoes_one_from_the_menu(qtbot
     qtmodeltester.check(dialog.model)
     model = dialog.model
     assert [model.data(model.index(1, c)) for c in range(8)] == [
-        str(first.run_id), f"{model.runs[1].created_at:%Y-%m-%d %H:%M}", "客户台账", "客户台账.xlsx", "客户台账",
-        "5", "小王", "有效"]
+        str(first.run_id),
+        f"{model.runs[1].created_at:%Y-%m-%d %H:%M}",
+        "客户台账",
+        "客户台账.xlsx",
+        "客户台账",
+        "5",
+        "小王",
+        "有效",
+    ]
     assert model.data(model.index(0, 3)) == "补充.xlsx"  # newest first
     assert not dialog.undo_button.isEnabled()  # nothing selected yet
 
@@ -348,7 +375,8 @@ def test_import_runs_dialog_lists_the_imports_and_undoes_one_from_the_menu(qtbot
 
 
 def test_import_wizard_reports_by_kind_lists_what_is_left_out_and_offers_hidden_rows_and_owners(
-        qtbot, ctx, clerk, tmp_path, make_wizard):
+    qtbot, ctx, clerk, tmp_path, make_wizard
+):
     """Issue 21: the report page groups the problems (count, first rows, how to fix), lists the unused
     columns, the other sheet, the hidden row and the 负责人 who are no users; 包括隐藏行 checks again."""
     from tests.services.test_import_onboarding import messy_office_ledger
@@ -358,8 +386,9 @@ def test_import_wizard_reports_by_kind_lists_what_is_left_out_and_offers_hidden_
     wizard.file_page.path_edit.setText(str(path))
     _next(qtbot, wizard)
     _idle(qtbot, wizard, ImportWizard.PAGE_SHEET)
-    assert [wizard.sheet_page.sheet_combo.itemText(i) for i in range(wizard.sheet_page.sheet_combo.count())] == [
-        "2025年", "2024年"]
+    assert [
+        wizard.sheet_page.sheet_combo.itemText(i) for i in range(wizard.sheet_page.sheet_combo.count())
+    ] == ["2025年", "2024年"]
     _next(qtbot, wizard)
     _next(qtbot, wizard)
     _idle(qtbot, wizard, ImportWizard.PAGE_REPORT)
@@ -372,7 +401,9 @@ def test_import_wizard_reports_by_kind_lists_what_is_left_out_and_offers_hidden_
     assert wizard.report.valid_count == 3
     assert not page.owners.model().item(1).isEnabled()  # a clerk may not create accounts
     page.include_hidden.setChecked(True)
-    qtbot.waitUntil(lambda: wizard.report is not None and not wizard.busy and wizard.report.valid_count == 4,
-                    timeout=20_000)
+    qtbot.waitUntil(
+        lambda: wizard.report is not None and not wizard.busy and wizard.report.valid_count == 4,
+        timeout=20_000,
+    )
     assert "隐藏的行已跳过" not in page.groups.toPlainText()
     _shot(wizard, "import-report-grouped")

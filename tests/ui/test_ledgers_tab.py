@@ -51,8 +51,9 @@ def make_tab(qtbot: Any) -> Any:
 
 
 def _settled(qtbot: Any, tab: LedgersTab) -> None:
-    qtbot.waitUntil(lambda: tab.totals is not None or "未能计算" in tab.summary_label.text()
-                    or bool(tab.notice.text()))
+    qtbot.waitUntil(
+        lambda: tab.totals is not None or "未能计算" in tab.summary_label.text() or bool(tab.notice.text())
+    )
 
 
 def _pick(qtbot: Any, tab: LedgersTab, ledger: Ledger) -> None:
@@ -67,17 +68,32 @@ def _column(tab: LedgersTab, key: str) -> list[str]:
 
 def _shown_headers(tab: LedgersTab) -> list[str]:
     header = tab.table.horizontalHeader()
-    return [tab.model.headerData(header.logicalIndex(v), Qt.Orientation.Horizontal)
-            for v in range(header.count()) if not header.isSectionHidden(header.logicalIndex(v))]
+    return [
+        tab.model.headerData(header.logicalIndex(v), Qt.Orientation.Horizontal)
+        for v in range(header.count())
+        if not header.isSectionHidden(header.logicalIndex(v))
+    ]
 
 
-def test_ledgers_tab_shows_every_ledger_with_its_filters_and_totals(qtbot: Any, make_tab: Any,
-                                                                     office: Office) -> None:
+def test_ledgers_tab_shows_every_ledger_with_its_filters_and_totals(
+    qtbot: Any, make_tab: Any, office: Office
+) -> None:
     tab = make_tab(office.supervisor)
     assert [tab.picker.item(i).text() for i in range(tab.picker.count())] == [
-        "客户台账", "回访台账", "投诉台账", "售后服务台账", "终端客户信息台帐"]
+        "客户台账",
+        "回访台账",
+        "投诉台账",
+        "售后服务台账",
+        "终端客户信息台帐",
+    ]
     # 全部 holds the archived file too (远纳运输, 状态 已归档, greyed)
-    assert _column(tab, "name") == ["杭州明达机械", "宁波顺通物流", "浙江华成建设", "远纳运输", "安吉空白农场"]
+    assert _column(tab, "name") == [
+        "杭州明达机械",
+        "宁波顺通物流",
+        "浙江华成建设",
+        "远纳运输",
+        "安吉空白农场",
+    ]
     assert tab.summary_label.text() == "共 5 位客户（其中已归档 1 位），年采购量合计 21"
     label = tab.totals_model.data(tab.totals_model.index(0, 0))
     assert label == "合计 5 条"
@@ -113,7 +129,9 @@ def test_ledgers_tab_shows_every_ledger_with_its_filters_and_totals(qtbot: Any, 
     assert len(_column(tab, "name")) == 5
 
 
-def test_filters_run_in_sql_and_the_date_fields_say_unlimited(qtbot: Any, make_tab: Any, office: Office) -> None:
+def test_filters_run_in_sql_and_the_date_fields_say_unlimited(
+    qtbot: Any, make_tab: Any, office: Office
+) -> None:
     tab = make_tab(office.clerk)
     assert tab.start.text() == "不限"
     tab.search.setText("顺通")
@@ -131,8 +149,9 @@ def test_filters_run_in_sql_and_the_date_fields_say_unlimited(qtbot: Any, make_t
     assert tab.current_filter().start == date(2026, 11, 1) and tab.current_filter().end is None
 
 
-def test_header_click_sorts_in_sql_and_unsortable_columns_say_so(qtbot: Any, make_tab: Any,
-                                                                  office: Office) -> None:
+def test_header_click_sorts_in_sql_and_unsortable_columns_say_so(
+    qtbot: Any, make_tab: Any, office: Office
+) -> None:
     tab = make_tab(office.clerk)
     header = tab.table.horizontalHeader()
     name = tab.model.column_index("name")
@@ -142,7 +161,9 @@ def test_header_click_sorts_in_sql_and_unsortable_columns_say_so(qtbot: Any, mak
     assert _column(tab, "name") == by_pinyin
     header.sectionClicked.emit(name)
     assert _column(tab, "name") == by_pinyin[::-1]
-    assert header.sortIndicatorSection() == name and header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+    assert (
+        header.sortIndicatorSection() == name and header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+    )
     phone = tab.model.column_index("phone")
     header.sectionClicked.emit(phone)
     assert "“电话”列不能排序" in tab.notice.text()
@@ -176,8 +197,9 @@ def test_saved_filters_save_apply_and_delete(qtbot: Any, make_tab: Any, office: 
     _settled(qtbot, tab)
 
 
-def test_column_chooser_hides_columns_and_remembers_them_per_user(qtbot: Any, make_tab: Any,
-                                                                    office: Office) -> None:
+def test_column_chooser_hides_columns_and_remembers_them_per_user(
+    qtbot: Any, make_tab: Any, office: Office
+) -> None:
     tab = make_tab(office.clerk)
     _pick(qtbot, tab, Ledger.SERVICES)
     assert "备注" not in _shown_headers(tab) and "服务费用" in _shown_headers(tab)
@@ -186,7 +208,9 @@ def test_column_chooser_hides_columns_and_remembers_them_per_user(qtbot: Any, ma
     shown = _shown_headers(tab)
     assert "备注" in shown and "服务费用" not in shown
     notes = tab.model.column_index("notes")
-    assert not tab.totals_view.isColumnHidden(notes) and tab.totals_view.isColumnHidden(tab.model.column_index("cost"))
+    assert not tab.totals_view.isColumnHidden(notes) and tab.totals_view.isColumnHidden(
+        tab.model.column_index("cost")
+    )
 
     again = make_tab(office.clerk)
     _pick(qtbot, again, Ledger.SERVICES)
@@ -196,8 +220,9 @@ def test_column_chooser_hides_columns_and_remembers_them_per_user(qtbot: Any, ma
     assert "服务费用" in _shown_headers(other) and "备注" not in _shown_headers(other)
 
 
-def test_export_writes_what_is_shown_with_a_progress_dialog(qtbot: Any, make_tab: Any, office: Office,
-                                                             tmp_path: Path) -> None:
+def test_export_writes_what_is_shown_with_a_progress_dialog(
+    qtbot: Any, make_tab: Any, office: Office, tmp_path: Path
+) -> None:
     tab = make_tab(office.clerk)
     _pick(qtbot, tab, Ledger.SERVICES)
     tab.set_column_visible("parts_amount", False)
@@ -217,11 +242,14 @@ def test_export_writes_what_is_shown_with_a_progress_dialog(qtbot: Any, make_tab
     assert notes["筛选：状态"] == "处理中" and notes["导出人"].startswith("小王")
 
 
-def test_export_can_be_cancelled(qtbot: Any, make_tab: Any, office: Office, tmp_path: Path,
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_can_be_cancelled(
+    qtbot: Any, make_tab: Any, office: Office, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     started = threading.Event()
 
-    def slow_export(ctx: Any, ledger: Any, f: Any, path: Any, progress: Any, cancelled: Any, **kw: Any) -> Any:
+    def slow_export(
+        ctx: Any, ledger: Any, f: Any, path: Any, progress: Any, cancelled: Any, **kw: Any
+    ) -> Any:
         started.set()
         while not cancelled():
             threading.Event().wait(0.01)
@@ -257,7 +285,9 @@ def test_print_opens_the_preview_of_the_shown_ledger(qtbot: Any, make_tab: Any, 
     tab.preview.close()
 
 
-def test_new_service_record_form_saves_and_the_ledger_shows_it(qtbot: Any, make_tab: Any, office: Office) -> None:
+def test_new_service_record_form_saves_and_the_ledger_shows_it(
+    qtbot: Any, make_tab: Any, office: Office
+) -> None:
     tab = make_tab(office.clerk)
     _pick(qtbot, tab, Ledger.SERVICES)
     tab.new_record()
@@ -330,8 +360,9 @@ def test_keys_switch_ledgers_and_open_the_form(qtbot: Any, make_tab: Any, office
     tab.dialog.close()
 
 
-def test_administrator_sees_a_notice_instead_of_business_data(qtbot: Any, make_tab: Any, ctx: ServiceContext,
-                                                              admin: UserInfo) -> None:
+def test_administrator_sees_a_notice_instead_of_business_data(
+    qtbot: Any, make_tab: Any, ctx: ServiceContext, admin: UserInfo
+) -> None:
     tab = make_tab(ctx.as_user(admin))
     assert "无权查看客户台账" in tab.notice.text()
     assert tab.model.rowCount() == 0

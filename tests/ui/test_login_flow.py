@@ -39,6 +39,7 @@ def _log_in_with(password: str, seen: dict[str, Any]):  # type: ignore[no-untype
         dialog.try_login()
         seen["logged in"] = dialog.user is not None
         return True
+
     return step
 
 
@@ -50,7 +51,8 @@ def _change_dialog(window: Any) -> ChangePasswordDialog | None:
 
 
 def test_after_a_reset_the_user_sets_a_new_password_before_the_main_window_opens(
-        qapp, monkeypatch, tmp_path, ctx, admin, clerk) -> None:
+    qapp, monkeypatch, tmp_path, ctx, admin, clerk
+) -> None:
     generated = users.reset_password(ctx.as_user(admin), "xiaowang")
     seen: dict[str, Any] = {}
 
@@ -78,8 +80,14 @@ def test_after_a_reset_the_user_sets_a_new_password_before_the_main_window_opens
         seen["user"] = window.user_label.text()
         return True
 
-    code, _script = _run(qapp, monkeypatch, tmp_path, _args(), lambda: ctx,
-                         [lambda _w: True, _log_in_with(generated, seen), change, attached])
+    code, _script = _run(
+        qapp,
+        monkeypatch,
+        tmp_path,
+        _args(),
+        lambda: ctx,
+        [lambda _w: True, _log_in_with(generated, seen), change, attached],
+    )
     assert code == 0
     assert seen["logged in"] is True
     assert seen["title"] == "修改密码 — 小王"
@@ -91,7 +99,8 @@ def test_after_a_reset_the_user_sets_a_new_password_before_the_main_window_opens
 
 
 def test_leaving_the_forced_change_ends_the_program_without_the_main_window(
-        qapp, monkeypatch, tmp_path, ctx, admin, clerk) -> None:
+    qapp, monkeypatch, tmp_path, ctx, admin, clerk
+) -> None:
     generated = users.reset_password(ctx.as_user(admin), "xiaowang")
     seen: dict[str, Any] = {}
     attached: list[object] = []
@@ -110,8 +119,14 @@ def test_leaving_the_forced_change_ends_the_program_without_the_main_window(
         dialog.reject()
         return True
 
-    code, _script = _run(qapp, monkeypatch, tmp_path, _args(), lambda: ctx,
-                         [lambda _w: True, _log_in_with(generated, seen), leave])
+    code, _script = _run(
+        qapp,
+        monkeypatch,
+        tmp_path,
+        _args(),
+        lambda: ctx,
+        [lambda _w: True, _log_in_with(generated, seen), leave],
+    )
     assert code == 0
     assert seen["logged in"] is True and attached == []
     assert users.must_change_password(ctx, clerk.id) is True

@@ -29,8 +29,9 @@ def test_no_tab_shortcut_takes_a_menu_mnemonic(qtbot, ctx, supervisor, tmp_path)
 
     window = MainWindow(ctx.as_user(supervisor), AppPaths(tmp_path))
     qtbot.addWidget(window)
-    mnemonics = {m.group(1).upper() for a in window.menuBar().actions()
-                 if (m := re.search(r"&(\w)", a.text()))}
+    mnemonics = {
+        m.group(1).upper() for a in window.menuBar().actions() if (m := re.search(r"&(\w)", a.text()))
+    }
     assert {"F", "T", "H"} <= mnemonics
     taken = []
     for slug, _label, _page in window._tabs:
@@ -59,9 +60,14 @@ def test_tools_menu_opens_the_audit_log_for_those_who_may_see_it(qtbot, ctx, cle
 
 def test_start_runs_the_daily_catch_up_in_the_background_once(qtbot, ctx, clerk, supervisor, tmp_path):
     c = ctx.as_user(clerk)
-    customer_service.register_customer(c, CustomerDraft(
-        name="宁波甬达物流有限公司", created_on="2026-09-01",
-        contacts=(ContactDraft(name="王磊", mobile="13605741234"),)))
+    customer_service.register_customer(
+        c,
+        CustomerDraft(
+            name="宁波甬达物流有限公司",
+            created_on="2026-09-01",
+            contacts=(ContactDraft(name="王磊", mobile="13605741234"),),
+        ),
+    )
     customer_service.pin_grade(ctx.as_user(supervisor), 1, "B", "年度重点客户")
     window = MainWindow(ctx.as_user(supervisor), AppPaths(tmp_path))
     qtbot.addWidget(window)
@@ -72,6 +78,7 @@ def test_start_runs_the_daily_catch_up_in_the_background_once(qtbot, ctx, clerk,
     assert visit_service.daily_catch_up(ctx) is None  # already ran today
     # then the day's verified backup is made in the background, once
     from huifang_desktop.services import backups
+
     qtbot.waitUntil(lambda: len(backups.list_backups(tmp_path / "backups")) == 1)
     qtbot.waitUntil(lambda: not window._backup_thread.isRunning())
     window.start_daily_backup()
@@ -118,16 +125,38 @@ def test_smoke_test_and_screenshots_from_the_command_line(tmp_path, qapp):
     shots = tmp_path / "shots"
     assert main(["--data-dir", str(data), "--screenshot", str(shots)]) == 0
     pngs = sorted(p.name for p in shots.glob("*.png"))
-    assert pngs[:6] == ["01-customers.png", "02-calendar.png", "03-complaints.png", "04-ledgers.png",
-                        "05-stats.png", "06-review.png"]  # then the dialogs (no 回访记录表: no visits here)
+    assert pngs[:6] == [
+        "01-customers.png",
+        "02-calendar.png",
+        "03-complaints.png",
+        "04-ledgers.png",
+        "05-stats.png",
+        "06-review.png",
+    ]  # then the dialogs (no 回访记录表: no visits here)
     assert {"07-settings.png", "08-customer.png", "09-complaint-intake.png", "15-backups.png"} <= set(pngs)
     assert all((shots / p).stat().st_size > 10_000 for p in pngs)
 
 
 def test_commands_refuse_bad_input_with_a_message_and_change_nothing(tmp_path, capsys):
     data = tmp_path / "office"
-    assert main(["--data-dir", str(data), "users", "add", "bob", "--name", "鲍勃", "--role", "clerk",
-                 "--password", "123"]) == 1
+    assert (
+        main(
+            [
+                "--data-dir",
+                str(data),
+                "users",
+                "add",
+                "bob",
+                "--name",
+                "鲍勃",
+                "--role",
+                "clerk",
+                "--password",
+                "123",
+            ]
+        )
+        == 1
+    )
     assert "密码" in capsys.readouterr().err
     assert main(["--data-dir", str(data), "users", "reset-password", "nobody"]) == 1
     assert "不存在" in capsys.readouterr().err
@@ -150,8 +179,9 @@ def test_settings_command_sets_department_visibility_and_refuses_bad_values(tmp_
     assert "grade_a                100" in out
 
 
-def test_start_shows_a_tamper_break_in_red_to_supervisors_but_not_to_clerks(qtbot, ctx, clerk, supervisor,
-                                                                           tmp_path):
+def test_start_shows_a_tamper_break_in_red_to_supervisors_but_not_to_clerks(
+    qtbot, ctx, clerk, supervisor, tmp_path
+):
     from sqlalchemy import update
 
     from huifang_desktop.storage.models import User
@@ -214,11 +244,16 @@ def test_file_menu_prints_empty_forms_through_the_preview(qtbot, ctx, clerk, tmp
     window = MainWindow(ctx.as_user(clerk), AppPaths(tmp_path))
     qtbot.addWidget(window)
     file_menu = window.menuBar().actions()[0].menu()
-    (submenu,) = [a.menu() for a in file_menu.actions() if a.menu() is not None and a.text() == "打印空白表单"]
+    (submenu,) = [
+        a.menu() for a in file_menu.actions() if a.menu() is not None and a.text() == "打印空白表单"
+    ]
     labels = {a.text(): a for a in submenu.actions()}
     assert list(labels) == ["回访记录表…", "投诉处理表…", "投诉查办单…"]
-    for label, title in (("回访记录表…", "回访记录表（空白）"), ("投诉处理表…", "投诉处理表（空白）"),
-                         ("投诉查办单…", "投诉查办单（空白）")):
+    for label, title in (
+        ("回访记录表…", "回访记录表（空白）"),
+        ("投诉处理表…", "投诉处理表（空白）"),
+        ("投诉查办单…", "投诉查办单（空白）"),
+    ):
         assert labels[label].isEnabled()
         labels[label].trigger()
         preview = window.empty_form_preview

@@ -26,13 +26,24 @@ from huifang_desktop.domain.roles import Role
 from huifang_desktop.services import users as user_service
 
 KEY = re.compile(r"^[a-z]+(?:_[a-z]+)+$")  # snake_case: a rule key, a field name, an enum value
-WORDS = {r.value for r in Role} | {"owner", "visitor", "handler", "True", "False", "None", "null", "true", "false"}
+WORDS = {r.value for r in Role} | {
+    "owner",
+    "visitor",
+    "handler",
+    "True",
+    "False",
+    "None",
+    "null",
+    "true",
+    "false",
+}
 TOKEN = re.compile(r"[A-Za-z0-9_]+")
 ROWS = 30
 
 
-def _model_texts(model: QAbstractItemModel, tree: bool, parent: QModelIndex | None = None,
-                 depth: int = 0) -> list[str]:
+def _model_texts(
+    model: QAbstractItemModel, tree: bool, parent: QModelIndex | None = None, depth: int = 0
+) -> list[str]:
     parent = parent if parent is not None else QModelIndex()
     out = []
     columns = 1 if isinstance(model, QAbstractListModel) else model.columnCount(parent)
@@ -124,7 +135,9 @@ def test_no_tab_or_main_dialog_of_a_sample_office_shows_an_internal_key(qtbot, t
         settings.show()
         for i in range(settings.stack.count()):
             settings.page_list.setCurrentRow(i)
-            bad += [(f"设置 {settings.page_list.item(i).text()}", *b) for b in internal_keys(settings, usernames)]
+            bad += [
+                (f"设置 {settings.page_list.item(i).text()}", *b) for b in internal_keys(settings, usernames)
+            ]
         settings.close()
 
         first = window.customers_tab.model.index(0, 0)

@@ -30,14 +30,20 @@ def _cups_pdf_printer() -> str:
         pytest.skip("没有 lpstat（未安装 CUPS）：跳过真实打印队列测试")
     wanted = os.environ.get("HUIFANG_TEST_PRINTER", "")
     try:
-        devices = subprocess.run(["lpstat", "-v"], check=False, capture_output=True, text=True, timeout=30,
-                                 env={**os.environ, "LC_ALL": "C"}).stdout
+        devices = subprocess.run(
+            ["lpstat", "-v"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "LC_ALL": "C"},
+        ).stdout
     except (OSError, subprocess.TimeoutExpired) as exc:
         pytest.skip(f"lpstat 无法运行（{exc}）：跳过真实打印队列测试")
     queues = {}
     for line in devices.splitlines():  # "device for PDF: cups-pdf:/"
         if line.startswith("device for ") and ": " in line:
-            name, uri = line[len("device for "):].split(": ", 1)
+            name, uri = line[len("device for ") :].split(": ", 1)
             queues[name] = uri.strip()
     if wanted:
         if wanted not in queues:
@@ -56,7 +62,9 @@ def test_preview_prints_a_two_page_form_to_a_cups_pdf_queue(qtbot) -> None:
     import pwd  # POSIX only, like CUPS here
 
     # cups-pdf writes to ${HOME}/PDF of the job's owner: the account's home, not $HOME (the tests change it)
-    out_dir = Path(os.environ.get("HUIFANG_TEST_PRINTER_OUT") or Path(pwd.getpwuid(os.getuid()).pw_dir) / "PDF")
+    out_dir = Path(
+        os.environ.get("HUIFANG_TEST_PRINTER_OUT") or Path(pwd.getpwuid(os.getuid()).pw_dir) / "PDF"
+    )
     tag = uuid.uuid4().hex[:12]  # cups-pdf names the file after the job's title
     told: list[tuple[str, str]] = []
     dialog = PrintPreviewDialog(_pdf(2), f"huifang-{tag}", "t.pdf", on_output=lambda *a: told.append(a))

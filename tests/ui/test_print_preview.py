@@ -33,8 +33,12 @@ DAY = date(2026, 11, 24)
 def _pdf(pages: int = 2) -> bytes:
     """``pages`` 回访记录表 (one page each): blank ones, the last a filled draft with the watermark."""
     jobs = [FormJob({"customer_name": f"客户{i}", "contact_name": "张倩"}) for i in range(pages - 1)]
-    jobs.append(FormJob({"number": "HF20261124-001", "customer_name": "上海宏达机械制造有限公司", "result": "成功"},
-                        draft=True))
+    jobs.append(
+        FormJob(
+            {"number": "HF20261124-001", "customer_name": "上海宏达机械制造有限公司", "result": "成功"},
+            draft=True,
+        )
+    )
     out = io.BytesIO()
     render_forms(load_template("visit_record"), jobs, out, printed_at=datetime(2026, 11, 24, 10, 0))
     return out.getvalue()
@@ -54,9 +58,14 @@ def _dark_share(img: QImage) -> float:
 @pytest.fixture
 def planned(ctx, clerk):
     c = ctx.as_user(clerk)
-    customer = customer_service.register_customer(c, CustomerDraft(
-        name="杭州远纳运输有限公司", address="杭州市西湖区",
-        contacts=(ContactDraft(name="张倩", mobile="15199743456"),)))
+    customer = customer_service.register_customer(
+        c,
+        CustomerDraft(
+            name="杭州远纳运输有限公司",
+            address="杭州市西湖区",
+            contacts=(ContactDraft(name="张倩", mobile="15199743456"),),
+        ),
+    )
     plan = visit_service.add_manual_plan(c, customer.id, "例行", "电话", DAY, clerk.id)
     return c, customer, plan
 
@@ -308,7 +317,9 @@ def test_preview_of_a_broken_file_still_offers_to_save_it(qtbot, tmp_path: Path)
     dialog = PrintPreviewDialog(b"%PDF-1.4 garbage", "t", "t.pdf")
     qtbot.addWidget(dialog)
     assert dialog.page_count() == 0
-    assert "无法显示预览" in dialog.message.text() and "不是有效的 PDF 文件或文件已损坏" in dialog.message.text()
+    assert (
+        "无法显示预览" in dialog.message.text() and "不是有效的 PDF 文件或文件已损坏" in dialog.message.text()
+    )
     assert not dialog.print_button.isEnabled()
     assert dialog.save_to(tmp_path / "t.pdf")
 
@@ -366,8 +377,15 @@ def test_progress_runner_cancel_stops_the_work_early(qtbot) -> None:
             time.sleep(0.005)
         return "done"
 
-    task = run_with_progress(parent, "批量打印", "正在生成…", work, lambda r: outcome.append("done"),
-                             lambda e: outcome.append(f"error {e}"), lambda: outcome.append("cancelled"))
+    task = run_with_progress(
+        parent,
+        "批量打印",
+        "正在生成…",
+        work,
+        lambda r: outcome.append("done"),
+        lambda e: outcome.append(f"error {e}"),
+        lambda: outcome.append("cancelled"),
+    )
     assert started.wait(HANG_GUARD_S)
     task.cancel()
     with qtbot.waitSignal(task.cancelled):
@@ -424,6 +442,7 @@ def test_calendar_batch_prints_the_days_plans_into_one_preview(qtbot, planned, t
         from sqlalchemy import select
 
         from huifang_desktop.storage.models import AuditLog
+
         (row,) = s.execute(select(AuditLog).where(AuditLog.action == "打印")).scalars()
     assert row.entity == "visit_plan" and '"pages": 3' in (row.new or "")
     tab.preview.close()

@@ -138,8 +138,9 @@ def test_return_needs_a_reason_then_the_clerk_corrects_resubmits_and_it_is_signe
     assert _status(ctx, rows[0].id) == "已签字"
 
 
-def test_a_returned_complaint_is_corrected_and_resubmitted_from_the_clerks_list(qtbot, ctx, clerk,
-                                                                                supervisor):
+def test_a_returned_complaint_is_corrected_and_resubmitted_from_the_clerks_list(
+    qtbot, ctx, clerk, supervisor
+):
     cctx, sctx = ctx.as_user(clerk), ctx.as_user(supervisor)
     cid = closed_complaint(cctx)
     review_service.return_for_rework(sctx, ReviewKind.COMPLAINT, cid, "原因写得不清楚")
@@ -251,6 +252,7 @@ def test_queue_model_passes_the_model_tester(qapp, qtmodeltester, ctx, office, c
     assert model.rowCount() == 2 and model.rowCount(model.index(0, 0)) == 2
     qtmodeltester.check(model, force_py=True)
     lazy = ReviewTreeModel()  # counts first, items paged in by the loader
+
     def loader(g, offset, limit):
         return review_service.queue_group(sctx, g.owner_id, g.kind, offset=offset, limit=limit)
 
@@ -268,18 +270,44 @@ def test_a_long_queue_shows_counts_first_and_pages_items_in(qtbot, ctx, clerk, c
     separately: about 0.1 s; see the report — timings are not asserted in tests.)"""
     cctx = ctx.as_user(clerk)
     c = customer(cctx)
-    base = {"customer_id": c, "contact_name": "", "contact_phone": "", "visit_type": "例行", "method": "电话",
-            "content": "", "feedback": "", "problems": "", "measures": "", "satisfaction": "满意",
-            "handling": "", "transfer_department": "", "transfer_answer": "", "result": "成功",
-            "customer_signed": False, "status": "待审阅", "supervisor_comment": "", "signed_role": "",
-            "content_hash": "", "signature_hash": "", "revision": 0, "created_at": datetime(2026, 11, 1),
-            "version": 1}
+    base = {
+        "customer_id": c,
+        "contact_name": "",
+        "contact_phone": "",
+        "visit_type": "例行",
+        "method": "电话",
+        "content": "",
+        "feedback": "",
+        "problems": "",
+        "measures": "",
+        "satisfaction": "满意",
+        "handling": "",
+        "transfer_department": "",
+        "transfer_answer": "",
+        "result": "成功",
+        "customer_signed": False,
+        "status": "待审阅",
+        "supervisor_comment": "",
+        "signed_role": "",
+        "content_hash": "",
+        "signature_hash": "",
+        "revision": 0,
+        "created_at": datetime(2026, 11, 1),
+        "version": 1,
+    }
     with ctx.engine.begin() as conn:
-        conn.execute(insert(VisitRecord), [
-            {**base, "visitor_id": clerk2.id if i < 6000 else clerk.id,
-             "number": f"HF202611{i % 20 + 1:02d}-{i:05d}",
-             "visited_at": datetime(2026, 11, i % 20 + 1, 9, 0)}
-            for i in range(10_000)])
+        conn.execute(
+            insert(VisitRecord),
+            [
+                {
+                    **base,
+                    "visitor_id": clerk2.id if i < 6000 else clerk.id,
+                    "number": f"HF202611{i % 20 + 1:02d}-{i:05d}",
+                    "visited_at": datetime(2026, 11, i % 20 + 1, 9, 0),
+                }
+                for i in range(10_000)
+            ],
+        )
     tab = _open(qtbot, ctx.as_user(supervisor))
     page, model = tab.review_page, tab.review_page.model
     assert page.summary.text() == "待审阅 10000 件，逾期 9500 件"  # 11-20's are due today

@@ -29,7 +29,8 @@ def test_clerk_cannot_print_the_top_secret_customer_ledger(qtbot: Any, make_tab:
 
 
 def test_preview_of_a_top_secret_document_offers_no_output_without_the_right(
-        qtbot: Any, make_tab: Any, office: Office, tmp_path: Path) -> None:
+    qtbot: Any, make_tab: Any, office: Office, tmp_path: Path
+) -> None:
     tab = make_tab(office.supervisor)
     assert tab.print_button.isEnabled()
     tab.print_ledger()
@@ -51,8 +52,9 @@ def test_preview_of_a_top_secret_document_offers_no_output_without_the_right(
     assert dialog.file_dialog is None
 
 
-def test_supervisor_cannot_change_visibility_in_the_settings_dialog(qtbot: Any, ctx: Any, supervisor: Any,
-                                                                    manager: Any) -> None:
+def test_supervisor_cannot_change_visibility_in_the_settings_dialog(
+    qtbot: Any, ctx: Any, supervisor: Any, manager: Any
+) -> None:
     from huifang_desktop.services.settings import VISIBILITY_DEPARTMENT, load_settings
     from huifang_desktop.ui.settings import SettingsDialog
 

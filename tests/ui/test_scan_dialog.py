@@ -22,10 +22,22 @@ pytest.importorskip("zxingcpp")
 def _records(ctx: ServiceContext) -> list[Any]:
     out = []
     for name, mobile in (("甲公司", "13900000001"), ("乙公司", "13900000002")):
-        c = register_customer(ctx, CustomerDraft(name=name, contacts=(ContactDraft(name="张经理", mobile=mobile),)))
-        out.append(record_visit(ctx, VisitRecordDraft(customer_id=c.id, result="成功", method="上门",
-                                                      visited_at="2026-11-24 09:30", customer_signed=True,
-                                                      satisfaction="满意")))
+        c = register_customer(
+            ctx, CustomerDraft(name=name, contacts=(ContactDraft(name="张经理", mobile=mobile),))
+        )
+        out.append(
+            record_visit(
+                ctx,
+                VisitRecordDraft(
+                    customer_id=c.id,
+                    result="成功",
+                    method="上门",
+                    visited_at="2026-11-24 09:30",
+                    customer_signed=True,
+                    satisfaction="满意",
+                ),
+            )
+        )
     return out
 
 
@@ -42,8 +54,11 @@ def test_scan_dialog_files_a_pdf_and_a_page_by_hand(qtbot: Any, cctx: ServiceCon
         dialog.import_paths([str(pdf), str(photo)])
 
     result = got.args[0]
-    assert [(p.outcome, p.number) for p in result.pages] == [("已归档", first.number), ("已归档", second.number),
-                                                            ("未识别", "")]
+    assert [(p.outcome, p.number) for p in result.pages] == [
+        ("已归档", first.number),
+        ("已归档", second.number),
+        ("未识别", ""),
+    ]
     assert "共 3 页：已归档 2 页，重复 0 页，未识别 1 页" in dialog.log.toPlainText()
     assert dialog.table.rowCount() == 1 and dialog.table.item(0, 1).text() == "photo.png"
     dialog.table.selectRow(0)
@@ -64,8 +79,9 @@ def test_scan_dialog_reports_a_damaged_file(qtbot: Any, cctx: ServiceContext, tm
     assert dialog.choose_button.isEnabled()
 
 
-def test_record_attachments_dialog_adds_opens_and_removes_a_file(qtbot: Any, cctx: ServiceContext,
-                                                                 tmp_path: Path) -> None:
+def test_record_attachments_dialog_adds_opens_and_removes_a_file(
+    qtbot: Any, cctx: ServiceContext, tmp_path: Path
+) -> None:
     from huifang_desktop.ui.scans.attachments import RecordAttachmentsDialog
 
     first, _second = _records(cctx)
@@ -88,8 +104,9 @@ def test_record_attachments_dialog_adds_opens_and_removes_a_file(qtbot: Any, cct
     assert dialog.table.rowCount() == 0 and scans.record_attachments(cctx, first.id) == []
 
 
-def test_files_dropped_on_the_scan_and_attachment_dialogs_reach_them(qtbot: Any, cctx: ServiceContext,
-                                                                    tmp_path: Path) -> None:
+def test_files_dropped_on_the_scan_and_attachment_dialogs_reach_them(
+    qtbot: Any, cctx: ServiceContext, tmp_path: Path
+) -> None:
     """Both dialogs take files dropped from the file manager (ui/common/drops.FileDrops); other drops are
     ignored."""
     from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
@@ -110,11 +127,21 @@ def test_files_dropped_on_the_scan_and_attachment_dialogs_reach_them(qtbot: Any,
         text = QMimeData()
         text.setText("不是文件")
         for mime in (files, text):
-            enter = QDragEnterEvent(QPointF(5, 5).toPoint(), Qt.DropAction.CopyAction, mime,
-                                    Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+            enter = QDragEnterEvent(
+                QPointF(5, 5).toPoint(),
+                Qt.DropAction.CopyAction,
+                mime,
+                Qt.MouseButton.LeftButton,
+                Qt.KeyboardModifier.NoModifier,
+            )
             QApplication.sendEvent(dialog, enter)
             assert enter.isAccepted() == (mime is files)
-            drop = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                              Qt.KeyboardModifier.NoModifier)
+            drop = QDropEvent(
+                QPointF(5, 5),
+                Qt.DropAction.CopyAction,
+                mime,
+                Qt.MouseButton.LeftButton,
+                Qt.KeyboardModifier.NoModifier,
+            )
             QApplication.sendEvent(dialog, drop)
         assert taken == [[str(tmp_path / "第1页.png")]]

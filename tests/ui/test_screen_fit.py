@@ -63,8 +63,11 @@ def _buttons(dialog: QWidget) -> list[QAbstractButton]:
     for box in dialog.findChildren(QDialogButtonBox):
         found += [b for b in box.buttons() if b.isVisibleTo(dialog)]
     if isinstance(dialog, QWizard):
-        found += [b for which in (QWizard.WizardButton.NextButton, QWizard.WizardButton.CancelButton)
-                  if (b := dialog.button(which)) is not None and b.isVisibleTo(dialog)]
+        found += [
+            b
+            for which in (QWizard.WizardButton.NextButton, QWizard.WizardButton.CancelButton)
+            if (b := dialog.button(which)) is not None and b.isVisibleTo(dialog)
+        ]
     if not found:  # a form with its own row of buttons (新建登记, 备份与恢复)
         found = [b for b in dialog.findChildren(QPushButton) if b.isVisibleTo(dialog)]
     return found
@@ -113,8 +116,10 @@ def test_every_main_dialog_fits_the_screen_with_its_buttons_visible(qtbot, offic
         minimum = dialog.minimumSizeHint()
         if not screen.contains(_framed(dialog)):
             problems.append(f"{shot.title}: {dialog.geometry()} outside {screen}")
-        if minimum.width() + fit.FRAME.width() > screen.width() or \
-                minimum.height() + fit.FRAME.height() > screen.height():
+        if (
+            minimum.width() + fit.FRAME.width() > screen.width()
+            or minimum.height() + fit.FRAME.height() > screen.height()
+        ):
             problems.append(f"{shot.title}: minimum {minimum} larger than {screen.size()}")
         buttons = _buttons(dialog)
         if not buttons:
@@ -130,33 +135,58 @@ def test_every_main_dialog_fits_the_screen_with_its_buttons_visible(qtbot, offic
 def test_screen_area_is_the_logical_screen_less_the_task_bar():
     assert fit.screen_area(1366, 768, 1.0) == QRect(0, 0, 1366, 768 - fit.TASK_BAR)
     assert fit.screen_area(1920, 1080, 1.5) == QRect(0, 0, 1280, 720 - fit.TASK_BAR)
-    assert fit.fitted_size(QSize(1120, 740), fit.screen_area(1920, 1080, 1.5)) == \
-        QSize(1120, 720 - fit.TASK_BAR - fit.FRAME.height())
+    assert fit.fitted_size(QSize(1120, 740), fit.screen_area(1920, 1080, 1.5)) == QSize(
+        1120, 720 - fit.TASK_BAR - fit.FRAME.height()
+    )
 
 
 def _cli(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     environ = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen", **env}
-    return subprocess.run([sys.executable, "-m", "huifang_desktop", *args], check=False, env=environ, cwd=ROOT,
-                          capture_output=True, text=True, encoding="utf-8", timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "huifang_desktop", *args],
+        check=False,
+        env=environ,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
 def demo_office(tmp_path_factory) -> Path:
     data = tmp_path_factory.mktemp("office")
-    made = _cli(["--data-dir", str(data), "demo", "--customers", "40", "--visits", "120", "--complaints", "10",
-                 "--seed", "3"])
+    made = _cli(
+        [
+            "--data-dir",
+            str(data),
+            "demo",
+            "--customers",
+            "40",
+            "--visits",
+            "120",
+            "--complaints",
+            "10",
+            "--seed",
+            "3",
+        ]
+    )
     assert made.returncode == 0, made.stderr
     return data
 
 
 @pytest.mark.parametrize(("size", "scale"), [("1366x768", "1"), ("1920x1080", "1.5")])
-def test_screenshot_command_saves_every_tab_and_dialog_no_larger_than_the_screen(qapp, demo_office, tmp_path,
-                                                                                  size, scale):
+def test_screenshot_command_saves_every_tab_and_dialog_no_larger_than_the_screen(
+    qapp, demo_office, tmp_path, size, scale
+):
     from PySide6.QtGui import QImage
 
     shots = tmp_path / "shots"
-    done = _cli(["--data-dir", str(demo_office), "--screenshot", str(shots), "--screen-size", size],
-                QT_SCALE_FACTOR=scale)
+    done = _cli(
+        ["--data-dir", str(demo_office), "--screenshot", str(shots), "--screen-size", size],
+        QT_SCALE_FACTOR=scale,
+    )
     assert done.returncode == 0, done.stderr
     pngs = sorted(shots.glob("*.png"))
     assert len(pngs) >= 12, [p.name for p in pngs]
@@ -166,12 +196,20 @@ def test_screenshot_command_saves_every_tab_and_dialog_no_larger_than_the_screen
         assert not image.isNull(), png.name
         assert image.width() <= width and image.height() <= height, (png.name, image.size())
     names = {p.name for p in pngs}
-    assert {"01-customers.png", "07-settings.png", "09-complaint-intake.png", "10-visit-record.png",
-            "13-import-wizard.png", "15-backups.png"} <= names
+    assert {
+        "01-customers.png",
+        "07-settings.png",
+        "09-complaint-intake.png",
+        "10-visit-record.png",
+        "13-import-wizard.png",
+        "15-backups.png",
+    } <= names
 
 
 def test_screen_size_is_checked_before_anything_opens(tmp_path):
-    bad = _cli(["--data-dir", str(tmp_path / "d"), "--screenshot", str(tmp_path / "s"), "--screen-size", "big"])
+    bad = _cli(
+        ["--data-dir", str(tmp_path / "d"), "--screenshot", str(tmp_path / "s"), "--screen-size", "big"]
+    )
     assert bad.returncode == 1 and "屏幕尺寸" in bad.stderr
     alone = _cli(["--data-dir", str(tmp_path / "d"), "--screen-size", "1366x768"])
     assert alone.returncode == 1 and "--screenshot" in alone.stderr

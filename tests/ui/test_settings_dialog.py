@@ -46,12 +46,18 @@ def _select(dialog: SettingsDialog, key: str) -> None:
 
 def _setting_audits(ctx, label: str) -> list[AuditLog]:
     with ctx.sessions() as s:
-        return list(s.execute(select(AuditLog).where(AuditLog.action == "修改设置", AuditLog.label == label)
-                              .order_by(AuditLog.id)).scalars())
+        return list(
+            s.execute(
+                select(AuditLog)
+                .where(AuditLog.action == "修改设置", AuditLog.label == label)
+                .order_by(AuditLog.id)
+            ).scalars()
+        )
 
 
-def test_settings_dialog_supervisor_changes_a_rule_window_and_sample_rate_and_saves(qtbot, ctx, supervisor,
-                                                                                    open_dialog):
+def test_settings_dialog_supervisor_changes_a_rule_window_and_sample_rate_and_saves(
+    qtbot, ctx, supervisor, open_dialog
+):
     dialog = open_dialog(supervisor)
     _select(dialog, "repair_done")
     editor = dialog.rules_page.editor
@@ -76,8 +82,9 @@ def test_settings_dialog_supervisor_changes_a_rule_window_and_sample_rate_and_sa
     assert rule.sample_rate == 0.5
     # nothing else moved: the other rules keep their exact defaults (0.1 stays 0.1, no rounding drift)
     defaults = RuleSet()
-    assert [r.to_dict() for r in rules.rules if r.key != "repair_done"] == \
-        [r.to_dict() for r in defaults.rules if r.key != "repair_done"]
+    assert [r.to_dict() for r in rules.rules if r.key != "repair_done"] == [
+        r.to_dict() for r in defaults.rules if r.key != "repair_done"
+    ]
     assert rules.routine_days == defaults.routine_days
     [log] = _setting_audits(ctx, "回访规则")
     assert log.username == "zhuguan"
@@ -86,7 +93,8 @@ def test_settings_dialog_supervisor_changes_a_rule_window_and_sample_rate_and_sa
 
 
 def test_settings_dialog_refuses_a_sample_rate_of_150_percent_naming_the_field_and_saves_nothing(
-        qtbot, ctx, supervisor, open_dialog):
+    qtbot, ctx, supervisor, open_dialog
+):
     dialog = open_dialog(supervisor)
     dialog.office_page.company.setText("宁波甬达物流有限公司")
     _select(dialog, "event_held")
@@ -154,7 +162,10 @@ def test_settings_dialog_rules_page_edits_what_counts_for_a_routine_plan(qtbot, 
     assert editor.value() == {"例行": ["routine"], "技术": ["technical"]}
     editor.checkbox("技术", "routine").setCheckState(Qt.CheckState.Checked)
     assert dialog.apply()
-    assert dict(visit_service.load_rules(ctx).satisfies) == {"例行": ("routine",), "技术": ("routine", "technical")}
+    assert dict(visit_service.load_rules(ctx).satisfies) == {
+        "例行": ("routine",),
+        "技术": ("routine", "technical"),
+    }
     again = open_dialog(supervisor)
     assert again.rules_page.satisfies.value() == {"例行": ["routine"], "技术": ["routine", "technical"]}
     again.rules_page.horizon_months.setValue(12)  # another section's edit keeps what counts
@@ -162,7 +173,10 @@ def test_settings_dialog_rules_page_edits_what_counts_for_a_routine_plan(qtbot, 
     assert dict(visit_service.load_rules(ctx).satisfies)["技术"] == ("routine", "technical")
     clerk_view = open_dialog(supervisor)
     clerk_view.rules_page.set_read_only(True)
-    assert not clerk_view.rules_page.satisfies.checkbox("节日", "routine").flags() & Qt.ItemFlag.ItemIsUserCheckable
+    assert (
+        not clerk_view.rules_page.satisfies.checkbox("节日", "routine").flags()
+        & Qt.ItemFlag.ItemIsUserCheckable
+    )
 
 
 def test_settings_dialog_is_read_only_for_a_clerk(qtbot, ctx, clerk, open_dialog):
@@ -194,8 +208,13 @@ def test_settings_dialog_is_read_only_for_a_clerk(qtbot, ctx, clerk, open_dialog
 def test_settings_dialog_restore_defaults_asks_first_then_restores(qtbot, ctx, supervisor, open_dialog):
     changed = RuleSet().with_rule(replace(RuleSet().rule("repair_done"), sample_rate=1.0, enabled=False))
     severity = (("一般", Assignee.OWNER), ("重要", Assignee.MANAGER), ("重大", Assignee.MANAGER))
-    changed = replace(changed, routine_days=(("A", 7), ("B", 15)), technical_months=6, horizon_months=12,
-                      severity_who=severity)
+    changed = replace(
+        changed,
+        routine_days=(("A", 7), ("B", 15)),
+        technical_months=6,
+        horizon_months=12,
+        severity_who=severity,
+    )
     visit_service.save_rules(ctx.as_user(supervisor), changed)
     dialog = open_dialog(supervisor)
     page = dialog.rules_page
@@ -220,8 +239,9 @@ def test_settings_dialog_restore_defaults_asks_first_then_restores(qtbot, ctx, s
     assert len(_setting_audits(ctx, "回访规则")) == 2
 
 
-def test_settings_dialog_copies_a_rule_as_a_custom_rule_and_deletes_it_again(qtbot, ctx, supervisor,
-                                                                              open_dialog):
+def test_settings_dialog_copies_a_rule_as_a_custom_rule_and_deletes_it_again(
+    qtbot, ctx, supervisor, open_dialog
+):
     dialog = open_dialog(supervisor)
     page = dialog.rules_page
     _select(dialog, "special_matter")
@@ -247,8 +267,11 @@ def test_settings_dialog_table_checkbox_switches_a_rule_off(qtbot, ctx, manager,
     page = dialog.rules_page
     _select(dialog, "car_2h")
     row = page.model.row_of("car_2h")
-    assert page.model.setData(page.model.index(row, RuleTableModel.COL_ENABLED), Qt.CheckState.Unchecked,
-                              Qt.ItemDataRole.CheckStateRole)
+    assert page.model.setData(
+        page.model.index(row, RuleTableModel.COL_ENABLED),
+        Qt.CheckState.Unchecked,
+        Qt.ItemDataRole.CheckStateRole,
+    )
     assert not page.editor.enabled.isChecked()  # the form follows the table
     page.editor.sample_rate.setValue(80)  # a later edit in the form keeps the rule switched off
     dialog.save_and_close()
@@ -262,8 +285,11 @@ def test_settings_dialog_office_page_sets_how_the_class_is_computed(qtbot, ctx, 
     001; VIP by value rank, 004) and the VIP share are set in 设置 → 办公."""
     dialog = open_dialog(admin)
     office = dialog.office_page
-    assert (office.grading_period.currentData(), office.class_scheme.currentData(),
-            office.vip_share_percent.value()) == ("rolling", "ABCD", 20)  # the defaults
+    assert (
+        office.grading_period.currentData(),
+        office.class_scheme.currentData(),
+        office.vip_share_percent.value(),
+    ) == ("rolling", "ABCD", 20)  # the defaults
     assert not office.vip_share_percent.isEnabled() and office.grade_a.isEnabled()
     office.grading_period.setCurrentIndex(office.grading_period.findData("calendar"))
     office.class_scheme.setCurrentIndex(office.class_scheme.findData("VIP"))
@@ -273,7 +299,10 @@ def test_settings_dialog_office_page_sets_how_the_class_is_computed(qtbot, ctx, 
     saved = load_settings(ctx)
     assert (saved.grading_period, saved.class_scheme, saved.vip_share_percent) == ("calendar", "VIP", 15)
     again = open_dialog(admin)
-    assert again.office_page.class_scheme.currentData() == "VIP" and again.office_page.vip_share_percent.value() == 15
+    assert (
+        again.office_page.class_scheme.currentData() == "VIP"
+        and again.office_page.vip_share_percent.value() == 15
+    )
 
 
 def test_settings_dialog_office_page_round_trip(qtbot, ctx, admin, open_dialog):
@@ -294,8 +323,13 @@ def test_settings_dialog_office_page_round_trip(qtbot, ctx, admin, open_dialog):
     assert dialog.apply()
 
     saved = load_settings(ctx)
-    assert (saved.company, saved.visibility, saved.grade_a, saved.grade_b, saved.grade_c) == \
-        ("宁波甬达物流有限公司", VISIBILITY_DEPARTMENT, 120, 60, 12)
+    assert (saved.company, saved.visibility, saved.grade_a, saved.grade_b, saved.grade_c) == (
+        "宁波甬达物流有限公司",
+        VISIBILITY_DEPARTMENT,
+        120,
+        60,
+        12,
+    )
     assert (saved.grading_window_days, saved.customer_code_prefix, saved.retention_years) == (180, "NB", 5)
     assert saved.regions == ("海曙区", "江北区")
     assert saved.categories == ("经销商", "终端客户", "业主")
@@ -434,7 +468,9 @@ def test_settings_dialog_manager_edits_the_graded_kinds(qtbot, ctx, manager, ope
     assert dialog.apply()
     graded = load_assessment_rules(ctx).graded
     assert [(g.key, g.label, g.min_amount, g.max_amount, g.points) for g in graded[2:]] == [
-        ("denied_complaint", "对投诉事实拒不承认", 300, 300, 10), ("graded_1", "泄露客户资料", 500, 800, 3)]
+        ("denied_complaint", "对投诉事实拒不承认", 300, 300, 10),
+        ("graded_1", "泄露客户资料", 500, 800, 3),
+    ]
 
 
 def test_main_window_tools_menu_opens_the_settings_dialog(qtbot, ctx, supervisor, tmp_path):
@@ -461,14 +497,17 @@ def test_rule_table_model_passes_qabstractitemmodeltester(qtmodeltester):
     assert model.rowCount() == len(RuleSet().rules)
 
 
-@pytest.mark.parametrize(("key", "text"), [
-    ("delivery_arrival", "1–5 天"),
-    ("delivery_usage", "1 周"),
-    ("end_customer_monthly", "1 个月，每 1 个月重复，至质保到期日"),
-    ("end_customer_few", "1 个月；3 个月；6 个月"),
-    ("car_first_service", "首保日期前 14–7 天"),
-    ("birthday", "客户生日前 3 天至当天，每 1 年重复"),
-    ("car_2h", "2 小时内"),
-])
+@pytest.mark.parametrize(
+    ("key", "text"),
+    [
+        ("delivery_arrival", "1–5 天"),
+        ("delivery_usage", "1 周"),
+        ("end_customer_monthly", "1 个月，每 1 个月重复，至质保到期日"),
+        ("end_customer_few", "1 个月；3 个月；6 个月"),
+        ("car_first_service", "首保日期前 14–7 天"),
+        ("birthday", "客户生日前 3 天至当天，每 1 年重复"),
+        ("car_2h", "2 小时内"),
+    ],
+)
 def test_rule_windows_read_as_the_office_says_them(key, text):
     assert describe_windows(RuleSet().rule(key).to_dict()) == text

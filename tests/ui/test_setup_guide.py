@@ -27,8 +27,9 @@ def _guide(qtbot: Any, ctx: ServiceContext) -> SetupGuide:
     return guide
 
 
-def test_walk_through_the_guide_with_the_after_sales_preset(qtbot: Any, ctx: ServiceContext,
-                                                            admin: UserInfo) -> None:
+def test_walk_through_the_guide_with_the_after_sales_preset(
+    qtbot: Any, ctx: ServiceContext, admin: UserInfo
+) -> None:
     actx = ctx.as_user(admin)
     guide = _guide(qtbot, actx)
     assert guide.currentPage() is guide.office_page
@@ -71,7 +72,10 @@ def test_walk_through_the_guide_with_the_after_sales_preset(qtbot: Any, ctx: Ser
         info = users.authenticate(ctx, login, password)
         assert users.must_change_password(ctx, info.id)
     guide.finish_page.copy_button.click()
-    assert QGuiApplication.clipboard().text().count("\n") == 1 and shown["xiaozhou"] in QGuiApplication.clipboard().text()
+    assert (
+        QGuiApplication.clipboard().text().count("\n") == 1
+        and shown["xiaozhou"] in QGuiApplication.clipboard().text()
+    )
     assert not guide.finish_page.import_button.isEnabled()  # an administrator does not import business data
     assert "Ctrl+I" in guide.finish_page.import_note.text()
     with ctx.sessions() as s:
@@ -82,8 +86,9 @@ def test_walk_through_the_guide_with_the_after_sales_preset(qtbot: Any, ctx: Ser
     assert table.rowCount() == 0  # shown once: gone with the guide
 
 
-def test_a_refused_user_row_keeps_the_page_with_the_row_named(qtbot: Any, ctx: ServiceContext,
-                                                              admin: UserInfo) -> None:
+def test_a_refused_user_row_keeps_the_page_with_the_row_named(
+    qtbot: Any, ctx: ServiceContext, admin: UserInfo
+) -> None:
     guide = _guide(qtbot, ctx.as_user(admin))
     guide.next()
     guide.next()
@@ -112,7 +117,8 @@ def test_skip_keeps_what_was_saved(qtbot: Any, ctx: ServiceContext, admin: UserI
 
 
 def test_main_window_opens_the_import_wizard_after_the_guide_when_asked(
-        qtbot: Any, ctx: ServiceContext, supervisor: UserInfo, admin: UserInfo, tmp_path: Path) -> None:
+    qtbot: Any, ctx: ServiceContext, supervisor: UserInfo, admin: UserInfo, tmp_path: Path
+) -> None:
     window = MainWindow(ctx.as_user(admin), AppPaths(tmp_path))
     qtbot.addWidget(window)
     window.guide_action.trigger()
@@ -132,7 +138,8 @@ def test_main_window_opens_the_import_wizard_after_the_guide_when_asked(
 
 
 def test_the_first_start_opens_the_guide_after_the_administrators_log_in(
-        qapp: Any, monkeypatch: Any, tmp_path: Path, ctx: ServiceContext) -> None:
+    qapp: Any, monkeypatch: Any, tmp_path: Path, ctx: ServiceContext
+) -> None:
     from PySide6.QtWidgets import QApplication
 
     from huifang_desktop.ui.login import FirstAdminDialog, LoginDialog
@@ -163,13 +170,16 @@ def test_the_first_start_opens_the_guide_after_the_administrators_log_in(
         if window.ctx is None:  # attached, then the guide opened in the same step of the start
             return False
         guide = getattr(window, "setup_guide", None)
-        assert guide is not None and guide.isVisible(), "no setup guide after the first administrator's log-in"
+        assert guide is not None and guide.isVisible(), (
+            "no setup guide after the first administrator's log-in"
+        )
         seen["guide user"] = guide.ctx.user.username
         guide.reject()
         return True
 
-    code, _script = _run(qapp, monkeypatch, tmp_path, _args(), lambda: ctx,
-                         [lambda _w: True, first_admin, log_in, guide_shown])
+    code, _script = _run(
+        qapp, monkeypatch, tmp_path, _args(), lambda: ctx, [lambda _w: True, first_admin, log_in, guide_shown]
+    )
     assert code == 0
     assert seen["guide user"] == "admin"
     assert "初始设置向导" in seen["intro"]

@@ -51,8 +51,14 @@ class Script:
             self.app.exit(0)
 
 
-def _run(qapp: QApplication, monkeypatch: pytest.MonkeyPatch, tmp_path, args: argparse.Namespace,
-         open_data: Callable[[], Any], steps: list[Callable[[Any], bool]]) -> tuple[int, Script]:
+def _run(
+    qapp: QApplication,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path,
+    args: argparse.Namespace,
+    open_data: Callable[[], Any],
+    steps: list[Callable[[Any], bool]],
+) -> tuple[int, Script]:
     script = Script(qapp, steps)
     monkeypatch.setattr(application, "_shell_shown", script.shown)
     qapp.setQuitOnLastWindowClosed(False)
@@ -72,7 +78,8 @@ def _run(qapp: QApplication, monkeypatch: pytest.MonkeyPatch, tmp_path, args: ar
 
 
 def test_the_frame_answers_while_the_database_opens_then_log_in_builds_only_the_current_tab(
-        qapp, monkeypatch, tmp_path, ctx, supervisor):
+    qapp, monkeypatch, tmp_path, ctx, supervisor
+):
     gate = threading.Event()
     seen: dict[str, Any] = {}
 
@@ -83,7 +90,13 @@ def test_the_frame_answers_while_the_database_opens_then_log_in_builds_only_the_
     def while_loading(window: Any) -> bool:
         assert window.isVisible() and window.ctx is None
         assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [
-            "客户档案", "回访日历", "投诉登记", "台账", "统计", "审阅"]
+            "客户档案",
+            "回访日历",
+            "投诉登记",
+            "台账",
+            "统计",
+            "审阅",
+        ]
         assert "正在打开数据库" in window.statusBar().currentMessage()
         waiting = [label.text() for label in window.tabs.currentWidget().findChildren(QLabel)]
         assert waiting == ["正在打开数据库…"]
@@ -116,8 +129,9 @@ def test_the_frame_answers_while_the_database_opens_then_log_in_builds_only_the_
         seen["settings"] = window.settings_action.isEnabled()
         return True
 
-    code, _script = _run(qapp, monkeypatch, tmp_path, _args(user="zhuguan"), open_data,
-                         [while_loading, log_in, attached])
+    code, _script = _run(
+        qapp, monkeypatch, tmp_path, _args(user="zhuguan"), open_data, [while_loading, log_in, attached]
+    )
     assert code == 0
     assert seen["refused"]  # a wrong password is refused in the dialog, which stays
     assert "李主管" in seen["user"]
@@ -134,7 +148,8 @@ def test_a_database_that_cannot_open_is_reported_as_before_the_window_existed(qa
 
 
 def test_closing_the_frame_while_the_database_opens_ends_the_program_without_log_in(
-        qapp, monkeypatch, tmp_path, ctx, supervisor):
+    qapp, monkeypatch, tmp_path, ctx, supervisor
+):
     gate = threading.Event()
 
     def open_data() -> Any:
@@ -156,7 +171,8 @@ def test_closing_the_frame_while_the_database_opens_ends_the_program_without_log
 
 
 def test_a_failure_after_the_database_opened_ends_an_unattended_start_with_the_message(
-        qapp, monkeypatch, tmp_path, capsys):
+    qapp, monkeypatch, tmp_path, capsys
+):
     """Log-in, the first tab or the smoke test's checks failing must not leave the loop running for ever
     (a smoke test of a broken build would hang): the start ends with exit code 1 and one line."""
     from huifang_desktop.app import main

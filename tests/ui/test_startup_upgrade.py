@@ -16,7 +16,8 @@ pytestmark = pytest.mark.sqlite_only
 
 
 def test_the_gui_start_shows_the_restore_command_for_a_half_upgraded_file(
-        qapp: QApplication, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    qapp: QApplication, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     data = tmp_path / "office"
     path = _office_at(data, "0008")
     engine = make_engine(sqlite_url(path))

@@ -74,7 +74,9 @@ def test_period_picker_gives_month_quarter_year_and_custom(qtbot) -> None:
     assert picker.start.isVisibleTo(picker) and not picker.month.isVisibleTo(picker)
 
 
-def test_stats_tab_shows_the_months_figures_tables_and_charts(qtbot, ctx: ServiceContext, office: Office) -> None:
+def test_stats_tab_shows_the_months_figures_tables_and_charts(
+    qtbot, ctx: ServiceContext, office: Office
+) -> None:
     tab = _tab(qtbot, ctx.as_user(office.supervisor))
     assert tab.report is not None and tab.report.period == month_period(2026, 10)
     assert "月度回访统计表" in tab.title.text() and "2026年10月" in tab.title.text()
@@ -109,7 +111,9 @@ def test_stats_tab_regroups_and_follows_the_period(qtbot, ctx: ServiceContext, o
     assert tab.assessment_page.stack.currentIndex() == 0  # 考核 is monthly: the hint is shown
 
 
-def test_assessment_page_manager_confirms_and_the_month_stays_frozen(qtbot, ctx: ServiceContext, office: Office) -> None:
+def test_assessment_page_manager_confirms_and_the_month_stays_frozen(
+    qtbot, ctx: ServiceContext, office: Office
+) -> None:
     mctx = ctx.as_user(office.manager)
     tab = _tab(qtbot, mctx)
     page = tab.assessment_page
@@ -118,7 +122,9 @@ def test_assessment_page_manager_confirms_and_the_month_stays_frozen(qtbot, ctx:
     names = [page.model.data(page.model.index(r, 0)) for r in range(page.model.rowCount())]
     assert names == ["小李", "小王", "合计"]
     amount_col = page.model.columnCount() - 2
-    assert page.model.data(page.model.index(2, amount_col)) == "150"  # 001 §3: the late 1-week 使用回访 is not charged
+    assert (
+        page.model.data(page.model.index(2, amount_col)) == "150"
+    )  # 001 §3: the late 1-week 使用回访 is not charged
     assert "未确认" in page.status.text() and page.confirm_button.isEnabled()
     page.comment.setText("同意")
     qtbot.mouseClick(page.confirm_button, Qt.MouseButton.LeftButton)
@@ -134,8 +140,9 @@ def test_assessment_page_manager_confirms_and_the_month_stays_frozen(qtbot, ctx:
     assert "已冻结" in page.status.text()
 
 
-def test_assessment_page_lists_each_persons_events_with_their_source(qtbot, ctx: ServiceContext,
-                                                                      office: Office) -> None:
+def test_assessment_page_lists_each_persons_events_with_their_source(
+    qtbot, ctx: ServiceContext, office: Office
+) -> None:
     """Issue 19.3: every charged event viewable from the 考核 table — select a person, see his events."""
     tab = _tab(qtbot, ctx.as_user(office.manager))
     page = tab.assessment_page
@@ -147,7 +154,9 @@ def test_assessment_page_lists_each_persons_events_with_their_source(qtbot, ctx:
     page.select_clerk("小王")
     wang = [e for e in page.view.assessment.events if e.owner_id == office.wang.id]
     assert page.events_model.rowCount() == len(wang) and "小王" in page.events_title.text()
-    names = {page.events_model.data(page.events_model.index(r, 0)) for r in range(page.events_model.rowCount())}
+    names = {
+        page.events_model.data(page.events_model.index(r, 0)) for r in range(page.events_model.rowCount())
+    }
     assert names == {"小王"}
     assert not page.open_button.isEnabled()  # nothing selected yet
     plan_row = next(r for r, e in enumerate(page.shown_events) if e.source == "visit_plan")
@@ -166,8 +175,9 @@ def test_assessment_page_lists_each_persons_events_with_their_source(qtbot, ctx:
     assert doc.pages >= 1
 
 
-def test_assessment_page_manager_enters_a_graded_event_then_a_correction(qtbot, ctx: ServiceContext,
-                                                                          office: Office) -> None:
+def test_assessment_page_manager_enters_a_graded_event_then_a_correction(
+    qtbot, ctx: ServiceContext, office: Office
+) -> None:
     """002 制度9 graded events from the window; after 审定 the correction goes onto the next month."""
     mctx = ctx.as_user(office.manager)
     tab = _tab(qtbot, mctx)
@@ -205,8 +215,9 @@ def test_assessment_page_manager_enters_a_graded_event_then_a_correction(qtbot, 
     assert stats_service.assessment(mctx, "2026-10").assessment.amount == before + 200  # frozen
 
 
-def test_assessment_page_clerk_sees_own_line_without_the_managers_buttons(qtbot, ctx: ServiceContext,
-                                                                          office: Office) -> None:
+def test_assessment_page_clerk_sees_own_line_without_the_managers_buttons(
+    qtbot, ctx: ServiceContext, office: Office
+) -> None:
     tab = _tab(qtbot, ctx.as_user(office.wang))
     page = tab.assessment_page
     names = [page.model.data(page.model.index(r, 0)) for r in range(page.model.rowCount())]
@@ -215,8 +226,9 @@ def test_assessment_page_clerk_sees_own_line_without_the_managers_buttons(qtbot,
     assert not page.adjust_button.isVisibleTo(tab)
 
 
-def test_stats_tab_exports_excel_and_pdf_in_the_background(qtbot, ctx: ServiceContext, office: Office,
-                                                           tmp_path: Path) -> None:
+def test_stats_tab_exports_excel_and_pdf_in_the_background(
+    qtbot, ctx: ServiceContext, office: Office, tmp_path: Path
+) -> None:
     tab = _tab(qtbot, ctx.as_user(office.supervisor))
     xlsx = tmp_path / "十月.xlsx"
     tab.ask_export_path = lambda suffix: str(xlsx)
@@ -245,16 +257,18 @@ def test_stats_tab_print_preview_opens_the_report(qtbot, ctx: ServiceContext, of
     tab.wait()
 
 
-def test_stats_tab_says_why_when_the_role_may_not_see_statistics(qtbot, ctx: ServiceContext,
-                                                                 admin: UserInfo) -> None:
+def test_stats_tab_says_why_when_the_role_may_not_see_statistics(
+    qtbot, ctx: ServiceContext, admin: UserInfo
+) -> None:
     tab = _tab(qtbot, ctx.as_user(admin))
     assert tab.report is None and "无法统计" in tab.notice.text()
     assert not tab.xlsx_button.isEnabled()
 
 
 @pytest.mark.parametrize("slug", ["stats"])
-def test_main_window_lists_the_stats_tab_after_the_ledgers(qtbot, ctx: ServiceContext, supervisor: UserInfo,
-                                                           tmp_path: Path, slug: str) -> None:
+def test_main_window_lists_the_stats_tab_after_the_ledgers(
+    qtbot, ctx: ServiceContext, supervisor: UserInfo, tmp_path: Path, slug: str
+) -> None:
     from huifang_desktop.config import AppPaths
     from huifang_desktop.ui.main_window import MainWindow
 

@@ -31,19 +31,58 @@ SOURCES = (ROOT / "huifang_desktop" / "ui", ROOT / "huifang_desktop" / "app.py")
 HAN = re.compile(r"[\u3400-\u9fff]")
 
 # Qt calls whose string arguments are shown to the user.
-TEXT_SETTERS = frozenset({
-    "setText", "setWindowTitle", "setToolTip", "setPlaceholderText", "setStatusTip", "setWhatsThis", "setTitle",
-    "setSubTitle", "setButtonText", "setTabText", "addTab", "insertTab", "addItem", "insertItem", "addItems",
-    "addAction", "addMenu", "addRow", "showMessage", "setHorizontalHeaderLabels", "setHeaderLabels",
-    "setSpecialValueText", "setSuffix", "setPrefix", "setLabelText", "setInformativeText",
-    "QLabel", "QPushButton", "QCheckBox", "QRadioButton", "QGroupBox", "QAction", "QToolButton",
-    "information", "warning", "critical", "question", "about", "getText", "getItem", "getInt",
-})
+TEXT_SETTERS = frozenset(
+    {
+        "setText",
+        "setWindowTitle",
+        "setToolTip",
+        "setPlaceholderText",
+        "setStatusTip",
+        "setWhatsThis",
+        "setTitle",
+        "setSubTitle",
+        "setButtonText",
+        "setTabText",
+        "addTab",
+        "insertTab",
+        "addItem",
+        "insertItem",
+        "addItems",
+        "addAction",
+        "addMenu",
+        "addRow",
+        "showMessage",
+        "setHorizontalHeaderLabels",
+        "setHeaderLabels",
+        "setSpecialValueText",
+        "setSuffix",
+        "setPrefix",
+        "setLabelText",
+        "setInformativeText",
+        "QLabel",
+        "QPushButton",
+        "QCheckBox",
+        "QRadioButton",
+        "QGroupBox",
+        "QAction",
+        "QToolButton",
+        "information",
+        "warning",
+        "critical",
+        "question",
+        "about",
+        "getText",
+        "getItem",
+        "getInt",
+    }
+)
 
 # (file, call as ast.unparse writes it): the known exceptions, each with its reason. Keep it short.
 ALLOWED: dict[tuple[str, str], str] = {
-    ("huifang_desktop/ui/common/i18n.py", "QCoreApplication.translate(context, text)"):
-        "the one display helper for NOOP-marked text; its callers are checked",
+    (
+        "huifang_desktop/ui/common/i18n.py",
+        "QCoreApplication.translate(context, text)",
+    ): "the one display helper for NOOP-marked text; its callers are checked",
 }
 ALLOWED_FILES_FOR_SETTERS: frozenset[str] = frozenset()
 
@@ -75,8 +114,12 @@ def _is_translate(call: ast.Call) -> bool:
     f = call.func
     if isinstance(f, ast.Name):
         return f.id in ("translate", "translated")
-    return isinstance(f, ast.Attribute) and f.attr == "translate" and isinstance(f.value, ast.Name) \
+    return (
+        isinstance(f, ast.Attribute)
+        and f.attr == "translate"
+        and isinstance(f.value, ast.Name)
         and f.value.id in ("QCoreApplication", "QApplication")
+    )
 
 
 def _calls() -> Iterator[tuple[str, ast.Call]]:
@@ -87,8 +130,11 @@ def _calls() -> Iterator[tuple[str, ast.Call]]:
 
 
 def _noop_contexts() -> set[str]:
-    return {str(c.args[0].value) for _, c in _calls()  # type: ignore[attr-defined]
-            if _name(c.func) == "QT_TRANSLATE_NOOP" and c.args and _literal(c.args[0])}
+    return {
+        str(c.args[0].value)
+        for _, c in _calls()  # type: ignore[attr-defined]
+        if _name(c.func) == "QT_TRANSLATE_NOOP" and c.args and _literal(c.args[0])
+    }
 
 
 def _allowed(rel: str, call: ast.Call) -> bool:
@@ -96,15 +142,23 @@ def _allowed(rel: str, call: ast.Call) -> bool:
 
 
 def test_tr_only_with_literals() -> None:
-    bad = [f"{rel}:{c.lineno}: {ast.unparse(c)}" for rel, c in _calls()
-           if _name(c.func) == "tr" and not (c.args and _literal(c.args[0])) and not _allowed(rel, c)]
-    assert not bad, "tr() of a variable: no tool can extract it; use a literal or a QT_TRANSLATE_NOOP table:\n" \
+    bad = [
+        f"{rel}:{c.lineno}: {ast.unparse(c)}"
+        for rel, c in _calls()
+        if _name(c.func) == "tr" and not (c.args and _literal(c.args[0])) and not _allowed(rel, c)
+    ]
+    assert not bad, (
+        "tr() of a variable: no tool can extract it; use a literal or a QT_TRANSLATE_NOOP table:\n"
         + "\n".join(bad)
+    )
 
 
 def test_noop_marks_literals() -> None:
-    bad = [f"{rel}:{c.lineno}: {ast.unparse(c)}" for rel, c in _calls()
-           if _name(c.func) == "QT_TRANSLATE_NOOP" and not (len(c.args) == 2 and all(map(_literal, c.args)))]
+    bad = [
+        f"{rel}:{c.lineno}: {ast.unparse(c)}"
+        for rel, c in _calls()
+        if _name(c.func) == "QT_TRANSLATE_NOOP" and not (len(c.args) == 2 and all(map(_literal, c.args)))
+    ]
     assert not bad, "\n".join(bad)
 
 
@@ -182,8 +236,13 @@ def test_lupdate_extracts_the_marked_text(tmp_path: Path) -> None:
     if tool is None:
         pytest.skip("pyside6-lupdate is not installed (it comes with the PySide6 wheel's tools)")
     target = tmp_path / "huifang_en.ts"
-    done = subprocess.run([tool, *(str(p) for p in _files()), "-ts", str(target)],
-                          capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [tool, *(str(p) for p in _files()), "-ts", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     found: dict[str, set[str]] = {}
     for context in ET.parse(target).getroot().iter("context"):
@@ -191,6 +250,7 @@ def test_lupdate_extracts_the_marked_text(tmp_path: Path) -> None:
         found.setdefault(name, set()).update(m.findtext("source") or "" for m in context.iter("message"))
 
     from huifang_desktop.ui.common import labels
+
     assert labels.LEDGER_LABELS <= found["Ledger"]
     assert labels.IMPORT_LABELS <= found["Import"]
     assert "客户编号" in found["Column"]

@@ -37,7 +37,9 @@ def _state(dialog: UsersDialog, username: str) -> str:
     return dialog.user_table.item(row, 4).text()
 
 
-def test_add_user_with_generated_password_shown_once(qtbot: Any, ctx: ServiceContext, admin: UserInfo) -> None:
+def test_add_user_with_generated_password_shown_once(
+    qtbot: Any, ctx: ServiceContext, admin: UserInfo
+) -> None:
     dialog = _dialog(qtbot, ctx.as_user(admin))
     dialog.new_username.setText("xiaozhao")
     dialog.new_display_name.setText("小赵")
@@ -70,8 +72,9 @@ def test_add_user_refused_shows_the_field(qtbot: Any, ctx: ServiceContext, admin
     assert [r.username for r in users.list_users(ctx)] == ["admin"]
 
 
-def test_disable_enable_reset_and_role_change(qtbot: Any, ctx: ServiceContext, admin: UserInfo,
-                                              clerk: UserInfo) -> None:
+def test_disable_enable_reset_and_role_change(
+    qtbot: Any, ctx: ServiceContext, admin: UserInfo, clerk: UserInfo
+) -> None:
     dialog = _dialog(qtbot, ctx.as_user(admin))
     _select(dialog, "xiaowang")
     assert dialog.active_button.text() == "停用"
@@ -99,7 +102,9 @@ def test_disable_enable_reset_and_role_change(qtbot: Any, ctx: ServiceContext, a
     assert "已保存" in dialog.message.text()
 
 
-def test_the_last_administrator_cannot_disable_themselves(qtbot: Any, ctx: ServiceContext, admin: UserInfo) -> None:
+def test_the_last_administrator_cannot_disable_themselves(
+    qtbot: Any, ctx: ServiceContext, admin: UserInfo
+) -> None:
     dialog = _dialog(qtbot, ctx.as_user(admin))
     _select(dialog, "admin")
     dialog.active_button.click()
@@ -120,8 +125,9 @@ def test_unlock_a_locked_account(qtbot: Any, ctx: ServiceContext, admin: UserInf
     assert users.authenticate(ctx, "xiaowang", PASSWORD).id == clerk.id
 
 
-def test_department_add_rename_and_head(qtbot: Any, ctx: ServiceContext, admin: UserInfo,
-                                        supervisor: UserInfo) -> None:
+def test_department_add_rename_and_head(
+    qtbot: Any, ctx: ServiceContext, admin: UserInfo, supervisor: UserInfo
+) -> None:
     dialog = _dialog(qtbot, ctx.as_user(admin))
     dialog.tabs.setCurrentIndex(1)
     dialog.dep_name.setText("工程部")
@@ -146,8 +152,9 @@ def test_department_add_rename_and_head(qtbot: Any, ctx: ServiceContext, admin: 
     assert {r.name: r for r in users.department_rows(ctx)}["工程部"].head_id is None
 
 
-def test_supervisor_sees_their_department_read_only(qtbot: Any, ctx: ServiceContext, supervisor: UserInfo,
-                                                    clerk: UserInfo, clerk2: UserInfo) -> None:
+def test_supervisor_sees_their_department_read_only(
+    qtbot: Any, ctx: ServiceContext, supervisor: UserInfo, clerk: UserInfo, clerk2: UserInfo
+) -> None:
     dialog = _dialog(qtbot, ctx.as_user(supervisor))
     assert {r.username for r in dialog.rows} == {"zhuguan", "xiaowang"}  # not 小李 of 销售部
     assert dialog.findChild(type(dialog.message), "read_only_note") is not None
@@ -156,9 +163,9 @@ def test_supervisor_sees_their_department_read_only(qtbot: Any, ctx: ServiceCont
     assert [dialog.dep_table.item(i, 0).text() for i in range(dialog.dep_table.rowCount())] == ["客服部"]
 
 
-def test_clerk_has_no_menu_entry_and_the_service_refuses(qtbot: Any, ctx: ServiceContext, admin: UserInfo,
-                                                         supervisor: UserInfo, clerk: UserInfo,
-                                                         tmp_path: Path) -> None:
+def test_clerk_has_no_menu_entry_and_the_service_refuses(
+    qtbot: Any, ctx: ServiceContext, admin: UserInfo, supervisor: UserInfo, clerk: UserInfo, tmp_path: Path
+) -> None:
     shown = {}
     for who in (admin, supervisor, clerk):
         window = MainWindow(ctx.as_user(who), AppPaths(tmp_path))
@@ -172,8 +179,9 @@ def test_clerk_has_no_menu_entry_and_the_service_refuses(qtbot: Any, ctx: Servic
         users.add_user(ctx.as_user(clerk), "x2", "某人", "clerk")
 
 
-def test_menu_opens_the_dialog_for_an_administrator(qtbot: Any, ctx: ServiceContext, admin: UserInfo,
-                                                    tmp_path: Path) -> None:
+def test_menu_opens_the_dialog_for_an_administrator(
+    qtbot: Any, ctx: ServiceContext, admin: UserInfo, tmp_path: Path
+) -> None:
     window = MainWindow(ctx.as_user(admin), AppPaths(tmp_path))
     qtbot.addWidget(window)
     window.users_action.trigger()

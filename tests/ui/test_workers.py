@@ -29,10 +29,18 @@ def test_callbacks_run_on_the_gui_thread_even_when_they_are_closures(qtbot) -> N
     def boom() -> None:
         raise ValueError("坏了")
 
-    start_worker(parent, lambda: 42, lambda r: seen.append((f"done {r}", threading.get_ident())),
-                 lambda e: seen.append((f"error {e}", threading.get_ident())))
-    start_worker(parent, boom, lambda r: seen.append(("done", threading.get_ident())),
-                 lambda e: seen.append((f"error {e}", threading.get_ident())))
+    start_worker(
+        parent,
+        lambda: 42,
+        lambda r: seen.append((f"done {r}", threading.get_ident())),
+        lambda e: seen.append((f"error {e}", threading.get_ident())),
+    )
+    start_worker(
+        parent,
+        boom,
+        lambda r: seen.append(("done", threading.get_ident())),
+        lambda e: seen.append((f"error {e}", threading.get_ident())),
+    )
     qtbot.waitUntil(lambda: len(seen) == 2)
     assert sorted(seen) == [("done 42", gui), ("error 坏了", gui)]
 
@@ -56,8 +64,9 @@ def test_jobs_are_handed_back_to_the_gui_thread_before_they_finish(qtbot) -> Non
     assert thread._worker.thread() == app_thread  # type: ignore[attr-defined]
 
     outcome: list[str] = []
-    task = run_with_progress(parent, "导出", "正在导出…", lambda progress, cancelled: "done",
-                             lambda r: outcome.append(r))
+    task = run_with_progress(
+        parent, "导出", "正在导出…", lambda progress, cancelled: "done", lambda r: outcome.append(r)
+    )
     qtbot.waitUntil(lambda: outcome == ["done"])
     assert task.wait(HANG_GUARD_MS) and task.job.thread() == app_thread
 

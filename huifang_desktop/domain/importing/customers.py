@@ -66,8 +66,9 @@ class CustomerCandidate:
     phones: frozenset[str] = field(default=frozenset(), init=False)  # every number of every contact
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "phones",
-                           frozenset(p for c in self.clean.contacts for p in (c.phone, c.mobile) if p))
+        object.__setattr__(
+            self, "phones", frozenset(p for c in self.clean.contacts for p in (c.phone, c.mobile) if p)
+        )
 
 
 _CONTACT_FIELD = re.compile(r"^contacts\[\d+\]\.(\w+)$")
@@ -75,8 +76,9 @@ _DELIVERY_HEADER = re.compile(r"交车|交货|到货|提车|交付")
 _CODE = re.compile(r"[0-9A-Z_\-./]+")
 
 
-def customer_from_row(row: SheetRow, cols: Columns, ctx: CustomerRowContext
-                      ) -> CustomerCandidate | list[RowIssue]:
+def customer_from_row(
+    row: SheetRow, cols: Columns, ctx: CustomerRowContext
+) -> CustomerCandidate | list[RowIssue]:
     """Interpret one row of a 客户台账: the customer file checked by :func:`validate_customer`, its phones
     split into contacts (several numbers in one cell become more contacts of the same person). Every
     problem of the row is reported at once. A 负责人 who is not a user never blocks the row: the customer
@@ -88,13 +90,18 @@ def customer_from_row(row: SheetRow, cols: Columns, ctx: CustomerRowContext
         r.issue("code", f"“{code}”只能由字母、数字和 - _ . / 组成")
     # A column not in the sheet reads as an empty cell: what the parser gives for one, without asking it.
     kind = r.take("kind", parse_kind, name) or "单位"
-    status, archived = (r.take("status", parse_customer_state) if r.has("status") else None) or ("正常", False)
+    status, archived = (r.take("status", parse_customer_state) if r.has("status") else None) or (
+        "正常",
+        False,
+    )
     grade = r.take("grade", parse_grade) if r.has("grade") else None
     volume = r.take("volume", parse_count) if r.has("volume") else None
     category = r.text("category", max_len=20)
     birthday = r.take("birthday", parse_cell_date, rules=ctx.rules) if r.has("birthday") else None
     created_on = r.take("created_on", parse_cell_date, rules=ctx.rules) if r.has("created_on") else None
-    purchase_on = r.take("purchase_date", parse_cell_date, rules=ctx.rules) if r.has("purchase_date") else None
+    purchase_on = (
+        r.take("purchase_date", parse_cell_date, rules=ctx.rules) if r.has("purchase_date") else None
+    )
     if purchase_on is not None and purchase_on > ctx.today:
         r.issue("purchase_date", "不能晚于今天")
     owner_id = ctx.default_owner_id
@@ -121,15 +128,31 @@ def customer_from_row(row: SheetRow, cols: Columns, ctx: CustomerRowContext
     title = r.text("title", max_len=50)
     contacts: list[ContactDraft] = []
     for i in range(max(len(mobiles), len(landlines), 1)):
-        contacts.append(ContactDraft(
-            name=contact_name, mobile=mobiles[i] if i < len(mobiles) else "",
-            phone=landlines[i] if i < len(landlines) else "", email=email if i == 0 else "",
-            title=title if i == 0 else "其他电话", is_primary=i == 0))
+        contacts.append(
+            ContactDraft(
+                name=contact_name,
+                mobile=mobiles[i] if i < len(mobiles) else "",
+                phone=landlines[i] if i < len(landlines) else "",
+                email=email if i == 0 else "",
+                title=title if i == 0 else "其他电话",
+                is_primary=i == 0,
+            )
+        )
     draft = CustomerDraft(
-        name=name, kind=kind, category=category or "普通", address=r.text("address", max_len=200),
-        region=r.text("region", max_len=50), source=r.text("source", max_len=20),
-        industry=r.text("industry", max_len=50), birthday=birthday, created_on=created_on, status=status,
-        notes=r.text("notes", max_len=4000, multiline=True), owner_id=owner_id, contacts=tuple(contacts))
+        name=name,
+        kind=kind,
+        category=category or "普通",
+        address=r.text("address", max_len=200),
+        region=r.text("region", max_len=50),
+        source=r.text("source", max_len=20),
+        industry=r.text("industry", max_len=50),
+        birthday=birthday,
+        created_on=created_on,
+        status=status,
+        notes=r.text("notes", max_len=4000, multiline=True),
+        owner_id=owner_id,
+        contacts=tuple(contacts),
+    )
     product = r.text("product", max_len=100)
     try:
         clean = validate_customer(draft, today=ctx.today, categories=ctx.categories)
@@ -150,8 +173,19 @@ def customer_from_row(row: SheetRow, cols: Columns, ctx: CustomerRowContext
     if grade is None:
         grade = grade_by_volume(volume, ctx.thresholds) if volume is not None else "D"
     header = cols.header("purchase_date") if r.has("purchase_date") else ""
-    return CustomerCandidate(row.number, code, clean, grade, volume or 0, unknown_owner, found_in, purchase_on,
-                             "交货" if _DELIVERY_HEADER.search(header) else "购货", product, archived)
+    return CustomerCandidate(
+        row.number,
+        code,
+        clean,
+        grade,
+        volume or 0,
+        unknown_owner,
+        found_in,
+        purchase_on,
+        "交货" if _DELIVERY_HEADER.search(header) else "购货",
+        product,
+        archived,
+    )
 
 
 def _customer_error_column(e: FieldError, cols: Columns) -> str:
@@ -165,7 +199,6 @@ def _customer_error_column(e: FieldError, cols: Columns) -> str:
     if key in ("phone", "mobile") and key not in cols.index:
         key = "mobile" if key == "phone" else "phone"
     return key
-
 
 
 def customer_keys(c: CustomerCandidate) -> list[tuple[str, Any]]:

@@ -54,8 +54,9 @@ def header_score(values: Sequence[Any], target: ImportTarget) -> float:
     return score
 
 
-def detect_header_row(rows: Sequence[Sequence[Any]], target: ImportTarget, rules: ImportRules = DEFAULT_RULES
-                      ) -> int | None:
+def detect_header_row(
+    rows: Sequence[Sequence[Any]], target: ImportTarget, rules: ImportRules = DEFAULT_RULES
+) -> int | None:
     """The 1-based row number of the header among the first ``rules.header_scan_rows`` rows (``rows[0]``
     is sheet row 1), or None when no row has ``rules.min_header_matches`` known names."""
     best_row, best = None, 0.0
@@ -66,8 +67,9 @@ def detect_header_row(rows: Sequence[Sequence[Any]], target: ImportTarget, rules
     return best_row if best >= rules.min_header_matches else None
 
 
-def suggest_mapping(headers: Sequence[Any], target: ImportTarget, saved: Mapping[str, str] | None = None
-                    ) -> dict[str, int]:
+def suggest_mapping(
+    headers: Sequence[Any], target: ImportTarget, saved: Mapping[str, str] | None = None
+) -> dict[str, int]:
     """Field key → 0-based column index. A saved mapping (field → header text, from an earlier import of
     this office) is applied first where its header is present; the rest by synonyms, best match first,
     each column and each field used once."""
@@ -111,8 +113,12 @@ def _is_grade(text: str) -> bool:
         return False
 
 
-def refine_mapping(mapping: Mapping[str, int], target: ImportTarget, samples: Sequence[Sequence[Any]],
-                   categories: Sequence[str] = ()) -> dict[str, int]:
+def refine_mapping(
+    mapping: Mapping[str, int],
+    target: ImportTarget,
+    samples: Sequence[Sequence[Any]],
+    categories: Sequence[str] = (),
+) -> dict[str, int]:
     """Correct a header-based mapping by the columns' values (``samples``: the first data rows).
 
     A 客户台账 column headed 客户类别 whose values are classes (A类, 甲, VIP, b, 大客户) and not the office's
@@ -137,7 +143,9 @@ def refine_mapping(mapping: Mapping[str, int], target: ImportTarget, samples: Se
 def unused_columns(headers: Sequence[Any], mapping: Mapping[str, int]) -> tuple[tuple[str, str], ...]:
     """The columns with a header that no field takes: (letter, header) each, so none is dropped unseen."""
     used = set(mapping.values())
-    return tuple((column_letter(i), cell_text(h)) for i, h in enumerate(headers) if cell_text(h) and i not in used)
+    return tuple(
+        (column_letter(i), cell_text(h)) for i, h in enumerate(headers) if cell_text(h) and i not in used
+    )
 
 
 def missing_required(target: ImportTarget, mapping: Mapping[str, int]) -> list[TargetField]:
@@ -146,4 +154,8 @@ def missing_required(target: ImportTarget, mapping: Mapping[str, int]) -> list[T
 
 def mapping_by_header(headers: Sequence[Any], mapping: Mapping[str, int]) -> dict[str, str]:
     """Field key → header text: what is saved, so the next sheet with other column positions still maps."""
-    return {k: cell_text(headers[c]) for k, c in mapping.items() if 0 <= c < len(headers) and cell_text(headers[c])}
+    return {
+        k: cell_text(headers[c])
+        for k, c in mapping.items()
+        if 0 <= c < len(headers) and cell_text(headers[c])
+    }

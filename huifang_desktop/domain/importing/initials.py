@@ -104,8 +104,11 @@ def build_table_text() -> str:
             letters[code] = got
         else:  # no initial, or more than one letter: left to pinyin_initials
             listed.add(chr(code))
-    listed.update(p for p in PHRASES_DICT if max(p) <= _LAST_IN_TABLE
-                  and pinyin_initials(p) != "".join(letters.get(ord(c), "") for c in p))
+    listed.update(
+        p
+        for p in PHRASES_DICT
+        if max(p) <= _LAST_IN_TABLE and pinyin_initials(p) != "".join(letters.get(ord(c), "") for c in p)
+    )
     runs: list[str] = []
     codes = sorted(letters)
     start = 0
@@ -116,7 +119,7 @@ def build_table_text() -> str:
     payload = f"pypinyin {_installed_pypinyin()}\n\n" + "\n".join(runs) + "\n\n" + "\n".join(sorted(listed))
     packed = base64.b64encode(zlib.compress(payload.encode("utf-8"), 9)).decode("ascii")
     width = 100
-    lines = "\n".join(f'    "{packed[i:i + width]}"' for i in range(0, len(packed), width))
+    lines = "\n".join(f'    "{packed[i : i + width]}"' for i in range(0, len(packed), width))
     return (
         '"""Made by ``python -m huifang_desktop.domain.importing.initials`` from pypinyin (see '
         "that module): each\ncharacter's pinyin initial and the phrases read otherwise, packed "

@@ -61,21 +61,70 @@ class VisitCandidate:
 _VISIT_TYPES = tuple(t.value for t in VisitType)
 _METHODS = tuple(m.value for m in VisitMethod)
 _RESULTS = tuple(r.value for r in VisitResult)
-_METHOD_WORDS = {"电话回访": "电话", "打电话": "电话", "来电": "电话", "上门回访": "上门", "走访": "上门", "拜访": "上门",
-                 "面访": "上门", "现场": "上门", "当面": "上门", "信函": "书信", "书面": "书信", "来信": "书信",
-                 "邮箱": "邮件", "email": "邮件", "e-mail": "邮件", "电子邮件": "邮件", "手机短信": "短信",
-                 "短信回访": "短信", "微信回访": "微信", "qq": "微信"}
-_RESULT_WORDS = {"已回访": "成功", "完成": "成功", "已完成": "成功", "正常": "成功", "接通": "成功", "已接通": "成功",
-                 "无人接听": "未接通", "未接": "未接通", "未接听": "未接通", "无人接": "未接通", "占线": "未接通",
-                 "空号": "不可达", "停机": "不可达", "关机": "不可达", "联系不上": "不可达", "错号": "不可达",
-                 "拒访": "拒绝", "拒接": "拒绝", "拒绝回访": "拒绝", "再次回访": "需再次回访", "待回访": "需再次回访",
-                 "需回访": "需再次回访", "改天再访": "需再次回访"}
-_SATISFACTION_WORDS = {"非常满意": "很满意", "十分满意": "很满意", "较满意": "满意", "比较满意": "满意", "基本满意": "一般",
-                       "还行": "一般", "不太满意": "不满意", "较不满意": "不满意", "非常不满意": "很不满意",
-                       "很差": "很不满意"}
+_METHOD_WORDS = {
+    "电话回访": "电话",
+    "打电话": "电话",
+    "来电": "电话",
+    "上门回访": "上门",
+    "走访": "上门",
+    "拜访": "上门",
+    "面访": "上门",
+    "现场": "上门",
+    "当面": "上门",
+    "信函": "书信",
+    "书面": "书信",
+    "来信": "书信",
+    "邮箱": "邮件",
+    "email": "邮件",
+    "e-mail": "邮件",
+    "电子邮件": "邮件",
+    "手机短信": "短信",
+    "短信回访": "短信",
+    "微信回访": "微信",
+    "qq": "微信",
+}
+_RESULT_WORDS = {
+    "已回访": "成功",
+    "完成": "成功",
+    "已完成": "成功",
+    "正常": "成功",
+    "接通": "成功",
+    "已接通": "成功",
+    "无人接听": "未接通",
+    "未接": "未接通",
+    "未接听": "未接通",
+    "无人接": "未接通",
+    "占线": "未接通",
+    "空号": "不可达",
+    "停机": "不可达",
+    "关机": "不可达",
+    "联系不上": "不可达",
+    "错号": "不可达",
+    "拒访": "拒绝",
+    "拒接": "拒绝",
+    "拒绝回访": "拒绝",
+    "再次回访": "需再次回访",
+    "待回访": "需再次回访",
+    "需回访": "需再次回访",
+    "改天再访": "需再次回访",
+}
+_SATISFACTION_WORDS = {
+    "非常满意": "很满意",
+    "十分满意": "很满意",
+    "较满意": "满意",
+    "比较满意": "满意",
+    "基本满意": "一般",
+    "还行": "一般",
+    "不太满意": "不满意",
+    "较不满意": "不满意",
+    "非常不满意": "很不满意",
+    "很差": "很不满意",
+}
 
 
-def _existing_customer(r: _Row, by_code: Mapping[str, int], by_name: Mapping[str, tuple[int, ...]]) -> int | None:
+def _existing_customer(
+    r: _Row, by_code: Mapping[str, int], by_name: Mapping[str, tuple[int, ...]]
+) -> int | None:
     """The customer a ledger row names: by its 客户编号, else by a name only one file has (an issue otherwise)."""
     code = r.text("customer_code", max_len=20).upper()
     name = r.text("customer", max_len=100)
@@ -108,14 +157,21 @@ def visit_from_row(row: SheetRow, cols: Columns, ctx: VisitRowContext) -> VisitC
     elif visited_at is not None and visited_at > ctx.now:
         r.issue("visited_at", "不能晚于现在")
     number = r.text("number", max_len=30).upper()
-    vtype = r.take("visit_type", _choose, {}, _VISIT_TYPES, default=VisitType.ROUTINE.value,
-                   strip=r"(回访|访问)$") or ""
+    vtype = (
+        r.take(
+            "visit_type", _choose, {}, _VISIT_TYPES, default=VisitType.ROUTINE.value, strip=r"(回访|访问)$"
+        )
+        or ""
+    )
     method = r.take("method", _choose, _METHOD_WORDS, _METHODS, default=VisitMethod.PHONE.value) or ""
     satisfaction = r.text("satisfaction", max_len=20)
     if satisfaction:
         satisfaction = _SATISFACTION_WORDS.get(satisfaction, satisfaction)
         if satisfaction not in ctx.satisfaction_levels:
-            r.issue("satisfaction", f"“{satisfaction}”不是本单位满意度的选项（{'、'.join(ctx.satisfaction_levels)}）")
+            r.issue(
+                "satisfaction",
+                f"“{satisfaction}”不是本单位满意度的选项（{'、'.join(ctx.satisfaction_levels)}）",
+            )
     result = r.take("result", _choose, _RESULT_WORDS, _RESULTS, default=VisitResult.SUCCESS.value) or ""
     visitor_id = ctx.default_visitor_id
     handling = r.text("handling", max_len=4000, multiline=True)
@@ -136,10 +192,24 @@ def visit_from_row(row: SheetRow, cols: Columns, ctx: VisitRowContext) -> VisitC
         return r.issues
     assert customer_id is not None and visited_at is not None
     return VisitCandidate(
-        row.number, number, customer_id, visited_at, vtype, method, result, satisfaction, visitor_id,
-        r.text("contact", max_len=50), phone, r.text("content", max_len=4000, multiline=True),
-        r.text("feedback", max_len=4000, multiline=True), r.text("problems", max_len=4000, multiline=True),
-        r.text("measures", max_len=4000, multiline=True), handling, next_on)
+        row.number,
+        number,
+        customer_id,
+        visited_at,
+        vtype,
+        method,
+        result,
+        satisfaction,
+        visitor_id,
+        r.text("contact", max_len=50),
+        phone,
+        r.text("content", max_len=4000, multiline=True),
+        r.text("feedback", max_len=4000, multiline=True),
+        r.text("problems", max_len=4000, multiline=True),
+        r.text("measures", max_len=4000, multiline=True),
+        handling,
+        next_on,
+    )
 
 
 # --------------------------------------------------------------------------------------------- complaints
@@ -185,24 +255,80 @@ _CHANNELS = tuple(c.value for c in Channel)
 _SEVERITIES = tuple(v.value for v in Severity)
 _CLOSED = ComplaintState.CLOSED.value
 # The states an imported complaint may have (待回访 comes in as 处理中: see complaint_from_row).
-IMPORT_COMPLAINT_STATES = (ComplaintState.PENDING.value, ComplaintState.IN_PROGRESS.value, _CLOSED,
-                           ComplaintState.WITHDRAWN.value)
-_CHANNEL_WORDS = {"热线": "电话", "400": "电话", "来电": "电话", "电话投诉": "电话", "上门": "来访", "现场": "来访",
-                  "当面": "来访", "来人": "来访", "来信": "信函", "书面": "信函", "信件": "信函", "email": "邮件",
-                  "e-mail": "邮件", "邮箱": "邮件", "网站": "网络", "微信": "网络", "微博": "网络", "app": "网络",
-                  "在线": "网络", "网上": "网络", "转办": "上级转办", "12345": "上级转办", "12315": "上级转办",
-                  "上级": "上级转办", "政府转办": "上级转办"}
-_SEVERITY_WORDS = {"普通": "一般", "轻微": "一般", "较轻": "一般", "一般投诉": "一般", "较重": "重要", "严重": "重要",
-                   "较大": "重要", "重要投诉": "重要", "特别严重": "重大", "特大": "重大", "重大投诉": "重大"}
-_STATE_WORDS = {"已处理": "已关闭", "已解决": "已关闭", "结案": "已关闭", "已结案": "已关闭", "完成": "已关闭",
-                "已完成": "已关闭", "办结": "已关闭", "已办结": "已关闭", "关闭": "已关闭", "已回访": "已关闭",
-                "处理": "处理中", "正在处理": "处理中", "跟进中": "处理中", "待回访": "处理中", "未解决": "处理中",
-                "未处理": "待受理", "新建": "待受理", "待处理": "待受理", "撤销": "已撤销", "撤回": "已撤销",
-                "不成立": "已撤销"}
+IMPORT_COMPLAINT_STATES = (
+    ComplaintState.PENDING.value,
+    ComplaintState.IN_PROGRESS.value,
+    _CLOSED,
+    ComplaintState.WITHDRAWN.value,
+)
+_CHANNEL_WORDS = {
+    "热线": "电话",
+    "400": "电话",
+    "来电": "电话",
+    "电话投诉": "电话",
+    "上门": "来访",
+    "现场": "来访",
+    "当面": "来访",
+    "来人": "来访",
+    "来信": "信函",
+    "书面": "信函",
+    "信件": "信函",
+    "email": "邮件",
+    "e-mail": "邮件",
+    "邮箱": "邮件",
+    "网站": "网络",
+    "微信": "网络",
+    "微博": "网络",
+    "app": "网络",
+    "在线": "网络",
+    "网上": "网络",
+    "转办": "上级转办",
+    "12345": "上级转办",
+    "12315": "上级转办",
+    "上级": "上级转办",
+    "政府转办": "上级转办",
+}
+_SEVERITY_WORDS = {
+    "普通": "一般",
+    "轻微": "一般",
+    "较轻": "一般",
+    "一般投诉": "一般",
+    "较重": "重要",
+    "严重": "重要",
+    "较大": "重要",
+    "重要投诉": "重要",
+    "特别严重": "重大",
+    "特大": "重大",
+    "重大投诉": "重大",
+}
+_STATE_WORDS = {
+    "已处理": "已关闭",
+    "已解决": "已关闭",
+    "结案": "已关闭",
+    "已结案": "已关闭",
+    "完成": "已关闭",
+    "已完成": "已关闭",
+    "办结": "已关闭",
+    "已办结": "已关闭",
+    "关闭": "已关闭",
+    "已回访": "已关闭",
+    "处理": "处理中",
+    "正在处理": "处理中",
+    "跟进中": "处理中",
+    "待回访": "处理中",
+    "未解决": "处理中",
+    "未处理": "待受理",
+    "新建": "待受理",
+    "待处理": "待受理",
+    "撤销": "已撤销",
+    "撤回": "已撤销",
+    "不成立": "已撤销",
+}
 
 
-def complaint_from_row(row: SheetRow, cols: Columns, ctx: ComplaintRowContext
-                       ) -> ComplaintCandidate | list[RowIssue]:
+def complaint_from_row(
+    row: SheetRow, cols: Columns, ctx: ComplaintRowContext
+) -> ComplaintCandidate | list[RowIssue]:
     """Interpret one row of a 投诉台账. An empty 主题 takes the start of 投诉内容; an empty 处理状态 is 已关闭
     when a 处理结果 or 结案日期 is given, else 待受理 (待回访 is imported as 处理中: the closing visit is
     planned when the handler finishes). No 投诉人, phone or customer → anonymous."""
@@ -233,13 +359,23 @@ def complaint_from_row(row: SheetRow, cols: Columns, ctx: ComplaintRowContext
         if stripped in ctx.categories:
             category = stripped
         else:
-            r.issue("category", f"“{category}”不在投诉类别中（{'、'.join(ctx.categories)}），可在设置中增加类别")
+            r.issue(
+                "category", f"“{category}”不在投诉类别中（{'、'.join(ctx.categories)}），可在设置中增加类别"
+            )
     if not category:
         category = "其他" if "其他" in ctx.categories else ctx.categories[-1]
-    severity = r.take("severity", _choose, _SEVERITY_WORDS, _SEVERITIES, default=Severity.NORMAL.value,
-                      strip=r"(投诉)$") or ""
-    channel = r.take("channel", _choose, _CHANNEL_WORDS, _CHANNELS, default=Channel.PHONE.value,
-                     strip=r"(投诉|反映)$") or ""
+    severity = (
+        r.take(
+            "severity", _choose, _SEVERITY_WORDS, _SEVERITIES, default=Severity.NORMAL.value, strip=r"(投诉)$"
+        )
+        or ""
+    )
+    channel = (
+        r.take(
+            "channel", _choose, _CHANNEL_WORDS, _CHANNELS, default=Channel.PHONE.value, strip=r"(投诉|反映)$"
+        )
+        or ""
+    )
     result = r.text("result", max_len=4000, multiline=True)
     closed_at = r.take("closed_at", parse_cell_datetime, default_time=time(17, 0), rules=ctx.rules)
     state_default = _CLOSED if (result or closed_at) else ComplaintState.PENDING.value
@@ -256,10 +392,26 @@ def complaint_from_row(row: SheetRow, cols: Columns, ctx: ComplaintRowContext
     assert received_at is not None
     anonymous = not complainant and not numbers and customer_id is None
     return ComplaintCandidate(
-        row.number, r.text("number", max_len=30).upper(), received_at, subject, content, complainant, anonymous,
-        numbers[0] if numbers else "", customer_id, category, severity, channel, state, handler_id, handler_name,
-        r.text("cause", max_len=4000, multiline=True), r.text("measures", max_len=4000, multiline=True), result,
-        closed_at if state == _CLOSED else None)
+        row.number,
+        r.text("number", max_len=30).upper(),
+        received_at,
+        subject,
+        content,
+        complainant,
+        anonymous,
+        numbers[0] if numbers else "",
+        customer_id,
+        category,
+        severity,
+        channel,
+        state,
+        handler_id,
+        handler_name,
+        r.text("cause", max_len=4000, multiline=True),
+        r.text("measures", max_len=4000, multiline=True),
+        result,
+        closed_at if state == _CLOSED else None,
+    )
 
 
 # --------------------------------------------------------------------------------------------- services
@@ -304,14 +456,31 @@ class ServiceCandidate:
 
 
 SERVICE_STATUSES = ("处理中", "已完成", "已取消")
-_SERVICE_STATUS_WORDS = {"完成": "已完成", "已处理": "已完成", "已解决": "已完成", "已修复": "已完成", "修复": "已完成",
-                         "已维修": "已完成", "结束": "已完成", "已结束": "已完成", "ok": "已完成", "未完成": "处理中",
-                         "进行中": "处理中", "维修中": "处理中", "待处理": "处理中", "跟进中": "处理中", "未处理": "处理中",
-                         "取消": "已取消", "作废": "已取消", "撤销": "已取消"}
+_SERVICE_STATUS_WORDS = {
+    "完成": "已完成",
+    "已处理": "已完成",
+    "已解决": "已完成",
+    "已修复": "已完成",
+    "修复": "已完成",
+    "已维修": "已完成",
+    "结束": "已完成",
+    "已结束": "已完成",
+    "ok": "已完成",
+    "未完成": "处理中",
+    "进行中": "处理中",
+    "维修中": "处理中",
+    "待处理": "处理中",
+    "跟进中": "处理中",
+    "未处理": "处理中",
+    "取消": "已取消",
+    "作废": "已取消",
+    "撤销": "已取消",
+}
 
 
-
-def service_from_row(row: SheetRow, cols: Columns, ctx: ServiceRowContext) -> ServiceCandidate | list[RowIssue]:
+def service_from_row(
+    row: SheetRow, cols: Columns, ctx: ServiceRowContext
+) -> ServiceCandidate | list[RowIssue]:
     """Interpret one row of a 售后服务台账. The customer is found as in the visit ledger; a 负责人 who is not
     a user is kept in 备注; an empty 状态 is 已完成 (the ledger records what was done)."""
     r = _Row(row, cols)
@@ -333,7 +502,10 @@ def service_from_row(row: SheetRow, cols: Columns, ctx: ServiceRowContext) -> Se
     if satisfaction:
         satisfaction = _SATISFACTION_WORDS.get(satisfaction, satisfaction)
         if satisfaction not in ctx.satisfaction_levels:
-            r.issue("satisfaction", f"“{satisfaction}”不是本单位满意度的选项（{'、'.join(ctx.satisfaction_levels)}）")
+            r.issue(
+                "satisfaction",
+                f"“{satisfaction}”不是本单位满意度的选项（{'、'.join(ctx.satisfaction_levels)}）",
+            )
     notes = r.text("notes", max_len=4000, multiline=True)
     handler_id: int | None = None
     handler_name = r.text("handler", max_len=40)
@@ -349,12 +521,28 @@ def service_from_row(row: SheetRow, cols: Columns, ctx: ServiceRowContext) -> Se
         return r.issues
     assert customer_id is not None and served_on is not None
     return ServiceCandidate(
-        row.number, r.text("number", max_len=30).upper(), customer_id, served_on, kind,
-        r.text("place", max_len=200), r.text("product", max_len=100), r.text("serial_no", max_len=60).upper(),
-        r.text("problem", max_len=4000, multiline=True), r.text("content", max_len=4000, multiline=True),
-        r.text("parts", max_len=200), parts_amount, cost, r.text("result", max_len=4000, multiline=True),
-        r.text("feedback", max_len=4000, multiline=True), satisfaction, r.text("technician", max_len=50),
-        handler_id, status, completed_on if status == "已完成" else None, notes)
+        row.number,
+        r.text("number", max_len=30).upper(),
+        customer_id,
+        served_on,
+        kind,
+        r.text("place", max_len=200),
+        r.text("product", max_len=100),
+        r.text("serial_no", max_len=60).upper(),
+        r.text("problem", max_len=4000, multiline=True),
+        r.text("content", max_len=4000, multiline=True),
+        r.text("parts", max_len=200),
+        parts_amount,
+        cost,
+        r.text("result", max_len=4000, multiline=True),
+        r.text("feedback", max_len=4000, multiline=True),
+        satisfaction,
+        r.text("technician", max_len=50),
+        handler_id,
+        status,
+        completed_on if status == "已完成" else None,
+        notes,
+    )
 
 
 def service_keys(c: ServiceCandidate) -> list[tuple[str, Any]]:
@@ -362,7 +550,6 @@ def service_keys(c: ServiceCandidate) -> list[tuple[str, Any]]:
     if c.number:
         keys.append(("number", c.number))
     return keys
-
 
 
 def visit_keys(v: VisitCandidate) -> list[tuple[str, Any]]:

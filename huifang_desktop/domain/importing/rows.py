@@ -69,8 +69,13 @@ def is_blank_like(values: Sequence[Any], header: Sequence[str]) -> bool:
     return False
 
 
-def data_rows(rows: Sequence[Sequence[Any]], header_row: int, *, hidden: Iterable[int] = (),
-              include_hidden: bool = False) -> tuple[list[SheetRow], RowSkips]:
+def data_rows(
+    rows: Sequence[Sequence[Any]],
+    header_row: int,
+    *,
+    hidden: Iterable[int] = (),
+    include_hidden: bool = False,
+) -> tuple[list[SheetRow], RowSkips]:
     """The rows below ``header_row`` (1-based) without empty rows (and rows with only a 序号 or a
     footnote), 合计/总计/小计 rows and repeats of the header (sheets printed with a header on every page).
     Rows numbered in ``hidden`` (hidden in Excel) are skipped and counted unless ``include_hidden``.
@@ -95,10 +100,14 @@ def data_rows(rows: Sequence[Sequence[Any]], header_row: int, *, hidden: Iterabl
         if is_total_row(values):
             totals += 1
             continue
-        if (first is not None and first < len(values) and isinstance(values[first], str)
-                and (header[first][0].isascii() or header[first][0] in values[first].lower())  # cheap "no"
-                and normalize_header(values[first]) == header[first]
-                and [normalize_header(v) for v in values[: len(header)]] == header[: len(values)]):
+        if (
+            first is not None
+            and first < len(values)
+            and isinstance(values[first], str)
+            and (header[first][0].isascii() or header[first][0] in values[first].lower())  # cheap "no"
+            and normalize_header(values[first]) == header[first]
+            and [normalize_header(v) for v in values[: len(header)]] == header[: len(values)]
+        ):
             repeats += 1
             continue
         out.append(SheetRow(number, values))
@@ -197,7 +206,9 @@ class _Row:
         return value
 
     def issue(self, key: str, message: str, kind: IssueKind = IssueKind.ERROR) -> None:
-        self.issues.append(RowIssue(self.row.number, self.cols.letter(key), self.cols.header(key), message, kind))
+        self.issues.append(
+            RowIssue(self.row.number, self.cols.letter(key), self.cols.header(key), message, kind)
+        )
 
     def take(self, key: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``fn(raw, *args, label=header, field=key, **kwargs)``; a ValidationError becomes an issue → None."""

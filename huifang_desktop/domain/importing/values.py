@@ -43,8 +43,11 @@ def column_letter(index: int) -> str:
     return letters
 
 
-_ALNUM_HALFWIDTH = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF1A)} | \
-    {c: c - 0xFEE0 for c in range(0xFF21, 0xFF3B)} | {c: c - 0xFEE0 for c in range(0xFF41, 0xFF5B)}
+_ALNUM_HALFWIDTH = (
+    {c: c - 0xFEE0 for c in range(0xFF10, 0xFF1A)}
+    | {c: c - 0xFEE0 for c in range(0xFF21, 0xFF3B)}
+    | {c: c - 0xFEE0 for c in range(0xFF41, 0xFF5B)}
+)
 # Finding none is cheaper than translating (most cells have none): 0.6 µs against 3.6 µs for a name.
 _HAS_FULLWIDTH_ALNUM = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]").search
 _SPACES = re.compile(r"[^\S\u3000]+")  # runs of white space other than the full-width space
@@ -61,7 +64,9 @@ def cell_text(value: Any, *, multiline: bool = False) -> str:
     stays, as in names typed by hand), stray spaces removed. Whole floats lose ``.0`` (a phone number stored
     as a number), dates are ISO. ``multiline`` keeps line breaks (long texts)."""
     if type(value) is str:  # the usual cell, first: plain text needs no rewriting
-        text = value if value.isascii() or not _HAS_FULLWIDTH_ALNUM(value) else value.translate(_ALNUM_HALFWIDTH)
+        text = (
+            value if value.isascii() or not _HAS_FULLWIDTH_ALNUM(value) else value.translate(_ALNUM_HALFWIDTH)
+        )
         if text.isprintable():  # one line (no line break, tab or control character): multiline or not
             return text.strip() if "  " not in text else _squash(text)
         if not multiline:
@@ -77,7 +82,11 @@ def cell_text(value: Any, *, multiline: bool = False) -> str:
             return str(int(value))
         return format(Decimal(repr(value)).normalize(), "f")
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ", timespec="minutes")
+        return (
+            value.date().isoformat()
+            if value.time() == time()
+            else value.isoformat(sep=" ", timespec="minutes")
+        )
     if isinstance(value, date):
         return value.isoformat()
     text = str(value).translate(_ALNUM_HALFWIDTH)
@@ -119,9 +128,31 @@ def is_total_row(values: Sequence[Any]) -> bool:
 
 # --------------------------------------------------------------------------------------------- numbers
 
-_CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "壹": 1, "二": 2, "贰": 2, "两": 2, "俩": 2, "三": 3, "叁": 3,
-              "四": 4, "肆": 4, "五": 5, "伍": 5, "六": 6, "陆": 6, "七": 7, "柒": 7, "八": 8, "捌": 8,
-              "九": 9, "玖": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "○": 0,
+    "一": 1,
+    "壹": 1,
+    "二": 2,
+    "贰": 2,
+    "两": 2,
+    "俩": 2,
+    "三": 3,
+    "叁": 3,
+    "四": 4,
+    "肆": 4,
+    "五": 5,
+    "伍": 5,
+    "六": 6,
+    "陆": 6,
+    "七": 7,
+    "柒": 7,
+    "八": 8,
+    "捌": 8,
+    "九": 9,
+    "玖": 9,
+}
 _CN_SMALL = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
 _CN_BIG = {"万": 10_000, "萬": 10_000, "亿": 100_000_000}
 _NUMBER_TOKEN = re.compile(r"\d+(?:\.\d+)?|[零〇○一壹二贰两俩三叁四肆五伍六陆七柒八捌九玖十拾百佰千仟万萬亿]")
@@ -205,8 +236,11 @@ _TIME_TAIL = re.compile(r"[T\s]*(\d{1,2})(?:[:：](\d{2})(?:[:：](\d{2}))?|[时
 def excel_serial_to_datetime(serial: float) -> datetime:
     """An Excel date serial (days since 1899-12-30; the fraction is the time of day)."""
     moment = _EXCEL_EPOCH + timedelta(days=float(serial))
-    return moment.replace(microsecond=0) if moment.microsecond < 500_000 else \
-        (moment + timedelta(seconds=1)).replace(microsecond=0)
+    return (
+        moment.replace(microsecond=0)
+        if moment.microsecond < 500_000
+        else (moment + timedelta(seconds=1)).replace(microsecond=0)
+    )
 
 
 def _full_year(y: int, rules: ImportRules) -> int:
@@ -216,8 +250,9 @@ def _full_year(y: int, rules: ImportRules) -> int:
 def _date_from_text(text: str, raw: Any, label: str, field: str, rules: ImportRules) -> date:
     m = _DATE_TEXT.match(text) or _DATE_COMPACT.match(text)
     if not m:
-        raise ValidationError(FieldError(
-            field, label, f"“{cell_text(raw)}”不是可识别的日期，请写成 2026-03-05 或 2026年3月5日"))
+        raise ValidationError(
+            FieldError(field, label, f"“{cell_text(raw)}”不是可识别的日期，请写成 2026-03-05 或 2026年3月5日")
+        )
     y, mo, d = (int(g) for g in m.groups())
     try:
         return date(_full_year(y, rules), mo, d)
@@ -233,8 +268,9 @@ def _number_as_date(value: float, raw: Any, label: str, field: str, rules: Impor
     raise ValidationError(FieldError(field, label, f"“{cell_text(raw)}”不是可识别的日期"))
 
 
-def parse_cell_date(raw: Any, *, label: str = "日期", field: str = "date", rules: ImportRules = DEFAULT_RULES
-                    ) -> date | None:
+def parse_cell_date(
+    raw: Any, *, label: str = "日期", field: str = "date", rules: ImportRules = DEFAULT_RULES
+) -> date | None:
     """Dates as offices keep them: real date cells, Excel serials (46086), ``2026年3月5日``, ``2026.3.5``,
     ``2026/03/05``, ``26-3-5``, ``20260305``. Empty → None; an impossible date (2026-02-30) raises."""
     if raw is None:
@@ -256,8 +292,14 @@ def parse_cell_date(raw: Any, *, label: str = "日期", field: str = "date", rul
     return _date_from_text(text, raw, label, field, rules)
 
 
-def parse_cell_datetime(raw: Any, *, label: str = "时间", field: str = "time", default_time: time = time(),
-                        rules: ImportRules = DEFAULT_RULES) -> datetime | None:
+def parse_cell_datetime(
+    raw: Any,
+    *,
+    label: str = "时间",
+    field: str = "time",
+    default_time: time = time(),
+    rules: ImportRules = DEFAULT_RULES,
+) -> datetime | None:
     """Like :func:`parse_cell_date`, with an optional time (``2026-03-05 14:30``, ``2026年3月5日14时30分``,
     an Excel serial with a fraction). A date without a time gets ``default_time``."""
     if raw is None:
@@ -290,11 +332,35 @@ def parse_cell_datetime(raw: Any, *, label: str = "时间", field: str = "time",
 
 # --------------------------------------------------------------------------------------------- choices
 
-_GRADE_WORDS = {"甲": "A", "乙": "B", "丙": "C", "丁": "D", "一": "A", "二": "B", "三": "C", "四": "D",
-                "1": "A", "2": "B", "3": "C", "4": "D"}
-_VIP_WORDS = {"vip": "VIP", "大客户": "VIP", "重点客户": "VIP", "重要客户": "VIP", "重点": "VIP", "贵宾": "VIP",
-              "普通": "普通", "普通客户": "普通", "一般": "普通", "一般客户": "普通",
-              "小客户": "小客户", "小": "小客户", "零散客户": "小客户"}
+_GRADE_WORDS = {
+    "甲": "A",
+    "乙": "B",
+    "丙": "C",
+    "丁": "D",
+    "一": "A",
+    "二": "B",
+    "三": "C",
+    "四": "D",
+    "1": "A",
+    "2": "B",
+    "3": "C",
+    "4": "D",
+}
+_VIP_WORDS = {
+    "vip": "VIP",
+    "大客户": "VIP",
+    "重点客户": "VIP",
+    "重要客户": "VIP",
+    "重点": "VIP",
+    "贵宾": "VIP",
+    "普通": "普通",
+    "普通客户": "普通",
+    "一般": "普通",
+    "一般客户": "普通",
+    "小客户": "小客户",
+    "小": "小客户",
+    "零散客户": "小客户",
+}
 
 
 def parse_grade(raw: Any, *, label: str = "等级", field: str = "grade") -> str | None:
@@ -314,11 +380,22 @@ def parse_grade(raw: Any, *, label: str = "等级", field: str = "grade") -> str
     if core in _VIP_WORDS:
         return _VIP_WORDS[core]
     options = "、".join(GRADES_ABCD + GRADES_VIP)
-    raise ValidationError(FieldError(field, label, f"“{text}”不是可识别的等级（可用：{options}，或 甲类/A类）"))
+    raise ValidationError(
+        FieldError(field, label, f"“{text}”不是可识别的等级（可用：{options}，或 甲类/A类）")
+    )
 
 
-def _choose(raw: Any, table: Mapping[str, str], options: Sequence[str], *, label: str, field: str,
-            default: str | None = None, strip: str = "", also: Sequence[str] = ()) -> str:
+def _choose(
+    raw: Any,
+    table: Mapping[str, str],
+    options: Sequence[str],
+    *,
+    label: str,
+    field: str,
+    default: str | None = None,
+    strip: str = "",
+    also: Sequence[str] = (),
+) -> str:
     text = cell_text(raw).replace(" ", "")
     if not text:
         if default is None:
@@ -333,13 +410,30 @@ def _choose(raw: Any, table: Mapping[str, str], options: Sequence[str], *, label
             return low
     if low in table:
         return table[low]
-    raise ValidationError(FieldError(field, label, f"“{text}”不是有效的选项（可选：{'、'.join((*options, *also))}）"))
+    raise ValidationError(
+        FieldError(field, label, f"“{text}”不是有效的选项（可选：{'、'.join((*options, *also))}）")
+    )
 
 
-_KIND_WORDS = {"私人": "个人", "自然人": "个人", "个体": "个人", "个体户": "个人", "散户": "个人", "业主": "个人",
-               "公司": "单位", "企业": "单位", "法人": "单位", "机构": "单位", "团体": "单位", "集团": "单位",
-               "政府": "单位", "事业单位": "单位"}
-_ORG_HINT = re.compile(r"(公司|厂|店|中心|局|院|校|所|站|部|行|社|会|馆|队|集团|单位|处|科|场|园|室|城|堂|坊|铺)$|有限|股份")
+_KIND_WORDS = {
+    "私人": "个人",
+    "自然人": "个人",
+    "个体": "个人",
+    "个体户": "个人",
+    "散户": "个人",
+    "业主": "个人",
+    "公司": "单位",
+    "企业": "单位",
+    "法人": "单位",
+    "机构": "单位",
+    "团体": "单位",
+    "集团": "单位",
+    "政府": "单位",
+    "事业单位": "单位",
+}
+_ORG_HINT = re.compile(
+    r"(公司|厂|店|中心|局|院|校|所|站|部|行|社|会|馆|队|集团|单位|处|科|场|园|室|城|堂|坊|铺)$|有限|股份"
+)
 _PERSON_NAME = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
 
 
@@ -350,16 +444,30 @@ def parse_kind(raw: Any, name: str, *, label: str = "类型", field: str = "kind
     return _choose(raw, _KIND_WORDS, CUSTOMER_KINDS, label=label, field=field, strip=r"(客户)$")
 
 
-_STATUS_WORDS = {"在用": "正常", "合作中": "正常", "有效": "正常", "活跃": "正常", "启用": "正常",
-                 "停用": "暂停", "暂停合作": "暂停", "冻结": "暂停", "已流失": "流失", "流失客户": "流失",
-                 "已注销": "注销", "作废": "注销", "注销客户": "注销"}
+_STATUS_WORDS = {
+    "在用": "正常",
+    "合作中": "正常",
+    "有效": "正常",
+    "活跃": "正常",
+    "启用": "正常",
+    "停用": "暂停",
+    "暂停合作": "暂停",
+    "冻结": "暂停",
+    "已流失": "流失",
+    "流失客户": "流失",
+    "已注销": "注销",
+    "作废": "注销",
+    "注销客户": "注销",
+}
 
 
 def parse_status(raw: Any, *, label: str = "状态", field: str = "status") -> str:
     return _choose(raw, _STATUS_WORDS, CUSTOMER_STATUSES, label=label, field=field, default="正常")
 
 
-ARCHIVED = "已归档"  # the 状态 the 客户台账 export shows for an archived file (services/ledgers/customer_ledger.py)
+ARCHIVED = (
+    "已归档"  # the 状态 the 客户台账 export shows for an archived file (services/ledgers/customer_ledger.py)
+)
 _ARCHIVED_WORDS = frozenset({ARCHIVED, "归档", "已存档", "存档"})
 
 
@@ -369,8 +477,9 @@ def parse_customer_state(raw: Any, *, label: str = "状态", field: str = "statu
     its status hidden — is an archived file, status 正常. Empty → 正常."""
     if cell_text(raw).replace(" ", "") in _ARCHIVED_WORDS:
         return "正常", True
-    return _choose(raw, _STATUS_WORDS, CUSTOMER_STATUSES, label=label, field=field, default="正常",
-                   also=(ARCHIVED,)), False
+    return _choose(
+        raw, _STATUS_WORDS, CUSTOMER_STATUSES, label=label, field=field, default="正常", also=(ARCHIVED,)
+    ), False
 
 
 # --------------------------------------------------------------------------------------------- phones
@@ -412,14 +521,15 @@ def split_phone_cell(raw: Any, *, label: str = "电话", field: str = "phone") -
     return tuple(dict.fromkeys(found))
 
 
-
 def parse_money(raw: Any, *, label: str = "金额", field: str = "amount") -> Decimal | None:
     """An amount in 元 (``1,200``, ``¥350.5``, ``350元``, ``三百五``); None when empty; never negative."""
     if raw is None or (isinstance(raw, str) and not cell_text(raw)):
         return None
     text = raw
     if isinstance(raw, str):
-        text = to_halfwidth(cell_text(raw)).replace(" ", "").lstrip("¥￥").removesuffix("元").removesuffix("圆")
+        text = (
+            to_halfwidth(cell_text(raw)).replace(" ", "").lstrip("¥￥").removesuffix("元").removesuffix("圆")
+        )
     value = parse_chinese_number(text, label=label, field=field)
     if value < 0:
         raise ValidationError(FieldError(field, label, f"“{cell_text(raw)}”不能是负数"))

@@ -61,23 +61,28 @@ from huifang_desktop.storage.models import (
 )
 
 
-def _independent_visitor(s: Session, ctx: ServiceContext, c: Complaint, level: Role,
-                         prefer: list[int | None]) -> int | None:
+def _independent_visitor(
+    s: Session, ctx: ServiceContext, c: Complaint, level: Role, prefer: list[int | None]
+) -> int | None:
     """独立验证 (002 制度5 §5, 制度9): when the office keeps it on (the default), the closing visit goes to
     somebody other than the handler (:func:`pick_verifier`); None when it is off or nobody else is there."""
     rules = load_complaint_rules(ctx)
     if not rules.independent_closing_visit:
         return None
-    rows = s.execute(select(User.id, User.department_id, User.role)
-                     .where(User.active.is_(True), User.role.in_(business_roles())).order_by(User.id)).all()
+    rows = s.execute(
+        select(User.id, User.department_id, User.role)
+        .where(User.active.is_(True), User.role.in_(business_roles()))
+        .order_by(User.id)
+    ).all()
     people: dict[Role, list[tuple[int, int | None]]] = {}
     for uid, dep, role in rows:
         people.setdefault(Role(role), []).append((uid, dep))
     return pick_verifier(people, c.handler_id, level, c.department_id, rules, prefer)
 
 
-def _plan_closing_visit(s: Session, ctx: ServiceContext, c: Complaint, policy: ComplaintPolicy, due: date
-                        ) -> VisitPlan | None:
+def _plan_closing_visit(
+    s: Session, ctx: ServiceContext, c: Complaint, policy: ComplaintPolicy, due: date
+) -> VisitPlan | None:
     if c.customer_id is None:
         c.visit_plan_id = None
         return None
@@ -89,26 +94,62 @@ def _plan_closing_visit(s: Session, ctx: ServiceContext, c: Complaint, policy: C
         owner = closing_visit_owner(c.handler_id, Role(c.handler_role), Severity(c.severity), policy)
     if owner is None:
         owner = _pick_user(s, role, c.department_id, prefer)
-    owner, method = closing_visit_plan_for(ctx, s, owner, role, c.department_id,
-                                           customer.owner_id if customer else None, c.handler_id, c.severity)
+    owner, method = closing_visit_plan_for(
+        ctx,
+        s,
+        owner,
+        role,
+        c.department_id,
+        customer.owner_id if customer else None,
+        c.handler_id,
+        c.severity,
+    )
     existing = s.get(VisitPlan, c.visit_plan_id) if c.visit_plan_id else None
     if existing is not None and existing.state == "待回访":
         old_due = existing.due
         existing.due, existing.earliest, existing.manual = due, min(existing.earliest, due), True
-        change_plan_owner(s, existing, owner, on=ctx.today(), at=ctx.now(), reason=f"投诉 {c.number} 重新安排结案回访")
-        audit(s, ctx, "调整回访计划", "visit_plan", existing.id, c.number,
-              old={"due": old_due.isoformat()}, new={"due": due.isoformat(), "来源": "投诉结案回访"})
+        change_plan_owner(
+            s, existing, owner, on=ctx.today(), at=ctx.now(), reason=f"投诉 {c.number} 重新安排结案回访"
+        )
+        audit(
+            s,
+            ctx,
+            "调整回访计划",
+            "visit_plan",
+            existing.id,
+            c.number,
+            old={"due": old_due.isoformat()},
+            new={"due": due.isoformat(), "来源": "投诉结案回访"},
+        )
         return existing
     key = plan_key(f"complaint:{c.id}", CLOSING_RULE, c.visit_round)
-    plan = VisitPlan(customer_id=c.customer_id, source_key=key, rule_key=CLOSING_RULE,
-                     visit_type=VisitType.COMPLAINT.value, method=method,
-                     earliest=ctx.today(), due=due, owner_id=owner, attempt=1, state="待回访", cancel_reason="",
-                     manual=False, created_at=ctx.now())
+    plan = VisitPlan(
+        customer_id=c.customer_id,
+        source_key=key,
+        rule_key=CLOSING_RULE,
+        visit_type=VisitType.COMPLAINT.value,
+        method=method,
+        earliest=ctx.today(),
+        due=due,
+        owner_id=owner,
+        attempt=1,
+        state="待回访",
+        cancel_reason="",
+        manual=False,
+        created_at=ctx.now(),
+    )
     s.add(plan)
     s.flush()
     c.visit_plan_id = plan.id
-    audit(s, ctx, "生成回访计划", "visit_plan", plan.id, c.number,
-          new={"来源": key, "due": due.isoformat(), "visitor": _user_name(s, owner)})
+    audit(
+        s,
+        ctx,
+        "生成回访计划",
+        "visit_plan",
+        plan.id,
+        c.number,
+        new={"来源": key, "due": due.isoformat(), "visitor": _user_name(s, owner)},
+    )
     return plan
 
 
@@ -117,9 +158,19 @@ def complaint_id_for_plan(source_key: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def apply_closing_visit_in(s: Session, ctx: ServiceContext, complaint_id: int, *, reached: bool,
-                           satisfied: bool | None, satisfaction: str, visited_at: datetime, note: str,
-                           record_id: int | None, next_plan: VisitPlan | None) -> None:
+def apply_closing_visit_in(
+    s: Session,
+    ctx: ServiceContext,
+    complaint_id: int,
+    *,
+    reached: bool,
+    satisfied: bool | None,
+    satisfaction: str,
+    visited_at: datetime,
+    note: str,
+    record_id: int | None,
+    next_plan: VisitPlan | None,
+) -> None:
     """A closing visit was recorded (inside the caller's transaction, e.g. :func:`visits.record_visit`).
 
     Not reached → stays 待回访 (the next attempt is planned by the visit rules). Satisfied → 已关闭 when the
@@ -135,15 +186,40 @@ def apply_closing_visit_in(s: Session, ctx: ServiceContext, complaint_id: int, *
     c.updated_at = ctx.now()
     if not reached:
         c.visit_note = note
-        _event(s, ctx, c, "结案回访", note=f"未能联系上客户，{'已安排再次回访 ' + f'{next_plan.due:%Y-%m-%d}' if next_plan else '请再次回访'}")
+        _event(
+            s,
+            ctx,
+            c,
+            "结案回访",
+            note=f"未能联系上客户，{'已安排再次回访 ' + f'{next_plan.due:%Y-%m-%d}' if next_plan else '请再次回访'}",
+        )
         return
-    c.visited_at, c.visit_satisfied, c.satisfaction, c.visit_note = visited_at, bool(satisfied), satisfaction, note
+    c.visited_at, c.visit_satisfied, c.satisfaction, c.visit_note = (
+        visited_at,
+        bool(satisfied),
+        satisfaction,
+        note,
+    )
     outcome = closing_outcome(bool(satisfied))
-    _event(s, ctx, c, "结案回访", note=f"{satisfaction or ('满意' if satisfied else '不满意')}" + (f"：{note}" if note else ""))
+    _event(
+        s,
+        ctx,
+        c,
+        "结案回访",
+        note=f"{satisfaction or ('满意' if satisfied else '不满意')}" + (f"：{note}" if note else ""),
+    )
     if outcome is ComplaintState.IN_PROGRESS:
         c.visit_due = next_plan.due if next_plan is not None else None
-        _move(s, ctx, c, ComplaintState.IN_PROGRESS, policy, action="回访不满意退回",
-              note="客户不满意，退回处理中" + (f"；已安排再次回访 {next_plan.due:%Y-%m-%d}" if next_plan else ""))
+        _move(
+            s,
+            ctx,
+            c,
+            ComplaintState.IN_PROGRESS,
+            policy,
+            action="回访不满意退回",
+            note="客户不满意，退回处理中"
+            + (f"；已安排再次回访 {next_plan.due:%Y-%m-%d}" if next_plan else ""),
+        )
         return
     required = handler_role(Severity(c.severity), policy)
     if reaches_level(_actor_role(ctx), required):
@@ -163,8 +239,9 @@ class ClosingVisitPlan:
     plan_id: int
 
 
-def closing_visit_plan(ctx: ServiceContext, complaint_id: int, expected_version: int | None = None
-                       ) -> ClosingVisitPlan | None:
+def closing_visit_plan(
+    ctx: ServiceContext, complaint_id: int, expected_version: int | None = None
+) -> ClosingVisitPlan | None:
     """Check that the acting user may record the complaint's closing visit now (visible, unchanged since
     ``expected_version``, 待回访, and the visitor its plan names or theirs to work on — never the handler
     when independence is on: :func:`~.reading._check_closing_visitor`); the plan to record it against when the complaint has a
@@ -174,20 +251,25 @@ def closing_visit_plan(ctx: ServiceContext, complaint_id: int, expected_version:
         _check_version(c, expected_version, s, ctx.user.id)
         if ComplaintState(c.state) is not ComplaintState.AWAITING_VISIT:
             _check_can_work(ctx, c, "登记结案回访")
-            raise ValidationError(FieldError("state", "状态", f"投诉 {c.number} 为“{c.state}”，须先办结转入待回访"))
+            raise ValidationError(
+                FieldError("state", "状态", f"投诉 {c.number} 为“{c.state}”，须先办结转入待回访")
+            )
         plan = _check_closing_visitor(s, ctx, c)
         if plan is None or c.customer_id is None:
             return None
         return ClosingVisitPlan(c.id, c.number, c.customer_id, plan.id)
 
 
-def record_closing_visit(ctx: ServiceContext, complaint_id: int, draft: ClosingVisitDraft,
-                         expected_version: int | None = None) -> ComplaintDetail:
+def record_closing_visit(
+    ctx: ServiceContext, complaint_id: int, draft: ClosingVisitDraft, expected_version: int | None = None
+) -> ComplaintDetail:
     """Record the closing visit kept on the complaint: one without a customer file (or without a pending
     plan). With one, the visit is a full 回访记录表 (numbered, in the customer's visit history) and is recorded
     by :func:`huifang_desktop.services.workflow.record_closing_visit`; asked here, it is refused."""
     if closing_visit_plan(ctx, complaint_id, expected_version) is not None:
-        raise ValidationError(FieldError("visit_plan_id", "结案回访", "该投诉有客户档案和回访计划，请填写回访记录表"))
+        raise ValidationError(
+            FieldError("visit_plan_id", "结案回访", "该投诉有客户档案和回访计划，请填写回访记录表")
+        )
     # no customer file: validate here and keep the visit on the complaint
     errors: list[FieldError] = []
     result = _choice(draft.result, [r.value for r in VisitResult], "结果", "result", errors)
@@ -210,10 +292,26 @@ def record_closing_visit(ctx: ServiceContext, complaint_id: int, draft: ClosingV
         raise ValidationError(errors)
     with ctx.sessions() as s, s.begin():
         c = _load(s, ctx, complaint_id)
-        audit(s, ctx, "登记结案回访", "complaint", c.id, _label(c),
-              new={"result": result, "satisfaction": draft.satisfaction, "visited_at": when.isoformat(sep=" ")})
-        apply_closing_visit_in(s, ctx, c.id, reached=reached, satisfied=satisfied,
-                               satisfaction=clean_text(draft.satisfaction) if reached else "",
-                               visited_at=when, note=note, record_id=None, next_plan=None)
+        audit(
+            s,
+            ctx,
+            "登记结案回访",
+            "complaint",
+            c.id,
+            _label(c),
+            new={"result": result, "satisfaction": draft.satisfaction, "visited_at": when.isoformat(sep=" ")},
+        )
+        apply_closing_visit_in(
+            s,
+            ctx,
+            c.id,
+            reached=reached,
+            satisfied=satisfied,
+            satisfaction=clean_text(draft.satisfaction) if reached else "",
+            visited_at=when,
+            note=note,
+            record_id=None,
+            next_plan=None,
+        )
         s.flush()
         return _detail(s, ctx, c)

@@ -63,8 +63,10 @@ from huifang_desktop.storage.models import (
 
 # --- helpers -----------------------------------------------------------------------------------------
 
-def _parse_moment(raw: datetime | date | str | None, label: str, name: str, errors: list[FieldError]
-                  ) -> datetime | None:
+
+def _parse_moment(
+    raw: datetime | date | str | None, label: str, name: str, errors: list[FieldError]
+) -> datetime | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if isinstance(raw, datetime):
@@ -116,12 +118,15 @@ def _load(s: Session, ctx: ServiceContext, complaint_id: int, *, for_update: boo
     return c
 
 
-def _check_version(c: Complaint, expected: int | None, s: Session | None = None, me: int | None = None
-                   ) -> None:
+def _check_version(
+    c: Complaint, expected: int | None, s: Session | None = None, me: int | None = None
+) -> None:
     if expected is not None and c.version != expected:
         what = recent_changes(s, "complaint", c.id, c.version - expected, me) if s is not None else ""
-        raise ConflictError(f"投诉 {c.number} 已被其他人修改（版本 {expected} → {c.version}），您这次的操作未保存。"
-                            "请刷新后再操作。" + (f"\n对方的修改：\n{what}" if what else ""))
+        raise ConflictError(
+            f"投诉 {c.number} 已被其他人修改（版本 {expected} → {c.version}），您这次的操作未保存。"
+            "请刷新后再操作。" + (f"\n对方的修改：\n{what}" if what else "")
+        )
 
 
 def _role(ctx: ServiceContext) -> Role:
@@ -140,11 +145,28 @@ def _check_can_work(ctx: ServiceContext, c: Complaint, what: str) -> None:
     raise PermissionDenied(f"投诉 {c.number} 由其他人负责处理，您不能{what}；如需转交请联系主管。")
 
 
-def _event(s: Session, ctx: ServiceContext, c: Complaint, action: str, *, from_state: str = "",
-           to_state: str = "", note: str = "") -> None:
-    s.add(ComplaintEvent(complaint_id=c.id, at=ctx.now(), user_id=ctx.user.id or None,
-                         username=ctx.user.display_name or ctx.user.username, action=action,
-                         from_state=from_state, to_state=to_state, note=note))
+def _event(
+    s: Session,
+    ctx: ServiceContext,
+    c: Complaint,
+    action: str,
+    *,
+    from_state: str = "",
+    to_state: str = "",
+    note: str = "",
+) -> None:
+    s.add(
+        ComplaintEvent(
+            complaint_id=c.id,
+            at=ctx.now(),
+            user_id=ctx.user.id or None,
+            username=ctx.user.display_name or ctx.user.username,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            note=note,
+        )
+    )
     _queue_feedback(s, ctx, c, action, note)  # every step is reported back to the 首问责任人
 
 
@@ -161,11 +183,15 @@ def _refresh_deadline(c: Complaint, policy: ComplaintPolicy) -> None:
     c.deadline = current_deadline(ComplaintState(c.state), _deadlines(c), visit_due)
 
 
-def _pick_user(s: Session, role: Role, department_id: int | None, prefer: Sequence[int | None] = ()
-               ) -> int | None:
+def _pick_user(
+    s: Session, role: Role, department_id: int | None, prefer: Sequence[int | None] = ()
+) -> int | None:
     """An active user of ``role``: a preferred one first, then one in the department, then anyone."""
-    rows = s.execute(select(User.id, User.department_id)
-                     .where(User.active.is_(True), User.role == role.value).order_by(User.id)).all()
+    rows = s.execute(
+        select(User.id, User.department_id)
+        .where(User.active.is_(True), User.role == role.value)
+        .order_by(User.id)
+    ).all()
     return pick_user([(r.id, r.department_id) for r in rows], department_id, prefer)
 
 
@@ -205,14 +231,19 @@ def _month_width(s: Session, kind: MessageKind, pattern: str, day: date, counter
     raise RuntimeError(f"could not fix the serial width of {counter!r}")
 
 
-
 def _facts(s: Session, c: Complaint, **extra: Any) -> TransitionFacts:
     has_letter = s.execute(
-        select(Attachment.id).join(ComplaintAttachment, ComplaintAttachment.attachment_id == Attachment.id)
-        .where(ComplaintAttachment.complaint_id == c.id, Attachment.kind.in_(sorted(REPLY_KINDS)))).first()
-    base: dict[str, Any] = {"anonymous": c.anonymous, "reply_only": c.reply_only,
-                            "reply_letter_attached": has_letter is not None,
-                            "closing_visit_satisfied": c.visit_satisfied, "handling_result": c.result}
+        select(Attachment.id)
+        .join(ComplaintAttachment, ComplaintAttachment.attachment_id == Attachment.id)
+        .where(ComplaintAttachment.complaint_id == c.id, Attachment.kind.in_(sorted(REPLY_KINDS)))
+    ).first()
+    base: dict[str, Any] = {
+        "anonymous": c.anonymous,
+        "reply_only": c.reply_only,
+        "reply_letter_attached": has_letter is not None,
+        "closing_visit_satisfied": c.visit_satisfied,
+        "handling_result": c.result,
+    }
     base.update(extra)
     return TransitionFacts(**base)
 
@@ -221,11 +252,26 @@ def _actor_role(ctx: ServiceContext) -> Role:
     return Role.MANAGER if ctx.user is SYSTEM_USER else ctx.user.role
 
 
-def _move(s: Session, ctx: ServiceContext, c: Complaint, target: ComplaintState, policy: ComplaintPolicy, *,
-          action: str, note: str = "", facts: TransitionFacts | None = None) -> None:
+def _move(
+    s: Session,
+    ctx: ServiceContext,
+    c: Complaint,
+    target: ComplaintState,
+    policy: ComplaintPolicy,
+    *,
+    action: str,
+    note: str = "",
+    facts: TransitionFacts | None = None,
+) -> None:
     """Check (domain rules, level) and apply a state change with its event and audit row."""
-    check_transition(ComplaintState(c.state), target, actor_role=_actor_role(ctx),
-                     severity=Severity(c.severity), facts=facts or _facts(s, c), policy=policy)
+    check_transition(
+        ComplaintState(c.state),
+        target,
+        actor_role=_actor_role(ctx),
+        severity=Severity(c.severity),
+        facts=facts or _facts(s, c),
+        policy=policy,
+    )
     before = c.state
     c.state = target.value
     now = ctx.now()
@@ -235,21 +281,23 @@ def _move(s: Session, ctx: ServiceContext, c: Complaint, target: ComplaintState,
     c.updated_at = now
     _refresh_deadline(c, policy)
     _event(s, ctx, c, action, from_state=before, to_state=c.state, note=note)
-    audit(s, ctx, action, "complaint", c.id, _label(c), old={"state": before}, new={"state": c.state},
-          note=note)
+    audit(
+        s, ctx, action, "complaint", c.id, _label(c), old={"state": before}, new={"state": c.state}, note=note
+    )
 
 
 def _guarded(fn: Any) -> Any:
     """Turn an optimistic-lock failure into a clear Chinese message (the wrapper keeps the step's name, module,
     docstring and signature)."""
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except StaleDataError:
             raise ConflictError("该投诉刚被其他人修改，请刷新后再操作。") from None
-    return wrapper
 
+    return wrapper
 
 
 def _check_unlocked(c: Complaint, what: str) -> None:
@@ -263,8 +311,9 @@ def _check_unlocked(c: Complaint, what: str) -> None:
 
 def _require_complaint(c: Complaint, what: str) -> None:
     if c.kind != MessageKind.COMPLAINT.value:
-        raise ValidationError(FieldError("kind", "类型", f"{c.kind}不走投诉流程，不能{what}：请直接答复，或先转为投诉"))
-
+        raise ValidationError(
+            FieldError("kind", "类型", f"{c.kind}不走投诉流程，不能{what}：请直接答复，或先转为投诉")
+        )
 
 
 def _plain(value: Any) -> Any:

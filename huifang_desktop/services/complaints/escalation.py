@@ -66,7 +66,11 @@ def _recipients(s: Session, c: Complaint, who: Recipient) -> list[int]:
         return [c.first_responder_id] if c.first_responder_id else []
     if who is Recipient.DEPARTMENT_HEAD:
         dep = s.get(Department, c.department_id) if c.department_id else None
-        head = dep.head_id if dep is not None and dep.head_id else _pick_user(s, Role.SUPERVISOR, c.department_id)
+        head = (
+            dep.head_id
+            if dep is not None and dep.head_id
+            else _pick_user(s, Role.SUPERVISOR, c.department_id)
+        )
         return [head] if head else []
     if who is Recipient.NEXT_LEVEL:
         up = escalated_role(Role(c.handler_role))
@@ -83,8 +87,10 @@ def _send_rung(s: Session, c: Complaint, rung: ChaseRung, late_days: int, now: d
     for who in rung.notify:
         ids += [i for i in _recipients(s, c, who) if i not in ids]
     verb = "催办" if rung.kind is NoticeKind.CHASE else "逾期上报"
-    note = (f"{c.number} 已逾期（期限 {c.deadline:%Y-%m-%d %H:%M}，逾期 {late_days} 个工作日），{verb}："
-            f"{c.subject}")
+    note = (
+        f"{c.number} 已逾期（期限 {c.deadline:%Y-%m-%d %H:%M}，逾期 {late_days} 个工作日），{verb}："
+        f"{c.subject}"
+    )
     for user_id in ids:
         queue(s, c, user_id, rung.kind, note, now)
         if user_id == c.handler_id:
@@ -105,9 +111,15 @@ def escalate_overdue(ctx: ServiceContext, now: datetime | None = None) -> Escala
     out: list[tuple[str, str, str]] = []
     with ctx.sessions() as s, s.begin():
         follow = follow_policy_in(s)
-        q = (select(Complaint).where(Complaint.state.in_(_OPEN), Complaint.deadline < now,
-                                     Complaint.kind == MessageKind.COMPLAINT.value)
-             .order_by(Complaint.deadline, Complaint.id))
+        q = (
+            select(Complaint)
+            .where(
+                Complaint.state.in_(_OPEN),
+                Complaint.deadline < now,
+                Complaint.kind == MessageKind.COMPLAINT.value,
+            )
+            .order_by(Complaint.deadline, Complaint.id)
+        )
         for c in s.execute(q).scalars():
             assert c.deadline is not None
             if c.escalated_deadline != c.deadline:  # a new missed deadline: the ladder starts again
@@ -123,8 +135,16 @@ def escalate_overdue(ctx: ServiceContext, now: datetime | None = None) -> Escala
                 told = "、".join(n for n in names if n) or "（无此级别人员）"
                 note = f"逾期（期限 {c.deadline:%Y-%m-%d %H:%M}）第 {index + 1} 级{rung.kind.value}：{told}"
                 _event(s, system, c, f"逾期{rung.kind.value}", note=note)
-                audit(s, system, f"逾期{rung.kind.value}", "complaint", c.id, _label(c),
-                      new={"level": index + 1, "handler": _user_name(s, c.handler_id)}, note=note)
+                audit(
+                    s,
+                    system,
+                    f"逾期{rung.kind.value}",
+                    "complaint",
+                    c.id,
+                    _label(c),
+                    new={"level": index + 1, "handler": _user_name(s, c.handler_id)},
+                    note=note,
+                )
                 out.append((c.number, rung.kind.value, told))
                 c.chase_rung = index + 1
             if due:
@@ -138,11 +158,18 @@ def _chase_late_replies(s: Session, system: ServiceContext, now: datetime) -> li
     recorded gets one 催办 (the handler and the department head) while its current deadline still stands —
     past that, the ladder chases it already; the handler keeps the case."""
     out: list[tuple[str, str, str]] = []
-    q = (select(Complaint).where(Complaint.state.in_(_OPEN), Complaint.kind == MessageKind.COMPLAINT.value,
-                                 Complaint.reply_due < now, Complaint.replied_at.is_(None),
-                                 Complaint.reply_chased_at.is_(None),
-                                 or_(Complaint.deadline.is_(None), Complaint.deadline >= now))
-         .order_by(Complaint.reply_due, Complaint.id))
+    q = (
+        select(Complaint)
+        .where(
+            Complaint.state.in_(_OPEN),
+            Complaint.kind == MessageKind.COMPLAINT.value,
+            Complaint.reply_due < now,
+            Complaint.replied_at.is_(None),
+            Complaint.reply_chased_at.is_(None),
+            or_(Complaint.deadline.is_(None), Complaint.deadline >= now),
+        )
+        .order_by(Complaint.reply_due, Complaint.id)
+    )
     for c in s.execute(q).scalars():
         assert c.reply_due is not None
         ids: list[int] = []
@@ -158,8 +185,16 @@ def _chase_late_replies(s: Session, system: ServiceContext, now: datetime) -> li
         c.reply_chased_at = now
         text = f"满意答复逾期（期限 {c.reply_due:%Y-%m-%d %H:%M}）催办：{told}"
         _event(s, system, c, "答复逾期催办", note=text)
-        audit(s, system, "答复逾期催办", "complaint", c.id, _label(c),
-              new={"handler": _user_name(s, c.handler_id)}, note=text)
+        audit(
+            s,
+            system,
+            "答复逾期催办",
+            "complaint",
+            c.id,
+            _label(c),
+            new={"handler": _user_name(s, c.handler_id)},
+            note=text,
+        )
         out.append((c.number, NoticeKind.CHASE.value, told))
     return out
 
@@ -172,7 +207,9 @@ def supervise(ctx: ServiceContext, complaint_id: int, note: str = "") -> Complai
     with ctx.sessions() as s, s.begin():
         c = _load(s, ctx, complaint_id)
         if c.severity != Severity.MAJOR.value or c.state not in _OPEN:
-            raise ValidationError(FieldError("severity", "严重程度", f"只有未结的重大投诉才能督办（{c.number}）"))
+            raise ValidationError(
+                FieldError("severity", "严重程度", f"只有未结的重大投诉才能督办（{c.number}）")
+            )
         now = ctx.now()
         message = f"{c.number} 由{ctx.user.display_name}督办：{c.subject}" + (f"（{text}）" if text else "")
         for user_id in {c.handler_id, c.first_responder_id} - {None, ctx.user.id}:
@@ -208,11 +245,18 @@ def mark_notices_seen(ctx: ServiceContext) -> int:
     if not me:
         return 0
     with ctx.sessions() as s, s.begin():
-        rows = s.execute(select(Complaint).where(Complaint.handler_id == me,
-                                                 Complaint.escalation_seen.is_(False))).scalars().all()
+        rows = (
+            s.execute(
+                select(Complaint).where(Complaint.handler_id == me, Complaint.escalation_seen.is_(False))
+            )
+            .scalars()
+            .all()
+        )
         for c in rows:
             c.escalation_seen = True
-        done = s.execute(update(ComplaintNotice).where(ComplaintNotice.user_id == me,
-                                                       ComplaintNotice.seen_at.is_(None))
-                         .values(seen_at=ctx.now()))
+        done = s.execute(
+            update(ComplaintNotice)
+            .where(ComplaintNotice.user_id == me, ComplaintNotice.seen_at.is_(None))
+            .values(seen_at=ctx.now())
+        )
         return len(rows) + int(done.rowcount or 0)  # type: ignore[attr-defined]

@@ -79,19 +79,28 @@ def accept(ctx: ServiceContext, complaint_id: int, expected_version: int | None 
         return _detail(s, ctx, c)
 
 
-
 @_guarded
-def save_handling(ctx: ServiceContext, complaint_id: int, draft: HandlingDraft,
-                  expected_version: int | None = None) -> ComplaintDetail:
+def save_handling(
+    ctx: ServiceContext, complaint_id: int, draft: HandlingDraft, expected_version: int | None = None
+) -> ComplaintDetail:
     """Record investigation, cause, measures, result and the reply to the customer (time and way)."""
     errors: list[FieldError] = []
-    texts = {name: _text(getattr(draft, name), label, name, errors)
-             for name, label in (("investigation", "调查情况"), ("cause", "原因"), ("measures", "处理措施"),
-                                 ("result", "处理结果"), ("reply_text", "答复内容"))}
+    texts = {
+        name: _text(getattr(draft, name), label, name, errors)
+        for name, label in (
+            ("investigation", "调查情况"),
+            ("cause", "原因"),
+            ("measures", "处理措施"),
+            ("result", "处理结果"),
+            ("reply_text", "答复内容"),
+        )
+    }
     replied = _parse_moment(draft.replied_at, "答复时间", "replied_at", errors)
     way = clean_text(draft.reply_way)
     if way and way not in REPLY_WAYS:
-        errors.append(FieldError("reply_way", "答复方式", f"“{way}”不是有效的选项（可选：{'、'.join(REPLY_WAYS)}）"))
+        errors.append(
+            FieldError("reply_way", "答复方式", f"“{way}”不是有效的选项（可选：{'、'.join(REPLY_WAYS)}）")
+        )
     if replied is not None and not way:
         errors.append(FieldError("reply_way", "答复方式", "填写了答复时间，请选择答复方式"))
     if way and replied is None:
@@ -119,21 +128,36 @@ def save_handling(ctx: ServiceContext, complaint_id: int, draft: HandlingDraft,
         if ComplaintState(c.state) is ComplaintState.PENDING and c.kind == MessageKind.COMPLAINT.value:
             c.accepted_at = ctx.now()  # writing down the handling takes the complaint on
             _move(s, ctx, c, ComplaintState.IN_PROGRESS, load_policy(ctx), action="受理")
-        labels = {"investigation": "调查情况", "cause": "原因", "measures": "处理措施", "result": "处理结果",
-                  "reply_text": "答复内容", "replied_at": "答复时间", "reply_way": "答复方式"}
+        labels = {
+            "investigation": "调查情况",
+            "cause": "原因",
+            "measures": "处理措施",
+            "result": "处理结果",
+            "reply_text": "答复内容",
+            "replied_at": "答复时间",
+            "reply_way": "答复方式",
+        }
         if "replied_at" in changed and replied is not None:
             _event(s, ctx, c, "答复客户", note=f"{replied:%Y-%m-%d %H:%M} {way}")
         _event(s, ctx, c, "处理记录", note="修改：" + "、".join(labels[k] for k in changed))
-        audit(s, ctx, "填写处理情况", "complaint", c.id, _label(c),
-              old={k: _plain(before[k]) for k in changed}, new={k: _plain(after[k]) for k in changed})
+        audit(
+            s,
+            ctx,
+            "填写处理情况",
+            "complaint",
+            c.id,
+            _label(c),
+            old={k: _plain(before[k]) for k in changed},
+            new={k: _plain(after[k]) for k in changed},
+        )
         s.flush()
         return _detail(s, ctx, c)
 
 
-
 @_guarded
-def finish_handling(ctx: ServiceContext, complaint_id: int, expected_version: int | None = None
-                    ) -> ComplaintDetail:
+def finish_handling(
+    ctx: ServiceContext, complaint_id: int, expected_version: int | None = None
+) -> ComplaintDetail:
     """处理中 → 待回访: the handling is done; the closing visit is planned (within 3 days, at the level the
     severity asks). A closing visit still pending from an unsatisfied round is re-dated, not duplicated."""
     policy = load_policy(ctx)
@@ -145,8 +169,14 @@ def finish_handling(ctx: ServiceContext, complaint_id: int, expected_version: in
         _require_complaint(c, "办结")
         now = ctx.now()
         due = closing_visit_due(now, policy, cal)
-        check_transition(ComplaintState(c.state), ComplaintState.AWAITING_VISIT, actor_role=_actor_role(ctx),
-                         severity=Severity(c.severity), facts=_facts(s, c), policy=policy)
+        check_transition(
+            ComplaintState(c.state),
+            ComplaintState.AWAITING_VISIT,
+            actor_role=_actor_role(ctx),
+            severity=Severity(c.severity),
+            facts=_facts(s, c),
+            policy=policy,
+        )
         c.handled_at = now
         c.visit_due = due
         c.visit_satisfied, c.visited_at, c.satisfaction = None, None, ""
@@ -160,7 +190,6 @@ def finish_handling(ctx: ServiceContext, complaint_id: int, expected_version: in
         _move(s, ctx, c, ComplaintState.AWAITING_VISIT, policy, action="办结转回访", note=note)
         s.flush()
         return _detail(s, ctx, c)
-
 
 
 @_guarded
@@ -180,8 +209,9 @@ def close(ctx: ServiceContext, complaint_id: int, expected_version: int | None =
 
 
 @_guarded
-def withdraw(ctx: ServiceContext, complaint_id: int, reason: str, expected_version: int | None = None
-             ) -> ComplaintDetail:
+def withdraw(
+    ctx: ServiceContext, complaint_id: int, reason: str, expected_version: int | None = None
+) -> ComplaintDetail:
     """→ 已撤销 with a reason (the complainant withdrew it, logged twice by mistake …)."""
     policy = load_policy(ctx)
     text = clean_text(reason)
@@ -196,11 +226,28 @@ def withdraw(ctx: ServiceContext, complaint_id: int, reason: str, expected_versi
             before = c.state
             c.state, c.deadline, c.updated_at = ComplaintState.WITHDRAWN.value, None, ctx.now()
             _event(s, ctx, c, "撤销", from_state=before, to_state=c.state, note=text)
-            audit(s, ctx, "撤销", "complaint", c.id, _label(c), old={"state": before}, new={"state": c.state},
-                  note=text)
+            audit(
+                s,
+                ctx,
+                "撤销",
+                "complaint",
+                c.id,
+                _label(c),
+                old={"state": before},
+                new={"state": c.state},
+                note=text,
+            )
         else:
-            _move(s, ctx, c, ComplaintState.WITHDRAWN, policy, action="撤销", note=text,
-                  facts=_facts(s, c, withdraw_reason=text))
+            _move(
+                s,
+                ctx,
+                c,
+                ComplaintState.WITHDRAWN,
+                policy,
+                action="撤销",
+                note=text,
+                facts=_facts(s, c, withdraw_reason=text),
+            )
         _cancel_open_plan(s, ctx, c, f"投诉已撤销：{text}")
         s.flush()
         return _detail(s, ctx, c)
@@ -214,9 +261,14 @@ def _cancel_open_plan(s: Session, ctx: ServiceContext, c: Complaint, reason: str
 
 
 @_guarded
-def reply_message(ctx: ServiceContext, complaint_id: int, reply_text: str, way: str,
-                  replied_at: datetime | str | None = None, expected_version: int | None = None
-                  ) -> ComplaintDetail:
+def reply_message(
+    ctx: ServiceContext,
+    complaint_id: int,
+    reply_text: str,
+    way: str,
+    replied_at: datetime | str | None = None,
+    expected_version: int | None = None,
+) -> ComplaintDetail:
     """Answer a 咨询 or 建议: the reply is the whole handling, so it closes the message."""
     errors: list[FieldError] = []
     text = ""
@@ -233,18 +285,32 @@ def reply_message(ctx: ServiceContext, complaint_id: int, reply_text: str, way: 
         _check_version(c, expected_version, s, ctx.user.id)
         _check_can_work(ctx, c, "答复")
         if c.kind == MessageKind.COMPLAINT.value:
-            raise ValidationError(FieldError("kind", "类型", "投诉须按流程处理、回访后关闭，不能直接答复关闭"))
+            raise ValidationError(
+                FieldError("kind", "类型", "投诉须按流程处理、回访后关闭，不能直接答复关闭")
+            )
         if ComplaintState(c.state).is_final:
             raise LockedError(f"{c.kind} {c.number} {already(c.state)}。")
         before = c.state
         c.reply_text, c.reply_way, c.replied_at, c.result = text, way, when, text
-        c.state, c.closed_at, c.deadline, c.updated_at = ComplaintState.CLOSED.value, ctx.now(), None, ctx.now()
+        c.state, c.closed_at, c.deadline, c.updated_at = (
+            ComplaintState.CLOSED.value,
+            ctx.now(),
+            None,
+            ctx.now(),
+        )
         _event(s, ctx, c, "答复", from_state=before, to_state=c.state, note=f"{way}：{text[:80]}")
-        audit(s, ctx, f"答复{c.kind}", "complaint", c.id, _label(c), old={"state": before},
-              new={"state": c.state, "reply_way": way})
+        audit(
+            s,
+            ctx,
+            f"答复{c.kind}",
+            "complaint",
+            c.id,
+            _label(c),
+            old={"state": before},
+            new={"state": c.state, "reply_way": way},
+        )
         s.flush()
         return _detail(s, ctx, c)
-
 
 
 @_guarded
@@ -266,8 +332,9 @@ def chase(ctx: ServiceContext, complaint_id: int, note: str = "") -> ComplaintDe
 
 
 @_guarded
-def reassign(ctx: ServiceContext, complaint_id: int, handler_id: int, expected_version: int | None = None
-             ) -> ComplaintDetail:
+def reassign(
+    ctx: ServiceContext, complaint_id: int, handler_id: int, expected_version: int | None = None
+) -> ComplaintDetail:
     """A supervisor hands the complaint to someone else of (at least) the level its severity asks."""
     ctx.require(Permission.REASSIGN, "转交投诉")
     policy = load_policy(ctx)
@@ -280,14 +347,31 @@ def reassign(ctx: ServiceContext, complaint_id: int, handler_id: int, expected_v
         if u is None or not u.active:
             raise ValidationError(FieldError("handler_id", "负责人", "所选负责人不存在或已停用"))
         needed = Role(c.handler_role) if c.kind == MessageKind.COMPLAINT.value else Role.CLERK
-        needed = higher_level(needed, handler_role(Severity(c.severity), policy)) \
-            if c.kind == MessageKind.COMPLAINT.value else needed
+        needed = (
+            higher_level(needed, handler_role(Severity(c.severity), policy))
+            if c.kind == MessageKind.COMPLAINT.value
+            else needed
+        )
         if not reaches_level(Role(u.role), needed):
-            raise ValidationError(FieldError("handler_id", "负责人",
-                                             f"该投诉须由{needed.label}或更高级别负责，{u.display_name}是{Role(u.role).label}"))
+            raise ValidationError(
+                FieldError(
+                    "handler_id",
+                    "负责人",
+                    f"该投诉须由{needed.label}或更高级别负责，{u.display_name}是{Role(u.role).label}",
+                )
+            )
         old = _user_name(s, c.handler_id)
         c.handler_id, c.escalation_seen, c.updated_at = u.id, u.id == ctx.user.id, ctx.now()
         _event(s, ctx, c, "转交", note=f"{old or '（无）'} → {u.display_name}")
-        audit(s, ctx, "转交投诉", "complaint", c.id, _label(c), old={"handler": old}, new={"handler": u.display_name})
+        audit(
+            s,
+            ctx,
+            "转交投诉",
+            "complaint",
+            c.id,
+            _label(c),
+            old={"handler": old},
+            new={"handler": u.display_name},
+        )
         s.flush()
         return _detail(s, ctx, c)

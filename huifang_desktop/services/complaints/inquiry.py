@@ -63,16 +63,31 @@ class InquiryRow:
 
 def late_condition(now: datetime, cutoff: datetime) -> Any:
     """SQL: the complaint needs a 查办 (closed after its 处理期限, or open and 处理期限 before ``cutoff``)."""
-    closed_late = and_(Complaint.state == ComplaintState.CLOSED.value, Complaint.closed_at > Complaint.handling_due)
+    closed_late = and_(
+        Complaint.state == ComplaintState.CLOSED.value, Complaint.closed_at > Complaint.handling_due
+    )
     open_late = and_(Complaint.state.in_(_OPEN), Complaint.handling_due < cutoff)
     return and_(Complaint.kind == MessageKind.COMPLAINT.value, or_(closed_late, open_late))
 
 
 def _row(s: Session, c: Complaint, rec: ComplaintInquiry | None, needed: bool) -> InquiryRow:
-    return InquiryRow(c.id, c.number, c.subject, c.severity, c.state, _user_name(s, c.handler_id), c.handling_due,
-                      c.closed_at, inquiry_state(needed, rec is not None), rec.reason if rec else "",
-                      rec.measures if rec else "", rec.responsible if rec else "", rec.decided_by if rec else "",
-                      rec.decided_at if rec else None, rec.version if rec else 0)
+    return InquiryRow(
+        c.id,
+        c.number,
+        c.subject,
+        c.severity,
+        c.state,
+        _user_name(s, c.handler_id),
+        c.handling_due,
+        c.closed_at,
+        inquiry_state(needed, rec is not None),
+        rec.reason if rec else "",
+        rec.measures if rec else "",
+        rec.responsible if rec else "",
+        rec.decided_by if rec else "",
+        rec.decided_at if rec else None,
+        rec.version if rec else 0,
+    )
 
 
 def inquiries(ctx: ServiceContext, *, pending_only: bool = False, limit: int = 1000) -> list[InquiryRow]:
@@ -85,10 +100,13 @@ def inquiries(ctx: ServiceContext, *, pending_only: bool = False, limit: int = 1
         cutoff = inquiry_cutoff(now, policy, cal)
         late = late_condition(now, cutoff)
         recorded = ComplaintInquiry.id.is_not(None)
-        q = (select(Complaint, ComplaintInquiry)
-             .outerjoin(ComplaintInquiry, ComplaintInquiry.complaint_id == Complaint.id)
-             .where(and_(late, ~recorded) if pending_only else or_(late, recorded))
-             .order_by(Complaint.handling_due.desc(), Complaint.id.desc()).limit(limit))
+        q = (
+            select(Complaint, ComplaintInquiry)
+            .outerjoin(ComplaintInquiry, ComplaintInquiry.complaint_id == Complaint.id)
+            .where(and_(late, ~recorded) if pending_only else or_(late, recorded))
+            .order_by(Complaint.handling_due.desc(), Complaint.id.desc())
+            .limit(limit)
+        )
         visible = complaint_visibility(ctx)
         if visible is not None:
             q = q.where(visible)
@@ -109,8 +127,9 @@ def get_inquiry(ctx: ServiceContext, complaint_id: int) -> InquiryRow:
         return _row(s, c, rec, needed)
 
 
-def record_inquiry(ctx: ServiceContext, complaint_id: int, draft: InquiryDraft,
-                   expected_version: int | None = None) -> InquiryRow:
+def record_inquiry(
+    ctx: ServiceContext, complaint_id: int, draft: InquiryDraft, expected_version: int | None = None
+) -> InquiryRow:
     """Enter (or correct) the 查办 of a late complaint; the supervisor entering it is who decided. The
     handler and the 首问责任人 are told (查办 notice). Audited."""
     ctx.require(Permission.RECORD_INQUIRY, "填写查办单")
@@ -130,8 +149,9 @@ def record_inquiry(ctx: ServiceContext, complaint_id: int, draft: InquiryDraft,
     with ctx.sessions() as s, s.begin():
         c = _load(s, ctx, complaint_id)
         rec = s.execute(select(ComplaintInquiry).where(ComplaintInquiry.complaint_id == c.id)).scalar()
-        if rec is None and not needs_inquiry(c.kind, c.state, c.handling_due, c.closed_at, now,
-                                             follow_policy_in(s), cal):
+        if rec is None and not needs_inquiry(
+            c.kind, c.state, c.handling_due, c.closed_at, now, follow_policy_in(s), cal
+        ):
             raise ValidationError(FieldError("complaint", "投诉", f"投诉 {c.number} 未逾期，无需查办"))
         if rec is not None and expected_version is not None and rec.version != expected_version:
             raise ConflictError(f"投诉 {c.number} 的查办单已被他人修改，请刷新后再改。")
@@ -141,13 +161,26 @@ def record_inquiry(ctx: ServiceContext, complaint_id: int, draft: InquiryDraft,
             rec = ComplaintInquiry(complaint_id=c.id, created_at=now)
             s.add(rec)
         rec.reason, rec.measures, rec.responsible = reason, measures, responsible
-        rec.decided_by_id, rec.decided_by, rec.decided_at, rec.updated_at = ctx.user.id or None, name, now, now
+        rec.decided_by_id, rec.decided_by, rec.decided_at, rec.updated_at = (
+            ctx.user.id or None,
+            name,
+            now,
+            now,
+        )
         note = f"逾期原因：{reason[:60]}；措施：{measures[:60]}"
         for user_id in {c.handler_id, c.first_responder_id} - {None, ctx.user.id}:
             queue(s, c, user_id, NoticeKind.INQUIRY, f"{c.number} 已查办（{name}）：{reason[:80]}", now)
         _event(s, ctx, c, "查办", note=note)
-        audit(s, ctx, "查办", "complaint", c.id, _label(c), old=old,
-              new={"reason": reason, "measures": measures, "responsible": responsible})
+        audit(
+            s,
+            ctx,
+            "查办",
+            "complaint",
+            c.id,
+            _label(c),
+            old=old,
+            new={"reason": reason, "measures": measures, "responsible": responsible},
+        )
         s.flush()
         needed = needs_inquiry(c.kind, c.state, c.handling_due, c.closed_at, now, follow_policy_in(s), cal)
         return _row(s, c, rec, needed)

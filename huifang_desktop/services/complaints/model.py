@@ -33,6 +33,7 @@ REVIEW_PENDING, REVIEW_RETURNED, REVIEW_SIGNED = "待审阅", "退回", "已签�
 
 # --- settings ----------------------------------------------------------------------------------------
 
+
 def load_policy(ctx: ServiceContext) -> ComplaintPolicy:
     data = get_value(ctx, POLICY_KEY)
     return ComplaintPolicy() if not data else ComplaintPolicy.from_dict(data)
@@ -45,6 +46,7 @@ def save_policy(ctx: ServiceContext, policy: ComplaintPolicy) -> None:
 
 
 # --- what the UI sends and gets ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class IntakeDraft:

@@ -34,13 +34,29 @@ def follow_policy_in(s: Session) -> FollowPolicy:
     return FollowPolicy() if row is None else FollowPolicy.from_dict(json.loads(row.value))
 
 
-def queue(s: Session, c: Complaint, user_id: int | None, kind: NoticeKind, note: str, at: datetime,
-          due_at: datetime | None = None) -> bool:
+def queue(
+    s: Session,
+    c: Complaint,
+    user_id: int | None,
+    kind: NoticeKind,
+    note: str,
+    at: datetime,
+    due_at: datetime | None = None,
+) -> bool:
     """One notice to ``user_id`` (nobody: nothing queued). Returns whether one was queued."""
     if user_id is None:
         return False
-    s.add(ComplaintNotice(complaint_id=c.id, user_id=user_id, kind=kind.value, note=note[:200], created_at=at,
-                          due_at=due_at, seen_at=None))
+    s.add(
+        ComplaintNotice(
+            complaint_id=c.id,
+            user_id=user_id,
+            kind=kind.value,
+            note=note[:200],
+            created_at=at,
+            due_at=due_at,
+            seen_at=None,
+        )
+    )
     return True
 
 
@@ -53,8 +69,9 @@ def _queue_feedback(s: Session, ctx: ServiceContext, c: Complaint, action: str, 
     now = ctx.now()
     who = ctx.user.display_name or ctx.user.username
     text = f"{c.number} {feedback_text(action)}（{who}）" + (f"：{note}" if note else "")
-    return queue(s, c, c.first_responder_id, NoticeKind.FEEDBACK, text, now,
-                 feedback_due(now, follow_policy_in(s)))
+    return queue(
+        s, c, c.first_responder_id, NoticeKind.FEEDBACK, text, now, feedback_due(now, follow_policy_in(s))
+    )
 
 
 def _first_responder(s: Session, ctx: ServiceContext, chosen: int | None) -> int | None:
@@ -68,6 +85,7 @@ def _first_responder(s: Session, ctx: ServiceContext, chosen: int | None) -> int
 
 
 def unseen_count(s: Session, user_id: int) -> int:
-    q = select(func.count(ComplaintNotice.id)).where(ComplaintNotice.user_id == user_id,
-                                                     ComplaintNotice.seen_at.is_(None))
+    q = select(func.count(ComplaintNotice.id)).where(
+        ComplaintNotice.user_id == user_id, ComplaintNotice.seen_at.is_(None)
+    )
     return int(s.execute(q).scalar() or 0)

@@ -85,20 +85,43 @@ def _row_select(late: Any = None) -> Any:
     (:func:`_late_condition`), None where nobody asks (then 查办 reads 已查办 or 无需)."""
     handler, first = aliased(User), aliased(User)
     needed = case((late, 1), else_=0) if late is not None else literal(0)
-    return (select(Complaint.id, Complaint.number, Complaint.kind, Complaint.received_at, Complaint.channel,
-                   Complaint.complainant, Complaint.anonymous, Complaint.phone, Complaint.customer_id,
-                   Customer.name.label("customer_name"), Complaint.subject, Complaint.category,
-                   Complaint.severity, Complaint.state, Complaint.handler_id, handler.display_name.label("handler"),
-                   Department.name.label("department"), Complaint.deadline,
-                   Complaint.escalation_level, Complaint.occurrences, Complaint.satisfaction,
-                   Complaint.closed_at, Complaint.chase_count, Complaint.handling_due,
-                   Complaint.first_responder_id, first.display_name.label("first_responder"),
-                   needed.label("inquiry_needed"), ComplaintInquiry.id.label("inquiry_id"))
-            .outerjoin(Customer, Customer.id == Complaint.customer_id)
-            .outerjoin(handler, handler.id == Complaint.handler_id)
-            .outerjoin(first, first.id == Complaint.first_responder_id)
-            .outerjoin(ComplaintInquiry, ComplaintInquiry.complaint_id == Complaint.id)
-            .outerjoin(Department, Department.id == Complaint.department_id))
+    return (
+        select(
+            Complaint.id,
+            Complaint.number,
+            Complaint.kind,
+            Complaint.received_at,
+            Complaint.channel,
+            Complaint.complainant,
+            Complaint.anonymous,
+            Complaint.phone,
+            Complaint.customer_id,
+            Customer.name.label("customer_name"),
+            Complaint.subject,
+            Complaint.category,
+            Complaint.severity,
+            Complaint.state,
+            Complaint.handler_id,
+            handler.display_name.label("handler"),
+            Department.name.label("department"),
+            Complaint.deadline,
+            Complaint.escalation_level,
+            Complaint.occurrences,
+            Complaint.satisfaction,
+            Complaint.closed_at,
+            Complaint.chase_count,
+            Complaint.handling_due,
+            Complaint.first_responder_id,
+            first.display_name.label("first_responder"),
+            needed.label("inquiry_needed"),
+            ComplaintInquiry.id.label("inquiry_id"),
+        )
+        .outerjoin(Customer, Customer.id == Complaint.customer_id)
+        .outerjoin(handler, handler.id == Complaint.handler_id)
+        .outerjoin(first, first.id == Complaint.first_responder_id)
+        .outerjoin(ComplaintInquiry, ComplaintInquiry.complaint_id == Complaint.id)
+        .outerjoin(Department, Department.id == Complaint.department_id)
+    )
 
 
 def _late_condition(ctx: ServiceContext, s: Session, now: datetime) -> Any:
@@ -109,16 +132,35 @@ def _late_condition(ctx: ServiceContext, s: Session, now: datetime) -> Any:
 def _to_row(r: Any, now: datetime) -> ComplaintRow:
     """A row of :func:`_row_select` (its fields by name) as the register shows it."""
     return ComplaintRow(
-        id=r.id, number=r.number, kind=r.kind, received_at=r.received_at, channel=r.channel,
-        complainant="匿名" if r.anonymous else r.complainant, anonymous=bool(r.anonymous),
-        phone=format_phone(r.phone), customer_id=r.customer_id, customer_name=r.customer_name or "",
-        subject=r.subject, category=r.category, severity=r.severity, state=r.state, handler_id=r.handler_id,
-        handler=r.handler or "", department=r.department or "", deadline=r.deadline,
-        overdue=is_overdue(ComplaintState(r.state), r.deadline, now), escalation_level=r.escalation_level,
-        occurrences=r.occurrences, satisfaction=r.satisfaction, closed_at=r.closed_at, chase_count=r.chase_count,
-        first_responder_id=r.first_responder_id, first_responder=r.first_responder or "",
+        id=r.id,
+        number=r.number,
+        kind=r.kind,
+        received_at=r.received_at,
+        channel=r.channel,
+        complainant="匿名" if r.anonymous else r.complainant,
+        anonymous=bool(r.anonymous),
+        phone=format_phone(r.phone),
+        customer_id=r.customer_id,
+        customer_name=r.customer_name or "",
+        subject=r.subject,
+        category=r.category,
+        severity=r.severity,
+        state=r.state,
+        handler_id=r.handler_id,
+        handler=r.handler or "",
+        department=r.department or "",
+        deadline=r.deadline,
+        overdue=is_overdue(ComplaintState(r.state), r.deadline, now),
+        escalation_level=r.escalation_level,
+        occurrences=r.occurrences,
+        satisfaction=r.satisfaction,
+        closed_at=r.closed_at,
+        chase_count=r.chase_count,
+        first_responder_id=r.first_responder_id,
+        first_responder=r.first_responder or "",
         lateness=lateness(r.kind, r.state, r.deadline, r.handling_due, r.closed_at, now).value,
-        inquiry=inquiry_state(bool(r.inquiry_needed), r.inquiry_id is not None).value)
+        inquiry=inquiry_state(bool(r.inquiry_needed), r.inquiry_id is not None).value,
+    )
 
 
 def _filtered(ctx: ServiceContext, q: Any, f: ComplaintFilter, now: datetime) -> Any:
@@ -149,16 +191,21 @@ def _filtered(ctx: ServiceContext, q: Any, f: ComplaintFilter, now: datetime) ->
     if text:
         like = f"%{text}%"
         digits = "".join(ch for ch in text if ch.isdigit())
-        conds = [Complaint.number.like(like), Complaint.subject.like(like), Complaint.complainant.like(like),
-                 Complaint.content.like(like)]
+        conds = [
+            Complaint.number.like(like),
+            Complaint.subject.like(like),
+            Complaint.complainant.like(like),
+            Complaint.content.like(like),
+        ]
         if len(digits) >= 4:
             conds.append(Complaint.phone.like(f"%{digits}%"))
         q = q.where(or_(*conds))
     return q
 
 
-def list_complaints(ctx: ServiceContext, f: ComplaintFilter = _EVERY, *, limit: int = 500,
-                    offset: int = 0) -> list[ComplaintRow]:
+def list_complaints(
+    ctx: ServiceContext, f: ComplaintFilter = _EVERY, *, limit: int = 500, offset: int = 0
+) -> list[ComplaintRow]:
     """The 投诉台账 view: filtered in SQL, overdue first (then by deadline), a page at a time."""
     now = ctx.now()
     # Two index-ordered reads instead of one sort over every row: open complaints by deadline (overdue ones
@@ -167,10 +214,16 @@ def list_complaints(ctx: ServiceContext, f: ComplaintFilter = _EVERY, *, limit: 
     count_open = _filtered(ctx, select(func.count(Complaint.id)), f, now).where(is_open)
     with ctx.sessions() as s:
         late = _late_condition(ctx, s, now)
-        open_q = (_filtered(ctx, _row_select(late), f, now).where(is_open)
-                  .order_by(Complaint.deadline, Complaint.id))
-        done_q = (_filtered(ctx, _row_select(late), f, now).where(~is_open)
-                  .order_by(Complaint.received_at.desc(), Complaint.id.desc()))
+        open_q = (
+            _filtered(ctx, _row_select(late), f, now)
+            .where(is_open)
+            .order_by(Complaint.deadline, Complaint.id)
+        )
+        done_q = (
+            _filtered(ctx, _row_select(late), f, now)
+            .where(~is_open)
+            .order_by(Complaint.received_at.desc(), Complaint.id.desc())
+        )
         n_open = int(s.execute(count_open).scalar() or 0)
         rows: list[Any] = []
         if offset < n_open:
@@ -211,34 +264,89 @@ def get_complaint(ctx: ServiceContext, complaint_id: int) -> ComplaintDetail:
 def _detail(s: Session, ctx: ServiceContext, c: Complaint) -> ComplaintDetail:
     now = ctx.now()
     r = s.execute(_row_select(_late_condition(ctx, s, now)).where(Complaint.id == c.id)).one()
-    occurrences = tuple(OccurrenceRow(o.id, o.received_at, o.channel, o.complainant, format_phone(o.phone),
-                                      o.received_by, o.note)
-                        for o in s.execute(select(ComplaintOccurrence).where(
-                            ComplaintOccurrence.complaint_id == c.id).order_by(
-                            ComplaintOccurrence.received_at, ComplaintOccurrence.id)).scalars())
-    events = tuple(EventRow(e.at, e.username, e.action, e.from_state, e.to_state, e.note)
-                   for e in s.execute(select(ComplaintEvent).where(ComplaintEvent.complaint_id == c.id)
-                                      .order_by(ComplaintEvent.at, ComplaintEvent.id)).scalars())
-    shared = (select(ComplaintAttachment.attachment_id, func.count().label("n"))
-              .group_by(ComplaintAttachment.attachment_id).subquery())
+    occurrences = tuple(
+        OccurrenceRow(
+            o.id, o.received_at, o.channel, o.complainant, format_phone(o.phone), o.received_by, o.note
+        )
+        for o in s.execute(
+            select(ComplaintOccurrence)
+            .where(ComplaintOccurrence.complaint_id == c.id)
+            .order_by(ComplaintOccurrence.received_at, ComplaintOccurrence.id)
+        ).scalars()
+    )
+    events = tuple(
+        EventRow(e.at, e.username, e.action, e.from_state, e.to_state, e.note)
+        for e in s.execute(
+            select(ComplaintEvent)
+            .where(ComplaintEvent.complaint_id == c.id)
+            .order_by(ComplaintEvent.at, ComplaintEvent.id)
+        ).scalars()
+    )
+    shared = (
+        select(ComplaintAttachment.attachment_id, func.count().label("n"))
+        .group_by(ComplaintAttachment.attachment_id)
+        .subquery()
+    )
     attachments = tuple(
         AttachmentRow(a.id, a.name, a.kind, a.size, a.created_at, int(n))
-        for a, n in s.execute(select(Attachment, shared.c.n)
-                              .join(ComplaintAttachment, ComplaintAttachment.attachment_id == Attachment.id)
-                              .join(shared, shared.c.attachment_id == Attachment.id)
-                              .where(ComplaintAttachment.complaint_id == c.id).order_by(Attachment.id)))
+        for a, n in s.execute(
+            select(Attachment, shared.c.n)
+            .join(ComplaintAttachment, ComplaintAttachment.attachment_id == Attachment.id)
+            .join(shared, shared.c.attachment_id == Attachment.id)
+            .where(ComplaintAttachment.complaint_id == c.id)
+            .order_by(Attachment.id)
+        )
+    )
     linked_number = ""
     if c.linked_to_id:
-        linked_number = s.execute(select(Complaint.number).where(Complaint.id == c.linked_to_id)).scalar() or ""
+        linked_number = (
+            s.execute(select(Complaint.number).where(Complaint.id == c.linked_to_id)).scalar() or ""
+        )
     return ComplaintDetail(
-        _to_row(r, now), c.content, c.special, c.reply_only, c.department_id, c.handler_role,
-        c.first_reply_due, c.handling_due, c.accepted_at, c.investigation, c.cause, c.measures, c.result,
-        c.replied_at, c.reply_way, c.reply_text, c.handled_at, c.visit_round, c.visit_plan_id, c.visit_due,
-        c.visit_record_id, c.visited_at, c.visit_satisfied, c.visit_note, c.withdraw_reason, c.linked_to_id,
-        linked_number, c.converted_from, c.version, occurrences, events, attachments,
-        _actions(ctx, c, now, any(a.kind in REPLY_KINDS for a in attachments), load_policy(ctx),
-                 bool(r.inquiry_needed) or r.inquiry_id is not None, _may_record_closing_visit(s, ctx, c)),
-        c.review_status or "", c.supervisor_comment or "")
+        _to_row(r, now),
+        c.content,
+        c.special,
+        c.reply_only,
+        c.department_id,
+        c.handler_role,
+        c.first_reply_due,
+        c.handling_due,
+        c.accepted_at,
+        c.investigation,
+        c.cause,
+        c.measures,
+        c.result,
+        c.replied_at,
+        c.reply_way,
+        c.reply_text,
+        c.handled_at,
+        c.visit_round,
+        c.visit_plan_id,
+        c.visit_due,
+        c.visit_record_id,
+        c.visited_at,
+        c.visit_satisfied,
+        c.visit_note,
+        c.withdraw_reason,
+        c.linked_to_id,
+        linked_number,
+        c.converted_from,
+        c.version,
+        occurrences,
+        events,
+        attachments,
+        _actions(
+            ctx,
+            c,
+            now,
+            any(a.kind in REPLY_KINDS for a in attachments),
+            load_policy(ctx),
+            bool(r.inquiry_needed) or r.inquiry_id is not None,
+            _may_record_closing_visit(s, ctx, c),
+        ),
+        c.review_status or "",
+        c.supervisor_comment or "",
+    )
 
 
 def _pending_closing_plan(s: Session, c: Complaint) -> VisitPlan | None:
@@ -261,8 +369,11 @@ def _check_closing_visitor(s: Session, ctx: ServiceContext, c: Complaint) -> Vis
         ctx.require(Permission.EDIT_CUSTOMERS, "登记结案回访")
     else:
         _check_can_work(ctx, c, "登记结案回访")
-    if plan is not None and independence_on(ctx) and \
-            VisitType.COMPLAINT.value in load_options(ctx).independent_visit_types:
+    if (
+        plan is not None
+        and independence_on(ctx)
+        and VisitType.COMPLAINT.value in load_options(ctx).independent_visit_types
+    ):
         owner = s.execute(select(Customer.owner_id).where(Customer.id == c.customer_id)).scalar()
         refused = check_visitor(ctx.user.id or None, owner, c.handler_id, VisitType.COMPLAINT.value)
         if refused is not None:
@@ -283,8 +394,15 @@ def _may_record_closing_visit(s: Session, ctx: ServiceContext, c: Complaint) -> 
     return True
 
 
-def _actions(ctx: ServiceContext, c: Complaint, now: datetime, has_reply_letter: bool, policy: ComplaintPolicy,
-             late: bool = False, may_visit: bool = False) -> frozenset[str]:
+def _actions(
+    ctx: ServiceContext,
+    c: Complaint,
+    now: datetime,
+    has_reply_letter: bool,
+    policy: ComplaintPolicy,
+    late: bool = False,
+    may_visit: bool = False,
+) -> frozenset[str]:
     """What the acting user may do now (the UI enables buttons from this; the services check again).
     ``may_visit``: :func:`_check_closing_visitor` lets the user record the closing visit (the planned visitor
     may although the complaint is not theirs to work on; the handler may not when independence is on)."""
@@ -320,8 +438,11 @@ def _actions(ctx: ServiceContext, c: Complaint, now: datetime, has_reply_letter:
         out.add("visit")
     if state.is_open and needs_chase(state, c.deadline, now) and ctx.may(Permission.SIGN_OFF):  # as chase()
         out.add("chase")
-    if state is ComplaintState.CLOSED and kind is MessageKind.COMPLAINT and can(ctx.user.role,
-                                                                                Permission.EDIT_CUSTOMERS):
+    if (
+        state is ComplaintState.CLOSED
+        and kind is MessageKind.COMPLAINT
+        and can(ctx.user.role, Permission.EDIT_CUSTOMERS)
+    ):
         out.add("reopen_linked")
     if state.is_open and can(ctx.user.role, Permission.REASSIGN):
         out.add("reassign")
@@ -332,8 +453,14 @@ def _actions(ctx: ServiceContext, c: Complaint, now: datetime, has_reply_letter:
     return frozenset(out)
 
 
-def find_repeats(ctx: ServiceContext, *, customer_id: int | None = None, phone: str = "", subject: str = "",
-                 exclude_id: int | None = None) -> list[RepeatRow]:
+def find_repeats(
+    ctx: ServiceContext,
+    *,
+    customer_id: int | None = None,
+    phone: str = "",
+    subject: str = "",
+    exclude_id: int | None = None,
+) -> list[RepeatRow]:
     """Likely repeats of what is being typed: same customer or phone, a similar subject, open or received
     in the repeat window (90 days). Runs on every keystroke pause, so it reads a handful of rows only."""
     policy = load_policy(ctx)
@@ -349,11 +476,26 @@ def find_repeats(ctx: ServiceContext, *, customer_id: int | None = None, phone: 
         who.append(Complaint.customer_id == customer_id)
     if digits:
         who.append(Complaint.phone == digits)
-    q = (select(Complaint.id, Complaint.number, Complaint.received_at, Complaint.subject, Complaint.state,
-                Complaint.complainant, Complaint.customer_id, Complaint.phone, Complaint.anonymous)
-         .where(Complaint.kind == MessageKind.COMPLAINT.value, or_(*who),
-                or_(Complaint.received_at >= since, Complaint.state.in_(_OPEN)))
-         .order_by(Complaint.received_at.desc()).limit(200))
+    q = (
+        select(
+            Complaint.id,
+            Complaint.number,
+            Complaint.received_at,
+            Complaint.subject,
+            Complaint.state,
+            Complaint.complainant,
+            Complaint.customer_id,
+            Complaint.phone,
+            Complaint.anonymous,
+        )
+        .where(
+            Complaint.kind == MessageKind.COMPLAINT.value,
+            or_(*who),
+            or_(Complaint.received_at >= since, Complaint.state.in_(_OPEN)),
+        )
+        .order_by(Complaint.received_at.desc())
+        .limit(200)
+    )
     if exclude_id is not None:
         q = q.where(Complaint.id != exclude_id)
     cond = complaint_visibility(ctx)
@@ -362,16 +504,29 @@ def find_repeats(ctx: ServiceContext, *, customer_id: int | None = None, phone: 
     with ctx.sessions() as s:
         rows = s.execute(q).all()
     candidate = RepeatCandidate(customer_id, digits, subject)
-    existing = {r.id: ExistingComplaint(r.customer_id, r.phone, r.subject, r.received_at.date(),
-                                        ComplaintState(r.state)) for r in rows}
+    existing = {
+        r.id: ExistingComplaint(
+            r.customer_id, r.phone, r.subject, r.received_at.date(), ComplaintState(r.state)
+        )
+        for r in rows
+    }
     matches = repeat_matches(candidate, existing.values(), policy, ctx.now())
     by_obj = {id(e): cid for cid, e in existing.items()}
     info = {r.id: r for r in rows}
     out = []
     for m in matches:
         r = info[by_obj[id(m.existing)]]
-        out.append(RepeatRow(r.id, r.number, r.received_at, r.subject, r.state,
-                             "匿名" if r.anonymous else r.complainant, round(m.score, 2)))
+        out.append(
+            RepeatRow(
+                r.id,
+                r.number,
+                r.received_at,
+                r.subject,
+                r.state,
+                "匿名" if r.anonymous else r.complainant,
+                round(m.score, 2),
+            )
+        )
     return out
 
 
@@ -380,6 +535,7 @@ def find_id(ctx: ServiceContext, number_or_id: str | int) -> int:
     complaint the acting user may not see is not found either (the same message: no probing numbers)."""
     text = clean_text(str(number_or_id))
     cond = complaint_visibility(ctx)
+
     def scoped(q: Any) -> Any:
         return q if cond is None else q.where(cond)
 
@@ -396,11 +552,12 @@ def history(ctx: ServiceContext, complaint_id: int) -> list[EventRow]:
     return list(get_complaint(ctx, complaint_id).events)
 
 
-
 def handlers(ctx: ServiceContext) -> list[tuple[int, str, str]]:
     """Active people who can handle complaints: (id, name, role label), for the handler pickers."""
     with ctx.sessions() as s:
-        rows = s.execute(select(User.id, User.display_name, User.role).where(
-            User.active.is_(True), User.role.in_(business_roles()))
-            .order_by(User.role, User.display_name)).all()
+        rows = s.execute(
+            select(User.id, User.display_name, User.role)
+            .where(User.active.is_(True), User.role.in_(business_roles()))
+            .order_by(User.role, User.display_name)
+        ).all()
     return [(uid, name, Role(role).label) for uid, name, role in rows]

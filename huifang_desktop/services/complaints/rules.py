@@ -33,8 +33,16 @@ def save_complaint_rules(ctx: ServiceContext, rules: ComplaintRules) -> None:
     set_value(ctx, RULES_KEY, rules.to_dict(), what="投诉核决权限与时限")
 
 
-def reply_due_of(kind: MessageKind | str, received_at: datetime, handling_due: datetime, *, special: bool,
-                 rules: ComplaintRules, policy: ComplaintPolicy, cal: WorkCalendar) -> datetime | None:
+def reply_due_of(
+    kind: MessageKind | str,
+    received_at: datetime,
+    handling_due: datetime,
+    *,
+    special: bool,
+    rules: ComplaintRules,
+    policy: ComplaintPolicy,
+    cal: WorkCalendar,
+) -> datetime | None:
     """The satisfying-reply deadline (满意答复, 002 制度9 五 “二个工作日内给予客户满意回覆”) of a complaint:
     ``satisfying_reply_workdays`` working days from the working day it came in, never after its 处理期限;
     None for 咨询/建议, for 特殊情况 (a longer limit agreed) and when the office sets 0 days (rule off)."""

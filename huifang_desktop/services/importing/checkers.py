@@ -50,9 +50,11 @@ from huifang_desktop.storage.models import (
 )
 
 
-def _customer_lookups(s: Session, cols: Columns, rows: Sequence[Any], name_key: str, code_key: str
-                      ) -> tuple[dict[str, int], dict[str, tuple[int, ...]]]:
+def _customer_lookups(
+    s: Session, cols: Columns, rows: Sequence[Any], name_key: str, code_key: str
+) -> tuple[dict[str, int], dict[str, tuple[int, ...]]]:
     """客户编号 → id and 客户名称 → ids for the names and codes the sheet uses (chunked IN look-ups)."""
+
     def values(key: str, upper: bool) -> set[str]:
         col = cols.index.get(key)
         if col is None:
@@ -62,11 +64,16 @@ def _customer_lookups(s: Session, cols: Columns, rows: Sequence[Any], name_key: 
 
     names = values(name_key, False)
     codes = values(code_key, True) | {n.upper() for n in names}
-    by_code = {code: cid for cid, code in _chunked_in(
-        s, lambda part: select(Customer.id, Customer.code).where(Customer.code.in_(part)), codes)}
+    by_code = {
+        code: cid
+        for cid, code in _chunked_in(
+            s, lambda part: select(Customer.id, Customer.code).where(Customer.code.in_(part)), codes
+        )
+    }
     by_name: dict[str, list[int]] = defaultdict(list)
-    for cid, name in _chunked_in(s, lambda part: select(Customer.id, Customer.name).where(Customer.name.in_(part)),
-                                 names):
+    for cid, name in _chunked_in(
+        s, lambda part: select(Customer.id, Customer.name).where(Customer.name.in_(part)), names
+    ):
         by_name[name].append(cid)
     return by_code, {k: tuple(sorted(v)) for k, v in by_name.items()}
 
@@ -133,9 +140,13 @@ class _CustomerChecker(_Checker):
     def prepare(self, rows: Sequence[Any]) -> tuple[Callable[..., Any], Any]:
         settings = load_settings(self.ctx)
         rctx = CustomerRowContext(
-            today=self.ctx.today(), categories=settings.categories,
+            today=self.ctx.today(),
+            categories=settings.categories,
             users={**_users(self.s, active_only=True), **self.owner_map},
-            default_owner_id=self.ctx.user.id or None, thresholds=settings.thresholds, rules=self.rules)
+            default_owner_id=self.ctx.user.id or None,
+            thresholds=settings.thresholds,
+            rules=self.rules,
+        )
         return customer_from_row, rctx
 
     def keys(self, cand: Any) -> list[tuple[str, Any]]:
@@ -158,9 +169,15 @@ class _CustomerChecker(_Checker):
         found = find_existing_customers(self.s, kept)
         self._db_reasons = {row: hit.reason for row, (_kind, hit) in found.items()}
         hidden = _invisible_customers(self.s, self.ctx, {hit.id for _kind, hit in found.values()})
-        return {row: (kind, f"与其他部门的客户档案重复（{hit.reason}），您无权查看该档案" if hit.id in hidden
-                      else f"与已有客户 {hit.code} {hit.name} 重复（{hit.reason}）")
-                for row, (kind, hit) in found.items()}
+        return {
+            row: (
+                kind,
+                f"与其他部门的客户档案重复（{hit.reason}），您无权查看该档案"
+                if hit.id in hidden
+                else f"与已有客户 {hit.code} {hit.name} 重复（{hit.reason}）",
+            )
+            for row, (kind, hit) in found.items()
+        }
 
 
 def _invisible_customers(s: Session, ctx: ServiceContext, ids: set[int]) -> set[int]:
@@ -168,38 +185,57 @@ def _invisible_customers(s: Session, ctx: ServiceContext, ids: set[int]) -> set[
     scope = customer_scope(ctx)
     if not scope.limited or not ids:
         return set()
-    rows = _chunked_in(s, lambda part: select(Customer.id, Customer.department_id).where(Customer.id.in_(part)),
-                       ids)
+    rows = _chunked_in(
+        s, lambda part: select(Customer.id, Customer.department_id).where(Customer.id.in_(part)), ids
+    )
     return {cid for cid, dep in rows if dep != scope.department_id}
 
 
 def _by_number(condition: Any) -> Any:
-    return (select(Customer.id, Customer.code, Customer.name, Contact.phone, Contact.mobile)
-            .join(Contact, Contact.customer_id == Customer.id).where(condition))
+    return (
+        select(Customer.id, Customer.code, Customer.name, Contact.phone, Contact.mobile)
+        .join(Contact, Contact.customer_id == Customer.id)
+        .where(condition)
+    )
 
 
-def find_existing_customers(s: Session, candidates: Sequence[CustomerCandidate]
-                            ) -> dict[int, tuple[str, DuplicateHit]]:
+def find_existing_customers(
+    s: Session, candidates: Sequence[CustomerCandidate]
+) -> dict[int, tuple[str, DuplicateHit]]:
     """The batched form of ``services.customers.find_duplicates``: same phone, or same name and address,
     (or the same 客户编号) as a customer in the database. Sheet row → (key kind, hit); a few IN queries."""
     phones = {p for c in candidates for p in c.phones}
     by_phone: dict[str, DuplicateHit] = {}
     # One look-up per column, each by its own index: ``phone IN (…) OR mobile IN (…)`` (ordered by code) made
     # SQLite walk every customer for each chunk of numbers.
-    rows = [*_chunked_in(s, lambda part: _by_number(Contact.phone.in_(part)), phones),
-            *_chunked_in(s, lambda part: _by_number(Contact.mobile.in_(part)), phones)]
+    rows = [
+        *_chunked_in(s, lambda part: _by_number(Contact.phone.in_(part)), phones),
+        *_chunked_in(s, lambda part: _by_number(Contact.mobile.in_(part)), phones),
+    ]
     for cid, code, name, phone, mobile in sorted(rows, key=lambda r: r[1]):
         for number in (phone, mobile):
             if number in phones and number not in by_phone:
                 by_phone[number] = DuplicateHit(cid, code, name, f"电话 {format_phone(number)} 相同")
     by_name_address: dict[tuple[str, str], DuplicateHit] = {}
-    for cid, code, name, address in sorted(_chunked_in(s, lambda part: select(
-            Customer.id, Customer.code, Customer.name, Customer.address).where(Customer.name.in_(part)),
-            {c.clean.name for c in candidates}), key=lambda r: r[1]):
+    for cid, code, name, address in sorted(
+        _chunked_in(
+            s,
+            lambda part: select(Customer.id, Customer.code, Customer.name, Customer.address).where(
+                Customer.name.in_(part)
+            ),
+            {c.clean.name for c in candidates},
+        ),
+        key=lambda r: r[1],
+    ):
         by_name_address.setdefault((name, address), DuplicateHit(cid, code, name, "名称和地址相同"))
-    by_code = {code: DuplicateHit(cid, code, name, f"客户编号 {code} 已存在") for cid, code, name in _chunked_in(
-        s, lambda part: select(Customer.id, Customer.code, Customer.name).where(Customer.code.in_(part)),
-        {c.code for c in candidates if c.code})}
+    by_code = {
+        code: DuplicateHit(cid, code, name, f"客户编号 {code} 已存在")
+        for cid, code, name in _chunked_in(
+            s,
+            lambda part: select(Customer.id, Customer.code, Customer.name).where(Customer.code.in_(part)),
+            {c.code for c in candidates if c.code},
+        )
+    }
     out: dict[int, tuple[str, DuplicateHit]] = {}
     for c in candidates:
         hit: tuple[str, DuplicateHit] | None = None
@@ -223,9 +259,14 @@ class _VisitChecker(_Checker):
 
         by_code, by_name = _customer_lookups(self.s, self.cols, rows, "customer", "customer_code")
         rctx = VisitRowContext(
-            now=self.ctx.now(), customers_by_code=by_code, customers_by_name=by_name,
-            users=_users(self.s, active_only=False), satisfaction_levels=load_scale(self.ctx).levels,
-            default_visitor_id=self.ctx.user.id or None, rules=self.rules)
+            now=self.ctx.now(),
+            customers_by_code=by_code,
+            customers_by_name=by_name,
+            users=_users(self.s, active_only=False),
+            satisfaction_levels=load_scale(self.ctx).levels,
+            default_visitor_id=self.ctx.user.id or None,
+            rules=self.rules,
+        )
         return visit_from_row, rctx
 
     def keys(self, cand: Any) -> list[tuple[str, Any]]:
@@ -235,11 +276,24 @@ class _VisitChecker(_Checker):
         return self.where("number" if kind == "number" else "visited_at")
 
     def find_in_db(self, kept: Sequence[Any]) -> dict[int, tuple[str, str]]:
-        numbers = {n for (n,) in _chunked_in(self.s, lambda part: select(VisitRecord.number).where(
-            VisitRecord.number.in_(part)), {c.number for c in kept if c.number})}
-        existing = {(cid, at, vt) for cid, at, vt in _chunked_in(self.s, lambda part: select(
-            VisitRecord.customer_id, VisitRecord.visited_at, VisitRecord.visit_type).where(
-            VisitRecord.customer_id.in_(part)), {c.customer_id for c in kept})}
+        numbers = {
+            n
+            for (n,) in _chunked_in(
+                self.s,
+                lambda part: select(VisitRecord.number).where(VisitRecord.number.in_(part)),
+                {c.number for c in kept if c.number},
+            )
+        }
+        existing = {
+            (cid, at, vt)
+            for cid, at, vt in _chunked_in(
+                self.s,
+                lambda part: select(
+                    VisitRecord.customer_id, VisitRecord.visited_at, VisitRecord.visit_type
+                ).where(VisitRecord.customer_id.in_(part)),
+                {c.customer_id for c in kept},
+            )
+        }
         out: dict[int, tuple[str, str]] = {}
         for c in kept:
             if c.number and c.number in numbers:
@@ -257,23 +311,42 @@ class _ComplaintChecker(_Checker):
 
         by_code, by_name = _customer_lookups(self.s, self.cols, rows, "customer", "customer")
         rctx = ComplaintRowContext(
-            now=self.ctx.now(), customers_by_code=by_code, customers_by_name=by_name,
-            users=_users(self.s, active_only=False), categories=load_policy(self.ctx).categories, rules=self.rules)
+            now=self.ctx.now(),
+            customers_by_code=by_code,
+            customers_by_name=by_name,
+            users=_users(self.s, active_only=False),
+            categories=load_policy(self.ctx).categories,
+            rules=self.rules,
+        )
         return complaint_from_row, rctx
 
     def keys(self, cand: Any) -> list[tuple[str, Any]]:
         return complaint_keys(cand)
 
     def column_for(self, kind: str, value: Any = None, cand: Any = None) -> tuple[str, str]:
-        return self.where("number" if kind == "number" else "subject" if "subject" in self.cols.index
-                          else "received_at")
+        return self.where(
+            "number" if kind == "number" else "subject" if "subject" in self.cols.index else "received_at"
+        )
 
     def find_in_db(self, kept: Sequence[Any]) -> dict[int, tuple[str, str]]:
-        numbers = {n for (n,) in _chunked_in(self.s, lambda part: select(Complaint.number).where(
-            Complaint.number.in_(part)), {c.number for c in kept if c.number})}
-        existing = {(at, subj, who, phone) for at, subj, who, phone in _chunked_in(self.s, lambda part: select(
-            Complaint.received_at, Complaint.subject, Complaint.complainant, Complaint.phone).where(
-            Complaint.subject.in_(part)), {c.subject for c in kept})}
+        numbers = {
+            n
+            for (n,) in _chunked_in(
+                self.s,
+                lambda part: select(Complaint.number).where(Complaint.number.in_(part)),
+                {c.number for c in kept if c.number},
+            )
+        }
+        existing = {
+            (at, subj, who, phone)
+            for at, subj, who, phone in _chunked_in(
+                self.s,
+                lambda part: select(
+                    Complaint.received_at, Complaint.subject, Complaint.complainant, Complaint.phone
+                ).where(Complaint.subject.in_(part)),
+                {c.subject for c in kept},
+            )
+        }
         out: dict[int, tuple[str, str]] = {}
         for c in kept:
             if c.number and c.number in numbers:
@@ -292,9 +365,14 @@ class _ServiceChecker(_Checker):
 
         by_code, by_name = _customer_lookups(self.s, self.cols, rows, "customer", "customer_code")
         rctx = ServiceRowContext(
-            today=self.ctx.today(), customers_by_code=by_code, customers_by_name=by_name,
-            users=_users(self.s, active_only=False), kinds=load_options(self.ctx).kinds,
-            satisfaction_levels=load_scale(self.ctx).levels, rules=self.rules)
+            today=self.ctx.today(),
+            customers_by_code=by_code,
+            customers_by_name=by_name,
+            users=_users(self.s, active_only=False),
+            kinds=load_options(self.ctx).kinds,
+            satisfaction_levels=load_scale(self.ctx).levels,
+            rules=self.rules,
+        )
         return service_from_row, rctx
 
     def keys(self, cand: Any) -> list[tuple[str, Any]]:
@@ -304,11 +382,28 @@ class _ServiceChecker(_Checker):
         return self.where("number" if kind == "number" else "served_on")
 
     def find_in_db(self, kept: Sequence[Any]) -> dict[int, tuple[str, str]]:
-        numbers = {n for (n,) in _chunked_in(self.s, lambda part: select(ServiceRecord.number).where(
-            ServiceRecord.number.in_(part)), {c.number for c in kept if c.number})}
-        existing = {tuple(r) for r in _chunked_in(self.s, lambda part: select(
-            ServiceRecord.customer_id, ServiceRecord.served_on, ServiceRecord.kind, ServiceRecord.product,
-            ServiceRecord.serial_no).where(ServiceRecord.customer_id.in_(part)), {c.customer_id for c in kept})}
+        numbers = {
+            n
+            for (n,) in _chunked_in(
+                self.s,
+                lambda part: select(ServiceRecord.number).where(ServiceRecord.number.in_(part)),
+                {c.number for c in kept if c.number},
+            )
+        }
+        existing = {
+            tuple(r)
+            for r in _chunked_in(
+                self.s,
+                lambda part: select(
+                    ServiceRecord.customer_id,
+                    ServiceRecord.served_on,
+                    ServiceRecord.kind,
+                    ServiceRecord.product,
+                    ServiceRecord.serial_no,
+                ).where(ServiceRecord.customer_id.in_(part)),
+                {c.customer_id for c in kept},
+            )
+        }
         out: dict[int, tuple[str, str]] = {}
         for c in kept:
             if c.number and c.number in numbers:
@@ -319,6 +414,8 @@ class _ServiceChecker(_Checker):
 
 
 _CHECKERS: dict[ImportTarget, type[_Checker]] = {
-    ImportTarget.CUSTOMERS: _CustomerChecker, ImportTarget.VISITS: _VisitChecker,
-    ImportTarget.COMPLAINTS: _ComplaintChecker, ImportTarget.SERVICES: _ServiceChecker,
+    ImportTarget.CUSTOMERS: _CustomerChecker,
+    ImportTarget.VISITS: _VisitChecker,
+    ImportTarget.COMPLAINTS: _ComplaintChecker,
+    ImportTarget.SERVICES: _ServiceChecker,
 }

@@ -56,6 +56,7 @@ class ImportCancelled(ServiceError):
 
 # --- settings ------------------------------------------------------------------------------------------
 
+
 def load_import_rules(ctx: ServiceContext) -> ImportRules:
     data = get_value(ctx, RULES_KEY)
     return ImportRules.from_dict(data) if isinstance(data, dict) else ImportRules()
@@ -93,10 +94,8 @@ def target_fields(target: ImportTarget) -> tuple[TargetField, ...]:
     return TARGET_FIELDS[target]
 
 
-
 def _name_key(name: str) -> str:
     return cell_text(name).replace(" ", "").lower()
-
 
 
 def _chunked_in(s: Session, query: Callable[[Sequence[Any]], Any], keys: Iterable[Any]) -> list[Any]:
@@ -135,8 +134,11 @@ def insert_rows(s: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> 
     keys = list(rows[0])
     compiled = table.insert().compile(dialect=conn.dialect, column_keys=keys)
     names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(keys)
-    convert = [(i, proc) for i, name in enumerate(names)
-               if (proc := conn.dialect.type_descriptor(table.c[name].type).bind_processor(conn.dialect)) is not None]
+    convert = [
+        (i, proc)
+        for i, name in enumerate(names)
+        if (proc := conn.dialect.type_descriptor(table.c[name].type).bind_processor(conn.dialect)) is not None
+    ]
     params: list[Any] = []
     for row in rows:
         values = [row[name] for name in names]

@@ -43,9 +43,15 @@ class SheetPreview:
     max_header_row: int = 0  # the header row may be any of the rows 1..max_header_row
 
 
-def preview(ctx: ServiceContext, path: Path | str, sheet: str | None = None,
-            target: ImportTarget = ImportTarget.CUSTOMERS, *, header_row: int | None = None,
-            prefer: Mapping[str, str] | None = None) -> SheetPreview:
+def preview(
+    ctx: ServiceContext,
+    path: Path | str,
+    sheet: str | None = None,
+    target: ImportTarget = ImportTarget.CUSTOMERS,
+    *,
+    header_row: int | None = None,
+    prefer: Mapping[str, str] | None = None,
+) -> SheetPreview:
     """The first rows of ``sheet`` (the first sheet when None), its header row (detected unless given) and
     the mapping suggested from the header names, the office's saved mapping preferred. ``prefer`` (field →
     header text, e.g. the mapping the user just chose) goes before the saved one: after the user fixed the
@@ -54,32 +60,80 @@ def preview(ctx: ServiceContext, path: Path | str, sheet: str | None = None,
     wb = read_workbook(path, sheet=sheet, limit=max(rules.preview_rows, rules.header_scan_rows), rules=rules)
     sh = wb.sheet(sheet)
     width = max((len(r) for r in sh.rows), default=0)
-    shown = tuple(tuple(cell_text(v) for v in r) + ("",) * (width - len(r)) for r in sh.rows[: rules.preview_rows])
+    shown = tuple(
+        tuple(cell_text(v) for v in r) + ("",) * (width - len(r)) for r in sh.rows[: rules.preview_rows]
+    )
     if not sh.rows:
-        return SheetPreview(wb.file_name, wb.sheet_names, sh.name, target, (), 0, None, False, (), {}, (),
-                            f"工作表“{sh.name}”是空的，请选择有数据的工作表。", 0)
+        return SheetPreview(
+            wb.file_name,
+            wb.sheet_names,
+            sh.name,
+            target,
+            (),
+            0,
+            None,
+            False,
+            (),
+            {},
+            (),
+            f"工作表“{sh.name}”是空的，请选择有数据的工作表。",
+            0,
+        )
     detected = header_row is None
     message = ""
     if header_row is None:
         header_row = detect_header_row(sh.rows, target, rules)
         if header_row is None:
             names = "、".join(f"“{f.label}”" for f in target_fields(target)[:4])
-            message = (f"在工作表“{sh.name}”的前 {rules.header_scan_rows} 行中没有找到表头行（应有 {names} 等列名）。"
-                       "请填写表头所在的行号，或检查是否选错了工作表。")
+            message = (
+                f"在工作表“{sh.name}”的前 {rules.header_scan_rows} 行中没有找到表头行（应有 {names} 等列名）。"
+                "请填写表头所在的行号，或检查是否选错了工作表。"
+            )
     elif not 1 <= header_row <= len(sh.rows):
         raise ValidationError(FieldError("header_row", "表头行", f"应在 1–{len(sh.rows)} 之间"))
     if header_row is None:
-        return SheetPreview(wb.file_name, wb.sheet_names, sh.name, target, shown, width, None, False, (), {}, (),
-                            message, len(sh.rows))
-    headers = tuple(cell_text(v) for v in sh.rows[header_row - 1]) + ("",) * (width - len(sh.rows[header_row - 1]))
+        return SheetPreview(
+            wb.file_name,
+            wb.sheet_names,
+            sh.name,
+            target,
+            shown,
+            width,
+            None,
+            False,
+            (),
+            {},
+            (),
+            message,
+            len(sh.rows),
+        )
+    headers = tuple(cell_text(v) for v in sh.rows[header_row - 1]) + ("",) * (
+        width - len(sh.rows[header_row - 1])
+    )
     saved = {**saved_mapping(ctx, target), **(prefer or {})}
     mapping = suggest_mapping(headers, target, saved)
-    from_saved = tuple(k for k, c in mapping.items() if k in saved and cell_text(saved[k]) and
-                       headers[c] and _same_header(saved[k], headers[c]))
+    from_saved = tuple(
+        k
+        for k, c in mapping.items()
+        if k in saved and cell_text(saved[k]) and headers[c] and _same_header(saved[k], headers[c])
+    )
     if "category" not in from_saved:  # a column is matched by its values too (客户类别 of A类/甲 → 等级)
         mapping = refine_mapping(mapping, target, sh.rows[header_row:], load_settings(ctx).categories)
-    return SheetPreview(wb.file_name, wb.sheet_names, sh.name, target, shown, width, header_row, detected, headers,
-                        mapping, from_saved, message, len(sh.rows))
+    return SheetPreview(
+        wb.file_name,
+        wb.sheet_names,
+        sh.name,
+        target,
+        shown,
+        width,
+        header_row,
+        detected,
+        headers,
+        mapping,
+        from_saved,
+        message,
+        len(sh.rows),
+    )
 
 
 def _same_header(a: str, b: str) -> bool:

@@ -49,12 +49,16 @@ class WorkbookData:
         for sh in self.sheets:
             if sh.name == name:
                 return sh
-        raise WorkbookError(f"“{self.file_name}”中没有名为“{name}”的工作表（有：{'、'.join(self.sheet_names)}）。")
+        raise WorkbookError(
+            f"“{self.file_name}”中没有名为“{name}”的工作表（有：{'、'.join(self.sheet_names)}）。"
+        )
 
 
 def _trim(values: Sequence[Any]) -> tuple[Any, ...]:
     end = len(values)
-    while end and (values[end - 1] is None or (isinstance(values[end - 1], str) and not values[end - 1].strip())):
+    while end and (
+        values[end - 1] is None or (isinstance(values[end - 1], str) and not values[end - 1].strip())
+    ):
         end -= 1
     return tuple(values[:end])
 
@@ -78,8 +82,11 @@ def check_package(p: Path, rules: ImportRules, *, count_rows: bool = True) -> No
             limit = rules.max_unpacked_mb * _MB
             biggest = max(infos, key=lambda i: i.file_size, default=None)
             suspects = ([biggest] if biggest is not None and total > limit else []) + [
-                i for i in infos if i.file_size > rules.ratio_check_mb * _MB
-                and i.file_size / max(i.compress_size, 1) > rules.max_ratio]
+                i
+                for i in infos
+                if i.file_size > rules.ratio_check_mb * _MB
+                and i.file_size / max(i.compress_size, 1) > rules.max_ratio
+            ]
             if suspects:
                 info = suspects[0]
                 ratio = info.file_size / max(info.compress_size, 1)
@@ -87,7 +94,8 @@ def check_package(p: Path, rules: ImportRules, *, count_rows: bool = True) -> No
                     f"“{name}”解压后有 {total / _MB:,.0f} MB（其中“{info.filename}”{info.file_size / _MB:,.0f} MB，"
                     f"压缩比 {ratio:,.0f}:1），超出导入的上限（{rules.max_unpacked_mb} MB、压缩比 {rules.max_ratio}:1）。"
                     "这不像正常的台账文件（可能是损坏或恶意构造的文件），没有读取。"
-                    f"若确是很大的台账，请分成几个文件导入（每个不超过 {rules.max_rows} 行）。")
+                    f"若确是很大的台账，请分成几个文件导入（每个不超过 {rules.max_rows} 行）。"
+                )
             for info in infos if count_rows else ():
                 if not re.fullmatch(r"xl/worksheets/[^/]+\.xml", info.filename):
                     continue
@@ -97,17 +105,29 @@ def check_package(p: Path, rules: ImportRules, *, count_rows: bool = True) -> No
                 claimed = int(m.group(1)) if m and m.group(1) else 0
                 # Templates format empty rows down to row 1,048,576: those are short and not counted; a
                 # sheet part large enough to hold that many rows with values is refused unread.
-                if claimed > rules.max_rows + rules.header_scan_rows and info.file_size >= claimed * _ROW_BYTES:
+                if (
+                    claimed > rules.max_rows + rules.header_scan_rows
+                    and info.file_size >= claimed * _ROW_BYTES
+                ):
                     raise WorkbookError(
                         f"“{name}”的工作表有 {claimed:,} 行，超过 {rules.max_rows} 行，一次导入不了这么多。"
-                        "请把它分成几个文件（每个不超过这个行数）分别导入。")
+                        "请把它分成几个文件（每个不超过这个行数）分别导入。"
+                    )
     except zipfile.BadZipFile as exc:
-        raise WorkbookError(f"“{name}”不是有效的 Excel 文件或已损坏，无法读取（{exc}）。"
-                            "请在 Excel 中打开并另存为 .xlsx 后再试。") from exc
+        raise WorkbookError(
+            f"“{name}”不是有效的 Excel 文件或已损坏，无法读取（{exc}）。"
+            "请在 Excel 中打开并另存为 .xlsx 后再试。"
+        ) from exc
 
 
-def read_workbook(path: Path | str, *, sheet: str | None = None, limit: int | None = None,
-                  rules: ImportRules | None = None, sheets: Sequence[str] | None = None) -> WorkbookData:
+def read_workbook(
+    path: Path | str,
+    *,
+    sheet: str | None = None,
+    limit: int | None = None,
+    rules: ImportRules | None = None,
+    sheets: Sequence[str] | None = None,
+) -> WorkbookData:
     """Read a workbook's cell values (read-only, cached formula results) and which rows are hidden.
     ``sheet``: only that sheet (all sheets otherwise; ``sheets``: only those); ``limit``: at most that many
     rows per sheet (a preview: only those rows are parsed). The zip directory is checked first
@@ -129,11 +149,14 @@ def read_workbook(path: Path | str, *, sheet: str | None = None, limit: int | No
         with p.open("rb") as fh:
             head = fh.read(8)
     except OSError as exc:
-        raise WorkbookError(f"无法读取文件“{name}”：{exc.strerror or exc}（文件可能正被其他程序独占打开）。") from exc
+        raise WorkbookError(
+            f"无法读取文件“{name}”：{exc.strerror or exc}（文件可能正被其他程序独占打开）。"
+        ) from exc
     if suffix == ".xls" or (head == _OLE_MAGIC and suffix not in _XLSX_SUFFIXES):
         raise WorkbookError(
             f"“{name}”是旧版 Excel 97-2003 格式（.xls），本程序不能直接读取。请在 Excel 或 WPS 中打开它，"
-            "选择“文件 → 另存为”，保存类型选“Excel 工作簿 (*.xlsx)”，再导入新保存的文件。")
+            "选择“文件 → 另存为”，保存类型选“Excel 工作簿 (*.xlsx)”，再导入新保存的文件。"
+        )
     if suffix == ".csv":
         return _read_csv(p, limit, rules)
     if suffix not in _XLSX_SUFFIXES:
@@ -141,10 +164,13 @@ def read_workbook(path: Path | str, *, sheet: str | None = None, limit: int | No
     if head == _OLE_MAGIC:
         raise WorkbookError(
             f"“{name}”设置了打开密码（文件已加密），或其实是改了扩展名的旧版 .xls 文件，无法读取。请在 Excel 中"
-            "打开它，取消密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码），另存为 .xlsx 后再导入。")
+            "打开它，取消密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码），另存为 .xlsx 后再导入。"
+        )
     if not head.startswith(b"PK"):
-        raise WorkbookError(f"“{name}”不是有效的 Excel 文件（文件已损坏，或是改了扩展名的其他文件）。"
-                            "请在 Excel 中打开并另存为 .xlsx 后再试。")
+        raise WorkbookError(
+            f"“{name}”不是有效的 Excel 文件（文件已损坏，或是改了扩展名的其他文件）。"
+            "请在 Excel 中打开并另存为 .xlsx 后再试。"
+        )
     check_package(p, rules, count_rows=limit is None)
     wanted = {sheet} if sheet is not None else (set(sheets) if sheets is not None else None)
     try:
@@ -156,20 +182,27 @@ def read_workbook(path: Path | str, *, sheet: str | None = None, limit: int | No
                 for want in sorted(wanted or ()):
                     if want not in names:
                         raise WorkbookError(f"“{name}”中没有名为“{want}”的工作表（有：{'、'.join(names)}）。")
-                read = [_read_sheet(book, title, target, limit, rules) for title, target in book.sheets
-                        if wanted is None or title in wanted]
+                read = [
+                    _read_sheet(book, title, target, limit, rules)
+                    for title, target in book.sheets
+                    if wanted is None or title in wanted
+                ]
             finally:
                 book.close()
     except WorkbookError:
         raise
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError, EOFError) as exc:
-        raise WorkbookError(f"“{name}”不是有效的 Excel 文件或已损坏，无法读取（{type(exc).__name__}）。"
-                            "请在 Excel 中打开并另存为 .xlsx 后再试。") from exc
+        raise WorkbookError(
+            f"“{name}”不是有效的 Excel 文件或已损坏，无法读取（{type(exc).__name__}）。"
+            "请在 Excel 中打开并另存为 .xlsx 后再试。"
+        ) from exc
     except OSError as exc:
         raise WorkbookError(f"无法读取文件“{name}”：{exc.strerror or exc}。") from exc
     except Exception as exc:  # openpyxl's InvalidFileException and parser errors of a damaged file
-        raise WorkbookError(f"“{name}”不是有效的 Excel 文件或已损坏，无法读取（{exc}）。"
-                            "请在 Excel 中打开并另存为 .xlsx 后再试。") from exc
+        raise WorkbookError(
+            f"“{name}”不是有效的 Excel 文件或已损坏，无法读取（{exc}）。"
+            "请在 Excel 中打开并另存为 .xlsx 后再试。"
+        ) from exc
     if not read:
         raise WorkbookError(f"“{name}”里没有工作表。")
     return WorkbookData(p, names, tuple(read))
@@ -191,8 +224,11 @@ class _Book:
             self.reader.read_strings()
             self.reader.read_workbook()
             apply_stylesheet(self.reader.archive, self.reader.wb)
-            self.sheets = [(sh.name, rel.target) for sh, rel in self.reader.parser.find_sheets()
-                           if rel.target in self.reader.valid_files and "chartsheet" not in rel.Type]
+            self.sheets = [
+                (sh.name, rel.target)
+                for sh, rel in self.reader.parser.find_sheets()
+                if rel.target in self.reader.valid_files and "chartsheet" not in rel.Type
+            ]
         except BaseException:
             self.close()
             raise
@@ -202,10 +238,16 @@ class _Book:
         openpyxl's read-only mode gives them (:func:`.sheet_xml.sheet_rows`), no row padded to the
         sheet's width."""
         wb = self.reader.wb
+        date_formats = wb._date_formats  # type: ignore[attr-defined]
+        timedelta_formats = wb._timedelta_formats  # type: ignore[attr-defined]
         with self.reader.archive.open(target) as src:
-            for idx, values, hidden in sheet_rows(src, self.reader.shared_strings, epoch=wb.epoch,
-                                                  date_styles=wb._date_formats,  # type: ignore[attr-defined]
-                                                  duration_styles=wb._timedelta_formats):  # type: ignore[attr-defined]
+            for idx, values, hidden in sheet_rows(
+                src,
+                self.reader.shared_strings,
+                epoch=wb.epoch,
+                date_styles=date_formats,
+                duration_styles=timedelta_formats,
+            ):
                 yield idx, _trim(values), hidden
 
     def close(self) -> None:
@@ -248,7 +290,9 @@ def _read_csv(p: Path, limit: int | None, rules: ImportRules) -> WorkbookData:
         except UnicodeDecodeError:
             continue
     else:
-        raise WorkbookError(f"“{p.name}”的文字编码无法识别（应为 UTF-8 或 GBK）。请在 Excel 中另存为 .xlsx 后再导入。")
+        raise WorkbookError(
+            f"“{p.name}”的文字编码无法识别（应为 UTF-8 或 GBK）。请在 Excel 中另存为 .xlsx 后再导入。"
+        )
     try:
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
     except csv.Error:

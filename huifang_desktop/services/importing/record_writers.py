@@ -51,9 +51,17 @@ class _VisitWriter(_Writer):
     entity = "visit_record"
 
     def recheck(self, s: Session, cands: list[Any]) -> tuple[list[Any], list[Any]]:
-        numbers = {n for (n,) in _chunked_in(s, lambda part: select(VisitRecord.number).where(
-            VisitRecord.number.in_(part)), {c.number for c in cands if c.number})}
-        return [c for c in cands if c.number not in numbers], [c for c in cands if c.number and c.number in numbers]
+        numbers = {
+            n
+            for (n,) in _chunked_in(
+                s,
+                lambda part: select(VisitRecord.number).where(VisitRecord.number.in_(part)),
+                {c.number for c in cands if c.number},
+            )
+        }
+        return [c for c in cands if c.number not in numbers], [
+            c for c in cands if c.number and c.number in numbers
+        ]
 
     def write(self, s: Session, batch: Sequence[Any]) -> list[str]:
         need: dict[date, int] = defaultdict(int)
@@ -77,21 +85,44 @@ class _VisitWriter(_Writer):
             numbers.append(number)
             rows.append(_visit_row(c, number, self.now))
         table = table_of(VisitRecord)
-        self.ids = [r[0] for r in s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                                            rows)]
+        self.ids = [
+            r[0] for r in s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        ]
         return self.numbered(numbers)
 
 
 def _visit_row(c: VisitCandidate, number: str, now: datetime) -> dict[str, Any]:
     return {
-        "number": number, "plan_id": None, "customer_id": c.customer_id, "contact_name": c.contact_name,
-        "contact_phone": c.contact_phone, "visit_type": c.visit_type, "method": c.method,
-        "visited_at": c.visited_at, "visitor_id": c.visitor_id, "content": c.content, "feedback": c.feedback,
-        "problems": c.problems, "measures": c.measures, "satisfaction": c.satisfaction, "handling": c.handling,
-        "transfer_department": "", "transfer_due": None, "transfer_done_at": None, "transfer_answer": "",
-        "next_visit_on": c.next_visit_on, "result": c.result, "customer_signed": False,
-        "status": VISIT_HISTORY_STATUS, "supervisor_comment": VISIT_HISTORY_NOTE, "signed_by_id": None,
-        "signed_at": None, "content_hash": "", "revision": 0, "created_at": now, "version": 1,
+        "number": number,
+        "plan_id": None,
+        "customer_id": c.customer_id,
+        "contact_name": c.contact_name,
+        "contact_phone": c.contact_phone,
+        "visit_type": c.visit_type,
+        "method": c.method,
+        "visited_at": c.visited_at,
+        "visitor_id": c.visitor_id,
+        "content": c.content,
+        "feedback": c.feedback,
+        "problems": c.problems,
+        "measures": c.measures,
+        "satisfaction": c.satisfaction,
+        "handling": c.handling,
+        "transfer_department": "",
+        "transfer_due": None,
+        "transfer_done_at": None,
+        "transfer_answer": "",
+        "next_visit_on": c.next_visit_on,
+        "result": c.result,
+        "customer_signed": False,
+        "status": VISIT_HISTORY_STATUS,
+        "supervisor_comment": VISIT_HISTORY_NOTE,
+        "signed_by_id": None,
+        "signed_at": None,
+        "content_hash": "",
+        "revision": 0,
+        "created_at": now,
+        "version": 1,
     }
 
 
@@ -109,9 +140,17 @@ class _ComplaintWriter(_Writer):
             self.departments = dict(s.execute(select(User.id, User.department_id)).all())
 
     def recheck(self, s: Session, cands: list[Any]) -> tuple[list[Any], list[Any]]:
-        numbers = {n for (n,) in _chunked_in(s, lambda part: select(Complaint.number).where(
-            Complaint.number.in_(part)), {c.number for c in cands if c.number})}
-        return [c for c in cands if c.number not in numbers], [c for c in cands if c.number and c.number in numbers]
+        numbers = {
+            n
+            for (n,) in _chunked_in(
+                s,
+                lambda part: select(Complaint.number).where(Complaint.number.in_(part)),
+                {c.number for c in cands if c.number},
+            )
+        }
+        return [c for c in cands if c.number not in numbers], [
+            c for c in cands if c.number and c.number in numbers
+        ]
 
     def _scope(self, when: date) -> str:
         return f"complaint:{MessageKind.COMPLAINT.value}:{sequence_scope(self.policy.number_pattern, when)}"
@@ -138,7 +177,9 @@ class _ComplaintWriter(_Writer):
             numbers.append(number)
             rows.append(_complaint_row(c, number, self))
         table = table_of(Complaint)
-        ids = [r[0] for r in s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
+        ids = [
+            r[0] for r in s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        ]
         self.ids = ids
         user = self.ctx.user
         events, occurrences = [], []
@@ -146,12 +187,31 @@ class _ComplaintWriter(_Writer):
             note = f"从“{self.report.file_name}”第 {c.row} 行导入"
             if c.handler_name:
                 note += f"；原负责人：{c.handler_name}（不是本系统用户）"
-            events.append({"complaint_id": cid, "at": self.now, "user_id": user.id or None,
-                           "username": user.display_name or user.username, "action": "从Excel导入",
-                           "from_state": "", "to_state": c.state, "note": note})
-            occurrences.append({"complaint_id": cid, "received_at": c.received_at, "channel": c.channel,
-                                "complainant": c.complainant, "phone": c.phone, "received_by": "",
-                                "note": "导入", "created_by_id": user.id or None, "created_at": self.now})
+            events.append(
+                {
+                    "complaint_id": cid,
+                    "at": self.now,
+                    "user_id": user.id or None,
+                    "username": user.display_name or user.username,
+                    "action": "从Excel导入",
+                    "from_state": "",
+                    "to_state": c.state,
+                    "note": note,
+                }
+            )
+            occurrences.append(
+                {
+                    "complaint_id": cid,
+                    "received_at": c.received_at,
+                    "channel": c.channel,
+                    "complainant": c.complainant,
+                    "phone": c.phone,
+                    "received_by": "",
+                    "note": "导入",
+                    "created_by_id": user.id or None,
+                    "created_at": self.now,
+                }
+            )
         s.execute(insert(table_of(ComplaintEvent)), events)
         s.execute(insert(table_of(ComplaintOccurrence)), occurrences)
         return self.numbered(numbers)
@@ -166,23 +226,64 @@ def _complaint_row(c: ComplaintCandidate, number: str, w: _ComplaintWriter) -> d
     deadline = {ComplaintState.PENDING: dl.first_reply, ComplaintState.IN_PROGRESS: dl.handling}.get(state)
     user = w.ctx.user
     return {
-        "number": number, "kind": MessageKind.COMPLAINT.value, "received_at": c.received_at, "channel": c.channel,
-        "complainant": c.complainant, "anonymous": c.anonymous, "phone": c.phone, "customer_id": c.customer_id,
-        "subject": c.subject, "content": c.content, "category": c.category, "severity": severity.value,
-        "special": False, "reply_only": False,
+        "number": number,
+        "kind": MessageKind.COMPLAINT.value,
+        "received_at": c.received_at,
+        "channel": c.channel,
+        "complainant": c.complainant,
+        "anonymous": c.anonymous,
+        "phone": c.phone,
+        "customer_id": c.customer_id,
+        "subject": c.subject,
+        "content": c.content,
+        "category": c.category,
+        "severity": severity.value,
+        "special": False,
+        "reply_only": False,
         "department_id": w.departments.get(c.handler_id) if c.handler_id else user.department_id,
-        "handler_id": c.handler_id, "handler_role": handler_role(severity, w.policy).value, "state": state.value,
-        "first_reply_due": dl.first_reply, "handling_due": dl.handling, "deadline": deadline,
+        "handler_id": c.handler_id,
+        "handler_role": handler_role(severity, w.policy).value,
+        "state": state.value,
+        "first_reply_due": dl.first_reply,
+        "handling_due": dl.handling,
+        "deadline": deadline,
         "accepted_at": c.received_at if state is not ComplaintState.PENDING else None,
-        "investigation": "", "cause": c.cause, "measures": c.measures, "result": c.result, "replied_at": None,
-        "reply_way": "", "reply_text": "", "handled_at": closed_at, "visit_round": 0, "visit_plan_id": None,
-        "visit_due": None, "visit_record_id": None, "visited_at": None, "visit_satisfied": None,
-        "satisfaction": "", "visit_note": "", "closed_at": closed_at,
-        "withdraw_reason": "原台账中已撤销" if state is ComplaintState.WITHDRAWN else "", "escalation_level": 0,
-        "escalated_at": None, "escalated_deadline": None, "escalation_seen": True, "chase_count": 0,
-        "linked_to_id": None, "converted_from": "", "occurrences": 1, "created_by_id": user.id or None,
-        "created_at": w.now, "updated_at": w.now, "review_status": "", "supervisor_comment": "",
-        "signed_by_id": None, "signed_at": None, "content_hash": "", "revision": 0, "version": 1,
+        "investigation": "",
+        "cause": c.cause,
+        "measures": c.measures,
+        "result": c.result,
+        "replied_at": None,
+        "reply_way": "",
+        "reply_text": "",
+        "handled_at": closed_at,
+        "visit_round": 0,
+        "visit_plan_id": None,
+        "visit_due": None,
+        "visit_record_id": None,
+        "visited_at": None,
+        "visit_satisfied": None,
+        "satisfaction": "",
+        "visit_note": "",
+        "closed_at": closed_at,
+        "withdraw_reason": "原台账中已撤销" if state is ComplaintState.WITHDRAWN else "",
+        "escalation_level": 0,
+        "escalated_at": None,
+        "escalated_deadline": None,
+        "escalation_seen": True,
+        "chase_count": 0,
+        "linked_to_id": None,
+        "converted_from": "",
+        "occurrences": 1,
+        "created_by_id": user.id or None,
+        "created_at": w.now,
+        "updated_at": w.now,
+        "review_status": "",
+        "supervisor_comment": "",
+        "signed_by_id": None,
+        "signed_at": None,
+        "content_hash": "",
+        "revision": 0,
+        "version": 1,
     }
 
 
@@ -199,9 +300,17 @@ class _ServiceWriter(_Writer):
         self.prefix = load_options(ctx).number_prefix
 
     def recheck(self, s: Session, cands: list[Any]) -> tuple[list[Any], list[Any]]:
-        numbers = {n for (n,) in _chunked_in(s, lambda part: select(ServiceRecord.number).where(
-            ServiceRecord.number.in_(part)), {c.number for c in cands if c.number})}
-        return [c for c in cands if c.number not in numbers], [c for c in cands if c.number and c.number in numbers]
+        numbers = {
+            n
+            for (n,) in _chunked_in(
+                s,
+                lambda part: select(ServiceRecord.number).where(ServiceRecord.number.in_(part)),
+                {c.number for c in cands if c.number},
+            )
+        }
+        return [c for c in cands if c.number not in numbers], [
+            c for c in cands if c.number and c.number in numbers
+        ]
 
     def write(self, s: Session, batch: Sequence[Any]) -> list[str]:
         from huifang_desktop.services.service_records import format_service_number
@@ -210,7 +319,9 @@ class _ServiceWriter(_Writer):
         for c in batch:
             if not c.number:
                 need[c.served_on] += 1
-        next_serial = {day: _reserve_serials(s, f"service:{day:%Y%m%d}", n) for day, n in sorted(need.items())}
+        next_serial = {
+            day: _reserve_serials(s, f"service:{day:%Y%m%d}", n) for day, n in sorted(need.items())
+        }
         rows, numbers = [], []
         user = self.ctx.user
         for c in batch:
@@ -223,17 +334,41 @@ class _ServiceWriter(_Writer):
                 number = format_service_number(c.served_on, next_serial[c.served_on], self.prefix)
                 next_serial[c.served_on] += 1
             numbers.append(number)
-            rows.append({
-                "number": number, "customer_id": c.customer_id, "served_on": c.served_on, "kind": c.kind,
-                "place": c.place, "product": c.product, "serial_no": c.serial_no, "problem": c.problem,
-                "content": c.content, "parts": c.parts, "parts_quantity": 0, "parts_amount": c.parts_amount,
-                "cost": c.cost, "result": c.result, "feedback": c.feedback, "satisfaction": c.satisfaction,
-                "technician": c.technician, "handler_id": c.handler_id, "status": c.status,
-                "completed_on": c.completed_on, "follow_up_at": None, "follow_up_by": "", "follow_up_result": "",
-                "visit_plan_id": None, "notes": c.notes, "created_by_id": user.id or None, "created_at": self.now,
-                "updated_at": self.now, "version": 1,
-            })
+            rows.append(
+                {
+                    "number": number,
+                    "customer_id": c.customer_id,
+                    "served_on": c.served_on,
+                    "kind": c.kind,
+                    "place": c.place,
+                    "product": c.product,
+                    "serial_no": c.serial_no,
+                    "problem": c.problem,
+                    "content": c.content,
+                    "parts": c.parts,
+                    "parts_quantity": 0,
+                    "parts_amount": c.parts_amount,
+                    "cost": c.cost,
+                    "result": c.result,
+                    "feedback": c.feedback,
+                    "satisfaction": c.satisfaction,
+                    "technician": c.technician,
+                    "handler_id": c.handler_id,
+                    "status": c.status,
+                    "completed_on": c.completed_on,
+                    "follow_up_at": None,
+                    "follow_up_by": "",
+                    "follow_up_result": "",
+                    "visit_plan_id": None,
+                    "notes": c.notes,
+                    "created_by_id": user.id or None,
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                    "version": 1,
+                }
+            )
         table = table_of(ServiceRecord)
-        self.ids = [r[0] for r in s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                                            rows)]
+        self.ids = [
+            r[0] for r in s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        ]
         return self.numbered(numbers)

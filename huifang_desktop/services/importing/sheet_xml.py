@@ -67,8 +67,14 @@ def _inline_text(inline: Any) -> str:
     return text
 
 
-def sheet_rows(source: IO[bytes], shared_strings: Sequence[Any], *, epoch: Any, date_styles: Collection[int],
-               duration_styles: Collection[int]) -> Iterator[tuple[int, list[Any], bool]]:
+def sheet_rows(
+    source: IO[bytes],
+    shared_strings: Sequence[Any],
+    *,
+    epoch: Any,
+    date_styles: Collection[int],
+    duration_styles: Collection[int],
+) -> Iterator[tuple[int, list[Any], bool]]:
     """(sheet row number, cell values by column from A, hidden) of every ``<row>`` of the sheet, in order.
     The values list ends at the row's last cell (``None`` where no cell is); a row without cells gives
     ``[]``. ``epoch``, ``date_styles`` and ``duration_styles``: the workbook's, as openpyxl's reader

@@ -119,27 +119,40 @@ class ValidationReport:
         """What else the user should know before writing, one line each (CLI and wizard)."""
         out = []
         if self.unused:
-            out.append("未导入的列：" + "、".join(f"{letter}列“{h}”" for letter, h in self.unused)
-                       + "（如需导入，请在列对应中选择对应的字段）")
+            out.append(
+                "未导入的列："
+                + "、".join(f"{letter}列“{h}”" for letter, h in self.unused)
+                + "（如需导入，请在列对应中选择对应的字段）"
+            )
         if self.other_sheets:
-            out.append(f"本文件还有其他工作表：{'、'.join(self.other_sheets)}（未检查；可用 --sheet 名称 或 "
-                       "--all-sheets 导入，向导中可选择工作表）")
+            out.append(
+                f"本文件还有其他工作表：{'、'.join(self.other_sheets)}（未检查；可用 --sheet 名称 或 "
+                "--all-sheets 导入，向导中可选择工作表）"
+            )
         if self.skips.hidden:
             shown = "、".join(str(r) for r in self.skips.hidden_rows[:10])
             more = f" 等 {self.skips.hidden} 行" if self.skips.hidden > 10 else ""
-            out.append(f"隐藏的行已跳过：第 {shown} 行{more}（如需导入，加 --include-hidden，或在向导中勾选“包括隐藏行”）")
+            out.append(
+                f"隐藏的行已跳过：第 {shown} 行{more}（如需导入，加 --include-hidden，或在向导中勾选“包括隐藏行”）"
+            )
         if self.unknown_owners:
             names = "、".join(f"{n}（{k} 行）" for n, k in self.unknown_owners)
             if self.create_owners:
                 out.append(f"以下负责人不是本系统用户，导入时将创建为客服专员账号：{names}")
             else:
-                out.append(f"注意：以下负责人不是本系统用户：{names}。这些客户将暂不指定负责人（照常导入）；"
-                           "可加 --owners create 创建为客服专员，或用 --owner 姓名=用户名 对应到已有用户，"
-                           "或先在 工具 → 用户与部门 中添加这些用户")
+                out.append(
+                    f"注意：以下负责人不是本系统用户：{names}。这些客户将暂不指定负责人（照常导入）；"
+                    "可加 --owners create 创建为客服专员，或用 --owner 姓名=用户名 对应到已有用户，"
+                    "或先在 工具 → 用户与部门 中添加这些用户"
+                )
         if self.unassigned:
-            out.append(f"{self.unassigned} 位客户没有负责人：导入后请在客户档案中指定负责人，指定前不安排回访计划")
+            out.append(
+                f"{self.unassigned} 位客户没有负责人：导入后请在客户档案中指定负责人，指定前不安排回访计划"
+            )
         if self.archived:
-            out.append(f"{self.archived} 行状态为“已归档”：导入为已归档的客户档案（不安排回访计划，可在客户档案中恢复）")
+            out.append(
+                f"{self.archived} 行状态为“已归档”：导入为已归档的客户档案（不安排回访计划，可在客户档案中恢复）"
+            )
         if self.purchases:
             out.append(f"{self.purchases} 行有购买/交车日期：记为购买记录，只为尚未过期的回访安排计划")
         if self.target is ImportTarget.CUSTOMERS and self.valid:
@@ -147,9 +160,17 @@ class ValidationReport:
         return out
 
 
-def validate(ctx: ServiceContext, path: Path | str, sheet: str | None, target: ImportTarget,
-             mapping: ColumnMapping, *, include_hidden: bool = False, owners: Mapping[str, int] | None = None,
-             create_owners: bool = False) -> ValidationReport:
+def validate(
+    ctx: ServiceContext,
+    path: Path | str,
+    sheet: str | None,
+    target: ImportTarget,
+    mapping: ColumnMapping,
+    *,
+    include_hidden: bool = False,
+    owners: Mapping[str, int] | None = None,
+    create_owners: bool = False,
+) -> ValidationReport:
     """Check every row of the sheet; nothing is written. Problems name the sheet row and column; every
     problem of every row is reported in this one pass. ``include_hidden``: rows hidden in Excel are
     checked too (skipped and listed otherwise). ``owners``: 负责人 name as written → user id, for names
@@ -163,8 +184,10 @@ def validate(ctx: ServiceContext, path: Path | str, sheet: str | None, target: I
     if not sh.rows:
         raise ValidationError(FieldError("sheet", "工作表", f"工作表“{sh.name}”是空的"))
     if sh.truncated:
-        raise WorkbookError(f"工作表“{sh.name}”超过 {rules.max_rows} 行，一次导入不了这么多。请把它分成几个文件"
-                            "（每个不超过这个行数）分别导入。")
+        raise WorkbookError(
+            f"工作表“{sh.name}”超过 {rules.max_rows} 行，一次导入不了这么多。请把它分成几个文件"
+            "（每个不超过这个行数）分别导入。"
+        )
     if not 1 <= mapping.header_row <= len(sh.rows):
         raise ValidationError(FieldError("header_row", "表头行", f"应在 1–{len(sh.rows)} 之间"))
     headers = tuple(cell_text(v) for v in sh.rows[mapping.header_row - 1])
@@ -191,15 +214,31 @@ def validate(ctx: ServiceContext, path: Path | str, sheet: str | None, target: I
                 unknown[c.owner_name] = unknown.get(c.owner_name, 0) + 1
         in_use = [c for c in kept if not c.archived]
         owned = [c for c in in_use if c.clean.owner_id is not None or (create_owners and c.owner_name)]
-        extra = {"unknown_owners": tuple(unknown.items()), "create_owners": create_owners,
-                 "unassigned": len(in_use) - len(owned), "plans": _plan_estimate(ctx, owned),
-                 "purchases": sum(1 for c in kept if c.purchase_on is not None),
-                 "archived": len(kept) - len(in_use)}
+        extra = {
+            "unknown_owners": tuple(unknown.items()),
+            "create_owners": create_owners,
+            "unassigned": len(in_use) - len(owned),
+            "plans": _plan_estimate(ctx, owned),
+            "purchases": sum(1 for c in kept if c.purchase_on is not None),
+            "archived": len(kept) - len(in_use),
+        }
     return ValidationReport(
-        str(Path(path)), wb.file_name, sh.name, target, mapping.header_row, dict(mapping.columns), headers,
-        len(rows), skips, sort_issues([*issues, *dups, *db_dups]), tuple(kept), time.perf_counter() - started,
-        unused_columns(headers, mapping.columns), tuple(n for n in wb.sheet_names if n != sh.name), **extra)
-
+        str(Path(path)),
+        wb.file_name,
+        sh.name,
+        target,
+        mapping.header_row,
+        dict(mapping.columns),
+        headers,
+        len(rows),
+        skips,
+        sort_issues([*issues, *dups, *db_dups]),
+        tuple(kept),
+        time.perf_counter() - started,
+        unused_columns(headers, mapping.columns),
+        tuple(n for n in wb.sheet_names if n != sh.name),
+        **extra,
+    )
 
 
 def _plan_estimate(ctx: ServiceContext, owned: Sequence[CustomerCandidate]) -> int:
@@ -222,7 +261,8 @@ def _plan_estimate(ctx: ServiceContext, owned: Sequence[CustomerCandidate]) -> i
             continue
         count += len(routine_plans(c.grade, None, None, today, rules, cal))
         if c.purchase_on is not None and since <= c.purchase_on <= today:
-            for trigger in _purchase_triggers(c.row, c.purchase_on, c.purchase_kind, 1, None, c.clean.category,
-                                              opts):
+            for trigger in _purchase_triggers(
+                c.row, c.purchase_on, c.purchase_kind, 1, None, c.clean.category, opts
+            ):
                 count += sum(1 for p in plans_for_trigger(trigger, rules, cal) if p.due >= today)
     return count

@@ -32,8 +32,9 @@ from huifang_desktop.storage.models import (
 
 def _reserve_serials(s: Session, name: str, n: int) -> int:
     """Move counter ``name`` on by ``n`` inside the caller's transaction; the first of the ``n`` serials."""
-    value = s.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + n)
-                      .returning(Counter.value)).scalar()
+    value = s.execute(
+        update(Counter).where(Counter.name == name).values(value=Counter.value + n).returning(Counter.value)
+    ).scalar()
     if value is None:
         s.execute(insert(Counter).values(name=name, value=n))
         return 1
@@ -100,7 +101,7 @@ class _Initials:
         out: list[str] = []
         pos = 0
         for m in _NON_ASCII_RUN.finditer(name):
-            out.extend(ch.lower() for ch in name[pos:m.start()] if ch.isalnum())
+            out.extend(ch.lower() for ch in name[pos : m.start()] if ch.isalnum())
             run = m.group()
             hit = self.memo.get(run)
             if hit is None:
@@ -142,32 +143,72 @@ class _CustomerWriter(_Writer):
                 serial += 1
             primary = next(k for k in cc.contacts if k.is_primary)
             owner_id = cc.owner_id if cc.owner_id is not None else self.owner_ids.get(c.owner_name)
-            rows.append({
-                "code": code, "name": cc.name, "initials": self.initials(cc.name), "kind": cc.kind,
-                "category": cc.category, "grade": c.grade, "grade_pinned": False,
-                "grade_reason": "导入时的等级" if c.grade != "D" else "", "annual_volume": c.annual_volume,
-                "address": cc.address, "region": cc.region, "source": cc.source, "industry": cc.industry,
-                "birthday": cc.birthday, "created_on": cc.created_on or self.ctx.today(), "status": cc.status,
-                "notes": cc.notes, "owner_id": owner_id, "department_id": self.departments.get(owner_id) if owner_id is not None else None,
-                "archived": c.archived, "primary_phone": primary.mobile or primary.phone or "",
-                "primary_contact": primary.name, "version": 1, "updated_at": self.now,
-            })
+            rows.append(
+                {
+                    "code": code,
+                    "name": cc.name,
+                    "initials": self.initials(cc.name),
+                    "kind": cc.kind,
+                    "category": cc.category,
+                    "grade": c.grade,
+                    "grade_pinned": False,
+                    "grade_reason": "导入时的等级" if c.grade != "D" else "",
+                    "annual_volume": c.annual_volume,
+                    "address": cc.address,
+                    "region": cc.region,
+                    "source": cc.source,
+                    "industry": cc.industry,
+                    "birthday": cc.birthday,
+                    "created_on": cc.created_on or self.ctx.today(),
+                    "status": cc.status,
+                    "notes": cc.notes,
+                    "owner_id": owner_id,
+                    "department_id": self.departments.get(owner_id) if owner_id is not None else None,
+                    "archived": c.archived,
+                    "primary_phone": primary.mobile or primary.phone or "",
+                    "primary_contact": primary.name,
+                    "version": 1,
+                    "updated_at": self.now,
+                }
+            )
         # One executemany, then the ids by code (unique): SQLite runs an INSERT … RETURNING row by row.
         insert_rows(s, table_of(Customer), rows)
         codes = [r["code"] for r in rows]
         by_code = dict(s.execute(select(Customer.code, Customer.id).where(Customer.code.in_(codes))).all())
         ids = [by_code[code] for code in codes]
         self.ids = ids
-        contacts = [{"customer_id": cid, "name": k.name, "phone": k.phone, "mobile": k.mobile, "email": k.email,
-                     "title": k.title, "is_primary": k.is_primary}
-                    for cid, c in zip(ids, batch, strict=True) for k in c.clean.contacts]
+        contacts = [
+            {
+                "customer_id": cid,
+                "name": k.name,
+                "phone": k.phone,
+                "mobile": k.mobile,
+                "email": k.email,
+                "title": k.title,
+                "is_primary": k.is_primary,
+            }
+            for cid, c in zip(ids, batch, strict=True)
+            for k in c.clean.contacts
+        ]
         insert_rows(s, table_of(Contact), contacts)
-        phone_index.insert_pairs(s, phone_index.bulk_pairs(
-            [{**r, "id": cid} for cid, r in zip(ids, rows, strict=True)], contacts))
-        purchases = [{"customer_id": cid, "day": c.purchase_on, "kind": c.purchase_kind,
-                      "product": c.product or "（导入）", "spec": "", "quantity": 1, "amount": None,
-                      "warranty_end": None, "created_at": self.now}
-                     for cid, c in zip(ids, batch, strict=True) if c.purchase_on is not None]
+        phone_index.insert_pairs(
+            s, phone_index.bulk_pairs([{**r, "id": cid} for cid, r in zip(ids, rows, strict=True)], contacts)
+        )
+        purchases = [
+            {
+                "customer_id": cid,
+                "day": c.purchase_on,
+                "kind": c.purchase_kind,
+                "product": c.product or "（导入）",
+                "spec": "",
+                "quantity": 1,
+                "amount": None,
+                "warranty_end": None,
+                "created_at": self.now,
+            }
+            for cid, c in zip(ids, batch, strict=True)
+            if c.purchase_on is not None
+        ]
         if purchases:  # history: plan_catch_up plans only their windows still open (imported customers)
             s.execute(insert(Purchase), purchases)
             self.purchases += len(purchases)

@@ -59,8 +59,11 @@ class ImportResult:
             return f"导入已取消：没有写入任何{self.target.value}数据（已写入的批次全部撤回）。"
         text = f"已从“{self.file_name}”导入 {self.imported} 行到{self.target.value}"
         if self.first_number:
-            text += f"（编号 {self.first_number}–{self.last_number}）" if self.first_number != self.last_number \
+            text += (
+                f"（编号 {self.first_number}–{self.last_number}）"
+                if self.first_number != self.last_number
                 else f"（编号 {self.first_number}）"
+            )
         text += f"，用时 {self.seconds:.1f} 秒。"
         skipped = []
         if self.skipped_errors:
@@ -76,16 +79,24 @@ class ImportResult:
         return text
 
 
-def run_import(ctx: ServiceContext, report: ValidationReport, *, only_valid: bool = True,
-               progress: ProgressFn | None = None, cancelled: Callable[[], bool] | None = None) -> ImportResult:
+def run_import(
+    ctx: ServiceContext,
+    report: ValidationReport,
+    *,
+    only_valid: bool = True,
+    progress: ProgressFn | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> ImportResult:
     """Write the report's valid rows: one transaction (all of them or, when cancelled or on any error,
     none), in batches with one audit row each. ``only_valid=False`` refuses (writes nothing) when the report
     has any problem row. ``progress(done, total)`` after each batch; ``cancelled()`` is asked before each."""
     ctx.require(Permission.EDIT_CUSTOMERS, f"导入{report.target.value}")
     started = time.perf_counter()
     if not only_valid and report.issues:
-        raise ServiceError(f"有 {report.error_rows + report.duplicate_rows} 行未通过检查（有问题或重复），"
-                           "没有导入任何数据。请修改后重试，或选择只导入有效行。")
+        raise ServiceError(
+            f"有 {report.error_rows + report.duplicate_rows} 行未通过检查（有问题或重复），"
+            "没有导入任何数据。请修改后重试，或选择只导入有效行。"
+        )
     rules = load_import_rules(ctx)
     created: list[tuple[str, str, str]] = []
     if report.create_owners and report.unknown_owners:
@@ -98,9 +109,14 @@ def run_import(ctx: ServiceContext, report: ValidationReport, *, only_valid: boo
     try:
         with ctx.sessions() as s, s.begin():
             fresh, late = writer.recheck(s, list(report.valid))
-            run = ImportRun(target=report.target.value, file_name=report.file_name[:200],
-                            sheet=report.sheet[:100], rows=0, created_by_id=ctx.user.id or None,
-                            created_at=writer.now)
+            run = ImportRun(
+                target=report.target.value,
+                file_name=report.file_name[:200],
+                sheet=report.sheet[:100],
+                rows=0,
+                created_by_id=ctx.user.id or None,
+                created_at=writer.now,
+            )
             s.add(run)
             s.flush()
             run_id = run.id
@@ -111,26 +127,64 @@ def run_import(ctx: ServiceContext, report: ValidationReport, *, only_valid: boo
                     raise ImportCancelled("导入已取消")
                 numbers = writer.write(s, batch)
                 if writer.ids:
-                    insert_rows(s, table_of(ImportItem), [{"run_id": run_id, "entity_id": i} for i in writer.ids])
+                    insert_rows(
+                        s, table_of(ImportItem), [{"run_id": run_id, "entity_id": i} for i in writer.ids]
+                    )
                     writer.ids = []
                 batches += 1
-                audit(s, ctx, IMPORT_ACTION, writer.entity, None,
-                      f"{report.file_name} 第 {batches} 批"[:200],
-                      new={"台账": report.target.value, "工作表": report.sheet, "行数": len(batch),
-                           "首行": batch[0].row, "末行": batch[-1].row,
-                           "编号": f"{numbers[0]}–{numbers[-1]}" if numbers else "", "导入批号": run_id},
-                      note=report.file_name)
+                audit(
+                    s,
+                    ctx,
+                    IMPORT_ACTION,
+                    writer.entity,
+                    None,
+                    f"{report.file_name} 第 {batches} 批"[:200],
+                    new={
+                        "台账": report.target.value,
+                        "工作表": report.sheet,
+                        "行数": len(batch),
+                        "首行": batch[0].row,
+                        "末行": batch[-1].row,
+                        "编号": f"{numbers[0]}–{numbers[-1]}" if numbers else "",
+                        "导入批号": run_id,
+                    },
+                    note=report.file_name,
+                )
                 done += len(batch)
                 if progress is not None:
                     progress(done, len(fresh))
             writer.finish(s)
             s.execute(update(ImportRun).where(ImportRun.id == run_id).values(rows=done))
     except ImportCancelled:
-        return ImportResult(report.target, report.file_name, report.sheet, 0, report.error_rows,
-                            report.duplicate_rows, 0, 0, True, time.perf_counter() - started)
-    return ImportResult(report.target, report.file_name, report.sheet, done, report.error_rows,
-                        report.duplicate_rows, len(late), batches, False, time.perf_counter() - started,
-                        writer.first_number, writer.last_number, run_id, tuple(created), writer.purchases)
+        return ImportResult(
+            report.target,
+            report.file_name,
+            report.sheet,
+            0,
+            report.error_rows,
+            report.duplicate_rows,
+            0,
+            0,
+            True,
+            time.perf_counter() - started,
+        )
+    return ImportResult(
+        report.target,
+        report.file_name,
+        report.sheet,
+        done,
+        report.error_rows,
+        report.duplicate_rows,
+        len(late),
+        batches,
+        False,
+        time.perf_counter() - started,
+        writer.first_number,
+        writer.last_number,
+        run_id,
+        tuple(created),
+        writer.purchases,
+    )
 
 
 def create_owner_accounts(ctx: ServiceContext, names: Sequence[str]) -> list[tuple[str, str, str]]:
@@ -165,8 +219,9 @@ def _owner_ids(ctx: ServiceContext, usernames: Sequence[str]) -> dict[str, int]:
         return dict(s.execute(select(User.username, User.id).where(User.username.in_(list(usernames)))).all())
 
 
-
 _WRITERS: dict[ImportTarget, type[_Writer]] = {
-    ImportTarget.CUSTOMERS: _CustomerWriter, ImportTarget.VISITS: _VisitWriter,
-    ImportTarget.COMPLAINTS: _ComplaintWriter, ImportTarget.SERVICES: _ServiceWriter,
+    ImportTarget.CUSTOMERS: _CustomerWriter,
+    ImportTarget.VISITS: _VisitWriter,
+    ImportTarget.COMPLAINTS: _ComplaintWriter,
+    ImportTarget.SERVICES: _ServiceWriter,
 }

@@ -70,8 +70,11 @@ def _text_ids(conn: Connection, text: str) -> list[int] | None:
 
 def _people(ctx: ServiceContext) -> tuple[tuple[int, str], ...]:
     with ctx.sessions() as s:
-        rows = s.execute(select(User.id, User.display_name).where(
-            User.active.is_(True), User.role.in_(business_roles())).order_by(User.display_name)).all()
+        rows = s.execute(
+            select(User.id, User.display_name)
+            .where(User.active.is_(True), User.role.in_(business_roles()))
+            .order_by(User.display_name)
+        ).all()
     return tuple((uid, name) for uid, name in rows)
 
 
@@ -96,6 +99,7 @@ def _keyset_after(order: tuple[Any, ...]) -> Callable[[Cursor, bool], list[Any]]
     def after(cursor: Cursor, descending: bool) -> list[Any]:
         key, value = tuple_(*order), tuple_(*cursor)
         return [key < value if descending else key > value]
+
     return after
 
 
@@ -142,9 +146,11 @@ class _Spec(ABC):
     def check(self, ctx: ServiceContext, f: LedgerFilter) -> None:
         if f.start is not None and f.end is not None and f.end < f.start:
             raise ValidationError(FieldError("end", "截止日期", "不能早于开始日期"))
-        for value, allowed, label in ((f.state, self.states(ctx), self.state_label),
-                                      (f.kind, self.kinds(ctx), self.kind_label),
-                                      (f.grade, self.grades(ctx), self.grade_label)):
+        for value, allowed, label in (
+            (f.state, self.states(ctx), self.state_label),
+            (f.kind, self.kinds(ctx), self.kind_label),
+            (f.grade, self.grades(ctx), self.grade_label),
+        ):
             if value and value not in allowed:
                 raise _bad_choice(label, value, allowed)
 
@@ -152,8 +158,9 @@ class _Spec(ABC):
         """One query row as the cells of :attr:`columns`, each column's getter reading the named fields."""
         getters = self.__dict__.get("_getters")
         if getters is None:  # once per ledger: a plain column reads its field, others their getter
-            getters = self.__dict__["_getters"] = tuple(_plain(c.key) if c.get is None else c.get
-                                                        for c in self.columns)
+            getters = self.__dict__["_getters"] = tuple(
+                _plain(c.key) if c.get is None else c.get for c in self.columns
+            )
         return tuple([get(row, at) for get in getters])
 
 
@@ -163,15 +170,19 @@ def _read_at(ctx: ServiceContext) -> ReadAt:
 
 def _plain(name: str) -> Getter:
     """The row's field ``name`` as it is."""
+
     def get(row: Any, at: ReadAt) -> Any:
         return getattr(row, name)
+
     return get
 
 
 def _text(name: str) -> Getter:
     """The row's field ``name``, '' when empty."""
+
     def get(row: Any, at: ReadAt) -> Any:
         return getattr(row, name) or ""
+
     return get
 
 

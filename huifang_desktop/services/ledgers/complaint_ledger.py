@@ -78,11 +78,17 @@ def _visit(row: Any, at: ReadAt) -> str:
 def register_filter(f: LedgerFilter) -> ComplaintFilter:
     """The 台账 tab's filter as the complaint register's (state 逾期: the overdue open ones)."""
     state = f.state if f.state and f.state != OVERDUE_STATE else ""
-    return ComplaintFilter(text=f.text, states=frozenset({state} if state else ()),
-                           overdue_only=f.state == OVERDUE_STATE,
-                           categories=frozenset({f.kind} if f.kind else ()),
-                           severities=frozenset({f.grade} if f.grade else ()), handler_id=f.owner_id,
-                           mine=f.mine, start=f.start, end=f.end)
+    return ComplaintFilter(
+        text=f.text,
+        states=frozenset({state} if state else ()),
+        overdue_only=f.state == OVERDUE_STATE,
+        categories=frozenset({f.kind} if f.kind else ()),
+        severities=frozenset({f.grade} if f.grade else ()),
+        handler_id=f.owner_id,
+        mine=f.mine,
+        start=f.start,
+        end=f.end,
+    )
 
 
 class ComplaintLedger(_Spec):
@@ -137,28 +143,54 @@ class ComplaintLedger(_Spec):
         key, _desc = self.sort_of(f)
         return self.register_sources(ctx, register_filter(f), by_number=key == "number")
 
-    def register_sources(self, ctx: ServiceContext, cf: ComplaintFilter, *, by_number: bool = False
-                         ) -> list[_Source]:
+    def register_sources(
+        self, ctx: ServiceContext, cf: ComplaintFilter, *, by_number: bool = False
+    ) -> list[_Source]:
         """The ledger's rows under the register's filter, by 投诉日期 (or by 投诉编号)."""
         at = _read_at(ctx)
         sort_col = Complaint.number if by_number else Complaint.received_at
         handler, first = aliased(User), aliased(User)
         late = late_condition(at.now, inquiry_cutoff(at.now, load_follow_policy(ctx), work_calendar(ctx)))
-        q = (select(Complaint.id, Complaint.number, Complaint.kind, Complaint.received_at, Complaint.channel,
-                    Complaint.subject, Complaint.content, Complaint.complainant, Complaint.anonymous,
-                    Complaint.phone, Customer.name.label("customer"), Complaint.category, Complaint.severity,
-                    handler.display_name.label("handler"), Department.name.label("department"),
-                    Complaint.handling_due, Complaint.reply_due, Complaint.state, Complaint.deadline, Complaint.result,
-                    Complaint.replied_at, Complaint.visit_satisfied, Complaint.satisfaction,
-                    Complaint.closed_at, Complaint.occurrences, Complaint.escalation_level.label("escalations"),
-                    Complaint.chase_count.label("chases"), first.display_name.label("first_responder"),
-                    case((late, 1), else_=0).label("inquiry_needed"), ComplaintInquiry.id.label("inquiry_id"),
-                    sort_col.label("sort_key"))
-             .outerjoin(Customer, Customer.id == Complaint.customer_id)
-             .outerjoin(handler, handler.id == Complaint.handler_id)
-             .outerjoin(first, first.id == Complaint.first_responder_id)
-             .outerjoin(ComplaintInquiry, ComplaintInquiry.complaint_id == Complaint.id)
-             .outerjoin(Department, Department.id == Complaint.department_id))
+        q = (
+            select(
+                Complaint.id,
+                Complaint.number,
+                Complaint.kind,
+                Complaint.received_at,
+                Complaint.channel,
+                Complaint.subject,
+                Complaint.content,
+                Complaint.complainant,
+                Complaint.anonymous,
+                Complaint.phone,
+                Customer.name.label("customer"),
+                Complaint.category,
+                Complaint.severity,
+                handler.display_name.label("handler"),
+                Department.name.label("department"),
+                Complaint.handling_due,
+                Complaint.reply_due,
+                Complaint.state,
+                Complaint.deadline,
+                Complaint.result,
+                Complaint.replied_at,
+                Complaint.visit_satisfied,
+                Complaint.satisfaction,
+                Complaint.closed_at,
+                Complaint.occurrences,
+                Complaint.escalation_level.label("escalations"),
+                Complaint.chase_count.label("chases"),
+                first.display_name.label("first_responder"),
+                case((late, 1), else_=0).label("inquiry_needed"),
+                ComplaintInquiry.id.label("inquiry_id"),
+                sort_col.label("sort_key"),
+            )
+            .outerjoin(Customer, Customer.id == Complaint.customer_id)
+            .outerjoin(handler, handler.id == Complaint.handler_id)
+            .outerjoin(first, first.id == Complaint.first_responder_id)
+            .outerjoin(ComplaintInquiry, ComplaintInquiry.complaint_id == Complaint.id)
+            .outerjoin(Department, Department.id == Complaint.department_id)
+        )
         q = _filtered(ctx, q, cf, at.now)
         order = (sort_col, Complaint.id)
 
@@ -174,18 +206,26 @@ class ComplaintLedger(_Spec):
     def register_totals(self, ctx: ServiceContext, cf: ComplaintFilter, conn: Connection) -> LedgerTotals:
         now: datetime = ctx.now()
         is_open = Complaint.state.in_(sorted(s.value for s in OPEN_STATES))
-        q = select(func.count(Complaint.id),
-                   func.sum(case((Complaint.state == ComplaintState.CLOSED.value, 1), else_=0)),
-                   func.sum(case((and_(is_open, Complaint.deadline < now), 1), else_=0)),
-                   func.coalesce(func.sum(Complaint.occurrences), 0),
-                   func.coalesce(func.sum(Complaint.escalation_level), 0),
-                   func.coalesce(func.sum(Complaint.chase_count), 0)).select_from(Complaint)
+        q = select(
+            func.count(Complaint.id),
+            func.sum(case((Complaint.state == ComplaintState.CLOSED.value, 1), else_=0)),
+            func.sum(case((and_(is_open, Complaint.deadline < now), 1), else_=0)),
+            func.coalesce(func.sum(Complaint.occurrences), 0),
+            func.coalesce(func.sum(Complaint.escalation_level), 0),
+            func.coalesce(func.sum(Complaint.chase_count), 0),
+        ).select_from(Complaint)
         n, closed, late, occ, esc, chase = conn.execute(_filtered(ctx, q, cf, now)).one()
         n, closed, late = int(n or 0), int(closed or 0), int(late or 0)
         rate = f"，处理率 {closed / n:.0%}" if n else ""
-        return LedgerTotals(n, {"occurrences": int(occ), "escalations": int(esc), "chases": int(chase)},
-                            f"共 {n:,} 件：已关闭 {closed:,}，逾期 {late:,}{rate}")
+        return LedgerTotals(
+            n,
+            {"occurrences": int(occ), "escalations": int(esc), "chases": int(chase)},
+            f"共 {n:,} 件：已关闭 {closed:,}，逾期 {late:,}{rate}",
+        )
 
     def presets(self, ctx: ServiceContext) -> list[tuple[str, LedgerFilter]]:
-        return [("我负责的", LedgerFilter(mine=True)), ("逾期", LedgerFilter(state=OVERDUE_STATE)),
-                ("处理中", LedgerFilter(state=ComplaintState.IN_PROGRESS.value))]
+        return [
+            ("我负责的", LedgerFilter(mine=True)),
+            ("逾期", LedgerFilter(state=OVERDUE_STATE)),
+            ("处理中", LedgerFilter(state=ComplaintState.IN_PROGRESS.value)),
+        ]

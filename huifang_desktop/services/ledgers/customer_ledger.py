@@ -89,9 +89,18 @@ class CustomerLedger(_Spec):
         limited, dep = _customer_scope(ctx)
         key, desc = self.sort_of(f)
         status = "" if f.state in (ARCHIVED, UNARCHIVED) else f.state
-        cf = CustomerFilter(text=f.text, grade=f.grade, category=f.kind, owner_id=_owner(ctx, f),
-                            status=status, department_id=dep, department_scoped=limited,
-                            include_archived=f.state in ("", ARCHIVED), sort=key, descending=desc)
+        cf = CustomerFilter(
+            text=f.text,
+            grade=f.grade,
+            category=f.kind,
+            owner_id=_owner(ctx, f),
+            status=status,
+            department_id=dep,
+            department_scoped=limited,
+            include_archived=f.state in ("", ARCHIVED),
+            sort=key,
+            descending=desc,
+        )
         extra: list[Any] = []
         if f.state == ARCHIVED:
             extra.append(Customer.archived.is_(True))
@@ -105,31 +114,56 @@ class CustomerLedger(_Spec):
         cf, extra = self._filter(ctx, f)
         sort_col = CUSTOMER_SORTS.get(cf.sort, Customer.code)
         order = (sort_col, Customer.id)
-        q = (select(Customer.id, Customer.code, Customer.name, Customer.kind, Customer.category,
-                    Customer.grade, Customer.primary_contact.label("contact"),
-                    Customer.primary_phone.label("phone"), Customer.address, Customer.region, Customer.source,
-                    Customer.industry, User.display_name.label("owner"), Customer.status, Customer.created_on,
-                    Customer.annual_volume, Customer.notes, Customer.archived, sort_col.label("sort_key"))
-             .outerjoin(User, User.id == Customer.owner_id)
-             .where(*customer_conditions(cf, _text_ids(conn, cf.text)), *extra))
+        q = (
+            select(
+                Customer.id,
+                Customer.code,
+                Customer.name,
+                Customer.kind,
+                Customer.category,
+                Customer.grade,
+                Customer.primary_contact.label("contact"),
+                Customer.primary_phone.label("phone"),
+                Customer.address,
+                Customer.region,
+                Customer.source,
+                Customer.industry,
+                User.display_name.label("owner"),
+                Customer.status,
+                Customer.created_on,
+                Customer.annual_volume,
+                Customer.notes,
+                Customer.archived,
+                sort_col.label("sort_key"),
+            )
+            .outerjoin(User, User.id == Customer.owner_id)
+            .where(*customer_conditions(cf, _text_ids(conn, cf.text)), *extra)
+        )
         at = _read_at(ctx)
 
         def convert(r: Any) -> LedgerRow:
             muted = r.archived or r.status in MUTED_STATUSES
-            return LedgerRow(r.id, self.values(r, at), (r.sort_key, r.id), "muted" if muted else "", "customer")
+            return LedgerRow(
+                r.id, self.values(r, at), (r.sort_key, r.id), "muted" if muted else "", "customer"
+            )
 
         return [_Source(q, order, convert, _keyset_after(order))]
 
     def totals(self, ctx: ServiceContext, f: LedgerFilter, conn: Connection) -> LedgerTotals:
         cf, extra = self._filter(ctx, f)
-        q = (select(func.count(Customer.id), func.coalesce(func.sum(Customer.annual_volume), 0),
-                    func.sum(case((Customer.archived.is_(True), 1), else_=0)))
-             .where(*customer_conditions(cf, _text_ids(conn, cf.text)), *extra))
+        q = select(
+            func.count(Customer.id),
+            func.coalesce(func.sum(Customer.annual_volume), 0),
+            func.sum(case((Customer.archived.is_(True), 1), else_=0)),
+        ).where(*customer_conditions(cf, _text_ids(conn, cf.text)), *extra)
         n, volume, archived = conn.execute(q).one()
         archived = int(archived or 0)
         among = f"（其中{ARCHIVED} {archived:,} 位）" if archived and f.state != ARCHIVED else ""
-        return LedgerTotals(int(n), {"annual_volume": int(volume or 0)},
-                            f"共 {n:,} 位客户{among}，年采购量合计 {int(volume or 0):,}")
+        return LedgerTotals(
+            int(n),
+            {"annual_volume": int(volume or 0)},
+            f"共 {n:,} 位客户{among}，年采购量合计 {int(volume or 0):,}",
+        )
 
     def presets(self, ctx: ServiceContext) -> list[tuple[str, LedgerFilter]]:
         return [("我的客户", LedgerFilter(mine=True)), ("本月新建档", month_filter(ctx.today()))]

@@ -65,11 +65,20 @@ def describe_filter(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter) -> lis
         ("排序", f"{sort_label}{'（降序）' if desc else '（升序）'}"),
     ]
 
+
 def _register_narrowing(ctx: ServiceContext, f: ComplaintFilter) -> list[str]:
     """The complaint register's filter in words (``处理状态：处理中``, ``仅逾期`` …), what narrows the 投诉台账
     exported from the 投诉登记 tab or by ``export complaints``."""
-    narrowed = [f"{label}：{'、'.join(sorted(values))}" for label, values in (
-        ("处理状态", f.states), ("严重程度", f.severities), ("类别", f.categories), ("类型", f.kinds)) if values]
+    narrowed = [
+        f"{label}：{'、'.join(sorted(values))}"
+        for label, values in (
+            ("处理状态", f.states),
+            ("严重程度", f.severities),
+            ("类别", f.categories),
+            ("类型", f.kinds),
+        )
+        if values
+    ]
     if f.overdue_only:
         narrowed.append("仅逾期")
     if f.mine or f.handler_id is not None or f.customer_id is not None:

@@ -132,43 +132,81 @@ class EndCustomerLedger(_Spec):
         key, _desc = self.sort_of(f)
         # A customer's purchases by day (then as entered); a customer without purchases keeps one empty row.
         day, pid = func.coalesce(Purchase.day, _NO_DAY), func.coalesce(Purchase.id, 0)
-        order: tuple[Any, ...] = ((Customer.initials, Customer.id, day, pid) if key == "name"
-                                  else (Customer.code, day, pid))
+        order: tuple[Any, ...] = (
+            (Customer.initials, Customer.id, day, pid) if key == "name" else (Customer.code, day, pid)
+        )
         keys = tuple(f"key{i}" for i in range(len(order)))
         other = aliased(Purchase)
-        units = (select(func.coalesce(func.sum(other.quantity), 0)).where(other.customer_id == Customer.id)
-                 .scalar_subquery())
-        q = (select(Customer.id, Customer.code.label("customer_code"), Customer.name.label("customer_name"),
-                    Customer.primary_contact.label("contact"), Customer.primary_phone.label("phone"),
-                    Customer.address, Customer.region, User.display_name.label("owner"), Customer.grade,
-                    Purchase.day, Purchase.kind.label("purchase_kind"), Purchase.product, Purchase.spec,
-                    Purchase.quantity, Purchase.amount, Purchase.warranty_end, units.label("units"),
-                    *(column.label(name) for column, name in zip(order, keys, strict=True)))
-             .select_from(Customer)
-             .outerjoin(Purchase, Purchase.customer_id == Customer.id)
-             .outerjoin(User, User.id == Customer.owner_id)
-             .where(*self._conditions(ctx, f, conn)))
+        units = (
+            select(func.coalesce(func.sum(other.quantity), 0))
+            .where(other.customer_id == Customer.id)
+            .scalar_subquery()
+        )
+        q = (
+            select(
+                Customer.id,
+                Customer.code.label("customer_code"),
+                Customer.name.label("customer_name"),
+                Customer.primary_contact.label("contact"),
+                Customer.primary_phone.label("phone"),
+                Customer.address,
+                Customer.region,
+                User.display_name.label("owner"),
+                Customer.grade,
+                Purchase.day,
+                Purchase.kind.label("purchase_kind"),
+                Purchase.product,
+                Purchase.spec,
+                Purchase.quantity,
+                Purchase.amount,
+                Purchase.warranty_end,
+                units.label("units"),
+                *(column.label(name) for column, name in zip(order, keys, strict=True)),
+            )
+            .select_from(Customer)
+            .outerjoin(Purchase, Purchase.customer_id == Customer.id)
+            .outerjoin(User, User.id == Customer.owner_id)
+            .where(*self._conditions(ctx, f, conn))
+        )
 
         def convert(r: Any) -> LedgerRow:
             muted = _warranty(r, at) == OUT_OF_WARRANTY
-            return LedgerRow(r.id, self.values(r, at), tuple(getattr(r, name) for name in keys),
-                             "muted" if muted else "", "customer")
+            return LedgerRow(
+                r.id,
+                self.values(r, at),
+                tuple(getattr(r, name) for name in keys),
+                "muted" if muted else "",
+                "customer",
+            )
 
         return [_Source(q, order, convert, _keyset_after(order))]
 
     def totals(self, ctx: ServiceContext, f: LedgerFilter, conn: Connection) -> LedgerTotals:
         today = ctx.today()
-        q = (select(func.count(), func.count(func.distinct(Customer.id)),
-                    func.coalesce(func.sum(Purchase.quantity), 0), func.sum(Purchase.amount),
-                    func.sum(case((Purchase.warranty_end >= today, 1), else_=0)))
-             .select_from(Customer).outerjoin(Purchase, Purchase.customer_id == Customer.id)
-             .where(*self._conditions(ctx, f, conn)))
+        q = (
+            select(
+                func.count(),
+                func.count(func.distinct(Customer.id)),
+                func.coalesce(func.sum(Purchase.quantity), 0),
+                func.sum(Purchase.amount),
+                func.sum(case((Purchase.warranty_end >= today, 1), else_=0)),
+            )
+            .select_from(Customer)
+            .outerjoin(Purchase, Purchase.customer_id == Customer.id)
+            .where(*self._conditions(ctx, f, conn))
+        )
         n, customers, qty, amount, warranty = conn.execute(q).one()
         amount = _money(amount)
-        return LedgerTotals(int(n or 0), {"quantity": int(qty or 0), "amount": amount},
-                            f"共 {int(n or 0):,} 行，终端客户 {int(customers or 0):,} 位，合计 {int(qty or 0):,} 台，"
-                            f"金额 {amount:,.2f} 元，在保 {int(warranty or 0):,} 行")
+        return LedgerTotals(
+            int(n or 0),
+            {"quantity": int(qty or 0), "amount": amount},
+            f"共 {int(n or 0):,} 行，终端客户 {int(customers or 0):,} 位，合计 {int(qty or 0):,} 台，"
+            f"金额 {amount:,.2f} 元，在保 {int(warranty or 0):,} 行",
+        )
 
     def presets(self, ctx: ServiceContext) -> list[tuple[str, LedgerFilter]]:
-        return [("我的客户", LedgerFilter(mine=True)), ("在保", LedgerFilter(state=IN_WARRANTY)),
-                ("本月购买", month_filter(ctx.today()))]
+        return [
+            ("我的客户", LedgerFilter(mine=True)),
+            ("在保", LedgerFilter(state=IN_WARRANTY)),
+            ("本月购买", month_filter(ctx.today())),
+        ]

@@ -71,8 +71,14 @@ def suggested_file_name(ledger: Ledger, f: LedgerFilter, suffix: str = ".xlsx") 
     return f"{ledger.value}_{tag}{suffix}"
 
 
-def _cells(rows: Iterator[LedgerRow], picked: Sequence[LedgerColumn], ledger: Ledger, total: int,
-           progress: ProgressFn | None, cancelled: CancelledFn | None) -> Iterator[tuple[Any, ...]]:
+def _cells(
+    rows: Iterator[LedgerRow],
+    picked: Sequence[LedgerColumn],
+    ledger: Ledger,
+    total: int,
+    progress: ProgressFn | None,
+    cancelled: CancelledFn | None,
+) -> Iterator[tuple[Any, ...]]:
     """The picked columns' cells of each row, by column key; progress and cancel every few hundred rows."""
     where = {c.key: i for i, c in enumerate(columns(ledger))}
     index = [where[c.key] for c in picked]
@@ -91,32 +97,69 @@ def _cells(rows: Iterator[LedgerRow], picked: Sequence[LedgerColumn], ledger: Le
             close()
 
 
-def _write(ctx: ServiceContext, ledger: Ledger, out: Path, rows: Iterator[LedgerRow],
-           picked: Sequence[LedgerColumn], *, title_text: str, filter_notes: Sequence[tuple[str, str]],
-           audit_filter: Any, total: int, progress: ProgressFn | None, cancelled: CancelledFn | None
-           ) -> ExportResult:
+def _write(
+    ctx: ServiceContext,
+    ledger: Ledger,
+    out: Path,
+    rows: Iterator[LedgerRow],
+    picked: Sequence[LedgerColumn],
+    *,
+    title_text: str,
+    filter_notes: Sequence[tuple[str, str]],
+    audit_filter: Any,
+    total: int,
+    progress: ProgressFn | None,
+    cancelled: CancelledFn | None,
+) -> ExportResult:
     if progress is not None:
         progress(0, total)
     company = load_settings(ctx).company
-    notes = [("台账", ledger.value), ("单位", company), *filter_notes,
-             ("列", "、".join(c.label for c in picked)), ("导出人", _user_label(ctx)), ("导出时间", ctx.now())]
+    notes = [
+        ("台账", ledger.value),
+        ("单位", company),
+        *filter_notes,
+        ("列", "、".join(c.label for c in picked)),
+        ("导出人", _user_label(ctx)),
+        ("导出时间", ctx.now()),
+    ]
     xlsx_columns = [XlsxColumn(c.label, c.width, _xlsx_format(c), c.total) for c in picked]
     try:
-        written = write_ledger(_cells(rows, picked, ledger, total, progress, cancelled), out, title=ledger.value,
-                               company=company, period_text=title_text, notes=notes, columns=xlsx_columns)
+        written = write_ledger(
+            _cells(rows, picked, ledger, total, progress, cancelled),
+            out,
+            title=ledger.value,
+            company=company,
+            period_text=title_text,
+            notes=notes,
+            columns=xlsx_columns,
+        )
     except OSError as exc:
         raise write_failed(out, exc, LedgerError) from exc
     if progress is not None:
         progress(written.rows, max(total, written.rows))
     with ctx.sessions() as s, s.begin():
-        audit(s, ctx, f"导出{ledger.value}", spec_of(ledger).entity, None, out.name,
-              new={"rows": written.rows, "filter": audit_filter, "file": str(out)})
+        audit(
+            s,
+            ctx,
+            f"导出{ledger.value}",
+            spec_of(ledger).entity,
+            None,
+            out.name,
+            new={"rows": written.rows, "filter": audit_filter, "file": str(out)},
+        )
     return ExportResult(out, written.rows)
 
 
-def export(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter, path: Path | str,
-           progress: ProgressFn | None = None, cancelled: CancelledFn | None = None, *,
-           columns_: Sequence[str] | None = None) -> ExportResult:
+def export(
+    ctx: ServiceContext,
+    ledger: Ledger,
+    f: LedgerFilter,
+    path: Path | str,
+    progress: ProgressFn | None = None,
+    cancelled: CancelledFn | None = None,
+    *,
+    columns_: Sequence[str] | None = None,
+) -> ExportResult:
     """Write the filtered ledger (``columns_``: the keys to include; default the ledger's default columns) as
     an .xlsx workbook; ``progress(done, total)`` every few hundred rows; ``cancelled()`` True stops it with
     :class:`ExportCancelled` and no file. The export is logged (who, which ledger, filter, rows, file)."""
@@ -127,11 +170,23 @@ def export(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter, path: Path | st
     picked = _chosen(ledger, columns_, default_all=ledger is Ledger.SERVICES)
     total = totals(ctx, ledger, f).count if progress is not None else 0
     note = archived_note(ledger, f)
-    filter_notes = [*((f"筛选：{item}", value) for item, value in describe_filter(ctx, ledger, f)),
-                    *([("已归档客户", note)] if note else [])]
-    return _write(ctx, ledger, out, stream(ctx, ledger, f), picked, title_text=_title_text(ctx, ledger, f),
-                  filter_notes=filter_notes, audit_filter=f.to_dict(), total=total, progress=progress,
-                  cancelled=cancelled)
+    filter_notes = [
+        *((f"筛选：{item}", value) for item, value in describe_filter(ctx, ledger, f)),
+        *([("已归档客户", note)] if note else []),
+    ]
+    return _write(
+        ctx,
+        ledger,
+        out,
+        stream(ctx, ledger, f),
+        picked,
+        title_text=_title_text(ctx, ledger, f),
+        filter_notes=filter_notes,
+        audit_filter=f.to_dict(),
+        total=total,
+        progress=progress,
+        cancelled=cancelled,
+    )
 
 
 def _register_rows(ctx: ServiceContext, spec: ComplaintLedger, f: ComplaintFilter) -> Iterator[LedgerRow]:
@@ -139,16 +194,23 @@ def _register_rows(ctx: ServiceContext, spec: ComplaintLedger, f: ComplaintFilte
     with ctx.engine.connect() as conn:
         (src,) = spec.register_sources(ctx, f)
         result = conn.execution_options(yield_per=model._STREAM_BATCH).execute(
-            _ordered(src.query, src.order, False))
+            _ordered(src.query, src.order, False)
+        )
         try:
             yield from map(src.convert, result)
         finally:
             result.close()
 
 
-def export_complaints(ctx: ServiceContext, path: Path | str, f: ComplaintFilter = _EVERY_COMPLAINT, *,
-                      columns_: Sequence[str] | None = None, progress: ProgressFn | None = None,
-                      cancelled: CancelledFn | None = None) -> ExportResult:
+def export_complaints(
+    ctx: ServiceContext,
+    path: Path | str,
+    f: ComplaintFilter = _EVERY_COMPLAINT,
+    *,
+    columns_: Sequence[str] | None = None,
+    progress: ProgressFn | None = None,
+    cancelled: CancelledFn | None = None,
+) -> ExportResult:
     """The 投诉台账 under the complaint register's filter (several states, the message kind, 仅逾期 …), oldest
     first, as the 投诉登记 tab's 导出台账 and ``export complaints`` write it: the same columns as the 台账 tab's
     投诉台账 (``columns_``: the keys to include; default every column). Logged like :func:`export`."""
@@ -168,6 +230,16 @@ def export_complaints(ctx: ServiceContext, path: Path | str, f: ComplaintFilter 
     narrowed = _register_narrowing(ctx, f)
     filter_notes = [(f"筛选：{spec.date_label}", period), *(("筛选", item) for item in narrowed)]
     audit_filter = {"period": period, **({"filter": "；".join(narrowed)} if narrowed else {})}
-    return _write(ctx, ledger, out, _register_rows(ctx, spec, f), picked,
-                  title_text="；".join([period, *narrowed]), filter_notes=filter_notes,
-                  audit_filter=audit_filter, total=total, progress=progress, cancelled=cancelled)
+    return _write(
+        ctx,
+        ledger,
+        out,
+        _register_rows(ctx, spec, f),
+        picked,
+        title_text="；".join([period, *narrowed]),
+        filter_notes=filter_notes,
+        audit_filter=audit_filter,
+        total=total,
+        progress=progress,
+        cancelled=cancelled,
+    )

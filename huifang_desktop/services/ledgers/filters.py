@@ -53,8 +53,13 @@ def saved_filters(ctx: ServiceContext, ledger: Ledger) -> list[SavedFilter]:
     month = month_filter(today)
     last = month_filter(month.start - timedelta(days=1) if month.start else today)
     year = LedgerFilter(start=date(today.year, 1, 1), end=date(today.year, 12, 31))
-    builtin = [(ALL, LedgerFilter()), ("本月", month), ("上月", last), ("本年", year),
-               *spec_of(ledger).presets(ctx)]
+    builtin = [
+        (ALL, LedgerFilter()),
+        ("本月", month),
+        ("上月", last),
+        ("本年", year),
+        *spec_of(ledger).presets(ctx),
+    ]
     out = [SavedFilter(name, f, True) for name, f in builtin]
     mine = _load_prefs(ctx).get("filters", {}).get(ledger.slug, {})
     for name in sorted(mine):

@@ -23,7 +23,9 @@ OPTIONS_KEY = "ledger_options"
 PREFS_KEY = "ledger_prefs:{user}"
 ALL = "全部"
 ARCHIVED = "已归档"
-UNARCHIVED = "未归档"  # a state choice of the 客户台账: the files in use (the ledger without the archived ones)
+UNARCHIVED = (
+    "未归档"  # a state choice of the 客户台账: the files in use (the ledger without the archived ones)
+)
 UNPLANNED = "计划外"
 HISTORY = "历史导入"  # a visit record imported from an old ledger (services.visits.RECORD_HISTORY)
 OVERDUE_STATE = OVERDUE  # 逾期, a state choice of the 回访台账 and 投诉台账
@@ -59,10 +61,17 @@ class Ledger(StrEnum):
         raise ValidationError(FieldError("ledger", "台账", f"没有“{name}”这本台账，可选：{names}"))
 
 
-_SLUGS = {Ledger.CUSTOMERS: "customers", Ledger.VISITS: "visits", Ledger.COMPLAINTS: "complaints",
-          Ledger.SERVICES: "services", Ledger.END_CUSTOMERS: "endcustomers"}
-_ALIASES = {Ledger.SERVICES: ("service",),
-            Ledger.END_CUSTOMERS: ("end-customers", "endcustomer", "end-customer")}
+_SLUGS = {
+    Ledger.CUSTOMERS: "customers",
+    Ledger.VISITS: "visits",
+    Ledger.COMPLAINTS: "complaints",
+    Ledger.SERVICES: "services",
+    Ledger.END_CUSTOMERS: "endcustomers",
+}
+_ALIASES = {
+    Ledger.SERVICES: ("service",),
+    Ledger.END_CUSTOMERS: ("end-customers", "endcustomer", "end-customer"),
+}
 
 
 class ColumnType(StrEnum):
@@ -106,6 +115,7 @@ class LedgerColumn:
 
     def value(self, row: Any, at: ReadAt) -> Any:
         return getattr(row, self.key) if self.get is None else self.get(row, at)
+
 
 @dataclass(frozen=True, slots=True)
 class LedgerFilter:
@@ -249,5 +259,6 @@ def save_options(ctx: ServiceContext, options: LedgerOptions) -> None:
 
 def month_filter(today: date) -> LedgerFilter:
     """The calendar month of ``today``."""
-    return LedgerFilter(start=today.replace(day=1),
-                        end=today.replace(day=calendar.monthrange(today.year, today.month)[1]))
+    return LedgerFilter(
+        start=today.replace(day=1), end=today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    )

@@ -48,8 +48,9 @@ def _text_mm(text: str, size_pt: float) -> float:
     return sum(em if unicodedata.east_asian_width(ch) in "WF" else em * 0.56 for ch in text)
 
 
-def _print_widths(columns_: Sequence[LedgerColumn], rows: Sequence[Sequence[Any]], totals_: Sequence[Any],
-                  style: Any = None) -> list[float]:
+def _print_widths(
+    columns_: Sequence[LedgerColumn], rows: Sequence[Sequence[Any]], totals_: Sequence[Any], style: Any = None
+) -> list[float]:
     """Column widths (mm) for ``render_table``: every short column as wide as its widest value (dates,
     numbers, names on one line; the header may take two lines), long text columns share what is left and
     wrap. ``totals_``: the 总计 values, which must fit too."""
@@ -65,7 +66,7 @@ def _print_widths(columns_: Sequence[LedgerColumn], rows: Sequence[Sequence[Any]
         widest = max((_text_mm(format_value(r[j]), style.font_size) for r in sample), default=0.0)
         if totals_[j] is not None:
             widest = max(widest, _text_mm(format_value(totals_[j]), style.font_size) * 1.08)  # bold
-        half = column.label[:(len(column.label) + 1) // 2]  # the header may take two lines
+        half = column.label[: (len(column.label) + 1) // 2]  # the header may take two lines
         head = _text_mm(half, style.header_font_size) * 1.1
         wrap = column.type is ColumnType.TEXT and widest > _WRAP_FROM_MM
         width = min(widest, _WRAP_MAX_MM) if wrap else widest
@@ -78,12 +79,21 @@ def _print_widths(columns_: Sequence[LedgerColumn], rows: Sequence[Sequence[Any]
     room = available - fixed
     if room < _WRAP_MIN_MM * wraps.count(True):
         return [_WRAP_MIN_MM if wrap else w for w, wrap in zip(needs, wraps, strict=True)]
-    return [max(_WRAP_MIN_MM, room * w / wrapped) if wrap else w for w, wrap in zip(needs, wraps, strict=True)]
+    return [
+        max(_WRAP_MIN_MM, room * w / wrapped) if wrap else w for w, wrap in zip(needs, wraps, strict=True)
+    ]
 
 
-def print_document(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter = _EVERY, *,
-                   columns_: Sequence[str] | None = None, progress: ProgressFn | None = None,
-                   cancelled: CancelledFn | None = None, out: Path | str | None = None) -> Any:
+def print_document(
+    ctx: ServiceContext,
+    ledger: Ledger,
+    f: LedgerFilter = _EVERY,
+    *,
+    columns_: Sequence[str] | None = None,
+    progress: ProgressFn | None = None,
+    cancelled: CancelledFn | None = None,
+    out: Path | str | None = None,
+) -> Any:
     """The filtered ledger as a landscape A4 table (header on every page, 本页合计 / 总计 of the summed
     columns), for the print preview; a ``PrintedDocument`` of :mod:`huifang_desktop.services.printing`.
     Longer than the office's ``ledger_max_rows`` is refused before anything is read."""
@@ -104,8 +114,13 @@ def print_document(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter = _EVERY
     summary = totals(ctx, ledger, f)
     limit = load_print_options(ctx).ledger_max_rows
     if summary.count > limit:
-        raise ValidationError(FieldError("period", "打印范围",
-                                         f"台账共 {summary.count} 行，超过打印上限 {limit} 行，请缩小筛选范围后分批打印"))
+        raise ValidationError(
+            FieldError(
+                "period",
+                "打印范围",
+                f"台账共 {summary.count} 行，超过打印上限 {limit} 行，请缩小筛选范围后分批打印",
+            )
+        )
     rows: list[tuple[Any, ...]] = []
     source = stream(ctx, ledger, f)
     try:
@@ -123,21 +138,38 @@ def print_document(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter = _EVERY
 
     widths = _print_widths(shown, rows, [summary.values.get(c.key) for c in shown])
     dated = (ColumnType.DATE, ColumnType.DATETIME)
-    table_cols = [(c.label, w, "right" if c.numeric else "center" if c.type in dated else "left")
-                  for c, w in zip(shown, widths, strict=True)]
+    table_cols = [
+        (c.label, w, "right" if c.numeric else "center" if c.type in dated else "left")
+        for c, w in zip(shown, widths, strict=True)
+    ]
     period = period_text(f)
     buffer = io.BytesIO()
     try:
-        pages = render_table(ledger.value, table_cols, rows, buffer,
-                             subtitle=f"{spec.date_label}：{period}　{summary.summary}",
-                             totals_columns=[c.label for c in shown if c.total],
-                             company=load_settings(ctx).company, printed_at=ctx.now(), progress=step)
+        pages = render_table(
+            ledger.value,
+            table_cols,
+            rows,
+            buffer,
+            subtitle=f"{spec.date_label}：{period}　{summary.summary}",
+            totals_columns=[c.label for c in shown if c.total],
+            company=load_settings(ctx).company,
+            printed_at=ctx.now(),
+            progress=step,
+        )
     except RenderCancelled:
         raise PrintCancelled("已取消打印，没有生成文件。") from None
-    doc = PrintedDocument(buffer.getvalue(), pages, ledger.value, f"{ledger.value}（{period}）",
-                          suggested_file_name(ledger, f, ".pdf"), spec.entity, None,
-                          f"{ledger.value} {period}", {"filter": f.to_dict(), "rows": len(rows)},
-                          top_secret=is_top_secret(ctx, ledger))
+    doc = PrintedDocument(
+        buffer.getvalue(),
+        pages,
+        ledger.value,
+        f"{ledger.value}（{period}）",
+        suggested_file_name(ledger, f, ".pdf"),
+        spec.entity,
+        None,
+        f"{ledger.value} {period}",
+        {"filter": f.to_dict(), "rows": len(rows)},
+        top_secret=is_top_secret(ctx, ledger),
+    )
     if out is not None:
         save_pdf(ctx, doc, out)
     return doc

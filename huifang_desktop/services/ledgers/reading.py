@@ -30,8 +30,10 @@ from huifang_desktop.services.ledgers.model import (
 from huifang_desktop.services.ledgers.service_ledger import ServiceLedger
 from huifang_desktop.services.ledgers.visit_ledger import VisitLedger
 
-_SPECS: dict[Ledger, _Spec] = {spec.ledger: spec for spec in (
-    CustomerLedger(), VisitLedger(), ComplaintLedger(), ServiceLedger(), EndCustomerLedger())}
+_SPECS: dict[Ledger, _Spec] = {
+    spec.ledger: spec
+    for spec in (CustomerLedger(), VisitLedger(), ComplaintLedger(), ServiceLedger(), EndCustomerLedger())
+}
 _EVERY = LedgerFilter()  # no filter: the whole ledger
 
 
@@ -75,15 +77,31 @@ def choices(ctx: ServiceContext, ledger: Ledger) -> FilterChoices:
     except ServiceError as exc:
         export_note = str(exc)
     return FilterChoices(
-        spec.date_label, spec.owner_label, _people(ctx), spec.state_label, spec.states(ctx), spec.kind_label,
-        spec.kinds(ctx), spec.grade_label, spec.grades(ctx),
-        tuple((c.sort, c.label) for c in spec.columns if c.sort), spec.default_sort, spec.default_descending,
+        spec.date_label,
+        spec.owner_label,
+        _people(ctx),
+        spec.state_label,
+        spec.states(ctx),
+        spec.kind_label,
+        spec.kinds(ctx),
+        spec.grade_label,
+        spec.grades(ctx),
+        tuple((c.sort, c.label) for c in spec.columns if c.sort),
+        spec.default_sort,
+        spec.default_descending,
         can_add=ledger is Ledger.SERVICES and can(ctx.user.role, Permission.EDIT_CUSTOMERS),
-        can_export=not export_note, export_note=export_note)
+        can_export=not export_note,
+        export_note=export_note,
+    )
 
 
-def page(ctx: ServiceContext, ledger: Ledger, f: LedgerFilter = _EVERY, after: Cursor | None = None,
-         limit: int = PAGE_SIZE) -> LedgerPage:
+def page(
+    ctx: ServiceContext,
+    ledger: Ledger,
+    f: LedgerFilter = _EVERY,
+    after: Cursor | None = None,
+    limit: int = PAGE_SIZE,
+) -> LedgerPage:
     """One page of rows after the cursor (``None``: the first page), filtered and sorted in SQL."""
     _read_allowed(ctx, ledger)
     spec = _SPECS[ledger]

@@ -95,29 +95,61 @@ class ServiceLedger(_Spec):
     def _filter(self, ctx: ServiceContext, f: LedgerFilter) -> service_records.ServiceFilter:
         key, desc = self.sort_of(f)
         return service_records.ServiceFilter(
-            text=f.text, start=f.start, end=f.end, kinds=frozenset({f.kind} if f.kind else ()),
-            statuses=frozenset({f.state} if f.state else ()), handler_id=f.owner_id, mine=f.mine,
-            grade=f.grade, sort="number" if key == "number" else "served_on", descending=desc)
+            text=f.text,
+            start=f.start,
+            end=f.end,
+            kinds=frozenset({f.kind} if f.kind else ()),
+            statuses=frozenset({f.state} if f.state else ()),
+            handler_id=f.owner_id,
+            mine=f.mine,
+            grade=f.grade,
+            sort="number" if key == "number" else "served_on",
+            descending=desc,
+        )
 
     def sources(self, ctx: ServiceContext, f: LedgerFilter, conn: Connection) -> list[_Source]:
         at = _read_at(ctx)
         sf = self._filter(ctx, f)
         sort_col = service_records.SERVICE_SORTS[sf.sort]
         handler = aliased(User)
-        q = (select(ServiceRecord.id, ServiceRecord.number, ServiceRecord.served_on,
-                    Customer.code.label("customer_code"), Customer.name.label("customer_name"),
-                    Customer.primary_phone.label("phone"), ServiceRecord.kind, ServiceRecord.place, ServiceRecord.product, ServiceRecord.serial_no,
-                    ServiceRecord.problem, ServiceRecord.content, ServiceRecord.parts,
-                    ServiceRecord.parts_quantity, ServiceRecord.parts_amount, ServiceRecord.cost,
-                    ServiceRecord.technician, handler.display_name.label("handler"), ServiceRecord.result,
-                    ServiceRecord.feedback, ServiceRecord.satisfaction, ServiceRecord.status,
-                    ServiceRecord.completed_on, ServiceRecord.follow_up_at, ServiceRecord.follow_up_by,
-                    ServiceRecord.follow_up_result, VisitPlan.state.label("plan_state"),
-                    VisitPlan.due.label("plan_due"), ServiceRecord.notes, sort_col.label("sort_key"))
-             .join(Customer, Customer.id == ServiceRecord.customer_id)
-             .outerjoin(handler, handler.id == ServiceRecord.handler_id)
-             .outerjoin(VisitPlan, VisitPlan.id == ServiceRecord.visit_plan_id)
-             .where(*service_records.service_conditions(ctx, sf, service_records.text_ids(conn, sf.text))))
+        q = (
+            select(
+                ServiceRecord.id,
+                ServiceRecord.number,
+                ServiceRecord.served_on,
+                Customer.code.label("customer_code"),
+                Customer.name.label("customer_name"),
+                Customer.primary_phone.label("phone"),
+                ServiceRecord.kind,
+                ServiceRecord.place,
+                ServiceRecord.product,
+                ServiceRecord.serial_no,
+                ServiceRecord.problem,
+                ServiceRecord.content,
+                ServiceRecord.parts,
+                ServiceRecord.parts_quantity,
+                ServiceRecord.parts_amount,
+                ServiceRecord.cost,
+                ServiceRecord.technician,
+                handler.display_name.label("handler"),
+                ServiceRecord.result,
+                ServiceRecord.feedback,
+                ServiceRecord.satisfaction,
+                ServiceRecord.status,
+                ServiceRecord.completed_on,
+                ServiceRecord.follow_up_at,
+                ServiceRecord.follow_up_by,
+                ServiceRecord.follow_up_result,
+                VisitPlan.state.label("plan_state"),
+                VisitPlan.due.label("plan_due"),
+                ServiceRecord.notes,
+                sort_col.label("sort_key"),
+            )
+            .join(Customer, Customer.id == ServiceRecord.customer_id)
+            .outerjoin(handler, handler.id == ServiceRecord.handler_id)
+            .outerjoin(VisitPlan, VisitPlan.id == ServiceRecord.visit_plan_id)
+            .where(*service_records.service_conditions(ctx, sf, service_records.text_ids(conn, sf.text)))
+        )
         order = (sort_col, ServiceRecord.id)
 
         def convert(r: Any) -> LedgerRow:
@@ -129,24 +161,36 @@ class ServiceLedger(_Spec):
     def totals(self, ctx: ServiceContext, f: LedgerFilter, conn: Connection) -> LedgerTotals:
         sf = self._filter(ctx, f)
         conds = service_records.service_conditions(ctx, sf, service_records.text_ids(conn, sf.text))
-        q = (select(func.count(ServiceRecord.id),
-                    func.sum(case((ServiceRecord.status == service_records.ServiceStatus.DONE.value, 1),
-                                  else_=0)),
-                    func.coalesce(func.sum(ServiceRecord.parts_quantity), 0),
-                    func.sum(ServiceRecord.parts_amount), func.sum(ServiceRecord.cost))
-             .select_from(ServiceRecord).where(*conds))
+        q = (
+            select(
+                func.count(ServiceRecord.id),
+                func.sum(
+                    case((ServiceRecord.status == service_records.ServiceStatus.DONE.value, 1), else_=0)
+                ),
+                func.coalesce(func.sum(ServiceRecord.parts_quantity), 0),
+                func.sum(ServiceRecord.parts_amount),
+                func.sum(ServiceRecord.cost),
+            )
+            .select_from(ServiceRecord)
+            .where(*conds)
+        )
         if _uses(conds, Customer):  # the join only for a condition on the customer (visibility, grade, text)
             q = q.join(Customer, Customer.id == ServiceRecord.customer_id)
         n, done, qty, parts, cost = conn.execute(q).one()
         parts = _money(parts)
         cost = _money(cost)
         sums = {"parts_quantity": int(qty or 0), "parts_amount": parts, "cost": cost}
-        return LedgerTotals(int(n or 0), sums,
-                            f"共 {int(n or 0):,} 次服务：已完成 {int(done or 0):,}，配件金额 {parts:,.2f} 元，"
-                            f"服务费用 {cost:,.2f} 元")
+        return LedgerTotals(
+            int(n or 0),
+            sums,
+            f"共 {int(n or 0):,} 次服务：已完成 {int(done or 0):,}，配件金额 {parts:,.2f} 元，"
+            f"服务费用 {cost:,.2f} 元",
+        )
 
     def presets(self, ctx: ServiceContext) -> list[tuple[str, LedgerFilter]]:
         repair_kinds = service_records.load_options(ctx).repair_kinds
-        return [("我负责的", LedgerFilter(mine=True)),
-                ("处理中", LedgerFilter(state=service_records.ServiceStatus.OPEN.value)),
-                ("本月维修", replace(month_filter(ctx.today()), kind=repair_kinds[0] if repair_kinds else ""))]
+        return [
+            ("我负责的", LedgerFilter(mine=True)),
+            ("处理中", LedgerFilter(state=service_records.ServiceStatus.OPEN.value)),
+            ("本月维修", replace(month_filter(ctx.today()), kind=repair_kinds[0] if repair_kinds else "")),
+        ]

@@ -101,8 +101,9 @@ class VisitLedger(_Spec):
     def kinds(self, ctx: ServiceContext) -> tuple[str, ...]:
         return tuple(t.value for t in VisitType)
 
-    def _plan_conditions(self, ctx: ServiceContext, f: LedgerFilter, today: date,
-                         customer_ids: list[int] | None) -> tuple[list[Any], bool]:
+    def _plan_conditions(
+        self, ctx: ServiceContext, f: LedgerFilter, today: date, customer_ids: list[int] | None
+    ) -> tuple[list[Any], bool]:
         """The plan conditions, and whether they need ``Customer`` joined."""
         conds: list[Any] = []
         scope = _scope(ctx)
@@ -141,8 +142,9 @@ class VisitLedger(_Spec):
             conds.append(or_(*options))
         return conds, joined
 
-    def _loose_conditions(self, ctx: ServiceContext, f: LedgerFilter, customer_ids: list[int] | None
-                          ) -> list[Any]:
+    def _loose_conditions(
+        self, ctx: ServiceContext, f: LedgerFilter, customer_ids: list[int] | None
+    ) -> list[Any]:
         conds: list[Any] = [VisitRecord.plan_id.is_(None)]
         scope = _scope(ctx)
         if scope is not None:
@@ -161,8 +163,11 @@ class VisitLedger(_Spec):
         text = clean_text(f.text)
         if text:
             options = [VisitRecord.number == text.upper()]
-            cust = (customer_text_condition(text) if customer_ids is None
-                    else VisitRecord.customer_id.in_(customer_ids))
+            cust = (
+                customer_text_condition(text)
+                if customer_ids is None
+                else VisitRecord.customer_id.in_(customer_ids)
+            )
             if cust is not None:
                 options.append(cust)
             conds.append(or_(*options))
@@ -184,19 +189,34 @@ class VisitLedger(_Spec):
         rec, visitor, owner = aliased(VisitRecord), aliased(User), aliased(User)
         if with_plans:
             conds, joined = self._plan_conditions(ctx, f, at.today, ids)
-            base = (select(VisitPlan.id, rec.number, Customer.code.label("customer_code"),
-                           Customer.name.label("customer_name"), Customer.grade,
-                           func.coalesce(rec.visit_type, VisitPlan.visit_type).label("visit_type"),
-                           func.coalesce(rec.method, VisitPlan.method).label("method"),
-                           VisitPlan.due, rec.visited_at, visitor.display_name.label("visitor"), rec.result,
-                           rec.satisfaction, VisitPlan.state.label("plan_state"), VisitPlan.cancel_reason,
-                           owner.display_name.label("owner"), rec.problems,
-                           rec.transfer_department.label("transfer"), rec.method.label("record_method"),
-                           rec.signed_form_received_at.label("signed_at"), null().label("record_status"))
-                    .join(Customer, Customer.id == VisitPlan.customer_id)
-                    .outerjoin(rec, rec.id == VisitPlan.record_id)
-                    .outerjoin(visitor, visitor.id == rec.visitor_id)
-                    .outerjoin(owner, owner.id == VisitPlan.owner_id))
+            base = (
+                select(
+                    VisitPlan.id,
+                    rec.number,
+                    Customer.code.label("customer_code"),
+                    Customer.name.label("customer_name"),
+                    Customer.grade,
+                    func.coalesce(rec.visit_type, VisitPlan.visit_type).label("visit_type"),
+                    func.coalesce(rec.method, VisitPlan.method).label("method"),
+                    VisitPlan.due,
+                    rec.visited_at,
+                    visitor.display_name.label("visitor"),
+                    rec.result,
+                    rec.satisfaction,
+                    VisitPlan.state.label("plan_state"),
+                    VisitPlan.cancel_reason,
+                    owner.display_name.label("owner"),
+                    rec.problems,
+                    rec.transfer_department.label("transfer"),
+                    rec.method.label("record_method"),
+                    rec.signed_form_received_at.label("signed_at"),
+                    null().label("record_status"),
+                )
+                .join(Customer, Customer.id == VisitPlan.customer_id)
+                .outerjoin(rec, rec.id == VisitPlan.record_id)
+                .outerjoin(visitor, visitor.id == rec.visitor_id)
+                .outerjoin(owner, owner.id == VisitPlan.owner_id)
+            )
             order = (VisitPlan.due, VisitPlan.id)
 
             def plan_page(after: list[Any], descending: bool, limit: int) -> Any:
@@ -222,24 +242,40 @@ class VisitLedger(_Spec):
 
             out.append(_Source(base.where(*conds), order, plan_row, plan_after, plan_page))
         if with_loose:
-            q2 = (select(VisitRecord.id, VisitRecord.number, Customer.code.label("customer_code"),
-                         Customer.name.label("customer_name"), Customer.grade, VisitRecord.visit_type,
-                         VisitRecord.method, null().label("due"), VisitRecord.visited_at,
-                         visitor.display_name.label("visitor"), VisitRecord.result, VisitRecord.satisfaction,
-                         null().label("plan_state"), null().label("cancel_reason"),
-                         owner.display_name.label("owner"), VisitRecord.problems,
-                         VisitRecord.transfer_department.label("transfer"),
-                         VisitRecord.method.label("record_method"),
-                         VisitRecord.signed_form_received_at.label("signed_at"),
-                         VisitRecord.status.label("record_status"))
-                  .join(Customer, Customer.id == VisitRecord.customer_id)
-                  .outerjoin(visitor, visitor.id == VisitRecord.visitor_id)
-                  .outerjoin(owner, owner.id == Customer.owner_id)
-                  .where(*self._loose_conditions(ctx, f, ids)))
+            q2 = (
+                select(
+                    VisitRecord.id,
+                    VisitRecord.number,
+                    Customer.code.label("customer_code"),
+                    Customer.name.label("customer_name"),
+                    Customer.grade,
+                    VisitRecord.visit_type,
+                    VisitRecord.method,
+                    null().label("due"),
+                    VisitRecord.visited_at,
+                    visitor.display_name.label("visitor"),
+                    VisitRecord.result,
+                    VisitRecord.satisfaction,
+                    null().label("plan_state"),
+                    null().label("cancel_reason"),
+                    owner.display_name.label("owner"),
+                    VisitRecord.problems,
+                    VisitRecord.transfer_department.label("transfer"),
+                    VisitRecord.method.label("record_method"),
+                    VisitRecord.signed_form_received_at.label("signed_at"),
+                    VisitRecord.status.label("record_status"),
+                )
+                .join(Customer, Customer.id == VisitRecord.customer_id)
+                .outerjoin(visitor, visitor.id == VisitRecord.visitor_id)
+                .outerjoin(owner, owner.id == Customer.owner_id)
+                .where(*self._loose_conditions(ctx, f, ids))
+            )
 
             def loose_row(r: Any) -> LedgerRow:
                 moment = r.visited_at
-                return LedgerRow(r.id, self.values(r, at), (moment.date(), 1, moment, r.id), "", "visit_record")
+                return LedgerRow(
+                    r.id, self.values(r, at), (moment.date(), 1, moment, r.id), "", "visit_record"
+                )
 
             def loose_after(cursor: Cursor, descending: bool) -> list[Any]:
                 day, tag, moment, rid = cursor
@@ -259,23 +295,33 @@ class VisitLedger(_Spec):
         n = done = late = loose = 0
         if with_plans:
             conds, joined = self._plan_conditions(ctx, f, today, ids)
-            q = (select(func.count(VisitPlan.id),
-                        func.sum(case((VisitPlan.state == PlanState.DONE.value, 1), else_=0)),
-                        func.sum(case((and_(VisitPlan.state == PlanState.PENDING.value,
-                                            VisitPlan.due < today), 1), else_=0)))
-                 .select_from(VisitPlan))
+            q = select(
+                func.count(VisitPlan.id),
+                func.sum(case((VisitPlan.state == PlanState.DONE.value, 1), else_=0)),
+                func.sum(
+                    case(
+                        (and_(VisitPlan.state == PlanState.PENDING.value, VisitPlan.due < today), 1), else_=0
+                    )
+                ),
+            ).select_from(VisitPlan)
             if joined:
                 q = q.join(Customer, Customer.id == VisitPlan.customer_id)
             planned, made, overdue = conn.execute(q.where(*conds)).one()
             n, done, late = int(planned or 0), int(made or 0), int(overdue or 0)
         if with_loose:
-            q2 = (select(func.count(VisitRecord.id)).select_from(VisitRecord)
-                  .join(Customer, Customer.id == VisitRecord.customer_id)
-                  .where(*self._loose_conditions(ctx, f, ids)))
+            q2 = (
+                select(func.count(VisitRecord.id))
+                .select_from(VisitRecord)
+                .join(Customer, Customer.id == VisitRecord.customer_id)
+                .where(*self._loose_conditions(ctx, f, ids))
+            )
             loose = int(conn.execute(q2).scalar() or 0)
         summary = f"共 {n + loose:,} 条：已回访 {done + loose:,}（其中计划外 {loose:,}），逾期 {late:,}"
         return LedgerTotals(n + loose, {"done": done + loose}, summary)
 
     def presets(self, ctx: ServiceContext) -> list[tuple[str, LedgerFilter]]:
-        return [("我的回访", LedgerFilter(mine=True)), ("逾期", LedgerFilter(state=OVERDUE)),
-                ("本月待回访", replace(month_filter(ctx.today()), state=PlanState.PENDING.value))]
+        return [
+            ("我的回访", LedgerFilter(mine=True)),
+            ("逾期", LedgerFilter(state=OVERDUE)),
+            ("本月待回访", replace(month_filter(ctx.today()), state=PlanState.PENDING.value)),
+        ]

@@ -126,6 +126,7 @@ class PrintedDocument:
 
 # --- files and the audit log ---------------------------------------------------------------------------
 
+
 def write_pdf(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (a temp file renamed when complete); no audit.
 
@@ -170,8 +171,15 @@ def log_output(ctx: ServiceContext, doc: PrintedDocument, output: str, target: s
     """Log a document that left the program: ``output`` is 打印机 or PDF 文件, ``target`` the printer or path."""
     check_output(ctx, doc)
     with ctx.sessions() as s, s.begin():
-        audit(s, ctx, PRINT_ACTION, doc.entity, doc.entity_id, doc.label,
-              new={"form": doc.form, "pages": doc.pages, "output": output, "target": target, **doc.detail})
+        audit(
+            s,
+            ctx,
+            PRINT_ACTION,
+            doc.entity,
+            doc.entity_id,
+            doc.label,
+            new={"form": doc.form, "pages": doc.pages, "output": output, "target": target, **doc.detail},
+        )
 
 
 def save_pdf(ctx: ServiceContext, doc: PrintedDocument, path: str | Path) -> Path:

@@ -18,8 +18,9 @@ EMPTY_FORMS: dict[str, tuple[str, str]] = {  # kind -> (template, what the menu 
 }
 
 
-def empty_form_pdf(ctx: ServiceContext, kind: str, out: str | Path | None = None, *,
-                   forms_dir: Path | None = None) -> PrintedDocument:
+def empty_form_pdf(
+    ctx: ServiceContext, kind: str, out: str | Path | None = None, *, forms_dir: Path | None = None
+) -> PrintedDocument:
     """An empty 回访记录表 (``record``), 投诉处理表 (``complaint``) or 投诉查办单 (``inquiry``) to fill in by
     hand — a visit or a walk-in complaint taken on paper, a 查办 written at a meeting: nothing pre-printed, the 编号 left to write in, no watermark; its QR code
     names the form kind only (domain/formcode.py ``encode_kind``)."""
@@ -31,7 +32,16 @@ def empty_form_pdf(ctx: ServiceContext, kind: str, out: str | Path | None = None
     template, form = EMPTY_FORMS[kind]
     day = ctx.today()
     values = {"satisfaction_levels": list(_scale_levels(ctx))}  # the office's scale; nothing else printed
-    return _form_document(ctx, template, [FormJob(values)], entity="form", entity_id=None,
-                          label=f"空白{form}", title=f"{form}（空白）",
-                          file_name=f"{form}_空白_{day:%Y%m%d}.pdf", detail={"empty": kind},
-                          forms_dir=forms_dir, out=out)
+    return _form_document(
+        ctx,
+        template,
+        [FormJob(values)],
+        entity="form",
+        entity_id=None,
+        label=f"空白{form}",
+        title=f"{form}（空白）",
+        file_name=f"{form}_空白_{day:%Y%m%d}.pdf",
+        detail={"empty": kind},
+        forms_dir=forms_dir,
+        out=out,
+    )

@@ -51,29 +51,51 @@ def inquiry_values(ctx: ServiceContext, complaint_id: int) -> dict[str, Any]:
         received_at, state = c.received_at, c.state
     until = row.closed_at if state == ComplaintState.CLOSED.value and row.closed_at is not None else now
     late = overdue_workdays(row.handling_due, until, work_calendar(ctx))
-    closed = (f"{row.closed_at:%Y-%m-%d %H:%M} 关闭" if state == ComplaintState.CLOSED.value and row.closed_at
-              else f"{state}（截至 {now:%Y-%m-%d}）")
+    closed = (
+        f"{row.closed_at:%Y-%m-%d %H:%M} 关闭"
+        if state == ComplaintState.CLOSED.value and row.closed_at
+        else f"{state}（截至 {now:%Y-%m-%d}）"
+    )
     return {
-        "number": row.number, "complaint_number": row.number, "severity": row.severity, "subject": row.subject,
-        "received_at": received_at, "handling_due": row.handling_due, "closed": closed,
+        "number": row.number,
+        "complaint_number": row.number,
+        "severity": row.severity,
+        "subject": row.subject,
+        "received_at": received_at,
+        "handling_due": row.handling_due,
+        "closed": closed,
         "overdue_days": _late_text(late),
-        "handler": row.handler, "department": department.name if department else "",
-        "first_responder": first_responder, "reason": row.reason, "measures": row.measures,
-        "responsible": row.responsible, "inquiry_state": row.inquiry.value,
-        "decided_by": row.decided_by, "decided_at": row.decided_at,
+        "handler": row.handler,
+        "department": department.name if department else "",
+        "first_responder": first_responder,
+        "reason": row.reason,
+        "measures": row.measures,
+        "responsible": row.responsible,
+        "inquiry_state": row.inquiry.value,
+        "decided_by": row.decided_by,
+        "decided_at": row.decided_at,
     }
 
 
-def inquiry_pdf(ctx: ServiceContext, complaint_id: int, out: str | Path | None = None, *,
-                forms_dir: Path | None = None) -> PrintedDocument:
+def inquiry_pdf(
+    ctx: ServiceContext, complaint_id: int, out: str | Path | None = None, *, forms_dir: Path | None = None
+) -> PrintedDocument:
     """The 投诉查办单 of a late complaint (filled from its 查办 record, or with the boxes empty while it is
     待查办). Anybody who may see the complaint may print it; entering the 查办 itself needs RECORD_INQUIRY."""
     from huifang_desktop.printing import FormJob
 
     values = inquiry_values(ctx, complaint_id)
     number = values["number"]
-    return _form_document(ctx, INQUIRY_FORM, [FormJob(values)], entity="complaint", entity_id=complaint_id,
-                          label=f"{number} {values['subject']}", title=f"投诉查办单 {number}",
-                          file_name=f"投诉查办单_{number}.pdf", detail={"form": "查办单"},
-                          forms_dir=forms_dir, out=out)
-
+    return _form_document(
+        ctx,
+        INQUIRY_FORM,
+        [FormJob(values)],
+        entity="complaint",
+        entity_id=complaint_id,
+        label=f"{number} {values['subject']}",
+        title=f"投诉查办单 {number}",
+        file_name=f"投诉查办单_{number}.pdf",
+        detail={"form": "查办单"},
+        forms_dir=forms_dir,
+        out=out,
+    )

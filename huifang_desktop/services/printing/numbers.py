@@ -13,6 +13,7 @@ from huifang_desktop.storage.models import Customer, VisitRecord, VisitReport
 
 # --- the office's numbers (编号) -------------------------------------------------------------------------
 
+
 def _number_text(number_or_id: str | int) -> str:
     return to_halfwidth(clean_text(str(number_or_id))).replace(" ", "").upper()
 
@@ -38,11 +39,17 @@ def report_id_of(ctx: ServiceContext, number_or_id: str | int) -> int:
     with the same message as a number that does not exist."""
     text = _number_text(number_or_id)
     with ctx.sessions() as s:
-        row = s.execute(select(VisitReport.id, VisitReport.clerk_id)
-                        .where(VisitReport.number == text)).one_or_none() if text else None
+        row = (
+            s.execute(
+                select(VisitReport.id, VisitReport.clerk_id).where(VisitReport.number == text)
+            ).one_or_none()
+            if text
+            else None
+        )
         if row is None and text.isdigit() and int(text) <= MAX_DB_ID:
-            row = s.execute(select(VisitReport.id, VisitReport.clerk_id)
-                            .where(VisitReport.id == int(text))).one_or_none()
+            row = s.execute(
+                select(VisitReport.id, VisitReport.clerk_id).where(VisitReport.id == int(text))
+            ).one_or_none()
         if row is not None:
             try:
                 _check_report_visible(ctx, s, row.clerk_id)

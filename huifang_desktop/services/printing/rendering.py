@@ -46,8 +46,9 @@ def _template(name: str, forms_dir: Path | None) -> Any:
         raise PrintError(f"表单模板有误，无法打印：{exc}") from exc
 
 
-def _progress_adapter(progress: ProgressCallback | None, cancelled: CancelCheck | None
-                      ) -> Callable[[int, int], bool] | None:
+def _progress_adapter(
+    progress: ProgressCallback | None, cancelled: CancelCheck | None
+) -> Callable[[int, int], bool] | None:
     if progress is None and cancelled is None:
         return None
 
@@ -59,11 +60,23 @@ def _progress_adapter(progress: ProgressCallback | None, cancelled: CancelCheck 
     return step
 
 
-def _form_document(ctx: ServiceContext, template_name: str, jobs: Sequence[Any], *, entity: str,
-                   entity_id: int | None, label: str, title: str, file_name: str,
-                   detail: Mapping[str, Any] | None = None, forms_dir: Path | None = None,
-                   progress: ProgressCallback | None = None, cancelled: CancelCheck | None = None,
-                   out: str | Path | None = None, company: str | None = None) -> PrintedDocument:
+def _form_document(
+    ctx: ServiceContext,
+    template_name: str,
+    jobs: Sequence[Any],
+    *,
+    entity: str,
+    entity_id: int | None,
+    label: str,
+    title: str,
+    file_name: str,
+    detail: Mapping[str, Any] | None = None,
+    forms_dir: Path | None = None,
+    progress: ProgressCallback | None = None,
+    cancelled: CancelCheck | None = None,
+    out: str | Path | None = None,
+    company: str | None = None,
+) -> PrintedDocument:
     """Render ``jobs`` (:class:`~huifang_desktop.printing.FormJob`) into one PDF; ``out``: also save it.
     ``company``: the office's name when the caller has read the settings already."""
     from huifang_desktop.printing import RenderCancelled, render_forms
@@ -75,14 +88,29 @@ def _form_document(ctx: ServiceContext, template_name: str, jobs: Sequence[Any],
     try:
         if company is None:
             company = load_settings(ctx).company
-        pages = render_forms(template, jobs, buffer, company=company, printed_at=ctx.now(),
-                             progress=_progress_adapter(progress, cancelled))
+        pages = render_forms(
+            template,
+            jobs,
+            buffer,
+            company=company,
+            printed_at=ctx.now(),
+            progress=_progress_adapter(progress, cancelled),
+        )
     except RenderCancelled:
         raise PrintCancelled("已取消打印，没有生成文件。") from None
     except ValueError as exc:  # a row of the office's template that no page can hold
         raise PrintError(f"无法打印{template.title}：{exc}") from exc
-    doc = PrintedDocument(buffer.getvalue(), pages, template.title, title, _safe_name(file_name), entity,
-                          entity_id, label, dict(detail or {}))
+    doc = PrintedDocument(
+        buffer.getvalue(),
+        pages,
+        template.title,
+        title,
+        _safe_name(file_name),
+        entity,
+        entity_id,
+        label,
+        dict(detail or {}),
+    )
     if out is not None:
         save_pdf(ctx, doc, out)
     return doc

@@ -44,23 +44,34 @@ def _report_counts(s: Session, clerk_id: int, start: date, end: date) -> list[di
     hi = datetime.combine(end + timedelta(days=1), datetime.min.time())
     done: dict[str, dict[str, int]] = {}
     for vt, result, n in s.execute(
-            select(VisitRecord.visit_type, VisitRecord.result, func.count())
-            .where(VisitRecord.visitor_id == clerk_id, VisitRecord.visited_at >= lo,
-                   VisitRecord.visited_at < hi)
-            .group_by(VisitRecord.visit_type, VisitRecord.result)):
+        select(VisitRecord.visit_type, VisitRecord.result, func.count())
+        .where(VisitRecord.visitor_id == clerk_id, VisitRecord.visited_at >= lo, VisitRecord.visited_at < hi)
+        .group_by(VisitRecord.visit_type, VisitRecord.result)
+    ):
         done.setdefault(vt, {})[result] = int(n)
-    planned = {vt: int(n) for vt, n in s.execute(
-        select(VisitPlan.visit_type, func.count())
-        .where(VisitPlan.owner_id == clerk_id, VisitPlan.due >= start, VisitPlan.due <= end,
-               VisitPlan.state != _CANCELLED)
-        .group_by(VisitPlan.visit_type))}
+    planned = {
+        vt: int(n)
+        for vt, n in s.execute(
+            select(VisitPlan.visit_type, func.count())
+            .where(
+                VisitPlan.owner_id == clerk_id,
+                VisitPlan.due >= start,
+                VisitPlan.due <= end,
+                VisitPlan.state != _CANCELLED,
+            )
+            .group_by(VisitPlan.visit_type)
+        )
+    }
     order = [t.value for t in VisitType]
     types = sorted(set(done) | set(planned), key=lambda t: (order.index(t) if t in order else len(order), t))
     rows = []
     for vt in types:
         by_result = done.get(vt, {})
-        row: dict[str, Any] = {"type": f"{vt}回访", "planned": planned.get(vt, 0),
-                               "done": sum(by_result.values())}
+        row: dict[str, Any] = {
+            "type": f"{vt}回访",
+            "planned": planned.get(vt, 0),
+            "done": sum(by_result.values()),
+        }
         for key, results in _RESULT_COLUMNS:
             row[key] = sum(by_result.get(r, 0) for r in results)
         rows.append(row)
@@ -98,8 +109,9 @@ def _check_report_visible(ctx: ServiceContext, s: Session, clerk_id: int) -> Non
             raise PermissionDenied("该回访报告属于其他部门，需经理授权才能查看。")
 
 
-def visit_report_pdf(ctx: ServiceContext, report_id: int, out: str | Path | None = None, *,
-                     forms_dir: Path | None = None) -> PrintedDocument:
+def visit_report_pdf(
+    ctx: ServiceContext, report_id: int, out: str | Path | None = None, *, forms_dir: Path | None = None
+) -> PrintedDocument:
     """A saved 回访报告表: the submitted summary and texts, 回访统计 by type; signed or 草稿."""
     from huifang_desktop.printing import FormJob
 
@@ -107,10 +119,12 @@ def visit_report_pdf(ctx: ServiceContext, report_id: int, out: str | Path | None
     signer_user = aliased(User)
     clerk_user = aliased(User)
     with ctx.sessions() as s:
-        row = s.execute(select(VisitReport, clerk_user.display_name, signer_user.display_name)
-                        .join(clerk_user, clerk_user.id == VisitReport.clerk_id)
-                        .outerjoin(signer_user, signer_user.id == VisitReport.signed_by_id)
-                        .where(VisitReport.id == report_id)).one_or_none()
+        row = s.execute(
+            select(VisitReport, clerk_user.display_name, signer_user.display_name)
+            .join(clerk_user, clerk_user.id == VisitReport.clerk_id)
+            .outerjoin(signer_user, signer_user.id == VisitReport.signed_by_id)
+            .where(VisitReport.id == report_id)
+        ).one_or_none()
         if row is None:
             raise NotFound(f"回访报告 {report_id} 不存在。")
         r, clerk, signer = row
@@ -121,26 +135,52 @@ def visit_report_pdf(ctx: ServiceContext, report_id: int, out: str | Path | None
             summary = {}
         signed = r.status == RECORD_SIGNED and signer is not None
         values = {
-            "number": r.number, "clerk": clerk, "period": _period_text(r.period_start, r.period_end),
+            "number": r.number,
+            "clerk": clerk,
+            "period": _period_text(r.period_start, r.period_end),
             "counts": _report_counts(s, r.clerk_id, r.period_start, r.period_end),
-            "satisfaction": _satisfaction_text(summary), "problems": r.problems, "actions": r.actions,
+            "satisfaction": _satisfaction_text(summary),
+            "problems": r.problems,
+            "actions": r.actions,
             "evaluation": r.evaluation,
             "supervisor_comment": _review_comment(r.status, r.supervisor_comment, signed),
-            "supervisor": signer if signed else None, "signed_at": r.signed_at if signed else None,
-            "status": r.status, "due_on": r.due_on,
+            "supervisor": signer if signed else None,
+            "signed_at": r.signed_at if signed else None,
+            "status": r.status,
+            "due_on": r.due_on,
         }
-        job = FormJob(values, draft=options.watermark_unsigned and not signed,
-                      signed=_signature(options, signer, r.signed_at, r.signed_role) if signed else None,
-                      revision=r.revision or 0, tampered=_tampered(s, "回访报告表", r.id))
+        job = FormJob(
+            values,
+            draft=options.watermark_unsigned and not signed,
+            signed=_signature(options, signer, r.signed_at, r.signed_role) if signed else None,
+            revision=r.revision or 0,
+            tampered=_tampered(s, "回访报告表", r.id),
+        )
         number = r.number
         label = f"{r.number} {clerk}"
-    return _form_document(ctx, VISIT_REPORT_FORM, [job], entity="visit_report", entity_id=report_id,
-                          label=label, title=f"回访报告表 {number}", file_name=f"回访报告表_{number}.pdf",
-                          forms_dir=forms_dir, out=out)
+    return _form_document(
+        ctx,
+        VISIT_REPORT_FORM,
+        [job],
+        entity="visit_report",
+        entity_id=report_id,
+        label=label,
+        title=f"回访报告表 {number}",
+        file_name=f"回访报告表_{number}.pdf",
+        forms_dir=forms_dir,
+        out=out,
+    )
 
 
-def report_draft_pdf(ctx: ServiceContext, draft: ReportDraft, evaluation: str = "", problems: str = "",
-                     actions: str = "", *, forms_dir: Path | None = None) -> PrintedDocument:
+def report_draft_pdf(
+    ctx: ServiceContext,
+    draft: ReportDraft,
+    evaluation: str = "",
+    problems: str = "",
+    actions: str = "",
+    *,
+    forms_dir: Path | None = None,
+) -> PrintedDocument:
     """A 回访报告表 not yet submitted (from the report dialog): no number, always the 草稿 watermark."""
     from huifang_desktop.printing import FormJob
 
@@ -148,12 +188,25 @@ def report_draft_pdf(ctx: ServiceContext, draft: ReportDraft, evaluation: str = 
         _check_report_visible(ctx, s, draft.clerk_id)
         counts = _report_counts(s, draft.clerk_id, draft.start, draft.end)
     values = {
-        "number": "", "clerk": draft.clerk, "period": _period_text(draft.start, draft.end), "counts": counts,
-        "satisfaction": _satisfaction_text(draft.summary()), "problems": problems, "actions": actions,
+        "number": "",
+        "clerk": draft.clerk,
+        "period": _period_text(draft.start, draft.end),
+        "counts": counts,
+        "satisfaction": _satisfaction_text(draft.summary()),
+        "problems": problems,
+        "actions": actions,
         "evaluation": evaluation,
     }
     period = _period_text(draft.start, draft.end)
-    return _form_document(ctx, VISIT_REPORT_FORM, [FormJob(values, draft=True)], entity="visit_report",
-                          entity_id=None, label=f"草稿 {draft.clerk} {period}", title=f"回访报告表（草稿）{period}",
-                          file_name=f"回访报告表_草稿_{draft.start:%Y%m%d}.pdf",
-                          detail={"clerk_id": draft.clerk_id, "period": period}, forms_dir=forms_dir)
+    return _form_document(
+        ctx,
+        VISIT_REPORT_FORM,
+        [FormJob(values, draft=True)],
+        entity="visit_report",
+        entity_id=None,
+        label=f"草稿 {draft.clerk} {period}",
+        title=f"回访报告表（草稿）{period}",
+        file_name=f"回访报告表_草稿_{draft.start:%Y%m%d}.pdf",
+        detail={"clerk_id": draft.clerk_id, "period": period},
+        forms_dir=forms_dir,
+    )

@@ -44,9 +44,11 @@ def _summary_text(raw: str) -> str:
 
     avg = data.get("average_score")
     average = "—" if avg is None else f"{float(avg):.1f} 分"
-    return (f"共回访 {data.get('total', 0)} 次。按类型：{pairs(data.get('by_type'))}。"
-            f"按结果：{pairs(data.get('by_result'))}。"
-            f"满意度：{pairs(data.get('satisfaction'))}（满意 {data.get('satisfied', 0)}，平均 {average}）。")
+    return (
+        f"共回访 {data.get('total', 0)} 次。按类型：{pairs(data.get('by_type'))}。"
+        f"按结果：{pairs(data.get('by_result'))}。"
+        f"满意度：{pairs(data.get('satisfaction'))}（满意 {data.get('satisfied', 0)}，平均 {average}）。"
+    )
 
 
 def _fields(s: Session, kind: ReviewKind, row: Any, names: Mapping[int, str]) -> tuple[tuple[str, str], ...]:
@@ -63,36 +65,71 @@ def _fields(s: Session, kind: ReviewKind, row: Any, names: Mapping[int, str]) ->
             transfer += f"（已答复 {_text(row.transfer_done_at)}：{row.transfer_answer}）"
         elif transfer and row.transfer_due:
             transfer += f"（须在 {_text(row.transfer_due)} 前答复）"
-        out = [("编号", row.number), ("客户", customer),
-               ("联系人", f"{row.contact_name}　{format_phone(row.contact_phone)}".strip()),
-               ("回访类型", row.visit_type), ("回访方式", row.method), ("回访时间", _text(row.visited_at)),
-               ("回访人", name(row.visitor_id)), ("回访内容", row.content), ("客户意见/反馈", row.feedback),
-               ("问题点", row.problems), ("改善对策", row.measures), ("满意度", row.satisfaction),
-               ("结果", row.result), ("处理情况", row.handling), ("转交部门", transfer),
-               ("下次回访时间", _text(row.next_visit_on)),
-               ("客户签字", _signature_text(row.method, row.customer_signed))]
+        out = [
+            ("编号", row.number),
+            ("客户", customer),
+            ("联系人", f"{row.contact_name}　{format_phone(row.contact_phone)}".strip()),
+            ("回访类型", row.visit_type),
+            ("回访方式", row.method),
+            ("回访时间", _text(row.visited_at)),
+            ("回访人", name(row.visitor_id)),
+            ("回访内容", row.content),
+            ("客户意见/反馈", row.feedback),
+            ("问题点", row.problems),
+            ("改善对策", row.measures),
+            ("满意度", row.satisfaction),
+            ("结果", row.result),
+            ("处理情况", row.handling),
+            ("转交部门", transfer),
+            ("下次回访时间", _text(row.next_visit_on)),
+            ("客户签字", _signature_text(row.method, row.customer_signed)),
+        ]
     elif kind is ReviewKind.REPORT:
-        out = [("编号", row.number), ("回访人", name(row.clerk_id)), ("报告期间", _title(kind, row)),
-               ("应交日期", _text(row.due_on)), ("提交时间", _text(row.created_at)),
-               ("回访汇总", _summary_text(row.summary)), ("发现的问题", row.problems), ("处理措施", row.actions),
-               ("评价", row.evaluation)]
+        out = [
+            ("编号", row.number),
+            ("回访人", name(row.clerk_id)),
+            ("报告期间", _title(kind, row)),
+            ("应交日期", _text(row.due_on)),
+            ("提交时间", _text(row.created_at)),
+            ("回访汇总", _summary_text(row.summary)),
+            ("发现的问题", row.problems),
+            ("处理措施", row.actions),
+            ("评价", row.evaluation),
+        ]
     else:
-        customer = (s.execute(select(Customer.name).where(Customer.id == row.customer_id)).scalar() or "") \
-            if row.customer_id else ""
+        customer = (
+            (s.execute(select(Customer.name).where(Customer.id == row.customer_id)).scalar() or "")
+            if row.customer_id
+            else ""
+        )
         files = _attachments(s, [row.id])[row.id]
         visit = "" if row.visit_satisfied is None else ("满意" if row.visit_satisfied else "不满意")
         reply = f"{_text(row.replied_at)} {row.reply_way}".strip()
         if row.reply_text:
             reply += f"：{row.reply_text}"
-        out = [("投诉编号", row.number), ("受理时间", _text(row.received_at)), ("渠道", row.channel),
-               ("投诉人", "匿名" if row.anonymous else row.complainant), ("联系方式", format_phone(row.phone)),
-               ("客户", customer or ""), ("投诉主题", row.subject), ("投诉内容", row.content),
-               ("类别", row.category), ("严重程度", row.severity), ("负责人", name(row.handler_id)),
-               ("调查情况", row.investigation), ("原因", row.cause), ("处理措施", row.measures),
-               ("处理结果", row.result), ("答复客户", reply),
-               ("结案回访", f"{_text(row.visited_at)} {visit} {row.satisfaction}".strip()),
-               ("回访说明", row.visit_note), ("状态", row.state), ("关闭时间", _text(row.closed_at)),
-               ("附件", "；".join(f"{k}：{n}" for _sha, n, k in files))]
+        out = [
+            ("投诉编号", row.number),
+            ("受理时间", _text(row.received_at)),
+            ("渠道", row.channel),
+            ("投诉人", "匿名" if row.anonymous else row.complainant),
+            ("联系方式", format_phone(row.phone)),
+            ("客户", customer or ""),
+            ("投诉主题", row.subject),
+            ("投诉内容", row.content),
+            ("类别", row.category),
+            ("严重程度", row.severity),
+            ("负责人", name(row.handler_id)),
+            ("调查情况", row.investigation),
+            ("原因", row.cause),
+            ("处理措施", row.measures),
+            ("处理结果", row.result),
+            ("答复客户", reply),
+            ("结案回访", f"{_text(row.visited_at)} {visit} {row.satisfaction}".strip()),
+            ("回访说明", row.visit_note),
+            ("状态", row.state),
+            ("关闭时间", _text(row.closed_at)),
+            ("附件", "；".join(f"{k}：{n}" for _sha, n, k in files)),
+        ]
     return tuple((label, _text(value)) for label, value in out)
 
 
@@ -118,8 +155,14 @@ def _actions(ctx: ServiceContext, kind: ReviewKind, row: Any, rules: ReviewRules
     me = ctx.user.id or None
     if me is None:
         return frozenset()
-    return review_actions(ctx.user.role, kind, _status(kind, row), mine=_owner_id(kind, row) == me,
-                          allow_self_sign=rules.allow_self_sign, refusal=_sign_blocked(ctx, kind, row))
+    return review_actions(
+        ctx.user.role,
+        kind,
+        _status(kind, row),
+        mine=_owner_id(kind, row) == me,
+        allow_self_sign=rules.allow_self_sign,
+        refusal=_sign_blocked(ctx, kind, row),
+    )
 
 
 def detail(ctx: ServiceContext, kind: ReviewKind | str, item_id: int) -> ReviewDetail:
@@ -136,8 +179,14 @@ def detail(ctx: ServiceContext, kind: ReviewKind | str, item_id: int) -> ReviewD
             item = replace(item, returned_by=by, returned_at=at)
         trail = entity_history(s, kind.entity, row.id)
         role = Role(row.signed_role).label if row.signed_role in {r.value for r in Role} else row.signed_role
-        return ReviewDetail(item, _fields(s, kind, row, names), trail, role or "",
-                            _actions(ctx, kind, row, rules), _sign_blocked(ctx, kind, row))
+        return ReviewDetail(
+            item,
+            _fields(s, kind, row, names),
+            trail,
+            role or "",
+            _actions(ctx, kind, row, rules),
+            _sign_blocked(ctx, kind, row),
+        )
 
 
 def get_report(ctx: ServiceContext, report_id: int):  # type: ignore[no-untyped-def]
@@ -151,6 +200,19 @@ def get_report(ctx: ServiceContext, report_id: int):  # type: ignore[no-untyped-
             summary = json.loads(r.summary or "{}")
         except ValueError:
             summary = {}
-        return ReportRow(r.id, r.number, r.clerk_id, clerk, r.period_start, r.period_end, r.status, r.due_on,
-                         r.evaluation, r.problems, r.actions, summary, r.created_at.date() > r.due_on,
-                         r.version)
+        return ReportRow(
+            r.id,
+            r.number,
+            r.clerk_id,
+            clerk,
+            r.period_start,
+            r.period_end,
+            r.status,
+            r.due_on,
+            r.evaluation,
+            r.problems,
+            r.actions,
+            summary,
+            r.created_at.date() > r.due_on,
+            r.version,
+        )

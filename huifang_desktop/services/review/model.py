@@ -21,11 +21,15 @@ PENDING = ReviewStatus.PENDING.value
 RETURNED = ReviewStatus.RETURNED.value
 SIGNED = ReviewStatus.SIGNED.value
 
-_MODELS: dict[ReviewKind, Any] = {ReviewKind.RECORD: VisitRecord, ReviewKind.REPORT: VisitReport,
-                                  ReviewKind.COMPLAINT: Complaint}
+_MODELS: dict[ReviewKind, Any] = {
+    ReviewKind.RECORD: VisitRecord,
+    ReviewKind.REPORT: VisitReport,
+    ReviewKind.COMPLAINT: Complaint,
+}
 
 
 # --- settings ----------------------------------------------------------------------------------------
+
 
 def load_review_rules(ctx: ServiceContext) -> ReviewRules:
     data = get_value(ctx, RULES_KEY)
@@ -45,6 +49,7 @@ def _calendar(ctx: ServiceContext):  # type: ignore[no-untyped-def]
 
 
 # --- what the UI gets --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class ItemRef:

@@ -58,22 +58,48 @@ from huifang_desktop.storage.models import Complaint, Customer, VisitRecord, Vis
 
 # --- the queue ---------------------------------------------------------------------------------------
 
+
 def _pending_select(kind: ReviewKind) -> Any:
     if kind is ReviewKind.RECORD:
-        return (select(VisitRecord.id, VisitRecord.number, VisitRecord.visitor_id, VisitRecord.visited_at,
-                       VisitRecord.version, VisitRecord.revision, VisitRecord.supervisor_comment,
-                       Customer.name, VisitRecord.visit_type, VisitRecord.method)
-                .join(Customer, Customer.id == VisitRecord.customer_id)
-                .where(VisitRecord.status == PENDING))
+        return (
+            select(
+                VisitRecord.id,
+                VisitRecord.number,
+                VisitRecord.visitor_id,
+                VisitRecord.visited_at,
+                VisitRecord.version,
+                VisitRecord.revision,
+                VisitRecord.supervisor_comment,
+                Customer.name,
+                VisitRecord.visit_type,
+                VisitRecord.method,
+            )
+            .join(Customer, Customer.id == VisitRecord.customer_id)
+            .where(VisitRecord.status == PENDING)
+        )
     if kind is ReviewKind.REPORT:
-        return (select(VisitReport.id, VisitReport.number, VisitReport.clerk_id, VisitReport.period_start,
-                       VisitReport.period_end, VisitReport.due_on, VisitReport.version, VisitReport.revision,
-                       VisitReport.supervisor_comment)
-                .where(VisitReport.status == PENDING))
-    return (select(Complaint.id, Complaint.number, Complaint.handler_id, Complaint.closed_at,
-                   Complaint.updated_at, Complaint.version, Complaint.revision, Complaint.supervisor_comment,
-                   Complaint.subject)
-            .where(Complaint.review_status == PENDING))
+        return select(
+            VisitReport.id,
+            VisitReport.number,
+            VisitReport.clerk_id,
+            VisitReport.period_start,
+            VisitReport.period_end,
+            VisitReport.due_on,
+            VisitReport.version,
+            VisitReport.revision,
+            VisitReport.supervisor_comment,
+        ).where(VisitReport.status == PENDING)
+    return select(
+        Complaint.id,
+        Complaint.number,
+        Complaint.handler_id,
+        Complaint.closed_at,
+        Complaint.updated_at,
+        Complaint.version,
+        Complaint.revision,
+        Complaint.supervisor_comment,
+        Complaint.subject,
+    ).where(Complaint.review_status == PENDING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +113,9 @@ class _QueueScope:
 
 def _queue_scope(ctx: ServiceContext) -> _QueueScope:
     ctx.require(Permission.SIGN_OFF, "审阅签字")
-    return _QueueScope(load_review_rules(ctx), _calendar(ctx), ctx.today(), _limited(ctx),
-                       ctx.user.id or None)
+    return _QueueScope(
+        load_review_rules(ctx), _calendar(ctx), ctx.today(), _limited(ctx), ctx.user.id or None
+    )
 
 
 def _pending_where(ctx: ServiceContext, kind: ReviewKind, q: Any, scope: _QueueScope) -> Any:
@@ -100,9 +127,16 @@ def _pending_where(ctx: ServiceContext, kind: ReviewKind, q: Any, scope: _QueueS
     return q
 
 
-def _pending_items(conn: Connection, ctx: ServiceContext, kind: ReviewKind, scope: _QueueScope,
-                   names: Mapping[int, str], owner: int | None | bool = False, offset: int = 0,
-                   limit: int | None = None) -> list[ReviewItem]:
+def _pending_items(
+    conn: Connection,
+    ctx: ServiceContext,
+    kind: ReviewKind,
+    scope: _QueueScope,
+    names: Mapping[int, str],
+    owner: int | None | bool = False,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[ReviewItem]:
     """The pending items of one kind (of one clerk when ``owner`` is given; None: no clerk), oldest first
     (by the day, then the number: a stable order to page in)."""
     due = due_function(kind, scope.rules, scope.cal)
@@ -127,9 +161,23 @@ def _pending_items(conn: Connection, ctx: ServiceContext, kind: ReviewKind, scop
             item_id, number, who, closed_at, updated_at, version, revision, comment, title = r
             day = basis = (closed_at or updated_at).date()
         d = due(basis)
-        items.append(ReviewItem(kind, item_id, number, title, who, names.get(who, "") if who else "", day, d,
-                                is_review_overdue(d, scope.today), PENDING, version, revision or 0,
-                                comment or ""))
+        items.append(
+            ReviewItem(
+                kind,
+                item_id,
+                number,
+                title,
+                who,
+                names.get(who, "") if who else "",
+                day,
+                d,
+                is_review_overdue(d, scope.today),
+                PENDING,
+                version,
+                revision or 0,
+                comment or "",
+            )
+        )
     return items
 
 
@@ -175,8 +223,14 @@ def queue_summary(ctx: ServiceContext) -> ReviewQueue:
         for kind in ReviewKind:
             owner = _owner_col(kind)
             late = _basis_before(kind, _overdue_cutoff(kind, scope.rules, scope.cal, scope.today))
-            q = _pending_where(ctx, kind, select(owner, func.count(), func.sum(case((late, 1), else_=0)),
-                                                 func.min(_day_col(kind))).select_from(_MODELS[kind]), scope)
+            q = _pending_where(
+                ctx,
+                kind,
+                select(
+                    owner, func.count(), func.sum(case((late, 1), else_=0)), func.min(_day_col(kind))
+                ).select_from(_MODELS[kind]),
+                scope,
+            )
             for who, n, n_late, first in conn.execute(q.group_by(owner)):
                 counts[(who, kind)] = (int(n), int(n_late or 0))
                 day = first.date() if isinstance(first, datetime) else first
@@ -184,6 +238,7 @@ def queue_summary(ctx: ServiceContext) -> ReviewQueue:
                     day = datetime.fromisoformat(day).date()
                 if who not in oldest or day < oldest[who]:
                     oldest[who] = day
+
     def name(who: int | None) -> str:
         return (names.get(who, "") if who else "") or "（未指定）"
 
@@ -196,8 +251,14 @@ def queue_summary(ctx: ServiceContext) -> ReviewQueue:
     return ReviewQueue(tuple(groups))
 
 
-def queue_group(ctx: ServiceContext, owner_id: int | None, kind: ReviewKind | str, *, offset: int = 0,
-                limit: int | None = None) -> QueueGroup:
+def queue_group(
+    ctx: ServiceContext,
+    owner_id: int | None,
+    kind: ReviewKind | str,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+) -> QueueGroup:
     """One clerk's items of one type waiting for review, oldest first (a group of :func:`queue_summary`);
     ``offset`` / ``limit`` page through a long one."""
     kind = ReviewKind.parse(kind)
@@ -205,7 +266,9 @@ def queue_group(ctx: ServiceContext, owner_id: int | None, kind: ReviewKind | st
     with ctx.engine.connect() as conn:
         names = _names(conn)
         items = _pending_items(conn, ctx, kind, scope, names, owner=owner_id, offset=offset, limit=limit)
-    return QueueGroup(owner_id, (names.get(owner_id, "") if owner_id else "") or "（未指定）", kind, tuple(items))
+    return QueueGroup(
+        owner_id, (names.get(owner_id, "") if owner_id else "") or "（未指定）", kind, tuple(items)
+    )
 
 
 def _overdue_cutoff(kind: ReviewKind, rules: ReviewRules, cal: Any, today: date) -> date:
@@ -230,15 +293,27 @@ def pending_counts(ctx: ServiceContext) -> PendingCounts:
         with ctx.sessions() as s:
             for kind in ReviewKind:
                 model = _MODELS[kind]
-                n = int(s.execute(select(func.count(model.id)).where(
-                    _status_col(kind) == RETURNED, _owner_col(kind) == me)).scalar() or 0)
+                n = int(
+                    s.execute(
+                        select(func.count(model.id)).where(
+                            _status_col(kind) == RETURNED, _owner_col(kind) == me
+                        )
+                    ).scalar()
+                    or 0
+                )
                 if n:
                     by_kind.append((kind, n))
     return PendingCounts(pending, overdue, sum(n for _k, n in by_kind), tuple(by_kind))
 
 
-def _rows_where(s: Session, ctx: ServiceContext, kind: ReviewKind, *conds: Any, order: Any = None,
-                limit: int | None = None) -> list[Any]:
+def _rows_where(
+    s: Session,
+    ctx: ServiceContext,
+    kind: ReviewKind,
+    *conds: Any,
+    order: Any = None,
+    limit: int | None = None,
+) -> list[Any]:
     model = _MODELS[kind]
     q = _visible(ctx, kind, select(model).where(*conds), _limited(ctx))
     if order is not None:
@@ -248,24 +323,45 @@ def _rows_where(s: Session, ctx: ServiceContext, kind: ReviewKind, *conds: Any, 
     return list(s.execute(q).scalars())
 
 
-def _items_with_integrity(s: Session, ctx: ServiceContext, kind: ReviewKind, rows: Sequence[Any],
-                          names: Mapping[int, str], rules: ReviewRules) -> list[ReviewItem]:
+def _items_with_integrity(
+    s: Session,
+    ctx: ServiceContext,
+    kind: ReviewKind,
+    rows: Sequence[Any],
+    names: Mapping[int, str],
+    rules: ReviewRules,
+) -> list[ReviewItem]:
     attachments = _attachments(s, [r.id for r in rows]) if kind is ReviewKind.COMPLAINT else {}
     customers: dict[int, str] = {}
     if kind is ReviewKind.RECORD and rows:
         ids = sorted({r.customer_id for r in rows})
         for i in range(0, len(ids), _CHUNK):
-            q = select(Customer.id, Customer.name).where(Customer.id.in_(ids[i:i + _CHUNK]))
+            q = select(Customer.id, Customer.name).where(Customer.id.in_(ids[i : i + _CHUNK]))
             customers.update({cid: name for cid, name in s.execute(q)})
     out = []
     for r in rows:
         integrity = _checked(s, kind, r, attachments.get(r.id))
         owner = _owner_id(kind, r)
-        out.append(ReviewItem(
-            kind, r.id, r.number, _title(kind, r, customers.get(getattr(r, "customer_id", 0), "")), owner,
-            names.get(owner, "") if owner else "", _day(kind, r), None, False, _status(kind, r), r.version,
-            r.revision or 0, r.supervisor_comment or "",
-            names.get(r.signed_by_id, "") if r.signed_by_id else "", r.signed_at, integrity))
+        out.append(
+            ReviewItem(
+                kind,
+                r.id,
+                r.number,
+                _title(kind, r, customers.get(getattr(r, "customer_id", 0), "")),
+                owner,
+                names.get(owner, "") if owner else "",
+                _day(kind, r),
+                None,
+                False,
+                _status(kind, r),
+                r.version,
+                r.revision or 0,
+                r.supervisor_comment or "",
+                names.get(r.signed_by_id, "") if r.signed_by_id else "",
+                r.signed_at,
+                integrity,
+            )
+        )
     return out
 
 
@@ -293,8 +389,9 @@ class ScanCursor:
     after_id: int = 0
 
 
-def scan_tampered(ctx: ServiceContext, cursor: ScanCursor = ScanCursor(), limit: int = _CHUNK
-                  ) -> tuple[list[ReviewItem], ScanCursor | None]:
+def scan_tampered(
+    ctx: ServiceContext, cursor: ScanCursor = ScanCursor(), limit: int = _CHUNK
+) -> tuple[list[ReviewItem], ScanCursor | None]:
     """One step of the tamper scan: up to ``limit`` rows that are (or were) signed, checked against their
     hashes. Returns the tampered ones and the cursor of the next step (None when the scan is complete), so
     the GUI can scan a large database in small steps without a thread."""
@@ -307,9 +404,15 @@ def scan_tampered(ctx: ServiceContext, cursor: ScanCursor = ScanCursor(), limit:
         while index < len(kinds):
             kind = kinds[index]
             model = _MODELS[kind]
-            rows = _rows_where(s, ctx, kind, or_(_status_col(kind) == SIGNED, model.content_hash != "",
-                                                 model.signature_hash != ""), model.id > after,
-                               order=model.id, limit=limit)
+            rows = _rows_where(
+                s,
+                ctx,
+                kind,
+                or_(_status_col(kind) == SIGNED, model.content_hash != "", model.signature_hash != ""),
+                model.id > after,
+                order=model.id,
+                limit=limit,
+            )
             if rows:
                 found = [i for i in _items_with_integrity(s, ctx, kind, rows, names, rules) if i.tampered]
                 nxt = ScanCursor(index, rows[-1].id) if len(rows) == limit else ScanCursor(index + 1, 0)
@@ -336,8 +439,9 @@ def verify(ctx: ServiceContext, kind: ReviewKind | str, item_id: int) -> Integri
         return _integrity(s, kind, _load(s, ctx, kind, item_id))
 
 
-def integrity_of(s: Session, kind: ReviewKind | str, item_id: int, keys: signing.SignerKeys | None = None
-                 ) -> Integrity:
+def integrity_of(
+    s: Session, kind: ReviewKind | str, item_id: int, keys: signing.SignerKeys | None = None
+) -> Integrity:
     """The same check inside a caller's session (e.g. the printout); the caller has checked visibility.
     ``keys``: the signers' keys kept across sessions (:func:`signing.shared_keys`)."""
     kind = ReviewKind.parse(kind)
@@ -347,8 +451,12 @@ def integrity_of(s: Session, kind: ReviewKind | str, item_id: int, keys: signing
     return _integrity(s, kind, row, keys)
 
 
-def row_integrity(kind: ReviewKind | str, row: Any, s: Session | Connection | None = None,
-                  keys: signing.SignerKeys | None = None) -> Integrity:
+def row_integrity(
+    kind: ReviewKind | str,
+    row: Any,
+    s: Session | Connection | None = None,
+    keys: signing.SignerKeys | None = None,
+) -> Integrity:
     """The same check of a record or report read as columns (any object with the table's column names as
     attributes, e.g. a Core row); a complaint also needs its attachments: use :func:`integrity_of`. With the
     session ``s`` the signature is checked too (its keys are cached in the session, or in ``keys`` across

@@ -49,6 +49,7 @@ from huifang_desktop.storage.models import (
 
 # --- helpers -----------------------------------------------------------------------------------------
 
+
 def _status(kind: ReviewKind, row: Any) -> str:
     return str(row.review_status if kind is ReviewKind.COMPLAINT else row.status)
 
@@ -60,8 +61,11 @@ def _set_status(kind: ReviewKind, row: Any, value: ReviewStatus) -> None:
         row.status = value.value
 
 
-_OWNER_ATTR = {ReviewKind.RECORD: "visitor_id", ReviewKind.REPORT: "clerk_id",
-               ReviewKind.COMPLAINT: "handler_id"}
+_OWNER_ATTR = {
+    ReviewKind.RECORD: "visitor_id",
+    ReviewKind.REPORT: "clerk_id",
+    ReviewKind.COMPLAINT: "handler_id",
+}
 
 
 def _owner_id(kind: ReviewKind, row: Any) -> int | None:
@@ -126,9 +130,11 @@ def _attachments(s: Session, complaint_ids: Sequence[int]) -> dict[int, list[lis
     out: dict[int, list[list[str]]] = {cid: [] for cid in complaint_ids}
     ids = list(complaint_ids)
     for i in range(0, len(ids), _CHUNK):
-        q = (select(ComplaintAttachment.complaint_id, Attachment.sha256, Attachment.name, Attachment.kind)
-             .join(Attachment, Attachment.id == ComplaintAttachment.attachment_id)
-             .where(ComplaintAttachment.complaint_id.in_(ids[i:i + _CHUNK])))
+        q = (
+            select(ComplaintAttachment.complaint_id, Attachment.sha256, Attachment.name, Attachment.kind)
+            .join(Attachment, Attachment.id == ComplaintAttachment.attachment_id)
+            .where(ComplaintAttachment.complaint_id.in_(ids[i : i + _CHUNK]))
+        )
         for cid, sha, name, kind in s.execute(q):
             out[cid].append([sha, name, kind])
     return {cid: sorted(v) for cid, v in out.items()}
@@ -142,18 +148,39 @@ def _values(kind: ReviewKind, row: Any, attachments: list[list[str]] | None = No
 
 
 def _stored(kind: ReviewKind, row: Any) -> StoredSignature:
-    return StoredSignature(_status(kind, row), row.content_hash or "", row.signature_hash or "",
-                           SignOff(row.signed_by_id, row.signed_role or "", row.signed_at,
-                                   row.supervisor_comment or "", row.revision or 0),
-                           row.signature or "", row.signed_seq)
+    return StoredSignature(
+        _status(kind, row),
+        row.content_hash or "",
+        row.signature_hash or "",
+        SignOff(
+            row.signed_by_id,
+            row.signed_role or "",
+            row.signed_at,
+            row.supervisor_comment or "",
+            row.revision or 0,
+        ),
+        row.signature or "",
+        row.signed_seq,
+    )
 
 
-def _checked(s: Session | Connection, kind: ReviewKind, row: Any, attachments: list[list[str]] | None = None,
-             keys: signing.SignerKeys | None = None) -> Integrity:
+def _checked(
+    s: Session | Connection,
+    kind: ReviewKind,
+    row: Any,
+    attachments: list[list[str]] | None = None,
+    keys: signing.SignerKeys | None = None,
+) -> Integrity:
     """The full check of one row: hashes, and the signature against the signer's key in the audit chain
     (``keys``: the signers' keys kept across sessions, :func:`signing.shared_keys`)."""
-    return check_integrity(kind, _values(kind, row, attachments), _stored(kind, row), row.id,
-                           signing.verifier(s, keys), signing.legacy_checker(s, kind))
+    return check_integrity(
+        kind,
+        _values(kind, row, attachments),
+        _stored(kind, row),
+        row.id,
+        signing.verifier(s, keys),
+        signing.legacy_checker(s, kind),
+    )
 
 
 def _integrity(s: Session, kind: ReviewKind, row: Any, keys: signing.SignerKeys | None = None) -> Integrity:
@@ -196,8 +223,16 @@ def _customer_name(s: Session, kind: ReviewKind, row: Any) -> str:
     return s.execute(select(Customer.name).where(Customer.id == row.customer_id)).scalar() or ""
 
 
-def _item(s: Session, ctx: ServiceContext, kind: ReviewKind, row: Any, names: Mapping[int, str],
-          rules: ReviewRules | None = None, *, integrity: Integrity | None = None) -> ReviewItem:
+def _item(
+    s: Session,
+    ctx: ServiceContext,
+    kind: ReviewKind,
+    row: Any,
+    names: Mapping[int, str],
+    rules: ReviewRules | None = None,
+    *,
+    integrity: Integrity | None = None,
+) -> ReviewItem:
     rules = rules or load_review_rules(ctx)
     status = _status(kind, row)
     owner = _owner_id(kind, row)
@@ -206,11 +241,23 @@ def _item(s: Session, ctx: ServiceContext, kind: ReviewKind, row: Any, names: Ma
         due = due_function(kind, rules, _calendar(ctx))(_due_basis(kind, row))
         overdue = is_review_overdue(due, ctx.today())
     return ReviewItem(
-        kind, row.id, row.number, _title(kind, row, _customer_name(s, kind, row)), owner,
-        names.get(owner, "") if owner else "", _day(kind, row), due, bool(overdue), status, row.version,
-        row.revision or 0, row.supervisor_comment or "",
-        names.get(row.signed_by_id, "") if row.signed_by_id else "", row.signed_at,
-        integrity if integrity is not None else _integrity(s, kind, row))
+        kind,
+        row.id,
+        row.number,
+        _title(kind, row, _customer_name(s, kind, row)),
+        owner,
+        names.get(owner, "") if owner else "",
+        _day(kind, row),
+        due,
+        bool(overdue),
+        status,
+        row.version,
+        row.revision or 0,
+        row.supervisor_comment or "",
+        names.get(row.signed_by_id, "") if row.signed_by_id else "",
+        row.signed_at,
+        integrity if integrity is not None else _integrity(s, kind, row),
+    )
 
 
 def _group(items: Iterable[ReviewItem], presorted: bool = False) -> ReviewQueue:
@@ -247,11 +294,16 @@ def _last_returns(s: Session, kind: ReviewKind, ids: Sequence[int]) -> dict[int,
     out: dict[int, tuple[str, datetime]] = {}
     who = aliased(User)
     for i in range(0, len(ids), _CHUNK):
-        q = (select(AuditLog.entity_id, func.coalesce(who.display_name, AuditLog.username), AuditLog.at)
-             .outerjoin(who, who.id == AuditLog.user_id)
-             .where(AuditLog.entity == kind.entity, AuditLog.entity_id.in_(ids[i:i + _CHUNK]),
-                    AuditLog.action.in_([ReviewAction.RETURN.value, ReviewAction.REOPEN.value]))
-             .order_by(AuditLog.id))
+        q = (
+            select(AuditLog.entity_id, func.coalesce(who.display_name, AuditLog.username), AuditLog.at)
+            .outerjoin(who, who.id == AuditLog.user_id)
+            .where(
+                AuditLog.entity == kind.entity,
+                AuditLog.entity_id.in_(ids[i : i + _CHUNK]),
+                AuditLog.action.in_([ReviewAction.RETURN.value, ReviewAction.REOPEN.value]),
+            )
+            .order_by(AuditLog.id)
+        )
         for eid, name, at in s.execute(q):
             if eid is not None:
                 out[eid] = (name, at)

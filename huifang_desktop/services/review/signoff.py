@@ -47,19 +47,31 @@ from huifang_desktop.services.review.rows import (
 
 # --- sign, return, reopen, resubmit ------------------------------------------------------------------
 
+
 def _guarded(fn: Any) -> Any:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except StaleDataError:
             raise ConflictError("该表单刚被其他人修改，请重新阅读后再操作。") from None
+
     wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
     wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
     return wrapper
 
 
-def _sign_in(s: Session, ctx: ServiceContext, kind: ReviewKind, row: Any, comment: str, expected: int | None,
-             rules: ReviewRules, names: Mapping[int, str], key: signing.UnlockedKey, note: str = "") -> None:
+def _sign_in(
+    s: Session,
+    ctx: ServiceContext,
+    kind: ReviewKind,
+    row: Any,
+    comment: str,
+    expected: int | None,
+    rules: ReviewRules,
+    names: Mapping[int, str],
+    key: signing.UnlockedKey,
+    note: str = "",
+) -> None:
     _check_version(kind, row, expected)
     before = _status(kind, row)
     new_status = next_status(ReviewAction.SIGN, before, f"{kind.short} {row.number} ")
@@ -73,15 +85,30 @@ def _sign_in(s: Session, ctx: ServiceContext, kind: ReviewKind, row: Any, commen
     row.content_hash = content_hash(kind, _values(kind, row, attachments))
     row.signature_hash = signature_hash(row.content_hash, _stored(kind, row).sign_off)
     _set_status(kind, row, new_status)
-    entry = audit(s, ctx, ReviewAction.SIGN.value, kind.entity, row.id,
-                  _label(kind, row, _customer_name(s, kind, row)), old={"status": before},
-                  new={"status": new_status.value, "signer": ctx.user.display_name, "role": ctx.user.role.label,
-                       "signed_at": row.signed_at.isoformat(sep=" "), "revision": row.revision or 0,
-                       "content_hash": row.content_hash, "comment": comment}, note=note)
+    entry = audit(
+        s,
+        ctx,
+        ReviewAction.SIGN.value,
+        kind.entity,
+        row.id,
+        _label(kind, row, _customer_name(s, kind, row)),
+        old={"status": before},
+        new={
+            "status": new_status.value,
+            "signer": ctx.user.display_name,
+            "role": ctx.user.role.label,
+            "signed_at": row.signed_at.isoformat(sep=" "),
+            "revision": row.revision or 0,
+            "content_hash": row.content_hash,
+            "comment": comment,
+        },
+        note=note,
+    )
     assert entry.seq is not None
     row.signed_seq = entry.seq
-    row.signature = signing.signature_for(key, kind, row.id, row.content_hash, _stored(kind, row).sign_off,
-                                          entry.seq)
+    row.signature = signing.signature_for(
+        key, kind, row.id, row.content_hash, _stored(kind, row).sign_off, entry.seq
+    )
 
 
 def _authority_check(ctx: ServiceContext, kind: ReviewKind, row: Any) -> None:
@@ -93,9 +120,16 @@ def _authority_check(ctx: ServiceContext, kind: ReviewKind, row: Any) -> None:
 
 
 @_guarded
-def sign(ctx: ServiceContext, kind: ReviewKind | str, item_id: int, comment: str = "",
-         expected_version: int | None = None, *, password: str | None = None,
-         key: signing.UnlockedKey | None = None) -> ReviewItem:
+def sign(
+    ctx: ServiceContext,
+    kind: ReviewKind | str,
+    item_id: int,
+    comment: str = "",
+    expected_version: int | None = None,
+    *,
+    password: str | None = None,
+    key: signing.UnlockedKey | None = None,
+) -> ReviewItem:
     """签字通过: signer, role, time, 指导意见, the hashes of the content as stored now and the signer's
     Ed25519 signature over them (``password`` unlocks the signer's key; or a ``key`` already unlocked by
     :func:`huifang_desktop.services.signing.unlock` for a series of sign-offs); audited."""
@@ -114,8 +148,14 @@ def sign(ctx: ServiceContext, kind: ReviewKind | str, item_id: int, comment: str
 
 
 @_guarded
-def batch_sign(ctx: ServiceContext, items: Sequence[ItemRef], comment: str = "", *, password: str | None = None,
-               key: signing.UnlockedKey | None = None) -> list[ReviewItem]:
+def batch_sign(
+    ctx: ServiceContext,
+    items: Sequence[ItemRef],
+    comment: str = "",
+    *,
+    password: str | None = None,
+    key: signing.UnlockedKey | None = None,
+) -> list[ReviewItem]:
     """Sign several items (the UI lets a supervisor batch-sign visit records after reading each) in one
     transaction: all or none. Each item is checked like :func:`sign`, with the version that was read; the
     password unlocks the key once for the whole batch."""
@@ -132,16 +172,31 @@ def batch_sign(ctx: ServiceContext, items: Sequence[ItemRef], comment: str = "",
         for ref in dict.fromkeys(items):
             kind = ReviewKind.parse(ref.kind)
             row = _load(s, ctx, kind, ref.id)
-            _sign_in(s, ctx, kind, row, text, ref.version, rules, names, unlocked,
-                     note=f"批量签字（共 {len(items)} 份）")
+            _sign_in(
+                s,
+                ctx,
+                kind,
+                row,
+                text,
+                ref.version,
+                rules,
+                names,
+                unlocked,
+                note=f"批量签字（共 {len(items)} 份）",
+            )
             rows.append((kind, row))
         s.flush()
         return [_item(s, ctx, kind, row, names, rules, integrity=Integrity.INTACT) for kind, row in rows]
 
 
 @_guarded
-def return_for_rework(ctx: ServiceContext, kind: ReviewKind | str, item_id: int, reason: str,
-                      expected_version: int | None = None) -> ReviewItem:
+def return_for_rework(
+    ctx: ServiceContext,
+    kind: ReviewKind | str,
+    item_id: int,
+    reason: str,
+    expected_version: int | None = None,
+) -> ReviewItem:
     """退回修改: back to the clerk with the reason (required), who corrects it and resubmits."""
     kind = ReviewKind.parse(kind)
     ctx.require(Permission.SIGN_OFF, "退回表单")
@@ -156,18 +211,32 @@ def return_for_rework(ctx: ServiceContext, kind: ReviewKind | str, item_id: int,
         _self_check(ctx, kind, row, rules, "退回")
         row.supervisor_comment = text
         _set_status(kind, row, new_status)
-        audit(s, ctx, ReviewAction.RETURN.value, kind.entity, row.id,
-              _label(kind, row, _customer_name(s, kind, row)), old={"status": before},
-              new={"status": new_status.value, "reason": text}, note=text)
+        audit(
+            s,
+            ctx,
+            ReviewAction.RETURN.value,
+            kind.entity,
+            row.id,
+            _label(kind, row, _customer_name(s, kind, row)),
+            old={"status": before},
+            new={"status": new_status.value, "reason": text},
+            note=text,
+        )
         s.flush()
         names = _names(s)
-        return replace(_item(s, ctx, kind, row, names, rules), returned_by=ctx.user.display_name,
-                       returned_at=ctx.now())
+        return replace(
+            _item(s, ctx, kind, row, names, rules), returned_by=ctx.user.display_name, returned_at=ctx.now()
+        )
 
 
 @_guarded
-def reopen(ctx: ServiceContext, kind: ReviewKind | str, item_id: int, reason: str,
-           expected_version: int | None = None) -> ReviewItem:
+def reopen(
+    ctx: ServiceContext,
+    kind: ReviewKind | str,
+    item_id: int,
+    reason: str,
+    expected_version: int | None = None,
+) -> ReviewItem:
     """撤回签字 (supervisor or manager, reason required): the signature is cleared — the old one stays in the
     audit log, with the tamper check at that moment —, ``revision`` goes up by one and the item goes back to
     its clerk (退回); an edit or :func:`resubmit` puts it in the review queue again for a new signature."""
@@ -183,27 +252,46 @@ def reopen(ctx: ServiceContext, kind: ReviewKind | str, item_id: int, reason: st
         new_status = next_status(ReviewAction.REOPEN, before, f"{kind.short} {row.number} ")
         integrity = _integrity(s, kind, row)
         names = _names(s)
-        old = {"status": before, "signer": names.get(row.signed_by_id, "") if row.signed_by_id else "",
-               "signed_at": row.signed_at.isoformat(sep=" ") if row.signed_at else None,
-               "comment": row.supervisor_comment, "revision": row.revision or 0,
-               "content_hash": row.content_hash, "integrity": integrity.value}
+        old = {
+            "status": before,
+            "signer": names.get(row.signed_by_id, "") if row.signed_by_id else "",
+            "signed_at": row.signed_at.isoformat(sep=" ") if row.signed_at else None,
+            "comment": row.supervisor_comment,
+            "revision": row.revision or 0,
+            "content_hash": row.content_hash,
+            "integrity": integrity.value,
+        }
         row.revision = (row.revision or 0) + 1
         row.signed_by_id, row.signed_at, row.signed_role = None, None, ""
         row.content_hash, row.signature_hash, row.signature, row.signed_seq = "", "", "", None
         row.supervisor_comment = text
         _set_status(kind, row, new_status)
         note = text if integrity is Integrity.INTACT else f"{text}（撤回前校验：{integrity.value}）"
-        audit(s, ctx, ReviewAction.REOPEN.value, kind.entity, row.id,
-              _label(kind, row, _customer_name(s, kind, row)), old=old,
-              new={"status": new_status.value, "revision": row.revision, "reason": text}, note=note)
+        audit(
+            s,
+            ctx,
+            ReviewAction.REOPEN.value,
+            kind.entity,
+            row.id,
+            _label(kind, row, _customer_name(s, kind, row)),
+            old=old,
+            new={"status": new_status.value, "revision": row.revision, "reason": text},
+            note=note,
+        )
         s.flush()
-        return replace(_item(s, ctx, kind, row, names, rules), returned_by=ctx.user.display_name,
-                       returned_at=ctx.now())
+        return replace(
+            _item(s, ctx, kind, row, names, rules), returned_by=ctx.user.display_name, returned_at=ctx.now()
+        )
 
 
 @_guarded
-def resubmit(ctx: ServiceContext, kind: ReviewKind | str, item_id: int, note: str = "",
-             expected_version: int | None = None) -> ReviewItem:
+def resubmit(
+    ctx: ServiceContext,
+    kind: ReviewKind | str,
+    item_id: int,
+    note: str = "",
+    expected_version: int | None = None,
+) -> ReviewItem:
     """重新提交: the clerk (or a supervisor) sends a returned item back to the review queue (待审阅)."""
     kind = ReviewKind.parse(kind)
     ctx.require(Permission.EDIT_CUSTOMERS, "重新提交审阅")
@@ -212,14 +300,25 @@ def resubmit(ctx: ServiceContext, kind: ReviewKind | str, item_id: int, note: st
     with ctx.sessions() as s, s.begin():
         row = _load(s, ctx, kind, item_id)
         _check_version(kind, row, expected_version)
-        if (ctx.user.id and _owner_id(kind, row) != ctx.user.id
-                and not can(ctx.user.role, Permission.SIGN_OFF)):
+        if (
+            ctx.user.id
+            and _owner_id(kind, row) != ctx.user.id
+            and not can(ctx.user.role, Permission.SIGN_OFF)
+        ):
             raise PermissionDenied(f"{kind.short} {row.number} 不是您的，不能重新提交。")
         before = _status(kind, row)
         new_status = next_status(ReviewAction.RESUBMIT, before, f"{kind.short} {row.number} ")
         _set_status(kind, row, new_status)
-        audit(s, ctx, ReviewAction.RESUBMIT.value, kind.entity, row.id,
-              _label(kind, row, _customer_name(s, kind, row)), old={"status": before},
-              new={"status": new_status.value}, note=text)
+        audit(
+            s,
+            ctx,
+            ReviewAction.RESUBMIT.value,
+            kind.entity,
+            row.id,
+            _label(kind, row, _customer_name(s, kind, row)),
+            old={"status": before},
+            new={"status": new_status.value},
+            note=text,
+        )
         s.flush()
         return _item(s, ctx, kind, row, _names(s), rules)

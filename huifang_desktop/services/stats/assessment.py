@@ -59,6 +59,7 @@ from huifang_desktop.storage.models import AssessmentEvent, Department, MonthlyA
 
 # --- the assessment (考核) ------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class AssessmentView:
     """A month's assessment as shown: computed now, or the snapshot a manager confirmed (locked)."""
@@ -90,10 +91,12 @@ def _month(month: Period | str) -> Period:
 
 def _people(ctx: ServiceContext, rules: AssessmentRules) -> list[Person]:
     with ctx.sessions() as s:
-        rows = s.execute(select(User.id, User.display_name, User.active, Department.name)
-                         .outerjoin(Department, Department.id == User.department_id)
-                         .where(User.role.in_(list(rules.assessed_roles)))
-                         .order_by(User.display_name, User.id)).all()
+        rows = s.execute(
+            select(User.id, User.display_name, User.active, Department.name)
+            .outerjoin(Department, Department.id == User.department_id)
+            .where(User.role.in_(list(rules.assessed_roles)))
+            .order_by(User.display_name, User.id)
+        ).all()
     return [Person(uid, name, dep or "", bool(active)) for uid, name, active, dep in rows]
 
 
@@ -112,7 +115,9 @@ def compute_assessment(ctx: ServiceContext, month: Period | str, *, figures: Any
     def report_due(day: date) -> date:
         return cal.add_workdays(day, delay)
 
-    events = charge_events(facts, rules, report_due=report_due, deadline=monthly_ledger_deadline(period, rules))
+    events = charge_events(
+        facts, rules, report_due=report_due, deadline=monthly_ledger_deadline(period, rules)
+    )
     return assess_events(period, _people(ctx, rules), events, rules, ctx.now())
 
 
@@ -120,10 +125,23 @@ def _frozen(s: Session, row: MonthlyAssessment, snapshot: Assessment) -> Assessm
     """A confirmed month from its frozen rows: the events stored at confirmation (``assessment_event``) with
     the snapshot's people and totals."""
     events = tuple(
-        ChargedEvent(EventKind.parse(e.kind), e.clerk_id, e.day, e.source, e.source_id, e.subject, e.detail,
-                     e.amount, e.points)
-        for e in s.execute(select(AssessmentEvent).where(AssessmentEvent.assessment_id == row.id)
-                           .order_by(AssessmentEvent.id)).scalars())
+        ChargedEvent(
+            EventKind.parse(e.kind),
+            e.clerk_id,
+            e.day,
+            e.source,
+            e.source_id,
+            e.subject,
+            e.detail,
+            e.amount,
+            e.points,
+        )
+        for e in s.execute(
+            select(AssessmentEvent)
+            .where(AssessmentEvent.assessment_id == row.id)
+            .order_by(AssessmentEvent.id)
+        ).scalars()
+    )
     return replace(snapshot, events=events) if events or not snapshot.events else snapshot
 
 
@@ -135,8 +153,11 @@ def _own_only(ctx: ServiceContext, a: Assessment) -> Assessment:
 
 
 def _may_confirm(ctx: ServiceContext) -> bool:
-    return (ctx.user is not SYSTEM_USER and bool(ctx.user.id)
-            and can(ctx.user.role, Permission.CONFIRM_ASSESSMENT))
+    return (
+        ctx.user is not SYSTEM_USER
+        and bool(ctx.user.id)
+        and can(ctx.user.role, Permission.CONFIRM_ASSESSMENT)
+    )
 
 
 def _check_confirmer(ctx: ServiceContext, what: str) -> None:
@@ -149,8 +170,11 @@ def _row_integrity(s: Session, row: MonthlyAssessment) -> Integrity:
     """The confirmation's hashes and its Ed25519 signature by the manager's registered key (a confirmation
     from before signatures existed: its 确认考核 row in the audit chain before the upgrade)."""
     if row.status != AssessmentStatus.CONFIRMED.value:
-        return (Integrity.TAMPERED if row.content_hash or row.signature_hash or row.signature
-                else Integrity.UNSIGNED)
+        return (
+            Integrity.TAMPERED
+            if row.content_hash or row.signature_hash or row.signature
+            else Integrity.UNSIGNED
+        )
     try:
         snapshot = json.loads(row.snapshot)
     except ValueError:
@@ -160,27 +184,50 @@ def _row_integrity(s: Session, row: MonthlyAssessment) -> Integrity:
     if content != row.content_hash or signature_hash(content, sign) != row.signature_hash:
         return Integrity.TAMPERED
     if "events" in snapshot:  # the frozen event rows must be the signed snapshot's events
-        frozen = [{"kind": e.kind, "owner_id": e.clerk_id, "day": e.day.isoformat(), "source": e.source,
-                   "source_id": e.source_id, "subject": e.subject, "detail": e.detail, "amount": e.amount,
-                   "points": e.points}
-                  for e in s.execute(select(AssessmentEvent).where(AssessmentEvent.assessment_id == row.id)
-                                     .order_by(AssessmentEvent.id)).scalars()]
+        frozen = [
+            {
+                "kind": e.kind,
+                "owner_id": e.clerk_id,
+                "day": e.day.isoformat(),
+                "source": e.source,
+                "source_id": e.source_id,
+                "subject": e.subject,
+                "detail": e.detail,
+                "amount": e.amount,
+                "points": e.points,
+            }
+            for e in s.execute(
+                select(AssessmentEvent)
+                .where(AssessmentEvent.assessment_id == row.id)
+                .order_by(AssessmentEvent.id)
+            ).scalars()
+        ]
         if frozen != snapshot["events"]:
             return Integrity.TAMPERED
-    stored = StoredSignature(row.status, row.content_hash, row.signature_hash, sign, row.signature or "",
-                             row.signed_seq)
+    stored = StoredSignature(
+        row.status, row.content_hash, row.signature_hash, sign, row.signature or "", row.signed_seq
+    )
     if row.signature:
         if row.signed_seq is None or not signing.verifier(s)(
-                sign_message(ASSESSMENT_ENTITY, row.id, content, sign, row.signed_seq), row.signature,
-                row.confirmed_by_id, row.signed_seq):
+            sign_message(ASSESSMENT_ENTITY, row.id, content, sign, row.signed_seq),
+            row.signature,
+            row.confirmed_by_id,
+            row.signed_seq,
+        ):
             return Integrity.TAMPERED
     elif not signing.legacy_checker(s, ASSESSMENT_ENTITY, CONFIRM_ACTION)(row.id, stored):
         return Integrity.TAMPERED
     return Integrity.INTACT
 
 
-def _view(ctx: ServiceContext, s: Session, period: Period, row: MonthlyAssessment | None,
-          computed: Assessment | None, figures: Any = None) -> AssessmentView:
+def _view(
+    ctx: ServiceContext,
+    s: Session,
+    period: Period,
+    row: MonthlyAssessment | None,
+    computed: Assessment | None,
+    figures: Any = None,
+) -> AssessmentView:
     rules = load_assessment_rules(ctx)
     deadline = monthly_ledger_deadline(period, rules)
     due = ctx.today() > deadline
@@ -190,16 +237,32 @@ def _view(ctx: ServiceContext, s: Session, period: Period, row: MonthlyAssessmen
         except (ValueError, KeyError, TypeError, ValidationError):
             assessment = computed or compute_assessment(ctx, period, figures=figures)
         who = s.get(User, row.confirmed_by_id) if row.confirmed_by_id else None
-        return AssessmentView(period, _own_only(ctx, assessment), AssessmentStatus.CONFIRMED, deadline,
-                              who.display_name if who else "", row.confirmed_at, row.comment, _row_integrity(s, row),
-                              row.revision or 0, row.version, False, _may_confirm(ctx))
+        return AssessmentView(
+            period,
+            _own_only(ctx, assessment),
+            AssessmentStatus.CONFIRMED,
+            deadline,
+            who.display_name if who else "",
+            row.confirmed_at,
+            row.comment,
+            _row_integrity(s, row),
+            row.revision or 0,
+            row.version,
+            False,
+            _may_confirm(ctx),
+        )
     status = AssessmentStatus.REOPENED if row is not None else AssessmentStatus.OPEN
     assessment = computed or compute_assessment(ctx, period, figures=figures)
-    return AssessmentView(period, _own_only(ctx, assessment), status, deadline,
-                          comment=row.comment if row is not None else "",
-                          revision=(row.revision or 0) if row is not None else 0,
-                          version=row.version if row is not None else None,
-                          can_confirm=_may_confirm(ctx) and due)
+    return AssessmentView(
+        period,
+        _own_only(ctx, assessment),
+        status,
+        deadline,
+        comment=row.comment if row is not None else "",
+        revision=(row.revision or 0) if row is not None else 0,
+        version=row.version if row is not None else None,
+        can_confirm=_may_confirm(ctx) and due,
+    )
 
 
 def assessment(ctx: ServiceContext, month: Period | str, *, figures: Any = None) -> AssessmentView:
@@ -222,15 +285,22 @@ def _guarded(fn: Any) -> Any:
             return fn(*args, **kwargs)
         except StaleDataError:
             raise ConflictError("该月考核刚被其他人确认或撤回，请刷新后再操作。") from None
+
     wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
     wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
     return wrapper
 
 
 @_guarded
-def confirm_assessment(ctx: ServiceContext, month: Period | str, comment: str = "",
-                       expected_version: int | None = None, *, password: str | None = None,
-                       key: signing.UnlockedKey | None = None) -> AssessmentView:
+def confirm_assessment(
+    ctx: ServiceContext,
+    month: Period | str,
+    comment: str = "",
+    expected_version: int | None = None,
+    *,
+    password: str | None = None,
+    key: signing.UnlockedKey | None = None,
+) -> AssessmentView:
     """经理确认考核: the assessment computed now is stored as a snapshot with the content hash and the
     signature hash (who, role, when, comment, revision) and the month is locked. Only once the monthly
     ledger's deadline has passed (before it the month's figures are not final). Signed with the manager's
@@ -243,8 +313,13 @@ def confirm_assessment(ctx: ServiceContext, month: Period | str, comment: str = 
     rules = load_assessment_rules(ctx)
     deadline = monthly_ledger_deadline(period, rules)
     if ctx.today() <= deadline:
-        raise ValidationError(FieldError(
-            "month", "考核月份", f"{period.label}的月度台账上交期限为 {deadline:%Y-%m-%d}，期限过后才能确认考核"))
+        raise ValidationError(
+            FieldError(
+                "month",
+                "考核月份",
+                f"{period.label}的月度台账上交期限为 {deadline:%Y-%m-%d}，期限过后才能确认考核",
+            )
+        )
     unlocked = signing.credential_key(ctx, password, key)
     computed = compute_assessment(ctx, period)
     snapshot = computed.to_dict()
@@ -253,8 +328,10 @@ def confirm_assessment(ctx: ServiceContext, month: Period | str, comment: str = 
         row = s.execute(select(MonthlyAssessment).where(MonthlyAssessment.month == period.key)).scalar()
         if row is not None and row.status == AssessmentStatus.CONFIRMED.value:
             who = s.get(User, row.confirmed_by_id) if row.confirmed_by_id else None
-            raise LockedError(f"{period.label}的考核已由{who.display_name if who else '经理'}于 "
-                              f"{row.confirmed_at:%Y-%m-%d %H:%M} 确认，不能重复确认；如需更正请登记考核更正（记入下月）。")
+            raise LockedError(
+                f"{period.label}的考核已由{who.display_name if who else '经理'}于 "
+                f"{row.confirmed_at:%Y-%m-%d %H:%M} 确认，不能重复确认；如需更正请登记考核更正（记入下月）。"
+            )
         if row is not None and expected_version is not None and row.version != expected_version:
             raise ConflictError(f"{period.label}的考核已被其他人修改，请刷新后再确认。")
         revision = (row.revision or 0) if row is not None else 0
@@ -272,15 +349,40 @@ def confirm_assessment(ctx: ServiceContext, month: Period | str, comment: str = 
         row.content_hash, row.signature_hash = content, signature_hash(content, sign)
         s.flush()
         s.execute(delete(AssessmentEvent).where(AssessmentEvent.assessment_id == row.id))
-        s.add_all(AssessmentEvent(assessment_id=row.id, month=period.key, clerk_id=e.owner_id, kind=e.kind.key,
-                                  day=e.day, source=e.source, source_id=e.source_id, subject=e.subject[:120],
-                                  detail=e.detail[:500], amount=e.amount, points=e.points)
-                  for e in computed.events)
-        entry = audit(s, ctx, CONFIRM_ACTION, ASSESSMENT_ENTITY, row.id, _label(period),
-                      old={"status": before} if before else None,
-                      new={"status": row.status, "count": computed.count, "amount": computed.amount,
-                           "points": computed.points, "revision": revision, "content_hash": content,
-                           "comment": text})
+        s.add_all(
+            AssessmentEvent(
+                assessment_id=row.id,
+                month=period.key,
+                clerk_id=e.owner_id,
+                kind=e.kind.key,
+                day=e.day,
+                source=e.source,
+                source_id=e.source_id,
+                subject=e.subject[:120],
+                detail=e.detail[:500],
+                amount=e.amount,
+                points=e.points,
+            )
+            for e in computed.events
+        )
+        entry = audit(
+            s,
+            ctx,
+            CONFIRM_ACTION,
+            ASSESSMENT_ENTITY,
+            row.id,
+            _label(period),
+            old={"status": before} if before else None,
+            new={
+                "status": row.status,
+                "count": computed.count,
+                "amount": computed.amount,
+                "points": computed.points,
+                "revision": revision,
+                "content_hash": content,
+                "comment": text,
+            },
+        )
         assert entry.seq is not None
         row.signed_seq = entry.seq
         row.signature = signing.signature_for(unlocked, ASSESSMENT_ENTITY, row.id, content, sign, entry.seq)

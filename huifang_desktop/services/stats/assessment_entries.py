@@ -63,12 +63,24 @@ def _month(text: Period | str) -> Period:
 
 
 def _row(e: AssessmentEntry, clerk: str) -> EntryRow:
-    return EntryRow(e.id, e.month, e.clerk_id, clerk, EventKind.parse(e.kind), e.label, e.day, e.amount, e.points,
-                    e.reason, e.corrects)
+    return EntryRow(
+        e.id,
+        e.month,
+        e.clerk_id,
+        clerk,
+        EventKind.parse(e.kind),
+        e.label,
+        e.day,
+        e.amount,
+        e.points,
+        e.reason,
+        e.corrects,
+    )
 
 
-def add_graded_event(ctx: ServiceContext, clerk_id: int, graded_key: str, amount: int, day: date | str,
-                     reason: str) -> EntryRow:
+def add_graded_event(
+    ctx: ServiceContext, clerk_id: int, graded_key: str, amount: int, day: date | str, reason: str
+) -> EntryRow:
     """经理登记考核 (a manager): a graded event of the office's table (``AssessmentRules.graded``) against a
     clerk on ``day``, its amount within the kind's range, with a reason. Refused for a confirmed month
     (correct it with :func:`add_adjustment`). Audited."""
@@ -83,19 +95,45 @@ def add_graded_event(ctx: ServiceContext, clerk_id: int, graded_key: str, amount
         clerk = _clerk(s, clerk_id)
         if _confirmed(s, month.key):
             raise LockedError(f"{month.label}的考核已确认，不能再登记；如需更正请登记考核更正。")
-        e = AssessmentEntry(month=month.key, clerk_id=clerk.id, kind=EventKind.GRADED.key, graded_key=kind.key,
-                            label=kind.label, day=when, amount=value, points=kind.points, reason=why, corrects="",
-                            created_by_id=ctx.user.id or None, created_at=ctx.now())
+        e = AssessmentEntry(
+            month=month.key,
+            clerk_id=clerk.id,
+            kind=EventKind.GRADED.key,
+            graded_key=kind.key,
+            label=kind.label,
+            day=when,
+            amount=value,
+            points=kind.points,
+            reason=why,
+            corrects="",
+            created_by_id=ctx.user.id or None,
+            created_at=ctx.now(),
+        )
         s.add(e)
         s.flush()
-        audit(s, ctx, "登记考核", ENTRY_ENTITY, e.id, f"{clerk.display_name} {kind.label}",
-              new={"month": month.key, "clerk_id": clerk.id, "kind": kind.label, "amount": value,
-                   "points": kind.points, "day": when.isoformat()}, note=why)
+        audit(
+            s,
+            ctx,
+            "登记考核",
+            ENTRY_ENTITY,
+            e.id,
+            f"{clerk.display_name} {kind.label}",
+            new={
+                "month": month.key,
+                "clerk_id": clerk.id,
+                "kind": kind.label,
+                "amount": value,
+                "points": kind.points,
+                "day": when.isoformat(),
+            },
+            note=why,
+        )
         return _row(e, clerk.display_name)
 
 
-def add_adjustment(ctx: ServiceContext, corrects: Period | str, clerk_id: int, amount: int, reason: str,
-                   points: int = 0) -> EntryRow:
+def add_adjustment(
+    ctx: ServiceContext, corrects: Period | str, clerk_id: int, amount: int, reason: str, points: int = 0
+) -> EntryRow:
     """考核更正 (a manager): a correction of a confirmed month — ``amount`` 元 (negative: refunded) and
     ``points`` for a clerk, with a reason — entered onto the first month after it that is not confirmed, and
     shown there. The confirmed month itself never changes. Audited."""
@@ -110,20 +148,44 @@ def add_adjustment(ctx: ServiceContext, corrects: Period | str, clerk_id: int, a
     with ctx.sessions() as s, s.begin():
         clerk = _clerk(s, clerk_id)
         if not _confirmed(s, period.key):
-            raise ValidationError(FieldError("month", "考核月份",
-                                             f"{period.label}的考核尚未确认，直接修改数据或登记考核即可"))
+            raise ValidationError(
+                FieldError("month", "考核月份", f"{period.label}的考核尚未确认，直接修改数据或登记考核即可")
+            )
         target = next_month(period)
         while _confirmed(s, target.key):
             target = next_month(target)
-        e = AssessmentEntry(month=target.key, clerk_id=clerk.id, kind=EventKind.ADJUSTMENT.key, graded_key="",
-                            label=f"{period.label}考核更正", day=target.start, amount=amount, points=points,
-                            reason=why, corrects=period.key, created_by_id=ctx.user.id or None,
-                            created_at=ctx.now())
+        e = AssessmentEntry(
+            month=target.key,
+            clerk_id=clerk.id,
+            kind=EventKind.ADJUSTMENT.key,
+            graded_key="",
+            label=f"{period.label}考核更正",
+            day=target.start,
+            amount=amount,
+            points=points,
+            reason=why,
+            corrects=period.key,
+            created_by_id=ctx.user.id or None,
+            created_at=ctx.now(),
+        )
         s.add(e)
         s.flush()
-        audit(s, ctx, "考核更正", ENTRY_ENTITY, e.id, f"{clerk.display_name} {period.label}",
-              new={"month": target.key, "corrects": period.key, "clerk_id": clerk.id, "amount": amount,
-                   "points": points}, note=why)
+        audit(
+            s,
+            ctx,
+            "考核更正",
+            ENTRY_ENTITY,
+            e.id,
+            f"{clerk.display_name} {period.label}",
+            new={
+                "month": target.key,
+                "corrects": period.key,
+                "clerk_id": clerk.id,
+                "amount": amount,
+                "points": points,
+            },
+            note=why,
+        )
         return _row(e, clerk.display_name)
 
 
@@ -132,9 +194,12 @@ def list_entries(ctx: ServiceContext, month: Period | str) -> list[EntryRow]:
     ctx.require(Permission.SIGN_OFF, "查看考核登记")
     period = _month(month)
     with ctx.sessions() as s:
-        rows = s.execute(select(AssessmentEntry, User.display_name).join(User, User.id == AssessmentEntry.clerk_id)
-                         .where(AssessmentEntry.month == period.key)
-                         .order_by(AssessmentEntry.day, AssessmentEntry.id)).all()
+        rows = s.execute(
+            select(AssessmentEntry, User.display_name)
+            .join(User, User.id == AssessmentEntry.clerk_id)
+            .where(AssessmentEntry.month == period.key)
+            .order_by(AssessmentEntry.day, AssessmentEntry.id)
+        ).all()
         return [_row(e, name) for e, name in rows]
 
 

@@ -45,6 +45,7 @@ from huifang_desktop.storage.models import Complaint, Customer, Department, User
 
 # --- helpers -----------------------------------------------------------------------------------------
 
+
 def _require_view(ctx: ServiceContext) -> None:
     if ctx.user is SYSTEM_USER:
         return
@@ -52,7 +53,9 @@ def _require_view(ctx: ServiceContext) -> None:
 
 
 def _moments(period: Period) -> tuple[datetime, datetime]:
-    return datetime.combine(period.start, time.min), datetime.combine(period.end + timedelta(days=1), time.min)
+    return datetime.combine(period.start, time.min), datetime.combine(
+        period.end + timedelta(days=1), time.min
+    )
 
 
 def _days_between(ctx: ServiceContext, later: Any, earlier: Any) -> Any:
@@ -98,6 +101,7 @@ def _ordered(counts: Mapping[str, int], order: Iterable[str]) -> tuple[tuple[str
 # result and satisfaction (with the late transfers). Totals, per-rule rows, every grouping, the service
 # counts and the assessment's plan and transfer events are all derived from those few hundred rows.
 
+
 @dataclass(frozen=True, slots=True)
 class _RecordCell:
     visitor_id: int | None
@@ -141,8 +145,11 @@ def _records_query(ctx: ServiceContext, period: Period, *keys: Any, join_custome
     """Visit records made in the period, counted (``n``) per ``keys``."""
     lo, hi = _moments(period)
     scope = customer_scope(ctx)
-    q = (select(*keys, func.count().label("n")).select_from(VisitRecord)
-         .where(VisitRecord.visited_at >= lo, VisitRecord.visited_at < hi))
+    q = (
+        select(*keys, func.count().label("n"))
+        .select_from(VisitRecord)
+        .where(VisitRecord.visited_at >= lo, VisitRecord.visited_at < hi)
+    )
     if join_customer or scope.limited:
         q = scope.where(q.join(Customer, Customer.id == VisitRecord.customer_id))
     return q.group_by(*keys)
@@ -157,20 +164,47 @@ def _figures(ctx: ServiceContext, period: Period, group_by: str | None = None) -
     if extra == "grade":
         extra_cols = [Customer.grade.label("grade")]
     elif extra == "month":
-        extra_cols = [extract("year", VisitRecord.visited_at).label("year"),
-                      extract("month", VisitRecord.visited_at).label("month")]
+        extra_cols = [
+            extract("year", VisitRecord.visited_at).label("year"),
+            extract("month", VisitRecord.visited_at).label("month"),
+        ]
     extra_names = [c.name for c in extra_cols]
-    late = case((and_(VisitRecord.transfer_due.is_not(None),
-                      or_(VisitRecord.transfer_done_at > VisitRecord.transfer_due,
-                          and_(VisitRecord.transfer_done_at.is_(None), VisitRecord.transfer_due < now))), 1),
-                else_=0)
-    keys = [VisitRecord.visitor_id, VisitRecord.visit_type, VisitRecord.result, VisitRecord.satisfaction, *extra_cols]
+    late = case(
+        (
+            and_(
+                VisitRecord.transfer_due.is_not(None),
+                or_(
+                    VisitRecord.transfer_done_at > VisitRecord.transfer_due,
+                    and_(VisitRecord.transfer_done_at.is_(None), VisitRecord.transfer_due < now),
+                ),
+            ),
+            1,
+        ),
+        else_=0,
+    )
+    keys = [
+        VisitRecord.visitor_id,
+        VisitRecord.visit_type,
+        VisitRecord.result,
+        VisitRecord.satisfaction,
+        *extra_cols,
+    ]
     q = _records_query(ctx, period, *keys, join_customer=extra == "grade").add_columns(
-        func.sum(late).label("late"))
+        func.sum(late).label("late")
+    )
     with ctx.sessions() as s:
-        records = tuple(_RecordCell(r.visitor_id, r.visit_type, r.result, r.satisfaction or "",
-                                    tuple(getattr(r, name) for name in extra_names), int(r.n), int(r.late or 0))
-                        for r in s.execute(q))
+        records = tuple(
+            _RecordCell(
+                r.visitor_id,
+                r.visit_type,
+                r.result,
+                r.satisfaction or "",
+                tuple(getattr(r, name) for name in extra_names),
+                int(r.n),
+                int(r.late or 0),
+            )
+            for r in s.execute(q)
+        )
     return _Figures(period, extra, tuple(plans), records)
 
 
@@ -192,10 +226,18 @@ def _totals(fig: _Figures, targets: Mapping[str, float], scale: SatisfactionScal
         by_result[r.result] = by_result.get(r.result, 0) + r.count
         if r.satisfaction:
             sat[r.satisfaction] = sat.get(r.satisfaction, 0) + r.count
-    return VisitTotals(planned, done, on_time, overdue, Rate(done, planned, weighted / planned if planned else None),
-                       Rate(on_time, planned), sum(by_type.values()),
-                       _ordered(by_type, (t.value for t in VisitType)),
-                       _ordered(by_result, (r.value for r in VisitResult)), summarize_satisfaction(sat, scale))
+    return VisitTotals(
+        planned,
+        done,
+        on_time,
+        overdue,
+        Rate(done, planned, weighted / planned if planned else None),
+        Rate(on_time, planned),
+        sum(by_type.values()),
+        _ordered(by_type, (t.value for t in VisitType)),
+        _ordered(by_result, (r.value for r in VisitResult)),
+        summarize_satisfaction(sat, scale),
+    )
 
 
 def visit_totals(ctx: ServiceContext, period: Period, scale: SatisfactionScale | None = None) -> VisitTotals:
@@ -226,7 +268,9 @@ def _people(ctx: ServiceContext) -> _People:
     return _People({u: n for u, n, _d in users}, {u: d for u, _n, d in users}, deps)
 
 
-def _group_key(group_by: str, people: _People, uid: int | None, visit_type: str, extra: tuple[Any, ...]) -> str:
+def _group_key(
+    group_by: str, people: _People, uid: int | None, visit_type: str, extra: tuple[Any, ...]
+) -> str:
     if group_by == "clerk":
         return people.name(uid)
     if group_by == "department":
@@ -248,8 +292,9 @@ def _group_order(group_by: str, rows: list[GroupRow]) -> list[GroupRow]:
     return sorted(rows, key=lambda r: (r.key == UNASSIGNED, -r.planned, -r.records, r.key))
 
 
-def _groups(fig: _Figures, group_by: str, people: _People, targets: Mapping[str, float],
-            scale: SatisfactionScale) -> list[GroupRow]:
+def _groups(
+    fig: _Figures, group_by: str, people: _People, targets: Mapping[str, float], scale: SatisfactionScale
+) -> list[GroupRow]:
     plans: dict[str, _Tally] = {}
     for c in fig.plans:  # key: (owner, type, extra…)
         owner, visit_type, *extra = c.key
@@ -264,21 +309,32 @@ def _groups(fig: _Figures, group_by: str, people: _People, targets: Mapping[str,
     for key in set(plans) | set(records):
         t = plans.get(key, _Tally())
         sat = records.get(key, {})
-        out.append(GroupRow(key, t.planned, t.done, t.on_time, t.overdue,
-                            Rate(t.done, t.planned, t.weighted / t.planned if t.planned else None),
-                            Rate(t.on_time, t.planned), sum(sat.values()),
-                            summarize_satisfaction({k: n for k, n in sat.items() if k}, scale)))
+        out.append(
+            GroupRow(
+                key,
+                t.planned,
+                t.done,
+                t.on_time,
+                t.overdue,
+                Rate(t.done, t.planned, t.weighted / t.planned if t.planned else None),
+                Rate(t.on_time, t.planned),
+                sum(sat.values()),
+                summarize_satisfaction({k: n for k, n in sat.items() if k}, scale),
+            )
+        )
     return _group_order(group_by, out)
 
 
-def group_rows(ctx: ServiceContext, period: Period, group_by: str = "clerk",
-               scale: SatisfactionScale | None = None) -> list[GroupRow]:
+def group_rows(
+    ctx: ServiceContext, period: Period, group_by: str = "clerk", scale: SatisfactionScale | None = None
+) -> list[GroupRow]:
     """Per clerk (the plan's owner / the record's visitor), class, visit type, department (of that person) or
     month: plans, 回访率 and 按时率 against the weighted target, records made and their satisfaction."""
     _require_view(ctx)
     group_by = _check_group(group_by)
-    return _groups(_figures(ctx, period, group_by), group_by, _people(ctx), _targets(ctx),
-                   scale or load_scale(ctx))
+    return _groups(
+        _figures(ctx, period, group_by), group_by, _people(ctx), _targets(ctx), scale or load_scale(ctx)
+    )
 
 
 def _rules(ctx: ServiceContext, fig: _Figures) -> list[RuleRow]:
@@ -292,9 +348,19 @@ def _rules(ctx: ServiceContext, fig: _Figures) -> list[RuleRow]:
     out = []
     for key, t in acc.items():
         rule = by_key.get(key)
-        out.append(RuleRow(key, names.get(key, key), rule.sample_rate if rule else None, t.planned, t.done,
-                           t.on_time, t.overdue, Rate(t.done, t.planned, rule.target_rate if rule else 1.0),
-                           Rate(t.on_time, t.planned)))
+        out.append(
+            RuleRow(
+                key,
+                names.get(key, key),
+                rule.sample_rate if rule else None,
+                t.planned,
+                t.done,
+                t.on_time,
+                t.overdue,
+                Rate(t.done, t.planned, rule.target_rate if rule else 1.0),
+                Rate(t.on_time, t.planned),
+            )
+        )
     return sorted(out, key=lambda x: (order.get(x.key, -1), x.name))  # built-in (例行, 技术…) first
 
 
@@ -312,14 +378,23 @@ def _services(fig: _Figures, types: Sequence[str], scale: SatisfactionScale) -> 
             visits += r.count
             if r.satisfaction:
                 sat[r.satisfaction] = sat.get(r.satisfaction, 0) + r.count
-    return ServiceFigures(tuple(types), visits, summarize_satisfaction(sat, scale),
-                          "售后服务台账尚未建立独立记录，服务次数按" + "、".join(types) + "回访记录统计。")
+    return ServiceFigures(
+        tuple(types),
+        visits,
+        summarize_satisfaction(sat, scale),
+        "售后服务台账尚未建立独立记录，服务次数按" + "、".join(types) + "回访记录统计。",
+    )
 
 
 # --- complaints --------------------------------------------------------------------------------------
 
-def complaint_figures(ctx: ServiceContext, period: Period, options: StatsOptions | None = None,
-                      scale: SatisfactionScale | None = None) -> ComplaintFigures:
+
+def complaint_figures(
+    ctx: ServiceContext,
+    period: Period,
+    options: StatsOptions | None = None,
+    scale: SatisfactionScale | None = None,
+) -> ComplaintFigures:
     """Complaints (投诉) received in the period, in two GROUP BY queries (by category × severity × state,
     and by satisfaction of the closing visit)."""
     _require_view(ctx)
@@ -333,26 +408,41 @@ def complaint_figures(ctx: ServiceContext, period: Period, options: StatsOptions
     cond = complaint_visibility(ctx)
     if cond is not None:
         base.append(cond)
-    q = (select(Complaint.category, Complaint.severity, Complaint.state, func.count().label("n"),
-                func.sum(case((Complaint.occurrences > 1, 1), else_=0)).label("repeated"),
-                func.sum(Complaint.occurrences - 1).label("repeat_reports"),
-                func.sum(case((Complaint.linked_to_id.is_not(None), 1), else_=0)).label("reopened"),
-                func.sum(case((Complaint.escalation_level > 0, 1), else_=0)).label("escalated"),
-                func.sum(case((and_(Complaint.state.in_(_OPEN), Complaint.deadline < now), 1),
-                              else_=0)).label("overdue_open"),
-                func.count(Complaint.handled_at).label("handled_n"), func.sum(handling).label("handled_days"),
-                func.count(Complaint.closed_at).label("closed_n"), func.sum(closing).label("closed_days"))
-         .where(*base).group_by(Complaint.category, Complaint.severity, Complaint.state))
-    sat_q = (select(Complaint.satisfaction, func.count()).where(*base, Complaint.satisfaction != "")
-             .group_by(Complaint.satisfaction))
+    q = (
+        select(
+            Complaint.category,
+            Complaint.severity,
+            Complaint.state,
+            func.count().label("n"),
+            func.sum(case((Complaint.occurrences > 1, 1), else_=0)).label("repeated"),
+            func.sum(Complaint.occurrences - 1).label("repeat_reports"),
+            func.sum(case((Complaint.linked_to_id.is_not(None), 1), else_=0)).label("reopened"),
+            func.sum(case((Complaint.escalation_level > 0, 1), else_=0)).label("escalated"),
+            func.sum(case((and_(Complaint.state.in_(_OPEN), Complaint.deadline < now), 1), else_=0)).label(
+                "overdue_open"
+            ),
+            func.count(Complaint.handled_at).label("handled_n"),
+            func.sum(handling).label("handled_days"),
+            func.count(Complaint.closed_at).label("closed_n"),
+            func.sum(closing).label("closed_days"),
+        )
+        .where(*base)
+        .group_by(Complaint.category, Complaint.severity, Complaint.state)
+    )
+    sat_q = (
+        select(Complaint.satisfaction, func.count())
+        .where(*base, Complaint.satisfaction != "")
+        .group_by(Complaint.satisfaction)
+    )
     with ctx.sessions() as s:
         rows = s.execute(q).all()
         sat = {k: int(n) for k, n in s.execute(sat_q)}
     cat: dict[str, int] = {}
     sev: dict[str, int] = {}
     state: dict[str, int] = {}
-    counts = dict.fromkeys(("repeated", "repeat_reports", "reopened", "escalated", "overdue_open",
-                            "handled_n", "closed_n"), 0)
+    counts = dict.fromkeys(
+        ("repeated", "repeat_reports", "reopened", "escalated", "overdue_open", "handled_n", "closed_n"), 0
+    )
     handled_days = closed_days = 0.0
     for r in rows:
         n = int(r.n)
@@ -375,12 +465,20 @@ def complaint_figures(ctx: ServiceContext, period: Period, options: StatsOptions
         by_category=_ordered(cat, _policy_categories(ctx)),
         by_severity=_ordered(sev, (s.value for s in Severity)),
         by_state=_ordered(state, (s.value for s in ComplaintState)),
-        handled=handled, closed=closed, withdrawn=state.get(ComplaintState.WITHDRAWN.value, 0),
-        handling_rate=Rate(handled, counted, options.handling_rate_target), closing_rate=Rate(closed, counted),
+        handled=handled,
+        closed=closed,
+        withdrawn=state.get(ComplaintState.WITHDRAWN.value, 0),
+        handling_rate=Rate(handled, counted, options.handling_rate_target),
+        closing_rate=Rate(closed, counted),
         avg_handling_days=handled_days / handled_n if handled_n else None,
         avg_closing_days=closed_days / closed_n if closed_n else None,
-        repeated=counts["repeated"], repeat_reports=counts["repeat_reports"], reopened=counts["reopened"],
-        escalated=counts["escalated"], overdue_open=counts["overdue_open"], satisfaction=summarize_satisfaction(sat, scale))
+        repeated=counts["repeated"],
+        repeat_reports=counts["repeat_reports"],
+        reopened=counts["reopened"],
+        escalated=counts["escalated"],
+        overdue_open=counts["overdue_open"],
+        satisfaction=summarize_satisfaction(sat, scale),
+    )
 
 
 def _policy_categories(ctx: ServiceContext) -> tuple[str, ...]:
@@ -391,8 +489,10 @@ def _policy_categories(ctx: ServiceContext) -> tuple[str, ...]:
 
 # --- trend -------------------------------------------------------------------------------------------
 
-def trend(ctx: ServiceContext, period: Period, months: int | None = None,
-          scale: SatisfactionScale | None = None) -> list[TrendPoint]:
+
+def trend(
+    ctx: ServiceContext, period: Period, months: int | None = None, scale: SatisfactionScale | None = None
+) -> list[TrendPoint]:
     """Month by month up to the period's last month: 回访率 and 按时率 (:func:`visits.rates` by month), records,
     satisfaction and complaints, each table in one GROUP BY over the whole span."""
     _require_view(ctx)
@@ -404,14 +504,17 @@ def trend(ctx: ServiceContext, period: Period, months: int | None = None,
     year, month = extract("year", VisitRecord.visited_at), extract("month", VisitRecord.visited_at)
     records: dict[str, dict[str, int]] = {}
     lo, hi = _moments(whole)
-    cq = (select(extract("year", Complaint.received_at), extract("month", Complaint.received_at), func.count())
-          .where(Complaint.kind == _COMPLAINT, Complaint.received_at >= lo, Complaint.received_at < hi))
+    cq = select(
+        extract("year", Complaint.received_at), extract("month", Complaint.received_at), func.count()
+    ).where(Complaint.kind == _COMPLAINT, Complaint.received_at >= lo, Complaint.received_at < hi)
     cond = complaint_visibility(ctx)
     if cond is not None:
         cq = cq.where(cond)
     cq = cq.group_by(extract("year", Complaint.received_at), extract("month", Complaint.received_at))
     with ctx.sessions() as s:
-        for y, m, satisfaction, n in s.execute(_records_query(ctx, whole, year, month, VisitRecord.satisfaction)):
+        for y, m, satisfaction, n in s.execute(
+            _records_query(ctx, whole, year, month, VisitRecord.satisfaction)
+        ):
             bucket = records.setdefault(_month_key(y, m), {})
             bucket[satisfaction or ""] = bucket.get(satisfaction or "", 0) + int(n)
         complaints = {_month_key(y, m): int(n) for y, m, n in s.execute(cq)}
@@ -420,16 +523,28 @@ def trend(ctx: ServiceContext, period: Period, months: int | None = None,
         r = rates.get(p.key)
         sat = records.get(p.key, {})
         summary = summarize_satisfaction({k: n for k, n in sat.items() if k}, scale)
-        out.append(TrendPoint(p.key, r.planned if r else 0, r.done if r else 0, r.visit_rate if r else None,
-                              r.on_time_rate if r else None, sum(sat.values()), summary.satisfied_rate.value,
-                              summary.average, complaints.get(p.key, 0)))
+        out.append(
+            TrendPoint(
+                p.key,
+                r.planned if r else 0,
+                r.done if r else 0,
+                r.visit_rate if r else None,
+                r.on_time_rate if r else None,
+                sum(sat.values()),
+                summary.satisfied_rate.value,
+                summary.average,
+                complaints.get(p.key, 0),
+            )
+        )
     return out
 
 
 # --- everything for one period -----------------------------------------------------------------------
 
-def statistics(ctx: ServiceContext, period: Period | str, group_by: str = "clerk", *,
-               complete: bool = True) -> Statistics:
+
+def statistics(
+    ctx: ServiceContext, period: Period | str, group_by: str = "clerk", *, complete: bool = True
+) -> Statistics:
     """All figures of a period; with ``complete`` also the previous period's totals (for comparison) and the
     monthly trend, else those are left for :func:`complete_statistics` (the screen shows the period's own
     figures first: on a big office they take about a third of the time)."""
@@ -441,12 +556,22 @@ def statistics(ctx: ServiceContext, period: Period | str, group_by: str = "clerk
     targets = _targets(ctx)
     fig = _figures(ctx, period, group_by)
     st = Statistics(
-        period=period, previous=period.previous(), group_by=group_by, generated_at=ctx.now(), scale=scale,
-        totals=_totals(fig, targets, scale), previous_totals=None,
-        groups=tuple(_groups(fig, group_by, _people(ctx), targets, scale)), rules=tuple(_rules(ctx, fig)),
-        complaints=complaint_figures(ctx, period, options, scale), previous_complaints=None,
-        services=_services(fig, options.service_visit_types, scale), trend=(),
-        handling_target=options.handling_rate_target, figures=fig)
+        period=period,
+        previous=period.previous(),
+        group_by=group_by,
+        generated_at=ctx.now(),
+        scale=scale,
+        totals=_totals(fig, targets, scale),
+        previous_totals=None,
+        groups=tuple(_groups(fig, group_by, _people(ctx), targets, scale)),
+        rules=tuple(_rules(ctx, fig)),
+        complaints=complaint_figures(ctx, period, options, scale),
+        previous_complaints=None,
+        services=_services(fig, options.service_visit_types, scale),
+        trend=(),
+        handling_target=options.handling_rate_target,
+        figures=fig,
+    )
     return complete_statistics(ctx, st) if complete else st
 
 
@@ -457,7 +582,10 @@ def complete_statistics(ctx: ServiceContext, st: Statistics) -> Statistics:
         return st
     options = load_stats_options(ctx)
     previous = _figures(ctx, st.previous)
-    return replace(st, previous_totals=_totals(previous, _targets(ctx), st.scale),
-                   previous_services=_services(previous, options.service_visit_types, st.scale),
-                   previous_complaints=complaint_figures(ctx, st.previous, options, st.scale),
-                   trend=tuple(trend(ctx, st.period, options.trend_months, st.scale)))
+    return replace(
+        st,
+        previous_totals=_totals(previous, _targets(ctx), st.scale),
+        previous_services=_services(previous, options.service_visit_types, st.scale),
+        previous_complaints=complaint_figures(ctx, st.previous, options, st.scale),
+        trend=tuple(trend(ctx, st.period, options.trend_months, st.scale)),
+    )

@@ -16,8 +16,13 @@ OPTIONS_KEY = "stats_options"
 ASSESSMENT_RULES_KEY = "assessment_rules"
 
 StatsGroup = Literal["clerk", "grade", "type", "department", "month"]
-GROUP_LABELS: dict[str, str] = {"clerk": "回访人", "grade": "客户等级", "type": "回访类型", "department": "部门",
-                                "month": "月份"}
+GROUP_LABELS: dict[str, str] = {
+    "clerk": "回访人",
+    "grade": "客户等级",
+    "type": "回访类型",
+    "department": "部门",
+    "month": "月份",
+}
 ASSESSMENT_ENTITY = "monthly_assessment"
 CONFIRM_ACTION = "确认考核"
 UNASSIGNED = "未分配"
@@ -41,6 +46,7 @@ class StatsError(ServiceError):
 
 
 # --- settings ----------------------------------------------------------------------------------------
+
 
 def load_stats_options(ctx: ServiceContext) -> StatsOptions:
     data = get_value(ctx, OPTIONS_KEY)

@@ -11,6 +11,7 @@ from huifang_desktop.domain.visits import SatisfactionScale
 
 # --- rows --------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class VisitTotals:
     """The visits of a period: plans (due in it) and what was made (records in it)."""
@@ -118,5 +119,8 @@ class Statistics:
 
     @property
     def complete(self) -> bool:
-        return (self.previous_totals is not None and self.previous_complaints is not None
-                and self.previous_services is not None)
+        return (
+            self.previous_totals is not None
+            and self.previous_complaints is not None
+            and self.previous_services is not None
+        )

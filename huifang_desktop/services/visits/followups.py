@@ -50,11 +50,21 @@ def chain_context(s: Session, plan: VisitPlan | None, record_id: int | None) -> 
     m = _COMPLAINT_KEY.match(base)
     if m:
         severity = s.execute(select(Complaint.severity).where(Complaint.id == int(m.group(1)))).scalar()
-    keys = [k for k in s.execute(select(VisitPlan.source_key).where(
-        VisitPlan.customer_id == plan.customer_id, VisitPlan.source_key.startswith(base, autoescape=True)))
-        .scalars() if k == base or (k.startswith(base + "#") and k[len(base) + 1:].isdigit())]
-    q = (select(VisitRecord.id).join(VisitPlan, VisitPlan.id == VisitRecord.plan_id)
-         .where(VisitPlan.source_key.in_(keys), VisitRecord.result == VisitResult.REFUSED.value))
+    keys = [
+        k
+        for k in s.execute(
+            select(VisitPlan.source_key).where(
+                VisitPlan.customer_id == plan.customer_id,
+                VisitPlan.source_key.startswith(base, autoescape=True),
+            )
+        ).scalars()
+        if k == base or (k.startswith(base + "#") and k[len(base) + 1 :].isdigit())
+    ]
+    q = (
+        select(VisitRecord.id)
+        .join(VisitPlan, VisitPlan.id == VisitRecord.plan_id)
+        .where(VisitPlan.source_key.in_(keys), VisitRecord.result == VisitResult.REFUSED.value)
+    )
     if record_id is not None:
         q = q.where(VisitRecord.id != record_id)
     refusals = len(s.execute(q).scalars().all())
@@ -77,6 +87,14 @@ def close_chain(ctx: ServiceContext, plan_id: int, reason: str) -> None:
         if plan.attempt <= 1:
             raise ValidationError(FieldError("plan_id", "回访计划", "第一次回访不是再次回访，请用“取消计划”"))
         plan.state, plan.cancel_reason = _CANCELLED, f"{CHAIN_CLOSED}：{why}"
-        audit(s, ctx, CHAIN_CLOSED, "visit_plan", plan.id, f"{c.code} {c.name} 第{plan.attempt}次回访",
-              old={"state": _PENDING}, new={"state": _CANCELLED, "cancel_reason": plan.cancel_reason},
-              note=why)
+        audit(
+            s,
+            ctx,
+            CHAIN_CLOSED,
+            "visit_plan",
+            plan.id,
+            f"{c.code} {c.name} 第{plan.attempt}次回访",
+            old={"state": _PENDING},
+            new={"state": _CANCELLED, "cancel_reason": plan.cancel_reason},
+            note=why,
+        )

@@ -30,7 +30,7 @@ VISIT_ROLES: tuple[str, ...] = (Role.CLERK.value, Role.SUPERVISOR.value)
 def closing_roles(level: Role) -> tuple[str, ...]:
     """A complaint's closing visit is made at the severity's level or above (domain.md §7)."""
     ladder = (Role.CLERK, Role.SUPERVISOR, Role.MANAGER)
-    return tuple(r.value for r in ladder[ladder.index(level):]) if level in ladder else (level.value,)
+    return tuple(r.value for r in ladder[ladder.index(level) :]) if level in ladder else (level.value,)
 
 
 def complaint_handler(conn: Connection | Session, source_key: str) -> int | None:
@@ -51,15 +51,31 @@ class Visitors:
 
     def _load(self) -> list[Colleague]:
         if self._people is None:
-            load = dict(self._conn.execute(
-                select(VisitPlan.owner_id, func.count()).where(VisitPlan.state == _PENDING)
-                .group_by(VisitPlan.owner_id)).all())
-            self._people = [Colleague(uid, role, dep, int(load.get(uid, 0))) for uid, role, dep in self._conn.execute(
-                select(User.id, User.role, User.department_id).where(User.active.is_(True)).order_by(User.id))]
+            load = dict(
+                self._conn.execute(
+                    select(VisitPlan.owner_id, func.count())
+                    .where(VisitPlan.state == _PENDING)
+                    .group_by(VisitPlan.owner_id)
+                ).all()
+            )
+            self._people = [
+                Colleague(uid, role, dep, int(load.get(uid, 0)))
+                for uid, role, dep in self._conn.execute(
+                    select(User.id, User.role, User.department_id)
+                    .where(User.active.is_(True))
+                    .order_by(User.id)
+                )
+            ]
         return self._people
 
-    def assign(self, current: int | None, department_id: int | None, owner_id: int | None,
-               handler_id: int | None = None, roles: Sequence[str] = VISIT_ROLES) -> int | None:
+    def assign(
+        self,
+        current: int | None,
+        department_id: int | None,
+        owner_id: int | None,
+        handler_id: int | None = None,
+        roles: Sequence[str] = VISIT_ROLES,
+    ) -> int | None:
         """``current`` if independent of the customer's owner and the handler, else a colleague."""
         if conflict(current, owner_id, handler_id) is None and current is not None:
             return current
@@ -74,16 +90,24 @@ def replace_load(c: Colleague) -> Colleague:
     return Colleague(c.id, c.role, c.department_id, c.load + 1)
 
 
-def check_visitor(visitor_id: int | None, owner_id: int | None, handler_id: int | None, visit_type: str
-                  ) -> str | None:
+def check_visitor(
+    visitor_id: int | None, owner_id: int | None, handler_id: int | None, visit_type: str
+) -> str | None:
     """The refusal message for a visit that breaks independence (None: allowed)."""
     why = conflict(visitor_id, owner_id, handler_id)
     return None if why is None else f"{visit_type}回访：{why}（回访独立性，可在 设置 → 回访规则 中关闭）"
 
 
-def closing_visit_plan_for(ctx: ServiceContext, s: Session, owner: int | None, level: Role,
-                           department_id: int | None, customer_owner: int | None, handler_id: int | None,
-                           severity: str) -> tuple[int | None, str]:
+def closing_visit_plan_for(
+    ctx: ServiceContext,
+    s: Session,
+    owner: int | None,
+    level: Role,
+    department_id: int | None,
+    customer_owner: int | None,
+    handler_id: int | None,
+    severity: str,
+) -> tuple[int | None, str]:
     """Who makes a complaint's closing visit and how (used by the complaint workflow when it plans it):
     independent of the customer's 业务员 and the handler when the check is on (a colleague at the
     severity's level or above), on site for the severities of ``FollowUpPolicy.on_site_severities``

@@ -36,11 +36,16 @@ _DONE = PlanState.DONE.value
 _CANCELLED = PlanState.CANCELLED.value
 _SUCCESS = VisitResult.SUCCESS.value
 
-_BUILTIN_RULE_NAMES = {ROUTINE_RULE: "例行回访", TECHNICAL_RULE: "技术回访", FOLLOW_UP_RULE: "再次回访",
-                       MANUAL_RULE: "手动安排"}
+_BUILTIN_RULE_NAMES = {
+    ROUTINE_RULE: "例行回访",
+    TECHNICAL_RULE: "技术回访",
+    FOLLOW_UP_RULE: "再次回访",
+    MANUAL_RULE: "手动安排",
+}
 
 
 # --- options -----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class VisitOptions:
@@ -56,8 +61,10 @@ class VisitOptions:
     trigger_lookback_days: int = 90
     birthday_lookahead_days: int = 30
     transfer_hours: int = 24
-    purchase_triggers: tuple[tuple[str, str], ...] = (("交货", TriggerKind.DELIVERY.value),
-                                                      ("购货", TriggerKind.DELIVERY.value))
+    purchase_triggers: tuple[tuple[str, str], ...] = (
+        ("交货", TriggerKind.DELIVERY.value),
+        ("购货", TriggerKind.DELIVERY.value),
+    )
     end_customer_categories: tuple[str, ...] = ("终端客户",)
     independent_visit_types: tuple[str, ...] = (VisitType.SATISFACTION.value, VisitType.COMPLAINT.value)
     active_statuses: tuple[str, ...] = ("正常",)
@@ -65,8 +72,12 @@ class VisitOptions:
 
     def __post_init__(self) -> None:
         errors = []
-        for name, label in (("trigger_lookback_days", "补排回溯天数"), ("birthday_lookahead_days", "生日提前天数"),
-                            ("transfer_hours", "转交处理时限"), ("report_delay_workdays", "报告期限")):
+        for name, label in (
+            ("trigger_lookback_days", "补排回溯天数"),
+            ("birthday_lookahead_days", "生日提前天数"),
+            ("transfer_hours", "转交处理时限"),
+            ("report_delay_workdays", "报告期限"),
+        ):
             if getattr(self, name) < 0:
                 errors.append(FieldError(name, label, "不能为负数"))
         for _kind, trigger in self.purchase_triggers:
@@ -96,7 +107,6 @@ class VisitOptions:
             else:
                 clean[key] = value
         return cls(**clean)
-
 
 
 def load_rules(ctx: ServiceContext) -> RuleSet:

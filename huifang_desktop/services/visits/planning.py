@@ -83,26 +83,43 @@ def _insert_statement(dialect: str) -> Any:
         from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
     else:  # pragma: no cover - keys are looked up first, so a plain insert still avoids duplicates
         return insert(table).returning(table.c.id, table.c.source_key)
-    return (dialect_insert(table).on_conflict_do_nothing(index_elements=[table.c.source_key])
-            .returning(table.c.id, table.c.source_key))
+    return (
+        dialect_insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c.source_key])
+        .returning(table.c.id, table.c.source_key)
+    )
 
 
 def _existing_keys(conn: Connection | Session, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for i in range(0, len(keys), _KEY_CHUNK):
-        chunk = keys[i:i + _KEY_CHUNK]
+        chunk = keys[i : i + _KEY_CHUNK]
         q = select(VisitPlan.source_key).where(VisitPlan.source_key.in_(chunk))
         found.update(conn.execute(q).scalars())
     return found
 
 
-def _plan_values(p: PlannedVisit, key: str, customer_id: int, owner_id: int | None, now: datetime
-                 ) -> dict[str, Any]:
-    return {"customer_id": customer_id, "source_key": key, "rule_key": p.rule_key,
-            "visit_type": p.visit_type.value, "method": p.method.value, "earliest": p.earliest, "due": p.due,
-            "owner_id": owner_id, "attempt": p.attempt, "state": _PENDING, "cancel_reason": "",
-            "manual": False,
-            "done_on": None, "record_id": None, "created_at": now, "version": 1}
+def _plan_values(
+    p: PlannedVisit, key: str, customer_id: int, owner_id: int | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "customer_id": customer_id,
+        "source_key": key,
+        "rule_key": p.rule_key,
+        "visit_type": p.visit_type.value,
+        "method": p.method.value,
+        "earliest": p.earliest,
+        "due": p.due,
+        "owner_id": owner_id,
+        "attempt": p.attempt,
+        "state": _PENDING,
+        "cancel_reason": "",
+        "manual": False,
+        "done_on": None,
+        "record_id": None,
+        "created_at": now,
+        "version": 1,
+    }
 
 
 class _Cust(NamedTuple):
@@ -122,9 +139,19 @@ class _Cust(NamedTuple):
 
 
 # the fields of _Cust, in order (the catch-up reads every active customer, so by position, not by name)
-_CUST_COLUMNS = (Customer.id, Customer.code, Customer.name, Customer.grade, Customer.primary_phone,
-                 Customer.owner_id, Customer.department_id, Customer.created_on, Customer.birthday,
-                 Customer.category, Customer.grade_since)
+_CUST_COLUMNS = (
+    Customer.id,
+    Customer.code,
+    Customer.name,
+    Customer.grade,
+    Customer.primary_phone,
+    Customer.owner_id,
+    Customer.department_id,
+    Customer.created_on,
+    Customer.birthday,
+    Customer.category,
+    Customer.grade_since,
+)
 
 
 class _Wanted(NamedTuple):
@@ -145,8 +172,14 @@ class _Held(NamedTuple):
     due: date
 
 
-def _insert_plans(conn: Connection | Session, dialect: str, wanted: list[_Wanted], now: datetime, today: date,
-                  names: Mapping[int, str]) -> tuple[list[PlanRow], int]:
+def _insert_plans(
+    conn: Connection | Session,
+    dialect: str,
+    wanted: list[_Wanted],
+    now: datetime,
+    today: date,
+    names: Mapping[int, str],
+) -> tuple[list[PlanRow], int]:
     """Insert the plans whose keys are new; returns (rows inserted, how many existed already)."""
     unique: dict[str, _Wanted] = {}
     for item in wanted:
@@ -156,23 +189,56 @@ def _insert_plans(conn: Connection | Session, dialect: str, wanted: list[_Wanted
     rows: list[PlanRow] = []
     stmt = _insert_statement(dialect)
     for i in range(0, len(todo), _INSERT_BATCH):
-        batch = todo[i:i + _INSERT_BATCH]
+        batch = todo[i : i + _INSERT_BATCH]
         params = [_plan_values(p, key, c.id, owner, now) for p, key, c, owner in batch]
         ids = {key: pid for pid, key in conn.execute(stmt, params)}
         for p, key, c, owner in batch:
             pid = ids.get(key)
             if pid is None:  # planned by another PC a moment ago
                 continue
-            rows.append(PlanRow(pid, c.id, c.code, c.name, c.grade, format_phone(c.phone), p.visit_type.value,
-                                p.method.value, p.earliest, p.due, names.get(owner or 0, ""), _PENDING,
-                                display_state(_PENDING, p.due, today), p.attempt, p.rule_key, "", owner))
+            rows.append(
+                PlanRow(
+                    pid,
+                    c.id,
+                    c.code,
+                    c.name,
+                    c.grade,
+                    format_phone(c.phone),
+                    p.visit_type.value,
+                    p.method.value,
+                    p.earliest,
+                    p.due,
+                    names.get(owner or 0, ""),
+                    _PENDING,
+                    display_state(_PENDING, p.due, today),
+                    p.attempt,
+                    p.rule_key,
+                    "",
+                    owner,
+                )
+            )
     return rows, len(unique) - len(rows)
 
 
-def _purchase_triggers(purchase_id: int, day: date, kind: str, quantity: int, warranty_end: date | None,
-                       category: str, options: VisitOptions) -> list[Trigger]:
-    return purchase_triggers(purchase_id, day, kind, quantity, warranty_end, category,
-                             options.end_customer_categories, dict(options.purchase_triggers))
+def _purchase_triggers(
+    purchase_id: int,
+    day: date,
+    kind: str,
+    quantity: int,
+    warranty_end: date | None,
+    category: str,
+    options: VisitOptions,
+) -> list[Trigger]:
+    return purchase_triggers(
+        purchase_id,
+        day,
+        kind,
+        quantity,
+        warranty_end,
+        category,
+        options.end_customer_categories,
+        dict(options.purchase_triggers),
+    )
 
 
 def _next_birthday(born: date, today: date) -> date:
@@ -182,6 +248,7 @@ def _next_birthday(born: date, today: date) -> date:
 
 
 # --- planning: catch-up and triggers -----------------------------------------------------------------
+
 
 def plan_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResult:
     """The daily catch-up at start: make sure every plan the rules ask for exists (idempotent).
@@ -204,30 +271,59 @@ def plan_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResu
     routine_grades = {g.upper() for g, _ in rules.routine_days} | {g.upper() for g in rules.technical_grades}
     with ctx.engine.connect() as conn:
         names = _user_names(conn)
-        customers = {c.id: c for c in map(_Cust._make, conn.execute(
-            select(*_CUST_COLUMNS).where(Customer.archived.is_(False),
-                                         Customer.status.in_(opts.active_statuses))))}
+        customers = {
+            c.id: c
+            for c in map(
+                _Cust._make,
+                conn.execute(
+                    select(*_CUST_COLUMNS).where(
+                        Customer.archived.is_(False), Customer.status.in_(opts.active_statuses)
+                    )
+                ),
+            )
+        }
         # only the visits that count for a routine / technical plan (例行, 技术; a greeting or SMS never does)
         last_visit = _last_success(conn, rules.types_satisfying(ROUTINE_RULE))
         last_technical = _last_success(conn, rules.types_satisfying(TECHNICAL_RULE))
         # A cancelled routine/technical plan counts as a base too: the next one follows it.
         for cid, rule, due in conn.execute(
-                select(VisitPlan.customer_id, VisitPlan.rule_key, func.max(VisitPlan.due))
-                .where(VisitPlan.state == _CANCELLED, VisitPlan.rule_key.in_((ROUTINE_RULE, TECHNICAL_RULE)))
-                .group_by(VisitPlan.customer_id, VisitPlan.rule_key)):
+            select(VisitPlan.customer_id, VisitPlan.rule_key, func.max(VisitPlan.due))
+            .where(VisitPlan.state == _CANCELLED, VisitPlan.rule_key.in_((ROUTINE_RULE, TECHNICAL_RULE)))
+            .group_by(VisitPlan.customer_id, VisitPlan.rule_key)
+        ):
             base = last_visit if rule == ROUTINE_RULE else last_technical
             if cid not in base or base[cid] < due:
                 base[cid] = due
-        pending = {(cid, rule): _Held(pid, key, manual, due) for pid, cid, rule, key, manual, due in conn.execute(
-            select(VisitPlan.id, VisitPlan.customer_id, VisitPlan.rule_key, VisitPlan.source_key,
-                   VisitPlan.manual, VisitPlan.due)
-            .where(VisitPlan.state == _PENDING, VisitPlan.attempt == 1,
-                   VisitPlan.rule_key.in_((ROUTINE_RULE, TECHNICAL_RULE))))}
+        pending = {
+            (cid, rule): _Held(pid, key, manual, due)
+            for pid, cid, rule, key, manual, due in conn.execute(
+                select(
+                    VisitPlan.id,
+                    VisitPlan.customer_id,
+                    VisitPlan.rule_key,
+                    VisitPlan.source_key,
+                    VisitPlan.manual,
+                    VisitPlan.due,
+                ).where(
+                    VisitPlan.state == _PENDING,
+                    VisitPlan.attempt == 1,
+                    VisitPlan.rule_key.in_((ROUTINE_RULE, TECHNICAL_RULE)),
+                )
+            )
+        }
         since = today - timedelta(days=opts.trigger_lookback_days)
         purchases = conn.execute(
-            select(Purchase.id, Purchase.customer_id, Purchase.day, Purchase.kind, Purchase.quantity,
-                   Purchase.warranty_end).where(Purchase.day >= since, Purchase.day <= today)
-            .order_by(Purchase.id)).all()
+            select(
+                Purchase.id,
+                Purchase.customer_id,
+                Purchase.day,
+                Purchase.kind,
+                Purchase.quantity,
+                Purchase.warranty_end,
+            )
+            .where(Purchase.day >= since, Purchase.day <= today)
+            .order_by(Purchase.id)
+        ).all()
         assignees = _Assignees(conn)
         visitors = Visitors(conn)
         independent_types = set(opts.independent_visit_types) if independence_on(ctx) else set()
@@ -245,14 +341,16 @@ def plan_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResu
                 continue  # an imported customer nobody looks after yet: listed for assignment, not planned
             since = cadence_start(c.created_on, c.grade_since, onboard)
             origin = f"customer:{c.id}"
-            for p in routine_plans(c.grade, last_visit.get(c.id), last_technical.get(c.id), since,
-                                   rules, cal, origin=origin):
+            for p in routine_plans(
+                c.grade, last_visit.get(c.id), last_technical.get(c.id), since, rules, cal, origin=origin
+            ):
                 held = pending.get((c.id, p.rule_key))
                 if held is None:
                     wanted.append(_Wanted(p, p.source_key, c, c.owner_id))
                 elif not held.manual and held.key != p.source_key and held.due >= today:
-                    moves.append({"b_id": held.id, "b_key": p.source_key, "b_due": p.due,
-                                  "b_earliest": p.earliest})
+                    moves.append(
+                        {"b_id": held.id, "b_key": p.source_key, "b_due": p.due, "b_earliest": p.earliest}
+                    )
                 else:  # the plan asked for, edited by hand, or overdue (a miss stands: never re-dated)
                     held_count += 1
         for pid, cid, day, kind, quantity, warranty_end in purchases:
@@ -279,8 +377,9 @@ def plan_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResu
                 continue
             if c.owner_id is None and c.id in imported:
                 continue
-            trigger = Trigger(TriggerKind.BIRTHDAY, f"birthday:{c.id}", day=today,
-                              customer_birthday=c.birthday)
+            trigger = Trigger(
+                TriggerKind.BIRTHDAY, f"birthday:{c.id}", day=today, customer_birthday=c.birthday
+            )
             for p in plans_for_trigger(trigger, rules, cal, horizon=horizon):
                 owner = assignees.resolve(p.who, c.owner_id, c.department_id)
                 if p.visit_type.value in independent_types:
@@ -295,18 +394,35 @@ def plan_catch_up(ctx: ServiceContext, today: date | None = None) -> CatchUpResu
             moves = [m for m in moves if m["b_key"] not in taken]
             if moves:
                 t = _PLAN_TABLE
-                s.execute(update(t).where(t.c.id == bindparam("b_id"), t.c.state == _PENDING,
-                                          t.c.manual.is_(False))
-                          .values(source_key=bindparam("b_key"), due=bindparam("b_due"),
-                                  earliest=bindparam("b_earliest"), version=t.c.version + 1), moves)
+                s.execute(
+                    update(t)
+                    .where(t.c.id == bindparam("b_id"), t.c.state == _PENDING, t.c.manual.is_(False))
+                    .values(
+                        source_key=bindparam("b_key"),
+                        due=bindparam("b_due"),
+                        earliest=bindparam("b_earliest"),
+                        version=t.c.version + 1,
+                    ),
+                    moves,
+                )
                 moved = len(moves)
         skipped += held_count + asked_moves - moved  # a re-dating whose key is taken keeps the plan as it is
         if planned or moved:
             counts = Tally(p.rule_key for p in planned)
             label = rule_names(rules)
-            audit(s, ctx, "生成回访计划", "visit_plan", None, f"{today:%Y-%m-%d} 自动补排",
-                  new={"新增": len(planned), "调整": moved,
-                       "按规则": {label.get(k, k): n for k, n in counts.most_common()}})
+            audit(
+                s,
+                ctx,
+                "生成回访计划",
+                "visit_plan",
+                None,
+                f"{today:%Y-%m-%d} 自动补排",
+                new={
+                    "新增": len(planned),
+                    "调整": moved,
+                    "按规则": {label.get(k, k): n for k, n in counts.most_common()},
+                },
+            )
     planned.sort(key=lambda r: (r.due, r.customer_code, r.rule_key))
     return CatchUpResult(planned, skipped, moved, time.perf_counter() - started)
 
@@ -320,8 +436,9 @@ def _imported_customers(conn: Connection | Session) -> dict[int, date]:
 
 def _last_success(conn: Connection, visit_types: Iterable[str]) -> dict[int, date]:
     """Customer → the day of the last successful visit of one of ``visit_types``."""
-    q = (select(VisitRecord.customer_id, func.max(VisitRecord.visited_at))
-         .where(VisitRecord.result == _SUCCESS, VisitRecord.visit_type.in_(sorted(visit_types))))
+    q = select(VisitRecord.customer_id, func.max(VisitRecord.visited_at)).where(
+        VisitRecord.result == _SUCCESS, VisitRecord.visit_type.in_(sorted(visit_types))
+    )
     out: dict[int, date] = {}
     for cid, at in conn.execute(q.group_by(VisitRecord.customer_id)):
         if at is not None:
@@ -336,8 +453,9 @@ def _customer_info(s: Session, customer_id: int) -> _Cust:
     return _Cust._make(r)
 
 
-def _trigger_plans_in(s: Session, ctx: ServiceContext, cfg: _Config, c: _Cust, triggers: Iterable[Trigger]
-                      ) -> list[PlanRow]:
+def _trigger_plans_in(
+    s: Session, ctx: ServiceContext, cfg: _Config, c: _Cust, triggers: Iterable[Trigger]
+) -> list[PlanRow]:
     assignees = _Assignees(s)
     visitors = Visitors(s)
     independent_types = set(cfg.options.independent_visit_types) if independence_on(ctx) else set()
@@ -370,8 +488,15 @@ def plan_purchase_in(s: Session, ctx: ServiceContext, purchase_id: int) -> list[
     triggers = _purchase_triggers(p.id, p.day, p.kind, p.quantity, p.warranty_end, c.category, cfg.options)
     rows = _trigger_plans_in(s, ctx, cfg, c, triggers)
     if rows:
-        audit(s, ctx, "生成回访计划", "customer", c.id, f"{c.code} {c.name}",
-              new={"来源": f"{p.kind} {p.day:%Y-%m-%d} {p.product}", "计划": len(rows)})
+        audit(
+            s,
+            ctx,
+            "生成回访计划",
+            "customer",
+            c.id,
+            f"{c.code} {c.name}",
+            new={"来源": f"{p.kind} {p.day:%Y-%m-%d} {p.product}", "计划": len(rows)},
+        )
     return rows
 
 
@@ -388,10 +513,16 @@ def on_trigger(ctx: ServiceContext, customer_id: int, trigger: Trigger) -> list[
         c = _customer_info(s, customer_id)
         rows = _trigger_plans_in(s, ctx, cfg, c, [trigger])
         if rows:
-            audit(s, ctx, "生成回访计划", "customer", c.id, f"{c.code} {c.name}",
-                  new={"来源": trigger.source_key, "计划": len(rows)})
+            audit(
+                s,
+                ctx,
+                "生成回访计划",
+                "customer",
+                c.id,
+                f"{c.code} {c.name}",
+                new={"来源": trigger.source_key, "计划": len(rows)},
+            )
         return rows
-
 
 
 LAST_CATCH_UP_KEY = "last_catch_up"

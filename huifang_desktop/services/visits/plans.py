@@ -45,11 +45,30 @@ def _plan_select() -> Any:
     """The columns of :class:`PlanRow`, in the order :func:`_plan_row` unpacks them."""
     rec = aliased(VisitRecord)
     return (
-        select(VisitPlan.id, VisitPlan.customer_id, Customer.code, Customer.name, Customer.grade,
-               Customer.primary_phone, VisitPlan.visit_type, VisitPlan.method, VisitPlan.earliest,
-               VisitPlan.due, User.display_name, VisitPlan.state, VisitPlan.attempt, VisitPlan.rule_key, rec.number,
-               VisitPlan.owner_id, VisitPlan.manual, VisitPlan.version, VisitPlan.cancel_reason,
-               VisitPlan.done_on, rec.id, rec.status)
+        select(
+            VisitPlan.id,
+            VisitPlan.customer_id,
+            Customer.code,
+            Customer.name,
+            Customer.grade,
+            Customer.primary_phone,
+            VisitPlan.visit_type,
+            VisitPlan.method,
+            VisitPlan.earliest,
+            VisitPlan.due,
+            User.display_name,
+            VisitPlan.state,
+            VisitPlan.attempt,
+            VisitPlan.rule_key,
+            rec.number,
+            VisitPlan.owner_id,
+            VisitPlan.manual,
+            VisitPlan.version,
+            VisitPlan.cancel_reason,
+            VisitPlan.done_on,
+            rec.id,
+            rec.status,
+        )
         .join(Customer, Customer.id == VisitPlan.customer_id)
         .outerjoin(User, User.id == VisitPlan.owner_id)
         .outerjoin(rec, rec.id == VisitPlan.record_id)
@@ -58,15 +77,55 @@ def _plan_select() -> Any:
 
 def _plan_row(r: Any, today: date) -> PlanRow:
     # unpacked by name (a Row's attribute look-up costs ten times an index on a calendar's thousands of rows)
-    (plan_id, customer_id, code, name, grade, phone, visit_type, method, earliest, due, owner, state, attempt,
-     rule_key, record_number, owner_id, manual, version, why, done_on, record_id, record_status) = r
+    (
+        plan_id,
+        customer_id,
+        code,
+        name,
+        grade,
+        phone,
+        visit_type,
+        method,
+        earliest,
+        due,
+        owner,
+        state,
+        attempt,
+        rule_key,
+        record_number,
+        owner_id,
+        manual,
+        version,
+        why,
+        done_on,
+        record_id,
+        record_status,
+    ) = r
     return PlanRow(
-        id=plan_id, customer_id=customer_id, customer_code=code, customer_name=name, grade=grade,
-        phone=format_phone(phone), visit_type=visit_type, method=method, earliest=earliest, due=due,
-        owner=owner or "", state=state, display_state=display_state(state, due, today), attempt=attempt,
-        rule_key=rule_key, record_number=record_number or "", owner_id=owner_id, manual=bool(manual),
-        version=version, cancel_reason=why or "", done_on=done_on, record_id=record_id,
-        record_status=record_status or "")
+        id=plan_id,
+        customer_id=customer_id,
+        customer_code=code,
+        customer_name=name,
+        grade=grade,
+        phone=format_phone(phone),
+        visit_type=visit_type,
+        method=method,
+        earliest=earliest,
+        due=due,
+        owner=owner or "",
+        state=state,
+        display_state=display_state(state, due, today),
+        attempt=attempt,
+        rule_key=rule_key,
+        record_number=record_number or "",
+        owner_id=owner_id,
+        manual=bool(manual),
+        version=version,
+        cancel_reason=why or "",
+        done_on=done_on,
+        record_id=record_id,
+        record_status=record_status or "",
+    )
 
 
 def _get_plan_row(s: Session, plan_id: int, today: date) -> PlanRow:
@@ -76,11 +135,19 @@ def _get_plan_row(s: Session, plan_id: int, today: date) -> PlanRow:
     return _plan_row(r, today)
 
 
-
 # --- plan views --------------------------------------------------------------------------------------
 
-def list_plans(ctx: ServiceContext, *, start: date, end: date, owner_id: int | None = None,
-               team: bool = False, states: set[str] | None = None, limit: int | None = None) -> list[PlanRow]:
+
+def list_plans(
+    ctx: ServiceContext,
+    *,
+    start: date,
+    end: date,
+    owner_id: int | None = None,
+    team: bool = False,
+    states: set[str] | None = None,
+    limit: int | None = None,
+) -> list[PlanRow]:
     """Plans due in [start, end], by due date. ``owner_id``: one person's; ``team``: their department's
     (the acting user's when no owner is given). ``states`` may hold 待回访/已回访/已取消, 逾期, and 退回
     (visited, the record returned by the supervisor for correction). A returned record is its visitor's to
@@ -121,16 +188,19 @@ def get_plan(ctx: ServiceContext, plan_id: int) -> PlanRow:
         return _get_plan_row(s, plan_id, ctx.today())
 
 
-def day_counts(ctx: ServiceContext, start: date, end: date, owner_id: int | None = None, *, team: bool = False
-               ) -> dict[date, DayCount]:
+def day_counts(
+    ctx: ServiceContext, start: date, end: date, owner_id: int | None = None, *, team: bool = False
+) -> dict[date, DayCount]:
     """Planned (not cancelled), done and overdue plans per due day, one GROUP BY on the due index."""
     today = ctx.today()
     scope = customer_scope(ctx)
     with ctx.sessions() as s:
-        q = (select(VisitPlan.due, func.count(),
-                    func.sum(case((VisitPlan.state == _DONE, 1), else_=0)),
-                    func.sum(case((and_(VisitPlan.state == _PENDING, VisitPlan.due < today), 1), else_=0)))
-             .where(VisitPlan.due >= start, VisitPlan.due <= end, VisitPlan.state != _CANCELLED))
+        q = select(
+            VisitPlan.due,
+            func.count(),
+            func.sum(case((VisitPlan.state == _DONE, 1), else_=0)),
+            func.sum(case((and_(VisitPlan.state == _PENDING, VisitPlan.due < today), 1), else_=0)),
+        ).where(VisitPlan.due >= start, VisitPlan.due <= end, VisitPlan.state != _CANCELLED)
         if team:
             q = q.where(VisitPlan.owner_id.in_(_owner_ids_for_team(s, ctx, owner_id)))
         elif owner_id is not None:
@@ -141,14 +211,16 @@ def day_counts(ctx: ServiceContext, start: date, end: date, owner_id: int | None
     return {due: DayCount(int(n), int(done or 0), int(late or 0)) for due, n, done, late in rows}
 
 
-def due_summary(ctx: ServiceContext, today: date | None = None, owner_id: int | None = None
-                ) -> tuple[int, int]:
+def due_summary(
+    ctx: ServiceContext, today: date | None = None, owner_id: int | None = None
+) -> tuple[int, int]:
     """(due today, overdue) pending plans, for the reminder at start."""
     today = today or ctx.today()
     with ctx.sessions() as s:
-        q = (select(func.sum(case((VisitPlan.due == today, 1), else_=0)),
-                    func.sum(case((VisitPlan.due < today, 1), else_=0)))
-             .where(VisitPlan.state == _PENDING, VisitPlan.due <= today))
+        q = select(
+            func.sum(case((VisitPlan.due == today, 1), else_=0)),
+            func.sum(case((VisitPlan.due < today, 1), else_=0)),
+        ).where(VisitPlan.state == _PENDING, VisitPlan.due <= today)
         if owner_id is not None:
             q = q.where(VisitPlan.owner_id == owner_id)
         due, late = s.execute(q).one()
@@ -157,11 +229,11 @@ def due_summary(ctx: ServiceContext, today: date | None = None, owner_id: int | 
 
 # --- plan edits --------------------------------------------------------------------------------------
 
+
 def _check_plan_rights(ctx: ServiceContext, owner_id: int | None, what: str) -> None:
     ctx.require(Permission.EDIT_CUSTOMERS, what)
     if ctx.user.id and not may_change_others_plans(ctx.user.role) and owner_id not in (None, ctx.user.id):
         raise PermissionDenied(f"只能{what}自己负责的回访计划，其他人的计划请主管处理。")
-
 
 
 def _check_due_rights(ctx: ServiceContext, plan: VisitPlan, what: str, reason: str) -> str:
@@ -172,13 +244,15 @@ def _check_due_rights(ctx: ServiceContext, plan: VisitPlan, what: str, reason: s
     if not change_needs_supervisor(plan.due, ctx.today()) or ctx.user is SYSTEM_USER:
         return reason.strip()
     if not may_change_after_due(ctx.user.role):
-        raise PermissionDenied(f"该回访计划已过期（应于 {plan.due:%Y-%m-%d} 完成），只有主管才能{what}；"
-                               "未按期回访照常计入考核。")
+        raise PermissionDenied(
+            f"该回访计划已过期（应于 {plan.due:%Y-%m-%d} 完成），只有主管才能{what}；未按期回访照常计入考核。"
+        )
     return require_reason(reason, f"{what}原因")
 
 
-def move_plan(ctx: ServiceContext, plan_id: int, new_due: date | str, expected_version: int, reason: str = ""
-              ) -> MoveResult:
+def move_plan(
+    ctx: ServiceContext, plan_id: int, new_due: date | str, expected_version: int, reason: str = ""
+) -> MoveResult:
     """Move a pending plan to another day (kept by later re-planning: ``manual``). A non-working day is
     moved on to the next working day, and the result says so. From the due day on only a supervisor, with a
     ``reason`` (:func:`_check_due_rights`)."""
@@ -192,17 +266,30 @@ def move_plan(ctx: ServiceContext, plan_id: int, new_due: date | str, expected_v
             _check_plan_rights(ctx, plan.owner_id, "调整")
             why = _check_due_rights(ctx, plan, "调整", reason) if plan.state == _PENDING else ""
             if plan.version != expected_version:
-                raise ConflictError(f"该回访计划已被其他人修改（版本 {expected_version} → {plan.version}），"
-                                    "请刷新后再调整。")
+                raise ConflictError(
+                    f"该回访计划已被其他人修改（版本 {expected_version} → {plan.version}），请刷新后再调整。"
+                )
             if plan.state != _PENDING:
-                raise ValidationError(FieldError("due", "计划日期", f"计划{already(plan.state)}，不能再调整日期"))
+                raise ValidationError(
+                    FieldError("due", "计划日期", f"计划{already(plan.state)}，不能再调整日期")
+                )
             old = {"due": plan.due.isoformat(), "earliest": plan.earliest.isoformat()}
             plan.due = shifted_day
             plan.earliest = min(plan.earliest, shifted_day)
             plan.manual = True
-            audit(s, ctx, "调整回访计划", "visit_plan", plan.id, plan.source_key, old=old,
-                  new={"due": shifted_day.isoformat(), "earliest": plan.earliest.isoformat()},
-                  note="；".join(x for x in (why, "" if shifted_day == day else f"{day:%Y-%m-%d} 非工作日，顺延") if x))
+            audit(
+                s,
+                ctx,
+                "调整回访计划",
+                "visit_plan",
+                plan.id,
+                plan.source_key,
+                old=old,
+                new={"due": shifted_day.isoformat(), "earliest": plan.earliest.isoformat()},
+                note="；".join(
+                    x for x in (why, "" if shifted_day == day else f"{day:%Y-%m-%d} 非工作日，顺延") if x
+                ),
+            )
             s.flush()
             row = _get_plan_row(s, plan.id, ctx.today())
     except StaleDataError:
@@ -214,8 +301,9 @@ def move_plan(ctx: ServiceContext, plan_id: int, new_due: date | str, expected_v
     return MoveResult(row, shifted_day != day, msg)
 
 
-def cancel_plan(ctx: ServiceContext, plan_id: int, reason: str, expected_version: int | None = None
-                ) -> PlanRow:
+def cancel_plan(
+    ctx: ServiceContext, plan_id: int, reason: str, expected_version: int | None = None
+) -> PlanRow:
     """Cancel a pending plan (已取消); the reason is required and kept. From the due day on only a supervisor
     (:func:`_check_due_rights`)."""
     why = cancel_reason(reason)
@@ -230,16 +318,31 @@ def cancel_plan(ctx: ServiceContext, plan_id: int, reason: str, expected_version
             if plan.state != _PENDING:
                 raise ValidationError(FieldError("state", "计划状态", f"计划{already(plan.state)}，不能取消"))
             plan.state, plan.cancel_reason = _CANCELLED, why
-            audit(s, ctx, "取消回访计划", "visit_plan", plan.id, plan.source_key, old={"state": _PENDING},
-                  new={"state": _CANCELLED}, note=why)
+            audit(
+                s,
+                ctx,
+                "取消回访计划",
+                "visit_plan",
+                plan.id,
+                plan.source_key,
+                old={"state": _PENDING},
+                new={"state": _CANCELLED},
+                note=why,
+            )
             s.flush()
             return _get_plan_row(s, plan.id, ctx.today())
     except StaleDataError:
         raise ConflictError("该回访计划刚被其他人修改，请刷新后再取消。") from None
 
 
-def add_manual_plan(ctx: ServiceContext, customer_id: int, visit_type: str, method: str, due: date | str,
-                    owner_id: int | None = None) -> PlanRow:
+def add_manual_plan(
+    ctx: ServiceContext,
+    customer_id: int,
+    visit_type: str,
+    method: str,
+    due: date | str,
+    owner_id: int | None = None,
+) -> PlanRow:
     """A visit planned by hand (kept by re-planning). A non-working day moves to the next working day."""
     errors: list[FieldError] = []
     vt = _enum_field(VisitType, visit_type, "visit_type", "回访类型", errors)
@@ -267,11 +370,30 @@ def add_manual_plan(ctx: ServiceContext, customer_id: int, visit_type: str, meth
             u = s.get(User, owner)
             if u is None or not u.active:
                 raise ValidationError(FieldError("owner_id", "回访人", "所选回访人不存在或已停用"))
-        plan = VisitPlan(customer_id=c.id, source_key=f"manual:{uuid.uuid4().hex}", rule_key=MANUAL_RULE,
-                         visit_type=vt.value, method=vm.value, earliest=day, due=day, owner_id=owner,
-                         attempt=1, state=_PENDING, cancel_reason="", manual=True, created_at=ctx.now())
+        plan = VisitPlan(
+            customer_id=c.id,
+            source_key=f"manual:{uuid.uuid4().hex}",
+            rule_key=MANUAL_RULE,
+            visit_type=vt.value,
+            method=vm.value,
+            earliest=day,
+            due=day,
+            owner_id=owner,
+            attempt=1,
+            state=_PENDING,
+            cancel_reason="",
+            manual=True,
+            created_at=ctx.now(),
+        )
         s.add(plan)
         s.flush()
-        audit(s, ctx, "安排回访", "visit_plan", plan.id, f"{c.code} {c.name}",
-              new={"due": day.isoformat(), "visit_type": vt.value, "method": vm.value})
+        audit(
+            s,
+            ctx,
+            "安排回访",
+            "visit_plan",
+            plan.id,
+            f"{c.code} {c.name}",
+            new={"due": day.isoformat(), "visit_type": vt.value, "method": vm.value},
+        )
         return _get_plan_row(s, plan.id, ctx.today())

@@ -20,6 +20,7 @@ from huifang_desktop.storage.models import Customer, Department, User, VisitPlan
 
 # --- rates -------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class PlanCount:
     """Plans due in a period of one combination of keys (:func:`plan_counts`) and one rule."""
@@ -34,8 +35,14 @@ class PlanCount:
 
 PLAN_COUNT_KEYS: tuple[str, ...] = ("owner", "grade", "type", "department", "year", "month")
 _RATE_KEYS: dict[str | None, tuple[str, ...]] = {
-    "clerk": ("owner",), "grade": ("grade",), "type": ("type",), "month": ("year", "month"),
-    "department": ("department",), "rule": (), None: ()}
+    "clerk": ("owner",),
+    "grade": ("grade",),
+    "type": ("type",),
+    "month": ("year", "month"),
+    "department": ("department",),
+    "rule": (),
+    None: (),
+}
 
 
 def plan_counts(ctx: ServiceContext, start: date, end: date, keys: Sequence[str] = ()) -> list[PlanCount]:
@@ -62,22 +69,38 @@ def plan_counts(ctx: ServiceContext, start: date, end: date, keys: Sequence[str]
         else:
             raise ValidationError(FieldError("group_by", "分组", f"“{k}”不是有效的分组"))
     labelled = [c.label(f"key{i}") for i, c in enumerate(columns)]
-    q = (select(*labelled, VisitPlan.rule_key, func.count().label("planned"),
-                func.sum(case((VisitPlan.state == _DONE, 1), else_=0)).label("done"),
-                func.sum(case((and_(VisitPlan.state == _DONE, VisitPlan.done_on <= VisitPlan.due), 1),
-                              else_=0)).label("on_time"),
-                func.sum(case((and_(VisitPlan.state == _PENDING, VisitPlan.due < today), 1),
-                              else_=0)).label("overdue"))
-         .where(VisitPlan.due >= start, VisitPlan.due <= end, VisitPlan.state != _CANCELLED)
-         .group_by(*columns, VisitPlan.rule_key))
+    q = (
+        select(
+            *labelled,
+            VisitPlan.rule_key,
+            func.count().label("planned"),
+            func.sum(case((VisitPlan.state == _DONE, 1), else_=0)).label("done"),
+            func.sum(
+                case((and_(VisitPlan.state == _DONE, VisitPlan.done_on <= VisitPlan.due), 1), else_=0)
+            ).label("on_time"),
+            func.sum(case((and_(VisitPlan.state == _PENDING, VisitPlan.due < today), 1), else_=0)).label(
+                "overdue"
+            ),
+        )
+        .where(VisitPlan.due >= start, VisitPlan.due <= end, VisitPlan.state != _CANCELLED)
+        .group_by(*columns, VisitPlan.rule_key)
+    )
     if "grade" in keys or scope.limited:
         q = scope.where(q.join(Customer, Customer.id == VisitPlan.customer_id))
     if "department" in keys:
         q = q.outerjoin(User, User.id == VisitPlan.owner_id)
     with ctx.sessions() as s:
-        return [PlanCount(tuple(r._mapping[f"key{i}"] for i in range(len(columns))), r.rule_key,
-                          int(r.planned or 0), int(r.done or 0), int(r.on_time or 0), int(r.overdue or 0))
-                for r in s.execute(q)]
+        return [
+            PlanCount(
+                tuple(r._mapping[f"key{i}"] for i in range(len(columns))),
+                r.rule_key,
+                int(r.planned or 0),
+                int(r.done or 0),
+                int(r.on_time or 0),
+                int(r.overdue or 0),
+            )
+            for r in s.execute(q)
+        ]
 
 
 def rates(ctx: ServiceContext, start: date, end: date, group_by: GroupBy = None) -> list[RateRow]:
@@ -93,8 +116,11 @@ def rates(ctx: ServiceContext, start: date, end: date, group_by: GroupBy = None)
     names: dict[int, str] = {}
     if group_by in ("clerk", "department"):
         with ctx.sessions() as s:
-            names = _user_names(s) if group_by == "clerk" else {
-                i: n for i, n in s.execute(select(Department.id, Department.name))}
+            names = (
+                _user_names(s)
+                if group_by == "clerk"
+                else {i: n for i, n in s.execute(select(Department.id, Department.name))}
+            )
     rule_label = rule_names(rules)
     acc: dict[str, list[float]] = {}
     for c in counts:
@@ -118,6 +144,16 @@ def rates(ctx: ServiceContext, start: date, end: date, group_by: GroupBy = None)
     for key in sorted(acc):
         n_planned, n_done, n_on_time, n_overdue = (int(x) for x in acc[key][:4])
         weighted = acc[key][4]
-        out.append(RateRow(key, n_planned, n_done, n_on_time, n_overdue, visit_rate(n_done, n_planned),
-                           on_time_rate(n_on_time, n_planned), weighted / n_planned if n_planned else None))
+        out.append(
+            RateRow(
+                key,
+                n_planned,
+                n_done,
+                n_on_time,
+                n_overdue,
+                visit_rate(n_done, n_planned),
+                on_time_rate(n_on_time, n_planned),
+                weighted / n_planned if n_planned else None,
+            )
+        )
     return out

@@ -72,8 +72,10 @@ from huifang_desktop.storage.models import Customer, User, VisitPlan, VisitRecor
 
 # --- the visit record form (回访记录表) ------------------------------------------------------------------
 
-def prefill_record(ctx: ServiceContext, plan_id: int | None, customer_id: int | None = None
-                   ) -> RecordDraftData:
+
+def prefill_record(
+    ctx: ServiceContext, plan_id: int | None, customer_id: int | None = None
+) -> RecordDraftData:
     """The form filled from the plan and the customer file: contact, type, method, visitor, phone script."""
     office = load_settings(ctx)
     scale = load_scale(ctx)
@@ -90,15 +92,26 @@ def prefill_record(ctx: ServiceContext, plan_id: int | None, customer_id: int | 
         vt = plan.visit_type if plan is not None else VisitType.ROUTINE.value
         vm = plan.method if plan is not None else VisitMethod.PHONE.value
         return RecordDraftData(
-            plan_id=plan.id if plan is not None else None, customer_id=c.id, customer_code=c.code,
-            customer_name=c.name, grade=c.grade, contact_name=c.primary_contact,
-            contact_phone=format_phone(c.primary_phone), visit_type=vt, method=vm, visited_at=ctx.now(),
-            visitor_id=ctx.user.id or None, visitor=ctx.user.display_name if ctx.user.id else "",
-            owner=c.owner.display_name if c.owner else "", attempt=plan.attempt if plan is not None else 1,
+            plan_id=plan.id if plan is not None else None,
+            customer_id=c.id,
+            customer_code=c.code,
+            customer_name=c.name,
+            grade=c.grade,
+            contact_name=c.primary_contact,
+            contact_phone=format_phone(c.primary_phone),
+            visit_type=vt,
+            method=vm,
+            visited_at=ctx.now(),
+            visitor_id=ctx.user.id or None,
+            visitor=ctx.user.display_name if ctx.user.id else "",
+            owner=c.owner.display_name if c.owner else "",
+            attempt=plan.attempt if plan is not None else 1,
             due=plan.due if plan is not None else None,
             script=phone_script(vt, scripts if isinstance(scripts, dict) else None),
-            needs_signature=needs_signature(vm), signature_text=signature_substitute(vm),
-            satisfaction_levels=scale.levels)
+            needs_signature=needs_signature(vm),
+            signature_text=signature_substitute(vm),
+            satisfaction_levels=scale.levels,
+        )
 
 
 def _parse_moment(raw: datetime | date | str | None, errors: list[FieldError]) -> datetime | None:
@@ -112,7 +125,8 @@ def _parse_moment(raw: datetime | date | str | None, errors: list[FieldError]) -
         return None
     try:
         return datetime.fromisoformat(text.replace(" ", "T", 1) if " " in text else text).replace(
-            microsecond=0, tzinfo=None)
+            microsecond=0, tzinfo=None
+        )
     except ValueError:
         pass
     try:
@@ -120,7 +134,9 @@ def _parse_moment(raw: datetime | date | str | None, errors: list[FieldError]) -
         assert day is not None
         return datetime.combine(day, datetime.min.time())
     except ValidationError:
-        errors.append(FieldError("visited_at", "回访时间", f"“{raw}”不是可识别的时间，请按 2026-11-24 09:30 填写"))
+        errors.append(
+            FieldError("visited_at", "回访时间", f"“{raw}”不是可识别的时间，请按 2026-11-24 09:30 填写")
+        )
         return None
 
 
@@ -145,9 +161,16 @@ class _CleanRecord:
     customer_signed: bool
 
 
-def _validate_record(s: Session, ctx: ServiceContext, cfg: _Config, d: VisitRecordDraft, c: Customer,
-                     independent: bool, require_text: bool = False, handler_id: int | None = None
-                     ) -> _CleanRecord:
+def _validate_record(
+    s: Session,
+    ctx: ServiceContext,
+    cfg: _Config,
+    d: VisitRecordDraft,
+    c: Customer,
+    independent: bool,
+    require_text: bool = False,
+    handler_id: int | None = None,
+) -> _CleanRecord:
     """Every field of the form; all problems are reported together, in Chinese, naming the field.
     ``require_text`` (office setting): a 成功 visit needs its 回访内容 and 客户意见/反馈 written down (001:
     "回访内容应记录留痕"). ``handler_id``: the complaint's handler for a closing visit (independence)."""
@@ -174,10 +197,15 @@ def _validate_record(s: Session, ctx: ServiceContext, cfg: _Config, d: VisitReco
             if refused is not None:
                 errors.append(FieldError("visitor_id", "回访人", refused))
     texts: dict[str, str] = {}
-    for name, label, limit in (("contact_name", "联系人", 50), ("content", "回访内容", 4000),
-                               ("feedback", "客户意见/反馈", 4000), ("problems", "问题点", 4000),
-                               ("measures", "改善对策", 4000), ("handling", "处理情况", 4000),
-                               ("transfer_department", "转交部门", 50)):
+    for name, label, limit in (
+        ("contact_name", "联系人", 50),
+        ("content", "回访内容", 4000),
+        ("feedback", "客户意见/反馈", 4000),
+        ("problems", "问题点", 4000),
+        ("measures", "改善对策", 4000),
+        ("handling", "处理情况", 4000),
+        ("transfer_department", "转交部门", 50),
+    ):
         try:
             texts[name] = optional_text(getattr(d, name), label=label, field=name, max_len=limit)
         except ValidationError as exc:
@@ -217,37 +245,67 @@ def _validate_record(s: Session, ctx: ServiceContext, cfg: _Config, d: VisitReco
     if errors:
         raise ValidationError(errors)
     assert vt is not None and vm is not None and result is not None and visited_at is not None
-    return _CleanRecord(texts["contact_name"], phone, vt, vm, visited_at, visitor_id, texts["content"],
-                        texts["feedback"], texts["problems"], texts["measures"], satisfaction, satisfied,
-                        texts["handling"], texts["transfer_department"], next_on, result,
-                        bool(d.customer_signed) and needs_signature(vm))
+    return _CleanRecord(
+        texts["contact_name"],
+        phone,
+        vt,
+        vm,
+        visited_at,
+        visitor_id,
+        texts["content"],
+        texts["feedback"],
+        texts["problems"],
+        texts["measures"],
+        satisfaction,
+        satisfied,
+        texts["handling"],
+        texts["transfer_department"],
+        next_on,
+        result,
+        bool(d.customer_signed) and needs_signature(vm),
+    )
 
 
 def _apply_record(rec: VisitRecord, clean: _CleanRecord, transfer_hours: int) -> None:
     rec.contact_name, rec.contact_phone = clean.contact_name, clean.contact_phone
     rec.visit_type, rec.method = clean.visit_type.value, clean.method.value
     rec.visited_at, rec.visitor_id = clean.visited_at, clean.visitor_id
-    rec.content, rec.feedback, rec.problems, rec.measures = clean.content, clean.feedback, clean.problems, \
-        clean.measures
+    rec.content, rec.feedback, rec.problems, rec.measures = (
+        clean.content,
+        clean.feedback,
+        clean.problems,
+        clean.measures,
+    )
     rec.satisfaction, rec.handling = clean.satisfaction, clean.handling
     rec.transfer_department = clean.transfer_department
     if not clean.transfer_department:
         rec.transfer_due, rec.transfer_done_at, rec.transfer_answer = None, None, ""
     elif rec.transfer_done_at is None:  # passed on: the department answers within transfer_hours
         rec.transfer_due = clean.visited_at + timedelta(hours=transfer_hours)
-    rec.next_visit_on, rec.result, rec.customer_signed = clean.next_visit_on, clean.result.value, \
-        clean.customer_signed
+    rec.next_visit_on, rec.result, rec.customer_signed = (
+        clean.next_visit_on,
+        clean.result.value,
+        clean.customer_signed,
+    )
 
 
 def _record_snapshot(rec: VisitRecord) -> dict[str, Any]:
     return {
-        "contact_name": rec.contact_name, "contact_phone": rec.contact_phone, "visit_type": rec.visit_type,
-        "method": rec.method, "visited_at": rec.visited_at.isoformat(sep=" ") if rec.visited_at else None,
-        "visitor_id": rec.visitor_id, "content": rec.content, "feedback": rec.feedback,
+        "contact_name": rec.contact_name,
+        "contact_phone": rec.contact_phone,
+        "visit_type": rec.visit_type,
+        "method": rec.method,
+        "visited_at": rec.visited_at.isoformat(sep=" ") if rec.visited_at else None,
+        "visitor_id": rec.visitor_id,
+        "content": rec.content,
+        "feedback": rec.feedback,
         "problems": rec.problems,
-        "measures": rec.measures, "satisfaction": rec.satisfaction, "handling": rec.handling,
+        "measures": rec.measures,
+        "satisfaction": rec.satisfaction,
+        "handling": rec.handling,
         "transfer_department": rec.transfer_department,
-        "next_visit_on": rec.next_visit_on.isoformat() if rec.next_visit_on else None, "result": rec.result,
+        "next_visit_on": rec.next_visit_on.isoformat() if rec.next_visit_on else None,
+        "result": rec.result,
         "customer_signed": rec.customer_signed,
     }
 
@@ -265,44 +323,112 @@ def _record_row(s: Session, rec: VisitRecord, now: datetime, **extra: Any) -> Vi
     visitor = s.get(User, rec.visitor_id) if rec.visitor_id else None
     overdue = bool(rec.transfer_due and rec.transfer_done_at is None and now > rec.transfer_due)
     return VisitRecordRow(
-        rec.id, rec.number, rec.plan_id, c.id, c.code, c.name, c.grade, rec.contact_name,
-        format_phone(rec.contact_phone), rec.visit_type, rec.method, rec.visited_at, rec.visitor_id,
-        visitor.display_name if visitor else "", rec.content, rec.feedback, rec.problems, rec.measures,
-        rec.satisfaction, rec.handling, rec.transfer_department, rec.transfer_due, rec.transfer_done_at,
-        rec.transfer_answer, overdue, rec.next_visit_on, rec.result, rec.customer_signed,
-        _signature_text(rec.method, rec.customer_signed), rec.status, rec.version,
-        supervisor_comment=rec.supervisor_comment or "", **extra)
+        rec.id,
+        rec.number,
+        rec.plan_id,
+        c.id,
+        c.code,
+        c.name,
+        c.grade,
+        rec.contact_name,
+        format_phone(rec.contact_phone),
+        rec.visit_type,
+        rec.method,
+        rec.visited_at,
+        rec.visitor_id,
+        visitor.display_name if visitor else "",
+        rec.content,
+        rec.feedback,
+        rec.problems,
+        rec.measures,
+        rec.satisfaction,
+        rec.handling,
+        rec.transfer_department,
+        rec.transfer_due,
+        rec.transfer_done_at,
+        rec.transfer_answer,
+        overdue,
+        rec.next_visit_on,
+        rec.result,
+        rec.customer_signed,
+        _signature_text(rec.method, rec.customer_signed),
+        rec.status,
+        rec.version,
+        supervisor_comment=rec.supervisor_comment or "",
+        **extra,
+    )
 
 
-def _add_plan(s: Session, ctx: ServiceContext, p: PlannedVisit, customer_id: int, owner_id: int | None,
-              *, manual: bool = False) -> VisitPlan | None:
+def _add_plan(
+    s: Session,
+    ctx: ServiceContext,
+    p: PlannedVisit,
+    customer_id: int,
+    owner_id: int | None,
+    *,
+    manual: bool = False,
+) -> VisitPlan | None:
     """Insert one plan unless its key exists (idempotent); returns the new plan or None."""
     if s.execute(select(VisitPlan.id).where(VisitPlan.source_key == p.source_key)).first() is not None:
         return None
-    plan = VisitPlan(customer_id=customer_id, source_key=p.source_key, rule_key=p.rule_key,
-                     visit_type=p.visit_type.value, method=p.method.value, earliest=p.earliest, due=p.due,
-                     owner_id=owner_id, attempt=p.attempt, state=_PENDING, cancel_reason="", manual=manual,
-                     created_at=ctx.now())
+    plan = VisitPlan(
+        customer_id=customer_id,
+        source_key=p.source_key,
+        rule_key=p.rule_key,
+        visit_type=p.visit_type.value,
+        method=p.method.value,
+        earliest=p.earliest,
+        due=p.due,
+        owner_id=owner_id,
+        attempt=p.attempt,
+        state=_PENDING,
+        cancel_reason="",
+        manual=manual,
+        created_at=ctx.now(),
+    )
     s.add(plan)
     s.flush()
     return plan
 
 
-def _plan_follow_ups(s: Session, ctx: ServiceContext, cfg: _Config, rec: VisitRecord, clean: _CleanRecord,
-                     plan: VisitPlan | None, customer: Customer) -> tuple[VisitPlan | None, VisitPlan | None]:
+def _plan_follow_ups(
+    s: Session,
+    ctx: ServiceContext,
+    cfg: _Config,
+    rec: VisitRecord,
+    clean: _CleanRecord,
+    plan: VisitPlan | None,
+    customer: Customer,
+) -> tuple[VisitPlan | None, VisitPlan | None]:
     """The next attempt (再次回访) when the visit did not reach or satisfy, and the plan for 下次回访时间.
     When both are asked for, the follow-up takes the day the visitor chose. Idempotent keys."""
     previous = None
     if plan is not None:
-        previous = PlannedVisit(rule_key=plan.rule_key, visit_type=VisitType(plan.visit_type),
-                                method=VisitMethod(plan.method), earliest=plan.earliest, due=plan.due,
-                                who=Assignee.OWNER, source_key=plan.source_key, attempt=plan.attempt)
+        previous = PlannedVisit(
+            rule_key=plan.rule_key,
+            visit_type=VisitType(plan.visit_type),
+            method=VisitMethod(plan.method),
+            earliest=plan.earliest,
+            due=plan.due,
+            who=Assignee.OWNER,
+            source_key=plan.source_key,
+            attempt=plan.attempt,
+        )
     attempt = plan.attempt if plan is not None else 1
     context = chain_context(s, plan, rec.id)
-    nxt = follow_up(clean.result, clean.satisfied, attempt, clean.visited_at.date(), cfg.rules, cfg.cal,
-                    previous=previous, origin=f"record:{rec.id}",
-                    first_method=clean.method if attempt <= 1 else None, severity=context.severity,
-                    refusals=context.refusals)
+    nxt = follow_up(
+        clean.result,
+        clean.satisfied,
+        attempt,
+        clean.visited_at.date(),
+        cfg.rules,
+        cfg.cal,
+        previous=previous,
+        origin=f"record:{rec.id}",
+        first_method=clean.method if attempt <= 1 else None,
+        severity=context.severity,
+        refusals=context.refusals,
+    )
     owner = plan.owner_id if plan is not None and plan.owner_id else (clean.visitor_id or customer.owner_id)
     chosen = cfg.cal.next_workday(clean.next_visit_on) if clean.next_visit_on else None
     follow_plan = next_plan = None
@@ -311,15 +437,23 @@ def _plan_follow_ups(s: Session, ctx: ServiceContext, cfg: _Config, rec: VisitRe
             nxt = replace(nxt, due=chosen, earliest=min(nxt.earliest, chosen))
         follow_plan = _add_plan(s, ctx, nxt, customer.id, owner, manual=chosen is not None)
     elif chosen is not None:
-        p = PlannedVisit(rule_key=MANUAL_RULE, visit_type=clean.visit_type, method=clean.method,
-                         earliest=chosen, due=chosen, who=Assignee.OWNER, source_key=f"record:{rec.id}#next",
-                         origin=f"record:{rec.id}")
+        p = PlannedVisit(
+            rule_key=MANUAL_RULE,
+            visit_type=clean.visit_type,
+            method=clean.method,
+            earliest=chosen,
+            due=chosen,
+            who=Assignee.OWNER,
+            source_key=f"record:{rec.id}#next",
+            origin=f"record:{rec.id}",
+        )
         next_plan = _add_plan(s, ctx, p, customer.id, clean.visitor_id or customer.owner_id, manual=True)
     return follow_plan, next_plan
 
 
-def _close_periodic_plans(s: Session, cfg: _Config, rec: VisitRecord, clean: _CleanRecord,
-                          plan: VisitPlan | None) -> list[VisitPlan]:
+def _close_periodic_plans(
+    s: Session, cfg: _Config, rec: VisitRecord, clean: _CleanRecord, plan: VisitPlan | None
+) -> list[VisitPlan]:
     """A successful visit of a type that counts (``RuleSet.satisfies``: 例行 for the routine plan, 技术 for
     the technical one) completes the customer's open routine/technical plans already open on the visit day,
     late or not — so a late visit stays late in the 考核. A greeting, reminder or SMS completes none."""
@@ -329,8 +463,12 @@ def _close_periodic_plans(s: Session, cfg: _Config, rec: VisitRecord, clean: _Cl
     if not keys:
         return []
     day = clean.visited_at.date()
-    q = select(VisitPlan).where(VisitPlan.customer_id == rec.customer_id, VisitPlan.state == _PENDING,
-                                VisitPlan.rule_key.in_(keys), VisitPlan.earliest <= day)
+    q = select(VisitPlan).where(
+        VisitPlan.customer_id == rec.customer_id,
+        VisitPlan.state == _PENDING,
+        VisitPlan.rule_key.in_(keys),
+        VisitPlan.earliest <= day,
+    )
     if plan is not None:
         q = q.where(VisitPlan.id != plan.id)
     closed = list(s.execute(q.order_by(VisitPlan.due, VisitPlan.id)).scalars())
@@ -359,8 +497,9 @@ class PlannedVisitDone:
 AfterVisit = Callable[[Session, ServiceContext, PlannedVisitDone], object]
 
 
-def record_visit(ctx: ServiceContext, draft: VisitRecordDraft, *, then: AfterVisit | None = None
-                 ) -> VisitRecordRow:
+def record_visit(
+    ctx: ServiceContext, draft: VisitRecordDraft, *, then: AfterVisit | None = None
+) -> VisitRecordRow:
     """Save a 回访记录表 in one transaction: the record (编号 HF+date+serial), the plan marked 已回访,
     the follow-up or next plan, the transfer deadline, the audit row. Invalid input writes nothing.
 
@@ -382,17 +521,32 @@ def record_visit(ctx: ServiceContext, draft: VisitRecordDraft, *, then: AfterVis
             if plan.customer_id != c.id:
                 raise ValidationError(FieldError("plan_id", "回访计划", "计划不属于该客户"))
             if plan.state != _PENDING:
-                raise ValidationError(FieldError("plan_id", "回访计划", f"该计划{already(plan.state)}，不能再登记"))
+                raise ValidationError(
+                    FieldError("plan_id", "回访计划", f"该计划{already(plan.state)}，不能再登记")
+                )
         handler = complaint_handler(s, plan.source_key) if plan is not None else None
         clean = _validate_record(s, ctx, cfg, draft, c, independent, office.require_visit_text, handler)
         if plan is not None and not satisfies(clean.visit_type, plan.rule_key, cfg.rules):
-            raise ValidationError(FieldError(
-                "visit_type", "回访类型", f"{clean.visit_type.value}回访不能完成{plan.visit_type}回访计划"
-                "（只有设置中“计入哪些计划”所列的回访类型才算，如例行回访计划只认例行回访）"))
+            raise ValidationError(
+                FieldError(
+                    "visit_type",
+                    "回访类型",
+                    f"{clean.visit_type.value}回访不能完成{plan.visit_type}回访计划"
+                    "（只有设置中“计入哪些计划”所列的回访类型才算，如例行回访计划只认例行回访）",
+                )
+            )
         serial = next_serial(s, f"visit:{clean.visited_at:%Y%m%d}")
-        rec = VisitRecord(number=format_visit_number(clean.visited_at.date(), serial), plan_id=draft.plan_id,
-                          customer_id=c.id, status=RECORD_PENDING, supervisor_comment="", content_hash="",
-                          revision=0, transfer_answer="", created_at=ctx.now())
+        rec = VisitRecord(
+            number=format_visit_number(clean.visited_at.date(), serial),
+            plan_id=draft.plan_id,
+            customer_id=c.id,
+            status=RECORD_PENDING,
+            supervisor_comment="",
+            content_hash="",
+            revision=0,
+            transfer_answer="",
+            created_at=ctx.now(),
+        )
         _apply_record(rec, clean, cfg.options.transfer_hours)
         s.add(rec)
         s.flush()
@@ -402,20 +556,44 @@ def record_visit(ctx: ServiceContext, draft: VisitRecordDraft, *, then: AfterVis
         follow_plan, next_plan = _plan_follow_ups(s, ctx, cfg, rec, clean, plan, c)
         if plan is not None and then is not None:
             said = "；".join(t for t in (clean.feedback, clean.content) if t)
-            then(s, ctx, PlannedVisitDone(plan.source_key, rec.id, clean.result is VisitResult.SUCCESS,
-                                          clean.satisfied, clean.satisfaction, clean.visited_at, said,
-                                          follow_plan))
+            then(
+                s,
+                ctx,
+                PlannedVisitDone(
+                    plan.source_key,
+                    rec.id,
+                    clean.result is VisitResult.SUCCESS,
+                    clean.satisfied,
+                    clean.satisfaction,
+                    clean.visited_at,
+                    said,
+                    follow_plan,
+                ),
+            )
         note = [f"完成{p.visit_type}回访计划（到期 {p.due:%Y-%m-%d}）" for p in closed]
         if follow_plan is not None:
             note.append(f"再次回访（第{follow_plan.attempt}次）{follow_plan.due:%Y-%m-%d}")
         if next_plan is not None:
             note.append(f"下次回访 {next_plan.due:%Y-%m-%d}")
-        audit(s, ctx, "填写回访记录", "visit_record", rec.id, f"{rec.number} {c.code} {c.name}",
-              new=_record_snapshot(rec), note="；".join(note))
+        audit(
+            s,
+            ctx,
+            "填写回访记录",
+            "visit_record",
+            rec.id,
+            f"{rec.number} {c.code} {c.name}",
+            new=_record_snapshot(rec),
+            note="；".join(note),
+        )
         s.flush()
-        return _record_row(s, rec, ctx.now(), offer_complaint=clean.satisfied is False,
-                           follow_up_plan_id=follow_plan.id if follow_plan else None,
-                           next_plan_id=next_plan.id if next_plan else None)
+        return _record_row(
+            s,
+            rec,
+            ctx.now(),
+            offer_complaint=clean.satisfied is False,
+            follow_up_plan_id=follow_plan.id if follow_plan else None,
+            next_plan_id=next_plan.id if next_plan else None,
+        )
 
 
 def get_record(ctx: ServiceContext, record_id: int) -> VisitRecordRow:
@@ -429,8 +607,9 @@ def get_record(ctx: ServiceContext, record_id: int) -> VisitRecordRow:
         return _record_row(s, rec, ctx.now())
 
 
-def update_record(ctx: ServiceContext, record_id: int, draft: VisitRecordDraft, expected_version: int
-                  ) -> VisitRecordRow:
+def update_record(
+    ctx: ServiceContext, record_id: int, draft: VisitRecordDraft, expected_version: int
+) -> VisitRecordRow:
     """Correct a record before it is signed. Signed records are locked (LockedError); a record saved by
     someone else since it was opened raises ConflictError. A returned (退回) record goes back for review."""
     ctx.require(Permission.EDIT_CUSTOMERS, "修改回访记录")
@@ -448,17 +627,22 @@ def update_record(ctx: ServiceContext, record_id: int, draft: VisitRecordDraft, 
             if rec.status == RECORD_SIGNED:
                 raise LockedError(f"回访记录 {rec.number} 已由主管签字，不能修改；如需更正请主管撤回签字。")
             if rec.status == RECORD_HISTORY:
-                raise LockedError(f"回访记录 {rec.number} 是从 Excel 导入的历史记录，不能修改；如需更正请撤销该次导入。")
+                raise LockedError(
+                    f"回访记录 {rec.number} 是从 Excel 导入的历史记录，不能修改；如需更正请撤销该次导入。"
+                )
             signed_report = _signed_report_covering(s, rec)
             if signed_report is not None:
-                raise LockedError(f"回访记录 {rec.number} 已汇总在主管签字的回访报告 {signed_report} 中，不能修改；"
-                                  "如需更正请主管撤回该报告的签字。")
+                raise LockedError(
+                    f"回访记录 {rec.number} 已汇总在主管签字的回访报告 {signed_report} 中，不能修改；"
+                    "如需更正请主管撤回该报告的签字。"
+                )
             if rec.version != expected_version:
                 what = recent_changes(s, "visit_record", rec.id, rec.version - expected_version, ctx.user.id)
-                raise ConflictError(f"回访记录 {rec.number} 已被其他人修改（版本 {expected_version} → {rec.version}），"
-                                    "您的修改未保存。请重新打开后再修改。" + (f"\n对方的修改：\n{what}" if what else ""))
-            if (ctx.user.id and rec.visitor_id != ctx.user.id
-                    and not can(ctx.user.role, Permission.SIGN_OFF)):
+                raise ConflictError(
+                    f"回访记录 {rec.number} 已被其他人修改（版本 {expected_version} → {rec.version}），"
+                    "您的修改未保存。请重新打开后再修改。" + (f"\n对方的修改：\n{what}" if what else "")
+                )
+            if ctx.user.id and rec.visitor_id != ctx.user.id and not can(ctx.user.role, Permission.SIGN_OFF):
                 raise PermissionDenied("只能修改自己填写的回访记录。")
             if draft.customer_id != rec.customer_id:
                 raise ValidationError(FieldError("customer_id", "客户", "不能把记录改到其他客户名下"))
@@ -474,12 +658,25 @@ def update_record(ctx: ServiceContext, record_id: int, draft: VisitRecordDraft, 
             follow_plan, next_plan = _plan_follow_ups(s, ctx, cfg, rec, clean, plan, c)
             old, new = diff(before, _record_snapshot(rec))
             if new or follow_plan or next_plan:
-                audit(s, ctx, "修改回访记录", "visit_record", rec.id, f"{rec.number} {c.code} {c.name}",
-                      old=old, new=new)
+                audit(
+                    s,
+                    ctx,
+                    "修改回访记录",
+                    "visit_record",
+                    rec.id,
+                    f"{rec.number} {c.code} {c.name}",
+                    old=old,
+                    new=new,
+                )
             s.flush()
-            return _record_row(s, rec, ctx.now(), offer_complaint=clean.satisfied is False,
-                               follow_up_plan_id=follow_plan.id if follow_plan else None,
-                               next_plan_id=next_plan.id if next_plan else None)
+            return _record_row(
+                s,
+                rec,
+                ctx.now(),
+                offer_complaint=clean.satisfied is False,
+                follow_up_plan_id=follow_plan.id if follow_plan else None,
+                next_plan_id=next_plan.id if next_plan else None,
+            )
     except StaleDataError:
         raise ConflictError("该回访记录刚被其他人修改，请重新打开后再修改。") from None
 
@@ -487,9 +684,16 @@ def update_record(ctx: ServiceContext, record_id: int, draft: VisitRecordDraft, 
 def _signed_report_covering(s: Session, rec: VisitRecord) -> str | None:
     """The number of a signed 回访报告表 that summarises this record (same clerk, period covers the visit)."""
     day = rec.visited_at.date()
-    return s.execute(select(VisitReport.number).where(
-        VisitReport.clerk_id == rec.visitor_id, VisitReport.status == RECORD_SIGNED,
-        VisitReport.period_start <= day, VisitReport.period_end >= day).limit(1)).scalar()
+    return s.execute(
+        select(VisitReport.number)
+        .where(
+            VisitReport.clerk_id == rec.visitor_id,
+            VisitReport.status == RECORD_SIGNED,
+            VisitReport.period_start <= day,
+            VisitReport.period_end >= day,
+        )
+        .limit(1)
+    ).scalar()
 
 
 def mark_transfer_answered(ctx: ServiceContext, record_id: int, answer: str) -> VisitRecordRow:
@@ -504,16 +708,28 @@ def mark_transfer_answered(ctx: ServiceContext, record_id: int, answer: str) -> 
         assert c is not None
         check_visible(ctx, c)  # another department's transfer is theirs to answer
         if not rec.transfer_department:
-            raise ValidationError(FieldError("transfer_department", "转交部门", "该记录没有转交部门处理的问题"))
+            raise ValidationError(
+                FieldError("transfer_department", "转交部门", "该记录没有转交部门处理的问题")
+            )
         if rec.status in (RECORD_SIGNED, RECORD_HISTORY):
             raise LockedError(f"回访记录 {rec.number} 已由主管签字或为导入的历史记录，不能修改。")
-        old = {"transfer_answer": rec.transfer_answer,
-               "transfer_done_at": rec.transfer_done_at.isoformat(sep=" ") if rec.transfer_done_at else None}
+        old = {
+            "transfer_answer": rec.transfer_answer,
+            "transfer_done_at": rec.transfer_done_at.isoformat(sep=" ") if rec.transfer_done_at else None,
+        }
         rec.transfer_answer, rec.transfer_done_at = text, ctx.now()
         late = rec.transfer_due is not None and rec.transfer_done_at > rec.transfer_due
-        audit(s, ctx, "登记转交处理结果", "visit_record", rec.id, rec.number, old=old,
-              new={"transfer_answer": text, "transfer_done_at": rec.transfer_done_at.isoformat(sep=" ")},
-              note="超过处理时限" if late else "")
+        audit(
+            s,
+            ctx,
+            "登记转交处理结果",
+            "visit_record",
+            rec.id,
+            rec.number,
+            old=old,
+            new={"transfer_answer": text, "transfer_done_at": rec.transfer_done_at.isoformat(sep=" ")},
+            note="超过处理时限" if late else "",
+        )
         s.flush()
         return _record_row(s, rec, ctx.now())
 
@@ -524,31 +740,52 @@ def overdue_transfers(ctx: ServiceContext, now: datetime | None = None) -> list[
     visitor = aliased(User)
     scope = customer_scope(ctx)
     with ctx.sessions() as s:
-        q = (select(VisitRecord.id.label("record_id"), VisitRecord.number,
-                    Customer.code.label("customer_code"), Customer.name.label("customer_name"),
-                    VisitRecord.transfer_department.label("department"), VisitRecord.problems,
-                    VisitRecord.transfer_due.label("due"), visitor.display_name.label("visitor"))
-             .join(Customer, Customer.id == VisitRecord.customer_id)
-             .outerjoin(visitor, visitor.id == VisitRecord.visitor_id)
-             .where(VisitRecord.transfer_due.is_not(None), VisitRecord.transfer_done_at.is_(None),
-                    VisitRecord.transfer_due < now)
-             .order_by(VisitRecord.transfer_due, VisitRecord.id))
+        q = (
+            select(
+                VisitRecord.id.label("record_id"),
+                VisitRecord.number,
+                Customer.code.label("customer_code"),
+                Customer.name.label("customer_name"),
+                VisitRecord.transfer_department.label("department"),
+                VisitRecord.problems,
+                VisitRecord.transfer_due.label("due"),
+                visitor.display_name.label("visitor"),
+            )
+            .join(Customer, Customer.id == VisitRecord.customer_id)
+            .outerjoin(visitor, visitor.id == VisitRecord.visitor_id)
+            .where(
+                VisitRecord.transfer_due.is_not(None),
+                VisitRecord.transfer_done_at.is_(None),
+                VisitRecord.transfer_due < now,
+            )
+            .order_by(VisitRecord.transfer_due, VisitRecord.id)
+        )
         q = scope.where(q)
         return [TransferRow(**{**r._mapping, "visitor": r.visitor or ""}, overdue=True) for r in s.execute(q)]
 
 
-def list_records(ctx: ServiceContext, *, start: date | None = None, end: date | None = None,
-                 visitor_id: int | None = None, customer_id: int | None = None, status: str | None = None,
-                 after: tuple[datetime, int] | None = None, limit: int = PAGE_SIZE, descending: bool = True
-                 ) -> list[VisitRecordRow]:
+def list_records(
+    ctx: ServiceContext,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    visitor_id: int | None = None,
+    customer_id: int | None = None,
+    status: str | None = None,
+    after: tuple[datetime, int] | None = None,
+    limit: int = PAGE_SIZE,
+    descending: bool = True,
+) -> list[VisitRecordRow]:
     """One page of the visit ledger, keyset-paged on (visited_at, id): pass the last row's
     ``(visited_at, id)`` as ``after`` for the next page."""
     now = ctx.now()
     scope = customer_scope(ctx)
     visitor = aliased(User)
-    q = (select(VisitRecord, Customer.code, Customer.name, Customer.grade, visitor.display_name)
-         .join(Customer, Customer.id == VisitRecord.customer_id)
-         .outerjoin(visitor, visitor.id == VisitRecord.visitor_id))
+    q = (
+        select(VisitRecord, Customer.code, Customer.name, Customer.grade, visitor.display_name)
+        .join(Customer, Customer.id == VisitRecord.customer_id)
+        .outerjoin(visitor, visitor.id == VisitRecord.visitor_id)
+    )
     if start is not None:
         q = q.where(VisitRecord.visited_at >= datetime.combine(start, datetime.min.time()))
     if end is not None:
@@ -571,12 +808,39 @@ def list_records(ctx: ServiceContext, *, start: date | None = None, end: date | 
         out = []
         for rec, code, name, grade, vname in s.execute(q.limit(limit)):
             overdue = bool(rec.transfer_due and rec.transfer_done_at is None and now > rec.transfer_due)
-            out.append(VisitRecordRow(
-                rec.id, rec.number, rec.plan_id, rec.customer_id, code, name, grade, rec.contact_name,
-                format_phone(rec.contact_phone), rec.visit_type, rec.method, rec.visited_at, rec.visitor_id,
-                vname or "", rec.content, rec.feedback, rec.problems, rec.measures, rec.satisfaction,
-                rec.handling,
-                rec.transfer_department, rec.transfer_due, rec.transfer_done_at, rec.transfer_answer, overdue,
-                rec.next_visit_on, rec.result, rec.customer_signed,
-                _signature_text(rec.method, rec.customer_signed), rec.status, rec.version))
+            out.append(
+                VisitRecordRow(
+                    rec.id,
+                    rec.number,
+                    rec.plan_id,
+                    rec.customer_id,
+                    code,
+                    name,
+                    grade,
+                    rec.contact_name,
+                    format_phone(rec.contact_phone),
+                    rec.visit_type,
+                    rec.method,
+                    rec.visited_at,
+                    rec.visitor_id,
+                    vname or "",
+                    rec.content,
+                    rec.feedback,
+                    rec.problems,
+                    rec.measures,
+                    rec.satisfaction,
+                    rec.handling,
+                    rec.transfer_department,
+                    rec.transfer_due,
+                    rec.transfer_done_at,
+                    rec.transfer_answer,
+                    overdue,
+                    rec.next_visit_on,
+                    rec.result,
+                    rec.customer_signed,
+                    _signature_text(rec.method, rec.customer_signed),
+                    rec.status,
+                    rec.version,
+                )
+            )
         return out

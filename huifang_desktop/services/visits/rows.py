@@ -12,6 +12,7 @@ from huifang_desktop.services.errors import ServiceError
 
 # --- rows --------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class PlanRow:
     id: int
@@ -117,9 +118,16 @@ class RecordDraftData:
 
     def to_draft(self, *, result: str, **changes: Any) -> VisitRecordDraft:
         base: dict[str, Any] = {
-            "customer_id": self.customer_id, "plan_id": self.plan_id, "contact_name": self.contact_name,
-            "contact_phone": self.contact_phone, "visit_type": self.visit_type, "method": self.method,
-            "visited_at": self.visited_at, "visitor_id": self.visitor_id, "result": result}
+            "customer_id": self.customer_id,
+            "plan_id": self.plan_id,
+            "contact_name": self.contact_name,
+            "contact_phone": self.contact_phone,
+            "visit_type": self.visit_type,
+            "method": self.method,
+            "visited_at": self.visited_at,
+            "visitor_id": self.visitor_id,
+            "result": result,
+        }
         base.update(changes)
         return VisitRecordDraft(**base)
 
@@ -212,10 +220,16 @@ class ReportDraft:
         return "\n".join(f"{p.number} {p.customer_name}：{p.measures}" for p in self.problems if p.measures)
 
     def summary(self) -> dict[str, Any]:
-        return {"total": self.total, "by_type": dict(self.by_type), "by_result": dict(self.by_result),
-                "satisfaction": dict(self.satisfaction), "satisfied": self.satisfied,
-                "average_score": self.average_score, "scale": self.scale_key,
-                "records_with_problems": [p.record_id for p in self.problems]}
+        return {
+            "total": self.total,
+            "by_type": dict(self.by_type),
+            "by_result": dict(self.by_result),
+            "satisfaction": dict(self.satisfaction),
+            "satisfied": self.satisfied,
+            "average_score": self.average_score,
+            "scale": self.scale_key,
+            "records_with_problems": [p.record_id for p in self.problems],
+        }
 
 
 @dataclass(frozen=True, slots=True)

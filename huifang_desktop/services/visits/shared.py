@@ -24,7 +24,6 @@ def _load_plan(s: Session, plan_id: int) -> VisitPlan:
     return plan
 
 
-
 def _enum_field(cls: Any, value: Any, name: str, label: str, errors: list[FieldError]) -> Any:
     try:
         return cls(clean_text(str(value)) if value is not None else value)

@@ -42,12 +42,18 @@ class BackupDialog(QDialog):
 
     restored = Signal()
 
-    def __init__(self, ctx: ServiceContext, paths: AppPaths, parent: QWidget | None = None,
-                 choose_folder: Callable[[QWidget], str] | None = None) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        paths: AppPaths,
+        parent: QWidget | None = None,
+        choose_folder: Callable[[QWidget], str] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ctx, self.paths = ctx, paths
         self._choose_folder = choose_folder or (
-            lambda w: QFileDialog.getExistingDirectory(w, w.tr("选择备份文件夹")))
+            lambda w: QFileDialog.getExistingDirectory(w, w.tr("选择备份文件夹"))
+        )
         self.setWindowTitle(self.tr("备份与恢复"))
         fit_to_screen(self, QSize(760, 460))
         allowed = ctx.user.id == 0 or can(ctx.user.role, Permission.BACKUP_RESTORE)
@@ -61,7 +67,9 @@ class BackupDialog(QDialog):
         top.addWidget(self.change_folder)
 
         self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels([self.tr("备份时间"), self.tr("类型"), self.tr("大小"), self.tr("文件")])
+        self.table.setHorizontalHeaderLabels(
+            [self.tr("备份时间"), self.tr("类型"), self.tr("大小"), self.tr("文件")]
+        )
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
@@ -117,13 +125,21 @@ class BackupDialog(QDialog):
         self.items = backups.list_backups(folder)
         self.table.setRowCount(len(self.items))
         for row, info in enumerate(self.items):
-            values = (f"{info.at:%Y-%m-%d %H:%M:%S}", reason_label(info.reason), info.size_text, info.path.name)
+            values = (
+                f"{info.at:%Y-%m-%d %H:%M:%S}",
+                reason_label(info.reason),
+                info.size_text,
+                info.path.name,
+            )
             for col, text in enumerate(values):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
         self.confirm_button.hide()
-        self.details.setText(self.tr("共 {0} 份备份；自动保留最近 7 天、4 周、12 个月各一份，升级前和恢复前的备份不会自动删除。")
-                             .format(len(self.items)))
+        self.details.setText(
+            self.tr(
+                "共 {0} 份备份；自动保留最近 7 天、4 周、12 个月各一份，升级前和恢复前的备份不会自动删除。"
+            ).format(len(self.items))
+        )
         if self.items:
             self.table.selectRow(0)
 
@@ -159,8 +175,9 @@ class BackupDialog(QDialog):
         self.message.setStyleSheet("color: #555;")
         self.message.setText(self.tr("正在备份并校验…"))
         folder = self.folder()
-        self._thread = start_worker(self, lambda: backups.make_backup(self.ctx, folder), self._backed_up,
-                                    self._failed)
+        self._thread = start_worker(
+            self, lambda: backups.make_backup(self.ctx, folder), self._backed_up, self._failed
+        )
 
     def _backed_up(self, info: object) -> None:
         assert isinstance(info, backups.BackupInfo)
@@ -186,8 +203,12 @@ class BackupDialog(QDialog):
             return
         counts = "，".join(f"{label} {n}" for label, n in check.counts)
         self.message.setStyleSheet("color: #a8071a;")
-        self.message.setText(self.tr("将用 {0:%Y-%m-%d %H:%M} 的备份（{1}）替换当前数据库；当前数据库会先另存一份。"
-                                     "确定请点“确认恢复”。").format(info.at, counts))
+        self.message.setText(
+            self.tr(
+                "将用 {0:%Y-%m-%d %H:%M} 的备份（{1}）替换当前数据库；当前数据库会先另存一份。"
+                "确定请点“确认恢复”。"
+            ).format(info.at, counts)
+        )
         self.confirm_button.show()
         self.confirm_button.setFocus()
 
@@ -204,6 +225,9 @@ class BackupDialog(QDialog):
             return
         self.reload()
         self.message.setStyleSheet("color: #135200;")
-        self.message.setText(self.tr("已恢复 {0:%Y-%m-%d %H:%M} 的备份。恢复前的数据库另存为 {1}。")
-                             .format(info.at, aside.name if aside else "-"))
+        self.message.setText(
+            self.tr("已恢复 {0:%Y-%m-%d %H:%M} 的备份。恢复前的数据库另存为 {1}。").format(
+                info.at, aside.name if aside else "-"
+            )
+        )
         self.restored.emit()

@@ -21,16 +21,24 @@ from huifang_desktop.services.users import UserRow
 
 
 class HandoverDialog(QDialog):
-    def __init__(self, leaver: str, work: dict[str, int], candidates: list[UserRow],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, leaver: str, work: dict[str, int], candidates: list[UserRow], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("停用用户：工作交接"))
         layout = QVBoxLayout(self)
-        self.work = QLabel(self.tr(
-            "“{0}”仍有未完成的工作：客户 {1} 个，待回访计划 {2} 条，未结投诉 {3} 件，报告草稿 {4} 份。\n"
-            "请选择接手人（可多选，客户和计划轮流分给各接手人）。交接日起不再考核“{0}”。").format(
-            leaver, work.get("customers", 0), work.get("plans", 0), work.get("complaints", 0),
-            work.get("drafts", 0)))
+        self.work = QLabel(
+            self.tr(
+                "“{0}”仍有未完成的工作：客户 {1} 个，待回访计划 {2} 条，未结投诉 {3} 件，报告草稿 {4} 份。\n"
+                "请选择接手人（可多选，客户和计划轮流分给各接手人）。交接日起不再考核“{0}”。"
+            ).format(
+                leaver,
+                work.get("customers", 0),
+                work.get("plans", 0),
+                work.get("complaints", 0),
+                work.get("drafts", 0),
+            )
+        )
         self.work.setObjectName("handover_work")
         layout.addWidget(self.work)
         self.people = QListWidget()
@@ -46,7 +54,9 @@ class HandoverDialog(QDialog):
         self.note.setObjectName("handover_note")
         self.note.setPlaceholderText(self.tr("交接说明（如：离职），写入客户档案备注"))
         layout.addWidget(self.note)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("交接并停用"))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

@@ -95,17 +95,22 @@ class _Page(QWizardPage):
 
 class OfficePage(_Page):
     def __init__(self, ctx: ServiceContext) -> None:
-        super().__init__(ctx, "办公室名称", "打印在回访记录表、投诉处理表等表单的抬头上。以后可在 工具 → 设置 中修改。")
+        super().__init__(
+            ctx, "办公室名称", "打印在回访记录表、投诉处理表等表单的抬头上。以后可在 工具 → 设置 中修改。"
+        )
         self.company = QLineEdit(load_settings(ctx).company)
         self.company.setObjectName("company")
         self.company.setMaxLength(100)
         form = QFormLayout()
         form.addRow(self.tr("单位名称"), self.company)
         self.form.addLayout(form)
-        intro = QLabel(self.tr(
-            "本向导带您完成新办公室的初始设置：单位名称、办公室类型、部门、首批用户、可选列表，并查看节假日安排，"
-            "最后可导入现有的 Excel 台账。每一步在点“下一步”时保存并记入操作日志；点“跳过”可随时退出，"
-            "已保存的步骤保留。以后可从 工具 → 初始设置向导… 再次打开。"))
+        intro = QLabel(
+            self.tr(
+                "本向导带您完成新办公室的初始设置：单位名称、办公室类型、部门、首批用户、可选列表，并查看节假日安排，"
+                "最后可导入现有的 Excel 台账。每一步在点“下一步”时保存并记入操作日志；点“跳过”可随时退出，"
+                "已保存的步骤保留。以后可从 工具 → 初始设置向导… 再次打开。"
+            )
+        )
         intro.setWordWrap(True)
         intro.setStyleSheet("color: #666; margin-top: 12px;")
         self.form.addWidget(intro)
@@ -122,8 +127,11 @@ class OfficePage(_Page):
 
 class PresetPage(_Page):
     def __init__(self, ctx: ServiceContext) -> None:
-        super().__init__(ctx, "办公室类型",
-                         "按类型预先设好要用的回访规则、抽样比例和投诉类别；以后可在 工具 → 设置 → 回访规则 中逐条调整。")
+        super().__init__(
+            ctx,
+            "办公室类型",
+            "按类型预先设好要用的回访规则、抽样比例和投诉类别；以后可在 工具 → 设置 → 回访规则 中逐条调整。",
+        )
         self.group = QButtonGroup(self)
         self.buttons: dict[str, QRadioButton] = {}
         for p in presets.PRESETS:
@@ -177,7 +185,11 @@ def _cell(table: QTableWidget, row: int, col: int) -> str:
 
 class DepartmentsPage(_Page):
     def __init__(self, ctx: ServiceContext) -> None:
-        super().__init__(ctx, "部门", "每行一个部门（已有的部门列在前面）。负责主管可在建好用户后于 工具 → 用户与部门 中指定。")
+        super().__init__(
+            ctx,
+            "部门",
+            "每行一个部门（已有的部门列在前面）。负责主管可在建好用户后于 工具 → 用户与部门 中指定。",
+        )
         self.existing = [name for _id, name in users.list_departments(ctx)]
         self.table = _grid([self.tr("部门名称")], len(self.existing) + _BLANK_ROWS)
         self.table.setObjectName("departments")
@@ -214,12 +226,19 @@ class DepartmentsPage(_Page):
 class UsersPage(_Page):
     """A small table of first users; their passwords are generated and shown on the last page."""
 
-    COLUMNS = (QT_TRANSLATE_NOOP("Column", "登录名"), QT_TRANSLATE_NOOP("Column", "姓名"),
-               QT_TRANSLATE_NOOP("Column", "角色"), QT_TRANSLATE_NOOP("Column", "部门"))
+    COLUMNS = (
+        QT_TRANSLATE_NOOP("Column", "登录名"),
+        QT_TRANSLATE_NOOP("Column", "姓名"),
+        QT_TRANSLATE_NOOP("Column", "角色"),
+        QT_TRANSLATE_NOOP("Column", "部门"),
+    )
 
     def __init__(self, ctx: ServiceContext) -> None:
-        super().__init__(ctx, "首批用户",
-                         "登录名只能用字母、数字、点和下划线。密码由程序生成，在最后一页显示一次；每人首次登录时须改成自己的密码。")
+        super().__init__(
+            ctx,
+            "首批用户",
+            "登录名只能用字母、数字、点和下划线。密码由程序生成，在最后一页显示一次；每人首次登录时须改成自己的密码。",
+        )
         self.table = _grid([translated("Column", c) for c in self.COLUMNS], _BLANK_ROWS)
         self.table.setObjectName("first_users")
         self.departments: list[str] = [name for _id, name in users.list_departments(ctx)]
@@ -278,8 +297,9 @@ class UsersPage(_Page):
                 with wait_cursor():
                     info, password = users.add_user(self.ctx, login, name, role, department)
             except ValidationError as exc:
-                raise ValidationError([FieldError(e.field, f"第 {number} 行 {e.label}", e.message)
-                                       for e in exc.errors]) from None
+                raise ValidationError(
+                    [FieldError(e.field, f"第 {number} 行 {e.label}", e.message) for e in exc.errors]
+                ) from None
             self.created[info.username] = password
             self.names[info.username] = info.display_name
 
@@ -291,9 +311,11 @@ class ListsPage(_Page):
         self.regions = StringListEditor("regions", self.tr("区域"))
         self.categories = StringListEditor("categories", self.tr("客户类别"))
         self.sources = StringListEditor("sources", self.tr("客户来源"))
-        for editor, values, label in ((self.regions, office.regions, self.tr("区域")),
-                                      (self.categories, office.categories, self.tr("客户类别")),
-                                      (self.sources, office.sources, self.tr("客户来源"))):
+        for editor, values, label in (
+            (self.regions, office.regions, self.tr("区域")),
+            (self.categories, office.categories, self.tr("客户类别")),
+            (self.sources, office.sources, self.tr("客户来源")),
+        ):
             editor.set_values(values)
             self.form.addWidget(QLabel(label))
             self.form.addWidget(editor)
@@ -301,8 +323,12 @@ class ListsPage(_Page):
 
     def save(self) -> None:
         office = load_settings(self.ctx)
-        new = replace(office, regions=self.regions.values(), categories=self.categories.values(),
-                      sources=self.sources.values())
+        new = replace(
+            office,
+            regions=self.regions.values(),
+            categories=self.categories.values(),
+            sources=self.sources.values(),
+        )
         if new != office:
             save_settings(self.ctx, new)
 
@@ -313,9 +339,11 @@ class CalendarPage(_Page):
         self.holidays = HolidaysPage(ctx)
         self.holidays.load()
         next_year = ctx.today().year + 1
-        self.next_year = QLabel(self.tr(
-            "{0} 年的放假安排须在国务院公布后（一般在 {1} 年 11 月前后）录入；在此之前，{0} 年的期限只避开周末。")
-            .format(next_year, next_year - 1))
+        self.next_year = QLabel(
+            self.tr(
+                "{0} 年的放假安排须在国务院公布后（一般在 {1} 年 11 月前后）录入；在此之前，{0} 年的期限只避开周末。"
+            ).format(next_year, next_year - 1)
+        )
         self.next_year.setObjectName("next_year_note")
         self.next_year.setWordWrap(True)
         self.form.addWidget(self.holidays)
@@ -325,7 +353,9 @@ class CalendarPage(_Page):
 
 class FinishPage(_Page):
     def __init__(self, ctx: ServiceContext) -> None:
-        super().__init__(ctx, "完成", "设置已保存，每一项都记入操作日志。以后可从 工具 → 初始设置向导… 再次打开本向导。")
+        super().__init__(
+            ctx, "完成", "设置已保存，每一项都记入操作日志。以后可从 工具 → 初始设置向导… 再次打开本向导。"
+        )
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.passwords = _grid([self.tr("登录名"), self.tr("姓名"), self.tr("初始密码")], 0)
@@ -334,7 +364,9 @@ class FinishPage(_Page):
         self.copy_button = QPushButton(self.tr("复制"))
         self.copy_button.setToolTip(self.tr("把登录名和初始密码复制到剪贴板"))
         self.copy_button.clicked.connect(self.copy)
-        self.password_note = QLabel(self.tr("初始密码只显示这一次：请转告本人（或复制后妥善保存），首次登录时须修改。"))
+        self.password_note = QLabel(
+            self.tr("初始密码只显示这一次：请转告本人（或复制后妥善保存），首次登录时须修改。")
+        )
         self.password_note.setWordWrap(True)
         self.import_button = QPushButton(self.tr("导入现有台账…"))
         self.import_button.setObjectName("import_ledgers")
@@ -344,11 +376,16 @@ class FinishPage(_Page):
         self.import_note.setStyleSheet("color: #666;")
         if not ctx.may(Permission.EDIT_CUSTOMERS):
             self.import_button.setEnabled(False)
-            self.import_note.setText(self.tr(
-                "导入客户、回访、投诉或售后服务台账由业务人员进行：请用刚建好的主管或专员账号登录，"
-                "再用 文件 → 导入 Excel…（Ctrl+I）。系统管理员不能导入业务数据。"))
+            self.import_note.setText(
+                self.tr(
+                    "导入客户、回访、投诉或售后服务台账由业务人员进行：请用刚建好的主管或专员账号登录，"
+                    "再用 文件 → 导入 Excel…（Ctrl+I）。系统管理员不能导入业务数据。"
+                )
+            )
         else:
-            self.import_note.setText(self.tr("关闭本向导后打开导入向导：选择 Excel 文件、对应列、先检查再写入。"))
+            self.import_note.setText(
+                self.tr("关闭本向导后打开导入向导：选择 Excel 文件、对应列、先检查再写入。")
+            )
         self.form.addWidget(self.summary)
         self.form.addWidget(self.password_note)
         self.form.addWidget(self.passwords, 1)
@@ -371,14 +408,19 @@ class FinishPage(_Page):
         office = load_settings(self.ctx)
         preset = wizard.preset_page.applied
         label = presets.preset(preset).label if preset else self.tr("未使用预设")
-        self.summary.setText(self.tr("单位名称：{0}；办公室类型：{1}；部门 {2} 个；本次新建用户 {3} 个。").format(
-            office.company, label, len(users.list_departments(self.ctx)), len(created)))
+        self.summary.setText(
+            self.tr("单位名称：{0}；办公室类型：{1}；部门 {2} 个；本次新建用户 {3} 个。").format(
+                office.company, label, len(users.list_departments(self.ctx)), len(created)
+            )
+        )
 
     def password_text(self) -> str:
         wizard = self.wizard()
         assert isinstance(wizard, SetupGuide)
         names = wizard.users_page.names
-        return "\n".join(f"{login}\t{names.get(login, '')}\t{pw}" for login, pw in wizard.users_page.created.items())
+        return "\n".join(
+            f"{login}\t{names.get(login, '')}\t{pw}" for login, pw in wizard.users_page.created.items()
+        )
 
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.password_text())
@@ -413,8 +455,15 @@ class SetupGuide(QWizard):
         self.lists_page = ListsPage(ctx)
         self.calendar_page = CalendarPage(ctx)
         self.finish_page = FinishPage(ctx)
-        pages = (self.office_page, self.preset_page, self.departments_page, self.users_page, self.lists_page,
-                 self.calendar_page, self.finish_page)
+        pages = (
+            self.office_page,
+            self.preset_page,
+            self.departments_page,
+            self.users_page,
+            self.lists_page,
+            self.calendar_page,
+            self.finish_page,
+        )
         for number, page in enumerate(pages, 1):
             page.setTitle(self.tr("第 {0}/{1} 步 · {2}").format(number, len(pages), page.title()))
             self.addPage(page)

@@ -100,7 +100,9 @@ class OneTimePassword(QFrame):
         self.hide()
 
     def show_password(self, who: str, password: str) -> None:
-        self.label.setText(self.tr("“{0}”的初始密码（只显示这一次，请转告本人；首次登录时须修改）：").format(who))
+        self.label.setText(
+            self.tr("“{0}”的初始密码（只显示这一次，请转告本人；首次登录时须修改）：").format(who)
+        )
         self.password.setText(password)
         self.show()
 
@@ -168,7 +170,9 @@ class UsersDialog(QDialog):
     # --- building ------------------------------------------------------------------------------------------
 
     def _users_page(self) -> QWidget:
-        self.user_table = _table([self.tr("登录名"), self.tr("姓名"), self.tr("角色"), self.tr("部门"), self.tr("状态")])
+        self.user_table = _table(
+            [self.tr("登录名"), self.tr("姓名"), self.tr("角色"), self.tr("部门"), self.tr("状态")]
+        )
         self.user_table.itemSelectionChanged.connect(self._user_selected)
 
         selected = QGroupBox(self.tr("所选用户"))
@@ -273,7 +277,9 @@ class UsersDialog(QDialog):
         table = self.user_table
         table.setRowCount(len(self.rows))
         for i, r in enumerate(self.rows):
-            for j, text in enumerate((r.username, r.display_name, r.role.label, r.department, self._state(r))):
+            for j, text in enumerate(
+                (r.username, r.display_name, r.role.label, r.department, self._state(r))
+            ):
                 item = QTableWidgetItem(text)
                 if not r.active:
                     item.setForeground(Qt.GlobalColor.gray)
@@ -318,8 +324,14 @@ class UsersDialog(QDialog):
 
     def _user_selected(self) -> None:
         r = self.selected_user()
-        for w in (self.sel_role, self.sel_department, self.save_user_button, self.active_button,
-                  self.reset_button, self.unlock_button):
+        for w in (
+            self.sel_role,
+            self.sel_department,
+            self.save_user_button,
+            self.active_button,
+            self.reset_button,
+            self.unlock_button,
+        ):
             w.setEnabled(r is not None)
         if r is None:
             self.sel_name.setText(self.tr("（在左侧表格中选择一个用户）"))
@@ -360,14 +372,24 @@ class UsersDialog(QDialog):
 
     def add_user(self) -> None:
         self._start()
-        fields = {"username": self.new_username, "display_name": self.new_display_name,
-                  "role": self.new_role, "password": self.new_password, "department": self.new_department}
+        fields = {
+            "username": self.new_username,
+            "display_name": self.new_display_name,
+            "role": self.new_role,
+            "password": self.new_password,
+            "department": self.new_department,
+        }
         mark_fields(fields, None)
         try:
             with wait_cursor():
-                info, password = users.add_user(self.ctx, self.new_username.text(), self.new_display_name.text(),
-                                                self.new_role.currentData(), self.new_department.currentText(),
-                                                self.new_password.text() or None)
+                info, password = users.add_user(
+                    self.ctx,
+                    self.new_username.text(),
+                    self.new_display_name.text(),
+                    self.new_role.currentData(),
+                    self.new_department.currentText(),
+                    self.new_password.text() or None,
+                )
         except (ServiceError, ValidationError) as exc:
             self._failed(exc, fields)
             return

@@ -21,8 +21,13 @@ PLAN_MIME = "application/x-huifang-visit-plan"
 Index = QModelIndex | QPersistentModelIndex
 
 RETURNED_STATE = "已退回"  # visited, and the record came back from review to be corrected
-STATE_COLORS = {"逾期": QColor("#d9363e"), "待回访": QColor("#1f6feb"), "已回访": QColor("#389e0d"),
-                "已取消": QColor("#8c8c8c"), RETURNED_STATE: QColor("#d46b08")}
+STATE_COLORS = {
+    "逾期": QColor("#d9363e"),
+    "待回访": QColor("#1f6feb"),
+    "已回访": QColor("#389e0d"),
+    "已取消": QColor("#8c8c8c"),
+    RETURNED_STATE: QColor("#d46b08"),
+}
 
 
 def state_text(p: PlanRow) -> str:
@@ -30,21 +35,44 @@ def state_text(p: PlanRow) -> str:
     return RETURNED_STATE if p.state == "已回访" and p.record_status == "退回" else p.display_state
 
 
-WEEKDAYS = (QT_TRANSLATE_NOOP("Weekday", "周一"), QT_TRANSLATE_NOOP("Weekday", "周二"),
-            QT_TRANSLATE_NOOP("Weekday", "周三"), QT_TRANSLATE_NOOP("Weekday", "周四"),
-            QT_TRANSLATE_NOOP("Weekday", "周五"), QT_TRANSLATE_NOOP("Weekday", "周六"),
-            QT_TRANSLATE_NOOP("Weekday", "周日"))
+WEEKDAYS = (
+    QT_TRANSLATE_NOOP("Weekday", "周一"),
+    QT_TRANSLATE_NOOP("Weekday", "周二"),
+    QT_TRANSLATE_NOOP("Weekday", "周三"),
+    QT_TRANSLATE_NOOP("Weekday", "周四"),
+    QT_TRANSLATE_NOOP("Weekday", "周五"),
+    QT_TRANSLATE_NOOP("Weekday", "周六"),
+    QT_TRANSLATE_NOOP("Weekday", "周日"),
+)
+
 
 class PlanTableModel(RowTableModel[PlanRow]):
     """Planned visits (frozen PlanRow); rows can be dragged onto a day of the grid to re-date them."""
 
-    COL_DUE, COL_STATE, COL_CODE, COL_NAME, COL_GRADE, COL_PHONE, COL_TYPE, COL_METHOD, COL_OWNER, \
-        COL_ATTEMPT = range(10)
-    HEADERS = (QT_TRANSLATE_NOOP("Column", "计划日期"), QT_TRANSLATE_NOOP("Column", "状态"),
-               QT_TRANSLATE_NOOP("Column", "客户编号"), QT_TRANSLATE_NOOP("Column", "客户名称"),
-               QT_TRANSLATE_NOOP("Column", "等级"), QT_TRANSLATE_NOOP("Column", "电话"),
-               QT_TRANSLATE_NOOP("Column", "回访类型"), QT_TRANSLATE_NOOP("Column", "方式"),
-               QT_TRANSLATE_NOOP("Column", "回访人"), QT_TRANSLATE_NOOP("Column", "次数"))
+    (
+        COL_DUE,
+        COL_STATE,
+        COL_CODE,
+        COL_NAME,
+        COL_GRADE,
+        COL_PHONE,
+        COL_TYPE,
+        COL_METHOD,
+        COL_OWNER,
+        COL_ATTEMPT,
+    ) = range(10)
+    HEADERS = (
+        QT_TRANSLATE_NOOP("Column", "计划日期"),
+        QT_TRANSLATE_NOOP("Column", "状态"),
+        QT_TRANSLATE_NOOP("Column", "客户编号"),
+        QT_TRANSLATE_NOOP("Column", "客户名称"),
+        QT_TRANSLATE_NOOP("Column", "等级"),
+        QT_TRANSLATE_NOOP("Column", "电话"),
+        QT_TRANSLATE_NOOP("Column", "回访类型"),
+        QT_TRANSLATE_NOOP("Column", "方式"),
+        QT_TRANSLATE_NOOP("Column", "回访人"),
+        QT_TRANSLATE_NOOP("Column", "次数"),
+    )
 
     def set_rows(self, rows: list[PlanRow]) -> None:
         self.beginResetModel()
@@ -60,8 +88,18 @@ class PlanTableModel(RowTableModel[PlanRow]):
             return None
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (p.due.isoformat(), state_text(p), p.customer_code, p.customer_name, p.grade, p.phone,
-                    p.visit_type, p.method, p.owner, str(p.attempt))[col]
+            return (
+                p.due.isoformat(),
+                state_text(p),
+                p.customer_code,
+                p.customer_name,
+                p.grade,
+                p.phone,
+                p.visit_type,
+                p.method,
+                p.owner,
+                str(p.attempt),
+            )[col]
         if role == IdRole:
             return p.id
         if role == Qt.ItemDataRole.ForegroundRole and col == self.COL_STATE:
@@ -107,7 +145,9 @@ class DayGridModel(QAbstractTableModel):
         self._counts: dict[date, DayCount] = {}
         self._today = date.today()
 
-    def set_days(self, first: date, weeks: int, month: int, counts: dict[date, DayCount], today: date) -> None:
+    def set_days(
+        self, first: date, weeks: int, month: int, counts: dict[date, DayCount], today: date
+    ) -> None:
         self.beginResetModel()
         self._days = [first + timedelta(days=i) for i in range(weeks * 7)]
         self._month, self._counts, self._today = month, counts, today
@@ -131,8 +171,14 @@ class DayGridModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else (7 if self._days else 0)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < 7:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < 7
+        ):
             return translated("Weekday", WEEKDAYS[section])
         return None
 
@@ -167,7 +213,9 @@ class DayGridModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         if role == Qt.ItemDataRole.ToolTipRole and c is not None:
-            return self.tr("{0}：计划 {1}，完成 {2}，逾期 {3}").format(day.isoformat(), c.planned, c.done, c.overdue)
+            return self.tr("{0}：计划 {1}，完成 {2}，逾期 {3}").format(
+                day.isoformat(), c.planned, c.done, c.overdue
+            )
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -180,10 +228,14 @@ class DayGridModel(QAbstractTableModel):
     def supportedDropActions(self) -> Qt.DropAction:
         return Qt.DropAction.MoveAction
 
-    def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index) -> bool:
+    def canDropMimeData(
+        self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index
+    ) -> bool:
         return data.hasFormat(PLAN_MIME) and self.day_at(parent) is not None
 
-    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index) -> bool:
+    def dropMimeData(
+        self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index
+    ) -> bool:
         day = self.day_at(parent)
         if day is None or not data.hasFormat(PLAN_MIME):
             return False

@@ -50,8 +50,13 @@ class VisitRecordDialog(QDialog):
     # QDialog.result(), which nothing here reads.
     result: QComboBox  # type: ignore[assignment]
 
-    def __init__(self, ctx: ServiceContext, plan_id: int | None, customer_id: int | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        plan_id: int | None,
+        customer_id: int | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.saved: VisitRecordRow | None = None
@@ -81,9 +86,15 @@ class VisitRecordDialog(QDialog):
 
     def _build_ui(self, pre: RecordDraftData, required: str) -> QDialogButtonBox:
         """The widgets and their layout (no signals, no service calls); returns the button box."""
-        head = QLabel(self.tr("<b>{0}</b>　{1}　等级 {2}　负责人 {3}{4}").format(
-            pre.customer_name, pre.customer_code, pre.grade, pre.owner,
-            self.tr("　第 {0} 次回访").format(pre.attempt) if pre.attempt > 1 else ""))
+        head = QLabel(
+            self.tr("<b>{0}</b>　{1}　等级 {2}　负责人 {3}{4}").format(
+                pre.customer_name,
+                pre.customer_code,
+                pre.grade,
+                pre.owner,
+                self.tr("　第 {0} 次回访").format(pre.attempt) if pre.attempt > 1 else "",
+            )
+        )
         self.contact_name = QLineEdit(pre.contact_name)
         self.contact_phone = QLineEdit(pre.contact_phone)
         self.visit_type = QComboBox()
@@ -114,13 +125,25 @@ class VisitRecordDialog(QDialog):
 
         form = QFormLayout()
         form.addRow(self.tr("联系人"), form_row(self.contact_name, self.tr("电话"), self.contact_phone))
-        form.addRow(self.tr("回访类型"), form_row(self.visit_type, self.tr("方式"), self.method, self.tr("时间"),
-                                                 self.visited_at, self.tr("回访人"), self.visitor))
+        form.addRow(
+            self.tr("回访类型"),
+            form_row(
+                self.visit_type,
+                self.tr("方式"),
+                self.method,
+                self.tr("时间"),
+                self.visited_at,
+                self.tr("回访人"),
+                self.visitor,
+            ),
+        )
         form.addRow(self.tr("回访内容") + required, self.content)
         form.addRow(self.tr("客户意见/反馈") + required, self.feedback)
         form.addRow(self.tr("问题点"), self.problems)
         form.addRow(self.tr("改善对策"), self.measures)
-        form.addRow(self.tr("结果"), form_row(self.result, self.tr("满意度"), self.satisfaction, stretch=True))
+        form.addRow(
+            self.tr("结果"), form_row(self.result, self.tr("满意度"), self.satisfaction, stretch=True)
+        )
         form.addRow(self.tr("处理情况"), self.handling)
         form.addRow(self.tr("转交部门"), self.transfer_department)
         form.addRow(self.tr("下次回访时间"), self.next_visit_on)
@@ -138,11 +161,18 @@ class VisitRecordDialog(QDialog):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #d9363e;")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存(&S)"))
         self.print_button = add_print_button(
-            self, buttons, self.tr("保存前：未填写时打印空白回访记录表（预印客户、联系人），上门时请客户签字；已填写时预览所填内容（Ctrl+P）"),
-            self.print_preview)
+            self,
+            buttons,
+            self.tr(
+                "保存前：未填写时打印空白回访记录表（预印客户、联系人），上门时请客户签字；已填写时预览所填内容（Ctrl+P）"
+            ),
+            self.print_preview,
+        )
         self.preview: PrintPreviewDialog | None = None
 
         form_part = QWidget()
@@ -160,20 +190,33 @@ class VisitRecordDialog(QDialog):
         layout.addWidget(buttons)
 
         self.field_widgets: dict[str, QWidget] = {
-            "contact_name": self.contact_name, "contact_phone": self.contact_phone, "visit_type": self.visit_type,
-            "method": self.method, "visited_at": self.visited_at, "content": self.content,
-            "feedback": self.feedback, "problems": self.problems, "measures": self.measures,
-            "result": self.result, "satisfaction": self.satisfaction, "handling": self.handling,
-            "transfer_department": self.transfer_department, "next_visit_on": self.next_visit_on,
-            "customer_signed": self.customer_signed, "visitor_id": self.visitor,
+            "contact_name": self.contact_name,
+            "contact_phone": self.contact_phone,
+            "visit_type": self.visit_type,
+            "method": self.method,
+            "visited_at": self.visited_at,
+            "content": self.content,
+            "feedback": self.feedback,
+            "problems": self.problems,
+            "measures": self.measures,
+            "result": self.result,
+            "satisfaction": self.satisfaction,
+            "handling": self.handling,
+            "transfer_department": self.transfer_department,
+            "next_visit_on": self.next_visit_on,
+            "customer_signed": self.customer_signed,
+            "visitor_id": self.visitor,
         }
         return buttons
 
     def _method_changed(self, method: str) -> None:
         needs = method == "上门"
         self.customer_signed.setEnabled(needs)
-        self.customer_signed.setText(self.tr("客户已签字（纸质表已签或附扫描件）") if needs
-                                     else self.tr("{0}回访，无需客户签字").format(method))
+        self.customer_signed.setText(
+            self.tr("客户已签字（纸质表已签或附扫描件）")
+            if needs
+            else self.tr("{0}回访，无需客户签字").format(method)
+        )
         if not needs:
             self.customer_signed.setChecked(False)
 
@@ -188,14 +231,23 @@ class VisitRecordDialog(QDialog):
 
     def draft(self) -> VisitRecordDraft:
         return VisitRecordDraft(
-            customer_id=self.pre.customer_id, plan_id=self.pre.plan_id, result=self.result.currentText(),
-            contact_name=self.contact_name.text(), contact_phone=self.contact_phone.text(),
-            visit_type=self.visit_type.currentText(), method=self.method.currentText(),
-            visited_at=picked_datetime(self.visited_at), content=self.content.toPlainText(),
-            feedback=self.feedback.toPlainText(), problems=self.problems.toPlainText(),
-            measures=self.measures.toPlainText(), satisfaction=self.satisfaction.currentText(),
-            handling=self.handling.toPlainText(), transfer_department=self.transfer_department.text(),
-            next_visit_on=self.next_visit_on.text() or None, customer_signed=self.customer_signed.isChecked(),
+            customer_id=self.pre.customer_id,
+            plan_id=self.pre.plan_id,
+            result=self.result.currentText(),
+            contact_name=self.contact_name.text(),
+            contact_phone=self.contact_phone.text(),
+            visit_type=self.visit_type.currentText(),
+            method=self.method.currentText(),
+            visited_at=picked_datetime(self.visited_at),
+            content=self.content.toPlainText(),
+            feedback=self.feedback.toPlainText(),
+            problems=self.problems.toPlainText(),
+            measures=self.measures.toPlainText(),
+            satisfaction=self.satisfaction.currentText(),
+            handling=self.handling.toPlainText(),
+            transfer_department=self.transfer_department.text(),
+            next_visit_on=self.next_visit_on.text() or None,
+            customer_signed=self.customer_signed.isChecked(),
         )
 
     def print_preview(self) -> None:
@@ -207,8 +259,9 @@ class VisitRecordDialog(QDialog):
             elif self.draft() != self._prefilled:
                 doc = printing_service.draft_visit_record_pdf(self.ctx, self.draft())
             else:
-                doc = printing_service.blank_visit_record_pdf(self.ctx, self.pre.plan_id,
-                                                              customer_id=self.pre.customer_id)
+                doc = printing_service.blank_visit_record_pdf(
+                    self.ctx, self.pre.plan_id, customer_id=self.pre.customer_id
+                )
         except (ValidationError, ServiceError) as exc:
             self.message.setText(str(exc))
             return

@@ -86,20 +86,26 @@ class VisitReportDialog(QDialog):
         form.addRow(self.tr("发现的问题"), self.problems)
         form.addRow(self.tr("处理措施"), self.actions_box)
         form.addRow(self.tr("评价"), self.evaluation)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("提交审阅(&S)"))
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
-        self.print_button = add_print_button(self, buttons, self.tr("提交前打印的是草稿（Ctrl+P）"),
-                                             self.print_preview)
+        self.print_button = add_print_button(
+            self, buttons, self.tr("提交前打印的是草稿（Ctrl+P）"), self.print_preview
+        )
         self.preview: PrintPreviewDialog | None = None
         layout = QVBoxLayout(self)
         layout.addLayout(form, 1)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self.field_widgets: dict[str, QWidget] = {
-            "evaluation": self.evaluation, "problems": self.problems, "actions": self.actions_box,
-            "period": self.start, "end": self.end,
+            "evaluation": self.evaluation,
+            "problems": self.problems,
+            "actions": self.actions_box,
+            "period": self.start,
+            "end": self.end,
         }
         self.draft_button.clicked.connect(self.make_draft)
         self.make_draft()
@@ -118,9 +124,16 @@ class VisitReportDialog(QDialog):
             return
         d = self.draft
         average = "—" if d.average_score is None else f"{d.average_score:.1f} 分"
-        self.summary.setText(self.tr(
-            "共回访 {0} 次。按类型：{1}。按结果：{2}。满意度：{3}（满意 {4}，平均 {5}）。").format(
-            d.total, _counts(d.by_type), _counts(d.by_result), _counts(d.satisfaction), d.satisfied, average))
+        self.summary.setText(
+            self.tr("共回访 {0} 次。按类型：{1}。按结果：{2}。满意度：{3}（满意 {4}，平均 {5}）。").format(
+                d.total,
+                _counts(d.by_type),
+                _counts(d.by_result),
+                _counts(d.satisfaction),
+                d.satisfied,
+                average,
+            )
+        )
         self.problems.setPlainText(d.problems_text)
         self.actions_box.setPlainText(d.measures_text)
         self.message.clear()
@@ -136,8 +149,12 @@ class VisitReportDialog(QDialog):
                 if self.draft is None:
                     return
                 doc = printing_service.report_draft_pdf(
-                    self.ctx, self.draft, self.evaluation.toPlainText(), self.problems.toPlainText(),
-                    self.actions_box.toPlainText())
+                    self.ctx,
+                    self.draft,
+                    self.evaluation.toPlainText(),
+                    self.problems.toPlainText(),
+                    self.actions_box.toPlainText(),
+                )
         except (ValidationError, ServiceError) as exc:
             self.message.setText(str(exc))
             return
@@ -149,8 +166,13 @@ class VisitReportDialog(QDialog):
             if self.draft is None:
                 return
         try:
-            self.saved = visit_service.save_report(self.ctx, self.draft, self.evaluation.toPlainText(),
-                                                   self.problems.toPlainText(), self.actions_box.toPlainText())
+            self.saved = visit_service.save_report(
+                self.ctx,
+                self.draft,
+                self.evaluation.toPlainText(),
+                self.problems.toPlainText(),
+                self.actions_box.toPlainText(),
+            )
         except (ValidationError, ServiceError) as exc:
             report_in_form(self.field_widgets, self.message, exc)
             return

@@ -135,10 +135,16 @@ class CalendarTab(QWidget):
         self.report_button = QPushButton(self.tr("回访报告表…"))
         self.report_button.setToolTip(self.tr("汇总昨天（或所选期间）的回访，提交主管审阅"))
         self.print_blank_button = QPushButton(self.tr("打印空白回访记录表…"))
-        self.print_blank_button.setToolTip(self.tr("所选计划的回访记录表：预印客户、联系人和电话，上门回访时请客户签字；"
-                                                   "已回访的计划打印填好的记录"))
+        self.print_blank_button.setToolTip(
+            self.tr(
+                "所选计划的回访记录表：预印客户、联系人和电话，上门回访时请客户签字；"
+                "已回访的计划打印填好的记录"
+            )
+        )
         self.print_day_button = QPushButton(self.tr("批量打印当日计划…"))
-        self.print_day_button.setToolTip(self.tr("所选日期（未选则今天）的每个回访计划一份回访记录表，合成一个 PDF"))
+        self.print_day_button.setToolTip(
+            self.tr("所选日期（未选则今天）的每个回访计划一份回访记录表，合成一个 PDF")
+        )
 
     def _lay_out(self, view_box: QHBoxLayout) -> None:
         top = QHBoxLayout()
@@ -202,12 +208,19 @@ class CalendarTab(QWidget):
         own or they may reassign, and past its due day only for who may edit overdue plans — a miss stands)."""
         plan = self.current_plan()
         may = plan is not None and can_change_plan(
-            self.ctx.user.role, plan.state, plan.due, self.today,
-            own=plan.owner_id in (None, self.ctx.user.id))
+            self.ctx.user.role,
+            plan.state,
+            plan.due,
+            self.today,
+            own=plan.owner_id in (None, self.ctx.user.id),
+        )
         note = ""
         if plan is not None and plan.state == "待回访" and change_needs_supervisor(plan.due, self.today):
-            note = (self.tr("计划已过期：改期或取消须说明原因，未按期回访照常计入考核") if may else
-                    self.tr("计划已过期：只有主管才能改期或取消，未按期回访照常计入考核"))
+            note = (
+                self.tr("计划已过期：改期或取消须说明原因，未按期回访照常计入考核")
+                if may
+                else self.tr("计划已过期：只有主管才能改期或取消，未按期回访照常计入考核")
+            )
         for button in (self.move_button, self.cancel_button):
             button.setEnabled(may)
             button.setToolTip(note)
@@ -277,7 +290,9 @@ class CalendarTab(QWidget):
         owner, team = self._owner_and_team()
         grid_last = grid_first + timedelta(days=weeks * 7 - 1)
         counts = visit_service.day_counts(self.ctx, grid_first, grid_last, owner, team=team)
-        self.grid_model.set_days(grid_first, weeks, start.month if self.mode == MONTH else 0, counts, self.today)
+        self.grid_model.set_days(
+            grid_first, weeks, start.month if self.mode == MONTH else 0, counts, self.today
+        )
         self._show_calendar_coverage(grid_first, grid_last)
         if self.mode == MONTH:
             self.period_label.setText(self.tr("{0}年{1}月").format(start.year, start.month))
@@ -289,8 +304,11 @@ class CalendarTab(QWidget):
         if rates:
             r = rates[0]
             target = self.tr("　目标 {0}").format(_pct(r.target)) if r.target is not None else ""
-            self.rates_label.setText(self.tr("计划 {0}　完成 {1}　逾期 {2}　回访率 {3}　及时率 {4}{5}").format(
-                r.planned, r.done, r.overdue, _pct(r.visit_rate), _pct(r.on_time_rate), target))
+            self.rates_label.setText(
+                self.tr("计划 {0}　完成 {1}　逾期 {2}　回访率 {3}　及时率 {4}{5}").format(
+                    r.planned, r.done, r.overdue, _pct(r.visit_rate), _pct(r.on_time_rate), target
+                )
+            )
         else:
             self.rates_label.setText(self.tr("本期没有回访计划"))
         self._load_list()
@@ -298,26 +316,34 @@ class CalendarTab(QWidget):
     def _load_list(self) -> None:
         owner, team = self._owner_and_team()
         if self.selected is not None:
-            rows = visit_service.list_plans(self.ctx, start=self.selected, end=self.selected, owner_id=owner,
-                                            team=team)
+            rows = visit_service.list_plans(
+                self.ctx, start=self.selected, end=self.selected, owner_id=owner, team=team
+            )
             self.list_title.setText(self.tr("{0} 的回访（{1}）").format(self.selected.isoformat(), len(rows)))
             index = self.grid_model.index_of(self.selected)
             if index.isValid():
                 self.grid.setCurrentIndex(index)
         else:  # today's and overdue visits, and visited ones whose record came back to be corrected
             year = timedelta(days=365)
-            rows = visit_service.list_plans(self.ctx, start=self.today - year, end=self.today, owner_id=owner,
-                                            team=team, states={"待回访"})
+            rows = visit_service.list_plans(
+                self.ctx,
+                start=self.today - year,
+                end=self.today,
+                owner_id=owner,
+                team=team,
+                states={"待回访"},
+            )
             due_today = sum(1 for r in rows if r.due == self.today)
             # every returned record of mine, however old: the same items as 审阅's 我的退回 (visit records)
-            returned = visit_service.list_plans(self.ctx, start=date.min, end=date.max,
-                                                owner_id=owner, team=team, states={RECORD_RETURNED})
+            returned = visit_service.list_plans(
+                self.ctx, start=date.min, end=date.max, owner_id=owner, team=team, states={RECORD_RETURNED}
+            )
             title = self.tr("今日待回访 {0}，逾期 {1}").format(due_today, len(rows) - due_today)
             if returned:
                 title += self.tr("，退回待修改 {0}").format(len(returned))
             self.list_title.setText(title)
             rows.sort(key=lambda r: (r.display_state != "逾期", r.due, r.customer_code))
-            rows = [*rows[:len(rows) - due_today], *returned, *rows[len(rows) - due_today:]]
+            rows = [*rows[: len(rows) - due_today], *returned, *rows[len(rows) - due_today :]]
         self.plans.set_rows(rows)
         if rows:
             self.list.selectRow(0)
@@ -332,12 +358,19 @@ class CalendarTab(QWidget):
         span = cal.covered_range()
         shown = cal.unknown_years(range(first.year, last.year + 1))
         missing = sorted({*holiday_service.unknown_years(self.ctx, self.today), *shown})
-        known = self.tr("节假日与调休：已知 {0}–{1} 年").format(*span) if span else self.tr("节假日：没有任何年份的数据")
+        known = (
+            self.tr("节假日与调休：已知 {0}–{1} 年").format(*span)
+            if span
+            else self.tr("节假日：没有任何年份的数据")
+        )
         if missing:
             self.calendar_note.setStyleSheet("color: #ad6800;")
-            self.calendar_note.setText(self.tr("{0}；{1} 年的节假日尚未录入，到期日只按周末顺延。国务院公布后请在"
-                                               "“设置 → 节假日”粘贴通知录入。").format(
-                known, "、".join(str(y) for y in missing)))
+            self.calendar_note.setText(
+                self.tr(
+                    "{0}；{1} 年的节假日尚未录入，到期日只按周末顺延。国务院公布后请在"
+                    "“设置 → 节假日”粘贴通知录入。"
+                ).format(known, "、".join(str(y) for y in missing))
+            )
         else:
             self.calendar_note.setStyleSheet("color: #8c8c8c;")
             self.calendar_note.setText(self.tr("{0}。").format(known))
@@ -365,8 +398,9 @@ class CalendarTab(QWidget):
             return
         if plan.state != "待回访":
             reason = self.tr("：{0}").format(plan.cancel_reason) if plan.cancel_reason else ""
-            QMessageBox.information(self, self.tr("回访记录"),
-                                    self.tr("该计划的状态是“{0}”{1}。").format(plan.state, reason))
+            QMessageBox.information(
+                self, self.tr("回访记录"), self.tr("该计划的状态是“{0}”{1}。").format(plan.state, reason)
+            )
             return
         try:
             dialog = VisitRecordDialog(self.ctx, plan.id, parent=self)
@@ -402,8 +436,9 @@ class CalendarTab(QWidget):
         plan = self.current_plan()
         if plan is None:
             return
-        text, ok = QInputDialog.getText(self, self.tr("改期"), self.tr("新的计划日期（如 2026-12-01）："),
-                                        text=plan.due.isoformat())
+        text, ok = QInputDialog.getText(
+            self, self.tr("改期"), self.tr("新的计划日期（如 2026-12-01）："), text=plan.due.isoformat()
+        )
         if ok:
             self._move([{"id": plan.id, "version": plan.version}], text)
 
@@ -420,8 +455,9 @@ class CalendarTab(QWidget):
                 except ValidationError as exc:
                     if reason or "reason" not in exc.fields:
                         raise
-                    reason, ok = QInputDialog.getText(self, self.tr("调整已过期的计划"),
-                                                      self.tr("计划已过期，调整须说明原因（必填）："))
+                    reason, ok = QInputDialog.getText(
+                        self, self.tr("调整已过期的计划"), self.tr("计划已过期，调整须说明原因（必填）：")
+                    )
                     if not ok:
                         break
                     result = visit_service.move_plan(self.ctx, item["id"], day, item["version"], reason)
@@ -454,9 +490,12 @@ class CalendarTab(QWidget):
         if plan is None or plan.state != "待回访" or plan.attempt <= 1:
             return
         reason, ok = QInputDialog.getText(
-            self, self.tr("结束再次回访"),
+            self,
+            self.tr("结束再次回访"),
             self.tr("{0} {1} 第{2}次回访：结束后不再安排下一次回访。\n结束原因（必填）：").format(
-                plan.customer_code, plan.customer_name, plan.attempt))
+                plan.customer_code, plan.customer_name, plan.attempt
+            ),
+        )
         if not ok:
             return
         try:
@@ -465,7 +504,9 @@ class CalendarTab(QWidget):
             show_error(self, exc)
             return
         self.refresh()
-        self.notice.setText(self.tr("已结束 {0} {1} 的再次回访。").format(plan.customer_code, plan.customer_name))
+        self.notice.setText(
+            self.tr("已结束 {0} {1} 的再次回访。").format(plan.customer_code, plan.customer_name)
+        )
 
     def write_report(self) -> None:
         from huifang_desktop.ui.calendar.report_dialog import VisitReportDialog
@@ -495,14 +536,21 @@ class CalendarTab(QWidget):
         ctx = self.ctx
 
         def work(progress, cancelled):  # type: ignore[no-untyped-def]
-            return printing_service.day_plans_pdf(ctx, day, owner, team=team, progress=progress,
-                                                  cancelled=cancelled)
+            return printing_service.day_plans_pdf(
+                ctx, day, owner, team=team, progress=progress, cancelled=cancelled
+            )
 
         self.notice.clear()
         self.print_day_button.setEnabled(False)
         self.print_task = run_with_progress(
-            self, self.tr("批量打印"), self.tr("正在生成 {0} 的回访记录表…").format(day.isoformat()), work,
-            self._day_printed, self._day_print_failed, self._day_print_cancelled)
+            self,
+            self.tr("批量打印"),
+            self.tr("正在生成 {0} 的回访记录表…").format(day.isoformat()),
+            work,
+            self._day_printed,
+            self._day_print_failed,
+            self._day_print_cancelled,
+        )
 
     def _day_printed(self, doc: printing_service.PrintedDocument) -> None:
         self.print_day_button.setEnabled(True)

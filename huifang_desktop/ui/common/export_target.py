@@ -54,8 +54,10 @@ def say_exported(label: QLabel, text: str, path: str | Path) -> None:
     """``text`` in ``label`` followed by an 打开所在文件夹 link that opens the file's folder."""
     if label.textFormat() == Qt.TextFormat.PlainText:
         label.setTextFormat(Qt.TextFormat.AutoText)
-    label.setText(f'{html.escape(text)}　<a href="{OPEN_FOLDER_LINK}{html.escape(str(path))}">'
-                  f'{html.escape(label.tr("打开所在文件夹"))}</a>')
+    label.setText(
+        f'{html.escape(text)}　<a href="{OPEN_FOLDER_LINK}{html.escape(str(path))}">'
+        f"{html.escape(label.tr('打开所在文件夹'))}</a>"
+    )
     if not label.property("opens_folders"):
         label.setProperty("opens_folders", True)
         label.linkActivated.connect(open_folder_link)
@@ -65,7 +67,7 @@ def open_folder_link(link: str) -> bool:
     """Open the folder of the file named by an 打开所在文件夹 link in the system's file manager."""
     if not link.startswith(OPEN_FOLDER_LINK):
         return False
-    folder = Path(link[len(OPEN_FOLDER_LINK):]).parent
+    folder = Path(link[len(OPEN_FOLDER_LINK) :]).parent
     return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
 

@@ -95,5 +95,15 @@ def scrolling(content: QWidget) -> QScrollArea:
     return area
 
 
-__all__ = ["MAXIMIZE_UP_TO", "TASK_BAR", "available_area", "fit_to_screen", "fitted_size",
-           "maximize_on_small_screen", "maximized_size", "screen_area", "scrolling", "use_screen"]
+__all__ = [
+    "MAXIMIZE_UP_TO",
+    "TASK_BAR",
+    "available_area",
+    "fit_to_screen",
+    "fitted_size",
+    "maximize_on_small_screen",
+    "maximized_size",
+    "screen_area",
+    "scrolling",
+    "use_screen",
+]

@@ -17,8 +17,9 @@ def fit_popup(combo: QComboBox) -> QComboBox:
     a form row otherwise opens a list that cuts "很不满意" short). Call after the items are added."""
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
     view = combo.view()
-    view.setMinimumWidth(view.sizeHintForColumn(0) + view.verticalScrollBar().sizeHint().width()
-                         + 2 * view.frameWidth())
+    view.setMinimumWidth(
+        view.sizeHintForColumn(0) + view.verticalScrollBar().sizeHint().width() + 2 * view.frameWidth()
+    )
     return combo
 
 

@@ -92,9 +92,17 @@ class PrintPreviewDialog(QDialog):
     caller logs it (:func:`huifang_desktop.services.printing.log_output`).
     """
 
-    def __init__(self, pdf_bytes: bytes, title: str, suggested_name: str, parent: QWidget | None = None, *,
-                 on_output: OutputCallback | None = None, save_dir: Path | None = None,
-                 may_output: bool = True) -> None:
+    def __init__(
+        self,
+        pdf_bytes: bytes,
+        title: str,
+        suggested_name: str,
+        parent: QWidget | None = None,
+        *,
+        on_output: OutputCallback | None = None,
+        save_dir: Path | None = None,
+        may_output: bool = True,
+    ) -> None:
         super().__init__(parent)
         self.may_output = may_output  # False: a 绝密 document the user may only look at
         self.pdf = pdf_bytes
@@ -119,7 +127,10 @@ class PrintPreviewDialog(QDialog):
             self.document: QPdfDocument | None = load_pdf(pdf_bytes, self)
         except PdfError as exc:
             self.document = None
-            self._say(self.tr("无法显示预览（{0}），仍可另存为 PDF 后用其他程序查看或打印。").format(exc), error=True)
+            self._say(
+                self.tr("无法显示预览（{0}），仍可另存为 PDF 后用其他程序查看或打印。").format(exc),
+                error=True,
+            )
 
         self.print_button = QPushButton(self.tr("打印(&P)…"))
         self.print_button.setToolTip(self.tr("用系统打印机打印（Ctrl+P）"))
@@ -186,26 +197,37 @@ class PrintPreviewDialog(QDialog):
         self.zoom_out_button.clicked.connect(self.zoom_out)
         self.fit_button.clicked.connect(self.fit_width)
         self.close_button.clicked.connect(self.reject)
-        for keys, slot in (((QKeySequence.StandardKey.Print, "Ctrl+P"), self.ask_print),
-                           ((QKeySequence.StandardKey.Save, "Ctrl+S"), self.ask_save),
-                           ((QKeySequence.StandardKey.ZoomIn, "Ctrl++", "Ctrl+=", "+", "="), self.zoom_in),
-                           ((QKeySequence.StandardKey.ZoomOut, "Ctrl+-", "-"), self.zoom_out),
-                           (("Ctrl+0",), self.fit_width),
-                           (("PgUp",), self.previous_page),
-                           (("PgDown",), self.next_page)):
+        for keys, slot in (
+            ((QKeySequence.StandardKey.Print, "Ctrl+P"), self.ask_print),
+            ((QKeySequence.StandardKey.Save, "Ctrl+S"), self.ask_save),
+            ((QKeySequence.StandardKey.ZoomIn, "Ctrl++", "Ctrl+=", "+", "="), self.zoom_in),
+            ((QKeySequence.StandardKey.ZoomOut, "Ctrl+-", "-"), self.zoom_out),
+            (("Ctrl+0",), self.fit_width),
+            (("PgUp",), self.previous_page),
+            (("PgDown",), self.next_page),
+        ):
             action = QAction(self)
             sequences: list[QKeySequence] = []
             for k in keys:
-                for seq in (QKeySequence.keyBindings(k) if isinstance(k, QKeySequence.StandardKey)
-                            else [QKeySequence(k)]):
+                for seq in (
+                    QKeySequence.keyBindings(k)
+                    if isinstance(k, QKeySequence.StandardKey)
+                    else [QKeySequence(k)]
+                ):
                     if not seq.isEmpty() and seq not in sequences:
                         sequences.append(seq)
             action.setShortcuts(sequences)
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             action.triggered.connect(slot)
             self.addAction(action)
-        for b in (self.print_button, self.save_button, self.zoom_in_button, self.zoom_out_button,
-                  self.fit_button, self.close_button):
+        for b in (
+            self.print_button,
+            self.save_button,
+            self.zoom_in_button,
+            self.zoom_out_button,
+            self.fit_button,
+            self.close_button,
+        ):
             b.setAutoDefault(False)  # Enter does not print, save or zoom by surprise
 
     # -- info --------------------------------------------------------------------------------------
@@ -234,8 +256,9 @@ class PrintPreviewDialog(QDialog):
         if self.document is None:
             self.pages_label.setText("")
             return
-        self.pages_label.setText(self.tr("第 {0} 页，共 {1} 页").format(self.current_page() + 1,
-                                                                   self.page_count()))
+        self.pages_label.setText(
+            self.tr("第 {0} 页，共 {1} 页").format(self.current_page() + 1, self.page_count())
+        )
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setStyleSheet("color: #d9363e;" if error else "color: #389e0d;")
@@ -245,9 +268,13 @@ class PrintPreviewDialog(QDialog):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.view.viewport() and event.type() == QEvent.Type.Resize:
             self._show_zoom()  # 适合宽度 follows the width of the view
-        elif (watched is self.view and event.type() == QEvent.Type.KeyPress
-              and isinstance(event, QKeyEvent) and event.modifiers() == Qt.KeyboardModifier.NoModifier
-              and event.key() in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)):
+        elif (
+            watched is self.view
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+            and event.key() in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)
+        ):
             # the view would scroll by a screenful; PgUp/PgDn turn whole pages as in the rest of the dialog
             self.previous_page() if event.key() == Qt.Key.Key_PageUp else self.next_page()
             return True
@@ -290,8 +317,9 @@ class PrintPreviewDialog(QDialog):
         """Open the file dialog (not modal-blocking); choosing a file calls :meth:`save_to`."""
         if not self.may_output:
             return
-        dialog = QFileDialog(self, self.tr("另存为 PDF"), str(self.save_dir / self.suggested_name),
-                             self.tr("PDF 文件 (*.pdf)"))
+        dialog = QFileDialog(
+            self, self.tr("另存为 PDF"), str(self.save_dir / self.suggested_name), self.tr("PDF 文件 (*.pdf)")
+        )
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("pdf")
         dialog.fileSelected.connect(self.save_to)
@@ -334,7 +362,9 @@ class PrintPreviewDialog(QDialog):
         printer.setDocName(self.title)
         size = self.document.pagePointSize(0)
         orientation = QPageLayout.Orientation
-        printer.setPageOrientation(orientation.Landscape if size.width() > size.height() else orientation.Portrait)
+        printer.setPageOrientation(
+            orientation.Landscape if size.width() > size.height() else orientation.Portrait
+        )
         dialog = QPrintDialog(printer, self)
         dialog.setWindowTitle(self.tr("打印 — {0}").format(self.title))
         dialog.setMinMax(1, self.page_count())
@@ -374,8 +404,12 @@ class PrintPreviewDialog(QDialog):
         painter = QPainter()
         if not painter.begin(printer):
             name = printer.printerName() or printer.outputFileName()
-            self._say(self.tr("无法开始打印：打印机“{0}”不可用。请检查打印机是否已连接、已开机并有纸。").format(name),
-                      error=True)
+            self._say(
+                self.tr("无法开始打印：打印机“{0}”不可用。请检查打印机是否已连接、已开机并有纸。").format(
+                    name
+                ),
+                error=True,
+            )
             return False
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         progress: QProgressDialog | None = None
@@ -406,8 +440,11 @@ class PrintPreviewDialog(QDialog):
         if aborted:
             self._say(self.tr("已取消打印。"), error=True)
             return False
-        target = printer.outputFileName() if printer.outputFormat() == QPrinter.OutputFormat.PdfFormat \
+        target = (
+            printer.outputFileName()
+            if printer.outputFormat() == QPrinter.OutputFormat.PdfFormat
             else printer.printerName()
+        )
         self._say(self.tr("已发送 {0} 页到 {1}").format(len(pages), target or self.tr("打印机")))
         self._tell(printing_service.OUTPUT_PRINTER, target)
         return True
@@ -439,8 +476,9 @@ class PrintPreviewDialog(QDialog):
         return w * scale, h * scale
 
 
-def add_print_button(dialog: QDialog, buttons: QDialogButtonBox, tooltip: str,
-                     preview: Callable[[], object]) -> QPushButton:
+def add_print_button(
+    dialog: QDialog, buttons: QDialogButtonBox, tooltip: str, preview: Callable[[], object]
+) -> QPushButton:
     """打印预览(&P)… in a form dialog's button box, and Ctrl+P for it anywhere in the dialog."""
     button = buttons.addButton(dialog.tr("打印预览(&P)…"), QDialogButtonBox.ButtonRole.ActionRole)
     button.setToolTip(tooltip)
@@ -452,17 +490,32 @@ def add_print_button(dialog: QDialog, buttons: QDialogButtonBox, tooltip: str,
     return button
 
 
-def preview_document(parent: QWidget, ctx: ServiceContext, doc: printing_service.PrintedDocument
-                     ) -> PrintPreviewDialog:
+def preview_document(
+    parent: QWidget, ctx: ServiceContext, doc: printing_service.PrintedDocument
+) -> PrintPreviewDialog:
     """Open the preview of a document made by the printing services; prints and saves are logged."""
+
     def logged(output: str, target: str) -> None:
         printing_service.log_output(ctx, doc, output, target)
 
-    dialog = PrintPreviewDialog(doc.pdf, doc.title, doc.file_name, parent, on_output=logged,
-                                may_output=printing_service.may_output(ctx, doc))
+    dialog = PrintPreviewDialog(
+        doc.pdf,
+        doc.title,
+        doc.file_name,
+        parent,
+        on_output=logged,
+        may_output=printing_service.may_output(ctx, doc),
+    )
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.open()
     return dialog
 
 
-__all__ = ["PdfError", "PrintPreviewDialog", "add_print_button", "load_pdf", "preview_document", "render_page"]
+__all__ = [
+    "PdfError",
+    "PrintPreviewDialog",
+    "add_print_button",
+    "load_pdf",
+    "preview_document",
+    "render_page",
+]

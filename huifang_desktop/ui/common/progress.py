@@ -60,8 +60,9 @@ class ProgressTask(QObject):
     failed = Signal(object)
     cancelled = Signal()
 
-    def __init__(self, parent: QWidget, title: str, label: str, fn: Work, *,
-                 show_after_ms: int = SHOW_AFTER_MS) -> None:
+    def __init__(
+        self, parent: QWidget, title: str, label: str, fn: Work, *, show_after_ms: int = SHOW_AFTER_MS
+    ) -> None:
         super().__init__(parent)
         self._stop = threading.Event()
         self._finished = False
@@ -120,7 +121,9 @@ class ProgressTask(QObject):
             self.bar.setFormat(self.tr("{0} / {1}").format(done, total))
 
     def _close(self) -> None:
-        self._finished = True  # cancel() does nothing from now on (no disconnect: see hand_back_to_gui_thread)
+        self._finished = (
+            True  # cancel() does nothing from now on (no disconnect: see hand_back_to_gui_thread)
+        )
         self.dialog.reset()
         self.dialog.hide()
 
@@ -139,10 +142,17 @@ class ProgressTask(QObject):
             self.failed.emit(exc)
 
 
-def run_with_progress(parent: QWidget, title: str, label: str, fn: Work, on_done: Callable[[Any], None],
-                      on_error: Callable[[Exception], None] | None = None,
-                      on_cancelled: Callable[[], None] | None = None, *,
-                      show_after_ms: int = SHOW_AFTER_MS) -> ProgressTask:
+def run_with_progress(
+    parent: QWidget,
+    title: str,
+    label: str,
+    fn: Work,
+    on_done: Callable[[Any], None],
+    on_error: Callable[[Exception], None] | None = None,
+    on_cancelled: Callable[[], None] | None = None,
+    *,
+    show_after_ms: int = SHOW_AFTER_MS,
+) -> ProgressTask:
     """Start ``fn(progress, cancelled)`` in a worker thread with a progress dialog; see the module doc."""
     task = ProgressTask(parent, title, label, fn, show_after_ms=show_after_ms)
     task.done.connect(on_done)

@@ -55,8 +55,9 @@ class Worker(QObject):
 class _Relay(QObject):
     """Lives on the GUI thread: the worker's signals are queued to it, and it calls the callbacks there."""
 
-    def __init__(self, parent: QObject, on_done: Callable[[Any], None],
-                 on_error: Callable[[Exception], None]) -> None:
+    def __init__(
+        self, parent: QObject, on_done: Callable[[Any], None], on_error: Callable[[Exception], None]
+    ) -> None:
         super().__init__(parent)
         self._on_done, self._on_error = on_done, on_error
 
@@ -71,8 +72,12 @@ class _Relay(QObject):
         self._on_error(exc)
 
 
-def start_worker(parent: QObject, fn: Callable[[], Any], on_done: Callable[[Any], None],
-                 on_error: Callable[[Exception], None]) -> QThread:
+def start_worker(
+    parent: QObject,
+    fn: Callable[[], Any],
+    on_done: Callable[[Any], None],
+    on_error: Callable[[Exception], None],
+) -> QThread:
     """Start ``fn`` in a new thread owned by ``parent``; the callbacks run on the GUI thread."""
     thread = QThread(parent)
     worker = Worker(fn)

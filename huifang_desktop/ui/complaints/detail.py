@@ -67,15 +67,21 @@ class ComplaintDetailPane(ComplaintDetailView):
         self.print_button.clicked.connect(self.print_preview)
         QShortcut(QKeySequence.StandardKey.Print, self, self.print_preview)
         submits: dict[str, Callable[[], None]] = {
-            "visit": self.submit_visit, "withdraw": self.submit_withdraw, "reply": self.submit_reply,
-            "convert": self.submit_convert, "chase": self.submit_chase, "reassign": self.submit_reassign,
-            "reopen_linked": self.submit_reopen, "supervise": self.submit_supervise,
+            "visit": self.submit_visit,
+            "withdraw": self.submit_withdraw,
+            "reply": self.submit_reply,
+            "convert": self.submit_convert,
+            "chase": self.submit_chase,
+            "reassign": self.submit_reassign,
+            "reopen_linked": self.submit_reopen,
+            "supervise": self.submit_supervise,
         }
         for key, form in self.forms.items():
             form.ok.clicked.connect(submits[key])
             form.cancel.clicked.connect(self.close_form)
         self.visit_result.currentTextChanged.connect(
-            lambda t: self.visit_satisfaction.setEnabled(t == VisitResult.SUCCESS.value))
+            lambda t: self.visit_satisfaction.setEnabled(t == VisitResult.SUCCESS.value)
+        )
         self.replied.toggled.connect(self._replied_toggled)
         self.save_handling_button.clicked.connect(self.save_handling)
         self.save_inquiry_button.clicked.connect(self.save_inquiry)
@@ -87,7 +93,9 @@ class ComplaintDetailPane(ComplaintDetailView):
         self.attachment_view.doubleClicked.connect(lambda _i: self.open_attachment())
         self.attachment_view.selectionModel().selectionChanged.connect(lambda *_: self._attachment_buttons())
         handlers: dict[str, Callable[[], None]] = {
-            "accept": self.accept_complaint, "finish": self.finish_handling, "close": self.close_complaint,
+            "accept": self.accept_complaint,
+            "finish": self.finish_handling,
+            "close": self.close_complaint,
         }
         for key, b in self.buttons.items():
             if key in handlers:
@@ -151,7 +159,6 @@ class ComplaintDetailPane(ComplaintDetailView):
         if first is not None:
             first.setFocus()
 
-
     # --- feedback -------------------------------------------------------------------------------------------
     def _info(self, text: str) -> None:
         self.message.setStyleSheet(INFO_COLOR)
@@ -164,8 +171,9 @@ class ComplaintDetailPane(ComplaintDetailView):
         else:
             self.message.setText(str(exc))
 
-    def _run(self, call: Callable[[], ComplaintDetail], done: str, fields: dict[str, QWidget] | None = None
-             ) -> ComplaintDetail | None:
+    def _run(
+        self, call: Callable[[], ComplaintDetail], done: str, fields: dict[str, QWidget] | None = None
+    ) -> ComplaintDetail | None:
         """Call a service; show the result, or its error in the pane. A stale version reloads."""
         try:
             d = call()
@@ -190,8 +198,10 @@ class ComplaintDetailPane(ComplaintDetailView):
     def accept_complaint(self) -> None:
         d = self.detail
         if d is not None:
-            self._run(lambda: complaint_service.accept(self.ctx, d.id, d.version),
-                      self.tr("已受理 {0}，处理期限 {1}。").format(d.number, full_time(d.handling_due)))
+            self._run(
+                lambda: complaint_service.accept(self.ctx, d.id, d.version),
+                self.tr("已受理 {0}，处理期限 {1}。").format(d.number, full_time(d.handling_due)),
+            )
 
     def finish_handling(self) -> None:
         d = self.detail
@@ -200,8 +210,13 @@ class ComplaintDetailPane(ComplaintDetailView):
         if "edit" in d.actions and self._handling_draft() != self._handling_shown:
             # what is on screen counts: save the typed handling first, then move on with its new version
             shown = d
-            saved = self._run(lambda: complaint_service.save_handling(self.ctx, shown.id, self._handling_draft(),
-                                                                      shown.version), "", self.handling_fields)
+            saved = self._run(
+                lambda: complaint_service.save_handling(
+                    self.ctx, shown.id, self._handling_draft(), shown.version
+                ),
+                "",
+                self.handling_fields,
+            )
             if saved is None:
                 return
             d = saved
@@ -213,16 +228,21 @@ class ComplaintDetailPane(ComplaintDetailView):
     def close_complaint(self) -> None:
         d = self.detail
         if d is not None:
-            self._run(lambda: complaint_service.close(self.ctx, d.id, d.version),
-                      self.tr("{0} 已关闭。").format(d.number))
+            self._run(
+                lambda: complaint_service.close(self.ctx, d.id, d.version),
+                self.tr("{0} 已关闭。").format(d.number),
+            )
 
     def save_handling(self) -> None:
         d = self.detail
         if d is None:
             return
         draft = self._handling_draft()
-        self._run(lambda: complaint_service.save_handling(self.ctx, d.id, draft, d.version),
-                  self.tr("处理情况已保存。"), self.handling_fields)
+        self._run(
+            lambda: complaint_service.save_handling(self.ctx, d.id, draft, d.version),
+            self.tr("处理情况已保存。"),
+            self.handling_fields,
+        )
 
     # --- actions with a form --------------------------------------------------------------------------------
     def submit_visit(self) -> None:
@@ -231,12 +251,16 @@ class ComplaintDetailPane(ComplaintDetailView):
             return
         draft = ClosingVisitDraft(
             result=self.visit_result.currentText(),
-            satisfaction=(self.visit_satisfaction.currentData() or "") if self.visit_satisfaction.isEnabled()
-            else "", method=self.visit_method.currentText(),
+            satisfaction=(self.visit_satisfaction.currentData() or "")
+            if self.visit_satisfaction.isEnabled()
+            else "",
+            method=self.visit_method.currentText(),
             visited_at=self.visit_time.dateTime().toPython(),  # type: ignore[arg-type]  # a datetime
-            note=self.visit_note.text())
-        done = self._run(lambda: workflow.record_closing_visit(self.ctx, d.id, draft), "",
-                         self.forms["visit"].fields)
+            note=self.visit_note.text(),
+        )
+        done = self._run(
+            lambda: workflow.record_closing_visit(self.ctx, d.id, draft), "", self.forms["visit"].fields
+        )
         if done is None:
             return
         self.close_form()
@@ -252,46 +276,82 @@ class ComplaintDetailPane(ComplaintDetailView):
 
     def submit_withdraw(self) -> None:
         d = self.detail
-        if d is not None and self._run(
+        if (
+            d is not None
+            and self._run(
                 lambda: complaint_service.withdraw(self.ctx, d.id, self.withdraw_reason.text(), d.version),
-                self.tr("{0} 已撤销。").format(d.number), self.forms["withdraw"].fields) is not None:
+                self.tr("{0} 已撤销。").format(d.number),
+                self.forms["withdraw"].fields,
+            )
+            is not None
+        ):
             self.close_form()
 
     def submit_reply(self) -> None:
         d = self.detail
-        if d is not None and self._run(
+        if (
+            d is not None
+            and self._run(
                 lambda: complaint_service.reply_message(
-                    self.ctx, d.id, self.reply_message_text.toPlainText(),
-                    self.reply_message_way.currentText(), self.reply_message_time.dateTime().toPython(),
-                    d.version),
-                self.tr("已答复，{0} 已关闭。").format(d.number), self.forms["reply"].fields) is not None:
+                    self.ctx,
+                    d.id,
+                    self.reply_message_text.toPlainText(),
+                    self.reply_message_way.currentText(),
+                    self.reply_message_time.dateTime().toPython(),
+                    d.version,
+                ),
+                self.tr("已答复，{0} 已关闭。").format(d.number),
+                self.forms["reply"].fields,
+            )
+            is not None
+        ):
             self.close_form()
 
     def submit_convert(self) -> None:
         d = self.detail
         if d is None:
             return
-        done = self._run(lambda: complaint_service.convert_to_complaint(
-            self.ctx, d.id, severity=self.convert_severity.currentText(),
-            category=self.convert_category.currentData() or "", expected_version=d.version), "",
-            self.forms["convert"].fields)
+        done = self._run(
+            lambda: complaint_service.convert_to_complaint(
+                self.ctx,
+                d.id,
+                severity=self.convert_severity.currentText(),
+                category=self.convert_category.currentData() or "",
+                expected_version=d.version,
+            ),
+            "",
+            self.forms["convert"].fields,
+        )
         if done is not None:
             self.close_form()
-            self._info(self.tr("{0} 已转为投诉 {1}，负责人 {2}。").format(d.number, done.number, done.row.handler))
+            self._info(
+                self.tr("{0} 已转为投诉 {1}，负责人 {2}。").format(d.number, done.number, done.row.handler)
+            )
 
     def submit_chase(self) -> None:
         d = self.detail
-        if d is not None and self._run(
+        if (
+            d is not None
+            and self._run(
                 lambda: complaint_service.chase(self.ctx, d.id, self.chase_note.text()),
-                self.tr("已催办 {0}。").format(d.number), self.forms["chase"].fields) is not None:
+                self.tr("已催办 {0}。").format(d.number),
+                self.forms["chase"].fields,
+            )
+            is not None
+        ):
             self.close_form()
 
     def submit_supervise(self) -> None:
         d = self.detail
-        if d is not None and self._run(
+        if (
+            d is not None
+            and self._run(
                 lambda: complaint_service.supervise(self.ctx, d.id, self.supervise_note.text()),
                 self.tr("已督办 {0}：负责人 {1} 与首问责任人已收到通知。").format(d.number, d.row.handler),
-                self.forms["supervise"].fields) is not None:
+                self.forms["supervise"].fields,
+            )
+            is not None
+        ):
             self.close_form()
 
     # --- 查办 and the returned file ------------------------------------------------------------------------
@@ -300,11 +360,17 @@ class ComplaintDetailPane(ComplaintDetailView):
         d = self.detail
         if d is None:
             return
-        draft = InquiryDraft(reason=self.inquiry_reason.toPlainText(), measures=self.inquiry_measures.toPlainText(),
-                             responsible=self.inquiry_responsible.text())
+        draft = InquiryDraft(
+            reason=self.inquiry_reason.toPlainText(),
+            measures=self.inquiry_measures.toPlainText(),
+            responsible=self.inquiry_responsible.text(),
+        )
         version = self.inquiry.version if self.inquiry is not None and self.inquiry.decided_at else None
-        done = self._run(lambda: self._record_inquiry(d.id, draft, version),
-                         self.tr("{0} 的查办已保存，负责人与首问责任人已收到通知。").format(d.number), self.inquiry_fields)
+        done = self._run(
+            lambda: self._record_inquiry(d.id, draft, version),
+            self.tr("{0} 的查办已保存，负责人与首问责任人已收到通知。").format(d.number),
+            self.inquiry_fields,
+        )
         if done is not None:
             self.pages.setCurrentIndex(PAGE_INQUIRY)
 
@@ -320,8 +386,11 @@ class ComplaintDetailPane(ComplaintDetailView):
             return
         draft = self._handling_draft()
         changed = "edit" in rv.actions and draft != self._handling_shown
-        done = self._run(lambda: self._save_and_resubmit(d, draft, changed),
-                         self.tr("已修改并重新提交 {0}，等待主管审阅。").format(d.number), self.handling_fields)
+        done = self._run(
+            lambda: self._save_and_resubmit(d, draft, changed),
+            self.tr("已修改并重新提交 {0}，等待主管审阅。").format(d.number),
+            self.handling_fields,
+        )
         if done is None:
             self.pages.setCurrentIndex(PAGE_HANDLING)
 
@@ -338,11 +407,16 @@ class ComplaintDetailPane(ComplaintDetailView):
             return
         uid = self.reassign_handler.currentData()
         if uid is None:
-            self._error(ValidationError(FieldError("handler_id", "负责人", "请选择新负责人")),
-                        self.forms["reassign"].fields)
+            self._error(
+                ValidationError(FieldError("handler_id", "负责人", "请选择新负责人")),
+                self.forms["reassign"].fields,
+            )
             return
-        done = self._run(lambda: complaint_service.reassign(self.ctx, d.id, int(uid), d.version), "",
-                         self.forms["reassign"].fields)
+        done = self._run(
+            lambda: complaint_service.reassign(self.ctx, d.id, int(uid), d.version),
+            "",
+            self.forms["reassign"].fields,
+        )
         if done is not None:
             self.close_form()
             self._info(self.tr("已转交给 {0}。").format(done.row.handler))
@@ -352,8 +426,9 @@ class ComplaintDetailPane(ComplaintDetailView):
         if d is None:
             return
         try:
-            new = complaint_service.reopen_linked(self.ctx, d.id, content=self.reopen_content.text(),
-                                                  channel=self.reopen_channel.currentText())
+            new = complaint_service.reopen_linked(
+                self.ctx, d.id, content=self.reopen_content.text(), channel=self.reopen_channel.currentText()
+            )
         except (ValidationError, ServiceError) as exc:
             self._error(exc, self.forms["reopen_linked"].fields)
             return
@@ -366,8 +441,11 @@ class ComplaintDetailPane(ComplaintDetailView):
     # --- attachments ----------------------------------------------------------------------------------------
     def _ask_files(self) -> list[str]:
         files, _filter = QFileDialog.getOpenFileNames(
-            self, self.tr("添加附件"), "", self.tr("所有文件 (*);;PDF (*.pdf);;图片 (*.jpg *.jpeg *.png);;"
-                                                   "Word (*.doc *.docx)"))
+            self,
+            self.tr("添加附件"),
+            "",
+            self.tr("所有文件 (*);;PDF (*.pdf);;图片 (*.jpg *.jpeg *.png);;Word (*.doc *.docx)"),
+        )
         return list(files)
 
     def _ask_save_path(self, name: str) -> str:
@@ -418,11 +496,15 @@ class ComplaintDetailPane(ComplaintDetailView):
             folder.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         except OSError as exc:
-            self._error(ServiceError(self.tr("无法写出临时文件 {0}：{1}").format(target, exc.strerror or exc)))
+            self._error(
+                ServiceError(self.tr("无法写出临时文件 {0}：{1}").format(target, exc.strerror or exc))
+            )
             return
         self.last_opened = target
         if not self.open_url(QUrl.fromLocalFile(str(target))):
-            self._error(ServiceError(self.tr("没有能打开“{0}”的程序；可用“另存为…”保存后再打开。").format(name)))
+            self._error(
+                ServiceError(self.tr("没有能打开“{0}”的程序；可用“另存为…”保存后再打开。").format(name))
+            )
             return
         self._info(self.tr("已打开 {0}（临时副本，修改不会存回）。").format(name))
 
@@ -445,5 +527,6 @@ class ComplaintDetailPane(ComplaintDetailView):
         d, a = self.detail, self.selected_attachment()
         if d is None or a is None:
             return
-        self._run(lambda: complaint_service.detach(self.ctx, d.id, a.id),
-                  self.tr("已删除附件 {0}。").format(a.name))
+        self._run(
+            lambda: complaint_service.detach(self.ctx, d.id, a.id), self.tr("已删除附件 {0}。").format(a.name)
+        )

@@ -43,9 +43,16 @@ from huifang_desktop.ui.complaints.model import AttachmentTableModel, EventTable
 
 # action key (ComplaintDetail.actions) -> button label; the order is the order on screen
 ACTIONS: tuple[tuple[str, str], ...] = (
-    ("accept", QT_TRANSLATE_NOOP("ComplaintDetail", "受理")), ("finish", QT_TRANSLATE_NOOP("ComplaintDetail", "办结转回访")), ("visit", QT_TRANSLATE_NOOP("ComplaintDetail", "登记结案回访…")), ("close", QT_TRANSLATE_NOOP("ComplaintDetail", "关闭")),
-    ("reply", QT_TRANSLATE_NOOP("ComplaintDetail", "答复…")), ("convert", QT_TRANSLATE_NOOP("ComplaintDetail", "转为投诉…")), ("withdraw", QT_TRANSLATE_NOOP("ComplaintDetail", "撤销…")), ("chase", QT_TRANSLATE_NOOP("ComplaintDetail", "催办…")),
-    ("reassign", QT_TRANSLATE_NOOP("ComplaintDetail", "转交…")), ("supervise", QT_TRANSLATE_NOOP("ComplaintDetail", "督办…")),
+    ("accept", QT_TRANSLATE_NOOP("ComplaintDetail", "受理")),
+    ("finish", QT_TRANSLATE_NOOP("ComplaintDetail", "办结转回访")),
+    ("visit", QT_TRANSLATE_NOOP("ComplaintDetail", "登记结案回访…")),
+    ("close", QT_TRANSLATE_NOOP("ComplaintDetail", "关闭")),
+    ("reply", QT_TRANSLATE_NOOP("ComplaintDetail", "答复…")),
+    ("convert", QT_TRANSLATE_NOOP("ComplaintDetail", "转为投诉…")),
+    ("withdraw", QT_TRANSLATE_NOOP("ComplaintDetail", "撤销…")),
+    ("chase", QT_TRANSLATE_NOOP("ComplaintDetail", "催办…")),
+    ("reassign", QT_TRANSLATE_NOOP("ComplaintDetail", "转交…")),
+    ("supervise", QT_TRANSLATE_NOOP("ComplaintDetail", "督办…")),
     ("reopen_linked", QT_TRANSLATE_NOOP("ComplaintDetail", "客户不认可…")),
 )
 SECOND_ROW = frozenset({"withdraw", "chase", "reassign", "supervise", "reopen_linked"})
@@ -113,7 +120,6 @@ class _InlineForm(QWidget):
         return next(iter(self.fields.values()), None)
 
 
-
 class ComplaintDetailLayout(QWidget):
     """The pane's widgets and their places (see the module docstring); :meth:`setup_ui` builds them."""
 
@@ -147,7 +153,9 @@ class ComplaintDetailLayout(QWidget):
         self.resubmit_button = QPushButton(self.tr("修改后重新提交(&U)"))
         self.resubmit_button.setObjectName("resubmit")
         self.resubmit_button.setAutoDefault(False)
-        self.resubmit_button.setToolTip(self.tr("保存“处理情况”页的修改，并把投诉处理表重新提交主管审阅（Alt+U）"))
+        self.resubmit_button.setToolTip(
+            self.tr("保存“处理情况”页的修改，并把投诉处理表重新提交主管审阅（Alt+U）")
+        )
         banner = QHBoxLayout(self.review_banner)
         banner.setContentsMargins(8, 4, 8, 4)
         banner.addWidget(self.review_text, 1)
@@ -166,7 +174,9 @@ class ComplaintDetailLayout(QWidget):
         row1.addStretch(1)
         row2.addStretch(1)
         self.print_button = QPushButton(self.tr("打印投诉处理表…"))
-        self.print_button.setToolTip(self.tr("打印预览投诉处理表（含处理经过和签字），可打印或另存为 PDF（Ctrl+P）"))
+        self.print_button.setToolTip(
+            self.tr("打印预览投诉处理表（含处理经过和签字），可打印或另存为 PDF（Ctrl+P）")
+        )
         self.print_button.setAutoDefault(False)
         row2.addWidget(self.print_button)
 
@@ -242,8 +252,12 @@ class ComplaintDetailLayout(QWidget):
         f.add(self.tr("结果"), row)
         f.add(self.tr("回访时间"), self.visit_time, "visited_at")
         f.add(self.tr("说明"), self.visit_note, "note")
-        f.fields = {"satisfaction": self.visit_satisfaction, "result": self.visit_result,  # focus: 满意度
-                    "method": self.visit_method, **f.fields}
+        f.fields = {
+            "satisfaction": self.visit_satisfaction,
+            "result": self.visit_result,  # focus: 满意度
+            "method": self.visit_method,
+            **f.fields,
+        }
 
         f = self._form("withdraw", self.tr("撤销（须说明原因）"), self.tr("撤销"))
         self.withdraw_reason = QLineEdit()
@@ -285,12 +299,16 @@ class ComplaintDetailLayout(QWidget):
         self.reassign_handler = QComboBox()
         f.add(self.tr("新负责人"), self.reassign_handler, "handler_id")
 
-        f = self._form("supervise", self.tr("督办（负责人与首问责任人收到通知，负责人不变）"), self.tr("督办"))
+        f = self._form(
+            "supervise", self.tr("督办（负责人与首问责任人收到通知，负责人不变）"), self.tr("督办")
+        )
         self.supervise_note = QLineEdit()
         self.supervise_note.setPlaceholderText(self.tr("督办要求，如“每日报进度”（可空）"))
         f.add(self.tr("督办要求"), self.supervise_note, "note")
 
-        f = self._form("reopen_linked", self.tr("客户不认可处理结果：新建一件关联投诉"), self.tr("新建关联投诉"))
+        f = self._form(
+            "reopen_linked", self.tr("客户不认可处理结果：新建一件关联投诉"), self.tr("新建关联投诉")
+        )
         self.reopen_content = QLineEdit()
         self.reopen_content.setPlaceholderText(self.tr("客户不认可的原因（可空）"))
         self.reopen_channel = QComboBox()
@@ -311,13 +329,20 @@ class ComplaintDetailLayout(QWidget):
         self.info.setVerticalSpacing(4)
         self.info_labels: dict[str, QLabel] = {}
         self.info_names: dict[str, QLabel] = {}
-        cells = (("subject", QT_TRANSLATE_NOOP("ComplaintDetail", "主题"), 0, 0, 3), ("complainant", QT_TRANSLATE_NOOP("ComplaintDetail", "投诉人"), 1, 0, 1), ("phone", QT_TRANSLATE_NOOP("ComplaintDetail", "联系方式"), 1, 2, 1),
-                 ("customer", QT_TRANSLATE_NOOP("ComplaintDetail", "客户档案"), 2, 0, 1), ("channel", QT_TRANSLATE_NOOP("ComplaintDetail", "渠道"), 2, 2, 1),
-                 ("category", QT_TRANSLATE_NOOP("ComplaintDetail", "类别"), 3, 0, 1), ("department", QT_TRANSLATE_NOOP("ComplaintDetail", "责任部门"), 3, 2, 1),
-                 ("first_reply_due", QT_TRANSLATE_NOOP("ComplaintDetail", "首次答复"), 4, 0, 1), ("handling_due", QT_TRANSLATE_NOOP("ComplaintDetail", "处理期限"), 4, 2, 1),
-                 ("first_responder", QT_TRANSLATE_NOOP("ComplaintDetail", "首问责任人"), 5, 0, 1),
-                 ("lateness", QT_TRANSLATE_NOOP("ComplaintDetail", "是否逾期"), 5, 2, 1),
-                 ("link", QT_TRANSLATE_NOOP("ComplaintDetail", "关联"), 6, 0, 3))
+        cells = (
+            ("subject", QT_TRANSLATE_NOOP("ComplaintDetail", "主题"), 0, 0, 3),
+            ("complainant", QT_TRANSLATE_NOOP("ComplaintDetail", "投诉人"), 1, 0, 1),
+            ("phone", QT_TRANSLATE_NOOP("ComplaintDetail", "联系方式"), 1, 2, 1),
+            ("customer", QT_TRANSLATE_NOOP("ComplaintDetail", "客户档案"), 2, 0, 1),
+            ("channel", QT_TRANSLATE_NOOP("ComplaintDetail", "渠道"), 2, 2, 1),
+            ("category", QT_TRANSLATE_NOOP("ComplaintDetail", "类别"), 3, 0, 1),
+            ("department", QT_TRANSLATE_NOOP("ComplaintDetail", "责任部门"), 3, 2, 1),
+            ("first_reply_due", QT_TRANSLATE_NOOP("ComplaintDetail", "首次答复"), 4, 0, 1),
+            ("handling_due", QT_TRANSLATE_NOOP("ComplaintDetail", "处理期限"), 4, 2, 1),
+            ("first_responder", QT_TRANSLATE_NOOP("ComplaintDetail", "首问责任人"), 5, 0, 1),
+            ("lateness", QT_TRANSLATE_NOOP("ComplaintDetail", "是否逾期"), 5, 2, 1),
+            ("link", QT_TRANSLATE_NOOP("ComplaintDetail", "关联"), 6, 0, 3),
+        )
         for key, label, r, c, span in cells:
             name = QLabel(translated("ComplaintDetail", label))
             name.setStyleSheet("color: #8c8c8c;")
@@ -397,8 +422,12 @@ class ComplaintDetailLayout(QWidget):
         layout.addStretch(1)
         scroll = _scrolling(inner)
         self.handling_fields: dict[str, QWidget] = {
-            "investigation": self.investigation, "cause": self.cause, "measures": self.measures,
-            "result": self.result, "replied_at": self.replied_at, "reply_way": self.reply_way,
+            "investigation": self.investigation,
+            "cause": self.cause,
+            "measures": self.measures,
+            "result": self.result,
+            "replied_at": self.replied_at,
+            "reply_way": self.reply_way,
             "reply_text": self.reply_text,
         }
         return scroll
@@ -427,9 +456,11 @@ class ComplaintDetailLayout(QWidget):
         self.inquiry_hint.setWordWrap(True)
         self.inquiry_hint.setStyleSheet("color: #8c8c8c;")
         labels = []
-        for text, buddy in ((self.tr("逾期原因(&Y)"), self.inquiry_reason),
-                            (self.tr("改进措施(&M)"), self.inquiry_measures),
-                            (self.tr("责任人(&E)"), self.inquiry_responsible)):
+        for text, buddy in (
+            (self.tr("逾期原因(&Y)"), self.inquiry_reason),
+            (self.tr("改进措施(&M)"), self.inquiry_measures),
+            (self.tr("责任人(&E)"), self.inquiry_responsible),
+        ):
             label = QLabel(text)
             label.setBuddy(buddy)
             labels.append(label)
@@ -449,8 +480,10 @@ class ComplaintDetailLayout(QWidget):
         layout.addLayout(buttons)
         layout.addStretch(1)
         self.inquiry_fields: dict[str, QWidget] = {
-            "reason": self.inquiry_reason, "measures": self.inquiry_measures,
-            "responsible": self.inquiry_responsible}
+            "reason": self.inquiry_reason,
+            "measures": self.inquiry_measures,
+            "responsible": self.inquiry_responsible,
+        }
         return _scrolling(inner)
 
     def _build_attachment_page(self) -> QWidget:
@@ -466,7 +499,9 @@ class ComplaintDetailLayout(QWidget):
         self.open_attachment_button = QPushButton(self.tr("打开"))
         self.save_attachment_button = QPushButton(self.tr("另存为…"))
         self.remove_attachment_button = QPushButton(self.tr("删除"))
-        self.attachment_hint = QLabel(self.tr("附件存于数据库内，数据文件夹搬家也不会丢失；每个不超过 20 MB。"))
+        self.attachment_hint = QLabel(
+            self.tr("附件存于数据库内，数据文件夹搬家也不会丢失；每个不超过 20 MB。")
+        )
         self.attachment_hint.setStyleSheet("color: #8c8c8c;")
         self.attachment_hint.setWordWrap(True)
         buttons = QHBoxLayout()

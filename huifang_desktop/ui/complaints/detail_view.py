@@ -25,8 +25,13 @@ from huifang_desktop.ui.common.feedback import mark_fields
 from huifang_desktop.ui.complaints.detail_layout import PAGE_INQUIRY, ComplaintDetailLayout
 from huifang_desktop.ui.complaints.model import full_time
 
-STATE_BADGE = {"待受理": "#d46b08", "处理中": "#1f6feb", "待回访": "#722ed1", "已关闭": "#389e0d",
-               "已撤销": "#8c8c8c"}
+STATE_BADGE = {
+    "待受理": "#d46b08",
+    "处理中": "#1f6feb",
+    "待回访": "#722ed1",
+    "已关闭": "#389e0d",
+    "已撤销": "#8c8c8c",
+}
 
 COMPLAINT_ONLY = frozenset({"accept", "finish", "visit", "close", "reopen_linked", "supervise"})
 NOT_LATE, NO_INQUIRY = "否", "无需"  # complaint_follow.Lateness.NONE, InquiryState.NOT_NEEDED
@@ -82,19 +87,26 @@ class ComplaintDetailView(ComplaintDetailLayout):
         badge = STATE_BADGE.get(r.state, "#595959")
         overdue = LATE_BADGE.format(r.lateness) if r.lateness != NOT_LATE else ""
         if r.inquiry in INQUIRY_BADGE:
-            overdue += (f"　<span style='color:{INQUIRY_BADGE[r.inquiry]}; font-weight:bold;'>"
-                        f"{r.inquiry}</span>")
+            overdue += (
+                f"　<span style='color:{INQUIRY_BADGE[r.inquiry]}; font-weight:bold;'>{r.inquiry}</span>"
+            )
         severity = f"　{r.severity}" if r.kind == MessageKind.COMPLAINT.value else ""
         self.title.setText(
             f"<span style='font-size:15px; font-weight:bold;'>{r.number}</span>　{r.kind}{severity}　"
-            f"<span style='color:{badge}; font-weight:bold;'>{r.state}</span>{overdue}")
+            f"<span style='color:{badge}; font-weight:bold;'>{r.state}</span>{overdue}"
+        )
         role = Role(d.handler_role).label if d.handler_role else ""
-        parts = [self.tr("负责人：{0}（{1}）").format(r.handler or self.tr("未指定"), role),
-                 self.tr("首问责任人：{0}").format(r.first_responder or "—")]
+        parts = [
+            self.tr("负责人：{0}（{1}）").format(r.handler or self.tr("未指定"), role),
+            self.tr("首问责任人：{0}").format(r.first_responder or "—"),
+        ]
         if r.state not in ("已关闭", "已撤销") and r.deadline is not None:
             deadline = full_time(r.deadline)
-            parts.append(self.tr("期限：<span style='color:#d9363e;'>{0}</span>").format(deadline) if r.overdue
-                         else self.tr("期限：{0}").format(deadline))
+            parts.append(
+                self.tr("期限：<span style='color:#d9363e;'>{0}</span>").format(deadline)
+                if r.overdue
+                else self.tr("期限：{0}").format(deadline)
+            )
         if r.escalation_level:
             parts.append(self.tr("已逾期升级 {0} 级").format(r.escalation_level))
         if r.chase_count:
@@ -115,8 +127,9 @@ class ComplaintDetailView(ComplaintDetailLayout):
         self.attachments.set_rows(d.attachments, self.ctx.now())
         self.events.set_rows(d.events, self.ctx.now())
         self.event_view.resizeRowsToContents()
-        self.pages.setTabText(2, self.tr("附件（{0}）").format(len(d.attachments)) if d.attachments
-                              else self.tr("附件"))
+        self.pages.setTabText(
+            2, self.tr("附件（{0}）").format(len(d.attachments)) if d.attachments else self.tr("附件")
+        )
         self.pages.setTabText(3, self.tr("处理记录（{0}）").format(len(d.events)))
         self.event_view.scrollToBottom()
         self._update_buttons(d)
@@ -133,7 +146,9 @@ class ComplaintDetailView(ComplaintDetailLayout):
         info["category"].setText(" · ".join(p for p in (r.category, severity) if p) or "—")
         info["department"].setText(r.department or "—")
         info["first_reply_due"].setText(full_time(d.first_reply_due))
-        info["handling_due"].setText(full_time(d.handling_due) + (self.tr("（特殊情况）") if d.special else ""))
+        info["handling_due"].setText(
+            full_time(d.handling_due) + (self.tr("（特殊情况）") if d.special else "")
+        )
         links = []
         if d.linked_to_number:
             links.append(self.tr("客户不认可 {0} 的处理结果").format(d.linked_to_number))
@@ -176,8 +191,9 @@ class ComplaintDetailView(ComplaintDetailLayout):
         if editable and self.review is not None:
             self.handling_hint.setText(self.tr("主管退回了投诉处理表：改好后点上方“修改后重新提交”。"))
         elif editable:
-            self.handling_hint.setText(self.tr("待受理的投诉保存处理情况即视为受理。")
-                                       if d.state == "待受理" else "")
+            self.handling_hint.setText(
+                self.tr("待受理的投诉保存处理情况即视为受理。") if d.state == "待受理" else ""
+            )
         elif d.state in ("已关闭", "已撤销"):
             self.handling_hint.setText(self.tr("{0}，处理情况不能再修改。").format(already(d.state)))
         else:
@@ -194,17 +210,22 @@ class ComplaintDetailView(ComplaintDetailLayout):
             parts.append(self.tr("第 {0} 轮，{1} 前完成").format(d.visit_round, d.visit_due.isoformat()))
         if d.visited_at is not None:
             verdict = self.tr("满意") if d.visit_satisfied else self.tr("不满意")
-            parts.append(self.tr("{0} 回访：{1}").format(full_time(d.visited_at), d.row.satisfaction or verdict))
+            parts.append(
+                self.tr("{0} 回访：{1}").format(full_time(d.visited_at), d.row.satisfaction or verdict)
+            )
         if d.visit_note:
             parts.append(d.visit_note)
         if not parts:
-            return self.tr("办结后安排（{0} 天内），客户满意方可关闭。").format(self.policy.closing_visit_days)
+            return self.tr("办结后安排（{0} 天内），客户满意方可关闭。").format(
+                self.policy.closing_visit_days
+            )
         return "；".join(parts)
 
     def handling_editable(self) -> bool:
         """The handling page can be edited: the open complaint's worker, or a returned file's corrector."""
-        return self.detail is not None and ("edit" in self.detail.actions or (
-            self.review is not None and "edit" in self.review.actions))
+        return self.detail is not None and (
+            "edit" in self.detail.actions or (self.review is not None and "edit" in self.review.actions)
+        )
 
     def _fill_review(self, d: ComplaintDetail) -> None:
         """已退回：<reason> with 修改后重新提交, when the review returned the closed file (also here, not
@@ -243,14 +264,21 @@ class ComplaintDetailView(ComplaintDetailLayout):
             except ServiceError:
                 self.inquiry = None
         q = self.inquiry
-        for box, text in ((self.inquiry_reason, q.reason if q else ""),
-                          (self.inquiry_measures, q.measures if q else "")):
+        for box, text in (
+            (self.inquiry_reason, q.reason if q else ""),
+            (self.inquiry_measures, q.measures if q else ""),
+        ):
             box.setPlainText(text)
         self.inquiry_responsible.setText(q.responsible if q else "")
-        self.inquiry_decided.setText(self.tr("{0}　{1}").format(q.decided_by, full_time(q.decided_at))
-                                     if q is not None and q.decided_at is not None else "—")
+        self.inquiry_decided.setText(
+            self.tr("{0}　{1}").format(q.decided_by, full_time(q.decided_at))
+            if q is not None and q.decided_at is not None
+            else "—"
+        )
         closed = self.tr("，关闭于 {0}").format(full_time(r.closed_at)) if r.closed_at else ""
-        state = self.tr("是否逾期：{0}（处理期限 {1}{2}）").format(r.lateness, full_time(d.handling_due), closed)
+        state = self.tr("是否逾期：{0}（处理期限 {1}{2}）").format(
+            r.lateness, full_time(d.handling_due), closed
+        )
         self.inquiry_state.setText(state + ("　" + r.inquiry if r.inquiry != NO_INQUIRY else ""))
         editable = "inquiry" in d.actions
         for w in (self.inquiry_reason, self.inquiry_measures, self.inquiry_responsible):
@@ -278,7 +306,9 @@ class ComplaintDetailView(ComplaintDetailLayout):
             if key == "reopen_linked":
                 visible = visible and d.state == "已关闭"
             if key == "supervise":  # 督办 is for open 重大 cases only
-                visible = visible and d.row.severity == Severity.MAJOR.value and d.state not in ("已关闭", "已撤销")
+                visible = (
+                    visible and d.row.severity == Severity.MAJOR.value and d.state not in ("已关闭", "已撤销")
+                )
             b.setVisible(visible)
             enabled = key in d.actions
             b.setEnabled(enabled)
@@ -320,21 +350,29 @@ class ComplaintDetailView(ComplaintDetailLayout):
         if key == "reassign":
             return self.tr("需主管权限")
         if key == "supervise":
-            return self.tr("经理可督办未结的重大投诉") if d.row.severity == "重大" else self.tr("只有重大投诉才需督办")
+            return (
+                self.tr("经理可督办未结的重大投诉")
+                if d.row.severity == "重大"
+                else self.tr("只有重大投诉才需督办")
+            )
         if key == "withdraw":
             return self.tr("须由{0}或更高级别撤销").format(
-                self.policy.handler_roles[Severity(d.row.severity)].label)
+                self.policy.handler_roles[Severity(d.row.severity)].label
+            )
         return ""
 
     def _handling_draft(self) -> HandlingDraft:
         """The handling page as typed (what 保存处理情况 and 办结转回访 send)."""
         replied = self.replied.isChecked()
         return HandlingDraft(
-            investigation=self.investigation.toPlainText(), cause=self.cause.toPlainText(),
-            measures=self.measures.toPlainText(), result=self.result.toPlainText(),
+            investigation=self.investigation.toPlainText(),
+            cause=self.cause.toPlainText(),
+            measures=self.measures.toPlainText(),
+            result=self.result.toPlainText(),
             replied_at=self.replied_at.dateTime().toPython() if replied else None,  # type: ignore[arg-type]
             reply_way=self.reply_way.currentText() if replied else "",
-            reply_text=self.reply_text.toPlainText())
+            reply_text=self.reply_text.toPlainText(),
+        )
 
     def selected_attachment(self):  # type: ignore[no-untyped-def]
         rows = self.attachment_view.selectionModel().selectedRows()
@@ -344,5 +382,6 @@ class ComplaintDetailView(ComplaintDetailLayout):
         picked = self.selected_attachment() is not None
         self.open_attachment_button.setEnabled(picked)
         self.save_attachment_button.setEnabled(picked)
-        self.remove_attachment_button.setEnabled(picked and self.detail is not None
-                                                 and "attach" in self.detail.actions)
+        self.remove_attachment_button.setEnabled(
+            picked and self.detail is not None and "attach" in self.detail.actions
+        )

@@ -28,10 +28,16 @@ DONE_STATE = "已查办"  # complaint_follow.InquiryState.DONE
 
 class InquiryTableModel(RowTableModel[InquiryRow]):
     COL_NUMBER, COL_SUBJECT, COL_SEVERITY, COL_HANDLER, COL_DUE, COL_CLOSED, COL_STATE, COL_DECIDED = range(8)
-    HEADERS = (QT_TRANSLATE_NOOP("Column", "投诉编号"), QT_TRANSLATE_NOOP("Column", "主题"),
-               QT_TRANSLATE_NOOP("Column", "严重程度"), QT_TRANSLATE_NOOP("Column", "负责人"),
-               QT_TRANSLATE_NOOP("Column", "处理期限"), QT_TRANSLATE_NOOP("Column", "关闭时间"),
-               QT_TRANSLATE_NOOP("Column", "查办"), QT_TRANSLATE_NOOP("Column", "决定人"))
+    HEADERS = (
+        QT_TRANSLATE_NOOP("Column", "投诉编号"),
+        QT_TRANSLATE_NOOP("Column", "主题"),
+        QT_TRANSLATE_NOOP("Column", "严重程度"),
+        QT_TRANSLATE_NOOP("Column", "负责人"),
+        QT_TRANSLATE_NOOP("Column", "处理期限"),
+        QT_TRANSLATE_NOOP("Column", "关闭时间"),
+        QT_TRANSLATE_NOOP("Column", "查办"),
+        QT_TRANSLATE_NOOP("Column", "决定人"),
+    )
 
     def set_rows(self, rows: list[InquiryRow]) -> None:
         self.beginResetModel()
@@ -50,8 +56,16 @@ class InquiryTableModel(RowTableModel[InquiryRow]):
             return None
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (r.number, r.subject, r.severity, r.handler, full_time(r.handling_due),
-                    full_time(r.closed_at) or r.state, r.inquiry.value, r.decided_by)[col]
+            return (
+                r.number,
+                r.subject,
+                r.severity,
+                r.handler,
+                full_time(r.handling_due),
+                full_time(r.closed_at) or r.state,
+                r.inquiry.value,
+                r.decided_by,
+            )[col]
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == self.COL_STATE:
                 return INQUIRY_COLORS.get(r.inquiry.value)
@@ -115,8 +129,11 @@ class InquiryList(QWidget):
         if mode == DONE:
             rows = [r for r in rows if r.inquiry.value == DONE_STATE]
         self.model.set_rows(rows)
-        self.hint.setText(self.tr("处理逾期的投诉（关闭晚于处理期限，或未结已逾期多日）须由主管填写查办单。共 {0} 件。")
-                          .format(len(rows)))
+        self.hint.setText(
+            self.tr(
+                "处理逾期的投诉（关闭晚于处理期限，或未结已逾期多日）须由主管填写查办单。共 {0} 件。"
+            ).format(len(rows))
+        )
         row = self.model.row_of(keep) if keep is not None else None
         if row is not None:
             self.table.selectRow(row)

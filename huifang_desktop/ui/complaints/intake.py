@@ -88,7 +88,9 @@ class IntakeDialog(QDialog):
         self.phone.setPlaceholderText(self.tr("手机或座机"))
         self.customer_edit = QLineEdit()
         self.customer_edit.setObjectName("customer")
-        self.customer_edit.setPlaceholderText(self.tr("可选：输入客户名称、电话或拼音首字母（如 hzmd）查找并关联"))
+        self.customer_edit.setPlaceholderText(
+            self.tr("可选：输入客户名称、电话或拼音首字母（如 hzmd）查找并关联")
+        )
         self.customer_clear = QPushButton(self.tr("取消关联"))
         self.customer_clear.setEnabled(False)
         self.customer_status = QLabel(self.tr("未关联"))
@@ -112,8 +114,9 @@ class IntakeDialog(QDialog):
         self.severity.addItems([s.value for s in Severity])
         self.routing = QLabel()
         self.routing.setStyleSheet("color: #595959;")
-        self.special = QCheckBox(self.tr("特殊情况（处理期限 {0} 个工作日）").format(
-            self.policy.special_handling_workdays))
+        self.special = QCheckBox(
+            self.tr("特殊情况（处理期限 {0} 个工作日）").format(self.policy.special_handling_workdays)
+        )
         self.special.setObjectName("special")
         self.reply_only = QCheckBox(self.tr("只需书面答复（上级转办，不做回访）"))
         self.reply_only.setObjectName("reply_only")
@@ -231,17 +234,44 @@ class IntakeDialog(QDialog):
         layout.addLayout(buttons)
 
         self.field_widgets: dict[str, QWidget] = {
-            "kind": self.kind, "received_at": self.received_at, "channel": self.channel,
-            "complainant": self.complainant, "phone": self.phone, "customer_id": self.customer_edit,
-            "subject": self.subject, "content": self.content, "category": self.category,
-            "severity": self.severity, "handler_id": self.severity, "department_id": self.customer_edit,
-            "first_responder_id": self.first_responder, "promised_reply_on": self.promised_on,
+            "kind": self.kind,
+            "received_at": self.received_at,
+            "channel": self.channel,
+            "complainant": self.complainant,
+            "phone": self.phone,
+            "customer_id": self.customer_edit,
+            "subject": self.subject,
+            "content": self.content,
+            "category": self.category,
+            "severity": self.severity,
+            "handler_id": self.severity,
+            "department_id": self.customer_edit,
+            "first_responder_id": self.first_responder,
+            "promised_reply_on": self.promised_on,
             "origin": self.origin,
         }
-        chain = [self.kind, self.channel, self.received_at, self.complainant, self.anonymous, self.phone,
-                 self.customer_edit, self.subject, self.content, self.category, self.severity,
-                 self.first_responder, self.origin, self.promised_on, self.special, self.reply_only,
-                 self.save_button, self.cancel_button, self.repeat_view, self.attach_button]
+        chain = [
+            self.kind,
+            self.channel,
+            self.received_at,
+            self.complainant,
+            self.anonymous,
+            self.phone,
+            self.customer_edit,
+            self.subject,
+            self.content,
+            self.category,
+            self.severity,
+            self.first_responder,
+            self.origin,
+            self.promised_on,
+            self.special,
+            self.reply_only,
+            self.save_button,
+            self.cancel_button,
+            self.repeat_view,
+            self.attach_button,
+        ]
         for a, b in pairwise(chain):
             QWidget.setTabOrder(a, b)
 
@@ -253,7 +283,8 @@ class IntakeDialog(QDialog):
         self._customer_timer.timeout.connect(self.refresh_customer_suggestions)
         # the QModelIndex overload of the signal (PySide's stubs do not type the overload subscript)
         self.completer.activated[QModelIndex].connect(  # type: ignore[index]
-            lambda index: self.choose_customer(index.row()))
+            lambda index: self.choose_customer(index.row())
+        )
         self.customer_clear.clicked.connect(self.clear_customer)
         for edit in (self.subject, self.phone):
             edit.textEdited.connect(self._repeat_timer.start)
@@ -284,7 +315,9 @@ class IntakeDialog(QDialog):
         me = self.ctx.user.id or None
         people = complaint_service.handlers(self.ctx)
         if me is not None and all(uid != me for uid, _n, _r in people):
-            people.insert(0, (me, self.ctx.user.display_name or self.ctx.user.username, self.ctx.user.role.label))
+            people.insert(
+                0, (me, self.ctx.user.display_name or self.ctx.user.username, self.ctx.user.role.label)
+            )
         for uid, name, role in people:
             label = self.tr("{0}（{1}，我）").format(name, role) if uid == me else f"{name}（{role}）"
             self.first_responder.addItem(label, uid)
@@ -298,8 +331,9 @@ class IntakeDialog(QDialog):
         self.origin.addItem(self.tr("（一般）"), "")
         for name, days in self.rules.origin_days.items():
             self.origin.addItem(name, name)
-            self.origin.setItemData(self.origin.count() - 1, self.tr("处理期限 {0} 天").format(days),
-                                    Qt.ItemDataRole.ToolTipRole)
+            self.origin.setItemData(
+                self.origin.count() - 1, self.tr("处理期限 {0} 天").format(days), Qt.ItemDataRole.ToolTipRole
+            )
         self.origin_label = QLabel(self.tr("客户来源(&G)"))
         self.origin_label.setBuddy(self.origin)
         self.origin_hint = QLabel()
@@ -314,8 +348,9 @@ class IntakeDialog(QDialog):
         self.promised_on.setObjectName("promised_reply_on")
         self.promised_on.setDisplayFormat("yyyy-MM-dd")
         self.promised_on.setCalendarPopup(True)
-        self.promised_on.setDate(qdate(self.calendar.add_workdays(self.ctx.today(),
-                                                                  self.policy.suggestion_reply_workdays)))
+        self.promised_on.setDate(
+            qdate(self.calendar.add_workdays(self.ctx.today(), self.policy.suggestion_reply_workdays))
+        )
         self.promised_on.setToolTip(self.tr("答复建议人的日期：须为工作日，不早于受理日期"))
         self.promised_label = QLabel(self.tr("承诺答复日期(&D)"))
         self.promised_label.setBuddy(self.promised_on)
@@ -330,7 +365,8 @@ class IntakeDialog(QDialog):
             text, bad = self.tr("答复日期不能早于受理日期 {0}").format(received.isoformat()), True
         elif not self.calendar.is_workday(day):
             text = self.tr("{0} 不是工作日，请另选（下一个工作日 {1}）").format(
-                day.isoformat(), self.calendar.next_workday(day).isoformat())
+                day.isoformat(), self.calendar.next_workday(day).isoformat()
+            )
             bad = True
         else:
             text, bad = self.tr("将于 {0} 下班前答复建议人").format(day.isoformat()), False
@@ -388,8 +424,9 @@ class IntakeDialog(QDialog):
             self._hide_suggestions()
             return
         try:
-            self._customers = customer_service.list_customers(self.ctx, CustomerFilter(text=text), None,
-                                                              CUSTOMER_SUGGESTIONS)
+            self._customers = customer_service.list_customers(
+                self.ctx, CustomerFilter(text=text), None, CUSTOMER_SUGGESTIONS
+            )
         except ServiceError as exc:
             self.message.setText(str(exc))
             return
@@ -438,7 +475,9 @@ class IntakeDialog(QDialog):
             self.customer_status.setText(self.tr("未关联（投诉人不一定是客户，可不关联）"))
             self.customer_status.setStyleSheet("color: #8c8c8c;")
         else:
-            self.customer_status.setText(self.tr("已关联：{0}　{1}　负责人 {2}").format(c.name, c.code, c.owner))
+            self.customer_status.setText(
+                self.tr("已关联：{0}　{1}　负责人 {2}").format(c.name, c.code, c.owner)
+            )
             self.customer_status.setStyleSheet("color: #237804;")
 
     # --- repeats -------------------------------------------------------------------------------------------
@@ -450,8 +489,9 @@ class IntakeDialog(QDialog):
             return
         phone = "" if self.anonymous.isChecked() else self.phone.text()
         try:
-            rows = complaint_service.find_repeats(self.ctx, customer_id=self.customer_id, phone=phone,
-                                                  subject=self.subject.text())
+            rows = complaint_service.find_repeats(
+                self.ctx, customer_id=self.customer_id, phone=phone, subject=self.subject.text()
+            )
         except (ServiceError, ValidationError):
             rows = []  # a half-typed phone number is not an error while typing
         self._show_repeats(rows)
@@ -460,8 +500,11 @@ class IntakeDialog(QDialog):
         self.repeats.set_rows(rows)
         if rows:
             top = rows[0]
-            lines = [self.tr("可能重复：{0}（{1}）　相似度 {2:.0f}%").format(top.number, top.subject,
-                                                                       top.similarity * 100)]
+            lines = [
+                self.tr("可能重复：{0}（{1}）　相似度 {2:.0f}%").format(
+                    top.number, top.subject, top.similarity * 100
+                )
+            ]
             if len(rows) > 1:
                 lines.append(self.tr("另有 {0} 件相似，见下表。").format(len(rows) - 1))
             lines.append(self.tr("若是同一事项，点“附加”记为又一次投诉，不要重复登记。"))
@@ -469,7 +512,9 @@ class IntakeDialog(QDialog):
             self.repeat_title.setStyleSheet("color: #d46b08; font-weight: bold;")
             self.repeat_view.selectRow(0)
         else:
-            self.repeat_title.setText(self.tr("填写联系方式或关联客户、再填主题后，这里会列出 90 天内相似的投诉。"))
+            self.repeat_title.setText(
+                self.tr("填写联系方式或关联客户、再填主题后，这里会列出 90 天内相似的投诉。")
+            )
             self.repeat_title.setStyleSheet("color: #8c8c8c;")
         self._repeat_selection_changed()
 
@@ -479,7 +524,9 @@ class IntakeDialog(QDialog):
         self.attach_button.setEnabled(picked is not None)
         self.attach_button.setText(
             self.tr("附加到 {0}（相似度 {1:.0f}%）(&A)").format(picked.number, picked.similarity * 100)
-            if picked is not None else self.tr("作为重复投诉附加(&A)"))
+            if picked is not None
+            else self.tr("作为重复投诉附加(&A)")
+        )
 
     def selected_repeat_id(self) -> int | None:
         rows = self.repeat_view.selectionModel().selectedRows()
@@ -493,10 +540,14 @@ class IntakeDialog(QDialog):
         note = "：".join(p for p in (self.subject.text().strip(), self.content.toPlainText().strip()) if p)
         try:
             detail = complaint_service.add_occurrence(
-                self.ctx, target, received_at=picked_datetime(self.received_at),
+                self.ctx,
+                target,
+                received_at=picked_datetime(self.received_at),
                 channel=self.channel.currentText(),
                 complainant="" if self.anonymous.isChecked() else self.complainant.text(),
-                phone="" if self.anonymous.isChecked() else self.phone.text(), note=note)
+                phone="" if self.anonymous.isChecked() else self.phone.text(),
+                note=note,
+            )
         except (ValidationError, ServiceError) as exc:
             report_in_form(self.field_widgets, self.message, exc)
             return
@@ -509,13 +560,19 @@ class IntakeDialog(QDialog):
         anonymous = self.anonymous.isChecked()
         is_complaint = self.kind.currentText() == MessageKind.COMPLAINT.value
         return IntakeDraft(
-            subject=self.subject.text(), kind=self.kind.currentText(),
-            received_at=picked_datetime(self.received_at), channel=self.channel.currentText(),
-            complainant="" if anonymous else self.complainant.text(), anonymous=anonymous,
-            phone="" if anonymous else self.phone.text(), customer_id=self.customer_id,
-            content=self.content.toPlainText(), category=self.category.currentData() or "",
+            subject=self.subject.text(),
+            kind=self.kind.currentText(),
+            received_at=picked_datetime(self.received_at),
+            channel=self.channel.currentText(),
+            complainant="" if anonymous else self.complainant.text(),
+            anonymous=anonymous,
+            phone="" if anonymous else self.phone.text(),
+            customer_id=self.customer_id,
+            content=self.content.toPlainText(),
+            category=self.category.currentData() or "",
             severity=self.severity.currentText() if is_complaint else Severity.NORMAL.value,
-            special=self.special.isChecked(), reply_only=self.reply_only.isChecked() and is_complaint,
+            special=self.special.isChecked(),
+            reply_only=self.reply_only.isChecked() and is_complaint,
             first_responder_id=self.first_responder.currentData(),
             promised_reply_on=self.promised_day(),
             origin=(self.origin.currentData() or "") if is_complaint else "",
@@ -523,7 +580,9 @@ class IntakeDialog(QDialog):
 
     def promised_day(self) -> date | None:
         """The promised reply date, for a 建议 only."""
-        return picked_date(self.promised_on) if self.kind.currentText() == MessageKind.SUGGESTION.value else None
+        return (
+            picked_date(self.promised_on) if self.kind.currentText() == MessageKind.SUGGESTION.value else None
+        )
 
     def save(self) -> None:
         mark_fields(self.field_widgets, None)

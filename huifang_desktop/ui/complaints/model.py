@@ -32,8 +32,13 @@ FINAL_TEXT = QColor("#8c8c8c")
 SEVERITY_COLORS = {"重要": QColor("#d46b08"), "重大": QColor("#d9363e")}
 NOT_LATE, INQUIRY_NONE, INQUIRY_PENDING = "否", "无需", "待查办"  # complaint_follow.Lateness / InquiryState
 INQUIRY_COLORS = {"待查办": QColor("#d46b08"), "已查办": QColor("#389e0d")}
-STATE_COLORS = {"待受理": QColor("#d46b08"), "处理中": QColor("#1f6feb"), "待回访": QColor("#722ed1"),
-                "已关闭": QColor("#389e0d"), "已撤销": QColor("#8c8c8c")}
+STATE_COLORS = {
+    "待受理": QColor("#d46b08"),
+    "处理中": QColor("#1f6feb"),
+    "待回访": QColor("#722ed1"),
+    "已关闭": QColor("#389e0d"),
+    "已撤销": QColor("#8c8c8c"),
+}
 
 
 def short_time(value: datetime | None, now: datetime) -> str:
@@ -59,20 +64,41 @@ class ComplaintTableModel(RowTableModel[ComplaintRow]):
     """The register: rows come from :func:`complaints.list_complaints` a page (500) at a time, in the
     service's queue order (overdue first, then open by deadline, then closed newest first)."""
 
-    COL_NUMBER, COL_KIND, COL_RECEIVED, COL_COMPLAINANT, COL_SUBJECT, COL_CATEGORY, COL_SEVERITY, \
-        COL_HANDLER, COL_FIRST_RESPONDER, COL_DEADLINE, COL_STATE, COL_OVERDUE, COL_INQUIRY, \
-        COL_OCCURRENCES = range(14)
-    HEADERS = (QT_TRANSLATE_NOOP("Column", "投诉编号"), QT_TRANSLATE_NOOP("Column", "类型"),
-               QT_TRANSLATE_NOOP("Column", "受理时间"), QT_TRANSLATE_NOOP("Column", "投诉人"),
-               QT_TRANSLATE_NOOP("Column", "主题"), QT_TRANSLATE_NOOP("Column", "类别"),
-               QT_TRANSLATE_NOOP("Column", "严重程度"), QT_TRANSLATE_NOOP("Column", "负责人"),
-               QT_TRANSLATE_NOOP("Column", "首问责任人"), QT_TRANSLATE_NOOP("Column", "期限"),
-               QT_TRANSLATE_NOOP("Column", "状态"), QT_TRANSLATE_NOOP("Column", "是否逾期"),
-               QT_TRANSLATE_NOOP("Column", "查办"), QT_TRANSLATE_NOOP("Column", "重复"))
+    (
+        COL_NUMBER,
+        COL_KIND,
+        COL_RECEIVED,
+        COL_COMPLAINANT,
+        COL_SUBJECT,
+        COL_CATEGORY,
+        COL_SEVERITY,
+        COL_HANDLER,
+        COL_FIRST_RESPONDER,
+        COL_DEADLINE,
+        COL_STATE,
+        COL_OVERDUE,
+        COL_INQUIRY,
+        COL_OCCURRENCES,
+    ) = range(14)
+    HEADERS = (
+        QT_TRANSLATE_NOOP("Column", "投诉编号"),
+        QT_TRANSLATE_NOOP("Column", "类型"),
+        QT_TRANSLATE_NOOP("Column", "受理时间"),
+        QT_TRANSLATE_NOOP("Column", "投诉人"),
+        QT_TRANSLATE_NOOP("Column", "主题"),
+        QT_TRANSLATE_NOOP("Column", "类别"),
+        QT_TRANSLATE_NOOP("Column", "严重程度"),
+        QT_TRANSLATE_NOOP("Column", "负责人"),
+        QT_TRANSLATE_NOOP("Column", "首问责任人"),
+        QT_TRANSLATE_NOOP("Column", "期限"),
+        QT_TRANSLATE_NOOP("Column", "状态"),
+        QT_TRANSLATE_NOOP("Column", "是否逾期"),
+        QT_TRANSLATE_NOOP("Column", "查办"),
+        QT_TRANSLATE_NOOP("Column", "重复"),
+    )
     CENTERED = frozenset({COL_KIND, COL_SEVERITY, COL_STATE, COL_OVERDUE, COL_INQUIRY, COL_OCCURRENCES})
 
-    def __init__(self, ctx: ServiceContext, page_size: int = PAGE_SIZE,
-                 parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ctx: ServiceContext, page_size: int = PAGE_SIZE, parent=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(parent)
         self.ctx = ctx
         self.page_size = page_size
@@ -99,8 +125,11 @@ class ComplaintTableModel(RowTableModel[ComplaintRow]):
     def total(self) -> int:
         """Rows matching the filter (counted in SQL once per filter, only when not all are loaded)."""
         if self._total is None:
-            self._total = len(self._rows) if self._exhausted else complaint_service.count_complaints(
-                self.ctx, self.filter)
+            self._total = (
+                len(self._rows)
+                if self._exhausted
+                else complaint_service.count_complaints(self.ctx, self.filter)
+            )
         return self._total
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
@@ -109,8 +138,9 @@ class ComplaintTableModel(RowTableModel[ComplaintRow]):
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
         if parent.isValid() or self._exhausted:
             return
-        page = complaint_service.list_complaints(self.ctx, self.filter, limit=self.page_size,
-                                                 offset=len(self._rows))
+        page = complaint_service.list_complaints(
+            self.ctx, self.filter, limit=self.page_size, offset=len(self._rows)
+        )
         self._exhausted = len(page) < self.page_size
         known = {r.id for r in self._rows}
         page = [r for r in page if r.id not in known]  # a row that moved up while paging is not shown twice
@@ -145,8 +175,11 @@ class ComplaintTableModel(RowTableModel[ComplaintRow]):
             if col == self.COL_DEADLINE and row.overdue:
                 return OVERDUE_TEXT
             return None
-        if role == Qt.ItemDataRole.FontRole and col in (self.COL_OVERDUE, self.COL_INQUIRY) and (
-                row.overdue or row.inquiry == INQUIRY_PENDING):
+        if (
+            role == Qt.ItemDataRole.FontRole
+            and col in (self.COL_OVERDUE, self.COL_INQUIRY)
+            and (row.overdue or row.inquiry == INQUIRY_PENDING)
+        ):
             return self._bold
         if role == Qt.ItemDataRole.TextAlignmentRole and col in self.CENTERED:
             return int(Qt.AlignmentFlag.AlignCenter)
@@ -168,9 +201,13 @@ class ComplaintTableModel(RowTableModel[ComplaintRow]):
         if col == self.COL_COMPLAINANT:
             return row.complainant or row.customer_name
         return {
-            self.COL_NUMBER: row.number, self.COL_KIND: row.kind, self.COL_SUBJECT: row.subject,
-            self.COL_CATEGORY: row.category, self.COL_SEVERITY: row.severity if row.kind == "投诉" else "",
-            self.COL_HANDLER: row.handler, self.COL_FIRST_RESPONDER: row.first_responder,
+            self.COL_NUMBER: row.number,
+            self.COL_KIND: row.kind,
+            self.COL_SUBJECT: row.subject,
+            self.COL_CATEGORY: row.category,
+            self.COL_SEVERITY: row.severity if row.kind == "投诉" else "",
+            self.COL_HANDLER: row.handler,
+            self.COL_FIRST_RESPONDER: row.first_responder,
             self.COL_STATE: row.state,
         }.get(col, "")
 
@@ -209,9 +246,13 @@ class ComplaintTableModel(RowTableModel[ComplaintRow]):
 class RepeatTableModel(RowTableModel[RepeatRow]):
     """Likely repeats shown beside the intake form."""
 
-    HEADERS = (QT_TRANSLATE_NOOP("Column", "投诉编号"), QT_TRANSLATE_NOOP("Column", "受理日期"),
-               QT_TRANSLATE_NOOP("Column", "主题"), QT_TRANSLATE_NOOP("Column", "状态"),
-               QT_TRANSLATE_NOOP("Column", "相似度"))
+    HEADERS = (
+        QT_TRANSLATE_NOOP("Column", "投诉编号"),
+        QT_TRANSLATE_NOOP("Column", "受理日期"),
+        QT_TRANSLATE_NOOP("Column", "主题"),
+        QT_TRANSLATE_NOOP("Column", "状态"),
+        QT_TRANSLATE_NOOP("Column", "相似度"),
+    )
 
     def set_rows(self, rows: list[RepeatRow]) -> None:
         self.beginResetModel()
@@ -226,8 +267,9 @@ class RepeatTableModel(RowTableModel[RepeatRow]):
         if r is None:
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return (r.number, f"{r.received_at:%Y-%m-%d}", r.subject, r.state,
-                    f"{r.similarity * 100:.0f}%")[index.column()]
+            return (r.number, f"{r.received_at:%Y-%m-%d}", r.subject, r.state, f"{r.similarity * 100:.0f}%")[
+                index.column()
+            ]
         if role == IdRole:
             return r.id
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -236,9 +278,14 @@ class RepeatTableModel(RowTableModel[RepeatRow]):
 
 
 class OccurrenceTableModel(RowTableModel[OccurrenceRow]):
-    HEADERS = (QT_TRANSLATE_NOOP("Column", "受理时间"), QT_TRANSLATE_NOOP("Column", "渠道"),
-               QT_TRANSLATE_NOOP("Column", "投诉人"), QT_TRANSLATE_NOOP("Column", "联系方式"),
-               QT_TRANSLATE_NOOP("Column", "受理人"), QT_TRANSLATE_NOOP("Column", "说明"))
+    HEADERS = (
+        QT_TRANSLATE_NOOP("Column", "受理时间"),
+        QT_TRANSLATE_NOOP("Column", "渠道"),
+        QT_TRANSLATE_NOOP("Column", "投诉人"),
+        QT_TRANSLATE_NOOP("Column", "联系方式"),
+        QT_TRANSLATE_NOOP("Column", "受理人"),
+        QT_TRANSLATE_NOOP("Column", "说明"),
+    )
     _now = datetime.min
 
     def set_rows(self, rows: tuple[OccurrenceRow, ...], now: datetime | None = None) -> None:
@@ -252,8 +299,11 @@ class OccurrenceTableModel(RowTableModel[OccurrenceRow]):
         if o is None:
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            shown = full_time(o.received_at) if role == Qt.ItemDataRole.ToolTipRole \
+            shown = (
+                full_time(o.received_at)
+                if role == Qt.ItemDataRole.ToolTipRole
                 else short_time(o.received_at, self._now)
+            )
             return (shown, o.channel, o.complainant, o.phone, o.received_by, o.note)[index.column()]
         return None
 
@@ -261,9 +311,13 @@ class OccurrenceTableModel(RowTableModel[OccurrenceRow]):
 class EventTableModel(RowTableModel[EventRow]):
     """The complaint's full history: every state change with who and when."""
 
-    HEADERS = (QT_TRANSLATE_NOOP("Column", "时间"), QT_TRANSLATE_NOOP("Column", "操作人"),
-               QT_TRANSLATE_NOOP("Column", "操作"), QT_TRANSLATE_NOOP("Column", "状态变化"),
-               QT_TRANSLATE_NOOP("Column", "说明"))
+    HEADERS = (
+        QT_TRANSLATE_NOOP("Column", "时间"),
+        QT_TRANSLATE_NOOP("Column", "操作人"),
+        QT_TRANSLATE_NOOP("Column", "操作"),
+        QT_TRANSLATE_NOOP("Column", "状态变化"),
+        QT_TRANSLATE_NOOP("Column", "说明"),
+    )
     _now = datetime.min  # times in this year show without the year
 
     def set_rows(self, rows: tuple[EventRow, ...], now: datetime | None = None) -> None:
@@ -290,9 +344,13 @@ class EventTableModel(RowTableModel[EventRow]):
 
 
 class AttachmentTableModel(RowTableModel[AttachmentRow]):
-    HEADERS = (QT_TRANSLATE_NOOP("Column", "文件名"), QT_TRANSLATE_NOOP("Column", "类型"),
-               QT_TRANSLATE_NOOP("Column", "大小"), QT_TRANSLATE_NOOP("Column", "添加时间"),
-               QT_TRANSLATE_NOOP("Column", "附于"))
+    HEADERS = (
+        QT_TRANSLATE_NOOP("Column", "文件名"),
+        QT_TRANSLATE_NOOP("Column", "类型"),
+        QT_TRANSLATE_NOOP("Column", "大小"),
+        QT_TRANSLATE_NOOP("Column", "添加时间"),
+        QT_TRANSLATE_NOOP("Column", "附于"),
+    )
     _now = datetime.min
 
     def set_rows(self, rows: tuple[AttachmentRow, ...], now: datetime | None = None) -> None:
@@ -310,8 +368,9 @@ class AttachmentTableModel(RowTableModel[AttachmentRow]):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             shared = self.tr("{0} 件投诉").format(a.shared) if a.shared > 1 else self.tr("本件")
-            return (a.name, a.kind, file_size(a.size), short_time(a.created_at, self._now),
-                    shared)[index.column()]
+            return (a.name, a.kind, file_size(a.size), short_time(a.created_at, self._now), shared)[
+                index.column()
+            ]
         if role == IdRole:
             return a.id
         if role == Qt.ItemDataRole.ToolTipRole:

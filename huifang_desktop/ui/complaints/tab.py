@@ -42,7 +42,9 @@ from huifang_desktop.ui.complaints.model import ComplaintTableModel
 
 SEARCH_DELAY_MS = 250
 DETAIL_WIDTH = 460  # the detail pane's first width; the register gets the rest
-SUBJECT_CHARS = 8  # the 主题 column never gets narrower than this many characters (the register scrolls instead)
+SUBJECT_CHARS = (
+    8  # the 主题 column never gets narrower than this many characters (the register scrolls instead)
+)
 OPEN = "open"
 OVERDUE = "逾期"
 ALL = ""
@@ -130,17 +132,30 @@ class ComplaintsTab(QWidget):
         self.table.horizontalHeader().setHighlightSections(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         m = ComplaintTableModel
-        for col, width in ((m.COL_NUMBER, 110), (m.COL_KIND, 36), (m.COL_RECEIVED, 78),
-                           (m.COL_COMPLAINANT, 58), (m.COL_SUBJECT, 120), (m.COL_CATEGORY, 60),
-                           (m.COL_SEVERITY, 58), (m.COL_HANDLER, 52), (m.COL_FIRST_RESPONDER, 66),
-                           (m.COL_DEADLINE, 78), (m.COL_STATE, 50), (m.COL_OVERDUE, 60), (m.COL_INQUIRY, 52),
-                           (m.COL_OCCURRENCES, 40)):
+        for col, width in (
+            (m.COL_NUMBER, 110),
+            (m.COL_KIND, 36),
+            (m.COL_RECEIVED, 78),
+            (m.COL_COMPLAINANT, 58),
+            (m.COL_SUBJECT, 120),
+            (m.COL_CATEGORY, 60),
+            (m.COL_SEVERITY, 58),
+            (m.COL_HANDLER, 52),
+            (m.COL_FIRST_RESPONDER, 66),
+            (m.COL_DEADLINE, 78),
+            (m.COL_STATE, 50),
+            (m.COL_OVERDUE, 60),
+            (m.COL_INQUIRY, 52),
+            (m.COL_OCCURRENCES, 40),
+        ):
             self.table.setColumnWidth(col, width)
         # the number's prefix tells the kind (TS 投诉, ZX 咨询, JY 建议; its tooltip too): room for 首问责任人, 查办
         self.table.setColumnHidden(m.COL_KIND, True)
         # the subject takes what is left, so every column stays in view when the pane beside is wide, but keeps
         # SUBJECT_CHARS characters on a narrow window (1920×1080 at 150 %): there the register scrolls sideways
-        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)  # 投诉编号 stays in view
+        self.table.setHorizontalScrollMode(
+            QAbstractItemView.ScrollMode.ScrollPerPixel
+        )  # 投诉编号 stays in view
         self.table.viewport().installEventFilter(self)
         self.table.horizontalHeader().sectionResized.connect(self._section_resized)
         self.detail = ComplaintDetailPane(ctx)
@@ -208,8 +223,11 @@ class ComplaintsTab(QWidget):
         self.inquiry_button.clicked.connect(lambda on: self.show_inquiries(PENDING if on else None))
         self.inquiry_list.picked.connect(self._inquiry_picked)
         QShortcut(QKeySequence.StandardKey.Find, self, self._focus_search)
-        QShortcut(QKeySequence("Ctrl+I"), self,
-                  lambda: self.show_inquiries(None if self.showing_inquiries() else PENDING))
+        QShortcut(
+            QKeySequence("Ctrl+I"),
+            self,
+            lambda: self.show_inquiries(None if self.showing_inquiries() else PENDING),
+        )
         self.apply_filter()
 
     def _combo(self, all_label: str, values: list[str], name: str) -> QComboBox:
@@ -227,15 +245,26 @@ class ComplaintsTab(QWidget):
     # --- filtering -----------------------------------------------------------------------------------------
     def current_filter(self) -> ComplaintFilter:
         state = self.state.currentData()
-        states = frozenset(s.value for s in OPEN_STATES) if state == OPEN else (
-            frozenset({state}) if state else frozenset())
+        states = (
+            frozenset(s.value for s in OPEN_STATES)
+            if state == OPEN
+            else (frozenset({state}) if state else frozenset())
+        )
+
         def one(combo: QComboBox) -> frozenset[str]:
             return frozenset({combo.currentData()}) if combo.currentData() else frozenset()
 
         return ComplaintFilter(
-            text=self.search.text(), states=states, severities=one(self.severity),
-            categories=one(self.category), kinds=one(self.kind), mine=self.mine.isChecked(),
-            overdue_only=self.overdue.isChecked(), start=self.start.day(), end=self.end.day())
+            text=self.search.text(),
+            states=states,
+            severities=one(self.severity),
+            categories=one(self.category),
+            kinds=one(self.kind),
+            mine=self.mine.isChecked(),
+            overdue_only=self.overdue.isChecked(),
+            start=self.start.day(),
+            end=self.end.day(),
+        )
 
     def apply_filter(self) -> None:
         self._timer.stop()
@@ -391,20 +420,31 @@ class ComplaintsTab(QWidget):
 
     def _intake_done(self, d: ComplaintDetail, *, attached: bool) -> None:
         if attached:
-            self.notice.setText(self.tr("已作为第 {0} 次投诉附加到 {1}（{2}），未新建记录。").format(
-                d.row.occurrences, d.number, d.row.subject))
+            self.notice.setText(
+                self.tr("已作为第 {0} 次投诉附加到 {1}（{2}），未新建记录。").format(
+                    d.row.occurrences, d.number, d.row.subject
+                )
+            )
         else:
             deadline = d.row.deadline.strftime("%Y-%m-%d %H:%M") if d.row.deadline else "—"
-            self.notice.setText(self.tr("已登记 {0}：负责人 {1}，当前期限 {2}。").format(
-                d.number, d.row.handler or self.tr("未指定"), deadline))
+            self.notice.setText(
+                self.tr("已登记 {0}：负责人 {1}，当前期限 {2}。").format(
+                    d.number, d.row.handler or self.tr("未指定"), deadline
+                )
+            )
         self.notice.setStyleSheet("color: #237804;")
         self.select_complaint(d.id)
         self.detail.present(d)  # also when it was shown already (an occurrence was added)
 
     # --- export --------------------------------------------------------------------------------------------
     def _ask_export_path(self) -> str:
-        return ask_export_path(self, self.tr("导出投诉台账"), f"投诉台账-{self.ctx.today():%Y%m%d}.xlsx", ".xlsx",
-                               self.tr("Excel 工作簿 (*.xlsx)"))
+        return ask_export_path(
+            self,
+            self.tr("导出投诉台账"),
+            f"投诉台账-{self.ctx.today():%Y%m%d}.xlsx",
+            ".xlsx",
+            self.tr("Excel 工作簿 (*.xlsx)"),
+        )
 
     def export_ledger(self) -> None:
         """导出台账… (current filter) off the GUI thread; the result or error appears in the notice line."""
@@ -418,8 +458,11 @@ class ComplaintsTab(QWidget):
         self.notice.setStyleSheet("")
         self.notice.setText(self.tr("正在导出投诉台账到 {0}…").format(path))
         self.export_thread = start_worker(
-            self, lambda: ledger_service.export_complaints(self.ctx, path, f).rows,
-            lambda n: self._exported(path, n), self._export_failed)
+            self,
+            lambda: ledger_service.export_complaints(self.ctx, path, f).rows,
+            lambda n: self._exported(path, n),
+            self._export_failed,
+        )
 
     def _exported(self, path: str, rows: int) -> None:
         self.export_button.setEnabled(True)
@@ -442,8 +485,11 @@ class ComplaintsTab(QWidget):
         """The 主题 column takes the room the other columns leave, and at least SUBJECT_CHARS characters."""
         header = self.table.horizontalHeader()
         subject = ComplaintTableModel.COL_SUBJECT
-        others = sum(header.sectionSize(c) for c in range(header.count())
-                     if c != subject and not header.isSectionHidden(c))
+        others = sum(
+            header.sectionSize(c)
+            for c in range(header.count())
+            if c != subject and not header.isSectionHidden(c)
+        )
         width = max(self._subject_least(), self.table.viewport().width() - others)
         if header.sectionSize(subject) != width:
             header.resizeSection(subject, width)
@@ -463,8 +509,11 @@ class ComplaintsTab(QWidget):
             self._splitter_placed = True  # once: afterwards the user's splitter position is kept
             # on a narrow window the detail pane starts at its least width, so the register keeps its columns
             header = self.table.horizontalHeader()
-            register = sum(header.sectionSize(c) for c in range(header.count())
-                           if c != ComplaintTableModel.COL_SUBJECT and not header.isSectionHidden(c))
+            register = sum(
+                header.sectionSize(c)
+                for c in range(header.count())
+                if c != ComplaintTableModel.COL_SUBJECT and not header.isSectionHidden(c)
+            )
             register += self._subject_least() + self.table.verticalScrollBar().sizeHint().width() + 4
             room = self.splitter.width() - self.splitter.handleWidth() - register
             detail = max(self.detail.minimumSizeHint().width(), min(DETAIL_WIDTH, room))
@@ -491,10 +540,15 @@ class ComplaintsTab(QWidget):
             if n.escalated_to_me or n.follow_unseen:
                 complaint_service.mark_notices_seen(self.ctx)
                 self.notice.setStyleSheet("color: #d46b08;")
-                text = self.tr("有 {0} 件投诉新分派或催办给您，勾选“只看我的”查看。").format(
-                    n.escalated_to_me) if n.escalated_to_me else ""
+                text = (
+                    self.tr("有 {0} 件投诉新分派或催办给您，勾选“只看我的”查看。").format(n.escalated_to_me)
+                    if n.escalated_to_me
+                    else ""
+                )
                 if n.follow_unseen:
-                    text += self.tr("投诉提醒 {0} 条（首问反馈、催办、上报、督办、查办）。").format(n.follow_unseen)
+                    text += self.tr("投诉提醒 {0} 条（首问反馈、催办、上报、督办、查办）。").format(
+                        n.follow_unseen
+                    )
                 self.notice.setText(text)
         except ServiceError as exc:
             self.notice.setText(str(exc))

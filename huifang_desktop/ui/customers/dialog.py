@@ -50,16 +50,27 @@ from huifang_desktop.ui.common.feedback import mark_fields, show_error
 from huifang_desktop.ui.common.fit import fit_to_screen, scrolling
 from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP, translated
 
-CONTACT_COLUMNS = (QT_TRANSLATE_NOOP("Column", "姓名"), QT_TRANSLATE_NOOP("Column", "电话"),
-                   QT_TRANSLATE_NOOP("Column", "手机"), QT_TRANSLATE_NOOP("Column", "邮箱"),
-                   QT_TRANSLATE_NOOP("Column", "职务"), QT_TRANSLATE_NOOP("Column", "主要"))
+CONTACT_COLUMNS = (
+    QT_TRANSLATE_NOOP("Column", "姓名"),
+    QT_TRANSLATE_NOOP("Column", "电话"),
+    QT_TRANSLATE_NOOP("Column", "手机"),
+    QT_TRANSLATE_NOOP("Column", "邮箱"),
+    QT_TRANSLATE_NOOP("Column", "职务"),
+    QT_TRANSLATE_NOOP("Column", "主要"),
+)
 
 
 class CustomerDialog(QDialog):
     """Create (customer_id None) or edit one customer file. ``saved`` holds the result after OK."""
 
-    def __init__(self, ctx: ServiceContext, customer_id: int | None, parent: QWidget | None = None, *,
-                 prefill: str = "") -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        customer_id: int | None,
+        parent: QWidget | None = None,
+        *,
+        prefill: str = "",
+    ) -> None:
         """``prefill`` (a new file only): what a search that found nothing was given — a phone number goes
         to the contact's 手机 or 电话, anything else is the customer's name."""
         super().__init__(parent)
@@ -68,9 +79,14 @@ class CustomerDialog(QDialog):
         self.changed = False
         self.detail = customer_service.get_customer(ctx, customer_id) if customer_id else None
         settings = load_settings(ctx)
-        editable = can(ctx.user.role, Permission.EDIT_CUSTOMERS) and not (self.detail and self.detail.archived)
-        self.setWindowTitle(self.tr("新建客户档案") if self.detail is None
-                            else self.tr("客户档案 {0} {1}").format(self.detail.code, self.detail.name))
+        editable = can(ctx.user.role, Permission.EDIT_CUSTOMERS) and not (
+            self.detail and self.detail.archived
+        )
+        self.setWindowTitle(
+            self.tr("新建客户档案")
+            if self.detail is None
+            else self.tr("客户档案 {0} {1}").format(self.detail.code, self.detail.name)
+        )
         fit_to_screen(self, QSize(860, 620))
 
         # --- basic fields
@@ -85,7 +101,9 @@ class CustomerDialog(QDialog):
         self.status.addItems(list(CUSTOMER_STATUSES))
         self.owner = QComboBox()
         for u in user_service.clerks(ctx):
-            self.owner.addItem(f"{u.display_name}（{u.department}）" if u.department else u.display_name, u.id)
+            self.owner.addItem(
+                f"{u.display_name}（{u.department}）" if u.department else u.display_name, u.id
+            )
         self.address = QLineEdit()
         self.region = QComboBox()
         self.region.setEditable(True)
@@ -159,8 +177,15 @@ class CustomerDialog(QDialog):
             self.classes = QTableWidget(0, 6)
             self.classes.setObjectName("class_history")
             self.classes.setHorizontalHeaderLabels(
-                [self.tr("起始日期"), self.tr("等级"), self.tr("来源"), self.tr("原因"), self.tr("年采购量"),
-                 self.tr("操作人")])
+                [
+                    self.tr("起始日期"),
+                    self.tr("等级"),
+                    self.tr("来源"),
+                    self.tr("原因"),
+                    self.tr("年采购量"),
+                    self.tr("操作人"),
+                ]
+            )
             self.classes.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             self.classes.horizontalHeader().setStretchLastSection(True)
             self.pages.addTab(self.classes, self.tr("等级记录"))
@@ -170,7 +195,9 @@ class CustomerDialog(QDialog):
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #d9363e;")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存(&S)"))
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("关闭"))
         buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(editable)
@@ -183,9 +210,16 @@ class CustomerDialog(QDialog):
         layout.addWidget(buttons)
 
         self.field_widgets: dict[str, QWidget] = {
-            "name": self.name, "kind": self.kind, "category": self.category, "status": self.status,
-            "address": self.address, "birthday": self.birthday, "created_on": self.created_on,
-            "notes": self.notes, "owner_id": self.owner, "contacts": self.contacts,
+            "name": self.name,
+            "kind": self.kind,
+            "category": self.category,
+            "status": self.status,
+            "address": self.address,
+            "birthday": self.birthday,
+            "created_on": self.created_on,
+            "notes": self.notes,
+            "owner_id": self.owner,
+            "contacts": self.contacts,
         }
         if self.detail is not None:
             self._fill(self.detail)
@@ -227,13 +261,17 @@ class CustomerDialog(QDialog):
         self.birthday.setText(d.birthday.isoformat() if d.birthday else "")
         self.created_on.setText(d.created_on.isoformat())
         self.notes.setPlainText(d.notes)
-        pinned = self.tr("（主管指定：{0}）").format(d.grade_reason) if d.grade_pinned else \
-            self.tr("（按近一年采购量 {0} 自动计算，每月及采购变动时重算）").format(d.annual_volume)
+        pinned = (
+            self.tr("（主管指定：{0}）").format(d.grade_reason)
+            if d.grade_pinned
+            else self.tr("（按近一年采购量 {0} 自动计算，每月及采购变动时重算）").format(d.annual_volume)
+        )
         self.grade_label.setText(f"{d.grade} {pinned}")
         self.contacts.setRowCount(0)
         for c in d.contacts:
-            self._add_contact_row(c.name, format_phone(c.phone), format_phone(c.mobile), c.email, c.title,
-                                  c.is_primary)
+            self._add_contact_row(
+                c.name, format_phone(c.phone), format_phone(c.mobile), c.email, c.title, c.is_primary
+            )
         self._pristine = self.draft()
 
     def _prefill(self, text: str) -> None:
@@ -247,14 +285,23 @@ class CustomerDialog(QDialog):
         else:
             self.contacts.setItem(0, 1, QTableWidgetItem(text))  # 电话
 
-    def _add_contact_row(self, name: str = "", phone: str = "", mobile: str = "", email: str = "",
-                         title: str = "", primary: bool = False) -> None:
+    def _add_contact_row(
+        self,
+        name: str = "",
+        phone: str = "",
+        mobile: str = "",
+        email: str = "",
+        title: str = "",
+        primary: bool = False,
+    ) -> None:
         r = self.contacts.rowCount()
         self.contacts.insertRow(r)
         for col, value in enumerate((name, phone, mobile, email, title)):
             self.contacts.setItem(r, col, QTableWidgetItem(value))
         check = QTableWidgetItem()
-        check.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+        check.setFlags(
+            Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        )
         check.setCheckState(Qt.CheckState.Checked if primary else Qt.CheckState.Unchecked)
         self.contacts.setItem(r, 5, check)
 
@@ -273,16 +320,29 @@ class CustomerDialog(QDialog):
 
     def draft(self) -> CustomerDraft:
         contacts = tuple(
-            ContactDraft(name=self._cell(r, 0), phone=self._cell(r, 1), mobile=self._cell(r, 2),
-                         email=self._cell(r, 3), title=self._cell(r, 4),
-                         is_primary=self._checked(r, 5))
+            ContactDraft(
+                name=self._cell(r, 0),
+                phone=self._cell(r, 1),
+                mobile=self._cell(r, 2),
+                email=self._cell(r, 3),
+                title=self._cell(r, 4),
+                is_primary=self._checked(r, 5),
+            )
             for r in range(self.contacts.rowCount())
         )
         return CustomerDraft(
-            name=self.name.text(), kind=self.kind.currentText(), category=self.category.currentText(),
-            address=self.address.text(), region=self.region.currentText(), source=self.source.currentText(),
-            industry=self.industry.text(), birthday=self.birthday.text(), created_on=self.created_on.text(),
-            status=self.status.currentText(), notes=self.notes.toPlainText(), owner_id=self.owner.currentData(),
+            name=self.name.text(),
+            kind=self.kind.currentText(),
+            category=self.category.currentText(),
+            address=self.address.text(),
+            region=self.region.currentText(),
+            source=self.source.currentText(),
+            industry=self.industry.text(),
+            birthday=self.birthday.text(),
+            created_on=self.created_on.text(),
+            status=self.status.currentText(),
+            notes=self.notes.toPlainText(),
+            owner_id=self.owner.currentData(),
             contacts=contacts,
         )
 
@@ -294,9 +354,14 @@ class CustomerDialog(QDialog):
         """关闭, Esc or the window's close box: edits are never dropped without asking."""
         if self.has_edits():
             answer = QMessageBox.question(
-                self, self.tr("未保存的修改"), self.tr("客户档案有未保存的修改。保存吗？"),
-                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-                | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+                self,
+                self.tr("未保存的修改"),
+                self.tr("客户档案有未保存的修改。保存吗？"),
+                QMessageBox.StandardButton.Save
+                | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Save,
+            )
             if answer == QMessageBox.StandardButton.Save:
                 self.save()  # closes the dialog when the save goes through; a refusal stays on screen
                 return
@@ -308,11 +373,17 @@ class CustomerDialog(QDialog):
         draft = self.draft()
         try:
             if self.detail is None:
-                self.saved = customer_service.register_customer(self.ctx, draft,
-                                                                confirm_duplicates=confirm_duplicates)
+                self.saved = customer_service.register_customer(
+                    self.ctx, draft, confirm_duplicates=confirm_duplicates
+                )
             else:
-                self.saved = customer_service.update_customer(self.ctx, self.detail.id, draft, self.detail.version,
-                                                              confirm_duplicates=confirm_duplicates)
+                self.saved = customer_service.update_customer(
+                    self.ctx,
+                    self.detail.id,
+                    draft,
+                    self.detail.version,
+                    confirm_duplicates=confirm_duplicates,
+                )
         except ValidationError as exc:
             first = mark_fields(self.field_widgets, exc)
             self.message.setText(str(exc))
@@ -322,15 +393,22 @@ class CustomerDialog(QDialog):
             return
         except DuplicateWarning as exc:
             answer = QMessageBox.question(
-                self, self.tr("可能重复"), self.tr("{0}\n\n仍要保存吗？").format(exc),
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+                self,
+                self.tr("可能重复"),
+                self.tr("{0}\n\n仍要保存吗？").format(exc),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
             if answer == QMessageBox.StandardButton.Yes:
                 self.save(confirm_duplicates=True)
             return
         except ConflictError as exc:
             answer = QMessageBox.question(
-                self, self.tr("档案已被修改"), self.tr("{0}\n\n是否重新载入最新内容？（您的修改将丢失）").format(exc),
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+                self,
+                self.tr("档案已被修改"),
+                self.tr("{0}\n\n是否重新载入最新内容？（您的修改将丢失）").format(exc),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            )
             if answer == QMessageBox.StandardButton.Yes and self.detail is not None:
                 self.detail = customer_service.get_customer(self.ctx, self.detail.id)
                 self._fill(self.detail)
@@ -347,8 +425,16 @@ class CustomerDialog(QDialog):
         page = QWidget()
         self.purchases = QTableWidget(0, 7)
         self.purchases.setHorizontalHeaderLabels(
-            [self.tr("日期"), self.tr("类型"), self.tr("产品或服务"), self.tr("规格型号"), self.tr("数量"),
-             self.tr("金额"), self.tr("质保到期")])
+            [
+                self.tr("日期"),
+                self.tr("类型"),
+                self.tr("产品或服务"),
+                self.tr("规格型号"),
+                self.tr("数量"),
+                self.tr("金额"),
+                self.tr("质保到期"),
+            ]
+        )
         self.purchases.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.purchases.horizontalHeader().setStretchLastSection(True)
         self._fill_purchases()
@@ -369,13 +455,20 @@ class CustomerDialog(QDialog):
         add.clicked.connect(self._add_purchase)
         form = QFormLayout()
         row1 = QHBoxLayout()
-        for label, w in ((self.tr("日期"), self.p_day), (self.tr("类型"), self.p_kind),
-                         (self.tr("产品"), self.p_product), (self.tr("规格"), self.p_spec)):
+        for label, w in (
+            (self.tr("日期"), self.p_day),
+            (self.tr("类型"), self.p_kind),
+            (self.tr("产品"), self.p_product),
+            (self.tr("规格"), self.p_spec),
+        ):
             row1.addWidget(QLabel(label))
             row1.addWidget(w)
         row2 = QHBoxLayout()
-        for label, field in ((self.tr("数量"), self.p_qty), (self.tr("金额"), self.p_amount),
-                             (self.tr("质保到期"), self.p_warranty)):
+        for label, field in (
+            (self.tr("数量"), self.p_qty),
+            (self.tr("金额"), self.p_amount),
+            (self.tr("质保到期"), self.p_warranty),
+        ):
             row2.addWidget(QLabel(label))
             row2.addWidget(field)
         row2.addWidget(add)
@@ -391,9 +484,15 @@ class CustomerDialog(QDialog):
         assert self.detail is not None
         self.purchases.setRowCount(len(self.detail.purchases))
         for r, p in enumerate(self.detail.purchases):
-            values = (p.day.isoformat(), p.kind, p.product, p.spec, str(p.quantity),
-                      f"{p.amount:,.2f}" if p.amount is not None else "",
-                      p.warranty_end.isoformat() if p.warranty_end else "")
+            values = (
+                p.day.isoformat(),
+                p.kind,
+                p.product,
+                p.spec,
+                str(p.quantity),
+                f"{p.amount:,.2f}" if p.amount is not None else "",
+                p.warranty_end.isoformat() if p.warranty_end else "",
+            )
             for c, v in enumerate(values):
                 self.purchases.setItem(r, c, QTableWidgetItem(v))
 
@@ -401,9 +500,16 @@ class CustomerDialog(QDialog):
         assert self.detail is not None
         try:
             workflow.add_purchase(
-                self.ctx, self.detail.id, day=self.p_day.text(), product=self.p_product.text(),
-                quantity=self.p_qty.value(), amount=self.p_amount.text() or None, spec=self.p_spec.text(),
-                kind=self.p_kind.currentText(), warranty_end=self.p_warranty.text() or None)
+                self.ctx,
+                self.detail.id,
+                day=self.p_day.text(),
+                product=self.p_product.text(),
+                quantity=self.p_qty.value(),
+                amount=self.p_amount.text() or None,
+                spec=self.p_spec.text(),
+                kind=self.p_kind.currentText(),
+                warranty_end=self.p_warranty.text() or None,
+            )
         except (ValidationError, ServiceError) as exc:
             self.p_message.setText(str(exc))
             return
@@ -420,14 +526,33 @@ class CustomerDialog(QDialog):
         rows = visit_service.list_records(self.ctx, customer_id=self.detail.id, limit=200)
         table = QTableWidget(len(rows), 8)
         table.setObjectName("visits")
-        table.setHorizontalHeaderLabels([
-            self.tr("编号"), self.tr("回访时间"), self.tr("回访类型"), self.tr("方式"), self.tr("回访人"),
-            self.tr("结果"), self.tr("满意度"), self.tr("客户意见/反馈")])
+        table.setHorizontalHeaderLabels(
+            [
+                self.tr("编号"),
+                self.tr("回访时间"),
+                self.tr("回访类型"),
+                self.tr("方式"),
+                self.tr("回访人"),
+                self.tr("结果"),
+                self.tr("满意度"),
+                self.tr("客户意见/反馈"),
+            ]
+        )
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.horizontalHeader().setStretchLastSection(True)
         for r, v in enumerate(rows):
-            for c, value in enumerate((v.number, v.visited_at.strftime("%Y-%m-%d %H:%M"), v.visit_type, v.method,
-                                       v.visitor, v.result, v.satisfaction, v.feedback)):
+            for c, value in enumerate(
+                (
+                    v.number,
+                    v.visited_at.strftime("%Y-%m-%d %H:%M"),
+                    v.visit_type,
+                    v.method,
+                    v.visitor,
+                    v.result,
+                    v.satisfaction,
+                    v.feedback,
+                )
+            ):
                 table.setItem(r, c, QTableWidgetItem(value))
         table.resizeColumnsToContents()
         return table
@@ -437,13 +562,21 @@ class CustomerDialog(QDialog):
         rows = customer_service.history(self.ctx, self.detail.id)
         table = QTableWidget(len(rows), 5)
         table.setObjectName("history")
-        table.setHorizontalHeaderLabels([self.tr("时间"), self.tr("用户"), self.tr("操作"), self.tr("原值"),
-                                         self.tr("新值")])
+        table.setHorizontalHeaderLabels(
+            [self.tr("时间"), self.tr("用户"), self.tr("操作"), self.tr("原值"), self.tr("新值")]
+        )
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.horizontalHeader().setStretchLastSection(True)
         for r, h in enumerate(rows):
-            for c, v in enumerate((h.at.strftime("%Y-%m-%d %H:%M"), h.user, h.action, h.old,
-                                   h.new + (f"（{h.note}）" if h.note else ""))):
+            for c, v in enumerate(
+                (
+                    h.at.strftime("%Y-%m-%d %H:%M"),
+                    h.user,
+                    h.action,
+                    h.old,
+                    h.new + (f"（{h.note}）" if h.note else ""),
+                )
+            ):
                 table.setItem(r, c, QTableWidgetItem(v))
         table.resizeColumnsToContents()
         return table
@@ -454,8 +587,16 @@ class CustomerDialog(QDialog):
         rows = class_service.class_history(self.ctx, self.detail.id)
         self.classes.setRowCount(len(rows))
         for r, h in enumerate(rows):
-            for c, text in enumerate((h.since.isoformat(), h.grade, h.source, h.reason, str(h.volume),
-                                      h.changed_by or self.tr("系统"))):
+            for c, text in enumerate(
+                (
+                    h.since.isoformat(),
+                    h.grade,
+                    h.source,
+                    h.reason,
+                    str(h.volume),
+                    h.changed_by or self.tr("系统"),
+                )
+            ):
                 self.classes.setItem(r, c, QTableWidgetItem(text))
         self.classes.resizeColumnsToContents()
 
@@ -468,12 +609,16 @@ class CustomerDialog(QDialog):
         reason = ""
         if choice != choices[0]:
             reason, ok = QInputDialog.getText(
-                self, self.tr("指定等级"),
-                self.tr("原因（必填，记入等级记录）。指定后不再按采购量自动调整，新的回访周期从今天起算："))
+                self,
+                self.tr("指定等级"),
+                self.tr("原因（必填，记入等级记录）。指定后不再按采购量自动调整，新的回访周期从今天起算："),
+            )
             if not ok:
                 return
         try:
-            customer_service.pin_grade(self.ctx, self.detail.id, None if choice == choices[0] else choice, reason)
+            customer_service.pin_grade(
+                self.ctx, self.detail.id, None if choice == choices[0] else choice, reason
+            )
         except (ValidationError, ServiceError) as exc:
             show_error(self, exc)
             return
@@ -510,7 +655,9 @@ class ReassignDialog(QDialog):
         form.addRow(self.tr("原负责人"), self.source)
         form.addRow(self.tr("接收人（可多选，平均分配）"), self.targets)
         form.addRow(self.tr("说明"), self.note)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.run)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -519,14 +666,16 @@ class ReassignDialog(QDialog):
         layout.addWidget(buttons)
 
     def run(self) -> None:
-        targets = [self.targets.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.targets.count())
-                   if self.targets.item(i).checkState() == Qt.CheckState.Checked]
+        targets = [
+            self.targets.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.targets.count())
+            if self.targets.item(i).checkState() == Qt.CheckState.Checked
+        ]
         try:
-            self.moved = customer_service.reassign_customers(self.ctx, self.source.currentData(), targets,
-                                                             self.note.text())
+            self.moved = customer_service.reassign_customers(
+                self.ctx, self.source.currentData(), targets, self.note.text()
+            )
         except (ValidationError, ServiceError) as exc:
             self.message.setText(str(exc))
             return
         self.accept()
-
-

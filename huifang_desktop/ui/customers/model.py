@@ -28,17 +28,40 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class CustomerTableModel(RowTableModel[CustomerRow]):
-    COL_CODE, COL_NAME, COL_GRADE, COL_CATEGORY, COL_CONTACT, COL_PHONE, COL_REGION, COL_OWNER, COL_STATUS, \
-        COL_CREATED = range(10)
-    HEADERS = (QT_TRANSLATE_NOOP("Column", "客户编号"), QT_TRANSLATE_NOOP("Column", "客户名称"),
-               QT_TRANSLATE_NOOP("Column", "等级"), QT_TRANSLATE_NOOP("Column", "类别"),
-               QT_TRANSLATE_NOOP("Column", "联系人"), QT_TRANSLATE_NOOP("Column", "电话"),
-               QT_TRANSLATE_NOOP("Column", "区域"), QT_TRANSLATE_NOOP("Column", "负责人"),
-               QT_TRANSLATE_NOOP("Column", "状态"), QT_TRANSLATE_NOOP("Column", "建档日期"))
+    (
+        COL_CODE,
+        COL_NAME,
+        COL_GRADE,
+        COL_CATEGORY,
+        COL_CONTACT,
+        COL_PHONE,
+        COL_REGION,
+        COL_OWNER,
+        COL_STATUS,
+        COL_CREATED,
+    ) = range(10)
+    HEADERS = (
+        QT_TRANSLATE_NOOP("Column", "客户编号"),
+        QT_TRANSLATE_NOOP("Column", "客户名称"),
+        QT_TRANSLATE_NOOP("Column", "等级"),
+        QT_TRANSLATE_NOOP("Column", "类别"),
+        QT_TRANSLATE_NOOP("Column", "联系人"),
+        QT_TRANSLATE_NOOP("Column", "电话"),
+        QT_TRANSLATE_NOOP("Column", "区域"),
+        QT_TRANSLATE_NOOP("Column", "负责人"),
+        QT_TRANSLATE_NOOP("Column", "状态"),
+        QT_TRANSLATE_NOOP("Column", "建档日期"),
+    )
     # column -> sort key understood by the query builder (None: not sortable)
     SORT_KEYS: ClassVar[dict[int, str]] = {
-        COL_CODE: "code", COL_NAME: "name", COL_GRADE: "grade", COL_CATEGORY: "category", COL_REGION: "region",
-        COL_STATUS: "status", COL_CREATED: "created_on"}
+        COL_CODE: "code",
+        COL_NAME: "name",
+        COL_GRADE: "grade",
+        COL_CATEGORY: "category",
+        COL_REGION: "region",
+        COL_STATUS: "status",
+        COL_CREATED: "created_on",
+    }
 
     def __init__(self, ctx: ServiceContext, page_size: int = customer_service.PAGE_SIZE, parent=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(parent)
@@ -50,7 +73,9 @@ class CustomerTableModel(RowTableModel[CustomerRow]):
         self._count = 0  # rows read so far (the table's rows)
         self._after: list[Any] = []  # per page: the keyset cursor it was read after (page 0: None)
         self._next: Any = None  # the cursor after the last row read
-        self._pages: OrderedDict[int, list[CustomerRow]] = OrderedDict()  # the pages in memory, least recent first
+        self._pages: OrderedDict[int, list[CustomerRow]] = (
+            OrderedDict()
+        )  # the pages in memory, least recent first
 
     # --- loading ---------------------------------------------------------------------------------------
     def set_filter(self, f: CustomerFilter) -> None:
@@ -67,8 +92,9 @@ class CustomerTableModel(RowTableModel[CustomerRow]):
     def total(self) -> int:
         """Rows matching the filter (counted in SQL once per filter)."""
         if self._total is None:
-            self._total = self._count if self._exhausted else customer_service.count_customers(
-                self.ctx, self.filter)
+            self._total = (
+                self._count if self._exhausted else customer_service.count_customers(self.ctx, self.filter)
+            )
         return self._total
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
@@ -146,8 +172,12 @@ class CustomerTableModel(RowTableModel[CustomerRow]):
         if col == self.COL_GRADE:
             return row.grade + ("*" if row.grade_pinned else "")
         return {
-            self.COL_CATEGORY: row.category, self.COL_CONTACT: row.contact, self.COL_PHONE: row.phone,
-            self.COL_REGION: row.region, self.COL_OWNER: row.owner, self.COL_STATUS: row.status,
+            self.COL_CATEGORY: row.category,
+            self.COL_CONTACT: row.contact,
+            self.COL_PHONE: row.phone,
+            self.COL_REGION: row.region,
+            self.COL_OWNER: row.owner,
+            self.COL_STATUS: row.status,
             self.COL_CREATED: row.created_on.isoformat() if row.created_on else "",
         }.get(col, "")
 

@@ -70,7 +70,9 @@ class CustomersTab(QWidget):
         self.reassign_button.setVisible(can(self.ctx.user.role, Permission.REASSIGN))
         self.unregistered_button = QPushButton()
         self.unregistered_button.setObjectName("unregisteredFiles")
-        self.unregistered_button.setToolTip(self.tr("建档超过5个工作日仍未补全基本信息的新客户档案（002 客户备案）"))
+        self.unregistered_button.setToolTip(
+            self.tr("建档超过5个工作日仍未补全基本信息的新客户档案（002 客户备案）")
+        )
         self._count_unregistered()
         editable = can(self.ctx.user.role, Permission.EDIT_CUSTOMERS)
         self.new_button.setEnabled(editable)
@@ -82,7 +84,9 @@ class CustomersTab(QWidget):
         self.model = CustomerTableModel(self.ctx, parent=self)
         self.table = record_table(self.model, "customerTable")
         self.table.setSortingEnabled(True)
-        self.table.horizontalHeader().setSortIndicator(CustomerTableModel.COL_CODE, Qt.SortOrder.AscendingOrder)
+        self.table.horizontalHeader().setSortIndicator(
+            CustomerTableModel.COL_CODE, Qt.SortOrder.AscendingOrder
+        )
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         for col, width in ((0, 90), (1, 260), (2, 50), (3, 80), (4, 80), (5, 130), (6, 80), (7, 80), (8, 60)):
@@ -161,9 +165,13 @@ class CustomersTab(QWidget):
 
     def current_filter(self) -> CustomerFilter:
         return replace(
-            self.model.filter, text=self.search.text(), grade=self.grade.currentData() or "",
-            category=self.category.currentData() or "", status=self.status.currentData() or "",
-            owner_id=self.owner.currentData(), include_archived=self.archived.isChecked(),
+            self.model.filter,
+            text=self.search.text(),
+            grade=self.grade.currentData() or "",
+            category=self.category.currentData() or "",
+            status=self.status.currentData() or "",
+            owner_id=self.owner.currentData(),
+            include_archived=self.archived.isChecked(),
         )
 
     def apply_filter(self) -> None:
@@ -237,8 +245,9 @@ class CustomersTab(QWidget):
         cid = self.selected_id()
         if cid is None:
             return
-        reason, ok = QInputDialog.getText(self, self.tr("归档客户档案"),
-                                          self.tr("档案不会删除，只是不再出现在日常列表中。\n归档原因："))
+        reason, ok = QInputDialog.getText(
+            self, self.tr("归档客户档案"), self.tr("档案不会删除，只是不再出现在日常列表中。\n归档原因：")
+        )
         if not ok:
             return
         try:
@@ -252,6 +261,8 @@ class CustomersTab(QWidget):
     def reassign(self) -> None:
         dialog = ReassignDialog(self.ctx, self)
         if dialog.exec() == ReassignDialog.DialogCode.Accepted:
-            QMessageBox.information(self, self.tr("批量移交"), self.tr("已移交 {0} 位客户。").format(dialog.moved))
+            QMessageBox.information(
+                self, self.tr("批量移交"), self.tr("已移交 {0} 位客户。").format(dialog.moved)
+            )
             self.model.reload()
             self._update_count()

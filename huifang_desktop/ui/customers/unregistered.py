@@ -36,11 +36,26 @@ class UnregisteredDialog(QDialog):
         self.ctx = ctx
         self.changed = False  # a file was saved from here (the caller reloads its own list)
         self.setWindowTitle(self.tr("未完成备案的新客户档案"))
-        self.note = QLabel(self.tr("002 客户备案：接触新客户后须在5个工作日内填写客户基本信息（类别、地址、联系人、"
-                                   "联系电话、负责人）。以下档案已过期限仍未补全，双击打开补全。"))
+        self.note = QLabel(
+            self.tr(
+                "002 客户备案：接触新客户后须在5个工作日内填写客户基本信息（类别、地址、联系人、"
+                "联系电话、负责人）。以下档案已过期限仍未补全，双击打开补全。"
+            )
+        )
         self.note.setWordWrap(True)
-        self.table = record_widget([self.tr("客户编号"), self.tr("客户名称"), self.tr("负责人"), self.tr("建档日期"),
-                                    self.tr("备案期限"), self.tr("尚缺")], 5, "unregisteredTable", parent=self)
+        self.table = record_widget(
+            [
+                self.tr("客户编号"),
+                self.tr("客户名称"),
+                self.tr("负责人"),
+                self.tr("建档日期"),
+                self.tr("备案期限"),
+                self.tr("尚缺"),
+            ],
+            5,
+            "unregisteredTable",
+            parent=self,
+        )
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         for col, width in ((0, 90), (1, 220), (2, 70), (3, 90), (4, 90)):
             self.table.setColumnWidth(col, width)

@@ -45,7 +45,11 @@ class PreviewModel(QAbstractTableModel):
         return 0 if parent.isValid() else self._width
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)) or not 0 <= index.column() < self._width:
+        if (
+            not index.isValid()
+            or not (0 <= index.row() < len(self._rows))
+            or not 0 <= index.column() < self._width
+        ):
             return None
         is_header = self.header_row == index.row() + 1
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
@@ -59,7 +63,9 @@ class PreviewModel(QAbstractTableModel):
             return font
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal and 0 <= section < self._width:
@@ -73,10 +79,12 @@ class IssueModel(RowTableModel[RowIssue]):
     """The problems of the validation report: 行号, 列, 问题, 类型 (errors red, duplicates brown)."""
 
     COL_ROW, COL_COLUMN, COL_MESSAGE, COL_KIND = range(4)
-    HEADERS: ClassVar[tuple[str, ...]] = (QT_TRANSLATE_NOOP("Column", "行号"),
-                                          QT_TRANSLATE_NOOP("Column", "列"),
-                                          QT_TRANSLATE_NOOP("Column", "问题"),
-                                          QT_TRANSLATE_NOOP("Column", "类型"))
+    HEADERS: ClassVar[tuple[str, ...]] = (
+        QT_TRANSLATE_NOOP("Column", "行号"),
+        QT_TRANSLATE_NOOP("Column", "列"),
+        QT_TRANSLATE_NOOP("Column", "问题"),
+        QT_TRANSLATE_NOOP("Column", "类型"),
+    )
 
     def set_issues(self, issues: tuple[RowIssue, ...]) -> None:
         self.beginResetModel()

@@ -35,10 +35,16 @@ UNDONE_COLOR = QColor("#8c8c8c")
 
 
 class ImportRunsModel(QAbstractTableModel):
-    HEADERS = (QT_TRANSLATE_NOOP("Column", "序号"), QT_TRANSLATE_NOOP("Column", "导入时间"),
-               QT_TRANSLATE_NOOP("Column", "台账"), QT_TRANSLATE_NOOP("Column", "文件"),
-               QT_TRANSLATE_NOOP("Column", "工作表"), QT_TRANSLATE_NOOP("Column", "行数"),
-               QT_TRANSLATE_NOOP("Column", "导入人"), QT_TRANSLATE_NOOP("Column", "状态"))
+    HEADERS = (
+        QT_TRANSLATE_NOOP("Column", "序号"),
+        QT_TRANSLATE_NOOP("Column", "导入时间"),
+        QT_TRANSLATE_NOOP("Column", "台账"),
+        QT_TRANSLATE_NOOP("Column", "文件"),
+        QT_TRANSLATE_NOOP("Column", "工作表"),
+        QT_TRANSLATE_NOOP("Column", "行数"),
+        QT_TRANSLATE_NOOP("Column", "导入人"),
+        QT_TRANSLATE_NOOP("Column", "状态"),
+    )
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,8 +61,9 @@ class ImportRunsModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return translated("Column", self.HEADERS[section])
         return None
@@ -66,10 +73,21 @@ class ImportRunsModel(QAbstractTableModel):
             return None
         r = self.runs[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            state = r.state if r.undone_at is None else self.tr("已撤销（{0} {1:%m-%d %H:%M}）").format(
-                r.undone_by, r.undone_at)
-            return (str(r.id), f"{r.created_at:%Y-%m-%d %H:%M}", r.target.value, r.file_name, r.sheet, str(r.rows),
-                    r.created_by, state)[index.column()]
+            state = (
+                r.state
+                if r.undone_at is None
+                else self.tr("已撤销（{0} {1:%m-%d %H:%M}）").format(r.undone_by, r.undone_at)
+            )
+            return (
+                str(r.id),
+                f"{r.created_at:%Y-%m-%d %H:%M}",
+                r.target.value,
+                r.file_name,
+                r.sheet,
+                str(r.rows),
+                r.created_by,
+                state,
+            )[index.column()]
         if role == Qt.ItemDataRole.ForegroundRole and r.undone_at is not None:
             return QBrush(UNDONE_COLOR)
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in (0, 5):
@@ -102,8 +120,14 @@ class ImportRunsDialog(QDialog):
         row.addWidget(self.undo_button)
         row.addWidget(self.message, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(self.tr("最近的 Excel 导入。撤销会删除这次导入的全部记录；导入后已修改、已回访或已处理的"
-                                        "记录会使撤销被拒绝，此时什么也不删除。")))
+        layout.addWidget(
+            QLabel(
+                self.tr(
+                    "最近的 Excel 导入。撤销会删除这次导入的全部记录；导入后已修改、已回访或已处理的"
+                    "记录会使撤销被拒绝，此时什么也不删除。"
+                )
+            )
+        )
         layout.addWidget(self.table, 1)
         layout.addLayout(row)
         layout.addWidget(buttons)

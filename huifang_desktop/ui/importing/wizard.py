@@ -67,7 +67,11 @@ PROGRESS_DIALOG_AFTER_MS = 3_600_000
 def ask_file(parent: QWidget) -> str | None:
     """The real file picker (modal; replaced in tests through ``ImportWizard(choose_file=…)``)."""
     path, _filter = QFileDialog.getOpenFileName(
-        parent, parent.tr("选择 Excel 台账"), "", parent.tr("Excel 工作簿 (*.xlsx *.xlsm);;CSV 文件 (*.csv);;所有文件 (*)"))
+        parent,
+        parent.tr("选择 Excel 台账"),
+        "",
+        parent.tr("Excel 工作簿 (*.xlsx *.xlsm);;CSV 文件 (*.csv);;所有文件 (*)"),
+    )
     return path or None
 
 
@@ -88,9 +92,15 @@ class ImportWizard(QWizard):
 
     PAGE_FILE, PAGE_SHEET, PAGE_MAPPING, PAGE_REPORT, PAGE_IMPORT, PAGE_SUMMARY = range(6)
 
-    def __init__(self, ctx: ServiceContext, parent: QWidget | None = None, *, choose_file: FileChooser | None = None,
-                 target: ImportTarget = ImportTarget.CUSTOMERS,
-                 progress_after_ms: int = PROGRESS_DIALOG_AFTER_MS) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        parent: QWidget | None = None,
+        *,
+        choose_file: FileChooser | None = None,
+        target: ImportTarget = ImportTarget.CUSTOMERS,
+        progress_after_ms: int = PROGRESS_DIALOG_AFTER_MS,
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.choose_file: FileChooser = choose_file or ask_file
@@ -109,11 +119,13 @@ class ImportWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
-        for button, text in ((QWizard.WizardButton.BackButton, self.tr("< 上一步")),
-                             (QWizard.WizardButton.NextButton, self.tr("下一步 >")),
-                             (QWizard.WizardButton.CommitButton, self.tr("导入有效行")),
-                             (QWizard.WizardButton.FinishButton, self.tr("完成")),
-                             (QWizard.WizardButton.CancelButton, self.tr("取消"))):
+        for button, text in (
+            (QWizard.WizardButton.BackButton, self.tr("< 上一步")),
+            (QWizard.WizardButton.NextButton, self.tr("下一步 >")),
+            (QWizard.WizardButton.CommitButton, self.tr("导入有效行")),
+            (QWizard.WizardButton.FinishButton, self.tr("完成")),
+            (QWizard.WizardButton.CancelButton, self.tr("取消")),
+        ):
             self.setButtonText(button, text)
         fit_to_screen(self, QSize(980, 660))
         self.file_page = FilePage(self)
@@ -122,16 +134,22 @@ class ImportWizard(QWizard):
         self.report_page = ReportPage(self)
         self.import_page = ImportPage(self)
         self.summary_page = SummaryPage(self)
-        for page_id, page in ((self.PAGE_FILE, self.file_page), (self.PAGE_SHEET, self.sheet_page),
-                              (self.PAGE_MAPPING, self.mapping_page), (self.PAGE_REPORT, self.report_page),
-                              (self.PAGE_IMPORT, self.import_page), (self.PAGE_SUMMARY, self.summary_page)):
+        for page_id, page in (
+            (self.PAGE_FILE, self.file_page),
+            (self.PAGE_SHEET, self.sheet_page),
+            (self.PAGE_MAPPING, self.mapping_page),
+            (self.PAGE_REPORT, self.report_page),
+            (self.PAGE_IMPORT, self.import_page),
+            (self.PAGE_SUMMARY, self.summary_page),
+        ):
             self.setPage(page_id, page)
         self.setStartId(self.PAGE_FILE)
 
     # --- background work ---------------------------------------------------------------------------
 
-    def run_async(self, fn: Callable[[], Any], on_done: Callable[[Any], None],
-                  on_error: Callable[[Exception], None]) -> None:
+    def run_async(
+        self, fn: Callable[[], Any], on_done: Callable[[Any], None], on_error: Callable[[Exception], None]
+    ) -> None:
         """Run ``fn`` in a worker thread; the callbacks run on the GUI thread. Pages are not complete meanwhile."""
         self._set_busy(True)
         call = _Callback(self, on_done, on_error)
@@ -182,8 +200,9 @@ class _Callback(QObject):
     """The receiver of one background job: a QObject on the GUI thread, so the worker's signals are queued
     here (a plain Python function as receiver would run on the worker thread)."""
 
-    def __init__(self, wizard: ImportWizard, on_done: Callable[[Any], None],
-                 on_error: Callable[[Exception], None]) -> None:
+    def __init__(
+        self, wizard: ImportWizard, on_done: Callable[[Any], None], on_error: Callable[[Exception], None]
+    ) -> None:
         super().__init__(wizard)
         self.wizard = wizard
         self.on_done, self.on_error = on_done, on_error
@@ -206,8 +225,12 @@ class FilePage(QWizardPage):
         self.w = wizard
         self._loaded_for: tuple[str, ImportTarget] | None = None
         self.setTitle(self.tr("选择文件"))
-        self.setSubTitle(self.tr("选择本单位现有的 Excel 台账（.xlsx 或 .csv）。第一次使用时请先导入客户台账；回访台账、"
-                                 "投诉台账和售后服务台账按客户名称或客户编号对应到已有的客户。"))
+        self.setSubTitle(
+            self.tr(
+                "选择本单位现有的 Excel 台账（.xlsx 或 .csv）。第一次使用时请先导入客户台账；回访台账、"
+                "投诉台账和售后服务台账按客户名称或客户编号对应到已有的客户。"
+            )
+        )
         self.target_combo = QComboBox()
         for t in ImportTarget:
             self.target_combo.addItem(translated("Import", t.value), t)
@@ -223,7 +246,11 @@ class FilePage(QWizardPage):
         form.addRow(self.tr("导入到："), self.target_combo)
         form.addRow(self.tr("文件："), row)
         self.message = _message_label()
-        note = QLabel(self.tr("导入前会先检查每一行，列出有问题的行和重复的行；确认后才写入，写入时全部成功或全部不写。"))
+        note = QLabel(
+            self.tr(
+                "导入前会先检查每一行，列出有问题的行和重复的行；确认后才写入，写入时全部成功或全部不写。"
+            )
+        )
         note.setWordWrap(True)
         note.setStyleSheet(NOTE_STYLE)
         layout = QVBoxLayout(self)
@@ -260,8 +287,11 @@ class FilePage(QWizardPage):
         self.message.setStyleSheet(NOTE_STYLE)
         self.message.setText(self.tr("正在读取文件…"))
         path, target = Path(key[0]), key[1]
-        self.w.run_async(lambda: importing.preview(self.w.ctx, path, None, target),
-                         lambda p: self._loaded(key, p), self._failed)
+        self.w.run_async(
+            lambda: importing.preview(self.w.ctx, path, None, target),
+            lambda p: self._loaded(key, p),
+            self._failed,
+        )
         return False
 
     def _loaded(self, key: tuple[str, ImportTarget], p: SheetPreview) -> None:
@@ -282,8 +312,12 @@ class SheetPage(QWizardPage):
         self.w = wizard
         self._filling = False
         self.setTitle(self.tr("选择工作表和表头行"))
-        self.setSubTitle(self.tr("下面是工作表的前几行（行号与 Excel 相同），黄色的一行是找到的表头。"
-                                 "如果找错了，请改表头行号。"))
+        self.setSubTitle(
+            self.tr(
+                "下面是工作表的前几行（行号与 Excel 相同），黄色的一行是找到的表头。"
+                "如果找错了，请改表头行号。"
+            )
+        )
         self.sheet_combo = QComboBox()
         self.sheet_combo.setMinimumContentsLength(16)
         self.header_spin = QSpinBox()
@@ -348,8 +382,11 @@ class SheetPage(QWizardPage):
         assert self.w.path is not None
         path, target = self.w.path, self.w.target
         self.model.set_header_row(header_row)
-        self.w.run_async(lambda: importing.preview(self.w.ctx, path, sheet, target, header_row=header_row),
-                         self._reloaded, self._failed)
+        self.w.run_async(
+            lambda: importing.preview(self.w.ctx, path, sheet, target, header_row=header_row),
+            self._reloaded,
+            self._failed,
+        )
 
     def _reloaded(self, p: SheetPreview) -> None:
         self.w.preview = p
@@ -370,7 +407,11 @@ class MappingPage(QWizardPage):
         super().__init__()
         self.w = wizard
         self.setTitle(self.tr("列对应"))
-        self.setSubTitle(self.tr("为每一项选择表中对应的列（已按列名自动选好，请核对）。带 * 的必须选择；不需要的选“（不导入）”。"))
+        self.setSubTitle(
+            self.tr(
+                "为每一项选择表中对应的列（已按列名自动选好，请核对）。带 * 的必须选择；不需要的选“（不导入）”。"
+            )
+        )
         self.combos: dict[str, QComboBox] = {}
         self.labels: dict[str, QLabel] = {}
         self.form_host = QWidget()
@@ -406,7 +447,9 @@ class MappingPage(QWizardPage):
             combo = QComboBox()
             combo.addItem(self.tr("（不导入）"), NOT_MAPPED)
             for col, header in enumerate(p.headers):
-                text = f"{importing.column_letter(col)} · {header}" if header else importing.column_letter(col)
+                text = (
+                    f"{importing.column_letter(col)} · {header}" if header else importing.column_letter(col)
+                )
                 combo.addItem(text, col)
             combo.currentIndexChanged.connect(self._changed)
             name = translated("Import", f.label)
@@ -437,16 +480,20 @@ class MappingPage(QWizardPage):
 
     def missing(self) -> list[str]:
         mapping = self.current_mapping()
-        return [f.label for f in importing.target_fields(self.w.target) if f.required and f.key not in mapping]
+        return [
+            f.label for f in importing.target_fields(self.w.target) if f.required and f.key not in mapping
+        ]
 
     def _changed(self) -> None:
         missing = self.missing()
         for f in importing.target_fields(self.w.target):
             if f.required and f.key in self.labels:
                 self.labels[f.key].setStyleSheet(
-                    "font-weight: bold;" + (" color: #a8071a;" if f.label in missing else ""))
-        self.message.setText(self.tr("请为 {0} 选择对应的列。").format("、".join(f"“{m}”" for m in missing))
-                             if missing else "")
+                    "font-weight: bold;" + (" color: #a8071a;" if f.label in missing else "")
+                )
+        self.message.setText(
+            self.tr("请为 {0} 选择对应的列。").format("、".join(f"“{m}”" for m in missing)) if missing else ""
+        )
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
@@ -458,7 +505,9 @@ class MappingPage(QWizardPage):
             p = self.w.preview
             assert p is not None
             try:
-                importing.save_mapping(self.w.ctx, self.w.target, importing.mapping_by_header(p.headers, self.w.mapping))
+                importing.save_mapping(
+                    self.w.ctx, self.w.target, importing.mapping_by_header(p.headers, self.w.mapping)
+                )
             except ServiceError as exc:
                 self.message.setText(str(exc))
                 return False
@@ -470,8 +519,12 @@ class ReportPage(QWizardPage):
         super().__init__()
         self.w = wizard
         self.setTitle(self.tr("检查结果"))
-        self.setSubTitle(self.tr("还没有写入任何数据。可以在 Excel 里改好有问题的行、保存后点“修改后重试”，"
-                                 "或点“导入有效行”只导入没有问题的行。"))
+        self.setSubTitle(
+            self.tr(
+                "还没有写入任何数据。可以在 Excel 里改好有问题的行、保存后点“修改后重试”，"
+                "或点“导入有效行”只导入没有问题的行。"
+            )
+        )
         self.setCommitPage(True)
         self.setButtonText(QWizard.WizardButton.CommitButton, self.tr("导入有效行"))
         self.summary = QLabel()
@@ -492,7 +545,9 @@ class ReportPage(QWizardPage):
         self.groups = QPlainTextEdit()
         self.groups.setReadOnly(True)
         self.groups.setMaximumHeight(180)
-        self.groups.setPlaceholderText(self.tr("问题按种类汇总：每种多少行、前几行、怎么改；以及未导入的列、其他工作表和隐藏的行"))
+        self.groups.setPlaceholderText(
+            self.tr("问题按种类汇总：每种多少行、前几行、怎么改；以及未导入的列、其他工作表和隐藏的行")
+        )
         self.include_hidden = QCheckBox(self.tr("包括隐藏行"))
         self.include_hidden.setToolTip(self.tr("Excel 中隐藏的行默认跳过并在报告中列出；勾选后也检查和导入"))
         self.owners = QComboBox()
@@ -525,8 +580,10 @@ class ReportPage(QWizardPage):
 
     def options(self) -> dict[str, Any]:
         """The check's choices: hidden rows, and what to do with 负责人 who are not users."""
-        return {"include_hidden": self.include_hidden.isChecked(),
-                "create_owners": self.owners.currentData() == "create"}
+        return {
+            "include_hidden": self.include_hidden.isChecked(),
+            "create_owners": self.owners.currentData() == "create",
+        }
 
     def initializePage(self) -> None:
         self.check()
@@ -546,8 +603,11 @@ class ReportPage(QWizardPage):
             return
         path, sheet, target, mapping = w.path, w.preview.sheet, w.target, w.column_mapping()
         opts = self.options()
-        w.run_async(lambda: importing.validate(w.ctx, path, sheet, target, mapping, **opts), self.show_report,
-                    self._failed)
+        w.run_async(
+            lambda: importing.validate(w.ctx, path, sheet, target, mapping, **opts),
+            self.show_report,
+            self._failed,
+        )
 
     def retry(self) -> None:
         """修改后重试: re-read the file (the header may have moved), keep the chosen columns by their header
@@ -563,8 +623,9 @@ class ReportPage(QWizardPage):
             p = importing.preview(w.ctx, path, sheet, target, prefer=prefer)
             if p.header_row is None:
                 raise ServiceError(p.message or "没有找到表头行。")
-            return p, importing.validate(w.ctx, path, p.sheet, target, ColumnMapping(p.header_row, p.mapping),
-                                         **opts)
+            return p, importing.validate(
+                w.ctx, path, p.sheet, target, ColumnMapping(p.header_row, p.mapping), **opts
+            )
 
         w.run_async(work, self._retried, self._failed)
 
@@ -630,7 +691,9 @@ class ImportPage(QWizardPage):
         super().__init__()
         self.w = wizard
         self.setTitle(self.tr("正在导入"))
-        self.setSubTitle(self.tr("所有行在一次事务中写入：点“取消”会撤回已写入的部分，数据库保持导入前的样子。"))
+        self.setSubTitle(
+            self.tr("所有行在一次事务中写入：点“取消”会撤回已写入的部分，数据库保持导入前的样子。")
+        )
         self.label = QLabel()
         self.bar = QProgressBar()
         self.bar.setRange(0, 0)
@@ -655,8 +718,11 @@ class ImportPage(QWizardPage):
         assert report is not None
         self.finished = False
         self._outcome = None
-        self.label.setText(self.tr("正在把 {0} 行写入{1}…").format(report.valid_count,
-                                                              translated("Import", report.target.value)))
+        self.label.setText(
+            self.tr("正在把 {0} 行写入{1}…").format(
+                report.valid_count, translated("Import", report.target.value)
+            )
+        )
         self.bar.setRange(0, max(report.valid_count, 1))
         self.bar.setValue(0)
         self.cancel_button.setEnabled(True)
@@ -666,8 +732,16 @@ class ImportPage(QWizardPage):
             self._outcome = result
             return result
 
-        w.task = run_with_progress(w, self.tr("导入 Excel 台账"), self.tr("正在导入…"), work, self._done,
-                                   self._failed, self._cancelled, show_after_ms=w.progress_after_ms)
+        w.task = run_with_progress(
+            w,
+            self.tr("导入 Excel 台账"),
+            self.tr("正在导入…"),
+            work,
+            self._done,
+            self._failed,
+            self._cancelled,
+            show_after_ms=w.progress_after_ms,
+        )
         w.task.job.progressed.connect(self.relay.progressed)
 
     def show_progress(self, done: int, total: int) -> None:
@@ -784,14 +858,19 @@ class SummaryPage(QWizardPage):
             self.text.setText(r.summary())
             tips = []
             if r.skipped_errors or r.skipped_duplicates:
-                tips.append(self.tr("未导入的行可以在 Excel 中修改后，再次导入同一文件：已导入的行会被识别为重复而跳过。"))
+                tips.append(
+                    self.tr(
+                        "未导入的行可以在 Excel 中修改后，再次导入同一文件：已导入的行会被识别为重复而跳过。"
+                    )
+                )
             if r.target is ImportTarget.CUSTOMERS:
                 tips.append(self.tr("接着可以导入回访台账和投诉台账。"))
             self.next_step.setText("\n".join(tips))
 
 
-def open_import_wizard(ctx: ServiceContext, parent: QWidget | None = None,
-                       previous: ImportWizard | None = None) -> ImportWizard:
+def open_import_wizard(
+    ctx: ServiceContext, parent: QWidget | None = None, previous: ImportWizard | None = None
+) -> ImportWizard:
     """Show the wizard with ``open()`` (window-modal, never a blocking ``exec()``); reuse one still open."""
     if previous is not None and previous.isVisible():
         previous.raise_()

@@ -62,8 +62,7 @@ class LedgerTableModel(QAbstractTableModel):
     """Every column of one ledger (the view hides the ones the user does not show). Pages come from
     :func:`huifang_desktop.services.ledgers.page` as the view scrolls (``fetchMore``)."""
 
-    def __init__(self, ctx: ServiceContext, page_size: int = ledger_service.PAGE_SIZE,
-                 parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ctx: ServiceContext, page_size: int = ledger_service.PAGE_SIZE, parent=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(parent)
         self.ctx = ctx
         self.page_size = page_size
@@ -110,8 +109,9 @@ class LedgerTableModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.columns)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
             return None
         column = self.columns[section]
@@ -197,10 +197,14 @@ class TotalsModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.columns)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.columns):
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.columns)
+        ):
             return translated("Ledger", self.columns[section].label)
         return None
 

@@ -113,16 +113,28 @@ class ServiceRecordDialog(QDialog):
     # QDialog.result(), which nothing here reads.
     result: QLineEdit  # type: ignore[assignment]
 
-    def __init__(self, ctx: ServiceContext, record_id: int | None = None, parent: QWidget | None = None, *,
-                 customer: tuple[int, str, str] | None = None) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        record_id: int | None = None,
+        parent: QWidget | None = None,
+        *,
+        customer: tuple[int, str, str] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.detail: ServiceRecordDetail | None = (service.get_service_record(ctx, record_id)
-                                                    if record_id is not None else None)
+        self.detail: ServiceRecordDetail | None = (
+            service.get_service_record(ctx, record_id) if record_id is not None else None
+        )
         self.choices = service.choices(ctx)
-        self.setWindowTitle(self.tr("售后服务记录 — {0}").format(self.detail.number) if self.detail
-                            else self.tr("新增售后服务记录"))
-        fit_to_screen(self, QSize(900, 720 if self.detail is not None else 540))  # a new record has no follow-ups yet
+        self.setWindowTitle(
+            self.tr("售后服务记录 — {0}").format(self.detail.number)
+            if self.detail
+            else self.tr("新增售后服务记录")
+        )
+        fit_to_screen(
+            self, QSize(900, 720 if self.detail is not None else 540)
+        )  # a new record has no follow-ups yet
 
         buttons = self._build_ui()
         self.follow_button.clicked.connect(self.add_follow_up)
@@ -178,34 +190,71 @@ class ServiceRecordDialog(QDialog):
 
         form = QFormLayout()
         form.addRow(self.tr("客户"), self.customer)
-        form.addRow(self.tr("服务日期"), form_row(self.served_on, self.tr("服务类型"), self.kind, self.tr("状态"),
-                                                 self.status, self.tr("完成日期"), self.completed_on, stretch=True))
+        form.addRow(
+            self.tr("服务日期"),
+            form_row(
+                self.served_on,
+                self.tr("服务类型"),
+                self.kind,
+                self.tr("状态"),
+                self.status,
+                self.tr("完成日期"),
+                self.completed_on,
+                stretch=True,
+            ),
+        )
         form.addRow(self.tr("服务地点/项目"), self.place)
         form.addRow(self.tr("产品"), form_row((self.product, 2), self.tr("序列号"), (self.serial_no, 1)))
         form.addRow(self.tr("故障/问题"), self.problem)
         form.addRow(self.tr("服务内容"), self.content)
-        form.addRow(self.tr("更换配件"), form_row((self.parts, 2), self.tr("数量"), self.parts_quantity,
-                                                 self.tr("配件金额"), self.parts_amount, self.tr("服务费用"), self.cost))
+        form.addRow(
+            self.tr("更换配件"),
+            form_row(
+                (self.parts, 2),
+                self.tr("数量"),
+                self.parts_quantity,
+                self.tr("配件金额"),
+                self.parts_amount,
+                self.tr("服务费用"),
+                self.cost,
+            ),
+        )
         form.addRow(self.tr("服务结果"), form_row((self.result, 2), self.tr("满意度"), self.satisfaction))
         form.addRow(self.tr("客户反馈"), self.feedback)
-        form.addRow(self.tr("服务人员"), form_row(self.technician, self.tr("负责人"), self.handler, stretch=True))
+        form.addRow(
+            self.tr("服务人员"), form_row(self.technician, self.tr("负责人"), self.handler, stretch=True)
+        )
         form.addRow(self.tr("备注"), self.notes)
 
         self.fields: dict[str, QWidget] = {
-            "customer_id": self.customer.search, "served_on": self.served_on, "kind": self.kind,
-            "status": self.status, "completed_on": self.completed_on, "place": self.place,
-            "product": self.product, "serial_no": self.serial_no, "problem": self.problem,
-            "content": self.content, "parts": self.parts, "parts_quantity": self.parts_quantity,
-            "parts_amount": self.parts_amount, "cost": self.cost, "result": self.result,
-            "feedback": self.feedback, "satisfaction": self.satisfaction, "technician": self.technician,
-            "handler_id": self.handler, "notes": self.notes,
+            "customer_id": self.customer.search,
+            "served_on": self.served_on,
+            "kind": self.kind,
+            "status": self.status,
+            "completed_on": self.completed_on,
+            "place": self.place,
+            "product": self.product,
+            "serial_no": self.serial_no,
+            "problem": self.problem,
+            "content": self.content,
+            "parts": self.parts,
+            "parts_quantity": self.parts_quantity,
+            "parts_amount": self.parts_amount,
+            "cost": self.cost,
+            "result": self.result,
+            "feedback": self.feedback,
+            "satisfaction": self.satisfaction,
+            "technician": self.technician,
+            "handler_id": self.handler,
+            "notes": self.notes,
         }
 
         # 跟进 (follow-ups): the history and one line to add another (an existing record only)
         self.follow_box = QGroupBox(self.tr("跟进记录"))
         self.follow_table = QTableWidget(0, 4)
-        self.follow_table.setHorizontalHeaderLabels([self.tr("跟进时间"), self.tr("跟进人员"), self.tr("跟进结果"),
-                                                     self.tr("备注")])
+        self.follow_table.setHorizontalHeaderLabels(
+            [self.tr("跟进时间"), self.tr("跟进人员"), self.tr("跟进结果"), self.tr("备注")]
+        )
         self.follow_table.verticalHeader().setVisible(False)
         self.follow_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.follow_table.horizontalHeader().setStretchLastSection(True)
@@ -229,8 +278,12 @@ class ServiceRecordDialog(QDialog):
         follow_layout = QVBoxLayout(self.follow_box)
         follow_layout.addWidget(self.follow_table)
         follow_layout.addLayout(add)
-        self.follow_fields: dict[str, QWidget] = {"at": self.follow_at, "person": self.follow_person,
-                                                  "result": self.follow_result, "note": self.follow_note}
+        self.follow_fields: dict[str, QWidget] = {
+            "at": self.follow_at,
+            "person": self.follow_person,
+            "result": self.follow_result,
+            "note": self.follow_note,
+        }
 
         self.visit_label = QLabel()
         self.visit_label.setWordWrap(True)
@@ -238,8 +291,9 @@ class ServiceRecordDialog(QDialog):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #d9363e;")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Close)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close
+        )
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setText(self.tr("保存(&S)"))
         self.save_button.setToolTip(self.tr("保存（Ctrl+S）"))
@@ -306,14 +360,27 @@ class ServiceRecordDialog(QDialog):
         served = picked_date(self.served_on)
         done = picked_date(self.completed_on) if status == ServiceStatus.DONE.value else None
         return ServiceDraft(
-            customer_id=self.customer.customer_id(), served_on=served, kind=self.kind.currentText(),
+            customer_id=self.customer.customer_id(),
+            served_on=served,
+            kind=self.kind.currentText(),
             status=status,
-            place=self.place.text(), product=self.product.text(), serial_no=self.serial_no.text(),
-            problem=self.problem.toPlainText(), content=self.content.toPlainText(), parts=self.parts.text(),
-            parts_quantity=self.parts_quantity.value(), parts_amount=self.parts_amount.text(),
-            cost=self.cost.text(), result=self.result.text(), feedback=self.feedback.text(),
-            satisfaction=self.satisfaction.currentText(), technician=self.technician.text(),
-            handler_id=self.handler.currentData(), completed_on=done, notes=self.notes.toPlainText())
+            place=self.place.text(),
+            product=self.product.text(),
+            serial_no=self.serial_no.text(),
+            problem=self.problem.toPlainText(),
+            content=self.content.toPlainText(),
+            parts=self.parts.text(),
+            parts_quantity=self.parts_quantity.value(),
+            parts_amount=self.parts_amount.text(),
+            cost=self.cost.text(),
+            result=self.result.text(),
+            feedback=self.feedback.text(),
+            satisfaction=self.satisfaction.currentText(),
+            technician=self.technician.text(),
+            handler_id=self.handler.currentData(),
+            completed_on=done,
+            notes=self.notes.toPlainText(),
+        )
 
     def save(self) -> None:
         mark_fields(self.fields, None)
@@ -323,8 +390,9 @@ class ServiceRecordDialog(QDialog):
             if self.detail is None:
                 saved = service.add_service_record(self.ctx, self.draft())
             else:
-                saved = service.update_service_record(self.ctx, self.detail.id, self.draft(),
-                                                      self.detail.version)
+                saved = service.update_service_record(
+                    self.ctx, self.detail.id, self.draft(), self.detail.version
+                )
         except (ServiceError, ValidationError) as exc:
             report_in_form(self.fields, self.message, exc)
             return
@@ -343,10 +411,14 @@ class ServiceRecordDialog(QDialog):
         self.message.clear()
         try:
             saved = service.add_follow_up(
-                self.ctx, self.detail.id, at=picked_datetime(self.follow_at),
+                self.ctx,
+                self.detail.id,
+                at=picked_datetime(self.follow_at),
                 person=self.follow_person.text(),
-                result=self.follow_result.currentText(), note=self.follow_note.text(),
-                expected_version=self.detail.version)
+                result=self.follow_result.currentText(),
+                note=self.follow_note.text(),
+                expected_version=self.detail.version,
+            )
         except (ServiceError, ValidationError) as exc:
             report_in_form(self.follow_fields, self.message, exc)
             return

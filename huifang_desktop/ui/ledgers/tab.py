@@ -120,7 +120,9 @@ class LedgersTab(QWidget):
         self.saved_box.setMinimumWidth(150)
         self.saved_box.setPlaceholderText(self.tr("常用筛选…"))
         self.save_filter_button = QPushButton(self.tr("保存当前筛选…"))
-        self.save_filter_button.setToolTip(self.tr("把当前的筛选条件保存为常用筛选（Ctrl+Shift+S），只对您自己可见"))
+        self.save_filter_button.setToolTip(
+            self.tr("把当前的筛选条件保存为常用筛选（Ctrl+Shift+S），只对您自己可见")
+        )
         self.delete_filter_button = QPushButton(self.tr("删除"))
         self.delete_filter_button.setToolTip(self.tr("删除所选的常用筛选（内置的不能删除）"))
 
@@ -134,7 +136,9 @@ class LedgersTab(QWidget):
         self.edit_button = QPushButton(self.tr("编辑"))
         self.edit_button.setToolTip(self.tr("打开所选服务记录，修改或登记跟进（Enter）"))
         self.attachments_button = QPushButton(self.tr("附件…"))
-        self.attachments_button.setToolTip(self.tr("所选回访记录的附件：签字单扫描件、照片、录音、文档（打开、添加、删除）"))
+        self.attachments_button.setToolTip(
+            self.tr("所选回访记录的附件：签字单扫描件、照片、录音、文档（打开、添加、删除）")
+        )
         self.export_button = QPushButton(self.tr("导出 Excel…"))
         self.export_button.setObjectName("exportLedger")
         self.print_button = QPushButton(self.tr("打印…"))
@@ -187,8 +191,15 @@ class LedgersTab(QWidget):
         tools.addWidget(self.save_filter_button)
         tools.addWidget(self.delete_filter_button)
         tools.addStretch(1)
-        for button in (self.new_button, self.edit_button, self.attachments_button, self.columns_button,
-                       self.export_button, self.print_button, self.refresh_button):
+        for button in (
+            self.new_button,
+            self.edit_button,
+            self.attachments_button,
+            self.columns_button,
+            self.export_button,
+            self.print_button,
+            self.refresh_button,
+        ):
             tools.addWidget(button)
         bottom = QHBoxLayout()
         bottom.addWidget(self.summary_label, 1)
@@ -241,7 +252,8 @@ class LedgersTab(QWidget):
         header.sectionMoved.connect(lambda *_: self._sync_totals_layout())
         self.table.horizontalScrollBar().valueChanged.connect(self.totals_view.horizontalScrollBar().setValue)
         self.table.verticalScrollBar().rangeChanged.connect(
-            lambda _lo, hi: self.scroll_gutter.setVisible(hi > 0))
+            lambda _lo, hi: self.scroll_gutter.setVisible(hi > 0)
+        )
         self.table.doubleClicked.connect(lambda _i: self.edit_current())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
 
@@ -252,8 +264,7 @@ class LedgersTab(QWidget):
         QShortcut(QKeySequence("Ctrl+Shift+S"), self, self.save_current_filter)
         QShortcut(QKeySequence(Qt.Key.Key_Insert), self, self.new_record)
         for n in range(1, len(Ledger) + 1):
-            QShortcut(QKeySequence(f"Ctrl+{n}"), self,
-                      lambda row=n - 1: self.picker.setCurrentRow(row))
+            QShortcut(QKeySequence(f"Ctrl+{n}"), self, lambda row=n - 1: self.picker.setCurrentRow(row))
         edit_action = QAction(self)
         edit_action.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
         edit_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -323,10 +334,15 @@ class LedgersTab(QWidget):
         self.attachments_button.setVisible(ledger is Ledger.VISITS)
         self.new_button.setEnabled(c.can_add)
         self.export_button.setEnabled(c.can_export)
-        self.export_button.setToolTip(c.export_note or self.tr("按当前筛选、排序和显示列导出 Excel（Ctrl+E）"))
+        self.export_button.setToolTip(
+            c.export_note or self.tr("按当前筛选、排序和显示列导出 Excel（Ctrl+E）")
+        )
         self.print_button.setEnabled(c.can_export and not self._busy())
-        self.print_button.setToolTip(c.export_note.replace("导出", "打印") if c.export_note
-                                     else self.tr("按当前筛选、排序和显示列打印（Ctrl+P）"))
+        self.print_button.setToolTip(
+            c.export_note.replace("导出", "打印")
+            if c.export_note
+            else self.tr("按当前筛选、排序和显示列打印（Ctrl+P）")
+        )
         self._load_saved()
         f = self._filters.get(ledger)
         if f is None:
@@ -388,8 +404,14 @@ class LedgersTab(QWidget):
 
     def _sync_totals_layout(self) -> None:
         header = self.table.horizontalHeader()
-        first = next((header.logicalIndex(v) for v in range(header.count())
-                      if not header.isSectionHidden(header.logicalIndex(v))), 0)
+        first = next(
+            (
+                header.logicalIndex(v)
+                for v in range(header.count())
+                if not header.isSectionHidden(header.logicalIndex(v))
+            ),
+            0,
+        )
         self.totals_model.set_label_column(first)
         totals_header = self.totals_view.horizontalHeader()
         for logical in range(header.count()):
@@ -403,10 +425,18 @@ class LedgersTab(QWidget):
         owner = self.owner.currentData()
         start, end = self.start.day(), self.end.day()
         base = self.model.filter if self.model.ledger is self.ledger else LedgerFilter()
-        return LedgerFilter(text=self.search.text().strip(), start=start, end=end,
-                            owner_id=owner if isinstance(owner, int) else None, mine=owner == MINE,
-                            state=self.state.currentData() or "", kind=self.kind.currentData() or "",
-                            grade=self.grade.currentData() or "", sort=base.sort, descending=base.descending)
+        return LedgerFilter(
+            text=self.search.text().strip(),
+            start=start,
+            end=end,
+            owner_id=owner if isinstance(owner, int) else None,
+            mine=owner == MINE,
+            state=self.state.currentData() or "",
+            kind=self.kind.currentData() or "",
+            grade=self.grade.currentData() or "",
+            sort=base.sort,
+            descending=base.descending,
+        )
 
     def _set_widgets(self, f: LedgerFilter) -> None:
         widgets = (self.search, self.start, self.end, self.owner, self.state, self.kind, self.grade)
@@ -446,8 +476,11 @@ class LedgersTab(QWidget):
         if chosen is None:
             return
         keep = self.current_filter()
-        f = replace(chosen.filter, sort=chosen.filter.sort or keep.sort,
-                    descending=chosen.filter.descending if chosen.filter.sort else keep.descending)
+        f = replace(
+            chosen.filter,
+            sort=chosen.filter.sort or keep.sort,
+            descending=chosen.filter.descending if chosen.filter.sort else keep.descending,
+        )
         self._set_widgets(f)
         self.saved_box.setCurrentIndex(self.saved_box.findData(name))
         self._update_buttons()
@@ -507,8 +540,9 @@ class LedgersTab(QWidget):
         self._apply_columns()
         key, descending = self._sort_state()
         col = next((i for i, c in enumerate(self.model.columns) if c.sort == key), -1)
-        header.setSortIndicator(col, Qt.SortOrder.DescendingOrder if descending
-                                else Qt.SortOrder.AscendingOrder)
+        header.setSortIndicator(
+            col, Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+        )
         if self.model.rowCount():
             self.table.selectRow(0)
         self.summary_label.setText(self.tr("正在统计…"))
@@ -571,7 +605,8 @@ class LedgersTab(QWidget):
     def _after_sort_click(self, key: str, descending: bool) -> None:
         col = next((i for i, c in enumerate(self.model.columns) if c.sort == key), -1)
         self.table.horizontalHeader().setSortIndicator(
-            col, Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder)
+            col, Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+        )
 
     def sort_by(self, key: str, descending: bool) -> None:
         """Sort in SQL (reads the first page again)."""
@@ -661,9 +696,13 @@ class LedgersTab(QWidget):
 
     # --- export and print ----------------------------------------------------------------------------
     def _ask_export_path(self) -> str:
-        return ask_export_path(self, self.tr("导出{0}").format(translated("Ledger", self.ledger.value)),
-                               ledger_service.suggested_file_name(self.ledger, self.current_filter()), ".xlsx",
-                               self.tr("Excel 工作簿 (*.xlsx)"))
+        return ask_export_path(
+            self,
+            self.tr("导出{0}").format(translated("Ledger", self.ledger.value)),
+            ledger_service.suggested_file_name(self.ledger, self.current_filter()),
+            ".xlsx",
+            self.tr("Excel 工作簿 (*.xlsx)"),
+        )
 
     def _busy(self) -> bool:
         return self.task is not None and self.task.is_running()
@@ -687,14 +726,22 @@ class LedgersTab(QWidget):
 
         self._set_busy(True)
         self._say(self.tr("正在导出到 {0}…").format(path))
-        self.task = run_with_progress(self, self.tr("导出{0}").format(translated("Ledger", ledger.value)),
-                                      self.tr("正在写入 Excel…"), work, self._exported, self._failed,
-                                      self._cancelled)
+        self.task = run_with_progress(
+            self,
+            self.tr("导出{0}").format(translated("Ledger", ledger.value)),
+            self.tr("正在写入 Excel…"),
+            work,
+            self._exported,
+            self._failed,
+            self._cancelled,
+        )
 
     def _exported(self, result: Any) -> None:
         self._set_busy(False)
         self.notice.setStyleSheet(OK_STYLE)
-        say_exported(self.notice, self.tr("已导出 {0} 行到 {1}").format(f"{result.rows:,}", result.path), result.path)
+        say_exported(
+            self.notice, self.tr("已导出 {0} 行到 {1}").format(f"{result.rows:,}", result.path), result.path
+        )
 
     def _failed(self, exc: Exception) -> None:
         self._set_busy(False)
@@ -711,13 +758,20 @@ class LedgersTab(QWidget):
         ledger, f, keys = self.ledger, self.current_filter(), self.visible_keys()
 
         def work(progress: Any, cancelled: Any) -> Any:
-            return ledger_service.print_document(self.ctx, ledger, f, columns_=keys, progress=progress,
-                                                 cancelled=cancelled)
+            return ledger_service.print_document(
+                self.ctx, ledger, f, columns_=keys, progress=progress, cancelled=cancelled
+            )
 
         self._set_busy(True)
-        self.task = run_with_progress(self, self.tr("打印{0}").format(translated("Ledger", ledger.value)),
-                                      self.tr("正在排版…"), work, self._print_ready, self._failed,
-                                      self._cancelled)
+        self.task = run_with_progress(
+            self,
+            self.tr("打印{0}").format(translated("Ledger", ledger.value)),
+            self.tr("正在排版…"),
+            work,
+            self._print_ready,
+            self._failed,
+            self._cancelled,
+        )
 
     def _print_ready(self, doc: Any) -> None:
         self._set_busy(False)

@@ -65,8 +65,12 @@ class AuditLogPage(QWidget):
         self.export_button = QPushButton(self.tr("导出 Excel(&E)…"))
         self.verify_button = QPushButton(self.tr("全面校验(&V)"))
         self.verify_button.setObjectName("auditVerify")
-        self.verify_button.setToolTip(self.tr("校验整个审计链、全部签字和用户（与 huifang-desktop verify 相同，"
-                                              "备份中的审计链记录由命令校验）"))
+        self.verify_button.setToolTip(
+            self.tr(
+                "校验整个审计链、全部签字和用户（与 huifang-desktop verify 相同，"
+                "备份中的审计链记录由命令校验）"
+            )
+        )
         self.verify_thread: QThread | None = None
         self.prev_button = QPushButton("◀")
         self.next_button = QPushButton("▶")
@@ -88,8 +92,14 @@ class AuditLogPage(QWidget):
         self.detail_dialog: AuditEntryDialog | None = None
 
         filters = QHBoxLayout()
-        fields = ((None, self.user), (None, self.entity), (None, self.text), (self.tr("操作"), self.action),
-                  (self.tr("从"), self.start), (self.tr("到"), self.end))
+        fields = (
+            (None, self.user),
+            (None, self.entity),
+            (None, self.text),
+            (self.tr("操作"), self.action),
+            (self.tr("从"), self.start),
+            (self.tr("到"), self.end),
+        )
         for caption, widget in fields:
             if caption:
                 filters.addWidget(QLabel(caption))
@@ -142,8 +152,13 @@ class AuditLogPage(QWidget):
 
     def current_filter(self) -> review_service.AuditFilter:
         return review_service.AuditFilter(
-            user_id=self.user.currentData(), entity=self.entity.currentData() or "", text=self.text.text(),
-            action=self.action.currentText().strip(), start=self.start.day(), end=self.end.day())
+            user_id=self.user.currentData(),
+            entity=self.entity.currentData() or "",
+            text=self.text.text(),
+            action=self.action.currentText().strip(),
+            start=self.start.day(),
+            end=self.end.day(),
+        )
 
     def search(self) -> None:
         self.go(0)
@@ -182,8 +197,9 @@ class AuditLogPage(QWidget):
         self.verify_button.setEnabled(False)
         self.status.setStyleSheet("")
         self.status.setText(self.tr("正在全面校验（操作日志、签字、用户）…"))
-        self.verify_thread = start_worker(self, lambda: tamper.verify_all(self.ctx), self._verified,
-                                          self._export_failed)
+        self.verify_thread = start_worker(
+            self, lambda: tamper.verify_all(self.ctx), self._verified, self._export_failed
+        )
 
     def _verified(self, report: object) -> None:
         self.verify_button.setEnabled(True)
@@ -199,8 +215,9 @@ class AuditLogPage(QWidget):
 
     # --- export -----------------------------------------------------------------------------------------
     def ask_export(self) -> None:
-        name = ask_export_path(self, self.tr("导出操作日志"), "操作日志.xlsx", ".xlsx",
-                               self.tr("Excel 工作簿 (*.xlsx)"))
+        name = ask_export_path(
+            self, self.tr("导出操作日志"), "操作日志.xlsx", ".xlsx", self.tr("Excel 工作簿 (*.xlsx)")
+        )
         if name:
             self.export_to(Path(name))
 
@@ -209,8 +226,12 @@ class AuditLogPage(QWidget):
         f = self.current_filter()
         self.export_button.setEnabled(False)
         self.status.setText(self.tr("正在导出到 {0}…").format(path))
-        self.export_thread = start_worker(self, lambda: review_service.export_audit(self.ctx, path, f),
-                                          lambda n: self._exported(path, n), self._export_failed)
+        self.export_thread = start_worker(
+            self,
+            lambda: review_service.export_audit(self.ctx, path, f),
+            lambda n: self._exported(path, n),
+            self._export_failed,
+        )
 
     def _exported(self, path: Path, count: object) -> None:
         self.export_button.setEnabled(True)
@@ -244,11 +265,19 @@ class AuditEntryDialog(QDialog):
         self.resize(760, 620)
         form = QFormLayout()
         user = row.user if row.user == row.username else f"{row.user}（{row.username}）"
-        fields = ((self.tr("时间"), f"{row.at:%Y-%m-%d %H:%M:%S}"), (self.tr("用户"), user),
-                  (self.tr("操作"), row.action), (self.tr("对象"), row.object_text), (self.tr("变更"), row.change),
-                  (self.tr("原值"), row.old), (self.tr("新值"), row.new), (self.tr("备注"), row.note),
-                  (self.tr("审计链序号"), "" if row.seq is None else str(row.seq)),
-                  (self.tr("上一行校验值"), row.prev_hash), (self.tr("本行校验值"), row.row_hash))
+        fields = (
+            (self.tr("时间"), f"{row.at:%Y-%m-%d %H:%M:%S}"),
+            (self.tr("用户"), user),
+            (self.tr("操作"), row.action),
+            (self.tr("对象"), row.object_text),
+            (self.tr("变更"), row.change),
+            (self.tr("原值"), row.old),
+            (self.tr("新值"), row.new),
+            (self.tr("备注"), row.note),
+            (self.tr("审计链序号"), "" if row.seq is None else str(row.seq)),
+            (self.tr("上一行校验值"), row.prev_hash),
+            (self.tr("本行校验值"), row.row_hash),
+        )
         self.labels: dict[str, QLabel] = {}
         for title, value in fields:
             label = QLabel(value or "—")

@@ -39,8 +39,9 @@ from huifang_desktop.ui.common.forms import qdate, qdatetime
 class RecordCorrectionDialog(VisitRecordDialog):
     """The 回访记录表 of a saved record, filled in; 保存 corrects it (``update_record``) → 待审阅 again."""
 
-    def __init__(self, ctx: ServiceContext, row: VisitRecordRow, comment: str = "",
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: ServiceContext, row: VisitRecordRow, comment: str = "", parent: QWidget | None = None
+    ) -> None:
         super().__init__(ctx, None, row.customer_id, parent)
         self.row = row
         self.setWindowTitle(self.tr("修改回访记录表 {0} — {1}").format(row.number, row.customer_name))
@@ -81,8 +82,9 @@ class RecordCorrectionDialog(VisitRecordDialog):
 class ReportCorrectionDialog(VisitReportDialog):
     """The returned 回访报告表 of its period, re-summarised from the records; 提交 replaces it (same number)."""
 
-    def __init__(self, ctx: ServiceContext, report: ReportRow, comment: str = "",
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: ServiceContext, report: ReportRow, comment: str = "", parent: QWidget | None = None
+    ) -> None:
         super().__init__(ctx, parent)
         self.report = report
         self.setWindowTitle(self.tr("修改回访报告表 {0}").format(report.number))
@@ -105,8 +107,9 @@ class HandlingDialog(QDialog):
     # QDialog.result(), which nothing here reads.
     result: QPlainTextEdit  # type: ignore[assignment]
 
-    def __init__(self, ctx: ServiceContext, detail: ComplaintDetail, comment: str = "",
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: ServiceContext, detail: ComplaintDetail, comment: str = "", parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.detail = detail
@@ -128,9 +131,14 @@ class HandlingDialog(QDialog):
         self.note.setFixedHeight(44)
         self.note.setPlaceholderText(self.tr("给主管的说明（可空）"))
         form = QFormLayout()
-        for label, box in ((self.tr("调查情况"), self.investigation), (self.tr("原因"), self.cause),
-                           (self.tr("处理措施"), self.measures), (self.tr("处理结果"), self.result),
-                           (self.tr("答复内容"), self.reply_text), (self.tr("说明"), self.note)):
+        for label, box in (
+            (self.tr("调查情况"), self.investigation),
+            (self.tr("原因"), self.cause),
+            (self.tr("处理措施"), self.measures),
+            (self.tr("处理结果"), self.result),
+            (self.tr("答复内容"), self.reply_text),
+            (self.tr("说明"), self.note),
+        ):
             form.addRow(label, box)
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -147,8 +155,13 @@ class HandlingDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self.field_widgets: dict[str, QWidget] = {
-            "investigation": self.investigation, "cause": self.cause, "measures": self.measures,
-            "result": self.result, "reply_text": self.reply_text, "note": self.note}
+            "investigation": self.investigation,
+            "cause": self.cause,
+            "measures": self.measures,
+            "result": self.result,
+            "reply_text": self.reply_text,
+            "note": self.note,
+        }
         self.investigation.setFocus()
 
     @staticmethod
@@ -159,14 +172,20 @@ class HandlingDialog(QDialog):
 
     def save(self) -> None:
         d = self.detail
-        draft = HandlingDraft(investigation=self.investigation.toPlainText(), cause=self.cause.toPlainText(),
-                              measures=self.measures.toPlainText(), result=self.result.toPlainText(),
-                              replied_at=d.replied_at, reply_way=d.reply_way,
-                              reply_text=self.reply_text.toPlainText())
+        draft = HandlingDraft(
+            investigation=self.investigation.toPlainText(),
+            cause=self.cause.toPlainText(),
+            measures=self.measures.toPlainText(),
+            result=self.result.toPlainText(),
+            replied_at=d.replied_at,
+            reply_way=d.reply_way,
+            reply_text=self.reply_text.toPlainText(),
+        )
         try:
             saved = complaint_service.save_handling(self.ctx, d.id, draft, d.version)
-            review_service.resubmit(self.ctx, ReviewKind.COMPLAINT, d.id, self.note.toPlainText(),
-                                    saved.version)
+            review_service.resubmit(
+                self.ctx, ReviewKind.COMPLAINT, d.id, self.note.toPlainText(), saved.version
+            )
         except (ValidationError, ServiceError) as exc:
             report_in_form(self.field_widgets, self.message, exc)
             return
@@ -181,7 +200,9 @@ class PasswordDialog(QDialog):
     """签字确认: the signer's log-in password, which unlocks the signing key once for this session (the key
     then stays in memory only, until the program is closed). Enter confirms, Esc cancels."""
 
-    def __init__(self, parent: QWidget | None = None, what: str = "", ctx: ServiceContext | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, what: str = "", ctx: ServiceContext | None = None
+    ) -> None:
         from PySide6.QtWidgets import QLineEdit
 
         super().__init__(parent)
@@ -189,10 +210,17 @@ class PasswordDialog(QDialog):
         layout = QVBoxLayout(self)
         hint = self.tr("签字需要您的登录密码（本次运行中只问一次）。")
         # an example office (opened with --demo, no log-in) lists its sample passwords: say this one here too
-        sample = next((a.password for a in user_service.demo_accounts(ctx)
-                       if a.username == ctx.user.username), None) if ctx is not None else None
+        sample = (
+            next(
+                (a.password for a in user_service.demo_accounts(ctx) if a.username == ctx.user.username), None
+            )
+            if ctx is not None
+            else None
+        )
         if sample is not None:
-            hint += self.tr("\n示例办公室：{0} 的密码是 {1}。").format(ctx.user.username if ctx else "", sample)
+            hint += self.tr("\n示例办公室：{0} 的密码是 {1}。").format(
+                ctx.user.username if ctx else "", sample
+            )
         layout.addWidget(QLabel(f"{what}\n{hint}" if what else hint))
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
@@ -200,7 +228,9 @@ class PasswordDialog(QDialog):
         form = QFormLayout()
         form.addRow(self.tr("登录密码"), self.password)
         layout.addLayout(form)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("签字"))
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
         buttons.accepted.connect(self.accept)

@@ -42,8 +42,11 @@ class ReviewTreeModel(QAbstractItemModel):
     check_refused = Signal(object)  # the ReviewItem that was not read yet
     checks_changed = Signal(int)  # how many are ticked now
 
-    COLUMNS = (QT_TRANSLATE_NOOP("Column", "审阅项目"), QT_TRANSLATE_NOOP("Column", "日期"),
-               QT_TRANSLATE_NOOP("Column", "期限 / 状态"))
+    COLUMNS = (
+        QT_TRANSLATE_NOOP("Column", "审阅项目"),
+        QT_TRANSLATE_NOOP("Column", "日期"),
+        QT_TRANSLATE_NOOP("Column", "期限 / 状态"),
+    )
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -223,9 +226,11 @@ class ReviewTreeModel(QAbstractItemModel):
         parent = self.parent(index)
         self.beginRemoveRows(parent, row, row)
         self._groups[g] = replace(
-            group, items=group.items[:row] + group.items[row + 1:],
+            group,
+            items=group.items[:row] + group.items[row + 1 :],
             total=group.total - 1 if group.total >= 0 else -1,
-            overdue_total=group.overdue_total - item.overdue if group.overdue_total >= 0 else -1)
+            overdue_total=group.overdue_total - item.overdue if group.overdue_total >= 0 else -1,
+        )
         self.checked.discard(key)
         self.endRemoveRows()
         self.dataChanged.emit(parent, parent)
@@ -259,10 +264,14 @@ class ReviewTreeModel(QAbstractItemModel):
                 out.append((self.createIndex(row, 0, 1 + o), g.count))
         return out
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.COLUMNS):
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.COLUMNS)
+        ):
             return translated("Column", self.COLUMNS[section])
         return None
 
@@ -292,8 +301,12 @@ class ReviewTreeModel(QAbstractItemModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole and index.column() == 0:
             groups = owner[2]
-            return self._count_text(owner[1], sum(g.count for g in groups), sum(g.overdue for g in groups),
-                                    sum(g.tampered for g in groups))
+            return self._count_text(
+                owner[1],
+                sum(g.count for g in groups),
+                sum(g.overdue for g in groups),
+                sum(g.tampered for g in groups),
+            )
         if role == Qt.ItemDataRole.FontRole:
             return self._bold
         return None
@@ -325,7 +338,9 @@ class ReviewTreeModel(QAbstractItemModel):
             return self._bold  # not read yet
         if role == Qt.ItemDataRole.ToolTipRole:
             if item.tampered:
-                return self.tr("签字后被修改：该表单在主管签字后被改动过（包括在程序外直接修改数据库），请核实。")
+                return self.tr(
+                    "签字后被修改：该表单在主管签字后被改动过（包括在程序外直接修改数据库），请核实。"
+                )
             if item.comment and self.mode in (RETURNED_MODE, MINE_MODE):
                 return self.tr("退回原因：{0}").format(item.comment)
         return None
@@ -367,10 +382,16 @@ class AuditTableModel(RowTableModel[AuditRow]):
     """The 操作日志 list: readable values only (names, Chinese field names, 变更 old → new); the stored JSON
     and the hashes are in the detail dialog (double-click) and the Excel export."""
 
-    HEADERS = (QT_TRANSLATE_NOOP("Column", "时间"), QT_TRANSLATE_NOOP("Column", "用户"),
-               QT_TRANSLATE_NOOP("Column", "操作"), QT_TRANSLATE_NOOP("Column", "对象"),
-               QT_TRANSLATE_NOOP("Column", "变更"), QT_TRANSLATE_NOOP("Column", "原值"),
-               QT_TRANSLATE_NOOP("Column", "新值"), QT_TRANSLATE_NOOP("Column", "备注"))
+    HEADERS = (
+        QT_TRANSLATE_NOOP("Column", "时间"),
+        QT_TRANSLATE_NOOP("Column", "用户"),
+        QT_TRANSLATE_NOOP("Column", "操作"),
+        QT_TRANSLATE_NOOP("Column", "对象"),
+        QT_TRANSLATE_NOOP("Column", "变更"),
+        QT_TRANSLATE_NOOP("Column", "原值"),
+        QT_TRANSLATE_NOOP("Column", "新值"),
+        QT_TRANSLATE_NOOP("Column", "备注"),
+    )
 
     def set_rows(self, rows: list[AuditRow]) -> None:
         self.beginResetModel()
@@ -381,8 +402,16 @@ class AuditTableModel(RowTableModel[AuditRow]):
         row = self.row_at(index)
         if row is None:
             return None
-        values = (f"{row.at:%Y-%m-%d %H:%M:%S}", row.user, row.action, row.object_text, row.change, row.old,
-                  row.new, row.note)
+        values = (
+            f"{row.at:%Y-%m-%d %H:%M:%S}",
+            row.user,
+            row.action,
+            row.object_text,
+            row.change,
+            row.old,
+            row.new,
+            row.note,
+        )
         if role == Qt.ItemDataRole.DisplayRole:
             text = values[index.column()]
             return text if len(text) <= 120 else text[:118] + "…"

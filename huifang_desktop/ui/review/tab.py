@@ -133,7 +133,9 @@ class ReviewPage(QWidget):
         self.tree.setColumnWidth(2, 138)
         self.batch_button = QPushButton(self.tr("批量签字 (Ctrl+B)"))
         self.batch_button.setObjectName("batchSign")
-        self.batch_button.setToolTip(self.tr("签署已勾选的回访记录：每一份须先打开阅读，再按空格勾选（Ctrl+B）"))
+        self.batch_button.setToolTip(
+            self.tr("签署已勾选的回访记录：每一份须先打开阅读，再按空格勾选（Ctrl+B）")
+        )
         self.reload_button = QPushButton(self.tr("刷新 (F5)"))
 
     def _build_item(self) -> None:
@@ -192,8 +194,13 @@ class ReviewPage(QWidget):
         right_layout.addWidget(self.comment)
         right_layout.addWidget(self.message)
         buttons = QHBoxLayout()
-        for b in (self.sign_button, self.return_button, self.reopen_button, self.edit_button,
-                  self.resubmit_button):
+        for b in (
+            self.sign_button,
+            self.return_button,
+            self.reopen_button,
+            self.edit_button,
+            self.resubmit_button,
+        ):
             buttons.addWidget(b)
         buttons.addStretch(1)
         right_layout.addLayout(buttons)
@@ -208,9 +215,19 @@ class ReviewPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
 
-        order = (self.tree, self.comment, self.sign_button, self.return_button, self.reopen_button,
-                 self.edit_button, self.resubmit_button, self.view, self.batch_button, self.reload_button,
-                 self.mode)
+        order = (
+            self.tree,
+            self.comment,
+            self.sign_button,
+            self.return_button,
+            self.reopen_button,
+            self.edit_button,
+            self.resubmit_button,
+            self.view,
+            self.batch_button,
+            self.reload_button,
+            self.mode,
+        )
         for first, second in pairwise(order):  # Tab from the queue goes to 指导意见
             QWidget.setTabOrder(first, second)
 
@@ -230,13 +247,15 @@ class ReviewPage(QWidget):
         self.resubmit_button.clicked.connect(self.resubmit_current)
         self.batch_button.clicked.connect(self.batch_sign)
         self.reload_button.clicked.connect(self.reload)
-        for keys, slot in (((QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")), self.sign_current),
-                           ((QKeySequence("Alt+B"),), self.return_current),
-                           ((QKeySequence("Alt+W"),), self.reopen_current),
-                           ((QKeySequence("Alt+E"),), self.edit_current),
-                           ((QKeySequence("Alt+R"),), self.resubmit_current),
-                           ((QKeySequence("Ctrl+B"),), self.batch_sign),
-                           ((QKeySequence("F5"),), self.reload)):
+        for keys, slot in (
+            ((QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")), self.sign_current),
+            ((QKeySequence("Alt+B"),), self.return_current),
+            ((QKeySequence("Alt+W"),), self.reopen_current),
+            ((QKeySequence("Alt+E"),), self.edit_current),
+            ((QKeySequence("Alt+R"),), self.resubmit_current),
+            ((QKeySequence("Ctrl+B"),), self.batch_sign),
+            ((QKeySequence("F5"),), self.reload),
+        ):
             for key in keys:
                 shortcut = QShortcut(key, self)
                 shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -271,8 +290,9 @@ class ReviewPage(QWidget):
 
     def _load_group(self, group: QueueGroup, offset: int, limit: int) -> QueueGroup:
         try:
-            return review_service.queue_group(self.ctx, group.owner_id, group.kind, offset=offset,
-                                              limit=limit)
+            return review_service.queue_group(
+                self.ctx, group.owner_id, group.kind, offset=offset, limit=limit
+            )
         except (ValidationError, ServiceError) as exc:
             self._say(str(exc), ERROR_STYLE)
             return replace(group, items=())
@@ -312,8 +332,11 @@ class ReviewPage(QWidget):
         self._loaded = True
         before = keep or (key_of(self.current.item) if self.current is not None else None)
         known = {key_of(i): (i.owner_id, i.kind) for i in self.model.items({before})} if before else {}
-        opened = {k for index, _n in self.model.group_indexes() if self.tree.isExpanded(index)
-                  and (k := self.model.group_key(index)) is not None}
+        opened = {
+            k
+            for index, _n in self.model.group_indexes()
+            if self.tree.isExpanded(index) and (k := self.model.group_key(index)) is not None
+        }
         if before in known:
             opened.add(known[before])
         try:
@@ -394,8 +417,11 @@ class ReviewPage(QWidget):
         self.tampered = list(items) if isinstance(items, list) else []
         if self.tampered:
             numbers = "、".join(i.number for i in self.tampered[:5]) + ("…" if len(self.tampered) > 5 else "")
-            self.tamper_label.setText(self.tr("⚠ 签字后被修改 {0} 件：{1}（在“已签字”中查看，核实后撤回签字）").format(
-                len(self.tampered), numbers))
+            self.tamper_label.setText(
+                self.tr("⚠ 签字后被修改 {0} 件：{1}（在“已签字”中查看，核实后撤回签字）").format(
+                    len(self.tampered), numbers
+                )
+            )
             self.tamper_label.show()
             if self.current_mode() == SIGNED_MODE:
                 self.reload()
@@ -441,8 +467,13 @@ class ReviewPage(QWidget):
         self.edit_button.setVisible(mode in (MINE_MODE, RETURNED_MODE))
         self.resubmit_button.setVisible(mode in (MINE_MODE, RETURNED_MODE))
         if detail is None:
-            self.comment_label.setText(self.tr("说明") if mode in (MINE_MODE, RETURNED_MODE)
-                                       else self.tr("撤回原因") if mode == SIGNED_MODE else self.tr("指导意见"))
+            self.comment_label.setText(
+                self.tr("说明")
+                if mode in (MINE_MODE, RETURNED_MODE)
+                else self.tr("撤回原因")
+                if mode == SIGNED_MODE
+                else self.tr("指导意见")
+            )
             self.head.setText(self._group_text(index))
             self.warning.hide()
             self.view.setHtml(self._group_html(index))
@@ -461,7 +492,9 @@ class ReviewPage(QWidget):
             self.comment.clear()
         else:
             self.comment_label.setText(self.tr("指导意见"))
-            self.comment.setPlaceholderText(self.tr("写给回访人的指导意见；退回修改时写明原因。Ctrl+Enter 签字通过"))
+            self.comment.setPlaceholderText(
+                self.tr("写给回访人的指导意见；退回修改时写明原因。Ctrl+Enter 签字通过")
+            )
             self.comment.setPlainText(item.comment if item.status == "待审阅" else "")
         status = item.status
         if item.due is not None:
@@ -471,12 +504,23 @@ class ReviewPage(QWidget):
         else:
             due = ""
         revision = self.tr("　第 {0} 次修订").format(item.revision) if item.revision else ""
-        self.head.setText(self.tr("<b>{0} {1}</b>　{2}<br>状态：{3}{4}{5}").format(
-            html.escape(item.kind.value), html.escape(item.number), html.escape(item.owner),
-            html.escape(status), html.escape(due), html.escape(revision)))
+        self.head.setText(
+            self.tr("<b>{0} {1}</b>　{2}<br>状态：{3}{4}{5}").format(
+                html.escape(item.kind.value),
+                html.escape(item.number),
+                html.escape(item.owner),
+                html.escape(status),
+                html.escape(due),
+                html.escape(revision),
+            )
+        )
         if item.integrity is Integrity.TAMPERED:
-            self.warning.setText(self.tr("⚠ 签字后被修改：这份表单在签字后被改动过（包括在程序外直接修改数据库），"
-                                         "内容与签字时不符。请核实，并撤回签字后重新审阅。"))
+            self.warning.setText(
+                self.tr(
+                    "⚠ 签字后被修改：这份表单在签字后被改动过（包括在程序外直接修改数据库），"
+                    "内容与签字时不符。请核实，并撤回签字后重新审阅。"
+                )
+            )
             self.warning.show()
         else:
             self.warning.hide()
@@ -497,38 +541,54 @@ class ReviewPage(QWidget):
         groups = (group,) if group is not None else owner[2] if owner is not None else ()
         if not groups:
             return self.tr("<p style='color:#8c8c8c'>没有要显示的表单。</p>")
-        rows = "".join(f"<tr><td>{html.escape(g.kind.value)}</td><td align=right>{g.count}</td>"
-                       f"<td align=right style='color:#d9363e'>{g.overdue or ''}</td></tr>" for g in groups)
-        return (self.tr("<table cellpadding=4><tr><th align=left>表单</th><th>件数</th><th>逾期</th></tr>"
-                        "{0}</table><p style='color:#8c8c8c'>用 ↓ 键逐份阅读。</p>").format(rows))
+        rows = "".join(
+            f"<tr><td>{html.escape(g.kind.value)}</td><td align=right>{g.count}</td>"
+            f"<td align=right style='color:#d9363e'>{g.overdue or ''}</td></tr>"
+            for g in groups
+        )
+        return self.tr(
+            "<table cellpadding=4><tr><th align=left>表单</th><th>件数</th><th>逾期</th></tr>"
+            "{0}</table><p style='color:#8c8c8c'>用 ↓ 键逐份阅读。</p>"
+        ).format(rows)
 
     def _item_html(self, d: ReviewDetail) -> str:
         def cell(text: str) -> str:
             return html.escape(text).replace("\n", "<br>") or "<span style='color:#bfbfbf'>—</span>"
 
-        rows = "".join(f"<tr><th align=left valign=top width=96 style='background:#fafafa'>"
-                       f"{html.escape(label)}</th><td>{cell(value)}</td></tr>" for label, value in d.fields)
+        rows = "".join(
+            f"<tr><th align=left valign=top width=96 style='background:#fafafa'>"
+            f"{html.escape(label)}</th><td>{cell(value)}</td></tr>"
+            for label, value in d.fields
+        )
         item = d.item
         sign = ""
         if item.signer:
             stamp = f"{item.signed_at:%Y-%m-%d %H:%M}" if item.signed_at else ""
             sign = self.tr("<p><b>主管审阅</b>：{0}（{1}）{2} 签字　指导意见：{3}</p>").format(
-                html.escape(item.signer), html.escape(d.signer_role), stamp, cell(item.comment))
+                html.escape(item.signer), html.escape(d.signer_role), stamp, cell(item.comment)
+            )
         elif item.status == "退回" and item.comment:
             when = f"{item.returned_at:%Y-%m-%d %H:%M}" if item.returned_at else ""
             by = self.tr("（{0} {1}）").format(html.escape(item.returned_by), when)
-            sign = self.tr("<p style='color:#d46b08'><b>退回原因</b>{0}：{1}</p>").format(by, cell(item.comment))
-        trail = "".join(f"<tr><td>{r.at:%m-%d %H:%M}</td><td>{html.escape(r.user)}</td>"
-                        f"<td>{html.escape(r.action)}</td><td>{cell(self._short(r.note or r.new))}</td></tr>"
-                        for r in d.history)
-        return ("<table border=1 cellspacing=0 cellpadding=4 width='100%' style='border-color:#d9d9d9'>"
-                f"{rows}</table>"
-                f"{sign}" + self.tr("<p><b>审阅与修改记录</b></p>")
-                + f"<table cellpadding=2 style='color:#595959'>{trail}</table>")
+            sign = self.tr("<p style='color:#d46b08'><b>退回原因</b>{0}：{1}</p>").format(
+                by, cell(item.comment)
+            )
+        trail = "".join(
+            f"<tr><td>{r.at:%m-%d %H:%M}</td><td>{html.escape(r.user)}</td>"
+            f"<td>{html.escape(r.action)}</td><td>{cell(self._short(r.note or r.new))}</td></tr>"
+            for r in d.history
+        )
+        return (
+            "<table border=1 cellspacing=0 cellpadding=4 width='100%' style='border-color:#d9d9d9'>"
+            f"{rows}</table>"
+            f"{sign}"
+            + self.tr("<p><b>审阅与修改记录</b></p>")
+            + f"<table cellpadding=2 style='color:#595959'>{trail}</table>"
+        )
 
     @staticmethod
     def _short(text: str, limit: int = 90) -> str:
-        return text if len(text) <= limit else text[:limit - 1] + "…"
+        return text if len(text) <= limit else text[: limit - 1] + "…"
 
     def _say(self, text: str, style: str = "") -> None:
         self.message.setStyleSheet(style)
@@ -540,7 +600,7 @@ class ReviewPage(QWidget):
         if key not in keys:
             return None
         i = keys.index(key)
-        rest = keys[i + 1:] or keys[:i][-1:]
+        rest = keys[i + 1 :] or keys[:i][-1:]
         return rest[0] if rest else None
 
     def _after_action(self, text: str, acted: Key, *, local: bool = False) -> None:
@@ -616,34 +676,39 @@ class ReviewPage(QWidget):
         if d is None or "return" not in d.actions:
             return
         try:
-            review_service.return_for_rework(self.ctx, d.item.kind, d.item.id, self.comment.toPlainText(),
-                                             d.item.version)
+            review_service.return_for_rework(
+                self.ctx, d.item.kind, d.item.id, self.comment.toPlainText(), d.item.version
+            )
         except (ValidationError, ServiceError) as exc:
             self._fail(exc)
             return
-        self._after_action(self.tr("已退回 {0} 给 {1}").format(d.item.number, d.item.owner), key_of(d.item),
-                           local=True)
+        self._after_action(
+            self.tr("已退回 {0} 给 {1}").format(d.item.number, d.item.owner), key_of(d.item), local=True
+        )
 
     def reopen_current(self) -> None:
         d = self.current
         if d is None or "reopen" not in d.actions:
             return
         try:
-            review_service.reopen(self.ctx, d.item.kind, d.item.id, self.comment.toPlainText(),
-                                  d.item.version)
+            review_service.reopen(
+                self.ctx, d.item.kind, d.item.id, self.comment.toPlainText(), d.item.version
+            )
         except (ValidationError, ServiceError) as exc:
             self._fail(exc)
             return
-        self._after_action(self.tr("已撤回 {0} 的签字，退回 {1} 修改").format(d.item.number, d.item.owner),
-                           key_of(d.item))
+        self._after_action(
+            self.tr("已撤回 {0} 的签字，退回 {1} 修改").format(d.item.number, d.item.owner), key_of(d.item)
+        )
 
     def resubmit_current(self) -> None:
         d = self.current
         if d is None or "resubmit" not in d.actions:
             return
         try:
-            review_service.resubmit(self.ctx, d.item.kind, d.item.id, self.comment.toPlainText(),
-                                    d.item.version)
+            review_service.resubmit(
+                self.ctx, d.item.kind, d.item.id, self.comment.toPlainText(), d.item.version
+            )
         except (ValidationError, ServiceError) as exc:
             self._fail(exc)
             return
@@ -663,11 +728,13 @@ class ReviewPage(QWidget):
         item = d.item
         try:
             if item.kind is ReviewKind.RECORD:
-                dialog: Any = RecordCorrectionDialog(self.ctx, visit_service.get_record(self.ctx, item.id),
-                                                     item.comment, self)
+                dialog: Any = RecordCorrectionDialog(
+                    self.ctx, visit_service.get_record(self.ctx, item.id), item.comment, self
+                )
             elif item.kind is ReviewKind.REPORT:
-                dialog = ReportCorrectionDialog(self.ctx, review_service.get_report(self.ctx, item.id),
-                                                item.comment, self)
+                dialog = ReportCorrectionDialog(
+                    self.ctx, review_service.get_report(self.ctx, item.id), item.comment, self
+                )
             else:
                 detail = complaint_service.get_complaint(self.ctx, item.id)
                 dialog = HandlingDialog(self.ctx, detail, item.comment, self)
@@ -675,8 +742,9 @@ class ReviewPage(QWidget):
             self._fail(exc)
             return
         self.dialog = dialog
-        dialog.accepted.connect(lambda: self._after_action(self.tr("已修改并重新提交 {0}").format(item.number),
-                                                           key_of(item)))
+        dialog.accepted.connect(
+            lambda: self._after_action(self.tr("已修改并重新提交 {0}").format(item.number), key_of(item))
+        )
         dialog.open()
 
     # --- batch sign-off ------------------------------------------------------------------------------------
@@ -684,8 +752,9 @@ class ReviewPage(QWidget):
         self._say(self.tr("请先打开阅读 {0}，再勾选批量签字。").format(item.number), ERROR_STYLE)
 
     def _checks_changed(self, count: int) -> None:
-        self.batch_button.setText(self.tr("批量签字 {0} 份 (Ctrl+B)").format(count) if count
-                                  else self.tr("批量签字 (Ctrl+B)"))
+        self.batch_button.setText(
+            self.tr("批量签字 {0} 份 (Ctrl+B)").format(count) if count else self.tr("批量签字 (Ctrl+B)")
+        )
         self.batch_button.setEnabled(count > 0)
 
     def batch_sign(self) -> None:
@@ -697,8 +766,10 @@ class ReviewPage(QWidget):
             self._say(self.tr("以下记录尚未阅读，不能批量签字：{0}").format("、".join(unread)), ERROR_STYLE)
             return
         comment = self.comment.toPlainText()
-        self._with_key(self.tr("批量签字 {0} 份").format(len(items)),
-                       lambda key: self._batch_sign_with(items, comment, key))
+        self._with_key(
+            self.tr("批量签字 {0} 份").format(len(items)),
+            lambda key: self._batch_sign_with(items, comment, key),
+        )
 
     def _batch_sign_with(self, items: list[ReviewItem], comment: str, key: signing.UnlockedKey) -> None:
         try:
@@ -727,7 +798,9 @@ class ReviewTab(QWidget):
         self.audit_page: AuditLogPage | None = None
         self.pages = QTabWidget()
         self.pages.setObjectName("reviewPages")
-        self.pages.addTab(self.review_page, self.tr("审阅签字") if self.review_page.signer else self.tr("我的退回"))
+        self.pages.addTab(
+            self.review_page, self.tr("审阅签字") if self.review_page.signer else self.tr("我的退回")
+        )
         if can(ctx.user.role, Permission.VIEW_AUDIT):
             self.audit_page = AuditLogPage(ctx)
             self.pages.addTab(self.audit_page, self.tr("操作日志"))

@@ -37,7 +37,9 @@ def _size_text(size: int) -> str:
 class RecordAttachmentsDialog(FileDrops, QDialog):
     """The attachments of one visit record."""
 
-    def __init__(self, ctx: ServiceContext, record_id: int, number: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: ServiceContext, record_id: int, number: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.record_id = record_id
@@ -47,7 +49,9 @@ class RecordAttachmentsDialog(FileDrops, QDialog):
         self.last_opened: Path | None = None
         self.rows: list[scans.RecordAttachmentRow] = []
         layout = QVBoxLayout(self)
-        self.table = record_widget([self.tr("文件"), self.tr("类型"), self.tr("大小"), self.tr("添加时间")], 0)
+        self.table = record_widget(
+            [self.tr("文件"), self.tr("类型"), self.tr("大小"), self.tr("添加时间")], 0
+        )
         self.table.doubleClicked.connect(lambda _index: self.open_selected())
         layout.addWidget(self.table, 1)
         row = QHBoxLayout()

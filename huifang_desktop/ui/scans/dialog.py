@@ -33,8 +33,9 @@ from huifang_desktop.ui.common.tables import record_widget
 from huifang_desktop.ui.common.worker import start_worker
 from huifang_desktop.ui.scans.pages import file_pages
 
-FILE_FILTER = QT_TRANSLATE_NOOP("FileDialog",
-                                "扫描件 (*.pdf *.png *.jpg *.jpeg);;PDF (*.pdf);;图片 (*.png *.jpg *.jpeg)")
+FILE_FILTER = QT_TRANSLATE_NOOP(
+    "FileDialog", "扫描件 (*.pdf *.png *.jpg *.jpeg);;PDF (*.pdf);;图片 (*.png *.jpg *.jpeg)"
+)
 
 
 class ScanImportDialog(FileDrops, QDialog):
@@ -51,8 +52,14 @@ class ScanImportDialog(FileDrops, QDialog):
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
         self._thread: QThread | None = None
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(self.tr("选择扫描仪或手机拍下的已签字表单（PDF、PNG、JPEG，可多选，也可拖到这里）。"
-                                        "程序读取每页右上角的二维码，归档到对应的回访记录；上门回访的签字单记为已回收。")))
+        layout.addWidget(
+            QLabel(
+                self.tr(
+                    "选择扫描仪或手机拍下的已签字表单（PDF、PNG、JPEG，可多选，也可拖到这里）。"
+                    "程序读取每页右上角的二维码，归档到对应的回访记录；上门回访的签字单记为已回收。"
+                )
+            )
+        )
         row = QHBoxLayout()
         self.choose_button = QPushButton(self.tr("选择文件…"))
         self.choose_button.clicked.connect(self.choose_files)
@@ -63,7 +70,9 @@ class ScanImportDialog(FileDrops, QDialog):
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
         layout.addWidget(self.log, 1)
-        layout.addWidget(QLabel(self.tr("未识别的页（没有可读的二维码或找不到记录）：选中一页，填写表上的编号后归档")))
+        layout.addWidget(
+            QLabel(self.tr("未识别的页（没有可读的二维码或找不到记录）：选中一页，填写表上的编号后归档"))
+        )
         self.table = record_widget([self.tr("序号"), self.tr("文件"), self.tr("页码"), self.tr("原因")], 3)
         self.table.doubleClicked.connect(lambda _index: self.view_selected())
         layout.addWidget(self.table, 1)
@@ -102,8 +111,9 @@ class ScanImportDialog(FileDrops, QDialog):
         self.choose_button.setEnabled(False)
         self.log.appendPlainText(self.tr("正在读取 {0} 个文件…").format(len(paths)))
         ctx, chosen = self.ctx, [Path(p) for p in paths]
-        self._thread = start_worker(self, lambda: scans.import_pages(ctx, file_pages(chosen)),
-                                    self._done, self._failed)
+        self._thread = start_worker(
+            self, lambda: scans.import_pages(ctx, file_pages(chosen)), self._done, self._failed
+        )
 
     def _done(self, result: scans.ScanImportResult) -> None:
         self._thread = None
@@ -117,7 +127,11 @@ class ScanImportDialog(FileDrops, QDialog):
     def _failed(self, exc: Exception) -> None:
         self._thread = None
         self.choose_button.setEnabled(True)
-        message = str(exc) if isinstance(exc, ValidationError | ServiceError) else self.tr("导入失败：{0}").format(exc)
+        message = (
+            str(exc)
+            if isinstance(exc, ValidationError | ServiceError)
+            else self.tr("导入失败：{0}").format(exc)
+        )
         self.log.appendPlainText(self.tr("没有导入：{0}").format(message))
         self.failed.emit(message)
 

@@ -31,10 +31,14 @@ def pdf_pages(path: Path, dpi: int = RENDER_DPI) -> list[ScanPageImage]:
     """Every page of a PDF rendered at ``dpi`` as a PNG (white background)."""
     try:
         if path.stat().st_size > MAX_PDF_BYTES:
-            raise ValidationError(FieldError("file", "扫描件", f"“{path.name}”超过 {MAX_PDF_BYTES // 1048576} MB"))
+            raise ValidationError(
+                FieldError("file", "扫描件", f"“{path.name}”超过 {MAX_PDF_BYTES // 1048576} MB")
+            )
         data = path.read_bytes()
     except OSError as exc:
-        raise ValidationError(FieldError("file", "扫描件", f"无法读取“{path.name}”：{exc.strerror or exc}")) from exc
+        raise ValidationError(
+            FieldError("file", "扫描件", f"无法读取“{path.name}”：{exc.strerror or exc}")
+        ) from exc
     document = QPdfDocument()
     try:
         buffer = QBuffer(document)
@@ -56,8 +60,9 @@ def pdf_pages(path: Path, dpi: int = RENDER_DPI) -> list[ScanPageImage]:
             target.open(QIODevice.OpenModeFlag.WriteOnly)
             image.save(target, "PNG")  # type: ignore[call-overload]  # PySide6 takes the format as str
             target.close()
-            out.append(ScanPageImage(path.name, index + 1, bytes(png.data()),
-                                     f"{path.stem}-第{index + 1}页.png"))
+            out.append(
+                ScanPageImage(path.name, index + 1, bytes(png.data()), f"{path.stem}-第{index + 1}页.png")
+            )
         return out
     finally:
         document.close()  # the document has no parent: Python owns it and frees it

@@ -58,20 +58,50 @@ class OptionSpec:
 
 RULE_COLUMNS: tuple[OptionSpec, ...] = (
     OptionSpec("enabled", QT_TRANSLATE_NOOP("AssessmentPage", "考核事项"), check=True),
-    OptionSpec("amount", QT_TRANSLATE_NOOP("AssessmentPage", "金额（每次）"), 100_000, QT_TRANSLATE_NOOP("AssessmentPage", " 元")),
-    OptionSpec("points", QT_TRANSLATE_NOOP("AssessmentPage", "绩效分（每次）"), 1_000, QT_TRANSLATE_NOOP("AssessmentPage", " 分")),
-    OptionSpec("window", QT_TRANSLATE_NOOP("AssessmentPage", "期限"), 1_000, "",
-               tip=QT_TRANSLATE_NOOP("AssessmentPage", "到期后的宽限天数；问题回传为小时；终端客户台帐为购车后天数")),
-    OptionSpec("repeat_multiplier", QT_TRANSLATE_NOOP("AssessmentPage", "月内重复时"), 10,
-               QT_TRANSLATE_NOOP("AssessmentPage", " 倍"), minimum=1,
-               tip=QT_TRANSLATE_NOOP("AssessmentPage", "1 倍：按下方“重复违反加倍”；2 倍及以上：同月第二次起按此倍数")),
+    OptionSpec(
+        "amount",
+        QT_TRANSLATE_NOOP("AssessmentPage", "金额（每次）"),
+        100_000,
+        QT_TRANSLATE_NOOP("AssessmentPage", " 元"),
+    ),
+    OptionSpec(
+        "points",
+        QT_TRANSLATE_NOOP("AssessmentPage", "绩效分（每次）"),
+        1_000,
+        QT_TRANSLATE_NOOP("AssessmentPage", " 分"),
+    ),
+    OptionSpec(
+        "window",
+        QT_TRANSLATE_NOOP("AssessmentPage", "期限"),
+        1_000,
+        "",
+        tip=QT_TRANSLATE_NOOP("AssessmentPage", "到期后的宽限天数；问题回传为小时；终端客户台帐为购车后天数"),
+    ),
+    OptionSpec(
+        "repeat_multiplier",
+        QT_TRANSLATE_NOOP("AssessmentPage", "月内重复时"),
+        10,
+        QT_TRANSLATE_NOOP("AssessmentPage", " 倍"),
+        minimum=1,
+        tip=QT_TRANSLATE_NOOP(
+            "AssessmentPage", "1 倍：按下方“重复违反加倍”；2 倍及以上：同月第二次起按此倍数"
+        ),
+    ),
 )
 
 OPTIONS: tuple[OptionSpec, ...] = (
-    OptionSpec("repeats_double", QT_TRANSLATE_NOOP("AssessmentPage", "重复违反加倍（制度：第二次违反相同规定双倍处罚）"),
-               check=True),
-    OptionSpec("monthly_due_day", QT_TRANSLATE_NOOP("AssessmentPage", "月度回访台账须在次月几日前上交（之后经理才能审定考核）"),
-               28, QT_TRANSLATE_NOOP("AssessmentPage", " 日"), minimum=1),
+    OptionSpec(
+        "repeats_double",
+        QT_TRANSLATE_NOOP("AssessmentPage", "重复违反加倍（制度：第二次违反相同规定双倍处罚）"),
+        check=True,
+    ),
+    OptionSpec(
+        "monthly_due_day",
+        QT_TRANSLATE_NOOP("AssessmentPage", "月度回访台账须在次月几日前上交（之后经理才能审定考核）"),
+        28,
+        QT_TRANSLATE_NOOP("AssessmentPage", " 日"),
+        minimum=1,
+    ),
 )
 
 
@@ -114,8 +144,12 @@ def _set(w: QCheckBox | QSpinBox, value: Any) -> None:
     w.blockSignals(False)
 
 
-GRADED_COLUMNS = (QT_TRANSLATE_NOOP("AssessmentPage", "考核项目"), QT_TRANSLATE_NOOP("AssessmentPage", "最低金额"),
-                  QT_TRANSLATE_NOOP("AssessmentPage", "最高金额"), QT_TRANSLATE_NOOP("AssessmentPage", "绩效扣分"))
+GRADED_COLUMNS = (
+    QT_TRANSLATE_NOOP("AssessmentPage", "考核项目"),
+    QT_TRANSLATE_NOOP("AssessmentPage", "最低金额"),
+    QT_TRANSLATE_NOOP("AssessmentPage", "最高金额"),
+    QT_TRANSLATE_NOOP("AssessmentPage", "绩效扣分"),
+)
 AMOUNT_MAX = 100_000
 
 
@@ -238,8 +272,8 @@ class AssessmentPage(SettingsPage):
                 w = _widget(spec, translated("Assessment", kind.value) if spec.check else None)
                 if spec.key == "window":
                     w.setToolTip(translated("AssessmentWindow", WINDOW_SPECS[kind][0]))
-                    w.setSuffix(self.tr(" 小时") if kind is EventKind.PROBLEM_NOT_PASSED  # type: ignore[union-attr]
-                                else self.tr(" 天"))
+                    suffix = self.tr(" 小时") if kind is EventKind.PROBLEM_NOT_PASSED else self.tr(" 天")
+                    w.setSuffix(suffix)  # type: ignore[union-attr]
                 w.setObjectName(f"{kind.key}.{spec.key}")
                 grid.addWidget(w, row, col)
                 widgets[spec.key] = w
@@ -270,10 +304,13 @@ class AssessmentPage(SettingsPage):
         self.note.setStyleSheet("background: #e6f4ff; border: 1px solid #91caff; padding: 6px;")
         self.note.setVisible(not self.may_edit)
         layout = QVBoxLayout(self)
-        intro = QLabel(self.tr(
-            "默认为回访制度的五项考核（各 50 元/次）：交货 1–5 天内未回访、A/B/C/D 类例行回访未按期、回访信息未在 24 小时内"
-            "回传、终端客户信息台帐未建、终端客户未按时回访。每一项考核都列出引起它的回访计划或记录。经理审定某月考核后，"
-            "该月冻结：此后的修改、导入、重新排计划或等级变化都不再改变它，也不能撤回；更正须另行登记“考核更正”（写明原因，记入下月）。"))
+        intro = QLabel(
+            self.tr(
+                "默认为回访制度的五项考核（各 50 元/次）：交货 1–5 天内未回访、A/B/C/D 类例行回访未按期、回访信息未在 24 小时内"
+                "回传、终端客户信息台帐未建、终端客户未按时回访。每一项考核都列出引起它的回访计划或记录。经理审定某月考核后，"
+                "该月冻结：此后的修改、导入、重新排计划或等级变化都不再改变它，也不能撤回；更正须另行登记“考核更正”（写明原因，记入下月）。"
+            )
+        )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         layout.addWidget(self.note)
@@ -284,7 +321,10 @@ class AssessmentPage(SettingsPage):
     @property
     def rows(self) -> dict[EventKind, tuple[QCheckBox | QSpinBox, ...]]:
         """Each kind's (启用, 金额, 绩效分, 重复倍数) widgets."""
-        return {k: (f["enabled"], f["amount"], f["points"], f["repeat_multiplier"]) for k, f in self.fields.items()}
+        return {
+            k: (f["enabled"], f["amount"], f["points"], f["repeat_multiplier"])
+            for k, f in self.fields.items()
+        }
 
     @property
     def monthly_due(self) -> QSpinBox:
@@ -307,10 +347,16 @@ class AssessmentPage(SettingsPage):
             set_widgets_read_only(self, True)
 
     def collect(self) -> AssessmentRules:
-        rules = tuple(AssessmentRule(kind, **{key: _get(w) for key, w in widgets.items()})
-                      for kind, widgets in self.fields.items())
-        return replace(self.baseline, rules=rules, graded=self.graded.kinds(),
-                       **{key: _get(w) for key, w in self.options.items()})
+        rules = tuple(
+            AssessmentRule(kind, **{key: _get(w) for key, w in widgets.items()})
+            for kind, widgets in self.fields.items()
+        )
+        return replace(
+            self.baseline,
+            rules=rules,
+            graded=self.graded.kinds(),
+            **{key: _get(w) for key, w in self.options.items()},
+        )
 
     def save(self) -> bool:
         if not self.may_edit:

@@ -44,62 +44,113 @@ from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP, translated
 from huifang_desktop.ui.settings.options import Kind, Option, OptionForm
 from huifang_desktop.ui.settings.page import SettingsPage, watch
 
-_LEVELS = ((QT_TRANSLATE_NOOP("Option", "部门主管"), Role.SUPERVISOR.value),
-           (QT_TRANSLATE_NOOP("Option", "公司经理"), Role.MANAGER.value))
+_LEVELS = (
+    (QT_TRANSLATE_NOOP("Option", "部门主管"), Role.SUPERVISOR.value),
+    (QT_TRANSLATE_NOOP("Option", "公司经理"), Role.MANAGER.value),
+)
 
 AUTHORITY_OPTIONS = (
     Option("sign_normal", QT_TRANSLATE_NOOP("Option", "一般投诉由"), Kind.CHOICE, choices=_LEVELS),
     Option("sign_important", QT_TRANSLATE_NOOP("Option", "重要投诉由"), Kind.CHOICE, choices=_LEVELS),
-    Option("sign_major", QT_TRANSLATE_NOOP("Option", "重大投诉由"), Kind.CHOICE, choices=_LEVELS,
-           help=QT_TRANSLATE_NOOP("Option", "该级别或更高级别签字；打印的投诉处理表按此印签字栏")),
+    Option(
+        "sign_major",
+        QT_TRANSLATE_NOOP("Option", "重大投诉由"),
+        Kind.CHOICE,
+        choices=_LEVELS,
+        help=QT_TRANSLATE_NOOP("Option", "该级别或更高级别签字；打印的投诉处理表按此印签字栏"),
+    ),
 )
 VERIFY_OPTIONS = (
-    Option("independent_closing_visit", QT_TRANSLATE_NOOP("Option", "结案回访由处理人以外的人进行"), Kind.FLAG,
-           row=QT_TRANSLATE_NOOP("Option", "独立验证")),
-    Option("verifier_role", QT_TRANSLATE_NOOP("Option", "结案回访人"), Kind.CHOICE, choices=(
-        (QT_TRANSLATE_NOOP("Option", "按严重程度的回访级别"), ""),
-        (QT_TRANSLATE_NOOP("Option", "客服专员（客服中心）"), Role.CLERK.value),
-        (QT_TRANSLATE_NOOP("Option", "部门主管"), Role.SUPERVISOR.value),
-        (QT_TRANSLATE_NOOP("Option", "公司经理"), Role.MANAGER.value))),
+    Option(
+        "independent_closing_visit",
+        QT_TRANSLATE_NOOP("Option", "结案回访由处理人以外的人进行"),
+        Kind.FLAG,
+        row=QT_TRANSLATE_NOOP("Option", "独立验证"),
+    ),
+    Option(
+        "verifier_role",
+        QT_TRANSLATE_NOOP("Option", "结案回访人"),
+        Kind.CHOICE,
+        choices=(
+            (QT_TRANSLATE_NOOP("Option", "按严重程度的回访级别"), ""),
+            (QT_TRANSLATE_NOOP("Option", "客服专员（客服中心）"), Role.CLERK.value),
+            (QT_TRANSLATE_NOOP("Option", "部门主管"), Role.SUPERVISOR.value),
+            (QT_TRANSLATE_NOOP("Option", "公司经理"), Role.MANAGER.value),
+        ),
+    ),
 )
 DEADLINE_OPTIONS = (
-    Option("satisfying_reply_workdays", QT_TRANSLATE_NOOP("Option", "满意答复"), maximum=30,
-           suffix=QT_TRANSLATE_NOOP("Option", " 个工作日内（0：不设）"),
-           help=QT_TRANSLATE_NOOP("Option", "002 制度9：二个工作日内给予客户满意回覆；逾期未答复时催办一次")),
-    Option("consultation_workhours", QT_TRANSLATE_NOOP("Option", "咨询答复"), minimum=1, maximum=200,
-           suffix=QT_TRANSLATE_NOOP("Option", " 个工作小时内")),
-    Option("origin_domestic", QT_TRANSLATE_NOOP("Option", "国内客户处理期限"), maximum=365,
-           suffix=QT_TRANSLATE_NOOP("Option", " 天（0：按严重程度）")),
-    Option("origin_foreign", QT_TRANSLATE_NOOP("Option", "国外客户处理期限"), maximum=365,
-           suffix=QT_TRANSLATE_NOOP("Option", " 天（0：按严重程度）")),
+    Option(
+        "satisfying_reply_workdays",
+        QT_TRANSLATE_NOOP("Option", "满意答复"),
+        maximum=30,
+        suffix=QT_TRANSLATE_NOOP("Option", " 个工作日内（0：不设）"),
+        help=QT_TRANSLATE_NOOP("Option", "002 制度9：二个工作日内给予客户满意回覆；逾期未答复时催办一次"),
+    ),
+    Option(
+        "consultation_workhours",
+        QT_TRANSLATE_NOOP("Option", "咨询答复"),
+        minimum=1,
+        maximum=200,
+        suffix=QT_TRANSLATE_NOOP("Option", " 个工作小时内"),
+    ),
+    Option(
+        "origin_domestic",
+        QT_TRANSLATE_NOOP("Option", "国内客户处理期限"),
+        maximum=365,
+        suffix=QT_TRANSLATE_NOOP("Option", " 天（0：按严重程度）"),
+    ),
+    Option(
+        "origin_foreign",
+        QT_TRANSLATE_NOOP("Option", "国外客户处理期限"),
+        maximum=365,
+        suffix=QT_TRANSLATE_NOOP("Option", " 天（0：按严重程度）"),
+    ),
 )
 FOLLOW_OPTIONS = (
-    Option("feedback_hours", QT_TRANSLATE_NOOP("Option", "反馈首问责任人"), minimum=1, maximum=72,
-           suffix=QT_TRANSLATE_NOOP("Option", " 小时内")),
-    Option("inquiry_open_workdays", QT_TRANSLATE_NOOP("Option", "未办结查办"), maximum=60,
-           suffix=QT_TRANSLATE_NOOP("Option", " 个工作日后（逾期未办）")),
+    Option(
+        "feedback_hours",
+        QT_TRANSLATE_NOOP("Option", "反馈首问责任人"),
+        minimum=1,
+        maximum=72,
+        suffix=QT_TRANSLATE_NOOP("Option", " 小时内"),
+    ),
+    Option(
+        "inquiry_open_workdays",
+        QT_TRANSLATE_NOOP("Option", "未办结查办"),
+        maximum=60,
+        suffix=QT_TRANSLATE_NOOP("Option", " 个工作日后（逾期未办）"),
+    ),
 )
 _ORIGINS = {"origin_domestic": "国内", "origin_foreign": "国外"}
 # the ladder's columns after 逾期工作日 and 类型: who is told
-_RECIPIENTS = ((Recipient.HANDLER, QT_TRANSLATE_NOOP("Option", "负责人")),
-               (Recipient.DEPARTMENT_HEAD, QT_TRANSLATE_NOOP("Option", "部门主管")),
-               (Recipient.NEXT_LEVEL, QT_TRANSLATE_NOOP("Option", "上一级")),
-               (Recipient.MANAGER, QT_TRANSLATE_NOOP("Option", "公司经理")),
-               (Recipient.FIRST_RESPONDER, QT_TRANSLATE_NOOP("Option", "首问责任人")))
-_KINDS = ((QT_TRANSLATE_NOOP("Option", "催办"), NoticeKind.CHASE.value),
-          (QT_TRANSLATE_NOOP("Option", "上报"), NoticeKind.REPORT.value))
+_RECIPIENTS = (
+    (Recipient.HANDLER, QT_TRANSLATE_NOOP("Option", "负责人")),
+    (Recipient.DEPARTMENT_HEAD, QT_TRANSLATE_NOOP("Option", "部门主管")),
+    (Recipient.NEXT_LEVEL, QT_TRANSLATE_NOOP("Option", "上一级")),
+    (Recipient.MANAGER, QT_TRANSLATE_NOOP("Option", "公司经理")),
+    (Recipient.FIRST_RESPONDER, QT_TRANSLATE_NOOP("Option", "首问责任人")),
+)
+_KINDS = (
+    (QT_TRANSLATE_NOOP("Option", "催办"), NoticeKind.CHASE.value),
+    (QT_TRANSLATE_NOOP("Option", "上报"), NoticeKind.REPORT.value),
+)
 
 
 def _flat(rules: ComplaintRules, follow: FollowPolicy) -> SimpleNamespace:
     """The rules as the option tables' keys."""
     return SimpleNamespace(
-        sign_normal=rules.sign_roles.normal.value, sign_important=rules.sign_roles.important.value,
-        sign_major=rules.sign_roles.major.value, independent_closing_visit=rules.independent_closing_visit,
+        sign_normal=rules.sign_roles.normal.value,
+        sign_important=rules.sign_roles.important.value,
+        sign_major=rules.sign_roles.major.value,
+        independent_closing_visit=rules.independent_closing_visit,
         verifier_role=rules.verifier_role.value if rules.verifier_role else "",
         satisfying_reply_workdays=rules.satisfying_reply_workdays,
         consultation_workhours=rules.consultation_workhours,
         **{key: rules.origin_days.get(origin, 0) for key, origin in _ORIGINS.items()},
-        feedback_hours=follow.feedback_hours, inquiry_open_workdays=follow.inquiry_open_workdays)
+        feedback_hours=follow.feedback_hours,
+        inquiry_open_workdays=follow.inquiry_open_workdays,
+    )
 
 
 class LadderTable(QTableWidget):
@@ -111,8 +162,10 @@ class LadderTable(QTableWidget):
     def __init__(self) -> None:
         super().__init__(0, 2 + len(_RECIPIENTS))
         self.setObjectName("ladder")
-        self.setHorizontalHeaderLabels([translated("Option", "逾期工作日"), translated("Option", "类型")]
-                                       + [translated("Option", label) for _r, label in _RECIPIENTS])
+        self.setHorizontalHeaderLabels(
+            [translated("Option", "逾期工作日"), translated("Option", "类型")]
+            + [translated("Option", label) for _r, label in _RECIPIENTS]
+        )
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.verticalHeader().setVisible(False)
         self.setMinimumHeight(150)
@@ -152,8 +205,11 @@ class LadderTable(QTableWidget):
         for row in range(self.rowCount()):
             days = cast(QSpinBox, self.cellWidget(row, 0)).value()
             kind = NoticeKind(cast(QComboBox, self.cellWidget(row, 1)).currentData())
-            notify = tuple(who for col, (who, _l) in enumerate(_RECIPIENTS, start=2)
-                           if cast(QCheckBox, self.cellWidget(row, col).findChild(QCheckBox)).isChecked())
+            notify = tuple(
+                who
+                for col, (who, _l) in enumerate(_RECIPIENTS, start=2)
+                if cast(QCheckBox, self.cellWidget(row, col).findChild(QCheckBox)).isChecked()
+            )
             if not notify:
                 raise ValidationError(FieldError("ladder", "催办规则", f"第 {row + 1} 级没有通知对象"))
             rungs.append(ChaseRung(days, notify, kind))
@@ -208,8 +264,12 @@ class ComplaintRulesPage(SettingsPage):
         self.ladder.edited.connect(self.content_changed)
 
     def _option_widgets(self) -> dict[str, QWidget]:
-        return {**self.authority_form.widgets, **self.verify_form.widgets, **self.deadline_form.widgets,
-                **self.follow_form.widgets}
+        return {
+            **self.authority_form.widgets,
+            **self.verify_form.widgets,
+            **self.deadline_form.widgets,
+            **self.follow_form.widgets,
+        }
 
     def _add_rung(self) -> None:
         last = self.ladder.ladder()[-1].after_workdays + 1 if self.ladder.rowCount() else 0
@@ -228,9 +288,12 @@ class ComplaintRulesPage(SettingsPage):
             self.authority_form.widgets[key].setEnabled(not read_only and self.may_set_policy)
 
     def field_widgets(self) -> dict[str, QWidget]:
-        return {**self._option_widgets(), "ladder": self.ladder,
-                "sign_roles": self.authority_form.widgets["sign_major"],
-                "origin_days": self.deadline_form.widgets["origin_domestic"]}
+        return {
+            **self._option_widgets(),
+            "ladder": self.ladder,
+            "sign_roles": self.authority_form.widgets["sign_major"],
+            "origin_days": self.deadline_form.widgets["origin_domestic"],
+        }
 
     def load(self) -> None:
         self.rules, self.follow = load_complaint_rules(self.ctx), load_follow_policy(self.ctx)
@@ -240,20 +303,35 @@ class ComplaintRulesPage(SettingsPage):
         self.ladder.set_ladder(self.follow.ladder)
 
     def collect(self) -> tuple[ComplaintRules, FollowPolicy]:
-        v: dict[str, Any] = {**self.authority_form.values(), **self.verify_form.values(),
-                             **self.deadline_form.values(), **self.follow_form.values()}
+        v: dict[str, Any] = {
+            **self.authority_form.values(),
+            **self.verify_form.values(),
+            **self.deadline_form.values(),
+            **self.follow_form.values(),
+        }
         origins = {k: n for k, n in self.rules.origin_days.items() if k not in _ORIGINS.values()}
         origins.update({origin: v[key] for key, origin in _ORIGINS.items() if v[key] > 0})
-        rules = ComplaintRules.from_dict({
-            **self.rules.to_dict(),
-            "sign_roles": BySeverity(Role(v["sign_normal"]), Role(v["sign_important"]),
-                                     Role(v["sign_major"])).to_dict(str),
-            "independent_closing_visit": v["independent_closing_visit"], "verifier_role": v["verifier_role"],
-            "satisfying_reply_workdays": v["satisfying_reply_workdays"],
-            "consultation_workhours": v["consultation_workhours"], "origin_days": origins})
-        follow = FollowPolicy.from_dict({**self.follow.to_dict(), "feedback_hours": v["feedback_hours"],
-                                         "inquiry_open_workdays": v["inquiry_open_workdays"],
-                                         "ladder": [r.to_dict() for r in self.ladder.ladder()]})
+        rules = ComplaintRules.from_dict(
+            {
+                **self.rules.to_dict(),
+                "sign_roles": BySeverity(
+                    Role(v["sign_normal"]), Role(v["sign_important"]), Role(v["sign_major"])
+                ).to_dict(str),
+                "independent_closing_visit": v["independent_closing_visit"],
+                "verifier_role": v["verifier_role"],
+                "satisfying_reply_workdays": v["satisfying_reply_workdays"],
+                "consultation_workhours": v["consultation_workhours"],
+                "origin_days": origins,
+            }
+        )
+        follow = FollowPolicy.from_dict(
+            {
+                **self.follow.to_dict(),
+                "feedback_hours": v["feedback_hours"],
+                "inquiry_open_workdays": v["inquiry_open_workdays"],
+                "ladder": [r.to_dict() for r in self.ladder.ladder()],
+            }
+        )
         return rules, follow
 
     def save(self) -> bool:

@@ -96,8 +96,11 @@ class HolidaysPage(SettingsPage):
         # --- 录入国务院通知 ---------------------------------------------------------------------------
         self.notice_text = QPlainTextEdit()
         self.notice_text.setObjectName("notice_text")
-        self.notice_text.setPlaceholderText(self.tr(
-            "把国务院办公厅的“关于YYYY年部分节假日安排的通知”全文（连同标题）复制粘贴到这里，再按“解析”。"))
+        self.notice_text.setPlaceholderText(
+            self.tr(
+                "把国务院办公厅的“关于YYYY年部分节假日安排的通知”全文（连同标题）复制粘贴到这里，再按“解析”。"
+            )
+        )
         self.parse_button = QPushButton(self.tr("解析"))
         self.parse_button.setObjectName("parse_button")
         self.save_button = QPushButton(self.tr("保存该年安排"))
@@ -107,11 +110,16 @@ class HolidaysPage(SettingsPage):
         self.notice_message.setObjectName("notice_message")
         self.notice_message.setWordWrap(True)
         self.notice_message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.notice_table = _table("notice_table", [self.tr("类别"), self.tr("节日"), self.tr("日期"), self.tr("天数")])
-        self.notice_help = QLabel(self.tr(
-            "国务院办公厅一般在每年 11 月前后公布下一年的放假安排。把通知全文（连同标题“国务院办公厅关于YYYY年部分"
-            "节假日安排的通知”）粘贴到左边，按“解析”，核对右边读到的每个节日和调休上班日，再按“保存”：该年原有的"
-            "数据（程序自带或本单位录入）整体替换。也可运行 huifang-desktop holidays import 通知.txt。"))
+        self.notice_table = _table(
+            "notice_table", [self.tr("类别"), self.tr("节日"), self.tr("日期"), self.tr("天数")]
+        )
+        self.notice_help = QLabel(
+            self.tr(
+                "国务院办公厅一般在每年 11 月前后公布下一年的放假安排。把通知全文（连同标题“国务院办公厅关于YYYY年部分"
+                "节假日安排的通知”）粘贴到左边，按“解析”，核对右边读到的每个节日和调休上班日，再按“保存”：该年原有的"
+                "数据（程序自带或本单位录入）整体替换。也可运行 huifang-desktop holidays import 通知.txt。"
+            )
+        )
         self.notice_help.setObjectName("notice_help")
         self.notice_help.setWordWrap(True)
         buttons = QHBoxLayout()
@@ -133,7 +141,9 @@ class HolidaysPage(SettingsPage):
         self.year_box.setProperty("keep_enabled", True)  # browsing the years stays possible when read-only
         self.year_source = QLabel()
         self.year_source.setObjectName("year_source")
-        self.days = _table("holiday_days", [self.tr("日期"), self.tr("星期"), self.tr("放假/上班"), self.tr("节日")])
+        self.days = _table(
+            "holiday_days", [self.tr("日期"), self.tr("星期"), self.tr("放假/上班"), self.tr("节日")]
+        )
         self.day_edit = QDateEdit()
         self.day_edit.setObjectName("day_edit")
         self.day_edit.setCalendarPopup(True)
@@ -152,7 +162,9 @@ class HolidaysPage(SettingsPage):
         self.remove_button.setToolTip(self.tr("所选日期恢复为平常日：周一至周五上班，周六、周日休息"))
         self.clear_button = QPushButton(self.tr("恢复程序自带"))
         self.clear_button.setObjectName("clear_year_button")
-        self.clear_button.setToolTip(self.tr("删除本单位为该年录入的数据，改用程序自带的安排（没有时只按周末计算）"))
+        self.clear_button.setToolTip(
+            self.tr("删除本单位为该年录入的数据，改用程序自带的安排（没有时只按周末计算）")
+        )
         self.day_message = QLabel()
         self.day_message.setObjectName("day_message")
         self.day_message.setWordWrap(True)
@@ -215,23 +227,33 @@ class HolidaysPage(SettingsPage):
         missing = holiday_service.unknown_years(self.ctx)
         warn = ""
         if missing:
-            warn = self.tr("<p style='color:{0}'><b>{1} 年的节假日尚未录入</b>：这些年份的到期日只避开周末，"
-                           "法定节假日不顺延，调休上班的周末按休息日算。国务院公布后请在下面粘贴通知录入。</p>"
-                           ).format(_WARN, "、".join(str(y) for y in missing))
+            warn = self.tr(
+                "<p style='color:{0}'><b>{1} 年的节假日尚未录入</b>：这些年份的到期日只避开周末，"
+                "法定节假日不顺延，调休上班的周末按休息日算。国务院公布后请在下面粘贴通知录入。</p>"
+            ).format(_WARN, "、".join(str(y) for y in missing))
         self.summary.setText(f"<p>{known}</p>{warn}")
 
         rows = list(range(this_year - 1, this_year + 3))
         self.years.setRowCount(0)
         for year in rows:
             if year in entered:
-                state = self.tr("本单位录入") if cal.covers(year) else self.tr("本单位录入了部分日期：仍按未录入提醒")
+                state = (
+                    self.tr("本单位录入")
+                    if cal.covers(year)
+                    else self.tr("本单位录入了部分日期：仍按未录入提醒")
+                )
             elif cal.covers(year):
                 state = self.tr("程序自带")
             else:
                 state = self.tr("尚未录入：只按周末计算")
-            _row(self.years, [self.tr("{0} 年").format(year), state], color=None if cal.covers(year) else _WARN)
-        self.years.setFixedHeight(self.years.horizontalHeader().height()
-                                  + sum(self.years.rowHeight(r) for r in range(len(rows))) + 4)
+            _row(
+                self.years, [self.tr("{0} 年").format(year), state], color=None if cal.covers(year) else _WARN
+            )
+        self.years.setFixedHeight(
+            self.years.horizontalHeader().height()
+            + sum(self.years.rowHeight(r) for r in range(len(rows)))
+            + 4
+        )
 
         wanted = self.year_box.currentData() or (missing[0] if missing else this_year)
         shown = sorted(set(rows) | entered | set(missing))
@@ -242,28 +264,39 @@ class HolidaysPage(SettingsPage):
         self.year_box.setCurrentIndex(max(0, self.year_box.findData(wanted)))
         self.year_box.blockSignals(False)
         self.show_year()
-        self.notes.setText(self.tr(
-            "回访和投诉的到期日遇周末或法定节假日顺延到下一个工作日，调休上班的周末算作工作日。"
-            "单位自定的假日或个别更正可在“逐日查看与修改”中添加、删除。每次修改都记入操作日志。"))
+        self.notes.setText(
+            self.tr(
+                "回访和投诉的到期日遇周末或法定节假日顺延到下一个工作日，调休上班的周末算作工作日。"
+                "单位自定的假日或个别更正可在“逐日查看与修改”中添加、删除。每次修改都记入操作日志。"
+            )
+        )
 
     def show_year(self) -> None:
         year = self.year_box.currentData()
         if year is None:
             return
         data = holiday_service.year_holidays(self.ctx, int(year))
-        source = {holiday_service.FROM_OFFICE: self.tr("本单位录入"),
-                  holiday_service.FROM_PACKAGE: self.tr("程序自带"),
-                  holiday_service.FROM_NOWHERE: self.tr("尚未录入：只按周末计算")}[data.source]
+        source = {
+            holiday_service.FROM_OFFICE: self.tr("本单位录入"),
+            holiday_service.FROM_PACKAGE: self.tr("程序自带"),
+            holiday_service.FROM_NOWHERE: self.tr("尚未录入：只按周末计算"),
+        }[data.source]
         if data.source == holiday_service.FROM_OFFICE and not data.known:
             source = self.tr("本单位录入了部分日期：仍按未录入提醒")
-        self.year_source.setText(self.tr("{0}；放假 {1} 天，调休上班 {2} 天").format(
-            source, len(data.of_kind(HOLIDAY)), len(data.of_kind(WORKDAY))))
+        self.year_source.setText(
+            self.tr("{0}；放假 {1} 天，调休上班 {2} 天").format(
+                source, len(data.of_kind(HOLIDAY)), len(data.of_kind(WORKDAY))
+            )
+        )
         self.clear_button.setVisible(data.source == holiday_service.FROM_OFFICE)
         self.days.setRowCount(0)
         for d in data.days:
             kind = self.tr("放假") if d.kind == HOLIDAY else self.tr("调休上班")
-            _row(self.days, [d.day.isoformat(), self.tr("周{0}").format(WEEKDAYS[d.day.weekday()]), kind, d.name],
-                 data=d.day.isoformat())
+            _row(
+                self.days,
+                [d.day.isoformat(), self.tr("周{0}").format(WEEKDAYS[d.day.weekday()]), kind, d.name],
+                data=d.day.isoformat(),
+            )
         if self.day_edit.date().year() != int(year):
             self.day_edit.setDate(QDate(int(year), 1, 1))
 
@@ -281,23 +314,47 @@ class HolidaysPage(SettingsPage):
         try:
             notice = parse_notice(text)
         except ValidationError as exc:
-            self._say(self.notice_message, self.tr("未能读取通知，没有保存任何内容：{0}").format(
-                "；".join(e.message for e in exc.errors)), _ERROR)
+            self._say(
+                self.notice_message,
+                self.tr("未能读取通知，没有保存任何内容：{0}").format(
+                    "；".join(e.message for e in exc.errors)
+                ),
+                _ERROR,
+            )
             return None
         for r in notice.ranges:
-            span = r.first.isoformat() if r.length == 1 else self.tr("{0} 至 {1}").format(
-                r.first.isoformat(), r.last.isoformat())
+            span = (
+                r.first.isoformat()
+                if r.length == 1
+                else self.tr("{0} 至 {1}").format(r.first.isoformat(), r.last.isoformat())
+            )
             _row(self.notice_table, [self.tr("放假"), r.name, span, str(r.length)])
         for w in notice.workdays:
-            _row(self.notice_table, [self.tr("调休上班"), w.name,
-                                     self.tr("{0}（周{1}）").format(w.day.isoformat(), WEEKDAYS[w.day.weekday()]), "1"])
+            _row(
+                self.notice_table,
+                [
+                    self.tr("调休上班"),
+                    w.name,
+                    self.tr("{0}（周{1}）").format(w.day.isoformat(), WEEKDAYS[w.day.weekday()]),
+                    "1",
+                ],
+            )
         before = holiday_service.year_holidays(self.ctx, notice.year)
-        replaces = {holiday_service.FROM_OFFICE: self.tr("保存将替换本单位原先录入的 {0} 年数据。"),
-                    holiday_service.FROM_PACKAGE: self.tr("保存将替换程序自带的 {0} 年数据。"),
-                    }.get(before.source, "").format(notice.year)
-        self._say(self.notice_message, self.tr("读到 {0} 年：{1} 个节日共 {2} 天放假，{3} 天调休上班。请核对后保存。{4}")
-                  .format(notice.year, len(notice.ranges), len(notice.holiday_dates()),
-                          len(notice.workday_dates()), replaces), "")
+        replaces = {
+            holiday_service.FROM_OFFICE: self.tr("保存将替换本单位原先录入的 {0} 年数据。"),
+            holiday_service.FROM_PACKAGE: self.tr("保存将替换程序自带的 {0} 年数据。"),
+        }.get(before.source, "").format(notice.year)
+        self._say(
+            self.notice_message,
+            self.tr("读到 {0} 年：{1} 个节日共 {2} 天放假，{3} 天调休上班。请核对后保存。{4}").format(
+                notice.year,
+                len(notice.ranges),
+                len(notice.holiday_dates()),
+                len(notice.workday_dates()),
+                replaces,
+            ),
+            "",
+        )
         self.notice = notice
         self.save_button.setText(self.tr("保存 {0} 年安排").format(notice.year))
         self.save_button.setEnabled(not self.notice_text.isReadOnly())
@@ -320,8 +377,13 @@ class HolidaysPage(SettingsPage):
         self.year_box.blockSignals(False)
         self.load()
         self.year_box.setCurrentIndex(max(0, self.year_box.findData(notice.year)))
-        self._say(self.notice_message, self.tr("已保存 {0} 年的放假安排：放假 {1} 天，调休上班 {2} 天。").format(
-            notice.year, len(notice.holiday_dates()), len(notice.workday_dates())), _OK)
+        self._say(
+            self.notice_message,
+            self.tr("已保存 {0} 年的放假安排：放假 {1} 天，调休上班 {2} 天。").format(
+                notice.year, len(notice.holiday_dates()), len(notice.workday_dates())
+            ),
+            _OK,
+        )
         self.holidays_saved.emit(notice.year)
         return True
 
@@ -367,8 +429,11 @@ class HolidaysPage(SettingsPage):
             self._say(self.day_message, text, _ERROR)
             return False
         self._reload(day.year)
-        what = self.tr("恢复为平常日") if kind is None else self.tr("改为{0}").format(
-            self.tr("放假") if kind == HOLIDAY else self.tr("调休上班"))
+        what = (
+            self.tr("恢复为平常日")
+            if kind is None
+            else self.tr("改为{0}").format(self.tr("放假") if kind == HOLIDAY else self.tr("调休上班"))
+        )
         self._say(self.day_message, self.tr("已将 {0} {1}。").format(day.isoformat(), what), _OK)
         self.name_edit.clear()
         return True

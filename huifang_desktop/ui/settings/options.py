@@ -117,4 +117,3 @@ class OptionForm:
     def values(self) -> dict[str, Any]:
         """The options' values by key, for ``dataclasses.replace(settings, **values)``."""
         return {option.key: _value(self.widgets[option.key]) for option in self.options}
-

@@ -69,8 +69,11 @@ def set_widgets_read_only(root: QWidget, read_only: bool) -> None:
         if isinstance(w, QLineEdit | QPlainTextEdit | QAbstractSpinBox):
             w.setReadOnly(read_only)
             if isinstance(w, QAbstractSpinBox):
-                w.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons if read_only
-                                   else QAbstractSpinBox.ButtonSymbols.UpDownArrows)
+                w.setButtonSymbols(
+                    QAbstractSpinBox.ButtonSymbols.NoButtons
+                    if read_only
+                    else QAbstractSpinBox.ButtonSymbols.UpDownArrows
+                )
         elif isinstance(w, QComboBox | QCheckBox | QPushButton):
             if w.property("keep_enabled"):
                 continue

@@ -195,8 +195,11 @@ class RuleEditor(QWidget):
         self.repeat_every = spin(0, 1000, "", self.tr("不重复"))
         self.repeat_every.setMinimumWidth(90)
         self.repeat_unit = unit_combo((Unit.DAY, Unit.WEEK, Unit.MONTH, Unit.YEAR))
-        self.until = fill_combo(QComboBox(), [(self.tr("不限（到计划范围为止）"), "")] + [
-            (label, a.value) for a, label in ANCHOR_LABELS.items() if a is not Anchor.DAY])
+        self.until = fill_combo(
+            QComboBox(),
+            [(self.tr("不限（到计划范围为止）"), "")]
+            + [(label, a.value) for a, label in ANCHOR_LABELS.items() if a is not Anchor.DAY],
+        )
 
         self.sample_rate = spin(0, 999, " %")
         self.target_rate = spin(0, 999, " %")
@@ -242,9 +245,27 @@ class RuleEditor(QWidget):
         layout.addSpacing(12)
         layout.addLayout(right, 3)
 
-        watch((self.name, self.trigger, self.visit_type, self.method, self.who, self.enabled, self.shift,
-               self.anchor, self.fallback_months, self.repeat_every, self.repeat_unit, self.until,
-               self.sample_rate, self.target_rate, self.min_units, self.below_units), self._edited)
+        watch(
+            (
+                self.name,
+                self.trigger,
+                self.visit_type,
+                self.method,
+                self.who,
+                self.enabled,
+                self.shift,
+                self.anchor,
+                self.fallback_months,
+                self.repeat_every,
+                self.repeat_unit,
+                self.until,
+                self.sample_rate,
+                self.target_rate,
+                self.min_units,
+                self.below_units,
+            ),
+            self._edited,
+        )
         self.windows.changed.connect(self._edited)
 
     def _edited(self) -> None:
@@ -253,22 +274,37 @@ class RuleEditor(QWidget):
 
     def field_widgets(self) -> dict[str, QWidget]:
         """Error field names (``rule.<VisitRule field>``) → widgets."""
-        return {f"rule.{name}": w for name, w in (
-            ("name", self.name), ("trigger", self.trigger),
-            ("visit_type", self.visit_type),
-            ("method", self.method), ("who", self.who), ("windows", self.windows), ("anchor", self.anchor),
-            ("fallback_months", self.fallback_months), ("repeat_every", self.repeat_every),
-            ("repeat_unit", self.repeat_unit), ("until", self.until), ("sample_rate", self.sample_rate),
-            ("target_rate", self.target_rate), ("min_units", self.min_units),
-            ("below_units", self.below_units))}
+        return {
+            f"rule.{name}": w
+            for name, w in (
+                ("name", self.name),
+                ("trigger", self.trigger),
+                ("visit_type", self.visit_type),
+                ("method", self.method),
+                ("who", self.who),
+                ("windows", self.windows),
+                ("anchor", self.anchor),
+                ("fallback_months", self.fallback_months),
+                ("repeat_every", self.repeat_every),
+                ("repeat_unit", self.repeat_unit),
+                ("until", self.until),
+                ("sample_rate", self.sample_rate),
+                ("target_rate", self.target_rate),
+                ("min_units", self.min_units),
+                ("below_units", self.below_units),
+            )
+        }
 
     def set_rule(self, rule: Mapping[str, Any]) -> None:
         self._loading = True
         try:
             self._original = dict(rule)
             key = str(rule.get("key", ""))
-            self.name_label.setToolTip(self.tr("内部规则编号：{0}（已生成的回访计划按它识别规则，不能修改）")
-                                       .format(key) if key else "")
+            self.name_label.setToolTip(
+                self.tr("内部规则编号：{0}（已生成的回访计划按它识别规则，不能修改）").format(key)
+                if key
+                else ""
+            )
             self.name.setText(str(rule.get("name", "")))
             select_data(self.trigger, rule.get("trigger"))
             select_data(self.visit_type, rule.get("visit_type"))
@@ -304,15 +340,22 @@ class RuleEditor(QWidget):
         """The rule as the widgets show it (a plain dict; checked when the page collects the rules)."""
         rule = dict(self._original)
         rule.update(
-            name=self.name.text().strip(), trigger=self.trigger.currentData(),
-            visit_type=self.visit_type.currentData(), method=self.method.currentData(),
-            who=self.who.currentData(), enabled=self.enabled.isChecked(),
-            shift_to_workday=self.shift.isChecked(), windows=self.windows.windows(),
-            anchor=self.anchor.currentData(), fallback_months=self.fallback_months.value(),
-            repeat_every=self.repeat_every.value(), repeat_unit=self.repeat_unit.currentData(),
+            name=self.name.text().strip(),
+            trigger=self.trigger.currentData(),
+            visit_type=self.visit_type.currentData(),
+            method=self.method.currentData(),
+            who=self.who.currentData(),
+            enabled=self.enabled.isChecked(),
+            shift_to_workday=self.shift.isChecked(),
+            windows=self.windows.windows(),
+            anchor=self.anchor.currentData(),
+            fallback_months=self.fallback_months.value(),
+            repeat_every=self.repeat_every.value(),
+            repeat_unit=self.repeat_unit.currentData(),
             until=self.until.currentData() or None,
             sample_rate=rate_from_percent(self.sample_rate.value(), self._original.get("sample_rate", 1.0)),
             target_rate=rate_from_percent(self.target_rate.value(), self._original.get("target_rate", 1.0)),
-            min_units=self.min_units.value() or None, below_units=self.below_units.value() or None,
+            min_units=self.min_units.value() or None,
+            below_units=self.below_units.value() or None,
         )
         return rule

@@ -83,13 +83,20 @@ class RuleTableModel(QAbstractTableModel):
     Validation happens when the page collects the rules (``VisitRule.from_dict``), not here.
     """
 
-    COL_ENABLED, COL_NAME, COL_TRIGGER, COL_WINDOWS, COL_METHOD, COL_TYPE, COL_WHO, COL_SAMPLE, COL_TARGET = \
+    COL_ENABLED, COL_NAME, COL_TRIGGER, COL_WINDOWS, COL_METHOD, COL_TYPE, COL_WHO, COL_SAMPLE, COL_TARGET = (
         range(9)
-    HEADERS = (QT_TRANSLATE_NOOP("Column", "启用"), QT_TRANSLATE_NOOP("Column", "规则名称"),
-               QT_TRANSLATE_NOOP("Column", "触发事件"), QT_TRANSLATE_NOOP("Column", "回访时限"),
-               QT_TRANSLATE_NOOP("Column", "回访方式"), QT_TRANSLATE_NOOP("Column", "回访类型"),
-               QT_TRANSLATE_NOOP("Column", "回访人"), QT_TRANSLATE_NOOP("Column", "抽样比例"),
-               QT_TRANSLATE_NOOP("Column", "目标回访率"))
+    )
+    HEADERS = (
+        QT_TRANSLATE_NOOP("Column", "启用"),
+        QT_TRANSLATE_NOOP("Column", "规则名称"),
+        QT_TRANSLATE_NOOP("Column", "触发事件"),
+        QT_TRANSLATE_NOOP("Column", "回访时限"),
+        QT_TRANSLATE_NOOP("Column", "回访方式"),
+        QT_TRANSLATE_NOOP("Column", "回访类型"),
+        QT_TRANSLATE_NOOP("Column", "回访人"),
+        QT_TRANSLATE_NOOP("Column", "抽样比例"),
+        QT_TRANSLATE_NOOP("Column", "目标回访率"),
+    )
     KeyRole = Qt.ItemDataRole.UserRole + 1
 
     #: (row, enabled) when the 启用 box in the table was ticked or cleared
@@ -139,10 +146,14 @@ class RuleTableModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.HEADERS):
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.HEADERS)
+        ):
             return translated("Column", self.HEADERS[section])
         return None
 
@@ -193,8 +204,12 @@ class RuleTableModel(QAbstractTableModel):
         return flags
 
     def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if (role != Qt.ItemDataRole.CheckStateRole or not index.isValid() or self.read_only
-                or index.column() != self.COL_ENABLED):
+        if (
+            role != Qt.ItemDataRole.CheckStateRole
+            or not index.isValid()
+            or self.read_only
+            or index.column() != self.COL_ENABLED
+        ):
             return False
         enabled = Qt.CheckState(value) == Qt.CheckState.Checked if not isinstance(value, bool) else value
         self._rows[index.row()]["enabled"] = enabled

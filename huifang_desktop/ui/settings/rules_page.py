@@ -71,13 +71,18 @@ _BUILT_IN_KEYS = frozenset(r.key for r in DEFAULT_RULES)
 _GRADE_SPLIT = re.compile(r"[,，、;；\s]+")
 
 
-def _prefixed(exc: ValidationError, prefix: str, label: str, rename: dict[str, str] | None = None
-              ) -> ValidationError:
+def _prefixed(
+    exc: ValidationError, prefix: str, label: str, rename: dict[str, str] | None = None
+) -> ValidationError:
     """The same errors, fields under ``prefix`` (renamed by ``rename``) and labels under ``label``, so the
     message says where (``规则“维修回访”的抽样比例：…``)."""
     rename = rename or {}
-    return ValidationError([FieldError(prefix + rename.get(e.field, e.field), f"{label}的{e.label}", e.message)
-                            for e in exc.errors])
+    return ValidationError(
+        [
+            FieldError(prefix + rename.get(e.field, e.field), f"{label}的{e.label}", e.message)
+            for e in exc.errors
+        ]
+    )
 
 
 def _hint(text: str) -> QLabel:
@@ -119,7 +124,9 @@ class RulesPage(SettingsPage):
         self.preset_combo.setObjectName("preset_combo")
         for p in presets.PRESETS:
             self.preset_combo.addItem(p.label, p.key)
-            self.preset_combo.setItemData(self.preset_combo.count() - 1, p.description, Qt.ItemDataRole.ToolTipRole)
+            self.preset_combo.setItemData(
+                self.preset_combo.count() - 1, p.description, Qt.ItemDataRole.ToolTipRole
+            )
         self.preset_button = QPushButton(self.tr("套用办公室类型预设"))
         self.preset_button.setAutoDefault(False)
         self.preset_button.clicked.connect(self.apply_preset)
@@ -133,9 +140,12 @@ class RulesPage(SettingsPage):
         self.confirm_bar = QFrame()
         self.confirm_bar.setObjectName("confirm_bar")
         self.confirm_bar.setStyleSheet("#confirm_bar { background: #fffbe6; border: 1px solid #ffe58f; }")
-        self.confirm_label = QLabel(self.tr(
-            "将全部回访规则（含例行、技术、再次回访和投诉回访人）恢复为默认值，本页的修改将被替换。"
-            "恢复后点击“确定”或“应用”才会保存。"))
+        self.confirm_label = QLabel(
+            self.tr(
+                "将全部回访规则（含例行、技术、再次回访和投诉回访人）恢复为默认值，本页的修改将被替换。"
+                "恢复后点击“确定”或“应用”才会保存。"
+            )
+        )
         self.confirm_label.setWordWrap(True)
         self.confirm_restore_button = QPushButton(self.tr("恢复默认值"))
         self.cancel_restore_button = QPushButton(self.tr("取消"))
@@ -181,7 +191,9 @@ class RulesPage(SettingsPage):
         self.copy_button.clicked.connect(self.copy_rule)
         self.delete_button.clicked.connect(self.delete_rule)
         rule_buttons = QHBoxLayout()
-        rule_buttons.addWidget(_hint(self.tr("勾选“启用”决定规则是否生成回访计划；选中一行后在下方修改。")), 1)
+        rule_buttons.addWidget(
+            _hint(self.tr("勾选“启用”决定规则是否生成回访计划；选中一行后在下方修改。")), 1
+        )
         rule_buttons.addWidget(self.copy_button)
         rule_buttons.addWidget(self.delete_button)
 
@@ -248,9 +260,14 @@ class RulesPage(SettingsPage):
         method_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         method_form.addRow(self.tr("回访方式"), self.routine_method)
         routine_layout.addLayout(method_form)
-        routine_layout.addWidget(_hint(self.tr(
-            "未列出的等级（默认为 D、普通、小客户）不自动安排例行回访，由负责人酌情安排，记录照常保存。"
-            "间隔从上次成功回访（没有时从建档或定级之日）算起。")))
+        routine_layout.addWidget(
+            _hint(
+                self.tr(
+                    "未列出的等级（默认为 D、普通、小客户）不自动安排例行回访，由负责人酌情安排，记录照常保存。"
+                    "间隔从上次成功回访（没有时从建档或定级之日）算起。"
+                )
+            )
+        )
 
         self.technical_months = spin(0, 120, self.tr(" 个月"))
         self.technical_grades = QLineEdit()
@@ -268,8 +285,10 @@ class RulesPage(SettingsPage):
         layout = QHBoxLayout(page)
         layout.addWidget(routine, 3, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(technical, 2, Qt.AlignmentFlag.AlignTop)
-        watch((self.routine_method, self.technical_months, self.technical_grades, self.technical_method),
-              self.content_changed.emit)
+        watch(
+            (self.routine_method, self.technical_months, self.technical_grades, self.technical_method),
+            self.content_changed.emit,
+        )
         return page
 
     def _follow_up_section(self) -> QWidget:
@@ -281,13 +300,18 @@ class RulesPage(SettingsPage):
         self.phone_from_attempt.setSuffix(self.tr(" 次起"))
         self.phone_method = method_combo()
         self.retry_boxes: list[tuple[VisitResult, QCheckBox]] = [
-            (r, QCheckBox(r.value)) for r in VisitResult if r not in (VisitResult.SUCCESS, VisitResult.REFUSED)]
+            (r, QCheckBox(r.value))
+            for r in VisitResult
+            if r not in (VisitResult.SUCCESS, VisitResult.REFUSED)
+        ]
         self.refused_after_days = spin(0, 365, self.tr(" 天后再联系"), self.tr("不再联系"))
         self.refused_recontacts = spin(0, 10, self.tr(" 次"))
         self.on_site_severities = QLineEdit()
         self.on_site_severities.setObjectName("on_site_severities")
         self.on_site_severities.setPlaceholderText(self.tr("如：重大（多个用顿号分隔）"))
-        self.independent = QCheckBox(self.tr("满意度和投诉回访的回访人不得为客户的业务员或投诉处理人（001 独立性原则）"))
+        self.independent = QCheckBox(
+            self.tr("满意度和投诉回访的回访人不得为客户的业务员或投诉处理人（001 独立性原则）")
+        )
         self.independent.setObjectName("independent_visitor")
         self.retry_unsatisfied = QCheckBox(self.tr("回访成功但客户不满意时，也安排再次回访"))
         self.follow_type = type_combo()
@@ -317,18 +341,35 @@ class RulesPage(SettingsPage):
         form.addRow(self.tr("拒绝后最多再联系"), self.refused_recontacts)
         form.addRow(self.tr("投诉回访须上门的严重程度"), self.on_site_severities)
         form.addRow("", self.independent)
-        form.addRow(_hint(self.tr(
-            "第二次回访沿用第一次的方式，第三次起可改用电话（000 §1.9）；重大投诉的回访上门进行。客户拒绝的，"
-            "过几天再联系，仍拒绝视为回访不通过（001 §47）。再次回访沿用原计划的类型和回访人。")))
+        form.addRow(
+            _hint(
+                self.tr(
+                    "第二次回访沿用第一次的方式，第三次起可改用电话（000 §1.9）；重大投诉的回访上门进行。客户拒绝的，"
+                    "过几天再联系，仍拒绝视为回访不通过（001 §47）。再次回访沿用原计划的类型和回访人。"
+                )
+            )
+        )
 
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addWidget(box)
         layout.addStretch(1)
-        watch([self.max_attempts, self.phone_from_attempt, self.phone_method, self.retry_unsatisfied,
-               self.follow_type, self.follow_method, self.refused_after_days, self.refused_recontacts,
-               self.on_site_severities, self.independent] + [b for _r, b in self.retry_boxes],
-              self.content_changed.emit)
+        watch(
+            [
+                self.max_attempts,
+                self.phone_from_attempt,
+                self.phone_method,
+                self.retry_unsatisfied,
+                self.follow_type,
+                self.follow_method,
+                self.refused_after_days,
+                self.refused_recontacts,
+                self.on_site_severities,
+                self.independent,
+            ]
+            + [b for _r, b in self.retry_boxes],
+            self.content_changed.emit,
+        )
         self.follow_window.changed.connect(self.content_changed.emit)
         return page
 
@@ -342,7 +383,9 @@ class RulesPage(SettingsPage):
         horizon_form = QFormLayout(horizon)
         horizon_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         horizon_form.addRow(self.tr("重复的回访最多提前安排"), self.horizon_months)
-        horizon_form.addRow(_hint(self.tr("如终端客户每月回访、续保提醒：从触发之日起最多排到这么多个月以后。")))
+        horizon_form.addRow(
+            _hint(self.tr("如终端客户每月回访、续保提醒：从触发之日起最多排到这么多个月以后。"))
+        )
         self.horizon_months.valueChanged.connect(lambda *_: self.content_changed.emit())
         page = QWidget()
         layout = QVBoxLayout(page)
@@ -356,8 +399,10 @@ class RulesPage(SettingsPage):
             self.severity_form.removeRow(0)
         self.severity_combos = []
         for severity, who in pairs:
-            combo = fill_combo(QComboBox(), ((label, a.value) for a, label in ASSIGNEE_LABELS.items()
-                                             if a is not Assignee.BY_SEVERITY))
+            combo = fill_combo(
+                QComboBox(),
+                ((label, a.value) for a, label in ASSIGNEE_LABELS.items() if a is not Assignee.BY_SEVERITY),
+            )
             select_data(combo, who.value)
             combo.currentIndexChanged.connect(lambda *_: self.content_changed.emit())
             if self._read_only:
@@ -368,16 +413,26 @@ class RulesPage(SettingsPage):
     # --- the page contract -------------------------------------------------------------------------------
     def field_widgets(self) -> dict[str, QWidget]:
         widgets: dict[str, QWidget] = dict(self.editor.field_widgets())
-        widgets.update({
-            "rules": self.table, "routine_days": self.routine_table, "routine_method": self.routine_method,
-            "technical_months": self.technical_months, "technical_grades": self.technical_grades,
-            "technical_method": self.technical_method, "horizon_months": self.horizon_months,
-            "severity_who": self.severity_box, "satisfies": self.satisfies.table,
-            "follow_up.max_attempts": self.max_attempts, "follow_up.window": self.follow_window,
-            "follow_up.phone_from_attempt": self.phone_from_attempt,
-            "follow_up.phone_method": self.phone_method, "follow_up.retry_results": self.retry_widget,
-            "follow_up.visit_type": self.follow_type, "follow_up.method": self.follow_method,
-        })
+        widgets.update(
+            {
+                "rules": self.table,
+                "routine_days": self.routine_table,
+                "routine_method": self.routine_method,
+                "technical_months": self.technical_months,
+                "technical_grades": self.technical_grades,
+                "technical_method": self.technical_method,
+                "horizon_months": self.horizon_months,
+                "severity_who": self.severity_box,
+                "satisfies": self.satisfies.table,
+                "follow_up.max_attempts": self.max_attempts,
+                "follow_up.window": self.follow_window,
+                "follow_up.phone_from_attempt": self.phone_from_attempt,
+                "follow_up.phone_method": self.phone_method,
+                "follow_up.retry_results": self.retry_widget,
+                "follow_up.visit_type": self.follow_type,
+                "follow_up.method": self.follow_method,
+            }
+        )
         return widgets
 
     def load(self) -> None:
@@ -396,8 +451,10 @@ class RulesPage(SettingsPage):
         for grade, days in rules.routine_days:
             self._append_grade(grade, str(days))
         self.routine_table.blockSignals(False)
-        for combo, value in ((self.routine_method, rules.routine_method.value),
-                             (self.technical_method, rules.technical_method.value)):
+        for combo, value in (
+            (self.routine_method, rules.routine_method.value),
+            (self.technical_method, rules.technical_method.value),
+        ):
             select_data(combo, value)
         self.technical_months.setValue(rules.technical_months)
         self.technical_grades.setText("、".join(rules.technical_grades))
@@ -430,15 +487,19 @@ class RulesPage(SettingsPage):
                 name = str(rule.get("name") or rule.get("key"))
                 raise _prefixed(exc, "rule.", self.tr("规则“{0}”").format(name)) from None
         follow_up = {
-            "max_attempts": self.max_attempts.value(), "window": self.follow_window.value(),
+            "max_attempts": self.max_attempts.value(),
+            "window": self.follow_window.value(),
             "phone_from_attempt": self.phone_from_attempt.value(),
             "phone_method": self.phone_method.currentData(),
             "retry_results": [r.value for r, box in self.retry_boxes if box.isChecked()],
             "retry_unsatisfied": self.retry_unsatisfied.isChecked(),
-            "visit_type": self.follow_type.currentData(), "method": self.follow_method.currentData(),
+            "visit_type": self.follow_type.currentData(),
+            "method": self.follow_method.currentData(),
             "refused_after_days": self.refused_after_days.value(),
             "refused_recontacts": self.refused_recontacts.value(),
-            "on_site_severities": [g for g in _GRADE_SPLIT.split(self.on_site_severities.text().strip()) if g],
+            "on_site_severities": [
+                g for g in _GRADE_SPLIT.split(self.on_site_severities.text().strip()) if g
+            ],
             "on_site_method": self.baseline.follow_up.on_site_method.value,
         }
         try:
@@ -447,15 +508,21 @@ class RulesPage(SettingsPage):
             # a Window names itself "windows"; the policy has one "window"
             raise _prefixed(exc, "follow_up.", self.tr("再次回访"), {"windows": "window"}) from None
         grades = tuple(g for g in _GRADE_SPLIT.split(self.technical_grades.text().strip()) if g)
-        return RuleSet.from_dict({
-            "rules": rules, "routine_days": dict(self._routine_days()),
-            "routine_method": self.routine_method.currentData(),
-            "technical_months": self.technical_months.value(), "technical_grades": list(grades),
-            "technical_method": self.technical_method.currentData(), "follow_up": follow_up,
-            "severity_who": {sev: combo.currentData() for sev, combo in self.severity_combos},
-            "horizon_months": self.horizon_months.value(), "sampling_salt": self._salt,
-            "satisfies": self.satisfies.value(),
-        })
+        return RuleSet.from_dict(
+            {
+                "rules": rules,
+                "routine_days": dict(self._routine_days()),
+                "routine_method": self.routine_method.currentData(),
+                "technical_months": self.technical_months.value(),
+                "technical_grades": list(grades),
+                "technical_method": self.technical_method.currentData(),
+                "follow_up": follow_up,
+                "severity_who": {sev: combo.currentData() for sev, combo in self.severity_combos},
+                "horizon_months": self.horizon_months.value(),
+                "sampling_salt": self._salt,
+                "satisfies": self.satisfies.value(),
+            }
+        )
 
     def save(self) -> bool:
         new = self.collect()
@@ -583,7 +650,9 @@ class RulesPage(SettingsPage):
             try:
                 days = int(text)
             except ValueError:
-                raise ValidationError(FieldError("routine_days", label, f"{grade} 类的“{text}”不是整数")) from None
+                raise ValidationError(
+                    FieldError("routine_days", label, f"{grade} 类的“{text}”不是整数")
+                ) from None
             out.append((grade, days))
         return out
 

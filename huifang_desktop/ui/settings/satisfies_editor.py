@@ -21,8 +21,9 @@ class SatisfiesEditor(QWidget):
         self.types = tuple(t.value for t in VisitType)
         self.table = QTableWidget(len(self.types), 1 + len(PLAN_KEYS))
         self.table.setObjectName("satisfies")
-        self.table.setHorizontalHeaderLabels([self.tr("回访类型"), self.tr("算作完成例行回访计划"),
-                                              self.tr("算作完成技术回访计划")])
+        self.table.setHorizontalHeaderLabels(
+            [self.tr("回访类型"), self.tr("算作完成例行回访计划"), self.tr("算作完成技术回访计划")]
+        )
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(False)
@@ -36,10 +37,13 @@ class SatisfiesEditor(QWidget):
                 tick.setCheckState(Qt.CheckState.Unchecked)
                 self.table.setItem(row, col, tick)
         self.table.itemChanged.connect(lambda _item: self.changed.emit())
-        hint = QLabel(self.tr(
-            "一次成功的回访完成哪些定期计划，并从这次回访起重新计算下一次。按回访制度（001 §3.2），只有例行回访算作"
-            "完成例行回访计划，技术回访算作完成 A 类的技术回访计划；生日、节日问候、短信和首保/年检/续保提醒都不算，"
-            "例行回访计划到期未做照常考核。其他回访只完成登记时所对应的那一项计划。"))
+        hint = QLabel(
+            self.tr(
+                "一次成功的回访完成哪些定期计划，并从这次回访起重新计算下一次。按回访制度（001 §3.2），只有例行回访算作"
+                "完成例行回访计划，技术回访算作完成 A 类的技术回访计划；生日、节日问候、短信和首保/年检/续保提醒都不算，"
+                "例行回访计划到期未做照常考核。其他回访只完成登记时所对应的那一项计划。"
+            )
+        )
         hint.setWordWrap(True)
         hint.setStyleSheet("color: #666;")
         layout = QVBoxLayout(self)
@@ -57,7 +61,9 @@ class SatisfiesEditor(QWidget):
         for vtype in self.types:
             for key in PLAN_KEYS:
                 on = key in chosen.get(vtype, ())
-                self.checkbox(vtype, key).setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+                self.checkbox(vtype, key).setCheckState(
+                    Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
+                )
         self.table.blockSignals(False)
 
     def value(self) -> dict[str, list[str]]:
@@ -70,8 +76,9 @@ class SatisfiesEditor(QWidget):
         return out
 
     def set_read_only(self, read_only: bool) -> None:
-        flags = Qt.ItemFlag.ItemIsEnabled | (Qt.ItemFlag.NoItemFlags if read_only
-                                             else Qt.ItemFlag.ItemIsUserCheckable)
+        flags = Qt.ItemFlag.ItemIsEnabled | (
+            Qt.ItemFlag.NoItemFlags if read_only else Qt.ItemFlag.ItemIsUserCheckable
+        )
         for vtype in self.types:
             for key in PLAN_KEYS:
                 self.checkbox(vtype, key).setFlags(flags)

@@ -111,7 +111,9 @@ class AssessmentPage(QWidget):
         self.comment = QLineEdit()
         self.comment.setPlaceholderText(self.tr("审定意见（可不填）"))
         self.confirm_button = QPushButton(self.tr("确认考核"))
-        self.confirm_button.setToolTip(self.tr("审定后该月考核冻结：此后的修改、导入、重新排计划都不再改变它"))
+        self.confirm_button.setToolTip(
+            self.tr("审定后该月考核冻结：此后的修改、导入、重新排计划都不再改变它")
+        )
         self.confirm_button.clicked.connect(self.confirm)
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -150,15 +152,19 @@ class AssessmentPage(QWidget):
             w.setVisible(self.manager)
 
     # --- showing --------------------------------------------------------------------------------------------
-    def show_assessment(self, report: StatsReport | None, view: stats_service.AssessmentView | None, *,
-                        pending: bool = False) -> None:
+    def show_assessment(
+        self, report: StatsReport | None, view: stats_service.AssessmentView | None, *, pending: bool = False
+    ) -> None:
         """``pending``: the month's assessment is still being counted (it comes with the second step)."""
         self.view, self.report = view, report
         self.month = view.month if view is not None else None
         if view is None or report is None:
             monthly = report is not None and report.period.kind is PeriodKind.MONTH
-            self.hint.setText(self.tr("正在统计考核…") if pending and monthly
-                              else self.tr("考核按月进行：请在上方选择“月度”和月份。"))
+            self.hint.setText(
+                self.tr("正在统计考核…")
+                if pending and monthly
+                else self.tr("考核按月进行：请在上方选择“月度”和月份。")
+            )
             self.stack.setCurrentIndex(0)
             self.model.set_table(None)
             self.events_model.set_table(None)
@@ -172,14 +178,23 @@ class AssessmentPage(QWidget):
         self._show_events(None)
         label = view.month.label
         if view.locked:
-            self.status.setText(self.tr(
-                "{0}考核：已由{1}于 {2} 审定，已冻结（{3}）。更正请用“考核更正”，记入下月。").format(
-                label, view.confirmed_by, view.confirmed_at.strftime("%Y-%m-%d %H:%M") if view.confirmed_at else "",
-                view.integrity.value))
-            self.status.setStyleSheet(TAMPERED_STYLE if view.integrity.value == "签字后被修改" else LOCKED_STYLE)
+            self.status.setText(
+                self.tr("{0}考核：已由{1}于 {2} 审定，已冻结（{3}）。更正请用“考核更正”，记入下月。").format(
+                    label,
+                    view.confirmed_by,
+                    view.confirmed_at.strftime("%Y-%m-%d %H:%M") if view.confirmed_at else "",
+                    view.integrity.value,
+                )
+            )
+            self.status.setStyleSheet(
+                TAMPERED_STYLE if view.integrity.value == "签字后被修改" else LOCKED_STYLE
+            )
         else:
-            self.status.setText(self.tr("{0}考核：{1}。月度台账上交期限 {2}，期限过后由公司经理审定。").format(
-                label, view.status.value, view.deadline.strftime("%Y-%m-%d")))
+            self.status.setText(
+                self.tr("{0}考核：{1}。月度台账上交期限 {2}，期限过后由公司经理审定。").format(
+                    label, view.status.value, view.deadline.strftime("%Y-%m-%d")
+                )
+            )
             self.status.setStyleSheet("")
         self.confirm_button.setEnabled(view.can_confirm)
         self.comment.setEnabled(view.can_confirm)
@@ -219,11 +234,16 @@ class AssessmentPage(QWidget):
         self.shown_events = tuple(events[i] for i in keep)
         self.events_model.set_table(replace(table, rows=tuple(table.rows[i] for i in keep)))
         self.events.resizeColumnsToContents()
-        name = next((c.clerk for c in self.view.assessment.clerks if c.clerk_id == clerk_id), "") \
-            if self.view is not None and clerk_id is not None else ""
+        name = (
+            next((c.clerk for c in self.view.assessment.clerks if c.clerk_id == clerk_id), "")
+            if self.view is not None and clerk_id is not None
+            else ""
+        )
         self.events_title.setText(
-            self.tr("考核明细：{0}（{1} 项）").format(name, len(keep)) if name
-            else self.tr("考核明细：全部（{0} 项；选中上表的一行只看此人）").format(len(keep)))
+            self.tr("考核明细：{0}（{1} 项）").format(name, len(keep))
+            if name
+            else self.tr("考核明细：全部（{0} 项；选中上表的一行只看此人）").format(len(keep))
+        )
         self._update_buttons()
 
     def current_event(self) -> ChargedEvent | None:
@@ -234,7 +254,9 @@ class AssessmentPage(QWidget):
 
     def _update_buttons(self) -> None:
         event = self.current_event()
-        self.open_button.setEnabled(event is not None and event.source in OPENABLE and event.source_id is not None)
+        self.open_button.setEnabled(
+            event is not None and event.source in OPENABLE and event.source_id is not None
+        )
         self.print_button.setEnabled(self.report is not None and self.view is not None)
 
     def _say(self, text: str, style: str) -> None:
@@ -247,20 +269,26 @@ class AssessmentPage(QWidget):
         record's opens its filled form in the print preview."""
         event = self.current_event()
         if event is None or event.source not in OPENABLE or event.source_id is None:
-            self._say(self.tr("请先在考核明细中选择一项来自回访计划、回访记录或客户档案的考核。"), ERROR_STYLE)
+            self._say(
+                self.tr("请先在考核明细中选择一项来自回访计划、回访记录或客户档案的考核。"), ERROR_STYLE
+            )
             return
         try:
             if event.source == "visit_record":
                 from huifang_desktop.services import printing as printing_service
 
-                self.preview = preview_document(self, self.ctx,
-                                                printing_service.visit_record_pdf(self.ctx, event.source_id))
+                self.preview = preview_document(
+                    self, self.ctx, printing_service.visit_record_pdf(self.ctx, event.source_id)
+                )
                 return
             from huifang_desktop.services import visits as visit_service
             from huifang_desktop.ui.customers.dialog import CustomerDialog
 
-            customer_id = (visit_service.get_plan(self.ctx, event.source_id).customer_id
-                           if event.source == "visit_plan" else event.source_id)
+            customer_id = (
+                visit_service.get_plan(self.ctx, event.source_id).customer_id
+                if event.source == "visit_plan"
+                else event.source_id
+            )
             dialog = self.source_dialog = CustomerDialog(self.ctx, customer_id, self)
         except (ServiceError, ValidationError) as exc:
             self._say(str(exc), ERROR_STYLE)
@@ -287,8 +315,15 @@ class AssessmentPage(QWidget):
             return stats_service.report_pdf(ctx, report, progress=progress, cancelled=cancelled)
 
         self.print_button.setEnabled(False)
-        self.task = run_with_progress(self, self.tr("打印考核明细"), self.tr("正在生成报表…"), work,
-                                      self._preview_ready, self._print_failed, self._update_buttons)
+        self.task = run_with_progress(
+            self,
+            self.tr("打印考核明细"),
+            self.tr("正在生成报表…"),
+            work,
+            self._preview_ready,
+            self._print_failed,
+            self._update_buttons,
+        )
 
     def _preview_ready(self, doc: Any) -> None:
         self._update_buttons()
@@ -309,7 +344,9 @@ class AssessmentPage(QWidget):
         if adjustment:
             dialog: Any = AdjustmentDialog(self.ctx, self.month, clerks, chosen, self)
         else:
-            dialog = GradedEventDialog(self.ctx, self.month, self.view.assessment.rules.graded, clerks, chosen, self)
+            dialog = GradedEventDialog(
+                self.ctx, self.month, self.view.assessment.rules.graded, clerks, chosen, self
+            )
         self.entry_dialog = dialog
 
         def done(accepted: bool) -> None:
@@ -317,8 +354,12 @@ class AssessmentPage(QWidget):
             dialog.deleteLater()
             if accepted and dialog.saved is not None:
                 row = dialog.saved
-                self._say(self.tr("已登记：{0} {1}，{2} 元，记入 {3} 的考核。").format(
-                    row.clerk, row.label, row.amount, row.month), OK_STYLE)
+                self._say(
+                    self.tr("已登记：{0} {1}，{2} 元，记入 {3} 的考核。").format(
+                        row.clerk, row.label, row.amount, row.month
+                    ),
+                    OK_STYLE,
+                )
                 self.confirmed.emit()
 
         dialog.accepted.connect(lambda: done(True))
@@ -342,7 +383,9 @@ class AssessmentPage(QWidget):
 
         month, comment = self.month, self.comment.text()
         version = self.view.version if self.view else None
-        dialog = self.password_dialog = PasswordDialog(self, self.tr("确认{0}考核").format(month.label), ctx=self.ctx)
+        dialog = self.password_dialog = PasswordDialog(
+            self, self.tr("确认{0}考核").format(month.label), ctx=self.ctx
+        )
 
         def done(accepted: bool) -> None:
             self.password_dialog = None
@@ -361,8 +404,12 @@ class AssessmentPage(QWidget):
             self._say(str(exc), ERROR_STYLE)
             return
         self.comment.clear()
-        self._say(self.tr("已审定{0}考核：{1} 次，{2} 元。该月考核已冻结。").format(
-            view.month.label, view.assessment.count, view.assessment.amount), OK_STYLE)
+        self._say(
+            self.tr("已审定{0}考核：{1} 次，{2} 元。该月考核已冻结。").format(
+                view.month.label, view.assessment.count, view.assessment.amount
+            ),
+            OK_STYLE,
+        )
         self.confirmed.emit()
 
 

@@ -54,7 +54,9 @@ class _EntryDialog(QDialog):
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet(ERROR_STYLE)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         self.reason = QLineEdit()
@@ -81,9 +83,15 @@ class _EntryDialog(QDialog):
 class GradedEventDialog(_EntryDialog):
     """登记考核: a graded event of ``month`` against a person."""
 
-    def __init__(self, ctx: ServiceContext, month: Period, kinds: Sequence[GradedKind],
-                 clerks: Sequence[tuple[int, str]], chosen: int | None = None, parent: QWidget | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        month: Period,
+        kinds: Sequence[GradedKind],
+        clerks: Sequence[tuple[int, str]],
+        chosen: int | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(ctx, month, "", parent)
         self.setWindowTitle(self.tr("登记{0}考核").format(month.label))
         self.kinds = tuple(kinds)
@@ -138,15 +146,27 @@ class GradedEventDialog(_EntryDialog):
         kind = self.current_kind()
         assert kind is not None
         d = self.day.date()
-        return stats_service.add_graded_event(self.ctx, int(self.clerk.currentData()), kind.key, self.amount.value(),
-                                              date(d.year(), d.month(), d.day()), self.reason.text())
+        return stats_service.add_graded_event(
+            self.ctx,
+            int(self.clerk.currentData()),
+            kind.key,
+            self.amount.value(),
+            date(d.year(), d.month(), d.day()),
+            self.reason.text(),
+        )
 
 
 class AdjustmentDialog(_EntryDialog):
     """考核更正 of the confirmed ``month``: shown on the next month that is not confirmed."""
 
-    def __init__(self, ctx: ServiceContext, month: Period, clerks: Sequence[tuple[int, str]],
-                 chosen: int | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        month: Period,
+        clerks: Sequence[tuple[int, str]],
+        chosen: int | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(ctx, month, "", parent)
         self.setWindowTitle(self.tr("{0}考核更正").format(month.label))
         self.clerk = _clerk_box(clerks, chosen)
@@ -160,8 +180,11 @@ class AdjustmentDialog(_EntryDialog):
         self.points.setRange(-1000, 1000)
         self.points.setSuffix(self.tr(" 分"))
         self.reason.setPlaceholderText(self.tr("必填：为什么更正"))
-        note = QLabel(self.tr("{0}的考核已审定，不再改变；本更正记入下一个未审定月份的考核，并记入操作日志。").format(
-            month.label))
+        note = QLabel(
+            self.tr("{0}的考核已审定，不再改变；本更正记入下一个未审定月份的考核，并记入操作日志。").format(
+                month.label
+            )
+        )
         note.setWordWrap(True)
         note.setStyleSheet("color: #595959;")
         self.form.addRow(note)
@@ -171,8 +194,14 @@ class AdjustmentDialog(_EntryDialog):
         self.form.addRow(self.tr("原因"), self.reason)
 
     def store(self) -> stats_service.EntryRow:
-        return stats_service.add_adjustment(self.ctx, self.month, int(self.clerk.currentData()), self.amount.value(),
-                                            self.reason.text(), self.points.value())
+        return stats_service.add_adjustment(
+            self.ctx,
+            self.month,
+            int(self.clerk.currentData()),
+            self.amount.value(),
+            self.reason.text(),
+            self.points.value(),
+        )
 
 
 def _qdate(d: date) -> QDate:

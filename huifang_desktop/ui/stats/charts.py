@@ -66,8 +66,11 @@ def chart_widget(report: StatsReport, spec: ChartSpec, parent: QWidget | None = 
         )
     except ImportError:
         note = QLabel(parent)
-        note.setText(note.tr("{0}：显示图表需要 PySide6-Addons（QtCharts）；导出的 Excel 和 PDF 报表中的图表不受影响。")
-                     .format(spec.title))
+        note.setText(
+            note.tr(
+                "{0}：显示图表需要 PySide6-Addons（QtCharts）；导出的 Excel 和 PDF 报表中的图表不受影响。"
+            ).format(spec.title)
+        )
         note.setWordWrap(True)
         note.setMinimumHeight(MIN_HEIGHT // 3)
         return note

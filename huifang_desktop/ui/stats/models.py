@@ -39,7 +39,9 @@ class ReportTableModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() or self._table is None else len(self._table.headers)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if self._table is None or role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._table.headers):
@@ -61,10 +63,15 @@ class ReportTableModel(QAbstractTableModel):
             if table.format_at(r, c) is ColumnFormat.TEXT and c == 0:
                 return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
             text = self._text[r][c]
-            numeric = (table.format_at(r, c) is not ColumnFormat.TEXT or (bool(text) and text[0] in "+-—…")
-                       or text == "持平")  # the 变化 column lines up with the figures
-            return int((Qt.AlignmentFlag.AlignRight if numeric else Qt.AlignmentFlag.AlignLeft)
-                       | Qt.AlignmentFlag.AlignVCenter)
+            numeric = (
+                table.format_at(r, c) is not ColumnFormat.TEXT
+                or (bool(text) and text[0] in "+-—…")
+                or text == "持平"
+            )  # the 变化 column lines up with the figures
+            return int(
+                (Qt.AlignmentFlag.AlignRight if numeric else Qt.AlignmentFlag.AlignLeft)
+                | Qt.AlignmentFlag.AlignVCenter
+            )
         if role == Qt.ItemDataRole.FontRole and self._is_total(r):
             font = QFont()
             font.setBold(True)

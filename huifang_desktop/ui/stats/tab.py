@@ -58,8 +58,11 @@ PAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("summary", QT_TRANSLATE_NOOP("StatsPage", "概况"), ("summary",)),
     ("visits", QT_TRANSLATE_NOOP("StatsPage", "回访"), ("groups", "rules")),
     ("satisfaction", QT_TRANSLATE_NOOP("StatsPage", "满意度"), ("satisfaction", "results", "types")),
-    ("complaints", QT_TRANSLATE_NOOP("StatsPage", "投诉"),
-     ("complaint_categories", "complaint_severities", "complaint_states")),
+    (
+        "complaints",
+        QT_TRANSLATE_NOOP("StatsPage", "投诉"),
+        ("complaint_categories", "complaint_severities", "complaint_states"),
+    ),
     ("trend", QT_TRANSLATE_NOOP("StatsPage", "趋势"), ("trend",)),
 )
 
@@ -136,8 +139,9 @@ class PeriodPicker(QWidget):
         if kind is PeriodKind.YEAR:
             return year_period(year)
         start, end = self.start.date(), self.end.date()
-        return custom_period(date(start.year(), start.month(), start.day()),
-                             date(end.year(), end.month(), end.day()))
+        return custom_period(
+            date(start.year(), start.month(), start.day()), date(end.year(), end.month(), end.day())
+        )
 
 
 class TablesPage(QWidget):
@@ -355,11 +359,18 @@ class StatsTab(QWidget):
         self.load_thread = start_worker(self, work, done, self._crashed)
         self._threads.append(self.load_thread)
 
-    def _show(self, report: StatsReport, view: stats_service.AssessmentView | None, *, pending: bool = False
-              ) -> None:
+    def _show(
+        self, report: StatsReport, view: stats_service.AssessmentView | None, *, pending: bool = False
+    ) -> None:
         self.report, self.assessment_view = report, view
-        self.title.setText(self.tr("{0} · {1}（{2} 至 {3}）").format(
-            report.title, report.period.label, report.period.start.isoformat(), report.period.end.isoformat()))
+        self.title.setText(
+            self.tr("{0} · {1}（{2} 至 {3}）").format(
+                report.title,
+                report.period.label,
+                report.period.start.isoformat(),
+                report.period.end.isoformat(),
+            )
+        )
         for page in self.table_pages.values():
             page.show_report(report)
         self.charts_page.show_report(report)
@@ -382,7 +393,9 @@ class StatsTab(QWidget):
             try:
                 full = stats_service.complete_statistics(self.ctx, st)
                 month = full.period.kind is PeriodKind.MONTH
-                view = stats_service.assessment(self.ctx, full.period, figures=full.figures) if month else None
+                view = (
+                    stats_service.assessment(self.ctx, full.period, figures=full.figures) if month else None
+                )
                 return generation, full, stats_service.report_from(self.ctx, full, view), view
             except (ServiceError, ValidationError) as exc:
                 return generation, None, None, exc
@@ -450,8 +463,15 @@ class StatsTab(QWidget):
 
         self._set_busy(True)
         self._say(self.tr("正在导出到 {0}…").format(path))
-        self.task = run_with_progress(self, self.tr("导出{0}").format(report.title), self.tr("正在生成报表…"),
-                                      work, self._exported, self._export_failed, self._cancelled)
+        self.task = run_with_progress(
+            self,
+            self.tr("导出{0}").format(report.title),
+            self.tr("正在生成报表…"),
+            work,
+            self._exported,
+            self._export_failed,
+            self._cancelled,
+        )
 
     def _exported(self, out: Path) -> None:
         self._set_busy(False)
@@ -476,8 +496,15 @@ class StatsTab(QWidget):
             return stats_service.report_pdf(self.ctx, report, progress=progress, cancelled=cancelled)
 
         self._set_busy(True)
-        self.task = run_with_progress(self, self.tr("打印预览"), self.tr("正在生成报表…"), work,
-                                      self._preview_ready, self._export_failed, self._cancelled)
+        self.task = run_with_progress(
+            self,
+            self.tr("打印预览"),
+            self.tr("正在生成报表…"),
+            work,
+            self._preview_ready,
+            self._export_failed,
+            self._cancelled,
+        )
 
     def _preview_ready(self, doc: Any) -> None:
         self._set_busy(False)

@@ -11,23 +11,24 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-24 22:30:00.000000
 """
+
 from alembic import op
 
-revision = '0007'
-down_revision = '0006'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('visit_plan', schema=None) as batch_op:
-        batch_op.drop_index('ix_visit_plan_due_state')
-        batch_op.create_index('ix_visit_plan_due_state_owner', ['due', 'state', 'owner_id'], unique=False)
-        batch_op.create_index('ix_visit_plan_state_due', ['state', 'due'], unique=False)
+    with op.batch_alter_table("visit_plan", schema=None) as batch_op:
+        batch_op.drop_index("ix_visit_plan_due_state")
+        batch_op.create_index("ix_visit_plan_due_state_owner", ["due", "state", "owner_id"], unique=False)
+        batch_op.create_index("ix_visit_plan_state_due", ["state", "due"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('visit_plan', schema=None) as batch_op:
-        batch_op.drop_index('ix_visit_plan_state_due')
-        batch_op.drop_index('ix_visit_plan_due_state_owner')
-        batch_op.create_index('ix_visit_plan_due_state', ['due', 'state'], unique=False)
+    with op.batch_alter_table("visit_plan", schema=None) as batch_op:
+        batch_op.drop_index("ix_visit_plan_state_due")
+        batch_op.drop_index("ix_visit_plan_due_state_owner")
+        batch_op.create_index("ix_visit_plan_due_state", ["due", "state"], unique=False)

@@ -13,22 +13,43 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-25 10:00:00.000000
 """
+
 from alembic import op
 
-revision = '0009'
-down_revision = '0008'
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
 # (table, index, columns before, columns now)
 _WIDENED = (
-    ('visit_plan', 'ix_visit_plan_due_state_owner', ['due', 'state', 'owner_id'],
-     ['due', 'state', 'owner_id', 'visit_type', 'rule_key', 'done_on']),
-    ('visit_plan', 'ix_visit_plan_owner_due', ['owner_id', 'due'],
-     ['owner_id', 'due', 'state', 'visit_type', 'rule_key', 'done_on']),
-    ('visit_record', 'ix_visit_record_visited_at', ['visited_at'], ['visited_at', 'satisfaction']),
-    ('visit_record', 'ix_visit_record_visitor_at', ['visitor_id', 'visited_at'],
-     ['visitor_id', 'visited_at', 'visit_type', 'result', 'satisfaction', 'transfer_due', 'transfer_done_at']),
+    (
+        "visit_plan",
+        "ix_visit_plan_due_state_owner",
+        ["due", "state", "owner_id"],
+        ["due", "state", "owner_id", "visit_type", "rule_key", "done_on"],
+    ),
+    (
+        "visit_plan",
+        "ix_visit_plan_owner_due",
+        ["owner_id", "due"],
+        ["owner_id", "due", "state", "visit_type", "rule_key", "done_on"],
+    ),
+    ("visit_record", "ix_visit_record_visited_at", ["visited_at"], ["visited_at", "satisfaction"]),
+    (
+        "visit_record",
+        "ix_visit_record_visitor_at",
+        ["visitor_id", "visited_at"],
+        [
+            "visitor_id",
+            "visited_at",
+            "visit_type",
+            "result",
+            "satisfaction",
+            "transfer_due",
+            "transfer_done_at",
+        ],
+    ),
 )
 
 
@@ -42,8 +63,8 @@ def _rebuild(table: str, index: str, columns: list[str]) -> None:
 def _analyze() -> None:
     # A new index has no planner statistics until the next ANALYZE (storage.db.refresh_statistics, once a
     # day); without them SQLite may prefer a narrower index. About 1 s on 1,000,000 plans.
-    op.execute('ANALYZE visit_plan')
-    op.execute('ANALYZE visit_record')
+    op.execute("ANALYZE visit_plan")
+    op.execute("ANALYZE visit_record")
 
 
 def upgrade() -> None:

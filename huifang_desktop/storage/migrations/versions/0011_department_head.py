@@ -10,27 +10,29 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-07 03:00:00.000000
 """
+
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0011'
-down_revision = '0010'
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
-_FK = 'fk_department_head_id_user_account'
+_FK = "fk_department_head_id_user_account"
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == 'sqlite':  # Alembic has no ALTER of constraints there: one statement
-        op.execute(f'ALTER TABLE department ADD COLUMN head_id INTEGER CONSTRAINT {_FK} '
-                   'REFERENCES user_account (id)')
+    if op.get_bind().dialect.name == "sqlite":  # Alembic has no ALTER of constraints there: one statement
+        op.execute(
+            f"ALTER TABLE department ADD COLUMN head_id INTEGER CONSTRAINT {_FK} REFERENCES user_account (id)"
+        )
         return
-    op.add_column('department', sa.Column('head_id', sa.Integer(), nullable=True))
-    op.create_foreign_key(_FK, 'department', 'user_account', ['head_id'], ['id'])
+    op.add_column("department", sa.Column("head_id", sa.Integer(), nullable=True))
+    op.create_foreign_key(_FK, "department", "user_account", ["head_id"], ["id"])
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != 'sqlite':  # SQLite drops the column's REFERENCES with the column
-        op.drop_constraint(_FK, 'department', type_='foreignkey')
-    op.drop_column('department', 'head_id')
+    if op.get_bind().dialect.name != "sqlite":  # SQLite drops the column's REFERENCES with the column
+        op.drop_constraint(_FK, "department", type_="foreignkey")
+    op.drop_column("department", "head_id")

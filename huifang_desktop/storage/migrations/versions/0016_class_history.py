@@ -11,11 +11,12 @@ Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-07 05:40:00.000000
 """
+
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0016'
-down_revision = '0015'
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
@@ -23,30 +24,36 @@ depends_on = None
 def upgrade() -> None:
     # a plain ADD / DROP COLUMN: a batch rebuild of ``customer`` would cascade-delete its purchases, visits
     # and contacts on a connection with foreign keys on
-    op.add_column('customer', sa.Column('grade_since', sa.Date(), nullable=True))
+    op.add_column("customer", sa.Column("grade_since", sa.Date(), nullable=True))
     op.create_table(
-        'customer_class',
-        sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('customer_id', sa.Integer(), nullable=False),
-        sa.Column('grade', sa.String(length=10), nullable=False),
-        sa.Column('since', sa.Date(), nullable=False),
-        sa.Column('source', sa.String(length=10), nullable=False),
-        sa.Column('reason', sa.String(length=200), nullable=False),
-        sa.Column('volume', sa.Integer(), nullable=False),
-        sa.Column('value', sa.Numeric(precision=14, scale=2), nullable=True),
-        sa.Column('changed_by_id', sa.Integer(), nullable=True),
-        sa.Column('created_at', sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(['customer_id'], ['customer.id'],
-                                name=op.f('fk_customer_class_customer_id_customer'), ondelete='CASCADE'),
-        sa.ForeignKeyConstraint(['changed_by_id'], ['user_account.id'],
-                                name=op.f('fk_customer_class_changed_by_id_user_account')),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_customer_class')),
+        "customer_class",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("grade", sa.String(length=10), nullable=False),
+        sa.Column("since", sa.Date(), nullable=False),
+        sa.Column("source", sa.String(length=10), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("volume", sa.Integer(), nullable=False),
+        sa.Column("value", sa.Numeric(precision=14, scale=2), nullable=True),
+        sa.Column("changed_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customer.id"],
+            name=op.f("fk_customer_class_customer_id_customer"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["changed_by_id"], ["user_account.id"], name=op.f("fk_customer_class_changed_by_id_user_account")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_customer_class")),
     )
-    op.create_index('ix_customer_class_customer_since', 'customer_class', ['customer_id', 'since'],
-                    unique=False)
+    op.create_index(
+        "ix_customer_class_customer_since", "customer_class", ["customer_id", "since"], unique=False
+    )
 
 
 def downgrade() -> None:
-    op.drop_index('ix_customer_class_customer_since', table_name='customer_class')
-    op.drop_table('customer_class')
-    op.drop_column('customer', 'grade_since')
+    op.drop_index("ix_customer_class_customer_since", table_name="customer_class")
+    op.drop_table("customer_class")
+    op.drop_column("customer", "grade_since")

@@ -10,11 +10,12 @@ Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-07 06:10:00.000000
 """
+
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0017'
-down_revision = '0016'
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
@@ -22,10 +23,10 @@ depends_on = None
 def upgrade() -> None:
     # plain ADD COLUMN: a batch rebuild of ``complaint`` would cascade-delete its events and occurrences on a
     # connection with foreign keys on
-    op.add_column('complaint', sa.Column('reply_due', sa.DateTime(), nullable=True))
-    op.add_column('complaint', sa.Column('reply_chased_at', sa.DateTime(), nullable=True))
+    op.add_column("complaint", sa.Column("reply_due", sa.DateTime(), nullable=True))
+    op.add_column("complaint", sa.Column("reply_chased_at", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
-    op.drop_column('complaint', 'reply_chased_at')
-    op.drop_column('complaint', 'reply_due')
+    op.drop_column("complaint", "reply_chased_at")
+    op.drop_column("complaint", "reply_due")

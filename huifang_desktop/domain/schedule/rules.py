@@ -27,9 +27,9 @@ How a plan is made
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -74,7 +74,12 @@ class Unit(StrEnum):
 
 
 UNIT_LABELS: Mapping[Unit, str] = {
-    Unit.HOUR: "小时", Unit.DAY: "天", Unit.WEEK: "周", Unit.MONTH: "个月", Unit.YEAR: "年"}
+    Unit.HOUR: "小时",
+    Unit.DAY: "天",
+    Unit.WEEK: "周",
+    Unit.MONTH: "个月",
+    Unit.YEAR: "年",
+}
 
 
 class Anchor(StrEnum):
@@ -109,13 +114,17 @@ class Assignee(StrEnum):
 
 
 ASSIGNEE_LABELS: Mapping[Assignee, str] = {
-    Assignee.OWNER: "负责人", Assignee.SUPERVISOR: "部门主管", Assignee.MANAGER: "公司经理",
-    Assignee.BY_SEVERITY: "按严重程度"}
+    Assignee.OWNER: "负责人",
+    Assignee.SUPERVISOR: "部门主管",
+    Assignee.MANAGER: "公司经理",
+    Assignee.BY_SEVERITY: "按严重程度",
+}
 
 _MAX_OCCURRENCES = 10_000  # safety stop for a repeating rule; the horizon ends real chains long before
 
 
 # --- small helpers ----------------------------------------------------------------------------------
+
 
 def _enum(cls: type[_E], value: Any, field_name: str, label: str) -> _E:
     try:
@@ -204,6 +213,7 @@ def plan_key(origin: str, rule_key: str, occurrence: int | None = None, attempt:
 
 # --- rules ------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class Window:
     """When a visit is open: from ``earliest`` to ``due`` units after the rule's anchor date."""
@@ -225,8 +235,11 @@ class Window:
         if isinstance(data, list | tuple):
             values = list(data)
             data = {"earliest": values[0], "due": values[1], "unit": values[2] if len(values) > 2 else "day"}
-        return cls(_int(data["earliest"], "windows", "回访时限"), _int(data["due"], "windows", "回访时限"),
-                   _enum(Unit, data.get("unit", "day"), "windows", "时限单位"))
+        return cls(
+            _int(data["earliest"], "windows", "回访时限"),
+            _int(data["due"], "windows", "回访时限"),
+            _enum(Unit, data.get("unit", "day"), "windows", "时限单位"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +288,9 @@ class VisitRule:
             errors.append(FieldError("windows", "回访时限", "重复的规则只能有一个时限"))
         if self.repeat_every and self.repeat_unit is Unit.HOUR:
             errors.append(FieldError("repeat_unit", "重复单位", "不能按小时重复"))
-        if any(w.unit is Unit.HOUR for w in self.windows) and (self.anchor is not Anchor.DAY or self.repeat_every):
+        if any(w.unit is Unit.HOUR for w in self.windows) and (
+            self.anchor is not Anchor.DAY or self.repeat_every
+        ):
             errors.append(FieldError("windows", "回访时限", "按小时的时限只能从触发时刻起算，且不能重复"))
         if self.fallback_months < 0:
             errors.append(FieldError("fallback_months", "默认月数", "不能为负数"))
@@ -297,14 +312,23 @@ class VisitRule:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "key": self.key, "name": self.name, "trigger": self.trigger.value,
+            "key": self.key,
+            "name": self.name,
+            "trigger": self.trigger.value,
             "windows": [w.to_dict() for w in self.windows],
-            "visit_type": self.visit_type.value, "method": self.method.value, "who": self.who.value,
-            "sample_rate": self.sample_rate, "target_rate": self.target_rate, "enabled": self.enabled,
-            "anchor": self.anchor.value, "fallback_months": self.fallback_months,
-            "repeat_every": self.repeat_every, "repeat_unit": self.repeat_unit.value,
+            "visit_type": self.visit_type.value,
+            "method": self.method.value,
+            "who": self.who.value,
+            "sample_rate": self.sample_rate,
+            "target_rate": self.target_rate,
+            "enabled": self.enabled,
+            "anchor": self.anchor.value,
+            "fallback_months": self.fallback_months,
+            "repeat_every": self.repeat_every,
+            "repeat_unit": self.repeat_unit.value,
             "until": self.until.value if self.until else None,
-            "min_units": self.min_units, "below_units": self.below_units,
+            "min_units": self.min_units,
+            "below_units": self.below_units,
             "shift_to_workday": self.shift_to_workday,
         }
 
@@ -320,7 +344,8 @@ class VisitRule:
 
         until = data.get("until")
         return cls(
-            key=str(data["key"]), name=str(data["name"]),
+            key=str(data["key"]),
+            name=str(data["name"]),
             trigger=_enum(TriggerKind, data["trigger"], "trigger", "触发事件"),
             windows=tuple(Window.from_dict(w) for w in data["windows"]),
             visit_type=_enum(VisitType, data["visit_type"], "visit_type", "回访类型"),
@@ -334,7 +359,8 @@ class VisitRule:
             repeat_every=_int(data.get("repeat_every", 0), "repeat_every", "重复间隔"),
             repeat_unit=_enum(Unit, data.get("repeat_unit", Unit.MONTH), "repeat_unit", "重复单位"),
             until=None if until in (None, "") else _enum(Anchor, until, "until", "截止日期"),
-            min_units=opt_int("min_units", "数量下限"), below_units=opt_int("below_units", "数量上限"),
+            min_units=opt_int("min_units", "数量下限"),
+            below_units=opt_int("below_units", "数量上限"),
             shift_to_workday=bool(data.get("shift_to_workday", True)),
         )
 
@@ -375,7 +401,9 @@ class FollowUpPolicy:
 
     def __post_init__(self) -> None:
         if self.max_attempts < 0:
-            raise ValidationError(FieldError("max_attempts", "最多回访次数", "不能为负数（0 表示直到联系上为止）"))
+            raise ValidationError(
+                FieldError("max_attempts", "最多回访次数", "不能为负数（0 表示直到联系上为止）")
+            )
         if self.phone_from_attempt < 2:
             raise ValidationError(FieldError("phone_from_attempt", "改电话回访的次数", "至少为 2"))
         if self.window.unit is Unit.HOUR:
@@ -393,12 +421,17 @@ class FollowUpPolicy:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "max_attempts": self.max_attempts, "window": self.window.to_dict(),
-            "phone_from_attempt": self.phone_from_attempt, "phone_method": self.phone_method.value,
+            "max_attempts": self.max_attempts,
+            "window": self.window.to_dict(),
+            "phone_from_attempt": self.phone_from_attempt,
+            "phone_method": self.phone_method.value,
             "retry_results": [r.value for r in VisitResult if r in self.retry_results],
-            "retry_unsatisfied": self.retry_unsatisfied, "visit_type": self.visit_type.value,
-            "method": self.method.value, "refused_after_days": self.refused_after_days,
-            "refused_recontacts": self.refused_recontacts, "on_site_severities": list(self.on_site_severities),
+            "retry_unsatisfied": self.retry_unsatisfied,
+            "visit_type": self.visit_type.value,
+            "method": self.method.value,
+            "refused_after_days": self.refused_after_days,
+            "refused_recontacts": self.refused_recontacts,
+            "on_site_severities": list(self.on_site_severities),
             "on_site_method": self.on_site_method.value,
         }
 
@@ -408,21 +441,29 @@ class FollowUpPolicy:
         return cls(
             max_attempts=_int(data.get("max_attempts", d.max_attempts), "max_attempts", "最多回访次数"),
             window=Window.from_dict(data["window"]) if "window" in data else d.window,
-            phone_from_attempt=_int(data.get("phone_from_attempt", d.phone_from_attempt),
-                                    "phone_from_attempt", "改电话回访的次数"),
-            phone_method=_enum(VisitMethod, data.get("phone_method", d.phone_method), "phone_method", "回访方式"),
-            retry_results=frozenset(_enum(VisitResult, r, "retry_results", "再次回访的结果")
-                                    for r in data.get("retry_results", d.retry_results)),
+            phone_from_attempt=_int(
+                data.get("phone_from_attempt", d.phone_from_attempt), "phone_from_attempt", "改电话回访的次数"
+            ),
+            phone_method=_enum(
+                VisitMethod, data.get("phone_method", d.phone_method), "phone_method", "回访方式"
+            ),
+            retry_results=frozenset(
+                _enum(VisitResult, r, "retry_results", "再次回访的结果")
+                for r in data.get("retry_results", d.retry_results)
+            ),
             retry_unsatisfied=bool(data.get("retry_unsatisfied", d.retry_unsatisfied)),
             visit_type=_enum(VisitType, data.get("visit_type", d.visit_type), "visit_type", "回访类型"),
             method=_enum(VisitMethod, data.get("method", d.method), "method", "回访方式"),
-            refused_after_days=_int(data.get("refused_after_days", d.refused_after_days),
-                                    "refused_after_days", "拒绝后再联系天数"),
-            refused_recontacts=_int(data.get("refused_recontacts", d.refused_recontacts),
-                                    "refused_recontacts", "拒绝后再联系次数"),
+            refused_after_days=_int(
+                data.get("refused_after_days", d.refused_after_days), "refused_after_days", "拒绝后再联系天数"
+            ),
+            refused_recontacts=_int(
+                data.get("refused_recontacts", d.refused_recontacts), "refused_recontacts", "拒绝后再联系次数"
+            ),
             on_site_severities=tuple(str(v) for v in data.get("on_site_severities", d.on_site_severities)),
-            on_site_method=_enum(VisitMethod, data.get("on_site_method", d.on_site_method),
-                                 "on_site_method", "回访方式"),
+            on_site_method=_enum(
+                VisitMethod, data.get("on_site_method", d.on_site_method), "on_site_method", "回访方式"
+            ),
         )
 
 
@@ -436,24 +477,50 @@ DEFAULT_RULES: tuple[VisitRule, ...] = (
     # 到货/交车 (000, 001): 到货回访 within 1–5 days, 使用回访 at 1 week, 满意度回访 at 1 month.
     VisitRule("delivery_arrival", "到货回访", _T.DELIVERY, _w(1, 5), _V.DELIVERY),
     VisitRule("delivery_usage", "使用回访（1周）", _T.DELIVERY, _w(1, 1, Unit.WEEK), _V.USAGE),
-    VisitRule("delivery_satisfaction", "满意度回访（1个月）", _T.DELIVERY, _w(1, 1, Unit.MONTH), _V.SATISFACTION),
+    VisitRule(
+        "delivery_satisfaction", "满意度回访（1个月）", _T.DELIVERY, _w(1, 1, Unit.MONTH), _V.SATISFACTION
+    ),
     # 终端客户 ≥ 5 units (001): monthly until the warranty end, then every 3 months (to the horizon).
     # Assumption: without a recorded warranty end the warranty (三包) runs 12 months from the purchase.
-    VisitRule("end_customer_monthly", "终端客户（≥5台）每月回访", _T.END_CUSTOMER_PURCHASE,
-              _w(1, 1, Unit.MONTH), _V.USAGE, min_units=5, repeat_every=1, repeat_unit=Unit.MONTH,
-              until=Anchor.WARRANTY_END, fallback_months=12),
-    VisitRule("end_customer_quarterly", "终端客户（≥5台）保修期后每季回访", _T.END_CUSTOMER_PURCHASE,
-              _w(3, 3, Unit.MONTH), _V.USAGE, min_units=5, anchor=Anchor.WARRANTY_END, repeat_every=3,
-              repeat_unit=Unit.MONTH, fallback_months=12),
+    VisitRule(
+        "end_customer_monthly",
+        "终端客户（≥5台）每月回访",
+        _T.END_CUSTOMER_PURCHASE,
+        _w(1, 1, Unit.MONTH),
+        _V.USAGE,
+        min_units=5,
+        repeat_every=1,
+        repeat_unit=Unit.MONTH,
+        until=Anchor.WARRANTY_END,
+        fallback_months=12,
+    ),
+    VisitRule(
+        "end_customer_quarterly",
+        "终端客户（≥5台）保修期后每季回访",
+        _T.END_CUSTOMER_PURCHASE,
+        _w(3, 3, Unit.MONTH),
+        _V.USAGE,
+        min_units=5,
+        anchor=Anchor.WARRANTY_END,
+        repeat_every=3,
+        repeat_unit=Unit.MONTH,
+        fallback_months=12,
+    ),
     # 终端客户 < 5 units: months 1, 3 and 6 after the purchase.
-    VisitRule("end_customer_few", "终端客户（<5台）第1/3/6月回访", _T.END_CUSTOMER_PURCHASE,
-              (Window(1, 1, Unit.MONTH), Window(3, 3, Unit.MONTH), Window(6, 6, Unit.MONTH)), _V.USAGE,
-              below_units=5),
+    VisitRule(
+        "end_customer_few",
+        "终端客户（<5台）第1/3/6月回访",
+        _T.END_CUSTOMER_PURCHASE,
+        (Window(1, 1, Unit.MONTH), Window(3, 3, Unit.MONTH), Window(6, 6, Unit.MONTH)),
+        _V.USAGE,
+        below_units=5,
+    ),
     # 维修完成 (派工单 closed): within 1 month; 30 % as in property offices (after-sales offices set 100 %).
     VisitRule("repair_done", "维修回访", _T.REPAIR_DONE, _w(0, 1, Unit.MONTH), _V.REPAIR, sample_rate=0.3),
     # 投诉处理完毕: within 3 days, every complaint (its closing needs the visit, §7); who by severity.
-    VisitRule("complaint_closed", "投诉回访", _T.COMPLAINT_CLOSED, _w(0, 3), _V.COMPLAINT,
-              who=Assignee.BY_SEVERITY),
+    VisitRule(
+        "complaint_closed", "投诉回访", _T.COMPLAINT_CLOSED, _w(0, 3), _V.COMPLAINT, who=Assignee.BY_SEVERITY
+    ),
     VisitRule("event_held", "活动回访", _T.EVENT, _w(0, 1, Unit.MONTH), _V.EVENT, sample_rate=0.1),
     VisitRule("account_opened", "新开户回访", _T.ACCOUNT_OPENED, _w(0, 1, Unit.MONTH), _V.ACCOUNT),
     VisitRule("special_matter", "专项回访", _T.SPECIAL, _w(0, 3), _V.SPECIAL),
@@ -464,19 +531,50 @@ DEFAULT_RULES: tuple[VisitRule, ...] = (
     VisitRule("car_1m", "交车1个月回访", _T.CAR_DELIVERY, _w(1, 1, Unit.MONTH), _V.SATISFACTION),
     VisitRule("car_3m", "交车3个月回访", _T.CAR_DELIVERY, _w(3, 3, Unit.MONTH), _V.SATISFACTION),
     # 首保 reminder 1–2 weeks before the first service; without a recorded date: 3 months after delivery.
-    VisitRule("car_first_service", "首保提醒", _T.CAR_DELIVERY, _w(-14, -7), _V.FIRST_SERVICE,
-              anchor=Anchor.FIRST_SERVICE, fallback_months=3),
+    VisitRule(
+        "car_first_service",
+        "首保提醒",
+        _T.CAR_DELIVERY,
+        _w(-14, -7),
+        _V.FIRST_SERVICE,
+        anchor=Anchor.FIRST_SERVICE,
+        fallback_months=3,
+    ),
     # 年检 reminder 1–4 weeks before the recorded inspection date; one-off (the date depends on the vehicle,
     # so none is assumed: a new date recorded later is a new trigger).
-    VisitRule("car_inspection", "年检提醒", _T.CAR_DELIVERY, _w(-30, -7), _V.INSPECTION,
-              anchor=Anchor.INSPECTION_DUE),
+    VisitRule(
+        "car_inspection",
+        "年检提醒",
+        _T.CAR_DELIVERY,
+        _w(-30, -7),
+        _V.INSPECTION,
+        anchor=Anchor.INSPECTION_DUE,
+    ),
     # 续保 reminder 15–30 days before the insurance end, every year; without a date: 1 year after delivery.
-    VisitRule("car_insurance", "续保提醒", _T.CAR_DELIVERY, _w(-30, -15), _V.INSURANCE,
-              anchor=Anchor.INSURANCE_END, fallback_months=12, repeat_every=1, repeat_unit=Unit.YEAR),
+    VisitRule(
+        "car_insurance",
+        "续保提醒",
+        _T.CAR_DELIVERY,
+        _w(-30, -15),
+        _V.INSURANCE,
+        anchor=Anchor.INSURANCE_END,
+        fallback_months=12,
+        repeat_every=1,
+        repeat_unit=Unit.YEAR,
+    ),
     # 生日: a greeting each year, open 3 days before. Fed by one birthday trigger per customer (so a
     # customer with two cars gets one greeting); the trigger's day is the date planning starts from.
-    VisitRule("birthday", "生日关怀", _T.BIRTHDAY, _w(-3, 0), _V.BIRTHDAY, method=VisitMethod.SMS,
-              anchor=Anchor.BIRTHDAY, repeat_every=1, repeat_unit=Unit.YEAR),
+    VisitRule(
+        "birthday",
+        "生日关怀",
+        _T.BIRTHDAY,
+        _w(-3, 0),
+        _V.BIRTHDAY,
+        method=VisitMethod.SMS,
+        anchor=Anchor.BIRTHDAY,
+        repeat_every=1,
+        repeat_unit=Unit.YEAR,
+    ),
 )
 
 _DEFAULT_ROUTINE_DAYS: tuple[tuple[str, int], ...] = (("A", 10), ("B", 15), ("C", 30), ("VIP", 15))
@@ -485,10 +583,15 @@ _DEFAULT_ROUTINE_DAYS: tuple[tuple[str, int], ...] = (("A", 10), ("B", 15), ("C"
 #: the technical visit (技术) the A-class technical plan; greetings (生日/节日), reminders (首保/年检/续保),
 #: SMS and the event-triggered visits complete only the plan they were recorded against.
 _DEFAULT_SATISFIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (VisitType.ROUTINE.value, ("routine",)), (VisitType.TECHNICAL.value, ("technical",)))
+    (VisitType.ROUTINE.value, ("routine",)),
+    (VisitType.TECHNICAL.value, ("technical",)),
+)
 _PERIODIC_KEYS = ("routine", "technical")
 _DEFAULT_SEVERITY_WHO: tuple[tuple[str, Assignee], ...] = (
-    ("一般", Assignee.OWNER), ("重要", Assignee.SUPERVISOR), ("重大", Assignee.MANAGER))
+    ("一般", Assignee.OWNER),
+    ("重要", Assignee.SUPERVISOR),
+    ("重大", Assignee.MANAGER),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -598,23 +701,32 @@ class RuleSet:
         rules = tuple(VisitRule.from_dict(r) for r in data["rules"]) if "rules" in data else d.rules
         routine = d.routine_days
         if "routine_days" in data:
-            routine = tuple((str(g), _int(n, "routine_days", "例行回访间隔")) for g, n in data["routine_days"].items())
+            routine = tuple(
+                (str(g), _int(n, "routine_days", "例行回访间隔")) for g, n in data["routine_days"].items()
+            )
         severity = d.severity_who
         if "severity_who" in data:
-            severity = tuple((str(s), _enum(Assignee, w, "severity_who", "回访人"))
-                             for s, w in data["severity_who"].items())
+            severity = tuple(
+                (str(s), _enum(Assignee, w, "severity_who", "回访人"))
+                for s, w in data["severity_who"].items()
+            )
         satisfies = d.satisfies
         if "satisfies" in data:
             satisfies = tuple((str(t), tuple(str(k) for k in keys)) for t, keys in data["satisfies"].items())
         return cls(
-            rules=rules, routine_days=routine, satisfies=satisfies,
-            routine_method=_enum(VisitMethod, data.get("routine_method", d.routine_method),
-                                 "routine_method", "回访方式"),
-            technical_months=_int(data.get("technical_months", d.technical_months),
-                                  "technical_months", "技术回访间隔"),
+            rules=rules,
+            routine_days=routine,
+            satisfies=satisfies,
+            routine_method=_enum(
+                VisitMethod, data.get("routine_method", d.routine_method), "routine_method", "回访方式"
+            ),
+            technical_months=_int(
+                data.get("technical_months", d.technical_months), "technical_months", "技术回访间隔"
+            ),
             technical_grades=tuple(str(g) for g in data.get("technical_grades", d.technical_grades)),
-            technical_method=_enum(VisitMethod, data.get("technical_method", d.technical_method),
-                                   "technical_method", "回访方式"),
+            technical_method=_enum(
+                VisitMethod, data.get("technical_method", d.technical_method), "technical_method", "回访方式"
+            ),
             follow_up=FollowUpPolicy.from_dict(data["follow_up"]) if "follow_up" in data else d.follow_up,
             severity_who=severity,
             horizon_months=_int(data.get("horizon_months", d.horizon_months), "horizon_months", "计划范围"),
@@ -622,7 +734,8 @@ class RuleSet:
         )
 
 
-# --- triggers and plans -----------------------------------------------------------------------------
+# --- the record a rule applies to ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
@@ -666,233 +779,3 @@ class Trigger:
             Anchor.INSURANCE_END: self.insurance_end,
             Anchor.BIRTHDAY: self.customer_birthday,
         }[anchor]
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedVisit:
-    """A visit to plan (回访计划). ``source_key`` is the idempotency key (see :func:`plan_key`); ``origin``
-    the triggering record's key; ``due_at`` the exact due moment of an hour rule when it stays that day."""
-
-    rule_key: str
-    visit_type: VisitType
-    method: VisitMethod
-    earliest: date
-    due: date
-    who: Assignee
-    source_key: str
-    attempt: int = 1
-    origin: str = ""
-    occurrence: int = 1
-    due_at: datetime | None = None
-
-
-def _window_dates(anchor: date, months: int, days: int, window: Window, shift: bool, cal: WorkCalendar
-                  ) -> tuple[date, date, date]:
-    """(earliest, due, unshifted due) for ``window`` applied to ``anchor`` + (months, days)."""
-    em, ed = _split(window.earliest, window.unit)
-    dm, dd = _split(window.due, window.unit)
-    earliest = add_months(anchor, months + em) + timedelta(days=days + ed)
-    raw_due = add_months(anchor, months + dm) + timedelta(days=days + dd)
-    if not shift:
-        return earliest, raw_due, raw_due
-    due = cal.next_workday(raw_due)
-    return min(cal.next_workday(earliest), due), due, raw_due
-
-
-def _hour_plan(trigger: Trigger, window: Window, shift: bool, cal: WorkCalendar
-               ) -> tuple[date, date, datetime | None]:
-    moment = trigger.moment or datetime.combine(trigger.start, time())
-    earliest_at = moment + timedelta(hours=window.earliest)
-    due_at: datetime | None = moment + timedelta(hours=window.due)
-    assert due_at is not None
-    due = due_at.date()
-    if shift and not cal.is_workday(due):
-        due, due_at = cal.next_workday(due), None
-    if trigger.moment is None:
-        due_at = None
-    earliest = cal.next_workday(earliest_at.date()) if shift else earliest_at.date()
-    return min(earliest, due), due, due_at
-
-
-def _occurrences(rule: VisitRule, trigger: Trigger, rules: RuleSet, cal: WorkCalendar, horizon: date | None
-                 ) -> Iterator[tuple[int | None, date, date, datetime | None]]:
-    """(occurrence, earliest, due, due_at) of one rule for one trigger."""
-    start = trigger.start
-    anchor = trigger.anchor_date(rule.anchor)
-    if anchor is None and rule.fallback_months:
-        anchor = add_months(start, rule.fallback_months)
-    if anchor is None:
-        return
-    shift = rule.shift_to_workday
-    if not rule.repeat_every:
-        many = len(rule.windows) > 1
-        for index, window in enumerate(rule.windows, start=1):
-            if window.unit is Unit.HOUR:
-                earliest, due, due_at = _hour_plan(trigger, window, shift, cal)
-                yield (index if many else None), earliest, due, due_at
-                continue
-            earliest, due, raw_due = _window_dates(anchor, 0, 0, window, shift, cal)
-            if raw_due >= start:
-                yield (index if many else None), earliest, due, None
-        return
-    limit = horizon or add_months(start, rules.horizon_months)
-    if rule.until is not None:
-        until = trigger.anchor_date(rule.until)
-        if until is None and rule.fallback_months:
-            until = add_months(start, rule.fallback_months)
-        if until is not None:
-            limit = min(limit, until)
-    window = rule.windows[0]
-    step_months, step_days = _split(rule.repeat_every, rule.repeat_unit)
-    for k in range(_MAX_OCCURRENCES):
-        earliest, due, raw_due = _window_dates(anchor, k * step_months, k * step_days, window, shift, cal)
-        if raw_due > limit:
-            return
-        if raw_due >= start:
-            yield k + 1, earliest, due, None
-
-
-def plans_for_trigger(trigger: Trigger, rules: RuleSet, cal: WorkCalendar, *, horizon: date | None = None,
-                      salt: str | None = None) -> list[PlannedVisit]:
-    """Every visit the enabled rules plan for one triggering record, sorted by due date then rule order.
-
-    Sampling (``sample_rate``) is decided per rule and record by :func:`is_sampled` with ``salt`` (default:
-    the rule set's ``sampling_salt``); a repeating chain is in or out as a whole. ``horizon`` overrides the
-    end of repeating chains (default: trigger day + ``rules.horizon_months``). Pure and deterministic:
-    the same inputs give equal plans with the same keys.
-    """
-    salt = rules.sampling_salt if salt is None else salt
-    plans: list[PlannedVisit] = []
-    for rule in rules.rules:
-        if not rule.applies_to(trigger):
-            continue
-        if not is_sampled(rule.key, trigger.source_key, rule.sample_rate, salt):
-            continue
-        who = rules.who_for_severity(trigger.severity) if rule.who is Assignee.BY_SEVERITY else rule.who
-        for occurrence, earliest, due, due_at in _occurrences(rule, trigger, rules, cal, horizon):
-            plans.append(PlannedVisit(
-                rule_key=rule.key, visit_type=rule.visit_type, method=rule.method, earliest=earliest, due=due,
-                who=who, source_key=plan_key(trigger.source_key, rule.key, occurrence),
-                origin=trigger.source_key, occurrence=occurrence or 1, due_at=due_at))
-    order = {r.key: i for i, r in enumerate(rules.rules)}
-    plans.sort(key=lambda p: (p.due, order[p.rule_key], p.occurrence))
-    return plans
-
-
-# --- routine and technical visits (§3) --------------------------------------------------------------
-
-ROUTINE_RULE = "routine"
-TECHNICAL_RULE = "technical"
-FOLLOW_UP_RULE = "follow_up"
-
-
-def satisfies(visit_type: VisitType | str, rule_key: str, rules: RuleSet) -> bool:
-    """Whether a visit of ``visit_type`` may complete a plan of ``rule_key``: a routine or technical plan
-    only by the types the office's table lists for it (a 生日 SMS never completes a routine visit, 001
-    §3.2); any other plan by any type (it is the plan the visit was made for)."""
-    if rule_key not in _PERIODIC_KEYS:
-        return True
-    return VisitType(visit_type).value in rules.types_satisfying(rule_key)
-
-
-def _periodic(rule_key: str, visit_type: VisitType, method: VisitMethod, base: date, due_raw: date,
-              cal: WorkCalendar, origin: str) -> PlannedVisit:
-    due = cal.next_workday(due_raw)
-    earliest = min(cal.next_workday(base + timedelta(days=1)), due)
-    occurrence = int(f"{base:%Y%m%d}")
-    return PlannedVisit(rule_key=rule_key, visit_type=visit_type, method=method, earliest=earliest, due=due,
-                        who=Assignee.OWNER, source_key=plan_key(origin, rule_key, occurrence), origin=origin,
-                        occurrence=occurrence)
-
-
-def routine_due(grade: str | None, last_visit: date | None, since: date, rules: RuleSet, cal: WorkCalendar,
-                *, origin: str = "") -> PlannedVisit | None:
-    """The next routine visit (例行回访) of a customer, or None for a class without one (D).
-
-    Counted from the last visit that counts (see :func:`satisfies`), but never from before ``since`` (the
-    day the file was made, the class began or the customer was imported): a new cadence starts on the
-    change day, so a class change never makes a plan fall due in the past. The window opens the day after. ``origin`` names the customer (``"customer:7"``) and,
-    with the base date, makes the key (``customer:7#routine@20260105``).
-    """
-    days = rules.routine_interval(grade)
-    if days is None:
-        return None
-    base = max(last_visit, since) if last_visit is not None else since
-    return _periodic(ROUTINE_RULE, VisitType.ROUTINE, rules.routine_method, base, base + timedelta(days=days),
-                     cal, origin)
-
-
-def technical_due(grade: str | None, last_technical: date | None, since: date, rules: RuleSet,
-                  cal: WorkCalendar, *, origin: str = "") -> PlannedVisit | None:
-    """The next technical visit (技术回访), every ``technical_months`` for ``technical_grades`` (A)."""
-    wanted = (grade or "").strip().upper()
-    if wanted not in {g.upper() for g in rules.technical_grades}:
-        return None
-    base = max(last_technical, since) if last_technical is not None else since
-    return _periodic(TECHNICAL_RULE, VisitType.TECHNICAL, rules.technical_method, base,
-                     add_months(base, rules.technical_months), cal, origin)
-
-
-def routine_plans(grade: str | None, last_visit: date | None, last_technical: date | None, since: date,
-                  rules: RuleSet, cal: WorkCalendar, *, origin: str = "") -> list[PlannedVisit]:
-    """Routine and (for A) technical visit together, by due date."""
-    plans = [routine_due(grade, last_visit, since, rules, cal, origin=origin),
-             technical_due(grade, last_technical, since, rules, cal, origin=origin)]
-    return sorted((p for p in plans if p is not None), key=lambda p: p.due)
-
-
-# --- follow-ups (再次回访) ----------------------------------------------------------------------------
-
-def needs_follow_up(result: VisitResult | str, satisfied: bool | None, policy: FollowUpPolicy,
-                    refusals: int = 0) -> bool:
-    """Not reached / call again, reached but not satisfied (when the policy says so), or refused while
-    the policy still contacts refusers again (``refusals``: earlier refusals in the chain, this one not
-    counted)."""
-    result = VisitResult(result)
-    if result is VisitResult.REFUSED:
-        return policy.refused_after_days > 0 and refusals < policy.refused_recontacts
-    if result in policy.retry_results:
-        return True
-    return policy.retry_unsatisfied and result is VisitResult.SUCCESS and satisfied is False
-
-
-def follow_up(result: VisitResult | str, satisfied: bool | None, attempt: int, visit_day: date, rules: RuleSet,
-              cal: WorkCalendar, *, previous: PlannedVisit | None = None, origin: str = "",
-              first_method: VisitMethod | None = None, severity: str | None = None, refusals: int = 0
-              ) -> PlannedVisit | None:
-    """The next attempt after attempt number ``attempt`` ended with ``result`` on ``visit_day``.
-
-    None when no follow-up is needed (success and satisfied or unknown; refused once too often) or the
-    policy's ``max_attempts`` is reached (0: never). The new plan keeps the earlier plan's rule, type,
-    who and key (plus ``#n``). Its method: the first visit's (``first_method``, else the earlier plan's)
-    for the second attempt, ``phone_method`` from ``phone_from_attempt`` on (000 §1.9) — except for a
-    complaint whose ``severity`` is in ``on_site_severities``, which stays on site. A refusal (拒绝) is
-    contacted again ``refused_after_days`` later (001 §47) instead of the usual window. Without
-    ``previous`` it is a generic follow-up under ``origin`` with the policy's type and method.
-    """
-    policy = rules.follow_up
-    if attempt < 1:
-        raise ValidationError(FieldError("attempt", "回访次数", "至少为 1"))
-    if not needs_follow_up(result, satisfied, policy, refusals) or not policy.allows(attempt):
-        return None
-    nxt = attempt + 1
-    if VisitResult(result) is VisitResult.REFUSED:
-        due = cal.next_workday(visit_day + timedelta(days=policy.refused_after_days))
-        earliest = due
-    else:
-        earliest, due, _ = _window_dates(visit_day, 0, 0, policy.window, True, cal)
-    first = first_method or (previous.method if previous is not None else policy.method)
-    forced = policy.closing_method(severity)
-    if forced is not None:
-        method = forced
-    elif nxt >= policy.phone_from_attempt:
-        method = policy.phone_method
-    else:
-        method = first
-    if previous is not None:
-        base = previous.source_key if previous.attempt <= 1 else previous.source_key.rsplit("#", 1)[0]
-        return replace(previous, method=method, earliest=earliest, due=due, source_key=f"{base}#{nxt}",
-                       attempt=nxt, due_at=None)
-    return PlannedVisit(rule_key=FOLLOW_UP_RULE, visit_type=policy.visit_type, method=method, earliest=earliest,
-                        due=due, who=Assignee.OWNER, source_key=plan_key(origin, FOLLOW_UP_RULE, None, nxt),
-                        attempt=nxt, origin=origin)
