@@ -392,6 +392,12 @@ class Complaint(Base):
     chase_rung: Mapped[int] = mapped_column(Integer, default=0)  # 催办 ladder rungs sent for ``deadline``
     reply_due: Mapped[datetime | None] = mapped_column(DateTime)  # 满意答复 (002 制度9); None: not asked
     reply_chased_at: Mapped[datetime | None] = mapped_column(DateTime)  # 催办 of a reply not given by then
+    # 紧急 (property offices, 002 制度5 §2, §5; clock hours): dispatch by / report back by, and their one 催办
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    dispatch_due: Mapped[datetime | None] = mapped_column(DateTime)
+    report_back_due: Mapped[datetime | None] = mapped_column(DateTime)
+    dispatch_chased_at: Mapped[datetime | None] = mapped_column(DateTime)
+    report_back_chased_at: Mapped[datetime | None] = mapped_column(DateTime)
     linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"))  # reopened from
     converted_from: Mapped[str] = mapped_column(String(30), default="")  # number of the 咨询/建议
     occurrences: Mapped[int] = mapped_column(Integer, default=1)

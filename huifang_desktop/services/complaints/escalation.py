@@ -1,6 +1,7 @@
 """Overdue complaints (run at start): the 催办 ladder, 督办, and the follow-up notices of the reminder.
 
-A complaint not answered by its satisfying-reply deadline (``reply_due``, 002 制度9) gets one 催办 as well.
+A complaint not answered by its satisfying-reply deadline (``reply_due``, 002 制度9) gets one 催办 as well, and
+so does an urgent one not dispatched or not reported back in time (002 制度5 §2, §5).
 An overdue complaint is **not** taken from its handler (002 制度3 第十三条: 总经理室 “开具催办单催促有关部门
 处理”): the rungs of the office's ladder (:class:`~huifang_desktop.domain.complaint_follow.FollowPolicy`) send a
 催办 to the handler and the responsible department's head, then report upwards (上报) to the next level and
@@ -23,7 +24,7 @@ from huifang_desktop.domain.complaint_follow import (
     overdue_workdays,
     rungs_due,
 )
-from huifang_desktop.domain.complaints import MessageKind, Severity, escalated_role
+from huifang_desktop.domain.complaints import ComplaintState, MessageKind, Severity, escalated_role
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, Role
 from huifang_desktop.domain.validation import clean_text
@@ -150,6 +151,7 @@ def escalate_overdue(ctx: ServiceContext, now: datetime | None = None) -> Escala
             if due:
                 c.escalated_at, c.escalated_deadline = now, c.deadline
         out += _chase_late_replies(s, system, now)
+        out += _chase_urgent(s, system, now)
     return EscalationResult(tuple(out))
 
 
@@ -157,7 +159,6 @@ def _chase_late_replies(s: Session, system: ServiceContext, now: datetime) -> li
     """002 制度9 五: “二个工作日内给予客户满意回覆”. An open complaint past its ``reply_due`` with no reply
     recorded gets one 催办 (the handler and the department head) while its current deadline still stands —
     past that, the ladder chases it already; the handler keeps the case."""
-    out: list[tuple[str, str, str]] = []
     q = (
         select(Complaint)
         .where(
@@ -170,33 +171,81 @@ def _chase_late_replies(s: Session, system: ServiceContext, now: datetime) -> li
         )
         .order_by(Complaint.reply_due, Complaint.id)
     )
+    out: list[tuple[str, str, str]] = []
     for c in s.execute(q).scalars():
         assert c.reply_due is not None
-        ids: list[int] = []
-        for who in (Recipient.HANDLER, Recipient.DEPARTMENT_HEAD):
-            ids += [i for i in _recipients(s, c, who) if i not in ids]
-        note = f"{c.number} 未在满意答复期限（{c.reply_due:%Y-%m-%d %H:%M}）前答复客户，催办：{c.subject}"
-        for user_id in ids:
-            queue(s, c, user_id, NoticeKind.CHASE, note, now)
-            if user_id == c.handler_id:
-                c.escalation_seen = False
-        told = "、".join(n for n in (_user_name(s, i) for i in ids) if n) or "（无此级别人员）"
-        c.chase_count += 1
-        c.reply_chased_at = now
-        text = f"满意答复逾期（期限 {c.reply_due:%Y-%m-%d %H:%M}）催办：{told}"
-        _event(s, system, c, "答复逾期催办", note=text)
-        audit(
-            s,
-            system,
-            "答复逾期催办",
-            "complaint",
-            c.id,
-            _label(c),
-            new={"handler": _user_name(s, c.handler_id)},
-            note=text,
+        out.append(
+            _chase_once(
+                s,
+                system,
+                c,
+                now,
+                f"{c.number} 未在满意答复期限（{c.reply_due:%Y-%m-%d %H:%M}）前答复客户，催办：{c.subject}",
+                "答复逾期催办",
+                f"满意答复逾期（期限 {c.reply_due:%Y-%m-%d %H:%M}）催办",
+            )
         )
-        out.append((c.number, NoticeKind.CHASE.value, told))
+        c.reply_chased_at = now
     return out
+
+
+def _chase_urgent(s: Session, system: ServiceContext, now: datetime) -> list[tuple[str, str, str]]:
+    """002 制度5 §2 “于12小时内向相关部门传递” and §5 “处理妥善后，须于2小时内反馈客户中心”: an urgent complaint
+    still 待受理 past its ``dispatch_due``, or still 处理中 past its ``report_back_due``, gets one 催办 each (the
+    handler and the department head); the handler keeps the case."""
+    out: list[tuple[str, str, str]] = []
+    dispatch = select(Complaint).where(
+        Complaint.urgent.is_(True),
+        Complaint.state == ComplaintState.PENDING.value,
+        Complaint.dispatch_due < now,
+        Complaint.dispatch_chased_at.is_(None),
+    )
+    for c in s.execute(dispatch.order_by(Complaint.dispatch_due, Complaint.id)).scalars():
+        assert c.dispatch_due is not None
+        due = f"{c.dispatch_due:%Y-%m-%d %H:%M}"
+        note = f"{c.number} 紧急事项未在派工期限（{due}）前受理，催办：{c.subject}"
+        out.append(_chase_once(s, system, c, now, note, "紧急派工催办", f"紧急派工逾期（期限 {due}）催办"))
+        c.dispatch_chased_at = now
+    report = select(Complaint).where(
+        Complaint.urgent.is_(True),
+        Complaint.state == ComplaintState.IN_PROGRESS.value,
+        Complaint.report_back_due < now,
+        Complaint.report_back_chased_at.is_(None),
+    )
+    for c in s.execute(report.order_by(Complaint.report_back_due, Complaint.id)).scalars():
+        assert c.report_back_due is not None
+        due = f"{c.report_back_due:%Y-%m-%d %H:%M}"
+        note = f"{c.number} 紧急事项处理后未在反馈期限（{due}）前办结反馈，催办：{c.subject}"
+        out.append(_chase_once(s, system, c, now, note, "紧急反馈催办", f"紧急反馈逾期（期限 {due}）催办"))
+        c.report_back_chased_at = now
+    return out
+
+
+def _chase_once(
+    s: Session, system: ServiceContext, c: Complaint, now: datetime, note: str, action: str, text: str
+) -> tuple[str, str, str]:
+    """One 催办 to the handler and the department head, recorded and audited as the system."""
+    ids: list[int] = []
+    for who in (Recipient.HANDLER, Recipient.DEPARTMENT_HEAD):
+        ids += [i for i in _recipients(s, c, who) if i not in ids]
+    for user_id in ids:
+        queue(s, c, user_id, NoticeKind.CHASE, note, now)
+        if user_id == c.handler_id:
+            c.escalation_seen = False
+    told = "、".join(n for n in (_user_name(s, i) for i in ids) if n) or "（无此级别人员）"
+    c.chase_count += 1
+    _event(s, system, c, action, note=f"{text}：{told}")
+    audit(
+        s,
+        system,
+        action,
+        "complaint",
+        c.id,
+        _label(c),
+        new={"handler": _user_name(s, c.handler_id)},
+        note=f"{text}：{told}",
+    )
+    return (c.number, NoticeKind.CHASE.value, told)
 
 
 def supervise(ctx: ServiceContext, complaint_id: int, note: str = "") -> ComplaintDetail:

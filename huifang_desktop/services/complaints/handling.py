@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from huifang_desktop.domain.complaint_rules import report_back_due
 from huifang_desktop.domain.complaints import (
     ComplaintState,
     MessageKind,
@@ -50,6 +51,7 @@ from huifang_desktop.services.complaints.model import (
     load_policy,
 )
 from huifang_desktop.services.complaints.reading import _detail
+from huifang_desktop.services.complaints.rules import load_complaint_rules
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import (
     LockedError,
@@ -120,6 +122,7 @@ def save_handling(
         for k, v in texts.items():
             setattr(c, k, v)
         c.replied_at, c.reply_way = replied, way
+        _start_report_back(ctx, c)
         after = {k: getattr(c, k) for k in before}
         changed = [k for k in after if after[k] != before[k]]
         if not changed:
@@ -152,6 +155,17 @@ def save_handling(
         )
         s.flush()
         return _detail(s, ctx, c)
+
+
+def _start_report_back(ctx: ServiceContext, c: Complaint) -> None:
+    """002 制度5 §5 “相关部门将问题处理妥善后，须于2小时内反馈客户中心”: the first time an urgent complaint's
+    result is written down, the department has N clock hours to finish the handling (办结, the report back
+    that starts the verification and the closing visit)."""
+    if not c.urgent or c.report_back_due is not None or not c.result:
+        return
+    timings = load_complaint_rules(ctx).urgent
+    if timings is not None:
+        c.report_back_due = report_back_due(ctx.now(), timings)
 
 
 @_guarded

@@ -44,7 +44,7 @@ from huifang_desktop.services.complaints.common import (
 from huifang_desktop.services.complaints.model import ComplaintDetail, IntakeDraft, load_policy
 from huifang_desktop.services.complaints.notices import _first_responder
 from huifang_desktop.services.complaints.reading import _detail
-from huifang_desktop.services.complaints.rules import load_complaint_rules, reply_due_of
+from huifang_desktop.services.complaints.rules import dispatch_due_of, load_complaint_rules, reply_due_of
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import (
     LockedError,
@@ -253,6 +253,8 @@ def register(ctx: ServiceContext, draft: IntakeDraft) -> ComplaintDetail:
             policy=policy,
             cal=cal,
         )
+        if draft.urgent:  # 002 制度5 §2: passed to the department within N clock hours
+            c.urgent, c.dispatch_due = True, dispatch_due_of(clean.kind, clean.received_at, rules)
         s.add(c)
         s.flush()
         s.add(

@@ -71,6 +71,7 @@ class IntakeDraft:
     promised_reply_on: date | str | None = None  # 建议: the reply date promised to the customer
     origin: str = ""  # customer origin (国内/国外…) when the office sets handling limits by origin
     first_responder_id: int | None = None  # 首问责任人; default: whoever registers it
+    urgent: bool = False  # 紧急 (property offices whose rules set urgent timings, 002 制度5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +214,9 @@ class ComplaintDetail:
     actions: frozenset[str]  # what the acting user may do now: accept/handle/finish/visit/close/withdraw/…
     review_status: str = ""  # 审阅 of the closed file: '' / 待审阅 / 退回 / 已签字
     review_comment: str = ""  # the supervisor's comment (the reason when 退回)
+    urgent: bool = False  # 紧急 (002 制度5): dispatch and report-back timings in clock hours
+    dispatch_due: datetime | None = None  # passed to the department (受理) by
+    report_back_due: datetime | None = None  # handling finished (办结) by, once the result is written down
 
     @property
     def id(self) -> int:

@@ -346,6 +346,9 @@ def _detail(s: Session, ctx: ServiceContext, c: Complaint) -> ComplaintDetail:
         ),
         c.review_status or "",
         c.supervisor_comment or "",
+        bool(c.urgent),
+        c.dispatch_due,
+        c.report_back_due,
     )
 
 

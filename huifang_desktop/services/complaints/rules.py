@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from huifang_desktop.domain.complaint_rules import ComplaintRules, satisfying_reply_due
+from huifang_desktop.domain.complaint_rules import ComplaintRules, satisfying_reply_due, urgent_deadlines
 from huifang_desktop.domain.complaints import ComplaintPolicy, MessageKind
+from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission
 from huifang_desktop.domain.workcal import WorkCalendar
 from huifang_desktop.services.context import ServiceContext
@@ -49,3 +50,16 @@ def reply_due_of(
     if MessageKind(kind) is not MessageKind.COMPLAINT or special or rules.satisfying_reply_workdays <= 0:
         return None
     return min(satisfying_reply_due(received_at, rules, cal, policy.workday_end), handling_due)
+
+
+def dispatch_due_of(kind: MessageKind | str, received_at: datetime, rules: ComplaintRules) -> datetime:
+    """An urgent complaint's dispatch deadline (002 制度5 §2 “于12小时内向相关部门传递”): ``dispatch_hours``
+    clock hours from receipt — the rule book counts 小时, not working hours. Only complaints, and only
+    where the office's rules set urgent timings (the property preset); anything else is refused."""
+    if rules.urgent is None:
+        raise ValidationError(
+            FieldError("urgent", "紧急", "本单位的投诉规则未设紧急事项时限，不能登记为紧急")
+        )
+    if MessageKind(kind) is not MessageKind.COMPLAINT:
+        raise ValidationError(FieldError("urgent", "紧急", "只有投诉可以登记为紧急"))
+    return urgent_deadlines(received_at, rules.urgent).dispatched_by

@@ -70,6 +70,11 @@ def _reply(row: Any, at: ReadAt) -> str:
     return "逾期未答" if at.now > row.reply_due else "待答复"
 
 
+def _urgent(row: Any, at: ReadAt) -> str:
+    """紧急 (002 制度5, property offices): 是 / ''."""
+    return "是" if row.urgent else ""
+
+
 def _visit(row: Any, at: ReadAt) -> str:
     """The closing visit's outcome: 满意 / 不满意, '' before it."""
     return "" if row.visit_satisfied is None else ("满意" if row.visit_satisfied else "不满意")
@@ -117,6 +122,9 @@ class ComplaintLedger(_Spec):
         LedgerColumn("handling_due", "处理期限", _DT, 17, visible=False),
         LedgerColumn("reply_due", "满意答复期限", _DT, 17, visible=False),
         LedgerColumn("reply", "满意答复", _T, 8, get=_reply),
+        LedgerColumn("urgent", "紧急", _T, 6, get=_urgent),
+        LedgerColumn("dispatch_due", "派工期限", _DT, 17, visible=False),
+        LedgerColumn("report_back_due", "反馈期限", _DT, 17, visible=False),
         LedgerColumn("state", "处理状态", _T, 8),
         LedgerColumn("overdue", "是否逾期", _T, 8, get=_overdue),
         LedgerColumn("inquiry", "查办", _T, 8, get=_inquiry),
@@ -170,6 +178,9 @@ class ComplaintLedger(_Spec):
                 Department.name.label("department"),
                 Complaint.handling_due,
                 Complaint.reply_due,
+                Complaint.urgent,
+                Complaint.dispatch_due,
+                Complaint.report_back_due,
                 Complaint.state,
                 Complaint.deadline,
                 Complaint.result,
