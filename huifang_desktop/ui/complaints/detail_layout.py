@@ -341,7 +341,8 @@ class ComplaintDetailLayout(QWidget):
             ("handling_due", QT_TRANSLATE_NOOP("ComplaintDetail", "处理期限"), 4, 2, 1),
             ("first_responder", QT_TRANSLATE_NOOP("ComplaintDetail", "首问责任人"), 5, 0, 1),
             ("lateness", QT_TRANSLATE_NOOP("ComplaintDetail", "是否逾期"), 5, 2, 1),
-            ("link", QT_TRANSLATE_NOOP("ComplaintDetail", "关联"), 6, 0, 3),
+            ("urgent", QT_TRANSLATE_NOOP("ComplaintDetail", "紧急"), 6, 0, 3),
+            ("link", QT_TRANSLATE_NOOP("ComplaintDetail", "关联"), 7, 0, 3),
         )
         for key, label, r, c, span in cells:
             name = QLabel(translated("ComplaintDetail", label))

@@ -134,6 +134,19 @@ class ComplaintDetailView(ComplaintDetailLayout):
         self.event_view.scrollToBottom()
         self._update_buttons(d)
 
+    def _fill_urgent(self, d: ComplaintDetail) -> None:
+        """紧急 (002 制度5 §2, §5): dispatch by, and report back by once the result is written down."""
+        self.info_labels["urgent"].setVisible(d.urgent)
+        self.info_names["urgent"].setVisible(d.urgent)
+        if not d.urgent:
+            return
+        back = full_time(d.report_back_due) if d.report_back_due else self.tr("填写处理结果后起算")
+        self.info_labels["urgent"].setText(
+            self.tr("派工期限 {0}；反馈期限 {1}").format(
+                full_time(d.dispatch_due) if d.dispatch_due else "—", back
+            )
+        )
+
     def _fill_content(self, d: ComplaintDetail) -> None:
         r = d.row
         info = self.info_labels
@@ -149,6 +162,7 @@ class ComplaintDetailView(ComplaintDetailLayout):
         info["handling_due"].setText(
             full_time(d.handling_due) + (self.tr("（特殊情况）") if d.special else "")
         )
+        self._fill_urgent(d)
         links = []
         if d.linked_to_number:
             links.append(self.tr("客户不认可 {0} 的处理结果").format(d.linked_to_number))

@@ -208,6 +208,7 @@ class IntakeDialog(QDialog):
         self._form = form
         row5 = QVBoxLayout()
         row5.setSpacing(2)
+        row5.addWidget(self.urgent)
         row5.addWidget(self.special)
         row5.addWidget(self.reply_only)
         form.addRow(self.tr("其他"), row5)
@@ -249,6 +250,7 @@ class IntakeDialog(QDialog):
             "first_responder_id": self.first_responder,
             "promised_reply_on": self.promised_on,
             "origin": self.origin,
+            "urgent": self.urgent,
         }
         chain = [
             self.kind,
@@ -265,6 +267,7 @@ class IntakeDialog(QDialog):
             self.first_responder,
             self.origin,
             self.promised_on,
+            self.urgent,
             self.special,
             self.reply_only,
             self.save_button,
@@ -342,6 +345,15 @@ class IntakeDialog(QDialog):
         has_origins = bool(self.rules.origin_days)
         for w in (self.origin_label, self.origin, self.origin_hint):
             w.setVisible(has_origins)
+        # 紧急: only where the office's rules set urgent timings (the property preset, 002 制度5 §2, §5)
+        timings = self.rules.urgent
+        self.urgent = QCheckBox(
+            self.tr("紧急（{0} 小时内派工，处理后 {1} 小时内反馈）").format(
+                timings.dispatch_hours if timings else 0, timings.report_back_hours if timings else 0
+            )
+        )
+        self.urgent.setObjectName("urgent")
+        self.urgent.setVisible(timings is not None)
 
         self.calendar = office_policy.work_calendar(self.ctx)
         self.promised_on = QDateEdit()
@@ -394,6 +406,7 @@ class IntakeDialog(QDialog):
         self.severity.setEnabled(is_complaint)
         self.reply_only.setEnabled(is_complaint)
         self.origin.setEnabled(is_complaint)
+        self.urgent.setEnabled(is_complaint)
         self._form.setRowVisible(self._promise_row, kind == MessageKind.SUGGESTION.value)
         self._check_promised()
         self._show_routing(self.severity.currentText())
@@ -576,6 +589,7 @@ class IntakeDialog(QDialog):
             first_responder_id=self.first_responder.currentData(),
             promised_reply_on=self.promised_day(),
             origin=(self.origin.currentData() or "") if is_complaint else "",
+            urgent=self.urgent.isChecked() and is_complaint and self.rules.urgent is not None,
         )
 
     def promised_day(self) -> date | None:
