@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSize, QThread
+from PySide6.QtCore import QSize, QThread, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
@@ -45,6 +45,9 @@ PAGES = (
 
 
 PREFERRED_SIZE = QSize(1280, 800)  # on screens wider than fit.MAXIMIZE_UP_TO, where it fits
+
+
+TABS_WITH_CTRL_I = frozenset({"complaints"})  # the tab's 查办 list (ui/complaints/tab.py)
 
 
 def _key_sequence(keys: str) -> QKeySequence:
@@ -192,8 +195,19 @@ class MainWindow(QMainWindow):
 
     def _show_page(self, index: int) -> None:
         page = self.tabs.widget(index)
+        self._lend_keys(page.slug if isinstance(page, TabPage) else "")
         if self.ctx is not None and isinstance(page, TabPage):
             page.content(self.ctx)
+
+    def _lend_keys(self, slug: str) -> None:
+        """A tab's own key wins over a window action's while the tab shows: Ctrl+I is 导入 Excel…, but 查办 in
+        the 投诉登记 tab (Qt fires neither of two shortcuts on one key)."""
+        action: QAction | None = getattr(self, "import_action", None)
+        if action is None or not self._shortcuts_installed:
+            return
+        keys = QKeySequence() if slug in TABS_WITH_CTRL_I else _key_sequence("Ctrl+I")
+        if action.shortcut() != keys:
+            action.setShortcut(keys)
 
     def page(self, slug: str) -> Any:
         """The tab's widget, built now if it was not yet (the window must be attached)."""
@@ -276,6 +290,7 @@ class MainWindow(QMainWindow):
         for action, keys in self._pending_shortcuts:
             action.setShortcut(_key_sequence(keys))
         self._pending_shortcuts.clear()
+        self._lend_keys(self.current_slug())
 
     def _build_menu(self) -> None:
         self._pending_shortcuts: list[tuple[QAction, str]] = []
@@ -550,10 +565,15 @@ class MainWindow(QMainWindow):
 
         if not isinstance(reminder, reminders.Reminder):
             reminder = reminders.collect(self.ctx)
-        text = reminders.reminder_text(reminder, getattr(self, "_escalation_error", ""))
-        self.statusBar().showMessage(text, 60_000)
+        extra = getattr(self, "_escalation_error", "")
+        text = reminders.reminder_text(reminder, extra)
         self.show_chain_break(reminders.chain_text(reminder.chain))
         reminders.show_unregistered(self, self.ctx, reminder.unregistered)
+        # the message after the bar's new layout has shown its widgets (a widget added to the bar re-shows the
+        # user's name, hidden by a message, from the event loop: it was drawn over the reminder)
+        short = reminders.status_text(reminder, extra)
+        QTimer.singleShot(0, self, lambda: self.statusBar().showMessage(short, 60_000))
+        self.statusBar().setToolTip("\n".join(reminders.reminder_parts(reminder, extra)))
         from PySide6.QtWidgets import QSystemTrayIcon
 
         if QSystemTrayIcon.isSystemTrayAvailable():

@@ -168,8 +168,9 @@ def open_unregistered(window: QMainWindow, ctx: ServiceContext) -> UnregisteredD
     return dialog
 
 
-def reminder_text(r: Reminder, *extra: str) -> str:
-    return "；".join(
+def reminder_parts(r: Reminder, *extra: str) -> list[str]:
+    """Each non-empty line of the reminder, in full (the tray, the status bar's tooltip)."""
+    return [
         t
         for t in (
             visits_text(r.due, r.overdue),
@@ -181,4 +182,32 @@ def reminder_text(r: Reminder, *extra: str) -> str:
             *extra,
         )
         if t
+    ]
+
+
+def reminder_text(r: Reminder, *extra: str) -> str:
+    return "；".join(reminder_parts(r, *extra))
+
+
+def status_text(r: Reminder, *extra: str) -> str:
+    """The reminder short enough for the status bar of a 1280-point-wide window (1920×1080 at 150 %): counts
+    without their explanations, no 未完成备案 (its link is beside); :func:`reminder_parts` is the tooltip."""
+    n = r.complaints
+    mine = (
+        translate("Reminder", "待办投诉 {0} 件，逾期 {1} 件").format(n.open_mine, n.overdue_mine)
+        if n.open_mine
+        else ""
     )
+    follow = translate("Reminder", "投诉提醒 {0} 条").format(n.follow_unseen) if n.follow_unseen else ""
+    review_parts = []
+    if r.review is not None and r.signer and r.review.pending:
+        review_parts.append(translate("Reminder", "待审阅 {0} 件").format(r.review.pending))
+    if r.review is not None and r.review.returned_to_me:
+        review_parts.append(translate("Reminder", "退回待修改 {0} 件").format(r.review.returned_to_me))
+    forms = (
+        translate("Reminder", "签字单未回收 {0} 份").format(r.unreturned_forms) if r.unreturned_forms else ""
+    )
+    years = "、".join(str(y) for y in r.holiday_years)
+    holiday = translate("Reminder", "{0} 年节假日未录入").format(years) if years else ""
+    parts = (visits_text(r.due, r.overdue), mine, follow, *review_parts, forms, holiday, *extra)
+    return "；".join(t for t in parts if t)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -102,7 +103,6 @@ class IntakeDialog(QDialog):
         self.content = QPlainTextEdit()
         self.content.setObjectName("content")
         self.content.setTabChangesFocus(True)
-        self.content.setPlaceholderText(self.tr("投诉内容：经过、诉求（Tab 跳到下一项）"))
         self.content.setMinimumHeight(90)
         self.category = QComboBox()
         self.category.setObjectName("category")
@@ -177,7 +177,8 @@ class IntakeDialog(QDialog):
         row2.addSpacing(12)
         row2.addWidget(QLabel(self.tr("联系方式")))
         row2.addWidget(self.phone, 1)
-        form.addRow(self.tr("投诉人"), row2)
+        self.complainant_label = QLabel()
+        form.addRow(self.complainant_label, row2)
         row3 = QHBoxLayout()
         row3.addWidget(self.customer_edit, 1)
         row3.addWidget(self.customer_clear)
@@ -213,7 +214,7 @@ class IntakeDialog(QDialog):
         row5.addWidget(self.reply_only)
         form.addRow(self.tr("其他"), row5)
 
-        side = QGroupBox(self.tr("可能的重复投诉"))
+        self.side = side = QGroupBox()
         side_layout = QVBoxLayout(side)
         side_layout.addWidget(self.repeat_title)
         side_layout.addWidget(self.repeat_view, 1)
@@ -403,6 +404,7 @@ class IntakeDialog(QDialog):
 
     def _kind_changed(self, kind: str) -> None:
         is_complaint = kind == MessageKind.COMPLAINT.value
+        self._word_for_kind(kind)
         self.severity.setEnabled(is_complaint)
         self.reply_only.setEnabled(is_complaint)
         self.origin.setEnabled(is_complaint)
@@ -410,7 +412,25 @@ class IntakeDialog(QDialog):
         self._form.setRowVisible(self._promise_row, kind == MessageKind.SUGGESTION.value)
         self._check_promised()
         self._show_routing(self.severity.currentText())
-        self._repeat_timer.start()
+        if is_complaint:
+            self._repeat_timer.start()
+        else:  # nothing to look up: say so at once
+            self.refresh_repeats()
+
+    def _word_for_kind(self, kind: str) -> None:
+        """The texts that name the message: a 建议 is not a 投诉 (only complaints are checked for repeats)."""
+        if kind == MessageKind.SUGGESTION.value:
+            who, content = self.tr("建议人"), self.tr("建议内容：建议什么、为什么（Tab 跳到下一项）")
+            side = self.tr("重复检查（只查投诉）")
+        elif kind == MessageKind.CONSULTATION.value:
+            who, content = self.tr("咨询人"), self.tr("咨询内容：想了解什么（Tab 跳到下一项）")
+            side = self.tr("重复检查（只查投诉）")
+        else:
+            who, content = self.tr("投诉人"), self.tr("投诉内容：经过、诉求（Tab 跳到下一项）")
+            side = self.tr("可能的重复投诉")
+        self.complainant_label.setText(who)
+        self.content.setPlaceholderText(content)
+        self.side.setTitle(side)
 
     def _show_routing(self, severity: str) -> None:
         if self.kind.currentText() != MessageKind.COMPLAINT.value:
@@ -511,7 +531,14 @@ class IntakeDialog(QDialog):
 
     def _show_repeats(self, rows: list[RepeatRow]) -> None:
         self.repeats.set_rows(rows)
-        if rows:
+        if not rows and self.kind.currentText() != MessageKind.COMPLAINT.value:
+            self.repeat_title.setText(
+                self.tr("{0}不查重复，直接保存登记即可；只有投诉会在这里列出 90 天内相似的投诉。").format(
+                    self.kind.currentText()
+                )
+            )
+            self.repeat_title.setStyleSheet("color: #8c8c8c;")
+        elif rows:
             top = rows[0]
             lines = [
                 self.tr("可能重复：{0}（{1}）　相似度 {2:.0f}%").format(
@@ -567,6 +594,30 @@ class IntakeDialog(QDialog):
         self.result_detail = detail
         self.attached.emit(detail)
         self.accept()
+
+    # --- closing -------------------------------------------------------------------------------------------
+    def has_input(self) -> bool:
+        """Anything typed or picked that closing would lose (the preset kind, channel and time do not count)."""
+        typed = (self.complainant, self.phone, self.customer_edit, self.subject)
+        return (
+            any(e.text().strip() for e in typed)
+            or bool(self.content.toPlainText().strip())
+            or self.customer_id is not None
+        )
+
+    def reject(self) -> None:
+        """取消, Esc or the window's close box: what was typed is not dropped without asking."""
+        if self.has_input():
+            answer = QMessageBox.question(
+                self,
+                self.tr("放弃登记"),
+                self.tr("放弃已填写的内容？"),
+                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Discard:
+                return
+        super().reject()
 
     # --- save ----------------------------------------------------------------------------------------------
     def draft(self) -> IntakeDraft:

@@ -222,12 +222,16 @@ class ComplaintsTab(QWidget):
         self.detail.open_complaint.connect(self.select_complaint)
         self.inquiry_button.clicked.connect(lambda on: self.show_inquiries(PENDING if on else None))
         self.inquiry_list.picked.connect(self._inquiry_picked)
+        self.inquiry_list.model.modelReset.connect(self._show_total)
         QShortcut(QKeySequence.StandardKey.Find, self, self._focus_search)
-        QShortcut(
+        # anywhere in the window while this tab shows (the main window lends it 导入 Excel…'s Ctrl+I meanwhile:
+        # one key with two owners fires neither)
+        self.inquiry_shortcut = QShortcut(
             QKeySequence("Ctrl+I"),
             self,
             lambda: self.show_inquiries(None if self.showing_inquiries() else PENDING),
         )
+        self.inquiry_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
         self.apply_filter()
 
     def _combo(self, all_label: str, values: list[str], name: str) -> QComboBox:
@@ -302,10 +306,15 @@ class ComplaintsTab(QWidget):
         for key, b in self.count_buttons.items():
             b.setChecked(key == selected and not in_list)
         self.count_group.setExclusive(True)
-        self.count_label.setText(self.tr("共 {0} 件").format(self.model.total()))
+        self._show_total()
         pending = len(complaint_service.inquiries(self.ctx, pending_only=True))
         self.inquiry_button.setText(self.tr("待查办  {0}").format(pending))
         self.inquiry_button.setChecked(in_list)
+
+    def _show_total(self) -> None:
+        """共 N 件 of the list in view: the register's (as filtered) or the 查办 list's."""
+        n = self.inquiry_list.model.rowCount() if self.showing_inquiries() else self.model.total()
+        self.count_label.setText(self.tr("共 {0} 件").format(n))
 
     # --- the 查办 list ---------------------------------------------------------------------------------------
     def showing_inquiries(self) -> bool:

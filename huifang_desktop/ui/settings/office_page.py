@@ -153,7 +153,7 @@ class OfficePage(SettingsPage):
         self.class_form = OptionForm(CLASS_OPTIONS, grade_layout)
         hint = QLabel(
             self.tr(
-                "少于 C 类标准的为 D 类。等级在登记购货时和每月第一次启动（或运行 plan）时按最近一年的采购量重新计算，"
+                "少于 C 类标准的为 D 类。等级在登记购货时和每月第一次启动（或命令行补排）时按最近一年的采购量重新计算，"
                 "所以一年没有采购的 A 类客户会逐级下降；Excel 导入的等级在导入后 12 个月内有效（采购更多则升级）。"
                 "统计期间可改为自然年；分级方式可改为 004 的 VIP / 普通 / 小客户（按金额排名，前“VIP 客户比例”为 VIP，"
                 "默认 20 %）。"

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -220,9 +221,10 @@ class RulesPage(SettingsPage):
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(top)
         splitter.addWidget(self.editor_box)
-        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(0, 1)  # a taller dialog shows more rules; the editor keeps what it needs
         splitter.setStretchFactor(1, 0)
         splitter.setSizes([250, 300])
+        self.event_splitter, self._editor_scroll, self._split_placed = splitter, scroll, False
         self.table.setMinimumHeight(140)
         page = QWidget()
         layout = QVBoxLayout(page)
@@ -434,6 +436,24 @@ class RulesPage(SettingsPage):
             }
         )
         return widgets
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._place_split()
+
+    def _place_split(self) -> None:
+        """Once, when first shown with a rule in the editor: the editor as tall as the rule needs (a fixed series
+        of many windows scrolls), the rule table the rest."""
+        splitter = self.event_splitter
+        if self._split_placed or splitter.height() <= 0:
+            return
+        self._split_placed = True
+        chrome = self.editor_box.height() - self._editor_scroll.viewport().height()
+        editor = chrome + self.editor.sizeHint().height()
+        total = sum(splitter.sizes())
+        least = self.table.minimumHeight() + 40
+        editor = min(editor, max(total - least, total // 3))
+        splitter.setSizes([total - editor, editor])
 
     def load(self) -> None:
         self.baseline = visit_service.load_rules(self.ctx)
