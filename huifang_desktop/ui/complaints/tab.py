@@ -11,11 +11,13 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QToolButton,
@@ -167,7 +169,15 @@ class ComplaintsTab(QWidget):
         self.left.addWidget(self.inquiry_list)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.left)
-        self.splitter.addWidget(self.detail)
+        # the detail scrolls vertically, so a short screen (1280×640 at 150 %) still fits the window
+        self.detail_scroll = QScrollArea()
+        self.detail_scroll.setWidget(self.detail)
+        self.detail_scroll.setWidgetResizable(True)
+        self.detail_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.detail_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = self.detail_scroll.verticalScrollBar().sizeHint().width()
+        self.detail_scroll.setMinimumWidth(self.detail.minimumSizeHint().width() + bar)
+        self.splitter.addWidget(self.detail_scroll)
         self.splitter.setStretchFactor(0, 1)  # a wider window widens the register (its 主题 column)
         self.splitter.setStretchFactor(1, 0)
         self.splitter.setChildrenCollapsible(False)
