@@ -321,22 +321,29 @@ def _record_row(s: Session, rec: VisitRecord, now: datetime, **extra: Any) -> Vi
     c = s.get(Customer, rec.customer_id)
     assert c is not None
     visitor = s.get(User, rec.visitor_id) if rec.visitor_id else None
+    return _row_of(rec, c.code, c.name, c.grade, visitor.display_name if visitor else "", now, **extra)
+
+
+def _row_of(
+    rec: VisitRecord, code: str, name: str, grade: str, visitor: str, now: datetime, **extra: Any
+) -> VisitRecordRow:
+    """One record as the UI shows it: its customer's code, name and class and the visitor's name given."""
     overdue = bool(rec.transfer_due and rec.transfer_done_at is None and now > rec.transfer_due)
     return VisitRecordRow(
         rec.id,
         rec.number,
         rec.plan_id,
-        c.id,
-        c.code,
-        c.name,
-        c.grade,
+        rec.customer_id,
+        code,
+        name,
+        grade,
         rec.contact_name,
         format_phone(rec.contact_phone),
         rec.visit_type,
         rec.method,
         rec.visited_at,
         rec.visitor_id,
-        visitor.display_name if visitor else "",
+        visitor,
         rec.content,
         rec.feedback,
         rec.problems,
@@ -807,40 +814,5 @@ def list_records(
     with ctx.sessions() as s:
         out = []
         for rec, code, name, grade, vname in s.execute(q.limit(limit)):
-            overdue = bool(rec.transfer_due and rec.transfer_done_at is None and now > rec.transfer_due)
-            out.append(
-                VisitRecordRow(
-                    rec.id,
-                    rec.number,
-                    rec.plan_id,
-                    rec.customer_id,
-                    code,
-                    name,
-                    grade,
-                    rec.contact_name,
-                    format_phone(rec.contact_phone),
-                    rec.visit_type,
-                    rec.method,
-                    rec.visited_at,
-                    rec.visitor_id,
-                    vname or "",
-                    rec.content,
-                    rec.feedback,
-                    rec.problems,
-                    rec.measures,
-                    rec.satisfaction,
-                    rec.handling,
-                    rec.transfer_department,
-                    rec.transfer_due,
-                    rec.transfer_done_at,
-                    rec.transfer_answer,
-                    overdue,
-                    rec.next_visit_on,
-                    rec.result,
-                    rec.customer_signed,
-                    _signature_text(rec.method, rec.customer_signed),
-                    rec.status,
-                    rec.version,
-                )
-            )
+            out.append(_row_of(rec, code, name, grade, vname or "", now))
         return out
