@@ -295,6 +295,8 @@ def _fill(
                 sums[i] += v
         for i in formatted:
             v = values[i] if i < len(values) else None
+            if type(v) is int and -1000 < v < 1000 and formats[i] == INTEGER_FORMAT:
+                continue  # "#,##0" shows a number under 1,000 as a plain cell does: no styled cell needed
             if v is not None and not isinstance(v, x.CellType):
                 cell = styled[i]
                 cell.value = v
