@@ -8,6 +8,7 @@ and who exported when; progress and cancel for the GUI's worker thread; audited.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,8 @@ def _cells(
     """The picked columns' cells of each row, by column key; progress and cancel every few hundred rows."""
     where = {c.key: i for i, c in enumerate(columns(ledger))}
     index = [where[c.key] for c in picked]
+    every = index == list(range(len(where)))  # all columns in order: the row's own cells
+    pick = itemgetter(*index) if len(index) > 1 else (lambda values: (values[index[0]],))
     try:
         for n, row in enumerate(rows, start=1):
             if n % model._CANCEL_EVERY == 0:
@@ -89,8 +92,7 @@ def _cells(
                     raise ExportCancelled("已取消导出，没有生成文件。")
                 if progress is not None:
                     progress(n, total)
-            values = row.values
-            yield tuple(values[i] for i in index)
+            yield row.values if every else pick(row.values)
     finally:
         close = getattr(rows, "close", None)
         if close is not None:  # stopping early: the streamed query (a server cursor) is closed
