@@ -14,6 +14,7 @@ workbook behind (nor an earlier file of that name damaged).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -55,12 +56,25 @@ def _xl() -> Any:
         from openpyxl.cell import Cell, WriteOnlyCell
         from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
         from openpyxl.utils import get_column_letter
+        from openpyxl.worksheet.dimensions import RowDimension
+
+        class ReusedCell(Cell):
+            """A styled cell handed to ``append`` row after row. openpyxl's write-only ``append`` first tries
+            any value as a cell value and, for a cell, formats its repr into the ValueError it then catches:
+            a constant repr keeps that cheap (about 145,000 such cells in a 100,000-row 回访台账)."""
+
+            __slots__ = ()
+
+            def __repr__(self) -> str:
+                return "<ReusedCell>"
 
         thin = Side(style="thin", color="999999")
         _X = SimpleNamespace(
             Workbook=Workbook,
             Cell=WriteOnlyCell,
             CellType=Cell,
+            ReusedCell=ReusedCell,
+            RowDimension=RowDimension,
             letter=get_column_letter,
             title_font=Font(bold=True, size=14),
             bold=Font(bold=True),
@@ -93,13 +107,18 @@ class LedgerWritten:
     totals: tuple[Any, ...]  # per column: the sum for ``total`` columns, else None
 
 
+_NARROW = re.compile(
+    "[^\u2e80-\U0010ffff]+"
+)  # runs of characters a cell shows one wide (below the CJK range)
+
+
 def _shown_width(value: Any) -> int:
     """Excel characters ``value`` takes in a cell: CJK characters two, others one; dates as openpyxl
     formats them (``yyyy-mm-dd``, ``yyyy-mm-dd h:mm:ss``), numbers with thousands separators."""
     if value is None:
         return 0
     if isinstance(value, str):
-        return len(value) + sum(1 for ch in value if ch >= "\u2e80")
+        return len(value) + len(_NARROW.sub("", value))  # what is left of the text: its wide characters
     if isinstance(value, datetime):
         return len(DATETIME_FORMAT)
     if isinstance(value, date):
@@ -263,7 +282,7 @@ def _fill(
     # wrapping cell, the rest stay plain values (the cheapest cells there are).
     styled: dict[int, Any] = {}
     for i in formatted:
-        styled[i] = x.Cell(ws)
+        styled[i] = x.ReusedCell(ws)
         styled[i].number_format = formats[i]
     wrapped = {
         i: max(int(widths[i] / 2), 1)
@@ -272,49 +291,74 @@ def _fill(
     }
     wrap_cells: dict[int, Any] = {}
     for i in wrapped:
-        wrap_cells[i] = x.Cell(ws)
+        wrap_cells[i] = x.ReusedCell(ws)
         wrap_cells[i].alignment = x.wrap_cell  # at the bottom like the row's other cells
+    # A wrapped row's height: one row dimension per line count, lent to each row as it is written (openpyxl
+    # writes a row's dimension with the row; a new one per row cost ~0.5 s in a 100,000-row export)
+    heights: dict[int, Any] = {}
+    dims = ws.row_dimensions
     summed = [i for i, c in enumerate(columns) if c.total]
     sums: list[Any] = [0] * n
     count = 0
     append = ws.append
+    cell_type = x.CellType
+    small_ints = {i for i in formatted if formats[i] == INTEGER_FORMAT}
+    wrapped_items = list(wrapped.items())
+    pad = [None] * n
     for row in chain(sample, rows):
         count += 1
-        if row_risky(row):  # a string a spreadsheet would evaluate, or a control character: text cells
-            row = [
+        protected = row_risky(row)
+        if protected:  # a string a spreadsheet would evaluate, or a control character: text cells
+            values = [
                 text_cell(ws, v, wrap_cells.get(i)) if type(v) is str and risky(v) else v
                 for i, v in enumerate(row)
             ]
         elif not formatted and not summed and not wrapped:
             append(row)
             continue
-        values = list(row)
+        else:
+            values = list(row)
+        if len(values) < n:  # a short row: the missing cells are empty (openpyxl writes no cell for None)
+            values += pad[len(values) :]
         for i in summed:
             v = values[i]
-            if v is not None and not isinstance(v, bool) and isinstance(v, int | Decimal | float):
+            t = type(v)
+            if (
+                t is int
+                or t is Decimal
+                or t is float
+                or (t is not bool and isinstance(v, int | Decimal | float))
+            ):
                 sums[i] += v
         for i in formatted:
-            v = values[i] if i < len(values) else None
-            if type(v) is int and -1000 < v < 1000 and formats[i] == INTEGER_FORMAT:
+            v = values[i]
+            if v is None or (protected and isinstance(v, cell_type)):
+                continue
+            if i in small_ints and type(v) is int and -1000 < v < 1000:
                 continue  # "#,##0" shows a number under 1,000 as a plain cell does: no styled cell needed
-            if v is not None and not isinstance(v, x.CellType):
-                cell = styled[i]
-                cell.value = v
-                values[i] = cell
+            cell = styled[i]
+            cell.value = v
+            values[i] = cell
         lines = 1
-        for i, limit in wrapped.items():
-            v = values[i] if i < len(values) else None
-            if type(v) is str and len(v) > limit:
-                cell = wrap_cells[i]
-                cell.value = v
-                values[i] = cell
-                lines = max(lines, _lines(v, widths[i]))
-            elif isinstance(v, x.CellType) and v.alignment.wrap_text and type(v.value) is str:
+        for i, limit in wrapped_items:
+            v = values[i]
+            if type(v) is str:
+                if len(v) > limit:
+                    cell = wrap_cells[i]
+                    cell.value = v
+                    values[i] = cell
+                    k = _lines(v, widths[i])
+                    lines = max(lines, k)
+            elif protected and isinstance(v, cell_type) and v.alignment.wrap_text and type(v.value) is str:
                 lines = max(lines, _lines(v.value, widths[i]))
         if lines > 1:  # the spreadsheet does not grow the row itself (LibreOffice keeps it one line high)
-            ws.row_dimensions[count + 2].height = min(lines, MAX_LINES) * LINE_HEIGHT
+            lines = min(lines, MAX_LINES)
+            dim = heights.get(lines)
+            if dim is None:
+                dim = heights[lines] = x.RowDimension(ws, ht=lines * LINE_HEIGHT)
+            dims[count + 2] = dim
             append(values)
-            del ws.row_dimensions[count + 2]  # written with the row: keep no per-row state
+            del dims[count + 2]  # written with the row: keep no per-row state
         else:
             append(values)
     ws.auto_filter.ref = f"A2:{last_col}{count + 2}"

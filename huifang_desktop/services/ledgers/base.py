@@ -154,14 +154,13 @@ class _Spec(ABC):
             if value and value not in allowed:
                 raise _bad_choice(label, value, allowed)
 
-    def values(self, row: Any, at: ReadAt) -> tuple[Any, ...]:
-        """One query row as the cells of :attr:`columns`, each column's getter reading the named fields. A plain
-        column is read by its position in the row (found once per query shape): a Row's attribute look-up
-        costs many times an index, and a ledger export reads 100,000 rows."""
+    def _plan(self, fields: tuple[str, ...]) -> tuple[tuple[int, bool, Getter | None], ...]:
+        """How each column is read from a row of ``fields``: a plain column by its position in the row (a
+        Row's attribute look-up costs many times an index, and a ledger export reads 100,000 rows), the rest
+        by their getters. Found once per query shape."""
         plans: dict[tuple[str, ...], tuple[tuple[int, bool, Getter | None], ...]] = self.__dict__.setdefault(
             "_plans", {}
         )
-        fields = row._fields
         plan = plans.get(fields)
         if plan is None:
             steps: list[tuple[int, bool, Getter | None]] = []
@@ -173,9 +172,22 @@ class _Spec(ABC):
                 else:
                     steps.append((-1, False, get))
             plan = plans[fields] = tuple(steps)
-        return tuple(
-            [(row[i] or "" if empty else row[i]) if get is None else get(row, at) for i, empty, get in plan]
-        )
+        return plan
+
+    def reader(self, query: Any) -> Callable[[Any, ReadAt], tuple[Any, ...]]:
+        """The cells of :attr:`columns` from a row of ``query`` (a select naming its fields), its plan found
+        once for the query rather than per row."""
+        plan = self._plan(tuple(query.selected_columns.keys()))
+
+        def read(row: Any, at: ReadAt) -> tuple[Any, ...]:
+            return tuple(
+                [
+                    (row[i] or "" if empty else row[i]) if get is None else get(row, at)
+                    for i, empty, get in plan
+                ]
+            )
+
+        return read
 
 
 def _read_at(ctx: ServiceContext) -> ReadAt:

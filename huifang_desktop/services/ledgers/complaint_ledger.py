@@ -205,9 +205,11 @@ class ComplaintLedger(_Spec):
         q = _filtered(ctx, q, cf, at.now)
         order = (sort_col, Complaint.id)
 
+        read = self.reader(q)
+
         def convert(r: Any) -> LedgerRow:
             flag = "overdue" if _late(r, at) else "muted" if r.state == ComplaintState.WITHDRAWN.value else ""
-            return LedgerRow(r.id, self.values(r, at), (r.sort_key, r.id), flag, "complaint")
+            return LedgerRow(r.id, read(r, at), (r.sort_key, r.id), flag, "complaint")
 
         return [_Source(q, order, convert, _keyset_after(order))]
 

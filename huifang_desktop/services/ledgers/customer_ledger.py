@@ -141,11 +141,11 @@ class CustomerLedger(_Spec):
         )
         at = _read_at(ctx)
 
+        read = self.reader(q)
+
         def convert(r: Any) -> LedgerRow:
             muted = r.archived or r.status in MUTED_STATUSES
-            return LedgerRow(
-                r.id, self.values(r, at), (r.sort_key, r.id), "muted" if muted else "", "customer"
-            )
+            return LedgerRow(r.id, read(r, at), (r.sort_key, r.id), "muted" if muted else "", "customer")
 
         return [_Source(q, order, convert, _keyset_after(order))]
 

@@ -169,11 +169,13 @@ class EndCustomerLedger(_Spec):
             .where(*self._conditions(ctx, f, conn))
         )
 
+        read = self.reader(q)
+
         def convert(r: Any) -> LedgerRow:
             muted = _warranty(r, at) == OUT_OF_WARRANTY
             return LedgerRow(
                 r.id,
-                self.values(r, at),
+                read(r, at),
                 tuple(getattr(r, name) for name in keys),
                 "muted" if muted else "",
                 "customer",

@@ -152,9 +152,11 @@ class ServiceLedger(_Spec):
         )
         order = (sort_col, ServiceRecord.id)
 
+        read = self.reader(q)
+
         def convert(r: Any) -> LedgerRow:
             flag = "muted" if r.status == service_records.ServiceStatus.CANCELLED.value else ""
-            return LedgerRow(r.id, self.values(r, at), (r.sort_key, r.id), flag, "service_record")
+            return LedgerRow(r.id, read(r, at), (r.sort_key, r.id), flag, "service_record")
 
         return [_Source(q, order, convert, _keyset_after(order))]
 

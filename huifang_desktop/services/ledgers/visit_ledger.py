@@ -228,10 +228,12 @@ class VisitLedger(_Spec):
                 inner = _ordered(inner.where(*conds, *after), order, descending).limit(limit)
                 return _ordered(base.where(VisitPlan.id.in_(inner)), order, descending)
 
+            read_plan = self.reader(base)
+
             def plan_row(r: Any) -> LedgerRow:
                 late = r.plan_state == _PENDING and r.due < at.today  # 逾期, as display_state says
                 flag = "overdue" if late else "muted" if r.plan_state == _CANCELLED else ""
-                return LedgerRow(r.id, self.values(r, at), (r.due, 0, _NO_TIME, r.id), flag, "visit_plan")
+                return LedgerRow(r.id, read_plan(r, at), (r.due, 0, _NO_TIME, r.id), flag, "visit_plan")
 
             def plan_after(cursor: Cursor, descending: bool) -> list[Any]:
                 day, tag, _moment, pid = cursor
@@ -271,10 +273,12 @@ class VisitLedger(_Spec):
                 .where(*self._loose_conditions(ctx, f, ids))
             )
 
+            read_loose = self.reader(q2)
+
             def loose_row(r: Any) -> LedgerRow:
                 moment = r.visited_at
                 return LedgerRow(
-                    r.id, self.values(r, at), (moment.date(), 1, moment, r.id), "", "visit_record"
+                    r.id, read_loose(r, at), (moment.date(), 1, moment, r.id), "", "visit_record"
                 )
 
             def loose_after(cursor: Cursor, descending: bool) -> list[Any]:
