@@ -6,7 +6,10 @@ authority levels (核决权限), independent verification of the handling, and t
   重大 → 经理. A lower level cannot sign it, and the printed 投诉处理表 carries that level's signature box.
 * **Independent verification** (002 制度5 §5 “反馈客户中心，以便跟进验证和回访顾客”; 制度9: the closing visit is
   made by the 人事行政经理, not by the department that handled it): the closing visit is made by somebody other
-  than the handler.
+  than the handler, at the level :func:`verifier_levels` asks. Whether it applies is not a complaint rule: the
+  office-wide visitor independence (001 篇11, setting ``independent_visitor``, 设置 → 回访规则) decides it
+  with the record-time check — one switch for one rule (the former ``independent_closing_visit`` was folded
+  into it by migration 0020; a stored dict that still holds it is read without error, the key ignored).
 * **Deadlines**: the satisfying reply (002 制度9: “2个工作日内给予客户满意答复”); 咨询 answered within N working
   hours, counted in office hours only, so never on a non-working day (002 制度11: “在24小时答复客户”); a
   建议's reply date promised per case; handling limits by customer origin (002 制度3 第十条: 14–21 days,
@@ -64,8 +67,8 @@ class ComplaintRules:
     """The office's authority table, verification and extra deadlines; every field has a default."""
 
     sign_roles: BySeverity[Role] = DEFAULT_SIGN_ROLES  # 一般 → 主管, 重要 → 主管, 重大 → 经理
-    independent_closing_visit: bool = True
-    verifier_role: Role | None = None  # None: the level the severity asks for the closing visit
+    # who makes the closing visit when visitor independence covers it; None: the level the severity asks
+    verifier_role: Role | None = None
     satisfying_reply_workdays: int = 2  # 002 制度9
     consultation_workhours: int = 8  # 咨询: N office hours (≈ “24 小时” of working time)
     workday_start: time = time(8, 30)
@@ -75,7 +78,6 @@ class ComplaintRules:
     def to_dict(self) -> dict[str, Any]:
         return {
             "sign_roles": self.sign_roles.to_dict(str),
-            "independent_closing_visit": self.independent_closing_visit,
             "verifier_role": self.verifier_role.value if self.verifier_role else "",
             "satisfying_reply_workdays": self.satisfying_reply_workdays,
             "consultation_workhours": self.consultation_workhours,
@@ -86,7 +88,8 @@ class ComplaintRules:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ComplaintRules:
-        """Build from stored settings; missing keys keep their defaults, bad values raise ValidationError."""
+        """Build from stored settings; missing keys keep their defaults, unknown ones (such as the retired
+        ``independent_closing_visit``) are ignored, bad values raise ValidationError."""
         d = cls()
         errors: list[FieldError] = []
 
@@ -106,9 +109,6 @@ class ComplaintRules:
 
         rules = cls(
             sign_roles=take("sign_roles", "核决权限", roles, d.sign_roles),
-            independent_closing_visit=take(
-                "independent_closing_visit", "结案回访由他人验证", _bool, d.independent_closing_visit
-            ),
             verifier_role=take(
                 "verifier_role", "验证回访人级别", lambda v: _business_role(v) if v else None, d.verifier_role
             ),
@@ -127,12 +127,6 @@ class ComplaintRules:
         if errors:
             raise ValidationError(errors)
         return rules
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(value)
-    return value
 
 
 def _count(value: Any) -> int:

@@ -184,6 +184,9 @@ FIELD_LABELS: dict[str, str] = {
     "routine_rule_keys": "例行回访规则",
     "closing_visit_days": "结案回访天数",
     "closing_visit_in_workdays": "结案回访按工作日计",
+    # the one visitor-independence switch and the complaint rules' former one (folded in by migration 0020)
+    "independent_visitor": "回访人独立性（回访记录与投诉结案回访）",
+    "independent_closing_visit": "结案回访由他人验证（已并入回访人独立性）",
     "consultation_reply_hours": "咨询答复时限（小时）",
     "escalate_overdue": "逾期自动升级",
     "first_reply_workdays": "首次答复时限（工作日）",

@@ -6,7 +6,8 @@ concerns can be added beside these without touching the others. It sets: which v
 their sample rates (``visits.save_rules``), the follow-up policy (再次回访: phone from which attempt, refusers
 contacted again after how many days, which complaint severities are visited on site), the complaint
 categories (``complaints.save_policy``) and the visitor-independence check (``visits.INDEPENDENT_KEY``, on
-in every preset, 001 篇11). Anything else stays as it is.
+in every preset, 001 篇11 — the one switch for visit records and complaint closing visits alike; the complaint
+rules a preset sets have none of their own). Anything else stays as it is.
 """
 
 from __future__ import annotations

@@ -54,6 +54,16 @@ def test_rules_round_trip_and_reject_bad_values() -> None:
         ComplaintRules.from_dict({"consultation_workhours": -1})
 
 
+def test_an_older_stored_dict_with_its_own_independence_switch_still_loads() -> None:
+    """``independent_closing_visit`` (folded into the office-wide visitor independence by migration 0020) is
+    read without error, whatever its value, and not written again."""
+    for value in (True, False, "bad"):
+        old = {**ComplaintRules(consultation_workhours=6).to_dict(), "independent_closing_visit": value}
+        rules = ComplaintRules.from_dict(old)
+        assert rules == ComplaintRules(consultation_workhours=6)
+        assert "independent_closing_visit" not in rules.to_dict()
+
+
 def test_office_hours_skip_the_national_day_holiday() -> None:
     due = add_work_hours(datetime(2026, 9, 30, 16, 0), 8, CAL, time(8, 30), time(17, 30))
     assert due == datetime(2026, 10, 8, 15, 0)

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from huifang_desktop.domain.complaint_rules import ComplaintRules
 from huifang_desktop.domain.complaints import MONTHLY_NUMBER_PATTERN
 from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
+from huifang_desktop.domain.roles import Role
 from huifang_desktop.services import complaints as cs
 from huifang_desktop.services import visits as v
 from huifang_desktop.services.context import ServiceContext, UserInfo
@@ -130,11 +131,48 @@ def test_the_closing_visit_goes_to_somebody_other_than_the_handler(
     plan = v.get_plan(cctx, d.visit_plan_id)  # type: ignore[arg-type]
     assert plan.owner_id == clerk2.id  # another 客服专员, not the handler
 
-    cs.save_complaint_rules(sctx, ComplaintRules(independent_closing_visit=False))
-    # the office-wide visitor independence (001 篇11, issue 19 item 7) is a second switch; off too here
+    # the one switch (001 篇11, 设置 → 回访规则) off: the handler keeps the closing visit
     set_value(sctx, "independent_visitor", False, what="回访人独立性检查")
-    d2 = cs.register(cctx, _intake(customer_id=customer.id, subject="楼道灯不亮"))
-    cs.accept(cctx, d2.id)
-    cs.save_handling(cctx, d2.id, cs.HandlingDraft(investigation="灯泡坏", result="已更换"))
-    d2 = cs.finish_handling(cctx, d2.id)
-    assert v.get_plan(cctx, d2.visit_plan_id).owner_id == clerk.id  # type: ignore[arg-type]
+    assert _closing_visitor(cctx, customer.id, "楼道灯不亮") == clerk.id
+
+
+def _closing_visitor(cctx: ServiceContext, customer_id: int, subject: str) -> int | None:
+    """Who the closing visit of a new complaint (handled by the acting clerk) is planned for."""
+    d = cs.register(cctx, _intake(customer_id=customer_id, subject=subject))
+    cs.accept(cctx, d.id)
+    cs.save_handling(cctx, d.id, cs.HandlingDraft(investigation="查明原因", result="已处理"))
+    d = cs.finish_handling(cctx, d.id)
+    return v.get_plan(cctx, d.visit_plan_id).owner_id  # type: ignore[arg-type]
+
+
+def test_the_office_wide_switch_and_its_visit_types_decide_the_closing_visitor(
+    cctx: ServiceContext, clerk: UserInfo, clerk2: UserInfo, sctx: ServiceContext, supervisor: UserInfo
+) -> None:
+    customer = register_customer(
+        cctx,
+        CustomerDraft(name="杭州明达贸易", contacts=(ContactDraft(name="张经理", mobile="13812345678"),)),
+    )
+    # the complaint rules' verifier level is asked first while independence covers complaint visits
+    cs.save_complaint_rules(sctx, ComplaintRules(verifier_role=Role.SUPERVISOR))
+    assert _closing_visitor(cctx, customer.id, "空调漏水") == supervisor.id
+
+    # an older program's stored rules with their own switch off: the key is ignored, the one switch decides
+    set_value(
+        sctx,
+        cs.RULES_KEY,
+        {**cs.load_complaint_rules(sctx).to_dict(), "independent_closing_visit": False},
+        what="投诉核决权限与时限",
+    )
+    assert cs.load_complaint_rules(sctx).verifier_role is Role.SUPERVISOR
+    assert _closing_visitor(cctx, customer.id, "电梯异响") == supervisor.id
+
+    # 投诉 taken out of the types the check covers: the handler keeps it
+    v.save_options(sctx, replace(v.load_options(sctx), independent_visit_types=("满意度",)))
+    assert _closing_visitor(cctx, customer.id, "门禁失灵") == clerk.id
+
+    v.save_options(sctx, v.VisitOptions())  # 投诉 among the default types again
+    assert "投诉" in v.VisitOptions().independent_visit_types
+    set_value(sctx, v.INDEPENDENT_KEY, False, what="回访人独立性检查")
+    assert _closing_visitor(cctx, customer.id, "楼道灯不亮") == clerk.id
+    set_value(sctx, v.INDEPENDENT_KEY, True, what="回访人独立性检查")
+    assert _closing_visitor(cctx, customer.id, "水管爆裂") not in (clerk.id, None)

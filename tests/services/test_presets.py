@@ -68,6 +68,17 @@ def test_securities_preset_turns_on_the_independence_check(ctx: ServiceContext, 
     assert not visits.load_rules(ctx).rule("repair_done").enabled
 
 
+@pytest.mark.parametrize("key", presets.PRESET_KEYS)
+def test_every_preset_keeps_the_one_independence_switch_over_complaint_closing_visits(
+    ctx: ServiceContext, admin: UserInfo, key: str
+) -> None:
+    """001 篇11 is one setting: a preset sets it, and it covers the complaint closing visit (投诉 among the
+    checked types by default); the complaint rules a preset writes carry no switch of their own."""
+    presets.apply_preset(ctx.as_user(admin), key)
+    assert visits.independence_covers(ctx, "投诉") is presets.preset(key).independent_visitor is True
+    assert "independent_closing_visit" not in get_value(ctx, complaints.RULES_KEY, {})
+
+
 def test_switching_preset_replaces_the_previous_one(ctx: ServiceContext, admin: UserInfo) -> None:
     actx = ctx.as_user(admin)
     presets.apply_preset(actx, "property")

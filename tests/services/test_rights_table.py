@@ -180,6 +180,7 @@ ANY_USER = {
     "visits.plan_counts",
     "visits.rates",
     "visits.independence_on",
+    "visits.independence_covers",
     "handover.unregistered_files",
     "scans.record_attachments",
     "scans.record_attachment_data",

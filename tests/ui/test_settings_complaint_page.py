@@ -1,5 +1,6 @@
 """设置 → 投诉规则: the authority table (核决权限, 002 制度3 第一条) changed only by a manager, the satisfying
-reply days (002 制度9 五) and the 催办 ladder (002 制度3 第十三条) edited and stored through the services."""
+reply days (002 制度9 五) and the 催办 ladder (002 制度3 第十三条) edited and stored through the services; no
+independence switch of its own (the one on 回访规则 governs the closing visit, 001 篇11)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QSpinBox
 from huifang_desktop.domain.complaint_follow import NoticeKind, Recipient
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.services import complaints as cs
+from huifang_desktop.services import visits as vs
+from huifang_desktop.services.settings import get_value, set_value
 from huifang_desktop.ui.settings import SettingsDialog
 
 
@@ -59,3 +62,43 @@ def test_clerk_sees_the_rules_read_only(qtbot, ctx, clerk) -> None:
     assert not page.authority_form.widgets["sign_normal"].isEnabled()
     assert page.deadline_form.widgets["satisfying_reply_workdays"].isReadOnly()
     assert not page.ladder.cellWidget(0, 2).findChild(QCheckBox).isEnabled()
+
+
+def test_one_independence_switch_on_the_rules_page_governs_the_closing_visit(qtbot, ctx, supervisor) -> None:
+    """001 篇11 is one setting: the complaint page has no switch of its own and says where it is; the rules
+    page's switch names both things it covers, and switching it off there stores the one setting."""
+    dialog = _open(qtbot, ctx, supervisor)
+    page = dialog.complaint_page
+    assert "independent_closing_visit" not in page.field_widgets()
+    assert not [b for b in page.findChildren(QCheckBox) if b.objectName() == "independent_closing_visit"]
+    texts = [b.text() for b in page.findChildren(QCheckBox)]
+    assert not [t for t in texts if "处理人以外" in t or "独立" in t]
+    assert "回访规则" in page.independence_note.text() and "回访人独立性" in page.independence_note.text()
+    assert page.independence_note.isVisible()
+
+    rules_page = dialog.rules_page
+    box = rules_page.independent
+    assert "回访记录与投诉结案回访" in box.text() and box.isChecked()
+    dialog.show_page(rules_page)
+    box.setChecked(False)
+    dialog.apply()
+    assert vs.independence_on(ctx) is False
+    assert not vs.independence_covers(ctx, "投诉")
+    assert "independent_closing_visit" not in cs.load_complaint_rules(ctx).to_dict()
+
+
+def test_the_complaint_page_saves_an_older_stored_dict_without_the_retired_key(
+    qtbot, ctx, supervisor
+) -> None:
+    set_value(
+        ctx.as_user(supervisor),
+        cs.RULES_KEY,
+        {**cs.load_complaint_rules(ctx).to_dict(), "independent_closing_visit": False},
+        what="投诉核决权限与时限",
+    )
+    dialog = _open(qtbot, ctx, supervisor)
+    page = dialog.complaint_page
+    page.deadline_form.widgets["satisfying_reply_workdays"].setValue(4)
+    dialog.apply()
+    stored = get_value(ctx, cs.RULES_KEY)
+    assert stored["satisfying_reply_workdays"] == 4 and "independent_closing_visit" not in stored

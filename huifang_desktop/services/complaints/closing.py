@@ -53,6 +53,7 @@ from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.handover import change_plan_owner
 from huifang_desktop.services.policy import load_scale
 from huifang_desktop.services.visits.independence import closing_visit_plan_for
+from huifang_desktop.services.visits.options import independence_covers
 from huifang_desktop.storage.models import (
     Complaint,
     Customer,
@@ -64,11 +65,13 @@ from huifang_desktop.storage.models import (
 def _independent_visitor(
     s: Session, ctx: ServiceContext, c: Complaint, level: Role, prefer: list[int | None]
 ) -> int | None:
-    """独立验证 (002 制度5 §5, 制度9): when the office keeps it on (the default), the closing visit goes to
-    somebody other than the handler (:func:`pick_verifier`); None when it is off or nobody else is there."""
-    rules = load_complaint_rules(ctx)
-    if not rules.independent_closing_visit:
+    """独立验证 (002 制度5 §5, 制度9; 001 篇11): when the office-wide visitor independence covers complaint
+    visits (设置 → 回访规则, on by default: :func:`independence_covers`), the closing visit goes to somebody
+    other than the handler (:func:`pick_verifier`, at the complaint rules' 验证回访人级别); None when the
+    check is off or nobody else is there."""
+    if not independence_covers(ctx, VisitType.COMPLAINT.value):
         return None
+    rules = load_complaint_rules(ctx)
     rows = s.execute(
         select(User.id, User.department_id, User.role)
         .where(User.active.is_(True), User.role.in_(business_roles()))

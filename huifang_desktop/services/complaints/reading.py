@@ -59,7 +59,7 @@ from huifang_desktop.services.errors import (
 )
 from huifang_desktop.services.policy import complaint_visibility, work_calendar
 from huifang_desktop.services.visits.independence import check_visitor
-from huifang_desktop.services.visits.options import independence_on, load_options
+from huifang_desktop.services.visits.options import independence_covers
 from huifang_desktop.storage.models import (
     Attachment,
     Complaint,
@@ -372,11 +372,7 @@ def _check_closing_visitor(s: Session, ctx: ServiceContext, c: Complaint) -> Vis
         ctx.require(Permission.EDIT_CUSTOMERS, "登记结案回访")
     else:
         _check_can_work(ctx, c, "登记结案回访")
-    if (
-        plan is not None
-        and independence_on(ctx)
-        and VisitType.COMPLAINT.value in load_options(ctx).independent_visit_types
-    ):
+    if plan is not None and independence_covers(ctx, VisitType.COMPLAINT.value):
         owner = s.execute(select(Customer.owner_id).where(Customer.id == c.customer_id)).scalar()
         refused = check_visitor(ctx.user.id or None, owner, c.handler_id, VisitType.COMPLAINT.value)
         if refused is not None:

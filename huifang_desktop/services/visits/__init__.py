@@ -20,7 +20,8 @@ Planning
   (:func:`huifang_desktop.domain.schedule.follow_up`), keyed from the plan (``…#2``) or the record.
 
 Settings (JSON, table ``setting``): ``visit_rules`` (:meth:`RuleSet.to_dict`), ``visit_options``
-(:class:`VisitOptions`), ``independent_visitor`` (bool), ``phone_scripts`` (type label → questions). The
+(:class:`VisitOptions`), ``independent_visitor`` (bool: the one visitor-independence switch, for visit
+records and complaint closing visits alike), ``phone_scripts`` (type label → questions). The
 satisfaction scale and the work calendar are office-wide policy (:mod:`huifang_desktop.services.policy`).
 
 Modules, by workflow: :mod:`.options` (settings keys, states, rules and options), :mod:`.rows` (what the
@@ -48,6 +49,7 @@ from huifang_desktop.services.visits.options import (
     RULES_KEY,
     SCRIPTS_KEY,
     VisitOptions,
+    independence_covers,
     independence_on,
     load_options,
     load_rules,
@@ -144,6 +146,7 @@ __all__ = [
     "due_summary",
     "get_plan",
     "get_record",
+    "independence_covers",
     "independence_on",
     "list_plans",
     "list_records",

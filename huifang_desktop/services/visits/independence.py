@@ -4,7 +4,8 @@
 Planning (:class:`Visitors`): a satisfaction or complaint-closing plan whose visitor would be the customer's
 业务员 (or the complaint's handler) goes to a colleague — 客服专员 first, same department, fewest pending
 visits. Recording (:func:`check_visitor`): such a visit by the 业务员 or the handler is refused with a clear
-message, unless the office switched the check off (设置 → 回访规则, ``independent_visitor``).
+message, unless the office switched the check off (设置 → 回访规则, ``independent_visitor``). The same one
+switch decides who a complaint's closing visit is planned for (the complaint rules have none of their own).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from huifang_desktop.domain.independence import Colleague, conflict, keep_or_pic
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.domain.visits import VisitMethod, VisitType
 from huifang_desktop.services.context import ServiceContext
-from huifang_desktop.services.visits.options import _PENDING, independence_on, load_options, load_rules
+from huifang_desktop.services.visits.options import _PENDING, independence_covers, load_rules
 from huifang_desktop.storage.models import Complaint, User, VisitPlan
 
 _COMPLAINT_KEY = re.compile(r"^complaint:(\d+)#")
@@ -114,6 +115,6 @@ def closing_visit_plan_for(
     (重大 by default, 000 §1.9), else by phone."""
     rules = load_rules(ctx)
     method = rules.follow_up.closing_method(severity) or VisitMethod.PHONE
-    if independence_on(ctx) and VisitType.COMPLAINT.value in load_options(ctx).independent_visit_types:
+    if independence_covers(ctx, VisitType.COMPLAINT.value):
         owner = Visitors(s).assign(owner, department_id, customer_owner, handler_id, closing_roles(level))
     return owner, method.value

@@ -55,7 +55,8 @@ class VisitOptions:
     ``end_customer_categories`` gets the end-customer rules (by units) instead. Assumption: an office
     records either orders (购货) or deliveries (交货) per sale, so both start the delivery chain.
     ``independent_visit_types``: the visit types the independence check (setting ``independent_visitor``,
-    on by default) applies to — satisfaction (满意度) and complaint-closing (投诉) visits, 001 篇11.
+    on by default) applies to — satisfaction (满意度) and complaint-closing (投诉) visits, 001 篇11; with
+    投诉 listed it also decides who a complaint's closing visit is planned for (not its handler).
     """
 
     trigger_lookback_days: int = 90
@@ -123,6 +124,14 @@ def save_rules(ctx: ServiceContext, rules: RuleSet) -> None:
 def independence_on(ctx: ServiceContext) -> bool:
     """The visitor-independence check (001 篇11): on unless the office switched it off in 设置."""
     return bool(get_value(ctx, INDEPENDENT_KEY, True))
+
+
+def independence_covers(ctx: ServiceContext, visit_type: str) -> bool:
+    """Does the visitor-independence check apply to visits of ``visit_type``? The one office-wide switch
+    (``independent_visitor``, 设置 → 回访规则) is on and the type is one of ``independent_visit_types``. For
+    complaint (投诉) visits it governs both the record-time check and who a complaint's closing visit is
+    planned for (somebody other than the handler, 002 制度5 §5, 制度9): one switch for the one rule."""
+    return independence_on(ctx) and visit_type in load_options(ctx).independent_visit_types
 
 
 def load_options(ctx: ServiceContext) -> VisitOptions:

@@ -1,4 +1,4 @@
-"""投诉规则: the authority table (核决权限, 002 制度3 第一条), independent closing visits (002 制度5 §5, 制度9),
+"""投诉规则: the authority table (核决权限, 002 制度3 第一条), who makes the closing visit (002 制度5 §5, 制度9),
 the rule books' deadlines (满意答复 002 制度9 五, 咨询 hours 制度11, limits by customer origin 制度3/6/15)
 and the follow-up (首问 feedback, 查办 days, the 催办 ladder, 002 制度3 第十三条).
 
@@ -6,6 +6,10 @@ The plain settings are :class:`~huifang_desktop.ui.settings.options.Option` tabl
 one to one onto a field (the authority table per severity, origin limits, the ladder) are read and written by
 :meth:`ComplaintRulesPage.collect`. Only ``MANAGE_POLICY`` may change the authority table: its boxes are
 disabled for other users, and the service refuses them anyway.
+
+Whether the closing visit must be made by somebody other than the handler is not set here: the one
+visitor-independence switch (设置 → 回访规则, 001 篇11) decides it for visit records and closing visits
+alike; this page says so beside the verifier level.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -62,15 +67,13 @@ AUTHORITY_OPTIONS = (
 )
 VERIFY_OPTIONS = (
     Option(
-        "independent_closing_visit",
-        QT_TRANSLATE_NOOP("Option", "结案回访由处理人以外的人进行"),
-        Kind.FLAG,
-        row=QT_TRANSLATE_NOOP("Option", "独立验证"),
-    ),
-    Option(
         "verifier_role",
         QT_TRANSLATE_NOOP("Option", "结案回访人"),
         Kind.CHOICE,
+        help=QT_TRANSLATE_NOOP(
+            "Option",
+            "回访人独立性开启时，结案回访由此级别中处理人以外的人进行；无人时依次找更高级别、客服专员",
+        ),
         choices=(
             (QT_TRANSLATE_NOOP("Option", "按严重程度的回访级别"), ""),
             (QT_TRANSLATE_NOOP("Option", "客服专员（客服中心）"), Role.CLERK.value),
@@ -143,7 +146,6 @@ def _flat(rules: ComplaintRules, follow: FollowPolicy) -> SimpleNamespace:
         sign_normal=rules.sign_roles.normal.value,
         sign_important=rules.sign_roles.important.value,
         sign_major=rules.sign_roles.major.value,
-        independent_closing_visit=rules.independent_closing_visit,
         verifier_role=rules.verifier_role.value if rules.verifier_role else "",
         satisfying_reply_workdays=rules.satisfying_reply_workdays,
         consultation_workhours=rules.consultation_workhours,
@@ -228,7 +230,18 @@ class ComplaintRulesPage(SettingsPage):
         authority = QGroupBox(self.tr("核决权限（签署投诉处理表的级别）"))
         self.authority_form = OptionForm(AUTHORITY_OPTIONS, QFormLayout(authority))
         verify = QGroupBox(self.tr("结案回访"))
-        self.verify_form = OptionForm(VERIFY_OPTIONS, QFormLayout(verify))
+        verify_layout = QFormLayout(verify)
+        self.verify_form = OptionForm(VERIFY_OPTIONS, verify_layout)
+        self.independence_note = QLabel(
+            self.tr(
+                "结案回访是否须由处理人以外的人进行，由 设置 → 回访规则 中的“回访人独立性”开关决定"
+                "（回访记录与投诉结案回访共用这一个开关，001 独立性原则）。"
+            )
+        )
+        self.independence_note.setObjectName("independence_note")
+        self.independence_note.setWordWrap(True)
+        self.independence_note.setStyleSheet("color: #666;")
+        verify_layout.addRow(self.independence_note)
         deadlines = QGroupBox(self.tr("期限"))
         self.deadline_form = OptionForm(DEADLINE_OPTIONS, QFormLayout(deadlines))
         follow = QGroupBox(self.tr("跟进、催办与查办"))
@@ -317,7 +330,6 @@ class ComplaintRulesPage(SettingsPage):
                 "sign_roles": BySeverity(
                     Role(v["sign_normal"]), Role(v["sign_important"]), Role(v["sign_major"])
                 ).to_dict(str),
-                "independent_closing_visit": v["independent_closing_visit"],
                 "verifier_role": v["verifier_role"],
                 "satisfying_reply_workdays": v["satisfying_reply_workdays"],
                 "consultation_workhours": v["consultation_workhours"],

@@ -312,7 +312,13 @@ class RulesPage(SettingsPage):
         self.on_site_severities.setObjectName("on_site_severities")
         self.on_site_severities.setPlaceholderText(self.tr("如：重大（多个用顿号分隔）"))
         self.independent = QCheckBox(
-            self.tr("满意度和投诉回访的回访人不得为客户的业务员或投诉处理人（001 独立性原则）")
+            self.tr("回访人独立性（回访记录与投诉结案回访）：回访人不得为客户的业务员或投诉处理人")
+        )
+        self.independent.setToolTip(
+            self.tr(
+                "001 独立性原则。开启时：满意度和投诉回访不能由客户的业务员或投诉处理人登记，"
+                "投诉的结案回访也安排给处理人以外的人（级别见 投诉规则 → 结案回访人）。关闭后两者都不检查。"
+            )
         )
         self.independent.setObjectName("independent_visitor")
         self.retry_unsatisfied = QCheckBox(self.tr("回访成功但客户不满意时，也安排再次回访"))
@@ -348,6 +354,7 @@ class RulesPage(SettingsPage):
                 self.tr(
                     "第二次回访沿用第一次的方式，第三次起可改用电话（000 §1.9）；重大投诉的回访上门进行。客户拒绝的，"
                     "过几天再联系，仍拒绝视为回访不通过（001 §47）。再次回访沿用原计划的类型和回访人。"
+                    "回访人独立性是一个开关，同时管回访记录的登记和投诉结案回访的安排（001 独立性原则）。"
                 )
             )
         )
