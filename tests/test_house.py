@@ -1,6 +1,6 @@
 """The house rules of the code's layout (issue 24): no import cycle among the program's modules, and no
 module over 900 lines outside the migrations — with a named list of the files still being split, which may
-only shrink.
+only shrink — and no constructor in ``ui/`` over 60 lines.
 
 Imports are read from the source with ``ast``, everywhere in a module: at the top, inside functions (an
 import deferred to call time still ties the two modules together) and under ``TYPE_CHECKING``. Importing
@@ -153,3 +153,39 @@ def test_no_module_over_900_lines_outside_the_migrations() -> None:
     assert not new, f"modules over {MAX_LINES} lines (split them by workflow): {new}"
     done = sorted(f for f in BEING_SPLIT if f not in too_long)
     assert not done, f"split or gone, remove from BEING_SPLIT in tests/test_house.py: {done}"
+
+
+# The dialogs', pages' and tabs' constructors stay short (the house issue, OpenLP's split of layout from
+# behaviour): a constructor keeps its state and calls the methods that build the widgets (_build_ui …), wire
+# them (_connect) and load what they show. Counted from ``def __init__`` to its last line, docstring included.
+UI = PACKAGE / "ui"
+MAX_CONSTRUCTOR_LINES = 60
+
+
+def constructor_lengths(source: str) -> dict[str, int]:
+    """``Class.__init__`` → its length in lines, for every class in ``source`` (nested classes too)."""
+    found: dict[str, int] = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and item.name == "__init__" and item.end_lineno:
+                    found[f"{node.name}.__init__"] = item.end_lineno - item.lineno + 1
+    return found
+
+
+def test_constructor_lengths_counts_from_def_to_the_last_line() -> None:
+    source = "class A:\n    def __init__(self) -> None:\n        '''doc'''\n        self.x = 1\n\n    def f(self): pass\n"
+    assert constructor_lengths(source) == {"A.__init__": 3}
+
+
+def test_no_ui_constructor_over_60_lines() -> None:
+    too_long = {
+        f"{p.relative_to(ROOT).as_posix()}: {name}": n
+        for p in sorted(UI.rglob("*.py"))
+        for name, n in constructor_lengths(p.read_text(encoding="utf-8")).items()
+        if n > MAX_CONSTRUCTOR_LINES
+    }
+    assert not too_long, (
+        f"constructors over {MAX_CONSTRUCTOR_LINES} lines (build the widgets in _build_ui, wire them in "
+        f"_connect, load in a method of its own): {too_long}"
+    )

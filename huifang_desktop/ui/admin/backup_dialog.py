@@ -58,10 +58,20 @@ class BackupDialog(QDialog):
         fit_to_screen(self, QSize(760, 460))
         allowed = ctx.user.id == 0 or can(ctx.user.role, Permission.BACKUP_RESTORE)
 
+        self._build_ui()
+        self._connect()
+        for w in (self.change_folder, self.backup_now, self.restore_button):
+            w.setEnabled(allowed)
+        if not allowed:
+            self.message.setText(self.tr("只有系统管理员可以备份和恢复数据库。"))
+        self._thread: QThread | None = None
+        self.reload()
+
+    def _build_ui(self) -> None:
+        """The folder line, the list of backups, the details and message, the buttons; nothing connected."""
         self.folder_label = QLabel()
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.change_folder = QPushButton(self.tr("更改文件夹…"))
-        self.change_folder.clicked.connect(self._change_folder)
         top = QHBoxLayout()
         top.addWidget(self.folder_label, 1)
         top.addWidget(self.change_folder)
@@ -75,7 +85,6 @@ class BackupDialog(QDialog):
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.itemSelectionChanged.connect(self._selected)
 
         self.details = QLabel()
         self.details.setWordWrap(True)
@@ -84,15 +93,11 @@ class BackupDialog(QDialog):
         self.message.setStyleSheet("color: #a8071a;")
 
         self.backup_now = QPushButton(self.tr("立即备份(&B)"))
-        self.backup_now.clicked.connect(self.start_backup)
         self.restore_button = QPushButton(self.tr("恢复所选…"))
-        self.restore_button.clicked.connect(self.ask_restore)
         self.confirm_button = QPushButton(self.tr("确认恢复"))
         self.confirm_button.setStyleSheet("color: #a8071a; font-weight: bold;")
-        self.confirm_button.clicked.connect(self.confirm_restore)
         self.confirm_button.hide()
-        close = QPushButton(self.tr("关闭"))
-        close.clicked.connect(self.reject)
+        self.close_button = close = QPushButton(self.tr("关闭"))
         buttons = QHBoxLayout()
         buttons.addWidget(self.backup_now)
         buttons.addStretch(1)
@@ -106,14 +111,15 @@ class BackupDialog(QDialog):
         layout.addWidget(self.details)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
-        QShortcut(QKeySequence("F5"), self, self.reload)
 
-        for w in (self.change_folder, self.backup_now, self.restore_button):
-            w.setEnabled(allowed)
-        if not allowed:
-            self.message.setText(self.tr("只有系统管理员可以备份和恢复数据库。"))
-        self._thread: QThread | None = None
-        self.reload()
+    def _connect(self) -> None:
+        QShortcut(QKeySequence("F5"), self, self.reload)
+        self.change_folder.clicked.connect(self._change_folder)
+        self.table.itemSelectionChanged.connect(self._selected)
+        self.backup_now.clicked.connect(self.start_backup)
+        self.restore_button.clicked.connect(self.ask_restore)
+        self.confirm_button.clicked.connect(self.confirm_restore)
+        self.close_button.clicked.connect(self.reject)
 
     # --- list ------------------------------------------------------------------------------------
     def folder(self) -> Path:

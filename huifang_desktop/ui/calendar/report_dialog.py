@@ -48,11 +48,21 @@ class VisitReportDialog(QDialog):
         self.saved: ReportRow | None = None
         self.setWindowTitle(self.tr("回访报告表"))
         fit_to_screen(self, QSize(760, 620))
-        # Filled the day after the visits (domain.md §5): default period is the previous working day.
-        cal = policy.work_calendar(ctx)
-        day = ctx.today() - timedelta(days=1)
+        self.preview: PrintPreviewDialog | None = None
+        self._build_fields(self._default_day())
+        self._lay_out()
+        self._connect()
+        self.make_draft()
+
+    def _default_day(self) -> date:
+        """Filled the day after the visits (domain.md §5): default period is the previous working day."""
+        cal = policy.work_calendar(self.ctx)
+        day = self.ctx.today() - timedelta(days=1)
         while not cal.is_workday(day):
             day -= timedelta(days=1)
+        return day
+
+    def _build_fields(self, day: date) -> None:
         self.start = QDateEdit(qdate(day))
         self.end = QDateEdit(qdate(day))
         for w in (self.start, self.end):
@@ -73,6 +83,8 @@ class VisitReportDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #d9363e;")
 
+    def _lay_out(self) -> None:
+        """The period and the report's parts in a form; the buttons with 打印预览 (and its Ctrl+P)."""
         period = QHBoxLayout()
         period.addWidget(self.start)
         period.addWidget(QLabel("—"))
@@ -80,22 +92,19 @@ class VisitReportDialog(QDialog):
         period.addWidget(self.draft_button)
         period.addStretch(1)
         form = QFormLayout()
-        form.addRow(self.tr("回访人"), QLabel(ctx.user.display_name))
+        form.addRow(self.tr("回访人"), QLabel(self.ctx.user.display_name))
         form.addRow(self.tr("报告期间"), period)
         form.addRow(self.tr("回访汇总"), self.summary)
         form.addRow(self.tr("发现的问题"), self.problems)
         form.addRow(self.tr("处理措施"), self.actions_box)
         form.addRow(self.tr("评价"), self.evaluation)
-        buttons = QDialogButtonBox(
+        self.buttons = buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
         buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("提交审阅(&S)"))
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
         self.print_button = add_print_button(
             self, buttons, self.tr("提交前打印的是草稿（Ctrl+P）"), self.print_preview
         )
-        self.preview: PrintPreviewDialog | None = None
         layout = QVBoxLayout(self)
         layout.addLayout(form, 1)
         layout.addWidget(self.message)
@@ -107,8 +116,11 @@ class VisitReportDialog(QDialog):
             "period": self.start,
             "end": self.end,
         }
+
+    def _connect(self) -> None:
         self.draft_button.clicked.connect(self.make_draft)
-        self.make_draft()
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
 
     def period(self) -> tuple[date, date]:
         return picked_date(self.start), picked_date(self.end)

@@ -114,24 +114,35 @@ class PrintPreviewDialog(QDialog):
         self.file_dialog: QFileDialog | None = None
         self.printer: QPrinter | None = None
         self.setWindowTitle(self.tr("打印预览 — {0}").format(title))
+        self._fit_size()
+        self._build_ui()
+        self._load(pdf_bytes)
+        self._connect()
+        self._add_shortcuts()
+        if not may_output:
+            refused = self.tr("绝密资料：打印和另存为 PDF 需要主管或经理")
+            for b in (self.print_button, self.save_button):
+                b.setEnabled(False)
+                b.setToolTip(refused)
+        self._show_page()
+        if not self.message.text():
+            self.message.hide()
+        self._show_zoom()
+
+    def _fit_size(self) -> None:
         room = self.screen().availableGeometry() if self.screen() is not None else None
         width, height = 980, 860
         if room is not None:  # a small laptop screen: the dialog stays on it
             width, height = min(width, room.width() - 40), min(height, room.height() - 60)
         self.resize(width, height)
 
+    # -- layout: the widgets, named and placed ------------------------------------------------------
+
+    def _build_ui(self) -> None:
+        """The button bar, the message line and the page view; nothing connected, no document yet."""
         self.message = QLabel()
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
-        try:
-            self.document: QPdfDocument | None = load_pdf(pdf_bytes, self)
-        except PdfError as exc:
-            self.document = None
-            self._say(
-                self.tr("无法显示预览（{0}），仍可另存为 PDF 后用其他程序查看或打印。").format(exc),
-                error=True,
-            )
-
         self.print_button = QPushButton(self.tr("打印(&P)…"))
         self.print_button.setToolTip(self.tr("用系统打印机打印（Ctrl+P）"))
         self.save_button = QPushButton(self.tr("另存为 PDF(&S)…"))
@@ -149,27 +160,20 @@ class PrintPreviewDialog(QDialog):
         self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.pages_label = QLabel()
         self.close_button = QPushButton(self.tr("关闭"))
+        for b in (
+            self.print_button,
+            self.save_button,
+            self.zoom_in_button,
+            self.zoom_out_button,
+            self.fit_button,
+            self.close_button,
+        ):
+            b.setAutoDefault(False)  # Enter does not print, save or zoom by surprise
 
         self.view = QPdfView(self)
         self.view.setPageMode(QPdfView.PageMode.MultiPage)
         self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
         self.view.setStyleSheet("QPdfView { background: #8c8c8c; }")
-        if self.document is not None:
-            self.view.setDocument(self.document)
-            self.view.pageNavigator().currentPageChanged.connect(self._show_page)
-        else:
-            for b in (self.print_button, self.zoom_in_button, self.zoom_out_button, self.fit_button):
-                b.setEnabled(False)
-        self.view.viewport().installEventFilter(self)
-        self.view.installEventFilter(self)
-        self.view.zoomFactorChanged.connect(self._show_zoom)
-        self.view.zoomModeChanged.connect(self._show_zoom)
-        if not may_output:
-            refused = self.tr("绝密资料：打印和另存为 PDF 需要主管或经理")
-            for b in (self.print_button, self.save_button):
-                b.setEnabled(False)
-                b.setToolTip(refused)
-        self._show_page()
 
         bar = QHBoxLayout()
         bar.addWidget(self.print_button)
@@ -187,16 +191,40 @@ class PrintPreviewDialog(QDialog):
         layout.addLayout(bar)
         layout.addWidget(self.message)
         layout.addWidget(self.view, 1)
-        if not self.message.text():
-            self.message.hide()
-        self._show_zoom()
 
+    # -- behaviour ---------------------------------------------------------------------------------
+
+    def _load(self, pdf_bytes: bytes) -> None:
+        """The document into the view; a PDF QtPdf cannot read leaves 打印 and the zoom off, and says why."""
+        try:
+            self.document: QPdfDocument | None = load_pdf(pdf_bytes, self)
+        except PdfError as exc:
+            self.document = None
+            self._say(
+                self.tr("无法显示预览（{0}），仍可另存为 PDF 后用其他程序查看或打印。").format(exc),
+                error=True,
+            )
+        if self.document is not None:
+            self.view.setDocument(self.document)
+            self.view.pageNavigator().currentPageChanged.connect(self._show_page)
+        else:
+            for b in (self.print_button, self.zoom_in_button, self.zoom_out_button, self.fit_button):
+                b.setEnabled(False)
+
+    def _connect(self) -> None:
+        self.view.viewport().installEventFilter(self)
+        self.view.installEventFilter(self)
+        self.view.zoomFactorChanged.connect(self._show_zoom)
+        self.view.zoomModeChanged.connect(self._show_zoom)
         self.print_button.clicked.connect(self.ask_print)
         self.save_button.clicked.connect(self.ask_save)
         self.zoom_in_button.clicked.connect(self.zoom_in)
         self.zoom_out_button.clicked.connect(self.zoom_out)
         self.fit_button.clicked.connect(self.fit_width)
         self.close_button.clicked.connect(self.reject)
+
+    def _add_shortcuts(self) -> None:
+        """Window-wide keys: 打印, 另存为, zoom (with and without Ctrl), 适合宽度 and the page keys."""
         for keys, slot in (
             ((QKeySequence.StandardKey.Print, "Ctrl+P"), self.ask_print),
             ((QKeySequence.StandardKey.Save, "Ctrl+S"), self.ask_save),
@@ -220,15 +248,6 @@ class PrintPreviewDialog(QDialog):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             action.triggered.connect(slot)
             self.addAction(action)
-        for b in (
-            self.print_button,
-            self.save_button,
-            self.zoom_in_button,
-            self.zoom_out_button,
-            self.fit_button,
-            self.close_button,
-        ):
-            b.setAutoDefault(False)  # Enter does not print, save or zoom by surprise
 
     # -- info --------------------------------------------------------------------------------------
 

@@ -64,15 +64,42 @@ class IntakeDialog(QDialog):
         self.result_detail: ComplaintDetail | None = None
         self.customer_id: int | None = None
         self._customers: list[CustomerRow] = []
-        self.policy = complaint_service.load_policy(ctx)
+        self._load_office()
         self.setWindowTitle(self.tr("新建登记 — 投诉、咨询、建议"))
         fit_to_screen(self, QSize(1040, 600))
+        self._build_ui()
+        self._connect()
+        self._show_routing(self.severity.currentText())
+        self._show_customer_status(None)
+        self._show_repeats([])
+        self._kind_changed(self.kind.currentText())
+        self._show_origin()
+        self.complainant.setFocus()
 
-        # --- fields
+    # --- layout: the widgets, named and placed; nothing connected ------------------------------------------
+    def _load_office(self) -> None:
+        """What the form offers comes from the office: its complaint policy and rules, its work calendar and
+        the people who may be 首问责任人."""
+        self.policy = complaint_service.load_policy(self.ctx)
+        self.rules = complaint_service.load_complaint_rules(self.ctx)
+        self.calendar = office_policy.work_calendar(self.ctx)
+        self._handlers = complaint_service.handlers(self.ctx)
+
+    def _build_ui(self) -> None:
+        self._build_fields()
+        self._build_follow_fields()
+        self._build_lookups()
+        self._build_buttons()
+        self._lay_out()
+        self._name_fields()
+        self._set_tab_order()
+
+    def _build_fields(self) -> None:
+        """The record's own fields: kind, channel, time, complainant, customer, subject … 其他."""
         self.kind = QComboBox()
         self.kind.setObjectName("kind")
         self.kind.addItems([k.value for k in MessageKind])
-        self.received_at = QDateTimeEdit(qdatetime(ctx.now()))
+        self.received_at = QDateTimeEdit(qdatetime(self.ctx.now()))
         self.received_at.setObjectName("received_at")
         self.received_at.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.received_at.setCalendarPopup(True)
@@ -120,9 +147,9 @@ class IntakeDialog(QDialog):
         self.special.setObjectName("special")
         self.reply_only = QCheckBox(self.tr("只需书面答复（上级转办，不做回访）"))
         self.reply_only.setObjectName("reply_only")
-        self._build_follow_fields()
 
-        # --- customer search popup
+    def _build_lookups(self) -> None:
+        """The customer search popup and the likely repeats beside the form, each with its typing delay."""
         self.customer_model = QStandardItemModel(self)
         self.completer = QCompleter(self.customer_model, self)
         self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
@@ -132,7 +159,6 @@ class IntakeDialog(QDialog):
         self._customer_timer.setSingleShot(True)
         self._customer_timer.setInterval(CUSTOMER_DELAY_MS)
 
-        # --- repeats
         self.repeats = RepeatTableModel(self)
         self.repeat_view = record_table(self.repeats, "repeats")
         header = self.repeat_view.horizontalHeader()
@@ -148,6 +174,7 @@ class IntakeDialog(QDialog):
         self._repeat_timer.setSingleShot(True)
         self._repeat_timer.setInterval(REPEAT_DELAY_MS)
 
+    def _build_buttons(self) -> None:
         self.message = QLabel()
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
@@ -158,7 +185,31 @@ class IntakeDialog(QDialog):
         self.save_button.setToolTip("Ctrl+S / Ctrl+Enter")
         self.cancel_button = QPushButton(self.tr("取消"))
 
-        # --- layout
+    def _lay_out(self) -> None:
+        form = self._lay_out_form()
+        self.side = side = QGroupBox()
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.repeat_title)
+        side_layout.addWidget(self.repeat_view, 1)
+        side_layout.addWidget(self.attach_button)
+        side.setMinimumWidth(380)
+
+        body = QHBoxLayout()
+        left = QVBoxLayout()
+        left.addLayout(form)
+        left.addStretch(1)
+        body.addLayout(left, 3)
+        body.addWidget(side, 2)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.message, 1)
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body, 1)
+        layout.addLayout(buttons)
+
+    def _lay_out_form(self) -> QFormLayout:
+        """The form on the left; remembers the 承诺答复日期 row (shown for a 建议 only)."""
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         row1 = QHBoxLayout()
@@ -213,28 +264,10 @@ class IntakeDialog(QDialog):
         row5.addWidget(self.special)
         row5.addWidget(self.reply_only)
         form.addRow(self.tr("其他"), row5)
+        return form
 
-        self.side = side = QGroupBox()
-        side_layout = QVBoxLayout(side)
-        side_layout.addWidget(self.repeat_title)
-        side_layout.addWidget(self.repeat_view, 1)
-        side_layout.addWidget(self.attach_button)
-        side.setMinimumWidth(380)
-
-        body = QHBoxLayout()
-        left = QVBoxLayout()
-        left.addLayout(form)
-        left.addStretch(1)
-        body.addLayout(left, 3)
-        body.addWidget(side, 2)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.message, 1)
-        buttons.addWidget(self.save_button)
-        buttons.addWidget(self.cancel_button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(body, 1)
-        layout.addLayout(buttons)
-
+    def _name_fields(self) -> None:
+        """The form's widget for each field a refusal names (the message marks it)."""
         self.field_widgets: dict[str, QWidget] = {
             "kind": self.kind,
             "received_at": self.received_at,
@@ -253,6 +286,8 @@ class IntakeDialog(QDialog):
             "origin": self.origin,
             "urgent": self.urgent,
         }
+
+    def _set_tab_order(self) -> None:
         chain = [
             self.kind,
             self.channel,
@@ -279,37 +314,6 @@ class IntakeDialog(QDialog):
         for a, b in pairwise(chain):
             QWidget.setTabOrder(a, b)
 
-        # --- wiring
-        self.anonymous.toggled.connect(self._anonymous_toggled)
-        self.kind.currentTextChanged.connect(self._kind_changed)
-        self.severity.currentTextChanged.connect(self._show_routing)
-        self.customer_edit.textEdited.connect(self._customer_edited)
-        self._customer_timer.timeout.connect(self.refresh_customer_suggestions)
-        # the QModelIndex overload of the signal (PySide's stubs do not type the overload subscript)
-        self.completer.activated[QModelIndex].connect(  # type: ignore[index]
-            lambda index: self.choose_customer(index.row())
-        )
-        self.customer_clear.clicked.connect(self.clear_customer)
-        for edit in (self.subject, self.phone):
-            edit.textEdited.connect(self._repeat_timer.start)
-        self._repeat_timer.timeout.connect(self.refresh_repeats)
-        self.repeat_view.selectionModel().selectionChanged.connect(self._repeat_selection_changed)
-        self.repeat_view.doubleClicked.connect(lambda _i: self.attach_to_selected())
-        self.attach_button.clicked.connect(self.attach_to_selected)
-        self.promised_on.dateChanged.connect(lambda _d: self._check_promised())
-        self.received_at.dateTimeChanged.connect(lambda _d: self._check_promised())
-        self.origin.currentIndexChanged.connect(lambda _i: self._show_origin())
-        self.save_button.clicked.connect(self.save)
-        self.cancel_button.clicked.connect(self.reject)
-        for keys in (QKeySequence.StandardKey.Save, QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")):
-            QShortcut(keys, self, self.save)
-        self._show_routing(self.severity.currentText())
-        self._show_customer_status(None)
-        self._show_repeats([])
-        self._kind_changed(self.kind.currentText())
-        self._show_origin()
-        self.complainant.setFocus()
-
     def _build_follow_fields(self) -> None:
         """首问责任人 (default: me), the 建议's promised reply date, the customer origin when the office sets
         handling limits by origin (issue 20: 002 制度5 §8, 制度3 第十条)."""
@@ -317,7 +321,7 @@ class IntakeDialog(QDialog):
         self.first_responder.setObjectName("first_responder")
         self.first_responder.setToolTip(self.tr("首先接待客户的人：跟进本件投诉，每一步处理都会通知他"))
         me = self.ctx.user.id or None
-        people = complaint_service.handlers(self.ctx)
+        people = list(self._handlers)
         if me is not None and all(uid != me for uid, _n, _r in people):
             people.insert(
                 0, (me, self.ctx.user.display_name or self.ctx.user.username, self.ctx.user.role.label)
@@ -329,7 +333,6 @@ class IntakeDialog(QDialog):
         self.first_responder_label = QLabel(self.tr("首问责任人(&R)"))
         self.first_responder_label.setBuddy(self.first_responder)
 
-        self.rules = complaint_service.load_complaint_rules(self.ctx)
         self.origin = QComboBox()
         self.origin.setObjectName("origin")
         self.origin.addItem(self.tr("（一般）"), "")
@@ -356,7 +359,6 @@ class IntakeDialog(QDialog):
         self.urgent.setObjectName("urgent")
         self.urgent.setVisible(timings is not None)
 
-        self.calendar = office_policy.work_calendar(self.ctx)
         self.promised_on = QDateEdit()
         self.promised_on.setObjectName("promised_reply_on")
         self.promised_on.setDisplayFormat("yyyy-MM-dd")
@@ -370,6 +372,32 @@ class IntakeDialog(QDialog):
         self.promised_hint = QLabel()
         self.promised_hint.setObjectName("promisedHint")
         self.promised_hint.setWordWrap(True)
+
+    # --- behaviour --------------------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        self.anonymous.toggled.connect(self._anonymous_toggled)
+        self.kind.currentTextChanged.connect(self._kind_changed)
+        self.severity.currentTextChanged.connect(self._show_routing)
+        self.customer_edit.textEdited.connect(self._customer_edited)
+        self._customer_timer.timeout.connect(self.refresh_customer_suggestions)
+        # the QModelIndex overload of the signal (PySide's stubs do not type the overload subscript)
+        self.completer.activated[QModelIndex].connect(  # type: ignore[index]
+            lambda index: self.choose_customer(index.row())
+        )
+        self.customer_clear.clicked.connect(self.clear_customer)
+        for edit in (self.subject, self.phone):
+            edit.textEdited.connect(self._repeat_timer.start)
+        self._repeat_timer.timeout.connect(self.refresh_repeats)
+        self.repeat_view.selectionModel().selectionChanged.connect(self._repeat_selection_changed)
+        self.repeat_view.doubleClicked.connect(lambda _i: self.attach_to_selected())
+        self.attach_button.clicked.connect(self.attach_to_selected)
+        self.promised_on.dateChanged.connect(lambda _d: self._check_promised())
+        self.received_at.dateTimeChanged.connect(lambda _d: self._check_promised())
+        self.origin.currentIndexChanged.connect(lambda _i: self._show_origin())
+        self.save_button.clicked.connect(self.save)
+        self.cancel_button.clicked.connect(self.reject)
+        for keys in (QKeySequence.StandardKey.Save, QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")):
+            QShortcut(keys, self, self.save)
 
     def _check_promised(self) -> None:
         """Say at once when the promised date cannot be kept as chosen (the service refuses it too)."""

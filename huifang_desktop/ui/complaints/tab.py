@@ -69,7 +69,27 @@ class ComplaintsTab(QWidget):
         self.ask_export_path: Callable[[], str] = self._ask_export_path
         self._shown_once = False
 
-        # --- counts by state (clickable)
+        self._splitter_placed = False
+        self._build_ui()
+        self._connect()
+        self.apply_filter()
+
+    # --- layout: the widgets, named and placed -------------------------------------------------------------
+    def _build_ui(self) -> None:
+        counts = self._build_counts()
+        self._build_filters()
+        self._build_register()
+        self._build_panes()
+        self.count_label = QLabel()
+        self.count_label.setObjectName("countLabel")
+        self.notice = QLabel()
+        self.notice.setObjectName("notice")
+        self.notice.setWordWrap(True)
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._lay_out(counts)
+
+    def _build_counts(self) -> QHBoxLayout:
+        """The counts by state (clickable), 查办, and 新建登记 / 导出台账 in one row."""
         self.count_group = QButtonGroup(self)
         self.count_group.setExclusive(True)
         self.count_buttons: dict[str, QToolButton] = {}
@@ -81,7 +101,6 @@ class ComplaintsTab(QWidget):
             b.setCheckable(True)
             b.setCursor(Qt.CursorShape.PointingHandCursor)
             b.setStyleSheet(COUNT_STYLE)
-            b.clicked.connect(lambda _=False, k=key: self.show_count(k))
             self.count_group.addButton(b)
             self.count_buttons[key] = b
             counts.addWidget(b)
@@ -100,13 +119,14 @@ class ComplaintsTab(QWidget):
         self.export_button = QPushButton(self.tr("导出台账…"))
         self.export_button.setObjectName("exportLedger")
         self.export_button.setToolTip(self.tr("按当前筛选条件导出投诉台账（Excel）"))
-        editable = can(ctx.user.role, Permission.EDIT_CUSTOMERS)
+        editable = can(self.ctx.user.role, Permission.EDIT_CUSTOMERS)
         self.new_button.setEnabled(editable)
         self.export_button.setEnabled(editable)
         counts.addWidget(self.new_button)
         counts.addWidget(self.export_button)
+        return counts
 
-        # --- filters
+    def _build_filters(self) -> None:
         self.search = QLineEdit()
         self.search.setObjectName("complaintSearch")
         self.search.setPlaceholderText(self.tr("搜索：编号、主题、投诉人、内容或电话  Ctrl+F"))
@@ -127,8 +147,9 @@ class ComplaintsTab(QWidget):
         self.start = OptionalDateEdit("startFilter")
         self.end = OptionalDateEdit("endFilter")
 
-        # --- register table and detail pane
-        self.model = ComplaintTableModel(ctx, parent=self)
+    def _build_register(self) -> None:
+        """The paged register: column widths, 类型 hidden, 主题 fitted to what is left (see _fit_subject)."""
+        self.model = ComplaintTableModel(self.ctx, parent=self)
         self.table = record_table(self.model, "complaintTable")
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setHighlightSections(False)
@@ -158,11 +179,12 @@ class ComplaintsTab(QWidget):
         self.table.setHorizontalScrollMode(
             QAbstractItemView.ScrollMode.ScrollPerPixel
         )  # 投诉编号 stays in view
-        self.table.viewport().installEventFilter(self)
-        self.table.horizontalHeader().sectionResized.connect(self._section_resized)
-        self.detail = ComplaintDetailPane(ctx)
+
+    def _build_panes(self) -> None:
+        """The register or the 查办 list on the left, the detail (scrolling vertically) on the right."""
+        self.detail = ComplaintDetailPane(self.ctx)
         self.detail.setObjectName("complaintDetail")
-        self.inquiry_list = InquiryList(ctx)
+        self.inquiry_list = InquiryList(self.ctx)
         self.inquiry_list.setObjectName("inquiryList")
         self.left = QStackedWidget()  # the register, or the 查办 list
         self.left.addWidget(self.table)
@@ -182,15 +204,8 @@ class ComplaintsTab(QWidget):
         self.splitter.setStretchFactor(1, 0)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([800, DETAIL_WIDTH])
-        self._splitter_placed = False
 
-        self.count_label = QLabel()
-        self.count_label.setObjectName("countLabel")
-        self.notice = QLabel()
-        self.notice.setObjectName("notice")
-        self.notice.setWordWrap(True)
-        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
+    def _lay_out(self, counts: QHBoxLayout) -> None:
         filters = QHBoxLayout()
         filters.addWidget(self.search, 3)
         for w in (self.state, self.severity, self.category, self.kind):
@@ -212,7 +227,12 @@ class ComplaintsTab(QWidget):
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.notice)
 
-        # --- wiring
+    # --- behaviour ---------------------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        for key, button in self.count_buttons.items():
+            button.clicked.connect(lambda _=False, k=key: self.show_count(k))
+        self.table.viewport().installEventFilter(self)
+        self.table.horizontalHeader().sectionResized.connect(self._section_resized)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SEARCH_DELAY_MS)
@@ -242,7 +262,6 @@ class ComplaintsTab(QWidget):
             lambda: self.show_inquiries(None if self.showing_inquiries() else PENDING),
         )
         self.inquiry_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
-        self.apply_filter()
 
     def _combo(self, all_label: str, values: list[str], name: str) -> QComboBox:
         combo = QComboBox()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -45,7 +47,8 @@ from huifang_desktop.services import workflow
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.customers import CustomerDetail
 from huifang_desktop.services.errors import ConflictError, DuplicateWarning, ServiceError, ValidationError
-from huifang_desktop.services.settings import load_settings
+from huifang_desktop.services.settings import OfficeSettings, load_settings
+from huifang_desktop.services.users import UserRow
 from huifang_desktop.ui.common.feedback import mark_fields, show_error
 from huifang_desktop.ui.common.fit import fit_to_screen, scrolling
 from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP, translated
@@ -78,8 +81,7 @@ class CustomerDialog(QDialog):
         self.saved: CustomerDetail | None = None
         self.changed = False
         self.detail = customer_service.get_customer(ctx, customer_id) if customer_id else None
-        settings = load_settings(ctx)
-        editable = can(ctx.user.role, Permission.EDIT_CUSTOMERS) and not (
+        self.editable = can(ctx.user.role, Permission.EDIT_CUSTOMERS) and not (
             self.detail and self.detail.archived
         )
         self.setWindowTitle(
@@ -88,8 +90,33 @@ class CustomerDialog(QDialog):
             else self.tr("客户档案 {0} {1}").format(self.detail.code, self.detail.name)
         )
         fit_to_screen(self, QSize(860, 620))
+        self._build_ui(load_settings(ctx), user_service.clerks(ctx))
+        self._connect()
+        self._load(prefill)
+        self.name.setFocus()
 
-        # --- basic fields
+    # --- layout: the widgets, named and placed ---------------------------------------------------------
+    def _build_ui(self, settings: OfficeSettings, clerks: Sequence[UserRow]) -> None:
+        """Every widget and the dialog's layout; the office's lists (categories, regions, sources, the
+        clerks who may own the file) are passed in. The pages of an existing file read their own records."""
+        self._build_fields(settings, clerks)
+        grid = self._lay_out_fields()
+        self._build_contacts()
+        basic = QWidget()
+        basic_layout = QVBoxLayout(basic)
+        basic_layout.addLayout(grid)
+        basic_layout.addWidget(QLabel(self.tr("联系人（至少一位，填电话或手机）")))
+        basic_layout.addWidget(self.contacts)
+        basic_layout.addLayout(self._contact_buttons)
+        self._build_pages(basic)
+        self._build_buttons()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.pages, 1)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        self._name_fields()
+
+    def _build_fields(self, settings: OfficeSettings, clerks: Sequence[UserRow]) -> None:
         self.code = QLabel(self.detail.code if self.detail else self.tr("（保存后自动编号）"))
         self.name = QLineEdit()
         self.name.setObjectName("name")
@@ -100,7 +127,7 @@ class CustomerDialog(QDialog):
         self.status = QComboBox()
         self.status.addItems(list(CUSTOMER_STATUSES))
         self.owner = QComboBox()
-        for u in user_service.clerks(ctx):
+        for u in clerks:
             self.owner.addItem(
                 f"{u.display_name}（{u.department}）" if u.department else u.display_name, u.id
             )
@@ -114,15 +141,15 @@ class CustomerDialog(QDialog):
         self.industry = QLineEdit()
         self.birthday = QLineEdit()
         self.birthday.setPlaceholderText(self.tr("如 1980-05-20，可空"))
-        self.created_on = QLineEdit(ctx.today().isoformat())
+        self.created_on = QLineEdit(self.ctx.today().isoformat())
         self.notes = QPlainTextEdit()
         self.notes.setTabChangesFocus(True)
         self.notes.setMaximumHeight(80)
         self.grade_label = QLabel("D")
         self.pin_button = QPushButton(self.tr("指定等级…"))
-        self.pin_button.setVisible(self.detail is not None and can(ctx.user.role, Permission.PIN_GRADE))
-        self.pin_button.clicked.connect(self._pin_grade)
+        self.pin_button.setVisible(self.detail is not None and can(self.ctx.user.role, Permission.PIN_GRADE))
 
+    def _lay_out_fields(self) -> QGridLayout:
         grid = QGridLayout()
         rows = [
             (self.tr("客户编号"), self.code, self.tr("客户名称*"), self.name),
@@ -145,33 +172,26 @@ class CustomerDialog(QDialog):
         grid.addLayout(grade_box, len(rows), 1, 1, 3)
         grid.addWidget(QLabel(self.tr("备注")), len(rows) + 1, 0)
         grid.addWidget(self.notes, len(rows) + 1, 1, 1, 3)
+        return grid
 
-        # --- contacts
+    def _build_contacts(self) -> None:
         self.contacts = QTableWidget(0, len(CONTACT_COLUMNS))
         self.contacts.setObjectName("contacts")
         self.contacts.setHorizontalHeaderLabels([translated("Column", c) for c in CONTACT_COLUMNS])
         self.contacts.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.contacts.setMinimumHeight(120)
-        add_contact = QPushButton(self.tr("添加联系人"))
-        add_contact.clicked.connect(lambda: self._add_contact_row())
-        remove_contact = QPushButton(self.tr("删除所选联系人"))
-        remove_contact.clicked.connect(self._remove_contact_row)
-        contact_buttons = QHBoxLayout()
+        self._add_contact_button = add_contact = QPushButton(self.tr("添加联系人"))
+        self._remove_contact_button = remove_contact = QPushButton(self.tr("删除所选联系人"))
+        self._contact_buttons = contact_buttons = QHBoxLayout()
         contact_buttons.addWidget(add_contact)
         contact_buttons.addWidget(remove_contact)
         contact_buttons.addStretch(1)
 
-        basic = QWidget()
-        basic_layout = QVBoxLayout(basic)
-        basic_layout.addLayout(grid)
-        basic_layout.addWidget(QLabel(self.tr("联系人（至少一位，填电话或手机）")))
-        basic_layout.addWidget(self.contacts)
-        basic_layout.addLayout(contact_buttons)
-
+    def _build_pages(self, basic: QWidget) -> None:
         self.pages = QTabWidget()
         self.pages.addTab(scrolling(basic), self.tr("基本信息"))  # scrolls on a low screen; buttons stay
         if self.detail is not None:
-            self.pages.addTab(self._purchases_page(editable), self.tr("购货/交货记录"))
+            self.pages.addTab(self._purchases_page(self.editable), self.tr("购货/交货记录"))
             self.pages.addTab(self._visits_page(), self.tr("回访记录"))
             self.pages.addTab(self._history_page(), self.tr("修改记录"))
             self.classes = QTableWidget(0, 6)
@@ -189,8 +209,8 @@ class CustomerDialog(QDialog):
             self.classes.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             self.classes.horizontalHeader().setStretchLastSection(True)
             self.pages.addTab(self.classes, self.tr("等级记录"))
-            self._fill_classes()
 
+    def _build_buttons(self) -> None:
         self.message = QLabel()
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
@@ -200,15 +220,10 @@ class CustomerDialog(QDialog):
         )
         buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存(&S)"))
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("关闭"))
-        buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(editable)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(self.editable)
         self.buttons = buttons
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.pages, 1)
-        layout.addWidget(self.message)
-        layout.addWidget(buttons)
 
+    def _name_fields(self) -> None:
         self.field_widgets: dict[str, QWidget] = {
             "name": self.name,
             "kind": self.kind,
@@ -221,15 +236,25 @@ class CustomerDialog(QDialog):
             "owner_id": self.owner,
             "contacts": self.contacts,
         }
+
+    # --- behaviour -----------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        self.pin_button.clicked.connect(self._pin_grade)
+        self._add_contact_button.clicked.connect(lambda: self._add_contact_row())
+        self._remove_contact_button.clicked.connect(self._remove_contact_row)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+
+    def _load(self, prefill: str) -> None:
+        """Show the file (or start a new one), then remember it as it opened."""
         if self.detail is not None:
+            self._fill_classes()
             self._fill(self.detail)
         else:
-            self._select_data(self.owner, ctx.user.id)
+            self._select_data(self.owner, self.ctx.user.id)
             self._add_contact_row(primary=True)
             self._prefill(prefill)
-        self.editable = editable
         self._pristine = self.draft()  # what 关闭 compares with before it discards anything
-        self.name.setFocus()
 
     # --- filling and reading ---------------------------------------------------------------------------
     @staticmethod

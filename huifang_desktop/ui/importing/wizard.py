@@ -527,6 +527,13 @@ class ReportPage(QWizardPage):
         )
         self.setCommitPage(True)
         self.setButtonText(QWizard.WizardButton.CommitButton, self.tr("导入有效行"))
+        self._build_ui()
+        if not wizard.ctx.may(Permission.MANAGE_USERS):
+            self.owners.model().item(1).setEnabled(False)  # type: ignore[attr-defined]
+        self._connect()
+
+    def _build_ui(self) -> None:
+        """The summary, the check's options, the problems by kind and row by row, 修改后重试."""
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setStyleSheet("font-weight: bold;")
@@ -554,10 +561,6 @@ class ReportPage(QWizardPage):
         self.owners.addItem(self.tr("暂不指定负责人（照常导入）"), "blank")
         self.owners.addItem(self.tr("创建为客服专员账号"), "create")
         self.owners.setToolTip(self.tr("表中的负责人不是本系统用户时怎么办（创建账号需要管理用户的权限）"))
-        if not wizard.ctx.may(Permission.MANAGE_USERS):
-            self.owners.model().item(1).setEnabled(False)  # type: ignore[attr-defined]
-        self.include_hidden.toggled.connect(lambda _on: self.check())
-        self.owners.currentIndexChanged.connect(lambda _i: self.check())
         options = QHBoxLayout()
         options.addWidget(self.include_hidden)
         options.addWidget(QLabel(self.tr("负责人不是系统用户时：")))
@@ -565,7 +568,6 @@ class ReportPage(QWizardPage):
         options.addStretch(1)
         self.retry_button = QPushButton(self.tr("修改后重试"))
         self.retry_button.setToolTip(self.tr("在 Excel 里改好并保存文件后，重新读取并检查"))
-        self.retry_button.clicked.connect(self.retry)
         self.message = _message_label()
         buttons = QHBoxLayout()
         buttons.addWidget(self.message, 1)
@@ -576,7 +578,12 @@ class ReportPage(QWizardPage):
         layout.addWidget(self.groups)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
-        wizard.busy_changed.connect(self._busy)
+
+    def _connect(self) -> None:
+        self.include_hidden.toggled.connect(lambda _on: self.check())
+        self.owners.currentIndexChanged.connect(lambda _i: self.check())
+        self.retry_button.clicked.connect(self.retry)
+        self.w.busy_changed.connect(self._busy)
 
     def options(self) -> dict[str, Any]:
         """The check's choices: hidden rows, and what to do with 负责人 who are not users."""

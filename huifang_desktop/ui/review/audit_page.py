@@ -41,12 +41,21 @@ class AuditLogPage(QWidget):
         self.page = 0
         self.pages = 1
         self.export_thread: QThread | None = None
+        self.verify_thread: QThread | None = None
+        self.detail_dialog: AuditEntryDialog | None = None
+        self._build_filters()
+        self._build_table()
+        self._lay_out()
+        self._connect()
+        self._load_users()
+        self._loaded = False  # the actions and the first page are read when the page is first shown
 
+    # --- layout: the widgets, named and placed -------------------------------------------------------------
+    def _build_filters(self) -> None:
+        """The filter bar, the buttons and the pager's labels (the users are added by _load_users)."""
         self.user = QComboBox()
         self.user.setObjectName("auditUser")
         self.user.addItem(self.tr("全部用户"), None)
-        for u in user_service.list_users(ctx, include_inactive=True):
-            self.user.addItem(f"{u.display_name}（{u.username}）", u.id)
         self.entity = QComboBox()
         self.entity.addItem(self.tr("全部对象"), "")
         for key, label in review_service.ENTITY_LABELS.items():
@@ -71,7 +80,6 @@ class AuditLogPage(QWidget):
                 "备份中的审计链记录由命令校验）"
             )
         )
-        self.verify_thread: QThread | None = None
         self.prev_button = QPushButton("◀")
         self.next_button = QPushButton("▶")
         self.page_label = QLabel()
@@ -79,6 +87,7 @@ class AuditLogPage(QWidget):
         self.status.setObjectName("auditStatus")
         self.status.setWordWrap(True)
 
+    def _build_table(self) -> None:
         self.model = AuditTableModel(self)
         self.table = record_table(self.model, "auditTable", multi=True)
         header = self.table.horizontalHeader()
@@ -89,8 +98,8 @@ class AuditLogPage(QWidget):
         self.table.setToolTip(self.tr("双击一行查看详情（原始数据、审计链位置和校验值）"))
         self.detail_button = QPushButton(self.tr("详情(&D)…"))
         self.detail_button.setObjectName("auditDetail")
-        self.detail_dialog: AuditEntryDialog | None = None
 
+    def _lay_out(self) -> None:
         filters = QHBoxLayout()
         fields = (
             (None, self.user),
@@ -119,6 +128,8 @@ class AuditLogPage(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(pager)
 
+    # --- behaviour ---------------------------------------------------------------------------------------------
+    def _connect(self) -> None:
         self.search_button.clicked.connect(self.search)
         self.text.returnPressed.connect(self.search)
         action_line = self.action.lineEdit()
@@ -132,7 +143,11 @@ class AuditLogPage(QWidget):
         self.verify_button.clicked.connect(self.verify)
         self.table.doubleClicked.connect(self.show_detail)
         self.detail_button.clicked.connect(lambda: self.show_detail(self.table.currentIndex()))
-        self._loaded = False
+
+    def _load_users(self) -> None:
+        """Every user who ever was (the inactive too: their entries stay in the log)."""
+        for u in user_service.list_users(self.ctx, include_inactive=True):
+            self.user.addItem(f"{u.display_name}（{u.username}）", u.id)
 
     def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         super().showEvent(event)

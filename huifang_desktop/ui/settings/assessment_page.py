@@ -261,6 +261,12 @@ class AssessmentPage(SettingsPage):
         self.baseline = AssessmentRules()
         self.may_edit = ctx.may(Permission.CONFIRM_ASSESSMENT)
         self.fields: dict[EventKind, dict[str, QCheckBox | QSpinBox]] = {}
+        grid, opts, graded_box = self._build_rules(), self._build_options(), self._build_graded()
+        self._lay_out(grid, opts, graded_box)
+        self._connect()
+
+    def _build_rules(self) -> QGridLayout:
+        """One row per ruled event: 启用, 金额, 绩效分, 重复倍数 and (some) the time limit."""
         grid = QGridLayout()
         for col, spec in enumerate(RULE_COLUMNS):
             grid.addWidget(QLabel(f"<b>{_tr(spec.label)}</b>"), 0, col)
@@ -277,12 +283,10 @@ class AssessmentPage(SettingsPage):
                 w.setObjectName(f"{kind.key}.{spec.key}")
                 grid.addWidget(w, row, col)
                 widgets[spec.key] = w
-            others = [w for key, w in widgets.items() if key != "enabled"]
-            switch = widgets["enabled"]
-            assert isinstance(switch, QCheckBox)
-            switch.toggled.connect(lambda on, ws=others: [w.setEnabled(on) for w in ws])
-            watch(tuple(widgets.values()), self.content_changed.emit)
             self.fields[kind] = widgets
+        return grid
+
+    def _build_options(self) -> QGridLayout:
         self.options: dict[str, QCheckBox | QSpinBox] = {}
         opts = QGridLayout()
         for row, spec in enumerate(OPTIONS):
@@ -294,15 +298,31 @@ class AssessmentPage(SettingsPage):
                 opts.addWidget(QLabel(_tr(spec.label)), row, 0)
                 opts.addWidget(w, row, 1)
             self.options[spec.key] = w
-            watch((w,), self.content_changed.emit)
         opts.setColumnStretch(2, 1)
+        return opts
+
+    def _build_graded(self) -> QGroupBox:
+        """经理登记的考核项目, and the note for those who may only look."""
         self.graded = GradedKindsEditor()
-        self.graded.changed.connect(self.content_changed.emit)
         graded_box = QGroupBox(self.tr("经理登记的考核项目（制度9；在“统计 → 考核”中登记）"))
         QVBoxLayout(graded_box).addWidget(self.graded)
         self.note = QLabel(self.tr("考核规则只能由公司经理修改；您可以查看。"))
         self.note.setStyleSheet("background: #e6f4ff; border: 1px solid #91caff; padding: 6px;")
         self.note.setVisible(not self.may_edit)
+        return graded_box
+
+    def _connect(self) -> None:
+        for widgets in self.fields.values():
+            others = [w for key, w in widgets.items() if key != "enabled"]
+            switch = widgets["enabled"]
+            assert isinstance(switch, QCheckBox)
+            switch.toggled.connect(lambda on, ws=others: [w.setEnabled(on) for w in ws])
+            watch(tuple(widgets.values()), self.content_changed.emit)
+        for w in self.options.values():
+            watch((w,), self.content_changed.emit)
+        self.graded.changed.connect(self.content_changed.emit)
+
+    def _lay_out(self, grid: QGridLayout, opts: QGridLayout, graded_box: QGroupBox) -> None:
         layout = QVBoxLayout(self)
         intro = QLabel(
             self.tr(

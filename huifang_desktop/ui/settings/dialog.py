@@ -57,43 +57,27 @@ class SettingsDialog(QDialog):
         self.setWindowTitle(self.tr("设置"))
         fit_to_screen(self, QSize(1120, 740))
 
+        self._build_ui()
+        self._connect()
+        self._add_pages()
+        self.page_list.setFocus()
+
+    def _build_ui(self) -> None:
+        """The page list beside the pages, the read-only note, the message and the buttons."""
         self.page_list = QListWidget()
         self.page_list.setObjectName("page_list")
         self.page_list.setFixedWidth(132)
         self.page_list.setSpacing(2)
         self.stack = QStackedWidget()
-        self.page_list.currentRowChanged.connect(self.stack.setCurrentIndex)
-
         self.note = QLabel(self.tr("只有{0}可以修改设置；您可以查看，不能修改。").format(editor_roles()))
         self.note.setObjectName("read_only_note")
         self.note.setStyleSheet("background: #e6f4ff; border: 1px solid #91caff; padding: 6px;")
         self.note.setVisible(not self.editable)
-
         self.message = QLabel()
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        self.buttons = QDialogButtonBox()
-        if self.editable:
-            self.ok_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Ok)
-            self.ok_button.setText(self.tr("确定"))
-            self.ok_button.setToolTip(self.tr("保存并关闭（Ctrl+S）"))
-            self.apply_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Apply)
-            self.apply_button.setText(self.tr("应用"))
-            self.apply_button.clicked.connect(self.apply)
-            cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-            cancel.setText(self.tr("取消"))
-            for b in (self.apply_button, cancel):
-                b.setAutoDefault(False)  # Enter always means 确定
-            QShortcut(QKeySequence.StandardKey.Save, self, self.save_and_close)
-        else:
-            close = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
-            close.setText(self.tr("关闭"))
-            self.ok_button = close
-        self.buttons.accepted.connect(self.save_and_close)
-        self.buttons.rejected.connect(self.reject)
-
+        self._build_buttons()
         body = QHBoxLayout()
         body.addWidget(self.page_list)
         body.addWidget(self.stack, 1)
@@ -104,22 +88,48 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.buttons)
         self.ok_button.setDefault(True)  # once inside the dialog, so the dialog knows its default button
 
-        self.office_page = OfficePage(ctx)
-        self.rules_page = RulesPage(ctx)
-        self.holidays_page = HolidaysPage(ctx)
+    def _build_buttons(self) -> None:
+        """确定 / 应用 / 取消 for an editor, 关闭 for anyone else."""
+        self.buttons = QDialogButtonBox()
+        if self.editable:
+            self.ok_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Ok)
+            self.ok_button.setText(self.tr("确定"))
+            self.ok_button.setToolTip(self.tr("保存并关闭（Ctrl+S）"))
+            self.apply_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Apply)
+            self.apply_button.setText(self.tr("应用"))
+            cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+            cancel.setText(self.tr("取消"))
+            for b in (self.apply_button, cancel):
+                b.setAutoDefault(False)  # Enter always means 确定
+        else:
+            close = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+            close.setText(self.tr("关闭"))
+            self.ok_button = close
+
+    def _connect(self) -> None:
+        self.page_list.currentRowChanged.connect(self.stack.setCurrentIndex)
+        if self.editable:
+            self.apply_button.clicked.connect(self.apply)
+            QShortcut(QKeySequence.StandardKey.Save, self, self.save_and_close)
+        self.buttons.accepted.connect(self.save_and_close)
+        self.buttons.rejected.connect(self.reject)
+
+    def _add_pages(self) -> None:
+        self.office_page = OfficePage(self.ctx)
+        self.rules_page = RulesPage(self.ctx)
+        self.holidays_page = HolidaysPage(self.ctx)
         from huifang_desktop.ui.settings.assessment_page import AssessmentPage
 
-        self.assessment_page = AssessmentPage(ctx)
+        self.assessment_page = AssessmentPage(self.ctx)
         from huifang_desktop.ui.settings.complaint_page import ComplaintRulesPage
 
-        self.complaint_page = ComplaintRulesPage(ctx)
+        self.complaint_page = ComplaintRulesPage(self.ctx)
         self.add_page(self.tr("单位信息"), self.office_page)
         self.add_page(self.tr("回访规则"), self.rules_page)
         self.add_page(self.tr("节假日"), self.holidays_page)
         self.add_page(self.tr("投诉规则"), self.complaint_page)
         self.add_page(self.tr("考核规则"), self.assessment_page)
         self.show_page(0)
-        self.page_list.setFocus()
 
     # --- pages -------------------------------------------------------------------------------------------
     def add_page(self, title: str, page: SettingsPage) -> int:

@@ -145,6 +145,17 @@ class OfficePage(SettingsPage):
         self.ctx = ctx
         self.baseline = OfficeSettings()
 
+        office, grades = self._build_forms()
+        self._name_fields()
+        self.may_set_policy = ctx.may(Permission.MANAGE_POLICY)  # a manager's grant (domain.md §1, 002)
+        if not self.may_set_policy:
+            self.visibility.setEnabled(False)
+            self.visibility.setToolTip(self.tr("客户档案可见范围只能由公司经理或系统管理员修改"))
+        self._lay_out(office, grades, self._build_lists())
+        self._connect()
+
+    def _build_forms(self) -> tuple[QGroupBox, QGroupBox]:
+        """单位 and 客户分级: the option forms (see options.py) in their boxes."""
         office = QGroupBox(self.tr("单位"))
         self.office_form = OptionForm(OFFICE_OPTIONS, QFormLayout(office))
         grades = QGroupBox(self.tr("客户分级（按年采购量/提车量）"))
@@ -166,6 +177,10 @@ class OfficePage(SettingsPage):
         hint.setWordWrap(True)
         hint.setStyleSheet("color: #666;")
         grade_layout.addRow(hint)
+        return office, grades
+
+    def _name_fields(self) -> None:
+        """The option forms' widgets under the names the page and its tests use."""
         w = {**self.office_form.widgets, **self.grade_form.widgets, **self.class_form.widgets}
         self.company, self.code_prefix = (
             cast(QLineEdit, w["company"]),
@@ -183,21 +198,11 @@ class OfficePage(SettingsPage):
             cast(QComboBox, w["class_scheme"]),
         )
         self.vip_share_percent = cast(QSpinBox, w["vip_share_percent"])
-        self.class_scheme.currentIndexChanged.connect(self._scheme_changed)
-        self.may_set_policy = ctx.may(Permission.MANAGE_POLICY)  # a manager's grant (domain.md §1, 002)
-        if not self.may_set_policy:
-            self.visibility.setEnabled(False)
-            self.visibility.setToolTip(self.tr("客户档案可见范围只能由公司经理或系统管理员修改"))
 
+    def _build_lists(self) -> QGroupBox:
         self.categories = StringListEditor("categories", self.tr("客户类别"))
         self.sources = StringListEditor("sources", self.tr("客户来源"))
         self.regions = StringListEditor("regions", self.tr("区域"))
-
-        top = QHBoxLayout()
-        # half and half: the class box's long explanation wraps to fewer lines and is not cut off at 150 %
-        top.addWidget(office, 1)
-        top.addWidget(grades, 1)
-
         self.lists = lists = QGroupBox(self.tr("可选列表（双击修改）"))
         grid = QGridLayout(lists)
         for col, (label, editor) in enumerate(
@@ -209,6 +214,13 @@ class OfficePage(SettingsPage):
         ):
             grid.addWidget(QLabel(label), 0, col)
             grid.addWidget(editor, 1, col)
+        return lists
+
+    def _lay_out(self, office: QGroupBox, grades: QGroupBox, lists: QGroupBox) -> None:
+        top = QHBoxLayout()
+        # half and half: the class box's long explanation wraps to fewer lines and is not cut off at 150 %
+        top.addWidget(office, 1)
+        top.addWidget(grades, 1)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -216,6 +228,9 @@ class OfficePage(SettingsPage):
         layout.addWidget(lists)
         layout.addStretch(1)
 
+    def _connect(self) -> None:
+        self.class_scheme.currentIndexChanged.connect(self._scheme_changed)
+        w = {**self.office_form.widgets, **self.grade_form.widgets, **self.class_form.widgets}
         watch((*w.values(), self.categories, self.sources, self.regions), self.content_changed.emit)
 
     def _scheme_changed(self) -> None:

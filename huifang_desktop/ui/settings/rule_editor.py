@@ -179,6 +179,11 @@ class RuleEditor(QWidget):
         self._original: dict[str, Any] = {}
         self._loading = False
 
+        self._build_fields()
+        self._lay_out()
+        self._connect()
+
+    def _build_fields(self) -> None:
         self.name = QLineEdit()
         self.name.setObjectName("rule_name")
         self.trigger = fill_combo(QComboBox(), ((label, k.value) for k, label in TRIGGER_LABELS.items()))
@@ -206,6 +211,8 @@ class RuleEditor(QWidget):
         self.min_units = spin(0, 10_000_000, "", self.tr("不限"))
         self.below_units = spin(0, 10_000_000, "", self.tr("不限"))
 
+    def _lay_out(self) -> None:
+        """Three columns: what and who, when (and how often), how many."""
         left = QFormLayout()
         self.name_label = QLabel(self.tr("规则名称"))  # its tooltip names the internal key
         self.name_label.setBuddy(self.name)
@@ -245,6 +252,7 @@ class RuleEditor(QWidget):
         layout.addSpacing(12)
         layout.addLayout(right, 3)
 
+    def _connect(self) -> None:
         watch(
             (
                 self.name,

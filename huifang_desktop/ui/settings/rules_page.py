@@ -105,18 +105,30 @@ class RulesPage(SettingsPage):
         self._current = -1
         self._read_only = False
 
+        self._build_sections()
+        bottom = self._build_bottom()
+        self._build_confirm_bar()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.sections, 1)
+        layout.addWidget(self.confirm_bar)
+        layout.addLayout(bottom)
+        self._connect()
+
+    def _build_sections(self) -> None:
+        """The rules by kind, one tab each."""
         self.sections = QTabWidget()
         self.sections.addTab(self._event_section(), self.tr("事件回访规则"))
         self.sections.addTab(self._routine_section(), self.tr("例行与技术回访"))
         self.satisfies = SatisfiesEditor()
-        self.satisfies.changed.connect(self.content_changed.emit)
         self.sections.addTab(self.satisfies, self.tr("计入哪些计划"))
         self.sections.addTab(self._follow_up_section(), self.tr("再次回访"))
         self.sections.addTab(self._other_section(), self.tr("投诉回访人与计划范围"))
 
+    def _build_bottom(self) -> QHBoxLayout:
+        """办公室类型预设, 恢复默认… and the status line."""
         self.restore_button = QPushButton(self.tr("恢复默认…"))
         self.restore_button.setAutoDefault(False)
-        self.restore_button.clicked.connect(self.ask_restore_defaults)
         self.status = QLabel()
         self.status.setObjectName("rules_status")
         self.status.setStyleSheet("color: #666;")
@@ -130,13 +142,14 @@ class RulesPage(SettingsPage):
             )
         self.preset_button = QPushButton(self.tr("套用办公室类型预设"))
         self.preset_button.setAutoDefault(False)
-        self.preset_button.clicked.connect(self.apply_preset)
         bottom = QHBoxLayout()
         bottom.addWidget(self.preset_combo)
         bottom.addWidget(self.preset_button)
         bottom.addWidget(self.restore_button)
         bottom.addWidget(self.status, 1)
+        return bottom
 
+    def _build_confirm_bar(self) -> None:
         # restoring the defaults asks first, inline (no modal box): a bar with 恢复默认值 / 取消
         self.confirm_bar = QFrame()
         self.confirm_bar.setObjectName("confirm_bar")
@@ -152,19 +165,18 @@ class RulesPage(SettingsPage):
         self.cancel_restore_button = QPushButton(self.tr("取消"))
         for b in (self.confirm_restore_button, self.cancel_restore_button):
             b.setAutoDefault(False)
-        self.confirm_restore_button.clicked.connect(self.restore_defaults)
-        self.cancel_restore_button.clicked.connect(self.cancel_restore)
         bar = QHBoxLayout(self.confirm_bar)
         bar.addWidget(self.confirm_label, 1)
         bar.addWidget(self.confirm_restore_button)
         bar.addWidget(self.cancel_restore_button)
         self.confirm_bar.hide()
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.sections, 1)
-        layout.addWidget(self.confirm_bar)
-        layout.addLayout(bottom)
+    def _connect(self) -> None:
+        self.satisfies.changed.connect(self.content_changed.emit)
+        self.restore_button.clicked.connect(self.ask_restore_defaults)
+        self.preset_button.clicked.connect(self.apply_preset)
+        self.confirm_restore_button.clicked.connect(self.restore_defaults)
+        self.cancel_restore_button.clicked.connect(self.cancel_restore)
 
     # --- sections ----------------------------------------------------------------------------------------
     def _event_section(self) -> QWidget:

@@ -71,16 +71,24 @@ class AssessmentPage(QWidget):
         self.preview: PrintPreviewDialog | None = None
         self.task: ProgressTask | None = None
         self.shown_events: tuple[ChargedEvent, ...] = ()  # the 考核明细 rows, in order
+        self._build_views()
+        self._build_buttons()
+        self._lay_out()
+        self._connect()
+        self.manager = can(ctx.user.role, Permission.CONFIRM_ASSESSMENT)
+        for w in (self.comment, self.confirm_button, self.grade_button, self.adjust_button):
+            w.setVisible(self.manager)
+
+    # --- layout: the widgets, named and placed -------------------------------------------------------------
+    def _build_views(self) -> None:
+        """The hint (a month not chosen), the clerks' table, the rules line and the 考核明细 list."""
         self.stack = QStackedWidget()
         self.hint = QLabel(self.tr("考核按月进行：请在上方选择“月度”和月份。"))
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        body = QWidget()
-        inner = QVBoxLayout(body)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.model = ReportTableModel(self)
         self.table = table_view(self.model, multi=False)
-        self.table.selectionModel().selectionChanged.connect(self._clerk_selected)
         self.rules = QLabel()
         self.rules.setWordWrap(True)
         self.rules.setStyleSheet("color: #595959;")
@@ -88,35 +96,33 @@ class AssessmentPage(QWidget):
         self.events_title.setStyleSheet("font-weight: bold;")
         self.events_model = ReportTableModel(self)
         self.events = table_view(self.events_model)
-        self.events.doubleClicked.connect(lambda _index: self.open_source())
-        self.events.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+
+    def _build_buttons(self) -> None:
         self.open_button = QPushButton(self.tr("打开来源…"))
         self.open_button.setToolTip(self.tr("打开所选考核项目的客户档案或回访记录（也可双击该行）"))
-        self.open_button.clicked.connect(self.open_source)
         self.print_button = QPushButton(self.tr("打印考核明细…"))
         self.print_button.setToolTip(self.tr("预览本月考核表和考核明细（可打印或另存为 PDF）"))
-        self.print_button.clicked.connect(self.print_preview)
         self.grade_button = QPushButton(self.tr("登记考核…"))
         self.grade_button.setToolTip(self.tr("按制度登记一项考核（如服务态度不佳），须写明原因"))
-        self.grade_button.clicked.connect(self.add_graded)
         self.adjust_button = QPushButton(self.tr("考核更正…"))
         self.adjust_button.setToolTip(self.tr("已审定的月份不再改变；更正须写明原因，记入下一个未审定的月份"))
-        self.adjust_button.clicked.connect(self.add_adjustment)
-        event_actions = QHBoxLayout()
-        event_actions.addWidget(self.open_button)
-        event_actions.addWidget(self.print_button)
-        event_actions.addStretch(1)
-        event_actions.addWidget(self.grade_button)
-        event_actions.addWidget(self.adjust_button)
         self.comment = QLineEdit()
         self.comment.setPlaceholderText(self.tr("审定意见（可不填）"))
         self.confirm_button = QPushButton(self.tr("确认考核"))
         self.confirm_button.setToolTip(
             self.tr("审定后该月考核冻结：此后的修改、导入、重新排计划都不再改变它")
         )
-        self.confirm_button.clicked.connect(self.confirm)
         self.message = QLabel()
         self.message.setWordWrap(True)
+
+    def _lay_out(self) -> None:
+        """The clerks over the events in a splitter, the 审定 row and the message; the hint as the other page."""
+        event_actions = QHBoxLayout()
+        event_actions.addWidget(self.open_button)
+        event_actions.addWidget(self.print_button)
+        event_actions.addStretch(1)
+        event_actions.addWidget(self.grade_button)
+        event_actions.addWidget(self.adjust_button)
         actions = QHBoxLayout()
         actions.addWidget(self.comment, 2)
         actions.addWidget(self.confirm_button)
@@ -138,6 +144,8 @@ class AssessmentPage(QWidget):
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
+        body = QWidget()
+        inner = QVBoxLayout(body)
         inner.addWidget(self.status)
         inner.addWidget(splitter, 1)
         inner.addLayout(actions)
@@ -147,9 +155,17 @@ class AssessmentPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
-        self.manager = can(ctx.user.role, Permission.CONFIRM_ASSESSMENT)
-        for w in (self.comment, self.confirm_button, self.grade_button, self.adjust_button):
-            w.setVisible(self.manager)
+
+    # --- behaviour ---------------------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        self.table.selectionModel().selectionChanged.connect(self._clerk_selected)
+        self.events.doubleClicked.connect(lambda _index: self.open_source())
+        self.events.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.open_button.clicked.connect(self.open_source)
+        self.print_button.clicked.connect(self.print_preview)
+        self.grade_button.clicked.connect(self.add_graded)
+        self.adjust_button.clicked.connect(self.add_adjustment)
+        self.confirm_button.clicked.connect(self.confirm)
 
     # --- showing --------------------------------------------------------------------------------------------
     def show_assessment(

@@ -234,7 +234,24 @@ class StatsTab(QWidget):
         self._generation = 0
         self.ask_export_path = self._ask_export_path
 
-        self.picker = PeriodPicker(ctx.today())
+        self._build_ui()
+        self._connect()
+        self._set_busy(False)
+        self._shown = False  # the first look at the tab loads it (nothing is computed at program start)
+
+    # --- layout: the widgets, named and placed -------------------------------------------------------------
+    def _build_ui(self) -> None:
+        top = self._build_bar()
+        self._build_pages()
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.title)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.pages, 1)
+
+    def _build_bar(self) -> QHBoxLayout:
+        """The period, the grouping, 统计 and the outputs in a row; the title and notice lines under it."""
+        self.picker = PeriodPicker(self.ctx.today())
         self.group = QComboBox()
         for key, label in stats_service.GROUP_LABELS.items():
             self.group.addItem(self.tr("按{0}").format(label), key)
@@ -256,7 +273,10 @@ class StatsTab(QWidget):
         self.notice.setWordWrap(True)
         self.title = QLabel()
         self.title.setStyleSheet("font-size: 15px; font-weight: bold;")
+        return top
 
+    def _build_pages(self) -> None:
+        """The tables by topic, the charts (second) and 考核."""
         self.pages = QTabWidget()
         self.table_pages: dict[str, TablesPage] = {}
         for slug, label, keys in PAGES:
@@ -265,15 +285,11 @@ class StatsTab(QWidget):
             self.pages.addTab(page, translated("StatsPage", label))
         self.charts_page = ChartsPage()
         self.pages.insertTab(1, self.charts_page, self.tr("图表"))
-        self.assessment_page = AssessmentPage(ctx)
+        self.assessment_page = AssessmentPage(self.ctx)
         self.pages.addTab(self.assessment_page, self.tr("考核"))
 
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.title)
-        layout.addWidget(self.notice)
-        layout.addWidget(self.pages, 1)
-
+    # --- behaviour ---------------------------------------------------------------------------------------------
+    def _connect(self) -> None:
         self.refresh_button.clicked.connect(self.refresh)
         self.picker.changed.connect(self.refresh)
         self.group.currentIndexChanged.connect(self.refresh)
@@ -281,8 +297,6 @@ class StatsTab(QWidget):
         self.pdf_button.clicked.connect(lambda: self.export(".pdf"))
         self.preview_button.clicked.connect(self.print_preview)
         self.assessment_page.confirmed.connect(self.refresh)
-        self._set_busy(False)
-        self._shown = False  # the first look at the tab loads it (nothing is computed at program start)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
