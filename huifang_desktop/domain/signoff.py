@@ -209,8 +209,16 @@ EXCLUDED_FIELDS: frozenset[str] = frozenset(
 )
 
 
+_AS_IS = frozenset((str, int, bool, type(None)))
+
+
 def _plain(value: Any) -> Any:
     """One value in its canonical JSON form (dates ISO, decimals as text, tuples as lists)."""
+    t = type(value)
+    if t in _AS_IS:  # the common values, by their exact type (subclasses such as StrEnum: below)
+        return value
+    if t is dict:
+        return {str(k): _plain(v) for k, v in value.items()}
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):

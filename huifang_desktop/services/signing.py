@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from argon2 import PasswordHasher
 from argon2.low_level import Type, hash_secret_raw
 from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.secret import SecretBox
@@ -74,8 +75,8 @@ class UnlockedKey:
 # --- the encrypted key -----------------------------------------------------------------------------------
 
 
-def _kdf_parameters() -> tuple[int, int, int]:
-    h = passwords.password_hasher()
+def _kdf_parameters(hasher: PasswordHasher | None = None) -> tuple[int, int, int]:
+    h = hasher or passwords.password_hasher()
     return h.time_cost, h.memory_cost, h.parallelism
 
 
@@ -83,9 +84,11 @@ def _derive(password: str, salt: bytes, t: int, m: int, p: int) -> bytes:
     return hash_secret_raw(password.encode("utf-8"), salt, t, m, p, SecretBox.KEY_SIZE, Type.ID)
 
 
-def seal(key: SigningKey, password: str) -> str:
-    """The private key encrypted under ``password`` (JSON: Argon2id parameters, salt, box)."""
-    t, m, p = _kdf_parameters()
+def seal(key: SigningKey, password: str, hasher: PasswordHasher | None = None) -> str:
+    """The private key encrypted under ``password`` (JSON: Argon2id parameters, salt, box). ``hasher``: whose
+    Argon2id parameters derive the box key — the one the password itself is hashed with (the demo office's
+    cheap one for its shown passwords); default the program's."""
+    t, m, p = _kdf_parameters(hasher)
     salt = secrets.token_bytes(16)
     box = SecretBox(_derive(password, salt, t, m, p)).encrypt(bytes(key))
     return json.dumps(
@@ -124,11 +127,20 @@ def with_state(user: User, new: Mapping[str, Any] | None = None) -> dict[str, An
     return {**(new or {}), "state": user_state(user)}
 
 
-def set_new_key(s: Session, ctx: ServiceContext, user: User, password: str, reason: str) -> UnlockedKey:
-    """A new key pair for ``user`` under ``password``, registered in the chain (the caller's transaction)."""
+def set_new_key(
+    s: Session,
+    ctx: ServiceContext,
+    user: User,
+    password: str,
+    reason: str,
+    *,
+    hasher: PasswordHasher | None = None,
+) -> UnlockedKey:
+    """A new key pair for ``user`` under ``password``, registered in the chain (the caller's transaction);
+    ``hasher``: as :func:`seal` takes it."""
     key = SigningKey.generate()
     user.public_key = bytes(key.verify_key).hex()
-    user.key_box = seal(key, password)
+    user.key_box = seal(key, password, hasher)
     s.flush()
     audit(
         s,

@@ -187,7 +187,7 @@ def create_user(
             f"{display_name}（{username}）",
             new=with_state(user, {"username": username, "role": str(role), "department": department}),
         )
-        set_new_key(s, ctx, user, password, "新建用户")
+        set_new_key(s, ctx, user, password, "新建用户", hasher=hasher)
         s.refresh(user)
         return _to_info(user)
 

@@ -3,11 +3,13 @@ dialog (and nowhere else), and the generator reports its progress stage by stage
 
 from __future__ import annotations
 
+import json
+
 from argon2 import PasswordHasher, extract_parameters
 
 from huifang_desktop.demo import DemoProfile, generate_demo
 from huifang_desktop.domain.roles import Role
-from huifang_desktop.services import passwords, users
+from huifang_desktop.services import passwords, signing, users
 from huifang_desktop.storage.models import User
 
 
@@ -33,6 +35,32 @@ def test_demo_passwords_are_hashed_cheaply_since_the_log_in_dialog_shows_them(ct
     with ctx.sessions() as s:
         hashes = [h for (h,) in s.query(User.password_hash)]
     assert hashes and all(extract_parameters(h).memory_cost <= 8 * 1024 for h in hashes)
+
+
+def test_demo_signing_keys_are_sealed_like_their_passwords_and_a_changed_password_reseals_strongly(
+    ctx, monkeypatch
+):
+    # the key box's Argon2id parameters follow the password's hasher: the demo's cheap one for its shown
+    # passwords (the office's own took ~1.4 s of the first demo start for 8 users), the office's own again
+    # once the user sets a password of their own
+    default = PasswordHasher()
+    monkeypatch.setattr(passwords, "password_hasher", lambda: default)
+    result = generate_demo(ctx, customers=5, seed=2)
+    with ctx.sessions() as s:
+        boxes = {u.username: json.loads(u.key_box) for u in s.query(User)}
+    assert boxes and all(b["m"] <= 8 * 1024 and b["t"] == 1 for b in boxes.values())
+    password = {name: pw for name, _role, pw in result.users}["clerk1"]
+    clerk = users.authenticate(ctx, "clerk1", password)
+    assert signing.open_box(_box(ctx, "clerk1"), password) is not None
+    users.change_password(ctx.as_user(clerk), password, "neues-geheim-1")
+    box = json.loads(_box(ctx, "clerk1"))
+    assert (box["t"], box["m"]) == (default.time_cost, default.memory_cost)
+    assert signing.open_box(_box(ctx, "clerk1"), "neues-geheim-1") is not None
+
+
+def _box(ctx, username: str) -> str:
+    with ctx.sessions() as s:
+        return s.query(User.key_box).filter(User.username == username).scalar()
 
 
 def test_a_changed_or_reset_password_is_no_longer_listed(ctx):

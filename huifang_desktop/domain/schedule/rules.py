@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
@@ -594,6 +595,12 @@ _DEFAULT_SEVERITY_WHO: tuple[tuple[str, Assignee], ...] = (
 )
 
 
+@lru_cache(maxsize=64)
+def _types_satisfying(satisfies: tuple[tuple[str, tuple[str, ...]], ...], rule_key: str) -> frozenset[str]:
+    """:meth:`RuleSet.types_satisfying`, once per rule set (the demo's history asks 260,000 times)."""
+    return frozenset(vtype for vtype, keys in satisfies if rule_key in keys)
+
+
 @dataclass(frozen=True, slots=True)
 class RuleSet:
     """The office's rule table (domain.md §3–§4).
@@ -670,7 +677,10 @@ class RuleSet:
 
     def types_satisfying(self, rule_key: str) -> frozenset[str]:
         """The visit types whose successful visit completes a ``routine`` / ``technical`` plan."""
-        return frozenset(vtype for vtype, keys in self.satisfies if rule_key in keys)
+        try:
+            return _types_satisfying(self.satisfies, rule_key)
+        except TypeError:  # built by hand with lists (unhashable): worked out each time
+            return frozenset(vtype for vtype, keys in self.satisfies if rule_key in keys)
 
     def who_for_severity(self, severity: str | None) -> Assignee:
         for sev, who in self.severity_who:
