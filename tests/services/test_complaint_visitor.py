@@ -27,7 +27,7 @@ from huifang_desktop.services.errors import NotFound, PermissionDenied
 from huifang_desktop.services.ledgers import Ledger, named, stream
 from huifang_desktop.services.policy import visited_complaints
 from huifang_desktop.services.settings import load_settings, save_settings
-from huifang_desktop.storage.models import Complaint, Department, VisitPlan
+from huifang_desktop.storage.models import Complaint, Customer, Department, VisitPlan
 from tests.conftest import PASSWORD
 
 HANDLING = cs.HandlingDraft(
@@ -188,3 +188,19 @@ def test_without_department_visibility_nothing_changes(ctx, admin, cctx, c2ctx) 
     d = finished_cross_department_complaint(ctx, admin, cctx)  # the office-wide default
     assert [r.id for r in cs.list_complaints(c2ctx)] == [d.id]
     assert cs.get_complaint(c2ctx, d.id).actions == frozenset({"visit"})
+
+
+def test_a_visitor_who_cannot_see_the_customer_file_reads_but_is_not_offered_the_visit(
+    ctx, admin, mctx, cctx, c2ctx
+) -> None:
+    """When the customer file is 客服部's too, the visit is a 回访记录表 in a file 小李 may not see (nor the plan
+    in the calendar): the complaint reads, but 登记结案回访 is not offered and is refused with the reason."""
+    d = finished_cross_department_complaint(ctx, admin, cctx)
+    with ctx.sessions() as s, s.begin():
+        s.get(Customer, d.row.customer_id).department_id = d.department_id
+    department_only(mctx)
+    assert v.get_plan(ctx, d.visit_plan_id).owner == "小李"
+    detail = cs.get_complaint(c2ctx, d.id)
+    assert detail.actions == frozenset()
+    with pytest.raises(PermissionDenied, match="客户 .* 属于其他部门"):
+        workflow.record_closing_visit(c2ctx, d.id, cs.ClosingVisitDraft(satisfaction="满意"), detail.version)

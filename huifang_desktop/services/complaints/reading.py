@@ -58,7 +58,7 @@ from huifang_desktop.services.errors import (
     PermissionDenied,
     ServiceError,
 )
-from huifang_desktop.services.policy import complaint_visibility, work_calendar
+from huifang_desktop.services.policy import check_visible, complaint_visibility, work_calendar
 from huifang_desktop.services.visits.independence import check_visitor
 from huifang_desktop.services.visits.options import independence_on, load_options
 from huifang_desktop.storage.models import (
@@ -370,6 +370,9 @@ def _check_closing_visitor(s: Session, ctx: ServiceContext, c: Complaint) -> Vis
     plan = _pending_closing_plan(s, c)
     if ctx.user is SYSTEM_USER:
         return plan
+    customer = s.get(Customer, c.customer_id) if plan is not None else None
+    if customer is not None:  # recorded as a 回访记录表 in the customer's file: the file must be in sight
+        check_visible(ctx, customer)
     if plan is not None and plan.owner_id is not None and plan.owner_id == ctx.user.id:
         ctx.require(Permission.EDIT_CUSTOMERS, "登记结案回访")
     else:
