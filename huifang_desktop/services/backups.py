@@ -59,6 +59,7 @@ from huifang_desktop.storage.db import (
     make_private,
     private_dir,
     sqlite_path,
+    sqlite_value,
 )
 
 log = logging.getLogger("huifang.backups")
@@ -173,14 +174,14 @@ def _backup_state(path: Path) -> str:
     except sqlite3.Error:
         return "unreadable"
     try:
-        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        revision = sqlite_value(conn, "SELECT version_num FROM alembic_version")
     except sqlite3.OperationalError as exc:
         return "bad" if "no such table" in str(exc) else "unreadable"
     except sqlite3.DatabaseError:
         return "bad"
     finally:
         conn.close()
-    return "ok" if row and row[0] else "bad"
+    return "ok" if revision else "bad"
 
 
 def list_backups(folder: Path) -> list[BackupInfo]:
@@ -427,18 +428,17 @@ def check_backup(path: Path) -> BackupCheck:
         return BackupCheck(False, None, (), f"无法打开 {path.name}：{exc}")
     try:
         try:
-            ok = conn.execute("PRAGMA integrity_check").fetchone()[0]
+            ok = sqlite_value(conn, "PRAGMA integrity_check")
         except sqlite3.DatabaseError as exc:
             return BackupCheck(False, None, (), f"{path.name} 不是数据库文件或已损坏（{exc}）。")
         if ok != "ok":
             return BackupCheck(False, None, (), f"{path.name} 已损坏（integrity_check：{ok}）。")
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "alembic_version" not in tables:
             return BackupCheck(False, None, (), f"{path.name} 不是回访管理的数据库。")
-        revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-        rev = revision[0] if revision else None
+        rev = sqlite_value(conn, "SELECT version_num FROM alembic_version")
         counts = tuple(
-            (label, int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]))
+            (label, int(sqlite_value(conn, f"SELECT count(*) FROM {table}")))
             for table, label in _COUNTED
             if table in tables
         )

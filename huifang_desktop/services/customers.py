@@ -174,21 +174,21 @@ def list_customers(
         rows = conn.execute(customer_page(scoped, after, limit, _text_ids(conn, scoped.text))).all()
     return [
         CustomerRow(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            format_phone(r[8]),
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13] or "",
-            r[14],
+            r.id,
+            r.code,
+            r.name,
+            r.kind,
+            r.category,
+            r.grade,
+            r.grade_pinned,
+            r.primary_contact,
+            format_phone(r.primary_phone),
+            r.region,
+            r.status,
+            r.created_on,
+            r.archived,
+            r.owner or "",
+            r.sort_key,
         )
         for r in rows
     ]

@@ -10,21 +10,24 @@ from any screen ends here instead of going round from one workflow into another.
   visit offers and which of them count as satisfied.
 * Visibility (setting ``visibility``, domain.md §1 and 002): every file, or — for a user without
   ``VIEW_ALL_DEPARTMENTS`` under the department setting — only their department's customer files and the
-  complaints of their department or handled by them.
+  complaints of their department or handled by them; to read (not to work on) also the complaints whose
+  closing visit they are planned to make or made.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import or_
+from sqlalchemy import Connection, or_, select
+from sqlalchemy.orm import Session
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, can
-from huifang_desktop.domain.visits import DEFAULT_SCALE, SATISFACTION_SCALES, SatisfactionScale
+from huifang_desktop.domain.visits import DEFAULT_SCALE, SATISFACTION_SCALES, PlanState, SatisfactionScale
 from huifang_desktop.domain.workcal import WorkCalendar
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import PermissionDenied
@@ -35,7 +38,7 @@ from huifang_desktop.services.settings import (
     load_settings,
     set_value,
 )
-from huifang_desktop.storage.models import Complaint, Customer
+from huifang_desktop.storage.models import Complaint, Customer, VisitPlan
 
 SCALE_KEY = "satisfaction_scale"
 
@@ -121,17 +124,50 @@ def check_visible(ctx: ServiceContext, c: Filed, settings: OfficeSettings | None
     customer_scope(ctx, settings).check(c)
 
 
-def complaint_visibility(ctx: ServiceContext) -> Any:
+_COMPLAINT_PLAN = re.compile(r"^complaint:(\d+)#")  # a complaint's closing-visit plan (complaints.closing)
+_HELD_PLAN_STATES = (PlanState.PENDING.value, PlanState.DONE.value)
+
+
+def visited_complaints(ctx: ServiceContext, db: Session | Connection | None = None) -> list[int]:
+    """The complaints whose closing visit the acting user holds a plan for, open or done (``complaint:<id>#…``,
+    a cancelled plan or one given to somebody else does not count); read with ``db`` or a session of its own."""
+    if not ctx.user.id:
+        return []
+    q = select(VisitPlan.source_key).where(
+        VisitPlan.owner_id == ctx.user.id,
+        VisitPlan.state.in_(_HELD_PLAN_STATES),
+        VisitPlan.source_key.startswith("complaint:"),
+    )
+    if db is None:
+        with ctx.sessions() as s:
+            keys = s.execute(q).scalars().all()
+    else:
+        keys = db.execute(q).scalars().all()
+    return sorted({int(m.group(1)) for key in keys if (m := _COMPLAINT_PLAN.match(key))})
+
+
+def complaint_visibility(
+    ctx: ServiceContext, *, reading: bool = False, db: Session | Connection | None = None
+) -> Any:
     """The complaints a limited user sees, as a condition on ``Complaint`` (None: every complaint): those of
-    their department and those they handle (same setting as the customer files)."""
+    their department and those they handle (same setting as the customer files).
+
+    ``reading``: to read a complaint — the register and the 投诉台账, open by number, the detail (its events
+    and attachments), printing it — and to record its closing visit, a limited user also sees the complaints
+    whose closing visit they hold a plan for (:func:`visited_complaints`, read with ``db`` when given): the
+    independence rule may plan that visit for somebody of another department, who then reads the complaint
+    there but may not handle, edit or close it (those steps ask without ``reading``, and check who works on
+    the complaint besides)."""
     scope = customer_scope(ctx)
     if not scope.limited:
         return None
     dep = scope.department_id
+    visited = visited_complaints(ctx, db) if reading else []
     return or_(
         Complaint.department_id == dep,
         Complaint.handler_id == ctx.user.id,
         Complaint.department_id.is_(None) if dep is None else Complaint.id < 0,
+        *([Complaint.id.in_(visited)] if visited else []),
     )
 
 
@@ -144,5 +180,6 @@ __all__ = [
     "customer_scope",
     "load_scale",
     "save_scale",
+    "visited_complaints",
     "work_calendar",
 ]

@@ -167,23 +167,23 @@ def _check_page(page: ScanPageImage) -> None:
 
 def _existing(s: Session, sha: str) -> tuple[str, str] | None:
     """(outcome detail, number) when a page with this SHA-256 is already filed or waiting in 未识别."""
-    row = s.execute(
+    number = s.execute(
         select(VisitRecord.number)
         .join(VisitRecordAttachment, VisitRecordAttachment.record_id == VisitRecord.id)
         .join(Attachment, Attachment.id == VisitRecordAttachment.attachment_id)
         .where(Attachment.sha256 == sha)
         .limit(1)
-    ).first()
-    if row is not None:
-        return "已在该记录的附件中", row[0]
+    ).scalar()
+    if number is not None:
+        return "已在该记录的附件中", number
     waiting = s.execute(
         select(ScanPage.id)
         .join(Attachment, Attachment.id == ScanPage.attachment_id)
         .where(Attachment.sha256 == sha)
         .limit(1)
-    ).first()
+    ).scalar()
     if waiting is not None:
-        return f"已在未识别列表（第 {waiting[0]} 号）", ""
+        return f"已在未识别列表（第 {waiting} 号）", ""
     return None
 
 
@@ -401,9 +401,10 @@ def attach_to_record(ctx: ServiceContext, record_id: int, name: str, data: bytes
             select(Attachment.id)
             .join(VisitRecordAttachment, VisitRecordAttachment.attachment_id == Attachment.id)
             .where(VisitRecordAttachment.record_id == rec.id, Attachment.sha256 == sha)
-        ).first()
+            .limit(1)
+        ).scalar()
         if same is not None:
-            return int(same[0])
+            return int(same)
         a = _new_attachment(ctx, shown, kind, data)
         s.add(a)
         s.flush()

@@ -233,7 +233,7 @@ def _validate(s: Session, ctx: ServiceContext, d: ServiceDraft, options: Service
     handler_id = d.handler_id if d.handler_id is not None else (ctx.user.id or None)
     if handler_id is not None:
         row = s.execute(select(User.active, User.role).where(User.id == handler_id)).one_or_none()
-        if row is None or not row[0] or not can(Role(row[1]), Permission.EDIT_CUSTOMERS):
+        if row is None or not row.active or not can(Role(row.role), Permission.EDIT_CUSTOMERS):
             errors.append(FieldError("handler_id", "负责人", "所选负责人不存在、已停用或不能负责服务"))
     clean = _Clean(
         customer_id=d.customer_id or 0,
@@ -312,7 +312,7 @@ def _detail(s: Session, ctx: ServiceContext, rec: ServiceRecord, visit_note: str
             select(VisitPlan.state, VisitPlan.due).where(VisitPlan.id == rec.visit_plan_id)
         ).one_or_none()
         if plan is not None:
-            visit_state, visit_due = display_state(plan[0], plan[1], ctx.today()), plan[1]
+            visit_state, visit_due = display_state(plan.state, plan.due, ctx.today()), plan.due
     follow = (
         s.execute(
             select(ServiceFollowUp)
@@ -497,11 +497,42 @@ def list_service_records(
         conn = s.connection()
         q = q.where(*service_conditions(ctx, f, text_ids(conn, f.text)))
         rows = conn.execute(q.limit(limit)).all()
-    out: list[ServiceRow] = []
-    for r in rows:
-        values: list[Any] = [*r[:10], r[10] or "", *r[11:15]]
-        out.append(ServiceRow(*values))
-    return out
+    return [
+        ServiceRow(
+            rid,
+            number,
+            served_on,
+            customer_id,
+            code,
+            name,
+            kind,
+            product,
+            serial_no,
+            status,
+            handler_name or "",
+            technician,
+            cost,
+            follow_up,
+            sort_key,
+        )
+        for (
+            rid,
+            number,
+            served_on,
+            customer_id,
+            code,
+            name,
+            kind,
+            product,
+            serial_no,
+            status,
+            handler_name,
+            technician,
+            cost,
+            follow_up,
+            sort_key,
+        ) in rows
+    ]
 
 
 def count_service_records(ctx: ServiceContext, f: ServiceFilter = ServiceFilter()) -> int:

@@ -229,6 +229,11 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def sqlite_value(conn: sqlite3.Connection, sql: str) -> Any:
+    """The first column of the first row ``sql`` reads, None without a row (sqlite3 has no ``scalar()``)."""
+    return next((value for value, *_ in conn.execute(sql)), None)
+
+
 def sqlite_path(engine: Engine) -> Path | None:
     if not is_sqlite(engine) or not engine.url.database or engine.url.database == ":memory:":
         return None
@@ -342,8 +347,8 @@ def _peek_sqlite(path: Path) -> tuple[set[str], str | None] | None:
     try:
         try:
             names = {
-                r[0]
-                for r in conn.execute(
+                name
+                for (name,) in conn.execute(
                     "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%'"
                     " ESCAPE '\\'"
                 )
@@ -356,8 +361,7 @@ def _peek_sqlite(path: Path) -> tuple[set[str], str | None] | None:
             raise
         revision = None
         if "alembic_version" in names:
-            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-            revision = row[0] if row else None
+            revision = sqlite_value(conn, "SELECT version_num FROM alembic_version")
         if names and not _FOUNDATION_TABLES <= names:
             _remove_new_siblings(conn, siblings, existed)  # another program's file: leave nothing behind
         return names, revision
@@ -408,8 +412,8 @@ def _schema_items(rows: Callable[[str], list[Any]]) -> frozenset[tuple[Any, ...]
     """Tables, columns and indexes (name, columns, unique) of a SQLite database, read with ``rows(sql)``."""
     items: set[tuple[Any, ...]] = set()
     tables = [
-        r[0]
-        for r in rows(
+        name
+        for (name,) in rows(
             "SELECT name FROM sqlite_master WHERE type = 'table'"
             " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name != 'alembic_version'"
         )
@@ -417,14 +421,15 @@ def _schema_items(rows: Callable[[str], list[Any]]) -> frozenset[tuple[Any, ...]
     for table in tables:
         items.add(("table", table))
         quoted = '"' + table.replace('"', '""') + '"'
-        items.update(("column", table, r[1]) for r in rows(f"PRAGMA table_info({quoted})"))
-        for index in rows(f"PRAGMA index_list({quoted})"):
-            name, unique, origin = index[1], bool(index[2]), index[3]
+        # table_info: cid, name, type, notnull, dflt_value, pk; index_list: seq, name, unique, origin, partial;
+        # index_info: seqno, cid, name
+        items.update(("column", table, column) for _cid, column, *_ in rows(f"PRAGMA table_info({quoted})"))
+        for _seq, name, unique, origin, *_ in rows(f"PRAGMA index_list({quoted})"):
             if origin != "c":
                 continue  # made by a PRIMARY KEY or UNIQUE clause: part of the table
             iq = '"' + name.replace('"', '""') + '"'
-            columns = tuple(r[2] for r in sorted(rows(f"PRAGMA index_info({iq})")))
-            items.add(("index", table, name, columns, unique))
+            columns = tuple(column for _seqno, _cid, column in sorted(rows(f"PRAGMA index_info({iq})")))
+            items.add(("index", table, name, columns, bool(unique)))
     return frozenset(items)
 
 
@@ -545,7 +550,7 @@ def _backup_still_current(engine: Engine, src: Path, backup: Path, revision: str
         check = sqlite3.connect(_read_only_uri(backup, immutable=True), uri=True)
         try:
             return bool(
-                check.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+                sqlite_value(check, "PRAGMA quick_check") == "ok"
                 and check.execute("SELECT version_num FROM alembic_version").fetchone() == (revision,)
             )
         finally:
@@ -575,7 +580,9 @@ def _pre_migrate_backup(engine: Engine, src: Path, before: str, backup_dir: Path
 def _dangling_references(conn: Connection) -> Counter[tuple[str, str]]:
     """Rows whose foreign key points nowhere, per (table, parent table): compared before and after the run,
     so an old file's own leftovers do not block its upgrade."""
-    return Counter((r[0], r[2]) for r in conn.exec_driver_sql("PRAGMA foreign_key_check"))
+    return Counter(
+        (table, parent) for table, _rowid, parent, _fkid in conn.exec_driver_sql("PRAGMA foreign_key_check")
+    )
 
 
 def _run_migrations(engine: Engine, target: str) -> None:
@@ -767,7 +774,7 @@ def backup_sqlite(
                 if any(n in str(exc).lower() for n in _DAMAGED):
                     raise DatabaseError(damaged_message(src, exc)) from exc
                 raise
-            ok = dest.execute("PRAGMA integrity_check").fetchone()[0]
+            ok = sqlite_value(dest, "PRAGMA integrity_check")
         finally:
             dest.close()
     except BaseException:

@@ -169,8 +169,8 @@ def customer_page(
             Customer.status,
             Customer.created_on,
             Customer.archived,
-            User.display_name,
-            sort_col,
+            User.display_name.label("owner"),
+            sort_col.label("sort_key"),
         )
         .outerjoin(User, User.id == Customer.owner_id)
         .where(*customer_conditions(f, text_ids))

@@ -77,6 +77,7 @@ ANY_USER = {
     "policy.customer_scope",
     "policy.check_visible",
     "policy.complaint_visibility",
+    "policy.visited_complaints",
     "policy.work_calendar",
     "policy.load_scale",
     "customers.list_customers",

@@ -138,7 +138,7 @@ def attachment_data(ctx: ServiceContext, attachment_id: int) -> tuple[str, bytes
             .first()
         )
         if linked is not None:
-            _load(s, ctx, linked)  # visibility
+            _load(s, ctx, linked, reading=True)  # visibility
         if hashlib.sha256(a.data).hexdigest() != a.sha256:
             raise ServiceError(f"附件“{a.name}”已损坏（校验值不符），请从备份恢复。")
         return a.name, bytes(a.data)

@@ -250,7 +250,7 @@ def closing_visit_plan(
     when independence is on: :func:`~.reading._check_closing_visitor`); the plan to record it against when the complaint has a
     customer file and a pending closing-visit plan, else None (the visit is kept on the complaint)."""
     with ctx.sessions() as s:
-        c = _load(s, ctx, complaint_id)
+        c = _load(s, ctx, complaint_id, reading=True)  # the planned visitor may be of another department
         _check_version(c, expected_version, s, ctx.user.id)
         if ComplaintState(c.state) is not ComplaintState.AWAITING_VISIT:
             _check_can_work(ctx, c, "登记结案回访")
@@ -294,7 +294,7 @@ def record_closing_visit(
     if errors:
         raise ValidationError(errors)
     with ctx.sessions() as s, s.begin():
-        c = _load(s, ctx, complaint_id)
+        c = _load(s, ctx, complaint_id, reading=True)
         audit(
             s,
             ctx,

@@ -108,14 +108,25 @@ def _choice(value: Any, options: Sequence[str], label: str, name: str, errors: l
     return text
 
 
-def _load(s: Session, ctx: ServiceContext, complaint_id: int, *, for_update: bool = True) -> Complaint:
+def _load(
+    s: Session, ctx: ServiceContext, complaint_id: int, *, for_update: bool = True, reading: bool = False
+) -> Complaint:
+    """The complaint, if the acting user sees it. ``reading``: to read it or record its closing visit, which
+    the planned visitor may although the complaint is another department's (policy.complaint_visibility)."""
     c = s.get(Complaint, complaint_id)
     if c is None:
         raise NotFound(f"投诉 {complaint_id} 不存在。")
-    cond = complaint_visibility(ctx)
-    if cond is not None and s.execute(select(Complaint.id).where(Complaint.id == c.id, cond)).first() is None:
+    if not _sees(s, ctx, c, reading=reading):
         raise PermissionDenied(f"投诉 {c.number} 属于其他部门，需经理授权才能查看。")
     return c
+
+
+def _sees(s: Session, ctx: ServiceContext, c: Complaint, *, reading: bool = False) -> bool:
+    """The complaint is within the acting user's visibility (``reading``: as :func:`_load`)."""
+    cond = complaint_visibility(ctx, reading=reading, db=s)
+    return (
+        cond is None or s.execute(select(Complaint.id).where(Complaint.id == c.id, cond)).first() is not None
+    )
 
 
 def _check_version(

@@ -36,6 +36,7 @@ from huifang_desktop.services.complaints.common import (
     _check_can_work,
     _load,
     _phone,
+    _sees,
 )
 from huifang_desktop.services.complaints.inquiry import late_condition
 from huifang_desktop.services.complaints.model import (
@@ -57,7 +58,7 @@ from huifang_desktop.services.errors import (
     PermissionDenied,
     ServiceError,
 )
-from huifang_desktop.services.policy import complaint_visibility, work_calendar
+from huifang_desktop.services.policy import check_visible, complaint_visibility, work_calendar
 from huifang_desktop.services.visits.independence import check_visitor
 from huifang_desktop.services.visits.options import independence_covers
 from huifang_desktop.storage.models import (
@@ -164,7 +165,7 @@ def _to_row(r: Any, now: datetime) -> ComplaintRow:
 
 
 def _filtered(ctx: ServiceContext, q: Any, f: ComplaintFilter, now: datetime) -> Any:
-    cond = complaint_visibility(ctx)
+    cond = complaint_visibility(ctx, reading=True)  # the planned visitor reads the complaint too
     if cond is not None:
         q = q.where(cond)
     if f.states:
@@ -257,7 +258,7 @@ def state_counts(ctx: ServiceContext, f: ComplaintFilter = _EVERY) -> dict[str, 
 
 def get_complaint(ctx: ServiceContext, complaint_id: int) -> ComplaintDetail:
     with ctx.sessions() as s:
-        c = _load(s, ctx, complaint_id)
+        c = _load(s, ctx, complaint_id, reading=True)
         return _detail(s, ctx, c)
 
 
@@ -343,6 +344,7 @@ def _detail(s: Session, ctx: ServiceContext, c: Complaint) -> ComplaintDetail:
             load_policy(ctx),
             bool(r.inquiry_needed) or r.inquiry_id is not None,
             _may_record_closing_visit(s, ctx, c),
+            reader=not _sees(s, ctx, c),
         ),
         c.review_status or "",
         c.supervisor_comment or "",
@@ -368,6 +370,9 @@ def _check_closing_visitor(s: Session, ctx: ServiceContext, c: Complaint) -> Vis
     plan = _pending_closing_plan(s, c)
     if ctx.user is SYSTEM_USER:
         return plan
+    customer = s.get(Customer, c.customer_id) if plan is not None else None
+    if customer is not None:  # recorded as a 回访记录表 in the customer's file: the file must be in sight
+        check_visible(ctx, customer)
     if plan is not None and plan.owner_id is not None and plan.owner_id == ctx.user.id:
         ctx.require(Permission.EDIT_CUSTOMERS, "登记结案回访")
     else:
@@ -401,10 +406,15 @@ def _actions(
     policy: ComplaintPolicy,
     late: bool = False,
     may_visit: bool = False,
+    reader: bool = False,
 ) -> frozenset[str]:
     """What the acting user may do now (the UI enables buttons from this; the services check again).
     ``may_visit``: :func:`_check_closing_visitor` lets the user record the closing visit (the planned visitor
-    may although the complaint is not theirs to work on; the handler may not when independence is on)."""
+    may although the complaint is not theirs to work on; the handler may not when independence is on).
+    ``reader``: the user sees the complaint only as its planned visitor (another department's complaint,
+    policy.complaint_visibility ``reading``): nothing but the closing visit."""
+    if reader:
+        return frozenset({"visit"} if may_visit else ())  # may_visit: 待回访 and theirs to record
     try:
         _check_can_work(ctx, c, "处理")
     except (PermissionDenied, ServiceError):
@@ -533,7 +543,7 @@ def find_id(ctx: ServiceContext, number_or_id: str | int) -> int:
     """A complaint's id from its number (TS20261124-001) or its id; NotFound names what was asked for. A
     complaint the acting user may not see is not found either (the same message: no probing numbers)."""
     text = clean_text(str(number_or_id))
-    cond = complaint_visibility(ctx)
+    cond = complaint_visibility(ctx, reading=True)
 
     def scoped(q: Any) -> Any:
         return q if cond is None else q.where(cond)

@@ -212,7 +212,7 @@ def find_existing_customers(
         *_chunked_in(s, lambda part: _by_number(Contact.phone.in_(part)), phones),
         *_chunked_in(s, lambda part: _by_number(Contact.mobile.in_(part)), phones),
     ]
-    for cid, code, name, phone, mobile in sorted(rows, key=lambda r: r[1]):
+    for cid, code, name, phone, mobile in sorted(rows, key=lambda r: r.code):
         for number in (phone, mobile):
             if number in phones and number not in by_phone:
                 by_phone[number] = DuplicateHit(cid, code, name, f"电话 {format_phone(number)} 相同")
@@ -225,7 +225,7 @@ def find_existing_customers(
             ),
             {c.clean.name for c in candidates},
         ),
-        key=lambda r: r[1],
+        key=lambda r: r.code,
     ):
         by_name_address.setdefault((name, address), DuplicateHit(cid, code, name, "名称和地址相同"))
     by_code = {

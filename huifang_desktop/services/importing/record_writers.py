@@ -85,9 +85,9 @@ class _VisitWriter(_Writer):
             numbers.append(number)
             rows.append(_visit_row(c, number, self.now))
         table = table_of(VisitRecord)
-        self.ids = [
-            r[0] for r in s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-        ]
+        self.ids = list(
+            s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars()
+        )
         return self.numbered(numbers)
 
 
@@ -177,9 +177,9 @@ class _ComplaintWriter(_Writer):
             numbers.append(number)
             rows.append(_complaint_row(c, number, self))
         table = table_of(Complaint)
-        ids = [
-            r[0] for r in s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-        ]
+        ids = list(
+            s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars()
+        )
         self.ids = ids
         user = self.ctx.user
         events, occurrences = [], []
@@ -368,7 +368,7 @@ class _ServiceWriter(_Writer):
                 }
             )
         table = table_of(ServiceRecord)
-        self.ids = [
-            r[0] for r in s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-        ]
+        self.ids = list(
+            s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars()
+        )
         return self.numbered(numbers)

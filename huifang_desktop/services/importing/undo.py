@@ -101,11 +101,12 @@ def list_import_runs(ctx: ServiceContext, limit: int = 100) -> list[ImportRunInf
 
 
 def _first(s: Session, query: Callable[[Sequence[int]], Any], ids: Sequence[int]) -> Any | None:
-    """The first row ``query(part)`` finds over the ids, read in chunks (SQLite's parameter limit)."""
+    """The value of the first row ``query(part)`` finds over the ids (a select of one column, never null),
+    read in chunks (SQLite's parameter limit)."""
     for part in chunks(ids, 500):
-        row = s.execute(query(part).limit(1)).first()
-        if row is not None:
-            return row
+        value = s.execute(query(part).limit(1)).scalar()
+        if value is not None:
+            return value
     return None
 
 
@@ -219,9 +220,9 @@ def _undo_blocker(
         ]
         what = "投诉"
     for query, reason in checks:
-        row = _first(s, query, ids)
-        if row is not None:
-            return f"{what} {row[0]} {reason}"
+        number = _first(s, query, ids)  # 客户编号 or the record's number
+        if number is not None:
+            return f"{what} {number} {reason}"
     return None
 
 
