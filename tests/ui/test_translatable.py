@@ -3,32 +3,30 @@ wrapped so that ``pyside6-lupdate`` extracts it and an English build stays possi
 
 Read from the source with ``ast`` (huifang_desktop/ui and app.py):
 
-* ``tr(x)`` only with a string literal — ``tr(variable)`` hides its text from every extraction tool;
+* ``tr(x)`` only with a string literal — ``tr(variable)`` hides its text from every extraction tool — and
+  only as ``self.tr``: lupdate files ``window.tr("…")`` under a context named ``window`` (the variable),
+  which no class is called, so Qt never finds its translation;
+* no ``tr()`` / ``translate()`` inside an f-string: lupdate does not read f-strings;
 * ``QT_TRANSLATE_NOOP(ctx, text)`` with literals both; ``translate(ctx, x)`` / ``translated(ctx, x)`` with a
   literal context, and a non-literal ``x`` only in a context that has a ``QT_TRANSLATE_NOOP`` table (the
   variable holds a marked string);
 * no bare Chinese literal handed to a Qt text setter (``setText``, ``QLabel(...)``, ``QMessageBox.warning`` …).
 
 Then the labels the services hand up are all in the NOOP tables (ui/common/labels.py), and lupdate, when
-installed, extracts the marked text into a .ts file (made in a temporary folder, never committed).
+installed, extracts the marked text into a .ts file (made in a temporary folder, never committed): every
+literal the source marks, under the context the source gives it (``self.tr`` in a class: the class's name).
+test_translation_contexts.py checks the same contexts at run time, with a translation installed.
 """
 
 from __future__ import annotations
 
 import ast
-import re
-import shutil
-import subprocess
-import sys
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SOURCES = (ROOT / "huifang_desktop" / "ui", ROOT / "huifang_desktop" / "app.py")
-HAN = re.compile(r"[\u3400-\u9fff]")
+from tests.ui.i18n_tools import HAN, ROOT, lupdate, source_files, tool
 
 # Qt calls whose string arguments are shown to the user.
 TEXT_SETTERS = frozenset(
@@ -87,13 +85,8 @@ ALLOWED: dict[tuple[str, str], str] = {
 ALLOWED_FILES_FOR_SETTERS: frozenset[str] = frozenset()
 
 
-def _files() -> Iterator[Path]:
-    for source in SOURCES:
-        yield from ([source] if source.is_file() else sorted(source.rglob("*.py")))
-
-
 def _trees() -> Iterator[tuple[str, ast.Module]]:
-    for path in _files():
+    for path in source_files():
         yield path.relative_to(ROOT).as_posix(), ast.parse(path.read_text(encoding="utf-8"))
 
 
@@ -151,6 +144,35 @@ def test_tr_only_with_literals() -> None:
         "tr() of a variable: no tool can extract it; use a literal or a QT_TRANSLATE_NOOP table:\n"
         + "\n".join(bad)
     )
+
+
+def test_tr_only_on_self() -> None:
+    """``window.tr("…")``: lupdate files the text under a context called ``window`` (the variable's name),
+    Qt looks it up under the object's class: the translation is never found. Outside the class whose text
+    it is, use ``QCoreApplication.translate("Context", "…")``."""
+    bad = [
+        f"{rel}:{c.lineno}: {ast.unparse(c)[:80]}"
+        for rel, c in _calls()
+        if _name(c.func) == "tr"
+        and isinstance(c.func, ast.Attribute)
+        and not (isinstance(c.func.value, ast.Name) and c.func.value.id == "self")
+    ]
+    assert not bad, "tr() of another object than self:\n" + "\n".join(bad)
+
+
+def test_no_translation_inside_f_strings() -> None:
+    """lupdate does not read f-strings: a ``tr()`` inside one is never extracted."""
+    bad = []
+    for rel, tree in _trees():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Call) and (
+                    _name(inner.func) in ("tr", "QT_TRANSLATE_NOOP") or _is_translate(inner)
+                ):
+                    bad.append(f"{rel}:{inner.lineno}: {ast.unparse(inner)[:80]}")
+    assert not bad, "translated inside an f-string (take it out into a variable):\n" + "\n".join(bad)
 
 
 def test_noop_marks_literals() -> None:
@@ -226,28 +248,31 @@ def test_labels_from_the_services_are_marked() -> None:
     assert {k.value for k in EventKind} - labels.ASSESSMENT_EVENTS == set()
 
 
-def _lupdate() -> str | None:
-    beside = Path(sys.executable).with_name("pyside6-lupdate")
-    return str(beside) if beside.exists() else shutil.which("pyside6-lupdate")
+def _marked_literals() -> Iterator[tuple[str, int, str, str]]:
+    """(file, line, context, text) of every literal the source marks, with the context lupdate gives it:
+    ``self.tr`` the name of the class it is written in, ``translate`` / ``QT_TRANSLATE_NOOP`` their first
+    argument."""
+    for rel, tree in _trees():
+        stack: list[tuple[ast.AST, str | None]] = [(tree, None)]
+        while stack:
+            node, cls = stack.pop()
+            if isinstance(node, ast.ClassDef):
+                cls = node.name
+            if isinstance(node, ast.Call) and node.args and _literal(node.args[0]):
+                first = str(node.args[0].value)  # type: ignore[attr-defined]
+                text = node.args[1] if len(node.args) > 1 and _literal(node.args[1]) else None
+                marks = _is_translate(node) or _name(node.func) == "QT_TRANSLATE_NOOP"
+                if _name(node.func) == "tr" and cls is not None:
+                    yield rel, node.lineno, cls, first
+                elif marks and text is not None:
+                    yield rel, node.lineno, first, str(text.value)  # type: ignore[attr-defined]
+            stack.extend((child, cls) for child in ast.iter_child_nodes(node))
 
 
 def test_lupdate_extracts_the_marked_text(tmp_path: Path) -> None:
-    tool = _lupdate()
-    if tool is None:
+    if tool("pyside6-lupdate") is None:
         pytest.skip("pyside6-lupdate is not installed (it comes with the PySide6 wheel's tools)")
-    target = tmp_path / "huifang_en.ts"
-    done = subprocess.run(
-        [tool, *(str(p) for p in _files()), "-ts", str(target)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    found: dict[str, set[str]] = {}
-    for context in ET.parse(target).getroot().iter("context"):
-        name = context.findtext("name") or ""
-        found.setdefault(name, set()).update(m.findtext("source") or "" for m in context.iter("message"))
+    found = lupdate(tmp_path / "huifang_en.ts")
 
     from huifang_desktop.ui.common import labels
 
@@ -257,3 +282,9 @@ def test_lupdate_extracts_the_marked_text(tmp_path: Path) -> None:
     assert "今日待回访 {0} 个，逾期 {1} 个" in found["Reminder"]
     assert _noop_contexts() <= set(found)
     assert sum(map(len, found.values())) > 1000  # the whole UI, not a handful
+    missed = [
+        f"{rel}:{line}: {context} / {text[:40]!r}"
+        for rel, line, context, text in _marked_literals()
+        if text not in found.get(context, set())
+    ]
+    assert not missed, "marked in the source but not extracted under that context:\n" + "\n".join(missed)

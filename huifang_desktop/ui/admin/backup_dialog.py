@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QSize, Qt, QThread, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -52,7 +52,9 @@ class BackupDialog(QDialog):
         super().__init__(parent)
         self.ctx, self.paths = ctx, paths
         self._choose_folder = choose_folder or (
-            lambda w: QFileDialog.getExistingDirectory(w, w.tr("选择备份文件夹"))
+            lambda w: QFileDialog.getExistingDirectory(
+                w, QCoreApplication.translate("BackupDialog", "选择备份文件夹")
+            )
         )
         self.setWindowTitle(self.tr("备份与恢复"))
         fit_to_screen(self, QSize(760, 460))

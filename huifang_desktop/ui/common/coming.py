@@ -10,10 +10,8 @@ class ComingTab(QWidget):
     def __init__(self, title: str, lines: list[str], meanwhile: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         items = "".join(f"<li>{line}</li>" for line in lines)
-        label = QLabel(
-            f"<h2>{title}</h2><p>{self.tr('此标签页将在后续版本中提供：')}</p><ul>{items}</ul>"
-            f"<p style='color:#666'>{meanwhile}</p>"
-        )
+        later = self.tr("此标签页将在后续版本中提供：")
+        label = QLabel(f"<h2>{title}</h2><p>{later}</p><ul>{items}</ul><p style='color:#666'>{meanwhile}</p>")
         label.setTextFormat(Qt.TextFormat.RichText)
         label.setWordWrap(True)
         label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QLabel, QWidget
 
@@ -54,9 +54,9 @@ def say_exported(label: QLabel, text: str, path: str | Path) -> None:
     """``text`` in ``label`` followed by an 打开所在文件夹 link that opens the file's folder."""
     if label.textFormat() == Qt.TextFormat.PlainText:
         label.setTextFormat(Qt.TextFormat.AutoText)
+    link = QCoreApplication.translate("ExportTarget", "打开所在文件夹")
     label.setText(
-        f'{html.escape(text)}　<a href="{OPEN_FOLDER_LINK}{html.escape(str(path))}">'
-        f"{html.escape(label.tr('打开所在文件夹'))}</a>"
+        f'{html.escape(text)}　<a href="{OPEN_FOLDER_LINK}{html.escape(str(path))}">{html.escape(link)}</a>'
     )
     if not label.property("opens_folders"):
         label.setProperty("opens_folders", True)

@@ -10,7 +10,14 @@ Three forms, and only these (tests/ui/test_translatable.py checks them):
   same literal context where it is shown.
 
 ``tr(variable)`` is never used: no tool can see what the variable holds, so its text would never reach a
-translation file. Stored values (states, categories, the office's own lists) are data the office reads and
+translation file. Nor is ``other.tr("…")`` (lupdate files it under a context named after the variable, which
+no class is called) or a ``tr()`` inside an f-string (lupdate does not read f-strings); and
+:func:`translated` only shows text marked with ``QT_TRANSLATE_NOOP`` (lupdate does not know it).
+
+``self.tr`` in a base class (a layout class such as ``ComplaintDetailLayout``, subclassed by the pane that is
+shown) is fine: lupdate files the text under the base class, and PySide6's ``tr`` looks a text up along the
+instance's MRO (PYSIDE-131), so the subclass finds it. tests/ui/test_translation_contexts.py checks this with a
+translation installed. Stored values (states, categories, the office's own lists) are data the office reads and
 types, not UI text: they are shown as stored.
 """
 

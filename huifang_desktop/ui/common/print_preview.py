@@ -12,7 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QObject, QPointF, QRectF, QSize, QSizeF, Qt
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QCoreApplication,
+    QEvent,
+    QIODevice,
+    QObject,
+    QPointF,
+    QRectF,
+    QSize,
+    QSizeF,
+    Qt,
+)
 from PySide6.QtGui import QAction, QColor, QImage, QKeyEvent, QKeySequence, QPageLayout, QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
@@ -499,7 +511,10 @@ def add_print_button(
     dialog: QDialog, buttons: QDialogButtonBox, tooltip: str, preview: Callable[[], object]
 ) -> QPushButton:
     """打印预览(&P)… in a form dialog's button box, and Ctrl+P for it anywhere in the dialog."""
-    button = buttons.addButton(dialog.tr("打印预览(&P)…"), QDialogButtonBox.ButtonRole.ActionRole)
+    button = buttons.addButton(
+        QCoreApplication.translate("PrintPreviewDialog", "打印预览(&P)…"),
+        QDialogButtonBox.ButtonRole.ActionRole,
+    )
     button.setToolTip(tooltip)
     button.clicked.connect(preview)
     shortcut = QAction(dialog)

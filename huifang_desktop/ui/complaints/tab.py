@@ -326,9 +326,10 @@ class ComplaintsTab(QWidget):
     def _update_counts(self) -> None:
         counts = complaint_service.state_counts(self.ctx, self.model.filter)
         total = sum(counts.get(s.value, 0) for s in ComplaintState)
+        names = {ALL: self.tr("全部"), OVERDUE: self.tr("逾期")}  # the others are states, shown as stored
         for key, b in self.count_buttons.items():
             n = total if key == ALL else counts.get(key, 0)
-            b.setText(f"{self.tr('全部') if key == ALL else key}  {n}")
+            b.setText(f"{names.get(key, key)}  {n}")
         selected = OVERDUE if self.overdue.isChecked() else (self.state.currentData() or ALL)
         in_list = self.showing_inquiries()
         self.count_group.setExclusive(False)  # in the 查办 list no count is chosen

@@ -12,12 +12,15 @@ def add_import_action(window: Any, menu: Any) -> Any:
 
     Kept here so the main window needs one call; the wizard lives in ``window.import_wizard`` and a finished
     import refreshes the tabs that show imported data."""
+    from PySide6.QtCore import QCoreApplication
     from PySide6.QtGui import QAction
 
     allowed = False
-    action = QAction(window.tr("导入 Excel…"), window)
+    action = QAction(QCoreApplication.translate("MainWindow", "导入 Excel…"), window)
     window.defer_shortcut(action, "Ctrl+I")
-    action.setStatusTip(window.tr("导入本单位现有的客户台账、回访台账、投诉台账或售后服务台账"))
+    action.setStatusTip(
+        QCoreApplication.translate("MainWindow", "导入本单位现有的客户台账、回访台账、投诉台账或售后服务台账")
+    )
     action.setVisible(allowed)
     action.setEnabled(allowed)
 
@@ -38,8 +41,10 @@ def add_import_action(window: Any, menu: Any) -> Any:
     menu.addAction(action)
     window.import_action = action
 
-    runs_action = QAction(window.tr("导入记录…"), window)
-    runs_action.setStatusTip(window.tr("查看以往的 Excel 导入，整体撤销其中一次"))
+    runs_action = QAction(QCoreApplication.translate("MainWindow", "导入记录…"), window)
+    runs_action.setStatusTip(
+        QCoreApplication.translate("MainWindow", "查看以往的 Excel 导入，整体撤销其中一次")
+    )
     runs_action.setVisible(allowed)
     runs_action.setEnabled(allowed)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSize, Qt, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QSize, Qt, QThread, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -68,9 +68,11 @@ def ask_file(parent: QWidget) -> str | None:
     """The real file picker (modal; replaced in tests through ``ImportWizard(choose_file=…)``)."""
     path, _filter = QFileDialog.getOpenFileName(
         parent,
-        parent.tr("选择 Excel 台账"),
+        QCoreApplication.translate("ImportWizard", "选择 Excel 台账"),
         "",
-        parent.tr("Excel 工作簿 (*.xlsx *.xlsm);;CSV 文件 (*.csv);;所有文件 (*)"),
+        QCoreApplication.translate(
+            "ImportWizard", "Excel 工作簿 (*.xlsx *.xlsm);;CSV 文件 (*.csv);;所有文件 (*)"
+        ),
     )
     return path or None
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any, cast
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -165,7 +165,7 @@ class LadderTable(QTableWidget):
         super().__init__(0, 2 + len(_RECIPIENTS))
         self.setObjectName("ladder")
         self.setHorizontalHeaderLabels(
-            [translated("Option", "逾期工作日"), translated("Option", "类型")]
+            [QCoreApplication.translate("Option", "逾期工作日"), QCoreApplication.translate("Option", "类型")]
             + [translated("Option", label) for _r, label in _RECIPIENTS]
         )
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QMargins, Qt
+from PySide6.QtCore import QCoreApplication, QMargins, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QLabel, QWidget
 
@@ -67,8 +67,9 @@ def chart_widget(report: StatsReport, spec: ChartSpec, parent: QWidget | None = 
     except ImportError:
         note = QLabel(parent)
         note.setText(
-            note.tr(
-                "{0}：显示图表需要 PySide6-Addons（QtCharts）；导出的 Excel 和 PDF 报表中的图表不受影响。"
+            QCoreApplication.translate(
+                "StatsTab",
+                "{0}：显示图表需要 PySide6-Addons（QtCharts）；导出的 Excel 和 PDF 报表中的图表不受影响。",
             ).format(spec.title)
         )
         note.setWordWrap(True)
