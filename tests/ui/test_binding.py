@@ -1,5 +1,5 @@
 """pytest-qt tests of the form binding (ui/common/binding.py): each widget kind filled and read, the
-converters, what changed since a snapshot, the widget of a refused field."""
+converters, what changed since a snapshot, the widget of a refused field; and the customer editor on it."""
 
 from __future__ import annotations
 
@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.validation import format_phone
+from huifang_desktop.services import customers as customer_service
 from huifang_desktop.ui.common.binding import (
     Binder,
     Binding,
@@ -39,6 +41,7 @@ from huifang_desktop.ui.common.binding import (
     spin,
 )
 from huifang_desktop.ui.common.feedback import ERROR_STYLE, mark_fields
+from huifang_desktop.ui.customers.dialog import CustomerDialog
 
 
 @dataclass(frozen=True)
@@ -237,3 +240,63 @@ def test_a_field_is_bound_once(qtbot):
     qtbot.addWidget(edit)
     with pytest.raises(ValueError, match="bound twice"):
         Binder([line("name", edit), Binding("name", edit)])
+
+
+# --- the customer editor on the binder -------------------------------------------------------------------
+@pytest.fixture
+def customer(ctx, clerk):
+    c = ctx.as_user(clerk)
+    made = customer_service.register_customer(
+        c,
+        CustomerDraft(
+            name="杭州明达贸易公司",
+            address="杭州市文三路 1 号",
+            region="西湖区",
+            birthday="1980-05-20",
+            notes="老客户",
+            contacts=(ContactDraft(name="刘经理", mobile="13912345678", is_primary=True),),
+        ),
+    )
+    return c, made
+
+
+def test_customer_opened_and_saved_without_edits_reports_no_changes(qtbot, customer, monkeypatch):
+    c, made = customer
+    dialog = CustomerDialog(c, made.id)
+    qtbot.addWidget(dialog)
+    assert dialog.edited_fields() == () and not dialog.has_edits()
+    sent: list[CustomerDraft] = []
+    real = customer_service.update_customer
+
+    def update(ctx, customer_id, draft, *args, **kwargs):
+        sent.append(draft)
+        return real(ctx, customer_id, draft, *args, **kwargs)
+
+    monkeypatch.setattr(customer_service, "update_customer", update)
+    dialog.save()
+    assert dialog.saved is not None and dialog.changed
+    draft = sent[0]
+    assert (draft.name, draft.address, draft.region, draft.birthday, draft.notes, draft.owner_id) == (
+        "杭州明达贸易公司",
+        "杭州市文三路 1 号",
+        "西湖区",
+        "1980-05-20",
+        "老客户",
+        c.user.id,
+    )
+    assert [h.action for h in customer_service.history(c, made.id)].count("修改客户") == 0
+
+
+def test_customer_edit_of_one_field_is_reported(qtbot, customer):
+    c, made = customer
+    dialog = CustomerDialog(c, made.id)
+    qtbot.addWidget(dialog)
+    dialog.industry.setText("纺织")
+    assert dialog.edited_fields() == ("industry",) and dialog.has_edits()
+    dialog.contacts.item(0, 4).setText("采购经理")
+    assert dialog.edited_fields() == ("industry", "contacts")
+    dialog.save()
+    assert dialog.saved is not None and dialog.saved.industry == "纺织"
+    reopened = CustomerDialog(c, made.id)
+    qtbot.addWidget(reopened)
+    assert reopened.edited_fields() == ()
