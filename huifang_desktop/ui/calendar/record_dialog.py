@@ -26,9 +26,20 @@ from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.settings import load_settings
 from huifang_desktop.services.visits import RecordDraftData, VisitRecordDraft, VisitRecordRow
+from huifang_desktop.ui.common.binding import (
+    Binder,
+    blank_none,
+    check,
+    combo_text,
+    iso_date,
+    line,
+    marks,
+    moment,
+    plain,
+)
 from huifang_desktop.ui.common.feedback import report_in_form
 from huifang_desktop.ui.common.fit import fit_to_screen, scrolling
-from huifang_desktop.ui.common.forms import form_row, picked_datetime, qdatetime
+from huifang_desktop.ui.common.forms import form_row
 from huifang_desktop.ui.common.print_preview import (
     PrintPreviewDialog,
     add_print_button,
@@ -68,6 +79,8 @@ class VisitRecordDialog(QDialog):
 
         required = "*" if load_settings(ctx).require_visit_text else ""  # marked as the service will ask
         buttons = self._build_ui(pre, required)
+        self._bind()
+        self.binder.fill(pre, content="\n".join(pre.script))  # the plan's contact, type, method and time
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         self.method.currentTextChanged.connect(self._method_changed)
@@ -95,20 +108,17 @@ class VisitRecordDialog(QDialog):
                 self.tr("　第 {0} 次回访").format(pre.attempt) if pre.attempt > 1 else "",
             )
         )
-        self.contact_name = QLineEdit(pre.contact_name)
-        self.contact_phone = QLineEdit(pre.contact_phone)
+        self.contact_name = QLineEdit()
+        self.contact_phone = QLineEdit()
         self.visit_type = QComboBox()
         self.visit_type.addItems(list(pre.visit_types))
-        self.visit_type.setCurrentText(pre.visit_type)
         self.method = QComboBox()
         self.method.addItems(list(pre.methods))
-        self.method.setCurrentText(pre.method)
-        self.visited_at = QDateTimeEdit(qdatetime(pre.visited_at))
+        self.visited_at = QDateTimeEdit()
         self.visited_at.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.visited_at.setCalendarPopup(True)
         self.visitor = QLabel(pre.visitor)
         self.content = _text_box()
-        self.content.setPlainText("\n".join(pre.script))
         self.feedback = _text_box()
         self.problems = _text_box(48)
         self.measures = _text_box(48)
@@ -189,25 +199,31 @@ class VisitRecordDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(buttons)
 
-        self.field_widgets: dict[str, QWidget] = {
-            "contact_name": self.contact_name,
-            "contact_phone": self.contact_phone,
-            "visit_type": self.visit_type,
-            "method": self.method,
-            "visited_at": self.visited_at,
-            "content": self.content,
-            "feedback": self.feedback,
-            "problems": self.problems,
-            "measures": self.measures,
-            "result": self.result,
-            "satisfaction": self.satisfaction,
-            "handling": self.handling,
-            "transfer_department": self.transfer_department,
-            "next_visit_on": self.next_visit_on,
-            "customer_signed": self.customer_signed,
-            "visitor_id": self.visitor,
-        }
         return buttons
+
+    def _bind(self) -> None:
+        """Each field of the 回访记录表 once, in form order. The visitor is shown as a name (the plan's or the
+        saved record's); a refusal about ``visitor_id`` marks that name."""
+        self.binder = Binder(
+            [
+                line("contact_name", self.contact_name),
+                line("contact_phone", self.contact_phone),
+                combo_text("visit_type", self.visit_type),
+                combo_text("method", self.method),
+                moment("visited_at", self.visited_at),
+                plain("content", self.content),
+                plain("feedback", self.feedback),
+                plain("problems", self.problems),
+                plain("measures", self.measures),
+                combo_text("result", self.result),
+                combo_text("satisfaction", self.satisfaction),
+                plain("handling", self.handling),
+                line("transfer_department", self.transfer_department),
+                line("next_visit_on", self.next_visit_on, to_text=iso_date, from_text=blank_none),
+                check("customer_signed", self.customer_signed),
+                marks("visitor_id", self.visitor),
+            ]
+        )
 
     def _method_changed(self, method: str) -> None:
         needs = method == "上门"
@@ -231,23 +247,7 @@ class VisitRecordDialog(QDialog):
 
     def draft(self) -> VisitRecordDraft:
         return VisitRecordDraft(
-            customer_id=self.pre.customer_id,
-            plan_id=self.pre.plan_id,
-            result=self.result.currentText(),
-            contact_name=self.contact_name.text(),
-            contact_phone=self.contact_phone.text(),
-            visit_type=self.visit_type.currentText(),
-            method=self.method.currentText(),
-            visited_at=picked_datetime(self.visited_at),
-            content=self.content.toPlainText(),
-            feedback=self.feedback.toPlainText(),
-            problems=self.problems.toPlainText(),
-            measures=self.measures.toPlainText(),
-            satisfaction=self.satisfaction.currentText(),
-            handling=self.handling.toPlainText(),
-            transfer_department=self.transfer_department.text(),
-            next_visit_on=self.next_visit_on.text() or None,
-            customer_signed=self.customer_signed.isChecked(),
+            customer_id=self.pre.customer_id, plan_id=self.pre.plan_id, **self.binder.values()
         )
 
     def print_preview(self) -> None:
@@ -271,7 +271,7 @@ class VisitRecordDialog(QDialog):
         try:
             self.saved = workflow.record_visit(self.ctx, self.draft())
         except (ValidationError, ServiceError) as exc:
-            report_in_form(self.field_widgets, self.message, exc)
+            report_in_form(self.binder.widgets(), self.message, exc)
             return
         self.notes = [self.tr("已保存 {0}。").format(self.saved.number)]
         if self.saved.follow_up_plan_id:

@@ -49,6 +49,16 @@ from huifang_desktop.services.customers import CustomerDetail
 from huifang_desktop.services.errors import ConflictError, DuplicateWarning, ServiceError, ValidationError
 from huifang_desktop.services.settings import OfficeSettings, load_settings
 from huifang_desktop.services.users import UserRow
+from huifang_desktop.ui.common.binding import (
+    Binder,
+    combo_data,
+    combo_text,
+    iso_date,
+    line,
+    marks,
+    plain,
+    select_data,
+)
 from huifang_desktop.ui.common.feedback import mark_fields, show_error
 from huifang_desktop.ui.common.fit import fit_to_screen, scrolling
 from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP, translated
@@ -114,7 +124,7 @@ class CustomerDialog(QDialog):
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
-        self._name_fields()
+        self._bind()
 
     def _build_fields(self, settings: OfficeSettings, clerks: Sequence[UserRow]) -> None:
         self.code = QLabel(self.detail.code if self.detail else self.tr("（保存后自动编号）"))
@@ -223,19 +233,26 @@ class CustomerDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(self.editable)
         self.buttons = buttons
 
-    def _name_fields(self) -> None:
-        self.field_widgets: dict[str, QWidget] = {
-            "name": self.name,
-            "kind": self.kind,
-            "category": self.category,
-            "status": self.status,
-            "address": self.address,
-            "birthday": self.birthday,
-            "created_on": self.created_on,
-            "notes": self.notes,
-            "owner_id": self.owner,
-            "contacts": self.contacts,
-        }
+    def _bind(self) -> None:
+        """Each field of the file once: the widget that shows it and how (the order the widgets are made in,
+        which is their tab order). The contacts table is filled and read row by row; here it is only marked."""
+        self.binder = Binder(
+            [
+                line("name", self.name),
+                combo_text("kind", self.kind),
+                combo_text("category", self.category, add_unknown=True),
+                combo_text("status", self.status),
+                combo_data("owner_id", self.owner),
+                line("address", self.address),
+                combo_text("region", self.region),
+                combo_text("source", self.source),
+                line("industry", self.industry),
+                line("birthday", self.birthday, to_text=iso_date),
+                line("created_on", self.created_on, to_text=iso_date),
+                plain("notes", self.notes),
+                marks("contacts", self.contacts),
+            ]
+        )
 
     # --- behaviour -----------------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -251,41 +268,19 @@ class CustomerDialog(QDialog):
             self._fill_classes()
             self._fill(self.detail)
         else:
-            self._select_data(self.owner, self.ctx.user.id)
+            select_data(self.owner, self.ctx.user.id)
             self._add_contact_row(primary=True)
             self._prefill(prefill)
-        self._pristine = self.draft()  # what 关闭 compares with before it discards anything
+        self._remember()
+
+    def _remember(self) -> None:
+        """The file as shown now: what 关闭 compares with before it discards anything."""
+        self.binder.snapshot()
+        self._pristine_contacts = self._contact_drafts()
 
     # --- filling and reading ---------------------------------------------------------------------------
-    @staticmethod
-    def _select_data(combo: QComboBox, value: object) -> None:
-        i = combo.findData(value)
-        if i >= 0:
-            combo.setCurrentIndex(i)
-
-    @staticmethod
-    def _select_text(combo: QComboBox, text: str) -> None:
-        i = combo.findText(text)
-        if i < 0 and combo.isEditable():
-            combo.setEditText(text)
-        elif i >= 0:
-            combo.setCurrentIndex(i)
-
     def _fill(self, d: CustomerDetail) -> None:
-        self.name.setText(d.name)
-        self._select_text(self.kind, d.kind)
-        if self.category.findText(d.category) < 0:
-            self.category.addItem(d.category)
-        self._select_text(self.category, d.category)
-        self._select_text(self.status, d.status)
-        self._select_data(self.owner, d.owner_id)
-        self.address.setText(d.address)
-        self._select_text(self.region, d.region)
-        self._select_text(self.source, d.source)
-        self.industry.setText(d.industry)
-        self.birthday.setText(d.birthday.isoformat() if d.birthday else "")
-        self.created_on.setText(d.created_on.isoformat())
-        self.notes.setPlainText(d.notes)
+        self.binder.fill(d)
         pinned = (
             self.tr("（主管指定：{0}）").format(d.grade_reason)
             if d.grade_pinned
@@ -297,7 +292,7 @@ class CustomerDialog(QDialog):
             self._add_contact_row(
                 c.name, format_phone(c.phone), format_phone(c.mobile), c.email, c.title, c.is_primary
             )
-        self._pristine = self.draft()
+        self._remember()
 
     def _prefill(self, text: str) -> None:
         digits = "".join(ch for ch in text if ch not in " -()（）")
@@ -343,8 +338,8 @@ class CustomerDialog(QDialog):
         item = self.contacts.item(r, c)
         return item is not None and item.checkState() == Qt.CheckState.Checked
 
-    def draft(self) -> CustomerDraft:
-        contacts = tuple(
+    def _contact_drafts(self) -> tuple[ContactDraft, ...]:
+        return tuple(
             ContactDraft(
                 name=self._cell(r, 0),
                 phone=self._cell(r, 1),
@@ -355,25 +350,18 @@ class CustomerDialog(QDialog):
             )
             for r in range(self.contacts.rowCount())
         )
-        return CustomerDraft(
-            name=self.name.text(),
-            kind=self.kind.currentText(),
-            category=self.category.currentText(),
-            address=self.address.text(),
-            region=self.region.currentText(),
-            source=self.source.currentText(),
-            industry=self.industry.text(),
-            birthday=self.birthday.text(),
-            created_on=self.created_on.text(),
-            status=self.status.currentText(),
-            notes=self.notes.toPlainText(),
-            owner_id=self.owner.currentData(),
-            contacts=contacts,
-        )
+
+    def draft(self) -> CustomerDraft:
+        return CustomerDraft(**self.binder.values(), contacts=self._contact_drafts())
 
     # --- saving -------------------------------------------------------------------------------------------
+    def edited_fields(self) -> tuple[str, ...]:
+        """The fields changed since the file was shown (or saved), in form order; the contacts count as one."""
+        contacts = ("contacts",) if self._contact_drafts() != self._pristine_contacts else ()
+        return self.binder.changed() + contacts
+
     def has_edits(self) -> bool:
-        return self.editable and self.draft() != self._pristine
+        return self.editable and bool(self.edited_fields())
 
     def reject(self) -> None:
         """关闭, Esc or the window's close box: edits are never dropped without asking."""
@@ -410,7 +398,7 @@ class CustomerDialog(QDialog):
                     confirm_duplicates=confirm_duplicates,
                 )
         except ValidationError as exc:
-            first = mark_fields(self.field_widgets, exc)
+            first = mark_fields(self.binder.widgets(), exc)
             self.message.setText(str(exc))
             self.pages.setCurrentIndex(0)
             if first is not None:
@@ -441,7 +429,7 @@ class CustomerDialog(QDialog):
         except ServiceError as exc:
             self.message.setText(str(exc))
             return
-        mark_fields(self.field_widgets, None)
+        mark_fields(self.binder.widgets(), None)
         self.changed = True
         self.accept()
 

@@ -6,9 +6,7 @@ the services only; a refused save (missing fields, someone else saved first) sho
 
 from __future__ import annotations
 
-from datetime import date
-
-from PySide6.QtCore import QDate, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,9 +37,20 @@ from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.service_records import ServiceDraft, ServiceRecordDetail, ServiceStatus
 from huifang_desktop.storage.queries import CustomerFilter
+from huifang_desktop.ui.common.binding import (
+    Binder,
+    Binding,
+    combo_data,
+    combo_text,
+    day,
+    line,
+    moment,
+    plain,
+    spin,
+)
 from huifang_desktop.ui.common.feedback import mark_fields, report_in_form
 from huifang_desktop.ui.common.fit import fit_to_screen
-from huifang_desktop.ui.common.forms import form_row, picked_date, picked_datetime, qdatetime
+from huifang_desktop.ui.common.forms import form_row, qdate, qdatetime
 
 SEARCH_DELAY_MS = 200
 CUSTOMER_MATCHES = 30
@@ -52,10 +61,6 @@ def _text_box(height: int = 52) -> QPlainTextEdit:
     box.setTabChangesFocus(True)
     box.setFixedHeight(height)
     return box
-
-
-def _qdate(value: date) -> QDate:
-    return QDate(value.year, value.month, value.day)
 
 
 class CustomerPicker(QWidget):
@@ -137,6 +142,7 @@ class ServiceRecordDialog(QDialog):
         )  # a new record has no follow-ups yet
 
         buttons = self._build_ui()
+        self._bind()
         self.follow_button.clicked.connect(self.add_follow_up)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
@@ -159,7 +165,7 @@ class ServiceRecordDialog(QDialog):
         for edit in (self.served_on, self.completed_on):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
-            edit.setDate(_qdate(self.ctx.today()))
+            edit.setDate(qdate(self.ctx.today()))
         self.kind = QComboBox()
         self.kind.addItems(list(c.kinds))
         self.status = QComboBox()
@@ -226,29 +232,6 @@ class ServiceRecordDialog(QDialog):
         )
         form.addRow(self.tr("备注"), self.notes)
 
-        self.fields: dict[str, QWidget] = {
-            "customer_id": self.customer.search,
-            "served_on": self.served_on,
-            "kind": self.kind,
-            "status": self.status,
-            "completed_on": self.completed_on,
-            "place": self.place,
-            "product": self.product,
-            "serial_no": self.serial_no,
-            "problem": self.problem,
-            "content": self.content,
-            "parts": self.parts,
-            "parts_quantity": self.parts_quantity,
-            "parts_amount": self.parts_amount,
-            "cost": self.cost,
-            "result": self.result,
-            "feedback": self.feedback,
-            "satisfaction": self.satisfaction,
-            "technician": self.technician,
-            "handler_id": self.handler,
-            "notes": self.notes,
-        }
-
         # 跟进 (follow-ups): the history and one line to add another (an existing record only)
         self.follow_box = QGroupBox(self.tr("跟进记录"))
         self.follow_table = QTableWidget(0, 4)
@@ -278,12 +261,6 @@ class ServiceRecordDialog(QDialog):
         follow_layout = QVBoxLayout(self.follow_box)
         follow_layout.addWidget(self.follow_table)
         follow_layout.addLayout(add)
-        self.follow_fields: dict[str, QWidget] = {
-            "at": self.follow_at,
-            "person": self.follow_person,
-            "result": self.follow_result,
-            "note": self.follow_note,
-        }
 
         self.visit_label = QLabel()
         self.visit_label.setWordWrap(True)
@@ -308,30 +285,46 @@ class ServiceRecordDialog(QDialog):
         layout.addWidget(buttons)
         return buttons
 
+    def _bind(self) -> None:
+        """Each field of the record once, in form order, and the follow-up line's fields. The customer is
+        read from the picker and shown by :meth:`CustomerPicker.set_customer` (it needs the code and name)."""
+        self.binder = Binder(
+            [
+                Binding("customer_id", self.customer.search, read=self.customer.customer_id),
+                day("served_on", self.served_on),
+                combo_text("kind", self.kind, add_unknown=True),
+                combo_text("status", self.status, add_unknown=True),
+                day("completed_on", self.completed_on),
+                line("place", self.place),
+                line("product", self.product),
+                line("serial_no", self.serial_no),
+                plain("problem", self.problem),
+                plain("content", self.content),
+                line("parts", self.parts),
+                spin("parts_quantity", self.parts_quantity),
+                line("parts_amount", self.parts_amount),
+                line("cost", self.cost),
+                line("result", self.result),
+                line("feedback", self.feedback),
+                combo_text("satisfaction", self.satisfaction, add_unknown=True),
+                line("technician", self.technician),
+                combo_data("handler_id", self.handler),
+                plain("notes", self.notes),
+            ]
+        )
+        self.follow_binder = Binder(
+            [
+                moment("at", self.follow_at),
+                line("person", self.follow_person),
+                combo_text("result", self.follow_result),
+                line("note", self.follow_note),
+            ]
+        )
+
     # --- showing -------------------------------------------------------------------------------------
     def _show(self, d: ServiceRecordDetail) -> None:
         self.customer.set_customer(d.customer_id, d.customer_code, d.customer_name)
-        self.served_on.setDate(_qdate(d.served_on))
-        self._set_combo(self.kind, d.kind)
-        self._set_combo(self.status, d.status)
-        self.completed_on.setDate(_qdate(d.completed_on or d.served_on))
-        self.place.setText(d.place)
-        self.product.setText(d.product)
-        self.serial_no.setText(d.serial_no)
-        self.problem.setPlainText(d.problem)
-        self.content.setPlainText(d.content)
-        self.parts.setText(d.parts)
-        self.parts_quantity.setValue(d.parts_quantity)
-        self.parts_amount.setText("" if d.parts_amount is None else f"{d.parts_amount}")
-        self.cost.setText("" if d.cost is None else f"{d.cost}")
-        self.result.setText(d.result)
-        self.feedback.setText(d.feedback)
-        self._set_combo(self.satisfaction, d.satisfaction)
-        self.technician.setText(d.technician)
-        at = self.handler.findData(d.handler_id)
-        if at >= 0:
-            self.handler.setCurrentIndex(at)
-        self.notes.setPlainText(d.notes)
+        self.binder.fill(d, completed_on=d.completed_on or d.served_on)
         self.follow_table.setRowCount(len(d.follow_ups))
         for i, f in enumerate(d.follow_ups):
             for j, text in enumerate((f"{f.at:%Y-%m-%d %H:%M}", f.person, f.result, f.note)):
@@ -343,47 +336,18 @@ class ServiceRecordDialog(QDialog):
         self.visit_label.setText("　".join(t for t in (visit, d.visit_note) if t))
         self._status_changed(d.status)
 
-    @staticmethod
-    def _set_combo(combo: QComboBox, text: str) -> None:
-        at = combo.findText(text)
-        if at < 0 and text:
-            combo.addItem(text)  # a value from before the office changed its list
-            at = combo.findText(text)
-        combo.setCurrentIndex(max(at, 0))
-
     def _status_changed(self, status: str) -> None:
         self.completed_on.setEnabled(status == ServiceStatus.DONE.value)
 
     # --- saving --------------------------------------------------------------------------------------
     def draft(self) -> ServiceDraft:
-        status = self.status.currentText()
-        served = picked_date(self.served_on)
-        done = picked_date(self.completed_on) if status == ServiceStatus.DONE.value else None
-        return ServiceDraft(
-            customer_id=self.customer.customer_id(),
-            served_on=served,
-            kind=self.kind.currentText(),
-            status=status,
-            place=self.place.text(),
-            product=self.product.text(),
-            serial_no=self.serial_no.text(),
-            problem=self.problem.toPlainText(),
-            content=self.content.toPlainText(),
-            parts=self.parts.text(),
-            parts_quantity=self.parts_quantity.value(),
-            parts_amount=self.parts_amount.text(),
-            cost=self.cost.text(),
-            result=self.result.text(),
-            feedback=self.feedback.text(),
-            satisfaction=self.satisfaction.currentText(),
-            technician=self.technician.text(),
-            handler_id=self.handler.currentData(),
-            completed_on=done,
-            notes=self.notes.toPlainText(),
-        )
+        values = self.binder.values()
+        if values["status"] != ServiceStatus.DONE.value:
+            values["completed_on"] = None  # the date shown only counts for a finished service
+        return ServiceDraft(**values)
 
     def save(self) -> None:
-        mark_fields(self.fields, None)
+        mark_fields(self.binder.widgets(), None)
         self.message.setStyleSheet("color: #d9363e;")
         self.message.clear()
         try:
@@ -394,7 +358,7 @@ class ServiceRecordDialog(QDialog):
                     self.ctx, self.detail.id, self.draft(), self.detail.version
                 )
         except (ServiceError, ValidationError) as exc:
-            report_in_form(self.fields, self.message, exc)
+            report_in_form(self.binder.widgets(), self.message, exc)
             return
         self.detail = saved
         self.setWindowTitle(self.tr("售后服务记录 — {0}").format(saved.number))
@@ -406,21 +370,18 @@ class ServiceRecordDialog(QDialog):
     def add_follow_up(self) -> None:
         if self.detail is None:
             return
-        mark_fields(self.follow_fields, None)
+        mark_fields(self.follow_binder.widgets(), None)
         self.message.setStyleSheet("color: #d9363e;")
         self.message.clear()
         try:
             saved = service.add_follow_up(
                 self.ctx,
                 self.detail.id,
-                at=picked_datetime(self.follow_at),
-                person=self.follow_person.text(),
-                result=self.follow_result.currentText(),
-                note=self.follow_note.text(),
+                **self.follow_binder.values(),
                 expected_version=self.detail.version,
             )
         except (ServiceError, ValidationError) as exc:
-            report_in_form(self.follow_fields, self.message, exc)
+            report_in_form(self.follow_binder.widgets(), self.message, exc)
             return
         self.detail = saved
         self._show(saved)

@@ -33,7 +33,7 @@ from huifang_desktop.ui.calendar.record_dialog import VisitRecordDialog
 from huifang_desktop.ui.calendar.report_dialog import VisitReportDialog
 from huifang_desktop.ui.common.feedback import report_in_form
 from huifang_desktop.ui.common.fit import fit_to_screen
-from huifang_desktop.ui.common.forms import qdate, qdatetime
+from huifang_desktop.ui.common.forms import qdate
 
 
 class RecordCorrectionDialog(VisitRecordDialog):
@@ -45,22 +45,8 @@ class RecordCorrectionDialog(VisitRecordDialog):
         super().__init__(ctx, None, row.customer_id, parent)
         self.row = row
         self.setWindowTitle(self.tr("修改回访记录表 {0} — {1}").format(row.number, row.customer_name))
-        self.contact_name.setText(row.contact_name)
-        self.contact_phone.setText(row.contact_phone)
-        self.visit_type.setCurrentText(row.visit_type)
-        self.method.setCurrentText(row.method)
-        self.visited_at.setDateTime(qdatetime(row.visited_at))
+        self.binder.fill(row)
         self.visitor.setText(row.visitor)
-        self.content.setPlainText(row.content)
-        self.feedback.setPlainText(row.feedback)
-        self.problems.setPlainText(row.problems)
-        self.measures.setPlainText(row.measures)
-        self.result.setCurrentText(row.result)
-        self.satisfaction.setCurrentText(row.satisfaction)
-        self.handling.setPlainText(row.handling)
-        self.transfer_department.setText(row.transfer_department)
-        self.next_visit_on.setText(row.next_visit_on.isoformat() if row.next_visit_on else "")
-        self.customer_signed.setChecked(row.customer_signed)
         if comment:
             self.message.setStyleSheet("color: #d46b08;")
             self.message.setText(self.tr("主管意见：{0}").format(comment))
@@ -73,7 +59,7 @@ class RecordCorrectionDialog(VisitRecordDialog):
         try:
             self.saved = visit_service.update_record(self.ctx, self.row.id, self.draft(), self.row.version)
         except (ValidationError, ServiceError) as exc:
-            report_in_form(self.field_widgets, self.message, exc)
+            report_in_form(self.binder.widgets(), self.message, exc)
             return
         self.notes = [self.tr("已修改 {0}，重新提交审阅。").format(self.saved.number)]
         self.accept()
