@@ -43,7 +43,7 @@ HANDOVER_NOTE = "离职"
 WEEKS_AGO = 5  # the leaving day: the first working day from this many weeks before today
 LEFT_AT = time(16, 30)
 FILE_SHARE = 8  # the leaver had one file in N of the colleague's (those that existed then) …
-MAX_FILES = 40  # … at most this many: the service's per-file audit rows are the hand-over's cost
+MAX_FILES = 15  # … at most this many: the service's per-file rows and audit entries are the hand-over's cost
 
 
 def seed_handover(
