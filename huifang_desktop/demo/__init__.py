@@ -8,7 +8,8 @@ make service calls too slow, the same functions applied to rows written in bulk:
 
 * :mod:`.office` — :func:`generate_demo`: users, then the customers (:mod:`.customers`), the visit history
   (:mod:`.visits`), the complaint register (:mod:`.complaints`) and the review history
-  (:mod:`.review_history`, through the review services themselves);
+  (:mod:`.review_history`, through the review services themselves) and one staff hand-over
+  (:mod:`.handover`, through the hand-over service);
 * :mod:`.visits` — plans, 回访记录表 and 回访报告表 simulated per customer (:mod:`.visit_world`,
   :mod:`.visit_history`, :mod:`.visit_rows`);
 * :mod:`.complaints` — 投诉、咨询、建议 replayed step by step (:mod:`.complaint_specs`,

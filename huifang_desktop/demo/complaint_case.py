@@ -12,6 +12,7 @@ from huifang_desktop.demo.complaint_office import Batch, sign
 from huifang_desktop.demo.complaint_specs import NEVER, Cluster, RowGenerator, Spec
 from huifang_desktop.demo.complaint_steps import CaseSteps
 from huifang_desktop.domain import complaints as rules
+from huifang_desktop.domain.complaint_follow import Recipient
 from huifang_desktop.domain.complaints import (
     ComplaintState,
     MessageKind,
@@ -23,6 +24,13 @@ _REVIEW_PENDING, _REVIEW_RETURNED, _REVIEW_SIGNED = (
     ReviewStatus.RETURNED.value,
     ReviewStatus.SIGNED.value,
 )
+
+
+# services.complaints.escalation._chase_urgent's event action and text, per missed urgent timing
+_URGENT_CHASES = {
+    "dispatch": ("紧急派工催办", "紧急派工逾期"),
+    "report_back": ("紧急反馈催办", "紧急反馈逾期"),
+}
 
 
 class Case(CaseSteps):
@@ -50,6 +58,48 @@ class Case(CaseSteps):
         return True
 
     def catch_up(self, t: datetime) -> None:
+        """What the program and the supervisors did up to ``t``, in time order: the ladder of a missed
+        deadline (:meth:`catch_up_ladder`) and an urgent complaint's one 催办 (:meth:`urgent_chase`)."""
+        chase = self.urgent_chase(t)
+        if chase is not None:
+            self.catch_up_ladder(chase[0])
+            self.chase_urgent(*chase)
+        self.catch_up_ladder(t)
+
+    def urgent_chase(self, t: datetime) -> tuple[datetime, str] | None:
+        """escalate_overdue's 催办 of an urgent complaint (services.complaints.escalation._chase_urgent): still
+        待受理 past its ``dispatch_due``, or still 处理中 past its ``report_back_due``, at the first start after
+        that (and after it came into that state); once each. (moment, which) when it falls by ``t``."""
+        c = self.c
+        if not c["urgent"]:
+            return None
+        which = {ComplaintState.PENDING: "dispatch", ComplaintState.IN_PROGRESS: "report_back"}.get(
+            self.state
+        )
+        if which is None or c[f"{which}_chased_at"] is not None:
+            return None
+        due = c[f"{which}_due"]
+        if due is None or due >= t:
+            return None
+        key = (which, due, self.deadline_since)
+        if self.urgent_start is None or self.urgent_start[0] != key:
+            self.urgent_start = (key, self.env.first_start_after(max(due, self.deadline_since)))
+        at = self.urgent_start[1]
+        return (at, which) if at <= t else None
+
+    def chase_urgent(self, at: datetime, which: str) -> None:
+        """One 催办 to the handler and the department head, recorded as the system; the handler keeps it."""
+        c = self.c
+        due = f"{c[f'{which}_due']:%Y-%m-%d %H:%M}"
+        action, text = _URGENT_CHASES[which]
+        told = "、".join(n for n in self.told((Recipient.HANDLER, Recipient.DEPARTMENT_HEAD)) if n)
+        c["chase_count"] += 1
+        c[f"{which}_chased_at"], c["escalation_seen"] = at, False
+        self.seen_reset_at = at
+        self.touch(at, updated=False)
+        self.event(at, None, action, note=f"{text}（期限 {due}）催办：{told or '（无此级别人员）'}")
+
+    def catch_up_ladder(self, t: datetime) -> None:
         """escalate_overdue at the first start after a missed deadline, and a supervisor's 催办 a working
         day later if it is still overdue then."""
         c, env = self.c, self.env
@@ -123,7 +173,8 @@ class Case(CaseSteps):
         if s.cluster is not None:
             self.public_letter_life(t, env.clusters[s.cluster])
             return
-        t = self.step(t, "accept", (0.65, 0.35))
+        urgent = self.c["urgent"]  # mostly taken on the same day, and reported back soon after the result
+        t = self.step(t, "accept", (0.9, 0.1) if urgent else (0.65, 0.35))
         if not self.reach(t):
             return
         if not (s.direct_handling and s.late_stage != "handle"):
@@ -141,7 +192,7 @@ class Case(CaseSteps):
             if self.reach(t):
                 self.close(t, self.handler(), "已附答复函")
             return
-        t = self.step(t, "", (0.8, 0.2))
+        t = self.step(t, "", (0.95, 0.05) if urgent else (0.8, 0.2))
         if not self.reach(t):
             return
         self.finish_handling(t)

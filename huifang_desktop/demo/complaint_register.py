@@ -23,6 +23,7 @@ from huifang_desktop.domain.complaints import (
     Severity,
 )
 from huifang_desktop.domain.roles import Role
+from huifang_desktop.services.complaints.rules import dispatch_due_of
 
 
 def register_case(steps: Any, at: datetime) -> None:
@@ -166,6 +167,11 @@ def register_case(steps: Any, at: datetime) -> None:
         "first_responder_id": steps.registrar.id,
         "chase_rung": 0,
         "reply_due": steps.reply_due(kind, s.received_at, dl.handling),
+        "urgent": False,
+        "dispatch_due": None,
+        "report_back_due": None,
+        "dispatch_chased_at": None,
+        "report_back_chased_at": None,
         "created_at": at,
         "updated_at": at,
         "review_status": "",
@@ -178,6 +184,8 @@ def register_case(steps: Any, at: datetime) -> None:
         "revision": 0,
         "version": 1,
     }
+    if s.urgent:  # as intake: passed to the department within N clock hours of receipt (002 制度5 §2)
+        c["urgent"], c["dispatch_due"] = True, dispatch_due_of(kind, s.received_at, env.complaint_rules)
     steps.deadline_since = at
     if not c["escalation_seen"]:
         steps.seen_reset_at = at

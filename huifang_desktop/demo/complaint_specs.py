@@ -49,6 +49,7 @@ class ComplaintDemoProfile:
     withdraw_share: float = 0.03
     linked_share: float = 0.02  # a customer rejecting an earlier result (new complaint linked to it)
     converted_share: float = 0.03  # 投诉 that came in as a 咨询 or 建议 and were converted
+    urgent_share: float = 0.2  # 重要/重大 投诉 registered 紧急, where the office's rules set urgent timings
     late_share: float = 0.05  # one step takes far longer than its deadline (overdue, escalated, 查办)
     late_workdays: tuple[int, int] = (3, 25)
     stuck_share: float = 0.004  # never finished: still open however old (long overdue, escalated, chased)
@@ -111,6 +112,7 @@ class Spec:
     cluster: int | None = None  # index into Env.clusters (a shared 公开信)
     fast: bool = False  # every step minutes after the one before (a recent complaint left at one stage)
     pinned: bool = False  # set by _ensure_variety: kept out of the 公开信 groups
+    urgent: bool = False  # registered 紧急 (002 制度5): dispatch and report-back deadlines in clock hours
 
 
 @dataclass(slots=True)
@@ -135,6 +137,7 @@ class Env:
     clusters: list[Cluster] = field(default_factory=list)
     independent: bool = True  # the visitor-independence setting (closing visits, 001 篇11)
     complaint_rules: ComplaintRules = field(default_factory=ComplaintRules)  # the rule books' extra deadlines
+    seed: int = 1  # the generator's seed (for the draws kept apart from ``rng``)
     start_minutes: int = field(init=False)  # the office day, in minutes after midnight
     end_minutes: int = field(init=False)
 
@@ -177,6 +180,16 @@ class Env:
         at = datetime.combine(day, self.profile.work_start) + timedelta(minutes=self.rng.randint(0, 40))
         return max(min(at, self.now), since) if deadline < self.now else at
 
+    def first_start_after(self, t: datetime) -> datetime:
+        """When the program first started after the moment ``t`` (a clock-hour deadline, any time of day): that
+        working morning when ``t`` is before the office day begins, else the next working morning; now if that
+        is still to come."""
+        day = t.date()
+        if not (self.cal.is_workday(day) and t.time() < self.profile.work_start):
+            day = self.cal.next_workday(day + timedelta(days=1))
+        at = datetime.combine(day, self.profile.work_start) + timedelta(minutes=self.rng.randint(0, 40))
+        return max(min(at, self.now), t)
+
 
 def draw_specs(env: Env, count: int) -> list[Spec]:
     """What happens to each of the ``count`` complaints, ordered by receipt; reproducible for the seed."""
@@ -216,6 +229,7 @@ def draw_specs(env: Env, count: int) -> list[Spec]:
     _ensure_variety(env, specs)
     specs.sort(key=lambda s: s.received_at)
     _form_clusters(env, specs)
+    _mark_urgent(env, specs)
     return specs
 
 
@@ -330,6 +344,23 @@ def _ensure_variety(env: Env, specs: list[Spec]) -> None:
         s.customer, s.pinned = True, True
         for name, value in changes.items():
             setattr(s, name, value)
+
+
+def _mark_urgent(env: Env, specs: list[Spec]) -> None:
+    """紧急 (002 制度5), only where the office's rules set urgent timings and only for a 投诉 — what intake
+    accepts (``services.complaints.rules.dispatch_due_of`` refuses the rest): a share of the 重要/重大 ones,
+    and the newest 待受理 and 处理中 ones, so the register shows open urgent complaints as well. Drawn from an
+    RNG of its own: the rest of the register is the same whether the office has urgent timings or not."""
+    if env.complaint_rules.urgent is None:
+        return
+    rng, share = random.Random(f"demo-urgent:{env.seed}"), env.profile.urgent_share
+    for s in specs:
+        if s.kind is not MessageKind.COMPLAINT or s.cluster is not None:
+            continue
+        if s.pinned and s.fast:
+            s.urgent = s.late_stage in ("accept", "handle")
+        elif s.severity is not Severity.NORMAL:
+            s.urgent = rng.random() < share
 
 
 def _form_clusters(env: Env, specs: list[Spec]) -> None:

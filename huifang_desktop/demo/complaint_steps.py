@@ -33,8 +33,8 @@ from huifang_desktop.demo.complaint_words import (
     WITHDRAW_REASONS,
     fake_pdf,
 )
+from huifang_desktop.domain import complaint_rules, schedule
 from huifang_desktop.domain import complaints as rules
-from huifang_desktop.domain import schedule
 from huifang_desktop.domain.complaint_follow import (
     FollowPolicy,
     NoticeKind,
@@ -89,6 +89,8 @@ class CaseSteps:
         self.seen_reset_at: datetime | None = None
         # [(deadline, since), escalation moment, next 催办 moment, escalation done, 催办 so far]
         self.notice: list[Any] | None = None
+        # ((which, due, since), the start that chases it) of an urgent complaint's missed timing
+        self.urgent_start: tuple[tuple[str, datetime, datetime], datetime] | None = None
         self.deadline_since = spec.received_at  # when the current deadline took effect
         self.c: dict[str, Any] = {}
         self.texts = ("", "", "", "", "", "")
@@ -387,6 +389,7 @@ class CaseSteps:
             if key in new and new[key] != c[key]:
                 changed.append(key)
                 c[key] = new[key]
+        self.start_report_back(at)
         if self.state is ComplaintState.PENDING:  # writing down the handling takes the complaint on
             c["accepted_at"] = at
             self.move(at, actor, ComplaintState.IN_PROGRESS, "受理")
@@ -395,6 +398,13 @@ class CaseSteps:
         if "replied_at" in changed and replied is not None:
             self.event(at, actor, "答复客户", note=f"{replied:%Y-%m-%d %H:%M} {way}")
         self.event(at, actor, "处理记录", note="修改：" + "、".join(labels[k] for k in changed))
+
+    def start_report_back(self, at: datetime) -> None:
+        """As services.complaints.handling does: the first time an urgent complaint's result is written down,
+        the department has N clock hours to report back (domain.complaint_rules.report_back_due, 002 制度5 §5)."""
+        c, timings = self.c, self.env.complaint_rules.urgent
+        if c["urgent"] and c["report_back_due"] is None and c["result"] and timings is not None:
+            c["report_back_due"] = complaint_rules.report_back_due(at, timings)
 
     def finish_handling(self, at: datetime) -> None:
         c, env = self.c, self.env

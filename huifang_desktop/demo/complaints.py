@@ -116,6 +116,7 @@ def generate_complaints(
         office=office,
         independent=independence_on(ctx),
         complaint_rules=load_complaint_rules(ctx),
+        seed=seed,
     )
     specs = draw_specs(env, count)
     gen = RowGenerator(env, office.next_ids, office.counters)

@@ -26,7 +26,7 @@ import string
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -45,15 +45,19 @@ from huifang_desktop.demo.customers import (
     refresh_statistics,
     write_batch,
 )
+from huifang_desktop.demo.handover import seed_handover
 from huifang_desktop.demo.profile import DemoProfile
 from huifang_desktop.demo.review_history import SeedResult, seed_review_history
 from huifang_desktop.demo.visit_world import VisitProfile
 from huifang_desktop.demo.visits import VisitDemoResult, generate_visits
+from huifang_desktop.domain.complaint_rules import UrgentTimings
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, Role
 from huifang_desktop.services import signing
+from huifang_desktop.services.complaints import load_complaint_rules, save_complaint_rules
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
+from huifang_desktop.services.handover import HandoverResult
 from huifang_desktop.services.settings import load_settings
 from huifang_desktop.services.users import create_user, ensure_department, has_users, mark_demo_office
 from huifang_desktop.services.visits import load_options
@@ -71,6 +75,7 @@ class DemoResult:
     visits: VisitDemoResult | None = None  # the visit history, when visits were asked for
     complaints: int = 0  # complaints, 咨询 and 建议 written
     review: SeedResult | None = None  # items signed, returned and reopened through the review services
+    handover: HandoverResult | None = None  # the 工作交接 in the history (demo.handover)
 
 
 REVIEW_HISTORY_LIMIT = 50_000  # above it the generators' own signed/returned rows are the review history
@@ -120,7 +125,10 @@ def generate_demo(
     咨询 and 建议 in every state (:func:`huifang_desktop.demo.complaints.generate_complaints`),
     after the visits (their closing visits continue the visit numbers). On an office of up to
     :data:`REVIEW_HISTORY_LIMIT` visits and complaints, some waiting items are then signed, returned and
-    reopened through the review services, so the 审阅 tab and the audit log show real history.
+    reopened through the review services, so the 审阅 tab and the audit log show real history. An office made
+    whole gets the rule book's 紧急 timings before its complaints (some of them urgent) and, with any history,
+    one staff hand-over (:mod:`huifang_desktop.demo.handover`): a clerk who left weeks ago, inactive, not
+    one of the sample accounts.
 
     ``stages(stage, done, total)`` is told how far it got, for a progress display: ``users``, ``customers``
     (files written of ``customers``), ``visits`` (per mille of the visit history), ``complaints``,
@@ -236,8 +244,13 @@ def _generate(
         )
     made_complaints = 0
     if complaints and not cancelled:
+        if whole_office and profile.urgent_timings:
+            _allow_urgent(ctx)
         stage("complaints", 0, complaints)
         made_complaints = generate_complaints(ctx, complaints, seed=seed)
+    handed_over = None
+    if whole_office and profile.handover and (visits or complaints) and not cancelled:
+        handed_over = seed_handover(ctx, seed, DEMO_HASHER)
     keys = _signing_keys(ctx, created_users)
     if (visits or complaints) and not cancelled:  # the bulk-written sign-offs get their signatures
         with ctx.engine.begin() as conn:
@@ -256,7 +269,18 @@ def _generate(
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA synchronous=FULL")  # this last commit syncs all before it
         refresh_statistics(conn)
-    return DemoResult(created_users, done, time.perf_counter() - started, history, made_complaints, reviewed)
+    return DemoResult(
+        created_users, done, time.perf_counter() - started, history, made_complaints, reviewed, handed_over
+    )
+
+
+def _allow_urgent(ctx: ServiceContext) -> None:
+    """The example office takes urgent complaints (紧急, 002 制度5): its complaint rules get the rule book's
+    timings (24 h / 12 h / 2 h, as the 物业管理 preset sets them) through the settings service, unless they
+    have some, so intake offers 紧急 and the generated register holds urgent complaints by the same rules."""
+    rules = load_complaint_rules(ctx)
+    if rules.urgent is None:
+        save_complaint_rules(ctx, replace(rules, urgent=UrgentTimings()))
 
 
 def _signing_keys(ctx: ServiceContext, created: list[tuple[str, str, str]]) -> dict[int, Any]:

@@ -35,6 +35,8 @@ class DemoProfile:
     ledger_incomplete_share: float = 0.1  # end customers who bought in the last year, 台帐 without a phone
     visits: VisitProfile = field(default_factory=VisitProfile)  # the visit history (demo.visits)
     review_history: bool = True  # sign, return and reopen some items through the review services
+    handover: bool = True  # with a history: one clerk left weeks ago, their work handed to a colleague
+    urgent_timings: bool = True  # an office made whole takes 紧急 complaints (the rule book's timings)
 
     def validate(self) -> None:
         errors = []
