@@ -276,7 +276,9 @@ class Case(CaseSteps):
             if c["kind"] == MessageKind.COMPLAINT.value and deadline is not None and deadline < self.env.now:
                 self.escalate(self.env.now, deadline)  # the ladder as far as the program's last start took it
         if self.state is ComplaintState.CLOSED and c["review_status"] == _REVIEW_PENDING:
-            review = self.review(c["closed_at"], c["closed_at"], c["handler_id"], c["department_id"])
+            review = self.review(
+                c["closed_at"], c["closed_at"], c["handler_id"], c["department_id"], c["severity"]
+            )
             c.update(review_status=review.pop("status"), **review)
             if c["review_status"] != _REVIEW_PENDING:
                 c["version"] += 1

@@ -4,7 +4,7 @@ of one batch, and the generator that keeps ids and numbers across batches.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -161,13 +161,19 @@ class Closed:
     department_id: int | None
 
 
-def signer(office: Office, owner_id: int | None, department_id: int | None) -> Person | None:
+def signer(
+    office: Office,
+    owner_id: int | None,
+    department_id: int | None,
+    allowed: Callable[[Role], bool] | None = None,
+) -> Person | None:
     """Who signs an item: a supervisor of the department, else any supervisor, else the manager — never the
-    item's own clerk (review_rules.allow_self_sign is off by default)."""
+    item's own clerk (review_rules.allow_self_sign is off by default); ``allowed(role)``: whose level the item
+    asks for (a complaint file's 核决权限)."""
     pool = [
         p
         for p in (*office.by_role.get(Role.SUPERVISOR, ()), *office.by_role.get(Role.MANAGER, ()))
-        if p.id != owner_id
+        if p.id != owner_id and (allowed is None or allowed(p.role))
     ]
     return next((p for p in pool if p.department_id == department_id), pool[0] if pool else None)
 

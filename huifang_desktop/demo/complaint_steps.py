@@ -795,7 +795,12 @@ class CaseSteps:
         )
 
     def review(
-        self, day_of: datetime, ready_at: datetime, owner_id: int | None, department_id: int | None
+        self,
+        day_of: datetime,
+        ready_at: datetime,
+        owner_id: int | None,
+        department_id: int | None,
+        severity: str | None = None,
     ) -> dict[str, Any]:
         """审阅: signed by a supervisor (or the manager; never the item's own clerk) a few working days after
         ``day_of`` once older than ``review_workdays``, else still 待审阅, a few 退回 with the reason. The hashes
@@ -811,8 +816,18 @@ class CaseSteps:
             "content_hash": "",
             "signature_hash": "",
         }
-        by = signer(env.office, owner_id, department_id)
-        if by is None:
+        allowed = None
+        if severity is not None:  # a complaint file: signed at the level its severity asks (核决权限)
+            rules = env.complaint_rules
+
+            def allowed(role: Role) -> bool:
+                return not complaint_rules.sign_refusal(role, severity, rules)
+
+        by = signer(env.office, owner_id, department_id, allowed)
+        # who could look at it at all: the draws below are made alike whether or not somebody may sign it at
+        # its level, so the rest of the history does not shift with the authority table
+        reviewer = by if allowed is None else signer(env.office, owner_id, department_id)
+        if reviewer is None:
             return out
         if env.cal.add_workdays(day_of.date(), p.review_workdays + 1) <= env.now.date():  # older than that
             day = env.cal.add_workdays(day_of.date(), rng.randint(1, 3))
@@ -820,6 +835,8 @@ class CaseSteps:
             comment = (
                 SIGN_COMMENTS[rng.randrange(len(SIGN_COMMENTS))] if rng.random() < p.comment_share else ""
             )
+            if by is None:  # nobody above the handler may sign it (核决权限): still 待审阅
+                return out
             out.update(
                 status=_REVIEW_SIGNED,
                 supervisor_comment=comment,

@@ -15,13 +15,15 @@ from typing import Any
 
 from sqlalchemy import select
 
+from huifang_desktop.domain.complaint_rules import ComplaintRules, sign_refusal
 from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.domain.roles import Permission, Role
 from huifang_desktop.domain.signoff import ReviewKind
 from huifang_desktop.services import review, signing, users, visits
+from huifang_desktop.services.complaints.rules import load_complaint_rules
 from huifang_desktop.services.context import SYSTEM_USER, ServiceContext
 from huifang_desktop.services.errors import ServiceError
-from huifang_desktop.storage.models import User
+from huifang_desktop.storage.models import Complaint, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,6 @@ def seed_review_history(
     if not signers:
         return SeedResult(0, 0, 0, 0)
     reopener = users.get_user(ctx, (people[Role.MANAGER] or people[Role.SUPERVISOR])[0])
-    signer_ctx = ctx.as_user(signers[0])
     queue = _all_pending(ctx)
     older = queue[: max(0, len(queue) // 2)]
     reasons = (
@@ -75,8 +76,9 @@ def seed_review_history(
     to_return = {i.ref for i in rng.sample(older, len(older) // 8)} if len(older) >= 8 else set()
     signed: list[review.ReviewItem] = []
     returned = 0
+    authority = _Authority.load(ctx)
     for item in older:
-        acting = _signer_for(ctx, signers, item)
+        acting = _signer_for(ctx, signers, item, authority)
         if acting is None:
             continue
         if item.ref in to_return:
@@ -100,7 +102,9 @@ def seed_review_history(
         _correct_or_resubmit(owner_ctx, item)
         resubmitted += 1
         fresh = review.detail(ctx, item.kind, item.id).item
-        acting = _signer_for(ctx, signers, fresh) or signer_ctx
+        acting = _signer_for(ctx, signers, fresh, authority)
+        if acting is None:
+            continue
         review.sign(acting, item.kind, item.id, "补充后已阅，同意。", fresh.version, key=keys[acting.user.id])
     return SeedResult(len(signed) + reopened, returned, reopened, resubmitted)
 
@@ -110,11 +114,33 @@ def _all_pending(ctx: ServiceContext) -> list[review.ReviewItem]:
     return sorted(review.review_queue(ctx.as_user(SYSTEM_USER)).items(), key=lambda i: (i.day, i.number))
 
 
+@dataclass(frozen=True, slots=True)
+class _Authority:
+    """The complaint files' severities and the office's 核决权限: who may sign which file (002 制度3 §6)."""
+
+    severities: Mapping[int, str]
+    rules: ComplaintRules
+
+    @classmethod
+    def load(cls, ctx: ServiceContext) -> _Authority:
+        with ctx.sessions() as s:
+            severities = {
+                cid: severity for cid, severity in s.execute(select(Complaint.id, Complaint.severity))
+            }
+        return cls(severities, load_complaint_rules(ctx))
+
+    def refuses(self, role: Role, item: review.ReviewItem) -> bool:
+        if item.kind is not ReviewKind.COMPLAINT:
+            return False
+        return bool(sign_refusal(role, self.severities[item.id], self.rules))
+
+
 def _signer_for(
-    ctx: ServiceContext, signers: Sequence[Any], item: review.ReviewItem
+    ctx: ServiceContext, signers: Sequence[Any], item: review.ReviewItem, authority: _Authority
 ) -> ServiceContext | None:
+    """The first signer who did not make the item and whose level the item's 核决权限 reaches."""
     for person in signers:
-        if person.id != item.owner_id:
+        if person.id != item.owner_id and not authority.refuses(Role(person.role), item):
             return ctx.as_user(person)
     return None
 

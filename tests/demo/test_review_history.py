@@ -75,3 +75,20 @@ def test_seed_review_history_without_signers_does_nothing(ctx: ServiceContext, c
 def test_seed_review_history_needs_the_right_to_manage_users(cctx: ServiceContext) -> None:
     with pytest.raises(PermissionDenied):
         seed_review_history(cctx)
+
+
+def test_the_demo_signs_each_complaint_file_at_the_level_its_severity_asks(ctx):
+    # 002 制度3 §6 (核决权限): a 重大 file is signed by the manager; the CLI's small demo (60 complaints) once
+    # had its 客服主管 sign one and stopped with an error
+    from huifang_desktop.demo import generate_demo
+    from huifang_desktop.domain.complaint_rules import sign_refusal
+    from huifang_desktop.domain.roles import Role
+    from huifang_desktop.services.complaints.rules import load_complaint_rules
+    from huifang_desktop.storage.models import Complaint
+
+    generate_demo(ctx, customers=60, visits=600, complaints=60, seed=1)
+    rules = load_complaint_rules(ctx)
+    with ctx.sessions() as s:
+        signed = [(c.number, c.severity, c.signed_role) for c in s.query(Complaint) if c.signed_role]
+    assert signed
+    assert [n for n, sev, role in signed if sign_refusal(Role(role), sev, rules)] == []
