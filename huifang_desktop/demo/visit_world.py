@@ -60,6 +60,7 @@ class VisitProfile:
     sqlite_cache_kib: int = 524_288  # page cache limit while writing (the index inserts come in no order);
     # 1M visits: 206 s with 512 MB, 204 s with 1 GB, about 300 s with 256 MB
     sample_customers: int = 4000  # customers simulated first to find how deep the history goes
+    small_office: int = 400  # fewer customers: no sample, the whole history_years simulated
     warm_up_days: int = 120  # simulated before the history kept, so the program's "first day" is cut off
     cancel_share: float = 0.02  # plans cancelled by hand (with a reason)
     late_share: float = 0.07  # visits made after the due day …
