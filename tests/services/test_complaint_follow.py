@@ -159,6 +159,7 @@ def test_late_closed_complaint_needs_an_inquiry_entered_by_a_supervisor(
     now = _at(sctx, datetime(2026, 12, 4, 12, 0))
     (pending,) = cs.inquiries(now, pending_only=True)
     assert pending.number == d.number and pending.inquiry.value == "待查办"
+    assert cs.pending_inquiry_count(now) == 1  # the 待查办 button's count
     with pytest.raises(PermissionDenied):
         cs.record_inquiry(_at(cctx, datetime(2026, 12, 4, 12, 0)), d.id, cs.InquiryDraft("忘了", "加强"))
     with pytest.raises(ValidationError):
@@ -166,6 +167,7 @@ def test_late_closed_complaint_needs_an_inquiry_entered_by_a_supervisor(
     row = cs.record_inquiry(now, d.id, cs.InquiryDraft("处理人请假未移交", "请假前移交在办投诉", "小王"))
     assert row.inquiry.value == "已查办" and row.decided_by
     assert cs.inquiries(now, pending_only=True) == []
+    assert cs.pending_inquiry_count(now) == 0
     assert (
         lateness(
             "投诉",

@@ -73,6 +73,7 @@ ANY_USER = {
     "complaints.attachment_data",
     "complaints.load_follow_policy",
     "complaints.inquiries",
+    "complaints.pending_inquiry_count",
     "complaints.get_inquiry",
     "policy.customer_scope",
     "policy.check_visible",

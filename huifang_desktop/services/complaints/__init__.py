@@ -64,6 +64,7 @@ from huifang_desktop.services.complaints.inquiry import (
     InquiryRow,
     get_inquiry,
     inquiries,
+    pending_inquiry_count,
     record_inquiry,
 )
 from huifang_desktop.services.complaints.intake import (
@@ -163,6 +164,7 @@ __all__ = [
     "load_policy",
     "mark_notices_seen",
     "notices",
+    "pending_inquiry_count",
     "reassign",
     "record_closing_visit",
     "record_inquiry",

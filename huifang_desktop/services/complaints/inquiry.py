@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from huifang_desktop.domain.complaint_follow import (
@@ -115,6 +115,25 @@ def inquiries(ctx: ServiceContext, *, pending_only: bool = False, limit: int = 1
             needed = needs_inquiry(c.kind, c.state, c.handling_due, c.closed_at, now, policy, cal)
             out.append(_row(s, c, rec, needed))
         return out
+
+
+def pending_inquiry_count(ctx: ServiceContext) -> int:
+    """How many late complaints wait for a 查办 (``inquiries(pending_only=True)``'s rows, counted in SQL:
+    the 投诉登记 tab's 待查办 button asks on every refresh)."""
+    now = ctx.now()
+    cal = work_calendar(ctx)
+    with ctx.sessions() as s:
+        cutoff = inquiry_cutoff(now, follow_policy_in(s), cal)
+        q = (
+            select(func.count())
+            .select_from(Complaint)
+            .outerjoin(ComplaintInquiry, ComplaintInquiry.complaint_id == Complaint.id)
+            .where(late_condition(now, cutoff), ComplaintInquiry.id.is_(None))
+        )
+        visible = complaint_visibility(ctx)
+        if visible is not None:
+            q = q.where(visible)
+        return int(s.execute(q).scalar_one())
 
 
 def get_inquiry(ctx: ServiceContext, complaint_id: int) -> InquiryRow:

@@ -337,7 +337,7 @@ class ComplaintsTab(QWidget):
             b.setChecked(key == selected and not in_list)
         self.count_group.setExclusive(True)
         self._show_total()
-        pending = len(complaint_service.inquiries(self.ctx, pending_only=True))
+        pending = complaint_service.pending_inquiry_count(self.ctx)
         self.inquiry_button.setText(self.tr("待查办  {0}").format(pending))
         self.inquiry_button.setChecked(in_list)
 
