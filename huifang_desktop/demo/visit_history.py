@@ -56,6 +56,7 @@ _SUCCESS = VisitResult.SUCCESS
 
 _ROUTINE, _TECHNICAL, _OTHER = 0, 1, 2
 VISIT, CANCEL, STOP = 0, 1, 2
+FOLLOW, NEXT = 1, 2  # Plan.link
 
 
 class Plan:
@@ -71,12 +72,15 @@ class Plan:
         "key",
         "kind",
         "level",
+        "link",
         "manual",
         "method",
         "moves",
         "next_on",
         "outcome",
         "owner",
+        "parent",
+        "record",
         "record_created_at",
         "result",
         "rule",
@@ -115,6 +119,11 @@ class Plan:
         self.next_on = 0
         self.record_created_at: datetime | None = None  # second pass: its record's, for the plans it makes
         self.visitor: int | None = None
+        # a follow-up (FOLLOW) or agreed next visit (NEXT) of ``parent``: its key, owner and creation time
+        # come from the parent's record, which only the second pass writes (see :class:`Tape`)
+        self.parent: Plan | None = None
+        self.link = 0
+        self.record: int | None = None  # second pass: the id of its record
 
 
 class Sink(ABC):
@@ -140,9 +149,12 @@ def run_history(
     customers: Sequence[Cust] | None = None,
     name: str = "demo-visits",
     progress: Callable[[int, int], None] | None = None,
+    tape: Tape | None = None,
 ) -> None:
     """Simulate every customer in a seeded order (the same order and draws in both passes); ``progress(done,
-    of)`` every 100 customers."""
+    of)`` every 100 customers. ``tape``: recorded while it is open (the first pass), played instead of
+    simulating once it is closed (the second pass: the customers it holds; the rest are simulated from the
+    draws where it stopped)."""
     rng = random.Random(f"{name}:{world.seed}")
     chosen = world.customers if customers is None else customers
     order = list(range(len(chosen)))
@@ -156,7 +168,20 @@ def run_history(
         c = chosen[index]
         if not sink.begin_customer(position, c):
             break
-        sink.end_customer(CustomerLife(world, sink, rng, c).run())
+        if tape is None:
+            sink.end_customer(CustomerLife(world, sink, rng, c).run())
+        elif tape.closed:
+            if position < len(tape.ends):
+                sink.end_customer(tape.play(position, c, sink))
+                if position + 1 == len(tape.ends):
+                    rng.setstate(tape.rng_state)
+            else:
+                sink.end_customer(CustomerLife(world, sink, rng, c).run())
+        else:
+            tape.sink = sink
+            bases = CustomerLife(world, tape if tape.recording else sink, rng, c).run()
+            tape.end_customer_at(bases, rng)
+            sink.end_customer(bases)
 
 
 class DueDays(Sink):
@@ -536,7 +561,7 @@ class CustomerLife:
                 refusals=refusals,
             )
             if nxt is not None and (self.stop is None or day < self.stop):
-                self.push(
+                self._push_child(
                     Plan(
                         _OTHER,
                         nxt.source_key,
@@ -549,13 +574,15 @@ class CustomerLife:
                         p.owner or p.visitor,
                         attempt=nxt.attempt,
                         created_at=p.record_created_at,
-                    )
+                    ),
+                    p,
+                    FOLLOW,
                 )
         elif p.next_on and (self.stop is None or day < self.stop):
             # record_visit's plan for the agreed 下次回访时间; without the record (cut off) a hand-made key
             chosen = w.days.next(p.next_on)
             by_hand = self._manual_key()  # drawn in both passes alike
-            self.push(
+            self._push_child(
                 Plan(
                     _OTHER,
                     f"record:{record_id}#next" if record_id else by_hand,
@@ -568,7 +595,9 @@ class CustomerLife:
                     p.visitor or p.owner,
                     manual=True,
                     created_at=p.record_created_at,
-                )
+                ),
+                p,
+                NEXT,
             )
         if p.result is _SUCCESS and p.vtype.value in w.rules.types_satisfying(
             ROUTINE_RULE
@@ -583,10 +612,76 @@ class CustomerLife:
             if self.has_technical:
                 self._catch_up(_TECHNICAL, day + 1)
 
+    def _push_child(self, child: Plan, parent: Plan, link: int) -> None:
+        child.parent, child.link = parent, link
+        self.push(child)
+
     def _release(self, p: Plan) -> None:
         for kind in (_ROUTINE, _TECHNICAL):
             if self.pending[kind] is p:
                 self.pending[kind] = None
+
+
+# --- the tape: the first pass played to the second -------------------------------------------------------
+
+
+class Tape(Sink):
+    """The first pass's plans in the order they were emitted, played to the writer in the second pass
+    instead of simulating the customers again: the same draws give the same plans, so only what the written
+    records decide is worked out again — the key, owner and creation time of a follow-up or an agreed next
+    visit, from its parent's record (:func:`_relink`). It takes at most ``limit`` plans (a large office's
+    memory); the customers after those are simulated again from the RNG state where it stopped."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.recording = True  # False once full: the customers after it are not taped
+        self.closed = False  # the second pass: played
+        self.plans: list[Plan] = []
+        self.states: list[str] = []
+        self.ends: list[int] = []  # after each taped customer: plans so far
+        self.bases: list[list[Plan]] = []
+        self.rng_state: Any = None  # the simulation's RNG after the last taped customer
+        self.sink: Sink | None = None  # the first pass's own sink, told everything
+
+    def emit(self, c: Cust, p: Plan, state: str) -> int | None:
+        self.plans.append(p)
+        self.states.append(state)
+        assert self.sink is not None
+        return self.sink.emit(c, p, state)
+
+    def end_customer_at(self, bases: list[Plan], rng: random.Random) -> None:
+        if not self.recording:
+            return
+        self.ends.append(len(self.plans))
+        self.bases.append(bases)
+        self.rng_state = rng.getstate()
+        if len(self.plans) >= self.limit:
+            self.recording = False
+
+    def close(self) -> None:
+        self.closed, self.sink = True, None
+
+    def play(self, position: int, c: Cust, sink: Sink) -> list[Plan]:
+        """Emit the taped customer's plans to ``sink``; returns its base plans."""
+        for i in range(self.ends[position - 1] if position else 0, self.ends[position]):
+            p = self.plans[i]
+            if p.parent is not None:
+                _relink(p, p.parent)
+            p.record = sink.emit(c, p, self.states[i])
+        return self.bases[position]
+
+
+def _relink(p: Plan, parent: Plan) -> None:
+    """What ``CustomerLife._resolve`` gives a follow-up or an agreed next visit from its parent's record
+    (the parent was emitted, and its record written, before)."""
+    p.created_at = parent.record_created_at
+    if p.link == NEXT:
+        if parent.record:
+            p.key = f"record:{parent.record}#next"
+        p.owner = parent.visitor or parent.owner
+    else:
+        p.key = schedule.follow_up_key(parent.key, parent.attempt)
+        p.owner = parent.owner or parent.visitor
 
 
 # --- first pass: note, then cut ----------------------------------------------------------------------------

@@ -61,6 +61,7 @@ class VisitProfile:
     # 1M visits: 206 s with 512 MB, 204 s with 1 GB, about 300 s with 256 MB
     sample_customers: int = 4000  # customers simulated first to find how deep the history goes
     small_office: int = 400  # fewer customers: no sample, the whole history_years simulated
+    tape_plans: int = 200_000  # the first pass's plans kept to play to the second (about 250 bytes each)
     warm_up_days: int = 120  # simulated before the history kept, so the program's "first day" is cut off
     cancel_share: float = 0.02  # plans cancelled by hand (with a reason)
     late_share: float = 0.07  # visits made after the due day …
@@ -123,6 +124,8 @@ class VisitProfile:
             errors.append(FieldError("batch_size", "每批回访数", "至少 1"))
         if self.min_history_days < 0 or self.ahead_days < 0:
             errors.append(FieldError("ahead_days", "计划天数", "不能为负数"))
+        if self.tape_plans < 0:
+            errors.append(FieldError("tape_plans", "回放计划数", "不能为负数"))
         if self.work_minutes < 1:
             errors.append(FieldError("work_minutes", "工作时长", "至少 1 分钟"))
         if errors:

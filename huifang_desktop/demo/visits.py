@@ -28,7 +28,8 @@ files get their first routine plan at once, falls outside the history kept. With
 every customer's last ``min_history_days``, fewer customers get a history instead (the others are planned by
 the catch-up at the next start, as for a new office).
 
-The simulation then runs twice with the same seeded RNG. The first pass only notes each plan's due day,
+The simulation then runs twice with the same seeded RNG (the second time played back from a tape of the
+first, :class:`~huifang_desktop.demo.visit_history.Tape`). The first pass only notes each plan's due day,
 creation day and visit day; from those the history is cut to exactly ``total`` plans, the newest ones, plus
 per customer the plans the catch-up counts the next routine/technical plan from (the last successful visit,
 the last technical one, the last cancelled periodic plan, the plan holding the wanted key), so it plans
@@ -61,7 +62,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, text
 
-from huifang_desktop.demo.visit_history import Cut, Notes, Numbering, estimate_start, run_history
+from huifang_desktop.demo.visit_history import Cut, Notes, Numbering, Tape, estimate_start, run_history
 from huifang_desktop.demo.visit_rows import Writer
 from huifang_desktop.demo.visit_world import VisitProfile, World
 from huifang_desktop.domain.errors import FieldError, ValidationError
@@ -128,8 +129,12 @@ def generate_visits(
     world.start = estimate_start(world, total)
     while True:
         notes = Notes(world.today - profile.min_history_days, total)
+        tape = Tape(profile.tape_plans)
         run_history(
-            world, notes, progress=None if progress is None else (lambda done, n: progress(done / n / 2))
+            world,
+            notes,
+            progress=None if progress is None else (lambda done, n: progress(done / n / 2)),
+            tape=tape,
         )
         cut = Cut.choose(world, notes, total)
         if world.start <= earliest or cut.day - world.start >= profile.warm_up_days // 2:
@@ -142,10 +147,12 @@ def generate_visits(
         try:
             with conn.begin():  # all or nothing: plans, records, reports, counters and the audit row
                 writer.conn = conn
+                tape.close()
                 run_history(
                     world,
                     writer,
                     stop_after=cut.customers,
+                    tape=tape,
                     progress=None if progress is None else (lambda done, n: progress(0.5 + done / n / 2)),
                 )
                 writer.flush()

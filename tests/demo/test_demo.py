@@ -436,56 +436,84 @@ def test_demo_visits_counts_match_the_request(visit_demo: tuple[ServiceContext, 
     assert covered > VISIT_CUSTOMERS * 0.8  # D-class customers without purchases may have no visit at all
 
 
+def _visit_print(ctx: ServiceContext) -> tuple[list[tuple[object, ...]], ...]:
+    """The generated visit history, row by row (plans, records, reports)."""
+    with ctx.engine.connect() as conn:
+        return (
+            [
+                tuple(r)
+                for r in conn.execute(
+                    select(
+                        VisitPlan.id,
+                        VisitPlan.source_key,
+                        VisitPlan.state,
+                        VisitPlan.due,
+                        VisitPlan.done_on,
+                        VisitPlan.cancel_reason,
+                        VisitPlan.owner_id,
+                        VisitPlan.attempt,
+                        VisitPlan.created_at,
+                    ).order_by(VisitPlan.id)
+                )
+            ],
+            [
+                tuple(r)
+                for r in conn.execute(
+                    select(
+                        VisitRecord.number,
+                        VisitRecord.plan_id,
+                        VisitRecord.visited_at,
+                        VisitRecord.visitor_id,
+                        VisitRecord.result,
+                        VisitRecord.satisfaction,
+                        VisitRecord.feedback,
+                        VisitRecord.status,
+                        VisitRecord.content_hash,
+                    ).order_by(VisitRecord.id)
+                )
+            ],
+            [
+                tuple(r)
+                for r in conn.execute(
+                    select(VisitReport.number, VisitReport.summary).order_by(VisitReport.id)
+                )
+            ],
+        )
+
+
 def test_demo_visits_are_deterministic_for_a_seed(tmp_path: Path) -> None:
     prints = []
     for name, seed in (("a.db", 7), ("b.db", 7), ("c.db", 8)):
         ctx = _make_ctx(tmp_path / name)
         try:
             generate_demo(ctx, customers=60, visits=500, seed=seed, profile=DemoProfile(clerks=2))
-            with ctx.engine.connect() as conn:
-                prints.append(
-                    (
-                        [
-                            tuple(r)
-                            for r in conn.execute(
-                                select(
-                                    VisitPlan.id,
-                                    VisitPlan.source_key,
-                                    VisitPlan.state,
-                                    VisitPlan.due,
-                                    VisitPlan.done_on,
-                                    VisitPlan.cancel_reason,
-                                    VisitPlan.created_at,
-                                ).order_by(VisitPlan.id)
-                            )
-                        ],
-                        [
-                            tuple(r)
-                            for r in conn.execute(
-                                select(
-                                    VisitRecord.number,
-                                    VisitRecord.visited_at,
-                                    VisitRecord.result,
-                                    VisitRecord.satisfaction,
-                                    VisitRecord.feedback,
-                                    VisitRecord.status,
-                                    VisitRecord.content_hash,
-                                ).order_by(VisitRecord.id)
-                            )
-                        ],
-                        [
-                            tuple(r)
-                            for r in conn.execute(
-                                select(VisitReport.number, VisitReport.summary).order_by(VisitReport.id)
-                            )
-                        ],
-                    )
-                )
+            prints.append(_visit_print(ctx))
         finally:
             ctx.engine.dispose()
     assert len(prints[0][0]) == 500 and prints[0][1]
     assert prints[0] == prints[1]
     assert prints[0][0] != prints[2][0]
+
+
+def test_demo_visits_played_from_the_tape_are_the_simulated_ones(tmp_path: Path) -> None:
+    """The second pass plays the first pass's tape instead of simulating again; a tape of one plan
+    simulates every customer but the first again. Both write the same history, down to the follow-ups'
+    and agreed next visits' keys, owners and creation times, which come from their parent's record."""
+    prints = []
+    for name, tape_plans in (("taped.db", VisitProfile().tape_plans), ("simulated.db", 1)):
+        ctx = _make_ctx(tmp_path / name)
+        try:
+            profile = DemoProfile(clerks=3, visits=VisitProfile(tape_plans=tape_plans, next_visit_share=0.2))
+            generate_demo(ctx, customers=150, visits=1500, complaints=0, seed=3, profile=profile)
+            prints.append(_visit_print(ctx))
+        finally:
+            ctx.engine.dispose()
+    plans = prints[0][0]
+    assert len(plans) == 1500
+    keys = [key for _, key, *_ in plans]
+    assert any(re.fullmatch(r"record:\d+#next", key) for key in keys)  # an agreed visit, keyed by its record
+    assert any(key.endswith("#2") for key in keys)  # a follow-up
+    assert prints[0] == prints[1]
 
 
 def test_demo_visits_keys_are_the_services_keys(visit_demo: tuple[ServiceContext, DemoResult]) -> None:

@@ -271,6 +271,16 @@ def routine_plans(
 # --- follow-ups (再次回访) ----------------------------------------------------------------------------
 
 
+def chain_base(source_key: str, attempt: int) -> str:
+    """The key of a chain's first plan: ``K#3`` → ``K`` (a first attempt is its own base)."""
+    return source_key if attempt <= 1 else source_key.rsplit("#", 1)[0]
+
+
+def follow_up_key(previous_key: str, previous_attempt: int) -> str:
+    """The key of the attempt after ``previous_key``: ``K`` → ``K#2``, ``K#2`` → ``K#3``."""
+    return f"{chain_base(previous_key, previous_attempt)}#{previous_attempt + 1}"
+
+
 def needs_follow_up(
     result: VisitResult | str, satisfied: bool | None, policy: FollowUpPolicy, refusals: int = 0
 ) -> bool:
@@ -329,13 +339,12 @@ def follow_up(
     else:
         method = first
     if previous is not None:
-        base = previous.source_key if previous.attempt <= 1 else previous.source_key.rsplit("#", 1)[0]
         return replace(
             previous,
             method=method,
             earliest=earliest,
             due=due,
-            source_key=f"{base}#{nxt}",
+            source_key=follow_up_key(previous.source_key, previous.attempt),
             attempt=nxt,
             due_at=None,
         )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission
+from huifang_desktop.domain.schedule import chain_base
 from huifang_desktop.domain.validation import require_text
 from huifang_desktop.domain.visits import VisitResult
 from huifang_desktop.services.context import ServiceContext, audit
@@ -28,11 +29,6 @@ from huifang_desktop.storage.models import Complaint, Customer, VisitPlan, Visit
 
 _COMPLAINT_KEY = re.compile(r"^complaint:(\d+)#")
 CHAIN_CLOSED = "结束再次回访"  # the cancel reason's prefix of a chain a supervisor closed
-
-
-def chain_base(source_key: str, attempt: int) -> str:
-    """The key of a chain's first plan: ``K#3`` → ``K`` (a first attempt is its own base)."""
-    return source_key if attempt <= 1 else source_key.rsplit("#", 1)[0]
 
 
 @dataclass(frozen=True, slots=True)
