@@ -158,6 +158,22 @@ class ServiceRecordDialog(QDialog):
 
     def _build_ui(self) -> QDialogButtonBox:
         """The widgets and their layout (no signals); returns the button box."""
+        self._build_record_fields()
+        form = self._build_record_form()
+        self._build_follow_box()
+        buttons = self._build_messages_and_buttons()
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.follow_box)
+        layout.addStretch(1)  # spare height below the form, not into its rows
+        layout.addWidget(self.visit_label)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        return buttons
+
+    def _build_record_fields(self) -> None:
+        """The record's own fields, 客户 to 备注 (laid out by :meth:`_build_record_form`)."""
         c = self.choices
         self.customer = CustomerPicker(self.ctx)
         self.served_on = QDateEdit()
@@ -194,6 +210,8 @@ class ServiceRecordDialog(QDialog):
             self.handler.addItem(name, uid)
         self.notes = _text_box(40)
 
+    def _build_record_form(self) -> QFormLayout:
+        """The record's form: one labelled row per line of the paper form."""
         form = QFormLayout()
         form.addRow(self.tr("客户"), self.customer)
         form.addRow(
@@ -231,8 +249,11 @@ class ServiceRecordDialog(QDialog):
             self.tr("服务人员"), form_row(self.technician, self.tr("负责人"), self.handler, stretch=True)
         )
         form.addRow(self.tr("备注"), self.notes)
+        return form
 
-        # 跟进 (follow-ups): the history and one line to add another (an existing record only)
+    def _build_follow_box(self) -> None:
+        """跟进 (follow-ups): the history and one line to add another (an existing record only)."""
+        c = self.choices
         self.follow_box = QGroupBox(self.tr("跟进记录"))
         self.follow_table = QTableWidget(0, 4)
         self.follow_table.setHorizontalHeaderLabels(
@@ -262,6 +283,8 @@ class ServiceRecordDialog(QDialog):
         follow_layout.addWidget(self.follow_table)
         follow_layout.addLayout(add)
 
+    def _build_messages_and_buttons(self) -> QDialogButtonBox:
+        """The repair-visit note, the error line and 保存 / 关闭; returns the button box."""
         self.visit_label = QLabel()
         self.visit_label.setWordWrap(True)
         self.visit_label.setStyleSheet("color: #237804;")
@@ -275,14 +298,6 @@ class ServiceRecordDialog(QDialog):
         self.save_button.setText(self.tr("保存(&S)"))
         self.save_button.setToolTip(self.tr("保存（Ctrl+S）"))
         buttons.button(QDialogButtonBox.StandardButton.Close).setText(self.tr("关闭"))
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.follow_box)
-        layout.addStretch(1)  # spare height below the form, not into its rows
-        layout.addWidget(self.visit_label)
-        layout.addWidget(self.message)
-        layout.addWidget(buttons)
         return buttons
 
     def _bind(self) -> None:
