@@ -84,6 +84,28 @@ class HolidaysPage(SettingsPage):
 
     def _build_ui(self) -> None:
         """The widgets and their layout (no signals, no service calls)."""
+        self._build_coverage()
+        notice_tab = self._build_notice_tab()
+        self._build_year_tab()
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("holiday_tabs")
+        self.notice_tab = notice_tab
+        self.tabs.addTab(notice_tab, self.tr("录入国务院放假通知"))
+        self.tabs.addTab(self.year_tab, self.tr("逐日查看与修改"))
+
+        self.notes = QLabel()
+        self.notes.setObjectName("holiday_notes")
+        self.notes.setWordWrap(True)
+        self.notes.setStyleSheet("color: #666;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.years)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.notes)
+
+    def _build_coverage(self) -> None:
+        """The top: what the years around today are covered by (summary line and per-year table)."""
         self.summary = QLabel()
         self.summary.setObjectName("holiday_summary")
         self.summary.setWordWrap(True)
@@ -93,7 +115,8 @@ class HolidaysPage(SettingsPage):
         self.years.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.years.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
-        # --- 录入国务院通知 ---------------------------------------------------------------------------
+    def _build_notice_tab(self) -> QWidget:
+        """录入国务院通知: the pasted notice beside the table 解析 read from it, 解析 / 保存 below."""
         self.notice_text = QPlainTextEdit()
         self.notice_text.setObjectName("notice_text")
         self.notice_text.setPlaceholderText(
@@ -134,8 +157,10 @@ class HolidaysPage(SettingsPage):
         nl.addWidget(self.notice_help)
         nl.addLayout(sides, 1)
         nl.addLayout(buttons)
+        return notice_tab
 
-        # --- one year's days, by hand ------------------------------------------------------------------
+    def _build_year_tab(self) -> None:
+        """One year's days, by hand: the year, its days, and a line to add or remove one."""
         self.year_box = QComboBox()
         self.year_box.setObjectName("year_box")
         self.year_box.setProperty("keep_enabled", True)  # browsing the years stays possible when read-only
@@ -185,22 +210,6 @@ class HolidaysPage(SettingsPage):
         yl.addWidget(self.days, 1)
         yl.addLayout(edit)
         yl.addWidget(self.day_message)
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("holiday_tabs")
-        self.notice_tab = notice_tab
-        self.tabs.addTab(notice_tab, self.tr("录入国务院放假通知"))
-        self.tabs.addTab(self.year_tab, self.tr("逐日查看与修改"))
-
-        self.notes = QLabel()
-        self.notes.setObjectName("holiday_notes")
-        self.notes.setWordWrap(True)
-        self.notes.setStyleSheet("color: #666;")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.years)
-        layout.addWidget(self.tabs, 1)
-        layout.addWidget(self.notes)
 
     def _connect(self) -> None:
         """The behaviour: what the widgets' signals do."""
