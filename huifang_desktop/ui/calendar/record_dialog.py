@@ -99,7 +99,31 @@ class VisitRecordDialog(QDialog):
 
     def _build_ui(self, pre: RecordDraftData, required: str) -> QDialogButtonBox:
         """The widgets and their layout (no signals, no service calls); returns the button box."""
-        head = QLabel(
+        head = self._build_head(pre)
+        self._build_record_fields(pre)
+        form = self._build_record_form(required)
+        script = self._build_script_box(pre)
+        buttons = self._build_message_and_buttons()
+
+        form_part = QWidget()
+        left = QVBoxLayout(form_part)
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addLayout(form)
+        left.addStretch(1)  # spare height goes below the form, not into its rows
+        body = QHBoxLayout()
+        body.addWidget(scrolling(form_part), 1)  # the form scrolls on a low screen; the buttons stay below
+        body.addWidget(script)
+        layout = QVBoxLayout(self)
+        layout.addWidget(head)
+        layout.addLayout(body, 1)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+
+        return buttons
+
+    def _build_head(self, pre: RecordDraftData) -> QLabel:
+        """The line above the form: the customer, its 编号, grade, owner and which attempt this is."""
+        return QLabel(
             self.tr("<b>{0}</b>　{1}　等级 {2}　负责人 {3}{4}").format(
                 pre.customer_name,
                 pre.customer_code,
@@ -108,6 +132,9 @@ class VisitRecordDialog(QDialog):
                 self.tr("　第 {0} 次回访").format(pre.attempt) if pre.attempt > 1 else "",
             )
         )
+
+    def _build_record_fields(self, pre: RecordDraftData) -> None:
+        """The fields of the 回访记录表, 联系人 to 客户签字 (laid out by :meth:`_build_record_form`)."""
         self.contact_name = QLineEdit()
         self.contact_phone = QLineEdit()
         self.visit_type = QComboBox()
@@ -133,6 +160,8 @@ class VisitRecordDialog(QDialog):
         self.next_visit_on.setPlaceholderText(self.tr("如 2026-12-05，可空"))
         self.customer_signed = QCheckBox(self.tr("客户已签字（纸质表已签或附扫描件）"))
 
+    def _build_record_form(self, required: str) -> QFormLayout:
+        """The form, one labelled row per line of the paper 回访记录表 (``required`` marks the texts)."""
         form = QFormLayout()
         form.addRow(self.tr("联系人"), form_row(self.contact_name, self.tr("电话"), self.contact_phone))
         form.addRow(
@@ -158,7 +187,10 @@ class VisitRecordDialog(QDialog):
         form.addRow(self.tr("转交部门"), self.transfer_department)
         form.addRow(self.tr("下次回访时间"), self.next_visit_on)
         form.addRow(self.tr("客户签字"), self.customer_signed)
+        return form
 
+    def _build_script_box(self, pre: RecordDraftData) -> QGroupBox:
+        """The phone script of the plan's visit type, beside the form."""
         script = QGroupBox(self.tr("回访话术（{0}）").format(pre.visit_type))
         self.script_label = QLabel("\n".join(f"· {line}" for line in pre.script))
         self.script_label.setWordWrap(True)
@@ -167,7 +199,10 @@ class VisitRecordDialog(QDialog):
         script_layout.addWidget(self.script_label)
         script_layout.addStretch(1)
         script.setFixedWidth(260)
+        return script
 
+    def _build_message_and_buttons(self) -> QDialogButtonBox:
+        """The error line and 保存 / 打印预览 / 取消; returns the button box."""
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #d9363e;")
@@ -184,21 +219,6 @@ class VisitRecordDialog(QDialog):
             self.print_preview,
         )
         self.preview: PrintPreviewDialog | None = None
-
-        form_part = QWidget()
-        left = QVBoxLayout(form_part)
-        left.setContentsMargins(0, 0, 0, 0)
-        left.addLayout(form)
-        left.addStretch(1)  # spare height goes below the form, not into its rows
-        body = QHBoxLayout()
-        body.addWidget(scrolling(form_part), 1)  # the form scrolls on a low screen; the buttons stay below
-        body.addWidget(script)
-        layout = QVBoxLayout(self)
-        layout.addWidget(head)
-        layout.addLayout(body, 1)
-        layout.addWidget(self.message)
-        layout.addWidget(buttons)
-
         return buttons
 
     def _bind(self) -> None:
