@@ -127,85 +127,13 @@ class ComplaintDetailLayout(QWidget):
         """Build every widget and lay the pane out: the placeholder, or the complaint's header, action buttons,
         inline forms (hidden), message line and pages. ``satisfaction_levels``: the office's scale (结案回访);
         ``categories``: its complaint categories (转为投诉)."""
-        self.placeholder = QLabel(self.tr("在左侧选择一件投诉查看详情。\n\n新建登记：Ctrl+N　搜索：Ctrl+F"))
-        self.placeholder.setObjectName("placeholder")
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setStyleSheet("color: #8c8c8c;")
-        self.placeholder.setWordWrap(True)
-
-        # --- header
-        self.title = QLabel()
-        self.title.setObjectName("title")
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.facts = QLabel()
-        self.facts.setObjectName("facts")
-        self.facts.setWordWrap(True)
-        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        # --- 已退回 banner (审阅 returned the closed file): the reason and 修改后重新提交, where the clerk works
-        self.review_banner = QFrame()
-        self.review_banner.setObjectName("reviewBanner")
-        self.review_banner.setStyleSheet("#reviewBanner { background: #fff7e6; border: 1px solid #ffa940; }")
-        self.review_text = QLabel()
-        self.review_text.setObjectName("reviewText")
-        self.review_text.setWordWrap(True)
-        self.review_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.resubmit_button = QPushButton(self.tr("修改后重新提交(&U)"))
-        self.resubmit_button.setObjectName("resubmit")
-        self.resubmit_button.setAutoDefault(False)
-        self.resubmit_button.setToolTip(
-            self.tr("保存“处理情况”页的修改，并把投诉处理表重新提交主管审阅（Alt+U）")
-        )
-        banner = QHBoxLayout(self.review_banner)
-        banner.setContentsMargins(8, 4, 8, 4)
-        banner.addWidget(self.review_text, 1)
-        banner.addWidget(self.resubmit_button)
-        self.review_banner.setVisible(False)
-
-        # --- action buttons
-        self.buttons: dict[str, QPushButton] = {}
-        row1, row2 = QHBoxLayout(), QHBoxLayout()
-        for key, label in ACTIONS:
-            b = QPushButton(translated("ComplaintDetail", label))
-            b.setObjectName(f"action_{key}")
-            b.setAutoDefault(False)
-            self.buttons[key] = b
-            (row2 if key in SECOND_ROW else row1).addWidget(b)
-        row1.addStretch(1)
-        row2.addStretch(1)
-        self.print_button = QPushButton(self.tr("打印投诉处理表…"))
-        self.print_button.setToolTip(
-            self.tr("打印预览投诉处理表（含处理经过和签字），可打印或另存为 PDF（Ctrl+P）")
-        )
-        self.print_button.setAutoDefault(False)
-        row2.addWidget(self.print_button)
-
-        # --- inline action forms
-        self.forms: dict[str, _InlineForm] = {}
-        self.form_stack = QStackedWidget()
-        self.form_box = QFrame()
-        self.form_box.setObjectName("actionForm")
-        self.form_box.setFrameShape(QFrame.Shape.StyledPanel)
-        self.form_box.setStyleSheet("#actionForm { background: #f5f8ff; border: 1px solid #adc6ff; }")
-        box_layout = QVBoxLayout(self.form_box)
-        box_layout.setContentsMargins(0, 0, 0, 0)
-        box_layout.addWidget(self.form_stack)
-        self.form_box.setVisible(False)
-        self._build_forms(satisfaction_levels, categories)
-
-        self.message = QLabel()
-        self.message.setObjectName("message")
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        # --- pages
-        self.pages = QTabWidget()
-        self.pages.setObjectName("pages")
-        self.pages.addTab(self._build_content_page(), self.tr("投诉内容"))
-        self.pages.addTab(self._build_handling_page(), self.tr("处理情况"))
-        self.pages.addTab(self._build_attachment_page(), self.tr("附件"))
-        self.pages.addTab(self._build_history_page(), self.tr("处理记录"))
-        self.pages.addTab(self._build_inquiry_page(), self.tr("查办"))
+        self._build_placeholder()
+        self._build_header()
+        self._build_review_banner()
+        row1, row2 = self._build_action_buttons()
+        self._build_form_box(satisfaction_levels, categories)
+        self._build_message()
+        self._build_pages()
 
         content = QWidget()
         layout = QVBoxLayout(content)
@@ -226,7 +154,107 @@ class ComplaintDetailLayout(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.stack)
 
+    def _build_placeholder(self) -> None:
+        """What the pane shows while no complaint is selected."""
+        self.placeholder = QLabel(self.tr("在左侧选择一件投诉查看详情。\n\n新建登记：Ctrl+N　搜索：Ctrl+F"))
+        self.placeholder.setObjectName("placeholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setStyleSheet("color: #8c8c8c;")
+        self.placeholder.setWordWrap(True)
+
+    def _build_header(self) -> None:
+        """The complaint's title line and its facts below it."""
+        self.title = QLabel()
+        self.title.setObjectName("title")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.facts = QLabel()
+        self.facts.setObjectName("facts")
+        self.facts.setWordWrap(True)
+        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+    def _build_review_banner(self) -> None:
+        """The 已退回 banner (审阅 returned the closed file): the reason and 修改后重新提交, where the clerk works."""
+        self.review_banner = QFrame()
+        self.review_banner.setObjectName("reviewBanner")
+        self.review_banner.setStyleSheet("#reviewBanner { background: #fff7e6; border: 1px solid #ffa940; }")
+        self.review_text = QLabel()
+        self.review_text.setObjectName("reviewText")
+        self.review_text.setWordWrap(True)
+        self.review_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.resubmit_button = QPushButton(self.tr("修改后重新提交(&U)"))
+        self.resubmit_button.setObjectName("resubmit")
+        self.resubmit_button.setAutoDefault(False)
+        self.resubmit_button.setToolTip(
+            self.tr("保存“处理情况”页的修改，并把投诉处理表重新提交主管审阅（Alt+U）")
+        )
+        banner = QHBoxLayout(self.review_banner)
+        banner.setContentsMargins(8, 4, 8, 4)
+        banner.addWidget(self.review_text, 1)
+        banner.addWidget(self.resubmit_button)
+        self.review_banner.setVisible(False)
+
+    def _build_action_buttons(self) -> tuple[QHBoxLayout, QHBoxLayout]:
+        """The action buttons in two rows (打印 at the end of the second); returns the rows."""
+        self.buttons: dict[str, QPushButton] = {}
+        row1, row2 = QHBoxLayout(), QHBoxLayout()
+        for key, label in ACTIONS:
+            b = QPushButton(translated("ComplaintDetail", label))
+            b.setObjectName(f"action_{key}")
+            b.setAutoDefault(False)
+            self.buttons[key] = b
+            (row2 if key in SECOND_ROW else row1).addWidget(b)
+        row1.addStretch(1)
+        row2.addStretch(1)
+        self.print_button = QPushButton(self.tr("打印投诉处理表…"))
+        self.print_button.setToolTip(
+            self.tr("打印预览投诉处理表（含处理经过和签字），可打印或另存为 PDF（Ctrl+P）")
+        )
+        self.print_button.setAutoDefault(False)
+        row2.addWidget(self.print_button)
+        return row1, row2
+
+    def _build_form_box(self, satisfaction_levels: Sequence[str], categories: Sequence[str]) -> None:
+        """The frame above the pages that shows one inline action form at a time (hidden until asked)."""
+        self.forms: dict[str, _InlineForm] = {}
+        self.form_stack = QStackedWidget()
+        self.form_box = QFrame()
+        self.form_box.setObjectName("actionForm")
+        self.form_box.setFrameShape(QFrame.Shape.StyledPanel)
+        self.form_box.setStyleSheet("#actionForm { background: #f5f8ff; border: 1px solid #adc6ff; }")
+        box_layout = QVBoxLayout(self.form_box)
+        box_layout.setContentsMargins(0, 0, 0, 0)
+        box_layout.addWidget(self.form_stack)
+        self.form_box.setVisible(False)
+        self._build_forms(satisfaction_levels, categories)
+
+    def _build_message(self) -> None:
+        """The line for what an action did or why it was refused."""
+        self.message = QLabel()
+        self.message.setObjectName("message")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+    def _build_pages(self) -> None:
+        """The pages: 投诉内容, 处理情况, 附件, 处理记录, 查办."""
+        self.pages = QTabWidget()
+        self.pages.setObjectName("pages")
+        self.pages.addTab(self._build_content_page(), self.tr("投诉内容"))
+        self.pages.addTab(self._build_handling_page(), self.tr("处理情况"))
+        self.pages.addTab(self._build_attachment_page(), self.tr("附件"))
+        self.pages.addTab(self._build_history_page(), self.tr("处理记录"))
+        self.pages.addTab(self._build_inquiry_page(), self.tr("查办"))
+
     def _build_forms(self, satisfaction_levels: Sequence[str], categories: Sequence[str]) -> None:
+        """The inline action forms, in the form stack's order."""
+        self._build_visit_form(satisfaction_levels)
+        self._build_withdraw_form()
+        self._build_reply_form()
+        self._build_convert_form(categories)
+        self._build_escalation_forms()
+        self._build_reopen_form()
+
+    def _build_visit_form(self, satisfaction_levels: Sequence[str]) -> None:
+        """登记结案回访: result, satisfaction (the office's scale), method, time and a note."""
         f = self._form("visit", self.tr("登记结案回访"), self.tr("保存回访"))
         self.visit_result = QComboBox()
         self.visit_result.addItems([r.value for r in VisitResult])
@@ -259,11 +287,15 @@ class ComplaintDetailLayout(QWidget):
             **f.fields,
         }
 
+    def _build_withdraw_form(self) -> None:
+        """撤销: the reason."""
         f = self._form("withdraw", self.tr("撤销（须说明原因）"), self.tr("撤销"))
         self.withdraw_reason = QLineEdit()
         self.withdraw_reason.setPlaceholderText(self.tr("如：投诉人撤回、重复登记"))
         f.add(self.tr("撤销原因"), self.withdraw_reason, "withdraw_reason")
 
+    def _build_reply_form(self) -> None:
+        """答复: the reply, its way and time."""
         f = self._form("reply", self.tr("答复"), self.tr("答复并关闭"))
         self.reply_message_text = _text_box(54, "replyMessage")
         self.reply_message_way = QComboBox()
@@ -280,6 +312,8 @@ class ComplaintDetailLayout(QWidget):
         f.add(self.tr("答复方式"), row)
         f.fields.update({"reply_way": self.reply_message_way, "replied_at": self.reply_message_time})
 
+    def _build_convert_form(self, categories: Sequence[str]) -> None:
+        """转为投诉: severity and the office's category."""
         f = self._form("convert", self.tr("转为投诉（重新编号，按严重程度分派）"), self.tr("转为投诉"))
         self.convert_severity = QComboBox()
         self.convert_severity.addItems([s.value for s in Severity])
@@ -290,6 +324,8 @@ class ComplaintDetailLayout(QWidget):
         f.add(self.tr("严重程度"), self.convert_severity, "severity")
         f.add(self.tr("类别"), self.convert_category, "category")
 
+    def _build_escalation_forms(self) -> None:
+        """催办, 转交 and 督办: a note or the new handler."""
         f = self._form("chase", self.tr("催办（记入处理记录，负责人下次启动时看到）"), self.tr("催办"))
         self.chase_note = QLineEdit()
         self.chase_note.setPlaceholderText(self.tr("可空"))
@@ -306,6 +342,8 @@ class ComplaintDetailLayout(QWidget):
         self.supervise_note.setPlaceholderText(self.tr("督办要求，如“每日报进度”（可空）"))
         f.add(self.tr("督办要求"), self.supervise_note, "note")
 
+    def _build_reopen_form(self) -> None:
+        """客户不认可: a new linked complaint's content and channel."""
         f = self._form(
             "reopen_linked", self.tr("客户不认可处理结果：新建一件关联投诉"), self.tr("新建关联投诉")
         )
