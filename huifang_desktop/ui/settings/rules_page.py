@@ -306,6 +306,36 @@ class RulesPage(SettingsPage):
         return page
 
     def _follow_up_section(self) -> QWidget:
+        """再次回访: when a visit that did not get through (or left the customer unsatisfied) is tried again."""
+        self._build_follow_up_fields()
+        self._build_retry_results()
+        box = self._build_follow_up_box()
+
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addWidget(box)
+        layout.addStretch(1)
+        watch(
+            [
+                self.max_attempts,
+                self.phone_from_attempt,
+                self.phone_method,
+                self.retry_unsatisfied,
+                self.follow_type,
+                self.follow_method,
+                self.refused_after_days,
+                self.refused_recontacts,
+                self.on_site_severities,
+                self.independent,
+            ]
+            + [b for _r, b in self.retry_boxes],
+            self.content_changed.emit,
+        )
+        self.follow_window.changed.connect(self.content_changed.emit)
+        return page
+
+    def _build_follow_up_fields(self) -> None:
+        """The 再次回访 section's fields (laid out by :meth:`_build_follow_up_box`)."""
         self.max_attempts = spin(0, 20, self.tr(" 次"), self.tr("不限（直到联系上或主管结束）"))
         self.follow_window = WindowRow(removable=False)
         self.follow_window.setObjectName("follow_up_window")
@@ -337,6 +367,8 @@ class RulesPage(SettingsPage):
         self.follow_type = type_combo()
         self.follow_method = method_combo()
 
+    def _build_retry_results(self) -> None:
+        """The row of results that ask for another visit, one check box each."""
         retry_line = QHBoxLayout()
         for _r, check in self.retry_boxes:
             retry_line.addWidget(check)
@@ -346,6 +378,8 @@ class RulesPage(SettingsPage):
         self.retry_widget.setLayout(retry_line)
         retry_line.setContentsMargins(0, 0, 0, 0)
 
+    def _build_follow_up_box(self) -> QGroupBox:
+        """The 再次回访 form, with the rules' sources below it."""
         box = QGroupBox(self.tr("再次回访（未接通、不可达或客户不满意时）"))
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
@@ -370,29 +404,7 @@ class RulesPage(SettingsPage):
                 )
             )
         )
-
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addWidget(box)
-        layout.addStretch(1)
-        watch(
-            [
-                self.max_attempts,
-                self.phone_from_attempt,
-                self.phone_method,
-                self.retry_unsatisfied,
-                self.follow_type,
-                self.follow_method,
-                self.refused_after_days,
-                self.refused_recontacts,
-                self.on_site_severities,
-                self.independent,
-            ]
-            + [b for _r, b in self.retry_boxes],
-            self.content_changed.emit,
-        )
-        self.follow_window.changed.connect(self.content_changed.emit)
-        return page
+        return box
 
     def _other_section(self) -> QWidget:
         self.severity_box = QGroupBox(self.tr("投诉结案回访由谁进行（回访人为“按严重程度”的规则）"))
