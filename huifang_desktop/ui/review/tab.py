@@ -447,11 +447,26 @@ class ReviewPage(QWidget):
         self._show(detail)
 
     def _show(self, detail: ReviewDetail | None, index: QModelIndex | None = None) -> None:
+        """Show ``detail`` (None: the group or clerk at ``index``, or nothing) with the buttons and comment
+        box its actions allow in the current mode."""
         self.current = detail
         self.message.clear()
         self.comment.setStyleSheet("")
         actions = detail.actions if detail is not None else frozenset()
         mode = self.current_mode()
+        self._show_buttons(detail, actions, mode)
+        if detail is None:
+            self._show_group(index, mode)
+            return
+        item = detail.item
+        self._show_comment(item, actions)
+        self._show_head(item)
+        self._show_warning(item)
+        self.view.setHtml(self._item_html(detail))
+
+    def _show_buttons(self, detail: ReviewDetail | None, actions: frozenset[str], mode: str) -> None:
+        """签字 / 退回 / 撤回签字 / 修改 / 重新提交: shown in the modes they belong to, enabled as ``actions``
+        allow; why this level cannot sign is the 签字 button's tooltip (and the message line's)."""
         self.sign_button.setVisible(self.signer and mode == PENDING_MODE)
         self.return_button.setVisible(self.signer and mode == PENDING_MODE)
         self.reopen_button.setVisible(can(self.ctx.user.role, Permission.REOPEN) and mode == SIGNED_MODE)
@@ -466,21 +481,24 @@ class ReviewPage(QWidget):
         self.resubmit_button.setEnabled("resubmit" in actions)
         self.edit_button.setVisible(mode in (MINE_MODE, RETURNED_MODE))
         self.resubmit_button.setVisible(mode in (MINE_MODE, RETURNED_MODE))
-        if detail is None:
-            self.comment_label.setText(
-                self.tr("说明")
-                if mode in (MINE_MODE, RETURNED_MODE)
-                else self.tr("撤回原因")
-                if mode == SIGNED_MODE
-                else self.tr("指导意见")
-            )
-            self.head.setText(self._group_text(index))
-            self.warning.hide()
-            self.view.setHtml(self._group_html(index))
-            self.comment.clear()
-            self.comment.setEnabled(False)
-            return
-        item = detail.item
+
+    def _show_group(self, index: QModelIndex | None, mode: str) -> None:
+        """No item: the group's or clerk's summary at ``index``, the comment box empty and disabled."""
+        self.comment_label.setText(
+            self.tr("说明")
+            if mode in (MINE_MODE, RETURNED_MODE)
+            else self.tr("撤回原因")
+            if mode == SIGNED_MODE
+            else self.tr("指导意见")
+        )
+        self.head.setText(self._group_text(index))
+        self.warning.hide()
+        self.view.setHtml(self._group_html(index))
+        self.comment.clear()
+        self.comment.setEnabled(False)
+
+    def _show_comment(self, item: ReviewItem, actions: frozenset[str]) -> None:
+        """The comment box as the item's actions need it: 撤回原因, 说明 for a resubmission or 指导意见."""
         self.comment.setEnabled(bool(actions & {"sign", "return", "reopen", "resubmit"}))
         if "reopen" in actions:
             self.comment_label.setText(self.tr("撤回原因"))
@@ -496,6 +514,9 @@ class ReviewPage(QWidget):
                 self.tr("写给回访人的指导意见；退回修改时写明原因。Ctrl+Enter 签字通过")
             )
             self.comment.setPlainText(item.comment if item.status == "待审阅" else "")
+
+    def _show_head(self, item: ReviewItem) -> None:
+        """The item's title: kind, number, clerk, status, review deadline and revision."""
         status = item.status
         if item.due is not None:
             due = self.tr("，审阅期限 {0}").format(item.due.isoformat())
@@ -514,6 +535,9 @@ class ReviewPage(QWidget):
                 html.escape(revision),
             )
         )
+
+    def _show_warning(self, item: ReviewItem) -> None:
+        """The warning over a signed form that was changed after signing."""
         if item.integrity is Integrity.TAMPERED:
             self.warning.setText(
                 self.tr(
@@ -524,7 +548,6 @@ class ReviewPage(QWidget):
             self.warning.show()
         else:
             self.warning.hide()
-        self.view.setHtml(self._item_html(detail))
 
     def _group_text(self, index: QModelIndex | None) -> str:
         group = self.model.group_at(index) if index is not None else None
