@@ -189,3 +189,50 @@ def test_no_ui_constructor_over_60_lines() -> None:
         f"constructors over {MAX_CONSTRUCTOR_LINES} lines (build the widgets in _build_ui, wire them in "
         f"_connect, load in a method of its own): {too_long}"
     )
+
+
+# No function or method in ``ui/`` runs over 80 lines either (the layout builders included): a long builder
+# is split by the window's own sections (``_build_customer_box``, ``_build_buttons`` …). Counted like the
+# constructors, from ``def`` to its last line; nested functions count on their own and inside their parent.
+MAX_FUNCTION_LINES = 80
+
+
+def function_lengths(source: str) -> dict[str, int]:
+    """``Class.method`` / ``function`` (nested: ``outer.inner``) → its length in lines, for every function
+    in ``source``."""
+    found: dict[str, int] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef) and child.end_lineno:
+                name = f"{prefix}{child.name}"
+                found[f"{name}:{child.lineno}"] = child.end_lineno - child.lineno + 1
+                visit(child, f"{name}.")
+            elif isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.")
+            else:
+                visit(child, prefix)
+
+    visit(ast.parse(source), "")
+    return found
+
+
+def test_function_lengths_counts_methods_and_nested_functions_from_def_to_the_last_line() -> None:
+    source = (
+        "def f():\n    def g():\n        pass\n    return g\n\n"
+        "class A:\n    async def h(self):\n        '''doc'''\n        x = 1\n"
+    )
+    assert function_lengths(source) == {"f:1": 4, "f.g:2": 2, "A.h:7": 3}
+
+
+def test_no_ui_function_over_80_lines() -> None:
+    too_long = {
+        f"{p.relative_to(ROOT).as_posix()}: {name}": n
+        for p in sorted(UI.rglob("*.py"))
+        for name, n in function_lengths(p.read_text(encoding="utf-8")).items()
+        if n > MAX_FUNCTION_LINES
+    }
+    assert not too_long, (
+        f"functions over {MAX_FUNCTION_LINES} lines (split a layout builder by the window's sections, "
+        f"behaviour into named steps): {too_long}"
+    )
