@@ -24,9 +24,10 @@ from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.services.visits import ReportDraft, ReportRow
+from huifang_desktop.ui.common.binding import Binder, day, plain
 from huifang_desktop.ui.common.feedback import report_in_form
 from huifang_desktop.ui.common.fit import fit_to_screen
-from huifang_desktop.ui.common.forms import picked_date, qdate
+from huifang_desktop.ui.common.forms import qdate
 from huifang_desktop.ui.common.print_preview import (
     PrintPreviewDialog,
     add_print_button,
@@ -51,6 +52,7 @@ class VisitReportDialog(QDialog):
         self.preview: PrintPreviewDialog | None = None
         self._build_fields(self._default_day())
         self._lay_out()
+        self._bind()
         self._connect()
         self.make_draft()
 
@@ -109,13 +111,19 @@ class VisitReportDialog(QDialog):
         layout.addLayout(form, 1)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
-        self.field_widgets: dict[str, QWidget] = {
-            "evaluation": self.evaluation,
-            "problems": self.problems,
-            "actions": self.actions_box,
-            "period": self.start,
-            "end": self.end,
-        }
+
+    def _bind(self) -> None:
+        """Each part of the report once, as :func:`~huifang_desktop.services.visits.save_report` and its
+        refusals name it; in the order a refusal gets focus (the evaluation, which the clerk writes, first)."""
+        self.binder = Binder(
+            [
+                plain("evaluation", self.evaluation),
+                plain("problems", self.problems),
+                plain("actions", self.actions_box),
+                day("period", self.start),
+                day("end", self.end),
+            ]
+        )
 
     def _connect(self) -> None:
         self.draft_button.clicked.connect(self.make_draft)
@@ -123,7 +131,13 @@ class VisitReportDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
 
     def period(self) -> tuple[date, date]:
-        return picked_date(self.start), picked_date(self.end)
+        values = self.binder.values()
+        return values["period"], values["end"]
+
+    def _parts(self) -> tuple[str, str, str]:
+        """The evaluation, problems and actions as typed, in :func:`save_report`'s order."""
+        values = self.binder.values()
+        return values["evaluation"], values["problems"], values["actions"]
 
     def make_draft(self) -> None:
         start, end = self.period()
@@ -146,8 +160,7 @@ class VisitReportDialog(QDialog):
                 average,
             )
         )
-        self.problems.setPlainText(d.problems_text)
-        self.actions_box.setPlainText(d.measures_text)
+        self.binder.fill({"problems": d.problems_text, "actions": d.measures_text})
         self.message.clear()
 
     def print_preview(self) -> None:
@@ -160,13 +173,7 @@ class VisitReportDialog(QDialog):
                     self.make_draft()
                 if self.draft is None:
                     return
-                doc = printing_service.report_draft_pdf(
-                    self.ctx,
-                    self.draft,
-                    self.evaluation.toPlainText(),
-                    self.problems.toPlainText(),
-                    self.actions_box.toPlainText(),
-                )
+                doc = printing_service.report_draft_pdf(self.ctx, self.draft, *self._parts())
         except (ValidationError, ServiceError) as exc:
             self.message.setText(str(exc))
             return
@@ -178,14 +185,8 @@ class VisitReportDialog(QDialog):
             if self.draft is None:
                 return
         try:
-            self.saved = visit_service.save_report(
-                self.ctx,
-                self.draft,
-                self.evaluation.toPlainText(),
-                self.problems.toPlainText(),
-                self.actions_box.toPlainText(),
-            )
+            self.saved = visit_service.save_report(self.ctx, self.draft, *self._parts())
         except (ValidationError, ServiceError) as exc:
-            report_in_form(self.field_widgets, self.message, exc)
+            report_in_form(self.binder.widgets(), self.message, exc)
             return
         self.accept()

@@ -6,7 +6,6 @@ tests drive it directly. ``registered`` / ``attached`` carry the resulting :clas
 
 from __future__ import annotations
 
-from datetime import date
 from itertools import pairwise
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
@@ -40,6 +39,18 @@ from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.customers import CustomerRow
 from huifang_desktop.services.errors import ServiceError, ValidationError
 from huifang_desktop.storage.queries import CustomerFilter
+from huifang_desktop.ui.common.binding import (
+    Binder,
+    Binding,
+    check,
+    combo_data,
+    combo_text,
+    day,
+    line,
+    marks,
+    moment,
+    plain,
+)
 from huifang_desktop.ui.common.feedback import mark_fields, report_in_form
 from huifang_desktop.ui.common.fit import fit_to_screen
 from huifang_desktop.ui.common.forms import picked_date, picked_datetime, qdate, qdatetime
@@ -50,6 +61,7 @@ REPEAT_DELAY_MS = 300
 CUSTOMER_DELAY_MS = 200
 CUSTOMER_SUGGESTIONS = 12
 CustomerIdRole = Qt.ItemDataRole.UserRole + 1
+_TYPED = frozenset({"complainant", "phone", "customer_id", "subject", "content"})  # what 取消 asks about
 
 
 class IntakeDialog(QDialog):
@@ -74,6 +86,7 @@ class IntakeDialog(QDialog):
         self._show_repeats([])
         self._kind_changed(self.kind.currentText())
         self._show_origin()
+        self.binder.snapshot()  # the form as opened: what 取消 compares with
         self.complainant.setFocus()
 
     # --- layout: the widgets, named and placed; nothing connected ------------------------------------------
@@ -91,7 +104,7 @@ class IntakeDialog(QDialog):
         self._build_lookups()
         self._build_buttons()
         self._lay_out()
-        self._name_fields()
+        self._bind()
         self._set_tab_order()
 
     def _build_fields(self) -> None:
@@ -266,26 +279,33 @@ class IntakeDialog(QDialog):
         form.addRow(self.tr("其他"), row5)
         return form
 
-    def _name_fields(self) -> None:
-        """The form's widget for each field a refusal names (the message marks it)."""
-        self.field_widgets: dict[str, QWidget] = {
-            "kind": self.kind,
-            "received_at": self.received_at,
-            "channel": self.channel,
-            "complainant": self.complainant,
-            "phone": self.phone,
-            "customer_id": self.customer_edit,
-            "subject": self.subject,
-            "content": self.content,
-            "category": self.category,
-            "severity": self.severity,
-            "handler_id": self.severity,
-            "department_id": self.customer_edit,
-            "first_responder_id": self.first_responder,
-            "promised_reply_on": self.promised_on,
-            "origin": self.origin,
-            "urgent": self.urgent,
-        }
+    def _bind(self) -> None:
+        """Each field of the draft once, with its widget, in the order refusals are marked (the first refused
+        one gets focus). The customer is read from the link (the name box is a search); 处理人 and 部门
+        refusals mark the boxes they follow from. What the kind or 匿名 leaves out is dropped in :meth:`draft`."""
+        self.binder = Binder(
+            [
+                combo_text("kind", self.kind),
+                moment("received_at", self.received_at),
+                combo_text("channel", self.channel),
+                line("complainant", self.complainant),
+                check("anonymous", self.anonymous),
+                line("phone", self.phone),
+                Binding("customer_id", self.customer_edit, read=lambda: self.customer_id),
+                line("subject", self.subject),
+                plain("content", self.content),
+                combo_data("category", self.category),
+                combo_text("severity", self.severity),
+                marks("handler_id", self.severity),
+                marks("department_id", self.customer_edit),
+                combo_data("first_responder_id", self.first_responder),
+                day("promised_reply_on", self.promised_on),
+                combo_data("origin", self.origin),
+                check("urgent", self.urgent),
+                check("special", self.special),
+                check("reply_only", self.reply_only),
+            ]
+        )
 
     def _set_tab_order(self) -> None:
         chain = [
@@ -605,33 +625,39 @@ class IntakeDialog(QDialog):
         target = self.selected_repeat_id()
         if target is None:
             return
-        note = "：".join(p for p in (self.subject.text().strip(), self.content.toPlainText().strip()) if p)
+        d = self.draft()
+        note = "：".join(p for p in (d.subject.strip(), d.content.strip()) if p)
         try:
             detail = complaint_service.add_occurrence(
                 self.ctx,
                 target,
-                received_at=picked_datetime(self.received_at),
-                channel=self.channel.currentText(),
-                complainant="" if self.anonymous.isChecked() else self.complainant.text(),
-                phone="" if self.anonymous.isChecked() else self.phone.text(),
+                received_at=d.received_at,
+                channel=d.channel,
+                complainant=d.complainant,
+                phone=d.phone,
                 note=note,
             )
         except (ValidationError, ServiceError) as exc:
-            report_in_form(self.field_widgets, self.message, exc)
+            report_in_form(self.binder.widgets(), self.message, exc)
             return
         self.result_detail = detail
         self.attached.emit(detail)
         self.accept()
 
     # --- closing -------------------------------------------------------------------------------------------
-    def has_input(self) -> bool:
-        """Anything typed or picked that closing would lose (the preset kind, channel and time do not count)."""
-        typed = (self.complainant, self.phone, self.customer_edit, self.subject)
-        return (
-            any(e.text().strip() for e in typed)
-            or bool(self.content.toPlainText().strip())
-            or self.customer_id is not None
+    def edited_fields(self) -> tuple[str, ...]:
+        """The typed fields that closing would lose, in form order: text (not blanks) or a linked customer.
+        The preset kind, channel, time and the choices do not count."""
+        values = self.binder.values()
+        return tuple(
+            name
+            for name in self.binder.changed()
+            if name in _TYPED and (name == "customer_id" or str(values[name]).strip())
         )
+
+    def has_input(self) -> bool:
+        """Anything typed or picked that closing would lose (a customer searched for but not linked too)."""
+        return bool(self.edited_fields()) or bool(self.customer_edit.text().strip())
 
     def reject(self) -> None:
         """取消, Esc or the window's close box: what was typed is not dropped without asking."""
@@ -649,41 +675,27 @@ class IntakeDialog(QDialog):
 
     # --- save ----------------------------------------------------------------------------------------------
     def draft(self) -> IntakeDraft:
-        anonymous = self.anonymous.isChecked()
-        is_complaint = self.kind.currentText() == MessageKind.COMPLAINT.value
-        return IntakeDraft(
-            subject=self.subject.text(),
-            kind=self.kind.currentText(),
-            received_at=picked_datetime(self.received_at),
-            channel=self.channel.currentText(),
-            complainant="" if anonymous else self.complainant.text(),
-            anonymous=anonymous,
-            phone="" if anonymous else self.phone.text(),
-            customer_id=self.customer_id,
-            content=self.content.toPlainText(),
-            category=self.category.currentData() or "",
-            severity=self.severity.currentText() if is_complaint else Severity.NORMAL.value,
-            special=self.special.isChecked(),
-            reply_only=self.reply_only.isChecked() and is_complaint,
-            first_responder_id=self.first_responder.currentData(),
-            promised_reply_on=self.promised_day(),
-            origin=(self.origin.currentData() or "") if is_complaint else "",
-            urgent=self.urgent.isChecked() and is_complaint and self.rules.urgent is not None,
-        )
-
-    def promised_day(self) -> date | None:
-        """The promised reply date, for a 建议 only."""
-        return (
-            picked_date(self.promised_on) if self.kind.currentText() == MessageKind.SUGGESTION.value else None
-        )
+        """The form's fields, less what the kind leaves out (a 投诉's severity, 书面答复, origin and 紧急; a
+        建议's promised day) and the caller's name and phone when 匿名."""
+        values = self.binder.values()
+        kind = values["kind"]
+        is_complaint = kind == MessageKind.COMPLAINT.value
+        if values["anonymous"]:
+            values["complainant"] = values["phone"] = ""
+        if not is_complaint:
+            values.update(severity=Severity.NORMAL.value, reply_only=False, origin="")
+        values["urgent"] = values["urgent"] and is_complaint and self.rules.urgent is not None
+        if kind != MessageKind.SUGGESTION.value:
+            values["promised_reply_on"] = None
+        return IntakeDraft(**values)
 
     def save(self) -> None:
-        mark_fields(self.field_widgets, None)
+        mark_fields(self.binder.widgets(), None)
         self.message.clear()
         try:
             detail = complaint_service.register(self.ctx, self.draft())
         except (ValidationError, ServiceError) as exc:
-            report_in_form(self.field_widgets, self.message, exc)
+            report_in_form(self.binder.widgets(), self.message, exc)
             return
         self.result_detail = detail
         self.registered.emit(detail)

@@ -33,7 +33,6 @@ from huifang_desktop.ui.calendar.record_dialog import VisitRecordDialog
 from huifang_desktop.ui.calendar.report_dialog import VisitReportDialog
 from huifang_desktop.ui.common.feedback import report_in_form
 from huifang_desktop.ui.common.fit import fit_to_screen
-from huifang_desktop.ui.common.forms import qdate
 
 
 class RecordCorrectionDialog(VisitRecordDialog):
@@ -74,12 +73,9 @@ class ReportCorrectionDialog(VisitReportDialog):
         super().__init__(ctx, parent)
         self.report = report
         self.setWindowTitle(self.tr("修改回访报告表 {0}").format(report.number))
-        self.start.setDate(qdate(report.period_start))
-        self.end.setDate(qdate(report.period_end))
+        self.binder.fill({"period": report.period_start, "end": report.period_end})
         self.make_draft()
-        self.problems.setPlainText(report.problems)
-        self.actions_box.setPlainText(report.actions)
-        self.evaluation.setPlainText(report.evaluation)
+        self.binder.fill(report)  # its evaluation, problems and actions over the fresh summary's
         self.start.setEnabled(False)  # the period is the report's
         self.end.setEnabled(False)
         if comment:
