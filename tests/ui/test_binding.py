@@ -235,6 +235,22 @@ def test_widget_for_a_field_name_and_marking(form):
     assert form.name.styleSheet() == ""
 
 
+def test_a_widget_showing_two_fields_stays_marked_when_either_is_refused(qtbot):
+    """The intake's 严重程度 box also marks the 处理人 it decides (``handler_id`` after ``severity``): a refusal
+    of the first field alone must not be cleared by the second, unrefused one."""
+    severity, other = QLineEdit(), QLineEdit()
+    qtbot.addWidget(severity)
+    qtbot.addWidget(other)
+    widgets = {"severity": severity, "other": other, "handler_id": severity}
+    first = mark_fields(widgets, ValidationError([FieldError("severity", "严重程度", "请选择")]))
+    assert first is severity and severity.styleSheet() == ERROR_STYLE and other.styleSheet() == ""
+    assert severity.toolTip() == "请选择"
+    both = [FieldError("severity", "严重程度", "请选择"), FieldError("handler_id", "处理人", "无人可派")]
+    mark_fields(widgets, ValidationError(both))
+    assert severity.toolTip() == "请选择；无人可派"
+    assert mark_fields(widgets, None) is None and severity.styleSheet() == "" and severity.toolTip() == ""
+
+
 def test_a_field_is_bound_once(qtbot):
     edit = QLineEdit()
     qtbot.addWidget(edit)

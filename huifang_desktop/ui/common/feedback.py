@@ -16,14 +16,23 @@ def show_error(parent: QWidget | None, exc: Exception, title: str = "") -> None:
 
 
 def mark_fields(widgets: dict[str, QWidget], exc: ValidationError | None) -> QWidget | None:
-    """Highlight the widgets named by ``exc`` (clear all when None); return the first one to focus."""
+    """Highlight the widgets named by ``exc`` (clear all when None); return the first one to focus.
+
+    A widget that shows several fields (the 严重程度 box also marks the 处理人 it decides) is marked when any
+    of them is refused, with all their messages."""
     bad = set(exc.fields) if exc else set()
     first = None
+    names: dict[QWidget, list[str]] = {}
     for name, widget in widgets.items():
-        hit = name in bad or any(f.startswith(name + "[") or f.split("[")[0] == name for f in bad)
-        widget.setStyleSheet(ERROR_STYLE if hit else "")
-        widget.setToolTip("；".join(e.message for e in exc.errors if e.field == name) if exc and hit else "")
-        if hit and first is None:
+        names.setdefault(widget, []).append(name)
+    for widget, shown in names.items():
+        hits = [
+            n for n in shown if n in bad or any(f.startswith(n + "[") or f.split("[")[0] == n for f in bad)
+        ]
+        widget.setStyleSheet(ERROR_STYLE if hits else "")
+        messages = [e.message for e in exc.errors if e.field in hits] if exc and hits else []
+        widget.setToolTip("；".join(messages))
+        if hits and first is None:
             first = widget
     return first
 
