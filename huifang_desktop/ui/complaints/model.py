@@ -22,7 +22,9 @@ from huifang_desktop.ui.common.i18n import QT_TRANSLATE_NOOP
 from huifang_desktop.ui.common.table_model import RowTableModel
 
 IdRole = Qt.ItemDataRole.UserRole + 1
-PAGE_SIZE = 500
+# rows read at a time: the register shows 20–40 on screen and reads on as it scrolls (fetchMore); 200 like
+# the 台账 tab (500 cost 65 ms of a 146 ms first page on the 10,000-customer office)
+PAGE_SIZE = 200
 
 Index = QModelIndex | QPersistentModelIndex
 
