@@ -77,6 +77,9 @@ def seed_review_history(
     signed: list[review.ReviewItem] = []
     returned = 0
     authority = _Authority.load(ctx)
+    # visit records are batch-signed as the 审阅 tab lets a supervisor do (勾选 → 批量签字: one comment, one
+    # transaction), a batch per signer and comment; reports and complaint files one by one
+    batches: dict[tuple[int, str], tuple[ServiceContext, list[review.ItemRef]]] = {}
     for item in older:
         acting = _signer_for(ctx, signers, item, authority)
         if acting is None:
@@ -84,12 +87,17 @@ def seed_review_history(
         if item.ref in to_return:
             review.return_for_rework(acting, item.kind, item.id, rng.choice(reasons), item.version)
             returned += 1
+        elif item.kind is ReviewKind.RECORD:
+            batch = batches.setdefault((acting.user.id, rng.choice(comments)), (acting, []))
+            batch[1].append(item.ref)
         else:
             signed.append(
                 review.sign(
                     acting, item.kind, item.id, rng.choice(comments), item.version, key=keys[acting.user.id]
                 )
             )
+    for (signer_id, comment), (acting, refs) in batches.items():
+        signed.extend(review.batch_sign(acting, refs, comment, key=keys[signer_id]))
     reopened = resubmitted = 0
     for item in rng.sample(signed, min(3, len(signed))):
         if item.owner_id is None:

@@ -115,11 +115,15 @@ def _visible(ctx: ServiceContext, kind: ReviewKind, q: Any, limited: bool) -> An
     return q if cond is None else q.where(cond)
 
 
-def _load(s: Session, ctx: ServiceContext, kind: ReviewKind, item_id: int) -> Any:
+def _load(
+    s: Session, ctx: ServiceContext, kind: ReviewKind, item_id: int, limited: bool | None = None
+) -> Any:
+    """The item's row, refused outside the acting user's department scope (``limited``: the scope worked out
+    once by a caller that loads many, :func:`_limited`; ``None``: read now)."""
     row = s.get(_MODELS[kind], item_id)
     if row is None:
         raise NotFound(f"{kind.short} {item_id} 不存在。")
-    if _limited(ctx):
+    if _limited(ctx) if limited is None else limited:
         q = _visible(ctx, kind, select(_MODELS[kind].id).where(_MODELS[kind].id == item_id), True)
         if s.execute(q).first() is None:
             raise PermissionDenied(f"{kind.short} {row.number} 属于其他部门，需经理授权才能查看。")
@@ -232,7 +236,9 @@ def _item(
     rules: ReviewRules | None = None,
     *,
     integrity: Integrity | None = None,
+    customer: str | None = None,
 ) -> ReviewItem:
+    """The row as a review item (``customer``: its customer's name when the caller has it)."""
     rules = rules or load_review_rules(ctx)
     status = _status(kind, row)
     owner = _owner_id(kind, row)
@@ -244,7 +250,7 @@ def _item(
         kind,
         row.id,
         row.number,
-        _title(kind, row, _customer_name(s, kind, row)),
+        _title(kind, row, _customer_name(s, kind, row) if customer is None else customer),
         owner,
         names.get(owner, "") if owner else "",
         _day(kind, row),

@@ -34,6 +34,7 @@ from huifang_desktop.services.review.rows import (
     _integrity,
     _item,
     _label,
+    _limited,
     _load,
     _names,
     _owner_id,
@@ -71,12 +72,15 @@ def _sign_in(
     names: Mapping[int, str],
     key: signing.UnlockedKey,
     note: str = "",
-) -> None:
+) -> str:
+    """Sign ``row`` in ``s``; returns its customer's name (read before the row changes, so the query does
+    not flush it half-signed; the caller's :func:`_item` reuses it)."""
     _check_version(kind, row, expected)
     before = _status(kind, row)
     new_status = next_status(ReviewAction.SIGN, before, f"{kind.short} {row.number} ")
     _self_check(ctx, kind, row, rules, "签署")
     _authority_check(ctx, kind, row)
+    customer = _customer_name(s, kind, row)
     row.supervisor_comment = comment
     row.signed_by_id = ctx.user.id
     row.signed_role = ctx.user.role.value
@@ -91,7 +95,7 @@ def _sign_in(
         ReviewAction.SIGN.value,
         kind.entity,
         row.id,
-        _label(kind, row, _customer_name(s, kind, row)),
+        _label(kind, row, customer),
         old={"status": before},
         new={
             "status": new_status.value,
@@ -109,6 +113,7 @@ def _sign_in(
     row.signature = signing.signature_for(
         key, kind, row.id, row.content_hash, _stored(kind, row).sign_off, entry.seq
     )
+    return customer
 
 
 def _authority_check(ctx: ServiceContext, kind: ReviewKind, row: Any) -> None:
@@ -142,9 +147,9 @@ def sign(
     with ctx.sessions() as s, s.begin():
         row = _load(s, ctx, kind, item_id)
         names = _names(s)
-        _sign_in(s, ctx, kind, row, text, expected_version, rules, names, unlocked)
+        customer = _sign_in(s, ctx, kind, row, text, expected_version, rules, names, unlocked)
         s.flush()
-        return _item(s, ctx, kind, row, names, rules, integrity=Integrity.INTACT)
+        return _item(s, ctx, kind, row, names, rules, integrity=Integrity.INTACT, customer=customer)
 
 
 @_guarded
@@ -166,13 +171,14 @@ def batch_sign(
     text = optional_text(comment, label="指导意见", field="comment", max_len=4000)
     rules = load_review_rules(ctx)
     unlocked = signing.credential_key(ctx, password, key)
+    limited = _limited(ctx)
     with ctx.sessions() as s, s.begin():
         names = _names(s)
         rows = []
         for ref in dict.fromkeys(items):
             kind = ReviewKind.parse(ref.kind)
-            row = _load(s, ctx, kind, ref.id)
-            _sign_in(
+            row = _load(s, ctx, kind, ref.id, limited)
+            customer = _sign_in(
                 s,
                 ctx,
                 kind,
@@ -184,9 +190,12 @@ def batch_sign(
                 unlocked,
                 note=f"批量签字（共 {len(items)} 份）",
             )
-            rows.append((kind, row))
+            rows.append((kind, row, customer))
         s.flush()
-        return [_item(s, ctx, kind, row, names, rules, integrity=Integrity.INTACT) for kind, row in rows]
+        return [
+            _item(s, ctx, kind, row, names, rules, integrity=Integrity.INTACT, customer=customer)
+            for kind, row, customer in rows
+        ]
 
 
 @_guarded
