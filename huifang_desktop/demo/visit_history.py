@@ -389,17 +389,24 @@ class CustomerLife:
             self.push(Plan(*args, created_at=created_at))
 
     def _trigger_plans(self) -> None:
-        self._replay("purchases", self._purchase_chains)
+        """The purchases' chains: worked out once per customer for every pass (the depth sample's too, which
+        starts earlier and stops on other days), the plans of this pass's days pushed."""
+        chains = self.w.chain_memo.get(("purchases", self.c.id, 0, None))
+        if chains is None:
+            chains = self.w.chain_memo[("purchases", self.c.id, 0, None)] = self._purchase_chains()
+        first, stop = self.start, self.stop
+        for args, created_at in chains:
+            if args[6] >= first and (stop is None or args[7] <= stop):  # due, the purchase's day
+                self.push(Plan(*args, created_at=created_at))
 
     def _purchase_chains(self) -> list[tuple[Any, ...]]:
-        """The rule chains of the customer's purchases (made when the purchase was entered)."""
+        """The rule chains of the customer's purchases (made when the purchase was entered), due up to the
+        horizon; :meth:`_trigger_plans` keeps those of the days it simulates."""
         w, c = self.w, self.c
         specs: list[tuple[Any, ...]] = []
-        first, last = self.start, w.horizon
+        last = w.horizon
         for buy in w.purchases.get(c.id, ()):
             day = buy.day.toordinal()
-            if self.stop is not None and day > self.stop:
-                continue
             for trigger in planning.purchase_triggers(
                 buy.id,
                 buy.day,
@@ -412,7 +419,7 @@ class CustomerLife:
             ):
                 for planned, key in w.planner.plans(trigger):
                     due = planned.due.toordinal()
-                    if not first <= due <= last:
+                    if due > last:
                         continue
                     owner = c.owner_id
                     if planned.who is not Assignee.OWNER:
