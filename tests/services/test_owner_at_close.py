@@ -189,10 +189,12 @@ def test_reassigning_a_customer_moves_its_pending_plans_and_the_later_miss_is_th
 # --- the planned visitor records the closing visit ---------------------------------------------------------
 
 
-def _closing_case(
+def closing_case(
     ctx: ServiceContext, cctx: ServiceContext, colleague: UserInfo, clerk: UserInfo
 ) -> cs.ComplaintDetail:
-    """戊公司 (业务员 小张), a complaint handled by 小王, finished: its closing visit is planned for 小李."""
+    """戊公司 (its 业务员 ``colleague``), a complaint registered by ``cctx`` and handled by ``clerk``, finished:
+    its closing visit is planned for somebody else (visitor independence). Shared with the GUI test
+    (tests/ui/test_closing_visitor_gui.py)."""
     c = register_customer(
         ctx.as_user(colleague),
         CustomerDraft(
@@ -257,7 +259,7 @@ def test_the_planned_visitor_records_the_closing_visit_from_the_complaint(
 ) -> None:
     # measured: with independence on (the default) the closing visit is planned for 小李, but only the
     # handler (小王, refused for independence) could use 登记结案回访
-    d = _closing_case(ctx, cctx, colleague, clerk)
+    d = closing_case(ctx, cctx, colleague, clerk)
     assert v.get_plan(ctx, d.visit_plan_id).owner == "小李"  # type: ignore[arg-type]
     handler_view = cs.get_complaint(cctx, d.id)
     assert "visit" not in handler_view.actions and "handle" in handler_view.actions
@@ -288,7 +290,7 @@ def test_re_planning_a_closing_visit_for_somebody_else_keeps_the_owner_change(
     clerk: UserInfo,
     clerk2: UserInfo,
 ) -> None:
-    d = _closing_case(ctx, cctx, colleague, clerk)
+    d = closing_case(ctx, cctx, colleague, clerk)
     back = workflow.record_closing_visit(c2ctx, d.id, _visit(satisfaction="不满意", note="还要赔偿"))
     assert back.state == "处理中" and back.visit_plan_id not in (None, d.visit_plan_id)
     nxt = back.visit_plan_id
@@ -319,6 +321,6 @@ def test_without_independence_the_handler_records_it_again(
     clerk2: UserInfo,
 ) -> None:
     set_value(sctx, "independent_visitor", False, what="回访人独立性检查")
-    d = _closing_case(ctx, cctx, colleague, clerk)
+    d = closing_case(ctx, cctx, colleague, clerk)
     assert "visit" in cs.get_complaint(cctx, d.id).actions
     assert workflow.record_closing_visit(cctx, d.id, _visit()).state == "已关闭"

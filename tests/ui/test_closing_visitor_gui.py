@@ -6,58 +6,19 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.services import complaints as cs
 from huifang_desktop.services import users as users_service
 from huifang_desktop.services import visits as v
-from huifang_desktop.services.customers import register_customer
-from huifang_desktop.storage.models import Complaint
 from huifang_desktop.ui.complaints.tab import ComplaintsTab
 from tests.conftest import PASSWORD
+from tests.services.test_owner_at_close import closing_case
 
 
 def _finished_complaint(ctx, cctx, admin, clerk):
     """戊公司 (业务员 小张), a complaint handled by 小王, finished: the closing visit goes to 小李."""
     zhang = users_service.create_user(ctx.as_user(admin), "xiaozhang", "小张", Role.CLERK, PASSWORD, "客服部")
-    customer = register_customer(
-        ctx.as_user(zhang),
-        CustomerDraft(
-            name="戊公司",
-            kind="单位",
-            category="经销商",
-            created_on="2026-11-01",
-            address="杭州市西湖区文三路 1 号",
-            contacts=(ContactDraft(name="张经理", mobile="13912340000"),),
-        ),
-    ).id
-    d = cs.register(
-        cctx,
-        cs.IntakeDraft(
-            subject="送货延误",
-            complainant="张经理",
-            phone="13812345678",
-            category="交付物流",
-            content="晚到",
-            customer_id=customer,
-        ),
-    )
-    with ctx.sessions() as s, s.begin():
-        s.get(Complaint, d.id).handler_id = clerk.id
-    cs.accept(cctx, d.id)
-    cs.save_handling(
-        cctx,
-        d.id,
-        cs.HandlingDraft(
-            investigation="绕路",
-            cause="调度",
-            measures="调整",
-            result="已致歉",
-            replied_at="2026-11-24 10:00",
-            reply_way="电话",
-        ),
-    )
-    return cs.finish_handling(cctx, d.id)
+    return closing_case(ctx, cctx, zhang, clerk)
 
 
 def test_the_planned_visitor_records_the_closing_visit_in_the_complaints_tab(
