@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 from huifang_desktop import APP_TITLE
@@ -25,7 +26,7 @@ from huifang_desktop.services.errors import ServiceError
 
 
 class LoginDialog(QDialog):
-    def __init__(self, ctx: ServiceContext, username: str = "", parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ctx: ServiceContext, username: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.user: UserInfo | None = None
@@ -108,7 +109,7 @@ class LoginDialog(QDialog):
 class FirstAdminDialog(QDialog):
     """First start: no user yet, so the person installing creates the administrator account."""
 
-    def __init__(self, ctx: ServiceContext, parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ctx: ServiceContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.setWindowTitle(self.tr("首次使用：创建系统管理员"))
@@ -171,7 +172,7 @@ class ChangePasswordDialog(QDialog):
     """The logged-in user sets a new password: old, new, repeat. ``forced`` after an administrator reset
     it to a generated one: the main window opens only once the user has chosen their own."""
 
-    def __init__(self, ctx: ServiceContext, forced: bool = False, parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ctx: ServiceContext, forced: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.setWindowTitle(self.tr("修改密码 — {0}").format(ctx.user.display_name))

@@ -7,7 +7,15 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor
 
 from huifang_desktop.services.visits import DayCount, PlanRow
@@ -138,7 +146,7 @@ class DayGridModel(QAbstractTableModel):
 
     plans_dropped = Signal(list, object)  # [{"id", "version"}], date
 
-    def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._days: list[date] = []
         self._month = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from huifang_desktop.ui.common.i18n import translated
 
@@ -15,7 +15,7 @@ R = TypeVar("R")
 class RowTableModel(QAbstractTableModel, Generic[R]):
     HEADERS: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[R] = []
 

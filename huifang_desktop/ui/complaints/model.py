@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
 from huifang_desktop.services import complaints as complaint_service
@@ -100,7 +100,9 @@ class ComplaintTableModel(RowTableModel[ComplaintRow]):
     )
     CENTERED = frozenset({COL_KIND, COL_SEVERITY, COL_STATE, COL_OVERDUE, COL_INQUIRY, COL_OCCURRENCES})
 
-    def __init__(self, ctx: ServiceContext, page_size: int = PAGE_SIZE, parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self, ctx: ServiceContext, page_size: int = PAGE_SIZE, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.page_size = page_size

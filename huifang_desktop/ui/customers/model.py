@@ -11,7 +11,7 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from huifang_desktop.services import customers as customer_service
@@ -63,7 +63,9 @@ class CustomerTableModel(RowTableModel[CustomerRow]):
         COL_CREATED: "created_on",
     }
 
-    def __init__(self, ctx: ServiceContext, page_size: int = customer_service.PAGE_SIZE, parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self, ctx: ServiceContext, page_size: int = customer_service.PAGE_SIZE, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.page_size = page_size

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
 from huifang_desktop.services import ledgers as ledger_service
@@ -62,7 +62,9 @@ class LedgerTableModel(QAbstractTableModel):
     """Every column of one ledger (the view hides the ones the user does not show). Pages come from
     :func:`huifang_desktop.services.ledgers.page` as the view scrolls (``fetchMore``)."""
 
-    def __init__(self, ctx: ServiceContext, page_size: int = ledger_service.PAGE_SIZE, parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self, ctx: ServiceContext, page_size: int = ledger_service.PAGE_SIZE, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.page_size = page_size
@@ -167,7 +169,7 @@ class LedgerTableModel(QAbstractTableModel):
 class TotalsModel(QAbstractTableModel):
     """The 合计 row: the count in the first shown column, the sums under their columns (computed in SQL)."""
 
-    def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.columns: tuple[LedgerColumn, ...] = ()
         self.totals: LedgerTotals | None = None
