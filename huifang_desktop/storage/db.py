@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -107,7 +109,7 @@ def explain_db_error(exc: BaseException) -> str | None:
 
 def _translate_errors(engine: Engine) -> None:
     @event.listens_for(engine, "handle_error")
-    def _explain(context) -> None:  # type: ignore[no-untyped-def]
+    def _explain(context: ExceptionContext) -> None:
         if context.is_disconnect and context.engine is not None and context.engine.dialect.name != "sqlite":
             return  # let the pool handle reconnects (pool_pre_ping)
         message = explain_db_error(context.original_exception)
@@ -155,7 +157,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
         @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _on_connect(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
@@ -200,11 +202,11 @@ def _watch_file_identity(engine: Engine, path: Path) -> None:
     (the program's own restore) — nothing is ever reported saved into a deleted file."""
 
     @event.listens_for(engine, "connect")
-    def _remember(_dbapi_conn, record):  # type: ignore[no-untyped-def]
+    def _remember(_dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry) -> None:
         record.info["file_identity"] = file_identity(path)
 
     @event.listens_for(engine, "commit")
-    def _check(conn) -> None:  # type: ignore[no-untyped-def]
+    def _check(conn: Connection) -> None:
         opened = conn.connection.info.get("file_identity")
         if _STOPPED.get(engine) or opened is None or file_identity(path) != opened:
             _STOPPED[engine] = True

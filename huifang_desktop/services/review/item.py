@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +29,9 @@ from huifang_desktop.services.review.rows import (
     _title,
 )
 from huifang_desktop.storage.models import Customer, User
+
+if TYPE_CHECKING:  # for the annotation; get_report imports it at call time
+    from huifang_desktop.services.visits import ReportRow
 
 # --- one item ----------------------------------------------------------------------------------------
 
@@ -189,7 +192,7 @@ def detail(ctx: ServiceContext, kind: ReviewKind | str, item_id: int) -> ReviewD
         )
 
 
-def get_report(ctx: ServiceContext, report_id: int):  # type: ignore[no-untyped-def]
+def get_report(ctx: ServiceContext, report_id: int) -> ReportRow:
     """A saved 回访报告表 as :class:`huifang_desktop.services.visits.ReportRow` (for correcting a returned one)."""
     from huifang_desktop.services.visits import ReportRow
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from huifang_desktop.domain.roles import Permission
 from huifang_desktop.domain.signoff import Integrity, ReviewKind, ReviewRules, ReviewStatus
+from huifang_desktop.domain.workcal import WorkCalendar
 from huifang_desktop.services.audit import AuditRow
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.settings import get_value, set_value
@@ -42,7 +43,7 @@ def save_review_rules(ctx: ServiceContext, rules: ReviewRules) -> None:
     set_value(ctx, RULES_KEY, ReviewRules.from_dict(rules.to_dict()).to_dict(), what="审阅设置")
 
 
-def _calendar(ctx: ServiceContext):  # type: ignore[no-untyped-def]
+def _calendar(ctx: ServiceContext) -> WorkCalendar:
     from huifang_desktop.services.policy import work_calendar
 
     return work_calendar(ctx)
