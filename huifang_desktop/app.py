@@ -12,10 +12,14 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from huifang_desktop import APP_TITLE, __version__
 from huifang_desktop.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, UserError
 from huifang_desktop.config import AppPaths, default_data_dir
+
+if TYPE_CHECKING:  # for the annotations; the functions below import the services at call time
+    from huifang_desktop.services.context import ServiceContext
 
 # The exit codes and UserError belong to the command groups (cli/common.py); this module names them too.
 __all__ = [
@@ -103,7 +107,7 @@ def resolve_paths(args: argparse.Namespace) -> AppPaths:
     return AppPaths(base.expanduser().resolve())
 
 
-def open_context(paths: AppPaths, database_url: str | None = None):  # type: ignore[no-untyped-def]
+def open_context(paths: AppPaths, database_url: str | None = None) -> ServiceContext:
     """Make the folders and the engine, back up and migrate; return a system ServiceContext.
 
     A SQLite database is registered as open by this instance (``storage/instance.py``) for as long as the
@@ -176,7 +180,7 @@ def open_context(paths: AppPaths, database_url: str | None = None):  # type: ign
     return ctx
 
 
-def _clean_leftovers(ctx, paths: AppPaths) -> None:  # type: ignore[no-untyped-def]
+def _clean_leftovers(ctx: ServiceContext, paths: AppPaths) -> None:
     """What a killed backup or restore left (``.part`` files, cut-short copies) goes at the next start."""
     from huifang_desktop.services import backups
     from huifang_desktop.storage.db import sqlite_path
@@ -223,9 +227,9 @@ def demo_stage_text(stage: str, done: int, total: int) -> str:
 
 
 def ensure_demo_office(
-    ctx,
+    ctx: ServiceContext,
     paths: AppPaths,
-    customers: int = 2000,  # type: ignore[no-untyped-def]
+    customers: int = 2000,
     visits: int = 15000,
     complaints: int = 400,
     report: Callable[[str], None] | None = None,
@@ -344,7 +348,7 @@ def _raise_for_user(exc: Exception) -> None:
         raise UserError(str(exc)) from exc
 
 
-def _open_for_gui(paths: AppPaths, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _open_for_gui(paths: AppPaths, args: argparse.Namespace) -> ServiceContext:
     """The GUI's data: runs in a worker thread while the window shows (see ``ui/application.py``); the
     example office's progress is shown in the window."""
     from huifang_desktop.services.backups import note_instance

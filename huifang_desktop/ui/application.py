@@ -18,9 +18,11 @@ from huifang_desktop import APP_NAME, APP_TITLE
 
 if TYPE_CHECKING:
     import argparse
+    from types import TracebackType
 
     from huifang_desktop.config import AppPaths
     from huifang_desktop.services.context import ServiceContext, UserInfo
+    from huifang_desktop.ui.main_window import MainWindow  # imported at call time by run_gui
 
 log = logging.getLogger("huifang.ui")
 
@@ -94,7 +96,7 @@ class QtSupplement(QTranslator):
         self,
         context: str,
         source: str,
-        disambiguation: str | None = None,  # type: ignore[override]
+        disambiguation: str | None = None,
         n: int = -1,
     ) -> str | None:
         """The Chinese text, or None (a null QString: Qt asks the next translator, finally the source text;
@@ -138,7 +140,7 @@ def _install_translator(app: QApplication) -> None:
 def install_excepthook(log_file: Path) -> None:
     """Uncaught exceptions: write the log file and show an error dialog instead of vanishing."""
 
-    def hook(exc_type, exc, tb):  # type: ignore[no-untyped-def]
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         text = "".join(traceback.format_exception(exc_type, exc, tb))
         log.error("uncaught exception:\n%s", text)
         app = QApplication.instance()
@@ -220,8 +222,8 @@ class _Startup:
     def __init__(
         self,
         app: QApplication,
-        window,
-        args: argparse.Namespace,  # type: ignore[no-untyped-def]
+        window: MainWindow,
+        args: argparse.Namespace,
         open_data: Callable[[], ServiceContext],
     ) -> None:
         self.app, self.window, self.args, self.open_data = app, window, args, open_data
@@ -354,7 +356,7 @@ def run_gui(paths: AppPaths, args: argparse.Namespace, open_data: Callable[[], S
     return code
 
 
-def _dispose(window) -> None:  # type: ignore[no-untyped-def]
+def _dispose(window: MainWindow) -> None:
     """After the event loop: wait for the window's worker threads, then delete it here, on the GUI thread
     (left to Python's garbage collector it could be freed on some later worker thread, and crash)."""
     from PySide6.QtCore import QEvent
@@ -380,7 +382,7 @@ def _unattended_user(ctx: ServiceContext, args: argparse.Namespace) -> UserInfo:
     return users.demo_login(ctx, args.user)
 
 
-def _smoke_test(app: QApplication, window, ctx: ServiceContext) -> int:  # type: ignore[no-untyped-def]
+def _smoke_test(app: QApplication, window: MainWindow, ctx: ServiceContext) -> int:
     from sqlalchemy import text
 
     window.show_fitted()
@@ -462,7 +464,7 @@ def _smoke_test_preview(data: bytes) -> str | None:
     return None
 
 
-def _screenshots(app: QApplication, window, out_dir: Path, screen_size: str | None) -> int:  # type: ignore[no-untyped-def]
+def _screenshots(app: QApplication, window: MainWindow, out_dir: Path, screen_size: str | None) -> int:
     from huifang_desktop.ui.screenshots import parse_screen_size, take_screenshots
 
     return take_screenshots(app, window, out_dir, parse_screen_size(screen_size) if screen_size else None)
