@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QSize, QThread, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -233,27 +233,27 @@ class MainWindow(QMainWindow):
 
     @property
     def customers_tab(self) -> CustomersTab:
-        return self.page("customers")  # type: ignore[no-any-return]
+        return cast("CustomersTab", self.page("customers"))
 
     @property
     def calendar_tab(self) -> CalendarTab:
-        return self.page("calendar")  # type: ignore[no-any-return]
+        return cast("CalendarTab", self.page("calendar"))
 
     @property
     def complaints_tab(self) -> ComplaintsTab:
-        return self.page("complaints")  # type: ignore[no-any-return]
+        return cast("ComplaintsTab", self.page("complaints"))
 
     @property
     def ledgers_tab(self) -> LedgersTab:
-        return self.page("ledgers")  # type: ignore[no-any-return]
+        return cast("LedgersTab", self.page("ledgers"))
 
     @property
     def stats_tab(self) -> StatsTab:
-        return self.page("stats")  # type: ignore[no-any-return]
+        return cast("StatsTab", self.page("stats"))
 
     @property
     def review_tab(self) -> ReviewTab:
-        return self.page("review")  # type: ignore[no-any-return]
+        return cast("ReviewTab", self.page("review"))
 
     def show_tab(self, slug: str) -> Any:
         """Make the tab current (building it if needed) and return its widget."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,12 +31,12 @@ from huifang_desktop.services import users as user_service
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError, ValidationError
-from huifang_desktop.services.visits import RECORD_RETURNED
+from huifang_desktop.services.visits import RECORD_RETURNED, PlanRow
 from huifang_desktop.ui.calendar.models import DayGridModel, PlanTableModel
 from huifang_desktop.ui.calendar.record_dialog import VisitRecordDialog
 from huifang_desktop.ui.common.feedback import show_error
 from huifang_desktop.ui.common.print_preview import PrintPreviewDialog, preview_document
-from huifang_desktop.ui.common.progress import ProgressTask, run_with_progress
+from huifang_desktop.ui.common.progress import CancelledFn, ProgressFn, ProgressTask, run_with_progress
 from huifang_desktop.ui.common.tables import record_table
 
 MONTH, WEEK, DAY = "month", "week", "day"
@@ -226,7 +226,7 @@ class CalendarTab(QWidget):
             button.setToolTip(note)
         self._update_close_chain(plan)
 
-    def _update_close_chain(self, plan) -> None:  # type: ignore[no-untyped-def]
+    def _update_close_chain(self, plan: PlanRow | None) -> None:
         """结束再次回访 (000 §1.9: visit again until reached, or a supervisor ends the chain with a reason):
         only a pending later attempt (第2次起), only for who may reassign (services.visits.close_chain)."""
         supervisor = can(self.ctx.user.role, Permission.REASSIGN)
@@ -376,14 +376,14 @@ class CalendarTab(QWidget):
             self.calendar_note.setText(self.tr("{0}。").format(known))
 
     # --- actions ----------------------------------------------------------------------------------------
-    def _day_clicked(self, index) -> None:  # type: ignore[no-untyped-def]
+    def _day_clicked(self, index: QModelIndex) -> None:
         day = self.grid_model.day_at(index)
         if day is None:
             return
         self.selected = None if day == self.selected and self.mode != DAY else day
         self._load_list()
 
-    def current_plan(self):  # type: ignore[no-untyped-def]
+    def current_plan(self) -> PlanRow | None:
         rows = self.list.selectionModel().selectedRows()
         return self.plans.plan(rows[0].row()) if rows else None
 
@@ -535,7 +535,7 @@ class CalendarTab(QWidget):
         owner, team = self._owner_and_team()
         ctx = self.ctx
 
-        def work(progress, cancelled):  # type: ignore[no-untyped-def]
+        def work(progress: ProgressFn, cancelled: CancelledFn) -> printing_service.PrintedDocument:
             return printing_service.day_plans_pdf(
                 ctx, day, owner, team=team, progress=progress, cancelled=cancelled
             )

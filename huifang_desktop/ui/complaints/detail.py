@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDateTime, QUrl, Signal
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QSizePolicy, QWidget
 
@@ -35,6 +35,7 @@ from huifang_desktop.services.complaints import (
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ConflictError, ServiceError, ValidationError
 from huifang_desktop.ui.common.feedback import mark_fields, report_in_form
+from huifang_desktop.ui.common.forms import picked_datetime, qdatetime
 from huifang_desktop.ui.complaints.detail_layout import PAGE_HANDLING, PAGE_INQUIRY
 from huifang_desktop.ui.complaints.detail_view import ComplaintDetailView
 from huifang_desktop.ui.complaints.model import full_time
@@ -123,7 +124,7 @@ class ComplaintDetailPane(ComplaintDetailView):
         if d is None:
             return
         form = self.forms[key]
-        now = QDateTime(self.ctx.now())  # type: ignore[call-overload]  # PySide6 converts a datetime
+        now = qdatetime(self.ctx.now())
         if key == "visit":
             self.visit_time.setDateTime(now)
             self.visit_result.setCurrentIndex(0)
@@ -255,7 +256,7 @@ class ComplaintDetailPane(ComplaintDetailView):
             if self.visit_satisfaction.isEnabled()
             else "",
             method=self.visit_method.currentText(),
-            visited_at=self.visit_time.dateTime().toPython(),  # type: ignore[arg-type]  # a datetime
+            visited_at=picked_datetime(self.visit_time),
             note=self.visit_note.text(),
         )
         done = self._run(

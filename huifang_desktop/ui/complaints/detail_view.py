@@ -9,7 +9,6 @@ action buttons apply to it and, for a disabled one, why.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDateTime
 from PySide6.QtWidgets import QWidget
 
 from huifang_desktop.domain.complaints import MessageKind, Severity
@@ -18,10 +17,17 @@ from huifang_desktop.domain.validation import already
 from huifang_desktop.services import complaints as complaint_service
 from huifang_desktop.services import policy
 from huifang_desktop.services import review as review_service
-from huifang_desktop.services.complaints import REVIEW_RETURNED, ComplaintDetail, HandlingDraft, InquiryRow
+from huifang_desktop.services.complaints import (
+    REVIEW_RETURNED,
+    AttachmentRow,
+    ComplaintDetail,
+    HandlingDraft,
+    InquiryRow,
+)
 from huifang_desktop.services.context import ServiceContext
 from huifang_desktop.services.errors import ServiceError
 from huifang_desktop.ui.common.feedback import mark_fields
+from huifang_desktop.ui.common.forms import picked_datetime, qdatetime
 from huifang_desktop.ui.complaints.detail_layout import PAGE_INQUIRY, ComplaintDetailLayout
 from huifang_desktop.ui.complaints.model import full_time
 
@@ -191,7 +197,7 @@ class ComplaintDetailView(ComplaintDetailLayout):
         self.measures.setPlainText(d.measures)
         self.result.setPlainText(d.result)
         self.replied.setChecked(d.replied_at is not None)
-        self.replied_at.setDateTime(QDateTime(d.replied_at or self.ctx.now()))  # type: ignore[call-overload]
+        self.replied_at.setDateTime(qdatetime(d.replied_at or self.ctx.now()))
         if d.reply_way:
             self.reply_way.setCurrentText(d.reply_way)
         self.reply_text.setPlainText(d.reply_text)
@@ -199,7 +205,7 @@ class ComplaintDetailView(ComplaintDetailLayout):
         self._handling_shown = self._handling_draft()  # what 办结转回访 compares with: edits are saved first
         editable = self.handling_editable()
         for w in (self.investigation, self.cause, self.measures, self.result, self.reply_text):
-            w.setReadOnly(not editable)  # type: ignore[attr-defined]
+            w.setReadOnly(not editable)
         self.replied.setEnabled(editable)
         self.save_handling_button.setEnabled(editable)
         if editable and self.review is not None:
@@ -296,7 +302,7 @@ class ComplaintDetailView(ComplaintDetailLayout):
         self.inquiry_state.setText(state + ("　" + r.inquiry if r.inquiry != NO_INQUIRY else ""))
         editable = "inquiry" in d.actions
         for w in (self.inquiry_reason, self.inquiry_measures, self.inquiry_responsible):
-            w.setReadOnly(not editable)  # type: ignore[attr-defined]
+            w.setReadOnly(not editable)
         self.save_inquiry_button.setVisible(editable)
         if r.inquiry == NO_INQUIRY:
             hint = self.tr("未逾期，无需查办。")
@@ -383,12 +389,12 @@ class ComplaintDetailView(ComplaintDetailLayout):
             cause=self.cause.toPlainText(),
             measures=self.measures.toPlainText(),
             result=self.result.toPlainText(),
-            replied_at=self.replied_at.dateTime().toPython() if replied else None,  # type: ignore[arg-type]
+            replied_at=picked_datetime(self.replied_at) if replied else None,
             reply_way=self.reply_way.currentText() if replied else "",
             reply_text=self.reply_text.toPlainText(),
         )
 
-    def selected_attachment(self):  # type: ignore[no-untyped-def]
+    def selected_attachment(self) -> AttachmentRow | None:
         rows = self.attachment_view.selectionModel().selectedRows()
         return self.attachments.attachment(rows[0].row()) if rows else None
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QThread
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QFontDatabase, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -149,7 +149,7 @@ class AuditLogPage(QWidget):
         for u in user_service.list_users(self.ctx, include_inactive=True):
             self.user.addItem(f"{u.display_name}（{u.username}）", u.id)
 
-    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._loaded:
             self.reload_actions()
