@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QCoreApplication, QObject, QSize, Qt, QThread, Signal
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -531,7 +532,7 @@ class ReportPage(QWizardPage):
         self.setButtonText(QWizard.WizardButton.CommitButton, self.tr("导入有效行"))
         self._build_ui()
         if not wizard.ctx.may(Permission.MANAGE_USERS):
-            self.owners.model().item(1).setEnabled(False)  # type: ignore[attr-defined]
+            cast(QStandardItemModel, self.owners.model()).item(1).setEnabled(False)  # a QComboBox's own model
         self._connect()
 
     def _build_ui(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, overload
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon
@@ -157,7 +157,11 @@ class ReviewTreeModel(QAbstractItemModel):
                 return self.createIndex(row, column, _ITEM_BASE + g)
         return QModelIndex()
 
-    def parent(self, *args: Any) -> Any:  # type: ignore[override]
+    @overload
+    def parent(self) -> QObject | None: ...
+    @overload
+    def parent(self, child: Index, /) -> QModelIndex: ...
+    def parent(self, *args: Any) -> Any:  # QObject.parent() and the model's parent(index), as Qt has both
         if not args:
             return super().parent()
         index = args[0]

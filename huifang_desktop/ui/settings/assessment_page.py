@@ -14,7 +14,7 @@ and 终端客户回访, whose events are assessed) is kept as stored. The graded
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -118,6 +118,7 @@ def _tr(text: str) -> str:
 
 
 def _widget(spec: OptionSpec, label: str | None = None) -> QCheckBox | QSpinBox:
+    box: QCheckBox | QSpinBox
     if spec.check:
         box = QCheckBox(label if label is not None else _tr(spec.label))
     else:
@@ -125,7 +126,7 @@ def _widget(spec: OptionSpec, label: str | None = None) -> QCheckBox | QSpinBox:
         spin.setRange(spec.minimum, spec.maximum)
         spin.setSuffix(_tr(spec.suffix) if spec.suffix else "")
         spin.setMinimumWidth(100)
-        box = spin  # type: ignore[assignment]
+        box = spin
     if spec.tip:
         box.setToolTip(_tr(spec.tip))
     return box
@@ -279,7 +280,7 @@ class AssessmentPage(SettingsPage):
                 if spec.key == "window":
                     w.setToolTip(translated("AssessmentWindow", WINDOW_SPECS[kind][0]))
                     suffix = self.tr(" 小时") if kind is EventKind.PROBLEM_NOT_PASSED else self.tr(" 天")
-                    w.setSuffix(suffix)  # type: ignore[union-attr]
+                    cast(QSpinBox, w).setSuffix(suffix)  # the window is a number (not a check spec)
                 w.setObjectName(f"{kind.key}.{spec.key}")
                 grid.addWidget(w, row, col)
                 widgets[spec.key] = w

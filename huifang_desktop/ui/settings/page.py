@@ -11,12 +11,14 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QHBoxLayout,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -209,8 +211,8 @@ def watch(widgets: Iterable[QWidget], callback: Callable[[], object]) -> None:
     for w in widgets:
         if isinstance(w, QLineEdit):
             w.textChanged.connect(lambda *_: callback())
-        elif isinstance(w, QAbstractSpinBox):
-            w.valueChanged.connect(lambda *_: callback())  # type: ignore[attr-defined]
+        elif isinstance(w, QSpinBox | QDoubleSpinBox):  # the settings' number fields (no date edits here)
+            w.valueChanged.connect(lambda *_: callback())
         elif isinstance(w, QComboBox):
             w.currentIndexChanged.connect(lambda *_: callback())
         elif isinstance(w, QCheckBox):
