@@ -785,9 +785,9 @@ class Numbering:
     day's visits, so one customer is not always visited first); ``serial`` is the record's n-th of its day."""
 
     keep: bytearray
-    plan_id: array  # type: ignore[type-arg]
-    record_id: array  # type: ignore[type-arg]
-    serial: array  # type: ignore[type-arg]
+    plan_id: array[int]
+    record_id: array[int]
+    serial: array[int]
     per_day: dict[int, int]  # records per visit day
     first_plan_id: int
     first_record_id: int

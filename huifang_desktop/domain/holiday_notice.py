@@ -27,6 +27,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 
 from huifang_desktop.domain.errors import FieldError, ValidationError
 
@@ -130,7 +131,7 @@ def parse_notice(text: str, year: int | None = None) -> HolidayNotice:
         raise NoticeError(["没有读到年份：请连同标题“国务院办公厅关于YYYY年部分节假日安排的通知”一起粘贴"])
     if year is not None and found is not None and year != found:
         raise NoticeError([f"通知是 {found} 年的，不是 {year} 年的"])
-    the_year = int(year if year is not None else found)  # type: ignore[arg-type]
+    the_year = int(year if year is not None else cast(int, found))  # one of them is given (checked above)
 
     heads = list(_HEAD.finditer(flat))
     if not heads:

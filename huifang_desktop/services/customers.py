@@ -344,7 +344,8 @@ def find_duplicates(
                     "相同名称和地址的客户已登记在其他部门的档案中",
                 ),
             )
-    hits.pop(exclude_id, None)  # type: ignore[arg-type]
+    if exclude_id is not None:
+        hits.pop(exclude_id, None)
     shown = sorted((h for h in hits.values() if h.id), key=lambda h: h.code)
     hidden = list(dict.fromkeys(h.reason for h in hits.values() if not h.id))
     return shown + [DuplicateHit(0, "", "", reason) for reason in hidden]

@@ -317,8 +317,8 @@ def open_work(ctx: ServiceContext, user_id: int) -> dict[str, int]:
     open_states = [st.value for st in OPEN_STATES]
     with ctx.sessions() as s:
 
-        def count(q: object) -> int:
-            return len(s.execute(q).scalars().all())  # type: ignore[call-overload]
+        def count(q: Select[Any]) -> int:
+            return len(s.execute(q).scalars().all())
 
         return {
             "customers": count(select(Customer.id).where(Customer.owner_id == user_id)),

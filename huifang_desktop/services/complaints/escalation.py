@@ -12,8 +12,9 @@ case. A manager may put a 重大 case under 督办 (:func:`supervise`).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from huifang_desktop.domain.complaint_follow import (
@@ -303,9 +304,12 @@ def mark_notices_seen(ctx: ServiceContext) -> int:
         )
         for c in rows:
             c.escalation_seen = True
-        done = s.execute(
-            update(ComplaintNotice)
-            .where(ComplaintNotice.user_id == me, ComplaintNotice.seen_at.is_(None))
-            .values(seen_at=ctx.now())
-        )
-        return len(rows) + int(done.rowcount or 0)  # type: ignore[attr-defined]
+        done = cast(
+            CursorResult[Any],
+            s.execute(
+                update(ComplaintNotice)
+                .where(ComplaintNotice.user_id == me, ComplaintNotice.seen_at.is_(None))
+                .values(seen_at=ctx.now())
+            ),
+        )  # an UPDATE's result is a CursorResult (it has rowcount)
+        return len(rows) + int(done.rowcount or 0)
