@@ -166,15 +166,19 @@ def signer(
     owner_id: int | None,
     department_id: int | None,
     allowed: Callable[[Role], bool] | None = None,
+    own_ok: Callable[[Role], bool] | None = None,
 ) -> Person | None:
     """Who signs an item: a supervisor of the department, else any supervisor, else the manager — never the
     item's own clerk (review_rules.allow_self_sign is off by default); ``allowed(role)``: whose level the item
-    asks for (a complaint file's 核决权限)."""
+    asks for (a complaint file's 核决权限); ``own_ok(role)``: its own handler may sign it (a file at the top
+    of the ladder, :func:`~huifang_desktop.domain.complaint_rules.own_file_signable`), when nobody else may."""
     pool = [
         p
         for p in (*office.by_role.get(Role.SUPERVISOR, ()), *office.by_role.get(Role.MANAGER, ()))
         if p.id != owner_id and (allowed is None or allowed(p.role))
     ]
+    if not pool and own_ok is not None:
+        pool = [p for p in office.people.values() if p.id == owner_id and own_ok(p.role)]
     return next((p for p in pool if p.department_id == department_id), pool[0] if pool else None)
 
 

@@ -817,14 +817,17 @@ class CaseSteps:
             "content_hash": "",
             "signature_hash": "",
         }
-        allowed = None
+        allowed = own_ok = None
         if severity is not None:  # a complaint file: signed at the level its severity asks (核决权限)
             rules = env.complaint_rules
 
             def allowed(role: Role) -> bool:
                 return not complaint_rules.sign_refusal(role, severity, rules)
 
-        by = signer(env.office, owner_id, department_id, allowed)
+            def own_ok(role: Role) -> bool:  # asked only when nobody else may sign it
+                return complaint_rules.own_file_signable(role, severity, rules, others_at_top=0)
+
+        by = signer(env.office, owner_id, department_id, allowed, own_ok)
         # who could look at it at all: the draws below are made alike whether or not somebody may sign it at
         # its level, so the rest of the history does not shift with the authority table
         reviewer = by if allowed is None else signer(env.office, owner_id, department_id)
@@ -836,7 +839,7 @@ class CaseSteps:
             comment = (
                 SIGN_COMMENTS[rng.randrange(len(SIGN_COMMENTS))] if rng.random() < p.comment_share else ""
             )
-            if by is None:  # nobody above the handler may sign it (核决权限): still 待审阅
+            if by is None:  # nobody may sign it at its level (核决权限): still 待审阅
                 return out
             out.update(
                 status=_REVIEW_SIGNED,

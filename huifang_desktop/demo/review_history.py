@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from huifang_desktop.domain.complaint_rules import ComplaintRules, sign_refusal
+from huifang_desktop.domain.complaint_rules import ComplaintRules, own_file_signable, sign_refusal
 from huifang_desktop.domain.errors import ValidationError
-from huifang_desktop.domain.roles import Permission, Role
+from huifang_desktop.domain.roles import Permission, Role, roles_at_top
 from huifang_desktop.domain.signoff import ReviewKind
 from huifang_desktop.services import review, signing, users, visits
 from huifang_desktop.services.complaints.rules import load_complaint_rules
@@ -128,6 +128,7 @@ class _Authority:
 
     severities: Mapping[int, str]
     rules: ComplaintRules
+    top: tuple[int, ...]  # the active people at the top of the ladder (公司经理)
 
     @classmethod
     def load(cls, ctx: ServiceContext) -> _Authority:
@@ -135,20 +136,36 @@ class _Authority:
             severities = {
                 cid: severity for cid, severity in s.execute(select(Complaint.id, Complaint.severity))
             }
-        return cls(severities, load_complaint_rules(ctx))
+            top = tuple(
+                s.execute(
+                    select(User.id).where(User.role.in_(roles_at_top()), User.active.is_(True))
+                ).scalars()
+            )
+        return cls(severities, load_complaint_rules(ctx), top)
 
     def refuses(self, role: Role, item: review.ReviewItem) -> bool:
         if item.kind is not ReviewKind.COMPLAINT:
             return False
         return bool(sign_refusal(role, self.severities[item.id], self.rules))
 
+    def own_ok(self, role: Role, item: review.ReviewItem, others_at_top: int) -> bool:
+        """Its handler may sign it: a complaint file at the top of the ladder, nobody else there."""
+        if item.kind is not ReviewKind.COMPLAINT:
+            return False
+        return own_file_signable(role, self.severities[item.id], self.rules, others_at_top=others_at_top)
+
 
 def _signer_for(
     ctx: ServiceContext, signers: Sequence[Any], item: review.ReviewItem, authority: _Authority
 ) -> ServiceContext | None:
-    """The first signer who did not make the item and whose level the item's 核决权限 reaches."""
+    """The first signer who did not make the item and whose level the item's 核决权限 reaches; else its own
+    handler when it is a complaint file at the top of the ladder."""
     for person in signers:
         if person.id != item.owner_id and not authority.refuses(Role(person.role), item):
+            return ctx.as_user(person)
+    for person in signers:
+        others = sum(1 for uid in authority.top if uid != person.id)
+        if person.id == item.owner_id and authority.own_ok(Role(person.role), item, others):
             return ctx.as_user(person)
     return None
 

@@ -36,7 +36,7 @@ from huifang_desktop.domain.complaints import (
     pick_user,
 )
 from huifang_desktop.domain.errors import FieldError, ValidationError
-from huifang_desktop.domain.roles import Role, reaches_level
+from huifang_desktop.domain.roles import TOP_LEVEL, Role, reaches_level
 from huifang_desktop.domain.validation import clean_text
 from huifang_desktop.domain.workcal import WorkCalendar
 
@@ -178,6 +178,19 @@ def sign_refusal(actor: Role, severity: Severity | str, rules: ComplaintRules) -
     if reaches_level(actor, required):
         return ""
     return f"{Severity(severity)}投诉须由{required.label}或更高级别签字（核决权限），{actor.label}不能签署"
+
+
+def own_file_signable(
+    actor: Role, severity: Severity | str, rules: ComplaintRules, *, others_at_top: int
+) -> bool:
+    """Whether the handler may sign his own complaint file: when its 核决权限 asks for the top of the ladder
+    (经理), he stands there and no other active person does (``others_at_top``), nobody else can — 002 制度3
+    §6 sends a case up to the level it asks, the program's ladder ends at 公司经理, and domain.md §7 has 重大
+    handled by 公司经理. With a second manager in the office, that one signs."""
+    return sign_level(severity, rules) is TOP_LEVEL and actor is TOP_LEVEL and others_at_top == 0
+
+
+OWN_TOP_LEVEL_NOTE = "本人签字：核决权限已是最高级别（公司经理），无更高级别可签"
 
 
 def signature_boxes(
@@ -348,6 +361,7 @@ def report_back_due(finished_at: datetime, timings: UrgentTimings) -> datetime:
 
 __all__ = [
     "DEFAULT_SIGN_ROLES",
+    "OWN_TOP_LEVEL_NOTE",
     "SIGN_LABELS",
     "ComplaintRules",
     "UrgentDeadlines",
@@ -355,6 +369,7 @@ __all__ = [
     "add_work_hours",
     "consultation_due",
     "origin_handling_due",
+    "own_file_signable",
     "pick_verifier",
     "promised_reply_due",
     "report_back_due",

@@ -137,6 +137,14 @@ def reaches_level(role: Role, level: Role) -> bool:
     return role is not Role.ADMIN and role.rank >= level.rank
 
 
+TOP_LEVEL = Role.MANAGER  # the top of the ladder: nobody in the program stands above 公司经理
+
+
+def roles_at_top() -> tuple[str, ...]:
+    """The stored values of the roles at the top of the ladder (for a query: who else stands there)."""
+    return tuple(r.value for r in Role if reaches_level(r, TOP_LEVEL))
+
+
 def higher_level(a: Role, b: Role) -> Role:
     """The higher of two ladder levels."""
     return a if a.rank >= b.rank else b

@@ -426,9 +426,16 @@ def can_return(role: Role, status: str, *, mine: bool, allow_self_sign: bool) ->
     )
 
 
-def can_sign(role: Role, status: str, *, mine: bool, allow_self_sign: bool, refusal: str = "") -> bool:
-    """Sign (签字) a pending item: whoever may return it, when his level reaches the item's (``refusal`` "")."""
-    return can_return(role, status, mine=mine, allow_self_sign=allow_self_sign) and not refusal
+def can_sign(
+    role: Role, status: str, *, mine: bool, allow_self_sign: bool, refusal: str = "", own_top: bool = False
+) -> bool:
+    """Sign (签字) a pending item: whoever may return it, when his level reaches the item's (``refusal`` "").
+    ``own_top``: his own complaint file whose 核决权限 is the top of the ladder, where he stands
+    (:func:`huifang_desktop.domain.complaint_rules.own_file_signable`): nobody above him can sign it, so he may
+    (he still may not return it to himself)."""
+    return (
+        can_return(role, status, mine=mine and not own_top, allow_self_sign=allow_self_sign) and not refusal
+    )
 
 
 def can_reopen(role: Role, status: str) -> bool:
@@ -449,11 +456,20 @@ def can_edit_returned(role: Role, kind: ReviewKind, status: str, *, mine: bool) 
 
 
 def review_actions(
-    role: Role, kind: ReviewKind, status: str, *, mine: bool, allow_self_sign: bool, refusal: str = ""
+    role: Role,
+    kind: ReviewKind,
+    status: str,
+    *,
+    mine: bool,
+    allow_self_sign: bool,
+    refusal: str = "",
+    own_top: bool = False,
 ) -> frozenset[str]:
     """What the acting user may do with the item now: "sign", "return", "reopen", "resubmit", "edit"."""
     allowed = {
-        "sign": can_sign(role, status, mine=mine, allow_self_sign=allow_self_sign, refusal=refusal),
+        "sign": can_sign(
+            role, status, mine=mine, allow_self_sign=allow_self_sign, refusal=refusal, own_top=own_top
+        ),
         "return": can_return(role, status, mine=mine, allow_self_sign=allow_self_sign),
         "reopen": can_reopen(role, status),
         "resubmit": can_resubmit(role, status, mine=mine),

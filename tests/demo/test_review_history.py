@@ -92,3 +92,21 @@ def test_the_demo_signs_each_complaint_file_at_the_level_its_severity_asks(ctx):
         signed = [(c.number, c.severity, c.signed_role) for c in s.query(Complaint) if c.signed_role]
     assert signed
     assert [n for n, sev, role in signed if sign_refusal(Role(role), sev, rules)] == []
+
+
+def test_no_complaint_file_of_the_demo_waits_for_a_signature_nobody_may_give(ctx):
+    # 重大 complaints are handled by the 公司经理 (domain.md §7) and signed at 经理 level (核决权限): with one
+    # manager in the office only he can sign them. The 审阅 tab of the example office once listed nine of his
+    # files from 2024–2026 as overdue for good.
+    from huifang_desktop.demo import generate_demo
+    from huifang_desktop.domain.roles import Role
+    from huifang_desktop.storage.models import Complaint, User
+
+    generate_demo(ctx, customers=60, visits=600, complaints=60, seed=1)
+    with ctx.sessions() as s:
+        managers = {u.id for u in s.query(User) if u.role == Role.MANAGER.value}
+        files = [c for c in s.query(Complaint) if c.state == "已关闭" and c.handler_id in managers]
+        assert [c for c in files if c.severity == "重大"]
+        old = [c for c in files if c.closed_at is not None and (ctx.now() - c.closed_at).days > 30]
+        assert old and [c.number for c in old if c.review_status == "待审阅"] == []
+        assert {c.signed_by_id for c in old if c.severity == "重大"} <= managers

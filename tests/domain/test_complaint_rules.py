@@ -13,6 +13,7 @@ from huifang_desktop.domain.complaint_rules import (
     ComplaintRules,
     UrgentTimings,
     add_work_hours,
+    own_file_signable,
     pick_verifier,
     promised_reply_due,
     satisfying_reply_due,
@@ -23,6 +24,7 @@ from huifang_desktop.domain.complaint_rules import (
 )
 from huifang_desktop.domain.errors import ValidationError
 from huifang_desktop.domain.roles import Role
+from huifang_desktop.domain.signoff import ReviewStatus, can_return, can_sign
 from huifang_desktop.domain.workcal import WorkCalendar
 
 CAL = WorkCalendar.china(
@@ -43,6 +45,23 @@ def test_authority_table_defaults() -> None:
     assert signature_boxes("重大", RULES) == ("处理人", "公司经理")
     assert signature_boxes("重大", RULES, Role.SUPERVISOR) == ("处理人", "公司经理", "部门主管")
     assert signature_boxes("一般", RULES, Role.MANAGER) == ("处理人", "部门主管", "公司经理")
+
+
+def test_only_the_top_of_the_ladder_signs_its_own_file_and_only_alone_there() -> None:
+    """domain.md §7: 重大 is handled by the 公司经理 and (核决权限) signed at 经理 level; nobody stands above
+    him in the program, so with no other manager he signs his own 重大 file; a second manager signs it."""
+    assert own_file_signable(Role.MANAGER, "重大", RULES, others_at_top=0)
+    assert not own_file_signable(Role.MANAGER, "重大", RULES, others_at_top=1)
+    assert not own_file_signable(
+        Role.MANAGER, "一般", RULES, others_at_top=0
+    )  # 主管 level: one of them signs
+    assert not own_file_signable(Role.SUPERVISOR, "重要", RULES, others_at_top=0)
+    assert not own_file_signable(Role.SUPERVISOR, "重大", RULES, others_at_top=0)
+    pending = ReviewStatus.PENDING.value
+    assert can_sign(Role.MANAGER, pending, mine=True, allow_self_sign=False, own_top=True)
+    assert not can_sign(Role.MANAGER, pending, mine=True, allow_self_sign=False)
+    assert not can_return(Role.MANAGER, pending, mine=True, allow_self_sign=False)  # not back to himself
+    assert not can_sign(Role.MANAGER, pending, mine=True, allow_self_sign=False, own_top=True, refusal="x")
 
 
 def test_rules_round_trip_and_reject_bad_values() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from huifang_desktop.domain.complaint_rules import ComplaintRules
+from huifang_desktop.domain.complaint_rules import OWN_TOP_LEVEL_NOTE, ComplaintRules
 from huifang_desktop.domain.complaints import BySeverity
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.services import complaints as cs
@@ -113,3 +113,49 @@ def test_the_table_is_a_setting_that_only_a_manager_may_lower(
         save_complaint_rules(sctx, lowered)
     save_complaint_rules(mctx, lowered)
     assert load_complaint_rules(sctx).sign_roles["重大"] is Role.SUPERVISOR  # type: ignore[index]
+
+
+def _sign_notes(ctx: ServiceContext, complaint_id: int) -> list[str]:
+    from sqlalchemy import select
+
+    from huifang_desktop.storage.models import AuditLog
+
+    with ctx.sessions() as s:
+        q = select(AuditLog.note).where(
+            AuditLog.entity == "complaint", AuditLog.entity_id == complaint_id, AuditLog.action == "签字"
+        )
+        return list(s.execute(q).scalars())
+
+
+def test_the_only_manager_signs_his_own_major_file(mctx: ServiceContext, sctx: ServiceContext) -> None:
+    """重大 is handled by the 公司经理 (domain.md §7) and signed at 经理 level: with nobody else at the top of
+    the ladder only he can sign it (it once waited in the queue for good, hidden from him as his own)."""
+    cid = _closed(mctx, "重大")
+    assert cid in {i.id for i in rv.review_queue(mctx).items() if i.kind is rv.ReviewKind.COMPLAINT}
+    detail = rv.detail(mctx, "投诉处理表", cid)
+    assert "sign" in detail.actions and "return" not in detail.actions  # not sent back to himself
+    with pytest.raises(PermissionDenied, match="核决权限"):
+        rv.sign(sctx, "投诉处理表", cid, "同意", password=PASSWORD)
+    item = rv.sign(mctx, "投诉处理表", cid, "同意结案", password=PASSWORD)
+    assert item.status == "已签字" and item.integrity is rv.Integrity.INTACT
+    assert _sign_notes(mctx, cid) == [OWN_TOP_LEVEL_NOTE]  # the log says why he signed his own
+
+
+def test_with_a_second_manager_the_other_one_signs(
+    mctx: ServiceContext, ctx: ServiceContext, manager2: UserInfo
+) -> None:
+    cid = _closed(mctx, "重大")
+    assert cid not in {i.id for i in rv.review_queue(mctx).items() if i.kind is rv.ReviewKind.COMPLAINT}
+    assert "sign" not in rv.detail(mctx, "投诉处理表", cid).actions
+    with pytest.raises(PermissionDenied, match="自己的"):
+        rv.sign(mctx, "投诉处理表", cid, "同意", password=PASSWORD)
+    rv.sign(ctx.as_user(manager2), "投诉处理表", cid, "同意结案", password=PASSWORD)
+    assert _sign_notes(ctx, cid) == [""]
+
+
+def test_a_supervisor_still_does_not_sign_his_own_file(sctx: ServiceContext, mctx: ServiceContext) -> None:
+    cid = _closed(sctx, "重要", "电梯困人")
+    assert "sign" not in rv.detail(sctx, "投诉处理表", cid).actions
+    with pytest.raises(PermissionDenied, match="自己的"):
+        rv.sign(sctx, "投诉处理表", cid, "同意", password=PASSWORD)
+    rv.sign(mctx, "投诉处理表", cid, "同意", password=PASSWORD)  # the manager, above him

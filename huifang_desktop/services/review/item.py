@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from huifang_desktop.domain.complaint_rules import sign_refusal
-from huifang_desktop.domain.roles import Permission, Role, can
+from huifang_desktop.domain.complaint_rules import own_file_signable, sign_refusal
+from huifang_desktop.domain.roles import Permission, Role, can, roles_at_top
 from huifang_desktop.domain.signoff import ReviewKind, ReviewRules, review_actions
 from huifang_desktop.domain.validation import format_phone
 from huifang_desktop.services.audit import entity_history
@@ -145,6 +145,28 @@ def _complaint_sign_refusal(ctx: ServiceContext, severity: str) -> str:
     return sign_refusal(ctx.user.role, severity, load_complaint_rules(ctx))
 
 
+def _others_at_top(ctx: ServiceContext) -> int:
+    """Active people at the top of the ladder besides the acting user (:func:`own_file_signable`)."""
+    with ctx.sessions() as s:
+        q = select(func.count(User.id)).where(
+            User.role.in_(roles_at_top()), User.active.is_(True), User.id != (ctx.user.id or 0)
+        )
+        return int(s.execute(q).scalar_one())
+
+
+def _own_top(ctx: ServiceContext, kind: ReviewKind, row: Any) -> bool:
+    """The acting user's own complaint file at the top of the ladder with nobody else there
+    (:func:`own_file_signable`): he may sign it, nobody else can."""
+    from huifang_desktop.services.complaints.rules import load_complaint_rules
+
+    if kind is not ReviewKind.COMPLAINT or not ctx.user.id or _owner_id(kind, row) != ctx.user.id:
+        return False
+    rules = load_complaint_rules(ctx)
+    if not own_file_signable(ctx.user.role, row.severity, rules, others_at_top=0):
+        return False  # not his level's file to sign alone: no need to count the others
+    return own_file_signable(ctx.user.role, row.severity, rules, others_at_top=_others_at_top(ctx))
+
+
 def _sign_blocked(ctx: ServiceContext, kind: ReviewKind, row: Any) -> str:
     """Why the sign button stays disabled for an item the acting user could otherwise sign ("" if none)."""
     if kind is ReviewKind.COMPLAINT and _status(kind, row) == PENDING:
@@ -165,6 +187,7 @@ def _actions(ctx: ServiceContext, kind: ReviewKind, row: Any, rules: ReviewRules
         mine=_owner_id(kind, row) == me,
         allow_self_sign=rules.allow_self_sign,
         refusal=_sign_blocked(ctx, kind, row),
+        own_top=_own_top(ctx, kind, row),
     )
 
 

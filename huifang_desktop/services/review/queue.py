@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import Connection, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from huifang_desktop.domain.complaint_rules import own_file_signable
+from huifang_desktop.domain.complaints import Severity
 from huifang_desktop.domain.roles import Permission, can
 from huifang_desktop.domain.signoff import (
     Integrity,
@@ -109,21 +111,39 @@ class _QueueScope:
     today: date
     limited: bool
     me: int | None
+    own_top: tuple[
+        str, ...
+    ] = ()  # severities of his own complaint files only he can sign (top of the ladder)
 
 
 def _queue_scope(ctx: ServiceContext) -> _QueueScope:
     ctx.require(Permission.SIGN_OFF, "审阅签字")
+    own_top: tuple[str, ...] = ()
+    if ctx.user.id:
+        from huifang_desktop.services.complaints.rules import load_complaint_rules
+        from huifang_desktop.services.review.item import _others_at_top
+
+        complaint_rules = load_complaint_rules(ctx)
+        own_top = tuple(
+            s.value for s in Severity if own_file_signable(ctx.user.role, s, complaint_rules, others_at_top=0)
+        )
+        if own_top and _others_at_top(ctx):
+            own_top = ()  # another manager signs them
     return _QueueScope(
-        load_review_rules(ctx), _calendar(ctx), ctx.today(), _limited(ctx), ctx.user.id or None
+        load_review_rules(ctx), _calendar(ctx), ctx.today(), _limited(ctx), ctx.user.id or None, own_top
     )
 
 
 def _pending_where(ctx: ServiceContext, kind: ReviewKind, q: Any, scope: _QueueScope) -> Any:
-    """Waiting for review, visible to the acting user, not their own work (unless the office allows it)."""
+    """Waiting for review, visible to the acting user, not their own work (unless the office allows it, or
+    it is a complaint file at the top of the ladder, which only he can sign)."""
     q = _visible(ctx, kind, q.where(_status_col(kind) == PENDING), scope.limited)
     if scope.me is not None and not scope.rules.allow_self_sign:
         owner = _owner_col(kind)
-        q = q.where(or_(owner.is_(None), owner != scope.me))
+        if kind is ReviewKind.COMPLAINT and scope.own_top:
+            q = q.where(or_(owner.is_(None), owner != scope.me, Complaint.severity.in_(scope.own_top)))
+        else:
+            q = q.where(or_(owner.is_(None), owner != scope.me))
     return q
 
 

@@ -316,8 +316,12 @@ def _last_returns(s: Session, kind: ReviewKind, ids: Sequence[int]) -> dict[int,
     return out
 
 
-def _self_check(ctx: ServiceContext, kind: ReviewKind, row: Any, rules: ReviewRules, what: str) -> None:
-    mine = bool(ctx.user.id) and _owner_id(kind, row) == ctx.user.id
+def _self_check(
+    ctx: ServiceContext, kind: ReviewKind, row: Any, rules: ReviewRules, what: str, own_top: bool = False
+) -> None:
+    """Refuse acting on one's own item unless the office allows it; ``own_top``: one's own complaint file at
+    the top of the ladder, which only oneself can sign."""
+    mine = bool(ctx.user.id) and _owner_id(kind, row) == ctx.user.id and not own_top
     if self_review_barred(mine=mine, allow_self_sign=rules.allow_self_sign):
         raise PermissionDenied(f"不能{what}自己的{kind.short} {row.number}，请由其他主管或经理审阅。")
 

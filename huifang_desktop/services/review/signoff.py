@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from huifang_desktop.domain.complaint_rules import OWN_TOP_LEVEL_NOTE
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.domain.roles import Permission, can
 from huifang_desktop.domain.signoff import (
@@ -25,7 +26,7 @@ from huifang_desktop.domain.validation import optional_text
 from huifang_desktop.services import signing
 from huifang_desktop.services.context import ServiceContext, audit
 from huifang_desktop.services.errors import ConflictError, PermissionDenied
-from huifang_desktop.services.review.item import _complaint_sign_refusal
+from huifang_desktop.services.review.item import _complaint_sign_refusal, _own_top
 from huifang_desktop.services.review.model import ItemRef, ReviewItem, load_review_rules
 from huifang_desktop.services.review.rows import (
     _attachments,
@@ -78,9 +79,12 @@ def _sign_in(
     _check_version(kind, row, expected)
     before = _status(kind, row)
     new_status = next_status(ReviewAction.SIGN, before, f"{kind.short} {row.number} ")
-    _self_check(ctx, kind, row, rules, "签署")
+    own_top = _own_top(ctx, kind, row)
+    _self_check(ctx, kind, row, rules, "签署", own_top)
     _authority_check(ctx, kind, row)
     customer = _customer_name(s, kind, row)
+    if own_top:  # signed by its own handler: said in the log
+        note = f"{OWN_TOP_LEVEL_NOTE}；{note}" if note else OWN_TOP_LEVEL_NOTE
     row.supervisor_comment = comment
     row.signed_by_id = ctx.user.id
     row.signed_role = ctx.user.role.value
