@@ -329,3 +329,15 @@ def test_a_long_queue_shows_counts_first_and_pages_items_in(qtbot, ctx, clerk, c
     assert _status(ctx, current.id) == "已签字"
     assert page.summary.text().startswith("待审阅 9999 件")
     assert model.rowCount(first) == 2 * GROUP_PAGE - 1 and page.current.item.id != current.id
+
+
+def test_the_tamper_scan_takes_steps_the_window_does_not_wait_for() -> None:
+    """Each step checks as many signed rows as fit in SCAN_STEP_MS at the last step's pace: 200 rows a step
+    once held the window for 114 ms at a time, for a minute, on the 10,000-customer office."""
+    from huifang_desktop.ui.review.tab import SCAN_ROWS_RANGE, SCAN_STEP_MS, scan_rows_next
+
+    assert scan_rows_next(200, 114.0) == int(200 * SCAN_STEP_MS / 114.0)  # slow rows: fewer
+    assert scan_rows_next(25, 1.0) == 50  # fast rows: at most twice as many …
+    assert scan_rows_next(400, 1.0) == SCAN_ROWS_RANGE[1]  # … up to the ceiling
+    assert scan_rows_next(10, 0.0) == 20
+    assert scan_rows_next(5, 500.0) == SCAN_ROWS_RANGE[0]  # never stalls
