@@ -14,7 +14,7 @@ import ast
 import io
 import re
 import tokenize
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,13 +182,18 @@ def test_constructor_lengths_counts_from_def_to_the_last_line() -> None:
     assert constructor_lengths(source) == {"A.__init__": 3}
 
 
-def test_no_ui_constructor_over_60_lines() -> None:
-    too_long = {
+def ui_over(lengths: Callable[[str], dict[str, int]], limit: int) -> dict[str, int]:
+    """``path: name`` → length of what ``lengths`` measures in each ``ui/`` module, above ``limit``."""
+    return {
         f"{p.relative_to(ROOT).as_posix()}: {name}": n
         for p in sorted(UI.rglob("*.py"))
-        for name, n in constructor_lengths(p.read_text(encoding="utf-8")).items()
-        if n > MAX_CONSTRUCTOR_LINES
+        for name, n in lengths(p.read_text(encoding="utf-8")).items()
+        if n > limit
     }
+
+
+def test_no_ui_constructor_over_60_lines() -> None:
+    too_long = ui_over(constructor_lengths, MAX_CONSTRUCTOR_LINES)
     assert not too_long, (
         f"constructors over {MAX_CONSTRUCTOR_LINES} lines (build the widgets in _build_ui, wire them in "
         f"_connect, load in a method of its own): {too_long}"
@@ -230,12 +235,7 @@ def test_function_lengths_counts_methods_and_nested_functions_from_def_to_the_la
 
 
 def test_no_ui_function_over_80_lines() -> None:
-    too_long = {
-        f"{p.relative_to(ROOT).as_posix()}: {name}": n
-        for p in sorted(UI.rglob("*.py"))
-        for name, n in function_lengths(p.read_text(encoding="utf-8")).items()
-        if n > MAX_FUNCTION_LINES
-    }
+    too_long = ui_over(function_lengths, MAX_FUNCTION_LINES)
     assert not too_long, (
         f"functions over {MAX_FUNCTION_LINES} lines (split a layout builder by the window's sections, "
         f"behaviour into named steps): {too_long}"

@@ -15,29 +15,21 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.roles import Role
 from huifang_desktop.services import complaints as cs
 from huifang_desktop.services import users as users_service
 from huifang_desktop.services import visits as v
 from huifang_desktop.services import workflow
 from huifang_desktop.services.context import ServiceContext, UserInfo
-from huifang_desktop.services.customers import register_customer
 from huifang_desktop.services.errors import NotFound, PermissionDenied
 from huifang_desktop.services.ledgers import Ledger, named, stream
 from huifang_desktop.services.policy import visited_complaints
 from huifang_desktop.services.settings import load_settings, save_settings
-from huifang_desktop.storage.models import Complaint, Customer, Department, VisitPlan
+from huifang_desktop.storage.models import Customer, Department, VisitPlan
 from tests.conftest import PASSWORD
+from tests.services.test_owner_at_close import LATE_DELIVERY_HANDLING, late_delivery, wu_company
 
-HANDLING = cs.HandlingDraft(
-    investigation="绕路",
-    cause="调度",
-    measures="调整",
-    result="已致歉",
-    replied_at="2026-11-24 10:00",
-    reply_way="电话",
-)
+HANDLING = LATE_DELIVERY_HANDLING
 
 
 def finished_cross_department_complaint(
@@ -45,37 +37,12 @@ def finished_cross_department_complaint(
 ) -> cs.ComplaintDetail:
     """The complaint above, handled and finished by 小王 (cctx): 待回访, the visit planned for 小李."""
     zhang = users_service.create_user(ctx.as_user(admin), "xiaozhang", "小张", Role.CLERK, PASSWORD, "销售部")
-    customer = register_customer(
-        ctx.as_user(zhang),
-        CustomerDraft(
-            name="戊公司",
-            kind="单位",
-            category="经销商",
-            created_on="2026-11-01",
-            address="杭州市西湖区文三路 1 号",
-            contacts=(ContactDraft(name="张经理", mobile="13912340000"),),
-        ),
-    ).id
     with ctx.sessions() as s:
         service_dept = s.execute(select(Department.id).where(Department.name == "客服部")).scalar_one()
-    d = cs.register(
-        cctx,
-        cs.IntakeDraft(
-            subject="送货延误",
-            complainant="张经理",
-            phone="13812345678",
-            category="交付物流",
-            content="晚到",
-            customer_id=customer,
-            department_id=service_dept,
-        ),
-    )
-    with ctx.sessions() as s, s.begin():
-        s.get(Complaint, d.id).handler_id = cctx.user.id
-    cs.accept(cctx, d.id)
-    cs.attach(cctx, [d.id], "送货单.txt", "送货单".encode(), "其他")
-    cs.save_handling(cctx, d.id, HANDLING)
-    return cs.finish_handling(cctx, d.id)
+    complaint_id = late_delivery(ctx, cctx, wu_company(ctx.as_user(zhang)), cctx.user.id, service_dept)
+    cs.attach(cctx, [complaint_id], "送货单.txt", "送货单".encode(), "其他")
+    cs.save_handling(cctx, complaint_id, HANDLING)
+    return cs.finish_handling(cctx, complaint_id)
 
 
 def department_only(mctx: ServiceContext) -> None:

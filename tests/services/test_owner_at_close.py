@@ -189,14 +189,20 @@ def test_reassigning_a_customer_moves_its_pending_plans_and_the_later_miss_is_th
 # --- the planned visitor records the closing visit ---------------------------------------------------------
 
 
-def closing_case(
-    ctx: ServiceContext, cctx: ServiceContext, colleague: UserInfo, clerk: UserInfo
-) -> cs.ComplaintDetail:
-    """戊公司 (its 业务员 ``colleague``), a complaint registered by ``cctx`` and handled by ``clerk``, finished:
-    its closing visit is planned for somebody else (visitor independence). Shared with the GUI test
-    (tests/ui/test_closing_visitor_gui.py)."""
-    c = register_customer(
-        ctx.as_user(colleague),
+LATE_DELIVERY_HANDLING = cs.HandlingDraft(
+    investigation="绕路",
+    cause="调度",
+    measures="调整",
+    result="已致歉",
+    replied_at="2026-11-24 10:00",
+    reply_way="电话",
+)
+
+
+def wu_company(filer: ServiceContext) -> int:
+    """戊公司, filed by ``filer`` (its 业务员)."""
+    return register_customer(
+        filer,
         CustomerDraft(
             name="戊公司",
             kind="单位",
@@ -206,6 +212,16 @@ def closing_case(
             contacts=(ContactDraft(name="张经理", mobile="13912340000"),),
         ),
     ).id
+
+
+def late_delivery(
+    ctx: ServiceContext,
+    cctx: ServiceContext,
+    customer_id: int,
+    handler_id: int,
+    department_id: int | None = None,
+) -> int:
+    """送货延误 about ``customer_id``, registered by ``cctx``, given to ``handler_id`` and accepted."""
     d = cs.register(
         cctx,
         cs.IntakeDraft(
@@ -214,27 +230,27 @@ def closing_case(
             phone="13812345678",
             category="交付物流",
             content="晚到",
-            customer_id=c,
+            customer_id=customer_id,
+            department_id=department_id,
         ),
     )
     with ctx.sessions() as s, s.begin():
         k = s.get(Complaint, d.id)
         assert k is not None
-        k.handler_id = clerk.id
+        k.handler_id = handler_id
     cs.accept(cctx, d.id)
-    cs.save_handling(
-        cctx,
-        d.id,
-        cs.HandlingDraft(
-            investigation="绕路",
-            cause="调度",
-            measures="调整",
-            result="已致歉",
-            replied_at="2026-11-24 10:00",
-            reply_way="电话",
-        ),
-    )
-    return cs.finish_handling(cctx, d.id)
+    return d.id
+
+
+def closing_case(
+    ctx: ServiceContext, cctx: ServiceContext, colleague: UserInfo, clerk: UserInfo
+) -> cs.ComplaintDetail:
+    """戊公司 (its 业务员 ``colleague``), a complaint registered by ``cctx`` and handled by ``clerk``, finished:
+    its closing visit is planned for somebody else (visitor independence). Shared with the GUI test
+    (tests/ui/test_closing_visitor_gui.py) and tests/services/test_complaint_visitor.py."""
+    complaint_id = late_delivery(ctx, cctx, wu_company(ctx.as_user(colleague)), clerk.id)
+    cs.save_handling(cctx, complaint_id, LATE_DELIVERY_HANDLING)
+    return cs.finish_handling(cctx, complaint_id)
 
 
 def _visit(**kw: Any) -> cs.ClosingVisitDraft:

@@ -32,6 +32,7 @@ from huifang_desktop.storage.models import (
     VisitPlan,
     VisitReport,
 )
+from tests.services.test_owner_at_close import LATE_DELIVERY_HANDLING, late_delivery
 
 PASSWORD = "Huifang#2026"
 _phones = count(20_000_000)
@@ -229,33 +230,9 @@ def test_closing_visit_refused_for_the_complaint_handler(
     ctx: ServiceContext, cctx: ServiceContext, colleague: UserInfo, clerk: UserInfo, clerk2: UserInfo
 ) -> None:
     c = _customer(ctx.as_user(colleague), "戊公司")  # 小张 is the 业务员
-    d = cs.register(
-        cctx,
-        cs.IntakeDraft(
-            subject="送货延误",
-            complainant="张经理",
-            phone="13812345678",
-            category="交付物流",
-            content="晚到",
-            customer_id=c,
-        ),
-    )
-    with ctx.sessions() as s, s.begin():
-        s.get(Complaint, d.id).handler_id = clerk.id  # type: ignore[union-attr]
-    d = cs.accept(cctx, d.id)
-    d = cs.save_handling(
-        cctx,
-        d.id,
-        cs.HandlingDraft(
-            investigation="绕路",
-            cause="调度",
-            measures="调整",
-            result="已致歉",
-            replied_at="2026-11-24 10:00",
-            reply_way="电话",
-        ),
-    )
-    d = cs.finish_handling(cctx, d.id)
+    complaint_id = late_delivery(ctx, cctx, c, clerk.id)
+    cs.save_handling(cctx, complaint_id, LATE_DELIVERY_HANDLING)
+    d = cs.finish_handling(cctx, complaint_id)
     plan = v.get_plan(ctx, d.visit_plan_id)  # type: ignore[arg-type]
     assert plan.owner == "小李"  # neither the handler (小王) nor the customer's 业务员 (小张)
     with pytest.raises(ValidationError, match="回访人不得为该投诉的处理人本人"):

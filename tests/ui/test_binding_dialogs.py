@@ -3,15 +3,14 @@ from a form opened and saved without edits, the widget a refused field marks, an
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from huifang_desktop.domain.customers import ContactDraft, CustomerDraft
 from huifang_desktop.domain.errors import FieldError, ValidationError
 from huifang_desktop.services import complaints as complaint_service
-from huifang_desktop.services import customers as customer_service
 from huifang_desktop.services import visits as visit_service
 from huifang_desktop.services.complaints import IntakeDraft
 from huifang_desktop.ui.calendar.record_dialog import VisitRecordDialog
@@ -19,6 +18,7 @@ from huifang_desktop.ui.calendar.report_dialog import VisitReportDialog
 from huifang_desktop.ui.common.feedback import ERROR_STYLE
 from huifang_desktop.ui.complaints.intake import IntakeDialog
 from huifang_desktop.ui.review.dialogs import ReportCorrectionDialog
+from tests.ui.test_calendar_tab import planned  # noqa: F401  (a fixture)
 
 NOW = datetime(2026, 11, 24, 10, 0)  # the test office's clock
 
@@ -46,7 +46,7 @@ def sent(monkeypatch) -> list[IntakeDraft]:
 
 
 def test_intake_opened_and_saved_reads_the_same_draft(intake, sent, clerk):
-    assert intake.draft() == IntakeDraft(
+    empty = IntakeDraft(
         subject="",
         kind="投诉",
         received_at=NOW,
@@ -65,6 +65,7 @@ def test_intake_opened_and_saved_reads_the_same_draft(intake, sent, clerk):
         origin="",
         urgent=False,
     )
+    assert intake.draft() == empty
     intake.complainant.setText("刘女士")
     intake.phone.setText("139 0000 1111")
     intake.subject.setText("安装师傅态度差")
@@ -77,24 +78,17 @@ def test_intake_opened_and_saved_reads_the_same_draft(intake, sent, clerk):
     intake.save()
     assert intake.result_detail is not None
     assert sent == [
-        IntakeDraft(
+        replace(
+            empty,
             subject="安装师傅态度差",
-            kind="投诉",
-            received_at=NOW,
             channel="来访",
             complainant="刘女士",
-            anonymous=False,
             phone="139 0000 1111",
-            customer_id=None,
             content="师傅迟到两小时。",
             category="服务态度",
             severity="重要",
             special=True,
             reply_only=True,
-            first_responder_id=clerk.id,
-            promised_reply_on=None,
-            origin="",
-            urgent=False,
         )
     ]
     row = intake.result_detail.row
@@ -180,18 +174,9 @@ def test_intake_asks_before_dropping_what_was_typed_only(intake, monkeypatch):
 
 # --- the 回访报告表 ----------------------------------------------------------------------------------------
 @pytest.fixture
-def visited(ctx, clerk):
-    """A clerk with one saved 回访记录表 on 2026-11-24 that names a problem."""
-    c = ctx.as_user(clerk)
-    customer = customer_service.register_customer(
-        c,
-        CustomerDraft(
-            name="杭州远纳运输有限公司",
-            address="杭州市西湖区",
-            contacts=(ContactDraft(name="张倩", mobile="15199743456"),),
-        ),
-    )
-    plan = visit_service.add_manual_plan(c, customer.id, "例行", "电话", date(2026, 11, 24), clerk.id)
+def visited(planned):  # noqa: F811
+    """A clerk with a routine phone plan on 2026-11-24 (the calendar tests' ``planned``)."""
+    c, _customer, plan = planned
     return c, plan
 
 
